@@ -1,0 +1,96 @@
+import { VollyError } from "@volly/protocol";
+import type { Command } from "commander";
+import type { Run } from "../output.js";
+import { withClient, withSyncedClient } from "../with-client.js";
+
+/** Strips the leading "@" of a handle argument. Throws VOLLY_E_USAGE when it is missing. */
+function handleArg(value: string): string {
+  if (!value.startsWith("@")) throw new VollyError("VOLLY_E_USAGE", `Expected @handle, got ${value}`);
+  return value.slice(1);
+}
+
+/**
+ * `volly group create|add|remove|rename|leave` and `volly groups`: group conversations
+ * (MLS groups of every member's devices; RFC 9420 §12.1.1 Add, §12.1.3 Remove).
+ */
+export function registerGroup(program: Command, run: Run) {
+  const group = program.command("group").description("create and manage group conversations");
+  group
+    .command("create")
+    .description("create a group; prints its conversation id")
+    .argument("<name>", "the group's name (encrypted; the server never sees it)")
+    .option(
+      "--member <handle>",
+      "@handle of a member (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .action((name: string, o: { member: string[] }) =>
+      run(async (out, g) => {
+        const handles = o.member.map(handleArg);
+        const conv = await withSyncedClient(g, (c) => c.conversations.createGroup(name, handles));
+        out.result({ conversationId: conv.id, name: conv.title, members: handles }, conv.id);
+      }),
+    );
+  group
+    .command("add")
+    .description("add people (all their devices) to a group")
+    .argument("<conversation>", "conversation id")
+    .argument("<handles...>", "@handle of each person to add")
+    .action((id: string, handles: string[]) =>
+      run(async (out, g) => {
+        const conv = await withSyncedClient(g, (c) => c.conversations.addMembers(id, handles.map(handleArg)));
+        out.result(
+          { conversationId: conv.id, added: handles },
+          `added ${handles.join(", ")} to ${conv.title}`,
+        );
+      }),
+    );
+  group
+    .command("remove")
+    .description("remove a person (all their devices) from a group")
+    .argument("<conversation>", "conversation id")
+    .argument("<handle>", "@handle of the person to remove")
+    .action((id: string, handle: string) =>
+      run(async (out, g) => {
+        const conv = await withSyncedClient(g, (c) => c.conversations.removeMember(id, handleArg(handle)));
+        out.result({ conversationId: conv.id, removed: handle }, `removed ${handle} from ${conv.title}`);
+      }),
+    );
+  group
+    .command("rename")
+    .description("rename a group")
+    .argument("<conversation>", "conversation id")
+    .argument("<name>", "the new name")
+    .action((id: string, name: string) =>
+      run(async (out, g) => {
+        const conv = await withSyncedClient(g, (c) => c.conversations.rename(id, name));
+        out.result({ conversationId: conv.id, name: conv.title }, `renamed to ${conv.title}`);
+      }),
+    );
+  group
+    .command("leave")
+    .description("leave a group")
+    .argument("<conversation>", "conversation id")
+    .action((id: string) =>
+      run(async (out, g) => {
+        await withSyncedClient(g, (c) => c.conversations.leave(id));
+        out.result({ conversationId: id, left: true }, `left ${id}`);
+      }),
+    );
+  program
+    .command("groups")
+    .description("list your group conversations")
+    .action(() =>
+      run(async (out, g) => {
+        const list = await withClient(g, (c) => c.conversations.list());
+        for (const c of list.filter((x) => x.kind === "group")) {
+          const members = (c.members ?? []).map((m) => m.handle);
+          out.result(
+            { id: c.id, name: c.title, members, left: Boolean(c.left) },
+            `${c.id}  ${c.title}  (${members.length + 1} members${c.left ? ", left" : ""})`,
+          );
+        }
+      }),
+    );
+}

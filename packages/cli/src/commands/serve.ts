@@ -1,0 +1,31 @@
+import { configFromEnv, runServer } from "@volly/server";
+import type { Command } from "commander";
+import { parseNonNegativeInt } from "../options.js";
+import type { Run } from "../output.js";
+
+/**
+ * `volly serve [--port] [--host] [--data]`: run a Volly server node. Embedded shape (SQLite in the
+ * data directory, in-process bus) by default; the scaled shape when VOLLY_DATABASE_URL (PostgreSQL)
+ * and VOLLY_REDIS_URL (Redis) are set — see docs/deployment.md. Pending migrations apply on start.
+ */
+export function registerServe(program: Command, run: Run) {
+  program
+    .command("serve")
+    .description(
+      "run a Volly server (env: VOLLY_PORT, VOLLY_HOST, VOLLY_DATA_DIR; VOLLY_DATABASE_URL=postgres://… " +
+        "and VOLLY_REDIS_URL=redis://… select the scaled shape)",
+    )
+    .option("--port <port>", "TCP port (default 7777; 0 picks a free one)")
+    .option("--host <host>", "address to listen on (default 127.0.0.1)")
+    .option("--data <dir>", "data directory (default ./volly-data)")
+    .action((o: { port?: string; host?: string; data?: string }) =>
+      run(async () => {
+        const config = configFromEnv(process.env, {
+          ...(o.port !== undefined ? { port: parseNonNegativeInt("port", o.port, 65_535) } : {}),
+          ...(o.host !== undefined ? { host: o.host } : {}),
+          ...(o.data !== undefined ? { dataDir: o.data } : {}),
+        });
+        await runServer(config);
+      }),
+    );
+}

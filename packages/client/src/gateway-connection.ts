@@ -1,0 +1,262 @@
+import {
+  type DispatchEventName,
+  GatewayOp,
+  type HelloData,
+  isErrorCode,
+  matches,
+  PROTOCOL_VERSION,
+  ServerFrame,
+  signingInput,
+  toBase64Url,
+  VollyError,
+} from "@volly/protocol";
+import { Listeners } from "./listeners.js";
+import { type WebSocketFactory, type WebSocketLike, WS_OPEN } from "./websocket.js";
+
+/** Connection state as shown to users. */
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "closed";
+
+/** A DISPATCH frame as delivered to the SDK. */
+export interface Dispatch {
+  t: DispatchEventName;
+  s: number;
+  d: unknown;
+}
+
+/** Options of a {@link GatewayConnection}. Delays in ms. */
+export interface GatewayConnectionOptions {
+  /**
+   * Gateway URL, e.g. `ws://localhost:7777/v1/gateway`, or the gateway URLs of several nodes of one
+   * deployment (the preferred one first): every reconnection goes to the next one, round robin.
+   */
+  url: string | readonly string[];
+  deviceId: string;
+  /** Signs bytes with the device's Ed25519 key. */
+  sign: (message: Uint8Array) => Uint8Array;
+  createSocket: WebSocketFactory;
+  /** Called for each DISPATCH, one at a time, in order; the next waits for the promise. */
+  onDispatch: (dispatch: Dispatch) => Promise<void>;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+const FATAL_CODES = new Set(["VOLLY_E_BAD_SIGNATURE", "VOLLY_E_UNKNOWN_DEVICE", "VOLLY_E_DEVICE_REVOKED"]);
+/** Close code of VOLLY_E_DEVICE_REVOKED: the device was revoked, reconnecting is pointless. */
+const REVOKED_CLOSE_CODE = 4010;
+
+/**
+ * The device's gateway session: HELLO → IDENTIFY (or RESUME) → READY, heartbeats, and reconnection
+ * with exponential backoff and full jitter after any drop (except close 4010, VOLLY_E_DEVICE_REVOKED: it stops and reports the error). Dispatches are handed to `onDispatch`
+ * strictly in order. With several URLs, a connection that drops or cannot be opened is retried on
+ * the next URL (round robin, same backoff), so the device fails over when its node dies; a RESUME on
+ * another node gets INVALID_SESSION and the connection IDENTIFYs again (delivery restarts from the
+ * durable cursors, nothing is lost).
+ */
+export class GatewayConnection {
+  /** Fires on every state change. */
+  readonly stateChanges = new Listeners<ConnectionState>();
+  /** Fires when the server reports an error frame or the connection fails fatally. */
+  readonly errors = new Listeners<VollyError>();
+  private socket: WebSocketLike | undefined;
+  private sessionId: string | undefined;
+  private lastSeq = 0;
+  private attempt = 0;
+  private stopped = true;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private awaitingHeartbeatAck = false;
+  /** The server said this device was revoked (ERROR frame or close 4010). */
+  private revoked = false;
+  private queue: Promise<void> = Promise.resolve();
+  private currentState: ConnectionState = "offline";
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
+
+  constructor(private readonly options: GatewayConnectionOptions) {
+    this.urls = typeof options.url === "string" ? [options.url] : [...options.url];
+    if (this.urls.length === 0) throw new VollyError("VOLLY_E_USAGE", "At least one gateway URL is needed.");
+  }
+
+  /** The gateway URL the connection uses (or tries) now. */
+  get url(): string {
+    return this.urls[this.urlIndex] ?? "";
+  }
+
+  /** Current state. */
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Starts connecting (and keeps reconnecting until {@link stop}). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.open();
+  }
+
+  /** Closes the connection and stops reconnecting; resolves once queued dispatches are handled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.clearHeartbeat();
+    const s = this.socket;
+    this.socket = undefined;
+    if (s && s.readyState <= WS_OPEN) s.close(1000, "client closing");
+    this.setState("closed");
+    await this.queue;
+  }
+
+  /** Acknowledges durable processing of group-log entries and welcomes (op ACK). */
+  ack(cursors: Array<{ groupId: string; seq: number }>, welcomeIds: string[]): void {
+    this.send({ op: GatewayOp.ACK, d: { cursors, welcomeIds } });
+  }
+
+  /** Sends this device's presence (op PRESENCE_UPDATE); dropped while disconnected. */
+  sendPresence(status: "online" | "away"): void {
+    this.send({ op: GatewayOp.PRESENCE_UPDATE, d: { status } });
+  }
+
+  /** Sends a typing notification for a group (op TYPING); dropped while disconnected. */
+  sendTyping(groupId: string): void {
+    this.send({ op: GatewayOp.TYPING, d: { groupId } });
+  }
+
+  /** Drops the current socket as a network failure would (the connection reconnects). */
+  drop(): void {
+    this.socket?.close(4999, "dropped by client");
+  }
+
+  private open(): void {
+    this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
+    let socket: WebSocketLike;
+    try {
+      socket = this.options.createSocket(this.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onmessage = (ev) => {
+      if (this.socket === socket) this.onFrame(String(ev.data));
+    };
+    socket.onclose = (ev) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.clearHeartbeat();
+      if (ev.code === REVOKED_CLOSE_CODE) {
+        // Revoked: stop for good, and report it unless its ERROR frame already did.
+        this.stopped = true;
+        this.setState("offline");
+        if (!this.revoked) this.errors.emit(new VollyError("VOLLY_E_DEVICE_REVOKED"));
+        this.revoked = true;
+        return;
+      }
+      if (ev.code === 4004 || ev.code === 4003) {
+        this.stopped = true;
+        this.setState("offline");
+        return;
+      }
+      this.scheduleReconnect();
+    };
+    socket.onerror = () => {
+      // onclose follows and schedules the reconnect
+    };
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    this.setState("reconnecting");
+    const base = this.options.initialBackoffMs ?? 250;
+    const max = this.options.maxBackoffMs ?? 30_000;
+    const ceiling = Math.min(max, base * 2 ** this.attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private onFrame(text: string): void {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!matches(ServerFrame, frame)) return;
+    switch (frame.op) {
+      case GatewayOp.HELLO:
+        this.onHello(frame.d);
+        break;
+      case GatewayOp.HEARTBEAT_ACK:
+        this.awaitingHeartbeatAck = false;
+        break;
+      case GatewayOp.INVALID_SESSION:
+        this.sessionId = undefined;
+        this.lastSeq = 0;
+        this.socket?.close(4000, "invalid session");
+        break;
+      case GatewayOp.RECONNECT:
+        this.socket?.close(4000, "server asked to reconnect");
+        break;
+      case GatewayOp.ERROR: {
+        const code = isErrorCode(frame.d.code) ? frame.d.code : "VOLLY_E_INTERNAL";
+        const err = new VollyError(code, frame.d.message, frame.d.details);
+        if (code === "VOLLY_E_DEVICE_REVOKED") this.revoked = true;
+        this.errors.emit(err);
+        if (FATAL_CODES.has(code)) this.stopped = true;
+        break;
+      }
+      case GatewayOp.DISPATCH: {
+        const dispatch: Dispatch = { t: frame.t as DispatchEventName, s: frame.s, d: frame.d };
+        this.lastSeq = frame.s;
+        if (dispatch.t === "READY" || dispatch.t === "RESUMED") {
+          this.attempt = 0;
+          if (dispatch.t === "READY") this.sessionId = (frame.d as { sessionId: string }).sessionId;
+          this.setState("connected");
+        }
+        this.queue = this.queue.then(() => this.options.onDispatch(dispatch)).catch(() => undefined);
+        break;
+      }
+    }
+  }
+
+  private onHello(hello: HelloData): void {
+    const signature = toBase64Url(this.options.sign(signingInput.identify(hello.nonce)));
+    if (this.sessionId) {
+      this.send({
+        op: GatewayOp.RESUME,
+        d: { deviceId: this.options.deviceId, sessionId: this.sessionId, seq: this.lastSeq, signature },
+      });
+    } else {
+      this.send({
+        op: GatewayOp.IDENTIFY,
+        d: { deviceId: this.options.deviceId, signature, protocolVersion: PROTOCOL_VERSION },
+      });
+    }
+    this.clearHeartbeat();
+    this.awaitingHeartbeatAck = false;
+    this.heartbeatTimer = setInterval(() => {
+      if (this.awaitingHeartbeatAck) {
+        this.socket?.close(4000, "heartbeat not acknowledged");
+        return;
+      }
+      this.awaitingHeartbeatAck = true;
+      this.send({ op: GatewayOp.HEARTBEAT, d: this.lastSeq || null });
+    }, hello.heartbeatIntervalMs);
+  }
+
+  private clearHeartbeat(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  private send(frame: unknown): void {
+    if (this.socket && this.socket.readyState === WS_OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.stateChanges.emit(state);
+  }
+}

@@ -1,0 +1,82 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { LIMITS } from "@volly/protocol";
+import WebSocket from "ws";
+import { type LinkProfileOptions, linkProfile } from "./link-profile.js";
+import { type CreateProfileOptions, createProfile, hasProfile, unlockProfile } from "./profile.js";
+import { SqliteClientStore } from "./store/sqlite-client-store.js";
+import { VollyClient, type VollyClientOptions } from "./volly-client.js";
+import type { WebSocketFactory, WebSocketLike } from "./websocket.js";
+
+/** Node WebSocket factory (the `ws` package) with the protocol's frame limit and no compression. */
+export const nodeSocketFactory: WebSocketFactory = (url) =>
+  new WebSocket(url, {
+    maxPayload: LIMITS.maxOutboundFrameBytes,
+    perMessageDeflate: false,
+  }) as unknown as WebSocketLike;
+
+/** Opens the SQLite store of a profile directory (created if missing). */
+export function openProfileStore(profileDir: string): SqliteClientStore {
+  mkdirSync(profileDir, { recursive: true, mode: 0o700 });
+  return new SqliteClientStore(join(profileDir, "volly.db"));
+}
+
+/** True when `profileDir` holds a profile. */
+export async function profileExists(profileDir: string): Promise<boolean> {
+  const store = openProfileStore(profileDir);
+  try {
+    return await hasProfile(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Creates a profile in `profileDir`, registers it with the server and uploads its first key
+ * packages. Errors as {@link createProfile}.
+ */
+export async function initNodeProfile(
+  profileDir: string,
+  options: Omit<CreateProfileOptions, "store">,
+  clientOptions: Partial<VollyClientOptions> = {},
+): Promise<VollyClient> {
+  return VollyClient.fromStore(
+    openProfileStore(profileDir),
+    (store) => createProfile({ ...options, store }),
+    { createSocket: nodeSocketFactory, ...clientOptions },
+    true,
+  );
+}
+
+/**
+ * Links this machine as a new device of an existing account from a pairing code (see
+ * {@link linkProfile}): claims the link, waits for the existing device's approval, seals the profile
+ * in `profileDir` and uploads the first key packages. Connect the returned client to receive a
+ * Welcome for every conversation of the account. Errors as {@link linkProfile}.
+ */
+export async function linkNodeProfile(
+  profileDir: string,
+  options: Omit<LinkProfileOptions, "store">,
+  clientOptions: Partial<VollyClientOptions> = {},
+): Promise<VollyClient> {
+  return VollyClient.fromStore(
+    openProfileStore(profileDir),
+    (store) => linkProfile({ ...options, store }),
+    { createSocket: nodeSocketFactory, ...clientOptions },
+    true,
+  );
+}
+
+/** Unlocks the profile in `profileDir` with its PIN. Throws VOLLY_E_PROFILE_MISSING, VOLLY_E_WRONG_PIN. */
+export async function openNodeClient(
+  profileDir: string,
+  pin: string,
+  clientOptions: Partial<VollyClientOptions> = {},
+): Promise<VollyClient> {
+  return VollyClient.fromStore(openProfileStore(profileDir), (store) => unlockProfile(store, pin), {
+    createSocket: nodeSocketFactory,
+    ...clientOptions,
+  });
+}
+
+export { SqliteClientStore };

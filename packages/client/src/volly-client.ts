@@ -1,0 +1,223 @@
+import { loadSuite, sign } from "@volly/crypto";
+import { type AccountEntry, isValidHandle, VollyError } from "@volly/protocol";
+import { AuthSession } from "./auth-session.js";
+import type { ClientContext } from "./context.js";
+import { Conversations } from "./conversations.js";
+import { Devices } from "./devices.js";
+import { Directory } from "./directory.js";
+import { GatewayConnection } from "./gateway-connection.js";
+import { HttpApi } from "./http-api.js";
+import { Invites } from "./invites.js";
+import { KeyPackagePool } from "./key-package-pool.js";
+import { KeyedQueue } from "./keyed-queue.js";
+import { Messaging } from "./messaging.js";
+import { Outbox } from "./outbox.js";
+import { Presence } from "./presence.js";
+import type { UnlockedProfile } from "./profile.js";
+import { Receipts } from "./receipts.js";
+import type { ConversationRecord, MessageRecord } from "./records.js";
+import { Settings } from "./settings.js";
+import type { ClientStore } from "./store/client-store.js";
+import { Sync } from "./sync.js";
+import { Typing } from "./typing.js";
+import { Verification } from "./verification.js";
+import type { WebSocketFactory } from "./websocket.js";
+
+/** Options of {@link VollyClient.open}. */
+export interface VollyClientOptions {
+  createSocket: WebSocketFactory;
+  /**
+   * Server URLs to use for this run instead of the profile's one server URL: the nodes of one scaled
+   * deployment, the preferred one first. REST calls and the gateway move to the next URL when the
+   * current one cannot be reached (see `HttpApi`, `GatewayConnection`).
+   */
+  serverUrls?: string[];
+  /** Reconnect backoff (ms). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * One unlocked device, composed of small services: `conversations` (direct and group
+ * conversations, commits), `messaging` (send, enqueue, history, receipts), `invites`,
+ * `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety numbers), `sync` and the
+ * gateway `connection`. They share one per-conversation queue, so a send, a commit and the
+ * processing of an incoming entry never interleave on one group state. This class only wires them
+ * together and offers a few conveniences that span them.
+ */
+export class VollyClient {
+  readonly conversations: Conversations;
+  readonly messaging: Messaging;
+  readonly invites: Invites;
+  readonly keyPackages: KeyPackagePool;
+  readonly sync: Sync;
+  readonly connection: GatewayConnection;
+  readonly presence: Presence;
+  readonly typing: Typing;
+  readonly settings: Settings;
+  readonly verification: Verification;
+  /** This account's devices: linking, listing, revoking. */
+  readonly devices: Devices;
+  /** Serializes all work on one conversation's group state (shared by every service). */
+  private readonly queue = new KeyedQueue();
+
+  private constructor(
+    readonly ctx: ClientContext,
+    options: VollyClientOptions,
+  ) {
+    const queue = this.queue;
+    const directory = new Directory(ctx);
+    const outbox = new Outbox(ctx, queue, { notMember: (id) => this.conversations.markLeft(id) });
+    this.conversations = new Conversations(ctx, { queue, directory, outbox });
+    this.settings = new Settings(ctx.vault);
+    const receipts = new Receipts(ctx, {
+      queue,
+      outbox,
+      settings: this.settings,
+      conversations: this.conversations,
+    });
+    this.messaging = new Messaging(ctx, this.conversations, { queue, outbox, receipts });
+    this.invites = new Invites(ctx, this.conversations);
+    this.keyPackages = new KeyPackagePool(ctx.api, ctx.auth, ctx.vault, ctx.suite, ctx.identity, {
+      accountId: ctx.profile.accountId,
+      deviceId: ctx.profile.deviceId,
+    });
+    const gatewayUrls = (options.serverUrls?.length ? options.serverUrls : [ctx.profile.serverUrl]).map(
+      (base) => {
+        const gatewayUrl = new URL("/v1/gateway", base);
+        gatewayUrl.protocol = gatewayUrl.protocol === "https:" ? "wss:" : "ws:";
+        return gatewayUrl.toString();
+      },
+    );
+    this.connection = new GatewayConnection({
+      url: gatewayUrls,
+      deviceId: ctx.profile.deviceId,
+      sign: (m) => sign(ctx.identity.signaturePrivateKey, m),
+      createSocket: options.createSocket,
+      onDispatch: (d) => this.sync.handle(d),
+      ...(options.initialBackoffMs !== undefined ? { initialBackoffMs: options.initialBackoffMs } : {}),
+      ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+    });
+    this.presence = new Presence((status) => this.connection.sendPresence(status));
+    this.typing = new Typing((groupId) => this.connection.sendTyping(groupId), ctx.profile.accountId);
+    this.verification = new Verification(ctx);
+    this.devices = new Devices(ctx, this.conversations);
+    this.sync = new Sync(
+      this.conversations,
+      this.messaging,
+      this.keyPackages,
+      (c, w) => this.connection.ack(c, w),
+      {
+        presence: this.presence,
+        typing: this.typing,
+        resync: () => this.connection.drop(),
+        onDeviceLinkClaimed: (event) => this.devices.handleClaimed(event),
+      },
+    );
+    this.connection.stateChanges.add((state) => {
+      if (state === "connected") this.presence.connected();
+    });
+  }
+
+  /** Wires the services of an unlocked profile (loads its MLS ciphersuite). */
+  static async open(unlocked: UnlockedProfile, options: VollyClientOptions): Promise<VollyClient> {
+    const api = new HttpApi(options.serverUrls?.length ? options.serverUrls : unlocked.profile.serverUrl);
+    const ctx: ClientContext = {
+      ...unlocked,
+      api,
+      auth: new AuthSession(api, unlocked.profile.deviceId, unlocked.identity.signaturePrivateKey),
+      suite: await loadSuite(unlocked.profile.ciphersuite),
+    };
+    return new VollyClient(ctx, options);
+  }
+
+  /**
+   * Unlocks (or creates) the profile in `store` with `unlock` and wires the client; with
+   * `uploadKeyPackages` (a new profile) it also uploads the first key packages. Closes the store if
+   * any step fails, so callers never leak it. Errors are those of `unlock`, or
+   * VOLLY_E_SERVER_UNREACHABLE from the upload.
+   */
+  static async fromStore(
+    store: ClientStore,
+    unlock: (store: ClientStore) => Promise<UnlockedProfile>,
+    options: VollyClientOptions,
+    uploadKeyPackages = false,
+  ): Promise<VollyClient> {
+    try {
+      const client = await VollyClient.open(await unlock(store), options);
+      if (uploadKeyPackages) await client.keyPackages.topUp();
+      return client;
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  /** This device's profile. */
+  get profile() {
+    return this.ctx.profile;
+  }
+
+  /**
+   * Connects the gateway and resolves once the server's backlog for this device has been processed
+   * (first SYNCED). Throws VOLLY_E_SERVER_UNREACHABLE after `timeoutMs`, VOLLY_E_DEVICE_REVOKED when
+   * the server refuses this device because it was revoked.
+   */
+  async connect(timeoutMs = 30_000): Promise<void> {
+    const synced = this.sync.nextSynced(timeoutMs);
+    let off = () => {};
+    const revoked = new Promise<never>((_, reject) => {
+      off = this.connection.errors.add((err) => {
+        if (err.code === "VOLLY_E_DEVICE_REVOKED") reject(err);
+      });
+    });
+    this.connection.start();
+    try {
+      await Promise.race([synced, revoked]);
+    } finally {
+      off();
+      synced.catch(() => undefined);
+    }
+  }
+
+  /**
+   * Sends batched delivery receipts, closes the gateway connection, stops background timers and
+   * releases the store.
+   */
+  async close(): Promise<void> {
+    await this.messaging.dispose();
+    await this.messaging.flushOutbox().catch(() => undefined);
+    await this.connection.stop();
+    this.presence.dispose();
+    this.typing.dispose();
+    await this.queue.idle();
+    await this.ctx.vault.store.close();
+  }
+
+  /** Looks an account up in the server's directory. Throws VOLLY_E_UNKNOWN_HANDLE. */
+  lookup(handle: string): Promise<AccountEntry> {
+    return this.ctx.api.call("getAccount", { params: { handle } });
+  }
+
+  /**
+   * Resolves a conversation target: `@handle` (opening the direct conversation on first use) or a
+   * conversation id. Throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_UNKNOWN_HANDLE, VOLLY_E_USAGE.
+   */
+  async resolveConversation(target: string): Promise<ConversationRecord> {
+    if (target.startsWith("@")) {
+      const handle = target.slice(1);
+      if (!isValidHandle(handle)) throw new VollyError("VOLLY_E_HANDLE_INVALID");
+      return (
+        (await this.conversations.findDirect(handle)) ??
+        this.conversations.openDirect(await this.lookup(handle))
+      );
+    }
+    return this.conversations.get(target);
+  }
+
+  /** Sends text to `target` (see {@link resolveConversation}); resolves once stored durably. */
+  async sendText(target: string, text: string): Promise<MessageRecord> {
+    const conv = await this.resolveConversation(target);
+    return this.messaging.send(conv.id, text);
+  }
+}

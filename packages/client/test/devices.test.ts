@@ -1,0 +1,123 @@
+import { join } from "node:path";
+import type { VollyClient } from "@volly/client";
+import { linkNodeProfile } from "@volly/client/node";
+import { formatLinkCode, generateIdentity, generateLinkSecret, linkProof, sign } from "@volly/crypto";
+import { signingInput, toBase64Url, type VollyError } from "@volly/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  connectedClients,
+  inbox,
+  TEST_KDF,
+  type TestServer,
+  tempDir,
+  testServer,
+  waitFor,
+} from "./helpers.js";
+
+describe("linked devices (SDK): link, join every conversation, revoke", () => {
+  let server: TestServer;
+  let home: string;
+  const open: VollyClient[] = [];
+  beforeEach(async () => {
+    server = await testServer();
+    home = tempDir();
+  });
+  afterEach(async () => {
+    for (const c of open.splice(0)) await c.close().catch(() => undefined);
+    await server.stop();
+  });
+
+  /** Links a laptop to `alice` through the SDK on both sides; returns it connected. */
+  async function linkLaptop(alice: VollyClient) {
+    const link = await alice.devices.startLink();
+    expect(link.code.startsWith(`volly-link:${server.url}/${link.linkId}.`)).toBe(true);
+    const [laptop, linked] = await Promise.all([
+      linkNodeProfile(
+        join(home, "alice-laptop"),
+        { code: link.code, pin: "123456", deviceName: "laptop", kdf: TEST_KDF, pollIntervalMs: 50 },
+        { initialBackoffMs: 50, maxBackoffMs: 300 },
+      ),
+      alice.devices.waitAndApprove(link.linkId, link.secret, 10_000),
+    ]);
+    open.push(laptop);
+    return { laptop, linked };
+  }
+
+  it("the new device is added to every conversation and reads and sends in them", async () => {
+    const [alice, bob] = await connectedClients(server, home, ["alice", "bob"]);
+    open.push(alice!, bob!);
+    const direct = await alice!.resolveConversation("@bob");
+    const team = await alice!.conversations.createGroup("Team", ["bob"]);
+    const { laptop, linked } = await linkLaptop(alice!);
+    expect(laptop.profile).toMatchObject({ handle: "alice", accountId: alice!.profile.accountId });
+    expect(linked).toMatchObject({ deviceId: laptop.profile.deviceId, name: "laptop", failed: [] });
+    expect(linked.added.sort()).toEqual([direct.id, team.id].sort());
+
+    const laptopInbox = inbox(laptop);
+    await laptop.connect();
+    await waitFor(async () => (await laptop.conversations.list()).length === 2, "two conversations");
+    await waitFor(async () => (await laptop.conversations.get(team.id)).title === "Team", "the group's name");
+    expect((await laptop.conversations.get(direct.id)).kind).toBe("direct");
+
+    const aliceInbox = inbox(alice!);
+    await bob!.messaging.send(team.id, "hi team");
+    await waitFor(() => laptopInbox.length === 1 && aliceInbox.length === 1, "bob's message on both devices");
+    const bobInbox = inbox(bob!);
+    await laptop.messaging.send(direct.id, "from the laptop");
+    await waitFor(() => bobInbox.some((m) => m.text === "from the laptop"), "the laptop's message at bob");
+
+    expect((await alice!.devices.list()).map((d) => [d.deviceId, d.current])).toEqual([
+      [alice!.profile.deviceId, true],
+      [laptop.profile.deviceId, false],
+    ]);
+  });
+
+  it("a claim whose proof does not match the pairing code is not approved", async () => {
+    const [alice] = await connectedClients(server, home, ["alice"]);
+    open.push(alice!);
+    const link = await alice!.devices.startLink();
+    const identity = generateIdentity();
+    const key = toBase64Url(identity.signaturePublicKey);
+    const waiting = alice!.devices.waitAndApprove(link.linkId, link.secret, 10_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await alice!.ctx.api.call("claimDeviceLink", {
+      params: { linkId: link.linkId },
+      body: {
+        signaturePublicKey: key,
+        name: "mallory",
+        proof: linkProof(generateLinkSecret(), link.linkId, key),
+        signature: toBase64Url(sign(identity.signaturePrivateKey, signingInput.linkClaim(link.linkId, key))),
+      },
+    });
+    expect(await waiting).toMatchObject({ code: "VOLLY_E_LINK_INVALID" });
+    expect((await alice!.ctx.api.call("getDeviceLink", { params: { linkId: link.linkId } })).status).toBe(
+      "claimed",
+    );
+    expect(await alice!.devices.list()).toHaveLength(1);
+    expect(formatLinkCode(server.url, link.linkId, link.secret)).toBe(link.code);
+  });
+
+  it("a revoked device is disconnected with VOLLY_E_DEVICE_REVOKED and stops reconnecting", async () => {
+    const [alice, bob] = await connectedClients(server, home, ["alice", "bob"]);
+    open.push(alice!, bob!);
+    const team = await alice!.conversations.createGroup("Team", ["bob"]);
+    const { laptop } = await linkLaptop(alice!);
+    await laptop.connect();
+    const errors: VollyError[] = [];
+    laptop.connection.errors.add((e) => errors.push(e));
+    expect(await alice!.devices.revoke(laptop.profile.deviceId)).toEqual({
+      deviceId: laptop.profile.deviceId,
+      departures: 1,
+    });
+    await waitFor(() => errors.some((e) => e.code === "VOLLY_E_DEVICE_REVOKED"), "the revocation error");
+    await waitFor(() => laptop.connection.state === "offline", "the connection to stop");
+    // The remaining members commit the revoked device's Remove after its departure.
+    await waitFor(
+      async () =>
+        !(await bob!.conversations.get(team.id)).members.some((m) => m.deviceId === laptop.profile.deviceId),
+      "the laptop's removal at bob",
+    );
+  });
+});

@@ -1,0 +1,148 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** The compiled store (it has no imports), as the web app's bundle would ship it. */
+const STORE_JS = resolve(import.meta.dirname, "../dist/store/indexeddb-client-store.js");
+
+/**
+ * Exercises the store in the page or worker it runs in; returns what it observed. Serialized into
+ * the browser, so it must be self-contained.
+ */
+const SCENARIO = `
+export async function scenario(name) {
+  const { IndexedDbClientStore } = await import("/store.js");
+  const enc = (s) => new TextEncoder().encode(s);
+  const dec = (b) => new TextDecoder().decode(b);
+  const out = {};
+  let store = await IndexedDbClientStore.open(name);
+  await store.commit({
+    puts: [
+      { key: "conv:b", value: enc("B") },
+      { key: "conv:a", value: enc("A") },
+      { key: "convx", value: enc("not under conv:") },
+      { key: "kp:1", value: enc("K") },
+      { key: "gone", value: enc("G") },
+    ],
+    messages: [
+      { id: "m3", conversationId: "c1", sortKey: 30, data: enc("third") },
+      { id: "m1", conversationId: "c1", sortKey: 10, data: enc("first") },
+      { id: "m2b", conversationId: "c1", sortKey: 20, data: enc("second-b") },
+      { id: "m2a", conversationId: "c1", sortKey: 20, data: enc("second-a") },
+      { id: "x1", conversationId: "c2", sortKey: 15, data: enc("other") },
+    ],
+  });
+  await store.commit({ deletes: ["gone"], puts: [{ key: "conv:a", value: enc("A2") }] });
+  out.get = dec(await store.get("conv:a"));
+  out.isBytes = (await store.get("conv:a")) instanceof Uint8Array;
+  out.missing = (await store.get("gone")) === undefined;
+  out.list = (await store.list("conv:")).map(([k, v]) => k + "=" + dec(v));
+  out.listEmpty = (await store.list("zzz")).length;
+  out.all = (await store.listMessages("c1", 10)).map((r) => r.id);
+  out.newest2 = (await store.listMessages("c1", 2)).map((r) => r.id);
+  out.newest3 = (await store.listMessages("c1", 3)).map((r) => r.id);
+  out.zero = (await store.listMessages("c1", 0)).length;
+  const row = await store.getMessage("x1");
+  out.row = { id: row.id, conversationId: row.conversationId, sortKey: row.sortKey, data: dec(row.data), bytes: row.data instanceof Uint8Array };
+  out.noRow = (await store.getMessage("nope")) === undefined;
+  // A view into a larger buffer stores only its own bytes.
+  const big = enc("0123456789");
+  await store.commit({ puts: [{ key: "view", value: big.subarray(2, 5) }] });
+  out.view = dec(await store.get("view"));
+  // Rewriting a message row replaces it.
+  await store.commit({ messages: [{ id: "m1", conversationId: "c1", sortKey: 10, data: enc("first!") }] });
+  out.rewritten = dec((await store.getMessage("m1")).data);
+  // A failing batch (a message row without its key path) leaves nothing behind.
+  try {
+    await store.commit({ puts: [{ key: "atomic", value: enc("no") }], messages: [{ conversationId: "c1", sortKey: 1, data: enc("x") }] });
+    out.atomic = "committed?!";
+  } catch {
+    out.atomic = (await store.get("atomic")) === undefined ? "rolled back" : "partial";
+  }
+  await store.close();
+  store = await IndexedDbClientStore.open(name);
+  out.reopened = dec(await store.get("kp:1"));
+  await store.close();
+  return out;
+}
+`;
+
+const EXPECTED = {
+  get: "A2",
+  isBytes: true,
+  missing: true,
+  list: ["conv:a=A2", "conv:b=B"],
+  listEmpty: 0,
+  all: ["m1", "m2a", "m2b", "m3"],
+  newest2: ["m2b", "m3"],
+  newest3: ["m2a", "m2b", "m3"],
+  zero: 0,
+  row: { id: "x1", conversationId: "c2", sortKey: 15, data: "other", bytes: true },
+  noRow: true,
+  view: "234",
+  rewritten: "first!",
+  atomic: "rolled back",
+  reopened: "K",
+};
+
+describe.skipIf(!existsSync(CHROMIUM) || !existsSync(STORE_JS))("IndexedDbClientStore in Chromium", () => {
+  let server: Server;
+  let origin: string;
+  let browser: Browser;
+  beforeAll(async () => {
+    const files: Record<string, string> = {
+      "/": "<!doctype html><title>store test</title>",
+      "/store.js": readFileSync(STORE_JS, "utf8"),
+      "/scenario.js": SCENARIO,
+      "/worker.js": `import { scenario } from "/scenario.js";
+        self.onmessage = async (e) => {
+          try { self.postMessage({ ok: await scenario(e.data) }); }
+          catch (err) { self.postMessage({ error: String(err) }); }
+        };`,
+    };
+    server = createServer((req, res) => {
+      const body = files[req.url ?? ""];
+      if (body === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": req.url === "/" ? "text/html" : "text/javascript" }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it("stores bytes, lists by prefix, orders messages, commits atomically and persists (page)", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${origin}/`);
+    // A string, so the test runner's transform does not rewrite the dynamic import.
+    const got = await page.evaluate(`import("/scenario.js").then((m) => m.scenario("volly-page-test"))`);
+    expect(got).toEqual(EXPECTED);
+    await page.close();
+  });
+
+  it("works the same inside a Web Worker", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${origin}/`);
+    const got = await page.evaluate(
+      () =>
+        new Promise((resolveResult) => {
+          const worker = new Worker("/worker.js", { type: "module" });
+          worker.onmessage = (e) => resolveResult(e.data);
+          worker.onerror = (e) => resolveResult({ error: e.message });
+          worker.postMessage("volly-worker-test");
+        }),
+    );
+    expect(got).toEqual({ ok: EXPECTED });
+    await page.close();
+  });
+});

@@ -1,0 +1,177 @@
+import { RECOVERY_NOTICE, type VollyClient } from "@volly/client";
+import { groupEpoch } from "@volly/crypto";
+import { toBase64Url, VollyError } from "@volly/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  connectedClients,
+  inbox,
+  newClient,
+  reopenClient,
+  type TestServer,
+  tempDir,
+  testServer,
+  texts,
+  waitFor,
+} from "./helpers.js";
+
+const epochOf = async (client: VollyClient, id: string) =>
+  groupEpoch(await client.conversations.loadGroup(id));
+
+describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), admins, offline catch-up", () => {
+  let server: TestServer;
+  let home: string;
+  const open: VollyClient[] = [];
+  beforeEach(async () => {
+    server = await testServer();
+    home = tempDir();
+  });
+  afterEach(async () => {
+    for (const c of open.splice(0)) await c.close().catch(() => undefined);
+    await server.stop();
+  });
+  const clients = async (...handles: string[]) => {
+    const list = await connectedClients(server, home, handles);
+    open.push(...list);
+    return list as [VollyClient, ...VollyClient[]];
+  };
+
+  it.each([
+    ["deleted", "delete"],
+    ["corrupted", "corrupt"],
+  ])(
+    "a device whose group state was %s rejoins by itself, counts the loss and shows a notice; the others keep decrypting",
+    async (_label, damage) => {
+      const [alice, bob, carol] = (await clients("alice", "bob", "carol")) as [
+        VollyClient,
+        VollyClient,
+        VollyClient,
+      ];
+      const group = await alice.conversations.createGroup("Ops", ["bob", "carol"]);
+      const bobInbox = inbox(bob);
+      const aliceInbox = inbox(alice);
+      const carolInbox = inbox(carol);
+      await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
+      await waitFor(async () => (await carol.conversations.list()).length === 1, "carol joined");
+      await alice.messaging.send(group.id, "before");
+      await waitFor(() => bobInbox.length === 1 && carolInbox.length === 1, "first message");
+      const epochBefore = await epochOf(alice, group.id);
+
+      const batch = bob.ctx.vault.batch();
+      if (damage === "delete") batch.delete(`group:${group.id}`);
+      else batch.putJson(`group:${group.id}`, toBase64Url(new Uint8Array([1, 2, 3, 4])));
+      await batch.commit();
+      const diagnostics: string[] = [];
+      bob.messaging.diagnostics.add((d) => diagnostics.push(`${d.kind}:${d.cause}`));
+
+      await alice.messaging.send(group.id, "lost on bob");
+      await waitFor(async () => (await bob.messaging.recoveries()) === 1, "bob resynced");
+      // the entry that revealed the loss; entries of the old epoch still in flight before bob's external
+      // commit (e.g. receipts) may follow as "wrong-epoch" (a past epoch: counted, no second resync)
+      const utd = await bob.messaging.undecryptable();
+      expect(utd["missing-state"]).toBe(1);
+      expect(
+        Object.keys(utd).filter((cause) => cause !== "missing-state" && cause !== "wrong-epoch"),
+      ).toEqual([]);
+      expect(diagnostics.slice(0, 2)).toEqual(["undecryptable:missing-state", "resynced:missing-state"]);
+      const bobConv = await bob.conversations.get(group.id);
+      expect(bobConv).toMatchObject({ notice: RECOVERY_NOTICE, recoveries: 1 });
+      // alice and carol process bob's external commit: a new epoch with the same members
+      await waitFor(async () => (await epochOf(alice, group.id)) === epochBefore + 1, "alice saw the resync");
+      await waitFor(async () => (await epochOf(carol, group.id)) === epochBefore + 1, "carol saw the resync");
+      expect((await alice.conversations.get(group.id)).members?.map((m) => m.handle).sort()).toEqual([
+        "bob",
+        "carol",
+      ]);
+
+      await alice.messaging.send(group.id, "after resync");
+      await bob.messaging.send(group.id, "bob is back");
+      await waitFor(() => bobInbox.some((m) => m.text === "after resync"), "bob decrypts again");
+      await waitFor(() => aliceInbox.some((m) => m.text === "bob is back"), "alice decrypts bob");
+      await waitFor(() => carolInbox.length === 4, "carol got everything");
+      expect(carolInbox.map((m) => m.text)).toEqual(["before", "lost on bob", "after resync", "bob is back"]);
+      expect(bobInbox.map((m) => m.text)).toEqual(["before", "after resync"]);
+      expect(await alice.messaging.undecryptable()).toEqual({});
+      expect(await carol.messaging.undecryptable()).toEqual({});
+      expect(await bob.messaging.recoveries()).toBe(1);
+
+      await bob.conversations.clearNotice(group.id);
+      expect((await bob.conversations.get(group.id)).notice).toBeUndefined();
+    },
+  );
+
+  it("the creator is admin; others cannot add accounts until granted admin", async () => {
+    const [alice, bob] = (await clients("alice", "bob")) as [VollyClient, VollyClient];
+    const dave = await newClient(home, server.url, "dave");
+    open.push(dave);
+    const group = await alice.conversations.createGroup("Team", ["bob"]);
+    expect(await alice.conversations.admins(group.id)).toEqual([alice.profile.accountId]);
+    await waitFor(async () => (await bob.conversations.list())[0]?.title === "Team", "bob joined");
+    const refused = await bob.conversations.addMembers(group.id, ["dave"]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(VollyError);
+    expect((refused as VollyError).code).toBe("VOLLY_E_NOT_GROUP_ADMIN");
+    const notAdmin = await bob.conversations.grantAdmin(group.id, "bob").catch((e: unknown) => e);
+    expect((notAdmin as VollyError).code).toBe("VOLLY_E_NOT_GROUP_ADMIN");
+    expect((await alice.conversations.grantAdmin(group.id, "@bob")).sort()).toEqual(
+      [alice.profile.accountId, bob.profile.accountId].sort(),
+    );
+    const added = await bob.conversations.addMembers(group.id, ["dave"]);
+    expect(added.members?.map((m) => m.handle).sort()).toEqual(["alice", "dave"]);
+  });
+
+  it("a device offline for 20 epochs of membership changes catches up in order and decrypts everything", async () => {
+    const [alice, bob, carol] = (await clients("alice", "bob", "carol")) as [
+      VollyClient,
+      VollyClient,
+      VollyClient,
+    ];
+    const extras: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const handle = `extra${i}`;
+      open.push(await newClient(home, server.url, handle)); // registered with key packages, never connected
+      extras.push(handle);
+    }
+    const group = await alice.conversations.createGroup("Catch-up", ["bob", "carol"]);
+    await waitFor(async () => (await carol.conversations.list()).length === 1, "carol joined");
+    await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
+    const startEpoch = await epochOf(alice, group.id);
+    await carol.close();
+    open.splice(open.indexOf(carol), 1);
+
+    const sent: string[] = [];
+    for (const [i, handle] of extras.entries()) {
+      await alice.conversations.addMembers(group.id, [handle]);
+      const a = `alice ${i} after adding ${handle}`;
+      await alice.messaging.send(group.id, a);
+      sent.push(a);
+      if (i % 3 === 0) {
+        await alice.conversations.rename(group.id, `Catch-up ${i}`);
+      }
+      await alice.conversations.removeMember(group.id, handle);
+      // bob writes in the new epoch once he processed the commit
+      const epoch = await epochOf(alice, group.id);
+      await waitFor(async () => (await epochOf(bob, group.id)) === epoch, "bob followed");
+      const b = `bob ${i} after removing ${handle}`;
+      await bob.messaging.send(group.id, b);
+      sent.push(b);
+    }
+    expect((await epochOf(alice, group.id)) - startEpoch).toBe(20);
+
+    const back = await reopenClient(home, "carol");
+    open.push(back);
+    await back.connect();
+    await waitFor(
+      async () => (await texts(back, group.id)).length === sent.length,
+      "carol caught up",
+      60_000,
+    );
+    expect(await texts(back, group.id)).toEqual(sent);
+    expect(await back.messaging.undecryptable()).toEqual({});
+    expect(await back.messaging.recoveries()).toBe(0);
+    expect(await epochOf(back, group.id)).toBe(startEpoch + 20);
+    await waitFor(async () => (await back.conversations.get(group.id)).title === "Catch-up 9", "last name");
+    expect((await back.conversations.get(group.id)).members?.map((m) => m.handle).sort()).toEqual([
+      "alice",
+      "bob",
+    ]);
+  });
+});

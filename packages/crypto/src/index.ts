@@ -1,0 +1,66 @@
+export type {
+  AddMembersResult,
+  CredentialIdentity,
+  DecryptFailureCause,
+  DeviceIdentity,
+  GeneratedKeyPackage,
+  GroupMember,
+  KeyPackageInfo,
+  MlsGroup,
+  ProcessedMessage,
+  RemoveMembersResult,
+} from "./api.js";
+export { credentialIdentityFromBytes, credentialIdentityToBytes } from "./credential.js";
+export {
+  formatLinkCode,
+  generateLinkSecret,
+  LINK_SECRET_BYTES,
+  type LinkCode,
+  linkProof,
+  parseLinkCode,
+  verifyLinkProof,
+} from "./device-link.js";
+export { fingerprint, generateIdentity, sign, verify } from "./identity.js";
+export { createInvite, inviteWebUrl, type ParsedInvite, parseInvite, verifyInvite } from "./invite.js";
+export {
+  createKeystore,
+  type KdfParams,
+  openKeystore,
+  rewrapKeystore,
+  type SealedKeystore,
+  seal,
+  unseal,
+  validatePin,
+} from "./keystore.js";
+export {
+  addMembers,
+  createGroup,
+  DEFAULT_CIPHERSUITE,
+  decodeGroup,
+  encodeGroup,
+  encryptApplication,
+  generateKeyPackage,
+  groupEpoch,
+  groupIdOf,
+  groupMembers,
+  inspectKeyPackage,
+  isRemovedFromGroup,
+  joinFromWelcome,
+  KEY_PACKAGE_LIFETIME_SECONDS,
+  leafIndicesOf,
+  loadSuite,
+  type MlsSuite,
+  ownLeafIndex,
+  processMessage,
+  removeMembers,
+  welcomeKeyPackageRefs,
+} from "./mls.js";
+export { type ExternalRejoinResult, groupInfoForExternalJoin, rejoinExternally } from "./mls-external.js";
+export {
+  formatSafetyNumber,
+  SAFETY_NUMBER_ITERATIONS,
+  SAFETY_NUMBER_VERSION,
+  type SafetyNumberParty,
+  type SafetyNumberResult,
+  safetyNumber,
+} from "./safety-number.js";

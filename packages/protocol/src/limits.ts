@@ -1,0 +1,27 @@
+/** Size limits shared by server and clients. Explicit, because libraries default to permissive ones. */
+export const LIMITS = {
+  /** Largest gateway frame a client may send to the server (bytes). */
+  maxInboundFrameBytes: 64 * 1024,
+  /** Largest gateway frame the server sends (bytes); clients set their WebSocket maxPayload to this. */
+  maxOutboundFrameBytes: 16 * 1024 * 1024,
+  /** Largest REST request body (bytes): a commit with welcomes and a ratchet tree for 1,000 members fits. */
+  maxRequestBodyBytes: 16 * 1024 * 1024,
+  /** Largest MLS application message ciphertext, base64url characters (~256 KiB of bytes). */
+  maxMessageChars: 350_000,
+  /** Largest text in one message (characters). */
+  maxTextChars: 64_000,
+  /** Most key packages per upload. */
+  maxKeyPackagesPerUpload: 100,
+  /** Most devices per claim. */
+  maxDevicesPerClaim: 1000,
+  /** Largest MLS group (member devices). */
+  maxGroupDevices: 1000,
+  /** How long a REST auth nonce stays valid (ms). */
+  nonceTtlMs: 5 * 60 * 1000,
+  /** How long a device link stays claimable (ms). */
+  deviceLinkTtlMs: 15 * 60 * 1000,
+  /** How long an undelivered log entry is kept by default (ms); configurable per server. */
+  retentionMs: 30 * 24 * 60 * 60 * 1000,
+  /** How long a REST session token stays valid (ms). */
+  sessionTtlMs: 24 * 60 * 60 * 1000,
+} as const;

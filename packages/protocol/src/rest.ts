@@ -1,0 +1,385 @@
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { Base64Url, EntityType, Handle, Id, PublicKey, SignatureB64, Timestamp } from "./common.js";
+import {
+  ApproveDeviceLinkBody,
+  ApproveDeviceLinkResponse,
+  ClaimDeviceLinkBody,
+  CreateDeviceLinkResponse,
+  DeviceLinkParams,
+  DeviceLinkStatus,
+  RevokeDeviceResponse,
+} from "./device-links.js";
+import { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
+import { LIMITS } from "./limits.js";
+
+/** MLS message bytes (RFC 9420 §6 MLSMessage), base64url. */
+const MlsBytes = (description: string) => Base64Url(LIMITS.maxRequestBodyBytes, description);
+
+// ---- accounts and devices (authentication service) ----
+
+/** A human-friendly name shown next to the handle. Visible to the server (directory data). */
+const DisplayName = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: "display name (directory, not secret)",
+});
+
+export const RegisterAccountBody = Type.Object(
+  {
+    handle: Handle,
+    entityType: EntityType,
+    displayName: Type.Optional(DisplayName),
+    device: Type.Object(
+      {
+        signaturePublicKey: PublicKey,
+        name: Type.String({ minLength: 1, maxLength: 64 }),
+      },
+      { additionalProperties: false },
+    ),
+    signature: SignatureB64,
+  },
+  { additionalProperties: false },
+);
+export type RegisterAccountBody = Static<typeof RegisterAccountBody>;
+
+export const RegisterAccountResponse = Type.Object({ accountId: Id, deviceId: Id, handle: Handle });
+export type RegisterAccountResponse = Static<typeof RegisterAccountResponse>;
+
+export const DeviceEntry = Type.Object({
+  deviceId: Id,
+  signaturePublicKey: PublicKey,
+  name: Type.String(),
+  createdAt: Timestamp,
+});
+export type DeviceEntry = Static<typeof DeviceEntry>;
+
+export const AccountEntry = Type.Object({
+  accountId: Id,
+  handle: Handle,
+  entityType: EntityType,
+  displayName: Type.Optional(DisplayName),
+  devices: Type.Array(DeviceEntry),
+});
+export type AccountEntry = Static<typeof AccountEntry>;
+
+export const HandleParams = Type.Object({ handle: Handle }, { additionalProperties: false });
+export const DeviceParams = Type.Object({ deviceId: Id }, { additionalProperties: false });
+
+export const DeviceLookupResponse = Type.Object({
+  deviceId: Id,
+  accountId: Id,
+  handle: Handle,
+  displayName: Type.Optional(DisplayName),
+  signaturePublicKey: PublicKey,
+});
+export type DeviceLookupResponse = Static<typeof DeviceLookupResponse>;
+
+// ---- authentication (signed nonce → bearer session) ----
+
+export const ChallengeBody = Type.Object({ deviceId: Id }, { additionalProperties: false });
+export const ChallengeResponse = Type.Object({ nonce: Id, expiresAt: Timestamp });
+export type ChallengeResponse = Static<typeof ChallengeResponse>;
+
+export const SessionBody = Type.Object(
+  { deviceId: Id, nonce: Id, signature: SignatureB64 },
+  { additionalProperties: false },
+);
+export type SessionBody = Static<typeof SessionBody>;
+export const SessionResponse = Type.Object({
+  token: Type.String({ minLength: 43, maxLength: 43 }),
+  expiresAt: Timestamp,
+  accountId: Id,
+  deviceId: Id,
+});
+export type SessionResponse = Static<typeof SessionResponse>;
+
+// ---- key package directory ----
+
+const KeyPackageBytes = Base64Url(64 * 1024, "MLSMessage with wireformat mls_key_package (RFC 9420 §10)");
+
+export const UploadKeyPackagesBody = Type.Object(
+  {
+    keyPackages: Type.Array(KeyPackageBytes, { maxItems: LIMITS.maxKeyPackagesPerUpload }),
+    lastResort: Type.Optional(KeyPackageBytes),
+  },
+  { additionalProperties: false },
+);
+export type UploadKeyPackagesBody = Static<typeof UploadKeyPackagesBody>;
+export const KeyPackageCountResponse = Type.Object({
+  available: Type.Integer({ minimum: 0 }),
+  hasLastResort: Type.Boolean(),
+});
+export type KeyPackageCountResponse = Static<typeof KeyPackageCountResponse>;
+
+export const ClaimKeyPackagesBody = Type.Object(
+  { deviceIds: Type.Array(Id, { minItems: 1, maxItems: LIMITS.maxDevicesPerClaim, uniqueItems: true }) },
+  { additionalProperties: false },
+);
+export type ClaimKeyPackagesBody = Static<typeof ClaimKeyPackagesBody>;
+export const ClaimedKeyPackage = Type.Object({
+  deviceId: Id,
+  keyPackage: KeyPackageBytes,
+  lastResort: Type.Boolean(),
+});
+export type ClaimedKeyPackage = Static<typeof ClaimedKeyPackage>;
+export const ClaimKeyPackagesResponse = Type.Object({ keyPackages: Type.Array(ClaimedKeyPackage) });
+export type ClaimKeyPackagesResponse = Static<typeof ClaimKeyPackagesResponse>;
+
+// ---- delivery service ----
+
+export const GroupParams = Type.Object({ groupId: Id }, { additionalProperties: false });
+
+export const CreateGroupBody = Type.Object({ groupId: Id }, { additionalProperties: false });
+export const GroupResponse = Type.Object({
+  groupId: Id,
+  epoch: Type.Integer({ minimum: 0 }),
+  lastSeq: Type.Integer({ minimum: 0 }),
+  memberDeviceIds: Type.Array(Id),
+  /** Accounts allowed to add and remove other accounts' devices; the creator is the first. */
+  adminAccountIds: Type.Optional(Type.Array(Id)),
+});
+export type GroupResponse = Static<typeof GroupResponse>;
+
+export const WelcomeDelivery = Type.Object(
+  { deviceId: Id, welcome: MlsBytes("MLSMessage with wireformat mls_welcome (RFC 9420 §12.4.3.1)") },
+  { additionalProperties: false },
+);
+
+export const CommitBody = Type.Object(
+  {
+    epoch: Type.Integer({ minimum: 0, description: "the epoch the commit was created in" }),
+    commit: MlsBytes("MLSMessage carrying the Commit (RFC 9420 §12.4)"),
+    addDeviceIds: Type.Array(Id, { maxItems: LIMITS.maxGroupDevices, uniqueItems: true }),
+    removeDeviceIds: Type.Array(Id, { maxItems: LIMITS.maxGroupDevices, uniqueItems: true }),
+    welcomes: Type.Array(WelcomeDelivery, { maxItems: LIMITS.maxGroupDevices }),
+    ratchetTree: MlsBytes("the new epoch's ratchet tree (RFC 9420 §12.4.3.3), served out of band to joiners"),
+    groupInfo: Type.Optional(
+      MlsBytes(
+        "the new epoch's GroupInfo with external_pub (RFC 9420 §12.4.3.1), kept for resync by external commit",
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CommitBody = Static<typeof CommitBody>;
+export const CommitResponse = Type.Object({
+  seq: Type.Integer({ minimum: 1 }),
+  epoch: Type.Integer({ minimum: 1 }),
+});
+export type CommitResponse = Static<typeof CommitResponse>;
+
+export const SendMessageBody = Type.Object(
+  {
+    messageId: Id,
+    epoch: Type.Integer({ minimum: 0 }),
+    ciphertext: Base64Url(
+      LIMITS.maxMessageChars,
+      "MLSMessage with wireformat mls_private_message (RFC 9420 §6.3)",
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SendMessageBody = Static<typeof SendMessageBody>;
+export const SendMessageResponse = Type.Object({
+  seq: Type.Integer({ minimum: 1 }),
+  duplicate: Type.Boolean({ description: "true when this message id was already stored (idempotent retry)" }),
+});
+export type SendMessageResponse = Static<typeof SendMessageResponse>;
+
+export const LeaveGroupResponse = Type.Object({
+  seq: Type.Integer({ minimum: 1, description: "log seq of the departure entry" }),
+});
+export type LeaveGroupResponse = Static<typeof LeaveGroupResponse>;
+
+export const HealthResponse = Type.Object({ status: Type.Literal("ok"), version: Type.String() });
+export type HealthResponse = Static<typeof HealthResponse>;
+
+/** Describes one REST route: method, path (Fastify syntax), auth, and the schema of each part. */
+export interface RouteSpec {
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  summary: string;
+  /** true when the route needs `Authorization: Bearer <token>` from POST /v1/auth/session. */
+  auth: boolean;
+  params?: TSchema;
+  body?: TSchema;
+  response: TSchema;
+}
+
+/**
+ * Every REST v1 route. The server registers exactly these with these schemas, the SDK calls them,
+ * and `docs/protocol.md` is generated from this table.
+ */
+export const ROUTES = {
+  health: {
+    method: "GET",
+    path: "/healthz",
+    summary: "Liveness and version.",
+    auth: false,
+    response: HealthResponse,
+  },
+  registerAccount: {
+    method: "POST",
+    path: "/v1/accounts",
+    summary: "Register an account and its first device by public key (signed proof of possession).",
+    auth: false,
+    body: RegisterAccountBody,
+    response: RegisterAccountResponse,
+  },
+  getAccount: {
+    method: "GET",
+    path: "/v1/accounts/:handle",
+    summary: "Directory: an account and its devices' signature keys.",
+    auth: false,
+    params: HandleParams,
+    response: AccountEntry,
+  },
+  getDevice: {
+    method: "GET",
+    path: "/v1/devices/:deviceId",
+    summary: "Directory: the account and key of one device.",
+    auth: false,
+    params: DeviceParams,
+    response: DeviceLookupResponse,
+  },
+  challenge: {
+    method: "POST",
+    path: "/v1/auth/challenge",
+    summary: "Get a single-use nonce to sign.",
+    auth: false,
+    body: ChallengeBody,
+    response: ChallengeResponse,
+  },
+  session: {
+    method: "POST",
+    path: "/v1/auth/session",
+    summary: "Exchange a signed nonce for a bearer token.",
+    auth: false,
+    body: SessionBody,
+    response: SessionResponse,
+  },
+  uploadKeyPackages: {
+    method: "POST",
+    path: "/v1/key-packages",
+    summary: "Upload one-time key packages and optionally replace the last-resort one.",
+    auth: true,
+    body: UploadKeyPackagesBody,
+    response: KeyPackageCountResponse,
+  },
+  countKeyPackages: {
+    method: "GET",
+    path: "/v1/key-packages/count",
+    summary: "How many unclaimed key packages this device has left.",
+    auth: true,
+    response: KeyPackageCountResponse,
+  },
+  claimKeyPackages: {
+    method: "POST",
+    path: "/v1/key-packages/claim",
+    summary: "Claim one key package per device (one-time first, else last-resort).",
+    auth: true,
+    body: ClaimKeyPackagesBody,
+    response: ClaimKeyPackagesResponse,
+  },
+  createGroup: {
+    method: "POST",
+    path: "/v1/groups",
+    summary: "Create a group at epoch 0 with the calling device as its only member.",
+    auth: true,
+    body: CreateGroupBody,
+    response: GroupResponse,
+  },
+  getGroup: {
+    method: "GET",
+    path: "/v1/groups/:groupId",
+    summary: "A group's epoch, last sequence number and member devices (members only).",
+    auth: true,
+    params: GroupParams,
+    response: GroupResponse,
+  },
+  commit: {
+    method: "POST",
+    path: "/v1/groups/:groupId/commits",
+    summary: "Append a commit; accepted only for the current epoch (first commit wins).",
+    auth: true,
+    params: GroupParams,
+    body: CommitBody,
+    response: CommitResponse,
+  },
+  sendMessage: {
+    method: "POST",
+    path: "/v1/groups/:groupId/messages",
+    summary: "Append an application message; acknowledged once durable; idempotent by messageId.",
+    auth: true,
+    params: GroupParams,
+    body: SendMessageBody,
+    response: SendMessageResponse,
+  },
+  leaveGroup: {
+    method: "POST",
+    path: "/v1/groups/:groupId/leave",
+    summary:
+      "Leave a group: the device stops receiving it at once and a departure entry asks the remaining members to commit its Remove.",
+    auth: true,
+    params: GroupParams,
+    response: LeaveGroupResponse,
+  },
+  getGroupInfo: {
+    method: "GET",
+    path: "/v1/groups/:groupId/group-info",
+    summary: "The current epoch's GroupInfo and ratchet tree, for a member rejoining by external commit.",
+    auth: true,
+    params: GroupParams,
+    response: GroupInfoResponse,
+  },
+  grantAdmin: {
+    method: "POST",
+    path: "/v1/groups/:groupId/admins",
+    summary: "Make an account an admin of a group (admins only).",
+    auth: true,
+    params: GroupParams,
+    body: GrantAdminBody,
+    response: GroupResponse,
+  },
+  createDeviceLink: {
+    method: "POST",
+    path: "/v1/device-links",
+    summary: "Start linking a new device to this account (valid 15 minutes, single use).",
+    auth: true,
+    response: CreateDeviceLinkResponse,
+  },
+  claimDeviceLink: {
+    method: "POST",
+    path: "/v1/device-links/:linkId/claim",
+    summary: "The new device presents its key and the proof that it holds the pairing code.",
+    auth: false,
+    params: DeviceLinkParams,
+    body: ClaimDeviceLinkBody,
+    response: DeviceLinkStatus,
+  },
+  getDeviceLink: {
+    method: "GET",
+    path: "/v1/device-links/:linkId",
+    summary: "A link's status; once approved, the new device's id.",
+    auth: false,
+    params: DeviceLinkParams,
+    response: DeviceLinkStatus,
+  },
+  approveDeviceLink: {
+    method: "POST",
+    path: "/v1/device-links/:linkId/approve",
+    summary: "The creating device approves the claimed key with its signature; the device is registered.",
+    auth: true,
+    params: DeviceLinkParams,
+    body: ApproveDeviceLinkBody,
+    response: ApproveDeviceLinkResponse,
+  },
+  revokeDevice: {
+    method: "DELETE",
+    path: "/v1/devices/:deviceId",
+    summary: "Revoke a device of this account: its sessions end and it leaves every group.",
+    auth: true,
+    params: DeviceParams,
+    response: RevokeDeviceResponse,
+  },
+} as const satisfies Record<string, RouteSpec>;

@@ -1,0 +1,28 @@
+import { utf8 } from "./encoding.js";
+
+/**
+ * The exact bytes a device signs (Ed25519) for each authentication step. Every input carries a
+ * context label so a signature made for one purpose can never be replayed for another.
+ */
+export const signingInput = {
+  /** Proves possession of the key at registration: `volly/v1/register\n<handle>\n<publicKey>`. */
+  register(handle: string, signaturePublicKey: string): Uint8Array {
+    return utf8(`volly/v1/register\n${handle}\n${signaturePublicKey}`);
+  },
+  /** Gateway IDENTIFY / RESUME: `volly/v1/identify\n<nonce from HELLO>`. */
+  identify(nonce: string): Uint8Array {
+    return utf8(`volly/v1/identify\n${nonce}`);
+  },
+  /** Device link claim (new device): `volly/v1/link-claim\n<linkId>\n<publicKey>`. */
+  linkClaim(linkId: string, signaturePublicKey: string): Uint8Array {
+    return utf8(`volly/v1/link-claim\n${linkId}\n${signaturePublicKey}`);
+  },
+  /** Device link approval (existing device): `volly/v1/link-approve\n<accountId>\n<linkId>\n<publicKey>`. */
+  linkApprove(accountId: string, linkId: string, signaturePublicKey: string): Uint8Array {
+    return utf8(`volly/v1/link-approve\n${accountId}\n${linkId}\n${signaturePublicKey}`);
+  },
+  /** REST session: `volly/v1/session\n<nonce from /v1/auth/challenge>`. */
+  session(nonce: string): Uint8Array {
+    return utf8(`volly/v1/session\n${nonce}`);
+  },
+};

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { ERROR_CODES, type ErrorCode, isErrorCode, VollyError } from "../src/index.js";
+
+const entries = Object.entries(ERROR_CODES) as Array<[ErrorCode, (typeof ERROR_CODES)[ErrorCode]]>;
+
+describe("ERROR_CODES", () => {
+  it.each(entries)("%s is well-formed", (code, entry) => {
+    expect(code).toMatch(/^VOLLY_E_[A-Z_]+$/);
+    expect(Number.isInteger(entry.http)).toBe(true);
+    expect(entry.http).toBeGreaterThanOrEqual(400);
+    expect(entry.http).toBeLessThanOrEqual(599);
+    expect(Number.isInteger(entry.close)).toBe(true);
+    const standard = [1001, 1009, 1011].includes(entry.close);
+    const application = entry.close >= 4000 && entry.close <= 4999;
+    expect(standard || application).toBe(true);
+    expect(entry.message.length).toBeGreaterThan(0);
+    expect(entry.message).toMatch(/[.!?]$/);
+    expect(Object.keys(entry).sort()).toEqual(["close", "http", "message"]);
+  });
+
+  it("has unique messages", () => {
+    const messages = entries.map(([, e]) => e.message);
+    expect(new Set(messages).size).toBe(messages.length);
+  });
+});
+
+describe("VollyError", () => {
+  it("defaults its message to the registry's and maps status and close code", () => {
+    const error = new VollyError("VOLLY_E_STALE_EPOCH");
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe("VollyError");
+    expect(error.message).toBe(ERROR_CODES.VOLLY_E_STALE_EPOCH.message);
+    expect(error.httpStatus).toBe(409);
+    expect(error.closeCode).toBe(ERROR_CODES.VOLLY_E_STALE_EPOCH.close);
+    expect(error.toBody()).toEqual({ code: "VOLLY_E_STALE_EPOCH", message: error.message });
+  });
+
+  it("carries a specific message and details", () => {
+    const error = new VollyError("VOLLY_E_STALE_EPOCH", "epoch 3 is stale", { currentEpoch: 4 });
+    expect(error.toBody()).toEqual({
+      code: "VOLLY_E_STALE_EPOCH",
+      message: "epoch 3 is stale",
+      details: { currentEpoch: 4 },
+    });
+  });
+});
+
+describe("isErrorCode", () => {
+  it("accepts registered codes only", () => {
+    for (const [code] of entries) expect(isErrorCode(code)).toBe(true);
+    for (const value of ["VOLLY_E_NOPE", "toString", "__proto__", "", 42, null, undefined]) {
+      expect(isErrorCode(value)).toBe(false);
+    }
+  });
+});

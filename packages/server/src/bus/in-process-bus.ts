@@ -1,0 +1,58 @@
+import type { Bus, BusHandler, BusMessage } from "./bus.js";
+
+/**
+ * A {@link Bus} for a single node: subscribers live in this process. Delivery is deferred to a
+ * microtask so a publisher never runs subscriber code inside its own call, and a throwing handler
+ * cannot affect the publisher or other handlers.
+ *
+ * @param onHandlerError called when a handler throws (default: ignore)
+ */
+export function createInProcessBus(onHandlerError: (error: unknown) => void = () => {}): Bus {
+  const channels = new Map<string, Set<BusHandler>>();
+  let closed = false;
+  return {
+    publish(channel, message: BusMessage) {
+      if (closed) return;
+      const handlers = channels.get(channel);
+      if (!handlers || handlers.size === 0) return;
+      for (const handler of [...handlers]) {
+        queueMicrotask(() => {
+          if (!handlers.has(handler)) return;
+          try {
+            handler(message);
+          } catch (error) {
+            onHandlerError(error);
+          }
+        });
+      }
+    },
+    subscribe(channel, handler) {
+      if (closed) return () => {};
+      let handlers = channels.get(channel);
+      if (!handlers) {
+        handlers = new Set();
+        channels.set(channel, handlers);
+      }
+      handlers.add(handler);
+      return () => {
+        const set = channels.get(channel);
+        if (!set) return;
+        set.delete(handler);
+        if (set.size === 0) channels.delete(channel);
+      };
+    },
+    settled() {
+      return Promise.resolve();
+    },
+    onResync() {
+      return () => {};
+    },
+    connected() {
+      return !closed;
+    },
+    async close() {
+      closed = true;
+      channels.clear();
+    },
+  };
+}

@@ -1,0 +1,222 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
+import { LIMITS, VollyError } from "@volly/protocol";
+
+/** Pino log levels accepted by `logLevel` / VOLLY_LOG_LEVEL. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** A pino log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything a Volly server needs to start. */
+export interface ServerConfig {
+  /** TCP port to listen on; 0 picks a free port (the real one is reported by `startServer`). Default 7777. */
+  port: number;
+  /**
+   * Interface to bind. Default "127.0.0.1" (loopback only) so a laptop install is never exposed by
+   * accident; set "0.0.0.0" (VOLLY_HOST) to serve other machines or a reverse proxy.
+   */
+  host: string;
+  /** Directory holding `volly.db` (created if missing). Default "./volly-data". */
+  dataDir: string;
+  /** MLS ciphersuite every uploaded key package must use (RFC 9420 §5.1). Default DEFAULT_CIPHERSUITE. */
+  ciphersuite: string;
+  /** Gateway heartbeat interval announced in HELLO (ms); a client silent for twice this is closed. Default 30000. */
+  heartbeatIntervalMs: number;
+  /** Pino log level. Default "info". */
+  logLevel: LogLevel;
+  /**
+   * Directory of the built web app served at `/` (index.html plus hashed files under assets/).
+   * Default {@link DEFAULT_WEB_DIR}; when it holds no index.html, `/` explains how to build it.
+   */
+  webDir: string;
+  /**
+   * PostgreSQL connection URL (`postgres://user:pass@host:5432/db`, VOLLY_DATABASE_URL). When set the
+   * server runs the scaled shape's store on PostgreSQL; when absent, SQLite in `dataDir` (embedded
+   * shape). See docs/deployment.md.
+   */
+  databaseUrl?: string;
+  /** Connections the PostgreSQL pool opens at most (VOLLY_DATABASE_POOL_SIZE). Default 10. */
+  databasePoolSize: number;
+  /**
+   * Redis URL (`redis://host:6379`, VOLLY_REDIS_URL). When set the bus (fanout between nodes,
+   * presence) is Redis pub/sub; when absent, in-process (one node only).
+   */
+  redisUrl?: string;
+  /**
+   * How long undelivered log entries and Welcomes are kept (ms); what every member device has
+   * acknowledged is deleted sooner. VOLLY_RETENTION_DAYS (whole or fractional days). Default
+   * LIMITS.retentionMs (30 days).
+   */
+  retentionMs: number;
+  /** How often the pruning job runs (ms). VOLLY_PRUNE_INTERVAL_MS. Default 3,600,000 (hourly). */
+  pruneIntervalMs: number;
+}
+
+/**
+ * Where the web app's Vite build lands in this repository: `packages/web/dist`, resolved from this
+ * module (`packages/server/dist/config.js` when built, `packages/server/src/config.ts` under Vitest —
+ * both two levels below `packages/`).
+ */
+export const DEFAULT_WEB_DIR = resolve(fileURLToPath(new URL("../../web/dist/", import.meta.url)));
+
+/** The defaults of every {@link ServerConfig} field. */
+export const DEFAULT_CONFIG: ServerConfig = {
+  port: 7777,
+  host: "127.0.0.1",
+  dataDir: "./volly-data",
+  ciphersuite: DEFAULT_CIPHERSUITE,
+  heartbeatIntervalMs: 30_000,
+  logLevel: "info",
+  webDir: DEFAULT_WEB_DIR,
+  databasePoolSize: 10,
+  retentionMs: LIMITS.retentionMs,
+  pruneIntervalMs: 60 * 60 * 1000,
+};
+
+function usage(message: string, details: Record<string, unknown>): VollyError {
+  return new VollyError("VOLLY_E_USAGE", message, details);
+}
+
+function parsePort(value: unknown, source: string): number {
+  const port = typeof value === "string" && /^\d{1,5}$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw usage(`${source} must be an integer port between 0 and 65535.`, { [source]: String(value) });
+  }
+  return port;
+}
+
+/**
+ * Builds a validated {@link ServerConfig}: defaults, then environment variables, then `overrides`
+ * (e.g. CLI flags) — later wins.
+ *
+ * Reads VOLLY_PORT, VOLLY_HOST, VOLLY_DATA_DIR, VOLLY_CIPHERSUITE, VOLLY_LOG_LEVEL, VOLLY_WEB_DIR,
+ * VOLLY_DATABASE_URL, VOLLY_DATABASE_POOL_SIZE, VOLLY_REDIS_URL, VOLLY_RETENTION_DAYS and
+ * VOLLY_PRUNE_INTERVAL_MS; empty values are ignored. The web
+ * directory is made absolute (relative to the working directory).
+ *
+ * @param env environment variables (usually `process.env`)
+ * @param overrides fields that take precedence over the environment
+ * @throws VollyError VOLLY_E_USAGE for a port outside 0–65535, an unknown log level, an empty host,
+ *   data dir or web dir, a heartbeat interval below 1 ms, a database URL that is not postgres:// or
+ *   postgresql://, a Redis URL that is not redis:// or rediss://, a pool size outside 1–1000, or a
+ *   retention period or pruning interval that is not a positive number
+ */
+export function configFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<ServerConfig> = {},
+): ServerConfig {
+  const fromEnv: Partial<Record<keyof ServerConfig, unknown>> = {};
+  const read = (name: string) => {
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  };
+  const port = read("VOLLY_PORT");
+  if (port !== undefined) fromEnv.port = parsePort(port, "VOLLY_PORT");
+  const host = read("VOLLY_HOST");
+  if (host !== undefined) fromEnv.host = host;
+  const dataDir = read("VOLLY_DATA_DIR");
+  if (dataDir !== undefined) fromEnv.dataDir = dataDir;
+  const suite = read("VOLLY_CIPHERSUITE");
+  if (suite !== undefined) fromEnv.ciphersuite = suite;
+  const level = read("VOLLY_LOG_LEVEL");
+  if (level !== undefined) fromEnv.logLevel = level;
+  const webDir = read("VOLLY_WEB_DIR");
+  if (webDir !== undefined) fromEnv.webDir = webDir;
+  const databaseUrl = read("VOLLY_DATABASE_URL");
+  if (databaseUrl !== undefined) fromEnv.databaseUrl = databaseUrl;
+  const poolSize = read("VOLLY_DATABASE_POOL_SIZE");
+  if (poolSize !== undefined)
+    fromEnv.databasePoolSize = /^\d{1,4}$/.test(poolSize) ? Number(poolSize) : poolSize;
+  const redisUrl = read("VOLLY_REDIS_URL");
+  if (redisUrl !== undefined) fromEnv.redisUrl = redisUrl;
+  const retentionDays = read("VOLLY_RETENTION_DAYS");
+  if (retentionDays !== undefined) {
+    const days = /^\d+(\.\d+)?$/.test(retentionDays) ? Number(retentionDays) : Number.NaN;
+    fromEnv.retentionMs = Number.isFinite(days) ? Math.round(days * 24 * 60 * 60 * 1000) : retentionDays;
+  }
+  const pruneInterval = read("VOLLY_PRUNE_INTERVAL_MS");
+  if (pruneInterval !== undefined) {
+    fromEnv.pruneIntervalMs = /^\d{1,12}$/.test(pruneInterval) ? Number(pruneInterval) : pruneInterval;
+  }
+
+  const merged = { ...DEFAULT_CONFIG, ...fromEnv, ...definedOnly(overrides) };
+  const logLevel = String(merged.logLevel);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw usage(`The log level must be one of ${LOG_LEVELS.join(", ")}.`, { logLevel });
+  }
+  if (typeof merged.host !== "string" || merged.host === "") throw usage("The host must not be empty.", {});
+  if (typeof merged.dataDir !== "string" || merged.dataDir === "") {
+    throw usage("The data directory must not be empty.", {});
+  }
+  if (typeof merged.ciphersuite !== "string" || merged.ciphersuite === "") {
+    throw usage("The ciphersuite must not be empty.", {});
+  }
+  if (typeof merged.webDir !== "string" || merged.webDir === "") {
+    throw usage("The web app directory must not be empty.", {});
+  }
+  const heartbeat = merged.heartbeatIntervalMs;
+  if (typeof heartbeat !== "number" || !Number.isInteger(heartbeat) || heartbeat < 1) {
+    throw usage("The heartbeat interval must be a positive integer (ms).", {
+      heartbeatIntervalMs: heartbeat,
+    });
+  }
+  const pool = merged.databasePoolSize;
+  if (typeof pool !== "number" || !Number.isInteger(pool) || pool < 1 || pool > 1000) {
+    throw usage("The database pool size must be an integer from 1 to 1000.", { databasePoolSize: pool });
+  }
+  const positive = (value: unknown, name: string, unit: string): number => {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+      throw usage(`The ${unit} must be positive.`, { [name]: value });
+    }
+    return value;
+  };
+  const retentionMs = positive(merged.retentionMs, "retentionMs", "retention period");
+  const pruneIntervalMs = positive(merged.pruneIntervalMs, "pruneIntervalMs", "pruning interval (ms)");
+  const database = checkUrl(merged.databaseUrl, ["postgres:", "postgresql:"], "VOLLY_DATABASE_URL");
+  const redis = checkUrl(merged.redisUrl, ["redis:", "rediss:"], "VOLLY_REDIS_URL");
+  return {
+    port: parsePort(merged.port, "port"),
+    host: merged.host,
+    dataDir: merged.dataDir,
+    ciphersuite: merged.ciphersuite,
+    heartbeatIntervalMs: heartbeat,
+    logLevel: logLevel as LogLevel,
+    webDir: resolve(merged.webDir),
+    databasePoolSize: pool,
+    retentionMs,
+    pruneIntervalMs,
+    ...(database !== undefined ? { databaseUrl: database } : {}),
+    ...(redis !== undefined ? { redisUrl: redis } : {}),
+  };
+}
+
+/** Validates an optional service URL's scheme; the error never echoes the URL (it may hold a password). */
+function checkUrl(value: unknown, protocols: string[], name: string): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || !protocols.includes(url.protocol)) {
+    throw usage(`${name} must be a ${protocols.map((p) => `${p}//`).join(" or ")} URL.`, {});
+  }
+  return value as string;
+}
+
+/** A URL with its password replaced by `***`, for logs and messages. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,117 @@
+import websocket from "@fastify/websocket";
+import { LIMITS, VollyError } from "@volly/protocol";
+import type { FastifyInstance } from "fastify";
+import type { Bus } from "../bus/bus.js";
+import { describeError } from "../describe-error.js";
+import type { Metrics } from "../metrics.js";
+import type { Services } from "../services/services.js";
+import { type GatewayConnection, runConnection } from "./connection.js";
+import { createPresenceTracker } from "./presence-tracker.js";
+import { createSessionRegistry } from "./session-registry.js";
+
+/** The path of the WebSocket gateway. */
+export const GATEWAY_PATH = "/v1/gateway";
+
+/** How long shutdown waits for clients to complete the closing handshake before dropping them (ms). */
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * Registers the WebSocket gateway at `GET /v1/gateway` (@fastify/websocket over `ws`), with
+ * `maxPayload` = LIMITS.maxInboundFrameBytes (a larger frame closes the connection with 1009,
+ * RFC 6455 §7.4.1) and permessage-deflate off. A plain HTTP GET gets 404 VOLLY_E_NOT_FOUND.
+ *
+ * Presence (who is connected, online or away) is tracked per node by a presence tracker shared by
+ * the node's connections and exchanged with other nodes over the bus.
+ *
+ * On app close every connection is closed with 1001 and reason VOLLY_E_SHUTTING_DOWN (RFC 6455
+ * §7.4.1 "going away"), queued work is awaited, and clients that do not answer the close within
+ * 2 s are dropped.
+ *
+ * When the bus reports that messages may have been lost (Redis reconnected, here or on another
+ * node), every connection re-reads the store (see {@link GatewayConnection.resync}) and this node
+ * republishes its presence views.
+ *
+ * @param options.heartbeatIntervalMs announced in HELLO (ms); silence for twice this closes a connection
+ * @param options.presence refresh interval and TTL of cross-node presence (ms; see `createPresenceTracker`)
+ */
+export async function registerGateway(
+  app: FastifyInstance,
+  options: {
+    services: Services;
+    bus: Bus;
+    heartbeatIntervalMs: number;
+    now: () => number;
+    metrics?: Pick<Metrics, "dispatched" | "deliveryLatency" | "connectionOpened" | "connectionClosed">;
+    presence?: { refreshIntervalMs?: number; ttlMs?: number };
+  },
+): Promise<void> {
+  const registry = createSessionRegistry(options.now);
+  const presence = createPresenceTracker({
+    bus: options.bus,
+    now: options.now,
+    ...options.presence,
+    onError: (error) => app.log.error({ err: describeError(error) }, "presence dispatch failed"),
+  });
+  const connections = new Set<GatewayConnection>();
+  const stopResync = options.bus.onResync(() => {
+    app.log.info({ connections: connections.size }, "bus resync: re-reading the store");
+    presence.republish();
+    for (const connection of connections) connection.resync();
+  });
+
+  await app.register(websocket, {
+    options: { maxPayload: LIMITS.maxInboundFrameBytes, perMessageDeflate: false },
+    errorHandler(error, socket) {
+      // Protocol errors (oversize frame → 1009, invalid UTF-8 → 1007, …): ws has already started the
+      // closing handshake with the right code. Anything else: drop the socket.
+      app.log.warn(
+        { err: { name: error.name, code: (error as { code?: unknown }).code } },
+        "gateway socket error",
+      );
+      if (socket.readyState === socket.OPEN) socket.terminate();
+    },
+    async preClose() {
+      const closing = [...connections];
+      for (const connection of closing) connection.close(1001, new VollyError("VOLLY_E_SHUTTING_DOWN").code);
+      await Promise.all(closing.map((c) => c.idle()));
+      const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+      await Promise.race([Promise.all(closing.map((c) => c.closed)), grace]);
+      for (const client of app.websocketServer.clients) client.terminate();
+      stopResync();
+      registry.close();
+      presence.close();
+      await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
+    },
+  });
+
+  app.route({
+    method: "GET",
+    url: GATEWAY_PATH,
+    handler: async () => {
+      throw new VollyError("VOLLY_E_NOT_FOUND", "The gateway accepts WebSocket upgrades only.");
+    },
+    wsHandler: (socket) => {
+      try {
+        const connection = runConnection(socket, {
+          services: options.services,
+          bus: options.bus,
+          registry,
+          presence,
+          heartbeatIntervalMs: options.heartbeatIntervalMs,
+          log: app.log,
+          now: options.now,
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+        });
+        connections.add(connection);
+        options.metrics?.connectionOpened();
+        void connection.closed.then(() => {
+          connections.delete(connection);
+          options.metrics?.connectionClosed();
+        });
+      } catch (error) {
+        app.log.error({ err: describeError(error) }, "gateway connection setup failed");
+        socket.terminate();
+      }
+    },
+  });
+}

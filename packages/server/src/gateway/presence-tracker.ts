@@ -1,0 +1,291 @@
+import { newId, type PresenceEvent } from "@volly/protocol";
+import { type Bus, type BusMessage, PRESENCE_CHANNEL } from "../bus/bus.js";
+
+/** What a device says about its user (gateway op PRESENCE_UPDATE); a fresh connection is "online". */
+export type DeviceStatus = "online" | "away";
+/** An account's derived presence. */
+export type AccountStatus = PresenceEvent["status"];
+
+/** A subscription to the presence of a set of accounts (one per gateway connection). */
+export interface PresenceWatch {
+  /**
+   * Replaces the watched accounts and returns the events that bring the watcher up to date: the
+   * current presence of every newly watched account that is not offline, and "offline" for every
+   * account no longer watched that was not offline (so the client drops it).
+   */
+  setAccounts(accountIds: Iterable<string>): PresenceEvent[];
+  /** Stops the subscription; no further callbacks. */
+  stop(): void;
+}
+
+/**
+ * Presence bookkeeping of one node. Presence is ephemeral: nothing is stored.
+ *
+ * Each node derives, from its own authenticated gateway connections, the status of each account
+ * (online if any of its connections is online, away if all are away, offline if none) and
+ * publishes it on the bus ({@link PRESENCE_CHANNEL}) whenever it changes, and again every refresh
+ * interval while it is not offline. Every node combines its own views with the views other nodes
+ * published into the account's presence and notifies its local watchers when that changes. Another
+ * node's view expires when it has not been republished within the TTL, so the accounts of a node
+ * that died without saying goodbye (kill -9, network loss) go offline after at most the TTL, and a
+ * node that starts later learns every account's presence within one refresh interval.
+ */
+export interface PresenceTracker {
+  /** An authenticated connection of `account` appeared; it counts as online. */
+  connect(connectionId: string, account: { accountId: string; handle: string }): void;
+  /** The connection's device reported a status (unknown connection ids are ignored). */
+  setStatus(connectionId: string, status: DeviceStatus): void;
+  /** The connection closed or lost its session (unknown connection ids are ignored). */
+  disconnect(connectionId: string): void;
+  /** Watches accounts (see {@link PresenceWatch}); `onChange` runs on every change of a watched account. */
+  watch(onChange: (event: PresenceEvent) => void): PresenceWatch;
+  /** The account's presence as this node currently knows it. */
+  status(accountId: string): AccountStatus;
+  /** Publishes every non-offline view of this node now (e.g. after the bus lost messages). */
+  republish(): void;
+  /** Unsubscribes from the bus, stops the refresh timer and forgets everything. */
+  close(): void;
+}
+
+/** Default interval at which a node republishes its views and expires stale ones (ms). */
+export const PRESENCE_REFRESH_INTERVAL_MS = 10_000;
+/** Default time another node's view lives without being republished (ms). */
+export const PRESENCE_TTL_MS = 30_000;
+
+interface LocalConnection {
+  accountId: string;
+  handle: string;
+  status: DeviceStatus;
+}
+
+interface NodeView {
+  status: DeviceStatus;
+  /** When the view was last published (ms, this node's clock); never expires for this node's own view. */
+  seenAt: number;
+}
+
+interface AccountView {
+  handle: string;
+  /** Each node's non-offline view of the account. */
+  nodes: Map<string, NodeView>;
+  status: AccountStatus;
+}
+
+interface Watcher {
+  onChange: (event: PresenceEvent) => void;
+}
+
+/** online if any status is online, away if there are only away ones, offline if there are none. */
+function combine(statuses: Iterable<DeviceStatus>): AccountStatus {
+  let any = false;
+  for (const status of statuses) {
+    if (status === "online") return "online";
+    any = true;
+  }
+  return any ? "away" : "offline";
+}
+
+/**
+ * Creates the {@link PresenceTracker} of this node and subscribes it to {@link PRESENCE_CHANNEL}.
+ *
+ * @param options.bus where node views are published and received
+ * @param options.nodeId this node's id in presence messages (default: a random id)
+ * @param options.onError called when a watcher's callback throws
+ * @param options.refreshIntervalMs how often this node republishes its views and expires other
+ *   nodes' stale ones (ms); default {@link PRESENCE_REFRESH_INTERVAL_MS}
+ * @param options.ttlMs how long another node's view lives without being republished (ms); default
+ *   {@link PRESENCE_TTL_MS}; keep it a few refresh intervals long
+ * @param options.now clock (ms)
+ */
+export function createPresenceTracker(options: {
+  bus: Bus;
+  nodeId?: string;
+  onError?: (error: unknown) => void;
+  refreshIntervalMs?: number;
+  ttlMs?: number;
+  now?: () => number;
+}): PresenceTracker {
+  const { bus } = options;
+  const nodeId = options.nodeId ?? newId();
+  const now = options.now ?? Date.now;
+  const ttlMs = options.ttlMs ?? PRESENCE_TTL_MS;
+  const connections = new Map<string, LocalConnection>();
+  const connectionsByAccount = new Map<string, Set<string>>();
+  /** The last view of each account this node published (absent = offline), with its handle. */
+  const published = new Map<string, { handle: string; status: DeviceStatus }>();
+  const views = new Map<string, AccountView>();
+  const watchers = new Map<string, Set<Watcher>>();
+  let closed = false;
+
+  const notify = (accountId: string, view: AccountView) => {
+    const event: PresenceEvent = { accountId, handle: view.handle, status: view.status };
+    for (const watcher of [...(watchers.get(accountId) ?? [])]) {
+      try {
+        watcher.onChange(event);
+      } catch (error) {
+        options.onError?.(error);
+      }
+    }
+  };
+
+  /** Recomputes an account's status after its node views changed; notifies watchers on a change. */
+  const recompute = (accountId: string, view: AccountView) => {
+    const status = combine([...view.nodes.values()].map((n) => n.status));
+    if (view.nodes.size === 0) views.delete(accountId);
+    if (status === view.status) return;
+    view.status = status;
+    notify(accountId, view);
+  };
+
+  /** Records one node's view of an account (this node's own, or one received over the bus). */
+  const applyView = (from: string, accountId: string, handle: string, status: AccountStatus) => {
+    let view = views.get(accountId);
+    if (!view) {
+      if (status === "offline") return;
+      view = { handle, nodes: new Map(), status: "offline" };
+      views.set(accountId, view);
+    }
+    if (status === "offline") view.nodes.delete(from);
+    else view.nodes.set(from, { status, seenAt: from === nodeId ? Number.POSITIVE_INFINITY : now() });
+    recompute(accountId, view);
+  };
+
+  const publishLocalView = (accountId: string, handle: string) => {
+    const ids = connectionsByAccount.get(accountId) ?? new Set<string>();
+    const status = combine([...ids].map((id) => connections.get(id)?.status ?? "away"));
+    if ((published.get(accountId)?.status ?? "offline") === status) return;
+    if (status === "offline") published.delete(accountId);
+    else published.set(accountId, { handle, status });
+    bus.publish(PRESENCE_CHANNEL, { type: "presence", nodeId, accountId, handle, status });
+    // This node's own view does not wait for (or depend on) the bus; deferred like a bus delivery.
+    queueMicrotask(() => {
+      if (!closed) applyView(nodeId, accountId, handle, status);
+    });
+  };
+
+  const onMessage = (message: BusMessage) => {
+    if (message.type !== "presence" || message.nodeId === nodeId) return;
+    applyView(message.nodeId, message.accountId, message.handle, message.status);
+  };
+  const unsubscribe = bus.subscribe(PRESENCE_CHANNEL, onMessage);
+
+  const republish = () => {
+    for (const [accountId, { handle, status }] of published) {
+      bus.publish(PRESENCE_CHANNEL, { type: "presence", nodeId, accountId, handle, status });
+    }
+  };
+  const expire = () => {
+    const cutoff = now() - ttlMs;
+    for (const [accountId, view] of [...views]) {
+      let changed = false;
+      for (const [from, node] of view.nodes) {
+        if (node.seenAt < cutoff) {
+          view.nodes.delete(from);
+          changed = true;
+        }
+      }
+      if (changed) recompute(accountId, view);
+    }
+  };
+  const timer = setInterval(() => {
+    republish();
+    expire();
+  }, options.refreshIntervalMs ?? PRESENCE_REFRESH_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    connect(connectionId, { accountId, handle }) {
+      connections.set(connectionId, { accountId, handle, status: "online" });
+      let ids = connectionsByAccount.get(accountId);
+      if (!ids) {
+        ids = new Set();
+        connectionsByAccount.set(accountId, ids);
+      }
+      ids.add(connectionId);
+      publishLocalView(accountId, handle);
+    },
+
+    setStatus(connectionId, status) {
+      const connection = connections.get(connectionId);
+      if (!connection || connection.status === status) return;
+      connection.status = status;
+      publishLocalView(connection.accountId, connection.handle);
+    },
+
+    disconnect(connectionId) {
+      const connection = connections.get(connectionId);
+      if (!connection) return;
+      connections.delete(connectionId);
+      const ids = connectionsByAccount.get(connection.accountId);
+      ids?.delete(connectionId);
+      if (ids?.size === 0) connectionsByAccount.delete(connection.accountId);
+      publishLocalView(connection.accountId, connection.handle);
+    },
+
+    watch(onChange) {
+      const watcher: Watcher = { onChange };
+      let watched = new Set<string>();
+      let stopped = false;
+      const index = (accountId: string) => {
+        let set = watchers.get(accountId);
+        if (!set) {
+          set = new Set();
+          watchers.set(accountId, set);
+        }
+        set.add(watcher);
+      };
+      const unindex = (accountId: string) => {
+        const set = watchers.get(accountId);
+        set?.delete(watcher);
+        if (set?.size === 0) watchers.delete(accountId);
+      };
+      return {
+        setAccounts(accountIds) {
+          if (stopped) return [];
+          const next = new Set(accountIds);
+          const events: PresenceEvent[] = [];
+          for (const accountId of watched) {
+            if (next.has(accountId)) continue;
+            unindex(accountId);
+            const view = views.get(accountId);
+            if (view && view.status !== "offline") {
+              events.push({ accountId, handle: view.handle, status: "offline" });
+            }
+          }
+          for (const accountId of next) {
+            if (watched.has(accountId)) continue;
+            index(accountId);
+            const view = views.get(accountId);
+            if (view && view.status !== "offline") {
+              events.push({ accountId, handle: view.handle, status: view.status });
+            }
+          }
+          watched = next;
+          return events;
+        },
+        stop() {
+          stopped = true;
+          for (const accountId of watched) unindex(accountId);
+          watched = new Set();
+        },
+      };
+    },
+
+    status(accountId) {
+      return views.get(accountId)?.status ?? "offline";
+    },
+
+    republish,
+
+    close() {
+      closed = true;
+      clearInterval(timer);
+      unsubscribe();
+      connections.clear();
+      connectionsByAccount.clear();
+      published.clear();
+      views.clear();
+      watchers.clear();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { isValidHandle, parse, ROUTES, type RouteSpec, VOLLY_VERSION, VollyError } from "@volly/protocol";
+import type { FastifyInstance } from "fastify";
+import type { AuthContext } from "../services/context.js";
+import type { Services } from "../services/services.js";
+import { authenticateRequest } from "./bearer.js";
+
+type RouteName = keyof typeof ROUTES;
+type AuthFor<K extends RouteName> = (typeof ROUTES)[K]["auth"] extends true ? AuthContext : undefined;
+
+/** What a route handler receives: raw (unvalidated) params and body, and the device for auth routes. */
+interface RouteInput<A> {
+  params: unknown;
+  body: unknown;
+  auth: A;
+}
+
+type RouteHandlers = { [K in RouteName]: (input: RouteInput<AuthFor<K>>) => Promise<unknown> };
+
+/**
+ * The handler of every REST v1 route. Each validates its params and body with `parse` against the
+ * route's schemas from ROUTES (→ VOLLY_E_BAD_REQUEST) before calling a service.
+ */
+function handlers(services: Services): RouteHandlers {
+  const { accounts, auth, keyPackages, delivery } = services;
+  return {
+    health: async () => ({ status: "ok", version: VOLLY_VERSION }),
+    registerAccount: async ({ body }) => {
+      const handle = (body as { handle?: unknown } | null | undefined)?.handle;
+      if (typeof handle === "string" && !isValidHandle(handle)) {
+        throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle });
+      }
+      return accounts.register(parse(ROUTES.registerAccount.body, body));
+    },
+    getAccount: async ({ params }) => accounts.getAccount(parse(ROUTES.getAccount.params, params).handle),
+    getDevice: async ({ params }) => accounts.getDevice(parse(ROUTES.getDevice.params, params).deviceId),
+    challenge: async ({ body }) => auth.challenge(parse(ROUTES.challenge.body, body).deviceId),
+    session: async ({ body }) => auth.createSession(parse(ROUTES.session.body, body)),
+    uploadKeyPackages: async ({ body, auth: device }) =>
+      keyPackages.upload(device.deviceId, parse(ROUTES.uploadKeyPackages.body, body)),
+    countKeyPackages: async ({ auth: device }) => keyPackages.count(device.deviceId),
+    claimKeyPackages: async ({ body, auth: device }) =>
+      keyPackages.claim(device.deviceId, parse(ROUTES.claimKeyPackages.body, body).deviceIds),
+    createGroup: async ({ body, auth: device }) =>
+      delivery.createGroup(device.deviceId, parse(ROUTES.createGroup.body, body).groupId),
+    getGroup: async ({ params, auth: device }) =>
+      delivery.getGroup(device.deviceId, parse(ROUTES.getGroup.params, params).groupId),
+    commit: async ({ params, body, auth: device }) => {
+      const { groupId } = parse(ROUTES.commit.params, params);
+      return delivery.commit(device.deviceId, groupId, parse(ROUTES.commit.body, body));
+    },
+    sendMessage: async ({ params, body, auth: device }) => {
+      const { groupId } = parse(ROUTES.sendMessage.params, params);
+      return delivery.sendMessage(device.deviceId, groupId, parse(ROUTES.sendMessage.body, body));
+    },
+    leaveGroup: async ({ params, auth: device }) =>
+      delivery.leave(device.deviceId, parse(ROUTES.leaveGroup.params, params).groupId),
+    getGroupInfo: async ({ params, auth: device }) =>
+      delivery.getGroupInfo(device.deviceId, parse(ROUTES.getGroupInfo.params, params).groupId),
+    grantAdmin: async ({ params, body, auth: device }) => {
+      const { groupId } = parse(ROUTES.grantAdmin.params, params);
+      return delivery.grantAdmin(device.deviceId, groupId, parse(ROUTES.grantAdmin.body, body).accountId);
+    },
+    createDeviceLink: async ({ auth: device }) => services.deviceLinks.create(device),
+    claimDeviceLink: async ({ params, body }) => {
+      const { linkId } = parse(ROUTES.claimDeviceLink.params, params);
+      return services.deviceLinks.claim(linkId, parse(ROUTES.claimDeviceLink.body, body));
+    },
+    getDeviceLink: async ({ params }) =>
+      services.deviceLinks.status(parse(ROUTES.getDeviceLink.params, params).linkId),
+    approveDeviceLink: async ({ params, body, auth: device }) => {
+      const { linkId } = parse(ROUTES.approveDeviceLink.params, params);
+      const { signature } = parse(ROUTES.approveDeviceLink.body, body);
+      return services.deviceLinks.approve(device, linkId, signature);
+    },
+    revokeDevice: async ({ params, auth: device }) =>
+      services.deviceRevocation.revoke(device, parse(ROUTES.revokeDevice.params, params).deviceId),
+  };
+}
+
+/**
+ * Registers every route of ROUTES (method and path exactly as specified). Routes with `auth: true`
+ * authenticate the bearer token first (→ 401 VOLLY_E_NOT_AUTHENTICATED), then validate. Responses
+ * are JSON with status 200; errors go through the app's error handler.
+ */
+export function registerRoutes(app: FastifyInstance, services: Services): void {
+  const table = handlers(services);
+  for (const name of Object.keys(ROUTES) as RouteName[]) {
+    const spec: RouteSpec = ROUTES[name];
+    const handle = table[name] as (input: RouteInput<AuthContext | undefined>) => Promise<unknown>;
+    app.route({
+      method: spec.method,
+      url: spec.path,
+      handler: async (request, reply) => {
+        const auth = spec.auth ? await authenticateRequest(request, services.auth) : undefined;
+        const result = await handle({ params: request.params, body: request.body, auth });
+        return reply.code(200).type("application/json").send(JSON.stringify(result));
+      },
+    });
+  }
+}

@@ -1,0 +1,67 @@
+export { type BuildAppOptions, buildApp } from "./app.js";
+export { type BackupResult, backupEmbeddedStore, PG_DUMP_HINT } from "./backup.js";
+export type {
+  Bus,
+  BusHandler,
+  BusMessage,
+  GroupAppendedMessage,
+  GroupJoinedMessage,
+  PresenceMessage,
+  TypingMessage,
+  WelcomeMessage,
+} from "./bus/bus.js";
+export { deviceChannel, groupChannel, PRESENCE_CHANNEL } from "./bus/bus.js";
+export { createInProcessBus } from "./bus/in-process-bus.js";
+export { describeBus, openConfiguredBus } from "./bus/open-bus.js";
+export { parseBusMessage } from "./bus/parse-bus-message.js";
+export { createRedisBus, type RedisBusOptions } from "./bus/redis-bus.js";
+export {
+  configFromEnv,
+  DEFAULT_CONFIG,
+  DEFAULT_WEB_DIR,
+  LOG_LEVELS,
+  type LogLevel,
+  redactUrl,
+  type ServerConfig,
+} from "./config.js";
+export { CONTENT_SECURITY_POLICY } from "./http/security-headers.js";
+export { runServer } from "./main.js";
+export { type BusErrorKind, createMetrics, type Metrics } from "./metrics.js";
+export { type MigrateResult, migrateConfiguredStore } from "./migrate.js";
+export { type RunningServer, startServer } from "./start-server.js";
+export { instrumentStore } from "./store/instrumented-store.js";
+export { createKyselyStore, type KyselyStoreOptions } from "./store/kysely-store.js";
+export { migrateToLatest } from "./store/migrations/migrate.js";
+export { describeStore, openConfiguredStore, type StoreBackend, sqliteFile } from "./store/open-store.js";
+export {
+  openPostgresDatabase,
+  openPostgresStore,
+  type PostgresStoreOptions,
+} from "./store/postgres-store.js";
+export type { Database } from "./store/schema.js";
+export { openSqliteDatabase, openSqliteStore } from "./store/sqlite-store.js";
+export type {
+  AccountRecord,
+  AccountRepository,
+  AuthRepository,
+  CursorRepository,
+  DeviceRecord,
+  DeviceRepository,
+  DeviceWithAccount,
+  GroupRecord,
+  GroupRepository,
+  KeyPackageRecord,
+  KeyPackageRepository,
+  LogEntryRecord,
+  LogEntryWithSender,
+  LogKind,
+  LogRepository,
+  MembershipRecord,
+  PeerAccount,
+  Repositories,
+  Store,
+  WelcomeRecord,
+  WelcomeRepository,
+  WelcomeWithContext,
+} from "./store/types.js";
+export { isTransientConflict, isUniqueViolation } from "./store/types.js";

@@ -1,0 +1,100 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { LogKind } from "./store/types.js";
+
+/** Why the bus counted an error (label `kind` of `volly_bus_errors_total`). */
+export type BusErrorKind = "connection" | "publish" | "subscribe" | "invalid-message" | "handler";
+
+/**
+ * The server's Prometheus metrics, in a registry of their own (never prom-client's global one, so
+ * tests can build several apps in one process). Counts and timings only: no ids, no content.
+ */
+export interface Metrics {
+  /** The registry every metric below is registered in. */
+  readonly registry: Registry;
+  /** A gateway WebSocket connection opened (`volly_gateway_connections` +1). */
+  connectionOpened(): void;
+  /** A gateway WebSocket connection closed (`volly_gateway_connections` −1). */
+  connectionClosed(): void;
+  /** A log entry of this kind was durably appended (`volly_messages_in_total{kind}`). */
+  messageIn(kind: LogKind): void;
+  /** A DISPATCH frame was sent (`volly_messages_out_total{event}`). */
+  dispatched(event: string): void;
+  /**
+   * A log entry reached a live connection: `seconds` from its store commit to its dispatch
+   * (`volly_delivery_latency_seconds`). Backlog dispatches after a reconnect are not observed.
+   */
+  deliveryLatency(seconds: number): void;
+  /** The database failed a query or transaction (`volly_store_errors_total`). */
+  storeError(): void;
+  /** The bus failed (`volly_bus_errors_total{kind}`). */
+  busError(kind: BusErrorKind): void;
+  /** The exposition text (Prometheus text format 0.0.4). */
+  render(): Promise<string>;
+  /** The Content-Type of {@link render}'s text: `text/plain; version=0.0.4; charset=utf-8`. */
+  readonly contentType: string;
+}
+
+/** Buckets of `volly_delivery_latency_seconds` (s): 1 ms to 10 s. */
+export const DELIVERY_LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/**
+ * Creates the {@link Metrics} of one server.
+ *
+ * @param options.processMetrics also collect prom-client's default process metrics (CPU, memory,
+ *   event loop lag, GC — `process_*` and `nodejs_*`). They install process-wide observers, so enable
+ *   them once per process (the running server does; apps built by tests do not). Default false.
+ */
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const connections = new Gauge({
+    name: "volly_gateway_connections",
+    help: "Open gateway WebSocket connections on this node.",
+    registers: [registry],
+  });
+  const messagesIn = new Counter({
+    name: "volly_messages_in_total",
+    help: "Group log entries durably appended by this node, by kind (application, commit, departure).",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  const messagesOut = new Counter({
+    name: "volly_messages_out_total",
+    help: "DISPATCH frames sent by this node's gateway, by event.",
+    labelNames: ["event"],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "volly_delivery_latency_seconds",
+    help: "Time from a log entry's store commit to its dispatch on a live gateway connection.",
+    buckets: DELIVERY_LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: "volly_store_errors_total",
+    help: "Failed database queries and transactions.",
+    registers: [registry],
+  });
+  const busErrors = new Counter({
+    name: "volly_bus_errors_total",
+    help: "Bus failures, by kind (connection, publish, subscribe, invalid-message, handler).",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  for (const kind of ["application", "commit", "departure"]) messagesIn.labels(kind).inc(0);
+  storeErrors.inc(0);
+  return {
+    registry,
+    connectionOpened: () => connections.inc(),
+    connectionClosed: () => connections.dec(),
+    messageIn: (kind) => messagesIn.labels(kind).inc(),
+    dispatched: (event) => messagesOut.labels(event).inc(),
+    deliveryLatency: (seconds) => latency.observe(Math.max(0, seconds)),
+    storeError: () => storeErrors.inc(),
+    busError: (kind) => busErrors.labels(kind).inc(),
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}

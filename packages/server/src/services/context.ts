@@ -1,0 +1,20 @@
+import type { Bus } from "../bus/bus.js";
+import type { Metrics } from "../metrics.js";
+import type { Store } from "../store/types.js";
+
+/** What every service is built from. Services know nothing of HTTP or WebSocket. */
+export interface ServiceContext {
+  store: Store;
+  bus: Bus;
+  /** The clock (ms since the Unix epoch); injectable so tests can expire nonces and sessions. */
+  now: () => number;
+  /** Where appended log entries are counted (`volly_messages_in_total`); optional in tests. */
+  metrics?: Pick<Metrics, "messageIn">;
+}
+
+/** The identity of an authenticated device (REST bearer session or gateway IDENTIFY). */
+export interface AuthContext {
+  accountId: string;
+  deviceId: string;
+  handle: string;
+}

@@ -1,0 +1,41 @@
+import { type AccountService, createAccountService } from "./accounts.js";
+import { type AuthService, createAuthService } from "./auth.js";
+import type { ServiceContext } from "./context.js";
+import { createDeliveryService, type DeliveryService } from "./delivery.js";
+import { createDeviceLinkService, type DeviceLinkService } from "./device-links.js";
+import { createDeviceRevocationService, type DeviceRevocationService } from "./device-revocation.js";
+import { createKeyPackageService, type KeyPackageService } from "./key-packages.js";
+import { createPresenceService, type PresenceService } from "./presence.js";
+import { createTypingService, type TypingService } from "./typing.js";
+
+/** Every server service, built over one store and bus. */
+export interface Services {
+  accounts: AccountService;
+  auth: AuthService;
+  keyPackages: KeyPackageService;
+  delivery: DeliveryService;
+  deviceLinks: DeviceLinkService;
+  deviceRevocation: DeviceRevocationService;
+  presence: PresenceService;
+  typing: TypingService;
+}
+
+/**
+ * Builds all services.
+ *
+ * @param context store, bus and clock
+ * @param ciphersuite the MLS ciphersuite key packages must use (RFC 9420 §5.1 name)
+ */
+export function createServices(context: ServiceContext, ciphersuite: string): Services {
+  const delivery = createDeliveryService(context);
+  return {
+    accounts: createAccountService(context),
+    auth: createAuthService(context),
+    keyPackages: createKeyPackageService(context, ciphersuite),
+    delivery,
+    deviceLinks: createDeviceLinkService(context),
+    deviceRevocation: createDeviceRevocationService(context, delivery),
+    presence: createPresenceService(context),
+    typing: createTypingService(context),
+  };
+}

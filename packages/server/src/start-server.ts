@@ -1,0 +1,118 @@
+import { loadSuite } from "@volly/crypto";
+import { VollyError } from "@volly/protocol";
+import { type Logger, pino } from "pino";
+import { buildApp } from "./app.js";
+import { describeBus, openConfiguredBus } from "./bus/open-bus.js";
+import type { ServerConfig } from "./config.js";
+import { describeError } from "./describe-error.js";
+import { createMetrics } from "./metrics.js";
+import { instrumentStore } from "./store/instrumented-store.js";
+import { describeStore, openConfiguredStore } from "./store/open-store.js";
+
+/** A listening server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:7777` (the gateway is at `ws://…/v1/gateway`). */
+  url: string;
+  /** The port actually bound (differs from the config when it asked for 0). */
+  port: number;
+  /**
+   * Drains and stops: stops accepting connections, closes gateway sockets with 1001 and reason
+   * VOLLY_E_SHUTTING_DOWN (RFC 6455 §7.4.1), waits for in-flight requests, then closes the bus and
+   * the store. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Log lines about the bus are rate limited to one per kind per this interval (ms). */
+const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
+
+/**
+ * Starts a server node in the shape its configuration selects (DESIGN.md "Deployment shapes"):
+ *
+ * - embedded: SQLite at `${dataDir}/volly.db` (directory created if missing) and the in-process bus;
+ * - scaled: PostgreSQL (`config.databaseUrl`) and/or Redis pub/sub (`config.redisUrl`); any number
+ *   of such nodes can run behind a load balancer.
+ *
+ * Pending migrations are applied first. Metrics (with process metrics) are served at `/metrics`;
+ * store and bus failures are counted and logged (rate limited, never with content). Logs are JSON
+ * (pino): `{"msg":"listening","url":…,"store":…,"bus":…}` once listening.
+ *
+ * @param options.logger where logs go (default: pino JSON on stdout at `config.logLevel`)
+ * @throws VollyError VOLLY_E_USAGE when the configured ciphersuite cannot be loaded; the database's
+ *   or Redis's error when either cannot be reached; the listen error (e.g. EADDRINUSE) when the port
+ *   is taken — in every case nothing is left open
+ */
+export async function startServer(
+  config: ServerConfig,
+  options: { logger?: Logger } = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  try {
+    await loadSuite(config.ciphersuite);
+  } catch (error) {
+    throw new VollyError("VOLLY_E_USAGE", `Unsupported ciphersuite ${config.ciphersuite}.`, {
+      ciphersuite: config.ciphersuite,
+      cause: describeError(error).message,
+    });
+  }
+  const metrics = createMetrics({ processMetrics: true });
+  const lastLogged = new Map<string, number>();
+  const logRateLimited = (key: string, fields: object, msg: string) => {
+    const at = Date.now();
+    if (at - (lastLogged.get(key) ?? 0) < BUS_ERROR_LOG_INTERVAL_MS) return;
+    lastLogged.set(key, at);
+    logger.error(fields, msg);
+  };
+  const store = instrumentStore(
+    await openConfiguredStore(config, (error) =>
+      logRateLimited("pool", { err: describeError(error) }, "database connection failed"),
+    ),
+    (error) => {
+      metrics.storeError();
+      logRateLimited("store", { err: describeError(error) }, "store error");
+    },
+  );
+  let bus: Awaited<ReturnType<typeof openConfiguredBus>>;
+  try {
+    bus = await openConfiguredBus(config, (kind, error) => {
+      metrics.busError(kind);
+      logRateLimited(`bus-${kind}`, { kind, err: describeError(error) }, "bus error");
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  try {
+    app = await buildApp({ config, store, bus, logger, metrics });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app?.close().catch(() => {});
+    await bus.close();
+    await store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  const where = describeStore(config);
+  logger.info({ url, store: where.backend, database: where.location, bus: describeBus(config) }, "listening");
+
+  let closing: Promise<void> | undefined;
+  const running = app;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= (async () => {
+        logger.info("shutting down");
+        await running.close();
+        await bus.close();
+        await store.close();
+        logger.info("stopped");
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { VollyError } from "@volly/protocol";
+import { isUniqueViolation, type Repositories, type Store } from "./types.js";
+
+const REPOSITORY_NAMES = [
+  "accounts",
+  "devices",
+  "auth",
+  "keyPackages",
+  "groups",
+  "log",
+  "welcomes",
+  "cursors",
+  "deviceLinks",
+  "groupState",
+  "retention",
+] as const satisfies readonly (keyof Repositories)[];
+
+/**
+ * Wraps a {@link Store} so every failure of the database itself is reported to `onError` once: a
+ * rejected repository call or transaction, except typed Volly errors (thrown by services inside a
+ * transaction on purpose) and unique violations (the services expect and handle those). Behaviour is
+ * otherwise unchanged: the error still propagates.
+ *
+ * @param onError called with the driver's error (e.g. to count `volly_store_errors_total`)
+ */
+export function instrumentStore(store: Store, onError: (error: unknown) => void): Store {
+  const reported = new WeakSet<object>();
+  const report = (error: unknown) => {
+    if (error instanceof VollyError || isUniqueViolation(error)) return;
+    if (typeof error === "object" && error !== null) {
+      if (reported.has(error)) return;
+      reported.add(error);
+    }
+    onError(error);
+  };
+  const wrap = (repos: Repositories): Repositories => {
+    const out = {} as Record<keyof Repositories, unknown>;
+    for (const name of REPOSITORY_NAMES) {
+      const repo = repos[name] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const wrapped: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+      for (const [method, fn] of Object.entries(repo)) {
+        wrapped[method] = (...args) =>
+          fn.apply(repo, args).catch((error: unknown) => {
+            report(error);
+            throw error;
+          });
+      }
+      out[name] = wrapped;
+    }
+    return out as Repositories;
+  };
+  return {
+    ...wrap(store),
+    async transaction(fn) {
+      try {
+        return await store.transaction((tx) => fn(wrap(tx)));
+      } catch (error) {
+        report(error);
+        throw error;
+      }
+    },
+    async ping() {
+      try {
+        await store.ping();
+      } catch (error) {
+        report(error);
+        throw error;
+      }
+    },
+    close: () => store.close(),
+  };
+}

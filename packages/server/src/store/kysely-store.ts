@@ -1,0 +1,76 @@
+import { type Kysely, sql } from "kysely";
+import { kyselyAccountRepository } from "./kysely/accounts-repository.js";
+import { kyselyAuthRepository } from "./kysely/auth-repository.js";
+import { kyselyCursorRepository } from "./kysely/cursors-repository.js";
+import { kyselyDeviceLinkRepository } from "./kysely/device-links-repository.js";
+import { kyselyDeviceRepository } from "./kysely/devices-repository.js";
+import { kyselyGroupStateRepository } from "./kysely/group-state-repository.js";
+import { kyselyGroupRepository } from "./kysely/groups-repository.js";
+import { kyselyKeyPackageRepository } from "./kysely/key-packages-repository.js";
+import { kyselyLogRepository } from "./kysely/log-repository.js";
+import { kyselyRetentionRepository } from "./kysely/retention-repository.js";
+import { kyselyWelcomeRepository } from "./kysely/welcomes-repository.js";
+import type { Database } from "./schema.js";
+import type { Repositories, Store } from "./types.js";
+
+function repositories(db: Kysely<Database>): Repositories {
+  return {
+    accounts: kyselyAccountRepository(db),
+    devices: kyselyDeviceRepository(db),
+    auth: kyselyAuthRepository(db),
+    keyPackages: kyselyKeyPackageRepository(db),
+    groups: kyselyGroupRepository(db),
+    log: kyselyLogRepository(db),
+    welcomes: kyselyWelcomeRepository(db),
+    cursors: kyselyCursorRepository(db),
+    deviceLinks: kyselyDeviceLinkRepository(db),
+    groupState: kyselyGroupStateRepository(db),
+    retention: kyselyRetentionRepository(db),
+  };
+}
+
+/** Options of {@link createKyselyStore}. */
+export interface KyselyStoreOptions {
+  /**
+   * Errors after which a whole transaction is run again (it was rolled back): PostgreSQL deadlocks
+   * and serialization failures. Default: none.
+   */
+  retryable?: (error: unknown) => boolean;
+  /** How many times a transaction runs at most when it keeps failing with retryable errors. Default 3. */
+  maxAttempts?: number;
+}
+
+/**
+ * A {@link Store} over any `Kysely<Database>` whose schema is migrated (see `migrateToLatest`).
+ * Dialect-agnostic: the SQLite and the PostgreSQL stores both use it, so both run the same
+ * repository code.
+ *
+ * `transaction(fn)` uses Kysely's `db.transaction()` (READ COMMITTED on PostgreSQL, serialised on
+ * SQLite); inside `fn` only the repositories passed to it may be used (on SQLite, touching the outer
+ * store inside a transaction would wait on Kysely's single-connection mutex forever). When
+ * `options.retryable` says a failure was a deadlock or serialization conflict, `fn` runs again (so
+ * it must not have effects outside the transaction).
+ *
+ * @param db the Kysely instance; `close()` destroys it
+ */
+export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = {}): Store {
+  const maxAttempts = options.maxAttempts ?? 3;
+  return {
+    ...repositories(db),
+    async transaction(fn) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction().execute((trx) => fn(repositories(trx)));
+        } catch (error) {
+          if (attempt >= maxAttempts || !options.retryable?.(error)) throw error;
+        }
+      }
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

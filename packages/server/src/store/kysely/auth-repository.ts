@@ -1,0 +1,50 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../schema.js";
+import type { AuthRepository } from "../types.js";
+import { num } from "./rows.js";
+
+/** {@link AuthRepository} over Kysely. */
+export function kyselyAuthRepository(db: Kysely<Database>): AuthRepository {
+  return {
+    async insertNonce(n) {
+      await db
+        .insertInto("auth_nonces")
+        .values({ nonce: n.nonce, device_id: n.deviceId, expires_at: n.expiresAt, used_at: null })
+        .execute();
+    },
+    async consumeNonce(nonce, deviceId, now) {
+      const result = await db
+        .updateTable("auth_nonces")
+        .set({ used_at: now })
+        .where("nonce", "=", nonce)
+        .where("device_id", "=", deviceId)
+        .where("expires_at", ">", now)
+        .where("used_at", "is", null)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+    async insertSession(s) {
+      await db
+        .insertInto("sessions")
+        .values({ token_hash: s.tokenHash, device_id: s.deviceId, expires_at: s.expiresAt })
+        .execute();
+    },
+    async findSession(tokenHash, now) {
+      const row = await db
+        .selectFrom("sessions")
+        .select(["device_id", "expires_at"])
+        .where("token_hash", "=", tokenHash)
+        .where("expires_at", ">", now)
+        .executeTakeFirst();
+      return row && { deviceId: row.device_id, expiresAt: num(row.expires_at) };
+    },
+    async purgeExpired(now) {
+      await db.deleteFrom("auth_nonces").where("expires_at", "<=", now).execute();
+      await db.deleteFrom("sessions").where("expires_at", "<=", now).execute();
+    },
+    async deleteForDevice(deviceId) {
+      await db.deleteFrom("auth_nonces").where("device_id", "=", deviceId).execute();
+      await db.deleteFrom("sessions").where("device_id", "=", deviceId).execute();
+    },
+  };
+}

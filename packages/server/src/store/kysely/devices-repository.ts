@@ -1,0 +1,89 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../schema.js";
+import type { DeviceRecord, DeviceRepository } from "../types.js";
+import { num, numOrNull } from "./rows.js";
+
+/** {@link DeviceRepository} over Kysely. */
+export function kyselyDeviceRepository(db: Kysely<Database>): DeviceRepository {
+  const toRecord = (r: Database["devices"]): DeviceRecord => ({
+    id: r.id,
+    accountId: r.account_id,
+    signaturePublicKey: r.signature_public_key,
+    name: r.name,
+    createdAt: num(r.created_at),
+    ...(numOrNull(r.revoked_at) !== null ? { revokedAt: num(r.revoked_at as number) } : {}),
+  });
+  return {
+    async insert(d) {
+      await db
+        .insertInto("devices")
+        .values({
+          id: d.id,
+          account_id: d.accountId,
+          signature_public_key: d.signaturePublicKey,
+          name: d.name,
+          created_at: d.createdAt,
+          revoked_at: d.revokedAt ?? null,
+        })
+        .execute();
+    },
+    async findById(id) {
+      const row = await db
+        .selectFrom("devices")
+        .innerJoin("accounts", "accounts.id", "devices.account_id")
+        .selectAll("devices")
+        .select(["accounts.handle", "accounts.display_name"])
+        .where("devices.id", "=", id)
+        .executeTakeFirst();
+      return (
+        row && {
+          ...toRecord(row),
+          handle: row.handle,
+          ...(row.display_name !== null ? { displayName: row.display_name } : {}),
+        }
+      );
+    },
+    async findBySignatureKey(key) {
+      const row = await db
+        .selectFrom("devices")
+        .selectAll()
+        .where("signature_public_key", "=", key)
+        .executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async listByAccount(accountId) {
+      const rows = await db
+        .selectFrom("devices")
+        .selectAll()
+        .where("account_id", "=", accountId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toRecord);
+    },
+    async existing(ids) {
+      const found = new Set<string>();
+      // Chunked to stay under SQLite's bound-parameter limit.
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = await db
+          .selectFrom("devices")
+          .select("id")
+          .where("id", "in", chunk)
+          .where("revoked_at", "is", null)
+          .execute();
+        for (const r of rows) found.add(r.id);
+      }
+      return found;
+    },
+    async revoke(id, at) {
+      const result = await db
+        .updateTable("devices")
+        .set({ revoked_at: at })
+        .where("id", "=", id)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../schema.js";
+import type { GroupRecord, GroupRepository, MembershipRecord } from "../types.js";
+import { num, numOrNull } from "./rows.js";
+
+/** {@link GroupRepository} over Kysely. */
+export function kyselyGroupRepository(db: Kysely<Database>): GroupRepository {
+  const toMembership = (r: Database["group_members"]): MembershipRecord => ({
+    groupId: r.group_id,
+    deviceId: r.device_id,
+    joinedSeq: num(r.joined_seq),
+    leftSeq: numOrNull(r.left_seq),
+  });
+  return {
+    async insert(g) {
+      await db
+        .insertInto("groups")
+        .values({ id: g.id, epoch: g.epoch, last_seq: g.lastSeq, created_at: g.createdAt })
+        .execute();
+    },
+    async find(id) {
+      const row = await db.selectFrom("groups").selectAll().where("id", "=", id).executeTakeFirst();
+      return (
+        row &&
+        ({
+          id: row.id,
+          epoch: num(row.epoch),
+          lastSeq: num(row.last_seq),
+          createdAt: num(row.created_at),
+        } satisfies GroupRecord)
+      );
+    },
+    async advanceEpoch(id, expectedEpoch) {
+      const row = await db
+        .updateTable("groups")
+        .set((eb) => ({ epoch: eb("epoch", "+", 1), last_seq: eb("last_seq", "+", 1) }))
+        .where("id", "=", id)
+        .where("epoch", "=", expectedEpoch)
+        .returning(["epoch", "last_seq"])
+        .executeTakeFirst();
+      return row && { epoch: num(row.epoch), lastSeq: num(row.last_seq) };
+    },
+    async nextSeq(id) {
+      const row = await db
+        .updateTable("groups")
+        .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
+        .where("id", "=", id)
+        .returning(["epoch", "last_seq"])
+        .executeTakeFirst();
+      return row && { epoch: num(row.epoch), lastSeq: num(row.last_seq) };
+    },
+    async listMembers(groupId) {
+      const rows = await db
+        .selectFrom("group_members")
+        .select("device_id")
+        .where("group_id", "=", groupId)
+        .where("left_seq", "is", null)
+        .orderBy("joined_seq")
+        .orderBy("device_id")
+        .execute();
+      return rows.map((r) => r.device_id);
+    },
+    async findMembership(groupId, deviceId) {
+      const row = await db
+        .selectFrom("group_members")
+        .selectAll()
+        .where("group_id", "=", groupId)
+        .where("device_id", "=", deviceId)
+        .executeTakeFirst();
+      return row && toMembership(row);
+    },
+    async listMemberships(deviceId) {
+      const rows = await db
+        .selectFrom("group_members")
+        .selectAll()
+        .where("device_id", "=", deviceId)
+        .orderBy("group_id")
+        .execute();
+      return rows.map(toMembership);
+    },
+    async addMembers(groupId, deviceIds, joinedSeq) {
+      for (const deviceId of deviceIds) {
+        await db
+          .insertInto("group_members")
+          .values({ group_id: groupId, device_id: deviceId, joined_seq: joinedSeq, left_seq: null })
+          .onConflict((oc) =>
+            oc.columns(["group_id", "device_id"]).doUpdateSet({ joined_seq: joinedSeq, left_seq: null }),
+          )
+          .execute();
+      }
+    },
+    async endMemberships(groupId, deviceIds, leftSeq) {
+      for (let i = 0; i < deviceIds.length; i += 500) {
+        await db
+          .updateTable("group_members")
+          .set({ left_seq: leftSeq })
+          .where("group_id", "=", groupId)
+          .where("device_id", "in", deviceIds.slice(i, i + 500))
+          .where("left_seq", "is", null)
+          .execute();
+      }
+    },
+    async listPeerAccounts(accountId) {
+      const rows = await db
+        .selectFrom("devices as own")
+        .innerJoin("group_members as mine", "mine.device_id", "own.id")
+        .innerJoin("group_members as theirs", "theirs.group_id", "mine.group_id")
+        .innerJoin("devices as peer", "peer.id", "theirs.device_id")
+        .innerJoin("accounts", "accounts.id", "peer.account_id")
+        .select(["accounts.id", "accounts.handle"])
+        .distinct()
+        .where("own.account_id", "=", accountId)
+        .where("mine.left_seq", "is", null)
+        .where("theirs.left_seq", "is", null)
+        .where("peer.account_id", "!=", accountId)
+        .orderBy("accounts.id")
+        .execute();
+      return rows.map((r) => ({ accountId: r.id, handle: r.handle }));
+    },
+    async putTree(groupId, epoch, ratchetTree) {
+      await db
+        .insertInto("group_trees")
+        .values({ group_id: groupId, epoch, ratchet_tree: ratchetTree })
+        .onConflict((oc) => oc.columns(["group_id", "epoch"]).doUpdateSet({ ratchet_tree: ratchetTree }))
+        .execute();
+    },
+    async findTree(groupId, epoch) {
+      const row = await db
+        .selectFrom("group_trees")
+        .select("ratchet_tree")
+        .where("group_id", "=", groupId)
+        .where("epoch", "=", epoch)
+        .executeTakeFirst();
+      return row?.ratchet_tree;
+    },
+  };
+}

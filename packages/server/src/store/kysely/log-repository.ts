@@ -1,0 +1,74 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../schema.js";
+import type { LogEntryRecord, LogRepository } from "../types.js";
+import { logKind, num } from "./rows.js";
+
+/** {@link LogRepository} over Kysely. */
+export function kyselyLogRepository(db: Kysely<Database>): LogRepository {
+  const toRecord = (r: Database["group_log"]): LogEntryRecord => ({
+    groupId: r.group_id,
+    seq: num(r.seq),
+    kind: logKind(r.kind),
+    messageId: r.message_id,
+    senderDeviceId: r.sender_device_id,
+    epoch: num(r.epoch),
+    payload: r.payload,
+    createdAt: num(r.created_at),
+  });
+  return {
+    async append(e) {
+      await db
+        .insertInto("group_log")
+        .values({
+          group_id: e.groupId,
+          seq: e.seq,
+          kind: e.kind,
+          message_id: e.messageId,
+          sender_device_id: e.senderDeviceId,
+          epoch: e.epoch,
+          payload: e.payload,
+          created_at: e.createdAt,
+        })
+        .execute();
+    },
+    async findByMessageId(groupId, messageId) {
+      const row = await db
+        .selectFrom("group_log")
+        .selectAll()
+        .where("group_id", "=", groupId)
+        .where("message_id", "=", messageId)
+        .executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async findCommitAt(groupId, epoch) {
+      const row = await db
+        .selectFrom("group_log")
+        .selectAll()
+        .where("group_id", "=", groupId)
+        .where("kind", "=", "commit")
+        .where("epoch", "=", epoch)
+        .orderBy("seq")
+        .limit(1)
+        .executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async readAfter(groupId, afterSeq, { excludeSender, upToSeq, limit }) {
+      let query = db
+        .selectFrom("group_log")
+        .innerJoin("devices", "devices.id", "group_log.sender_device_id")
+        .innerJoin("accounts", "accounts.id", "devices.account_id")
+        .selectAll("group_log")
+        .select(["accounts.id as sender_account_id", "accounts.handle as sender_handle"])
+        .where("group_log.group_id", "=", groupId)
+        .where("group_log.seq", ">", afterSeq);
+      if (excludeSender !== undefined) query = query.where("group_log.sender_device_id", "!=", excludeSender);
+      if (upToSeq !== undefined) query = query.where("group_log.seq", "<=", upToSeq);
+      const rows = await query.orderBy("group_log.seq").limit(limit).execute();
+      return rows.map((r) => ({
+        ...toRecord(r),
+        senderAccountId: r.sender_account_id,
+        senderHandle: r.sender_handle,
+      }));
+    },
+  };
+}

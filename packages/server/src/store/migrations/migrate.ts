@@ -1,0 +1,42 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import type { Database } from "../schema.js";
+import { migration0001Initial } from "./0001-initial.js";
+import { migration0002DisplayNamesMembershipEnd } from "./0002-display-names-membership-end.js";
+import { migration0003DeviceLinks } from "./0003-device-links.js";
+import { migration0004GroupAdminsInfo } from "./0004-group-admins-info.js";
+
+/** Every migration, by name; names sort in the order they run. */
+export const MIGRATIONS: Record<string, Migration> = {
+  "0001-initial": migration0001Initial,
+  "0002-display-names-membership-end": migration0002DisplayNamesMembershipEnd,
+  "0003-device-links": migration0003DeviceLinks,
+  "0004-group-admins-info": migration0004GroupAdminsInfo,
+};
+
+/** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */
+export const staticMigrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return MIGRATIONS;
+  },
+};
+
+/**
+ * Brings the database schema up to the latest migration (Kysely `Migrator`, which records applied
+ * migrations in `kysely_migration` and locks against concurrent runs).
+ *
+ * Safe to run from several processes at once: on PostgreSQL the Migrator holds a session advisory
+ * lock (`pg_advisory_lock`) while it works and tolerates another process creating its bookkeeping
+ * tables first; the losers find nothing left to do.
+ *
+ * @returns the names of the migrations this call applied (empty when the schema was up to date)
+ * @throws Error when a migration fails (the failing migration's transaction is rolled back)
+ */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: staticMigrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    throw new Error(`database migration ${failed ?? "(unknown)"} failed: ${String(error)}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

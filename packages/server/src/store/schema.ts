@@ -1,0 +1,179 @@
+/**
+ * Kysely table types of the Volly server database. One schema for every dialect (SQLite today,
+ * PostgreSQL later): ids and binary payloads are base64url `text`, times are `bigint` milliseconds
+ * since the Unix epoch, booleans are integers 0/1. Column names are snake_case.
+ */
+
+/** An account (MLS authentication service: who a device belongs to). */
+export interface AccountsTable {
+  id: string;
+  handle: string;
+  /** human | bot | agent | service | device */
+  entity_type: string;
+  created_at: number;
+  /** Human-friendly name shown next to the handle (directory data, not secret); null when unset. Migration 0002. */
+  display_name: string | null;
+}
+
+/** A device: one Ed25519 signature key, one MLS leaf per group. */
+export interface DevicesTable {
+  id: string;
+  account_id: string;
+  /** base64url Ed25519 public key; unique across all devices. */
+  signature_public_key: string;
+  name: string;
+  created_at: number;
+  /** When the device was revoked (ms); null while active. Migration 0003. */
+  revoked_at: number | null;
+}
+
+/** Single-use REST auth nonces (`POST /v1/auth/challenge`). */
+export interface AuthNoncesTable {
+  nonce: string;
+  device_id: string;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** REST bearer sessions; only the SHA-256 of the token is stored. */
+export interface SessionsTable {
+  /** base64url SHA-256 of the token's base64url text. */
+  token_hash: string;
+  device_id: string;
+  expires_at: number;
+}
+
+/** Key package directory (RFC 9420 §10, §16.8). */
+export interface KeyPackagesTable {
+  /** KeyPackageRef (RFC 9420 §5.2), base64url. */
+  ref: string;
+  device_id: string;
+  /** The MLSMessage bytes, base64url. */
+  data: string;
+  /** 1 for the device's last-resort package (never consumed), else 0. */
+  last_resort: number;
+  claimed_by: string | null;
+  claimed_at: number | null;
+  created_at: number;
+}
+
+/** A group's ordering state: the current epoch and the last log sequence number. */
+export interface GroupsTable {
+  id: string;
+  epoch: number;
+  last_seq: number;
+  created_at: number;
+}
+
+/**
+ * Which devices are (or were) members of which group, and which slice of the log they may read:
+ * entries with joined_seq < seq ≤ left_seq (no upper bound while left_seq is null).
+ */
+export interface GroupMembersTable {
+  group_id: string;
+  device_id: string;
+  /** Seq of the commit that added the device (0 for the creator); it reads entries after this. */
+  joined_seq: number;
+  /**
+   * Seq at which the membership ended — the commit that removed the device or its departure entry —
+   * or null while it is a member. The row is kept so the device still receives entries up to it.
+   * Migration 0002.
+   */
+  left_seq: number | null;
+}
+
+/** The ordered log of a group: commits and application messages. */
+export interface GroupLogTable {
+  group_id: string;
+  seq: number;
+  /** "commit" | "application" | "departure" */
+  kind: string;
+  message_id: string;
+  sender_device_id: string;
+  /** The epoch the message was created in. */
+  epoch: number;
+  /** MLSMessage bytes, base64url. */
+  payload: string;
+  created_at: number;
+}
+
+/** Ratchet trees per epoch, served out of band to joiners (RFC 9420 §12.4.3.3). */
+export interface GroupTreesTable {
+  group_id: string;
+  epoch: number;
+  /** base64url. */
+  ratchet_tree: string;
+}
+
+/** Per-device Welcome inbox (RFC 9420 §12.4.3.1). */
+export interface WelcomesTable {
+  id: string;
+  device_id: string;
+  group_id: string;
+  /** Seq of the commit that added the device. */
+  seq: number;
+  /** The epoch the device joins at. */
+  epoch: number;
+  sender_device_id: string;
+  /** MLSMessage (mls_welcome) bytes, base64url. */
+  payload: string;
+  created_at: number;
+  acked_at: number | null;
+}
+
+/** Accounts allowed to add and remove other accounts' devices in a group (migration 0004). */
+export interface GroupAdminsTable {
+  group_id: string;
+  account_id: string;
+}
+
+/** GroupInfos with external_pub per epoch, for resync by external commit (migration 0004). */
+export interface GroupInfosTable {
+  group_id: string;
+  epoch: number;
+  /** MLSMessage (mls_group_info) bytes, base64url. */
+  group_info: string;
+}
+
+/** A device link (pairing code) created by an existing device. Migration 0003. */
+export interface DeviceLinksTable {
+  id: string;
+  account_id: string;
+  creator_device_id: string;
+  expires_at: number;
+  /** "open" | "claimed" | "approved" */
+  status: string;
+  /** base64url Ed25519 public key presented by the new device; null while open. */
+  claimed_key: string | null;
+  claimed_name: string | null;
+  /** base64url HMAC-SHA256 proof of the pairing secret (checked by the creator, not the server). */
+  claimed_proof: string | null;
+  /** The device registered on approval; null before. */
+  device_id: string | null;
+  created_at: number;
+}
+
+/** How far each device has durably processed each group's log. */
+export interface CursorsTable {
+  device_id: string;
+  group_id: string;
+  seq: number;
+}
+
+/** The whole database, as Kysely sees it. */
+export interface Database {
+  accounts: AccountsTable;
+  devices: DevicesTable;
+  auth_nonces: AuthNoncesTable;
+  sessions: SessionsTable;
+  key_packages: KeyPackagesTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  group_log: GroupLogTable;
+  group_trees: GroupTreesTable;
+  welcomes: WelcomesTable;
+  cursors: CursorsTable;
+  device_links: DeviceLinksTable;
+  group_admins: GroupAdminsTable;
+  group_infos: GroupInfosTable;
+}

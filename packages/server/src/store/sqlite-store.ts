@@ -1,0 +1,50 @@
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { createKyselyStore } from "./kysely-store.js";
+import { migrateToLatest } from "./migrations/migrate.js";
+import type { Database } from "./schema.js";
+import type { Store } from "./types.js";
+
+/** How long a connection waits on another process's write lock before SQLITE_BUSY (ms). */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens (creating if needed) the SQLite database at `file` with the durability pragmas, without
+ * migrating it: `journal_mode=WAL` (readers never block the writer), `synchronous=FULL` (a committed
+ * transaction survives power loss — the delivery service acknowledges messages only once durable),
+ * `foreign_keys=ON`, `busy_timeout` = {@link SQLITE_BUSY_TIMEOUT_MS}.
+ *
+ * @param file path of the database file (its directory must exist); ":memory:" works for experiments
+ * @throws Error when the file cannot be opened
+ */
+export function openSqliteDatabase(file: string): Kysely<Database> {
+  const sqlite = new BetterSqlite3(file);
+  try {
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = FULL");
+    sqlite.pragma("foreign_keys = ON");
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+/**
+ * Opens (creating if needed) the SQLite database at `file` (see {@link openSqliteDatabase}), applies
+ * every pending migration, and returns a {@link Store} over it — the embedded shape's store.
+ *
+ * @param file path of the database file (its directory must exist); ":memory:" works for experiments
+ * @throws Error when the file cannot be opened or a migration fails
+ */
+export async function openSqliteStore(file: string): Promise<Store> {
+  const db = openSqliteDatabase(file);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return createKyselyStore(db);
+}

@@ -1,0 +1,366 @@
+/**
+ * The storage interface of the Volly server: small repositories, one per concern, composed into a
+ * {@link Store}. Every method is async so SQLite and PostgreSQL implementations share it. Times are
+ * milliseconds since the Unix epoch; payloads are base64url text the server never decodes.
+ */
+
+/** An account row. */
+export interface AccountRecord {
+  id: string;
+  handle: string;
+  entityType: string;
+  createdAt: number;
+  /** Human-friendly name shown next to the handle; absent when the account did not set one. */
+  displayName?: string;
+}
+
+/** A device row. */
+export interface DeviceRecord {
+  id: string;
+  accountId: string;
+  /** base64url Ed25519 public key. */
+  signaturePublicKey: string;
+  name: string;
+  createdAt: number;
+  /** When the device was revoked (ms); absent while active. */
+  revokedAt?: number;
+}
+
+/** A device together with its account's handle and display name. */
+export interface DeviceWithAccount extends DeviceRecord {
+  handle: string;
+  /** The account's display name; absent when unset. */
+  displayName?: string;
+}
+
+/** A stored key package. */
+export interface KeyPackageRecord {
+  ref: string;
+  deviceId: string;
+  /** MLSMessage bytes, base64url. */
+  data: string;
+  lastResort: boolean;
+  createdAt: number;
+}
+
+/** A group's ordering state. */
+export interface GroupRecord {
+  id: string;
+  epoch: number;
+  lastSeq: number;
+  createdAt: number;
+}
+
+/**
+ * The kind of a group log entry: an MLS commit, an MLS application message, or a departure (the
+ * sender device left the group; empty payload — a remaining member commits its Remove).
+ */
+export type LogKind = "commit" | "application" | "departure";
+
+/** One entry of a group's ordered log. */
+export interface LogEntryRecord {
+  groupId: string;
+  seq: number;
+  kind: LogKind;
+  messageId: string;
+  senderDeviceId: string;
+  /** The epoch the message was created in. */
+  epoch: number;
+  /** base64url MLSMessage. */
+  payload: string;
+  createdAt: number;
+}
+
+/** A log entry with its sender's account, as dispatched to devices. */
+export interface LogEntryWithSender extends LogEntryRecord {
+  senderAccountId: string;
+  senderHandle: string;
+}
+
+/** A Welcome in a device's inbox. */
+export interface WelcomeRecord {
+  id: string;
+  deviceId: string;
+  groupId: string;
+  seq: number;
+  epoch: number;
+  senderDeviceId: string;
+  /** base64url MLSMessage (mls_welcome). */
+  payload: string;
+  createdAt: number;
+}
+
+/** A Welcome joined with its sender and the ratchet tree of its epoch. */
+export interface WelcomeWithContext extends WelcomeRecord {
+  senderAccountId: string;
+  senderHandle: string;
+  /** base64url ratchet tree of the epoch joined; "" when none was stored. */
+  ratchetTree: string;
+}
+
+/**
+ * A device's membership in one group, current or ended. The device reads the entries with
+ * joinedSeq < seq ≤ leftSeq; it is a member (may send, commit, type, look the group up) only while
+ * leftSeq is null.
+ */
+export interface MembershipRecord {
+  groupId: string;
+  deviceId: string;
+  joinedSeq: number;
+  /** Seq of the entry that ended the membership (removing commit or departure); null while a member. */
+  leftSeq: number | null;
+}
+
+/** An account that shares a group with another one (see {@link GroupRepository.listPeerAccounts}). */
+export interface PeerAccount {
+  accountId: string;
+  handle: string;
+}
+
+/** Accounts (authentication service). */
+export interface AccountRepository {
+  /** Inserts an account. Throws the driver's unique-violation error on a taken id or handle. */
+  insert(account: AccountRecord): Promise<void>;
+  findById(id: string): Promise<AccountRecord | undefined>;
+  findByHandle(handle: string): Promise<AccountRecord | undefined>;
+}
+
+/** Devices and their signature keys. */
+export interface DeviceRepository {
+  /** Inserts a device. Throws the driver's unique-violation error on a taken id or key. */
+  insert(device: DeviceRecord): Promise<void>;
+  findById(id: string): Promise<DeviceWithAccount | undefined>;
+  findBySignatureKey(signaturePublicKey: string): Promise<DeviceRecord | undefined>;
+  listByAccount(accountId: string): Promise<DeviceRecord[]>;
+  /** Which of `ids` exist and are not revoked. */
+  existing(ids: readonly string[]): Promise<Set<string>>;
+  /** Marks the device revoked at `at` (ms) unless it already is; returns whether it changed. */
+  revoke(id: string, at: number): Promise<boolean>;
+}
+
+/** Auth nonces and REST sessions. */
+export interface AuthRepository {
+  insertNonce(nonce: { nonce: string; deviceId: string; expiresAt: number }): Promise<void>;
+  /**
+   * Marks the nonce used iff it exists, belongs to `deviceId`, expires after `now` and is unused.
+   * Conditional update, so two concurrent callers cannot both succeed. Returns whether it did.
+   */
+  consumeNonce(nonce: string, deviceId: string, now: number): Promise<boolean>;
+  insertSession(session: { tokenHash: string; deviceId: string; expiresAt: number }): Promise<void>;
+  /** The device of an unexpired session (expires_at > now). */
+  findSession(tokenHash: string, now: number): Promise<{ deviceId: string; expiresAt: number } | undefined>;
+  /** Deletes nonces and sessions that expired at or before `now`. */
+  purgeExpired(now: number): Promise<void>;
+  /** Deletes every session and nonce of the device (revocation). */
+  deleteForDevice(deviceId: string): Promise<void>;
+}
+
+/** Key package directory. */
+export interface KeyPackageRepository {
+  /** Inserts packages; a ref already stored is left untouched. */
+  insertMany(packages: readonly KeyPackageRecord[]): Promise<void>;
+  /** Deletes the device's last-resort package(s). */
+  deleteLastResort(deviceId: string): Promise<void>;
+  /** Unclaimed one-time packages and whether a last-resort one exists. */
+  count(deviceId: string): Promise<{ available: number; hasLastResort: boolean }>;
+  /**
+   * Atomically claims the device's oldest unclaimed one-time package for `claimerDeviceId`
+   * (conditional update; a package is never claimed twice). Undefined when none is left.
+   */
+  claimOneTime(deviceId: string, claimerDeviceId: string, now: number): Promise<KeyPackageRecord | undefined>;
+  findLastResort(deviceId: string): Promise<KeyPackageRecord | undefined>;
+  /** Deletes the device's unclaimed packages, one-time and last-resort (revocation). */
+  deleteUnclaimed(deviceId: string): Promise<void>;
+}
+
+/** Groups, their members and ratchet trees. */
+export interface GroupRepository {
+  insert(group: GroupRecord): Promise<void>;
+  find(id: string): Promise<GroupRecord | undefined>;
+  /**
+   * `UPDATE groups SET epoch = epoch + 1, last_seq = last_seq + 1 WHERE id = ? AND epoch = ?
+   * RETURNING epoch, last_seq`: the atomic first-commit-wins check. Undefined when the epoch moved.
+   */
+  advanceEpoch(id: string, expectedEpoch: number): Promise<{ epoch: number; lastSeq: number } | undefined>;
+  /** `UPDATE groups SET last_seq = last_seq + 1 … RETURNING`: allocates the next seq. */
+  nextSeq(id: string): Promise<{ epoch: number; lastSeq: number } | undefined>;
+  /** The current members (memberships not ended), by joined seq then device id. */
+  listMembers(groupId: string): Promise<string[]>;
+  /** The device's membership row in the group, current or ended. */
+  findMembership(groupId: string, deviceId: string): Promise<MembershipRecord | undefined>;
+  /** Every membership row of `deviceId`, current or ended, by group id. */
+  listMemberships(deviceId: string): Promise<MembershipRecord[]>;
+  /**
+   * Makes the devices members from `joinedSeq` on: inserts their rows, or — for a device whose
+   * membership had ended — sets joined_seq and clears left_seq (re-adding).
+   */
+  addMembers(groupId: string, deviceIds: readonly string[], joinedSeq: number): Promise<void>;
+  /**
+   * Ends the current memberships of these devices at `leftSeq` (rows are kept so the devices still
+   * read up to it). Memberships that already ended keep their left_seq.
+   */
+  endMemberships(groupId: string, deviceIds: readonly string[], leftSeq: number): Promise<void>;
+  /**
+   * The accounts (other than `accountId`) with a device that is a current member of a group in which
+   * a device of `accountId` is a current member; by account id.
+   */
+  listPeerAccounts(accountId: string): Promise<PeerAccount[]>;
+  putTree(groupId: string, epoch: number, ratchetTree: string): Promise<void>;
+  findTree(groupId: string, epoch: number): Promise<string | undefined>;
+}
+
+/** The ordered log of each group. */
+export interface LogRepository {
+  append(entry: LogEntryRecord): Promise<void>;
+  findByMessageId(groupId: string, messageId: string): Promise<LogEntryRecord | undefined>;
+  /** The commit created in `epoch` (there is at most one: first commit wins). */
+  findCommitAt(groupId: string, epoch: number): Promise<LogEntryRecord | undefined>;
+  /**
+   * Entries with afterSeq < seq (≤ `upToSeq` when given), in seq order, skipping those sent by
+   * `excludeSender`; at most `limit`.
+   */
+  readAfter(
+    groupId: string,
+    afterSeq: number,
+    options: { excludeSender?: string; upToSeq?: number; limit: number },
+  ): Promise<LogEntryWithSender[]>;
+}
+
+/** Per-device Welcome inboxes. */
+export interface WelcomeRepository {
+  insertMany(welcomes: readonly WelcomeRecord[]): Promise<void>;
+  /** Unacknowledged welcomes of the device, oldest first. */
+  listPending(deviceId: string): Promise<WelcomeWithContext[]>;
+  /** One unacknowledged welcome of the device. */
+  findPending(deviceId: string, welcomeId: string): Promise<WelcomeWithContext | undefined>;
+  /** Marks these welcomes of the device acknowledged (others' ids are ignored). */
+  ack(deviceId: string, welcomeIds: readonly string[], now: number): Promise<void>;
+}
+
+/** Delivery cursors: how far each device processed each group's log. */
+export interface CursorRepository {
+  find(deviceId: string, groupId: string): Promise<number | undefined>;
+  listForDevice(deviceId: string): Promise<Map<string, number>>;
+  /** Sets the cursor to `seq` unless it is already at or past it (monotonic upsert). */
+  advance(deviceId: string, groupId: string, seq: number): Promise<void>;
+}
+
+/** Group admins and the GroupInfos kept for resync (RFC 9420 §12.4.3.2). */
+export interface GroupStateRepository {
+  /** Makes the accounts admins of the group; accounts already admins are left as they are. */
+  addAdmins(groupId: string, accountIds: readonly string[]): Promise<void>;
+  /** The group's admin accounts, by account id. */
+  listAdmins(groupId: string): Promise<string[]>;
+  /** Whether the account is an admin of the group. */
+  isAdmin(groupId: string, accountId: string): Promise<boolean>;
+  /** Stores (or replaces) the GroupInfo of one epoch. */
+  putGroupInfo(groupId: string, epoch: number, groupInfo: string): Promise<void>;
+  /** The GroupInfo of the highest epoch stored for the group, if any. */
+  findLatestGroupInfo(groupId: string): Promise<{ epoch: number; groupInfo: string } | undefined>;
+}
+
+/** What one pruning run deleted (see {@link RetentionRepository.prune}). */
+export interface PruneCounts {
+  /** Log entries every current member device had acknowledged. */
+  acked: number;
+  /** Log entries older than the retention period, acknowledged or not. */
+  expired: number;
+  /** Welcomes acknowledged, or older than the retention period. */
+  welcomes: number;
+  /** Ratchet trees and GroupInfos of epochs before the group's current one no Welcome needs. */
+  epochs: number;
+}
+
+/** Deletes what the delivery service no longer needs to keep. */
+export interface RetentionRepository {
+  /**
+   * For every group: deletes log entries with seq ≤ the lowest cursor over its current member
+   * devices (a member without a cursor counts as its joined_seq), log entries created before
+   * `expireBefore`, acknowledged Welcomes and Welcomes created before `expireBefore`, and the
+   * ratchet trees and GroupInfos of epochs below the group's current one that no pending Welcome
+   * refers to. The latest commit's tree and GroupInfo are always kept.
+   *
+   * @param expireBefore ms since the Unix epoch; entries created strictly before it are deleted
+   */
+  prune(expireBefore: number): Promise<PruneCounts>;
+}
+
+/** The status of a device link: open → claimed → approved ("expired" is derived from the time). */
+export type DeviceLinkState = "open" | "claimed" | "approved";
+
+/** A device link (pairing code) and what the new device presented. */
+export interface DeviceLinkRecord {
+  id: string;
+  accountId: string;
+  creatorDeviceId: string;
+  expiresAt: number;
+  status: DeviceLinkState;
+  /** Set once claimed. */
+  claimedKey?: string;
+  claimedName?: string;
+  claimedProof?: string;
+  /** Set once approved. */
+  deviceId?: string;
+  createdAt: number;
+}
+
+/** Device links (pairing codes). */
+export interface DeviceLinkRepository {
+  insert(link: DeviceLinkRecord): Promise<void>;
+  find(id: string): Promise<DeviceLinkRecord | undefined>;
+  /**
+   * Claims an open, unexpired link (conditional update: of two concurrent claims one wins).
+   * Returns whether it did.
+   */
+  claim(id: string, claim: { key: string; name: string; proof: string }, now: number): Promise<boolean>;
+  /** Marks a claimed link approved with the registered device (conditional update); returns whether it did. */
+  approve(id: string, deviceId: string): Promise<boolean>;
+}
+
+/** The repositories, bound to one connection or transaction. */
+export interface Repositories {
+  accounts: AccountRepository;
+  devices: DeviceRepository;
+  auth: AuthRepository;
+  keyPackages: KeyPackageRepository;
+  groups: GroupRepository;
+  log: LogRepository;
+  welcomes: WelcomeRepository;
+  cursors: CursorRepository;
+  deviceLinks: DeviceLinkRepository;
+  groupState: GroupStateRepository;
+  retention: RetentionRepository;
+}
+
+/**
+ * The server's durable state. `transaction(fn)` runs `fn` with repositories bound to one database
+ * transaction: committed when `fn` resolves, rolled back when it throws (the error is rethrown).
+ * Calling `transaction` on a transactional store runs `fn` in the same transaction.
+ */
+export interface Store extends Repositories {
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** Runs a trivial query: resolves when the database answers (health checks), rejects otherwise. */
+  ping(): Promise<void>;
+  /** Closes the underlying database. Further calls fail. */
+  close(): Promise<void>;
+}
+
+/**
+ * True when `error` is a PostgreSQL serialization failure (SQLSTATE 40001) or deadlock (40P01): the
+ * transaction was rolled back and may simply be run again.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "40001" || code === "40P01";
+}
+
+/**
+ * True when `error` is a unique / primary-key violation from SQLite (better-sqlite3) or
+ * PostgreSQL (SQLSTATE 23505).
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
+}

@@ -1,0 +1,195 @@
+import { newId } from "@volly/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createRetentionJob } from "../src/services/retention.js";
+import { expectCode } from "./helpers/expect-code.js";
+import {
+  commitBody,
+  fakeCiphertext,
+  groupWith,
+  registerDevice,
+  type ServiceFixture,
+  serviceFixture,
+  type TestDevice,
+} from "./helpers/services.js";
+import { forEachBackend } from "./helpers/store-backends.js";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+forEachBackend((backend) =>
+  describe("group admins, GroupInfo for resync (RFC 9420 §12.4.3.2) and retention", () => {
+    let f: ServiceFixture;
+    let alice: TestDevice;
+    let bob: TestDevice;
+    let carol: TestDevice;
+    beforeEach(async () => {
+      f = await serviceFixture(backend);
+      alice = await registerDevice(f.services, "alice");
+      bob = await registerDevice(f.services, "bob");
+      carol = await registerDevice(f.services, "carol");
+    });
+    afterEach(() => f.close());
+
+    const send = (d: TestDevice, groupId: string, epoch: number) =>
+      f.services.delivery.sendMessage(d.deviceId, groupId, {
+        messageId: newId(),
+        epoch,
+        ciphertext: fakeCiphertext(),
+      });
+    const logSeqs = async (groupId: string) =>
+      (await f.store.log.readAfter(groupId, 0, { limit: 1000 })).map((e) => e.seq);
+
+    it("makes the creator's account admin; a non-admin cannot add or remove another account's devices", async () => {
+      const groupId = await groupWith(f.services, alice, [bob]);
+      expect((await f.services.delivery.getGroup(bob.deviceId, groupId)).adminAccountIds).toEqual([
+        alice.accountId,
+      ]);
+      const before = await f.services.delivery.getGroup(alice.deviceId, groupId);
+      await expectCode(
+        f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [carol.deviceId])),
+        "VOLLY_E_NOT_GROUP_ADMIN",
+      );
+      await expectCode(
+        f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [], [alice.deviceId])),
+        "VOLLY_E_NOT_GROUP_ADMIN",
+      );
+      // nothing was written: same epoch, seq, members, and carol has no Welcome
+      expect(await f.services.delivery.getGroup(alice.deviceId, groupId)).toEqual(before);
+      expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
+      // the admin may
+      expect(
+        await f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [carol.deviceId])),
+      ).toEqual({ seq: 2, epoch: 2 });
+    });
+
+    it("lets any member add and remove its own account's devices and commit the Remove of a departed device", async () => {
+      const groupId = await groupWith(f.services, alice, [bob, carol]);
+      const bobLaptop = newId();
+      await f.store.devices.insert({
+        id: bobLaptop,
+        accountId: bob.accountId,
+        signaturePublicKey: `bob-laptop-${bobLaptop}`,
+        name: "bob's laptop",
+        createdAt: 1,
+      });
+      // bob (not admin) adds and removes his own account's device
+      expect(
+        await f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [bobLaptop])),
+      ).toMatchObject({
+        epoch: 2,
+      });
+      expect(
+        await f.services.delivery.commit(bob.deviceId, groupId, commitBody(2, [], [bobLaptop])),
+      ).toMatchObject({ epoch: 3 });
+      // bob commits carol's Remove after her departure
+      await f.services.delivery.leave(carol.deviceId, groupId);
+      expect(
+        await f.services.delivery.commit(bob.deviceId, groupId, commitBody(3, [], [carol.deviceId])),
+      ).toMatchObject({ epoch: 4 });
+    });
+
+    it("grants admin: admins only, to an account with a member device; then that account may add others", async () => {
+      const groupId = await groupWith(f.services, alice, [bob]);
+      await expectCode(
+        f.services.delivery.grantAdmin(bob.deviceId, groupId, bob.accountId),
+        "VOLLY_E_NOT_GROUP_ADMIN",
+      );
+      await expectCode(
+        f.services.delivery.grantAdmin(alice.deviceId, groupId, carol.accountId),
+        "VOLLY_E_BAD_REQUEST",
+      );
+      const granted = await f.services.delivery.grantAdmin(alice.deviceId, groupId, bob.accountId);
+      expect(granted.adminAccountIds).toEqual([alice.accountId, bob.accountId].sort());
+      await f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [carol.deviceId]));
+      expect((await f.services.delivery.getGroup(carol.deviceId, groupId)).memberDeviceIds).toContain(
+        carol.deviceId,
+      );
+    });
+
+    it("keeps the latest epoch's GroupInfo and tree for members; none stored is VOLLY_E_UNKNOWN_GROUP", async () => {
+      const groupId = await groupWith(f.services, alice, [bob]);
+      await expectCode(f.services.delivery.getGroupInfo(alice.deviceId, groupId), "VOLLY_E_UNKNOWN_GROUP");
+      const body = { ...commitBody(1), groupInfo: fakeCiphertext(80) };
+      await f.services.delivery.commit(alice.deviceId, groupId, body);
+      expect(await f.services.delivery.getGroupInfo(bob.deviceId, groupId)).toEqual({
+        groupId,
+        epoch: 2,
+        groupInfo: body.groupInfo,
+        ratchetTree: body.ratchetTree,
+      });
+      await expectCode(f.services.delivery.getGroupInfo(carol.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
+      // an external commit replacing bob's own leaf: same route, epoch check, no adds or removes
+      const resync = { ...commitBody(2), groupInfo: fakeCiphertext(80) };
+      expect(await f.services.delivery.commit(bob.deviceId, groupId, resync)).toMatchObject({ epoch: 3 });
+      await expectCode(
+        f.services.delivery.commit(bob.deviceId, groupId, commitBody(2)),
+        "VOLLY_E_STALE_EPOCH",
+      );
+      expect((await f.services.delivery.getGroupInfo(alice.deviceId, groupId)).groupInfo).toBe(
+        resync.groupInfo,
+      );
+    });
+
+    it("prunes what every member acknowledged, keeps the rest until the retention period, then prunes it", async () => {
+      const lines: object[] = [];
+      const job = createRetentionJob({
+        store: f.store,
+        now: f.clock.now,
+        retentionMs: 30 * DAY,
+        intervalMs: 60_000,
+        log: { info: (fields) => lines.push(fields), error: () => {} },
+      });
+      const groupId = await groupWith(f.services, alice, [bob]); // seq 1: commit
+      await f.services.delivery.commit(alice.deviceId, groupId, {
+        ...commitBody(1),
+        groupInfo: fakeCiphertext(),
+      });
+      for (let i = 0; i < 3; i++) await send(alice, groupId, 2); // seqs 3..5
+      // bob acked up to 4; alice (the sender) has acked what she received
+      await f.services.delivery.ack(bob.deviceId, [{ groupId, seq: 4 }], []);
+      await f.services.delivery.ack(alice.deviceId, [{ groupId, seq: 5 }], []);
+      const welcome = (await f.services.delivery.backlog(bob.deviceId)).welcomes[0]!;
+      await f.services.delivery.ack(bob.deviceId, [], [welcome.welcomeId]);
+      const counts = await job.runOnce();
+      expect(counts).toMatchObject({ acked: 4, expired: 0, welcomes: 1 });
+      expect(counts.epochs).toBeGreaterThanOrEqual(1);
+      expect(await logSeqs(groupId)).toEqual([5]);
+      expect(lines).toEqual([expect.objectContaining({ acked: 4, expired: 0, welcomes: 1 })]);
+      // the latest tree and GroupInfo stay
+      expect((await f.services.delivery.getGroupInfo(bob.deviceId, groupId)).epoch).toBe(2);
+      // bob, behind, is still served from the oldest remaining entry
+      expect((await f.services.delivery.backlog(bob.deviceId)).messages.map((m) => m.seq)).toEqual([5]);
+
+      f.clock.advance(29 * DAY);
+      expect((await job.runOnce()).expired).toBe(0);
+      expect(await logSeqs(groupId)).toEqual([5]);
+      f.clock.advance(2 * DAY);
+      expect((await job.runOnce()).expired).toBe(1);
+      expect(await logSeqs(groupId)).toEqual([]);
+      expect((await f.services.delivery.backlog(bob.deviceId)).messages).toEqual([]);
+      // the group goes on
+      expect((await send(alice, groupId, 2)).seq).toBe(6);
+      await job.stop();
+    });
+
+    it("keeps entries a removed device has not read yet, and expires unacknowledged Welcomes", async () => {
+      const job = createRetentionJob({
+        store: f.store,
+        now: f.clock.now,
+        retentionMs: DAY,
+        intervalMs: 60_000,
+        log: { info: () => {}, error: () => {} },
+      });
+      const groupId = await groupWith(f.services, alice, [bob, carol]); // seq 1
+      await send(alice, groupId, 1); // seq 2
+      await f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [], [carol.deviceId])); // seq 3
+      await f.services.delivery.ack(bob.deviceId, [{ groupId, seq: 3 }], []);
+      await f.services.delivery.ack(alice.deviceId, [{ groupId, seq: 3 }], []);
+      expect((await job.runOnce()).acked).toBe(1); // carol (removed at 3) has read nothing yet
+      expect((await f.services.delivery.backlog(carol.deviceId)).messages.map((m) => m.seq)).toEqual([2, 3]);
+      f.clock.advance(2 * DAY);
+      const counts = await job.runOnce();
+      expect(counts.expired).toBe(2);
+      expect(counts.welcomes).toBe(2); // bob's and carol's unacknowledged Welcomes expired
+    });
+  }),
+);

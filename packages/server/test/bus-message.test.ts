@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import type { BusMessage } from "../src/bus/bus.js";
+import { parseBusMessage } from "../src/bus/parse-bus-message.js";
+
+const valid: BusMessage[] = [
+  { type: "group-appended", groupId: "g", seq: 3, kind: "commit" },
+  { type: "welcome", deviceId: "d", welcomeId: "w", groupId: "g" },
+  { type: "group-joined", deviceId: "d", groupId: "g", joinedSeq: 0 },
+  { type: "presence", nodeId: "n", accountId: "a", handle: "alice", status: "away" },
+  { type: "typing", groupId: "g", accountId: "a", handle: "alice", deviceId: "d", at: 1_700_000_000_000 },
+];
+
+describe("bus messages received from Redis are validated", () => {
+  it.each(valid.map((m) => [m.type, m]))("accepts a well-formed %s message as is", (_type, message) => {
+    expect(parseBusMessage(JSON.stringify(message))).toEqual(message);
+  });
+
+  it.each([
+    ["not JSON", "{"],
+    ["not an object", "[1]"],
+    ["null", "null"],
+    ["an unknown type", JSON.stringify({ type: "explode" })],
+    ["a prototype key as type", JSON.stringify({ type: "toString" })],
+    ["a missing field", JSON.stringify({ type: "welcome", deviceId: "d", groupId: "g" })],
+    ["an extra field", JSON.stringify({ ...valid[1], payload: "secret" })],
+    ["a negative seq", JSON.stringify({ ...valid[0], seq: -1 })],
+    ["a fractional seq", JSON.stringify({ ...valid[0], seq: 1.5 })],
+    ["an unknown kind", JSON.stringify({ ...valid[0], kind: "other" })],
+    ["an unknown status", JSON.stringify({ ...valid[3], status: "busy" })],
+    ["an empty id", JSON.stringify({ ...valid[1], deviceId: "" })],
+    ["an overlong id", JSON.stringify({ ...valid[1], deviceId: "x".repeat(257) })],
+    ["a number as id", JSON.stringify({ ...valid[1], deviceId: 7 })],
+  ])("rejects %s", (_what, text) => {
+    expect(parseBusMessage(text)).toBeUndefined();
+  });
+});

@@ -1,0 +1,106 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
+import { describe, expect, it } from "vitest";
+import { configFromEnv, DEFAULT_WEB_DIR, redactUrl } from "../src/config.js";
+
+describe("configFromEnv", () => {
+  it("uses safe defaults: loopback host, port 7777, ./volly-data, the default ciphersuite", () => {
+    expect(configFromEnv({})).toEqual({
+      port: 7777,
+      host: "127.0.0.1",
+      dataDir: "./volly-data",
+      ciphersuite: DEFAULT_CIPHERSUITE,
+      heartbeatIntervalMs: 30_000,
+      logLevel: "info",
+      webDir: DEFAULT_WEB_DIR,
+      databasePoolSize: 10,
+      retentionMs: 30 * 24 * 60 * 60 * 1000,
+      pruneIntervalMs: 3_600_000,
+    });
+  });
+
+  it("reads the retention period in days and the pruning interval in ms", () => {
+    const config = configFromEnv({ VOLLY_RETENTION_DAYS: "7", VOLLY_PRUNE_INTERVAL_MS: "60000" });
+    expect(config).toMatchObject({ retentionMs: 7 * 86_400_000, pruneIntervalMs: 60_000 });
+    expect(() => configFromEnv({ VOLLY_RETENTION_DAYS: "-1" })).toThrow(/retention/);
+    expect(() => configFromEnv({ VOLLY_PRUNE_INTERVAL_MS: "0" })).toThrow(/interval/);
+  });
+
+  it("selects the scaled shape with VOLLY_DATABASE_URL and VOLLY_REDIS_URL; without them, the embedded one", () => {
+    const config = configFromEnv({
+      VOLLY_DATABASE_URL: "postgres://volly:secret@db.internal:5432/volly",
+      VOLLY_REDIS_URL: "redis://redis.internal:6379",
+      VOLLY_DATABASE_POOL_SIZE: "25",
+    });
+    expect(config).toMatchObject({
+      databaseUrl: "postgres://volly:secret@db.internal:5432/volly",
+      redisUrl: "redis://redis.internal:6379",
+      databasePoolSize: 25,
+    });
+    expect(configFromEnv({ VOLLY_DATABASE_URL: "postgresql://h/db" }).databaseUrl).toBe("postgresql://h/db");
+    expect(configFromEnv({ VOLLY_REDIS_URL: "rediss://h:6380" }).redisUrl).toBe("rediss://h:6380");
+    expect("databaseUrl" in configFromEnv({ VOLLY_DATABASE_URL: " " })).toBe(false);
+    expect(redactUrl("postgres://volly:secret@db:5432/volly")).toBe("postgres://volly:***@db:5432/volly");
+  });
+
+  it.each([
+    ["VOLLY_DATABASE_URL", "mysql://u:secret@h/db"],
+    ["VOLLY_DATABASE_URL", "not a url"],
+    ["VOLLY_REDIS_URL", "http://h:6379"],
+    ["VOLLY_DATABASE_POOL_SIZE", "0"],
+    ["VOLLY_DATABASE_POOL_SIZE", "many"],
+  ])("rejects %s=%s with VOLLY_E_USAGE, never echoing the value", (name, value) => {
+    let error: unknown;
+    try {
+      configFromEnv({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "VOLLY_E_USAGE" });
+    expect(JSON.stringify(error) + String((error as Error).message)).not.toContain("secret");
+  });
+
+  it("serves the web app from packages/web/dist by default, or from VOLLY_WEB_DIR made absolute", () => {
+    expect(DEFAULT_WEB_DIR).toBe(resolve(fileURLToPath(new URL("../../web/dist", import.meta.url))));
+    expect(configFromEnv({ VOLLY_WEB_DIR: "/srv/volly-web" }).webDir).toBe("/srv/volly-web");
+    expect(configFromEnv({ VOLLY_WEB_DIR: "web-build" }).webDir).toBe(resolve("web-build"));
+    expect(configFromEnv({ VOLLY_WEB_DIR: "/a" }, { webDir: "/b" }).webDir).toBe("/b");
+  });
+
+  it("reads VOLLY_* variables and lets overrides win", () => {
+    const env = {
+      VOLLY_PORT: "8080",
+      VOLLY_HOST: "0.0.0.0",
+      VOLLY_DATA_DIR: "/var/lib/volly",
+      VOLLY_CIPHERSUITE: "MLS_X",
+      VOLLY_LOG_LEVEL: "warn",
+    };
+    expect(configFromEnv(env)).toMatchObject({
+      port: 8080,
+      host: "0.0.0.0",
+      dataDir: "/var/lib/volly",
+      ciphersuite: "MLS_X",
+      logLevel: "warn",
+    });
+    expect(configFromEnv(env, { port: 0, logLevel: undefined })).toMatchObject({ port: 0, logLevel: "warn" });
+  });
+
+  it.each(["-1", "65536", "80a", "1.5", "http"])("rejects VOLLY_PORT=%s with VOLLY_E_USAGE", (port) => {
+    expect(() => configFromEnv({ VOLLY_PORT: port })).toThrow(
+      expect.objectContaining({ code: "VOLLY_E_USAGE" }),
+    );
+  });
+
+  it("rejects an unknown log level and a bad port override with VOLLY_E_USAGE", () => {
+    expect(() => configFromEnv({ VOLLY_LOG_LEVEL: "loud" })).toThrow(
+      expect.objectContaining({ code: "VOLLY_E_USAGE" }),
+    );
+    expect(() => configFromEnv({}, { port: 70_000 })).toThrow(
+      expect.objectContaining({ code: "VOLLY_E_USAGE" }),
+    );
+    expect(() => configFromEnv({}, { heartbeatIntervalMs: 0 })).toThrow(
+      expect.objectContaining({ code: "VOLLY_E_USAGE" }),
+    );
+  });
+});

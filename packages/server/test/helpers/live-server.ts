@@ -1,0 +1,144 @@
+import { GatewayOp, newId } from "@volly/protocol";
+import { expect } from "vitest";
+import { type AppFixture, appFixture, type HttpDevice, registerOverHttp, sessionOverHttp } from "./app.js";
+import { connectGateway, connectIdentified, type Frame, type GatewayClient } from "./gateway-client.js";
+import { newKeys } from "./identity.js";
+import { commitBody, fakeCiphertext } from "./services.js";
+
+/** A listening app over a temp SQLite store, with REST shortcuts and gateway clients closed on `close()`. */
+export interface LiveServer {
+  f: AppFixture;
+  /** `http://127.0.0.1:<port>` */
+  base: string;
+  gatewayUrl: string;
+  register(handle?: string): Promise<HttpDevice>;
+  /**
+   * Adds another device to `account`'s account, straight into the store (quicker than the linking
+   * flow), and opens a REST session for it.
+   */
+  addDevice(account: HttpDevice): Promise<HttpDevice>;
+  /** Connects a raw gateway client (HELLO received, not identified). */
+  connect(): Promise<GatewayClient>;
+  /** Connects and identifies `device`; resolves after READY. */
+  identified(device: HttpDevice): Promise<GatewayClient>;
+  /** Connects, identifies and consumes frames up to SYNCED; returns the client and the frames before SYNCED. */
+  synced(device: HttpDevice): Promise<{ client: GatewayClient; events: Frame[] }>;
+  /** Creates a group owned by `owner` and adds `members` in one commit at epoch 0 (→ epoch 1). */
+  createGroup(owner: HttpDevice, members: HttpDevice[]): Promise<string>;
+  /** Sends a message over REST at `epoch` (default 1); expects 200. */
+  send(sender: HttpDevice, groupId: string, epoch?: number): Promise<{ seq: number; ciphertext: string }>;
+  /** POSTs a commit at `epoch` adding `add` and removing `remove`; returns the response. */
+  commit(
+    device: HttpDevice,
+    groupId: string,
+    epoch: number,
+    add?: string[],
+    remove?: string[],
+  ): Promise<{ statusCode: number; json: () => unknown }>;
+  /** POST /v1/groups/:groupId/leave; returns the response. */
+  leave(device: HttpDevice, groupId: string): Promise<{ statusCode: number; json: () => unknown }>;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link LiveServer} on a free loopback port. */
+export async function liveServer(): Promise<LiveServer> {
+  const f = await appFixture();
+  const base = await f.app.listen({ port: 0, host: "127.0.0.1" });
+  const gatewayUrl = `${base.replace("http", "ws")}/v1/gateway`;
+  const clients: GatewayClient[] = [];
+  const live: LiveServer = {
+    f,
+    base,
+    gatewayUrl,
+    register: (handle) => registerOverHttp(f.app, handle),
+    async addDevice(account) {
+      const keys = newKeys();
+      const deviceId = newId();
+      await f.store.devices.insert({
+        id: deviceId,
+        accountId: account.accountId,
+        signaturePublicKey: keys.publicKeyB64,
+        name: "second device",
+        createdAt: Date.now(),
+      });
+      const token = await sessionOverHttp(f.app, deviceId, keys);
+      return { ...account, deviceId, keys, token, auth: { authorization: `Bearer ${token}` } };
+    },
+    async connect() {
+      const client = await connectGateway(gatewayUrl);
+      clients.push(client);
+      return client;
+    },
+    async identified(device) {
+      const { client } = await connectIdentified(gatewayUrl, device);
+      clients.push(client);
+      return client;
+    },
+    async synced(device) {
+      const client = await live.identified(device);
+      const { events } = await client.untilSynced();
+      return { client, events };
+    },
+    async createGroup(owner, members) {
+      const groupId = newId();
+      const created = await f.app.inject({
+        method: "POST",
+        url: "/v1/groups",
+        headers: owner.auth,
+        payload: { groupId },
+      });
+      expect(created.statusCode).toBe(200);
+      if (members.length > 0) {
+        const res = await live.commit(
+          owner,
+          groupId,
+          0,
+          members.map((m) => m.deviceId),
+        );
+        expect(res.statusCode).toBe(200);
+      }
+      return groupId;
+    },
+    async send(sender, groupId, epoch = 1) {
+      const ciphertext = fakeCiphertext();
+      const res = await f.app.inject({
+        method: "POST",
+        url: `/v1/groups/${groupId}/messages`,
+        headers: sender.auth,
+        payload: { messageId: newId(), epoch, ciphertext },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return { seq: (res.json() as { seq: number }).seq, ciphertext };
+    },
+    commit(device, groupId, epoch, add = [], remove = []) {
+      return f.app.inject({
+        method: "POST",
+        url: `/v1/groups/${groupId}/commits`,
+        headers: device.auth,
+        payload: commitBody(epoch, add, remove),
+      });
+    },
+    leave(device, groupId) {
+      return f.app.inject({ method: "POST", url: `/v1/groups/${groupId}/leave`, headers: device.auth });
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      await f.close();
+    },
+  };
+  return live;
+}
+
+/** Waits `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The dispatches of event `t` a client received so far (consumed or not). */
+export function dispatched(client: GatewayClient, t: string): Frame[] {
+  return client.received.filter((x) => x.t === t);
+}
+
+/** Expects a HEARTBEAT to be answered with HEARTBEAT_ACK: the connection is open and served. */
+export async function expectStillServing(client: GatewayClient): Promise<void> {
+  client.send({ op: GatewayOp.HEARTBEAT, d: null });
+  expect((await client.next((x) => x.op === GatewayOp.HEARTBEAT_ACK)).d).toBeNull();
+}

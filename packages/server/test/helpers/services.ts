@@ -1,0 +1,122 @@
+import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
+import { newId, signingInput, toBase64Url } from "@volly/protocol";
+import type { Bus, BusMessage } from "../../src/bus/bus.js";
+import { createInProcessBus } from "../../src/bus/in-process-bus.js";
+import { createServices, type Services } from "../../src/services/services.js";
+import type { Store } from "../../src/store/types.js";
+import { newKeys, registrationBody, signB64, type TestKeys, uniqueHandle } from "./identity.js";
+import { type StoreBackend, sqliteBackend } from "./store-backends.js";
+
+/** A controllable clock (ms). */
+export interface TestClock {
+  now: () => number;
+  advance: (ms: number) => void;
+}
+
+/** Services over a real store (a SQLite temp file by default). */
+export interface ServiceFixture {
+  services: Services;
+  store: Store;
+  bus: Bus;
+  clock: TestClock;
+  /** Every bus message published, in order. */
+  published: { channel: string; message: BusMessage }[];
+  /** Opens the fixture's database again as another store (closed by `close`). */
+  reopen: () => Promise<Store>;
+  close: () => Promise<void>;
+}
+
+/**
+ * Opens a fresh store — from `backend` (see `forEachBackend`), else a SQLite file in a temp dir — and
+ * builds every service over it with an in-process bus that records what is published.
+ */
+export async function serviceFixture(backend?: StoreBackend): Promise<ServiceFixture> {
+  const opened = await (backend ?? sqliteBackend()).fresh();
+  const { store } = opened;
+  const inner = createInProcessBus();
+  const published: ServiceFixture["published"] = [];
+  const bus: Bus = {
+    ...inner,
+    publish(channel, message) {
+      published.push({ channel, message });
+      inner.publish(channel, message);
+    },
+  };
+  let time = 1_700_000_000_000;
+  const clock: TestClock = { now: () => time, advance: (ms) => (time += ms) };
+  const services = createServices({ store, bus, now: clock.now }, DEFAULT_CIPHERSUITE);
+  return {
+    services,
+    store,
+    bus,
+    clock,
+    published,
+    reopen: opened.reopen,
+    async close() {
+      await bus.close();
+      await opened.close();
+    },
+  };
+}
+
+/** A registered test device. */
+export interface TestDevice {
+  accountId: string;
+  deviceId: string;
+  handle: string;
+  keys: TestKeys;
+}
+
+/** Registers a new account + device through the account service. */
+export async function registerDevice(services: Services, handle = uniqueHandle()): Promise<TestDevice> {
+  const keys = newKeys();
+  const { accountId, deviceId } = await services.accounts.register(registrationBody(handle, keys));
+  return { accountId, deviceId, handle, keys };
+}
+
+/** Runs challenge + session for the device and returns its bearer token. */
+export async function login(services: Services, device: TestDevice): Promise<string> {
+  const { nonce } = await services.auth.challenge(device.deviceId);
+  const { token } = await services.auth.createSession({
+    deviceId: device.deviceId,
+    nonce,
+    signature: signB64(device.keys, signingInput.session(nonce)),
+  });
+  return token;
+}
+
+/** Random base64url bytes standing in for MLS ciphertext the server never reads. */
+export function fakeCiphertext(bytes = 48): string {
+  const data = new Uint8Array(bytes);
+  crypto.getRandomValues(data);
+  return toBase64Url(data);
+}
+
+/** A commit body for `epoch` adding `add` (each with a fake welcome) and removing `remove`. */
+export function commitBody(epoch: number, add: string[] = [], remove: string[] = []) {
+  return {
+    epoch,
+    commit: fakeCiphertext(),
+    addDeviceIds: add,
+    removeDeviceIds: remove,
+    welcomes: add.map((deviceId) => ({ deviceId, welcome: fakeCiphertext() })),
+    ratchetTree: fakeCiphertext(64),
+  };
+}
+
+/** Creates a group owned by `owner` and adds `others` in one commit at epoch 0. */
+export async function groupWith(services: Services, owner: TestDevice, others: TestDevice[] = []) {
+  const groupId = newId();
+  await services.delivery.createGroup(owner.deviceId, groupId);
+  if (others.length > 0) {
+    await services.delivery.commit(
+      owner.deviceId,
+      groupId,
+      commitBody(
+        0,
+        others.map((d) => d.deviceId),
+      ),
+    );
+  }
+  return groupId;
+}

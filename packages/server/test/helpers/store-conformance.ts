@@ -1,0 +1,535 @@
+import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
+import { newId } from "@volly/protocol";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { createInProcessBus } from "../../src/bus/in-process-bus.js";
+import { createServices, type Services } from "../../src/services/services.js";
+import { isUniqueViolation, type LogEntryRecord, type Store } from "../../src/store/types.js";
+import type { OpenedStore, StoreBackend } from "./store-backends.js";
+
+/** A timestamp beyond 2^32 and near 2^52 (ms): BIGINT columns must round-trip it as a JS number. */
+const BIG_TIME = 2 ** 52 + 7;
+
+const id = () => newId();
+
+async function account(store: Store, handle: string, createdAt = 1) {
+  const accountId = id();
+  const deviceId = id();
+  await store.accounts.insert({ id: accountId, handle, entityType: "human", createdAt });
+  await store.devices.insert({
+    id: deviceId,
+    accountId,
+    signaturePublicKey: `${handle}-${id()}`,
+    name: `${handle}'s device`,
+    createdAt,
+  });
+  return { accountId, deviceId };
+}
+
+async function group(store: Store, members: string[]) {
+  const groupId = id();
+  await store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 5 });
+  await store.groups.addMembers(groupId, members, 0);
+  return groupId;
+}
+
+function entry(
+  groupId: string,
+  seq: number,
+  sender: string,
+  over: Partial<LogEntryRecord> = {},
+): LogEntryRecord {
+  return {
+    groupId,
+    seq,
+    kind: "application",
+    messageId: id(),
+    senderDeviceId: sender,
+    epoch: 0,
+    payload: `payload-${seq}`,
+    createdAt: 100 + seq,
+    ...over,
+  };
+}
+
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+/**
+ * The store conformance suite: every behaviour the services rely on, run unchanged against each
+ * backend (`forEachBackend(describeStoreConformance)`). Concurrency cases run from two stores over
+ * one database where the backend has them (PostgreSQL: two pools, as two server nodes would), else
+ * from one store (SQLite: one process per file).
+ */
+export function describeStoreConformance(backend: StoreBackend): void {
+  let opened: OpenedStore;
+  let store: Store;
+  /** A second node's store over the same database (SQLite: the same store). */
+  let peer: Store;
+  beforeEach(async () => {
+    opened = await backend.fresh();
+    store = opened.store;
+    peer = opened.peer ? await opened.peer() : store;
+  });
+  afterEach(() => opened.close());
+
+  const services = (s: Store): Services =>
+    createServices({ store: s, bus: createInProcessBus(), now: Date.now }, DEFAULT_CIPHERSUITE);
+
+  it("answers ping, keeps data across closing and reopening, and migrating again changes nothing", async () => {
+    await store.ping();
+    const alice = await account(store, "alice", BIG_TIME);
+    await store.close();
+    const again = await opened.reopen();
+    expect(await again.accounts.findByHandle("alice")).toEqual({
+      id: alice.accountId,
+      handle: "alice",
+      entityType: "human",
+      createdAt: BIG_TIME,
+    });
+    expect((await again.devices.findById(alice.deviceId))?.handle).toBe("alice");
+    store = again;
+  });
+
+  it("round-trips every BIGINT column as a JS number", async () => {
+    const a = await account(store, "alice", BIG_TIME);
+    const groupId = id();
+    await store.groups.insert({ id: groupId, epoch: BIG_TIME, lastSeq: BIG_TIME, createdAt: BIG_TIME });
+    await store.groups.addMembers(groupId, [a.deviceId], BIG_TIME);
+    await store.log.append(entry(groupId, BIG_TIME, a.deviceId, { epoch: BIG_TIME, createdAt: BIG_TIME }));
+    await store.cursors.advance(a.deviceId, groupId, BIG_TIME);
+    await store.auth.insertSession({ tokenHash: "t", deviceId: a.deviceId, expiresAt: BIG_TIME });
+    const found = await store.groups.find(groupId);
+    expect(found).toEqual({ id: groupId, epoch: BIG_TIME, lastSeq: BIG_TIME, createdAt: BIG_TIME });
+    expect(await store.groups.findMembership(groupId, a.deviceId)).toEqual({
+      groupId,
+      deviceId: a.deviceId,
+      joinedSeq: BIG_TIME,
+      leftSeq: null,
+    });
+    const [logged] = await store.log.readAfter(groupId, 0, { limit: 1 });
+    expect(typeof logged?.seq).toBe("number");
+    expect(logged).toMatchObject({ seq: BIG_TIME, epoch: BIG_TIME, createdAt: BIG_TIME });
+    expect(await store.cursors.find(a.deviceId, groupId)).toBe(BIG_TIME);
+    expect(await store.auth.findSession("t", 0)).toEqual({ deviceId: a.deviceId, expiresAt: BIG_TIME });
+    expect((await store.devices.listByAccount(a.accountId))[0]?.createdAt).toBe(BIG_TIME);
+  });
+
+  it("looks accounts and devices up by id, handle and key, with display names, in a stable order", async () => {
+    const a = await account(store, "alice");
+    await store.accounts.insert({
+      id: id(),
+      handle: "dora",
+      entityType: "bot",
+      createdAt: 2,
+      displayName: "Dora",
+    });
+    const second = id();
+    await store.devices.insert({
+      id: second,
+      accountId: a.accountId,
+      signaturePublicKey: "k2",
+      name: "phone",
+      createdAt: 9,
+    });
+    expect((await store.accounts.findByHandle("dora"))?.displayName).toBe("Dora");
+    expect((await store.accounts.findById(a.accountId))?.handle).toBe("alice");
+    expect(await store.accounts.findByHandle("nobody")).toBeUndefined();
+    expect((await store.devices.findBySignatureKey("k2"))?.id).toBe(second);
+    expect((await store.devices.listByAccount(a.accountId)).map((d) => d.id)).toEqual([a.deviceId, second]);
+    expect(await store.devices.existing([a.deviceId, "missing", second])).toEqual(
+      new Set([a.deviceId, second]),
+    );
+    expect(await store.devices.existing([])).toEqual(new Set());
+  });
+
+  it("reports a taken handle, key, group id or message id as a unique violation", async () => {
+    const a = await account(store, "alice");
+    const dup = rejection(
+      store.accounts.insert({ id: id(), handle: "alice", entityType: "human", createdAt: 1 }),
+    );
+    expect(isUniqueViolation(await dup)).toBe(true);
+    const key = (await store.devices.findById(a.deviceId))?.signaturePublicKey ?? "";
+    const dupKey = rejection(
+      store.devices.insert({
+        id: id(),
+        accountId: a.accountId,
+        signaturePublicKey: key,
+        name: "x",
+        createdAt: 1,
+      }),
+    );
+    expect(isUniqueViolation(await dupKey)).toBe(true);
+    const groupId = await group(store, [a.deviceId]);
+    const dupGroup = rejection(store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 1 }));
+    expect(isUniqueViolation(await dupGroup)).toBe(true);
+    const first = entry(groupId, 1, a.deviceId);
+    await store.log.append(first);
+    const dupMessage = rejection(
+      store.log.append(entry(groupId, 2, a.deviceId, { messageId: first.messageId })),
+    );
+    expect(isUniqueViolation(await dupMessage)).toBe(true);
+    expect(isUniqueViolation(new Error("other"))).toBe(false);
+  });
+
+  it("enforces foreign keys (a device needs an account)", async () => {
+    const error = await rejection(
+      store.devices.insert({
+        id: id(),
+        accountId: "missing",
+        signaturePublicKey: "k",
+        name: "x",
+        createdAt: 1,
+      }),
+    );
+    expect(String((error as Error | undefined)?.message)).toMatch(/foreign key/i);
+    expect(isUniqueViolation(error)).toBe(false);
+  });
+
+  it("commits a transaction that resolves and rolls back every write of one that throws", async () => {
+    expect(
+      await store.transaction(async (tx) => {
+        await tx.accounts.insert({ id: id(), handle: "kept", entityType: "human", createdAt: 1 });
+        return 42;
+      }),
+    ).toBe(42);
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.accounts.insert({ id: id(), handle: "bob", entityType: "human", createdAt: 1 });
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await store.accounts.findByHandle("bob")).toBeUndefined();
+    expect(await peer.accounts.findByHandle("kept")).toBeDefined();
+  });
+
+  it("consumes a nonce once, even when two nodes try at the same time, and purges what expired", async () => {
+    const a = await account(store, "alice");
+    await store.auth.insertNonce({ nonce: "n1", deviceId: a.deviceId, expiresAt: 1_000 });
+    await store.auth.insertNonce({ nonce: "n2", deviceId: a.deviceId, expiresAt: 10 });
+    const results = await Promise.all([
+      store.auth.consumeNonce("n1", a.deviceId, 5),
+      peer.auth.consumeNonce("n1", a.deviceId, 5),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.auth.consumeNonce("n2", a.deviceId, 10)).toBe(false); // expired at 10
+    expect(await store.auth.consumeNonce("n2", "other", 5)).toBe(false);
+    await store.auth.insertSession({ tokenHash: "h", deviceId: a.deviceId, expiresAt: 50 });
+    expect(await store.auth.findSession("h", 49)).toEqual({ deviceId: a.deviceId, expiresAt: 50 });
+    expect(await store.auth.findSession("h", 50)).toBeUndefined();
+    await store.auth.purgeExpired(50);
+    expect(await store.auth.consumeNonce("n1", a.deviceId, 5)).toBe(false);
+    expect(await store.auth.findSession("h", 0)).toBeUndefined();
+  });
+
+  it("hands out each one-time key package once under concurrent claims from two nodes, then the last resort", async () => {
+    const bob = await account(store, "bob");
+    const claimer = await account(store, "carol");
+    const packages = Array.from({ length: 6 }, (_, i) => ({
+      ref: `ref-${i}`,
+      deviceId: bob.deviceId,
+      data: `kp-${i}`,
+      lastResort: false,
+      createdAt: i,
+    }));
+    await store.keyPackages.insertMany(packages);
+    await store.keyPackages.insertMany([packages[0]!]); // a ref already stored is ignored
+    await store.keyPackages.insertMany([{ ...packages[0]!, ref: "lr", data: "last", lastResort: true }]);
+    expect(await store.keyPackages.count(bob.deviceId)).toEqual({ available: 6, hasLastResort: true });
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? peer : store).keyPackages.claimOneTime(bob.deviceId, claimer.deviceId, 7),
+      ),
+    );
+    const claimed = claims.filter((c) => c !== undefined).map((c) => c.ref);
+    expect(claimed.sort()).toEqual(packages.map((p) => p.ref).sort());
+    expect(await store.keyPackages.count(bob.deviceId)).toEqual({ available: 0, hasLastResort: true });
+    expect((await store.keyPackages.findLastResort(bob.deviceId))?.data).toBe("last");
+    await store.keyPackages.deleteLastResort(bob.deviceId);
+    expect(await store.keyPackages.findLastResort(bob.deviceId)).toBeUndefined();
+  });
+
+  it("lets exactly one of concurrent epoch advances from two nodes win, each taking one seq", async () => {
+    const a = await account(store, "alice");
+    const groupId = await group(store, [a.deviceId]);
+    for (let epoch = 0; epoch < 5; epoch++) {
+      const results = await Promise.all([
+        store.transaction((tx) => tx.groups.advanceEpoch(groupId, epoch)),
+        peer.transaction((tx) => tx.groups.advanceEpoch(groupId, epoch)),
+        peer.transaction((tx) => tx.groups.advanceEpoch(groupId, epoch)),
+      ]);
+      expect(results.filter((r) => r !== undefined)).toEqual([{ epoch: epoch + 1, lastSeq: epoch + 1 }]);
+    }
+    expect(await store.groups.advanceEpoch(groupId, 3)).toBeUndefined();
+    expect(await store.groups.advanceEpoch("missing", 0)).toBeUndefined();
+  });
+
+  it("allocates gap-free seqs to concurrent appends from two nodes, and a rolled-back one leaves no gap", async () => {
+    const a = await account(store, "alice");
+    const groupId = await group(store, [a.deviceId]);
+    const append = (s: Store) =>
+      s.transaction(async (tx) => {
+        const next = await tx.groups.nextSeq(groupId);
+        if (!next) throw new Error("no group");
+        await tx.log.append(entry(groupId, next.lastSeq, a.deviceId));
+        return next.lastSeq;
+      });
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.groups.nextSeq(groupId);
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
+    const seqs = await Promise.all(Array.from({ length: 30 }, (_, i) => append(i % 2 ? peer : store)));
+    expect(seqs.sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect((await store.groups.find(groupId))?.lastSeq).toBe(30);
+    expect(await store.groups.nextSeq("missing")).toBeUndefined();
+  });
+
+  it("reads a group's log in seq order with senders, skipping a sender, bounded above and by a limit", async () => {
+    const a = await account(store, "alice");
+    const b = await account(store, "bob");
+    const groupId = await group(store, [a.deviceId, b.deviceId]);
+    for (let seq = 1; seq <= 6; seq++) {
+      await store.log.append(
+        entry(groupId, seq, seq % 2 ? a.deviceId : b.deviceId, { epoch: seq > 3 ? 1 : 0 }),
+      );
+    }
+    await store.log.append(entry(groupId, 7, a.deviceId, { kind: "commit", epoch: 1 }));
+    const all = await store.log.readAfter(groupId, 0, { limit: 100 });
+    expect(all.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(all[0]).toMatchObject({
+      senderAccountId: a.accountId,
+      senderHandle: "alice",
+      kind: "application",
+    });
+    expect(
+      (await store.log.readAfter(groupId, 2, { excludeSender: a.deviceId, limit: 100 })).map((e) => e.seq),
+    ).toEqual([4, 6]);
+    expect((await store.log.readAfter(groupId, 1, { upToSeq: 5, limit: 2 })).map((e) => e.seq)).toEqual([
+      2, 3,
+    ]);
+    expect((await store.log.findCommitAt(groupId, 1))?.seq).toBe(7);
+    expect(await store.log.findCommitAt(groupId, 0)).toBeUndefined();
+    expect((await store.log.findByMessageId(groupId, all[2]!.messageId))?.seq).toBe(3);
+    expect(await store.log.findByMessageId(groupId, "missing")).toBeUndefined();
+  });
+
+  it("ends memberships at a seq, re-adds them, and lists members, memberships and peers", async () => {
+    const a = await account(store, "alice");
+    const b = await account(store, "bob");
+    const c = await account(store, "carol");
+    const groupId = await group(store, [a.deviceId]);
+    await store.groups.addMembers(groupId, [c.deviceId, b.deviceId], 1);
+    expect(await store.groups.listMembers(groupId)).toEqual([a.deviceId, ...[b.deviceId, c.deviceId].sort()]);
+    expect((await store.groups.listPeerAccounts(a.accountId)).map((p) => p.handle).sort()).toEqual([
+      "bob",
+      "carol",
+    ]);
+    await store.groups.endMemberships(groupId, [c.deviceId], 4);
+    await store.groups.endMemberships(groupId, [c.deviceId], 9); // already ended: unchanged
+    expect(await store.groups.findMembership(groupId, c.deviceId)).toMatchObject({
+      joinedSeq: 1,
+      leftSeq: 4,
+    });
+    expect(await store.groups.listMembers(groupId)).not.toContain(c.deviceId);
+    expect((await store.groups.listPeerAccounts(a.accountId)).map((p) => p.handle)).toEqual(["bob"]);
+    expect(await store.groups.listPeerAccounts(c.accountId)).toEqual([]);
+    await store.groups.addMembers(groupId, [c.deviceId], 6);
+    expect(await store.groups.findMembership(groupId, c.deviceId)).toMatchObject({
+      joinedSeq: 6,
+      leftSeq: null,
+    });
+    expect((await store.groups.listMemberships(c.deviceId)).map((m) => m.groupId)).toEqual([groupId]);
+    await store.groups.putTree(groupId, 1, "tree-1");
+    await store.groups.putTree(groupId, 1, "tree-1b");
+    expect(await store.groups.findTree(groupId, 1)).toBe("tree-1b");
+    expect(await store.groups.findTree(groupId, 2)).toBeUndefined();
+  });
+
+  it("keeps welcome inboxes per device, oldest first, with the tree of their epoch, until acknowledged", async () => {
+    const a = await account(store, "alice");
+    const b = await account(store, "bob");
+    const groupId = await group(store, [a.deviceId]);
+    await store.groups.putTree(groupId, 1, "tree");
+    const welcome = (welcomeId: string, createdAt: number, epoch = 1) => ({
+      id: welcomeId,
+      deviceId: b.deviceId,
+      groupId,
+      seq: 1,
+      epoch,
+      senderDeviceId: a.deviceId,
+      payload: `w-${welcomeId}`,
+      createdAt,
+    });
+    await store.welcomes.insertMany([welcome("w2", 20), welcome("w1", 10, 3)]);
+    const pending = await store.welcomes.listPending(b.deviceId);
+    expect(pending.map((w) => [w.id, w.ratchetTree, w.senderHandle])).toEqual([
+      ["w1", "", "alice"],
+      ["w2", "tree", "alice"],
+    ]);
+    expect((await peer.welcomes.findPending(b.deviceId, "w2"))?.payload).toBe("w-w2");
+    await store.welcomes.ack(a.deviceId, ["w1"], 30); // not alice's: ignored
+    await store.welcomes.ack(b.deviceId, ["w1", "unknown"], 30);
+    expect((await store.welcomes.listPending(b.deviceId)).map((w) => w.id)).toEqual(["w2"]);
+    expect(await store.welcomes.findPending(b.deviceId, "w1")).toBeUndefined();
+  });
+
+  it("moves cursors forward only, also when two nodes advance them at once", async () => {
+    const a = await account(store, "alice");
+    const groupId = await group(store, [a.deviceId]);
+    await Promise.all([
+      store.cursors.advance(a.deviceId, groupId, 5),
+      peer.cursors.advance(a.deviceId, groupId, 3),
+      peer.cursors.advance(a.deviceId, groupId, 4),
+    ]);
+    expect(await store.cursors.find(a.deviceId, groupId)).toBe(5);
+    await store.cursors.advance(a.deviceId, groupId, 2);
+    expect(await store.cursors.listForDevice(a.deviceId)).toEqual(new Map([[groupId, 5]]));
+    expect(await store.cursors.find(a.deviceId, "other")).toBeUndefined();
+  });
+
+  it("delivery across nodes: of two commits for one epoch arriving at different nodes exactly one wins", async () => {
+    const [one, two] = [services(store), services(peer)];
+    const alice = await account(store, "alice");
+    const bob = await account(store, "bob");
+    const groupId = id();
+    await one.delivery.createGroup(alice.deviceId, groupId);
+    const commit = (epoch: number) => ({
+      epoch,
+      commit: `c-${id()}`,
+      addDeviceIds: [],
+      removeDeviceIds: [],
+      welcomes: [],
+      ratchetTree: "t",
+    });
+    await one.delivery.commit(alice.deviceId, groupId, {
+      ...commit(0),
+      addDeviceIds: [bob.deviceId],
+      welcomes: [{ deviceId: bob.deviceId, welcome: "w" }],
+    });
+    for (let epoch = 1; epoch <= 8; epoch++) {
+      const results = await Promise.allSettled([
+        one.delivery.commit(alice.deviceId, groupId, commit(epoch)),
+        two.delivery.commit(bob.deviceId, groupId, commit(epoch)),
+      ]);
+      expect(results.filter((r) => r.status === "fulfilled").map((r) => r.value)).toEqual([
+        { seq: epoch + 1, epoch: epoch + 1 },
+      ]);
+      const lost = results.find((r) => r.status === "rejected");
+      expect(lost?.reason).toMatchObject({
+        code: "VOLLY_E_STALE_EPOCH",
+        details: { currentEpoch: epoch + 1 },
+      });
+    }
+    const log = await store.log.readAfter(groupId, 0, { limit: 100 });
+    expect(log.map((e) => [e.seq, e.epoch])).toEqual(Array.from({ length: 9 }, (_, i) => [i + 1, i]));
+  });
+
+  it("delivery across nodes: a message id sent to two nodes at once is stored once; seqs stay gap-free", async () => {
+    const [one, two] = [services(store), services(peer)];
+    const alice = await account(store, "alice");
+    const groupId = id();
+    await one.delivery.createGroup(alice.deviceId, groupId);
+    const sends = Array.from({ length: 12 }, () => ({ messageId: id(), epoch: 0, ciphertext: `x-${id()}` }));
+    const results = await Promise.all(
+      sends.flatMap((body) => [
+        one.delivery.sendMessage(alice.deviceId, groupId, body),
+        two.delivery.sendMessage(alice.deviceId, groupId, body),
+      ]),
+    );
+    for (let i = 0; i < sends.length; i++) {
+      const [x, y] = [results[2 * i]!, results[2 * i + 1]!];
+      expect(x.seq).toBe(y.seq);
+      expect([x.duplicate, y.duplicate].filter(Boolean)).toHaveLength(1);
+    }
+    expect(new Set(results.map((r) => r.seq))).toEqual(new Set(Array.from({ length: 12 }, (_, i) => i + 1)));
+    expect((await store.groups.find(groupId))?.lastSeq).toBe(12);
+    await expect(
+      two.delivery.sendMessage(alice.deviceId, groupId, { ...sends[0]!, ciphertext: "different" }),
+    ).rejects.toMatchObject({ code: "VOLLY_E_MESSAGE_ID_CONFLICT" });
+  });
+
+  it("delivery across nodes: creating one group id on two nodes at once gives one VOLLY_E_GROUP_EXISTS", async () => {
+    const [one, two] = [services(store), services(peer)];
+    const alice = await account(store, "alice");
+    const bob = await account(store, "bob");
+    const groupId = id();
+    const results = await Promise.allSettled([
+      one.delivery.createGroup(alice.deviceId, groupId),
+      two.delivery.createGroup(bob.deviceId, groupId),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(results.find((r) => r.status === "rejected")?.reason).toMatchObject({
+      code: "VOLLY_E_GROUP_EXISTS",
+    });
+  });
+
+  it("device links: claimed once across nodes, only while open and unexpired; approved once", async () => {
+    const alice = await account(store, "alice");
+    const linkId = id();
+    await store.deviceLinks.insert({
+      id: linkId,
+      accountId: alice.accountId,
+      creatorDeviceId: alice.deviceId,
+      expiresAt: BIG_TIME,
+      status: "open",
+      createdAt: 1,
+    });
+    expect(await store.deviceLinks.find(linkId)).toEqual({
+      id: linkId,
+      accountId: alice.accountId,
+      creatorDeviceId: alice.deviceId,
+      expiresAt: BIG_TIME,
+      status: "open",
+      createdAt: 1,
+    });
+    const claim = (key: string) => ({ key, name: "laptop", proof: `proof-${key}` });
+    expect(await store.deviceLinks.claim(linkId, claim("k"), BIG_TIME)).toBe(false); // expired
+    const results = await Promise.all([
+      store.deviceLinks.claim(linkId, claim("one"), 5),
+      peer.deviceLinks.claim(linkId, claim("two"), 5),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const claimed = await store.deviceLinks.find(linkId);
+    expect(claimed?.status).toBe("claimed");
+    expect(claimed?.claimedProof).toBe(`proof-${claimed?.claimedKey}`);
+    expect(await store.deviceLinks.approve(linkId, alice.deviceId)).toBe(true);
+    expect(await store.deviceLinks.approve(linkId, alice.deviceId)).toBe(false);
+    expect(await store.deviceLinks.find(linkId)).toMatchObject({
+      status: "approved",
+      deviceId: alice.deviceId,
+    });
+    expect(await store.deviceLinks.find(id())).toBeUndefined();
+  });
+
+  it("revocation: a device is revoked once, leaves `existing`, and loses its sessions and unclaimed key packages", async () => {
+    const alice = await account(store, "alice");
+    const bob = await account(store, "bob");
+    const revokedSession = `t-${id()}`;
+    await store.auth.insertSession({
+      tokenHash: revokedSession,
+      deviceId: alice.deviceId,
+      expiresAt: BIG_TIME,
+    });
+    const session = `t-${id()}`;
+    await store.auth.insertSession({ tokenHash: session, deviceId: bob.deviceId, expiresAt: BIG_TIME });
+    await store.keyPackages.insertMany([
+      { ref: id(), deviceId: alice.deviceId, data: "one", lastResort: false, createdAt: 1 },
+      { ref: id(), deviceId: alice.deviceId, data: "last", lastResort: true, createdAt: 1 },
+    ]);
+    expect(await store.devices.revoke(alice.deviceId, BIG_TIME)).toBe(true);
+    expect(await store.devices.revoke(alice.deviceId, 7)).toBe(false);
+    expect((await store.devices.findById(alice.deviceId))?.revokedAt).toBe(BIG_TIME);
+    expect((await store.devices.listByAccount(alice.accountId))[0]?.revokedAt).toBe(BIG_TIME);
+    expect((await store.devices.findById(bob.deviceId))?.revokedAt).toBeUndefined();
+    expect(await store.devices.existing([alice.deviceId, bob.deviceId])).toEqual(new Set([bob.deviceId]));
+    await store.auth.deleteForDevice(alice.deviceId);
+    await store.keyPackages.deleteUnclaimed(alice.deviceId);
+    expect(await store.keyPackages.count(alice.deviceId)).toEqual({ available: 0, hasLastResort: false });
+    expect(await store.auth.findSession(revokedSession, 1)).toBeUndefined();
+    expect(await store.auth.findSession(session, 1)).toMatchObject({ deviceId: bob.deviceId });
+  });
+}

@@ -1,0 +1,102 @@
+import { VollyError } from "@volly/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { instrumentStore } from "../src/store/instrumented-store.js";
+import { openSqliteStore } from "../src/store/sqlite-store.js";
+import { type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { makeTempDir } from "./helpers/temp-dir.js";
+
+/** One sample's value in Prometheus text (0 when absent). */
+function sample(text: string, name: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+describe("operator endpoints: GET /metrics (Prometheus) and GET /readyz", () => {
+  let s: LiveServer;
+  beforeAll(async () => {
+    s = await liveServer();
+  });
+  afterAll(() => s.close());
+
+  const metrics = async () => {
+    const res = await s.f.app.inject({ method: "GET", url: "/metrics" });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/plain; version=0.0.4; charset=utf-8");
+    return res.body;
+  };
+
+  it("counts connections, messages in and out and delivery latency, and carries no ids or content", async () => {
+    const before = await metrics();
+    for (const name of [
+      "volly_gateway_connections",
+      'volly_messages_in_total{kind="application"}',
+      "volly_store_errors_total",
+      "volly_delivery_latency_seconds_count",
+    ]) {
+      expect(before).toContain(name);
+    }
+    expect(before).toContain("# TYPE volly_delivery_latency_seconds histogram");
+    const alice = await s.register();
+    const bob = await s.register();
+    const groupId = await s.createGroup(alice, [bob]);
+    const { client } = await s.synced(bob);
+    expect(sample(await metrics(), "volly_gateway_connections")).toBe(1);
+    const sent = await s.send(alice, groupId);
+    await client.nextDispatch("GROUP_MESSAGE");
+    const after = await metrics();
+    expect(sample(after, 'volly_messages_in_total{kind="application"}')).toBe(1);
+    expect(sample(after, 'volly_messages_in_total{kind="commit"}')).toBe(1);
+    expect(sample(after, 'volly_messages_out_total{event="GROUP_MESSAGE"}')).toBe(1);
+    expect(sample(after, 'volly_messages_out_total{event="READY"}')).toBe(1);
+    expect(sample(after, "volly_delivery_latency_seconds_count")).toBe(1);
+    for (const secret of [sent.ciphertext, groupId, alice.deviceId, alice.handle])
+      expect(after).not.toContain(secret);
+    await client.close();
+    await sleep(50);
+    expect(sample(await metrics(), "volly_gateway_connections")).toBe(0);
+  });
+
+  it("answers /readyz 200 while the store answers (the bus is reported), 503 once it does not", async () => {
+    const ready = await s.f.app.inject({ method: "GET", url: "/readyz" });
+    expect([ready.statusCode, ready.json()]).toEqual([200, { status: "ok", store: "ok", bus: "ok" }]);
+    expect((await s.f.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+    await s.f.store.close();
+    const down = await s.f.app.inject({ method: "GET", url: "/readyz" });
+    expect([down.statusCode, down.json()]).toEqual([
+      503,
+      { status: "unavailable", store: "down", bus: "ok" },
+    ]);
+  });
+});
+
+describe("store instrumentation (volly_store_errors_total)", () => {
+  it("reports database failures once each, but not typed Volly errors or unique violations", async () => {
+    const { dir, remove } = makeTempDir();
+    const errors: unknown[] = [];
+    const store = instrumentStore(await openSqliteStore(`${dir}/volly.db`), (e) => errors.push(e));
+    try {
+      const account = { id: "a".repeat(22), handle: "alice", entityType: "human", createdAt: 1 };
+      await store.accounts.insert(account);
+      await expect(store.accounts.insert(account)).rejects.toThrow(); // unique violation: expected
+      await expect(
+        store.transaction(async () => {
+          throw new VollyError("VOLLY_E_STALE_EPOCH");
+        }),
+      ).rejects.toThrow();
+      expect(errors).toEqual([]);
+      const orphan = {
+        id: "d".repeat(22),
+        accountId: "missing",
+        signaturePublicKey: "k",
+        name: "x",
+        createdAt: 1,
+      };
+      await expect(store.transaction((tx) => tx.devices.insert(orphan))).rejects.toThrow(/FOREIGN KEY/);
+      expect(errors).toHaveLength(1); // counted in the repository call, not again by the transaction
+      await store.ping();
+    } finally {
+      await store.close();
+      remove();
+    }
+  });
+});

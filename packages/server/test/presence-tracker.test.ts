@@ -1,0 +1,151 @@
+import type { PresenceEvent } from "@volly/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Bus } from "../src/bus/bus.js";
+import { createInProcessBus } from "../src/bus/in-process-bus.js";
+import { createPresenceTracker, type PresenceTracker } from "../src/gateway/presence-tracker.js";
+import { createRateGate } from "../src/gateway/rate-gate.js";
+
+/** Lets the in-process bus deliver everything published so far (it defers to microtasks). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("presence tracker: per-node bookkeeping combined over the bus", () => {
+  let bus: Bus;
+  const trackers: PresenceTracker[] = [];
+  const node = (nodeId: string) => {
+    const tracker = createPresenceTracker({ bus, nodeId });
+    trackers.push(tracker);
+    return tracker;
+  };
+  afterEach(async () => {
+    for (const t of trackers.splice(0)) t.close();
+    await bus.close();
+  });
+  const bob = { accountId: "b".repeat(22), handle: "bob" };
+
+  it("derives online / away / offline across two nodes sharing one bus", async () => {
+    bus = createInProcessBus();
+    const one = node("node-1");
+    const two = node("node-2");
+    const seen: PresenceEvent[] = [];
+    const watch = two.watch((e) => seen.push(e));
+    expect(watch.setAccounts([bob.accountId])).toEqual([]);
+
+    one.connect("c1", bob);
+    await settle();
+    expect(seen).toEqual([{ ...bob, status: "online" }]);
+    two.connect("c2", bob);
+    two.setStatus("c2", "away");
+    one.setStatus("c1", "away");
+    await settle();
+    expect(seen.at(-1)).toEqual({ ...bob, status: "away" });
+    expect(one.status(bob.accountId)).toBe("away");
+    two.setStatus("c2", "online");
+    await settle();
+    expect(seen.at(-1)).toEqual({ ...bob, status: "online" });
+    two.disconnect("c2");
+    await settle();
+    expect(seen.at(-1)).toEqual({ ...bob, status: "away" }); // node 1 still has bob, away
+    one.disconnect("c1");
+    await settle();
+    expect(seen.at(-1)).toEqual({ ...bob, status: "offline" });
+    expect(seen.map((e) => e.status)).toEqual(["online", "away", "online", "away", "offline"]);
+  });
+
+  it("answers a new watch with current non-offline presence and an unwatch with offline", async () => {
+    bus = createInProcessBus();
+    const tracker = node("n");
+    tracker.connect("c1", bob);
+    await settle();
+    const events: PresenceEvent[] = [];
+    const watch = tracker.watch((e) => events.push(e));
+    const carol = "c".repeat(22);
+    expect(watch.setAccounts([bob.accountId, carol])).toEqual([{ ...bob, status: "online" }]);
+    expect(watch.setAccounts([carol])).toEqual([{ ...bob, status: "offline" }]);
+    tracker.setStatus("c1", "away");
+    await settle();
+    expect(events).toEqual([]); // no longer watched
+    watch.stop();
+  });
+
+  it("publishes only when a node's view of the account changes", async () => {
+    bus = createInProcessBus();
+    const published: unknown[] = [];
+    bus.subscribe("presence", (m) => published.push(m));
+    const tracker = node("n");
+    tracker.connect("c1", bob);
+    tracker.connect("c2", bob);
+    tracker.setStatus("c1", "away"); // c2 still online
+    tracker.setStatus("c1", "away");
+    tracker.disconnect("c1");
+    tracker.disconnect("unknown");
+    await settle();
+    expect(published).toEqual([{ type: "presence", nodeId: "n", ...bob, status: "online" }]);
+  });
+});
+
+describe("presence tracker: views of other nodes expire unless republished", () => {
+  const bob = { accountId: "b".repeat(22), handle: "bob" };
+
+  it("keeps a live node's account online past the TTL (republished), and drops a vanished node's after it", async () => {
+    const bus = createInProcessBus();
+    const timing = { refreshIntervalMs: 25, ttlMs: 500 };
+    const one = createPresenceTracker({ bus, nodeId: "node-1", ...timing });
+    const two = createPresenceTracker({ bus, nodeId: "node-2", ...timing });
+    try {
+      const seen: PresenceEvent[] = [];
+      two.watch((e) => seen.push(e)).setAccounts([bob.accountId]);
+      one.connect("c1", bob);
+      await new Promise((r) => setTimeout(r, 1_200)); // more than twice the TTL
+      expect(seen).toEqual([{ ...bob, status: "online" }]);
+      expect(one.status(bob.accountId)).toBe("online"); // its own view never expires
+      one.close(); // vanishes: no "offline" is ever published
+      const vanished = Date.now();
+      while (two.status(bob.accountId) !== "offline" && Date.now() - vanished < 5_000) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(seen.at(-1)).toEqual({ ...bob, status: "offline" });
+      expect(Date.now() - vanished).toBeLessThan(timing.ttlMs + 2_000);
+      expect(Date.now() - vanished).toBeGreaterThanOrEqual(timing.ttlMs - 2 * timing.refreshIntervalMs);
+    } finally {
+      one.close();
+      two.close();
+      await bus.close();
+    }
+  });
+
+  it("republishes every non-offline view on demand (after a bus resync)", async () => {
+    const bus = createInProcessBus();
+    const published: unknown[] = [];
+    bus.subscribe("presence", (m) => published.push(m));
+    const tracker = createPresenceTracker({ bus, nodeId: "n" });
+    try {
+      tracker.connect("c1", bob);
+      tracker.connect("c2", { accountId: "c".repeat(22), handle: "carol" });
+      tracker.disconnect("c2");
+      await settle();
+      published.length = 0;
+      tracker.republish();
+      await settle();
+      expect(published).toEqual([{ type: "presence", nodeId: "n", ...bob, status: "online" }]);
+    } finally {
+      tracker.close();
+      await bus.close();
+    }
+  });
+});
+
+describe("rate gate", () => {
+  it("admits one event per key per interval and bounds the keys it remembers", () => {
+    let now = 0;
+    const gate = createRateGate(1_000, () => now, 2);
+    expect(gate.allow("a")).toBe(true);
+    expect(gate.allow("a")).toBe(false);
+    expect(gate.allow("b")).toBe(true);
+    expect(gate.allow("c")).toBe(false); // two keys within one interval: full
+    now = 999;
+    expect(gate.allow("a")).toBe(false);
+    now = 1_000;
+    expect(gate.allow("a")).toBe(true);
+    expect(gate.allow("c")).toBe(true); // "b" was stale and pruned
+  });
+});

@@ -1,0 +1,129 @@
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Bus, BusMessage } from "../src/bus/bus.js";
+import { createRedisBus } from "../src/bus/redis-bus.js";
+import type { BusErrorKind } from "../src/metrics.js";
+import { sleep } from "./helpers/live-server.js";
+import { freePort, type PrivateRedis, REDIS_SERVER, startPrivateRedis } from "./helpers/redis-server.js";
+
+/** Polls `predicate` every 20 ms until it holds; fails after `timeoutMs`. */
+async function until(predicate: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe.skipIf(!REDIS_SERVER.run)("Redis bus (scaled shape: fanout between nodes)", () => {
+  let redis: PrivateRedis;
+  const buses: Bus[] = [];
+  const errors: BusErrorKind[] = [];
+  beforeAll(async () => {
+    REDIS_SERVER.assert();
+    redis = await startPrivateRedis();
+  });
+  afterEach(async () => {
+    for (const bus of buses.splice(0)) await bus.close();
+    errors.length = 0;
+  });
+  afterAll(() => redis?.stop());
+
+  const node = async (prefix = "test:") => {
+    const bus = await createRedisBus({
+      url: redis.url,
+      channelPrefix: prefix,
+      maxReconnectDelayMs: 100,
+      onError: (kind) => errors.push(kind),
+    });
+    buses.push(bus);
+    return bus;
+  };
+  const appended = (seq: number): BusMessage => ({
+    type: "group-appended",
+    groupId: "g1",
+    seq,
+    kind: "application",
+  });
+
+  it("delivers a message published on one node to the subscribers of every node, itself included", async () => {
+    const [one, two] = [await node(), await node()];
+    const got: [string, BusMessage][] = [];
+    one.subscribe("group:g1", (m) => got.push(["one", m]));
+    const stop = two.subscribe("group:g1", (m) => got.push(["two", m]));
+    two.subscribe("group:other", (m) => got.push(["other", m]));
+    await Promise.all([one.settled(), two.settled()]);
+    one.publish("group:g1", appended(1));
+    await until(() => got.length === 2, 5_000, "both nodes");
+    expect(got.map(([n]) => n).sort()).toEqual(["one", "two"]);
+    expect(got[0]?.[1]).toEqual(appended(1));
+    stop();
+    await two.settled();
+    one.publish("group:g1", appended(2));
+    await until(() => got.length === 3, 5_000, "node one");
+    await sleep(100);
+    expect(got.map(([n, m]) => [n, (m as { seq: number }).seq])).toEqual([
+      ...got.slice(0, 2).map(([n]) => [n, 1]),
+      ["one", 2],
+    ]);
+    expect(one.connected() && two.connected()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it("counts and drops invalid payloads, and keeps delivering valid ones", async () => {
+    const bus = await node();
+    const got: BusMessage[] = [];
+    bus.subscribe("group:g1", (m) => got.push(m));
+    await bus.settled();
+    const raw = new Redis(redis.url);
+    try {
+      await raw.publish("test:group:g1", "not json");
+      await raw.publish("test:group:g1", JSON.stringify({ type: "group-appended", groupId: "g1", seq: "1" }));
+      await raw.publish("test:control", "nonsense");
+      await raw.publish("test:group:g1", JSON.stringify(appended(7)));
+    } finally {
+      raw.disconnect();
+    }
+    await until(() => got.length === 1, 5_000, "the valid message");
+    expect(got).toEqual([appended(7)]);
+    expect(errors).toEqual(["invalid-message", "invalid-message", "invalid-message"]);
+  });
+
+  it("keeps deployments apart by channel prefix", async () => {
+    const [a, b] = [await node("a:"), await node("b:")];
+    const got: BusMessage[] = [];
+    b.subscribe("group:g1", (m) => got.push(m));
+    await b.settled();
+    a.publish("group:g1", appended(1));
+    await sleep(150);
+    expect(got).toEqual([]);
+  });
+
+  it("survives a Redis restart: publishing while down is counted, not thrown; both nodes resubscribe and resync", async () => {
+    const [one, two] = [await node(), await node()];
+    const resyncs = { one: 0, two: 0 };
+    one.onResync(() => resyncs.one++);
+    two.onResync(() => resyncs.two++);
+    const got: BusMessage[] = [];
+    two.subscribe("group:g1", (m) => got.push(m));
+    await two.settled();
+    await redis.stop();
+    await until(() => !one.connected() && !two.connected(), 5_000, "both to notice");
+    expect(() => one.publish("group:g1", appended(1))).not.toThrow();
+    expect(errors).toContain("publish");
+    await two.settled(); // does not hang while Redis is down
+    await redis.start();
+    await until(() => one.connected() && two.connected(), 10_000, "both to reconnect");
+    await until(() => resyncs.one > 0 && resyncs.two > 0, 5_000, "resync signals");
+    one.publish("group:g1", appended(2));
+    await until(() => got.length === 1, 5_000, "delivery after the restart");
+    expect(got).toEqual([appended(2)]); // the one published while down is gone: resync covers it
+  });
+
+  it("refuses to start when Redis does not answer, leaving nothing open", async () => {
+    const port = await freePort();
+    await expect(createRedisBus({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 300 })).rejects.toThrow(
+      /cannot connect to Redis/,
+    );
+  });
+});

@@ -1,0 +1,37 @@
+/** An invite link the page was opened with (`/i/<token>`), kept until it has been accepted. */
+const KEY = "volly.pendingInvite";
+
+/** Reads the invite from the URL (moving it to sessionStorage and the URL back to `/`). */
+export function takeInviteFromUrl(): string | undefined {
+  const m = /^\/i\/([A-Za-z0-9_.-]+)$/.exec(location.pathname);
+  if (m) {
+    const link = `${location.origin}/i/${m[1]}`;
+    sessionStorage.setItem(KEY, link);
+    history.replaceState(null, "", "/");
+    return link;
+  }
+  return sessionStorage.getItem(KEY) ?? undefined;
+}
+
+/** Forgets the pending invite (accepted or rejected). */
+export function clearPendingInvite(): void {
+  sessionStorage.removeItem(KEY);
+}
+
+/**
+ * The inviter's handle as written in the link, for a friendly greeting only: the SDK verifies the
+ * signature and the inviter's key when accepting.
+ */
+export function inviterHint(link: string): string | undefined {
+  try {
+    const token = link.slice(link.lastIndexOf("/") + 1);
+    const payload = token.split(".")[0] ?? "";
+    const b64 = payload.replace(/-/g, "+").replace(/_/g, "/");
+    const json = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
+    return typeof json.handle === "string" && /^[a-z0-9][a-z0-9_.-]{2,31}$/.test(json.handle)
+      ? json.handle
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

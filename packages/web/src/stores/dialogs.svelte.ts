@@ -1,0 +1,22 @@
+/** Which dialog is open (one at a time; they return focus to what opened them). */
+export type DialogState =
+  | { kind: "none" }
+  | { kind: "invite" }
+  | { kind: "new-group" }
+  | { kind: "group"; conversationId: string }
+  | { kind: "settings" }
+  | { kind: "verify"; handle: string };
+
+class DialogStore {
+  current = $state<DialogState>({ kind: "none" });
+
+  open(state: DialogState): void {
+    this.current = state;
+  }
+
+  close(): void {
+    this.current = { kind: "none" };
+  }
+}
+
+export const dialogs = new DialogStore();

@@ -1,0 +1,40 @@
+import { sdk } from "../lib/sdk.js";
+import { conversations } from "./conversations.svelte.js";
+
+/**
+ * Marks the open conversation read while the user can see it: when it is opened, when a message
+ * arrives in it, and when the tab becomes visible again. The SDK sends read receipts when the
+ * user has them turned on.
+ */
+class ReadTracker {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** The open conversation changed or became visible. */
+  onViewed(conversationId: string): void {
+    this.schedule(conversationId);
+  }
+
+  /** A message arrived. */
+  onIncoming(conversationId: string): void {
+    if (conversations.selectedId === conversationId) this.schedule(conversationId);
+  }
+
+  private schedule(conversationId: string): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (document.visibilityState !== "visible") return;
+      if (conversations.selectedId !== conversationId) return;
+      conversations.clearUnread(conversationId);
+      sdk.call("markRead", conversationId).catch(() => undefined);
+    }, 250);
+  }
+}
+
+export const readTracker = new ReadTracker();
+
+if (typeof document !== "undefined") {
+  document.addEventListener("visibilitychange", () => {
+    const id = conversations.selectedId;
+    if (id && document.visibilityState === "visible") readTracker.onViewed(id);
+  });
+}

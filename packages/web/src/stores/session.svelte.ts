@@ -1,0 +1,103 @@
+import { clearPendingInvite, takeInviteFromUrl } from "../lib/invite-link.js";
+import { sdk } from "../lib/sdk.js";
+import type { Me, NewProfile, SdkEvent } from "../worker/rpc-types.js";
+import { connection } from "./connection.svelte.js";
+import { conversations } from "./conversations.svelte.js";
+import { messages } from "./messages.svelte.js";
+import { presence, trackVisibility } from "./presence.svelte.js";
+import { readTracker } from "./read-tracker.svelte.js";
+import { settings } from "./settings.svelte.js";
+
+export type Phase = "boot" | "onboarding" | "unlock" | "ready";
+
+/** Where the app is (boot → onboarding or unlock → ready) and who is signed in. */
+class SessionStore {
+  phase = $state<Phase>("boot");
+  me = $state<Me | undefined>();
+  /** An invite link the page was opened with, accepted once the user is in. */
+  pendingInvite = $state<string | undefined>();
+  inviteError = $state<string | undefined>();
+  bootError = $state<string | undefined>();
+
+  /** Decides between onboarding and unlock (after the first paint; loads only the store). */
+  async boot(): Promise<void> {
+    this.pendingInvite = takeInviteFromUrl();
+    try {
+      const { hasProfile } = await sdk.call("probe");
+      this.phase = hasProfile ? "unlock" : "onboarding";
+    } catch (err) {
+      this.bootError = err instanceof Error ? err.message : "This browser cannot store Volly's keys.";
+      this.phase = "onboarding";
+    }
+  }
+
+  async createProfile(profile: NewProfile): Promise<void> {
+    this.me = await sdk.call("createProfile", profile);
+    await this.enter();
+  }
+
+  async unlock(pin: string): Promise<void> {
+    this.me = await sdk.call("unlock", pin);
+    await this.enter();
+  }
+
+  /** Accepts the pending invite and opens the conversation with the inviter. */
+  async acceptPendingInvite(): Promise<void> {
+    const link = this.pendingInvite;
+    if (!link) return;
+    try {
+      const conversation = await sdk.call("acceptInvite", link);
+      conversations.upsert(conversation);
+      conversations.select(conversation.id);
+      this.inviteError = undefined;
+    } catch (err) {
+      this.inviteError = err instanceof Error ? err.message : "The invite could not be accepted.";
+    }
+    clearPendingInvite();
+    this.pendingInvite = undefined;
+    await conversations.refresh();
+  }
+
+  private async enter(): Promise<void> {
+    sdk.on(onEvent);
+    void sdk
+      .call("connectionState")
+      .then((s) => {
+        connection.state = s;
+      })
+      .catch(() => undefined);
+    await Promise.all([settings.load(), conversations.refresh()]);
+    this.phase = "ready";
+    trackVisibility();
+    await this.acceptPendingInvite();
+  }
+}
+
+function onEvent(event: SdkEvent): void {
+  switch (event.type) {
+    case "message":
+      messages.upsert(event.message);
+      conversations.refreshSoon();
+      if (event.message.direction === "in") readTracker.onIncoming(event.message.conversationId);
+      break;
+    case "message-update":
+      messages.upsert(event.message);
+      conversations.refreshSoon();
+      break;
+    case "typing":
+      presence.setTyping(event.conversationId, event.handles);
+      break;
+    case "presence":
+      presence.set(event.handle, event.status);
+      break;
+    case "connection":
+      connection.state = event.state;
+      break;
+    case "conversation":
+      conversations.upsert(event.conversation);
+      conversations.refreshSoon();
+      break;
+  }
+}
+
+export const session = new SessionStore();

@@ -1,0 +1,337 @@
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
+import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
+import {
+  closeDialog,
+  conversationItem,
+  createInviteLink,
+  expectAccessible,
+  messageWithText,
+  onboard,
+  openConversation,
+  screenshot,
+  sendMessage,
+  unlock,
+  until,
+  type WebUser,
+  watchErrors,
+} from "./helpers/web-app.js";
+
+const WEB_INDEX = resolve(import.meta.dirname, "../../packages/web/dist/index.html");
+
+/**
+ * The web app end to end: a real `volly serve` child process serving packages/web/dist, Debian's
+ * Chromium with one browser context per person. Tests run in order and build on each other
+ * (alice onboards, invites bob, …), as a user would.
+ */
+describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  const errors: string[] = [];
+  const users: Record<string, WebUser> = {};
+
+  async function newUser(name: string, pin: string, url?: string): Promise<WebUser> {
+    const context = await browser.newContext({ viewport: { width: 1180, height: 760 }, locale: "en-GB" });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    const page = await context.newPage();
+    watchErrors(page, errors);
+    await page.goto(url ?? server.url);
+    await page.getByLabel("Your name").waitFor();
+    return { context, page, name, handle: "", pin };
+  }
+
+  beforeAll(async () => {
+    expect(existsSync(WEB_INDEX), "packages/web/dist is missing: run `npm run build`").toBe(true);
+    server = await startServerProcess();
+    browser = await launchChromium();
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== "fail") return;
+    // what each person saw when the test failed, for the log
+    for (const [who, user] of Object.entries(users)) {
+      if (user.page.isClosed()) continue;
+      const path = join(tmpdir(), `volly-e2e-${who}-failure.png`);
+      await user.page.screenshot({ path }).catch(() => undefined);
+      console.error(`${ctx.task.name}: ${who}'s screen is in ${path}`);
+    }
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("onboarding: name, suggested handle and PIN land a new user in the app, no ids or keys shown", async () => {
+    const alice = await newUser("Alice Liddell", "135790");
+    await expectAccessible(alice.page, "onboarding");
+    await screenshot(alice.page, "onboarding");
+    const started = Date.now();
+    alice.handle = await onboard(alice.page, alice.name, alice.pin);
+    expect(alice.handle).toBe("alice.liddell");
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const text = await alice.page.locator("body").textContent();
+    expect(text).not.toMatch(/\b[A-Za-z0-9_-]{22}\b/); // ids are 22 base64url characters
+    expect(text).not.toMatch(/\b[0-9a-f]{16,}\b/i); // no hex fingerprints or keys
+    await expectAccessible(alice.page, "empty conversation list");
+    users.alice = alice;
+  });
+
+  it("invite: the dialog shows a link and its QR code; the link leads bob through onboarding into a conversation with alice", async () => {
+    const { alice } = users as { alice: WebUser };
+    const link = await createInviteLink(alice.page);
+    expect(link).toMatch(new RegExp(`^${server.url}/i/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
+    await alice.page.getByRole("img", { name: /QR code/ }).waitFor();
+    await alice.page.getByTestId("copy-invite").click();
+    await alice.page.getByText("Link copied").waitFor();
+    await expectAccessible(alice.page, "invite dialog");
+    await screenshot(alice.page, "invite");
+    await closeDialog(alice.page);
+
+    const bob = await newUser("Bob Stone", "246801", link);
+    await bob.page.getByTestId("invite-banner").waitFor();
+    expect(await bob.page.getByTestId("invite-banner").textContent()).toContain("@alice.liddell");
+    bob.handle = await onboard(bob.page, bob.name, bob.pin);
+    expect(bob.handle).toBe("bob.stone");
+    await until(
+      async () => (await bob.page.getByTestId("chat-title").textContent()) !== null,
+      "the chat with alice",
+    );
+    await expect.poll(() => bob.page.getByTestId("chat-title").textContent()).toMatch(/Alice|alice\.liddell/);
+    expect(new URL(bob.page.url()).pathname).toBe("/");
+    users.bob = bob;
+  });
+
+  it("chat: messages both ways, clickable safe links, typing indicator, unread count and read receipt", async () => {
+    const { alice, bob } = users as { alice: WebUser; bob: WebUser };
+    await sendMessage(bob.page, "Hi Alice! Notes: https://example.com/notes?x=1 and javascript:alert(1)");
+    const bobsMessage = messageWithText(bob.page, "Hi Alice!");
+    await bobsMessage.waitFor();
+
+    // alice sees the new conversation with an unread count, then opens it
+    const item = alice.page.getByTestId("conversation-item").first();
+    await item.waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => item.getByTestId("unread-count").textContent(), { timeout: 20_000 })
+      .toMatch(/^1/);
+    const title = (await item.getAttribute("data-title")) ?? "";
+    await expectAccessible(alice.page, "conversation list");
+    await openConversation(alice.page, title);
+    const received = messageWithText(alice.page, "Hi Alice!");
+    await received.waitFor();
+    const link = received.getByRole("link");
+    expect(await link.count()).toBe(1);
+    expect(await link.getAttribute("href")).toBe("https://example.com/notes?x=1");
+    expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(await received.textContent()).toContain("javascript:alert(1)");
+
+    // bob sees "read" once alice has the conversation open
+    await expect
+      .poll(() => bobsMessage.getByTestId("message-status").getAttribute("data-status"), { timeout: 20_000 })
+      .toBe("read");
+
+    // typing indicator
+    await alice.page.getByTestId("composer").pressSequentially("Hel", { delay: 50 });
+    await bob.page
+      .getByTestId("typing-indicator")
+      .getByText(/typing/)
+      .waitFor({ timeout: 15_000 });
+    await alice.page.getByTestId("composer").pressSequentially("lo Bob 👋", { delay: 20 });
+    await alice.page.getByTestId("composer").press("Shift+Enter");
+    await alice.page.getByTestId("composer").pressSequentially("second line");
+    await alice.page.getByTestId("composer").press("Enter");
+    await messageWithText(bob.page, "Hello Bob 👋").waitFor({ timeout: 20_000 });
+    expect(await messageWithText(bob.page, "Hello Bob 👋").textContent()).toContain("second line");
+    await expect
+      .poll(
+        () =>
+          messageWithText(alice.page, "Hello Bob").getByTestId("message-status").getAttribute("data-status"),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toMatch(/delivered|read/);
+    await expectAccessible(alice.page, "chat");
+    await screenshot(alice.page, "chat");
+  });
+
+  it("groups: create a group from contacts, members listed with presence; carol joins via an invite", async () => {
+    const { alice, bob } = users as { alice: WebUser; bob: WebUser };
+    const link = await createInviteLink(alice.page);
+    await closeDialog(alice.page);
+    const carol = await newUser("Carol Reyes", "975310", link);
+    carol.handle = await onboard(carol.page, carol.name, carol.pin);
+    users.carol = carol;
+    await until(
+      async () => (await alice.page.getByTestId("conversation-item").count()) >= 2,
+      "alice's chat with carol",
+    );
+
+    await alice.page.getByTestId("open-new-group").click();
+    await alice.page.getByLabel("Group name").fill("Weekend trip");
+    await alice.page.locator(`[data-testid=contact-checkbox][data-handle="${bob.handle}"]`).check();
+    await alice.page.locator(`[data-testid=contact-checkbox][data-handle="${carol.handle}"]`).check();
+    await expectAccessible(alice.page, "new group dialog");
+    await alice.page.getByTestId("create-group").click();
+    await expect
+      .poll(() => alice.page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
+      .toBe("Weekend trip");
+    await sendMessage(alice.page, "Who's in for Saturday?");
+
+    await conversationItem(bob.page, "Weekend trip").waitFor({ timeout: 30_000 });
+    await openConversation(bob.page, "Weekend trip");
+    await messageWithText(bob.page, "Saturday").waitFor({ timeout: 20_000 });
+    await sendMessage(bob.page, "Me!");
+    await messageWithText(alice.page, "Me!").waitFor({ timeout: 20_000 });
+
+    await alice.page.getByTestId("open-group-details").click();
+    const members = alice.page.getByTestId("group-member");
+    await expect.poll(() => members.count()).toBe(2);
+    expect(await members.first().textContent()).toMatch(/Online|Away|Offline/);
+    await expectAccessible(alice.page, "group dialog");
+    await screenshot(alice.page, "group");
+    await closeDialog(alice.page);
+  });
+
+  it("offline: a device that was away catches up on reconnect; messages written offline are sent once, in order", async () => {
+    const { alice, carol } = users as { alice: WebUser; carol: WebUser };
+    // carol closes the app; alice writes to the group meanwhile
+    await carol.page.close();
+    await sendMessage(alice.page, "Carol, we leave at 9.");
+    await sendMessage(alice.page, "Bring a jacket.");
+    await until(
+      async () =>
+        (await alice.page.getByTestId("message-status").last().getAttribute("data-status")) !== "pending",
+      "the messages to be sent",
+    );
+    carol.page = await carol.context.newPage();
+    watchErrors(carol.page, errors);
+    await carol.page.goto(server.url);
+    await unlock(carol.page, carol.pin);
+    await conversationItem(carol.page, "Weekend trip").waitFor({ timeout: 30_000 });
+    await openConversation(carol.page, "Weekend trip");
+    await messageWithText(carol.page, "we leave at 9").waitFor({ timeout: 20_000 });
+    await messageWithText(carol.page, "Bring a jacket").waitFor();
+
+    // alice goes offline, writes two messages; they wait in the outbox and go out on reconnect
+    await alice.context.setOffline(true);
+    await alice.page.getByTestId("connection").and(alice.page.locator("[data-state=offline]")).waitFor();
+    await sendMessage(alice.page, "offline one");
+    await sendMessage(alice.page, "offline two");
+    await messageWithText(alice.page, "offline two").waitFor();
+    expect(
+      await messageWithText(alice.page, "offline one")
+        .getByTestId("message-status")
+        .getAttribute("data-status"),
+    ).toBe("pending");
+    await alice.context.setOffline(false);
+    await until(
+      async () => (await alice.page.getByTestId("connection").getAttribute("data-state")) === "connected",
+      "alice to reconnect",
+      30_000,
+    );
+    await messageWithText(carol.page, "offline two").waitFor({ timeout: 30_000 });
+    const texts = await carol.page.getByTestId("message").allTextContents();
+    const one = texts.findIndex((t) => t.includes("offline one"));
+    const two = texts.findIndex((t) => t.includes("offline two"));
+    expect(one).toBeGreaterThanOrEqual(0);
+    expect(two).toBeGreaterThan(one);
+    expect(texts.filter((t) => t.includes("offline one"))).toHaveLength(1);
+    expect(texts.filter((t) => t.includes("offline two"))).toHaveLength(1);
+  });
+
+  it("reload: the PIN unlocks the keys kept in IndexedDB (wrong PINs are refused, then slowed down with a countdown) and the history is still there", async () => {
+    const { bob } = users as { bob: WebUser };
+    await bob.page.reload();
+    await bob.page.getByLabel("PIN", { exact: true }).waitFor();
+    await expectAccessible(bob.page, "unlock");
+    // repeated wrong PINs are refused and then slowed down, with a countdown
+    const pinField = bob.page.getByLabel("PIN", { exact: true });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await until(async () => !(await pinField.isDisabled()), "the PIN field to accept input", 30_000);
+      await pinField.fill("000000");
+      await bob.page.getByRole("button", { name: "Unlock" }).click();
+      await until(async () => (await pinField.inputValue()) === "", "the wrong PIN to be refused");
+    }
+    await bob.page.getByTestId("unlock-error").waitFor();
+    await bob.page.getByTestId("retry-countdown").waitFor();
+    await screenshot(bob.page, "unlock");
+    await until(async () => !(await pinField.isDisabled()), "the end of the PIN retry delay", 30_000);
+    await unlock(bob.page, bob.pin);
+    const direct = bob.page.getByTestId("conversation-item").filter({ hasNotText: "Weekend trip" }).first();
+    await direct.click();
+    await messageWithText(bob.page, "Hi Alice!").waitFor();
+    await messageWithText(bob.page, "Hello Bob").waitFor();
+  });
+
+  it("settings: devices, themes, font size, read receipts; verification shows a safety number as digits and QR", async () => {
+    const { alice, bob } = users as { alice: WebUser; bob: WebUser };
+    await alice.page.getByTestId("open-settings").click();
+    await alice.page.getByTestId("devices").getByText("This device").waitFor();
+    await expectAccessible(alice.page, "settings");
+    await screenshot(alice.page, "settings");
+    await alice.page.getByTestId("theme-dark").check({ force: true });
+    await expect.poll(() => alice.page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+    await alice.page.waitForTimeout(400); // let colour transitions finish before measuring contrast
+    await expectAccessible(alice.page, "settings (dark)");
+    await alice.page.getByTestId("theme-high-contrast").check({ force: true });
+    await alice.page.waitForTimeout(400);
+    await expectAccessible(alice.page, "settings (high contrast)");
+    await alice.page.getByTestId("font-size").selectOption("1.25");
+    await expect
+      .poll(() => alice.page.evaluate(() => document.documentElement.style.getPropertyValue("--font-scale")))
+      .toBe("1.25");
+    await alice.page.getByTestId("read-receipts").uncheck();
+    await alice.page.locator(`[data-testid=verify-contact][data-handle="${bob.handle}"]`).click();
+    const digits = alice.page.getByTestId("safety-number");
+    await digits.waitFor({ timeout: 20_000 });
+    const aliceDigits = (await digits.textContent()).replace(/\s+/g, "");
+    expect(aliceDigits).toMatch(/^\d{60}$/);
+    await alice.page.getByRole("img", { name: /Safety number QR code/ }).waitFor();
+    await expectAccessible(alice.page, "verification");
+    await screenshot(alice.page, "verify");
+    await closeDialog(alice.page);
+    // the same number on bob's side
+    await bob.page.getByTestId("open-verify").click();
+    await bob.page.getByTestId("safety-number").waitFor({ timeout: 20_000 });
+    expect((await bob.page.getByTestId("safety-number").textContent()).replace(/\s+/g, "")).toBe(aliceDigits);
+    await closeDialog(bob.page);
+    // dark theme screenshot of the chat
+    await alice.page.getByTestId("open-settings").click();
+    await alice.page.getByTestId("theme-dark").check({ force: true });
+    await alice.page.getByTestId("font-size").selectOption("1");
+    await closeDialog(alice.page);
+    await screenshot(alice.page, "chat-dark");
+  });
+
+  it("groups: remove a member, add them back, and leave", async () => {
+    const { alice, bob, carol } = users as { alice: WebUser; bob: WebUser; carol: WebUser };
+    await openConversation(alice.page, "Weekend trip");
+    await alice.page.getByTestId("open-group-details").click();
+    const members = alice.page.getByTestId("group-member");
+    await alice.page.getByRole("button", { name: "Remove Carol Reyes" }).click();
+    await expect.poll(() => members.count(), { timeout: 30_000 }).toBe(1);
+    await alice.page.locator(`[data-testid=contact-checkbox][data-handle="${carol.handle}"]`).check();
+    await alice.page.getByTestId("add-members").click();
+    await expect.poll(() => members.count(), { timeout: 30_000 }).toBe(2);
+    await closeDialog(alice.page);
+
+    await openConversation(bob.page, "Weekend trip");
+    await bob.page.getByTestId("open-group-details").click();
+    await bob.page.getByTestId("leave-group").click();
+    await bob.page.getByTestId("confirm-leave").click();
+    await bob.page.locator("dialog[open]").waitFor({ state: "detached", timeout: 30_000 });
+    await alice.page.getByTestId("open-group-details").click();
+    await expect.poll(() => members.count(), { timeout: 30_000 }).toBe(1);
+    expect(await members.first().getAttribute("data-handle")).toBe(carol.handle);
+    await closeDialog(alice.page);
+  });
+
+  it("no page errors", () => {
+    expect(errors).toEqual([]);
+  });
+});

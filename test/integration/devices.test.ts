@@ -1,0 +1,106 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliResult, jsonLines, runVolly } from "./helpers/cli.js";
+import { CLI_BIN, type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+
+/**
+ * Starts `volly … devices link` in the background; resolves with the pairing code as soon as it is
+ * printed, and with the whole run once it exits.
+ */
+function startLink(args: string[]): { code: Promise<string>; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI_BIN, ...args, "devices", "link"], {
+    env: { ...process.env, VOLLY_PIN: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  let resolveCode: (code: string) => void = () => {};
+  const code = new Promise<string>((resolve) => {
+    resolveCode = resolve;
+  });
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+    const first = stdout.split("\n")[0];
+    if (stdout.includes("\n") && first) resolveCode((JSON.parse(first) as { code: string }).code);
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const done = new Promise<CliResult>((resolve) => {
+    child.once("exit", (exit) => resolve({ code: exit, stdout, stderr }));
+  });
+  void done.then((r) => resolveCode(`(devices link exited ${r.code}: ${r.stderr})`));
+  return { code, done };
+}
+
+/** Linking a second device, messaging from and to it, and revoking it — real server, real CLI. */
+describe("linked devices through the CLI", () => {
+  let server: ServerProcess;
+  const home = tempDir("volly-cli-devices-");
+  const as = (profile: string) => ["--profile", join(home, profile), "--pin", "123456", "--json"];
+  const texts = (r: CliResult) => jsonLines(r.stdout).map((m) => m.text);
+
+  beforeAll(async () => {
+    server = await startServerProcess();
+    for (const handle of ["alice", "bob"]) {
+      const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("links a device that then receives and sends in alice's conversations; revoking it cuts it off", async () => {
+    const invite = await runVolly([...as("alice"), "invite"]);
+    const accepted = await runVolly([...as("bob"), "accept", String(jsonLines(invite.stdout)[0]?.link)]);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    const { conversationId } = jsonLines(accepted.stdout)[0] as { conversationId: string };
+    expect((await runVolly([...as("bob"), "send", "@alice", "before the link"])).code).toBe(0);
+    expect(texts(await runVolly([...as("alice"), "receive"]))).toEqual(["before the link"]);
+
+    const link = startLink(as("alice"));
+    const code = await link.code;
+    expect(code).toMatch(/^volly-link:http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/);
+    const init = await runVolly([...as("laptop"), "init", "--link", code, "--device-name", "laptop"]);
+    expect(init.code, init.stderr).toBe(0);
+    const laptop = jsonLines(init.stdout)[0] as { handle: string; deviceId: string };
+    expect(laptop.handle).toBe("alice");
+    const linked = await link.done;
+    expect(linked.code, linked.stderr).toBe(0);
+    expect(jsonLines(linked.stdout)[1]).toMatchObject({
+      deviceId: laptop.deviceId,
+      name: "laptop",
+      added: [conversationId],
+      failed: [],
+    });
+
+    expect((await runVolly([...as("bob"), "send", conversationId, "to both"])).code).toBe(0);
+    expect(texts(await runVolly([...as("alice"), "receive"]))).toEqual(["to both"]);
+    expect(texts(await runVolly([...as("laptop"), "receive"]))).toEqual(["to both"]);
+
+    const fromLaptop = await runVolly([...as("laptop"), "send", conversationId, "from the laptop"]);
+    expect(fromLaptop.code, fromLaptop.stderr).toBe(0);
+    expect(texts(await runVolly([...as("bob"), "receive"]))).toEqual(["from the laptop"]);
+
+    const list = jsonLines((await runVolly([...as("alice"), "devices"])).stdout);
+    expect(list.map((d) => [d.deviceId === laptop.deviceId, d.current])).toEqual([
+      [false, true],
+      [true, false],
+    ]);
+    expect(list[1]).toMatchObject({ name: "laptop", createdAt: expect.any(Number) });
+
+    const revoked = await runVolly([...as("alice"), "devices", "revoke", laptop.deviceId]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(jsonLines(revoked.stdout)[0]).toEqual({ deviceId: laptop.deviceId, departures: 1 });
+    expect(jsonLines((await runVolly([...as("alice"), "devices"])).stdout)).toHaveLength(1);
+
+    expect((await runVolly([...as("bob"), "send", conversationId, "after the revocation"])).code).toBe(0);
+    // The laptop's message is alice's own: her first device stored it as sent, not as unseen.
+    expect(texts(await runVolly([...as("alice"), "receive"]))).toEqual(["after the revocation"]);
+    const cutOff = await runVolly([...as("laptop"), "receive"]);
+    expect(cutOff.code).toBe(3);
+    expect(JSON.parse(cutOff.stderr).error.code).toBe("VOLLY_E_DEVICE_REVOKED");
+  }, 300_000);
+});

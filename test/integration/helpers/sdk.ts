@@ -1,0 +1,42 @@
+import { join } from "node:path";
+import type { MessageRecord, VollyClient } from "@volly/client";
+import { initNodeProfile, openNodeClient } from "@volly/client/node";
+
+/** Cheap Argon2id for tests that create many profiles (the CLI tests use the real cost). */
+export const TEST_KDF = { memoryKiB: 1024, iterations: 1 } as const;
+
+/** Creates a profile for `handle` in `home/handle` on `serverUrl` and returns its client. */
+export function newClient(home: string, serverUrl: string, handle: string): Promise<VollyClient> {
+  return initNodeProfile(
+    join(home, handle),
+    { serverUrl, handle, pin: "123456", kdf: TEST_KDF },
+    { initialBackoffMs: 50, maxBackoffMs: 500 },
+  );
+}
+
+/** Re-opens the profile of `handle` in `home/handle`. */
+export function reopenClient(home: string, handle: string): Promise<VollyClient> {
+  return openNodeClient(join(home, handle), "123456", { initialBackoffMs: 50, maxBackoffMs: 500 });
+}
+
+/** Collects every message a client receives. */
+export function collect(client: VollyClient): MessageRecord[] {
+  const got: MessageRecord[] = [];
+  client.messaging.received.add((m) => {
+    if (m.direction === "in") got.push(m);
+  });
+  return got;
+}
+
+/** Polls `predicate` every 25 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Path of the built CLI entry point. */
+export const CLI_BIN = resolve(import.meta.dirname, "../../../packages/cli/dist/bin.js");
+
+/** A real `volly serve` process on a free loopback port. */
+export interface ServerProcess {
+  url: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; resolves to the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL (kill -9) and wait for exit. */
+  kill9(): Promise<void>;
+}
+
+/** Makes a fresh temporary directory. */
+export function tempDir(prefix = "volly-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Starts `node packages/cli/dist/bin.js serve --port <port> --data <dataDir>` and resolves once it
+ * logs that it listens. `port` 0 picks a free port; pass the old port to restart on the same URL.
+ */
+export async function startServerProcess(dataDir = tempDir(), port = 0): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [CLI_BIN, "serve", "--port", String(port), "--host", "127.0.0.1", "--data", dataDir],
+    {
+      env: { ...process.env, VOLLY_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    child,
+    output: () => out,
+    async stop() {
+      child.kill("SIGTERM");
+      return exited;
+    },
+    async kill9() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
