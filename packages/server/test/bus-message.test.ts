@@ -2,12 +2,29 @@ import { describe, expect, it } from "vitest";
 import type { BusMessage } from "../src/bus/bus.js";
 import { parseBusMessage } from "../src/bus/parse-bus-message.js";
 
+const G = "Gggggggggggggggggggggg";
+const D = "Dddddddddddddddddddddd";
+const entry = {
+  groupId: G,
+  seq: 4,
+  kind: "application" as const,
+  messageId: "Mmmmmmmmmmmmmmmmmmmmmm",
+  epoch: 1,
+  senderDeviceId: D,
+  senderAccountId: "Aaaaaaaaaaaaaaaaaaaaaa",
+  senderHandle: "alice",
+  payload: "AAEC",
+  createdAt: 1_700_000_000_000,
+};
+const withEntry: BusMessage = { type: "group-appended", groupId: G, seq: 4, kind: "application", entry };
+
 const valid: BusMessage[] = [
   { type: "group-appended", groupId: "g", seq: 3, kind: "commit" },
   { type: "welcome", deviceId: "d", welcomeId: "w", groupId: "g" },
   { type: "group-joined", deviceId: "d", groupId: "g", joinedSeq: 0 },
   { type: "presence", nodeId: "n", accountId: "a", handle: "alice", status: "away" },
   { type: "typing", groupId: "g", accountId: "a", handle: "alice", deviceId: "d", at: 1_700_000_000_000 },
+  withEntry,
 ];
 
 describe("bus messages received from Redis are validated", () => {
@@ -30,6 +47,17 @@ describe("bus messages received from Redis are validated", () => {
     ["an empty id", JSON.stringify({ ...valid[1], deviceId: "" })],
     ["an overlong id", JSON.stringify({ ...valid[1], deviceId: "x".repeat(257) })],
     ["a number as id", JSON.stringify({ ...valid[1], deviceId: 7 })],
+    ["an entry of another seq", JSON.stringify({ ...withEntry, entry: { ...entry, seq: 5 } })],
+    ["an entry of another group", JSON.stringify({ ...withEntry, entry: { ...entry, groupId: D } })],
+    [
+      "an entry on a commit",
+      JSON.stringify({ ...withEntry, kind: "commit", entry: { ...entry, kind: "commit" } }),
+    ],
+    ["an entry with an extra field", JSON.stringify({ ...withEntry, entry: { ...entry, secret: 1 } })],
+    [
+      "an entry missing its payload",
+      JSON.stringify({ ...withEntry, entry: { ...entry, payload: undefined } }),
+    ],
   ])("rejects %s", (_what, text) => {
     expect(parseBusMessage(text)).toBeUndefined();
   });

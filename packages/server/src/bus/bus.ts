@@ -1,12 +1,15 @@
 /**
  * The bus fans out notifications to gateway sessions: in-process on one node, Redis pub/sub across
- * nodes (the scaled shape). Durable ones ("something new is stored") carry ids and sequence numbers
- * only — never content; receivers read the store for the rest, and publishers publish only after
- * their transaction has committed, so a receiver always finds what a message points to. The store is
+ * nodes (the scaled shape). Durable ones ("something new is stored") carry ids and sequence numbers,
+ * and an appended application message may carry its stored entry (the end-to-end encrypted MLS
+ * ciphertext the store holds, nothing more) so receivers that are up to date dispatch it without
+ * reading the store; everyone else reads the store, and publishers publish only after their
+ * transaction has committed, so a receiver always finds what a message points to. The store is
  * the source of truth: a lost notification delays delivery until the next one or a resync (see
  * {@link Bus.onResync}), it never loses a message. Ephemeral ones (presence, typing) carry the whole
  * event and are never stored. Every message is plain JSON so a Redis bus can serialise it as is.
  */
+import type { GroupMessageEvent } from "@volly/protocol";
 import type { LogKind } from "../store/types.js";
 
 /** A group's log grew: entries up to `seq` are durable. */
@@ -16,6 +19,12 @@ export interface GroupAppendedMessage {
   seq: number;
   /** Kind of the entry at `seq`; commits and departures change who is in the group. */
   kind: LogKind;
+  /**
+   * The entry at `seq` as dispatched (GROUP_MESSAGE payload), for application messages: a
+   * receiver that has dispatched everything up to `seq - 1` sends it as is (one serialisation for
+   * all of them) instead of reading the store.
+   */
+  entry?: GroupMessageEvent;
 }
 
 /** A Welcome was stored in a device's inbox. */

@@ -1,3 +1,4 @@
+import { DISPATCH_EVENTS, matches } from "@volly/protocol";
 import type { BusMessage } from "./bus.js";
 
 /** Longest string field a bus message may carry (ids, handles). */
@@ -38,6 +39,20 @@ const SHAPES: Record<BusMessage["type"], Record<string, (v: unknown) => boolean>
   "device-revoked": { deviceId: isText },
 };
 
+/** True when `entry` is a valid GROUP_MESSAGE payload of the application entry a notification announces. */
+function isEntryOf(fields: Fields, entry: unknown): boolean {
+  const schema = DISPATCH_EVENTS.GROUP_MESSAGE;
+  if (!matches(schema, entry)) return false;
+  // The dispatch schema tolerates extra fields; an entry relayed to clients must not carry any.
+  if (!Object.keys(entry).every((key) => Object.hasOwn(schema.properties, key))) return false;
+  return (
+    fields.kind === "application" &&
+    entry.kind === "application" &&
+    entry.groupId === fields.groupId &&
+    entry.seq === fields.seq
+  );
+}
+
 /**
  * Parses and validates a bus message received from another process (Redis pub/sub). Anything that
  * is not JSON, not an object, of an unknown type, missing a field, carrying a field of the wrong
@@ -58,8 +73,12 @@ export function parseBusMessage(text: string): BusMessage | undefined {
   const type = fields.type;
   if (typeof type !== "string" || !Object.hasOwn(SHAPES, type)) return undefined;
   const shape = SHAPES[type as BusMessage["type"]];
-  const keys = Object.keys(fields);
-  if (keys.length !== Object.keys(shape).length + 1) return undefined;
+  let keys = Object.keys(fields).length;
+  if (type === "group-appended" && fields.entry !== undefined) {
+    if (!isEntryOf(fields, fields.entry)) return undefined;
+    keys--;
+  }
+  if (keys !== Object.keys(shape).length + 1) return undefined;
   for (const [key, check] of Object.entries(shape)) {
     if (!check(fields[key])) return undefined;
   }

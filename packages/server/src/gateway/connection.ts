@@ -17,9 +17,17 @@ import { describeError } from "../describe-error.js";
 import type { Metrics } from "../metrics.js";
 import type { AuthContext } from "../services/context.js";
 import type { Services } from "../services/services.js";
+import type { AckBuffer } from "./ack-buffer.js";
 import { type ConnectionPresence, createConnectionPresence } from "./connection-presence.js";
 import { createDeliveryPump, type DeliveryPump } from "./delivery-pump.js";
-import { decodeFrame, encodeFrame, errorFrame, type InboundFrame, type TypingFrame } from "./frames.js";
+import {
+  decodeFrame,
+  encodeDispatch,
+  encodeFrame,
+  errorFrame,
+  type InboundFrame,
+  type TypingFrame,
+} from "./frames.js";
 import type { PresenceTracker } from "./presence-tracker.js";
 import { createRateGate } from "./rate-gate.js";
 import { createSerialQueue } from "./serial-queue.js";
@@ -41,6 +49,8 @@ export interface GatewayDeps {
   metrics?: Pick<Metrics, "dispatched" | "deliveryLatency">;
   /** Clock (ms since the Unix epoch) for the delivery latency; default `Date.now`. */
   now?: () => number;
+  /** Where ACKs are collected and written together. */
+  acks: AckBuffer;
 }
 
 /** A live gateway connection, as the gateway's connection table sees it. */
@@ -85,8 +95,20 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     resolveClosed = resolve;
   });
 
+  /** The TCP socket under the WebSocket (ws keeps it as `_socket`), for corking. */
+  const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  let corked = false;
   const send = (text: string): boolean => {
     if (closed || socket.readyState !== socket.OPEN) return false;
+    if (tcp && !corked) {
+      // Frames sent in the same tick (a batch of messages fanned out) leave in one write.
+      corked = true;
+      tcp.cork();
+      process.nextTick(() => {
+        corked = false;
+        tcp.uncork();
+      });
+    }
     socket.send(text);
     return true;
   };
@@ -103,7 +125,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
   const dispatch = <T extends DispatchEventName>(t: T, d: DispatchPayload<T>): boolean => {
     if (!session || closed || socket.readyState !== socket.OPEN) return false;
     session.seq += 1;
-    const sent = send(encodeFrame({ op: GatewayOp.DISPATCH, s: session.seq, t, d }));
+    const sent = send(encodeDispatch(session.seq, t, d));
     if (sent) deps.metrics?.dispatched(t);
     return sent;
   };
@@ -174,6 +196,8 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
       onLiveDispatch: (createdAt) => deps.metrics?.deliveryLatency((now() - createdAt) / 1000),
     });
     await connectionPresence.start();
+    // Acks of an earlier connection still in the buffer are stored before the backlog is read.
+    await deps.acks.settle(device.deviceId);
     await pump.start();
   };
 
@@ -229,7 +253,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
 
   const ack = async (frame: AckFrame) => {
     if (!session) throw new VollyError("VOLLY_E_NOT_AUTHENTICATED");
-    await services.delivery.ack(session.deviceId, frame.d.cursors, frame.d.welcomeIds);
+    deps.acks.add(session.deviceId, frame.d.cursors, frame.d.welcomeIds);
   };
 
   /** Relays a TYPING frame; beyond one per group per TYPING_MIN_INTERVAL_MS frames are dropped silently. */
@@ -298,6 +322,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     closed = true;
     clearTimeout(deadline);
     log.debug({ sessionId: session?.sessionId, code }, "gateway closed");
+    if (session) void deps.acks.settle(session.deviceId);
     detach();
     resolveClosed();
   });

@@ -37,6 +37,11 @@ interface GroupState {
   notified: number;
   /** A pump of this group is queued and has not started yet. */
   scheduled: boolean;
+  /**
+   * The last store read found the device's membership open and no commit or departure was
+   * announced since: the next application entry may be dispatched from its notification.
+   */
+  open: boolean;
   unsubscribe: () => void;
 }
 
@@ -97,7 +102,13 @@ export function createDeliveryPump(options: {
       existing.upTo = Math.max(existing.upTo, afterSeq);
       return existing;
     }
-    const state: GroupState = { upTo: afterSeq, notified: afterSeq, scheduled: false, unsubscribe: () => {} };
+    const state: GroupState = {
+      upTo: afterSeq,
+      notified: afterSeq,
+      scheduled: false,
+      open: false,
+      unsubscribe: () => {},
+    };
     groups.set(groupId, state);
     state.unsubscribe = bus.subscribe(groupChannel(groupId), onBusMessage);
     return state;
@@ -119,6 +130,7 @@ export function createDeliveryPump(options: {
         untrack(groupId);
         break;
       }
+      state.open = page.leftSeq === null;
       for (const entry of page.entries) {
         if (!dispatch("GROUP_MESSAGE", entry)) return sent;
         state.upTo = entry.seq;
@@ -181,9 +193,29 @@ export function createDeliveryPump(options: {
       options.onTyping?.(message);
       return;
     }
-    if (message.kind !== "application") options.onMembershipChange?.();
+    if (message.kind !== "application") {
+      state.open = false;
+      options.onMembershipChange?.();
+    }
     state.notified = Math.max(state.notified, message.seq);
     if (message.seq <= state.upTo || state.scheduled) return;
+    const { entry } = message;
+    if (entry && state.open) {
+      // Fast path: the next entry, announced with its content, in a group the device reads.
+      // Queued like every dispatch, so it cannot overtake (or repeat) a store read in progress.
+      enqueue(async () => {
+        const current = groups.get(message.groupId);
+        if (!current || current.scheduled || entry.seq <= current.upTo) return;
+        if (!current.open || entry.seq !== current.upTo + 1) {
+          await pumpGroup(message.groupId);
+          return;
+        }
+        current.upTo = entry.seq;
+        if (entry.senderDeviceId === deviceId) return;
+        if (dispatch("GROUP_MESSAGE", entry) && live) options.onLiveDispatch?.(entry.createdAt);
+      });
+      return;
+    }
     state.scheduled = true;
     enqueue(async () => {
       const current = groups.get(message.groupId);

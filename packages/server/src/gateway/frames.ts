@@ -67,6 +67,23 @@ export function decodeFrame(data: Buffer, isBinary: boolean): InboundFrame {
   return parse(schema ?? ClientFrame, value) as InboundFrame;
 }
 
+/** JSON of dispatch payloads already serialised, so one shared by many connections is serialised once. */
+const payloadJson = new WeakMap<object, string>();
+
+/**
+ * Serialises a DISPATCH frame `{op:0,s,t,d}`. A GROUP_MESSAGE payload's JSON is cached per object
+ * (log entries are never mutated): one fanned out to every member is serialised once, not once per
+ * connection.
+ */
+export function encodeDispatch(s: number, t: string, d: object): string {
+  let json = t === "GROUP_MESSAGE" ? payloadJson.get(d) : undefined;
+  if (json === undefined) {
+    json = JSON.stringify(d);
+    if (t === "GROUP_MESSAGE") payloadJson.set(d, json);
+  }
+  return `{"op":0,"s":${s},"t":${JSON.stringify(t)},"d":${json}}`;
+}
+
 /** Serialises a server frame. */
 export function encodeFrame(frame: { op: number; d: unknown; s?: number; t?: string }): string {
   return JSON.stringify(frame);

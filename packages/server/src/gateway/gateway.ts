@@ -5,6 +5,7 @@ import type { Bus } from "../bus/bus.js";
 import { describeError } from "../describe-error.js";
 import type { Metrics } from "../metrics.js";
 import type { Services } from "../services/services.js";
+import { createAckBuffer } from "./ack-buffer.js";
 import { type GatewayConnection, runConnection } from "./connection.js";
 import { createPresenceTracker } from "./presence-tracker.js";
 import { createSessionRegistry } from "./session-registry.js";
@@ -52,6 +53,9 @@ export async function registerGateway(
     ...options.presence,
     onError: (error) => app.log.error({ err: describeError(error) }, "presence dispatch failed"),
   });
+  const acks = createAckBuffer(options.services.delivery, (error) =>
+    app.log.error({ err: describeError(error) }, "gateway ack write failed"),
+  );
   const connections = new Set<GatewayConnection>();
   const stopResync = options.bus.onResync(() => {
     app.log.info({ connections: connections.size }, "bus resync: re-reading the store");
@@ -74,6 +78,7 @@ export async function registerGateway(
       const closing = [...connections];
       for (const connection of closing) connection.close(1001, new VollyError("VOLLY_E_SHUTTING_DOWN").code);
       await Promise.all(closing.map((c) => c.idle()));
+      await acks.close();
       const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
       await Promise.race([Promise.all(closing.map((c) => c.closed)), grace]);
       for (const client of app.websocketServer.clients) client.terminate();
@@ -100,6 +105,7 @@ export async function registerGateway(
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           log: app.log,
           now: options.now,
+          acks,
           ...(options.metrics ? { metrics: options.metrics } : {}),
         });
         connections.add(connection);

@@ -50,7 +50,7 @@ function handlers(services: Services): RouteHandlers {
     },
     sendMessage: async ({ params, body, auth: device }) => {
       const { groupId } = parse(ROUTES.sendMessage.params, params);
-      return delivery.sendMessage(device.deviceId, groupId, parse(ROUTES.sendMessage.body, body));
+      return delivery.sendMessage(device.deviceId, groupId, parse(ROUTES.sendMessage.body, body), device);
     },
     leaveGroup: async ({ params, auth: device }) =>
       delivery.leave(device.deviceId, parse(ROUTES.leaveGroup.params, params).groupId),

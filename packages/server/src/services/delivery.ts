@@ -29,6 +29,12 @@ export interface SyncPoint {
   afterSeq: number;
 }
 
+/** The account of the device sending a message, as GROUP_MESSAGE names it. */
+export interface MessageSender {
+  accountId: string;
+  handle: string;
+}
+
 /** A page of one group's log for one device. */
 export interface GroupPage {
   /** false when the device has no membership (current or ended) in the group; `entries` is then empty. */
@@ -81,12 +87,20 @@ export interface DeliveryService {
   commit(deviceId: string, groupId: string, body: CommitBody): Promise<CommitResponse>;
   /**
    * Appends an application message; resolves only once it is durable. Idempotent by messageId: the
-   * same id with the same ciphertext returns the original seq with `duplicate: true`.
+   * same id with the same ciphertext returns the original seq with `duplicate: true`. Messages
+   * arriving together share one commit (see Store.transactionShared). With `sender` (the
+   * authenticated device's account), the bus notification carries the stored entry, so receivers
+   * that are up to date dispatch it without reading the store.
    *
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_MESSAGE_ID_CONFLICT,
    *   VOLLY_E_BAD_REQUEST (an epoch the group has not reached, details.currentEpoch)
    */
-  sendMessage(deviceId: string, groupId: string, body: SendMessageBody): Promise<SendMessageResponse>;
+  sendMessage(
+    deviceId: string,
+    groupId: string,
+    body: SendMessageBody,
+    sender?: MessageSender,
+  ): Promise<SendMessageResponse>;
   /**
    * Leaves a group. In one transaction: appends a "departure" entry (empty payload, a new message id,
    * the current epoch) sent by the device, and ends its membership at that entry's seq, so it
@@ -261,7 +275,7 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
       return result.response;
     },
 
-    async sendMessage(deviceId, groupId, body) {
+    async sendMessage(deviceId, groupId, body, sender) {
       const duplicateOf = (previous: LogEntryRecord) => {
         if (previous.kind === "application" && previous.payload === body.ciphertext) {
           return { seq: previous.seq, duplicate: true };
@@ -269,8 +283,10 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
         throw new VollyError("VOLLY_E_MESSAGE_ID_CONFLICT", undefined, { messageId: body.messageId });
       };
       let result: SendMessageResponse;
+      let appended: LogEntryRecord | undefined;
       try {
-        result = await store.transaction(async (tx) => {
+        // Group commit: messages arriving together share one commit (one fsync on SQLite).
+        result = await store.transactionShared(async (tx) => {
           const { group } = await requireMember(tx, deviceId, groupId);
           const previous = await tx.log.findByMessageId(groupId, body.messageId);
           if (previous) return duplicateOf(previous);
@@ -283,16 +299,18 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
           if (!next) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
           // The group's row is locked: a commit removing this device may have committed meanwhile.
           await requireMember(tx, deviceId, groupId);
-          await tx.log.append({
+          const record = {
             groupId,
             seq: next.lastSeq,
-            kind: "application",
+            kind: "application" as const,
             messageId: body.messageId,
             senderDeviceId: deviceId,
             epoch: body.epoch,
             payload: body.ciphertext,
             createdAt: now(),
-          });
+          };
+          await tx.log.append(record);
+          appended = record;
           return { seq: next.lastSeq, duplicate: false };
         });
       } catch (error) {
@@ -310,6 +328,15 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
           groupId,
           seq: result.seq,
           kind: "application",
+          ...(sender && appended
+            ? {
+                entry: toGroupMessageEvent({
+                  ...appended,
+                  senderAccountId: sender.accountId,
+                  senderHandle: sender.handle,
+                }),
+              }
+            : {}),
         });
       }
       return result;
@@ -423,7 +450,7 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
 
     async ack(deviceId, cursors, welcomeIds) {
       const at = now();
-      await store.transaction(async (tx) => {
+      await store.transactionShared(async (tx) => {
         for (const { groupId, seq } of cursors) {
           const membership = await tx.groups.findMembership(groupId, deviceId);
           if (!membership) continue;

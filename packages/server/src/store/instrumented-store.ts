@@ -59,6 +59,14 @@ export function instrumentStore(store: Store, onError: (error: unknown) => void)
         throw error;
       }
     },
+    async transactionShared(fn) {
+      try {
+        return await store.transactionShared((tx) => fn(wrap(tx)));
+      } catch (error) {
+        report(error);
+        throw error;
+      }
+    },
     async ping() {
       try {
         await store.ping();

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { createGroupCommit } from "./group-commit.js";
 import { kyselyAccountRepository } from "./kysely/accounts-repository.js";
 import { kyselyAuthRepository } from "./kysely/auth-repository.js";
 import { kyselyCursorRepository } from "./kysely/cursors-repository.js";
@@ -55,17 +56,19 @@ export interface KyselyStoreOptions {
  */
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = {}): Store {
   const maxAttempts = options.maxAttempts ?? 3;
+  const run = async <T>(fn: (trx: Kysely<Database>, tx: Repositories) => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction().execute((trx) => fn(trx, repositories(trx)));
+      } catch (error) {
+        if (attempt >= maxAttempts || !options.retryable?.(error)) throw error;
+      }
+    }
+  };
   return {
     ...repositories(db),
-    async transaction(fn) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await db.transaction().execute((trx) => fn(repositories(trx)));
-        } catch (error) {
-          if (attempt >= maxAttempts || !options.retryable?.(error)) throw error;
-        }
-      }
-    },
+    transaction: (fn) => run((_trx, tx) => fn(tx)),
+    transactionShared: createGroupCommit(run),
     async ping() {
       await sql`select 1`.execute(db);
     },

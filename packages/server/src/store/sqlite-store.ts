@@ -1,9 +1,36 @@
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from "kysely";
 import { createKyselyStore } from "./kysely-store.js";
 import { migrateToLatest } from "./migrations/migrate.js";
 import type { Database } from "./schema.js";
 import type { Store } from "./types.js";
+
+/** Prepared statements kept per database (the store issues a few dozen distinct SQL texts). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The database as Kysely's SqliteDialect sees it, with prepared statements reused: Kysely prepares
+ * every query it runs, and preparing costs more than running the small indexed queries the store
+ * issues. Evicts the oldest statement beyond {@link STATEMENT_CACHE_SIZE} texts.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sqlText) {
+      let stmt = cache.get(sqlText);
+      if (!stmt) {
+        stmt = sqlite.prepare(sqlText);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        cache.set(sqlText, stmt);
+      }
+      return stmt as unknown as SqliteStatement;
+    },
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
+  };
+}
 
 /** How long a connection waits on another process's write lock before SQLITE_BUSY (ms). */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -28,7 +55,7 @@ export function openSqliteDatabase(file: string): Kysely<Database> {
     sqlite.close();
     throw error;
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 
 /**

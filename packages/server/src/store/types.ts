@@ -339,6 +339,14 @@ export interface Repositories {
  */
 export interface Store extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Like {@link Store.transaction}, but the call may share one database transaction — one commit,
+   * one fsync — with other calls made at the same time (group commit). Its writes are isolated by a
+   * savepoint: when `fn` throws, only its own writes are rolled back and the error is rethrown. It
+   * resolves only once the shared transaction has committed. For small, independent hot-path writes
+   * (a message appended, cursors advanced); `fn` must not wait on anything outside the transaction.
+   */
+  transactionShared<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Runs a trivial query: resolves when the database answers (health checks), rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the underlying database. Further calls fail. */

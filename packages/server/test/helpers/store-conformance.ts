@@ -266,6 +266,36 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.groups.advanceEpoch("missing", 0)).toBeUndefined();
   });
 
+  it("group commit: concurrent shared calls all commit; one that throws rolls back only its own writes", async () => {
+    const a = await account(store, "alice");
+    const groupId = await group(store, [a.deviceId]);
+    const append = (fail: "no" | "throw" | "duplicate", messageId = id()) =>
+      store.transactionShared(async (tx) => {
+        const next = await tx.groups.nextSeq(groupId);
+        if (!next) throw new Error("no group");
+        await tx.log.append(entry(groupId, next.lastSeq, a.deviceId, { messageId }));
+        if (fail === "throw") throw new Error("rolled back");
+        return next.lastSeq;
+      });
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => append(i % 5 === 2 ? "throw" : "no")),
+    );
+    const failed = results.filter((r) => r.status === "rejected");
+    expect(failed.map((r) => (r.reason as Error).message)).toEqual(Array(4).fill("rolled back"));
+    const seqs = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(seqs.sort((x, y) => x - y)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect((await peer.groups.find(groupId))?.lastSeq).toBe(16);
+    expect(await peer.log.readAfter(groupId, 0, { limit: 100 })).toHaveLength(16);
+
+    // A unique violation inside a shared call (on PostgreSQL it aborts the transaction until the
+    // savepoint is rolled back) fails that call alone.
+    const taken = id();
+    const second = await Promise.allSettled([append("no", taken), append("no", taken), append("no")]);
+    expect(second.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(isUniqueViolation((second[1] as PromiseRejectedResult).reason)).toBe(true);
+    expect((await peer.groups.find(groupId))?.lastSeq).toBe(18);
+  });
+
   it("allocates gap-free seqs to concurrent appends from two nodes, and a rolled-back one leaves no gap", async () => {
     const a = await account(store, "alice");
     const groupId = await group(store, [a.deviceId]);

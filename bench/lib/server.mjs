@@ -1,0 +1,91 @@
+/**
+ * Starts and stops real `volly serve` processes for benchmarks, and reads their resource use from
+ * /proc (Linux).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pg from "pg";
+
+export const CLI_BIN = resolve(import.meta.dirname, "../../packages/cli/dist/bin.js");
+
+/**
+ * Starts `volly serve` on a free loopback port with a fresh data directory.
+ * @param options.env extra environment (VOLLY_DATABASE_URL, VOLLY_REDIS_URL for the scaled shape)
+ * @param options.nodeArgs extra Node flags (e.g. --cpu-prof)
+ * @returns {{url, pid, child, stop(): Promise<void>}}
+ */
+export async function startVolly({ env = {}, nodeArgs = [] } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), "volly-bench-"));
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, CLI_BIN, "serve", "--port", "0", "--host", "127.0.0.1", "--data", dataDir],
+    { env: { ...process.env, VOLLY_LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const exited = new Promise((r) => child.once("exit", r));
+  let head = "";
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${head}`)), 30_000);
+    const onData = (chunk) => {
+      if (head.length < 20_000) head += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(head);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${head}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid,
+    child,
+    async stop() {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resident set size of a process now (VmRSS) and at its peak (VmHWM), in bytes. */
+export function rssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export function cpuMsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  // utime and stime are fields 14 and 15 of /proc/pid/stat (1-based), in clock ticks (100 Hz).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+const PG_ADMIN_URL = process.env.VOLLY_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Creates an empty PostgreSQL database for one run; `drop()` removes it. */
+export async function createDatabase() {
+  const name = `volly_bench_${Math.random().toString(16).slice(2, 10)}`;
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}

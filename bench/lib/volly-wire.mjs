@@ -1,0 +1,161 @@
+/**
+ * A minimal Volly wire client for load generation: REST over keep-alive HTTP and raw gateway
+ * WebSockets, with real Ed25519 device keys and the real authentication steps (registration
+ * signature, signed nonce → session token, signed IDENTIFY). It skips MLS: the server never
+ * decrypts, so payloads are opaque bytes and the load generator does not measure itself.
+ */
+import http from "node:http";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { GatewayOp, newId, signingInput, toBase64Url } from "@volly/protocol";
+import WebSocket from "ws";
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/**
+ * Sends one JSON request; resolves with the parsed body of a 2xx answer.
+ * @throws Error with the server's error code for any other status
+ */
+export function request(baseUrl, method, path, { body, token } = {}) {
+  const url = new URL(path, baseUrl);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method,
+        agent,
+        headers: {
+          ...(payload
+            ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+            : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const parsed = text ? JSON.parse(text) : undefined;
+          if (res.statusCode >= 200 && res.statusCode < 300) resolve(parsed);
+          else reject(new Error(`${method} ${path}: ${res.statusCode} ${parsed?.error?.code ?? text}`));
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * Registers an account with one device and opens a REST session.
+ * @returns {{handle, accountId, deviceId, privateKey, token, baseUrl}}
+ */
+export async function registerMember(baseUrl, handle) {
+  const privateKey = ed25519.utils.randomSecretKey();
+  const publicKey = toBase64Url(ed25519.getPublicKey(privateKey));
+  const sign = (bytes) => toBase64Url(ed25519.sign(bytes, privateKey));
+  const account = await request(baseUrl, "POST", "/v1/accounts", {
+    body: {
+      handle,
+      entityType: "bot",
+      device: { signaturePublicKey: publicKey, name: "loadgen" },
+      signature: sign(signingInput.register(handle, publicKey)),
+    },
+  });
+  const { nonce } = await request(baseUrl, "POST", "/v1/auth/challenge", {
+    body: { deviceId: account.deviceId },
+  });
+  const session = await request(baseUrl, "POST", "/v1/auth/session", {
+    body: { deviceId: account.deviceId, nonce, signature: sign(signingInput.session(nonce)) },
+  });
+  return { handle, ...account, privateKey, token: session.token, baseUrl };
+}
+
+/**
+ * Creates a group owned by `owner` and adds `others` with one commit (opaque commit, Welcome and
+ * tree bytes: the server stores and routes them without reading them). Resolves with the group id;
+ * the group is then at epoch 1.
+ */
+export async function createGroupWith(owner, others) {
+  const groupId = newId();
+  const fake = toBase64Url(new Uint8Array(64));
+  await request(owner.baseUrl, "POST", "/v1/groups", { token: owner.token, body: { groupId } });
+  await request(owner.baseUrl, "POST", `/v1/groups/${groupId}/commits`, {
+    token: owner.token,
+    body: {
+      epoch: 0,
+      commit: fake,
+      addDeviceIds: others.map((m) => m.deviceId),
+      removeDeviceIds: [],
+      welcomes: others.map((m) => ({ deviceId: m.deviceId, welcome: fake })),
+      ratchetTree: fake,
+    },
+  });
+  return groupId;
+}
+
+/**
+ * Opens an authenticated gateway connection for `member`: HELLO → IDENTIFY → READY, answering
+ * heartbeats. `onDispatch(text)` gets every DISPATCH frame's raw text (parse only what you need).
+ * Resolves with `{ ws, ack(cursors, welcomeIds), close() }` once READY arrived.
+ */
+export function openGateway(member, { url = member.baseUrl, onDispatch = () => {} } = {}) {
+  const wsUrl = new URL("/v1/gateway", url);
+  wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+  let heartbeat;
+  let lastSeq = null;
+  return new Promise((resolve, reject) => {
+    let ready = false;
+    ws.on("error", (err) => {
+      if (!ready) reject(err);
+    });
+    ws.on("close", () => {
+      clearInterval(heartbeat);
+      if (!ready) reject(new Error(`gateway closed before READY for ${member.handle}`));
+    });
+    ws.on("message", (data) => {
+      const text = data.toString();
+      // Dispatches are the hot path: hand them over unparsed.
+      if (text.startsWith('{"op":0,')) {
+        const s = /"s":(\d+)/.exec(text);
+        if (s) lastSeq = Number(s[1]);
+        if (!ready && text.includes('"t":"READY"')) {
+          ready = true;
+          resolve({
+            ws,
+            ack(cursors, welcomeIds = []) {
+              ws.send(JSON.stringify({ op: GatewayOp.ACK, d: { cursors, welcomeIds } }));
+            },
+            close() {
+              clearInterval(heartbeat);
+              ws.close(1000);
+            },
+          });
+          return;
+        }
+        onDispatch(text);
+        return;
+      }
+      const frame = JSON.parse(text);
+      if (frame.op === GatewayOp.HELLO) {
+        heartbeat = setInterval(() => {
+          if (ws.readyState === WebSocket.OPEN)
+            ws.send(JSON.stringify({ op: GatewayOp.HEARTBEAT, d: lastSeq }));
+        }, frame.d.heartbeatIntervalMs);
+        heartbeat.unref();
+        const signature = toBase64Url(ed25519.sign(signingInput.identify(frame.d.nonce), member.privateKey));
+        ws.send(
+          JSON.stringify({
+            op: GatewayOp.IDENTIFY,
+            d: { deviceId: member.deviceId, signature, protocolVersion: frame.d.protocolVersion },
+          }),
+        );
+      } else if (frame.op === GatewayOp.ERROR || frame.op === GatewayOp.INVALID_SESSION) {
+        if (!ready) reject(new Error(`gateway refused ${member.handle}: ${text}`));
+      }
+    });
+  });
+}

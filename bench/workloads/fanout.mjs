@@ -1,0 +1,257 @@
+/**
+ * fanout: G groups of S members (each a separate authenticated gateway connection); K senders send
+ * M messages each over REST, closed-loop (W in flight per sender) or at a fixed offered rate;
+ * 256-byte opaque payloads carrying the send time. Shapes: embedded (SQLite, in-process bus) and
+ * scaled (PostgreSQL + Redis; 1 and 3 nodes, connections spread round-robin).
+ *
+ *   node bench/workloads/fanout.mjs [--G 10] [--S 50] [--K 20] [--M 200] [--W 10] [--rate 100]
+ *     [--rate-seconds 10] [--shapes embedded,scaled-1,scaled-3] [--modes closed,rate] [--quick]
+ *     [--cpu-prof DIR]
+ */
+import { mkdirSync } from "node:fs";
+import { cpus } from "node:os";
+import { newId, toBase64Url } from "@volly/protocol";
+import { numberFlag, runAsMain } from "../lib/main.mjs";
+import { cpuMsOf, createDatabase, rssOf, startVolly } from "../lib/server.mjs";
+import { percentile } from "../lib/stats.mjs";
+import { createGroupWith, openGateway, registerMember, request } from "../lib/volly-wire.mjs";
+
+export const description =
+  "G groups of S members, each member a separate authenticated gateway connection; K senders send M " +
+  "messages each over REST (POST /v1/groups/:id/messages: acknowledged once stored durably), closed-loop " +
+  "with W in flight per sender, or at a fixed offered rate. Payloads are 256 opaque bytes starting with " +
+  "the send time; receivers read it from each GROUP_MESSAGE and ACK their cursors every 100 ms, as the " +
+  "SDK batches them. Deliveries = messages × recipients (S − 1). The load generator is one process on " +
+  "the same 2 cores; its CPU use is reported (loadgenCpuPct) to show whether it was the bottleneck.";
+
+export const units = {
+  deliveriesPerSec: "deliveries/s",
+  messagesPerSec: "messages/s",
+  e2eP50Ms: "ms",
+  e2eP95Ms: "ms",
+  e2eP99Ms: "ms",
+  ackP50Ms: "ms",
+  ackP99Ms: "ms",
+  serverPeakRssMiB: "MiB",
+  serverCpuPct: "% of one core",
+  loadgenCpuPct: "% of one core",
+};
+
+export const targets = [
+  {
+    scenario: "embedded closed-loop",
+    metric: "deliveriesPerSec",
+    op: ">=",
+    value: 100_000,
+    label: "fanout, embedded, closed loop ≥ 100,000 deliveries/s",
+  },
+  {
+    scenario: "embedded 100 msg/s",
+    metric: "e2eP99Ms",
+    op: "<=",
+    value: 5,
+    label: "fanout, embedded, 100 messages/s offered: p99 ≤ 5 ms",
+  },
+];
+
+export const defaultRuns = 3;
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Reads the send time (ms, float64 LE) from the first 8 payload bytes of a GROUP_MESSAGE frame. */
+function sentAtOf(text) {
+  const i = text.indexOf('"payload":"');
+  if (i < 0) return undefined;
+  return Buffer.from(text.slice(i + 11, i + 22), "base64url").readDoubleLE(0);
+}
+
+async function startShape(shape, cpuProf) {
+  const nodeArgs = cpuProf ? ["--cpu-prof", "--cpu-prof-dir", cpuProf] : [];
+  if (shape === "embedded") {
+    const server = await startVolly({ nodeArgs });
+    return { urls: [server.url], pids: [server.pid], stop: () => server.stop() };
+  }
+  const nodes = Number(shape.split("-")[1]);
+  const db = await createDatabase();
+  const env = { VOLLY_DATABASE_URL: db.url, VOLLY_REDIS_URL: "redis://127.0.0.1:6379" };
+  const servers = [await startVolly({ env, nodeArgs })];
+  for (let i = 1; i < nodes; i++) servers.push(await startVolly({ env, nodeArgs }));
+  return {
+    urls: servers.map((s) => s.url),
+    pids: servers.map((s) => s.pid),
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      await db.drop();
+    },
+  };
+}
+
+/** One scenario: set up, run closed-loop or rated sends, measure, tear down. */
+async function runScenario({ shape, mode, G, S, K, M, W, rate, rateSeconds, cpuProf }) {
+  const cluster = await startShape(shape, cpuProf);
+  const sockets = [];
+  try {
+    const urlFor = (i) => cluster.urls[i % cluster.urls.length];
+    const run = newId()
+      .slice(0, 6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "x");
+    const members = [];
+    for (let i = 0; i < G * S; i += 25) {
+      const batch = [];
+      for (let j = i; j < Math.min(G * S, i + 25); j++) batch.push(registerMember(urlFor(j), `b${run}${j}`));
+      members.push(...(await Promise.all(batch)));
+    }
+    const groups = [];
+    for (let g = 0; g < G; g++) {
+      const list = members.slice(g * S, (g + 1) * S);
+      groups.push({ groupId: await createGroupWith(list[0], list.slice(1)), members: list });
+    }
+
+    // Receivers: every member, connected (and following its group) before the first send.
+    const latencies = [];
+    let delivered = 0;
+    let lastDeliveryAt = 0;
+    let resolveDone;
+    const done = new Promise((r) => {
+      resolveDone = r;
+    });
+    let expected = Number.POSITIVE_INFINITY;
+    for (const [g, group] of groups.entries()) {
+      for (const [i, member] of group.members.entries()) {
+        let cursor = 0;
+        let acked = 0;
+        const gw = await openGateway(member, {
+          url: urlFor(g * S + i),
+          onDispatch(text) {
+            if (!text.includes('"t":"GROUP_MESSAGE"')) return;
+            if (!text.includes('"kind":"application"')) return;
+            const at = sentAtOf(text);
+            const t = now();
+            latencies.push(t - at);
+            delivered++;
+            lastDeliveryAt = t;
+            const seq = Number(/"seq":(\d+)/.exec(text)[1]);
+            if (seq > cursor) cursor = seq;
+            if (delivered >= expected) resolveDone();
+          },
+        });
+        const timer = setInterval(() => {
+          if (cursor > acked) {
+            gw.ack([{ groupId: group.groupId, seq: cursor }]);
+            acked = cursor;
+          }
+        }, 100);
+        timer.unref();
+        sockets.push({ gw, timer });
+      }
+    }
+
+    // Senders: K of them, spread over the groups (the first K / G members of each group).
+    const perGroup = Math.ceil(K / G);
+    const senders = [];
+    for (let k = 0; k < K; k++) {
+      const group = groups[k % G];
+      senders.push({ member: group.members[Math.floor(k / G) % perGroup], groupId: group.groupId });
+    }
+    const payload = Buffer.alloc(256);
+    const ackLatencies = [];
+    const sendOne = async (sender) => {
+      const t0 = now();
+      payload.writeDoubleLE(t0, 0);
+      await request(sender.member.baseUrl, "POST", `/v1/groups/${sender.groupId}/messages`, {
+        token: sender.member.token,
+        body: { messageId: newId(), epoch: 1, ciphertext: toBase64Url(payload) },
+      });
+      ackLatencies.push(now() - t0);
+    };
+
+    const messages = mode === "closed" ? K * M : Math.round(rate * rateSeconds);
+    expected = messages * (S - 1);
+    const cpu0 = process.cpuUsage();
+    const serverCpu0 = cluster.pids.map(cpuMsOf);
+    const start = now();
+    if (mode === "closed") {
+      await Promise.all(
+        senders.map(async (sender) => {
+          let next = 0;
+          const lane = async () => {
+            while (next < M) {
+              next++;
+              await sendOne(sender);
+            }
+          };
+          await Promise.all(Array.from({ length: W }, lane));
+        }),
+      );
+    } else {
+      // Open loop: message i leaves at start + i / rate, whatever the answers do.
+      const pending = [];
+      for (let i = 0; i < messages; i++) {
+        const due = start + (i * 1000) / rate;
+        const wait = due - now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        pending.push(sendOne(senders[i % senders.length]));
+      }
+      await Promise.all(pending);
+    }
+    const timeout = setTimeout(resolveDone, 60_000);
+    await done;
+    clearTimeout(timeout);
+    const elapsedMs = lastDeliveryAt - start;
+    const cpu = process.cpuUsage(cpu0);
+    const serverCpuMs = cluster.pids.map((pid, i) => cpuMsOf(pid) - serverCpu0[i]);
+    const peak = cluster.pids.map((pid) => rssOf(pid).peak);
+    if (delivered < expected) throw new Error(`${shape} ${mode}: delivered ${delivered} of ${expected}`);
+    return {
+      deliveriesPerSec: (delivered / elapsedMs) * 1000,
+      messagesPerSec: (messages / elapsedMs) * 1000,
+      e2eP50Ms: percentile(latencies, 50),
+      e2eP95Ms: percentile(latencies, 95),
+      e2eP99Ms: percentile(latencies, 99),
+      ackP50Ms: percentile(ackLatencies, 50),
+      ackP99Ms: percentile(ackLatencies, 99),
+      serverPeakRssMiB: Math.max(...peak) / 2 ** 20,
+      serverCpuPct: (serverCpuMs.reduce((a, b) => a + b, 0) / elapsedMs) * 100,
+      loadgenCpuPct: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+    };
+  } finally {
+    for (const { gw, timer } of sockets) {
+      clearInterval(timer);
+      gw.close();
+    }
+    await cluster.stop();
+  }
+}
+
+async function run(flags) {
+  const quick = flags.quick === "true";
+  const G = numberFlag(flags, "G", quick ? 4 : 10);
+  const S = numberFlag(flags, "S", quick ? 10 : 50);
+  const K = numberFlag(flags, "K", quick ? 4 : 20);
+  const M = numberFlag(flags, "M", quick ? 50 : 200);
+  const W = numberFlag(flags, "W", 10);
+  const rate = numberFlag(flags, "rate", 100);
+  const rateSeconds = numberFlag(flags, "rate-seconds", quick ? 3 : 10);
+  const shapes = (flags.shapes ?? "embedded,scaled-1,scaled-3").split(",");
+  const modes = (flags.modes ?? "closed,rate").split(",");
+  const cpuProf = flags["cpu-prof"];
+  if (cpuProf) mkdirSync(cpuProf, { recursive: true });
+  const scenarios = {};
+  for (const shape of shapes) {
+    for (const mode of modes) {
+      const name = `${shape} ${mode === "closed" ? "closed-loop" : `${rate} msg/s`}`;
+      console.error(`fanout: ${name} (G=${G} S=${S} K=${K} M=${M} W=${W})`);
+      scenarios[name] = await runScenario({ shape, mode, G, S, K, M, W, rate, rateSeconds, cpuProf });
+      console.error(`fanout: ${name}: ${JSON.stringify(scenarios[name])}`);
+    }
+  }
+  return {
+    scenarios,
+    notes: [
+      `G=${G} S=${S} (${G * S} connections) K=${K} M=${M} W=${W}; offered rate ${rate} messages/s for ${rateSeconds} s; ${cpus().length} cores shared by server(s) and load generator.`,
+    ],
+  };
+}
+
+runAsMain(import.meta.url, run);

@@ -1,0 +1,79 @@
+import { type Kysely, sql, type Transaction } from "kysely";
+import type { Database } from "./schema.js";
+import type { Repositories } from "./types.js";
+
+/** Most calls sharing one database transaction. */
+const MAX_BATCH = 256;
+
+interface Job {
+  fn: (tx: Repositories) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Group commit: runs concurrent transactional calls in one database transaction, so N writes that
+ * arrive together cost one commit (one WAL fsync on SQLite) instead of N. Each call runs inside a
+ * SAVEPOINT: a call that throws rolls back only its own writes and rejects with its error; the
+ * others are unaffected. Every call settles only after the shared transaction has committed, so a
+ * resolved call is durable exactly as with its own transaction. Calls that arrive while a batch is
+ * running wait for the next one (at most {@link MAX_BATCH} per transaction).
+ *
+ * @param transaction runs `fn` in one database transaction with the raw Kysely transaction (so
+ *   savepoints can be issued) and its repositories; may run `fn` again after a retryable failure
+ * @returns the function that queues a call: it resolves with `fn`'s result once committed, or
+ *   rejects with `fn`'s error (nothing of it written) or with the commit's error (nothing written)
+ */
+export function createGroupCommit(
+  transaction: <T>(
+    fn: (trx: Transaction<Database> | Kysely<Database>, tx: Repositories) => Promise<T>,
+  ) => Promise<T>,
+): <T>(fn: (tx: Repositories) => Promise<T>) => Promise<T> {
+  const queue: Job[] = [];
+  let running = false;
+
+  const runBatches = async () => {
+    while (queue.length > 0) {
+      // A transaction on better-sqlite3 runs start to commit in microtasks, without yielding to I/O:
+      // wait for the requests already received to queue their calls first, or every batch is one.
+      await new Promise((resolve) => setImmediate(resolve));
+      const jobs = queue.splice(0, MAX_BATCH);
+      let outcomes: Outcome[] = [];
+      try {
+        await transaction(async (trx, tx) => {
+          outcomes = [];
+          for (const job of jobs) {
+            await sql`savepoint volly_call`.execute(trx);
+            try {
+              outcomes.push({ ok: true, value: await job.fn(tx) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+              await sql`rollback to savepoint volly_call`.execute(trx);
+            }
+            await sql`release savepoint volly_call`.execute(trx);
+          }
+        });
+      } catch (error) {
+        for (const job of jobs) job.reject(error);
+        continue;
+      }
+      jobs.forEach((job, i) => {
+        const outcome = outcomes[i] as Outcome;
+        if (outcome.ok) job.resolve(outcome.value);
+        else job.reject(outcome.error);
+      });
+    }
+    running = false;
+  };
+
+  return <T>(fn: (tx: Repositories) => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!running) {
+        running = true;
+        void runBatches();
+      }
+    });
+}
