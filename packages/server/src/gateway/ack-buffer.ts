@@ -1,4 +1,5 @@
 import type { DeliveryService } from "../services/delivery.js";
+import type { CursorPosition } from "../store/types.js";
 
 /** How long acks wait to be written together (ms). */
 export const ACK_FLUSH_INTERVAL_MS = 100;
@@ -12,7 +13,10 @@ export const ACK_FLUSH_INTERVAL_MS = 100;
  * crash only means a redelivery.
  */
 export interface AckBuffer {
-  /** Records a device's ack; it is written within the flush interval. */
+  /**
+   * Records a device's ack; it is written within the flush interval. Cursors must already be capped
+   * to what was dispatched to the device (see DeliveryPump.dispatchedUpTo): they are not checked again.
+   */
   add(
     deviceId: string,
     cursors: readonly { groupId: string; seq: number }[],
@@ -35,41 +39,57 @@ interface Pending {
 
 /**
  * Creates the node's {@link AckBuffer}.
+ * @param delivery where acks are written: cursors of all devices in one call, Welcomes per device
  * @param onError called with a failed write's error (the acks of that write are dropped: the
  *   entries will be delivered again)
  */
 export function createAckBuffer(
-  delivery: Pick<DeliveryService, "ack">,
+  delivery: Pick<DeliveryService, "ack" | "advanceCursors">,
   onError: (error: unknown) => void,
   intervalMs = ACK_FLUSH_INTERVAL_MS,
 ): AckBuffer {
   const pending = new Map<string, Pending>();
+  /** Per device, a promise settled once every write of its acks started so far is done. */
   const writing = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
 
-  const write = (deviceId: string): Promise<void> => {
-    const acks = pending.get(deviceId);
-    if (!acks) return writing.get(deviceId) ?? Promise.resolve();
-    pending.delete(deviceId);
-    const previous = writing.get(deviceId) ?? Promise.resolve();
-    const cursors = [...acks.cursors].map(([groupId, seq]) => ({ groupId, seq }));
-    const done = previous
-      .then(() => delivery.ack(deviceId, cursors, [...acks.welcomeIds]))
-      .catch(onError)
-      .finally(() => {
-        if (writing.get(deviceId) === done) writing.delete(deviceId);
+  /** Writes the pending acks of `deviceIds` (cursor upserts together; order does not matter: they only move forward). */
+  const write = (deviceIds: readonly string[]): Promise<void> => {
+    const positions: CursorPosition[] = [];
+    const welcomes: [string, string[]][] = [];
+    const taken: string[] = [];
+    for (const deviceId of deviceIds) {
+      const acks = pending.get(deviceId);
+      if (!acks) continue;
+      pending.delete(deviceId);
+      taken.push(deviceId);
+      for (const [groupId, seq] of acks.cursors) positions.push({ deviceId, groupId, seq });
+      if (acks.welcomeIds.size > 0) welcomes.push([deviceId, [...acks.welcomeIds]]);
+    }
+    const done = Promise.all([
+      delivery.advanceCursors(positions),
+      ...welcomes.map(([deviceId, ids]) => delivery.ack(deviceId, [], ids)),
+    ])
+      .then(() => undefined)
+      .catch(onError);
+    for (const deviceId of taken) {
+      const all = Promise.all([writing.get(deviceId), done]).then(() => undefined);
+      writing.set(deviceId, all);
+      void all.then(() => {
+        if (writing.get(deviceId) === all) writing.delete(deviceId);
       });
-    writing.set(deviceId, done);
-    return done;
+    }
+    return Promise.all(deviceIds.map((d) => writing.get(d))).then(() => undefined);
   };
 
   const flushAll = () => {
     timer = undefined;
-    return Promise.all([...pending.keys()].map(write)).then(() => undefined);
+    return write([...pending.keys()]);
   };
 
   return {
     add(deviceId, cursors, welcomeIds) {
+      if (cursors.length === 0 && welcomeIds.length === 0) return;
       let acks = pending.get(deviceId);
       if (!acks) {
         acks = { cursors: new Map(), welcomeIds: new Set() };
@@ -85,7 +105,7 @@ export function createAckBuffer(
       }
     },
     settle(deviceId) {
-      return write(deviceId);
+      return write([deviceId]);
     },
     async close() {
       if (timer) clearTimeout(timer);

@@ -253,7 +253,13 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
 
   const ack = async (frame: AckFrame) => {
     if (!session) throw new VollyError("VOLLY_E_NOT_AUTHENTICATED");
-    deps.acks.add(session.deviceId, frame.d.cursors, frame.d.welcomeIds);
+    // Only what this connection dispatched can be acknowledged: that keeps every cursor within the
+    // device's memberships and the groups' logs without reading the store.
+    const cursors = frame.d.cursors.flatMap(({ groupId, seq }) => {
+      const upTo = pump?.dispatchedUpTo(groupId);
+      return upTo ? [{ groupId, seq: Math.min(seq, upTo) }] : [];
+    });
+    deps.acks.add(session.deviceId, cursors, frame.d.welcomeIds);
   };
 
   /** Relays a TYPING frame; beyond one per group per TYPING_MIN_INTERVAL_MS frames are dropped silently. */

@@ -26,6 +26,12 @@ export interface DeliveryPump {
    * bus reports a resync (Redis reconnected).
    */
   resync(): void;
+  /**
+   * How far this connection has dispatched a group's log (seq; own entries and the device's
+   * starting point included), or undefined for a group it does not read. For a group whose
+   * membership ended, the end it was pumped to. An ack capped to this is valid by construction.
+   */
+  dispatchedUpTo(groupId: string): number | undefined;
   /** Unsubscribes everything; queued work becomes a no-op. */
   stop(): void;
 }
@@ -75,6 +81,8 @@ export function createDeliveryPump(options: {
 }): DeliveryPump {
   const { deviceId, delivery, bus, queue, dispatch } = options;
   const groups = new Map<string, GroupState>();
+  /** Groups whose membership ended and whose log was pumped to its end: that end. */
+  const ended = new Map<string, number>();
   const welcomesSent = new Set<string>();
   let stopped = false;
   /** The backlog was dispatched (SYNCED sent): later dispatches are live. */
@@ -139,6 +147,7 @@ export function createDeliveryPump(options: {
       }
       if (page.entries.length < PAGE_SIZE && page.leftSeq !== null) {
         // The membership ended and everything up to its end was read: nothing more will come.
+        ended.set(groupId, Math.max(state.upTo, page.leftSeq));
         untrack(groupId);
         break;
       }
@@ -282,6 +291,9 @@ export function createDeliveryPump(options: {
         resyncQueued = false;
         await catchUp();
       });
+    },
+    dispatchedUpTo(groupId) {
+      return groups.get(groupId)?.upTo ?? ended.get(groupId);
     },
     stop() {
       stopped = true;

@@ -13,6 +13,7 @@ import {
 } from "@volly/protocol";
 import { deviceChannel, groupChannel } from "../bus/bus.js";
 import {
+  type CursorPosition,
   isUniqueViolation,
   type LogEntryRecord,
   type Repositories,
@@ -158,6 +159,13 @@ export interface DeliveryService {
     cursors: readonly { groupId: string; seq: number }[],
     welcomeIds: readonly string[],
   ): Promise<void>;
+  /**
+   * Advances many devices' cursors at once (monotonic), without the checks of {@link ack}: for the
+   * gateway, which caps each ack to what it dispatched to that device — entries of groups the device
+   * reads, within its membership — so every position is valid by construction. Shares a transaction
+   * with concurrent writes.
+   */
+  advanceCursors(positions: readonly CursorPosition[]): Promise<void>;
 }
 
 /** Page size the backlog is read with. */
@@ -446,6 +454,11 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
         }
       }
       return { welcomes, messages };
+    },
+
+    async advanceCursors(positions) {
+      if (positions.length === 0) return;
+      await store.transactionShared((tx) => tx.cursors.advanceMany(positions));
     },
 
     async ack(deviceId, cursors, welcomeIds) {

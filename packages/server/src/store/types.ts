@@ -243,6 +243,18 @@ export interface CursorRepository {
   listForDevice(deviceId: string): Promise<Map<string, number>>;
   /** Sets the cursor to `seq` unless it is already at or past it (monotonic upsert). */
   advance(deviceId: string, groupId: string, seq: number): Promise<void>;
+  /**
+   * {@link CursorRepository.advance} for many cursors in few statements (multi-row upserts). At most
+   * one row per (device, group).
+   */
+  advanceMany(rows: readonly CursorPosition[]): Promise<void>;
+}
+
+/** Where a device's delivery of one group stands: it durably processed the log up to `seq`. */
+export interface CursorPosition {
+  deviceId: string;
+  groupId: string;
+  seq: number;
 }
 
 /** Group admins and the GroupInfos kept for resync (RFC 9420 §12.4.3.2). */

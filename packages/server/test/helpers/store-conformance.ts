@@ -421,6 +421,28 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.cursors.find(a.deviceId, "other")).toBeUndefined();
   });
 
+  it("advances many devices' cursors in one call (over 500 rows: several statements), forward only", async () => {
+    const devices = await Promise.all(Array.from({ length: 260 }, (_, i) => account(store, `dev${i}`)));
+    const ids = devices.map((d) => d.deviceId);
+    const [g1, g2] = [await group(store, ids), await group(store, ids)];
+    await store.cursors.advance(ids[0]!, g1, 50);
+    await store.cursors.advanceMany(
+      ids.flatMap((deviceId, i) => [
+        { deviceId, groupId: g1, seq: i + 1 },
+        { deviceId, groupId: g2, seq: 7 },
+      ]),
+    );
+    expect(await peer.cursors.find(ids[0]!, g1)).toBe(50);
+    expect(await peer.cursors.find(ids[259]!, g1)).toBe(260);
+    expect(await peer.cursors.listForDevice(ids[3]!)).toEqual(
+      new Map([
+        [g1, 4],
+        [g2, 7],
+      ]),
+    );
+    await store.cursors.advanceMany([]);
+  });
+
   it("delivery across nodes: of two commits for one epoch arriving at different nodes exactly one wins", async () => {
     const [one, two] = [services(store), services(peer)];
     const alice = await account(store, "alice");
