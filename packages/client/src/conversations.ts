@@ -26,6 +26,7 @@ import {
   VollyError,
   type WelcomeEvent,
 } from "@volly/protocol";
+import { SELF_CONVERSATION_TITLE, selfConversationId } from "./account-sync/self-conversation.js";
 import type { ClientContext } from "./context.js";
 import { type ClaimTarget, Directory, type VerifiedKeyPackage } from "./directory.js";
 import { groupKey, loadGroupState, putGroupState } from "./group-state.js";
@@ -91,8 +92,13 @@ type Attempt =
  * commit rejected as stale is rebuilt after the winning commit has been processed.
  */
 export class Conversations {
-  /** Fires when a stored conversation changes: title, members, left, lastReadAt. */
-  readonly changes = new Listeners<ConversationRecord>();
+  /**
+   * Fires when a stored conversation changes: title, members, left, lastReadAt (never for the
+   * account's hidden self conversation).
+   */
+  readonly changes = new Listeners<ConversationRecord>((c) => !c.self);
+  /** Fires when a group gets a name: created or renamed here, or a group-meta message processed. */
+  readonly named = new Listeners<ConversationRecord>((c) => !c.self);
   private readonly epochs = new Listeners<{ conversationId: string; epoch: number; left: boolean }>();
   private readonly queue: KeyedQueue;
   private readonly directory: Directory;
@@ -113,10 +119,13 @@ export class Conversations {
     this.outbox = deps.outbox ?? new Outbox(ctx, this.queue, { notMember: (id) => this.markLeft(id) });
   }
 
-  /** Every conversation of this profile, oldest first. */
+  /** Every conversation of this profile, oldest first (not the hidden self conversation). */
   async list(): Promise<ConversationRecord[]> {
     const rows = await this.ctx.vault.listJson<ConversationRecord>("conv:");
-    return rows.map(([, c]) => c).sort((a, b) => a.createdAt - b.createdAt);
+    return rows
+      .map(([, c]) => c)
+      .filter((c) => !c.self)
+      .sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** One conversation; throws VOLLY_E_UNKNOWN_CONVERSATION. */
@@ -203,7 +212,8 @@ export class Conversations {
       );
       const members = await this.directory.membersOf(group);
       const peer = members.length === 1 ? members[0] : undefined;
-      const direct = peer !== undefined && known?.kind !== "group";
+      const self = members.length === 0 && event.groupId === selfConversationId(this.ctx.profile.accountId);
+      const direct = !self && peer !== undefined && known?.kind !== "group";
       const conv: ConversationRecord = {
         id: event.groupId,
         kind: direct ? "direct" : "group",
@@ -213,6 +223,8 @@ export class Conversations {
         members,
         ...(direct ? { peerHandle: peer.handle } : {}),
         ...(known?.lastReadAt !== undefined ? { lastReadAt: known.lastReadAt } : {}),
+        ...(known?.readSeq !== undefined ? { readSeq: known.readSeq } : {}),
+        ...(self ? { self: true, title: SELF_CONVERSATION_TITLE } : {}),
       };
       const batch = putGroupState(this.ctx.vault.batch(), event.groupId, group).putJson(
         `conv:${event.groupId}`,
@@ -229,7 +241,8 @@ export class Conversations {
 
   /**
    * Conversations with their last message (by sort key) and unread count (incoming messages with
-   * `receivedAt` after `lastReadAt`, counted among the newest 2,000), most recent activity first.
+   * `receivedAt` after `lastReadAt` and a seq above `readSeq`, counted among the newest 2,000),
+   * most recent activity first.
    */
   async summaries(): Promise<ConversationSummary[]> {
     const out: Array<ConversationSummary & { activity: number }> = [];
@@ -240,7 +253,10 @@ export class Conversations {
       for (const limit of [20, 200, 2_000]) {
         const messages = await this.ctx.vault.listMessages<MessageRecord>(conversation.id, limit);
         lastMessage = messages.at(-1);
-        unread = messages.filter((m) => m.direction === "in" && m.receivedAt > since).length;
+        const readSeq = conversation.readSeq ?? 0;
+        unread = messages.filter(
+          (m) => m.direction === "in" && m.receivedAt > since && !(m.seq !== undefined && m.seq <= readSeq),
+        ).length;
         const oldest = messages[0];
         if (messages.length < limit || (oldest && oldest.receivedAt <= since)) break;
       }
@@ -273,7 +289,31 @@ export class Conversations {
     };
     const created = await this.createWithMembers(conv, keyPackages);
     await this.sendGroupMeta(created.id, title);
+    this.named.emit(created);
     return created;
+  }
+
+  /**
+   * Creates the account's own sync conversation (see `account-sync/`) under `id` with this
+   * account's other devices that have key packages (one commit of Adds with one Welcome, RFC 9420
+   * §12.1.1). The record is marked `self` and never listed.
+   *
+   * @param id the deterministic self-conversation id of this account
+   * @throws VOLLY_E_GROUP_EXISTS (another device created it), VOLLY_E_KEY_PACKAGE_FOREIGN,
+   *   VOLLY_E_SERVER_UNREACHABLE
+   */
+  async createSelf(id: string): Promise<ConversationRecord> {
+    const keyPackages = await this.claimFor([]);
+    const conv: ConversationRecord = {
+      id,
+      kind: "group",
+      title: SELF_CONVERSATION_TITLE,
+      createdAt: Date.now(),
+      lastSeq: 0,
+      members: [],
+      self: true,
+    };
+    return this.createWithMembers(conv, keyPackages);
   }
 
   /**
@@ -336,7 +376,7 @@ export class Conversations {
       const use = claimed.filter((k) => !inGroup.has(k.deviceId));
       return use.length === 0 ? undefined : this.prepareAdd(group, use);
     });
-    if (updated.kind === "group") await this.sendGroupMeta(conversationId, updated.title);
+    if (updated.kind === "group" && !updated.self) await this.sendGroupMeta(conversationId, updated.title);
     return updated;
   }
 
@@ -393,6 +433,7 @@ export class Conversations {
       return conv;
     });
     this.changes.emit(updated);
+    this.named.emit(updated);
     await this.outbox.flush().catch(() => undefined);
     return updated;
   }

@@ -6,6 +6,7 @@ import {
   toBase64Url,
   VollyError,
 } from "@volly/protocol";
+import type { AccountSync, HandOverResult } from "./account-sync/account-sync.js";
 import type { ClientContext } from "./context.js";
 import type { Conversations } from "./conversations.js";
 import { Listeners } from "./listeners.js";
@@ -39,6 +40,17 @@ export interface LinkedDevice {
   added: string[];
   /** Conversations it could not be added to (id and error code); retry with `addToConversations`. */
   failed: Array<{ conversationId: string; code: string }>;
+  /**
+   * What was handed over through the account's self conversation (account sync): the full account
+   * state, and the message history unless `history: false` was asked. Absent without account sync.
+   */
+  handOver?: HandOverResult;
+}
+
+/** Options of {@link Devices.waitAndApprove}. */
+export interface ApproveOptions {
+  /** Hand this device's message history over to the new device (default true, as Signal asks). */
+  history?: boolean;
 }
 
 /** How often adding a just-linked device retries while it has no key package yet (ms). */
@@ -52,9 +64,15 @@ export class Devices {
   /** Fires for each DEVICE_LINK_CLAIMED dispatch (fed by `Sync`). */
   readonly claims = new Listeners<DeviceLinkClaimedEvent>();
 
+  /**
+   * @param ctx the open profile
+   * @param conversations the conversations service (adds the new device)
+   * @param accountSync account sync (the self conversation and hand-over); omit to skip both
+   */
   constructor(
     private readonly ctx: ClientContext,
     private readonly conversations: Conversations,
+    private readonly accountSync?: AccountSync,
   ) {}
 
   /**
@@ -79,17 +97,25 @@ export class Devices {
    * Waits for the claim of `linkId` (DEVICE_LINK_CLAIMED; the gateway must be connected), checks its
    * proof HMAC-SHA256(secret, linkClaim(linkId, key)) against the pairing secret, approves it with
    * this device's signature over `signingInput.linkApprove(accountId, linkId, key)`, then adds the
-   * new device to every conversation of this device (see {@link addToConversations}).
+   * new device to every conversation of this device (see {@link addToConversations}) and, with
+   * account sync, hands the account state and (unless `options.history` is false) the message
+   * history over to it through the self conversation, which is created first if needed.
    *
    * @param timeoutMs how long to wait for the claim (ms)
    * @throws VOLLY_E_LINK_INVALID (the proof does not match: the claim is not approved),
    *   VOLLY_E_LINK_EXPIRED (no claim within the timeout), VOLLY_E_SERVER_UNREACHABLE
    */
-  async waitAndApprove(linkId: string, secret: Uint8Array, timeoutMs: number): Promise<LinkedDevice> {
+  async waitAndApprove(
+    linkId: string,
+    secret: Uint8Array,
+    timeoutMs: number,
+    options: ApproveOptions = {},
+  ): Promise<LinkedDevice> {
     const claim = await this.waitForClaim(linkId, timeoutMs);
     if (!verifyLinkProof(secret, linkId, claim.signaturePublicKey, claim.proof)) {
       throw new VollyError("VOLLY_E_LINK_INVALID", "The claim's proof does not match the pairing code.");
     }
+    await this.accountSync?.ensureSelfConversation();
     const signature = toBase64Url(
       sign(
         this.ctx.identity.signaturePrivateKey,
@@ -101,13 +127,20 @@ export class Devices {
       params: { linkId },
       body: { signature },
     });
-    return { deviceId, name: claim.name, ...(await this.addToConversations(deviceId)) };
+    const added = await this.addToConversations(deviceId);
+    const self = this.accountSync ? await this.accountSync.selfConversation() : undefined;
+    if (!self || added.failed.some((f) => f.conversationId === self.id)) {
+      return { deviceId, name: claim.name, ...added };
+    }
+    const handOver = await this.accountSync?.handOver(deviceId, { history: options.history !== false });
+    return { deviceId, name: claim.name, ...added, ...(handOver ? { handOver } : {}) };
   }
 
   /**
    * Adds a device of this account to every conversation this device is in (one Add commit with a
-   * Welcome per conversation, RFC 9420 §12.1.1). A just-linked device uploads its key packages only
-   * after approval, so a missing key package is retried every 500 ms for up to `keyPackageWaitMs`.
+   * Welcome per conversation, RFC 9420 §12.1.1), the account's self conversation first (it is not
+   * reported in `added`). A just-linked device uploads its key packages only after approval, so a
+   * missing key package is retried every 500 ms for up to `keyPackageWaitMs`.
    *
    * @param keyPackageWaitMs how long to wait for the device's first key packages (ms)
    */
@@ -118,12 +151,13 @@ export class Devices {
     const added: string[] = [];
     const failed: LinkedDevice["failed"] = [];
     const deadline = Date.now() + keyPackageWaitMs;
-    for (const conv of await this.conversations.list()) {
+    const self = await this.accountSync?.selfConversation();
+    for (const conv of [...(self ? [self] : []), ...(await this.conversations.list())]) {
       if (conv.left) continue;
       for (;;) {
         try {
           await this.conversations.addDevices(conv.id, [deviceId]);
-          added.push(conv.id);
+          if (!conv.self) added.push(conv.id);
           break;
         } catch (err) {
           const code = err instanceof VollyError ? err.code : "VOLLY_E_INTERNAL";

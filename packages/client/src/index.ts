@@ -1,3 +1,24 @@
+export {
+  AccountDoc,
+  type SyncedContact,
+  type SyncedConversation,
+} from "./account-sync/account-doc.js";
+export {
+  AccountSync,
+  type AccountSyncDeps,
+  type AccountSyncDiagnostic,
+  type AccountSyncRejection,
+  type HandOverResult,
+  type HistoryImport,
+} from "./account-sync/account-sync.js";
+export {
+  HISTORY_CHUNK_BYTES,
+  HISTORY_MAX_PER_CONVERSATION,
+  type HistoryHandOverPlan,
+  planHistoryHandOver,
+  stageHistoryChunk,
+} from "./account-sync/history-handover.js";
+export { selfConversationId } from "./account-sync/self-conversation.js";
 export { AuthSession } from "./auth-session.js";
 export type { ClientContext } from "./context.js";
 export {
@@ -7,7 +28,13 @@ export {
   MAX_COMMIT_ATTEMPTS,
   MAX_GROUP_NAME_CHARS,
 } from "./conversations.js";
-export { type AccountDevice, Devices, type LinkedDevice, type OpenedLink } from "./devices.js";
+export {
+  type AccountDevice,
+  type ApproveOptions,
+  Devices,
+  type LinkedDevice,
+  type OpenedLink,
+} from "./devices.js";
 export { type ClaimTarget, type DeviceInfo, Directory, type VerifiedKeyPackage } from "./directory.js";
 export {
   type ConnectionState,

@@ -8,6 +8,7 @@ import {
   TextContent,
   VollyError,
 } from "@volly/protocol";
+import type { AccountSync } from "./account-sync/account-sync.js";
 import type { ClientContext } from "./context.js";
 import type { Conversations } from "./conversations.js";
 import { padKey, putGroupState } from "./group-state.js";
@@ -36,6 +37,8 @@ export interface MessagingDeps {
   queue: KeyedQueue;
   outbox: Outbox;
   receipts: Receipts;
+  /** Handles the account's self conversation and publishes read marks (omit: no account sync). */
+  accountSync?: AccountSync;
 }
 
 /**
@@ -58,6 +61,7 @@ export class Messaging {
   private readonly queue: KeyedQueue;
   private readonly outbox: Outbox;
   private readonly receipts: Receipts;
+  private readonly accountSync: AccountSync | undefined;
   private lastSentAt = 0;
 
   /**
@@ -81,6 +85,7 @@ export class Messaging {
         settings: new Settings(ctx.vault),
         conversations,
       });
+    this.accountSync = deps.accountSync;
     this.outbox.sent.add((m) => {
       this.received.emit(m);
       this.updates.emit(m);
@@ -130,11 +135,13 @@ export class Messaging {
 
   /**
    * Marks a conversation read up to now (unread count 0) and, when read receipts are on, sends a
-   * read receipt for the incoming messages not yet acknowledged as read (in the background).
+   * read receipt for the incoming messages not yet acknowledged as read (in the background). With
+   * account sync the read mark goes to this account's other devices too.
    * Throws VOLLY_E_UNKNOWN_CONVERSATION.
    */
   async markRead(conversationId: string): Promise<void> {
     await this.receipts.markRead(conversationId);
+    await this.accountSync?.noteRead(conversationId);
   }
 
   /** Sends every queued message, oldest first, stopping at the first network failure. */
@@ -162,7 +169,10 @@ export class Messaging {
     const result = await this.queue.run(event.groupId, () => this.handleLocked(event));
     if (result?.message) this.received.emit(result.message);
     for (const m of result?.updated ?? []) this.updates.emit(m);
-    if (result?.renamed) this.conversations.changes.emit(result.renamed);
+    if (result?.renamed) {
+      this.conversations.changes.emit(result.renamed);
+      this.conversations.named.emit(result.renamed);
+    }
     if (result?.message && result.message.direction === "in") {
       this.receipts.noteDelivered(result.message.conversationId, result.message.id);
     }
@@ -293,6 +303,11 @@ export class Messaging {
           cause: "bad-signature",
         });
       }
+      if (conv.self && this.accountSync) {
+        const batch = putGroupState(this.ctx.vault.batch(), conv.id, processed.newGroup);
+        await this.accountSync.handleLocked(advanced, event, processed.plaintext, processed.newGroup, batch);
+        return {};
+      }
       const content = parse(ApplicationContent, parseJson(processed.plaintext), "VOLLY_E_DECRYPT_FAILED");
       if (content.id !== event.messageId) {
         throw new VollyError("VOLLY_E_DECRYPT_FAILED", "Message id mismatch.", { cause: "other" });
@@ -328,6 +343,11 @@ export class Messaging {
           await batch.commit();
           return { renamed };
         }
+        case "account-sync":
+        case "history":
+          // Only meaningful in the account's self conversation (handled above): ignored elsewhere.
+          await batch.putJson(`conv:${conv.id}`, advanced).commit();
+          return {};
       }
     } catch (err) {
       if (!(err instanceof VollyError && err.code === "VOLLY_E_DECRYPT_FAILED")) throw err;

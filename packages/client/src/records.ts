@@ -29,6 +29,16 @@ export interface ConversationRecord {
   members?: ConversationMember[];
   /** receivedAt (ms) of the newest incoming message the user has seen; unread = newer ones. */
   lastReadAt?: number;
+  /**
+   * Group-log seq up to which another device of this account read the conversation (account
+   * sync): incoming messages with a seq at or below it are read too. Never moves backwards.
+   */
+  readSeq?: number;
+  /**
+   * True for the account's own sync conversation (only this account's devices; see
+   * `account-sync/`). It is never listed, summarised or announced as a conversation.
+   */
+  self?: boolean;
   /** True once this device left or was removed (read-only history). */
   left?: boolean;
   /**

@@ -21,8 +21,10 @@ export const FONT_SCALE = { min: 0.8, max: 1.6 } as const;
 
 /** Reads and updates {@link UserSettings}. */
 export class Settings {
-  /** Fires with the new settings after each update. */
+  /** Fires with the new settings after each update (local or synced from another device). */
   readonly changes = new Listeners<UserSettings>();
+  /** Fires with the changed keys of each update made on this device (what account sync sends). */
+  readonly localUpdates = new Listeners<Partial<UserSettings>>();
 
   constructor(private readonly vault: Vault) {}
 
@@ -37,38 +39,63 @@ export class Settings {
    * not a finite number, or a `readReceipts` that is not a boolean.
    */
   async update(patch: Partial<UserSettings>): Promise<UserSettings> {
-    const usage = (message: string, key: string) =>
-      new VollyError("VOLLY_E_USAGE", message, { setting: key });
-    if (typeof patch !== "object" || patch === null) throw usage("Settings must be an object.", "");
+    if (typeof patch !== "object" || patch === null) {
+      throw new VollyError("VOLLY_E_USAGE", "Settings must be an object.", { setting: "" });
+    }
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) continue;
-      switch (key) {
-        case "readReceipts":
-          if (typeof value !== "boolean") throw usage("readReceipts is true or false.", key);
-          break;
-        case "theme":
-          if (!THEMES.includes(value as UserSettings["theme"])) {
-            throw usage(`theme is one of ${THEMES.join(", ")}.`, key);
-          }
-          break;
-        case "fontScale":
-          if (
-            typeof value !== "number" ||
-            !Number.isFinite(value) ||
-            value < FONT_SCALE.min ||
-            value > FONT_SCALE.max
-          ) {
-            throw usage(`fontScale is a number from ${FONT_SCALE.min} to ${FONT_SCALE.max}.`, key);
-          }
-          break;
-        default:
-          throw usage(`Unknown setting "${key}".`, key);
-      }
+      const problem = settingProblem(key, value);
+      if (problem) throw new VollyError("VOLLY_E_USAGE", problem, { setting: key });
     }
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-    const next: UserSettings = { ...(await this.get()), ...defined };
+    const next = await this.persist(defined);
+    this.localUpdates.emit(defined as Partial<UserSettings>);
+    return next;
+  }
+
+  /**
+   * Applies settings another device of this account changed (account sync): keys or values that
+   * are not valid settings are skipped, unchanged ones are not written. Emits `changes` when
+   * something changed, never `localUpdates`. Returns the settings afterwards.
+   *
+   * @param values untrusted key/values from the synced document
+   */
+  async applySynced(values: Record<string, unknown>): Promise<UserSettings> {
+    const current = await this.get();
+    const patch = Object.fromEntries(
+      Object.entries(values).filter(
+        ([key, value]) =>
+          settingProblem(key, value) === undefined && current[key as keyof UserSettings] !== value,
+      ),
+    );
+    return Object.keys(patch).length === 0 ? current : this.persist(patch);
+  }
+
+  private async persist(patch: Record<string, unknown>): Promise<UserSettings> {
+    const next: UserSettings = { ...(await this.get()), ...patch };
     await this.vault.batch().putJson("settings", next).commit();
     this.changes.emit(next);
     return next;
+  }
+}
+
+/** Why `value` is not a valid value of setting `key`, or undefined when it is. */
+function settingProblem(key: string, value: unknown): string | undefined {
+  switch (key) {
+    case "readReceipts":
+      return typeof value === "boolean" ? undefined : "readReceipts is true or false.";
+    case "theme":
+      return THEMES.includes(value as UserSettings["theme"])
+        ? undefined
+        : `theme is one of ${THEMES.join(", ")}.`;
+    case "fontScale":
+      return typeof value === "number" &&
+        Number.isFinite(value) &&
+        value >= FONT_SCALE.min &&
+        value <= FONT_SCALE.max
+        ? undefined
+        : `fontScale is a number from ${FONT_SCALE.min} to ${FONT_SCALE.max}.`;
+    default:
+      return `Unknown setting "${key}".`;
   }
 }

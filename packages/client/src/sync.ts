@@ -48,7 +48,7 @@ const TRANSIENT_RETRY_MS = 1_000;
  * {@link Presence} and {@link Typing}.
  */
 export class Sync {
-  /** Fires when a Welcome created a new conversation. */
+  /** Fires when a Welcome created a new conversation (not for the account's self conversation). */
   readonly joined = new Listeners<ConversationRecord>();
   /** Fires after each SYNCED: everything the server held for this device has been processed. */
   readonly synced = new Listeners<number>();
@@ -116,7 +116,7 @@ export class Sync {
   private async onWelcome(event: WelcomeEvent): Promise<void> {
     try {
       const conv = await this.conversations.acceptWelcome(event);
-      this.joined.emit(conv);
+      if (!conv.self) this.joined.emit(conv);
     } catch (err) {
       if (!(err instanceof VollyError)) throw err;
       await this.messaging.recordUndecryptable(String(err.details?.cause ?? "missing-state"));

@@ -1,5 +1,6 @@
 import { loadSuite, sign } from "@volly/crypto";
 import { type AccountEntry, isValidHandle, VollyError } from "@volly/protocol";
+import { AccountSync } from "./account-sync/account-sync.js";
 import { AuthSession } from "./auth-session.js";
 import type { ClientContext } from "./context.js";
 import { Conversations } from "./conversations.js";
@@ -40,8 +41,8 @@ export interface VollyClientOptions {
 /**
  * One unlocked device, composed of small services: `conversations` (direct and group
  * conversations, commits), `messaging` (send, enqueue, history, receipts), `invites`,
- * `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety numbers), `sync` and the
- * gateway `connection`. They share one per-conversation queue, so a send, a commit and the
+ * `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety numbers), `accountSync`
+ * (the account's own devices in sync), `sync` and the gateway `connection`. They share one per-conversation queue, so a send, a commit and the
  * processing of an incoming entry never interleave on one group state. This class only wires them
  * together and offers a few conveniences that span them.
  */
@@ -58,6 +59,8 @@ export class VollyClient {
   readonly verification: Verification;
   /** This account's devices: linking, listing, revoking. */
   readonly devices: Devices;
+  /** Keeps contacts, conversation list, read marks and settings in sync across this account's devices. */
+  readonly accountSync: AccountSync;
   /** Serializes all work on one conversation's group state (shared by every service). */
   private readonly queue = new KeyedQueue();
 
@@ -70,13 +73,25 @@ export class VollyClient {
     const outbox = new Outbox(ctx, queue, { notMember: (id) => this.conversations.markLeft(id) });
     this.conversations = new Conversations(ctx, { queue, directory, outbox });
     this.settings = new Settings(ctx.vault);
+    this.accountSync = new AccountSync(ctx, {
+      queue,
+      outbox,
+      conversations: this.conversations,
+      settings: this.settings,
+      directory,
+    });
     const receipts = new Receipts(ctx, {
       queue,
       outbox,
       settings: this.settings,
       conversations: this.conversations,
     });
-    this.messaging = new Messaging(ctx, this.conversations, { queue, outbox, receipts });
+    this.messaging = new Messaging(ctx, this.conversations, {
+      queue,
+      outbox,
+      receipts,
+      accountSync: this.accountSync,
+    });
     this.invites = new Invites(ctx, this.conversations);
     this.keyPackages = new KeyPackagePool(ctx.api, ctx.auth, ctx.vault, ctx.suite, ctx.identity, {
       accountId: ctx.profile.accountId,
@@ -101,7 +116,7 @@ export class VollyClient {
     this.presence = new Presence((status) => this.connection.sendPresence(status));
     this.typing = new Typing((groupId) => this.connection.sendTyping(groupId), ctx.profile.accountId);
     this.verification = new Verification(ctx);
-    this.devices = new Devices(ctx, this.conversations);
+    this.devices = new Devices(ctx, this.conversations, this.accountSync);
     this.sync = new Sync(
       this.conversations,
       this.messaging,
@@ -114,6 +129,7 @@ export class VollyClient {
         onDeviceLinkClaimed: (event) => this.devices.handleClaimed(event),
       },
     );
+    this.sync.synced.add(() => void this.accountSync.reconcile());
     this.connection.stateChanges.add((state) => {
       if (state === "connected") this.presence.connected();
     });
@@ -185,6 +201,7 @@ export class VollyClient {
    * releases the store.
    */
   async close(): Promise<void> {
+    await this.accountSync.idle();
     await this.messaging.dispose();
     await this.messaging.flushOutbox().catch(() => undefined);
     await this.connection.stop();

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Id, Timestamp } from "./common.js";
+import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
 
 /**
@@ -40,6 +40,71 @@ export const GroupMetaContent = Type.Object({
 });
 export type GroupMetaContent = Static<typeof GroupMetaContent>;
 
+/**
+ * Account sync: a Yjs update (https://docs.yjs.dev, `Y.encodeStateAsUpdate` or an incremental
+ * update) of the account's own document — contacts, conversation list, read marks, settings. Only
+ * sent in the account's own "self" conversation, whose members are all devices of one account;
+ * receivers apply it with `Y.applyUpdate`, so concurrent changes on two devices merge.
+ */
+export const AccountSyncContent = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal("account-sync"),
+  id: Id,
+  update: Base64Url(LIMITS.maxAccountSyncUpdateChars, "Yjs update (binary, base64url)"),
+  sentAt: Timestamp,
+});
+export type AccountSyncContent = Static<typeof AccountSyncContent>;
+
+/** One stored message as a history hand-over carries it (the account's own view of it). */
+export const HistoryMessage = Type.Object({
+  id: Id,
+  conversationId: Id,
+  /** Sender's handle. */
+  from: Handle,
+  fromDeviceId: Id,
+  /** "out" when a device of this account sent it. */
+  direction: Type.Union([Type.Literal("in"), Type.Literal("out")]),
+  text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
+  sentAt: Timestamp,
+  receivedAt: Timestamp,
+  status: Type.Union([
+    Type.Literal("sent"),
+    Type.Literal("delivered"),
+    Type.Literal("read"),
+    Type.Literal("received"),
+  ]),
+  seq: Type.Optional(Type.Integer({ minimum: 1 })),
+  recipients: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
+  deliveredTo: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
+  readBy: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
+});
+export type HistoryMessage = Static<typeof HistoryMessage>;
+
+/**
+ * One chunk of a history hand-over to a newly linked device (like Signal's transfer), sent in the
+ * account's self conversation and addressed to the new device (`to`); other devices ignore it.
+ * Chunk `index` of `total` of hand-over `transfer`; the receiver stores the messages as history
+ * (never as new) and drops ids it already has.
+ */
+export const HistoryChunkContent = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal("history"),
+  id: Id,
+  to: Id,
+  transfer: Id,
+  index: Type.Integer({ minimum: 0 }),
+  total: Type.Integer({ minimum: 1 }),
+  messages: Type.Array(HistoryMessage, { maxItems: LIMITS.maxHistoryChunkMessages }),
+  sentAt: Timestamp,
+});
+export type HistoryChunkContent = Static<typeof HistoryChunkContent>;
+
 /** Every kind of application content. Later kinds (attachments, reactions) join this union. */
-export const ApplicationContent = Type.Union([TextContent, ReceiptContent, GroupMetaContent]);
+export const ApplicationContent = Type.Union([
+  TextContent,
+  ReceiptContent,
+  GroupMetaContent,
+  AccountSyncContent,
+  HistoryChunkContent,
+]);
 export type ApplicationContent = Static<typeof ApplicationContent>;

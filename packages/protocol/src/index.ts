@@ -9,7 +9,15 @@ export {
   SignatureB64,
   Timestamp,
 } from "./common.js";
-export { ApplicationContent, GroupMetaContent, ReceiptContent, TextContent } from "./content.js";
+export {
+  AccountSyncContent,
+  ApplicationContent,
+  GroupMetaContent,
+  HistoryChunkContent,
+  HistoryMessage,
+  ReceiptContent,
+  TextContent,
+} from "./content.js";
 export type {
   ApproveDeviceLinkBody,
   ApproveDeviceLinkResponse,

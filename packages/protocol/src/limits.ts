@@ -8,6 +8,13 @@ export const LIMITS = {
   maxRequestBodyBytes: 16 * 1024 * 1024,
   /** Largest MLS application message ciphertext, base64url characters (~256 KiB of bytes). */
   maxMessageChars: 350_000,
+  /**
+   * Largest Yjs update in one account-sync content (base64url characters, ~180 KiB of bytes), so
+   * the encrypted message stays under `maxMessageChars`.
+   */
+  maxAccountSyncUpdateChars: 240_000,
+  /** Most messages in one history hand-over chunk. */
+  maxHistoryChunkMessages: 500,
   /** Largest text in one message (characters). */
   maxTextChars: 64_000,
   /** Most key packages per upload. */

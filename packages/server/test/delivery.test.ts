@@ -48,6 +48,19 @@ forEachBackend((backend) =>
       await expectCode(f.services.delivery.getGroup(bob.deviceId, newId()), "VOLLY_E_UNKNOWN_GROUP");
     });
 
+    it("reserves a group id equal to an account id for that account's devices (account sync)", async () => {
+      await expectCode(
+        f.services.delivery.createGroup(bob.deviceId, alice.accountId),
+        "VOLLY_E_GROUP_EXISTS",
+      );
+      await expectCode(
+        f.services.delivery.getGroup(alice.deviceId, alice.accountId),
+        "VOLLY_E_UNKNOWN_GROUP",
+      );
+      const own = await f.services.delivery.createGroup(alice.deviceId, alice.accountId);
+      expect(own.memberDeviceIds).toEqual([alice.deviceId]);
+    });
+
     it("accepts a commit for the current epoch: new epoch, members, ratchet tree and welcomes in one step", async () => {
       const groupId = newId();
       await f.services.delivery.createGroup(alice.deviceId, groupId);

@@ -4,9 +4,12 @@ import type { Run } from "../output.js";
 import { withClient, withSyncedClient } from "../with-client.js";
 
 /**
- * `volly devices [--json]`, `volly devices link` and `volly devices revoke ID`: this account's
- * devices (see `device-links.ts` in @volly/protocol for the linking flow). `devices link` prints
- * the pairing code, and its QR code on stderr when not in --json mode.
+ * `volly devices [--json]`, `volly devices link [--no-history]` and `volly devices revoke ID`:
+ * this account's devices (see `device-links.ts` in @volly/protocol for the linking flow).
+ * `devices link` prints the pairing code, and its QR code on stderr when not in --json mode; once
+ * the new device is approved it gets the account's state (settings, conversation list, read marks)
+ * and, unless `--no-history`, this device's message history, encrypted in the account's self
+ * conversation.
  */
 export function registerDevices(program: Command, run: Run) {
   const devices = program
@@ -28,9 +31,10 @@ export function registerDevices(program: Command, run: Run) {
   devices
     .command("link")
     .description(
-      "show a pairing code for a new device (valid 15 minutes), approve its claim and add it to every conversation",
+      "show a pairing code for a new device (valid 15 minutes), approve its claim, add it to every conversation and hand the message history over",
     )
-    .action(() =>
+    .option("--no-history", "do not hand this device's message history over to the new device")
+    .action((o: { history: boolean }) =>
       run(async (out, g) => {
         await withSyncedClient(g, async (client) => {
           const link = await client.devices.startLink();
@@ -41,11 +45,16 @@ export function registerDevices(program: Command, run: Run) {
             link.linkId,
             link.secret,
             Math.max(0, link.expiresAt - Date.now()),
+            { history: o.history },
           );
+          const handedOver = linked.handOver?.stateSent
+            ? `; handed over settings and ${linked.handOver.messages} message(s)`
+            : "";
           out.result(
             linked,
             `linked ${linked.name} (${linked.deviceId}); added to ${linked.added.length} conversation(s)` +
-              (linked.failed.length > 0 ? `; failed for ${linked.failed.length}` : ""),
+              (linked.failed.length > 0 ? `; failed for ${linked.failed.length}` : "") +
+              handedOver,
           );
         });
       }),

@@ -57,8 +57,9 @@ export interface DeliveryService {
   /**
    * Creates a group at epoch 0 whose only member is `deviceId` (joined at seq 0) and whose only admin
    * is that device's account, then tells the device's live sessions (bus "group-joined") so they
-   * follow the group at once.
-   * @throws VOLLY_E_GROUP_EXISTS
+   * follow the group at once. A group id equal to an account id is reserved for that account's own
+   * devices (their account-sync conversation).
+   * @throws VOLLY_E_GROUP_EXISTS (also for another account's reserved id)
    */
   createGroup(deviceId: string, groupId: string): Promise<GroupResponse>;
   /**
@@ -191,10 +192,13 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
       const created = await store
         .transaction(async (tx) => {
           if (await tx.groups.find(groupId)) throw exists();
-          await tx.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: now() });
-          await tx.groups.addMembers(groupId, [deviceId], 0);
           const creator = await tx.devices.findById(deviceId);
           if (!creator) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId });
+          // A group whose id is an account's id is that account's own-devices conversation (account
+          // sync): only its devices may create it, so nobody can squat it.
+          if (groupId !== creator.accountId && (await tx.accounts.findById(groupId))) throw exists();
+          await tx.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: now() });
+          await tx.groups.addMembers(groupId, [deviceId], 0);
           await tx.groupState.addAdmins(groupId, [creator.accountId]);
           return {
             groupId,

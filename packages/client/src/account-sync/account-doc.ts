@@ -1,0 +1,176 @@
+import { HANDLE_PATTERN, ID_PATTERN } from "@volly/protocol";
+import * as Y from "yjs";
+
+/** A conversation as the account's synced list knows it. */
+export interface SyncedConversation {
+  id: string;
+  kind: "direct" | "group";
+  /** For a direct conversation: the other person's handle. */
+  peerHandle?: string;
+  /** ms since the Unix epoch, as the device that noted it first saw it. */
+  createdAt: number;
+}
+
+/** A contact: an account this account shares (or shared) a conversation with. */
+export interface SyncedContact {
+  accountId: string;
+  handle: string;
+  displayName?: string;
+}
+
+/** Transaction origin of changes made on this device (remote updates have another origin). */
+export const LOCAL_ORIGIN = "local";
+/** Longest synced conversation title (characters), as GroupMetaContent allows. */
+const MAX_TITLE_CHARS = 64;
+const ID = new RegExp(ID_PATTERN);
+const HANDLE = new RegExp(HANDLE_PATTERN);
+
+/**
+ * The account's own Yjs document: one `Y.Map` per kind of data, so concurrent changes from several
+ * devices merge (a key written concurrently resolves to one winner on every device; different keys
+ * never conflict). Read marks are one key per (conversation, device), each only moved forward by
+ * its own device, and the effective mark is their maximum, so a mark never goes backwards.
+ *
+ * Values arriving from other devices are untrusted: every reader checks types and bounds and
+ * ignores what does not fit. Setters return whether they changed anything (equal values are not
+ * written again, so no update is produced).
+ */
+export class AccountDoc {
+  /** The underlying Yjs document. */
+  readonly ydoc: Y.Doc;
+
+  /** @param state a full state from {@link encodeState} (omit for an empty document) */
+  constructor(state?: Uint8Array) {
+    this.ydoc = new Y.Doc();
+    if (state && state.length > 0) Y.applyUpdate(this.ydoc, state);
+  }
+
+  /** The whole document as one Yjs update (`Y.encodeStateAsUpdate`). */
+  encodeState(): Uint8Array {
+    return Y.encodeStateAsUpdate(this.ydoc);
+  }
+
+  /** Synced settings as raw key/values (validate them before use). */
+  settings(): Record<string, unknown> {
+    return Object.fromEntries(this.map("settings").entries());
+  }
+
+  /** Sets one setting (the caller validated it). Returns true when the value changed. */
+  setSetting(key: string, value: unknown): boolean {
+    return this.setIfChanged(this.map("settings"), key, value);
+  }
+
+  /** Every well-formed synced conversation entry. */
+  conversations(): SyncedConversation[] {
+    const out: SyncedConversation[] = [];
+    for (const [id, raw] of this.map("conversations").entries()) {
+      const entry = asConversation(id, raw);
+      if (entry) out.push(entry);
+    }
+    return out;
+  }
+
+  /** Notes that a conversation exists (first writer's `createdAt` is kept). Returns true if changed. */
+  noteConversation(entry: SyncedConversation): boolean {
+    const map = this.map("conversations");
+    const known = asConversation(entry.id, map.get(entry.id));
+    if (known && known.kind === entry.kind && known.peerHandle === entry.peerHandle) return false;
+    const value = {
+      kind: entry.kind,
+      createdAt: known?.createdAt ?? entry.createdAt,
+      ...(entry.peerHandle !== undefined ? { peerHandle: entry.peerHandle } : {}),
+    };
+    map.set(entry.id, value);
+    return true;
+  }
+
+  /** The synced name of a group conversation, if one was set and is well-formed. */
+  title(conversationId: string): string | undefined {
+    const raw = this.map("titles").get(conversationId);
+    return typeof raw === "string" && raw.length > 0 && raw.length <= MAX_TITLE_CHARS ? raw : undefined;
+  }
+
+  /** Sets a group conversation's name. Returns true when it changed. */
+  setTitle(conversationId: string, title: string): boolean {
+    return this.setIfChanged(this.map("titles"), conversationId, title);
+  }
+
+  /** The conversation's read mark: the highest group-log seq any device of the account read (0: none). */
+  readSeq(conversationId: string): number {
+    let max = 0;
+    const prefix = `${conversationId}/`;
+    for (const [key, raw] of this.map("read").entries()) {
+      if (key.startsWith(prefix) && Number.isSafeInteger(raw) && (raw as number) > max) max = raw as number;
+    }
+    return max;
+  }
+
+  /**
+   * Moves this device's read mark of a conversation forward to `seq` (a group-log seq); a lower
+   * value is ignored. Returns true when it changed.
+   */
+  markRead(conversationId: string, deviceId: string, seq: number): boolean {
+    const key = `${conversationId}/${deviceId}`;
+    const map = this.map("read");
+    const current = map.get(key);
+    if (Number.isSafeInteger(current) && (current as number) >= seq) return false;
+    map.set(key, seq);
+    return true;
+  }
+
+  /** Every well-formed contact, by handle. */
+  contacts(): SyncedContact[] {
+    const out: SyncedContact[] = [];
+    for (const [accountId, raw] of this.map("contacts").entries()) {
+      const contact = asContact(accountId, raw);
+      if (contact) out.push(contact);
+    }
+    return out.sort((a, b) => a.handle.localeCompare(b.handle));
+  }
+
+  /** Notes a contact (handle and display name as the directory gave them). Returns true if changed. */
+  noteContact(contact: SyncedContact): boolean {
+    const map = this.map("contacts");
+    const known = asContact(contact.accountId, map.get(contact.accountId));
+    if (known && known.handle === contact.handle && known.displayName === contact.displayName) return false;
+    map.set(contact.accountId, {
+      handle: contact.handle,
+      ...(contact.displayName !== undefined ? { displayName: contact.displayName } : {}),
+    });
+    return true;
+  }
+
+  private map(name: "settings" | "conversations" | "titles" | "read" | "contacts"): Y.Map<unknown> {
+    return this.ydoc.getMap<unknown>(name);
+  }
+
+  private setIfChanged(map: Y.Map<unknown>, key: string, value: unknown): boolean {
+    if (map.has(key) && JSON.stringify(map.get(key)) === JSON.stringify(value)) return false;
+    map.set(key, value);
+    return true;
+  }
+}
+
+function isRecord(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === "object" && raw !== null && !Array.isArray(raw);
+}
+
+function asConversation(id: string, raw: unknown): SyncedConversation | undefined {
+  if (!ID.test(id) || !isRecord(raw)) return undefined;
+  const { kind, createdAt, peerHandle } = raw;
+  if ((kind !== "direct" && kind !== "group") || !Number.isSafeInteger(createdAt)) return undefined;
+  if (peerHandle !== undefined && (typeof peerHandle !== "string" || !HANDLE.test(peerHandle))) {
+    return undefined;
+  }
+  return { id, kind, createdAt: createdAt as number, ...(peerHandle !== undefined ? { peerHandle } : {}) };
+}
+
+function asContact(accountId: string, raw: unknown): SyncedContact | undefined {
+  if (!ID.test(accountId) || !isRecord(raw)) return undefined;
+  const { handle, displayName } = raw;
+  if (typeof handle !== "string" || !HANDLE.test(handle)) return undefined;
+  if (displayName !== undefined && (typeof displayName !== "string" || displayName.length > 64)) {
+    return undefined;
+  }
+  return { accountId, handle, ...(displayName !== undefined ? { displayName } : {}) };
+}
