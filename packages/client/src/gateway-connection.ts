@@ -44,6 +44,9 @@ const FATAL_CODES = new Set(["VOLLY_E_BAD_SIGNATURE", "VOLLY_E_UNKNOWN_DEVICE", 
 /** Close code of VOLLY_E_DEVICE_REVOKED: the device was revoked, reconnecting is pointless. */
 const REVOKED_CLOSE_CODE = 4010;
 
+/** How long acks wait to be sent together (ms). */
+export const ACK_COALESCE_MS = 25;
+
 /**
  * The device's gateway session: HELLO → IDENTIFY (or RESUME) → READY, heartbeats, and reconnection
  * with exponential backoff and full jitter after any drop (except close 4010, VOLLY_E_DEVICE_REVOKED: it stops and reports the error). Dispatches are handed to `onDispatch`
@@ -64,6 +67,10 @@ export class GatewayConnection {
   private stopped = true;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Acks not sent yet: highest seq per group, and welcome ids. */
+  private readonly pendingCursors = new Map<string, number>();
+  private readonly pendingWelcomeIds = new Set<string>();
   private awaitingHeartbeatAck = false;
   /** The server said this device was revoked (ERROR frame or close 4010). */
   private revoked = false;
@@ -96,6 +103,7 @@ export class GatewayConnection {
 
   /** Closes the connection and stops reconnecting; resolves once queued dispatches are handled. */
   async stop(): Promise<void> {
+    this.flushAcks();
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     this.clearHeartbeat();
@@ -106,9 +114,34 @@ export class GatewayConnection {
     await this.queue;
   }
 
-  /** Acknowledges durable processing of group-log entries and welcomes (op ACK). */
+  /**
+   * Acknowledges durable processing of group-log entries and welcomes (op ACK). Acks made within
+   * {@link ACK_COALESCE_MS} are sent as one frame (highest seq per group), so a burst of messages
+   * costs one ACK, not one each. An ack not sent before the connection drops only means the server
+   * delivers those entries again, and they are dropped as duplicates.
+   */
   ack(cursors: Array<{ groupId: string; seq: number }>, welcomeIds: string[]): void {
-    this.send({ op: GatewayOp.ACK, d: { cursors, welcomeIds } });
+    for (const { groupId, seq } of cursors) {
+      if (seq > (this.pendingCursors.get(groupId) ?? 0)) this.pendingCursors.set(groupId, seq);
+    }
+    for (const id of welcomeIds) this.pendingWelcomeIds.add(id);
+    this.ackTimer ??= setTimeout(() => this.flushAcks(), ACK_COALESCE_MS);
+  }
+
+  /** Sends the coalesced acks now (ACK frames carry at most 1,000 cursors and 1,000 welcome ids). */
+  private flushAcks(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    const cursors = [...this.pendingCursors].map(([groupId, seq]) => ({ groupId, seq }));
+    const welcomeIds = [...this.pendingWelcomeIds];
+    this.pendingCursors.clear();
+    this.pendingWelcomeIds.clear();
+    for (let i = 0; i < Math.max(cursors.length, welcomeIds.length); i += 1000) {
+      this.send({
+        op: GatewayOp.ACK,
+        d: { cursors: cursors.slice(i, i + 1000), welcomeIds: welcomeIds.slice(i, i + 1000) },
+      });
+    }
   }
 
   /** Sends this device's presence (op PRESENCE_UPDATE); dropped while disconnected. */
