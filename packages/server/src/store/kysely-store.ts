@@ -39,6 +39,14 @@ export interface KyselyStoreOptions {
   retryable?: (error: unknown) => boolean;
   /** How many times a transaction runs at most when it keeps failing with retryable errors. Default 3. */
   maxAttempts?: number;
+  /**
+   * Whether `transactionShared` batches concurrent calls into one transaction (group commit). Worth
+   * it on SQLite, whose single connection commits (and fsyncs) one transaction at a time; on
+   * PostgreSQL a pool runs transactions side by side and the server groups WAL flushes itself, while
+   * one shared transaction would serialise round trips and lock several groups' rows at once.
+   * Default false: each call is its own transaction.
+   */
+  groupCommit?: boolean;
 }
 
 /**
@@ -68,7 +76,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   return {
     ...repositories(db),
     transaction: (fn) => run((_trx, tx) => fn(tx)),
-    transactionShared: createGroupCommit(run),
+    transactionShared: options.groupCommit ? createGroupCommit(run) : (fn) => run((_trx, tx) => fn(tx)),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -73,5 +73,5 @@ export async function openSqliteStore(file: string): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db);
+  return createKyselyStore(db, { groupCommit: true });
 }
