@@ -21,7 +21,7 @@ import {
 } from "../store/types.js";
 import type { ServiceContext } from "./context.js";
 import { toGroupMessageEvent, toWelcomeEvent } from "./events.js";
-import { requireAdminFor, requireMember, validateMembershipChange } from "./membership.js";
+import { requireAdminFor, requireMember, requireMembership, validateMembershipChange } from "./membership.js";
 
 /** Where a device's delivery of one group starts: entries with seq > afterSeq. */
 export interface SyncPoint {
@@ -299,18 +299,19 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
       try {
         // Group commit: messages arriving together share one commit (one fsync on SQLite).
         result = await store.transactionShared(async (tx) => {
-          const { group } = await requireMember(tx, deviceId, groupId);
+          await requireMembership(tx, deviceId, groupId);
           const previous = await tx.log.findByMessageId(groupId, body.messageId);
           if (previous) return duplicateOf(previous);
-          if (body.epoch > group.epoch) {
-            throw new VollyError("VOLLY_E_BAD_REQUEST", "The group has not reached that epoch.", {
-              currentEpoch: group.epoch,
-            });
-          }
+          // Allocating the seq locks the group's row; any error below rolls the allocation back.
           const next = await tx.groups.nextSeq(groupId);
           if (!next) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
-          // The group's row is locked: a commit removing this device may have committed meanwhile.
-          await requireMember(tx, deviceId, groupId);
+          if (body.epoch > next.epoch) {
+            throw new VollyError("VOLLY_E_BAD_REQUEST", "The group has not reached that epoch.", {
+              currentEpoch: next.epoch,
+            });
+          }
+          // A commit removing this device may have committed before the row was locked.
+          await requireMembership(tx, deviceId, groupId);
           const record = {
             groupId,
             seq: next.lastSeq,

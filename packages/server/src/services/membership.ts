@@ -22,6 +22,24 @@ export async function requireMember(
 }
 
 /**
+ * Like {@link requireMember} without loading the group (one query): the device has a current
+ * membership. A group that does not exist has no memberships, so it reports VOLLY_E_NOT_GROUP_MEMBER
+ * unless the group is looked up to tell VOLLY_E_UNKNOWN_GROUP apart (only then, on failure).
+ *
+ * @throws VOLLY_E_UNKNOWN_GROUP (details.groupId), VOLLY_E_NOT_GROUP_MEMBER (details.groupId)
+ */
+export async function requireMembership(
+  tx: Repositories,
+  deviceId: string,
+  groupId: string,
+): Promise<MembershipRecord> {
+  const membership = await tx.groups.findMembership(groupId, deviceId);
+  if (membership && membership.leftSeq === null) return membership;
+  if (!(await tx.groups.find(groupId))) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+  throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", undefined, { groupId });
+}
+
+/**
  * Checks the membership change a commit declares (the server cannot read the MLS commit itself):
  * added devices exist and are not current members (a device whose membership ended may be re-added),
  * removed devices are current members or devices whose membership ended (a departed device is
