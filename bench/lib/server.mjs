@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
 
-export const CLI_BIN = resolve(import.meta.dirname, "../../packages/cli/dist/bin.js");
+/** The `volly` CLI the benchmarks start (VOLLY_CLI_BIN overrides it: bench/compare-commits.sh). */
+export const CLI_BIN =
+  process.env.VOLLY_CLI_BIN ?? resolve(import.meta.dirname, "../../packages/cli/dist/bin.js");
 
 /**
  * Starts `volly serve` on a free loopback port with a fresh data directory.
