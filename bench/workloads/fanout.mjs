@@ -166,6 +166,13 @@ async function runScenario({ shape, mode, G, S, K, M, W, rate, rateSeconds, cpuP
       ackLatencies.push(now() - t0);
     };
 
+    // Open every sender's keep-alive sockets first: the figures are for steady state, not for 200
+    // TCP connections being accepted at once.
+    await Promise.all(
+      senders.flatMap((sender) =>
+        Array.from({ length: W }, () => request(sender.member.baseUrl, "GET", "/healthz")),
+      ),
+    );
     const messages = mode === "closed" ? K * M : Math.round(rate * rateSeconds);
     expected = messages * (S - 1);
     const cpu0 = process.cpuUsage();

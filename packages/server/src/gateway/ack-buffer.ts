@@ -2,7 +2,7 @@ import type { DeliveryService } from "../services/delivery.js";
 import type { CursorPosition } from "../store/types.js";
 
 /** How long acks wait to be written together (ms). */
-export const ACK_FLUSH_INTERVAL_MS = 100;
+export const ACK_FLUSH_INTERVAL_MS = 1000;
 
 /**
  * Collects the gateway ACKs of this node's connections and writes them to the store together: per
@@ -14,7 +14,7 @@ export const ACK_FLUSH_INTERVAL_MS = 100;
  */
 export interface AckBuffer {
   /**
-   * Records a device's ack; it is written within the flush interval. Cursors must already be capped
+   * Records a device's ack; it is written within the flush interval (1 s). Cursors must already be capped
    * to what was dispatched to the device (see DeliveryPump.dispatchedUpTo): they are not checked again.
    */
   add(
