@@ -1,36 +1,8 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, jsonLines, runVolly } from "./helpers/cli.js";
+import { jsonLines, runVolly, startDeviceLink } from "./helpers/cli.js";
 import { reopenClient } from "./helpers/sdk.js";
-import { CLI_BIN, type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
-
-/** Starts `volly … devices link [flags]`; resolves with the pairing code once printed, and the run. */
-function startLink(args: string[], flags: string[]): { code: Promise<string>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI_BIN, ...args, "devices", "link", ...flags], {
-    env: { ...process.env, VOLLY_PIN: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  let resolveCode: (code: string) => void = () => {};
-  const code = new Promise<string>((resolve) => {
-    resolveCode = resolve;
-  });
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-    const first = stdout.split("\n")[0];
-    if (stdout.includes("\n") && first) resolveCode((JSON.parse(first) as { code: string }).code);
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const done = new Promise<CliResult>((resolve) => {
-    child.once("exit", (exit) => resolve({ code: exit, stdout, stderr }));
-  });
-  void done.then((r) => resolveCode(`(devices link exited ${r.code}: ${r.stderr})`));
-  return { code, done };
-}
+import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
 
 /** History hand-over and account sync when linking through the CLI — real server, real CLI. */
 describe("volly devices link: history hand-over and the hidden self conversation", () => {
@@ -59,7 +31,7 @@ describe("volly devices link: history hand-over and the hidden self conversation
 
   /** Links profile `name` to alice with `flags`; returns the link's JSON result. */
   async function link(name: string, flags: string[]): Promise<Record<string, unknown>> {
-    const running = startLink(as("alice"), flags);
+    const running = startDeviceLink(as("alice"), flags);
     const init = await runVolly([...as(name), "init", "--link", await running.code, "--device-name", name]);
     expect(init.code, init.stderr).toBe(0);
     const linked = await running.done;

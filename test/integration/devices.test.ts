@@ -1,38 +1,7 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, jsonLines, runVolly } from "./helpers/cli.js";
-import { CLI_BIN, type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
-
-/**
- * Starts `volly … devices link` in the background; resolves with the pairing code as soon as it is
- * printed, and with the whole run once it exits.
- */
-function startLink(args: string[]): { code: Promise<string>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI_BIN, ...args, "devices", "link"], {
-    env: { ...process.env, VOLLY_PIN: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  let resolveCode: (code: string) => void = () => {};
-  const code = new Promise<string>((resolve) => {
-    resolveCode = resolve;
-  });
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-    const first = stdout.split("\n")[0];
-    if (stdout.includes("\n") && first) resolveCode((JSON.parse(first) as { code: string }).code);
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const done = new Promise<CliResult>((resolve) => {
-    child.once("exit", (exit) => resolve({ code: exit, stdout, stderr }));
-  });
-  void done.then((r) => resolveCode(`(devices link exited ${r.code}: ${r.stderr})`));
-  return { code, done };
-}
+import { type CliResult, jsonLines, runVolly, startDeviceLink } from "./helpers/cli.js";
+import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
 
 /** Linking a second device, messaging from and to it, and revoking it — real server, real CLI. */
 describe("linked devices through the CLI", () => {
@@ -60,7 +29,7 @@ describe("linked devices through the CLI", () => {
     expect((await runVolly([...as("bob"), "send", "@alice", "before the link"])).code).toBe(0);
     expect(texts(await runVolly([...as("alice"), "receive"]))).toEqual(["before the link"]);
 
-    const link = startLink(as("alice"));
+    const link = startDeviceLink(as("alice"));
     const code = await link.code;
     expect(code).toMatch(/^volly-link:http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/);
     const init = await runVolly([...as("laptop"), "init", "--link", code, "--device-name", "laptop"]);

@@ -39,3 +39,37 @@ export function jsonLines(stdout: string): Array<Record<string, unknown>> {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/**
+ * Starts `volly <args> devices link <flags>` in the background (it waits for the new device's
+ * claim). `code` resolves with the pairing code as soon as it is printed (or with a description of
+ * the failure, if the command exits first); `done` with the whole run once it exits.
+ */
+export function startDeviceLink(
+  args: string[],
+  flags: string[] = [],
+): { code: Promise<string>; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI_BIN, ...args, "devices", "link", ...flags], {
+    env: { ...process.env, VOLLY_PIN: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  let resolveCode: (code: string) => void = () => {};
+  const code = new Promise<string>((resolve) => {
+    resolveCode = resolve;
+  });
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+    const first = stdout.split("\n")[0];
+    if (stdout.includes("\n") && first) resolveCode((JSON.parse(first) as { code: string }).code);
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const done = new Promise<CliResult>((resolve) => {
+    child.once("exit", (exit) => resolve({ code: exit, stdout, stderr }));
+  });
+  void done.then((r) => resolveCode(`(devices link exited ${r.code}: ${r.stderr})`));
+  return { code, done };
+}
