@@ -1,0 +1,370 @@
+/**
+ * connections: N idle authenticated gateway connections on one real `volly serve` process (embedded
+ * shape, SQLite): server RSS per connection, time to connect them all, and server CPU at rest.
+ *
+ *   node bench/workloads/connections.mjs [--sizes 1000,5000,10000,20000,30000] [--workers W]
+ *     [--rest-seconds S] [--settle-seconds 5] [--concurrency 64] [--data-base /dev/shm]
+ *     [--cpu-prof DIR (profiles each measured server)] [--quick]
+ *
+ * Accounts are registered once (one account with one device each, REST, in parallel from the load
+ * generators) on a first server run; each size then gets a freshly started server on that same data
+ * directory, so one size's garbage does not hide the next one's growth.
+ */
+import { fork, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { numberFlag, runAsMain } from "../lib/main.mjs";
+
+export const description =
+  "N idle authenticated gateway connections held by one `volly serve` process (embedded shape: SQLite, " +
+  "in-process bus) started fresh for each N on a data directory where the accounts already exist (one " +
+  "account and device per connection, registered over REST beforehand). Load-generator child processes " +
+  "(each bound to its own loopback source address, 127.0.0.2…) open the connections with a bounded " +
+  "number in flight: WebSocket upgrade, HELLO, IDENTIFY signed with the device's Ed25519 key, READY, " +
+  "SYNCED; then they stay idle, sending a HEARTBEAT every heartbeat interval (30 s). connectSeconds is " +
+  "the wall time until all N were SYNCED. After a settling pause the server's CPU (utime + stime from " +
+  "/proc/<pid>/stat) is sampled over one heartbeat interval (% of one core), then its RSS (VmRSS) is " +
+  "read: rssMiB is the absolute figure and rssPerConnKiB = (RSS with N connections − RSS of the same " +
+  "fresh server before any connection) / N. A size is skipped when the server's file-descriptor limit " +
+  "cannot hold N sockets (see the notes).";
+
+export const units = {
+  connected: "connections",
+  connectSeconds: "s",
+  connectsPerSec: "connections/s",
+  rssBeforeMiB: "MiB",
+  rssMiB: "MiB",
+  rssPeakMiB: "MiB",
+  rssPerConnKiB: "KiB",
+  restCpuPct: "% of one core",
+};
+
+export const targets = [
+  {
+    scenario: "30000",
+    metric: "rssMiB",
+    op: "<=",
+    value: 1024,
+    label: "≥ 30,000 idle authenticated connections within 1 GiB RSS",
+  },
+];
+
+export const defaultRuns = 1;
+
+const CLI_BIN = resolve(import.meta.dirname, "../../packages/cli/dist/bin.js");
+const LOADGEN = resolve(import.meta.dirname, "../lib/gateway-loadgen.mjs");
+/** File descriptors a server needs besides its sockets (SQLite, listening socket, stdio, epoll…). */
+const FD_RESERVE = 200;
+const MiB = 2 ** 20;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Server children still running, killed if this process is interrupted. */
+const liveServers = new Set();
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Starts `volly serve` on `dataDir` and a free port; resolves once /healthz answers. */
+async function startServer(dataDir, nodeArgs = []) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, "serve"], {
+    env: {
+      ...process.env,
+      VOLLY_PORT: String(port),
+      VOLLY_HOST: "127.0.0.1",
+      VOLLY_DATA_DIR: dataDir,
+      VOLLY_LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  liveServers.add(child);
+  let tail = "";
+  const keep = (chunk) => {
+    tail = (tail + chunk).slice(-8_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  let exitCode;
+  const exited = new Promise((r) =>
+    child.once("exit", (code, signal) => {
+      exitCode = code ?? signal;
+      liveServers.delete(child);
+      r();
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`server exited with ${exitCode}:\n${tail}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`server did not start:\n${tail}`);
+    }
+    await sleep(100);
+  }
+  return {
+    url,
+    pid: child.pid,
+    tail: () => tail,
+    alive: () => exitCode === undefined,
+    async stop() {
+      if (exitCode !== undefined) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function procStatus(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+function cpuMsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  // utime and stime are fields 14 and 15 of /proc/pid/stat (1-based), in clock ticks (100 Hz).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** The soft "Max open files" limit of a process. */
+function fdLimitOf(pid) {
+  const line = readFileSync(`/proc/${pid}/limits`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("Max open files"));
+  return Number(line?.trim().split(/\s{2,}/)[1]);
+}
+
+/** Forks a load generator; `call(message)` resolves with its answer (one request at a time). */
+function startLoadgen() {
+  const child = fork(LOADGEN, [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  let pending;
+  child.on("message", (message) => {
+    const p = pending;
+    pending = undefined;
+    if (!p) return;
+    if (message.type === "error") p.reject(new Error(`load generator: ${message.error}`));
+    else p.resolve(message);
+  });
+  child.once("exit", (code) => {
+    pending?.reject(new Error(`load generator exited with ${code}`));
+    pending = undefined;
+  });
+  return {
+    call(message) {
+      return new Promise((resolveCall, reject) => {
+        pending = { resolve: resolveCall, reject };
+        child.send(message);
+      });
+    },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}
+
+/** Splits `total` into `parts` near-equal integers. */
+const split = (total, parts) =>
+  Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+
+async function measure(N, { dataDir, loadgens, concurrency, settleSeconds, restSeconds, nodeArgs }) {
+  const server = await startServer(dataDir, nodeArgs);
+  try {
+    // Let start-up garbage go (V8's memory reducer runs a GC some seconds after activity stops).
+    await sleep(settleSeconds * 2_000);
+    const before = procStatus(server.pid);
+    const shares = split(N, loadgens.length);
+    const start = performance.now();
+    const results = await Promise.all(
+      loadgens.map((g, i) =>
+        g.call({
+          type: "connect",
+          url: server.url,
+          count: shares[i],
+          localAddress: `127.0.0.${2 + i}`,
+          concurrency,
+        }),
+      ),
+    );
+    const connectMs = performance.now() - start;
+    const connected = results.reduce((a, r) => a + r.ok, 0);
+    const failed = results.reduce((a, r) => a + r.failed, 0);
+    const firstError = results.find((r) => r.error)?.error;
+    const heartbeatMs = results.find((r) => r.heartbeatIntervalMs)?.heartbeatIntervalMs ?? 30_000;
+    const rest = restSeconds ?? heartbeatMs / 1000;
+    console.error(
+      `connections: ${connected}/${N} connected in ${(connectMs / 1000).toFixed(1)} s${failed ? ` (${failed} failed: ${firstError})` : ""}; resting ${settleSeconds + rest} s`,
+    );
+    await sleep(settleSeconds * 1000);
+    const cpu0 = cpuMsOf(server.pid);
+    const t0 = performance.now();
+    await sleep(rest * 1000);
+    const restCpuPct = ((cpuMsOf(server.pid) - cpu0) / (performance.now() - t0)) * 100;
+    const after = procStatus(server.pid);
+    const usage = await Promise.all(loadgens.map((g) => g.call({ type: "usage" })));
+    const stillOpen = usage.reduce((a, u) => a + u.open, 0);
+    await Promise.all(loadgens.map((g) => g.call({ type: "close" })));
+    if (!server.alive()) throw new Error(`server died with ${N} connections:\n${server.tail()}`);
+    return {
+      metrics: {
+        connected,
+        connectSeconds: Number((connectMs / 1000).toFixed(2)),
+        connectsPerSec: Math.round(connected / (connectMs / 1000)),
+        rssBeforeMiB: Number((before.rss / MiB).toFixed(1)),
+        rssMiB: Number((after.rss / MiB).toFixed(1)),
+        rssPeakMiB: Number((after.peak / MiB).toFixed(1)),
+        rssPerConnKiB: Number(((after.rss - before.rss) / connected / 1024).toFixed(2)),
+        restCpuPct: Number(restCpuPct.toFixed(2)),
+      },
+      failed,
+      firstError,
+      stillOpen,
+      restSeconds: rest,
+      loadgenRssMiB: usage.reduce((a, u) => a + u.rss, 0) / MiB,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function run(flags) {
+  const quick = flags.quick === "true";
+  const requested = (flags.sizes ?? (quick ? "200,1000" : "1000,5000,10000,20000,30000"))
+    .split(",")
+    .map(Number)
+    .filter((n) => n > 0);
+  const settleSeconds = numberFlag(flags, "settle-seconds", quick ? 1 : 5);
+  const restSeconds = flags["rest-seconds"] ? numberFlag(flags, "rest-seconds", 10) : quick ? 3 : undefined;
+  const concurrency = numberFlag(flags, "concurrency", 64);
+  const nodeArgs = flags["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", flags["cpu-prof"]] : [];
+  const notes = [];
+  const scenarios = {};
+  const started = performance.now();
+
+  // tmpfs when there is one: registering tens of thousands of accounts is otherwise bound by one
+  // fsync per account (SQLite synchronous=FULL); nothing measured below writes to the store.
+  const dataBase = flags["data-base"] ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
+  const dataDir = mkdtempSync(join(dataBase, "volly-bench-conn-"));
+  const loadgens = [];
+  const interrupted = () => {
+    for (const child of liveServers) child.kill("SIGKILL");
+    for (const g of loadgens) g.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    // Which sizes fit under the server's file-descriptor limit (a child inherits ours)?
+    const probe = await startServer(dataDir);
+    const fdLimit = fdLimitOf(probe.pid);
+    await probe.stop();
+    const fits = (n) => n + FD_RESERVE <= fdLimit;
+    const sizes = requested.filter(fits);
+    const skipped = requested.filter((n) => !fits(n));
+    if (skipped.length) {
+      const largest = Math.floor((fdLimit - FD_RESERVE) / 1000) * 1000;
+      if (largest > 0 && !sizes.includes(largest)) sizes.push(largest);
+      notes.push(
+        `Skipped ${skipped.map((n) => n.toLocaleString("en-US")).join(", ")} connections: the server's open-file limit ` +
+          `here is ${fdLimit.toLocaleString("en-US")} (Node raises its soft limit to the hard one, ulimit -Hn, ` +
+          "which only a privileged parent can raise) and each socket is a file descriptor; measured the largest " +
+          `round size that fits, ${largest.toLocaleString("en-US")}, instead. Run with ulimit -Hn ≥ 32768 for the ` +
+          "30,000 target.",
+      );
+    }
+    sizes.sort((a, b) => a - b);
+    const maxN = Math.max(...sizes);
+    // One load generator per ≤ 8,000 connections (fd limit and ~28k ephemeral ports per source address).
+    const workers = numberFlag(flags, "workers", Math.max(2, Math.ceil(maxN / 8_000)));
+    for (let i = 0; i < workers; i++) loadgens.push(startLoadgen());
+
+    // Register maxN accounts (one device each) once, spread over the load generators.
+    const server = await startServer(dataDir);
+    try {
+      const t = performance.now();
+      await Promise.all(
+        split(maxN, workers).map((count, i) =>
+          loadgens[i].call({
+            type: "register",
+            url: server.url,
+            prefix: `load${i}-`,
+            count,
+            concurrency: 16,
+          }),
+        ),
+      );
+      const s = (performance.now() - t) / 1000;
+      notes.push(
+        `Setup: ${maxN.toLocaleString("en-US")} accounts (one device each) registered over REST ` +
+          `(POST /v1/accounts: one Ed25519 proof-of-possession signature verified per account; no KDF ` +
+          `or rate limit on the server) from ${workers} load generators in ${s.toFixed(0)} s ` +
+          `(${Math.round(maxN / s)}/s; data directory under ${dataBase}, so not bound by fsync). ` +
+          `Gateway authentication needs no REST session: IDENTIFY signs the HELLO nonce.`,
+      );
+      console.error(`connections: registered ${maxN} accounts in ${s.toFixed(1)} s`);
+    } finally {
+      await server.stop();
+    }
+
+    let largestResult;
+    for (const N of sizes) {
+      const r = await measure(N, { dataDir, loadgens, concurrency, settleSeconds, restSeconds, nodeArgs });
+      scenarios[String(N)] = r.metrics;
+      largestResult = { N, ...r };
+      if (r.failed) notes.push(`${N}: ${r.failed} connections failed (first error: ${r.firstError}).`);
+      if (r.stillOpen < r.metrics.connected)
+        notes.push(
+          `${N}: only ${r.stillOpen} of ${r.metrics.connected} connections were still open after the rest.`,
+        );
+    }
+    const measured = Object.entries(scenarios).map(([n, m]) => [Number(n), m.rssMiB]);
+    if (measured.length >= 2) {
+      // Least-squares slope of RSS over N: the marginal cost of a connection, free of baseline noise.
+      const mx = measured.reduce((a, [n]) => a + n, 0) / measured.length;
+      const my = measured.reduce((a, [, r]) => a + r, 0) / measured.length;
+      const slope =
+        measured.reduce((a, [n, r]) => a + (n - mx) * (r - my), 0) /
+        measured.reduce((a, [n]) => a + (n - mx) ** 2, 0);
+      notes.push(
+        `Marginal RSS per connection (least-squares slope of rssMiB over ${measured.length} sizes): ` +
+          `${(slope * 1024).toFixed(1)} KiB; intercept ${(my - slope * mx).toFixed(0)} MiB.`,
+      );
+    }
+    if (largestResult && !scenarios["30000"]) {
+      const { N, metrics } = largestResult;
+      const projected = metrics.rssBeforeMiB + (metrics.rssPerConnKiB * 30_000) / 1024;
+      notes.push(
+        `Linear projection from ${N.toLocaleString("en-US")} connections: RSS at 30,000 ≈ ` +
+          `${Math.round(projected)} MiB (${metrics.rssBeforeMiB} MiB fresh + ${metrics.rssPerConnKiB} KiB × 30,000).`,
+      );
+    }
+    const restText = restSeconds ? `${restSeconds} s` : "one heartbeat interval";
+    notes.push(
+      `Baseline RSS read ${2 * settleSeconds} s after the server started; CPU at rest sampled over ${restText} ` +
+        `after a ${settleSeconds} s pause; ${workers} load-generator ` +
+        `processes on the same machine. One run took ${Math.round((performance.now() - started) / 1000)} s.`,
+    );
+  } finally {
+    for (const g of loadgens) g.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return { scenarios, notes };
+}
+
+runAsMain(import.meta.url, run);
