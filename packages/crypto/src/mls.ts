@@ -15,7 +15,6 @@ import {
   encodeMlsMessage,
   generateKeyPackageWithKey,
   getCiphersuiteFromName,
-  getCiphersuiteImpl,
   joinGroup,
   type KeyPackage,
   type MLSMessage,
@@ -63,6 +62,7 @@ import {
   toDecryptError,
   wrapGroup,
 } from "./mls-internal.js";
+import { mlsCiphersuiteImpl } from "./mls-provider.js";
 
 /** The ciphersuite Volly uses unless configured otherwise (X-Wing hybrid post-quantum KEM). */
 export const DEFAULT_CIPHERSUITE = "MLS_256_XWING_AES256GCM_SHA512_Ed25519";
@@ -101,7 +101,7 @@ export async function loadSuite(name: string = DEFAULT_CIPHERSUITE): Promise<Mls
   }
   let pending = suiteCache.get(name);
   if (pending === undefined) {
-    pending = getCiphersuiteImpl(ciphersuite).then((impl) => {
+    pending = mlsCiphersuiteImpl(ciphersuite).then((impl) => {
       const suite: MlsSuite = Object.freeze({ name });
       registerSuiteImpl(suite, impl);
       return suite;
