@@ -103,6 +103,11 @@ function markdown(r) {
   for (const [name, w] of Object.entries(r.workloads)) {
     lines.push(`## ${name}`, "", w.description ?? "", "", `Runs: ${w.runs}.`, "");
     const metrics = [...new Set(Object.values(w.scenarios).flatMap((s) => Object.keys(s)))];
+    if (metrics.length === 0) {
+      for (const note of w.notes) lines.push(`- ${note}`);
+      lines.push("");
+      continue;
+    }
     lines.push("| scenario | metric | unit | min | median | max |", "|---|---|---|---:|---:|---:|");
     for (const [scenario, values] of Object.entries(w.scenarios)) {
       for (const metric of metrics) {

@@ -85,12 +85,21 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   });
   for (const kind of ["application", "commit", "departure"]) messagesIn.labels(kind).inc(0);
   storeErrors.inc(0);
+  const dispatchedByEvent = new Map<string, ReturnType<typeof messagesOut.labels>>();
   return {
     registry,
     connectionOpened: () => connections.inc(),
     connectionClosed: () => connections.dec(),
     messageIn: (kind) => messagesIn.labels(kind).inc(),
-    dispatched: (event) => messagesOut.labels(event).inc(),
+    dispatched: (event) => {
+      // Every delivery counts: keep the labelled child instead of looking it up each time.
+      let child = dispatchedByEvent.get(event);
+      if (!child) {
+        child = messagesOut.labels(event);
+        dispatchedByEvent.set(event, child);
+      }
+      child.inc();
+    },
     deliveryLatency: (seconds) => latency.observe(Math.max(0, seconds)),
     storeError: () => storeErrors.inc(),
     busError: (kind) => busErrors.labels(kind).inc(),

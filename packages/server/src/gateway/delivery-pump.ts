@@ -210,20 +210,25 @@ export function createDeliveryPump(options: {
     if (message.seq <= state.upTo || state.scheduled) return;
     const { entry } = message;
     if (entry && state.open) {
-      // Fast path: the next entry, announced with its content, in a group the device reads.
-      // Queued like every dispatch, so it cannot overtake (or repeat) a store read in progress.
-      enqueue(async () => {
+      // Fast path: the next entry, announced with its content, in a group the device reads. While
+      // other work is queued it is queued too, so it cannot overtake (or repeat) a store read in
+      // progress; when nothing is, it is dispatched right away.
+      const dispatchFromNotification = (): boolean => {
         const current = groups.get(message.groupId);
-        if (!current || current.scheduled || entry.seq <= current.upTo) return;
-        if (!current.open || entry.seq !== current.upTo + 1) {
-          await pumpGroup(message.groupId);
-          return;
-        }
+        if (!current || current.scheduled || entry.seq <= current.upTo) return true;
+        if (!current.open || entry.seq !== current.upTo + 1) return false;
         current.upTo = entry.seq;
-        if (entry.senderDeviceId === deviceId) return;
+        if (entry.senderDeviceId === deviceId) return true;
         if (dispatch("GROUP_MESSAGE", entry) && live) options.onLiveDispatch?.(entry.createdAt);
-      });
-      return;
+        return true;
+      };
+      if (queue.busy) {
+        enqueue(async () => {
+          if (!dispatchFromNotification()) await pumpGroup(message.groupId);
+        });
+        return;
+      }
+      if (dispatchFromNotification()) return;
     }
     state.scheduled = true;
     enqueue(async () => {

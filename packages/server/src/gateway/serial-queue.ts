@@ -4,6 +4,8 @@ export interface SerialQueue {
   push(task: () => Promise<void>): Promise<void>;
   /** Resolves once every task queued so far has settled. */
   idle(): Promise<void>;
+  /** True while a task is queued or running: synchronous work must then be queued to keep order. */
+  readonly busy: boolean;
 }
 
 /**
@@ -12,14 +14,22 @@ export interface SerialQueue {
  */
 export function createSerialQueue(): SerialQueue {
   let tail: Promise<void> = Promise.resolve();
+  let pending = 0;
+  const settled = () => {
+    pending--;
+  };
   return {
     push(task) {
+      pending++;
       const run = tail.then(task);
-      tail = run.catch(() => {});
+      tail = run.then(settled, settled);
       return run;
     },
     idle() {
       return tail;
+    },
+    get busy() {
+      return pending > 0;
     },
   };
 }
