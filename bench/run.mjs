@@ -55,10 +55,17 @@ for (const name of only) {
   const mod = await import(file);
   const runs = Number(flags.runs ?? (quick ? 1 : (mod.defaultRuns ?? 3)));
   const results = [];
+  const failures = [];
   for (let i = 0; i < runs; i++) {
     console.error(`bench: ${name} run ${i + 1}/${runs}`);
-    results.push(await runOnce(file, [...(quick ? ["--quick"] : []), ...passThrough]));
+    try {
+      results.push(await runOnce(file, [...(quick ? ["--quick"] : []), ...passThrough]));
+    } catch (error) {
+      console.error(`bench: ${name} run ${i + 1} failed: ${error.message}`);
+      failures.push(`Run ${i + 1} of ${runs} failed: ${error.message} (see the console output).`);
+    }
   }
+  if (results.length === 0) results.push({ scenarios: {} });
   const scenarios = {};
   for (const scenario of Object.keys(results[0].scenarios)) {
     scenarios[scenario] = {};
@@ -75,10 +82,10 @@ for (const name of only) {
   report.workloads[name] = {
     description: mod.description,
     units: mod.units ?? {},
-    runs,
+    runs: results.length,
     scenarios,
     targets,
-    notes: [...new Set(results.flatMap((r) => r.notes ?? []))],
+    notes: [...new Set(results.flatMap((r) => r.notes ?? [])), ...failures],
   };
 }
 
