@@ -39,6 +39,13 @@ const OP_MEANING = {
   HEARTBEAT_ACK: "Answer to HEARTBEAT.",
   ACK: "Delivery acknowledgement: advances the device's cursors and clears delivered welcomes.",
   ERROR: "An error (`ErrorResponse`); if fatal, the server then closes with the code's close code.",
+  TYPING: "The user is typing in a group (ephemeral; relayed to the members' live sessions).",
+  SEND:
+    "Append an application message to a group's log (the body of `POST /v1/groups/{groupId}/messages` " +
+    "plus `groupId`), after READY.",
+  SEND_ACK:
+    "Answer to SEND once the message is durable: its `seq`. A SEND that fails gets ERROR with " +
+    "`details.messageId` instead.",
 };
 
 /** Short meaning of each dispatch event. */
@@ -179,7 +186,13 @@ function renderLifecycle() {
    dispatches after \`s\` and sends \`RESUMED\`. If the session cannot be resumed the server sends
    **INVALID_SESSION**; with \`resumable: false\` the client must IDENTIFY again (and gets its
    backlog from its cursors).
-8. **RECONNECT** asks the client to reconnect and resume. **ERROR** reports a problem with a frame;
+8. A client may also send messages over the gateway: **SEND** carries what
+   \`POST /v1/groups/{groupId}/messages\` takes, plus the \`groupId\`. The server answers
+   **SEND_ACK** \`{groupId, messageId, seq, duplicate}\` once the message is durable, or
+   **ERROR** with \`details.messageId\`; the connection stays open either way. SENDs of one
+   connection to one group are appended in the order they arrive, so a client may keep several in
+   flight. A SEND must fit in one inbound frame; larger messages go over REST.
+9. **RECONNECT** asks the client to reconnect and resume. **ERROR** reports a problem with a frame;
    when the error ends the connection, the server closes with the WebSocket close code listed for
    the error code.
 

@@ -99,7 +99,9 @@ export async function createGroupWith(owner, others) {
 /**
  * Opens an authenticated gateway connection for `member`: HELLO → IDENTIFY → READY, answering
  * heartbeats. `onDispatch(text)` gets every DISPATCH frame's raw text (parse only what you need).
- * Resolves with `{ ws, ack(cursors, welcomeIds), close() }` once READY arrived.
+ * Resolves with `{ ws, ack(cursors, welcomeIds), send(groupId, body), close() }` once READY
+ * arrived; `send` resolves with the SEND_ACK's text once the server stored the message, and
+ * rejects with the ERROR frame's code.
  */
 export function openGateway(member, { url = member.baseUrl, onDispatch = () => {} } = {}) {
   const wsUrl = new URL("/v1/gateway", url);
@@ -107,6 +109,8 @@ export function openGateway(member, { url = member.baseUrl, onDispatch = () => {
   const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
   let heartbeat;
   let lastSeq = null;
+  /** SENDs waiting for their SEND_ACK or ERROR, by message id. */
+  const sends = new Map();
   return new Promise((resolve, reject) => {
     let ready = false;
     ws.on("error", (err) => {
@@ -129,6 +133,12 @@ export function openGateway(member, { url = member.baseUrl, onDispatch = () => {
             ack(cursors, welcomeIds = []) {
               ws.send(JSON.stringify({ op: GatewayOp.ACK, d: { cursors, welcomeIds } }));
             },
+            send(groupId, body) {
+              return new Promise((resolveSend, rejectSend) => {
+                sends.set(body.messageId, { resolve: resolveSend, reject: rejectSend });
+                ws.send(JSON.stringify({ op: GatewayOp.SEND, d: { groupId, ...body } }));
+              });
+            },
             close() {
               clearInterval(heartbeat);
               ws.close(1000);
@@ -139,7 +149,20 @@ export function openGateway(member, { url = member.baseUrl, onDispatch = () => {
         onDispatch(text);
         return;
       }
+      if (text.startsWith(`{"op":${GatewayOp.SEND_ACK},`)) {
+        const at = text.indexOf('"messageId":"') + 13;
+        const pending = sends.get(text.slice(at, text.indexOf('"', at)));
+        sends.delete(text.slice(at, text.indexOf('"', at)));
+        pending?.resolve(text);
+        return;
+      }
       const frame = JSON.parse(text);
+      const failedSend = frame.op === GatewayOp.ERROR && sends.get(frame.d.details?.messageId);
+      if (failedSend) {
+        sends.delete(frame.d.details.messageId);
+        failedSend.reject(new Error(`SEND: ${frame.d.code}`));
+        return;
+      }
       if (frame.op === GatewayOp.HELLO) {
         heartbeat = setInterval(() => {
           if (ws.readyState === WebSocket.OPEN)

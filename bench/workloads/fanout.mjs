@@ -6,7 +6,7 @@
  *
  *   node bench/workloads/fanout.mjs [--G 10] [--S 50] [--K 20] [--M 200] [--W 10] [--rate 100]
  *     [--rate-seconds 10] [--shapes embedded,scaled-1,scaled-3] [--modes closed,rate] [--quick]
- *     [--cpu-prof DIR]
+ *     [--send gateway|rest] [--cpu-prof DIR]
  */
 import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
@@ -87,7 +87,7 @@ async function startShape(shape, cpuProf) {
 }
 
 /** One scenario: set up, run closed-loop or rated sends, measure, tear down. */
-async function runScenario({ shape, mode, G, S, K, M, W, rate, rateSeconds, cpuProf }) {
+async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds, cpuProf }) {
   const cluster = await startShape(shape, cpuProf);
   const sockets = [];
   try {
@@ -144,6 +144,7 @@ async function runScenario({ shape, mode, G, S, K, M, W, rate, rateSeconds, cpuP
         }, 100);
         timer.unref();
         sockets.push({ gw, timer });
+        member.gw = gw;
       }
     }
 
@@ -159,20 +160,26 @@ async function runScenario({ shape, mode, G, S, K, M, W, rate, rateSeconds, cpuP
     const sendOne = async (sender) => {
       const t0 = now();
       payload.writeDoubleLE(t0, 0);
-      await request(sender.member.baseUrl, "POST", `/v1/groups/${sender.groupId}/messages`, {
-        token: sender.member.token,
-        body: { messageId: newId(), epoch: 1, ciphertext: toBase64Url(payload) },
-      });
+      const body = { messageId: newId(), epoch: 1, ciphertext: toBase64Url(payload) };
+      if (via === "gateway") {
+        await sender.member.gw.send(sender.groupId, body);
+      } else {
+        await request(sender.member.baseUrl, "POST", `/v1/groups/${sender.groupId}/messages`, {
+          token: sender.member.token,
+          body,
+        });
+      }
       ackLatencies.push(now() - t0);
     };
 
     // Open every sender's keep-alive sockets first: the figures are for steady state, not for 200
     // TCP connections being accepted at once.
-    await Promise.all(
-      senders.flatMap((sender) =>
-        Array.from({ length: W }, () => request(sender.member.baseUrl, "GET", "/healthz")),
-      ),
-    );
+    if (via === "rest")
+      await Promise.all(
+        senders.flatMap((sender) =>
+          Array.from({ length: W }, () => request(sender.member.baseUrl, "GET", "/healthz")),
+        ),
+      );
     const messages = mode === "closed" ? K * M : Math.round(rate * rateSeconds);
     expected = messages * (S - 1);
     const cpu0 = process.cpuUsage();
@@ -243,13 +250,15 @@ async function run(flags) {
   const shapes = (flags.shapes ?? "embedded,scaled-1,scaled-3").split(",");
   const modes = (flags.modes ?? "closed,rate").split(",");
   const cpuProf = flags["cpu-prof"];
+  const via = flags.send ?? "gateway";
+  if (via !== "gateway" && via !== "rest") throw new Error(`--send must be gateway or rest, got ${via}`);
   if (cpuProf) mkdirSync(cpuProf, { recursive: true });
   const scenarios = {};
   for (const shape of shapes) {
     for (const mode of modes) {
       const name = `${shape} ${mode === "closed" ? "closed-loop" : `${rate} msg/s`}`;
       console.error(`fanout: ${name} (G=${G} S=${S} K=${K} M=${M} W=${W})`);
-      scenarios[name] = await runScenario({ shape, mode, G, S, K, M, W, rate, rateSeconds, cpuProf });
+      scenarios[name] = await runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds, cpuProf });
       console.error(`fanout: ${name}: ${JSON.stringify(scenarios[name])}`);
     }
   }

@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { Base64Url, ErrorResponse, Handle, Id, SignatureB64, Timestamp } from "./common.js";
 import { DeviceLinkClaimedEvent } from "./device-links.js";
 import { LIMITS } from "./limits.js";
+import { SendMessageBody } from "./rest.js";
 
 /**
  * Gateway opcodes, in the style of Discord's gateway (same numbers where the meaning is the same).
@@ -20,6 +21,8 @@ export const GatewayOp = {
   ACK: 12,
   ERROR: 13,
   TYPING: 14,
+  SEND: 15,
+  SEND_ACK: 16,
 } as const;
 export type GatewayOp = (typeof GatewayOp)[keyof typeof GatewayOp];
 
@@ -109,6 +112,22 @@ export const TypingFrame = Type.Object(
   },
 );
 
+export const SendFrame = Type.Object(
+  {
+    op: Type.Literal(GatewayOp.SEND),
+    d: Type.Object(
+      { groupId: Id, ...SendMessageBody.properties },
+      { additionalProperties: false, description: "the body of POST /v1/groups/{groupId}/messages" },
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "append an application message to a group's log over the gateway (after READY); answered by " +
+      "SEND_ACK once it is durable, or by ERROR with details.messageId",
+  },
+);
+
 /** Any frame a client may send. */
 export const ClientFrame = Type.Union([
   HeartbeatFrame,
@@ -117,11 +136,13 @@ export const ClientFrame = Type.Union([
   AckFrame,
   PresenceUpdateFrame,
   TypingFrame,
+  SendFrame,
 ]);
 export type ClientFrame = Static<typeof ClientFrame>;
 export type IdentifyFrame = Static<typeof IdentifyFrame>;
 export type ResumeFrame = Static<typeof ResumeFrame>;
 export type AckFrame = Static<typeof AckFrame>;
+export type SendFrame = Static<typeof SendFrame>;
 
 // ---- server → client ----
 
@@ -219,6 +240,15 @@ export const InvalidSessionFrame = Type.Object({
 });
 export const ReconnectFrame = Type.Object({ op: Type.Literal(GatewayOp.RECONNECT), d: Type.Null() });
 export const ErrorFrame = Type.Object({ op: Type.Literal(GatewayOp.ERROR), d: ErrorResponse });
+/** The answer to a SEND: the message is durable at `seq` of the group's log. */
+export const SendAckData = Type.Object({
+  groupId: Id,
+  messageId: Id,
+  seq: Type.Integer({ minimum: 1 }),
+  duplicate: Type.Boolean({ description: "true when this message id was already stored (idempotent retry)" }),
+});
+export type SendAckData = Static<typeof SendAckData>;
+export const SendAckFrame = Type.Object({ op: Type.Literal(GatewayOp.SEND_ACK), d: SendAckData });
 export const DispatchFrame = Type.Object({
   op: Type.Literal(GatewayOp.DISPATCH),
   s: Type.Integer({ minimum: 1 }),
@@ -233,6 +263,7 @@ export const ServerFrame = Type.Union([
   InvalidSessionFrame,
   ReconnectFrame,
   ErrorFrame,
+  SendAckFrame,
   DispatchFrame,
 ]);
 export type ServerFrame = Static<typeof ServerFrame>;

@@ -23,6 +23,7 @@ const VALID: Record<string, unknown> = {
   ACK: { op: GatewayOp.ACK, d: { cursors: [{ groupId, seq: 3 }], welcomeIds: [newId()] } },
   PRESENCE_UPDATE: { op: GatewayOp.PRESENCE_UPDATE, d: { status: "away" } },
   TYPING: { op: GatewayOp.TYPING, d: { groupId } },
+  SEND: { op: GatewayOp.SEND, d: { groupId, messageId: newId(), epoch: 2, ciphertext: "AAEC" } },
 };
 
 /** Frames that are almost valid, each with one thing wrong. */
@@ -55,6 +56,20 @@ const NEAR_MISSES: Array<[string, unknown]> = [
     "RESUME with base64 '+' in the signature",
     { op: 6, d: { deviceId, sessionId, seq: 1, signature: `+${"S".repeat(85)}` } },
   ],
+  ["SEND without a group", { op: 15, d: { messageId: newId(), epoch: 1, ciphertext: "AA" } }],
+  ["SEND with a negative epoch", { op: 15, d: { groupId, messageId: newId(), epoch: -1, ciphertext: "AA" } }],
+  [
+    "SEND with base64 '+' in the ciphertext",
+    { op: 15, d: { groupId, messageId: newId(), epoch: 1, ciphertext: "A+" } },
+  ],
+  [
+    "SEND with an extra field",
+    { op: 15, d: { groupId, messageId: newId(), epoch: 1, ciphertext: "AA", senderDeviceId: deviceId } },
+  ],
+  [
+    "server-only op SEND_ACK",
+    { op: GatewayOp.SEND_ACK, d: { groupId, messageId: newId(), seq: 1, duplicate: false } },
+  ],
   ["ACK with seq 0", { op: 12, d: { cursors: [{ groupId, seq: 0 }], welcomeIds: [] } }],
   ["ACK without welcomeIds", { op: 12, d: { cursors: [] } }],
   [
@@ -76,6 +91,7 @@ describe("ClientFrame", () => {
       GatewayOp.RESUME,
       GatewayOp.ACK,
       GatewayOp.TYPING,
+      GatewayOp.SEND,
     ]);
     expect(Object.keys(VALID).map((name) => GatewayOp[name as keyof typeof GatewayOp])).toEqual(
       expect.arrayContaining(ops),
@@ -108,7 +124,7 @@ describe("ClientFrame", () => {
 });
 
 describe("ServerFrame", () => {
-  it("accepts HELLO, HEARTBEAT_ACK, INVALID_SESSION, RECONNECT, ERROR and DISPATCH frames", () => {
+  it("accepts HELLO, HEARTBEAT_ACK, INVALID_SESSION, RECONNECT, ERROR, SEND_ACK and DISPATCH frames", () => {
     const frames = [
       {
         op: GatewayOp.HELLO,
@@ -118,6 +134,7 @@ describe("ServerFrame", () => {
       { op: GatewayOp.INVALID_SESSION, d: { resumable: false } },
       { op: GatewayOp.RECONNECT, d: null },
       { op: GatewayOp.ERROR, d: { code: "VOLLY_E_BAD_REQUEST", message: "no" } },
+      { op: GatewayOp.SEND_ACK, d: { groupId, messageId: newId(), seq: 4, duplicate: false } },
       { op: GatewayOp.DISPATCH, s: 1, t: "SYNCED", d: { backlog: 0 } },
     ];
     for (const frame of frames) expect(matches(ServerFrame, frame)).toBe(true);

@@ -7,6 +7,7 @@ import {
   newId,
   PROTOCOL_VERSION,
   type ResumeFrame,
+  type SendFrame,
   VOLLY_VERSION,
   VollyError,
 } from "@volly/protocol";
@@ -30,11 +31,15 @@ import {
 } from "./frames.js";
 import type { PresenceTracker } from "./presence-tracker.js";
 import { createRateGate } from "./rate-gate.js";
+import { createSendLanes } from "./send-lanes.js";
 import { createSerialQueue } from "./serial-queue.js";
 import type { GatewaySession, SessionHolder, SessionRegistry } from "./session-registry.js";
 
 /** Minimum time between two relayed TYPING frames of one connection for one group (ms); excess is dropped. */
 export const TYPING_MIN_INTERVAL_MS = 1_000;
+
+/** Most SENDs one connection may have waiting for their commit; more get VOLLY_E_RATE_LIMITED. */
+export const MAX_SENDS_IN_FLIGHT = 256;
 
 /** What every gateway connection shares. */
 export interface GatewayDeps {
@@ -85,6 +90,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
   const nonce = newId();
   const connectionId = newId();
   const typingGate = createRateGate(TYPING_MIN_INTERVAL_MS);
+  const sendLanes = createSendLanes();
   let session: GatewaySession | undefined;
   let pump: DeliveryPump | undefined;
   let presence: ConnectionPresence | undefined;
@@ -262,6 +268,43 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     deps.acks.add(session.deviceId, cursors, frame.d.welcomeIds);
   };
 
+  /**
+   * Appends an application message sent over the gateway (SEND): the same checks and the same
+   * durable append as POST /v1/groups/:groupId/messages, answered with SEND_ACK once committed or
+   * with ERROR carrying details.messageId. Runs outside the connection's queue, so dispatches keep
+   * flowing while the commit is pending, in the order of arrival per group (see send-lanes.ts).
+   */
+  const sendMessage = (frame: SendFrame) => {
+    const { groupId, messageId, epoch, ciphertext } = frame.d;
+    const refuse = (error: VollyError) =>
+      send(errorFrame({ ...error.toBody(), details: { ...error.details, messageId } }));
+    if (!session) return refuse(new VollyError("VOLLY_E_NOT_AUTHENTICATED"));
+    if (sendLanes.pending >= MAX_SENDS_IN_FLIGHT) {
+      return refuse(
+        new VollyError(
+          "VOLLY_E_RATE_LIMITED",
+          `At most ${MAX_SENDS_IN_FLIGHT} SENDs may wait for their commit.`,
+        ),
+      );
+    }
+    const sender = session;
+    sendLanes
+      .run(groupId, () =>
+        services.delivery.sendMessage(sender.deviceId, groupId, { messageId, epoch, ciphertext }, sender),
+      )
+      .then(
+        ({ seq, duplicate }) =>
+          void send(
+            `{"op":${GatewayOp.SEND_ACK},"d":{"groupId":"${groupId}","messageId":"${messageId}","seq":${seq},"duplicate":${duplicate}}}`,
+          ),
+        (error: unknown) => {
+          if (error instanceof VollyError) return void refuse(error);
+          log.error({ err: describeError(error) }, "gateway send failed");
+          refuse(new VollyError("VOLLY_E_INTERNAL"));
+        },
+      );
+  };
+
   /** Relays a TYPING frame; beyond one per group per TYPING_MIN_INTERVAL_MS frames are dropped silently. */
   const typing = async (frame: TypingFrame) => {
     if (!session) throw new VollyError("VOLLY_E_NOT_AUTHENTICATED");
@@ -269,7 +312,9 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     await services.typing.start(session, frame.d.groupId);
   };
 
-  const handle = async (frame: Exclude<InboundFrame, { op: typeof GatewayOp.HEARTBEAT }>) => {
+  const handle = async (
+    frame: Exclude<InboundFrame, { op: typeof GatewayOp.HEARTBEAT | typeof GatewayOp.SEND }>,
+  ) => {
     switch (frame.op) {
       case GatewayOp.IDENTIFY:
         return identify(frame);
@@ -305,6 +350,10 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     }
     if (frame.op === GatewayOp.HEARTBEAT) {
       send(encodeFrame({ op: GatewayOp.HEARTBEAT_ACK, d: null }));
+      return;
+    }
+    if (frame.op === GatewayOp.SEND) {
+      sendMessage(frame);
       return;
     }
     queue

@@ -6,6 +6,7 @@ import {
   type IdentifyFrame,
   parse,
   type ResumeFrame,
+  type SendFrame,
   VollyError,
 } from "@volly/protocol";
 
@@ -34,7 +35,8 @@ export type InboundFrame =
   | ResumeFrame
   | AckFrame
   | PresenceUpdateFrame
-  | TypingFrame;
+  | TypingFrame
+  | SendFrame;
 
 const CLIENT_OPS: ReadonlySet<number> = new Set(
   ClientFrame.anyOf.map((schema) => schema.properties.op.const),

@@ -1,0 +1,43 @@
+/**
+ * Orders the gateway SENDs of one connection per group: a SEND to a group starts once the previous
+ * SEND to the same group has settled, so the group's log holds one connection's messages in the
+ * order they arrived, on every store (the SQLite group commit is FIFO, but PostgreSQL runs each
+ * send as its own transaction over a pool, where two in flight could swap). SENDs to different
+ * groups run side by side, and the connection keeps reading frames (dispatches, ACKs) while SENDs
+ * wait for their commit.
+ */
+export interface SendLanes {
+  /**
+   * Runs `task` after every earlier task of `groupId` has settled; resolves or rejects with it.
+   * A failed task does not stop the next one.
+   */
+  run<T>(groupId: string, task: () => Promise<T>): Promise<T>;
+  /** Tasks queued or running, all groups together (for a cap on what one connection holds). */
+  readonly pending: number;
+}
+
+/** Creates the {@link SendLanes} of one connection. */
+export function createSendLanes(): SendLanes {
+  const tails = new Map<string, Promise<unknown>>();
+  let pending = 0;
+  return {
+    run(groupId, task) {
+      pending++;
+      const previous = tails.get(groupId);
+      const run = previous ? previous.then(task, task) : task();
+      const tail = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      tails.set(groupId, tail);
+      void tail.then(() => {
+        pending--;
+        if (tails.get(groupId) === tail) tails.delete(groupId);
+      });
+      return run;
+    },
+    get pending() {
+      return pending;
+    },
+  };
+}
