@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from "kysely";
+import { CompiledQuery, type Kysely, type Transaction } from "kysely";
 import type { Database } from "./schema.js";
 import type { Repositories } from "./types.js";
 
@@ -12,6 +12,11 @@ interface Job {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** The savepoint statements around every call, compiled once (they run three times per call). */
+const SAVEPOINT = CompiledQuery.raw("savepoint volly_call");
+const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw("rollback to savepoint volly_call");
+const RELEASE_SAVEPOINT = CompiledQuery.raw("release savepoint volly_call");
 
 /**
  * Group commit: runs concurrent transactional calls in one database transaction, so N writes that
@@ -45,14 +50,14 @@ export function createGroupCommit(
         await transaction(async (trx, tx) => {
           outcomes = [];
           for (const job of jobs) {
-            await sql`savepoint volly_call`.execute(trx);
+            await trx.executeQuery(SAVEPOINT);
             try {
               outcomes.push({ ok: true, value: await job.fn(tx) });
             } catch (error) {
               outcomes.push({ ok: false, error });
-              await sql`rollback to savepoint volly_call`.execute(trx);
+              await trx.executeQuery(ROLLBACK_TO_SAVEPOINT);
             }
-            await sql`release savepoint volly_call`.execute(trx);
+            await trx.executeQuery(RELEASE_SAVEPOINT);
           }
         });
       } catch (error) {

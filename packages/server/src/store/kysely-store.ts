@@ -9,19 +9,20 @@ import { kyselyGroupStateRepository } from "./kysely/group-state-repository.js";
 import { kyselyGroupRepository } from "./kysely/groups-repository.js";
 import { kyselyKeyPackageRepository } from "./kysely/key-packages-repository.js";
 import { kyselyLogRepository } from "./kysely/log-repository.js";
+import { createPreparedQueries, type PreparedQueries } from "./kysely/prepared-queries.js";
 import { kyselyRetentionRepository } from "./kysely/retention-repository.js";
 import { kyselyWelcomeRepository } from "./kysely/welcomes-repository.js";
 import type { Database } from "./schema.js";
 import type { Repositories, Store } from "./types.js";
 
-function repositories(db: Kysely<Database>): Repositories {
+function repositories(db: Kysely<Database>, prepared: PreparedQueries): Repositories {
   return {
     accounts: kyselyAccountRepository(db),
-    devices: kyselyDeviceRepository(db),
-    auth: kyselyAuthRepository(db),
+    devices: kyselyDeviceRepository(db, prepared),
+    auth: kyselyAuthRepository(db, prepared),
     keyPackages: kyselyKeyPackageRepository(db),
-    groups: kyselyGroupRepository(db),
-    log: kyselyLogRepository(db),
+    groups: kyselyGroupRepository(db, prepared),
+    log: kyselyLogRepository(db, prepared),
     welcomes: kyselyWelcomeRepository(db),
     cursors: kyselyCursorRepository(db),
     deviceLinks: kyselyDeviceLinkRepository(db),
@@ -64,17 +65,18 @@ export interface KyselyStoreOptions {
  */
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = {}): Store {
   const maxAttempts = options.maxAttempts ?? 3;
+  const prepared = createPreparedQueries();
   const run = async <T>(fn: (trx: Kysely<Database>, tx: Repositories) => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await db.transaction().execute((trx) => fn(trx, repositories(trx)));
+        return await db.transaction().execute((trx) => fn(trx, repositories(trx, prepared)));
       } catch (error) {
         if (attempt >= maxAttempts || !options.retryable?.(error)) throw error;
       }
     }
   };
   return {
-    ...repositories(db),
+    ...repositories(db, prepared),
     transaction: (fn) => run((_trx, tx) => fn(tx)),
     transactionShared: options.groupCommit ? createGroupCommit(run) : (fn) => run((_trx, tx) => fn(tx)),
     async ping() {

@@ -1,10 +1,20 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../schema.js";
 import type { AuthRepository } from "../types.js";
+import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
 import { num } from "./rows.js";
 
+/** Hot path: every authenticated REST request looks its bearer session up. */
+const FIND_SESSION: QueryTemplate<{ device_id: string; expires_at: number }> = (db, [tokenHash, now]) =>
+  db
+    .selectFrom("sessions")
+    .select(["device_id", "expires_at"])
+    .where("token_hash", "=", tokenHash as string)
+    .where("expires_at", ">", now as unknown as number)
+    .limit(1);
+
 /** {@link AuthRepository} over Kysely. */
-export function kyselyAuthRepository(db: Kysely<Database>): AuthRepository {
+export function kyselyAuthRepository(db: Kysely<Database>, prepared: PreparedQueries): AuthRepository {
   return {
     async insertNonce(n) {
       await db
@@ -30,12 +40,7 @@ export function kyselyAuthRepository(db: Kysely<Database>): AuthRepository {
         .execute();
     },
     async findSession(tokenHash, now) {
-      const row = await db
-        .selectFrom("sessions")
-        .select(["device_id", "expires_at"])
-        .where("token_hash", "=", tokenHash)
-        .where("expires_at", ">", now)
-        .executeTakeFirst();
+      const [row] = (await prepared.execute(db, FIND_SESSION, [tokenHash, now])).rows;
       return row && { deviceId: row.device_id, expiresAt: num(row.expires_at) };
     },
     async purgeExpired(now) {

@@ -1,10 +1,24 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../schema.js";
 import type { DeviceRecord, DeviceRepository } from "../types.js";
+import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
 import { num, numOrNull } from "./rows.js";
 
+/** Hot path: every authenticated REST request and gateway IDENTIFY reads its device. */
+const FIND_BY_ID: QueryTemplate<Database["devices"] & { handle: string; display_name: string | null }> = (
+  db,
+  [id],
+) =>
+  db
+    .selectFrom("devices")
+    .innerJoin("accounts", "accounts.id", "devices.account_id")
+    .selectAll("devices")
+    .select(["accounts.handle", "accounts.display_name"])
+    .where("devices.id", "=", id as string)
+    .limit(1);
+
 /** {@link DeviceRepository} over Kysely. */
-export function kyselyDeviceRepository(db: Kysely<Database>): DeviceRepository {
+export function kyselyDeviceRepository(db: Kysely<Database>, prepared: PreparedQueries): DeviceRepository {
   const toRecord = (r: Database["devices"]): DeviceRecord => ({
     id: r.id,
     accountId: r.account_id,
@@ -28,13 +42,7 @@ export function kyselyDeviceRepository(db: Kysely<Database>): DeviceRepository {
         .execute();
     },
     async findById(id) {
-      const row = await db
-        .selectFrom("devices")
-        .innerJoin("accounts", "accounts.id", "devices.account_id")
-        .selectAll("devices")
-        .select(["accounts.handle", "accounts.display_name"])
-        .where("devices.id", "=", id)
-        .executeTakeFirst();
+      const [row] = (await prepared.execute(db, FIND_BY_ID, [id])).rows;
       return (
         row && {
           ...toRecord(row),

@@ -1,10 +1,27 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../schema.js";
 import type { GroupRecord, GroupRepository, MembershipRecord } from "../types.js";
+import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
 import { num, numOrNull } from "./rows.js";
 
+/** Hot path: every message appended allocates the next seq of its group (locking the group's row). */
+const NEXT_SEQ: QueryTemplate<{ epoch: number; last_seq: number }> = (db, [id]) =>
+  db
+    .updateTable("groups")
+    .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
+    .where("id", "=", id as string)
+    .returning(["epoch", "last_seq"]);
+/** Hot path: every message appended checks its sender's membership (twice). */
+const FIND_MEMBERSHIP: QueryTemplate<Database["group_members"]> = (db, [groupId, deviceId]) =>
+  db
+    .selectFrom("group_members")
+    .selectAll()
+    .where("group_id", "=", groupId as string)
+    .where("device_id", "=", deviceId as string)
+    .limit(1);
+
 /** {@link GroupRepository} over Kysely. */
-export function kyselyGroupRepository(db: Kysely<Database>): GroupRepository {
+export function kyselyGroupRepository(db: Kysely<Database>, prepared: PreparedQueries): GroupRepository {
   const toMembership = (r: Database["group_members"]): MembershipRecord => ({
     groupId: r.group_id,
     deviceId: r.device_id,
@@ -41,12 +58,7 @@ export function kyselyGroupRepository(db: Kysely<Database>): GroupRepository {
       return row && { epoch: num(row.epoch), lastSeq: num(row.last_seq) };
     },
     async nextSeq(id) {
-      const row = await db
-        .updateTable("groups")
-        .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
-        .where("id", "=", id)
-        .returning(["epoch", "last_seq"])
-        .executeTakeFirst();
+      const [row] = (await prepared.execute(db, NEXT_SEQ, [id])).rows;
       return row && { epoch: num(row.epoch), lastSeq: num(row.last_seq) };
     },
     async listMembers(groupId) {
@@ -61,12 +73,7 @@ export function kyselyGroupRepository(db: Kysely<Database>): GroupRepository {
       return rows.map((r) => r.device_id);
     },
     async findMembership(groupId, deviceId) {
-      const row = await db
-        .selectFrom("group_members")
-        .selectAll()
-        .where("group_id", "=", groupId)
-        .where("device_id", "=", deviceId)
-        .executeTakeFirst();
+      const [row] = (await prepared.execute(db, FIND_MEMBERSHIP, [groupId, deviceId])).rows;
       return row && toMembership(row);
     },
     async listMemberships(deviceId) {

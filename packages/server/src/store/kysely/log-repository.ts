@@ -1,10 +1,34 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../schema.js";
 import type { LogEntryRecord, LogRepository } from "../types.js";
+import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
 import { logKind, num } from "./rows.js";
 
+/** Hot path: every message appended is looked up by id first, then inserted. */
+const APPEND: QueryTemplate<unknown> = (
+  db,
+  [groupId, seq, kind, messageId, sender, epoch, payload, createdAt],
+) =>
+  db.insertInto("group_log").values({
+    group_id: groupId as string,
+    seq: seq as unknown as number,
+    kind: kind as string,
+    message_id: messageId as string,
+    sender_device_id: sender as string,
+    epoch: epoch as unknown as number,
+    payload: payload as string,
+    created_at: createdAt as unknown as number,
+  });
+const FIND_BY_MESSAGE_ID: QueryTemplate<Database["group_log"]> = (db, [groupId, messageId]) =>
+  db
+    .selectFrom("group_log")
+    .selectAll()
+    .where("group_id", "=", groupId as string)
+    .where("message_id", "=", messageId as string)
+    .limit(1);
+
 /** {@link LogRepository} over Kysely. */
-export function kyselyLogRepository(db: Kysely<Database>): LogRepository {
+export function kyselyLogRepository(db: Kysely<Database>, prepared: PreparedQueries): LogRepository {
   const toRecord = (r: Database["group_log"]): LogEntryRecord => ({
     groupId: r.group_id,
     seq: num(r.seq),
@@ -17,27 +41,20 @@ export function kyselyLogRepository(db: Kysely<Database>): LogRepository {
   });
   return {
     async append(e) {
-      await db
-        .insertInto("group_log")
-        .values({
-          group_id: e.groupId,
-          seq: e.seq,
-          kind: e.kind,
-          message_id: e.messageId,
-          sender_device_id: e.senderDeviceId,
-          epoch: e.epoch,
-          payload: e.payload,
-          created_at: e.createdAt,
-        })
-        .execute();
+      const values = [
+        e.groupId,
+        e.seq,
+        e.kind,
+        e.messageId,
+        e.senderDeviceId,
+        e.epoch,
+        e.payload,
+        e.createdAt,
+      ];
+      await prepared.execute(db, APPEND, values);
     },
     async findByMessageId(groupId, messageId) {
-      const row = await db
-        .selectFrom("group_log")
-        .selectAll()
-        .where("group_id", "=", groupId)
-        .where("message_id", "=", messageId)
-        .executeTakeFirst();
+      const [row] = (await prepared.execute(db, FIND_BY_MESSAGE_ID, [groupId, messageId])).rows;
       return row && toRecord(row);
     },
     async findCommitAt(groupId, epoch) {
