@@ -2,8 +2,8 @@ import type { Bus, BusHandler, BusMessage } from "./bus.js";
 
 /**
  * A {@link Bus} for a single node: subscribers live in this process. Delivery is deferred to a
- * microtask so a publisher never runs subscriber code inside its own call, and a throwing handler
- * cannot affect the publisher or other handlers.
+ * microtask (one per publish) so a publisher never runs subscriber code inside its own call, and a
+ * throwing handler cannot affect the publisher or other handlers.
  *
  * @param onHandlerError called when a handler throws (default: ignore)
  */
@@ -15,16 +15,17 @@ export function createInProcessBus(onHandlerError: (error: unknown) => void = ()
       if (closed) return;
       const handlers = channels.get(channel);
       if (!handlers || handlers.size === 0) return;
-      for (const handler of [...handlers]) {
-        queueMicrotask(() => {
-          if (!handlers.has(handler)) return;
+      // One microtask for all of the channel's handlers (a group's channel has one per member
+      // connection). Iterating the live set skips handlers unsubscribed meanwhile.
+      queueMicrotask(() => {
+        for (const handler of handlers) {
           try {
             handler(message);
           } catch (error) {
             onHandlerError(error);
           }
-        });
-      }
+        }
+      });
     },
     subscribe(channel, handler) {
       if (closed) return () => {};
