@@ -3,11 +3,17 @@
  * Summarises a V8 .cpuprofile (from `node --cpu-prof`): the functions with the most self time, and
  * the self time per package/file, so a benchmark's hot path can be read without DevTools.
  *
- *   node bench/profile-summary.mjs FILE.cpuprofile [top=30]
+ *   node bench/profile-summary.mjs FILE.cpuprofile [top=30] [--last SECONDS]
+ *
+ * `--last S` keeps only the samples of the profile's final S seconds (the steady state of a
+ * benchmark, without its setup).
  */
 import { readFileSync } from "node:fs";
 
-const [file, topArg] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const lastAt = args.indexOf("--last");
+const lastSeconds = lastAt >= 0 ? Number(args.splice(lastAt, 2)[1]) : Number.POSITIVE_INFINITY;
+const [file, topArg] = args;
 if (!file) {
   console.error("usage: node bench/profile-summary.mjs FILE.cpuprofile [top]");
   process.exit(2);
@@ -17,7 +23,11 @@ const profile = JSON.parse(readFileSync(file, "utf8"));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map();
 const dt = profile.timeDeltas;
+const from = profile.endTime - lastSeconds * 1e6;
+let at = profile.startTime;
 for (let i = 0; i < profile.samples.length; i++) {
+  at += dt[i] ?? 0;
+  if (at < from) continue;
   self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0));
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
