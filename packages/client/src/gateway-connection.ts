@@ -3,8 +3,11 @@ import {
   GatewayOp,
   type HelloData,
   isErrorCode,
+  LIMITS,
   matches,
   PROTOCOL_VERSION,
+  type SendAckData,
+  type SendMessageBody,
   ServerFrame,
   signingInput,
   toBase64Url,
@@ -78,6 +81,11 @@ export class GatewayConnection {
   private currentState: ConnectionState = "offline";
   private readonly urls: readonly string[];
   private urlIndex = 0;
+  /** SENDs waiting for their SEND_ACK or ERROR, by message id. */
+  private readonly pendingSends = new Map<
+    string,
+    { resolve: (ack: SendAckData) => void; reject: (error: VollyError) => void }
+  >();
 
   constructor(private readonly options: GatewayConnectionOptions) {
     this.urls = typeof options.url === "string" ? [options.url] : [...options.url];
@@ -110,6 +118,7 @@ export class GatewayConnection {
     const s = this.socket;
     this.socket = undefined;
     if (s && s.readyState <= WS_OPEN) s.close(1000, "client closing");
+    this.failPendingSends();
     this.setState("closed");
     await this.queue;
   }
@@ -144,6 +153,37 @@ export class GatewayConnection {
     }
   }
 
+  /**
+   * Sends an application message over the gateway (op SEND): resolves with the SEND_ACK once the
+   * server has stored it durably, rejects with the server's error (ERROR with details.messageId),
+   * or with VOLLY_E_SERVER_UNREACHABLE when the connection closes first (the outcome is then
+   * unknown: send again under the same message id, which the server deduplicates). Returns
+   * undefined, sending nothing, while the connection is not READY or when the frame would exceed
+   * LIMITS.maxInboundFrameBytes: use REST then.
+   */
+  sendMessage(groupId: string, body: SendMessageBody): Promise<SendAckData> | undefined {
+    const socket = this.socket;
+    if (this.currentState !== "connected" || !socket || socket.readyState !== WS_OPEN) return undefined;
+    if (this.pendingSends.has(body.messageId)) return undefined;
+    const text = JSON.stringify({ op: GatewayOp.SEND, d: { groupId, ...body } });
+    // Ids and base64url are ASCII: characters are bytes.
+    if (text.length > LIMITS.maxInboundFrameBytes) return undefined;
+    return new Promise((resolve, reject) => {
+      this.pendingSends.set(body.messageId, { resolve, reject });
+      socket.send(text);
+    });
+  }
+
+  /** Fails every SEND still waiting: the connection closed before the server answered. */
+  private failPendingSends(): void {
+    for (const { reject } of this.pendingSends.values()) {
+      reject(
+        new VollyError("VOLLY_E_SERVER_UNREACHABLE", "The connection closed before the server answered."),
+      );
+    }
+    this.pendingSends.clear();
+  }
+
   /** Sends this device's presence (op PRESENCE_UPDATE); dropped while disconnected. */
   sendPresence(status: "online" | "away"): void {
     this.send({ op: GatewayOp.PRESENCE_UPDATE, d: { status } });
@@ -176,6 +216,7 @@ export class GatewayConnection {
       if (this.socket !== socket) return;
       this.socket = undefined;
       this.clearHeartbeat();
+      this.failPendingSends();
       if (ev.code === REVOKED_CLOSE_CODE) {
         // Revoked: stop for good, and report it unless its ERROR frame already did.
         this.stopped = true;
@@ -231,9 +272,21 @@ export class GatewayConnection {
       case GatewayOp.RECONNECT:
         this.socket?.close(4000, "server asked to reconnect");
         break;
+      case GatewayOp.SEND_ACK: {
+        const pending = this.pendingSends.get(frame.d.messageId);
+        this.pendingSends.delete(frame.d.messageId);
+        pending?.resolve(frame.d);
+        break;
+      }
       case GatewayOp.ERROR: {
         const code = isErrorCode(frame.d.code) ? frame.d.code : "VOLLY_E_INTERNAL";
         const err = new VollyError(code, frame.d.message, frame.d.details);
+        const failedSend = this.pendingSends.get(String(frame.d.details?.messageId));
+        if (failedSend) {
+          this.pendingSends.delete(String(frame.d.details?.messageId));
+          failedSend.reject(err);
+          break;
+        }
         if (code === "VOLLY_E_DEVICE_REVOKED") this.revoked = true;
         this.errors.emit(err);
         if (FATAL_CODES.has(code)) this.stopped = true;

@@ -1,5 +1,12 @@
 import { encryptApplication, groupEpoch, isRemovedFromGroup } from "@volly/crypto";
-import { type ApplicationContent, toBase64Url, utf8, VollyError } from "@volly/protocol";
+import {
+  type ApplicationContent,
+  type SendMessageBody,
+  type SendMessageResponse,
+  toBase64Url,
+  utf8,
+  VollyError,
+} from "@volly/protocol";
 import type { ClientContext } from "./context.js";
 import { loadGroupState, padKey, putGroupState } from "./group-state.js";
 import type { KeyedQueue } from "./keyed-queue.js";
@@ -25,6 +32,12 @@ export function maxStatus(a: MessageRecord["status"], b: MessageRecord["status"]
 export interface OutboxHooks {
   /** The server says this device is no longer in the group: mark the conversation left. */
   notMember(conversationId: string): Promise<void>;
+  /**
+   * Sends over the live gateway connection (op SEND), or returns undefined when it cannot (not
+   * connected, too large): the outbox then uses REST. Rejects like the REST call would, or with
+   * VOLLY_E_SERVER_UNREACHABLE when the connection dropped before the answer.
+   */
+  sendOverGateway?(groupId: string, body: SendMessageBody): Promise<SendMessageResponse> | undefined;
 }
 
 /**
@@ -165,14 +178,28 @@ export class Outbox {
     this.retryDelay = RETRY.min;
   }
 
+  /**
+   * Sends one entry: over the gateway when it is connected (no HTTP request, no session lookup),
+   * else — or when the connection drops before the answer — over REST. The same message id makes a
+   * second attempt a no-op on the server.
+   */
   private async post(entry: OutboxRecord): Promise<number> {
+    const body = { messageId: entry.messageId, epoch: entry.epoch, ciphertext: entry.ciphertext };
+    const overGateway = this.hooks.sendOverGateway?.(entry.conversationId, body);
+    if (overGateway) {
+      try {
+        return (await overGateway).seq;
+      } catch (err) {
+        if (!(err instanceof VollyError) || err.code !== "VOLLY_E_SERVER_UNREACHABLE") throw err;
+      }
+    }
     for (let attempt = 0; ; attempt++) {
       const token = await this.ctx.auth.getToken();
       try {
         const res = await this.ctx.api.call("sendMessage", {
           token,
           params: { groupId: entry.conversationId },
-          body: { messageId: entry.messageId, epoch: entry.epoch, ciphertext: entry.ciphertext },
+          body,
         });
         return res.seq;
       } catch (err) {

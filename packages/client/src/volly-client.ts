@@ -70,7 +70,10 @@ export class VollyClient {
   ) {
     const queue = this.queue;
     const directory = new Directory(ctx);
-    const outbox = new Outbox(ctx, queue, { notMember: (id) => this.conversations.markLeft(id) });
+    const outbox = new Outbox(ctx, queue, {
+      notMember: (id) => this.conversations.markLeft(id),
+      sendOverGateway: (groupId, body) => this.connection.sendMessage(groupId, body),
+    });
     this.conversations = new Conversations(ctx, { queue, directory, outbox });
     this.settings = new Settings(ctx.vault);
     this.accountSync = new AccountSync(ctx, {

@@ -1,0 +1,107 @@
+import { join } from "node:path";
+import type { VollyClient, WebSocketLike } from "@volly/client";
+import { initNodeProfile, nodeSocketFactory } from "@volly/client/node";
+import { GatewayOp } from "@volly/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  connectedClients,
+  inbox,
+  TEST_KDF,
+  type TestServer,
+  tempDir,
+  testServer,
+  texts,
+  waitFor,
+} from "./helpers.js";
+
+/** The real `ws` socket, with every frame the client writes recorded (and an optional hook). */
+function recordingSockets(onSend?: (text: string, socket: WebSocketLike) => void) {
+  const sent: string[] = [];
+  const createSocket = (url: string): WebSocketLike => {
+    const socket = nodeSocketFactory(url);
+    const send = socket.send.bind(socket);
+    socket.send = (data: string) => {
+      sent.push(data);
+      send(data);
+      onSend?.(data, socket);
+    };
+    return socket;
+  };
+  const sendFrames = () =>
+    sent
+      .map((t) => JSON.parse(t) as { op: number; d: { messageId?: string } })
+      .filter((f) => f.op === GatewayOp.SEND);
+  return { createSocket, sendFrames };
+}
+
+describe("sending over the gateway", () => {
+  let server: TestServer | undefined;
+  const open: VollyClient[] = [];
+  afterEach(async () => {
+    for (const c of open.splice(0)) await c.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  const aliceWith = async (home: string, createSocket: (url: string) => WebSocketLike) => {
+    const alice = await initNodeProfile(
+      join(home, "alice"),
+      { serverUrl: server!.url, handle: "alice", pin: "123456", kdf: TEST_KDF },
+      { initialBackoffMs: 50, maxBackoffMs: 300, createSocket },
+    );
+    open.push(alice);
+    await alice.connect();
+    return alice;
+  };
+
+  it("a connected client sends over its WebSocket (SEND); a message too large for one frame goes over REST", async () => {
+    server = await testServer();
+    const home = tempDir();
+    const [bob] = await connectedClients(server, home, ["bob"]);
+    open.push(bob!);
+    const recording = recordingSockets();
+    const alice = await aliceWith(home, recording.createSocket);
+    const conv = await alice.resolveConversation("@bob");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    const bobInbox = inbox(bob!);
+
+    const small = await alice.messaging.send(conv.id, "over the gateway");
+    expect(small.status).not.toBe("pending");
+    expect(recording.sendFrames().map((f) => f.d.messageId)).toContain(small.id);
+
+    const large = await alice.messaging.send(conv.id, "x".repeat(60_000));
+    expect(large.status).not.toBe("pending");
+    expect(recording.sendFrames().map((f) => f.d.messageId)).not.toContain(large.id);
+
+    await waitFor(() => bobInbox.length === 2, "bob receives both");
+    expect(await texts(bob!, conv.id)).toEqual(["over the gateway", "x".repeat(60_000)]);
+  });
+
+  it("a SEND whose connection drops before the answer is sent again over REST and arrives once", async () => {
+    server = await testServer();
+    const home = tempDir();
+    const [bob] = await connectedClients(server, home, ["bob"]);
+    open.push(bob!);
+    let dropNext = false;
+    const recording = recordingSockets((text, socket) => {
+      if (dropNext && text.startsWith(`{"op":${GatewayOp.SEND},`)) {
+        dropNext = false;
+        // The frame is on its way; the answer will never arrive on this socket.
+        socket.close(4999, "dropped by test");
+      }
+    });
+    const alice = await aliceWith(home, recording.createSocket);
+    const conv = await alice.resolveConversation("@bob");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    const bobInbox = inbox(bob!);
+
+    dropNext = true;
+    const sent = await alice.messaging.send(conv.id, "dropped in flight");
+    expect(sent.status).not.toBe("pending");
+    expect(recording.sendFrames().map((f) => f.d.messageId)).toContain(sent.id);
+    await waitFor(() => bobInbox.length === 1, "bob receives it");
+    await alice.messaging.send(conv.id, "and the next one");
+    await waitFor(() => bobInbox.length === 2, "bob receives the next");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await texts(bob!, conv.id)).toEqual(["dropped in flight", "and the next one"]);
+  });
+});
