@@ -5,6 +5,13 @@ import type { CursorPosition } from "../store/types.js";
 export const ACK_FLUSH_INTERVAL_MS = 1000;
 
 /**
+ * Cursor positions per store write. A flush of every device's acks at once (500 connections: 500
+ * rows) holds the event loop for milliseconds on SQLite, which every message in flight then waits
+ * out; written in slices, one after the other, sends interleave with them.
+ */
+export const ACK_WRITE_CHUNK = 64;
+
+/**
  * Collects the gateway ACKs of this node's connections and writes them to the store together: per
  * device, the highest seq per group and the acknowledged Welcomes, at most every `intervalMs`,
  * through the delivery service (whose writes share transactions). A client acks every entry it
@@ -66,8 +73,13 @@ export function createAckBuffer(
       for (const [groupId, seq] of acks.cursors) positions.push({ deviceId, groupId, seq });
       if (acks.welcomeIds.size > 0) welcomes.push([deviceId, [...acks.welcomeIds]]);
     }
+    const advance = async () => {
+      for (let i = 0; i < positions.length; i += ACK_WRITE_CHUNK) {
+        await delivery.advanceCursors(positions.slice(i, i + ACK_WRITE_CHUNK));
+      }
+    };
     const done = Promise.all([
-      delivery.advanceCursors(positions),
+      advance(),
       ...welcomes.map(([deviceId, ids]) => delivery.ack(deviceId, [], ids)),
     ])
       .then(() => undefined)
