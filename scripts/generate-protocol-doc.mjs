@@ -210,8 +210,10 @@ client                                   server
   | <--- HEARTBEAT_ACK ------------------- |
 \`\`\`
 
-Inbound frames larger than ${humanBytes(p.LIMITS.maxInboundFrameBytes)} close the connection
-(\`VOLLY_E_FRAME_TOO_LARGE\`); the server sends frames up to
+An inbound frame larger than ${humanBytes(p.LIMITS.maxInboundFrameBytes)} is answered with an ERROR
+frame \`VOLLY_E_FRAME_TOO_LARGE\` and changes nothing; the connection stays open. One larger than
+${humanBytes(p.LIMITS.inboundFrameHardCapBytes)} is not read at all: the server closes the connection
+with 1009 (RFC 6455 §7.4.1), without an ERROR frame. The server sends frames up to
 ${humanBytes(p.LIMITS.maxOutboundFrameBytes)}, so clients set their WebSocket \`maxPayload\` to that.`;
 }
 

@@ -23,7 +23,12 @@ export async function startVolly({ env = {}, nodeArgs = [] } = {}) {
   const child = spawn(
     process.execPath,
     [...nodeArgs, CLI_BIN, "serve", "--port", "0", "--host", "127.0.0.1", "--data", dataDir],
-    { env: { ...process.env, VOLLY_LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      // The load generator registers every member from 127.0.0.1: lift the per-IP rate limit
+      // (authenticated requests keep the per-account limit, as in production).
+      env: { ...process.env, VOLLY_LOG_LEVEL: "info", VOLLY_RATE_LIMIT_IP_MAX: "1000000000", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   const exited = new Promise((r) => child.once("exit", r));
   let head = "";

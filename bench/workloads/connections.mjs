@@ -83,6 +83,9 @@ async function startServer(dataDir, nodeArgs = []) {
       VOLLY_HOST: "127.0.0.1",
       VOLLY_DATA_DIR: dataDir,
       VOLLY_LOG_LEVEL: "warn",
+      // Every load generator registers from 127.0.0.1: lift the per-IP limit (authenticated
+      // requests are limited per account, as in production).
+      VOLLY_RATE_LIMIT_IP_MAX: "1000000000",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

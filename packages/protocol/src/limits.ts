@@ -1,7 +1,15 @@
 /** Size limits shared by server and clients. Explicit, because libraries default to permissive ones. */
 export const LIMITS = {
-  /** Largest gateway frame a client may send to the server (bytes). */
+  /**
+   * Largest gateway frame a client may send to the server (bytes). A larger one (up to
+   * `inboundFrameHardCapBytes`) is answered with ERROR VOLLY_E_FRAME_TOO_LARGE and the connection stays open.
+   */
   maxInboundFrameBytes: 64 * 1024,
+  /**
+   * Gateway frames from a client larger than this (bytes) are not read: the server closes the connection
+   * with 1009 (RFC 6455 §7.4.1). Bounds the memory one frame can take before it is refused.
+   */
+  inboundFrameHardCapBytes: 256 * 1024,
   /** Largest gateway frame the server sends (bytes); clients set their WebSocket maxPayload to this. */
   maxOutboundFrameBytes: 16 * 1024 * 1024,
   /** Largest REST request body (bytes): a commit with welcomes and a ratchet tree for 1,000 members fits. */

@@ -1,11 +1,14 @@
 import { LIMITS, VollyError } from "@volly/protocol";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Redis } from "ioredis";
 import { pino } from "pino";
 import type { Bus } from "./bus/bus.js";
 import type { ServerConfig } from "./config.js";
 import { registerGateway } from "./gateway/gateway.js";
+import { authenticateRequest } from "./http/bearer.js";
 import { installErrorHandler, installNotFoundHandler } from "./http/error-handler.js";
 import { registerOperationsRoutes } from "./http/operations-routes.js";
+import { registerRateLimit } from "./http/rate-limit.js";
 import { installRequestLog } from "./http/request-log.js";
 import { registerRoutes } from "./http/routes.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
@@ -33,6 +36,13 @@ export interface BuildAppOptions {
   metrics?: Metrics;
   /** Cross-node presence timing (ms); defaults in `gateway/presence-tracker.ts`. */
   presence?: { refreshIntervalMs?: number; ttlMs?: number };
+  /**
+   * Where the REST rate-limit counters live: this Redis (ioredis; the caller owns it), shared by every
+   * node using it. Default: in this process. Unused when `config.rateLimit` is false.
+   */
+  rateLimitRedis?: Redis;
+  /** Prefix of the rate-limit counters' Redis keys; default "volly:rate-limit:". */
+  rateLimitRedisPrefix?: string;
 }
 
 /**
@@ -43,8 +53,11 @@ export interface BuildAppOptions {
  * Request bodies are limited to LIMITS.maxRequestBodyBytes (→ 413 VOLLY_E_PAYLOAD_TOO_LARGE); every
  * error is a typed `{code, message, details?}` body with the registry's HTTP status; unknown API
  * routes (and every unknown non-GET) are 404 VOLLY_E_NOT_FOUND; requests arriving while the app
- * closes get 503 VOLLY_E_SHUTTING_DOWN. HTML responses carry a Content-Security-Policy. One info log
- * line per request (method, url, status, ms); bodies are never logged. Operators get `GET /metrics`
+ * closes get 503 VOLLY_E_SHUTTING_DOWN. REST routes are rate limited per account or per IP address
+ * (`config.rateLimit`, see `http/rate-limit.ts`: 429 VOLLY_E_RATE_LIMITED); the client's address is
+ * taken from `X-Forwarded-For` only behind `config.trustProxy`. HTML responses carry a
+ * Content-Security-Policy. One info log line per request (method, url, status, ms); bodies are never
+ * logged. Operators get `GET /metrics`
  * (Prometheus) and `GET /readyz` (see `http/operations-routes.ts`). The retention job
  * (`services/retention.ts`) prunes the store every `config.pruneIntervalMs` until the app closes.
  */
@@ -59,6 +72,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: LIMITS.maxRequestBodyBytes,
     return503OnClosing: false,
     routerOptions: { maxParamLength: 2048 },
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
   });
 
   let closing = false;
@@ -81,7 +95,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metrics,
     ...(options.presence ? { presence: options.presence } : {}),
   });
-  registerRoutes(app, services);
+  const rateLimit =
+    config.rateLimit === false
+      ? undefined
+      : await registerRateLimit(app, {
+          limits: config.rateLimit,
+          authenticate: (request) => authenticateRequest(request, services.auth),
+          ...(options.rateLimitRedis ? { redis: options.rateLimitRedis } : {}),
+          ...(options.rateLimitRedisPrefix ? { redisPrefix: options.rateLimitRedisPrefix } : {}),
+        });
+  registerRoutes(app, services, rateLimit ? { rateLimit } : {});
   const retention = createRetentionJob({
     store,
     now,

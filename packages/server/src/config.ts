@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
@@ -7,6 +8,30 @@ import { LIMITS, VollyError } from "@volly/protocol";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 /** A pino log level. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Per-client limits of the REST API (docs/deployment.md "Rate limits"). Requests to authenticated
+ * routes count against the account of the bearer token (all its devices together); requests to the
+ * other routes — and requests whose token does not authenticate — count against the client's IP
+ * address (IPv6: its /64). Over the limit: 429 VOLLY_E_RATE_LIMITED with `details.retryAfterMs` and a
+ * `Retry-After` header (s). `/healthz`, `/readyz`, `/metrics`, the gateway and the web app are not
+ * limited.
+ */
+export interface RateLimitConfig {
+  /** Length of one counting window (ms); a client's count starts with its first request. VOLLY_RATE_LIMIT_WINDOW_MS. */
+  windowMs: number;
+  /** Requests to authenticated routes one account may make per window. VOLLY_RATE_LIMIT_ACCOUNT_MAX. */
+  accountMax: number;
+  /** Requests to unauthenticated routes one IP address may make per window. VOLLY_RATE_LIMIT_IP_MAX. */
+  ipMax: number;
+}
+
+/**
+ * Default {@link RateLimitConfig}: per minute, 120,000 requests per account (2,000/s on average: a
+ * bot sending 1,000 messages a second fits) and 1,200 per IP address (20/s: registration, login and
+ * lookups of a whole office behind one NAT fit; a registration flood does not).
+ */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { windowMs: 60_000, accountMax: 120_000, ipMax: 1_200 };
 
 /** Everything a Volly server needs to start. */
 export interface ServerConfig {
@@ -51,6 +76,18 @@ export interface ServerConfig {
   retentionMs: number;
   /** How often the pruning job runs (ms). VOLLY_PRUNE_INTERVAL_MS. Default 3,600,000 (hourly). */
   pruneIntervalMs: number;
+  /**
+   * REST rate limits, or false for none (VOLLY_RATE_LIMIT=off). Counters live in Redis when
+   * `redisUrl` is set (shared by every node), else in this process. Default {@link DEFAULT_RATE_LIMIT}.
+   */
+  rateLimit: RateLimitConfig | false;
+  /**
+   * Addresses (IPs or CIDR ranges) of reverse proxies whose `X-Forwarded-For` is believed, so the
+   * client's address (for per-IP rate limits and logs) is the one the proxy saw (VOLLY_TRUST_PROXY,
+   * comma-separated, e.g. `127.0.0.1` for nginx on the same machine). Default none: the TCP peer's
+   * address is used and the header ignored.
+   */
+  trustProxy: string[];
 }
 
 /**
@@ -72,6 +109,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   databasePoolSize: 10,
   retentionMs: LIMITS.retentionMs,
   pruneIntervalMs: 60 * 60 * 1000,
+  rateLimit: DEFAULT_RATE_LIMIT,
+  trustProxy: [],
 };
 
 function usage(message: string, details: Record<string, unknown>): VollyError {
@@ -91,16 +130,19 @@ function parsePort(value: unknown, source: string): number {
  * (e.g. CLI flags) — later wins.
  *
  * Reads VOLLY_PORT, VOLLY_HOST, VOLLY_DATA_DIR, VOLLY_CIPHERSUITE, VOLLY_LOG_LEVEL, VOLLY_WEB_DIR,
- * VOLLY_DATABASE_URL, VOLLY_DATABASE_POOL_SIZE, VOLLY_REDIS_URL, VOLLY_RETENTION_DAYS and
- * VOLLY_PRUNE_INTERVAL_MS; empty values are ignored. The web
- * directory is made absolute (relative to the working directory).
+ * VOLLY_DATABASE_URL, VOLLY_DATABASE_POOL_SIZE, VOLLY_REDIS_URL, VOLLY_RETENTION_DAYS,
+ * VOLLY_PRUNE_INTERVAL_MS, VOLLY_RATE_LIMIT (`on` | `off`), VOLLY_RATE_LIMIT_WINDOW_MS,
+ * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX and VOLLY_TRUST_PROXY; empty values are
+ * ignored. The web directory is made absolute (relative to the working directory).
  *
  * @param env environment variables (usually `process.env`)
  * @param overrides fields that take precedence over the environment
  * @throws VollyError VOLLY_E_USAGE for a port outside 0–65535, an unknown log level, an empty host,
  *   data dir or web dir, a heartbeat interval below 1 ms, a database URL that is not postgres:// or
- *   postgresql://, a Redis URL that is not redis:// or rediss://, a pool size outside 1–1000, or a
- *   retention period or pruning interval that is not a positive number
+ *   postgresql://, a Redis URL that is not redis:// or rediss://, a pool size outside 1–1000, a
+ *   retention period or pruning interval that is not a positive number, VOLLY_RATE_LIMIT other than
+ *   on/off, a rate-limit window outside 1 ms–1 day or a maximum outside 1–1,000,000,000, or a
+ *   trusted proxy that is not an IP address or CIDR range
  */
 export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -140,6 +182,27 @@ export function configFromEnv(
     fromEnv.pruneIntervalMs = /^\d{1,12}$/.test(pruneInterval) ? Number(pruneInterval) : pruneInterval;
   }
 
+  const rateLimitSwitch = read("VOLLY_RATE_LIMIT");
+  if (rateLimitSwitch !== undefined && !["on", "off"].includes(rateLimitSwitch)) {
+    throw usage("VOLLY_RATE_LIMIT must be on or off.", { VOLLY_RATE_LIMIT: rateLimitSwitch });
+  }
+  if (rateLimitSwitch === "off") {
+    fromEnv.rateLimit = false;
+  } else {
+    const limits: Record<string, unknown> = {};
+    for (const [field, name] of [
+      ["windowMs", "VOLLY_RATE_LIMIT_WINDOW_MS"],
+      ["accountMax", "VOLLY_RATE_LIMIT_ACCOUNT_MAX"],
+      ["ipMax", "VOLLY_RATE_LIMIT_IP_MAX"],
+    ] as const) {
+      const value = read(name);
+      if (value !== undefined) limits[field] = /^\d{1,12}$/.test(value) ? Number(value) : value;
+    }
+    if (Object.keys(limits).length > 0) fromEnv.rateLimit = { ...DEFAULT_RATE_LIMIT, ...limits };
+  }
+  const trustProxy = read("VOLLY_TRUST_PROXY");
+  if (trustProxy !== undefined) fromEnv.trustProxy = trustProxy.split(",").map((entry) => entry.trim());
+
   const merged = { ...DEFAULT_CONFIG, ...fromEnv, ...definedOnly(overrides) };
   const logLevel = String(merged.logLevel);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -173,6 +236,8 @@ export function configFromEnv(
   };
   const retentionMs = positive(merged.retentionMs, "retentionMs", "retention period");
   const pruneIntervalMs = positive(merged.pruneIntervalMs, "pruneIntervalMs", "pruning interval (ms)");
+  const rateLimit = checkRateLimit(merged.rateLimit);
+  const proxies = checkProxies(merged.trustProxy);
   const database = checkUrl(merged.databaseUrl, ["postgres:", "postgresql:"], "VOLLY_DATABASE_URL");
   const redis = checkUrl(merged.redisUrl, ["redis:", "rediss:"], "VOLLY_REDIS_URL");
   return {
@@ -186,9 +251,51 @@ export function configFromEnv(
     databasePoolSize: pool,
     retentionMs,
     pruneIntervalMs,
+    rateLimit,
+    trustProxy: proxies,
     ...(database !== undefined ? { databaseUrl: database } : {}),
     ...(redis !== undefined ? { redisUrl: redis } : {}),
   };
+}
+
+/** Validates the rate limits: false, or a window of 1 ms–1 day and maxima of 1–1,000,000,000. */
+function checkRateLimit(value: unknown): RateLimitConfig | false {
+  if (value === false) return false;
+  const limits = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  const within = (field: keyof RateLimitConfig, name: string, max: number, what: string): number => {
+    const n = limits[field];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) {
+      throw usage(`${name} must be ${what}.`, { [name]: n === undefined ? null : n });
+    }
+    return n;
+  };
+  return {
+    windowMs: within(
+      "windowMs",
+      "VOLLY_RATE_LIMIT_WINDOW_MS",
+      86_400_000,
+      "an integer from 1 to 86400000 (ms)",
+    ),
+    accountMax: within("accountMax", "VOLLY_RATE_LIMIT_ACCOUNT_MAX", 1e9, "an integer from 1 to 1000000000"),
+    ipMax: within("ipMax", "VOLLY_RATE_LIMIT_IP_MAX", 1e9, "an integer from 1 to 1000000000"),
+  };
+}
+
+/** Validates the trusted proxies: each an IPv4/IPv6 address, optionally with a /prefix. */
+function checkProxies(value: unknown): string[] {
+  if (!Array.isArray(value)) throw usage("VOLLY_TRUST_PROXY must be a list of addresses.", {});
+  return value.map((entry: unknown) => {
+    const [address = "", prefix, ...rest] = typeof entry === "string" ? entry.split("/") : [];
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw usage("VOLLY_TRUST_PROXY must list IP addresses or CIDR ranges, comma-separated.", {
+        VOLLY_TRUST_PROXY: String(entry),
+      });
+    }
+    return entry as string;
+  });
 }
 
 /** Validates an optional service URL's scheme; the error never echoes the URL (it may hold a password). */

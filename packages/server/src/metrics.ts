@@ -1,8 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { LogKind } from "./store/types.js";
 
+/** Every reason the bus counts an error (label `kind` of `volly_bus_errors_total`). */
+export const BUS_ERROR_KINDS = ["connection", "publish", "subscribe", "invalid-message", "handler"] as const;
 /** Why the bus counted an error (label `kind` of `volly_bus_errors_total`). */
-export type BusErrorKind = "connection" | "publish" | "subscribe" | "invalid-message" | "handler";
+export type BusErrorKind = (typeof BUS_ERROR_KINDS)[number];
 
 /**
  * The server's Prometheus metrics, in a registry of their own (never prom-client's global one, so
@@ -40,7 +42,10 @@ export const DELIVERY_LATENCY_BUCKETS = [
 ];
 
 /**
- * Creates the {@link Metrics} of one server.
+ * Creates the {@link Metrics} of one server. Every counter is exported from the start, at 0 for each
+ * label value it can take (`volly_messages_in_total{kind}`, `volly_bus_errors_total{kind}`), so
+ * `rate()` and alerts see the first increment; `volly_messages_out_total{event}` gets its series on
+ * first use.
  *
  * @param options.processMetrics also collect prom-client's default process metrics (CPU, memory,
  *   event loop lag, GC — `process_*` and `nodejs_*`). They install process-wide observers, so enable
@@ -85,6 +90,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   });
   for (const kind of ["application", "commit", "departure"]) messagesIn.labels(kind).inc(0);
   storeErrors.inc(0);
+  for (const kind of BUS_ERROR_KINDS) busErrors.labels(kind).inc(0);
   const dispatchedByEvent = new Map<string, ReturnType<typeof messagesOut.labels>>();
   return {
     registry,

@@ -5,6 +5,7 @@ import { buildApp } from "./app.js";
 import { describeBus, openConfiguredBus } from "./bus/open-bus.js";
 import type { ServerConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
+import { openRateLimitRedis } from "./http/rate-limit.js";
 import { createMetrics } from "./metrics.js";
 import { instrumentStore } from "./store/instrumented-store.js";
 import { describeStore, openConfiguredStore } from "./store/open-store.js";
@@ -31,7 +32,8 @@ const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
  *
  * - embedded: SQLite at `${dataDir}/volly.db` (directory created if missing) and the in-process bus;
  * - scaled: PostgreSQL (`config.databaseUrl`) and/or Redis pub/sub (`config.redisUrl`); any number
- *   of such nodes can run behind a load balancer.
+ *   of such nodes can run behind a load balancer. With Redis, the REST rate-limit counters are kept
+ *   there too (a third connection), so the nodes share them.
  *
  * Pending migrations are applied first. Metrics (with process metrics) are served at `/metrics`;
  * store and bus failures are counted and logged (rate limited, never with content). Logs are JSON
@@ -82,12 +84,26 @@ export async function startServer(
     await store.close();
     throw error;
   }
+  let rateLimitRedis: Awaited<ReturnType<typeof openRateLimitRedis>> | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   try {
-    app = await buildApp({ config, store, bus, logger, metrics });
+    if (config.redisUrl !== undefined && config.rateLimit !== false) {
+      rateLimitRedis = await openRateLimitRedis(config.redisUrl, (error) =>
+        logRateLimited("rate-limit-redis", { err: describeError(error) }, "rate-limit Redis error"),
+      );
+    }
+    app = await buildApp({
+      config,
+      store,
+      bus,
+      logger,
+      metrics,
+      ...(rateLimitRedis ? { rateLimitRedis } : {}),
+    });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app?.close().catch(() => {});
+    rateLimitRedis?.disconnect();
     await bus.close();
     await store.close();
     throw error;
@@ -108,6 +124,7 @@ export async function startServer(
       closing ??= (async () => {
         logger.info("shutting down");
         await running.close();
+        rateLimitRedis?.disconnect(); // counters only: nothing to flush
         await bus.close();
         await store.close();
         logger.info("stopped");

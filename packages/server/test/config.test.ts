@@ -17,7 +17,44 @@ describe("configFromEnv", () => {
       databasePoolSize: 10,
       retentionMs: 30 * 24 * 60 * 60 * 1000,
       pruneIntervalMs: 3_600_000,
+      rateLimit: { windowMs: 60_000, accountMax: 120_000, ipMax: 1_200 },
+      trustProxy: [],
     });
+  });
+
+  it("reads the rate limits (VOLLY_RATE_LIMIT_*), switches them off with VOLLY_RATE_LIMIT=off, and the trusted proxies", () => {
+    expect(
+      configFromEnv({ VOLLY_RATE_LIMIT_WINDOW_MS: "1000", VOLLY_RATE_LIMIT_IP_MAX: "50" }).rateLimit,
+    ).toEqual({ windowMs: 1000, accountMax: 120_000, ipMax: 50 });
+    expect(configFromEnv({ VOLLY_RATE_LIMIT_ACCOUNT_MAX: "7", VOLLY_RATE_LIMIT: "on" }).rateLimit).toEqual({
+      windowMs: 60_000,
+      accountMax: 7,
+      ipMax: 1_200,
+    });
+    expect(configFromEnv({ VOLLY_RATE_LIMIT: "off", VOLLY_RATE_LIMIT_IP_MAX: "5" }).rateLimit).toBe(false);
+    expect(configFromEnv({ VOLLY_RATE_LIMIT: "on" }, { rateLimit: false }).rateLimit).toBe(false);
+    expect(configFromEnv({ VOLLY_TRUST_PROXY: "127.0.0.1, 10.0.0.0/8,::1,fd00::/8" }).trustProxy).toEqual([
+      "127.0.0.1",
+      "10.0.0.0/8",
+      "::1",
+      "fd00::/8",
+    ]);
+  });
+
+  it.each([
+    ["VOLLY_RATE_LIMIT", "no"],
+    ["VOLLY_RATE_LIMIT_WINDOW_MS", "0"],
+    ["VOLLY_RATE_LIMIT_WINDOW_MS", "86400001"],
+    ["VOLLY_RATE_LIMIT_ACCOUNT_MAX", "-5"],
+    ["VOLLY_RATE_LIMIT_IP_MAX", "lots"],
+    ["VOLLY_RATE_LIMIT_IP_MAX", "0"],
+    ["VOLLY_TRUST_PROXY", "nginx"],
+    ["VOLLY_TRUST_PROXY", "10.0.0.0/33"],
+    ["VOLLY_TRUST_PROXY", "127.0.0.1,"],
+  ])("rejects %s=%s with VOLLY_E_USAGE", (name, value) => {
+    expect(() => configFromEnv({ [name]: value })).toThrow(
+      expect.objectContaining({ code: "VOLLY_E_USAGE" }),
+    );
   });
 
   it("reads the retention period in days and the pruning interval in ms", () => {

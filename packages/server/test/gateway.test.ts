@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { GatewayOp, newId, PROTOCOL_VERSION, signingInput, VOLLY_VERSION } from "@volly/protocol";
+import { GatewayOp, LIMITS, newId, PROTOCOL_VERSION, signingInput, VOLLY_VERSION } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp } from "./helpers/app.js";
+import { snapshotDatabase } from "./helpers/db-snapshot.js";
 import {
   connectGateway,
   connectIdentified,
@@ -101,6 +102,7 @@ describe("gateway over a listening server", () => {
     const alice = await registerOverHttp(f.app);
     const bob = await registerOverHttp(f.app);
     const { client: bystander } = await identified(bob);
+    const before = snapshotDatabase(f.file);
     const attacker = await connect();
     attacker.send({
       op: GatewayOp.IDENTIFY,
@@ -121,10 +123,14 @@ describe("gateway over a listening server", () => {
     unknown.send(identifyFrame(unknown, newId(), newKeys()));
     expect((await unknown.closed).code).toBe(4004);
     await expectStillServing(bystander);
+    expect(snapshotDatabase(f.file)).toEqual(before);
   });
 
-  it("answers malformed, unknown-op, mis-shaped and premature frames with ERROR frames and stays open", async () => {
+  it("answers malformed, unknown-op, mis-shaped and premature frames with ERROR frames, changes nothing and stays open", async () => {
     const alice = await registerOverHttp(f.app);
+    const bob = await registerOverHttp(f.app);
+    const groupId = await createGroup(alice, [bob]);
+    const before = snapshotDatabase(f.file);
     const client = await connect();
     client.send("{not json");
     expect(errorCode(await nextError(client))).toBe("VOLLY_E_MALFORMED_FRAME");
@@ -143,34 +149,108 @@ describe("gateway over a listening server", () => {
     client.send({ op: GatewayOp.ACK, d: { cursors: [], welcomeIds: [] } });
     expect(errorCode(await nextError(client))).toBe("VOLLY_E_NOT_AUTHENTICATED");
     // Still usable: the HELLO nonce was not consumed by any of that.
-    client.send(identifyFrame(client, alice.deviceId, alice.keys));
+    client.send(identifyFrame(client, bob.deviceId, bob.keys));
     await client.nextDispatch("READY");
     await client.nextDispatch("SYNCED");
+    // Mis-shaped frames of an authenticated session: an ACK or TYPING with a bad group id, an
+    // unknown presence status, a RESUME while identified.
+    client.send({ op: GatewayOp.ACK, d: { cursors: [{ groupId: "x", seq: 1 }], welcomeIds: [] } });
+    expect(errorCode(await nextError(client))).toBe("VOLLY_E_BAD_REQUEST");
+    client.send({ op: GatewayOp.ACK, d: { cursors: [{ groupId, seq: -1 }], welcomeIds: [] } });
+    expect(errorCode(await nextError(client))).toBe("VOLLY_E_BAD_REQUEST");
+    client.send({ op: GatewayOp.TYPING, d: { groupId: 7 } });
+    expect(errorCode(await nextError(client))).toBe("VOLLY_E_BAD_REQUEST");
+    client.send({ op: GatewayOp.PRESENCE_UPDATE, d: { status: "invisible" } });
+    expect(errorCode(await nextError(client))).toBe("VOLLY_E_BAD_REQUEST");
+    client.send({
+      op: GatewayOp.RESUME,
+      d: { deviceId: bob.deviceId, sessionId: newId(), seq: 0, signature: "A".repeat(86) },
+    });
+    expect(errorCode(await nextError(client))).toBe("VOLLY_E_ALREADY_AUTHENTICATED");
+    await expectStillServing(client);
+    // The backlog read by a second connection awaits this device's pending acks: none were taken
+    // (bob's Welcome is still there).
+    const { client: again } = await identified(bob);
+    expect((await again.untilSynced()).synced.d).toEqual({ backlog: 1 });
+    expect(snapshotDatabase(f.file)).toEqual(before);
   });
 
-  it("closes a frame over 64 KiB with 1009 while another client keeps receiving messages", async () => {
+  it("answers a frame over 64 KiB with ERROR VOLLY_E_FRAME_TOO_LARGE, stores nothing and keeps the connection; others are unaffected", async () => {
+    const alice = await registerOverHttp(f.app);
+    const bob = await registerOverHttp(f.app);
+    const carol = await registerOverHttp(f.app);
+    const groupId = await createGroup(alice, [bob, carol]);
+    const first = await sendMessage(alice, groupId);
+    const { client: bystander } = await identified(carol);
+    await bystander.untilSynced();
+    const { client: big } = await identified(bob);
+    const backlog = (await big.untilSynced()).events.filter((e) => e.t !== "PRESENCE_UPDATE");
+    expect(backlog.map((e) => e.t)).toEqual(["WELCOME", "GROUP_MESSAGE"]);
+    const welcomeId = (backlog[0]!.d as { welcomeId: string }).welcomeId;
+    const before = snapshotDatabase(f.file);
+
+    // A valid ACK (it would advance bob's cursor and clear his Welcome) padded with JSON whitespace
+    // to one byte over the limit: refused before it is parsed.
+    const limit = LIMITS.maxInboundFrameBytes;
+    const ack = JSON.stringify({
+      op: GatewayOp.ACK,
+      d: { cursors: [{ groupId, seq: first.seq }], welcomeIds: [welcomeId] },
+    });
+    big.send(ack.padEnd(limit + 1, " "));
+    expect((await nextError(big)).d).toEqual({
+      code: "VOLLY_E_FRAME_TOO_LARGE",
+      message: `Gateway frames are limited to ${limit} bytes.`,
+      details: { maxBytes: limit, bytes: limit + 1 },
+    });
+    // Anything up to the hard cap is refused the same way, even when it is not JSON.
+    big.send("x".repeat(LIMITS.inboundFrameHardCapBytes));
+    expect(errorCode(await nextError(big))).toBe("VOLLY_E_FRAME_TOO_LARGE");
+    // A frame of exactly the limit is read.
+    big.send(JSON.stringify({ op: GatewayOp.HEARTBEAT, d: null }).padEnd(limit, " "));
+    await big.next((x) => x.op === GatewayOp.HEARTBEAT_ACK);
+    await expectStillServing(big);
+
+    // Nothing was acknowledged: a second connection of bob (its backlog read awaits bob's pending
+    // acks) gets the same backlog, and the database is unchanged.
+    const { client: again } = await identified(bob);
+    expect((await again.untilSynced()).synced.d).toEqual({ backlog: 2 });
+    expect(snapshotDatabase(f.file)).toEqual(before);
+
+    // The connection that sent it and the bystander both keep receiving live messages.
+    const sent = await sendMessage(alice, groupId);
+    expect((await big.nextDispatch("GROUP_MESSAGE")).d).toMatchObject({ groupId, seq: sent.seq });
+    expect((await bystander.nextDispatch("GROUP_MESSAGE")).d).toMatchObject({ groupId, seq: sent.seq });
+    expect(big.ws.readyState).toBe(big.ws.OPEN);
+  });
+
+  it("closes a frame over the 256 KiB hard cap with 1009 (no ERROR frame); nothing stored, others unaffected", async () => {
     const alice = await registerOverHttp(f.app);
     const bob = await registerOverHttp(f.app);
     const groupId = await createGroup(alice, [bob]);
     const { client: bobClient } = await identified(bob);
     await bobClient.untilSynced();
+    const before = snapshotDatabase(f.file);
 
     const { client: big } = await identified(alice);
     await big.untilSynced();
-    big.send("x".repeat(64 * 1024 + 1));
+    big.send("x".repeat(LIMITS.inboundFrameHardCapBytes + 1));
     expect((await big.closed).code).toBe(1009);
+    expect(big.received.filter((x) => x.op === GatewayOp.ERROR)).toEqual([]);
+    await expectStillServing(bobClient);
+    expect(snapshotDatabase(f.file)).toEqual(before);
 
     const sent = await sendMessage(alice, groupId);
     const got = await bobClient.nextDispatch("GROUP_MESSAGE");
     expect(got.d).toMatchObject({ groupId, seq: sent.seq, payload: sent.ciphertext });
   });
 
-  it("survives a burst of 500 random garbage frames and keeps serving everyone", async () => {
+  it("survives a burst of 500 random garbage frames, changes nothing and keeps serving everyone", async () => {
     const alice = await registerOverHttp(f.app);
     const bob = await registerOverHttp(f.app);
     const groupId = await createGroup(alice, [bob]);
     const { client: bobClient } = await identified(bob);
     await bobClient.untilSynced();
+    const before = snapshotDatabase(f.file);
 
     const randomJson = (): unknown => {
       const pick = Math.floor(Math.random() * 6);
@@ -192,14 +272,19 @@ describe("gateway over a listening server", () => {
       if (i % 2 === 0) attacker.send(randomBytes(1 + Math.floor(Math.random() * 200)), { binary: true });
       else attacker.send(JSON.stringify(randomJson()));
     }
-    // Every attacker is answered (with errors) or closed; none takes the server down.
+    // Every attacker is answered (with errors) or closed; none takes the server down. A well-formed
+    // premature ACK is handled after every frame queued before it: its error means all were handled.
     await Promise.all(
       attackers.map(async (a) => {
-        if (a.ws.readyState === a.ws.OPEN) await expectStillServing(a);
+        if (a.ws.readyState !== a.ws.OPEN) return;
+        await expectStillServing(a);
+        a.send({ op: GatewayOp.ACK, d: { cursors: [], welcomeIds: [] } });
+        await a.next((x) => x.op === GatewayOp.ERROR && errorCode(x) === "VOLLY_E_NOT_AUTHENTICATED");
       }),
     );
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
+    expect(snapshotDatabase(f.file)).toEqual(before);
     const sent = await sendMessage(alice, groupId);
     expect((await bobClient.nextDispatch("GROUP_MESSAGE")).d).toMatchObject({ seq: sent.seq });
     const { client: fresh } = await identified(alice);

@@ -1,8 +1,14 @@
 import { VollyError } from "@volly/protocol";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../src/config.js";
+import { BUS_ERROR_KINDS } from "../src/metrics.js";
+import { type RunningServer, startServer } from "../src/start-server.js";
 import { instrumentStore } from "../src/store/instrumented-store.js";
 import { openSqliteStore } from "../src/store/sqlite-store.js";
+import { newKeys, registrationBody, uniqueHandle } from "./helpers/identity.js";
 import { type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { createTestDatabase, POSTGRES, queryOnce, type TestDatabase } from "./helpers/postgres.js";
 import { makeTempDir } from "./helpers/temp-dir.js";
 
 /** One sample's value in Prometheus text (0 when absent). */
@@ -34,6 +40,10 @@ describe("operator endpoints: GET /metrics (Prometheus) and GET /readyz", () => 
       "volly_delivery_latency_seconds_count",
     ]) {
       expect(before).toContain(name);
+    }
+    // Labelled error counters exist at 0 before the first error, so rate() and alerts see it.
+    for (const kind of BUS_ERROR_KINDS) {
+      expect(before).toContain(`volly_bus_errors_total{kind="${kind}"} 0\n`);
     }
     expect(before).toContain("# TYPE volly_delivery_latency_seconds histogram");
     const alice = await s.register();
@@ -98,5 +108,66 @@ describe("store instrumentation (volly_store_errors_total)", () => {
       await store.close();
       remove();
     }
+  });
+});
+
+describe.skipIf(!POSTGRES.run)("volly_store_errors_total of a running server (PostgreSQL)", () => {
+  let database: TestDatabase;
+  let server: RunningServer | undefined;
+  const { dir, remove } = makeTempDir();
+  beforeAll(async () => {
+    POSTGRES.assert();
+    database = await createTestDatabase();
+    // New sessions of this database give up waiting for a lock after 200 ms (the server's pool sets
+    // statement_timeout, not lock_timeout, so the database default applies).
+    await queryOnce(database.url, `ALTER DATABASE "${database.name}" SET lock_timeout = '200ms'`);
+    server = await startServer({
+      ...DEFAULT_CONFIG,
+      port: 0,
+      dataDir: dir,
+      databaseUrl: database.url,
+      logLevel: "silent",
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+    remove();
+  });
+
+  const storeErrors = async () => {
+    const res = await fetch(`${server!.url}/metrics`);
+    return sample(await res.text(), "volly_store_errors_total");
+  };
+  const register = () =>
+    fetch(`${server!.url}/v1/accounts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(registrationBody(uniqueHandle(), newKeys())),
+    });
+
+  it("counts a query the database fails (lock timeout) behind a route's 500, and nothing for the requests that work", async () => {
+    expect((await register()).status).toBe(200);
+    expect(await storeErrors()).toBe(0);
+
+    // Another session holds an exclusive lock on accounts: the registration's INSERT waits 200 ms
+    // and PostgreSQL cancels it (55P03 lock_not_available).
+    const locker = new pg.Client({ connectionString: database.url });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE");
+      const failed = await register();
+      expect(failed.status).toBe(500);
+      expect(await failed.json()).toEqual({ code: "VOLLY_E_INTERNAL", message: "Internal server error." });
+      expect(await storeErrors()).toBe(1);
+      await locker.query("ROLLBACK");
+    } finally {
+      await locker.end();
+    }
+
+    expect((await register()).status).toBe(200);
+    expect((await fetch(`${server!.url}/readyz`)).status).toBe(200);
+    expect(await storeErrors()).toBe(1);
   });
 });

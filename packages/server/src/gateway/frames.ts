@@ -4,6 +4,7 @@ import {
   type ErrorBody,
   GatewayOp,
   type IdentifyFrame,
+  LIMITS,
   parse,
   type ResumeFrame,
   type SendFrame,
@@ -43,15 +44,27 @@ const CLIENT_OPS: ReadonlySet<number> = new Set(
 );
 
 /**
- * Decodes one WebSocket message into a client frame `{op, d}`.
+ * Decodes one WebSocket message into a client frame `{op, d}` (docs/protocol.md "Gateway"). The size
+ * is checked first, before anything is parsed: frames up to LIMITS.maxInboundFrameBytes are accepted;
+ * larger ones (ws only hands over frames up to LIMITS.inboundFrameHardCapBytes — beyond that it
+ * closes the connection with 1009 itself) are refused here, so the caller can answer them with an
+ * ERROR frame and keep the connection.
  *
  * @param data the message bytes
  * @param isBinary true for a binary frame (never valid: frames are JSON text)
- * @throws VollyError VOLLY_E_MALFORMED_FRAME (binary, not JSON, or not an object with an integer `op`),
- *   VOLLY_E_UNKNOWN_OP (an op clients may not send), VOLLY_E_BAD_REQUEST (the frame does not match
- *   the op's schema)
+ * @throws VollyError VOLLY_E_FRAME_TOO_LARGE (more than LIMITS.maxInboundFrameBytes bytes; details
+ *   `{maxBytes, bytes}`), VOLLY_E_MALFORMED_FRAME (binary, not JSON, or not an object with an integer
+ *   `op`), VOLLY_E_UNKNOWN_OP (an op clients may not send), VOLLY_E_BAD_REQUEST (the frame does not
+ *   match the op's schema)
  */
 export function decodeFrame(data: Buffer, isBinary: boolean): InboundFrame {
+  if (data.length > LIMITS.maxInboundFrameBytes) {
+    throw new VollyError(
+      "VOLLY_E_FRAME_TOO_LARGE",
+      `Gateway frames are limited to ${LIMITS.maxInboundFrameBytes} bytes.`,
+      { maxBytes: LIMITS.maxInboundFrameBytes, bytes: data.length },
+    );
+  }
   if (isBinary) throw new VollyError("VOLLY_E_MALFORMED_FRAME", "Frames are JSON text, not binary.");
   let value: unknown;
   try {

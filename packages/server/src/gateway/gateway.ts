@@ -17,9 +17,12 @@ export const GATEWAY_PATH = "/v1/gateway";
 const CLOSE_GRACE_MS = 2_000;
 
 /**
- * Registers the WebSocket gateway at `GET /v1/gateway` (@fastify/websocket over `ws`), with
- * `maxPayload` = LIMITS.maxInboundFrameBytes (a larger frame closes the connection with 1009,
- * RFC 6455 §7.4.1) and permessage-deflate off. A plain HTTP GET gets 404 VOLLY_E_NOT_FOUND.
+ * Registers the WebSocket gateway at `GET /v1/gateway` (@fastify/websocket over `ws`) with
+ * permessage-deflate off. Frame sizes (docs/protocol.md "Gateway"): a frame over
+ * LIMITS.maxInboundFrameBytes (64 KiB) is refused by `decodeFrame` with an ERROR frame
+ * VOLLY_E_FRAME_TOO_LARGE and the connection stays open; ws's `maxPayload` is the hard cap
+ * LIMITS.inboundFrameHardCapBytes (256 KiB): a larger frame is never buffered — ws closes the
+ * connection with 1009 (RFC 6455 §7.4.1), no ERROR frame. A plain HTTP GET gets 404 VOLLY_E_NOT_FOUND.
  *
  * Presence (who is connected, online or away) is tracked per node by a presence tracker shared by
  * the node's connections and exchanged with other nodes over the bus.
@@ -64,9 +67,9 @@ export async function registerGateway(
   });
 
   await app.register(websocket, {
-    options: { maxPayload: LIMITS.maxInboundFrameBytes, perMessageDeflate: false },
+    options: { maxPayload: LIMITS.inboundFrameHardCapBytes, perMessageDeflate: false },
     errorHandler(error, socket) {
-      // Protocol errors (oversize frame → 1009, invalid UTF-8 → 1007, …): ws has already started the
+      // Protocol errors (frame over the hard cap → 1009, invalid UTF-8 → 1007, …): ws has already started the
       // closing handshake with the right code. Anything else: drop the socket.
       app.log.warn(
         { err: { name: error.name, code: (error as { code?: unknown }).code } },

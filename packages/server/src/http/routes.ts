@@ -1,5 +1,5 @@
 import { isValidHandle, parse, ROUTES, type RouteSpec, VOLLY_VERSION, VollyError } from "@volly/protocol";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, onRequestHookHandler } from "fastify";
 import type { AuthContext } from "../services/context.js";
 import type { Services } from "../services/services.js";
 import { authenticateRequest } from "./bearer.js";
@@ -81,15 +81,26 @@ function handlers(services: Services): RouteHandlers {
  * Registers every route of ROUTES (method and path exactly as specified). Routes with `auth: true`
  * authenticate the bearer token first (→ 401 VOLLY_E_NOT_AUTHENTICATED), then validate. Responses
  * are JSON with status 200; errors go through the app's error handler.
+ *
+ * @param options.rateLimit the hook from `registerRateLimit`, run on every route but `health`
+ *   (authenticated routes keyed by account, the others by IP); without it nothing is limited
  */
-export function registerRoutes(app: FastifyInstance, services: Services): void {
+export function registerRoutes(
+  app: FastifyInstance,
+  services: Services,
+  options: { rateLimit?: onRequestHookHandler } = {},
+): void {
   const table = handlers(services);
   for (const name of Object.keys(ROUTES) as RouteName[]) {
     const spec: RouteSpec = ROUTES[name];
     const handle = table[name] as (input: RouteInput<AuthContext | undefined>) => Promise<unknown>;
+    const limited = options.rateLimit !== undefined && name !== "health";
     app.route({
       method: spec.method,
       url: spec.path,
+      ...(limited
+        ? { config: { vollyRateLimit: spec.auth ? "account" : "ip" }, onRequest: options.rateLimit }
+        : {}),
       handler: async (request, reply) => {
         const auth = spec.auth ? await authenticateRequest(request, services.auth) : undefined;
         const result = await handle({ params: request.params, body: request.body, auth });
