@@ -68,6 +68,7 @@ export {
   Receipts,
   type ReceiptsDeps,
 } from "./receipts.js";
+export { type ReconnectBackoff, reconnectDelayMs } from "./reconnect-delay.js";
 export type {
   ConversationMember,
   ConversationRecord,
