@@ -57,7 +57,9 @@ export {
   hasProfile,
   PIN_BACKOFF,
   pinRetryDelayMs,
+  profileServerUrls,
   sealProfile,
+  serverOrigins,
   type UnlockedProfile,
   unlockProfile,
 } from "./profile.js";
