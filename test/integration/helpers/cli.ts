@@ -8,6 +8,9 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The CLI's own variables, emptied (= unset) so the runner's environment cannot leak into a test. */
+const UNSET_CLI_ENV = { VOLLY_PIN: "", VOLLY_PROFILE: "", VOLLY_SERVER: "" };
+
 /** Runs the real `volly` CLI as a child process with `args`; `env` is added to the environment. */
 export function runVolly(
   args: string[],
@@ -16,7 +19,7 @@ export function runVolly(
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], {
-      env: { ...process.env, VOLLY_PIN: "", ...env },
+      env: { ...process.env, ...UNSET_CLI_ENV, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -50,7 +53,7 @@ export function startDeviceLink(
   flags: string[] = [],
 ): { code: Promise<string>; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI_BIN, ...args, "devices", "link", ...flags], {
-    env: { ...process.env, VOLLY_PIN: "" },
+    env: { ...process.env, ...UNSET_CLI_ENV },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
