@@ -76,3 +76,62 @@ export function startDeviceLink(
   void done.then((r) => resolveCode(`(devices link exited ${r.code}: ${r.stderr})`));
   return { code, done };
 }
+
+/** A `volly` process kept running with piped stdin, such as `volly chat`. */
+export interface InteractiveVolly {
+  /** Writes `line` and a newline to its stdin. */
+  type(line: string): void;
+  /** Closes its stdin (what Ctrl-D does on a terminal). */
+  endInput(): void;
+  /**
+   * Resolves once everything it wrote to `stream` so far contains `text`; rejects after `timeoutMs`
+   * or when the process exits without writing it.
+   */
+  waitFor(stream: "stdout" | "stderr", text: string, timeoutMs?: number): Promise<void>;
+  /** SIGKILLs it (cleanup after a failed test; a no-op once it exited). */
+  kill(): void;
+  /** The whole run, once it exits. */
+  done: Promise<CliResult>;
+}
+
+/** Starts the real `volly` CLI with `args` and piped stdin/stdout/stderr; `env` as in {@link runVolly}. */
+export function startVolly(args: string[], env: Record<string, string> = {}): InteractiveVolly {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+    env: { ...process.env, ...UNSET_CLI_ENV, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const output = { stdout: "", stderr: "" };
+  child.stdout.on("data", (c: Buffer) => {
+    output.stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    output.stderr += c.toString();
+  });
+  let exited = false;
+  const done = new Promise<CliResult>((resolve) => {
+    child.once("exit", (code) => {
+      exited = true;
+      resolve({ code, ...output });
+    });
+  });
+  return {
+    type: (line) => child.stdin.write(`${line}\n`),
+    endInput: () => child.stdin.end(),
+    kill: () => {
+      if (!exited) child.kill("SIGKILL");
+    },
+    done,
+    async waitFor(stream, text, timeoutMs = 30_000) {
+      const end = Date.now() + timeoutMs;
+      while (!output[stream].includes(text)) {
+        if (exited || Date.now() > end) {
+          throw new Error(
+            `${exited ? "exited" : "timed out"} before ${stream} showed ${JSON.stringify(text)}\n` +
+              `stdout: ${output.stdout}\nstderr: ${output.stderr}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+}
