@@ -1,2 +1,2 @@
 export { EXIT, exitCodeFor } from "./exit-codes.js";
-export { runCli } from "./program.js";
+export { createProgram, runCli } from "./program.js";

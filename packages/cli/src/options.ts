@@ -9,9 +9,15 @@ export interface GlobalOptions {
   pin?: string;
 }
 
-/** The profile directory: `--profile`, else `VOLLY_PROFILE`, else `~/.volly`. */
+/**
+ * The profile directory, absolute: `--profile`, else `VOLLY_PROFILE` (empty = unset), else
+ * `~/.volly`. Throws VOLLY_E_USAGE for an empty `--profile` (it would mean the current directory).
+ */
 export function profileDir(opts: GlobalOptions): string {
-  return resolve(opts.profile ?? process.env.VOLLY_PROFILE ?? join(homedir(), ".volly"));
+  if (opts.profile !== undefined && opts.profile.trim() === "") {
+    throw new VollyError("VOLLY_E_USAGE", "--profile needs a directory.");
+  }
+  return resolve(opts.profile ?? (process.env.VOLLY_PROFILE || join(homedir(), ".volly")));
 }
 
 /** Parses an `http(s)://host[:port]` server URL. Throws VOLLY_E_USAGE. */

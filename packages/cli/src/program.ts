@@ -18,12 +18,12 @@ import type { GlobalOptions } from "./options.js";
 import { createOutput, type Output, reportError } from "./output.js";
 
 /**
- * Runs the `volly` CLI with `argv` (without node and script) and resolves to its exit code.
- * Every command accepts --profile, --json and --pin; errors print as `error CODE: message`
- * (or JSON with --json) and map to the exit codes in exit-codes.ts.
+ * Builds the `volly` commander program with every command registered. Command bodies run through
+ * `run` with the parsed global options; a body's error is reported (stderr, `error CODE: message` or
+ * JSON with --json) and its exit code handed to `onError`. Parse errors and --help surface as
+ * CommanderError from `parseAsync` (`exitOverride`). Also used by tests to enumerate the commands.
  */
-export async function runCli(argv: string[]): Promise<number> {
-  let exitCode: number = EXIT.ok;
+export function createProgram(onError: (exitCode: number) => void = () => {}): Command {
   const program = new Command("volly");
   program
     .description("Volly: end-to-end encrypted conversations for people, agents, services and devices")
@@ -39,7 +39,7 @@ export async function runCli(argv: string[]): Promise<number> {
     try {
       await fn(createOutput(Boolean(g.json)), g);
     } catch (err) {
-      exitCode = reportError(err, Boolean(g.json));
+      onError(reportError(err, Boolean(g.json)));
     }
   };
   for (const register of [
@@ -59,6 +59,19 @@ export async function runCli(argv: string[]): Promise<number> {
   ]) {
     register(program, run);
   }
+  return program;
+}
+
+/**
+ * Runs the `volly` CLI with `argv` (without node and script) and resolves to its exit code.
+ * Every command accepts --profile, --json and --pin; errors print as `error CODE: message`
+ * (or JSON with --json) and map to the exit codes in exit-codes.ts.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = createProgram((code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {

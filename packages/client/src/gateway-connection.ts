@@ -14,6 +14,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import { Listeners } from "./listeners.js";
+import { reconnectDelayMs } from "./reconnect-delay.js";
 import { type WebSocketFactory, type WebSocketLike, WS_OPEN } from "./websocket.js";
 
 /** Connection state as shown to users. */
@@ -39,7 +40,9 @@ export interface GatewayConnectionOptions {
   createSocket: WebSocketFactory;
   /** Called for each DISPATCH, one at a time, in order; the next waits for the promise. */
   onDispatch: (dispatch: Dispatch) => Promise<void>;
+  /** Ceiling of the first reconnect delay (ms, default 250); see {@link reconnectDelayMs}. */
   initialBackoffMs?: number;
+  /** Cap of the reconnect delay's ceiling (ms, default 30,000). */
   maxBackoffMs?: number;
 }
 
@@ -52,11 +55,12 @@ export const ACK_COALESCE_MS = 25;
 
 /**
  * The device's gateway session: HELLO → IDENTIFY (or RESUME) → READY, heartbeats, and reconnection
- * with exponential backoff and full jitter after any drop (except close 4010, VOLLY_E_DEVICE_REVOKED: it stops and reports the error). Dispatches are handed to `onDispatch`
- * strictly in order. With several URLs, a connection that drops or cannot be opened is retried on
- * the next URL (round robin, same backoff), so the device fails over when its node dies; a RESUME on
- * another node gets INVALID_SESSION and the connection IDENTIFYs again (delivery restarts from the
- * durable cursors, nothing is lost).
+ * with exponential backoff and equal jitter ({@link reconnectDelayMs}: half the ceiling fixed, half
+ * random) after any drop (except close 4010, VOLLY_E_DEVICE_REVOKED: it stops and reports the
+ * error). Dispatches are handed to `onDispatch` strictly in order. With several URLs, a connection
+ * that drops or cannot be opened is retried on the next URL (round robin, same backoff), so the
+ * device fails over when its node dies; a RESUME on another node gets INVALID_SESSION and the
+ * connection IDENTIFYs again (delivery restarts from the durable cursors, nothing is lost).
  */
 export class GatewayConnection {
   /** Fires on every state change. */
@@ -241,10 +245,10 @@ export class GatewayConnection {
     if (this.stopped) return;
     this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     this.setState("reconnecting");
-    const base = this.options.initialBackoffMs ?? 250;
-    const max = this.options.maxBackoffMs ?? 30_000;
-    const ceiling = Math.min(max, base * 2 ** this.attempt);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    const delay = reconnectDelayMs(this.attempt, {
+      initialMs: this.options.initialBackoffMs ?? 250,
+      maxMs: this.options.maxBackoffMs ?? 30_000,
+    });
     this.attempt++;
     this.reconnectTimer = setTimeout(() => this.open(), delay);
   }

@@ -57,7 +57,9 @@ export {
   hasProfile,
   PIN_BACKOFF,
   pinRetryDelayMs,
+  profileServerUrls,
   sealProfile,
+  serverOrigins,
   type UnlockedProfile,
   unlockProfile,
 } from "./profile.js";
@@ -68,6 +70,7 @@ export {
   Receipts,
   type ReceiptsDeps,
 } from "./receipts.js";
+export { type ReconnectBackoff, reconnectDelayMs } from "./reconnect-delay.js";
 export type {
   ConversationMember,
   ConversationRecord,

@@ -2,6 +2,7 @@ import { createInvite, fingerprint, inviteWebUrl, parseInvite, verifyInvite } fr
 import { fromBase64Url, VollyError } from "@volly/protocol";
 import type { ClientContext } from "./context.js";
 import type { Conversations } from "./conversations.js";
+import { profileServerUrls } from "./profile.js";
 import type { ConversationRecord } from "./records.js";
 
 /** Default invite lifetime: 7 days (ms). */
@@ -43,13 +44,14 @@ export class Invites {
   }
 
   /**
-   * Verifies an invite (signature, expiry, and that the directory's key for the inviter matches the
-   * fingerprint) and opens the direct conversation with the inviter. Throws VOLLY_E_INVITE_INVALID,
-   * VOLLY_E_INVITE_EXPIRED, VOLLY_E_INVITE_KEY_MISMATCH, VOLLY_E_UNKNOWN_HANDLE.
+   * Verifies an invite (for one of this profile's server URLs; signature, expiry, and that the
+   * directory's key for the inviter matches the fingerprint) and opens the direct conversation with
+   * the inviter. Throws VOLLY_E_INVITE_INVALID, VOLLY_E_INVITE_EXPIRED, VOLLY_E_INVITE_KEY_MISMATCH,
+   * VOLLY_E_UNKNOWN_HANDLE.
    */
   async accept(link: string): Promise<ConversationRecord> {
     const invite = parseInvite(link.trim());
-    if (new URL(invite.payload.server).origin !== new URL(this.ctx.profile.serverUrl).origin) {
+    if (!profileServerUrls(this.ctx.profile).includes(new URL(invite.payload.server).origin)) {
       throw new VollyError(
         "VOLLY_E_INVITE_INVALID",
         `The invite is for another server (${invite.payload.server}).`,

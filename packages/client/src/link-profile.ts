@@ -9,7 +9,7 @@ import {
 } from "@volly/crypto";
 import { type EntityType, signingInput, toBase64Url, VollyError } from "@volly/protocol";
 import { HttpApi } from "./http-api.js";
-import { sealProfile, type UnlockedProfile } from "./profile.js";
+import { sealProfile, serverOrigins, type UnlockedProfile } from "./profile.js";
 import { KEYSTORE_KEY } from "./profile-keys.js";
 import type { ProfileRecord } from "./records.js";
 import type { ClientStore } from "./store/client-store.js";
@@ -20,6 +20,11 @@ export interface LinkProfileOptions {
   /** The pairing code shown by the existing device: `volly-link:<server origin>/<linkId>.<secret>`. */
   code: string;
   pin: string;
+  /**
+   * The URLs of the deployment's nodes to use and keep in the profile, the preferred one first;
+   * they must include the code's server. Default: the code's server alone.
+   */
+  serverUrls?: readonly string[];
   deviceName?: string;
   ciphersuite?: string;
   /** How often to poll the link's status while waiting for approval (ms). Default 1,000. */
@@ -36,7 +41,8 @@ export interface LinkProfileOptions {
  * `createProfile`) with the account's id, handle and entity type and the new device id. Upload key
  * packages next (the existing device waits for them to add this device to its conversations).
  *
- * @throws VOLLY_E_PIN_INVALID, VOLLY_E_PROFILE_EXISTS, VOLLY_E_LINK_INVALID (malformed code,
+ * @throws VOLLY_E_PIN_INVALID, VOLLY_E_USAGE (`serverUrls` not URLs or without the code's
+ *   server), VOLLY_E_PROFILE_EXISTS, VOLLY_E_LINK_INVALID (malformed code,
  *   unknown or already claimed link), VOLLY_E_LINK_EXPIRED (expired before approval),
  *   VOLLY_E_KEY_TAKEN, VOLLY_E_SERVER_UNREACHABLE
  */
@@ -44,9 +50,16 @@ export async function linkProfile(options: LinkProfileOptions): Promise<Unlocked
   validatePin(options.pin);
   if (await options.store.get(KEYSTORE_KEY)) throw new VollyError("VOLLY_E_PROFILE_EXISTS");
   const { server, linkId, secret } = parseLinkCode(options.code);
+  const serverUrls = options.serverUrls ? serverOrigins(options.serverUrls) : [server];
+  if (!serverUrls.includes(server)) {
+    throw new VollyError(
+      "VOLLY_E_USAGE",
+      `The pairing code is for ${server}, which is not among the server URLs (${serverUrls.join(", ")}).`,
+    );
+  }
   const identity = generateIdentity();
   const key = toBase64Url(identity.signaturePublicKey);
-  const api = new HttpApi(server);
+  const api = new HttpApi(serverUrls);
   let status = await api.call("claimDeviceLink", {
     params: { linkId },
     body: {
@@ -77,7 +90,8 @@ export async function linkProfile(options: LinkProfileOptions): Promise<Unlocked
     );
   }
   const profile: ProfileRecord = {
-    serverUrl: server,
+    serverUrl: serverUrls[0] ?? server,
+    ...(serverUrls.length > 1 ? { serverUrls } : {}),
     accountId,
     deviceId,
     handle,

@@ -46,7 +46,12 @@ export function pinRetryDelayMs(failures: number): number {
 /** What `createProfile` needs. */
 export interface CreateProfileOptions {
   store: ClientStore;
-  serverUrl: string;
+  /**
+   * The server's URL, or the URLs of several nodes of one deployment, the preferred one first:
+   * registration fails over between them and the profile keeps them all (its `serverUrl` is the
+   * first). Only their origins are kept.
+   */
+  serverUrl: string | readonly string[];
   handle: string;
   pin: string;
   entityType?: EntityType;
@@ -70,7 +75,8 @@ export interface UnlockedProfile {
  * (signed proof of possession), and seals the keys under a data key wrapped by Argon2id(PIN).
  * The optional display name is registered with the account (RegisterAccountBody.displayName).
  * Throws VOLLY_E_PROFILE_EXISTS, VOLLY_E_PIN_INVALID, VOLLY_E_HANDLE_INVALID, VOLLY_E_HANDLE_TAKEN,
- * VOLLY_E_USAGE (display name empty or over 64 characters), VOLLY_E_SERVER_UNREACHABLE.
+ * VOLLY_E_USAGE (display name empty or over 64 characters, no server URL or one that is not a
+ * URL), VOLLY_E_SERVER_UNREACHABLE (no server URL answered).
  */
 export async function createProfile(options: CreateProfileOptions): Promise<UnlockedProfile> {
   validatePin(options.pin);
@@ -80,10 +86,10 @@ export async function createProfile(options: CreateProfileOptions): Promise<Unlo
     throw new VollyError("VOLLY_E_USAGE", "A display name is 1–64 characters.");
   }
   if (await options.store.get(KEYSTORE_KEY)) throw new VollyError("VOLLY_E_PROFILE_EXISTS");
-  const serverUrl = new URL(options.serverUrl).origin;
+  const serverUrls = serverOrigins(options.serverUrl);
   const identity = generateIdentity();
   const publicKey = toBase64Url(identity.signaturePublicKey);
-  const api = new HttpApi(serverUrl);
+  const api = new HttpApi(serverUrls);
   const registered = await api.call("registerAccount", {
     body: {
       handle: options.handle,
@@ -96,7 +102,8 @@ export async function createProfile(options: CreateProfileOptions): Promise<Unlo
     },
   });
   const profile: ProfileRecord = {
-    serverUrl,
+    serverUrl: serverUrls[0] ?? "",
+    ...(serverUrls.length > 1 ? { serverUrls } : {}),
     accountId: registered.accountId,
     deviceId: registered.deviceId,
     handle: registered.handle,
@@ -202,6 +209,28 @@ async function readAttempts(store: ClientStore): Promise<PinAttempts> {
   } catch {
     return { failures: PIN_BACKOFF.freeAttempts, lastAt: 0 };
   }
+}
+
+/**
+ * Normalises one server URL or a list of them (preferred first) to distinct origins.
+ * Throws VOLLY_E_USAGE for an empty list or a value that is not a URL.
+ */
+export function serverOrigins(urls: string | readonly string[]): string[] {
+  const list = typeof urls === "string" ? [urls] : urls;
+  const origins = list.map((url) => {
+    try {
+      return new URL(url).origin;
+    } catch {
+      throw new VollyError("VOLLY_E_USAGE", `Not a server URL: ${url}`);
+    }
+  });
+  if (origins.length === 0) throw new VollyError("VOLLY_E_USAGE", "At least one server URL is needed.");
+  return [...new Set(origins)];
+}
+
+/** The server origins a profile connects to, the preferred one first (at least one). */
+export function profileServerUrls(profile: ProfileRecord): string[] {
+  return profile.serverUrls?.length ? [...profile.serverUrls] : [profile.serverUrl];
 }
 
 /** True when the store holds a profile. */

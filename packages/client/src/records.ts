@@ -2,7 +2,14 @@ import type { EntityType } from "@volly/protocol";
 
 /** The profile: who this device is and where its server is. Stored sealed under key `profile`. */
 export interface ProfileRecord {
+  /** The server's origin; with several URLs, the preferred one (the first of `serverUrls`). */
   serverUrl: string;
+  /**
+   * Every server origin of this profile's deployment (nodes to fail over between, see `HttpApi` and
+   * `GatewayConnection`), the preferred one first; `serverUrls[0]` is `serverUrl`. Absent when the
+   * profile has one URL. Read it through `profileServerUrls`.
+   */
+  serverUrls?: string[];
   accountId: string;
   deviceId: string;
   handle: string;

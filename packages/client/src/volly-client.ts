@@ -14,7 +14,7 @@ import { KeyedQueue } from "./keyed-queue.js";
 import { Messaging } from "./messaging.js";
 import { Outbox } from "./outbox.js";
 import { Presence } from "./presence.js";
-import type { UnlockedProfile } from "./profile.js";
+import { profileServerUrls, type UnlockedProfile } from "./profile.js";
 import { Receipts } from "./receipts.js";
 import type { ConversationRecord, MessageRecord } from "./records.js";
 import { Settings } from "./settings.js";
@@ -28,7 +28,7 @@ import type { WebSocketFactory } from "./websocket.js";
 export interface VollyClientOptions {
   createSocket: WebSocketFactory;
   /**
-   * Server URLs to use for this run instead of the profile's one server URL: the nodes of one scaled
+   * Server URLs to use for this run instead of the profile's (`profileServerUrls`): the nodes of one scaled
    * deployment, the preferred one first. REST calls and the gateway move to the next URL when the
    * current one cannot be reached (see `HttpApi`, `GatewayConnection`).
    */
@@ -100,13 +100,13 @@ export class VollyClient {
       accountId: ctx.profile.accountId,
       deviceId: ctx.profile.deviceId,
     });
-    const gatewayUrls = (options.serverUrls?.length ? options.serverUrls : [ctx.profile.serverUrl]).map(
-      (base) => {
-        const gatewayUrl = new URL("/v1/gateway", base);
-        gatewayUrl.protocol = gatewayUrl.protocol === "https:" ? "wss:" : "ws:";
-        return gatewayUrl.toString();
-      },
-    );
+    const gatewayUrls = (
+      options.serverUrls?.length ? options.serverUrls : profileServerUrls(ctx.profile)
+    ).map((base) => {
+      const gatewayUrl = new URL("/v1/gateway", base);
+      gatewayUrl.protocol = gatewayUrl.protocol === "https:" ? "wss:" : "ws:";
+      return gatewayUrl.toString();
+    });
     this.connection = new GatewayConnection({
       url: gatewayUrls,
       deviceId: ctx.profile.deviceId,
@@ -140,7 +140,9 @@ export class VollyClient {
 
   /** Wires the services of an unlocked profile (loads its MLS ciphersuite). */
   static async open(unlocked: UnlockedProfile, options: VollyClientOptions): Promise<VollyClient> {
-    const api = new HttpApi(options.serverUrls?.length ? options.serverUrls : unlocked.profile.serverUrl);
+    const api = new HttpApi(
+      options.serverUrls?.length ? options.serverUrls : profileServerUrls(unlocked.profile),
+    );
     const ctx: ClientContext = {
       ...unlocked,
       api,

@@ -8,6 +8,9 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The CLI's own variables, emptied (= unset) so the runner's environment cannot leak into a test. */
+const UNSET_CLI_ENV = { VOLLY_PIN: "", VOLLY_PROFILE: "", VOLLY_SERVER: "" };
+
 /** Runs the real `volly` CLI as a child process with `args`; `env` is added to the environment. */
 export function runVolly(
   args: string[],
@@ -16,7 +19,7 @@ export function runVolly(
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], {
-      env: { ...process.env, VOLLY_PIN: "", ...env },
+      env: { ...process.env, ...UNSET_CLI_ENV, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -50,7 +53,7 @@ export function startDeviceLink(
   flags: string[] = [],
 ): { code: Promise<string>; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI_BIN, ...args, "devices", "link", ...flags], {
-    env: { ...process.env, VOLLY_PIN: "" },
+    env: { ...process.env, ...UNSET_CLI_ENV },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -72,4 +75,63 @@ export function startDeviceLink(
   });
   void done.then((r) => resolveCode(`(devices link exited ${r.code}: ${r.stderr})`));
   return { code, done };
+}
+
+/** A `volly` process kept running with piped stdin, such as `volly chat`. */
+export interface InteractiveVolly {
+  /** Writes `line` and a newline to its stdin. */
+  type(line: string): void;
+  /** Closes its stdin (what Ctrl-D does on a terminal). */
+  endInput(): void;
+  /**
+   * Resolves once everything it wrote to `stream` so far contains `text`; rejects after `timeoutMs`
+   * or when the process exits without writing it.
+   */
+  waitFor(stream: "stdout" | "stderr", text: string, timeoutMs?: number): Promise<void>;
+  /** SIGKILLs it (cleanup after a failed test; a no-op once it exited). */
+  kill(): void;
+  /** The whole run, once it exits. */
+  done: Promise<CliResult>;
+}
+
+/** Starts the real `volly` CLI with `args` and piped stdin/stdout/stderr; `env` as in {@link runVolly}. */
+export function startVolly(args: string[], env: Record<string, string> = {}): InteractiveVolly {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+    env: { ...process.env, ...UNSET_CLI_ENV, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const output = { stdout: "", stderr: "" };
+  child.stdout.on("data", (c: Buffer) => {
+    output.stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    output.stderr += c.toString();
+  });
+  let exited = false;
+  const done = new Promise<CliResult>((resolve) => {
+    child.once("exit", (code) => {
+      exited = true;
+      resolve({ code, ...output });
+    });
+  });
+  return {
+    type: (line) => child.stdin.write(`${line}\n`),
+    endInput: () => child.stdin.end(),
+    kill: () => {
+      if (!exited) child.kill("SIGKILL");
+    },
+    done,
+    async waitFor(stream, text, timeoutMs = 30_000) {
+      const end = Date.now() + timeoutMs;
+      while (!output[stream].includes(text)) {
+        if (exited || Date.now() > end) {
+          throw new Error(
+            `${exited ? "exited" : "timed out"} before ${stream} showed ${JSON.stringify(text)}\n` +
+              `stdout: ${output.stdout}\nstderr: ${output.stderr}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
 }

@@ -1,4 +1,3 @@
-import { backupEmbeddedStore, configFromEnv } from "@volly/server";
 import type { Command } from "commander";
 import type { Run } from "../output.js";
 
@@ -15,6 +14,8 @@ export function registerBackup(program: Command, run: Run) {
     .option("--data <dir>", "data directory of the embedded store (default ./volly-data)")
     .action((file: string, o: { data?: string }) =>
       run(async (out) => {
+        // Loaded on use: the server stack (Fastify, stores) would slow every other command's start.
+        const { backupEmbeddedStore, configFromEnv } = await import("@volly/server");
         const config = configFromEnv(process.env, o.data !== undefined ? { dataDir: o.data } : {});
         const result = await backupEmbeddedStore(config, file);
         out.result(result, `backed up ${result.source} to ${result.file} (${result.bytes} bytes)`);

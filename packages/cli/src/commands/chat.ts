@@ -2,64 +2,77 @@ import { createInterface } from "node:readline";
 import type { MessageRecord } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
-import { messageLine } from "../format.js";
-import type { Run } from "../output.js";
-import { withClient } from "../with-client.js";
+import { messageJson, messageLine } from "../format.js";
+import { parseNonNegativeInt } from "../options.js";
+import type { Output, Run } from "../output.js";
+import { withSyncedClient } from "../with-client.js";
 
-/** `volly chat TARGET`: interactive conversation — type to send, messages appear live. */
+/** Clears the terminal's current line (the prompt and whatever was typed after it). */
+const CLEAR_LINE = "\r\x1b[2K";
+/** Moves up to the line just entered and clears it, so the sent message replaces what was typed. */
+const REPLACE_TYPED_LINE = `\x1b[1A${CLEAR_LINE}`;
+
+/**
+ * `volly chat TARGET [--history N]`: an interactive conversation. Each line read from stdin is sent
+ * and echoed once the server stored it; incoming messages are printed as they arrive. On a terminal
+ * it shows a `> ` prompt and replaces the typed line with the sent message; with stdin or stdout a
+ * pipe, or with --json, it prints plain lines (one JSON object per message with --json) and no
+ * prompt or escape codes, so a script can drive it. `/quit` or the end of input leaves (exit 0).
+ * Errors: VOLLY_E_USAGE (--history not 0–1000), those of resolving TARGET; a line that cannot be
+ * sent is reported on stderr and the chat goes on.
+ */
 export function registerChat(program: Command, run: Run) {
   program
     .command("chat")
-    .description("interactive chat: type a line and press Enter to send; /quit or Ctrl-D to leave")
+    .description(
+      "interactive chat: type a line and press Enter to send; /quit or Ctrl-D to leave (stdin may be a pipe)",
+    )
     .argument("<target>", "@handle or a conversation id")
-    .option("--history <n>", "messages of history to show", "20")
+    .option("--history <n>", "messages of history to show (0-1000)", "20")
     .action((target: string, o: { history: string }) =>
       run(async (out, g) => {
-        await withClient(g, async (client) => {
-          await client.ctx.auth.getToken();
-          await client.connect();
+        const historySize = parseNonNegativeInt("history", o.history, 1000);
+        await withSyncedClient(g, async (client) => {
           const conv = await client.resolveConversation(target);
-          const show = (m: MessageRecord) => {
-            if (m.conversationId !== conv.id) return;
-            if (out.json) out.result(m, "");
-            else process.stdout.write(`\r${messageLine(m)}\n`);
-            rl.prompt(true);
-          };
-          const history = await client.ctx.vault.listMessages<MessageRecord>(
-            conv.id,
-            Number(o.history) || 20,
-          );
-          for (const m of history) process.stdout.write(`${messageLine(m)}\n`);
+          const terminal = !out.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
+          const print = (m: MessageRecord, replace = "") =>
+            out.result(messageJson(m), terminal ? `${replace}${messageLine(m)}` : messageLine(m));
+          if (historySize > 0) for (const m of await client.messaging.history(conv.id, historySize)) print(m);
           await client.messaging.takeUnseen(conv.id);
           out.note(`— chatting with ${conv.title}; /quit to leave —`);
-          const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "> " });
+          const rl = createInterface({
+            input: process.stdin,
+            ...(terminal ? { output: process.stdout, terminal: true } : { terminal: false }),
+            prompt: "> ",
+          });
+          const prompt = () => {
+            if (terminal) rl.prompt(true);
+          };
           client.messaging.received.add((m) => {
-            if (m.direction === "in") {
-              show(m);
-              void client.messaging.takeUnseen(conv.id);
-            }
+            if (m.direction !== "in" || m.conversationId !== conv.id) return;
+            print(m, CLEAR_LINE);
+            prompt();
+            void client.messaging.takeUnseen(conv.id);
           });
           client.connection.stateChanges.add((s) => {
             if (s !== "connected") out.note(`(${s})`);
           });
-          rl.prompt();
+          prompt();
           let sending = Promise.resolve();
           for await (const line of rl) {
             const text = line.trim();
             if (text === "/quit") break;
             if (!text) {
-              rl.prompt();
+              prompt();
               continue;
             }
             sending = sending.then(async () => {
               try {
-                const sent = await client.messaging.send(conv.id, text);
-                process.stdout.write(`\x1b[1A\r\x1b[2K${messageLine(sent)}\n`);
+                print(await client.messaging.send(conv.id, text), REPLACE_TYPED_LINE);
               } catch (err) {
-                const e = err instanceof VollyError ? err : new VollyError("VOLLY_E_INTERNAL", String(err));
-                process.stderr.write(`(not sent yet: ${e.message})\n`);
+                reportUnsent(out, err);
               }
-              rl.prompt();
+              prompt();
             });
           }
           await sending;
@@ -67,4 +80,15 @@ export function registerChat(program: Command, run: Run) {
         });
       }),
     );
+}
+
+/** Reports a line chat could not send (stderr; JSON with --json) without ending the chat. */
+function reportUnsent(out: Output, err: unknown): void {
+  const e = err instanceof VollyError ? err : new VollyError("VOLLY_E_INTERNAL", String(err));
+  const queued = e.code === "VOLLY_E_SERVER_UNREACHABLE";
+  process.stderr.write(
+    out.json
+      ? `${JSON.stringify({ error: e.toBody() })}\n`
+      : `(${queued ? "not sent yet" : "not sent"}: ${e.message})\n`,
+  );
 }

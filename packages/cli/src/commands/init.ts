@@ -1,39 +1,61 @@
+import { profileServerUrls } from "@volly/client";
 import { initNodeProfile, linkNodeProfile, profileExists } from "@volly/client/node";
 import { parseLinkCode } from "@volly/crypto";
 import { EntityType, matches, VollyError } from "@volly/protocol";
 import type { Command } from "commander";
-import { type GlobalOptions, parseServerUrl, profileDir } from "../options.js";
+import { type GlobalOptions, profileDir } from "../options.js";
 import type { Output, Run } from "../output.js";
 import { resolvePin } from "../pin.js";
+import { describeServers, resolveServerUrls } from "../server-urls.js";
+
+/** Options of `volly init`. */
+interface InitOptions {
+  server?: string[];
+  handle?: string;
+  link?: string;
+  type: string;
+  deviceName: string;
+}
 
 /**
- * `volly init --server URL --handle H [--pin P] [--type T] [--device-name N]`: create a profile (a
- * new account), or `volly init [--server URL] --link CODE`: link this machine as a new device of an
- * existing account with the pairing code `volly devices link` printed on one of its devices.
+ * `volly init --server URL [--server URL2 …] --handle H [--pin P] [--type T] [--device-name N]`:
+ * create a profile (a new account), or `volly init [--server URL …] --link CODE`: link this machine
+ * as a new device of an existing account with the pairing code `volly devices link` printed on one
+ * of its devices. Several `--server` flags name the nodes of one deployment, the preferred one
+ * first: the profile keeps them all and every command fails over between them. Without `--server`,
+ * VOLLY_SERVER (comma-separated) is used.
  */
 export function registerInit(program: Command, run: Run) {
   program
     .command("init")
     .description("create a profile: a new account and this device, registered with a server")
-    .option("--server <url>", "server URL, e.g. http://localhost:7777 (with --link: must match the code's)")
+    .option(
+      "--server <url>",
+      "server URL, e.g. http://localhost:7777; repeat for each node of one deployment, preferred " +
+        "first (env VOLLY_SERVER, comma-separated; with --link: must include the code's server)",
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
     .option("--handle <handle>", "your handle: 3-32 of a-z 0-9 _ . - (not with --link)")
     .option("--link <code>", "pairing code from `volly devices link` on an existing device")
     .option("--type <type>", "account type: human, bot, agent, service, device", "human")
     .option("--device-name <name>", "a name for this device", "cli")
-    .action((o: { server?: string; handle?: string; link?: string; type: string; deviceName: string }) =>
+    .action((o: InitOptions) =>
       run(async (out, g) => {
-        if (o.link !== undefined) return linkInit(out, g, { ...o, link: o.link });
-        if (o.server === undefined || o.handle === undefined) {
-          throw new VollyError("VOLLY_E_USAGE", "volly init needs --server and --handle (or --link CODE).");
+        const servers = resolveServerUrls(o.server ?? []);
+        if (o.link !== undefined) return linkInit(out, g, { ...o, link: o.link }, servers);
+        if (servers === undefined || o.handle === undefined) {
+          throw new VollyError(
+            "VOLLY_E_USAGE",
+            "volly init needs --server (or VOLLY_SERVER) and --handle (or --link CODE).",
+          );
         }
-        const server = parseServerUrl(o.server);
         if (!matches(EntityType, o.type)) throw new VollyError("VOLLY_E_USAGE", `Unknown --type ${o.type}`);
         const dir = profileDir(g);
         if (await profileExists(dir))
           throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
         const pin = await resolvePin(g.pin, "Choose a 6-digit PIN: ");
         const client = await initNodeProfile(dir, {
-          serverUrl: server,
+          serverUrl: servers,
           handle: o.handle,
           pin,
           entityType: o.type,
@@ -41,9 +63,16 @@ export function registerInit(program: Command, run: Run) {
         });
         const p = client.profile;
         await client.close();
+        const urls = profileServerUrls(p);
         out.result(
-          { handle: p.handle, accountId: p.accountId, deviceId: p.deviceId, server: p.serverUrl },
-          `Created @${p.handle} on ${p.serverUrl} (profile ${dir})`,
+          {
+            handle: p.handle,
+            accountId: p.accountId,
+            deviceId: p.deviceId,
+            server: p.serverUrl,
+            servers: urls,
+          },
+          `Created @${p.handle} on ${describeServers(urls)} (profile ${dir})`,
         );
       }),
     );
@@ -53,23 +82,33 @@ export function registerInit(program: Command, run: Run) {
 async function linkInit(
   out: Output,
   g: GlobalOptions,
-  o: { server?: string; handle?: string; link: string; deviceName: string },
+  o: { handle?: string; link: string; deviceName: string },
+  servers: string[] | undefined,
 ): Promise<void> {
   if (o.handle !== undefined) throw new VollyError("VOLLY_E_USAGE", "--handle is not used with --link.");
   const { server } = parseLinkCode(o.link);
-  if (o.server !== undefined && parseServerUrl(o.server) !== server) {
-    throw new VollyError("VOLLY_E_USAGE", `The pairing code is for ${server}, not ${o.server}.`);
+  if (servers !== undefined && !servers.includes(server)) {
+    throw new VollyError(
+      "VOLLY_E_USAGE",
+      `The pairing code is for ${server}, which is not among the server URLs (${servers.join(", ")}).`,
+    );
   }
   const dir = profileDir(g);
   if (await profileExists(dir))
     throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
   const pin = await resolvePin(g.pin, "Choose a 6-digit PIN: ");
   out.note("Waiting for the existing device to approve…");
-  const client = await linkNodeProfile(dir, { code: o.link, pin, deviceName: o.deviceName });
+  const client = await linkNodeProfile(dir, {
+    code: o.link,
+    pin,
+    deviceName: o.deviceName,
+    ...(servers !== undefined ? { serverUrls: servers } : {}),
+  });
   const p = client.profile;
   await client.close();
+  const urls = profileServerUrls(p);
   out.result(
-    { handle: p.handle, accountId: p.accountId, deviceId: p.deviceId, server: p.serverUrl },
-    `Linked this device to @${p.handle} on ${p.serverUrl} (profile ${dir})`,
+    { handle: p.handle, accountId: p.accountId, deviceId: p.deviceId, server: p.serverUrl, servers: urls },
+    `Linked this device to @${p.handle} on ${describeServers(urls)} (profile ${dir})`,
   );
 }

@@ -1,4 +1,3 @@
-import { configFromEnv, migrateConfiguredStore } from "@volly/server";
 import type { Command } from "commander";
 import type { Run } from "../output.js";
 
@@ -14,6 +13,8 @@ export function registerMigrate(program: Command, run: Run) {
     .option("--data <dir>", "data directory of the embedded store (default ./volly-data)")
     .action((o: { data?: string }) =>
       run(async (out) => {
+        // Loaded on use: the server stack (Fastify, stores) would slow every other command's start.
+        const { configFromEnv, migrateConfiguredStore } = await import("@volly/server");
         const config = configFromEnv(process.env, o.data !== undefined ? { dataDir: o.data } : {});
         const result = await migrateConfiguredStore(config);
         const lines = result.applied.map((name) => `applied ${name}`);

@@ -1,4 +1,3 @@
-import { configFromEnv, runServer } from "@volly/server";
 import type { Command } from "commander";
 import { parseNonNegativeInt } from "../options.js";
 import type { Run } from "../output.js";
@@ -20,6 +19,8 @@ export function registerServe(program: Command, run: Run) {
     .option("--data <dir>", "data directory (default ./volly-data)")
     .action((o: { port?: string; host?: string; data?: string }) =>
       run(async () => {
+        // Loaded on use: the server stack (Fastify, stores) would slow every other command's start.
+        const { configFromEnv, runServer } = await import("@volly/server");
         const config = configFromEnv(process.env, {
           ...(o.port !== undefined ? { port: parseNonNegativeInt("port", o.port, 65_535) } : {}),
           ...(o.host !== undefined ? { host: o.host } : {}),

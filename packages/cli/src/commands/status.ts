@@ -1,5 +1,7 @@
+import { profileServerUrls } from "@volly/client";
 import type { Command } from "commander";
 import type { Run } from "../output.js";
+import { describeServers } from "../server-urls.js";
 import { withClient } from "../with-client.js";
 
 /**
@@ -9,7 +11,7 @@ import { withClient } from "../with-client.js";
 export function registerStatus(program: Command, run: Run) {
   program
     .command("status")
-    .description("show this device, its server, queued messages and messages it could not decrypt")
+    .description("show this device, its servers, queued messages and messages it could not decrypt")
     .action(() =>
       run(async (out, g) => {
         const status = await withClient(g, async (client) => {
@@ -19,6 +21,7 @@ export function registerStatus(program: Command, run: Run) {
             accountId: p.accountId,
             deviceId: p.deviceId,
             server: p.serverUrl,
+            servers: profileServerUrls(p),
             ciphersuite: p.ciphersuite,
             outbox: await client.messaging.pendingCount(),
             undecryptable: await client.messaging.undecryptable(),
@@ -28,7 +31,7 @@ export function registerStatus(program: Command, run: Run) {
         const utd = Object.values(status.undecryptable).reduce((a, b) => a + b, 0);
         out.result(
           status,
-          `@${status.handle} on ${status.server}\ndevice ${status.deviceId}\nqueued ${status.outbox}, undecryptable ${utd}, recoveries ${status.recoveries}`,
+          `@${status.handle} on ${describeServers(status.servers)}\ndevice ${status.deviceId}\nqueued ${status.outbox}, undecryptable ${utd}, recoveries ${status.recoveries}`,
         );
       }),
     );
