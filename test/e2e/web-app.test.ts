@@ -1,20 +1,24 @@
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { initNodeProfile } from "@volly/client/node";
 import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { type ServerProcess, startServerProcess, tempDir } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
   closeDialog,
   conversationItem,
+  corruptGroupState,
   createInviteLink,
   expectAccessible,
+  focusIndicator,
   messageWithText,
   onboard,
   openConversation,
   screenshot,
   sendMessage,
+  tabTo,
   unlock,
   until,
   type WebUser,
@@ -88,6 +92,7 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await alice.page.getByRole("img", { name: /QR code/ }).waitFor();
     await alice.page.getByTestId("copy-invite").click();
     await alice.page.getByText("Link copied").waitFor();
+    expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe(link);
     await expectAccessible(alice.page, "invite dialog");
     await screenshot(alice.page, "invite");
     await closeDialog(alice.page);
@@ -95,6 +100,7 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     const bob = await newUser("Bob Stone", "246801", link);
     await bob.page.getByTestId("invite-banner").waitFor();
     expect(await bob.page.getByTestId("invite-banner").textContent()).toContain("@alice.liddell");
+    await expectAccessible(bob.page, "onboarding with an invite");
     bob.handle = await onboard(bob.page, bob.name, bob.pin);
     expect(bob.handle).toBe("bob.stone");
     await until(
@@ -119,6 +125,12 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
       .poll(() => item.getByTestId("unread-count").textContent(), { timeout: 20_000 })
       .toMatch(/^1/);
     const title = (await item.getAttribute("data-title")) ?? "";
+    expect(title).toBe("Bob Stone");
+    // the list shows bob's initials, his presence and a preview of his last message
+    expect(await item.locator(".disc").textContent()).toBe("BS");
+    await expect.poll(() => item.getByTestId("presence").getAttribute("data-status")).toBe("online");
+    expect(await item.getByTestId("presence").textContent()).toBe("Online");
+    expect(await item.textContent()).toContain("Hi Alice! Notes: https://example.com/notes?x=1");
     await expectAccessible(alice.page, "conversation list");
     await openConversation(alice.page, title);
     const received = messageWithText(alice.page, "Hi Alice!");
@@ -128,6 +140,12 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     expect(await link.getAttribute("href")).toBe("https://example.com/notes?x=1");
     expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
     expect(await received.textContent()).toContain("javascript:alert(1)");
+    // one day separator, "Today", above the first message
+    const separators = alice.page.getByRole("separator");
+    expect(await separators.count()).toBe(1);
+    expect(await separators.getAttribute("aria-label")).toBe("Today");
+    expect(await separators.textContent()).toBe("Today");
+    expect(await alice.page.getByTestId("chat").locator("header .disc").textContent()).toBe("BS");
 
     // bob sees "read" once alice has the conversation open
     await expect
@@ -155,6 +173,26 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
         },
       )
       .toMatch(/delivered|read/);
+    // bob's list previews alice's last message (its first line); alice's list says it was hers
+    const bobsItem = conversationItem(bob.page, "Alice Liddell");
+    expect(await bobsItem.locator(".disc").textContent()).toBe("AL");
+    await expect.poll(() => bobsItem.textContent()).toContain("Hello Bob 👋");
+    await expect
+      .poll(() => alice.page.getByTestId("conversation-item").first().textContent())
+      .toContain("You: Hello Bob");
+
+    // the emoji picker: open, pick, send
+    await alice.page.getByRole("button", { name: "Emoji" }).click();
+    const picker = alice.page.getByRole("group", { name: "Emoji" });
+    await picker.waitFor();
+    await expectAccessible(alice.page, "emoji picker");
+    await screenshot(alice.page, "emoji");
+    await picker.getByRole("button", { name: "Insert 🎉" }).click();
+    await picker.waitFor({ state: "detached" });
+    expect(await alice.page.getByTestId("composer").inputValue()).toBe("🎉");
+    await alice.page.getByTestId("composer").press("Enter");
+    await messageWithText(bob.page, "🎉").waitFor({ timeout: 20_000 });
+
     await expectAccessible(alice.page, "chat");
     await screenshot(alice.page, "chat");
   });
@@ -191,10 +229,64 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await alice.page.getByTestId("open-group-details").click();
     const members = alice.page.getByTestId("group-member");
     await expect.poll(() => members.count()).toBe(2);
-    expect(await members.first().textContent()).toMatch(/Online|Away|Offline/);
+    // bob and carol have the app open (visible): both online, the label says so
+    for (const handle of [bob.handle, carol.handle]) {
+      const presence = members.and(alice.page.locator(`[data-handle="${handle}"]`)).getByTestId("presence");
+      await expect.poll(() => presence.getAttribute("data-status"), { timeout: 15_000 }).toBe("online");
+      expect(await presence.textContent()).toBe("Online");
+    }
+    // alice created the group: she is its admin and may remove people
+    await alice.page.getByRole("button", { name: `Remove ${bob.name}` }).waitFor();
     await expectAccessible(alice.page, "group dialog");
     await screenshot(alice.page, "group");
     await closeDialog(alice.page);
+  });
+
+  it("recovery: a device whose group state is lost rejoins by itself, the chat says messages may have been missed, and messaging goes on", async () => {
+    const { alice, bob } = users as { alice: WebUser; bob: WebUser };
+    const groupId = await conversationItem(bob.page, "Weekend trip").getAttribute("data-conversation-id");
+    expect(groupId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(await corruptGroupState(bob.page, groupId ?? "")).toBe(true);
+
+    await sendMessage(alice.page, "Lost on bob's device");
+    const notice = bob.page.getByRole("status").filter({ hasText: "Messages may have been missed" });
+    await notice.waitFor({ timeout: 30_000 });
+    expect(await notice.textContent()).toContain(
+      "Messages may have been missed while this device was re-joining.",
+    );
+    expect(await messageWithText(bob.page, "Lost on bob's device").count()).toBe(0);
+
+    await sendMessage(alice.page, "Can you read me again?");
+    const after = messageWithText(bob.page, "Can you read me again?");
+    await after.waitFor({ timeout: 30_000 });
+    // the line sits in the timeline between what came before the loss and what came after
+    const before = messageWithText(bob.page, "Me!");
+    const order = await bob.page.evaluate(
+      ([b, n, a]) =>
+        [b, n, a].map((el) =>
+          [...document.querySelectorAll("[data-testid=messages] *")].indexOf(el as Element),
+        ),
+      [await before.elementHandle(), await notice.elementHandle(), await after.elementHandle()],
+    );
+    expect(order[0]).toBeLessThan(order[1] ?? -1);
+    expect(order[1]).toBeLessThan(order[2] ?? -1);
+    await sendMessage(bob.page, "Loud and clear");
+    await messageWithText(alice.page, "Loud and clear").waitFor({ timeout: 30_000 });
+    // bob's receipts (encrypted with the rejoined state) reach alice, and he has nothing unread
+    await expect
+      .poll(
+        () =>
+          messageWithText(alice.page, "Can you read me again?")
+            .getByTestId("message-status")
+            .getAttribute("data-status"),
+        { timeout: 20_000 },
+      )
+      .toMatch(/delivered|read/);
+    await expect
+      .poll(() => conversationItem(bob.page, "Weekend trip").getByTestId("unread-count").count())
+      .toBe(0);
+    await expectAccessible(bob.page, "chat with a recovery notice");
+    await screenshot(bob.page, "recovery");
   });
 
   it("offline: a device that was away catches up on reconnect; messages written offline are sent once, in order", async () => {
@@ -220,6 +312,8 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     // alice goes offline, writes two messages; they wait in the outbox and go out on reconnect
     await alice.context.setOffline(true);
     await alice.page.getByTestId("connection").and(alice.page.locator("[data-state=offline]")).waitFor();
+    expect(await alice.page.getByTestId("connection").textContent()).toContain("Offline");
+    await expectAccessible(alice.page, "offline");
     await sendMessage(alice.page, "offline one");
     await sendMessage(alice.page, "offline two");
     await messageWithText(alice.page, "offline two").waitFor();
@@ -242,6 +336,33 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     expect(two).toBeGreaterThan(one);
     expect(texts.filter((t) => t.includes("offline one"))).toHaveLength(1);
     expect(texts.filter((t) => t.includes("offline two"))).toHaveLength(1);
+  });
+
+  it("reconnecting: while the server is down the badge says Reconnecting…, and the app comes back by itself", async () => {
+    const { alice, carol } = users as { alice: WebUser; carol: WebUser };
+    const port = Number(new URL(server.url).port);
+    await server.stop();
+    const badge = alice.page.getByTestId("connection");
+    await until(
+      async () => (await badge.getAttribute("data-state")) === "reconnecting",
+      "alice to notice",
+      15_000,
+    );
+    expect(await badge.textContent()).toContain("Reconnecting…");
+    await expectAccessible(alice.page, "reconnecting");
+    server = await startServerProcess(server.dataDir, port);
+    await until(
+      async () => (await badge.getAttribute("data-state")) === "connected",
+      "alice to reconnect",
+      30_000,
+    );
+    await until(
+      async () => (await carol.page.getByTestId("connection").getAttribute("data-state")) === "connected",
+      "carol to reconnect",
+      30_000,
+    );
+    await sendMessage(alice.page, "Back after the restart");
+    await messageWithText(carol.page, "Back after the restart").waitFor({ timeout: 30_000 });
   });
 
   it("reload: the PIN unlocks the keys kept in IndexedDB (wrong PINs are refused, then slowed down with a countdown) and the history is still there", async () => {
@@ -300,11 +421,28 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await bob.page.getByTestId("safety-number").waitFor({ timeout: 20_000 });
     expect((await bob.page.getByTestId("safety-number").textContent()).replace(/\s+/g, "")).toBe(aliceDigits);
     await closeDialog(bob.page);
-    // dark theme screenshot of the chat
+    // read receipts are off on alice's side: bob's new message reaches "delivered", never "read"
+    await openConversation(alice.page, "Bob Stone");
+    await openConversation(bob.page, "Alice Liddell");
+    await sendMessage(bob.page, "Do you see this?");
+    await messageWithText(alice.page, "Do you see this?").waitFor({ timeout: 20_000 });
+    const status = messageWithText(bob.page, "Do you see this?").getByTestId("message-status");
+    await expect.poll(() => status.getAttribute("data-status"), { timeout: 20_000 }).toBe("delivered");
+    await alice.page.waitForTimeout(2_000); // the read receipt came within a second when receipts were on
+    expect(await status.getAttribute("data-status")).toBe("delivered");
+
+    // the chat in the high-contrast and dark themes
     await alice.page.getByTestId("open-settings").click();
-    await alice.page.getByTestId("theme-dark").check({ force: true });
     await alice.page.getByTestId("font-size").selectOption("1");
     await closeDialog(alice.page);
+    await alice.page.waitForTimeout(400);
+    await expectAccessible(alice.page, "chat (high contrast)");
+    await screenshot(alice.page, "chat-high-contrast");
+    await alice.page.getByTestId("open-settings").click();
+    await alice.page.getByTestId("theme-dark").check({ force: true });
+    await closeDialog(alice.page);
+    await alice.page.waitForTimeout(400);
+    await expectAccessible(alice.page, "chat (dark)");
     await screenshot(alice.page, "chat-dark");
   });
 
@@ -322,13 +460,115 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
 
     await openConversation(bob.page, "Weekend trip");
     await bob.page.getByTestId("open-group-details").click();
+    // bob is not an admin: no Remove or Add for him, and a line saying why
+    await bob.page.getByTestId("admin-hint").waitFor();
+    expect(await bob.page.getByTestId("group-member").count()).toBe(2);
+    expect(await bob.page.getByRole("button", { name: /^Remove/ }).count()).toBe(0);
+    expect(await bob.page.getByTestId("add-members").count()).toBe(0);
     await bob.page.getByTestId("leave-group").click();
+    await bob.page.getByTestId("confirm-leave").waitFor();
+    await expectAccessible(bob.page, "leave-group confirmation");
     await bob.page.getByTestId("confirm-leave").click();
     await bob.page.locator("dialog[open]").waitFor({ state: "detached", timeout: 30_000 });
     await alice.page.getByTestId("open-group-details").click();
     await expect.poll(() => members.count(), { timeout: 30_000 }).toBe(1);
     expect(await members.first().getAttribute("data-handle")).toBe(carol.handle);
+
+    // alice renames the group; carol sees the new name
+    await alice.page.getByLabel("Group name").fill("Sunday hike");
+    await alice.page.getByRole("button", { name: "Rename" }).click();
+    await expect
+      .poll(() => alice.page.getByTestId("chat-title").textContent(), { timeout: 20_000 })
+      .toBe("Sunday hike");
     await closeDialog(alice.page);
+    await conversationItem(carol.page, "Sunday hike").waitFor({ timeout: 30_000 });
+    await openConversation(carol.page, "Sunday hike");
+  });
+
+  it("keyboard only: onboarding and a first message with Tab, Shift+Tab, Enter and Space, the focus always visible", async () => {
+    const { alice } = users as { alice: WebUser };
+    const link = await createInviteLink(alice.page);
+    await closeDialog(alice.page);
+    const dana = await newUser("Dana Kim", "864202", link);
+    const { page } = dana;
+    // the name field has the focus on arrival
+    expect(await page.getByLabel("Your name").evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type(dana.name);
+    await tabTo(page, page.getByLabel("Handle"));
+    await until(
+      async () => (await page.getByLabel("Handle").inputValue()) === "dana.kim",
+      "the suggested handle",
+    );
+    await tabTo(page, page.getByLabel("Choose a 6-digit PIN"));
+    await page.keyboard.type(dana.pin);
+    await tabTo(page, page.getByRole("button", { name: "Continue" }));
+    await tabTo(page, page.getByLabel("Choose a 6-digit PIN"), "Shift+Tab"); // back and forth
+    await tabTo(page, page.getByRole("button", { name: "Continue" }));
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Invite someone" }).first().waitFor({ timeout: 30_000 });
+    users.dana = dana;
+
+    // into the chat with alice from the list, then the composer, then Send with Space
+    await expect
+      .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
+      .toBe(alice.name);
+    const item = conversationItem(page, alice.name);
+    await tabTo(page, item, "Shift+Tab");
+    await page.keyboard.press("Enter");
+    await tabTo(page, page.getByTestId("composer"));
+    await page.keyboard.type("Hello from the keyboard");
+    await tabTo(page, page.getByRole("button", { name: "Send" }));
+    await page.keyboard.press("Space");
+    await conversationItem(alice.page, dana.name).waitFor({ timeout: 30_000 });
+    await openConversation(alice.page, dana.name);
+    await messageWithText(alice.page, "Hello from the keyboard").waitFor({ timeout: 30_000 });
+    // the focus went back to the composer, visibly
+    expect(await page.getByTestId("composer").evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await focusIndicator(page)).toBeDefined();
+  });
+
+  it("day separators: a message written yesterday and one written today sit under Yesterday and Today", async () => {
+    const { alice } = users as { alice: WebUser };
+    // a real SDK device (Node) whose clock said yesterday when it wrote its first message
+    const erin = await initNodeProfile(
+      join(tempDir(), "erin"),
+      {
+        serverUrl: server.url,
+        handle: "erin.park",
+        displayName: "Erin Park",
+        pin: "123456",
+        kdf: { memoryKiB: 1024, iterations: 1 },
+      },
+      { initialBackoffMs: 50, maxBackoffMs: 300 },
+    );
+    try {
+      await erin.connect();
+      const conv = await erin.resolveConversation(`@${alice.handle}`);
+      vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        vi.setSystemTime(Date.now() - 86_400_000);
+        await erin.messaging.send(conv.id, "Written yesterday");
+      } finally {
+        vi.useRealTimers();
+      }
+      await erin.messaging.send(conv.id, "Written today");
+      await conversationItem(alice.page, "Erin Park").waitFor({ timeout: 30_000 });
+      await openConversation(alice.page, "Erin Park");
+      await messageWithText(alice.page, "Written today").waitFor({ timeout: 20_000 });
+      const timeline = await alice.page
+        .getByTestId("messages")
+        .locator("[role=separator], [data-testid=message]")
+        .evaluateAll((els) =>
+          els.map(
+            (el) =>
+              el.getAttribute("aria-label") ??
+              (el.textContent ?? "").replace(/\s*\d{1,2}:\d{2}[\s\S]*$/, "").trim(),
+          ),
+        );
+      expect(timeline).toEqual(["Yesterday", "Written yesterday", "Today", "Written today"]);
+    } finally {
+      await erin.close();
+    }
   });
 
   it("no page errors", () => {

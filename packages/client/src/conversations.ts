@@ -566,14 +566,20 @@ export class Conversations {
   /**
    * Rejoins the conversation's group by external commit, replacing this device's own leaf (RFC 9420
    * §12.4.3.2; see `resync.ts`), because its state is lost or forked. Saves the new state with
-   * `advanced`, sets the notice "Messages may have been missed" and counts the recovery; emits
-   * `changes`. Call inside the conversation's queue.
+   * `advanced`, sets the notice "Messages may have been missed" (with `noticeAt`, so a UI can place
+   * it in the timeline), counts the recovery and emits `changes`. Call inside the conversation's
+   * queue.
    *
    * @throws whatever {@link rejoinByExternalCommit} throws; nothing is stored then
    */
   async recoverLocked(advanced: ConversationRecord): Promise<ConversationRecord> {
     const { newGroup } = await rejoinByExternalCommit(this.ctx, advanced.id);
-    const noticed = { ...advanced, notice: RECOVERY_NOTICE, recoveries: (advanced.recoveries ?? 0) + 1 };
+    const noticed = {
+      ...advanced,
+      notice: RECOVERY_NOTICE,
+      noticeAt: Date.now(),
+      recoveries: (advanced.recoveries ?? 0) + 1,
+    };
     return this.applyCommitLocked(noticed, newGroup);
   }
 
@@ -582,7 +588,7 @@ export class Conversations {
     await this.queue.run(conversationId, async () => {
       const conv = await this.get(conversationId);
       if (conv.notice === undefined) return;
-      const { notice: _shown, ...cleared } = conv;
+      const { notice: _shown, noticeAt: _at, ...cleared } = conv;
       await this.ctx.vault.batch().putJson(`conv:${conv.id}`, cleared).commit();
       this.changes.emit(cleared);
     });

@@ -14,6 +14,8 @@ export const KEY_PACKAGE_POOL = { target: 20, low: 5 } as const;
  * last-resort package, and keeps their private halves sealed in the vault until a Welcome uses one.
  */
 export class KeyPackagePool {
+  private running: Promise<number> | undefined;
+
   constructor(
     private readonly api: HttpApi,
     private readonly auth: AuthSession,
@@ -26,9 +28,17 @@ export class KeyPackagePool {
   /**
    * Uploads fresh packages when the server reports fewer than `low` left (and a last-resort one
    * when missing). Private halves are stored before the upload, so an acknowledged package can
-   * always be joined with. Returns how many were uploaded.
+   * always be joined with. Returns how many were uploaded. A call while a top-up is running shares
+   * it, so two triggers at once (a Welcome and a reconnect) do not both upload a full pool.
    */
-  async topUp(): Promise<number> {
+  topUp(): Promise<number> {
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async run(): Promise<number> {
     const token = await this.auth.getToken();
     const count = await this.api.call("countKeyPackages", { token });
     const needed = count.available < KEY_PACKAGE_POOL.low ? KEY_PACKAGE_POOL.target - count.available : 0;

@@ -53,6 +53,8 @@ export interface ConversationRecord {
    * "Messages may have been missed". Cleared by `Conversations.clearNotice` once shown.
    */
   notice?: string;
+  /** When (this device's clock, ms) the notice was set, so a UI can place it in the timeline. */
+  noticeAt?: number;
   /** How many times this device rejoined this conversation's group by external commit. */
   recoveries?: number;
 }

@@ -89,6 +89,9 @@ export class Sync {
         break;
       case "SYNCED":
         await this.messaging.flushOutbox().catch(() => undefined);
+        // Others may have claimed this device's key packages while it was away (adds that failed,
+        // or a claimant draining the pool): refill now rather than at the next Welcome.
+        this.keyPackages.topUp().catch(() => undefined);
         void this.conversations.resume().catch(() => undefined);
         this.options.presence?.synced();
         this.synced.emit((dispatch.d as DispatchPayload<"SYNCED">).backlog);

@@ -1,16 +1,25 @@
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { VollyClient } from "@volly/client";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserSuite, builtFile, CHROMIUM, chromiumPrerequisite } from "./browser-prerequisites.js";
 import { connectedClients, type TestServer, tempDir, testServer, waitFor } from "./helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const BROWSER_ENTRY = resolve(import.meta.dirname, "../dist/browser.js");
-/** The bundler vite uses (installed with the web app's tooling); the test is skipped without it. */
+/** The bundler vite uses (installed with the web app's tooling). */
 const bundler = await import("rolldown").catch(() => undefined);
+/** Skipped with a note when something is missing; under CI=true it fails instead, saying what to install. */
+const setup = browserSuite("the SDK's browser tests", [
+  chromiumPrerequisite(),
+  builtFile(BROWSER_ENTRY),
+  {
+    present: bundler !== undefined,
+    what: "the bundler rolldown",
+    fix: "run `npm install` (it comes with vite, a devDependency of packages/web)",
+  },
+]);
 
 /**
  * The SDK's browser entry point bundled (as a web app would) and run in Chromium against a real
@@ -18,53 +27,51 @@ const bundler = await import("rolldown").catch(() => undefined);
  * another origin than the API, and the server sends no CORS headers, so the browser runs with web
  * security off — the one liberty taken here.
  */
-describe.skipIf(!existsSync(CHROMIUM) || !existsSync(BROWSER_ENTRY) || !bundler)(
-  "the SDK in a browser (Chromium)",
-  () => {
-    let server: TestServer;
-    let pageServer: Server;
-    let origin: string;
-    let browser: Browser;
-    let page: Page;
-    let node: VollyClient | undefined;
+describe.skipIf(setup.skip)("the SDK in a browser (Chromium)", () => {
+  let server: TestServer;
+  let pageServer: Server;
+  let origin: string;
+  let browser: Browser;
+  let page: Page;
+  let node: VollyClient | undefined;
 
-    beforeAll(async () => {
-      server = await testServer();
-      const bundle = await bundler!.rolldown({
-        input: BROWSER_ENTRY,
-        platform: "browser",
-        logLevel: "silent",
-      });
-      const { output } = await bundle.generate({ format: "esm", codeSplitting: false });
-      const sdk = output[0]?.type === "chunk" ? output[0].code : "";
-      pageServer = createServer((req, res) => {
-        if (req.url === "/sdk.js") res.writeHead(200, { "content-type": "text/javascript" }).end(sdk);
-        else res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>sdk</title>");
-      });
-      await new Promise<void>((r) => pageServer.listen(0, "127.0.0.1", r));
-      origin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-web-security"],
-      });
-      page = await browser.newPage();
-      await page.goto(`${origin}/`);
-      await page.evaluate(`import("/sdk.js").then((m) => { window.sdk = m; })`);
+  beforeAll(async () => {
+    if (setup.failure) throw new Error(setup.failure);
+    server = await testServer();
+    const bundle = await bundler!.rolldown({
+      input: BROWSER_ENTRY,
+      platform: "browser",
+      logLevel: "silent",
     });
-    afterAll(async () => {
-      await node?.close().catch(() => undefined);
-      await browser?.close();
-      await new Promise((r) => pageServer?.close(r));
-      await server?.stop();
+    const { output } = await bundle.generate({ format: "esm", codeSplitting: false });
+    const sdk = output[0]?.type === "chunk" ? output[0].code : "";
+    pageServer = createServer((req, res) => {
+      if (req.url === "/sdk.js") res.writeHead(200, { "content-type": "text/javascript" }).end(sdk);
+      else res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>sdk</title>");
     });
+    await new Promise<void>((r) => pageServer.listen(0, "127.0.0.1", r));
+    origin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-web-security"],
+    });
+    page = await browser.newPage();
+    await page.goto(`${origin}/`);
+    await page.evaluate(`import("/sdk.js").then((m) => { window.sdk = m; })`);
+  });
+  afterAll(async () => {
+    await node?.close().catch(() => undefined);
+    await browser?.close();
+    if (pageServer) await new Promise((r) => pageServer.close(r));
+    await server?.stop();
+  });
 
-    /** Runs an async function body in the page (a string, so no transform touches it). */
-    const inPage = <T>(body: string): Promise<T> =>
-      page.evaluate(`(async () => { ${body} })()`) as Promise<T>;
+  /** Runs an async function body in the page (a string, so no transform touches it). */
+  const inPage = <T>(body: string): Promise<T> => page.evaluate(`(async () => { ${body} })()`) as Promise<T>;
 
-    it("creates a profile in IndexedDB, talks with a Node client, and reopens it with the PIN", async () => {
-      expect(await inPage<boolean>("return await window.sdk.hasBrowserProfile();")).toBe(false);
-      const created = await inPage<{ handle: string; displayName: string }>(`
+  it("creates a profile in IndexedDB, talks with a Node client, and reopens it with the PIN", async () => {
+    expect(await inPage<boolean>("return await window.sdk.hasBrowserProfile();")).toBe(false);
+    const created = await inPage<{ handle: string; displayName: string }>(`
       const c = await window.sdk.createBrowserProfile(
         { serverUrl: ${JSON.stringify(server.url)}, handle: "webby", pin: "123456",
           kdf: { memoryKiB: 1024, iterations: 1 }, displayName: "Web Browser" },
@@ -72,32 +79,31 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(BROWSER_ENTRY) || !bundler)
       await c.connect();
       window.c = c;
       return { handle: c.profile.handle, displayName: c.profile.displayName };`);
-      expect(created).toEqual({ handle: "webby", displayName: "Web Browser" });
+    expect(created).toEqual({ handle: "webby", displayName: "Web Browser" });
 
-      [node] = await connectedClients(server, tempDir(), ["nodey"]);
-      const conv = await node!.resolveConversation("@webby");
-      expect(conv.title).toBe("Web Browser");
-      await node!.messaging.send(conv.id, "hello browser");
-      const id = JSON.stringify(conv.id);
-      await waitFor(
-        async () => (await inPage<number>(`return (await window.c.messaging.history(${id})).length;`)) === 1,
-        "the browser receives",
-      );
-      await inPage(
-        `await window.c.messaging.enqueue(${id}, "hello node"); await window.c.messaging.markRead(${id});`,
-      );
-      await waitFor(
-        async () => (await node!.messaging.history(conv.id)).some((m) => m.text === "hello node"),
-        "node receives",
-      );
-      const mine = (await node!.messaging.history(conv.id)).find((m) => m.text === "hello browser");
-      await waitFor(
-        async () =>
-          (await node!.messaging.history(conv.id)).find((m) => m.id === mine?.id)?.status === "read",
-        "read receipt from the browser",
-      );
+    [node] = await connectedClients(server, tempDir(), ["nodey"]);
+    const conv = await node!.resolveConversation("@webby");
+    expect(conv.title).toBe("Web Browser");
+    await node!.messaging.send(conv.id, "hello browser");
+    const id = JSON.stringify(conv.id);
+    await waitFor(
+      async () => (await inPage<number>(`return (await window.c.messaging.history(${id})).length;`)) === 1,
+      "the browser receives",
+    );
+    await inPage(
+      `await window.c.messaging.enqueue(${id}, "hello node"); await window.c.messaging.markRead(${id});`,
+    );
+    await waitFor(
+      async () => (await node!.messaging.history(conv.id)).some((m) => m.text === "hello node"),
+      "node receives",
+    );
+    const mine = (await node!.messaging.history(conv.id)).find((m) => m.text === "hello browser");
+    await waitFor(
+      async () => (await node!.messaging.history(conv.id)).find((m) => m.id === mine?.id)?.status === "read",
+      "read receipt from the browser",
+    );
 
-      const reopened = await inPage<{ exists: boolean; wrong: string; texts: string[] }>(`
+    const reopened = await inPage<{ exists: boolean; wrong: string; texts: string[] }>(`
       await window.c.close();
       const exists = await window.sdk.hasBrowserProfile();
       const wrong = await window.sdk.openBrowserClient("000000").then(() => "opened", (e) => e.code);
@@ -105,11 +111,10 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(BROWSER_ENTRY) || !bundler)
       const texts = (await again.messaging.history(${id})).map((m) => m.text);
       await again.close();
       return { exists, wrong, texts };`);
-      expect(reopened).toEqual({
-        exists: true,
-        wrong: "VOLLY_E_WRONG_PIN",
-        texts: ["hello browser", "hello node"],
-      });
+    expect(reopened).toEqual({
+      exists: true,
+      wrong: "VOLLY_E_WRONG_PIN",
+      texts: ["hello browser", "hello node"],
     });
-  },
-);
+  });
+});

@@ -1,13 +1,18 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserSuite, builtFile, CHROMIUM, chromiumPrerequisite } from "./browser-prerequisites.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 /** The compiled store (it has no imports), as the web app's bundle would ship it. */
 const STORE_JS = resolve(import.meta.dirname, "../dist/store/indexeddb-client-store.js");
+/** Skipped with a note when something is missing; under CI=true it fails instead, saying what to install. */
+const setup = browserSuite("the IndexedDB store's browser tests", [
+  chromiumPrerequisite(),
+  builtFile(STORE_JS),
+]);
 
 /**
  * Exercises the store in the page or worker it runs in; returns what it observed. Serialized into
@@ -89,11 +94,12 @@ const EXPECTED = {
   reopened: "K",
 };
 
-describe.skipIf(!existsSync(CHROMIUM) || !existsSync(STORE_JS))("IndexedDbClientStore in Chromium", () => {
+describe.skipIf(setup.skip)("IndexedDbClientStore in Chromium", () => {
   let server: Server;
   let origin: string;
   let browser: Browser;
   beforeAll(async () => {
+    if (setup.failure) throw new Error(setup.failure);
     const files: Record<string, string> = {
       "/": "<!doctype html><title>store test</title>",
       "/store.js": readFileSync(STORE_JS, "utf8"),
@@ -118,7 +124,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(STORE_JS))("IndexedDbClient
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((r) => server?.close(r));
+    // (a setup that failed early started no server: closing nothing must not wait forever)
+    if (server) await new Promise((r) => server.close(r));
   });
 
   it("stores bytes, lists by prefix, orders messages, commits atomically and persists (page)", async () => {

@@ -55,6 +55,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       await alice.messaging.send(group.id, "before");
       await waitFor(() => bobInbox.length === 1 && carolInbox.length === 1, "first message");
       const epochBefore = await epochOf(alice, group.id);
+      const beforeLoss = Date.now();
 
       const batch = bob.ctx.vault.batch();
       if (damage === "delete") batch.delete(`group:${group.id}`);
@@ -75,6 +76,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       expect(diagnostics.slice(0, 2)).toEqual(["undecryptable:missing-state", "resynced:missing-state"]);
       const bobConv = await bob.conversations.get(group.id);
       expect(bobConv).toMatchObject({ notice: RECOVERY_NOTICE, recoveries: 1 });
+      expect(bobConv.noticeAt).toBeGreaterThan(beforeLoss);
       // alice and carol process bob's external commit: a new epoch with the same members
       await waitFor(async () => (await epochOf(alice, group.id)) === epochBefore + 1, "alice saw the resync");
       await waitFor(async () => (await epochOf(carol, group.id)) === epochBefore + 1, "carol saw the resync");
@@ -96,6 +98,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
 
       await bob.conversations.clearNotice(group.id);
       expect((await bob.conversations.get(group.id)).notice).toBeUndefined();
+      expect((await bob.conversations.get(group.id)).noticeAt).toBeUndefined();
     },
   );
 

@@ -111,3 +111,77 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
 export function messageWithText(page: Page, text: string): Locator {
   return page.getByTestId("message").filter({ hasText: text });
 }
+
+/**
+ * Describes the visible focus indicator of the focused element: its outline (style and width) or
+ * box-shadow, or undefined when it has neither (WCAG 2.4.7 Focus Visible).
+ */
+export async function focusIndicator(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return undefined;
+    const style = getComputedStyle(el);
+    if (style.outlineStyle !== "none" && Number.parseFloat(style.outlineWidth) > 0) {
+      return `outline ${style.outlineWidth} ${style.outlineStyle}`;
+    }
+    if (style.boxShadow && style.boxShadow !== "none") return `box-shadow ${style.boxShadow}`;
+    return undefined;
+  });
+}
+
+/** A short description of the focused element, for failure messages: tag, test id or label, text. */
+export async function focusedElement(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el) return "nothing";
+    const label = el.getAttribute("aria-label") ?? el.dataset.testid ?? el.id;
+    return `<${el.tagName.toLowerCase()}> ${label ?? ""} ${(el.textContent ?? "").trim().slice(0, 40)}`;
+  });
+}
+
+/**
+ * Presses `key` (Tab or Shift+Tab) until `target` has the focus, at most `maxPresses` times,
+ * asserting that every element the focus lands on shows a focus indicator.
+ */
+export async function tabTo(page: Page, target: Locator, key = "Tab", maxPresses = 40): Promise<void> {
+  for (let i = 0; i < maxPresses; i++) {
+    await page.keyboard.press(key);
+    const where = await focusedElement(page);
+    expect(await focusIndicator(page), `no visible focus indicator on ${where}`).toBeDefined();
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+  }
+  throw new Error(`${key} did not reach the target in ${maxPresses} presses`);
+}
+
+/**
+ * Overwrites the sealed MLS group state of one conversation in the page's IndexedDB (database
+ * `volly`, object store `kv`, key `group:<id>`) with random bytes, as a disk error or a botched
+ * restore would: the device can no longer decrypt that conversation. Returns false when there was
+ * no state under that key.
+ */
+export async function corruptGroupState(page: Page, conversationId: string): Promise<boolean> {
+  return page.evaluate(async (id) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open("volly");
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    try {
+      return await new Promise<boolean>((resolve, reject) => {
+        const tx = db.transaction("kv", "readwrite");
+        const store = tx.objectStore("kv");
+        const key = `group:${id}`;
+        let existed = false;
+        const read = store.get(key);
+        read.onsuccess = () => {
+          existed = read.result !== undefined;
+          if (existed) store.put(crypto.getRandomValues(new Uint8Array(96)), key);
+        };
+        tx.oncomplete = () => resolve(existed);
+        tx.onerror = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }, conversationId);
+}

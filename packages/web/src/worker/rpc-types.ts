@@ -74,6 +74,8 @@ export interface SdkApi {
   addMembers(conversationId: string, handles: string[]): Promise<ConversationRecord>;
   removeMember(conversationId: string, handle: string): Promise<ConversationRecord>;
   renameGroup(conversationId: string, name: string): Promise<ConversationRecord>;
+  /** Account ids of the group's admins (only they may add or remove other people). */
+  groupAdmins(conversationId: string): Promise<string[]>;
   leaveGroup(conversationId: string): Promise<void>;
   lookup(handle: string): Promise<AccountEntry>;
   getSettings(): Promise<UserSettings>;

@@ -123,6 +123,10 @@ export class SdkService implements Omit<SdkApi, "probe" | "warmUp"> {
     return this.c().conversations.rename(conversationId, name);
   }
 
+  async groupAdmins(conversationId: string): Promise<string[]> {
+    return this.c().conversations.admins(conversationId);
+  }
+
   async leaveGroup(conversationId: string): Promise<void> {
     await this.c().conversations.leave(conversationId);
   }
