@@ -81,7 +81,8 @@ export interface GatewayConnection {
  * failed authentication gets an ERROR frame and the close code of its error; silence for twice the
  * heartbeat interval gets ERROR VOLLY_E_HEARTBEAT_TIMEOUT and close 4009. Never logs frame payloads.
  *
- * @param socket an open `ws` WebSocket (its maxPayload enforces LIMITS.maxInboundFrameBytes)
+ * @param socket an open `ws` WebSocket (its maxPayload is LIMITS.inboundFrameHardCapBytes; decodeFrame refuses
+ *   frames over LIMITS.maxInboundFrameBytes with VOLLY_E_FRAME_TOO_LARGE)
  */
 export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConnection {
   const { services, bus, registry, heartbeatIntervalMs, log } = deps;
