@@ -215,6 +215,7 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await alice.page.locator(`[data-testid=contact-checkbox][data-handle="${carol.handle}"]`).check();
     await expectAccessible(alice.page, "new group dialog");
     await alice.page.getByTestId("create-group").click();
+    await alice.page.getByTestId("new-group-dialog").waitFor({ state: "hidden", timeout: 30_000 });
     await expect
       .poll(() => alice.page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
       .toBe("Weekend trip");

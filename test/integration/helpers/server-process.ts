@@ -33,7 +33,7 @@ export async function startServerProcess(dataDir = tempDir(), port = 0): Promise
     process.execPath,
     [CLI_BIN, "serve", "--port", String(port), "--host", "127.0.0.1", "--data", dataDir],
     {
-      env: { ...process.env, VOLLY_LOG_LEVEL: "info" },
+      env: { ...process.env, VOLLY_LOG_LEVEL: process.env.VOLLY_TEST_SERVER_LOG_LEVEL ?? "info" },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
