@@ -44,11 +44,19 @@ export interface GatewayConnectionOptions {
   initialBackoffMs?: number;
   /** Cap of the reconnect delay's ceiling (ms, default 30,000). */
   maxBackoffMs?: number;
+  /** How long a SEND waits for its answer (ms, default {@link SEND_TIMEOUT_MS}). */
+  sendTimeoutMs?: number;
 }
 
 const FATAL_CODES = new Set(["VOLLY_E_BAD_SIGNATURE", "VOLLY_E_UNKNOWN_DEVICE", "VOLLY_E_DEVICE_REVOKED"]);
 /** Close code of VOLLY_E_DEVICE_REVOKED: the device was revoked, reconnecting is pointless. */
 const REVOKED_CLOSE_CODE = 4010;
+
+/**
+ * How long a SEND waits for its SEND_ACK or ERROR before it is given up as unanswered (ms): the
+ * outbox then sends it over REST under the same message id.
+ */
+export const SEND_TIMEOUT_MS = 15_000;
 
 /** How long acks wait to be sent together (ms). */
 export const ACK_COALESCE_MS = 25;
@@ -88,7 +96,11 @@ export class GatewayConnection {
   /** SENDs waiting for their SEND_ACK or ERROR, by message id. */
   private readonly pendingSends = new Map<
     string,
-    { resolve: (ack: SendAckData) => void; reject: (error: VollyError) => void }
+    {
+      resolve: (ack: SendAckData) => void;
+      reject: (error: VollyError) => void;
+      timer: ReturnType<typeof setTimeout>;
+    }
   >();
 
   constructor(private readonly options: GatewayConnectionOptions) {
@@ -160,8 +172,9 @@ export class GatewayConnection {
   /**
    * Sends an application message over the gateway (op SEND): resolves with the SEND_ACK once the
    * server has stored it durably, rejects with the server's error (ERROR with details.messageId),
-   * or with VOLLY_E_SERVER_UNREACHABLE when the connection closes first (the outcome is then
-   * unknown: send again under the same message id, which the server deduplicates). Returns
+   * or with VOLLY_E_SERVER_UNREACHABLE when the connection closes first or no answer came within
+   * {@link SEND_TIMEOUT_MS} (the outcome is then unknown: send again under the same message id,
+   * which the server deduplicates). Returns
    * undefined, sending nothing, while the connection is not READY or when the frame would exceed
    * LIMITS.maxInboundFrameBytes: use REST then.
    */
@@ -173,14 +186,20 @@ export class GatewayConnection {
     // Ids and base64url are ASCII: characters are bytes.
     if (text.length > LIMITS.maxInboundFrameBytes) return undefined;
     return new Promise((resolve, reject) => {
-      this.pendingSends.set(body.messageId, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (this.pendingSends.get(body.messageId)?.timer !== timer) return;
+        this.pendingSends.delete(body.messageId);
+        reject(new VollyError("VOLLY_E_SERVER_UNREACHABLE", "The server did not answer the SEND in time."));
+      }, this.options.sendTimeoutMs ?? SEND_TIMEOUT_MS);
+      this.pendingSends.set(body.messageId, { resolve, reject, timer });
       socket.send(text);
     });
   }
 
   /** Fails every SEND still waiting: the connection closed before the server answered. */
   private failPendingSends(): void {
-    for (const { reject } of this.pendingSends.values()) {
+    for (const { reject, timer } of this.pendingSends.values()) {
+      clearTimeout(timer);
       reject(
         new VollyError("VOLLY_E_SERVER_UNREACHABLE", "The connection closed before the server answered."),
       );
@@ -279,6 +298,7 @@ export class GatewayConnection {
       case GatewayOp.SEND_ACK: {
         const pending = this.pendingSends.get(frame.d.messageId);
         this.pendingSends.delete(frame.d.messageId);
+        clearTimeout(pending?.timer);
         pending?.resolve(frame.d);
         break;
       }
@@ -288,6 +308,7 @@ export class GatewayConnection {
         const failedSend = this.pendingSends.get(String(frame.d.details?.messageId));
         if (failedSend) {
           this.pendingSends.delete(String(frame.d.details?.messageId));
+          clearTimeout(failedSend.timer);
           failedSend.reject(err);
           break;
         }

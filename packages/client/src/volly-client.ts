@@ -36,6 +36,8 @@ export interface VollyClientOptions {
   /** Reconnect backoff (ms). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long a message sent over the gateway waits for the server's answer before REST is tried (ms). */
+  sendTimeoutMs?: number;
 }
 
 /**
@@ -115,6 +117,7 @@ export class VollyClient {
       onDispatch: (d) => this.sync.handle(d),
       ...(options.initialBackoffMs !== undefined ? { initialBackoffMs: options.initialBackoffMs } : {}),
       ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+      ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
     });
     this.presence = new Presence((status) => this.connection.sendPresence(status));
     this.typing = new Typing((groupId) => this.connection.sendTyping(groupId), ctx.profile.accountId);

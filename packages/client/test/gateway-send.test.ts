@@ -42,11 +42,15 @@ describe("sending over the gateway", () => {
     await server?.stop();
   });
 
-  const aliceWith = async (home: string, createSocket: (url: string) => WebSocketLike) => {
+  const aliceWith = async (
+    home: string,
+    createSocket: (url: string) => WebSocketLike,
+    sendTimeoutMs?: number,
+  ) => {
     const alice = await initNodeProfile(
       join(home, "alice"),
       { serverUrl: server!.url, handle: "alice", pin: "123456", kdf: TEST_KDF },
-      { initialBackoffMs: 50, maxBackoffMs: 300, createSocket },
+      { initialBackoffMs: 50, maxBackoffMs: 300, createSocket, ...(sendTimeoutMs ? { sendTimeoutMs } : {}) },
     );
     open.push(alice);
     await alice.connect();
@@ -103,5 +107,34 @@ describe("sending over the gateway", () => {
     await waitFor(() => bobInbox.length === 2, "bob receives the next");
     await new Promise((r) => setTimeout(r, 300));
     expect(await texts(bob!, conv.id)).toEqual(["dropped in flight", "and the next one"]);
+  });
+
+  it("a SEND the server never answers is given up after the timeout and sent over REST, once", async () => {
+    server = await testServer();
+    const home = tempDir();
+    const [bob] = await connectedClients(server, home, ["bob"]);
+    open.push(bob!);
+    const swallowed: string[] = [];
+    const createSocket = (url: string): WebSocketLike => {
+      const socket = nodeSocketFactory(url);
+      const send = socket.send.bind(socket);
+      socket.send = (data: string) => {
+        // The first SEND is lost on the way (the socket stays open): no answer will come.
+        if (swallowed.length === 0 && data.startsWith(`{"op":${GatewayOp.SEND},`)) swallowed.push(data);
+        else send(data);
+      };
+      return socket;
+    };
+    const alice = await aliceWith(home, createSocket, 400);
+    const conv = await alice.resolveConversation("@bob");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    const bobInbox = inbox(bob!);
+    const sent = await alice.messaging.send(conv.id, "the answer never came");
+    expect(sent.status).not.toBe("pending");
+    expect(swallowed).toHaveLength(1);
+    expect(swallowed[0]).toContain(sent.id);
+    await waitFor(() => bobInbox.length === 1, "bob receives it");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await texts(bob!, conv.id)).toEqual(["the answer never came"]);
   });
 });

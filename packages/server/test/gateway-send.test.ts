@@ -188,7 +188,7 @@ forEachBackend((backend) => {
       expect(await logOf(bob, groupId)).toHaveLength(0);
     });
 
-    it("validates SEND against its schema: a bad frame gets VOLLY_E_BAD_REQUEST and stores nothing", async () => {
+    it("validates SEND against its schema: a bad frame gets VOLLY_E_BAD_REQUEST naming its message and stores nothing", async () => {
       const alice = await registerOverHttp(app);
       const bob = await registerOverHttp(app);
       const groupId = await groupOf(alice, [bob]);
@@ -203,6 +203,8 @@ forEachBackend((backend) => {
         a.send(frame);
         const error = await a.next((f) => f.op === GatewayOp.ERROR);
         expect((error.d as { code: string }).code).toBe("VOLLY_E_BAD_REQUEST");
+        // The refusal names the message, so a client can tell which SEND it answers.
+        expect((error.d as { details: { messageId: string } }).details.messageId).toBe(frame.d.messageId);
       }
       expect(await logOf(bob, groupId)).toHaveLength(0);
     });

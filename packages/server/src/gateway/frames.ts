@@ -3,6 +3,7 @@ import {
   ClientFrame,
   type ErrorBody,
   GatewayOp,
+  ID_PATTERN,
   type IdentifyFrame,
   LIMITS,
   parse,
@@ -79,8 +80,20 @@ export function decodeFrame(data: Buffer, isBinary: boolean): InboundFrame {
   if (typeof op !== "number" || !Number.isInteger(op)) throw new VollyError("VOLLY_E_MALFORMED_FRAME");
   if (!CLIENT_OPS.has(op)) throw new VollyError("VOLLY_E_UNKNOWN_OP", undefined, { op });
   const schema = ClientFrame.anyOf.find((s) => s.properties.op.const === op);
-  return parse(schema ?? ClientFrame, value) as InboundFrame;
+  try {
+    return parse(schema ?? ClientFrame, value) as InboundFrame;
+  } catch (error) {
+    // A SEND is answered by message id: say which one was refused when the frame names one.
+    const messageId =
+      op === GatewayOp.SEND ? (value as { d?: { messageId?: unknown } }).d?.messageId : undefined;
+    if (error instanceof VollyError && typeof messageId === "string" && ID_RE.test(messageId)) {
+      throw new VollyError(error.code, error.message, { ...error.details, messageId });
+    }
+    throw error;
+  }
 }
+
+const ID_RE = new RegExp(ID_PATTERN);
 
 /** JSON of dispatch payloads already serialised, so one shared by many connections is serialised once. */
 const payloadJson = new WeakMap<object, string>();
