@@ -700,7 +700,6 @@ export class Conversations {
       group,
       keyPackages.map((k) => k.keyPackage),
     );
-    const welcome = toBase64Url(added.welcome);
     return {
       newGroup: added.newGroup,
       body: {
@@ -708,7 +707,8 @@ export class Conversations {
         commit: toBase64Url(added.commit),
         addDeviceIds: keyPackages.map((k) => k.deviceId),
         removeDeviceIds: [],
-        welcomes: keyPackages.map((k) => ({ deviceId: k.deviceId, welcome })),
+        // One Welcome for all the added devices, sent and stored once (it grows with their number).
+        welcome: toBase64Url(added.welcome),
         ratchetTree: toBase64Url(added.ratchetTree),
       },
     };

@@ -12,7 +12,7 @@ export const LIMITS = {
   inboundFrameHardCapBytes: 256 * 1024,
   /** Largest gateway frame the server sends (bytes); clients set their WebSocket maxPayload to this. */
   maxOutboundFrameBytes: 16 * 1024 * 1024,
-  /** Largest REST request body (bytes): a commit with welcomes and a ratchet tree for 1,000 members fits. */
+  /** Largest REST request body (bytes): the largest commit, 999 devices added with one Welcome and the tree (~7 MiB), fits. */
   maxRequestBodyBytes: 16 * 1024 * 1024,
   /** Largest MLS application message ciphertext, base64url characters (~256 KiB of bytes). */
   maxMessageChars: 350_000,
