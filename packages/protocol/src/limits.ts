@@ -29,7 +29,7 @@ export const LIMITS = {
   maxKeyPackagesPerUpload: 100,
   /** Most devices per claim. */
   maxDevicesPerClaim: 1000,
-  /** Largest MLS group (member devices). */
+  /** Largest MLS group (member devices); a commit that would make it larger gets VOLLY_E_GROUP_FULL. */
   maxGroupDevices: 1000,
   /** How long a REST auth nonce stays valid (ms). */
   nonceTtlMs: 5 * 60 * 1000,

@@ -1,4 +1,4 @@
-import { newId } from "@volly/protocol";
+import { LIMITS, newId } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectCode } from "./helpers/expect-code.js";
 import {
@@ -130,6 +130,49 @@ forEachBackend((backend) =>
         "VOLLY_E_BAD_REQUEST",
       );
       expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
+    });
+
+    it(`refuses a commit that would take a group past ${LIMITS.maxGroupDevices} devices with VOLLY_E_GROUP_FULL`, async () => {
+      const groupId = await groupWith(f.services, alice, [bob]); // epoch 1, 2 devices
+      // The rest of the group, straight into the store: the server cannot tell them from real members.
+      const others = Array.from({ length: LIMITS.maxGroupDevices - 2 }, () => newId());
+      await f.store.transaction(async (tx) => {
+        for (const [i, deviceId] of others.entries()) {
+          const accountId = newId();
+          await tx.accounts.insert({
+            id: accountId,
+            handle: `filler${i}`,
+            entityType: "human",
+            createdAt: 1,
+          });
+          await tx.devices.insert({
+            id: deviceId,
+            accountId,
+            signaturePublicKey: fakeCiphertext(32),
+            name: "filler",
+            createdAt: 1,
+          });
+        }
+        await tx.groups.addMembers(groupId, others, 1);
+      });
+      const full = await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [carol.deviceId])),
+        "VOLLY_E_GROUP_FULL",
+      );
+      expect(full.details).toEqual({ limit: LIMITS.maxGroupDevices, size: LIMITS.maxGroupDevices + 1 });
+      expect((await f.services.delivery.getGroup(alice.deviceId, groupId)).epoch).toBe(1);
+      expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
+      // One in and one out stays within the limit.
+      expect(
+        await f.services.delivery.commit(
+          alice.deviceId,
+          groupId,
+          commitBody(1, [carol.deviceId], [bob.deviceId]),
+        ),
+      ).toEqual({ seq: 2, epoch: 2 });
+      expect((await f.services.delivery.getGroup(alice.deviceId, groupId)).memberDeviceIds).toHaveLength(
+        LIMITS.maxGroupDevices,
+      );
     });
 
     it("lets exactly one of two commits for the same epoch win; the other gets VOLLY_E_STALE_EPOCH with currentEpoch", async () => {

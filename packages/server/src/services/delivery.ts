@@ -83,8 +83,8 @@ export interface DeliveryService {
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_STALE_EPOCH (details.currentEpoch),
    *   VOLLY_E_UNKNOWN_DEVICE (details.deviceId: an added device that does not exist),
    *   VOLLY_E_BAD_REQUEST (adding a member, removing a non-member, a device both added and removed,
-   *   a welcome for a device not added or twice, a shared welcome without adds or with per-device ones,
-   *   more than LIMITS.maxGroupDevices members),
+   *   a welcome for a device not added or twice, a shared welcome without adds or with per-device ones),
+   *   VOLLY_E_GROUP_FULL (more than LIMITS.maxGroupDevices members; details.limit, details.size),
    *   VOLLY_E_NOT_GROUP_ADMIN (details.deviceId: a device of another account, committer not admin);
    *   on any error nothing is written
    */

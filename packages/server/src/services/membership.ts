@@ -47,7 +47,8 @@ export async function requireMembership(
  * added device (a shared `welcome` needs added devices and excludes per-device ones), and the group
  * stays within LIMITS.maxGroupDevices.
  *
- * @throws VOLLY_E_BAD_REQUEST (details.deviceId or details.size), VOLLY_E_UNKNOWN_DEVICE (details.deviceId)
+ * @throws VOLLY_E_BAD_REQUEST (details.deviceId), VOLLY_E_GROUP_FULL (details.limit, details.size:
+ *   the size the commit would make), VOLLY_E_UNKNOWN_DEVICE (details.deviceId)
  */
 export async function validateMembershipChange(
   tx: Repositories,
@@ -86,7 +87,7 @@ export async function validateMembershipChange(
   }
   const size = members.size + added.size - removedMembers;
   if (size > LIMITS.maxGroupDevices) {
-    throw bad(`A group has at most ${LIMITS.maxGroupDevices} devices.`, { size });
+    throw new VollyError("VOLLY_E_GROUP_FULL", undefined, { limit: LIMITS.maxGroupDevices, size });
   }
   const existing = await tx.devices.existing(body.addDeviceIds);
   const unknown = body.addDeviceIds.find((id) => !existing.has(id));
