@@ -21,6 +21,7 @@ import {
   type GroupMessageEvent,
   type GroupMetaContent,
   isValidHandle,
+  LIMITS,
   newId,
   toBase64Url,
   VollyError,
@@ -273,7 +274,8 @@ export class Conversations {
    * account's other devices: one commit of Adds with one Welcome (RFC 9420 §12.1.1, §12.4.3.1),
    * then an encrypted group-meta message so every member learns the name. Throws VOLLY_E_USAGE
    * (empty or too long name), VOLLY_E_HANDLE_INVALID, VOLLY_E_UNKNOWN_HANDLE,
-   * VOLLY_E_KEY_PACKAGE_FOREIGN, VOLLY_E_NO_KEY_PACKAGE, VOLLY_E_SERVER_UNREACHABLE.
+   * VOLLY_E_GROUP_FULL (more than LIMITS.maxGroupDevices devices in all, before any key package is
+   * claimed), VOLLY_E_KEY_PACKAGE_FOREIGN, VOLLY_E_NO_KEY_PACKAGE, VOLLY_E_SERVER_UNREACHABLE.
    */
   async createGroup(name: string, handles: string[]): Promise<ConversationRecord> {
     const title = validName(name);
@@ -320,9 +322,10 @@ export class Conversations {
    * Adds every device of these accounts to a group in one commit (RFC 9420 §12.1.1) and re-sends
    * the group's name so the new members learn it. Accounts already in the group are skipped.
    * Throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_USAGE (a direct conversation),
-   * VOLLY_E_NOT_GROUP_MEMBER (left), VOLLY_E_UNKNOWN_HANDLE, VOLLY_E_KEY_PACKAGE_FOREIGN,
-   * VOLLY_E_NO_KEY_PACKAGE, VOLLY_E_STALE_EPOCH (still stale after MAX_COMMIT_ATTEMPTS),
-   * VOLLY_E_SERVER_UNREACHABLE.
+   * VOLLY_E_NOT_GROUP_MEMBER (left), VOLLY_E_UNKNOWN_HANDLE, VOLLY_E_GROUP_FULL (the group would
+   * exceed LIMITS.maxGroupDevices devices; checked before any key package is claimed, and again by
+   * the server), VOLLY_E_KEY_PACKAGE_FOREIGN, VOLLY_E_NO_KEY_PACKAGE, VOLLY_E_STALE_EPOCH (still
+   * stale after MAX_COMMIT_ATTEMPTS), VOLLY_E_SERVER_UNREACHABLE.
    */
   async addMembers(conversationId: string, handles: string[]): Promise<ConversationRecord> {
     const conv = await this.requireGroup(conversationId);
@@ -333,6 +336,10 @@ export class Conversations {
       a.devices.some((d) => !present.has(d.deviceId)),
     );
     if (accounts.length === 0) return conv;
+    ensureRoom(
+      present.size,
+      accounts.flatMap((a) => a.devices).filter((d) => !present.has(d.deviceId)).length,
+    );
     const claimed = await this.directory.claimVerified(
       accounts.map((account) => ({ account, required: true })),
       present,
@@ -355,8 +362,9 @@ export class Conversations {
    * devices learn it. Nothing happens for a conversation this device has left.
    *
    * @param deviceIds ids of this account's devices to add
-   * @throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NO_KEY_PACKAGE, VOLLY_E_KEY_PACKAGE_FOREIGN,
-   *   VOLLY_E_STALE_EPOCH (still stale after MAX_COMMIT_ATTEMPTS), VOLLY_E_SERVER_UNREACHABLE
+   * @throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_GROUP_FULL, VOLLY_E_NO_KEY_PACKAGE,
+   *   VOLLY_E_KEY_PACKAGE_FOREIGN, VOLLY_E_STALE_EPOCH (still stale after MAX_COMMIT_ATTEMPTS),
+   *   VOLLY_E_SERVER_UNREACHABLE
    */
   async addDevices(conversationId: string, deviceIds: readonly string[]): Promise<ConversationRecord> {
     const conv = await this.get(conversationId);
@@ -367,6 +375,7 @@ export class Conversations {
     const own = await this.directory.account(this.ctx.profile.handle);
     const devices = own.devices.filter((d) => deviceIds.includes(d.deviceId) && !present.has(d.deviceId));
     if (devices.length === 0) return conv;
+    ensureRoom(present.size, devices.length);
     const claimed = await this.directory.claimVerified(
       [{ account: { ...own, devices }, required: true }],
       present,
@@ -648,12 +657,18 @@ export class Conversations {
     return Promise.all(wanted.map((h) => this.directory.account(h)));
   }
 
-  /** Claims verified key packages for every device of `accounts` and this account's other devices. */
+  /**
+   * Claims verified key packages for every device of `accounts` and this account's other devices,
+   * for a new group of this device and them (VOLLY_E_GROUP_FULL, before claiming, when they are too
+   * many).
+   */
   private async claimFor(accounts: AccountEntry[]): Promise<VerifiedKeyPackage[]> {
     const targets: ClaimTarget[] = accounts.map((account) => ({ account, required: true }));
     const own = await this.directory.account(this.ctx.profile.handle).catch(() => undefined);
     if (own) targets.push({ account: own, required: false });
-    return this.directory.claimVerified(targets, new Set([this.ctx.profile.deviceId]));
+    const skip = new Set([this.ctx.profile.deviceId]);
+    ensureRoom(1, targets.flatMap((t) => t.account.devices).filter((d) => !skip.has(d.deviceId)).length);
+    return this.directory.claimVerified(targets, skip);
   }
 
   /**
@@ -700,7 +715,6 @@ export class Conversations {
       group,
       keyPackages.map((k) => k.keyPackage),
     );
-    const welcome = toBase64Url(added.welcome);
     return {
       newGroup: added.newGroup,
       body: {
@@ -708,7 +722,8 @@ export class Conversations {
         commit: toBase64Url(added.commit),
         addDeviceIds: keyPackages.map((k) => k.deviceId),
         removeDeviceIds: [],
-        welcomes: keyPackages.map((k) => ({ deviceId: k.deviceId, welcome })),
+        // One Welcome for all the added devices, sent and stored once (it grows with their number).
+        welcome: toBase64Url(added.welcome),
         ratchetTree: toBase64Url(added.ratchetTree),
       },
     };
@@ -987,4 +1002,16 @@ function defaultTitle(members: ConversationMember[]): string {
   if (members.length === 0) return "group";
   const names = members.slice(0, 3).map(nameOf).join(", ");
   return members.length > 3 ? `${names} +${members.length - 3}` : names;
+}
+
+/**
+ * Throws VOLLY_E_GROUP_FULL (details.limit, details.size) when a group of `present` devices cannot
+ * take `adding` more within LIMITS.maxGroupDevices. Called before key packages are claimed, so a
+ * refused add uses none of them up; the delivery service checks the same limit on every commit.
+ */
+function ensureRoom(present: number, adding: number): void {
+  const size = present + adding;
+  if (size > LIMITS.maxGroupDevices) {
+    throw new VollyError("VOLLY_E_GROUP_FULL", undefined, { limit: LIMITS.maxGroupDevices, size });
+  }
 }

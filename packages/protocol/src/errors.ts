@@ -71,6 +71,11 @@ export const ERROR_CODES = {
     message: "A different message was already stored under that message id.",
   },
   VOLLY_E_HEARTBEAT_TIMEOUT: { http: 408, close: 4009, message: "No heartbeat within twice the interval." },
+  VOLLY_E_GROUP_FULL: {
+    http: 409,
+    close: 4000,
+    message: "The group is full: it cannot have more member devices (details.limit).",
+  },
   VOLLY_E_NOT_GROUP_ADMIN: {
     http: 403,
     close: 4000,

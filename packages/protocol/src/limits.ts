@@ -12,7 +12,7 @@ export const LIMITS = {
   inboundFrameHardCapBytes: 256 * 1024,
   /** Largest gateway frame the server sends (bytes); clients set their WebSocket maxPayload to this. */
   maxOutboundFrameBytes: 16 * 1024 * 1024,
-  /** Largest REST request body (bytes): a commit with welcomes and a ratchet tree for 1,000 members fits. */
+  /** Largest REST request body (bytes): the largest commit, 999 devices added with one Welcome and the tree (~7 MiB), fits. */
   maxRequestBodyBytes: 16 * 1024 * 1024,
   /** Largest MLS application message ciphertext, base64url characters (~256 KiB of bytes). */
   maxMessageChars: 350_000,
@@ -29,7 +29,7 @@ export const LIMITS = {
   maxKeyPackagesPerUpload: 100,
   /** Most devices per claim. */
   maxDevicesPerClaim: 1000,
-  /** Largest MLS group (member devices). */
+  /** Largest MLS group (member devices); a commit that would make it larger gets VOLLY_E_GROUP_FULL. */
   maxGroupDevices: 1000,
   /** How long a REST auth nonce stays valid (ms). */
   nonceTtlMs: 5 * 60 * 1000,

@@ -151,7 +151,18 @@ export const CommitBody = Type.Object(
     commit: MlsBytes("MLSMessage carrying the Commit (RFC 9420 §12.4)"),
     addDeviceIds: Type.Array(Id, { maxItems: LIMITS.maxGroupDevices, uniqueItems: true }),
     removeDeviceIds: Type.Array(Id, { maxItems: LIMITS.maxGroupDevices, uniqueItems: true }),
-    welcomes: Type.Array(WelcomeDelivery, { maxItems: LIMITS.maxGroupDevices }),
+    welcome: Type.Optional(
+      MlsBytes(
+        "one MLSMessage with wireformat mls_welcome for every device in addDeviceIds (RFC 9420 §12.4.3.1: one Welcome serves all new members); stored once",
+      ),
+    ),
+    welcomes: Type.Optional(
+      Type.Array(WelcomeDelivery, {
+        maxItems: LIMITS.maxGroupDevices,
+        description:
+          "a Welcome per added device (older SDKs; the same bytes repeated); not together with `welcome`",
+      }),
+    ),
     ratchetTree: MlsBytes("the new epoch's ratchet tree (RFC 9420 §12.4.3.3), served out of band to joiners"),
     groupInfo: Type.Optional(
       MlsBytes(

@@ -1,4 +1,4 @@
-import { newId } from "@volly/protocol";
+import { LIMITS, newId } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectCode } from "./helpers/expect-code.js";
 import {
@@ -86,6 +86,93 @@ forEachBackend((backend) =>
           ratchetTree: body.ratchetTree,
         }),
       ]);
+    });
+
+    it("stores a commit's one `welcome` once for every device it adds and serves it to each of them", async () => {
+      const groupId = newId();
+      await f.services.delivery.createGroup(alice.deviceId, groupId);
+      const { welcomes: _, ...rest } = commitBody(0, [bob.deviceId, carol.deviceId]);
+      const body = { ...rest, welcome: fakeCiphertext(2048) };
+      expect(await f.services.delivery.commit(alice.deviceId, groupId, body)).toEqual({ seq: 1, epoch: 1 });
+      const forBob = (await f.services.delivery.backlog(bob.deviceId)).welcomes;
+      const forCarol = (await f.services.delivery.backlog(carol.deviceId)).welcomes;
+      for (const inbox of [forBob, forCarol]) {
+        expect(inbox).toEqual([
+          expect.objectContaining({
+            groupId,
+            epoch: 1,
+            seq: 1,
+            senderHandle: "alice",
+            welcome: body.welcome,
+            ratchetTree: body.ratchetTree,
+          }),
+        ]);
+      }
+      expect(forBob[0]?.welcomeId).not.toBe(forCarol[0]?.welcomeId);
+      const welcomeEvents = f.published.filter((p) => p.message.type === "welcome").map((p) => p.channel);
+      expect(welcomeEvents).toHaveLength(2);
+      await f.services.delivery.ack(bob.deviceId, [], [forBob[0]!.welcomeId]);
+      expect((await f.services.delivery.pendingWelcomes(bob.deviceId)).length).toBe(0);
+      expect((await f.services.delivery.pendingWelcomes(carol.deviceId))[0]?.welcome).toBe(body.welcome);
+    });
+
+    it("rejects a shared `welcome` without added devices or together with per-device welcomes", async () => {
+      const groupId = await groupWith(f.services, alice, [bob]);
+      await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, { ...commitBody(1), welcome: fakeCiphertext() }),
+        "VOLLY_E_BAD_REQUEST",
+      );
+      await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, {
+          ...commitBody(1, [carol.deviceId]),
+          welcome: fakeCiphertext(),
+        }),
+        "VOLLY_E_BAD_REQUEST",
+      );
+      expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
+    });
+
+    it(`refuses a commit that would take a group past ${LIMITS.maxGroupDevices} devices with VOLLY_E_GROUP_FULL`, async () => {
+      const groupId = await groupWith(f.services, alice, [bob]); // epoch 1, 2 devices
+      // The rest of the group, straight into the store: the server cannot tell them from real members.
+      const others = Array.from({ length: LIMITS.maxGroupDevices - 2 }, () => newId());
+      await f.store.transaction(async (tx) => {
+        for (const [i, deviceId] of others.entries()) {
+          const accountId = newId();
+          await tx.accounts.insert({
+            id: accountId,
+            handle: `filler${i}`,
+            entityType: "human",
+            createdAt: 1,
+          });
+          await tx.devices.insert({
+            id: deviceId,
+            accountId,
+            signaturePublicKey: fakeCiphertext(32),
+            name: "filler",
+            createdAt: 1,
+          });
+        }
+        await tx.groups.addMembers(groupId, others, 1);
+      });
+      const full = await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [carol.deviceId])),
+        "VOLLY_E_GROUP_FULL",
+      );
+      expect(full.details).toEqual({ limit: LIMITS.maxGroupDevices, size: LIMITS.maxGroupDevices + 1 });
+      expect((await f.services.delivery.getGroup(alice.deviceId, groupId)).epoch).toBe(1);
+      expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
+      // One in and one out stays within the limit.
+      expect(
+        await f.services.delivery.commit(
+          alice.deviceId,
+          groupId,
+          commitBody(1, [carol.deviceId], [bob.deviceId]),
+        ),
+      ).toEqual({ seq: 2, epoch: 2 });
+      expect((await f.services.delivery.getGroup(alice.deviceId, groupId)).memberDeviceIds).toHaveLength(
+        LIMITS.maxGroupDevices,
+      );
     });
 
     it("lets exactly one of two commits for the same epoch win; the other gets VOLLY_E_STALE_EPOCH with currentEpoch", async () => {

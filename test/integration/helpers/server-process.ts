@@ -27,13 +27,18 @@ export function tempDir(prefix = "volly-test-"): string {
 /**
  * Starts `node packages/cli/dist/bin.js serve --port <port> --data <dataDir>` and resolves once it
  * logs that it listens. `port` 0 picks a free port; pass the old port to restart on the same URL.
+ * `env` adds to (or overrides) the process's environment, e.g. VOLLY_RATE_LIMIT_IP_MAX.
  */
-export async function startServerProcess(dataDir = tempDir(), port = 0): Promise<ServerProcess> {
+export async function startServerProcess(
+  dataDir = tempDir(),
+  port = 0,
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
     [CLI_BIN, "serve", "--port", String(port), "--host", "127.0.0.1", "--data", dataDir],
     {
-      env: { ...process.env, VOLLY_LOG_LEVEL: process.env.VOLLY_TEST_SERVER_LOG_LEVEL ?? "info" },
+      env: { ...process.env, VOLLY_LOG_LEVEL: process.env.VOLLY_TEST_SERVER_LOG_LEVEL ?? "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -41,10 +46,14 @@ export async function startServerProcess(dataDir = tempDir(), port = 0): Promise
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    let listening = false;
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
+      // Only until it listens: matching the whole output on every chunk of a chatty server is quadratic.
+      if (listening) return;
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (m?.[1]) {
+        listening = true;
         clearTimeout(timer);
         resolveUrl(m[1]);
       }

@@ -73,7 +73,8 @@ export interface DeliveryService {
    * entry, added members (joined at the commit's seq; a device whose membership ended is re-added),
    * removed members (their memberships end at the commit's seq, so they still receive this commit and
    * nothing after), the new epoch's ratchet tree (and GroupInfo, when the body carries one: served by
-   * {@link DeliveryService.getGroupInfo}) and one Welcome per added device. A retry of the commit
+   * {@link DeliveryService.getGroupInfo}) and an inbox entry per added device for its Welcome (the
+   * body's one `welcome`, stored once for all of them, or the legacy per-device `welcomes`). A retry of the commit
    * that already won returns its original result (unless the retention job pruned it meanwhile).
    * Adding or removing another account's devices needs the committer's account to be a group admin,
    * except removing a device whose membership already ended; an external commit replacing the
@@ -82,7 +83,8 @@ export interface DeliveryService {
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_STALE_EPOCH (details.currentEpoch),
    *   VOLLY_E_UNKNOWN_DEVICE (details.deviceId: an added device that does not exist),
    *   VOLLY_E_BAD_REQUEST (adding a member, removing a non-member, a device both added and removed,
-   *   a welcome for a device not added or twice, more than LIMITS.maxGroupDevices members),
+   *   a welcome for a device not added or twice, a shared welcome without adds or with per-device ones),
+   *   VOLLY_E_GROUP_FULL (more than LIMITS.maxGroupDevices members; details.limit, details.size),
    *   VOLLY_E_NOT_GROUP_ADMIN (details.deviceId: a device of another account, committer not admin);
    *   on any error nothing is written
    */
@@ -254,17 +256,25 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
         await tx.groups.addMembers(groupId, body.addDeviceIds, seq);
         await tx.groups.putTree(groupId, epoch, body.ratchetTree);
         if (body.groupInfo !== undefined) await tx.groupState.putGroupInfo(groupId, epoch, body.groupInfo);
-        const welcomes: WelcomeRecord[] = body.welcomes.map((w) => ({
+        const inboxEntry = (target: string) => ({
           id: newId(),
-          deviceId: w.deviceId,
+          deviceId: target,
           groupId,
           seq,
           epoch,
           senderDeviceId: deviceId,
-          payload: w.welcome,
           createdAt,
-        }));
-        await tx.welcomes.insertMany(welcomes);
+        });
+        let welcomes: Omit<WelcomeRecord, "payload">[];
+        if (body.welcome !== undefined) {
+          // One Welcome for every added device (RFC 9420 §12.4.3.1), stored once.
+          welcomes = body.addDeviceIds.map(inboxEntry);
+          await tx.welcomes.insertShared(body.welcome, welcomes);
+        } else {
+          const own = (body.welcomes ?? []).map((w) => ({ ...inboxEntry(w.deviceId), payload: w.welcome }));
+          await tx.welcomes.insertMany(own);
+          welcomes = own;
+        }
         return { response: { seq, epoch }, welcomes, fresh: true };
       });
       if (result.fresh) {

@@ -43,10 +43,12 @@ export async function requireMembership(
  * Checks the membership change a commit declares (the server cannot read the MLS commit itself):
  * added devices exist and are not current members (a device whose membership ended may be re-added),
  * removed devices are current members or devices whose membership ended (a departed device is
- * removed by a commit after its departure), no device is both, each Welcome is for one added
- * device, and the group stays within LIMITS.maxGroupDevices.
+ * removed by a commit after its departure), no device is both, each per-device Welcome is for one
+ * added device (a shared `welcome` needs added devices and excludes per-device ones), and the group
+ * stays within LIMITS.maxGroupDevices.
  *
- * @throws VOLLY_E_BAD_REQUEST (details.deviceId or details.size), VOLLY_E_UNKNOWN_DEVICE (details.deviceId)
+ * @throws VOLLY_E_BAD_REQUEST (details.deviceId), VOLLY_E_GROUP_FULL (details.limit, details.size:
+ *   the size the commit would make), VOLLY_E_UNKNOWN_DEVICE (details.deviceId)
  */
 export async function validateMembershipChange(
   tx: Repositories,
@@ -72,8 +74,12 @@ export async function validateMembershipChange(
     }
   }
   const added = new Set(body.addDeviceIds);
+  if (body.welcome !== undefined) {
+    if (added.size === 0) throw bad("A welcome needs devices the commit adds.", {});
+    if ((body.welcomes ?? []).length > 0) throw bad("Either one welcome or per-device welcomes.", {});
+  }
   const welcomed = new Set<string>();
-  for (const w of body.welcomes) {
+  for (const w of body.welcomes ?? []) {
     if (!added.has(w.deviceId))
       throw bad("A welcome is for a device the commit does not add.", { deviceId: w.deviceId });
     if (welcomed.has(w.deviceId)) throw bad("Two welcomes for one device.", { deviceId: w.deviceId });
@@ -81,7 +87,7 @@ export async function validateMembershipChange(
   }
   const size = members.size + added.size - removedMembers;
   if (size > LIMITS.maxGroupDevices) {
-    throw bad(`A group has at most ${LIMITS.maxGroupDevices} devices.`, { size });
+    throw new VollyError("VOLLY_E_GROUP_FULL", undefined, { limit: LIMITS.maxGroupDevices, size });
   }
   const existing = await tx.devices.existing(body.addDeviceIds);
   const unknown = body.addDeviceIds.find((id) => !existing.has(id));

@@ -115,10 +115,25 @@ export interface WelcomesTable {
   /** The epoch the device joins at. */
   epoch: number;
   sender_device_id: string;
-  /** MLSMessage (mls_welcome) bytes, base64url. */
+  /**
+   * MLSMessage (mls_welcome) bytes, base64url; "" when the commit's one Welcome for all the devices
+   * it added is stored once in `commit_welcomes` under (group_id, seq) (migration 0005).
+   */
   payload: string;
   created_at: number;
   acked_at: number | null;
+}
+
+/**
+ * The one Welcome of a commit that added several devices (RFC 9420 §12.4.3.1), stored once; each
+ * added device's inbox entry (`welcomes`, payload "") refers to it by (group_id, seq). Migration 0005.
+ */
+export interface CommitWelcomesTable {
+  group_id: string;
+  /** Seq of the commit. */
+  seq: number;
+  /** MLSMessage (mls_welcome) bytes, base64url. */
+  payload: string;
 }
 
 /** Accounts allowed to add and remove other accounts' devices in a group (migration 0004). */
@@ -172,6 +187,7 @@ export interface Database {
   group_log: GroupLogTable;
   group_trees: GroupTreesTable;
   welcomes: WelcomesTable;
+  commit_welcomes: CommitWelcomesTable;
   cursors: CursorsTable;
   device_links: DeviceLinksTable;
   group_admins: GroupAdminsTable;

@@ -228,7 +228,14 @@ export interface LogRepository {
 
 /** Per-device Welcome inboxes. */
 export interface WelcomeRepository {
+  /** Adds inbox entries, each with its own Welcome bytes. */
   insertMany(welcomes: readonly WelcomeRecord[]): Promise<void>;
+  /**
+   * Adds one inbox entry per device a commit added, all for the commit's one Welcome (RFC 9420
+   * §12.4.3.1: one Welcome serves every new member), whose bytes are stored once, not per device.
+   * Entries read back with `payload` set to those bytes. Every entry has the commit's groupId and seq.
+   */
+  insertShared(payload: string, entries: readonly Omit<WelcomeRecord, "payload">[]): Promise<void>;
   /** Unacknowledged welcomes of the device, oldest first. */
   listPending(deviceId: string): Promise<WelcomeWithContext[]>;
   /** One unacknowledged welcome of the device. */
@@ -277,7 +284,10 @@ export interface PruneCounts {
   acked: number;
   /** Log entries older than the retention period, acknowledged or not. */
   expired: number;
-  /** Welcomes acknowledged, or older than the retention period. */
+  /**
+   * Welcomes acknowledged, or older than the retention period (inbox entries; a Welcome shared by
+   * several entries is deleted with the last of them).
+   */
   welcomes: number;
   /** Ratchet trees and GroupInfos of epochs before the group's current one no Welcome needs. */
   epochs: number;

@@ -1,3 +1,4 @@
+import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe } from "vitest";
 import { openPostgresStore } from "../../src/store/postgres-store.js";
 import { openSqliteStore } from "../../src/store/sqlite-store.js";
@@ -11,6 +12,7 @@ export const TABLES = [
   "group_admins",
   "group_infos",
   "cursors",
+  "commit_welcomes",
   "welcomes",
   "group_trees",
   "group_log",
@@ -33,6 +35,8 @@ export interface OpenedStore {
    * pool). Undefined for SQLite: the embedded shape has one process per database file.
    */
   peer?: () => Promise<Store>;
+  /** How many rows a table holds, read past the store (e.g. to check what is stored once). */
+  count(table: (typeof TABLES)[number]): Promise<number>;
   /** Closes every store opened through this object and removes what it created. */
   close(): Promise<void>;
 }
@@ -58,6 +62,14 @@ export function sqliteBackend(): StoreBackend {
           const store = await openSqliteStore(file);
           stores.push(store);
           return store;
+        },
+        async count(table) {
+          const db = new BetterSqlite3(file, { readonly: true });
+          try {
+            return Number(db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get());
+          } finally {
+            db.close();
+          }
         },
         async close() {
           for (const s of stores) await s.close().catch(() => {});
@@ -95,6 +107,10 @@ function postgresBackend(): StoreBackend & { setup(): Promise<void>; teardown():
         store: await open(),
         reopen: open,
         peer: open,
+        async count(table) {
+          const [row] = await queryOnce<{ n: string }>(url, `SELECT count(*) AS n FROM "${table}"`);
+          return Number(row?.n);
+        },
         async close() {
           for (const s of stores) await s.close().catch(() => {});
         },

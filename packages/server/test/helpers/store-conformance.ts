@@ -410,6 +410,44 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.welcomes.findPending(b.deviceId, "w1")).toBeUndefined();
   });
 
+  it("stores a commit's one Welcome once for every device it added; each reads it until acknowledged; pruning drops it with the last", async () => {
+    const a = await account(store, "alice");
+    // 150 devices: more than one INSERT's worth of inbox rows
+    const added = await Promise.all(Array.from({ length: 150 }, (_, i) => account(store, `m${i}`)));
+    const groupId = await group(store, [a.deviceId]);
+    await store.groups.putTree(groupId, 1, "tree");
+    const entries = added.map((d, i) => ({
+      id: id(),
+      deviceId: d.deviceId,
+      groupId,
+      seq: 1,
+      epoch: 1,
+      senderDeviceId: a.deviceId,
+      createdAt: 10 + i,
+    }));
+    await store.welcomes.insertShared("w-shared", entries);
+    expect(await opened.count("commit_welcomes")).toBe(1);
+    expect(await opened.count("welcomes")).toBe(150);
+    const [first, last] = [entries[0]!, entries[149]!];
+    expect(await peer.welcomes.listPending(first.deviceId)).toEqual([
+      {
+        ...first,
+        payload: "w-shared",
+        ratchetTree: "tree",
+        senderAccountId: a.accountId,
+        senderHandle: "alice",
+      },
+    ]);
+    expect((await peer.welcomes.findPending(last.deviceId, last.id))?.payload).toBe("w-shared");
+    for (const e of entries.slice(0, 149)) await store.welcomes.ack(e.deviceId, [e.id], 500);
+    expect(await store.retention.prune(0)).toMatchObject({ welcomes: 149 });
+    expect(await opened.count("commit_welcomes")).toBe(1);
+    expect((await store.welcomes.listPending(last.deviceId))[0]?.payload).toBe("w-shared");
+    await store.welcomes.ack(last.deviceId, [last.id], 600);
+    expect(await store.retention.prune(0)).toMatchObject({ welcomes: 1 });
+    expect(await opened.count("commit_welcomes")).toBe(0);
+  });
+
   it("moves cursors forward only, also when two nodes advance them at once", async () => {
     const a = await account(store, "alice");
     const groupId = await group(store, [a.deviceId]);

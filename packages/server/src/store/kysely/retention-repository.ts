@@ -56,6 +56,20 @@ export function kyselyRetentionRepository(db: Kysely<Database>): RetentionReposi
           .where((eb) => eb.or([eb("acked_at", "is not", null), eb("created_at", "<", expireBefore)]))
           .executeTakeFirst(),
       );
+      // A commit's shared Welcome goes once no inbox entry refers to it.
+      await db
+        .deleteFrom("commit_welcomes")
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("welcomes")
+                .select("welcomes.id")
+                .whereRef("welcomes.group_id", "=", "commit_welcomes.group_id")
+                .whereRef("welcomes.seq", "=", "commit_welcomes.seq"),
+            ),
+          ),
+        )
+        .execute();
       for (const group of groups) {
         counts.epochs += deleted(
           await db

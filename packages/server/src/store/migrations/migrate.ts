@@ -4,6 +4,7 @@ import { migration0001Initial } from "./0001-initial.js";
 import { migration0002DisplayNamesMembershipEnd } from "./0002-display-names-membership-end.js";
 import { migration0003DeviceLinks } from "./0003-device-links.js";
 import { migration0004GroupAdminsInfo } from "./0004-group-admins-info.js";
+import { migration0005CommitWelcomes } from "./0005-commit-welcomes.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0002-display-names-membership-end": migration0002DisplayNamesMembershipEnd,
   "0003-device-links": migration0003DeviceLinks,
   "0004-group-admins-info": migration0004GroupAdminsInfo,
+  "0005-commit-welcomes": migration0005CommitWelcomes,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */
