@@ -91,7 +91,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
   const nonce = newId();
   const connectionId = newId();
   const typingGate = createRateGate(TYPING_MIN_INTERVAL_MS);
-  const sendLanes = createSendLanes();
+  const sendLanes = createSendLanes(services.delivery.sendsInCallOrder);
   let session: GatewaySession | undefined;
   let pump: DeliveryPump | undefined;
   let presence: ConnectionPresence | undefined;

@@ -1,10 +1,11 @@
 /**
- * Orders the gateway SENDs of one connection per group: a SEND to a group starts once the previous
- * SEND to the same group has settled, so the group's log holds one connection's messages in the
- * order they arrived, on every store (the SQLite group commit is FIFO, but PostgreSQL runs each
- * send as its own transaction over a pool, where two in flight could swap). SENDs to different
- * groups run side by side, and the connection keeps reading frames (dispatches, ACKs) while SENDs
- * wait for their commit.
+ * Orders the gateway SENDs of one connection per group, so the group's log holds one connection's
+ * messages in the order they arrived, on every store. Where the store appends concurrent sends in
+ * call order (the SQLite group commit is FIFO), a SEND starts at once and many are in flight;
+ * otherwise (PostgreSQL runs each send as its own transaction over a pool, where two in flight
+ * could swap) a SEND to a group starts once the previous SEND to the same group has settled. SENDs
+ * to different groups run side by side, and the connection keeps reading frames (dispatches, ACKs)
+ * while SENDs wait for their commit.
  */
 export interface SendLanes {
   /**
@@ -16,13 +17,24 @@ export interface SendLanes {
   readonly pending: number;
 }
 
-/** Creates the {@link SendLanes} of one connection. */
-export function createSendLanes(): SendLanes {
+/**
+ * Creates the {@link SendLanes} of one connection.
+ * @param inCallOrder the store appends concurrent sends in call order (DeliveryService.sendsInCallOrder)
+ */
+export function createSendLanes(inCallOrder: boolean): SendLanes {
   const tails = new Map<string, Promise<unknown>>();
   let pending = 0;
+  const settled = () => {
+    pending--;
+  };
   return {
     run(groupId, task) {
       pending++;
+      if (inCallOrder) {
+        const run = task();
+        void run.then(settled, settled);
+        return run;
+      }
       const previous = tails.get(groupId);
       const run = previous ? previous.then(task, task) : task();
       const tail = run.then(

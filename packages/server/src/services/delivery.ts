@@ -55,6 +55,12 @@ export interface GroupPage {
  */
 export interface DeliveryService {
   /**
+   * True when concurrent {@link DeliveryService.sendMessage} calls append in the order they were
+   * made (the store's shared transactions run in call order): a caller keeping one sender's
+   * messages in order need not wait for one to be stored before sending the next.
+   */
+  readonly sendsInCallOrder: boolean;
+  /**
    * Creates a group at epoch 0 whose only member is `deviceId` (joined at seq 0) and whose only admin
    * is that device's account, then tells the device's live sessions (bus "group-joined") so they
    * follow the group at once. A group id equal to an account id is reserved for that account's own
@@ -189,6 +195,7 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
   }
 
   const service: DeliveryService = {
+    sendsInCallOrder: store.sharedInCallOrder,
     async createGroup(deviceId, groupId) {
       const exists = () => new VollyError("VOLLY_E_GROUP_EXISTS", undefined, { groupId });
       const created = await store

@@ -79,6 +79,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     ...repositories(db, prepared),
     transaction: (fn) => run((_trx, tx) => fn(tx)),
     transactionShared: options.groupCommit ? createGroupCommit(run) : (fn) => run((_trx, tx) => fn(tx)),
+    sharedInCallOrder: options.groupCommit === true,
     async ping() {
       await sql`select 1`.execute(db);
     },
