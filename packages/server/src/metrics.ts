@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { registerFastHistogram } from "./fast-histogram.js";
 import type { LogKind } from "./store/types.js";
 
 /** Every reason the bus counts an error (label `kind` of `volly_bus_errors_total`). */
@@ -65,17 +66,22 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     labelNames: ["kind"],
     registers: [registry],
   });
+  // Counted once per delivery: plain numbers on the hot path, handed to prom-client when scraped.
+  const dispatchedSince = new Map<string, number>();
   const messagesOut = new Counter({
     name: "volly_messages_out_total",
     help: "DISPATCH frames sent by this node's gateway, by event.",
     labelNames: ["event"],
     registers: [registry],
+    collect() {
+      for (const [event, n] of dispatchedSince) if (n > 0) this.labels(event).inc(n);
+      dispatchedSince.clear();
+    },
   });
-  const latency = new Histogram({
+  const latency = registerFastHistogram(registry, {
     name: "volly_delivery_latency_seconds",
     help: "Time from a log entry's store commit to its dispatch on a live gateway connection.",
     buckets: DELIVERY_LATENCY_BUCKETS,
-    registers: [registry],
   });
   const storeErrors = new Counter({
     name: "volly_store_errors_total",
@@ -91,22 +97,15 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   for (const kind of ["application", "commit", "departure"]) messagesIn.labels(kind).inc(0);
   storeErrors.inc(0);
   for (const kind of BUS_ERROR_KINDS) busErrors.labels(kind).inc(0);
-  const dispatchedByEvent = new Map<string, ReturnType<typeof messagesOut.labels>>();
   return {
     registry,
     connectionOpened: () => connections.inc(),
     connectionClosed: () => connections.dec(),
     messageIn: (kind) => messagesIn.labels(kind).inc(),
     dispatched: (event) => {
-      // Every delivery counts: keep the labelled child instead of looking it up each time.
-      let child = dispatchedByEvent.get(event);
-      if (!child) {
-        child = messagesOut.labels(event);
-        dispatchedByEvent.set(event, child);
-      }
-      child.inc();
+      dispatchedSince.set(event, (dispatchedSince.get(event) ?? 0) + 1);
     },
-    deliveryLatency: (seconds) => latency.observe(Math.max(0, seconds)),
+    deliveryLatency: (seconds) => latency.observe(seconds),
     storeError: () => storeErrors.inc(),
     busError: (kind) => busErrors.labels(kind).inc(),
     render: () => registry.metrics(),

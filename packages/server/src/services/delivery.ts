@@ -314,21 +314,20 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
       let result: SendMessageResponse;
       let appended: LogEntryRecord | undefined;
       try {
-        // Group commit: messages arriving together share one commit (one fsync on SQLite).
+        // Group commit: messages arriving together share one commit (one fsync on SQLite). Three
+        // statements: allocating the seq first locks the group's row, so no commit removing this
+        // device can land between the membership check and the append; a message id already
+        // stored fails the append's unique (group, message id) constraint, which rolls the
+        // allocation back and is answered below as a retry.
         result = await store.transactionShared(async (tx) => {
-          await requireMembership(tx, deviceId, groupId);
-          const previous = await tx.log.findByMessageId(groupId, body.messageId);
-          if (previous) return duplicateOf(previous);
-          // Allocating the seq locks the group's row; any error below rolls the allocation back.
           const next = await tx.groups.nextSeq(groupId);
           if (!next) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+          await requireMembership(tx, deviceId, groupId);
           if (body.epoch > next.epoch) {
             throw new VollyError("VOLLY_E_BAD_REQUEST", "The group has not reached that epoch.", {
               currentEpoch: next.epoch,
             });
           }
-          // A commit removing this device may have committed before the row was locked.
-          await requireMembership(tx, deviceId, groupId);
           const record = {
             groupId,
             seq: next.lastSeq,
@@ -344,8 +343,8 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
           return { seq: next.lastSeq, duplicate: false };
         });
       } catch (error) {
-        // A retry raced its original (e.g. on another node) and lost the unique (group, message id)
-        // constraint; the transaction rolled back, so no seq was used. Answer as for a retry.
+        // A retry (the id is stored already, or its original won a race on another node) lost the
+        // unique (group, message id) constraint; its writes rolled back, so no seq was used.
         if (!isUniqueViolation(error)) throw error;
         const previous = await store.log.findByMessageId(groupId, body.messageId);
         if (!previous) throw error;

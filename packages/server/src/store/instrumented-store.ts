@@ -33,7 +33,11 @@ export function instrumentStore(store: Store, onError: (error: unknown) => void)
     }
     onError(error);
   };
+  /** Wrapped repositories per transaction: every call of a shared transaction gets the same. */
+  const wrappedOf = new WeakMap<Repositories, Repositories>();
   const wrap = (repos: Repositories): Repositories => {
+    const cached = wrappedOf.get(repos);
+    if (cached) return cached;
     const out = {} as Record<keyof Repositories, unknown>;
     for (const name of REPOSITORY_NAMES) {
       const repo = repos[name] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -47,6 +51,7 @@ export function instrumentStore(store: Store, onError: (error: unknown) => void)
       }
       out[name] = wrapped;
     }
+    wrappedOf.set(repos, out as Repositories);
     return out as Repositories;
   };
   return {

@@ -28,7 +28,8 @@ export function describeStore(config: ServerConfig): { backend: StoreBackend; lo
  * `config.databaseUrl` is set (scaled shape), else SQLite at `${dataDir}/volly.db` (embedded shape;
  * the directory is created if missing).
  *
- * @param onPoolError PostgreSQL only: errors of idle pooled connections (see `openPostgresStore`)
+ * @param onPoolError errors outside any call: of idle pooled connections on PostgreSQL (see
+ *   `openPostgresStore`), of the background WAL checkpoint on SQLite
  * @throws Error when the database cannot be opened or reached, or a migration fails
  */
 export async function openConfiguredStore(
@@ -42,5 +43,7 @@ export async function openConfiguredStore(
     });
   }
   mkdirSync(config.dataDir, { recursive: true });
-  return openSqliteStore(sqliteFile(config.dataDir));
+  return openSqliteStore(sqliteFile(config.dataDir), {
+    ...(onPoolError ? { onCheckpointError: (message: string) => onPoolError(new Error(message)) } : {}),
+  });
 }

@@ -4,6 +4,7 @@ import { createKyselyStore } from "./kysely-store.js";
 import { migrateToLatest } from "./migrations/migrate.js";
 import type { Database } from "./schema.js";
 import type { Store } from "./types.js";
+import { startWalCheckpointer } from "./wal-checkpointer.js";
 
 /** Prepared statements kept per database (the store issues a few dozen distinct SQL texts). */
 const STATEMENT_CACHE_SIZE = 500;
@@ -60,12 +61,17 @@ export function openSqliteDatabase(file: string): Kysely<Database> {
 
 /**
  * Opens (creating if needed) the SQLite database at `file` (see {@link openSqliteDatabase}), applies
- * every pending migration, and returns a {@link Store} over it — the embedded shape's store.
+ * every pending migration, and returns a {@link Store} over it — the embedded shape's store. Its
+ * WAL is checkpointed by a worker thread (see wal-checkpointer.ts), stopped by `close()`.
  *
  * @param file path of the database file (its directory must exist); ":memory:" works for experiments
+ * @param options.onCheckpointError called with the message of a failed background checkpoint
  * @throws Error when the file cannot be opened or a migration fails
  */
-export async function openSqliteStore(file: string): Promise<Store> {
+export async function openSqliteStore(
+  file: string,
+  options: { onCheckpointError?: (message: string) => void } = {},
+): Promise<Store> {
   const db = openSqliteDatabase(file);
   try {
     await migrateToLatest(db);
@@ -73,5 +79,14 @@ export async function openSqliteStore(file: string): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db, { groupCommit: true });
+  const store = createKyselyStore(db, { groupCommit: true });
+  if (file === ":memory:") return store;
+  const checkpointer = startWalCheckpointer(file, options.onCheckpointError);
+  return {
+    ...store,
+    async close() {
+      await checkpointer.stop();
+      await store.close();
+    },
+  };
 }
