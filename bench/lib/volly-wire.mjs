@@ -96,9 +96,28 @@ export async function createGroupWith(owner, others) {
   return groupId;
 }
 
+const DISPATCH_PREFIX = Buffer.from('{"op":0,"s":');
+
+/** True when `data` (a frame's bytes) starts like every dispatch the server writes. */
+function isDispatch(data) {
+  return data.length > DISPATCH_PREFIX.length && data.compare(DISPATCH_PREFIX, 0, 12, 0, 12) === 0;
+}
+
+/** The `s` of a dispatch frame's bytes `{"op":0,"s":N,…`. */
+function seqOf(data) {
+  let n = 0;
+  for (let i = DISPATCH_PREFIX.length; i < data.length; i++) {
+    const c = data[i];
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return n;
+}
+
 /**
  * Opens an authenticated gateway connection for `member`: HELLO → IDENTIFY → READY, answering
- * heartbeats. `onDispatch(text)` gets every DISPATCH frame's raw text (parse only what you need).
+ * heartbeats. `onDispatch(bytes)` gets every DISPATCH frame after READY as its raw bytes (a Buffer:
+ * search it for what you need; the load generator must not spend its CPU parsing JSON).
  * Resolves with `{ ws, ack(cursors, welcomeIds), send(groupId, body), close() }` once READY
  * arrived; `send` resolves with the SEND_ACK's text once the server stored the message, and
  * rejects with the ERROR frame's code.
@@ -121,8 +140,14 @@ export function openGateway(member, { url = member.baseUrl, onDispatch = () => {
       if (!ready) reject(new Error(`gateway closed before READY for ${member.handle}`));
     });
     ws.on("message", (data) => {
+      // Dispatches are the hot path: hand them over as bytes, unparsed (the server writes them as
+      // {"op":0,"s":N,"t":…}); everything else is rare and parsed as JSON.
+      if (ready && isDispatch(data)) {
+        lastSeq = seqOf(data);
+        onDispatch(data);
+        return;
+      }
       const text = data.toString();
-      // Dispatches are the hot path: hand them over unparsed.
       if (text.startsWith('{"op":0,')) {
         const s = /"s":(\d+)/.exec(text);
         if (s) lastSeq = Number(s[1]);
@@ -146,7 +171,7 @@ export function openGateway(member, { url = member.baseUrl, onDispatch = () => {
           });
           return;
         }
-        onDispatch(text);
+        onDispatch(data);
         return;
       }
       if (text.startsWith(`{"op":${GatewayOp.SEND_ACK},`)) {

@@ -10,6 +10,10 @@
  */
 import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
+
+/** How long the SDK coalesces acks (ms): packages/client/src/gateway-connection.ts ACK_COALESCE_MS. */
+const ACK_COALESCE_MS = 25;
+
 import { newId, toBase64Url } from "@volly/protocol";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
 import { cpuMsOf, createDatabase, rssOf, startVolly } from "../lib/server.mjs";
@@ -20,8 +24,8 @@ export const description =
   "G groups of S members, each member a separate authenticated gateway connection; K senders send M " +
   "messages each over REST (POST /v1/groups/:id/messages: acknowledged once stored durably), closed-loop " +
   "with W in flight per sender, or at a fixed offered rate. Payloads are 256 opaque bytes starting with " +
-  "the send time; receivers read it from each GROUP_MESSAGE and ACK their cursors every 100 ms, as the " +
-  "SDK batches them. Deliveries = messages × recipients (S − 1). The load generator is one process on " +
+  "the send time; receivers read it from each GROUP_MESSAGE and ACK their cursors 25 ms after the first " +
+  "unacknowledged delivery, as the SDK does. Deliveries = messages × recipients (S − 1). The load generator is one process on " +
   "the same 2 cores; its CPU use is reported (loadgenCpuPct) to show whether it was the bottleneck.";
 
 export const units = {
@@ -58,11 +62,29 @@ export const defaultRuns = 3;
 
 const now = () => performance.timeOrigin + performance.now();
 
-/** Reads the send time (ms, float64 LE) from the first 8 payload bytes of a GROUP_MESSAGE frame. */
-function sentAtOf(text) {
-  const i = text.indexOf('"payload":"');
+const GROUP_MESSAGE = Buffer.from('"t":"GROUP_MESSAGE"');
+const APPLICATION = Buffer.from('"kind":"application"');
+const PAYLOAD = Buffer.from('"payload":"');
+const SEQ = Buffer.from('"seq":');
+
+/** Reads the send time (ms, float64 LE) from the first 8 payload bytes of a GROUP_MESSAGE frame's bytes. */
+function sentAtOf(data) {
+  const i = data.indexOf(PAYLOAD);
   if (i < 0) return undefined;
-  return Buffer.from(text.slice(i + 11, i + 22), "base64url").readDoubleLE(0);
+  const start = i + PAYLOAD.length;
+  return Buffer.from(data.toString("latin1", start, start + 11), "base64url").readDoubleLE(0);
+}
+
+/** The log seq of a GROUP_MESSAGE frame's bytes. */
+function logSeqOf(data) {
+  let i = data.indexOf(SEQ) + SEQ.length;
+  let n = 0;
+  for (; i < data.length; i++) {
+    const c = data[i];
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return n;
 }
 
 async function startShape(shape, cpuProf) {
@@ -121,29 +143,32 @@ async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds,
       for (const [i, member] of group.members.entries()) {
         let cursor = 0;
         let acked = 0;
-        const gw = await openGateway(member, {
-          url: urlFor(g * S + i),
-          onDispatch(text) {
-            if (!text.includes('"t":"GROUP_MESSAGE"')) return;
-            if (!text.includes('"kind":"application"')) return;
-            const at = sentAtOf(text);
-            const t = now();
-            latencies.push(t - at);
-            delivered++;
-            lastDeliveryAt = t;
-            const seq = Number(/"seq":(\d+)/.exec(text)[1]);
-            if (seq > cursor) cursor = seq;
-            if (delivered >= expected) resolveDone();
-          },
-        });
-        const timer = setInterval(() => {
+        // As the SDK does (ACK_COALESCE_MS): ack 25 ms after the first delivery not acked yet.
+        let ackTimer;
+        const ackNow = () => {
+          ackTimer = undefined;
           if (cursor > acked) {
             gw.ack([{ groupId: group.groupId, seq: cursor }]);
             acked = cursor;
           }
-        }, 100);
-        timer.unref();
-        sockets.push({ gw, timer });
+        };
+        const gw = await openGateway(member, {
+          url: urlFor(g * S + i),
+          onDispatch(data) {
+            if (data.indexOf(GROUP_MESSAGE) < 0) return;
+            if (data.indexOf(APPLICATION) < 0) return;
+            const at = sentAtOf(data);
+            const t = now();
+            latencies.push(t - at);
+            delivered++;
+            lastDeliveryAt = t;
+            const seq = logSeqOf(data);
+            if (seq > cursor) cursor = seq;
+            ackTimer ??= setTimeout(ackNow, ACK_COALESCE_MS);
+            if (delivered >= expected) resolveDone();
+          },
+        });
+        sockets.push({ gw, timer: () => clearTimeout(ackTimer) });
         member.gw = gw;
       }
     }
@@ -231,7 +256,7 @@ async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds,
     };
   } finally {
     for (const { gw, timer } of sockets) {
-      clearInterval(timer);
+      timer();
       gw.close();
     }
     await cluster.stop();
