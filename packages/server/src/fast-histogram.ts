@@ -2,7 +2,7 @@ import type { Registry } from "prom-client";
 
 /** A histogram whose observations cost a few array operations (see {@link registerFastHistogram}). */
 export interface FastHistogram {
-  /** Counts one observation (in the histogram's unit; negative values count as 0). */
+  /** Counts one observation (in the histogram's unit; negative and non-finite values count as 0). */
   observe(value: number): void;
 }
 
@@ -50,7 +50,7 @@ export function registerFastHistogram(
   registry.registerMetric(metric as unknown as Parameters<Registry["registerMetric"]>[0]);
   return {
     observe(value) {
-      const v = value > 0 ? value : 0;
+      const v = Math.max(Number.isFinite(value) ? value : 0, 0);
       let i = 0;
       while (i < bounds.length && v > (bounds[i] as number)) i++;
       counts[i] = (counts[i] ?? 0) + 1;

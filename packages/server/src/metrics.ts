@@ -68,7 +68,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   });
   // Counted once per delivery: plain numbers on the hot path, handed to prom-client when scraped.
   const dispatchedSince = new Map<string, number>();
-  const messagesOut = new Counter({
+  new Counter({
     name: "volly_messages_out_total",
     help: "DISPATCH frames sent by this node's gateway, by event.",
     labelNames: ["event"],
