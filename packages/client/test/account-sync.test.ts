@@ -2,37 +2,18 @@ import { join } from "node:path";
 import { type ConversationRecord, KeyedQueue, Outbox, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { type ApplicationContent, newId, toBase64Url } from "@volly/protocol";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  connectedClients,
-  inbox,
-  TEST_KDF,
-  type TestServer,
-  tempDir,
-  testServer,
-  texts,
-  waitFor,
-} from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { inbox, TEST_KDF, texts, useTestServer, waitFor } from "./helpers.js";
 
 describe("account sync between one account's devices (self conversation, Yjs)", () => {
-  let server: TestServer;
-  let home: string;
-  const open: VollyClient[] = [];
-  beforeEach(async () => {
-    server = await testServer();
-    home = tempDir();
-  });
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server.stop();
-  });
+  const bed = useTestServer();
 
   /** Links a laptop to `alice` (SDK on both sides); returns it connected, and the link's outcome. */
   async function linkLaptop(alice: VollyClient, history?: boolean) {
     const link = await alice.devices.startLink();
     const [laptop, linked] = await Promise.all([
       linkNodeProfile(
-        join(home, "alice-laptop"),
+        join(bed.home, "alice-laptop"),
         { code: link.code, pin: "123456", deviceName: "laptop", kdf: TEST_KDF, pollIntervalMs: 50 },
         { initialBackoffMs: 50, maxBackoffMs: 300 },
       ),
@@ -43,7 +24,7 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
         history === undefined ? {} : { history },
       ),
     ]);
-    open.push(laptop);
+    bed.track(laptop);
     const joined: ConversationRecord[] = [];
     laptop.sync.joined.add((c) => joined.push(c));
     const changed: ConversationRecord[] = [];
@@ -54,8 +35,7 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
 
   /** alice and bob with a direct conversation and a group, bob's messages read by alice. */
   async function aliceWithHistory() {
-    const [alice, bob] = await connectedClients(server, home, ["alice", "bob"]);
-    open.push(alice!, bob!);
+    const [alice, bob] = await bed.clients("alice", "bob");
     const direct = await alice!.resolveConversation("@bob");
     const team = await alice!.conversations.createGroup("Team", ["bob"]);
     await waitFor(async () => (await bob!.conversations.list()).length === 2, "bob joins both");
@@ -171,8 +151,7 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
   });
 
   it("a malformed account-sync payload is counted and ignored, and changes nothing", async () => {
-    const [alice] = await connectedClients(server, home, ["alice"]);
-    open.push(alice!);
+    const [alice] = await bed.clients("alice");
     await alice!.settings.update({ theme: "dark" });
     const { laptop } = await linkLaptop(alice!, false);
     await waitFor(async () => (await laptop.settings.get()).theme === "dark", "the synced theme");

@@ -3,49 +3,30 @@ import type { VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { formatLinkCode, generateIdentity, generateLinkSecret, linkProof, sign } from "@volly/crypto";
 import { signingInput, toBase64Url, type VollyError } from "@volly/protocol";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  connectedClients,
-  inbox,
-  TEST_KDF,
-  type TestServer,
-  tempDir,
-  testServer,
-  waitFor,
-} from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { inbox, TEST_KDF, useTestServer, waitFor } from "./helpers.js";
 
 describe("linked devices (SDK): link, join every conversation, revoke", () => {
-  let server: TestServer;
-  let home: string;
-  const open: VollyClient[] = [];
-  beforeEach(async () => {
-    server = await testServer();
-    home = tempDir();
-  });
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server.stop();
-  });
+  const bed = useTestServer();
 
   /** Links a laptop to `alice` through the SDK on both sides; returns it connected. */
   async function linkLaptop(alice: VollyClient) {
     const link = await alice.devices.startLink();
-    expect(link.code.startsWith(`volly-link:${server.url}/${link.linkId}.`)).toBe(true);
+    expect(link.code.startsWith(`volly-link:${bed.server.url}/${link.linkId}.`)).toBe(true);
     const [laptop, linked] = await Promise.all([
       linkNodeProfile(
-        join(home, "alice-laptop"),
+        join(bed.home, "alice-laptop"),
         { code: link.code, pin: "123456", deviceName: "laptop", kdf: TEST_KDF, pollIntervalMs: 50 },
         { initialBackoffMs: 50, maxBackoffMs: 300 },
       ),
       alice.devices.waitAndApprove(link.linkId, link.secret, 10_000),
     ]);
-    open.push(laptop);
+    bed.track(laptop);
     return { laptop, linked };
   }
 
   it("the new device is added to every conversation and reads and sends in them", async () => {
-    const [alice, bob] = await connectedClients(server, home, ["alice", "bob"]);
-    open.push(alice!, bob!);
+    const [alice, bob] = await bed.clients("alice", "bob");
     const direct = await alice!.resolveConversation("@bob");
     const team = await alice!.conversations.createGroup("Team", ["bob"]);
     const { laptop, linked } = await linkLaptop(alice!);
@@ -73,8 +54,7 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
   });
 
   it("a claim whose proof does not match the pairing code is not approved", async () => {
-    const [alice] = await connectedClients(server, home, ["alice"]);
-    open.push(alice!);
+    const [alice] = await bed.clients("alice");
     const link = await alice!.devices.startLink();
     const identity = generateIdentity();
     const key = toBase64Url(identity.signaturePublicKey);
@@ -96,12 +76,11 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
       "claimed",
     );
     expect(await alice!.devices.list()).toHaveLength(1);
-    expect(formatLinkCode(server.url, link.linkId, link.secret)).toBe(link.code);
+    expect(formatLinkCode(bed.server.url, link.linkId, link.secret)).toBe(link.code);
   });
 
   it("a revoked device is disconnected with VOLLY_E_DEVICE_REVOKED and stops reconnecting", async () => {
-    const [alice, bob] = await connectedClients(server, home, ["alice", "bob"]);
-    open.push(alice!, bob!);
+    const [alice, bob] = await bed.clients("alice", "bob");
     const team = await alice!.conversations.createGroup("Team", ["bob"]);
     const { laptop } = await linkLaptop(alice!);
     await laptop.connect();

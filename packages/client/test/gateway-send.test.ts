@@ -1,18 +1,9 @@
 import { join } from "node:path";
-import type { VollyClient, WebSocketLike } from "@volly/client";
+import type { WebSocketLike } from "@volly/client";
 import { initNodeProfile, nodeSocketFactory } from "@volly/client/node";
 import { GatewayOp } from "@volly/protocol";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  connectedClients,
-  inbox,
-  TEST_KDF,
-  type TestServer,
-  tempDir,
-  testServer,
-  texts,
-  waitFor,
-} from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { inbox, TEST_KDF, texts, useTestServer, waitFor } from "./helpers.js";
 
 /** The real `ws` socket, with every frame the client writes recorded (and an optional hook). */
 function recordingSockets(onSend?: (text: string, socket: WebSocketLike) => void) {
@@ -35,35 +26,23 @@ function recordingSockets(onSend?: (text: string, socket: WebSocketLike) => void
 }
 
 describe("sending over the gateway", () => {
-  let server: TestServer | undefined;
-  const open: VollyClient[] = [];
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server?.stop();
-  });
+  const bed = useTestServer();
 
-  const aliceWith = async (
-    home: string,
-    createSocket: (url: string) => WebSocketLike,
-    sendTimeoutMs?: number,
-  ) => {
+  const aliceWith = async (createSocket: (url: string) => WebSocketLike, sendTimeoutMs?: number) => {
     const alice = await initNodeProfile(
-      join(home, "alice"),
-      { serverUrl: server!.url, handle: "alice", pin: "123456", kdf: TEST_KDF },
+      join(bed.home, "alice"),
+      { serverUrl: bed.server.url, handle: "alice", pin: "123456", kdf: TEST_KDF },
       { initialBackoffMs: 50, maxBackoffMs: 300, createSocket, ...(sendTimeoutMs ? { sendTimeoutMs } : {}) },
     );
-    open.push(alice);
+    bed.track(alice);
     await alice.connect();
     return alice;
   };
 
   it("a connected client sends over its WebSocket (SEND); a message too large for one frame goes over REST", async () => {
-    server = await testServer();
-    const home = tempDir();
-    const [bob] = await connectedClients(server, home, ["bob"]);
-    open.push(bob!);
+    const [bob] = await bed.clients("bob");
     const recording = recordingSockets();
-    const alice = await aliceWith(home, recording.createSocket);
+    const alice = await aliceWith(recording.createSocket);
     const conv = await alice.resolveConversation("@bob");
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
     const bobInbox = inbox(bob!);
@@ -81,10 +60,7 @@ describe("sending over the gateway", () => {
   });
 
   it("a SEND whose connection drops before the answer is sent again over REST and arrives once", async () => {
-    server = await testServer();
-    const home = tempDir();
-    const [bob] = await connectedClients(server, home, ["bob"]);
-    open.push(bob!);
+    const [bob] = await bed.clients("bob");
     let dropNext = false;
     const recording = recordingSockets((text, socket) => {
       if (dropNext && text.startsWith(`{"op":${GatewayOp.SEND},`)) {
@@ -93,7 +69,7 @@ describe("sending over the gateway", () => {
         socket.close(4999, "dropped by test");
       }
     });
-    const alice = await aliceWith(home, recording.createSocket);
+    const alice = await aliceWith(recording.createSocket);
     const conv = await alice.resolveConversation("@bob");
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
     const bobInbox = inbox(bob!);
@@ -110,10 +86,7 @@ describe("sending over the gateway", () => {
   });
 
   it("a SEND the server never answers is given up after the timeout and sent over REST, once", async () => {
-    server = await testServer();
-    const home = tempDir();
-    const [bob] = await connectedClients(server, home, ["bob"]);
-    open.push(bob!);
+    const [bob] = await bed.clients("bob");
     const swallowed: string[] = [];
     const createSocket = (url: string): WebSocketLike => {
       const socket = nodeSocketFactory(url);
@@ -125,7 +98,7 @@ describe("sending over the gateway", () => {
       };
       return socket;
     };
-    const alice = await aliceWith(home, createSocket, 400);
+    const alice = await aliceWith(createSocket, 400);
     const conv = await alice.resolveConversation("@bob");
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
     const bobInbox = inbox(bob!);

@@ -1,16 +1,7 @@
 import type { VollyClient } from "@volly/client";
 import { VollyError } from "@volly/protocol";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  connectedClients,
-  inbox,
-  newClient,
-  type TestServer,
-  tempDir,
-  testServer,
-  texts,
-  waitFor,
-} from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { inbox, newClient, texts, useTestServer, waitFor } from "./helpers.js";
 
 /**
  * Records the outcome of each commit a client posts, and holds the first one until `peers` first
@@ -47,28 +38,12 @@ function commitCounter(client: VollyClient): { results: string[] } {
 }
 
 describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)", () => {
-  let server: TestServer;
-  let home: string;
-  const open: VollyClient[] = [];
-  beforeEach(async () => {
-    server = await testServer();
-    home = tempDir();
-  });
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server.stop();
-  });
-  const clients = async (...handles: string[]) => {
-    const list = await connectedClients(server, home, handles);
-    open.push(...list);
-    return list;
-  };
+  const bed = useTestServer();
 
   it("three accounts: created with a name, everyone joins with members and display names; rename reaches all", async () => {
-    const alice = await newClient(home, server.url, "alice", { displayName: "Alice A." });
-    open.push(alice);
+    const alice = bed.track(await newClient(bed.home, bed.server.url, "alice", { displayName: "Alice A." }));
     await alice.connect();
-    const [bob, carol] = await clients("bob", "carol");
+    const [bob, carol] = await bed.clients("bob", "carol");
     const group = await alice.conversations.createGroup("  Hiking club ", ["bob", "@carol", "alice"]);
     expect(group).toMatchObject({ kind: "group", title: "Hiking club" });
     expect(group.members?.map((m) => m.handle)).toEqual(["bob", "carol"]);
@@ -95,7 +70,7 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   });
 
   it("a group of two accounts is a group (not the direct conversation) once its name arrives", async () => {
-    const [alice, bob] = await clients("alice", "bob");
+    const [alice, bob] = await bed.clients("alice", "bob");
     const group = await alice!.conversations.createGroup("Just us", ["bob"]);
     await waitFor(async () => (await bob!.conversations.list()).some((c) => c.title === "Just us"), "name");
     expect((await bob!.conversations.get(group.id)).kind).toBe("group");
@@ -106,7 +81,7 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   });
 
   it("add: the new member learns the name and reads what follows; remove: the removed one is left and reads nothing more", async () => {
-    const [alice, bob, carol, dave] = await clients("alice", "bob", "carol", "dave");
+    const [alice, bob, carol, dave] = await bed.clients("alice", "bob", "carol", "dave");
     const group = await alice!.conversations.createGroup("Team", ["bob", "carol"]);
     await alice!.conversations.grantAdmin(group.id, "bob"); // only admins add other accounts
     await waitFor(async () => (await carol!.conversations.list()).length === 1, "carol joins");
@@ -150,7 +125,7 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   });
 
   it("a removed device learns it from the commit itself and its conversation becomes left", async () => {
-    const [alice, bob] = await clients("alice", "bob");
+    const [alice, bob] = await bed.clients("alice", "bob");
     const group = await alice!.conversations.createGroup("Short-lived", ["bob"]);
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
     await alice!.conversations.removeMember(group.id, "bob");
@@ -161,7 +136,7 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   });
 
   it("leave: a departure, the remaining member with the lowest leaf index commits the Remove", async () => {
-    const [alice, bob, carol] = await clients("alice", "bob", "carol");
+    const [alice, bob, carol] = await bed.clients("alice", "bob", "carol");
     const group = await alice!.conversations.createGroup("Book club", ["bob", "carol"]);
     await waitFor(async () => (await carol!.conversations.list())[0]?.title === "Book club", "carol joins");
     await carol!.conversations.leave(group.id);
@@ -183,7 +158,7 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   });
 
   it("concurrent commits from two members: one wins, the other processes it and retries; no fork", async () => {
-    const [alice, bob, carol, dave, erin] = await clients("alice", "bob", "carol", "dave", "erin");
+    const [alice, bob, carol, dave, erin] = await bed.clients("alice", "bob", "carol", "dave", "erin");
     const group = await alice!.conversations.createGroup("Race", ["bob", "carol"]);
     await alice!.conversations.grantAdmin(group.id, "bob"); // only admins add other accounts
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
@@ -219,7 +194,7 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   });
 
   it("refuses bad names, unknown handles, and group operations on a direct conversation", async () => {
-    const [alice] = await clients("alice", "bob");
+    const [alice] = await bed.clients("alice", "bob");
     await expect(alice!.conversations.createGroup("", ["bob"])).rejects.toMatchObject({
       code: "VOLLY_E_USAGE",
     });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
 import { initNodeProfile, openNodeClient } from "@volly/client/node";
 import { DEFAULT_CONFIG, type RunningServer, startServer } from "@volly/server";
+import { afterEach, beforeEach } from "vitest";
 
 /** Cheap Argon2id: these tests create many profiles. */
 export const TEST_KDF = { memoryKiB: 1024, iterations: 1 } as const;
@@ -70,6 +71,65 @@ export async function connectedClients(
   const clients = await Promise.all(handles.map((h) => newClient(home, server.url, h)));
   await Promise.all(clients.map((c) => c.connect()));
   return clients;
+}
+
+/** What {@link useTestServer} gives the tests of a `describe` block. */
+export interface ClientTestbed {
+  /** This test's server: started before it, stopped after it. */
+  readonly server: TestServer;
+  /** This test's temporary directory for client profiles (fresh for each test). */
+  readonly home: string;
+  /** Creates and connects clients for these handles (see {@link connectedClients}); closed after the test. */
+  clients(...handles: string[]): Promise<VollyClient[]>;
+  /** Closes `client` (one made otherwise: {@link newClient}, {@link reopenClient}, a link…) after the test. */
+  track<C extends VollyClient>(client: C): C;
+  /** Stops tracking `client`, e.g. one the test closed itself and reopened. */
+  untrack(client: VollyClient): void;
+}
+
+/**
+ * The fixture of the SDK's server-backed tests. Call it inside a `describe` block: it registers a
+ * `beforeEach` that starts a fresh {@link testServer} and makes a fresh home ({@link tempDir}), and an
+ * `afterEach` that closes every client from `clients(...)` or `track(...)` (ignoring close errors), in
+ * order, then stops the server. Read `server` and `home` inside tests and hooks only.
+ */
+export function useTestServer(): ClientTestbed {
+  let server: TestServer | undefined;
+  let home: string | undefined;
+  const open: VollyClient[] = [];
+  beforeEach(async () => {
+    server = await testServer();
+    home = tempDir();
+  });
+  afterEach(async () => {
+    for (const c of open.splice(0)) await c.close().catch(() => undefined);
+    await server?.stop();
+  });
+  const outsideTest = (what: string) => new Error(`useTestServer: ${what} is only set inside a test`);
+  const bed: ClientTestbed = {
+    get server() {
+      if (!server) throw outsideTest("server");
+      return server;
+    },
+    get home() {
+      if (home === undefined) throw outsideTest("home");
+      return home;
+    },
+    async clients(...handles) {
+      const list = await connectedClients(bed.server, bed.home, handles);
+      open.push(...list);
+      return list;
+    },
+    track(client) {
+      open.push(client);
+      return client;
+    },
+    untrack(client) {
+      const at = open.indexOf(client);
+      if (at >= 0) open.splice(at, 1);
+    },
+  };
+  return bed;
 }
 
 /** Collects every incoming message a client stores. */

@@ -1,6 +1,6 @@
 import { KEY_PACKAGE_POOL, type VollyClient } from "@volly/client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectedClients, inbox, type TestServer, tempDir, testServer, waitFor } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { inbox, useTestServer, waitFor } from "./helpers.js";
 
 /** What the key package directory reports for `device`'s pool (GET /v1/key-packages/count). */
 async function poolOf(device: VollyClient): Promise<{ available: number; hasLastResort: boolean }> {
@@ -18,25 +18,10 @@ async function claimOne(claimer: VollyClient, target: VollyClient): Promise<{ la
 }
 
 describe("key package pool (RFC 9420 §10): a device tops its pool up when it runs low; an exhausted pool falls back to the last-resort package", () => {
-  let server: TestServer;
-  let home: string;
-  const open: VollyClient[] = [];
-  beforeEach(async () => {
-    server = await testServer();
-    home = tempDir();
-  });
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server.stop();
-  });
-  const clients = async (...handles: string[]) => {
-    const list = await connectedClients(server, home, handles);
-    open.push(...list);
-    return list;
-  };
+  const bed = useTestServer();
 
   it("after others claim it below the threshold, the device refills its pool: at the next Welcome, and on reconnect", async () => {
-    const [alice, bob] = (await clients("alice", "bob")) as [VollyClient, VollyClient];
+    const [alice, bob] = (await bed.clients("alice", "bob")) as [VollyClient, VollyClient];
     expect(await poolOf(bob)).toEqual({ available: KEY_PACKAGE_POOL.target, hasLastResort: true });
 
     // claimed down to one below the threshold; the add claims one more and sends bob a Welcome
@@ -67,7 +52,7 @@ describe("key package pool (RFC 9420 §10): a device tops its pool up when it ru
   });
 
   it("with every one-time package claimed, another user adds the device with its last-resort package; it joins, decrypts, and refills", async () => {
-    const [alice, bob, carol] = (await clients("alice", "bob", "carol")) as [
+    const [alice, bob, carol] = (await bed.clients("alice", "bob", "carol")) as [
       VollyClient,
       VollyClient,
       VollyClient,

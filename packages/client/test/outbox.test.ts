@@ -1,19 +1,12 @@
-import type { MessageRecord, VollyClient } from "@volly/client";
-import { afterEach, describe, expect, it } from "vitest";
-import { connectedClients, inbox, type TestServer, tempDir, testServer, texts, waitFor } from "./helpers.js";
+import type { MessageRecord } from "@volly/client";
+import { describe, expect, it } from "vitest";
+import { inbox, texts, useTestServer, waitFor } from "./helpers.js";
 
 describe("enqueue and the outbox", () => {
-  let server: TestServer | undefined;
-  const open: VollyClient[] = [];
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server?.stop();
-  });
+  const bed = useTestServer();
 
   it("enqueue returns pending at once; written while the server is down, everything goes out after it is back, in order, once", async () => {
-    server = await testServer();
-    const [alice, bob] = await connectedClients(server, tempDir(), ["alice", "bob"]);
-    open.push(alice!, bob!);
+    const [alice, bob] = await bed.clients("alice", "bob");
     const conv = await alice!.resolveConversation("@bob");
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
     const bobInbox = inbox(bob!);
@@ -24,7 +17,7 @@ describe("enqueue and the outbox", () => {
     expect(online.status).toBe("pending");
     await waitFor(() => updates.some((m) => m.id === online.id && m.status === "sent"), "sent");
 
-    await server.stop();
+    await bed.server.stop();
     const offline: MessageRecord[] = [];
     for (let i = 0; i < 5; i++) offline.push(await alice!.messaging.enqueue(conv.id, `offline ${i}`));
     expect(offline.every((m) => m.status === "pending")).toBe(true);
@@ -43,7 +36,7 @@ describe("enqueue and the outbox", () => {
       "pending",
     ]);
 
-    await server.start();
+    await bed.server.start();
     await waitFor(async () => (await alice!.messaging.pendingCount()) === 0, "outbox drained");
     await waitFor(() => bobInbox.length === 6, "bob receives all six");
     await new Promise((r) => setTimeout(r, 500));
@@ -57,9 +50,7 @@ describe("enqueue and the outbox", () => {
   });
 
   it("send resolves once stored; sends and incoming messages on one conversation interleave safely", async () => {
-    server = await testServer();
-    const [alice, bob] = await connectedClients(server, tempDir(), ["alice", "bob"]);
-    open.push(alice!, bob!);
+    const [alice, bob] = await bed.clients("alice", "bob");
     const conv = await alice!.resolveConversation("@bob");
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
     await Promise.all([

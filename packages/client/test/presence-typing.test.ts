@@ -1,6 +1,6 @@
-import { Presence, TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing, type VollyClient } from "@volly/client";
+import { Presence, TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "@volly/client";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { connectedClients, type TestServer, tempDir, testServer, waitFor } from "./helpers.js";
+import { connectedClients, useTestServer, waitFor } from "./helpers.js";
 
 const GROUP = "g".repeat(22);
 const typingEvent = (accountId: string, handle: string) => ({
@@ -70,17 +70,11 @@ describe("Typing (ephemeral indicators)", () => {
 });
 
 describe("presence and typing through a real gateway", () => {
-  let server: TestServer | undefined;
-  const open: VollyClient[] = [];
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server?.stop();
-  });
+  const bed = useTestServer();
 
   it("contacts see online, away (also after a reconnect), offline; typing shows and ends with the message", async () => {
-    server = await testServer();
-    const [alice, bob] = await connectedClients(server, tempDir(), ["alice", "bob"]);
-    open.push(bob!);
+    const [alice, bob] = await connectedClients(bed.server, bed.home, ["alice", "bob"]);
+    bed.track(bob!);
     const conv = await alice!.resolveConversation("@bob");
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
     await waitFor(() => bob!.presence.statusOf("alice") === "online", "alice online");

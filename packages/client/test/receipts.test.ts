@@ -1,30 +1,15 @@
 import type { MessageRecord, VollyClient } from "@volly/client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectedClients, inbox, type TestServer, tempDir, testServer, texts, waitFor } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { inbox, texts, useTestServer, waitFor } from "./helpers.js";
 
 describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
-  let server: TestServer;
-  let home: string;
-  const open: VollyClient[] = [];
-  beforeEach(async () => {
-    server = await testServer();
-    home = tempDir();
-  });
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server.stop();
-  });
-  const clients = async (...handles: string[]) => {
-    const list = await connectedClients(server, home, handles);
-    open.push(...list);
-    return list;
-  };
+  const bed = useTestServer();
   async function status(c: VollyClient, conversationId: string, id: string) {
     return (await c.messaging.history(conversationId)).find((m) => m.id === id)?.status;
   }
 
   it("a direct message goes sent → delivered → read, with updates, and receipts are never messages", async () => {
-    const [alice, bob] = await clients("alice", "bob");
+    const [alice, bob] = await bed.clients("alice", "bob");
     const conv = await alice!.resolveConversation("@bob");
     const updates: MessageRecord[] = [];
     alice!.messaging.updates.add((m) => updates.push(m));
@@ -52,7 +37,7 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
   });
 
   it("with read receipts off a message stays delivered; unread counts and the summary order follow", async () => {
-    const [alice, bob] = await clients("alice", "bob");
+    const [alice, bob] = await bed.clients("alice", "bob");
     await bob!.settings.update({ readReceipts: false });
     const conv = await alice!.resolveConversation("@bob");
     const first = await alice!.messaging.send(conv.id, "one");
@@ -80,7 +65,7 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
   });
 
   it("in a group a message is delivered / read only once every other member account reported it", async () => {
-    const [alice, bob, carol] = await clients("alice", "bob", "carol");
+    const [alice, bob, carol] = await bed.clients("alice", "bob", "carol");
     const group = await alice!.conversations.createGroup("Trio", ["bob", "carol"]);
     await waitFor(async () => (await carol!.conversations.list())[0]?.title === "Trio", "carol joins");
     const sent = await alice!.messaging.send(group.id, "hello trio");

@@ -1,39 +1,14 @@
 import { RECOVERY_NOTICE, type VollyClient } from "@volly/client";
 import { groupEpoch } from "@volly/crypto";
 import { toBase64Url, VollyError } from "@volly/protocol";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  connectedClients,
-  inbox,
-  newClient,
-  reopenClient,
-  type TestServer,
-  tempDir,
-  testServer,
-  texts,
-  waitFor,
-} from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { inbox, newClient, reopenClient, texts, useTestServer, waitFor } from "./helpers.js";
 
 const epochOf = async (client: VollyClient, id: string) =>
   groupEpoch(await client.conversations.loadGroup(id));
 
 describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), admins, offline catch-up", () => {
-  let server: TestServer;
-  let home: string;
-  const open: VollyClient[] = [];
-  beforeEach(async () => {
-    server = await testServer();
-    home = tempDir();
-  });
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server.stop();
-  });
-  const clients = async (...handles: string[]) => {
-    const list = await connectedClients(server, home, handles);
-    open.push(...list);
-    return list as [VollyClient, ...VollyClient[]];
-  };
+  const bed = useTestServer();
 
   it.each([
     ["deleted", "delete"],
@@ -41,7 +16,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
   ])(
     "a device whose group state was %s rejoins by itself, counts the loss and shows a notice; the others keep decrypting",
     async (_label, damage) => {
-      const [alice, bob, carol] = (await clients("alice", "bob", "carol")) as [
+      const [alice, bob, carol] = (await bed.clients("alice", "bob", "carol")) as [
         VollyClient,
         VollyClient,
         VollyClient,
@@ -103,9 +78,8 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
   );
 
   it("the creator is admin; others cannot add accounts until granted admin", async () => {
-    const [alice, bob] = (await clients("alice", "bob")) as [VollyClient, VollyClient];
-    const dave = await newClient(home, server.url, "dave");
-    open.push(dave);
+    const [alice, bob] = (await bed.clients("alice", "bob")) as [VollyClient, VollyClient];
+    bed.track(await newClient(bed.home, bed.server.url, "dave"));
     const group = await alice.conversations.createGroup("Team", ["bob"]);
     expect(await alice.conversations.admins(group.id)).toEqual([alice.profile.accountId]);
     await waitFor(async () => (await bob.conversations.list())[0]?.title === "Team", "bob joined");
@@ -122,7 +96,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
   });
 
   it("a device offline for 20 epochs of membership changes catches up in order and decrypts everything", async () => {
-    const [alice, bob, carol] = (await clients("alice", "bob", "carol")) as [
+    const [alice, bob, carol] = (await bed.clients("alice", "bob", "carol")) as [
       VollyClient,
       VollyClient,
       VollyClient,
@@ -130,7 +104,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
     const extras: string[] = [];
     for (let i = 0; i < 10; i++) {
       const handle = `extra${i}`;
-      open.push(await newClient(home, server.url, handle)); // registered with key packages, never connected
+      bed.track(await newClient(bed.home, bed.server.url, handle)); // registered with key packages, never connected
       extras.push(handle);
     }
     const group = await alice.conversations.createGroup("Catch-up", ["bob", "carol"]);
@@ -138,7 +112,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
     await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
     const startEpoch = await epochOf(alice, group.id);
     await carol.close();
-    open.splice(open.indexOf(carol), 1);
+    bed.untrack(carol);
 
     const sent: string[] = [];
     for (const [i, handle] of extras.entries()) {
@@ -159,8 +133,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
     }
     expect((await epochOf(alice, group.id)) - startEpoch).toBe(20);
 
-    const back = await reopenClient(home, "carol");
-    open.push(back);
+    const back = bed.track(await reopenClient(bed.home, "carol"));
     await back.connect();
     await waitFor(
       async () => (await texts(back, group.id)).length === sent.length,

@@ -1,23 +1,12 @@
-import { DEFAULT_SETTINGS, type VollyClient } from "@volly/client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectedClients, reopenClient, type TestServer, tempDir, testServer, waitFor } from "./helpers.js";
+import { DEFAULT_SETTINGS } from "@volly/client";
+import { describe, expect, it } from "vitest";
+import { connectedClients, reopenClient, useTestServer, waitFor } from "./helpers.js";
 
 describe("safety numbers and settings", () => {
-  let server: TestServer;
-  let home: string;
-  const open: VollyClient[] = [];
-  beforeEach(async () => {
-    server = await testServer();
-    home = tempDir();
-  });
-  afterEach(async () => {
-    for (const c of open.splice(0)) await c.close().catch(() => undefined);
-    await server.stop();
-  });
+  const bed = useTestServer();
 
   it("both sides compute the same safety number from the shared group's keys; another contact's differs", async () => {
-    const [alice, bob, carol] = await connectedClients(server, home, ["alice", "bob", "carol"]);
-    open.push(alice!, bob!, carol!);
+    const [alice, bob, carol] = await bed.clients("alice", "bob", "carol");
     await alice!.resolveConversation("@bob");
     await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
     const ab = await alice!.verification.safetyNumber("@bob");
@@ -49,7 +38,7 @@ describe("safety numbers and settings", () => {
   });
 
   it("settings: defaults, validated updates (VOLLY_E_USAGE, nothing changed), persisted across reopen", async () => {
-    const [alice] = await connectedClients(server, home, ["alice"]);
+    const [alice] = await connectedClients(bed.server, bed.home, ["alice"]);
     expect(await alice!.settings.get()).toEqual(DEFAULT_SETTINGS);
     const seen: unknown[] = [];
     alice!.settings.changes.add((s) => seen.push(s));
@@ -75,8 +64,7 @@ describe("safety numbers and settings", () => {
     await alice!.settings.update({ readReceipts: false, fontScale: 0.8 });
     expect(seen).toHaveLength(2);
     await alice!.close();
-    const again = await reopenClient(home, "alice");
-    open.push(again);
+    const again = bed.track(await reopenClient(bed.home, "alice"));
     expect(await again.settings.get()).toEqual({ readReceipts: false, theme: "dark", fontScale: 0.8 });
   });
 });
