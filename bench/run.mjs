@@ -5,7 +5,12 @@
  * each target met or not). Build first (`npm run build`); the services the scaled shapes need
  * (PostgreSQL, Redis) must be running on loopback.
  *
- *   node bench/run.mjs [--only fanout,crypto] [--runs 3] [--quick] [-- workload flags…]
+ *   node bench/run.mjs [--only fanout,crypto] [--runs 3] [--quick] [--update] [-- workload flags…]
+ *
+ * With --only, the figures go to bench/report-<names>.{md,json}; with --only and --update they
+ * replace those workloads in bench/report.{md,json} and keep the others' figures (re-measuring one
+ * workload after a change without re-running them all). Each workload keeps the date and commit it
+ * was measured at.
  *
  * Each workload is bench/workloads/<name>.mjs: it exports `description`, `units` ({metric: unit}),
  * `targets` ([{scenario, metric, op: ">=" | "<=", value, label}]) and `defaultRuns`, and run as a
@@ -46,7 +51,18 @@ function runOnce(file, args) {
   });
 }
 
+const update = flags.update === "true";
+const previous =
+  update && existsSync(join(BENCH, "report.json"))
+    ? JSON.parse(readFileSync(join(BENCH, "report.json"), "utf8"))
+    : undefined;
 const report = { machine: machineInfo(), workloads: {} };
+for (const [name, w] of Object.entries(previous?.workloads ?? {})) {
+  report.workloads[name] = {
+    ...w,
+    measured: w.measured ?? { date: previous.machine.date, commit: previous.machine.commit },
+  };
+}
 for (const name of only) {
   const file = join(BENCH, "workloads", `${name}.mjs`);
   if (!existsSync(file)) {
@@ -87,6 +103,7 @@ for (const name of only) {
     scenarios,
     targets,
     notes: [...new Set(results.flatMap((r) => r.notes ?? [])), ...failures],
+    measured: { date: report.machine.date, commit: report.machine.commit },
   };
 }
 
@@ -109,7 +126,10 @@ function markdown(r) {
     "",
   ];
   for (const [name, w] of Object.entries(r.workloads)) {
-    lines.push(`## ${name}`, "", w.description ?? "", "", `Runs: ${w.runs}.`, "");
+    const at = w.measured
+      ? ` Measured on ${w.measured.date.slice(0, 10)} at commit \`${w.measured.commit}\`.`
+      : "";
+    lines.push(`## ${name}`, "", w.description ?? "", "", `Runs: ${w.runs}.${at}`, "");
     const metrics = [...new Set(Object.values(w.scenarios).flatMap((s) => Object.keys(s)))];
     if (metrics.length === 0) {
       for (const note of w.notes) lines.push(`- ${note}`);
@@ -144,7 +164,7 @@ function markdown(r) {
   return `${lines.join("\n")}\n`;
 }
 
-const name = only.length === ALL.length ? "report" : `report-${only.join("-")}`;
+const name = only.length === ALL.length || update ? "report" : `report-${only.join("-")}`;
 writeFileSync(join(BENCH, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(BENCH, `${name}.md`), markdown(report));
 // Formatted as `biome check` expects, so a committed report keeps the lint green.

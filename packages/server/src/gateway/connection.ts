@@ -290,8 +290,14 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     }
     const sender = session;
     sendLanes
-      .run(groupId, () =>
-        services.delivery.sendMessage(sender.deviceId, groupId, { messageId, epoch, ciphertext }, sender),
+      .run(groupId, (ordered) =>
+        services.delivery.sendMessage(
+          sender.deviceId,
+          groupId,
+          { messageId, epoch, ciphertext },
+          sender,
+          ordered,
+        ),
       )
       .then(
         ({ seq, duplicate }) =>

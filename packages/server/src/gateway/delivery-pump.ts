@@ -127,11 +127,22 @@ export function createDeliveryPump(options: {
     groups.delete(groupId);
   };
 
-  /** Dispatches every entry of the group after `upTo`; returns how many it dispatched. */
+  /** True while the socket holds more than {@link HIGH_WATER_BYTES} the client has not read yet. */
+  const congested = () => options.bufferedAmount() > HIGH_WATER_BYTES;
+
+  /**
+   * Dispatches every entry of the group after `upTo`; returns how many it dispatched. Back-pressure:
+   * it waits while the socket is congested and stops a page as soon as the socket is (the rest is
+   * read again from the store once it drains), so a client that stops reading holds at most
+   * {@link HIGH_WATER_BYTES} plus one entry of this server's memory, whatever arrives meanwhile.
+   */
   const pumpGroup = async (groupId: string): Promise<number> => {
     let state = groups.get(groupId);
     let sent = 0;
     while (state && !stopped) {
+      await drain();
+      state = groups.get(groupId);
+      if (!state || stopped) break;
       const notifiedAtStart = state.notified;
       const page = await delivery.readGroup(deviceId, groupId, state.upTo, PAGE_SIZE);
       if (!page.readable) {
@@ -139,12 +150,18 @@ export function createDeliveryPump(options: {
         break;
       }
       state.open = page.leftSeq === null;
+      let stoppedEarly = false;
       for (const entry of page.entries) {
         if (!dispatch("GROUP_MESSAGE", entry)) return sent;
         state.upTo = entry.seq;
         sent++;
         if (live) options.onLiveDispatch?.(entry.createdAt);
+        if (congested() && entry !== page.entries[page.entries.length - 1]) {
+          stoppedEarly = true;
+          break;
+        }
       }
+      if (stoppedEarly) continue;
       if (page.entries.length < PAGE_SIZE && page.leftSeq !== null) {
         // The membership ended and everything up to its end was read: nothing more will come.
         ended.set(groupId, Math.max(state.upTo, page.leftSeq));
@@ -157,8 +174,6 @@ export function createDeliveryPump(options: {
         state.upTo = Math.max(state.upTo, notifiedAtStart);
         break;
       }
-      await drain();
-      state = groups.get(groupId);
     }
     return sent;
   };
@@ -209,14 +224,15 @@ export function createDeliveryPump(options: {
     state.notified = Math.max(state.notified, message.seq);
     if (message.seq <= state.upTo || state.scheduled) return;
     const { entry } = message;
-    if (entry && state.open) {
+    // A congested socket takes nothing from notifications: the pump reads the store once it drains.
+    if (entry && state.open && !congested()) {
       // Fast path: the next entry, announced with its content, in a group the device reads. While
       // other work is queued it is queued too, so it cannot overtake (or repeat) a store read in
       // progress; when nothing is, it is dispatched right away.
       const dispatchFromNotification = (): boolean => {
         const current = groups.get(message.groupId);
         if (!current || current.scheduled || entry.seq <= current.upTo) return true;
-        if (!current.open || entry.seq !== current.upTo + 1) return false;
+        if (!current.open || entry.seq !== current.upTo + 1 || congested()) return false;
         current.upTo = entry.seq;
         if (entry.senderDeviceId === deviceId) return true;
         if (dispatch("GROUP_MESSAGE", entry) && live) options.onLiveDispatch?.(entry.createdAt);

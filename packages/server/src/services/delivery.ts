@@ -102,6 +102,10 @@ export interface DeliveryService {
    * authenticated device's account), the bus notification carries the stored entry, so receivers
    * that are up to date dispatch it without reading the store.
    *
+   * @param onOrdered called (at most once) as soon as the message's place in the log is fixed — its
+   *   seq allocated and the group's row locked until it commits — so a later send of the same
+   *   sender started from then on is appended after it, even on a store whose transactions run side
+   *   by side; not called when the send fails before that
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_MESSAGE_ID_CONFLICT,
    *   VOLLY_E_BAD_REQUEST (an epoch the group has not reached, details.currentEpoch)
    */
@@ -110,6 +114,7 @@ export interface DeliveryService {
     groupId: string,
     body: SendMessageBody,
     sender?: MessageSender,
+    onOrdered?: () => void,
   ): Promise<SendMessageResponse>;
   /**
    * Leaves a group. In one transaction: appends a "departure" entry (empty payload, a new message id,
@@ -304,7 +309,7 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
       return result.response;
     },
 
-    async sendMessage(deviceId, groupId, body, sender) {
+    async sendMessage(deviceId, groupId, body, sender, onOrdered) {
       const duplicateOf = (previous: LogEntryRecord) => {
         if (previous.kind === "application" && previous.payload === body.ciphertext) {
           return { seq: previous.seq, duplicate: true };
@@ -322,6 +327,7 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
         result = await store.transactionShared(async (tx) => {
           const next = await tx.groups.nextSeq(groupId);
           if (!next) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+          onOrdered?.();
           await requireMembership(tx, deviceId, groupId);
           if (body.epoch > next.epoch) {
             throw new VollyError("VOLLY_E_BAD_REQUEST", "The group has not reached that epoch.", {
