@@ -25,7 +25,17 @@ const valid: BusMessage[] = [
   { type: "presence", nodeId: "n", accountId: "a", handle: "alice", status: "away" },
   { type: "typing", groupId: "g", accountId: "a", handle: "alice", deviceId: "d", at: 1_700_000_000_000 },
   withEntry,
+  {
+    type: "presence-refresh",
+    nodeId: "n",
+    views: [
+      { accountId: "a", handle: "alice", status: "online" },
+      { accountId: "b", handle: "bob", status: "away" },
+    ],
+  },
 ];
+const refresh = valid[6] as Extract<BusMessage, { type: "presence-refresh" }>;
+const aliceView = { accountId: "a", handle: "alice", status: "online" };
 
 describe("bus messages received from Redis are validated", () => {
   it.each(valid.map((m) => [m.type, m]))("accepts a well-formed %s message as is", (_type, message) => {
@@ -58,6 +68,18 @@ describe("bus messages received from Redis are validated", () => {
       "an entry missing its payload",
       JSON.stringify({ ...withEntry, entry: { ...entry, payload: undefined } }),
     ],
+    ["a refresh without views", JSON.stringify({ ...refresh, views: [] })],
+    [
+      "a refresh with an offline view",
+      JSON.stringify({ ...refresh, views: [{ ...aliceView, status: "offline" }] }),
+    ],
+    ["a refresh view with an extra field", JSON.stringify({ ...refresh, views: [{ ...aliceView, x: 1 }] })],
+    [
+      "a refresh view missing its handle",
+      JSON.stringify({ ...refresh, views: [{ ...aliceView, handle: undefined }] }),
+    ],
+    ["a refresh view that is not an object", JSON.stringify({ ...refresh, views: ["a"] })],
+    ["a refresh of 501 views", JSON.stringify({ ...refresh, views: Array(501).fill(aliceView) })],
   ])("rejects %s", (_what, text) => {
     expect(parseBusMessage(text)).toBeUndefined();
   });

@@ -126,9 +126,54 @@ describe("presence tracker: views of other nodes expire unless republished", () 
       published.length = 0;
       tracker.republish();
       await settle();
-      expect(published).toEqual([{ type: "presence", nodeId: "n", ...bob, status: "online" }]);
+      expect(published).toEqual([
+        { type: "presence-refresh", nodeId: "n", views: [{ ...bob, status: "online" }] },
+      ]);
     } finally {
       tracker.close();
+      await bus.close();
+    }
+  });
+
+  it("republishes 1,201 accounts in 3 batched messages that keep them alive on another node", async () => {
+    const bus = createInProcessBus();
+    const published: { type: string; views?: unknown[] }[] = [];
+    bus.subscribe("presence", (m) => published.push(m));
+    const timing = { refreshIntervalMs: 60_000, ttlMs: 60_000 };
+    const one = createPresenceTracker({ bus, nodeId: "node-1", ...timing });
+    const two = createPresenceTracker({ bus, nodeId: "node-2", ...timing });
+    try {
+      const accounts = Array.from({ length: 1_201 }, (_, i) => ({
+        accountId: `account-${String(i).padStart(14, "0")}`,
+        handle: `user${i}`,
+      }));
+      for (const [i, account] of accounts.entries()) one.connect(`c${i}`, account);
+      one.setStatus("c7", "away");
+      await settle();
+      published.length = 0;
+      one.republish();
+      await settle();
+      expect(published.map((m) => [m.type, m.views?.length])).toEqual([
+        ["presence-refresh", 500],
+        ["presence-refresh", 500],
+        ["presence-refresh", 201],
+      ]);
+      // A node that joins later learns every account from the refresh alone.
+      const three = createPresenceTracker({ bus, nodeId: "node-3", ...timing });
+      try {
+        expect(three.status(accounts[1_200]?.accountId ?? "")).toBe("offline");
+        one.republish();
+        await settle();
+        expect(three.status(accounts[0]?.accountId ?? "")).toBe("online");
+        expect(three.status(accounts[7]?.accountId ?? "")).toBe("away");
+        expect(three.status(accounts[1_200]?.accountId ?? "")).toBe("online");
+      } finally {
+        three.close();
+      }
+      expect(two.status(accounts[1_200]?.accountId ?? "")).toBe("online");
+    } finally {
+      one.close();
+      two.close();
       await bus.close();
     }
   });

@@ -50,6 +50,22 @@ export interface PresenceMessage {
   status: "online" | "away" | "offline";
 }
 
+/** Most views one {@link PresenceRefreshMessage} carries. */
+export const PRESENCE_REFRESH_MAX_VIEWS = 500;
+
+/**
+ * One node's periodic republication of its non-offline views (on {@link PRESENCE_CHANNEL}): the
+ * same as one {@link PresenceMessage} per view, batched so that a node holding N accounts sends
+ * ⌈N / {@link PRESENCE_REFRESH_MAX_VIEWS}⌉ messages per refresh interval instead of N.
+ */
+export interface PresenceRefreshMessage {
+  type: "presence-refresh";
+  /** The publishing node (random per process). */
+  nodeId: string;
+  /** 1 to {@link PRESENCE_REFRESH_MAX_VIEWS} views; never "offline" (a refresh only keeps views alive). */
+  views: { accountId: string; handle: string; status: "online" | "away" }[];
+}
+
 /** A device is typing in a group (on the group's channel; ephemeral, never stored). */
 export interface TypingMessage {
   type: "typing";
@@ -97,6 +113,7 @@ export type BusMessage =
   | WelcomeMessage
   | GroupJoinedMessage
   | PresenceMessage
+  | PresenceRefreshMessage
   | TypingMessage
   | DeviceLinkClaimedMessage
   | DeviceRevokedMessage;

@@ -1,5 +1,5 @@
 import { DISPATCH_EVENTS, matches } from "@volly/protocol";
-import type { BusMessage } from "./bus.js";
+import { type BusMessage, PRESENCE_REFRESH_MAX_VIEWS } from "./bus.js";
 
 /** Longest string field a bus message may carry (ids, handles). */
 const MAX_STRING = 256;
@@ -12,6 +12,22 @@ const oneOf =
   <T extends string>(...values: T[]) =>
   (v: unknown): v is T =>
     typeof v === "string" && (values as string[]).includes(v);
+
+/** A presence refresh's views: 1 to 500 objects of exactly accountId, handle and a non-offline status. */
+const isViewList = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.length > 0 &&
+  v.length <= PRESENCE_REFRESH_MAX_VIEWS &&
+  v.every((view: unknown) => {
+    if (typeof view !== "object" || view === null || Array.isArray(view)) return false;
+    const fields = view as Fields;
+    return (
+      Object.keys(fields).length === 3 &&
+      isText(fields.accountId) &&
+      isText(fields.handle) &&
+      (fields.status === "online" || fields.status === "away")
+    );
+  });
 
 /** The fields each message type must have, and their checks; no other fields are allowed. */
 const SHAPES: Record<BusMessage["type"], Record<string, (v: unknown) => boolean>> = {
@@ -28,6 +44,7 @@ const SHAPES: Record<BusMessage["type"], Record<string, (v: unknown) => boolean>
     handle: isText,
     status: oneOf("online", "away", "offline"),
   },
+  "presence-refresh": { nodeId: isText, views: isViewList },
   typing: { groupId: isText, accountId: isText, handle: isText, deviceId: isText, at: isSeq },
   "device-link-claimed": {
     deviceId: isText,

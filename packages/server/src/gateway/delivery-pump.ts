@@ -191,7 +191,7 @@ export function createDeliveryPump(options: {
 
   function onBusMessage(message: BusMessage): void {
     if (stopped) return;
-    if (message.type === "presence") return;
+    if (message.type === "presence" || message.type === "presence-refresh") return;
     // Device events are the connection's (see connection.ts), not delivery's.
     if (message.type === "device-link-claimed" || message.type === "device-revoked") return;
     if (message.type === "welcome") {

@@ -1,5 +1,11 @@
 import { newId, type PresenceEvent } from "@volly/protocol";
-import { type Bus, type BusMessage, PRESENCE_CHANNEL } from "../bus/bus.js";
+import {
+  type Bus,
+  type BusMessage,
+  PRESENCE_CHANNEL,
+  PRESENCE_REFRESH_MAX_VIEWS,
+  type PresenceRefreshMessage,
+} from "../bus/bus.js";
 
 /** What a device says about its user (gateway op PRESENCE_UPDATE); a fresh connection is "online". */
 export type DeviceStatus = "online" | "away";
@@ -24,7 +30,7 @@ export interface PresenceWatch {
  * Each node derives, from its own authenticated gateway connections, the status of each account
  * (online if any of its connections is online, away if all are away, offline if none) and
  * publishes it on the bus ({@link PRESENCE_CHANNEL}) whenever it changes, and again every refresh
- * interval while it is not offline. Every node combines its own views with the views other nodes
+ * interval while it is not offline (batched: one message per 500 accounts). Every node combines its own views with the views other nodes
  * published into the account's presence and notifies its local watchers when that changes. Another
  * node's view expires when it has not been republished within the TTL, so the accounts of a node
  * that died without saying goodbye (kill -9, network loss) go offline after at most the TTL, and a
@@ -164,15 +170,24 @@ export function createPresenceTracker(options: {
   };
 
   const onMessage = (message: BusMessage) => {
-    if (message.type !== "presence" || message.nodeId === nodeId) return;
-    applyView(message.nodeId, message.accountId, message.handle, message.status);
+    if (message.type === "presence" && message.nodeId !== nodeId) {
+      applyView(message.nodeId, message.accountId, message.handle, message.status);
+    } else if (message.type === "presence-refresh" && message.nodeId !== nodeId) {
+      for (const view of message.views) applyView(message.nodeId, view.accountId, view.handle, view.status);
+    }
   };
   const unsubscribe = bus.subscribe(PRESENCE_CHANNEL, onMessage);
 
   const republish = () => {
+    let views: PresenceRefreshMessage["views"] = [];
     for (const [accountId, { handle, status }] of published) {
-      bus.publish(PRESENCE_CHANNEL, { type: "presence", nodeId, accountId, handle, status });
+      views.push({ accountId, handle, status });
+      if (views.length === PRESENCE_REFRESH_MAX_VIEWS) {
+        bus.publish(PRESENCE_CHANNEL, { type: "presence-refresh", nodeId, views });
+        views = [];
+      }
     }
+    if (views.length > 0) bus.publish(PRESENCE_CHANNEL, { type: "presence-refresh", nodeId, views });
   };
   const expire = () => {
     const cutoff = now() - ttlMs;
