@@ -47,6 +47,8 @@ export const units = {
   rssMiB: "MiB",
   rssPeakMiB: "MiB",
   rssPerConnKiB: "KiB",
+  heapUsedMiB: "MiB",
+  externalMiB: "MiB",
   rssMaxNodeMiB: "MiB",
   restCpuPct: "% of one core",
 };
@@ -174,6 +176,16 @@ function cpuMsOf(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/**
+ * A server's V8 heap in use and its external memory (bytes), from its Prometheus metrics
+ * (prom-client's nodejs_heap_size_used_bytes and nodejs_external_memory_bytes).
+ */
+async function heapOf(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN);
+  return { used: value("nodejs_heap_size_used_bytes"), external: value("nodejs_external_memory_bytes") };
+}
+
 /** The soft "Max open files" limit of a process. */
 function fdLimitOf(pid) {
   const line = readFileSync(`/proc/${pid}/limits`, "utf8")
@@ -262,6 +274,7 @@ async function measure(N, { start, loadgens, addressBase, concurrency, settleSec
     const restMs = performance.now() - t0;
     const cpuPct = servers.map((s, k) => ((cpuMsOf(s.pid) - cpu0[k]) / restMs) * 100);
     const after = servers.map((s) => procStatus(s.pid));
+    const heap = await Promise.all(servers.map((s) => heapOf(s.url)));
     const usage = await Promise.all(loadgens.map((g) => g.call({ type: "usage" })));
     const stillOpen = usage.reduce((a, u) => a + u.open, 0);
     await Promise.all(loadgens.map((g) => g.call({ type: "close" })));
@@ -277,6 +290,8 @@ async function measure(N, { start, loadgens, addressBase, concurrency, settleSec
       rssPeakMiB: Number((sum(after, "peak") / MiB).toFixed(1)),
       rssPerConnKiB: Number(((sum(after, "rss") - sum(before, "rss")) / connected / 1024).toFixed(2)),
     };
+    metrics.heapUsedMiB = Number((sum(heap, "used") / MiB).toFixed(1));
+    metrics.externalMiB = Number((sum(heap, "external") / MiB).toFixed(1));
     if (servers.length > 1)
       metrics.rssMaxNodeMiB = Number((Math.max(...after.map((a) => a.rss)) / MiB).toFixed(1));
     metrics.restCpuPct = Number(cpuPct.reduce((a, b) => a + b, 0).toFixed(2));

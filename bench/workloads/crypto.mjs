@@ -209,17 +209,15 @@ async function run(flags) {
   const xwing = scenarios["X-Wing"]?.encryptDecryptMs;
   if (xwing > 1) {
     notes.push(
-      "X-Wing encrypt + decrypt of 1 KiB is above the 1 ms target, and X25519 costs about the same: the KEM " +
-        "plays no part in application messages. A CPU profile (node --cpu-prof over 2,000 messages in a 2-member group; bench/profile-summary.mjs) " +
-        "puts the time in ts-mls's default crypto provider, which calls WebCrypto (crypto.subtle) for every " +
-        "primitive, each an async job on the libuv threadpool: HKDF-Expand through @hpke/common (importKey + " +
-        "HMAC on every call; the secret-tree ratchet and the sender-data key and nonce need several per " +
-        "message on each side) ≈ 20–25 % of CPU; the Ed25519 signature over the framed content ≈ 20 % " +
-        "(makeNobleSignatureImpl rebuilds a PKCS#8 key and calls subtle.importKey on every sign: " +
-        "createPrivateKey alone ≈ 17 %); AES-GCM ≈ 8–10 %; Ed25519 verify ≈ 5 %; TLS encoding ≈ 3 %; and the " +
-        "main thread idles 20–35 % of the wall time waiting for threadpool jobs. Likely remedy, without " +
-        "modifying ts-mls: hand it a CiphersuiteImpl whose KDF, signature and AEAD use synchronous node:crypto " +
-        "(createHmac, one cached Ed25519 KeyObject per signer, createCipheriv) under Node.",
+      "X-Wing encrypt + decrypt of 1 KiB is above the 1 ms target (X25519 costs about the same: the KEM " +
+        "plays no part in application messages). A CPU profile (node --cpu-prof over 3,000 messages in a " +
+        "2-member group; bench/profile-summary.mjs) of Volly's provider (ts-mls's noble provider, HKDF " +
+        "from @noble/hashes, Ed25519 through WebCrypto with keys imported once): SHA-512 and HMAC from " +
+        "@noble/hashes ≈ 15 % of the wall time, AES-256-GCM from @noble/ciphers ≈ 17 %, ts-mls's own " +
+        "encoding and state ≈ 10 %, and the main thread waits ≈ 33 % on WebCrypto's Ed25519 sign and " +
+        "verify in the thread pool. Swapping in WebCrypto's AES-GCM (1.43 ms) or @noble's Ed25519 " +
+        "(1.79 ms) was slower; what is left would take node:crypto, which Volly's rule (ts-mls and @noble " +
+        "only) excludes.",
     );
   }
   return { scenarios, notes };

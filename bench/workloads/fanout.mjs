@@ -1,6 +1,6 @@
 /**
  * fanout: G groups of S members (each a separate authenticated gateway connection); K senders send
- * M messages each over REST, closed-loop (W in flight per sender) or at a fixed offered rate;
+ * M messages each over the gateway (op SEND; --send rest: REST), closed-loop (W in flight per sender) or at a fixed offered rate;
  * 256-byte opaque payloads carrying the send time. Shapes: embedded (SQLite, in-process bus) and
  * scaled (PostgreSQL + Redis; 1 and 3 nodes, connections spread round-robin).
  *
@@ -22,7 +22,8 @@ import { createGroupWith, openGateway, registerMember, request } from "../lib/vo
 
 export const description =
   "G groups of S members, each member a separate authenticated gateway connection; K senders send M " +
-  "messages each over REST (POST /v1/groups/:id/messages: acknowledged once stored durably), closed-loop " +
+  "messages each over their gateway connection (op SEND, answered by SEND_ACK once the message is stored " +
+  "durably, as the SDK sends; `--send rest` uses POST /v1/groups/:id/messages instead), closed-loop " +
   "with W in flight per sender, or at a fixed offered rate. Payloads are 256 opaque bytes starting with " +
   "the send time; receivers read it from each GROUP_MESSAGE and ACK their cursors 25 ms after the first " +
   "unacknowledged delivery, as the SDK does. Deliveries = messages × recipients (S − 1). The load generator is one process on " +
@@ -290,9 +291,32 @@ async function run(flags) {
   return {
     scenarios,
     notes: [
-      `G=${G} S=${S} (${G * S} connections) K=${K} M=${M} W=${W}; offered rate ${rate} messages/s for ${rateSeconds} s; ${cpus().length} cores shared by server(s) and load generator.`,
+      `G=${G} S=${S} (${G * S} connections) K=${K} M=${M} W=${W}; offered rate ${rate} messages/s for ${rateSeconds} s; ${cpus().length} cores shared by server(s) and load generator; sends over ${via === "gateway" ? "the gateway (op SEND)" : "REST"}.`,
+      ...bottleneckNotes(scenarios),
     ],
   };
+}
+
+/**
+ * Says, for each closed-loop scenario, which process was the bottleneck: the load generator is one
+ * Node process, so it is saturated at ~100 % of one core; the server is saturated when its CPU
+ * (all threads, % of one core) is at or above that while the load generator has room left.
+ * @param {Record<string, Record<string, number>>} scenarios figures per scenario name
+ * @returns {string[]} one sentence per closed-loop scenario
+ */
+function bottleneckNotes(scenarios) {
+  const notes = [];
+  for (const [name, s] of Object.entries(scenarios)) {
+    if (!name.endsWith("closed-loop")) continue;
+    const loadgen = Math.round(s.loadgenCpuPct);
+    const server = Math.round(s.serverCpuPct);
+    const verdict =
+      loadgen >= 95
+        ? "the load generator was saturated too, so this figure may understate the server"
+        : `the load generator had ${100 - loadgen} % of a core to spare, so it was not the bottleneck`;
+    notes.push(`${name}: server ${server} % of one core, load generator ${loadgen} %: ${verdict}.`);
+  }
+  return notes;
 }
 
 runAsMain(import.meta.url, run);
