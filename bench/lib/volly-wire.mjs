@@ -100,7 +100,10 @@ const DISPATCH_PREFIX = Buffer.from('{"op":0,"s":');
 
 /** True when `data` (a frame's bytes) starts like every dispatch the server writes. */
 function isDispatch(data) {
-  return data.length > DISPATCH_PREFIX.length && data.compare(DISPATCH_PREFIX, 0, 12, 0, 12) === 0;
+  return (
+    data.length > DISPATCH_PREFIX.length &&
+    data.compare(DISPATCH_PREFIX, 0, DISPATCH_PREFIX.length, 0, DISPATCH_PREFIX.length) === 0
+  );
 }
 
 /** The `s` of a dispatch frame's bytes `{"op":0,"s":N,…`. */

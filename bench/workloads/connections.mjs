@@ -20,7 +20,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
-import { createDatabase } from "../lib/server.mjs";
+import { cpuMsOf, createDatabase, rssOf } from "../lib/server.mjs";
 
 export const description =
   "N idle authenticated gateway connections held by one `volly serve` process (embedded shape: SQLite, " +
@@ -164,18 +164,6 @@ async function startServer(dataDir, nodeArgs = [], env = {}) {
   };
 }
 
-function procStatus(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
-}
-
-function cpuMsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  // utime and stime are fields 14 and 15 of /proc/pid/stat (1-based), in clock ticks (100 Hz).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 /**
  * A server's V8 heap in use and its external memory (bytes), from its Prometheus metrics
  * (prom-client's nodejs_heap_size_used_bytes and nodejs_external_memory_bytes).
@@ -241,7 +229,7 @@ async function measure(N, { start, loadgens, addressBase, concurrency, settleSec
       );
     // Let start-up garbage go (V8's memory reducer runs a GC some seconds after activity stops).
     await sleep(settleSeconds * 2_000);
-    const before = servers.map((s) => procStatus(s.pid));
+    const before = servers.map((s) => rssOf(s.pid));
     const perNode = loadgens.length / servers.length;
     const nodeShares = split(N, servers.length);
     const nodeOf = (i) => Math.floor(i / perNode);
@@ -273,7 +261,7 @@ async function measure(N, { start, loadgens, addressBase, concurrency, settleSec
     await sleep(rest * 1000);
     const restMs = performance.now() - t0;
     const cpuPct = servers.map((s, k) => ((cpuMsOf(s.pid) - cpu0[k]) / restMs) * 100);
-    const after = servers.map((s) => procStatus(s.pid));
+    const after = servers.map((s) => rssOf(s.pid));
     const heap = await Promise.all(servers.map((s) => heapOf(s.url)));
     const usage = await Promise.all(loadgens.map((g) => g.call({ type: "usage" })));
     const stillOpen = usage.reduce((a, u) => a + u.open, 0);

@@ -68,6 +68,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   });
   // Counted once per delivery: plain numbers on the hot path, handed to prom-client when scraped.
   const dispatchedSince = new Map<string, number>();
+  // Registered in `registry` and filled by its own collect(): nothing else needs a handle on it.
   new Counter({
     name: "volly_messages_out_total",
     help: "DISPATCH frames sent by this node's gateway, by event.",

@@ -2,16 +2,14 @@ import { randomBytes } from "node:crypto";
 import { newId } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Frame } from "./helpers/gateway-client.js";
-import { type LiveServer, liveServer } from "./helpers/live-server.js";
+import { type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { sample } from "./helpers/metrics.js";
 
 /** GROUP_MESSAGE dispatches the server has written so far (volly_messages_out_total). */
 async function groupMessagesOut(s: LiveServer): Promise<number> {
   const text = (await s.f.app.inject({ method: "GET", url: "/metrics" })).body;
-  const line = text.split("\n").find((l) => l.startsWith('volly_messages_out_total{event="GROUP_MESSAGE"}'));
-  return line ? Number(line.split(" ").pop()) : 0;
+  return sample(text, 'volly_messages_out_total{event="GROUP_MESSAGE"}');
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("back-pressure: a client that stops reading", () => {
   let s: LiveServer;

@@ -8,14 +8,9 @@ import { instrumentStore } from "../src/store/instrumented-store.js";
 import { openSqliteStore } from "../src/store/sqlite-store.js";
 import { newKeys, registrationBody, uniqueHandle } from "./helpers/identity.js";
 import { type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { sample } from "./helpers/metrics.js";
 import { createTestDatabase, POSTGRES, queryOnce, type TestDatabase } from "./helpers/postgres.js";
 import { makeTempDir } from "./helpers/temp-dir.js";
-
-/** One sample's value in Prometheus text (0 when absent). */
-function sample(text: string, name: string): number {
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.slice(name.length + 1)) : 0;
-}
 
 describe("operator endpoints: GET /metrics (Prometheus) and GET /readyz", () => {
   let s: LiveServer;

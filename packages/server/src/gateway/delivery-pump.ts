@@ -224,11 +224,11 @@ export function createDeliveryPump(options: {
     state.notified = Math.max(state.notified, message.seq);
     if (message.seq <= state.upTo || state.scheduled) return;
     const { entry } = message;
-    // A congested socket takes nothing from notifications: the pump reads the store once it drains.
-    if (entry && state.open && !congested()) {
+    if (entry && state.open) {
       // Fast path: the next entry, announced with its content, in a group the device reads. While
       // other work is queued it is queued too, so it cannot overtake (or repeat) a store read in
-      // progress; when nothing is, it is dispatched right away.
+      // progress; when nothing is, it is dispatched right away. A congested socket takes nothing
+      // from notifications: the pump reads the store once it drains.
       const dispatchFromNotification = (): boolean => {
         const current = groups.get(message.groupId);
         if (!current || current.scheduled || entry.seq <= current.upTo) return true;

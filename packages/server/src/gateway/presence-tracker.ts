@@ -30,8 +30,9 @@ export interface PresenceWatch {
  * Each node derives, from its own authenticated gateway connections, the status of each account
  * (online if any of its connections is online, away if all are away, offline if none) and
  * publishes it on the bus ({@link PRESENCE_CHANNEL}) whenever it changes, and again every refresh
- * interval while it is not offline (batched: one message per 500 accounts). Every node combines its own views with the views other nodes
- * published into the account's presence and notifies its local watchers when that changes. Another
+ * interval while it is not offline (batched: one message per 500 accounts). Every node combines
+ * its own views with the views other nodes published into the account's presence and notifies its
+ * local watchers when that changes. Another
  * node's view expires when it has not been republished within the TTL, so the accounts of a node
  * that died without saying goodbye (kill -9, network loss) go offline after at most the TTL, and a
  * node that starts later learns every account's presence within one refresh interval.
@@ -172,8 +173,9 @@ export function createPresenceTracker(options: {
   const onMessage = (message: BusMessage) => {
     if (message.type === "presence" && message.nodeId !== nodeId) {
       applyView(message.nodeId, message.accountId, message.handle, message.status);
-    } else if (message.type === "presence-refresh" && message.nodeId !== nodeId) {
-      for (const view of message.views) applyView(message.nodeId, view.accountId, view.handle, view.status);
+    }
+    if (message.type === "presence-refresh" && message.nodeId !== nodeId) {
+      for (const v of message.views) applyView(message.nodeId, v.accountId, v.handle, v.status);
     }
   };
   const unsubscribe = bus.subscribe(PRESENCE_CHANNEL, onMessage);
