@@ -74,6 +74,7 @@ export {
   type DeviceEntry,
   type DeviceLookupResponse,
   type GroupResponse,
+  type HandleAvailabilityResponse,
   type HealthResponse,
   type KeyPackageCountResponse,
   type LeaveGroupResponse,

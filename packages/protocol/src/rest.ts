@@ -63,6 +63,13 @@ export const AccountEntry = Type.Object({
 export type AccountEntry = Static<typeof AccountEntry>;
 
 export const HandleParams = Type.Object({ handle: Handle }, { additionalProperties: false });
+
+/** Whether a (valid) handle is free to register. Answered by GET /v1/handles/:handle/availability. */
+export const HandleAvailabilityResponse = Type.Object({
+  handle: Handle,
+  available: Type.Boolean({ description: "true when no account has the handle" }),
+});
+export type HandleAvailabilityResponse = Static<typeof HandleAvailabilityResponse>;
 export const DeviceParams = Type.Object({ deviceId: Id }, { additionalProperties: false });
 
 export const DeviceLookupResponse = Type.Object({
@@ -244,6 +251,14 @@ export const ROUTES = {
     auth: false,
     params: HandleParams,
     response: AccountEntry,
+  },
+  handleAvailability: {
+    method: "GET",
+    path: "/v1/handles/:handle/availability",
+    summary: "Whether a handle is free to register (a free handle is an answer, not a 404).",
+    auth: false,
+    params: HandleParams,
+    response: HandleAvailabilityResponse,
   },
   getDevice: {
     method: "GET",

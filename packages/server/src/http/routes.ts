@@ -32,6 +32,8 @@ function handlers(services: Services): RouteHandlers {
       return accounts.register(parse(ROUTES.registerAccount.body, body));
     },
     getAccount: async ({ params }) => accounts.getAccount(parse(ROUTES.getAccount.params, params).handle),
+    handleAvailability: async ({ params }) =>
+      accounts.handleAvailability(parse(ROUTES.handleAvailability.params, params).handle),
     getDevice: async ({ params }) => accounts.getDevice(parse(ROUTES.getDevice.params, params).deviceId),
     challenge: async ({ body }) => auth.challenge(parse(ROUTES.challenge.body, body).deviceId),
     session: async ({ body }) => auth.createSession(parse(ROUTES.session.body, body)),

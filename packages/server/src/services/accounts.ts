@@ -2,6 +2,7 @@ import {
   type AccountEntry,
   type DeviceLookupResponse,
   type EntityType,
+  type HandleAvailabilityResponse,
   isValidHandle,
   newId,
   type RegisterAccountBody,
@@ -30,6 +31,12 @@ export interface AccountService {
    * @throws VOLLY_E_UNKNOWN_HANDLE
    */
   getAccount(handle: string): Promise<AccountEntry>;
+  /**
+   * Whether `handle` (already validated against the protocol's handle rules) is free to register:
+   * no account has it. A free handle is an ordinary answer, not an error, so a client checking
+   * availability (onboarding) does not log a failed request.
+   */
+  handleAvailability(handle: string): Promise<HandleAvailabilityResponse>;
   /** Directory lookup of one device (with its account's display name when set). @throws VOLLY_E_UNKNOWN_DEVICE */
   getDevice(deviceId: string): Promise<DeviceLookupResponse>;
 }
@@ -99,6 +106,10 @@ export function createAccountService({ store, now }: ServiceContext): AccountSer
             createdAt: d.createdAt,
           })),
       };
+    },
+
+    async handleAvailability(handle) {
+      return { handle, available: !(await store.accounts.findByHandle(handle)) };
     },
 
     async getDevice(deviceId) {
