@@ -28,16 +28,20 @@ export function handleProblem(handle: string): string | undefined {
   return undefined;
 }
 
-/** Asks the server's public directory whether a handle is free (`undefined` if it cannot tell). */
+/**
+ * Asks the server whether a handle is free to register (`GET /v1/handles/:handle/availability`,
+ * which answers 200 `{handle, available}` either way, so a free handle logs no failed request).
+ * Returns `undefined` when it cannot tell (offline, rate-limited, an invalid handle).
+ */
 export async function isHandleFree(handle: string, signal?: AbortSignal): Promise<boolean | undefined> {
   try {
-    const res = await fetch(`/v1/accounts/${encodeURIComponent(handle)}`, {
+    const res = await fetch(`/v1/handles/${encodeURIComponent(handle)}/availability`, {
       headers: { accept: "application/json" },
       ...(signal ? { signal } : {}),
     });
-    if (res.status === 404) return true;
-    if (res.ok) return false;
-    return undefined;
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { handle?: unknown; available?: unknown };
+    return body.handle === handle && typeof body.available === "boolean" ? body.available : undefined;
   } catch {
     return undefined;
   }
