@@ -3,13 +3,23 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
-import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ServerProcess, startServerProcess, tempDir } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
-import { type WebUser, watchErrors } from "./helpers/web-app.js";
+import {
+  closeDialog,
+  conversationItem,
+  expectAccessible,
+  messageWithText,
+  screenshot,
+  until,
+  type WebUser,
+  watchErrors,
+} from "./helpers/web-app.js";
 
 const WEB_INDEX = resolve(import.meta.dirname, "../../packages/web/dist/index.html");
+const DAY_MS = 86_400_000;
 
 /**
  * What a new user meets in the web app beyond the happy path: long names at the largest text size,
@@ -33,6 +43,19 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     );
     await client.connect();
     return client;
+  }
+
+  /** Sets alice's theme and text size through the settings dialog. */
+  async function appearance(page: Page, theme: string, fontScale: string): Promise<void> {
+    await page.getByTestId("open-settings").click();
+    await page.getByTestId(`theme-${theme}`).check({ force: true });
+    await page.getByTestId("font-size").selectOption(fontScale);
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.style.getPropertyValue("--font-scale")))
+      .toBe(fontScale);
+    await closeDialog(page);
+    // colour transitions end before anything is measured or checked for contrast
+    await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
   }
 
   beforeAll(async () => {
@@ -87,6 +110,91 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     alice.handle = "alice.liddell";
     expect(consoleErrors).toEqual([]);
     expect(failedRequests).toEqual([]);
+  });
+
+  it("setup: bob writes yesterday and today, carol says hi, alice makes the group Weekend trip", async () => {
+    const bob = peers.bob as VollyClient;
+    const carol = peers.carol as VollyClient;
+    const withBob = await bob.resolveConversation(`@${alice.handle}`);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() - DAY_MS);
+      for (let i = 1; i <= 12; i++) {
+        await bob.messaging.send(
+          withBob.id,
+          `Yesterday ${i}: the trail notes, the map and the plan for later`,
+        );
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    for (let i = 1; i <= 20; i++) {
+      await bob.messaging.send(
+        withBob.id,
+        `Today ${i}: a message long enough to wrap across the bubble once`,
+      );
+    }
+    await carol.sendText(`@${alice.handle}`, "Hi Alice, it's Carol");
+    const { page } = alice;
+    await conversationItem(page, "Bob Stone").waitFor({ timeout: 30_000 });
+    await conversationItem(page, "Carol Reyes").waitFor({ timeout: 30_000 });
+
+    await page.getByTestId("open-new-group").click();
+    await page.getByLabel("Group name").fill("Weekend trip");
+    await page.locator("[data-testid=contact-checkbox][data-handle='bob.stone']").check();
+    await page.locator("[data-testid=contact-checkbox][data-handle='carol.reyes']").check();
+    await page.getByTestId("create-group").click();
+    await page.getByTestId("new-group-dialog").waitFor({ state: "hidden", timeout: 30_000 });
+    await expect
+      .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
+      .toBe("Weekend trip");
+    // carol answers in the group: its list entry shows the time, which leaves its name less room
+    await until(
+      async () =>
+        (await carol.conversations.summaries()).some((s) => s.conversation.title === "Weekend trip"),
+      "carol to join the group",
+      30_000,
+    );
+    const trip = (await carol.conversations.summaries()).find((s) => s.conversation.title === "Weekend trip");
+    await carol.messaging.send(trip?.conversation.id ?? "", "I'm in");
+    await messageWithText(page, "I'm in").waitFor({ timeout: 20_000 });
+  });
+
+  it("sidebar: at the largest text size with high contrast, conversation names are shown in full", async () => {
+    const { page } = alice;
+    await appearance(page, "high-contrast", "1.5");
+    for (const viewport of [
+      { width: 1180, height: 760 },
+      { width: 1024, height: 760 },
+    ]) {
+      await page.setViewportSize(viewport);
+      for (const title of ["Weekend trip", "Bob Stone", "Carol Reyes"]) {
+        const name = conversationItem(page, title).getByTestId("conversation-title");
+        const shown = await name.evaluate((el) => ({
+          text: el.textContent,
+          scrollWidth: el.scrollWidth,
+          clientWidth: el.clientWidth,
+          scrollHeight: el.scrollHeight,
+          clientHeight: el.clientHeight,
+        }));
+        expect(shown.text, `${title} at ${viewport.width} px`).toBe(title);
+        expect(shown.scrollWidth, `${title} cut at ${viewport.width} px`).toBeLessThanOrEqual(
+          shown.clientWidth,
+        );
+        expect(shown.scrollHeight, `${title} cut at ${viewport.width} px`).toBeLessThanOrEqual(
+          shown.clientHeight,
+        );
+      }
+    }
+    await page.setViewportSize({ width: 1180, height: 760 });
+    // the open chat's composer grew with the text: its placeholder is not cut off
+    const composer = page.getByTestId("composer");
+    expect(
+      await composer.evaluate((el) => el.scrollHeight <= el.clientHeight),
+      "the composer's placeholder is cut off",
+    ).toBe(true);
+    await expectAccessible(page, "conversation list (largest text, high contrast)");
+    await screenshot(page, "ux-sidebar-largest-high-contrast");
   });
 
   it("no page errors", () => {
