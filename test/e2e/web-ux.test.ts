@@ -12,6 +12,7 @@ import {
   conversationItem,
   expectAccessible,
   messageWithText,
+  openConversation,
   screenshot,
   until,
   type WebUser,
@@ -20,6 +21,19 @@ import {
 
 const WEB_INDEX = resolve(import.meta.dirname, "../../packages/web/dist/index.html");
 const DAY_MS = 86_400_000;
+
+/** A box as getBoundingClientRect gives it (CSS px). */
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** True when two boxes share any area. */
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
 
 /**
  * What a new user meets in the web app beyond the happy path: long names at the largest text size,
@@ -195,6 +209,68 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     ).toBe(true);
     await expectAccessible(page, "conversation list (largest text, high contrast)");
     await screenshot(page, "ux-sidebar-largest-high-contrast");
+  });
+
+  it("chat header at 390 px: the presence text is whole and clear of the Verify button", async () => {
+    const { page } = alice;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("button", { name: "Back to conversations" }).click();
+    for (const [theme, fontScale] of [
+      ["high-contrast", "1.5"],
+      ["light", "1"],
+    ] as const) {
+      // on a phone the list (with Settings) and the chat take turns on the screen
+      await appearance(page, theme, fontScale);
+      await openConversation(page, "Bob Stone");
+      await expect
+        .poll(
+          () => page.getByTestId("chat").locator("header [data-testid=presence]").getAttribute("data-status"),
+          {
+            timeout: 20_000,
+          },
+        )
+        .toBe("online");
+      const header = page.getByTestId("chat").locator("header");
+      const presence = header.getByTestId("presence");
+      const verify = page.getByTestId("open-verify");
+      const [presenceBox, verifyBox, headerBox] = await Promise.all([
+        presence.boundingBox(),
+        verify.boundingBox(),
+        header.boundingBox(),
+      ]);
+      expect(presenceBox && verifyBox && headerBox).toBeTruthy();
+      const where = `theme ${theme}, text ${fontScale}`;
+      expect(overlaps(presenceBox as Box, verifyBox as Box), `presence under Verify (${where})`).toBe(false);
+      // not clipped: inside the header and the window, and no ancestor cuts it off
+      const p = presenceBox as Box;
+      const h = headerBox as Box;
+      expect(p.x, where).toBeGreaterThanOrEqual(h.x);
+      expect(p.x + p.width, where).toBeLessThanOrEqual(Math.min(h.x + h.width, 390));
+      const clipped = await presence.evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+          const s = getComputedStyle(a);
+          if (s.overflowX === "visible" && s.overflowY === "visible") continue;
+          const r = a.getBoundingClientRect();
+          if (
+            box.left < r.left - 0.5 ||
+            box.right > r.right + 0.5 ||
+            box.top < r.top - 0.5 ||
+            box.bottom > r.bottom + 0.5
+          )
+            return `${a.tagName.toLowerCase()}.${a.className}`;
+        }
+        return undefined;
+      });
+      expect(clipped, `presence clipped by an ancestor (${where})`).toBeUndefined();
+      expect(await presence.textContent()).toBe("Online");
+      // the title is whole too
+      const title = page.getByTestId("chat-title");
+      expect(await title.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+      await expectAccessible(page, `chat at 390 px (${where})`);
+      await screenshot(page, `ux-chat-390-${theme}-${fontScale}`);
+      await page.getByRole("button", { name: "Back to conversations" }).click();
+    }
   });
 
   it("no page errors", () => {
