@@ -273,6 +273,82 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     }
   });
 
+  it("day labels: a scrolled history never shows a bubble's text under the sticky day label", async () => {
+    const { page } = alice;
+    await page.setViewportSize({ width: 1180, height: 760 });
+    await openConversation(page, "Bob Stone");
+    await messageWithText(page, "Today 20:").waitFor({ timeout: 20_000 });
+    const results = [];
+    for (const [theme, fontScale] of [
+      ["light", "1"],
+      ["high-contrast", "1.5"],
+    ] as const) {
+      await appearance(page, theme, fontScale);
+      // scroll so that a message's text sits at the top of the list, under where the label sticks
+      for (const text of ["Yesterday 6:", "Today 2:"]) {
+        const target = messageWithText(page, text);
+        const outcome = await target.evaluate((row) => {
+          const scroller = row.closest("[data-testid=messages]") as HTMLElement;
+          const textEl = row.querySelector(".text") as HTMLElement;
+          scroller.scrollTop += textEl.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 6;
+          return new Promise<{ under: number; visible: string[]; label: string | undefined; gap: number }>(
+            (done) =>
+              requestAnimationFrame(() => {
+                const sc = scroller.getBoundingClientRect();
+                const labels = [...scroller.querySelectorAll<HTMLElement>("[role=separator]")];
+                // the label stuck at the top (the last one there paints over the earlier ones)
+                const stuck = labels
+                  .filter((l) => Math.abs(l.getBoundingClientRect().top - sc.top) < 24)
+                  .at(-1);
+                if (!stuck) return done({ under: 0, visible: ["no stuck label"], label: undefined, gap: 0 });
+                const lr = stuck.getBoundingClientRect();
+                const opaque = (el: Element | null): boolean => {
+                  for (let e = el; e && stuck.contains(e); e = e.parentElement) {
+                    const bg = getComputedStyle(e).backgroundColor;
+                    const alpha = /rgba\([^)]*,\s*([\d.]+)\)/.exec(bg)?.[1];
+                    if (bg !== "transparent" && (alpha === undefined || Number(alpha) === 1)) return true;
+                  }
+                  return false;
+                };
+                let under = 0;
+                const visible: string[] = [];
+                for (const t of scroller.querySelectorAll<HTMLElement>("[data-testid=message] .text")) {
+                  for (const r of t.getClientRects()) {
+                    const top = Math.max(r.top, lr.top, sc.top);
+                    const bottom = Math.min(r.bottom, lr.bottom, sc.bottom);
+                    if (bottom - top < 1) continue;
+                    under++;
+                    const y = (top + bottom) / 2;
+                    for (let x = Math.max(r.left, lr.left) + 1; x < Math.min(r.right, lr.right) - 1; x += 3) {
+                      const hit = document.elementFromPoint(x, y);
+                      if (t.contains(hit) || !stuck.contains(hit) || !opaque(hit)) {
+                        visible.push(
+                          `"${(t.textContent ?? "").slice(0, 12)}" at ${Math.round(x)},${Math.round(y)}`,
+                        );
+                        break;
+                      }
+                    }
+                  }
+                }
+                // no strip of text peeks out between the top of the list and the label
+                done({ under, visible, label: stuck.getAttribute("aria-label") ?? "", gap: lr.top - sc.top });
+              }),
+          );
+        });
+        results.push({ theme, fontScale, text, ...outcome });
+      }
+      await screenshot(page, `ux-day-label-${theme}-${fontScale}`);
+    }
+    for (const r of results) {
+      const where = `${r.text} (${r.theme}, ${r.fontScale})`;
+      expect(r.label, where).toBe(r.text.startsWith("Today") ? "Today" : "Yesterday");
+      expect(r.under, `no text under the label: the test scrolled wrong (${where})`).toBeGreaterThan(0);
+      expect(r.visible, `text visible under the sticky label (${where})`).toEqual([]);
+      expect(r.gap, `text can show above the sticky label (${where})`).toBeLessThanOrEqual(1);
+    }
+    await expectAccessible(page, "scrolled chat");
+  });
+
   it("no page errors", () => {
     expect(errors).toEqual([]);
   });

@@ -6,7 +6,8 @@ const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyl
 
 const DAY_MS = 86_400_000;
 
-function startOfDay(ms: number): number {
+/** The start (local midnight, ms since the epoch) of the day `ms` falls on. */
+export function startOfDay(ms: number): number {
   const d = new Date(ms);
   d.setHours(0, 0, 0, 0);
   return d.getTime();
