@@ -59,6 +59,22 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     return client;
   }
 
+  /** Stops the server (SIGTERM); if it has not exited in 30 s, fails with the end of its log. */
+  async function stopServer(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the server did not stop in 30 s:\n${server.output().slice(-4000)}`)),
+        30_000,
+      );
+    });
+    try {
+      await Promise.race([server.stop(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Sets alice's theme and text size through the settings dialog. */
   async function appearance(page: Page, theme: string, fontScale: string): Promise<void> {
     await page.getByTestId("open-settings").click();
@@ -347,6 +363,39 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
       expect(r.gap, `text can show above the sticky label (${where})`).toBeLessThanOrEqual(1);
     }
     await expectAccessible(page, "scrolled chat");
+  });
+
+  it("reconnecting: others' presence is not shown as Online while this device is disconnected, and comes back", async () => {
+    const { page } = alice;
+    const item = conversationItem(page, "Bob Stone").getByTestId("presence");
+    const header = page.getByTestId("chat").locator("header [data-testid=presence]");
+    await expect.poll(() => item.getAttribute("data-status"), { timeout: 20_000 }).toBe("online");
+    const port = Number(new URL(server.url).port);
+    await stopServer();
+    const badge = page.getByTestId("connection");
+    await until(
+      async () => (await badge.getAttribute("data-state")) === "reconnecting",
+      "alice to notice",
+      15_000,
+    );
+    for (const presence of [item, header]) {
+      expect(await presence.getAttribute("data-status")).toBe("unknown");
+      expect(await presence.textContent()).not.toMatch(/online|away|offline/i);
+    }
+    // the avatars' presence dots say nothing either
+    expect(await page.locator("[data-testid=conversation-item] .dot.online").count()).toBe(0);
+    expect(await page.getByTestId("chat").locator("header .dot.online").count()).toBe(0);
+    await expectAccessible(page, "reconnecting, presence unknown");
+    await screenshot(page, "ux-presence-unknown");
+    server = await startServerProcess(server.dataDir, port);
+    await until(
+      async () => (await badge.getAttribute("data-state")) === "connected",
+      "alice to reconnect",
+      30_000,
+    );
+    await expect.poll(() => item.getAttribute("data-status"), { timeout: 20_000 }).toBe("online");
+    await expect.poll(() => header.getAttribute("data-status"), { timeout: 20_000 }).toBe("online");
+    expect(await item.textContent()).toBe("Online");
   });
 
   it("no page errors", () => {

@@ -1,13 +1,30 @@
 import { sdk } from "../lib/sdk.js";
 import type { PresenceState } from "../worker/rpc-types.js";
+import { connection } from "./connection.svelte.js";
+
+/**
+ * Presence as the UI shows it: the gateway's state, or "unknown" while this device is not
+ * connected (what it last heard may no longer be true).
+ */
+export type PresenceView = PresenceState | "unknown";
 
 /** Presence of contacts and who is typing where (ephemeral, from the gateway). */
 class PresenceStore {
   byHandle = $state<Record<string, PresenceState>>({});
   typing = $state<Record<string, string[]>>({});
 
-  of(handle: string | undefined): PresenceState {
+  /**
+   * What to show for `handle`: its last known state while connected ("offline" when never heard
+   * of), "unknown" while this device is connecting, reconnecting or offline.
+   */
+  of(handle: string | undefined): PresenceView {
+    if (connection.label !== "connected") return "unknown";
     return (handle && this.byHandle[handle]) || "offline";
+  }
+
+  /** This device's own presence as others see it: online while connected, else offline. */
+  get own(): PresenceView {
+    return connection.label === "connected" ? "online" : "offline";
   }
 
   typingIn(conversationId: string): string[] {

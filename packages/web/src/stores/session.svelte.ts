@@ -92,6 +92,8 @@ function onEvent(event: SdkEvent): void {
       break;
     case "connection":
       connection.state = event.state;
+      // back online: catch up with presence (what the SDK heard since the gateway re-announced it)
+      if (event.state === "connected") void presence.refresh(conversations.contacts.map((c) => c.handle));
       break;
     case "conversation":
       conversations.upsert(event.conversation);
