@@ -453,6 +453,7 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await alice.page.getByTestId("open-group-details").click();
     const members = alice.page.getByTestId("group-member");
     await alice.page.getByRole("button", { name: "Remove Carol Reyes" }).click();
+    await alice.page.getByTestId("confirm-remove-confirm").click();
     await expect.poll(() => members.count(), { timeout: 30_000 }).toBe(1);
     await alice.page.locator(`[data-testid=contact-checkbox][data-handle="${carol.handle}"]`).check();
     await alice.page.getByTestId("add-members").click();

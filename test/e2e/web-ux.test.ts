@@ -398,6 +398,50 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     expect(await item.textContent()).toBe("Online");
   });
 
+  it("groups: Remove asks for confirmation; Cancel and Escape keep the member, Remove removes", async () => {
+    const { page } = alice;
+    await openConversation(page, "Weekend trip");
+    await page.getByTestId("open-group-details").click();
+    const members = page.getByTestId("group-member");
+    await expect.poll(() => members.count(), { timeout: 20_000 }).toBe(2);
+    const remove = page.getByRole("button", { name: "Remove Carol Reyes" });
+    const confirm = page.getByRole("alertdialog", { name: "Remove Carol Reyes from Weekend trip?" });
+
+    // Cancel: nothing happens, the focus goes back to Remove
+    await remove.click();
+    await confirm.waitFor();
+    expect(
+      await confirm.getByRole("button", { name: "Cancel" }).evaluate((el) => el === document.activeElement),
+    ).toBe(true);
+    await expectAccessible(page, "remove-member confirmation");
+    await screenshot(page, "ux-remove-confirm");
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await confirm.waitFor({ state: "detached" });
+    expect(await remove.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.getByTestId("group-dialog").isVisible()).toBe(true);
+
+    // Escape: the same, and the group dialog stays open
+    await page.keyboard.press("Enter");
+    await confirm.waitFor();
+    await page.keyboard.press("Escape");
+    await confirm.waitFor({ state: "detached" });
+    expect(await page.getByTestId("group-dialog").isVisible()).toBe(true);
+    expect(await remove.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await members.count()).toBe(2);
+    const stillThere = await (peers.bob as VollyClient).conversations.summaries();
+    expect(
+      stillThere.find((s) => s.conversation.title === "Weekend trip")?.conversation.members,
+    ).toHaveLength(2);
+
+    // Remove, confirmed: carol is gone
+    await remove.click();
+    await confirm.getByRole("button", { name: "Remove", exact: true }).click();
+    await confirm.waitFor({ state: "detached" });
+    await expect.poll(() => members.count(), { timeout: 30_000 }).toBe(1);
+    expect(await members.first().getAttribute("data-handle")).toBe("bob.stone");
+    await closeDialog(page);
+  });
+
   it("no page errors", () => {
     expect(errors).toEqual([]);
   });
