@@ -216,13 +216,20 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
         );
       }
     }
-    await page.setViewportSize({ width: 1180, height: 760 });
-    // the open chat's composer grew with the text: its placeholder is not cut off
+    // the open chat's composer follows the text size and the window: its placeholder is not cut off
     const composer = page.getByTestId("composer");
-    expect(
-      await composer.evaluate((el) => el.scrollHeight <= el.clientHeight),
-      "the composer's placeholder is cut off",
-    ).toBe(true);
+    for (const viewport of [
+      { width: 1180, height: 760 },
+      { width: 390, height: 844 },
+      { width: 1180, height: 760 },
+    ]) {
+      await page.setViewportSize(viewport);
+      await expect
+        .poll(() => composer.evaluate((el) => el.scrollHeight <= el.clientHeight), {
+          message: `the composer's placeholder is cut off at ${viewport.width} px`,
+        })
+        .toBe(true);
+    }
     await expectAccessible(page, "conversation list (largest text, high contrast)");
     await screenshot(page, "ux-sidebar-largest-high-contrast");
   });
