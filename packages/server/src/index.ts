@@ -40,6 +40,7 @@ export {
 } from "./store/postgres-store.js";
 export type { Database } from "./store/schema.js";
 export { openSqliteDatabase, openSqliteStore } from "./store/sqlite-store.js";
+export { StoreConflict } from "./store/store-conflict.js";
 export type {
   AccountRecord,
   AccountRepository,
@@ -64,4 +65,3 @@ export type {
   WelcomeRepository,
   WelcomeWithContext,
 } from "./store/types.js";
-export { isTransientConflict, isUniqueViolation } from "./store/types.js";

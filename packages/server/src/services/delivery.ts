@@ -12,13 +12,8 @@ import {
   type WelcomeEvent,
 } from "@volly/protocol";
 import { deviceChannel, groupChannel } from "../bus/bus.js";
-import {
-  type CursorPosition,
-  isUniqueViolation,
-  type LogEntryRecord,
-  type Repositories,
-  type WelcomeRecord,
-} from "../store/types.js";
+import { StoreConflict } from "../store/store-conflict.js";
+import type { CursorPosition, LogEntryRecord, Repositories, WelcomeRecord } from "../store/types.js";
 import type { ServiceContext } from "./context.js";
 import { toGroupMessageEvent, toWelcomeEvent } from "./events.js";
 import { requireAdminFor, requireMember, requireMembership, validateMembershipChange } from "./membership.js";
@@ -224,7 +219,7 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
         })
         .catch((error: unknown) => {
           // Created concurrently by another request (another node, PostgreSQL): same answer.
-          throw isUniqueViolation(error) ? exists() : error;
+          throw error instanceof StoreConflict ? exists() : error;
         });
       bus.publish(deviceChannel(deviceId), { type: "group-joined", deviceId, groupId, joinedSeq: 0 });
       return created;
@@ -351,7 +346,7 @@ export function createDeliveryService({ store, bus, now, metrics }: ServiceConte
       } catch (error) {
         // A retry (the id is stored already, or its original won a race on another node) lost the
         // unique (group, message id) constraint; its writes rolled back, so no seq was used.
-        if (!isUniqueViolation(error)) throw error;
+        if (!(error instanceof StoreConflict)) throw error;
         const previous = await store.log.findByMessageId(groupId, body.messageId);
         if (!previous) throw error;
         return duplicateOf(previous);

@@ -119,7 +119,7 @@ export interface PeerAccount {
 
 /** Accounts (authentication service). */
 export interface AccountRepository {
-  /** Inserts an account. Throws the driver's unique-violation error on a taken id or handle. */
+  /** Inserts an account. @throws StoreConflict ("account") on a taken id or handle */
   insert(account: AccountRecord): Promise<void>;
   findById(id: string): Promise<AccountRecord | undefined>;
   findByHandle(handle: string): Promise<AccountRecord | undefined>;
@@ -127,7 +127,7 @@ export interface AccountRepository {
 
 /** Devices and their signature keys. */
 export interface DeviceRepository {
-  /** Inserts a device. Throws the driver's unique-violation error on a taken id or key. */
+  /** Inserts a device. @throws StoreConflict ("device") on a taken id or signature key */
   insert(device: DeviceRecord): Promise<void>;
   findById(id: string): Promise<DeviceWithAccount | undefined>;
   findBySignatureKey(signaturePublicKey: string): Promise<DeviceRecord | undefined>;
@@ -175,6 +175,7 @@ export interface KeyPackageRepository {
 
 /** Groups, their members and ratchet trees. */
 export interface GroupRepository {
+  /** Inserts a group. @throws StoreConflict ("group") on a taken id */
   insert(group: GroupRecord): Promise<void>;
   find(id: string): Promise<GroupRecord | undefined>;
   /**
@@ -211,6 +212,10 @@ export interface GroupRepository {
 
 /** The ordered log of each group. */
 export interface LogRepository {
+  /**
+   * Appends an entry. @throws StoreConflict ("log entry") when the group's log has an entry with the
+   * same seq or message id (a retried send: the caller looks the original up by message id)
+   */
   append(entry: LogEntryRecord): Promise<void>;
   findByMessageId(groupId: string, messageId: string): Promise<LogEntryRecord | undefined>;
   /** The commit created in `epoch` (there is at most one: first commit wins). */
@@ -380,24 +385,4 @@ export interface Store extends Repositories {
   ping(): Promise<void>;
   /** Closes the underlying database. Further calls fail. */
   close(): Promise<void>;
-}
-
-/**
- * True when `error` is a PostgreSQL serialization failure (SQLSTATE 40001) or deadlock (40P01): the
- * transaction was rolled back and may simply be run again.
- */
-export function isTransientConflict(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  return code === "40001" || code === "40P01";
-}
-
-/**
- * True when `error` is a unique / primary-key violation from SQLite (better-sqlite3) or
- * PostgreSQL (SQLSTATE 23505).
- */
-export function isUniqueViolation(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
 }

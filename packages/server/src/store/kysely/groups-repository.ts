@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { conflictAs } from "../driver-errors.js";
 import type { Database } from "../schema.js";
 import type { GroupRecord, GroupRepository, MembershipRecord } from "../types.js";
 import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
@@ -30,10 +31,13 @@ export function kyselyGroupRepository(db: Kysely<Database>, prepared: PreparedQu
   });
   return {
     async insert(g) {
-      await db
-        .insertInto("groups")
-        .values({ id: g.id, epoch: g.epoch, last_seq: g.lastSeq, created_at: g.createdAt })
-        .execute();
+      await conflictAs(
+        "group",
+        db
+          .insertInto("groups")
+          .values({ id: g.id, epoch: g.epoch, last_seq: g.lastSeq, created_at: g.createdAt })
+          .execute(),
+      );
     },
     async find(id) {
       const row = await db.selectFrom("groups").selectAll().where("id", "=", id).executeTakeFirst();
