@@ -1,7 +1,7 @@
 import type { DispatchEventName, DispatchPayload } from "@volly/protocol";
 import { type Bus, deviceChannel, groupChannel } from "../bus/bus.js";
 import type { BusMessage, TypingMessage } from "../bus/messages.js";
-import type { DeliveryService } from "../services/delivery.js";
+import type { DeliveryService } from "../services/delivery/delivery-service.js";
 import type { SerialQueue } from "./serial-queue.js";
 
 /** Log entries read per store query while pumping. */

@@ -1,9 +1,10 @@
 import { type AccountService, createAccountService } from "./accounts.js";
 import { type AuthService, createAuthService } from "./auth.js";
 import type { ServiceContext } from "./context.js";
-import { createDeliveryService, type DeliveryService } from "./delivery.js";
+import { createDeliveryService, type DeliveryService } from "./delivery/delivery-service.js";
 import { createDeviceLinkService, type DeviceLinkService } from "./device-links.js";
 import { createDeviceRevocationService, type DeviceRevocationService } from "./device-revocation.js";
+import { createGroupService, type GroupService } from "./groups/group-service.js";
 import { createKeyPackageService, type KeyPackageService } from "./key-packages.js";
 import { createPresenceService, type PresenceService } from "./presence.js";
 import { createTypingService, type TypingService } from "./typing.js";
@@ -13,6 +14,9 @@ export interface Services {
   accounts: AccountService;
   auth: AuthService;
   keyPackages: KeyPackageService;
+  /** Groups: creation, admins, GroupInfo for resync. */
+  groups: GroupService;
+  /** The group logs: commits, messages, departures, backlog, cursors. */
   delivery: DeliveryService;
   deviceLinks: DeviceLinkService;
   deviceRevocation: DeviceRevocationService;
@@ -32,6 +36,7 @@ export function createServices(context: ServiceContext, ciphersuite: string): Se
     accounts: createAccountService(context),
     auth: createAuthService(context),
     keyPackages: createKeyPackageService(context, ciphersuite),
+    groups: createGroupService(context),
     delivery,
     deviceLinks: createDeviceLinkService(context),
     deviceRevocation: createDeviceRevocationService(context, delivery),

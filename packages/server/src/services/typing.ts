@@ -1,6 +1,6 @@
 import { groupChannel } from "../bus/bus.js";
 import type { AuthContext, ServiceContext } from "./context.js";
-import { requireMember } from "./membership.js";
+import { requireMember } from "./groups/membership.js";
 
 /** Typing notifications: ephemeral, relayed through the bus, never stored and never logged. */
 export interface TypingService {

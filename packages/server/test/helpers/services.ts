@@ -114,7 +114,7 @@ export function commitBody(epoch: number, add: string[] = [], remove: string[] =
 /** Creates a group owned by `owner` and adds `others` in one commit at epoch 0. */
 export async function groupWith(services: Services, owner: TestDevice, others: TestDevice[] = []) {
   const groupId = newId();
-  await services.delivery.createGroup(owner.deviceId, groupId);
+  await services.groups.createGroup(owner.deviceId, groupId);
   if (others.length > 0) {
     await services.delivery.commit(
       owner.deviceId,

@@ -496,7 +496,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const alice = await account(store, "alice");
     const bob = await account(store, "bob");
     const groupId = id();
-    await one.delivery.createGroup(alice.deviceId, groupId);
+    await one.groups.createGroup(alice.deviceId, groupId);
     const commit = (epoch: number) => ({
       epoch,
       commit: `c-${id()}`,
@@ -532,7 +532,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const [one, two] = [services(store), services(peer)];
     const alice = await account(store, "alice");
     const groupId = id();
-    await one.delivery.createGroup(alice.deviceId, groupId);
+    await one.groups.createGroup(alice.deviceId, groupId);
     const sends = Array.from({ length: 12 }, () => ({ messageId: id(), epoch: 0, ciphertext: `x-${id()}` }));
     const results = await Promise.all(
       sends.flatMap((body) => [
@@ -558,8 +558,8 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const bob = await account(store, "bob");
     const groupId = id();
     const results = await Promise.allSettled([
-      one.delivery.createGroup(alice.deviceId, groupId),
-      two.delivery.createGroup(bob.deviceId, groupId),
+      one.groups.createGroup(alice.deviceId, groupId),
+      two.groups.createGroup(bob.deviceId, groupId),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(results.find((r) => r.status === "rejected")?.reason).toMatchObject({

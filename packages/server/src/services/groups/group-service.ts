@@ -1,0 +1,125 @@
+import { type GroupInfoResponse, type GroupResponse, VollyError } from "@volly/protocol";
+import { deviceChannel } from "../../bus/bus.js";
+import { StoreConflict } from "../../store/store-conflict.js";
+import type { Repositories } from "../../store/types.js";
+import type { ServiceContext } from "../context.js";
+import { requireMember } from "./membership.js";
+
+/**
+ * Groups as the server knows them: their creation, admins and membership as routing sees it, and the
+ * GroupInfo kept for resync. What happens in a group's log (commits, messages, departures, cursors)
+ * is the delivery service's (`services/delivery/`).
+ */
+export interface GroupService {
+  /**
+   * Creates a group at epoch 0 whose only member is `deviceId` (joined at seq 0) and whose only admin
+   * is that device's account, then tells the device's live sessions (bus "group-joined") so they
+   * follow the group at once. A group id equal to an account id is reserved for that account's own
+   * devices (their account-sync conversation).
+   * @throws VOLLY_E_GROUP_EXISTS (also for another account's reserved id), VOLLY_E_UNKNOWN_DEVICE
+   */
+  createGroup(deviceId: string, groupId: string): Promise<GroupResponse>;
+  /**
+   * A group's epoch, last seq, current members and admin accounts (adminAccountIds).
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER (also once the device's membership ended)
+   */
+  getGroup(deviceId: string, groupId: string): Promise<GroupResponse>;
+  /**
+   * The GroupInfo (with external_pub) and ratchet tree of the latest epoch a committer attached a
+   * GroupInfo for, so a member whose state is lost or forked can rejoin with an external commit that
+   * replaces its own leaf (RFC 9420 §12.4.3.2). Members only.
+   *
+   * @throws VOLLY_E_UNKNOWN_GROUP (also when no GroupInfo was stored), VOLLY_E_NOT_GROUP_MEMBER
+   */
+  getGroupInfo(deviceId: string, groupId: string): Promise<GroupInfoResponse>;
+  /**
+   * Makes `accountId` an admin of the group. The caller's account must be an admin and the target
+   * account must have a current member device in the group. Granting an admin again changes nothing.
+   *
+   * @returns the group with its adminAccountIds
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_NOT_GROUP_ADMIN,
+   *   VOLLY_E_BAD_REQUEST (details.accountId: no member device of that account)
+   */
+  grantAdmin(deviceId: string, groupId: string, accountId: string): Promise<GroupResponse>;
+}
+
+/** The group as GET /v1/groups/:id answers it. @throws VOLLY_E_UNKNOWN_GROUP */
+async function groupResponse(tx: Repositories, groupId: string): Promise<GroupResponse> {
+  const group = await tx.groups.find(groupId);
+  if (!group) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+  return {
+    groupId,
+    epoch: group.epoch,
+    lastSeq: group.lastSeq,
+    memberDeviceIds: await tx.groups.listMembers(groupId),
+    adminAccountIds: await tx.groupState.listAdmins(groupId),
+  };
+}
+
+/** Builds the {@link GroupService}. */
+export function createGroupService({ store, bus, now }: ServiceContext): GroupService {
+  return {
+    async createGroup(deviceId, groupId) {
+      const exists = () => new VollyError("VOLLY_E_GROUP_EXISTS", undefined, { groupId });
+      const created = await store
+        .transaction(async (tx) => {
+          if (await tx.groups.find(groupId)) throw exists();
+          const creator = await tx.devices.findById(deviceId);
+          if (!creator) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId });
+          // A group whose id is an account's id is that account's own-devices conversation (account
+          // sync): only its devices may create it, so nobody can squat it.
+          if (groupId !== creator.accountId && (await tx.accounts.findById(groupId))) throw exists();
+          await tx.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: now() });
+          await tx.groups.addMembers(groupId, [deviceId], 0);
+          await tx.groupState.addAdmins(groupId, [creator.accountId]);
+          return {
+            groupId,
+            epoch: 0,
+            lastSeq: 0,
+            memberDeviceIds: [deviceId],
+            adminAccountIds: [creator.accountId],
+          };
+        })
+        .catch((error: unknown) => {
+          // Created concurrently by another request (another node, PostgreSQL): same answer.
+          throw error instanceof StoreConflict ? exists() : error;
+        });
+      bus.publish(deviceChannel(deviceId), { type: "group-joined", deviceId, groupId, joinedSeq: 0 });
+      return created;
+    },
+
+    async getGroup(deviceId, groupId) {
+      await requireMember(store, deviceId, groupId);
+      return groupResponse(store, groupId);
+    },
+
+    async getGroupInfo(deviceId, groupId) {
+      await requireMember(store, deviceId, groupId);
+      const latest = await store.groupState.findLatestGroupInfo(groupId);
+      const ratchetTree = latest && (await store.groups.findTree(groupId, latest.epoch));
+      if (!latest || ratchetTree === undefined) {
+        throw new VollyError("VOLLY_E_UNKNOWN_GROUP", "No GroupInfo is stored for this group.", { groupId });
+      }
+      return { groupId, epoch: latest.epoch, groupInfo: latest.groupInfo, ratchetTree };
+    },
+
+    async grantAdmin(deviceId, groupId, accountId) {
+      return store.transaction(async (tx) => {
+        await requireMember(tx, deviceId, groupId);
+        const caller = await tx.devices.findById(deviceId);
+        if (!caller || !(await tx.groupState.isAdmin(groupId, caller.accountId))) {
+          throw new VollyError("VOLLY_E_NOT_GROUP_ADMIN", undefined, { groupId });
+        }
+        const members = new Set(await tx.groups.listMembers(groupId));
+        const devices = await tx.devices.listByAccount(accountId);
+        if (!devices.some((d) => members.has(d.id))) {
+          throw new VollyError("VOLLY_E_BAD_REQUEST", "The account has no member device in the group.", {
+            accountId,
+          });
+        }
+        await tx.groupState.addAdmins(groupId, [accountId]);
+        return groupResponse(tx, groupId);
+      });
+    },
+  };
+}
