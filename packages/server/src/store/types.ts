@@ -43,12 +43,24 @@ export interface KeyPackageRecord {
   createdAt: number;
 }
 
-/** A group's ordering state. */
+/**
+ * The names of the membership policies a group can follow (who may commit what, send, grant admin;
+ * see `services/groups/membership-policy.ts`). "admin": admin accounts may add and remove other
+ * accounts' devices — every direct conversation, group and account-sync conversation today.
+ */
+export const MEMBERSHIP_POLICY_NAMES = ["admin"] as const;
+
+/** One of {@link MEMBERSHIP_POLICY_NAMES}. */
+export type MembershipPolicyName = (typeof MEMBERSHIP_POLICY_NAMES)[number];
+
+/** A group's ordering state and the policy its membership follows. */
 export interface GroupRecord {
   id: string;
   epoch: number;
   lastSeq: number;
   createdAt: number;
+  /** Chosen when the group is created; decides who may commit what, send and grant admin. */
+  membershipPolicy: MembershipPolicyName;
 }
 
 /**
@@ -183,8 +195,13 @@ export interface GroupRepository {
    * RETURNING epoch, last_seq`: the atomic first-commit-wins check. Undefined when the epoch moved.
    */
   advanceEpoch(id: string, expectedEpoch: number): Promise<{ epoch: number; lastSeq: number } | undefined>;
-  /** `UPDATE groups SET last_seq = last_seq + 1 … RETURNING`: allocates the next seq. */
-  nextSeq(id: string): Promise<{ epoch: number; lastSeq: number } | undefined>;
+  /**
+   * `UPDATE groups SET last_seq = last_seq + 1 … RETURNING`: allocates the next seq (and returns the
+   * group's membership policy with it, so a send needs no other read of the group).
+   */
+  nextSeq(
+    id: string,
+  ): Promise<{ epoch: number; lastSeq: number; membershipPolicy: MembershipPolicyName } | undefined>;
   /** The current members (memberships not ended), by joined seq then device id. */
   listMembers(groupId: string): Promise<string[]>;
   /** The device's membership row in the group, current or ended. */

@@ -28,7 +28,7 @@ async function account(store: Store, handle: string, createdAt = 1) {
 
 async function group(store: Store, members: string[]) {
   const groupId = id();
-  await store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 5 });
+  await store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 5, membershipPolicy: "admin" });
   await store.groups.addMembers(groupId, members, 0);
   return groupId;
 }
@@ -104,13 +104,25 @@ export function describeStoreConformance(backend: StoreBackend): void {
   it("round-trips every BIGINT column as a JS number", async () => {
     const a = await account(store, "alice", BIG_TIME);
     const groupId = id();
-    await store.groups.insert({ id: groupId, epoch: BIG_TIME, lastSeq: BIG_TIME, createdAt: BIG_TIME });
+    await store.groups.insert({
+      id: groupId,
+      epoch: BIG_TIME,
+      lastSeq: BIG_TIME,
+      createdAt: BIG_TIME,
+      membershipPolicy: "admin",
+    });
     await store.groups.addMembers(groupId, [a.deviceId], BIG_TIME);
     await store.log.append(entry(groupId, BIG_TIME, a.deviceId, { epoch: BIG_TIME, createdAt: BIG_TIME }));
     await store.cursors.advance(a.deviceId, groupId, BIG_TIME);
     await store.auth.insertSession({ tokenHash: "t", deviceId: a.deviceId, expiresAt: BIG_TIME });
     const found = await store.groups.find(groupId);
-    expect(found).toEqual({ id: groupId, epoch: BIG_TIME, lastSeq: BIG_TIME, createdAt: BIG_TIME });
+    expect(found).toEqual({
+      id: groupId,
+      epoch: BIG_TIME,
+      lastSeq: BIG_TIME,
+      createdAt: BIG_TIME,
+      membershipPolicy: "admin",
+    });
     expect(await store.groups.findMembership(groupId, a.deviceId)).toEqual({
       groupId,
       deviceId: a.deviceId,
@@ -171,7 +183,9 @@ export function describeStoreConformance(backend: StoreBackend): void {
     );
     expectConflict(await dupKey, "device");
     const groupId = await group(store, [a.deviceId]);
-    const dupGroup = rejection(store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 1 }));
+    const dupGroup = rejection(
+      store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 1, membershipPolicy: "admin" }),
+    );
     expectConflict(await dupGroup, "group");
     const first = entry(groupId, 1, a.deviceId);
     await store.log.append(first);

@@ -1,7 +1,7 @@
 import { type GroupInfoResponse, type GroupResponse, VollyError } from "@volly/protocol";
 import { deviceChannel } from "../../bus/bus.js";
 import { StoreConflict } from "../../store/store-conflict.js";
-import type { Repositories } from "../../store/types.js";
+import type { MembershipPolicyName, Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import { requireMember } from "./membership.js";
 
@@ -43,6 +43,12 @@ export interface GroupService {
   grantAdmin(deviceId: string, groupId: string, accountId: string): Promise<GroupResponse>;
 }
 
+/**
+ * The membership policy of the groups devices create (POST /v1/groups): direct conversations, groups
+ * and the account-sync conversation all follow the admin rules.
+ */
+const CREATED_GROUP_POLICY: MembershipPolicyName = "admin";
+
 /** The group as GET /v1/groups/:id answers it. @throws VOLLY_E_UNKNOWN_GROUP */
 async function groupResponse(tx: Repositories, groupId: string): Promise<GroupResponse> {
   const group = await tx.groups.find(groupId);
@@ -69,7 +75,13 @@ export function createGroupService({ store, bus, now }: ServiceContext): GroupSe
           // A group whose id is an account's id is that account's own-devices conversation (account
           // sync): only its devices may create it, so nobody can squat it.
           if (groupId !== creator.accountId && (await tx.accounts.findById(groupId))) throw exists();
-          await tx.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: now() });
+          await tx.groups.insert({
+            id: groupId,
+            epoch: 0,
+            lastSeq: 0,
+            createdAt: now(),
+            membershipPolicy: CREATED_GROUP_POLICY,
+          });
           await tx.groups.addMembers(groupId, [deviceId], 0);
           await tx.groupState.addAdmins(groupId, [creator.accountId]);
           return {
