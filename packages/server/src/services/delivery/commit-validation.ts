@@ -1,4 +1,4 @@
-import { type CommitBody, LIMITS, VollyError } from "@volly/protocol";
+import { type CommitBody, VollyError } from "@volly/protocol";
 import type { Repositories } from "../../store/types.js";
 
 /**
@@ -7,7 +7,10 @@ import type { Repositories } from "../../store/types.js";
  * removed devices are current members or devices whose membership ended (a departed device is
  * removed by a commit after its departure), no device is both, each per-device Welcome is for one
  * added device (a shared `welcome` needs added devices and excludes per-device ones), and the group
- * stays within LIMITS.maxGroupDevices.
+ * stays within `maxDevices`. These rules hold for every group; who may make the change is the
+ * group's membership policy's decision (`MembershipPolicy.authorizeCommit`).
+ *
+ * @param maxDevices the most member devices the group may have (its policy's `maxDevices`)
  *
  * @throws VOLLY_E_BAD_REQUEST (details.deviceId), VOLLY_E_GROUP_FULL (details.limit, details.size:
  *   the size the commit would make), VOLLY_E_UNKNOWN_DEVICE (details.deviceId)
@@ -16,6 +19,7 @@ export async function validateMembershipChange(
   tx: Repositories,
   groupId: string,
   body: CommitBody,
+  maxDevices: number,
 ): Promise<void> {
   const members = new Set(await tx.groups.listMembers(groupId));
   const bad = (message: string, details: Record<string, unknown>) =>
@@ -48,8 +52,8 @@ export async function validateMembershipChange(
     welcomed.add(w.deviceId);
   }
   const size = members.size + added.size - removedMembers;
-  if (size > LIMITS.maxGroupDevices) {
-    throw new VollyError("VOLLY_E_GROUP_FULL", undefined, { limit: LIMITS.maxGroupDevices, size });
+  if (size > maxDevices) {
+    throw new VollyError("VOLLY_E_GROUP_FULL", undefined, { limit: maxDevices, size });
   }
   const existing = await tx.devices.existing(body.addDeviceIds);
   const unknown = body.addDeviceIds.find((id) => !existing.has(id));

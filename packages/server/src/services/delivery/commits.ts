@@ -2,7 +2,7 @@ import { type CommitBody, type CommitResponse, newId, VollyError } from "@volly/
 import { deviceChannel, groupChannel } from "../../bus/bus.js";
 import type { WelcomeRecord } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
-import { requireAdminFor, requireMember } from "../groups/membership.js";
+import { findGroupPolicy, type MembershipPolicies } from "../groups/membership-policies.js";
 import { validateMembershipChange } from "./commit-validation.js";
 
 /** Sequencing of a group's state changes (RFC 9420 §14): the first commit for an epoch wins. */
@@ -16,28 +16,39 @@ export interface CommitSequencer {
    * `GroupService.getGroupInfo`) and an inbox entry per added device for its Welcome (the body's one
    * `welcome`, stored once for all of them, or the legacy per-device `welcomes`). A retry of the
    * commit that already won returns its original result (unless the retention job pruned it
-   * meanwhile). Adding or removing another account's devices needs the committer's account to be a
-   * group admin, except removing a device whose membership already ended; an external commit
-   * replacing the committer's own leaf (no adds, no removes) goes through here like any commit.
+   * meanwhile). Who may commit, and which membership changes, is the group's membership policy's
+   * decision (admin policy: current members; adding or removing another account's devices needs the
+   * committer's account to be a group admin, except removing a device whose membership already
+   * ended). An external commit replacing the committer's own leaf (no adds, no removes) goes through
+   * here like any commit.
    *
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_STALE_EPOCH (details.currentEpoch),
    *   VOLLY_E_UNKNOWN_DEVICE (details.deviceId: an added device that does not exist),
    *   VOLLY_E_BAD_REQUEST (adding a member, removing a non-member, a device both added and removed,
    *   a welcome for a device not added or twice, a shared welcome without adds or with per-device ones),
-   *   VOLLY_E_GROUP_FULL (more than LIMITS.maxGroupDevices members; details.limit, details.size),
+   *   VOLLY_E_GROUP_FULL (more members than the policy's maxDevices — LIMITS.maxGroupDevices for the
+   *   admin policy; details.limit, details.size),
    *   VOLLY_E_NOT_GROUP_ADMIN (details.deviceId: a device of another account, committer not admin);
    *   on any error nothing is written
    */
   commit(deviceId: string, groupId: string, body: CommitBody): Promise<CommitResponse>;
 }
 
-/** Builds the {@link CommitSequencer}. */
-export function createCommitSequencer({ store, bus, now, metrics }: ServiceContext): CommitSequencer {
+/**
+ * Builds the {@link CommitSequencer}.
+ *
+ * @param policies the membership policies groups follow, by name
+ */
+export function createCommitSequencer(
+  { store, bus, now, metrics }: ServiceContext,
+  policies: MembershipPolicies,
+): CommitSequencer {
   return {
     async commit(deviceId, groupId, body) {
       const createdAt = now();
       const result = await store.transaction(async (tx) => {
-        await requireMember(tx, deviceId, groupId);
+        const { group, policy } = await findGroupPolicy(tx, policies, groupId);
+        await policy.authorizeView(deviceId, group, tx);
         const advanced = await tx.groups.advanceEpoch(groupId, body.epoch);
         if (!advanced) {
           const previous = await tx.log.findCommitAt(groupId, body.epoch);
@@ -48,9 +59,13 @@ export function createCommitSequencer({ store, bus, now, metrics }: ServiceConte
           throw new VollyError("VOLLY_E_STALE_EPOCH", undefined, { currentEpoch: current?.epoch });
         }
         // The group's row is locked from here on; re-read what concurrent transactions may have changed.
-        await requireMember(tx, deviceId, groupId);
-        await validateMembershipChange(tx, groupId, body);
-        await requireAdminFor(tx, deviceId, groupId, body);
+        await policy.authorizeView(deviceId, group, tx);
+        await validateMembershipChange(tx, groupId, body, policy.maxDevices);
+        const { addDeviceIds, removeDeviceIds } = body;
+        await policy.authorizeCommit(
+          { group, committerDeviceId: deviceId, addDeviceIds, removeDeviceIds },
+          tx,
+        );
         const seq = advanced.lastSeq;
         const epoch = advanced.epoch;
         await tx.log.append({

@@ -1,4 +1,5 @@
 import type { ServiceContext } from "../context.js";
+import type { MembershipPolicies } from "../groups/membership-policies.js";
 import { type BacklogReader, createBacklogReader } from "./backlog.js";
 import { type CommitSequencer, createCommitSequencer } from "./commits.js";
 import { type CursorTracker, createCursorTracker } from "./cursors.js";
@@ -9,7 +10,8 @@ import { createMessageAppender, type MessageAppender } from "./send.js";
  * The MLS delivery service (RFC 9420 §16.9 and §14 "Sequencing of State Changes"): one ordered log
  * per group, first commit per epoch wins, per-device Welcome inboxes and delivery cursors. Every
  * write is acknowledged only after its transaction commits; bus notifications follow the commit.
- * Groups themselves (creation, admins, GroupInfo) are the group service's (`services/groups/`).
+ * Groups themselves (creation, admins, GroupInfo) are the group service's (`services/groups/`), and
+ * who may commit what and send is each group's `MembershipPolicy`.
  */
 export interface DeliveryService
   extends CommitSequencer,
@@ -18,11 +20,18 @@ export interface DeliveryService
     BacklogReader,
     CursorTracker {}
 
-/** Builds the {@link DeliveryService} from its parts, all over the same store and bus. */
-export function createDeliveryService(context: ServiceContext): DeliveryService {
+/**
+ * Builds the {@link DeliveryService} from its parts, all over the same store and bus.
+ *
+ * @param policies the membership policies groups follow, by name
+ */
+export function createDeliveryService(
+  context: ServiceContext,
+  policies: MembershipPolicies,
+): DeliveryService {
   return {
-    ...createCommitSequencer(context),
-    ...createMessageAppender(context),
+    ...createCommitSequencer(context, policies),
+    ...createMessageAppender(context, policies),
     ...createDepartureRecorder(context),
     ...createBacklogReader(context),
     ...createCursorTracker(context),

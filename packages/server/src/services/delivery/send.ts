@@ -3,7 +3,7 @@ import { groupChannel } from "../../bus/bus.js";
 import { StoreConflict } from "../../store/store-conflict.js";
 import type { LogEntryRecord } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
-import { requireMembership } from "../groups/membership.js";
+import type { MembershipPolicies } from "../groups/membership-policies.js";
 import { toGroupMessageEvent } from "./events.js";
 
 /** The account of the device sending a message, as GROUP_MESSAGE names it. */
@@ -25,7 +25,8 @@ export interface MessageAppender {
    * same id with the same ciphertext returns the original seq with `duplicate: true`. Messages
    * arriving together share one commit (see Store.transactionShared). With `sender` (the
    * authenticated device's account), the bus notification carries the stored entry, so receivers
-   * that are up to date dispatch it without reading the store.
+   * that are up to date dispatch it without reading the store. Who may send is the group's
+   * membership policy's decision (admin policy: current members).
    *
    * @param onOrdered called (at most once) as soon as the message's place in the log is fixed — its
    *   seq allocated and the group's row locked until it commits — so a later send of the same
@@ -43,8 +44,15 @@ export interface MessageAppender {
   ): Promise<SendMessageResponse>;
 }
 
-/** Builds the {@link MessageAppender}. */
-export function createMessageAppender({ store, bus, now, metrics }: ServiceContext): MessageAppender {
+/**
+ * Builds the {@link MessageAppender}.
+ *
+ * @param policies the membership policies groups follow, by name
+ */
+export function createMessageAppender(
+  { store, bus, now, metrics }: ServiceContext,
+  policies: MembershipPolicies,
+): MessageAppender {
   return {
     sendsInCallOrder: store.sharedInCallOrder,
     async sendMessage(deviceId, groupId, body, sender, onOrdered) {
@@ -58,15 +66,19 @@ export function createMessageAppender({ store, bus, now, metrics }: ServiceConte
       let appended: LogEntryRecord | undefined;
       try {
         // Group commit: messages arriving together share one commit (one fsync on SQLite). Three
-        // statements: allocating the seq first locks the group's row, so no commit removing this
-        // device can land between the membership check and the append; a message id already
-        // stored fails the append's unique (group, message id) constraint, which rolls the
-        // allocation back and is answered below as a retry.
+        // statements: allocating the seq first locks the group's row (and names its membership
+        // policy), so no commit removing this device can land between the policy's check and the
+        // append; a message id already stored fails the append's unique (group, message id)
+        // constraint, which rolls the allocation back and is answered below as a retry.
         result = await store.transactionShared(async (tx) => {
           const next = await tx.groups.nextSeq(groupId);
           if (!next) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
           onOrdered?.();
-          await requireMembership(tx, deviceId, groupId);
+          await policies[next.membershipPolicy].authorizeSend(
+            deviceId,
+            { id: groupId, membershipPolicy: next.membershipPolicy },
+            tx,
+          );
           if (body.epoch > next.epoch) {
             throw new VollyError("VOLLY_E_BAD_REQUEST", "The group has not reached that epoch.", {
               currentEpoch: next.epoch,

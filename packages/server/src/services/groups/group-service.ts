@@ -3,12 +3,13 @@ import { deviceChannel } from "../../bus/bus.js";
 import { StoreConflict } from "../../store/store-conflict.js";
 import type { MembershipPolicyName, Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
-import { requireMember } from "./membership.js";
+import { findGroupPolicy, type MembershipPolicies } from "./membership-policies.js";
 
 /**
  * Groups as the server knows them: their creation, admins and membership as routing sees it, and the
- * GroupInfo kept for resync. What happens in a group's log (commits, messages, departures, cursors)
- * is the delivery service's (`services/delivery/`).
+ * GroupInfo kept for resync. Who may see a group and grant admin is its membership policy's
+ * decision (see `membership-policy.ts`). What happens in a group's log (commits, messages,
+ * departures, cursors) is the delivery service's (`services/delivery/`).
  */
 export interface GroupService {
   /**
@@ -20,21 +21,24 @@ export interface GroupService {
    */
   createGroup(deviceId: string, groupId: string): Promise<GroupResponse>;
   /**
-   * A group's epoch, last seq, current members and admin accounts (adminAccountIds).
+   * A group's epoch, last seq, current members and admin accounts (adminAccountIds), for a device its
+   * policy lets see the group (admin policy: a current member).
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER (also once the device's membership ended)
    */
   getGroup(deviceId: string, groupId: string): Promise<GroupResponse>;
   /**
    * The GroupInfo (with external_pub) and ratchet tree of the latest epoch a committer attached a
    * GroupInfo for, so a member whose state is lost or forked can rejoin with an external commit that
-   * replaces its own leaf (RFC 9420 §12.4.3.2). Members only.
+   * replaces its own leaf (RFC 9420 §12.4.3.2). Only to devices the group's policy lets see it
+   * (admin policy: current members).
    *
    * @throws VOLLY_E_UNKNOWN_GROUP (also when no GroupInfo was stored), VOLLY_E_NOT_GROUP_MEMBER
    */
   getGroupInfo(deviceId: string, groupId: string): Promise<GroupInfoResponse>;
   /**
-   * Makes `accountId` an admin of the group. The caller's account must be an admin and the target
-   * account must have a current member device in the group. Granting an admin again changes nothing.
+   * Makes `accountId` an admin of the group, if the group's policy allows it (admin policy: the
+   * caller's account must be an admin and the target account must have a current member device in
+   * the group). Granting an admin again changes nothing.
    *
    * @returns the group with its adminAccountIds
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_NOT_GROUP_ADMIN,
@@ -62,8 +66,15 @@ async function groupResponse(tx: Repositories, groupId: string): Promise<GroupRe
   };
 }
 
-/** Builds the {@link GroupService}. */
-export function createGroupService({ store, bus, now }: ServiceContext): GroupService {
+/**
+ * Builds the {@link GroupService}.
+ *
+ * @param policies the membership policies groups follow, by name
+ */
+export function createGroupService(
+  { store, bus, now }: ServiceContext,
+  policies: MembershipPolicies,
+): GroupService {
   return {
     async createGroup(deviceId, groupId) {
       const exists = () => new VollyError("VOLLY_E_GROUP_EXISTS", undefined, { groupId });
@@ -101,12 +112,14 @@ export function createGroupService({ store, bus, now }: ServiceContext): GroupSe
     },
 
     async getGroup(deviceId, groupId) {
-      await requireMember(store, deviceId, groupId);
+      const { group, policy } = await findGroupPolicy(store, policies, groupId);
+      await policy.authorizeView(deviceId, group, store);
       return groupResponse(store, groupId);
     },
 
     async getGroupInfo(deviceId, groupId) {
-      await requireMember(store, deviceId, groupId);
+      const { group, policy } = await findGroupPolicy(store, policies, groupId);
+      await policy.authorizeView(deviceId, group, store);
       const latest = await store.groupState.findLatestGroupInfo(groupId);
       const ratchetTree = latest && (await store.groups.findTree(groupId, latest.epoch));
       if (!latest || ratchetTree === undefined) {
@@ -117,18 +130,9 @@ export function createGroupService({ store, bus, now }: ServiceContext): GroupSe
 
     async grantAdmin(deviceId, groupId, accountId) {
       return store.transaction(async (tx) => {
-        await requireMember(tx, deviceId, groupId);
-        const caller = await tx.devices.findById(deviceId);
-        if (!caller || !(await tx.groupState.isAdmin(groupId, caller.accountId))) {
-          throw new VollyError("VOLLY_E_NOT_GROUP_ADMIN", undefined, { groupId });
-        }
-        const members = new Set(await tx.groups.listMembers(groupId));
-        const devices = await tx.devices.listByAccount(accountId);
-        if (!devices.some((d) => members.has(d.id))) {
-          throw new VollyError("VOLLY_E_BAD_REQUEST", "The account has no member device in the group.", {
-            accountId,
-          });
-        }
+        const { group, policy } = await findGroupPolicy(tx, policies, groupId);
+        await policy.authorizeView(deviceId, group, tx);
+        await policy.authorizeAdminGrant({ group, granterDeviceId: deviceId, accountId }, tx);
         await tx.groupState.addAdmins(groupId, [accountId]);
         return groupResponse(tx, groupId);
       });
