@@ -1,17 +1,20 @@
 export { type BuildAppOptions, buildApp } from "./app.js";
 export { type BackupResult, backupEmbeddedStore, PG_DUMP_HINT } from "./backup.js";
-export type {
-  Bus,
-  BusHandler,
+export type { Bus, BusHandler } from "./bus/bus.js";
+export { deviceChannel, groupChannel, PRESENCE_CHANNEL } from "./bus/bus.js";
+export { createInProcessBus } from "./bus/in-process-bus.js";
+export {
+  BUS_MESSAGES,
   BusMessage,
+  DeviceLinkClaimedMessage,
+  DeviceRevokedMessage,
   GroupAppendedMessage,
   GroupJoinedMessage,
   PresenceMessage,
+  PresenceRefreshMessage,
   TypingMessage,
   WelcomeMessage,
-} from "./bus/bus.js";
-export { deviceChannel, groupChannel, PRESENCE_CHANNEL } from "./bus/bus.js";
-export { createInProcessBus } from "./bus/in-process-bus.js";
+} from "./bus/messages.js";
 export { describeBus, openConfiguredBus } from "./bus/open-bus.js";
 export { parseBusMessage } from "./bus/parse-bus-message.js";
 export { createRedisBus, type RedisBusOptions } from "./bus/redis-bus.js";
@@ -40,6 +43,7 @@ export {
 } from "./store/postgres-store.js";
 export type { Database } from "./store/schema.js";
 export { openSqliteDatabase, openSqliteStore } from "./store/sqlite-store.js";
+export { StoreConflict } from "./store/store-conflict.js";
 export type {
   AccountRecord,
   AccountRepository,
@@ -64,4 +68,3 @@ export type {
   WelcomeRepository,
   WelcomeWithContext,
 } from "./store/types.js";
-export { isTransientConflict, isUniqueViolation } from "./store/types.js";

@@ -40,10 +40,10 @@ forEachBackend((backend) =>
 
     it("makes the creator's account admin; a non-admin cannot add or remove another account's devices", async () => {
       const groupId = await groupWith(f.services, alice, [bob]);
-      expect((await f.services.delivery.getGroup(bob.deviceId, groupId)).adminAccountIds).toEqual([
+      expect((await f.services.groups.getGroup(bob.deviceId, groupId)).adminAccountIds).toEqual([
         alice.accountId,
       ]);
-      const before = await f.services.delivery.getGroup(alice.deviceId, groupId);
+      const before = await f.services.groups.getGroup(alice.deviceId, groupId);
       await expectCode(
         f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [carol.deviceId])),
         "VOLLY_E_NOT_GROUP_ADMIN",
@@ -53,7 +53,7 @@ forEachBackend((backend) =>
         "VOLLY_E_NOT_GROUP_ADMIN",
       );
       // nothing was written: same epoch, seq, members, and carol has no Welcome
-      expect(await f.services.delivery.getGroup(alice.deviceId, groupId)).toEqual(before);
+      expect(await f.services.groups.getGroup(alice.deviceId, groupId)).toEqual(before);
       expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
       // the admin may
       expect(
@@ -90,33 +90,33 @@ forEachBackend((backend) =>
     it("grants admin: admins only, to an account with a member device; then that account may add others", async () => {
       const groupId = await groupWith(f.services, alice, [bob]);
       await expectCode(
-        f.services.delivery.grantAdmin(bob.deviceId, groupId, bob.accountId),
+        f.services.groups.grantAdmin(bob.deviceId, groupId, bob.accountId),
         "VOLLY_E_NOT_GROUP_ADMIN",
       );
       await expectCode(
-        f.services.delivery.grantAdmin(alice.deviceId, groupId, carol.accountId),
+        f.services.groups.grantAdmin(alice.deviceId, groupId, carol.accountId),
         "VOLLY_E_BAD_REQUEST",
       );
-      const granted = await f.services.delivery.grantAdmin(alice.deviceId, groupId, bob.accountId);
+      const granted = await f.services.groups.grantAdmin(alice.deviceId, groupId, bob.accountId);
       expect(granted.adminAccountIds).toEqual([alice.accountId, bob.accountId].sort());
       await f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [carol.deviceId]));
-      expect((await f.services.delivery.getGroup(carol.deviceId, groupId)).memberDeviceIds).toContain(
+      expect((await f.services.groups.getGroup(carol.deviceId, groupId)).memberDeviceIds).toContain(
         carol.deviceId,
       );
     });
 
     it("keeps the latest epoch's GroupInfo and tree for members; none stored is VOLLY_E_UNKNOWN_GROUP", async () => {
       const groupId = await groupWith(f.services, alice, [bob]);
-      await expectCode(f.services.delivery.getGroupInfo(alice.deviceId, groupId), "VOLLY_E_UNKNOWN_GROUP");
+      await expectCode(f.services.groups.getGroupInfo(alice.deviceId, groupId), "VOLLY_E_UNKNOWN_GROUP");
       const body = { ...commitBody(1), groupInfo: fakeCiphertext(80) };
       await f.services.delivery.commit(alice.deviceId, groupId, body);
-      expect(await f.services.delivery.getGroupInfo(bob.deviceId, groupId)).toEqual({
+      expect(await f.services.groups.getGroupInfo(bob.deviceId, groupId)).toEqual({
         groupId,
         epoch: 2,
         groupInfo: body.groupInfo,
         ratchetTree: body.ratchetTree,
       });
-      await expectCode(f.services.delivery.getGroupInfo(carol.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
+      await expectCode(f.services.groups.getGroupInfo(carol.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
       // an external commit replacing bob's own leaf: same route, epoch check, no adds or removes
       const resync = { ...commitBody(2), groupInfo: fakeCiphertext(80) };
       expect(await f.services.delivery.commit(bob.deviceId, groupId, resync)).toMatchObject({ epoch: 3 });
@@ -124,7 +124,7 @@ forEachBackend((backend) =>
         f.services.delivery.commit(bob.deviceId, groupId, commitBody(2)),
         "VOLLY_E_STALE_EPOCH",
       );
-      expect((await f.services.delivery.getGroupInfo(alice.deviceId, groupId)).groupInfo).toBe(
+      expect((await f.services.groups.getGroupInfo(alice.deviceId, groupId)).groupInfo).toBe(
         resync.groupInfo,
       );
     });
@@ -155,7 +155,7 @@ forEachBackend((backend) =>
       expect(await logSeqs(groupId)).toEqual([5]);
       expect(lines).toEqual([expect.objectContaining({ acked: 4, expired: 0, welcomes: 1 })]);
       // the latest tree and GroupInfo stay
-      expect((await f.services.delivery.getGroupInfo(bob.deviceId, groupId)).epoch).toBe(2);
+      expect((await f.services.groups.getGroupInfo(bob.deviceId, groupId)).epoch).toBe(2);
       // bob, behind, is still served from the oldest remaining entry
       expect((await f.services.delivery.backlog(bob.deviceId)).messages.map((m) => m.seq)).toEqual([5]);
 

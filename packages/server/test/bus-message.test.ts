@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BusMessage } from "../src/bus/bus.js";
+import type { BusMessage } from "../src/bus/messages.js";
 import { parseBusMessage } from "../src/bus/parse-bus-message.js";
 
 const G = "Gggggggggggggggggggggg";
@@ -52,6 +52,7 @@ describe("bus messages received from Redis are validated", () => {
     ["an extra field", JSON.stringify({ ...valid[1], payload: "secret" })],
     ["a negative seq", JSON.stringify({ ...valid[0], seq: -1 })],
     ["a fractional seq", JSON.stringify({ ...valid[0], seq: 1.5 })],
+    ["a seq beyond 2^53 - 1", JSON.stringify({ ...valid[0], seq: 2 ** 53 })],
     ["an unknown kind", JSON.stringify({ ...valid[0], kind: "other" })],
     ["an unknown status", JSON.stringify({ ...valid[3], status: "busy" })],
     ["an empty id", JSON.stringify({ ...valid[1], deviceId: "" })],

@@ -37,7 +37,7 @@ function describeDown(target: () => Target): void {
           createdAt: 1,
         });
       }
-      await tx.groups.insert({ id: groupId, epoch: 1, lastSeq: 1, createdAt: 1 });
+      await tx.groups.insert({ id: groupId, epoch: 1, lastSeq: 1, createdAt: 1, membershipPolicy: "admin" });
       await tx.groups.addMembers(groupId, [alice], 0);
       await tx.groups.addMembers(groupId, [bob, carol], 1);
       const entry = (deviceId: string) => ({
@@ -56,9 +56,13 @@ function describeDown(target: () => Target): void {
     const db = t.database();
     try {
       const migrator = new Migrator({ db, provider: staticMigrationProvider });
-      const down = await migrator.migrateDown();
+      // Down to the release before 0005 (later migrations first).
+      const down = await migrator.migrateTo("0004-group-admins-info");
       expect(down.error).toBeUndefined();
-      expect(down.results?.map((r) => r.migrationName)).toEqual(["0005-commit-welcomes"]);
+      expect(down.results?.map((r) => r.migrationName)).toEqual([
+        "0006-group-membership-policy",
+        "0005-commit-welcomes",
+      ]);
       const rows = await db
         .selectFrom("welcomes")
         .select(["device_id", "payload"])

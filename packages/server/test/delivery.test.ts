@@ -36,37 +36,31 @@ forEachBackend((backend) =>
 
     it("creates a group at epoch 0 with the creator as its only member; a second create is VOLLY_E_GROUP_EXISTS", async () => {
       const groupId = newId();
-      expect(await f.services.delivery.createGroup(alice.deviceId, groupId)).toEqual({
+      expect(await f.services.groups.createGroup(alice.deviceId, groupId)).toEqual({
         groupId,
         epoch: 0,
         lastSeq: 0,
         memberDeviceIds: [alice.deviceId],
         adminAccountIds: [alice.accountId],
       });
-      await expectCode(f.services.delivery.createGroup(bob.deviceId, groupId), "VOLLY_E_GROUP_EXISTS");
-      await expectCode(f.services.delivery.getGroup(bob.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
-      await expectCode(f.services.delivery.getGroup(bob.deviceId, newId()), "VOLLY_E_UNKNOWN_GROUP");
+      await expectCode(f.services.groups.createGroup(bob.deviceId, groupId), "VOLLY_E_GROUP_EXISTS");
+      await expectCode(f.services.groups.getGroup(bob.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
+      await expectCode(f.services.groups.getGroup(bob.deviceId, newId()), "VOLLY_E_UNKNOWN_GROUP");
     });
 
     it("reserves a group id equal to an account id for that account's devices (account sync)", async () => {
-      await expectCode(
-        f.services.delivery.createGroup(bob.deviceId, alice.accountId),
-        "VOLLY_E_GROUP_EXISTS",
-      );
-      await expectCode(
-        f.services.delivery.getGroup(alice.deviceId, alice.accountId),
-        "VOLLY_E_UNKNOWN_GROUP",
-      );
-      const own = await f.services.delivery.createGroup(alice.deviceId, alice.accountId);
+      await expectCode(f.services.groups.createGroup(bob.deviceId, alice.accountId), "VOLLY_E_GROUP_EXISTS");
+      await expectCode(f.services.groups.getGroup(alice.deviceId, alice.accountId), "VOLLY_E_UNKNOWN_GROUP");
+      const own = await f.services.groups.createGroup(alice.deviceId, alice.accountId);
       expect(own.memberDeviceIds).toEqual([alice.deviceId]);
     });
 
     it("accepts a commit for the current epoch: new epoch, members, ratchet tree and welcomes in one step", async () => {
       const groupId = newId();
-      await f.services.delivery.createGroup(alice.deviceId, groupId);
+      await f.services.groups.createGroup(alice.deviceId, groupId);
       const body = commitBody(0, [bob.deviceId]);
       expect(await f.services.delivery.commit(alice.deviceId, groupId, body)).toEqual({ seq: 1, epoch: 1 });
-      expect(await f.services.delivery.getGroup(bob.deviceId, groupId)).toEqual({
+      expect(await f.services.groups.getGroup(bob.deviceId, groupId)).toEqual({
         groupId,
         epoch: 1,
         lastSeq: 1,
@@ -90,7 +84,7 @@ forEachBackend((backend) =>
 
     it("stores a commit's one `welcome` once for every device it adds and serves it to each of them", async () => {
       const groupId = newId();
-      await f.services.delivery.createGroup(alice.deviceId, groupId);
+      await f.services.groups.createGroup(alice.deviceId, groupId);
       const { welcomes: _, ...rest } = commitBody(0, [bob.deviceId, carol.deviceId]);
       const body = { ...rest, welcome: fakeCiphertext(2048) };
       expect(await f.services.delivery.commit(alice.deviceId, groupId, body)).toEqual({ seq: 1, epoch: 1 });
@@ -160,7 +154,7 @@ forEachBackend((backend) =>
         "VOLLY_E_GROUP_FULL",
       );
       expect(full.details).toEqual({ limit: LIMITS.maxGroupDevices, size: LIMITS.maxGroupDevices + 1 });
-      expect((await f.services.delivery.getGroup(alice.deviceId, groupId)).epoch).toBe(1);
+      expect((await f.services.groups.getGroup(alice.deviceId, groupId)).epoch).toBe(1);
       expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
       // One in and one out stays within the limit.
       expect(
@@ -170,7 +164,7 @@ forEachBackend((backend) =>
           commitBody(1, [carol.deviceId], [bob.deviceId]),
         ),
       ).toEqual({ seq: 2, epoch: 2 });
-      expect((await f.services.delivery.getGroup(alice.deviceId, groupId)).memberDeviceIds).toHaveLength(
+      expect((await f.services.groups.getGroup(alice.deviceId, groupId)).memberDeviceIds).toHaveLength(
         LIMITS.maxGroupDevices,
       );
     });
@@ -189,7 +183,7 @@ forEachBackend((backend) =>
       const error = (lost[0] as PromiseRejectedResult).reason;
       expect(error.code).toBe("VOLLY_E_STALE_EPOCH");
       expect(error.details).toEqual({ currentEpoch: 2 });
-      expect(await f.services.delivery.getGroup(alice.deviceId, groupId)).toMatchObject({
+      expect(await f.services.groups.getGroup(alice.deviceId, groupId)).toMatchObject({
         epoch: 2,
         lastSeq: 2,
       });
@@ -200,7 +194,7 @@ forEachBackend((backend) =>
       const body = commitBody(1);
       const first = await f.services.delivery.commit(alice.deviceId, groupId, body);
       expect(await f.services.delivery.commit(alice.deviceId, groupId, body)).toEqual(first);
-      expect(await f.services.delivery.getGroup(alice.deviceId, groupId)).toMatchObject({
+      expect(await f.services.groups.getGroup(alice.deviceId, groupId)).toMatchObject({
         epoch: 2,
         lastSeq: 2,
       });
@@ -234,7 +228,7 @@ forEachBackend((backend) =>
         f.services.delivery.commit(alice.deviceId, groupId, wrongWelcome),
         "VOLLY_E_BAD_REQUEST",
       );
-      expect(await f.services.delivery.getGroup(alice.deviceId, groupId)).toEqual({
+      expect(await f.services.groups.getGroup(alice.deviceId, groupId)).toEqual({
         groupId,
         epoch: 1,
         lastSeq: 1,
@@ -255,7 +249,7 @@ forEachBackend((backend) =>
       const { messages } = await f.services.delivery.backlog(carol.deviceId);
       expect(messages.map((m) => [m.seq, m.kind])).toEqual([[removal.seq, "commit"]]);
       await expectCode(send(carol, groupId, 2), "VOLLY_E_NOT_GROUP_MEMBER");
-      expect((await f.services.delivery.getGroup(alice.deviceId, groupId)).memberDeviceIds).toEqual([
+      expect((await f.services.groups.getGroup(alice.deviceId, groupId)).memberDeviceIds).toEqual([
         alice.deviceId,
         bob.deviceId,
       ]);

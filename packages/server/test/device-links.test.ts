@@ -149,7 +149,7 @@ forEachBackend((backend) => {
           (m) => m.groupId === groupId && m.kind === "departure",
         );
         expect(departure?.senderDeviceId).toBe(deviceId);
-        expect((await f.services.delivery.getGroup(bob.deviceId, groupId)).memberDeviceIds).not.toContain(
+        expect((await f.services.groups.getGroup(bob.deviceId, groupId)).memberDeviceIds).not.toContain(
           deviceId,
         );
       }

@@ -54,12 +54,12 @@ forEachBackend((backend) => {
         channel: `group:${groupId}`,
         message: { type: "group-appended", groupId, seq: 2, kind: "departure" },
       });
-      expect((await f.services.delivery.getGroup(alice.deviceId, groupId)).memberDeviceIds).toEqual([
+      expect((await f.services.groups.getGroup(alice.deviceId, groupId)).memberDeviceIds).toEqual([
         alice.deviceId,
         bob.deviceId,
       ]);
       await expectCode(send(carol, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
-      await expectCode(f.services.delivery.getGroup(carol.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
+      await expectCode(f.services.groups.getGroup(carol.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
       await expectCode(
         f.services.delivery.commit(carol.deviceId, groupId, commitBody(1)),
         "VOLLY_E_NOT_GROUP_MEMBER",
@@ -104,7 +104,7 @@ forEachBackend((backend) => {
         commitBody(2, [carol.deviceId]),
       );
       const after = await send(alice, groupId, 3);
-      expect((await f.services.delivery.getGroup(carol.deviceId, groupId)).memberDeviceIds).toContain(
+      expect((await f.services.groups.getGroup(carol.deviceId, groupId)).memberDeviceIds).toContain(
         carol.deviceId,
       );
       const { welcomes, messages } = await f.services.delivery.backlog(carol.deviceId);

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Bus, BusMessage } from "../src/bus/bus.js";
+import type { Bus } from "../src/bus/bus.js";
+import type { BusMessage } from "../src/bus/messages.js";
 import { createRedisBus } from "../src/bus/redis-bus.js";
 import type { BusErrorKind } from "../src/metrics.js";
 import { sleep } from "./helpers/live-server.js";

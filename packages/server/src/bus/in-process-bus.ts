@@ -1,4 +1,5 @@
-import type { Bus, BusHandler, BusMessage } from "./bus.js";
+import type { Bus, BusHandler } from "./bus.js";
+import type { BusMessage } from "./messages.js";
 
 /**
  * A {@link Bus} for a single node: subscribers live in this process. Delivery is deferred to a

@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { BusErrorKind } from "../metrics.js";
-import type { Bus, BusHandler, BusMessage } from "./bus.js";
+import type { Bus, BusHandler } from "./bus.js";
+import type { BusMessage } from "./messages.js";
 import { parseBusMessage } from "./parse-bus-message.js";
 
 /** Options of {@link createRedisBus}. */
@@ -30,7 +31,7 @@ const SUBSCRIBE_CHUNK = 500;
 /**
  * Creates the scaled shape's {@link Bus}: Redis pub/sub (ioredis) with one connection that publishes
  * and one that subscribes. Messages are the same JSON as the in-process bus's; every received payload
- * is validated (see `parseBusMessage`) — an invalid one is counted ("invalid-message") and dropped.
+ * is validated against the message schemas (see `parseBusMessage`) — an invalid one is counted ("invalid-message") and dropped.
  * A Redis SUBSCRIBE is issued when a channel gets its first local handler and an UNSUBSCRIBE when it
  * loses its last.
  *

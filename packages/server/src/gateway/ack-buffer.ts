@@ -1,4 +1,4 @@
-import type { DeliveryService } from "../services/delivery.js";
+import type { DeliveryService } from "../services/delivery/delivery-service.js";
 import type { CursorPosition } from "../store/types.js";
 
 /** How long acks wait to be written together (ms). */

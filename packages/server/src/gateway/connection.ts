@@ -13,7 +13,8 @@ import {
 } from "@volly/protocol";
 import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
-import { type Bus, type BusMessage, deviceChannel } from "../bus/bus.js";
+import { type Bus, deviceChannel } from "../bus/bus.js";
+import type { BusMessage } from "../bus/messages.js";
 import { describeError } from "../describe-error.js";
 import type { Metrics } from "../metrics.js";
 import type { AuthContext } from "../services/context.js";

@@ -1,6 +1,7 @@
 import type { DispatchEventName, DispatchPayload } from "@volly/protocol";
-import { type Bus, type BusMessage, deviceChannel, groupChannel, type TypingMessage } from "../bus/bus.js";
-import type { DeliveryService } from "../services/delivery.js";
+import { type Bus, deviceChannel, groupChannel } from "../bus/bus.js";
+import type { BusMessage, TypingMessage } from "../bus/messages.js";
+import type { DeliveryService } from "../services/delivery/delivery-service.js";
 import type { SerialQueue } from "./serial-queue.js";
 
 /** Log entries read per store query while pumping. */

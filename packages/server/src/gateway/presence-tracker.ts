@@ -1,11 +1,6 @@
 import { newId, type PresenceEvent } from "@volly/protocol";
-import {
-  type Bus,
-  type BusMessage,
-  PRESENCE_CHANNEL,
-  PRESENCE_REFRESH_MAX_VIEWS,
-  type PresenceRefreshMessage,
-} from "../bus/bus.js";
+import { type Bus, PRESENCE_CHANNEL } from "../bus/bus.js";
+import { type BusMessage, PRESENCE_REFRESH_MAX_VIEWS, type PresenceRefreshMessage } from "../bus/messages.js";
 
 /** What a device says about its user (gateway op PRESENCE_UPDATE); a fresh connection is "online". */
 export type DeviceStatus = "online" | "away";

@@ -21,7 +21,7 @@ type RouteHandlers = { [K in RouteName]: (input: RouteInput<AuthFor<K>>) => Prom
  * route's schemas from ROUTES (→ VOLLY_E_BAD_REQUEST) before calling a service.
  */
 function handlers(services: Services): RouteHandlers {
-  const { accounts, auth, keyPackages, delivery } = services;
+  const { accounts, auth, keyPackages, groups, delivery } = services;
   return {
     health: async () => ({ status: "ok", version: VOLLY_VERSION }),
     registerAccount: async ({ body }) => {
@@ -43,9 +43,9 @@ function handlers(services: Services): RouteHandlers {
     claimKeyPackages: async ({ body, auth: device }) =>
       keyPackages.claim(device.deviceId, parse(ROUTES.claimKeyPackages.body, body).deviceIds),
     createGroup: async ({ body, auth: device }) =>
-      delivery.createGroup(device.deviceId, parse(ROUTES.createGroup.body, body).groupId),
+      groups.createGroup(device.deviceId, parse(ROUTES.createGroup.body, body).groupId),
     getGroup: async ({ params, auth: device }) =>
-      delivery.getGroup(device.deviceId, parse(ROUTES.getGroup.params, params).groupId),
+      groups.getGroup(device.deviceId, parse(ROUTES.getGroup.params, params).groupId),
     commit: async ({ params, body, auth: device }) => {
       const { groupId } = parse(ROUTES.commit.params, params);
       return delivery.commit(device.deviceId, groupId, parse(ROUTES.commit.body, body));
@@ -57,10 +57,10 @@ function handlers(services: Services): RouteHandlers {
     leaveGroup: async ({ params, auth: device }) =>
       delivery.leave(device.deviceId, parse(ROUTES.leaveGroup.params, params).groupId),
     getGroupInfo: async ({ params, auth: device }) =>
-      delivery.getGroupInfo(device.deviceId, parse(ROUTES.getGroupInfo.params, params).groupId),
+      groups.getGroupInfo(device.deviceId, parse(ROUTES.getGroupInfo.params, params).groupId),
     grantAdmin: async ({ params, body, auth: device }) => {
       const { groupId } = parse(ROUTES.grantAdmin.params, params);
-      return delivery.grantAdmin(device.deviceId, groupId, parse(ROUTES.grantAdmin.body, body).accountId);
+      return groups.grantAdmin(device.deviceId, groupId, parse(ROUTES.grantAdmin.body, body).accountId);
     },
     createDeviceLink: async ({ auth: device }) => services.deviceLinks.create(device),
     claimDeviceLink: async ({ params, body }) => {

@@ -10,7 +10,8 @@ import {
   signingInput,
   VollyError,
 } from "@volly/protocol";
-import { isUniqueViolation, type Repositories } from "../store/types.js";
+import { StoreConflict } from "../store/store-conflict.js";
+import type { Repositories } from "../store/types.js";
 import type { ServiceContext } from "./context.js";
 import { verifySignature } from "./signatures.js";
 
@@ -82,7 +83,7 @@ export function createAccountService({ store, now }: ServiceContext): AccountSer
         });
       } catch (error) {
         // A concurrent registration won the race between our check and insert (PostgreSQL).
-        if (isUniqueViolation(error)) throw (await conflict(store, body.handle, key)) ?? error;
+        if (error instanceof StoreConflict) throw (await conflict(store, body.handle, key)) ?? error;
         throw error;
       }
       return { accountId, deviceId, handle: body.handle };

@@ -9,7 +9,8 @@ import {
   VollyError,
 } from "@volly/protocol";
 import { deviceChannel } from "../bus/bus.js";
-import { type DeviceLinkRecord, isUniqueViolation } from "../store/types.js";
+import { StoreConflict } from "../store/store-conflict.js";
+import type { DeviceLinkRecord } from "../store/types.js";
 import type { AuthContext, ServiceContext } from "./context.js";
 import { verifySignature } from "./signatures.js";
 
@@ -153,7 +154,7 @@ export function createDeviceLinkService({ store, bus, now }: ServiceContext): De
           });
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw new VollyError("VOLLY_E_KEY_TAKEN");
+        if (error instanceof StoreConflict) throw new VollyError("VOLLY_E_KEY_TAKEN");
         throw error;
       }
       return { deviceId };

@@ -1,7 +1,7 @@
 import { type RevokeDeviceResponse, VollyError } from "@volly/protocol";
 import { deviceChannel } from "../bus/bus.js";
 import type { AuthContext, ServiceContext } from "./context.js";
-import type { DeliveryService } from "./delivery.js";
+import type { DepartureRecorder } from "./delivery/departures.js";
 
 /** Revoking a device of one's own account (authentication service + delivery service). */
 export interface DeviceRevocationService {
@@ -22,7 +22,7 @@ export interface DeviceRevocationService {
 /** Builds the {@link DeviceRevocationService} over the delivery service's leave logic. */
 export function createDeviceRevocationService(
   { store, bus, now }: ServiceContext,
-  delivery: DeliveryService,
+  delivery: DepartureRecorder,
 ): DeviceRevocationService {
   return {
     async revoke(caller, deviceId) {

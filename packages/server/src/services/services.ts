@@ -1,9 +1,11 @@
 import { type AccountService, createAccountService } from "./accounts.js";
 import { type AuthService, createAuthService } from "./auth.js";
 import type { ServiceContext } from "./context.js";
-import { createDeliveryService, type DeliveryService } from "./delivery.js";
+import { createDeliveryService, type DeliveryService } from "./delivery/delivery-service.js";
 import { createDeviceLinkService, type DeviceLinkService } from "./device-links.js";
 import { createDeviceRevocationService, type DeviceRevocationService } from "./device-revocation.js";
+import { createGroupService, type GroupService } from "./groups/group-service.js";
+import { createMembershipPolicies } from "./groups/membership-policies.js";
 import { createKeyPackageService, type KeyPackageService } from "./key-packages.js";
 import { createPresenceService, type PresenceService } from "./presence.js";
 import { createTypingService, type TypingService } from "./typing.js";
@@ -13,6 +15,9 @@ export interface Services {
   accounts: AccountService;
   auth: AuthService;
   keyPackages: KeyPackageService;
+  /** Groups: creation, admins, GroupInfo for resync. */
+  groups: GroupService;
+  /** The group logs: commits, messages, departures, backlog, cursors. */
   delivery: DeliveryService;
   deviceLinks: DeviceLinkService;
   deviceRevocation: DeviceRevocationService;
@@ -27,15 +32,17 @@ export interface Services {
  * @param ciphersuite the MLS ciphersuite key packages must use (RFC 9420 §5.1 name)
  */
 export function createServices(context: ServiceContext, ciphersuite: string): Services {
-  const delivery = createDeliveryService(context);
+  const policies = createMembershipPolicies();
+  const delivery = createDeliveryService(context, policies);
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
     keyPackages: createKeyPackageService(context, ciphersuite),
+    groups: createGroupService(context, policies),
     delivery,
     deviceLinks: createDeviceLinkService(context),
     deviceRevocation: createDeviceRevocationService(context, delivery),
     presence: createPresenceService(context),
-    typing: createTypingService(context),
+    typing: createTypingService(context, policies),
   };
 }

@@ -1,5 +1,7 @@
 import { VollyError } from "@volly/protocol";
-import { isUniqueViolation, type Repositories, type Store } from "./types.js";
+import { isUniqueViolation } from "./driver-errors.js";
+import { StoreConflict } from "./store-conflict.js";
+import type { Repositories, Store } from "./types.js";
 
 const REPOSITORY_NAMES = [
   "accounts",
@@ -18,15 +20,16 @@ const REPOSITORY_NAMES = [
 /**
  * Wraps a {@link Store} so every failure of the database itself is reported to `onError` once: a
  * rejected repository call or transaction, except typed Volly errors (thrown by services inside a
- * transaction on purpose) and unique violations (the services expect and handle those). Behaviour is
- * otherwise unchanged: the error still propagates.
+ * transaction on purpose) and unique violations ({@link StoreConflict}, which the services expect and
+ * handle, and any a repository left untranslated). Behaviour is otherwise unchanged: the error
+ * still propagates.
  *
  * @param onError called with the driver's error (e.g. to count `volly_store_errors_total`)
  */
 export function instrumentStore(store: Store, onError: (error: unknown) => void): Store {
   const reported = new WeakSet<object>();
   const report = (error: unknown) => {
-    if (error instanceof VollyError || isUniqueViolation(error)) return;
+    if (error instanceof VollyError || error instanceof StoreConflict || isUniqueViolation(error)) return;
     if (typeof error === "object" && error !== null) {
       if (reported.has(error)) return;
       reported.add(error);

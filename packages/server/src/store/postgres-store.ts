@@ -1,9 +1,10 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import { isTransientConflict } from "./driver-errors.js";
 import { createKyselyStore } from "./kysely-store.js";
 import { migrateToLatest } from "./migrations/migrate.js";
 import type { Database } from "./schema.js";
-import { isTransientConflict, type Store } from "./types.js";
+import type { Store } from "./types.js";
 
 /** Options of the PostgreSQL store. */
 export interface PostgresStoreOptions {

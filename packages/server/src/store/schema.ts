@@ -63,6 +63,8 @@ export interface GroupsTable {
   epoch: number;
   last_seq: number;
   created_at: number;
+  /** Name of the group's membership policy (`MembershipPolicyName`); "admin" for every group so far. Migration 0006. */
+  membership_policy: string;
 }
 
 /**

@@ -43,12 +43,24 @@ export interface KeyPackageRecord {
   createdAt: number;
 }
 
-/** A group's ordering state. */
+/**
+ * The names of the membership policies a group can follow (who may commit what, send, grant admin;
+ * see `services/groups/membership-policy.ts`). "admin": admin accounts may add and remove other
+ * accounts' devices — every direct conversation, group and account-sync conversation today.
+ */
+export const MEMBERSHIP_POLICY_NAMES = ["admin"] as const;
+
+/** One of {@link MEMBERSHIP_POLICY_NAMES}. */
+export type MembershipPolicyName = (typeof MEMBERSHIP_POLICY_NAMES)[number];
+
+/** A group's ordering state and the policy its membership follows. */
 export interface GroupRecord {
   id: string;
   epoch: number;
   lastSeq: number;
   createdAt: number;
+  /** Chosen when the group is created; decides who may commit what, send and grant admin. */
+  membershipPolicy: MembershipPolicyName;
 }
 
 /**
@@ -119,7 +131,7 @@ export interface PeerAccount {
 
 /** Accounts (authentication service). */
 export interface AccountRepository {
-  /** Inserts an account. Throws the driver's unique-violation error on a taken id or handle. */
+  /** Inserts an account. @throws StoreConflict ("account") on a taken id or handle */
   insert(account: AccountRecord): Promise<void>;
   findById(id: string): Promise<AccountRecord | undefined>;
   findByHandle(handle: string): Promise<AccountRecord | undefined>;
@@ -127,7 +139,7 @@ export interface AccountRepository {
 
 /** Devices and their signature keys. */
 export interface DeviceRepository {
-  /** Inserts a device. Throws the driver's unique-violation error on a taken id or key. */
+  /** Inserts a device. @throws StoreConflict ("device") on a taken id or signature key */
   insert(device: DeviceRecord): Promise<void>;
   findById(id: string): Promise<DeviceWithAccount | undefined>;
   findBySignatureKey(signaturePublicKey: string): Promise<DeviceRecord | undefined>;
@@ -175,6 +187,7 @@ export interface KeyPackageRepository {
 
 /** Groups, their members and ratchet trees. */
 export interface GroupRepository {
+  /** Inserts a group. @throws StoreConflict ("group") on a taken id */
   insert(group: GroupRecord): Promise<void>;
   find(id: string): Promise<GroupRecord | undefined>;
   /**
@@ -182,8 +195,13 @@ export interface GroupRepository {
    * RETURNING epoch, last_seq`: the atomic first-commit-wins check. Undefined when the epoch moved.
    */
   advanceEpoch(id: string, expectedEpoch: number): Promise<{ epoch: number; lastSeq: number } | undefined>;
-  /** `UPDATE groups SET last_seq = last_seq + 1 … RETURNING`: allocates the next seq. */
-  nextSeq(id: string): Promise<{ epoch: number; lastSeq: number } | undefined>;
+  /**
+   * `UPDATE groups SET last_seq = last_seq + 1 … RETURNING`: allocates the next seq (and returns the
+   * group's membership policy with it, so a send needs no other read of the group).
+   */
+  nextSeq(
+    id: string,
+  ): Promise<{ epoch: number; lastSeq: number; membershipPolicy: MembershipPolicyName } | undefined>;
   /** The current members (memberships not ended), by joined seq then device id. */
   listMembers(groupId: string): Promise<string[]>;
   /** The device's membership row in the group, current or ended. */
@@ -211,6 +229,10 @@ export interface GroupRepository {
 
 /** The ordered log of each group. */
 export interface LogRepository {
+  /**
+   * Appends an entry. @throws StoreConflict ("log entry") when the group's log has an entry with the
+   * same seq or message id (a retried send: the caller looks the original up by message id)
+   */
   append(entry: LogEntryRecord): Promise<void>;
   findByMessageId(groupId: string, messageId: string): Promise<LogEntryRecord | undefined>;
   /** The commit created in `epoch` (there is at most one: first commit wins). */
@@ -380,24 +402,4 @@ export interface Store extends Repositories {
   ping(): Promise<void>;
   /** Closes the underlying database. Further calls fail. */
   close(): Promise<void>;
-}
-
-/**
- * True when `error` is a PostgreSQL serialization failure (SQLSTATE 40001) or deadlock (40P01): the
- * transaction was rolled back and may simply be run again.
- */
-export function isTransientConflict(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  return code === "40001" || code === "40P01";
-}
-
-/**
- * True when `error` is a unique / primary-key violation from SQLite (better-sqlite3) or
- * PostgreSQL (SQLSTATE 23505).
- */
-export function isUniqueViolation(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
 }

@@ -1,7 +1,9 @@
 import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { newId, signingInput, toBase64Url } from "@volly/protocol";
-import type { Bus, BusMessage } from "../../src/bus/bus.js";
+import type { Bus } from "../../src/bus/bus.js";
 import { createInProcessBus } from "../../src/bus/in-process-bus.js";
+import type { BusMessage } from "../../src/bus/messages.js";
+import { parseBusMessage } from "../../src/bus/parse-bus-message.js";
 import { createServices, type Services } from "../../src/services/services.js";
 import type { Store } from "../../src/store/types.js";
 import { newKeys, registrationBody, signB64, type TestKeys, uniqueHandle } from "./identity.js";
@@ -28,7 +30,8 @@ export interface ServiceFixture {
 
 /**
  * Opens a fresh store — from `backend` (see `forEachBackend`), else a SQLite file in a temp dir — and
- * builds every service over it with an in-process bus that records what is published.
+ * builds every service over it with an in-process bus that records what is published and throws on a
+ * message its schema (`bus/messages.ts`) rejects.
  */
 export async function serviceFixture(backend?: StoreBackend): Promise<ServiceFixture> {
   const opened = await (backend ?? sqliteBackend()).fresh();
@@ -38,6 +41,10 @@ export async function serviceFixture(backend?: StoreBackend): Promise<ServiceFix
   const bus: Bus = {
     ...inner,
     publish(channel, message) {
+      // What the Redis bus would drop must not pass here either: every message matches its schema.
+      if (parseBusMessage(JSON.stringify(message)) === undefined) {
+        throw new Error(`a service published an invalid ${message.type} bus message`);
+      }
       published.push({ channel, message });
       inner.publish(channel, message);
     },
@@ -107,7 +114,7 @@ export function commitBody(epoch: number, add: string[] = [], remove: string[] =
 /** Creates a group owned by `owner` and adds `others` in one commit at epoch 0. */
 export async function groupWith(services: Services, owner: TestDevice, others: TestDevice[] = []) {
   const groupId = newId();
-  await services.delivery.createGroup(owner.deviceId, groupId);
+  await services.groups.createGroup(owner.deviceId, groupId);
   if (others.length > 0) {
     await services.delivery.commit(
       owner.deviceId,

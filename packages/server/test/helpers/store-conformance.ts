@@ -3,7 +3,8 @@ import { newId } from "@volly/protocol";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createInProcessBus } from "../../src/bus/in-process-bus.js";
 import { createServices, type Services } from "../../src/services/services.js";
-import { isUniqueViolation, type LogEntryRecord, type Store } from "../../src/store/types.js";
+import { StoreConflict } from "../../src/store/store-conflict.js";
+import type { LogEntryRecord, Store } from "../../src/store/types.js";
 import type { OpenedStore, StoreBackend } from "./store-backends.js";
 
 /** A timestamp beyond 2^32 and near 2^52 (ms): BIGINT columns must round-trip it as a JS number. */
@@ -27,7 +28,7 @@ async function account(store: Store, handle: string, createdAt = 1) {
 
 async function group(store: Store, members: string[]) {
   const groupId = id();
-  await store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 5 });
+  await store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 5, membershipPolicy: "admin" });
   await store.groups.addMembers(groupId, members, 0);
   return groupId;
 }
@@ -49,6 +50,13 @@ function entry(
     createdAt: 100 + seq,
     ...over,
   };
+}
+
+/** Asserts that `error` is the store's typed conflict for a `what` row (the driver's error only as its cause). */
+function expectConflict(error: unknown, what: string): void {
+  expect(error).toBeInstanceOf(StoreConflict);
+  expect((error as StoreConflict).what).toBe(what);
+  expect((error as StoreConflict).cause).toBeDefined();
 }
 
 const rejection = (promise: Promise<unknown>) =>
@@ -96,13 +104,25 @@ export function describeStoreConformance(backend: StoreBackend): void {
   it("round-trips every BIGINT column as a JS number", async () => {
     const a = await account(store, "alice", BIG_TIME);
     const groupId = id();
-    await store.groups.insert({ id: groupId, epoch: BIG_TIME, lastSeq: BIG_TIME, createdAt: BIG_TIME });
+    await store.groups.insert({
+      id: groupId,
+      epoch: BIG_TIME,
+      lastSeq: BIG_TIME,
+      createdAt: BIG_TIME,
+      membershipPolicy: "admin",
+    });
     await store.groups.addMembers(groupId, [a.deviceId], BIG_TIME);
     await store.log.append(entry(groupId, BIG_TIME, a.deviceId, { epoch: BIG_TIME, createdAt: BIG_TIME }));
     await store.cursors.advance(a.deviceId, groupId, BIG_TIME);
     await store.auth.insertSession({ tokenHash: "t", deviceId: a.deviceId, expiresAt: BIG_TIME });
     const found = await store.groups.find(groupId);
-    expect(found).toEqual({ id: groupId, epoch: BIG_TIME, lastSeq: BIG_TIME, createdAt: BIG_TIME });
+    expect(found).toEqual({
+      id: groupId,
+      epoch: BIG_TIME,
+      lastSeq: BIG_TIME,
+      createdAt: BIG_TIME,
+      membershipPolicy: "admin",
+    });
     expect(await store.groups.findMembership(groupId, a.deviceId)).toEqual({
       groupId,
       deviceId: a.deviceId,
@@ -145,12 +165,12 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.devices.existing([])).toEqual(new Set());
   });
 
-  it("reports a taken handle, key, group id or message id as a unique violation", async () => {
+  it("reports a taken handle, key, group id or message id as a StoreConflict, never as the driver's error", async () => {
     const a = await account(store, "alice");
     const dup = rejection(
       store.accounts.insert({ id: id(), handle: "alice", entityType: "human", createdAt: 1 }),
     );
-    expect(isUniqueViolation(await dup)).toBe(true);
+    expectConflict(await dup, "account");
     const key = (await store.devices.findById(a.deviceId))?.signaturePublicKey ?? "";
     const dupKey = rejection(
       store.devices.insert({
@@ -161,17 +181,18 @@ export function describeStoreConformance(backend: StoreBackend): void {
         createdAt: 1,
       }),
     );
-    expect(isUniqueViolation(await dupKey)).toBe(true);
+    expectConflict(await dupKey, "device");
     const groupId = await group(store, [a.deviceId]);
-    const dupGroup = rejection(store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 1 }));
-    expect(isUniqueViolation(await dupGroup)).toBe(true);
+    const dupGroup = rejection(
+      store.groups.insert({ id: groupId, epoch: 0, lastSeq: 0, createdAt: 1, membershipPolicy: "admin" }),
+    );
+    expectConflict(await dupGroup, "group");
     const first = entry(groupId, 1, a.deviceId);
     await store.log.append(first);
     const dupMessage = rejection(
       store.log.append(entry(groupId, 2, a.deviceId, { messageId: first.messageId })),
     );
-    expect(isUniqueViolation(await dupMessage)).toBe(true);
-    expect(isUniqueViolation(new Error("other"))).toBe(false);
+    expectConflict(await dupMessage, "log entry");
   });
 
   it("enforces foreign keys (a device needs an account)", async () => {
@@ -185,7 +206,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
       }),
     );
     expect(String((error as Error | undefined)?.message)).toMatch(/foreign key/i);
-    expect(isUniqueViolation(error)).toBe(false);
+    expect(error).not.toBeInstanceOf(StoreConflict);
   });
 
   it("commits a transaction that resolves and rolls back every write of one that throws", async () => {
@@ -295,7 +316,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(second[2]?.status).toBe("fulfilled");
     const lost = second.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     expect(lost).toHaveLength(1);
-    expect(isUniqueViolation(lost[0]?.reason)).toBe(true);
+    expectConflict(lost[0]?.reason, "log entry");
     expect((await peer.groups.find(groupId))?.lastSeq).toBe(18);
   });
 
@@ -489,7 +510,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const alice = await account(store, "alice");
     const bob = await account(store, "bob");
     const groupId = id();
-    await one.delivery.createGroup(alice.deviceId, groupId);
+    await one.groups.createGroup(alice.deviceId, groupId);
     const commit = (epoch: number) => ({
       epoch,
       commit: `c-${id()}`,
@@ -525,7 +546,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const [one, two] = [services(store), services(peer)];
     const alice = await account(store, "alice");
     const groupId = id();
-    await one.delivery.createGroup(alice.deviceId, groupId);
+    await one.groups.createGroup(alice.deviceId, groupId);
     const sends = Array.from({ length: 12 }, () => ({ messageId: id(), epoch: 0, ciphertext: `x-${id()}` }));
     const results = await Promise.all(
       sends.flatMap((body) => [
@@ -551,8 +572,8 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const bob = await account(store, "bob");
     const groupId = id();
     const results = await Promise.allSettled([
-      one.delivery.createGroup(alice.deviceId, groupId),
-      two.delivery.createGroup(bob.deviceId, groupId),
+      one.groups.createGroup(alice.deviceId, groupId),
+      two.groups.createGroup(bob.deviceId, groupId),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(results.find((r) => r.status === "rejected")?.reason).toMatchObject({

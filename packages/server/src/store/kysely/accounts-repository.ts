@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { conflictAs } from "../driver-errors.js";
 import type { Database } from "../schema.js";
 import type { AccountRecord, AccountRepository } from "../types.js";
 import { num } from "./rows.js";
@@ -14,16 +15,19 @@ export function kyselyAccountRepository(db: Kysely<Database>): AccountRepository
   });
   return {
     async insert(a) {
-      await db
-        .insertInto("accounts")
-        .values({
-          id: a.id,
-          handle: a.handle,
-          entity_type: a.entityType,
-          created_at: a.createdAt,
-          display_name: a.displayName ?? null,
-        })
-        .execute();
+      await conflictAs(
+        "account",
+        db
+          .insertInto("accounts")
+          .values({
+            id: a.id,
+            handle: a.handle,
+            entity_type: a.entityType,
+            created_at: a.createdAt,
+            display_name: a.displayName ?? null,
+          })
+          .execute(),
+      );
     },
     async findById(id) {
       const row = await db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();

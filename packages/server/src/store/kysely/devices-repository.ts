@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { conflictAs } from "../driver-errors.js";
 import type { Database } from "../schema.js";
 import type { DeviceRecord, DeviceRepository } from "../types.js";
 import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
@@ -29,17 +30,20 @@ export function kyselyDeviceRepository(db: Kysely<Database>, prepared: PreparedQ
   });
   return {
     async insert(d) {
-      await db
-        .insertInto("devices")
-        .values({
-          id: d.id,
-          account_id: d.accountId,
-          signature_public_key: d.signaturePublicKey,
-          name: d.name,
-          created_at: d.createdAt,
-          revoked_at: d.revokedAt ?? null,
-        })
-        .execute();
+      await conflictAs(
+        "device",
+        db
+          .insertInto("devices")
+          .values({
+            id: d.id,
+            account_id: d.accountId,
+            signature_public_key: d.signaturePublicKey,
+            name: d.name,
+            created_at: d.createdAt,
+            revoked_at: d.revokedAt ?? null,
+          })
+          .execute(),
+      );
     },
     async findById(id) {
       const [row] = (await prepared.execute(db, FIND_BY_ID, [id])).rows;

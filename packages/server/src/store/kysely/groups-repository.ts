@@ -1,16 +1,17 @@
 import type { Kysely } from "kysely";
+import { conflictAs } from "../driver-errors.js";
 import type { Database } from "../schema.js";
 import type { GroupRecord, GroupRepository, MembershipRecord } from "../types.js";
 import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
-import { num, numOrNull } from "./rows.js";
+import { membershipPolicy, num, numOrNull } from "./rows.js";
 
 /** Hot path: every message appended allocates the next seq of its group (locking the group's row). */
-const NEXT_SEQ: QueryTemplate<{ epoch: number; last_seq: number }> = (db, [id]) =>
+const NEXT_SEQ: QueryTemplate<{ epoch: number; last_seq: number; membership_policy: string }> = (db, [id]) =>
   db
     .updateTable("groups")
     .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
     .where("id", "=", id as string)
-    .returning(["epoch", "last_seq"]);
+    .returning(["epoch", "last_seq", "membership_policy"]);
 /** Hot path: every message appended checks its sender's membership (twice). */
 const FIND_MEMBERSHIP: QueryTemplate<Database["group_members"]> = (db, [groupId, deviceId]) =>
   db
@@ -30,10 +31,19 @@ export function kyselyGroupRepository(db: Kysely<Database>, prepared: PreparedQu
   });
   return {
     async insert(g) {
-      await db
-        .insertInto("groups")
-        .values({ id: g.id, epoch: g.epoch, last_seq: g.lastSeq, created_at: g.createdAt })
-        .execute();
+      await conflictAs(
+        "group",
+        db
+          .insertInto("groups")
+          .values({
+            id: g.id,
+            epoch: g.epoch,
+            last_seq: g.lastSeq,
+            created_at: g.createdAt,
+            membership_policy: g.membershipPolicy,
+          })
+          .execute(),
+      );
     },
     async find(id) {
       const row = await db.selectFrom("groups").selectAll().where("id", "=", id).executeTakeFirst();
@@ -44,6 +54,7 @@ export function kyselyGroupRepository(db: Kysely<Database>, prepared: PreparedQu
           epoch: num(row.epoch),
           lastSeq: num(row.last_seq),
           createdAt: num(row.created_at),
+          membershipPolicy: membershipPolicy(row.membership_policy),
         } satisfies GroupRecord)
       );
     },
@@ -59,7 +70,13 @@ export function kyselyGroupRepository(db: Kysely<Database>, prepared: PreparedQu
     },
     async nextSeq(id) {
       const [row] = (await prepared.execute(db, NEXT_SEQ, [id])).rows;
-      return row && { epoch: num(row.epoch), lastSeq: num(row.last_seq) };
+      return (
+        row && {
+          epoch: num(row.epoch),
+          lastSeq: num(row.last_seq),
+          membershipPolicy: membershipPolicy(row.membership_policy),
+        }
+      );
     },
     async listMembers(groupId) {
       const rows = await db

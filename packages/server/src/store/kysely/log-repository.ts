@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { conflictAs } from "../driver-errors.js";
 import type { Database } from "../schema.js";
 import type { LogEntryRecord, LogRepository } from "../types.js";
 import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
@@ -51,7 +52,7 @@ export function kyselyLogRepository(db: Kysely<Database>, prepared: PreparedQuer
         e.payload,
         e.createdAt,
       ];
-      await prepared.execute(db, APPEND, values);
+      await conflictAs("log entry", prepared.execute(db, APPEND, values));
     },
     async findByMessageId(groupId, messageId) {
       const [row] = (await prepared.execute(db, FIND_BY_MESSAGE_ID, [groupId, messageId])).rows;

@@ -5,6 +5,7 @@ import { migration0002DisplayNamesMembershipEnd } from "./0002-display-names-mem
 import { migration0003DeviceLinks } from "./0003-device-links.js";
 import { migration0004GroupAdminsInfo } from "./0004-group-admins-info.js";
 import { migration0005CommitWelcomes } from "./0005-commit-welcomes.js";
+import { migration0006GroupMembershipPolicy } from "./0006-group-membership-policy.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0003-device-links": migration0003DeviceLinks,
   "0004-group-admins-info": migration0004GroupAdminsInfo,
   "0005-commit-welcomes": migration0005CommitWelcomes,
+  "0006-group-membership-policy": migration0006GroupMembershipPolicy,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */

@@ -1,5 +1,5 @@
 import type { GroupMessageEvent, WelcomeEvent } from "@volly/protocol";
-import type { LogEntryWithSender, WelcomeWithContext } from "../store/types.js";
+import type { LogEntryWithSender, WelcomeWithContext } from "../../store/types.js";
 
 /** The GROUP_MESSAGE dispatch payload of a log entry. */
 export function toGroupMessageEvent(e: LogEntryWithSender): GroupMessageEvent {

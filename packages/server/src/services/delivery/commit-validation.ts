@@ -1,0 +1,61 @@
+import { type CommitBody, VollyError } from "@volly/protocol";
+import type { Repositories } from "../../store/types.js";
+
+/**
+ * Checks the membership change a commit declares (the server cannot read the MLS commit itself):
+ * added devices exist and are not current members (a device whose membership ended may be re-added),
+ * removed devices are current members or devices whose membership ended (a departed device is
+ * removed by a commit after its departure), no device is both, each per-device Welcome is for one
+ * added device (a shared `welcome` needs added devices and excludes per-device ones), and the group
+ * stays within `maxDevices`. These rules hold for every group; who may make the change is the
+ * group's membership policy's decision (`MembershipPolicy.authorizeCommit`).
+ *
+ * @param maxDevices the most member devices the group may have (its policy's `maxDevices`)
+ *
+ * @throws VOLLY_E_BAD_REQUEST (details.deviceId), VOLLY_E_GROUP_FULL (details.limit, details.size:
+ *   the size the commit would make), VOLLY_E_UNKNOWN_DEVICE (details.deviceId)
+ */
+export async function validateMembershipChange(
+  tx: Repositories,
+  groupId: string,
+  body: CommitBody,
+  maxDevices: number,
+): Promise<void> {
+  const members = new Set(await tx.groups.listMembers(groupId));
+  const bad = (message: string, details: Record<string, unknown>) =>
+    new VollyError("VOLLY_E_BAD_REQUEST", message, details);
+  const removed = new Set(body.removeDeviceIds);
+  for (const id of body.addDeviceIds) {
+    if (removed.has(id)) throw bad("A device cannot be both added and removed.", { deviceId: id });
+    if (members.has(id)) throw bad("The device is already a member.", { deviceId: id });
+  }
+  let removedMembers = 0;
+  for (const id of removed) {
+    if (members.has(id)) {
+      removedMembers++;
+      continue;
+    }
+    if (!(await tx.groups.findMembership(groupId, id))) {
+      throw bad("The device to remove is not a member.", { deviceId: id });
+    }
+  }
+  const added = new Set(body.addDeviceIds);
+  if (body.welcome !== undefined) {
+    if (added.size === 0) throw bad("A welcome needs devices the commit adds.", {});
+    if ((body.welcomes ?? []).length > 0) throw bad("Either one welcome or per-device welcomes.", {});
+  }
+  const welcomed = new Set<string>();
+  for (const w of body.welcomes ?? []) {
+    if (!added.has(w.deviceId))
+      throw bad("A welcome is for a device the commit does not add.", { deviceId: w.deviceId });
+    if (welcomed.has(w.deviceId)) throw bad("Two welcomes for one device.", { deviceId: w.deviceId });
+    welcomed.add(w.deviceId);
+  }
+  const size = members.size + added.size - removedMembers;
+  if (size > maxDevices) {
+    throw new VollyError("VOLLY_E_GROUP_FULL", undefined, { limit: maxDevices, size });
+  }
+  const existing = await tx.devices.existing(body.addDeviceIds);
+  const unknown = body.addDeviceIds.find((id) => !existing.has(id));
+  if (unknown !== undefined) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId: unknown });
+}

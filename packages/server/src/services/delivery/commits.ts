@@ -1,0 +1,126 @@
+import { type CommitBody, type CommitResponse, newId, VollyError } from "@volly/protocol";
+import { deviceChannel, groupChannel } from "../../bus/bus.js";
+import type { WelcomeRecord } from "../../store/types.js";
+import type { ServiceContext } from "../context.js";
+import { findGroupPolicy, type MembershipPolicies } from "../groups/membership-policies.js";
+import { validateMembershipChange } from "./commit-validation.js";
+
+/** Sequencing of a group's state changes (RFC 9420 §14): the first commit for an epoch wins. */
+export interface CommitSequencer {
+  /**
+   * Appends a commit created in `body.epoch`. The epoch check is one conditional update, so of two
+   * commits for the same epoch exactly one wins (RFC 9420 §14). In the same transaction: the log
+   * entry, added members (joined at the commit's seq; a device whose membership ended is re-added),
+   * removed members (their memberships end at the commit's seq, so they still receive this commit and
+   * nothing after), the new epoch's ratchet tree (and GroupInfo, when the body carries one: served by
+   * `GroupService.getGroupInfo`) and an inbox entry per added device for its Welcome (the body's one
+   * `welcome`, stored once for all of them, or the legacy per-device `welcomes`). A retry of the
+   * commit that already won returns its original result (unless the retention job pruned it
+   * meanwhile). Who may commit, and which membership changes, is the group's membership policy's
+   * decision (admin policy: current members; adding or removing another account's devices needs the
+   * committer's account to be a group admin, except removing a device whose membership already
+   * ended). An external commit replacing the committer's own leaf (no adds, no removes) goes through
+   * here like any commit.
+   *
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_STALE_EPOCH (details.currentEpoch),
+   *   VOLLY_E_UNKNOWN_DEVICE (details.deviceId: an added device that does not exist),
+   *   VOLLY_E_BAD_REQUEST (adding a member, removing a non-member, a device both added and removed,
+   *   a welcome for a device not added or twice, a shared welcome without adds or with per-device ones),
+   *   VOLLY_E_GROUP_FULL (more members than the policy's maxDevices — LIMITS.maxGroupDevices for the
+   *   admin policy; details.limit, details.size),
+   *   VOLLY_E_NOT_GROUP_ADMIN (details.deviceId: a device of another account, committer not admin);
+   *   on any error nothing is written
+   */
+  commit(deviceId: string, groupId: string, body: CommitBody): Promise<CommitResponse>;
+}
+
+/**
+ * Builds the {@link CommitSequencer}.
+ *
+ * @param policies the membership policies groups follow, by name
+ */
+export function createCommitSequencer(
+  { store, bus, now, metrics }: ServiceContext,
+  policies: MembershipPolicies,
+): CommitSequencer {
+  return {
+    async commit(deviceId, groupId, body) {
+      const createdAt = now();
+      const result = await store.transaction(async (tx) => {
+        const { group, policy } = await findGroupPolicy(tx, policies, groupId);
+        await policy.authorizeView(deviceId, group, tx);
+        const advanced = await tx.groups.advanceEpoch(groupId, body.epoch);
+        if (!advanced) {
+          const previous = await tx.log.findCommitAt(groupId, body.epoch);
+          if (previous && previous.senderDeviceId === deviceId && previous.payload === body.commit) {
+            return { response: { seq: previous.seq, epoch: body.epoch + 1 }, welcomes: [], fresh: false };
+          }
+          const current = await tx.groups.find(groupId);
+          throw new VollyError("VOLLY_E_STALE_EPOCH", undefined, { currentEpoch: current?.epoch });
+        }
+        // The group's row is locked from here on; re-read what concurrent transactions may have changed.
+        await policy.authorizeView(deviceId, group, tx);
+        await validateMembershipChange(tx, groupId, body, policy.maxDevices);
+        const { addDeviceIds, removeDeviceIds } = body;
+        await policy.authorizeCommit(
+          { group, committerDeviceId: deviceId, addDeviceIds, removeDeviceIds },
+          tx,
+        );
+        const seq = advanced.lastSeq;
+        const epoch = advanced.epoch;
+        await tx.log.append({
+          groupId,
+          seq,
+          kind: "commit",
+          messageId: newId(),
+          senderDeviceId: deviceId,
+          epoch: body.epoch,
+          payload: body.commit,
+          createdAt,
+        });
+        await tx.groups.endMemberships(groupId, body.removeDeviceIds, seq);
+        await tx.groups.addMembers(groupId, body.addDeviceIds, seq);
+        await tx.groups.putTree(groupId, epoch, body.ratchetTree);
+        if (body.groupInfo !== undefined) await tx.groupState.putGroupInfo(groupId, epoch, body.groupInfo);
+        const inboxEntry = (target: string) => ({
+          id: newId(),
+          deviceId: target,
+          groupId,
+          seq,
+          epoch,
+          senderDeviceId: deviceId,
+          createdAt,
+        });
+        let welcomes: Omit<WelcomeRecord, "payload">[];
+        if (body.welcome !== undefined) {
+          // One Welcome for every added device (RFC 9420 §12.4.3.1), stored once.
+          welcomes = body.addDeviceIds.map(inboxEntry);
+          await tx.welcomes.insertShared(body.welcome, welcomes);
+        } else {
+          const own = (body.welcomes ?? []).map((w) => ({ ...inboxEntry(w.deviceId), payload: w.welcome }));
+          await tx.welcomes.insertMany(own);
+          welcomes = own;
+        }
+        return { response: { seq, epoch }, welcomes, fresh: true };
+      });
+      if (result.fresh) {
+        metrics?.messageIn("commit");
+        bus.publish(groupChannel(groupId), {
+          type: "group-appended",
+          groupId,
+          seq: result.response.seq,
+          kind: "commit",
+        });
+        for (const w of result.welcomes) {
+          bus.publish(deviceChannel(w.deviceId), {
+            type: "welcome",
+            deviceId: w.deviceId,
+            welcomeId: w.id,
+            groupId,
+          });
+        }
+      }
+      return result.response;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { ServiceContext } from "../context.js";
+import type { MembershipPolicies } from "../groups/membership-policies.js";
+import { type BacklogReader, createBacklogReader } from "./backlog.js";
+import { type CommitSequencer, createCommitSequencer } from "./commits.js";
+import { type CursorTracker, createCursorTracker } from "./cursors.js";
+import { createDepartureRecorder, type DepartureRecorder } from "./departures.js";
+import { createMessageAppender, type MessageAppender } from "./send.js";
+
+/**
+ * The MLS delivery service (RFC 9420 §16.9 and §14 "Sequencing of State Changes"): one ordered log
+ * per group, first commit per epoch wins, per-device Welcome inboxes and delivery cursors. Every
+ * write is acknowledged only after its transaction commits; bus notifications follow the commit.
+ * Groups themselves (creation, admins, GroupInfo) are the group service's (`services/groups/`), and
+ * who may commit what and send is each group's `MembershipPolicy`.
+ */
+export interface DeliveryService
+  extends CommitSequencer,
+    MessageAppender,
+    DepartureRecorder,
+    BacklogReader,
+    CursorTracker {}
+
+/**
+ * Builds the {@link DeliveryService} from its parts, all over the same store and bus.
+ *
+ * @param policies the membership policies groups follow, by name
+ */
+export function createDeliveryService(
+  context: ServiceContext,
+  policies: MembershipPolicies,
+): DeliveryService {
+  return {
+    ...createCommitSequencer(context, policies),
+    ...createMessageAppender(context, policies),
+    ...createDepartureRecorder(context),
+    ...createBacklogReader(context),
+    ...createCursorTracker(context),
+  };
+}

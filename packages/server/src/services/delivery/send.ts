@@ -1,0 +1,130 @@
+import { type SendMessageBody, type SendMessageResponse, VollyError } from "@volly/protocol";
+import { groupChannel } from "../../bus/bus.js";
+import { StoreConflict } from "../../store/store-conflict.js";
+import type { LogEntryRecord } from "../../store/types.js";
+import type { ServiceContext } from "../context.js";
+import type { MembershipPolicies } from "../groups/membership-policies.js";
+import { toGroupMessageEvent } from "./events.js";
+
+/** The account of the device sending a message, as GROUP_MESSAGE names it. */
+export interface MessageSender {
+  accountId: string;
+  handle: string;
+}
+
+/** Appending application messages to a group's log (RFC 9420 §16.9: the delivery service orders them). */
+export interface MessageAppender {
+  /**
+   * True when concurrent {@link MessageAppender.sendMessage} calls append in the order they were
+   * made (the store's shared transactions run in call order): a caller keeping one sender's
+   * messages in order need not wait for one to be stored before sending the next.
+   */
+  readonly sendsInCallOrder: boolean;
+  /**
+   * Appends an application message; resolves only once it is durable. Idempotent by messageId: the
+   * same id with the same ciphertext returns the original seq with `duplicate: true`. Messages
+   * arriving together share one commit (see Store.transactionShared). With `sender` (the
+   * authenticated device's account), the bus notification carries the stored entry, so receivers
+   * that are up to date dispatch it without reading the store. Who may send is the group's
+   * membership policy's decision (admin policy: current members).
+   *
+   * @param onOrdered called (at most once) as soon as the message's place in the log is fixed — its
+   *   seq allocated and the group's row locked until it commits — so a later send of the same
+   *   sender started from then on is appended after it, even on a store whose transactions run side
+   *   by side; not called when the send fails before that
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_MESSAGE_ID_CONFLICT,
+   *   VOLLY_E_BAD_REQUEST (an epoch the group has not reached, details.currentEpoch)
+   */
+  sendMessage(
+    deviceId: string,
+    groupId: string,
+    body: SendMessageBody,
+    sender?: MessageSender,
+    onOrdered?: () => void,
+  ): Promise<SendMessageResponse>;
+}
+
+/**
+ * Builds the {@link MessageAppender}.
+ *
+ * @param policies the membership policies groups follow, by name
+ */
+export function createMessageAppender(
+  { store, bus, now, metrics }: ServiceContext,
+  policies: MembershipPolicies,
+): MessageAppender {
+  return {
+    sendsInCallOrder: store.sharedInCallOrder,
+    async sendMessage(deviceId, groupId, body, sender, onOrdered) {
+      const duplicateOf = (previous: LogEntryRecord) => {
+        if (previous.kind === "application" && previous.payload === body.ciphertext) {
+          return { seq: previous.seq, duplicate: true };
+        }
+        throw new VollyError("VOLLY_E_MESSAGE_ID_CONFLICT", undefined, { messageId: body.messageId });
+      };
+      let result: SendMessageResponse;
+      let appended: LogEntryRecord | undefined;
+      try {
+        // Group commit: messages arriving together share one commit (one fsync on SQLite). Three
+        // statements: allocating the seq first locks the group's row (and names its membership
+        // policy), so no commit removing this device can land between the policy's check and the
+        // append; a message id already stored fails the append's unique (group, message id)
+        // constraint, which rolls the allocation back and is answered below as a retry.
+        result = await store.transactionShared(async (tx) => {
+          const next = await tx.groups.nextSeq(groupId);
+          if (!next) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+          onOrdered?.();
+          await policies[next.membershipPolicy].authorizeSend(
+            deviceId,
+            { id: groupId, membershipPolicy: next.membershipPolicy },
+            tx,
+          );
+          if (body.epoch > next.epoch) {
+            throw new VollyError("VOLLY_E_BAD_REQUEST", "The group has not reached that epoch.", {
+              currentEpoch: next.epoch,
+            });
+          }
+          const record = {
+            groupId,
+            seq: next.lastSeq,
+            kind: "application" as const,
+            messageId: body.messageId,
+            senderDeviceId: deviceId,
+            epoch: body.epoch,
+            payload: body.ciphertext,
+            createdAt: now(),
+          };
+          await tx.log.append(record);
+          appended = record;
+          return { seq: next.lastSeq, duplicate: false };
+        });
+      } catch (error) {
+        // A retry (the id is stored already, or its original won a race on another node) lost the
+        // unique (group, message id) constraint; its writes rolled back, so no seq was used.
+        if (!(error instanceof StoreConflict)) throw error;
+        const previous = await store.log.findByMessageId(groupId, body.messageId);
+        if (!previous) throw error;
+        return duplicateOf(previous);
+      }
+      if (!result.duplicate) {
+        metrics?.messageIn("application");
+        bus.publish(groupChannel(groupId), {
+          type: "group-appended",
+          groupId,
+          seq: result.seq,
+          kind: "application",
+          ...(sender && appended
+            ? {
+                entry: toGroupMessageEvent({
+                  ...appended,
+                  senderAccountId: sender.accountId,
+                  senderHandle: sender.handle,
+                }),
+              }
+            : {}),
+        });
+      }
+      return result;
+    },
+  };
+}

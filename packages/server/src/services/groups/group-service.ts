@@ -1,0 +1,141 @@
+import { type GroupInfoResponse, type GroupResponse, VollyError } from "@volly/protocol";
+import { deviceChannel } from "../../bus/bus.js";
+import { StoreConflict } from "../../store/store-conflict.js";
+import type { MembershipPolicyName, Repositories } from "../../store/types.js";
+import type { ServiceContext } from "../context.js";
+import { findGroupPolicy, type MembershipPolicies } from "./membership-policies.js";
+
+/**
+ * Groups as the server knows them: their creation, admins and membership as routing sees it, and the
+ * GroupInfo kept for resync. Who may see a group and grant admin is its membership policy's
+ * decision (see `membership-policy.ts`). What happens in a group's log (commits, messages,
+ * departures, cursors) is the delivery service's (`services/delivery/`).
+ */
+export interface GroupService {
+  /**
+   * Creates a group at epoch 0 whose only member is `deviceId` (joined at seq 0) and whose only admin
+   * is that device's account, then tells the device's live sessions (bus "group-joined") so they
+   * follow the group at once. A group id equal to an account id is reserved for that account's own
+   * devices (their account-sync conversation).
+   * @throws VOLLY_E_GROUP_EXISTS (also for another account's reserved id), VOLLY_E_UNKNOWN_DEVICE
+   */
+  createGroup(deviceId: string, groupId: string): Promise<GroupResponse>;
+  /**
+   * A group's epoch, last seq, current members and admin accounts (adminAccountIds), for a device its
+   * policy lets see the group (admin policy: a current member).
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER (also once the device's membership ended)
+   */
+  getGroup(deviceId: string, groupId: string): Promise<GroupResponse>;
+  /**
+   * The GroupInfo (with external_pub) and ratchet tree of the latest epoch a committer attached a
+   * GroupInfo for, so a member whose state is lost or forked can rejoin with an external commit that
+   * replaces its own leaf (RFC 9420 §12.4.3.2). Only to devices the group's policy lets see it
+   * (admin policy: current members).
+   *
+   * @throws VOLLY_E_UNKNOWN_GROUP (also when no GroupInfo was stored), VOLLY_E_NOT_GROUP_MEMBER
+   */
+  getGroupInfo(deviceId: string, groupId: string): Promise<GroupInfoResponse>;
+  /**
+   * Makes `accountId` an admin of the group, if the group's policy allows it (admin policy: the
+   * caller's account must be an admin and the target account must have a current member device in
+   * the group). Granting an admin again changes nothing.
+   *
+   * @returns the group with its adminAccountIds
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_NOT_GROUP_ADMIN,
+   *   VOLLY_E_BAD_REQUEST (details.accountId: no member device of that account)
+   */
+  grantAdmin(deviceId: string, groupId: string, accountId: string): Promise<GroupResponse>;
+}
+
+/**
+ * The membership policy of the groups devices create (POST /v1/groups): direct conversations, groups
+ * and the account-sync conversation all follow the admin rules.
+ */
+const CREATED_GROUP_POLICY: MembershipPolicyName = "admin";
+
+/** The group as GET /v1/groups/:id answers it. @throws VOLLY_E_UNKNOWN_GROUP */
+async function groupResponse(tx: Repositories, groupId: string): Promise<GroupResponse> {
+  const group = await tx.groups.find(groupId);
+  if (!group) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+  return {
+    groupId,
+    epoch: group.epoch,
+    lastSeq: group.lastSeq,
+    memberDeviceIds: await tx.groups.listMembers(groupId),
+    adminAccountIds: await tx.groupState.listAdmins(groupId),
+  };
+}
+
+/**
+ * Builds the {@link GroupService}.
+ *
+ * @param policies the membership policies groups follow, by name
+ */
+export function createGroupService(
+  { store, bus, now }: ServiceContext,
+  policies: MembershipPolicies,
+): GroupService {
+  return {
+    async createGroup(deviceId, groupId) {
+      const exists = () => new VollyError("VOLLY_E_GROUP_EXISTS", undefined, { groupId });
+      const created = await store
+        .transaction(async (tx) => {
+          if (await tx.groups.find(groupId)) throw exists();
+          const creator = await tx.devices.findById(deviceId);
+          if (!creator) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId });
+          // A group whose id is an account's id is that account's own-devices conversation (account
+          // sync): only its devices may create it, so nobody can squat it.
+          if (groupId !== creator.accountId && (await tx.accounts.findById(groupId))) throw exists();
+          await tx.groups.insert({
+            id: groupId,
+            epoch: 0,
+            lastSeq: 0,
+            createdAt: now(),
+            membershipPolicy: CREATED_GROUP_POLICY,
+          });
+          await tx.groups.addMembers(groupId, [deviceId], 0);
+          await tx.groupState.addAdmins(groupId, [creator.accountId]);
+          return {
+            groupId,
+            epoch: 0,
+            lastSeq: 0,
+            memberDeviceIds: [deviceId],
+            adminAccountIds: [creator.accountId],
+          };
+        })
+        .catch((error: unknown) => {
+          // Created concurrently by another request (another node, PostgreSQL): same answer.
+          throw error instanceof StoreConflict ? exists() : error;
+        });
+      bus.publish(deviceChannel(deviceId), { type: "group-joined", deviceId, groupId, joinedSeq: 0 });
+      return created;
+    },
+
+    async getGroup(deviceId, groupId) {
+      const { group, policy } = await findGroupPolicy(store, policies, groupId);
+      await policy.authorizeView(deviceId, group, store);
+      return groupResponse(store, groupId);
+    },
+
+    async getGroupInfo(deviceId, groupId) {
+      const { group, policy } = await findGroupPolicy(store, policies, groupId);
+      await policy.authorizeView(deviceId, group, store);
+      const latest = await store.groupState.findLatestGroupInfo(groupId);
+      const ratchetTree = latest && (await store.groups.findTree(groupId, latest.epoch));
+      if (!latest || ratchetTree === undefined) {
+        throw new VollyError("VOLLY_E_UNKNOWN_GROUP", "No GroupInfo is stored for this group.", { groupId });
+      }
+      return { groupId, epoch: latest.epoch, groupInfo: latest.groupInfo, ratchetTree };
+    },
+
+    async grantAdmin(deviceId, groupId, accountId) {
+      return store.transaction(async (tx) => {
+        const { group, policy } = await findGroupPolicy(tx, policies, groupId);
+        await policy.authorizeView(deviceId, group, tx);
+        await policy.authorizeAdminGrant({ group, granterDeviceId: deviceId, accountId }, tx);
+        await tx.groupState.addAdmins(groupId, [accountId]);
+        return groupResponse(tx, groupId);
+      });
+    },
+  };
+}
