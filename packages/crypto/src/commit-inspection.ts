@@ -117,7 +117,7 @@ export async function inspectCommit(
     const proposal = entry.proposal;
     if (proposal.proposalType === "add") {
       const kp = proposal.add.keyPackage;
-      const credential = volly(kp.leafNode.credential);
+      const credential = vollyCredential(kp.leafNode.credential);
       if (credential === undefined) {
         throw commitRejected("malformed", "An added key package does not carry a Volly credential.");
       }
@@ -193,7 +193,7 @@ function identifySender(
     if (leafNode === undefined) {
       throw commitRejected("malformed", "An external commit must carry an UpdatePath (RFC 9420 §12.4.3.2).");
     }
-    const credential = volly(leafNode.credential);
+    const credential = vollyCredential(leafNode.credential);
     if (credential === undefined) {
       throw commitRejected("unknown-sender", "The external committer does not carry a Volly credential.");
     }
@@ -224,7 +224,8 @@ function removedLeafIndices(content: FramedContentCommit): Set<number> {
   return out;
 }
 
-function volly(credential: Credential) {
+/** The `accountId:deviceId` of a basic credential, or undefined for any other credential. */
+function vollyCredential(credential: Credential) {
   return credential.credentialType === "basic" ? credentialIdentityFromBytes(credential.identity) : undefined;
 }
 
