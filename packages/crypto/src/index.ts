@@ -1,15 +1,22 @@
 export type {
+  AddedMember,
   AddMembersResult,
+  CommitEpochContext,
+  CommitInspection,
+  CommitRejectionCause,
   CredentialIdentity,
   DecryptFailureCause,
   DeviceIdentity,
   GeneratedKeyPackage,
+  GroupInfoInspection,
   GroupMember,
   KeyPackageInfo,
   MlsGroup,
   ProcessedMessage,
+  PublicGroupState,
   RemoveMembersResult,
 } from "./api.js";
+export { inspectCommit } from "./commit-inspection.js";
 export { credentialIdentityFromBytes, credentialIdentityToBytes } from "./credential.js";
 export {
   formatLinkCode,
@@ -20,6 +27,11 @@ export {
   parseLinkCode,
   verifyLinkProof,
 } from "./device-link.js";
+export {
+  type ExpectedGroupInfo,
+  type InspectGroupInfoOptions,
+  inspectGroupInfo,
+} from "./group-info-inspection.js";
 export { fingerprint, generateIdentity, sign, verify } from "./identity.js";
 export { createInvite, inviteWebUrl, type ParsedInvite, parseInvite, verifyInvite } from "./invite.js";
 export {
@@ -55,7 +67,12 @@ export {
   removeMembers,
   welcomeKeyPackageRefs,
 } from "./mls.js";
-export { type ExternalRejoinResult, groupInfoForExternalJoin, rejoinExternally } from "./mls-external.js";
+export {
+  type ExternalRejoinResult,
+  groupInfoForExternalJoin,
+  publicGroupState,
+  rejoinExternally,
+} from "./mls-external.js";
 export {
   formatSafetyNumber,
   SAFETY_NUMBER_ITERATIONS,

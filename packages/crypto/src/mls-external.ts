@@ -3,20 +3,20 @@
  * epoch its commit creates, and the external commit with which a member whose group state is lost
  * or forked rejoins, replacing its own old leaf.
  */
+import { fromUtf8 } from "@volly/protocol";
 import {
   createGroupInfoWithExternalPub,
-  decodeMlsMessage,
   defaultCapabilities,
   encodeMlsMessage,
   type GroupInfo,
   generateKeyPackageWithKey,
   joinGroupExternal,
-  type RatchetTree,
 } from "ts-mls";
-import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
-import type { CredentialIdentity, DeviceIdentity, MlsGroup } from "./api.js";
+import { encodeRatchetTree } from "ts-mls/ratchetTree.js";
+import type { CredentialIdentity, DeviceIdentity, MlsGroup, PublicGroupState } from "./api.js";
 import { credentialIdentityToBytes } from "./credential.js";
 import type { MlsSuite } from "./mls.js";
+import { bytesEqual, decodeTree, decodeWholeGroupInfo } from "./mls-decode.js";
 import {
   clientConfig,
   decryptFailed,
@@ -50,6 +50,27 @@ export interface ExternalRejoinResult {
 export async function groupInfoForExternalJoin(suite: MlsSuite, group: MlsGroup): Promise<Uint8Array> {
   const groupInfo = await createGroupInfoWithExternalPub(liveState(group), [], suiteImpl(suite));
   return encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo });
+}
+
+/**
+ * What the delivery service keeps for the group's current epoch: its GroupInfo (with external_pub,
+ * signed by this device; RFC 9420 §12.4.3.1) and its ratchet tree (§12.4.3.3). The delivery service
+ * needs both for the epoch a commit is made in, to verify that commit ({@link inspectCommit}): a
+ * creator sends the epoch-0 state with the new group (`createGroup`); a committer sends the state
+ * of the epoch its commit creates (call this on `newGroup`).
+ *
+ * @returns the group id, the epoch, the GroupInfo (MLSMessage of wireformat mls_group_info) and the
+ *   encoded ratchet tree
+ * @throws Error on a handle already consumed
+ */
+export async function publicGroupState(suite: MlsSuite, group: MlsGroup): Promise<PublicGroupState> {
+  const state = liveState(group);
+  return {
+    groupId: fromUtf8(state.groupContext.groupId),
+    epoch: Number(state.groupContext.epoch),
+    groupInfo: await groupInfoForExternalJoin(suite, group),
+    ratchetTree: encodeRatchetTree(state.ratchetTree),
+  };
 }
 
 /**
@@ -117,29 +138,9 @@ export async function rejoinExternally(
 }
 
 function decodeGroupInfo(bytes: Uint8Array): GroupInfo {
-  try {
-    const decoded = decodeMlsMessage(bytes, 0);
-    if (decoded?.[0].wireformat === "mls_group_info" && decoded[1] === bytes.length)
-      return decoded[0].groupInfo;
-  } catch {
-    // fall through
+  const info = decodeWholeGroupInfo(bytes);
+  if (info === undefined) {
+    throw decryptFailed("malformed", "The GroupInfo is not an MLSMessage of wireformat mls_group_info.");
   }
-  throw decryptFailed("malformed", "The GroupInfo is not an MLSMessage of wireformat mls_group_info.");
-}
-
-function decodeTree(bytes: Uint8Array): RatchetTree {
-  try {
-    const decoded = decodeRatchetTree(bytes, 0);
-    if (decoded !== undefined && decoded[1] === bytes.length) return decoded[0];
-  } catch {
-    // fall through
-  }
-  throw decryptFailed("malformed", "The ratchet tree cannot be decoded.");
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
+  return info;
 }

@@ -14,7 +14,7 @@ import type {
 } from "ts-mls";
 import { defaultClientConfig } from "ts-mls/clientConfig.js";
 import { CodecError, CryptoVerificationError, ValidationError } from "ts-mls/mlsError.js";
-import type { CredentialIdentity, DecryptFailureCause, MlsGroup } from "./api.js";
+import type { CommitRejectionCause, CredentialIdentity, DecryptFailureCause, MlsGroup } from "./api.js";
 import { credentialIdentityFromBytes } from "./credential.js";
 
 /** What {@link import("./mls.js").MlsSuite} hides: the ts-mls implementation, per suite object. */
@@ -118,6 +118,20 @@ export function decryptFailed(
   extra?: Record<string, unknown>,
 ): VollyError {
   return new VollyError("VOLLY_E_DECRYPT_FAILED", message, { cause, ...extra });
+}
+
+/**
+ * The error {@link import("./commit-inspection.js").inspectCommit} and
+ * {@link import("./group-info-inspection.js").inspectGroupInfo} throw: VOLLY_E_BAD_REQUEST with
+ * `details.cause`, or VOLLY_E_STALE_EPOCH (`details.currentEpoch`) when `stale`.
+ */
+export function commitRejected(
+  cause: CommitRejectionCause,
+  message: string,
+  extra?: Record<string, unknown>,
+  stale = false,
+): VollyError {
+  return new VollyError(stale ? "VOLLY_E_STALE_EPOCH" : "VOLLY_E_BAD_REQUEST", message, { cause, ...extra });
 }
 
 /** Maps anything ts-mls (or WebCrypto below it) throws to VOLLY_E_DECRYPT_FAILED with a cause. */

@@ -8,7 +8,6 @@ import {
   createApplicationMessage,
   createCommit,
   decodeGroupState,
-  decodeMlsMessage,
   defaultCapabilities,
   emptyPskIndex,
   encodeGroupState,
@@ -32,7 +31,7 @@ import { makeKeyPackageRef, verifyKeyPackage } from "ts-mls/keyPackage.js";
 import { verifyLeafNodeSignatureKeyPackage } from "ts-mls/leafNode.js";
 import { CryptoVerificationError, ValidationError } from "ts-mls/mlsError.js";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
-import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
+import { encodeRatchetTree } from "ts-mls/ratchetTree.js";
 import type {
   AddMembersResult,
   CredentialIdentity,
@@ -45,6 +44,7 @@ import type {
   RemoveMembersResult,
 } from "./api.js";
 import { credentialIdentityFromBytes, credentialIdentityToBytes } from "./credential.js";
+import { bytesEqual, decodeTree, decodeWholeMessage } from "./mls-decode.js";
 import {
   abort,
   claim,
@@ -204,9 +204,11 @@ export async function createGroup(
 }
 
 /**
- * Commits Add proposals for these key packages (RFC 9420 §12.1.1, §12.4) with an UpdatePath. The
- * commit is an mls_private_message; the Welcome does not carry the ratchet tree (it is returned
- * separately, to be served out of band, RFC 9420 §12.4.3.3).
+ * Commits Add proposals for these key packages (RFC 9420 §12.1.1, §12.4), without an UpdatePath
+ * (an Add-only commit needs none, §12.4; ts-mls 1.6.4 omits it). The commit is an
+ * mls_public_message (§6.2; signed, not encrypted), so the delivery service can verify it with
+ * {@link inspectCommit} before accepting it; the Welcome does not carry the ratchet tree (it is
+ * returned separately, to be served out of band, RFC 9420 §12.4.3.3).
  *
  * Does not mutate `group`: keep using `group` until the delivery service accepts the commit, then
  * switch to `newGroup`; if it is rejected, drop `newGroup`, process the log and retry. Do not
@@ -239,7 +241,7 @@ export async function addMembers(
   try {
     result = await createCommit(
       { state, cipherSuite: impl },
-      { extraProposals: proposals, ratchetTreeExtension: false, wireAsPublicMessage: false },
+      { extraProposals: proposals, ratchetTreeExtension: false, wireAsPublicMessage: true },
     );
   } catch (err) {
     if (err instanceof ValidationError || err instanceof CryptoVerificationError) {
@@ -262,8 +264,9 @@ export async function addMembers(
 /**
  * Commits Remove proposals (RFC 9420 §12.1.3) for the given members, with an UpdatePath (§12.4.1:
  * a Remove requires one, so the removed devices cannot derive the new epoch's secrets). The commit
- * is an mls_private_message and carries nothing but the Removes: never combine a Remove with a
- * GroupContextExtensions proposal (ts-mls upstream issue #742, such a commit cannot be processed).
+ * is an mls_public_message (§6.2, verified by the delivery service with {@link inspectCommit}) and
+ * carries nothing but the Removes: never combine a Remove with a GroupContextExtensions proposal
+ * (ts-mls upstream issue #742, such a commit cannot be processed).
  *
  * Like {@link addMembers} this does not mutate `group`: keep using `group` until the delivery service
  * accepts the commit, then switch to `newGroup`; on VOLLY_E_STALE_EPOCH drop `newGroup`, process the
@@ -305,7 +308,7 @@ export async function removeMembers(
     .map((leafIndex) => ({ proposalType: "remove", remove: { removed: leafIndex } }));
   const result = await createCommit(
     { state, cipherSuite: impl },
-    { extraProposals: proposals, ratchetTreeExtension: false, wireAsPublicMessage: false },
+    { extraProposals: proposals, ratchetTreeExtension: false, wireAsPublicMessage: true },
   );
   // As in addMembers: `result.consumed` belongs to `group`'s epoch, still in use until accepted.
   return {
@@ -436,12 +439,16 @@ export async function encryptApplication(
 
 /**
  * Processes an incoming MLSMessage from the group's log (RFC 9420 §6): an application message
- * (mls_private_message, §6.3) or a commit (mls_private_message or mls_public_message, §12.4.2).
+ * (mls_private_message, §6.3) or a commit (§12.4.2): an mls_public_message (§6.2, what Volly sends
+ * since commits are verified by the delivery service; external commits always are) or an
+ * mls_private_message (what earlier versions sent). The membership tag, signature, UpdatePath and
+ * confirmation tag are all checked here; the delivery service can only check the signature.
  * Application messages from up to 4 earlier epochs still decrypt (late delivery after a commit).
  *
  * Consumes `group` on success (secrets zeroed; continue with `newGroup`); on failure `group` is
- * unchanged and stays usable. Standalone proposals are refused: Volly commits carry their
- * proposals inline.
+ * unchanged and stays usable — also for a commit the delivery service accepted but this member
+ * cannot process (a corrupted UpdatePath or confirmation tag): the caller counts it and resyncs.
+ * Standalone proposals are refused: Volly commits carry their proposals inline.
  *
  * @returns for an application message the plaintext and the sender's credential identity (from its
  *   leaf); for a commit the committer's identity (`undefined` only if it cannot be known)
@@ -641,13 +648,6 @@ function keyPackageInvalid(message: string, index?: number): VollyError {
   return new VollyError("VOLLY_E_KEY_PACKAGE_INVALID", message, index === undefined ? undefined : { index });
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
 function checkIdentity(identity: DeviceIdentity): void {
   const { signaturePrivateKey, signaturePublicKey } = identity;
   if (signaturePrivateKey.length !== 32 || signaturePublicKey.length !== 32) {
@@ -658,19 +658,8 @@ function checkIdentity(identity: DeviceIdentity): void {
   }
 }
 
-/** Decodes an MLSMessage that must span all of `bytes`; undefined when it does not parse. */
-function decodeWhole(bytes: Uint8Array): MLSMessage | undefined {
-  if (!(bytes instanceof Uint8Array)) return undefined;
-  try {
-    const decoded = decodeMlsMessage(bytes, 0);
-    return decoded !== undefined && decoded[1] === bytes.length ? decoded[0] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function decodeMessage(bytes: Uint8Array): MLSMessage {
-  const message = decodeWhole(bytes);
+  const message = decodeWholeMessage(bytes);
   if (message === undefined || message.version !== "mls10") {
     throw decryptFailed("malformed", "The message is not an MLSMessage (RFC 9420 §6).");
   }
@@ -678,28 +667,18 @@ function decodeMessage(bytes: Uint8Array): MLSMessage {
 }
 
 function decodeKeyPackage(bytes: Uint8Array): KeyPackage | undefined {
-  const message = decodeWhole(bytes);
+  const message = decodeWholeMessage(bytes);
   return message?.wireformat === "mls_key_package" && message.version === "mls10"
     ? message.keyPackage
     : undefined;
 }
 
 function decodeWelcome(bytes: Uint8Array): Welcome {
-  const message = decodeWhole(bytes);
+  const message = decodeWholeMessage(bytes);
   if (message?.wireformat !== "mls_welcome" || message.version !== "mls10") {
     throw decryptFailed("malformed", "The Welcome is not an MLSMessage of wireformat mls_welcome.");
   }
   return message.welcome;
-}
-
-function decodeTree(bytes: Uint8Array): RatchetTree {
-  try {
-    const decoded = decodeRatchetTree(bytes, 0);
-    if (decoded !== undefined && decoded[1] === bytes.length) return decoded[0];
-  } catch {
-    // fall through
-  }
-  throw decryptFailed("malformed", "The ratchet tree cannot be decoded.");
 }
 
 function openGeneratedKeyPackage(suite: MlsSuite, keyPackage: GeneratedKeyPackage) {

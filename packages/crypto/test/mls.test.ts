@@ -272,24 +272,32 @@ describe("MLS with the X-Wing suite (RFC 9420)", () => {
     }
   });
 
-  it("a commit sent as an mls_public_message is processed too (§6.2)", async () => {
+  it("commits are sent as mls_public_message (§6.2); an mls_private_message commit (earlier versions) is still processed", async () => {
     const t = await twoMembers(suite);
     const carol = await device(suite, "acct-carol", "dev-c1");
-    const decoded = decodeMlsMessage(carol.kp.keyPackage, 0)?.[0];
+    const add = await addMembers(suite, t.aliceGroup, [carol.kp.keyPackage]);
+    expect(decodeMlsMessage(add.commit, 0)?.[0].wireformat).toBe("mls_public_message");
+    const viaPublic = await processMessage(suite, t.bobGroup, add.commit);
+    expect(viaPublic).toMatchObject({ kind: "commit", sender: t.alice.credential });
+    expect(groupMembers(viaPublic.newGroup)).toEqual(groupMembers(add.newGroup));
+
+    const bob2 = await device(suite, "acct-bob", "dev-b2");
+    const decoded = decodeMlsMessage(bob2.kp.keyPackage, 0)?.[0];
     if (decoded?.wireformat !== "mls_key_package") throw new Error("bad key package");
-    const commit = await createCommit(
-      { state: peekState(t.aliceGroup), cipherSuite: suiteImpl(suite) },
+    const legacy = await createCommit(
+      { state: peekState(add.newGroup), cipherSuite: suiteImpl(suite) },
       {
-        wireAsPublicMessage: true,
+        wireAsPublicMessage: false,
         ratchetTreeExtension: false,
         extraProposals: [{ proposalType: "add", add: { keyPackage: decoded.keyPackage } }],
       },
     );
-    const result = await processMessage(suite, t.bobGroup, encodeMlsMessage(commit.commit));
+    expect(legacy.commit.wireformat).toBe("mls_private_message");
+    const result = await processMessage(suite, viaPublic.newGroup, encodeMlsMessage(legacy.commit));
     expect(result.kind).toBe("commit");
     expect(result.sender).toEqual(t.alice.credential);
-    expect(groupEpoch(result.newGroup)).toBe(2);
-    expect(groupMembers(result.newGroup)).toHaveLength(3);
+    expect(groupEpoch(result.newGroup)).toBe(3);
+    expect(groupMembers(result.newGroup)).toHaveLength(4);
   });
 
   it("after a commit, a delayed message of the previous epoch still decrypts for a member who had that epoch", async () => {
