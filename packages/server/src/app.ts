@@ -6,7 +6,13 @@ import type { Bus } from "./bus/bus.js";
 import type { ServerConfig } from "./config.js";
 import { registerGateway } from "./gateway/gateway.js";
 import { authenticateRequest } from "./http/bearer.js";
-import { installErrorHandler, installNotFoundHandler } from "./http/error-handler.js";
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  installErrorHandler,
+  installNotFoundHandler,
+} from "./http/error-handler.js";
+import { installJsonBodyParser } from "./http/json-body.js";
 import { registerOperationsRoutes } from "./http/operations-routes.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { installRequestLog } from "./http/request-log.js";
@@ -73,6 +79,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: false,
     routerOptions: { maxParamLength: 2048 },
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
 
   let closing = false;
@@ -84,6 +92,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   installErrorHandler(app);
+  installJsonBodyParser(app);
   installRequestLog(app);
   installSecurityHeaders(app);
   const services = createServices({ store, bus, now, metrics }, config.ciphersuite);
