@@ -20,6 +20,11 @@ export interface GatewayDeps {
   /** This node's presence bookkeeping. */
   presence: PresenceTracker;
   heartbeatIntervalMs: number;
+  /**
+   * How long a connection may stay unauthenticated after HELLO (ms): without a successful IDENTIFY
+   * or RESUME by then it gets ERROR VOLLY_E_IDENTIFY_TIMEOUT and close 4011, heartbeats or not.
+   */
+  identifyTimeoutMs: number;
   log: FastifyBaseLogger;
   /** Where dispatches and live delivery latency are counted; optional in tests. */
   metrics?: Pick<Metrics, "dispatched" | "deliveryLatency">;

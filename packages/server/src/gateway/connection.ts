@@ -36,6 +36,8 @@ export interface GatewayConnection {
    * refreshes the presence of the accounts it watches. No-op before READY.
    */
   resync(): void;
+  /** Resolves when the connection has authenticated (READY or RESUMED); never if it closes first. */
+  authenticated: Promise<void>;
   /** Resolves when the socket has closed. */
   closed: Promise<void>;
 }
@@ -50,7 +52,8 @@ type ConnectionState = { -readonly [K in keyof ConnectionContext]: ConnectionCon
  * every client op through its handler in `ops/` (see {@link OP_HANDLERS}). A bad frame gets an
  * ERROR frame and the connection stays open; a failed authentication gets an ERROR frame and the
  * close code of its error; silence for twice the heartbeat interval gets ERROR
- * VOLLY_E_HEARTBEAT_TIMEOUT and close 4009. Never logs frame payloads.
+ * VOLLY_E_HEARTBEAT_TIMEOUT and close 4009; no READY/RESUMED within `deps.identifyTimeoutMs` of HELLO
+ * gets ERROR VOLLY_E_IDENTIFY_TIMEOUT and close 4011. Never logs frame payloads.
  *
  * @param socket an open `ws` WebSocket (its maxPayload is LIMITS.inboundFrameHardCapBytes; decodeFrame refuses
  *   frames over LIMITS.maxInboundFrameBytes with VOLLY_E_FRAME_TOO_LARGE)
@@ -63,6 +66,10 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
   let resolveClosed: () => void = () => {};
   const closedPromise = new Promise<void>((resolve) => {
     resolveClosed = resolve;
+  });
+  let resolveAuthenticated: () => void = () => {};
+  const authenticatedPromise = new Promise<void>((resolve) => {
+    resolveAuthenticated = resolve;
   });
   let unsubscribeDeviceEvents: (() => void) | undefined;
 
@@ -195,6 +202,8 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     },
     async begin(session, device, event, payload) {
       c.session = session;
+      clearTimeout(identifyDeadline);
+      resolveAuthenticated();
       c.dispatch(event, payload);
       await startDelivery(device);
     },
@@ -216,6 +225,13 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     c.fail(new VollyError("VOLLY_E_HEARTBEAT_TIMEOUT"));
   }, 2 * heartbeatIntervalMs);
   deadline.unref();
+  // Authentication: a connection must be READY/RESUMED in time, whatever else it sends.
+  const identifyDeadline = setTimeout(() => {
+    if (c.session) return;
+    log.debug("gateway identify timeout");
+    c.fail(new VollyError("VOLLY_E_IDENTIFY_TIMEOUT"));
+  }, deps.identifyTimeoutMs);
+  identifyDeadline.unref();
 
   socket.on("message", (data, isBinary) => {
     if (c.closed) return;
@@ -254,6 +270,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
   socket.on("close", (code) => {
     c.closed = true;
     clearTimeout(deadline);
+    clearTimeout(identifyDeadline);
     log.debug({ sessionId: c.session?.sessionId, code }, "gateway closed");
     if (c.session) void deps.acks.settle(c.session.deviceId);
     detach();
@@ -278,7 +295,13 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     c.presence?.refreshPeers();
   };
 
-  return { close, idle: () => queue.idle(), resync, closed: closedPromise };
+  return {
+    close,
+    idle: () => queue.idle(),
+    resync,
+    authenticated: authenticatedPromise,
+    closed: closedPromise,
+  };
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
