@@ -36,8 +36,9 @@ export interface BuildAppOptions {
   /** Clock (ms since the Unix epoch); default `Date.now`. */
   now?: () => number;
   /**
-   * The node's metrics, served at `/metrics`; default: a fresh registry without process metrics.
-   * Pass the same one to the store and bus wrappers so their errors are counted.
+   * The node's metrics (served by the metrics listener, `http/metrics-app.ts`, not by this app);
+   * default: a fresh registry without process metrics. Pass the same one to the store and bus
+   * wrappers so their errors are counted.
    */
   metrics?: Metrics;
   /** Cross-node presence timing (ms); defaults in `gateway/presence-tracker.ts`. */
@@ -63,8 +64,8 @@ export interface BuildAppOptions {
  * (`config.rateLimit`, see `http/rate-limit.ts`: 429 VOLLY_E_RATE_LIMITED); the client's address is
  * taken from `X-Forwarded-For` only behind `config.trustProxy`. HTML responses carry a
  * Content-Security-Policy. One info log line per request (method, url, status, ms); bodies are never
- * logged. Operators get `GET /metrics`
- * (Prometheus) and `GET /readyz` (see `http/operations-routes.ts`). The retention job
+ * logged. Operators get `GET /readyz` (see `http/operations-routes.ts`); the Prometheus metrics are
+ * counted into `options.metrics` and served on a listener of their own (`http/metrics-app.ts`). The retention job
  * (`services/retention.ts`) prunes the store every `config.pruneIntervalMs` until the app closes.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -126,7 +127,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   retention.start();
   app.addHook("onClose", () => retention.stop());
-  registerOperationsRoutes(app, { metrics, store, bus });
+  registerOperationsRoutes(app, { store, bus });
   installNotFoundHandler(app, await registerWebApp(app, config.webDir));
   return app;
 }
