@@ -4,7 +4,10 @@ import type { Redis } from "ioredis";
 import { pino } from "pino";
 import type { Bus } from "./bus/bus.js";
 import type { ServerConfig } from "./config.js";
+import { DEFAULT_RATE_LIMIT } from "./config.js";
+import { describeError } from "./describe-error.js";
 import { registerGateway } from "./gateway/gateway.js";
+import { createSendBudget } from "./gateway/send-budget.js";
 import { authenticateRequest } from "./http/bearer.js";
 import {
   clientErrorHandler,
@@ -14,7 +17,8 @@ import {
 } from "./http/error-handler.js";
 import { installJsonBodyParser } from "./http/json-body.js";
 import { registerOperationsRoutes } from "./http/operations-routes.js";
-import { registerRateLimit } from "./http/rate-limit.js";
+import { createMemoryRateCounters, createRedisRateCounters } from "./http/rate-counters.js";
+import { RATE_LIMIT_MEMORY_CLIENTS, RATE_LIMIT_REDIS_PREFIX, registerRateLimit } from "./http/rate-limit.js";
 import { installRequestLog } from "./http/request-log.js";
 import { registerRoutes } from "./http/routes.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
@@ -61,7 +65,8 @@ export interface BuildAppOptions {
  * error is a typed `{code, message, details?}` body with the registry's HTTP status; unknown API
  * routes (and every unknown non-GET) are 404 VOLLY_E_NOT_FOUND; requests arriving while the app
  * closes get 503 VOLLY_E_SHUTTING_DOWN. REST routes are rate limited per account or per IP address
- * (`config.rateLimit`, see `http/rate-limit.ts`: 429 VOLLY_E_RATE_LIMITED); the client's address is
+ * (`config.rateLimit`, see `http/rate-limit.ts`: 429 VOLLY_E_RATE_LIMITED), and gateway SENDs are
+ * charged to the same per-account budget plus a byte budget (`gateway/send-budget.ts`); the client's address is
  * taken from `X-Forwarded-For` only behind `config.trustProxy`. HTML responses carry a
  * Content-Security-Policy. One info log line per request (method, url, status, ms); bodies are never
  * logged. Operators get `GET /readyz` (see `http/operations-routes.ts`); the Prometheus metrics are
@@ -97,6 +102,33 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   installRequestLog(app);
   installSecurityHeaders(app);
   const services = createServices({ store, bus, now, metrics }, config.ciphersuite);
+  const limits = config.rateLimit;
+  const counters =
+    limits === false
+      ? undefined
+      : options.rateLimitRedis
+        ? createRedisRateCounters(
+            options.rateLimitRedis,
+            options.rateLimitRedisPrefix ?? RATE_LIMIT_REDIS_PREFIX,
+          )
+        : createMemoryRateCounters(RATE_LIMIT_MEMORY_CLIENTS);
+  let lastBudgetError = 0;
+  const sendBudget =
+    limits === false || !counters
+      ? undefined
+      : createSendBudget({
+          counters,
+          windowMs: limits.windowMs,
+          messagesMax: limits.accountMax,
+          bytesMax: limits.accountBytesMax ?? DEFAULT_RATE_LIMIT.accountBytesMax,
+          onError: (error) => {
+            // Redis down: SENDs are let through; say so at most every 5 s.
+            if (Date.now() - lastBudgetError < 5_000) return;
+            lastBudgetError = Date.now();
+            app.log.warn({ err: describeError(error) }, "gateway send budget: counters unavailable");
+          },
+        });
+  if (sendBudget) app.addHook("onClose", () => sendBudget.close());
   await registerGateway(app, {
     services,
     bus,
@@ -104,18 +136,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     identifyTimeoutMs: config.gatewayIdentifyTimeoutMs,
     maxUnauthenticatedPerIp: config.gatewayMaxUnauthenticatedPerIp,
     allowedOrigins: config.allowedOrigins,
+    ...(sendBudget ? { sendBudget } : {}),
     now,
     metrics,
     ...(options.presence ? { presence: options.presence } : {}),
   });
   const rateLimit =
-    config.rateLimit === false
+    limits === false || !counters
       ? undefined
       : await registerRateLimit(app, {
-          limits: config.rateLimit,
+          limits,
           authenticate: (request) => authenticateRequest(request, services.auth),
-          ...(options.rateLimitRedis ? { redis: options.rateLimitRedis } : {}),
-          ...(options.rateLimitRedisPrefix ? { redisPrefix: options.rateLimitRedisPrefix } : {}),
+          counters,
         });
   registerRoutes(app, services, rateLimit ? { rateLimit } : {});
   const retention = createRetentionJob({

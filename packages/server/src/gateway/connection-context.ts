@@ -9,6 +9,7 @@ import type { ConnectionPresence } from "./connection-presence.js";
 import type { DeliveryPump } from "./delivery-pump.js";
 import type { PresenceTracker } from "./presence-tracker.js";
 import type { RateGate } from "./rate-gate.js";
+import type { SendBudget } from "./send-budget.js";
 import type { SendLanes } from "./send-lanes.js";
 import type { GatewaySession, SessionHolder, SessionRegistry } from "./session-registry.js";
 
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   now?: () => number;
   /** Where ACKs are collected and written together. */
   acks: AckBuffer;
+  /** The per-account budget SENDs are charged to (messages and bytes); none when rate limits are off. */
+  sendBudget?: SendBudget;
 }
 
 /**

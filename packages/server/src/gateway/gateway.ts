@@ -11,6 +11,7 @@ import { type GatewayConnection, runConnection } from "./connection.js";
 import { errorFrame } from "./frames.js";
 import { isAllowedOrigin } from "./origin-check.js";
 import { createPresenceTracker } from "./presence-tracker.js";
+import type { SendBudget } from "./send-budget.js";
 import { createSessionRegistry } from "./session-registry.js";
 import { createUnauthenticatedConnections } from "./unauthenticated-connections.js";
 
@@ -63,6 +64,8 @@ export async function registerGateway(
     maxUnauthenticatedPerIp: number;
     /** Origins besides the server's own whose pages may connect (normalised `scheme://host[:port]`). */
     allowedOrigins: readonly string[];
+    /** The per-account budget SENDs are charged to; none when rate limits are off. */
+    sendBudget?: SendBudget;
     now: () => number;
     metrics?: Pick<Metrics, "dispatched" | "deliveryLatency" | "connectionOpened" | "connectionClosed">;
     presence?: { refreshIntervalMs?: number; ttlMs?: number };
@@ -149,6 +152,7 @@ export async function registerGateway(
           log: app.log,
           now: options.now,
           acks,
+          ...(options.sendBudget ? { sendBudget: options.sendBudget } : {}),
           ...(options.metrics ? { metrics: options.metrics } : {}),
         });
         connections.add(connection);

@@ -17,12 +17,15 @@ function refuse(connection: ConnectionContext, messageId: string, error: VollyEr
  * durable append as POST /v1/groups/:groupId/messages — answered with SEND_ACK once committed, or
  * with ERROR carrying `details.messageId`. Runs outside the connection's serial queue, so dispatches
  * keep flowing while the commit is pending, in the order of arrival per group (see send-lanes.ts).
- * Refused before READY (VOLLY_E_NOT_AUTHENTICATED) and beyond {@link MAX_SENDS_IN_FLIGHT} waiting
- * for their commit (VOLLY_E_RATE_LIMITED).
+ * Refused before READY (VOLLY_E_NOT_AUTHENTICATED); beyond the account's budget (`send-budget.ts`:
+ * one request of the account's REST budget per SEND, and the frame's bytes) with VOLLY_E_RATE_LIMITED
+ * `details {messageId, retryAfterMs, limit: "messages" | "bytes"}`; and beyond
+ * {@link MAX_SENDS_IN_FLIGHT} waiting for their commit (VOLLY_E_RATE_LIMITED). The connection stays
+ * open after every refusal.
  */
 export const send: OpHandler<typeof GatewayOp.SEND> = {
   serial: false,
-  handle(frame: FrameOf<typeof GatewayOp.SEND>, connection: ConnectionContext) {
+  handle(frame: FrameOf<typeof GatewayOp.SEND>, connection: ConnectionContext, frameBytes: number) {
     const { groupId, messageId, epoch, ciphertext } = frame.d;
     const sender = connection.session;
     if (!sender) return refuse(connection, messageId, new VollyError("VOLLY_E_NOT_AUTHENTICATED"));
@@ -33,6 +36,20 @@ export const send: OpHandler<typeof GatewayOp.SEND> = {
         new VollyError(
           "VOLLY_E_RATE_LIMITED",
           `At most ${MAX_SENDS_IN_FLIGHT} SENDs may wait for their commit.`,
+        ),
+      );
+    }
+    const refusal = connection.deps.sendBudget?.charge(sender.accountId, frameBytes);
+    if (refusal) {
+      return refuse(
+        connection,
+        messageId,
+        new VollyError(
+          "VOLLY_E_RATE_LIMITED",
+          refusal.limit === "bytes"
+            ? "This account sent too many bytes in this window; retry after details.retryAfterMs."
+            : "This account sent too many requests in this window; retry after details.retryAfterMs.",
+          { retryAfterMs: refusal.retryAfterMs, limit: refusal.limit },
         ),
       );
     }
