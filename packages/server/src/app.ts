@@ -54,6 +54,8 @@ export interface BuildAppOptions {
   rateLimitRedis?: Redis;
   /** Prefix of the rate-limit counters' Redis keys; default "volly:rate-limit:". */
   rateLimitRedisPrefix?: string;
+  /** Serve HTTPS (and WSS) with this certificate chain and key (PEM); default plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /**
@@ -78,7 +80,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // With `https` Fastify's types pick an https.Server instance; every API used here is the same.
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.maxRequestBodyBytes,
@@ -87,7 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
-  });
+  }) as unknown as FastifyInstance;
 
   let closing = false;
   app.addHook("preClose", async () => {

@@ -88,6 +88,14 @@ export interface ServerConfig {
   metricsPort?: number;
   /** Interface of the metrics listener (VOLLY_METRICS_HOST). Default "127.0.0.1". */
   metricsHost: string;
+  /**
+   * PEM files of a certificate chain and its private key (VOLLY_TLS_CERT_FILE, VOLLY_TLS_KEY_FILE;
+   * both or neither): the server then speaks HTTPS and WSS itself and sends Strict-Transport-Security.
+   * Default unset: plain HTTP, TLS ends in a reverse proxy.
+   */
+  tlsCertFile?: string;
+  /** See {@link ServerConfig.tlsCertFile}. */
+  tlsKeyFile?: string;
   /** Pino log level. Default "info". */
   logLevel: LogLevel;
   /**
@@ -178,7 +186,8 @@ function parsePort(value: unknown, source: string): number {
  * VOLLY_PRUNE_INTERVAL_MS, VOLLY_RATE_LIMIT (`on` | `off`), VOLLY_RATE_LIMIT_WINDOW_MS,
  * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX, VOLLY_RATE_LIMIT_ACCOUNT_BYTES,
  * VOLLY_TRUST_PROXY, VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS, VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP,
- * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST and VOLLY_METRICS_PORT; empty values are ignored. The
+ * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST, VOLLY_METRICS_PORT, VOLLY_TLS_CERT_FILE and
+ * VOLLY_TLS_KEY_FILE; empty values are ignored. The
  * web directory is made absolute (relative to the working directory). Allowed origins are
  * normalised to `scheme://host[:port]`.
  *
@@ -191,7 +200,7 @@ function parsePort(value: unknown, source: string): number {
  *   on/off, a rate-limit window outside 1 ms–1 day or a maximum outside 1–1,000,000,000 (bytes:
  *   1–10^15), a trusted proxy that is not an IP address or CIDR range, an identify timeout outside
  *   1 ms–10 minutes, an unauthenticated-connection cap outside 1–1,000,000, an allowed origin that
- *   is not an http(s) origin, or an empty metrics host
+ *   is not an http(s) origin, an empty metrics host, or only one of the TLS certificate and key
  */
 export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -261,6 +270,8 @@ export function configFromEnv(
   const origins = read("VOLLY_ALLOWED_ORIGINS");
   if (origins !== undefined) fromEnv.allowedOrigins = origins.split(",").map((entry) => entry.trim());
   fromEnv.metricsHost = read("VOLLY_METRICS_HOST");
+  fromEnv.tlsCertFile = read("VOLLY_TLS_CERT_FILE");
+  fromEnv.tlsKeyFile = read("VOLLY_TLS_KEY_FILE");
   const metricsPort = read("VOLLY_METRICS_PORT");
   if (metricsPort !== undefined) fromEnv.metricsPort = parsePort(metricsPort, "VOLLY_METRICS_PORT");
 
@@ -320,6 +331,9 @@ export function configFromEnv(
   if (typeof merged.metricsHost !== "string" || merged.metricsHost === "") {
     throw usage("VOLLY_METRICS_HOST must not be empty.", {});
   }
+  if ((merged.tlsCertFile === undefined) !== (merged.tlsKeyFile === undefined)) {
+    throw usage("VOLLY_TLS_CERT_FILE and VOLLY_TLS_KEY_FILE go together: set both or neither.", {});
+  }
   const database = checkUrl(merged.databaseUrl, ["postgres:", "postgresql:"], "VOLLY_DATABASE_URL");
   const redis = checkUrl(merged.redisUrl, ["redis:", "rediss:"], "VOLLY_REDIS_URL");
   return {
@@ -332,6 +346,9 @@ export function configFromEnv(
     gatewayMaxUnauthenticatedPerIp: perIp,
     allowedOrigins,
     metricsHost: merged.metricsHost,
+    ...(typeof merged.tlsCertFile === "string" && typeof merged.tlsKeyFile === "string"
+      ? { tlsCertFile: merged.tlsCertFile, tlsKeyFile: merged.tlsKeyFile }
+      : {}),
     ...(merged.metricsPort !== undefined
       ? { metricsPort: parsePort(merged.metricsPort, "metricsPort") }
       : {}),

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { loadSuite } from "@volly/crypto";
 import { VollyError } from "@volly/protocol";
 import { type Logger, pino } from "pino";
@@ -13,7 +14,10 @@ import { describeStore, openConfiguredStore } from "./store/open-store.js";
 
 /** A listening server. */
 export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:7777` (the gateway is at `ws://…/v1/gateway`). */
+  /**
+   * Base URL, e.g. `http://127.0.0.1:7777` (the gateway is at `ws://…/v1/gateway`); `https://…` when
+   * the config names a TLS certificate (gateway `wss://…`).
+   */
   url: string;
   /** The port actually bound (differs from the config when it asked for 0). */
   port: number;
@@ -49,7 +53,8 @@ const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
  * @param options.logger where logs go (default: pino JSON on stdout at `config.logLevel`)
  * @throws VollyError VOLLY_E_USAGE when the configured ciphersuite cannot be loaded; the database's
  *   or Redis's error when either cannot be reached; the listen error (e.g. EADDRINUSE) when the port
- *   (or the metrics port) is taken — in every case nothing is left open
+ *   (or the metrics port) is taken; the file's error when a TLS certificate or key cannot be read —
+ *   in every case nothing is left open
  */
 export async function startServer(
   config: ServerConfig,
@@ -100,8 +105,13 @@ export async function startServer(
         logRateLimited("rate-limit-redis", { err: describeError(error) }, "rate-limit Redis error"),
       );
     }
+    const tls =
+      config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
+        ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) }
+        : undefined;
     app = await buildApp({
       config,
+      ...(tls ? { tls } : {}),
       store,
       bus,
       logger,
@@ -123,8 +133,9 @@ export async function startServer(
   }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  const urlOf = (h: string, p: number) => `http://${h.includes(":") ? `[${h}]` : h}:${p}`;
-  const url = urlOf(config.host, port);
+  const urlOf = (h: string, p: number, scheme = "http") =>
+    `${scheme}://${h.includes(":") ? `[${h}]` : h}:${p}`;
+  const url = urlOf(config.host, port, config.tlsCertFile !== undefined ? "https" : "http");
   const metricsAddress = metricsApp?.server.address();
   const metricsUrl =
     typeof metricsAddress === "object" && metricsAddress

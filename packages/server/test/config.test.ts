@@ -72,6 +72,8 @@ describe("configFromEnv", () => {
     ["VOLLY_ALLOWED_ORIGINS", "ftp://chat.example.org"],
     ["VOLLY_ALLOWED_ORIGINS", "https://a.example,"],
     ["VOLLY_METRICS_PORT", "70000"],
+    ["VOLLY_TLS_CERT_FILE", "/etc/volly/cert.pem"],
+    ["VOLLY_TLS_KEY_FILE", "/etc/volly/key.pem"],
   ])("rejects %s=%s with VOLLY_E_USAGE", (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(
       expect.objectContaining({ code: "VOLLY_E_USAGE" }),
