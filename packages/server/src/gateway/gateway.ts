@@ -123,6 +123,7 @@ export async function registerGateway(
     url: GATEWAY_PATH,
     // Runs before the upgrade: a refusal is an HTTP answer the browser (or client) can read.
     onRequest: async (request) => {
+      if (request.headers.upgrade?.toLowerCase() !== "websocket") return; // a plain GET: 404 below
       if (!isAllowedOrigin(request.headers.origin, request.host, allowedOrigins)) {
         throw new VollyError("VOLLY_E_ORIGIN_NOT_ALLOWED");
       }
