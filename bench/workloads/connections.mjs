@@ -94,6 +94,7 @@ function freePort() {
  */
 async function startServer(dataDir, nodeArgs = [], env = {}) {
   const port = await freePort();
+  const metricsPort = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, "serve"], {
     env: {
       ...process.env,
@@ -101,6 +102,8 @@ async function startServer(dataDir, nodeArgs = [], env = {}) {
       VOLLY_HOST: "127.0.0.1",
       VOLLY_DATA_DIR: dataDir,
       VOLLY_LOG_LEVEL: "warn",
+      // /metrics is served on a listener of its own (heapOf reads it).
+      VOLLY_METRICS_PORT: String(metricsPort),
       // Every load generator registers from 127.0.0.1: lift the per-IP limit (authenticated
       // requests are limited per account, as in production).
       VOLLY_RATE_LIMIT_IP_MAX: "1000000000",
@@ -150,6 +153,7 @@ async function startServer(dataDir, nodeArgs = [], env = {}) {
   }
   return {
     url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
     pid: child.pid,
     tail: () => tail,
     problems: () => problems,
@@ -166,10 +170,10 @@ async function startServer(dataDir, nodeArgs = [], env = {}) {
 
 /**
  * A server's V8 heap in use and its external memory (bytes), from its Prometheus metrics
- * (prom-client's nodejs_heap_size_used_bytes and nodejs_external_memory_bytes).
+ * (prom-client's nodejs_heap_size_used_bytes and nodejs_external_memory_bytes) on its metrics listener.
  */
-async function heapOf(url) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+async function heapOf(metricsUrl) {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
   const value = (name) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN);
   return { used: value("nodejs_heap_size_used_bytes"), external: value("nodejs_external_memory_bytes") };
 }
@@ -262,7 +266,7 @@ async function measure(N, { start, loadgens, addressBase, concurrency, settleSec
     const restMs = performance.now() - t0;
     const cpuPct = servers.map((s, k) => ((cpuMsOf(s.pid) - cpu0[k]) / restMs) * 100);
     const after = servers.map((s) => rssOf(s.pid));
-    const heap = await Promise.all(servers.map((s) => heapOf(s.url)));
+    const heap = await Promise.all(servers.map((s) => heapOf(s.metricsUrl)));
     const usage = await Promise.all(loadgens.map((g) => g.call({ type: "usage" })));
     const stillOpen = usage.reduce((a, u) => a + u.open, 0);
     await Promise.all(loadgens.map((g) => g.call({ type: "close" })));

@@ -178,11 +178,15 @@ export class Devices {
    * marking the current one. @throws VOLLY_E_SERVER_UNREACHABLE
    */
   async list(): Promise<AccountDevice[]> {
-    const account = await this.ctx.api.call("getAccount", { params: { handle: this.ctx.profile.handle } });
+    const token = await this.ctx.auth.getToken(); // names and times are shown to the account only
+    const account = await this.ctx.api.call("getAccount", {
+      token,
+      params: { handle: this.ctx.profile.handle },
+    });
     return account.devices.map((d) => ({
       deviceId: d.deviceId,
-      name: d.name,
-      createdAt: d.createdAt,
+      name: d.name ?? "",
+      createdAt: d.createdAt ?? 0,
       current: d.deviceId === this.ctx.profile.deviceId,
     }));
   }

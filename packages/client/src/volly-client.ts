@@ -219,9 +219,12 @@ export class VollyClient {
     await this.ctx.vault.store.close();
   }
 
-  /** Looks an account up in the server's directory. Throws VOLLY_E_UNKNOWN_HANDLE. */
-  lookup(handle: string): Promise<AccountEntry> {
-    return this.ctx.api.call("getAccount", { params: { handle } });
+  /**
+   * Looks an account up in the server's directory: device ids and keys, and for this client's own
+   * account also device names and creation times. Throws VOLLY_E_UNKNOWN_HANDLE.
+   */
+  async lookup(handle: string): Promise<AccountEntry> {
+    return this.ctx.api.call("getAccount", { token: await this.ctx.auth.getToken(), params: { handle } });
   }
 
   /**

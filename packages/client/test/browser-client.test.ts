@@ -37,7 +37,6 @@ describe.skipIf(setup.skip)("the SDK in a browser (Chromium)", () => {
 
   beforeAll(async () => {
     if (setup.failure) throw new Error(setup.failure);
-    server = await testServer();
     const bundle = await bundler!.rolldown({
       input: BROWSER_ENTRY,
       platform: "browser",
@@ -51,6 +50,8 @@ describe.skipIf(setup.skip)("the SDK in a browser (Chromium)", () => {
     });
     await new Promise<void>((r) => pageServer.listen(0, "127.0.0.1", r));
     origin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+    // The page's origin is not the server's: the gateway admits it only when configured to.
+    server = await testServer({ allowedOrigins: [origin] });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-web-security"],

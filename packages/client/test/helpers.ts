@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
 import { initNodeProfile, openNodeClient } from "@volly/client/node";
-import { DEFAULT_CONFIG, type RunningServer, startServer } from "@volly/server";
+import { DEFAULT_CONFIG, type RunningServer, type ServerConfig, startServer } from "@volly/server";
 import { afterEach, beforeEach } from "vitest";
 
 /** Cheap Argon2id: these tests create many profiles. */
@@ -25,9 +25,16 @@ export interface TestServer {
 }
 
 /** Starts a real Volly server for a test. */
-export async function testServer(): Promise<TestServer> {
+export async function testServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = tempDir("volly-server-");
-  const config = { ...DEFAULT_CONFIG, port: 0, host: "127.0.0.1", dataDir, logLevel: "silent" as const };
+  const config = {
+    ...DEFAULT_CONFIG,
+    port: 0,
+    host: "127.0.0.1",
+    dataDir,
+    logLevel: "silent" as const,
+    ...overrides,
+  };
   let running: RunningServer | undefined = await startServer(config);
   const port = running.port;
   return {

@@ -71,6 +71,31 @@ export const ERROR_CODES = {
     message: "A different message was already stored under that message id.",
   },
   VOLLY_E_HEARTBEAT_TIMEOUT: { http: 408, close: 4009, message: "No heartbeat within twice the interval." },
+  VOLLY_E_IDENTIFY_TIMEOUT: {
+    http: 408,
+    close: 4011,
+    message: "No IDENTIFY or RESUME within the deadline after HELLO.",
+  },
+  VOLLY_E_TOO_MANY_CONNECTIONS: {
+    http: 429,
+    close: 4012,
+    message: "Too many unauthenticated gateway connections from this address; identify or close some first.",
+  },
+  VOLLY_E_ORIGIN_NOT_ALLOWED: {
+    http: 403,
+    close: 4013,
+    message: "Web pages of this origin may not connect to the gateway.",
+  },
+  VOLLY_E_REQUEST_TIMEOUT: {
+    http: 408,
+    close: 4002,
+    message: "The request was not received in time.",
+  },
+  VOLLY_E_HEADERS_TOO_LARGE: {
+    http: 431,
+    close: 4002,
+    message: "The request line or headers exceed the size limit.",
+  },
   VOLLY_E_GROUP_FULL: {
     http: 409,
     close: 4000,

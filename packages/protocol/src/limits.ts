@@ -12,6 +12,12 @@ export const LIMITS = {
   inboundFrameHardCapBytes: 256 * 1024,
   /** Largest gateway frame the server sends (bytes); clients set their WebSocket maxPayload to this. */
   maxOutboundFrameBytes: 16 * 1024 * 1024,
+  /**
+   * Deepest nesting of arrays and objects in a JSON request body or gateway frame (the outermost
+   * value is depth 1); deeper input is refused with VOLLY_E_BAD_REQUEST before it is parsed. The
+   * deepest schema (an ACK frame's cursors) needs 4.
+   */
+  maxJsonDepth: 32,
   /** Largest REST request body (bytes): the largest commit, 999 devices added with one Welcome and the tree (~7 MiB), fits. */
   maxRequestBodyBytes: 16 * 1024 * 1024,
   /** Largest MLS application message ciphertext, base64url characters (~256 KiB of bytes). */

@@ -48,8 +48,14 @@ export type RegisterAccountResponse = Static<typeof RegisterAccountResponse>;
 export const DeviceEntry = Type.Object({
   deviceId: Id,
   signaturePublicKey: PublicKey,
-  name: Type.String(),
-  createdAt: Timestamp,
+  name: Type.Optional(
+    Type.String({
+      description: "only for the account itself (the request's bearer token is one of its devices)",
+    }),
+  ),
+  createdAt: Type.Optional(
+    Type.Integer({ minimum: 0, description: "ms since Unix epoch; only for the account itself" }),
+  ),
 });
 export type DeviceEntry = Static<typeof DeviceEntry>;
 
@@ -247,7 +253,8 @@ export const ROUTES = {
   getAccount: {
     method: "GET",
     path: "/v1/accounts/:handle",
-    summary: "Directory: an account and its devices' signature keys.",
+    summary:
+      "Directory: an account and its devices' ids and signature keys; device names and creation times only to the account itself (its bearer token).",
     auth: false,
     params: HandleParams,
     response: AccountEntry,

@@ -4,11 +4,21 @@ import type { Redis } from "ioredis";
 import { pino } from "pino";
 import type { Bus } from "./bus/bus.js";
 import type { ServerConfig } from "./config.js";
+import { DEFAULT_RATE_LIMIT } from "./config.js";
+import { describeError } from "./describe-error.js";
 import { registerGateway } from "./gateway/gateway.js";
+import { createSendBudget } from "./gateway/send-budget.js";
 import { authenticateRequest } from "./http/bearer.js";
-import { installErrorHandler, installNotFoundHandler } from "./http/error-handler.js";
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  installErrorHandler,
+  installNotFoundHandler,
+} from "./http/error-handler.js";
+import { installJsonBodyParser } from "./http/json-body.js";
 import { registerOperationsRoutes } from "./http/operations-routes.js";
-import { registerRateLimit } from "./http/rate-limit.js";
+import { createMemoryRateCounters, createRedisRateCounters } from "./http/rate-counters.js";
+import { RATE_LIMIT_MEMORY_CLIENTS, RATE_LIMIT_REDIS_PREFIX, registerRateLimit } from "./http/rate-limit.js";
 import { installRequestLog } from "./http/request-log.js";
 import { registerRoutes } from "./http/routes.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
@@ -30,8 +40,9 @@ export interface BuildAppOptions {
   /** Clock (ms since the Unix epoch); default `Date.now`. */
   now?: () => number;
   /**
-   * The node's metrics, served at `/metrics`; default: a fresh registry without process metrics.
-   * Pass the same one to the store and bus wrappers so their errors are counted.
+   * The node's metrics (served by the metrics listener, `http/metrics-app.ts`, not by this app);
+   * default: a fresh registry without process metrics. Pass the same one to the store and bus
+   * wrappers so their errors are counted.
    */
   metrics?: Metrics;
   /** Cross-node presence timing (ms); defaults in `gateway/presence-tracker.ts`. */
@@ -43,6 +54,8 @@ export interface BuildAppOptions {
   rateLimitRedis?: Redis;
   /** Prefix of the rate-limit counters' Redis keys; default "volly:rate-limit:". */
   rateLimitRedisPrefix?: string;
+  /** Serve HTTPS (and WSS) with this certificate chain and key (PEM); default plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /**
@@ -54,11 +67,12 @@ export interface BuildAppOptions {
  * error is a typed `{code, message, details?}` body with the registry's HTTP status; unknown API
  * routes (and every unknown non-GET) are 404 VOLLY_E_NOT_FOUND; requests arriving while the app
  * closes get 503 VOLLY_E_SHUTTING_DOWN. REST routes are rate limited per account or per IP address
- * (`config.rateLimit`, see `http/rate-limit.ts`: 429 VOLLY_E_RATE_LIMITED); the client's address is
+ * (`config.rateLimit`, see `http/rate-limit.ts`: 429 VOLLY_E_RATE_LIMITED), and gateway SENDs are
+ * charged to the same per-account budget plus a byte budget (`gateway/send-budget.ts`); the client's address is
  * taken from `X-Forwarded-For` only behind `config.trustProxy`. HTML responses carry a
  * Content-Security-Policy. One info log line per request (method, url, status, ms); bodies are never
- * logged. Operators get `GET /metrics`
- * (Prometheus) and `GET /readyz` (see `http/operations-routes.ts`). The retention job
+ * logged. Operators get `GET /readyz` (see `http/operations-routes.ts`); the Prometheus metrics are
+ * counted into `options.metrics` and served on a listener of their own (`http/metrics-app.ts`). The retention job
  * (`services/retention.ts`) prunes the store every `config.pruneIntervalMs` until the app closes.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -66,14 +80,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // With `https` Fastify's types pick an https.Server instance; every API used here is the same.
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.maxRequestBodyBytes,
     return503OnClosing: false,
     routerOptions: { maxParamLength: 2048 },
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
-  });
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+  }) as unknown as FastifyInstance;
 
   let closing = false;
   app.addHook("preClose", async () => {
@@ -84,25 +102,56 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   installErrorHandler(app);
+  installJsonBodyParser(app);
   installRequestLog(app);
   installSecurityHeaders(app);
   const services = createServices({ store, bus, now, metrics }, config.ciphersuite);
+  const limits = config.rateLimit;
+  const counters =
+    limits === false
+      ? undefined
+      : options.rateLimitRedis
+        ? createRedisRateCounters(
+            options.rateLimitRedis,
+            options.rateLimitRedisPrefix ?? RATE_LIMIT_REDIS_PREFIX,
+          )
+        : createMemoryRateCounters(RATE_LIMIT_MEMORY_CLIENTS);
+  let lastBudgetError = 0;
+  const sendBudget =
+    limits === false || !counters
+      ? undefined
+      : createSendBudget({
+          counters,
+          windowMs: limits.windowMs,
+          messagesMax: limits.accountMax,
+          bytesMax: limits.accountBytesMax ?? DEFAULT_RATE_LIMIT.accountBytesMax,
+          onError: (error) => {
+            // Redis down: SENDs are let through; say so at most every 5 s.
+            if (Date.now() - lastBudgetError < 5_000) return;
+            lastBudgetError = Date.now();
+            app.log.warn({ err: describeError(error) }, "gateway send budget: counters unavailable");
+          },
+        });
+  if (sendBudget) app.addHook("onClose", () => sendBudget.close());
   await registerGateway(app, {
     services,
     bus,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    identifyTimeoutMs: config.gatewayIdentifyTimeoutMs,
+    maxUnauthenticatedPerIp: config.gatewayMaxUnauthenticatedPerIp,
+    allowedOrigins: config.allowedOrigins,
+    ...(sendBudget ? { sendBudget } : {}),
     now,
     metrics,
     ...(options.presence ? { presence: options.presence } : {}),
   });
   const rateLimit =
-    config.rateLimit === false
+    limits === false || !counters
       ? undefined
       : await registerRateLimit(app, {
-          limits: config.rateLimit,
+          limits,
           authenticate: (request) => authenticateRequest(request, services.auth),
-          ...(options.rateLimitRedis ? { redis: options.rateLimitRedis } : {}),
-          ...(options.rateLimitRedisPrefix ? { redisPrefix: options.rateLimitRedisPrefix } : {}),
+          counters,
         });
   registerRoutes(app, services, rateLimit ? { rateLimit } : {});
   const retention = createRetentionJob({
@@ -114,7 +163,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   retention.start();
   app.addHook("onClose", () => retention.stop());
-  registerOperationsRoutes(app, { metrics, store, bus });
+  registerOperationsRoutes(app, { store, bus });
   installNotFoundHandler(app, await registerWebApp(app, config.webDir));
   return app;
 }

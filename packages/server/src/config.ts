@@ -24,14 +24,27 @@ export interface RateLimitConfig {
   accountMax: number;
   /** Requests to unauthenticated routes one IP address may make per window. VOLLY_RATE_LIMIT_IP_MAX. */
   ipMax: number;
+  /**
+   * Bytes of gateway SEND frames one account may send per window (VOLLY_RATE_LIMIT_ACCOUNT_BYTES).
+   * Each SEND also counts as one request against `accountMax`, shared with the REST API. Default
+   * {@link DEFAULT_RATE_LIMIT}'s (1 GiB).
+   */
+  accountBytesMax?: number;
 }
 
 /**
- * Default {@link RateLimitConfig}: per minute, 120,000 requests per account (2,000/s on average: a
- * bot sending 1,000 messages a second fits) and 1,200 per IP address (20/s: registration, login and
- * lookups of a whole office behind one NAT fit; a registration flood does not).
+ * Default {@link RateLimitConfig}: per minute, 120,000 requests per account — REST requests and
+ * gateway SENDs together (2,000/s on average: a bot sending 1,000 messages a second fits) — and
+ * 1 GiB of SEND frames per account (~17.9 MB/s: 1,000 messages of 16 KiB a second fit), and 1,200
+ * requests per IP address (20/s: registration, login and lookups of a whole office behind one NAT
+ * fit; a registration flood does not).
  */
-export const DEFAULT_RATE_LIMIT: RateLimitConfig = { windowMs: 60_000, accountMax: 120_000, ipMax: 1_200 };
+export const DEFAULT_RATE_LIMIT: Required<RateLimitConfig> = {
+  windowMs: 60_000,
+  accountMax: 120_000,
+  ipMax: 1_200,
+  accountBytesMax: 1024 * 1024 * 1024,
+};
 
 /** Everything a Volly server needs to start. */
 export interface ServerConfig {
@@ -48,6 +61,41 @@ export interface ServerConfig {
   ciphersuite: string;
   /** Gateway heartbeat interval announced in HELLO (ms); a client silent for twice this is closed. Default 30000. */
   heartbeatIntervalMs: number;
+  /**
+   * How long a gateway connection may stay unauthenticated after HELLO (ms): without a successful
+   * IDENTIFY or RESUME by then it is closed with VOLLY_E_IDENTIFY_TIMEOUT (4011), heartbeats or not.
+   * VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS, 1 ms–10 minutes. Default 15,000.
+   */
+  gatewayIdentifyTimeoutMs: number;
+  /**
+   * Unauthenticated gateway connections one client IP address (IPv6: its /64; behind a trusted proxy
+   * the forwarded one) may hold at once; one more is refused before the upgrade with 429
+   * VOLLY_E_TOO_MANY_CONNECTIONS. VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP, 1–1,000,000. Default 100.
+   */
+  gatewayMaxUnauthenticatedPerIp: number;
+  /**
+   * Web origins (`https://chat.example.org`) besides the server's own whose pages may open the
+   * gateway (VOLLY_ALLOWED_ORIGINS, comma-separated). A WebSocket upgrade carrying an `Origin` that
+   * is neither the server's own (its host equals the request's `Host`) nor listed is refused with
+   * 403 VOLLY_E_ORIGIN_NOT_ALLOWED; upgrades without `Origin` (CLI, bots) are allowed. Default none.
+   */
+  allowedOrigins: string[];
+  /**
+   * Where the Prometheus metrics are served: `GET /metrics` on a listener of their own at
+   * `metricsHost:metricsPort` (VOLLY_METRICS_HOST, VOLLY_METRICS_PORT; 0 picks a free port), never on
+   * the public port. Unset port (the default): metrics are not served.
+   */
+  metricsPort?: number;
+  /** Interface of the metrics listener (VOLLY_METRICS_HOST). Default "127.0.0.1". */
+  metricsHost: string;
+  /**
+   * PEM files of a certificate chain and its private key (VOLLY_TLS_CERT_FILE, VOLLY_TLS_KEY_FILE;
+   * both or neither): the server then speaks HTTPS and WSS itself and sends Strict-Transport-Security.
+   * Default unset: plain HTTP, TLS ends in a reverse proxy.
+   */
+  tlsCertFile?: string;
+  /** See {@link ServerConfig.tlsCertFile}. */
+  tlsKeyFile?: string;
   /** Pino log level. Default "info". */
   logLevel: LogLevel;
   /**
@@ -104,6 +152,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   dataDir: "./volly-data",
   ciphersuite: DEFAULT_CIPHERSUITE,
   heartbeatIntervalMs: 30_000,
+  gatewayIdentifyTimeoutMs: 15_000,
+  gatewayMaxUnauthenticatedPerIp: 100,
+  allowedOrigins: [],
+  metricsHost: "127.0.0.1",
   logLevel: "info",
   webDir: DEFAULT_WEB_DIR,
   databasePoolSize: 10,
@@ -132,8 +184,12 @@ function parsePort(value: unknown, source: string): number {
  * Reads VOLLY_PORT, VOLLY_HOST, VOLLY_DATA_DIR, VOLLY_CIPHERSUITE, VOLLY_LOG_LEVEL, VOLLY_WEB_DIR,
  * VOLLY_DATABASE_URL, VOLLY_DATABASE_POOL_SIZE, VOLLY_REDIS_URL, VOLLY_RETENTION_DAYS,
  * VOLLY_PRUNE_INTERVAL_MS, VOLLY_RATE_LIMIT (`on` | `off`), VOLLY_RATE_LIMIT_WINDOW_MS,
- * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX and VOLLY_TRUST_PROXY; empty values are
- * ignored. The web directory is made absolute (relative to the working directory).
+ * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX, VOLLY_RATE_LIMIT_ACCOUNT_BYTES,
+ * VOLLY_TRUST_PROXY, VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS, VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP,
+ * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST, VOLLY_METRICS_PORT, VOLLY_TLS_CERT_FILE and
+ * VOLLY_TLS_KEY_FILE; empty values are ignored. The
+ * web directory is made absolute (relative to the working directory). Allowed origins are
+ * normalised to `scheme://host[:port]`.
  *
  * @param env environment variables (usually `process.env`)
  * @param overrides fields that take precedence over the environment
@@ -141,8 +197,10 @@ function parsePort(value: unknown, source: string): number {
  *   data dir or web dir, a heartbeat interval below 1 ms, a database URL that is not postgres:// or
  *   postgresql://, a Redis URL that is not redis:// or rediss://, a pool size outside 1–1000, a
  *   retention period or pruning interval that is not a positive number, VOLLY_RATE_LIMIT other than
- *   on/off, a rate-limit window outside 1 ms–1 day or a maximum outside 1–1,000,000,000, or a
- *   trusted proxy that is not an IP address or CIDR range
+ *   on/off, a rate-limit window outside 1 ms–1 day or a maximum outside 1–1,000,000,000 (bytes:
+ *   1–10^15), a trusted proxy that is not an IP address or CIDR range, an identify timeout outside
+ *   1 ms–10 minutes, an unauthenticated-connection cap outside 1–1,000,000, an allowed origin that
+ *   is not an http(s) origin, an empty metrics host, or only one of the TLS certificate and key
  */
 export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -194,16 +252,30 @@ export function configFromEnv(
       ["windowMs", "VOLLY_RATE_LIMIT_WINDOW_MS"],
       ["accountMax", "VOLLY_RATE_LIMIT_ACCOUNT_MAX"],
       ["ipMax", "VOLLY_RATE_LIMIT_IP_MAX"],
+      ["accountBytesMax", "VOLLY_RATE_LIMIT_ACCOUNT_BYTES"],
     ] as const) {
       const value = read(name);
-      if (value !== undefined) limits[field] = /^\d{1,12}$/.test(value) ? Number(value) : value;
+      if (value !== undefined) limits[field] = /^\d{1,16}$/.test(value) ? Number(value) : value;
     }
     if (Object.keys(limits).length > 0) fromEnv.rateLimit = { ...DEFAULT_RATE_LIMIT, ...limits };
   }
   const trustProxy = read("VOLLY_TRUST_PROXY");
   if (trustProxy !== undefined) fromEnv.trustProxy = trustProxy.split(",").map((entry) => entry.trim());
+  const integer = (name: string) => {
+    const value = read(name);
+    return value === undefined ? undefined : /^\d{1,12}$/.test(value) ? Number(value) : value;
+  };
+  fromEnv.gatewayIdentifyTimeoutMs = integer("VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS");
+  fromEnv.gatewayMaxUnauthenticatedPerIp = integer("VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP");
+  const origins = read("VOLLY_ALLOWED_ORIGINS");
+  if (origins !== undefined) fromEnv.allowedOrigins = origins.split(",").map((entry) => entry.trim());
+  fromEnv.metricsHost = read("VOLLY_METRICS_HOST");
+  fromEnv.tlsCertFile = read("VOLLY_TLS_CERT_FILE");
+  fromEnv.tlsKeyFile = read("VOLLY_TLS_KEY_FILE");
+  const metricsPort = read("VOLLY_METRICS_PORT");
+  if (metricsPort !== undefined) fromEnv.metricsPort = parsePort(metricsPort, "VOLLY_METRICS_PORT");
 
-  const merged = { ...DEFAULT_CONFIG, ...fromEnv, ...definedOnly(overrides) };
+  const merged = { ...DEFAULT_CONFIG, ...definedOnly(fromEnv), ...definedOnly(overrides) };
   const logLevel = String(merged.logLevel);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw usage(`The log level must be one of ${LOG_LEVELS.join(", ")}.`, { logLevel });
@@ -238,6 +310,30 @@ export function configFromEnv(
   const pruneIntervalMs = positive(merged.pruneIntervalMs, "pruneIntervalMs", "pruning interval (ms)");
   const rateLimit = checkRateLimit(merged.rateLimit);
   const proxies = checkProxies(merged.trustProxy);
+  const identifyTimeout = merged.gatewayIdentifyTimeoutMs;
+  if (
+    typeof identifyTimeout !== "number" ||
+    !Number.isInteger(identifyTimeout) ||
+    identifyTimeout < 1 ||
+    identifyTimeout > 600_000
+  ) {
+    throw usage("VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS must be an integer from 1 to 600000 (ms).", {
+      VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS: identifyTimeout,
+    });
+  }
+  const perIp = merged.gatewayMaxUnauthenticatedPerIp;
+  if (typeof perIp !== "number" || !Number.isInteger(perIp) || perIp < 1 || perIp > 1_000_000) {
+    throw usage("VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP must be an integer from 1 to 1000000.", {
+      VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP: perIp,
+    });
+  }
+  const allowedOrigins = checkOrigins(merged.allowedOrigins);
+  if (typeof merged.metricsHost !== "string" || merged.metricsHost === "") {
+    throw usage("VOLLY_METRICS_HOST must not be empty.", {});
+  }
+  if ((merged.tlsCertFile === undefined) !== (merged.tlsKeyFile === undefined)) {
+    throw usage("VOLLY_TLS_CERT_FILE and VOLLY_TLS_KEY_FILE go together: set both or neither.", {});
+  }
   const database = checkUrl(merged.databaseUrl, ["postgres:", "postgresql:"], "VOLLY_DATABASE_URL");
   const redis = checkUrl(merged.redisUrl, ["redis:", "rediss:"], "VOLLY_REDIS_URL");
   return {
@@ -246,6 +342,16 @@ export function configFromEnv(
     dataDir: merged.dataDir,
     ciphersuite: merged.ciphersuite,
     heartbeatIntervalMs: heartbeat,
+    gatewayIdentifyTimeoutMs: identifyTimeout,
+    gatewayMaxUnauthenticatedPerIp: perIp,
+    allowedOrigins,
+    metricsHost: merged.metricsHost,
+    ...(typeof merged.tlsCertFile === "string" && typeof merged.tlsKeyFile === "string"
+      ? { tlsCertFile: merged.tlsCertFile, tlsKeyFile: merged.tlsKeyFile }
+      : {}),
+    ...(merged.metricsPort !== undefined
+      ? { metricsPort: parsePort(merged.metricsPort, "metricsPort") }
+      : {}),
     logLevel: logLevel as LogLevel,
     webDir: resolve(merged.webDir),
     databasePoolSize: pool,
@@ -278,7 +384,50 @@ function checkRateLimit(value: unknown): RateLimitConfig | false {
     ),
     accountMax: within("accountMax", "VOLLY_RATE_LIMIT_ACCOUNT_MAX", 1e9, "an integer from 1 to 1000000000"),
     ipMax: within("ipMax", "VOLLY_RATE_LIMIT_IP_MAX", 1e9, "an integer from 1 to 1000000000"),
+    accountBytesMax:
+      limits.accountBytesMax === undefined
+        ? DEFAULT_RATE_LIMIT.accountBytesMax
+        : within(
+            "accountBytesMax",
+            "VOLLY_RATE_LIMIT_ACCOUNT_BYTES",
+            1e15,
+            "an integer from 1 to 1000000000000000 (bytes)",
+          ),
   };
+}
+
+/**
+ * Validates the allowed origins: each an `http:` or `https:` origin (no path, query, fragment or
+ * credentials); returns them normalised as the browser sends them (`scheme://host[:port]`,
+ * lower-case, default ports dropped).
+ */
+function checkOrigins(value: unknown): string[] {
+  if (!Array.isArray(value)) throw usage("VOLLY_ALLOWED_ORIGINS must be a list of origins.", {});
+  return value.map((entry: unknown) => {
+    let url: URL | undefined;
+    try {
+      url = typeof entry === "string" ? new URL(entry) : undefined;
+    } catch {
+      url = undefined;
+    }
+    const bare =
+      url !== undefined &&
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      (url.pathname === "/" || url.pathname === "") &&
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      !url.password;
+    if (!url || !bare) {
+      throw usage(
+        "VOLLY_ALLOWED_ORIGINS must list origins such as https://chat.example.org, comma-separated.",
+        {
+          VOLLY_ALLOWED_ORIGINS: String(entry),
+        },
+      );
+    }
+    return url.origin;
+  });
 }
 
 /** Validates the trusted proxies: each an IPv4/IPv6 address, optionally with a /prefix. */

@@ -27,6 +27,7 @@ export {
   redactUrl,
   type ServerConfig,
 } from "./config.js";
+export { buildMetricsApp, METRICS_PATH } from "./http/metrics-app.js";
 export { CONTENT_SECURITY_POLICY } from "./http/security-headers.js";
 export { runServer } from "./main.js";
 export { type BusErrorKind, createMetrics, type Metrics } from "./metrics.js";

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { loadSuite } from "@volly/crypto";
 import { VollyError } from "@volly/protocol";
 import { type Logger, pino } from "pino";
@@ -5,6 +6,7 @@ import { buildApp } from "./app.js";
 import { describeBus, openConfiguredBus } from "./bus/open-bus.js";
 import type { ServerConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
+import { buildMetricsApp } from "./http/metrics-app.js";
 import { openRateLimitRedis } from "./http/rate-limit.js";
 import { createMetrics } from "./metrics.js";
 import { instrumentStore } from "./store/instrumented-store.js";
@@ -12,10 +14,18 @@ import { describeStore, openConfiguredStore } from "./store/open-store.js";
 
 /** A listening server. */
 export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:7777` (the gateway is at `ws://…/v1/gateway`). */
+  /**
+   * Base URL, e.g. `http://127.0.0.1:7777` (the gateway is at `ws://…/v1/gateway`); `https://…` when
+   * the config names a TLS certificate (gateway `wss://…`).
+   */
   url: string;
   /** The port actually bound (differs from the config when it asked for 0). */
   port: number;
+  /**
+   * Base URL of the metrics listener (`GET ${metricsUrl}/metrics`), e.g. `http://127.0.0.1:9464`;
+   * undefined when `config.metricsPort` is unset (metrics not served).
+   */
+  metricsUrl?: string;
   /**
    * Drains and stops: stops accepting connections, closes gateway sockets with 1001 and reason
    * VOLLY_E_SHUTTING_DOWN (RFC 6455 §7.4.1), waits for in-flight requests, then closes the bus and
@@ -35,14 +45,16 @@ const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
  *   of such nodes can run behind a load balancer. With Redis, the REST rate-limit counters are kept
  *   there too (a third connection), so the nodes share them.
  *
- * Pending migrations are applied first. Metrics (with process metrics) are served at `/metrics`;
- * store and bus failures are counted and logged (rate limited, never with content). Logs are JSON
+ * Pending migrations are applied first. Metrics (with process metrics) are served at `/metrics` on a
+ * listener of their own at `config.metricsHost:config.metricsPort` when that port is set (never on
+ * the public port); store and bus failures are counted and logged (rate limited, never with content). Logs are JSON
  * (pino): `{"msg":"listening","url":…,"store":…,"bus":…}` once listening.
  *
  * @param options.logger where logs go (default: pino JSON on stdout at `config.logLevel`)
  * @throws VollyError VOLLY_E_USAGE when the configured ciphersuite cannot be loaded; the database's
  *   or Redis's error when either cannot be reached; the listen error (e.g. EADDRINUSE) when the port
- *   is taken — in every case nothing is left open
+ *   (or the metrics port) is taken; the file's error when a TLS certificate or key cannot be read —
+ *   in every case nothing is left open
  */
 export async function startServer(
   config: ServerConfig,
@@ -86,14 +98,20 @@ export async function startServer(
   }
   let rateLimitRedis: Awaited<ReturnType<typeof openRateLimitRedis>> | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let metricsApp: Awaited<ReturnType<typeof buildMetricsApp>> | undefined;
   try {
     if (config.redisUrl !== undefined && config.rateLimit !== false) {
       rateLimitRedis = await openRateLimitRedis(config.redisUrl, (error) =>
         logRateLimited("rate-limit-redis", { err: describeError(error) }, "rate-limit Redis error"),
       );
     }
+    const tls =
+      config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
+        ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) }
+        : undefined;
     app = await buildApp({
       config,
+      ...(tls ? { tls } : {}),
       store,
       bus,
       logger,
@@ -101,7 +119,12 @@ export async function startServer(
       ...(rateLimitRedis ? { rateLimitRedis } : {}),
     });
     await app.listen({ port: config.port, host: config.host });
+    if (config.metricsPort !== undefined) {
+      metricsApp = await buildMetricsApp({ metrics, logger });
+      await metricsApp.listen({ port: config.metricsPort, host: config.metricsHost });
+    }
   } catch (error) {
+    await metricsApp?.close().catch(() => {});
     await app?.close().catch(() => {});
     rateLimitRedis?.disconnect();
     await bus.close();
@@ -110,20 +133,31 @@ export async function startServer(
   }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const urlOf = (h: string, p: number, scheme = "http") =>
+    `${scheme}://${h.includes(":") ? `[${h}]` : h}:${p}`;
+  const url = urlOf(config.host, port, config.tlsCertFile !== undefined ? "https" : "http");
+  const metricsAddress = metricsApp?.server.address();
+  const metricsUrl =
+    typeof metricsAddress === "object" && metricsAddress
+      ? urlOf(config.metricsHost, metricsAddress.port)
+      : undefined;
   const where = describeStore(config);
-  logger.info({ url, store: where.backend, database: where.location, bus: describeBus(config) }, "listening");
+  logger.info(
+    { url, metricsUrl, store: where.backend, database: where.location, bus: describeBus(config) },
+    "listening",
+  );
 
   let closing: Promise<void> | undefined;
   const running = app;
   return {
     url,
     port,
+    ...(metricsUrl ? { metricsUrl } : {}),
     close() {
       closing ??= (async () => {
         logger.info("shutting down");
         await running.close();
+        await metricsApp?.close();
         rateLimitRedis?.disconnect(); // counters only: nothing to flush
         await bus.close();
         await store.close();

@@ -7,7 +7,7 @@ import { sample } from "./helpers/metrics.js";
 
 /** GROUP_MESSAGE dispatches the server has written so far (volly_messages_out_total). */
 async function groupMessagesOut(s: LiveServer): Promise<number> {
-  const text = (await s.f.app.inject({ method: "GET", url: "/metrics" })).body;
+  const text = (await s.f.metricsApp.inject({ method: "GET", url: "/metrics" })).body;
   return sample(text, 'volly_messages_out_total{event="GROUP_MESSAGE"}');
 }
 

@@ -12,12 +12,16 @@ describe("configFromEnv", () => {
       dataDir: "./volly-data",
       ciphersuite: DEFAULT_CIPHERSUITE,
       heartbeatIntervalMs: 30_000,
+      gatewayIdentifyTimeoutMs: 15_000,
+      gatewayMaxUnauthenticatedPerIp: 100,
+      allowedOrigins: [],
+      metricsHost: "127.0.0.1",
       logLevel: "info",
       webDir: DEFAULT_WEB_DIR,
       databasePoolSize: 10,
       retentionMs: 30 * 24 * 60 * 60 * 1000,
       pruneIntervalMs: 3_600_000,
-      rateLimit: { windowMs: 60_000, accountMax: 120_000, ipMax: 1_200 },
+      rateLimit: { windowMs: 60_000, accountMax: 120_000, ipMax: 1_200, accountBytesMax: 1024 ** 3 },
       trustProxy: [],
     });
   });
@@ -25,11 +29,18 @@ describe("configFromEnv", () => {
   it("reads the rate limits (VOLLY_RATE_LIMIT_*), switches them off with VOLLY_RATE_LIMIT=off, and the trusted proxies", () => {
     expect(
       configFromEnv({ VOLLY_RATE_LIMIT_WINDOW_MS: "1000", VOLLY_RATE_LIMIT_IP_MAX: "50" }).rateLimit,
-    ).toEqual({ windowMs: 1000, accountMax: 120_000, ipMax: 50 });
-    expect(configFromEnv({ VOLLY_RATE_LIMIT_ACCOUNT_MAX: "7", VOLLY_RATE_LIMIT: "on" }).rateLimit).toEqual({
+    ).toEqual({ windowMs: 1000, accountMax: 120_000, ipMax: 50, accountBytesMax: 1024 ** 3 });
+    expect(
+      configFromEnv({
+        VOLLY_RATE_LIMIT_ACCOUNT_MAX: "7",
+        VOLLY_RATE_LIMIT_ACCOUNT_BYTES: "65536",
+        VOLLY_RATE_LIMIT: "on",
+      }).rateLimit,
+    ).toEqual({
       windowMs: 60_000,
       accountMax: 7,
       ipMax: 1_200,
+      accountBytesMax: 65_536,
     });
     expect(configFromEnv({ VOLLY_RATE_LIMIT: "off", VOLLY_RATE_LIMIT_IP_MAX: "5" }).rateLimit).toBe(false);
     expect(configFromEnv({ VOLLY_RATE_LIMIT: "on" }, { rateLimit: false }).rateLimit).toBe(false);
@@ -51,10 +62,40 @@ describe("configFromEnv", () => {
     ["VOLLY_TRUST_PROXY", "nginx"],
     ["VOLLY_TRUST_PROXY", "10.0.0.0/33"],
     ["VOLLY_TRUST_PROXY", "127.0.0.1,"],
+    ["VOLLY_RATE_LIMIT_ACCOUNT_BYTES", "0"],
+    ["VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS", "0"],
+    ["VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS", "600001"],
+    ["VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP", "none"],
+    ["VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP", "0"],
+    ["VOLLY_ALLOWED_ORIGINS", "chat.example.org"],
+    ["VOLLY_ALLOWED_ORIGINS", "https://chat.example.org/app"],
+    ["VOLLY_ALLOWED_ORIGINS", "ftp://chat.example.org"],
+    ["VOLLY_ALLOWED_ORIGINS", "https://a.example,"],
+    ["VOLLY_METRICS_PORT", "70000"],
+    ["VOLLY_TLS_CERT_FILE", "/etc/volly/cert.pem"],
+    ["VOLLY_TLS_KEY_FILE", "/etc/volly/key.pem"],
   ])("rejects %s=%s with VOLLY_E_USAGE", (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(
       expect.objectContaining({ code: "VOLLY_E_USAGE" }),
     );
+  });
+
+  it("reads the gateway's identify deadline, unauthenticated cap and allowed origins, and the metrics listener", () => {
+    const config = configFromEnv({
+      VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS: "5000",
+      VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP: "8",
+      VOLLY_ALLOWED_ORIGINS: "https://Chat.Example.org:443, http://localhost:5173/",
+      VOLLY_METRICS_HOST: "10.0.0.31",
+      VOLLY_METRICS_PORT: "9464",
+    });
+    expect(config).toMatchObject({
+      gatewayIdentifyTimeoutMs: 5000,
+      gatewayMaxUnauthenticatedPerIp: 8,
+      allowedOrigins: ["https://chat.example.org", "http://localhost:5173"],
+      metricsHost: "10.0.0.31",
+      metricsPort: 9464,
+    });
+    expect(configFromEnv({}).metricsPort).toBeUndefined();
   });
 
   it("reads the retention period in days and the pruning interval in ms", () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import { createInProcessBus } from "../src/bus/in-process-bus.js";
 import { DEFAULT_CONFIG } from "../src/config.js";
-import { MAX_SENDS_IN_FLIGHT } from "../src/gateway/connection.js";
+import { MAX_SENDS_IN_FLIGHT } from "../src/gateway/ops/send.js";
 import { type HttpDevice, registerOverHttp } from "./helpers/app.js";
 import {
   connectGateway,

@@ -291,20 +291,31 @@ describe("REST v1 over app.inject", () => {
     expect(res.body).not.toContain(token);
   });
 
-  it("logs method, url, status and time per request — and never tokens or ciphertext", async () => {
+  it("logs method, route pattern, status and time per request — never handles, ids, tokens or ciphertext", async () => {
     const ciphertext = fakeCiphertext(64);
     const g = newId();
     await inject("POST", "/v1/groups", { groupId: g }, alice.auth);
     await inject(
       "POST",
-      `/v1/groups/${g}/messages`,
+      `/v1/groups/${g}/messages?trace=${g}`,
       { messageId: newId(), epoch: 0, ciphertext },
       alice.auth,
     );
     await inject("GET", "/i/secret-invite-token");
+    await inject("GET", `/v1/accounts/${alice.handle}`);
+    await inject("GET", `/v1/devices/${alice.deviceId}`);
+    await inject("GET", "/v1/accounts/looked-up-handle/nowhere");
     const logs = f.logs();
-    expect(logs).toContain(`"url":"/v1/groups/${g}/messages"`);
+    expect(logs).toContain('"url":"/v1/groups/:groupId/messages"');
+    expect(logs).toContain('"url":"/v1/accounts/:handle"');
+    expect(logs).toContain('"url":"/v1/devices/:deviceId"');
+    expect(logs).toContain('"url":"/i/:token"');
+    expect(logs).toContain('"url":"(no route)"');
     expect(logs).toMatch(/"method":"POST".*"status":200.*"ms":/);
+    expect(logs).not.toContain(g);
+    expect(logs).not.toContain(alice.handle);
+    expect(logs).not.toContain(alice.deviceId);
+    expect(logs).not.toContain("looked-up-handle");
     expect(logs).not.toContain(ciphertext);
     expect(logs).not.toContain(alice.token);
     expect(logs).not.toContain("secret-invite-token");

@@ -20,7 +20,7 @@ describe("operator endpoints: GET /metrics (Prometheus) and GET /readyz", () => 
   afterAll(() => s.close());
 
   const metrics = async () => {
-    const res = await s.f.app.inject({ method: "GET", url: "/metrics" });
+    const res = await s.f.metricsApp.inject({ method: "GET", url: "/metrics" });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/plain; version=0.0.4; charset=utf-8");
     return res.body;
@@ -106,6 +106,39 @@ describe("store instrumentation (volly_store_errors_total)", () => {
   });
 });
 
+describe("the metrics listener (VOLLY_METRICS_HOST, VOLLY_METRICS_PORT)", () => {
+  it("serves /metrics on its own address only, never on the public port; without a metrics port it is not served", async () => {
+    const { dir, remove } = makeTempDir();
+    const base = { ...DEFAULT_CONFIG, port: 0, dataDir: dir, logLevel: "silent" as const };
+    const withMetrics = await startServer({ ...base, metricsPort: 0, metricsHost: "127.0.0.1" });
+    const without = await startServer({ ...base, dataDir: `${dir}/other` });
+    try {
+      expect(withMetrics.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(withMetrics.metricsUrl).not.toBe(withMetrics.url);
+      const scraped = await fetch(`${withMetrics.metricsUrl}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(scraped.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+      const text = await scraped.text();
+      expect(text).toContain("volly_gateway_connections");
+      expect(text).toContain("process_cpu_seconds_total");
+      for (const server of [withMetrics, without]) {
+        const publicAnswer = await fetch(`${server.url}/metrics`);
+        expect(publicAnswer.status).toBe(404);
+        expect(await publicAnswer.json()).toMatchObject({ code: "VOLLY_E_NOT_FOUND" });
+        expect(publicAnswer.headers.get("x-content-type-options")).toBe("nosniff");
+      }
+      expect(without.metricsUrl).toBeUndefined();
+      const elsewhere = await fetch(`${withMetrics.metricsUrl}/v1/accounts/alice`);
+      expect(elsewhere.status).toBe(404);
+      expect(await elsewhere.json()).toMatchObject({ code: "VOLLY_E_NOT_FOUND" });
+    } finally {
+      await withMetrics.close();
+      await without.close();
+      remove();
+    }
+  });
+});
+
 describe.skipIf(!POSTGRES.run)("volly_store_errors_total of a running server (PostgreSQL)", () => {
   let database: TestDatabase;
   let server: RunningServer | undefined;
@@ -122,6 +155,7 @@ describe.skipIf(!POSTGRES.run)("volly_store_errors_total of a running server (Po
       dataDir: dir,
       databaseUrl: database.url,
       logLevel: "silent",
+      metricsPort: 0,
     });
   });
   afterAll(async () => {
@@ -131,7 +165,7 @@ describe.skipIf(!POSTGRES.run)("volly_store_errors_total of a running server (Po
   });
 
   const storeErrors = async () => {
-    const res = await fetch(`${server!.url}/metrics`);
+    const res = await fetch(`${server!.metricsUrl}/metrics`);
     return sample(await res.text(), "volly_store_errors_total");
   };
   const register = () =>

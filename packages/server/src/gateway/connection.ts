@@ -1,63 +1,30 @@
 import {
-  type AckFrame,
   type DispatchEventName,
   type DispatchPayload,
   GatewayOp,
-  type IdentifyFrame,
   newId,
   PROTOCOL_VERSION,
-  type ResumeFrame,
-  type SendFrame,
   VOLLY_VERSION,
   VollyError,
 } from "@volly/protocol";
-import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
-import { type Bus, deviceChannel } from "../bus/bus.js";
+import { deviceChannel } from "../bus/bus.js";
 import type { BusMessage } from "../bus/messages.js";
 import { describeError } from "../describe-error.js";
-import type { Metrics } from "../metrics.js";
 import type { AuthContext } from "../services/context.js";
-import type { Services } from "../services/services.js";
-import type { AckBuffer } from "./ack-buffer.js";
-import { type ConnectionPresence, createConnectionPresence } from "./connection-presence.js";
-import { createDeliveryPump, type DeliveryPump } from "./delivery-pump.js";
-import {
-  decodeFrame,
-  encodeDispatch,
-  encodeFrame,
-  errorFrame,
-  type InboundFrame,
-  type TypingFrame,
-} from "./frames.js";
-import type { PresenceTracker } from "./presence-tracker.js";
+import type { ConnectionContext, GatewayDeps } from "./connection-context.js";
+import { createConnectionPresence } from "./connection-presence.js";
+import { createDeliveryPump } from "./delivery-pump.js";
+import { decodeFrame, encodeDispatch, encodeFrame, errorFrame, type InboundFrame } from "./frames.js";
+import type { ClientOp, OpHandler } from "./ops/op-handler.js";
+import { OP_HANDLERS } from "./ops/registry.js";
 import { createRateGate } from "./rate-gate.js";
 import { createSendLanes } from "./send-lanes.js";
 import { createSerialQueue } from "./serial-queue.js";
-import type { GatewaySession, SessionHolder, SessionRegistry } from "./session-registry.js";
+import type { SessionHolder } from "./session-registry.js";
 
 /** Minimum time between two relayed TYPING frames of one connection for one group (ms); excess is dropped. */
 export const TYPING_MIN_INTERVAL_MS = 1_000;
-
-/** Most SENDs one connection may have waiting for their commit; more get VOLLY_E_RATE_LIMITED. */
-export const MAX_SENDS_IN_FLIGHT = 256;
-
-/** What every gateway connection shares. */
-export interface GatewayDeps {
-  services: Services;
-  bus: Bus;
-  registry: SessionRegistry;
-  /** This node's presence bookkeeping. */
-  presence: PresenceTracker;
-  heartbeatIntervalMs: number;
-  log: FastifyBaseLogger;
-  /** Where dispatches and live delivery latency are counted; optional in tests. */
-  metrics?: Pick<Metrics, "dispatched" | "deliveryLatency">;
-  /** Clock (ms since the Unix epoch) for the delivery latency; default `Date.now`. */
-  now?: () => number;
-  /** Where ACKs are collected and written together. */
-  acks: AckBuffer;
-}
 
 /** A live gateway connection, as the gateway's connection table sees it. */
 export interface GatewayConnection {
@@ -70,44 +37,48 @@ export interface GatewayConnection {
    * refreshes the presence of the accounts it watches. No-op before READY.
    */
   resync(): void;
+  /** Resolves when the connection has authenticated (READY or RESUMED); never if it closes first. */
+  authenticated: Promise<void>;
   /** Resolves when the socket has closed. */
   closed: Promise<void>;
 }
 
+/** The connection's own view of its context: the fields handlers only read. */
+type ConnectionState = { -readonly [K in keyof ConnectionContext]: ConnectionContext[K] };
+
 /**
  * Runs the gateway protocol on one WebSocket: HELLO, then IDENTIFY or RESUME (signed HELLO nonce),
  * READY/RESUMED, the current presence of the accounts sharing a group, the backlog and SYNCED, live
- * dispatches (GROUP_MESSAGE, WELCOME, PRESENCE_UPDATE, TYPING_START), ACKs, PRESENCE_UPDATE and
- * TYPING frames, and heartbeats. A bad frame gets an ERROR frame and the connection stays open; a
- * failed authentication gets an ERROR frame and the close code of its error; silence for twice the
- * heartbeat interval gets ERROR VOLLY_E_HEARTBEAT_TIMEOUT and close 4009. Never logs frame payloads.
+ * dispatches (GROUP_MESSAGE, WELCOME, PRESENCE_UPDATE, TYPING_START, DEVICE_LINK_CLAIMED), and
+ * every client op through its handler in `ops/` (see {@link OP_HANDLERS}). A bad frame gets an
+ * ERROR frame and the connection stays open; a failed authentication gets an ERROR frame and the
+ * close code of its error; silence for twice the heartbeat interval gets ERROR
+ * VOLLY_E_HEARTBEAT_TIMEOUT and close 4009; no READY/RESUMED within `deps.identifyTimeoutMs` of HELLO
+ * gets ERROR VOLLY_E_IDENTIFY_TIMEOUT and close 4011. Never logs frame payloads.
  *
  * @param socket an open `ws` WebSocket (its maxPayload is LIMITS.inboundFrameHardCapBytes; decodeFrame refuses
  *   frames over LIMITS.maxInboundFrameBytes with VOLLY_E_FRAME_TOO_LARGE)
  */
 export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConnection {
-  const { services, bus, registry, heartbeatIntervalMs, log } = deps;
+  const { services, bus, heartbeatIntervalMs, log } = deps;
   const now = deps.now ?? Date.now;
   const queue = createSerialQueue();
-  const nonce = newId();
   const connectionId = newId();
-  const typingGate = createRateGate(TYPING_MIN_INTERVAL_MS);
-  const sendLanes = createSendLanes(services.delivery.sendsInCallOrder);
-  let session: GatewaySession | undefined;
-  let pump: DeliveryPump | undefined;
-  let presence: ConnectionPresence | undefined;
-  let unsubscribeDeviceEvents: (() => void) | undefined;
-  let closed = false;
   let resolveClosed: () => void = () => {};
   const closedPromise = new Promise<void>((resolve) => {
     resolveClosed = resolve;
   });
+  let resolveAuthenticated: () => void = () => {};
+  const authenticatedPromise = new Promise<void>((resolve) => {
+    resolveAuthenticated = resolve;
+  });
+  let unsubscribeDeviceEvents: (() => void) | undefined;
 
   /** The TCP socket under the WebSocket (ws keeps it as `_socket`), for corking. */
   const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
   let corked = false;
   const send = (text: string): boolean => {
-    if (closed || socket.readyState !== socket.OPEN) return false;
+    if (c.closed || socket.readyState !== socket.OPEN) return false;
     if (tcp && !corked) {
       // Frames sent in the same tick (a batch of messages fanned out) leave in one write.
       corked = true;
@@ -120,40 +91,27 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     socket.send(text);
     return true;
   };
-  const sendError = (error: VollyError) => send(errorFrame(error.toBody()));
   const close = (code: number, reason: string) => {
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
       socket.close(code, reason);
-  };
-  const fail = (error: VollyError) => {
-    sendError(error);
-    close(error.closeCode, error.code);
-  };
-
-  const dispatch = <T extends DispatchEventName>(t: T, d: DispatchPayload<T>): boolean => {
-    if (!session || closed || socket.readyState !== socket.OPEN) return false;
-    session.seq += 1;
-    const sent = send(encodeDispatch(session.seq, t, d));
-    if (sent) deps.metrics?.dispatched(t);
-    return sent;
   };
 
   const holder: SessionHolder = {
     supersede() {
       detach();
-      fail(new VollyError("VOLLY_E_SESSION_INVALID", "The session was resumed on another connection."));
+      c.fail(new VollyError("VOLLY_E_SESSION_INVALID", "The session was resumed on another connection."));
     },
   };
 
   const detach = () => {
     unsubscribeDeviceEvents?.();
     unsubscribeDeviceEvents = undefined;
-    pump?.stop();
-    pump = undefined;
-    presence?.stop();
-    presence = undefined;
-    if (session) registry.release(session.sessionId, holder);
-    session = undefined;
+    c.pump?.stop();
+    c.pump = undefined;
+    c.presence?.stop();
+    c.presence = undefined;
+    if (c.session) deps.registry.release(c.session.sessionId, holder);
+    c.session = undefined;
   };
 
   /**
@@ -161,15 +119,15 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
    * its revocation → ERROR VOLLY_E_DEVICE_REVOKED and close 4010.
    */
   const onDeviceEvent = (message: BusMessage) => {
-    if (closed) return;
+    if (c.closed) return;
     if (message.type === "device-link-claimed") {
       const { linkId, signaturePublicKey, name, proof } = message;
       queue
-        .push(async () => void dispatch("DEVICE_LINK_CLAIMED", { linkId, signaturePublicKey, name, proof }))
+        .push(async () => void c.dispatch("DEVICE_LINK_CLAIMED", { linkId, signaturePublicKey, name, proof }))
         .catch(() => {});
     } else if (message.type === "device-revoked") {
       detach();
-      fail(new VollyError("VOLLY_E_DEVICE_REVOKED"));
+      c.fail(new VollyError("VOLLY_E_DEVICE_REVOKED"));
     }
   };
 
@@ -183,209 +141,139 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
       tracker: deps.presence,
       presence: services.presence,
       queue,
-      dispatch,
+      dispatch: c.dispatch,
       onError,
     });
-    presence = connectionPresence;
-    pump = createDeliveryPump({
+    c.presence = connectionPresence;
+    const pump = createDeliveryPump({
       deviceId: device.deviceId,
       delivery: services.delivery,
       bus,
       queue,
-      dispatch,
+      dispatch: c.dispatch,
       bufferedAmount: () => socket.bufferedAmount,
       onError,
       onTyping: (message) => {
         if (message.deviceId === device.deviceId) return;
         const { groupId, accountId, handle, deviceId, at } = message;
-        dispatch("TYPING_START", { groupId, accountId, handle, deviceId, at });
+        c.dispatch("TYPING_START", { groupId, accountId, handle, deviceId, at });
       },
       onMembershipChange: () => connectionPresence.refreshPeers(),
       onLiveDispatch: (createdAt) => deps.metrics?.deliveryLatency((now() - createdAt) / 1000),
     });
+    c.pump = pump;
     await connectionPresence.start();
     // Acks of an earlier connection still in the buffer are stored before the backlog is read.
     await deps.acks.settle(device.deviceId);
     await pump.start();
   };
 
-  const identify = async (frame: IdentifyFrame) => {
-    if (session) throw new VollyError("VOLLY_E_ALREADY_AUTHENTICATED");
-    if (frame.d.protocolVersion !== PROTOCOL_VERSION) {
-      fail(
-        new VollyError("VOLLY_E_BAD_REQUEST", `This server speaks protocol version ${PROTOCOL_VERSION}.`, {
-          protocolVersion: PROTOCOL_VERSION,
-        }),
-      );
+  const c: ConnectionState = {
+    deps,
+    nonce: newId(),
+    session: undefined,
+    pump: undefined,
+    presence: undefined,
+    sendLanes: createSendLanes(services.delivery.sendsInCallOrder),
+    typingGate: createRateGate(TYPING_MIN_INTERVAL_MS),
+    holder,
+    closed: false,
+    send,
+    sendError: (error) => send(errorFrame(error.toBody())),
+    fail(error) {
+      c.sendError(error);
+      close(error.closeCode, error.code);
+    },
+    dispatch<T extends DispatchEventName>(t: T, d: DispatchPayload<T>): boolean {
+      const { session } = c;
+      if (!session || c.closed || socket.readyState !== socket.OPEN) return false;
+      session.seq += 1;
+      const sent = send(encodeDispatch(session.seq, t, d));
+      if (sent) deps.metrics?.dispatched(t);
+      return sent;
+    },
+    async verify(deviceId, signature) {
+      try {
+        return await services.auth.verifyIdentify(deviceId, c.nonce, signature);
+      } catch (error) {
+        if (!(error instanceof VollyError)) throw error;
+        c.fail(error);
+        return undefined;
+      }
+    },
+    async begin(session, device, event, payload) {
+      c.session = session;
+      clearTimeout(identifyDeadline);
+      resolveAuthenticated();
+      c.dispatch(event, payload);
+      await startDelivery(device);
+    },
+  };
+
+  /** Runs a handler; a VollyError is answered with an ERROR frame, anything else logged as internal. */
+  const handleFailure = (error: unknown, op: number) => {
+    if (error instanceof VollyError) {
+      c.sendError(error);
       return;
     }
-    const device = await verify(frame.d.deviceId, frame.d.signature);
-    if (!device || closed) return;
-    session = { sessionId: newId(), ...device, seq: 0 };
-    registry.attach(session, holder);
-    log.debug({ sessionId: session.sessionId, deviceId: device.deviceId }, "gateway identified");
-    dispatch("READY", {
-      sessionId: session.sessionId,
-      accountId: device.accountId,
-      deviceId: device.deviceId,
-      handle: device.handle,
-    });
-    await startDelivery(device);
-  };
-
-  const resume = async (frame: ResumeFrame) => {
-    if (session) throw new VollyError("VOLLY_E_ALREADY_AUTHENTICATED");
-    const device = await verify(frame.d.deviceId, frame.d.signature);
-    if (!device || closed) return;
-    const resumed = registry.resume(frame.d.sessionId, device.deviceId, holder);
-    if (!resumed) {
-      send(encodeFrame({ op: GatewayOp.INVALID_SESSION, d: { resumable: false } }));
-      return;
-    }
-    session = resumed;
-    log.debug({ sessionId: resumed.sessionId, deviceId: device.deviceId }, "gateway resumed");
-    dispatch("RESUMED", { sessionId: resumed.sessionId });
-    await startDelivery(device);
-  };
-
-  /** Verifies the HELLO-nonce signature; on failure sends the error and closes. */
-  const verify = async (deviceId: string, signature: string): Promise<AuthContext | undefined> => {
-    try {
-      return await services.auth.verifyIdentify(deviceId, nonce, signature);
-    } catch (error) {
-      if (!(error instanceof VollyError)) throw error;
-      fail(error);
-      return undefined;
-    }
-  };
-
-  const ack = async (frame: AckFrame) => {
-    if (!session) throw new VollyError("VOLLY_E_NOT_AUTHENTICATED");
-    // Only what this connection dispatched can be acknowledged: that keeps every cursor within the
-    // device's memberships and the groups' logs without reading the store.
-    const cursors = frame.d.cursors.flatMap(({ groupId, seq }) => {
-      const upTo = pump?.dispatchedUpTo(groupId);
-      return upTo ? [{ groupId, seq: Math.min(seq, upTo) }] : [];
-    });
-    deps.acks.add(session.deviceId, cursors, frame.d.welcomeIds);
-  };
-
-  /**
-   * Appends an application message sent over the gateway (SEND): the same checks and the same
-   * durable append as POST /v1/groups/:groupId/messages, answered with SEND_ACK once committed or
-   * with ERROR carrying details.messageId. Runs outside the connection's queue, so dispatches keep
-   * flowing while the commit is pending, in the order of arrival per group (see send-lanes.ts).
-   */
-  const sendMessage = (frame: SendFrame) => {
-    const { groupId, messageId, epoch, ciphertext } = frame.d;
-    const refuse = (error: VollyError) =>
-      send(errorFrame({ ...error.toBody(), details: { ...error.details, messageId } }));
-    if (!session) return refuse(new VollyError("VOLLY_E_NOT_AUTHENTICATED"));
-    if (sendLanes.pending >= MAX_SENDS_IN_FLIGHT) {
-      return refuse(
-        new VollyError(
-          "VOLLY_E_RATE_LIMITED",
-          `At most ${MAX_SENDS_IN_FLIGHT} SENDs may wait for their commit.`,
-        ),
-      );
-    }
-    const sender = session;
-    sendLanes
-      .run(groupId, (ordered) =>
-        services.delivery.sendMessage(
-          sender.deviceId,
-          groupId,
-          { messageId, epoch, ciphertext },
-          sender,
-          ordered,
-        ),
-      )
-      .then(
-        ({ seq, duplicate }) =>
-          void send(
-            `{"op":${GatewayOp.SEND_ACK},"d":{"groupId":"${groupId}","messageId":"${messageId}","seq":${seq},"duplicate":${duplicate}}}`,
-          ),
-        (error: unknown) => {
-          if (error instanceof VollyError) return void refuse(error);
-          log.error({ err: describeError(error) }, "gateway send failed");
-          refuse(new VollyError("VOLLY_E_INTERNAL"));
-        },
-      );
-  };
-
-  /** Relays a TYPING frame; beyond one per group per TYPING_MIN_INTERVAL_MS frames are dropped silently. */
-  const typing = async (frame: TypingFrame) => {
-    if (!session) throw new VollyError("VOLLY_E_NOT_AUTHENTICATED");
-    if (!typingGate.allow(frame.d.groupId)) return;
-    await services.typing.start(session, frame.d.groupId);
-  };
-
-  const handle = async (
-    frame: Exclude<InboundFrame, { op: typeof GatewayOp.HEARTBEAT | typeof GatewayOp.SEND }>,
-  ) => {
-    switch (frame.op) {
-      case GatewayOp.IDENTIFY:
-        return identify(frame);
-      case GatewayOp.RESUME:
-        return resume(frame);
-      case GatewayOp.ACK:
-        return ack(frame);
-      case GatewayOp.TYPING:
-        return typing(frame);
-      case GatewayOp.PRESENCE_UPDATE:
-        if (!session || !presence) throw new VollyError("VOLLY_E_NOT_AUTHENTICATED");
-        presence.setStatus(frame.d.status);
-        return;
-    }
+    log.error({ err: describeError(error), op }, "gateway frame handling failed");
+    c.sendError(new VollyError("VOLLY_E_INTERNAL"));
   };
 
   // Heartbeat: any frame counts as a sign of life; silence for 2 intervals closes the connection.
   const deadline = setTimeout(() => {
-    log.debug({ sessionId: session?.sessionId }, "gateway heartbeat timeout");
-    fail(new VollyError("VOLLY_E_HEARTBEAT_TIMEOUT"));
+    log.debug({ sessionId: c.session?.sessionId }, "gateway heartbeat timeout");
+    c.fail(new VollyError("VOLLY_E_HEARTBEAT_TIMEOUT"));
   }, 2 * heartbeatIntervalMs);
   deadline.unref();
+  // Authentication: a connection must be READY/RESUMED in time, whatever else it sends.
+  const identifyDeadline = setTimeout(() => {
+    if (c.session) return;
+    log.debug("gateway identify timeout");
+    c.fail(new VollyError("VOLLY_E_IDENTIFY_TIMEOUT"));
+  }, deps.identifyTimeoutMs);
+  identifyDeadline.unref();
 
   socket.on("message", (data, isBinary) => {
-    if (closed) return;
+    if (c.closed) return;
     deadline.refresh();
-    let frame: ReturnType<typeof decodeFrame>;
+    const bytes = toBuffer(data);
+    let frame: InboundFrame;
     try {
-      frame = decodeFrame(toBuffer(data), isBinary);
+      frame = decodeFrame(bytes, isBinary);
     } catch (error) {
-      sendError(error instanceof VollyError ? error : new VollyError("VOLLY_E_MALFORMED_FRAME"));
+      c.sendError(error instanceof VollyError ? error : new VollyError("VOLLY_E_MALFORMED_FRAME"));
       return;
     }
-    if (frame.op === GatewayOp.HEARTBEAT) {
-      send(encodeFrame({ op: GatewayOp.HEARTBEAT_ACK, d: null }));
-      return;
-    }
-    if (frame.op === GatewayOp.SEND) {
-      sendMessage(frame);
+    // One cast where TypeScript cannot correlate a union key with its handler's frame type.
+    const handler = OP_HANDLERS[frame.op] as OpHandler<ClientOp>;
+    if (!handler.serial) {
+      try {
+        const result = handler.handle(frame as never, c, bytes.length);
+        if (result) result.catch((error: unknown) => handleFailure(error, frame.op));
+      } catch (error) {
+        handleFailure(error, frame.op);
+      }
       return;
     }
     queue
       .push(async () => {
-        if (closed) return;
+        if (c.closed) return;
         try {
-          await handle(frame);
+          await handler.handle(frame as never, c, bytes.length);
         } catch (error) {
-          if (error instanceof VollyError) {
-            sendError(error);
-            return;
-          }
-          log.error({ err: describeError(error), op: frame.op }, "gateway frame handling failed");
-          sendError(new VollyError("VOLLY_E_INTERNAL"));
+          handleFailure(error, frame.op);
         }
       })
       .catch(() => {});
   });
 
   socket.on("close", (code) => {
-    closed = true;
+    c.closed = true;
     clearTimeout(deadline);
-    log.debug({ sessionId: session?.sessionId, code }, "gateway closed");
-    if (session) void deps.acks.settle(session.deviceId);
+    clearTimeout(identifyDeadline);
+    log.debug({ sessionId: c.session?.sessionId, code }, "gateway closed");
+    if (c.session) void deps.acks.settle(c.session.deviceId);
     detach();
     resolveClosed();
   });
@@ -393,17 +281,28 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
   send(
     encodeFrame({
       op: GatewayOp.HELLO,
-      d: { heartbeatIntervalMs, nonce, protocolVersion: PROTOCOL_VERSION, serverVersion: VOLLY_VERSION },
+      d: {
+        heartbeatIntervalMs,
+        nonce: c.nonce,
+        protocolVersion: PROTOCOL_VERSION,
+        serverVersion: VOLLY_VERSION,
+      },
     }),
   );
 
   const resync = () => {
-    if (closed) return;
-    pump?.resync();
-    presence?.refreshPeers();
+    if (c.closed) return;
+    c.pump?.resync();
+    c.presence?.refreshPeers();
   };
 
-  return { close, idle: () => queue.idle(), resync, closed: closedPromise };
+  return {
+    close,
+    idle: () => queue.idle(),
+    resync,
+    authenticated: authenticatedPromise,
+    closed: closedPromise,
+  };
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {

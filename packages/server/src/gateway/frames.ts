@@ -7,6 +7,7 @@ import {
   type IdentifyFrame,
   LIMITS,
   parse,
+  parseBoundedJson,
   type ResumeFrame,
   type SendFrame,
   VollyError,
@@ -54,8 +55,9 @@ const CLIENT_OPS: ReadonlySet<number> = new Set(
  * @param data the message bytes
  * @param isBinary true for a binary frame (never valid: frames are JSON text)
  * @throws VollyError VOLLY_E_FRAME_TOO_LARGE (more than LIMITS.maxInboundFrameBytes bytes; details
- *   `{maxBytes, bytes}`), VOLLY_E_MALFORMED_FRAME (binary, not JSON, or not an object with an integer
- *   `op`), VOLLY_E_UNKNOWN_OP (an op clients may not send), VOLLY_E_BAD_REQUEST (the frame does not
+ *   `{maxBytes, bytes}`), VOLLY_E_BAD_REQUEST with details `{maxDepth}` (arrays and objects nested
+ *   deeper than LIMITS.maxJsonDepth, refused before parsing), VOLLY_E_MALFORMED_FRAME (binary, not
+ *   JSON, or not an object with an integer `op`), VOLLY_E_UNKNOWN_OP (an op clients may not send), VOLLY_E_BAD_REQUEST (the frame does not
  *   match the op's schema)
  */
 export function decodeFrame(data: Buffer, isBinary: boolean): InboundFrame {
@@ -69,8 +71,9 @@ export function decodeFrame(data: Buffer, isBinary: boolean): InboundFrame {
   if (isBinary) throw new VollyError("VOLLY_E_MALFORMED_FRAME", "Frames are JSON text, not binary.");
   let value: unknown;
   try {
-    value = JSON.parse(data.toString("utf8"));
-  } catch {
+    value = parseBoundedJson(data.toString("utf8"), LIMITS.maxJsonDepth);
+  } catch (error) {
+    if (error instanceof VollyError) throw error; // nested deeper than LIMITS.maxJsonDepth
     throw new VollyError("VOLLY_E_MALFORMED_FRAME");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {

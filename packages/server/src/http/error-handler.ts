@@ -1,7 +1,10 @@
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import { VollyError } from "@volly/protocol";
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { describeError } from "../describe-error.js";
 import { loggableUrl } from "./request-log.js";
+import { securityHeaders } from "./security-headers.js";
 import type { SpaFallback } from "./web-app.js";
 
 /**
@@ -18,6 +21,10 @@ export function toVollyError(error: unknown): VollyError {
   if (status === 413 || fastifyError?.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return new VollyError("VOLLY_E_PAYLOAD_TOO_LARGE");
   }
+  if (fastifyError?.code === "FST_ERR_BAD_URL") {
+    // Never echo the URL: it is the client's input.
+    return new VollyError("VOLLY_E_BAD_REQUEST", "The URL is not validly percent-encoded.");
+  }
   if (status === 403 || status === 404) {
     // Static files (@fastify/send): a directory, a forbidden or non-canonical path — not found.
     return new VollyError("VOLLY_E_NOT_FOUND");
@@ -32,11 +39,8 @@ export function toVollyError(error: unknown): VollyError {
           : fastifyError?.code === "FST_ERR_CTP_EMPTY_JSON_BODY"
             ? "The request body is empty."
             : undefined;
-    return new VollyError(
-      "VOLLY_E_BAD_REQUEST",
-      message,
-      fastifyError?.code ? { cause: fastifyError.code } : undefined,
-    );
+    // Fastify's own codes (FST_ERR_…) are not part of the API: the message says what was wrong.
+    return new VollyError("VOLLY_E_BAD_REQUEST", message);
   }
   return new VollyError("VOLLY_E_INTERNAL");
 }
@@ -72,4 +76,55 @@ export function installNotFoundHandler(app: FastifyInstance, spaFallback?: SpaFa
     const error = new VollyError("VOLLY_E_NOT_FOUND");
     return reply.code(error.httpStatus).type("application/json").send(error.toBody());
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any route or hook runs (a URL
+ * whose percent-encoding does not decode, FST_ERR_BAD_URL) answered like every other error — a
+ * typed `{code, message}` body with the security headers — instead of Fastify's own
+ * `{error, code: "FST_ERR_…", message, statusCode}`.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const volly = toVollyError(error);
+  void reply
+    .code(volly.httpStatus)
+    .headers(securityHeaders(request.protocol === "https"))
+    .type("application/json")
+    .send(volly.toBody());
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: what Node's HTTP server refuses before a request exists
+ * (request line or headers over Node's 16 KiB limit → 431 VOLLY_E_HEADERS_TOO_LARGE; headers not
+ * received within Node's request timeout → 408 VOLLY_E_REQUEST_TIMEOUT; anything malformed → 400
+ * VOLLY_E_BAD_REQUEST), written to the socket as a typed body with the security headers, then the
+ * connection is closed. A reset or unwritable socket is just destroyed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const volly =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? new VollyError("VOLLY_E_HEADERS_TOO_LARGE")
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? new VollyError("VOLLY_E_REQUEST_TIMEOUT")
+        : new VollyError("VOLLY_E_BAD_REQUEST", "The request is not valid HTTP/1.1.");
+  const body = JSON.stringify(volly.toBody());
+  const headers = {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(body)),
+    connection: "close",
+    ...securityHeaders("encrypted" in socket && socket.encrypted === true),
+  };
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  socket.write(`HTTP/1.1 ${volly.httpStatus} ${STATUS_CODES[volly.httpStatus]}\r\n${head}\r\n${body}`);
+  socket.destroy();
 }

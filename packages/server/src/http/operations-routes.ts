@@ -1,20 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import type { Bus } from "../bus/bus.js";
 import { describeError } from "../describe-error.js";
-import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/types.js";
 
-/** Path of the Prometheus metrics. */
-export const METRICS_PATH = "/metrics";
 /** Path of the readiness check (load balancers). */
 export const READY_PATH = "/readyz";
 
 /**
- * Registers the operator endpoints that are not part of the REST v1 API:
+ * Registers the operator endpoint that is not part of the REST v1 API (the metrics have a listener
+ * of their own: `http/metrics-app.ts`):
  *
- * - `GET /metrics`: the node's Prometheus metrics (text format 0.0.4, `text/plain; version=0.0.4`).
- *   Counts and timings only. Not authenticated: keep it off the public internet (see
- *   docs/deployment.md: the nginx example denies it).
  * - `GET /readyz`: 200 `{status:"ok", store:"ok", bus:"ok"|"down"}` when the database answers, else
  *   503 `{status:"unavailable", store:"down", bus}`. The bus being down does not fail readiness: every
  *   node shares one Redis, so taking nodes out of the load balancer would only turn slower delivery
@@ -22,14 +17,7 @@ export const READY_PATH = "/readyz";
  *
  * (`GET /healthz` — liveness, no dependencies — is the protocol's `health` route.)
  */
-export function registerOperationsRoutes(
-  app: FastifyInstance,
-  deps: { metrics: Metrics; store: Store; bus: Bus },
-): void {
-  app.get(METRICS_PATH, async (_request, reply) => {
-    const text = await deps.metrics.render();
-    return reply.code(200).type(deps.metrics.contentType).header("cache-control", "no-store").send(text);
-  });
+export function registerOperationsRoutes(app: FastifyInstance, deps: { store: Store; bus: Bus }): void {
   app.get(READY_PATH, async (request, reply) => {
     const bus = deps.bus.connected() ? "ok" : "down";
     try {

@@ -1,9 +1,10 @@
-import rateLimit, { normalizeIP } from "@fastify/rate-limit";
+import rateLimit, { type FastifyRateLimitStore, normalizeIP } from "@fastify/rate-limit";
 import { VollyError } from "@volly/protocol";
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from "fastify";
 import { Redis } from "ioredis";
 import type { RateLimitConfig } from "../config.js";
 import type { AuthContext } from "../services/context.js";
+import type { RateCounters } from "./rate-counters.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -25,12 +26,28 @@ export interface RateLimitOptions {
   /** Resolves the request's bearer token to its device (shared with the handler: one lookup). */
   authenticate: (request: FastifyRequest) => Promise<AuthContext>;
   /**
-   * Keep the counters in this Redis (ioredis client, owned by the caller) so every node sharing it
-   * shares them; without it they are kept in this process.
+   * Where the counts live (`http/rate-counters.ts`: this process's memory, or Redis shared by every
+   * node). The gateway's SEND budget adds to the same `account:<id>` keys, so REST requests and
+   * gateway SENDs of an account draw on one budget.
    */
-  redis?: Redis;
-  /** Prefix of the Redis keys. Default {@link RATE_LIMIT_REDIS_PREFIX}. */
-  redisPrefix?: string;
+  counters: RateCounters;
+}
+
+/** The @fastify/rate-limit store over {@link RateCounters}: every route counts into the same keys. */
+function storeOver(counters: RateCounters): new () => FastifyRateLimitStore {
+  const store: FastifyRateLimitStore = {
+    incr(key, callback, timeWindow) {
+      counters.add(key, 1, timeWindow).then(
+        ({ current, ttlMs }) => callback(null, { current, ttl: ttlMs }),
+        (error: Error) => callback(error),
+      );
+    },
+    child: () => store,
+  };
+  // @fastify/rate-limit constructs its store; this one hands back the shared instance.
+  return function SharedStore() {
+    return store;
+  } as unknown as new () => FastifyRateLimitStore;
 }
 
 /**
@@ -50,7 +67,8 @@ export interface RateLimitOptions {
  * `x-ratelimit-reset`.
  * Windows are fixed: a client's count starts with its first request and resets `windowMs` later.
  * When Redis fails (or takes over a second), requests are let through: an outage of the counters must
- * not become an outage of the API.
+ * not become an outage of the API. The counts live in `options.counters`, shared with the gateway's
+ * SEND budget.
  *
  * @returns the hook to add to every limited route's `onRequest`
  */
@@ -76,10 +94,7 @@ export async function registerRateLimit(
     errorResponseBuilder: (_request, context) =>
       new VollyError("VOLLY_E_RATE_LIMITED", undefined, { retryAfterMs: Math.max(0, context.ttl) }),
     skipOnError: true,
-    cache: RATE_LIMIT_MEMORY_CLIENTS,
-    ...(options.redis
-      ? { redis: options.redis, nameSpace: options.redisPrefix ?? RATE_LIMIT_REDIS_PREFIX }
-      : {}),
+    store: storeOver(options.counters),
   });
   return app.rateLimit() as unknown as onRequestHookHandler;
 }

@@ -1,20 +1,21 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
-/** The pattern invite URLs are logged as. */
-const INVITE_ROUTE = "/i/:token";
+/** What the request log records for a request no route matched. */
+export const UNMATCHED_ROUTE = "(no route)";
 
 /**
- * The URL of a request as it may appear in logs: invite URLs (`/i/…`, matched or not) become
- * `/i/:token` so invite tokens never reach the logs; everything else is logged as requested.
+ * The URL of a request as it may appear in logs: the pattern of the route that matched
+ * (`/v1/accounts/:handle`, `/i/:token`, `/*` for static files), never the concrete path or query —
+ * handles, ids and invite tokens in URLs say who looked up whom. Requests no route matched (404s,
+ * the web app's fallback pages) are logged as {@link UNMATCHED_ROUTE}.
  */
 export function loggableUrl(request: FastifyRequest): string {
-  if (request.routeOptions.url === INVITE_ROUTE || request.url.startsWith("/i/")) return INVITE_ROUTE;
-  return request.url;
+  return request.routeOptions.url ?? UNMATCHED_ROUTE;
 }
 
 /**
- * Logs one info line per completed request: method, url (see {@link loggableUrl}), status and time
- * (ms). Never bodies or headers.
+ * Logs one info line per completed request: method, url (the route pattern, see
+ * {@link loggableUrl}), status and time (ms). Never bodies, headers or concrete paths.
  */
 export function installRequestLog(app: FastifyInstance): void {
   app.addHook("onResponse", async (request, reply) => {

@@ -12,6 +12,11 @@ interface RouteInput<A> {
   params: unknown;
   body: unknown;
   auth: A;
+  /**
+   * On routes that do not need authentication: the caller's device when the request carries a
+   * bearer token (@throws VOLLY_E_NOT_AUTHENTICATED when that token is invalid), else undefined.
+   */
+  viewer: () => Promise<AuthContext | undefined>;
 }
 
 type RouteHandlers = { [K in RouteName]: (input: RouteInput<AuthFor<K>>) => Promise<unknown> };
@@ -31,7 +36,20 @@ function handlers(services: Services): RouteHandlers {
       }
       return accounts.register(parse(ROUTES.registerAccount.body, body));
     },
-    getAccount: async ({ params }) => accounts.getAccount(parse(ROUTES.getAccount.params, params).handle),
+    getAccount: async ({ params, viewer }) => {
+      const { handle } = parse(ROUTES.getAccount.params, params);
+      const caller = await viewer();
+      const account = await accounts.getAccount(handle);
+      if (caller?.accountId === account.accountId) return account;
+      // Others see what they need to encrypt to and verify the account: device ids and keys.
+      return {
+        ...account,
+        devices: account.devices.map(({ deviceId, signaturePublicKey }) => ({
+          deviceId,
+          signaturePublicKey,
+        })),
+      };
+    },
     handleAvailability: async ({ params }) =>
       accounts.handleAvailability(parse(ROUTES.handleAvailability.params, params).handle),
     getDevice: async ({ params }) => accounts.getDevice(parse(ROUTES.getDevice.params, params).deviceId),
@@ -105,7 +123,11 @@ export function registerRoutes(
         : {}),
       handler: async (request, reply) => {
         const auth = spec.auth ? await authenticateRequest(request, services.auth) : undefined;
-        const result = await handle({ params: request.params, body: request.body, auth });
+        const viewer = async () =>
+          request.headers.authorization === undefined
+            ? undefined
+            : await authenticateRequest(request, services.auth);
+        const result = await handle({ params: request.params, body: request.body, auth, viewer });
         return reply.code(200).type("application/json").send(JSON.stringify(result));
       },
     });

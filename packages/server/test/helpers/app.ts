@@ -6,6 +6,8 @@ import { pino } from "pino";
 import { buildApp } from "../../src/app.js";
 import { createInProcessBus } from "../../src/bus/in-process-bus.js";
 import { DEFAULT_CONFIG, type ServerConfig } from "../../src/config.js";
+import { buildMetricsApp } from "../../src/http/metrics-app.js";
+import { createMetrics } from "../../src/metrics.js";
 import { openSqliteStore } from "../../src/store/sqlite-store.js";
 import type { Store } from "../../src/store/types.js";
 import { newKeys, registrationBody, signB64, type TestKeys, uniqueHandle } from "./identity.js";
@@ -14,6 +16,8 @@ import { makeTempDir } from "./temp-dir.js";
 /** An app over a real SQLite file, with its logs captured in memory. */
 export interface AppFixture {
   app: FastifyInstance;
+  /** The metrics listener's app (GET /metrics), over the same metrics as `app`; not listening. */
+  metricsApp: FastifyInstance;
   store: Store;
   file: string;
   /** Every log line written so far (JSON text). */
@@ -45,14 +49,19 @@ export async function appFixture(overrides: Partial<ServerConfig> = {}): Promise
     webDir: `${dir}/no-web-app`,
     ...overrides,
   };
-  const app = await buildApp({ config, store, bus, logger: pino({ level: "debug" }, sink) });
+  const logger = pino({ level: "debug" }, sink);
+  const metrics = createMetrics();
+  const app = await buildApp({ config, store, bus, logger, metrics });
+  const metricsApp = await buildMetricsApp({ metrics, logger });
   return {
     app,
+    metricsApp,
     store,
     file,
     logs: () => lines.join(""),
     async close() {
       await app.close();
+      await metricsApp.close();
       await bus.close();
       await store.close();
       remove();

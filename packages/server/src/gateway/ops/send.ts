@@ -1,0 +1,73 @@
+import { GatewayOp, VollyError } from "@volly/protocol";
+import { describeError } from "../../describe-error.js";
+import type { ConnectionContext } from "../connection-context.js";
+import { errorFrame } from "../frames.js";
+import type { FrameOf, OpHandler } from "./op-handler.js";
+
+/** Most SENDs one connection may have waiting for their commit; more get VOLLY_E_RATE_LIMITED. */
+export const MAX_SENDS_IN_FLIGHT = 256;
+
+/** An ERROR frame for a refused SEND: the error's body with `details.messageId`. */
+function refuse(connection: ConnectionContext, messageId: string, error: VollyError): void {
+  connection.send(errorFrame({ ...error.toBody(), details: { ...error.details, messageId } }));
+}
+
+/**
+ * SEND (op 15): appends an application message sent over the gateway — the same checks and the same
+ * durable append as POST /v1/groups/:groupId/messages — answered with SEND_ACK once committed, or
+ * with ERROR carrying `details.messageId`. Runs outside the connection's serial queue, so dispatches
+ * keep flowing while the commit is pending, in the order of arrival per group (see send-lanes.ts).
+ * Refused before READY (VOLLY_E_NOT_AUTHENTICATED); beyond the account's budget (`send-budget.ts`:
+ * one request of the account's REST budget per SEND, and the frame's bytes) with VOLLY_E_RATE_LIMITED
+ * `details {messageId, retryAfterMs, limit: "messages" | "bytes"}`; and beyond
+ * {@link MAX_SENDS_IN_FLIGHT} waiting for their commit (VOLLY_E_RATE_LIMITED). The connection stays
+ * open after every refusal.
+ */
+export const send: OpHandler<typeof GatewayOp.SEND> = {
+  serial: false,
+  handle(frame: FrameOf<typeof GatewayOp.SEND>, connection: ConnectionContext, frameBytes: number) {
+    const { groupId, messageId, epoch, ciphertext } = frame.d;
+    const sender = connection.session;
+    if (!sender) return refuse(connection, messageId, new VollyError("VOLLY_E_NOT_AUTHENTICATED"));
+    if (connection.sendLanes.pending >= MAX_SENDS_IN_FLIGHT) {
+      return refuse(
+        connection,
+        messageId,
+        new VollyError(
+          "VOLLY_E_RATE_LIMITED",
+          `At most ${MAX_SENDS_IN_FLIGHT} SENDs may wait for their commit.`,
+        ),
+      );
+    }
+    const refusal = connection.deps.sendBudget?.charge(sender.accountId, frameBytes);
+    if (refusal) {
+      return refuse(
+        connection,
+        messageId,
+        new VollyError(
+          "VOLLY_E_RATE_LIMITED",
+          refusal.limit === "bytes"
+            ? "This account sent too many bytes in this window; retry after details.retryAfterMs."
+            : "This account sent too many requests in this window; retry after details.retryAfterMs.",
+          { retryAfterMs: refusal.retryAfterMs, limit: refusal.limit },
+        ),
+      );
+    }
+    const { delivery } = connection.deps.services;
+    connection.sendLanes
+      .run(groupId, (ordered) =>
+        delivery.sendMessage(sender.deviceId, groupId, { messageId, epoch, ciphertext }, sender, ordered),
+      )
+      .then(
+        ({ seq, duplicate }) =>
+          void connection.send(
+            `{"op":${GatewayOp.SEND_ACK},"d":{"groupId":"${groupId}","messageId":"${messageId}","seq":${seq},"duplicate":${duplicate}}}`,
+          ),
+        (error: unknown) => {
+          if (error instanceof VollyError) return refuse(connection, messageId, error);
+          connection.deps.log.error({ err: describeError(error) }, "gateway send failed");
+          refuse(connection, messageId, new VollyError("VOLLY_E_INTERNAL"));
+        },
+      );
+  },
+};
