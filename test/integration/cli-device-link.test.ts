@@ -4,6 +4,7 @@ import { fromBase64Url } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type InteractiveVolly,
+  jsonLines,
   LINK_CODE,
   runVolly,
   startDeviceLink,
@@ -22,6 +23,7 @@ describe("volly devices link asks before it approves", () => {
   const home = tempDir("volly-cli-device-link-");
   const as = (profile: string) => ["--profile", join(home, profile), "--pin", "123456"];
   const running: InteractiveVolly[] = [];
+  let conversationId = "";
 
   /** The devices the server's directory lists for alice (public: GET /v1/accounts/alice). */
   async function directoryDevices(): Promise<Array<{ name: string; signaturePublicKey: string }>> {
@@ -53,8 +55,9 @@ describe("volly devices link asks before it approves", () => {
       expect(r.code, r.stderr).toBe(0);
     }
     const invite = await runVolly([...as("alice"), "invite"]);
-    const accepted = await runVolly([...as("bob"), "accept", invite.stdout.trim()]);
+    const accepted = await runVolly([...as("bob"), "--json", "accept", invite.stdout.trim()]);
     expect(accepted.code, accepted.stderr).toBe(0);
+    conversationId = (jsonLines(accepted.stdout)[0] as { conversationId: string }).conversationId;
   });
   afterAll(async () => {
     for (const p of running) p.kill();
@@ -71,7 +74,7 @@ describe("volly devices link asks before it approves", () => {
     expect(JSON.parse(json.stderr).error.code).toBe("VOLLY_E_USAGE");
   });
 
-  it("over a pipe with --yes: no QR and no escape codes; the claiming device is named on stderr", async () => {
+  it("over a pipe with --yes: no QR and no escape codes; the new device lists its conversations at once", async () => {
     const link = startDeviceLink(as("alice"));
     const init = await runVolly([
       ...as("laptop"),
@@ -92,6 +95,12 @@ describe("volly devices link asks before it approves", () => {
     // The QR (ANSI colours and half blocks) is for a terminal only.
     expect(linked.stderr).not.toContain("\x1b");
     expect(linked.stderr).not.toMatch(/[▀▄█]/);
+
+    // Freshly linked and never connected: `conversations` and `groups` sync before they list.
+    const list = await runVolly([...as("laptop"), "--json", "conversations"]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toBe("");
+    expect(jsonLines(list.stdout)).toEqual([expect.objectContaining({ id: conversationId, with: "bob" })]);
   });
 
   it("on a terminal: QR, then the claiming device's name and key fingerprint; approved only after 'y'", async () => {
