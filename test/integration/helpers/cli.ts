@@ -100,8 +100,24 @@ export interface InteractiveVolly {
   done: Promise<CliResult>;
 }
 
+/** How {@link startVolly} runs the CLI. */
+export interface StartOptions {
+  /**
+   * Send stderr into the stdout pipe (`2>&1` through `sh`), so the order of everything it wrote is
+   * kept; `stderr` then stays empty.
+   */
+  mergeStderr?: boolean;
+}
+
 /** Starts the real `volly` CLI with `args` and piped stdin/stdout/stderr; `env` as in {@link runVolly}. */
-export function startVolly(args: string[], env: Record<string, string> = {}): InteractiveVolly {
+export function startVolly(
+  args: string[],
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): InteractiveVolly {
+  if (options.mergeStderr) {
+    return startProcess("sh", ["-c", 'exec "$0" "$@" 2>&1', process.execPath, CLI_BIN, ...args], env);
+  }
   return startProcess(process.execPath, [CLI_BIN, ...args], env);
 }
 
