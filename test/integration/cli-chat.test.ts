@@ -28,7 +28,7 @@ describe("volly chat with piped stdin", () => {
   it("sends a typed line, shows the other side's reply live, and /quit exits 0", async () => {
     const chat = startVolly([...profile("alice"), "chat", "@bob"]);
     chats.push(chat);
-    await chat.waitFor("stderr", "chatting with bob");
+    await chat.waitFor("stderr", "chatting with @bob");
     chat.type("hello from a pipe");
     // Echoed (plain, no prompt or escape codes) once the server stored it.
     await chat.waitFor("stdout", "alice: hello from a pipe");
@@ -68,8 +68,30 @@ describe("volly chat with piped stdin", () => {
       expect.objectContaining({ from: "bob", text: "second line" }),
     ]);
 
+    expect(jsonLines(result.stdout)[0]).toMatchObject({ conversation: "alice" });
+
     const badHistory = await runVolly([...profile("bob"), "--json", "chat", "@alice", "--history", "x"]);
     expect(badHistory.code).toBe(2);
     expect(JSON.parse(badHistory.stderr).error.code).toBe("VOLLY_E_USAGE");
+  });
+
+  it("prints the header first, then the history, each on its own line (stdout and stderr in one pipe)", async () => {
+    const chat = startVolly(
+      [...profile("alice"), "chat", "@bob", "--history", "3"],
+      {},
+      { mergeStderr: true },
+    );
+    chats.push(chat);
+    await chat.waitFor("stdout", "second line");
+    chat.endInput();
+    const result = await chat.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n")).toEqual([
+      "— chatting with @bob; /quit to leave —",
+      expect.stringMatching(/^\[\d\d:\d\d\] alice: hello from a pipe$/),
+      expect.stringMatching(/^\[\d\d:\d\d\] bob: live reply$/),
+      expect.stringMatching(/^\[\d\d:\d\d\] bob: second line$/),
+      "",
+    ]);
   });
 });

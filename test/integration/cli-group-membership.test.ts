@@ -58,7 +58,7 @@ describe("group membership through the CLI", () => {
     expect(renamed.stderr).toBe("");
     expect(renamed.code).toBe(0);
     expect(jsonLines(renamed.stdout)).toEqual([{ conversationId, name: "Crew" }]);
-    // `groups` lists this device's state: a member sees the rename once it has received it.
+    // A rename prints nothing in `receive`; `groups` (which syncs first) shows the new name.
     for (const handle of ["bob", "carol"]) {
       expect(await receiveTexts(handle)).toEqual([]);
       const groups = await runVolly([...as(handle), "groups"]);

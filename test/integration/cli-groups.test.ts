@@ -60,6 +60,13 @@ describe("groups through the CLI", () => {
     const removed = await runVolly([...as("alice"), "group", "remove", conversationId, "@carol"]);
     expect(removed.stderr).toBe("");
     expect(removed.code).toBe(0);
+    // bob has not received anything since: `groups` syncs first, so it lists the group as it is now.
+    const bobGroups = await runVolly([...as("bob"), "groups"]);
+    expect(bobGroups.code, bobGroups.stderr).toBe(0);
+    expect(bobGroups.stderr).toBe("");
+    expect(jsonLines(bobGroups.stdout)).toEqual([
+      { id: conversationId, name: "Team", members: ["alice"], left: false },
+    ]);
     const after = await runVolly([...as("alice"), "send", conversationId, "carol is gone"]);
     expect(after.code).toBe(0);
     const bob = await runVolly([...as("bob"), "receive"]);
@@ -68,6 +75,11 @@ describe("groups through the CLI", () => {
     expect(jsonLines(carol.stdout)).toEqual([]);
     const carolGroups = await runVolly([...as("carol"), "groups"]);
     expect(jsonLines(carolGroups.stdout)[0]).toMatchObject({ id: conversationId, left: true });
+    // In words: no member count for a group carol is no longer in (her list stopped at her removal).
+    const carolText = await runVolly(["--profile", join(home, "carol"), "--pin", "123456", "groups"]);
+    expect(carolText.stdout).toBe(`${conversationId}  Team  (no longer a member)\n`);
+    const aliceText = await runVolly(["--profile", join(home, "alice"), "--pin", "123456", "groups"]);
+    expect(aliceText.stdout).toBe(`${conversationId}  Team  (2 members)\n`);
     const carolSend = await runVolly([...as("carol"), "send", conversationId, "let me in"]);
     expect(carolSend.code).not.toBe(0);
   });

@@ -1,4 +1,4 @@
-import { VollyError } from "@volly/protocol";
+import { type ErrorCode, VollyError } from "@volly/protocol";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import type { GlobalOptions } from "./options.js";
 
@@ -9,6 +9,11 @@ export interface Output {
   result(data: unknown, text: string): void;
   /** Prints a human-only note to stderr (suppressed in JSON mode). */
   note(text: string): void;
+  /**
+   * Warns on stderr about something that did not stop the command (it still exits 0):
+   * `{"warning":{code,message}}` in JSON mode, `(message)` otherwise.
+   */
+  warn(code: ErrorCode, message: string): void;
 }
 
 /** Creates the output for a command run. */
@@ -20,6 +25,9 @@ export function createOutput(json: boolean): Output {
     },
     note(text) {
       if (!json) process.stderr.write(`${text}\n`);
+    },
+    warn(code, message) {
+      process.stderr.write(json ? `${JSON.stringify({ warning: { code, message } })}\n` : `(${message})\n`);
     },
   };
 }

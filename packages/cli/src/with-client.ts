@@ -1,6 +1,8 @@
 import type { VollyClient } from "@volly/client";
 import { openNodeClient } from "@volly/client/node";
+import { VollyError } from "@volly/protocol";
 import { type GlobalOptions, profileDir } from "./options.js";
+import type { Output } from "./output.js";
 import { resolvePin } from "./pin.js";
 
 /** Unlocks the profile, runs `fn` with the client, and always closes it. */
@@ -28,6 +30,30 @@ export function withSyncedClient<T>(
   return withClient(opts, async (client) => {
     await client.ctx.auth.getToken();
     await client.connect();
+    return fn(client);
+  });
+}
+
+/**
+ * Like {@link withSyncedClient} while the server answers; when it cannot be reached
+ * (VOLLY_E_SERVER_UNREACHABLE) it warns on stderr that the list is this device's stored one, and
+ * runs `fn` on the local state all the same. Used by the commands that list things (`conversations`,
+ * `groups`), so a freshly linked device shows what the server holds for it. Other errors (a wrong
+ * PIN, a revoked device) are thrown.
+ */
+export function withClientSyncedIfReachable<T>(
+  opts: GlobalOptions,
+  out: Output,
+  fn: (client: VollyClient) => Promise<T>,
+): Promise<T> {
+  return withClient(opts, async (client) => {
+    try {
+      await client.ctx.auth.getToken();
+      await client.connect();
+    } catch (err) {
+      if (!(err instanceof VollyError) || err.code !== "VOLLY_E_SERVER_UNREACHABLE") throw err;
+      out.warn(err.code, `offline, showing what this device has stored: ${err.message}`);
+    }
     return fn(client);
   });
 }

@@ -33,5 +33,6 @@ describe("CLI argument parsing", () => {
     expect(exitCodeFor("VOLLY_E_SERVER_UNREACHABLE")).toBe(EXIT.unreachable);
     expect(exitCodeFor("VOLLY_E_INVITE_EXPIRED")).toBe(EXIT.invite);
     expect(exitCodeFor("VOLLY_E_STALE_EPOCH")).toBe(EXIT.refused);
+    expect(exitCodeFor("VOLLY_E_LINK_DECLINED")).toBe(EXIT.refused);
   });
 });

@@ -51,6 +51,13 @@ export interface LinkedDevice {
 export interface ApproveOptions {
   /** Hand this device's message history over to the new device (default true, as Signal asks). */
   history?: boolean;
+  /**
+   * Asked once a claim's proof checked out, before anything is approved: the claim carries the
+   * name the new device chose and its Ed25519 public key (base64url). Resolve false to decline:
+   * nothing is approved and {@link Devices.waitAndApprove} throws VOLLY_E_LINK_DECLINED; the link
+   * stays claimed, so it cannot be claimed again, and expires unused. Default: approve.
+   */
+  confirm?: (claim: DeviceLinkClaimedEvent) => boolean | Promise<boolean>;
 }
 
 /** How often adding a just-linked device retries while it has no key package yet (ms). */
@@ -99,11 +106,13 @@ export class Devices {
    * this device's signature over `signingInput.linkApprove(accountId, linkId, key)`, then adds the
    * new device to every conversation of this device (see {@link addToConversations}) and, with
    * account sync, hands the account state and (unless `options.history` is false) the message
-   * history over to it through the self conversation, which is created first if needed.
+   * history over to it through the self conversation, which is created first if needed. With
+   * `options.confirm`, the claim is shown to it before approval (see {@link ApproveOptions}).
    *
    * @param timeoutMs how long to wait for the claim (ms)
    * @throws VOLLY_E_LINK_INVALID (the proof does not match: the claim is not approved),
-   *   VOLLY_E_LINK_EXPIRED (no claim within the timeout), VOLLY_E_SERVER_UNREACHABLE
+   *   VOLLY_E_LINK_EXPIRED (no claim within the timeout), VOLLY_E_LINK_DECLINED (`confirm` said
+   *   no), VOLLY_E_SERVER_UNREACHABLE
    */
   async waitAndApprove(
     linkId: string,
@@ -114,6 +123,9 @@ export class Devices {
     const claim = await this.waitForClaim(linkId, timeoutMs);
     if (!verifyLinkProof(secret, linkId, claim.signaturePublicKey, claim.proof)) {
       throw new VollyError("VOLLY_E_LINK_INVALID", "The claim's proof does not match the pairing code.");
+    }
+    if (options.confirm && !(await options.confirm(claim))) {
+      throw new VollyError("VOLLY_E_LINK_DECLINED", undefined, { linkId });
     }
     await this.accountSync?.ensureSelfConversation();
     const signature = toBase64Url(

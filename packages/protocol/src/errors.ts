@@ -134,6 +134,11 @@ export const ERROR_CODES = {
     close: 4000,
     message: "The profile is sealed; a PIN is needed to open it.",
   },
+  VOLLY_E_LINK_DECLINED: {
+    http: 403,
+    close: 4000,
+    message: "The new device's claim of the device link was declined; nothing was approved.",
+  },
   VOLLY_E_INVITE_INVALID: {
     http: 400,
     close: 4000,

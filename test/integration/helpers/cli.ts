@@ -44,15 +44,16 @@ export function jsonLines(stdout: string): Array<Record<string, unknown>> {
 }
 
 /**
- * Starts `volly <args> devices link <flags>` in the background (it waits for the new device's
- * claim). `code` resolves with the pairing code as soon as it is printed (or with a description of
- * the failure, if the command exits first); `done` with the whole run once it exits.
+ * Starts `volly <args> devices link --yes <flags>` in the background (it waits for the new device's
+ * claim; stdin is not a terminal, so `--yes` approves the first claim whose proof matches). `code`
+ * resolves with the pairing code as soon as it is printed, in JSON or text mode (or with a
+ * description of the failure, if the command exits first); `done` with the whole run once it exits.
  */
 export function startDeviceLink(
   args: string[],
   flags: string[] = [],
 ): { code: Promise<string>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI_BIN, ...args, "devices", "link", ...flags], {
+  const child = spawn(process.execPath, [CLI_BIN, ...args, "devices", "link", "--yes", ...flags], {
     env: { ...process.env, ...UNSET_CLI_ENV },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -64,8 +65,8 @@ export function startDeviceLink(
   });
   child.stdout.on("data", (c: Buffer) => {
     stdout += c.toString();
-    const first = stdout.split("\n")[0];
-    if (stdout.includes("\n") && first) resolveCode((JSON.parse(first) as { code: string }).code);
+    const found = LINK_CODE.exec(stdout)?.[0];
+    if (found) resolveCode(found);
   });
   child.stderr.on("data", (c: Buffer) => {
     stderr += c.toString();
@@ -76,6 +77,9 @@ export function startDeviceLink(
   void done.then((r) => resolveCode(`(devices link exited ${r.code}: ${r.stderr})`));
   return { code, done };
 }
+
+/** A pairing code as `volly devices link` prints it. */
+export const LINK_CODE = /volly-link:https?:\/\/[A-Za-z0-9.:[\]-]+\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}/;
 
 /** A `volly` process kept running with piped stdin, such as `volly chat`. */
 export interface InteractiveVolly {
@@ -88,15 +92,52 @@ export interface InteractiveVolly {
    * or when the process exits without writing it.
    */
   waitFor(stream: "stdout" | "stderr", text: string, timeoutMs?: number): Promise<void>;
+  /** What it wrote to stdout so far. */
+  output(): string;
   /** SIGKILLs it (cleanup after a failed test; a no-op once it exited). */
   kill(): void;
   /** The whole run, once it exits. */
   done: Promise<CliResult>;
 }
 
+/** How {@link startVolly} runs the CLI. */
+export interface StartOptions {
+  /**
+   * Send stderr into the stdout pipe (`2>&1` through `sh`), so the order of everything it wrote is
+   * kept; `stderr` then stays empty.
+   */
+  mergeStderr?: boolean;
+}
+
 /** Starts the real `volly` CLI with `args` and piped stdin/stdout/stderr; `env` as in {@link runVolly}. */
-export function startVolly(args: string[], env: Record<string, string> = {}): InteractiveVolly {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+export function startVolly(
+  args: string[],
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): InteractiveVolly {
+  if (options.mergeStderr) {
+    return startProcess("sh", ["-c", 'exec "$0" "$@" 2>&1', process.execPath, CLI_BIN, ...args], env);
+  }
+  return startProcess(process.execPath, [CLI_BIN, ...args], env);
+}
+
+/**
+ * Starts the real `volly` CLI with `args` on a pseudo-terminal (util-linux `script`), as a person at
+ * a terminal runs it: stdin, stdout and stderr are the terminal, so its output (both streams, with
+ * the terminal's CRLF line ends) is all in `stdout`, and `type` answers its prompts.
+ */
+export function startInTerminal(args: string[], env: Record<string, string> = {}): InteractiveVolly {
+  const command = [process.execPath, CLI_BIN, ...args].map(shellQuote).join(" ");
+  return startProcess("script", ["--quiet", "--flush", "--return", "--command", command, "/dev/null"], env);
+}
+
+/** `value` quoted for a POSIX shell. */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+function startProcess(command: string, argv: string[], env: Record<string, string>): InteractiveVolly {
+  const child = spawn(command, argv, {
     env: { ...process.env, ...UNSET_CLI_ENV, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -121,6 +162,7 @@ export function startVolly(args: string[], env: Record<string, string> = {}): In
       if (!exited) child.kill("SIGKILL");
     },
     done,
+    output: () => output.stdout,
     async waitFor(stream, text, timeoutMs = 30_000) {
       const end = Date.now() + timeoutMs;
       while (!output[stream].includes(text)) {

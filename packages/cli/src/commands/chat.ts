@@ -2,7 +2,7 @@ import { createInterface } from "node:readline";
 import type { MessageRecord } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
-import { messageJson, messageLine } from "../format.js";
+import { conversationLabel, messageJson, messageLine } from "../format.js";
 import { parseNonNegativeInt } from "../options.js";
 import type { Output, Run } from "../output.js";
 import { withSyncedClient } from "../with-client.js";
@@ -13,13 +13,15 @@ const CLEAR_LINE = "\r\x1b[2K";
 const REPLACE_TYPED_LINE = `\x1b[1A${CLEAR_LINE}`;
 
 /**
- * `volly chat TARGET [--history N]`: an interactive conversation. Each line read from stdin is sent
+ * `volly chat TARGET [--history N]`: an interactive conversation. A header line on stderr, then the
+ * last N messages of history, each on its own line. Each line read from stdin is sent
  * and echoed once the server stored it; incoming messages are printed as they arrive. On a terminal
  * it shows a `> ` prompt and replaces the typed line with the sent message; with stdin or stdout a
  * pipe, or with --json, it prints plain lines (one JSON object per message with --json) and no
  * prompt or escape codes, so a script can drive it. `/quit` or the end of input leaves (exit 0).
  * Errors: VOLLY_E_USAGE (--history not 0–1000), those of resolving TARGET; a line that cannot be
- * sent is reported on stderr and the chat goes on.
+ * sent is reported on stderr and the chat goes on; one that waits for the server (unreachable) stays
+ * queued in the outbox and goes out once the connection is back.
  */
 export function registerChat(program: Command, run: Run) {
   program
@@ -36,10 +38,11 @@ export function registerChat(program: Command, run: Run) {
           const conv = await client.resolveConversation(target);
           const terminal = !out.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
           const print = (m: MessageRecord, replace = "") =>
-            out.result(messageJson(m), terminal ? `${replace}${messageLine(m)}` : messageLine(m));
+            out.result(messageJson(m, conv.title), terminal ? `${replace}${messageLine(m)}` : messageLine(m));
+          // The header first, then the history under it, each on its own line.
+          out.note(`— chatting with ${conversationLabel(conv)}; /quit to leave —`);
           if (historySize > 0) for (const m of await client.messaging.history(conv.id, historySize)) print(m);
           await client.messaging.takeUnseen(conv.id);
-          out.note(`— chatting with ${conv.title}; /quit to leave —`);
           const rl = createInterface({
             input: process.stdin,
             ...(terminal ? { output: process.stdout, terminal: true } : { terminal: false }),
@@ -54,8 +57,10 @@ export function registerChat(program: Command, run: Run) {
             prompt();
             void client.messaging.takeUnseen(conv.id);
           });
+          let leaving = false;
           client.connection.stateChanges.add((s) => {
-            if (s !== "connected") out.note(`(${s})`);
+            // Closing the connection on the way out is not news.
+            if (s !== "connected" && !leaving) out.note(`(${s})`);
           });
           prompt();
           let sending = Promise.resolve();
@@ -76,6 +81,7 @@ export function registerChat(program: Command, run: Run) {
             });
           }
           await sending;
+          leaving = true;
           rl.close();
         });
       }),
@@ -85,10 +91,13 @@ export function registerChat(program: Command, run: Run) {
 /** Reports a line chat could not send (stderr; JSON with --json) without ending the chat. */
 function reportUnsent(out: Output, err: unknown): void {
   const e = err instanceof VollyError ? err : new VollyError("VOLLY_E_INTERNAL", String(err));
+  // Messaging.send keeps a message it could not deliver for lack of a server in the outbox.
   const queued = e.code === "VOLLY_E_SERVER_UNREACHABLE";
   process.stderr.write(
     out.json
       ? `${JSON.stringify({ error: e.toBody() })}\n`
-      : `(${queued ? "not sent yet" : "not sent"}: ${e.message})\n`,
+      : queued
+        ? "(queued, not sent yet: server unreachable; it goes out once the connection is back)\n"
+        : `(not sent: ${e.message})\n`,
   );
 }

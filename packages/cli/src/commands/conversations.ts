@@ -1,19 +1,26 @@
 import type { Command } from "commander";
+import { printable } from "../format.js";
 import type { Run } from "../output.js";
-import { withClient } from "../with-client.js";
+import { withClientSyncedIfReachable } from "../with-client.js";
 
-/** `volly conversations`: list this profile's conversations. */
+/**
+ * `volly conversations`: list this profile's conversations, after syncing with the server when it
+ * can be reached (so a freshly linked device lists what it was added to); offline, the list this
+ * device has stored, with a warning on stderr.
+ */
 export function registerConversations(program: Command, run: Run) {
   program
     .command("conversations")
-    .description("list your conversations")
+    .description(
+      "list your conversations (synced with the server first; offline: the stored list, with a warning)",
+    )
     .action(() =>
       run(async (out, g) => {
-        const list = await withClient(g, (client) => client.conversations.list());
+        const list = await withClientSyncedIfReachable(g, out, (client) => client.conversations.list());
         for (const c of list) {
           out.result(
             { id: c.id, kind: c.kind, title: c.title, with: c.peerHandle },
-            `${c.id}  ${c.kind}  ${c.title}`,
+            `${c.id}  ${c.kind}  ${printable(c.title)}${c.left ? "  (no longer a member)" : ""}`,
           );
         }
       }),

@@ -1,7 +1,8 @@
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
+import { printable } from "../format.js";
 import type { Run } from "../output.js";
-import { withClient, withSyncedClient } from "../with-client.js";
+import { withClientSyncedIfReachable, withSyncedClient } from "../with-client.js";
 
 /** Strips the leading "@" of a handle argument. Throws VOLLY_E_USAGE when it is missing. */
 function handleArg(value: string): string {
@@ -11,7 +12,8 @@ function handleArg(value: string): string {
 
 /**
  * `volly group create|add|remove|rename|leave` and `volly groups`: group conversations
- * (MLS groups of every member's devices; RFC 9420 §12.1.1 Add, §12.1.3 Remove).
+ * (MLS groups of every member's devices; RFC 9420 §12.1.1 Add, §12.1.3 Remove). `groups` syncs
+ * with the server first when it can be reached (else lists the stored state, with a warning).
  */
 export function registerGroup(program: Command, run: Run) {
   const group = program.command("group").description("create and manage group conversations");
@@ -80,17 +82,28 @@ export function registerGroup(program: Command, run: Run) {
     );
   program
     .command("groups")
-    .description("list your group conversations")
+    .description(
+      "list your group conversations (synced with the server first; offline: the stored list, with a warning)",
+    )
     .action(() =>
       run(async (out, g) => {
-        const list = await withClient(g, (c) => c.conversations.list());
+        const list = await withClientSyncedIfReachable(g, out, (c) => c.conversations.list());
         for (const c of list.filter((x) => x.kind === "group")) {
           const members = (c.members ?? []).map((m) => m.handle);
           out.result(
             { id: c.id, name: c.title, members, left: Boolean(c.left) },
-            `${c.id}  ${c.title}  (${members.length + 1} members${c.left ? ", left" : ""})`,
+            `${c.id}  ${printable(c.title)}  ${groupSize(members.length, Boolean(c.left))}`,
           );
         }
       }),
     );
+}
+
+/**
+ * `(3 members)` — the other members plus you — or, once this device left or was removed,
+ * `(no longer a member)`: the member list it kept then is not current, so no count is shown.
+ */
+function groupSize(others: number, left: boolean): string {
+  if (left) return "(no longer a member)";
+  return `(${others + 1} member${others === 0 ? "" : "s"})`;
 }

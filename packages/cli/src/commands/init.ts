@@ -3,6 +3,7 @@ import { initNodeProfile, linkNodeProfile, profileExists } from "@volly/client/n
 import { parseLinkCode } from "@volly/crypto";
 import { EntityType, matches, VollyError } from "@volly/protocol";
 import type { Command } from "commander";
+import { printable } from "../format.js";
 import { type GlobalOptions, profileDir } from "../options.js";
 import type { Output, Run } from "../output.js";
 import { resolvePin } from "../pin.js";
@@ -78,7 +79,11 @@ export function registerInit(program: Command, run: Run) {
     );
 }
 
-/** `volly init --link CODE`: claims the link, waits for approval, seals the profile. */
+/**
+ * `volly init --link CODE`: claims the link, waits for approval, seals the profile. A claim declined
+ * on the existing device is not reported to this one (the server has no "decline"): it waits until
+ * the code expires, then fails with VOLLY_E_LINK_EXPIRED.
+ */
 async function linkInit(
   out: Output,
   g: GlobalOptions,
@@ -97,12 +102,21 @@ async function linkInit(
   if (await profileExists(dir))
     throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
   const pin = await resolvePin(g.pin, "Choose a 6-digit PIN: ");
-  out.note("Waiting for the existing device to approve…");
+  out.note(`Waiting for the existing device to approve '${printable(o.deviceName)}'…`);
   const client = await linkNodeProfile(dir, {
     code: o.link,
     pin,
     deviceName: o.deviceName,
     ...(servers !== undefined ? { serverUrls: servers } : {}),
+  }).catch((err: unknown) => {
+    if (err instanceof VollyError && err.code === "VOLLY_E_LINK_EXPIRED") {
+      throw new VollyError(
+        "VOLLY_E_LINK_EXPIRED",
+        "The pairing code expired before this device was approved: it was declined on the existing " +
+          "device, or not approved within 15 minutes. Run `volly devices link` there for a new code.",
+      );
+    }
+    throw err;
   });
   const p = client.profile;
   await client.close();

@@ -1,18 +1,26 @@
+import type { VollyClient } from "@volly/client";
 import type { Command } from "commander";
-import { messageJson, messageLine } from "../format.js";
+import { byTimeWritten, conversationLabel, inboxLine, messageJson } from "../format.js";
 import { parseNonNegativeInt } from "../options.js";
-import type { Run } from "../output.js";
+import type { Output, Run } from "../output.js";
 import { withClient } from "../with-client.js";
 
 /**
- * `volly receive [--timeout S]`: fetch and print new messages, then exit. Notes on stderr: joined
- * conversations, messages that could not be decrypted (by cause), rejoins by external commit and a
- * conversation's notice ("Messages may have been missed"), shown once.
+ * `volly receive [--timeout S]`: fetch and print new messages, then exit. Each batch is printed in
+ * the order it was written (sentAt, then seq), each message with its conversation:
+ * `[HH:MM] [Weekend trip] bob: count me in` (`[@bob]` for a direct conversation); with --json one
+ * object per message (id, conversationId, from, text, sentAt and the conversation's title,
+ * `conversation`). Notes on stderr: joined conversations, messages that could not be decrypted (by
+ * cause), rejoins by external commit and a conversation's notice ("Messages may have been missed"),
+ * shown once.
  */
 export function registerReceive(program: Command, run: Run) {
   program
     .command("receive")
-    .description("fetch, decrypt and print new messages (one JSON object per line with --json)")
+    .description(
+      "fetch, decrypt and print new messages in the order they were written, each with its conversation " +
+        "(one JSON object per line with --json)",
+    )
     .option("--timeout <seconds>", "keep listening this long after the backlog is in", "0")
     .action((o: { timeout: string }) =>
       run(async (out, g) => {
@@ -28,7 +36,7 @@ export function registerReceive(program: Command, run: Run) {
           };
           const printUnseen = () => {
             printing = printing.then(async () => {
-              for (const m of await client.messaging.takeUnseen()) out.result(messageJson(m), messageLine(m));
+              await printMessages(client, out);
               await printNotices();
             });
             return printing;
@@ -52,4 +60,21 @@ export function registerReceive(program: Command, run: Run) {
         });
       }),
     );
+}
+
+/** Prints the messages not shown yet, oldest written first, each with its conversation. */
+async function printMessages(client: VollyClient, out: Output): Promise<void> {
+  const messages = (await client.messaging.takeUnseen()).sort(byTimeWritten);
+  const titles = new Map<string, { title: string; label: string }>();
+  for (const m of messages) {
+    let conv = titles.get(m.conversationId);
+    if (!conv) {
+      const record = await client.conversations.get(m.conversationId).catch(() => undefined);
+      conv = record
+        ? { title: record.title, label: conversationLabel(record) }
+        : { title: m.conversationId, label: m.conversationId };
+      titles.set(m.conversationId, conv);
+    }
+    out.result(messageJson(m, conv.title), inboxLine(m, conv.label));
+  }
 }

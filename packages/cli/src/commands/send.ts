@@ -1,25 +1,118 @@
+import type { ConversationRecord, MessageRecord, VollyClient } from "@volly/client";
+import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
-import type { Run } from "../output.js";
+import type { Output, Run } from "../output.js";
 import { withClient } from "../with-client.js";
 
-/** `volly send TARGET TEXT`: exits 0 only once the server has stored the message durably. */
+/** Options of `volly send`. */
+interface SendOptions {
+  queue?: boolean;
+}
+
+/**
+ * `volly send [--queue] TARGET TEXT`: exits 0 once the server has stored the message durably.
+ * When the server cannot be reached: by default nothing is sent or kept — exit 5, "not sent: server
+ * unreachable"; with `--queue` the message is encrypted into this device's outbox (exit 0,
+ * "queued …", JSON `queued: true`) and the next command that connects (receive, chat, send,
+ * conversations, groups) sends it, once. A message the server took but did not confirm before the
+ * connection dropped is in the outbox either way (it may already be stored; the server
+ * deduplicates): exit 5 "not confirmed" by default, "queued" with `--queue`.
+ */
 export function registerSend(program: Command, run: Run) {
   program
     .command("send")
-    .description("send a message; exits 0 once the server has stored it durably")
+    .description(
+      "send a message; exits 0 once the server has stored it durably. Server unreachable: exit 5 and " +
+        "nothing is kept, or with --queue it waits in this device's outbox and the next command that " +
+        "connects (receive, chat, send, conversations, groups) sends it",
+    )
     .argument("<target>", "@handle or a conversation id")
     .argument("<text>", "the message")
-    .action((target: string, text: string) =>
+    .option(
+      "--queue",
+      "if the server cannot be reached, keep the message in the outbox (exit 0, prints 'queued') " +
+        "instead of failing",
+    )
+    .action((target: string, text: string, o: SendOptions) =>
       run(async (out, g) => {
-        const sent = await withClient(g, async (client) => {
-          await client.ctx.auth.getToken();
-          await client.connect();
-          return client.sendText(target, text);
-        });
-        out.result(
-          { id: sent.id, conversationId: sent.conversationId, seq: sent.seq, sentAt: sent.sentAt },
-          `sent ${sent.id}`,
-        );
+        await withClient(g, (client) => send(client, out, target, text, Boolean(o.queue)));
       }),
     );
+}
+
+/** True for the error that means the server could not be reached. */
+function unreachable(err: unknown): err is VollyError {
+  return err instanceof VollyError && err.code === "VOLLY_E_SERVER_UNREACHABLE";
+}
+
+/** The error `send` exits with when the server is unreachable and nothing was kept. */
+function notSent(err: VollyError): VollyError {
+  return new VollyError(
+    "VOLLY_E_SERVER_UNREACHABLE",
+    `not sent: server unreachable (${err.message}). Nothing was kept; pass --queue to keep it in the ` +
+      "outbox until the server can be reached.",
+  );
+}
+
+async function send(
+  client: VollyClient,
+  out: Output,
+  target: string,
+  text: string,
+  queue: boolean,
+): Promise<void> {
+  let offline: VollyError | undefined;
+  try {
+    await client.ctx.auth.getToken();
+    await client.connect();
+  } catch (err) {
+    if (!unreachable(err)) throw err;
+    if (!queue) throw notSent(err);
+    offline = err;
+  }
+  let conv: ConversationRecord;
+  try {
+    conv = await client.resolveConversation(target);
+  } catch (err) {
+    // Offline, only a conversation this device already has can take the message.
+    if (offline && unreachable(err)) {
+      throw new VollyError(
+        "VOLLY_E_SERVER_UNREACHABLE",
+        `not sent: server unreachable (${err.message}), and this device has no conversation with ` +
+          `${target} yet to queue it in. Nothing was kept.`,
+      );
+    }
+    throw err;
+  }
+  // Encrypted and stored in the outbox first (a crash cannot lose or repeat it), then sent.
+  const queued = await client.messaging.enqueue(conv.id, text);
+  if (!offline) await client.messaging.flushOutbox();
+  const latest = (await client.messaging.history(conv.id, 200)).find((m) => m.id === queued.id) ?? queued;
+  if (latest.status !== "pending") {
+    out.result(
+      { id: latest.id, conversationId: latest.conversationId, seq: latest.seq, sentAt: latest.sentAt },
+      `sent ${latest.id}`,
+    );
+    return;
+  }
+  if ((await client.conversations.get(conv.id)).left) {
+    throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
+  }
+  if (queue) {
+    printQueued(out, latest);
+    return;
+  }
+  throw new VollyError(
+    "VOLLY_E_SERVER_UNREACHABLE",
+    "not confirmed: the server stopped answering while the message was being sent. It is in the " +
+      "outbox and the next command that connects sends it (once; `volly status` counts it).",
+  );
+}
+
+/** Reports a message kept in the outbox for the next connection. */
+function printQueued(out: Output, m: MessageRecord): void {
+  out.result(
+    { id: m.id, conversationId: m.conversationId, sentAt: m.sentAt, queued: true },
+    `queued ${m.id}: the server cannot be reached; the next command that connects sends it`,
+  );
 }
