@@ -23,6 +23,7 @@ import {
   isValidHandle,
   LIMITS,
   newId,
+  retryClass,
   toBase64Url,
   VollyError,
   type WelcomeEvent,
@@ -492,7 +493,7 @@ export class Conversations {
     try {
       await this.postCommit(conversationId, pending.body);
     } catch (err) {
-      if (err instanceof VollyError && isTransient(err)) throw err;
+      if (retryClass(err) !== "never") throw err;
       await this.ctx.vault.batch().delete(`pcommit:${conversationId}`).commit();
       if (err instanceof VollyError && err.code === "VOLLY_E_NOT_GROUP_MEMBER") {
         await this.markLeftLocked(conversationId);
@@ -696,7 +697,7 @@ export class Conversations {
     try {
       return await this.commitWithRetry(conv.id, async (g) => this.prepareAdd(g, keyPackages), conv.members);
     } catch (err) {
-      if (!(err instanceof VollyError && isTransient(err))) {
+      if (!(retryClass(err) !== "never")) {
         const erase = this.ctx.vault
           .batch()
           .delete(`conv:${conv.id}`)
@@ -759,7 +760,7 @@ export class Conversations {
         try {
           await this.postCommit(conversationId, prepared.body);
         } catch (err) {
-          if (err instanceof VollyError && isTransient(err)) throw err;
+          if (retryClass(err) !== "never") throw err;
           await this.ctx.vault.batch().delete(`pcommit:${conversationId}`).commit();
           if (!(err instanceof VollyError)) throw err;
           if (err.code === "VOLLY_E_STALE_EPOCH") {
@@ -961,16 +962,6 @@ export class Conversations {
     await this.outbox.add(conversationId, groupMeta(name));
     await this.outbox.flush().catch(() => undefined);
   }
-}
-
-function isTransient(err: VollyError): boolean {
-  return (
-    err.code === "VOLLY_E_SERVER_UNREACHABLE" ||
-    err.code === "VOLLY_E_INTERNAL" ||
-    err.code === "VOLLY_E_RATE_LIMITED" ||
-    err.code === "VOLLY_E_SHUTTING_DOWN" ||
-    err.code === "VOLLY_E_NOT_AUTHENTICATED"
-  );
 }
 
 function groupMeta(name: string): GroupMetaContent {

@@ -1,6 +1,7 @@
 import { encryptApplication, groupEpoch, isRemovedFromGroup } from "@volly/crypto";
 import {
   type ApplicationContent,
+  retryClass,
   type SendMessageBody,
   type SendMessageResponse,
   toBase64Url,
@@ -107,9 +108,10 @@ export class Outbox {
   }
 
   /**
-   * Sends every queued entry, oldest first. Stops at the first failure that may be temporary (the
-   * server unreachable, rate limits, server errors) and retries later with backoff; entries the
-   * server can never accept (not a member any more, a conflicting id) are dropped. Never throws.
+   * Sends every queued entry, oldest first. Stops at the first failure that may be temporary
+   * (`retryClass` "later" or "reauth": the server unreachable, rate limits, server errors) and
+   * retries later with backoff; entries the server can never accept ("never": not a member any
+   * more, a conflicting id, a refused request) are dropped. Never throws.
    */
   flush(): Promise<void> {
     this.flushing = this.flushing.catch(() => undefined).then(() => this.flushOnce());
@@ -148,19 +150,18 @@ export class Outbox {
       try {
         seq = await this.post(entry);
       } catch (err) {
-        const code = err instanceof VollyError ? err.code : undefined;
-        if (code === "VOLLY_E_NOT_GROUP_MEMBER" || code === "VOLLY_E_UNKNOWN_GROUP") {
+        // Anything but a VollyError the registry says can never succeed is kept and retried: an
+        // entry is dropped only when the server can never accept it.
+        if (!(err instanceof VollyError) || retryClass(err) !== "never") {
+          this.scheduleRetry();
+          return;
+        }
+        await this.ctx.vault.batch().delete(key).commit();
+        if (err.code === "VOLLY_E_NOT_GROUP_MEMBER" || err.code === "VOLLY_E_UNKNOWN_GROUP") {
           dropped.add(entry.conversationId);
-          await this.ctx.vault.batch().delete(key).commit();
           await this.hooks.notMember(entry.conversationId).catch(() => undefined);
-          continue;
         }
-        if (code === "VOLLY_E_MESSAGE_ID_CONFLICT" || code === "VOLLY_E_BAD_REQUEST") {
-          await this.ctx.vault.batch().delete(key).commit();
-          continue;
-        }
-        this.scheduleRetry();
-        return;
+        continue;
       }
       const sent = await this.queue.run(entry.conversationId, async () => {
         const message = await this.ctx.vault.getMessage<MessageRecord>(entry.messageId);

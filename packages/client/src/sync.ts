@@ -3,6 +3,7 @@ import {
   type DispatchPayload,
   type GroupMessageEvent,
   matches,
+  retryClass,
   VollyError,
   type WelcomeEvent,
 } from "@volly/protocol";
@@ -37,8 +38,10 @@ export interface SyncOptions {
  * undecryptable ("other") and acknowledged, so one bad entry cannot wedge its group forever.
  */
 const MAX_ENTRY_ATTEMPTS = 5;
-/** Errors that say "later", not "never": the entry is retried after TRANSIENT_RETRY_MS, uncounted. */
-const TRANSIENT = new Set(["VOLLY_E_SERVER_UNREACHABLE", "VOLLY_E_RATE_LIMITED", "VOLLY_E_SHUTTING_DOWN"]);
+/**
+ * An entry that failed for a reason worth retrying (`retryClass` "later" or "reauth": the server
+ * briefly unreachable, a session to renew) is retried after this many ms, uncounted, forever.
+ */
 const TRANSIENT_RETRY_MS = 1_000;
 
 /**
@@ -137,7 +140,7 @@ export class Sync {
       this.failures.delete(key);
     } catch (err) {
       this.blocked.add(event.groupId);
-      if (err instanceof VollyError && TRANSIENT.has(err.code)) {
+      if (retryClass(err) !== "never") {
         // The server is briefly unreachable for REST: try again soon, never give the entry up.
         const timer = setTimeout(() => this.options.resync?.(), TRANSIENT_RETRY_MS);
         (timer as { unref?: () => void }).unref?.();
