@@ -1,8 +1,9 @@
+export type { KeyPackageRecord, ProfileRecord } from "./account/account-records.js";
 export {
   AccountDoc,
   type SyncedContact,
   type SyncedConversation,
-} from "./account-sync/account-doc.js";
+} from "./account/account-sync/account-doc.js";
 export {
   AccountSync,
   type AccountSyncDeps,
@@ -10,47 +11,24 @@ export {
   type AccountSyncRejection,
   type HandOverResult,
   type HistoryImport,
-} from "./account-sync/account-sync.js";
+} from "./account/account-sync/account-sync.js";
 export {
   HISTORY_CHUNK_BYTES,
   HISTORY_MAX_PER_CONVERSATION,
   type HistoryHandOverPlan,
   planHistoryHandOver,
   stageHistoryChunk,
-} from "./account-sync/history-handover.js";
-export { selfConversationId } from "./account-sync/self-conversation.js";
-export { AuthSession } from "./auth-session.js";
-export type { ClientContext } from "./context.js";
-export {
-  CATCH_UP_TIMEOUT_MS,
-  Conversations,
-  type ConversationsDeps,
-  MAX_COMMIT_ATTEMPTS,
-  MAX_GROUP_NAME_CHARS,
-} from "./conversations.js";
+} from "./account/account-sync/history-handover.js";
+export { selfConversationId } from "./account/account-sync/self-conversation.js";
 export {
   type AccountDevice,
   type ApproveOptions,
   Devices,
   type LinkedDevice,
   type OpenedLink,
-} from "./devices.js";
-export { type ClaimTarget, type DeviceInfo, Directory, type VerifiedKeyPackage } from "./directory.js";
-export {
-  type ConnectionState,
-  type Dispatch,
-  GatewayConnection,
-  type GatewayConnectionOptions,
-} from "./gateway-connection.js";
-export { type CallOptions, errorFromBody, HttpApi, type ResponseOf, type RouteName } from "./http-api.js";
-export { DEFAULT_INVITE_TTL_MS, type InviteLinks, Invites } from "./invites.js";
-export { KEY_PACKAGE_POOL, KeyPackagePool } from "./key-package-pool.js";
-export { KeyedQueue } from "./keyed-queue.js";
-export { type LinkProfileOptions, linkProfile } from "./link-profile.js";
-export { Listeners } from "./listeners.js";
-export { type DeliveryDiagnostic, Messaging, type MessagingDeps } from "./messaging.js";
-export { maxStatus, Outbox, type OutboxHooks } from "./outbox.js";
-export { PRESENCE_SNAPSHOT_GRACE_MS, Presence, type PresenceState } from "./presence.js";
+} from "./account/devices.js";
+export { KEY_PACKAGE_POOL, KeyPackagePool } from "./account/key-package-pool.js";
+export { type LinkProfileOptions, linkProfile } from "./account/link-profile.js";
 export {
   type CreateProfileOptions,
   createProfile,
@@ -62,25 +40,28 @@ export {
   serverOrigins,
   type UnlockedProfile,
   unlockProfile,
-} from "./profile.js";
-export {
-  RECEIPT_BATCH_MS,
-  RECEIPT_MAX_IDS,
-  RECEIPT_MAX_MEMBERS,
-  Receipts,
-  type ReceiptsDeps,
-} from "./receipts.js";
-export { type ReconnectBackoff, reconnectDelayMs } from "./reconnect-delay.js";
+} from "./account/profile.js";
+export { DEFAULT_SETTINGS, FONT_SCALE, Settings, THEMES, type UserSettings } from "./account/settings.js";
+export { type SafetyNumber, Verification } from "./account/verification.js";
 export type {
   ConversationMember,
   ConversationRecord,
   ConversationSummary,
-  KeyPackageRecord,
-  MessageRecord,
-  OutboxRecord,
-  ProfileRecord,
-  UndecryptableCounts,
-} from "./records.js";
+} from "./conversations/conversation-records.js";
+export {
+  CATCH_UP_TIMEOUT_MS,
+  Conversations,
+  type ConversationsDeps,
+  MAX_COMMIT_ATTEMPTS,
+  MAX_GROUP_NAME_CHARS,
+} from "./conversations/conversations.js";
+export {
+  type ClaimTarget,
+  type DeviceInfo,
+  Directory,
+  type VerifiedKeyPackage,
+} from "./conversations/directory.js";
+export { DEFAULT_INVITE_TTL_MS, type InviteLinks, Invites } from "./conversations/invites.js";
 export {
   attachGroupInfo,
   MAX_RESYNC_ATTEMPTS,
@@ -88,12 +69,39 @@ export {
   RECOVERY_NOTICE,
   type ResyncResult,
   rejoinByExternalCommit,
-} from "./resync.js";
-export { DEFAULT_SETTINGS, FONT_SCALE, Settings, THEMES, type UserSettings } from "./settings.js";
-export type { ClientStore, StoreBatch, StoredMessageRow } from "./store/client-store.js";
-export { type Acknowledge, Sync, type SyncOptions } from "./sync.js";
-export { TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "./typing.js";
-export { Vault, VaultBatch } from "./vault.js";
-export { type SafetyNumber, Verification } from "./verification.js";
+} from "./conversations/resync.js";
+export type { MessageRecord, OutboxRecord, UndecryptableCounts } from "./messaging/message-records.js";
+export { type DeliveryDiagnostic, Messaging, type MessagingDeps } from "./messaging/messaging.js";
+export { maxStatus, Outbox, type OutboxHooks } from "./messaging/outbox.js";
+export {
+  RECEIPT_BATCH_MS,
+  RECEIPT_MAX_IDS,
+  RECEIPT_MAX_MEMBERS,
+  Receipts,
+  type ReceiptsDeps,
+} from "./messaging/receipts.js";
+export { TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "./messaging/typing.js";
+export { PRESENCE_SNAPSHOT_GRACE_MS, Presence, type PresenceState } from "./presence/presence.js";
+export type { ClientContext } from "./shared/client-context.js";
+export { KeyedQueue } from "./shared/keyed-queue.js";
+export { Listeners } from "./shared/listeners.js";
+export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";
+export { Vault, VaultBatch } from "./storage/vault.js";
+export { type Acknowledge, Sync, type SyncOptions } from "./sync/sync.js";
+export { AuthSession } from "./transport/auth-session.js";
+export {
+  type ConnectionState,
+  type Dispatch,
+  GatewayConnection,
+  type GatewayConnectionOptions,
+} from "./transport/gateway-connection.js";
+export {
+  type CallOptions,
+  errorFromBody,
+  HttpApi,
+  type ResponseOf,
+  type RouteName,
+} from "./transport/http-api.js";
+export { type ReconnectBackoff, reconnectDelayMs } from "./transport/reconnect-delay.js";
+export type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
 export { VollyClient, type VollyClientOptions } from "./volly-client.js";
-export type { WebSocketFactory, WebSocketLike } from "./websocket.js";

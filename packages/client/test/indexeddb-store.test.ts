@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSuite, builtFile, CHROMIUM, chromiumPrerequisite } from "./browser-prerequisites.js";
 
 /** The compiled store (it has no imports), as the web app's bundle would ship it. */
-const STORE_JS = resolve(import.meta.dirname, "../dist/store/indexeddb-client-store.js");
+const STORE_JS = resolve(import.meta.dirname, "../dist/storage/indexeddb-client-store.js");
 /** Skipped with a note when something is missing; under CI=true it fails instead, saying what to install. */
 const setup = browserSuite("the IndexedDB store's browser tests", [
   chromiumPrerequisite(),
