@@ -47,7 +47,6 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
 
   const serverMembers = async () => {
     const group = await alice.ctx.api.call("getGroup", {
-      token: await alice.ctx.auth.getToken(),
       params: { groupId: conversationId ?? "" },
     });
     return group.memberDeviceIds;
@@ -161,7 +160,7 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     expect(refused).toBeInstanceOf(VollyError);
     expect((refused as VollyError).code).toBe("VOLLY_E_GROUP_FULL");
     expect((refused as VollyError).details).toMatchObject({ limit: LIMITS.maxGroupDevices });
-    const left = await alice.ctx.api.call("countKeyPackages", { token: await extra.auth.getToken() });
+    const left = await extra.api.call("countKeyPackages");
     expect(left.available).toBe(1);
     expect(await serverMembers()).toHaveLength(LIMITS.maxGroupDevices);
   });

@@ -26,7 +26,7 @@ export function withSyncedClient<T>(
   fn: (client: VollyClient) => Promise<T>,
 ): Promise<T> {
   return withClient(opts, async (client) => {
-    await client.ctx.auth.getToken();
+    await client.authenticate();
     await client.connect();
     return fn(client);
   });

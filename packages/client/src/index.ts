@@ -88,7 +88,7 @@ export { Listeners } from "./shared/listeners.js";
 export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";
 export { Vault, VaultBatch } from "./storage/vault.js";
 export { type Acknowledge, Sync, type SyncOptions } from "./sync/sync.js";
-export { AuthSession } from "./transport/auth-session.js";
+export type { DeviceCredentials } from "./transport/auth-session.js";
 export {
   type ConnectionState,
   type Dispatch,

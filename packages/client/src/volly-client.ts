@@ -20,7 +20,6 @@ import type { ClientContext } from "./shared/client-context.js";
 import { KeyedQueue } from "./shared/keyed-queue.js";
 import type { ClientStore } from "./storage/client-store.js";
 import { Sync } from "./sync/sync.js";
-import { AuthSession } from "./transport/auth-session.js";
 import { GatewayConnection } from "./transport/gateway-connection.js";
 import { HttpApi } from "./transport/http-api.js";
 import type { WebSocketFactory } from "./transport/websocket.js";
@@ -99,7 +98,7 @@ export class VollyClient {
       accountSync: this.accountSync,
     });
     this.invites = new Invites(ctx, this.conversations);
-    this.keyPackages = new KeyPackagePool(ctx.api, ctx.auth, ctx.vault, ctx.suite, ctx.identity, {
+    this.keyPackages = new KeyPackagePool(ctx.api, ctx.vault, ctx.suite, ctx.identity, {
       accountId: ctx.profile.accountId,
       deviceId: ctx.profile.deviceId,
     });
@@ -146,11 +145,14 @@ export class VollyClient {
   static async open(unlocked: UnlockedProfile, options: VollyClientOptions): Promise<VollyClient> {
     const api = new HttpApi(
       options.serverUrls?.length ? options.serverUrls : profileServerUrls(unlocked.profile),
+      {
+        deviceId: unlocked.profile.deviceId,
+        sign: (message) => sign(unlocked.identity.signaturePrivateKey, message),
+      },
     );
     const ctx: ClientContext = {
       ...unlocked,
       api,
-      auth: new AuthSession(api, unlocked.profile.deviceId, unlocked.identity.signaturePrivateKey),
       suite: await loadSuite(unlocked.profile.ciphersuite),
     };
     return new VollyClient(ctx, options);
@@ -181,6 +183,15 @@ export class VollyClient {
   /** This device's profile. */
   get profile() {
     return this.ctx.profile;
+  }
+
+  /**
+   * Signs this device in to the server now (a REST session from a signed nonce), so that an
+   * unreachable server or a device the server refuses fails fast, before {@link connect} waits for
+   * the gateway. Throws VOLLY_E_SERVER_UNREACHABLE, VOLLY_E_UNKNOWN_DEVICE, VOLLY_E_BAD_SIGNATURE.
+   */
+  authenticate(): Promise<void> {
+    return this.ctx.api.authenticate();
   }
 
   /**

@@ -4,13 +4,12 @@ import { inbox, useTestServer, waitFor } from "./helpers.js";
 
 /** What the key package directory reports for `device`'s pool (GET /v1/key-packages/count). */
 async function poolOf(device: VollyClient): Promise<{ available: number; hasLastResort: boolean }> {
-  return device.ctx.api.call("countKeyPackages", { token: await device.ctx.auth.getToken() });
+  return device.ctx.api.call("countKeyPackages");
 }
 
 /** `claimer` claims one of `target`'s key packages (POST /v1/key-packages/claim), as an add would. */
 async function claimOne(claimer: VollyClient, target: VollyClient): Promise<{ lastResort: boolean }> {
   const { keyPackages } = await claimer.ctx.api.call("claimKeyPackages", {
-    token: await claimer.ctx.auth.getToken(),
     body: { deviceIds: [target.profile.deviceId] },
   });
   expect(keyPackages).toHaveLength(1);

@@ -12,7 +12,7 @@ export function registerSend(program: Command, run: Run) {
     .action((target: string, text: string) =>
       run(async (out, g) => {
         const sent = await withClient(g, async (client) => {
-          await client.ctx.auth.getToken();
+          await client.authenticate();
           await client.connect();
           return client.sendText(target, text);
         });

@@ -81,9 +81,7 @@ export class Devices {
    * @throws VOLLY_E_SERVER_UNREACHABLE
    */
   async startLink(): Promise<OpenedLink> {
-    const { linkId, expiresAt } = await this.ctx.api.call("createDeviceLink", {
-      token: await this.ctx.auth.getToken(),
-    });
+    const { linkId, expiresAt } = await this.ctx.api.call("createDeviceLink", {});
     const secret = generateLinkSecret();
     return { code: formatLinkCode(this.ctx.profile.serverUrl, linkId, secret), linkId, secret, expiresAt };
   }
@@ -123,7 +121,6 @@ export class Devices {
       ),
     );
     const { deviceId } = await this.ctx.api.call("approveDeviceLink", {
-      token: await this.ctx.auth.getToken(),
       params: { linkId },
       body: { signature },
     });
@@ -193,7 +190,7 @@ export class Devices {
    * (RFC 9420 §12.1.3). @throws VOLLY_E_UNKNOWN_DEVICE, VOLLY_E_SERVER_UNREACHABLE
    */
   async revoke(deviceId: string): Promise<RevokeDeviceResponse> {
-    return this.ctx.api.call("revokeDevice", { token: await this.ctx.auth.getToken(), params: { deviceId } });
+    return this.ctx.api.call("revokeDevice", { params: { deviceId } });
   }
 
   private waitForClaim(linkId: string, timeoutMs: number): Promise<DeviceLinkClaimedEvent> {

@@ -2,7 +2,6 @@ import type { DeviceIdentity } from "@volly/crypto";
 import { generateKeyPackage, type MlsSuite } from "@volly/crypto";
 import { toBase64Url } from "@volly/protocol";
 import type { Vault } from "../storage/vault.js";
-import type { AuthSession } from "../transport/auth-session.js";
 import type { HttpApi } from "../transport/http-api.js";
 import type { KeyPackageRecord } from "./account-records.js";
 
@@ -18,7 +17,6 @@ export class KeyPackagePool {
 
   constructor(
     private readonly api: HttpApi,
-    private readonly auth: AuthSession,
     private readonly vault: Vault,
     private readonly suite: MlsSuite,
     private readonly identity: DeviceIdentity,
@@ -39,8 +37,7 @@ export class KeyPackagePool {
   }
 
   private async run(): Promise<number> {
-    const token = await this.auth.getToken();
-    const count = await this.api.call("countKeyPackages", { token });
+    const count = await this.api.call("countKeyPackages");
     const needed = count.available < KEY_PACKAGE_POOL.low ? KEY_PACKAGE_POOL.target - count.available : 0;
     if (needed === 0 && count.hasLastResort) return 0;
     const batch = this.vault.batch();
@@ -49,7 +46,6 @@ export class KeyPackagePool {
     const lastResort = count.hasLastResort ? undefined : await this.generate(batch, true);
     await batch.commit();
     await this.api.call("uploadKeyPackages", {
-      token,
       body: lastResort ? { keyPackages: oneTime, lastResort } : { keyPackages: oneTime },
     });
     return oneTime.length + (lastResort ? 1 : 0);

@@ -457,7 +457,6 @@ export class Conversations {
     if (conv.left) return;
     try {
       await this.ctx.api.call("leaveGroup", {
-        token: await this.ctx.auth.getToken(),
         params: { groupId: conversationId },
       });
     } catch (err) {
@@ -608,7 +607,6 @@ export class Conversations {
   async admins(conversationId: string): Promise<string[]> {
     await this.get(conversationId);
     const group = await this.ctx.api.call("getGroup", {
-      token: await this.ctx.auth.getToken(),
       params: { groupId: conversationId },
     });
     return group.adminAccountIds ?? [];
@@ -626,7 +624,6 @@ export class Conversations {
     if (!isValidHandle(name)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle: name });
     const account = await this.directory.account(name);
     const group = await this.ctx.api.call("grantAdmin", {
-      token: await this.ctx.auth.getToken(),
       params: { groupId: conversationId },
       body: { accountId: account.accountId },
     });
@@ -683,7 +680,6 @@ export class Conversations {
     });
     const group = await createGroup(this.ctx.suite, conv.id, own);
     await this.ctx.api.call("createGroup", {
-      token: await this.ctx.auth.getToken(),
       body: { groupId: conv.id },
     });
     const batch = putGroupState(this.ctx.vault.batch(), conv.id, group).putJson(`conv:${conv.id}`, conv);
@@ -813,22 +809,8 @@ export class Conversations {
     return updated;
   }
 
-  private async postCommit(conversationId: string, body: CommitBody): Promise<CommitResponse> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.ctx.api.call("commit", {
-          token: await this.ctx.auth.getToken(),
-          params: { groupId: conversationId },
-          body,
-        });
-      } catch (err) {
-        if (err instanceof VollyError && err.code === "VOLLY_E_NOT_AUTHENTICATED" && attempt === 0) {
-          this.ctx.auth.invalidate();
-          continue;
-        }
-        throw err;
-      }
-    }
+  private postCommit(conversationId: string, body: CommitBody): Promise<CommitResponse> {
+    return this.ctx.api.call("commit", { params: { groupId: conversationId }, body });
   }
 
   /** Resolves once this device's state of the group reached `epoch` (or it left); else STALE. */

@@ -144,11 +144,9 @@ export class Directory {
     }
     if (wanted.length === 0) return [];
     for (;;) {
-      const token = await this.ctx.auth.getToken();
       let claimed: ResponseOf<"claimKeyPackages">;
       try {
         claimed = await this.ctx.api.call("claimKeyPackages", {
-          token,
           body: { deviceIds: wanted.map((w) => w.device.deviceId) },
         });
       } catch (err) {

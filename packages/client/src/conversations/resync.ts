@@ -39,21 +39,6 @@ export function needsResync(
   return kind === "commit" && cause !== "wrong-group" && cause !== "malformed";
 }
 
-/** Runs `fn` with a bearer token, once more with a fresh token after VOLLY_E_NOT_AUTHENTICATED. */
-async function withToken<T>(ctx: ClientContext, fn: (token: string) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn(await ctx.auth.getToken());
-    } catch (err) {
-      if (err instanceof VollyError && err.code === "VOLLY_E_NOT_AUTHENTICATED" && attempt === 0) {
-        ctx.auth.invalidate();
-        continue;
-      }
-      throw err;
-    }
-  }
-}
-
 /**
  * Rejoins a conversation's group with an external commit that replaces this device's own old leaf
  * (RFC 9420 §12.4.3.2 resync), from the GroupInfo and ratchet tree the delivery service keeps
@@ -72,7 +57,7 @@ export async function rejoinByExternalCommit(
 ): Promise<ResyncResult> {
   for (let attempt = 1; ; attempt++) {
     const params = { groupId: conversationId };
-    const info = await withToken(ctx, (token) => ctx.api.call("getGroupInfo", { token, params }));
+    const info = await ctx.api.call("getGroupInfo", { params });
     const rejoin = await rejoinExternally(
       ctx.suite,
       fromBase64Url(info.groupInfo),
@@ -90,7 +75,7 @@ export async function rejoinByExternalCommit(
         ratchetTree: toBase64Url(rejoin.ratchetTree),
         groupInfo: toBase64Url(await groupInfoForExternalJoin(ctx.suite, rejoin.newGroup)),
       };
-      const accepted = await withToken(ctx, (token) => ctx.api.call("commit", { token, params, body }));
+      const accepted = await ctx.api.call("commit", { params, body });
       return { newGroup: rejoin.newGroup, seq: accepted.seq };
     } catch (err) {
       if (

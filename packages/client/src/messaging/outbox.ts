@@ -196,23 +196,8 @@ export class Outbox {
         if (!(err instanceof VollyError) || err.code !== "VOLLY_E_SERVER_UNREACHABLE") throw err;
       }
     }
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.ctx.auth.getToken();
-      try {
-        const res = await this.ctx.api.call("sendMessage", {
-          token,
-          params: { groupId: entry.conversationId },
-          body,
-        });
-        return res.seq;
-      } catch (err) {
-        if (err instanceof VollyError && err.code === "VOLLY_E_NOT_AUTHENTICATED" && attempt === 0) {
-          this.ctx.auth.invalidate();
-          continue;
-        }
-        throw err;
-      }
-    }
+    const res = await this.ctx.api.call("sendMessage", { params: { groupId: entry.conversationId }, body });
+    return res.seq;
   }
 
   private scheduleRetry(): void {

@@ -167,7 +167,6 @@ export class AccountSync {
   private async createIfMissing(): Promise<ConversationRecord> {
     try {
       await this.ctx.api.call("getGroup", {
-        token: await this.ctx.auth.getToken(),
         params: { groupId: this.selfId },
       });
     } catch (err) {
