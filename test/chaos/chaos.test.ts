@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { MessageRecord, VollyClient } from "@volly/client";
+import type { VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { newClient, TEST_KDF, waitFor } from "../integration/helpers/sdk.js";
@@ -125,14 +125,14 @@ describe("chaos: kill -9 and dropped connections during a 6-device group convers
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
 
     // Settle: every outbox empty and every device holding 1,000 messages.
-    const stored = (d: Device) => d.client.ctx.vault.listMessages<MessageRecord>(group.id, 5_000);
+    const stored = (d: Device) => d.client.messaging.history(group.id, 5_000);
     const sentAtMs = Date.now() - started;
     const snapshot = async () =>
       Promise.all(
         devices.map(async (d) => ({
           device: d.label,
           pending: await d.client.messaging.pendingCount(),
-          stored: (await d.client.ctx.vault.store.listMessages(group.id, 5_000)).length,
+          stored: (await d.client.messaging.history(group.id, 5_000)).length,
         })),
       );
     let settled = false;

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { MessageRecord } from "@volly/client";
 import { newId } from "@volly/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { collect, newClient, reopenClient, waitFor } from "./helpers/sdk.js";
@@ -83,7 +82,7 @@ describe("delivery against a real server process", () => {
     await waitFor(() => inbox.length >= texts.length, 30_000, "all messages");
     await new Promise((r) => setTimeout(r, 300));
     expect(inbox.map((m) => m.text)).toEqual(texts);
-    const stored = await alice.ctx.vault.listMessages<MessageRecord>(conv.id, 1000);
+    const stored = await alice.messaging.history(conv.id, 1000);
     expect(stored.map((m) => m.text)).toEqual(texts);
     expect(await alice.messaging.undecryptable()).toEqual({});
     await Promise.all([alice.close(), bob.close()]);

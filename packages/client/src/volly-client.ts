@@ -77,7 +77,7 @@ export class VollyClient {
       sendOverGateway: (groupId, body) => this.connection.sendMessage(groupId, body),
     });
     this.conversations = new Conversations(ctx, { queue, directory, outbox });
-    this.settings = new Settings(ctx.vault);
+    this.settings = new Settings(ctx.stores);
     this.accountSync = new AccountSync(ctx, {
       queue,
       outbox,
@@ -98,7 +98,7 @@ export class VollyClient {
       accountSync: this.accountSync,
     });
     this.invites = new Invites(ctx, this.conversations);
-    this.keyPackages = new KeyPackagePool(ctx.api, ctx.vault, ctx.suite, ctx.identity, {
+    this.keyPackages = new KeyPackagePool(ctx.api, ctx.stores, ctx.suite, ctx.identity, {
       accountId: ctx.profile.accountId,
       deviceId: ctx.profile.deviceId,
     });
@@ -228,7 +228,7 @@ export class VollyClient {
     this.presence.dispose();
     this.typing.dispose();
     await this.queue.idle();
-    await this.ctx.vault.store.close();
+    await this.ctx.stores.clientStore.close();
   }
 
   /** Looks an account up in the server's directory. Throws VOLLY_E_UNKNOWN_HANDLE. */

@@ -32,9 +32,10 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       const epochBefore = await epochOf(alice, group.id);
       const beforeLoss = Date.now();
 
-      const batch = bob.ctx.vault.batch();
-      if (damage === "delete") batch.delete(`group:${group.id}`);
-      else batch.putJson(`group:${group.id}`, toBase64Url(new Uint8Array([1, 2, 3, 4])));
+      const { stores } = bob.ctx;
+      const batch = stores.batch();
+      if (damage === "delete") stores.groupStates.delete(batch, group.id);
+      else stores.groupStates.putEncoded(batch, group.id, toBase64Url(new Uint8Array([1, 2, 3, 4])));
       await batch.commit();
       const diagnostics: string[] = [];
       bob.messaging.diagnostics.add((d) => diagnostics.push(`${d.kind}:${d.cause}`));

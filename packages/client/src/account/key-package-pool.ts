@@ -1,7 +1,8 @@
 import type { DeviceIdentity } from "@volly/crypto";
 import { generateKeyPackage, type MlsSuite } from "@volly/crypto";
 import { toBase64Url } from "@volly/protocol";
-import type { Vault } from "../storage/vault.js";
+import type { Stores } from "../storage/stores.js";
+import type { VaultBatch } from "../storage/vault.js";
 import type { HttpApi } from "../transport/http-api.js";
 import type { KeyPackageRecord } from "./account-records.js";
 
@@ -10,14 +11,14 @@ export const KEY_PACKAGE_POOL = { target: 20, low: 5 } as const;
 
 /**
  * Keeps this device's pool of one-time key packages (RFC 9420 §10) on the server topped up, plus a
- * last-resort package, and keeps their private halves sealed in the vault until a Welcome uses one.
+ * last-resort package, and keeps their private halves sealed in the local store until a Welcome uses one.
  */
 export class KeyPackagePool {
   private running: Promise<number> | undefined;
 
   constructor(
     private readonly api: HttpApi,
-    private readonly vault: Vault,
+    private readonly stores: Stores,
     private readonly suite: MlsSuite,
     private readonly identity: DeviceIdentity,
     private readonly credential: { accountId: string; deviceId: string },
@@ -40,7 +41,7 @@ export class KeyPackagePool {
     const count = await this.api.call("countKeyPackages");
     const needed = count.available < KEY_PACKAGE_POOL.low ? KEY_PACKAGE_POOL.target - count.available : 0;
     if (needed === 0 && count.hasLastResort) return 0;
-    const batch = this.vault.batch();
+    const batch = this.stores.batch();
     const oneTime: string[] = [];
     for (let i = 0; i < needed; i++) oneTime.push(await this.generate(batch, false));
     const lastResort = count.hasLastResort ? undefined : await this.generate(batch, true);
@@ -51,7 +52,7 @@ export class KeyPackagePool {
     return oneTime.length + (lastResort ? 1 : 0);
   }
 
-  private async generate(batch: ReturnType<Vault["batch"]>, lastResort: boolean): Promise<string> {
+  private async generate(batch: VaultBatch, lastResort: boolean): Promise<string> {
     const kp = await generateKeyPackage(this.suite, this.identity, this.credential);
     const record: KeyPackageRecord = {
       ref: kp.ref,
@@ -59,7 +60,7 @@ export class KeyPackagePool {
       privateKeyPackage: toBase64Url(kp.privateKeyPackage),
       lastResort,
     };
-    batch.putJson(`kp:${kp.ref}`, record);
+    this.stores.keyPackages.put(batch, record.ref, record);
     return record.keyPackage;
   }
 }

@@ -37,7 +37,7 @@ export interface LinkProfileOptions {
  * The new-device side of device linking (see `device-links.ts` in @volly/protocol): parses the
  * pairing code, generates this device's Ed25519 identity (RFC 8032), claims the link with the key,
  * the proof HMAC-SHA256(secret, linkClaim(linkId, key)) and a signature by the key, polls the link
- * until the existing device approved it, then seals the profile (same keystore and vault as
+ * until the existing device approved it, then seals the profile (same keystore and record stores as
  * `createProfile`) with the account's id, handle and entity type and the new device id. Upload key
  * packages next (the existing device waits for them to add this device to its conversations).
  *

@@ -20,6 +20,7 @@ import {
 } from "@volly/protocol";
 import type { ClientStore } from "../storage/client-store.js";
 import { KEYSTORE_KEY, PIN_ATTEMPTS_KEY } from "../storage/store-keys.js";
+import { Stores } from "../storage/stores.js";
 import { Vault } from "../storage/vault.js";
 import { HttpApi } from "../transport/http-api.js";
 import type { ProfileRecord } from "./account-records.js";
@@ -63,11 +64,11 @@ export interface CreateProfileOptions {
   kdf?: Partial<Omit<KdfParams, "alg" | "salt">>;
 }
 
-/** An unlocked profile: its record, keys and sealed vault. */
+/** An unlocked profile: its record, keys and sealed record stores. */
 export interface UnlockedProfile {
   profile: ProfileRecord;
   identity: DeviceIdentity;
-  vault: Vault;
+  stores: Stores;
 }
 
 /**
@@ -119,7 +120,7 @@ export async function createProfile(options: CreateProfileOptions): Promise<Unlo
 
 /**
  * Seals a new profile into `store`: a data key wrapped by Argon2id(PIN) (the keystore), then the
- * profile record in the vault under that key. Used by {@link createProfile} and by linking.
+ * profile record sealed under that key. Used by {@link createProfile} and by linking.
  *
  * @param kdf Argon2id cost override (tests)
  */
@@ -131,10 +132,10 @@ export async function sealProfile(
   kdf?: Partial<Omit<KdfParams, "alg" | "salt">>,
 ): Promise<UnlockedProfile> {
   const { keystore, dataKey } = await createKeystore(pin, kdf);
-  const vault = new Vault(store, dataKey);
+  const stores = new Stores(new Vault(store, dataKey));
   await store.commit({ puts: [{ key: KEYSTORE_KEY, value: utf8(JSON.stringify(keystore)) }] });
-  await vault.batch().putJson("profile", profile).commit();
-  return { profile, identity, vault };
+  await stores.profile.put(stores.batch(), profile).commit();
+  return { profile, identity, stores };
 }
 
 /**
@@ -187,15 +188,15 @@ export async function unlockProfile(
     }
     throw err;
   }
-  const vault = new Vault(store, dataKey);
-  const profile = await vault.getJson<ProfileRecord>("profile");
+  const stores = new Stores(new Vault(store, dataKey));
+  const profile = await stores.profile.get();
   if (!profile) throw new VollyError("VOLLY_E_PROFILE_MISSING");
   if (attempts.failures > 0) await store.commit({ deletes: [PIN_ATTEMPTS_KEY] });
   const identity: DeviceIdentity = {
     signaturePublicKey: fromBase64Url(profile.signaturePublicKey),
     signaturePrivateKey: fromBase64Url(profile.signaturePrivateKey),
   };
-  return { profile, identity, vault };
+  return { profile, identity, stores };
 }
 
 async function readAttempts(store: ClientStore): Promise<PinAttempts> {

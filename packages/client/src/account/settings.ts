@@ -1,8 +1,8 @@
 import { VollyError } from "@volly/protocol";
 import { Listeners } from "../shared/listeners.js";
-import type { Vault } from "../storage/vault.js";
+import type { Stores } from "../storage/stores.js";
 
-/** The user's preferences, kept sealed in the vault. */
+/** The user's preferences, kept sealed in the local store. */
 export interface UserSettings {
   /** Send read receipts (delivery receipts are always sent). */
   readReceipts: boolean;
@@ -26,11 +26,11 @@ export class Settings {
   /** Fires with the changed keys of each update made on this device (what account sync sends). */
   readonly localUpdates = new Listeners<Partial<UserSettings>>();
 
-  constructor(private readonly vault: Vault) {}
+  constructor(private readonly stores: Stores) {}
 
   /** The current settings (defaults where unset). */
   async get(): Promise<UserSettings> {
-    return { ...DEFAULT_SETTINGS, ...((await this.vault.getJson<Partial<UserSettings>>("settings")) ?? {}) };
+    return { ...DEFAULT_SETTINGS, ...((await this.stores.settings.get()) ?? {}) };
   }
 
   /**
@@ -73,7 +73,7 @@ export class Settings {
 
   private async persist(patch: Record<string, unknown>): Promise<UserSettings> {
     const next: UserSettings = { ...(await this.get()), ...patch };
-    await this.vault.batch().putJson("settings", next).commit();
+    await this.stores.settings.put(this.stores.batch(), next).commit();
     this.changes.emit(next);
     return next;
   }

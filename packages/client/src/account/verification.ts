@@ -2,7 +2,6 @@ import { safetyNumber as computeSafetyNumber, formatSafetyNumber, groupMembers }
 import { type AccountEntry, fromBase64Url, isValidHandle, VollyError } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ClientContext } from "../shared/client-context.js";
-import { loadGroupState } from "../storage/group-state.js";
 
 /** A safety number for one contact: 60 digits (12 groups of 5) and a QR payload. */
 export interface SafetyNumber {
@@ -61,12 +60,12 @@ export class Verification {
     accountId: string,
     handle: string,
   ): Promise<{ local: Uint8Array[]; remote: Uint8Array[] } | undefined> {
-    const convs = (await this.ctx.vault.listJson<ConversationRecord>("conv:"))
+    const convs = (await this.ctx.stores.conversations.list())
       .map(([, c]) => c)
       .filter((c) => !c.left)
       .sort((a, b) => rank(a, handle) - rank(b, handle) || a.createdAt - b.createdAt);
     for (const conv of convs) {
-      const group = await loadGroupState(this.ctx.vault, conv.id).catch(() => undefined);
+      const group = await this.ctx.stores.groupStates.load(conv.id).catch(() => undefined);
       if (!group) continue;
       const members = groupMembers(group);
       const remote = members.filter((m) => m.credential.accountId === accountId);

@@ -1,3 +1,4 @@
+import type { CommitBody } from "@volly/protocol";
 import type { MessageRecord } from "../messaging/message-records.js";
 
 /** A conversation (one MLS group). Stored sealed under `conv:<id>`. */
@@ -49,4 +50,15 @@ export interface ConversationSummary {
   conversation: ConversationRecord;
   lastMessage?: MessageRecord;
   unread: number;
+}
+
+/**
+ * A commit sent to the delivery service whose outcome is not known yet (the server could not be
+ * reached). Stored sealed per conversation until it is settled: resent with the same bytes, then
+ * adopted if accepted or dropped if another commit won the epoch.
+ */
+export interface PendingCommitRecord {
+  body: CommitBody;
+  /** The state to adopt once the server accepted the commit (base64url of encodeGroup). */
+  newGroup: string;
 }

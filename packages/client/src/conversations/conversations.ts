@@ -35,9 +35,13 @@ import { Outbox } from "../messaging/outbox.js";
 import type { ClientContext } from "../shared/client-context.js";
 import { KeyedQueue } from "../shared/keyed-queue.js";
 import { Listeners } from "../shared/listeners.js";
-import { groupKey, loadGroupState, putGroupState } from "../storage/group-state.js";
 import type { VaultBatch } from "../storage/vault.js";
-import type { ConversationMember, ConversationRecord, ConversationSummary } from "./conversation-records.js";
+import type {
+  ConversationMember,
+  ConversationRecord,
+  ConversationSummary,
+  PendingCommitRecord,
+} from "./conversation-records.js";
 import { type ClaimTarget, Directory, type VerifiedKeyPackage } from "./directory.js";
 import { attachGroupInfo, RECOVERY_NOTICE, rejoinByExternalCommit } from "./resync.js";
 
@@ -67,13 +71,6 @@ type PrepareCommit = (
   conv: ConversationRecord,
   excludedRemovals: Set<string>,
 ) => Promise<PreparedCommit | undefined>;
-
-/** A commit sent to the delivery service whose outcome is not known yet. Sealed as `pcommit:<id>`. */
-interface PendingCommit {
-  body: CommitBody;
-  /** The state to adopt once the server accepted the commit (base64url of encodeGroup). */
-  newGroup: string;
-}
 
 type Attempt =
   | { kind: "done"; conv: ConversationRecord }
@@ -119,7 +116,7 @@ export class Conversations {
 
   /** Every conversation of this profile, oldest first (not the hidden self conversation). */
   async list(): Promise<ConversationRecord[]> {
-    const rows = await this.ctx.vault.listJson<ConversationRecord>("conv:");
+    const rows = await this.ctx.stores.conversations.list();
     return rows
       .map(([, c]) => c)
       .filter((c) => !c.self)
@@ -128,20 +125,18 @@ export class Conversations {
 
   /** One conversation; throws VOLLY_E_UNKNOWN_CONVERSATION. */
   async get(id: string): Promise<ConversationRecord> {
-    const conv = await this.ctx.vault.getJson<ConversationRecord>(`conv:${id}`);
-    if (!conv) throw new VollyError("VOLLY_E_UNKNOWN_CONVERSATION", `No conversation ${id} in this profile.`);
-    return conv;
+    return this.ctx.stores.conversations.require(id);
   }
 
   /** The direct conversation with `handle`, if one exists. */
   async findDirect(handle: string): Promise<ConversationRecord | undefined> {
-    const id = await this.ctx.vault.getJson<string>(`direct:${handle}`);
-    return id ? this.ctx.vault.getJson<ConversationRecord>(`conv:${id}`) : undefined;
+    const id = await this.ctx.stores.directConversations.get(handle);
+    return id ? this.ctx.stores.conversations.get(id) : undefined;
   }
 
   /** Loads a conversation's MLS group state; throws VOLLY_E_UNKNOWN_CONVERSATION. */
   async loadGroup(id: string): Promise<MlsGroup> {
-    return loadGroupState(this.ctx.vault, id);
+    return this.ctx.stores.groupStates.load(id);
   }
 
   /**
@@ -172,7 +167,7 @@ export class Conversations {
         members: [member],
       };
       return this.createWithMembers(conv, keyPackages, (batch) =>
-        batch.putJson(`direct:${account.handle}`, conv.id),
+        this.ctx.stores.directConversations.put(batch, account.handle, conv.id),
       );
     });
   }
@@ -186,12 +181,13 @@ export class Conversations {
    */
   async acceptWelcome(event: WelcomeEvent): Promise<ConversationRecord> {
     return this.queue.run(event.groupId, async () => {
-      const known = await this.ctx.vault.getJson<ConversationRecord>(`conv:${event.groupId}`);
+      const { stores } = this.ctx;
+      const known = await stores.conversations.get(event.groupId);
       if (known && !known.left) return known;
       const refs = welcomeKeyPackageRefs(fromBase64Url(event.welcome));
       let record: KeyPackageRecord | undefined;
       for (const ref of refs) {
-        record ??= await this.ctx.vault.getJson<KeyPackageRecord>(`kp:${ref}`);
+        record ??= await stores.keyPackages.get(ref);
       }
       if (!record) {
         throw new VollyError("VOLLY_E_DECRYPT_FAILED", "No key package for this welcome.", {
@@ -224,13 +220,14 @@ export class Conversations {
         ...(known?.readSeq !== undefined ? { readSeq: known.readSeq } : {}),
         ...(self ? { self: true, title: SELF_CONVERSATION_TITLE } : {}),
       };
-      const batch = putGroupState(this.ctx.vault.batch(), event.groupId, group).putJson(
-        `conv:${event.groupId}`,
+      const batch = stores.conversations.save(
+        stores.groupStates.put(stores.batch(), event.groupId, group),
         conv,
       );
-      if (direct && !(await this.findDirect(peer.handle)))
-        batch.putJson(`direct:${peer.handle}`, event.groupId);
-      if (!record.lastResort) batch.delete(`kp:${record.ref}`);
+      if (direct && !(await this.findDirect(peer.handle))) {
+        stores.directConversations.put(batch, peer.handle, event.groupId);
+      }
+      if (!record.lastResort) stores.keyPackages.delete(batch, record.ref);
       await batch.commit();
       this.changes.emit(conv);
       return conv;
@@ -249,7 +246,7 @@ export class Conversations {
       let unread = 0;
       let lastMessage: MessageRecord | undefined;
       for (const limit of [20, 200, 2_000]) {
-        const messages = await this.ctx.vault.listMessages<MessageRecord>(conversation.id, limit);
+        const messages = await this.ctx.stores.messages.recent(conversation.id, limit);
         lastMessage = messages.at(-1);
         const readSeq = conversation.readSeq ?? 0;
         unread = messages.filter(
@@ -435,7 +432,7 @@ export class Conversations {
     const updated = await this.queue.run(conversationId, async () => {
       await this.outbox.addLocked(conversationId, groupMeta(title));
       const conv = { ...(await this.get(conversationId)), title };
-      await this.ctx.vault.batch().putJson(`conv:${conversationId}`, conv).commit();
+      await this.ctx.stores.conversations.save(this.ctx.stores.batch(), conv).commit();
       return conv;
     });
     this.changes.emit(updated);
@@ -482,14 +479,15 @@ export class Conversations {
    * conversation's queue before using its group state. Throws VOLLY_E_SERVER_UNREACHABLE.
    */
   async settleLocked(conversationId: string): Promise<void> {
-    if (!(await this.ctx.vault.store.get(`pcommit:${conversationId}`))) return;
-    const pending = await this.ctx.vault.getJson<PendingCommit>(`pcommit:${conversationId}`);
+    const { stores } = this.ctx;
+    if (!(await stores.pendingCommits.has(conversationId))) return;
+    const pending = await stores.pendingCommits.get(conversationId);
     if (!pending) return;
     try {
       await this.postCommit(conversationId, pending.body);
     } catch (err) {
       if (retryClass(err) !== "never") throw err;
-      await this.ctx.vault.batch().delete(`pcommit:${conversationId}`).commit();
+      await stores.pendingCommits.delete(stores.batch(), conversationId).commit();
       if (err instanceof VollyError && err.code === "VOLLY_E_NOT_GROUP_MEMBER") {
         await this.markLeftLocked(conversationId);
       }
@@ -505,12 +503,13 @@ export class Conversations {
    */
   async applyCommitLocked(advanced: ConversationRecord, newGroup: MlsGroup): Promise<ConversationRecord> {
     if (isRemovedFromGroup(newGroup)) {
-      await this.ctx.vault.batch().putJson(`conv:${advanced.id}`, advanced).commit();
+      await this.ctx.stores.conversations.save(this.ctx.stores.batch(), advanced).commit();
       return this.markLeftLocked(advanced.id);
     }
     const members = await this.directory.membersOf(newGroup, advanced.members);
     const conv = this.withMembers(advanced, members);
-    const batch = putGroupState(this.ctx.vault.batch(), conv.id, newGroup).putJson(`conv:${conv.id}`, conv);
+    const { stores } = this.ctx;
+    const batch = stores.conversations.save(stores.groupStates.put(stores.batch(), conv.id, newGroup), conv);
     const departed = await this.pruneDepartures(conv.id, newGroup, batch);
     await batch.commit();
     this.epochs.emit({ conversationId: conv.id, epoch: groupEpoch(newGroup), left: false });
@@ -527,10 +526,9 @@ export class Conversations {
   async handleDepartureLocked(advanced: ConversationRecord, event: GroupMessageEvent): Promise<void> {
     const departed = await this.departures(advanced.id);
     if (!departed.includes(event.senderDeviceId)) departed.push(event.senderDeviceId);
-    await this.ctx.vault
-      .batch()
-      .putJson(`conv:${advanced.id}`, advanced)
-      .putJson(`dep:${advanced.id}`, departed)
+    const { stores } = this.ctx;
+    await stores.departures
+      .put(stores.conversations.save(stores.batch(), advanced), advanced.id, departed)
       .commit();
     this.scheduleDepartures(advanced.id);
   }
@@ -548,11 +546,11 @@ export class Conversations {
     const conv: ConversationRecord = { ...advanced, kind: "group", title: name };
     if (advanced.kind === "direct" && advanced.peerHandle) {
       delete conv.peerHandle;
-      if ((await this.ctx.vault.getJson<string>(`direct:${advanced.peerHandle}`)) === advanced.id) {
-        batch.delete(`direct:${advanced.peerHandle}`);
+      if ((await this.ctx.stores.directConversations.get(advanced.peerHandle)) === advanced.id) {
+        this.ctx.stores.directConversations.delete(batch, advanced.peerHandle);
       }
     }
-    batch.putJson(`conv:${conv.id}`, conv);
+    this.ctx.stores.conversations.save(batch, conv);
     return conv;
   }
 
@@ -561,11 +559,10 @@ export class Conversations {
    * departure Removes. Never throws.
    */
   async resume(): Promise<void> {
-    for (const [key] of await this.ctx.vault.store.list("pcommit:")) {
-      const id = key.slice("pcommit:".length);
+    for (const id of await this.ctx.stores.pendingCommits.ids()) {
       await this.queue.run(id, () => this.settleLocked(id)).catch(() => undefined);
     }
-    for (const [key] of await this.ctx.vault.store.list("dep:")) this.scheduleDepartures(key.slice(4));
+    for (const id of await this.ctx.stores.departures.ids()) this.scheduleDepartures(id);
   }
 
   /**
@@ -594,7 +591,7 @@ export class Conversations {
       const conv = await this.get(conversationId);
       if (conv.notice === undefined) return;
       const { notice: _shown, noticeAt: _at, ...cleared } = conv;
-      await this.ctx.vault.batch().putJson(`conv:${conv.id}`, cleared).commit();
+      await this.ctx.stores.conversations.save(this.ctx.stores.batch(), cleared).commit();
       this.changes.emit(cleared);
     });
   }
@@ -682,7 +679,8 @@ export class Conversations {
     await this.ctx.api.call("createGroup", {
       body: { groupId: conv.id },
     });
-    const batch = putGroupState(this.ctx.vault.batch(), conv.id, group).putJson(`conv:${conv.id}`, conv);
+    const { stores } = this.ctx;
+    const batch = stores.conversations.save(stores.groupStates.put(stores.batch(), conv.id, group), conv);
     extra?.(batch);
     await batch.commit();
     if (keyPackages.length === 0) return conv;
@@ -690,12 +688,12 @@ export class Conversations {
       return await this.commitWithRetry(conv.id, async (g) => this.prepareAdd(g, keyPackages), conv.members);
     } catch (err) {
       if (!(retryClass(err) !== "never")) {
-        const erase = this.ctx.vault
-          .batch()
-          .delete(`conv:${conv.id}`)
-          .delete(groupKey(conv.id))
-          .delete(`pcommit:${conv.id}`);
-        if (conv.kind === "direct" && conv.peerHandle) erase.delete(`direct:${conv.peerHandle}`);
+        const erase = stores.batch();
+        stores.conversations.delete(erase, conv.id);
+        stores.groupStates.delete(erase, conv.id);
+        stores.pendingCommits.delete(erase, conv.id);
+        if (conv.kind === "direct" && conv.peerHandle)
+          stores.directConversations.delete(erase, conv.peerHandle);
         await erase.commit();
       }
       throw err;
@@ -744,16 +742,16 @@ export class Conversations {
         const prepared = await prepare(group, conv, excluded);
         if (!prepared) return { kind: "done", conv };
         await attachGroupInfo(this.ctx, prepared);
-        const pending: PendingCommit = {
+        const pending: PendingCommitRecord = {
           body: prepared.body,
           newGroup: toBase64Url(encodeGroup(prepared.newGroup)),
         };
-        await this.ctx.vault.batch().putJson(`pcommit:${conversationId}`, pending).commit();
+        await this.ctx.stores.pendingCommits.put(this.ctx.stores.batch(), conversationId, pending).commit();
         try {
           await this.postCommit(conversationId, prepared.body);
         } catch (err) {
           if (retryClass(err) !== "never") throw err;
-          await this.ctx.vault.batch().delete(`pcommit:${conversationId}`).commit();
+          await this.ctx.stores.pendingCommits.delete(this.ctx.stores.batch(), conversationId).commit();
           if (!(err instanceof VollyError)) throw err;
           if (err.code === "VOLLY_E_STALE_EPOCH") {
             const epoch = err.details?.currentEpoch;
@@ -784,17 +782,16 @@ export class Conversations {
   /** Adopts an accepted commit's state (inside the queue) and refreshes the members. */
   private async adoptLocked(
     conv: ConversationRecord,
-    pending: PendingCommit,
+    pending: PendingCommitRecord,
     knownMembers?: ConversationMember[],
   ): Promise<ConversationRecord> {
     const group = decodeGroup(fromBase64Url(pending.newGroup));
     const members = await this.directory.membersOf(group, [...(knownMembers ?? []), ...(conv.members ?? [])]);
     const updated = this.withMembers(conv, members);
-    const batch = this.ctx.vault
-      .batch()
-      .putJson(groupKey(conv.id), pending.newGroup)
-      .delete(`pcommit:${conv.id}`)
-      .putJson(`conv:${conv.id}`, updated);
+    const { stores } = this.ctx;
+    const batch = stores.groupStates.putEncoded(stores.batch(), conv.id, pending.newGroup);
+    stores.pendingCommits.delete(batch, conv.id);
+    stores.conversations.save(batch, updated);
     await this.pruneDepartures(conv.id, group, batch);
     await batch.commit();
     this.epochs.emit({ conversationId: conv.id, epoch: groupEpoch(group), left: false });
@@ -843,20 +840,18 @@ export class Conversations {
   private async markLeftLocked(conversationId: string): Promise<ConversationRecord> {
     const conv = await this.get(conversationId);
     const updated: ConversationRecord = { ...conv, left: true };
-    await this.ctx.vault
-      .batch()
-      .putJson(`conv:${conversationId}`, updated)
-      .delete(groupKey(conversationId))
-      .delete(`pcommit:${conversationId}`)
-      .delete(`dep:${conversationId}`)
-      .commit();
+    const { stores } = this.ctx;
+    const batch = stores.conversations.save(stores.batch(), updated);
+    stores.groupStates.delete(batch, conversationId);
+    stores.pendingCommits.delete(batch, conversationId);
+    await stores.departures.delete(batch, conversationId).commit();
     this.epochs.emit({ conversationId, epoch: -1, left: true });
     if (!conv.left) this.changes.emit(updated);
     return updated;
   }
 
   private async departures(conversationId: string): Promise<string[]> {
-    return (await this.ctx.vault.getJson<string[]>(`dep:${conversationId}`)) ?? [];
+    return this.ctx.stores.departures.of(conversationId);
   }
 
   /** Drops departed devices that are no longer in the group; returns the ones still to remove. */
@@ -869,8 +864,8 @@ export class Conversations {
     if (departed.length === 0) return [];
     const inGroup = new Set(groupMembers(group).map((m) => m.credential.deviceId));
     const still = departed.filter((d) => inGroup.has(d));
-    if (still.length === 0) batch.delete(`dep:${conversationId}`);
-    else if (still.length !== departed.length) batch.putJson(`dep:${conversationId}`, still);
+    if (still.length === 0) this.ctx.stores.departures.delete(batch, conversationId);
+    else if (still.length !== departed.length) this.ctx.stores.departures.put(batch, conversationId, still);
     return still;
   }
 
@@ -911,7 +906,8 @@ export class Conversations {
     const leaves = groupMembers(group);
     const gone = leaves.filter((l) => departed.includes(l.credential.deviceId));
     if (gone.length === 0) {
-      if (departed.length > 0) await this.ctx.vault.batch().delete(`dep:${conversationId}`).commit();
+      if (departed.length > 0)
+        await this.ctx.stores.departures.delete(this.ctx.stores.batch(), conversationId).commit();
       return undefined;
     }
     const remaining = leaves.filter((l) => !departed.includes(l.credential.deviceId));

@@ -4,7 +4,7 @@ import type { ClientContext } from "../shared/client-context.js";
 import type { ResponseOf } from "../transport/http-api.js";
 import type { ConversationMember } from "./conversation-records.js";
 
-/** What the directory says about one device (cached sealed in the vault under `dev:<deviceId>`). */
+/** What the directory says about one device (cached sealed in the local store, `Stores.devices`). */
 export interface DeviceInfo {
   deviceId: string;
   accountId: string;
@@ -34,7 +34,7 @@ export interface ClaimTarget {
 
 /**
  * The authentication service's directory as the SDK uses it: account and device look-ups (device
- * look-ups are cached in the vault), and claiming key packages that are checked against the keys
+ * look-ups are cached in the local store), and claiming key packages that are checked against the keys
  * the directory lists — the one place that check is done (direct conversations, groups, adds).
  */
 export class Directory {
@@ -52,7 +52,7 @@ export class Directory {
 
   /** Caches every device of a directory entry (so members resolve without more look-ups). */
   async remember(account: AccountEntry): Promise<void> {
-    const batch = this.ctx.vault.batch();
+    const batch = this.ctx.stores.batch();
     for (const d of account.devices) {
       const info: DeviceInfo = {
         deviceId: d.deviceId,
@@ -61,17 +61,17 @@ export class Directory {
         signaturePublicKey: d.signaturePublicKey,
         ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
       };
-      batch.putJson(`dev:${d.deviceId}`, info);
+      this.ctx.stores.devices.put(batch, d.deviceId, info);
     }
     await batch.commit();
   }
 
   /**
-   * One device (GET /v1/devices/:deviceId), from the vault cache when known. Throws
+   * One device (GET /v1/devices/:deviceId), from the local cache when known. Throws
    * VOLLY_E_UNKNOWN_DEVICE, VOLLY_E_SERVER_UNREACHABLE.
    */
   async device(deviceId: string): Promise<DeviceInfo> {
-    const cached = await this.ctx.vault.getJson<DeviceInfo>(`dev:${deviceId}`);
+    const cached = await this.ctx.stores.devices.get(deviceId);
     if (cached) return cached;
     const d = await this.ctx.api.call("getDevice", { params: { deviceId } });
     const info: DeviceInfo = {
@@ -81,7 +81,7 @@ export class Directory {
       signaturePublicKey: d.signaturePublicKey,
       ...(d.displayName !== undefined ? { displayName: d.displayName } : {}),
     };
-    await this.ctx.vault.batch().putJson(`dev:${deviceId}`, info).commit();
+    await this.ctx.stores.devices.put(this.ctx.stores.batch(), deviceId, info).commit();
     return info;
   }
 

@@ -16,7 +16,6 @@ import { needsResync } from "../conversations/resync.js";
 import type { ClientContext } from "../shared/client-context.js";
 import { KeyedQueue } from "../shared/keyed-queue.js";
 import { Listeners } from "../shared/listeners.js";
-import { padKey, putGroupState } from "../storage/group-state.js";
 import type { MessageRecord, UndecryptableCounts } from "./message-records.js";
 import { Outbox } from "./outbox.js";
 import { Receipts } from "./receipts.js";
@@ -83,7 +82,7 @@ export class Messaging {
       new Receipts(ctx, {
         queue: this.queue,
         outbox: this.outbox,
-        settings: new Settings(ctx.vault),
+        settings: new Settings(ctx.stores),
         conversations,
       });
     this.accountSync = deps.accountSync;
@@ -102,7 +101,7 @@ export class Messaging {
   async send(conversationId: string, text: string): Promise<MessageRecord> {
     const queued = await this.queueText(conversationId, text);
     await this.outbox.flush();
-    const stored = await this.ctx.vault.getMessage<MessageRecord>(queued.id);
+    const stored = await this.ctx.stores.messages.get(queued.id);
     if (!stored || stored.status === "pending") {
       if ((await this.conversations.get(conversationId)).left) {
         throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
@@ -131,7 +130,7 @@ export class Messaging {
 
   /** The newest `limit` messages of a conversation, oldest first. */
   async history(conversationId: string, limit = 200): Promise<MessageRecord[]> {
-    return this.ctx.vault.listMessages<MessageRecord>(conversationId, limit);
+    return this.ctx.stores.messages.recent(conversationId, limit);
   }
 
   /**
@@ -186,13 +185,14 @@ export class Messaging {
    * while another command was syncing is still printed once.
    */
   async takeUnseen(conversationId?: string): Promise<MessageRecord[]> {
-    const batch = this.ctx.vault.batch();
+    const { stores } = this.ctx;
+    const batch = stores.batch();
     const out: MessageRecord[] = [];
-    for (const [key, id] of await this.ctx.vault.listJson<string>("unseen:")) {
-      const message = await this.ctx.vault.getMessage<MessageRecord>(id);
+    for (const [entryId, id] of await stores.unseen.entries()) {
+      const message = await stores.messages.get(id);
       if (conversationId && message && message.conversationId !== conversationId) continue;
       if (message) out.push(message);
-      batch.delete(key);
+      stores.unseen.remove(batch, entryId);
     }
     await batch.commit();
     return out;
@@ -200,12 +200,12 @@ export class Messaging {
 
   /** Messages this device could not decrypt, by cause. */
   async undecryptable(): Promise<UndecryptableCounts> {
-    return (await this.ctx.vault.getJson<UndecryptableCounts>("undecryptable")) ?? {};
+    return (await this.ctx.stores.undecryptable.get()) ?? {};
   }
 
   /** How many times this device rejoined a group by external commit because its state was lost or forked. */
   async recoveries(): Promise<number> {
-    return (await this.ctx.vault.getJson<number>("recoveries")) ?? 0;
+    return (await this.ctx.stores.recoveries.get()) ?? 0;
   }
 
   /** Counts one message this device could not decrypt (e.g. a Welcome without its key package). */
@@ -264,7 +264,8 @@ export class Messaging {
     await this.conversations.settleLocked(event.groupId).catch((err: unknown) => {
       if (!(err instanceof VollyError && err.code === "VOLLY_E_UNKNOWN_CONVERSATION")) throw err;
     });
-    const conv = await this.ctx.vault.getJson<ConversationRecord>(`conv:${event.groupId}`);
+    const { stores } = this.ctx;
+    const conv = await stores.conversations.get(event.groupId);
     if (!conv) {
       await this.countUndecryptable("missing-state");
       return undefined;
@@ -272,15 +273,15 @@ export class Messaging {
     if (event.seq <= conv.lastSeq) return undefined;
     const advanced: ConversationRecord = { ...conv, lastSeq: event.seq };
     if (conv.left) {
-      await this.ctx.vault.batch().putJson(`conv:${conv.id}`, advanced).commit();
+      await stores.conversations.save(stores.batch(), advanced).commit();
       return undefined;
     }
     if (event.kind === "departure") {
       await this.conversations.handleDepartureLocked(advanced, event);
       return undefined;
     }
-    if (await this.ctx.vault.store.getMessage(event.messageId)) {
-      await this.ctx.vault.batch().putJson(`conv:${conv.id}`, advanced).commit();
+    if (await stores.messages.has(event.messageId)) {
+      await stores.conversations.save(stores.batch(), advanced).commit();
       return undefined;
     }
     try {
@@ -305,7 +306,7 @@ export class Messaging {
         });
       }
       if (conv.self && this.accountSync) {
-        const batch = putGroupState(this.ctx.vault.batch(), conv.id, processed.newGroup);
+        const batch = stores.groupStates.put(stores.batch(), conv.id, processed.newGroup);
         await this.accountSync.handleLocked(advanced, event, processed.plaintext, processed.newGroup, batch);
         return {};
       }
@@ -313,7 +314,7 @@ export class Messaging {
       if (content.id !== event.messageId) {
         throw new VollyError("VOLLY_E_DECRYPT_FAILED", "Message id mismatch.", { cause: "other" });
       }
-      const batch = putGroupState(this.ctx.vault.batch(), conv.id, processed.newGroup);
+      const batch = stores.groupStates.put(stores.batch(), conv.id, processed.newGroup);
       const own = event.senderAccountId === this.ctx.profile.accountId;
       switch (content.type) {
         case "text": {
@@ -329,14 +330,14 @@ export class Messaging {
             status: own ? "sent" : "received",
             seq: event.seq,
           };
-          batch.putJson(`conv:${conv.id}`, advanced).putMessage(message.id, conv.id, message.sentAt, message);
-          if (!own) batch.putJson(`unseen:${padKey(message.receivedAt)}:${message.id}`, message.id);
+          stores.messages.put(stores.conversations.save(batch, advanced), message);
+          if (!own) stores.unseen.add(batch, message);
           await batch.commit();
           return { message };
         }
         case "receipt": {
           const updated = await this.receipts.applyLocked(advanced, event.senderAccountId, content, batch);
-          await batch.putJson(`conv:${conv.id}`, advanced).commit();
+          await stores.conversations.save(batch, advanced).commit();
           return { updated };
         }
         case "group-meta": {
@@ -347,7 +348,7 @@ export class Messaging {
         case "account-sync":
         case "history":
           // Only meaningful in the account's self conversation (handled above): ignored elsewhere.
-          await batch.putJson(`conv:${conv.id}`, advanced).commit();
+          await stores.conversations.save(batch, advanced).commit();
           return {};
       }
     } catch (err) {
@@ -378,7 +379,7 @@ export class Messaging {
       return;
     }
     const count = (await this.recoveries()) + 1;
-    await this.ctx.vault.batch().putJson("recoveries", count).commit();
+    await this.ctx.stores.recoveries.put(this.ctx.stores.batch(), count).commit();
     this.diagnostics.emit({ kind: "resynced", conversationId: advanced.id, cause });
   }
 
@@ -390,8 +391,9 @@ export class Messaging {
       cause,
       ...(advanced ? { conversationId: advanced.id } : {}),
     });
-    const batch = this.ctx.vault.batch().putJson("undecryptable", counts);
-    if (advanced) batch.putJson(`conv:${advanced.id}`, advanced);
+    const { stores } = this.ctx;
+    const batch = stores.undecryptable.put(stores.batch(), counts);
+    if (advanced) stores.conversations.save(batch, advanced);
     await batch.commit();
   }
 }

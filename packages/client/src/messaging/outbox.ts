@@ -8,12 +8,10 @@ import {
   utf8,
   VollyError,
 } from "@volly/protocol";
-import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { Listeners } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
-import { loadGroupState, padKey, putGroupState } from "../storage/group-state.js";
 import type { MessageRecord, OutboxRecord } from "./message-records.js";
 
 /** Retry delays after a failed flush (ms): doubles from `min` up to `max`. */
@@ -81,11 +79,12 @@ export class Outbox {
     content: ApplicationContent,
     message?: MessageRecord,
   ): Promise<void> {
-    const conv = await this.ctx.vault.getJson<ConversationRecord>(`conv:${conversationId}`);
+    const { stores } = this.ctx;
+    const conv = await stores.conversations.get(conversationId);
     if (!conv) throw new VollyError("VOLLY_E_UNKNOWN_CONVERSATION", `No conversation ${conversationId}.`);
     if (conv.left)
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
-    const group = await loadGroupState(this.ctx.vault, conversationId);
+    const group = await stores.groupStates.load(conversationId);
     if (isRemovedFromGroup(group)) throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER");
     const epoch = groupEpoch(group);
     const { newGroup, ciphertext } = await encryptApplication(
@@ -101,11 +100,12 @@ export class Outbox {
       queuedAt: Date.now(),
     };
     const key = await this.nextKey(content.sentAt);
-    const batch = putGroupState(this.ctx.vault.batch(), conversationId, newGroup).putJson(
-      `outbox:${padKey(key)}:${content.id}`,
+    const batch = stores.outbox.add(
+      stores.groupStates.put(stores.batch(), conversationId, newGroup),
+      key,
       entry,
     );
-    if (message) batch.putMessage(message.id, conversationId, message.sentAt, message);
+    if (message) stores.messages.put(batch, message);
     await batch.commit();
   }
 
@@ -122,7 +122,7 @@ export class Outbox {
 
   /** Entries waiting to be sent. */
   async pendingCount(): Promise<number> {
-    return (await this.ctx.vault.store.list("outbox:")).length;
+    return this.ctx.stores.outbox.count();
   }
 
   /** Stops the retry timer. */
@@ -132,10 +132,7 @@ export class Outbox {
   }
 
   private async nextKey(hint: number): Promise<number> {
-    this.lastKeyLoaded ??= this.ctx.vault.store.list("outbox:").then((rows) => {
-      const last = rows.at(-1)?.[0].split(":")[1];
-      return last ? Number(last) : 0;
-    });
+    this.lastKeyLoaded ??= this.ctx.stores.outbox.lastSequence();
     const loaded = await this.lastKeyLoaded;
     this.lastKey = Math.max(hint, Date.now(), (this.lastKey ?? loaded) + 1);
     return this.lastKey;
@@ -143,9 +140,10 @@ export class Outbox {
 
   private async flushOnce(): Promise<void> {
     const dropped = new Set<string>();
-    for (const [key, entry] of await this.ctx.vault.listJson<OutboxRecord>("outbox:")) {
+    const { stores } = this.ctx;
+    for (const { id: key, record: entry } of await stores.outbox.entries()) {
       if (dropped.has(entry.conversationId)) {
-        await this.ctx.vault.batch().delete(key).commit();
+        await stores.outbox.remove(stores.batch(), key).commit();
         continue;
       }
       let seq: number;
@@ -158,7 +156,7 @@ export class Outbox {
           this.scheduleRetry();
           return;
         }
-        await this.ctx.vault.batch().delete(key).commit();
+        await stores.outbox.remove(stores.batch(), key).commit();
         if (err.code === "VOLLY_E_NOT_GROUP_MEMBER" || err.code === "VOLLY_E_UNKNOWN_GROUP") {
           dropped.add(entry.conversationId);
           await this.hooks.notMember(entry.conversationId).catch(() => undefined);
@@ -166,12 +164,12 @@ export class Outbox {
         continue;
       }
       const sent = await this.queue.run(entry.conversationId, async () => {
-        const message = await this.ctx.vault.getMessage<MessageRecord>(entry.messageId);
-        const batch = this.ctx.vault.batch().delete(key);
+        const message = await stores.messages.get(entry.messageId);
+        const batch = stores.outbox.remove(stores.batch(), key);
         let updated: MessageRecord | undefined;
         if (message) {
           updated = { ...message, status: maxStatus(message.status, "sent"), seq };
-          batch.putMessage(updated.id, updated.conversationId, updated.sentAt, updated);
+          stores.messages.put(batch, updated);
         }
         await batch.commit();
         return updated;

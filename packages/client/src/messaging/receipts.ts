@@ -83,17 +83,15 @@ export class Receipts {
   async markRead(conversationId: string): Promise<ConversationRecord> {
     const { conv, unreported } = await this.deps.queue.run(conversationId, async () => {
       const conv = await this.deps.conversations.get(conversationId);
-      const watermark = (await this.ctx.vault.getJson<number>(`rr:${conversationId}`)) ?? 0;
-      const messages = await this.ctx.vault.listMessages<MessageRecord>(conversationId, READ_SCAN_LIMIT);
+      const { stores } = this.ctx;
+      const watermark = (await stores.readReceiptMarks.get(conversationId)) ?? 0;
+      const messages = await stores.messages.recent(conversationId, READ_SCAN_LIMIT);
       const unreported = messages.filter((m) => m.direction === "in" && m.receivedAt > watermark);
       const now = Date.now();
       const newest = Math.max(watermark, ...unreported.map((m) => m.receivedAt));
       const updated: ConversationRecord = { ...conv, lastReadAt: Math.max(now, conv.lastReadAt ?? 0) };
-      await this.ctx.vault
-        .batch()
-        .putJson(`conv:${conversationId}`, updated)
-        .putJson(`rr:${conversationId}`, newest)
-        .commit();
+      const batch = stores.conversations.save(stores.batch(), updated);
+      await stores.readReceiptMarks.put(batch, conversationId, newest).commit();
       return { conv: updated, unreported };
     });
     this.deps.conversations.changes.emit(conv);
@@ -123,7 +121,7 @@ export class Receipts {
     if (accountId === this.ctx.profile.accountId) return [];
     const updated: MessageRecord[] = [];
     for (const id of new Set(receipt.messageIds)) {
-      const message = await this.ctx.vault.getMessage<MessageRecord>(id);
+      const message = await this.ctx.stores.messages.get(id);
       if (!message || message.conversationId !== conv.id || message.direction !== "out") continue;
       const deliveredTo = new Set(message.deliveredTo ?? []);
       const readBy = new Set(message.readBy ?? []);
@@ -143,7 +141,7 @@ export class Receipts {
       ) {
         continue;
       }
-      batch.putMessage(next.id, next.conversationId, next.sentAt, next);
+      this.ctx.stores.messages.put(batch, next);
       updated.push(next);
     }
     return updated;

@@ -1,6 +1,6 @@
 import type { DeviceIdentity, MlsSuite } from "@volly/crypto";
 import type { ProfileRecord } from "../account/account-records.js";
-import type { Vault } from "../storage/vault.js";
+import type { Stores } from "../storage/stores.js";
 import type { HttpApi } from "../transport/http-api.js";
 
 /** What every SDK service of one open profile shares. Plain data; no behaviour. */
@@ -8,6 +8,7 @@ export interface ClientContext {
   profile: ProfileRecord;
   identity: DeviceIdentity;
   api: HttpApi;
-  vault: Vault;
+  /** The profile's sealed records, by kind. */
+  stores: Stores;
   suite: MlsSuite;
 }

@@ -13,6 +13,11 @@ export interface ClientStore {
   getMessage(id: string): Promise<StoredMessageRow | undefined>;
   /** The newest `limit` message rows of a conversation, oldest first. */
   listMessages(conversationId: string, limit: number): Promise<StoredMessageRow[]>;
+  /**
+   * Message rows of every conversation in id order, those with an id after `afterId` (from the
+   * first when undefined), at most `limit`: how store migrations page through all messages.
+   */
+  scanMessages(afterId: string | undefined, limit: number): Promise<StoredMessageRow[]>;
   /** Applies a batch of writes atomically. */
   commit(batch: StoreBatch): Promise<void>;
   /** Releases the store. */

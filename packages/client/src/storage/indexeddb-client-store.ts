@@ -97,6 +97,26 @@ export class IndexedDbClientStore implements ClientStore {
     });
   }
 
+  /** Rows of every conversation in id (primary key) order after `afterId`, at most `limit` (store migrations). */
+  async scanMessages(afterId: string | undefined, limit: number): Promise<StoredMessageRow[]> {
+    if (limit <= 0) return [];
+    const range = afterId === undefined ? null : IDBKeyRange.lowerBound(afterId, true);
+    return new Promise((resolve, reject) => {
+      const tx = this.db.transaction(MESSAGES, "readonly");
+      const out: StoredMessageRow[] = [];
+      const cursor = tx.objectStore(MESSAGES).openCursor(range);
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) return;
+        out.push(toRow(c.value));
+        if (out.length < limit) c.continue();
+      };
+      tx.oncomplete = () => resolve(out);
+      tx.onerror = () => reject(tx.error ?? new Error("IndexedDB scanMessages failed."));
+      tx.onabort = () => reject(tx.error ?? new Error("IndexedDB scanMessages aborted."));
+    });
+  }
+
   /** Applies puts, deletes and message rows in one readwrite transaction over both stores. */
   async commit(batch: StoreBatch): Promise<void> {
     const puts = batch.puts ?? [];

@@ -52,6 +52,14 @@ export class SqliteClientStore implements ClientStore {
     return rows.reverse().map(toRow);
   }
 
+  /** Rows of every conversation in id order after `afterId`, at most `limit` (store migrations). */
+  async scanMessages(afterId: string | undefined, limit: number): Promise<StoredMessageRow[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?")
+      .all(afterId ?? "", limit) as RawRow[];
+    return rows.map(toRow);
+  }
+
   /** Applies puts, deletes and message rows in one SQLite transaction. */
   async commit(batch: StoreBatch): Promise<void> {
     const put = this.db.prepare(

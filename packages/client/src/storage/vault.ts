@@ -1,10 +1,12 @@
 import { seal, unseal } from "@volly/crypto";
 import { utf8 } from "@volly/protocol";
 import type { ClientStore, StoredMessageRow } from "./client-store.js";
+import { messageSealKey } from "./store-keys.js";
 
 /**
  * Seals every value of a {@link ClientStore} under the profile's data key (XChaCha20-Poly1305, the
- * key name bound as associated data so sealed values cannot be swapped between keys).
+ * key name bound as associated data so sealed values cannot be swapped between keys). Generic over
+ * keys: the SDK reads and writes records through the typed record stores (`stores.ts`) on top of it.
  */
 export class Vault {
   /**
@@ -51,7 +53,9 @@ export class Vault {
   }
 
   private openMessage<T>(row: StoredMessageRow): T {
-    return JSON.parse(new TextDecoder().decode(unseal(this.dataKey, row.data, utf8(`msg:${row.id}`)))) as T;
+    return JSON.parse(
+      new TextDecoder().decode(unseal(this.dataKey, row.data, utf8(messageSealKey(row.id)))),
+    ) as T;
   }
 }
 
@@ -80,7 +84,7 @@ export class VaultBatch {
 
   /** Seals and stages a message row. `sortKey` orders it within its conversation (ms). */
   putMessage(id: string, conversationId: string, sortKey: number, value: unknown): this {
-    const data = seal(this.dataKey, utf8(JSON.stringify(value)), utf8(`msg:${id}`));
+    const data = seal(this.dataKey, utf8(JSON.stringify(value)), utf8(messageSealKey(id)));
     this.messages.push({ id, conversationId, sortKey, data });
     return this;
   }

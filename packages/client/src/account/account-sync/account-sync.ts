@@ -16,7 +16,6 @@ import * as Y from "yjs";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import type { Conversations } from "../../conversations/conversations.js";
 import type { Directory } from "../../conversations/directory.js";
-import type { MessageRecord } from "../../messaging/message-records.js";
 import type { Outbox } from "../../messaging/outbox.js";
 import type { ClientContext } from "../../shared/client-context.js";
 import type { KeyedQueue } from "../../shared/keyed-queue.js";
@@ -28,8 +27,6 @@ import { planHistoryHandOver, stageHistoryChunk } from "./history-handover.js";
 import { ensureHistoryConversation, projectAccountDoc } from "./projection.js";
 import { isOwnOnlyGroup, selfConversationId } from "./self-conversation.js";
 
-/** Vault keys of account sync. */
-const KEYS = { doc: "acct:doc", unsent: "acct:unsent", rejected: "acct:rejected" } as const;
 const REMOTE_ORIGIN = "remote";
 /** How many of a conversation's newest messages {@link AccountSync.noteRead} looks at. */
 const READ_SCAN_LIMIT = 200;
@@ -130,12 +127,12 @@ export class AccountSync {
 
   /** Entries of the self conversation this device ignored, and updates it dropped, by cause. */
   async rejected(): Promise<Partial<Record<AccountSyncRejection, number>>> {
-    return (await this.ctx.vault.getJson<Record<AccountSyncRejection, number>>(KEYS.rejected)) ?? {};
+    return (await this.ctx.stores.accountRejected.get()) ?? {};
   }
 
   /** The self conversation's record, when this device is in it. */
   async selfConversation(): Promise<ConversationRecord | undefined> {
-    const conv = await this.ctx.vault.getJson<ConversationRecord>(`conv:${this.selfId}`);
+    const conv = await this.ctx.stores.conversations.get(this.selfId);
     return conv && !conv.left ? conv : undefined;
   }
 
@@ -186,9 +183,7 @@ export class AccountSync {
    * its newest 200 messages). Never throws.
    */
   async noteRead(conversationId: string): Promise<void> {
-    const messages = await this.ctx.vault
-      .listMessages<MessageRecord>(conversationId, READ_SCAN_LIMIT)
-      .catch(() => []);
+    const messages = await this.ctx.stores.messages.recent(conversationId, READ_SCAN_LIMIT).catch(() => []);
     const seq = Math.max(0, ...messages.map((m) => m.seq ?? 0));
     if (seq > 0) await this.change((doc) => doc.markRead(conversationId, this.ctx.profile.deviceId, seq));
   }
@@ -204,7 +199,7 @@ export class AccountSync {
         if (!(await this.withOtherDevicesLocked())) return false;
         const doc = await this.docLocked();
         const ok = await this.sendUpdateLocked(doc.encodeState());
-        if (ok) await this.ctx.vault.batch().delete(KEYS.unsent).commit();
+        if (ok) await this.ctx.stores.accountUnsent.delete(this.ctx.stores.batch()).commit();
         return ok;
       }),
     );
@@ -226,7 +221,7 @@ export class AccountSync {
     const stateSent = await this.sendFullState();
     if (!stateSent || options.history === false) return { stateSent, messages: 0, chunks: 0, skipped: 0 };
     const conversations = await this.deps.conversations.list();
-    const plan = await planHistoryHandOver(this.ctx.vault, conversations, deviceId);
+    const plan = await planHistoryHandOver(this.ctx.stores.messages, conversations, deviceId);
     await this.track(
       this.deps.queue.run(this.selfId, async () => {
         for (const chunk of plan.chunks) await this.deps.outbox.addLocked(this.selfId, chunk);
@@ -269,7 +264,7 @@ export class AccountSync {
     newGroup: MlsGroup,
     batch: VaultBatch,
   ): Promise<void> {
-    batch.putJson(`conv:${advanced.id}`, advanced);
+    this.ctx.stores.conversations.save(batch, advanced);
     const own = this.ctx.profile.accountId;
     if (event.senderAccountId !== own || !isOwnOnlyGroup(newGroup, own)) {
       return this.rejectLocked(batch, "foreign", event.messageId);
@@ -292,7 +287,7 @@ export class AccountSync {
       this.doc = undefined; // drop what was half applied: reload the stored state next time
       return this.rejectLocked(batch, "malformed", event.messageId);
     }
-    await batch.putJson(KEYS.doc, toBase64Url(doc.encodeState())).commit();
+    await this.ctx.stores.accountDoc.put(batch, toBase64Url(doc.encodeState())).commit();
     this.scheduleProjection();
   }
 
@@ -344,13 +339,11 @@ export class AccountSync {
             doc.ydoc.off("update", capture);
           }
           if (captured.length === 0) return false;
-          const unsent = await this.ctx.vault.getJson<string>(KEYS.unsent);
+          const { stores } = this.ctx;
+          const unsent = await stores.accountUnsent.get();
           const merged = Y.mergeUpdates(unsent ? [fromBase64Url(unsent), ...captured] : captured);
-          await this.ctx.vault
-            .batch()
-            .putJson(KEYS.doc, toBase64Url(doc.encodeState()))
-            .putJson(KEYS.unsent, toBase64Url(merged))
-            .commit();
+          const batch = stores.accountDoc.put(stores.batch(), toBase64Url(doc.encodeState()));
+          await stores.accountUnsent.put(batch, toBase64Url(merged)).commit();
           return this.sendUnsentLocked();
         })
         .then((sent) => {
@@ -365,11 +358,11 @@ export class AccountSync {
    * its queue). Alone in it, the update is dropped: a device added later gets the full state.
    */
   private async sendUnsentLocked(): Promise<boolean> {
-    const unsent = await this.ctx.vault.getJson<string>(KEYS.unsent);
+    const unsent = await this.ctx.stores.accountUnsent.get();
     if (!unsent || !(await this.selfConversation())) return false;
     const others = await this.withOtherDevicesLocked();
     if (others) await this.sendUpdateLocked(fromBase64Url(unsent));
-    await this.ctx.vault.batch().delete(KEYS.unsent).commit();
+    await this.ctx.stores.accountUnsent.delete(this.ctx.stores.batch()).commit();
     return others;
   }
 
@@ -402,7 +395,7 @@ export class AccountSync {
 
   private async importLocked(chunk: HistoryChunkContent, batch: VaultBatch): Promise<void> {
     if (chunk.to !== this.ctx.profile.deviceId) return batch.commit();
-    const stored = await stageHistoryChunk(this.ctx.vault, chunk, batch);
+    const stored = await stageHistoryChunk(this.ctx.stores.messages, chunk, batch);
     await batch.commit();
     const firstSentAt = new Map<string, number>();
     for (const m of stored) {
@@ -432,12 +425,12 @@ export class AccountSync {
   ): Promise<void> {
     const counts = await this.rejected();
     counts[cause] = (counts[cause] ?? 0) + 1;
-    await batch.putJson(KEYS.rejected, counts).commit();
+    await this.ctx.stores.accountRejected.put(batch, counts).commit();
     this.diagnostics.emit({ cause, messageId });
   }
 
   private async countRejected(cause: AccountSyncRejection): Promise<void> {
-    await this.rejectLocked(this.ctx.vault.batch(), cause, "").catch(() => undefined);
+    await this.rejectLocked(this.ctx.stores.batch(), cause, "").catch(() => undefined);
   }
 
   // ---- reconcile and projection ----
@@ -447,7 +440,7 @@ export class AccountSync {
     const reads = new Map<string, number>();
     for (const conv of conversations) {
       if (conv.lastReadAt === undefined) continue;
-      const messages = await this.ctx.vault.listMessages<MessageRecord>(conv.id, READ_SCAN_LIMIT);
+      const messages = await this.ctx.stores.messages.recent(conv.id, READ_SCAN_LIMIT);
       const seq = Math.max(
         0,
         ...messages.filter((m) => m.receivedAt <= (conv.lastReadAt ?? 0)).map((m) => m.seq ?? 0),
@@ -504,7 +497,7 @@ export class AccountSync {
 
   private targets() {
     return {
-      vault: this.ctx.vault,
+      stores: this.ctx.stores,
       queue: this.deps.queue,
       conversations: this.deps.conversations,
       settings: this.deps.settings,
@@ -518,7 +511,7 @@ export class AccountSync {
 
   private async docLocked(): Promise<AccountDoc> {
     if (this.doc) return this.doc;
-    const state = await this.ctx.vault.getJson<string>(KEYS.doc);
+    const state = await this.ctx.stores.accountDoc.get();
     let doc: AccountDoc;
     try {
       doc = new AccountDoc(state ? fromBase64Url(state) : undefined);

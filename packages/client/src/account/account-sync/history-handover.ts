@@ -1,7 +1,8 @@
 import { type HistoryChunkContent, HistoryMessage, LIMITS, matches, newId, utf8 } from "@volly/protocol";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import type { MessageRecord } from "../../messaging/message-records.js";
-import type { Vault, VaultBatch } from "../../storage/vault.js";
+import type { MessageStore } from "../../storage/message-stores.js";
+import type { VaultBatch } from "../../storage/vault.js";
 
 /**
  * Most JSON bytes of messages in one hand-over chunk: with the chunk's own fields and the MLS
@@ -29,12 +30,12 @@ export interface HistoryHandOverPlan {
  * the new device through the group's log once sent). Returns at least one chunk, so the receiver
  * always learns that the hand-over is complete.
  *
- * @param vault this device's vault
+ * @param store this device's message store
  * @param conversations the conversations whose history to hand over
  * @param to the new device's id
  */
 export async function planHistoryHandOver(
-  vault: Vault,
+  store: MessageStore,
   conversations: readonly ConversationRecord[],
   to: string,
 ): Promise<HistoryHandOverPlan> {
@@ -44,7 +45,7 @@ export async function planHistoryHandOver(
   let messages = 0;
   let skipped = 0;
   for (const conv of conversations) {
-    for (const m of await vault.listMessages<MessageRecord>(conv.id, HISTORY_MAX_PER_CONVERSATION)) {
+    for (const m of await store.recent(conv.id, HISTORY_MAX_PER_CONVERSATION)) {
       const entry = toHistoryMessage(m);
       const size = entry ? utf8(JSON.stringify(entry)).length : Number.POSITIVE_INFINITY;
       if (!entry || size > HISTORY_CHUNK_BYTES) {
@@ -87,17 +88,17 @@ export async function planHistoryHandOver(
  * @returns the stored messages
  */
 export async function stageHistoryChunk(
-  vault: Vault,
+  messages: MessageStore,
   chunk: HistoryChunkContent,
   batch: VaultBatch,
 ): Promise<MessageRecord[]> {
   const seen = new Set<string>();
   const stored: MessageRecord[] = [];
   for (const m of chunk.messages) {
-    if (seen.has(m.id) || (await vault.store.getMessage(m.id))) continue;
+    if (seen.has(m.id) || (await messages.has(m.id))) continue;
     seen.add(m.id);
     const record: MessageRecord = { ...m };
-    batch.putMessage(record.id, record.conversationId, record.sentAt, record);
+    messages.put(batch, record);
     stored.push(record);
   }
   return stored;

@@ -1,13 +1,13 @@
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import type { Conversations } from "../../conversations/conversations.js";
 import type { KeyedQueue } from "../../shared/keyed-queue.js";
-import type { Vault } from "../../storage/vault.js";
+import type { Stores } from "../../storage/stores.js";
 import type { Settings } from "../settings.js";
 import type { AccountDoc } from "./account-doc.js";
 
 /** What {@link projectAccountDoc} writes to. */
 export interface ProjectionTargets {
-  vault: Vault;
+  stores: Stores;
   queue: KeyedQueue;
   conversations: Conversations;
   settings: Settings;
@@ -31,13 +31,13 @@ export async function projectAccountDoc(doc: AccountDoc, targets: ProjectionTarg
   await targets.settings.applySynced(settings);
   for (const [id, want] of wanted) {
     const updated = await targets.queue.run(id, async () => {
-      const conv = await targets.vault.getJson<ConversationRecord>(`conv:${id}`);
+      const conv = await targets.stores.conversations.get(id);
       if (!conv) return undefined;
       const title = conv.kind === "group" && want.title !== undefined ? want.title : conv.title;
       const readSeq = Math.max(conv.readSeq ?? 0, want.readSeq);
       if (title === conv.title && readSeq === (conv.readSeq ?? 0)) return undefined;
       const next: ConversationRecord = { ...conv, title, ...(readSeq > 0 ? { readSeq } : {}) };
-      await targets.vault.batch().putJson(`conv:${id}`, next).commit();
+      await targets.stores.conversations.save(targets.stores.batch(), next).commit();
       return next;
     });
     if (updated) targets.conversations.changes.emit(updated);
@@ -54,12 +54,12 @@ export async function projectAccountDoc(doc: AccountDoc, targets: ProjectionTarg
  */
 export async function ensureHistoryConversation(
   doc: AccountDoc,
-  targets: Pick<ProjectionTargets, "vault" | "queue" | "conversations">,
+  targets: Pick<ProjectionTargets, "stores" | "queue" | "conversations">,
   conversationId: string,
   firstSentAt: number,
 ): Promise<void> {
   const created = await targets.queue.run(conversationId, async () => {
-    if (await targets.vault.store.get(`conv:${conversationId}`)) return undefined;
+    if (await targets.stores.conversations.has(conversationId)) return undefined;
     const entry = doc.conversations().find((c) => c.id === conversationId);
     const record: ConversationRecord = {
       id: conversationId,
@@ -71,7 +71,7 @@ export async function ensureHistoryConversation(
       left: true,
       ...(entry?.peerHandle !== undefined ? { peerHandle: entry.peerHandle } : {}),
     };
-    await targets.vault.batch().putJson(`conv:${conversationId}`, record).commit();
+    await targets.stores.conversations.save(targets.stores.batch(), record).commit();
     return record;
   });
   if (created) targets.conversations.changes.emit(created);
