@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import type { MessageRecord, VollyClient } from "@volly/client";
+import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
 import { encodeGroup } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -125,7 +125,7 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const toAll: number[] = [];
     for (let i = 0; i < 3; i++) {
       const text = `${i}`.padEnd(1024, "x");
-      const got = (c: VollyClient) => (inboxes.get(c) ?? []).some((m) => m.text === text);
+      const got = (c: VollyClient) => (inboxes.get(c) ?? []).some((m) => messageText(m) === text);
       const t = performance.now();
       let bobAt = 0;
       const bobGot = waitFor(() => got(bob), 30_000, `bob to decrypt message ${i}`).then(() => {
@@ -146,10 +146,10 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const reply = "reply".padEnd(1024, "y");
     await dave.messaging.send(id, reply);
     for (const c of [alice, bob, carol]) {
-      await waitFor(() => (inboxes.get(c) ?? []).some((m) => m.text === reply), 30_000, "the reply");
+      await waitFor(() => (inboxes.get(c) ?? []).some((m) => messageText(m) === reply), 30_000, "the reply");
     }
     for (const c of receivers) {
-      const texts = (inboxes.get(c) ?? []).filter((m) => m.conversationId === id).map((m) => m.text);
+      const texts = (inboxes.get(c) ?? []).filter((m) => m.conversationId === id).map((m) => messageText(m));
       expect(texts.filter((t) => t.length === 1024)).toHaveLength(c === dave ? 3 : 4);
     }
   });
@@ -179,9 +179,13 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const after = "after carol".padEnd(1024, "z");
     await alice.messaging.send(id, after);
     for (const c of [bob, dave]) {
-      await waitFor(() => (inboxes.get(c) ?? []).some((m) => m.text === after), 30_000, "the message after");
+      await waitFor(
+        () => (inboxes.get(c) ?? []).some((m) => messageText(m) === after),
+        30_000,
+        "the message after",
+      );
     }
     await new Promise((r) => setTimeout(r, 500));
-    expect((inboxes.get(carol) ?? []).some((m) => m.text === after)).toBe(false);
+    expect((inboxes.get(carol) ?? []).some((m) => messageText(m) === after)).toBe(false);
   });
 });

@@ -70,7 +70,14 @@ export {
   type ResyncResult,
   rejoinByExternalCommit,
 } from "./conversations/resync.js";
-export type { MessageRecord, OutboxRecord, UndecryptableCounts } from "./messaging/message-records.js";
+export {
+  type MessageBody,
+  type MessageRecord,
+  messageText,
+  type OutboxRecord,
+  type TextBody,
+  type UndecryptableCounts,
+} from "./messaging/message-records.js";
 export { type DeliveryDiagnostic, Messaging, type MessagingDeps } from "./messaging/messaging.js";
 export { maxStatus, Outbox, type OutboxHooks } from "./messaging/outbox.js";
 export {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type ConversationRecord, KeyedQueue, Outbox, type VollyClient } from "@volly/client";
+import { type ConversationRecord, KeyedQueue, messageText, Outbox, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { type ApplicationContent, newId, toBase64Url } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
@@ -68,7 +68,7 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
       m.from,
       m.fromDeviceId,
       m.direction,
-      m.text,
+      messageText(m),
       m.sentAt,
     ];
     expect(after.map(pick)).toEqual(before.map(pick));

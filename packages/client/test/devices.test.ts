@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { VollyClient } from "@volly/client";
+import { messageText, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { formatLinkCode, generateIdentity, generateLinkSecret, linkProof, sign } from "@volly/crypto";
 import { signingInput, toBase64Url, type VollyError } from "@volly/protocol";
@@ -45,7 +45,10 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
     await waitFor(() => laptopInbox.length === 1 && aliceInbox.length === 1, "bob's message on both devices");
     const bobInbox = inbox(bob!);
     await laptop.messaging.send(direct.id, "from the laptop");
-    await waitFor(() => bobInbox.some((m) => m.text === "from the laptop"), "the laptop's message at bob");
+    await waitFor(
+      () => bobInbox.some((m) => messageText(m) === "from the laptop"),
+      "the laptop's message at bob",
+    );
 
     expect((await alice!.devices.list()).map((d) => [d.deviceId, d.current])).toEqual([
       [alice!.profile.deviceId, true],

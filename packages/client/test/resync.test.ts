@@ -1,4 +1,4 @@
-import { RECOVERY_NOTICE, type VollyClient } from "@volly/client";
+import { messageText, RECOVERY_NOTICE, type VollyClient } from "@volly/client";
 import { groupEpoch } from "@volly/crypto";
 import { toBase64Url, VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
@@ -63,11 +63,16 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
 
       await alice.messaging.send(group.id, "after resync");
       await bob.messaging.send(group.id, "bob is back");
-      await waitFor(() => bobInbox.some((m) => m.text === "after resync"), "bob decrypts again");
-      await waitFor(() => aliceInbox.some((m) => m.text === "bob is back"), "alice decrypts bob");
+      await waitFor(() => bobInbox.some((m) => messageText(m) === "after resync"), "bob decrypts again");
+      await waitFor(() => aliceInbox.some((m) => messageText(m) === "bob is back"), "alice decrypts bob");
       await waitFor(() => carolInbox.length === 4, "carol got everything");
-      expect(carolInbox.map((m) => m.text)).toEqual(["before", "lost on bob", "after resync", "bob is back"]);
-      expect(bobInbox.map((m) => m.text)).toEqual(["before", "after resync"]);
+      expect(carolInbox.map((m) => messageText(m))).toEqual([
+        "before",
+        "lost on bob",
+        "after resync",
+        "bob is back",
+      ]);
+      expect(bobInbox.map((m) => messageText(m))).toEqual(["before", "after resync"]);
       expect(await alice.messaging.undecryptable()).toEqual({});
       expect(await carol.messaging.undecryptable()).toEqual({});
       expect(await bob.messaging.recoveries()).toBe(1);

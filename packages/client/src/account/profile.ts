@@ -19,6 +19,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import type { ClientStore } from "../storage/client-store.js";
+import { migrateStores, STORE_SCHEMA_VERSION } from "../storage/migrations/migrations.js";
 import { KEYSTORE_KEY, PIN_ATTEMPTS_KEY } from "../storage/store-keys.js";
 import { Stores } from "../storage/stores.js";
 import { Vault } from "../storage/vault.js";
@@ -134,7 +135,8 @@ export async function sealProfile(
   const { keystore, dataKey } = await createKeystore(pin, kdf);
   const stores = new Stores(new Vault(store, dataKey));
   await store.commit({ puts: [{ key: KEYSTORE_KEY, value: utf8(JSON.stringify(keystore)) }] });
-  await stores.profile.put(stores.batch(), profile).commit();
+  const batch = stores.profile.put(stores.batch(), profile);
+  await stores.schemaVersion.put(batch, STORE_SCHEMA_VERSION).commit();
   return { profile, identity, stores };
 }
 
@@ -144,6 +146,8 @@ export async function sealProfile(
  * 2^(failures − 3) s after the last one (1 s, 2 s, 4 s, … at most 5 min) and an earlier one is
  * rejected without trying the PIN. The counter is stored unsealed next to the keystore and reset
  * by a correct PIN. (It slows guessing through the app; an attacker with the files faces Argon2id.)
+ * Once unlocked, the store's records are migrated to the current format (`migrateStores`: each
+ * pending migration once, in order).
  *
  * @param options.now clock (ms), for tests
  * @throws VOLLY_E_PROFILE_MISSING, VOLLY_E_PIN_INVALID, VOLLY_E_WRONG_PIN (nothing but the counter
@@ -192,6 +196,7 @@ export async function unlockProfile(
   const profile = await stores.profile.get();
   if (!profile) throw new VollyError("VOLLY_E_PROFILE_MISSING");
   if (attempts.failures > 0) await store.commit({ deletes: [PIN_ATTEMPTS_KEY] });
+  await migrateStores(stores);
   const identity: DeviceIdentity = {
     signaturePublicKey: fromBase64Url(profile.signaturePublicKey),
     signaturePrivateKey: fromBase64Url(profile.signaturePrivateKey),

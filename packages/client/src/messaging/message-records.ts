@@ -1,4 +1,21 @@
-/** A message as the user sees it. Stored sealed in the messages table. */
+/** The body of a text message (TextContent's text: 1 to LIMITS.maxTextChars characters). */
+export interface TextBody {
+  type: "text";
+  text: string;
+}
+
+/**
+ * What a message shows, by kind. Each kind is produced by a stored content handler
+ * (`messaging/content/`); attachments, call events and membership events join this union as
+ * their handlers are added. Narrow on `type` (or read text with {@link messageText}).
+ */
+export type MessageBody = TextBody;
+
+/**
+ * A message as the user sees it. Stored sealed in the messages table (store schema version 1: a
+ * `body` union; version 0 records had a `text` field instead, converted by the `message-body`
+ * store migration).
+ */
 export interface MessageRecord {
   id: string;
   conversationId: string;
@@ -6,7 +23,8 @@ export interface MessageRecord {
   from: string;
   fromDeviceId: string;
   direction: "in" | "out";
-  text: string;
+  /** What the message carries. */
+  body: MessageBody;
   /** Sender's clock, ms. */
   sentAt: number;
   /** This device's clock when stored, ms. */
@@ -39,3 +57,11 @@ export interface OutboxRecord {
 
 /** Counts of messages this device could not decrypt, by cause (target: all zero). */
 export type UndecryptableCounts = Record<string, number>;
+
+/**
+ * The text of a message when its body is text, else undefined (a future attachment or call event
+ * has none). What `volly receive --json` prints as `text`.
+ */
+export function messageText(message: Pick<MessageRecord, "body">): string | undefined {
+  return message.body.type === "text" ? message.body.text : undefined;
+}

@@ -34,12 +34,32 @@ export class MessageStore {
   }
 
   /**
-   * Raw rows in id order after `afterId` (all from the start when undefined), at most `limit`:
-   * for store migrations, which rewrite every message whatever its format.
+   * Stored messages of every conversation in id order, those after `afterId` (from the first
+   * when undefined), at most `limit`, unsealed but not typed: for store migrations, which rewrite
+   * messages whatever their format. `value` is undefined for a row that does not unseal.
    */
-  scanRows(afterId: string | undefined, limit: number): Promise<StoredMessageRow[]> {
-    return this.vault.store.scanMessages(afterId, limit);
+  async scan(afterId: string | undefined, limit: number): Promise<ScannedMessage[]> {
+    const rows = await this.vault.store.scanMessages(afterId, limit);
+    return rows.map((row) => {
+      try {
+        return { row, value: this.vault.openMessageRow<unknown>(row) };
+      } catch {
+        // A row that does not unseal is reported as such: the migration leaves it as it is.
+        return { row, value: undefined };
+      }
+    });
   }
+
+  /** Stages rewriting a scanned row with `value` (same id, conversation and sort key). */
+  rewrite(batch: VaultBatch, row: StoredMessageRow, value: unknown): VaultBatch {
+    return batch.putMessage(row.id, row.conversationId, row.sortKey, value);
+  }
+}
+
+/** One message row of {@link MessageStore.scan}, with its unsealed JSON (undefined: does not unseal). */
+export interface ScannedMessage {
+  row: StoredMessageRow;
+  value: unknown;
 }
 
 /** One outbox entry with the id it is stored under. */

@@ -47,6 +47,14 @@ export class Vault {
     return rows.map((r) => this.openMessage<T>(r));
   }
 
+  /**
+   * Unseals one raw message row (e.g. from `ClientStore.scanMessages`). Throws
+   * VOLLY_E_DECRYPT_FAILED if the row was tampered with or sealed under another key.
+   */
+  openMessageRow<T>(row: StoredMessageRow): T {
+    return this.openMessage<T>(row);
+  }
+
   /** Starts an atomic batch of sealed writes; nothing is written until `commit()`. */
   batch(): VaultBatch {
     return new VaultBatch(this.store, this.dataKey);

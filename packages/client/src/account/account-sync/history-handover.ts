@@ -1,6 +1,6 @@
 import { type HistoryChunkContent, HistoryMessage, LIMITS, matches, newId, utf8 } from "@volly/protocol";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
-import type { MessageRecord } from "../../messaging/message-records.js";
+import { type MessageRecord, messageText } from "../../messaging/message-records.js";
 import type { MessageStore } from "../../storage/message-stores.js";
 import type { VaultBatch } from "../../storage/vault.js";
 
@@ -97,7 +97,8 @@ export async function stageHistoryChunk(
   for (const m of chunk.messages) {
     if (seen.has(m.id) || (await messages.has(m.id))) continue;
     seen.add(m.id);
-    const record: MessageRecord = { ...m };
+    const { text, ...rest } = m;
+    const record: MessageRecord = { ...rest, body: { type: "text", text } };
     messages.put(batch, record);
     stored.push(record);
   }
@@ -106,13 +107,16 @@ export async function stageHistoryChunk(
 
 function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
   if (m.status === "pending") return undefined;
+  // A hand-over message carries text (the wire format): other bodies are left out.
+  const text = messageText(m);
+  if (text === undefined) return undefined;
   const entry: HistoryMessage = {
     id: m.id,
     conversationId: m.conversationId,
     from: m.from,
     fromDeviceId: m.fromDeviceId,
     direction: m.direction,
-    text: m.text,
+    text,
     sentAt: m.sentAt,
     receivedAt: m.receivedAt,
     status: m.status,
