@@ -101,10 +101,10 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const id = conversationId ?? "";
     // When dave's SDK starts on the Welcome the gateway dispatched (with the ratchet tree).
     let welcomeAt = Number.NaN;
-    const accept = dave.conversations.acceptWelcome.bind(dave.conversations);
-    dave.conversations.acceptWelcome = (event) => {
-      welcomeAt = performance.now();
-      return accept(event);
+    const handle = dave.sync.handle.bind(dave.sync);
+    dave.sync.handle = (dispatch) => {
+      if (dispatch.t === "WELCOME") welcomeAt = performance.now();
+      return handle(dispatch);
     };
     const t = performance.now();
     await alice.conversations.addMembers(id, ["dave"]);

@@ -48,20 +48,16 @@ export type {
   ConversationRecord,
   ConversationSummary,
 } from "./conversations/conversation-records.js";
-export {
-  CATCH_UP_TIMEOUT_MS,
-  Conversations,
-  type ConversationsDeps,
-  MAX_COMMIT_ATTEMPTS,
-  MAX_GROUP_NAME_CHARS,
-} from "./conversations/conversations.js";
+export { Conversations } from "./conversations/conversations.js";
 export {
   type ClaimTarget,
   type DeviceInfo,
   Directory,
   type VerifiedKeyPackage,
 } from "./conversations/directory.js";
+export { CATCH_UP_TIMEOUT_MS, MAX_COMMIT_ATTEMPTS } from "./conversations/group-commits.js";
 export { DEFAULT_INVITE_TTL_MS, type InviteLinks, Invites } from "./conversations/invites.js";
+export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
 export {
   attachGroupInfo,
   MAX_RESYNC_ATTEMPTS,

@@ -7,8 +7,13 @@ import { profileServerUrls, type UnlockedProfile } from "./account/profile.js";
 import { Settings } from "./account/settings.js";
 import { Verification } from "./account/verification.js";
 import type { ConversationRecord } from "./conversations/conversation-records.js";
+import type { ConversationServices } from "./conversations/conversation-services.js";
+import { ConversationState } from "./conversations/conversation-state.js";
 import { Conversations } from "./conversations/conversations.js";
+import { createSelfConversation } from "./conversations/creation.js";
+import { Departures } from "./conversations/departures.js";
 import { Directory } from "./conversations/directory.js";
+import { GroupCommits } from "./conversations/group-commits.js";
 import { Invites } from "./conversations/invites.js";
 import type { MessageRecord } from "./messaging/message-records.js";
 import { Messaging } from "./messaging/messaging.js";
@@ -72,16 +77,28 @@ export class VollyClient {
   ) {
     const queue = this.queue;
     const directory = new Directory(ctx);
+    const state = new ConversationState(ctx, queue);
     const outbox = new Outbox(ctx, queue, {
-      notMember: (id) => this.conversations.markLeft(id),
+      notMember: (id) => state.markLeft(id),
       sendOverGateway: (groupId, body) => this.connection.sendMessage(groupId, body),
     });
-    this.conversations = new Conversations(ctx, { queue, directory, outbox });
+    const commits = new GroupCommits(ctx, queue, directory, state);
+    const conversationServices: ConversationServices = {
+      ctx,
+      queue,
+      directory,
+      outbox,
+      state,
+      commits,
+      departures: new Departures(ctx, commits),
+    };
+    this.conversations = new Conversations(conversationServices);
     this.settings = new Settings(ctx.stores);
     this.accountSync = new AccountSync(ctx, {
       queue,
       outbox,
       conversations: this.conversations,
+      createSelf: (id) => createSelfConversation(conversationServices, id),
       settings: this.settings,
       directory,
     });
@@ -91,11 +108,12 @@ export class VollyClient {
       settings: this.settings,
       conversations: this.conversations,
     });
-    this.messaging = new Messaging(ctx, this.conversations, {
+    this.messaging = new Messaging(ctx, {
       queue,
       outbox,
       receipts,
       accountSync: this.accountSync,
+      conversations: conversationServices,
     });
     this.invites = new Invites(ctx, this.conversations);
     this.keyPackages = new KeyPackagePool(ctx.api, ctx.stores, ctx.suite, ctx.identity, {
@@ -124,7 +142,7 @@ export class VollyClient {
     this.verification = new Verification(ctx);
     this.devices = new Devices(ctx, this.conversations, this.accountSync);
     this.sync = new Sync(
-      this.conversations,
+      conversationServices,
       this.messaging,
       this.keyPackages,
       (c, w) => this.connection.ack(c, w),

@@ -42,7 +42,8 @@ export interface LinkedDevice {
   failed: Array<{ conversationId: string; code: string }>;
   /**
    * What was handed over through the account's self conversation (account sync): the full account
-   * state, and the message history unless `history: false` was asked. Absent without account sync.
+   * state, and the message history unless `history: false` was asked. Absent when this device is
+   * not in the self conversation or the new device could not be added to it.
    */
   handOver?: HandOverResult;
 }
@@ -67,12 +68,12 @@ export class Devices {
   /**
    * @param ctx the open profile
    * @param conversations the conversations service (adds the new device)
-   * @param accountSync account sync (the self conversation and hand-over); omit to skip both
+   * @param accountSync account sync (the self conversation and hand-over)
    */
   constructor(
     private readonly ctx: ClientContext,
     private readonly conversations: Conversations,
-    private readonly accountSync?: AccountSync,
+    private readonly accountSync: AccountSync,
   ) {}
 
   /**
@@ -113,7 +114,7 @@ export class Devices {
     if (!verifyLinkProof(secret, linkId, claim.signaturePublicKey, claim.proof)) {
       throw new VollyError("VOLLY_E_LINK_INVALID", "The claim's proof does not match the pairing code.");
     }
-    await this.accountSync?.ensureSelfConversation();
+    await this.accountSync.ensureSelfConversation();
     const signature = toBase64Url(
       sign(
         this.ctx.identity.signaturePrivateKey,
@@ -125,12 +126,12 @@ export class Devices {
       body: { signature },
     });
     const added = await this.addToConversations(deviceId);
-    const self = this.accountSync ? await this.accountSync.selfConversation() : undefined;
+    const self = await this.accountSync.selfConversation();
     if (!self || added.failed.some((f) => f.conversationId === self.id)) {
       return { deviceId, name: claim.name, ...added };
     }
-    const handOver = await this.accountSync?.handOver(deviceId, { history: options.history !== false });
-    return { deviceId, name: claim.name, ...added, ...(handOver ? { handOver } : {}) };
+    const handOver = await this.accountSync.handOver(deviceId, { history: options.history !== false });
+    return { deviceId, name: claim.name, ...added, handOver };
   }
 
   /**
@@ -148,7 +149,7 @@ export class Devices {
     const added: string[] = [];
     const failed: LinkedDevice["failed"] = [];
     const deadline = Date.now() + keyPackageWaitMs;
-    const self = await this.accountSync?.selfConversation();
+    const self = await this.accountSync.selfConversation();
     for (const conv of [...(self ? [self] : []), ...(await this.conversations.list())]) {
       if (conv.left) continue;
       for (;;) {

@@ -9,16 +9,16 @@ import {
   VollyError,
 } from "@volly/protocol";
 import type { AccountSync } from "../account/account-sync/account-sync.js";
-import { Settings } from "../account/settings.js";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
-import type { Conversations } from "../conversations/conversations.js";
+import type { ConversationServices } from "../conversations/conversation-services.js";
+import { applyGroupNameLocked } from "../conversations/group-names.js";
 import { needsResync } from "../conversations/resync.js";
 import type { ClientContext } from "../shared/client-context.js";
-import { KeyedQueue } from "../shared/keyed-queue.js";
+import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { Listeners } from "../shared/listeners.js";
 import type { MessageRecord, UndecryptableCounts } from "./message-records.js";
-import { Outbox } from "./outbox.js";
-import { Receipts } from "./receipts.js";
+import type { Outbox } from "./outbox.js";
+import type { Receipts } from "./receipts.js";
 
 /**
  * One line of the client's delivery log: a message it could not decrypt ("undecryptable", with its
@@ -32,13 +32,15 @@ export interface DeliveryDiagnostic {
   error?: string;
 }
 
-/** The services {@link Messaging} shares with the rest of the SDK (created when not given). */
+/** The services {@link Messaging} works with (one of each per client, shared with the others). */
 export interface MessagingDeps {
   queue: KeyedQueue;
   outbox: Outbox;
   receipts: Receipts;
-  /** Handles the account's self conversation and publishes read marks (omit: no account sync). */
-  accountSync?: AccountSync;
+  /** Handles the account's self conversation and publishes read marks. */
+  accountSync: AccountSync;
+  /** The conversations' state and commit pipeline (incoming commits, departures, names). */
+  conversations: ConversationServices;
 }
 
 /**
@@ -61,31 +63,23 @@ export class Messaging {
   private readonly queue: KeyedQueue;
   private readonly outbox: Outbox;
   private readonly receipts: Receipts;
-  private readonly accountSync: AccountSync | undefined;
+  private readonly accountSync: AccountSync;
+  private readonly conversations: ConversationServices;
   private lastSentAt = 0;
 
   /**
    * @param ctx the open profile
-   * @param conversations the conversations service (commits, departures, group names)
-   * @param deps shared queue, outbox and receipts (VollyClient passes its own)
+   * @param deps the shared queue, outbox, receipts, account sync and conversation services
    */
   constructor(
     private readonly ctx: ClientContext,
-    private readonly conversations: Conversations,
-    deps: Partial<MessagingDeps> = {},
+    deps: MessagingDeps,
   ) {
-    this.queue = deps.queue ?? new KeyedQueue();
-    this.outbox =
-      deps.outbox ?? new Outbox(ctx, this.queue, { notMember: (id) => this.conversations.markLeft(id) });
-    this.receipts =
-      deps.receipts ??
-      new Receipts(ctx, {
-        queue: this.queue,
-        outbox: this.outbox,
-        settings: new Settings(ctx.stores),
-        conversations,
-      });
+    this.queue = deps.queue;
+    this.outbox = deps.outbox;
+    this.receipts = deps.receipts;
     this.accountSync = deps.accountSync;
+    this.conversations = deps.conversations;
     this.outbox.sent.add((m) => {
       this.received.emit(m);
       this.updates.emit(m);
@@ -103,7 +97,7 @@ export class Messaging {
     await this.outbox.flush();
     const stored = await this.ctx.stores.messages.get(queued.id);
     if (!stored || stored.status === "pending") {
-      if ((await this.conversations.get(conversationId)).left) {
+      if ((await this.conversations.state.get(conversationId)).left) {
         throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
       }
       throw new VollyError(
@@ -141,7 +135,7 @@ export class Messaging {
    */
   async markRead(conversationId: string): Promise<void> {
     await this.receipts.markRead(conversationId);
-    await this.accountSync?.noteRead(conversationId);
+    await this.accountSync.noteRead(conversationId);
   }
 
   /** Sends every queued message, oldest first, stopping at the first network failure. */
@@ -170,8 +164,8 @@ export class Messaging {
     if (result?.message) this.received.emit(result.message);
     for (const m of result?.updated ?? []) this.updates.emit(m);
     if (result?.renamed) {
-      this.conversations.changes.emit(result.renamed);
-      this.conversations.named.emit(result.renamed);
+      this.conversations.state.changes.emit(result.renamed);
+      this.conversations.state.named.emit(result.renamed);
     }
     if (result?.message && result.message.direction === "in") {
       this.receipts.noteDelivered(result.message.conversationId, result.message.id);
@@ -222,7 +216,7 @@ export class Messaging {
 
   private async queueText(conversationId: string, text: string): Promise<MessageRecord> {
     const sentAt = this.nextSentAt();
-    const conv = await this.conversations.get(conversationId);
+    const conv = await this.conversations.state.get(conversationId);
     if (conv.left)
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
     const id = newId();
@@ -261,7 +255,7 @@ export class Messaging {
       }
     | undefined
   > {
-    await this.conversations.settleLocked(event.groupId).catch((err: unknown) => {
+    await this.conversations.commits.settleLocked(event.groupId).catch((err: unknown) => {
       if (!(err instanceof VollyError && err.code === "VOLLY_E_UNKNOWN_CONVERSATION")) throw err;
     });
     const { stores } = this.ctx;
@@ -277,7 +271,7 @@ export class Messaging {
       return undefined;
     }
     if (event.kind === "departure") {
-      await this.conversations.handleDepartureLocked(advanced, event);
+      await this.conversations.departures.recordLocked(advanced, event);
       return undefined;
     }
     if (await stores.messages.has(event.messageId)) {
@@ -285,7 +279,7 @@ export class Messaging {
       return undefined;
     }
     try {
-      const group = await this.conversations.loadGroup(conv.id).catch((err: unknown) => {
+      const group = await this.conversations.state.loadGroup(conv.id).catch((err: unknown) => {
         // no stored state, or one that does not decode: lost
         throw err instanceof VollyError &&
           (err.code === "VOLLY_E_UNKNOWN_CONVERSATION" || err.code === "VOLLY_E_DECRYPT_FAILED")
@@ -294,7 +288,8 @@ export class Messaging {
       });
       const processed = await processMessage(this.ctx.suite, group, fromBase64Url(event.payload));
       if (processed.kind === "commit") {
-        await this.conversations.applyCommitLocked(advanced, processed.newGroup);
+        const applied = await this.conversations.commits.applyIncomingLocked(advanced, processed.newGroup);
+        if (applied.departed.length > 0) this.conversations.departures.schedule(conv.id);
         return {};
       }
       if (
@@ -305,7 +300,7 @@ export class Messaging {
           cause: "bad-signature",
         });
       }
-      if (conv.self && this.accountSync) {
+      if (conv.self) {
         const batch = stores.groupStates.put(stores.batch(), conv.id, processed.newGroup);
         await this.accountSync.handleLocked(advanced, event, processed.plaintext, processed.newGroup, batch);
         return {};
@@ -341,7 +336,7 @@ export class Messaging {
           return { updated };
         }
         case "group-meta": {
-          const renamed = await this.conversations.renameLocked(advanced, content.name, batch);
+          const renamed = await applyGroupNameLocked(this.conversations, advanced, content.name, batch);
           await batch.commit();
           return { renamed };
         }
@@ -368,7 +363,8 @@ export class Messaging {
    */
   private async recoverLocked(advanced: ConversationRecord, cause: string): Promise<void> {
     try {
-      await this.conversations.recoverLocked(advanced);
+      const applied = await this.conversations.commits.recoverLocked(advanced);
+      if (applied.departed.length > 0) this.conversations.departures.schedule(advanced.id);
     } catch (err) {
       this.diagnostics.emit({
         kind: "resync-failed",

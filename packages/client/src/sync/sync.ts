@@ -9,7 +9,8 @@ import {
 } from "@volly/protocol";
 import type { KeyPackagePool } from "../account/key-package-pool.js";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
-import type { Conversations } from "../conversations/conversations.js";
+import type { ConversationServices } from "../conversations/conversation-services.js";
+import { acceptWelcome } from "../conversations/welcome.js";
 import type { Messaging } from "../messaging/messaging.js";
 import type { Typing } from "../messaging/typing.js";
 import type { Presence } from "../presence/presence.js";
@@ -59,7 +60,7 @@ export class Sync {
   private readonly failures = new Map<string, number>();
 
   constructor(
-    private readonly conversations: Conversations,
+    private readonly conversations: ConversationServices,
     private readonly messaging: Messaging,
     private readonly keyPackages: KeyPackagePool,
     private readonly acknowledge: Acknowledge,
@@ -95,7 +96,10 @@ export class Sync {
         // Others may have claimed this device's key packages while it was away (adds that failed,
         // or a claimant draining the pool): refill now rather than at the next Welcome.
         this.keyPackages.topUp().catch(() => undefined);
-        void this.conversations.resume().catch(() => undefined);
+        void this.conversations.commits
+          .settleAll()
+          .then(() => this.conversations.departures.resume())
+          .catch(() => undefined);
         this.options.presence?.synced();
         this.synced.emit((dispatch.d as DispatchPayload<"SYNCED">).backlog);
         break;
@@ -121,7 +125,7 @@ export class Sync {
 
   private async onWelcome(event: WelcomeEvent): Promise<void> {
     try {
-      const conv = await this.conversations.acceptWelcome(event);
+      const conv = await acceptWelcome(this.conversations, event);
       if (!conv.self) this.joined.emit(conv);
     } catch (err) {
       if (!(err instanceof VollyError)) throw err;

@@ -36,6 +36,8 @@ export interface AccountSyncDeps {
   queue: KeyedQueue;
   outbox: Outbox;
   conversations: Conversations;
+  /** Creates the self conversation (see `createSelfConversation` in conversations/creation.ts). */
+  createSelf(id: string): Promise<ConversationRecord>;
   settings: Settings;
   directory: Directory;
 }
@@ -173,7 +175,7 @@ export class AccountSync {
         }
         throw err;
       }
-      return this.deps.conversations.createSelf(this.selfId);
+      return this.deps.createSelf(this.selfId);
     }
     throw new VollyError("VOLLY_E_GROUP_EXISTS", undefined, { groupId: this.selfId });
   }
