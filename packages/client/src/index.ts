@@ -66,6 +66,7 @@ export {
   type ResyncResult,
   rejoinByExternalCommit,
 } from "./conversations/resync.js";
+export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";
 export {
   type MessageBody,
   type MessageRecord,
@@ -74,7 +75,7 @@ export {
   type TextBody,
   type UndecryptableCounts,
 } from "./messaging/message-records.js";
-export { type DeliveryDiagnostic, Messaging, type MessagingDeps } from "./messaging/messaging.js";
+export { Messaging, type MessagingDeps } from "./messaging/messaging.js";
 export { maxStatus, Outbox, type OutboxHooks } from "./messaging/outbox.js";
 export {
   RECEIPT_BATCH_MS,

@@ -15,6 +15,9 @@ import { Departures } from "./conversations/departures.js";
 import { Directory } from "./conversations/directory.js";
 import { GroupCommits } from "./conversations/group-commits.js";
 import { Invites } from "./conversations/invites.js";
+import { DeliveryLog } from "./messaging/delivery-log.js";
+import { IncomingMessages } from "./messaging/incoming.js";
+import { MessageEvents } from "./messaging/message-events.js";
 import type { MessageRecord } from "./messaging/message-records.js";
 import { Messaging } from "./messaging/messaging.js";
 import { Outbox } from "./messaging/outbox.js";
@@ -108,12 +111,24 @@ export class VollyClient {
       settings: this.settings,
       conversations: this.conversations,
     });
+    const events = new MessageEvents();
+    const deliveryLog = new DeliveryLog(ctx);
     this.messaging = new Messaging(ctx, {
-      queue,
       outbox,
       receipts,
       accountSync: this.accountSync,
+      conversations: state,
+      events,
+      deliveryLog,
+    });
+    const incoming = new IncomingMessages({
+      ctx,
+      queue,
+      receipts,
+      accountSync: this.accountSync,
       conversations: conversationServices,
+      deliveryLog,
+      events,
     });
     this.invites = new Invites(ctx, this.conversations);
     this.keyPackages = new KeyPackagePool(ctx.api, ctx.stores, ctx.suite, ctx.identity, {
@@ -144,6 +159,8 @@ export class VollyClient {
     this.sync = new Sync(
       conversationServices,
       this.messaging,
+      incoming,
+      deliveryLog,
       this.keyPackages,
       (c, w) => this.connection.ack(c, w),
       {

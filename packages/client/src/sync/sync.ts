@@ -11,6 +11,8 @@ import type { KeyPackagePool } from "../account/key-package-pool.js";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ConversationServices } from "../conversations/conversation-services.js";
 import { acceptWelcome } from "../conversations/welcome.js";
+import type { DeliveryLog } from "../messaging/delivery-log.js";
+import type { IncomingMessages } from "../messaging/incoming.js";
 import type { Messaging } from "../messaging/messaging.js";
 import type { Typing } from "../messaging/typing.js";
 import type { Presence } from "../presence/presence.js";
@@ -62,6 +64,8 @@ export class Sync {
   constructor(
     private readonly conversations: ConversationServices,
     private readonly messaging: Messaging,
+    private readonly incoming: IncomingMessages,
+    private readonly deliveryLog: DeliveryLog,
     private readonly keyPackages: KeyPackagePool,
     private readonly acknowledge: Acknowledge,
     private readonly options: SyncOptions = {},
@@ -129,7 +133,7 @@ export class Sync {
       if (!conv.self) this.joined.emit(conv);
     } catch (err) {
       if (!(err instanceof VollyError)) throw err;
-      await this.messaging.recordUndecryptable(String(err.details?.cause ?? "missing-state"));
+      await this.deliveryLog.countUndecryptable(String(err.details?.cause ?? "missing-state"));
     }
     this.acknowledge([], [event.welcomeId]);
     this.keyPackages.topUp().catch(() => undefined);
@@ -139,7 +143,7 @@ export class Sync {
     if (this.blocked.has(event.groupId)) return;
     const key = `${event.groupId}:${event.seq}`;
     try {
-      const message = await this.messaging.handleGroupMessage(event);
+      const message = await this.incoming.handle(event);
       if (message) this.options.typing?.clear(event.groupId, event.senderAccountId);
       this.failures.delete(key);
     } catch (err) {
@@ -158,7 +162,7 @@ export class Sync {
       }
       this.blocked.delete(event.groupId);
       this.failures.delete(key);
-      await this.messaging.recordUndecryptable("other").catch(() => undefined);
+      await this.deliveryLog.countUndecryptable("other").catch(() => undefined);
     }
     this.acknowledge([{ groupId: event.groupId, seq: event.seq }], []);
   }

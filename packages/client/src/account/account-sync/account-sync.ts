@@ -1,13 +1,10 @@
 import { groupMembers, type MlsGroup } from "@volly/crypto";
 import {
   type AccountSyncContent,
-  AccountSyncContent as AccountSyncSchema,
   fromBase64Url,
   type GroupMessageEvent,
   type HistoryChunkContent,
-  HistoryChunkContent as HistoryChunkSchema,
   LIMITS,
-  matches,
   newId,
   toBase64Url,
   VollyError,
@@ -252,45 +249,50 @@ export class AccountSync {
   }
 
   /**
-   * Processes one entry of the self conversation (called by Messaging inside its queue, after MLS
-   * decryption and the sender check): an account-sync update is applied to the document, a history
-   * chunk addressed to this device is stored as history. Anything malformed, from another
-   * account, or in a group with another account's device is counted and ignored. Commits `batch`
-   * (which holds the new group state) with the advanced conversation in every case; throws only
-   * when the store fails.
+   * Whether an entry of the self conversation may be trusted as this account's own sync data: its
+   * sender is this account and every leaf of the group (after the entry) carries this account's
+   * credential (RFC 9420 §5.3). The conversation id alone is never trusted.
    */
-  async handleLocked(
-    advanced: ConversationRecord,
-    event: GroupMessageEvent,
-    plaintext: Uint8Array,
-    newGroup: MlsGroup,
-    batch: VaultBatch,
-  ): Promise<void> {
-    this.ctx.stores.conversations.save(batch, advanced);
+  trusts(event: GroupMessageEvent, newGroup: MlsGroup): boolean {
     const own = this.ctx.profile.accountId;
-    if (event.senderAccountId !== own || !isOwnOnlyGroup(newGroup, own)) {
-      return this.rejectLocked(batch, "foreign", event.messageId);
-    }
-    const content = parseContent(plaintext);
-    if (!content || content.id !== event.messageId)
-      return this.rejectLocked(batch, "malformed", event.messageId);
-    if (content.type === "history") return this.importLocked(content, batch);
+    return event.senderAccountId === own && isOwnOnlyGroup(newGroup, own);
+  }
+
+  /**
+   * Applies an account-sync update received in the self conversation (inside its queue; the entry
+   * is trusted, see {@link trusts}) to the document with `Y.applyUpdate`, seals the new state in
+   * `batch` and commits it, then projects the document in the background. An update that does not
+   * decode or apply is counted as "malformed" and changes nothing but the count. Throws only when
+   * the store fails.
+   */
+  async applyUpdateLocked(content: AccountSyncContent, messageId: string, batch: VaultBatch): Promise<void> {
     let update: Uint8Array;
     try {
       update = fromBase64Url(content.update);
       Y.decodeUpdate(update);
     } catch {
-      return this.rejectLocked(batch, "malformed", event.messageId);
+      return this.rejectEntryLocked(batch, "malformed", messageId);
     }
     const doc = await this.docLocked();
     try {
       Y.applyUpdate(doc.ydoc, update, REMOTE_ORIGIN);
     } catch {
       this.doc = undefined; // drop what was half applied: reload the stored state next time
-      return this.rejectLocked(batch, "malformed", event.messageId);
+      return this.rejectEntryLocked(batch, "malformed", messageId);
     }
     await this.ctx.stores.accountDoc.put(batch, toBase64Url(doc.encodeState())).commit();
     this.scheduleProjection();
+  }
+
+  /**
+   * Counts an entry of the self conversation this device ignores (`cause`), commits `batch` (which
+   * holds the new group state and the advanced conversation) and reports it on `diagnostics`.
+   */
+  async rejectEntryLocked(batch: VaultBatch, cause: AccountSyncRejection, messageId: string): Promise<void> {
+    const counts = await this.rejected();
+    counts[cause] = (counts[cause] ?? 0) + 1;
+    await this.ctx.stores.accountRejected.put(batch, counts).commit();
+    this.diagnostics.emit({ cause, messageId });
   }
 
   /** Resolves once every account-sync task started so far has settled (used on close). */
@@ -395,7 +397,12 @@ export class AccountSync {
 
   // ---- incoming ----
 
-  private async importLocked(chunk: HistoryChunkContent, batch: VaultBatch): Promise<void> {
+  /**
+   * Stores a history hand-over chunk addressed to this device as history (inside the self
+   * conversation's queue), commits `batch`, then creates read-only records for conversations it is
+   * not in, in the background. A chunk for another device only commits `batch`.
+   */
+  async importHistoryLocked(chunk: HistoryChunkContent, batch: VaultBatch): Promise<void> {
     if (chunk.to !== this.ctx.profile.deviceId) return batch.commit();
     const stored = await stageHistoryChunk(this.ctx.stores.messages, chunk, batch);
     await batch.commit();
@@ -420,19 +427,8 @@ export class AccountSync {
     });
   }
 
-  private async rejectLocked(
-    batch: VaultBatch,
-    cause: AccountSyncRejection,
-    messageId: string,
-  ): Promise<void> {
-    const counts = await this.rejected();
-    counts[cause] = (counts[cause] ?? 0) + 1;
-    await this.ctx.stores.accountRejected.put(batch, counts).commit();
-    this.diagnostics.emit({ cause, messageId });
-  }
-
   private async countRejected(cause: AccountSyncRejection): Promise<void> {
-    await this.rejectLocked(this.ctx.stores.batch(), cause, "").catch(() => undefined);
+    await this.rejectEntryLocked(this.ctx.stores.batch(), cause, "").catch(() => undefined);
   }
 
   // ---- reconcile and projection ----
@@ -532,16 +528,4 @@ export class AccountSync {
     );
     return promise;
   }
-}
-
-function parseContent(plaintext: Uint8Array): AccountSyncContent | HistoryChunkContent | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(plaintext));
-  } catch {
-    return undefined;
-  }
-  if (matches(AccountSyncSchema, json)) return json;
-  if (matches(HistoryChunkSchema, json)) return json;
-  return undefined;
 }

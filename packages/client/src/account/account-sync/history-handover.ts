@@ -1,5 +1,6 @@
 import { type HistoryChunkContent, HistoryMessage, LIMITS, matches, newId, utf8 } from "@volly/protocol";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
+import { carriedInHandOver } from "../../messaging/content/registry.js";
 import { type MessageRecord, messageText } from "../../messaging/message-records.js";
 import type { MessageStore } from "../../storage/message-stores.js";
 import type { VaultBatch } from "../../storage/vault.js";
@@ -18,7 +19,7 @@ export interface HistoryHandOverPlan {
   chunks: HistoryChunkContent[];
   /** Messages in the chunks. */
   messages: number;
-  /** Messages left out: still pending here, or too large for one chunk. */
+  /** Messages left out: still pending here, of a kind not handed over, or too large for one chunk. */
   skipped: number;
 }
 
@@ -106,8 +107,9 @@ export async function stageHistoryChunk(
 }
 
 function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
-  if (m.status === "pending") return undefined;
-  // A hand-over message carries text (the wire format): other bodies are left out.
+  // Pending ones reach the new device through the group's log once sent; kinds whose content
+  // handler is not carried in a hand-over are left out, and HistoryMessage carries text.
+  if (m.status === "pending" || !carriedInHandOver(m.body)) return undefined;
   const text = messageText(m);
   if (text === undefined) return undefined;
   const entry: HistoryMessage = {
