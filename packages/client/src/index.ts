@@ -91,7 +91,8 @@ export { KeyedQueue } from "./shared/keyed-queue.js";
 export { Listeners } from "./shared/listeners.js";
 export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";
 export { Vault, VaultBatch } from "./storage/vault.js";
-export { type Acknowledge, Sync, type SyncOptions } from "./sync/sync.js";
+export type { Acknowledge, SyncDeps } from "./sync/dispatch-handler.js";
+export { Sync } from "./sync/sync.js";
 export type { DeviceCredentials } from "./transport/auth-session.js";
 export {
   type ConnectionState,

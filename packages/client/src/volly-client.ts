@@ -156,20 +156,18 @@ export class VollyClient {
     this.typing = new Typing((groupId) => this.connection.sendTyping(groupId), ctx.profile.accountId);
     this.verification = new Verification(ctx);
     this.devices = new Devices(ctx, this.conversations, this.accountSync);
-    this.sync = new Sync(
-      conversationServices,
-      this.messaging,
+    this.sync = new Sync({
+      conversations: conversationServices,
       incoming,
+      outbox,
       deliveryLog,
-      this.keyPackages,
-      (c, w) => this.connection.ack(c, w),
-      {
-        presence: this.presence,
-        typing: this.typing,
-        resync: () => this.connection.drop(),
-        onDeviceLinkClaimed: (event) => this.devices.handleClaimed(event),
-      },
-    );
+      keyPackages: this.keyPackages,
+      presence: this.presence,
+      typing: this.typing,
+      acknowledge: (cursors, welcomeIds) => this.connection.ack(cursors, welcomeIds),
+      resync: () => this.connection.drop(),
+      onDeviceLinkClaimed: (event) => this.devices.handleClaimed(event),
+    });
     this.sync.synced.add(() => void this.accountSync.reconcile());
     this.connection.stateChanges.add((state) => {
       if (state === "connected") this.presence.connected();

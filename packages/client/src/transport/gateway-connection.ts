@@ -17,6 +17,9 @@ import { Listeners } from "../shared/listeners.js";
 import { reconnectDelayMs } from "./reconnect-delay.js";
 import { type WebSocketFactory, type WebSocketLike, WS_OPEN } from "./websocket.js";
 
+/** The server frame of one opcode. */
+type FrameOf<O extends ServerFrame["op"]> = Extract<ServerFrame, { op: O }>;
+
 /** Connection state as shown to users. */
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "closed";
 
@@ -48,6 +51,11 @@ export interface GatewayConnectionOptions {
   sendTimeoutMs?: number;
 }
 
+/**
+ * Errors after which the connection stops reconnecting: the server refuses this device itself (its
+ * key, its existence, its revocation). Not a retry class of one request (`retryClass`) but whether
+ * the device may connect at all, so it is listed here, by the gateway state machine.
+ */
 const FATAL_CODES = new Set(["VOLLY_E_BAD_SIGNATURE", "VOLLY_E_UNKNOWN_DEVICE", "VOLLY_E_DEVICE_REVOKED"]);
 /** Close code of VOLLY_E_DEVICE_REVOKED: the device was revoked, reconnecting is pointless. */
 const REVOKED_CLOSE_CODE = 4010;
@@ -280,55 +288,60 @@ export class GatewayConnection {
       return;
     }
     if (!matches(ServerFrame, frame)) return;
-    switch (frame.op) {
-      case GatewayOp.HELLO:
-        this.onHello(frame.d);
-        break;
-      case GatewayOp.HEARTBEAT_ACK:
-        this.awaitingHeartbeatAck = false;
-        break;
-      case GatewayOp.INVALID_SESSION:
-        this.sessionId = undefined;
-        this.lastSeq = 0;
-        this.socket?.close(4000, "invalid session");
-        break;
-      case GatewayOp.RECONNECT:
-        this.socket?.close(4000, "server asked to reconnect");
-        break;
-      case GatewayOp.SEND_ACK: {
-        const pending = this.pendingSends.get(frame.d.messageId);
-        this.pendingSends.delete(frame.d.messageId);
-        clearTimeout(pending?.timer);
-        pending?.resolve(frame.d);
-        break;
-      }
-      case GatewayOp.ERROR: {
-        const code = isErrorCode(frame.d.code) ? frame.d.code : "VOLLY_E_INTERNAL";
-        const err = new VollyError(code, frame.d.message, frame.d.details);
-        const failedSend = this.pendingSends.get(String(frame.d.details?.messageId));
-        if (failedSend) {
-          this.pendingSends.delete(String(frame.d.details?.messageId));
-          clearTimeout(failedSend.timer);
-          failedSend.reject(err);
-          break;
-        }
-        if (code === "VOLLY_E_DEVICE_REVOKED") this.revoked = true;
-        this.errors.emit(err);
-        if (FATAL_CODES.has(code)) this.stopped = true;
-        break;
-      }
-      case GatewayOp.DISPATCH: {
-        const dispatch: Dispatch = { t: frame.t as DispatchEventName, s: frame.s, d: frame.d };
-        this.lastSeq = frame.s;
-        if (dispatch.t === "READY" || dispatch.t === "RESUMED") {
-          this.attempt = 0;
-          if (dispatch.t === "READY") this.sessionId = (frame.d as { sessionId: string }).sessionId;
-          this.setState("connected");
-        }
-        this.queue = this.queue.then(() => this.options.onDispatch(dispatch)).catch(() => undefined);
-        break;
-      }
+    (this.frameHandlers[frame.op] as (frame: ServerFrame) => void)(frame);
+  }
+
+  /**
+   * How each server opcode is handled (packages/protocol's ServerFrame): the mapped type makes
+   * TypeScript reject an opcode without a handler. Client-sent ops are unchanged on the wire.
+   */
+  private readonly frameHandlers: { readonly [O in ServerFrame["op"]]: (frame: FrameOf<O>) => void } = {
+    [GatewayOp.HELLO]: (frame) => this.onHello(frame.d),
+    [GatewayOp.HEARTBEAT_ACK]: () => {
+      this.awaitingHeartbeatAck = false;
+    },
+    [GatewayOp.INVALID_SESSION]: () => {
+      this.sessionId = undefined;
+      this.lastSeq = 0;
+      this.socket?.close(4000, "invalid session");
+    },
+    [GatewayOp.RECONNECT]: () => this.socket?.close(4000, "server asked to reconnect"),
+    [GatewayOp.SEND_ACK]: (frame) => {
+      const pending = this.pendingSends.get(frame.d.messageId);
+      this.pendingSends.delete(frame.d.messageId);
+      clearTimeout(pending?.timer);
+      pending?.resolve(frame.d);
+    },
+    [GatewayOp.ERROR]: (frame) => this.onError(frame.d),
+    [GatewayOp.DISPATCH]: (frame) => this.onDispatchFrame(frame),
+  };
+
+  /** An ERROR frame: the answer to a SEND (details.messageId), or a session error to report. */
+  private onError(error: FrameOf<typeof GatewayOp.ERROR>["d"]): void {
+    const code = isErrorCode(error.code) ? error.code : "VOLLY_E_INTERNAL";
+    const err = new VollyError(code, error.message, error.details);
+    const failedSend = this.pendingSends.get(String(error.details?.messageId));
+    if (failedSend) {
+      this.pendingSends.delete(String(error.details?.messageId));
+      clearTimeout(failedSend.timer);
+      failedSend.reject(err);
+      return;
     }
+    if (code === "VOLLY_E_DEVICE_REVOKED") this.revoked = true;
+    this.errors.emit(err);
+    if (FATAL_CODES.has(code)) this.stopped = true;
+  }
+
+  /** A DISPATCH frame: queued for `onDispatch`, strictly in order. */
+  private onDispatchFrame(frame: FrameOf<typeof GatewayOp.DISPATCH>): void {
+    const dispatch: Dispatch = { t: frame.t as DispatchEventName, s: frame.s, d: frame.d };
+    this.lastSeq = frame.s;
+    if (dispatch.t === "READY" || dispatch.t === "RESUMED") {
+      this.attempt = 0;
+      if (dispatch.t === "READY") this.sessionId = (frame.d as { sessionId: string }).sessionId;
+      this.setState("connected");
+    }
+    this.queue = this.queue.then(() => this.options.onDispatch(dispatch)).catch(() => undefined);
   }
 
   private onHello(hello: HelloData): void {
