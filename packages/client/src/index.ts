@@ -87,6 +87,7 @@ export {
 export { TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "./messaging/typing.js";
 export { PRESENCE_SNAPSHOT_GRACE_MS, Presence, type PresenceState } from "./presence/presence.js";
 export type { ClientContext } from "./shared/client-context.js";
+export { type BackgroundFailure, Diagnostics } from "./shared/diagnostics.js";
 export { KeyedQueue } from "./shared/keyed-queue.js";
 export { Listeners } from "./shared/listeners.js";
 export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";

@@ -25,6 +25,7 @@ import { Receipts } from "./messaging/receipts.js";
 import { Typing } from "./messaging/typing.js";
 import { Presence } from "./presence/presence.js";
 import type { ClientContext } from "./shared/client-context.js";
+import { Diagnostics } from "./shared/diagnostics.js";
 import { KeyedQueue } from "./shared/keyed-queue.js";
 import type { ClientStore } from "./storage/client-store.js";
 import { Sync } from "./sync/sync.js";
@@ -52,9 +53,10 @@ export interface VollyClientOptions {
  * One unlocked device, composed of small services: `conversations` (direct and group
  * conversations, commits), `messaging` (send, enqueue, history, receipts), `invites`,
  * `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety numbers), `accountSync`
- * (the account's own devices in sync), `sync` and the gateway `connection`. They share one per-conversation queue, so a send, a commit and the
- * processing of an incoming entry never interleave on one group state. This class only wires them
- * together and offers a few conveniences that span them.
+ * (the account's own devices in sync), `devices`, `sync`, the gateway `connection` and
+ * `diagnostics`. They share one per-conversation queue, so a send, a commit and the processing of
+ * an incoming entry never interleave on one group state. This class only wires them together and
+ * offers a few conveniences that span them.
  */
 export class VollyClient {
   readonly conversations: Conversations;
@@ -71,6 +73,11 @@ export class VollyClient {
   readonly devices: Devices;
   /** Keeps contacts, conversation list, read marks and settings in sync across this account's devices. */
   readonly accountSync: AccountSync;
+  /**
+   * Failures of background work (outbox sends after the call returned, receipts, key package
+   * top-ups, account sync, departure commits…), counted by label, with a listener.
+   */
+  readonly diagnostics: Diagnostics;
   /** Serializes all work on one conversation's group state (shared by every service). */
   private readonly queue = new KeyedQueue();
 
@@ -79,6 +86,7 @@ export class VollyClient {
     options: VollyClientOptions,
   ) {
     const queue = this.queue;
+    this.diagnostics = ctx.diagnostics;
     const directory = new Directory(ctx);
     const state = new ConversationState(ctx, queue);
     const outbox = new Outbox(ctx, queue, {
@@ -148,6 +156,7 @@ export class VollyClient {
       sign: (m) => sign(ctx.identity.signaturePrivateKey, m),
       createSocket: options.createSocket,
       onDispatch: (d) => this.sync.handle(d),
+      onDispatchError: ctx.diagnostics.catcher("sync.dispatch"),
       ...(options.initialBackoffMs !== undefined ? { initialBackoffMs: options.initialBackoffMs } : {}),
       ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
       ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
@@ -165,6 +174,7 @@ export class VollyClient {
       presence: this.presence,
       typing: this.typing,
       acknowledge: (cursors, welcomeIds) => this.connection.ack(cursors, welcomeIds),
+      diagnostics: ctx.diagnostics,
       resync: () => this.connection.drop(),
       onDeviceLinkClaimed: (event) => this.devices.handleClaimed(event),
     });
@@ -187,6 +197,7 @@ export class VollyClient {
       ...unlocked,
       api,
       suite: await loadSuite(unlocked.profile.ciphersuite),
+      diagnostics: new Diagnostics(),
     };
     return new VollyClient(ctx, options);
   }
@@ -245,6 +256,7 @@ export class VollyClient {
       await Promise.race([synced, revoked]);
     } finally {
       off();
+      // Settled: a timeout after the race was decided is of no interest to anyone.
       synced.catch(() => undefined);
     }
   }
@@ -256,7 +268,7 @@ export class VollyClient {
   async close(): Promise<void> {
     await this.accountSync.idle();
     await this.messaging.dispose();
-    await this.messaging.flushOutbox().catch(() => undefined);
+    await this.messaging.flushOutbox().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     await this.connection.stop();
     this.presence.dispose();
     this.typing.dispose();

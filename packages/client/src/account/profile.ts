@@ -213,6 +213,7 @@ async function readAttempts(store: ClientStore): Promise<PinAttempts> {
     const lastAt = typeof parsed.lastAt === "number" && Number.isFinite(parsed.lastAt) ? parsed.lastAt : 0;
     return { failures, lastAt };
   } catch {
+    // A counter that does not parse (tampered with): slow the next attempt down, as after 3 failures.
     return { failures: PIN_BACKOFF.freeAttempts, lastAt: 0 };
   }
 }

@@ -65,6 +65,7 @@ export class Verification {
       .filter((c) => !c.left)
       .sort((a, b) => rank(a, handle) - rank(b, handle) || a.createdAt - b.createdAt);
     for (const conv of convs) {
+      // A conversation whose state is missing or unreadable cannot vouch for keys: try the next one.
       const group = await this.ctx.stores.groupStates.load(conv.id).catch(() => undefined);
       if (!group) continue;
       const members = groupMembers(group);

@@ -46,7 +46,10 @@ export async function claimFor(
   accounts: AccountEntry[],
 ): Promise<VerifiedKeyPackage[]> {
   const targets: ClaimTarget[] = accounts.map((account) => ({ account, required: true }));
-  const own = await s.directory.account(s.ctx.profile.handle).catch(() => undefined);
+  const own = await s.directory.account(s.ctx.profile.handle).catch((err: unknown) => {
+    s.ctx.diagnostics.report("conversations.own-devices", err);
+    return undefined;
+  });
   if (own) targets.push({ account: own, required: false });
   const skip = new Set([s.ctx.profile.deviceId]);
   ensureRoom(1, targets.flatMap((t) => t.account.devices).filter((d) => !skip.has(d.deviceId)).length);

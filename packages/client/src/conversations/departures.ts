@@ -79,8 +79,9 @@ export class Departures {
             this.prepareRemoval(conversationId, group, excluded),
           );
         } while (this.again.has(conversationId));
-      } catch {
+      } catch (err) {
         // retried on the next departure, commit or SYNCED
+        this.ctx.diagnostics.report("departures.remove", err);
       } finally {
         this.running.delete(conversationId);
       }

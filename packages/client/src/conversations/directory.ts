@@ -103,7 +103,10 @@ export class Directory {
     for (const [accountId, deviceIds] of byAccount) {
       let found: ConversationMember | undefined;
       for (const deviceId of deviceIds) {
-        const info = await this.device(deviceId).catch(() => undefined);
+        const info = await this.device(deviceId).catch((err: unknown) => {
+          this.ctx.diagnostics.report("directory.member-lookup", err);
+          return undefined;
+        });
         if (info?.accountId !== accountId) continue;
         found = {
           accountId,

@@ -123,7 +123,9 @@ export class GroupCommits {
    */
   async settleAll(): Promise<void> {
     for (const id of await this.ctx.stores.pendingCommits.ids()) {
-      await this.queue.run(id, () => this.settleLocked(id)).catch(() => undefined);
+      await this.queue
+        .run(id, () => this.settleLocked(id))
+        .catch(this.ctx.diagnostics.catcher("commits.settle"));
     }
   }
 

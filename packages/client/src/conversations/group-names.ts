@@ -16,7 +16,7 @@ export async function sendGroupMeta(
   name: string,
 ): Promise<void> {
   await s.outbox.add(conversationId, groupMeta(name));
-  await s.outbox.flush().catch(() => undefined);
+  await s.outbox.flush().catch(s.ctx.diagnostics.catcher("outbox.flush"));
 }
 
 /** Renames a group (see `Conversations.rename`): a group-meta message, then the stored title. */
@@ -35,7 +35,7 @@ export async function rename(
   });
   s.state.changes.emit(updated);
   s.state.named.emit(updated);
-  await s.outbox.flush().catch(() => undefined);
+  await s.outbox.flush().catch(s.ctx.diagnostics.catcher("outbox.flush"));
   return updated;
 }
 

@@ -91,7 +91,7 @@ export class Messaging {
   async enqueue(conversationId: string, text: string): Promise<MessageRecord> {
     const queued = await this.queueText(conversationId, text);
     this.updates.emit(queued);
-    void this.deps.outbox.flush().catch(() => undefined);
+    void this.deps.outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     return queued;
   }
 
@@ -152,7 +152,7 @@ export class Messaging {
 
   /** Sends the batched delivery receipts now and stops background timers (used on close). */
   async dispose(): Promise<void> {
-    await this.deps.receipts.flushDelivered().catch(() => undefined);
+    await this.deps.receipts.flushDelivered().catch(this.ctx.diagnostics.catcher("receipts.flush"));
     this.deps.receipts.dispose();
     this.deps.outbox.dispose();
   }

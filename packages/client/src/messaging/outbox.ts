@@ -116,6 +116,7 @@ export class Outbox {
    * more, a conflicting id, a refused request) are dropped. Never throws.
    */
   flush(): Promise<void> {
+    // A previous flush's failure went to its own caller: it must not stop this one.
     this.flushing = this.flushing.catch(() => undefined).then(() => this.flushOnce());
     return this.flushing;
   }
@@ -159,7 +160,9 @@ export class Outbox {
         await stores.outbox.remove(stores.batch(), key).commit();
         if (err.code === "VOLLY_E_NOT_GROUP_MEMBER" || err.code === "VOLLY_E_UNKNOWN_GROUP") {
           dropped.add(entry.conversationId);
-          await this.hooks.notMember(entry.conversationId).catch(() => undefined);
+          await this.hooks
+            .notMember(entry.conversationId)
+            .catch(this.ctx.diagnostics.catcher("outbox.not-member"));
         }
         continue;
       }
@@ -204,7 +207,7 @@ export class Outbox {
     this.retryDelay = Math.min(RETRY.max, this.retryDelay * 2);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.flush();
+      void this.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     }, delay);
     unrefTimer(this.retryTimer);
   }

@@ -57,7 +57,7 @@ export class Receipts {
     if (this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        void this.flushDelivered().catch(() => undefined);
+        void this.flushDelivered().catch(this.ctx.diagnostics.catcher("receipts.flush"));
       }, RECEIPT_BATCH_MS);
       unrefTimer(this.timer);
     }
@@ -70,9 +70,11 @@ export class Receipts {
     const batches = [...this.pending.entries()];
     this.pending.clear();
     for (const [conversationId, ids] of batches) {
-      await this.queueReceipt(conversationId, "delivered", [...ids]).catch(() => undefined);
+      await this.queueReceipt(conversationId, "delivered", [...ids]).catch(
+        this.ctx.diagnostics.catcher("receipts.queue"),
+      );
     }
-    if (batches.length > 0) void this.deps.outbox.flush().catch(() => undefined);
+    if (batches.length > 0) void this.deps.outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
   }
 
   /**
@@ -102,7 +104,7 @@ export class Receipts {
         "read",
         unreported.map((m) => m.id),
       );
-      void this.deps.outbox.flush().catch(() => undefined);
+      void this.deps.outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     }
     return conv;
   }

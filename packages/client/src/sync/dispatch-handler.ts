@@ -7,6 +7,7 @@ import type { IncomingMessages } from "../messaging/incoming.js";
 import type { Outbox } from "../messaging/outbox.js";
 import type { Typing } from "../messaging/typing.js";
 import type { Presence } from "../presence/presence.js";
+import type { Diagnostics } from "../shared/diagnostics.js";
 import type { Listeners } from "../shared/listeners.js";
 import type { EntryRetries } from "./entry-retries.js";
 
@@ -23,6 +24,8 @@ export interface SyncDeps {
   presence: Presence;
   typing: Typing;
   acknowledge: Acknowledge;
+  /** Where background failures are reported. */
+  diagnostics: Diagnostics;
   /**
    * Called when an entry could not be processed for a reason other than decryption (the store, or
    * the server unreachable while resolving an own commit). The entry is not acknowledged; dropping

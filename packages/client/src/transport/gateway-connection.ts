@@ -43,6 +43,11 @@ export interface GatewayConnectionOptions {
   createSocket: WebSocketFactory;
   /** Called for each DISPATCH, one at a time, in order; the next waits for the promise. */
   onDispatch: (dispatch: Dispatch) => Promise<void>;
+  /**
+   * Receives a failure of `onDispatch` (the next dispatch is handled regardless; the failed one is
+   * not acknowledged, so the server sends it again). Default: ignored.
+   */
+  onDispatchError?: (error: unknown) => void;
   /** Ceiling of the first reconnect delay (ms, default 250); see {@link reconnectDelayMs}. */
   initialBackoffMs?: number;
   /** Cap of the reconnect delay's ceiling (ms, default 30,000). */
@@ -236,6 +241,7 @@ export class GatewayConnection {
     try {
       socket = this.options.createSocket(this.url);
     } catch {
+      // A URL the platform refuses to open right now counts as a failed connection: retry later.
       this.scheduleReconnect();
       return;
     }
@@ -285,7 +291,7 @@ export class GatewayConnection {
     try {
       frame = JSON.parse(text);
     } catch {
-      return;
+      return; // not a frame of the protocol: ignored, like one that does not match ServerFrame
     }
     if (!matches(ServerFrame, frame)) return;
     (this.frameHandlers[frame.op] as (frame: ServerFrame) => void)(frame);
@@ -341,7 +347,9 @@ export class GatewayConnection {
       if (dispatch.t === "READY") this.sessionId = (frame.d as { sessionId: string }).sessionId;
       this.setState("connected");
     }
-    this.queue = this.queue.then(() => this.options.onDispatch(dispatch)).catch(() => undefined);
+    this.queue = this.queue
+      .then(() => this.options.onDispatch(dispatch))
+      .catch((error: unknown) => this.options.onDispatchError?.(error));
   }
 
   private onHello(hello: HelloData): void {

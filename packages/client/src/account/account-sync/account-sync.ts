@@ -145,6 +145,7 @@ export class AccountSync {
     if (known) return known;
     this.creating ??= this.createIfMissing()
       .catch((err: unknown) => {
+        // Another device of this account created it first: it adds this one (expected, not a failure).
         if (err instanceof VollyError && err.code === "VOLLY_E_GROUP_EXISTS") return undefined;
         throw err;
       })
@@ -182,7 +183,12 @@ export class AccountSync {
    * its newest 200 messages). Never throws.
    */
   async noteRead(conversationId: string): Promise<void> {
-    const messages = await this.ctx.stores.messages.recent(conversationId, READ_SCAN_LIMIT).catch(() => []);
+    const messages = await this.ctx.stores.messages
+      .recent(conversationId, READ_SCAN_LIMIT)
+      .catch((err: unknown) => {
+        this.ctx.diagnostics.report("account-sync.note-read", err);
+        return [];
+      });
     const seq = Math.max(0, ...messages.map((m) => m.seq ?? 0));
     if (seq > 0) await this.change((doc) => doc.markRead(conversationId, this.ctx.profile.deviceId, seq));
   }
@@ -240,7 +246,7 @@ export class AccountSync {
   reconcile(): Promise<void> {
     this.reconciling ??= this.track(
       this.reconcileOnce()
-        .catch(() => undefined)
+        .catch(this.ctx.diagnostics.catcher("account-sync.reconcile"))
         .finally(() => {
           this.reconciling = undefined;
         }),
@@ -351,9 +357,9 @@ export class AccountSync {
           return this.sendUnsentLocked();
         })
         .then((sent) => {
-          if (sent) void this.deps.outbox.flush().catch(() => undefined);
+          if (sent) void this.deps.outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
         })
-        .catch(() => undefined),
+        .catch(this.ctx.diagnostics.catcher("account-sync.change")),
     );
   }
 
@@ -373,7 +379,11 @@ export class AccountSync {
   /** True when this device is in the self conversation together with another device. */
   private async withOtherDevicesLocked(): Promise<boolean> {
     if (!(await this.selfConversation())) return false;
-    const group = await this.deps.conversations.loadGroup(this.selfId).catch(() => undefined);
+    const group = await this.deps.conversations.loadGroup(this.selfId).catch((err: unknown) => {
+      // Without a readable state this device cannot send there (a resync repairs it): alone.
+      this.ctx.diagnostics.report("account-sync.load-group", err);
+      return undefined;
+    });
     return group !== undefined && groupMembers(group).length > 1;
   }
 
@@ -417,7 +427,7 @@ export class AccountSync {
         for (const [id, sentAt] of firstSentAt) {
           await ensureHistoryConversation(doc, this.targets(), id, sentAt);
         }
-      })().catch(() => undefined),
+      })().catch(this.ctx.diagnostics.catcher("account-sync.history-conversations")),
     );
     this.historyImported.emit({
       transfer: chunk.transfer,
@@ -428,7 +438,9 @@ export class AccountSync {
   }
 
   private async countRejected(cause: AccountSyncRejection): Promise<void> {
-    await this.rejectEntryLocked(this.ctx.stores.batch(), cause, "").catch(() => undefined);
+    await this.rejectEntryLocked(this.ctx.stores.batch(), cause, "").catch(
+      this.ctx.diagnostics.catcher("account-sync.count-rejected"),
+    );
   }
 
   // ---- reconcile and projection ----
@@ -461,7 +473,7 @@ export class AccountSync {
       }
     });
     const sent = await this.track(this.deps.queue.run(this.selfId, () => this.sendUnsentLocked()));
-    if (sent) void this.deps.outbox.flush().catch(() => undefined);
+    if (sent) void this.deps.outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     await this.project();
     await this.ensureMembership();
   }
@@ -482,12 +494,13 @@ export class AccountSync {
   }
 
   private scheduleProjection(): void {
-    void this.track(this.project().catch(() => undefined));
+    void this.track(this.project().catch(this.ctx.diagnostics.catcher("account-sync.projection")));
   }
 
   /** Projects the document onto the local stores, one projection at a time. */
   private project(): Promise<void> {
     this.projecting = this.projecting
+      // A previous projection's failure went to its own caller: it must not stop this one.
       .catch(() => undefined)
       .then(async () => projectAccountDoc(await this.snapshot(), this.targets()));
     return this.projecting;
@@ -513,7 +526,9 @@ export class AccountSync {
     let doc: AccountDoc;
     try {
       doc = new AccountDoc(state ? fromBase64Url(state) : undefined);
-    } catch {
+    } catch (err) {
+      // A stored state that does not decode: start over (the other devices send theirs again).
+      this.ctx.diagnostics.report("account-sync.doc", err);
       doc = new AccountDoc();
     }
     this.doc = doc;

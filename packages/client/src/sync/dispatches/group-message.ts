@@ -26,7 +26,9 @@ export const groupMessage: DispatchHandler<"GROUP_MESSAGE"> = {
         sync.resync();
         return;
       }
-      await sync.deliveryLog.countUndecryptable("other").catch(() => undefined);
+      await sync.deliveryLog
+        .countUndecryptable("other")
+        .catch(sync.diagnostics.catcher("delivery-log.count"));
     }
     sync.acknowledge([{ groupId: event.groupId, seq: event.seq }], []);
   },

@@ -17,6 +17,6 @@ export const welcome: DispatchHandler<"WELCOME"> = {
       await sync.deliveryLog.countUndecryptable(String(err.details?.cause ?? "missing-state"));
     }
     sync.acknowledge([], [event.welcomeId]);
-    sync.keyPackages.topUp().catch(() => undefined);
+    sync.keyPackages.topUp().catch(sync.diagnostics.catcher("key-packages.top-up"));
   },
 };
