@@ -155,7 +155,7 @@ describe("chaos: kill -9 and dropped connections during a 6-device group convers
     for (const d of devices) {
       const messages = await stored(d);
       const ids = new Set(messages.map((m) => m.id));
-      const texts = messages.map((m) => messageText(m));
+      const texts = messages.map((m) => messageText(m) ?? "");
       const textSet = new Set(texts);
       const counts = await d.client.messaging.undecryptable();
       const undecryptable = Object.values(counts).reduce((a, b) => a + b, 0);

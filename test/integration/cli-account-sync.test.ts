@@ -24,7 +24,7 @@ describe("volly devices link: history hand-over and the hidden self conversation
     conversationId = (jsonLines(accepted.stdout)[0] as { conversationId: string }).conversationId;
     expect((await runVolly([...as("bob"), "send", "@alice", "before the link"])).code).toBe(0);
     const received = await runVolly([...as("alice"), "receive"]);
-    expect(jsonLines(received.stdout).map((m) => messageText(m))).toEqual(["before the link"]);
+    expect(jsonLines(received.stdout).map((m) => m.text)).toEqual(["before the link"]);
   }, 180_000);
   afterAll(async () => {
     await server?.stop();
@@ -44,7 +44,7 @@ describe("volly devices link: history hand-over and the hidden self conversation
   async function historyOf(name: string): Promise<string[]> {
     const client = await reopenClient(home, name);
     try {
-      return (await client.messaging.history(conversationId)).map((m) => messageText(m));
+      return (await client.messaging.history(conversationId)).map((m) => messageText(m) ?? "");
     } finally {
       await client.close();
     }
@@ -72,7 +72,7 @@ describe("volly devices link: history hand-over and the hidden self conversation
     // New messages still arrive once, on both devices.
     expect((await runVolly([...as("bob"), "send", conversationId, "after the link"])).code).toBe(0);
     const next = await runVolly([...as("laptop"), "receive"]);
-    expect(jsonLines(next.stdout).map((m) => messageText(m))).toEqual(["after the link"]);
+    expect(jsonLines(next.stdout).map((m) => m.text)).toEqual(["after the link"]);
   }, 300_000);
 
   it("--no-history links the device without the earlier messages", async () => {

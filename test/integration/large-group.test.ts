@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
+import { restApi } from "@volly/client/testing";
 import { encodeGroup } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,7 +47,7 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
   };
 
   const serverMembers = async () => {
-    const group = await alice.ctx.api.call("getGroup", {
+    const group = await restApi(alice).call("getGroup", {
       params: { groupId: conversationId ?? "" },
     });
     return group.memberDeviceIds;
@@ -149,7 +150,9 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
       await waitFor(() => (inboxes.get(c) ?? []).some((m) => messageText(m) === reply), 30_000, "the reply");
     }
     for (const c of receivers) {
-      const texts = (inboxes.get(c) ?? []).filter((m) => m.conversationId === id).map((m) => messageText(m));
+      const texts = (inboxes.get(c) ?? [])
+        .filter((m) => m.conversationId === id)
+        .map((m) => messageText(m) ?? "");
       expect(texts.filter((t) => t.length === 1024)).toHaveLength(c === dave ? 3 : 4);
     }
   });

@@ -33,6 +33,25 @@ import { GatewayConnection } from "./transport/gateway-connection.js";
 import { HttpApi } from "./transport/http-api.js";
 import type { WebSocketFactory } from "./transport/websocket.js";
 
+/**
+ * What `@volly/client/testing` reaches inside a client: never part of the public surface
+ * (`index.ts` does not list {@link clientInternals}).
+ */
+export interface ClientInternals {
+  ctx: ClientContext;
+  queue: KeyedQueue;
+  outbox: Outbox;
+}
+
+const INTERNALS = new WeakMap<VollyClient, ClientInternals>();
+
+/** The internals of a client, for `@volly/client/testing` only. */
+export function clientInternals(client: VollyClient): ClientInternals {
+  const internals = INTERNALS.get(client);
+  if (!internals) throw new Error("Not a VollyClient.");
+  return internals;
+}
+
 /** Options of {@link VollyClient.open}. */
 export interface VollyClientOptions {
   createSocket: WebSocketFactory;
@@ -82,7 +101,7 @@ export class VollyClient {
   private readonly queue = new KeyedQueue();
 
   private constructor(
-    readonly ctx: ClientContext,
+    private readonly ctx: ClientContext,
     options: VollyClientOptions,
   ) {
     const queue = this.queue;
@@ -103,6 +122,7 @@ export class VollyClient {
       commits,
       departures: new Departures(ctx, commits),
     };
+    INTERNALS.set(this, { ctx, queue, outbox });
     this.conversations = new Conversations(conversationServices);
     this.settings = new Settings(ctx.stores);
     this.accountSync = new AccountSync(ctx, {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { messageText, type VollyClient } from "@volly/client";
+import { HttpApi, messageText, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { formatLinkCode, generateIdentity, generateLinkSecret, linkProof, sign } from "@volly/crypto";
 import { signingInput, toBase64Url, type VollyError } from "@volly/protocol";
@@ -65,7 +65,9 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
       () => undefined,
       (e: unknown) => e,
     );
-    await alice!.ctx.api.call("claimDeviceLink", {
+    // mallory claims the link from her own machine, over plain REST
+    const mallory = new HttpApi(bed.server.url);
+    await mallory.call("claimDeviceLink", {
       params: { linkId: link.linkId },
       body: {
         signaturePublicKey: key,
@@ -75,9 +77,7 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
       },
     });
     expect(await waiting).toMatchObject({ code: "VOLLY_E_LINK_INVALID" });
-    expect((await alice!.ctx.api.call("getDeviceLink", { params: { linkId: link.linkId } })).status).toBe(
-      "claimed",
-    );
+    expect((await mallory.call("getDeviceLink", { params: { linkId: link.linkId } })).status).toBe("claimed");
     expect(await alice!.devices.list()).toHaveLength(1);
     expect(formatLinkCode(bed.server.url, link.linkId, link.secret)).toBe(link.code);
   });

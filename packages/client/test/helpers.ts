@@ -156,5 +156,5 @@ export async function waitFor(
 
 /** Texts of a conversation's history as `client` sees it. */
 export async function texts(client: VollyClient, conversationId: string): Promise<string[]> {
-  return (await client.messaging.history(conversationId)).map((m) => messageText(m));
+  return (await client.messaging.history(conversationId)).map((m) => messageText(m) ?? "");
 }

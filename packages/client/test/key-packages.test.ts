@@ -1,15 +1,16 @@
 import { KEY_PACKAGE_POOL, messageText, type VollyClient } from "@volly/client";
+import { restApi } from "@volly/client/testing";
 import { describe, expect, it } from "vitest";
 import { inbox, useTestServer, waitFor } from "./helpers.js";
 
 /** What the key package directory reports for `device`'s pool (GET /v1/key-packages/count). */
 async function poolOf(device: VollyClient): Promise<{ available: number; hasLastResort: boolean }> {
-  return device.ctx.api.call("countKeyPackages");
+  return restApi(device).call("countKeyPackages");
 }
 
 /** `claimer` claims one of `target`'s key packages (POST /v1/key-packages/claim), as an add would. */
 async function claimOne(claimer: VollyClient, target: VollyClient): Promise<{ lastResort: boolean }> {
-  const { keyPackages } = await claimer.ctx.api.call("claimKeyPackages", {
+  const { keyPackages } = await restApi(claimer).call("claimKeyPackages", {
     body: { deviceIds: [target.profile.deviceId] },
   });
   expect(keyPackages).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { messageText, RECOVERY_NOTICE, type VollyClient } from "@volly/client";
+import { damageGroupState } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
-import { toBase64Url, VollyError } from "@volly/protocol";
+import { VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { inbox, newClient, reopenClient, texts, useTestServer, waitFor } from "./helpers.js";
 
@@ -32,11 +33,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       const epochBefore = await epochOf(alice, group.id);
       const beforeLoss = Date.now();
 
-      const { stores } = bob.ctx;
-      const batch = stores.batch();
-      if (damage === "delete") stores.groupStates.delete(batch, group.id);
-      else stores.groupStates.putEncoded(batch, group.id, toBase64Url(new Uint8Array([1, 2, 3, 4])));
-      await batch.commit();
+      await damageGroupState(bob, group.id, damage === "delete" ? "delete" : "garble");
       const diagnostics: string[] = [];
       bob.messaging.diagnostics.add((d) => diagnostics.push(`${d.kind}:${d.cause}`));
 
