@@ -3,10 +3,10 @@
  * worker, bots, bridges) open a {@link VollyClient} through `@volly/client/node` or
  * `@volly/client/browser` and use its services; the services are exported as types (they are made
  * by the client, never by hand). Internals stay behind this list; tests that must reach one use
- * `@volly/client/testing`.
+ * `@volly/client/testing`. Sorted by module, so the capability folders show: account/,
+ * conversations/, messaging/, presence/, shared/ (diagnostics), storage/, sync/, transport/.
  */
 
-// ---- account: profile, linking, devices, settings, verification, key packages, account sync ----
 export type { ProfileRecord } from "./account/account-records.js";
 export type { SyncedContact, SyncedConversation } from "./account/account-sync/account-doc.js";
 export type {
@@ -41,7 +41,6 @@ export {
   type UserSettings,
 } from "./account/settings.js";
 export type { SafetyNumber, Verification } from "./account/verification.js";
-// ---- conversations ----
 export type {
   ConversationMember,
   ConversationRecord,
@@ -52,7 +51,6 @@ export { CATCH_UP_TIMEOUT_MS, MAX_COMMIT_ATTEMPTS } from "./conversations/group-
 export { DEFAULT_INVITE_TTL_MS, type InviteLinks, type Invites } from "./conversations/invites.js";
 export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
 export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
-// ---- messaging ----
 export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";
 export {
   type MessageBody,
@@ -64,15 +62,12 @@ export {
 export type { Messaging } from "./messaging/messaging.js";
 export { RECEIPT_BATCH_MS, RECEIPT_MAX_IDS, RECEIPT_MAX_MEMBERS } from "./messaging/receipts.js";
 export { TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "./messaging/typing.js";
-// ---- presence and sync ----
 export { PRESENCE_SNAPSHOT_GRACE_MS, Presence, type PresenceState } from "./presence/presence.js";
 export type { BackgroundFailure, Diagnostics } from "./shared/diagnostics.js";
 export type { Listeners } from "./shared/listeners.js";
 export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";
-// ---- storage: the local store interface and its record format ----
 export { STORE_SCHEMA_VERSION } from "./storage/migrations/migrations.js";
 export type { Sync } from "./sync/sync.js";
-// ---- transport: REST, gateway, reconnection ----
 export type { DeviceCredentials } from "./transport/auth-session.js";
 export {
   type ConnectionState,
@@ -83,5 +78,4 @@ export {
 export { type CallOptions, HttpApi, type ResponseOf, type RouteName } from "./transport/http-api.js";
 export { type ReconnectBackoff, reconnectDelayMs } from "./transport/reconnect-delay.js";
 export type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
-// ---- the client and its diagnostics ----
 export { VollyClient, type VollyClientOptions } from "./volly-client.js";
