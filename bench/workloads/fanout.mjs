@@ -11,7 +11,7 @@
 import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 
-/** How long the SDK coalesces acks (ms): packages/client/src/gateway-connection.ts ACK_COALESCE_MS. */
+/** How long the SDK coalesces acks (ms): packages/client/src/transport/gateway-connection.ts ACK_COALESCE_MS. */
 const ACK_COALESCE_MS = 25;
 
 import { newId, toBase64Url } from "@volly/protocol";

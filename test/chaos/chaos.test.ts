@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { MessageRecord, VollyClient } from "@volly/client";
+import { messageText, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { newClient, TEST_KDF, waitFor } from "../integration/helpers/sdk.js";
@@ -125,14 +125,14 @@ describe("chaos: kill -9 and dropped connections during a 6-device group convers
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
 
     // Settle: every outbox empty and every device holding 1,000 messages.
-    const stored = (d: Device) => d.client.ctx.vault.listMessages<MessageRecord>(group.id, 5_000);
+    const stored = (d: Device) => d.client.messaging.history(group.id, 5_000);
     const sentAtMs = Date.now() - started;
     const snapshot = async () =>
       Promise.all(
         devices.map(async (d) => ({
           device: d.label,
           pending: await d.client.messaging.pendingCount(),
-          stored: (await d.client.ctx.vault.store.listMessages(group.id, 5_000)).length,
+          stored: (await d.client.messaging.history(group.id, 5_000)).length,
         })),
       );
     let settled = false;
@@ -155,7 +155,7 @@ describe("chaos: kill -9 and dropped connections during a 6-device group convers
     for (const d of devices) {
       const messages = await stored(d);
       const ids = new Set(messages.map((m) => m.id));
-      const texts = messages.map((m) => m.text);
+      const texts = messages.map((m) => messageText(m) ?? "");
       const textSet = new Set(texts);
       const counts = await d.client.messaging.undecryptable();
       const undecryptable = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -186,13 +186,13 @@ describe("chaos: kill -9 and dropped connections during a 6-device group convers
       const messages = await stored(d);
       expect(messages.length, `${d.label} count`).toBe(TOTAL);
       expect(new Set(messages.map((m) => m.id)).size, `${d.label} distinct ids`).toBe(TOTAL);
-      expect(new Set(messages.map((m) => m.text)), `${d.label} texts`).toEqual(sentSet);
+      expect(new Set(messages.map((m) => messageText(m))), `${d.label} texts`).toEqual(sentSet);
       expect(await d.client.messaging.undecryptable(), `${d.label} undecryptable`).toEqual({});
       // Each sender's order: stored order (sortKey = sentAt) and log order (seq) match send order.
       for (const sender of devices) {
         const fromSender = messages.filter((m) => labelOf.get(m.fromDeviceId) === sender.label);
         expect(
-          fromSender.map((m) => m.text),
+          fromSender.map((m) => messageText(m)),
           `${d.label}: order of ${sender.label}`,
         ).toEqual(sender.sent);
         const seqs = fromSender.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));

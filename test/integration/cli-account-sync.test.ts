@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { messageText } from "@volly/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonLines, runVolly, startDeviceLink } from "./helpers/cli.js";
 import { reopenClient } from "./helpers/sdk.js";
@@ -43,7 +44,7 @@ describe("volly devices link: history hand-over and the hidden self conversation
   async function historyOf(name: string): Promise<string[]> {
     const client = await reopenClient(home, name);
     try {
-      return (await client.messaging.history(conversationId)).map((m) => m.text);
+      return (await client.messaging.history(conversationId)).map((m) => messageText(m) ?? "");
     } finally {
       await client.close();
     }

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { MessageRecord } from "@volly/client";
+import { messageText } from "@volly/client";
 import { newId } from "@volly/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { collect, newClient, reopenClient, waitFor } from "./helpers/sdk.js";
@@ -31,7 +31,7 @@ describe("delivery against a real server process", () => {
     const marker = `marker-${newId()}`;
     await bob.messaging.send(conv.id, `secret ${marker} text`);
     await waitFor(() => inbox.length === 1, 20_000, "alice to receive");
-    expect(inbox[0]?.text).toBe(`secret ${marker} text`);
+    expect(inbox[0] && messageText(inbox[0])).toBe(`secret ${marker} text`);
     await Promise.all([alice.close(), bob.close()]);
     expect(await server.stop(), "SIGTERM drains and exits cleanly").toBe(0);
     const files = filesUnder(server.dataDir);
@@ -62,7 +62,7 @@ describe("delivery against a real server process", () => {
     const inbox = collect(aliceAgain);
     await aliceAgain.connect();
     await waitFor(() => inbox.length === 1, 20_000, "delivery after restart");
-    expect(inbox.map((m) => m.text)).toEqual(["written before the crash"]);
+    expect(inbox.map((m) => messageText(m))).toEqual(["written before the crash"]);
     await Promise.all([aliceAgain.close(), bob.close()]);
   });
 
@@ -82,9 +82,9 @@ describe("delivery against a real server process", () => {
     }
     await waitFor(() => inbox.length >= texts.length, 30_000, "all messages");
     await new Promise((r) => setTimeout(r, 300));
-    expect(inbox.map((m) => m.text)).toEqual(texts);
-    const stored = await alice.ctx.vault.listMessages<MessageRecord>(conv.id, 1000);
-    expect(stored.map((m) => m.text)).toEqual(texts);
+    expect(inbox.map((m) => messageText(m))).toEqual(texts);
+    const stored = await alice.messaging.history(conv.id, 1000);
+    expect(stored.map((m) => messageText(m))).toEqual(texts);
     expect(await alice.messaging.undecryptable()).toEqual({});
     await Promise.all([alice.close(), bob.close()]);
   });
@@ -110,7 +110,7 @@ describe("delivery against a real server process", () => {
     await alice.connect();
     await waitFor(() => inbox.length === 1, 20_000, "delivery");
     await new Promise((r) => setTimeout(r, 200));
-    expect(inbox.map((m) => m.text)).toEqual(["queued while offline"]);
+    expect(inbox.map((m) => messageText(m))).toEqual(["queued while offline"]);
     await Promise.all([alice.close(), bob.close()]);
   });
 });

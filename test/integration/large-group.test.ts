@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
-import type { MessageRecord, VollyClient } from "@volly/client";
+import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
+import { restApi } from "@volly/client/testing";
 import { encodeGroup } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,8 +47,7 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
   };
 
   const serverMembers = async () => {
-    const group = await alice.ctx.api.call("getGroup", {
-      token: await alice.ctx.auth.getToken(),
+    const group = await restApi(alice).call("getGroup", {
       params: { groupId: conversationId ?? "" },
     });
     return group.memberDeviceIds;
@@ -102,10 +102,10 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const id = conversationId ?? "";
     // When dave's SDK starts on the Welcome the gateway dispatched (with the ratchet tree).
     let welcomeAt = Number.NaN;
-    const accept = dave.conversations.acceptWelcome.bind(dave.conversations);
-    dave.conversations.acceptWelcome = (event) => {
-      welcomeAt = performance.now();
-      return accept(event);
+    const handle = dave.sync.handle.bind(dave.sync);
+    dave.sync.handle = (dispatch) => {
+      if (dispatch.t === "WELCOME") welcomeAt = performance.now();
+      return handle(dispatch);
     };
     const t = performance.now();
     await alice.conversations.addMembers(id, ["dave"]);
@@ -126,7 +126,7 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const toAll: number[] = [];
     for (let i = 0; i < 3; i++) {
       const text = `${i}`.padEnd(1024, "x");
-      const got = (c: VollyClient) => (inboxes.get(c) ?? []).some((m) => m.text === text);
+      const got = (c: VollyClient) => (inboxes.get(c) ?? []).some((m) => messageText(m) === text);
       const t = performance.now();
       let bobAt = 0;
       const bobGot = waitFor(() => got(bob), 30_000, `bob to decrypt message ${i}`).then(() => {
@@ -147,10 +147,12 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const reply = "reply".padEnd(1024, "y");
     await dave.messaging.send(id, reply);
     for (const c of [alice, bob, carol]) {
-      await waitFor(() => (inboxes.get(c) ?? []).some((m) => m.text === reply), 30_000, "the reply");
+      await waitFor(() => (inboxes.get(c) ?? []).some((m) => messageText(m) === reply), 30_000, "the reply");
     }
     for (const c of receivers) {
-      const texts = (inboxes.get(c) ?? []).filter((m) => m.conversationId === id).map((m) => m.text);
+      const texts = (inboxes.get(c) ?? [])
+        .filter((m) => m.conversationId === id)
+        .map((m) => messageText(m) ?? "");
       expect(texts.filter((t) => t.length === 1024)).toHaveLength(c === dave ? 3 : 4);
     }
   });
@@ -161,7 +163,7 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     expect(refused).toBeInstanceOf(VollyError);
     expect((refused as VollyError).code).toBe("VOLLY_E_GROUP_FULL");
     expect((refused as VollyError).details).toMatchObject({ limit: LIMITS.maxGroupDevices });
-    const left = await alice.ctx.api.call("countKeyPackages", { token: await extra.auth.getToken() });
+    const left = await extra.api.call("countKeyPackages");
     expect(left.available).toBe(1);
     expect(await serverMembers()).toHaveLength(LIMITS.maxGroupDevices);
   });
@@ -180,9 +182,13 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const after = "after carol".padEnd(1024, "z");
     await alice.messaging.send(id, after);
     for (const c of [bob, dave]) {
-      await waitFor(() => (inboxes.get(c) ?? []).some((m) => m.text === after), 30_000, "the message after");
+      await waitFor(
+        () => (inboxes.get(c) ?? []).some((m) => messageText(m) === after),
+        30_000,
+        "the message after",
+      );
     }
     await new Promise((r) => setTimeout(r, 500));
-    expect((inboxes.get(carol) ?? []).some((m) => m.text === after)).toBe(false);
+    expect((inboxes.get(carol) ?? []).some((m) => messageText(m) === after)).toBe(false);
   });
 });

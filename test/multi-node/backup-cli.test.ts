@@ -1,5 +1,6 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { messageText } from "@volly/client";
 import { openNodeClient } from "@volly/client/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { clusterClient, collect, waitFor } from "./helpers/clients.js";
@@ -48,7 +49,7 @@ describe("`volly backup` and `volly migrate` on the embedded store, restored int
     try {
       await bobAgain.connect();
       await waitFor(() => inbox.length >= texts.length, 20_000, "bob to receive the restored messages");
-      expect(inbox.map((m) => m.text)).toEqual(texts);
+      expect(inbox.map((m) => messageText(m))).toEqual(texts);
       expect(await bobAgain.messaging.undecryptable()).toEqual({});
     } finally {
       await bobAgain.close();

@@ -1,4 +1,4 @@
-import type { ConversationRecord, MessageRecord } from "@volly/client";
+import { type ConversationRecord, type MessageRecord, messageText } from "@volly/client";
 
 /**
  * Characters another party could use to take over a terminal or disguise text: C0/C1 controls
@@ -34,7 +34,7 @@ export function messageJson(m: MessageRecord, conversation?: string): Record<str
     id: m.id,
     conversationId: m.conversationId,
     from: m.from,
-    text: m.text,
+    text: messageText(m) ?? "",
     sentAt: m.sentAt,
     ...(conversation !== undefined ? { conversation } : {}),
   };
@@ -47,7 +47,7 @@ function clock(ms: number): string {
 
 /** A message as one readable line within its conversation (`volly chat`): `[HH:MM] handle: text`. */
 export function messageLine(m: MessageRecord): string {
-  return `[${clock(m.sentAt)}] ${printable(m.from)}: ${printableText(m.text)}`;
+  return `[${clock(m.sentAt)}] ${printable(m.from)}: ${printableText(messageText(m) ?? "")}`;
 }
 
 /** How a conversation is named in front of its messages: a group's name, `@handle` for a direct one. */
@@ -60,7 +60,7 @@ export function conversationLabel(c: Pick<ConversationRecord, "kind" | "title" |
  * `[HH:MM] [Weekend trip] bob: count me in`, or `[HH:MM] [@bob] bob: hi` in a direct conversation.
  */
 export function inboxLine(m: MessageRecord, label: string): string {
-  return `[${clock(m.sentAt)}] [${label}] ${printable(m.from)}: ${printableText(m.text)}`;
+  return `[${clock(m.sentAt)}] [${label}] ${printable(m.from)}: ${printableText(messageText(m) ?? "")}`;
 }
 
 /**

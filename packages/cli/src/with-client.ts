@@ -28,7 +28,7 @@ export function withSyncedClient<T>(
   fn: (client: VollyClient) => Promise<T>,
 ): Promise<T> {
   return withClient(opts, async (client) => {
-    await client.ctx.auth.getToken();
+    await client.authenticate();
     await client.connect();
     return fn(client);
   });
@@ -48,7 +48,7 @@ export function withClientSyncedIfReachable<T>(
 ): Promise<T> {
   return withClient(opts, async (client) => {
     try {
-      await client.ctx.auth.getToken();
+      await client.authenticate();
       await client.connect();
     } catch (err) {
       if (!(err instanceof VollyError) || err.code !== "VOLLY_E_SERVER_UNREACHABLE") throw err;

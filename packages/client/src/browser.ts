@@ -3,12 +3,12 @@
  * store and the WebSocket factory; the SDK itself (crypto, MLS) is imported when a profile is
  * created or opened, so probing for a profile stays cheap.
  */
-import type { LinkProfileOptions } from "./link-profile.js";
-import type { CreateProfileOptions } from "./profile.js";
-import { KEYSTORE_KEY } from "./profile-keys.js";
-import { IndexedDbClientStore } from "./store/indexeddb-client-store.js";
+import type { LinkProfileOptions } from "./account/link-profile.js";
+import type { CreateProfileOptions } from "./account/profile.js";
+import { IndexedDbClientStore } from "./storage/indexeddb-client-store.js";
+import { KEYSTORE_KEY } from "./storage/store-keys.js";
+import type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
 import type { VollyClient, VollyClientOptions } from "./volly-client.js";
-import type { WebSocketFactory, WebSocketLike } from "./websocket.js";
 
 export { IndexedDbClientStore };
 
@@ -55,7 +55,7 @@ export async function createBrowserProfile(
 ): Promise<VollyClient> {
   const { dbName = DEFAULT_BROWSER_DB, ...rest } = clientOptions;
   const [{ createProfile }, { VollyClient }] = await Promise.all([
-    import("./profile.js"),
+    import("./account/profile.js"),
     import("./volly-client.js"),
   ]);
   return VollyClient.fromStore(
@@ -77,7 +77,7 @@ export async function linkBrowserProfile(
 ): Promise<VollyClient> {
   const { dbName = DEFAULT_BROWSER_DB, ...rest } = clientOptions;
   const [{ linkProfile }, { VollyClient }] = await Promise.all([
-    import("./link-profile.js"),
+    import("./account/link-profile.js"),
     import("./volly-client.js"),
   ]);
   return VollyClient.fromStore(
@@ -99,7 +99,7 @@ export async function openBrowserClient(
 ): Promise<VollyClient> {
   const { dbName = DEFAULT_BROWSER_DB, ...rest } = options;
   const [{ unlockProfile }, { VollyClient }] = await Promise.all([
-    import("./profile.js"),
+    import("./account/profile.js"),
     import("./volly-client.js"),
   ]);
   return VollyClient.fromStore(

@@ -1,56 +1,28 @@
-export {
-  AccountDoc,
-  type SyncedContact,
-  type SyncedConversation,
-} from "./account-sync/account-doc.js";
-export {
+/**
+ * `@volly/client`: the SDK's public surface, listed by name. Applications (the CLI, the web app's
+ * worker, bots, bridges) open a {@link VollyClient} through `@volly/client/node` or
+ * `@volly/client/browser` and use its services; the services are exported as types (they are made
+ * by the client, never by hand). Internals stay behind this list; tests that must reach one use
+ * `@volly/client/testing`. Sorted by module, so the capability folders show: account/,
+ * conversations/, messaging/, presence/, shared/ (diagnostics), storage/, sync/, transport/.
+ */
+
+export type { ProfileRecord } from "./account/account-records.js";
+export type { SyncedContact, SyncedConversation } from "./account/account-sync/account-doc.js";
+export type {
   AccountSync,
-  type AccountSyncDeps,
-  type AccountSyncDiagnostic,
-  type AccountSyncRejection,
-  type HandOverResult,
-  type HistoryImport,
-} from "./account-sync/account-sync.js";
+  AccountSyncDiagnostic,
+  AccountSyncRejection,
+  HandOverResult,
+  HistoryImport,
+} from "./account/account-sync/account-sync.js";
 export {
   HISTORY_CHUNK_BYTES,
   HISTORY_MAX_PER_CONVERSATION,
-  type HistoryHandOverPlan,
-  planHistoryHandOver,
-  stageHistoryChunk,
-} from "./account-sync/history-handover.js";
-export { selfConversationId } from "./account-sync/self-conversation.js";
-export { AuthSession } from "./auth-session.js";
-export type { ClientContext } from "./context.js";
-export {
-  CATCH_UP_TIMEOUT_MS,
-  Conversations,
-  type ConversationsDeps,
-  MAX_COMMIT_ATTEMPTS,
-  MAX_GROUP_NAME_CHARS,
-} from "./conversations.js";
-export {
-  type AccountDevice,
-  type ApproveOptions,
-  Devices,
-  type LinkedDevice,
-  type OpenedLink,
-} from "./devices.js";
-export { type ClaimTarget, type DeviceInfo, Directory, type VerifiedKeyPackage } from "./directory.js";
-export {
-  type ConnectionState,
-  type Dispatch,
-  GatewayConnection,
-  type GatewayConnectionOptions,
-} from "./gateway-connection.js";
-export { type CallOptions, errorFromBody, HttpApi, type ResponseOf, type RouteName } from "./http-api.js";
-export { DEFAULT_INVITE_TTL_MS, type InviteLinks, Invites } from "./invites.js";
-export { KEY_PACKAGE_POOL, KeyPackagePool } from "./key-package-pool.js";
-export { KeyedQueue } from "./keyed-queue.js";
-export { type LinkProfileOptions, linkProfile } from "./link-profile.js";
-export { Listeners } from "./listeners.js";
-export { type DeliveryDiagnostic, Messaging, type MessagingDeps } from "./messaging.js";
-export { maxStatus, Outbox, type OutboxHooks } from "./outbox.js";
-export { PRESENCE_SNAPSHOT_GRACE_MS, Presence, type PresenceState } from "./presence.js";
+} from "./account/account-sync/history-handover.js";
+export type { AccountDevice, ApproveOptions, Devices, LinkedDevice, OpenedLink } from "./account/devices.js";
+export { KEY_PACKAGE_POOL, type KeyPackagePool } from "./account/key-package-pool.js";
+export { type LinkProfileOptions, linkProfile } from "./account/link-profile.js";
 export {
   type CreateProfileOptions,
   createProfile,
@@ -58,42 +30,52 @@ export {
   PIN_BACKOFF,
   pinRetryDelayMs,
   profileServerUrls,
-  sealProfile,
-  serverOrigins,
   type UnlockedProfile,
   unlockProfile,
-} from "./profile.js";
+} from "./account/profile.js";
 export {
-  RECEIPT_BATCH_MS,
-  RECEIPT_MAX_IDS,
-  RECEIPT_MAX_MEMBERS,
-  Receipts,
-  type ReceiptsDeps,
-} from "./receipts.js";
-export { type ReconnectBackoff, reconnectDelayMs } from "./reconnect-delay.js";
+  DEFAULT_SETTINGS,
+  FONT_SCALE,
+  type Settings,
+  THEMES,
+  type UserSettings,
+} from "./account/settings.js";
+export type { SafetyNumber, Verification } from "./account/verification.js";
 export type {
   ConversationMember,
   ConversationRecord,
   ConversationSummary,
-  KeyPackageRecord,
-  MessageRecord,
-  OutboxRecord,
-  ProfileRecord,
-  UndecryptableCounts,
-} from "./records.js";
+} from "./conversations/conversation-records.js";
+export type { Conversations } from "./conversations/conversations.js";
+export { CATCH_UP_TIMEOUT_MS, MAX_COMMIT_ATTEMPTS } from "./conversations/group-commits.js";
+export { DEFAULT_INVITE_TTL_MS, type InviteLinks, type Invites } from "./conversations/invites.js";
+export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
+export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
+export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";
 export {
-  attachGroupInfo,
-  MAX_RESYNC_ATTEMPTS,
-  needsResync,
-  RECOVERY_NOTICE,
-  type ResyncResult,
-  rejoinByExternalCommit,
-} from "./resync.js";
-export { DEFAULT_SETTINGS, FONT_SCALE, Settings, THEMES, type UserSettings } from "./settings.js";
-export type { ClientStore, StoreBatch, StoredMessageRow } from "./store/client-store.js";
-export { type Acknowledge, Sync, type SyncOptions } from "./sync.js";
-export { TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "./typing.js";
-export { Vault, VaultBatch } from "./vault.js";
-export { type SafetyNumber, Verification } from "./verification.js";
+  type MessageBody,
+  type MessageRecord,
+  messageText,
+  type TextBody,
+  type UndecryptableCounts,
+} from "./messaging/message-records.js";
+export type { Messaging } from "./messaging/messaging.js";
+export { RECEIPT_BATCH_MS, RECEIPT_MAX_IDS, RECEIPT_MAX_MEMBERS } from "./messaging/receipts.js";
+export { TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "./messaging/typing.js";
+export { PRESENCE_SNAPSHOT_GRACE_MS, Presence, type PresenceState } from "./presence/presence.js";
+export type { BackgroundFailure, Diagnostics } from "./shared/diagnostics.js";
+export type { Listeners } from "./shared/listeners.js";
+export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";
+export { STORE_SCHEMA_VERSION } from "./storage/migrations/migrations.js";
+export type { Sync } from "./sync/sync.js";
+export type { DeviceCredentials } from "./transport/auth-session.js";
+export {
+  type ConnectionState,
+  type Dispatch,
+  GatewayConnection,
+  type GatewayConnectionOptions,
+} from "./transport/gateway-connection.js";
+export { type CallOptions, HttpApi, type ResponseOf, type RouteName } from "./transport/http-api.js";
+export { type ReconnectBackoff, reconnectDelayMs } from "./transport/reconnect-delay.js";
+export type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
 export { VollyClient, type VollyClientOptions } from "./volly-client.js";
-export type { WebSocketFactory, WebSocketLike } from "./websocket.js";

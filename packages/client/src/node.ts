@@ -2,11 +2,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LIMITS } from "@volly/protocol";
 import WebSocket from "ws";
-import { type LinkProfileOptions, linkProfile } from "./link-profile.js";
-import { type CreateProfileOptions, createProfile, hasProfile, unlockProfile } from "./profile.js";
-import { SqliteClientStore } from "./store/sqlite-client-store.js";
+import { type LinkProfileOptions, linkProfile } from "./account/link-profile.js";
+import { type CreateProfileOptions, createProfile, hasProfile, unlockProfile } from "./account/profile.js";
+import { SqliteClientStore } from "./storage/sqlite-client-store.js";
+import type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
 import { VollyClient, type VollyClientOptions } from "./volly-client.js";
-import type { WebSocketFactory, WebSocketLike } from "./websocket.js";
 
 /** Node WebSocket factory (the `ws` package) with the protocol's frame limit and no compression. */
 export const nodeSocketFactory: WebSocketFactory = (url) =>

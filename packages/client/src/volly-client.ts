@@ -1,28 +1,56 @@
 import { loadSuite, sign } from "@volly/crypto";
 import { type AccountEntry, isValidHandle, VollyError } from "@volly/protocol";
-import { AccountSync } from "./account-sync/account-sync.js";
-import { AuthSession } from "./auth-session.js";
-import type { ClientContext } from "./context.js";
-import { Conversations } from "./conversations.js";
-import { Devices } from "./devices.js";
-import { Directory } from "./directory.js";
-import { GatewayConnection } from "./gateway-connection.js";
-import { HttpApi } from "./http-api.js";
-import { Invites } from "./invites.js";
-import { KeyPackagePool } from "./key-package-pool.js";
-import { KeyedQueue } from "./keyed-queue.js";
-import { Messaging } from "./messaging.js";
-import { Outbox } from "./outbox.js";
-import { Presence } from "./presence.js";
-import { profileServerUrls, type UnlockedProfile } from "./profile.js";
-import { Receipts } from "./receipts.js";
-import type { ConversationRecord, MessageRecord } from "./records.js";
-import { Settings } from "./settings.js";
-import type { ClientStore } from "./store/client-store.js";
-import { Sync } from "./sync.js";
-import { Typing } from "./typing.js";
-import { Verification } from "./verification.js";
-import type { WebSocketFactory } from "./websocket.js";
+import { AccountSync } from "./account/account-sync/account-sync.js";
+import { Devices } from "./account/devices.js";
+import { KeyPackagePool } from "./account/key-package-pool.js";
+import { profileServerUrls, type UnlockedProfile } from "./account/profile.js";
+import { Settings } from "./account/settings.js";
+import { Verification } from "./account/verification.js";
+import type { ConversationRecord } from "./conversations/conversation-records.js";
+import type { ConversationServices } from "./conversations/conversation-services.js";
+import { ConversationState } from "./conversations/conversation-state.js";
+import { Conversations } from "./conversations/conversations.js";
+import { createSelfConversation } from "./conversations/creation.js";
+import { Departures } from "./conversations/departures.js";
+import { Directory } from "./conversations/directory.js";
+import { GroupCommits } from "./conversations/group-commits.js";
+import { Invites } from "./conversations/invites.js";
+import { DeliveryLog } from "./messaging/delivery-log.js";
+import { IncomingMessages } from "./messaging/incoming.js";
+import { MessageEvents } from "./messaging/message-events.js";
+import type { MessageRecord } from "./messaging/message-records.js";
+import { Messaging } from "./messaging/messaging.js";
+import { Outbox } from "./messaging/outbox.js";
+import { Receipts } from "./messaging/receipts.js";
+import { Typing } from "./messaging/typing.js";
+import { Presence } from "./presence/presence.js";
+import type { ClientContext } from "./shared/client-context.js";
+import { Diagnostics } from "./shared/diagnostics.js";
+import { KeyedQueue } from "./shared/keyed-queue.js";
+import type { ClientStore } from "./storage/client-store.js";
+import { Sync } from "./sync/sync.js";
+import { GatewayConnection } from "./transport/gateway-connection.js";
+import { HttpApi } from "./transport/http-api.js";
+import type { WebSocketFactory } from "./transport/websocket.js";
+
+/**
+ * What `@volly/client/testing` reaches inside a client: never part of the public surface
+ * (`index.ts` does not list {@link clientInternals}).
+ */
+export interface ClientInternals {
+  ctx: ClientContext;
+  queue: KeyedQueue;
+  outbox: Outbox;
+}
+
+const INTERNALS = new WeakMap<VollyClient, ClientInternals>();
+
+/** The internals of a client, for `@volly/client/testing` only. */
+export function clientInternals(client: VollyClient): ClientInternals {
+  const internals = INTERNALS.get(client);
+  if (!internals) throw new Error("Not a VollyClient.");
+  return internals;
+}
 
 /** Options of {@link VollyClient.open}. */
 export interface VollyClientOptions {
@@ -44,9 +72,10 @@ export interface VollyClientOptions {
  * One unlocked device, composed of small services: `conversations` (direct and group
  * conversations, commits), `messaging` (send, enqueue, history, receipts), `invites`,
  * `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety numbers), `accountSync`
- * (the account's own devices in sync), `sync` and the gateway `connection`. They share one per-conversation queue, so a send, a commit and the
- * processing of an incoming entry never interleave on one group state. This class only wires them
- * together and offers a few conveniences that span them.
+ * (the account's own devices in sync), `devices`, `sync`, the gateway `connection` and
+ * `diagnostics`. They share one per-conversation queue, so a send, a commit and the processing of
+ * an incoming entry never interleave on one group state. This class only wires them together and
+ * offers a few conveniences that span them.
  */
 export class VollyClient {
   readonly conversations: Conversations;
@@ -63,25 +92,44 @@ export class VollyClient {
   readonly devices: Devices;
   /** Keeps contacts, conversation list, read marks and settings in sync across this account's devices. */
   readonly accountSync: AccountSync;
+  /**
+   * Failures of background work (outbox sends after the call returned, receipts, key package
+   * top-ups, account sync, departure commits…), counted by label, with a listener.
+   */
+  readonly diagnostics: Diagnostics;
   /** Serializes all work on one conversation's group state (shared by every service). */
   private readonly queue = new KeyedQueue();
 
   private constructor(
-    readonly ctx: ClientContext,
+    private readonly ctx: ClientContext,
     options: VollyClientOptions,
   ) {
     const queue = this.queue;
+    this.diagnostics = ctx.diagnostics;
     const directory = new Directory(ctx);
+    const state = new ConversationState(ctx, queue);
     const outbox = new Outbox(ctx, queue, {
-      notMember: (id) => this.conversations.markLeft(id),
+      notMember: (id) => state.markLeft(id),
       sendOverGateway: (groupId, body) => this.connection.sendMessage(groupId, body),
     });
-    this.conversations = new Conversations(ctx, { queue, directory, outbox });
-    this.settings = new Settings(ctx.vault);
+    const commits = new GroupCommits(ctx, queue, directory, state);
+    const conversationServices: ConversationServices = {
+      ctx,
+      queue,
+      directory,
+      outbox,
+      state,
+      commits,
+      departures: new Departures(ctx, commits),
+    };
+    INTERNALS.set(this, { ctx, queue, outbox });
+    this.conversations = new Conversations(conversationServices);
+    this.settings = new Settings(ctx.stores);
     this.accountSync = new AccountSync(ctx, {
       queue,
       outbox,
       conversations: this.conversations,
+      createSelf: (id) => createSelfConversation(conversationServices, id),
       settings: this.settings,
       directory,
     });
@@ -91,14 +139,27 @@ export class VollyClient {
       settings: this.settings,
       conversations: this.conversations,
     });
-    this.messaging = new Messaging(ctx, this.conversations, {
-      queue,
+    const events = new MessageEvents();
+    const deliveryLog = new DeliveryLog(ctx);
+    this.messaging = new Messaging(ctx, {
       outbox,
       receipts,
       accountSync: this.accountSync,
+      conversations: state,
+      events,
+      deliveryLog,
+    });
+    const incoming = new IncomingMessages({
+      ctx,
+      queue,
+      receipts,
+      accountSync: this.accountSync,
+      conversations: conversationServices,
+      deliveryLog,
+      events,
     });
     this.invites = new Invites(ctx, this.conversations);
-    this.keyPackages = new KeyPackagePool(ctx.api, ctx.auth, ctx.vault, ctx.suite, ctx.identity, {
+    this.keyPackages = new KeyPackagePool(ctx.api, ctx.stores, ctx.suite, ctx.identity, {
       accountId: ctx.profile.accountId,
       deviceId: ctx.profile.deviceId,
     });
@@ -115,6 +176,7 @@ export class VollyClient {
       sign: (m) => sign(ctx.identity.signaturePrivateKey, m),
       createSocket: options.createSocket,
       onDispatch: (d) => this.sync.handle(d),
+      onDispatchError: ctx.diagnostics.catcher("sync.dispatch"),
       ...(options.initialBackoffMs !== undefined ? { initialBackoffMs: options.initialBackoffMs } : {}),
       ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
       ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
@@ -123,18 +185,19 @@ export class VollyClient {
     this.typing = new Typing((groupId) => this.connection.sendTyping(groupId), ctx.profile.accountId);
     this.verification = new Verification(ctx);
     this.devices = new Devices(ctx, this.conversations, this.accountSync);
-    this.sync = new Sync(
-      this.conversations,
-      this.messaging,
-      this.keyPackages,
-      (c, w) => this.connection.ack(c, w),
-      {
-        presence: this.presence,
-        typing: this.typing,
-        resync: () => this.connection.drop(),
-        onDeviceLinkClaimed: (event) => this.devices.handleClaimed(event),
-      },
-    );
+    this.sync = new Sync({
+      conversations: conversationServices,
+      incoming,
+      outbox,
+      deliveryLog,
+      keyPackages: this.keyPackages,
+      presence: this.presence,
+      typing: this.typing,
+      acknowledge: (cursors, welcomeIds) => this.connection.ack(cursors, welcomeIds),
+      diagnostics: ctx.diagnostics,
+      resync: () => this.connection.drop(),
+      onDeviceLinkClaimed: (event) => this.devices.handleClaimed(event),
+    });
     this.sync.synced.add(() => void this.accountSync.reconcile());
     this.connection.stateChanges.add((state) => {
       if (state === "connected") this.presence.connected();
@@ -145,12 +208,16 @@ export class VollyClient {
   static async open(unlocked: UnlockedProfile, options: VollyClientOptions): Promise<VollyClient> {
     const api = new HttpApi(
       options.serverUrls?.length ? options.serverUrls : profileServerUrls(unlocked.profile),
+      {
+        deviceId: unlocked.profile.deviceId,
+        sign: (message) => sign(unlocked.identity.signaturePrivateKey, message),
+      },
     );
     const ctx: ClientContext = {
       ...unlocked,
       api,
-      auth: new AuthSession(api, unlocked.profile.deviceId, unlocked.identity.signaturePrivateKey),
       suite: await loadSuite(unlocked.profile.ciphersuite),
+      diagnostics: new Diagnostics(),
     };
     return new VollyClient(ctx, options);
   }
@@ -183,6 +250,15 @@ export class VollyClient {
   }
 
   /**
+   * Signs this device in to the server now (a REST session from a signed nonce), so that an
+   * unreachable server or a device the server refuses fails fast, before {@link connect} waits for
+   * the gateway. Throws VOLLY_E_SERVER_UNREACHABLE, VOLLY_E_UNKNOWN_DEVICE, VOLLY_E_BAD_SIGNATURE.
+   */
+  authenticate(): Promise<void> {
+    return this.ctx.api.authenticate();
+  }
+
+  /**
    * Connects the gateway and resolves once the server's backlog for this device has been processed
    * (first SYNCED). Throws VOLLY_E_SERVER_UNREACHABLE after `timeoutMs`, VOLLY_E_DEVICE_REVOKED when
    * the server refuses this device because it was revoked.
@@ -200,6 +276,7 @@ export class VollyClient {
       await Promise.race([synced, revoked]);
     } finally {
       off();
+      // Settled: a timeout after the race was decided is of no interest to anyone.
       synced.catch(() => undefined);
     }
   }
@@ -211,12 +288,12 @@ export class VollyClient {
   async close(): Promise<void> {
     await this.accountSync.idle();
     await this.messaging.dispose();
-    await this.messaging.flushOutbox().catch(() => undefined);
+    await this.messaging.flushOutbox().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     await this.connection.stop();
     this.presence.dispose();
     this.typing.dispose();
     await this.queue.idle();
-    await this.ctx.vault.store.close();
+    await this.ctx.stores.clientStore.close();
   }
 
   /**
@@ -224,7 +301,7 @@ export class VollyClient {
    * account also device names and creation times. Throws VOLLY_E_UNKNOWN_HANDLE.
    */
   async lookup(handle: string): Promise<AccountEntry> {
-    return this.ctx.api.call("getAccount", { token: await this.ctx.auth.getToken(), params: { handle } });
+    return this.ctx.api.call("getAccount", { withSession: true, params: { handle } });
   }
 
   /**

@@ -1,7 +1,8 @@
 import { join } from "node:path";
-import { type ConversationRecord, KeyedQueue, Outbox, type VollyClient } from "@volly/client";
+import { type ConversationRecord, messageText, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
-import { type ApplicationContent, newId, toBase64Url } from "@volly/protocol";
+import { sendRawContent } from "@volly/client/testing";
+import { newId, toBase64Url } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { inbox, TEST_KDF, texts, useTestServer, waitFor } from "./helpers.js";
 
@@ -68,7 +69,7 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
       m.from,
       m.fromDeviceId,
       m.direction,
-      m.text,
+      messageText(m),
       m.sentAt,
     ];
     expect(after.map(pick)).toEqual(before.map(pick));
@@ -159,7 +160,6 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     await alice!.accountSync.idle();
 
     // Raw contents in the self conversation, encrypted by alice's device like any message.
-    const outbox = new Outbox(alice!.ctx, new KeyedQueue(), { notMember: async () => undefined });
     const selfId = alice!.accountSync.selfId;
     const bad: unknown[] = [
       { v: 1, type: "account-sync", id: newId(), update: "not base64url!", sentAt: Date.now() },
@@ -173,9 +173,9 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
       { v: 1, type: "text", id: newId(), text: "hi", sentAt: Date.now() },
       { v: 2, type: "account-sync", id: newId(), update: "", sentAt: Date.now() },
     ];
-    for (const content of bad) await outbox.add(selfId, content as ApplicationContent);
+    for (const content of bad) await sendRawContent(alice!, selfId, content);
     // A well-formed hand-over chunk for another device is ignored without being counted.
-    await outbox.add(selfId, {
+    await sendRawContent(alice!, selfId, {
       v: 1,
       type: "history",
       id: newId(),
@@ -186,8 +186,6 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
       messages: [],
       sentAt: Date.now(),
     });
-    await outbox.flush();
-    outbox.dispose();
 
     await waitFor(async () => (await laptop.accountSync.rejected()).malformed === 4, "four rejections");
     expect(await laptop.accountSync.rejected()).toEqual({ malformed: 4 });

@@ -1,13 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import type { VollyClient } from "@volly/client";
+import { messageText, type VollyClient } from "@volly/client";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSuite, builtFile, CHROMIUM, chromiumPrerequisite } from "./browser-prerequisites.js";
 import { connectedClients, type TestServer, tempDir, testServer, waitFor } from "./helpers.js";
 
 const BROWSER_ENTRY = resolve(import.meta.dirname, "../dist/browser.js");
+/** The version-0 store writer (test/fixtures) bundled with the browser entry. */
+const LEGACY_ENTRY = resolve(import.meta.dirname, "fixtures/legacy-browser-entry.ts");
 /** The bundler vite uses (installed with the web app's tooling). */
 const bundler = await import("rolldown").catch(() => undefined);
 /** Skipped with a note when something is missing; under CI=true it fails instead, saying what to install. */
@@ -37,15 +39,18 @@ describe.skipIf(setup.skip)("the SDK in a browser (Chromium)", () => {
 
   beforeAll(async () => {
     if (setup.failure) throw new Error(setup.failure);
-    const bundle = await bundler!.rolldown({
-      input: BROWSER_ENTRY,
-      platform: "browser",
-      logLevel: "silent",
-    });
-    const { output } = await bundle.generate({ format: "esm", codeSplitting: false });
-    const sdk = output[0]?.type === "chunk" ? output[0].code : "";
+    const bundle = async (input: string) => {
+      const built = await bundler!.rolldown({ input, platform: "browser", logLevel: "silent" });
+      const { output } = await built.generate({ format: "esm", codeSplitting: false });
+      return output[0]?.type === "chunk" ? output[0].code : "";
+    };
+    const scripts: Record<string, string> = {
+      "/sdk.js": await bundle(BROWSER_ENTRY),
+      "/legacy.js": await bundle(LEGACY_ENTRY),
+    };
     pageServer = createServer((req, res) => {
-      if (req.url === "/sdk.js") res.writeHead(200, { "content-type": "text/javascript" }).end(sdk);
+      const script = scripts[req.url ?? ""];
+      if (script !== undefined) res.writeHead(200, { "content-type": "text/javascript" }).end(script);
       else res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>sdk</title>");
     });
     await new Promise<void>((r) => pageServer.listen(0, "127.0.0.1", r));
@@ -95,10 +100,10 @@ describe.skipIf(setup.skip)("the SDK in a browser (Chromium)", () => {
       `await window.c.messaging.enqueue(${id}, "hello node"); await window.c.messaging.markRead(${id});`,
     );
     await waitFor(
-      async () => (await node!.messaging.history(conv.id)).some((m) => m.text === "hello node"),
+      async () => (await node!.messaging.history(conv.id)).some((m) => messageText(m) === "hello node"),
       "node receives",
     );
-    const mine = (await node!.messaging.history(conv.id)).find((m) => m.text === "hello browser");
+    const mine = (await node!.messaging.history(conv.id)).find((m) => messageText(m) === "hello browser");
     await waitFor(
       async () => (await node!.messaging.history(conv.id)).find((m) => m.id === mine?.id)?.status === "read",
       "read receipt from the browser",
@@ -109,7 +114,7 @@ describe.skipIf(setup.skip)("the SDK in a browser (Chromium)", () => {
       const exists = await window.sdk.hasBrowserProfile();
       const wrong = await window.sdk.openBrowserClient("000000").then(() => "opened", (e) => e.code);
       const again = await window.sdk.openBrowserClient("123456");
-      const texts = (await again.messaging.history(${id})).map((m) => m.text);
+      const texts = (await again.messaging.history(${id})).map((m) => m.body.text);
       await again.close();
       return { exists, wrong, texts };`);
     expect(reopened).toEqual({
@@ -117,5 +122,25 @@ describe.skipIf(setup.skip)("the SDK in a browser (Chromium)", () => {
       wrong: "VOLLY_E_WRONG_PIN",
       texts: ["hello browser", "hello node"],
     });
+  });
+
+  it("migrates an IndexedDB profile written by an older release (messages with `text`) when it is unlocked", async () => {
+    const got = await inPage<{ texts: string[]; bodies: unknown[]; ids: string[]; withText: boolean }>(`
+      const legacy = await import("/legacy.js");
+      const store = await legacy.IndexedDbClientStore.open("volly-legacy");
+      const written = await legacy.writeLegacyProfile(store);
+      await store.close();
+      const c = await legacy.openBrowserClient(written.pin, { dbName: "volly-legacy" });
+      const history = await c.messaging.history(written.conversationId);
+      await c.close();
+      return {
+        texts: written.texts,
+        bodies: history.map((m) => m.body),
+        ids: history.map((m) => m.id).join() === written.messageIds.join() ? ["same order"] : ["reordered"],
+        withText: history.some((m) => "text" in m),
+      };`);
+    expect(got.bodies).toEqual(got.texts.map((text) => ({ type: "text", text })));
+    expect(got.ids).toEqual(["same order"]);
+    expect(got.withText).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { VollyClient } from "@volly/client";
+import { HttpApi, messageText, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { formatLinkCode, generateIdentity, generateLinkSecret, linkProof, sign } from "@volly/crypto";
 import { signingInput, toBase64Url, type VollyError } from "@volly/protocol";
@@ -45,7 +45,10 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
     await waitFor(() => laptopInbox.length === 1 && aliceInbox.length === 1, "bob's message on both devices");
     const bobInbox = inbox(bob!);
     await laptop.messaging.send(direct.id, "from the laptop");
-    await waitFor(() => bobInbox.some((m) => m.text === "from the laptop"), "the laptop's message at bob");
+    await waitFor(
+      () => bobInbox.some((m) => messageText(m) === "from the laptop"),
+      "the laptop's message at bob",
+    );
 
     expect((await alice!.devices.list()).map((d) => [d.deviceId, d.current])).toEqual([
       [alice!.profile.deviceId, true],
@@ -62,7 +65,9 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
       () => undefined,
       (e: unknown) => e,
     );
-    await alice!.ctx.api.call("claimDeviceLink", {
+    // mallory claims the link from her own machine, over plain REST
+    const mallory = new HttpApi(bed.server.url);
+    await mallory.call("claimDeviceLink", {
       params: { linkId: link.linkId },
       body: {
         signaturePublicKey: key,
@@ -72,9 +77,7 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
       },
     });
     expect(await waiting).toMatchObject({ code: "VOLLY_E_LINK_INVALID" });
-    expect((await alice!.ctx.api.call("getDeviceLink", { params: { linkId: link.linkId } })).status).toBe(
-      "claimed",
-    );
+    expect((await mallory.call("getDeviceLink", { params: { linkId: link.linkId } })).status).toBe("claimed");
     expect(await alice!.devices.list()).toHaveLength(1);
     expect(formatLinkCode(bed.server.url, link.linkId, link.secret)).toBe(link.code);
   });

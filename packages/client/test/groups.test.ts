@@ -1,4 +1,5 @@
 import type { VollyClient } from "@volly/client";
+import { restApi } from "@volly/client/testing";
 import { VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { inbox, newClient, texts, useTestServer, waitFor } from "./helpers.js";
@@ -10,7 +11,7 @@ import { inbox, newClient, texts, useTestServer, waitFor } from "./helpers.js";
 const barrier = { waiting: 0, release: undefined as (() => void) | undefined, gate: Promise.resolve() };
 function commitCounter(client: VollyClient): { results: string[] } {
   const results: string[] = [];
-  const api = client.ctx.api;
+  const api = restApi(client);
   const call = api.call.bind(api);
   if (barrier.waiting === 0) {
     barrier.gate = new Promise<void>((r) => {

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MessageRecord, VollyClient } from "@volly/client";
+import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
 import { initNodeProfile, openNodeClient } from "@volly/client/node";
 import { DEFAULT_CONFIG, type RunningServer, type ServerConfig, startServer } from "@volly/server";
 import { afterEach, beforeEach } from "vitest";
@@ -163,5 +163,5 @@ export async function waitFor(
 
 /** Texts of a conversation's history as `client` sees it. */
 export async function texts(client: VollyClient, conversationId: string): Promise<string[]> {
-  return (await client.messaging.history(conversationId)).map((m) => m.text);
+  return (await client.messaging.history(conversationId)).map((m) => messageText(m) ?? "");
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSuite, builtFile, CHROMIUM, chromiumPrerequisite } from "./browser-prerequisites.js";
 
 /** The compiled store (it has no imports), as the web app's bundle would ship it. */
-const STORE_JS = resolve(import.meta.dirname, "../dist/store/indexeddb-client-store.js");
+const STORE_JS = resolve(import.meta.dirname, "../dist/storage/indexeddb-client-store.js");
 /** Skipped with a note when something is missing; under CI=true it fails instead, saying what to install. */
 const setup = browserSuite("the IndexedDB store's browser tests", [
   chromiumPrerequisite(),
@@ -51,6 +51,10 @@ export async function scenario(name) {
   out.newest2 = (await store.listMessages("c1", 2)).map((r) => r.id);
   out.newest3 = (await store.listMessages("c1", 3)).map((r) => r.id);
   out.zero = (await store.listMessages("c1", 0)).length;
+  // Every conversation's rows in id order, paged (what store migrations use).
+  out.scanAll = (await store.scanMessages(undefined, 10)).map((r) => r.id);
+  out.scanPage = (await store.scanMessages("m2a", 2)).map((r) => r.id);
+  out.scanZero = (await store.scanMessages(undefined, 0)).length;
   const row = await store.getMessage("x1");
   out.row = { id: row.id, conversationId: row.conversationId, sortKey: row.sortKey, data: dec(row.data), bytes: row.data instanceof Uint8Array };
   out.noRow = (await store.getMessage("nope")) === undefined;
@@ -86,6 +90,9 @@ const EXPECTED = {
   newest2: ["m2b", "m3"],
   newest3: ["m2a", "m2b", "m3"],
   zero: 0,
+  scanAll: ["m1", "m2a", "m2b", "m3", "x1"],
+  scanPage: ["m2b", "m3"],
+  scanZero: 0,
   row: { id: "x1", conversationId: "c2", sortKey: 15, data: "other", bytes: true },
   noRow: true,
   view: "234",
@@ -128,7 +135,7 @@ describe.skipIf(setup.skip)("IndexedDbClientStore in Chromium", () => {
     if (server) await new Promise((r) => server.close(r));
   });
 
-  it("stores bytes, lists by prefix, orders messages, commits atomically and persists (page)", async () => {
+  it("stores bytes, lists by prefix, orders and scans messages, commits atomically and persists (page)", async () => {
     const page = await browser.newPage();
     await page.goto(`${origin}/`);
     // A string, so the test runner's transform does not rewrite the dynamic import.

@@ -1,16 +1,16 @@
-import { KEY_PACKAGE_POOL, type VollyClient } from "@volly/client";
+import { KEY_PACKAGE_POOL, messageText, type VollyClient } from "@volly/client";
+import { restApi } from "@volly/client/testing";
 import { describe, expect, it } from "vitest";
 import { inbox, useTestServer, waitFor } from "./helpers.js";
 
 /** What the key package directory reports for `device`'s pool (GET /v1/key-packages/count). */
 async function poolOf(device: VollyClient): Promise<{ available: number; hasLastResort: boolean }> {
-  return device.ctx.api.call("countKeyPackages", { token: await device.ctx.auth.getToken() });
+  return restApi(device).call("countKeyPackages");
 }
 
 /** `claimer` claims one of `target`'s key packages (POST /v1/key-packages/claim), as an add would. */
 async function claimOne(claimer: VollyClient, target: VollyClient): Promise<{ lastResort: boolean }> {
-  const { keyPackages } = await claimer.ctx.api.call("claimKeyPackages", {
-    token: await claimer.ctx.auth.getToken(),
+  const { keyPackages } = await restApi(claimer).call("claimKeyPackages", {
     body: { deviceIds: [target.profile.deviceId] },
   });
   expect(keyPackages).toHaveLength(1);
@@ -48,7 +48,7 @@ describe("key package pool (RFC 9420 §10): a device tops its pool up when it ru
     // the packages he uploaded are usable: the group still works both ways
     const bobInbox = inbox(bob);
     await alice.messaging.send(group.id, "still here?");
-    await waitFor(() => bobInbox.some((m) => m.text === "still here?"), "bob decrypts");
+    await waitFor(() => bobInbox.some((m) => messageText(m) === "still here?"), "bob decrypts");
   });
 
   it("with every one-time package claimed, another user adds the device with its last-resort package; it joins, decrypts, and refills", async () => {
@@ -72,11 +72,11 @@ describe("key package pool (RFC 9420 §10): a device tops its pool up when it ru
       "bob joined with the last resort",
     );
     await alice.messaging.send(group.id, "welcome, bob");
-    await waitFor(() => bobInbox.some((m) => m.text === "welcome, bob"), "bob decrypts");
+    await waitFor(() => bobInbox.some((m) => messageText(m) === "welcome, bob"), "bob decrypts");
     expect(await bob.messaging.undecryptable()).toEqual({});
     const aliceInbox = inbox(alice);
     await bob.messaging.send(group.id, "thanks");
-    await waitFor(() => aliceInbox.some((m) => m.text === "thanks"), "alice decrypts bob");
+    await waitFor(() => aliceInbox.some((m) => messageText(m) === "thanks"), "alice decrypts bob");
 
     await waitFor(
       async () => (await poolOf(bob)).available === KEY_PACKAGE_POOL.target,
@@ -87,6 +87,6 @@ describe("key package pool (RFC 9420 §10): a device tops its pool up when it ru
     const second = await carol.conversations.createGroup("Again", ["bob"]);
     await waitFor(async () => (await bob.conversations.list()).length === 2, "bob joined a second time");
     await carol.messaging.send(second.id, "hi again");
-    await waitFor(() => bobInbox.some((m) => m.text === "hi again"), "bob decrypts the second group");
+    await waitFor(() => bobInbox.some((m) => messageText(m) === "hi again"), "bob decrypts the second group");
   });
 });

@@ -1,4 +1,4 @@
-import type { MessageRecord } from "@volly/client";
+import { type MessageRecord, messageText } from "@volly/client";
 import { describe, expect, it } from "vitest";
 import { inbox, texts, useTestServer, waitFor } from "./helpers.js";
 
@@ -21,9 +21,9 @@ describe("enqueue and the outbox", () => {
     const offline: MessageRecord[] = [];
     for (let i = 0; i < 5; i++) offline.push(await alice!.messaging.enqueue(conv.id, `offline ${i}`));
     expect(offline.every((m) => m.status === "pending")).toBe(true);
-    expect(updates.filter((m) => m.status === "pending").map((m) => m.text)).toEqual([
+    expect(updates.filter((m) => m.status === "pending").map((m) => messageText(m))).toEqual([
       "while online",
-      ...offline.map((m) => m.text),
+      ...offline.map((m) => messageText(m)),
     ]);
     await new Promise((r) => setTimeout(r, 300));
     expect(await alice!.messaging.pendingCount()).toBeGreaterThanOrEqual(5);
@@ -40,8 +40,11 @@ describe("enqueue and the outbox", () => {
     await waitFor(async () => (await alice!.messaging.pendingCount()) === 0, "outbox drained");
     await waitFor(() => bobInbox.length === 6, "bob receives all six");
     await new Promise((r) => setTimeout(r, 500));
-    expect(bobInbox.map((m) => m.text)).toEqual(["while online", ...offline.map((m) => m.text)]);
-    expect(await texts(bob!, conv.id)).toEqual(["while online", ...offline.map((m) => m.text)]);
+    expect(bobInbox.map((m) => messageText(m))).toEqual([
+      "while online",
+      ...offline.map((m) => messageText(m)),
+    ]);
+    expect(await texts(bob!, conv.id)).toEqual(["while online", ...offline.map((m) => messageText(m))]);
     const statuses = (await alice!.messaging.history(conv.id)).map((m) => m.status);
     expect(statuses.every((s) => s === "sent" || s === "delivered" || s === "read")).toBe(true);
     for (const m of offline) {

@@ -1,4 +1,4 @@
-import type { MessageRecord, VollyClient } from "@volly/client";
+import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
 import { describe, expect, it } from "vitest";
 import { inbox, texts, useTestServer, waitFor } from "./helpers.js";
 
@@ -46,7 +46,7 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
     await waitFor(async () => (await status(alice!, conv.id, first.id)) === "delivered", "delivered");
     const before = await bob!.conversations.summaries();
     expect(before).toHaveLength(1);
-    expect(before[0]).toMatchObject({ unread: 2, lastMessage: { text: "two" } });
+    expect(before[0]).toMatchObject({ unread: 2, lastMessage: { body: { type: "text", text: "two" } } });
     await bob!.messaging.markRead(conv.id);
     expect((await bob!.conversations.summaries())[0]?.unread).toBe(0);
     expect((await bob!.conversations.get(conv.id)).lastReadAt).toBeGreaterThan(0);
@@ -58,7 +58,9 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
     await alice!.messaging.send(group.id, "newest");
     await waitFor(async () => (await bob!.conversations.summaries())[0]?.unread === 1, "newest message");
     const after = await bob!.conversations.summaries();
-    expect(after.map((s) => [s.conversation.id, s.unread, s.lastMessage?.text])).toEqual([
+    expect(
+      after.map((s) => [s.conversation.id, s.unread, s.lastMessage && messageText(s.lastMessage)]),
+    ).toEqual([
       [group.id, 1, "newest"],
       [conv.id, 0, "two"],
     ]);

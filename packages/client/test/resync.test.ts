@@ -1,6 +1,7 @@
-import { RECOVERY_NOTICE, type VollyClient } from "@volly/client";
+import { messageText, RECOVERY_NOTICE, type VollyClient } from "@volly/client";
+import { damageGroupState } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
-import { toBase64Url, VollyError } from "@volly/protocol";
+import { VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { inbox, newClient, reopenClient, texts, useTestServer, waitFor } from "./helpers.js";
 
@@ -32,10 +33,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       const epochBefore = await epochOf(alice, group.id);
       const beforeLoss = Date.now();
 
-      const batch = bob.ctx.vault.batch();
-      if (damage === "delete") batch.delete(`group:${group.id}`);
-      else batch.putJson(`group:${group.id}`, toBase64Url(new Uint8Array([1, 2, 3, 4])));
-      await batch.commit();
+      await damageGroupState(bob, group.id, damage === "delete" ? "delete" : "garble");
       const diagnostics: string[] = [];
       bob.messaging.diagnostics.add((d) => diagnostics.push(`${d.kind}:${d.cause}`));
 
@@ -62,11 +60,16 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
 
       await alice.messaging.send(group.id, "after resync");
       await bob.messaging.send(group.id, "bob is back");
-      await waitFor(() => bobInbox.some((m) => m.text === "after resync"), "bob decrypts again");
-      await waitFor(() => aliceInbox.some((m) => m.text === "bob is back"), "alice decrypts bob");
+      await waitFor(() => bobInbox.some((m) => messageText(m) === "after resync"), "bob decrypts again");
+      await waitFor(() => aliceInbox.some((m) => messageText(m) === "bob is back"), "alice decrypts bob");
       await waitFor(() => carolInbox.length === 4, "carol got everything");
-      expect(carolInbox.map((m) => m.text)).toEqual(["before", "lost on bob", "after resync", "bob is back"]);
-      expect(bobInbox.map((m) => m.text)).toEqual(["before", "after resync"]);
+      expect(carolInbox.map((m) => messageText(m))).toEqual([
+        "before",
+        "lost on bob",
+        "after resync",
+        "bob is back",
+      ]);
+      expect(bobInbox.map((m) => messageText(m))).toEqual(["before", "after resync"]);
       expect(await alice.messaging.undecryptable()).toEqual({});
       expect(await carol.messaging.undecryptable()).toEqual({});
       expect(await bob.messaging.recoveries()).toBe(1);

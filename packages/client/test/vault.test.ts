@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
-import { SqliteClientStore } from "../src/store/sqlite-client-store.js";
-import { Vault } from "../src/vault.js";
+import { SqliteClientStore } from "../src/storage/sqlite-client-store.js";
+import { Vault } from "../src/storage/vault.js";
 
 function freshVault(key = new Uint8Array(32).fill(7)) {
   const file = join(mkdtempSync(join(tmpdir(), "volly-vault-")), "volly.db");

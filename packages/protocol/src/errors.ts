@@ -1,160 +1,267 @@
 /**
+ * Whether the same request can succeed when it is sent again, and after what:
+ * - `"never"`: resending it unchanged fails the same way (fix or rebuild the request first; e.g. a
+ *   commit for a stale epoch is rebuilt on the new epoch, which is a new request);
+ * - `"later"`: it may succeed later without changes (the server unreachable, draining, overloaded
+ *   or failing internally) — keep the work and retry with backoff;
+ * - `"reauth"`: it may succeed with a new session (sign in again with a fresh signed nonce, then
+ *   resend).
+ * Read it with {@link retryClass}, never by listing codes.
+ */
+export type RetryClass = "never" | "later" | "reauth";
+
+/**
  * The single registry of Volly error codes. Every error a server or client reports to a user carries
  * one of these codes and its message. `http` is the REST status, `close` the WebSocket close code the
- * gateway uses when the error ends the connection (RFC 6455 §7.4; 4000–4999 are application codes).
+ * gateway uses when the error ends the connection (RFC 6455 §7.4; 4000–4999 are application codes),
+ * `retry` its {@link RetryClass} (read by {@link retryClass}: the SDK's one retry policy).
  * `docs/protocol.md` is generated from this table and a test keeps the two in sync.
  */
 export const ERROR_CODES = {
-  VOLLY_E_BAD_REQUEST: { http: 400, close: 4002, message: "The request does not match its schema." },
+  VOLLY_E_BAD_REQUEST: {
+    http: 400,
+    close: 4002,
+    message: "The request does not match its schema.",
+    retry: "never",
+  },
   VOLLY_E_MALFORMED_FRAME: {
     http: 400,
     close: 4002,
     message: "The frame is not valid JSON of the form {op, d}.",
+    retry: "never",
   },
-  VOLLY_E_UNKNOWN_OP: { http: 400, close: 4001, message: "Unknown gateway opcode." },
-  VOLLY_E_FRAME_TOO_LARGE: { http: 413, close: 1009, message: "The frame exceeds the size limit." },
-  VOLLY_E_PAYLOAD_TOO_LARGE: { http: 413, close: 1009, message: "The request body exceeds the size limit." },
-  VOLLY_E_NOT_FOUND: { http: 404, close: 4000, message: "No such route." },
-  VOLLY_E_NOT_AUTHENTICATED: { http: 401, close: 4003, message: "Authenticate first." },
+  VOLLY_E_UNKNOWN_OP: { http: 400, close: 4001, message: "Unknown gateway opcode.", retry: "never" },
+  VOLLY_E_FRAME_TOO_LARGE: {
+    http: 413,
+    close: 1009,
+    message: "The frame exceeds the size limit.",
+    retry: "never",
+  },
+  VOLLY_E_PAYLOAD_TOO_LARGE: {
+    http: 413,
+    close: 1009,
+    message: "The request body exceeds the size limit.",
+    retry: "never",
+  },
+  VOLLY_E_NOT_FOUND: { http: 404, close: 4000, message: "No such route.", retry: "never" },
+  VOLLY_E_NOT_AUTHENTICATED: { http: 401, close: 4003, message: "Authenticate first.", retry: "reauth" },
   VOLLY_E_ALREADY_AUTHENTICATED: {
     http: 400,
     close: 4005,
     message: "This connection is already authenticated.",
+    retry: "never",
   },
   VOLLY_E_BAD_SIGNATURE: {
     http: 401,
     close: 4004,
     message: "The signature does not verify with the device's key.",
+    retry: "never",
   },
   VOLLY_E_NONCE_INVALID: {
     http: 401,
     close: 4004,
     message: "The nonce is unknown, expired or already used.",
+    retry: "reauth",
   },
   VOLLY_E_SESSION_INVALID: {
     http: 401,
     close: 4009,
     message: "The session cannot be resumed; identify again.",
+    retry: "reauth",
   },
   VOLLY_E_HANDLE_INVALID: {
     http: 400,
     close: 4002,
     message: "A handle is 3–32 characters: a–z, 0–9, '_', '.', '-'.",
+    retry: "never",
   },
-  VOLLY_E_HANDLE_TAKEN: { http: 409, close: 4000, message: "That handle is already taken." },
-  VOLLY_E_KEY_TAKEN: { http: 409, close: 4000, message: "That signature key is already registered." },
-  VOLLY_E_UNKNOWN_HANDLE: { http: 404, close: 4000, message: "No account has that handle." },
-  VOLLY_E_UNKNOWN_ACCOUNT: { http: 404, close: 4000, message: "No such account." },
-  VOLLY_E_UNKNOWN_DEVICE: { http: 404, close: 4000, message: "No such device." },
-  VOLLY_E_UNKNOWN_GROUP: { http: 404, close: 4000, message: "No such group." },
-  VOLLY_E_GROUP_EXISTS: { http: 409, close: 4000, message: "A group with that id already exists." },
-  VOLLY_E_NOT_GROUP_MEMBER: { http: 403, close: 4000, message: "This device is not a member of that group." },
+  VOLLY_E_HANDLE_TAKEN: { http: 409, close: 4000, message: "That handle is already taken.", retry: "never" },
+  VOLLY_E_KEY_TAKEN: {
+    http: 409,
+    close: 4000,
+    message: "That signature key is already registered.",
+    retry: "never",
+  },
+  VOLLY_E_UNKNOWN_HANDLE: { http: 404, close: 4000, message: "No account has that handle.", retry: "never" },
+  VOLLY_E_UNKNOWN_ACCOUNT: { http: 404, close: 4000, message: "No such account.", retry: "never" },
+  VOLLY_E_UNKNOWN_DEVICE: { http: 404, close: 4000, message: "No such device.", retry: "never" },
+  VOLLY_E_UNKNOWN_GROUP: { http: 404, close: 4000, message: "No such group.", retry: "never" },
+  VOLLY_E_GROUP_EXISTS: {
+    http: 409,
+    close: 4000,
+    message: "A group with that id already exists.",
+    retry: "never",
+  },
+  VOLLY_E_NOT_GROUP_MEMBER: {
+    http: 403,
+    close: 4000,
+    message: "This device is not a member of that group.",
+    retry: "never",
+  },
   VOLLY_E_STALE_EPOCH: {
     http: 409,
     close: 4000,
     message: "The commit is for an epoch that is no longer current; process the group's log and retry.",
+    retry: "never",
   },
   VOLLY_E_KEY_PACKAGE_INVALID: {
     http: 400,
     close: 4002,
     message: "The key package cannot be parsed or verified.",
+    retry: "never",
   },
   VOLLY_E_KEY_PACKAGE_FOREIGN: {
     http: 403,
     close: 4000,
     message: "The key package is not signed with this device's key.",
+    retry: "never",
   },
-  VOLLY_E_NO_KEY_PACKAGE: { http: 404, close: 4000, message: "The device has no key package left to claim." },
+  VOLLY_E_NO_KEY_PACKAGE: {
+    http: 404,
+    close: 4000,
+    message: "The device has no key package left to claim.",
+    retry: "never",
+  },
   VOLLY_E_MESSAGE_ID_CONFLICT: {
     http: 409,
     close: 4000,
     message: "A different message was already stored under that message id.",
+    retry: "never",
   },
-  VOLLY_E_HEARTBEAT_TIMEOUT: { http: 408, close: 4009, message: "No heartbeat within twice the interval." },
+  VOLLY_E_HEARTBEAT_TIMEOUT: {
+    http: 408,
+    close: 4009,
+    message: "No heartbeat within twice the interval.",
+    retry: "later",
+  },
   VOLLY_E_IDENTIFY_TIMEOUT: {
     http: 408,
     close: 4011,
     message: "No IDENTIFY or RESUME within the deadline after HELLO.",
+    retry: "later",
   },
   VOLLY_E_TOO_MANY_CONNECTIONS: {
     http: 429,
     close: 4012,
     message: "Too many unauthenticated gateway connections from this address; identify or close some first.",
+    retry: "later",
   },
   VOLLY_E_ORIGIN_NOT_ALLOWED: {
     http: 403,
     close: 4013,
     message: "Web pages of this origin may not connect to the gateway.",
+    retry: "never",
   },
   VOLLY_E_REQUEST_TIMEOUT: {
     http: 408,
     close: 4002,
     message: "The request was not received in time.",
+    retry: "later",
   },
   VOLLY_E_HEADERS_TOO_LARGE: {
     http: 431,
     close: 4002,
     message: "The request line or headers exceed the size limit.",
+    retry: "never",
   },
   VOLLY_E_GROUP_FULL: {
     http: 409,
     close: 4000,
     message: "The group is full: it cannot have more member devices (details.limit).",
+    retry: "never",
   },
   VOLLY_E_NOT_GROUP_ADMIN: {
     http: 403,
     close: 4000,
     message: "Only a group admin may add or remove other accounts' devices.",
+    retry: "never",
   },
   VOLLY_E_LINK_INVALID: {
     http: 404,
     close: 4000,
     message: "The device link is unknown, already used, or its proof does not match.",
+    retry: "never",
   },
   VOLLY_E_LINK_EXPIRED: {
     http: 410,
     close: 4000,
     message: "The device link has expired (links last 15 minutes).",
+    retry: "never",
   },
-  VOLLY_E_DEVICE_REVOKED: { http: 401, close: 4010, message: "This device was revoked by its account." },
-  VOLLY_E_RATE_LIMITED: { http: 429, close: 4008, message: "Too many requests; slow down." },
+  VOLLY_E_DEVICE_REVOKED: {
+    http: 401,
+    close: 4010,
+    message: "This device was revoked by its account.",
+    retry: "never",
+  },
+  VOLLY_E_RATE_LIMITED: { http: 429, close: 4008, message: "Too many requests; slow down.", retry: "later" },
   VOLLY_E_SHUTTING_DOWN: {
     http: 503,
     close: 1001,
     message: "The server is shutting down; reconnect shortly.",
+    retry: "later",
   },
-  VOLLY_E_INTERNAL: { http: 500, close: 1011, message: "Internal server error." },
+  VOLLY_E_INTERNAL: { http: 500, close: 1011, message: "Internal server error.", retry: "later" },
   // Client-side errors (SDK and CLI); `http` is unused for these.
-  VOLLY_E_WRONG_PIN: { http: 401, close: 4000, message: "Wrong PIN." },
-  VOLLY_E_PIN_INVALID: { http: 400, close: 4000, message: "A PIN is exactly 6 digits." },
-  VOLLY_E_PROFILE_MISSING: { http: 404, close: 4000, message: "No profile here; run `volly init` first." },
-  VOLLY_E_PROFILE_EXISTS: { http: 409, close: 4000, message: "A profile already exists here." },
+  VOLLY_E_WRONG_PIN: { http: 401, close: 4000, message: "Wrong PIN.", retry: "never" },
+  VOLLY_E_PIN_INVALID: { http: 400, close: 4000, message: "A PIN is exactly 6 digits.", retry: "never" },
+  VOLLY_E_PROFILE_MISSING: {
+    http: 404,
+    close: 4000,
+    message: "No profile here; run `volly init` first.",
+    retry: "never",
+  },
+  VOLLY_E_PROFILE_EXISTS: {
+    http: 409,
+    close: 4000,
+    message: "A profile already exists here.",
+    retry: "never",
+  },
   VOLLY_E_PROFILE_LOCKED: {
     http: 423,
     close: 4000,
     message: "The profile is sealed; a PIN is needed to open it.",
+    retry: "never",
   },
   VOLLY_E_LINK_DECLINED: {
     http: 403,
     close: 4000,
     message: "The new device's claim of the device link was declined; nothing was approved.",
+    retry: "never",
   },
   VOLLY_E_INVITE_INVALID: {
     http: 400,
     close: 4000,
     message: "The invite link is malformed or its signature is wrong.",
+    retry: "never",
   },
-  VOLLY_E_INVITE_EXPIRED: { http: 400, close: 4000, message: "The invite link has expired." },
+  VOLLY_E_INVITE_EXPIRED: { http: 400, close: 4000, message: "The invite link has expired.", retry: "never" },
   VOLLY_E_INVITE_KEY_MISMATCH: {
     http: 400,
     close: 4000,
     message: "The server's key for the inviter does not match the invite's fingerprint.",
+    retry: "never",
   },
-  VOLLY_E_UNKNOWN_CONVERSATION: { http: 404, close: 4000, message: "No such conversation in this profile." },
-  VOLLY_E_SERVER_UNREACHABLE: { http: 503, close: 4000, message: "The server cannot be reached." },
-  VOLLY_E_DECRYPT_FAILED: { http: 400, close: 4000, message: "A message could not be decrypted." },
-  VOLLY_E_USAGE: { http: 400, close: 4000, message: "Invalid command-line usage." },
-} as const satisfies Record<string, { http: number; close: number; message: string }>;
+  VOLLY_E_UNKNOWN_CONVERSATION: {
+    http: 404,
+    close: 4000,
+    message: "No such conversation in this profile.",
+    retry: "never",
+  },
+  VOLLY_E_SERVER_UNREACHABLE: {
+    http: 503,
+    close: 4000,
+    message: "The server cannot be reached.",
+    retry: "later",
+  },
+  VOLLY_E_DECRYPT_FAILED: {
+    http: 400,
+    close: 4000,
+    message: "A message could not be decrypted.",
+    retry: "never",
+  },
+  VOLLY_E_USAGE: { http: 400, close: 4000, message: "Invalid command-line usage.", retry: "never" },
+} as const satisfies Record<string, { http: number; close: number; message: string; retry: RetryClass }>;
 
 /** A registered error code, e.g. `"VOLLY_E_STALE_EPOCH"`. */
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -208,4 +315,17 @@ export class VollyError extends Error {
 /** True when `code` is a registered error code. */
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && Object.hasOwn(ERROR_CODES, code);
+}
+
+/**
+ * The retry class of an error (see {@link RetryClass}): the registry's `retry` for a VollyError, or
+ * for a code; `"never"` for anything else (a bug or a local failure such as a broken store is not
+ * cured by resending). The one place that decides whether failed work is kept for a retry, and
+ * whether a new session may help.
+ *
+ * @param error a thrown value, or an error code
+ */
+export function retryClass(error: unknown): RetryClass {
+  const code = error instanceof VollyError ? error.code : error;
+  return isErrorCode(code) ? ERROR_CODES[code].retry : "never";
 }

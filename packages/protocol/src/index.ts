@@ -28,7 +28,15 @@ export type {
   RevokeDeviceResponse,
 } from "./device-links.js";
 export { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
-export { ERROR_CODES, type ErrorBody, type ErrorCode, isErrorCode, VollyError } from "./errors.js";
+export {
+  ERROR_CODES,
+  type ErrorBody,
+  type ErrorCode,
+  isErrorCode,
+  type RetryClass,
+  retryClass,
+  VollyError,
+} from "./errors.js";
 export {
   type AckFrame,
   AckFrame as AckFrameSchema,

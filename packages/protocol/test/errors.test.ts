@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES, type ErrorCode, isErrorCode, VollyError } from "../src/index.js";
+import { ERROR_CODES, type ErrorCode, isErrorCode, retryClass, VollyError } from "../src/index.js";
 
 const entries = Object.entries(ERROR_CODES) as Array<[ErrorCode, (typeof ERROR_CODES)[ErrorCode]]>;
 
@@ -15,7 +15,8 @@ describe("ERROR_CODES", () => {
     expect(standard || application).toBe(true);
     expect(entry.message.length).toBeGreaterThan(0);
     expect(entry.message).toMatch(/[.!?]$/);
-    expect(Object.keys(entry).sort()).toEqual(["close", "http", "message"]);
+    expect(["never", "later", "reauth"]).toContain(entry.retry);
+    expect(Object.keys(entry).sort()).toEqual(["close", "http", "message", "retry"]);
   });
 
   it("has unique messages", () => {
@@ -50,6 +51,33 @@ describe("isErrorCode", () => {
     for (const [code] of entries) expect(isErrorCode(code)).toBe(true);
     for (const value of ["VOLLY_E_NOPE", "toString", "__proto__", "", 42, null, undefined]) {
       expect(isErrorCode(value)).toBe(false);
+    }
+  });
+});
+
+describe("retryClass", () => {
+  it("says which failures are worth the same request again, and after what", () => {
+    // transient: the work is kept and retried with backoff
+    for (const code of [
+      "VOLLY_E_SERVER_UNREACHABLE",
+      "VOLLY_E_RATE_LIMITED",
+      "VOLLY_E_SHUTTING_DOWN",
+    ] as const) {
+      expect(retryClass(new VollyError(code))).toBe("later");
+    }
+    expect(retryClass(new VollyError("VOLLY_E_INTERNAL"))).toBe("later");
+    // a new session first
+    expect(retryClass(new VollyError("VOLLY_E_NOT_AUTHENTICATED"))).toBe("reauth");
+    // the same bytes can never succeed: a stale commit is rebuilt, a bad request dropped
+    expect(retryClass(new VollyError("VOLLY_E_STALE_EPOCH"))).toBe("never");
+    expect(retryClass(new VollyError("VOLLY_E_BAD_REQUEST"))).toBe("never");
+    expect(retryClass(new VollyError("VOLLY_E_DEVICE_REVOKED"))).toBe("never");
+  });
+
+  it("reads codes as well as errors; anything unregistered is never retried", () => {
+    expect(retryClass("VOLLY_E_SERVER_UNREACHABLE")).toBe("later");
+    for (const value of [new Error("disk full"), new TypeError("bug"), "VOLLY_E_NOPE", undefined, null]) {
+      expect(retryClass(value)).toBe("never");
     }
   });
 });

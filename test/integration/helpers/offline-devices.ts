@@ -1,4 +1,4 @@
-import { AuthSession, HttpApi } from "@volly/client";
+import { HttpApi } from "@volly/client";
 import { DEFAULT_CIPHERSUITE, generateIdentity, generateKeyPackage, loadSuite, sign } from "@volly/crypto";
 import { signingInput, toBase64Url } from "@volly/protocol";
 
@@ -7,8 +7,8 @@ export interface OfflineDevice {
   handle: string;
   accountId: string;
   deviceId: string;
-  /** A REST session of the device (e.g. to count its key packages). */
-  auth: AuthSession;
+  /** REST calls signed in as the device (e.g. to count its key packages). */
+  api: HttpApi;
 }
 
 /**
@@ -42,16 +42,18 @@ export async function registerOfflineDevices(
           ),
         },
       });
-      const auth = new AuthSession(api, registered.deviceId, identity.signaturePrivateKey);
+      const device = new HttpApi(serverUrl, {
+        deviceId: registered.deviceId,
+        sign: (message) => sign(identity.signaturePrivateKey, message),
+      });
       const kp = await generateKeyPackage(suite, identity, {
         accountId: registered.accountId,
         deviceId: registered.deviceId,
       });
-      await api.call("uploadKeyPackages", {
-        token: await auth.getToken(),
+      await device.call("uploadKeyPackages", {
         body: { keyPackages: [toBase64Url(kp.keyPackage)] },
       });
-      out[i] = { handle, accountId: registered.accountId, deviceId: registered.deviceId, auth };
+      out[i] = { handle, accountId: registered.accountId, deviceId: registered.deviceId, api: device };
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

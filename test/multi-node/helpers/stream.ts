@@ -1,4 +1,4 @@
-import type { MessageRecord, VollyClient } from "@volly/client";
+import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import { clusterClient, collect, rotated, waitFor } from "./clients.js";
 
@@ -98,8 +98,8 @@ export async function sendStreams(
 function received(stream: Stream, recipient: User): number[] {
   const prefix = `${stream.sender.handle}|${stream.conversationId}|`;
   return recipient.inbox
-    .filter((m) => m.text.startsWith(prefix))
-    .map((m) => Number(m.text.slice(prefix.length)));
+    .filter((m) => (messageText(m) ?? "").startsWith(prefix))
+    .map((m) => Number((messageText(m) ?? "").slice(prefix.length)));
 }
 
 /** True once every recipient of `stream` has received its message `index`. */
@@ -149,7 +149,7 @@ export async function tally(streams: Stream[], users: User[]): Promise<Tally> {
       for (let i = 0; i < stream.count; i++) if (!distinct.has(i)) t.missing++;
       for (let i = 1; i < got.length; i++) if (got[i]! < got[i - 1]!) t.outOfOrder++;
       const history = await recipient.client.messaging.history(stream.conversationId, 10_000);
-      const texts = history.filter((m) => m.direction === "in").map((m) => m.text);
+      const texts = history.filter((m) => m.direction === "in").map((m) => messageText(m));
       t.storedTwice += texts.length - new Set(texts).size;
     }
   }

@@ -47,7 +47,7 @@ export function registerReceive(program: Command, run: Run) {
             ),
           );
           client.sync.joined.add((c) => out.note(`joined conversation ${c.title} (${c.id})`));
-          await client.ctx.auth.getToken();
+          await client.authenticate();
           await client.connect();
           await printUnseen();
           if (timeout > 0) {

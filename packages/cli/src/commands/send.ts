@@ -63,7 +63,7 @@ async function send(
 ): Promise<void> {
   let offline: VollyError | undefined;
   try {
-    await client.ctx.auth.getToken();
+    await client.authenticate();
     await client.connect();
   } catch (err) {
     if (!unreachable(err)) throw err;

@@ -7,11 +7,11 @@
 import type {
   ConnectionState,
   ConversationRecord,
-  ConversationSummary,
   InviteLinks,
-  MessageRecord,
   PresenceState,
   SafetyNumber,
+  ConversationSummary as SdkConversationSummary,
+  MessageRecord as SdkMessageRecord,
   UserSettings,
 } from "@volly/client";
 import type { AccountEntry } from "@volly/protocol";
@@ -20,13 +20,22 @@ export type {
   ConnectionState,
   ConversationMember,
   ConversationRecord,
-  ConversationSummary,
   InviteLinks,
-  MessageRecord,
   PresenceState,
   SafetyNumber,
   UserSettings,
 } from "@volly/client";
+
+/**
+ * A message as the UI renders it: the SDK's record plus `text`, its text body ("" for a body of
+ * another kind). Made by the worker (`message-view.ts`), so components read `message.text`.
+ */
+export type MessageRecord = SdkMessageRecord & { text: string };
+
+/** A conversation list entry whose last message is a {@link MessageRecord} view. */
+export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {
+  lastMessage?: MessageRecord;
+};
 export type { AccountEntry, DeviceEntry } from "@volly/protocol";
 
 /** Who this device is, as the UI needs it (no keys). */

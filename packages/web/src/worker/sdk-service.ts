@@ -6,6 +6,7 @@
 import type { ConnectionState, VollyClient } from "@volly/client";
 import { createBrowserProfile, openBrowserClient } from "@volly/client/browser";
 import { VollyError } from "@volly/protocol";
+import { messageView, summaryView } from "./message-view.js";
 import type {
   AccountEntry,
   ConversationRecord,
@@ -55,7 +56,7 @@ export class SdkService implements Omit<SdkApi, "probe" | "warmUp"> {
   }
 
   async summaries(): Promise<ConversationSummary[]> {
-    return this.c().conversations.summaries();
+    return (await this.c().conversations.summaries()).map(summaryView);
   }
 
   async conversation(conversationId: string): Promise<ConversationRecord> {
@@ -63,11 +64,11 @@ export class SdkService implements Omit<SdkApi, "probe" | "warmUp"> {
   }
 
   async history(conversationId: string, limit: number): Promise<MessageRecord[]> {
-    return this.c().messaging.history(conversationId, limit);
+    return (await this.c().messaging.history(conversationId, limit)).map(messageView);
   }
 
   async send(conversationId: string, text: string): Promise<MessageRecord> {
-    return this.c().messaging.enqueue(conversationId, text);
+    return messageView(await this.c().messaging.enqueue(conversationId, text));
   }
 
   async markRead(conversationId: string): Promise<void> {
@@ -166,8 +167,8 @@ export class SdkService implements Omit<SdkApi, "probe" | "warmUp"> {
   /** Wires the SDK's listeners to events and starts the gateway (reconnects on its own). */
   private async start(client: VollyClient): Promise<void> {
     this.client = client;
-    client.messaging.received.add((message) => this.emit({ type: "message", message }));
-    client.messaging.updates.add((message) => this.emit({ type: "message-update", message }));
+    client.messaging.received.add((m) => this.emit({ type: "message", message: messageView(m) }));
+    client.messaging.updates.add((m) => this.emit({ type: "message-update", message: messageView(m) }));
     client.sync.joined.add((conversation) => this.emit({ type: "conversation", conversation }));
     client.conversations.changes.add((conversation) => this.emit({ type: "conversation", conversation }));
     client.typing.changes.add((e) => this.emit({ type: "typing", ...e }));

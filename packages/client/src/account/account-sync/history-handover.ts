@@ -1,0 +1,131 @@
+import { type HistoryChunkContent, HistoryMessage, LIMITS, matches, newId, utf8 } from "@volly/protocol";
+import type { ConversationRecord } from "../../conversations/conversation-records.js";
+import { carriedInHandOver } from "../../messaging/content/registry.js";
+import { type MessageRecord, messageText } from "../../messaging/message-records.js";
+import type { MessageStore } from "../../storage/message-stores.js";
+import type { VaultBatch } from "../../storage/vault.js";
+
+/**
+ * Most JSON bytes of messages in one hand-over chunk: with the chunk's own fields and the MLS
+ * overhead the ciphertext stays under LIMITS.maxMessageChars (350,000 base64url characters).
+ */
+export const HISTORY_CHUNK_BYTES = 200_000;
+/** How many of each conversation's newest messages a hand-over carries. */
+export const HISTORY_MAX_PER_CONVERSATION = 5_000;
+
+/** The chunks of one hand-over, ready to send in the self conversation. */
+export interface HistoryHandOverPlan {
+  transfer: string;
+  chunks: HistoryChunkContent[];
+  /** Messages in the chunks. */
+  messages: number;
+  /** Messages left out: still pending here, of a kind not handed over, or too large for one chunk. */
+  skipped: number;
+}
+
+/**
+ * Reads this device's stored history of `conversations` (the newest
+ * HISTORY_MAX_PER_CONVERSATION of each, oldest first) and packs it into hand-over chunks addressed
+ * to device `to`, each at most HISTORY_CHUNK_BYTES of message JSON and
+ * LIMITS.maxHistoryChunkMessages messages. Messages still pending here are left out (they reach
+ * the new device through the group's log once sent). Returns at least one chunk, so the receiver
+ * always learns that the hand-over is complete.
+ *
+ * @param store this device's message store
+ * @param conversations the conversations whose history to hand over
+ * @param to the new device's id
+ */
+export async function planHistoryHandOver(
+  store: MessageStore,
+  conversations: readonly ConversationRecord[],
+  to: string,
+): Promise<HistoryHandOverPlan> {
+  const transfer = newId();
+  const groups: HistoryMessage[][] = [[]];
+  let bytes = 0;
+  let messages = 0;
+  let skipped = 0;
+  for (const conv of conversations) {
+    for (const m of await store.recent(conv.id, HISTORY_MAX_PER_CONVERSATION)) {
+      const entry = toHistoryMessage(m);
+      const size = entry ? utf8(JSON.stringify(entry)).length : Number.POSITIVE_INFINITY;
+      if (!entry || size > HISTORY_CHUNK_BYTES) {
+        skipped++;
+        continue;
+      }
+      let current = groups[groups.length - 1] as HistoryMessage[];
+      if (bytes + size > HISTORY_CHUNK_BYTES || current.length >= LIMITS.maxHistoryChunkMessages) {
+        current = [];
+        groups.push(current);
+        bytes = 0;
+      }
+      current.push(entry);
+      bytes += size;
+      messages++;
+    }
+  }
+  const sentAt = Date.now();
+  const chunks = groups.map(
+    (list, index): HistoryChunkContent => ({
+      v: 1,
+      type: "history",
+      id: newId(),
+      to,
+      transfer,
+      index,
+      total: groups.length,
+      messages: list,
+      sentAt,
+    }),
+  );
+  return { transfer, chunks, messages, skipped };
+}
+
+/**
+ * Stages the messages of a received hand-over chunk in `batch` as history: original ids, senders
+ * and times, never marked unseen (so `volly receive` does not print them). Ids already stored, or
+ * repeated within the chunk, are skipped.
+ *
+ * @returns the stored messages
+ */
+export async function stageHistoryChunk(
+  messages: MessageStore,
+  chunk: HistoryChunkContent,
+  batch: VaultBatch,
+): Promise<MessageRecord[]> {
+  const seen = new Set<string>();
+  const stored: MessageRecord[] = [];
+  for (const m of chunk.messages) {
+    if (seen.has(m.id) || (await messages.has(m.id))) continue;
+    seen.add(m.id);
+    const { text, ...rest } = m;
+    const record: MessageRecord = { ...rest, body: { type: "text", text } };
+    messages.put(batch, record);
+    stored.push(record);
+  }
+  return stored;
+}
+
+function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
+  // Pending ones reach the new device through the group's log once sent; kinds whose content
+  // handler is not carried in a hand-over are left out, and HistoryMessage carries text.
+  if (m.status === "pending" || !carriedInHandOver(m.body)) return undefined;
+  const text = messageText(m);
+  if (text === undefined) return undefined;
+  const entry: HistoryMessage = {
+    id: m.id,
+    conversationId: m.conversationId,
+    from: m.from,
+    fromDeviceId: m.fromDeviceId,
+    direction: m.direction,
+    text,
+    sentAt: m.sentAt,
+    receivedAt: m.receivedAt,
+    status: m.status,
+    ...(m.seq !== undefined ? { seq: m.seq } : {}),
+    ...(m.recipients ? { recipients: m.recipients } : {}),
+    ...(m.deliveredTo ? { deliveredTo: m.deliveredTo } : {}),
+    ...(m.readBy ? { readBy: m.readBy } : {}),
+  };
+  return matches(HistoryMessage, entry) ? entry : undefined;
+}

@@ -1,0 +1,101 @@
+import { VollyError } from "@volly/protocol";
+import { Listeners } from "../shared/listeners.js";
+import type { Stores } from "../storage/stores.js";
+
+/** The user's preferences, kept sealed in the local store. */
+export interface UserSettings {
+  /** Send read receipts (delivery receipts are always sent). */
+  readReceipts: boolean;
+  theme: "system" | "light" | "dark" | "high-contrast";
+  /** Font scale, 0.8–1.6 (1 = default). */
+  fontScale: number;
+}
+
+/** Defaults for a new profile. */
+export const DEFAULT_SETTINGS: UserSettings = { readReceipts: true, theme: "system", fontScale: 1 };
+
+/** The themes a UI offers. */
+export const THEMES: readonly UserSettings["theme"][] = ["system", "light", "dark", "high-contrast"];
+/** Bounds of `fontScale`. */
+export const FONT_SCALE = { min: 0.8, max: 1.6 } as const;
+
+/** Reads and updates {@link UserSettings}. */
+export class Settings {
+  /** Fires with the new settings after each update (local or synced from another device). */
+  readonly changes = new Listeners<UserSettings>();
+  /** Fires with the changed keys of each update made on this device (what account sync sends). */
+  readonly localUpdates = new Listeners<Partial<UserSettings>>();
+
+  constructor(private readonly stores: Stores) {}
+
+  /** The current settings (defaults where unset). */
+  async get(): Promise<UserSettings> {
+    return { ...DEFAULT_SETTINGS, ...((await this.stores.settings.get()) ?? {}) };
+  }
+
+  /**
+   * Applies a partial update, persists it and returns the result. Throws VOLLY_E_USAGE (nothing is
+   * changed) for an unknown key, a `theme` not in {@link THEMES}, a `fontScale` outside 0.8–1.6 or
+   * not a finite number, or a `readReceipts` that is not a boolean.
+   */
+  async update(patch: Partial<UserSettings>): Promise<UserSettings> {
+    if (typeof patch !== "object" || patch === null) {
+      throw new VollyError("VOLLY_E_USAGE", "Settings must be an object.", { setting: "" });
+    }
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      const problem = settingProblem(key, value);
+      if (problem) throw new VollyError("VOLLY_E_USAGE", problem, { setting: key });
+    }
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    const next = await this.persist(defined);
+    this.localUpdates.emit(defined as Partial<UserSettings>);
+    return next;
+  }
+
+  /**
+   * Applies settings another device of this account changed (account sync): keys or values that
+   * are not valid settings are skipped, unchanged ones are not written. Emits `changes` when
+   * something changed, never `localUpdates`. Returns the settings afterwards.
+   *
+   * @param values untrusted key/values from the synced document
+   */
+  async applySynced(values: Record<string, unknown>): Promise<UserSettings> {
+    const current = await this.get();
+    const patch = Object.fromEntries(
+      Object.entries(values).filter(
+        ([key, value]) =>
+          settingProblem(key, value) === undefined && current[key as keyof UserSettings] !== value,
+      ),
+    );
+    return Object.keys(patch).length === 0 ? current : this.persist(patch);
+  }
+
+  private async persist(patch: Record<string, unknown>): Promise<UserSettings> {
+    const next: UserSettings = { ...(await this.get()), ...patch };
+    await this.stores.settings.put(this.stores.batch(), next).commit();
+    this.changes.emit(next);
+    return next;
+  }
+}
+
+/** Why `value` is not a valid value of setting `key`, or undefined when it is. */
+function settingProblem(key: string, value: unknown): string | undefined {
+  switch (key) {
+    case "readReceipts":
+      return typeof value === "boolean" ? undefined : "readReceipts is true or false.";
+    case "theme":
+      return THEMES.includes(value as UserSettings["theme"])
+        ? undefined
+        : `theme is one of ${THEMES.join(", ")}.`;
+    case "fontScale":
+      return typeof value === "number" &&
+        Number.isFinite(value) &&
+        value >= FONT_SCALE.min &&
+        value <= FONT_SCALE.max
+        ? undefined
+        : `fontScale is a number from ${FONT_SCALE.min} to ${FONT_SCALE.max}.`;
+    default:
+      return `Unknown setting "${key}".`;
+  }
+}

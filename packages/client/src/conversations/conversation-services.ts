@@ -1,0 +1,24 @@
+import type { Outbox } from "../messaging/outbox.js";
+import type { ClientContext } from "../shared/client-context.js";
+import type { KeyedQueue } from "../shared/keyed-queue.js";
+import type { ConversationState } from "./conversation-state.js";
+import type { Departures } from "./departures.js";
+import type { Directory } from "./directory.js";
+import type { GroupCommits } from "./group-commits.js";
+
+/**
+ * What the conversation modules (direct, creation, membership, names, welcome, summaries) work
+ * with: one instance of each per client, all required (one per-conversation queue, one commit
+ * pipeline). Internal: `VollyClient` builds it; applications use `Conversations`.
+ */
+export interface ConversationServices {
+  ctx: ClientContext;
+  /** Serializes all work on one conversation's group state. */
+  queue: KeyedQueue;
+  directory: Directory;
+  /** Sends group names (group-meta content). */
+  outbox: Outbox;
+  state: ConversationState;
+  commits: GroupCommits;
+  departures: Departures;
+}

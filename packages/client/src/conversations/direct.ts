@@ -1,0 +1,35 @@
+import { type AccountEntry, newId, VollyError } from "@volly/protocol";
+import type { ConversationRecord } from "./conversation-records.js";
+import type { ConversationServices } from "./conversation-services.js";
+import { claimFor, createWithMembers } from "./creation.js";
+import { memberOf, nameOf } from "./names.js";
+
+/**
+ * Returns the direct conversation with `account`, creating it when there is none (see
+ * `Conversations.openDirect`). Runs in a queue keyed by the handle, so two calls at once create one
+ * conversation.
+ */
+export function openDirect(s: ConversationServices, account: AccountEntry): Promise<ConversationRecord> {
+  return s.queue.run(`direct:${account.handle}`, async () => {
+    const existing = await s.state.findDirect(account.handle);
+    if (existing) return existing;
+    if (account.accountId === s.ctx.profile.accountId) {
+      throw new VollyError("VOLLY_E_USAGE", "A direct conversation needs another account.");
+    }
+    await s.directory.remember(account);
+    const member = memberOf(account);
+    const keyPackages = await claimFor(s, [account]);
+    const conv: ConversationRecord = {
+      id: newId(),
+      kind: "direct",
+      peerHandle: account.handle,
+      title: nameOf(member),
+      createdAt: Date.now(),
+      lastSeq: 0,
+      members: [member],
+    };
+    return createWithMembers(s, conv, keyPackages, (batch) =>
+      s.ctx.stores.directConversations.put(batch, account.handle, conv.id),
+    );
+  });
+}

@@ -1,0 +1,127 @@
+import { groupMembers } from "@volly/crypto";
+import { isValidHandle, VollyError } from "@volly/protocol";
+import { buildAddCommit, buildRemoveCommit } from "./commit-builders.js";
+import type { ConversationRecord } from "./conversation-records.js";
+import type { ConversationServices } from "./conversation-services.js";
+import { ensureRoom, lookupAll } from "./creation.js";
+import { sendGroupMeta } from "./group-names.js";
+
+/** Device ids of a conversation's current group state (its leaves, RFC 9420 §7.8). */
+async function presentDevices(s: ConversationServices, conversationId: string): Promise<Set<string>> {
+  return new Set(groupMembers(await s.state.loadGroup(conversationId)).map((m) => m.credential.deviceId));
+}
+
+/** Adds every device of these accounts to a group in one commit (see `Conversations.addMembers`). */
+export async function addMembers(
+  s: ConversationServices,
+  conversationId: string,
+  handles: string[],
+): Promise<ConversationRecord> {
+  const conv = await s.state.requireGroup(conversationId);
+  const present = await presentDevices(s, conversationId);
+  const accounts = (await lookupAll(s, handles)).filter((a) =>
+    a.devices.some((d) => !present.has(d.deviceId)),
+  );
+  if (accounts.length === 0) return conv;
+  ensureRoom(present.size, accounts.flatMap((a) => a.devices).filter((d) => !present.has(d.deviceId)).length);
+  const claimed = await s.directory.claimVerified(
+    accounts.map((account) => ({ account, required: true })),
+    present,
+  );
+  const updated = await s.commits.commit(conversationId, async (group) => {
+    const inGroup = new Set(groupMembers(group).map((m) => m.credential.deviceId));
+    const use = claimed.filter((k) => !inGroup.has(k.deviceId));
+    return use.length === 0 ? undefined : buildAddCommit(s.ctx.suite, group, use);
+  });
+  await sendGroupMeta(s, conversationId, updated.title);
+  return updated;
+}
+
+/** Adds devices of this account to a conversation in one commit (see `Conversations.addDevices`). */
+export async function addDevices(
+  s: ConversationServices,
+  conversationId: string,
+  deviceIds: readonly string[],
+): Promise<ConversationRecord> {
+  const conv = await s.state.get(conversationId);
+  if (conv.left) return conv;
+  const present = await presentDevices(s, conversationId);
+  const own = await s.directory.account(s.ctx.profile.handle);
+  const devices = own.devices.filter((d) => deviceIds.includes(d.deviceId) && !present.has(d.deviceId));
+  if (devices.length === 0) return conv;
+  ensureRoom(present.size, devices.length);
+  const claimed = await s.directory.claimVerified(
+    [{ account: { ...own, devices }, required: true }],
+    present,
+  );
+  const updated = await s.commits.commit(conversationId, async (group) => {
+    const inGroup = new Set(groupMembers(group).map((m) => m.credential.deviceId));
+    const use = claimed.filter((k) => !inGroup.has(k.deviceId));
+    return use.length === 0 ? undefined : buildAddCommit(s.ctx.suite, group, use);
+  });
+  if (updated.kind === "group" && !updated.self) await sendGroupMeta(s, conversationId, updated.title);
+  return updated;
+}
+
+/** Removes every device of `handle` from a group in one commit (see `Conversations.removeMember`). */
+export async function removeMember(
+  s: ConversationServices,
+  conversationId: string,
+  handle: string,
+): Promise<ConversationRecord> {
+  const conv = await s.state.requireGroup(conversationId);
+  const bare = handle.replace(/^@/, "");
+  if (bare === s.ctx.profile.handle) {
+    throw new VollyError("VOLLY_E_USAGE", "To remove yourself, leave the conversation.");
+  }
+  const accountId =
+    conv.members?.find((m) => m.handle === bare)?.accountId ?? (await s.directory.account(bare)).accountId;
+  return s.commits.commit(conversationId, async (group, _conv, excluded) => {
+    const leaves = groupMembers(group).filter((m) => m.credential.accountId === accountId);
+    if (leaves.length === 0) return undefined;
+    return buildRemoveCommit(
+      s.ctx.suite,
+      group,
+      leaves.map((l) => l.leafIndex),
+      excluded,
+    );
+  });
+}
+
+/** Leaves a group (see `Conversations.leave`). */
+export async function leave(s: ConversationServices, conversationId: string): Promise<void> {
+  const conv = await s.state.get(conversationId);
+  if (conv.kind !== "group") throw new VollyError("VOLLY_E_USAGE", "Only group conversations can be left.");
+  if (conv.left) return;
+  try {
+    await s.ctx.api.call("leaveGroup", { params: { groupId: conversationId } });
+  } catch (err) {
+    // Already out on the server (removed meanwhile): leaving locally is all that is left to do.
+    if (!(err instanceof VollyError && err.code === "VOLLY_E_NOT_GROUP_MEMBER")) throw err;
+  }
+  await s.state.markLeft(conversationId);
+}
+
+/** The admin account ids of a conversation's group (see `Conversations.admins`). */
+export async function admins(s: ConversationServices, conversationId: string): Promise<string[]> {
+  await s.state.get(conversationId);
+  const group = await s.ctx.api.call("getGroup", { params: { groupId: conversationId } });
+  return group.adminAccountIds ?? [];
+}
+
+/** Makes the account of `handle` an admin of a group (see `Conversations.grantAdmin`). */
+export async function grantAdmin(
+  s: ConversationServices,
+  conversationId: string,
+  handle: string,
+): Promise<string[]> {
+  await s.state.get(conversationId);
+  const name = handle.trim().replace(/^@/, "");
+  if (!isValidHandle(name)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle: name });
+  const account = await s.directory.account(name);
+  const group = await s.ctx.api.call("grantAdmin", {
+    params: { groupId: conversationId },
+    body: { accountId: account.accountId },
+  });
+  return group.adminAccountIds ?? [];
+}

@@ -1,0 +1,43 @@
+import { type AccountEntry, VollyError } from "@volly/protocol";
+import type { ConversationMember, ConversationRecord } from "./conversation-records.js";
+
+/** Longest group name (characters), as GroupMetaContent allows. */
+export const MAX_GROUP_NAME_CHARS = 64;
+
+/** A directory entry as a conversation member (account id, handle, display name). */
+export function memberOf(account: AccountEntry): ConversationMember {
+  return {
+    accountId: account.accountId,
+    handle: account.handle,
+    ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
+  };
+}
+
+/** What the UI calls a member: the display name when known, else the handle. */
+export function nameOf(member: ConversationMember): string {
+  return member.displayName ?? member.handle;
+}
+
+/** The title of a group joined without a name yet: up to three member names, then "+N". */
+export function defaultTitle(members: ConversationMember[]): string {
+  if (members.length === 0) return "group";
+  const names = members.slice(0, 3).map(nameOf).join(", ");
+  return members.length > 3 ? `${names} +${members.length - 3}` : names;
+}
+
+/** A trimmed group name; throws VOLLY_E_USAGE when it is empty or over MAX_GROUP_NAME_CHARS. */
+export function validName(name: string): string {
+  const title = typeof name === "string" ? name.trim() : "";
+  if (title.length === 0 || title.length > MAX_GROUP_NAME_CHARS) {
+    throw new VollyError("VOLLY_E_USAGE", `A group name is 1–${MAX_GROUP_NAME_CHARS} characters.`);
+  }
+  return title;
+}
+
+/** A conversation with new members; a direct conversation takes its one peer's name as title. */
+export function withMembers(conv: ConversationRecord, members: ConversationMember[]): ConversationRecord {
+  const updated: ConversationRecord = { ...conv, members };
+  const peer = members[0];
+  if (conv.kind === "direct" && peer && members.length === 1) updated.title = nameOf(peer);
+  return updated;
+}

@@ -1,0 +1,35 @@
+import type { MessageRecord } from "../messaging/message-records.js";
+import type { ConversationSummary } from "./conversation-records.js";
+import type { ConversationServices } from "./conversation-services.js";
+
+/** How many of a conversation's newest messages are read, growing until the unread ones are in. */
+const SCAN_LIMITS = [20, 200, 2_000] as const;
+
+/**
+ * The conversation list (see `Conversations.summaries`): each conversation with its last message
+ * (by sort key) and unread count — incoming messages with `receivedAt` after `lastReadAt` and a seq
+ * above `readSeq`, counted among the newest 2,000 — most recent activity first.
+ */
+export async function summaries(s: ConversationServices): Promise<ConversationSummary[]> {
+  const out: Array<ConversationSummary & { activity: number }> = [];
+  for (const conversation of await s.state.list()) {
+    const since = conversation.lastReadAt ?? 0;
+    const readSeq = conversation.readSeq ?? 0;
+    let unread = 0;
+    let lastMessage: MessageRecord | undefined;
+    for (const limit of SCAN_LIMITS) {
+      const messages = await s.ctx.stores.messages.recent(conversation.id, limit);
+      lastMessage = messages.at(-1);
+      unread = messages.filter(
+        (m) => m.direction === "in" && m.receivedAt > since && !(m.seq !== undefined && m.seq <= readSeq),
+      ).length;
+      const oldest = messages[0];
+      if (messages.length < limit || (oldest && oldest.receivedAt <= since)) break;
+    }
+    const activity = Math.max(conversation.createdAt, lastMessage?.receivedAt ?? 0);
+    out.push({ conversation, unread, activity, ...(lastMessage ? { lastMessage } : {}) });
+  }
+  return out
+    .sort((a, b) => b.activity - a.activity)
+    .map(({ activity: _, ...summary }) => summary as ConversationSummary);
+}

@@ -1,0 +1,17 @@
+import type { ContentHandler } from "./content-handler.js";
+
+/**
+ * A history hand-over chunk (HistoryChunkContent) for a newly linked device: its messages are stored
+ * as history by the device it is addressed to, ignored by the others. Only in the account's self
+ * conversation; the chunk itself is not a message.
+ */
+export const historyHandler: ContentHandler<"history"> = {
+  type: "history",
+  persistence: "state",
+  historyHandOver: false,
+  scope: "self",
+  async apply({ content, batch }, { accountSync }) {
+    await accountSync.importHistoryLocked(content, batch);
+    return {};
+  },
+};

@@ -1,0 +1,33 @@
+import type { MessageBody } from "../message-records.js";
+import { accountSyncHandler } from "./account-sync.js";
+import type { ContentHandler, ContentType } from "./content-handler.js";
+import { groupMetaHandler } from "./group-meta.js";
+import { historyHandler } from "./history.js";
+import { receiptHandler } from "./receipt.js";
+import { textHandler } from "./text.js";
+
+/**
+ * Every kind of application content and its handler. The mapped type makes TypeScript reject a
+ * kind of packages/protocol's ApplicationContent without a handler here (and a handler under the
+ * wrong kind).
+ */
+export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> } = {
+  text: textHandler,
+  receipt: receiptHandler,
+  "group-meta": groupMetaHandler,
+  "account-sync": accountSyncHandler,
+  history: historyHandler,
+};
+
+/** The handler of a content kind, typed for that kind. */
+export function contentHandler<K extends ContentType>(type: K): ContentHandler<K> {
+  return CONTENT_HANDLERS[type];
+}
+
+/**
+ * Whether a stored message goes to a new device in the history hand-over: its body's kind is the
+ * content kind that stored it, whose handler says so.
+ */
+export function carriedInHandOver(body: MessageBody): boolean {
+  return CONTENT_HANDLERS[body.type].historyHandOver;
+}

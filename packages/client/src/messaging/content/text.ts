@@ -1,0 +1,31 @@
+import type { MessageRecord } from "../message-records.js";
+import type { ContentHandler } from "./content-handler.js";
+
+/**
+ * Text (TextContent): stored as a message with a text body; an incoming one is marked unseen (for
+ * `volly receive`) and gets a delivery receipt. Carried in the history hand-over.
+ */
+export const textHandler: ContentHandler<"text"> = {
+  type: "text",
+  persistence: "stored",
+  historyHandOver: true,
+  scope: "conversation",
+  async apply({ content, event, advanced, batch, own }, { ctx }) {
+    const message: MessageRecord = {
+      id: content.id,
+      conversationId: advanced.id,
+      from: event.senderHandle,
+      fromDeviceId: event.senderDeviceId,
+      direction: own ? "out" : "in",
+      body: { type: "text", text: content.text },
+      sentAt: content.sentAt,
+      receivedAt: Date.now(),
+      status: own ? "sent" : "received",
+      seq: event.seq,
+    };
+    ctx.stores.messages.put(batch, message);
+    if (!own) ctx.stores.unseen.add(batch, message);
+    await batch.commit();
+    return { message };
+  },
+};

@@ -1,0 +1,41 @@
+/**
+ * A device's local store: raw bytes only (the vault above it seals every value). Implemented with
+ * SQLite in Node (`SqliteClientStore`) and IndexedDB in browsers. All writes go through `commit`,
+ * which applies a batch atomically — so a decrypted message and the new MLS group state land
+ * together or not at all (as Signal-Desktop does).
+ */
+export interface ClientStore {
+  /** Reads one value by key, or undefined. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Lists `[key, value]` pairs whose key starts with `prefix`, in key order. */
+  list(prefix: string): Promise<Array<[string, Uint8Array]>>;
+  /** Reads one stored message row by message id. */
+  getMessage(id: string): Promise<StoredMessageRow | undefined>;
+  /** The newest `limit` message rows of a conversation, oldest first. */
+  listMessages(conversationId: string, limit: number): Promise<StoredMessageRow[]>;
+  /**
+   * Message rows of every conversation in id order, those with an id after `afterId` (from the
+   * first when undefined), at most `limit`: how store migrations page through all messages.
+   */
+  scanMessages(afterId: string | undefined, limit: number): Promise<StoredMessageRow[]>;
+  /** Applies a batch of writes atomically. */
+  commit(batch: StoreBatch): Promise<void>;
+  /** Releases the store. */
+  close(): Promise<void>;
+}
+
+/** One message row: routing fields in the clear (device-local), the message itself sealed in `data`. */
+export interface StoredMessageRow {
+  id: string;
+  conversationId: string;
+  /** Orders messages within a conversation (ms timestamp, ties broken by id). */
+  sortKey: number;
+  data: Uint8Array;
+}
+
+/** An atomic set of writes. */
+export interface StoreBatch {
+  puts?: Array<{ key: string; value: Uint8Array }>;
+  deletes?: string[];
+  messages?: StoredMessageRow[];
+}

@@ -1,0 +1,57 @@
+/**
+ * Every key of a profile's local store, in one place. Records are reached through the typed record
+ * stores (`stores.ts`), never by writing a key string elsewhere. A module without imports, so light
+ * entry points (`@volly/client/browser`) can read the unsealed keys without loading crypto code.
+ */
+
+/** Unsealed: the PIN-wrapped data key (a SealedKeystore, JSON); its presence means "a profile exists". */
+export const KEYSTORE_KEY = "keystore";
+/** Unsealed: consecutive wrong PINs and the time of the last one (JSON), for the PIN back-off. */
+export const PIN_ATTEMPTS_KEY = "pin-attempts";
+
+/** Key prefixes of sealed records kept one per id (the id follows the prefix). */
+export const RECORD_PREFIXES = {
+  /** ConversationRecord by conversation id. */
+  conversation: "conv:",
+  /** Conversation id of the direct conversation with a handle, by handle. */
+  directByHandle: "direct:",
+  /** A conversation's MLS group state (base64url of encodeGroup), by conversation id. */
+  groupState: "group:",
+  /** A commit sent whose outcome is not known yet, by conversation id. */
+  pendingCommit: "pcommit:",
+  /** Departed devices whose Remove is still to commit, by conversation id. */
+  departures: "dep:",
+  /** A key package's private half, by key package ref. */
+  keyPackage: "kp:",
+  /** An encrypted message waiting for the server, by `<zero-padded sequence>:<message id>`. */
+  outbox: "outbox:",
+  /** An incoming message not yet shown, by `<zero-padded receivedAt>:<message id>`. */
+  unseen: "unseen:",
+  /** What the directory said about a device, by device id. */
+  device: "dev:",
+  /** receivedAt (ms) of the newest incoming message a read receipt covered, by conversation id. */
+  readReceiptMark: "rr:",
+} as const;
+
+/** Keys of sealed records kept once per profile. */
+export const RECORD_KEYS = {
+  profile: "profile",
+  settings: "settings",
+  /** Counts of undecryptable messages by cause. */
+  undecryptable: "undecryptable",
+  /** How many times this device rejoined a group by external commit. */
+  recoveries: "recoveries",
+  /** The account-sync Yjs document (full state). */
+  accountDoc: "acct:doc",
+  /** Account-sync changes not sent yet (one merged Yjs update). */
+  accountUnsent: "acct:unsent",
+  /** Counts of account-sync entries ignored, by cause. */
+  accountRejected: "acct:rejected",
+  /** The version of the store's record formats (see `migrations/`); absent before version 1. */
+  schemaVersion: "schema-version",
+} as const;
+
+/** The associated data a message row is sealed under (binds the sealed bytes to the message id). */
+export function messageSealKey(messageId: string): string {
+  return `msg:${messageId}`;
+}

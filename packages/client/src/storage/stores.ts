@@ -1,0 +1,94 @@
+import type { ProfileRecord } from "../account/account-records.js";
+import type { AccountSyncRejection } from "../account/account-sync/account-sync.js";
+import type { UserSettings } from "../account/settings.js";
+import type { PendingCommitRecord } from "../conversations/conversation-records.js";
+import type { UndecryptableCounts } from "../messaging/message-records.js";
+import { DeviceCache, KeyPackageStore } from "./account-stores.js";
+import type { ClientStore } from "./client-store.js";
+import { ConversationStore, DepartureStore, GroupStateStore } from "./conversation-stores.js";
+import { KeyedRecords, SingleRecord } from "./keyed-records.js";
+import { MessageStore, OutboxStore, UnseenStore } from "./message-stores.js";
+import { RECORD_KEYS, RECORD_PREFIXES } from "./store-keys.js";
+import type { Vault, VaultBatch } from "./vault.js";
+
+/**
+ * The typed record stores of one unlocked profile (like the server's repositories): every record
+ * the SDK keeps is read and written through one of these, sealed by the {@link Vault} under the
+ * keys of `store-keys.ts`. Writes are staged in a batch ({@link batch}) and land atomically.
+ */
+export class Stores {
+  /** ConversationRecords by id. */
+  readonly conversations: ConversationStore;
+  /** The direct conversation's id, by the peer's handle. */
+  readonly directConversations: KeyedRecords<string>;
+  /** MLS group states by conversation id. */
+  readonly groupStates: GroupStateStore;
+  /** Commits whose outcome is unknown, by conversation id. */
+  readonly pendingCommits: KeyedRecords<PendingCommitRecord>;
+  /** Departed devices still to remove, by conversation id. */
+  readonly departures: DepartureStore;
+  /** This device's key packages' private halves, by ref. */
+  readonly keyPackages: KeyPackageStore;
+  /** Directory entries of other devices, by device id. */
+  readonly devices: DeviceCache;
+  /** Message records. */
+  readonly messages: MessageStore;
+  /** Encrypted messages waiting for the server. */
+  readonly outbox: OutboxStore;
+  /** Incoming messages not shown yet. */
+  readonly unseen: UnseenStore;
+  /** receivedAt (ms) of the newest incoming message covered by a read receipt, by conversation id. */
+  readonly readReceiptMarks: KeyedRecords<number>;
+  /** Who this device is. */
+  readonly profile: SingleRecord<ProfileRecord>;
+  /** The user's settings (unset keys take their defaults). */
+  readonly settings: SingleRecord<Partial<UserSettings>>;
+  /** Messages this device could not decrypt, by cause. */
+  readonly undecryptable: SingleRecord<UndecryptableCounts>;
+  /** Rejoins by external commit. */
+  readonly recoveries: SingleRecord<number>;
+  /** The account-sync document's full state (base64url Yjs update). */
+  readonly accountDoc: SingleRecord<string>;
+  /** Account-sync changes not sent yet (base64url Yjs update). */
+  readonly accountUnsent: SingleRecord<string>;
+  /** Account-sync entries ignored, by cause. */
+  readonly accountRejected: SingleRecord<Partial<Record<AccountSyncRejection, number>>>;
+  /** The version of the record formats (see `migrations/`). */
+  readonly schemaVersion: SingleRecord<number>;
+
+  /** @param vault the unlocked profile's vault */
+  constructor(private readonly vault: Vault) {
+    this.conversations = new ConversationStore(vault);
+    this.directConversations = new KeyedRecords<string>(vault, RECORD_PREFIXES.directByHandle);
+    this.groupStates = new GroupStateStore(vault);
+    this.pendingCommits = new KeyedRecords<PendingCommitRecord>(vault, RECORD_PREFIXES.pendingCommit);
+    this.departures = new DepartureStore(vault);
+    this.keyPackages = new KeyPackageStore(vault);
+    this.devices = new DeviceCache(vault);
+    this.messages = new MessageStore(vault);
+    this.outbox = new OutboxStore(vault);
+    this.unseen = new UnseenStore(vault);
+    this.readReceiptMarks = new KeyedRecords<number>(vault, RECORD_PREFIXES.readReceiptMark);
+    this.profile = new SingleRecord<ProfileRecord>(vault, RECORD_KEYS.profile);
+    this.settings = new SingleRecord<Partial<UserSettings>>(vault, RECORD_KEYS.settings);
+    this.undecryptable = new SingleRecord<UndecryptableCounts>(vault, RECORD_KEYS.undecryptable);
+    this.recoveries = new SingleRecord<number>(vault, RECORD_KEYS.recoveries);
+    this.accountDoc = new SingleRecord<string>(vault, RECORD_KEYS.accountDoc);
+    this.accountUnsent = new SingleRecord<string>(vault, RECORD_KEYS.accountUnsent);
+    this.accountRejected = new SingleRecord<Partial<Record<AccountSyncRejection, number>>>(
+      vault,
+      RECORD_KEYS.accountRejected,
+    );
+    this.schemaVersion = new SingleRecord<number>(vault, RECORD_KEYS.schemaVersion);
+  }
+
+  /** Starts an atomic batch of writes; nothing is written until its `commit()`. */
+  batch(): VaultBatch {
+    return this.vault.batch();
+  }
+
+  /** The raw store underneath (to close it). */
+  get clientStore(): ClientStore {
+    return this.vault.store;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * `@volly/client/testing`: the few internals tests need to reach states a user cannot produce
+ * through the public surface — a group state lost or corrupted on disk, content no client would
+ * send, REST routes the SDK does not expose, the store's record-format version. Not for
+ * applications: nothing here is stable, and each function says what it breaks or reveals. Kept
+ * small on purpose; `@volly/client` is the SDK's public surface.
+ */
+import type { ApplicationContent } from "@volly/protocol";
+import { toBase64Url } from "@volly/protocol";
+import type { HttpApi } from "./transport/http-api.js";
+import { clientInternals, type VollyClient } from "./volly-client.js";
+
+/** The record-format version stored in the client's profile (see `storage/migrations/`). */
+export async function storeSchemaVersion(client: VollyClient): Promise<number> {
+  return (await clientInternals(client).ctx.stores.schemaVersion.get()) ?? 0;
+}
+
+/**
+ * Damages this device's stored MLS group state of a conversation, as a lost or corrupted disk
+ * would: `"delete"` removes it, `"garble"` replaces it with bytes that do not decode. The next entry
+ * of the group makes the client rejoin by external commit (RFC 9420 §12.4.3.2).
+ */
+export async function damageGroupState(
+  client: VollyClient,
+  conversationId: string,
+  how: "delete" | "garble",
+): Promise<void> {
+  const { ctx, queue } = clientInternals(client);
+  const { stores } = ctx;
+  await queue.run(conversationId, async () => {
+    const batch = stores.batch();
+    if (how === "delete") stores.groupStates.delete(batch, conversationId);
+    else stores.groupStates.putEncoded(batch, conversationId, toBase64Url(new Uint8Array([1, 2, 3, 4])));
+    await batch.commit();
+  });
+}
+
+/**
+ * Encrypts `content` as it is — even content the schema refuses — into a conversation through the
+ * client's own outbox and queue, and sends it: what a buggy or malicious member device could send.
+ * Resolves once the server stored it (or it stays queued when the server cannot be reached).
+ */
+export async function sendRawContent(
+  client: VollyClient,
+  conversationId: string,
+  content: unknown,
+): Promise<void> {
+  const { outbox } = clientInternals(client);
+  await outbox.add(conversationId, content as ApplicationContent);
+  await outbox.flush();
+}
+
+/**
+ * The client's REST client (`HttpApi`, signed in as its device): for routes the SDK does not expose
+ * (claiming or counting key packages, a group's member list on the server, a device link's status)
+ * and to observe or wrap the calls the client makes. Calls go out exactly as the client's own.
+ */
+export function restApi(client: VollyClient): HttpApi {
+  return clientInternals(client).ctx.api;
+}

@@ -1,0 +1,17 @@
+import {
+  messageText,
+  type ConversationSummary as SdkConversationSummary,
+  type MessageRecord as SdkMessageRecord,
+} from "@volly/client";
+import type { ConversationSummary, MessageRecord } from "./rpc-types.js";
+
+/** The UI's view of a message: the SDK record with its text body as `text` ("" for other kinds). */
+export function messageView(message: SdkMessageRecord): MessageRecord {
+  return { ...message, text: messageText(message) ?? "" };
+}
+
+/** A conversation summary with its last message as a {@link messageView}. */
+export function summaryView(summary: SdkConversationSummary): ConversationSummary {
+  const { lastMessage, ...rest } = summary;
+  return lastMessage ? { ...rest, lastMessage: messageView(lastMessage) } : rest;
+}
