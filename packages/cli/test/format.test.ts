@@ -8,7 +8,7 @@ const message = (over: Partial<MessageRecord>): MessageRecord => ({
   from: "bob",
   fromDeviceId: "d",
   direction: "in",
-  text: "hi",
+  body: { type: "text", text: "hi" },
   sentAt: new Date(2025, 0, 2, 9, 5).getTime(),
   receivedAt: 0,
   status: "received",
@@ -19,7 +19,7 @@ describe("CLI message formatting", () => {
   it("names the conversation: a group by its name, a direct conversation by @handle", () => {
     expect(conversationLabel({ kind: "group", title: "Weekend trip" })).toBe("Weekend trip");
     expect(conversationLabel({ kind: "direct", title: "bob", peerHandle: "bob" })).toBe("@bob");
-    expect(inboxLine(message({ text: "count me in" }), "Weekend trip")).toBe(
+    expect(inboxLine(message({ body: { type: "text", text: "count me in" } }), "Weekend trip")).toBe(
       "[09:05] [Weekend trip] bob: count me in",
     );
     expect(messageLine(message({}))).toBe("[09:05] bob: hi");
@@ -28,7 +28,7 @@ describe("CLI message formatting", () => {
   it("defuses control and bidi characters others chose; continuation lines are indented", () => {
     expect(printable("a\x1b[2Jb\u202ec\r")).toBe("a\uFFFD[2Jb\uFFFDc\uFFFD");
     expect(conversationLabel({ kind: "group", title: "Trip\x07" })).toBe("Trip\uFFFD");
-    expect(messageLine(message({ text: "one\r\ntwo\n[09:06] alice: fake" }))).toBe(
+    expect(messageLine(message({ body: { type: "text", text: "one\r\ntwo\n[09:06] alice: fake" } }))).toBe(
       "[09:05] bob: one\n    two\n    [09:06] alice: fake",
     );
   });
