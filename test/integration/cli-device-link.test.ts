@@ -16,7 +16,8 @@ import { type ServerProcess, startServerProcess, tempDir } from "./helpers/serve
 /**
  * `volly devices link` as a newcomer meets it — real server, real CLI processes, a real terminal
  * (a pseudo-terminal from util-linux `script`) where one is needed: the claiming device's name and
- * key fingerprint are shown and nothing is approved before the user says yes.
+ * key fingerprint are shown (the new device shows the same fingerprint) and nothing is approved
+ * before the user says yes; a "no" reaches the new device at once.
  */
 describe("volly devices link asks before it approves", () => {
   let server: ServerProcess;
@@ -25,13 +26,20 @@ describe("volly devices link asks before it approves", () => {
   const running: InteractiveVolly[] = [];
   let conversationId = "";
 
-  /** The devices the server's directory lists for alice (public: GET /v1/accounts/alice). */
-  /** The signature keys of alice's devices as anyone sees them in the directory (names are private). */
-  async function directoryKeys(): Promise<string[]> {
+  /**
+   * The devices the server's directory lists for alice: names as alice sees them (`volly devices`;
+   * the directory shows names to the account itself only), keys from the public directory.
+   */
+  async function directoryDevices(): Promise<Array<{ name: string; signaturePublicKey: string }>> {
+    const listed = await runVolly([...as("alice"), "--json", "devices"]);
+    expect(listed.code, listed.stderr).toBe(0);
     const res = await fetch(`${server.url}/v1/accounts/alice`);
-    return ((await res.json()) as { devices: Array<{ signaturePublicKey: string }> }).devices.map(
-      (d) => d.signaturePublicKey,
-    );
+    const keys = ((await res.json()) as { devices: Array<{ deviceId: string; signaturePublicKey: string }> })
+      .devices;
+    return jsonLines(listed.stdout).map((d) => ({
+      name: String(d.name),
+      signaturePublicKey: keys.find((k) => k.deviceId === d.deviceId)?.signaturePublicKey ?? "",
+    }));
   }
 
   /** Starts `devices link` for alice on a terminal and resolves once it shows its pairing code. */
@@ -43,6 +51,20 @@ describe("volly devices link asks before it approves", () => {
     if (!code) throw new Error(`no pairing code in: ${terminal.output()}`);
     return { terminal, code };
   }
+
+  /** The fingerprint `devices link` showed for the claiming device named `name`. */
+  function shownFingerprint(output: string, name: string): string | undefined {
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`claimed the code: '${escaped}', key fingerprint ([A-Za-z0-9_-]{43})`).exec(
+      output,
+    )?.[1];
+  }
+
+  /** The fingerprint `init --link` showed for its own key. */
+  const ownFingerprint = (stderr: string) =>
+    /This device's key fingerprint: ([A-Za-z0-9_-]{43}) {2}— check that the other device shows the same/.exec(
+      stderr,
+    )?.[1];
 
   /** Starts `volly init --link CODE` for a new profile (it waits for approval). */
   function claim(profile: string, code: string, name: string): InteractiveVolly {
@@ -112,8 +134,7 @@ describe("volly devices link asks before it approves", () => {
     const device = claim("desk", code, "Alice's desk");
     await terminal.waitFor("stdout", "Approve 'Alice's desk'? [y/N]");
     // Shown before approval: the server does not know the device yet.
-    const before = await directoryKeys();
-    expect(before).toHaveLength(2);
+    expect((await directoryDevices()).map((d) => d.name)).toEqual(["cli", "laptop"]);
 
     terminal.type("y");
     const result = await terminal.done;
@@ -122,43 +143,54 @@ describe("volly devices link asks before it approves", () => {
     const linked = await device.done;
     expect(linked.code, linked.stderr).toBe(0);
     expect(linked.stdout).toContain("Linked this device to @alice");
-    const desk = (await directoryKeys()).find((key) => !before.includes(key));
-    // The fingerprint shown is the SHA-256 of the key the server then registered.
-    const shown = /claimed the code: 'Alice's desk', key fingerprint ([A-Za-z0-9_-]{43})/.exec(result.stdout);
-    expect(shown?.[1]).toBe(fingerprint(fromBase64Url(desk ?? "")));
+    const desk = (await directoryDevices()).find((d) => d.name === "Alice's desk");
+    // The fingerprint shown on both devices is the SHA-256 of the key the server then registered.
+    const shown = shownFingerprint(result.stdout, "Alice's desk");
+    expect(shown).toBe(fingerprint(fromBase64Url(desk?.signaturePublicKey ?? "")));
+    expect(ownFingerprint(linked.stderr)).toBe(shown);
   });
 
-  it("on a terminal: 'n' declines — nothing approved, exit 6 VOLLY_E_LINK_DECLINED, the code is used up", async () => {
+  it("on a terminal: 'n' declines — nothing approved, exit 6 VOLLY_E_LINK_DECLINED on both devices at once", async () => {
     const { terminal, code } = await linkOnTerminal();
     // A name with an escape sequence (clear screen) is shown defused.
     const device = claim("phone", code, "Mallory\x1b[2J phone");
     await terminal.waitFor("stdout", "Approve 'Mallory\uFFFD[2J phone'? [y/N]");
+    // The new device shows its own key's fingerprint: the one the approving device shows.
+    await device.waitFor("stderr", "Waiting for the existing device to approve 'Mallory\uFFFD[2J phone'");
+    expect(terminal.output()).toContain("Check that the new device shows the same fingerprint.");
     terminal.type("n");
     const result = await terminal.done;
     expect(result.code).toBe(6);
     expect(result.stdout).toContain("error VOLLY_E_LINK_DECLINED: Not approved: 'Mallory\uFFFD[2J phone'");
+    expect(result.stdout).toContain("The new device was told");
     expect(result.stdout).not.toContain("\x1b[2J");
-    expect(await directoryKeys()).toHaveLength(3);
 
-    // The server has no "decline": the link stays claimed (no one else can claim it) and the new
-    // device keeps waiting for an approval that never comes, until the code expires.
+    // Told at its next poll (every second), not when the code expires 15 minutes later.
+    await device.waitFor("stderr", "error VOLLY_E_LINK_DECLINED", 30_000);
+    const declined = await device.done;
+    expect(declined.code).toBe(6);
+    expect(declined.stdout).toBe("");
+    expect(declined.stderr).toContain(
+      "error VOLLY_E_LINK_DECLINED: The existing device declined this device",
+    );
+    const own = ownFingerprint(declined.stderr);
+    expect(own).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(shownFingerprint(result.stdout, "Mallory\uFFFD[2J phone")).toBe(own);
+    expect((await directoryDevices()).map((d) => d.name)).toEqual(["cli", "laptop", "Alice's desk"]);
+
+    // The code is used up: declined for good, no one else can claim it.
     const linkId = /\/([A-Za-z0-9_-]{22})\./.exec(code)?.[1];
     const status = (await (await fetch(`${server.url}/v1/device-links/${linkId}`)).json()) as {
       status: string;
     };
-    expect(status.status).toBe("claimed");
+    expect(status.status).toBe("declined");
     const again = await runVolly([...as("tablet"), "--json", "init", "--link", code]);
     expect(again.code).toBe(6);
-    expect(JSON.parse(again.stderr).error.code).toBe("VOLLY_E_LINK_INVALID");
-    let waiting = true;
-    void device.done.then(() => {
-      waiting = false;
-    });
-    await device.waitFor("stderr", "Waiting for the existing device to approve 'Mallory\uFFFD[2J phone'");
-    // It polls every second; well past the decline it is still waiting, neither linked nor told.
-    expect(await directoryKeys()).toHaveLength(3);
-    expect(waiting).toBe(true);
-    expect(device.output()).toBe("");
-    device.kill();
+    expect(JSON.parse(again.stderr).error.code).toBe("VOLLY_E_LINK_DECLINED");
+    // Nothing was sealed on the declined device: its directory takes a new code.
+    const retry = startDeviceLink(as("alice"));
+    const relinked = await runVolly([...as("phone"), "--json", "init", "--link", await retry.code]);
+    expect(relinked.code, relinked.stderr).toBe(0);
+    expect((await retry.done).code).toBe(0);
   });
 });

@@ -38,11 +38,18 @@ describe("linked devices through the CLI", () => {
     expect(laptop.handle).toBe("alice");
     const linked = await link.done;
     expect(linked.code, linked.stderr).toBe(0);
+    // With --json the new device's fingerprint line is a JSON line on stderr; both devices show the
+    // same fingerprint, and both results carry it.
+    const { claimed } = jsonLines(init.stderr)[0] as { claimed: { linkId: string; fingerprint: string } };
+    expect(code).toContain(`/${claimed.linkId}.`);
+    expect(claimed.fingerprint).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(laptop).toMatchObject({ fingerprint: claimed.fingerprint });
     expect(jsonLines(linked.stdout)[1]).toMatchObject({
       deviceId: laptop.deviceId,
       name: "laptop",
       added: [conversationId],
       failed: [],
+      fingerprint: claimed.fingerprint,
     });
 
     expect((await runVolly([...as("bob"), "send", conversationId, "to both"])).code).toBe(0);

@@ -22,7 +22,7 @@ export {
 } from "./account/account-sync/history-handover.js";
 export type { AccountDevice, ApproveOptions, Devices, LinkedDevice, OpenedLink } from "./account/devices.js";
 export { KEY_PACKAGE_POOL, type KeyPackagePool } from "./account/key-package-pool.js";
-export { type LinkProfileOptions, linkProfile } from "./account/link-profile.js";
+export { type LinkClaim, type LinkProfileOptions, linkProfile } from "./account/link-profile.js";
 export {
   type CreateProfileOptions,
   createProfile,

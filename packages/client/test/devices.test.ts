@@ -1,8 +1,15 @@
 import { join } from "node:path";
-import { HttpApi, messageText, type VollyClient } from "@volly/client";
-import { linkNodeProfile } from "@volly/client/node";
-import { formatLinkCode, generateIdentity, generateLinkSecret, linkProof, sign } from "@volly/crypto";
-import { signingInput, toBase64Url, type VollyError } from "@volly/protocol";
+import { HttpApi, type LinkClaim, messageText, type VollyClient } from "@volly/client";
+import { linkNodeProfile, profileExists } from "@volly/client/node";
+import {
+  fingerprint,
+  formatLinkCode,
+  generateIdentity,
+  generateLinkSecret,
+  linkProof,
+  sign,
+} from "@volly/crypto";
+import { fromBase64Url, signingInput, toBase64Url, type VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { inbox, TEST_KDF, useTestServer, waitFor } from "./helpers.js";
 
@@ -80,6 +87,59 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
     expect((await mallory.call("getDeviceLink", { params: { linkId: link.linkId } })).status).toBe("claimed");
     expect(await alice!.devices.list()).toHaveLength(1);
     expect(formatLinkCode(bed.server.url, link.linkId, link.secret)).toBe(link.code);
+  });
+
+  it("declined at `confirm`: the new device's linkProfile fails with VOLLY_E_LINK_DECLINED at once, having shown the same fingerprint", async () => {
+    const [alice] = await bed.clients("alice");
+    const link = await alice!.devices.startLink();
+    const dir = join(bed.home, "alice-phone");
+    const claims: LinkClaim[] = [];
+    let outcome: unknown;
+    void linkNodeProfile(dir, {
+      code: link.code,
+      pin: "123456",
+      deviceName: "phone",
+      kdf: TEST_KDF,
+      pollIntervalMs: 50,
+      onClaimed: (claim) => claims.push(claim),
+    }).then(
+      (client) => {
+        bed.track(client);
+        outcome = "linked";
+      },
+      (e: unknown) => {
+        outcome = e;
+      },
+    );
+    let shown: string | undefined;
+    const declined = await alice!.devices
+      .waitAndApprove(link.linkId, link.secret, 10_000, {
+        confirm: (claim) => {
+          shown = fingerprint(fromBase64Url(claim.signaturePublicKey));
+          return false;
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(declined).toMatchObject({
+      code: "VOLLY_E_LINK_DECLINED",
+      details: { linkId: link.linkId, newDeviceTold: true },
+    });
+    // Told at its next poll, not when the link's 15 minutes are up.
+    await waitFor(() => outcome !== undefined, "the new device to learn of the decline", 10_000);
+    expect(outcome).toMatchObject({ code: "VOLLY_E_LINK_DECLINED" });
+    expect(shown).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(claims).toEqual([
+      { linkId: link.linkId, signaturePublicKey: expect.any(String), fingerprint: shown },
+    ]);
+
+    const server = new HttpApi(bed.server.url);
+    expect((await server.call("getDeviceLink", { params: { linkId: link.linkId } })).status).toBe("declined");
+    expect(await alice!.devices.list()).toHaveLength(1);
+    // Nothing was sealed: the same directory can be linked with a new code.
+    expect(await profileExists(dir)).toBe(false);
   });
 
   it("a revoked device is disconnected with VOLLY_E_DEVICE_REVOKED and stops reconnecting", async () => {

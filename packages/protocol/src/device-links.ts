@@ -11,7 +11,12 @@ import { Base64Url, Handle, Id, PublicKey, SignatureB64, Timestamp } from "./com
  *    key of its own — and a signature by the new key;
  * 3. the existing device receives DEVICE_LINK_CLAIMED, checks the proof, and approves with a
  *    signature over signingInput.linkApprove(accountId, linkId, key); the server registers the
- *    device; the existing device then adds it to every conversation of the account.
+ *    device; the existing device then adds it to every conversation of the account. Or it declines
+ *    (POST /v1/device-links/:linkId/decline): nothing is registered, the link can be neither claimed
+ *    nor approved again, and the new device's poll sees "declined" at once.
+ *
+ * Both devices show the SHA-256 fingerprint of the new key (`fingerprint` in @volly/crypto), so the
+ * user can check that the device asking for approval is the one in their hand.
  */
 export const CreateDeviceLinkResponse = Type.Object({ linkId: Id, expiresAt: Timestamp });
 export type CreateDeviceLinkResponse = Static<typeof CreateDeviceLinkResponse>;
@@ -29,12 +34,17 @@ export const ClaimDeviceLinkBody = Type.Object(
 );
 export type ClaimDeviceLinkBody = Static<typeof ClaimDeviceLinkBody>;
 
+/**
+ * A link's status: open → claimed → approved or declined (both final); "expired" once its TTL passed
+ * while still open or claimed.
+ */
 export const DeviceLinkStatus = Type.Object({
   linkId: Id,
   status: Type.Union([
     Type.Literal("open"),
     Type.Literal("claimed"),
     Type.Literal("approved"),
+    Type.Literal("declined"),
     Type.Literal("expired"),
   ]),
   expiresAt: Timestamp,

@@ -188,6 +188,12 @@ export const ERROR_CODES = {
     message: "The device link has expired (links last 15 minutes).",
     retry: "never",
   },
+  VOLLY_E_LINK_DECLINED: {
+    http: 403,
+    close: 4000,
+    message: "The new device's claim of the device link was declined; nothing was approved.",
+    retry: "never",
+  },
   VOLLY_E_DEVICE_REVOKED: {
     http: 401,
     close: 4010,
@@ -221,12 +227,6 @@ export const ERROR_CODES = {
     http: 423,
     close: 4000,
     message: "The profile is sealed; a PIN is needed to open it.",
-    retry: "never",
-  },
-  VOLLY_E_LINK_DECLINED: {
-    http: 403,
-    close: 4000,
-    message: "The new device's claim of the device link was declined; nothing was approved.",
     retry: "never",
   },
   VOLLY_E_INVITE_INVALID: {

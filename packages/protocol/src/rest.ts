@@ -407,6 +407,16 @@ export const ROUTES = {
     body: ApproveDeviceLinkBody,
     response: ApproveDeviceLinkResponse,
   },
+  declineDeviceLink: {
+    method: "POST",
+    path: "/v1/device-links/:linkId/decline",
+    summary:
+      "The creating device declines the claimed key: nothing is registered, the link is used up, and " +
+      "the new device's status poll sees `declined`. Idempotent.",
+    auth: true,
+    params: DeviceLinkParams,
+    response: DeviceLinkStatus,
+  },
   revokeDevice: {
     method: "DELETE",
     path: "/v1/devices/:deviceId",

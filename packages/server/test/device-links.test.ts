@@ -129,6 +129,71 @@ forEachBackend((backend) => {
       );
     });
 
+    it("the creating device declines a claimed link: status declined, no device, claim and approve refused for good", async () => {
+      const { linkId } = await f.services.deviceLinks.create(alice);
+      const keys = newKeys();
+      const secret = generateLinkSecret();
+      await f.services.deviceLinks.claim(linkId, claimBody(linkId, secret, keys));
+      expect(await f.services.deviceLinks.decline(alice, linkId)).toMatchObject({
+        linkId,
+        status: "declined",
+      });
+      const status = await f.services.deviceLinks.status(linkId);
+      expect(status).toMatchObject({ status: "declined" });
+      expect(status.deviceId).toBeUndefined();
+      // Idempotent: declining again answers the same status.
+      expect(await f.services.deviceLinks.decline(alice, linkId)).toEqual(status);
+
+      await expectCode(
+        f.services.deviceLinks.approve(alice, linkId, approveSignature(alice, linkId, keys.publicKeyB64)),
+        "VOLLY_E_LINK_DECLINED",
+      );
+      await expectCode(
+        f.services.deviceLinks.claim(linkId, claimBody(linkId, secret, newKeys())),
+        "VOLLY_E_LINK_DECLINED",
+      );
+      expect((await f.services.accounts.getAccount("alice")).devices.map((d) => d.deviceId)).toEqual([
+        alice.deviceId,
+      ]);
+      // Final: it stays declined past its expiry (the new device is told why, not "expired").
+      f.clock.advance(LIMITS.deviceLinkTtlMs);
+      expect((await f.services.deviceLinks.status(linkId)).status).toBe("declined");
+      expect((await f.services.deviceLinks.decline(alice, linkId)).status).toBe("declined");
+    });
+
+    it("only the creating device declines, and only a claimed, unexpired, unapproved link", async () => {
+      const { linkId } = await f.services.deviceLinks.create(alice);
+      await expectCode(f.services.deviceLinks.decline(alice, linkId), "VOLLY_E_LINK_INVALID"); // not claimed
+      const keys = newKeys();
+      await f.services.deviceLinks.claim(linkId, claimBody(linkId, generateLinkSecret(), keys));
+      await expectCode(f.services.deviceLinks.decline(bob, linkId), "VOLLY_E_LINK_INVALID");
+      await expectCode(
+        f.services.deviceLinks.decline(alice, "AAAAAAAAAAAAAAAAAAAAAA"),
+        "VOLLY_E_LINK_INVALID",
+      );
+      expect((await f.services.deviceLinks.status(linkId)).status).toBe("claimed");
+
+      const { deviceId } = await f.services.deviceLinks.approve(
+        alice,
+        linkId,
+        approveSignature(alice, linkId, keys.publicKeyB64),
+      );
+      await expectCode(f.services.deviceLinks.decline(alice, linkId), "VOLLY_E_LINK_INVALID");
+      expect(await f.services.deviceLinks.status(linkId)).toMatchObject({ status: "approved", deviceId });
+
+      // Another device of the same account did not open the link either.
+      const laptop: TestDevice = { ...alice, deviceId, keys };
+      const second = await f.services.deviceLinks.create(alice);
+      await f.services.deviceLinks.claim(
+        second.linkId,
+        claimBody(second.linkId, generateLinkSecret(), newKeys()),
+      );
+      await expectCode(f.services.deviceLinks.decline(laptop, second.linkId), "VOLLY_E_LINK_INVALID");
+      f.clock.advance(LIMITS.deviceLinkTtlMs);
+      await expectCode(f.services.deviceLinks.decline(alice, second.linkId), "VOLLY_E_LINK_EXPIRED");
+      expect((await f.services.deviceLinks.status(second.linkId)).status).toBe("expired");
+    });
+
     it("revoking ends every membership with a departure, deletes sessions and key packages; other accounts cannot revoke", async () => {
       const keys = newKeys();
       const { linkId } = await f.services.deviceLinks.create(alice);
@@ -245,6 +310,43 @@ describe("device links over a listening server", () => {
       second.deviceId,
     ]);
     expect((await live.synced(second)).client).toBeDefined();
+  });
+
+  it("declining over HTTP: only the creator's token, the new device's poll says declined, approving is refused", async () => {
+    const alice = await live.register("alice");
+    const bob = await live.register("bob");
+    const linkId = (await call("POST", "/v1/device-links", undefined, alice)).json.linkId as string;
+    const keys = newKeys();
+    const secret = generateLinkSecret();
+    expect(
+      (await call("POST", `/v1/device-links/${linkId}/claim`, claimBody(linkId, secret, keys))).status,
+    ).toBe(200);
+
+    const anonymous = await call("POST", `/v1/device-links/${linkId}/decline`);
+    expect([anonymous.status, anonymous.json.code]).toEqual([401, "VOLLY_E_NOT_AUTHENTICATED"]);
+    const byBob = await call("POST", `/v1/device-links/${linkId}/decline`, undefined, bob);
+    expect([byBob.status, byBob.json.code]).toEqual([404, "VOLLY_E_LINK_INVALID"]);
+    expect((await call("GET", `/v1/device-links/${linkId}`)).json.status).toBe("claimed");
+
+    const declined = await call("POST", `/v1/device-links/${linkId}/decline`, undefined, alice);
+    expect([declined.status, declined.json.status]).toEqual([200, "declined"]);
+    expect((await call("GET", `/v1/device-links/${linkId}`)).json).toMatchObject({
+      linkId,
+      status: "declined",
+    });
+    const approve = await call(
+      "POST",
+      `/v1/device-links/${linkId}/approve`,
+      { signature: approveSignature(alice, linkId, keys.publicKeyB64) },
+      alice,
+    );
+    expect([approve.status, approve.json.code]).toEqual([403, "VOLLY_E_LINK_DECLINED"]);
+    const reclaim = await call(
+      "POST",
+      `/v1/device-links/${linkId}/claim`,
+      claimBody(linkId, secret, newKeys()),
+    );
+    expect([reclaim.status, reclaim.json.code]).toEqual([403, "VOLLY_E_LINK_DECLINED"]);
   });
 
   it("revoking a device: departures reach the other members, its connection closes with 4010, it is refused afterwards", async () => {

@@ -22,7 +22,9 @@ interface LinkOptions {
  * in --json mode). When a device claims the code (and its proof matches), its name and key
  * fingerprint are shown and the user is asked `Approve '<name>'? [y/N]` before anything is approved;
  * `--yes` approves without asking, and without a terminal `--yes` is required (VOLLY_E_USAGE, exit
- * 2). A "no" ends with VOLLY_E_LINK_DECLINED (exit 6). Once approved the new device gets the
+ * 2). The new device's `volly init --link` shows the same fingerprint. A "no" declines the link on
+ * the server (the new device's `init --link` then fails with VOLLY_E_LINK_DECLINED at once) and ends
+ * with VOLLY_E_LINK_DECLINED (exit 6). Once approved the new device gets the
  * account's state (settings, conversation list, read marks) and, unless `--no-history`, this
  * device's message history, encrypted in the account's self conversation.
  */
@@ -101,7 +103,7 @@ async function link(out: Output, g: GlobalOptions, o: LinkOptions): Promise<void
         out.note(`${about}; approving it (--yes).`);
         return true;
       }
-      process.stderr.write(`${about}.\n`);
+      process.stderr.write(`${about}.\nCheck that the new device shows the same fingerprint.\n`);
       return askYesNo(
         `Approve '${name}'? [y/N] `,
         Math.max(0, opened.expiresAt - Date.now()),
@@ -122,12 +124,16 @@ async function link(out: Output, g: GlobalOptions, o: LinkOptions): Promise<void
       );
     } catch (err) {
       if (err instanceof VollyError && err.code === "VOLLY_E_LINK_DECLINED" && shown) {
+        const told = err.details?.newDeviceTold === true;
         const until = new Date(opened.expiresAt).toTimeString().slice(0, 5);
         throw new VollyError(
           "VOLLY_E_LINK_DECLINED",
-          `Not approved: '${printable(shown.name)}' was not linked. The code cannot be claimed again; ` +
-            `the new device keeps waiting until it expires at ${until}, then fails with VOLLY_E_LINK_EXPIRED.`,
-          { linkId: opened.linkId },
+          `Not approved: '${printable(shown.name)}' was not linked, and the code cannot be used again. ` +
+            (told
+              ? "The new device was told (its `volly init --link` fails with VOLLY_E_LINK_DECLINED)."
+              : "The server could not be told, so the new device keeps waiting until the code expires " +
+                `at ${until}, then fails with VOLLY_E_LINK_EXPIRED.`),
+          { linkId: opened.linkId, newDeviceTold: told },
         );
       }
       throw err;

@@ -1,4 +1,4 @@
-import { profileServerUrls } from "@volly/client";
+import { type LinkClaim, profileServerUrls } from "@volly/client";
 import { initNodeProfile, linkNodeProfile, profileExists } from "@volly/client/node";
 import { parseLinkCode } from "@volly/crypto";
 import { EntityType, matches, VollyError } from "@volly/protocol";
@@ -80,9 +80,12 @@ export function registerInit(program: Command, run: Run) {
 }
 
 /**
- * `volly init --link CODE`: claims the link, waits for approval, seals the profile. A claim declined
- * on the existing device is not reported to this one (the server has no "decline"): it waits until
- * the code expires, then fails with VOLLY_E_LINK_EXPIRED.
+ * `volly init --link CODE`: claims the link, shows this device's key fingerprint (the approving
+ * device shows the same one), waits for approval, seals the profile. Once the claim is accepted it
+ * prints `This device's key fingerprint: …` on stderr — `{"claimed":{"linkId","fingerprint"}}` there
+ * with --json, a line scripts can use or skip (the result stays the one line on stdout, with the
+ * fingerprint in it). A claim declined on the existing device fails at once with
+ * VOLLY_E_LINK_DECLINED (exit 6); an unanswered one with VOLLY_E_LINK_EXPIRED when the code expires.
  */
 async function linkInit(
   out: Output,
@@ -102,18 +105,37 @@ async function linkInit(
   if (await profileExists(dir))
     throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
   const pin = await resolvePin(g.pin, "Choose a 6-digit PIN: ");
-  out.note(`Waiting for the existing device to approve '${printable(o.deviceName)}'…`);
+  let claimed: LinkClaim | undefined;
+  const onClaimed = (claim: LinkClaim) => {
+    claimed = claim;
+    process.stderr.write(
+      out.json
+        ? `${JSON.stringify({ claimed: { linkId: claim.linkId, fingerprint: claim.fingerprint } })}\n`
+        : `This device's key fingerprint: ${claim.fingerprint}  — check that the other device shows the ` +
+            "same before you approve\n" +
+            `Waiting for the existing device to approve '${printable(o.deviceName)}'…\n`,
+    );
+  };
   const client = await linkNodeProfile(dir, {
     code: o.link,
     pin,
     deviceName: o.deviceName,
+    onClaimed,
     ...(servers !== undefined ? { serverUrls: servers } : {}),
   }).catch((err: unknown) => {
     if (err instanceof VollyError && err.code === "VOLLY_E_LINK_EXPIRED") {
       throw new VollyError(
         "VOLLY_E_LINK_EXPIRED",
-        "The pairing code expired before this device was approved: it was declined on the existing " +
-          "device, or not approved within 15 minutes. Run `volly devices link` there for a new code.",
+        "The pairing code expired before this device was approved (approval must come within 15 " +
+          "minutes). Run `volly devices link` on the existing device for a new code.",
+      );
+    }
+    if (err instanceof VollyError && err.code === "VOLLY_E_LINK_DECLINED") {
+      throw new VollyError(
+        "VOLLY_E_LINK_DECLINED",
+        "The existing device declined this device: nothing was linked. If that was a mistake, run " +
+          "`volly devices link` there for a new code.",
+        err.details,
       );
     }
     throw err;
@@ -122,7 +144,14 @@ async function linkInit(
   await client.close();
   const urls = profileServerUrls(p);
   out.result(
-    { handle: p.handle, accountId: p.accountId, deviceId: p.deviceId, server: p.serverUrl, servers: urls },
+    {
+      handle: p.handle,
+      accountId: p.accountId,
+      deviceId: p.deviceId,
+      server: p.serverUrl,
+      servers: urls,
+      ...(claimed ? { fingerprint: claimed.fingerprint } : {}),
+    },
     `Linked this device to @${p.handle} on ${describeServers(urls)} (profile ${dir})`,
   );
 }

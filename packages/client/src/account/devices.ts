@@ -54,9 +54,12 @@ export interface ApproveOptions {
   history?: boolean;
   /**
    * Asked once a claim's proof checked out, before anything is approved: the claim carries the
-   * name the new device chose and its Ed25519 public key (base64url). Resolve false to decline:
-   * nothing is approved and {@link Devices.waitAndApprove} throws VOLLY_E_LINK_DECLINED; the link
-   * stays claimed, so it cannot be claimed again, and expires unused. Default: approve.
+   * name the new device chose and its Ed25519 public key (base64url; show it as
+   * `fingerprint(fromBase64Url(key))` from @volly/crypto, which the new device shows too). Resolve
+   * false to decline: nothing is approved, the link is declined on the server (POST
+   * /v1/device-links/:linkId/decline), so it can be neither claimed nor approved again and the new
+   * device's `linkProfile` fails with VOLLY_E_LINK_DECLINED at its next poll, and
+   * {@link Devices.waitAndApprove} throws VOLLY_E_LINK_DECLINED. Default: approve.
    */
   confirm?: (claim: DeviceLinkClaimedEvent) => boolean | Promise<boolean>;
 }
@@ -111,7 +114,9 @@ export class Devices {
    * @param timeoutMs how long to wait for the claim (ms)
    * @throws VOLLY_E_LINK_INVALID (the proof does not match: the claim is not approved),
    *   VOLLY_E_LINK_EXPIRED (no claim within the timeout), VOLLY_E_LINK_DECLINED (`confirm` said
-   *   no), VOLLY_E_SERVER_UNREACHABLE
+   *   no; `details.newDeviceTold` says whether the server recorded the decline — false when it could
+   *   not be reached or the link expired meanwhile, and the new device then waits until the link
+   *   expires), VOLLY_E_SERVER_UNREACHABLE
    */
   async waitAndApprove(
     linkId: string,
@@ -123,9 +128,7 @@ export class Devices {
     if (!verifyLinkProof(secret, linkId, claim.signaturePublicKey, claim.proof)) {
       throw new VollyError("VOLLY_E_LINK_INVALID", "The claim's proof does not match the pairing code.");
     }
-    if (options.confirm && !(await options.confirm(claim))) {
-      throw new VollyError("VOLLY_E_LINK_DECLINED", undefined, { linkId });
-    }
+    if (options.confirm && !(await options.confirm(claim))) throw await this.decline(linkId);
     await this.accountSync.ensureSelfConversation();
     const signature = toBase64Url(
       sign(
@@ -208,6 +211,25 @@ export class Devices {
    */
   async revoke(deviceId: string): Promise<RevokeDeviceResponse> {
     return this.ctx.api.call("revokeDevice", { params: { deviceId } });
+  }
+
+  /**
+   * Declines the claimed link `linkId` on the server so the new device is told, and returns the
+   * VOLLY_E_LINK_DECLINED to throw (`details.newDeviceTold`: whether the server took the decline).
+   */
+  private async decline(linkId: string): Promise<VollyError> {
+    try {
+      await this.ctx.api.call("declineDeviceLink", { params: { linkId } });
+      return new VollyError("VOLLY_E_LINK_DECLINED", undefined, { linkId, newDeviceTold: true });
+    } catch (err) {
+      const code = err instanceof VollyError ? err.code : "VOLLY_E_INTERNAL";
+      return new VollyError(
+        "VOLLY_E_LINK_DECLINED",
+        "The claim was declined and nothing was approved, but the server could not record the decline " +
+          `(${code}): the new device is not told and waits until the link expires.`,
+        { linkId, newDeviceTold: false, reason: code },
+      );
+    }
   }
 
   private waitForClaim(linkId: string, timeoutMs: number): Promise<DeviceLinkClaimedEvent> {

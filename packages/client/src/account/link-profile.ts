@@ -1,5 +1,6 @@
 import {
   DEFAULT_CIPHERSUITE,
+  fingerprint,
   generateIdentity,
   type KdfParams,
   linkProof,
@@ -13,6 +14,18 @@ import { KEYSTORE_KEY } from "../storage/store-keys.js";
 import { HttpApi } from "../transport/http-api.js";
 import type { ProfileRecord } from "./account-records.js";
 import { sealProfile, serverOrigins, type UnlockedProfile } from "./profile.js";
+
+/** This device's claim of a link, as {@link LinkProfileOptions.onClaimed} is told it. */
+export interface LinkClaim {
+  linkId: string;
+  /** This device's new Ed25519 signature public key (base64url). */
+  signaturePublicKey: string;
+  /**
+   * The key's SHA-256 fingerprint (`fingerprint` from @volly/crypto, base64url, 43 characters): the
+   * same string the approving device shows, so the user can compare the two before approving.
+   */
+  fingerprint: string;
+}
 
 /** What {@link linkProfile} needs. */
 export interface LinkProfileOptions {
@@ -29,6 +42,12 @@ export interface LinkProfileOptions {
   ciphersuite?: string;
   /** How often to poll the link's status while waiting for approval (ms). Default 1,000. */
   pollIntervalMs?: number;
+  /**
+   * Called once the server accepted the claim, before waiting for approval: show
+   * `claim.fingerprint` so the user can check that the approving device shows the same. An error it
+   * throws ends `linkProfile` with that error (the link stays claimed).
+   */
+  onClaimed?: (claim: LinkClaim) => void;
   /** Argon2id cost override (tests). */
   kdf?: Partial<Omit<KdfParams, "alg" | "salt">>;
 }
@@ -36,14 +55,16 @@ export interface LinkProfileOptions {
 /**
  * The new-device side of device linking (see `device-links.ts` in @volly/protocol): parses the
  * pairing code, generates this device's Ed25519 identity (RFC 8032), claims the link with the key,
- * the proof HMAC-SHA256(secret, linkClaim(linkId, key)) and a signature by the key, polls the link
- * until the existing device approved it, then seals the profile (same keystore and record stores as
- * `createProfile`) with the account's id, handle and entity type and the new device id. Upload key
- * packages next (the existing device waits for them to add this device to its conversations).
+ * the proof HMAC-SHA256(secret, linkClaim(linkId, key)) and a signature by the key, tells
+ * `onClaimed` the key's fingerprint, polls the link until the existing device approved it, then
+ * seals the profile (same keystore and record stores as `createProfile`) with the account's id,
+ * handle and entity type and the new device id. Upload key packages next (the existing device waits
+ * for them to add this device to its conversations).
  *
  * @throws VOLLY_E_PIN_INVALID, VOLLY_E_USAGE (`serverUrls` not URLs or without the code's
  *   server), VOLLY_E_PROFILE_EXISTS, VOLLY_E_LINK_INVALID (malformed code,
- *   unknown or already claimed link), VOLLY_E_LINK_EXPIRED (expired before approval),
+ *   unknown or already claimed link), VOLLY_E_LINK_DECLINED (the existing device declined this
+ *   claim: at the first poll after it did), VOLLY_E_LINK_EXPIRED (expired before approval),
  *   VOLLY_E_KEY_TAKEN, VOLLY_E_SERVER_UNREACHABLE
  */
 export async function linkProfile(options: LinkProfileOptions): Promise<UnlockedProfile> {
@@ -69,9 +90,21 @@ export async function linkProfile(options: LinkProfileOptions): Promise<Unlocked
       signature: toBase64Url(sign(identity.signaturePrivateKey, signingInput.linkClaim(linkId, key))),
     },
   });
+  options.onClaimed?.({
+    linkId,
+    signaturePublicKey: key,
+    fingerprint: fingerprint(identity.signaturePublicKey),
+  });
   const interval = options.pollIntervalMs ?? 1_000;
   while (status.status !== "approved") {
     if (status.status === "expired") throw new VollyError("VOLLY_E_LINK_EXPIRED");
+    if (status.status === "declined") {
+      throw new VollyError(
+        "VOLLY_E_LINK_DECLINED",
+        "The existing device declined this device's claim; nothing was linked.",
+        { linkId },
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, interval));
     status = await api.call("getDeviceLink", { params: { linkId } });
   }

@@ -92,6 +92,8 @@ function handlers(services: Services): RouteHandlers {
       const { signature } = parse(ROUTES.approveDeviceLink.body, body);
       return services.deviceLinks.approve(device, linkId, signature);
     },
+    declineDeviceLink: async ({ params, auth: device }) =>
+      services.deviceLinks.decline(device, parse(ROUTES.declineDeviceLink.params, params).linkId),
     revokeDevice: async ({ params, auth: device }) =>
       services.deviceRevocation.revoke(device, parse(ROUTES.revokeDevice.params, params).deviceId),
   };

@@ -16,9 +16,10 @@ import { verifySignature } from "./signatures.js";
 
 /**
  * Device linking (authentication service): an existing device opens a link, a new device claims it
- * with its key, the existing device approves and the server registers the new device under the
- * account. The pairing secret never reaches the server, so it cannot check the claim's proof — the
- * creating device does, before approving (see `device-links.ts` in @volly/protocol).
+ * with its key, the existing device approves (the server registers the new device under the
+ * account) or declines (nothing is registered; the new device's poll sees "declined"). The pairing
+ * secret never reaches the server, so it cannot check the claim's proof — the creating device does,
+ * before approving (see `device-links.ts` in @volly/protocol).
  */
 export interface DeviceLinkService {
   /** Opens a link for the calling device's account, valid LIMITS.deviceLinkTtlMs (15 min), single use. */
@@ -29,13 +30,14 @@ export interface DeviceLinkService {
    * live sessions of every active device of the account (bus "device-link-claimed" → dispatch
    * DEVICE_LINK_CLAIMED).
    *
-   * @throws VOLLY_E_LINK_INVALID (unknown or already claimed), VOLLY_E_LINK_EXPIRED,
-   *   VOLLY_E_BAD_SIGNATURE, VOLLY_E_KEY_TAKEN (the key belongs to a registered device)
+   * @throws VOLLY_E_LINK_INVALID (unknown or already claimed), VOLLY_E_LINK_DECLINED (claimed and
+   *   declined), VOLLY_E_LINK_EXPIRED, VOLLY_E_BAD_SIGNATURE, VOLLY_E_KEY_TAKEN (the key belongs to a
+   *   registered device)
    */
   claim(linkId: string, body: ClaimDeviceLinkBody): Promise<DeviceLinkStatus>;
   /**
-   * A link's status ("expired" once its TTL passed unless approved); once approved, the new device's
-   * id, account id and handle. @throws VOLLY_E_LINK_INVALID (unknown)
+   * A link's status ("expired" once its TTL passed unless approved or declined); once approved, the
+   * new device's id, account id and handle. @throws VOLLY_E_LINK_INVALID (unknown)
    */
   status(linkId: string): Promise<DeviceLinkStatus>;
   /**
@@ -44,9 +46,20 @@ export interface DeviceLinkService {
    * new device of the account and marks the link approved, in one transaction.
    *
    * @throws VOLLY_E_LINK_INVALID (unknown, another device's, not claimed or already approved),
-   *   VOLLY_E_LINK_EXPIRED, VOLLY_E_BAD_SIGNATURE, VOLLY_E_KEY_TAKEN
+   *   VOLLY_E_LINK_DECLINED, VOLLY_E_LINK_EXPIRED, VOLLY_E_BAD_SIGNATURE, VOLLY_E_KEY_TAKEN
    */
   approve(device: AuthContext, linkId: string, signature: string): Promise<ApproveDeviceLinkResponse>;
+  /**
+   * Declines a claimed link: only the creating device (its bearer token is the authorization; a
+   * decline registers nothing, so no signature is asked). The link becomes "declined" for good: it
+   * cannot be claimed or approved again, and the new device's status poll sees it at once.
+   * Idempotent: declining a declined link answers its status again.
+   *
+   * @returns the link's status ("declined")
+   * @throws VOLLY_E_LINK_INVALID (unknown, another device's, not claimed yet or already approved),
+   *   VOLLY_E_LINK_EXPIRED
+   */
+  decline(device: AuthContext, linkId: string): Promise<DeviceLinkStatus>;
 }
 
 /** Builds the {@link DeviceLinkService}. */
@@ -56,7 +69,10 @@ export function createDeviceLinkService({ store, bus, now }: ServiceContext): De
     if (!link) throw new VollyError("VOLLY_E_LINK_INVALID", undefined, { linkId });
     return link;
   };
-  const expired = (link: DeviceLinkRecord) => link.status !== "approved" && now() >= link.expiresAt;
+  /** Open and claimed links expire; approved and declined ones are final. */
+  const expired = (link: DeviceLinkRecord) =>
+    (link.status === "open" || link.status === "claimed") && now() >= link.expiresAt;
+  const declined = (linkId: string) => new VollyError("VOLLY_E_LINK_DECLINED", undefined, { linkId });
 
   const toStatus = async (link: DeviceLinkRecord): Promise<DeviceLinkStatus> => {
     const base = { linkId: link.id, expiresAt: link.expiresAt };
@@ -94,12 +110,14 @@ export function createDeviceLinkService({ store, bus, now }: ServiceContext): De
       if (!verifySignature(key, signingInput.linkClaim(linkId, key), body.signature)) {
         throw new VollyError("VOLLY_E_BAD_SIGNATURE");
       }
+      if (link.status === "declined") throw declined(linkId);
       if (link.status !== "open") throw new VollyError("VOLLY_E_LINK_INVALID", undefined, { linkId });
       if (expired(link)) throw new VollyError("VOLLY_E_LINK_EXPIRED", undefined, { linkId });
       if (await store.devices.findBySignatureKey(key)) throw new VollyError("VOLLY_E_KEY_TAKEN");
       if (!(await store.deviceLinks.claim(linkId, { key, name: body.name, proof: body.proof }, now()))) {
         // Claimed concurrently, or expired meanwhile.
         const current = await find(linkId);
+        if (current.status === "declined") throw declined(linkId);
         throw new VollyError(expired(current) ? "VOLLY_E_LINK_EXPIRED" : "VOLLY_E_LINK_INVALID", undefined, {
           linkId,
         });
@@ -126,6 +144,7 @@ export function createDeviceLinkService({ store, bus, now }: ServiceContext): De
       const link = await find(linkId);
       const invalid = () => new VollyError("VOLLY_E_LINK_INVALID", undefined, { linkId });
       if (link.creatorDeviceId !== device.deviceId) throw invalid();
+      if (link.status === "declined") throw declined(linkId);
       if (expired(link)) throw new VollyError("VOLLY_E_LINK_EXPIRED", undefined, { linkId });
       if (link.status !== "claimed" || link.claimedKey === undefined) throw invalid();
       const creator = await store.devices.findById(device.deviceId);
@@ -144,7 +163,10 @@ export function createDeviceLinkService({ store, bus, now }: ServiceContext): De
       try {
         await store.transaction(async (tx) => {
           if (await tx.devices.findBySignatureKey(key)) throw new VollyError("VOLLY_E_KEY_TAKEN");
-          if (!(await tx.deviceLinks.approve(linkId, deviceId))) throw invalid();
+          if (!(await tx.deviceLinks.approve(linkId, deviceId))) {
+            // Declined (or approved) concurrently.
+            throw (await tx.deviceLinks.find(linkId))?.status === "declined" ? declined(linkId) : invalid();
+          }
           await tx.devices.insert({
             id: deviceId,
             accountId: link.accountId,
@@ -158,6 +180,23 @@ export function createDeviceLinkService({ store, bus, now }: ServiceContext): De
         throw error;
       }
       return { deviceId };
+    },
+
+    async decline(device, linkId) {
+      const link = await find(linkId);
+      const invalid = () => new VollyError("VOLLY_E_LINK_INVALID", undefined, { linkId });
+      if (link.creatorDeviceId !== device.deviceId) throw invalid();
+      if (link.status === "declined") return toStatus(link);
+      if (expired(link)) throw new VollyError("VOLLY_E_LINK_EXPIRED", undefined, { linkId });
+      if (link.status !== "claimed") throw invalid();
+      if (!(await store.deviceLinks.decline(linkId, now()))) {
+        // Approved, declined or expired meanwhile.
+        const current = await find(linkId);
+        if (current.status === "declined") return toStatus(current);
+        if (expired(current)) throw new VollyError("VOLLY_E_LINK_EXPIRED", undefined, { linkId });
+        throw invalid();
+      }
+      return toStatus(await find(linkId));
     },
   };
 }

@@ -158,7 +158,7 @@ export interface DeviceLinksTable {
   account_id: string;
   creator_device_id: string;
   expires_at: number;
-  /** "open" | "claimed" | "approved" */
+  /** "open" | "claimed" | "approved" | "declined" (unconstrained text: no migration for new states) */
   status: string;
   /** base64url Ed25519 public key presented by the new device; null while open. */
   claimed_key: string | null;

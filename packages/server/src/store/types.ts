@@ -329,8 +329,11 @@ export interface RetentionRepository {
   prune(expireBefore: number): Promise<PruneCounts>;
 }
 
-/** The status of a device link: open → claimed → approved ("expired" is derived from the time). */
-export type DeviceLinkState = "open" | "claimed" | "approved";
+/**
+ * The status of a device link: open → claimed → approved or declined (both final; "expired" is
+ * derived from the time).
+ */
+export type DeviceLinkState = "open" | "claimed" | "approved" | "declined";
 
 /** A device link (pairing code) and what the new device presented. */
 export interface DeviceLinkRecord {
@@ -359,6 +362,11 @@ export interface DeviceLinkRepository {
   claim(id: string, claim: { key: string; name: string; proof: string }, now: number): Promise<boolean>;
   /** Marks a claimed link approved with the registered device (conditional update); returns whether it did. */
   approve(id: string, deviceId: string): Promise<boolean>;
+  /**
+   * Marks a claimed, unexpired link declined (conditional update: of a concurrent approval and
+   * decline one wins); returns whether it did. The claimed key, name and proof are kept.
+   */
+  decline(id: string, now: number): Promise<boolean>;
 }
 
 /** The repositories, bound to one connection or transaction. */

@@ -619,6 +619,47 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.deviceLinks.find(id())).toBeUndefined();
   });
 
+  it("device links: declined only while claimed and unexpired; a decline and an approval race, one wins", async () => {
+    const alice = await account(store, "alice");
+    const link = async () => {
+      const linkId = id();
+      await store.deviceLinks.insert({
+        id: linkId,
+        accountId: alice.accountId,
+        creatorDeviceId: alice.deviceId,
+        expiresAt: 1_000,
+        status: "open",
+        createdAt: 1,
+      });
+      return linkId;
+    };
+    const claim = { key: "k", name: "laptop", proof: "p" };
+    const linkId = await link();
+    expect(await store.deviceLinks.decline(linkId, 5)).toBe(false); // open: nothing to decline
+    expect(await store.deviceLinks.claim(linkId, claim, 5)).toBe(true);
+    expect(await store.deviceLinks.decline(linkId, 1_000)).toBe(false); // expired
+    expect(await store.deviceLinks.decline(linkId, 5)).toBe(true);
+    expect(await store.deviceLinks.decline(linkId, 5)).toBe(false);
+    expect(await store.deviceLinks.find(linkId)).toMatchObject({
+      status: "declined",
+      claimedKey: "k",
+      claimedName: "laptop",
+      claimedProof: "p",
+    });
+    expect(await store.deviceLinks.approve(linkId, alice.deviceId)).toBe(false);
+    expect(await store.deviceLinks.claim(linkId, claim, 5)).toBe(false);
+    expect((await store.deviceLinks.find(linkId))?.deviceId).toBeUndefined();
+
+    const raced = await link();
+    await store.deviceLinks.claim(raced, claim, 5);
+    const [approved, declined] = await Promise.all([
+      store.deviceLinks.approve(raced, alice.deviceId),
+      peer.deviceLinks.decline(raced, 5),
+    ]);
+    expect([approved, declined].filter(Boolean)).toHaveLength(1);
+    expect((await store.deviceLinks.find(raced))?.status).toBe(approved ? "approved" : "declined");
+  });
+
   it("revocation: a device is revoked once, leaves `existing`, and loses its sessions and unclaimed key packages", async () => {
     const alice = await account(store, "alice");
     const bob = await account(store, "bob");

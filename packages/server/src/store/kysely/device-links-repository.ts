@@ -5,7 +5,7 @@ import { num } from "./rows.js";
 
 /** Narrows a stored `status` column (unknown values read as "open"). */
 function linkState(value: string): DeviceLinkState {
-  return value === "claimed" || value === "approved" ? value : "open";
+  return value === "claimed" || value === "approved" || value === "declined" ? value : "open";
 }
 
 /** {@link DeviceLinkRepository} over Kysely. */
@@ -65,6 +65,16 @@ export function kyselyDeviceLinkRepository(db: Kysely<Database>): DeviceLinkRepo
         .set({ status: "approved", device_id: deviceId })
         .where("id", "=", id)
         .where("status", "=", "claimed")
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+    async decline(id, now) {
+      const result = await db
+        .updateTable("device_links")
+        .set({ status: "declined" })
+        .where("id", "=", id)
+        .where("status", "=", "claimed")
+        .where("expires_at", ">", now)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },
