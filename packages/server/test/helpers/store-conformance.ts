@@ -163,6 +163,17 @@ export function describeStoreConformance(backend: StoreBackend): void {
       new Set([a.deviceId, second]),
     );
     expect(await store.devices.existing([])).toEqual(new Set());
+    const found = await peer.devices.findMany([second, "missing", a.deviceId]);
+    expect(found.map((d) => [d.id, d.accountId, d.signaturePublicKey]).sort()).toEqual(
+      [
+        [a.deviceId, a.accountId, (await store.devices.findById(a.deviceId))?.signaturePublicKey],
+        [second, a.accountId, "k2"],
+      ].sort(),
+    );
+    expect(await store.devices.findMany([])).toEqual([]);
+    // Over one statement's worth of ids: the lookup is chunked.
+    const many = [...Array.from({ length: 600 }, () => id()), second];
+    expect((await store.devices.findMany(many)).map((d) => d.id)).toEqual([second]);
   });
 
   it("reports a taken handle, key, group id or message id as a StoreConflict, never as the driver's error", async () => {
@@ -403,6 +414,29 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.groups.findTree(groupId, 2)).toBeUndefined();
   });
 
+  it("finds the GroupInfo of one epoch, and the latest; pruning keeps the current epoch's tree and GroupInfo", async () => {
+    const a = await account(store, "alice");
+    const groupId = await group(store, [a.deviceId]);
+    for (const epoch of [0, 1, 2]) {
+      await store.groups.putTree(groupId, epoch, `tree-${epoch}`);
+      await store.groupState.putGroupInfo(groupId, epoch, `info-${epoch}`);
+    }
+    await store.groupState.putGroupInfo(groupId, 1, "info-1b");
+    expect(await peer.groupState.findGroupInfo(groupId, 1)).toBe("info-1b");
+    expect(await peer.groupState.findGroupInfo(groupId, 3)).toBeUndefined();
+    expect(await peer.groupState.findGroupInfo(id(), 0)).toBeUndefined();
+    expect(await peer.groupState.findLatestGroupInfo(groupId)).toEqual({ epoch: 2, groupInfo: "info-2" });
+    // The group is at epoch 2: what verifies its next commit stays, the past epochs go.
+    for (let epoch = 0; epoch < 2; epoch++) await store.groups.advanceEpoch(groupId, epoch);
+    expect((await store.retention.prune(0)).epochs).toBe(4);
+    expect(await store.groups.findTree(groupId, 2)).toBe("tree-2");
+    expect(await store.groupState.findGroupInfo(groupId, 2)).toBe("info-2");
+    expect(await store.groups.findTree(groupId, 1)).toBeUndefined();
+    expect(await store.groupState.findGroupInfo(groupId, 1)).toBeUndefined();
+    expect((await store.retention.prune(Number.MAX_SAFE_INTEGER)).epochs).toBe(0);
+    expect(await store.groupState.findGroupInfo(groupId, 2)).toBe("info-2");
+  });
+
   it("keeps welcome inboxes per device, oldest first, with the tree of their epoch, until acknowledged", async () => {
     const a = await account(store, "alice");
     const b = await account(store, "bob");
@@ -640,6 +674,9 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect((await store.devices.listByAccount(alice.accountId))[0]?.revokedAt).toBe(BIG_TIME);
     expect((await store.devices.findById(bob.deviceId))?.revokedAt).toBeUndefined();
     expect(await store.devices.existing([alice.deviceId, bob.deviceId])).toEqual(new Set([bob.deviceId]));
+    const both = await store.devices.findMany([alice.deviceId, bob.deviceId]);
+    expect(both.find((d) => d.id === alice.deviceId)?.revokedAt).toBe(BIG_TIME); // revoked ones too
+    expect(both.find((d) => d.id === bob.deviceId)?.revokedAt).toBeUndefined();
     await store.auth.deleteForDevice(alice.deviceId);
     await store.keyPackages.deleteUnclaimed(alice.deviceId);
     expect(await store.keyPackages.count(alice.deviceId)).toEqual({ available: 0, hasLastResort: false });
