@@ -10,6 +10,7 @@ import {
   joinFromWelcome,
   type MlsGroup,
   ownLeafIndex,
+  publicGroupState,
   removeMembers,
   welcomeKeyPackageRefs,
 } from "@volly/crypto";
@@ -41,7 +42,7 @@ import type {
   KeyPackageRecord,
   MessageRecord,
 } from "./records.js";
-import { attachGroupInfo, RECOVERY_NOTICE, rejoinByExternalCommit } from "./resync.js";
+import { attachGroupInfo, type CommitDraft, RECOVERY_NOTICE, rejoinByExternalCommit } from "./resync.js";
 import type { VaultBatch } from "./vault.js";
 
 /** How many times a commit is rebuilt after VOLLY_E_STALE_EPOCH before giving up. */
@@ -58,10 +59,10 @@ export interface ConversationsDeps {
   outbox: Outbox;
 }
 
-/** A commit built on the current group state, ready for the delivery service. */
+/** A commit built on the current group state, ready for the delivery service once its GroupInfo is attached. */
 interface PreparedCommit {
   newGroup: MlsGroup;
-  body: CommitBody;
+  body: CommitDraft;
 }
 
 /** Builds a commit on `group`, or returns undefined when there is nothing (left) to commit. */
@@ -685,9 +686,15 @@ export class Conversations {
       deviceId: this.ctx.profile.deviceId,
     });
     const group = await createGroup(this.ctx.suite, conv.id, own);
+    // The delivery service verifies the group's first commit against its epoch-0 GroupInfo and tree.
+    const initial = await publicGroupState(this.ctx.suite, group);
     await this.ctx.api.call("createGroup", {
       token: await this.ctx.auth.getToken(),
-      body: { groupId: conv.id },
+      body: {
+        groupId: conv.id,
+        groupInfo: toBase64Url(initial.groupInfo),
+        ratchetTree: toBase64Url(initial.ratchetTree),
+      },
     });
     const batch = putGroupState(this.ctx.vault.batch(), conv.id, group).putJson(`conv:${conv.id}`, conv);
     extra?.(batch);
@@ -750,14 +757,14 @@ export class Conversations {
         const group = await this.loadGroup(conversationId);
         const prepared = await prepare(group, conv, excluded);
         if (!prepared) return { kind: "done", conv };
-        await attachGroupInfo(this.ctx, prepared);
+        const body = await attachGroupInfo(this.ctx, prepared);
         const pending: PendingCommit = {
-          body: prepared.body,
+          body,
           newGroup: toBase64Url(encodeGroup(prepared.newGroup)),
         };
         await this.ctx.vault.batch().putJson(`pcommit:${conversationId}`, pending).commit();
         try {
-          await this.postCommit(conversationId, prepared.body);
+          await this.postCommit(conversationId, body);
         } catch (err) {
           if (err instanceof VollyError && isTransient(err)) throw err;
           await this.ctx.vault.batch().delete(`pcommit:${conversationId}`).commit();

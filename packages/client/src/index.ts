@@ -83,6 +83,7 @@ export type {
 } from "./records.js";
 export {
   attachGroupInfo,
+  type CommitDraft,
   MAX_RESYNC_ATTEMPTS,
   needsResync,
   RECOVERY_NOTICE,

@@ -54,6 +54,12 @@ export const ERROR_CODES = {
     close: 4000,
     message: "The commit is for an epoch that is no longer current; process the group's log and retry.",
   },
+  VOLLY_E_COMMIT_INVALID: {
+    http: 400,
+    close: 4002,
+    message:
+      "The commit does not match what was declared with it, or is not the posting device's own (details.cause).",
+  },
   VOLLY_E_KEY_PACKAGE_INVALID: {
     http: 400,
     close: 4002,

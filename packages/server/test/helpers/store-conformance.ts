@@ -5,6 +5,8 @@ import { createInProcessBus } from "../../src/bus/in-process-bus.js";
 import { createServices, type Services } from "../../src/services/services.js";
 import { StoreConflict } from "../../src/store/store-conflict.js";
 import type { LogEntryRecord, Store } from "../../src/store/types.js";
+import { newKeys } from "./identity.js";
+import { commitBody, createGroupBody, newGroupBodies, rememberDevice } from "./mls-groups.js";
 import type { OpenedStore, StoreBackend } from "./store-backends.js";
 
 /** A timestamp beyond 2^32 and near 2^52 (ms): BIGINT columns must round-trip it as a JS number. */
@@ -12,17 +14,20 @@ const BIG_TIME = 2 ** 52 + 7;
 
 const id = () => newId();
 
+/** An account with one device, whose real Ed25519 keys the MLS helpers can commit with. */
 async function account(store: Store, handle: string, createdAt = 1) {
   const accountId = id();
   const deviceId = id();
+  const keys = newKeys();
   await store.accounts.insert({ id: accountId, handle, entityType: "human", createdAt });
   await store.devices.insert({
     id: deviceId,
     accountId,
-    signaturePublicKey: `${handle}-${id()}`,
+    signaturePublicKey: keys.publicKeyB64,
     name: `${handle}'s device`,
     createdAt,
   });
+  rememberDevice({ accountId, deviceId, keys });
   return { accountId, deviceId };
 }
 
@@ -544,24 +549,18 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const alice = await account(store, "alice");
     const bob = await account(store, "bob");
     const groupId = id();
-    await one.groups.createGroup(alice.deviceId, groupId);
-    const commit = (epoch: number) => ({
-      epoch,
-      commit: `c-${id()}`,
-      addDeviceIds: [],
-      removeDeviceIds: [],
-      welcomes: [],
-      ratchetTree: "t",
-    });
-    await one.delivery.commit(alice.deviceId, groupId, {
-      ...commit(0),
-      addDeviceIds: [bob.deviceId],
-      welcomes: [{ deviceId: bob.deviceId, welcome: "w" }],
-    });
+    const bodies = await newGroupBodies(groupId, alice.deviceId, [bob.deviceId]);
+    await one.groups.createGroup(alice.deviceId, bodies.create);
+    await one.delivery.commit(alice.deviceId, groupId, bodies.commit);
     for (let epoch = 1; epoch <= 8; epoch++) {
+      // Each rejoins in place of its own leaf (an external commit): both verify against epoch `epoch`.
+      const [fromAlice, fromBob] = [
+        await commitBody(store, groupId, alice.deviceId),
+        await commitBody(store, groupId, bob.deviceId),
+      ];
       const results = await Promise.allSettled([
-        one.delivery.commit(alice.deviceId, groupId, commit(epoch)),
-        two.delivery.commit(bob.deviceId, groupId, commit(epoch)),
+        one.delivery.commit(alice.deviceId, groupId, fromAlice),
+        two.delivery.commit(bob.deviceId, groupId, fromBob),
       ]);
       expect(results.filter((r) => r.status === "fulfilled").map((r) => r.value)).toEqual([
         { seq: epoch + 1, epoch: epoch + 1 },
@@ -580,7 +579,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const [one, two] = [services(store), services(peer)];
     const alice = await account(store, "alice");
     const groupId = id();
-    await one.groups.createGroup(alice.deviceId, groupId);
+    await one.groups.createGroup(alice.deviceId, await createGroupBody(groupId, alice.deviceId));
     const sends = Array.from({ length: 12 }, () => ({ messageId: id(), epoch: 0, ciphertext: `x-${id()}` }));
     const results = await Promise.all(
       sends.flatMap((body) => [
@@ -605,9 +604,13 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const alice = await account(store, "alice");
     const bob = await account(store, "bob");
     const groupId = id();
+    const [forAlice, forBob] = [
+      await createGroupBody(groupId, alice.deviceId),
+      await createGroupBody(groupId, bob.deviceId),
+    ];
     const results = await Promise.allSettled([
-      one.groups.createGroup(alice.deviceId, groupId),
-      two.groups.createGroup(bob.deviceId, groupId),
+      one.groups.createGroup(alice.deviceId, forAlice),
+      two.groups.createGroup(bob.deviceId, forBob),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(results.find((r) => r.status === "rejected")?.reason).toMatchObject({
