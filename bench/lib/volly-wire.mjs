@@ -1,11 +1,20 @@
 /**
  * A minimal Volly wire client for load generation: REST over keep-alive HTTP and raw gateway
  * WebSockets, with real Ed25519 device keys and the real authentication steps (registration
- * signature, signed nonce → session token, signed IDENTIFY). It skips MLS: the server never
- * decrypts, so payloads are opaque bytes and the load generator does not measure itself.
+ * signature, signed nonce → session token, signed IDENTIFY). Messages skip MLS: the server never
+ * decrypts them, so payloads are opaque bytes and the load generator does not measure itself. Groups
+ * are real MLS groups (the delivery service verifies each commit against the group's stored state).
  */
 import http from "node:http";
 import { ed25519 } from "@noble/curves/ed25519.js";
+import {
+  addMembers,
+  createGroup,
+  generateKeyPackage,
+  groupInfoForExternalJoin,
+  loadSuite,
+  publicGroupState,
+} from "@volly/crypto";
 import { GatewayOp, newId, signingInput, toBase64Url } from "@volly/protocol";
 import WebSocket from "ws";
 
@@ -73,26 +82,59 @@ export async function registerMember(baseUrl, handle) {
   return { handle, ...account, privateKey, token: session.token, baseUrl };
 }
 
+let suite;
+
+/** A real key package of `member` (its registered Ed25519 key signs the leaf). */
+async function keyPackageOf(member) {
+  suite ??= await loadSuite();
+  const identity = {
+    signaturePrivateKey: member.privateKey,
+    signaturePublicKey: ed25519.getPublicKey(member.privateKey),
+  };
+  return generateKeyPackage(suite, identity, { accountId: member.accountId, deviceId: member.deviceId });
+}
+
 /**
- * Creates a group owned by `owner` and adds `others` with one commit (opaque commit, Welcome and
- * tree bytes: the server stores and routes them without reading them). Resolves with the group id;
- * the group is then at epoch 1.
+ * Builds, as the SDK does, the requests that create a real MLS group owned by `owner` (its epoch-0
+ * GroupInfo and tree) and add `others` with one commit (one Welcome; the next epoch's tree and
+ * GroupInfo attached). Nothing is sent.
+ * @returns {{groupId, create, commit}} the bodies of POST /v1/groups and of the commit at epoch 0
  */
-export async function createGroupWith(owner, others) {
+export async function buildGroupBodies(owner, others) {
   const groupId = newId();
-  const fake = toBase64Url(new Uint8Array(64));
-  await request(owner.baseUrl, "POST", "/v1/groups", { token: owner.token, body: { groupId } });
-  await request(owner.baseUrl, "POST", `/v1/groups/${groupId}/commits`, {
-    token: owner.token,
-    body: {
+  suite ??= await loadSuite();
+  const group = await createGroup(suite, groupId, await keyPackageOf(owner));
+  const initial = await publicGroupState(suite, group);
+  const keyPackages = [];
+  for (const m of others) keyPackages.push((await keyPackageOf(m)).keyPackage);
+  const added = await addMembers(suite, group, keyPackages);
+  return {
+    groupId,
+    create: {
+      groupId,
+      groupInfo: toBase64Url(initial.groupInfo),
+      ratchetTree: toBase64Url(initial.ratchetTree),
+    },
+    commit: {
       epoch: 0,
-      commit: fake,
+      commit: toBase64Url(added.commit),
       addDeviceIds: others.map((m) => m.deviceId),
       removeDeviceIds: [],
-      welcomes: others.map((m) => ({ deviceId: m.deviceId, welcome: fake })),
-      ratchetTree: fake,
+      welcome: toBase64Url(added.welcome),
+      ratchetTree: toBase64Url(added.ratchetTree),
+      groupInfo: toBase64Url(await groupInfoForExternalJoin(suite, added.newGroup)),
     },
-  });
+  };
+}
+
+/**
+ * Creates a real MLS group owned by `owner` and adds `others` with one commit (see
+ * {@link buildGroupBodies}). Resolves with the group id; the group is then at epoch 1.
+ */
+export async function createGroupWith(owner, others) {
+  const { groupId, create, commit } = await buildGroupBodies(owner, others);
+  await request(owner.baseUrl, "POST", "/v1/groups", { token: owner.token, body: create });
+  await request(owner.baseUrl, "POST", `/v1/groups/${groupId}/commits`, { token: owner.token, body: commit });
   return groupId;
 }
 

@@ -104,6 +104,13 @@ export const ERROR_CODES = {
     message: "The commit is for an epoch that is no longer current; process the group's log and retry.",
     retry: "never",
   },
+  VOLLY_E_COMMIT_INVALID: {
+    http: 400,
+    close: 4002,
+    message:
+      "The commit does not match what was declared with it, or is not the posting device's own (details.cause).",
+    retry: "never",
+  },
   VOLLY_E_KEY_PACKAGE_INVALID: {
     http: 400,
     close: 4002,

@@ -80,6 +80,7 @@ export {
   type ClaimKeyPackagesResponse,
   type CommitBody,
   type CommitResponse,
+  type CreateGroupBody,
   type DeviceEntry,
   type DeviceLookupResponse,
   type GroupResponse,

@@ -142,7 +142,17 @@ export type ClaimKeyPackagesResponse = Static<typeof ClaimKeyPackagesResponse>;
 
 export const GroupParams = Type.Object({ groupId: Id }, { additionalProperties: false });
 
-export const CreateGroupBody = Type.Object({ groupId: Id }, { additionalProperties: false });
+export const CreateGroupBody = Type.Object(
+  {
+    groupId: Id,
+    groupInfo: MlsBytes(
+      "the epoch-0 GroupInfo with external_pub (RFC 9420 §12.4.3.1), signed by the creating device: the delivery service verifies the group's first commit against it",
+    ),
+    ratchetTree: MlsBytes("the epoch-0 ratchet tree (RFC 9420 §12.4.3.3): one leaf, the creating device's"),
+  },
+  { additionalProperties: false },
+);
+export type CreateGroupBody = Static<typeof CreateGroupBody>;
 export const GroupResponse = Type.Object({
   groupId: Id,
   epoch: Type.Integer({ minimum: 0 }),
@@ -161,7 +171,9 @@ export const WelcomeDelivery = Type.Object(
 export const CommitBody = Type.Object(
   {
     epoch: Type.Integer({ minimum: 0, description: "the epoch the commit was created in" }),
-    commit: MlsBytes("MLSMessage carrying the Commit (RFC 9420 §12.4)"),
+    commit: MlsBytes(
+      "MLSMessage of wireformat mls_public_message carrying the Commit (RFC 9420 §6.2, §12.4), signed by the posting device's leaf",
+    ),
     addDeviceIds: Type.Array(Id, { maxItems: LIMITS.maxGroupDevices, uniqueItems: true }),
     removeDeviceIds: Type.Array(Id, { maxItems: LIMITS.maxGroupDevices, uniqueItems: true }),
     welcome: Type.Optional(
@@ -177,10 +189,8 @@ export const CommitBody = Type.Object(
       }),
     ),
     ratchetTree: MlsBytes("the new epoch's ratchet tree (RFC 9420 §12.4.3.3), served out of band to joiners"),
-    groupInfo: Type.Optional(
-      MlsBytes(
-        "the new epoch's GroupInfo with external_pub (RFC 9420 §12.4.3.1), kept for resync by external commit",
-      ),
+    groupInfo: MlsBytes(
+      "the new epoch's GroupInfo with external_pub (RFC 9420 §12.4.3.1), signed by the committer's leaf: kept for resync by external commit, and what the next commit is verified against",
     ),
   },
   { additionalProperties: false },
@@ -317,7 +327,8 @@ export const ROUTES = {
   createGroup: {
     method: "POST",
     path: "/v1/groups",
-    summary: "Create a group at epoch 0 with the calling device as its only member.",
+    summary:
+      "Create a group at epoch 0 with the calling device as its only member, from its verified epoch-0 GroupInfo and ratchet tree.",
     auth: true,
     body: CreateGroupBody,
     response: GroupResponse,
@@ -333,7 +344,8 @@ export const ROUTES = {
   commit: {
     method: "POST",
     path: "/v1/groups/:groupId/commits",
-    summary: "Append a commit; accepted only for the current epoch (first commit wins).",
+    summary:
+      "Append a commit: a public MLS commit verified against the current epoch's GroupInfo and ratchet tree; accepted only for the current epoch (first commit wins).",
     auth: true,
     params: GroupParams,
     body: CommitBody,

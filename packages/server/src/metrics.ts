@@ -8,6 +8,17 @@ export const BUS_ERROR_KINDS = ["connection", "publish", "subscribe", "invalid-m
 export type BusErrorKind = (typeof BUS_ERROR_KINDS)[number];
 
 /**
+ * What the delivery service concluded about a commit it checked (label `outcome` of
+ * `volly_commit_checks_total`): "verified" (accepted for the transaction), "unverified" (the group's
+ * current epoch has no stored GroupInfo and ratchet tree — a group created before commits were
+ * verified — so the commit could not be checked and was let through), "rejected" (the commit or its
+ * GroupInfo failed a check).
+ */
+export const COMMIT_CHECK_OUTCOMES = ["verified", "unverified", "rejected"] as const;
+/** One of {@link COMMIT_CHECK_OUTCOMES}. */
+export type CommitCheckOutcome = (typeof COMMIT_CHECK_OUTCOMES)[number];
+
+/**
  * The server's Prometheus metrics, in a registry of their own (never prom-client's global one, so
  * tests can build several apps in one process). Counts and timings only: no ids, no content.
  */
@@ -20,6 +31,8 @@ export interface Metrics {
   connectionClosed(): void;
   /** A log entry of this kind was durably appended (`volly_messages_in_total{kind}`). */
   messageIn(kind: LogKind): void;
+  /** The delivery service checked a commit (`volly_commit_checks_total{outcome}`). */
+  commitChecked(outcome: CommitCheckOutcome): void;
   /** A DISPATCH frame was sent (`volly_messages_out_total{event}`). */
   dispatched(event: string): void;
   /**
@@ -66,6 +79,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     labelNames: ["kind"],
     registers: [registry],
   });
+  const commitChecks = new Counter({
+    name: "volly_commit_checks_total",
+    help: "Commits the delivery service checked, by outcome (verified, unverified: no stored state to check against, rejected).",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
   // Counted once per delivery: plain numbers on the hot path, handed to prom-client when scraped.
   const dispatchedSince = new Map<string, number>();
   // Registered in `registry` and filled by its own collect(): nothing else needs a handle on it.
@@ -96,6 +115,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
   for (const kind of ["application", "commit", "departure"]) messagesIn.labels(kind).inc(0);
+  for (const outcome of COMMIT_CHECK_OUTCOMES) commitChecks.labels(outcome).inc(0);
   storeErrors.inc(0);
   for (const kind of BUS_ERROR_KINDS) busErrors.labels(kind).inc(0);
   return {
@@ -103,6 +123,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     connectionOpened: () => connections.inc(),
     connectionClosed: () => connections.dec(),
     messageIn: (kind) => messagesIn.labels(kind).inc(),
+    commitChecked: (outcome) => commitChecks.labels(outcome).inc(),
     dispatched: (event) => {
       dispatchedSince.set(event, (dispatchedSince.get(event) ?? 0) + 1);
     },

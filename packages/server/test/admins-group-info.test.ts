@@ -2,8 +2,9 @@ import { newId } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRetentionJob } from "../src/services/retention.js";
 import { expectCode } from "./helpers/expect-code.js";
+import { newKeys } from "./helpers/identity.js";
+import { commitBody, createGroupBody, rememberDevice } from "./helpers/mls-groups.js";
 import {
-  commitBody,
   fakeCiphertext,
   groupWith,
   registerDevice,
@@ -39,17 +40,21 @@ forEachBackend((backend) =>
       (await f.store.log.readAfter(groupId, 0, { limit: 1000 })).map((e) => e.seq);
 
     it("makes the creator's account admin; a non-admin cannot add or remove another account's devices", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
       expect((await f.services.groups.getGroup(bob.deviceId, groupId)).adminAccountIds).toEqual([
         alice.accountId,
       ]);
       const before = await f.services.groups.getGroup(alice.deviceId, groupId);
       await expectCode(
-        f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [carol.deviceId])),
+        f.services.delivery.commit(bob.deviceId, groupId, await commitBody(f.store, groupId, bob, [carol])),
         "VOLLY_E_NOT_GROUP_ADMIN",
       );
       await expectCode(
-        f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [], [alice.deviceId])),
+        f.services.delivery.commit(
+          bob.deviceId,
+          groupId,
+          await commitBody(f.store, groupId, bob, [], [alice]),
+        ),
         "VOLLY_E_NOT_GROUP_ADMIN",
       );
       // nothing was written: same epoch, seq, members, and carol has no Welcome
@@ -57,38 +62,55 @@ forEachBackend((backend) =>
       expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
       // the admin may
       expect(
-        await f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [carol.deviceId])),
+        await f.services.delivery.commit(
+          alice.deviceId,
+          groupId,
+          await commitBody(f.store, groupId, alice, [carol]),
+        ),
       ).toEqual({ seq: 2, epoch: 2 });
     });
 
     it("lets any member add and remove its own account's devices and commit the Remove of a departed device", async () => {
-      const groupId = await groupWith(f.services, alice, [bob, carol]);
-      const bobLaptop = newId();
+      const groupId = await groupWith(f, alice, [bob, carol]);
+      const bobLaptop = { accountId: bob.accountId, deviceId: newId(), keys: newKeys() };
       await f.store.devices.insert({
-        id: bobLaptop,
+        id: bobLaptop.deviceId,
         accountId: bob.accountId,
-        signaturePublicKey: `bob-laptop-${bobLaptop}`,
+        signaturePublicKey: bobLaptop.keys.publicKeyB64,
         name: "bob's laptop",
         createdAt: 1,
       });
+      rememberDevice(bobLaptop);
       // bob (not admin) adds and removes his own account's device
       expect(
-        await f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [bobLaptop])),
+        await f.services.delivery.commit(
+          bob.deviceId,
+          groupId,
+          await commitBody(f.store, groupId, bob, [bobLaptop]),
+        ),
       ).toMatchObject({
         epoch: 2,
       });
       expect(
-        await f.services.delivery.commit(bob.deviceId, groupId, commitBody(2, [], [bobLaptop])),
+        await f.services.delivery.commit(
+          bob.deviceId,
+          groupId,
+          await commitBody(f.store, groupId, bob, [], [bobLaptop]),
+        ),
       ).toMatchObject({ epoch: 3 });
       // bob commits carol's Remove after her departure
       await f.services.delivery.leave(carol.deviceId, groupId);
       expect(
-        await f.services.delivery.commit(bob.deviceId, groupId, commitBody(3, [], [carol.deviceId])),
+        await f.services.delivery.commit(
+          bob.deviceId,
+          groupId,
+          await commitBody(f.store, groupId, bob, [], [carol]),
+        ),
       ).toMatchObject({ epoch: 4 });
     });
 
     it("grants admin: admins only, to an account with a member device; then that account may add others", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
       await expectCode(
         f.services.groups.grantAdmin(bob.deviceId, groupId, bob.accountId),
         "VOLLY_E_NOT_GROUP_ADMIN",
@@ -99,31 +121,50 @@ forEachBackend((backend) =>
       );
       const granted = await f.services.groups.grantAdmin(alice.deviceId, groupId, bob.accountId);
       expect(granted.adminAccountIds).toEqual([alice.accountId, bob.accountId].sort());
-      await f.services.delivery.commit(bob.deviceId, groupId, commitBody(1, [carol.deviceId]));
+      await f.services.delivery.commit(
+        bob.deviceId,
+        groupId,
+        await commitBody(f.store, groupId, bob, [carol]),
+      );
       expect((await f.services.groups.getGroup(carol.deviceId, groupId)).memberDeviceIds).toContain(
         carol.deviceId,
       );
     });
 
-    it("keeps the latest epoch's GroupInfo and tree for members; none stored is VOLLY_E_UNKNOWN_GROUP", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
-      await expectCode(f.services.groups.getGroupInfo(alice.deviceId, groupId), "VOLLY_E_UNKNOWN_GROUP");
-      const body = { ...commitBody(1), groupInfo: fakeCiphertext(80) };
+    it("keeps the latest epoch's GroupInfo and tree for members; none stored (a group from before) is VOLLY_E_UNKNOWN_GROUP", async () => {
+      const groupId = newId();
+      const created = await createGroupBody(groupId, alice);
+      await f.services.groups.createGroup(alice.deviceId, created);
+      expect((await f.services.groups.getGroupInfo(alice.deviceId, groupId)).groupInfo).toBe(
+        created.groupInfo,
+      );
+      const body = await commitBody(f.store, groupId, alice, [bob]);
       await f.services.delivery.commit(alice.deviceId, groupId, body);
       expect(await f.services.groups.getGroupInfo(bob.deviceId, groupId)).toEqual({
         groupId,
-        epoch: 2,
+        epoch: 1,
         groupInfo: body.groupInfo,
         ratchetTree: body.ratchetTree,
       });
       await expectCode(f.services.groups.getGroupInfo(carol.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
       // an external commit replacing bob's own leaf: same route, epoch check, no adds or removes
-      const resync = { ...commitBody(2), groupInfo: fakeCiphertext(80) };
-      expect(await f.services.delivery.commit(bob.deviceId, groupId, resync)).toMatchObject({ epoch: 3 });
+      const resync = await commitBody(f.store, groupId, bob);
+      expect(await f.services.delivery.commit(bob.deviceId, groupId, resync)).toMatchObject({ epoch: 2 });
       await expectCode(
-        f.services.delivery.commit(bob.deviceId, groupId, commitBody(2)),
+        f.services.delivery.commit(alice.deviceId, groupId, { ...resync, epoch: 1 }),
         "VOLLY_E_STALE_EPOCH",
       );
+      // A group created before groups were created with their state has none to serve.
+      const legacy = newId();
+      await f.store.groups.insert({
+        id: legacy,
+        epoch: 0,
+        lastSeq: 0,
+        createdAt: 1,
+        membershipPolicy: "admin",
+      });
+      await f.store.groups.addMembers(legacy, [alice.deviceId], 0);
+      await expectCode(f.services.groups.getGroupInfo(alice.deviceId, legacy), "VOLLY_E_UNKNOWN_GROUP");
       expect((await f.services.groups.getGroupInfo(alice.deviceId, groupId)).groupInfo).toBe(
         resync.groupInfo,
       );
@@ -138,11 +179,8 @@ forEachBackend((backend) =>
         intervalMs: 60_000,
         log: { info: (fields) => lines.push(fields), error: () => {} },
       });
-      const groupId = await groupWith(f.services, alice, [bob]); // seq 1: commit
-      await f.services.delivery.commit(alice.deviceId, groupId, {
-        ...commitBody(1),
-        groupInfo: fakeCiphertext(),
-      });
+      const groupId = await groupWith(f, alice, [bob]); // seq 1: commit
+      await f.services.delivery.commit(alice.deviceId, groupId, await commitBody(f.store, groupId, alice));
       for (let i = 0; i < 3; i++) await send(alice, groupId, 2); // seqs 3..5
       // bob acked up to 4; alice (the sender) has acked what she received
       await f.services.delivery.ack(bob.deviceId, [{ groupId, seq: 4 }], []);
@@ -166,8 +204,11 @@ forEachBackend((backend) =>
       expect((await job.runOnce()).expired).toBe(1);
       expect(await logSeqs(groupId)).toEqual([]);
       expect((await f.services.delivery.backlog(bob.deviceId)).messages).toEqual([]);
-      // the group goes on
+      // the group goes on: the current epoch's tree and GroupInfo were kept, so commits still verify
       expect((await send(alice, groupId, 2)).seq).toBe(6);
+      expect(
+        await f.services.delivery.commit(bob.deviceId, groupId, await commitBody(f.store, groupId, bob)),
+      ).toEqual({ seq: 7, epoch: 3 });
       await job.stop();
     });
 
@@ -179,9 +220,13 @@ forEachBackend((backend) =>
         intervalMs: 60_000,
         log: { info: () => {}, error: () => {} },
       });
-      const groupId = await groupWith(f.services, alice, [bob, carol]); // seq 1
+      const groupId = await groupWith(f, alice, [bob, carol]); // seq 1
       await send(alice, groupId, 1); // seq 2
-      await f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [], [carol.deviceId])); // seq 3
+      await f.services.delivery.commit(
+        alice.deviceId,
+        groupId,
+        await commitBody(f.store, groupId, alice, [], [carol]),
+      ); // seq 3
       await f.services.delivery.ack(bob.deviceId, [{ groupId, seq: 3 }], []);
       await f.services.delivery.ack(alice.deviceId, [{ groupId, seq: 3 }], []);
       expect((await job.runOnce()).acked).toBe(1); // carol (removed at 3) has read nothing yet

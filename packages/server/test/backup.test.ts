@@ -10,9 +10,10 @@ import type { HttpDevice } from "./helpers/app.js";
 import { registerOverFetch } from "./helpers/fetch-device.js";
 import { connectIdentified } from "./helpers/gateway-client.js";
 import { type LiveServer, liveServer } from "./helpers/live-server.js";
+import { newGroupBodies } from "./helpers/mls-groups.js";
 import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
 import { serviceGate } from "./helpers/service-gate.js";
-import { commitBody, fakeCiphertext } from "./helpers/services.js";
+import { fakeCiphertext } from "./helpers/services.js";
 import { makeTempDir } from "./helpers/temp-dir.js";
 
 const run = promisify(execFile);
@@ -131,8 +132,9 @@ describe("backup and restore", () => {
       const alice = await registerOverFetch(first.url);
       const bob = await registerOverFetch(first.url);
       const groupId = "g".repeat(22);
-      await post("/v1/groups", { groupId }, alice.token);
-      await post(`/v1/groups/${groupId}/commits`, commitBody(0, [bob.deviceId]), alice.token);
+      const bodies = await newGroupBodies(groupId, alice, [bob]);
+      await post("/v1/groups", bodies.create, alice.token);
+      await post(`/v1/groups/${groupId}/commits`, bodies.commit, alice.token);
       const sent: string[] = [];
       for (let i = 0; i < 10; i++) {
         const ciphertext = fakeCiphertext();

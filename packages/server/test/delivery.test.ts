@@ -1,8 +1,9 @@
 import { LIMITS, newId } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectCode } from "./helpers/expect-code.js";
+import { newKeys } from "./helpers/identity.js";
+import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
 import {
-  commitBody,
   fakeCiphertext,
   groupWith,
   registerDevice,
@@ -36,29 +37,42 @@ forEachBackend((backend) =>
 
     it("creates a group at epoch 0 with the creator as its only member; a second create is VOLLY_E_GROUP_EXISTS", async () => {
       const groupId = newId();
-      expect(await f.services.groups.createGroup(alice.deviceId, groupId)).toEqual({
+      const body = await createGroupBody(groupId, alice);
+      expect(await f.services.groups.createGroup(alice.deviceId, body)).toEqual({
         groupId,
         epoch: 0,
         lastSeq: 0,
         memberDeviceIds: [alice.deviceId],
         adminAccountIds: [alice.accountId],
       });
-      await expectCode(f.services.groups.createGroup(bob.deviceId, groupId), "VOLLY_E_GROUP_EXISTS");
+      // The epoch-0 tree and GroupInfo are kept: the first commit is verified against them.
+      expect(await f.store.groups.findTree(groupId, 0)).toBe(body.ratchetTree);
+      expect(await f.store.groupState.findGroupInfo(groupId, 0)).toBe(body.groupInfo);
+      await expectCode(
+        f.services.groups.createGroup(bob.deviceId, await createGroupBody(groupId, bob)),
+        "VOLLY_E_GROUP_EXISTS",
+      );
       await expectCode(f.services.groups.getGroup(bob.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
       await expectCode(f.services.groups.getGroup(bob.deviceId, newId()), "VOLLY_E_UNKNOWN_GROUP");
     });
 
     it("reserves a group id equal to an account id for that account's devices (account sync)", async () => {
-      await expectCode(f.services.groups.createGroup(bob.deviceId, alice.accountId), "VOLLY_E_GROUP_EXISTS");
+      await expectCode(
+        f.services.groups.createGroup(bob.deviceId, await createGroupBody(alice.accountId, bob)),
+        "VOLLY_E_GROUP_EXISTS",
+      );
       await expectCode(f.services.groups.getGroup(alice.deviceId, alice.accountId), "VOLLY_E_UNKNOWN_GROUP");
-      const own = await f.services.groups.createGroup(alice.deviceId, alice.accountId);
+      const own = await f.services.groups.createGroup(
+        alice.deviceId,
+        await createGroupBody(alice.accountId, alice),
+      );
       expect(own.memberDeviceIds).toEqual([alice.deviceId]);
     });
 
-    it("accepts a commit for the current epoch: new epoch, members, ratchet tree and welcomes in one step", async () => {
+    it("accepts a commit for the current epoch: new epoch, members, ratchet tree, GroupInfo and (per-device) welcomes in one step", async () => {
       const groupId = newId();
-      await f.services.groups.createGroup(alice.deviceId, groupId);
-      const body = commitBody(0, [bob.deviceId]);
+      await f.services.groups.createGroup(alice.deviceId, await createGroupBody(groupId, alice));
+      const body = await commitBody(f.store, groupId, alice, [bob], [], { perDeviceWelcomes: true });
       expect(await f.services.delivery.commit(alice.deviceId, groupId, body)).toEqual({ seq: 1, epoch: 1 });
       expect(await f.services.groups.getGroup(bob.deviceId, groupId)).toEqual({
         groupId,
@@ -76,17 +90,23 @@ forEachBackend((backend) =>
           seq: 1,
           senderDeviceId: alice.deviceId,
           senderHandle: "alice",
-          welcome: body.welcomes[0]!.welcome,
+          welcome: body.welcomes?.[0]?.welcome,
           ratchetTree: body.ratchetTree,
         }),
       ]);
+      expect(await f.store.groupState.findGroupInfo(groupId, 1)).toBe(body.groupInfo);
+      expect(await f.services.groups.getGroupInfo(bob.deviceId, groupId)).toEqual({
+        groupId,
+        epoch: 1,
+        groupInfo: body.groupInfo,
+        ratchetTree: body.ratchetTree,
+      });
     });
 
     it("stores a commit's one `welcome` once for every device it adds and serves it to each of them", async () => {
       const groupId = newId();
-      await f.services.groups.createGroup(alice.deviceId, groupId);
-      const { welcomes: _, ...rest } = commitBody(0, [bob.deviceId, carol.deviceId]);
-      const body = { ...rest, welcome: fakeCiphertext(2048) };
+      await f.services.groups.createGroup(alice.deviceId, await createGroupBody(groupId, alice));
+      const body = await commitBody(f.store, groupId, alice, [bob, carol]);
       expect(await f.services.delivery.commit(alice.deviceId, groupId, body)).toEqual({ seq: 1, epoch: 1 });
       const forBob = (await f.services.delivery.backlog(bob.deviceId)).welcomes;
       const forCarol = (await f.services.delivery.backlog(carol.deviceId)).welcomes;
@@ -110,24 +130,25 @@ forEachBackend((backend) =>
       expect((await f.services.delivery.pendingWelcomes(carol.deviceId))[0]?.welcome).toBe(body.welcome);
     });
 
-    it("rejects a shared `welcome` without added devices or together with per-device welcomes", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
-      await expectCode(
-        f.services.delivery.commit(alice.deviceId, groupId, { ...commitBody(1), welcome: fakeCiphertext() }),
-        "VOLLY_E_BAD_REQUEST",
+    it("rejects a `welcome` with a commit that adds nobody, or a shared one together with per-device welcomes", async () => {
+      const groupId = await groupWith(f, alice, [bob]);
+      const adding = await commitBody(f.store, groupId, alice, [carol], [], { perDeviceWelcomes: true });
+      const welcome = adding.welcomes?.[0]?.welcome ?? "";
+      const removing = await commitBody(f.store, groupId, alice, [], [bob]);
+      const noAdds = await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, { ...removing, welcome }),
+        "VOLLY_E_COMMIT_INVALID",
       );
+      expect(noAdds.details).toEqual({ cause: "welcome-mismatch" });
       await expectCode(
-        f.services.delivery.commit(alice.deviceId, groupId, {
-          ...commitBody(1, [carol.deviceId]),
-          welcome: fakeCiphertext(),
-        }),
+        f.services.delivery.commit(alice.deviceId, groupId, { ...adding, welcome }),
         "VOLLY_E_BAD_REQUEST",
       );
       expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
     });
 
     it(`refuses a commit that would take a group past ${LIMITS.maxGroupDevices} devices with VOLLY_E_GROUP_FULL`, async () => {
-      const groupId = await groupWith(f.services, alice, [bob]); // epoch 1, 2 devices
+      const groupId = await groupWith(f, alice, [bob]); // epoch 1, 2 devices
       // The rest of the group, straight into the store: the server cannot tell them from real members.
       const others = Array.from({ length: LIMITS.maxGroupDevices - 2 }, () => newId());
       await f.store.transaction(async (tx) => {
@@ -150,30 +171,45 @@ forEachBackend((backend) =>
         await tx.groups.addMembers(groupId, others, 1);
       });
       const full = await expectCode(
-        f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [carol.deviceId])),
+        f.services.delivery.commit(
+          alice.deviceId,
+          groupId,
+          await commitBody(f.store, groupId, alice, [carol]),
+        ),
         "VOLLY_E_GROUP_FULL",
       );
       expect(full.details).toEqual({ limit: LIMITS.maxGroupDevices, size: LIMITS.maxGroupDevices + 1 });
       expect((await f.services.groups.getGroup(alice.deviceId, groupId)).epoch).toBe(1);
       expect((await f.services.delivery.backlog(carol.deviceId)).welcomes).toEqual([]);
-      // One in and one out stays within the limit.
+      // One out, then one in, stays within the limit.
       expect(
         await f.services.delivery.commit(
           alice.deviceId,
           groupId,
-          commitBody(1, [carol.deviceId], [bob.deviceId]),
+          await commitBody(f.store, groupId, alice, [], [bob]),
         ),
       ).toEqual({ seq: 2, epoch: 2 });
+      expect(
+        await f.services.delivery.commit(
+          alice.deviceId,
+          groupId,
+          await commitBody(f.store, groupId, alice, [carol]),
+        ),
+      ).toEqual({ seq: 3, epoch: 3 });
       expect((await f.services.groups.getGroup(alice.deviceId, groupId)).memberDeviceIds).toHaveLength(
         LIMITS.maxGroupDevices,
       );
     });
 
     it("lets exactly one of two commits for the same epoch win; the other gets VOLLY_E_STALE_EPOCH with currentEpoch", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
+      const [fromAlice, fromBob] = [
+        await commitBody(f.store, groupId, alice),
+        await commitBody(f.store, groupId, bob),
+      ];
       const results = await Promise.allSettled([
-        f.services.delivery.commit(alice.deviceId, groupId, commitBody(1)),
-        f.services.delivery.commit(bob.deviceId, groupId, commitBody(1)),
+        f.services.delivery.commit(alice.deviceId, groupId, fromAlice),
+        f.services.delivery.commit(bob.deviceId, groupId, fromBob),
       ]);
       const won = results.filter((r) => r.status === "fulfilled");
       const lost = results.filter((r) => r.status === "rejected");
@@ -190,8 +226,8 @@ forEachBackend((backend) =>
     });
 
     it("returns the original result when the winning commit is retried (lost response)", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
-      const body = commitBody(1);
+      const groupId = await groupWith(f, alice, [bob]);
+      const body = await commitBody(f.store, groupId, alice);
       const first = await f.services.delivery.commit(alice.deviceId, groupId, body);
       expect(await f.services.delivery.commit(alice.deviceId, groupId, body)).toEqual(first);
       expect(await f.services.groups.getGroup(alice.deviceId, groupId)).toMatchObject({
@@ -201,28 +237,33 @@ forEachBackend((backend) =>
     });
 
     it("rejects commits from non-members, to unknown groups, and adding unknown devices — writing nothing", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
+      const rejoin = await commitBody(f.store, groupId, alice);
       await expectCode(
-        f.services.delivery.commit(carol.deviceId, groupId, commitBody(1)),
+        f.services.delivery.commit(carol.deviceId, groupId, rejoin),
         "VOLLY_E_NOT_GROUP_MEMBER",
       );
-      await expectCode(
-        f.services.delivery.commit(alice.deviceId, newId(), commitBody(0)),
-        "VOLLY_E_UNKNOWN_GROUP",
-      );
-      const unknown = newId();
+      await expectCode(f.services.delivery.commit(alice.deviceId, newId(), rejoin), "VOLLY_E_UNKNOWN_GROUP");
+      // A device the server does not know, with keys of its own.
+      const unknown = { accountId: newId(), deviceId: newId(), keys: newKeys() };
       const error = await expectCode(
-        f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [carol.deviceId, unknown])),
+        f.services.delivery.commit(
+          alice.deviceId,
+          groupId,
+          await commitBody(f.store, groupId, alice, [carol, unknown]),
+        ),
         "VOLLY_E_UNKNOWN_DEVICE",
       );
-      expect(error.details).toEqual({ deviceId: unknown });
-      await expectCode(
-        f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [bob.deviceId])),
-        "VOLLY_E_BAD_REQUEST",
+      expect(error.details).toEqual({ deviceId: unknown.deviceId });
+      const addCarol = await commitBody(f.store, groupId, alice, [carol], [], { perDeviceWelcomes: true });
+      const mismatch = await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, { ...addCarol, addDeviceIds: [bob.deviceId] }),
+        "VOLLY_E_COMMIT_INVALID",
       );
+      expect(mismatch.details).toEqual({ cause: "adds-mismatch", deviceId: carol.deviceId });
       const wrongWelcome = {
-        ...commitBody(1, [carol.deviceId]),
-        welcomes: [{ deviceId: bob.deviceId, welcome: "AAAA" }],
+        ...addCarol,
+        welcomes: [{ deviceId: bob.deviceId, welcome: addCarol.welcomes?.[0]?.welcome ?? "" }],
       };
       await expectCode(
         f.services.delivery.commit(alice.deviceId, groupId, wrongWelcome),
@@ -239,11 +280,11 @@ forEachBackend((backend) =>
     });
 
     it("removes members: a removed device reads the commit that removed it and nothing after", async () => {
-      const groupId = await groupWith(f.services, alice, [bob, carol]);
+      const groupId = await groupWith(f, alice, [bob, carol]);
       const removal = await f.services.delivery.commit(
         alice.deviceId,
         groupId,
-        commitBody(1, [], [carol.deviceId]),
+        await commitBody(f.store, groupId, alice, [], [carol]),
       );
       await send(alice, groupId, 2);
       const { messages } = await f.services.delivery.backlog(carol.deviceId);
@@ -256,7 +297,7 @@ forEachBackend((backend) =>
     });
 
     it("is idempotent by message id: same ciphertext → original seq with duplicate; other ciphertext → conflict", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
       const messageId = newId();
       const ciphertext = fakeCiphertext();
       expect(await send(alice, groupId, 1, messageId, ciphertext)).toEqual({ seq: 2, duplicate: false });
@@ -274,13 +315,13 @@ forEachBackend((backend) =>
     });
 
     it("rejects a message for an epoch the group has not reached", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
       const error = await expectCode(send(alice, groupId, 5), "VOLLY_E_BAD_REQUEST");
       expect(error.details).toEqual({ currentEpoch: 1 });
     });
 
     it("assigns gap-free, strictly increasing seqs to concurrent senders", async () => {
-      const groupId = await groupWith(f.services, alice, [bob, carol]);
+      const groupId = await groupWith(f, alice, [bob, carol]);
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, i) => send([alice, bob, carol][i % 3]!, groupId)),
       );
@@ -290,8 +331,8 @@ forEachBackend((backend) =>
     });
 
     it("returns a backlog in seq order per group, without the device's own messages, welcomes first", async () => {
-      const g1 = await groupWith(f.services, alice, [bob]);
-      const g2 = await groupWith(f.services, carol, [bob]);
+      const g1 = await groupWith(f, alice, [bob]);
+      const g2 = await groupWith(f, carol, [bob]);
       await send(alice, g1);
       await send(bob, g1);
       await send(carol, g2);
@@ -309,7 +350,7 @@ forEachBackend((backend) =>
     });
 
     it("advances cursors monotonically on ack, caps them at the log's end, and acks welcomes", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
       for (let i = 0; i < 3; i++) await send(alice, groupId); // seqs 2, 3, 4
       const before = await f.services.delivery.backlog(bob.deviceId);
       await f.services.delivery.ack(
@@ -332,7 +373,7 @@ forEachBackend((backend) =>
     });
 
     it("keeps the log, members, cursors and welcomes across closing and reopening the database", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
       await send(alice, groupId);
       await send(alice, groupId);
       await f.services.delivery.ack(bob.deviceId, [{ groupId, seq: 2 }], []);

@@ -204,8 +204,8 @@ forEachBackend((backend) => {
         approveSignature(alice, linkId, keys.publicKeyB64),
       );
       const second: TestDevice = { ...alice, deviceId, keys };
-      const g1 = await groupWith(f.services, alice, [bob, second]);
-      const g2 = await groupWith(f.services, bob, [second]);
+      const g1 = await groupWith(f, alice, [bob, second]);
+      const g2 = await groupWith(f, bob, [second]);
 
       await expectCode(f.services.deviceRevocation.revoke(bob, deviceId), "VOLLY_E_UNKNOWN_DEVICE");
       expect(await f.services.deviceRevocation.revoke(alice, deviceId)).toEqual({ deviceId, departures: 2 });

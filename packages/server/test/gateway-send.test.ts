@@ -14,7 +14,8 @@ import {
   type Frame,
   type GatewayClient,
 } from "./helpers/gateway-client.js";
-import { commitBody, fakeCiphertext } from "./helpers/services.js";
+import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
+import { fakeCiphertext } from "./helpers/services.js";
 import { forEachBackend, type OpenedStore } from "./helpers/store-backends.js";
 import { makeTempDir } from "./helpers/temp-dir.js";
 
@@ -63,15 +64,18 @@ forEachBackend((backend) => {
     /** A group of `owner` and `members` at epoch 1. */
     const groupOf = async (owner: HttpDevice, members: HttpDevice[]) => {
       const groupId = newId();
-      await app.inject({ method: "POST", url: "/v1/groups", headers: owner.auth, payload: { groupId } });
+      const created = await app.inject({
+        method: "POST",
+        url: "/v1/groups",
+        headers: owner.auth,
+        payload: await createGroupBody(groupId, owner),
+      });
+      expect(created.statusCode, created.body).toBe(200);
       const res = await app.inject({
         method: "POST",
         url: `/v1/groups/${groupId}/commits`,
         headers: owner.auth,
-        payload: commitBody(
-          0,
-          members.map((m) => m.deviceId),
-        ),
+        payload: await commitBody(opened.store, groupId, owner, members),
       });
       expect(res.statusCode).toBe(200);
       return groupId;

@@ -11,7 +11,8 @@ import {
   identifyFrame,
 } from "./helpers/gateway-client.js";
 import { newKeys, signB64 } from "./helpers/identity.js";
-import { commitBody, fakeCiphertext } from "./helpers/services.js";
+import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
+import { fakeCiphertext } from "./helpers/services.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,16 +41,19 @@ describe("gateway over a listening server", () => {
 
   const createGroup = async (owner: HttpDevice, members: HttpDevice[]) => {
     const groupId = newId();
-    await f.app.inject({ method: "POST", url: "/v1/groups", headers: owner.auth, payload: { groupId } });
+    const created = await f.app.inject({
+      method: "POST",
+      url: "/v1/groups",
+      headers: owner.auth,
+      payload: await createGroupBody(groupId, owner),
+    });
+    expect(created.statusCode, created.body).toBe(200);
     if (members.length > 0) {
       const res = await f.app.inject({
         method: "POST",
         url: `/v1/groups/${groupId}/commits`,
         headers: owner.auth,
-        payload: commitBody(
-          0,
-          members.map((m) => m.deviceId),
-        ),
+        payload: await commitBody(f.store, groupId, owner, members),
       });
       expect(res.statusCode).toBe(200);
     }
@@ -460,7 +464,7 @@ describe("gateway over a listening server", () => {
       method: "POST",
       url: `/v1/groups/${groupId}/commits`,
       headers: alice.auth,
-      payload: commitBody(1, [], [carol.deviceId]),
+      payload: await commitBody(f.store, groupId, alice, [], [carol]),
     });
     expect(removal.statusCode).toBe(200);
     const after = await sendMessage(bob, groupId);

@@ -4,7 +4,8 @@ import { type AppFixture, appFixture, type HttpDevice, registerOverHttp } from "
 import { snapshotDatabase } from "./helpers/db-snapshot.js";
 import { newKeys, registrationBody } from "./helpers/identity.js";
 import { keyPackageFor } from "./helpers/keys-crypto.js";
-import { commitBody, fakeCiphertext } from "./helpers/services.js";
+import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
+import { fakeCiphertext } from "./helpers/services.js";
 
 type Method = "GET" | "POST";
 
@@ -13,6 +14,8 @@ describe("REST v1 over app.inject", () => {
   let alice: HttpDevice;
   let bob: HttpDevice;
   let groupId: string;
+  /** Well-formed bodies (a new group's, a commit for `groupId`), for the bad-input cases. */
+  let valid: { createGroup: object; commit: object };
 
   beforeAll(async () => {
     f = await appFixture();
@@ -23,9 +26,13 @@ describe("REST v1 over app.inject", () => {
       method: "POST",
       url: "/v1/groups",
       headers: alice.auth,
-      payload: { groupId },
+      payload: await createGroupBody(groupId, alice),
     });
-    expect(created.statusCode).toBe(200);
+    expect(created.statusCode, created.body).toBe(200);
+    valid = {
+      createGroup: await createGroupBody(newId(), alice),
+      commit: await commitBody(f.store, groupId, alice, [bob]),
+    };
   });
   afterAll(() => f.close());
 
@@ -77,8 +84,13 @@ describe("REST v1 over app.inject", () => {
     });
 
     const g = newId();
-    check("createGroup", await inject("POST", "/v1/groups", { groupId: g }, alice.auth));
-    const commit = await inject("POST", `/v1/groups/${g}/commits`, commitBody(0, [bob.deviceId]), alice.auth);
+    check("createGroup", await inject("POST", "/v1/groups", await createGroupBody(g, alice), alice.auth));
+    const commit = await inject(
+      "POST",
+      `/v1/groups/${g}/commits`,
+      await commitBody(f.store, g, alice, [bob]),
+      alice.auth,
+    );
     check("commit", commit);
     expect(commit.json()).toEqual({ seq: 1, epoch: 1 });
     const message = { messageId: newId(), epoch: 1, ciphertext: fakeCiphertext() };
@@ -97,11 +109,10 @@ describe("REST v1 over app.inject", () => {
     const granted = await inject("POST", `/v1/groups/${g}/admins`, { accountId: bob.accountId }, alice.auth);
     check("grantAdmin", granted);
     expect(granted.json().adminAccountIds).toEqual([alice.accountId, bob.accountId].sort());
-    const info = await inject("GET", `/v1/groups/${g}/group-info`, undefined, bob.auth);
-    expect(info.statusCode).toBe(404); // the fake commit above carried no GroupInfo
+    check("getGroupInfo", await inject("GET", `/v1/groups/${g}/group-info`, undefined, bob.auth));
   });
 
-  it("maps service errors to their registry status (409 handle taken, 409 stale epoch, 404 unknown handle)", async () => {
+  it("maps service errors to their registry status (409 handle taken, 409 stale epoch, 400 future epoch, 404 unknown handle)", async () => {
     expectError(
       await inject("POST", "/v1/accounts", registrationBody("alice", newKeys())),
       409,
@@ -109,9 +120,19 @@ describe("REST v1 over app.inject", () => {
     );
     expectError(await inject("GET", "/v1/accounts/nobody"), 404, "VOLLY_E_UNKNOWN_HANDLE");
     expectError(await inject("GET", `/v1/devices/${newId()}`), 404, "VOLLY_E_UNKNOWN_DEVICE");
-    const stale = await inject("POST", `/v1/groups/${groupId}/commits`, commitBody(7), alice.auth);
+    const g = newId();
+    await inject("POST", "/v1/groups", await createGroupBody(g, alice), alice.auth);
+    const [first, second] = [
+      await commitBody(f.store, g, alice, [bob]),
+      await commitBody(f.store, g, alice, [bob]),
+    ];
+    expect((await inject("POST", `/v1/groups/${g}/commits`, first, alice.auth)).statusCode).toBe(200);
+    const stale = await inject("POST", `/v1/groups/${g}/commits`, second, alice.auth);
     expectError(stale, 409, "VOLLY_E_STALE_EPOCH");
-    expect((stale.json() as { details: unknown }).details).toEqual({ currentEpoch: 0 });
+    expect((stale.json() as { details: unknown }).details).toEqual({ currentEpoch: 1 });
+    const future = await inject("POST", `/v1/groups/${g}/commits`, { ...second, epoch: 7 }, alice.auth);
+    expectError(future, 400, "VOLLY_E_BAD_REQUEST");
+    expect((future.json() as { details: unknown }).details).toMatchObject({ cause: "wrong-epoch", epoch: 1 });
     expectError(
       await inject("GET", `/v1/groups/${groupId}`, undefined, bob.auth),
       403,
@@ -131,8 +152,8 @@ describe("REST v1 over app.inject", () => {
       session: () => ({ deviceId: alice.deviceId, nonce: newId(), signature: "s".repeat(86) }),
       uploadKeyPackages: () => ({ keyPackages: [] }),
       claimKeyPackages: () => ({ deviceIds: [bob.deviceId] }),
-      createGroup: () => ({ groupId: newId() }),
-      commit: () => commitBody(0),
+      createGroup: () => valid.createGroup,
+      commit: () => valid.commit,
       sendMessage: () => ({ messageId: newId(), epoch: 0, ciphertext: fakeCiphertext() }),
       grantAdmin: () => ({ accountId: bob.accountId }),
       claimDeviceLink: () => ({
@@ -294,7 +315,8 @@ describe("REST v1 over app.inject", () => {
   it("logs method, route pattern, status and time per request — never handles, ids, tokens or ciphertext", async () => {
     const ciphertext = fakeCiphertext(64);
     const g = newId();
-    await inject("POST", "/v1/groups", { groupId: g }, alice.auth);
+    const created = await createGroupBody(g, alice);
+    await inject("POST", "/v1/groups", created, alice.auth);
     await inject(
       "POST",
       `/v1/groups/${g}/messages?trace=${g}`,
@@ -317,6 +339,7 @@ describe("REST v1 over app.inject", () => {
     expect(logs).not.toContain(alice.deviceId);
     expect(logs).not.toContain("looked-up-handle");
     expect(logs).not.toContain(ciphertext);
+    expect(logs).not.toContain(created.groupInfo);
     expect(logs).not.toContain(alice.token);
     expect(logs).not.toContain("secret-invite-token");
   });

@@ -2,8 +2,8 @@ import { GatewayOp, newId } from "@volly/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { expectCode } from "./helpers/expect-code.js";
 import { dispatched, expectStillServing, type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { commitBody } from "./helpers/mls-groups.js";
 import {
-  commitBody,
   fakeCiphertext,
   groupWith,
   registerDevice,
@@ -37,7 +37,7 @@ forEachBackend((backend) => {
       (await f.services.delivery.backlog(d.deviceId)).messages.map((m) => [m.seq, m.kind]);
 
     it("appends a departure entry (empty payload, current epoch) sent by the leaver and ends its membership", async () => {
-      const groupId = await groupWith(f.services, alice, [bob, carol]);
+      const groupId = await groupWith(f, alice, [bob, carol]);
       expect(await f.services.delivery.leave(carol.deviceId, groupId)).toEqual({ seq: 2 });
       const [departure] = (await f.services.delivery.backlog(bob.deviceId)).messages;
       expect(departure).toMatchObject({
@@ -61,7 +61,7 @@ forEachBackend((backend) => {
       await expectCode(send(carol, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
       await expectCode(f.services.groups.getGroup(carol.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
       await expectCode(
-        f.services.delivery.commit(carol.deviceId, groupId, commitBody(1)),
+        f.services.delivery.commit(carol.deviceId, groupId, await commitBody(f.store, groupId, carol)),
         "VOLLY_E_NOT_GROUP_MEMBER",
       );
       await expectCode(f.services.delivery.leave(carol.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
@@ -70,7 +70,7 @@ forEachBackend((backend) => {
     });
 
     it("still delivers to the leaver what came before its departure, and nothing after", async () => {
-      const groupId = await groupWith(f.services, alice, [bob, carol]);
+      const groupId = await groupWith(f, alice, [bob, carol]);
       const before = await send(alice, groupId);
       await f.services.delivery.leave(carol.deviceId, groupId);
       await send(alice, groupId);
@@ -81,14 +81,14 @@ forEachBackend((backend) => {
     });
 
     it("accepts the Remove of a departed device, keeps it from receiving that commit, and re-adds it later", async () => {
-      const groupId = await groupWith(f.services, alice, [bob, carol]);
+      const groupId = await groupWith(f, alice, [bob, carol]);
       const first = await f.services.delivery.pendingWelcomes(carol.deviceId);
       await f.services.delivery.ack(carol.deviceId, [], [first[0]!.welcomeId]); // carol joined
       const { seq: departed } = await f.services.delivery.leave(carol.deviceId, groupId);
       const removal = await f.services.delivery.commit(
         alice.deviceId,
         groupId,
-        commitBody(1, [], [carol.deviceId]),
+        await commitBody(f.store, groupId, alice, [], [carol]),
       );
       expect(removal).toEqual({ seq: departed + 1, epoch: 2 });
       expect(await backlogSeqs(carol)).toEqual([]);
@@ -101,7 +101,7 @@ forEachBackend((backend) => {
       const readd = await f.services.delivery.commit(
         alice.deviceId,
         groupId,
-        commitBody(2, [carol.deviceId]),
+        await commitBody(f.store, groupId, alice, [carol]),
       );
       const after = await send(alice, groupId, 3);
       expect((await f.services.groups.getGroup(carol.deviceId, groupId)).memberDeviceIds).toContain(
@@ -114,11 +114,11 @@ forEachBackend((backend) => {
     });
 
     it("lets a device removed by a commit read up to that commit, ack it, and then drop the group", async () => {
-      const groupId = await groupWith(f.services, alice, [bob, carol]);
+      const groupId = await groupWith(f, alice, [bob, carol]);
       const removal = await f.services.delivery.commit(
         alice.deviceId,
         groupId,
-        commitBody(1, [], [carol.deviceId]),
+        await commitBody(f.store, groupId, alice, [], [carol]),
       );
       await send(alice, groupId, 2);
       expect(await f.services.delivery.syncPoints(carol.deviceId)).toEqual([{ groupId, afterSeq: 1 }]);
@@ -130,12 +130,17 @@ forEachBackend((backend) => {
       expect(await backlogSeqs(carol)).toEqual([]);
     });
 
-    it("still rejects removing a device that never was a member", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
-      await expectCode(
-        f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [], [carol.deviceId])),
-        "VOLLY_E_BAD_REQUEST",
+    it("still rejects declaring the removal of a device that never was a member", async () => {
+      const groupId = await groupWith(f, alice, [bob]);
+      const removeBob = await commitBody(f.store, groupId, alice, [], [bob]);
+      const error = await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, {
+          ...removeBob,
+          removeDeviceIds: [carol.deviceId],
+        }),
+        "VOLLY_E_COMMIT_INVALID",
       );
+      expect(error.details).toEqual({ cause: "removes-mismatch", deviceId: bob.deviceId });
     });
   });
 });
@@ -196,7 +201,7 @@ describe("leaving over REST and the gateway (POST /v1/groups/:groupId/leave)", (
     const carol = await s.register();
     const groupId = await s.createGroup(alice, [bob, carol]);
     const { client: carolClient } = await s.synced(carol);
-    const removal = await s.commit(alice, groupId, 1, [], [carol.deviceId]);
+    const removal = await s.commit(alice, groupId, [], [carol]);
     expect(removal.statusCode).toBe(200);
     const removalSeq = (removal.json() as { seq: number }).seq;
     const got = await carolClient.nextDispatch("GROUP_MESSAGE");

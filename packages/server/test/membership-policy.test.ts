@@ -1,14 +1,17 @@
+import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { newId, VollyError } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ServiceContext } from "../src/services/context.js";
+import { createCommitInspector } from "../src/services/delivery/commit-inspector.js";
 import { createDeliveryService, type DeliveryService } from "../src/services/delivery/delivery-service.js";
 import { adminPolicy } from "../src/services/groups/admin-policy.js";
 import { createGroupService, type GroupService } from "../src/services/groups/group-service.js";
 import type { MembershipPolicy } from "../src/services/groups/membership-policy.js";
 import { createTypingService, type TypingService } from "../src/services/typing.js";
 import { expectCode } from "./helpers/expect-code.js";
+import { testSuite } from "./helpers/keys-crypto.js";
+import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
 import {
-  commitBody,
   fakeCiphertext,
   registerDevice,
   type ServiceFixture,
@@ -69,8 +72,9 @@ describe("MembershipPolicy: services ask the group's policy", () => {
     };
     const context: ServiceContext = { store: f.store, bus: f.bus, now: f.clock.now };
     const policies = { admin: recording };
-    groups = createGroupService(context, policies);
-    delivery = createDeliveryService(context, policies);
+    const inspector = createCommitInspector({ suite: testSuite, ciphersuite: DEFAULT_CIPHERSUITE });
+    groups = createGroupService(context, policies, inspector);
+    delivery = createDeliveryService(context, policies, inspector);
     typing = createTypingService(context, policies);
   });
   afterEach(() => f.close());
@@ -83,15 +87,15 @@ describe("MembershipPolicy: services ask the group's policy", () => {
 
   it("asks it whether a device may see, commit, send, type and grant admin, with the change a commit declares", async () => {
     const groupId = newId();
-    await groups.createGroup(alice.deviceId, groupId);
-    await delivery.commit(alice.deviceId, groupId, { ...commitBody(0, [bob.deviceId]), groupInfo: "R0lJ" });
+    await groups.createGroup(alice.deviceId, await createGroupBody(groupId, alice));
+    await delivery.commit(alice.deviceId, groupId, await commitBody(f.store, groupId, alice, [bob]));
     await send(bob, groupId);
     await typing.start(bob, groupId);
     await groups.getGroup(bob.deviceId, groupId);
     await groups.getGroupInfo(bob.deviceId, groupId);
     await groups.grantAdmin(alice.deviceId, groupId, bob.accountId);
     expect(asked).toEqual([
-      ["view", alice.deviceId, groupId], // before the epoch check
+      ["view", alice.deviceId, groupId], // before the epoch check (and the commit's verification)
       ["view", alice.deviceId, groupId], // again with the group's row locked
       ["commit", alice.deviceId, groupId, { addDeviceIds: [bob.deviceId], removeDeviceIds: [] }],
       ["send", bob.deviceId, groupId],
@@ -105,8 +109,8 @@ describe("MembershipPolicy: services ask the group's policy", () => {
 
   it("writes nothing when the policy refuses a send, a commit or an admin grant", async () => {
     const groupId = newId();
-    await groups.createGroup(alice.deviceId, groupId);
-    await delivery.commit(alice.deviceId, groupId, commitBody(0, [bob.deviceId]));
+    await groups.createGroup(alice.deviceId, await createGroupBody(groupId, alice));
+    await delivery.commit(alice.deviceId, groupId, await commitBody(f.store, groupId, alice, [bob]));
     const before = await groups.getGroup(alice.deviceId, groupId);
 
     overrides.authorizeSend = refuse;
@@ -114,7 +118,7 @@ describe("MembershipPolicy: services ask the group's policy", () => {
     await expectCode(typing.start(bob, groupId), "VOLLY_E_NOT_GROUP_ADMIN");
     overrides.authorizeCommit = refuse;
     await expectCode(
-      delivery.commit(alice.deviceId, groupId, commitBody(1, [carol.deviceId])),
+      delivery.commit(alice.deviceId, groupId, await commitBody(f.store, groupId, alice, [carol])),
       "VOLLY_E_NOT_GROUP_ADMIN",
     );
     overrides.authorizeAdminGrant = refuse;
@@ -128,11 +132,17 @@ describe("MembershipPolicy: services ask the group's policy", () => {
 
   it("holds a group to its policy's device limit", async () => {
     const groupId = newId();
-    await groups.createGroup(alice.deviceId, groupId);
+    await groups.createGroup(alice.deviceId, await createGroupBody(groupId, alice));
     overrides.maxDevices = 2;
-    const full = delivery.commit(alice.deviceId, groupId, commitBody(0, [bob.deviceId, carol.deviceId]));
+    const full = delivery.commit(
+      alice.deviceId,
+      groupId,
+      await commitBody(f.store, groupId, alice, [bob, carol]),
+    );
     await expect(full).rejects.toMatchObject({ code: "VOLLY_E_GROUP_FULL", details: { limit: 2, size: 3 } });
-    expect(await delivery.commit(alice.deviceId, groupId, commitBody(0, [bob.deviceId]))).toEqual({
+    expect(
+      await delivery.commit(alice.deviceId, groupId, await commitBody(f.store, groupId, alice, [bob])),
+    ).toEqual({
       seq: 1,
       epoch: 1,
     });

@@ -1,12 +1,13 @@
 import { addMembers, type MlsGroup, type MlsSuite, removeMembers } from "@volly/crypto";
-import { type CommitBody, toBase64Url } from "@volly/protocol";
+import { toBase64Url } from "@volly/protocol";
 import type { VerifiedKeyPackage } from "./directory.js";
+import type { CommitDraft } from "./resync.js";
 
-/** A commit built on the current group state, ready for the delivery service. */
+/** A commit built on the current group state, ready for the delivery service once its GroupInfo is attached. */
 export interface PreparedCommit {
   /** The state to adopt once the delivery service accepted the commit. */
   newGroup: MlsGroup;
-  body: CommitBody;
+  body: CommitDraft;
 }
 
 /**

@@ -1,5 +1,13 @@
-import { createGroup, generateKeyPackage } from "@volly/crypto";
-import { type AccountEntry, isValidHandle, LIMITS, newId, retryClass, VollyError } from "@volly/protocol";
+import { createGroup, generateKeyPackage, publicGroupState } from "@volly/crypto";
+import {
+  type AccountEntry,
+  isValidHandle,
+  LIMITS,
+  newId,
+  retryClass,
+  toBase64Url,
+  VollyError,
+} from "@volly/protocol";
 import { SELF_CONVERSATION_TITLE } from "../account/account-sync/self-conversation.js";
 import type { VaultBatch } from "../storage/vault.js";
 import { buildAddCommit } from "./commit-builders.js";
@@ -74,7 +82,15 @@ export async function createWithMembers(
     deviceId: ctx.profile.deviceId,
   });
   const group = await createGroup(ctx.suite, conv.id, own);
-  await ctx.api.call("createGroup", { body: { groupId: conv.id } });
+  // The delivery service verifies the group's first commit against its epoch-0 GroupInfo and tree.
+  const initial = await publicGroupState(ctx.suite, group);
+  await ctx.api.call("createGroup", {
+    body: {
+      groupId: conv.id,
+      groupInfo: toBase64Url(initial.groupInfo),
+      ratchetTree: toBase64Url(initial.ratchetTree),
+    },
+  });
   const { stores } = ctx;
   const batch = stores.conversations.save(stores.groupStates.put(stores.batch(), conv.id, group), conv);
   extra?.(batch);

@@ -183,14 +183,14 @@ export class GroupCommits {
     const group = await this.state.loadGroup(conversationId);
     const prepared = await prepare(group, conv, excluded);
     if (!prepared) return { kind: "done", conv };
-    await attachGroupInfo(this.ctx, prepared);
+    const body = await attachGroupInfo(this.ctx, prepared);
     const pending: PendingCommitRecord = {
-      body: prepared.body,
+      body,
       newGroup: toBase64Url(encodeGroup(prepared.newGroup)),
     };
     await stores.pendingCommits.put(stores.batch(), conversationId, pending).commit();
     try {
-      await this.postCommit(conversationId, prepared.body);
+      await this.postCommit(conversationId, body);
     } catch (err) {
       if (retryClass(err) !== "never") throw err;
       await stores.pendingCommits.delete(stores.batch(), conversationId).commit();

@@ -88,15 +88,23 @@ export async function rejoinByExternalCommit(
   }
 }
 
+/** A commit body before {@link attachGroupInfo}: the new epoch's GroupInfo may still be missing. */
+export type CommitDraft = Omit<CommitBody, "groupInfo"> & { groupInfo?: string };
+
 /**
- * Attaches the new epoch's GroupInfo (with external_pub, RFC 9420 §12.4.3.1) to a commit body, so
- * the delivery service can serve it to a member that has to rejoin. Leaves a body that has one as is.
+ * Attaches the new epoch's GroupInfo (with external_pub, RFC 9420 §12.4.3.1, signed by this device)
+ * to a commit body: the delivery service requires it, checks it and verifies the next commit against
+ * it, and serves it to a member that has to rejoin. Leaves a body that has one as is.
  *
- * @param newGroup the state the commit produces
+ * @param prepared.newGroup the state the commit produces
+ * @returns the complete body (`prepared.body`, which now has the GroupInfo too)
  */
 export async function attachGroupInfo(
   ctx: ClientContext,
-  prepared: { newGroup: MlsGroup; body: CommitBody },
-): Promise<void> {
-  prepared.body.groupInfo ??= toBase64Url(await groupInfoForExternalJoin(ctx.suite, prepared.newGroup));
+  prepared: { newGroup: MlsGroup; body: CommitDraft },
+): Promise<CommitBody> {
+  const groupInfo =
+    prepared.body.groupInfo ?? toBase64Url(await groupInfoForExternalJoin(ctx.suite, prepared.newGroup));
+  prepared.body.groupInfo = groupInfo;
+  return { ...prepared.body, groupInfo };
 }

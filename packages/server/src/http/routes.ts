@@ -61,7 +61,7 @@ function handlers(services: Services): RouteHandlers {
     claimKeyPackages: async ({ body, auth: device }) =>
       keyPackages.claim(device.deviceId, parse(ROUTES.claimKeyPackages.body, body).deviceIds),
     createGroup: async ({ body, auth: device }) =>
-      groups.createGroup(device.deviceId, parse(ROUTES.createGroup.body, body).groupId),
+      groups.createGroup(device.deviceId, parse(ROUTES.createGroup.body, body)),
     getGroup: async ({ params, auth: device }) =>
       groups.getGroup(device.deviceId, parse(ROUTES.getGroup.params, params).groupId),
     commit: async ({ params, body, auth: device }) => {

@@ -8,8 +8,16 @@ export interface ServiceContext {
   bus: Bus;
   /** The clock (ms since the Unix epoch); injectable so tests can expire nonces and sessions. */
   now: () => number;
-  /** Where appended log entries are counted (`volly_messages_in_total`); optional in tests. */
-  metrics?: Pick<Metrics, "messageIn">;
+  /**
+   * Where appended log entries (`volly_messages_in_total`) and commit checks
+   * (`volly_commit_checks_total`) are counted; optional in tests.
+   */
+  metrics?: Pick<Metrics, "messageIn" | "commitChecked">;
+  /**
+   * Where services report failures of their own (a bug, or stored data they cannot use) before
+   * answering VOLLY_E_INTERNAL: ids, codes and messages only, never request content. Optional in tests.
+   */
+  log?: { error(fields: object, msg: string): void };
 }
 
 /** The identity of an authenticated device (REST bearer session or gateway IDENTIFY). */

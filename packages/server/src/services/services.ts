@@ -1,6 +1,8 @@
+import { loadSuite, type MlsSuite } from "@volly/crypto";
 import { type AccountService, createAccountService } from "./accounts.js";
 import { type AuthService, createAuthService } from "./auth.js";
 import type { ServiceContext } from "./context.js";
+import { createCommitInspector } from "./delivery/commit-inspector.js";
 import { createDeliveryService, type DeliveryService } from "./delivery/delivery-service.js";
 import { createDeviceLinkService, type DeviceLinkService } from "./device-links.js";
 import { createDeviceRevocationService, type DeviceRevocationService } from "./device-revocation.js";
@@ -29,16 +31,26 @@ export interface Services {
  * Builds all services.
  *
  * @param context store, bus and clock
- * @param ciphersuite the MLS ciphersuite key packages must use (RFC 9420 §5.1 name)
+ * @param ciphersuite the MLS ciphersuite key packages, groups and commits must use (RFC 9420 §5.1
+ *   name); loaded on first use
  */
 export function createServices(context: ServiceContext, ciphersuite: string): Services {
   const policies = createMembershipPolicies();
-  const delivery = createDeliveryService(context, policies);
+  let suite: Promise<MlsSuite> | undefined;
+  const getSuite = () => {
+    suite ??= loadSuite(ciphersuite).catch((error: unknown) => {
+      suite = undefined;
+      throw error;
+    });
+    return suite;
+  };
+  const inspector = createCommitInspector({ suite: getSuite, ciphersuite });
+  const delivery = createDeliveryService(context, policies, inspector);
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
     keyPackages: createKeyPackageService(context, ciphersuite),
-    groups: createGroupService(context, policies),
+    groups: createGroupService(context, policies, inspector),
     delivery,
     deviceLinks: createDeviceLinkService(context),
     deviceRevocation: createDeviceRevocationService(context, delivery),

@@ -146,6 +146,11 @@ export interface DeviceRepository {
   listByAccount(accountId: string): Promise<DeviceRecord[]>;
   /** Which of `ids` exist and are not revoked. */
   existing(ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * The devices among `ids` that exist, revoked or not, in no particular order (any number of ids:
+   * the lookup is chunked). What the delivery service compares a commit's added key packages with.
+   */
+  findMany(ids: readonly string[]): Promise<DeviceRecord[]>;
   /** Marks the device revoked at `at` (ms) unless it already is; returns whether it changed. */
   revoke(id: string, at: number): Promise<boolean>;
 }
@@ -296,6 +301,12 @@ export interface GroupStateRepository {
   isAdmin(groupId: string, accountId: string): Promise<boolean>;
   /** Stores (or replaces) the GroupInfo of one epoch. */
   putGroupInfo(groupId: string, epoch: number, groupInfo: string): Promise<void>;
+  /**
+   * The GroupInfo stored for one epoch (base64url MLSMessage), if any: with the ratchet tree of the
+   * same epoch (`GroupRepository.findTree`), what the delivery service verifies a commit made in that
+   * epoch against (RFC 9420 §6.2, §12.4).
+   */
+  findGroupInfo(groupId: string, epoch: number): Promise<string | undefined>;
   /** The GroupInfo of the highest epoch stored for the group, if any. */
   findLatestGroupInfo(groupId: string): Promise<{ epoch: number; groupInfo: string } | undefined>;
 }
@@ -322,7 +333,8 @@ export interface RetentionRepository {
    * devices (a member without a cursor counts as its joined_seq), log entries created before
    * `expireBefore`, acknowledged Welcomes and Welcomes created before `expireBefore`, and the
    * ratchet trees and GroupInfos of epochs below the group's current one that no pending Welcome
-   * refers to. The latest commit's tree and GroupInfo are always kept.
+   * refers to. The current epoch's tree and GroupInfo (what the next commit is verified against) are
+   * always kept, and so is the latest GroupInfo stored.
    *
    * @param expireBefore ms since the Unix epoch; entries created strictly before it are deleted
    */

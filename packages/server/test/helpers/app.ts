@@ -11,6 +11,7 @@ import { createMetrics } from "../../src/metrics.js";
 import { openSqliteStore } from "../../src/store/sqlite-store.js";
 import type { Store } from "../../src/store/types.js";
 import { newKeys, registrationBody, signB64, type TestKeys, uniqueHandle } from "./identity.js";
+import { rememberDevice } from "./mls-groups.js";
 import { makeTempDir } from "./temp-dir.js";
 
 /** An app over a real SQLite file, with its logs captured in memory. */
@@ -91,6 +92,7 @@ export async function registerOverHttp(app: FastifyInstance, handle = uniqueHand
   if (reg.statusCode !== 200) throw new Error(`register failed: ${reg.body}`);
   const { accountId, deviceId } = reg.json() as { accountId: string; deviceId: string };
   const token = await sessionOverHttp(app, deviceId, keys);
+  rememberDevice({ accountId, deviceId, keys });
   return { accountId, deviceId, handle, keys, token, auth: { authorization: `Bearer ${token}` } };
 }
 

@@ -13,7 +13,8 @@ import { instrumentStore } from "../../src/store/instrumented-store.js";
 import { openPostgresStore } from "../../src/store/postgres-store.js";
 import type { Store } from "../../src/store/types.js";
 import type { HttpDevice } from "./app.js";
-import { commitBody, fakeCiphertext } from "./services.js";
+import { newGroupBodies } from "./mls-groups.js";
+import { fakeCiphertext } from "./services.js";
 
 /** One in-process server node of a test cluster: its own pool, Redis connections and app, listening. */
 export interface ClusterNode {
@@ -97,21 +98,19 @@ export async function createGroupVia(
   members: HttpDevice[],
 ): Promise<string> {
   const groupId = newId();
+  const bodies = await newGroupBodies(groupId, owner, members);
   const created = await node.app.inject({
     method: "POST",
     url: "/v1/groups",
     headers: owner.auth,
-    payload: { groupId },
+    payload: bodies.create,
   });
   expect(created.statusCode, created.body).toBe(200);
   const commit = await node.app.inject({
     method: "POST",
     url: `/v1/groups/${groupId}/commits`,
     headers: owner.auth,
-    payload: commitBody(
-      0,
-      members.map((m) => m.deviceId),
-    ),
+    payload: bodies.commit,
   });
   expect(commit.statusCode, commit.body).toBe(200);
   return groupId;

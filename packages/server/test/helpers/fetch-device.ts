@@ -1,6 +1,7 @@
 import { signingInput } from "@volly/protocol";
 import type { HttpDevice } from "./app.js";
 import { newKeys, registrationBody, signB64, uniqueHandle } from "./identity.js";
+import { rememberDevice } from "./mls-groups.js";
 
 async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
@@ -25,5 +26,6 @@ export async function registerOverFetch(base: string, handle = uniqueHandle()): 
     nonce,
     signature: signB64(keys, signingInput.session(nonce)),
   })) as { token: string };
+  rememberDevice({ accountId, deviceId, keys });
   return { accountId, deviceId, handle, keys, token, auth: { authorization: `Bearer ${token}` } };
 }

@@ -3,7 +3,8 @@ import { expect } from "vitest";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp, sessionOverHttp } from "./app.js";
 import { connectGateway, connectIdentified, type Frame, type GatewayClient } from "./gateway-client.js";
 import { newKeys } from "./identity.js";
-import { commitBody, fakeCiphertext } from "./services.js";
+import { commitBody, createGroupBody, rememberDevice } from "./mls-groups.js";
+import { fakeCiphertext } from "./services.js";
 
 /** A listening app over a temp SQLite store, with REST shortcuts and gateway clients closed on `close()`. */
 export interface LiveServer {
@@ -27,13 +28,16 @@ export interface LiveServer {
   createGroup(owner: HttpDevice, members: HttpDevice[]): Promise<string>;
   /** Sends a message over REST at `epoch` (default 1); expects 200. */
   send(sender: HttpDevice, groupId: string, epoch?: number): Promise<{ seq: number; ciphertext: string }>;
-  /** POSTs a commit at `epoch` adding `add` and removing `remove`; returns the response. */
+  /**
+   * POSTs a real commit by `device` for the group's current epoch adding `add` or removing `remove`
+   * (with neither: an external commit replacing its own leaf, see `mls-groups.ts`); returns the
+   * response.
+   */
   commit(
     device: HttpDevice,
     groupId: string,
-    epoch: number,
-    add?: string[],
-    remove?: string[],
+    add?: HttpDevice[],
+    remove?: HttpDevice[],
   ): Promise<{ statusCode: number; json: () => unknown }>;
   /** POST /v1/groups/:groupId/leave; returns the response. */
   leave(device: HttpDevice, groupId: string): Promise<{ statusCode: number; json: () => unknown }>;
@@ -62,6 +66,7 @@ export async function liveServer(): Promise<LiveServer> {
         createdAt: Date.now(),
       });
       const token = await sessionOverHttp(f.app, deviceId, keys);
+      rememberDevice({ accountId: account.accountId, deviceId, keys });
       return { ...account, deviceId, keys, token, auth: { authorization: `Bearer ${token}` } };
     },
     async connect() {
@@ -85,16 +90,11 @@ export async function liveServer(): Promise<LiveServer> {
         method: "POST",
         url: "/v1/groups",
         headers: owner.auth,
-        payload: { groupId },
+        payload: await createGroupBody(groupId, owner),
       });
-      expect(created.statusCode).toBe(200);
+      expect(created.statusCode, created.body).toBe(200);
       if (members.length > 0) {
-        const res = await live.commit(
-          owner,
-          groupId,
-          0,
-          members.map((m) => m.deviceId),
-        );
+        const res = await live.commit(owner, groupId, members);
         expect(res.statusCode).toBe(200);
       }
       return groupId;
@@ -110,12 +110,12 @@ export async function liveServer(): Promise<LiveServer> {
       expect(res.statusCode, res.body).toBe(200);
       return { seq: (res.json() as { seq: number }).seq, ciphertext };
     },
-    commit(device, groupId, epoch, add = [], remove = []) {
+    async commit(device, groupId, add = [], remove = []) {
       return f.app.inject({
         method: "POST",
         url: `/v1/groups/${groupId}/commits`,
         headers: device.auth,
-        payload: commitBody(epoch, add, remove),
+        payload: await commitBody(f.store, groupId, device, add, remove),
       });
     },
     leave(device, groupId) {

@@ -7,6 +7,7 @@ import { parseBusMessage } from "../../src/bus/parse-bus-message.js";
 import { createServices, type Services } from "../../src/services/services.js";
 import type { Store } from "../../src/store/types.js";
 import { newKeys, registrationBody, signB64, type TestKeys, uniqueHandle } from "./identity.js";
+import { commitBody, createGroupBody, rememberDevice } from "./mls-groups.js";
 import { type StoreBackend, sqliteBackend } from "./store-backends.js";
 
 /** A controllable clock (ms). */
@@ -78,7 +79,9 @@ export interface TestDevice {
 export async function registerDevice(services: Services, handle = uniqueHandle()): Promise<TestDevice> {
   const keys = newKeys();
   const { accountId, deviceId } = await services.accounts.register(registrationBody(handle, keys));
-  return { accountId, deviceId, handle, keys };
+  const device = { accountId, deviceId, handle, keys };
+  rememberDevice(device);
+  return device;
 }
 
 /** Runs challenge + session for the device and returns its bearer token. */
@@ -99,30 +102,22 @@ export function fakeCiphertext(bytes = 48): string {
   return toBase64Url(data);
 }
 
-/** A commit body for `epoch` adding `add` (each with a fake welcome) and removing `remove`. */
-export function commitBody(epoch: number, add: string[] = [], remove: string[] = []) {
-  return {
-    epoch,
-    commit: fakeCiphertext(),
-    addDeviceIds: add,
-    removeDeviceIds: remove,
-    welcomes: add.map((deviceId) => ({ deviceId, welcome: fakeCiphertext() })),
-    ratchetTree: fakeCiphertext(64),
-  };
-}
-
-/** Creates a group owned by `owner` and adds `others` in one commit at epoch 0. */
-export async function groupWith(services: Services, owner: TestDevice, others: TestDevice[] = []) {
+/**
+ * Creates a real MLS group owned by `owner` (its epoch-0 GroupInfo and tree verified by the group
+ * service) and adds `others` in one commit at epoch 0.
+ */
+export async function groupWith(
+  f: { services: Services; store: Store },
+  owner: TestDevice,
+  others: TestDevice[] = [],
+): Promise<string> {
   const groupId = newId();
-  await services.groups.createGroup(owner.deviceId, groupId);
+  await f.services.groups.createGroup(owner.deviceId, await createGroupBody(groupId, owner));
   if (others.length > 0) {
-    await services.delivery.commit(
+    await f.services.delivery.commit(
       owner.deviceId,
       groupId,
-      commitBody(
-        0,
-        others.map((d) => d.deviceId),
-      ),
+      await commitBody(f.store, groupId, owner, others),
     );
   }
   return groupId;

@@ -5,6 +5,8 @@ import { createInProcessBus } from "../../src/bus/in-process-bus.js";
 import { createServices, type Services } from "../../src/services/services.js";
 import { StoreConflict } from "../../src/store/store-conflict.js";
 import type { LogEntryRecord, Store } from "../../src/store/types.js";
+import { newKeys } from "./identity.js";
+import { commitBody, createGroupBody, newGroupBodies, rememberDevice } from "./mls-groups.js";
 import type { OpenedStore, StoreBackend } from "./store-backends.js";
 
 /** A timestamp beyond 2^32 and near 2^52 (ms): BIGINT columns must round-trip it as a JS number. */
@@ -12,17 +14,20 @@ const BIG_TIME = 2 ** 52 + 7;
 
 const id = () => newId();
 
+/** An account with one device, whose real Ed25519 keys the MLS helpers can commit with. */
 async function account(store: Store, handle: string, createdAt = 1) {
   const accountId = id();
   const deviceId = id();
+  const keys = newKeys();
   await store.accounts.insert({ id: accountId, handle, entityType: "human", createdAt });
   await store.devices.insert({
     id: deviceId,
     accountId,
-    signaturePublicKey: `${handle}-${id()}`,
+    signaturePublicKey: keys.publicKeyB64,
     name: `${handle}'s device`,
     createdAt,
   });
+  rememberDevice({ accountId, deviceId, keys });
   return { accountId, deviceId };
 }
 
@@ -163,6 +168,17 @@ export function describeStoreConformance(backend: StoreBackend): void {
       new Set([a.deviceId, second]),
     );
     expect(await store.devices.existing([])).toEqual(new Set());
+    const found = await peer.devices.findMany([second, "missing", a.deviceId]);
+    expect(found.map((d) => [d.id, d.accountId, d.signaturePublicKey]).sort()).toEqual(
+      [
+        [a.deviceId, a.accountId, (await store.devices.findById(a.deviceId))?.signaturePublicKey],
+        [second, a.accountId, "k2"],
+      ].sort(),
+    );
+    expect(await store.devices.findMany([])).toEqual([]);
+    // Over one statement's worth of ids: the lookup is chunked.
+    const many = [...Array.from({ length: 600 }, () => id()), second];
+    expect((await store.devices.findMany(many)).map((d) => d.id)).toEqual([second]);
   });
 
   it("reports a taken handle, key, group id or message id as a StoreConflict, never as the driver's error", async () => {
@@ -403,6 +419,29 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.groups.findTree(groupId, 2)).toBeUndefined();
   });
 
+  it("finds the GroupInfo of one epoch, and the latest; pruning keeps the current epoch's tree and GroupInfo", async () => {
+    const a = await account(store, "alice");
+    const groupId = await group(store, [a.deviceId]);
+    for (const epoch of [0, 1, 2]) {
+      await store.groups.putTree(groupId, epoch, `tree-${epoch}`);
+      await store.groupState.putGroupInfo(groupId, epoch, `info-${epoch}`);
+    }
+    await store.groupState.putGroupInfo(groupId, 1, "info-1b");
+    expect(await peer.groupState.findGroupInfo(groupId, 1)).toBe("info-1b");
+    expect(await peer.groupState.findGroupInfo(groupId, 3)).toBeUndefined();
+    expect(await peer.groupState.findGroupInfo(id(), 0)).toBeUndefined();
+    expect(await peer.groupState.findLatestGroupInfo(groupId)).toEqual({ epoch: 2, groupInfo: "info-2" });
+    // The group is at epoch 2: what verifies its next commit stays, the past epochs go.
+    for (let epoch = 0; epoch < 2; epoch++) await store.groups.advanceEpoch(groupId, epoch);
+    expect((await store.retention.prune(0)).epochs).toBe(4);
+    expect(await store.groups.findTree(groupId, 2)).toBe("tree-2");
+    expect(await store.groupState.findGroupInfo(groupId, 2)).toBe("info-2");
+    expect(await store.groups.findTree(groupId, 1)).toBeUndefined();
+    expect(await store.groupState.findGroupInfo(groupId, 1)).toBeUndefined();
+    expect((await store.retention.prune(Number.MAX_SAFE_INTEGER)).epochs).toBe(0);
+    expect(await store.groupState.findGroupInfo(groupId, 2)).toBe("info-2");
+  });
+
   it("keeps welcome inboxes per device, oldest first, with the tree of their epoch, until acknowledged", async () => {
     const a = await account(store, "alice");
     const b = await account(store, "bob");
@@ -510,24 +549,18 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const alice = await account(store, "alice");
     const bob = await account(store, "bob");
     const groupId = id();
-    await one.groups.createGroup(alice.deviceId, groupId);
-    const commit = (epoch: number) => ({
-      epoch,
-      commit: `c-${id()}`,
-      addDeviceIds: [],
-      removeDeviceIds: [],
-      welcomes: [],
-      ratchetTree: "t",
-    });
-    await one.delivery.commit(alice.deviceId, groupId, {
-      ...commit(0),
-      addDeviceIds: [bob.deviceId],
-      welcomes: [{ deviceId: bob.deviceId, welcome: "w" }],
-    });
+    const bodies = await newGroupBodies(groupId, alice.deviceId, [bob.deviceId]);
+    await one.groups.createGroup(alice.deviceId, bodies.create);
+    await one.delivery.commit(alice.deviceId, groupId, bodies.commit);
     for (let epoch = 1; epoch <= 8; epoch++) {
+      // Each rejoins in place of its own leaf (an external commit): both verify against epoch `epoch`.
+      const [fromAlice, fromBob] = [
+        await commitBody(store, groupId, alice.deviceId),
+        await commitBody(store, groupId, bob.deviceId),
+      ];
       const results = await Promise.allSettled([
-        one.delivery.commit(alice.deviceId, groupId, commit(epoch)),
-        two.delivery.commit(bob.deviceId, groupId, commit(epoch)),
+        one.delivery.commit(alice.deviceId, groupId, fromAlice),
+        two.delivery.commit(bob.deviceId, groupId, fromBob),
       ]);
       expect(results.filter((r) => r.status === "fulfilled").map((r) => r.value)).toEqual([
         { seq: epoch + 1, epoch: epoch + 1 },
@@ -546,7 +579,7 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const [one, two] = [services(store), services(peer)];
     const alice = await account(store, "alice");
     const groupId = id();
-    await one.groups.createGroup(alice.deviceId, groupId);
+    await one.groups.createGroup(alice.deviceId, await createGroupBody(groupId, alice.deviceId));
     const sends = Array.from({ length: 12 }, () => ({ messageId: id(), epoch: 0, ciphertext: `x-${id()}` }));
     const results = await Promise.all(
       sends.flatMap((body) => [
@@ -571,9 +604,13 @@ export function describeStoreConformance(backend: StoreBackend): void {
     const alice = await account(store, "alice");
     const bob = await account(store, "bob");
     const groupId = id();
+    const [forAlice, forBob] = [
+      await createGroupBody(groupId, alice.deviceId),
+      await createGroupBody(groupId, bob.deviceId),
+    ];
     const results = await Promise.allSettled([
-      one.groups.createGroup(alice.deviceId, groupId),
-      two.groups.createGroup(bob.deviceId, groupId),
+      one.groups.createGroup(alice.deviceId, forAlice),
+      two.groups.createGroup(bob.deviceId, forBob),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(results.find((r) => r.status === "rejected")?.reason).toMatchObject({
@@ -681,6 +718,9 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect((await store.devices.listByAccount(alice.accountId))[0]?.revokedAt).toBe(BIG_TIME);
     expect((await store.devices.findById(bob.deviceId))?.revokedAt).toBeUndefined();
     expect(await store.devices.existing([alice.deviceId, bob.deviceId])).toEqual(new Set([bob.deviceId]));
+    const both = await store.devices.findMany([alice.deviceId, bob.deviceId]);
+    expect(both.find((d) => d.id === alice.deviceId)?.revokedAt).toBe(BIG_TIME); // revoked ones too
+    expect(both.find((d) => d.id === bob.deviceId)?.revokedAt).toBeUndefined();
     await store.auth.deleteForDevice(alice.deviceId);
     await store.keyPackages.deleteUnclaimed(alice.deviceId);
     expect(await store.keyPackages.count(alice.deviceId)).toEqual({ available: 0, hasLastResort: false });

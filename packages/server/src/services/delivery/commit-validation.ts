@@ -2,7 +2,8 @@ import { type CommitBody, VollyError } from "@volly/protocol";
 import type { Repositories } from "../../store/types.js";
 
 /**
- * Checks the membership change a commit declares (the server cannot read the MLS commit itself):
+ * Checks the membership change a commit declares against the group's membership as the server keeps
+ * it (that the declaration matches the MLS commit is `commit-verification.ts`'s check):
  * added devices exist and are not current members (a device whose membership ended may be re-added),
  * removed devices are current members or devices whose membership ended (a departed device is
  * removed by a commit after its departure), no device is both, each per-device Welcome is for one

@@ -4,15 +4,19 @@ import type { WelcomeRecord } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import { findGroupPolicy, type MembershipPolicies } from "../groups/membership-policies.js";
 import { validateMembershipChange } from "./commit-validation.js";
+import { type CommitVerifier, findRetry } from "./commit-verification.js";
 
 /** Sequencing of a group's state changes (RFC 9420 §14): the first commit for an epoch wins. */
 export interface CommitSequencer {
   /**
-   * Appends a commit created in `body.epoch`. The epoch check is one conditional update, so of two
-   * commits for the same epoch exactly one wins (RFC 9420 §14). In the same transaction: the log
-   * entry, added members (joined at the commit's seq; a device whose membership ended is re-added),
-   * removed members (their memberships end at the commit's seq, so they still receive this commit and
-   * nothing after), the new epoch's ratchet tree (and GroupInfo, when the body carries one: served by
+   * Appends a commit created in `body.epoch`, once the delivery service verified it (the public MLS
+   * commit against the GroupInfo and ratchet tree stored for the current epoch, the declared
+   * membership change against the commit, the next epoch's GroupInfo; see `CommitVerifier`), before
+   * the transaction. The epoch check is one conditional update, so of two commits for the same epoch
+   * exactly one wins (RFC 9420 §14). In the same transaction: the log entry, added members (joined
+   * at the commit's seq; a device whose membership ended is re-added), removed members (their
+   * memberships end at the commit's seq, so they still receive this commit and nothing after), the
+   * new epoch's ratchet tree and GroupInfo (what the next commit is verified against; served by
    * `GroupService.getGroupInfo`) and an inbox entry per added device for its Welcome (the body's one
    * `welcome`, stored once for all of them, or the legacy per-device `welcomes`). A retry of the
    * commit that already won returns its original result (unless the retention job pruned it
@@ -22,7 +26,9 @@ export interface CommitSequencer {
    * ended). An external commit replacing the committer's own leaf (no adds, no removes) goes through
    * here like any commit.
    *
-   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_STALE_EPOCH (details.currentEpoch),
+   * @throws what `CommitVerifier.verify` throws (VOLLY_E_BAD_REQUEST with details.cause and
+   *   details.field, VOLLY_E_COMMIT_INVALID with details.cause, VOLLY_E_INTERNAL, …), and
+   *   VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_STALE_EPOCH (details.currentEpoch),
    *   VOLLY_E_UNKNOWN_DEVICE (details.deviceId: an added device that does not exist),
    *   VOLLY_E_BAD_REQUEST (adding a member, removing a non-member, a device both added and removed,
    *   a welcome for a device not added or twice, a shared welcome without adds or with per-device ones),
@@ -38,23 +44,26 @@ export interface CommitSequencer {
  * Builds the {@link CommitSequencer}.
  *
  * @param policies the membership policies groups follow, by name
+ * @param verifier checks each commit before its transaction
  */
 export function createCommitSequencer(
   { store, bus, now, metrics }: ServiceContext,
   policies: MembershipPolicies,
+  verifier: CommitVerifier,
 ): CommitSequencer {
   return {
     async commit(deviceId, groupId, body) {
+      const verdict = await verifier.verify(deviceId, groupId, body);
+      if (verdict.kind === "retry") return verdict.response;
       const createdAt = now();
       const result = await store.transaction(async (tx) => {
+        // The verifier asked the policy's authorizeView before anything revealed the epoch.
         const { group, policy } = await findGroupPolicy(tx, policies, groupId);
-        await policy.authorizeView(deviceId, group, tx);
         const advanced = await tx.groups.advanceEpoch(groupId, body.epoch);
         if (!advanced) {
-          const previous = await tx.log.findCommitAt(groupId, body.epoch);
-          if (previous && previous.senderDeviceId === deviceId && previous.payload === body.commit) {
-            return { response: { seq: previous.seq, epoch: body.epoch + 1 }, welcomes: [], fresh: false };
-          }
+          const retried = await findRetry(tx, groupId, deviceId, body);
+          if (retried) return { response: retried, welcomes: [], fresh: false };
+          await policy.authorizeView(deviceId, group, tx); // still allowed to learn the epoch?
           const current = await tx.groups.find(groupId);
           throw new VollyError("VOLLY_E_STALE_EPOCH", undefined, { currentEpoch: current?.epoch });
         }
@@ -81,7 +90,7 @@ export function createCommitSequencer(
         await tx.groups.endMemberships(groupId, body.removeDeviceIds, seq);
         await tx.groups.addMembers(groupId, body.addDeviceIds, seq);
         await tx.groups.putTree(groupId, epoch, body.ratchetTree);
-        if (body.groupInfo !== undefined) await tx.groupState.putGroupInfo(groupId, epoch, body.groupInfo);
+        await tx.groupState.putGroupInfo(groupId, epoch, body.groupInfo);
         const inboxEntry = (target: string) => ({
           id: newId(),
           deviceId: target,

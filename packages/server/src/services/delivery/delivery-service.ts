@@ -1,6 +1,8 @@
 import type { ServiceContext } from "../context.js";
 import type { MembershipPolicies } from "../groups/membership-policies.js";
 import { type BacklogReader, createBacklogReader } from "./backlog.js";
+import type { CommitInspector } from "./commit-inspector.js";
+import { createCommitVerifier } from "./commit-verification.js";
 import { type CommitSequencer, createCommitSequencer } from "./commits.js";
 import { type CursorTracker, createCursorTracker } from "./cursors.js";
 import { createDepartureRecorder, type DepartureRecorder } from "./departures.js";
@@ -24,13 +26,15 @@ export interface DeliveryService
  * Builds the {@link DeliveryService} from its parts, all over the same store and bus.
  *
  * @param policies the membership policies groups follow, by name
+ * @param inspector the MLS checks commits are verified with (`commit-verification.ts`)
  */
 export function createDeliveryService(
   context: ServiceContext,
   policies: MembershipPolicies,
+  inspector: CommitInspector,
 ): DeliveryService {
   return {
-    ...createCommitSequencer(context, policies),
+    ...createCommitSequencer(context, policies, createCommitVerifier(context, policies, inspector)),
     ...createMessageAppender(context, policies),
     ...createDepartureRecorder(context),
     ...createBacklogReader(context),

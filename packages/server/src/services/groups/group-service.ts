@@ -1,8 +1,15 @@
-import { type GroupInfoResponse, type GroupResponse, VollyError } from "@volly/protocol";
+import {
+  type CreateGroupBody,
+  type GroupInfoResponse,
+  type GroupResponse,
+  VollyError,
+} from "@volly/protocol";
 import { deviceChannel } from "../../bus/bus.js";
 import { StoreConflict } from "../../store/store-conflict.js";
-import type { MembershipPolicyName, Repositories } from "../../store/types.js";
+import type { DeviceRecord, MembershipPolicyName, Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
+import type { CommitInspector } from "../delivery/commit-inspector.js";
+import { inspectionFailure, isDeviceLeaf, mlsBytes } from "../delivery/mls-fields.js";
 import { findGroupPolicy, type MembershipPolicies } from "./membership-policies.js";
 
 /**
@@ -17,9 +24,20 @@ export interface GroupService {
    * is that device's account, then tells the device's live sessions (bus "group-joined") so they
    * follow the group at once. A group id equal to an account id is reserved for that account's own
    * devices (their account-sync conversation).
-   * @throws VOLLY_E_GROUP_EXISTS (also for another account's reserved id), VOLLY_E_UNKNOWN_DEVICE
+   *
+   * The body carries the MLS group's epoch-0 GroupInfo and ratchet tree, verified first
+   * (`inspectGroupInfo`, RFC 9420 §12.4.3: this group, epoch 0, external_pub, a valid signature by its
+   * signer leaf) and required to have exactly one member, the creating device (its account, device
+   * and registered signature key), which signed it. They are stored with the group, in the same
+   * transaction: the group's first commit is verified against them.
+   *
+   * @param body the group id and the base64url epoch-0 GroupInfo and ratchet tree
+   * @throws VOLLY_E_GROUP_EXISTS (also for another account's reserved id), VOLLY_E_UNKNOWN_DEVICE,
+   *   VOLLY_E_BAD_REQUEST (details.field "groupInfo"; details.cause a CommitRejectionCause, or
+   *   "not-the-creator": the tree's one member and signer is not the creating device, or the tree has
+   *   other members), VOLLY_E_INTERNAL (the verification itself failed: logged)
    */
-  createGroup(deviceId: string, groupId: string): Promise<GroupResponse>;
+  createGroup(deviceId: string, body: CreateGroupBody): Promise<GroupResponse>;
   /**
    * A group's epoch, last seq, current members and admin accounts (adminAccountIds), for a device its
    * policy lets see the group (admin policy: a current member).
@@ -67,25 +85,66 @@ async function groupResponse(tx: Repositories, groupId: string): Promise<GroupRe
 }
 
 /**
+ * Checks the epoch-0 GroupInfo and ratchet tree a creator sends (see {@link GroupService.createGroup}).
+ */
+async function verifyInitialState(
+  { log }: ServiceContext,
+  inspector: CommitInspector,
+  creator: DeviceRecord,
+  body: CreateGroupBody,
+): Promise<void> {
+  const { groupId } = body;
+  let info: Awaited<ReturnType<CommitInspector["inspectGroupInfo"]>>;
+  try {
+    info = await inspector.inspectGroupInfo(mlsBytes(body.groupInfo), mlsBytes(body.ratchetTree), {
+      groupId,
+      epoch: 0,
+    });
+  } catch (error) {
+    throw inspectionFailure(error, "groupInfo", (message) =>
+      log?.error({ groupId, epoch: 0, err: message }, "group creation verification failed"),
+    );
+  }
+  if (info.members.length !== 1 || !isDeviceLeaf(info.signer, creator)) {
+    throw new VollyError(
+      "VOLLY_E_BAD_REQUEST",
+      "A new group's tree must hold exactly the creating device, which signs its GroupInfo.",
+      { cause: "not-the-creator", field: "groupInfo" },
+    );
+  }
+}
+
+/**
  * Builds the {@link GroupService}.
  *
  * @param policies the membership policies groups follow, by name
+ * @param inspector the MLS checks a new group's epoch-0 GroupInfo and tree are verified with
  */
 export function createGroupService(
-  { store, bus, now }: ServiceContext,
+  context: ServiceContext,
   policies: MembershipPolicies,
+  inspector: CommitInspector,
 ): GroupService {
+  const { store, bus, now } = context;
   return {
-    async createGroup(deviceId, groupId) {
+    async createGroup(deviceId, body) {
+      const { groupId } = body;
       const exists = () => new VollyError("VOLLY_E_GROUP_EXISTS", undefined, { groupId });
+      /** The creating device, once the group id is known to be free for it. */
+      const creatorOf = async (tx: Repositories) => {
+        if (await tx.groups.find(groupId)) throw exists();
+        const creator = await tx.devices.findById(deviceId);
+        if (!creator) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId });
+        // A group whose id is an account's id is that account's own-devices conversation (account
+        // sync): only its devices may create it, so nobody can squat it.
+        if (groupId !== creator.accountId && (await tx.accounts.findById(groupId))) throw exists();
+        return creator;
+      };
+      // Verified outside the transaction (nothing is locked meanwhile); checked again inside it.
+      await verifyInitialState(context, inspector, await creatorOf(store), body);
       const created = await store
         .transaction(async (tx) => {
-          if (await tx.groups.find(groupId)) throw exists();
-          const creator = await tx.devices.findById(deviceId);
-          if (!creator) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId });
-          // A group whose id is an account's id is that account's own-devices conversation (account
-          // sync): only its devices may create it, so nobody can squat it.
-          if (groupId !== creator.accountId && (await tx.accounts.findById(groupId))) throw exists();
+          const creator = await creatorOf(tx);
           await tx.groups.insert({
             id: groupId,
             epoch: 0,
@@ -94,6 +153,8 @@ export function createGroupService(
             membershipPolicy: CREATED_GROUP_POLICY,
           });
           await tx.groups.addMembers(groupId, [deviceId], 0);
+          await tx.groups.putTree(groupId, 0, body.ratchetTree);
+          await tx.groupState.putGroupInfo(groupId, 0, body.groupInfo);
           await tx.groupState.addAdmins(groupId, [creator.accountId]);
           return {
             groupId,

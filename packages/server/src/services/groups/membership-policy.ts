@@ -4,9 +4,10 @@ import type { GroupRecord, MembershipPolicyName, Repositories } from "../../stor
 export type PolicyGroup = Pick<GroupRecord, "id" | "membershipPolicy">;
 
 /**
- * The membership change a commit declares, as the delivery service sees it: the server cannot read
- * the MLS commit (RFC 9420 §12.4), so it routes by what the committer declares. By the time a
- * policy sees it, the change is structurally valid: added devices exist and are not current
+ * The membership change a commit makes, as the delivery service sees it: what the committer declares
+ * (`addDeviceIds`, `removeDeviceIds`), which the delivery service has checked against the public MLS
+ * commit itself (RFC 9420 §12.4; `delivery/commit-verification.ts`) unless the group predates that
+ * check. By the time a policy sees it, the change is structurally valid: added devices exist and are not current
  * members, removed ones are or were members, none is both, and the group stays within the policy's
  * {@link MembershipPolicy.maxDevices}.
  */

@@ -88,6 +88,18 @@ export function kyselyDeviceRepository(db: Kysely<Database>, prepared: PreparedQ
       }
       return found;
     },
+    async findMany(ids) {
+      const out: DeviceRecord[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await db
+          .selectFrom("devices")
+          .selectAll()
+          .where("id", "in", ids.slice(i, i + 500))
+          .execute();
+        out.push(...rows.map(toRecord));
+      }
+      return out;
+    },
     async revoke(id, at) {
       const result = await db
         .updateTable("devices")

@@ -40,6 +40,15 @@ export function kyselyGroupStateRepository(db: Kysely<Database>): GroupStateRepo
         .onConflict((oc) => oc.columns(["group_id", "epoch"]).doUpdateSet({ group_info: groupInfo }))
         .execute();
     },
+    async findGroupInfo(groupId, epoch) {
+      const row = await db
+        .selectFrom("group_infos")
+        .select("group_info")
+        .where("group_id", "=", groupId)
+        .where("epoch", "=", epoch)
+        .executeTakeFirst();
+      return row?.group_info;
+    },
     async findLatestGroupInfo(groupId) {
       const row = await db
         .selectFrom("group_infos")
