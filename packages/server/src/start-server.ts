@@ -1,11 +1,12 @@
 import { loadSuite } from "@volly/crypto";
 import { VollyError } from "@volly/protocol";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { buildApp } from "./app.js";
 import { describeBus, openConfiguredBus } from "./bus/open-bus.js";
 import type { ServerConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
 import { openRateLimitRedis } from "./http/rate-limit.js";
+import { createServerLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { instrumentStore } from "./store/instrumented-store.js";
 import { describeStore, openConfiguredStore } from "./store/open-store.js";
@@ -37,9 +38,10 @@ const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
  *
  * Pending migrations are applied first. Metrics (with process metrics) are served at `/metrics`;
  * store and bus failures are counted and logged (rate limited, never with content). Logs are JSON
- * (pino): `{"msg":"listening","url":…,"store":…,"bus":…}` once listening.
+ * (pino) — pretty-printed when stdout is a terminal, see {@link createServerLogger}:
+ * `{"msg":"listening","url":…,"store":…,"bus":…}` once listening.
  *
- * @param options.logger where logs go (default: pino JSON on stdout at `config.logLevel`)
+ * @param options.logger where logs go (default: {@link createServerLogger} at `config.logLevel`)
  * @throws VollyError VOLLY_E_USAGE when the configured ciphersuite cannot be loaded; the database's
  *   or Redis's error when either cannot be reached; the listen error (e.g. EADDRINUSE) when the port
  *   is taken — in every case nothing is left open
@@ -48,7 +50,7 @@ export async function startServer(
   config: ServerConfig,
   options: { logger?: Logger } = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? createServerLogger(config.logLevel);
   try {
     await loadSuite(config.ciphersuite);
   } catch (error) {
