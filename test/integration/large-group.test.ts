@@ -72,7 +72,9 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     timings.registerOfflineMs = since(t);
     extra = registered.pop() as OfflineDevice;
     offline = registered;
-  });
+    // ~4,000 requests and 997 X-Wing key packages: 77 s for this file alone at a load average of 11
+    // on 2 cores, past the default 120 s hook timeout beside another test file (a loaded npm test).
+  }, 600_000);
 
   afterAll(async () => {
     await Promise.all([alice, bob, carol, dave].map((c) => c?.close()));
