@@ -47,7 +47,8 @@ describe("volly serve's log output", () => {
       await new Promise<void>((resolve, reject) => {
         const onData = (chunk: Buffer) => {
           out += chunk.toString();
-          if (/listening.*http:\/\/127\.0\.0\.1:\d+/.test(plain(out))) resolve();
+          // Volly's own "listening" line, complete (Fastify's "Server listening at …" comes first).
+          if (/INFO: listening \{"url":"http:\/\/127\.0\.0\.1:\d+".*\}\n/.test(plain(out))) resolve();
         };
         child.stdout.on("data", onData);
         child.stderr.on("data", onData);
