@@ -19,6 +19,7 @@ import {
   screenshot,
   sendMessage,
   tabTo,
+  theme,
   unlock,
   until,
   type WebUser,
@@ -39,7 +40,13 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
   const users: Record<string, WebUser> = {};
 
   async function newUser(name: string, pin: string, url?: string): Promise<WebUser> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 760 }, locale: "en-GB" });
+    // Reduced motion: the app then turns off every CSS transition and animation (app.css), so a
+    // theme change is final at once and the contrast checks need no wait for colours to settle.
+    const context = await browser.newContext({
+      viewport: { width: 1180, height: 760 },
+      locale: "en-GB",
+      reducedMotion: "reduce",
+    });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
     const page = await context.newPage();
     watchErrors(page, errors);
@@ -397,11 +404,10 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await expectAccessible(alice.page, "settings");
     await screenshot(alice.page, "settings");
     await alice.page.getByTestId("theme-dark").check({ force: true });
-    await expect.poll(() => alice.page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
-    await alice.page.waitForTimeout(400); // let colour transitions finish before measuring contrast
+    await expect.poll(() => theme(alice.page)).toBe("dark");
     await expectAccessible(alice.page, "settings (dark)");
     await alice.page.getByTestId("theme-high-contrast").check({ force: true });
-    await alice.page.waitForTimeout(400);
+    await expect.poll(() => theme(alice.page)).toBe("high-contrast");
     await expectAccessible(alice.page, "settings (high contrast)");
     await alice.page.getByTestId("font-size").selectOption("1.25");
     await expect
@@ -429,20 +435,25 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await messageWithText(alice.page, "Do you see this?").waitFor({ timeout: 20_000 });
     const status = messageWithText(bob.page, "Do you see this?").getByTestId("message-status");
     await expect.poll(() => status.getAttribute("data-status"), { timeout: 20_000 }).toBe("delivered");
-    await alice.page.waitForTimeout(2_000); // the read receipt came within a second when receipts were on
+    // A barrier instead of a wait: alice has read the message (it is on her screen and its
+    // "delivered" receipt, batched for 300 ms, came after her 250 ms read mark), so a read receipt —
+    // were one sent — is ahead of her reply in her outbox and in the group's log. Once bob sees
+    // the reply, he has processed everything before it.
+    await sendMessage(alice.page, "Yes, I see it.");
+    await messageWithText(bob.page, "Yes, I see it.").waitFor({ timeout: 20_000 });
     expect(await status.getAttribute("data-status")).toBe("delivered");
 
     // the chat in the high-contrast and dark themes
     await alice.page.getByTestId("open-settings").click();
     await alice.page.getByTestId("font-size").selectOption("1");
     await closeDialog(alice.page);
-    await alice.page.waitForTimeout(400);
+    await expect.poll(() => theme(alice.page)).toBe("high-contrast");
     await expectAccessible(alice.page, "chat (high contrast)");
     await screenshot(alice.page, "chat-high-contrast");
     await alice.page.getByTestId("open-settings").click();
     await alice.page.getByTestId("theme-dark").check({ force: true });
     await closeDialog(alice.page);
-    await alice.page.waitForTimeout(400);
+    await expect.poll(() => theme(alice.page)).toBe("dark");
     await expectAccessible(alice.page, "chat (dark)");
     await screenshot(alice.page, "chat-dark");
   });

@@ -81,10 +81,13 @@ describe("delivery against a real server process", () => {
       if (i % 10 === 5) alice.connection.drop();
     }
     await waitFor(() => inbox.length >= texts.length, 30_000, "all messages");
-    await new Promise((r) => setTimeout(r, 300));
-    expect(inbox.map((m) => messageText(m))).toEqual(texts);
+    // A barrier instead of a pause: the group's log is delivered in order, so once a last message
+    // arrives, a duplicate of any earlier one would have arrived before it.
+    await bob.messaging.send(conv.id, "the end");
+    await waitFor(() => inbox.some((m) => messageText(m) === "the end"), 30_000, "the last message");
+    expect(inbox.map((m) => messageText(m))).toEqual([...texts, "the end"]);
     const stored = await alice.messaging.history(conv.id, 1000);
-    expect(stored.map((m) => messageText(m))).toEqual(texts);
+    expect(stored.map((m) => messageText(m))).toEqual([...texts, "the end"]);
     expect(await alice.messaging.undecryptable()).toEqual({});
     await Promise.all([alice.close(), bob.close()]);
   });
@@ -109,8 +112,9 @@ describe("delivery against a real server process", () => {
     const inbox = collect(alice);
     await alice.connect();
     await waitFor(() => inbox.length === 1, 20_000, "delivery");
-    await new Promise((r) => setTimeout(r, 200));
-    expect(inbox.map((m) => messageText(m))).toEqual(["queued while offline"]);
+    await bob.messaging.send(conv.id, "back online"); // the barrier: a duplicate would come before it
+    await waitFor(() => inbox.some((m) => messageText(m) === "back online"), 20_000, "the next message");
+    expect(inbox.map((m) => messageText(m))).toEqual(["queued while offline", "back online"]);
     await Promise.all([alice.close(), bob.close()]);
   });
 });

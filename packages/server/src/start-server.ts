@@ -1,13 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { loadSuite } from "@volly/crypto";
 import { VollyError } from "@volly/protocol";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { buildApp } from "./app.js";
 import { describeBus, openConfiguredBus } from "./bus/open-bus.js";
 import type { ServerConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
 import { buildMetricsApp } from "./http/metrics-app.js";
 import { openRateLimitRedis } from "./http/rate-limit.js";
+import { createServerLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { instrumentStore } from "./store/instrumented-store.js";
 import { describeStore, openConfiguredStore } from "./store/open-store.js";
@@ -48,9 +49,10 @@ const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
  * Pending migrations are applied first. Metrics (with process metrics) are served at `/metrics` on a
  * listener of their own at `config.metricsHost:config.metricsPort` when that port is set (never on
  * the public port); store and bus failures are counted and logged (rate limited, never with content). Logs are JSON
- * (pino): `{"msg":"listening","url":…,"store":…,"bus":…}` once listening.
+ * (pino) — pretty-printed when stdout is a terminal, see {@link createServerLogger}:
+ * `{"msg":"listening","url":…,"store":…,"bus":…}` once listening.
  *
- * @param options.logger where logs go (default: pino JSON on stdout at `config.logLevel`)
+ * @param options.logger where logs go (default: {@link createServerLogger} at `config.logLevel`)
  * @throws VollyError VOLLY_E_USAGE when the configured ciphersuite cannot be loaded; the database's
  *   or Redis's error when either cannot be reached; the listen error (e.g. EADDRINUSE) when the port
  *   (or the metrics port) is taken; the file's error when a TLS certificate or key cannot be read —
@@ -60,7 +62,7 @@ export async function startServer(
   config: ServerConfig,
   options: { logger?: Logger } = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? createServerLogger(config.logLevel);
   try {
     await loadSuite(config.ciphersuite);
   } catch (error) {

@@ -7,7 +7,7 @@ import { type RunningServer, startServer } from "../src/start-server.js";
 import { instrumentStore } from "../src/store/instrumented-store.js";
 import { openSqliteStore } from "../src/store/sqlite-store.js";
 import { newKeys, registrationBody, uniqueHandle } from "./helpers/identity.js";
-import { type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { type LiveServer, liveServer } from "./helpers/live-server.js";
 import { sample } from "./helpers/metrics.js";
 import { createTestDatabase, POSTGRES, queryOnce, type TestDatabase } from "./helpers/postgres.js";
 import { makeTempDir } from "./helpers/temp-dir.js";
@@ -57,8 +57,9 @@ describe("operator endpoints: GET /metrics (Prometheus) and GET /readyz", () => 
     for (const secret of [sent.ciphertext, groupId, alice.deviceId, alice.handle])
       expect(after).not.toContain(secret);
     await client.close();
-    await sleep(50);
-    expect(sample(await metrics(), "volly_gateway_connections")).toBe(0);
+    await expect
+      .poll(async () => sample(await metrics(), "volly_gateway_connections"), { timeout: 20_000 })
+      .toBe(0);
   });
 
   it("answers /readyz 200 while the store answers (the bus is reported), 503 once it does not", async () => {

@@ -1,11 +1,23 @@
 import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { openSqliteStore } from "../src/store/sqlite-store.js";
 import { startWalCheckpointer } from "../src/store/wal-checkpointer.js";
 import { makeTempDir } from "./helpers/temp-dir.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** True once every committed page is in the database file itself, i.e. the WAL is checkpointed. */
+function checkpointed(file: string): boolean {
+  const probe = new BetterSqlite3(file, { readonly: true });
+  try {
+    const pages = probe.pragma("page_count", { simple: true }) as number;
+    const pageSize = probe.pragma("page_size", { simple: true }) as number;
+    return statSync(file).size >= pages * pageSize;
+  } finally {
+    probe.close();
+  }
+}
 
 describe("background WAL checkpoints (SQLite)", () => {
   it("copies committed pages into the database file from a worker, below SQLite's own 1,000-page trigger", async () => {
@@ -13,7 +25,8 @@ describe("background WAL checkpoints (SQLite)", () => {
     const file = `${dir}/volly.db`;
     const store = await openSqliteStore(file);
     try {
-      await sleep(300); // the migrations' pages are checkpointed first
+      // the migrations' pages are checkpointed first
+      await vi.waitFor(() => expect(checkpointed(file)).toBe(true), { timeout: 20_000, interval: 20 });
       const before = statSync(file).size;
       // ~200 KiB in a few dozen pages: far below the automatic checkpoint's 1,000 pages.
       for (let i = 0; i < 50; i++) {
@@ -25,8 +38,14 @@ describe("background WAL checkpoints (SQLite)", () => {
           displayName: "x".repeat(4000),
         });
       }
-      await sleep(400);
-      expect(statSync(file).size).toBeGreaterThan(before + 150_000);
+      // No checkpoint of our own: the worker's (every 100 ms) must bring the file up to date.
+      await vi.waitFor(
+        () => {
+          expect(checkpointed(file)).toBe(true);
+          expect(statSync(file).size).toBeGreaterThan(before + 150_000);
+        },
+        { timeout: 20_000, interval: 20 },
+      );
       // The copied data is really in the database file: a reader of the file alone (no WAL) sees it.
       const copy = `${dir}/copy.db`;
       await import("node:fs/promises").then((fs) => fs.copyFile(file, copy));

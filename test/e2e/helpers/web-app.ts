@@ -33,6 +33,11 @@ export async function until(fn: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
+/** The theme the app applied (`<html data-theme>`: "light", "dark", "high-contrast" or "system"). */
+export function theme(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => document.documentElement.dataset.theme);
+}
+
 /** Collects page errors so a test can assert there were none. */
 export function watchErrors(page: Page, into: string[]): void {
   page.on("pageerror", (err) => into.push(`pageerror: ${err.message}`));
