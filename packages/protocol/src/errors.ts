@@ -76,6 +76,17 @@ export const ERROR_CODES = {
     close: 4000,
     message: "The group is full: it cannot have more member devices (details.limit).",
   },
+  VOLLY_E_QUOTA_EXCEEDED: {
+    http: 507,
+    close: 4000,
+    message:
+      "The storage quota is used up (details.scope: account or group; details.limit, details.used in bytes); retry once older entries are delivered.",
+  },
+  VOLLY_E_COMMIT_TOO_LARGE: {
+    http: 413,
+    close: 4000,
+    message: "A part of the commit is larger than the group's size allows (details.field, details.limit).",
+  },
   VOLLY_E_NOT_GROUP_ADMIN: {
     http: 403,
     close: 4000,

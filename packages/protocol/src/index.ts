@@ -61,7 +61,7 @@ export {
 export type { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
 export { HANDLE_PATTERN, ID_PATTERN, isValidHandle, newId } from "./ids.js";
 export { InvitePayload } from "./invite.js";
-export { LIMITS } from "./limits.js";
+export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
 export {
   type AccountEntry,
   AccountEntry as AccountEntrySchema,

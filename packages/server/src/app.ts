@@ -86,7 +86,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   installErrorHandler(app);
   installRequestLog(app);
   installSecurityHeaders(app);
-  const services = createServices({ store, bus, now, metrics }, config.ciphersuite);
+  const services = createServices({ store, bus, now, metrics }, config.ciphersuite, config.quotas);
   await registerGateway(app, {
     services,
     bus,

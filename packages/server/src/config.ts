@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
+import { checkQuotas, DEFAULT_QUOTAS, type QuotaConfig, quotasFromEnv } from "./config-quotas.js";
 
 /** Pino log levels accepted by `logLevel` / VOLLY_LOG_LEVEL. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -88,6 +89,12 @@ export interface ServerConfig {
    * address is used and the header ignored.
    */
   trustProxy: string[];
+  /**
+   * Storage quotas per account and group, the unclaimed key package cap per device and the key
+   * package claim limits (VOLLY_QUOTA_* and VOLLY_CLAIM_LIMIT_*, see `config-quotas.ts`). Default
+   * {@link DEFAULT_QUOTAS}.
+   */
+  quotas: QuotaConfig;
 }
 
 /**
@@ -111,6 +118,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pruneIntervalMs: 60 * 60 * 1000,
   rateLimit: DEFAULT_RATE_LIMIT,
   trustProxy: [],
+  quotas: DEFAULT_QUOTAS,
 };
 
 function usage(message: string, details: Record<string, unknown>): VollyError {
@@ -132,8 +140,8 @@ function parsePort(value: unknown, source: string): number {
  * Reads VOLLY_PORT, VOLLY_HOST, VOLLY_DATA_DIR, VOLLY_CIPHERSUITE, VOLLY_LOG_LEVEL, VOLLY_WEB_DIR,
  * VOLLY_DATABASE_URL, VOLLY_DATABASE_POOL_SIZE, VOLLY_REDIS_URL, VOLLY_RETENTION_DAYS,
  * VOLLY_PRUNE_INTERVAL_MS, VOLLY_RATE_LIMIT (`on` | `off`), VOLLY_RATE_LIMIT_WINDOW_MS,
- * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX and VOLLY_TRUST_PROXY; empty values are
- * ignored. The web directory is made absolute (relative to the working directory).
+ * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX, VOLLY_TRUST_PROXY and the quota variables of
+ * `config-quotas.ts` (VOLLY_QUOTA_*, VOLLY_CLAIM_LIMIT_*); empty values are ignored. The web directory is made absolute (relative to the working directory).
  *
  * @param env environment variables (usually `process.env`)
  * @param overrides fields that take precedence over the environment
@@ -142,7 +150,7 @@ function parsePort(value: unknown, source: string): number {
  *   postgresql://, a Redis URL that is not redis:// or rediss://, a pool size outside 1–1000, a
  *   retention period or pruning interval that is not a positive number, VOLLY_RATE_LIMIT other than
  *   on/off, a rate-limit window outside 1 ms–1 day or a maximum outside 1–1,000,000,000, or a
- *   trusted proxy that is not an IP address or CIDR range
+ *   trusted proxy that is not an IP address or CIDR range, a quota or claim limit out of range
  */
 export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -202,6 +210,8 @@ export function configFromEnv(
   }
   const trustProxy = read("VOLLY_TRUST_PROXY");
   if (trustProxy !== undefined) fromEnv.trustProxy = trustProxy.split(",").map((entry) => entry.trim());
+  const quotas = quotasFromEnv(env);
+  if (quotas !== undefined) fromEnv.quotas = quotas;
 
   const merged = { ...DEFAULT_CONFIG, ...fromEnv, ...definedOnly(overrides) };
   const logLevel = String(merged.logLevel);
@@ -253,6 +263,7 @@ export function configFromEnv(
     pruneIntervalMs,
     rateLimit,
     trustProxy: proxies,
+    quotas: checkQuotas(merged.quotas),
     ...(database !== undefined ? { databaseUrl: database } : {}),
     ...(redis !== undefined ? { redisUrl: redis } : {}),
   };

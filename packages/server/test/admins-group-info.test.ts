@@ -136,6 +136,7 @@ forEachBackend((backend) =>
         now: f.clock.now,
         retentionMs: 30 * DAY,
         intervalMs: 60_000,
+        graceMs: 0,
         log: { info: (fields) => lines.push(fields), error: () => {} },
       });
       const groupId = await groupWith(f.services, alice, [bob]); // seq 1: commit
@@ -177,6 +178,7 @@ forEachBackend((backend) =>
         now: f.clock.now,
         retentionMs: DAY,
         intervalMs: 60_000,
+        graceMs: 0,
         log: { info: () => {}, error: () => {} },
       });
       const groupId = await groupWith(f.services, alice, [bob, carol]); // seq 1

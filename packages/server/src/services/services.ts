@@ -8,6 +8,7 @@ import { createGroupService, type GroupService } from "./groups/group-service.js
 import { createMembershipPolicies } from "./groups/membership-policies.js";
 import { createKeyPackageService, type KeyPackageService } from "./key-packages.js";
 import { createPresenceService, type PresenceService } from "./presence.js";
+import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "./service-limits.js";
 import { createTypingService, type TypingService } from "./typing.js";
 
 /** Every server service, built over one store and bus. */
@@ -30,10 +31,16 @@ export interface Services {
  *
  * @param context store, bus and clock
  * @param ciphersuite the MLS ciphersuite key packages must use (RFC 9420 §5.1 name)
+ * @param limits storage quotas, the key package cap and claim rate limits (default
+ *   DEFAULT_SERVICE_LIMITS)
  */
-export function createServices(context: ServiceContext, ciphersuite: string): Services {
+export function createServices(
+  context: ServiceContext,
+  ciphersuite: string,
+  limits: ServiceLimits = DEFAULT_SERVICE_LIMITS,
+): Services {
   const policies = createMembershipPolicies();
-  const delivery = createDeliveryService(context, policies);
+  const delivery = createDeliveryService(context, policies, limits);
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),

@@ -1,5 +1,6 @@
 import type { ServiceContext } from "../context.js";
 import type { MembershipPolicies } from "../groups/membership-policies.js";
+import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "../service-limits.js";
 import { type BacklogReader, createBacklogReader } from "./backlog.js";
 import { type CommitSequencer, createCommitSequencer } from "./commits.js";
 import { type CursorTracker, createCursorTracker } from "./cursors.js";
@@ -24,14 +25,17 @@ export interface DeliveryService
  * Builds the {@link DeliveryService} from its parts, all over the same store and bus.
  *
  * @param policies the membership policies groups follow, by name
+ * @param limits the storage quotas commits and messages count against (default
+ *   DEFAULT_SERVICE_LIMITS)
  */
 export function createDeliveryService(
   context: ServiceContext,
   policies: MembershipPolicies,
+  limits: Pick<ServiceLimits, "accountBytes" | "groupBytes"> = DEFAULT_SERVICE_LIMITS,
 ): DeliveryService {
   return {
-    ...createCommitSequencer(context, policies),
-    ...createMessageAppender(context, policies),
+    ...createCommitSequencer(context, policies, limits),
+    ...createMessageAppender(context, policies, limits),
     ...createDepartureRecorder(context),
     ...createBacklogReader(context),
     ...createCursorTracker(context),
