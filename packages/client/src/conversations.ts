@@ -15,6 +15,7 @@ import {
 } from "@volly/crypto";
 import {
   type AccountEntry,
+  type ClaimReason,
   type CommitBody,
   type CommitResponse,
   fromBase64Url,
@@ -152,10 +153,15 @@ export class Conversations {
    * package per device of the peer and of this account's other devices, checks each is signed by
    * the key the directory lists for that device, creates the MLS group, and commits the Adds with
    * one Welcome (RFC 9420 §12.4.3.1). State is adopted only after the delivery service accepted.
+   * `reason` tells the server why the peer's key packages are claimed: `{type: "invite", invite}`
+   * after accepting their invite, else a first contact by handle (rate-limited more strictly).
    * Throws VOLLY_E_USAGE (own account), VOLLY_E_KEY_PACKAGE_FOREIGN, VOLLY_E_NO_KEY_PACKAGE,
-   * VOLLY_E_SERVER_UNREACHABLE.
+   * VOLLY_E_RATE_LIMITED, VOLLY_E_SERVER_UNREACHABLE.
    */
-  async openDirect(account: AccountEntry): Promise<ConversationRecord> {
+  async openDirect(
+    account: AccountEntry,
+    reason: ClaimReason = { type: "first-contact" },
+  ): Promise<ConversationRecord> {
     return this.queue.run(`direct:${account.handle}`, async () => {
       const existing = await this.findDirect(account.handle);
       if (existing) return existing;
@@ -164,7 +170,7 @@ export class Conversations {
       }
       await this.directory.remember(account);
       const member = memberOf(account);
-      const keyPackages = await this.claimFor([account]);
+      const keyPackages = await this.claimFor([account], reason);
       const conv: ConversationRecord = {
         id: newId(),
         kind: "direct",
@@ -280,9 +286,10 @@ export class Conversations {
   async createGroup(name: string, handles: string[]): Promise<ConversationRecord> {
     const title = validName(name);
     const accounts = await this.lookupAll(handles);
-    const keyPackages = await this.claimFor(accounts);
+    const id = newId();
+    const keyPackages = await this.claimFor(accounts, { type: "group-add", groupId: id });
     const conv: ConversationRecord = {
-      id: newId(),
+      id,
       kind: "group",
       title,
       createdAt: Date.now(),
@@ -305,7 +312,7 @@ export class Conversations {
    *   VOLLY_E_SERVER_UNREACHABLE
    */
   async createSelf(id: string): Promise<ConversationRecord> {
-    const keyPackages = await this.claimFor([]);
+    const keyPackages = await this.claimFor([], { type: "group-add", groupId: id });
     const conv: ConversationRecord = {
       id,
       kind: "group",
@@ -343,6 +350,7 @@ export class Conversations {
     const claimed = await this.directory.claimVerified(
       accounts.map((account) => ({ account, required: true })),
       present,
+      { type: "group-add", groupId: conversationId },
     );
     const updated = await this.commitWithRetry(conversationId, async (group) => {
       const inGroup = new Set(groupMembers(group).map((m) => m.credential.deviceId));
@@ -379,6 +387,7 @@ export class Conversations {
     const claimed = await this.directory.claimVerified(
       [{ account: { ...own, devices }, required: true }],
       present,
+      { type: "conversation", groupId: conversationId },
     );
     const updated = await this.commitWithRetry(conversationId, async (group) => {
       const inGroup = new Set(groupMembers(group).map((m) => m.credential.deviceId));
@@ -662,13 +671,13 @@ export class Conversations {
    * for a new group of this device and them (VOLLY_E_GROUP_FULL, before claiming, when they are too
    * many).
    */
-  private async claimFor(accounts: AccountEntry[]): Promise<VerifiedKeyPackage[]> {
+  private async claimFor(accounts: AccountEntry[], reason: ClaimReason): Promise<VerifiedKeyPackage[]> {
     const targets: ClaimTarget[] = accounts.map((account) => ({ account, required: true }));
     const own = await this.directory.account(this.ctx.profile.handle).catch(() => undefined);
     if (own) targets.push({ account: own, required: false });
     const skip = new Set([this.ctx.profile.deviceId]);
     ensureRoom(1, targets.flatMap((t) => t.account.devices).filter((d) => !skip.has(d.deviceId)).length);
-    return this.directory.claimVerified(targets, skip);
+    return this.directory.claimVerified(targets, skip, reason);
   }
 
   /**

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
 import { initNodeProfile, openNodeClient } from "@volly/client/node";
-import { DEFAULT_CONFIG, type RunningServer, startServer } from "@volly/server";
+import { DEFAULT_CONFIG, type RunningServer, type ServerConfig, startServer } from "@volly/server";
 import { afterEach, beforeEach } from "vitest";
 
 /** Cheap Argon2id: these tests create many profiles. */
@@ -24,10 +24,17 @@ export interface TestServer {
   start(): Promise<void>;
 }
 
-/** Starts a real Volly server for a test. */
-export async function testServer(): Promise<TestServer> {
+/** Starts a real Volly server for a test (`overrides`: configuration fields to change, e.g. quotas). */
+export async function testServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = tempDir("volly-server-");
-  const config = { ...DEFAULT_CONFIG, port: 0, host: "127.0.0.1", dataDir, logLevel: "silent" as const };
+  const config = {
+    ...DEFAULT_CONFIG,
+    port: 0,
+    host: "127.0.0.1",
+    dataDir,
+    logLevel: "silent" as const,
+    ...overrides,
+  };
   let running: RunningServer | undefined = await startServer(config);
   const port = running.port;
   return {
@@ -92,13 +99,15 @@ export interface ClientTestbed {
  * `beforeEach` that starts a fresh {@link testServer} and makes a fresh home ({@link tempDir}), and an
  * `afterEach` that closes every client from `clients(...)` or `track(...)` (ignoring close errors), in
  * order, then stops the server. Read `server` and `home` inside tests and hooks only.
+ *
+ * @param overrides server configuration to change (see {@link testServer})
  */
-export function useTestServer(): ClientTestbed {
+export function useTestServer(overrides: Partial<ServerConfig> = {}): ClientTestbed {
   let server: TestServer | undefined;
   let home: string | undefined;
   const open: VollyClient[] = [];
   beforeEach(async () => {
-    server = await testServer();
+    server = await testServer(overrides);
     home = tempDir();
   });
   afterEach(async () => {

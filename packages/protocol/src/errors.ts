@@ -65,6 +65,16 @@ export const ERROR_CODES = {
     message: "The key package is not signed with this device's key.",
   },
   VOLLY_E_NO_KEY_PACKAGE: { http: 404, close: 4000, message: "The device has no key package left to claim." },
+  VOLLY_E_KEY_PACKAGE_LIMIT: {
+    http: 409,
+    close: 4000,
+    message: "The device already stores as many unclaimed key packages as allowed (details.limit).",
+  },
+  VOLLY_E_CLAIM_REASON_INVALID: {
+    http: 403,
+    close: 4000,
+    message: "The claim's reason does not cover those devices (details.reason, details.deviceId).",
+  },
   VOLLY_E_MESSAGE_ID_CONFLICT: {
     http: 409,
     close: 4000,

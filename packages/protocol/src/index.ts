@@ -69,6 +69,7 @@ export {
   type ClaimedKeyPackage,
   type ClaimKeyPackagesBody,
   type ClaimKeyPackagesResponse,
+  ClaimReason,
   type CommitBody,
   type CommitResponse,
   type DeviceEntry,

@@ -2,9 +2,10 @@ import { newId } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "../src/config.js";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp } from "./helpers/app.js";
+import { keyPackageFor } from "./helpers/keys-crypto.js";
 import { commitBody } from "./helpers/services.js";
 
-describe("quotas over REST: statuses and bodies from the error registry", () => {
+describe("quotas and claim rules over REST: statuses and bodies from the error registry", () => {
   let f: AppFixture;
   let alice: HttpDevice;
   let bob: HttpDevice;
@@ -14,6 +15,7 @@ describe("quotas over REST: statuses and bodies from the error registry", () => 
     // configured as an operator would, through the environment
     const { quotas } = configFromEnv({
       VOLLY_QUOTA_ACCOUNT_BYTES: "5000",
+      VOLLY_QUOTA_KEY_PACKAGES: "2",
     });
     f = await appFixture({ quotas });
     alice = await registerOverHttp(f.app, "alice");
@@ -54,5 +56,30 @@ describe("quotas over REST: statuses and bodies from the error registry", () => 
     );
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ code: "VOLLY_E_COMMIT_TOO_LARGE", details: { field: "ratchetTree" } });
+  });
+
+  it("a claim without a reason is malformed (400); one whose reason does not hold is refused (403)", async () => {
+    const noReason = await post("/v1/key-packages/claim", { deviceIds: [bob.deviceId] }, alice);
+    expect(noReason.statusCode).toBe(400);
+    expect(noReason.json()).toMatchObject({ code: "VOLLY_E_BAD_REQUEST" });
+    const wrong = await post(
+      "/v1/key-packages/claim",
+      { deviceIds: [bob.deviceId], reason: { type: "conversation", groupId } },
+      alice,
+    );
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.json()).toMatchObject({
+      code: "VOLLY_E_CLAIM_REASON_INVALID",
+      details: { reason: "conversation", deviceId: bob.deviceId },
+    });
+  });
+
+  it("409 VOLLY_E_KEY_PACKAGE_LIMIT past the configured cap", async () => {
+    const packages = await Promise.all(
+      [1, 2, 3].map(() => keyPackageFor(bob.keys, bob.accountId, bob.deviceId)),
+    );
+    const res = await post("/v1/key-packages", { keyPackages: packages }, bob);
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: "VOLLY_E_KEY_PACKAGE_LIMIT", details: { limit: 2, stored: 3 } });
   });
 });

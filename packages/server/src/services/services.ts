@@ -44,7 +44,7 @@ export function createServices(
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
-    keyPackages: createKeyPackageService(context, ciphersuite),
+    keyPackages: createKeyPackageService(context, ciphersuite, limits),
     groups: createGroupService(context, policies),
     delivery,
     deviceLinks: createDeviceLinkService(context),
