@@ -405,6 +405,11 @@ export interface StorageRepository {
     deviceId: string,
     bytes: number,
   ): Promise<{ accountId: string; storedBytes: number } | undefined>;
+  /**
+   * Adds `bytes` to the account's stored bytes (one statement by primary key); returns the new total,
+   * undefined when there is no such account.
+   */
+  chargeAccount(accountId: string, bytes: number): Promise<number | undefined>;
   /** The account's stored bytes (0 for an unknown account). */
   accountBytes(accountId: string): Promise<number>;
   /** The group's stored bytes (0 for an unknown group). */

@@ -680,6 +680,8 @@ export function describeStoreConformance(backend: StoreBackend): void {
     });
     expect(await store.storage.chargeGroup("missing", 1)).toBeUndefined();
     expect(await store.storage.chargeAccountOf("missing", 1)).toBeUndefined();
+    expect(await store.storage.chargeAccount(a.accountId, 0)).toBe(big);
+    expect(await store.storage.chargeAccount("missing", 1)).toBeUndefined();
     const next = await store.transaction((tx) => tx.groups.nextSeq(groupId, 11));
     expect(next).toMatchObject({ lastSeq: 1, storedBytes: big + 11 });
     await store.log.append(entry(groupId, 1, a.deviceId, { payload: "x".repeat(11) }));

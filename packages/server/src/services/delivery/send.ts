@@ -29,7 +29,8 @@ export interface MessageAppender {
    * same id with the same ciphertext returns the original seq with `duplicate: true`. Messages
    * arriving together share one commit (see Store.transactionShared). With `sender` (the
    * authenticated device's account), the bus notification carries the stored entry, so receivers
-   * that are up to date dispatch it without reading the store. Who may send is the group's
+   * that are up to date dispatch it without reading the store, and the account is charged by its id
+   * (else it is found from the device in the same statement). Who may send is the group's
    * membership policy's decision (admin policy: current members).
    *
    * @param onOrdered called (at most once) as soon as the message's place in the log is fixed — its
@@ -107,8 +108,10 @@ export function createMessageAppender(
             createdAt: now(),
           };
           await tx.log.append(record);
-          const account = await tx.storage.chargeAccountOf(deviceId, size);
-          if (account) checkQuota("account", limits.accountBytes, account.storedBytes, size);
+          const accountBytes = sender
+            ? await tx.storage.chargeAccount(sender.accountId, size)
+            : (await tx.storage.chargeAccountOf(deviceId, size))?.storedBytes;
+          if (accountBytes !== undefined) checkQuota("account", limits.accountBytes, accountBytes, size);
           appended = record;
           return { seq: next.lastSeq, duplicate: false };
         });

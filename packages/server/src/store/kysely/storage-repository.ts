@@ -20,6 +20,14 @@ const CHARGE_ACCOUNT_OF: QueryTemplate<{ id: string; stored_bytes: number }> = (
     )
     .returning(["id", "stored_bytes"]);
 
+/** Hot path: a message whose sender's account is known (authenticated) charges it by primary key. */
+const CHARGE_ACCOUNT: QueryTemplate<{ stored_bytes: number }> = (db, [bytes, accountId]) =>
+  db
+    .updateTable("accounts")
+    .set((eb) => ({ stored_bytes: eb("stored_bytes", "+", eb.cast<number>(eb.val(bytes), "bigint")) }))
+    .where("id", "=", accountId as string)
+    .returning("stored_bytes");
+
 /** {@link StorageRepository} over Kysely (columns `accounts.stored_bytes`, `groups.stored_bytes`; migration 0007). */
 export function kyselyStorageRepository(db: Kysely<Database>, prepared: PreparedQueries): StorageRepository {
   return {
@@ -35,6 +43,10 @@ export function kyselyStorageRepository(db: Kysely<Database>, prepared: Prepared
     async chargeAccountOf(deviceId, bytes) {
       const [row] = (await prepared.execute(db, CHARGE_ACCOUNT_OF, [bytes, deviceId])).rows;
       return row && { accountId: row.id, storedBytes: num(row.stored_bytes) };
+    },
+    async chargeAccount(accountId, bytes) {
+      const [row] = (await prepared.execute(db, CHARGE_ACCOUNT, [bytes, accountId])).rows;
+      return row && num(row.stored_bytes);
     },
     async accountBytes(accountId) {
       const row = await db
