@@ -24,7 +24,7 @@ export interface TestServer {
   start(): Promise<void>;
 }
 
-/** Starts a real Volly server for a test. */
+/** Starts a real Volly server for a test (`overrides`: configuration fields to change, e.g. quotas). */
 export async function testServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = tempDir("volly-server-");
   const config = {
@@ -99,13 +99,15 @@ export interface ClientTestbed {
  * `beforeEach` that starts a fresh {@link testServer} and makes a fresh home ({@link tempDir}), and an
  * `afterEach` that closes every client from `clients(...)` or `track(...)` (ignoring close errors), in
  * order, then stops the server. Read `server` and `home` inside tests and hooks only.
+ *
+ * @param overrides server configuration to change (see {@link testServer})
  */
-export function useTestServer(): ClientTestbed {
+export function useTestServer(overrides: Partial<ServerConfig> = {}): ClientTestbed {
   let server: TestServer | undefined;
   let home: string | undefined;
   const open: VollyClient[] = [];
   beforeEach(async () => {
-    server = await testServer();
+    server = await testServer(overrides);
     home = tempDir();
   });
   afterEach(async () => {

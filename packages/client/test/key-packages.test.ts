@@ -1,5 +1,7 @@
 import { KEY_PACKAGE_POOL, messageText, type VollyClient } from "@volly/client";
 import { restApi } from "@volly/client/testing";
+import { newId } from "@volly/protocol";
+import { DEFAULT_QUOTAS } from "@volly/server";
 import { describe, expect, it } from "vitest";
 import { inbox, useTestServer, waitFor } from "./helpers.js";
 
@@ -11,14 +13,19 @@ async function poolOf(device: VollyClient): Promise<{ available: number; hasLast
 /** `claimer` claims one of `target`'s key packages (POST /v1/key-packages/claim), as an add would. */
 async function claimOne(claimer: VollyClient, target: VollyClient): Promise<{ lastResort: boolean }> {
   const { keyPackages } = await restApi(claimer).call("claimKeyPackages", {
-    body: { deviceIds: [target.profile.deviceId] },
+    body: { deviceIds: [target.profile.deviceId], reason: { type: "group-add", groupId: newId() } },
   });
   expect(keyPackages).toHaveLength(1);
   return { lastResort: keyPackages[0]!.lastResort };
 }
 
+/** Server limits that let one claimer take every one-time package at once (the pool's behaviour under test). */
+const DRAINABLE = {
+  quotas: { ...DEFAULT_QUOTAS, claims: { ...DEFAULT_QUOTAS.claims, oneTimePerTarget: 1_000 } },
+};
+
 describe("key package pool (RFC 9420 §10): a device tops its pool up when it runs low; an exhausted pool falls back to the last-resort package", () => {
-  const bed = useTestServer();
+  const bed = useTestServer(DRAINABLE);
 
   it("after others claim it below the threshold, the device refills its pool: at the next Welcome, and on reconnect", async () => {
     const [alice, bob] = (await bed.clients("alice", "bob")) as [VollyClient, VollyClient];
@@ -88,5 +95,58 @@ describe("key package pool (RFC 9420 §10): a device tops its pool up when it ru
     await waitFor(async () => (await bob.conversations.list()).length === 2, "bob joined a second time");
     await carol.messaging.send(second.id, "hi again");
     await waitFor(() => bobInbox.some((m) => messageText(m) === "hi again"), "bob decrypts the second group");
+  });
+});
+
+describe("key package pool against the server's limits", () => {
+  describe("with the default limits", () => {
+    const bed = useTestServer();
+
+    it("others' claims take at most 10 one-time packages an hour; the rest get the last-resort one, and the device still joins", async () => {
+      const [alice, bob] = (await bed.clients("alice", "bob")) as [VollyClient, VollyClient];
+      const handedOut: boolean[] = [];
+      for (let i = 0; i < 15; i++) handedOut.push((await claimOne(alice, bob)).lastResort);
+      expect(handedOut.filter((lastResort) => !lastResort)).toHaveLength(
+        DEFAULT_QUOTAS.claims.oneTimePerTarget,
+      );
+      expect((await poolOf(bob)).available).toBe(KEY_PACKAGE_POOL.target - 10);
+      const bobInbox = inbox(bob);
+      const group = await alice.conversations.createGroup("Limited", ["bob"]);
+      await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
+      await alice.messaging.send(group.id, "hi");
+      await waitFor(() => bobInbox.some((m) => messageText(m) === "hi"), "bob decrypts");
+    });
+  });
+
+  describe("with every one-time package claimable", () => {
+    const bed = useTestServer(DRAINABLE);
+
+    it("after many Welcomes the pool's top-ups never exceed the target, far under the server's cap", async () => {
+      const [carol, bob] = (await bed.clients("carol", "bob")) as [VollyClient, VollyClient];
+      const uploads: { ok: boolean; available?: number }[] = [];
+      const api = restApi(bob);
+      const call = api.call.bind(api);
+      api.call = (async (route: string, options: unknown) => {
+        const result = call(route as "uploadKeyPackages", options as never);
+        if (route === "uploadKeyPackages") {
+          await result.then(
+            (r) => uploads.push({ ok: true, available: (r as { available: number }).available }),
+            () => uploads.push({ ok: false }),
+          );
+        }
+        return result;
+      }) as typeof api.call;
+      for (let i = 0; i < 24; i++) await carol.conversations.createGroup(`Group ${i}`, ["bob"]);
+      await waitFor(async () => (await bob.conversations.list()).length === 24, "bob joined all 24");
+      await waitFor(
+        async () => (await poolOf(bob)).available >= KEY_PACKAGE_POOL.low,
+        "bob to top his pool up",
+      );
+      expect(uploads.length).toBeGreaterThan(0);
+      expect(uploads.every((u) => u.ok)).toBe(true);
+      const most = Math.max(...uploads.map((u) => u.available ?? 0));
+      expect(most).toBeLessThanOrEqual(KEY_PACKAGE_POOL.target);
+      expect(most).toBeLessThan(DEFAULT_QUOTAS.keyPackagesPerDevice);
+    });
   });
 });

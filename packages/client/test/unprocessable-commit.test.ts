@@ -1,4 +1,5 @@
 import { RECOVERY_NOTICE, type VollyClient } from "@volly/client";
+import { restApi } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
 import { fromBase64Url, toBase64Url } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
@@ -15,7 +16,7 @@ const epochOf = async (client: VollyClient, id: string) =>
  * cannot process (a corrupted UpdatePath, a wrong confirmation tag): a buggy or malicious member.
  */
 function corruptCommitsOf(client: VollyClient): void {
-  const api = client.ctx.api;
+  const api = restApi(client);
   const call = api.call.bind(api);
   api.call = ((route: string, options: { body?: { commit?: string } } = {}) => {
     if (route === "commit" && options.body?.commit !== undefined) {

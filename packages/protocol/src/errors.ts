@@ -129,6 +129,18 @@ export const ERROR_CODES = {
     message: "The device has no key package left to claim.",
     retry: "never",
   },
+  VOLLY_E_KEY_PACKAGE_LIMIT: {
+    http: 409,
+    close: 4000,
+    message: "The device already stores as many unclaimed key packages as allowed (details.limit).",
+    retry: "never",
+  },
+  VOLLY_E_CLAIM_REASON_INVALID: {
+    http: 403,
+    close: 4000,
+    message: "The claim's reason does not cover those devices (details.reason, details.deviceId).",
+    retry: "never",
+  },
   VOLLY_E_MESSAGE_ID_CONFLICT: {
     http: 409,
     close: 4000,
@@ -175,6 +187,19 @@ export const ERROR_CODES = {
     http: 409,
     close: 4000,
     message: "The group is full: it cannot have more member devices (details.limit).",
+    retry: "never",
+  },
+  VOLLY_E_QUOTA_EXCEEDED: {
+    http: 507,
+    close: 4000,
+    message:
+      "The storage quota is used up (details.scope: account or group; details.limit, details.used in bytes); retry once older entries are delivered.",
+    retry: "later",
+  },
+  VOLLY_E_COMMIT_TOO_LARGE: {
+    http: 413,
+    close: 4000,
+    message: "A part of the commit is larger than the group's size allows (details.field, details.limit).",
     retry: "never",
   },
   VOLLY_E_NOT_GROUP_ADMIN: {

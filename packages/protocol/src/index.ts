@@ -70,7 +70,7 @@ export type { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
 export { HANDLE_PATTERN, ID_PATTERN, isValidHandle, newId } from "./ids.js";
 export { InvitePayload } from "./invite.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
-export { LIMITS } from "./limits.js";
+export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
 export {
   type AccountEntry,
   AccountEntry as AccountEntrySchema,
@@ -78,6 +78,7 @@ export {
   type ClaimedKeyPackage,
   type ClaimKeyPackagesBody,
   type ClaimKeyPackagesResponse,
+  ClaimReason,
   type CommitBody,
   type CommitResponse,
   type CreateGroupBody,

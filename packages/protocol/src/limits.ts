@@ -37,6 +37,26 @@ export const LIMITS = {
   maxDevicesPerClaim: 1000,
   /** Largest MLS group (member devices); a commit that would make it larger gets VOLLY_E_GROUP_FULL. */
   maxGroupDevices: 1000,
+  /**
+   * Commit size caps (base64url characters; see `commitSizeLimits`): a commit's MLSMessage may be
+   * this plus `commitPerAddChars` per added device and `commitPerDeviceChars` per device of the group
+   * after the commit. Twice what X-Wing needs (~2.7 KB per Add, ~1.2 KB of UpdatePath per member).
+   */
+  commitBaseChars: 16 * 1024,
+  /** Commit characters allowed per added device (one KeyPackage each, RFC 9420 §12.1.1). */
+  commitPerAddChars: 7 * 1024,
+  /** Commit characters allowed per device of the group after the commit (UpdatePath, RFC 9420 §12.4.1). */
+  commitPerDeviceChars: 3 * 1024,
+  /** A commit's Welcome may be this plus `welcomePerAddChars` per added device. */
+  welcomeBaseChars: 16 * 1024,
+  /** Welcome characters allowed per added device (~1.3 KB of EncryptedGroupSecrets each with X-Wing). */
+  welcomePerAddChars: 3 * 1024,
+  /** A commit's ratchet tree may be this plus `ratchetTreePerDeviceChars` per device after the commit. */
+  ratchetTreeBaseChars: 16 * 1024,
+  /** Ratchet tree characters allowed per device (a leaf ~1.45 KB, a parent node ~1.3 KB with X-Wing). */
+  ratchetTreePerDeviceChars: 8 * 1024,
+  /** Largest GroupInfo a commit may carry (base64url characters; ~1.5 KB with X-Wing, tree not included). */
+  groupInfoMaxChars: 64 * 1024,
   /** How long a REST auth nonce stays valid (ms). */
   nonceTtlMs: 5 * 60 * 1000,
   /** How long a device link stays claimable (ms). */
@@ -46,3 +66,38 @@ export const LIMITS = {
   /** How long a REST session token stays valid (ms). */
   sessionTtlMs: 24 * 60 * 60 * 1000,
 } as const;
+
+/** The most characters each part of one commit may have (see {@link commitSizeLimits}). */
+export interface CommitSizeLimits {
+  /** The commit's MLSMessage (base64url characters). */
+  commit: number;
+  /** The Welcome (the shared one, and each per-device one). */
+  welcome: number;
+  /** The new epoch's ratchet tree. */
+  ratchetTree: number;
+  /** The new epoch's GroupInfo. */
+  groupInfo: number;
+}
+
+/**
+ * How large each part of a commit may be (base64url characters), given the group's size after the
+ * commit and the number of devices it adds: about twice what the X-Wing suite needs, so the largest
+ * allowed group (LIMITS.maxGroupDevices: 999 devices added to a group of one, ~7 MiB in all) fits,
+ * while a commit of a small group cannot carry megabytes. The delivery service refuses a larger part
+ * with VOLLY_E_COMMIT_TOO_LARGE.
+ *
+ * @param groupDevices member devices of the group once the commit is applied (≥ 1)
+ * @param addedDevices devices the commit adds (RFC 9420 §12.1.1 Add proposals)
+ */
+export function commitSizeLimits(groupDevices: number, addedDevices: number): CommitSizeLimits {
+  const devices = Math.max(1, groupDevices);
+  return {
+    commit:
+      LIMITS.commitBaseChars +
+      addedDevices * LIMITS.commitPerAddChars +
+      devices * LIMITS.commitPerDeviceChars,
+    welcome: LIMITS.welcomeBaseChars + addedDevices * LIMITS.welcomePerAddChars,
+    ratchetTree: LIMITS.ratchetTreeBaseChars + devices * LIMITS.ratchetTreePerDeviceChars,
+    groupInfo: LIMITS.groupInfoMaxChars,
+  };
+}

@@ -124,8 +124,58 @@ export const KeyPackageCountResponse = Type.Object({
 });
 export type KeyPackageCountResponse = Static<typeof KeyPackageCountResponse>;
 
+/**
+ * Why a device claims others' key packages — the server checks it before handing out any package, and
+ * rate-limits claims per claimer and per target (see docs/threat-model.md "Key packages"). Devices of
+ * the claimer's own account are always covered; the reason must cover every other device:
+ *
+ * - `conversation`: the claimer's device is a current member of `groupId`, and so is a device of each
+ *   target's account (e.g. adding a member's new device);
+ * - `invite`: `invite` is the token of an unexpired invite link (`volly://invite/<token>`) signed by a
+ *   device of the targets' one account (the server verifies the signature with the key it stores);
+ * - `group-add`: the targets are to be added to `groupId`, a group the claimer's device is a current
+ *   member of — or a new one it is about to create (no group has that id yet);
+ * - `first-contact`: a direct conversation with one account found by handle, without an invite; the
+ *   targets are that account's devices. Limited more strictly than the others.
+ */
+export const ClaimReason = Type.Union(
+  [
+    Type.Object(
+      { type: Type.Literal("conversation"), groupId: Id },
+      { additionalProperties: false, description: "a group both the claimer and the targets are in" },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal("invite"),
+        invite: Type.String({
+          pattern: "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{86}$",
+          maxLength: 2048,
+          description: "the invite link's token: base64url(payload) '.' base64url(Ed25519 signature)",
+        }),
+      },
+      { additionalProperties: false, description: "an invite the targets' account signed" },
+    ),
+    Type.Object(
+      { type: Type.Literal("group-add"), groupId: Id },
+      {
+        additionalProperties: false,
+        description: "adding the targets to a group the claimer is in (or is about to create)",
+      },
+    ),
+    Type.Object(
+      { type: Type.Literal("first-contact") },
+      { additionalProperties: false, description: "a direct conversation with one account, by handle" },
+    ),
+  ],
+  { description: "why the claimer needs these key packages" },
+);
+export type ClaimReason = Static<typeof ClaimReason>;
+
 export const ClaimKeyPackagesBody = Type.Object(
-  { deviceIds: Type.Array(Id, { minItems: 1, maxItems: LIMITS.maxDevicesPerClaim, uniqueItems: true }) },
+  {
+    deviceIds: Type.Array(Id, { minItems: 1, maxItems: LIMITS.maxDevicesPerClaim, uniqueItems: true }),
+    reason: ClaimReason,
+  },
   { additionalProperties: false },
 );
 export type ClaimKeyPackagesBody = Static<typeof ClaimKeyPackagesBody>;
@@ -319,7 +369,8 @@ export const ROUTES = {
   claimKeyPackages: {
     method: "POST",
     path: "/v1/key-packages/claim",
-    summary: "Claim one key package per device (one-time first, else last-resort).",
+    summary:
+      "Claim one key package per device (one-time first, else last-resort) for a reason the server checks (body.reason); rate-limited per claimer and per target.",
     auth: true,
     body: ClaimKeyPackagesBody,
     response: ClaimKeyPackagesResponse,

@@ -105,7 +105,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   installJsonBodyParser(app);
   installRequestLog(app);
   installSecurityHeaders(app);
-  const services = createServices({ store, bus, now, metrics, log: app.log }, config.ciphersuite);
+  const services = createServices(
+    { store, bus, now, metrics, log: app.log },
+    config.ciphersuite,
+    config.quotas,
+  );
   const limits = config.rateLimit;
   const counters =
     limits === false

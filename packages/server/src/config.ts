@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
+import { checkQuotas, DEFAULT_QUOTAS, type QuotaConfig, quotasFromEnv } from "./config-quotas.js";
 
 /** Pino log levels accepted by `logLevel` / VOLLY_LOG_LEVEL. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -136,6 +137,12 @@ export interface ServerConfig {
    * address is used and the header ignored.
    */
   trustProxy: string[];
+  /**
+   * Storage quotas per account and group, the unclaimed key package cap per device and the key
+   * package claim limits (VOLLY_QUOTA_* and VOLLY_CLAIM_LIMIT_*, see `config-quotas.ts`). Default
+   * {@link DEFAULT_QUOTAS}.
+   */
+  quotas: QuotaConfig;
 }
 
 /**
@@ -163,6 +170,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pruneIntervalMs: 60 * 60 * 1000,
   rateLimit: DEFAULT_RATE_LIMIT,
   trustProxy: [],
+  quotas: DEFAULT_QUOTAS,
 };
 
 function usage(message: string, details: Record<string, unknown>): VollyError {
@@ -186,8 +194,9 @@ function parsePort(value: unknown, source: string): number {
  * VOLLY_PRUNE_INTERVAL_MS, VOLLY_RATE_LIMIT (`on` | `off`), VOLLY_RATE_LIMIT_WINDOW_MS,
  * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX, VOLLY_RATE_LIMIT_ACCOUNT_BYTES,
  * VOLLY_TRUST_PROXY, VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS, VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP,
- * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST, VOLLY_METRICS_PORT, VOLLY_TLS_CERT_FILE and
- * VOLLY_TLS_KEY_FILE; empty values are ignored. The
+ * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST, VOLLY_METRICS_PORT, VOLLY_TLS_CERT_FILE,
+ * VOLLY_TLS_KEY_FILE and the quota variables of `config-quotas.ts` (VOLLY_QUOTA_*,
+ * VOLLY_CLAIM_LIMIT_*); empty values are ignored. The
  * web directory is made absolute (relative to the working directory). Allowed origins are
  * normalised to `scheme://host[:port]`.
  *
@@ -200,7 +209,7 @@ function parsePort(value: unknown, source: string): number {
  *   on/off, a rate-limit window outside 1 ms–1 day or a maximum outside 1–1,000,000,000 (bytes:
  *   1–10^15), a trusted proxy that is not an IP address or CIDR range, an identify timeout outside
  *   1 ms–10 minutes, an unauthenticated-connection cap outside 1–1,000,000, an allowed origin that
- *   is not an http(s) origin, an empty metrics host, or only one of the TLS certificate and key
+ *   is not an http(s) origin, an empty metrics host, or only one of the TLS certificate and key, a quota or claim limit out of range
  */
 export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -274,6 +283,8 @@ export function configFromEnv(
   fromEnv.tlsKeyFile = read("VOLLY_TLS_KEY_FILE");
   const metricsPort = read("VOLLY_METRICS_PORT");
   if (metricsPort !== undefined) fromEnv.metricsPort = parsePort(metricsPort, "VOLLY_METRICS_PORT");
+  const quotas = quotasFromEnv(env);
+  if (quotas !== undefined) fromEnv.quotas = quotas;
 
   const merged = { ...DEFAULT_CONFIG, ...definedOnly(fromEnv), ...definedOnly(overrides) };
   const logLevel = String(merged.logLevel);
@@ -359,6 +370,7 @@ export function configFromEnv(
     pruneIntervalMs,
     rateLimit,
     trustProxy: proxies,
+    quotas: checkQuotas(merged.quotas),
     ...(database !== undefined ? { databaseUrl: database } : {}),
     ...(redis !== undefined ? { redisUrl: redis } : {}),
   };

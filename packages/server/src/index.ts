@@ -27,11 +27,13 @@ export {
   redactUrl,
   type ServerConfig,
 } from "./config.js";
+export { DEFAULT_QUOTAS, type QuotaConfig } from "./config-quotas.js";
 export { buildMetricsApp, METRICS_PATH } from "./http/metrics-app.js";
 export { CONTENT_SECURITY_POLICY } from "./http/security-headers.js";
 export { runServer } from "./main.js";
 export { type BusErrorKind, createMetrics, type Metrics } from "./metrics.js";
 export { type MigrateResult, migrateConfiguredStore } from "./migrate.js";
+export { type ClaimLimits, DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "./services/service-limits.js";
 export { type RunningServer, startServer } from "./start-server.js";
 export { instrumentStore } from "./store/instrumented-store.js";
 export { createKyselyStore, type KyselyStoreOptions } from "./store/kysely-store.js";

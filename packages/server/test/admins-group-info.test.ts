@@ -177,6 +177,7 @@ forEachBackend((backend) =>
         now: f.clock.now,
         retentionMs: 30 * DAY,
         intervalMs: 60_000,
+        graceMs: 0,
         log: { info: (fields) => lines.push(fields), error: () => {} },
       });
       const groupId = await groupWith(f, alice, [bob]); // seq 1: commit
@@ -218,6 +219,7 @@ forEachBackend((backend) =>
         now: f.clock.now,
         retentionMs: DAY,
         intervalMs: 60_000,
+        graceMs: 0,
         log: { info: () => {}, error: () => {} },
       });
       const groupId = await groupWith(f, alice, [bob, carol]); // seq 1

@@ -23,6 +23,47 @@ describe("configFromEnv", () => {
       pruneIntervalMs: 3_600_000,
       rateLimit: { windowMs: 60_000, accountMax: 120_000, ipMax: 1_200, accountBytesMax: 1024 ** 3 },
       trustProxy: [],
+      quotas: {
+        accountBytes: 2 * 1024 ** 3,
+        groupBytes: 1024 ** 3,
+        keyPackagesPerDevice: 100,
+        claims: {
+          windowMs: 3_600_000,
+          perClaimer: 3_000,
+          firstContactPerClaimer: 30,
+          firstContactPerTarget: 100,
+          oneTimePerTarget: 10,
+        },
+      },
+    });
+  });
+
+  it("reads the storage quotas (0: none), the key package cap and the claim limits", () => {
+    const config = configFromEnv({
+      VOLLY_QUOTA_ACCOUNT_BYTES: "1048576",
+      VOLLY_QUOTA_GROUP_BYTES: "0",
+      VOLLY_QUOTA_KEY_PACKAGES: "40",
+      VOLLY_CLAIM_LIMIT_WINDOW_MS: "60000",
+      VOLLY_CLAIM_LIMIT_CLAIMER: "500",
+      VOLLY_CLAIM_LIMIT_FIRST_CONTACT: "5",
+      VOLLY_CLAIM_LIMIT_FIRST_CONTACT_TARGET: "20",
+      VOLLY_CLAIM_LIMIT_ONE_TIME: "3",
+    });
+    expect(config.quotas).toEqual({
+      accountBytes: 1_048_576,
+      groupBytes: 0,
+      keyPackagesPerDevice: 40,
+      claims: {
+        windowMs: 60_000,
+        perClaimer: 500,
+        firstContactPerClaimer: 5,
+        firstContactPerTarget: 20,
+        oneTimePerTarget: 3,
+      },
+    });
+    expect(configFromEnv({ VOLLY_CLAIM_LIMIT_ONE_TIME: "4" }).quotas.claims).toMatchObject({
+      perClaimer: 3_000,
+      oneTimePerTarget: 4,
     });
   });
 
@@ -74,6 +115,11 @@ describe("configFromEnv", () => {
     ["VOLLY_METRICS_PORT", "70000"],
     ["VOLLY_TLS_CERT_FILE", "/etc/volly/cert.pem"],
     ["VOLLY_TLS_KEY_FILE", "/etc/volly/key.pem"],
+    ["VOLLY_QUOTA_ACCOUNT_BYTES", "-1"],
+    ["VOLLY_QUOTA_GROUP_BYTES", "1GiB"],
+    ["VOLLY_QUOTA_KEY_PACKAGES", "0"],
+    ["VOLLY_CLAIM_LIMIT_ONE_TIME", "0"],
+    ["VOLLY_CLAIM_LIMIT_WINDOW_MS", "99999999999999999"],
   ])("rejects %s=%s with VOLLY_E_USAGE", (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(
       expect.objectContaining({ code: "VOLLY_E_USAGE" }),

@@ -226,7 +226,10 @@ forEachBackend((backend) => {
       expect((await f.services.accounts.getAccount("alice")).devices.map((d) => d.deviceId)).toEqual([
         alice.deviceId,
       ]);
-      await expectCode(f.services.keyPackages.claim(bob.deviceId, [deviceId]), "VOLLY_E_UNKNOWN_DEVICE");
+      await expectCode(
+        f.services.keyPackages.claim(bob, { deviceIds: [deviceId], reason: { type: "first-contact" } }),
+        "VOLLY_E_UNKNOWN_DEVICE",
+      );
       expect(await f.services.deviceRevocation.revoke(alice, deviceId)).toEqual({ deviceId, departures: 0 });
     });
   });

@@ -77,7 +77,12 @@ describe("REST v1 over app.inject", () => {
     const count = await inject("GET", "/v1/key-packages/count", undefined, bob.auth);
     check("countKeyPackages", count);
     expect(count.json()).toEqual({ available: 1, hasLastResort: true });
-    const claim = await inject("POST", "/v1/key-packages/claim", { deviceIds: [bob.deviceId] }, alice.auth);
+    const claim = await inject(
+      "POST",
+      "/v1/key-packages/claim",
+      { deviceIds: [bob.deviceId], reason: { type: "first-contact" } },
+      alice.auth,
+    );
     check("claimKeyPackages", claim);
     expect(claim.json()).toEqual({
       keyPackages: [{ deviceId: bob.deviceId, keyPackage: kp, lastResort: false }],
@@ -151,7 +156,7 @@ describe("REST v1 over app.inject", () => {
       challenge: () => ({ deviceId: alice.deviceId }),
       session: () => ({ deviceId: alice.deviceId, nonce: newId(), signature: "s".repeat(86) }),
       uploadKeyPackages: () => ({ keyPackages: [] }),
-      claimKeyPackages: () => ({ deviceIds: [bob.deviceId] }),
+      claimKeyPackages: () => ({ deviceIds: [bob.deviceId], reason: { type: "first-contact" } }),
       createGroup: () => valid.createGroup,
       commit: () => valid.commit,
       sendMessage: () => ({ messageId: newId(), epoch: 0, ciphertext: fakeCiphertext() }),

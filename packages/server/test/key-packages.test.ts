@@ -21,6 +21,9 @@ forEachBackend((backend) => {
 
     const packagesOf = (d: TestDevice, n: number) =>
       Promise.all(Array.from({ length: n }, () => keyPackageFor(d.keys, d.accountId, d.deviceId)));
+    /** `claimer` claims packages of `deviceIds` for a first contact (the reason any account may give). */
+    const claim = (claimer: TestDevice, deviceIds: string[]) =>
+      f.services.keyPackages.claim(claimer, { deviceIds, reason: { type: "first-contact" } });
 
     it("stores uploaded one-time packages and a last-resort package and counts them", async () => {
       const [one, two, last] = await packagesOf(bob, 3);
@@ -43,17 +46,14 @@ forEachBackend((backend) => {
     it("never hands out a one-time package twice, then falls back to the last-resort one", async () => {
       const [one, two, last] = await packagesOf(bob, 3);
       await f.services.keyPackages.upload(bob.deviceId, { keyPackages: [one!, two!], lastResort: last! });
-      const claims = await Promise.all([
-        f.services.keyPackages.claim(alice.deviceId, [bob.deviceId]),
-        f.services.keyPackages.claim(alice.deviceId, [bob.deviceId]),
-      ]);
+      const claims = await Promise.all([claim(alice, [bob.deviceId]), claim(alice, [bob.deviceId])]);
       const handedOut = claims.map((c) => c.keyPackages[0]!);
       expect(handedOut.every((k) => !k.lastResort)).toBe(true);
       expect(new Set(handedOut.map((k) => k.keyPackage))).toEqual(new Set([one, two]));
       expect(await f.services.keyPackages.count(bob.deviceId)).toEqual({ available: 0, hasLastResort: true });
 
       for (let i = 0; i < 2; i++) {
-        const fallback = await f.services.keyPackages.claim(alice.deviceId, [bob.deviceId]);
+        const fallback = await claim(alice, [bob.deviceId]);
         expect(fallback.keyPackages).toEqual([
           { deviceId: bob.deviceId, keyPackage: last, lastResort: true },
         ]);
@@ -64,26 +64,20 @@ forEachBackend((backend) => {
       const [first, second] = await packagesOf(bob, 2);
       await f.services.keyPackages.upload(bob.deviceId, { keyPackages: [], lastResort: first! });
       await f.services.keyPackages.upload(bob.deviceId, { keyPackages: [], lastResort: second! });
-      const claim = await f.services.keyPackages.claim(alice.deviceId, [bob.deviceId]);
-      expect(claim.keyPackages[0]).toMatchObject({ keyPackage: second, lastResort: true });
+      const claimed = await claim(alice, [bob.deviceId]);
+      expect(claimed.keyPackages[0]).toMatchObject({ keyPackage: second, lastResort: true });
     });
 
     it("claims all or nothing: one device without packages fails the claim and consumes nothing", async () => {
       const [one] = await packagesOf(bob, 1);
       await f.services.keyPackages.upload(bob.deviceId, { keyPackages: [one!] });
-      const error = await expectCode(
-        f.services.keyPackages.claim(bob.deviceId, [bob.deviceId, alice.deviceId]),
-        "VOLLY_E_NO_KEY_PACKAGE",
-      );
+      const error = await expectCode(claim(bob, [bob.deviceId, alice.deviceId]), "VOLLY_E_NO_KEY_PACKAGE");
       expect(error.details).toEqual({ deviceId: alice.deviceId });
       expect(await f.services.keyPackages.count(bob.deviceId)).toEqual({
         available: 1,
         hasLastResort: false,
       });
-      await expectCode(
-        f.services.keyPackages.claim(bob.deviceId, ["u".repeat(22)]),
-        "VOLLY_E_UNKNOWN_DEVICE",
-      );
+      await expectCode(claim(bob, ["u".repeat(22)]), "VOLLY_E_UNKNOWN_DEVICE");
     });
 
     it("rejects a package signed by another device's key with VOLLY_E_KEY_PACKAGE_FOREIGN", async () => {

@@ -54,6 +54,7 @@ function describeMigration(target: () => Promise<Target>): void {
         epoch: 2,
         lastSeq: 6,
         membershipPolicy: "admin",
+        storedBytes: 0,
       });
     } finally {
       await store.close();
@@ -62,9 +63,10 @@ function describeMigration(target: () => Promise<Target>): void {
     db = t.database();
     try {
       const migrator = new Migrator({ db, provider: staticMigrationProvider });
-      const down = await migrator.migrateDown();
-      expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
-        ["0006-group-membership-policy", "Success"],
+      const down = await migrator.migrateTo("0005-commit-welcomes");
+      expect(down.results?.map((r) => [r.migrationName, r.status])).toContainEqual([
+        "0006-group-membership-policy",
+        "Success",
       ]);
       expect(await columnsOfGroups(db)).not.toContain("membership_policy");
       expect((await migrator.migrateToLatest()).error).toBeUndefined();

@@ -1,5 +1,5 @@
 import type { MlsGroup } from "@volly/crypto";
-import type { AccountEntry } from "@volly/protocol";
+import type { AccountEntry, ClaimReason } from "@volly/protocol";
 import type { Listeners } from "../shared/listeners.js";
 import type { ConversationRecord, ConversationSummary } from "./conversation-records.js";
 import type { ConversationServices } from "./conversation-services.js";
@@ -63,11 +63,13 @@ export class Conversations {
    * package per device of the peer and of this account's other devices, checks each is signed by
    * the key the directory lists for that device, creates the MLS group, and commits the Adds with
    * one Welcome (RFC 9420 §12.4.3.1). State is adopted only after the delivery service accepted.
+   * `reason` tells the server why the peer's key packages are claimed: `{type: "invite", invite}`
+   * after accepting their invite, else a first contact by handle (rate-limited more strictly).
    * Throws VOLLY_E_USAGE (own account), VOLLY_E_KEY_PACKAGE_FOREIGN, VOLLY_E_NO_KEY_PACKAGE,
-   * VOLLY_E_SERVER_UNREACHABLE.
+   * VOLLY_E_RATE_LIMITED, VOLLY_E_SERVER_UNREACHABLE.
    */
-  openDirect(account: AccountEntry): Promise<ConversationRecord> {
-    return openDirect(this.services, account);
+  openDirect(account: AccountEntry, reason?: ClaimReason): Promise<ConversationRecord> {
+    return openDirect(this.services, account, reason);
   }
 
   /**

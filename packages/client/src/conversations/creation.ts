@@ -1,6 +1,7 @@
 import { createGroup, generateKeyPackage, publicGroupState } from "@volly/crypto";
 import {
   type AccountEntry,
+  type ClaimReason,
   isValidHandle,
   LIMITS,
   newId,
@@ -48,10 +49,13 @@ export async function lookupAll(s: ConversationServices, handles: string[]): Pro
  * Claims verified key packages for every device of `accounts` and this account's other devices,
  * for a new group of this device and them (VOLLY_E_GROUP_FULL, before claiming, when they are too
  * many). This account's devices are skipped when its own directory entry cannot be read.
+ *
+ * @param reason why the server should hand the packages out (see `Directory.claimVerified`)
  */
 export async function claimFor(
   s: ConversationServices,
   accounts: AccountEntry[],
+  reason: ClaimReason,
 ): Promise<VerifiedKeyPackage[]> {
   const targets: ClaimTarget[] = accounts.map((account) => ({ account, required: true }));
   const own = await s.directory.account(s.ctx.profile.handle).catch((err: unknown) => {
@@ -61,7 +65,7 @@ export async function claimFor(
   if (own) targets.push({ account: own, required: false });
   const skip = new Set([s.ctx.profile.deviceId]);
   ensureRoom(1, targets.flatMap((t) => t.account.devices).filter((d) => !skip.has(d.deviceId)).length);
-  return s.directory.claimVerified(targets, skip);
+  return s.directory.claimVerified(targets, skip, reason);
 }
 
 /**
@@ -127,9 +131,10 @@ export async function createNamedGroup(
 ): Promise<ConversationRecord> {
   const title = validName(name);
   const accounts = await lookupAll(s, handles);
-  const keyPackages = await claimFor(s, accounts);
+  const id = newId();
+  const keyPackages = await claimFor(s, accounts, { type: "group-add", groupId: id });
   const conv: ConversationRecord = {
-    id: newId(),
+    id,
     kind: "group",
     title,
     createdAt: Date.now(),
@@ -155,7 +160,7 @@ export async function createSelfConversation(
   s: ConversationServices,
   id: string,
 ): Promise<ConversationRecord> {
-  const keyPackages = await claimFor(s, []);
+  const keyPackages = await claimFor(s, [], { type: "group-add", groupId: id });
   const conv: ConversationRecord = {
     id,
     kind: "group",

@@ -1,4 +1,4 @@
-import { type AccountEntry, newId, VollyError } from "@volly/protocol";
+import { type AccountEntry, type ClaimReason, newId, VollyError } from "@volly/protocol";
 import type { ConversationRecord } from "./conversation-records.js";
 import type { ConversationServices } from "./conversation-services.js";
 import { claimFor, createWithMembers } from "./creation.js";
@@ -8,8 +8,15 @@ import { memberOf, nameOf } from "./names.js";
  * Returns the direct conversation with `account`, creating it when there is none (see
  * `Conversations.openDirect`). Runs in a queue keyed by the handle, so two calls at once create one
  * conversation.
+ *
+ * @param reason why the peer's key packages are claimed: `{type: "invite", invite}` after accepting
+ *   their invite, else a first contact by handle (rate-limited more strictly by the server)
  */
-export function openDirect(s: ConversationServices, account: AccountEntry): Promise<ConversationRecord> {
+export function openDirect(
+  s: ConversationServices,
+  account: AccountEntry,
+  reason: ClaimReason = { type: "first-contact" },
+): Promise<ConversationRecord> {
   return s.queue.run(`direct:${account.handle}`, async () => {
     const existing = await s.state.findDirect(account.handle);
     if (existing) return existing;
@@ -18,7 +25,7 @@ export function openDirect(s: ConversationServices, account: AccountEntry): Prom
     }
     await s.directory.remember(account);
     const member = memberOf(account);
-    const keyPackages = await claimFor(s, [account]);
+    const keyPackages = await claimFor(s, [account], reason);
     const conv: ConversationRecord = {
       id: newId(),
       kind: "direct",

@@ -1,5 +1,5 @@
 import { groupMembers, inspectKeyPackage, type MlsGroup } from "@volly/crypto";
-import { type AccountEntry, fromBase64Url, VollyError } from "@volly/protocol";
+import { type AccountEntry, type ClaimReason, fromBase64Url, VollyError } from "@volly/protocol";
 import type { ClientContext } from "../shared/client-context.js";
 import type { ResponseOf } from "../transport/http-api.js";
 import type { ConversationMember } from "./conversation-records.js";
@@ -128,11 +128,19 @@ export class Directory {
    * names that device and account in its credential (RFC 9420 §5.3, §10.1). Devices without a
    * package are dropped and the claim retried; the claim is all or nothing on the server.
    *
+   * @param reason why (the server checks it covers every device not of this account): `invite` or
+   *   `first-contact` for a direct conversation, `group-add` for a group being created or added to,
+   *   `conversation` for a conversation the targets' accounts are already in
+   *
    * @throws VOLLY_E_KEY_PACKAGE_FOREIGN (a package does not match the directory),
    *   VOLLY_E_KEY_PACKAGE_INVALID, VOLLY_E_NO_KEY_PACKAGE (a required account has no device with a
-   *   package), VOLLY_E_SERVER_UNREACHABLE
+   *   package), VOLLY_E_CLAIM_REASON_INVALID, VOLLY_E_RATE_LIMITED, VOLLY_E_SERVER_UNREACHABLE
    */
-  async claimVerified(targets: ClaimTarget[], skipDeviceIds: Set<string>): Promise<VerifiedKeyPackage[]> {
+  async claimVerified(
+    targets: ClaimTarget[],
+    skipDeviceIds: Set<string>,
+    reason: ClaimReason,
+  ): Promise<VerifiedKeyPackage[]> {
     let wanted = targets.flatMap((t) =>
       t.account.devices
         .filter((d) => !skipDeviceIds.has(d.deviceId))
@@ -150,7 +158,7 @@ export class Directory {
       let claimed: ResponseOf<"claimKeyPackages">;
       try {
         claimed = await this.ctx.api.call("claimKeyPackages", {
-          body: { deviceIds: wanted.map((w) => w.device.deviceId) },
+          body: { deviceIds: wanted.map((w) => w.device.deviceId), reason },
         });
       } catch (err) {
         const missing = err instanceof VollyError ? err.details?.deviceId : undefined;

@@ -63,6 +63,6 @@ export class Invites {
     );
     if (!device) throw new VollyError("VOLLY_E_INVITE_KEY_MISMATCH");
     verifyInvite(invite, fromBase64Url(device.signaturePublicKey));
-    return this.conversations.openDirect(account);
+    return this.conversations.openDirect(account, { type: "invite", invite: invite.token });
   }
 }

@@ -27,6 +27,7 @@ export async function addMembers(
   const claimed = await s.directory.claimVerified(
     accounts.map((account) => ({ account, required: true })),
     present,
+    { type: "group-add", groupId: conversationId },
   );
   const updated = await s.commits.commit(conversationId, async (group) => {
     const inGroup = new Set(groupMembers(group).map((m) => m.credential.deviceId));
@@ -53,6 +54,7 @@ export async function addDevices(
   const claimed = await s.directory.claimVerified(
     [{ account: { ...own, devices }, required: true }],
     present,
+    { type: "conversation", groupId: conversationId },
   );
   const updated = await s.commits.commit(conversationId, async (group) => {
     const inGroup = new Set(groupMembers(group).map((m) => m.credential.deviceId));

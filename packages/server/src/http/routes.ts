@@ -59,7 +59,7 @@ function handlers(services: Services): RouteHandlers {
       keyPackages.upload(device.deviceId, parse(ROUTES.uploadKeyPackages.body, body)),
     countKeyPackages: async ({ auth: device }) => keyPackages.count(device.deviceId),
     claimKeyPackages: async ({ body, auth: device }) =>
-      keyPackages.claim(device.deviceId, parse(ROUTES.claimKeyPackages.body, body).deviceIds),
+      keyPackages.claim(device, parse(ROUTES.claimKeyPackages.body, body)),
     createGroup: async ({ body, auth: device }) =>
       groups.createGroup(device.deviceId, parse(ROUTES.createGroup.body, body)),
     getGroup: async ({ params, auth: device }) =>

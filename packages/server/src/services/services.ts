@@ -10,6 +10,7 @@ import { createGroupService, type GroupService } from "./groups/group-service.js
 import { createMembershipPolicies } from "./groups/membership-policies.js";
 import { createKeyPackageService, type KeyPackageService } from "./key-packages.js";
 import { createPresenceService, type PresenceService } from "./presence.js";
+import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "./service-limits.js";
 import { createTypingService, type TypingService } from "./typing.js";
 
 /** Every server service, built over one store and bus. */
@@ -33,8 +34,14 @@ export interface Services {
  * @param context store, bus and clock
  * @param ciphersuite the MLS ciphersuite key packages, groups and commits must use (RFC 9420 §5.1
  *   name); loaded on first use
+ * @param limits storage quotas, the key package cap and claim rate limits (default
+ *   DEFAULT_SERVICE_LIMITS)
  */
-export function createServices(context: ServiceContext, ciphersuite: string): Services {
+export function createServices(
+  context: ServiceContext,
+  ciphersuite: string,
+  limits: ServiceLimits = DEFAULT_SERVICE_LIMITS,
+): Services {
   const policies = createMembershipPolicies();
   let suite: Promise<MlsSuite> | undefined;
   const getSuite = () => {
@@ -45,11 +52,11 @@ export function createServices(context: ServiceContext, ciphersuite: string): Se
     return suite;
   };
   const inspector = createCommitInspector({ suite: getSuite, ciphersuite });
-  const delivery = createDeliveryService(context, policies, inspector);
+  const delivery = createDeliveryService(context, policies, inspector, limits);
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
-    keyPackages: createKeyPackageService(context, ciphersuite),
+    keyPackages: createKeyPackageService(context, ciphersuite, limits),
     groups: createGroupService(context, policies, inspector),
     delivery,
     deviceLinks: createDeviceLinkService(context),

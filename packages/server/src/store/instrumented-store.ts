@@ -15,6 +15,8 @@ const REPOSITORY_NAMES = [
   "deviceLinks",
   "groupState",
   "retention",
+  "storage",
+  "rateLimits",
 ] as const satisfies readonly (keyof Repositories)[];
 
 /**

@@ -10,7 +10,9 @@ import { kyselyGroupRepository } from "./kysely/groups-repository.js";
 import { kyselyKeyPackageRepository } from "./kysely/key-packages-repository.js";
 import { kyselyLogRepository } from "./kysely/log-repository.js";
 import { createPreparedQueries, type PreparedQueries } from "./kysely/prepared-queries.js";
+import { kyselyRateLimitRepository } from "./kysely/rate-limits-repository.js";
 import { kyselyRetentionRepository } from "./kysely/retention-repository.js";
+import { kyselyStorageRepository } from "./kysely/storage-repository.js";
 import { kyselyWelcomeRepository } from "./kysely/welcomes-repository.js";
 import type { Database } from "./schema.js";
 import type { Repositories, Store } from "./types.js";
@@ -28,6 +30,8 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     deviceLinks: kyselyDeviceLinkRepository(db),
     groupState: kyselyGroupStateRepository(db),
     retention: kyselyRetentionRepository(db),
+    storage: kyselyStorageRepository(db, prepared),
+    rateLimits: kyselyRateLimitRepository(db),
   };
 }
 

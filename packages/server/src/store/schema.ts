@@ -1,3 +1,5 @@
+import type { Generated } from "kysely";
+
 /**
  * Kysely table types of the Volly server database. One schema for every dialect (SQLite today,
  * PostgreSQL later): ids and binary payloads are base64url `text`, times are `bigint` milliseconds
@@ -13,6 +15,11 @@ export interface AccountsTable {
   created_at: number;
   /** Human-friendly name shown next to the handle (directory data, not secret); null when unset. Migration 0002. */
   display_name: string | null;
+  /**
+   * Bytes (base64url characters) of log entries, Welcomes, ratchet trees and GroupInfos this account
+   * stored that are still kept: what its storage quota counts. Migration 0007.
+   */
+  stored_bytes: Generated<number>;
 }
 
 /** A device: one Ed25519 signature key, one MLS leaf per group. */
@@ -65,6 +72,10 @@ export interface GroupsTable {
   created_at: number;
   /** Name of the group's membership policy (`MembershipPolicyName`); "admin" for every group so far. Migration 0006. */
   membership_policy: string;
+  /** Bytes of everything the group holds (log, Welcomes, trees, GroupInfos): its storage quota's count. Migration 0007. */
+  stored_bytes: Generated<number>;
+  /** Every log entry with seq ≤ this has been pruned (the retention job's floor). Migration 0007. */
+  pruned_seq: Generated<number>;
 }
 
 /**
@@ -105,6 +116,8 @@ export interface GroupTreesTable {
   epoch: number;
   /** base64url. */
   ratchet_tree: string;
+  /** The account charged for the row (the committer); null for rows older than migration 0007. */
+  account_id: Generated<string | null>;
 }
 
 /** Per-device Welcome inbox (RFC 9420 §12.4.3.1). */
@@ -136,6 +149,8 @@ export interface CommitWelcomesTable {
   seq: number;
   /** MLSMessage (mls_welcome) bytes, base64url. */
   payload: string;
+  /** The account charged for the row (the committer); null for rows older than migration 0007. */
+  account_id: Generated<string | null>;
 }
 
 /** Accounts allowed to add and remove other accounts' devices in a group (migration 0004). */
@@ -150,6 +165,20 @@ export interface GroupInfosTable {
   epoch: number;
   /** MLSMessage (mls_group_info) bytes, base64url. */
   group_info: string;
+  /** The account charged for the row (the committer); null for rows older than migration 0007. */
+  account_id: Generated<string | null>;
+}
+
+/**
+ * Rate limits kept in the database so every node shares them (migration 0007): one row per key, the
+ * generic cell rate algorithm's theoretical arrival time. A row whose `tat` is in the past is the same
+ * as no row (the limit is fully available) and may be deleted.
+ */
+export interface RateLimitsTable {
+  /** What is limited, e.g. `claim:claimer:<accountId>`. */
+  key: string;
+  /** Theoretical arrival time (ms since the Unix epoch). */
+  tat: number;
 }
 
 /** A device link (pairing code) created by an existing device. Migration 0003. */
@@ -194,4 +223,5 @@ export interface Database {
   device_links: DeviceLinksTable;
   group_admins: GroupAdminsTable;
   group_infos: GroupInfosTable;
+  rate_limits: RateLimitsTable;
 }

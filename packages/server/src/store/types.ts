@@ -151,6 +151,8 @@ export interface DeviceRepository {
    * the lookup is chunked). What the delivery service compares a commit's added key packages with.
    */
   findMany(ids: readonly string[]): Promise<DeviceRecord[]>;
+  /** The account of each of `ids` that exists and is not revoked (device id → account id). */
+  accountsOf(ids: readonly string[]): Promise<Map<string, string>>;
   /** Marks the device revoked at `at` (ms) unless it already is; returns whether it changed. */
   revoke(id: string, at: number): Promise<boolean>;
 }
@@ -188,6 +190,12 @@ export interface KeyPackageRepository {
   findLastResort(deviceId: string): Promise<KeyPackageRecord | undefined>;
   /** Deletes the device's unclaimed packages, one-time and last-resort (revocation). */
   deleteUnclaimed(deviceId: string): Promise<void>;
+  /**
+   * Holds the device's pool for this transaction: a concurrent upload of the same device (on any node)
+   * waits until it ends, so a cap checked after inserting cannot be overshot. A row lock on the device
+   * on PostgreSQL; SQLite runs one write transaction at a time anyway.
+   */
+  lockPool(deviceId: string): Promise<void>;
 }
 
 /** Groups, their members and ratchet trees. */
@@ -201,12 +209,19 @@ export interface GroupRepository {
    */
   advanceEpoch(id: string, expectedEpoch: number): Promise<{ epoch: number; lastSeq: number } | undefined>;
   /**
-   * `UPDATE groups SET last_seq = last_seq + 1 … RETURNING`: allocates the next seq (and returns the
-   * group's membership policy with it, so a send needs no other read of the group).
+   * `UPDATE groups SET last_seq = last_seq + 1, stored_bytes = stored_bytes + ? … RETURNING`: allocates
+   * the next seq and charges `storedBytes` to the group in one statement (and returns the group's
+   * membership policy and its new stored bytes with it, so a send needs no other read of the group).
+   *
+   * @param storedBytes bytes the entry will hold (its payload's base64url characters); default 0
    */
   nextSeq(
     id: string,
-  ): Promise<{ epoch: number; lastSeq: number; membershipPolicy: MembershipPolicyName } | undefined>;
+    storedBytes?: number,
+  ): Promise<
+    | { epoch: number; lastSeq: number; membershipPolicy: MembershipPolicyName; storedBytes: number }
+    | undefined
+  >;
   /** The current members (memberships not ended), by joined seq then device id. */
   listMembers(groupId: string): Promise<string[]>;
   /** The device's membership row in the group, current or ended. */
@@ -228,7 +243,12 @@ export interface GroupRepository {
    * a device of `accountId` is a current member; by account id.
    */
   listPeerAccounts(accountId: string): Promise<PeerAccount[]>;
-  putTree(groupId: string, epoch: number, ratchetTree: string): Promise<void>;
+  /**
+   * Stores the ratchet tree of one epoch (an epoch has one tree: a commit creates each epoch once).
+   *
+   * @param accountId the account charged for it (the committer), credited back when it is pruned
+   */
+  putTree(groupId: string, epoch: number, ratchetTree: string, accountId?: string): Promise<void>;
   findTree(groupId: string, epoch: number): Promise<string | undefined>;
 }
 
@@ -262,7 +282,11 @@ export interface WelcomeRepository {
    * §12.4.3.1: one Welcome serves every new member), whose bytes are stored once, not per device.
    * Entries read back with `payload` set to those bytes. Every entry has the commit's groupId and seq.
    */
-  insertShared(payload: string, entries: readonly Omit<WelcomeRecord, "payload">[]): Promise<void>;
+  insertShared(
+    payload: string,
+    entries: readonly Omit<WelcomeRecord, "payload">[],
+    accountId?: string,
+  ): Promise<void>;
   /** Unacknowledged welcomes of the device, oldest first. */
   listPending(deviceId: string): Promise<WelcomeWithContext[]>;
   /** One unacknowledged welcome of the device. */
@@ -299,8 +323,12 @@ export interface GroupStateRepository {
   listAdmins(groupId: string): Promise<string[]>;
   /** Whether the account is an admin of the group. */
   isAdmin(groupId: string, accountId: string): Promise<boolean>;
-  /** Stores (or replaces) the GroupInfo of one epoch. */
-  putGroupInfo(groupId: string, epoch: number, groupInfo: string): Promise<void>;
+  /**
+   * Stores the GroupInfo of one epoch (replacing one stored for it before).
+   *
+   * @param accountId the account charged for it (the committer), credited back when it is pruned
+   */
+  putGroupInfo(groupId: string, epoch: number, groupInfo: string, accountId?: string): Promise<void>;
   /**
    * The GroupInfo stored for one epoch (base64url MLSMessage), if any: with the ratchet tree of the
    * same epoch (`GroupRepository.findTree`), what the delivery service verifies a commit made in that
@@ -311,34 +339,114 @@ export interface GroupStateRepository {
   findLatestGroupInfo(groupId: string): Promise<{ epoch: number; groupInfo: string } | undefined>;
 }
 
-/** What one pruning run deleted (see {@link RetentionRepository.prune}). */
-export interface PruneCounts {
-  /** Log entries every current member device had acknowledged. */
-  acked: number;
-  /** Log entries older than the retention period, acknowledged or not. */
-  expired: number;
-  /**
-   * Welcomes acknowledged, or older than the retention period (inbox entries; a Welcome shared by
-   * several entries is deleted with the last of them).
-   */
-  welcomes: number;
-  /** Ratchet trees and GroupInfos of epochs before the group's current one no Welcome needs. */
-  epochs: number;
+/** A group as the retention job sees it (see {@link RetentionRepository.groupsToPrune}). */
+export interface RetentionGroup {
+  id: string;
+  epoch: number;
+  lastSeq: number;
+  /** Every entry with seq ≤ this is gone. */
+  prunedSeq: number;
 }
 
-/** Deletes what the delivery service no longer needs to keep. */
+/** A device that reads (or read) a group's log: its membership and how far it acknowledged. */
+export interface GroupReader {
+  deviceId: string;
+  joinedSeq: number;
+  /** Null while a member. */
+  leftSeq: number | null;
+  /** The device's delivery cursor in the group; 0 when it acknowledged nothing. */
+  cursor: number;
+}
+
+/** Log entries to delete (see {@link RetentionRepository.deleteEntries}). */
+export interface EntryRange {
+  groupId: string;
+  /** Entries with afterSeq < seq ≤ upToSeq. */
+  afterSeq: number;
+  upToSeq: number;
+  /** Only entries sent by this device. */
+  sender?: string;
+  /** Only entries created strictly before this (ms since the Unix epoch). */
+  createdBefore?: number;
+}
+
+/**
+ * What the delivery service no longer needs: the retention job's reads and deletions. Every deletion
+ * credits the deleted rows' bytes back to their group and account (`stored_bytes`) in the same
+ * statement's transaction, and only for the rows it actually deleted (DELETE … RETURNING), so two
+ * nodes pruning at once never credit a row twice.
+ */
 export interface RetentionRepository {
   /**
-   * For every group: deletes log entries with seq ≤ the lowest cursor over its current member
-   * devices (a member without a cursor counts as its joined_seq), log entries created before
-   * `expireBefore`, acknowledged Welcomes and Welcomes created before `expireBefore`, and the
-   * ratchet trees and GroupInfos of epochs below the group's current one that no pending Welcome
-   * refers to. The current epoch's tree and GroupInfo (what the next commit is verified against) are
-   * always kept, and so is the latest GroupInfo stored.
-   *
-   * @param expireBefore ms since the Unix epoch; entries created strictly before it are deleted
+   * Groups that may hold log entries (last_seq > pruned_seq) with id > `afterId`, by id, at most `limit`.
    */
-  prune(expireBefore: number): Promise<PruneCounts>;
+  groupsToPrune(afterId: string, limit: number): Promise<RetentionGroup[]>;
+  /** Every membership of the group, current or ended, with the device's cursor. */
+  readers(groupId: string): Promise<GroupReader[]>;
+  /** Deletes the entries of `range`; returns how many. */
+  deleteEntries(range: EntryRange): Promise<number>;
+  /** The lowest seq > afterSeq still in the group's log with created_at ≥ `createdFrom` (any when omitted). */
+  lowestSeq(groupId: string, afterSeq: number, createdFrom?: number): Promise<number | undefined>;
+  /** Raises the group's pruned_seq to `seq` (never lowers it). */
+  raisePrunedSeq(groupId: string, seq: number): Promise<void>;
+  /**
+   * Deletes up to `limit` Welcomes (inbox entries) that are acknowledged or created before
+   * `expireBefore`, and each commit's shared Welcome once no entry refers to it. Returns how many inbox
+   * entries went and the groups they were of.
+   */
+  deleteWelcomes(expireBefore: number, limit: number): Promise<{ deleted: number; groupIds: string[] }>;
+  /**
+   * Deletes the group's ratchet trees of epochs below `currentEpoch` no pending Welcome refers to, and
+   * its GroupInfos below the latest one. Returns how many rows went.
+   */
+  pruneEpochs(groupId: string, currentEpoch: number): Promise<number>;
+  /** Deletes key packages claimed before `claimedBefore` (they are never handed out again). Returns how many. */
+  deleteClaimedKeyPackages(claimedBefore: number): Promise<number>;
+}
+
+/** Storage accounting (quotas): what each account and group stores, in base64url characters. */
+export interface StorageRepository {
+  /** Adds `bytes` to the group's stored bytes; returns the new total, undefined when there is no such group. */
+  chargeGroup(groupId: string, bytes: number): Promise<number | undefined>;
+  /**
+   * Adds `bytes` to the stored bytes of the account `deviceId` belongs to (one statement); returns the
+   * account and its new total, undefined when there is no such device.
+   */
+  chargeAccountOf(
+    deviceId: string,
+    bytes: number,
+  ): Promise<{ accountId: string; storedBytes: number } | undefined>;
+  /**
+   * Adds `bytes` to the account's stored bytes (one statement by primary key); returns the new total,
+   * undefined when there is no such account.
+   */
+  chargeAccount(accountId: string, bytes: number): Promise<number | undefined>;
+  /** The account's stored bytes (0 for an unknown account). */
+  accountBytes(accountId: string): Promise<number>;
+  /** The group's stored bytes (0 for an unknown group). */
+  groupBytes(groupId: string): Promise<number>;
+}
+
+/**
+ * Rate limits shared by every node (the store is): the generic cell rate algorithm over one row per key.
+ * A key allows `limit` units per `windowMs`, all of them at once when it has been idle for a window.
+ */
+export interface RateLimitRepository {
+  /**
+   * Takes `cost` units from `key` if it has them (one conditional upsert: concurrent takes on any node
+   * cannot overdraw it). Inside a transaction the take is undone when the transaction rolls back.
+   *
+   * @returns `{ allowed: true }`, or `{ allowed: false, retryAfterMs }`: when `cost` units will be there
+   */
+  take(
+    key: string,
+    cost: number,
+    limit: number,
+    windowMs: number,
+    now: number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+  /** Deletes keys idle long enough to be fully available again (tat ≤ now); returns how many. */
+  purge(now: number): Promise<number>;
 }
 
 /**
@@ -394,6 +502,8 @@ export interface Repositories {
   deviceLinks: DeviceLinkRepository;
   groupState: GroupStateRepository;
   retention: RetentionRepository;
+  storage: StorageRepository;
+  rateLimits: RateLimitRepository;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Bus } from "../../src/bus/bus.js";
 import { createInProcessBus } from "../../src/bus/in-process-bus.js";
 import type { BusMessage } from "../../src/bus/messages.js";
 import { parseBusMessage } from "../../src/bus/parse-bus-message.js";
+import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "../../src/services/service-limits.js";
 import { createServices, type Services } from "../../src/services/services.js";
 import type { Store } from "../../src/store/types.js";
 import { newKeys, registrationBody, signB64, type TestKeys, uniqueHandle } from "./identity.js";
@@ -33,8 +34,13 @@ export interface ServiceFixture {
  * Opens a fresh store — from `backend` (see `forEachBackend`), else a SQLite file in a temp dir — and
  * builds every service over it with an in-process bus that records what is published and throws on a
  * message its schema (`bus/messages.ts`) rejects.
+ *
+ * @param limits quotas and claim limits (default DEFAULT_SERVICE_LIMITS)
  */
-export async function serviceFixture(backend?: StoreBackend): Promise<ServiceFixture> {
+export async function serviceFixture(
+  backend?: StoreBackend,
+  limits: ServiceLimits = DEFAULT_SERVICE_LIMITS,
+): Promise<ServiceFixture> {
   const opened = await (backend ?? sqliteBackend()).fresh();
   const { store } = opened;
   const inner = createInProcessBus();
@@ -52,7 +58,7 @@ export async function serviceFixture(backend?: StoreBackend): Promise<ServiceFix
   };
   let time = 1_700_000_000_000;
   const clock: TestClock = { now: () => time, advance: (ms) => (time += ms) };
-  const services = createServices({ store, bus, now: clock.now }, DEFAULT_CIPHERSUITE);
+  const services = createServices({ store, bus, now: clock.now }, DEFAULT_CIPHERSUITE, limits);
   return {
     services,
     store,

@@ -8,6 +8,7 @@ import { makeTempDir } from "./temp-dir.js";
 
 /** Every table of the schema, children first (for TRUNCATE). */
 export const TABLES = [
+  "rate_limits",
   "device_links",
   "group_admins",
   "group_infos",

@@ -500,11 +500,12 @@ export function describeStoreConformance(backend: StoreBackend): void {
     ]);
     expect((await peer.welcomes.findPending(last.deviceId, last.id))?.payload).toBe("w-shared");
     for (const e of entries.slice(0, 149)) await store.welcomes.ack(e.deviceId, [e.id], 500);
-    expect(await store.retention.prune(0)).toMatchObject({ welcomes: 149 });
+    const prune = () => store.transaction((tx) => tx.retention.deleteWelcomes(0, 1000));
+    expect(await prune()).toEqual({ deleted: 149, groupIds: [groupId] });
     expect(await opened.count("commit_welcomes")).toBe(1);
     expect((await store.welcomes.listPending(last.deviceId))[0]?.payload).toBe("w-shared");
     await store.welcomes.ack(last.deviceId, [last.id], 600);
-    expect(await store.retention.prune(0)).toMatchObject({ welcomes: 1 });
+    expect(await prune()).toEqual({ deleted: 1, groupIds: [groupId] });
     expect(await opened.count("commit_welcomes")).toBe(0);
   });
 
@@ -726,5 +727,61 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.keyPackages.count(alice.deviceId)).toEqual({ available: 0, hasLastResort: false });
     expect(await store.auth.findSession(revokedSession, 1)).toBeUndefined();
     expect(await store.auth.findSession(session, 1)).toMatchObject({ deviceId: bob.deviceId });
+  });
+
+  it("rate limits (GCRA): a key allows `limit` per window at once, then one per interval; nodes share it", async () => {
+    const take = (s: Store, now: number, cost = 1) => s.rateLimits.take("k", cost, 4, 1_000, now);
+    const t0 = BIG_TIME;
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => take(i % 2 ? peer : store, t0)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(4);
+    expect(await take(store, t0)).toEqual({ allowed: false, retryAfterMs: 250 });
+    expect(await take(store, t0 + 250)).toEqual({ allowed: true });
+    expect(await take(store, t0 + 250, 2)).toEqual({ allowed: false, retryAfterMs: 500 });
+    // a take inside a transaction that rolls back takes nothing
+    await rejection(
+      store.transaction(async (tx) => {
+        await tx.rateLimits.take("k", 1, 4, 1_000, t0 + 500);
+        throw new Error("rolled back");
+      }),
+    );
+    expect(await take(store, t0 + 500)).toEqual({ allowed: true });
+    expect(await store.rateLimits.purge(t0 + 500)).toBe(0);
+    expect(await store.rateLimits.purge(t0 + 1_500)).toBe(1);
+    expect(await take(store, t0 + 1_500, 4)).toEqual({ allowed: true });
+  });
+
+  it("storage counters: charged by group and by the sender's account, beyond 2^32, and credited by pruning", async () => {
+    const a = await account(store, "alice");
+    const groupId = await group(store, [a.deviceId]);
+    const big = 2 ** 40;
+    expect(await store.storage.chargeGroup(groupId, big)).toBe(big);
+    expect(await store.storage.chargeAccountOf(a.deviceId, big)).toEqual({
+      accountId: a.accountId,
+      storedBytes: big,
+    });
+    expect(await store.storage.chargeGroup("missing", 1)).toBeUndefined();
+    expect(await store.storage.chargeAccountOf("missing", 1)).toBeUndefined();
+    expect(await store.storage.chargeAccount(a.accountId, 0)).toBe(big);
+    expect(await store.storage.chargeAccount("missing", 1)).toBeUndefined();
+    const next = await store.transaction((tx) => tx.groups.nextSeq(groupId, 11));
+    expect(next).toMatchObject({ lastSeq: 1, storedBytes: big + 11 });
+    await store.log.append(entry(groupId, 1, a.deviceId, { payload: "x".repeat(11) }));
+    await store.storage.chargeAccountOf(a.deviceId, 11);
+    await store.groups.putTree(groupId, 1, "t".repeat(5), a.accountId);
+    await store.groupState.putGroupInfo(groupId, 1, "i".repeat(3), a.accountId);
+    await store.groupState.putGroupInfo(groupId, 2, "i".repeat(4), a.accountId);
+    await store.storage.chargeGroup(groupId, 12);
+    await store.storage.chargeAccountOf(a.deviceId, 12);
+    // two nodes delete the same entry: one credits it
+    const deleted = await Promise.all(
+      [store, peer].map((s) =>
+        s.transaction((tx) => tx.retention.deleteEntries({ groupId, afterSeq: 0, upToSeq: 1 })),
+      ),
+    );
+    expect(deleted.sort()).toEqual([0, 1]);
+    // the GroupInfo of epoch 1 (below the latest) goes; the tree of epoch 1 (current: 2) goes too
+    expect(await store.transaction((tx) => tx.retention.pruneEpochs(groupId, 2))).toBe(2);
+    expect(await store.storage.groupBytes(groupId)).toBe(big + 4);
+    expect(await store.storage.accountBytes(a.accountId)).toBe(big + 4);
   });
 }

@@ -1,4 +1,4 @@
-import { type CommitBody, VollyError } from "@volly/protocol";
+import { type CommitBody, commitSizeLimits, VollyError } from "@volly/protocol";
 import type { Repositories } from "../../store/types.js";
 
 /**
@@ -12,6 +12,7 @@ import type { Repositories } from "../../store/types.js";
  * group's membership policy's decision (`MembershipPolicy.authorizeCommit`).
  *
  * @param maxDevices the most member devices the group may have (its policy's `maxDevices`)
+ * @returns the number of member devices the group has once the commit is applied
  *
  * @throws VOLLY_E_BAD_REQUEST (details.deviceId), VOLLY_E_GROUP_FULL (details.limit, details.size:
  *   the size the commit would make), VOLLY_E_UNKNOWN_DEVICE (details.deviceId)
@@ -21,7 +22,7 @@ export async function validateMembershipChange(
   groupId: string,
   body: CommitBody,
   maxDevices: number,
-): Promise<void> {
+): Promise<number> {
   const members = new Set(await tx.groups.listMembers(groupId));
   const bad = (message: string, details: Record<string, unknown>) =>
     new VollyError("VOLLY_E_BAD_REQUEST", message, details);
@@ -59,4 +60,38 @@ export async function validateMembershipChange(
   const existing = await tx.devices.existing(body.addDeviceIds);
   const unknown = body.addDeviceIds.find((id) => !existing.has(id));
   if (unknown !== undefined) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId: unknown });
+  return size;
+}
+
+/**
+ * Checks each part of a commit against what a group of its size needs (`commitSizeLimits`): the
+ * commit, the Welcome (the shared one and every per-device one), the ratchet tree and the GroupInfo.
+ *
+ * @param groupDevices member devices once the commit is applied
+ * @returns the characters the commit stores in all (what its quotas are charged)
+ * @throws VOLLY_E_COMMIT_TOO_LARGE (details.field, details.limit, details.size, details.groupDevices)
+ */
+export function checkCommitSize(body: CommitBody, groupDevices: number): number {
+  const limits = commitSizeLimits(groupDevices, body.addDeviceIds.length);
+  const parts: [keyof typeof limits, string | undefined][] = [
+    ["commit", body.commit],
+    ["ratchetTree", body.ratchetTree],
+    ["groupInfo", body.groupInfo],
+    ["welcome", body.welcome],
+    ...(body.welcomes ?? []).map((w): [keyof typeof limits, string] => ["welcome", w.welcome]),
+  ];
+  let total = 0;
+  for (const [field, value] of parts) {
+    if (value === undefined) continue;
+    if (value.length > limits[field]) {
+      throw new VollyError("VOLLY_E_COMMIT_TOO_LARGE", undefined, {
+        field,
+        limit: limits[field],
+        size: value.length,
+        groupDevices,
+      });
+    }
+    total += value.length;
+  }
+  return total;
 }

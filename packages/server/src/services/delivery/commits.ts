@@ -3,7 +3,8 @@ import { deviceChannel, groupChannel } from "../../bus/bus.js";
 import type { WelcomeRecord } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import { findGroupPolicy, type MembershipPolicies } from "../groups/membership-policies.js";
-import { validateMembershipChange } from "./commit-validation.js";
+import { checkQuota, type ServiceLimits } from "../service-limits.js";
+import { checkCommitSize, validateMembershipChange } from "./commit-validation.js";
 import { type CommitVerifier, findRetry } from "./commit-verification.js";
 
 /** Sequencing of a group's state changes (RFC 9420 §14): the first commit for an epoch wins. */
@@ -26,6 +27,11 @@ export interface CommitSequencer {
    * ended). An external commit replacing the committer's own leaf (no adds, no removes) goes through
    * here like any commit.
    *
+   * Each part of the commit is bounded by the group's size after it (`commitSizeLimits`), and what it
+   * stores (commit, Welcome, tree, GroupInfo) counts against the committer's account quota and the
+   * group's — the group's only when it adds devices, so a full group can still remove members (the
+   * way out of it).
+   *
    * @throws what `CommitVerifier.verify` throws (VOLLY_E_BAD_REQUEST with details.cause and
    *   details.field, VOLLY_E_COMMIT_INVALID with details.cause, VOLLY_E_INTERNAL, …), and
    *   VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_STALE_EPOCH (details.currentEpoch),
@@ -34,7 +40,9 @@ export interface CommitSequencer {
    *   a welcome for a device not added or twice, a shared welcome without adds or with per-device ones),
    *   VOLLY_E_GROUP_FULL (more members than the policy's maxDevices — LIMITS.maxGroupDevices for the
    *   admin policy; details.limit, details.size),
-   *   VOLLY_E_NOT_GROUP_ADMIN (details.deviceId: a device of another account, committer not admin);
+   *   VOLLY_E_NOT_GROUP_ADMIN (details.deviceId: a device of another account, committer not admin),
+   *   VOLLY_E_COMMIT_TOO_LARGE (details.field, details.limit, details.size),
+   *   VOLLY_E_QUOTA_EXCEEDED (details.scope, details.limit, details.used, details.size);
    *   on any error nothing is written
    */
   commit(deviceId: string, groupId: string, body: CommitBody): Promise<CommitResponse>;
@@ -45,11 +53,13 @@ export interface CommitSequencer {
  *
  * @param policies the membership policies groups follow, by name
  * @param verifier checks each commit before its transaction
+ * @param limits the storage quotas (`accountBytes`, `groupBytes`)
  */
 export function createCommitSequencer(
   { store, bus, now, metrics }: ServiceContext,
   policies: MembershipPolicies,
   verifier: CommitVerifier,
+  limits: Pick<ServiceLimits, "accountBytes" | "groupBytes">,
 ): CommitSequencer {
   return {
     async commit(deviceId, groupId, body) {
@@ -69,12 +79,20 @@ export function createCommitSequencer(
         }
         // The group's row is locked from here on; re-read what concurrent transactions may have changed.
         await policy.authorizeView(deviceId, group, tx);
-        await validateMembershipChange(tx, groupId, body, policy.maxDevices);
+        const groupDevices = await validateMembershipChange(tx, groupId, body, policy.maxDevices);
         const { addDeviceIds, removeDeviceIds } = body;
         await policy.authorizeCommit(
           { group, committerDeviceId: deviceId, addDeviceIds, removeDeviceIds },
           tx,
         );
+        const size = checkCommitSize(body, groupDevices);
+        const groupBytes = await tx.storage.chargeGroup(groupId, size);
+        if (addDeviceIds.length > 0 && groupBytes !== undefined) {
+          checkQuota("group", limits.groupBytes, groupBytes, size);
+        }
+        const account = await tx.storage.chargeAccountOf(deviceId, size);
+        if (account) checkQuota("account", limits.accountBytes, account.storedBytes, size);
+        const accountId = account?.accountId;
         const seq = advanced.lastSeq;
         const epoch = advanced.epoch;
         await tx.log.append({
@@ -89,8 +107,8 @@ export function createCommitSequencer(
         });
         await tx.groups.endMemberships(groupId, body.removeDeviceIds, seq);
         await tx.groups.addMembers(groupId, body.addDeviceIds, seq);
-        await tx.groups.putTree(groupId, epoch, body.ratchetTree);
-        await tx.groupState.putGroupInfo(groupId, epoch, body.groupInfo);
+        await tx.groups.putTree(groupId, epoch, body.ratchetTree, accountId);
+        await tx.groupState.putGroupInfo(groupId, epoch, body.groupInfo, accountId);
         const inboxEntry = (target: string) => ({
           id: newId(),
           deviceId: target,
@@ -104,7 +122,7 @@ export function createCommitSequencer(
         if (body.welcome !== undefined) {
           // One Welcome for every added device (RFC 9420 §12.4.3.1), stored once.
           welcomes = body.addDeviceIds.map(inboxEntry);
-          await tx.welcomes.insertShared(body.welcome, welcomes);
+          await tx.welcomes.insertShared(body.welcome, welcomes, accountId);
         } else {
           const own = (body.welcomes ?? []).map((w) => ({ ...inboxEntry(w.deviceId), payload: w.welcome }));
           await tx.welcomes.insertMany(own);

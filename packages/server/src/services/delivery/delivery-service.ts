@@ -1,5 +1,6 @@
 import type { ServiceContext } from "../context.js";
 import type { MembershipPolicies } from "../groups/membership-policies.js";
+import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "../service-limits.js";
 import { type BacklogReader, createBacklogReader } from "./backlog.js";
 import type { CommitInspector } from "./commit-inspector.js";
 import { createCommitVerifier } from "./commit-verification.js";
@@ -27,15 +28,18 @@ export interface DeliveryService
  *
  * @param policies the membership policies groups follow, by name
  * @param inspector the MLS checks commits are verified with (`commit-verification.ts`)
+ * @param limits the storage quotas commits and messages count against (default
+ *   DEFAULT_SERVICE_LIMITS)
  */
 export function createDeliveryService(
   context: ServiceContext,
   policies: MembershipPolicies,
   inspector: CommitInspector,
+  limits: Pick<ServiceLimits, "accountBytes" | "groupBytes"> = DEFAULT_SERVICE_LIMITS,
 ): DeliveryService {
   return {
-    ...createCommitSequencer(context, policies, createCommitVerifier(context, policies, inspector)),
-    ...createMessageAppender(context, policies),
+    ...createCommitSequencer(context, policies, createCommitVerifier(context, policies, inspector), limits),
+    ...createMessageAppender(context, policies, limits),
     ...createDepartureRecorder(context),
     ...createBacklogReader(context),
     ...createCursorTracker(context),

@@ -4,6 +4,7 @@ import { StoreConflict } from "../../store/store-conflict.js";
 import type { LogEntryRecord } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import type { MembershipPolicies } from "../groups/membership-policies.js";
+import { checkQuota, type ServiceLimits } from "../service-limits.js";
 import { toGroupMessageEvent } from "./events.js";
 
 /** The account of the device sending a message, as GROUP_MESSAGE names it. */
@@ -21,11 +22,15 @@ export interface MessageAppender {
    */
   readonly sendsInCallOrder: boolean;
   /**
-   * Appends an application message; resolves only once it is durable. Idempotent by messageId: the
+   * Appends an application message; resolves only once it is durable. Its ciphertext's characters
+   * count against the storage quotas of the group and of the sender's account, checked in the same
+   * transaction as the append (the counters are updated by the statements that allocate the seq and
+   * by one more), until the retention job prunes it. Idempotent by messageId: the
    * same id with the same ciphertext returns the original seq with `duplicate: true`. Messages
    * arriving together share one commit (see Store.transactionShared). With `sender` (the
    * authenticated device's account), the bus notification carries the stored entry, so receivers
-   * that are up to date dispatch it without reading the store. Who may send is the group's
+   * that are up to date dispatch it without reading the store, and the account is charged by its id
+   * (else it is found from the device in the same statement). Who may send is the group's
    * membership policy's decision (admin policy: current members).
    *
    * @param onOrdered called (at most once) as soon as the message's place in the log is fixed — its
@@ -33,7 +38,9 @@ export interface MessageAppender {
    *   sender started from then on is appended after it, even on a store whose transactions run side
    *   by side; not called when the send fails before that
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_MESSAGE_ID_CONFLICT,
-   *   VOLLY_E_BAD_REQUEST (an epoch the group has not reached, details.currentEpoch)
+   *   VOLLY_E_BAD_REQUEST (an epoch the group has not reached, details.currentEpoch),
+   *   VOLLY_E_QUOTA_EXCEEDED (details.scope "group" or "account", limit, used, size); nothing is
+   *   stored on error
    */
   sendMessage(
     deviceId: string,
@@ -48,10 +55,12 @@ export interface MessageAppender {
  * Builds the {@link MessageAppender}.
  *
  * @param policies the membership policies groups follow, by name
+ * @param limits the storage quotas (`accountBytes`, `groupBytes`)
  */
 export function createMessageAppender(
   { store, bus, now, metrics }: ServiceContext,
   policies: MembershipPolicies,
+  limits: Pick<ServiceLimits, "accountBytes" | "groupBytes">,
 ): MessageAppender {
   return {
     sendsInCallOrder: store.sharedInCallOrder,
@@ -65,13 +74,16 @@ export function createMessageAppender(
       let result: SendMessageResponse;
       let appended: LogEntryRecord | undefined;
       try {
-        // Group commit: messages arriving together share one commit (one fsync on SQLite). Three
+        // Group commit: messages arriving together share one commit (one fsync on SQLite). Four
         // statements: allocating the seq first locks the group's row (and names its membership
-        // policy), so no commit removing this device can land between the policy's check and the
-        // append; a message id already stored fails the append's unique (group, message id)
-        // constraint, which rolls the allocation back and is answered below as a retry.
+        // policy, and charges the group's quota), so no commit removing this device can land between
+        // the policy's check and the append; a message id already stored fails the append's unique
+        // (group, message id) constraint, which rolls the allocation back and is answered below as a
+        // retry; the sender's account is charged last, so its row (PostgreSQL) is locked only until
+        // the commit.
+        const size = body.ciphertext.length;
         result = await store.transactionShared(async (tx) => {
-          const next = await tx.groups.nextSeq(groupId);
+          const next = await tx.groups.nextSeq(groupId, size);
           if (!next) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
           onOrdered?.();
           await policies[next.membershipPolicy].authorizeSend(
@@ -84,6 +96,7 @@ export function createMessageAppender(
               currentEpoch: next.epoch,
             });
           }
+          checkQuota("group", limits.groupBytes, next.storedBytes, size);
           const record = {
             groupId,
             seq: next.lastSeq,
@@ -95,6 +108,10 @@ export function createMessageAppender(
             createdAt: now(),
           };
           await tx.log.append(record);
+          const accountBytes = sender
+            ? await tx.storage.chargeAccount(sender.accountId, size)
+            : (await tx.storage.chargeAccountOf(deviceId, size))?.storedBytes;
+          if (accountBytes !== undefined) checkQuota("account", limits.accountBytes, accountBytes, size);
           appended = record;
           return { seq: next.lastSeq, duplicate: false };
         });

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import { conflictAs } from "../driver-errors.js";
 import type { Database } from "../schema.js";
 import type { AccountRecord, AccountRepository } from "../types.js";
@@ -6,7 +6,7 @@ import { num } from "./rows.js";
 
 /** {@link AccountRepository} over Kysely. */
 export function kyselyAccountRepository(db: Kysely<Database>): AccountRepository {
-  const toRecord = (r: Database["accounts"]): AccountRecord => ({
+  const toRecord = (r: Selectable<Database["accounts"]>): AccountRecord => ({
     id: r.id,
     handle: r.handle,
     entityType: r.entity_type,

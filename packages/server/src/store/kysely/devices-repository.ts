@@ -100,6 +100,19 @@ export function kyselyDeviceRepository(db: Kysely<Database>, prepared: PreparedQ
       }
       return out;
     },
+    async accountsOf(ids) {
+      const found = new Map<string, string>();
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await db
+          .selectFrom("devices")
+          .select(["id", "account_id"])
+          .where("id", "in", ids.slice(i, i + 500))
+          .where("revoked_at", "is", null)
+          .execute();
+        for (const r of rows) found.set(r.id, r.account_id);
+      }
+      return found;
+    },
     async revoke(id, at) {
       const result = await db
         .updateTable("devices")

@@ -33,11 +33,14 @@ export function kyselyGroupStateRepository(db: Kysely<Database>): GroupStateRepo
         .executeTakeFirst();
       return row !== undefined;
     },
-    async putGroupInfo(groupId, epoch, groupInfo) {
+    async putGroupInfo(groupId, epoch, groupInfo, accountId) {
+      const account_id = accountId ?? null;
       await db
         .insertInto("group_infos")
-        .values({ group_id: groupId, epoch, group_info: groupInfo })
-        .onConflict((oc) => oc.columns(["group_id", "epoch"]).doUpdateSet({ group_info: groupInfo }))
+        .values({ group_id: groupId, epoch, group_info: groupInfo, account_id })
+        .onConflict((oc) =>
+          oc.columns(["group_id", "epoch"]).doUpdateSet({ group_info: groupInfo, account_id }),
+        )
         .execute();
     },
     async findGroupInfo(groupId, epoch) {

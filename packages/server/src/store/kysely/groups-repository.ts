@@ -5,13 +5,24 @@ import type { GroupRecord, GroupRepository, MembershipRecord } from "../types.js
 import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
 import { membershipPolicy, num, numOrNull } from "./rows.js";
 
-/** Hot path: every message appended allocates the next seq of its group (locking the group's row). */
-const NEXT_SEQ: QueryTemplate<{ epoch: number; last_seq: number; membership_policy: string }> = (db, [id]) =>
+/**
+ * Hot path: every message appended allocates the next seq of its group (locking the group's row) and
+ * charges its bytes to the group, in one statement.
+ */
+const NEXT_SEQ: QueryTemplate<{
+  epoch: number;
+  last_seq: number;
+  membership_policy: string;
+  stored_bytes: number;
+}> = (db, [id, bytes]) =>
   db
     .updateTable("groups")
-    .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
+    .set((eb) => ({
+      last_seq: eb("last_seq", "+", 1),
+      stored_bytes: eb("stored_bytes", "+", eb.cast<number>(eb.val(bytes), "bigint")),
+    }))
     .where("id", "=", id as string)
-    .returning(["epoch", "last_seq", "membership_policy"]);
+    .returning(["epoch", "last_seq", "membership_policy", "stored_bytes"]);
 /** Hot path: every message appended checks its sender's membership (twice). */
 const FIND_MEMBERSHIP: QueryTemplate<Database["group_members"]> = (db, [groupId, deviceId]) =>
   db
@@ -68,13 +79,14 @@ export function kyselyGroupRepository(db: Kysely<Database>, prepared: PreparedQu
         .executeTakeFirst();
       return row && { epoch: num(row.epoch), lastSeq: num(row.last_seq) };
     },
-    async nextSeq(id) {
-      const [row] = (await prepared.execute(db, NEXT_SEQ, [id])).rows;
+    async nextSeq(id, storedBytes = 0) {
+      const [row] = (await prepared.execute(db, NEXT_SEQ, [id, storedBytes])).rows;
       return (
         row && {
           epoch: num(row.epoch),
           lastSeq: num(row.last_seq),
           membershipPolicy: membershipPolicy(row.membership_policy),
+          storedBytes: num(row.stored_bytes),
         }
       );
     },
@@ -141,11 +153,14 @@ export function kyselyGroupRepository(db: Kysely<Database>, prepared: PreparedQu
         .execute();
       return rows.map((r) => ({ accountId: r.id, handle: r.handle }));
     },
-    async putTree(groupId, epoch, ratchetTree) {
+    async putTree(groupId, epoch, ratchetTree, accountId) {
+      const account_id = accountId ?? null;
       await db
         .insertInto("group_trees")
-        .values({ group_id: groupId, epoch, ratchet_tree: ratchetTree })
-        .onConflict((oc) => oc.columns(["group_id", "epoch"]).doUpdateSet({ ratchet_tree: ratchetTree }))
+        .values({ group_id: groupId, epoch, ratchet_tree: ratchetTree, account_id })
+        .onConflict((oc) =>
+          oc.columns(["group_id", "epoch"]).doUpdateSet({ ratchet_tree: ratchetTree, account_id }),
+        )
         .execute();
     },
     async findTree(groupId, epoch) {

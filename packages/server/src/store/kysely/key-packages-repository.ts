@@ -37,6 +37,14 @@ export function kyselyKeyPackageRepository(db: Kysely<Database>): KeyPackageRepo
         .where("claimed_by", "is", null)
         .execute();
     },
+    async lockPool(deviceId) {
+      // A no-op update: it takes the device row's lock on PostgreSQL until the transaction ends.
+      await db
+        .updateTable("devices")
+        .set((eb) => ({ name: eb.ref("name") }))
+        .where("id", "=", deviceId)
+        .execute();
+    },
     async deleteLastResort(deviceId) {
       await db
         .deleteFrom("key_packages")

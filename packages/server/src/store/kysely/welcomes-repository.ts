@@ -70,12 +70,12 @@ export function kyselyWelcomeRepository(db: Kysely<Database>): WelcomeRepository
     async insertMany(welcomes) {
       await insertRows(welcomes);
     },
-    async insertShared(payload, entries) {
+    async insertShared(payload, entries, accountId) {
       const first = entries[0];
       if (!first) return;
       await db
         .insertInto("commit_welcomes")
-        .values({ group_id: first.groupId, seq: first.seq, payload })
+        .values({ group_id: first.groupId, seq: first.seq, payload, account_id: accountId ?? null })
         .execute();
       await insertRows(entries.map((e) => ({ ...e, payload: "" })));
     },

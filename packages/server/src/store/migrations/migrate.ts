@@ -6,6 +6,7 @@ import { migration0003DeviceLinks } from "./0003-device-links.js";
 import { migration0004GroupAdminsInfo } from "./0004-group-admins-info.js";
 import { migration0005CommitWelcomes } from "./0005-commit-welcomes.js";
 import { migration0006GroupMembershipPolicy } from "./0006-group-membership-policy.js";
+import { migration0007StorageQuotas } from "./0007-storage-quotas.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0004-group-admins-info": migration0004GroupAdminsInfo,
   "0005-commit-welcomes": migration0005CommitWelcomes,
   "0006-group-membership-policy": migration0006GroupMembershipPolicy,
+  "0007-storage-quotas": migration0007StorageQuotas,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */

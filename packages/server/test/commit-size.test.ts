@@ -1,0 +1,155 @@
+import {
+  addMembers,
+  createGroup,
+  generateKeyPackage,
+  groupInfoForExternalJoin,
+  removeMembers,
+} from "@volly/crypto";
+import { commitSizeLimits, LIMITS, toBase64Url } from "@volly/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { checkCommitSize } from "../src/services/delivery/commit-validation.js";
+import { expectCode } from "./helpers/expect-code.js";
+import { newKeys } from "./helpers/identity.js";
+import { testSuite, toIdentity } from "./helpers/keys-crypto.js";
+import {
+  commitBody,
+  groupWith,
+  registerDevice,
+  type ServiceFixture,
+  serviceFixture,
+  type TestDevice,
+} from "./helpers/services.js";
+import { forEachBackend } from "./helpers/store-backends.js";
+
+describe("commit size limits (commitSizeLimits): what the largest allowed group needs, not more", () => {
+  it("real X-Wing commits of a 21-device group fit with room to spare: adding 20, then removing one", async () => {
+    const suite = await testSuite();
+    const device = async (i: number) =>
+      generateKeyPackage(suite, toIdentity(newKeys()), {
+        accountId: `account${String(i).padStart(15, "0")}`,
+        deviceId: `device${String(i).padStart(16, "0")}`,
+      });
+    const group = await createGroup(suite, "size-test", await device(0));
+    const others = await Promise.all(Array.from({ length: 20 }, (_, i) => device(i + 1)));
+    const added = await addMembers(
+      suite,
+      group,
+      others.map((o) => o.keyPackage),
+    );
+    const add = {
+      epoch: 0,
+      commit: toBase64Url(added.commit),
+      addDeviceIds: others.map((_, i) => `device${String(i + 1).padStart(16, "0")}`),
+      removeDeviceIds: [],
+      welcome: toBase64Url(added.welcome),
+      ratchetTree: toBase64Url(added.ratchetTree),
+      groupInfo: toBase64Url(await groupInfoForExternalJoin(suite, added.newGroup)),
+    };
+    const limits = commitSizeLimits(21, 20);
+    for (const field of ["commit", "welcome", "ratchetTree", "groupInfo"] as const) {
+      expect(add[field].length * 1.5, field).toBeLessThan(limits[field]);
+    }
+    expect(checkCommitSize(add, 21)).toBeGreaterThan(0);
+    // a Remove's UpdatePath encrypts to every remaining member while the tree is still sparse
+    const removed = await removeMembers(suite, added.newGroup, [1]);
+    const remove = {
+      ...add,
+      epoch: 1,
+      commit: toBase64Url(removed.commit),
+      addDeviceIds: [],
+      removeDeviceIds: ["x"],
+      welcome: undefined,
+      ratchetTree: toBase64Url(removed.ratchetTree),
+    };
+    expect(remove.commit.length * 1.5).toBeLessThan(commitSizeLimits(20, 0).commit);
+    expect(() => checkCommitSize({ ...remove, welcome: undefined }, 20)).not.toThrow();
+  });
+
+  it("the largest group's commit (999 devices added with one Welcome, docs/architecture.md) fits; a group of one gets kilobytes", () => {
+    // measured: ~2.7 KB per Add, ~1.3 KB per new member in the Welcome, 1.45 KB per leaf of tree
+    const big = commitSizeLimits(LIMITS.maxGroupDevices, LIMITS.maxGroupDevices - 1);
+    expect(big.commit).toBeGreaterThan(2 * Math.ceil((999 * 2_750 * 4) / 3));
+    expect(big.welcome).toBeGreaterThan(1.5 * Math.ceil((999 * 1_300 * 4) / 3));
+    expect(big.ratchetTree).toBeGreaterThan(2 * Math.ceil((1_000 * 2_750 * 4) / 3)); // every parent node set
+    const alone = commitSizeLimits(1, 0);
+    expect(alone.commit + alone.ratchetTree + alone.groupInfo).toBeLessThan(128 * 1024);
+  });
+});
+
+forEachBackend((backend) =>
+  describe("the delivery service refuses a commit part larger than the group needs (VOLLY_E_COMMIT_TOO_LARGE)", () => {
+    let f: ServiceFixture;
+    let alice: TestDevice;
+    let bob: TestDevice;
+    beforeEach(async () => {
+      f = await serviceFixture(backend);
+      alice = await registerDevice(f.services, "alice");
+      bob = await registerDevice(f.services, "bob");
+    });
+    afterEach(() => f.close());
+
+    it("a device alone in its group cannot store megabytes per commit; at the limit it can", async () => {
+      const groupId = await groupWith(f.services, alice);
+      const limits = commitSizeLimits(1, 0);
+      for (const field of ["commit", "ratchetTree", "groupInfo"] as const) {
+        const error = await expectCode(
+          f.services.delivery.commit(alice.deviceId, groupId, {
+            ...commitBody(0),
+            [field]: "A".repeat(limits[field] + 1),
+          }),
+          "VOLLY_E_COMMIT_TOO_LARGE",
+        );
+        expect(error.details).toEqual({
+          field,
+          limit: limits[field],
+          size: limits[field] + 1,
+          groupDevices: 1,
+        });
+      }
+      // the probe's 15 MiB commit
+      await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, {
+          ...commitBody(0),
+          commit: "A".repeat(15 * 2 ** 20),
+        }),
+        "VOLLY_E_COMMIT_TOO_LARGE",
+      );
+      expect((await f.services.groups.getGroup(alice.deviceId, groupId)).epoch).toBe(0);
+      expect(await f.store.storage.accountBytes(alice.accountId)).toBe(0);
+      const atLimit = {
+        ...commitBody(0),
+        commit: "A".repeat(limits.commit),
+        groupInfo: "G".repeat(limits.groupInfo),
+      };
+      expect(await f.services.delivery.commit(alice.deviceId, groupId, atLimit)).toEqual({
+        seq: 1,
+        epoch: 1,
+      });
+    });
+
+    it("a Welcome is bounded by the devices the commit adds (shared or per device)", async () => {
+      const groupId = await groupWith(f.services, alice);
+      const limit = commitSizeLimits(2, 1).welcome;
+      const shared = {
+        ...commitBody(0, [bob.deviceId]),
+        welcomes: undefined,
+        welcome: "W".repeat(limit + 1),
+      };
+      const error = await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, shared),
+        "VOLLY_E_COMMIT_TOO_LARGE",
+      );
+      expect(error.details).toMatchObject({ field: "welcome", limit, groupDevices: 2 });
+      await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, {
+          ...commitBody(0, [bob.deviceId]),
+          welcomes: [{ deviceId: bob.deviceId, welcome: "W".repeat(limit + 1) }],
+        }),
+        "VOLLY_E_COMMIT_TOO_LARGE",
+      );
+      expect(
+        await f.services.delivery.commit(alice.deviceId, groupId, { ...shared, welcome: "W".repeat(limit) }),
+      ).toMatchObject({ epoch: 1 });
+    });
+  }),
+);
