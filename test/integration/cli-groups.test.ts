@@ -39,13 +39,18 @@ describe("groups through the CLI", () => {
     const sent = await runVolly([...as("bob"), "send", conversationId, "hi team"]);
     expect(sent.stderr).toBe("");
     expect(sent.code).toBe(0);
-    for (const handle of ["alice", "carol"]) {
-      const got = await runVolly([...as(handle), "receive"]);
-      expect(got.code).toBe(0);
-      expect(jsonLines(got.stdout)).toEqual([
-        expect.objectContaining({ conversationId, from: "bob", text: "hi team" }),
-      ]);
-    }
+    const aliceGot = await runVolly([...as("alice"), "receive"]);
+    expect(aliceGot.code).toBe(0);
+    expect(jsonLines(aliceGot.stdout)).toEqual([
+      expect.objectContaining({ conversationId, from: "bob", text: "hi team" }),
+    ]);
+    // carol also learns who added her (a membership event), before bob's message
+    const carolGot = await runVolly([...as("carol"), "receive"]);
+    expect(carolGot.code).toBe(0);
+    expect(jsonLines(carolGot.stdout)).toEqual([
+      expect.objectContaining({ event: "membership", conversationId, change: "joined", by: "alice" }),
+      expect.objectContaining({ conversationId, from: "bob", text: "hi team" }),
+    ]);
 
     const groups = await runVolly([...as("carol"), "groups"]);
     expect(jsonLines(groups.stdout)).toEqual([
@@ -70,9 +75,16 @@ describe("groups through the CLI", () => {
     const after = await runVolly([...as("alice"), "send", conversationId, "carol is gone"]);
     expect(after.code).toBe(0);
     const bob = await runVolly([...as("bob"), "receive"]);
-    expect(jsonLines(bob.stdout).map((m) => m.text)).toEqual(["carol is gone"]);
+    expect(jsonLines(bob.stdout).map((m) => m.text ?? `${m.by} ${m.change} ${m.members}`)).toEqual([
+      "alice joined bob",
+      "alice removed carol",
+      "carol is gone",
+    ]);
+    // carol reads nothing sent after her removal, only that alice removed her
     const carol = await runVolly([...as("carol"), "receive"]);
-    expect(jsonLines(carol.stdout)).toEqual([]);
+    expect(jsonLines(carol.stdout)).toEqual([
+      expect.objectContaining({ event: "membership", change: "removed", by: "alice", members: ["carol"] }),
+    ]);
     const carolGroups = await runVolly([...as("carol"), "groups"]);
     expect(jsonLines(carolGroups.stdout)[0]).toMatchObject({ id: conversationId, left: true });
     // In words: no member count for a group carol is no longer in (her list stopped at her removal).

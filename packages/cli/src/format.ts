@@ -1,4 +1,11 @@
-import { type ConversationRecord, type MessageRecord, messageText } from "@volly/client";
+import type {
+  ConversationRecord,
+  MembershipBody,
+  MembershipChange,
+  MembershipParty,
+  MessageBody,
+  MessageRecord,
+} from "@volly/client";
 
 /**
  * Characters another party could use to take over a terminal or disguise text: C0/C1 controls
@@ -25,19 +32,64 @@ function printableText(text: string): string {
     .join("\n    ");
 }
 
+/** A body of one kind. */
+type BodyOf<K extends MessageBody["type"]> = Extract<MessageBody, { type: K }>;
+
+/** How `receive` and `chat` print the records of one body kind. */
+interface KindFormat<K extends MessageBody["type"]> {
+  /** The JSON line (`--json`); `conversation` is the conversation's title, when known. */
+  json(m: MessageRecord, body: BodyOf<K>, conversation: string | undefined): Record<string, unknown>;
+  /** What a text line shows after the time (and the conversation's label). */
+  text(m: MessageRecord, body: BodyOf<K>, ownAccountId: string | undefined): string;
+}
+
 /**
- * The JSON line `receive --json` and `chat --json` print for a message. `conversation`, the
- * conversation's title (a group's name, or the other person's handle), is added when known.
+ * Every body kind and how it is printed. The mapped type makes TypeScript refuse a kind of
+ * `MessageBody` without a format, so `receive` and `chat` never print a record as empty text.
+ */
+const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
+  text: {
+    // The shape scripts depend on: unchanged.
+    json: (m, body, conversation) => ({
+      id: m.id,
+      conversationId: m.conversationId,
+      from: m.from,
+      text: body.text,
+      sentAt: m.sentAt,
+      ...(conversation !== undefined ? { conversation } : {}),
+    }),
+    text: (m, body) => `${printable(m.from)}: ${printableText(body.text)}`,
+  },
+  membership: {
+    json: (m, body, conversation) => ({
+      event: "membership",
+      id: m.id,
+      conversationId: m.conversationId,
+      ...(conversation !== undefined ? { conversation } : {}),
+      change: body.change,
+      by: body.actor.handle,
+      members: body.subjects.map((s) => s.handle),
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      at: m.sentAt,
+    }),
+    text: (_m, body, ownAccountId) => membershipSentence(body, ownAccountId),
+  },
+};
+
+/** The format of a record's body kind. */
+function formatOf(m: MessageRecord): KindFormat<MessageBody["type"]> {
+  return KIND_FORMATS[m.body.type] as KindFormat<MessageBody["type"]>;
+}
+
+/**
+ * The JSON line `receive --json` and `chat --json` print for a record. A message:
+ * `{id, conversationId, from, text, sentAt, conversation}`; a membership event:
+ * `{event: "membership", id, conversationId, conversation, change, by, members, name?, at}` (handles;
+ * `name` for a rename). `conversation`, the conversation's title (a group's name, or the other
+ * person's handle), is added when known.
  */
 export function messageJson(m: MessageRecord, conversation?: string): Record<string, unknown> {
-  return {
-    id: m.id,
-    conversationId: m.conversationId,
-    from: m.from,
-    text: messageText(m) ?? "",
-    sentAt: m.sentAt,
-    ...(conversation !== undefined ? { conversation } : {}),
-  };
+  return formatOf(m).json(m, m.body, conversation);
 }
 
 /** `HH:MM` of a timestamp (ms since the Unix epoch), local time. */
@@ -45,9 +97,12 @@ function clock(ms: number): string {
   return new Date(ms).toTimeString().slice(0, 5);
 }
 
-/** A message as one readable line within its conversation (`volly chat`): `[HH:MM] handle: text`. */
-export function messageLine(m: MessageRecord): string {
-  return `[${clock(m.sentAt)}] ${printable(m.from)}: ${printableText(messageText(m) ?? "")}`;
+/**
+ * A record as one readable line within its conversation (`volly chat`): `[HH:MM] handle: text`, or
+ * for a membership event `[HH:MM] alice added carol` ("you" for `ownAccountId`'s account).
+ */
+export function messageLine(m: MessageRecord, ownAccountId?: string): string {
+  return `[${clock(m.sentAt)}] ${formatOf(m).text(m, m.body, ownAccountId)}`;
 }
 
 /** How a conversation is named in front of its messages: a group's name, `@handle` for a direct one. */
@@ -56,11 +111,42 @@ export function conversationLabel(c: Pick<ConversationRecord, "kind" | "title" |
 }
 
 /**
- * A message as one readable line among several conversations (`volly receive`):
- * `[HH:MM] [Weekend trip] bob: count me in`, or `[HH:MM] [@bob] bob: hi` in a direct conversation.
+ * A record as one readable line among several conversations (`volly receive`):
+ * `[HH:MM] [Weekend trip] bob: count me in`, `[HH:MM] [@bob] bob: hi` in a direct conversation,
+ * `[HH:MM] [Weekend trip] alice added carol` for a membership event.
  */
-export function inboxLine(m: MessageRecord, label: string): string {
-  return `[${clock(m.sentAt)}] [${label}] ${printable(m.from)}: ${printableText(messageText(m) ?? "")}`;
+export function inboxLine(m: MessageRecord, label: string, ownAccountId?: string): string {
+  return `[${clock(m.sentAt)}] [${label}] ${formatOf(m).text(m, m.body, ownAccountId)}`;
+}
+
+/**
+ * A membership event as a sentence of handles: `alice added carol and dave`, `carol joined` (added
+ * by herself), `alice removed carol`, `carol left`, `alice renamed the group to 'Weekend trip'`,
+ * `alice added you`; the account `ownAccountId` is "you".
+ */
+export function membershipSentence(body: MembershipBody, ownAccountId?: string): string {
+  const name = (p: MembershipParty) => (p.accountId === ownAccountId ? "you" : printable(p.handle));
+  return SENTENCES[body.change](name(body.actor), listOf(body.subjects.map(name)), body);
+}
+
+/** The sentence of each kind of membership change, from the actor's and the subjects' names. */
+const SENTENCES: {
+  readonly [C in MembershipChange]: (actor: string, subjects: string, body: MembershipBody) => string;
+} = {
+  added: (actor, subjects, body) =>
+    body.subjects.length === 1 && body.subjects[0]?.accountId === body.actor.accountId
+      ? `${actor} joined`
+      : `${actor} added ${subjects}`,
+  removed: (actor, subjects) => `${actor} removed ${subjects}`,
+  left: (actor) => `${actor} left`,
+  renamed: (actor, _subjects, body) => `${actor} renamed the group to '${printable(body.name ?? "")}'`,
+  joined: (actor, subjects) => `${actor} added ${subjects}`,
+};
+
+/** `a`, `a and b`, `a, b and c`. */
+function listOf(names: string[]): string {
+  if (names.length <= 1) return names[0] ?? "";
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 
 /**

@@ -1,19 +1,35 @@
-import type { MessageRecord } from "@volly/client";
+import type { MembershipBody, MessageRecord } from "@volly/client";
 import { describe, expect, it } from "vitest";
-import { byTimeWritten, conversationLabel, inboxLine, messageLine, printable } from "../src/format.js";
+import {
+  byTimeWritten,
+  conversationLabel,
+  inboxLine,
+  messageJson,
+  messageLine,
+  printable,
+} from "../src/format.js";
 
-const message = (over: Partial<MessageRecord>): MessageRecord => ({
-  id: "m",
-  conversationId: "c",
-  from: "bob",
-  fromDeviceId: "d",
-  direction: "in",
-  body: { type: "text", text: "hi" },
-  sentAt: new Date(2025, 0, 2, 9, 5).getTime(),
-  receivedAt: 0,
-  status: "received",
-  ...over,
-});
+const message = (over: Partial<MessageRecord> & { text?: string }): MessageRecord => {
+  const { text = "hi", ...rest } = over;
+  return {
+    id: "m",
+    conversationId: "c",
+    from: "bob",
+    fromDeviceId: "d",
+    direction: "in",
+    body: { type: "text", text },
+    sentAt: new Date(2025, 0, 2, 9, 5).getTime(),
+    receivedAt: 0,
+    status: "received",
+    ...rest,
+  };
+};
+
+const alice = { accountId: "acct-alice", handle: "alice" };
+const carol = { accountId: "acct-carol", handle: "carol" };
+const dave = { accountId: "acct-dave", handle: "dave" };
+const event = (body: Omit<MembershipBody, "type">): MessageRecord =>
+  message({ from: body.actor.handle, body: { type: "membership", ...body } });
 
 describe("CLI message formatting", () => {
   it("names the conversation: a group by its name, a direct conversation by @handle", () => {
@@ -40,5 +56,53 @@ describe("CLI message formatting", () => {
       message({ id: "a", sentAt: 2, seq: 4 }),
     ];
     expect(list.sort(byTimeWritten).map((m) => m.id)).toEqual(["a", "b", "c"]);
+  });
+
+  it("membership events: one sentence of handles, 'you' for this account; their own JSON line", () => {
+    const added = event({ change: "added", actor: alice, subjects: [carol, dave] });
+    expect(inboxLine(added, "Weekend trip")).toBe("[09:05] [Weekend trip] alice added carol and dave");
+    expect(messageLine(event({ change: "removed", actor: alice, subjects: [carol] }))).toBe(
+      "[09:05] alice removed carol",
+    );
+    expect(messageLine(event({ change: "left", actor: carol, subjects: [carol] }))).toBe(
+      "[09:05] carol left",
+    );
+    expect(messageLine(event({ change: "added", actor: carol, subjects: [carol] }))).toBe(
+      "[09:05] carol joined",
+    );
+    expect(messageLine(event({ change: "joined", actor: alice, subjects: [carol] }), carol.accountId)).toBe(
+      "[09:05] alice added you",
+    );
+    expect(messageLine(event({ change: "removed", actor: alice, subjects: [carol] }), alice.accountId)).toBe(
+      "[09:05] you removed carol",
+    );
+    const renamed = event({ change: "renamed", actor: alice, subjects: [], name: "Trip\x1b[2J" });
+    expect(messageLine(renamed)).toBe("[09:05] alice renamed the group to 'Trip\uFFFD[2J'");
+
+    expect(messageJson(added, "Weekend trip")).toEqual({
+      event: "membership",
+      id: "m",
+      conversationId: "c",
+      conversation: "Weekend trip",
+      change: "added",
+      by: "alice",
+      members: ["carol", "dave"],
+      at: added.sentAt,
+    });
+    expect(messageJson(renamed)).toMatchObject({
+      change: "renamed",
+      by: "alice",
+      members: [],
+      name: "Trip\x1b[2J",
+    });
+    // a message's JSON keeps its shape
+    expect(messageJson(message({ text: "hi" }), "Weekend trip")).toEqual({
+      id: "m",
+      conversationId: "c",
+      from: "bob",
+      text: "hi",
+      sentAt: message({}).sentAt,
+      conversation: "Weekend trip",
+    });
   });
 });

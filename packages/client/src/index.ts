@@ -45,6 +45,7 @@ export type {
   ConversationMember,
   ConversationRecord,
   ConversationSummary,
+  MembershipEnd,
 } from "./conversations/conversation-records.js";
 export type { Conversations } from "./conversations/conversations.js";
 export { CATCH_UP_TIMEOUT_MS, MAX_COMMIT_ATTEMPTS } from "./conversations/group-commits.js";
@@ -52,7 +53,11 @@ export { DEFAULT_INVITE_TTL_MS, type InviteLinks, type Invites } from "./convers
 export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
 export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
 export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";
+export { isConversational, MESSAGE_KINDS, type MessageKind } from "./messaging/message-kinds.js";
 export {
+  type MembershipBody,
+  type MembershipChange,
+  type MembershipParty,
   type MessageBody,
   type MessageRecord,
   messageText,

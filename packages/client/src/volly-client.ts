@@ -15,6 +15,7 @@ import { Departures } from "./conversations/departures.js";
 import { Directory } from "./conversations/directory.js";
 import { GroupCommits } from "./conversations/group-commits.js";
 import { Invites } from "./conversations/invites.js";
+import { MembershipTimeline } from "./conversations/membership-timeline.js";
 import { DeliveryLog } from "./messaging/delivery-log.js";
 import { IncomingMessages } from "./messaging/incoming.js";
 import { MessageEvents } from "./messaging/message-events.js";
@@ -109,10 +110,14 @@ export class VollyClient {
     const directory = new Directory(ctx);
     const state = new ConversationState(ctx, queue);
     const outbox = new Outbox(ctx, queue, {
-      notMember: (id) => state.markLeft(id),
+      notMember: async (id) => {
+        await state.markLeft(id);
+      },
       sendOverGateway: (groupId, body) => this.connection.sendMessage(groupId, body),
     });
-    const commits = new GroupCommits(ctx, queue, directory, state);
+    const events = new MessageEvents();
+    const timeline = new MembershipTimeline(ctx, events);
+    const commits = new GroupCommits(ctx, queue, directory, state, timeline);
     const conversationServices: ConversationServices = {
       ctx,
       queue,
@@ -121,6 +126,7 @@ export class VollyClient {
       state,
       commits,
       departures: new Departures(ctx, commits),
+      timeline,
     };
     INTERNALS.set(this, { ctx, queue, outbox });
     this.conversations = new Conversations(conversationServices);
@@ -139,7 +145,6 @@ export class VollyClient {
       settings: this.settings,
       conversations: this.conversations,
     });
-    const events = new MessageEvents();
     const deliveryLog = new DeliveryLog(ctx);
     this.messaging = new Messaging(ctx, {
       outbox,

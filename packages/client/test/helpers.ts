@@ -141,11 +141,11 @@ export function useTestServer(overrides: Partial<ServerConfig> = {}): ClientTest
   return bed;
 }
 
-/** Collects every incoming message a client stores. */
+/** Collects every incoming message a client stores (not membership events). */
 export function inbox(client: VollyClient): MessageRecord[] {
   const got: MessageRecord[] = [];
   client.messaging.received.add((m) => {
-    if (m.direction === "in") got.push(m);
+    if (m.direction === "in" && messageText(m) !== undefined) got.push(m);
   });
   return got;
 }
@@ -163,7 +163,7 @@ export async function waitFor(
   }
 }
 
-/** Texts of a conversation's history as `client` sees it. */
+/** Texts of a conversation's history as `client` sees it (its text messages, no membership events). */
 export async function texts(client: VollyClient, conversationId: string): Promise<string[]> {
-  return (await client.messaging.history(conversationId)).map((m) => messageText(m) ?? "");
+  return (await client.messaging.history(conversationId)).flatMap((m) => messageText(m) ?? []);
 }

@@ -78,7 +78,8 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
     );
     await bob!.messaging.markRead(group.id);
     await waitFor(
-      async () => (await alice!.messaging.history(group.id))[0]?.readBy?.length === 1,
+      async () =>
+        (await alice!.messaging.history(group.id)).find((m) => m.id === sent.id)?.readBy?.length === 1,
       "bob's read receipt",
     );
     expect(await status(alice!, group.id, sent.id)).toBe("delivered");

@@ -65,6 +65,7 @@ export {
   ownLeafIndex,
   processMessage,
   removeMembers,
+  welcomeCommitter,
   welcomeKeyPackageRefs,
 } from "./mls.js";
 export {

@@ -27,11 +27,13 @@ import {
   type RatchetTree,
   type Welcome,
 } from "ts-mls";
+import { verifyGroupInfoSignature } from "ts-mls/groupInfo.js";
 import { makeKeyPackageRef, verifyKeyPackage } from "ts-mls/keyPackage.js";
 import { verifyLeafNodeSignatureKeyPackage } from "ts-mls/leafNode.js";
 import { CryptoVerificationError, ValidationError } from "ts-mls/mlsError.js";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { encodeRatchetTree } from "ts-mls/ratchetTree.js";
+import { decryptGroupInfo, decryptGroupSecrets } from "ts-mls/welcome.js";
 import type {
   AddMembersResult,
   CredentialIdentity,
@@ -399,6 +401,71 @@ export async function joinFromWelcome(
     throw toDecryptError(err, "Cannot join the group from this Welcome");
   } finally {
     privatePackage.initPrivateKey.fill(0); // our copy; the group state does not keep the init key
+  }
+}
+
+/**
+ * Who committed the Welcome this device joined with: the signer of the Welcome's GroupInfo (RFC 9420
+ * §12.4.3.1 — the committer signs the new epoch's GroupInfo), as its leaf in `group`, the state
+ * {@link joinFromWelcome} returned for the same Welcome. Decrypts the group secrets and the GroupInfo
+ * again (one more HPKE decapsulation) and verifies the GroupInfo's signature with that leaf's key, so
+ * the answer comes from MLS, never from the server's routing metadata.
+ *
+ * @param welcome encoded MLSMessage of wireformat mls_welcome
+ * @param keyPackage the generated key package the Welcome names
+ * @param group the state joined from this Welcome (its tree holds the signer's leaf)
+ * @returns the committer's leaf (index, credential identity, signature key)
+ * @throws VollyError VOLLY_E_DECRYPT_FAILED with `details.cause`: "malformed" (undecodable input),
+ *   "bad-signature" (the GroupInfo's signature), "other" (not addressed to this key package, a
+ *   Welcome with pre-shared keys, another group or epoch than `group`, a blank signer leaf)
+ */
+export async function welcomeCommitter(
+  suite: MlsSuite,
+  welcome: Uint8Array,
+  keyPackage: GeneratedKeyPackage,
+  group: MlsGroup,
+): Promise<GroupMember> {
+  const impl = suiteImpl(suite);
+  const decodedWelcome = decodeWelcome(welcome);
+  const state = peekState(group);
+  const { publicPackage, privatePackage } = openGeneratedKeyPackage(suite, keyPackage);
+  let joinerSecret: Uint8Array | undefined;
+  try {
+    const ref = await makeKeyPackageRef(publicPackage, impl.hash);
+    const initKey = await impl.hpke.importPrivateKey(privatePackage.initPrivateKey);
+    const secrets = await decryptGroupSecrets(initKey, ref, decodedWelcome, impl.hpke);
+    if (secrets === undefined)
+      throw decryptFailed("other", "The Welcome is not addressed to this key package.");
+    joinerSecret = secrets.joinerSecret;
+    if (secrets.psks.length > 0) throw decryptFailed("other", "Welcomes with pre-shared keys are not used.");
+    const pskSecret = new Uint8Array(impl.kdf.size); // no PSKs: the zero secret (RFC 9420 §8.4)
+    const info = await decryptGroupInfo(decodedWelcome, secrets.joinerSecret, pskSecret, impl);
+    if (info === undefined) throw decryptFailed("malformed", "The Welcome's GroupInfo cannot be decoded.");
+    if (
+      !bytesEqual(info.groupContext.groupId, state.groupContext.groupId) ||
+      info.groupContext.epoch !== state.groupContext.epoch
+    ) {
+      throw decryptFailed("other", "The Welcome is not the one this group state was joined with.");
+    }
+    const leaf = leafAt(state.ratchetTree, info.signer);
+    if (leaf === undefined)
+      throw decryptFailed("other", `The GroupInfo's signer leaf ${info.signer} is blank.`);
+    if (!(await verifyGroupInfoSignature(info, leaf.signaturePublicKey, impl.signature))) {
+      throw decryptFailed(
+        "bad-signature",
+        "The GroupInfo's signature does not verify with its signer's key.",
+      );
+    }
+    return {
+      leafIndex: info.signer,
+      credential: identityOf(leaf.credential),
+      signaturePublicKey: toBase64Url(leaf.signaturePublicKey),
+    };
+  } catch (err) {
+    throw toDecryptError(err, "Cannot read who committed the Welcome");
+  } finally {
+    privatePackage.initPrivateKey.fill(0);
+    joinerSecret?.fill(0);
   }
 }
 

@@ -14,8 +14,9 @@ const REPLACE_TYPED_LINE = `\x1b[1A${CLEAR_LINE}`;
 
 /**
  * `volly chat TARGET [--history N]`: an interactive conversation. A header line on stderr, then the
- * last N messages of history, each on its own line. Each line read from stdin is sent
- * and echoed once the server stored it; incoming messages are printed as they arrive. On a terminal
+ * last N messages and membership events of history, each on its own line. Each line read from stdin
+ * is sent and echoed once the server stored it; incoming messages and membership events ("alice
+ * added carol") are printed as they arrive. On a terminal
  * it shows a `> ` prompt and replaces the typed line with the sent message; with stdin or stdout a
  * pipe, or with --json, it prints plain lines (one JSON object per message with --json) and no
  * prompt or escape codes, so a script can drive it. `/quit` or the end of input leaves (exit 0).
@@ -37,8 +38,12 @@ export function registerChat(program: Command, run: Run) {
         await withSyncedClient(g, async (client) => {
           const conv = await client.resolveConversation(target);
           const terminal = !out.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
+          const own = client.profile.accountId;
           const print = (m: MessageRecord, replace = "") =>
-            out.result(messageJson(m, conv.title), terminal ? `${replace}${messageLine(m)}` : messageLine(m));
+            out.result(
+              messageJson(m, conv.title),
+              terminal ? `${replace}${messageLine(m, own)}` : messageLine(m, own),
+            );
           // The header first, then the history under it, each on its own line.
           out.note(`— chatting with ${conversationLabel(conv)}; /quit to leave —`);
           if (historySize > 0) for (const m of await client.messaging.history(conv.id, historySize)) print(m);

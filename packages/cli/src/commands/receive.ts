@@ -6,20 +6,21 @@ import type { Output, Run } from "../output.js";
 import { withClient } from "../with-client.js";
 
 /**
- * `volly receive [--timeout S]`: fetch and print new messages, then exit. Each batch is printed in
- * the order it was written (sentAt, then seq), each message with its conversation:
- * `[HH:MM] [Weekend trip] bob: count me in` (`[@bob]` for a direct conversation); with --json one
- * object per message (id, conversationId, from, text, sentAt and the conversation's title,
- * `conversation`). Notes on stderr: joined conversations, messages that could not be decrypted (by
- * cause), rejoins by external commit and a conversation's notice ("Messages may have been missed"),
- * shown once.
+ * `volly receive [--timeout S]`: fetch and print new messages and membership events, then exit.
+ * Each batch is printed in the order it was written (sentAt, then seq), each with its conversation:
+ * `[HH:MM] [Weekend trip] bob: count me in` (`[@bob]` for a direct conversation), and for an event
+ * `[HH:MM] [Weekend trip] alice added carol`; with --json one object per line: a message
+ * `{id, conversationId, from, text, sentAt, conversation}` (the conversation's title), an event
+ * `{event: "membership", id, conversationId, conversation, change, by, members, name?, at}`. Notes
+ * on stderr: joined conversations, messages that could not be decrypted (by cause), rejoins by
+ * external commit and a conversation's notice ("Messages may have been missed"), shown once.
  */
 export function registerReceive(program: Command, run: Run) {
   program
     .command("receive")
     .description(
-      "fetch, decrypt and print new messages in the order they were written, each with its conversation " +
-        "(one JSON object per line with --json)",
+      "fetch, decrypt and print new messages and membership events in the order they were written, each " +
+        "with its conversation (one JSON object per line with --json)",
     )
     .option("--timeout <seconds>", "keep listening this long after the backlog is in", "0")
     .action((o: { timeout: string }) =>
@@ -62,7 +63,7 @@ export function registerReceive(program: Command, run: Run) {
     );
 }
 
-/** Prints the messages not shown yet, oldest written first, each with its conversation. */
+/** Prints the messages and membership events not shown yet, oldest written first, each with its conversation. */
 async function printMessages(client: VollyClient, out: Output): Promise<void> {
   const messages = (await client.messaging.takeUnseen()).sort(byTimeWritten);
   const titles = new Map<string, { title: string; label: string }>();
@@ -75,6 +76,6 @@ async function printMessages(client: VollyClient, out: Output): Promise<void> {
         : { title: m.conversationId, label: m.conversationId };
       titles.set(m.conversationId, conv);
     }
-    out.result(messageJson(m, conv.title), inboxLine(m, conv.label));
+    out.result(messageJson(m, conv.title), inboxLine(m, conv.label, client.profile.accountId));
   }
 }

@@ -13,6 +13,12 @@ export interface ConversationRecord {
   lastSeq: number;
   /** Accounts in the conversation other than this one (kept current on commits). */
   members?: ConversationMember[];
+  /**
+   * Accounts that were members and are no longer (removed or left), with the names they had, so
+   * their old messages and the events about them keep their names. An account added again moves
+   * back to `members`.
+   */
+  formerMembers?: ConversationMember[];
   /** receivedAt (ms) of the newest incoming message the user has seen; unread = newer ones. */
   lastReadAt?: number;
   /**
@@ -27,6 +33,23 @@ export interface ConversationRecord {
   self?: boolean;
   /** True once this device left or was removed (read-only history). */
   left?: boolean;
+  /**
+   * How this device's membership ended, when it knows: it left, or a commit by `by` removed it
+   * (undefined when it only learned from the server that it is no longer a member).
+   */
+  membershipEnd?: MembershipEnd;
+  /**
+   * The group's name as its members last announced it (a group-meta message, or this device's
+   * own create or rename): a group-meta with another name is a rename, shown as an event. Unset
+   * until the first name arrives after joining (learning the name is no rename).
+   */
+  groupName?: string;
+  /**
+   * Who added this account, kept while a conversation joined by Welcome still looks direct (a group
+   * of two accounts whose name has not arrived): the "added you" event is recorded once the name
+   * shows it is a group. Cleared then.
+   */
+  joinedBy?: { by: ConversationMember; at: number };
   /**
    * Set when this device had to rejoin the group by external commit (its state was lost or forked):
    * "Messages may have been missed". Cleared by `Conversations.clearNotice` once shown.
@@ -45,10 +68,22 @@ export interface ConversationMember {
   displayName?: string;
 }
 
+/** How this device's membership of a group ended (see `ConversationRecord.membershipEnd`). */
+export interface MembershipEnd {
+  /** "left": this device left; "removed": a member's commit removed it. */
+  reason: "left" | "removed";
+  /** "removed": the member whose commit removed this device. */
+  by?: ConversationMember;
+  /** When (ms; the commit's log time, or this device's clock when it left). */
+  at: number;
+}
+
 /** A conversation with what the conversation list shows. */
 export interface ConversationSummary {
   conversation: ConversationRecord;
+  /** The newest record of its timeline: a message or a membership event. */
   lastMessage?: MessageRecord;
+  /** Incoming messages not read yet (membership events never count). */
   unread: number;
 }
 

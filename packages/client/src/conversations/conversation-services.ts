@@ -5,6 +5,7 @@ import type { ConversationState } from "./conversation-state.js";
 import type { Departures } from "./departures.js";
 import type { Directory } from "./directory.js";
 import type { GroupCommits } from "./group-commits.js";
+import type { MembershipTimeline } from "./membership-timeline.js";
 
 /**
  * What the conversation modules (direct, creation, membership, names, welcome, summaries) work
@@ -21,4 +22,6 @@ export interface ConversationServices {
   state: ConversationState;
   commits: GroupCommits;
   departures: Departures;
+  /** Membership events in the conversations' timelines. */
+  timeline: MembershipTimeline;
 }

@@ -3,7 +3,21 @@ import { VollyError } from "@volly/protocol";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { Listeners } from "../shared/listeners.js";
-import type { ConversationRecord } from "./conversation-records.js";
+import type { VaultBatch } from "../storage/vault.js";
+import type { ConversationRecord, MembershipEnd } from "./conversation-records.js";
+
+/** How {@link ConversationState.markLeft} records the end of this device's membership. */
+export interface MarkLeftOptions {
+  /** The record to mark (e.g. advanced to the entry that removed the device); default: the stored one. */
+  record?: ConversationRecord;
+  /** How the membership ended, when known (kept only the first time). */
+  end?: MembershipEnd;
+  /**
+   * Stages more writes in the same batch (the membership event), given the updated record; only
+   * when the conversation was not left already.
+   */
+  stage?: (batch: VaultBatch, conv: ConversationRecord) => void;
+}
 
 /** A conversation's group state moved to a new epoch (or the device left the group). */
 export interface EpochChange {
@@ -79,19 +93,25 @@ export class ConversationState {
    * Marks a conversation left (this device left or was removed): no more sending, and its group
    * state, pending commit and departures are erased (the history stays). Runs in its queue.
    */
-  async markLeft(conversationId: string): Promise<void> {
-    await this.queue.run(conversationId, () => this.markLeftLocked(conversationId));
+  async markLeft(conversationId: string, options: MarkLeftOptions = {}): Promise<ConversationRecord> {
+    return this.queue.run(conversationId, () => this.markLeftLocked(conversationId, options));
   }
 
   /** {@link markLeft} for a caller already in the conversation's queue; returns the record. */
-  async markLeftLocked(conversationId: string): Promise<ConversationRecord> {
-    const conv = await this.get(conversationId);
-    const updated: ConversationRecord = { ...conv, left: true };
+  async markLeftLocked(conversationId: string, options: MarkLeftOptions = {}): Promise<ConversationRecord> {
+    const conv = options.record ?? (await this.get(conversationId));
+    const updated: ConversationRecord = {
+      ...conv,
+      left: true,
+      ...(options.end && !conv.left ? { membershipEnd: options.end } : {}),
+    };
     const { stores } = this.ctx;
     const batch = stores.conversations.save(stores.batch(), updated);
     stores.groupStates.delete(batch, conversationId);
     stores.pendingCommits.delete(batch, conversationId);
-    await stores.departures.delete(batch, conversationId).commit();
+    stores.departures.delete(batch, conversationId);
+    if (!conv.left) options.stage?.(batch, updated);
+    await batch.commit();
     this.epochs.emit({ conversationId, epoch: -1, left: true });
     if (!conv.left) this.changes.emit(updated);
     return updated;

@@ -19,6 +19,11 @@ import { summaries } from "./summaries.js";
  * `group-commits.ts`), and a commit rejected as stale is rebuilt after the winning commit has been
  * processed. Incoming commits, departures and Welcomes are applied by the sync and messaging
  * pipelines, not through this class.
+ *
+ * Every membership change this device makes or processes — accounts added or removed by a commit,
+ * members who left, renames, this account added by a Welcome — is recorded in the group's timeline
+ * as a membership event (a `MessageRecord` with a `MembershipBody`, fired on `Messaging.received`;
+ * see `membership-events.ts`). Nothing about it is sent: each device derives its own from MLS.
  */
 export class Conversations {
   /**
@@ -145,7 +150,8 @@ export class Conversations {
   /**
    * Leaves a group (POST /v1/groups/:id/leave): the server stops delivering it to this device at
    * once and a departure entry asks the remaining member with the lowest leaf index to commit this
-   * device's Remove (RFC 9420 §12.1.3). The conversation stays as read-only history (`left`).
+   * device's Remove (RFC 9420 §12.1.3). The conversation stays as read-only history (`left`, with
+   * `membershipEnd` "left" and "You left" in its timeline).
    * Throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_USAGE (a direct conversation),
    * VOLLY_E_SERVER_UNREACHABLE.
    */

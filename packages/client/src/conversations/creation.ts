@@ -137,6 +137,7 @@ export async function createNamedGroup(
     id,
     kind: "group",
     title,
+    groupName: title,
     createdAt: Date.now(),
     lastSeq: 0,
     members: accounts.map(memberOf).sort((a, b) => a.handle.localeCompare(b.handle)),

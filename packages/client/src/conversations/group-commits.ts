@@ -1,4 +1,13 @@
-import { decodeGroup, encodeGroup, groupEpoch, isRemovedFromGroup, type MlsGroup } from "@volly/crypto";
+import {
+  type CredentialIdentity,
+  decodeGroup,
+  encodeGroup,
+  type GroupMember,
+  groupEpoch,
+  groupMembers,
+  isRemovedFromGroup,
+  type MlsGroup,
+} from "@volly/crypto";
 import {
   type CommitBody,
   type CommitResponse,
@@ -7,13 +16,22 @@ import {
   toBase64Url,
   VollyError,
 } from "@volly/protocol";
+import type { MembershipBody, MessageRecord } from "../messaging/message-records.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
+import type { VaultBatch } from "../storage/vault.js";
 import type { PreparedCommit } from "./commit-builders.js";
-import type { ConversationMember, ConversationRecord, PendingCommitRecord } from "./conversation-records.js";
+import type {
+  ConversationMember,
+  ConversationRecord,
+  MembershipEnd,
+  PendingCommitRecord,
+} from "./conversation-records.js";
 import type { ConversationState } from "./conversation-state.js";
 import { pruneDepartures } from "./departures.js";
 import type { Directory } from "./directory.js";
+import { commitMembershipChanges } from "./membership-events.js";
+import { type MembershipEventOrigin, type MembershipTimeline, toParty } from "./membership-timeline.js";
 import { withMembers } from "./names.js";
 import { attachGroupInfo, RECOVERY_NOTICE, rejoinByExternalCommit } from "./resync.js";
 
@@ -32,6 +50,14 @@ export type PrepareCommit = (
   conv: ConversationRecord,
   excludedRemovals: ReadonlySet<string>,
 ) => Promise<PreparedCommit | undefined>;
+
+/** Where an incoming commit came from, for its membership events (see `membership-events.ts`). */
+export interface CommitOrigin extends MembershipEventOrigin {
+  /** The group's leaves before the commit. */
+  before: readonly GroupMember[];
+  /** The commit's sender leaf credential (undefined: not known). */
+  committer: CredentialIdentity | undefined;
+}
 
 /** A processed incoming commit: the updated conversation and departed devices still to remove. */
 export interface AppliedCommit {
@@ -59,6 +85,7 @@ export class GroupCommits {
     private readonly queue: KeyedQueue,
     private readonly directory: Directory,
     private readonly state: ConversationState,
+    private readonly timeline: MembershipTimeline,
   ) {}
 
   /**
@@ -104,8 +131,9 @@ export class GroupCommits {
     if (!(await stores.pendingCommits.has(conversationId))) return;
     const pending = await stores.pendingCommits.get(conversationId);
     if (!pending) return;
+    let accepted: CommitResponse;
     try {
-      await this.postCommit(conversationId, pending.body);
+      accepted = await this.postCommit(conversationId, pending.body);
     } catch (err) {
       if (retryClass(err) !== "never") throw err;
       await stores.pendingCommits.delete(stores.batch(), conversationId).commit();
@@ -114,7 +142,8 @@ export class GroupCommits {
       }
       return;
     }
-    await this.adoptLocked(await this.state.get(conversationId), pending);
+    const before = groupMembers(await this.state.loadGroup(conversationId));
+    await this.adoptLocked(await this.state.get(conversationId), pending, { before, seq: accepted.seq });
   }
 
   /**
@@ -131,23 +160,35 @@ export class GroupCommits {
 
   /**
    * Applies an incoming commit processed from the log (RFC 9420 §12.4.2): saves the new state with
-   * the advanced conversation, refreshes the members, and marks the conversation left when the
-   * commit removed this device. Returns the departed devices still to remove (schedule their
-   * Remove with `Departures.schedule`).
+   * the advanced conversation, refreshes the members (those gone move to `formerMembers`), records
+   * the commit's membership events when `origin` says where it came from, and marks the
+   * conversation left when the commit removed this device ("removed by" the committer). Returns
+   * the departed devices still to remove (schedule their Remove with `Departures.schedule`).
    */
-  async applyIncomingLocked(advanced: ConversationRecord, newGroup: MlsGroup): Promise<AppliedCommit> {
+  async applyIncomingLocked(
+    advanced: ConversationRecord,
+    newGroup: MlsGroup,
+    origin?: CommitOrigin,
+  ): Promise<AppliedCommit> {
     const { stores } = this.ctx;
-    if (isRemovedFromGroup(newGroup)) {
-      await stores.conversations.save(stores.batch(), advanced).commit();
-      return { conv: await this.state.markLeftLocked(advanced.id), departed: [] };
-    }
+    if (isRemovedFromGroup(newGroup))
+      return { conv: await this.removedLocked(advanced, origin), departed: [] };
     const members = await this.directory.membersOf(newGroup, advanced.members);
     const conv = withMembers(advanced, members);
+    const departedBefore = new Set(await stores.departures.of(conv.id));
     const batch = stores.conversations.save(stores.groupStates.put(stores.batch(), conv.id, newGroup), conv);
     const departed = await pruneDepartures(stores, conv.id, newGroup, batch);
+    const events = origin
+      ? this.stageCommitEvents(batch, advanced, conv, members, {
+          ...origin,
+          after: groupMembers(newGroup),
+          departed: departedBefore,
+        })
+      : [];
     await batch.commit();
     this.state.epochs.emit({ conversationId: conv.id, epoch: groupEpoch(newGroup), left: false });
     this.state.changes.emit(conv);
+    this.timeline.announce(events);
     return { conv, departed };
   }
 
@@ -181,6 +222,7 @@ export class GroupCommits {
     const conv = await this.state.get(conversationId);
     if (conv.left) throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this group.");
     const group = await this.state.loadGroup(conversationId);
+    const before = groupMembers(group);
     const prepared = await prepare(group, conv, excluded);
     if (!prepared) return { kind: "done", conv };
     const body = await attachGroupInfo(this.ctx, prepared);
@@ -189,8 +231,9 @@ export class GroupCommits {
       newGroup: toBase64Url(encodeGroup(prepared.newGroup)),
     };
     await stores.pendingCommits.put(stores.batch(), conversationId, pending).commit();
+    let accepted: CommitResponse;
     try {
-      await this.postCommit(conversationId, body);
+      accepted = await this.postCommit(conversationId, body);
     } catch (err) {
       if (retryClass(err) !== "never") throw err;
       await stores.pendingCommits.delete(stores.batch(), conversationId).commit();
@@ -210,27 +253,97 @@ export class GroupCommits {
       if (err.code === "VOLLY_E_NOT_GROUP_MEMBER") await this.state.markLeftLocked(conversationId);
       throw err;
     }
-    return { kind: "done", conv: await this.adoptLocked(conv, pending, knownMembers) };
+    const adopted = await this.adoptLocked(conv, pending, { before, seq: accepted.seq }, knownMembers);
+    return { kind: "done", conv: adopted };
   }
 
-  /** Adopts an accepted commit's state (inside the queue) and refreshes the members. */
+  /**
+   * Adopts an accepted commit's state (inside the queue), refreshes the members and records the
+   * commit's membership events ("You added Carol"); `own.before` are the leaves it was built on.
+   */
   private async adoptLocked(
     conv: ConversationRecord,
     pending: PendingCommitRecord,
+    own: { before: readonly GroupMember[]; seq: number },
     knownMembers?: ConversationMember[],
   ): Promise<ConversationRecord> {
-    const { stores } = this.ctx;
+    const { stores, profile } = this.ctx;
     const group = decodeGroup(fromBase64Url(pending.newGroup));
     const members = await this.directory.membersOf(group, [...(knownMembers ?? []), ...(conv.members ?? [])]);
     const updated = withMembers(conv, members);
+    const departedBefore = new Set(await stores.departures.of(conv.id));
     const batch = stores.groupStates.putEncoded(stores.batch(), conv.id, pending.newGroup);
     stores.pendingCommits.delete(batch, conv.id);
     stores.conversations.save(batch, updated);
     await pruneDepartures(stores, conv.id, group, batch);
+    const events = this.stageCommitEvents(batch, conv, updated, members, {
+      before: own.before,
+      after: groupMembers(group),
+      committer: { accountId: profile.accountId, deviceId: profile.deviceId },
+      departed: departedBefore,
+      at: Date.now(),
+      seq: own.seq,
+      fromDeviceId: profile.deviceId,
+    });
     await batch.commit();
     this.state.epochs.emit({ conversationId: conv.id, epoch: groupEpoch(group), left: false });
     this.state.changes.emit(updated);
+    this.timeline.announce(events);
     return updated;
+  }
+
+  /**
+   * Stages the membership events of a commit (see `commitMembershipChanges`) in `batch`, named from
+   * the members before (`previous`) and after (`members`) it.
+   */
+  private stageCommitEvents(
+    batch: VaultBatch,
+    previous: ConversationRecord,
+    updated: ConversationRecord,
+    members: readonly ConversationMember[],
+    change: CommitOrigin & { after: readonly GroupMember[]; departed: ReadonlySet<string> },
+  ): MessageRecord[] {
+    if (!this.timeline.shows(updated)) return [];
+    const bodies = commitMembershipChanges({
+      before: change.before,
+      after: change.after,
+      committer: change.committer,
+      departed: change.departed,
+      ownAccountId: this.ctx.profile.accountId,
+      party: (accountId) => this.timeline.party(previous, accountId, members),
+    });
+    return this.timeline.stage(batch, updated, bodies, change);
+  }
+
+  /**
+   * The commit just processed removed this device (RFC 9420 §12.1.3): the conversation is marked
+   * left, removed by the committer when known ("Alice removed you" in the timeline).
+   */
+  private async removedLocked(
+    advanced: ConversationRecord,
+    origin?: CommitOrigin,
+  ): Promise<ConversationRecord> {
+    const committer = origin?.committer;
+    const by =
+      committer && committer.accountId !== this.ctx.profile.accountId
+        ? this.timeline.member(advanced, committer.accountId)
+        : undefined;
+    const at = origin?.at ?? Date.now();
+    const end: MembershipEnd = { reason: "removed", at, ...(by ? { by } : {}) };
+    let events: MessageRecord[] = [];
+    const stage = (batch: VaultBatch, conv: ConversationRecord) => {
+      if (!by || !origin) return;
+      const body: MembershipBody = {
+        type: "membership",
+        change: "removed",
+        actor: toParty(by),
+        subjects: [this.timeline.self()],
+      };
+      events = this.timeline.stage(batch, conv, [body], origin);
+    };
+    const conv = await this.state.markLeftLocked(advanced.id, { record: advanced, end, stage });
+    this.timeline.announce(events);
+    return conv;
   }
 
   private postCommit(conversationId: string, body: CommitBody): Promise<CommitResponse> {

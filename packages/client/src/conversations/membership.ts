@@ -1,5 +1,6 @@
 import { groupMembers } from "@volly/crypto";
 import { isValidHandle, VollyError } from "@volly/protocol";
+import type { MembershipBody, MessageRecord } from "../messaging/message-records.js";
 import { buildAddCommit, buildRemoveCommit } from "./commit-builders.js";
 import type { ConversationRecord } from "./conversation-records.js";
 import type { ConversationServices } from "./conversation-services.js";
@@ -90,7 +91,10 @@ export async function removeMember(
   });
 }
 
-/** Leaves a group (see `Conversations.leave`). */
+/**
+ * Leaves a group (see `Conversations.leave`): "You left" in its timeline. The other members' devices
+ * record "<you> left" once one of them committed the Remove of this account's last device there.
+ */
 export async function leave(s: ConversationServices, conversationId: string): Promise<void> {
   const conv = await s.state.get(conversationId);
   if (conv.kind !== "group") throw new VollyError("VOLLY_E_USAGE", "Only group conversations can be left.");
@@ -101,7 +105,17 @@ export async function leave(s: ConversationServices, conversationId: string): Pr
     // Already out on the server (removed meanwhile): leaving locally is all that is left to do.
     if (!(err instanceof VollyError && err.code === "VOLLY_E_NOT_GROUP_MEMBER")) throw err;
   }
-  await s.state.markLeft(conversationId);
+  const at = Date.now();
+  const me = s.timeline.self();
+  let events: MessageRecord[] = [];
+  const left: MembershipBody = { type: "membership", change: "left", actor: me, subjects: [me] };
+  await s.state.markLeft(conversationId, {
+    end: { reason: "left", at },
+    stage: (batch, updated) => {
+      events = s.timeline.stage(batch, updated, [left], { at, fromDeviceId: s.ctx.profile.deviceId });
+    },
+  });
+  s.timeline.announce(events);
 }
 
 /** The admin account ids of a conversation's group (see `Conversations.admins`). */

@@ -34,9 +34,31 @@ export function validName(name: string): string {
   return title;
 }
 
-/** A conversation with new members; a direct conversation takes its one peer's name as title. */
+/**
+ * Former members after a membership change: `previous` members and `former` ones that are not
+ * among `members` now (the latest entry of each account wins), in handle order.
+ */
+export function formerMembersAfter(
+  previous: readonly ConversationMember[],
+  former: readonly ConversationMember[],
+  members: readonly ConversationMember[],
+): ConversationMember[] {
+  const current = new Set(members.map((m) => m.accountId));
+  const out = new Map<string, ConversationMember>();
+  for (const m of [...former, ...previous]) if (!current.has(m.accountId)) out.set(m.accountId, m);
+  return [...out.values()].sort((a, b) => a.handle.localeCompare(b.handle));
+}
+
+/**
+ * A conversation with new members: accounts no longer among them move to `formerMembers` (so their
+ * names stay known), accounts back among them leave it; a direct conversation takes its one peer's
+ * name as title.
+ */
 export function withMembers(conv: ConversationRecord, members: ConversationMember[]): ConversationRecord {
+  const formerMembers = formerMembersAfter(conv.members ?? [], conv.formerMembers ?? [], members);
   const updated: ConversationRecord = { ...conv, members };
+  if (formerMembers.length > 0) updated.formerMembers = formerMembers;
+  else delete updated.formerMembers;
   const peer = members[0];
   if (conv.kind === "direct" && peer && members.length === 1) updated.title = nameOf(peer);
   return updated;

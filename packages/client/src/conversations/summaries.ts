@@ -1,3 +1,4 @@
+import { isConversational } from "../messaging/message-kinds.js";
 import type { MessageRecord } from "../messaging/message-records.js";
 import type { ConversationSummary } from "./conversation-records.js";
 import type { ConversationServices } from "./conversation-services.js";
@@ -6,9 +7,10 @@ import type { ConversationServices } from "./conversation-services.js";
 const SCAN_LIMITS = [20, 200, 2_000] as const;
 
 /**
- * The conversation list (see `Conversations.summaries`): each conversation with its last message
- * (by sort key) and unread count — incoming messages with `receivedAt` after `lastReadAt` and a seq
- * above `readSeq`, counted among the newest 2,000 — most recent activity first.
+ * The conversation list (see `Conversations.summaries`): each conversation with its last message or
+ * membership event (by sort key) and unread count — incoming messages (never membership events)
+ * with `receivedAt` after `lastReadAt` and a seq above `readSeq`, counted among the newest 2,000 —
+ * most recent activity first.
  */
 export async function summaries(s: ConversationServices): Promise<ConversationSummary[]> {
   const out: Array<ConversationSummary & { activity: number }> = [];
@@ -21,7 +23,11 @@ export async function summaries(s: ConversationServices): Promise<ConversationSu
       const messages = await s.ctx.stores.messages.recent(conversation.id, limit);
       lastMessage = messages.at(-1);
       unread = messages.filter(
-        (m) => m.direction === "in" && m.receivedAt > since && !(m.seq !== undefined && m.seq <= readSeq),
+        (m) =>
+          m.direction === "in" &&
+          isConversational(m) &&
+          m.receivedAt > since &&
+          !(m.seq !== undefined && m.seq <= readSeq),
       ).length;
       const oldest = messages[0];
       if (messages.length < limit || (oldest && oldest.receivedAt <= since)) break;

@@ -1,16 +1,26 @@
-import { joinFromWelcome, welcomeKeyPackageRefs } from "@volly/crypto";
+import {
+  type GeneratedKeyPackage,
+  joinFromWelcome,
+  type MlsGroup,
+  welcomeCommitter,
+  welcomeKeyPackageRefs,
+} from "@volly/crypto";
 import { fromBase64Url, VollyError, type WelcomeEvent } from "@volly/protocol";
 import type { KeyPackageRecord } from "../account/account-records.js";
 import { SELF_CONVERSATION_TITLE, selfConversationId } from "../account/account-sync/self-conversation.js";
-import type { ConversationRecord } from "./conversation-records.js";
+import type { MembershipBody, MessageRecord } from "../messaging/message-records.js";
+import type { ConversationMember, ConversationRecord } from "./conversation-records.js";
 import type { ConversationServices } from "./conversation-services.js";
-import { defaultTitle, nameOf } from "./names.js";
+import { toParty } from "./membership-timeline.js";
+import { defaultTitle, formerMembersAfter, nameOf } from "./names.js";
 
 /**
  * Joins the group a Welcome invites this device to (see `Conversations.acceptWelcome`): uses the
  * private half of the key package it names and the ratchet tree served out of band (RFC 9420
- * §12.4.3.1), in the conversation's queue. Throws VOLLY_E_DECRYPT_FAILED (cause "missing-state")
- * when no matching key package is held.
+ * §12.4.3.1), in the conversation's queue. When another account committed the Welcome (its
+ * GroupInfo's signer), a group's timeline gets "<them> added you" — in a conversation that still
+ * looks direct, once its name shows it is a group. Throws VOLLY_E_DECRYPT_FAILED (cause
+ * "missing-state") when no matching key package is held.
  */
 export function acceptWelcome(s: ConversationServices, event: WelcomeEvent): Promise<ConversationRecord> {
   return s.queue.run(event.groupId, async () => {
@@ -27,17 +37,15 @@ export function acceptWelcome(s: ConversationServices, event: WelcomeEvent): Pro
         cause: "missing-state",
       });
     }
-    const group = await joinFromWelcome(
-      s.ctx.suite,
-      fromBase64Url(event.welcome),
-      fromBase64Url(event.ratchetTree),
-      {
-        ref: record.ref,
-        keyPackage: fromBase64Url(record.keyPackage),
-        privateKeyPackage: fromBase64Url(record.privateKeyPackage),
-      },
-    );
+    const keyPackage: GeneratedKeyPackage = {
+      ref: record.ref,
+      keyPackage: fromBase64Url(record.keyPackage),
+      privateKeyPackage: fromBase64Url(record.privateKeyPackage),
+    };
+    const welcome = fromBase64Url(event.welcome);
+    const group = await joinFromWelcome(s.ctx.suite, welcome, fromBase64Url(event.ratchetTree), keyPackage);
     const members = await s.directory.membersOf(group);
+    const addedBy = await committerOf(s, welcome, keyPackage, group, members);
     const peer = members.length === 1 ? members[0] : undefined;
     const self = members.length === 0 && event.groupId === selfConversationId(s.ctx.profile.accountId);
     const direct = !self && peer !== undefined && known?.kind !== "group";
@@ -53,16 +61,57 @@ export function acceptWelcome(s: ConversationServices, event: WelcomeEvent): Pro
       ...(known?.readSeq !== undefined ? { readSeq: known.readSeq } : {}),
       ...(self ? { self: true, title: SELF_CONVERSATION_TITLE } : {}),
     };
+    const formerMembers = formerMembersAfter(known?.members ?? [], known?.formerMembers ?? [], members);
+    if (formerMembers.length > 0) conv.formerMembers = formerMembers;
+    if (addedBy && direct) conv.joinedBy = { by: addedBy.member, at: event.createdAt };
     const batch = stores.conversations.save(
       stores.groupStates.put(stores.batch(), event.groupId, group),
       conv,
     );
+    let events: MessageRecord[] = [];
+    if (addedBy && !direct) {
+      const joined: MembershipBody = {
+        type: "membership",
+        change: "joined",
+        actor: toParty(addedBy.member),
+        subjects: [s.timeline.self()],
+      };
+      const origin = { at: event.createdAt, seq: event.seq, fromDeviceId: addedBy.deviceId };
+      events = s.timeline.stage(batch, conv, [joined], origin);
+    }
     if (direct && !(await s.state.findDirect(peer.handle))) {
       stores.directConversations.put(batch, peer.handle, event.groupId);
     }
     if (!record.lastResort) stores.keyPackages.delete(batch, record.ref);
     await batch.commit();
     s.state.changes.emit(conv);
+    s.timeline.announce(events);
     return conv;
   });
+}
+
+/**
+ * The account that committed the Welcome (the GroupInfo's signer, `welcomeCommitter`), with its
+ * committing device, when it is another account; undefined for this account's own devices
+ * (linking, a group created with them) or when it cannot be read (reported to diagnostics).
+ */
+async function committerOf(
+  s: ConversationServices,
+  welcome: Uint8Array,
+  keyPackage: GeneratedKeyPackage,
+  group: MlsGroup,
+  members: readonly ConversationMember[],
+): Promise<{ member: ConversationMember; deviceId: string } | undefined> {
+  try {
+    const { credential } = await welcomeCommitter(s.ctx.suite, welcome, keyPackage, group);
+    if (credential.accountId === s.ctx.profile.accountId) return undefined;
+    const member = members.find((m) => m.accountId === credential.accountId) ?? {
+      accountId: credential.accountId,
+      handle: credential.accountId,
+    };
+    return { member, deviceId: credential.deviceId };
+  } catch (err) {
+    s.ctx.diagnostics.report("welcome.committer", err);
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { type DecryptFailureCause, type MlsGroup, processMessage } from "@volly/crypto";
+import { type DecryptFailureCause, groupMembers, type MlsGroup, processMessage } from "@volly/crypto";
 import {
   ApplicationContent,
   fromBase64Url,
@@ -53,6 +53,7 @@ export class IncomingMessages {
     const result = await this.deps.queue.run(event.groupId, () => this.handleLocked(event));
     const { events, conversations, receipts } = this.deps;
     if (result?.message) events.received.emit(result.message);
+    conversations.timeline.announce(result?.events ?? []);
     for (const m of result?.updated ?? []) events.updates.emit(m);
     if (result?.renamed) {
       conversations.state.changes.emit(result.renamed);
@@ -114,9 +115,17 @@ export class IncomingMessages {
         ? new VollyError("VOLLY_E_DECRYPT_FAILED", err.message, { cause: "missing-state" })
         : err;
     });
+    // The leaves before a commit, for its membership events (processing consumes `group`).
+    const before = event.kind === "commit" ? groupMembers(group) : [];
     const processed = await processMessage(ctx.suite, group, fromBase64Url(event.payload));
     if (processed.kind === "commit") {
-      const applied = await conversations.commits.applyIncomingLocked(advanced, processed.newGroup);
+      const applied = await conversations.commits.applyIncomingLocked(advanced, processed.newGroup, {
+        before,
+        committer: processed.sender,
+        at: event.createdAt,
+        seq: event.seq,
+        ...(processed.sender ? { fromDeviceId: processed.sender.deviceId } : {}),
+      });
       if (applied.departed.length > 0) conversations.departures.schedule(advanced.id);
       return {};
     }

@@ -4,17 +4,56 @@ export interface TextBody {
   text: string;
 }
 
-/**
- * What a message shows, by kind. Each kind is produced by a stored content handler
- * (`messaging/content/`); attachments, call events and membership events join this union as
- * their handlers are added. Narrow on `type` (or read text with {@link messageText}).
- */
-export type MessageBody = TextBody;
+/** An account named in a membership event, as it was when the event was recorded. */
+export interface MembershipParty {
+  accountId: string;
+  handle: string;
+}
 
 /**
- * A message as the user sees it. Stored sealed in the messages table (store schema version 1: a
- * `body` union; version 0 records had a `text` field instead, converted by the `message-body`
- * store migration).
+ * What a membership event says happened, account by account (a change of one member's devices
+ * only — linking or revoking a device — is no event):
+ * - `"added"`: `actor` added `subjects` (an actor among its subjects joined by itself);
+ * - `"removed"`: `actor` removed `subjects` (this account among them: this device was removed);
+ * - `"left"`: `actor` left (its devices departed and a member committed their Remove); subjects `[actor]`;
+ * - `"renamed"`: `actor` renamed the group to `name`; no subjects;
+ * - `"joined"`: `actor` added this device's account (from the Welcome it joined with); subjects `[this account]`.
+ */
+export type MembershipChange = "added" | "removed" | "left" | "renamed" | "joined";
+
+/**
+ * The body of a membership event: a line in the timeline that each device derives by itself from
+ * MLS — a commit it made or processed (the committer is its sender leaf's credential, the added and
+ * removed accounts the difference of the leaves before and after), the Welcome it joined with, a
+ * group-meta rename, or leaving. Never sent, never encrypted for anyone, not a message: no unread
+ * count, no receipts, not in the history hand-over (see `message-kinds.ts`).
+ */
+export interface MembershipBody {
+  type: "membership";
+  change: MembershipChange;
+  /** Who did it (the committer; for `"left"` the account that left). */
+  actor: MembershipParty;
+  /** Whom it was done to, in handle order (empty for `"renamed"`). */
+  subjects: MembershipParty[];
+  /** `"renamed"`: the new name. */
+  name?: string;
+}
+
+/**
+ * What a message record shows, by kind: text (a stored content kind, `messaging/content/`) or a
+ * membership event (derived locally, `conversations/membership-events.ts`). Each kind is listed in
+ * `MESSAGE_KINDS` (`message-kinds.ts`), so TypeScript refuses a new one nobody decided about.
+ * Narrow on `type` (or read text with {@link messageText}).
+ */
+export type MessageBody = TextBody | MembershipBody;
+
+/**
+ * A message as the user sees it — or, with a membership body, an event in its timeline. Stored
+ * sealed in the messages table (store schema version 1: a `body` union; version 0 records had a
+ * `text` field instead, converted by the `message-body` store migration). A membership event has
+ * `from` = the actor's handle, `fromDeviceId` = the committing device ("" when not known),
+ * `direction` "out" when this account is the actor, `sentAt` = when it happened (the server's
+ * time of the commit's log entry when it came from the log) and `seq` = that entry's seq.
  */
 export interface MessageRecord {
   id: string;
@@ -59,8 +98,8 @@ export interface OutboxRecord {
 export type UndecryptableCounts = Record<string, number>;
 
 /**
- * The text of a message when its body is text, else undefined (a future attachment or call event
- * has none). What `volly receive --json` prints as `text`.
+ * The text of a message when its body is text, else undefined (a membership event, a future
+ * attachment or call event has none). What `volly receive --json` prints as `text`.
  */
 export function messageText(message: Pick<MessageRecord, "body">): string | undefined {
   return message.body.type === "text" ? message.body.text : undefined;

@@ -6,6 +6,7 @@ import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { unrefTimer } from "../shared/timers.js";
 import type { VaultBatch } from "../storage/vault.js";
+import { isConversational } from "./message-kinds.js";
 import type { MessageRecord } from "./message-records.js";
 import { maxStatus, type Outbox } from "./outbox.js";
 
@@ -32,7 +33,8 @@ export interface ReceiptsDeps {
 /**
  * Delivery and read receipts (ReceiptContent, end-to-end encrypted like any message). Outgoing:
  * "delivered" for every stored incoming text (batched per conversation), "read" from
- * {@link markRead} when the user has read receipts on. Incoming: moves the referenced outgoing
+ * {@link markRead} when the user has read receipts on — never for membership events, which each
+ * device derives itself. Incoming: moves the referenced outgoing
  * messages from "sent" to "delivered" to "read" once every other member account has reported it.
  * Receipts are never shown as messages, never counted unseen, never answered with receipts, and
  * not sent at all in conversations with more than RECEIPT_MAX_MEMBERS other accounts.
@@ -88,7 +90,9 @@ export class Receipts {
       const { stores } = this.ctx;
       const watermark = (await stores.readReceiptMarks.get(conversationId)) ?? 0;
       const messages = await stores.messages.recent(conversationId, READ_SCAN_LIMIT);
-      const unreported = messages.filter((m) => m.direction === "in" && m.receivedAt > watermark);
+      const unreported = messages.filter(
+        (m) => m.direction === "in" && isConversational(m) && m.receivedAt > watermark,
+      );
       const now = Date.now();
       const newest = Math.max(watermark, ...unreported.map((m) => m.receivedAt));
       const updated: ConversationRecord = { ...conv, lastReadAt: Math.max(now, conv.lastReadAt ?? 0) };
@@ -124,7 +128,14 @@ export class Receipts {
     const updated: MessageRecord[] = [];
     for (const id of new Set(receipt.messageIds)) {
       const message = await this.ctx.stores.messages.get(id);
-      if (!message || message.conversationId !== conv.id || message.direction !== "out") continue;
+      if (
+        !message ||
+        message.conversationId !== conv.id ||
+        message.direction !== "out" ||
+        !isConversational(message)
+      ) {
+        continue;
+      }
       const deliveredTo = new Set(message.deliveredTo ?? []);
       const readBy = new Set(message.readBy ?? []);
       deliveredTo.add(accountId);

@@ -5,7 +5,10 @@ import {
 } from "@volly/client";
 import type { ConversationSummary, MessageRecord } from "./rpc-types.js";
 
-/** The UI's view of a message: the SDK record with its text body as `text` ("" for other kinds). */
+/**
+ * The UI's view of a message: the SDK record with its text body as `text` ("" for other kinds; a
+ * membership event keeps its `body`, which the timeline and the sidebar render as a sentence).
+ */
 export function messageView(message: SdkMessageRecord): MessageRecord {
   return { ...message, text: messageText(message) ?? "" };
 }

@@ -21,6 +21,11 @@ export type {
   ConversationMember,
   ConversationRecord,
   InviteLinks,
+  MembershipBody,
+  MembershipChange,
+  MembershipEnd,
+  MembershipParty,
+  MessageBody,
   PresenceState,
   SafetyNumber,
   UserSettings,
@@ -28,7 +33,8 @@ export type {
 
 /**
  * A message as the UI renders it: the SDK's record plus `text`, its text body ("" for a body of
- * another kind). Made by the worker (`message-view.ts`), so components read `message.text`.
+ * another kind: a membership event, rendered from `body`). Made by the worker (`message-view.ts`),
+ * so components read `message.text`.
  */
 export type MessageRecord = SdkMessageRecord & { text: string };
 

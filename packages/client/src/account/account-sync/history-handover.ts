@@ -1,6 +1,6 @@
 import { type HistoryChunkContent, HistoryMessage, LIMITS, matches, newId, utf8 } from "@volly/protocol";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
-import { carriedInHandOver } from "../../messaging/content/registry.js";
+import { carriedInHandOver } from "../../messaging/message-kinds.js";
 import { type MessageRecord, messageText } from "../../messaging/message-records.js";
 import type { MessageStore } from "../../storage/message-stores.js";
 import type { VaultBatch } from "../../storage/vault.js";
@@ -19,7 +19,10 @@ export interface HistoryHandOverPlan {
   chunks: HistoryChunkContent[];
   /** Messages in the chunks. */
   messages: number;
-  /** Messages left out: still pending here, of a kind not handed over, or too large for one chunk. */
+  /**
+   * Messages left out: still pending here, or too large for one chunk. Records of kinds not handed
+   * over (membership events) are not counted.
+   */
   skipped: number;
 }
 
@@ -47,6 +50,8 @@ export async function planHistoryHandOver(
   let skipped = 0;
   for (const conv of conversations) {
     for (const m of await store.recent(conv.id, HISTORY_MAX_PER_CONVERSATION)) {
+      // Kinds not handed over (membership events: each device derives its own) are not counted.
+      if (!carriedInHandOver(m.body)) continue;
       const entry = toHistoryMessage(m);
       const size = entry ? utf8(JSON.stringify(entry)).length : Number.POSITIVE_INFINITY;
       if (!entry || size > HISTORY_CHUNK_BYTES) {
@@ -107,9 +112,8 @@ export async function stageHistoryChunk(
 }
 
 function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
-  // Pending ones reach the new device through the group's log once sent; kinds whose content
-  // handler is not carried in a hand-over are left out, and HistoryMessage carries text.
-  if (m.status === "pending" || !carriedInHandOver(m.body)) return undefined;
+  // Pending ones reach the new device through the group's log once sent; HistoryMessage carries text.
+  if (m.status === "pending") return undefined;
   const text = messageText(m);
   if (text === undefined) return undefined;
   const entry: HistoryMessage = {

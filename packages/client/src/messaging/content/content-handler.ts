@@ -52,6 +52,8 @@ export interface ContentOutcome {
   updated?: MessageRecord[];
   /** The conversation was renamed (fires `Conversations.changes` and `named`). */
   renamed?: ConversationRecord;
+  /** Membership events stored (fire `Messaging.received`; never receipts). */
+  events?: MessageRecord[];
 }
 
 /** The services content handlers work with (one of each per client). */

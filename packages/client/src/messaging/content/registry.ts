@@ -1,4 +1,3 @@
-import type { MessageBody } from "../message-records.js";
 import { accountSyncHandler } from "./account-sync.js";
 import type { ContentHandler, ContentType } from "./content-handler.js";
 import { groupMetaHandler } from "./group-meta.js";
@@ -22,12 +21,4 @@ export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> 
 /** The handler of a content kind, typed for that kind. */
 export function contentHandler<K extends ContentType>(type: K): ContentHandler<K> {
   return CONTENT_HANDLERS[type];
-}
-
-/**
- * Whether a stored message goes to a new device in the history hand-over: its body's kind is the
- * content kind that stored it, whose handler says so.
- */
-export function carriedInHandOver(body: MessageBody): boolean {
-  return CONTENT_HANDLERS[body.type].historyHandOver;
 }
