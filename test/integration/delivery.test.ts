@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { messageText } from "@volly/client";
 import { newId } from "@volly/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { collect, newClient, reopenClient, waitFor } from "./helpers/sdk.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { collect, newClient, reopenClient } from "./helpers/sdk.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -30,7 +32,7 @@ describe("delivery against a real server process", () => {
     const conv = await bob.invites.accept(alice.invites.create().link);
     const marker = `marker-${newId()}`;
     await bob.messaging.send(conv.id, `secret ${marker} text`);
-    await waitFor(() => inbox.length === 1, 20_000, "alice to receive");
+    await waitFor(() => inbox.length === 1, { message: "alice to receive", timeoutMs: 20_000 });
     expect(inbox[0] && messageText(inbox[0])).toBe(`secret ${marker} text`);
     await Promise.all([alice.close(), bob.close()]);
     expect(await server.stop(), "SIGTERM drains and exits cleanly").toBe(0);
@@ -61,7 +63,7 @@ describe("delivery against a real server process", () => {
     const aliceAgain = await reopenClient(home, "alice");
     const inbox = collect(aliceAgain);
     await aliceAgain.connect();
-    await waitFor(() => inbox.length === 1, 20_000, "delivery after restart");
+    await waitFor(() => inbox.length === 1, { message: "delivery after restart", timeoutMs: 20_000 });
     expect(inbox.map((m) => messageText(m))).toEqual(["written before the crash"]);
     await Promise.all([aliceAgain.close(), bob.close()]);
   });
@@ -80,7 +82,7 @@ describe("delivery against a real server process", () => {
       await bob.messaging.send(conv.id, text);
       if (i % 10 === 5) alice.connection.drop();
     }
-    await waitFor(() => inbox.length >= texts.length, 30_000, "all messages");
+    await waitFor(() => inbox.length >= texts.length, { message: "all messages", timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 300));
     expect(inbox.map((m) => messageText(m))).toEqual(texts);
     const stored = await alice.messaging.history(conv.id, 1000);
@@ -105,10 +107,13 @@ describe("delivery against a real server process", () => {
     const second = await startServerProcess(dataDir, Number(new URL(first.url).port));
     servers.push(second);
     await bob.connect();
-    await waitFor(async () => (await bob.messaging.pendingCount()) === 0, 20_000, "outbox flush");
+    await waitFor(async () => (await bob.messaging.pendingCount()) === 0, {
+      message: "outbox flush",
+      timeoutMs: 20_000,
+    });
     const inbox = collect(alice);
     await alice.connect();
-    await waitFor(() => inbox.length === 1, 20_000, "delivery");
+    await waitFor(() => inbox.length === 1, { message: "delivery", timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 200));
     expect(inbox.map((m) => messageText(m))).toEqual(["queued while offline"]);
     await Promise.all([alice.close(), bob.close()]);
