@@ -4,6 +4,7 @@ import { useTestServer } from "../../client/test/helpers.js";
 import { parseRequest } from "../src/worker/rpc-types.js";
 import { invokeSdk } from "../src/worker/sdk-calls.js";
 import {
+  createSdkProxy,
   isWireError,
   type ResolvedCall,
   resolveCall,
@@ -87,6 +88,35 @@ describe("SDK worker RPC: the allow-list", () => {
       });
     }
     expect(parseRequest("request")).toMatchObject({ id: undefined, error: { code: "VOLLY_E_BAD_REQUEST" } });
+  });
+});
+
+describe("SDK worker RPC: the UI's proxy", () => {
+  it("has the allow-listed members only, each forwarding sdk.a.b(...args) as (path, args)", async () => {
+    const calls: Array<[readonly string[], unknown[]]> = [];
+    const sdk = createSdkProxy(async (path, args) => {
+      calls.push([path, args]);
+      return path.join(".");
+    });
+    expect(await sdk.conversations.summaries()).toBe("conversations.summaries");
+    await sdk.messaging.enqueue("c1", "hi");
+    await sdk.lookup("bob");
+    await sdk.session.unlock("123456");
+    expect(calls).toEqual([
+      [["conversations", "summaries"], []],
+      [
+        ["messaging", "enqueue"],
+        ["c1", "hi"],
+      ],
+      [["lookup"], ["bob"]],
+      [["session", "unlock"], ["123456"]],
+    ]);
+    // only the allow-list is there, and awaiting the proxy or a service calls nothing
+    expect((sdk.conversations as Record<string, unknown>).loadGroup).toBeUndefined();
+    expect((sdk as unknown as Record<string, unknown>).accountSync).toBeUndefined();
+    expect(await Promise.resolve(sdk)).toBe(sdk);
+    expect(await Promise.resolve(sdk.conversations)).toBe(sdk.conversations);
+    expect(calls).toHaveLength(4);
   });
 });
 

@@ -1,10 +1,10 @@
 /**
  * What the UI may call in the SDK worker: an explicit allow-list of `VollyClient`'s public
  * services and members ({@link SDK_SURFACE}) plus the worker's own session calls
- * ({@link SESSION_SURFACE}). The UI's proxy is built from these lists and typed from them
- * ({@link SdkProxy}); the worker resolves every request's path against them
- * ({@link resolveCall}) and answers anything else with a typed error, so no other property of the
- * client (internals, `constructor`, `__proto__`…) can be reached. Loaded on both sides, so it
+ * ({@link SESSION_SURFACE}). The UI's proxy is built and typed from these lists
+ * ({@link createSdkProxy}, {@link SdkProxy}); the worker resolves every request's path against
+ * them ({@link resolveCall}) and answers anything else with a typed error, so no other property of
+ * the client (internals, `constructor`, `__proto__`…) can be reached. Loaded on both sides, so it
  * imports the SDK's types only.
  */
 import type {
@@ -168,19 +168,22 @@ export function isWireError(value: ResolvedCall | WireError): value is WireError
 }
 
 /**
- * Builds the UI's {@link SdkProxy}: any `sdk.a.b(...args)` becomes `call(["a", "b"], args)` (one or
- * two names; `then` and symbols are not members, so the proxy is never taken for a promise). It
- * needs no list of its own, which keeps the allow-list out of the first page's JS: the type allows
- * only what {@link SDK_SURFACE} lists, and the worker refuses anything else with VOLLY_E_NOT_FOUND.
+ * Builds the UI's {@link SdkProxy} from the allow-lists: plain frozen objects with one function per
+ * allowed member, each forwarding `(path, args)` to `call` (plain objects rather than a JS Proxy
+ * answering every name, so that printing, comparing or awaiting them calls nothing).
  */
 export function createSdkProxy(
   call: (path: readonly string[], args: unknown[]) => Promise<unknown>,
 ): SdkProxy {
-  const node = (path: readonly string[]): unknown =>
-    new Proxy(() => undefined, {
-      get: (_target, key) =>
-        typeof key === "string" && key !== "then" && path.length < 2 ? node([...path, key]) : undefined,
-      apply: (_target, _this, args: unknown[]) => call(path, args),
-    });
-  return node([]) as SdkProxy;
+  const forward =
+    (...path: string[]) =>
+    (...args: unknown[]) =>
+      call(path, args);
+  const members = (service: string, names: object) =>
+    Object.freeze(Object.fromEntries(Object.keys(names).map((m) => [m, forward(service, m)])));
+  const proxy: Record<string, unknown> = { session: members("session", SESSION_SURFACE) };
+  for (const [key, entry] of Object.entries(SDK_SURFACE)) {
+    proxy[key] = typeof entry === "string" ? forward(key) : members(key, entry);
+  }
+  return Object.freeze(proxy) as unknown as SdkProxy;
 }
