@@ -6,14 +6,15 @@
  * are real MLS groups (the delivery service verifies each commit against the group's stored state).
  */
 import http from "node:http";
-import { ed25519 } from "@noble/curves/ed25519.js";
 import {
   addMembers,
   createGroup,
+  generateIdentity,
   generateKeyPackage,
   groupInfoForExternalJoin,
   loadSuite,
   publicGroupState,
+  sign,
 } from "@volly/crypto";
 import { GatewayOp, newId, signingInput, toBase64Url } from "@volly/protocol";
 import WebSocket from "ws";
@@ -59,27 +60,27 @@ export function request(baseUrl, method, path, { body, token } = {}) {
 
 /**
  * Registers an account with one device and opens a REST session.
- * @returns {{handle, accountId, deviceId, privateKey, token, baseUrl}}
+ * @returns {{handle, accountId, deviceId, privateKey, publicKey, token, baseUrl}}
  */
 export async function registerMember(baseUrl, handle) {
-  const privateKey = ed25519.utils.randomSecretKey();
-  const publicKey = toBase64Url(ed25519.getPublicKey(privateKey));
-  const sign = (bytes) => toBase64Url(ed25519.sign(bytes, privateKey));
+  const { signaturePublicKey, signaturePrivateKey: privateKey } = generateIdentity();
+  const publicKey = toBase64Url(signaturePublicKey);
+  const signB64 = (bytes) => toBase64Url(sign(privateKey, bytes));
   const account = await request(baseUrl, "POST", "/v1/accounts", {
     body: {
       handle,
       entityType: "bot",
       device: { signaturePublicKey: publicKey, name: "loadgen" },
-      signature: sign(signingInput.register(handle, publicKey)),
+      signature: signB64(signingInput.register(handle, publicKey)),
     },
   });
   const { nonce } = await request(baseUrl, "POST", "/v1/auth/challenge", {
     body: { deviceId: account.deviceId },
   });
   const session = await request(baseUrl, "POST", "/v1/auth/session", {
-    body: { deviceId: account.deviceId, nonce, signature: sign(signingInput.session(nonce)) },
+    body: { deviceId: account.deviceId, nonce, signature: signB64(signingInput.session(nonce)) },
   });
-  return { handle, ...account, privateKey, token: session.token, baseUrl };
+  return { handle, ...account, privateKey, publicKey: signaturePublicKey, token: session.token, baseUrl };
 }
 
 let suite;
@@ -89,7 +90,7 @@ async function keyPackageOf(member) {
   suite ??= await loadSuite();
   const identity = {
     signaturePrivateKey: member.privateKey,
-    signaturePublicKey: ed25519.getPublicKey(member.privateKey),
+    signaturePublicKey: member.publicKey,
   };
   return generateKeyPackage(suite, identity, { accountId: member.accountId, deviceId: member.deviceId });
 }
@@ -239,7 +240,7 @@ export function openGateway(member, { url = member.baseUrl, onDispatch = () => {
             ws.send(JSON.stringify({ op: GatewayOp.HEARTBEAT, d: lastSeq }));
         }, frame.d.heartbeatIntervalMs);
         heartbeat.unref();
-        const signature = toBase64Url(ed25519.sign(signingInput.identify(frame.d.nonce), member.privateKey));
+        const signature = toBase64Url(sign(member.privateKey, signingInput.identify(frame.d.nonce)));
         ws.send(
           JSON.stringify({
             op: GatewayOp.IDENTIFY,

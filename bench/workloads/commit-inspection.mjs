@@ -16,6 +16,7 @@ import {
   publicGroupState,
   removeMembers,
 } from "@volly/crypto";
+// biome-ignore lint/style/noRestrictedImports: the baseline this bench compares inspectCommit against is ts-mls's own full tree decoding
 import { decodeRatchetTree } from "ts-mls/ratchetTree.js";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
 import { percentile } from "../lib/stats.mjs";

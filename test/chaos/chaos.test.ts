@@ -2,8 +2,10 @@ import { join } from "node:path";
 import { messageText, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { afterAll, describe, expect, it } from "vitest";
-import { newClient, TEST_KDF, waitFor } from "../integration/helpers/sdk.js";
-import { type ServerProcess, startServerProcess, tempDir } from "../integration/helpers/server-process.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { sleep, waitFor } from "../helpers/wait-for.js";
+import { newClient, TEST_KDF } from "../integration/helpers/sdk.js";
+import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 
 /**
  * Messages sent in all. 500 keeps ~17 per device between two kills (at least 5 kills); 1,000 took
@@ -22,7 +24,6 @@ interface Device {
   sent: string[];
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const between = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
 
 /**
@@ -78,8 +79,7 @@ describe("chaos: kill -9 and dropped connections during a 6-device group convers
         }
         return true;
       },
-      60_000,
-      "all 6 devices to join the group",
+      { message: "all 6 devices to join the group", timeoutMs: 60_000 },
     );
     const labelOf = new Map(devices.map((d) => [d.client.profile.deviceId, d.label]));
 

@@ -4,7 +4,9 @@ import { join, resolve } from "node:path";
 import { initNodeProfile } from "@volly/client/node";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type ServerProcess, startServerProcess, tempDir } from "../integration/helpers/server-process.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
   closeDialog,
@@ -16,12 +18,12 @@ import {
   messageWithText,
   onboard,
   openConversation,
+  PAGE_POLL,
   screenshot,
   sendMessage,
   tabTo,
   theme,
   unlock,
-  until,
   type WebUser,
   watchErrors,
 } from "./helpers/web-app.js";
@@ -110,10 +112,10 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await expectAccessible(bob.page, "onboarding with an invite");
     bob.handle = await onboard(bob.page, bob.name, bob.pin);
     expect(bob.handle).toBe("bob.stone");
-    await until(
-      async () => (await bob.page.getByTestId("chat-title").textContent()) !== null,
-      "the chat with alice",
-    );
+    await waitFor(async () => (await bob.page.getByTestId("chat-title").textContent()) !== null, {
+      ...PAGE_POLL,
+      message: "the chat with alice",
+    });
     await expect.poll(() => bob.page.getByTestId("chat-title").textContent()).toMatch(/Alice|alice\.liddell/);
     expect(new URL(bob.page.url()).pathname).toBe("/");
     users.bob = bob;
@@ -211,10 +213,10 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     const carol = await newUser("Carol Reyes", "975310", link);
     carol.handle = await onboard(carol.page, carol.name, carol.pin);
     users.carol = carol;
-    await until(
-      async () => (await alice.page.getByTestId("conversation-item").count()) >= 2,
-      "alice's chat with carol",
-    );
+    await waitFor(async () => (await alice.page.getByTestId("conversation-item").count()) >= 2, {
+      ...PAGE_POLL,
+      message: "alice's chat with carol",
+    });
 
     await alice.page.getByTestId("open-new-group").click();
     await alice.page.getByLabel("Group name").fill("Weekend trip");
@@ -303,10 +305,10 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await carol.page.close();
     await sendMessage(alice.page, "Carol, we leave at 9.");
     await sendMessage(alice.page, "Bring a jacket.");
-    await until(
+    await waitFor(
       async () =>
         (await alice.page.getByTestId("message-status").last().getAttribute("data-status")) !== "pending",
-      "the messages to be sent",
+      { ...PAGE_POLL, message: "the messages to be sent" },
     );
     carol.page = await carol.context.newPage();
     watchErrors(carol.page, errors);
@@ -331,10 +333,9 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
         .getAttribute("data-status"),
     ).toBe("pending");
     await alice.context.setOffline(false);
-    await until(
+    await waitFor(
       async () => (await alice.page.getByTestId("connection").getAttribute("data-state")) === "connected",
-      "alice to reconnect",
-      30_000,
+      { ...PAGE_POLL, message: "alice to reconnect", timeoutMs: 30_000 },
     );
     await messageWithText(carol.page, "offline two").waitFor({ timeout: 30_000 });
     const texts = await carol.page.getByTestId("message").allTextContents();
@@ -351,23 +352,22 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     const port = Number(new URL(server.url).port);
     await server.stop();
     const badge = alice.page.getByTestId("connection");
-    await until(
-      async () => (await badge.getAttribute("data-state")) === "reconnecting",
-      "alice to notice",
-      15_000,
-    );
+    await waitFor(async () => (await badge.getAttribute("data-state")) === "reconnecting", {
+      ...PAGE_POLL,
+      message: "alice to notice",
+      timeoutMs: 15_000,
+    });
     expect(await badge.textContent()).toContain("Reconnecting…");
     await expectAccessible(alice.page, "reconnecting");
     server = await startServerProcess(server.dataDir, port);
-    await until(
-      async () => (await badge.getAttribute("data-state")) === "connected",
-      "alice to reconnect",
-      30_000,
-    );
-    await until(
+    await waitFor(async () => (await badge.getAttribute("data-state")) === "connected", {
+      ...PAGE_POLL,
+      message: "alice to reconnect",
+      timeoutMs: 30_000,
+    });
+    await waitFor(
       async () => (await carol.page.getByTestId("connection").getAttribute("data-state")) === "connected",
-      "carol to reconnect",
-      30_000,
+      { ...PAGE_POLL, message: "carol to reconnect", timeoutMs: 30_000 },
     );
     await sendMessage(alice.page, "Back after the restart");
     await messageWithText(carol.page, "Back after the restart").waitFor({ timeout: 30_000 });
@@ -381,15 +381,26 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     // repeated wrong PINs are refused and then slowed down, with a countdown
     const pinField = bob.page.getByLabel("PIN", { exact: true });
     for (let attempt = 0; attempt < 3; attempt++) {
-      await until(async () => !(await pinField.isDisabled()), "the PIN field to accept input", 30_000);
+      await waitFor(async () => !(await pinField.isDisabled()), {
+        ...PAGE_POLL,
+        message: "the PIN field to accept input",
+        timeoutMs: 30_000,
+      });
       await pinField.fill("000000");
       await bob.page.getByRole("button", { name: "Unlock" }).click();
-      await until(async () => (await pinField.inputValue()) === "", "the wrong PIN to be refused");
+      await waitFor(async () => (await pinField.inputValue()) === "", {
+        ...PAGE_POLL,
+        message: "the wrong PIN to be refused",
+      });
     }
     await bob.page.getByTestId("unlock-error").waitFor();
     await bob.page.getByTestId("retry-countdown").waitFor();
     await screenshot(bob.page, "unlock");
-    await until(async () => !(await pinField.isDisabled()), "the end of the PIN retry delay", 30_000);
+    await waitFor(async () => !(await pinField.isDisabled()), {
+      ...PAGE_POLL,
+      message: "the end of the PIN retry delay",
+      timeoutMs: 30_000,
+    });
     await unlock(bob.page, bob.pin);
     const direct = bob.page.getByTestId("conversation-item").filter({ hasNotText: "Weekend trip" }).first();
     await direct.click();
@@ -508,10 +519,10 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     expect(await page.getByLabel("Your name").evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type(dana.name);
     await tabTo(page, page.getByLabel("Handle"));
-    await until(
-      async () => (await page.getByLabel("Handle").inputValue()) === "dana.kim",
-      "the suggested handle",
-    );
+    await waitFor(async () => (await page.getByLabel("Handle").inputValue()) === "dana.kim", {
+      ...PAGE_POLL,
+      message: "the suggested handle",
+    });
     await tabTo(page, page.getByLabel("Choose a 6-digit PIN"));
     await page.keyboard.type(dana.pin);
     await tabTo(page, page.getByRole("button", { name: "Continue" }));

@@ -5,7 +5,9 @@ import type { VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type ServerProcess, startServerProcess, tempDir } from "../integration/helpers/server-process.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
   closeDialog,
@@ -13,8 +15,8 @@ import {
   expectAccessible,
   messageWithText,
   openConversation,
+  PAGE_POLL,
   screenshot,
-  until,
   type WebUser,
   watchErrors,
 } from "./helpers/web-app.js";
@@ -179,11 +181,10 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
       .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
       .toBe("Weekend trip");
     // carol answers in the group: its list entry shows the time, which leaves its name less room
-    await until(
+    await waitFor(
       async () =>
         (await carol.conversations.summaries()).some((s) => s.conversation.title === "Weekend trip"),
-      "carol to join the group",
-      30_000,
+      { ...PAGE_POLL, message: "carol to join the group", timeoutMs: 30_000 },
     );
     const trip = (await carol.conversations.summaries()).find((s) => s.conversation.title === "Weekend trip");
     await carol.messaging.send(trip?.conversation.id ?? "", "I'm in");
@@ -380,11 +381,11 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     const port = Number(new URL(server.url).port);
     await stopServer();
     const badge = page.getByTestId("connection");
-    await until(
-      async () => (await badge.getAttribute("data-state")) === "reconnecting",
-      "alice to notice",
-      15_000,
-    );
+    await waitFor(async () => (await badge.getAttribute("data-state")) === "reconnecting", {
+      ...PAGE_POLL,
+      message: "alice to notice",
+      timeoutMs: 15_000,
+    });
     for (const presence of [item, header]) {
       expect(await presence.getAttribute("data-status")).toBe("unknown");
       expect(await presence.textContent()).not.toMatch(/online|away|offline/i);
@@ -395,11 +396,11 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     await expectAccessible(page, "reconnecting, presence unknown");
     await screenshot(page, "ux-presence-unknown");
     server = await startServerProcess(server.dataDir, port);
-    await until(
-      async () => (await badge.getAttribute("data-state")) === "connected",
-      "alice to reconnect",
-      30_000,
-    );
+    await waitFor(async () => (await badge.getAttribute("data-state")) === "connected", {
+      ...PAGE_POLL,
+      message: "alice to reconnect",
+      timeoutMs: 30_000,
+    });
     await expect.poll(() => item.getAttribute("data-status"), { timeout: 20_000 }).toBe("online");
     await expect.poll(() => header.getAttribute("data-status"), { timeout: 20_000 }).toBe("online");
     expect(await item.textContent()).toBe("Online");

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { messageText } from "@volly/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
 import { jsonLines, runVolly, startDeviceLink } from "./helpers/cli.js";
 import { reopenClient } from "./helpers/sdk.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /** History hand-over and account sync when linking through the CLI — real server, real CLI. */
 describe("volly devices link: history hand-over and the hidden self conversation", () => {

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
 import { type InteractiveVolly, jsonLines, runVolly, startVolly } from "./helpers/cli.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /**
  * `volly chat @handle` driven like a script would: stdin is a pipe, lines typed into it are sent,

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { fingerprint } from "@volly/crypto";
 import { fromBase64Url } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
 import {
   type InteractiveVolly,
   jsonLines,
@@ -11,7 +12,7 @@ import {
   startInTerminal,
   startVolly,
 } from "./helpers/cli.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /**
  * `volly devices link` as a newcomer meets it — real server, real CLI processes, a real terminal

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
 import { jsonLines, runVolly } from "./helpers/cli.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /**
  * The profile directory from VOLLY_PROFILE and the PIN from VOLLY_PIN, with no --profile or --pin,

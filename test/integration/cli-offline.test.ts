@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
 import { jsonLines, runVolly } from "./helpers/cli.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /**
  * The CLI with its server stopped, then started again on the same port and data: `send` fails

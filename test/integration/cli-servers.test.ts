@@ -1,8 +1,9 @@
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
 import { jsonLines, runVolly } from "./helpers/cli.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /** A loopback URL nothing listens on (a port the OS just handed out and took back). */
 async function deadUrl(): Promise<string> {

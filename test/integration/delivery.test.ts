@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { messageText } from "@volly/client";
 import { newId } from "@volly/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { collect, newClient, reopenClient, waitFor } from "./helpers/sdk.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { collect, newClient, reopenClient } from "./helpers/sdk.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -30,7 +32,7 @@ describe("delivery against a real server process", () => {
     const conv = await bob.invites.accept(alice.invites.create().link);
     const marker = `marker-${newId()}`;
     await bob.messaging.send(conv.id, `secret ${marker} text`);
-    await waitFor(() => inbox.length === 1, 20_000, "alice to receive");
+    await waitFor(() => inbox.length === 1, { message: "alice to receive", timeoutMs: 20_000 });
     expect(inbox[0] && messageText(inbox[0])).toBe(`secret ${marker} text`);
     await Promise.all([alice.close(), bob.close()]);
     expect(await server.stop(), "SIGTERM drains and exits cleanly").toBe(0);
@@ -61,7 +63,7 @@ describe("delivery against a real server process", () => {
     const aliceAgain = await reopenClient(home, "alice");
     const inbox = collect(aliceAgain);
     await aliceAgain.connect();
-    await waitFor(() => inbox.length === 1, 20_000, "delivery after restart");
+    await waitFor(() => inbox.length === 1, { message: "delivery after restart", timeoutMs: 20_000 });
     expect(inbox.map((m) => messageText(m))).toEqual(["written before the crash"]);
     await Promise.all([aliceAgain.close(), bob.close()]);
   });
@@ -80,11 +82,14 @@ describe("delivery against a real server process", () => {
       await bob.messaging.send(conv.id, text);
       if (i % 10 === 5) alice.connection.drop();
     }
-    await waitFor(() => inbox.length >= texts.length, 30_000, "all messages");
+    await waitFor(() => inbox.length >= texts.length, { message: "all messages", timeoutMs: 30_000 });
     // A barrier instead of a pause: the group's log is delivered in order, so once a last message
     // arrives, a duplicate of any earlier one would have arrived before it.
     await bob.messaging.send(conv.id, "the end");
-    await waitFor(() => inbox.some((m) => messageText(m) === "the end"), 30_000, "the last message");
+    await waitFor(() => inbox.some((m) => messageText(m) === "the end"), {
+      message: "the last message",
+      timeoutMs: 30_000,
+    });
     expect(inbox.map((m) => messageText(m))).toEqual([...texts, "the end"]);
     const stored = await alice.messaging.history(conv.id, 1000);
     expect(stored.map((m) => messageText(m))).toEqual([...texts, "the end"]);
@@ -108,12 +113,18 @@ describe("delivery against a real server process", () => {
     const second = await startServerProcess(dataDir, Number(new URL(first.url).port));
     servers.push(second);
     await bob.connect();
-    await waitFor(async () => (await bob.messaging.pendingCount()) === 0, 20_000, "outbox flush");
+    await waitFor(async () => (await bob.messaging.pendingCount()) === 0, {
+      message: "outbox flush",
+      timeoutMs: 20_000,
+    });
     const inbox = collect(alice);
     await alice.connect();
-    await waitFor(() => inbox.length === 1, 20_000, "delivery");
+    await waitFor(() => inbox.length === 1, { message: "delivery", timeoutMs: 20_000 });
     await bob.messaging.send(conv.id, "back online"); // the barrier: a duplicate would come before it
-    await waitFor(() => inbox.some((m) => messageText(m) === "back online"), 20_000, "the next message");
+    await waitFor(() => inbox.some((m) => messageText(m) === "back online"), {
+      message: "the next message",
+      timeoutMs: 20_000,
+    });
     expect(inbox.map((m) => messageText(m))).toEqual(["queued while offline", "back online"]);
     await Promise.all([alice.close(), bob.close()]);
   });

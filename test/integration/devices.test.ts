@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
 import { type CliResult, jsonLines, runVolly, startDeviceLink } from "./helpers/cli.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /** Linking a second device, messaging from and to it, and revoking it — real server, real CLI. */
 describe("linked devices through the CLI", () => {

@@ -5,9 +5,11 @@ import { restApi } from "@volly/client/testing";
 import { encodeGroup } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { type OfflineDevice, registerOfflineDevices } from "./helpers/offline-devices.js";
-import { collect, newClient, waitFor } from "./helpers/sdk.js";
-import { type ServerProcess, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { collect, newClient } from "./helpers/sdk.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /** Records when `client` joins each conversation from a Welcome (performance.now()). */
 function recordJoins(client: VollyClient): Map<string, number> {
@@ -48,7 +50,10 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
   /** Waits until `client` joined the group from its Welcome; resolves with when (performance.now()). */
   const joinedAt = async (client: VollyClient, timeoutMs = 60_000) => {
     const id = conversationId ?? "";
-    await waitFor(() => joins.get(client)?.has(id) === true, timeoutMs, "a member to join");
+    await waitFor(() => joins.get(client)?.has(id) === true, {
+      message: "a member to join",
+      timeoutMs: timeoutMs,
+    });
     return joins.get(client)?.get(id) ?? Number.NaN;
   };
 
@@ -101,11 +106,10 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     timings.groupBuildMs = Math.round(Math.max(await joinedAt(bob), await joinedAt(carol)) - t);
     expect(conv.members).toHaveLength(998);
     expect(await serverMembers()).toHaveLength(LIMITS.maxGroupDevices - 1);
-    await waitFor(
-      async () => (await bob.conversations.get(conv.id)).title === "Everyone",
-      30_000,
-      "the name",
-    );
+    await waitFor(async () => (await bob.conversations.get(conv.id)).title === "Everyone", {
+      message: "the name",
+      timeoutMs: 30_000,
+    });
   });
 
   it("a late member is added as the 1,000th device and joins", async () => {
@@ -139,13 +143,19 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
       const got = (c: VollyClient) => (inboxes.get(c) ?? []).some((m) => messageText(m) === text);
       const t = performance.now();
       let bobAt = 0;
-      const bobGot = waitFor(() => got(bob), 30_000, `bob to decrypt message ${i}`).then(() => {
+      const bobGot = waitFor(() => got(bob), {
+        message: `bob to decrypt message ${i}`,
+        timeoutMs: 30_000,
+      }).then(() => {
         bobAt = performance.now();
       });
       await alice.messaging.send(id, text);
       sends.push(performance.now() - t);
       await bobGot;
-      await waitFor(() => receivers.every(got), 30_000, `everyone to decrypt message ${i}`);
+      await waitFor(() => receivers.every(got), {
+        message: `everyone to decrypt message ${i}`,
+        timeoutMs: 30_000,
+      });
       toBob.push(bobAt - t);
       toAll.push(performance.now() - t);
     }
@@ -157,7 +167,10 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const reply = "reply".padEnd(1024, "y");
     await dave.messaging.send(id, reply);
     for (const c of [alice, bob, carol]) {
-      await waitFor(() => (inboxes.get(c) ?? []).some((m) => messageText(m) === reply), 30_000, "the reply");
+      await waitFor(() => (inboxes.get(c) ?? []).some((m) => messageText(m) === reply), {
+        message: "the reply",
+        timeoutMs: 30_000,
+      });
     }
     for (const c of receivers) {
       const texts = (inboxes.get(c) ?? [])
@@ -184,19 +197,17 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     await alice.conversations.removeMember(id, "carol");
     timings.removeAt1000Ms = since(t);
     expect(await serverMembers()).toHaveLength(LIMITS.maxGroupDevices - 1);
-    await waitFor(
-      async () => (await carol.conversations.get(id)).left === true,
-      30_000,
-      "carol to see she left",
-    );
+    await waitFor(async () => (await carol.conversations.get(id)).left === true, {
+      message: "carol to see she left",
+      timeoutMs: 30_000,
+    });
     const after = "after carol".padEnd(1024, "z");
     await alice.messaging.send(id, after);
     for (const c of [bob, dave]) {
-      await waitFor(
-        () => (inboxes.get(c) ?? []).some((m) => messageText(m) === after),
-        30_000,
-        "the message after",
-      );
+      await waitFor(() => (inboxes.get(c) ?? []).some((m) => messageText(m) === after), {
+        message: "the message after",
+        timeoutMs: 30_000,
+      });
     }
     await new Promise((r) => setTimeout(r, 500));
     expect((inboxes.get(carol) ?? []).some((m) => messageText(m) === after)).toBe(false);

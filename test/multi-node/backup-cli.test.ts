@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { messageText } from "@volly/client";
 import { openNodeClient } from "@volly/client/node";
 import { afterAll, describe, expect, it } from "vitest";
-import { clusterClient, collect, waitFor } from "./helpers/clients.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { clusterClient, collect } from "./helpers/clients.js";
 import { type NodeProcess, runVolly, scratchDir, startNodeProcess } from "./helpers/node-process.js";
 
 describe("`volly backup` and `volly migrate` on the embedded store, restored into a fresh server", () => {
@@ -48,7 +49,10 @@ describe("`volly backup` and `volly migrate` on the embedded store, restored int
     const inbox = collect(bobAgain);
     try {
       await bobAgain.connect();
-      await waitFor(() => inbox.length >= texts.length, 20_000, "bob to receive the restored messages");
+      await waitFor(() => inbox.length >= texts.length, {
+        message: "bob to receive the restored messages",
+        timeoutMs: 20_000,
+      });
       expect(inbox.map((m) => messageText(m))).toEqual(texts);
       expect(await bobAgain.messaging.undecryptable()).toEqual({});
     } finally {

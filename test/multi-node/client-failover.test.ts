@@ -5,7 +5,8 @@ import { VollyError } from "@volly/protocol";
 import { DEFAULT_CONFIG, type RunningServer, startServer } from "@volly/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../packages/server/test/helpers/redis-server.js";
-import { TEST_KDF, waitFor } from "./helpers/clients.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { TEST_KDF } from "./helpers/clients.js";
 import { scratchDir } from "./helpers/node-process.js";
 
 describe("client failover between server URLs (HttpApi, GatewayConnection, VollyClientOptions.serverUrls)", () => {
@@ -78,7 +79,7 @@ describe("client failover between server URLs (HttpApi, GatewayConnection, Volly
     const seen = new Set<string>();
     connection.stateChanges.add(() => seen.add(connection.url));
     connection.start();
-    await waitFor(() => seen.size === 2, 5_000, "both URLs to be tried");
+    await waitFor(() => seen.size === 2, { message: "both URLs to be tried", timeoutMs: 5_000 });
     await connection.stop();
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { waitFor } from "./helpers/clients.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { type Cluster, POSTGRES, REDIS_SERVER, startCluster } from "./helpers/cluster.js";
 import { scratchDir } from "./helpers/node-process.js";
 import {
@@ -89,11 +89,10 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)(
       });
       await killing;
       const streamMs = Date.now() - streamStart;
-      await waitFor(
-        () => reconnectedAt.size === onVictim.length,
-        30_000,
-        "the killed node's clients to fail over",
-      );
+      await waitFor(() => reconnectedAt.size === onVictim.length, {
+        message: "the killed node's clients to fail over",
+        timeoutMs: 30_000,
+      });
       await waitForDelivery(streams, 45_000);
       const allDeliveredMs = Date.now() - streamStart;
       await new Promise((r) => setTimeout(r, 500)); // anything duplicated would have arrived by now
@@ -164,11 +163,10 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)(
       });
       await outage;
       const streamMs = Date.now() - streamStart;
-      await waitFor(
-        () => whileDown.every(([stream, index]) => deliveredEverywhere(stream, index)),
-        30_000,
-        "the messages sent while Redis was down",
-      );
+      await waitFor(() => whileDown.every(([stream, index]) => deliveredEverywhere(stream, index)), {
+        message: "the messages sent while Redis was down",
+        timeoutMs: 30_000,
+      });
       const backlogDeliveredMs = Date.now() - restartedAt;
       await waitForDelivery(streams, 45_000);
       const allDeliveredMs = Date.now() - streamStart;

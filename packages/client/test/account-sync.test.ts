@@ -4,7 +4,8 @@ import { linkNodeProfile } from "@volly/client/node";
 import { sendRawContent } from "@volly/client/testing";
 import { newId, toBase64Url } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
-import { inbox, TEST_KDF, texts, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, TEST_KDF, texts, useTestServer } from "./helpers.js";
 
 describe("account sync between one account's devices (self conversation, Yjs)", () => {
   const bed = useTestServer();
@@ -39,13 +40,13 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     const [alice, bob] = await bed.clients("alice", "bob");
     const direct = await alice!.resolveConversation("@bob");
     const team = await alice!.conversations.createGroup("Team", ["bob"]);
-    await waitFor(async () => (await bob!.conversations.list()).length === 2, "bob joins both");
+    await waitFor(async () => (await bob!.conversations.list()).length === 2, { message: "bob joins both" });
     const aliceInbox = inbox(alice!);
     await bob!.messaging.send(direct.id, "one");
     await bob!.messaging.send(direct.id, "two");
     await alice!.messaging.send(direct.id, "three");
     await bob!.messaging.send(team.id, "team hello");
-    await waitFor(() => aliceInbox.length === 3, "bob's messages at alice");
+    await waitFor(() => aliceInbox.length === 3, { message: "bob's messages at alice" });
     await alice!.messaging.markRead(direct.id);
     await alice!.messaging.takeUnseen();
     await alice!.settings.update({ theme: "dark", fontScale: 1.2 });
@@ -60,9 +61,13 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     expect(linked.failed).toEqual([]);
     expect(linked.handOver).toMatchObject({ stateSent: true, messages: 4, skipped: 0 });
 
-    await waitFor(async () => (await laptop.settings.get()).theme === "dark", "the synced theme");
+    await waitFor(async () => (await laptop.settings.get()).theme === "dark", {
+      message: "the synced theme",
+    });
     expect(await laptop.settings.get()).toMatchObject({ theme: "dark", fontScale: 1.2 });
-    await waitFor(async () => (await texts(laptop, direct.id)).length === 3, "the handed-over history");
+    await waitFor(async () => (await texts(laptop, direct.id)).length === 3, {
+      message: "the handed-over history",
+    });
     const after = await laptop.messaging.history(direct.id);
     const pick = (m: (typeof before)[number]) => [
       m.id,
@@ -78,10 +83,13 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
 
     // History is not new: nothing to print, and alice's read mark makes the direct one read.
     expect(await laptop.messaging.takeUnseen()).toEqual([]);
-    await waitFor(async () => {
-      const summaries = await laptop.conversations.summaries();
-      return summaries.find((s) => s.conversation.id === direct.id)?.unread === 0;
-    }, "the direct conversation read on the laptop");
+    await waitFor(
+      async () => {
+        const summaries = await laptop.conversations.summaries();
+        return summaries.find((s) => s.conversation.id === direct.id)?.unread === 0;
+      },
+      { message: "the direct conversation read on the laptop" },
+    );
     const teamSummary = (await laptop.conversations.summaries()).find((s) => s.conversation.id === team.id);
     expect(teamSummary?.unread).toBe(1);
     expect((await laptop.accountSync.contacts()).map((c) => c.handle)).toEqual(["bob"]);
@@ -101,10 +109,9 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     // Messages after the link arrive through the groups as usual, once.
     const laptopInbox = inbox(laptop);
     await alice.messaging.send(team.id, "after the link");
-    await waitFor(
-      async () => (await texts(laptop, team.id)).includes("after the link"),
-      "alice's new message",
-    );
+    await waitFor(async () => (await texts(laptop, team.id)).includes("after the link"), {
+      message: "alice's new message",
+    });
     expect(laptopInbox).toEqual([]);
   });
 
@@ -112,8 +119,12 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     const { alice, direct, team } = await aliceWithHistory();
     const { laptop, linked } = await linkLaptop(alice, false);
     expect(linked.handOver).toMatchObject({ stateSent: true, messages: 0, chunks: 0 });
-    await waitFor(async () => (await laptop.settings.get()).theme === "dark", "the synced theme");
-    await waitFor(async () => (await laptop.conversations.get(team.id)).title === "Team", "the group's name");
+    await waitFor(async () => (await laptop.settings.get()).theme === "dark", {
+      message: "the synced theme",
+    });
+    await waitFor(async () => (await laptop.conversations.get(team.id)).title === "Team", {
+      message: "the group's name",
+    });
     expect(await laptop.messaging.history(direct.id)).toEqual([]);
     expect(await laptop.messaging.history(team.id)).toEqual([]);
   });
@@ -121,10 +132,12 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
   it("concurrent changes on two devices (settings, renames, reads) converge on both", async () => {
     const { alice, bob, direct, team } = await aliceWithHistory();
     const { laptop } = await linkLaptop(alice, false);
-    await waitFor(async () => (await laptop.conversations.list()).length === 2, "the laptop's conversations");
+    await waitFor(async () => (await laptop.conversations.list()).length === 2, {
+      message: "the laptop's conversations",
+    });
     const laptopInbox = inbox(laptop);
     await bob.messaging.send(direct.id, "while both are online");
-    await waitFor(() => laptopInbox.length === 1, "bob's message on the laptop");
+    await waitFor(() => laptopInbox.length === 1, { message: "bob's message on the laptop" });
 
     await Promise.all([
       alice.settings.update({ theme: "light" }),
@@ -139,10 +152,13 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
       title: (await c.conversations.get(team.id)).title,
       unread: (await c.conversations.summaries()).find((s) => s.conversation.id === direct.id)?.unread,
     });
-    await waitFor(async () => {
-      const [a, l] = [await state(alice), await state(laptop)];
-      return JSON.stringify(a) === JSON.stringify(l) && a.unread === 0;
-    }, "both devices to agree");
+    await waitFor(
+      async () => {
+        const [a, l] = [await state(alice), await state(laptop)];
+        return JSON.stringify(a) === JSON.stringify(l) && a.unread === 0;
+      },
+      { message: "both devices to agree" },
+    );
     const final = await state(alice);
     // Different keys merge; the same key ends with one winner on both devices.
     expect(final.settings).toMatchObject({ readReceipts: false, fontScale: 1.2 });
@@ -155,7 +171,9 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     const [alice] = await bed.clients("alice");
     await alice!.settings.update({ theme: "dark" });
     const { laptop } = await linkLaptop(alice!, false);
-    await waitFor(async () => (await laptop.settings.get()).theme === "dark", "the synced theme");
+    await waitFor(async () => (await laptop.settings.get()).theme === "dark", {
+      message: "the synced theme",
+    });
     const settingsBefore = await laptop.settings.get();
     await alice!.accountSync.idle();
 
@@ -187,13 +205,17 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
       sentAt: Date.now(),
     });
 
-    await waitFor(async () => (await laptop.accountSync.rejected()).malformed === 4, "four rejections");
+    await waitFor(async () => (await laptop.accountSync.rejected()).malformed === 4, {
+      message: "four rejections",
+    });
     expect(await laptop.accountSync.rejected()).toEqual({ malformed: 4 });
     expect(await laptop.settings.get()).toEqual(settingsBefore);
     expect(await laptop.messaging.undecryptable()).toEqual({});
 
     // The self conversation still works afterwards.
     await alice!.settings.update({ theme: "light" });
-    await waitFor(async () => (await laptop.settings.get()).theme === "light", "a valid update after them");
+    await waitFor(async () => (await laptop.settings.get()).theme === "light", {
+      message: "a valid update after them",
+    });
   });
 });

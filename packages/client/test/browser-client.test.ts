@@ -4,8 +4,10 @@ import { resolve } from "node:path";
 import { messageText, type VollyClient } from "@volly/client";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../../../test/helpers/temp-dir.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
 import { browserSuite, builtFile, CHROMIUM, chromiumPrerequisite } from "./browser-prerequisites.js";
-import { connectedClients, type TestServer, tempDir, testServer, waitFor } from "./helpers.js";
+import { connectedClients, type TestServer, testServer } from "./helpers.js";
 
 const BROWSER_ENTRY = resolve(import.meta.dirname, "../dist/browser.js");
 /** The version-0 store writer (test/fixtures) bundled with the browser entry. */
@@ -94,19 +96,19 @@ describe.skipIf(setup.skip)("the SDK in a browser (Chromium)", () => {
     const id = JSON.stringify(conv.id);
     await waitFor(
       async () => (await inPage<number>(`return (await window.c.messaging.history(${id})).length;`)) === 1,
-      "the browser receives",
+      { message: "the browser receives" },
     );
     await inPage(
       `await window.c.messaging.enqueue(${id}, "hello node"); await window.c.messaging.markRead(${id});`,
     );
     await waitFor(
       async () => (await node!.messaging.history(conv.id)).some((m) => messageText(m) === "hello node"),
-      "node receives",
+      { message: "node receives" },
     );
     const mine = (await node!.messaging.history(conv.id)).find((m) => messageText(m) === "hello browser");
     await waitFor(
       async () => (await node!.messaging.history(conv.id)).find((m) => m.id === mine?.id)?.status === "read",
-      "read receipt from the browser",
+      { message: "read receipt from the browser" },
     );
 
     const reopened = await inPage<{ exists: boolean; wrong: string; texts: string[] }>(`

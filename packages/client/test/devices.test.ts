@@ -11,7 +11,8 @@ import {
 } from "@volly/crypto";
 import { fromBase64Url, signingInput, toBase64Url, type VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
-import { inbox, TEST_KDF, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, TEST_KDF, useTestServer } from "./helpers.js";
 
 describe("linked devices (SDK): link, join every conversation, revoke", () => {
   const bed = useTestServer();
@@ -43,19 +44,24 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
 
     const laptopInbox = inbox(laptop);
     await laptop.connect();
-    await waitFor(async () => (await laptop.conversations.list()).length === 2, "two conversations");
-    await waitFor(async () => (await laptop.conversations.get(team.id)).title === "Team", "the group's name");
+    await waitFor(async () => (await laptop.conversations.list()).length === 2, {
+      message: "two conversations",
+    });
+    await waitFor(async () => (await laptop.conversations.get(team.id)).title === "Team", {
+      message: "the group's name",
+    });
     expect((await laptop.conversations.get(direct.id)).kind).toBe("direct");
 
     const aliceInbox = inbox(alice!);
     await bob!.messaging.send(team.id, "hi team");
-    await waitFor(() => laptopInbox.length === 1 && aliceInbox.length === 1, "bob's message on both devices");
+    await waitFor(() => laptopInbox.length === 1 && aliceInbox.length === 1, {
+      message: "bob's message on both devices",
+    });
     const bobInbox = inbox(bob!);
     await laptop.messaging.send(direct.id, "from the laptop");
-    await waitFor(
-      () => bobInbox.some((m) => messageText(m) === "from the laptop"),
-      "the laptop's message at bob",
-    );
+    await waitFor(() => bobInbox.some((m) => messageText(m) === "from the laptop"), {
+      message: "the laptop's message at bob",
+    });
 
     expect((await alice!.devices.list()).map((d) => [d.deviceId, d.current])).toEqual([
       [alice!.profile.deviceId, true],
@@ -128,7 +134,10 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
       details: { linkId: link.linkId, newDeviceTold: true },
     });
     // Told at its next poll, not when the link's 15 minutes are up.
-    await waitFor(() => outcome !== undefined, "the new device to learn of the decline", 10_000);
+    await waitFor(() => outcome !== undefined, {
+      message: "the new device to learn of the decline",
+      timeoutMs: 10_000,
+    });
     expect(outcome).toMatchObject({ code: "VOLLY_E_LINK_DECLINED" });
     expect(shown).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(claims).toEqual([
@@ -154,13 +163,15 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
       deviceId: laptop.profile.deviceId,
       departures: 2,
     });
-    await waitFor(() => errors.some((e) => e.code === "VOLLY_E_DEVICE_REVOKED"), "the revocation error");
-    await waitFor(() => laptop.connection.state === "offline", "the connection to stop");
+    await waitFor(() => errors.some((e) => e.code === "VOLLY_E_DEVICE_REVOKED"), {
+      message: "the revocation error",
+    });
+    await waitFor(() => laptop.connection.state === "offline", { message: "the connection to stop" });
     // The remaining members commit the revoked device's Remove after its departure.
     await waitFor(
       async () =>
         !(await bob!.conversations.get(team.id)).members.some((m) => m.deviceId === laptop.profile.deviceId),
-      "the laptop's removal at bob",
+      { message: "the laptop's removal at bob" },
     );
   });
 });

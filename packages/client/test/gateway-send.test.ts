@@ -3,7 +3,8 @@ import type { WebSocketLike } from "@volly/client";
 import { initNodeProfile, nodeSocketFactory } from "@volly/client/node";
 import { GatewayOp } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
-import { inbox, TEST_KDF, texts, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, TEST_KDF, texts, useTestServer } from "./helpers.js";
 
 /** The real `ws` socket, with every frame the client writes recorded (and an optional hook). */
 function recordingSockets(onSend?: (text: string, socket: WebSocketLike) => void) {
@@ -44,7 +45,7 @@ describe("sending over the gateway", () => {
     const recording = recordingSockets();
     const alice = await aliceWith(recording.createSocket);
     const conv = await alice.resolveConversation("@bob");
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
     const bobInbox = inbox(bob!);
 
     const small = await alice.messaging.send(conv.id, "over the gateway");
@@ -55,7 +56,7 @@ describe("sending over the gateway", () => {
     expect(large.status).not.toBe("pending");
     expect(recording.sendFrames().map((f) => f.d.messageId)).not.toContain(large.id);
 
-    await waitFor(() => bobInbox.length === 2, "bob receives both");
+    await waitFor(() => bobInbox.length === 2, { message: "bob receives both" });
     expect(await texts(bob!, conv.id)).toEqual(["over the gateway", "x".repeat(60_000)]);
   });
 
@@ -71,16 +72,16 @@ describe("sending over the gateway", () => {
     });
     const alice = await aliceWith(recording.createSocket);
     const conv = await alice.resolveConversation("@bob");
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
     const bobInbox = inbox(bob!);
 
     dropNext = true;
     const sent = await alice.messaging.send(conv.id, "dropped in flight");
     expect(sent.status).not.toBe("pending");
     expect(recording.sendFrames().map((f) => f.d.messageId)).toContain(sent.id);
-    await waitFor(() => bobInbox.length === 1, "bob receives it");
+    await waitFor(() => bobInbox.length === 1, { message: "bob receives it" });
     await alice.messaging.send(conv.id, "and the next one");
-    await waitFor(() => bobInbox.length === 2, "bob receives the next");
+    await waitFor(() => bobInbox.length === 2, { message: "bob receives the next" });
     await new Promise((r) => setTimeout(r, 300));
     expect(await texts(bob!, conv.id)).toEqual(["dropped in flight", "and the next one"]);
   });
@@ -100,13 +101,13 @@ describe("sending over the gateway", () => {
     };
     const alice = await aliceWith(createSocket, 400);
     const conv = await alice.resolveConversation("@bob");
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
     const bobInbox = inbox(bob!);
     const sent = await alice.messaging.send(conv.id, "the answer never came");
     expect(sent.status).not.toBe("pending");
     expect(swallowed).toHaveLength(1);
     expect(swallowed[0]).toContain(sent.id);
-    await waitFor(() => bobInbox.length === 1, "bob receives it");
+    await waitFor(() => bobInbox.length === 1, { message: "bob receives it" });
     await new Promise((r) => setTimeout(r, 300));
     expect(await texts(bob!, conv.id)).toEqual(["the answer never came"]);
   });

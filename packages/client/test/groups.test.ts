@@ -2,7 +2,8 @@ import type { VollyClient } from "@volly/client";
 import { restApi } from "@volly/client/testing";
 import { VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
-import { inbox, newClient, texts, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, newClient, texts, useTestServer } from "./helpers.js";
 
 /**
  * Records the outcome of each commit a client posts, and holds the first one until `peers` first
@@ -50,7 +51,9 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
     expect(group.members?.map((m) => m.handle)).toEqual(["bob", "carol"]);
 
     for (const c of [bob!, carol!]) {
-      await waitFor(async () => (await c.conversations.list())[0]?.title === "Hiking club", "group name");
+      await waitFor(async () => (await c.conversations.list())[0]?.title === "Hiking club", {
+        message: "group name",
+      });
       const conv = await c.conversations.get(group.id);
       expect(conv.kind).toBe("group");
       const alicesEntry = conv.members?.find((m) => m.handle === "alice");
@@ -59,12 +62,16 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
     }
     const bobInbox = inbox(bob!);
     await carol!.messaging.send(group.id, "hello all");
-    await waitFor(() => bobInbox.length === 1, "bob receives carol's message");
-    await waitFor(async () => (await texts(alice, group.id)).includes("hello all"), "alice receives");
+    await waitFor(() => bobInbox.length === 1, { message: "bob receives carol's message" });
+    await waitFor(async () => (await texts(alice, group.id)).includes("hello all"), {
+      message: "alice receives",
+    });
 
     await bob!.conversations.rename(group.id, "Climbing club");
     for (const c of [alice, carol!]) {
-      await waitFor(async () => (await c.conversations.get(group.id)).title === "Climbing club", "rename");
+      await waitFor(async () => (await c.conversations.get(group.id)).title === "Climbing club", {
+        message: "rename",
+      });
     }
     expect(await texts(bob!, group.id)).toEqual(["hello all"]); // names are not messages
     for (const c of [alice, bob!, carol!]) expect(await c.messaging.undecryptable()).toEqual({});
@@ -73,7 +80,9 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   it("a group of two accounts is a group (not the direct conversation) once its name arrives", async () => {
     const [alice, bob] = await bed.clients("alice", "bob");
     const group = await alice!.conversations.createGroup("Just us", ["bob"]);
-    await waitFor(async () => (await bob!.conversations.list()).some((c) => c.title === "Just us"), "name");
+    await waitFor(async () => (await bob!.conversations.list()).some((c) => c.title === "Just us"), {
+      message: "name",
+    });
     expect((await bob!.conversations.get(group.id)).kind).toBe("group");
     expect(await bob!.conversations.findDirect("alice")).toBeUndefined();
     const direct = await bob!.resolveConversation("@alice");
@@ -85,39 +94,42 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
     const [alice, bob, carol, dave] = await bed.clients("alice", "bob", "carol", "dave");
     const group = await alice!.conversations.createGroup("Team", ["bob", "carol"]);
     await alice!.conversations.grantAdmin(group.id, "bob"); // only admins add other accounts
-    await waitFor(async () => (await carol!.conversations.list()).length === 1, "carol joins");
+    await waitFor(async () => (await carol!.conversations.list()).length === 1, { message: "carol joins" });
     await alice!.messaging.send(group.id, "before dave");
 
     const added = await bob!.conversations.addMembers(group.id, ["dave", "carol"]);
     expect(added.members?.map((m) => m.handle)).toEqual(["alice", "carol", "dave"]);
-    await waitFor(
-      async () => (await dave!.conversations.list())[0]?.title === "Team",
-      "dave learns the name",
-    );
+    await waitFor(async () => (await dave!.conversations.list())[0]?.title === "Team", {
+      message: "dave learns the name",
+    });
     await bob!.messaging.send(group.id, "welcome dave");
-    await waitFor(async () => (await texts(dave!, group.id)).includes("welcome dave"), "dave reads");
+    await waitFor(async () => (await texts(dave!, group.id)).includes("welcome dave"), {
+      message: "dave reads",
+    });
     expect(await texts(dave!, group.id)).toEqual(["welcome dave"]);
-    await waitFor(
-      async () => (await alice!.conversations.get(group.id)).members?.length === 3,
-      "alice sees dave join",
-    );
+    await waitFor(async () => (await alice!.conversations.get(group.id)).members?.length === 3, {
+      message: "alice sees dave join",
+    });
 
     const removed = await alice!.conversations.removeMember(group.id, "carol");
     expect(removed.members?.map((m) => m.handle)).toEqual(["bob", "dave"]);
     await alice!.messaging.send(group.id, "after carol");
     for (const c of [bob!, dave!]) {
-      await waitFor(async () => (await texts(c, group.id)).includes("after carol"), "members read on");
-      await waitFor(
-        async () => (await c.conversations.get(group.id)).members?.length === 2,
-        "members updated",
-      );
+      await waitFor(async () => (await texts(c, group.id)).includes("after carol"), {
+        message: "members read on",
+      });
+      await waitFor(async () => (await c.conversations.get(group.id)).members?.length === 2, {
+        message: "members updated",
+      });
     }
     // carol's device was removed by the commit: she learns it (from the commit, or at the latest when
     // she tries to send) and never sees what was sent afterwards.
     const attempt = await carol!.messaging.send(group.id, "am I still here?").catch((e: unknown) => e);
     expect(attempt).toBeInstanceOf(VollyError);
     expect((attempt as VollyError).code).toBe("VOLLY_E_NOT_GROUP_MEMBER");
-    await waitFor(async () => (await carol!.conversations.get(group.id)).left === true, "carol is left");
+    await waitFor(async () => (await carol!.conversations.get(group.id)).left === true, {
+      message: "carol is left",
+    });
     expect(await texts(carol!, group.id)).not.toContain("after carol");
     for (const c of [alice!, bob!, dave!]) expect(await c.messaging.undecryptable()).toEqual({});
     await expect(alice!.conversations.removeMember(group.id, "alice")).rejects.toMatchObject({
@@ -128,9 +140,12 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   it("a removed device learns it from the commit itself and its conversation becomes left", async () => {
     const [alice, bob] = await bed.clients("alice", "bob");
     const group = await alice!.conversations.createGroup("Short-lived", ["bob"]);
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
     await alice!.conversations.removeMember(group.id, "bob");
-    await waitFor(async () => (await bob!.conversations.get(group.id)).left === true, "bob is left", 10_000);
+    await waitFor(async () => (await bob!.conversations.get(group.id)).left === true, {
+      message: "bob is left",
+      timeoutMs: 10_000,
+    });
     await expect(bob!.messaging.send(group.id, "hi")).rejects.toMatchObject({
       code: "VOLLY_E_NOT_GROUP_MEMBER",
     });
@@ -139,7 +154,9 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
   it("leave: a departure, the remaining member with the lowest leaf index commits the Remove", async () => {
     const [alice, bob, carol] = await bed.clients("alice", "bob", "carol");
     const group = await alice!.conversations.createGroup("Book club", ["bob", "carol"]);
-    await waitFor(async () => (await carol!.conversations.list())[0]?.title === "Book club", "carol joins");
+    await waitFor(async () => (await carol!.conversations.list())[0]?.title === "Book club", {
+      message: "carol joins",
+    });
     await carol!.conversations.leave(group.id);
     expect((await carol!.conversations.get(group.id)).left).toBe(true);
     await expect(carol!.messaging.enqueue(group.id, "x")).rejects.toMatchObject({
@@ -150,11 +167,13 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
         async () =>
           (await c.conversations.get(group.id)).members?.map((m) => m.handle).join() ===
           (c === alice ? "bob" : "alice"),
-        "carol's leaf removed",
+        { message: "carol's leaf removed" },
       );
     }
     await bob!.messaging.send(group.id, "just the two of us");
-    await waitFor(async () => (await texts(alice!, group.id)).includes("just the two of us"), "alice reads");
+    await waitFor(async () => (await texts(alice!, group.id)).includes("just the two of us"), {
+      message: "alice reads",
+    });
     for (const c of [alice!, bob!]) expect(await c.messaging.undecryptable()).toEqual({});
   });
 
@@ -162,8 +181,8 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
     const [alice, bob, carol, dave, erin] = await bed.clients("alice", "bob", "carol", "dave", "erin");
     const group = await alice!.conversations.createGroup("Race", ["bob", "carol"]);
     await alice!.conversations.grantAdmin(group.id, "bob"); // only admins add other accounts
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
-    await waitFor(async () => (await carol!.conversations.list()).length === 1, "carol joins");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
+    await waitFor(async () => (await carol!.conversations.list()).length === 1, { message: "carol joins" });
     // Hold both first commits until both are built on the same epoch, so they really race.
     const commits = [commitCounter(alice!), commitCounter(bob!)];
     const [a, b] = await Promise.all([
@@ -176,19 +195,22 @@ describe("group conversations (RFC 9420 §12: Add, Remove, one commit per epoch)
     expect(a.members?.map((m) => m.handle)).toContain("dave");
     expect(b.members?.map((m) => m.handle)).toContain("erin");
     const everyone = [alice!, bob!, carol!, dave!, erin!];
-    await waitFor(async () => {
-      for (const c of everyone) {
-        const conv = await c.conversations.get(group.id).catch(() => undefined);
-        if (conv?.members?.length !== 4) return false;
-      }
-      return true;
-    }, "all five agree on the members");
+    await waitFor(
+      async () => {
+        for (const c of everyone) {
+          const conv = await c.conversations.get(group.id).catch(() => undefined);
+          if (conv?.members?.length !== 4) return false;
+        }
+        return true;
+      },
+      { message: "all five agree on the members" },
+    );
     // Concurrent sends from everyone: each message is read by all the others.
     await Promise.all(everyone.map((c, i) => c.messaging.send(group.id, `from ${i}`)));
     for (const [i, c] of everyone.entries()) {
       await waitFor(
         async () => (await texts(c, group.id)).filter((t) => t.startsWith("from ")).length === 5,
-        `member ${i} reads everyone`,
+        { message: `member ${i} reads everyone` },
       );
     }
     for (const c of everyone) expect(await c.messaging.undecryptable()).toEqual({});

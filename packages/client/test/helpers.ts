@@ -1,19 +1,13 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
 import { initNodeProfile, openNodeClient } from "@volly/client/node";
 import { DEFAULT_CONFIG, type RunningServer, type ServerConfig, startServer } from "@volly/server";
 import { afterEach, beforeEach } from "vitest";
+import { tempDir } from "../../../test/helpers/temp-dir.js";
 
 /** Cheap Argon2id: these tests create many profiles. */
 export const TEST_KDF = { memoryKiB: 1024, iterations: 1 } as const;
 const CLIENT_OPTIONS = { initialBackoffMs: 50, maxBackoffMs: 300 } as const;
-
-/** A fresh temporary directory. */
-export function tempDir(prefix = "volly-client-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
 
 /** A real server (in-process, SQLite in a temp dir, free loopback port) that can be restarted. */
 export interface TestServer {
@@ -148,19 +142,6 @@ export function inbox(client: VollyClient): MessageRecord[] {
     if (m.direction === "in" && messageText(m) !== undefined) got.push(m);
   });
   return got;
-}
-
-/** Polls `predicate` every 25 ms until it holds; throws after `timeoutMs`. */
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  what = "condition",
-  timeoutMs = 20_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Texts of a conversation's history as `client` sees it (its text messages, no membership events). */

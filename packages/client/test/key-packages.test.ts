@@ -3,7 +3,8 @@ import { restApi } from "@volly/client/testing";
 import { newId } from "@volly/protocol";
 import { DEFAULT_QUOTAS } from "@volly/server";
 import { describe, expect, it } from "vitest";
-import { inbox, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, useTestServer } from "./helpers.js";
 
 /** What the key package directory reports for `device`'s pool (GET /v1/key-packages/count). */
 async function poolOf(device: VollyClient): Promise<{ available: number; hasLastResort: boolean }> {
@@ -35,27 +36,25 @@ describe("key package pool (RFC 9420 §10): a device tops its pool up when it ru
     for (let i = KEY_PACKAGE_POOL.target; i >= KEY_PACKAGE_POOL.low; i--) await claimOne(alice, bob);
     expect((await poolOf(bob)).available).toBe(KEY_PACKAGE_POOL.low - 1);
     const group = await alice.conversations.createGroup("Pool", ["bob"]);
-    await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
-    await waitFor(
-      async () => (await poolOf(bob)).available === KEY_PACKAGE_POOL.target,
-      "bob to top his pool up after the Welcome",
-    );
+    await waitFor(async () => (await bob.conversations.list()).length === 1, { message: "bob joined" });
+    await waitFor(async () => (await poolOf(bob)).available === KEY_PACKAGE_POOL.target, {
+      message: "bob to top his pool up after the Welcome",
+    });
 
     // claims alone do not reach bob; his next connection (SYNCED) refills the pool
     for (let i = KEY_PACKAGE_POOL.target; i >= KEY_PACKAGE_POOL.low; i--) await claimOne(alice, bob);
     expect((await poolOf(bob)).available).toBe(KEY_PACKAGE_POOL.low - 1);
     await bob.connection.stop();
     await bob.connect();
-    await waitFor(
-      async () => (await poolOf(bob)).available === KEY_PACKAGE_POOL.target,
-      "bob to top his pool up on reconnect",
-    );
+    await waitFor(async () => (await poolOf(bob)).available === KEY_PACKAGE_POOL.target, {
+      message: "bob to top his pool up on reconnect",
+    });
     expect(await poolOf(bob)).toEqual({ available: KEY_PACKAGE_POOL.target, hasLastResort: true });
 
     // the packages he uploaded are usable: the group still works both ways
     const bobInbox = inbox(bob);
     await alice.messaging.send(group.id, "still here?");
-    await waitFor(() => bobInbox.some((m) => messageText(m) === "still here?"), "bob decrypts");
+    await waitFor(() => bobInbox.some((m) => messageText(m) === "still here?"), { message: "bob decrypts" });
   });
 
   it("with every one-time package claimed, another user adds the device with its last-resort package; it joins, decrypts, and refills", async () => {
@@ -74,27 +73,31 @@ describe("key package pool (RFC 9420 §10): a device tops its pool up when it ru
 
     const bobInbox = inbox(bob);
     const group = await alice.conversations.createGroup("Last resort", ["bob"]);
-    await waitFor(
-      async () => (await bob.conversations.list()).length === 1,
-      "bob joined with the last resort",
-    );
+    await waitFor(async () => (await bob.conversations.list()).length === 1, {
+      message: "bob joined with the last resort",
+    });
     await alice.messaging.send(group.id, "welcome, bob");
-    await waitFor(() => bobInbox.some((m) => messageText(m) === "welcome, bob"), "bob decrypts");
+    await waitFor(() => bobInbox.some((m) => messageText(m) === "welcome, bob"), { message: "bob decrypts" });
     expect(await bob.messaging.undecryptable()).toEqual({});
     const aliceInbox = inbox(alice);
     await bob.messaging.send(group.id, "thanks");
-    await waitFor(() => aliceInbox.some((m) => messageText(m) === "thanks"), "alice decrypts bob");
+    await waitFor(() => aliceInbox.some((m) => messageText(m) === "thanks"), {
+      message: "alice decrypts bob",
+    });
 
-    await waitFor(
-      async () => (await poolOf(bob)).available === KEY_PACKAGE_POOL.target,
-      "bob to refill his exhausted pool",
-    );
+    await waitFor(async () => (await poolOf(bob)).available === KEY_PACKAGE_POOL.target, {
+      message: "bob to refill his exhausted pool",
+    });
     // bob kept the last-resort package's private half: a second group can use it too
     for (let i = 0; i < KEY_PACKAGE_POOL.target; i++) await claimOne(carol, bob);
     const second = await carol.conversations.createGroup("Again", ["bob"]);
-    await waitFor(async () => (await bob.conversations.list()).length === 2, "bob joined a second time");
+    await waitFor(async () => (await bob.conversations.list()).length === 2, {
+      message: "bob joined a second time",
+    });
     await carol.messaging.send(second.id, "hi again");
-    await waitFor(() => bobInbox.some((m) => messageText(m) === "hi again"), "bob decrypts the second group");
+    await waitFor(() => bobInbox.some((m) => messageText(m) === "hi again"), {
+      message: "bob decrypts the second group",
+    });
   });
 });
 
@@ -112,9 +115,9 @@ describe("key package pool against the server's limits", () => {
       expect((await poolOf(bob)).available).toBe(KEY_PACKAGE_POOL.target - 10);
       const bobInbox = inbox(bob);
       const group = await alice.conversations.createGroup("Limited", ["bob"]);
-      await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
+      await waitFor(async () => (await bob.conversations.list()).length === 1, { message: "bob joined" });
       await alice.messaging.send(group.id, "hi");
-      await waitFor(() => bobInbox.some((m) => messageText(m) === "hi"), "bob decrypts");
+      await waitFor(() => bobInbox.some((m) => messageText(m) === "hi"), { message: "bob decrypts" });
     });
   });
 
@@ -137,11 +140,12 @@ describe("key package pool against the server's limits", () => {
         return result;
       }) as typeof api.call;
       for (let i = 0; i < 24; i++) await carol.conversations.createGroup(`Group ${i}`, ["bob"]);
-      await waitFor(async () => (await bob.conversations.list()).length === 24, "bob joined all 24");
-      await waitFor(
-        async () => (await poolOf(bob)).available >= KEY_PACKAGE_POOL.low,
-        "bob to top his pool up",
-      );
+      await waitFor(async () => (await bob.conversations.list()).length === 24, {
+        message: "bob joined all 24",
+      });
+      await waitFor(async () => (await poolOf(bob)).available >= KEY_PACKAGE_POOL.low, {
+        message: "bob to top his pool up",
+      });
       expect(uploads.length).toBeGreaterThan(0);
       expect(uploads.every((u) => u.ok)).toBe(true);
       const most = Math.max(...uploads.map((u) => u.available ?? 0));

@@ -2,7 +2,8 @@ import { join } from "node:path";
 import type { ConversationRecord, MessageRecord, VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
 import { describe, expect, it } from "vitest";
-import { newClient, TEST_KDF, texts, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { newClient, TEST_KDF, texts, useTestServer } from "./helpers.js";
 
 /** A membership event as a test compares it: who did what to whom (handles), and its direction. */
 interface EventLine {
@@ -39,7 +40,9 @@ async function events(client: VollyClient, conversationId: string): Promise<Even
 
 /** Waits until `client` has stored `count` membership events in the conversation. */
 async function eventCount(client: VollyClient, conversationId: string, count: number): Promise<EventLine[]> {
-  await waitFor(async () => (await events(client, conversationId)).length >= count, `${count} events`);
+  await waitFor(async () => (await events(client, conversationId)).length >= count, {
+    message: `${count} events`,
+  });
   return events(client, conversationId);
 }
 
@@ -63,13 +66,21 @@ describe("membership events: who added, removed, left and renamed, derived by ea
     const bob = await person("bob", "Bob Stone");
     const carol = await person("carol.diaz-oneil", "Carol Díaz-O'Neil");
     const group = await alice.conversations.createGroup("Trip", ["bob"]);
-    await waitFor(async () => (await bob.conversations.list())[0]?.title === "Trip", "bob joins");
+    await waitFor(async () => (await bob.conversations.list())[0]?.title === "Trip", {
+      message: "bob joins",
+    });
     await alice.conversations.addMembers(group.id, ["carol.diaz-oneil"]);
-    await waitFor(async () => (await carol.conversations.list())[0]?.title === "Trip", "carol joins");
+    await waitFor(async () => (await carol.conversations.list())[0]?.title === "Trip", {
+      message: "carol joins",
+    });
     await carol.messaging.send(group.id, "count me in");
-    await waitFor(async () => (await texts(bob, group.id)).includes("count me in"), "bob reads carol");
+    await waitFor(async () => (await texts(bob, group.id)).includes("count me in"), {
+      message: "bob reads carol",
+    });
     await alice.conversations.rename(group.id, "Weekend trip");
-    await waitFor(async () => (await bob.conversations.get(group.id)).title === "Weekend trip", "renamed");
+    await waitFor(async () => (await bob.conversations.get(group.id)).title === "Weekend trip", {
+      message: "renamed",
+    });
     await alice.conversations.removeMember(group.id, "carol.diaz-oneil");
 
     // bob: alice added him (from the Welcome), then added carol, renamed, removed carol
@@ -87,7 +98,9 @@ describe("membership events: who added, removed, left and renamed, derived by ea
       { change: "removed", actor: "alice", subjects: ["carol.diaz-oneil"], direction: "out" },
     ]);
     // carol: added by alice, renamed, removed by alice — and her record says so (issue 2)
-    await waitFor(async () => (await carol.conversations.get(group.id)).left === true, "carol is out");
+    await waitFor(async () => (await carol.conversations.get(group.id)).left === true, {
+      message: "carol is out",
+    });
     expect(await events(carol, group.id)).toEqual([
       { change: "joined", actor: "alice", subjects: ["carol.diaz-oneil"], direction: "in" },
       { change: "renamed", actor: "alice", subjects: [], name: "Weekend trip", direction: "in" },
@@ -127,7 +140,9 @@ describe("membership events: who added, removed, left and renamed, derived by ea
     const bob = await person("bob", "Bob Stone");
     const dave = await person("dave", "Dave Kim");
     const group = await alice.conversations.createGroup("Book club", ["bob", "dave"]);
-    await waitFor(async () => (await dave.conversations.list())[0]?.title === "Book club", "dave joins");
+    await waitFor(async () => (await dave.conversations.list())[0]?.title === "Book club", {
+      message: "dave joins",
+    });
     await dave.conversations.leave(group.id);
     const daves = (await dave.conversations.get(group.id)) as Record2;
     expect(daves.membershipEnd).toMatchObject({ reason: "left" });
@@ -146,7 +161,7 @@ describe("membership events: who added, removed, left and renamed, derived by ea
     const bob = await person("bob", "Bob Stone");
     const group = await alice.conversations.createGroup("Team", ["bob"]);
     const direct = await alice.resolveConversation("@bob");
-    await waitFor(async () => (await bob.conversations.list()).length === 2, "bob joins both");
+    await waitFor(async () => (await bob.conversations.list()).length === 2, { message: "bob joins both" });
     const link = await bob.devices.startLink();
     const [laptop] = await Promise.all([
       linkNodeProfile(
@@ -160,10 +175,12 @@ describe("membership events: who added, removed, left and renamed, derived by ea
     await laptop.connect();
     await waitFor(
       async () => (await laptop.conversations.get(group.id).catch(() => undefined))?.title === "Team",
-      "laptop in",
+      { message: "laptop in" },
     );
     await bob.messaging.send(group.id, "from bob's phone");
-    await waitFor(async () => (await texts(alice, group.id)).includes("from bob's phone"), "alice reads");
+    await waitFor(async () => (await texts(alice, group.id)).includes("from bob's phone"), {
+      message: "alice reads",
+    });
     expect(await events(alice, group.id)).toEqual([
       { change: "added", actor: "alice", subjects: ["bob"], direction: "out" },
     ]);

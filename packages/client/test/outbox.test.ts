@@ -1,6 +1,7 @@
 import { type MessageRecord, messageText } from "@volly/client";
 import { describe, expect, it } from "vitest";
-import { inbox, texts, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, texts, useTestServer } from "./helpers.js";
 
 describe("enqueue and the outbox", () => {
   const bed = useTestServer();
@@ -8,14 +9,14 @@ describe("enqueue and the outbox", () => {
   it("enqueue returns pending at once; written while the server is down, everything goes out after it is back, in order, once", async () => {
     const [alice, bob] = await bed.clients("alice", "bob");
     const conv = await alice!.resolveConversation("@bob");
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
     const bobInbox = inbox(bob!);
     const updates: MessageRecord[] = [];
     alice!.messaging.updates.add((m) => updates.push(m));
 
     const online = await alice!.messaging.enqueue(conv.id, "while online");
     expect(online.status).toBe("pending");
-    await waitFor(() => updates.some((m) => m.id === online.id && m.status === "sent"), "sent");
+    await waitFor(() => updates.some((m) => m.id === online.id && m.status === "sent"), { message: "sent" });
 
     await bed.server.stop();
     const offline: MessageRecord[] = [];
@@ -37,8 +38,8 @@ describe("enqueue and the outbox", () => {
     ]);
 
     await bed.server.start();
-    await waitFor(async () => (await alice!.messaging.pendingCount()) === 0, "outbox drained");
-    await waitFor(() => bobInbox.length === 6, "bob receives all six");
+    await waitFor(async () => (await alice!.messaging.pendingCount()) === 0, { message: "outbox drained" });
+    await waitFor(() => bobInbox.length === 6, { message: "bob receives all six" });
     await new Promise((r) => setTimeout(r, 500));
     expect(bobInbox.map((m) => messageText(m))).toEqual([
       "while online",
@@ -55,13 +56,15 @@ describe("enqueue and the outbox", () => {
   it("send resolves once stored; sends and incoming messages on one conversation interleave safely", async () => {
     const [alice, bob] = await bed.clients("alice", "bob");
     const conv = await alice!.resolveConversation("@bob");
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
     await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => alice!.messaging.enqueue(conv.id, `a${i}`)),
       ...Array.from({ length: 10 }, (_, i) => bob!.messaging.enqueue(conv.id, `b${i}`)),
     ]);
     for (const c of [alice!, bob!]) {
-      await waitFor(async () => (await texts(c, conv.id)).length === 20, "all twenty on both sides");
+      await waitFor(async () => (await texts(c, conv.id)).length === 20, {
+        message: "all twenty on both sides",
+      });
       const got = await texts(c, conv.id);
       expect(got.filter((t) => t.startsWith("a"))).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
       expect(got.filter((t) => t.startsWith("b"))).toEqual(Array.from({ length: 10 }, (_, i) => `b${i}`));

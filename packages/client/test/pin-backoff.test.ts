@@ -3,7 +3,8 @@ import { createProfile, PIN_BACKOFF, pinRetryDelayMs, unlockProfile } from "@vol
 import { openProfileStore } from "@volly/client/node";
 import { VollyError } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_KDF, type TestServer, tempDir, testServer } from "./helpers.js";
+import { tempDir } from "../../../test/helpers/temp-dir.js";
+import { TEST_KDF, type TestServer, testServer } from "./helpers.js";
 
 async function codeAndDetails(
   p: Promise<unknown>,

@@ -1,6 +1,7 @@
 import { Presence, TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "@volly/client";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { connectedClients, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { connectedClients, useTestServer } from "./helpers.js";
 
 const GROUP = "g".repeat(22);
 const typingEvent = (accountId: string, handle: string) => ({
@@ -76,31 +77,40 @@ describe("presence and typing through a real gateway", () => {
     const [alice, bob] = await connectedClients(bed.server, bed.home, ["alice", "bob"]);
     bed.track(bob!);
     const conv = await alice!.resolveConversation("@bob");
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
-    await waitFor(() => bob!.presence.statusOf("alice") === "online", "alice online");
-    await waitFor(() => alice!.presence.statusOf("bob") === "online", "bob online");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
+    await waitFor(() => bob!.presence.statusOf("alice") === "online", { message: "alice online" });
+    await waitFor(() => alice!.presence.statusOf("bob") === "online", { message: "bob online" });
 
     alice!.presence.setStatus("away");
-    await waitFor(() => bob!.presence.statusOf("alice") === "away", "alice away");
+    await waitFor(() => bob!.presence.statusOf("alice") === "away", { message: "alice away" });
     alice!.connection.drop();
     await alice!.sync.nextSynced();
     await new Promise((r) => setTimeout(r, 1_500));
-    await waitFor(() => bob!.presence.statusOf("alice") === "away", "still away after the reconnect");
+    await waitFor(() => bob!.presence.statusOf("alice") === "away", {
+      message: "still away after the reconnect",
+    });
     alice!.presence.setStatus("online");
-    await waitFor(() => bob!.presence.statusOf("alice") === "online", "alice back");
+    await waitFor(() => bob!.presence.statusOf("alice") === "online", { message: "alice back" });
 
     const seen: string[][] = [];
     bob!.typing.changes.add((c) => {
       if (c.conversationId === conv.id) seen.push(c.handles);
     });
     alice!.typing.notifyTyping(conv.id);
-    await waitFor(() => bob!.typing.typingIn(conv.id).join() === "alice", "bob sees alice typing");
+    await waitFor(() => bob!.typing.typingIn(conv.id).join() === "alice", {
+      message: "bob sees alice typing",
+    });
     expect(alice!.typing.typingIn(conv.id)).toEqual([]);
     await alice!.messaging.send(conv.id, "done typing");
-    await waitFor(() => bob!.typing.typingIn(conv.id).length === 0, "the message ends the indicator");
+    await waitFor(() => bob!.typing.typingIn(conv.id).length === 0, {
+      message: "the message ends the indicator",
+    });
     expect(seen).toEqual([["alice"], []]);
 
     await alice!.close();
-    await waitFor(() => bob!.presence.statusOf("alice") === "offline", "alice offline", 10_000);
+    await waitFor(() => bob!.presence.statusOf("alice") === "offline", {
+      message: "alice offline",
+      timeoutMs: 10_000,
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
 import { describe, expect, it } from "vitest";
-import { inbox, texts, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, texts, useTestServer } from "./helpers.js";
 
 describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
   const bed = useTestServer();
@@ -16,10 +17,12 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
     const bobInbox = inbox(bob!);
     const sent = await alice!.messaging.send(conv.id, "did you get this?");
     expect(sent.status).toBe("sent");
-    await waitFor(async () => (await status(alice!, conv.id, sent.id)) === "delivered", "delivered");
+    await waitFor(async () => (await status(alice!, conv.id, sent.id)) === "delivered", {
+      message: "delivered",
+    });
     expect(bobInbox).toHaveLength(1);
     await bob!.messaging.markRead(conv.id);
-    await waitFor(async () => (await status(alice!, conv.id, sent.id)) === "read", "read");
+    await waitFor(async () => (await status(alice!, conv.id, sent.id)) === "read", { message: "read" });
     expect(updates.filter((m) => m.id === sent.id).map((m) => m.status)).toEqual([
       "sent",
       "delivered",
@@ -42,8 +45,10 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
     const conv = await alice!.resolveConversation("@bob");
     const first = await alice!.messaging.send(conv.id, "one");
     await alice!.messaging.send(conv.id, "two");
-    await waitFor(async () => (await texts(bob!, conv.id)).length === 2, "bob receives");
-    await waitFor(async () => (await status(alice!, conv.id, first.id)) === "delivered", "delivered");
+    await waitFor(async () => (await texts(bob!, conv.id)).length === 2, { message: "bob receives" });
+    await waitFor(async () => (await status(alice!, conv.id, first.id)) === "delivered", {
+      message: "delivered",
+    });
     const before = await bob!.conversations.summaries();
     expect(before).toHaveLength(1);
     expect(before[0]).toMatchObject({ unread: 2, lastMessage: { body: { type: "text", text: "two" } } });
@@ -56,7 +61,9 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
     // A newer conversation with activity sorts first.
     const group = await alice!.conversations.createGroup("Later", ["bob"]);
     await alice!.messaging.send(group.id, "newest");
-    await waitFor(async () => (await bob!.conversations.summaries())[0]?.unread === 1, "newest message");
+    await waitFor(async () => (await bob!.conversations.summaries())[0]?.unread === 1, {
+      message: "newest message",
+    });
     const after = await bob!.conversations.summaries();
     expect(
       after.map((s) => [s.conversation.id, s.unread, s.lastMessage && messageText(s.lastMessage)]),
@@ -69,9 +76,13 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
   it("in a group a message is delivered / read only once every other member account reported it", async () => {
     const [alice, bob, carol] = await bed.clients("alice", "bob", "carol");
     const group = await alice!.conversations.createGroup("Trio", ["bob", "carol"]);
-    await waitFor(async () => (await carol!.conversations.list())[0]?.title === "Trio", "carol joins");
+    await waitFor(async () => (await carol!.conversations.list())[0]?.title === "Trio", {
+      message: "carol joins",
+    });
     const sent = await alice!.messaging.send(group.id, "hello trio");
-    await waitFor(async () => (await status(alice!, group.id, sent.id)) === "delivered", "delivered to both");
+    await waitFor(async () => (await status(alice!, group.id, sent.id)) === "delivered", {
+      message: "delivered to both",
+    });
     const delivered = (await alice!.messaging.history(group.id)).find((m) => m.id === sent.id);
     expect(new Set(delivered?.deliveredTo)).toEqual(
       new Set([bob!.profile.accountId, carol!.profile.accountId]),
@@ -80,10 +91,12 @@ describe("delivery and read receipts (ReceiptContent inside MLS)", () => {
     await waitFor(
       async () =>
         (await alice!.messaging.history(group.id)).find((m) => m.id === sent.id)?.readBy?.length === 1,
-      "bob's read receipt",
+      { message: "bob's read receipt" },
     );
     expect(await status(alice!, group.id, sent.id)).toBe("delivered");
     await carol!.messaging.markRead(group.id);
-    await waitFor(async () => (await status(alice!, group.id, sent.id)) === "read", "read by all");
+    await waitFor(async () => (await status(alice!, group.id, sent.id)) === "read", {
+      message: "read by all",
+    });
   });
 });

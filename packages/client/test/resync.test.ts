@@ -3,7 +3,8 @@ import { damageGroupState } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
 import { VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
-import { inbox, newClient, reopenClient, texts, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, newClient, reopenClient, texts, useTestServer } from "./helpers.js";
 
 const epochOf = async (client: VollyClient, id: string) =>
   groupEpoch(await client.conversations.loadGroup(id));
@@ -26,10 +27,10 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       const bobInbox = inbox(bob);
       const aliceInbox = inbox(alice);
       const carolInbox = inbox(carol);
-      await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
-      await waitFor(async () => (await carol.conversations.list()).length === 1, "carol joined");
+      await waitFor(async () => (await bob.conversations.list()).length === 1, { message: "bob joined" });
+      await waitFor(async () => (await carol.conversations.list()).length === 1, { message: "carol joined" });
       await alice.messaging.send(group.id, "before");
-      await waitFor(() => bobInbox.length === 1 && carolInbox.length === 1, "first message");
+      await waitFor(() => bobInbox.length === 1 && carolInbox.length === 1, { message: "first message" });
       const epochBefore = await epochOf(alice, group.id);
       const beforeLoss = Date.now();
 
@@ -38,7 +39,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       bob.messaging.diagnostics.add((d) => diagnostics.push(`${d.kind}:${d.cause}`));
 
       await alice.messaging.send(group.id, "lost on bob");
-      await waitFor(async () => (await bob.messaging.recoveries()) === 1, "bob resynced");
+      await waitFor(async () => (await bob.messaging.recoveries()) === 1, { message: "bob resynced" });
       // the entry that revealed the loss; entries of the old epoch still in flight before bob's external
       // commit (e.g. receipts) may follow as "wrong-epoch" (a past epoch: counted, no second resync)
       const utd = await bob.messaging.undecryptable();
@@ -51,8 +52,12 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       expect(bobConv).toMatchObject({ notice: RECOVERY_NOTICE, recoveries: 1 });
       expect(bobConv.noticeAt).toBeGreaterThan(beforeLoss);
       // alice and carol process bob's external commit: a new epoch with the same members
-      await waitFor(async () => (await epochOf(alice, group.id)) === epochBefore + 1, "alice saw the resync");
-      await waitFor(async () => (await epochOf(carol, group.id)) === epochBefore + 1, "carol saw the resync");
+      await waitFor(async () => (await epochOf(alice, group.id)) === epochBefore + 1, {
+        message: "alice saw the resync",
+      });
+      await waitFor(async () => (await epochOf(carol, group.id)) === epochBefore + 1, {
+        message: "carol saw the resync",
+      });
       expect((await alice.conversations.get(group.id)).members?.map((m) => m.handle).sort()).toEqual([
         "bob",
         "carol",
@@ -60,9 +65,13 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
 
       await alice.messaging.send(group.id, "after resync");
       await bob.messaging.send(group.id, "bob is back");
-      await waitFor(() => bobInbox.some((m) => messageText(m) === "after resync"), "bob decrypts again");
-      await waitFor(() => aliceInbox.some((m) => messageText(m) === "bob is back"), "alice decrypts bob");
-      await waitFor(() => carolInbox.length === 4, "carol got everything");
+      await waitFor(() => bobInbox.some((m) => messageText(m) === "after resync"), {
+        message: "bob decrypts again",
+      });
+      await waitFor(() => aliceInbox.some((m) => messageText(m) === "bob is back"), {
+        message: "alice decrypts bob",
+      });
+      await waitFor(() => carolInbox.length === 4, { message: "carol got everything" });
       expect(carolInbox.map((m) => messageText(m))).toEqual([
         "before",
         "lost on bob",
@@ -85,7 +94,9 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
     bed.track(await newClient(bed.home, bed.server.url, "dave"));
     const group = await alice.conversations.createGroup("Team", ["bob"]);
     expect(await alice.conversations.admins(group.id)).toEqual([alice.profile.accountId]);
-    await waitFor(async () => (await bob.conversations.list())[0]?.title === "Team", "bob joined");
+    await waitFor(async () => (await bob.conversations.list())[0]?.title === "Team", {
+      message: "bob joined",
+    });
     const refused = await bob.conversations.addMembers(group.id, ["dave"]).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(VollyError);
     expect((refused as VollyError).code).toBe("VOLLY_E_NOT_GROUP_ADMIN");
@@ -111,8 +122,8 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       extras.push(handle);
     }
     const group = await alice.conversations.createGroup("Catch-up", ["bob", "carol"]);
-    await waitFor(async () => (await carol.conversations.list()).length === 1, "carol joined");
-    await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
+    await waitFor(async () => (await carol.conversations.list()).length === 1, { message: "carol joined" });
+    await waitFor(async () => (await bob.conversations.list()).length === 1, { message: "bob joined" });
     const startEpoch = await epochOf(alice, group.id);
     await carol.close();
     bed.untrack(carol);
@@ -129,7 +140,7 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
       await alice.conversations.removeMember(group.id, handle);
       // bob writes in the new epoch once he processed the commit
       const epoch = await epochOf(alice, group.id);
-      await waitFor(async () => (await epochOf(bob, group.id)) === epoch, "bob followed");
+      await waitFor(async () => (await epochOf(bob, group.id)) === epoch, { message: "bob followed" });
       const b = `bob ${i} after removing ${handle}`;
       await bob.messaging.send(group.id, b);
       sent.push(b);
@@ -138,16 +149,17 @@ describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), 
 
     const back = bed.track(await reopenClient(bed.home, "carol"));
     await back.connect();
-    await waitFor(
-      async () => (await texts(back, group.id)).length === sent.length,
-      "carol caught up",
-      60_000,
-    );
+    await waitFor(async () => (await texts(back, group.id)).length === sent.length, {
+      message: "carol caught up",
+      timeoutMs: 60_000,
+    });
     expect(await texts(back, group.id)).toEqual(sent);
     expect(await back.messaging.undecryptable()).toEqual({});
     expect(await back.messaging.recoveries()).toBe(0);
     expect(await epochOf(back, group.id)).toBe(startEpoch + 20);
-    await waitFor(async () => (await back.conversations.get(group.id)).title === "Catch-up 9", "last name");
+    await waitFor(async () => (await back.conversations.get(group.id)).title === "Catch-up 9", {
+      message: "last name",
+    });
     expect((await back.conversations.get(group.id)).members?.map((m) => m.handle).sort()).toEqual([
       "alice",
       "bob",

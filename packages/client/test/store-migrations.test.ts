@@ -3,13 +3,14 @@ import { messageText } from "@volly/client";
 import { openNodeClient, openProfileStore } from "@volly/client/node";
 import { storeSchemaVersion } from "@volly/client/testing";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../../../test/helpers/temp-dir.js";
 import { migrateStores, STORE_SCHEMA_VERSION } from "../src/storage/migrations/migrations.js";
 import type { StoreMigration } from "../src/storage/migrations/store-migration.js";
 import { SqliteClientStore } from "../src/storage/sqlite-client-store.js";
 import { Stores } from "../src/storage/stores.js";
 import { Vault } from "../src/storage/vault.js";
 import { writeLegacyProfile } from "./fixtures/legacy-profile.js";
-import { tempDir, useTestServer } from "./helpers.js";
+import { useTestServer } from "./helpers.js";
 
 function freshStores(): Stores {
   return new Stores(

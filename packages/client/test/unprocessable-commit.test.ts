@@ -3,7 +3,8 @@ import { restApi } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
 import { fromBase64Url, toBase64Url } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
-import { inbox, texts, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { inbox, texts, useTestServer } from "./helpers.js";
 
 const epochOf = async (client: VollyClient, id: string) =>
   groupEpoch(await client.conversations.loadGroup(id));
@@ -41,9 +42,9 @@ describe("a member commit the delivery service accepted but a member cannot proc
     const bobInbox = inbox(bob);
     const aliceInbox = inbox(alice);
     const daveInbox = inbox(dave);
-    await waitFor(async () => (await bob.conversations.list()).length === 1, "bob joined");
+    await waitFor(async () => (await bob.conversations.list()).length === 1, { message: "bob joined" });
     await alice.messaging.send(group.id, "before");
-    await waitFor(() => bobInbox.length === 1, "first message");
+    await waitFor(() => bobInbox.length === 1, { message: "first message" });
     const diagnostics: string[] = [];
     bob.messaging.diagnostics.add((d) => diagnostics.push(`${d.kind}:${d.cause}`));
     const epochBefore = await epochOf(alice, group.id);
@@ -54,14 +55,18 @@ describe("a member commit the delivery service accepted but a member cannot proc
     expect(await epochOf(alice, group.id)).toBe(epochBefore + 1);
 
     // bob cannot process it: counted by cause, then he rejoins from the GroupInfo the server keeps.
-    await waitFor(async () => (await bob.messaging.recoveries()) === 1, "bob resynced");
+    await waitFor(async () => (await bob.messaging.recoveries()) === 1, { message: "bob resynced" });
     expect(diagnostics.slice(0, 2)).toEqual(["undecryptable:bad-signature", "resynced:bad-signature"]);
     expect((await bob.messaging.undecryptable())["bad-signature"]).toBe(1);
     expect(await bob.conversations.get(group.id)).toMatchObject({ notice: RECOVERY_NOTICE, recoveries: 1 });
     // dave joined from the Welcome (which was not damaged); alice and dave process bob's external commit.
-    await waitFor(async () => (await dave.conversations.list()).length === 1, "dave joined");
-    await waitFor(async () => (await epochOf(alice, group.id)) === epochBefore + 2, "alice saw the rejoin");
-    await waitFor(async () => (await epochOf(dave, group.id)) === epochBefore + 2, "dave saw the rejoin");
+    await waitFor(async () => (await dave.conversations.list()).length === 1, { message: "dave joined" });
+    await waitFor(async () => (await epochOf(alice, group.id)) === epochBefore + 2, {
+      message: "alice saw the rejoin",
+    });
+    await waitFor(async () => (await epochOf(dave, group.id)) === epochBefore + 2, {
+      message: "dave saw the rejoin",
+    });
     expect(await epochOf(bob, group.id)).toBe(epochBefore + 2);
 
     await alice.messaging.send(group.id, "after the bad commit");
@@ -71,14 +76,14 @@ describe("a member commit the delivery service accepted but a member cannot proc
       () =>
         bobInbox.some((m) => m.text === "after the bad commit") &&
         bobInbox.some((m) => m.text === "dave is here"),
-      "bob decrypts",
+      { message: "bob decrypts" },
     );
     await waitFor(
       () =>
         aliceInbox.some((m) => m.text === "bob is back") && aliceInbox.some((m) => m.text === "dave is here"),
-      "alice decrypts",
+      { message: "alice decrypts" },
     );
-    await waitFor(() => daveInbox.length === 2, "dave decrypts");
+    await waitFor(() => daveInbox.length === 2, { message: "dave decrypts" });
     expect(daveInbox.map((m) => m.text).sort()).toEqual(["after the bad commit", "bob is back"]);
     expect(await texts(bob, group.id)).toContain("after the bad commit");
     expect(await alice.messaging.undecryptable()).toEqual({});

@@ -1,6 +1,7 @@
 import { DEFAULT_SETTINGS } from "@volly/client";
 import { describe, expect, it } from "vitest";
-import { connectedClients, reopenClient, useTestServer, waitFor } from "./helpers.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { connectedClients, reopenClient, useTestServer } from "./helpers.js";
 
 describe("safety numbers and settings", () => {
   const bed = useTestServer();
@@ -8,7 +9,7 @@ describe("safety numbers and settings", () => {
   it("both sides compute the same safety number from the shared group's keys; another contact's differs", async () => {
     const [alice, bob, carol] = await bed.clients("alice", "bob", "carol");
     await alice!.resolveConversation("@bob");
-    await waitFor(async () => (await bob!.conversations.list()).length === 1, "bob joins");
+    await waitFor(async () => (await bob!.conversations.list()).length === 1, { message: "bob joins" });
     const ab = await alice!.verification.safetyNumber("@bob");
     const ba = await bob!.verification.safetyNumber("alice");
     expect(ab).toMatchObject({ handle: "bob", source: "group" });
@@ -25,7 +26,9 @@ describe("safety numbers and settings", () => {
     expect(ac.digits).not.toBe(ab.digits);
     // With an honest directory the group's keys and the directory's give the same number.
     await carol!.resolveConversation("@alice");
-    await waitFor(async () => (await alice!.conversations.list()).length === 2, "alice joins carol's");
+    await waitFor(async () => (await alice!.conversations.list()).length === 2, {
+      message: "alice joins carol's",
+    });
     const acGroup = await alice!.verification.safetyNumber("carol");
     expect(acGroup.source).toBe("group");
     expect(acGroup.digits).toBe(ac.digits);

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { newId } from "@volly/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import type { Frame } from "./helpers/gateway-client.js";
-import { type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { type LiveServer, useLiveServer } from "./helpers/live-server.js";
 import { sample } from "./helpers/metrics.js";
 
 /** GROUP_MESSAGE dispatches the server has written so far (volly_messages_out_total). */
@@ -12,11 +13,7 @@ async function groupMessagesOut(s: LiveServer): Promise<number> {
 }
 
 describe("back-pressure: a client that stops reading", () => {
-  let s: LiveServer;
-  beforeAll(async () => {
-    s = await liveServer();
-  });
-  afterAll(() => s.close());
+  const s = useLiveServer();
 
   it("is held to a few MiB of the server's memory, never stalls the others, and then gets everything once, in order", async () => {
     const alice = await s.register();

@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { backupEmbeddedStore, PG_DUMP_HINT } from "../src/backup.js";
 import { DEFAULT_CONFIG, type ServerConfig } from "../src/config.js";
 import { type RunningServer, startServer } from "../src/start-server.js";
@@ -14,7 +15,6 @@ import { newGroupBodies } from "./helpers/mls-groups.js";
 import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
 import { serviceGate } from "./helpers/service-gate.js";
 import { fakeCiphertext } from "./helpers/services.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 const run = promisify(execFile);
 const PG_TOOLS = serviceGate(
@@ -65,7 +65,7 @@ describe("backup and restore", () => {
     const writer = (async () => {
       while (writing) during.push((await s.send(alice, groupId)).ciphertext);
     })();
-    const { dir: out, remove } = makeTempDir();
+    const { dir: out, remove } = removableTempDir();
     cleanups.push(remove);
     const file = `${out}/volly-backup.db`;
     const result = await backupEmbeddedStore({ ...DEFAULT_CONFIG, dataDir }, file);
@@ -86,7 +86,7 @@ describe("backup and restore", () => {
   });
 
   it("refuses to overwrite a file, a missing database, and the PostgreSQL store (pg_dump is the tool)", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     cleanups.push(remove);
     writeFileSync(`${dir}/taken.db`, "x");
     await expect(
@@ -145,7 +145,7 @@ describe("backup and restore", () => {
           alice.token,
         );
       }
-      const { dir, remove } = makeTempDir();
+      const { dir, remove } = removableTempDir();
       cleanups.push(remove);
       await run("pg_dump", ["--format=custom", `--file=${dir}/volly.dump`, source.url]);
       await run("pg_restore", ["--no-owner", `--dbname=${target.url}`, `${dir}/volly.dump`]);

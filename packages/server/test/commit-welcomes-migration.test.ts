@@ -1,13 +1,13 @@
 import { newId } from "@volly/protocol";
 import { type Kysely, Migrator, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { staticMigrationProvider } from "../src/store/migrations/migrate.js";
 import { openPostgresDatabase, openPostgresStore } from "../src/store/postgres-store.js";
 import type { Database } from "../src/store/schema.js";
 import { openSqliteDatabase, openSqliteStore } from "../src/store/sqlite-store.js";
 import type { Store } from "../src/store/types.js";
 import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 /** Where one backend's database lives: how to open it as a store and as a bare Kysely database. */
 interface Target {
@@ -87,7 +87,7 @@ function describeDown(target: () => Target): void {
 }
 
 describe("migration 0005 (commit_welcomes) on SQLite", () => {
-  const { dir, remove } = makeTempDir();
+  const { dir, remove } = removableTempDir();
   afterAll(() => remove());
   describeDown(() => {
     const file = `${dir}/volly.db`;

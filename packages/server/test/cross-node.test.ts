@@ -1,9 +1,9 @@
 import { GatewayOp } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import { type HttpDevice, registerOverHttp } from "./helpers/app.js";
 import { type ClusterNode, createGroupVia, metricValue, sendVia, startNode } from "./helpers/cluster.js";
 import { connectIdentified, type Frame, type GatewayClient } from "./helpers/gateway-client.js";
-import { sleep } from "./helpers/live-server.js";
 import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
 import { type PrivateRedis, REDIS_SERVER, startPrivateRedis } from "./helpers/redis-server.js";
 

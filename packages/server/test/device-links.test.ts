@@ -5,7 +5,7 @@ import type { HttpDevice } from "./helpers/app.js";
 import { expectCode } from "./helpers/expect-code.js";
 import { connectGateway, identifyFrame } from "./helpers/gateway-client.js";
 import { newKeys, signB64, type TestKeys } from "./helpers/identity.js";
-import { type LiveServer, liveServer } from "./helpers/live-server.js";
+import { useLiveServer } from "./helpers/live-server.js";
 import {
   groupWith,
   registerDevice,
@@ -236,11 +236,7 @@ forEachBackend((backend) => {
 });
 
 describe("device links over a listening server", () => {
-  let live: LiveServer;
-  beforeEach(async () => {
-    live = await liveServer();
-  });
-  afterEach(() => live.close());
+  const live = useLiveServer({ perTest: true });
 
   const call = async (method: string, path: string, body?: unknown, device?: HttpDevice) => {
     const res = await fetch(`${live.base}${path}`, {

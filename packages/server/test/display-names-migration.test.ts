@@ -2,12 +2,12 @@ import { matches, ROUTES } from "@volly/protocol";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { migration0001Initial } from "../src/store/migrations/0001-initial.js";
 import { MIGRATIONS } from "../src/store/migrations/migrate.js";
 import { openSqliteStore } from "../src/store/sqlite-store.js";
 import { type AppFixture, appFixture } from "./helpers/app.js";
 import { newKeys, registrationBody } from "./helpers/identity.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 describe("display names in the directory", () => {
   let f: AppFixture;
@@ -54,7 +54,7 @@ describe("display names in the directory", () => {
 
 describe("migration 0002 on a database created by 0001", () => {
   it("adds accounts.display_name and group_members.left_seq and keeps every row", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     const file = `${dir}/volly.db`;
     try {
       // A database as the previous release left it: only migration 0001 applied.

@@ -32,6 +32,7 @@ import {
 import fc from "fast-check";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp } from "./helpers/app.js";
 import {
   deeplyNested,
@@ -47,7 +48,7 @@ import {
   type Frame,
   type GatewayClient,
 } from "./helpers/gateway-client.js";
-import { expectStillServing, sleep } from "./helpers/live-server.js";
+import { expectStillServing } from "./helpers/live-server.js";
 import { commitBody, fakeCiphertext } from "./helpers/services.js";
 
 const RUNS = Math.max(1, Number(process.env.VOLLY_FUZZ_RUNS ?? 1));

@@ -1,16 +1,17 @@
 import { GatewayOp, newId, signingInput } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import { DEFAULT_CONFIG, type RateLimitConfig } from "../src/config.js";
 import { type RunningServer, startServer } from "../src/start-server.js";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp } from "./helpers/app.js";
 import { connectIdentified, type Frame, type GatewayClient } from "./helpers/gateway-client.js";
 import { newKeys, registrationBody, signB64, uniqueHandle } from "./helpers/identity.js";
-import { expectStillServing, sleep } from "./helpers/live-server.js";
+import { expectStillServing } from "./helpers/live-server.js";
 import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
 import { type PrivateRedis, REDIS_SERVER, startPrivateRedis } from "./helpers/redis-server.js";
 import { commitBody, fakeCiphertext } from "./helpers/services.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 const WINDOW_MS = 60_000;
 
@@ -181,7 +182,7 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)(
     let database: TestDatabase;
     let redis: PrivateRedis;
     const nodes: RunningServer[] = [];
-    const temp = makeTempDir();
+    const temp = removableTempDir();
     const sockets: GatewayClient[] = [];
     beforeAll(async () => {
       POSTGRES.assert();

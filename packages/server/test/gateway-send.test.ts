@@ -3,6 +3,7 @@ import { GatewayOp, newId } from "@volly/protocol";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { buildApp } from "../src/app.js";
 import { createInProcessBus } from "../src/bus/in-process-bus.js";
 import { DEFAULT_CONFIG } from "../src/config.js";
@@ -17,7 +18,6 @@ import {
 import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
 import { fakeCiphertext } from "./helpers/services.js";
 import { forEachBackend, type OpenedStore } from "./helpers/store-backends.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 interface SendAck {
   groupId: string;
@@ -36,7 +36,7 @@ forEachBackend((backend) => {
 
     beforeAll(async () => {
       opened = await backend.fresh();
-      const { dir, remove } = makeTempDir();
+      const { dir, remove } = removableTempDir();
       removeDir = remove;
       const bus = createInProcessBus();
       app = await buildApp({

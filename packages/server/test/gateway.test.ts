@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { GatewayOp, LIMITS, newId, PROTOCOL_VERSION, signingInput, VOLLY_VERSION } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp } from "./helpers/app.js";
 import { snapshotDatabase } from "./helpers/db-snapshot.js";
 import {
@@ -13,8 +14,6 @@ import {
 import { newKeys, signB64 } from "./helpers/identity.js";
 import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
 import { fakeCiphertext } from "./helpers/services.js";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("gateway over a listening server", () => {
   let f: AppFixture;

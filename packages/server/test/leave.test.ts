@@ -1,7 +1,8 @@
 import { GatewayOp, newId } from "@volly/protocol";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import { expectCode } from "./helpers/expect-code.js";
-import { dispatched, expectStillServing, type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { dispatched, expectStillServing, useLiveServer } from "./helpers/live-server.js";
 import { commitBody } from "./helpers/mls-groups.js";
 import {
   fakeCiphertext,
@@ -146,11 +147,7 @@ forEachBackend((backend) => {
 });
 
 describe("leaving over REST and the gateway (POST /v1/groups/:groupId/leave)", () => {
-  let s: LiveServer;
-  beforeAll(async () => {
-    s = await liveServer();
-  });
-  afterAll(() => s.close());
+  const s = useLiveServer();
 
   it("dispatches the departure to the remaining members; the leaver receives nothing after and cannot send", async () => {
     const alice = await s.register();

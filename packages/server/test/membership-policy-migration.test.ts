@@ -1,13 +1,13 @@
 import { newId } from "@volly/protocol";
 import { type Kysely, Migrator } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { staticMigrationProvider } from "../src/store/migrations/migrate.js";
 import { openPostgresDatabase, openPostgresStore } from "../src/store/postgres-store.js";
 import type { Database } from "../src/store/schema.js";
 import { openSqliteDatabase, openSqliteStore } from "../src/store/sqlite-store.js";
 import type { Store } from "../src/store/types.js";
 import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 /** Where one backend's (empty) database lives: how to open it as a store and as a bare Kysely database. */
 interface Target {
@@ -132,7 +132,7 @@ describe("migration 0006 (groups.membership_policy) on SQLite", () => {
     for (const remove of dirs) remove();
   });
   describeMigration(async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     dirs.push(remove);
     const file = `${dir}/volly.db`;
     return { store: () => openSqliteStore(file), database: () => openSqliteDatabase(file) };

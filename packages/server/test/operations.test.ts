@@ -1,23 +1,19 @@
 import { VollyError } from "@volly/protocol";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { BUS_ERROR_KINDS } from "../src/metrics.js";
 import { type RunningServer, startServer } from "../src/start-server.js";
 import { instrumentStore } from "../src/store/instrumented-store.js";
 import { openSqliteStore } from "../src/store/sqlite-store.js";
 import { newKeys, registrationBody, uniqueHandle } from "./helpers/identity.js";
-import { type LiveServer, liveServer } from "./helpers/live-server.js";
+import { useLiveServer } from "./helpers/live-server.js";
 import { sample } from "./helpers/metrics.js";
 import { createTestDatabase, POSTGRES, queryOnce, type TestDatabase } from "./helpers/postgres.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 describe("operator endpoints: GET /metrics (Prometheus) and GET /readyz", () => {
-  let s: LiveServer;
-  beforeAll(async () => {
-    s = await liveServer();
-  });
-  afterAll(() => s.close());
+  const s = useLiveServer();
 
   const metrics = async () => {
     const res = await s.f.metricsApp.inject({ method: "GET", url: "/metrics" });
@@ -77,7 +73,7 @@ describe("operator endpoints: GET /metrics (Prometheus) and GET /readyz", () => 
 
 describe("store instrumentation (volly_store_errors_total)", () => {
   it("reports database failures once each, but not typed Volly errors or unique violations", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     const errors: unknown[] = [];
     const store = instrumentStore(await openSqliteStore(`${dir}/volly.db`), (e) => errors.push(e));
     try {
@@ -109,7 +105,7 @@ describe("store instrumentation (volly_store_errors_total)", () => {
 
 describe("the metrics listener (VOLLY_METRICS_HOST, VOLLY_METRICS_PORT)", () => {
   it("serves /metrics on its own address only, never on the public port; without a metrics port it is not served", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     const base = { ...DEFAULT_CONFIG, port: 0, dataDir: dir, logLevel: "silent" as const };
     const withMetrics = await startServer({ ...base, metricsPort: 0, metricsHost: "127.0.0.1" });
     const without = await startServer({ ...base, dataDir: `${dir}/other` });
@@ -143,7 +139,7 @@ describe("the metrics listener (VOLLY_METRICS_HOST, VOLLY_METRICS_PORT)", () => 
 describe.skipIf(!POSTGRES.run)("volly_store_errors_total of a running server (PostgreSQL)", () => {
   let database: TestDatabase;
   let server: RunningServer | undefined;
-  const { dir, remove } = makeTempDir();
+  const { dir, remove } = removableTempDir();
   beforeAll(async () => {
     POSTGRES.assert();
     database = await createTestDatabase();

@@ -1,15 +1,12 @@
 import { GatewayOp } from "@volly/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import type { HttpDevice } from "./helpers/app.js";
 import type { Frame, GatewayClient } from "./helpers/gateway-client.js";
-import { dispatched, type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { dispatched, useLiveServer } from "./helpers/live-server.js";
 
 describe("presence over the gateway (op 3 PRESENCE_UPDATE, dispatch PRESENCE_UPDATE)", () => {
-  let s: LiveServer;
-  beforeAll(async () => {
-    s = await liveServer();
-  });
-  afterAll(() => s.close());
+  const s = useLiveServer();
 
   const presenceOf = (device: HttpDevice) => (f: Frame) =>
     f.t === "PRESENCE_UPDATE" && (f.d as { accountId: string }).accountId === device.accountId;

@@ -1,15 +1,15 @@
 import { newId, signingInput } from "@volly/protocol";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import { DEFAULT_CONFIG, type RateLimitConfig } from "../src/config.js";
 import { type RunningServer, startServer } from "../src/start-server.js";
 import { type AppFixture, appFixture } from "./helpers/app.js";
 import { snapshotDatabase } from "./helpers/db-snapshot.js";
 import { newKeys, registrationBody, signB64, type TestKeys, uniqueHandle } from "./helpers/identity.js";
-import { sleep } from "./helpers/live-server.js";
 import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
 import { type PrivateRedis, REDIS_SERVER, startPrivateRedis } from "./helpers/redis-server.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 const WINDOW_MS = 60_000;
 
@@ -281,7 +281,7 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)(
     let database: TestDatabase;
     let redis: PrivateRedis;
     const nodes: RunningServer[] = [];
-    const temp = makeTempDir();
+    const temp = removableTempDir();
 
     beforeAll(async () => {
       POSTGRES.assert();

@@ -1,20 +1,11 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { sleep, waitFor } from "../../../test/helpers/wait-for.js";
 import type { Bus } from "../src/bus/bus.js";
 import type { BusMessage } from "../src/bus/messages.js";
 import { createRedisBus } from "../src/bus/redis-bus.js";
 import type { BusErrorKind } from "../src/metrics.js";
-import { sleep } from "./helpers/live-server.js";
 import { freePort, type PrivateRedis, REDIS_SERVER, startPrivateRedis } from "./helpers/redis-server.js";
-
-/** Polls `predicate` every 20 ms until it holds; fails after `timeoutMs`. */
-async function until(predicate: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe.skipIf(!REDIS_SERVER.run)("Redis bus (scaled shape: fanout between nodes)", () => {
   let redis: PrivateRedis;
@@ -55,13 +46,13 @@ describe.skipIf(!REDIS_SERVER.run)("Redis bus (scaled shape: fanout between node
     two.subscribe("group:other", (m) => got.push(["other", m]));
     await Promise.all([one.settled(), two.settled()]);
     one.publish("group:g1", appended(1));
-    await until(() => got.length === 2, 5_000, "both nodes");
+    await waitFor(() => got.length === 2, { message: "both nodes", timeoutMs: 5_000 });
     expect(got.map(([n]) => n).sort()).toEqual(["one", "two"]);
     expect(got[0]?.[1]).toEqual(appended(1));
     stop();
     await two.settled();
     one.publish("group:g1", appended(2));
-    await until(() => got.length === 3, 5_000, "node one");
+    await waitFor(() => got.length === 3, { message: "node one", timeoutMs: 5_000 });
     await sleep(100);
     expect(got.map(([n, m]) => [n, (m as { seq: number }).seq])).toEqual([
       ...got.slice(0, 2).map(([n]) => [n, 1]),
@@ -85,7 +76,7 @@ describe.skipIf(!REDIS_SERVER.run)("Redis bus (scaled shape: fanout between node
     } finally {
       raw.disconnect();
     }
-    await until(() => got.length === 1, 5_000, "the valid message");
+    await waitFor(() => got.length === 1, { message: "the valid message", timeoutMs: 5_000 });
     expect(got).toEqual([appended(7)]);
     expect(errors).toEqual(["invalid-message", "invalid-message", "invalid-message"]);
   });
@@ -109,15 +100,21 @@ describe.skipIf(!REDIS_SERVER.run)("Redis bus (scaled shape: fanout between node
     two.subscribe("group:g1", (m) => got.push(m));
     await two.settled();
     await redis.stop();
-    await until(() => !one.connected() && !two.connected(), 5_000, "both to notice");
+    await waitFor(() => !one.connected() && !two.connected(), {
+      message: "both to notice",
+      timeoutMs: 5_000,
+    });
     expect(() => one.publish("group:g1", appended(1))).not.toThrow();
     expect(errors).toContain("publish");
     await two.settled(); // does not hang while Redis is down
     await redis.start();
-    await until(() => one.connected() && two.connected(), 10_000, "both to reconnect");
-    await until(() => resyncs.one > 0 && resyncs.two > 0, 5_000, "resync signals");
+    await waitFor(() => one.connected() && two.connected(), {
+      message: "both to reconnect",
+      timeoutMs: 10_000,
+    });
+    await waitFor(() => resyncs.one > 0 && resyncs.two > 0, { message: "resync signals", timeoutMs: 5_000 });
     one.publish("group:g1", appended(2));
-    await until(() => got.length === 1, 5_000, "delivery after the restart");
+    await waitFor(() => got.length === 1, { message: "delivery after the restart", timeoutMs: 5_000 });
     expect(got).toEqual([appended(2)]); // the one published while down is gone: resync covers it
   });
 

@@ -3,10 +3,10 @@ import { request } from "node:https";
 import { GatewayOp } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { startServer } from "../src/start-server.js";
 import { appFixture } from "./helpers/app.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 describe("Strict-Transport-Security (RFC 6797)", () => {
   it("is sent behind a trusted proxy that says the request came over https, never on plain http", async () => {
@@ -52,7 +52,7 @@ describe("Strict-Transport-Security (RFC 6797)", () => {
 
 describe("TLS ended by Volly itself (VOLLY_TLS_CERT_FILE, VOLLY_TLS_KEY_FILE)", () => {
   it("serves HTTPS with Strict-Transport-Security, and the gateway over WSS", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     // A throwaway self-signed certificate for 127.0.0.1 (Debian's openssl).
     execFileSync(
       "openssl",

@@ -3,11 +3,11 @@ import { Writable } from "node:stream";
 import { newId } from "@volly/protocol";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { startServer } from "../src/start-server.js";
 import { connectGateway } from "./helpers/gateway-client.js";
 import { newKeys, registrationBody } from "./helpers/identity.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 function memoryLogger() {
   const lines: string[] = [];
@@ -22,7 +22,7 @@ function memoryLogger() {
 
 describe("startServer", () => {
   it("listens on a free port, logs the URL as JSON, and drains on close (gateway 1001 VOLLY_E_SHUTTING_DOWN)", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     const dataDir = `${dir}/nested/data`;
     const { logger, lines } = memoryLogger();
     const server = await startServer({ ...DEFAULT_CONFIG, port: 0, dataDir, logLevel: "info" }, { logger });
@@ -47,7 +47,7 @@ describe("startServer", () => {
   });
 
   it("keeps accounts across a restart on the same data dir", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     try {
       const config = { ...DEFAULT_CONFIG, port: 0, dataDir: dir, logLevel: "silent" as const };
       const first = await startServer(config);
@@ -74,7 +74,7 @@ describe("startServer", () => {
   });
 
   it("refuses an unknown ciphersuite with VOLLY_E_USAGE", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     try {
       await expect(
         startServer({

@@ -1,13 +1,13 @@
 import BetterSqlite3 from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { MIGRATIONS } from "../src/store/migrations/migrate.js";
 import { openSqliteStore } from "../src/store/sqlite-store.js";
 import { TABLES } from "./helpers/store-backends.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 describe("SQLite store (embedded shape; shared behaviour is in store-conformance.test.ts)", () => {
   it("creates the schema and applies WAL, foreign keys and full sync", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     try {
       const file = `${dir}/volly.db`;
       await (await openSqliteStore(file)).close();

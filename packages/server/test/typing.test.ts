@@ -1,15 +1,12 @@
 import { GatewayOp, newId } from "@volly/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import { snapshotDatabase } from "./helpers/db-snapshot.js";
 import type { Frame, GatewayClient } from "./helpers/gateway-client.js";
-import { dispatched, expectStillServing, type LiveServer, liveServer, sleep } from "./helpers/live-server.js";
+import { dispatched, expectStillServing, useLiveServer } from "./helpers/live-server.js";
 
 describe("typing over the gateway (op 14 TYPING, dispatch TYPING_START)", () => {
-  let s: LiveServer;
-  beforeAll(async () => {
-    s = await liveServer();
-  });
-  afterAll(() => s.close());
+  const s = useLiveServer();
 
   const typing = (client: GatewayClient, groupId: string) =>
     client.send({ op: GatewayOp.TYPING, d: { groupId } });

@@ -1,11 +1,10 @@
 import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { describe, expect, it, vi } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
+import { sleep } from "../../../test/helpers/wait-for.js";
 import { openSqliteStore } from "../src/store/sqlite-store.js";
 import { startWalCheckpointer } from "../src/store/wal-checkpointer.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** True once every committed page is in the database file itself, i.e. the WAL is checkpointed. */
 function checkpointed(file: string): boolean {
@@ -21,7 +20,7 @@ function checkpointed(file: string): boolean {
 
 describe("background WAL checkpoints (SQLite)", () => {
   it("copies committed pages into the database file from a worker, below SQLite's own 1,000-page trigger", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     const file = `${dir}/volly.db`;
     const store = await openSqliteStore(file);
     try {
@@ -67,7 +66,7 @@ describe("background WAL checkpoints (SQLite)", () => {
   });
 
   it("reports a checkpoint that fails and stops cleanly", async () => {
-    const { dir, remove } = makeTempDir();
+    const { dir, remove } = removableTempDir();
     const errors: string[] = [];
     const checkpointer = startWalCheckpointer(`${dir}/missing.db`, (message) => errors.push(message), 20);
     for (let i = 0; i < 100 && errors.length === 0; i++) await sleep(50);

@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removableTempDir } from "../../../test/helpers/temp-dir.js";
 import { CONTENT_SECURITY_POLICY } from "../src/http/security-headers.js";
 import { type AppFixture, appFixture } from "./helpers/app.js";
-import { makeTempDir } from "./helpers/temp-dir.js";
 
 const INDEX = '<!doctype html><html><head><script type="module" src="/assets/app.js"></script></head></html>';
 const APP_JS = "console.log('volly');";
@@ -28,7 +28,7 @@ describe("the web app served by the server", () => {
   let f: AppFixture;
   let web: { dir: string; remove: () => void };
   beforeAll(async () => {
-    web = makeTempDir();
+    web = removableTempDir();
     mkdirSync(`${web.dir}/assets`);
     writeFileSync(`${web.dir}/index.html`, INDEX);
     writeFileSync(`${web.dir}/assets/app.js`, APP_JS);
@@ -93,7 +93,7 @@ describe("the web app served by the server", () => {
 
 describe("the web app when it is not built", () => {
   it("answers / and app routes with a page saying so (with the CSP), and picks up a later build", async () => {
-    const web = makeTempDir();
+    const web = removableTempDir();
     const f = await appFixture({ webDir: `${web.dir}/dist` });
     try {
       for (const url of ["/", "/i/abc.def", "/some/route"]) {

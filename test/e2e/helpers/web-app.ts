@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { expect } from "vitest";
+import { waitFor } from "../../helpers/wait-for.js";
 import { seriousViolations } from "./axe.js";
 
 /**
@@ -23,15 +24,11 @@ export interface WebUser {
   pin: string;
 }
 
-/** Polls `fn` until it returns true (or throws after `timeoutMs`). */
-export async function until(fn: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/**
+ * How these tests poll the page with `waitFor`: every 100 ms, and a query that fails (the element
+ * is not there yet, the page is between states) counts as "not yet".
+ */
+export const PAGE_POLL = { intervalMs: 100, ignoreErrors: true } as const;
 
 /** The theme the app applied (`<html data-theme>`: "light", "dark", "high-contrast" or "system"). */
 export function theme(page: Page): Promise<string | undefined> {
@@ -65,7 +62,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export async function onboard(page: Page, name: string, pin: string): Promise<string> {
   await page.getByLabel("Your name").fill(name);
   const handleInput = page.getByLabel("Handle");
-  await until(async () => (await handleInput.inputValue()).length >= 3, "a suggested handle");
+  await waitFor(async () => (await handleInput.inputValue()).length >= 3, {
+    ...PAGE_POLL,
+    message: "a suggested handle",
+  });
   const handle = await handleInput.inputValue();
   await page.getByLabel("Choose a 6-digit PIN").fill(pin);
   await page.getByRole("button", { name: "Continue" }).click();

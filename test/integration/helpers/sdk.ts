@@ -27,16 +27,3 @@ export function collect(client: VollyClient): MessageRecord[] {
   });
   return got;
 }
-
-/** Polls `predicate` every 25 ms until it holds; throws after `timeoutMs`. */
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-  what = "condition",
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { tempDir } from "../../helpers/temp-dir.js";
 
 /** Path of the built CLI entry point. */
 export const CLI_BIN = resolve(import.meta.dirname, "../../../packages/cli/dist/bin.js");
@@ -17,11 +16,6 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
   /** SIGKILL (kill -9) and wait for exit. */
   kill9(): Promise<void>;
-}
-
-/** Makes a fresh temporary directory. */
-export function tempDir(prefix = "volly-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type MessageRecord, messageText, type VollyClient } from "@volly/client";
 import { VollyError } from "@volly/protocol";
-import { clusterClient, collect, rotated, waitFor } from "./clients.js";
+import { waitFor } from "../../helpers/wait-for.js";
+import { clusterClient, collect, rotated } from "./clients.js";
 
 /** One user of the scenario: its client, the node it prefers and what it received. */
 export interface User {
@@ -49,14 +50,15 @@ export async function setUp(
     const [x, y] = [users[a]!, users[b]!];
     const conv = await x.client.resolveConversation(`@${y.handle}`);
     dmIds.push(conv.id);
-    await waitFor(() => has(y, conv.id), 20_000, `${y.handle} to join the DM`);
+    await waitFor(() => has(y, conv.id), { message: `${y.handle} to join the DM`, timeoutMs: 20_000 });
   }
   const [owner, ...others] = group.map((i) => users[i]!);
   const trio = await owner!.client.conversations.createGroup(
     "trio",
     others.map((u) => u.handle),
   );
-  for (const u of others) await waitFor(() => has(u, trio.id), 20_000, `${u.handle} to join the group`);
+  for (const u of others)
+    await waitFor(() => has(u, trio.id), { message: `${u.handle} to join the group`, timeoutMs: 20_000 });
   return { users, dmIds, groupId: trio.id };
 }
 
@@ -109,11 +111,10 @@ export function deliveredEverywhere(stream: Stream, index: number): boolean {
 
 /** Waits until every recipient of every stream has received all of it (or `timeoutMs`). */
 export async function waitForDelivery(streams: Stream[], timeoutMs: number): Promise<void> {
-  await waitFor(
-    () => streams.every((s) => s.recipients.every((r) => received(s, r).length >= s.count)),
-    timeoutMs,
-    "every message to arrive",
-  );
+  await waitFor(() => streams.every((s) => s.recipients.every((r) => received(s, r).length >= s.count)), {
+    message: "every message to arrive",
+    timeoutMs: timeoutMs,
+  });
 }
 
 /** The outcome of a run, checked by the test and printed as its summary. */

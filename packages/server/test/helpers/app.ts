@@ -3,6 +3,7 @@ import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { signingInput } from "@volly/protocol";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import { removableTempDir } from "../../../../test/helpers/temp-dir.js";
 import { buildApp } from "../../src/app.js";
 import { createInProcessBus } from "../../src/bus/in-process-bus.js";
 import { DEFAULT_CONFIG, type ServerConfig } from "../../src/config.js";
@@ -12,7 +13,6 @@ import { openSqliteStore } from "../../src/store/sqlite-store.js";
 import type { Store } from "../../src/store/types.js";
 import { newKeys, registrationBody, signB64, type TestKeys, uniqueHandle } from "./identity.js";
 import { rememberDevice } from "./mls-groups.js";
-import { makeTempDir } from "./temp-dir.js";
 
 /** An app over a real SQLite file, with its logs captured in memory. */
 export interface AppFixture {
@@ -31,7 +31,7 @@ export interface AppFixture {
  * directory does not exist unless `overrides.webDir` says otherwise.
  */
 export async function appFixture(overrides: Partial<ServerConfig> = {}): Promise<AppFixture> {
-  const { dir, remove } = makeTempDir();
+  const { dir, remove } = removableTempDir();
   const file = `${dir}/volly.db`;
   const store = await openSqliteStore(file);
   const bus = createInProcessBus();

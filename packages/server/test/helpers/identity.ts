@@ -1,4 +1,4 @@
-import { ed25519 } from "@noble/curves/ed25519.js";
+import { generateIdentity, sign } from "@volly/crypto";
 import { signingInput, toBase64Url } from "@volly/protocol";
 
 /** An Ed25519 key pair for a test device (the 32-byte seed is what @volly/crypto calls the private key). */
@@ -9,16 +9,15 @@ export interface TestKeys {
   publicKeyB64: string;
 }
 
-/** Generates a fresh Ed25519 key pair (@noble/curves). */
+/** Generates a fresh Ed25519 key pair (@volly/crypto's device identity). */
 export function newKeys(): TestKeys {
-  const secretKey = ed25519.utils.randomSecretKey();
-  const publicKey = ed25519.getPublicKey(secretKey);
+  const { signaturePublicKey: publicKey, signaturePrivateKey: secretKey } = generateIdentity();
   return { publicKey, secretKey, publicKeyB64: toBase64Url(publicKey) };
 }
 
 /** Signs `message` and returns the base64url signature. */
 export function signB64(keys: TestKeys, message: Uint8Array): string {
-  return toBase64Url(ed25519.sign(message, keys.secretKey));
+  return toBase64Url(sign(keys.secretKey, message));
 }
 
 /** The body of `POST /v1/accounts` for `handle`, signed with `keys`. */

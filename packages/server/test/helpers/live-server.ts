@@ -1,5 +1,5 @@
 import { GatewayOp, newId } from "@volly/protocol";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp, sessionOverHttp } from "./app.js";
 import { connectGateway, connectIdentified, type Frame, type GatewayClient } from "./gateway-client.js";
 import { newKeys } from "./identity.js";
@@ -129,8 +129,28 @@ export async function liveServer(): Promise<LiveServer> {
   return live;
 }
 
-/** Waits `ms` milliseconds. */
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The fixture of the tests that talk to a listening server: call it inside a `describe` block. It
+ * starts a {@link liveServer} before the block's tests and closes it after them (`beforeAll` /
+ * `afterAll`; with `perTest`, a fresh one around each test: `beforeEach` / `afterEach`), and
+ * returns a {@link LiveServer} that stands for the running one. Use it inside tests and hooks only.
+ */
+export function useLiveServer({ perTest = false }: { perTest?: boolean } = {}): LiveServer {
+  let current: LiveServer | undefined;
+  (perTest ? beforeEach : beforeAll)(async () => {
+    current = await liveServer();
+  });
+  (perTest ? afterEach : afterAll)(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as LiveServer, {
+    get(_target, key) {
+      if (!current) throw new Error(`useLiveServer: ${String(key)} is only there inside a test`);
+      return current[key as keyof LiveServer];
+    },
+  });
+}
 
 /** The dispatches of event `t` a client received so far (consumed or not). */
 export function dispatched(client: GatewayClient, t: string): Frame[] {

@@ -1,10 +1,10 @@
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe } from "vitest";
+import { removableTempDir } from "../../../../test/helpers/temp-dir.js";
 import { openPostgresStore } from "../../src/store/postgres-store.js";
 import { openSqliteStore } from "../../src/store/sqlite-store.js";
 import type { Store } from "../../src/store/types.js";
 import { createTestDatabase, POSTGRES, queryOnce, type TestDatabase } from "./postgres.js";
-import { makeTempDir } from "./temp-dir.js";
 
 /** Every table of the schema, children first (for TRUNCATE). */
 export const TABLES = [
@@ -54,7 +54,7 @@ export function sqliteBackend(): StoreBackend {
   return {
     name: "SQLite",
     async fresh() {
-      const { dir, remove } = makeTempDir();
+      const { dir, remove } = removableTempDir();
       const file = `${dir}/volly.db`;
       const stores: Store[] = [await openSqliteStore(file)];
       return {

@@ -1,4 +1,15 @@
-import { SdkClient } from "../worker/rpc-client.js";
+import { SdkWorker } from "../worker/rpc-client.js";
+import type { SdkEvent } from "../worker/rpc-types.js";
 
-/** The one SDK worker of this tab. */
-export const sdk = new SdkClient();
+const worker = new SdkWorker();
+
+/**
+ * The SDK of this tab, running in its worker (started on first use):
+ * `sdk.conversations.summaries()`, `sdk.messaging.enqueue(id, text)`, `sdk.session.unlock(pin)`…
+ */
+export const sdk = worker.proxy;
+
+/** Subscribes to the SDK's events (its listeners, forwarded by the worker); returns the unsubscribe function. */
+export function onSdkEvent(listener: (event: SdkEvent) => void): () => void {
+  return worker.on(listener);
+}

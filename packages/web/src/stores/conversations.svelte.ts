@@ -53,7 +53,7 @@ class ConversationStore {
   /** Reloads the list from the SDK now. */
   async refresh(): Promise<void> {
     try {
-      this.summaries = await sdk.call("summaries");
+      this.summaries = await sdk.conversations.summaries();
       this.error = undefined;
     } catch (err) {
       this.error = err instanceof Error ? err.message : "Could not load conversations.";

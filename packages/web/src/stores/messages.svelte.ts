@@ -17,7 +17,7 @@ class MessageStore {
     if (this.byConversation[conversationId] && !force) return;
     this.loading[conversationId] = true;
     try {
-      const history = await sdk.call("history", conversationId, HISTORY_LIMIT);
+      const history = await sdk.messaging.history(conversationId, HISTORY_LIMIT);
       // keep messages that arrived as events while the history was loading
       const current = this.byConversation[conversationId] ?? [];
       const merged = new Map(history.map((m) => [m.id, m]));

@@ -35,8 +35,10 @@ class PresenceStore {
   async refresh(handles: string[]): Promise<void> {
     if (handles.length === 0) return;
     try {
-      const states = await sdk.call("presenceOf", handles);
-      this.byHandle = { ...this.byHandle, ...states };
+      const states = await Promise.all(
+        handles.map(async (h) => [h, await sdk.presence.statusOf(h)] as const),
+      );
+      this.byHandle = { ...this.byHandle, ...Object.fromEntries(states) };
     } catch {
       // presence is best effort
     }
@@ -56,9 +58,7 @@ export const presence = new PresenceStore();
 /** Reports this tab as away while hidden. */
 export function trackVisibility(): () => void {
   const report = () => {
-    sdk
-      .call("setPresence", document.visibilityState === "visible" ? "online" : "away")
-      .catch(() => undefined);
+    sdk.presence.setStatus(document.visibilityState === "visible" ? "online" : "away").catch(() => undefined);
   };
   document.addEventListener("visibilitychange", report);
   report();

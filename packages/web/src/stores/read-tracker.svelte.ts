@@ -25,7 +25,7 @@ class ReadTracker {
       if (document.visibilityState !== "visible") return;
       if (conversations.selectedId !== conversationId) return;
       conversations.clearUnread(conversationId);
-      sdk.call("markRead", conversationId).catch(() => undefined);
+      sdk.messaging.markRead(conversationId).catch(() => undefined);
     }, 250);
   }
 }

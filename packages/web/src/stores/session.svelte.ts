@@ -1,5 +1,5 @@
 import { clearPendingInvite, takeInviteFromUrl } from "../lib/invite-link.js";
-import { sdk } from "../lib/sdk.js";
+import { onSdkEvent, sdk } from "../lib/sdk.js";
 import type { Me, NewProfile, SdkEvent } from "../worker/rpc-types.js";
 import { connection } from "./connection.svelte.js";
 import { conversations } from "./conversations.svelte.js";
@@ -23,7 +23,7 @@ class SessionStore {
   async boot(): Promise<void> {
     this.pendingInvite = takeInviteFromUrl();
     try {
-      const { hasProfile } = await sdk.call("probe");
+      const { hasProfile } = await sdk.session.probe();
       this.phase = hasProfile ? "unlock" : "onboarding";
     } catch (err) {
       this.bootError = err instanceof Error ? err.message : "This browser cannot store Volly's keys.";
@@ -32,12 +32,12 @@ class SessionStore {
   }
 
   async createProfile(profile: NewProfile): Promise<void> {
-    this.me = await sdk.call("createProfile", profile);
+    this.me = await sdk.session.createProfile(profile);
     await this.enter();
   }
 
   async unlock(pin: string): Promise<void> {
-    this.me = await sdk.call("unlock", pin);
+    this.me = await sdk.session.unlock(pin);
     await this.enter();
   }
 
@@ -46,7 +46,7 @@ class SessionStore {
     const link = this.pendingInvite;
     if (!link) return;
     try {
-      const conversation = await sdk.call("acceptInvite", link);
+      const conversation = await sdk.invites.accept(link);
       conversations.upsert(conversation);
       conversations.select(conversation.id);
       this.inviteError = undefined;
@@ -59,9 +59,9 @@ class SessionStore {
   }
 
   private async enter(): Promise<void> {
-    sdk.on(onEvent);
-    void sdk
-      .call("connectionState")
+    onSdkEvent(onEvent);
+    void sdk.connection
+      .state()
       .then((s) => {
         connection.state = s;
       })

@@ -36,7 +36,7 @@ class SettingsStore {
   /** Loads the settings from the SDK. */
   async load(): Promise<void> {
     try {
-      this.set(await sdk.call("getSettings"));
+      this.set(await sdk.settings.get());
     } catch {
       // keep the local appearance; settings can still be changed
     }
@@ -47,7 +47,7 @@ class SettingsStore {
     const previous = { ...this.value };
     this.set({ ...this.value, ...patch });
     try {
-      this.set(await sdk.call("updateSettings", patch));
+      this.set(await sdk.settings.update(patch));
       this.error = undefined;
     } catch (err) {
       this.error = err instanceof Error ? err.message : "Settings could not be saved.";

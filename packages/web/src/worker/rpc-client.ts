@@ -1,16 +1,11 @@
 /**
- * The UI side of the worker RPC: starts the SDK worker on first use, matches responses to
- * requests by id, and fans the worker's events out to subscribers.
+ * The UI side of the worker RPC: starts the SDK worker on first use, forwards the calls of its
+ * typed proxy ({@link SdkWorker.proxy}) as `{path, args}` requests, matches responses to requests by
+ * id, and fans the worker's events out to subscribers.
  */
-import type {
-  RpcRequest,
-  SdkArgs,
-  SdkEvent,
-  SdkMethod,
-  SdkResult,
-  WireError,
-  WorkerMessage,
-} from "./rpc-types.js";
+import { cloneableArgs } from "./cloneable-args.svelte.js";
+import type { RpcRequest, SdkEvent, WireError, WorkerMessage } from "./rpc-types.js";
+import { createSdkProxy, type SdkProxy } from "./sdk-surface.js";
 
 /** An SDK error as the UI sees it: the VollyError's code, message and details. */
 export class SdkError extends Error {
@@ -30,28 +25,40 @@ interface Pending {
   reject: (err: SdkError) => void;
 }
 
-export class SdkClient {
+export class SdkWorker {
+  /**
+   * The SDK in the worker, typed from its allow-list: `proxy.conversations.summaries()`,
+   * `proxy.session.unlock(pin)`… Every call rejects with {@link SdkError}.
+   */
+  readonly proxy: SdkProxy = createSdkProxy((path, args) => this.call(path, args));
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(event: SdkEvent) => void>();
 
-  /** Calls a method of the SDK in the worker. Rejects with {@link SdkError}. */
-  call<M extends SdkMethod>(method: M, ...args: SdkArgs<M>): Promise<SdkResult<M>> {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise<SdkResult<M>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      // plain JSON data only: UI state may be wrapped in reactive proxies, which cannot be cloned
-      const plainArgs = JSON.parse(JSON.stringify(args)) as SdkArgs<M>;
-      worker.postMessage({ kind: "request", id, method, args: plainArgs } as RpcRequest);
-    });
-  }
-
   /** Subscribes to the SDK's events; returns the unsubscribe function. */
   on(listener: (event: SdkEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Sends one request; arguments are snapshotted (see `cloneable-args.svelte.ts`), large buffers moved. */
+  private call(path: readonly string[], rawArgs: unknown[]): Promise<unknown> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<unknown>((resolve, reject) => {
+      try {
+        const { args, transfer } = cloneableArgs(rawArgs);
+        const request: RpcRequest = { kind: "request", id, path, args };
+        worker.postMessage(request, transfer);
+      } catch (err) {
+        // structured clone refused an argument (a function, a DOM node…): a bug in the caller
+        const message = `${path.join(".")}: ${err instanceof Error ? err.message : String(err)}`;
+        reject(new SdkError({ code: "VOLLY_E_BAD_REQUEST", message }));
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+    });
   }
 
   private ensureWorker(): Worker {

@@ -1,20 +1,18 @@
 /**
- * The typed RPC between the UI thread and the SDK worker. The UI calls methods of {@link SdkApi}
- * (request/response matched by id); the worker pushes {@link SdkEvent}s for the SDK's listeners.
- * Everything crossing the boundary is structured-cloneable plain data; errors cross as
- * {@link WireError} (a VollyError's `{code, message, details}`).
+ * The messages between the UI thread and the SDK worker. The UI sends an {@link RpcRequest} naming
+ * an allowed member of the SDK by path (`["conversations", "summaries"]`, see `sdk-surface.ts`)
+ * with its arguments, and gets one {@link RpcResponse} with the same id; the worker pushes
+ * {@link SdkEvent}s for the SDK's listeners. Everything crosses by structured clone (bytes as
+ * `Uint8Array`s, large ones transferred); errors cross as {@link WireError} (a VollyError's
+ * `{code, message, details}`).
  */
 import type {
   ConnectionState,
   ConversationRecord,
-  InviteLinks,
   PresenceState,
-  SafetyNumber,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
-  UserSettings,
 } from "@volly/client";
-import type { AccountEntry } from "@volly/protocol";
 
 export type {
   ConnectionState,
@@ -62,46 +60,6 @@ export interface NewProfile {
   deviceName: string;
 }
 
-/** Every method the worker serves. Arguments and results are plain data. */
-export interface SdkApi {
-  /** Cheap: whether this browser holds a profile (does not load the crypto SDK). */
-  probe(): Promise<{ hasProfile: boolean }>;
-  /** Starts loading the crypto SDK in the background (call on the user's first input). */
-  warmUp(): Promise<void>;
-  createProfile(options: NewProfile): Promise<Me>;
-  /** Unlocks with the PIN. VOLLY_E_WRONG_PIN carries `details.retryAfterMs`. */
-  unlock(pin: string): Promise<Me>;
-  summaries(): Promise<ConversationSummary[]>;
-  conversation(conversationId: string): Promise<ConversationRecord>;
-  history(conversationId: string, limit: number): Promise<MessageRecord[]>;
-  /** Queues a text message; returns the pending record at once. */
-  send(conversationId: string, text: string): Promise<MessageRecord>;
-  markRead(conversationId: string): Promise<void>;
-  notifyTyping(conversationId: string): Promise<void>;
-  typingIn(conversationId: string): Promise<string[]>;
-  presenceOf(handles: string[]): Promise<Record<string, PresenceState>>;
-  setPresence(status: "online" | "away"): Promise<void>;
-  connectionState(): Promise<ConnectionState>;
-  createInvite(): Promise<InviteLinks>;
-  acceptInvite(link: string): Promise<ConversationRecord>;
-  openDirect(handle: string): Promise<ConversationRecord>;
-  createGroup(name: string, handles: string[]): Promise<ConversationRecord>;
-  addMembers(conversationId: string, handles: string[]): Promise<ConversationRecord>;
-  removeMember(conversationId: string, handle: string): Promise<ConversationRecord>;
-  renameGroup(conversationId: string, name: string): Promise<ConversationRecord>;
-  /** Account ids of the group's admins (only they may add or remove other people). */
-  groupAdmins(conversationId: string): Promise<string[]>;
-  leaveGroup(conversationId: string): Promise<void>;
-  lookup(handle: string): Promise<AccountEntry>;
-  getSettings(): Promise<UserSettings>;
-  updateSettings(patch: Partial<UserSettings>): Promise<UserSettings>;
-  safetyNumber(handle: string): Promise<SafetyNumber>;
-}
-
-export type SdkMethod = keyof SdkApi;
-export type SdkArgs<M extends SdkMethod> = Parameters<SdkApi[M]>;
-export type SdkResult<M extends SdkMethod> = Awaited<ReturnType<SdkApi[M]>>;
-
 /** Events pushed by the worker (the SDK's listeners). */
 export type SdkEvent =
   | { type: "message"; message: MessageRecord }
@@ -118,10 +76,14 @@ export interface WireError {
   details?: Record<string, unknown>;
 }
 
-/** UI → worker. */
-export type RpcRequest = {
-  [M in SdkMethod]: { kind: "request"; id: number; method: M; args: SdkArgs<M> };
-}[SdkMethod];
+/** UI → worker: call the member at `path` (checked against the allow-list) with `args`. */
+export interface RpcRequest {
+  kind: "request";
+  /** Matches the response to this request; a positive safe integer. */
+  id: number;
+  path: readonly string[];
+  args: unknown[];
+}
 
 /** Worker → UI. */
 export type RpcResponse =
@@ -129,6 +91,34 @@ export type RpcResponse =
   | { kind: "response"; id: number; ok: false; error: WireError };
 
 export type WorkerMessage = RpcResponse | { kind: "event"; event: SdkEvent };
+
+/** Whether `id` can identify a request: a positive safe integer. */
+function isRequestId(id: unknown): id is number {
+  return typeof id === "number" && Number.isSafeInteger(id) && id > 0;
+}
+
+/**
+ * Checks the shape of a message the worker received: `{kind: "request", id, path, args}` with a
+ * request id and an array of arguments (the path itself is checked by `resolveCall`).
+ *
+ * @returns the request, or a VOLLY_E_BAD_REQUEST {@link WireError} with the id to answer to (none
+ *   when the message carries no usable id)
+ */
+export function parseRequest(
+  data: unknown,
+): { request: RpcRequest } | { id: number | undefined; error: WireError } {
+  const m = (typeof data === "object" && data !== null ? data : {}) as Partial<
+    Record<keyof RpcRequest, unknown>
+  >;
+  const id = isRequestId(m.id) ? m.id : undefined;
+  if (m.kind !== "request" || id === undefined || !Array.isArray(m.path) || !Array.isArray(m.args)) {
+    return {
+      id,
+      error: { code: "VOLLY_E_BAD_REQUEST", message: 'An SDK request is {kind: "request", id, path, args}.' },
+    };
+  }
+  return { request: { kind: "request", id, path: m.path, args: m.args } };
+}
 
 /** Turns anything thrown into a {@link WireError}. */
 export function toWireError(err: unknown): WireError {

@@ -1,32 +1,21 @@
 /**
  * The SDK side of the RPC: one {@link VollyClient} opened over the browser's IndexedDB store and
- * WebSocket, its listeners forwarded as events. Loaded lazily by the worker (this is where the
- * MLS/crypto code comes in).
+ * WebSocket, its listeners forwarded as events, and the allowed calls of `sdk-surface.ts` made on
+ * it. Loaded lazily by the worker (this is where the MLS/crypto code comes in).
  */
-import type { ConnectionState, VollyClient } from "@volly/client";
+import type { VollyClient } from "@volly/client";
 import { createBrowserProfile, openBrowserClient } from "@volly/client/browser";
 import { VollyError } from "@volly/protocol";
-import { messageView, summaryView } from "./message-view.js";
-import type {
-  AccountEntry,
-  ConversationRecord,
-  ConversationSummary,
-  InviteLinks,
-  Me,
-  MessageRecord,
-  NewProfile,
-  PresenceState,
-  SafetyNumber,
-  SdkApi,
-  SdkEvent,
-  UserSettings,
-} from "./rpc-types.js";
+import { messageView } from "./message-view.js";
+import type { Me, NewProfile, SdkEvent } from "./rpc-types.js";
+import { invokeSdk } from "./sdk-calls.js";
+import type { SdkCall } from "./sdk-surface.js";
 
 /** Reconnect quickly after a network drop (the UI shows "reconnecting" meanwhile). */
 const CLIENT_OPTIONS = { initialBackoffMs: 250, maxBackoffMs: 5_000 };
 
-/** Methods served once the SDK is loaded (`probe` and `warmUp` are answered by the worker entry). */
-export class SdkService implements Omit<SdkApi, "probe" | "warmUp"> {
+/** The opened client and the calls on it (`probe` and `warmUp` are answered by the worker entry). */
+export class SdkService {
   private client: VollyClient | undefined;
 
   constructor(private readonly emit: (event: SdkEvent) => void) {}
@@ -55,97 +44,9 @@ export class SdkService implements Omit<SdkApi, "probe" | "warmUp"> {
     return this.me();
   }
 
-  async summaries(): Promise<ConversationSummary[]> {
-    return (await this.c().conversations.summaries()).map(summaryView);
-  }
-
-  async conversation(conversationId: string): Promise<ConversationRecord> {
-    return this.c().conversations.get(conversationId);
-  }
-
-  async history(conversationId: string, limit: number): Promise<MessageRecord[]> {
-    return (await this.c().messaging.history(conversationId, limit)).map(messageView);
-  }
-
-  async send(conversationId: string, text: string): Promise<MessageRecord> {
-    return messageView(await this.c().messaging.enqueue(conversationId, text));
-  }
-
-  async markRead(conversationId: string): Promise<void> {
-    await this.c().messaging.markRead(conversationId);
-  }
-
-  async notifyTyping(conversationId: string): Promise<void> {
-    this.c().typing.notifyTyping(conversationId);
-  }
-
-  async typingIn(conversationId: string): Promise<string[]> {
-    return this.c().typing.typingIn(conversationId);
-  }
-
-  async presenceOf(handles: string[]): Promise<Record<string, PresenceState>> {
-    const presence = this.c().presence;
-    return Object.fromEntries(handles.map((h) => [h, presence.statusOf(h)]));
-  }
-
-  async setPresence(status: "online" | "away"): Promise<void> {
-    this.c().presence.setStatus(status);
-  }
-
-  async connectionState(): Promise<ConnectionState> {
-    return this.c().connection.state;
-  }
-
-  async createInvite(): Promise<InviteLinks> {
-    return this.c().invites.create();
-  }
-
-  async acceptInvite(link: string): Promise<ConversationRecord> {
-    return this.c().invites.accept(link);
-  }
-
-  async openDirect(handle: string): Promise<ConversationRecord> {
-    return this.c().resolveConversation(`@${handle}`);
-  }
-
-  async createGroup(name: string, handles: string[]): Promise<ConversationRecord> {
-    return this.c().conversations.createGroup(name, handles);
-  }
-
-  async addMembers(conversationId: string, handles: string[]): Promise<ConversationRecord> {
-    return this.c().conversations.addMembers(conversationId, handles);
-  }
-
-  async removeMember(conversationId: string, handle: string): Promise<ConversationRecord> {
-    return this.c().conversations.removeMember(conversationId, handle);
-  }
-
-  async renameGroup(conversationId: string, name: string): Promise<ConversationRecord> {
-    return this.c().conversations.rename(conversationId, name);
-  }
-
-  async groupAdmins(conversationId: string): Promise<string[]> {
-    return this.c().conversations.admins(conversationId);
-  }
-
-  async leaveGroup(conversationId: string): Promise<void> {
-    await this.c().conversations.leave(conversationId);
-  }
-
-  async lookup(handle: string): Promise<AccountEntry> {
-    return this.c().lookup(handle);
-  }
-
-  async getSettings(): Promise<UserSettings> {
-    return this.c().settings.get();
-  }
-
-  async updateSettings(patch: Partial<UserSettings>): Promise<UserSettings> {
-    return this.c().settings.update(patch);
-  }
-
-  async safetyNumber(handle: string): Promise<SafetyNumber> {
-    return this.c().verification.safetyNumber(handle);
+  /** Makes an allowed SDK call on the unlocked client. Throws VOLLY_E_PROFILE_LOCKED before unlock. */
+  call(call: SdkCall, args: unknown[]): Promise<unknown> {
+    return invokeSdk(this.c(), call, args);
   }
 
   private c(): VollyClient {

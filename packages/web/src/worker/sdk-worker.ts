@@ -1,16 +1,24 @@
 /**
  * The SDK worker: the whole VollyClient (MLS, sealed IndexedDB store, gateway WebSocket) runs here,
- * off the UI thread. This entry stays small: `probe` loads only the store, every other method
- * loads the crypto SDK on first use (see sdk-service.ts).
+ * off the UI thread. This entry stays small: it checks each request against the allow-list
+ * (`sdk-surface.ts`, types only from the SDK) before anything is loaded, answers `session.probe`
+ * by loading only the store, and loads the crypto SDK for everything else (see sdk-service.ts).
  */
 
-import { type RpcRequest, type SdkEvent, toWireError, type WorkerMessage } from "./rpc-types.js";
+import {
+  parseRequest,
+  type RpcRequest,
+  type SdkEvent,
+  toWireError,
+  type WorkerMessage,
+} from "./rpc-types.js";
 import type { SdkService } from "./sdk-service.js";
+import { isWireError, resolveCall, type SessionApi } from "./sdk-surface.js";
 
 /** The part of DedicatedWorkerGlobalScope used here (the project's lib is DOM, not WebWorker). */
 interface WorkerScope {
   postMessage(message: WorkerMessage): void;
-  onmessage: ((ev: MessageEvent<RpcRequest>) => void) | null;
+  onmessage: ((ev: MessageEvent<unknown>) => void) | null;
 }
 
 const scope = self as unknown as WorkerScope;
@@ -30,24 +38,47 @@ function loadService(): Promise<SdkService> {
   return service;
 }
 
-async function handle(request: RpcRequest): Promise<unknown> {
-  if (request.method === "probe") {
-    const { probeProfile } = await import("./profile-probe.js");
-    return probeProfile();
-  }
-  if (request.method === "warmUp") {
+/** The worker's own calls ({@link SessionApi}), one handler each. */
+const SESSION_HANDLERS: { readonly [M in keyof SessionApi]: (args: unknown[]) => Promise<unknown> } = {
+  probe: async () => (await import("./profile-probe.js")).probeProfile(),
+  warmUp: async () => {
     await loadService();
-    return undefined;
-  }
-  const svc = await loadService();
-  const fn = svc[request.method] as (...args: unknown[]) => Promise<unknown>;
-  return fn.apply(svc, request.args);
+  },
+  createProfile: async (args) =>
+    (await loadService()).createProfile(...(args as Parameters<SessionApi["createProfile"]>)),
+  unlock: async (args) => (await loadService()).unlock(...(args as Parameters<SessionApi["unlock"]>)),
+};
+
+async function handle(request: RpcRequest): Promise<unknown> {
+  const call = resolveCall(request.path);
+  if (isWireError(call)) throw call;
+  if (call.kind === "session") return SESSION_HANDLERS[call.method](request.args);
+  return (await loadService()).call(call, request.args);
 }
 
-scope.onmessage = (ev: MessageEvent<RpcRequest>) => {
-  const request = ev.data;
-  handle(request).then(
-    (value) => post({ kind: "response", id: request.id, ok: true, value }),
-    (err: unknown) => post({ kind: "response", id: request.id, ok: false, error: toWireError(err) }),
+/** Answers request `id`; a result structured clone refuses is answered as VOLLY_E_INTERNAL. */
+function respond(id: number, outcome: { value: unknown } | { error: unknown }): void {
+  if ("error" in outcome) {
+    post({ kind: "response", id, ok: false, error: toWireError(outcome.error) });
+    return;
+  }
+  try {
+    post({ kind: "response", id, ok: true, value: outcome.value });
+  } catch (err) {
+    post({ kind: "response", id, ok: false, error: toWireError(err) });
+  }
+}
+
+scope.onmessage = (ev: MessageEvent<unknown>) => {
+  const parsed = parseRequest(ev.data);
+  if (!("request" in parsed)) {
+    // without an id there is no one to answer: the UI never sends such a message
+    if (parsed.id !== undefined) respond(parsed.id, { error: parsed.error });
+    return;
+  }
+  const { id } = parsed.request;
+  handle(parsed.request).then(
+    (value) => respond(id, { value }),
+    (error: unknown) => respond(id, { error }),
   );
 };

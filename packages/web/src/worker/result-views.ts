@@ -1,0 +1,15 @@
+/**
+ * The views results cross to the UI in (the `ResultView` each member of `SDK_SURFACE` declares):
+ * one function per view, so a new view is a new entry here, never a `case`.
+ */
+import type { ConversationSummary, MessageRecord } from "@volly/client";
+import { messageView, summaryView } from "./message-view.js";
+import type { ResultView } from "./sdk-surface.js";
+
+/** The UI's form of an SDK result, by view. */
+export const RESULT_VIEWS: { readonly [V in ResultView]: (value: never) => unknown } = {
+  "as-is": (value: unknown) => value,
+  message: (message: MessageRecord) => messageView(message),
+  messages: (messages: MessageRecord[]) => messages.map(messageView),
+  summaries: (summaries: ConversationSummary[]) => summaries.map(summaryView),
+};

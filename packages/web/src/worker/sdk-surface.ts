@@ -1,0 +1,189 @@
+/**
+ * What the UI may call in the SDK worker: an explicit allow-list of `VollyClient`'s public
+ * services and members ({@link SDK_SURFACE}) plus the worker's own session calls
+ * ({@link SESSION_SURFACE}). The UI's proxy is built and typed from these lists
+ * ({@link createSdkProxy}, {@link SdkProxy}); the worker resolves every request's path against
+ * them ({@link resolveCall}) and answers anything else with a typed error, so no other property of
+ * the client (internals, `constructor`, `__proto__`…) can be reached. Loaded on both sides, so it
+ * imports the SDK's types only.
+ */
+import type {
+  ConversationSummary as SdkConversationSummary,
+  MessageRecord as SdkMessageRecord,
+  VollyClient,
+} from "@volly/client";
+import type { ConversationSummary, Me, MessageRecord, NewProfile, WireError } from "./rpc-types.js";
+
+/**
+ * How a result crosses to the UI (see `result-views.ts`): as the SDK returned it, or through the
+ * UI's message views (`message-view.ts`: a message record gains its `text`).
+ */
+export type ResultView = "as-is" | "message" | "messages" | "summaries";
+
+/** The view a result of type `R` must cross in: SDK message records never cross as they are. */
+type ViewFor<R> = R extends SdkMessageRecord
+  ? "message"
+  : R extends SdkMessageRecord[]
+    ? "messages"
+    : R extends SdkConversationSummary[]
+      ? "summaries"
+      : "as-is";
+
+/** A method's awaited result, or a property's value. */
+type ResultOf<M> = M extends (...args: never[]) => infer R ? Awaited<R> : M;
+
+/** The shape the allow-list must have: members of `VollyClient` (or of its services) → their view. */
+type SurfaceOf<C> = {
+  readonly [K in keyof C]?: C[K] extends (...args: never[]) => unknown
+    ? ViewFor<ResultOf<C[K]>>
+    : { readonly [M in keyof C[K]]?: ViewFor<ResultOf<C[K][M]>> };
+};
+
+/**
+ * The public SDK surface the web app uses, by service (`conversations.summaries` is
+ * `client.conversations.summaries()`), with the view each result crosses in. A member that is not a
+ * method (`connection.state`) is read. Checked against `VollyClient`'s public types: a name it does
+ * not have, or a message-bearing result without its view, does not compile.
+ */
+export const SDK_SURFACE = {
+  lookup: "as-is",
+  resolveConversation: "as-is",
+  conversations: {
+    summaries: "summaries",
+    get: "as-is",
+    createGroup: "as-is",
+    addMembers: "as-is",
+    removeMember: "as-is",
+    rename: "as-is",
+    admins: "as-is",
+    leave: "as-is",
+  },
+  messaging: { history: "messages", enqueue: "message", markRead: "as-is" },
+  typing: { notifyTyping: "as-is", typingIn: "as-is" },
+  presence: { statusOf: "as-is", setStatus: "as-is" },
+  connection: { state: "as-is" },
+  invites: { create: "as-is", accept: "as-is" },
+  settings: { get: "as-is", update: "as-is" },
+  verification: { safetyNumber: "as-is" },
+} as const satisfies SurfaceOf<VollyClient>;
+
+/** Calls the worker answers itself, before or while it opens the client (`sdk.session.*`). */
+export interface SessionApi {
+  /** Cheap: whether this browser holds a profile (does not load the crypto SDK). */
+  probe(): Promise<{ hasProfile: boolean }>;
+  /** Starts loading the crypto SDK in the background (call on the user's first input). */
+  warmUp(): Promise<void>;
+  /** Creates the profile on the server and in IndexedDB, then connects. */
+  createProfile(options: NewProfile): Promise<Me>;
+  /** Unlocks with the PIN, then connects. VOLLY_E_WRONG_PIN carries `details.retryAfterMs`. */
+  unlock(pin: string): Promise<Me>;
+}
+
+/** The allow-list of {@link SessionApi} (every method, nothing else). */
+export const SESSION_SURFACE = {
+  probe: true,
+  warmUp: true,
+  createProfile: true,
+  unlock: true,
+} as const satisfies Record<keyof SessionApi, true>;
+
+type Surface = typeof SDK_SURFACE;
+
+/** A result as the UI receives it, after its view. */
+type Viewed<V, R> = V extends "message"
+  ? MessageRecord
+  : V extends "messages"
+    ? MessageRecord[]
+    : V extends "summaries"
+      ? ConversationSummary[]
+      : R;
+
+/** A member of the SDK as the UI calls it: same arguments, the viewed result, always async. */
+type Remote<M, V> = M extends (...args: infer A) => infer R
+  ? (...args: A) => Promise<Viewed<V, Awaited<R>>>
+  : () => Promise<Viewed<V, M>>;
+
+/**
+ * The UI's typed proxy of the SDK in the worker: `sdk.conversations.summaries()`,
+ * `sdk.messaging.enqueue(conversationId, text)`, `sdk.connection.state()`, `sdk.session.unlock(pin)`.
+ * Every call rejects with the SDK's error as an `SdkError` (`{code, message, details}`).
+ */
+export type SdkProxy = {
+  readonly [K in keyof Surface]: Surface[K] extends ResultView
+    ? Remote<VollyClient[K], Surface[K]>
+    : { readonly [M in keyof Surface[K]]: Remote<VollyClient[K][M & keyof VollyClient[K]], Surface[K][M]> };
+} & { readonly session: SessionApi };
+
+/** An allowed call of the SDK: `client[service][member]` (`client[member]` without a service). */
+export interface SdkCall {
+  kind: "sdk";
+  service: string | undefined;
+  member: string;
+  view: ResultView;
+}
+
+/** A request's path once checked against the allow-lists. */
+export type ResolvedCall = { kind: "session"; method: keyof SessionApi } | SdkCall;
+
+/** Longest path segment quoted back in an error message. */
+const MAX_SEGMENT_CHARS = 64;
+
+/**
+ * Checks a request's path (`["conversations", "summaries"]`, `["lookup"]`, `["session", "unlock"]`)
+ * against {@link SDK_SURFACE} and {@link SESSION_SURFACE}, own properties only.
+ *
+ * @returns the call, or a {@link WireError}: VOLLY_E_BAD_REQUEST when `path` is not 1–2 strings,
+ *   VOLLY_E_NOT_FOUND when it names nothing on the allow-list
+ */
+export function resolveCall(path: unknown): ResolvedCall | WireError {
+  if (
+    !Array.isArray(path) ||
+    path.length < 1 ||
+    path.length > 2 ||
+    !path.every((segment) => typeof segment === "string")
+  ) {
+    return { code: "VOLLY_E_BAD_REQUEST", message: "An SDK call's path is one or two names." };
+  }
+  const [first, second] = path as [string, string?];
+  if (second !== undefined && first === "session") {
+    if (Object.hasOwn(SESSION_SURFACE, second))
+      return { kind: "session", method: second as keyof SessionApi };
+  } else if (Object.hasOwn(SDK_SURFACE, first)) {
+    const entry: unknown = SDK_SURFACE[first as keyof Surface];
+    if (second === undefined && typeof entry === "string") {
+      return { kind: "sdk", service: undefined, member: first, view: entry as ResultView };
+    }
+    if (second !== undefined && typeof entry === "object" && entry !== null && Object.hasOwn(entry, second)) {
+      const view = (entry as Record<string, ResultView>)[second] as ResultView;
+      return { kind: "sdk", service: first, member: second, view };
+    }
+  }
+  const name = path.map((segment: string) => segment.slice(0, MAX_SEGMENT_CHARS)).join(".");
+  return { code: "VOLLY_E_NOT_FOUND", message: `The SDK worker serves no call named "${name}".` };
+}
+
+/** True when {@link resolveCall} refused the path. */
+export function isWireError(value: ResolvedCall | WireError): value is WireError {
+  return "code" in value;
+}
+
+/**
+ * Builds the UI's {@link SdkProxy} from the allow-lists: plain frozen objects with one function per
+ * allowed member, each forwarding `(path, args)` to `call` (plain objects rather than a JS Proxy
+ * answering every name, so that printing, comparing or awaiting them calls nothing).
+ */
+export function createSdkProxy(
+  call: (path: readonly string[], args: unknown[]) => Promise<unknown>,
+): SdkProxy {
+  const forward =
+    (...path: string[]) =>
+    (...args: unknown[]) =>
+      call(path, args);
+  const members = (service: string, names: object) =>
+    Object.freeze(Object.fromEntries(Object.keys(names).map((m) => [m, forward(service, m)])));
+  const proxy: Record<string, unknown> = { session: members("session", SESSION_SURFACE) };
+  for (const [key, entry] of Object.entries(SDK_SURFACE)) {
+    proxy[key] = typeof entry === "string" ? forward(key) : members(key, entry);
+  }
+  return Object.freeze(proxy) as unknown as SdkProxy;
+}
