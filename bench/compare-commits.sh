@@ -5,8 +5,18 @@
 # so every commit faces the same load generator.
 #
 #   bench/compare-commits.sh "fanout --quick --shapes embedded" COMMIT...
+#   bench/compare-commits.sh --own-bench "fanout --quick" COMMIT...
+#
+# With --own-bench each commit is measured with its own bench scripts instead: for commits whose
+# wire protocol differs (a load generator must speak the server it drives), at the cost of comparing
+# two versions of the load generator too.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+own_bench=0
+if [ "${1:-}" = "--own-bench" ]; then
+  own_bench=1
+  shift
+fi
 workload_args="$1"
 shift
 read -r workload rest <<<"$workload_args"
@@ -22,6 +32,8 @@ for commit in "$@"; do
   (cd "$tree" && "$root/node_modules/.bin/tsc" -b packages/cli >/dev/null)
   echo "== $commit $(git -C "$root" log -1 --format=%s "$commit" | cut -c1-70)"
   # shellcheck disable=SC2086
-  VOLLY_CLI_BIN="$tree/packages/cli/dist/bin.js" node "$root/bench/workloads/$workload.mjs" $rest 2>/dev/null | tail -1
+  bench_root="$root"
+  [ "$own_bench" = 1 ] && bench_root="$tree"
+  VOLLY_CLI_BIN="$tree/packages/cli/dist/bin.js" node "$bench_root/bench/workloads/$workload.mjs" $rest 2>/dev/null | tail -1
   git -C "$root" worktree remove --force "$tree" >/dev/null 2>&1 || rm -rf "$tree"
 done
