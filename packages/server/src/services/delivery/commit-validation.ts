@@ -1,4 +1,4 @@
-import { type CommitBody, commitSizeLimits, VollyError } from "@volly/protocol";
+import { type CommitBody, type CommitSizeLimits, commitSizeLimits, VollyError } from "@volly/protocol";
 import type { Repositories } from "../../store/types.js";
 
 /**
@@ -72,14 +72,25 @@ export async function validateMembershipChange(
  * @throws VOLLY_E_COMMIT_TOO_LARGE (details.field, details.limit, details.size, details.groupDevices)
  */
 export function checkCommitSize(body: CommitBody, groupDevices: number): number {
-  const limits = commitSizeLimits(groupDevices, body.addDeviceIds.length);
-  const parts: [keyof typeof limits, string | undefined][] = [
-    ["commit", body.commit],
-    ["ratchetTree", body.ratchetTree],
-    ["groupInfo", body.groupInfo],
-    ["welcome", body.welcome],
-    ...(body.welcomes ?? []).map((w): [keyof typeof limits, string] => ["welcome", w.welcome]),
-  ];
+  return checkParts(
+    [
+      ["commit", body.commit],
+      ["ratchetTree", body.ratchetTree],
+      ["groupInfo", body.groupInfo],
+      ["welcome", body.welcome],
+      ...(body.welcomes ?? []).map((w): [keyof CommitSizeLimits, string] => ["welcome", w.welcome]),
+    ],
+    commitSizeLimits(groupDevices, body.addDeviceIds.length),
+    groupDevices,
+  );
+}
+
+/** Sums the parts' lengths. @throws VOLLY_E_COMMIT_TOO_LARGE for the first part over its limit */
+function checkParts(
+  parts: [keyof CommitSizeLimits, string | undefined][],
+  limits: CommitSizeLimits,
+  groupDevices: number,
+): number {
   let total = 0;
   for (const [field, value] of parts) {
     if (value === undefined) continue;
