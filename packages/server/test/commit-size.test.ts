@@ -5,13 +5,13 @@ import {
   groupInfoForExternalJoin,
   removeMembers,
 } from "@volly/crypto";
-import { commitSizeLimits, LIMITS, toBase64Url } from "@volly/protocol";
+import { commitSizeLimits, LIMITS, newId, toBase64Url } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkCommitSize } from "../src/services/delivery/commit-validation.js";
 import { expectCode } from "./helpers/expect-code.js";
 import { newKeys } from "./helpers/identity.js";
 import { testSuite, toIdentity } from "./helpers/keys-crypto.js";
-import { commitBody } from "./helpers/mls-groups.js";
+import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
 import {
   groupWith,
   registerDevice,
@@ -90,7 +90,7 @@ forEachBackend((backend) =>
 
     it("a device alone in its group cannot store megabytes per commit; at the limit it can", async () => {
       const groupId = await groupWith(f, alice);
-      const created = await f.store.storage.accountBytes(alice.accountId);
+      const created = await f.store.storage.accountBytes(alice.accountId); // its epoch-0 tree and GroupInfo
       const real = await commitBody(f.store, groupId, alice, [bob]); // the one commit she can make
       const limits = commitSizeLimits(2, 1);
       for (const field of ["commit", "ratchetTree", "groupInfo"] as const) {
@@ -128,6 +128,35 @@ forEachBackend((backend) =>
       const stored =
         real.commit.length + real.ratchetTree.length + real.groupInfo.length + (real.welcome ?? "").length;
       expect(await f.store.storage.accountBytes(alice.accountId)).toBe(created + stored);
+    });
+
+    it("a new group's epoch-0 tree and GroupInfo are bounded as a group of one's, and nothing is created past it", async () => {
+      const groupId = newId();
+      const real = await createGroupBody(groupId, alice);
+      const limits = commitSizeLimits(1, 0);
+      for (const field of ["ratchetTree", "groupInfo"] as const) {
+        const error = await expectCode(
+          f.services.groups.createGroup(alice.deviceId, { ...real, [field]: "A".repeat(limits[field] + 1) }),
+          "VOLLY_E_COMMIT_TOO_LARGE",
+        );
+        expect(error.details).toEqual({
+          field,
+          limit: limits[field],
+          size: limits[field] + 1,
+          groupDevices: 1,
+        });
+        // at the limit the size is no reason to refuse it: the GroupInfo's MLS check is
+        await expectCode(
+          f.services.groups.createGroup(alice.deviceId, { ...real, [field]: "A".repeat(limits[field]) }),
+          "VOLLY_E_BAD_REQUEST",
+        );
+      }
+      expect(await f.store.groups.find(groupId)).toBeUndefined();
+      expect(await f.store.storage.accountBytes(alice.accountId)).toBe(0);
+      await f.services.groups.createGroup(alice.deviceId, real);
+      expect(await f.store.storage.accountBytes(alice.accountId)).toBe(
+        real.ratchetTree.length + real.groupInfo.length,
+      );
     });
 
     it("a Welcome is bounded by the devices the commit adds (shared or per device)", async () => {

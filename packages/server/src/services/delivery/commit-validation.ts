@@ -1,4 +1,10 @@
-import { type CommitBody, type CommitSizeLimits, commitSizeLimits, VollyError } from "@volly/protocol";
+import {
+  type CommitBody,
+  type CommitSizeLimits,
+  type CreateGroupBody,
+  commitSizeLimits,
+  VollyError,
+} from "@volly/protocol";
 import type { Repositories } from "../../store/types.js";
 
 /**
@@ -82,6 +88,25 @@ export function checkCommitSize(body: CommitBody, groupDevices: number): number 
     ],
     commitSizeLimits(groupDevices, body.addDeviceIds.length),
     groupDevices,
+  );
+}
+
+/**
+ * Checks the epoch-0 ratchet tree and GroupInfo a creator sends with `POST /v1/groups` (one member)
+ * against the limits of a group of one (`commitSizeLimits(1, 0)`), like a commit's.
+ *
+ * @returns the characters they store (what the group's and the creator's quotas are charged)
+ * @throws VOLLY_E_COMMIT_TOO_LARGE (details.field "ratchetTree" or "groupInfo", details.limit,
+ *   details.size, details.groupDevices 1)
+ */
+export function checkInitialStateSize(body: Pick<CreateGroupBody, "ratchetTree" | "groupInfo">): number {
+  return checkParts(
+    [
+      ["ratchetTree", body.ratchetTree],
+      ["groupInfo", body.groupInfo],
+    ],
+    commitSizeLimits(1, 0),
+    1,
   );
 }
 
