@@ -1,4 +1,4 @@
-import { RECOVERY_NOTICE, type VollyClient } from "@volly/client";
+import { messageText, RECOVERY_NOTICE, type VollyClient } from "@volly/client";
 import { restApi } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
 import { fromBase64Url, toBase64Url } from "@volly/protocol";
@@ -74,17 +74,18 @@ describe("a member commit the delivery service accepted but a member cannot proc
     await dave.messaging.send(group.id, "dave is here");
     await waitFor(
       () =>
-        bobInbox.some((m) => m.text === "after the bad commit") &&
-        bobInbox.some((m) => m.text === "dave is here"),
+        bobInbox.some((m) => messageText(m) === "after the bad commit") &&
+        bobInbox.some((m) => messageText(m) === "dave is here"),
       { message: "bob decrypts" },
     );
     await waitFor(
       () =>
-        aliceInbox.some((m) => m.text === "bob is back") && aliceInbox.some((m) => m.text === "dave is here"),
+        aliceInbox.some((m) => messageText(m) === "bob is back") &&
+        aliceInbox.some((m) => messageText(m) === "dave is here"),
       { message: "alice decrypts" },
     );
     await waitFor(() => daveInbox.length === 2, { message: "dave decrypts" });
-    expect(daveInbox.map((m) => m.text).sort()).toEqual(["after the bad commit", "bob is back"]);
+    expect(daveInbox.map((m) => messageText(m)).sort()).toEqual(["after the bad commit", "bob is back"]);
     expect(await texts(bob, group.id)).toContain("after the bad commit");
     expect(await alice.messaging.undecryptable()).toEqual({});
     expect(await dave.messaging.undecryptable()).toEqual({});

@@ -5,14 +5,14 @@ import {
   groupInfoForExternalJoin,
   removeMembers,
 } from "@volly/crypto";
-import { commitSizeLimits, LIMITS, toBase64Url } from "@volly/protocol";
+import { commitSizeLimits, LIMITS, newId, toBase64Url } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkCommitSize } from "../src/services/delivery/commit-validation.js";
 import { expectCode } from "./helpers/expect-code.js";
 import { newKeys } from "./helpers/identity.js";
 import { testSuite, toIdentity } from "./helpers/keys-crypto.js";
+import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
 import {
-  commitBody,
   groupWith,
   registerDevice,
   type ServiceFixture,
@@ -89,12 +89,14 @@ forEachBackend((backend) =>
     afterEach(() => f.close());
 
     it("a device alone in its group cannot store megabytes per commit; at the limit it can", async () => {
-      const groupId = await groupWith(f.services, alice);
-      const limits = commitSizeLimits(1, 0);
+      const groupId = await groupWith(f, alice);
+      const created = await f.store.storage.accountBytes(alice.accountId); // its epoch-0 tree and GroupInfo
+      const real = await commitBody(f.store, groupId, alice, [bob]); // the one commit she can make
+      const limits = commitSizeLimits(2, 1);
       for (const field of ["commit", "ratchetTree", "groupInfo"] as const) {
         const error = await expectCode(
           f.services.delivery.commit(alice.deviceId, groupId, {
-            ...commitBody(0),
+            ...real,
             [field]: "A".repeat(limits[field] + 1),
           }),
           "VOLLY_E_COMMIT_TOO_LARGE",
@@ -103,38 +105,65 @@ forEachBackend((backend) =>
           field,
           limit: limits[field],
           size: limits[field] + 1,
-          groupDevices: 1,
+          groupDevices: 2,
         });
+        // at the limit the size is no reason to refuse it: what refuses these bytes is the MLS check
+        const atLimit = await expectCode(
+          f.services.delivery.commit(alice.deviceId, groupId, {
+            ...real,
+            [field]: "A".repeat(limits[field]),
+          }),
+          "VOLLY_E_BAD_REQUEST",
+        );
+        expect(atLimit.details).toMatchObject({ field: field === "commit" ? "commit" : "groupInfo" });
       }
       // the probe's 15 MiB commit
       await expectCode(
-        f.services.delivery.commit(alice.deviceId, groupId, {
-          ...commitBody(0),
-          commit: "A".repeat(15 * 2 ** 20),
-        }),
+        f.services.delivery.commit(alice.deviceId, groupId, { ...real, commit: "A".repeat(15 * 2 ** 20) }),
         "VOLLY_E_COMMIT_TOO_LARGE",
       );
       expect((await f.services.groups.getGroup(alice.deviceId, groupId)).epoch).toBe(0);
+      expect(await f.store.storage.accountBytes(alice.accountId)).toBe(created);
+      expect(await f.services.delivery.commit(alice.deviceId, groupId, real)).toEqual({ seq: 1, epoch: 1 });
+      const stored =
+        real.commit.length + real.ratchetTree.length + real.groupInfo.length + (real.welcome ?? "").length;
+      expect(await f.store.storage.accountBytes(alice.accountId)).toBe(created + stored);
+    });
+
+    it("a new group's epoch-0 tree and GroupInfo are bounded as a group of one's, and nothing is created past it", async () => {
+      const groupId = newId();
+      const real = await createGroupBody(groupId, alice);
+      const limits = commitSizeLimits(1, 0);
+      for (const field of ["ratchetTree", "groupInfo"] as const) {
+        const error = await expectCode(
+          f.services.groups.createGroup(alice.deviceId, { ...real, [field]: "A".repeat(limits[field] + 1) }),
+          "VOLLY_E_COMMIT_TOO_LARGE",
+        );
+        expect(error.details).toEqual({
+          field,
+          limit: limits[field],
+          size: limits[field] + 1,
+          groupDevices: 1,
+        });
+        // at the limit the size is no reason to refuse it: the GroupInfo's MLS check is
+        await expectCode(
+          f.services.groups.createGroup(alice.deviceId, { ...real, [field]: "A".repeat(limits[field]) }),
+          "VOLLY_E_BAD_REQUEST",
+        );
+      }
+      expect(await f.store.groups.find(groupId)).toBeUndefined();
       expect(await f.store.storage.accountBytes(alice.accountId)).toBe(0);
-      const atLimit = {
-        ...commitBody(0),
-        commit: "A".repeat(limits.commit),
-        groupInfo: "G".repeat(limits.groupInfo),
-      };
-      expect(await f.services.delivery.commit(alice.deviceId, groupId, atLimit)).toEqual({
-        seq: 1,
-        epoch: 1,
-      });
+      await f.services.groups.createGroup(alice.deviceId, real);
+      expect(await f.store.storage.accountBytes(alice.accountId)).toBe(
+        real.ratchetTree.length + real.groupInfo.length,
+      );
     });
 
     it("a Welcome is bounded by the devices the commit adds (shared or per device)", async () => {
-      const groupId = await groupWith(f.services, alice);
+      const groupId = await groupWith(f, alice);
       const limit = commitSizeLimits(2, 1).welcome;
-      const shared = {
-        ...commitBody(0, [bob.deviceId]),
-        welcomes: undefined,
-        welcome: "W".repeat(limit + 1),
-      };
+      const real = await commitBody(f.store, groupId, alice, [bob]);
+      const shared = { ...real, welcome: "W".repeat(limit + 1) };
       const error = await expectCode(
         f.services.delivery.commit(alice.deviceId, groupId, shared),
         "VOLLY_E_COMMIT_TOO_LARGE",
@@ -142,14 +171,19 @@ forEachBackend((backend) =>
       expect(error.details).toMatchObject({ field: "welcome", limit, groupDevices: 2 });
       await expectCode(
         f.services.delivery.commit(alice.deviceId, groupId, {
-          ...commitBody(0, [bob.deviceId]),
+          ...real,
+          welcome: undefined,
           welcomes: [{ deviceId: bob.deviceId, welcome: "W".repeat(limit + 1) }],
         }),
         "VOLLY_E_COMMIT_TOO_LARGE",
       );
-      expect(
-        await f.services.delivery.commit(alice.deviceId, groupId, { ...shared, welcome: "W".repeat(limit) }),
-      ).toMatchObject({ epoch: 1 });
+      // at the limit the size is no reason to refuse it (the Welcome's MLS check is)
+      const atLimit = await expectCode(
+        f.services.delivery.commit(alice.deviceId, groupId, { ...real, welcome: "W".repeat(limit) }),
+        "VOLLY_E_BAD_REQUEST",
+      );
+      expect(atLimit.details).toMatchObject({ field: "welcome" });
+      expect(await f.services.delivery.commit(alice.deviceId, groupId, real)).toMatchObject({ epoch: 1 });
     });
   }),
 );

@@ -49,7 +49,8 @@ import {
   type GatewayClient,
 } from "./helpers/gateway-client.js";
 import { expectStillServing } from "./helpers/live-server.js";
-import { commitBody, fakeCiphertext } from "./helpers/services.js";
+import { createGroupBody, newGroupBodies } from "./helpers/mls-groups.js";
+import { fakeCiphertext } from "./helpers/services.js";
 
 const RUNS = Math.max(1, Number(process.env.VOLLY_FUZZ_RUNS ?? 1));
 const SEED = process.env.VOLLY_FUZZ_SEED === undefined ? undefined : Number(process.env.VOLLY_FUZZ_SEED);
@@ -115,22 +116,20 @@ describe("fuzz: every REST route and every gateway op against a real server", ()
       [alice, legitGroup, [bob]],
       [mallory, malloryGroup, []],
     ] as const) {
+      const bodies = members.length > 0 ? await newGroupBodies(groupId, owner, members) : undefined;
       const created = await f.app.inject({
         method: "POST",
         url: "/v1/groups",
         headers: owner.auth,
-        payload: { groupId },
+        payload: bodies?.create ?? (await createGroupBody(groupId, owner)),
       });
       expect(created.statusCode).toBe(200);
-      if (members.length > 0) {
+      if (bodies) {
         const commit = await f.app.inject({
           method: "POST",
           url: `/v1/groups/${groupId}/commits`,
           headers: owner.auth,
-          payload: commitBody(
-            0,
-            members.map((m) => m.deviceId),
-          ),
+          payload: bodies.commit,
         });
         expect(commit.statusCode).toBe(200);
       }

@@ -9,9 +9,10 @@ import { type AppFixture, appFixture, type HttpDevice, registerOverHttp } from "
 import { connectIdentified, type Frame, type GatewayClient } from "./helpers/gateway-client.js";
 import { newKeys, registrationBody, signB64, uniqueHandle } from "./helpers/identity.js";
 import { expectStillServing } from "./helpers/live-server.js";
+import { newGroupBodies } from "./helpers/mls-groups.js";
 import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
 import { type PrivateRedis, REDIS_SERVER, startPrivateRedis } from "./helpers/redis-server.js";
-import { commitBody, fakeCiphertext } from "./helpers/services.js";
+import { fakeCiphertext } from "./helpers/services.js";
 
 const WINDOW_MS = 60_000;
 
@@ -87,12 +88,19 @@ describe("gateway SENDs are charged to the account's rate limit (embedded shape)
     const owner = await registerOverHttp(f.app);
     const member = await registerOverHttp(f.app);
     const groupId = newId();
-    await f.app.inject({ method: "POST", url: "/v1/groups", headers: owner.auth, payload: { groupId } });
+    const bodies = await newGroupBodies(groupId, owner, [member]);
+    const created = await f.app.inject({
+      method: "POST",
+      url: "/v1/groups",
+      headers: owner.auth,
+      payload: bodies.create,
+    });
+    expect(created.statusCode).toBe(200);
     const res = await f.app.inject({
       method: "POST",
       url: `/v1/groups/${groupId}/commits`,
       headers: owner.auth,
-      payload: commitBody(0, [member.deviceId]),
+      payload: bodies.commit,
     });
     expect(res.statusCode).toBe(200);
     const { client } = await connectIdentified(gatewayUrl, member);
@@ -151,12 +159,19 @@ describe("gateway SENDs are charged to the account's rate limit (embedded shape)
       const owner = await registerOverHttp(off.app);
       const member = await registerOverHttp(off.app);
       const groupId = newId();
-      await off.app.inject({ method: "POST", url: "/v1/groups", headers: owner.auth, payload: { groupId } });
+      const bodies = await newGroupBodies(groupId, owner, [member]);
+      const created = await off.app.inject({
+        method: "POST",
+        url: "/v1/groups",
+        headers: owner.auth,
+        payload: bodies.create,
+      });
+      expect(created.statusCode).toBe(200);
       const commit = await off.app.inject({
         method: "POST",
         url: `/v1/groups/${groupId}/commits`,
         headers: owner.auth,
-        payload: commitBody(0, [member.deviceId]),
+        payload: bodies.commit,
       });
       expect(commit.statusCode).toBe(200);
       const { client } = await connectIdentified(url, owner);
@@ -261,17 +276,10 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)(
       const owner = await register(one);
       const member = await register(one);
       const groupId = newId();
-      expect((await call(one, "POST", "/v1/groups", { groupId }, owner.token)).status).toBe(200);
+      const bodies = await newGroupBodies(groupId, owner, [member]);
+      expect((await call(one, "POST", "/v1/groups", bodies.create, owner.token)).status).toBe(200);
       expect(
-        (
-          await call(
-            one,
-            "POST",
-            `/v1/groups/${groupId}/commits`,
-            commitBody(0, [member.deviceId]),
-            owner.token,
-          )
-        ).status,
+        (await call(one, "POST", `/v1/groups/${groupId}/commits`, bodies.commit, owner.token)).status,
       ).toBe(200);
 
       const onOne = await gateway(one, member);

@@ -55,7 +55,7 @@ forEachBackend((backend) => {
     const available = async (d: TestDevice) => (await f.services.keyPackages.count(d.deviceId)).available;
 
     it("conversation: only for accounts in a group the claimer is in", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
       const ok = await claim(alice, [bob], { type: "conversation", groupId });
       expect(ok.keyPackages).toMatchObject([{ deviceId: bob.deviceId, lastResort: false }]);
 
@@ -106,7 +106,7 @@ forEachBackend((backend) => {
     });
 
     it("group-add: the claimer is in the group, or no group has that id yet", async () => {
-      const groupId = await groupWith(f.services, alice);
+      const groupId = await groupWith(f, alice);
       expect((await claim(alice, [carol], { type: "group-add", groupId })).keyPackages).toHaveLength(1);
       const notMember = await expectCode(
         claim(bob, [carol], { type: "group-add", groupId }),
@@ -124,7 +124,7 @@ forEachBackend((backend) => {
       // alice's own devices go with any reason, e.g. for a group of her own
       const own = await claim(alice, [alice, bob], { type: "first-contact" });
       expect(own.keyPackages.map((k) => k.deviceId)).toEqual([alice.deviceId, bob.deviceId]);
-      const groupId = await groupWith(f.services, carol);
+      const groupId = await groupWith(f, carol);
       await expectCode(
         claim(alice, [alice], { type: "conversation", groupId }),
         "VOLLY_E_CLAIM_REASON_INVALID",

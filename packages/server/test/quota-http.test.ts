@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "../src/config.js";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp } from "./helpers/app.js";
 import { keyPackageFor } from "./helpers/keys-crypto.js";
-import { commitBody } from "./helpers/services.js";
+import { createGroupBody, newGroupBodies } from "./helpers/mls-groups.js";
+
+/** The account quota configured below (bytes). */
+const QUOTA = 20_000;
 
 describe("quotas and claim rules over REST: statuses and bodies from the error registry", () => {
   let f: AppFixture;
@@ -14,14 +17,14 @@ describe("quotas and claim rules over REST: statuses and bodies from the error r
   beforeAll(async () => {
     // configured as an operator would, through the environment
     const { quotas } = configFromEnv({
-      VOLLY_QUOTA_ACCOUNT_BYTES: "5000",
+      VOLLY_QUOTA_ACCOUNT_BYTES: String(QUOTA),
       VOLLY_QUOTA_KEY_PACKAGES: "2",
     });
     f = await appFixture({ quotas });
     alice = await registerOverHttp(f.app, "alice");
     bob = await registerOverHttp(f.app, "bob");
     groupId = newId();
-    await post("/v1/groups", { groupId }, alice);
+    expect((await post("/v1/groups", await createGroupBody(groupId, alice), alice)).statusCode).toBe(200);
   });
   afterAll(() => f.close());
 
@@ -29,12 +32,16 @@ describe("quotas and claim rules over REST: statuses and bodies from the error r
     f.app.inject({ method: "POST", url, headers: device.auth, payload });
 
   it("507 VOLLY_E_QUOTA_EXCEEDED once the account's quota is used up", async () => {
-    const send = () =>
+    const send = (chars = 2_000) =>
       post(
         `/v1/groups/${groupId}/messages`,
-        { messageId: newId(), epoch: 0, ciphertext: "A".repeat(2_000) },
+        { messageId: newId(), epoch: 0, ciphertext: "A".repeat(chars) },
         alice,
       );
+    // what alice stored so far (the group's epoch-0 tree and GroupInfo), then up to 5,000 below the quota
+    expect(
+      (await send(QUOTA - 5_000 - (await f.store.storage.accountBytes(alice.accountId)))).statusCode,
+    ).toBe(200);
     expect((await send()).statusCode).toBe(200);
     expect((await send()).statusCode).toBe(200);
     const refused = await send();
@@ -42,16 +49,17 @@ describe("quotas and claim rules over REST: statuses and bodies from the error r
     expect(refused.json()).toEqual({
       code: "VOLLY_E_QUOTA_EXCEEDED",
       message: expect.any(String),
-      details: { scope: "account", limit: 5_000, used: 4_000, size: 2_000 },
+      details: { scope: "account", limit: QUOTA, used: QUOTA - 1_000, size: 2_000 },
     });
   });
 
   it("413 VOLLY_E_COMMIT_TOO_LARGE for a commit far larger than its group needs", async () => {
     const other = newId();
-    await post("/v1/groups", { groupId: other }, bob);
+    const bodies = await newGroupBodies(other, bob, [alice]);
+    expect((await post("/v1/groups", bodies.create, bob)).statusCode).toBe(200);
     const res = await post(
       `/v1/groups/${other}/commits`,
-      { ...commitBody(0), ratchetTree: "T".repeat(1_000_000) },
+      { ...bodies.commit, ratchetTree: "T".repeat(1_000_000) },
       bob,
     );
     expect(res.statusCode).toBe(413);

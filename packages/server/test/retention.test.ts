@@ -2,8 +2,8 @@ import { newId } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRetentionJob, type RetentionJob } from "../src/services/retention.js";
 import { expectCode } from "./helpers/expect-code.js";
+import { commitBody } from "./helpers/mls-groups.js";
 import {
-  commitBody,
   fakeCiphertext,
   groupWith,
   registerDevice,
@@ -51,11 +51,14 @@ forEachBackend((backend) =>
       ).seq;
     const logSeqs = async (groupId: string) =>
       (await f.store.log.readAfter(groupId, 0, { limit: 1000 })).map((e) => e.seq);
+    /** What the group keeps of an epoch for verifying its next commit: its ratchet tree and GroupInfo. */
+    const epochStateBytes = async (groupId: string, epoch: number) =>
+      ((await f.store.groups.findTree(groupId, epoch)) ?? "").length +
+      ((await f.store.groupState.findGroupInfo(groupId, epoch)) ?? "").length;
 
     it("a device alone in its group: its entries go at the first run past the grace period, and its quota is credited", async () => {
-      const groupId = await groupWith(f.services, alice);
-      await f.services.delivery.commit(alice.deviceId, groupId, commitBody(0)); // seq 1, epoch 1
-      for (let i = 0; i < 5; i++) await send(alice, groupId);
+      const groupId = await groupWith(f, alice);
+      for (let i = 0; i < 6; i++) await send(alice, groupId);
       const stored = await f.store.storage.accountBytes(alice.accountId);
       // a retry within the grace period still finds the original
       expect((await job.runOnce()).acked).toBe(0);
@@ -71,7 +74,8 @@ forEachBackend((backend) =>
     });
 
     it("two members: an entry goes only once the other device acknowledged it — the sender's own cursor does not matter", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]); // seq 1 (bob reads from seq 2)
+      const groupId = await groupWith(f, alice, [bob]); // seq 1 (bob reads from seq 2)
+      const addCarol = await commitBody(f.store, groupId, alice, [carol]); // posted once all is pruned
       for (let i = 0; i < 3; i++) await send(alice, groupId); // 2..4
       await send(bob, groupId); // 5
       f.clock.advance(10 * MINUTE);
@@ -89,13 +93,23 @@ forEachBackend((backend) =>
       expect(await logSeqs(groupId)).toEqual([]);
       // bob, reconnecting, is served nothing twice and misses nothing
       expect((await f.services.delivery.backlog(bob.deviceId)).messages).toEqual([]);
+      // epoch 0's tree and GroupInfo went; epoch 1's stayed, and the next commit is verified against them
+      expect(await epochStateBytes(groupId, 0)).toBe(0);
+      expect(await f.services.delivery.commit(alice.deviceId, groupId, addCarol)).toEqual({
+        seq: 6,
+        epoch: 2,
+      });
     });
 
     it("three members: an entry waits for every reader but its sender; a removed device keeps what it has yet to read", async () => {
-      const groupId = await groupWith(f.services, alice, [bob, carol]); // seq 1
+      const groupId = await groupWith(f, alice, [bob, carol]); // seq 1
       await send(alice, groupId); // 2
       await send(bob, groupId); // 3
-      await f.services.delivery.commit(alice.deviceId, groupId, commitBody(1, [], [carol.deviceId])); // 4: carol out
+      await f.services.delivery.commit(
+        alice.deviceId,
+        groupId,
+        await commitBody(f.store, groupId, alice, [], [carol]),
+      ); // 4: carol out
       await send(alice, groupId); // 5: carol does not read it
       f.clock.advance(10 * MINUTE);
       await f.services.delivery.ack(bob.deviceId, [{ groupId, seq: 5 }], []);
@@ -112,7 +126,7 @@ forEachBackend((backend) =>
     });
 
     it("keeps entries younger than the retention period for an absent reader, then expires them", async () => {
-      const groupId = await groupWith(f.services, alice, [bob]);
+      const groupId = await groupWith(f, alice, [bob]);
       for (let i = 0; i < 3; i++) await send(alice, groupId);
       f.clock.advance(29 * 24 * 60 * MINUTE);
       expect(await job.runOnce()).toMatchObject({ acked: 1, expired: 0 });
@@ -120,15 +134,14 @@ forEachBackend((backend) =>
       f.clock.advance(2 * 24 * 60 * MINUTE);
       expect(await job.runOnce()).toMatchObject({ acked: 0, expired: 3 });
       expect(await logSeqs(groupId)).toEqual([5]);
-      expect(await f.store.storage.groupBytes(groupId)).toBe(
-        ((await f.store.groups.findTree(groupId, 1)) ?? "").length + 64,
-      );
+      // left: seq 5 and epoch 1's tree and GroupInfo (epoch 0's, and bob's expired Welcome, were credited)
+      expect(await f.store.storage.groupBytes(groupId)).toBe((await epochStateBytes(groupId, 1)) + 64);
     });
 
     it.runIf(backend.name === "PostgreSQL")(
       "two nodes pruning at once credit every deleted byte once",
       async () => {
-        const groups = await Promise.all([1, 2, 3].map(() => groupWith(f.services, alice)));
+        const groups = await Promise.all([1, 2, 3].map(() => groupWith(f, alice)));
         for (const g of groups) for (let i = 0; i < 40; i++) await send(alice, g);
         const before = await f.store.storage.accountBytes(alice.accountId);
         f.clock.advance(10 * MINUTE);
@@ -144,12 +157,13 @@ forEachBackend((backend) =>
         const [a, b] = await Promise.all([job.runOnce(), other.runOnce()]);
         expect(a.acked + b.acked).toBe(120);
         expect(await f.store.storage.accountBytes(alice.accountId)).toBe(before - 120 * 64);
-        for (const g of groups) expect(await f.store.storage.groupBytes(g)).toBe(0);
+        // left: each group's epoch-0 tree and GroupInfo, which its first commit is verified against
+        for (const g of groups) expect(await f.store.storage.groupBytes(g)).toBe(await epochStateBytes(g, 0));
       },
     );
 
     it("a retried send within the grace period is answered with its original seq", async () => {
-      const groupId = await groupWith(f.services, alice);
+      const groupId = await groupWith(f, alice);
       const body = { messageId: newId(), epoch: 0, ciphertext: fakeCiphertext() };
       const first = await f.services.delivery.sendMessage(alice.deviceId, groupId, body);
       f.clock.advance(9 * MINUTE);

@@ -72,7 +72,11 @@ describe("every error is a typed {code, message} with the security headers", () 
     );
     expectTypedError(commit, "VOLLY_E_BAD_REQUEST");
     // Nesting within the limit still reaches validation (and is refused by the schema, not the parser).
-    const shallow = await inject("POST", "/v1/key-packages/claim", `{"deviceIds":[[[["x"]]]]}`);
+    const shallow = await inject(
+      "POST",
+      "/v1/key-packages/claim",
+      `{"deviceIds":[[[["x"]]]],"reason":{"type":"first-contact"}}`,
+    );
     expectTypedError(shallow, "VOLLY_E_BAD_REQUEST");
     expect(JSON.parse(shallow.body).message).toMatch(/deviceIds/);
     expect(f.logs()).not.toContain('"level":50');

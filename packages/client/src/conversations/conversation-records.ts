@@ -11,6 +11,13 @@ export interface ConversationRecord {
   createdAt: number;
   /** Highest group-log seq this device has processed (durably). */
   lastSeq: number;
+  /**
+   * The epoch this device's group state begins at: 0 for a group it created, the Welcome's epoch
+   * when it was added, the epoch after its external commit when it rejoined. Messages of earlier
+   * epochs (sent while the commit adding it was in flight) were never meant for it: they are
+   * skipped, not counted undecryptable. Unset in records stored before it existed.
+   */
+  joinedEpoch?: number;
   /** Accounts in the conversation other than this one (kept current on commits). */
   members?: ConversationMember[];
   /**

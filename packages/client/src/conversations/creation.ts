@@ -96,10 +96,11 @@ export async function createWithMembers(
     },
   });
   const { stores } = ctx;
-  const batch = stores.conversations.save(stores.groupStates.put(stores.batch(), conv.id, group), conv);
+  const created: ConversationRecord = { ...conv, joinedEpoch: 0 };
+  const batch = stores.conversations.save(stores.groupStates.put(stores.batch(), conv.id, group), created);
   extra?.(batch);
   await batch.commit();
-  if (keyPackages.length === 0) return conv;
+  if (keyPackages.length === 0) return created;
   try {
     return await s.commits.commit(
       conv.id,

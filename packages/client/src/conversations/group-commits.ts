@@ -196,7 +196,9 @@ export class GroupCommits {
    * Rejoins the conversation's group by external commit, replacing this device's own leaf (RFC 9420
    * §12.4.3.2; see `resync.ts`), because its state is lost or forked. Saves the new state with
    * `advanced`, sets the notice "Messages may have been missed" (with `noticeAt`, so a UI can place
-   * it in the timeline), counts the recovery on the record and emits `changes`.
+   * it in the timeline), counts the recovery on the record, records the new state's epoch as the one
+   * this device joined at (`joinedEpoch`: older messages are skipped, the notice covers them) and
+   * emits `changes`.
    *
    * @throws whatever {@link rejoinByExternalCommit} throws; nothing is stored then
    */
@@ -204,6 +206,7 @@ export class GroupCommits {
     const { newGroup } = await rejoinByExternalCommit(this.ctx, advanced.id);
     const noticed = {
       ...advanced,
+      joinedEpoch: groupEpoch(newGroup),
       notice: RECOVERY_NOTICE,
       noticeAt: Date.now(),
       recoveries: (advanced.recoveries ?? 0) + 1,

@@ -1,5 +1,6 @@
 import {
   type GeneratedKeyPackage,
+  groupEpoch,
   joinFromWelcome,
   type MlsGroup,
   welcomeCommitter,
@@ -55,6 +56,7 @@ export function acceptWelcome(s: ConversationServices, event: WelcomeEvent): Pro
       title: known?.kind === "group" ? known.title : peer ? nameOf(peer) : defaultTitle(members),
       createdAt: known?.createdAt ?? Date.now(),
       lastSeq: event.seq,
+      joinedEpoch: groupEpoch(group),
       members,
       ...(direct ? { peerHandle: peer.handle } : {}),
       ...(known?.lastReadAt !== undefined ? { lastReadAt: known.lastReadAt } : {}),

@@ -6,11 +6,13 @@ import type { UndecryptableCounts } from "./message-records.js";
 
 /**
  * One line of the client's delivery log: a message it could not decrypt ("undecryptable", with its
- * DecryptFailureCause), a rejoin by external commit after a lost or forked state ("resynced"), or a
- * rejoin that failed ("resync-failed", with the error code). Ids and causes only, never content.
+ * DecryptFailureCause), a message of an epoch before this device joined the group, skipped
+ * ("before-join", cause "wrong-epoch": it was never meant for this device, so it is not counted),
+ * a rejoin by external commit after a lost or forked state ("resynced"), or a rejoin that failed
+ * ("resync-failed", with the error code). Ids and causes only, never content.
  */
 export interface DeliveryDiagnostic {
-  kind: "undecryptable" | "resynced" | "resync-failed";
+  kind: "undecryptable" | "before-join" | "resynced" | "resync-failed";
   cause: string;
   conversationId?: string;
   error?: string;
@@ -53,6 +55,17 @@ export class DeliveryLog {
     const batch = stores.undecryptable.put(stores.batch(), counts);
     if (advanced) stores.conversations.save(batch, advanced);
     await batch.commit();
+  }
+
+  /**
+   * Skips a log entry of an epoch before this device joined the conversation's group (inside its
+   * queue): the conversation moves past it (`advanced` is saved), nothing is counted, and a
+   * "before-join" diagnostic is reported.
+   */
+  async skipBeforeJoin(advanced: ConversationRecord): Promise<void> {
+    const { stores } = this.ctx;
+    await stores.conversations.save(stores.batch(), advanced).commit();
+    this.diagnostics.emit({ kind: "before-join", cause: "wrong-epoch", conversationId: advanced.id });
   }
 
   /** Counts a successful rejoin of a conversation (caused by `cause`) and reports it. */

@@ -96,6 +96,10 @@ export class IncomingMessages {
     } catch (err) {
       if (!(err instanceof VollyError && err.code === "VOLLY_E_DECRYPT_FAILED")) throw err;
       const cause = String(err.details?.cause ?? "other") as DecryptFailureCause;
+      if (isBeforeJoin(cause, err.details, advanced)) {
+        await deliveryLog.skipBeforeJoin(advanced);
+        return undefined;
+      }
       await deliveryLog.countUndecryptable(cause, advanced);
       if (needsResync(cause, err.details, event.kind)) await this.recoverLocked(advanced, cause);
       return undefined;
@@ -198,6 +202,29 @@ export class IncomingMessages {
     }
     await deliveryLog.countRecovery(advanced.id, cause);
   }
+}
+
+/**
+ * Whether a decryption failure is an entry of an epoch before this device joined the group
+ * (`ConversationRecord.joinedEpoch`): an application message encrypted before the commit that added
+ * this device (or before its rejoin) and appended after it — the delivery service accepts past
+ * epochs' messages, as MLS allows for messages in flight during a commit (RFC 9420 §15.3). This
+ * device never had that epoch's keys, so the message was not meant for it.
+ *
+ * @param details the error's details (`messageEpoch` for "wrong-epoch")
+ */
+function isBeforeJoin(
+  cause: DecryptFailureCause,
+  details: Record<string, unknown> | undefined,
+  conv: ConversationRecord,
+): boolean {
+  const messageEpoch = details?.messageEpoch;
+  return (
+    cause === "wrong-epoch" &&
+    typeof messageEpoch === "number" &&
+    conv.joinedEpoch !== undefined &&
+    messageEpoch < conv.joinedEpoch
+  );
 }
 
 /** The handler of a content kind, for content whose kind is only known at run time. */

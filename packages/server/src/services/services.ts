@@ -57,7 +57,7 @@ export function createServices(
     accounts: createAccountService(context),
     auth: createAuthService(context),
     keyPackages: createKeyPackageService(context, ciphersuite, limits),
-    groups: createGroupService(context, policies, inspector),
+    groups: createGroupService(context, policies, inspector, limits),
     delivery,
     deviceLinks: createDeviceLinkService(context),
     deviceRevocation: createDeviceRevocationService(context, delivery),

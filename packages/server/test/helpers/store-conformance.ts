@@ -433,12 +433,14 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await peer.groupState.findLatestGroupInfo(groupId)).toEqual({ epoch: 2, groupInfo: "info-2" });
     // The group is at epoch 2: what verifies its next commit stays, the past epochs go.
     for (let epoch = 0; epoch < 2; epoch++) await store.groups.advanceEpoch(groupId, epoch);
-    expect((await store.retention.prune(0)).epochs).toBe(4);
+    const pruneEpochs = () => store.transaction((tx) => tx.retention.pruneEpochs(groupId, 2));
+    expect(await pruneEpochs()).toBe(4);
     expect(await store.groups.findTree(groupId, 2)).toBe("tree-2");
     expect(await store.groupState.findGroupInfo(groupId, 2)).toBe("info-2");
     expect(await store.groups.findTree(groupId, 1)).toBeUndefined();
     expect(await store.groupState.findGroupInfo(groupId, 1)).toBeUndefined();
-    expect((await store.retention.prune(Number.MAX_SAFE_INTEGER)).epochs).toBe(0);
+    expect(await pruneEpochs()).toBe(0);
+    expect(await store.groups.findTree(groupId, 2)).toBe("tree-2");
     expect(await store.groupState.findGroupInfo(groupId, 2)).toBe("info-2");
   });
 

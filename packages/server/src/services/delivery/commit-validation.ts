@@ -1,4 +1,10 @@
-import { type CommitBody, commitSizeLimits, VollyError } from "@volly/protocol";
+import {
+  type CommitBody,
+  type CommitSizeLimits,
+  type CreateGroupBody,
+  commitSizeLimits,
+  VollyError,
+} from "@volly/protocol";
 import type { Repositories } from "../../store/types.js";
 
 /**
@@ -72,14 +78,44 @@ export async function validateMembershipChange(
  * @throws VOLLY_E_COMMIT_TOO_LARGE (details.field, details.limit, details.size, details.groupDevices)
  */
 export function checkCommitSize(body: CommitBody, groupDevices: number): number {
-  const limits = commitSizeLimits(groupDevices, body.addDeviceIds.length);
-  const parts: [keyof typeof limits, string | undefined][] = [
-    ["commit", body.commit],
-    ["ratchetTree", body.ratchetTree],
-    ["groupInfo", body.groupInfo],
-    ["welcome", body.welcome],
-    ...(body.welcomes ?? []).map((w): [keyof typeof limits, string] => ["welcome", w.welcome]),
-  ];
+  return checkParts(
+    [
+      ["commit", body.commit],
+      ["ratchetTree", body.ratchetTree],
+      ["groupInfo", body.groupInfo],
+      ["welcome", body.welcome],
+      ...(body.welcomes ?? []).map((w): [keyof CommitSizeLimits, string] => ["welcome", w.welcome]),
+    ],
+    commitSizeLimits(groupDevices, body.addDeviceIds.length),
+    groupDevices,
+  );
+}
+
+/**
+ * Checks the epoch-0 ratchet tree and GroupInfo a creator sends with `POST /v1/groups` (one member)
+ * against the limits of a group of one (`commitSizeLimits(1, 0)`), like a commit's.
+ *
+ * @returns the characters they store (what the group's and the creator's quotas are charged)
+ * @throws VOLLY_E_COMMIT_TOO_LARGE (details.field "ratchetTree" or "groupInfo", details.limit,
+ *   details.size, details.groupDevices 1)
+ */
+export function checkInitialStateSize(body: Pick<CreateGroupBody, "ratchetTree" | "groupInfo">): number {
+  return checkParts(
+    [
+      ["ratchetTree", body.ratchetTree],
+      ["groupInfo", body.groupInfo],
+    ],
+    commitSizeLimits(1, 0),
+    1,
+  );
+}
+
+/** Sums the parts' lengths. @throws VOLLY_E_COMMIT_TOO_LARGE for the first part over its limit */
+function checkParts(
+  parts: [keyof CommitSizeLimits, string | undefined][],
+  limits: CommitSizeLimits,
+  groupDevices: number,
+): number {
   let total = 0;
   for (const [field, value] of parts) {
     if (value === undefined) continue;

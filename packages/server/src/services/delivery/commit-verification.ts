@@ -4,6 +4,7 @@ import type { DeviceRecord, Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import { findGroupPolicy, type MembershipPolicies } from "../groups/membership-policies.js";
 import type { CommitInspector } from "./commit-inspector.js";
+import { checkCommitSize } from "./commit-validation.js";
 import { inspectionFailure, isDeviceLeaf, mlsBytes, welcomeRefs } from "./mls-fields.js";
 
 /**
@@ -26,6 +27,9 @@ export interface CommitVerifier {
    * - the device may see the group (its policy's `authorizeView`, before anything reveals E);
    * - `body.epoch` < E: the retry of the commit that won that epoch (same device, same bytes) gets
    *   its original result, anything else VOLLY_E_STALE_EPOCH; `body.epoch` > E: VOLLY_E_BAD_REQUEST;
+   * - each part of the commit is within `commitSizeLimits` for the group's size after it (its
+   *   members, plus the devices it adds, minus those it removes), before any MLS decoding, so a
+   *   commit of megabytes never reaches the inspector;
    * - the commit is a public commit of this group and epoch, signed by a member leaf (or an external
    *   committer), as `inspectCommit` verifies;
    * - it is the posting device's own: the sender's credential (account and device) and signature
@@ -49,7 +53,8 @@ export interface CommitVerifier {
    *   VOLLY_E_STALE_EPOCH (details.currentEpoch), VOLLY_E_BAD_REQUEST (details.cause, a
    *   CommitRejectionCause; details.field "commit", "groupInfo" or "welcome"), VOLLY_E_COMMIT_INVALID
    *   (details.cause, see {@link CommitInvalidCause}), VOLLY_E_UNKNOWN_DEVICE (details.deviceId: an
-   *   added device that does not exist or was revoked), VOLLY_E_INTERNAL (the stored state cannot be
+   *   added device that does not exist or was revoked), VOLLY_E_COMMIT_TOO_LARGE (details.field,
+   *   details.limit, details.size, details.groupDevices), VOLLY_E_INTERNAL (the stored state cannot be
    *   used, or the inspection worker failed: logged)
    */
   verify(deviceId: string, groupId: string, body: CommitBody): Promise<CommitVerdict>;
@@ -125,6 +130,14 @@ export function createCommitVerifier(
           { cause: "wrong-epoch", field: "epoch", epoch, messageEpoch: body.epoch },
         );
       }
+      // Bounded before any of it is decoded; the transaction checks the size again under its lock.
+      const members = new Set(await store.groups.listMembers(groupId));
+      const count = (ids: readonly string[], inGroup: boolean) =>
+        ids.filter((id) => members.has(id) === inGroup).length;
+      checkCommitSize(
+        body,
+        members.size + count(body.addDeviceIds, false) - count(body.removeDeviceIds, true),
+      );
       const where = { groupId, epoch };
       try {
         const poster = await store.devices.findById(deviceId);

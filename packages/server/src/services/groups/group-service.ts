@@ -9,7 +9,9 @@ import { StoreConflict } from "../../store/store-conflict.js";
 import type { DeviceRecord, MembershipPolicyName, Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import type { CommitInspector } from "../delivery/commit-inspector.js";
+import { checkInitialStateSize } from "../delivery/commit-validation.js";
 import { inspectionFailure, isDeviceLeaf, mlsBytes } from "../delivery/mls-fields.js";
+import { checkQuota, DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "../service-limits.js";
 import { findGroupPolicy, type MembershipPolicies } from "./membership-policies.js";
 
 /**
@@ -29,10 +31,15 @@ export interface GroupService {
    * (`inspectGroupInfo`, RFC 9420 §12.4.3: this group, epoch 0, external_pub, a valid signature by its
    * signer leaf) and required to have exactly one member, the creating device (its account, device
    * and registered signature key), which signed it. They are stored with the group, in the same
-   * transaction: the group's first commit is verified against them.
+   * transaction: the group's first commit is verified against them. Like a commit's, they are bounded
+   * by what a group of one needs (`commitSizeLimits(1, 0)`, checked before they are decoded) and count
+   * against the creator's account quota and the new group's (credited back when the retention job
+   * deletes them, once a later epoch's replace them).
    *
    * @param body the group id and the base64url epoch-0 GroupInfo and ratchet tree
    * @throws VOLLY_E_GROUP_EXISTS (also for another account's reserved id), VOLLY_E_UNKNOWN_DEVICE,
+   *   VOLLY_E_COMMIT_TOO_LARGE (details.field "ratchetTree" or "groupInfo", details.limit, details.size),
+   *   VOLLY_E_QUOTA_EXCEEDED (details.scope, details.limit, details.used, details.size),
    *   VOLLY_E_BAD_REQUEST (details.field "groupInfo"; details.cause a CommitRejectionCause, or
    *   "not-the-creator": the tree's one member and signer is not the creating device, or the tree has
    *   other members), VOLLY_E_INTERNAL (the verification itself failed: logged)
@@ -119,11 +126,14 @@ async function verifyInitialState(
  *
  * @param policies the membership policies groups follow, by name
  * @param inspector the MLS checks a new group's epoch-0 GroupInfo and tree are verified with
+ * @param limits the storage quotas (`accountBytes`, `groupBytes`) a new group's epoch-0 state counts
+ *   against (default DEFAULT_SERVICE_LIMITS)
  */
 export function createGroupService(
   context: ServiceContext,
   policies: MembershipPolicies,
   inspector: CommitInspector,
+  limits: Pick<ServiceLimits, "accountBytes" | "groupBytes"> = DEFAULT_SERVICE_LIMITS,
 ): GroupService {
   const { store, bus, now } = context;
   return {
@@ -140,6 +150,7 @@ export function createGroupService(
         if (groupId !== creator.accountId && (await tx.accounts.findById(groupId))) throw exists();
         return creator;
       };
+      const size = checkInitialStateSize(body);
       // Verified outside the transaction (nothing is locked meanwhile); checked again inside it.
       await verifyInitialState(context, inspector, await creatorOf(store), body);
       const created = await store
@@ -152,9 +163,14 @@ export function createGroupService(
             createdAt: now(),
             membershipPolicy: CREATED_GROUP_POLICY,
           });
+          // The group's row first, then the account's: the order every writer locks them in.
+          const groupBytes = await tx.storage.chargeGroup(groupId, size);
+          if (groupBytes !== undefined) checkQuota("group", limits.groupBytes, groupBytes, size);
+          const accountBytes = await tx.storage.chargeAccount(creator.accountId, size);
+          if (accountBytes !== undefined) checkQuota("account", limits.accountBytes, accountBytes, size);
           await tx.groups.addMembers(groupId, [deviceId], 0);
-          await tx.groups.putTree(groupId, 0, body.ratchetTree);
-          await tx.groupState.putGroupInfo(groupId, 0, body.groupInfo);
+          await tx.groups.putTree(groupId, 0, body.ratchetTree, creator.accountId);
+          await tx.groupState.putGroupInfo(groupId, 0, body.groupInfo, creator.accountId);
           await tx.groupState.addAdmins(groupId, [creator.accountId]);
           return {
             groupId,
