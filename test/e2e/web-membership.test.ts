@@ -5,7 +5,9 @@ import type { VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ServerProcess, startServerProcess, tempDir } from "../integration/helpers/server-process.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
   closeDialog,
@@ -16,7 +18,6 @@ import {
   openConversation,
   screenshot,
   sendMessage,
-  until,
   type WebUser,
   watchErrors,
 } from "./helpers/web-app.js";
@@ -108,20 +109,20 @@ describe.skipIf(!browserTestsEnabled())("web app: membership events in Chromium"
     await alice.conversations.rename(groupId, "Weekend trip");
     await openConversation(carol.page, "Weekend trip");
     await sendMessage(carol.page, "Count me in!");
-    await until(
-      async () => (await alice.messaging.history(groupId)).some((m) => m.body.type === "text"),
-      "alice to read carol",
-    );
+    await waitFor(async () => (await alice.messaging.history(groupId)).some((m) => m.body.type === "text"), {
+      message: "alice to read carol",
+    });
 
     await alice.conversations.addMembers(groupId, ["dave.kim"]);
-    await until(async () => (await dave.conversations.list()).some((c) => c.id === groupId), "dave joins");
+    await waitFor(async () => (await dave.conversations.list()).some((c) => c.id === groupId), {
+      message: "dave joins",
+    });
     await dave.conversations.leave(groupId);
     // alice's device (the lowest leaf) commits dave's Remove by itself
-    await until(
-      async () => (await alice.conversations.get(groupId)).members?.length === 2,
-      "dave's departure committed",
-      30_000,
-    );
+    await waitFor(async () => (await alice.conversations.get(groupId)).members?.length === 2, {
+      message: "dave's departure committed",
+      timeoutMs: 30_000,
+    });
     await alice.conversations.removeMember(groupId, carol.handle);
     await openConversation(bob.page, "Weekend trip");
     await expect.poll(() => chatStatus(bob.page).textContent(), { timeout: 30_000 }).toBe("2 members");

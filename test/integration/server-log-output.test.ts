@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI_BIN, startServerProcess, tempDir } from "./helpers/server-process.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { CLI_BIN, startServerProcess } from "./helpers/server-process.js";
 
 /** Parses a line as a JSON object, or undefined when it is not one. */
 function jsonObject(line: string): Record<string, unknown> | undefined {

@@ -6,6 +6,7 @@ import {
   formatLinkCode,
   generateIdentity,
   generateLinkSecret,
+  groupMembers,
   linkProof,
   sign,
 } from "@volly/crypto";
@@ -170,7 +171,9 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
     // The remaining members commit the revoked device's Remove after its departure.
     await waitFor(
       async () =>
-        !(await bob!.conversations.get(team.id)).members.some((m) => m.deviceId === laptop.profile.deviceId),
+        !groupMembers(await bob!.conversations.loadGroup(team.id)).some(
+          (m) => m.credential.deviceId === laptop.profile.deviceId,
+        ),
       { message: "the laptop's removal at bob" },
     );
   });

@@ -328,7 +328,7 @@ describe("MLS with the X-Wing suite (RFC 9420)", () => {
       (e: unknown) => e as VollyError,
     );
     expect(error).toBeInstanceOf(VollyError);
-    expect(error.details).toMatchObject({ cause: "wrong-epoch", epoch: 2, messageEpoch: 1 });
+    expect((error as VollyError).details).toMatchObject({ cause: "wrong-epoch", epoch: 2, messageEpoch: 1 });
     // carol's state is untouched by the failure.
     const hello = await send(suite, carolGroup, add.newGroup, "still fine");
     expect(hello.plaintext).toBe("still fine");

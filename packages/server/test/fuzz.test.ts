@@ -59,7 +59,7 @@ const options = (numRuns: number) => ({
   ...(SEED === undefined ? {} : { seed: SEED }),
 });
 
-const CLOSE_CODES = new Set(Object.values(ERROR_CODES).map((e) => e.close));
+const CLOSE_CODES: ReadonlySet<number> = new Set(Object.values(ERROR_CODES).map((e) => e.close));
 const ID_PATTERN = (ROUTES.getGroup.params as unknown as { properties: { groupId: { pattern: string } } })
   .properties.groupId.pattern;
 

@@ -7,7 +7,7 @@ import { keyPackageFor } from "./helpers/keys-crypto.js";
 import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
 import { fakeCiphertext } from "./helpers/services.js";
 
-type Method = "GET" | "POST";
+type Method = "GET" | "POST" | "DELETE";
 
 describe("REST v1 over app.inject", () => {
   let f: AppFixture;
