@@ -1,19 +1,9 @@
 import { newId } from "@volly/protocol";
 import { type Kysely, Migrator } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removableTempDir } from "../../../test/helpers/temp-dir.js";
+import { expect, it } from "vitest";
 import { staticMigrationProvider } from "../src/store/migrations/migrate.js";
-import { openPostgresDatabase, openPostgresStore } from "../src/store/postgres-store.js";
 import type { Database } from "../src/store/schema.js";
-import { openSqliteDatabase, openSqliteStore } from "../src/store/sqlite-store.js";
-import type { Store } from "../src/store/types.js";
-import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
-
-/** Where one backend's (empty) database lives: how to open it as a store and as a bare Kysely database. */
-interface Target {
-  store(): Promise<Store>;
-  database(): Kysely<Database>;
-}
+import { forEachMigrationTarget, type MigrationTarget } from "./helpers/migration-targets.js";
 
 /** The groups table as the release before migration 0006 had it. */
 type LegacyDatabase = Kysely<{ groups: { id: string; epoch: number; last_seq: number; created_at: number } }>;
@@ -25,7 +15,7 @@ const columnsOfGroups = async (db: Kysely<Database>) =>
  * Migration 0006 (groups.membership_policy): groups created before it follow the "admin" policy —
  * the rules every group followed until then — and going down and up again keeps them working.
  */
-function describeMigration(target: () => Promise<Target>): void {
+function describeMigration(target: () => Promise<MigrationTarget>): void {
   it("gives existing groups the admin policy, returns it with each seq, and survives down and up", async () => {
     const t = await target();
     const groupId = newId();
@@ -126,31 +116,4 @@ function describeMigration(target: () => Promise<Target>): void {
   });
 }
 
-describe("migration 0006 (groups.membership_policy) on SQLite", () => {
-  const dirs: (() => void)[] = [];
-  afterAll(() => {
-    for (const remove of dirs) remove();
-  });
-  describeMigration(async () => {
-    const { dir, remove } = removableTempDir();
-    dirs.push(remove);
-    const file = `${dir}/volly.db`;
-    return { store: () => openSqliteStore(file), database: () => openSqliteDatabase(file) };
-  });
-});
-
-describe.skipIf(!POSTGRES.run)("migration 0006 (groups.membership_policy) on PostgreSQL", () => {
-  const databases: TestDatabase[] = [];
-  beforeAll(() => POSTGRES.assert());
-  afterAll(async () => {
-    for (const database of databases) await database.drop();
-  });
-  describeMigration(async () => {
-    const database = await createTestDatabase();
-    databases.push(database);
-    return {
-      store: () => openPostgresStore(database.url, { poolSize: 2 }),
-      database: () => openPostgresDatabase(database.url, { poolSize: 1 }),
-    };
-  });
-});
+forEachMigrationTarget("migration 0006 (groups.membership_policy)", describeMigration);

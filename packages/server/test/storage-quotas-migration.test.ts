@@ -1,26 +1,15 @@
 import { newId } from "@volly/protocol";
 import { type Kysely, Migrator } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removableTempDir } from "../../../test/helpers/temp-dir.js";
+import { expect, it } from "vitest";
 import { staticMigrationProvider } from "../src/store/migrations/migrate.js";
-import { openPostgresDatabase, openPostgresStore } from "../src/store/postgres-store.js";
-import type { Database } from "../src/store/schema.js";
-import { openSqliteDatabase, openSqliteStore } from "../src/store/sqlite-store.js";
-import type { Store } from "../src/store/types.js";
-import { createTestDatabase, POSTGRES, type TestDatabase } from "./helpers/postgres.js";
-
-/** Where one backend's (empty) database lives: how to open it as a store and as a bare Kysely database. */
-interface Target {
-  store(): Promise<Store>;
-  database(): Kysely<Database>;
-}
+import { forEachMigrationTarget, type MigrationTarget } from "./helpers/migration-targets.js";
 
 /**
  * Migration 0007 (storage quotas): what a database already holds is counted once — per group
  * everything it holds, per account the log entries and per-device Welcomes its devices sent — and the
  * retention job credits it back when it prunes it.
  */
-function describeMigration(target: () => Promise<Target>): void {
+function describeMigration(target: () => Promise<MigrationTarget>): void {
   it("counts what is already stored, so quotas and pruning start from the truth; survives down and up", async () => {
     const t = await target();
     const [alice, bob, aliceDevice, bobDevice, groupId] = [newId(), newId(), newId(), newId(), newId()];
@@ -142,31 +131,4 @@ function describeMigration(target: () => Promise<Target>): void {
   });
 }
 
-describe("migration 0007 (storage quotas) on SQLite", () => {
-  const dirs: (() => void)[] = [];
-  afterAll(() => {
-    for (const remove of dirs) remove();
-  });
-  describeMigration(async () => {
-    const { dir, remove } = removableTempDir();
-    dirs.push(remove);
-    const file = `${dir}/volly.db`;
-    return { store: () => openSqliteStore(file), database: () => openSqliteDatabase(file) };
-  });
-});
-
-describe.skipIf(!POSTGRES.run)("migration 0007 (storage quotas) on PostgreSQL", () => {
-  const databases: TestDatabase[] = [];
-  beforeAll(() => POSTGRES.assert());
-  afterAll(async () => {
-    for (const database of databases) await database.drop();
-  });
-  describeMigration(async () => {
-    const database = await createTestDatabase();
-    databases.push(database);
-    return {
-      store: () => openPostgresStore(database.url, { poolSize: 2 }),
-      database: () => openPostgresDatabase(database.url, { poolSize: 1 }),
-    };
-  });
-});
+forEachMigrationTarget("migration 0007 (storage quotas)", describeMigration);
