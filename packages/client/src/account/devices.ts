@@ -8,7 +8,7 @@ import {
 } from "@volly/protocol";
 import type { Conversations } from "../conversations/conversations.js";
 import type { ClientContext } from "../shared/client-context.js";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { AccountSync, HandOverResult } from "./account-sync/account-sync.js";
 
 /** A device of this account as `list()` shows it. */
@@ -73,7 +73,7 @@ const KEY_PACKAGE_RETRY_MS = 500;
  */
 export class Devices {
   /** Fires for each DEVICE_LINK_CLAIMED dispatch (fed by `Sync`). */
-  readonly claims = new Listeners<DeviceLinkClaimedEvent>();
+  readonly claims = new ListenerSet<DeviceLinkClaimedEvent>();
 
   /**
    * @param ctx the open profile

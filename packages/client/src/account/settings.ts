@@ -1,5 +1,5 @@
 import { VollyError } from "@volly/protocol";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { Stores } from "../storage/stores.js";
 
 /** The user's preferences, kept sealed in the local store. */
@@ -22,9 +22,9 @@ export const FONT_SCALE = { min: 0.8, max: 1.6 } as const;
 /** Reads and updates {@link UserSettings}. */
 export class Settings {
   /** Fires with the new settings after each update (local or synced from another device). */
-  readonly changes = new Listeners<UserSettings>();
+  readonly changes = new ListenerSet<UserSettings>();
   /** Fires with the changed keys of each update made on this device (what account sync sends). */
-  readonly localUpdates = new Listeners<Partial<UserSettings>>();
+  readonly localUpdates = new ListenerSet<Partial<UserSettings>>();
 
   constructor(private readonly stores: Stores) {}
 

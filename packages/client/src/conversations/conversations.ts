@@ -1,6 +1,6 @@
 import type { MlsGroup } from "@volly/crypto";
 import type { AccountEntry, ClaimReason } from "@volly/protocol";
-import type { Listeners } from "../shared/listeners.js";
+import type { ListenerSet } from "../shared/listeners.js";
 import type { ConversationRecord, ConversationSummary } from "./conversation-records.js";
 import type { ConversationServices } from "./conversation-services.js";
 import { createNamedGroup } from "./creation.js";
@@ -30,9 +30,9 @@ export class Conversations {
    * Fires when a stored conversation changes: title, members, left, lastReadAt, notice (never for
    * the account's hidden self conversation).
    */
-  readonly changes: Listeners<ConversationRecord>;
+  readonly changes: ListenerSet<ConversationRecord>;
   /** Fires when a group gets a name: created or renamed here, or a group-meta message processed. */
-  readonly named: Listeners<ConversationRecord>;
+  readonly named: ListenerSet<ConversationRecord>;
 
   /** @param services the client's conversation services (see `VollyClient`) */
   constructor(private readonly services: ConversationServices) {

@@ -1,7 +1,7 @@
 import { VollyError } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ClientContext } from "../shared/client-context.js";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { UndecryptableCounts } from "./message-records.js";
 
 /**
@@ -25,7 +25,7 @@ export interface DeliveryDiagnostic {
  */
 export class DeliveryLog {
   /** Fires for every undecryptable message and every rejoin (or failed rejoin). */
-  readonly diagnostics = new Listeners<DeliveryDiagnostic>();
+  readonly diagnostics = new ListenerSet<DeliveryDiagnostic>();
 
   constructor(private readonly ctx: ClientContext) {}
 

@@ -90,7 +90,7 @@ export class Messaging {
    */
   async enqueue(conversationId: string, text: string): Promise<MessageRecord> {
     const queued = await this.queueText(conversationId, text);
-    this.updates.emit(queued);
+    this.deps.events.updates.emit(queued);
     void this.deps.outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     return queued;
   }

@@ -1,5 +1,5 @@
 import type { TypingStartEvent } from "@volly/protocol";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
 
 /** How long a typing indicator lasts without renewal (ms). */
@@ -19,7 +19,7 @@ interface TypingEntry {
  */
 export class Typing {
   /** Fires when the set of people typing in a conversation changes (including on expiry). */
-  readonly changes = new Listeners<{ conversationId: string; handles: string[] }>();
+  readonly changes = new ListenerSet<{ conversationId: string; handles: string[] }>();
   private readonly lastSent = new Map<string, number>();
   private readonly typing = new Map<string, Map<string, TypingEntry>>();
 

@@ -1,5 +1,5 @@
 import { type PresenceEvent, VollyError } from "@volly/protocol";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
 
 /** What the UI shows for a contact. */
@@ -17,7 +17,7 @@ export const PRESENCE_SNAPSHOT_GRACE_MS = 1_500;
  */
 export class Presence {
   /** Fires when a contact's presence changes. */
-  readonly changes = new Listeners<{ handle: string; status: PresenceState }>();
+  readonly changes = new ListenerSet<{ handle: string; status: PresenceState }>();
   private readonly statuses = new Map<string, { status: PresenceState; generation: number }>();
   private own: "online" | "away" = "online";
   private generation = 0;

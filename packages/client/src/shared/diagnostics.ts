@@ -1,5 +1,5 @@
 import { VollyError } from "@volly/protocol";
-import { Listeners } from "./listeners.js";
+import { ListenerSet } from "./listeners.js";
 
 /**
  * A failure of background work (nobody awaited it): what failed (`label`, e.g. "outbox.flush"), the
@@ -22,7 +22,7 @@ export interface BackgroundFailure {
  */
 export class Diagnostics {
   /** Fires for each background failure. */
-  readonly failures = new Listeners<BackgroundFailure>();
+  readonly failures = new ListenerSet<BackgroundFailure>();
   private readonly byLabel = new Map<string, number>();
 
   /** Counts a failure of the background work `label` and tells the listeners. */

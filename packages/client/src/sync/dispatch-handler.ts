@@ -8,7 +8,7 @@ import type { Outbox } from "../messaging/outbox.js";
 import type { Typing } from "../messaging/typing.js";
 import type { Presence } from "../presence/presence.js";
 import type { Diagnostics } from "../shared/diagnostics.js";
-import type { Listeners } from "../shared/listeners.js";
+import type { ListenerSet } from "../shared/listeners.js";
 import type { EntryRetries } from "./entry-retries.js";
 
 /** Sends delivery acks (op ACK) for durably processed log entries and welcomes. */
@@ -39,9 +39,9 @@ export interface SyncDeps {
 /** The events and per-session state `Sync` gives its handlers on top of {@link SyncDeps}. */
 export interface SyncContext extends SyncDeps {
   /** Fires when a Welcome created a new conversation (not for the account's self conversation). */
-  joined: Listeners<ConversationRecord>;
+  joined: ListenerSet<ConversationRecord>;
   /** Fires after each SYNCED with the backlog size. */
-  synced: Listeners<number>;
+  synced: ListenerSet<number>;
   /** Log entries that failed, and the groups held back until they are retried. */
   entries: EntryRetries;
 }

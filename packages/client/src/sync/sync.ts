@@ -6,7 +6,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { Dispatch } from "../transport/gateway-connection.js";
 import type { DispatchHandler, SyncContext, SyncDeps } from "./dispatch-handler.js";
 import { EntryRetries } from "./entry-retries.js";
@@ -21,9 +21,9 @@ import { DISPATCH_HANDLERS } from "./registry.js";
  */
 export class Sync {
   /** Fires when a Welcome created a new conversation (not for the account's self conversation). */
-  readonly joined = new Listeners<ConversationRecord>();
+  readonly joined = new ListenerSet<ConversationRecord>();
   /** Fires after each SYNCED: everything the server held for this device has been processed. */
-  readonly synced = new Listeners<number>();
+  readonly synced = new ListenerSet<number>();
   private readonly context: SyncContext;
 
   /** @param deps the client's services the dispatch handlers use */

@@ -13,7 +13,7 @@ import {
   toBase64Url,
   VollyError,
 } from "@volly/protocol";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import { reconnectDelayMs } from "./reconnect-delay.js";
 import { type WebSocketFactory, type WebSocketLike, WS_OPEN } from "./websocket.js";
 
@@ -85,9 +85,9 @@ export const ACK_COALESCE_MS = 25;
  */
 export class GatewayConnection {
   /** Fires on every state change. */
-  readonly stateChanges = new Listeners<ConnectionState>();
+  readonly stateChanges = new ListenerSet<ConnectionState>();
   /** Fires when the server reports an error frame or the connection fails fatally. */
-  readonly errors = new Listeners<VollyError>();
+  readonly errors = new ListenerSet<VollyError>();
   private socket: WebSocketLike | undefined;
   private sessionId: string | undefined;
   private lastSeq = 0;

@@ -16,7 +16,7 @@ import type { Directory } from "../../conversations/directory.js";
 import type { Outbox } from "../../messaging/outbox.js";
 import type { ClientContext } from "../../shared/client-context.js";
 import type { KeyedQueue } from "../../shared/keyed-queue.js";
-import { Listeners } from "../../shared/listeners.js";
+import { ListenerSet } from "../../shared/listeners.js";
 import type { VaultBatch } from "../../storage/vault.js";
 import type { Settings, UserSettings } from "../settings.js";
 import { AccountDoc, LOCAL_ORIGIN, type SyncedContact, type SyncedConversation } from "./account-doc.js";
@@ -84,9 +84,9 @@ export class AccountSync {
   /** The id of this account's self conversation. */
   readonly selfId: string;
   /** Fires for each ignored entry or dropped update. */
-  readonly diagnostics = new Listeners<AccountSyncDiagnostic>();
+  readonly diagnostics = new ListenerSet<AccountSyncDiagnostic>();
   /** Fires after each history chunk addressed to this device was stored. */
-  readonly historyImported = new Listeners<HistoryImport>();
+  readonly historyImported = new ListenerSet<HistoryImport>();
   private doc: AccountDoc | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private creating: Promise<ConversationRecord | undefined> | undefined;
