@@ -4,7 +4,7 @@ import type { ProfileRecord } from "./account/account-records.js";
 import type { AccountSync } from "./account/account-sync/account-sync-api.js";
 import type { Devices } from "./account/devices-api.js";
 import type { KeyPackagePool } from "./account/key-package-pool-api.js";
-import { profileServerUrls, type UnlockedProfile } from "./account/profile.js";
+import { profileServerUrls, profileStores, type UnlockedProfile } from "./account/profile.js";
 import type { Settings } from "./account/settings-api.js";
 import type { Verification } from "./account/verification-api.js";
 import { type ClientServices, wireServices } from "./client-services.js";
@@ -120,7 +120,8 @@ export class VollyClient {
    * connected yet: call {@link VollyClient.connect}.
    *
    * @param unlocked what `createProfile`, `unlockProfile` or `linkProfile` returned
-   * @throws Error when the profile's ciphersuite is unknown
+   * @throws VollyError VOLLY_E_USAGE (`unlocked` is not what those functions returned); Error when
+   *   the profile's ciphersuite is unknown
    */
   static async open(unlocked: UnlockedProfile, options: VollyClientOptions): Promise<VollyClient> {
     const { profile, identity } = unlocked;
@@ -131,7 +132,7 @@ export class VollyClient {
     const ctx: ClientContext = {
       profile,
       identity,
-      stores: unlocked.stores,
+      stores: profileStores(unlocked),
       api,
       suite: await loadSuite(profile.ciphersuite),
       diagnostics: new DiagnosticsService(),

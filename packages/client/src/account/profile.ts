@@ -65,11 +65,42 @@ export interface CreateProfileOptions {
   kdf?: Partial<Omit<KdfParams, "alg" | "salt">>;
 }
 
-/** An unlocked profile: its record, keys and sealed record stores. */
+/**
+ * An unlocked profile, as `createProfile`, `unlockProfile` and `linkProfile` return it: open a
+ * client on it with `VollyClient.open`. Its sealed record stores go with it, out of sight.
+ */
 export interface UnlockedProfile {
-  profile: ProfileRecord;
-  identity: DeviceIdentity;
-  stores: Stores;
+  /** The profile's record: handle, account and device ids, server URLs. */
+  readonly profile: ProfileRecord;
+  /** This device's Ed25519 identity key pair. */
+  readonly identity: DeviceIdentity;
+}
+
+/** The sealed record stores of each unlocked profile (not a member of it: internal). */
+const UNLOCKED_STORES = new WeakMap<UnlockedProfile, Stores>();
+
+/** An {@link UnlockedProfile} whose stores {@link profileStores} returns. */
+function unlocked(profile: ProfileRecord, identity: DeviceIdentity, stores: Stores): UnlockedProfile {
+  const result: UnlockedProfile = { profile, identity };
+  UNLOCKED_STORES.set(result, stores);
+  return result;
+}
+
+/**
+ * The sealed record stores of a profile unlocked by this module (for `VollyClient.open`).
+ *
+ * @throws VollyError VOLLY_E_USAGE for an object `createProfile`, `unlockProfile` or `linkProfile`
+ *   did not return
+ */
+export function profileStores(profile: UnlockedProfile): Stores {
+  const stores = UNLOCKED_STORES.get(profile);
+  if (!stores) {
+    throw new VollyError(
+      "VOLLY_E_USAGE",
+      "Not an unlocked profile: use what createProfile, unlockProfile or linkProfile returned.",
+    );
+  }
+  return stores;
 }
 
 /**
@@ -137,7 +168,7 @@ export async function sealProfile(
   await store.commit({ puts: [{ key: KEYSTORE_KEY, value: utf8(JSON.stringify(keystore)) }] });
   const batch = stores.profile.put(stores.batch(), profile);
   await stores.schemaVersion.put(batch, STORE_SCHEMA_VERSION).commit();
-  return { profile, identity, stores };
+  return unlocked(profile, identity, stores);
 }
 
 /**
@@ -201,7 +232,7 @@ export async function unlockProfile(
     signaturePublicKey: fromBase64Url(profile.signaturePublicKey),
     signaturePrivateKey: fromBase64Url(profile.signaturePrivateKey),
   };
-  return { profile, identity, stores };
+  return unlocked(profile, identity, stores);
 }
 
 async function readAttempts(store: ClientStore): Promise<PinAttempts> {
