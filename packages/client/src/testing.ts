@@ -21,7 +21,15 @@ import { clientInternals, type VollyClient } from "./volly-client.js";
 
 export type { DeviceCredentials } from "./transport/auth-session.js";
 export type { Dispatch, GatewayConnectionOptions } from "./transport/gateway-connection.js";
-export { type CallOptions, HttpApi, type ResponseOf, type RouteName } from "./transport/http-api.js";
+export {
+  type BodyOf,
+  type CallOptions,
+  HttpApi,
+  type ParamsOf,
+  type ResponseOf,
+  type RouteName,
+  type Routes,
+} from "./transport/http-api.js";
 
 /** The record-format version stored in the client's profile (see `storage/migrations/`). */
 export async function storeSchemaVersion(client: VollyClient): Promise<number> {

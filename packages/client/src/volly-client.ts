@@ -50,7 +50,10 @@ export interface VollyClientOptions {
   initialBackoffMs?: number;
   /** Cap of the reconnect delay's ceiling (ms, default 30,000). */
   maxBackoffMs?: number;
-  /** How long a message sent over the gateway waits for the server's answer before REST is tried (ms, default 15,000). */
+  /**
+   * How long a message sent over the gateway waits for the server's answer before it is sent over
+   * REST instead (ms, default 15,000).
+   */
   sendTimeoutMs?: number;
 }
 
@@ -145,7 +148,8 @@ export class VollyClient {
    * `uploadKeyPackages` (a new profile) it also uploads the first key packages. Closes the store if
    * any step fails, so callers never leak it.
    *
-   * @param unlock e.g. `(store) => unlockProfile(store, pin)` or `(store) => createProfile({ ...options, store })`
+   * @param unlock opens the profile in `store`, e.g. `(store) => unlockProfile(store, pin)` or
+   *   `(store) => createProfile({ ...options, store })`
    * @param uploadKeyPackages upload this device's first key packages (default false)
    * @throws VollyError those of `unlock`, or VOLLY_E_SERVER_UNREACHABLE from the upload
    */

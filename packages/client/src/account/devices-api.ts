@@ -33,7 +33,10 @@ export interface LinkedDevice {
   name: string;
   /** Conversations the device was added to. */
   added: string[];
-  /** Conversations it could not be added to (id and error code); retry with {@link Devices.addToConversations}. */
+  /**
+   * Conversations it could not be added to (id and error code); retry with
+   * {@link Devices.addToConversations}.
+   */
   failed: Array<{ conversationId: string; code: string }>;
   /**
    * What was handed over through the account's self conversation (account sync): the full account

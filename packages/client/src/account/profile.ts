@@ -47,6 +47,7 @@ export function pinRetryDelayMs(failures: number): number {
 
 /** What `createProfile` needs. */
 export interface CreateProfileOptions {
+  /** Where the profile is sealed (`openProfileStore` in Node, an `IndexedDbClientStore`); empty. */
   store: ClientStore;
   /**
    * The server's URL, or the URLs of several nodes of one deployment, the preferred one first:
@@ -54,12 +55,17 @@ export interface CreateProfileOptions {
    * first). Only their origins are kept.
    */
   serverUrl: string | readonly string[];
+  /** The new account's handle, without `@` (see `isValidHandle` of @volly/protocol). */
   handle: string;
+  /** The PIN sealing the profile on this device: 6 digits (never sent anywhere). */
   pin: string;
+  /** What the account is (directory data). Default "human". */
   entityType?: EntityType;
+  /** This device's name, shown in the account's device list. Default "cli". */
   deviceName?: string;
   /** Name shown next to the handle (1–64 characters; directory data, visible to the server). */
   displayName?: string;
+  /** This device's MLS ciphersuite (RFC 9420 §17.1 name). Default: @volly/crypto's `DEFAULT_CIPHERSUITE`. */
   ciphersuite?: string;
   /** Argon2id cost override (tests); defaults are m=64 MiB, t=3, p=1. */
   kdf?: Partial<Omit<KdfParams, "alg" | "salt">>;

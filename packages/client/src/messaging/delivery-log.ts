@@ -12,9 +12,13 @@ import type { UndecryptableCounts } from "./message-records.js";
  * ("resync-failed", with the error code). Ids and causes only, never content.
  */
 export interface DeliveryDiagnostic {
+  /** What happened (see above). */
   kind: "undecryptable" | "before-join" | "resynced" | "resync-failed";
+  /** Why: a DecryptFailureCause of @volly/crypto (e.g. "wrong-epoch", "bad-signature", "missing-state"). */
   cause: string;
+  /** The conversation concerned, when known. */
   conversationId?: string;
+  /** "resync-failed": the error code of the failed rejoin. */
   error?: string;
 }
 

@@ -2,6 +2,7 @@ import type { Listeners } from "../shared/listeners.js";
 
 /** Who is typing in one conversation (see {@link Typing.changes}). */
 export interface TypingChange {
+  /** The conversation whose typing indicator changed. */
   conversationId: string;
   /** Handles of the people typing now, in the order they started (empty: nobody). */
   handles: string[];

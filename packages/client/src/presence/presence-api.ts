@@ -5,7 +5,9 @@ export type PresenceState = "online" | "away" | "offline";
 
 /** A contact's presence changed (see {@link Presence.changes}). */
 export interface PresenceChange {
+  /** The contact's handle, without `@`. */
   handle: string;
+  /** Their presence now. */
   status: PresenceState;
 }
 

@@ -25,6 +25,9 @@ export interface Diagnostics {
   /** Fires for each background failure. */
   readonly failures: Listeners<BackgroundFailure>;
 
-  /** Background failures since the client was opened, counted by label, sorted by label (labels that never failed are absent). */
+  /**
+   * Background failures since the client was opened, counted by label, in label order (labels that
+   * never failed are absent).
+   */
   counts(): Record<string, number>;
 }

@@ -23,8 +23,11 @@ type FrameOf<O extends ServerFrame["op"]> = Extract<ServerFrame, { op: O }>;
 
 /** A DISPATCH frame as delivered to the SDK. */
 export interface Dispatch {
+  /** The event's name (`DISPATCH_EVENTS` of @volly/protocol). */
   t: DispatchEventName;
+  /** The session's sequence number of the dispatch (increasing). */
   s: number;
+  /** The event's payload, not validated yet (`Sync` checks it against the event's schema). */
   d: unknown;
 }
 
@@ -35,9 +38,11 @@ export interface GatewayConnectionOptions {
    * deployment (the preferred one first): every reconnection goes to the next one, round robin.
    */
   url: string | readonly string[];
+  /** The device identifying itself (IDENTIFY). */
   deviceId: string;
   /** Signs bytes with the device's Ed25519 key. */
   sign: (message: Uint8Array) => Uint8Array;
+  /** Opens each WebSocket (`nodeSocketFactory`, `browserSocketFactory`). */
   createSocket: WebSocketFactory;
   /** Called for each DISPATCH, one at a time, in order; the next waits for the promise. */
   onDispatch: (dispatch: Dispatch) => Promise<void>;
@@ -76,10 +81,11 @@ export const ACK_COALESCE_MS = 25;
  * The SDK's {@link GatewayConnection} (see there for each public member). The device's gateway
  * session: HELLO → IDENTIFY (or RESUME) → READY, heartbeats, and reconnection with exponential
  * backoff and equal jitter ({@link reconnectDelayMs}: half the ceiling fixed, half random) after any
- * drop (except close 4010, VOLLY_E_DEVICE_REVOKED: it stops and reports the error). Dispatches are handed to `onDispatch` strictly in order. With several URLs, a connection
- * that drops or cannot be opened is retried on the next URL (round robin, same backoff), so the
- * device fails over when its node dies; a RESUME on another node gets INVALID_SESSION and the
- * connection IDENTIFYs again (delivery restarts from the durable cursors, nothing is lost).
+ * drop (except close 4010, VOLLY_E_DEVICE_REVOKED: it stops and reports the error). Dispatches are
+ * handed to `onDispatch` strictly in order. With several URLs, a connection that drops or cannot be
+ * opened is retried on the next URL (round robin, same backoff), so the device fails over when its
+ * node dies; a RESUME on another node gets INVALID_SESSION and the connection IDENTIFYs again
+ * (delivery restarts from the durable cursors, nothing is lost).
  */
 export class GatewayConnectionService implements GatewayConnection {
   readonly stateChanges = new ListenerSet<ConnectionState>();

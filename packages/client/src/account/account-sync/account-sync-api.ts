@@ -5,8 +5,8 @@ import type { SyncedContact, SyncedConversation } from "./account-doc.js";
 /**
  * Why an entry of the self conversation was ignored (counted by {@link AccountSync.rejected}):
  * "malformed" (does not decode or apply, or is no content of the self conversation), "foreign"
- * (not from this account, or the group holds a device of another account), "too-large" (a local update over `LIMITS.maxAccountSyncUpdateChars`,
- * not sent).
+ * (not from this account, or the group holds a device of another account), "too-large" (a local
+ * update over `LIMITS.maxAccountSyncUpdateChars`, not sent).
  */
 export type AccountSyncRejection = "malformed" | "foreign" | "too-large";
 
