@@ -27,16 +27,7 @@ import type { DiagnosticsService } from "./shared/diagnostics.js";
 import { KeyedQueue } from "./shared/keyed-queue.js";
 import { SyncService } from "./sync/sync.js";
 import { GatewayConnectionService } from "./transport/gateway-connection.js";
-import type { WebSocketFactory } from "./transport/websocket.js";
-
-/** What {@link wireServices} needs besides the open profile (see `VollyClientOptions`). */
-export interface WiringOptions {
-  createSocket: WebSocketFactory;
-  serverUrls?: string[];
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  sendTimeoutMs?: number;
-}
+import type { VollyClientOptions } from "./volly-client.js";
 
 /**
  * Every service of one client as the SDK's own classes, internal members included. `VollyClient`
@@ -68,7 +59,7 @@ export interface ClientServices {
  * outbox and one commit pipeline shared by all, the gateway's dispatches handed to `sync`, presence
  * re-sent on each connection and account sync reconciled after each SYNCED. Nothing is started.
  */
-export function wireServices(ctx: ClientContext, options: WiringOptions): ClientServices {
+export function wireServices(ctx: ClientContext, options: VollyClientOptions): ClientServices {
   const queue = new KeyedQueue();
   const directory = new Directory(ctx);
   const state = new ConversationState(ctx, queue);
