@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { messageText, type VollyClient } from "@volly/client";
 import { linkNodeProfile } from "@volly/client/node";
+import { dropConnection } from "@volly/client/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { sleep, waitFor } from "../helpers/wait-for.js";
@@ -100,7 +101,7 @@ describe("chaos: kill -9 and dropped connections during a 6-device group convers
       while (sending) {
         await sleep(between(150, 700));
         const victim = devices[between(0, devices.length - 1)]!;
-        victim.client.connection.drop();
+        dropConnection(victim.client);
         drops++;
       }
     })();

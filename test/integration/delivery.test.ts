@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { messageText } from "@volly/client";
+import { dropConnection } from "@volly/client/testing";
 import { newId } from "@volly/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
@@ -80,7 +81,7 @@ describe("delivery against a real server process", () => {
     const texts = Array.from({ length: 40 }, (_, i) => `message ${i}`);
     for (const [i, text] of texts.entries()) {
       await bob.messaging.send(conv.id, text);
-      if (i % 10 === 5) alice.connection.drop();
+      if (i % 10 === 5) dropConnection(alice);
     }
     await waitFor(() => inbox.length >= texts.length, { message: "all messages", timeoutMs: 30_000 });
     // A barrier instead of a pause: the group's log is delivered in order, so once a last message

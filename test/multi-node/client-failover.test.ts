@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { GatewayConnection, HttpApi } from "@volly/client";
 import { initNodeProfile, nodeSocketFactory } from "@volly/client/node";
+import { createGatewayConnection, HttpApi } from "@volly/client/testing";
 import { VollyError } from "@volly/protocol";
 import { DEFAULT_CONFIG, type RunningServer, startServer } from "@volly/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,7 +67,7 @@ describe("client failover between server URLs (HttpApi, GatewayConnection, Volly
     } finally {
       await client.close();
     }
-    const connection = new GatewayConnection({
+    const connection = createGatewayConnection({
       url: [gateway(dead), gateway(server.url)],
       deviceId: "x".repeat(22),
       sign: () => new Uint8Array(64),

@@ -1,14 +1,35 @@
 /**
  * `@volly/client/testing`: the few internals tests need to reach states a user cannot produce
  * through the public surface — a group state lost or corrupted on disk, content no client would
- * send, REST routes the SDK does not expose, the store's record-format version. Not for
- * applications: nothing here is stable, and each function says what it breaks or reveals. Kept
- * small on purpose; `@volly/client` is the SDK's public surface.
+ * send, a network drop, REST routes the SDK does not expose, a client's MLS group state and the
+ * gateway's raw dispatches, the store's record-format version — and the transport classes, to
+ * drive a server without a profile. Not for applications: nothing here is stable, and each
+ * function says what it breaks or reveals. Kept small on purpose; `@volly/client` is the SDK's
+ * public surface.
  */
+import type { MlsGroup } from "@volly/crypto";
 import type { ApplicationContent } from "@volly/protocol";
 import { toBase64Url } from "@volly/protocol";
+import {
+  type Dispatch,
+  type GatewayConnectionOptions,
+  GatewayConnectionService,
+} from "./transport/gateway-connection.js";
+import type { GatewayConnection } from "./transport/gateway-connection-api.js";
 import type { HttpApi } from "./transport/http-api.js";
 import { clientInternals, type VollyClient } from "./volly-client.js";
+
+export type { DeviceCredentials } from "./transport/auth-session.js";
+export type { Dispatch, GatewayConnectionOptions } from "./transport/gateway-connection.js";
+export {
+  type BodyOf,
+  type CallOptions,
+  HttpApi,
+  type ParamsOf,
+  type ResponseOf,
+  type RouteName,
+  type Routes,
+} from "./transport/http-api.js";
 
 /** The record-format version stored in the client's profile (see `storage/migrations/`). */
 export async function storeSchemaVersion(client: VollyClient): Promise<number> {
@@ -36,6 +57,15 @@ export async function damageGroupState(
 }
 
 /**
+ * A snapshot of this device's MLS group state of a conversation (read it with `groupEpoch`,
+ * `groupMembers`, `encodeGroup` of @volly/crypto; never process or commit with it). Throws
+ * VOLLY_E_UNKNOWN_CONVERSATION (no state: unknown or left), VOLLY_E_DECRYPT_FAILED (unreadable).
+ */
+export function groupState(client: VollyClient, conversationId: string): Promise<MlsGroup> {
+  return clientInternals(client).conversations.loadGroup(conversationId);
+}
+
+/**
  * Encrypts `content` as it is — even content the schema refuses — into a conversation through the
  * client's own outbox and queue, and sends it: what a buggy or malicious member device could send.
  * Resolves once the server stored it (or it stays queued when the server cannot be reached).
@@ -51,10 +81,39 @@ export async function sendRawContent(
 }
 
 /**
+ * Drops the client's gateway socket as a network failure would: the connection reconnects with its
+ * backoff and resumes (the server redelivers what was not acknowledged).
+ */
+export function dropConnection(client: VollyClient): void {
+  clientInternals(client).connection.drop();
+}
+
+/**
+ * Calls `observer` with every gateway dispatch the client receives, just before the client
+ * processes it (e.g. to time a WELCOME). `observer` must not throw; it cannot change the dispatch.
+ */
+export function observeDispatches(client: VollyClient, observer: (dispatch: Dispatch) => void): void {
+  const { sync } = clientInternals(client);
+  const handle = sync.handle.bind(sync);
+  sync.handle = (dispatch) => {
+    observer(dispatch);
+    return handle(dispatch);
+  };
+}
+
+/**
  * The client's REST client (`HttpApi`, signed in as its device): for routes the SDK does not expose
  * (claiming or counting key packages, a group's member list on the server, a device link's status)
  * and to observe or wrap the calls the client makes. Calls go out exactly as the client's own.
  */
 export function restApi(client: VollyClient): HttpApi {
   return clientInternals(client).ctx.api;
+}
+
+/**
+ * A gateway connection of its own, outside any client (e.g. to watch failover between URLs):
+ * nothing handles its dispatches but `options.onDispatch`, and it is never acknowledged.
+ */
+export function createGatewayConnection(options: GatewayConnectionOptions): GatewayConnection {
+  return new GatewayConnectionService(options);
 }

@@ -1,5 +1,5 @@
 import type { VollyClient } from "@volly/client";
-import { damageGroupState, restApi } from "@volly/client/testing";
+import { damageGroupState, groupState, restApi } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
 import { type SendMessageBody, VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
@@ -40,7 +40,7 @@ describe("messages of epochs before a device joined (RFC 9420 §15.3: sent while
     const group = await alice.conversations.createGroup("Ops", ["bob"]);
     await waitFor(async () => (await bob.conversations.list()).length === 1, { message: "bob joined" });
     const aliceInbox = inbox(alice);
-    const epoch = groupEpoch(await alice.conversations.loadGroup(group.id));
+    const epoch = groupEpoch(await groupState(alice, group.id));
 
     // bob, offline, encrypts a message at the current epoch; it does not reach the server yet
     await bob.close();
@@ -58,7 +58,7 @@ describe("messages of epochs before a device joined (RFC 9420 §15.3: sent while
     dave.messaging.diagnostics.add((d) => diagnostics.push(`${d.kind}:${d.cause}`));
     await alice.conversations.addMembers(group.id, ["dave"]);
     await waitFor(async () => (await dave.conversations.list()).length === 1, { message: "dave joined" });
-    expect(groupEpoch(await dave.conversations.loadGroup(group.id))).toBe(epoch + 1);
+    expect(groupEpoch(await groupState(dave, group.id))).toBe(epoch + 1);
 
     // then bob's message arrives, after the commit that added dave (the delivery service accepts a
     // past epoch's message: it was encrypted before the commit)
@@ -88,7 +88,7 @@ describe("messages of epochs before a device joined (RFC 9420 §15.3: sent while
     const group = await alice.conversations.createGroup("Ops", ["bob", "carol"]);
     await waitFor(async () => (await carol.conversations.list()).length === 1, { message: "carol joined" });
     await waitFor(async () => (await bob.conversations.list()).length === 1, { message: "bob joined" });
-    const epoch = groupEpoch(await alice.conversations.loadGroup(group.id));
+    const epoch = groupEpoch(await groupState(alice, group.id));
     await bob.close();
     bed.untrack(bob);
     const offlineBob = bed.track(await reopenClient(bed.home, "bob"));
@@ -103,7 +103,7 @@ describe("messages of epochs before a device joined (RFC 9420 §15.3: sent while
     await damageGroupState(carol, group.id, "delete");
     await alice.messaging.send(group.id, "are you there");
     await waitFor(async () => (await carol.messaging.recoveries()) === 1, { message: "carol rejoined" });
-    expect(groupEpoch(await carol.conversations.loadGroup(group.id))).toBe(epoch + 1);
+    expect(groupEpoch(await groupState(carol, group.id))).toBe(epoch + 1);
 
     const { seq } = await post(group.id, held() as SendMessageBody);
     await waitFor(async () => (await carol.conversations.get(group.id)).lastSeq >= seq, {

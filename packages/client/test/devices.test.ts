@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { HttpApi, type LinkClaim, messageText, type VollyClient } from "@volly/client";
+import { type LinkClaim, messageText, type VollyClient } from "@volly/client";
 import { linkNodeProfile, profileExists } from "@volly/client/node";
+import { groupState, HttpApi } from "@volly/client/testing";
 import {
   fingerprint,
   formatLinkCode,
@@ -171,7 +172,7 @@ describe("linked devices (SDK): link, join every conversation, revoke", () => {
     // The remaining members commit the revoked device's Remove after its departure.
     await waitFor(
       async () =>
-        !groupMembers(await bob!.conversations.loadGroup(team.id)).some(
+        !groupMembers(await groupState(bob!, team.id)).some(
           (m) => m.credential.deviceId === laptop.profile.deviceId,
         ),
       { message: "the laptop's removal at bob" },

@@ -1,12 +1,12 @@
 import type { BackgroundFailure, VollyClient } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
-import { Diagnostics } from "../src/shared/diagnostics.js";
+import { DiagnosticsService } from "../src/shared/diagnostics.js";
 import { useTestServer } from "./helpers.js";
 
 describe("client diagnostics: failures are reported with a label and counted, never swallowed", () => {
   it("counts failures by label and tells every listener, even after one throws", () => {
-    const diagnostics = new Diagnostics();
+    const diagnostics = new DiagnosticsService();
     const seen: BackgroundFailure[] = [];
     diagnostics.failures.add(() => {
       throw new Error("a listener's bug");

@@ -1,6 +1,9 @@
-import { Presence, TYPING_THROTTLE_MS, TYPING_TTL_MS, Typing } from "@volly/client";
+import { TYPING_THROTTLE_MS, TYPING_TTL_MS } from "@volly/client";
+import { dropConnection } from "@volly/client/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for.js";
+import { TypingService } from "../src/messaging/typing.js";
+import { PresenceService } from "../src/presence/presence.js";
 import { connectedClients, useTestServer } from "./helpers.js";
 
 const GROUP = "g".repeat(22);
@@ -20,7 +23,7 @@ describe("Typing (ephemeral indicators)", () => {
   it("throttles TYPING frames per conversation; stoppedTyping lets the next keystroke through", () => {
     let now = 1_000_000;
     const sent: string[] = [];
-    const typing = new Typing(
+    const typing = new TypingService(
       (g) => sent.push(g),
       "me",
       () => now,
@@ -39,7 +42,7 @@ describe("Typing (ephemeral indicators)", () => {
 
   it("entries expire after TYPING_TTL_MS unless renewed; the own account is never shown; clear ends one", () => {
     vi.useFakeTimers();
-    const typing = new Typing(() => undefined, "acct-me");
+    const typing = new TypingService(() => undefined, "acct-me");
     const changes: string[][] = [];
     typing.changes.add((c) => changes.push(c.handles));
     typing.handle(typingEvent("acct-me", "me"));
@@ -58,7 +61,7 @@ describe("Typing (ephemeral indicators)", () => {
 
   it("Presence remembers the own status and re-sends only an away after a reconnect", () => {
     const sent: string[] = [];
-    const presence = new Presence((s) => sent.push(s));
+    const presence = new PresenceService((s) => sent.push(s));
     presence.connected();
     presence.setStatus("away");
     presence.connected();
@@ -83,7 +86,7 @@ describe("presence and typing through a real gateway", () => {
 
     alice!.presence.setStatus("away");
     await waitFor(() => bob!.presence.statusOf("alice") === "away", { message: "alice away" });
-    alice!.connection.drop();
+    dropConnection(alice!);
     await alice!.sync.nextSynced();
     await new Promise((r) => setTimeout(r, 1_500));
     await waitFor(() => bob!.presence.statusOf("alice") === "away", {

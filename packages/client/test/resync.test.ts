@@ -1,13 +1,12 @@
 import { messageText, RECOVERY_NOTICE, type VollyClient } from "@volly/client";
-import { damageGroupState } from "@volly/client/testing";
+import { damageGroupState, groupState } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
 import { VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for.js";
 import { inbox, newClient, reopenClient, texts, useTestServer } from "./helpers.js";
 
-const epochOf = async (client: VollyClient, id: string) =>
-  groupEpoch(await client.conversations.loadGroup(id));
+const epochOf = async (client: VollyClient, id: string) => groupEpoch(await groupState(client, id));
 
 describe("delivery guarantees: resync by external commit (RFC 9420 §12.4.3.2), admins, offline catch-up", () => {
   const bed = useTestServer();

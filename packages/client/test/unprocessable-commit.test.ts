@@ -1,13 +1,12 @@
 import { messageText, RECOVERY_NOTICE, type VollyClient } from "@volly/client";
-import { restApi } from "@volly/client/testing";
+import { groupState, restApi } from "@volly/client/testing";
 import { groupEpoch } from "@volly/crypto";
 import { fromBase64Url, toBase64Url } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for.js";
 import { inbox, texts, useTestServer } from "./helpers.js";
 
-const epochOf = async (client: VollyClient, id: string) =>
-  groupEpoch(await client.conversations.loadGroup(id));
+const epochOf = async (client: VollyClient, id: string) => groupEpoch(await groupState(client, id));
 
 /**
  * Makes `client` post its commits with the last byte flipped: the last field of a member's public

@@ -1,4 +1,4 @@
-import { HttpApi } from "@volly/client";
+import { HttpApi } from "@volly/client/testing";
 import { DEFAULT_CIPHERSUITE, generateIdentity, generateKeyPackage, loadSuite, sign } from "@volly/crypto";
 import { signingInput, toBase64Url } from "@volly/protocol";
 

@@ -10,15 +10,23 @@ export interface ProfileRecord {
    * profile has one URL. Read it through `profileServerUrls`.
    */
   serverUrls?: string[];
+  /** The account's id (assigned by the server at registration). */
   accountId: string;
+  /** This device's id (assigned by the server at registration or linking). */
   deviceId: string;
+  /** The account's handle, without `@`. */
   handle: string;
+  /** What the account is: a human, an agent, a service, a device (directory data). */
   entityType: EntityType;
+  /** The name shown next to the handle, when the account set one. */
   displayName?: string;
+  /** The MLS ciphersuite of this device's key packages and groups (RFC 9420 §17.1 name). */
   ciphersuite: string;
-  /** base64url Ed25519 key pair. */
+  /** This device's Ed25519 public key, base64url (32 bytes). */
   signaturePublicKey: string;
+  /** This device's Ed25519 private key, base64url: sealed at rest; never share or log it. */
   signaturePrivateKey: string;
+  /** When the profile was created on this device (ms since the Unix epoch). */
   createdAt: number;
 }
 

@@ -6,74 +6,23 @@ import {
   toBase64Url,
   VollyError,
 } from "@volly/protocol";
-import type { Conversations } from "../conversations/conversations.js";
+import type { ConversationsService } from "../conversations/conversations.js";
 import type { ClientContext } from "../shared/client-context.js";
-import { Listeners } from "../shared/listeners.js";
-import type { AccountSync, HandOverResult } from "./account-sync/account-sync.js";
-
-/** A device of this account as `list()` shows it. */
-export interface AccountDevice {
-  deviceId: string;
-  name: string;
-  /** ms since the Unix epoch. */
-  createdAt: number;
-  /** true for the device this client runs on. */
-  current: boolean;
-}
-
-/** A link this device opened: the pairing code to show (and its parts). */
-export interface OpenedLink {
-  /** `volly-link:<server origin>/<linkId>.<secret>` — show it as text and QR. */
-  code: string;
-  linkId: string;
-  /** The 16-byte pairing secret (never sent to the server). */
-  secret: Uint8Array;
-  /** When the link stops being claimable (ms since the Unix epoch). */
-  expiresAt: number;
-}
-
-/** The outcome of an approved link. */
-export interface LinkedDevice {
-  deviceId: string;
-  name: string;
-  /** Conversations the device was added to. */
-  added: string[];
-  /** Conversations it could not be added to (id and error code); retry with `addToConversations`. */
-  failed: Array<{ conversationId: string; code: string }>;
-  /**
-   * What was handed over through the account's self conversation (account sync): the full account
-   * state, and the message history unless `history: false` was asked. Absent when this device is
-   * not in the self conversation or the new device could not be added to it.
-   */
-  handOver?: HandOverResult;
-}
-
-/** Options of {@link Devices.waitAndApprove}. */
-export interface ApproveOptions {
-  /** Hand this device's message history over to the new device (default true, as Signal asks). */
-  history?: boolean;
-  /**
-   * Asked once a claim's proof checked out, before anything is approved: the claim carries the
-   * name the new device chose and its Ed25519 public key (base64url; show it as
-   * `fingerprint(fromBase64Url(key))` from @volly/crypto, which the new device shows too). Resolve
-   * false to decline: nothing is approved, the link is declined on the server (POST
-   * /v1/device-links/:linkId/decline), so it can be neither claimed nor approved again and the new
-   * device's `linkProfile` fails with VOLLY_E_LINK_DECLINED at its next poll, and
-   * {@link Devices.waitAndApprove} throws VOLLY_E_LINK_DECLINED. Default: approve.
-   */
-  confirm?: (claim: DeviceLinkClaimedEvent) => boolean | Promise<boolean>;
-}
+import { ListenerSet } from "../shared/listeners.js";
+import type { AccountSyncService } from "./account-sync/account-sync.js";
+import type { AccountDevice, ApproveOptions, Devices, LinkedDevice, OpenedLink } from "./devices-api.js";
 
 /** How often adding a just-linked device retries while it has no key package yet (ms). */
 const KEY_PACKAGE_RETRY_MS = 500;
 
 /**
- * This account's devices: linking a new one (the existing-device side of the flow in
- * `device-links.ts` of @volly/protocol), listing and revoking them.
+ * The SDK's {@link Devices} (see there for each public member): the existing device's side of the
+ * flow in `device-links.ts` of @volly/protocol. DEVICE_LINK_CLAIMED dispatches come in through
+ * `handleClaimed` (fed by the sync pipeline).
  */
-export class Devices {
+export class DevicesService implements Devices {
   /** Fires for each DEVICE_LINK_CLAIMED dispatch (fed by `Sync`). */
-  readonly claims = new Listeners<DeviceLinkClaimedEvent>();
+  readonly claims = new ListenerSet<DeviceLinkClaimedEvent>();
 
   /**
    * @param ctx the open profile
@@ -82,15 +31,10 @@ export class Devices {
    */
   constructor(
     private readonly ctx: ClientContext,
-    private readonly conversations: Conversations,
-    private readonly accountSync: AccountSync,
+    private readonly conversations: ConversationsService,
+    private readonly accountSync: AccountSyncService,
   ) {}
 
-  /**
-   * Opens a device link (POST /v1/device-links, valid 15 minutes, single use) and returns its
-   * pairing code. Keep the returned secret: it checks the claim's proof in {@link waitAndApprove}.
-   * @throws VOLLY_E_SERVER_UNREACHABLE
-   */
   async startLink(): Promise<OpenedLink> {
     const { linkId, expiresAt } = await this.ctx.api.call("createDeviceLink", {});
     const secret = generateLinkSecret();
@@ -102,22 +46,6 @@ export class Devices {
     this.claims.emit(event);
   }
 
-  /**
-   * Waits for the claim of `linkId` (DEVICE_LINK_CLAIMED; the gateway must be connected), checks its
-   * proof HMAC-SHA256(secret, linkClaim(linkId, key)) against the pairing secret, approves it with
-   * this device's signature over `signingInput.linkApprove(accountId, linkId, key)`, then adds the
-   * new device to every conversation of this device (see {@link addToConversations}) and, with
-   * account sync, hands the account state and (unless `options.history` is false) the message
-   * history over to it through the self conversation, which is created first if needed. With
-   * `options.confirm`, the claim is shown to it before approval (see {@link ApproveOptions}).
-   *
-   * @param timeoutMs how long to wait for the claim (ms)
-   * @throws VOLLY_E_LINK_INVALID (the proof does not match: the claim is not approved),
-   *   VOLLY_E_LINK_EXPIRED (no claim within the timeout), VOLLY_E_LINK_DECLINED (`confirm` said
-   *   no; `details.newDeviceTold` says whether the server recorded the decline — false when it could
-   *   not be reached or the link expired meanwhile, and the new device then waits until the link
-   *   expires), VOLLY_E_SERVER_UNREACHABLE
-   */
   async waitAndApprove(
     linkId: string,
     secret: Uint8Array,
@@ -149,18 +77,10 @@ export class Devices {
     return { deviceId, name: claim.name, ...added, handOver };
   }
 
-  /**
-   * Adds a device of this account to every conversation this device is in (one Add commit with a
-   * Welcome per conversation, RFC 9420 §12.1.1), the account's self conversation first (it is not
-   * reported in `added`). A just-linked device uploads its key packages only after approval, so a
-   * missing key package is retried every 500 ms for up to `keyPackageWaitMs`.
-   *
-   * @param keyPackageWaitMs how long to wait for the device's first key packages (ms)
-   */
   async addToConversations(
     deviceId: string,
     keyPackageWaitMs = 60_000,
-  ): Promise<{ added: string[]; failed: LinkedDevice["failed"] }> {
+  ): Promise<Pick<LinkedDevice, "added" | "failed">> {
     const added: string[] = [];
     const failed: LinkedDevice["failed"] = [];
     const deadline = Date.now() + keyPackageWaitMs;
@@ -186,10 +106,6 @@ export class Devices {
     return { added, failed };
   }
 
-  /**
-   * This account's active devices from the directory (GET /v1/accounts/:handle), oldest first,
-   * marking the current one. @throws VOLLY_E_SERVER_UNREACHABLE
-   */
   async list(): Promise<AccountDevice[]> {
     // Names and creation times are shown to the account itself only.
     const account = await this.ctx.api.call("getAccount", {
@@ -204,11 +120,6 @@ export class Devices {
     }));
   }
 
-  /**
-   * Revokes a device of this account (DELETE /v1/devices/:deviceId): the server ends its sessions
-   * and posts a departure in each of its groups; the remaining members commit its Remove
-   * (RFC 9420 §12.1.3). @throws VOLLY_E_UNKNOWN_DEVICE, VOLLY_E_SERVER_UNREACHABLE
-   */
   async revoke(deviceId: string): Promise<RevokeDeviceResponse> {
     return this.ctx.api.call("revokeDevice", { params: { deviceId } });
   }

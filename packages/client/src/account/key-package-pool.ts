@@ -5,15 +5,16 @@ import type { Stores } from "../storage/stores.js";
 import type { VaultBatch } from "../storage/vault.js";
 import type { HttpApi } from "../transport/http-api.js";
 import type { KeyPackageRecord } from "./account-records.js";
+import type { KeyPackagePool } from "./key-package-pool-api.js";
 
 /** Pool sizes: top up to `target` one-time packages when fewer than `low` remain. */
 export const KEY_PACKAGE_POOL = { target: 20, low: 5 } as const;
 
 /**
- * Keeps this device's pool of one-time key packages (RFC 9420 §10) on the server topped up, plus a
- * last-resort package, and keeps their private halves sealed in the local store until a Welcome uses one.
+ * The SDK's {@link KeyPackagePool} (see there): generates packages for this device's identity and
+ * keeps their private halves sealed in the local store until a Welcome uses one.
  */
-export class KeyPackagePool {
+export class KeyPackagePoolService implements KeyPackagePool {
   private running: Promise<number> | undefined;
 
   constructor(
@@ -24,12 +25,6 @@ export class KeyPackagePool {
     private readonly credential: { accountId: string; deviceId: string },
   ) {}
 
-  /**
-   * Uploads fresh packages when the server reports fewer than `low` left (and a last-resort one
-   * when missing). Private halves are stored before the upload, so an acknowledged package can
-   * always be joined with. Returns how many were uploaded. A call while a top-up is running shares
-   * it, so two triggers at once (a Welcome and a reconnect) do not both upload a full pool.
-   */
   topUp(): Promise<number> {
     this.running ??= this.run().finally(() => {
       this.running = undefined;

@@ -17,6 +17,7 @@ import { sealProfile, serverOrigins, type UnlockedProfile } from "./profile.js";
 
 /** This device's claim of a link, as {@link LinkProfileOptions.onClaimed} is told it. */
 export interface LinkClaim {
+  /** The id of the link this device claimed. */
   linkId: string;
   /** This device's new Ed25519 signature public key (base64url). */
   signaturePublicKey: string;
@@ -29,16 +30,20 @@ export interface LinkClaim {
 
 /** What {@link linkProfile} needs. */
 export interface LinkProfileOptions {
+  /** Where the profile is sealed (`openProfileStore` in Node, an `IndexedDbClientStore`); empty. */
   store: ClientStore;
   /** The pairing code shown by the existing device: `volly-link:<server origin>/<linkId>.<secret>`. */
   code: string;
+  /** The PIN sealing the profile on this device: 6 digits (never sent anywhere). */
   pin: string;
   /**
    * The URLs of the deployment's nodes to use and keep in the profile, the preferred one first;
    * they must include the code's server. Default: the code's server alone.
    */
   serverUrls?: readonly string[];
+  /** This device's name, shown in the account's device list. Default "cli". */
   deviceName?: string;
+  /** This device's MLS ciphersuite (RFC 9420 §17.1 name). Default: @volly/crypto's `DEFAULT_CIPHERSUITE`. */
   ciphersuite?: string;
   /** How often to poll the link's status while waiting for approval (ms). Default 1,000. */
   pollIntervalMs?: number;

@@ -47,6 +47,7 @@ export function pinRetryDelayMs(failures: number): number {
 
 /** What `createProfile` needs. */
 export interface CreateProfileOptions {
+  /** Where the profile is sealed (`openProfileStore` in Node, an `IndexedDbClientStore`); empty. */
   store: ClientStore;
   /**
    * The server's URL, or the URLs of several nodes of one deployment, the preferred one first:
@@ -54,22 +55,58 @@ export interface CreateProfileOptions {
    * first). Only their origins are kept.
    */
   serverUrl: string | readonly string[];
+  /** The new account's handle, without `@` (see `isValidHandle` of @volly/protocol). */
   handle: string;
+  /** The PIN sealing the profile on this device: 6 digits (never sent anywhere). */
   pin: string;
+  /** What the account is (directory data). Default "human". */
   entityType?: EntityType;
+  /** This device's name, shown in the account's device list. Default "cli". */
   deviceName?: string;
   /** Name shown next to the handle (1–64 characters; directory data, visible to the server). */
   displayName?: string;
+  /** This device's MLS ciphersuite (RFC 9420 §17.1 name). Default: @volly/crypto's `DEFAULT_CIPHERSUITE`. */
   ciphersuite?: string;
   /** Argon2id cost override (tests); defaults are m=64 MiB, t=3, p=1. */
   kdf?: Partial<Omit<KdfParams, "alg" | "salt">>;
 }
 
-/** An unlocked profile: its record, keys and sealed record stores. */
+/**
+ * An unlocked profile, as `createProfile`, `unlockProfile` and `linkProfile` return it: open a
+ * client on it with `VollyClient.open`. Its sealed record stores go with it, out of sight.
+ */
 export interface UnlockedProfile {
-  profile: ProfileRecord;
-  identity: DeviceIdentity;
-  stores: Stores;
+  /** The profile's record: handle, account and device ids, server URLs. */
+  readonly profile: ProfileRecord;
+  /** This device's Ed25519 identity key pair. */
+  readonly identity: DeviceIdentity;
+}
+
+/** The sealed record stores of each unlocked profile (not a member of it: internal). */
+const UNLOCKED_STORES = new WeakMap<UnlockedProfile, Stores>();
+
+/** An {@link UnlockedProfile} whose stores {@link profileStores} returns. */
+function unlocked(profile: ProfileRecord, identity: DeviceIdentity, stores: Stores): UnlockedProfile {
+  const result: UnlockedProfile = { profile, identity };
+  UNLOCKED_STORES.set(result, stores);
+  return result;
+}
+
+/**
+ * The sealed record stores of a profile unlocked by this module (for `VollyClient.open`).
+ *
+ * @throws VollyError VOLLY_E_USAGE for an object `createProfile`, `unlockProfile` or `linkProfile`
+ *   did not return
+ */
+export function profileStores(profile: UnlockedProfile): Stores {
+  const stores = UNLOCKED_STORES.get(profile);
+  if (!stores) {
+    throw new VollyError(
+      "VOLLY_E_USAGE",
+      "Not an unlocked profile: use what createProfile, unlockProfile or linkProfile returned.",
+    );
+  }
+  return stores;
 }
 
 /**
@@ -137,7 +174,7 @@ export async function sealProfile(
   await store.commit({ puts: [{ key: KEYSTORE_KEY, value: utf8(JSON.stringify(keystore)) }] });
   const batch = stores.profile.put(stores.batch(), profile);
   await stores.schemaVersion.put(batch, STORE_SCHEMA_VERSION).commit();
-  return { profile, identity, stores };
+  return unlocked(profile, identity, stores);
 }
 
 /**
@@ -201,7 +238,7 @@ export async function unlockProfile(
     signaturePublicKey: fromBase64Url(profile.signaturePublicKey),
     signaturePrivateKey: fromBase64Url(profile.signaturePrivateKey),
   };
-  return { profile, identity, stores };
+  return unlocked(profile, identity, stores);
 }
 
 async function readAttempts(store: ClientStore): Promise<PinAttempts> {

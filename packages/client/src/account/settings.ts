@@ -1,15 +1,7 @@
 import { VollyError } from "@volly/protocol";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { Stores } from "../storage/stores.js";
-
-/** The user's preferences, kept sealed in the local store. */
-export interface UserSettings {
-  /** Send read receipts (delivery receipts are always sent). */
-  readReceipts: boolean;
-  theme: "system" | "light" | "dark" | "high-contrast";
-  /** Font scale, 0.8–1.6 (1 = default). */
-  fontScale: number;
-}
+import type { Settings, UserSettings } from "./settings-api.js";
 
 /** Defaults for a new profile. */
 export const DEFAULT_SETTINGS: UserSettings = { readReceipts: true, theme: "system", fontScale: 1 };
@@ -19,25 +11,21 @@ export const THEMES: readonly UserSettings["theme"][] = ["system", "light", "dar
 /** Bounds of `fontScale`. */
 export const FONT_SCALE = { min: 0.8, max: 1.6 } as const;
 
-/** Reads and updates {@link UserSettings}. */
-export class Settings {
-  /** Fires with the new settings after each update (local or synced from another device). */
-  readonly changes = new Listeners<UserSettings>();
+/**
+ * The SDK's {@link Settings} (see there for each public member), and `applySynced` and
+ * `localUpdates`, through which account sync exchanges settings with the account's other devices.
+ */
+export class SettingsService implements Settings {
+  readonly changes = new ListenerSet<UserSettings>();
   /** Fires with the changed keys of each update made on this device (what account sync sends). */
-  readonly localUpdates = new Listeners<Partial<UserSettings>>();
+  readonly localUpdates = new ListenerSet<Partial<UserSettings>>();
 
   constructor(private readonly stores: Stores) {}
 
-  /** The current settings (defaults where unset). */
   async get(): Promise<UserSettings> {
     return { ...DEFAULT_SETTINGS, ...((await this.stores.settings.get()) ?? {}) };
   }
 
-  /**
-   * Applies a partial update, persists it and returns the result. Throws VOLLY_E_USAGE (nothing is
-   * changed) for an unknown key, a `theme` not in {@link THEMES}, a `fontScale` outside 0.8–1.6 or
-   * not a finite number, or a `readReceipts` that is not a boolean.
-   */
   async update(patch: Partial<UserSettings>): Promise<UserSettings> {
     if (typeof patch !== "object" || patch === null) {
       throw new VollyError("VOLLY_E_USAGE", "Settings must be an object.", { setting: "" });

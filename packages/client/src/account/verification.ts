@@ -2,33 +2,12 @@ import { safetyNumber as computeSafetyNumber, formatSafetyNumber, groupMembers }
 import { type AccountEntry, fromBase64Url, isValidHandle, VollyError } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ClientContext } from "../shared/client-context.js";
+import type { SafetyNumber, Verification } from "./verification-api.js";
 
-/** A safety number for one contact: 60 digits (12 groups of 5) and a QR payload. */
-export interface SafetyNumber {
-  handle: string;
-  /** e.g. "12345 67890 …" — identical on both sides when no one lies about keys. */
-  digits: string;
-  /** Text to encode in a QR code; scanning the other side's code compares both keys. */
-  qrPayload: string;
-  /** Where the keys came from: this device's MLS group with the contact, or the server's directory. */
-  source: "group" | "directory";
-}
-
-/**
- * Safety numbers (like Signal's): a fingerprint of both accounts' identity keys, computed from
- * the keys in this device's MLS groups, to detect a server that lies about keys.
- */
-export class Verification {
+/** The SDK's {@link Verification} (see there): `safetyNumber` of @volly/crypto over the client's keys. */
+export class VerificationService implements Verification {
   constructor(private readonly ctx: ClientContext) {}
 
-  /**
-   * The safety number with `handle` (see `safetyNumber` in @volly/crypto): both accounts' device
-   * signature keys as the leaves of a group this device shares with them carry them (RFC 9420
-   * §5.3 credentials; the direct conversation first), or — when there is no shared group — as the
-   * directory lists them. A directory that lies about a key therefore shows as a different number
-   * on the two sides. Throws VOLLY_E_HANDLE_INVALID, VOLLY_E_UNKNOWN_HANDLE,
-   * VOLLY_E_SERVER_UNREACHABLE.
-   */
   async safetyNumber(handle: string): Promise<SafetyNumber> {
     const bare = handle.trim().replace(/^@/, "");
     if (!isValidHandle(bare)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle: bare });

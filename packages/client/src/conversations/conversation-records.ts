@@ -3,11 +3,15 @@ import type { MessageRecord } from "../messaging/message-records.js";
 
 /** A conversation (one MLS group). Stored sealed under `conv:<id>`. */
 export interface ConversationRecord {
+  /** The conversation's id, also its MLS group's id on the server (22 base64url characters). */
   id: string;
+  /** "direct": two accounts (all their devices); "group": a named group of accounts. */
   kind: "direct" | "group";
   /** For a direct conversation: the other person's handle. */
   peerHandle?: string;
+  /** What a UI shows: a group's name, or the other person's handle for a direct conversation. */
   title: string;
+  /** When this device created or joined the conversation (ms since the Unix epoch). */
   createdAt: number;
   /** Highest group-log seq this device has processed (durably). */
   lastSeq: number;
@@ -59,7 +63,7 @@ export interface ConversationRecord {
   joinedBy?: { by: ConversationMember; at: number };
   /**
    * Set when this device had to rejoin the group by external commit (its state was lost or forked):
-   * "Messages may have been missed". Cleared by `Conversations.clearNotice` once shown.
+   * `RECOVERY_NOTICE`. Cleared by `Conversations.clearNotice` once shown.
    */
   notice?: string;
   /** When (this device's clock, ms) the notice was set, so a UI can place it in the timeline. */
@@ -70,8 +74,11 @@ export interface ConversationRecord {
 
 /** A member account of a conversation as the UI shows it. */
 export interface ConversationMember {
+  /** The account's id. */
   accountId: string;
+  /** The account's handle, without `@`. */
   handle: string;
+  /** The name the account shows next to its handle, when it set one. */
   displayName?: string;
 }
 
@@ -87,6 +94,7 @@ export interface MembershipEnd {
 
 /** A conversation with what the conversation list shows. */
 export interface ConversationSummary {
+  /** The conversation itself. */
   conversation: ConversationRecord;
   /** The newest record of its timeline: a message or a membership event. */
   lastMessage?: MessageRecord;

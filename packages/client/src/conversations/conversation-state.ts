@@ -2,7 +2,7 @@ import type { MlsGroup } from "@volly/crypto";
 import { VollyError } from "@volly/protocol";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { VaultBatch } from "../storage/vault.js";
 import type { ConversationRecord, MembershipEnd } from "./conversation-records.js";
 
@@ -37,11 +37,11 @@ export class ConversationState {
    * Fires when a stored conversation changes: title, members, left, lastReadAt (never for the
    * account's hidden self conversation).
    */
-  readonly changes = new Listeners<ConversationRecord>((c) => !c.self);
+  readonly changes = new ListenerSet<ConversationRecord>((c) => !c.self);
   /** Fires when a group gets a name: created or renamed here, or a group-meta message processed. */
-  readonly named = new Listeners<ConversationRecord>((c) => !c.self);
+  readonly named = new ListenerSet<ConversationRecord>((c) => !c.self);
   /** Fires when this device's state of a group reaches a new epoch or it leaves the group. */
-  readonly epochs = new Listeners<EpochChange>();
+  readonly epochs = new ListenerSet<EpochChange>();
 
   constructor(
     private readonly ctx: ClientContext,

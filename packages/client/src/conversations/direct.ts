@@ -6,7 +6,7 @@ import { memberOf, nameOf } from "./names.js";
 
 /**
  * Returns the direct conversation with `account`, creating it when there is none (see
- * `Conversations.openDirect`). Runs in a queue keyed by the handle, so two calls at once create one
+ * `ConversationsService.openDirect`). Runs in a queue keyed by the handle, so two calls at once create one
  * conversation.
  *
  * @param reason why the peer's key packages are claimed: `{type: "invite", invite}` after accepting

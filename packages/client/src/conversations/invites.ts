@@ -3,31 +3,19 @@ import { fromBase64Url, VollyError } from "@volly/protocol";
 import { profileServerUrls } from "../account/profile.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { ConversationRecord } from "./conversation-records.js";
-import type { Conversations } from "./conversations.js";
+import type { ConversationsService } from "./conversations.js";
+import type { InviteLinks, Invites } from "./invites-api.js";
 
 /** Default invite lifetime: 7 days (ms). */
 export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Both forms of one invite. */
-export interface InviteLinks {
-  /** `volly://invite/<token>` */
-  link: string;
-  /** `<server>/i/<token>`, opened by the web app. */
-  webUrl: string;
-  expiresAt: number;
-}
-
-/**
- * Invites: a link signed by this device that names the server, the handle and the fingerprint of
- * this device's identity key, so whoever accepts it can detect a directory that lies about keys.
- */
-export class Invites {
+/** The SDK's {@link Invites} (see there): made with the invite functions of @volly/crypto. */
+export class InvitesService implements Invites {
   constructor(
     private readonly ctx: ClientContext,
-    private readonly conversations: Conversations,
+    private readonly conversations: ConversationsService,
   ) {}
 
-  /** Creates a signed invite valid for `ttlMs` (default 7 days). */
   create(ttlMs = DEFAULT_INVITE_TTL_MS): InviteLinks {
     const expiresAt = Date.now() + ttlMs;
     const link = createInvite(
@@ -43,12 +31,6 @@ export class Invites {
     return { link, webUrl: inviteWebUrl(link), expiresAt };
   }
 
-  /**
-   * Verifies an invite (for one of this profile's server URLs; signature, expiry, and that the
-   * directory's key for the inviter matches the fingerprint) and opens the direct conversation with
-   * the inviter. Throws VOLLY_E_INVITE_INVALID, VOLLY_E_INVITE_EXPIRED, VOLLY_E_INVITE_KEY_MISMATCH,
-   * VOLLY_E_UNKNOWN_HANDLE.
-   */
   async accept(link: string): Promise<ConversationRecord> {
     const invite = parseInvite(link.trim());
     if (!profileServerUrls(this.ctx.profile).includes(new URL(invite.payload.server).origin)) {

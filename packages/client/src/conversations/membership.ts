@@ -39,7 +39,7 @@ export async function addMembers(
   return updated;
 }
 
-/** Adds devices of this account to a conversation in one commit (see `Conversations.addDevices`). */
+/** Adds devices of this account to a conversation in one commit (see `ConversationsService.addDevices`). */
 export async function addDevices(
   s: ConversationServices,
   conversationId: string,

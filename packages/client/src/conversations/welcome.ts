@@ -16,7 +16,7 @@ import { toParty } from "./membership-timeline.js";
 import { defaultTitle, formerMembersAfter, nameOf } from "./names.js";
 
 /**
- * Joins the group a Welcome invites this device to (see `Conversations.acceptWelcome`): uses the
+ * Joins the group a Welcome invites this device to (a WELCOME dispatch, `sync/dispatches/`): uses the
  * private half of the key package it names and the ratchet tree served out of band (RFC 9420
  * §12.4.3.1), in the conversation's queue. When another account committed the Welcome (its
  * GroupInfo's signer), a group's timeline gets "<them> added you" — in a conversation that still

@@ -1,7 +1,7 @@
 import { VollyError } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ClientContext } from "../shared/client-context.js";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { UndecryptableCounts } from "./message-records.js";
 
 /**
@@ -12,9 +12,13 @@ import type { UndecryptableCounts } from "./message-records.js";
  * ("resync-failed", with the error code). Ids and causes only, never content.
  */
 export interface DeliveryDiagnostic {
+  /** What happened (see above). */
   kind: "undecryptable" | "before-join" | "resynced" | "resync-failed";
+  /** Why: a DecryptFailureCause of @volly/crypto (e.g. "wrong-epoch", "bad-signature", "missing-state"). */
   cause: string;
+  /** The conversation concerned, when known. */
   conversationId?: string;
+  /** "resync-failed": the error code of the failed rejoin. */
   error?: string;
 }
 
@@ -25,7 +29,7 @@ export interface DeliveryDiagnostic {
  */
 export class DeliveryLog {
   /** Fires for every undecryptable message and every rejoin (or failed rejoin). */
-  readonly diagnostics = new Listeners<DeliveryDiagnostic>();
+  readonly diagnostics = new ListenerSet<DeliveryDiagnostic>();
 
   constructor(private readonly ctx: ClientContext) {}
 

@@ -1,10 +1,10 @@
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { MessageRecord } from "./message-records.js";
 
 /** The message events of one client, fired by sending (outbox) and receiving (incoming) alike. */
 export class MessageEvents {
   /** Fires for each new message stored (incoming, or outgoing once accepted). */
-  readonly received = new Listeners<MessageRecord>();
+  readonly received = new ListenerSet<MessageRecord>();
   /** Fires when a stored message changes: queued, sent, delivered, read. */
-  readonly updates = new Listeners<MessageRecord>();
+  readonly updates = new ListenerSet<MessageRecord>();
 }

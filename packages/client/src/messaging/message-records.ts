@@ -1,12 +1,16 @@
 /** The body of a text message (TextContent's text: 1 to LIMITS.maxTextChars characters). */
 export interface TextBody {
+  /** The kind of body. */
   type: "text";
+  /** The message's text. */
   text: string;
 }
 
 /** An account named in a membership event, as it was when the event was recorded. */
 export interface MembershipParty {
+  /** The account's id. */
   accountId: string;
+  /** The account's handle then, without `@`. */
   handle: string;
 }
 
@@ -29,7 +33,9 @@ export type MembershipChange = "added" | "removed" | "left" | "renamed" | "joine
  * count, no receipts, not in the history hand-over (see `message-kinds.ts`).
  */
 export interface MembershipBody {
+  /** The kind of body. */
   type: "membership";
+  /** What happened (see {@link MembershipChange}). */
   change: MembershipChange;
   /** Who did it (the committer; for `"left"` the account that left). */
   actor: MembershipParty;
@@ -56,11 +62,15 @@ export type MessageBody = TextBody | MembershipBody;
  * time of the commit's log entry when it came from the log) and `seq` = that entry's seq.
  */
 export interface MessageRecord {
+  /** The message's id: the same on every device for a message; each device's own for an event. */
   id: string;
+  /** The conversation it belongs to. */
   conversationId: string;
   /** Sender's handle. */
   from: string;
+  /** The sending device's id ("" when not known). */
   fromDeviceId: string;
+  /** "out": sent by this account (from any of its devices); "in": sent by another account. */
   direction: "in" | "out";
   /** What the message carries. */
   body: MessageBody;
@@ -73,6 +83,7 @@ export interface MessageRecord {
    * "read" as receipts arrive from the other members. Incoming: "received".
    */
   status: "pending" | "sent" | "delivered" | "read" | "received";
+  /** Its position in the conversation's group log on the server (absent until the server stored it). */
   seq?: number;
   /**
    * Outgoing: the other member accounts when it was sent (account ids). The status becomes

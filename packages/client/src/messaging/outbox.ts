@@ -10,7 +10,7 @@ import {
 } from "@volly/protocol";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
 import type { MessageRecord, OutboxRecord } from "./message-records.js";
 
@@ -50,7 +50,7 @@ export interface OutboxHooks {
  */
 export class Outbox {
   /** Fires for each message record the server accepted (status at least "sent"). */
-  readonly sent = new Listeners<MessageRecord>();
+  readonly sent = new ListenerSet<MessageRecord>();
   private flushing: Promise<void> = Promise.resolve();
   private lastKey: number | undefined;
   private lastKeyLoaded: Promise<number> | undefined;

@@ -1,7 +1,7 @@
 import { newId, type ReceiptContent } from "@volly/protocol";
-import type { Settings } from "../account/settings.js";
+import type { SettingsService } from "../account/settings.js";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
-import type { Conversations } from "../conversations/conversations.js";
+import type { ConversationsService } from "../conversations/conversations.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { unrefTimer } from "../shared/timers.js";
@@ -26,8 +26,8 @@ const READ_SCAN_LIMIT = 2_000;
 export interface ReceiptsDeps {
   queue: KeyedQueue;
   outbox: Outbox;
-  settings: Settings;
-  conversations: Conversations;
+  settings: SettingsService;
+  conversations: ConversationsService;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { TypingStartEvent } from "@volly/protocol";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
+import type { Typing, TypingChange } from "./typing-api.js";
 
 /** How long a typing indicator lasts without renewal (ms). */
 export const TYPING_TTL_MS = 6_000;
@@ -13,13 +14,11 @@ interface TypingEntry {
 }
 
 /**
- * Typing indicators: sends throttled TYPING frames (op 14) and tracks who is typing where. Entries
- * expire TYPING_TTL_MS after their last TYPING_START, and end at once when that person's message
- * arrives. This account's own typing (from its other devices) is never shown. Ephemeral.
+ * The SDK's {@link Typing} (see there for each public member): sends TYPING frames (op 14) through
+ * `send` and applies TYPING_START dispatches (`handle`, fed by the sync pipeline).
  */
-export class Typing {
-  /** Fires when the set of people typing in a conversation changes (including on expiry). */
-  readonly changes = new Listeners<{ conversationId: string; handles: string[] }>();
+export class TypingService implements Typing {
+  readonly changes = new ListenerSet<TypingChange>();
   private readonly lastSent = new Map<string, number>();
   private readonly typing = new Map<string, Map<string, TypingEntry>>();
 
@@ -34,7 +33,6 @@ export class Typing {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Call on every keystroke in the composer; sends at most one frame per TYPING_THROTTLE_MS. */
   notifyTyping(conversationId: string): void {
     const now = this.now();
     const last = this.lastSent.get(conversationId);
@@ -43,12 +41,10 @@ export class Typing {
     this.send(conversationId);
   }
 
-  /** Call when the user sent their message: the next keystroke notifies again at once. */
   stoppedTyping(conversationId: string): void {
     this.lastSent.delete(conversationId);
   }
 
-  /** Handles of the people currently typing in a conversation, in the order they started. */
   typingIn(conversationId: string): string[] {
     return [...(this.typing.get(conversationId)?.values() ?? [])].map((e) => e.handle);
   }

@@ -1,9 +1,7 @@
 import { type PresenceEvent, VollyError } from "@volly/protocol";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
-
-/** What the UI shows for a contact. */
-export type PresenceState = "online" | "away" | "offline";
+import type { Presence, PresenceChange, PresenceState } from "./presence-api.js";
 
 /**
  * After READY/RESUMED the server re-announces every contact that is not offline; contacts
@@ -12,12 +10,12 @@ export type PresenceState = "online" | "away" | "offline";
 export const PRESENCE_SNAPSHOT_GRACE_MS = 1_500;
 
 /**
- * Presence of the accounts this device shares conversations with (gateway op PRESENCE_UPDATE and
- * PRESENCE_UPDATE dispatches). Ephemeral: nothing is stored.
+ * The SDK's {@link Presence} (see there for each public member): sends this device's status
+ * through `send` (gateway op PRESENCE_UPDATE) and applies PRESENCE_UPDATE dispatches and the
+ * session's milestones, fed by the client and the sync pipeline.
  */
-export class Presence {
-  /** Fires when a contact's presence changes. */
-  readonly changes = new Listeners<{ handle: string; status: PresenceState }>();
+export class PresenceService implements Presence {
+  readonly changes = new ListenerSet<PresenceChange>();
   private readonly statuses = new Map<string, { status: PresenceState; generation: number }>();
   private own: "online" | "away" = "online";
   private generation = 0;
@@ -26,11 +24,6 @@ export class Presence {
   /** @param send sends this device's status to the server (op 3); dropped while disconnected */
   constructor(private readonly send: (status: "online" | "away") => void) {}
 
-  /**
-   * Sets this device's status (e.g. "away" when the tab is hidden). Remembered: after a reconnect
-   * an "away" is sent again (the server assumes "online" for a new connection).
-   * Throws VOLLY_E_USAGE for another value.
-   */
   setStatus(status: "online" | "away"): void {
     if (status !== "online" && status !== "away") {
       throw new VollyError("VOLLY_E_USAGE", 'A status is "online" or "away".');
@@ -39,12 +32,10 @@ export class Presence {
     this.send(status);
   }
 
-  /** The status this device last set ("online" until {@link setStatus} is called). */
   get ownStatus(): "online" | "away" {
     return this.own;
   }
 
-  /** The last known presence of `handle` ("offline" when unknown). */
   statusOf(handle: string): PresenceState {
     return this.statuses.get(handle)?.status ?? "offline";
   }

@@ -2,7 +2,7 @@ import type { DeviceIdentity, MlsSuite } from "@volly/crypto";
 import type { ProfileRecord } from "../account/account-records.js";
 import type { Stores } from "../storage/stores.js";
 import type { HttpApi } from "../transport/http-api.js";
-import type { Diagnostics } from "./diagnostics.js";
+import type { DiagnosticsService } from "./diagnostics.js";
 
 /** What every SDK service of one open profile shares. Plain data; no behaviour. */
 export interface ClientContext {
@@ -12,6 +12,6 @@ export interface ClientContext {
   /** The profile's sealed records, by kind. */
   stores: Stores;
   /** Where background failures are reported (see `Diagnostics`). */
-  diagnostics: Diagnostics;
+  diagnostics: DiagnosticsService;
   suite: MlsSuite;
 }

@@ -1,28 +1,13 @@
 import { VollyError } from "@volly/protocol";
-import { Listeners } from "./listeners.js";
+import type { BackgroundFailure, Diagnostics } from "./diagnostics-api.js";
+import { ListenerSet } from "./listeners.js";
 
 /**
- * A failure of background work (nobody awaited it): what failed (`label`, e.g. "outbox.flush"), the
- * error's code (a VOLLY_E_* code, or the name of another error) and message. Never content.
+ * The SDK's {@link Diagnostics} (see there for each public member): the client's services report
+ * their background failures through `report` or `catcher`.
  */
-export interface BackgroundFailure {
-  label: string;
-  code: string;
-  message: string;
-  /** When it was reported (ms since the Unix epoch). */
-  at: number;
-}
-
-/**
- * The client's diagnostics: every failure of background work (sending the outbox after the
- * foreground call returned, receipts, key package top-ups, account sync, departure commits,
- * settling commits after a reconnect…) is reported here with a label instead of being swallowed,
- * counted by label and announced to listeners. Most of them are retried later by their owner;
- * this is where a persistent one becomes visible. In memory only (per client).
- */
-export class Diagnostics {
-  /** Fires for each background failure. */
-  readonly failures = new Listeners<BackgroundFailure>();
+export class DiagnosticsService implements Diagnostics {
+  readonly failures = new ListenerSet<BackgroundFailure>();
   private readonly byLabel = new Map<string, number>();
 
   /** Counts a failure of the background work `label` and tells the listeners. */
@@ -36,7 +21,6 @@ export class Diagnostics {
     return (error) => this.report(label, error);
   }
 
-  /** Background failures so far, by label (labels that never failed are absent). */
   counts(): Record<string, number> {
     return Object.fromEntries([...this.byLabel].sort(([a], [b]) => a.localeCompare(b)));
   }

@@ -1,5 +1,21 @@
-/** A typed set of listeners for one kind of event (no string-keyed emitter). */
-export class Listeners<T> {
+/**
+ * One kind of event of the SDK that applications can listen to (`client.messaging.received`,
+ * `client.connection.stateChanges`, …): a typed set of listeners, no string-keyed emitter. Only
+ * the SDK emits; listeners are called synchronously, in the order they were added, and a listener
+ * that throws does not stop the others (its error is dropped).
+ */
+export interface Listeners<T> {
+  /**
+   * Adds a listener, called with each value emitted from now on.
+   *
+   * @param fn called with the event's value; its return value and errors are ignored
+   * @returns a function that removes the listener (calling it twice is harmless)
+   */
+  add(fn: (value: T) => void): () => void;
+}
+
+/** The SDK's side of {@link Listeners}: the set itself, which also emits. Internal. */
+export class ListenerSet<T> implements Listeners<T> {
   private readonly fns = new Set<(value: T) => void>();
 
   /** @param accept values for which it returns false are not emitted (default: all are). */

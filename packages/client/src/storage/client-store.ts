@@ -26,16 +26,22 @@ export interface ClientStore {
 
 /** One message row: routing fields in the clear (device-local), the message itself sealed in `data`. */
 export interface StoredMessageRow {
+  /** The message's id (the row's key). */
   id: string;
+  /** The conversation it belongs to (rows are listed per conversation). */
   conversationId: string;
   /** Orders messages within a conversation (ms timestamp, ties broken by id). */
   sortKey: number;
+  /** The sealed message record (opaque to the store). */
   data: Uint8Array;
 }
 
 /** An atomic set of writes. */
 export interface StoreBatch {
+  /** Values to write, each replacing what its key held. */
   puts?: Array<{ key: string; value: Uint8Array }>;
+  /** Keys to delete (a missing key is no error). */
   deletes?: string[];
+  /** Message rows to write, each replacing the row of its id. */
   messages?: StoredMessageRow[];
 }

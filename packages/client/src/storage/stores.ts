@@ -1,6 +1,6 @@
 import type { ProfileRecord } from "../account/account-records.js";
-import type { AccountSyncRejection } from "../account/account-sync/account-sync.js";
-import type { UserSettings } from "../account/settings.js";
+import type { AccountSyncRejection } from "../account/account-sync/account-sync-api.js";
+import type { UserSettings } from "../account/settings-api.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
 import type { UndecryptableCounts } from "../messaging/message-records.js";
 import { DeviceCache, KeyPackageStore } from "./account-stores.js";

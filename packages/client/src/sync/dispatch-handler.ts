@@ -1,14 +1,14 @@
 import type { DispatchEventName, DispatchPayload } from "@volly/protocol";
-import type { KeyPackagePool } from "../account/key-package-pool.js";
+import type { KeyPackagePoolService } from "../account/key-package-pool.js";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ConversationServices } from "../conversations/conversation-services.js";
 import type { DeliveryLog } from "../messaging/delivery-log.js";
 import type { IncomingMessages } from "../messaging/incoming.js";
 import type { Outbox } from "../messaging/outbox.js";
-import type { Typing } from "../messaging/typing.js";
-import type { Presence } from "../presence/presence.js";
-import type { Diagnostics } from "../shared/diagnostics.js";
-import type { Listeners } from "../shared/listeners.js";
+import type { TypingService } from "../messaging/typing.js";
+import type { PresenceService } from "../presence/presence.js";
+import type { DiagnosticsService } from "../shared/diagnostics.js";
+import type { ListenerSet } from "../shared/listeners.js";
 import type { EntryRetries } from "./entry-retries.js";
 
 /** Sends delivery acks (op ACK) for durably processed log entries and welcomes. */
@@ -20,12 +20,12 @@ export interface SyncDeps {
   incoming: IncomingMessages;
   outbox: Outbox;
   deliveryLog: DeliveryLog;
-  keyPackages: KeyPackagePool;
-  presence: Presence;
-  typing: Typing;
+  keyPackages: KeyPackagePoolService;
+  presence: PresenceService;
+  typing: TypingService;
   acknowledge: Acknowledge;
   /** Where background failures are reported. */
-  diagnostics: Diagnostics;
+  diagnostics: DiagnosticsService;
   /**
    * Called when an entry could not be processed for a reason other than decryption (the store, or
    * the server unreachable while resolving an own commit). The entry is not acknowledged; dropping
@@ -39,9 +39,9 @@ export interface SyncDeps {
 /** The events and per-session state `Sync` gives its handlers on top of {@link SyncDeps}. */
 export interface SyncContext extends SyncDeps {
   /** Fires when a Welcome created a new conversation (not for the account's self conversation). */
-  joined: Listeners<ConversationRecord>;
+  joined: ListenerSet<ConversationRecord>;
   /** Fires after each SYNCED with the backlog size. */
-  synced: Listeners<number>;
+  synced: ListenerSet<number>;
   /** Log entries that failed, and the groups held back until they are retried. */
   entries: EntryRetries;
 }

@@ -6,24 +6,22 @@ import {
   VollyError,
 } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
 import type { Dispatch } from "../transport/gateway-connection.js";
 import type { DispatchHandler, SyncContext, SyncDeps } from "./dispatch-handler.js";
 import { EntryRetries } from "./entry-retries.js";
 import { DISPATCH_HANDLERS } from "./registry.js";
+import type { Sync } from "./sync-api.js";
 
 /**
- * Applies the gateway's dispatches to local state, in order, each through the handler of its event
- * (`registry.ts`): joins groups from WELCOMEs, processes GROUP_MESSAGEs, and acknowledges each only
- * after its effects are stored (at-least-once delivery plus local dedup = exactly-once for the
- * user); presence and typing go to `Presence` and `Typing`. A dispatch whose payload does not match
- * its event's schema is ignored.
+ * The SDK's {@link Sync} (see there for each public member): the gateway connection hands it each
+ * dispatch (`handle`, one at a time, in order), applied through the handler of its event
+ * (`registry.ts`); presence and typing go to their services. A dispatch whose payload does not
+ * match its event's schema is ignored.
  */
-export class Sync {
-  /** Fires when a Welcome created a new conversation (not for the account's self conversation). */
-  readonly joined = new Listeners<ConversationRecord>();
-  /** Fires after each SYNCED: everything the server held for this device has been processed. */
-  readonly synced = new Listeners<number>();
+export class SyncService implements Sync {
+  readonly joined = new ListenerSet<ConversationRecord>();
+  readonly synced = new ListenerSet<number>();
   private readonly context: SyncContext;
 
   /** @param deps the client's services the dispatch handlers use */
@@ -43,7 +41,6 @@ export class Sync {
     await handler.handle(payload as DispatchPayload<DispatchEventName>, this.context);
   }
 
-  /** Resolves at the next SYNCED dispatch, or rejects with VOLLY_E_SERVER_UNREACHABLE after `timeoutMs`. */
   nextSynced(timeoutMs = 30_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

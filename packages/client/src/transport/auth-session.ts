@@ -2,6 +2,7 @@ import { type SessionResponse, signingInput, toBase64Url } from "@volly/protocol
 
 /** What a device signs in with: its id and its Ed25519 signing function (RFC 8032). */
 export interface DeviceCredentials {
+  /** The device's id. */
   deviceId: string;
   /** Signs bytes with the device's Ed25519 signature key; returns the 64-byte signature. */
   sign(message: Uint8Array): Uint8Array;

@@ -13,33 +13,36 @@ import {
   toBase64Url,
   VollyError,
 } from "@volly/protocol";
-import { Listeners } from "../shared/listeners.js";
+import { ListenerSet } from "../shared/listeners.js";
+import type { ConnectionState, GatewayConnection } from "./gateway-connection-api.js";
 import { reconnectDelayMs } from "./reconnect-delay.js";
 import { type WebSocketFactory, type WebSocketLike, WS_OPEN } from "./websocket.js";
 
 /** The server frame of one opcode. */
 type FrameOf<O extends ServerFrame["op"]> = Extract<ServerFrame, { op: O }>;
 
-/** Connection state as shown to users. */
-export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "closed";
-
 /** A DISPATCH frame as delivered to the SDK. */
 export interface Dispatch {
+  /** The event's name (`DISPATCH_EVENTS` of @volly/protocol). */
   t: DispatchEventName;
+  /** The session's sequence number of the dispatch (increasing). */
   s: number;
+  /** The event's payload, not validated yet (`Sync` checks it against the event's schema). */
   d: unknown;
 }
 
-/** Options of a {@link GatewayConnection}. Delays in ms. */
+/** Options of a {@link GatewayConnectionService}. Delays in ms. */
 export interface GatewayConnectionOptions {
   /**
    * Gateway URL, e.g. `ws://localhost:7777/v1/gateway`, or the gateway URLs of several nodes of one
    * deployment (the preferred one first): every reconnection goes to the next one, round robin.
    */
   url: string | readonly string[];
+  /** The device identifying itself (IDENTIFY). */
   deviceId: string;
   /** Signs bytes with the device's Ed25519 key. */
   sign: (message: Uint8Array) => Uint8Array;
+  /** Opens each WebSocket (`nodeSocketFactory`, `browserSocketFactory`). */
   createSocket: WebSocketFactory;
   /** Called for each DISPATCH, one at a time, in order; the next waits for the promise. */
   onDispatch: (dispatch: Dispatch) => Promise<void>;
@@ -75,19 +78,18 @@ export const SEND_TIMEOUT_MS = 15_000;
 export const ACK_COALESCE_MS = 25;
 
 /**
- * The device's gateway session: HELLO → IDENTIFY (or RESUME) → READY, heartbeats, and reconnection
- * with exponential backoff and equal jitter ({@link reconnectDelayMs}: half the ceiling fixed, half
- * random) after any drop (except close 4010, VOLLY_E_DEVICE_REVOKED: it stops and reports the
- * error). Dispatches are handed to `onDispatch` strictly in order. With several URLs, a connection
- * that drops or cannot be opened is retried on the next URL (round robin, same backoff), so the
- * device fails over when its node dies; a RESUME on another node gets INVALID_SESSION and the
- * connection IDENTIFYs again (delivery restarts from the durable cursors, nothing is lost).
+ * The SDK's {@link GatewayConnection} (see there for each public member). The device's gateway
+ * session: HELLO → IDENTIFY (or RESUME) → READY, heartbeats, and reconnection with exponential
+ * backoff and equal jitter ({@link reconnectDelayMs}: half the ceiling fixed, half random) after any
+ * drop (except close 4010, VOLLY_E_DEVICE_REVOKED: it stops and reports the error). Dispatches are
+ * handed to `onDispatch` strictly in order. With several URLs, a connection that drops or cannot be
+ * opened is retried on the next URL (round robin, same backoff), so the device fails over when its
+ * node dies; a RESUME on another node gets INVALID_SESSION and the connection IDENTIFYs again
+ * (delivery restarts from the durable cursors, nothing is lost).
  */
-export class GatewayConnection {
-  /** Fires on every state change. */
-  readonly stateChanges = new Listeners<ConnectionState>();
-  /** Fires when the server reports an error frame or the connection fails fatally. */
-  readonly errors = new Listeners<VollyError>();
+export class GatewayConnectionService implements GatewayConnection {
+  readonly stateChanges = new ListenerSet<ConnectionState>();
+  readonly errors = new ListenerSet<VollyError>();
   private socket: WebSocketLike | undefined;
   private sessionId: string | undefined;
   private lastSeq = 0;
@@ -121,24 +123,20 @@ export class GatewayConnection {
     if (this.urls.length === 0) throw new VollyError("VOLLY_E_USAGE", "At least one gateway URL is needed.");
   }
 
-  /** The gateway URL the connection uses (or tries) now. */
   get url(): string {
     return this.urls[this.urlIndex] ?? "";
   }
 
-  /** Current state. */
   get state(): ConnectionState {
     return this.currentState;
   }
 
-  /** Starts connecting (and keeps reconnecting until {@link stop}). */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
     this.open();
   }
 
-  /** Closes the connection and stops reconnecting; resolves once queued dispatches are handled. */
   async stop(): Promise<void> {
     this.flushAcks();
     this.stopped = true;

@@ -11,13 +11,16 @@ import {
 } from "@volly/protocol";
 import { AuthSession, type DeviceCredentials } from "./auth-session.js";
 
-type Routes = typeof ROUTES;
+/** The protocol's table of REST v1 routes (`ROUTES` of @volly/protocol). */
+export type Routes = typeof ROUTES;
 /** Name of a REST v1 route in the protocol's ROUTES table. */
 export type RouteName = keyof Routes;
-type BodyOf<R extends RouteName> = Routes[R] extends { body: infer B extends TSchema }
+/** The JSON body a route takes (undefined when it takes none). */
+export type BodyOf<R extends RouteName> = Routes[R] extends { body: infer B extends TSchema }
   ? Static<B>
   : undefined;
-type ParamsOf<R extends RouteName> = Routes[R] extends { params: infer P extends TSchema }
+/** The path parameters a route takes (undefined when it takes none). */
+export type ParamsOf<R extends RouteName> = Routes[R] extends { params: infer P extends TSchema }
   ? Static<P>
   : undefined;
 /** The typed response of a route. */
@@ -28,7 +31,9 @@ export type ResponseOf<R extends RouteName> = Static<Routes[R]["response"]>;
  * attaches the device's session to routes that need one.
  */
 export interface CallOptions<R extends RouteName> {
+  /** The route's path parameters (e.g. `{ handle }` for `getAccount`), as its schema types them. */
   params?: ParamsOf<R>;
+  /** The route's JSON body, as its schema types it (validated by the server, not here). */
   body?: BodyOf<R>;
   /**
    * Attach this device's session on a route whose authentication is optional (`auth: false`), so

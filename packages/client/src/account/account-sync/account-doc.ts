@@ -3,7 +3,9 @@ import * as Y from "yjs";
 
 /** A conversation as the account's synced list knows it. */
 export interface SyncedConversation {
+  /** The conversation's id. */
   id: string;
+  /** "direct" or "group", as `ConversationRecord.kind`. */
   kind: "direct" | "group";
   /** For a direct conversation: the other person's handle. */
   peerHandle?: string;
@@ -13,8 +15,11 @@ export interface SyncedConversation {
 
 /** A contact: an account this account shares (or shared) a conversation with. */
 export interface SyncedContact {
+  /** The account's id. */
   accountId: string;
+  /** The account's handle, without `@`. */
   handle: string;
+  /** The name the account shows next to its handle, when known. */
   displayName?: string;
 }
 

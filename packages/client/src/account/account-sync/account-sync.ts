@@ -11,82 +11,55 @@ import {
 } from "@volly/protocol";
 import * as Y from "yjs";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
-import type { Conversations } from "../../conversations/conversations.js";
+import type { ConversationsService } from "../../conversations/conversations.js";
 import type { Directory } from "../../conversations/directory.js";
 import type { Outbox } from "../../messaging/outbox.js";
 import type { ClientContext } from "../../shared/client-context.js";
 import type { KeyedQueue } from "../../shared/keyed-queue.js";
-import { Listeners } from "../../shared/listeners.js";
+import { ListenerSet } from "../../shared/listeners.js";
 import type { VaultBatch } from "../../storage/vault.js";
-import type { Settings, UserSettings } from "../settings.js";
+import type { SettingsService } from "../settings.js";
+import type { UserSettings } from "../settings-api.js";
 import { AccountDoc, LOCAL_ORIGIN, type SyncedContact, type SyncedConversation } from "./account-doc.js";
+import type {
+  AccountSync,
+  AccountSyncDiagnostic,
+  AccountSyncRejection,
+  HandOverResult,
+  HistoryImport,
+} from "./account-sync-api.js";
 import { planHistoryHandOver, stageHistoryChunk } from "./history-handover.js";
 import { ensureHistoryConversation, projectAccountDoc } from "./projection.js";
 import { isOwnOnlyGroup, selfConversationId } from "./self-conversation.js";
 
 const REMOTE_ORIGIN = "remote";
-/** How many of a conversation's newest messages {@link AccountSync.noteRead} looks at. */
+/** How many of a conversation's newest messages {@link AccountSyncService.noteRead} looks at. */
 const READ_SCAN_LIMIT = 200;
 
-/** The services {@link AccountSync} works with (VollyClient passes its own). */
+/** The services {@link AccountSyncService} works with (VollyClient passes its own). */
 export interface AccountSyncDeps {
   queue: KeyedQueue;
   outbox: Outbox;
-  conversations: Conversations;
+  conversations: ConversationsService;
   /** Creates the self conversation (see `createSelfConversation` in conversations/creation.ts). */
   createSelf(id: string): Promise<ConversationRecord>;
-  settings: Settings;
+  settings: SettingsService;
   directory: Directory;
 }
 
-/** Why an entry of the self conversation was ignored (counted by {@link AccountSync.rejected}). */
-export type AccountSyncRejection = "malformed" | "foreign" | "too-large";
-
-/** One ignored entry or dropped update (ids and causes only, never content). */
-export interface AccountSyncDiagnostic {
-  cause: AccountSyncRejection;
-  messageId?: string;
-}
-
-/** A received history hand-over chunk. */
-export interface HistoryImport {
-  transfer: string;
-  index: number;
-  total: number;
-  /** Messages stored from this chunk (already known ids are not counted). */
-  stored: number;
-}
-
-/** What a hand-over to a new device sent. */
-export interface HandOverResult {
-  /** Whether the full account state was sent (false: not in the self conversation). */
-  stateSent: boolean;
-  /** Messages handed over (0 without history). */
-  messages: number;
-  chunks: number;
-  /** Messages left out (pending, or too large). */
-  skipped: number;
-}
-
 /**
- * Account sync: this account's devices keep one Yjs document (see {@link AccountDoc}: contacts,
- * conversation list and names, read marks, settings) in sync through an MLS conversation only they
- * are members of — the self conversation (like Signal's sync messages or Matrix account data).
- * Every local change is one Yjs update, sealed into the vault and sent as AccountSyncContent;
- * updates from the other devices are applied with `Y.applyUpdate` (so concurrent changes merge)
+ * The SDK's {@link AccountSync} (see there for each public member). The account document
+ * ({@link AccountDoc}) is changed by local events (settings, conversations, names, read marks) as
+ * Yjs transactions, each sealed into the vault and sent as AccountSyncContent; updates from the
+ * other devices are applied with `Y.applyUpdate` by the receiving pipeline (`applyUpdateLocked`)
  * and projected into the local stores. A newly linked device is added to the self conversation
- * and receives the full state, and optionally the message history ({@link handOver}).
- *
- * All document work runs in the self conversation's queue. Nothing here throws into delivery:
- * bad entries are counted ({@link rejected}) and ignored.
+ * and receives the full state, and optionally the message history ({@link handOver}). All
+ * document work runs in the self conversation's queue.
  */
-export class AccountSync {
-  /** The id of this account's self conversation. */
+export class AccountSyncService implements AccountSync {
   readonly selfId: string;
-  /** Fires for each ignored entry or dropped update. */
-  readonly diagnostics = new Listeners<AccountSyncDiagnostic>();
-  /** Fires after each history chunk addressed to this device was stored. */
-  readonly historyImported = new Listeners<HistoryImport>();
+  readonly diagnostics = new ListenerSet<AccountSyncDiagnostic>();
+  readonly historyImported = new ListenerSet<HistoryImport>();
   private doc: AccountDoc | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private creating: Promise<ConversationRecord | undefined> | undefined;
@@ -109,27 +82,22 @@ export class AccountSync {
     });
   }
 
-  /** Contacts of this account as its devices together know them, by handle. */
   async contacts(): Promise<SyncedContact[]> {
     return (await this.snapshot()).contacts();
   }
 
-  /** The account's conversation list as its devices together know it. */
   async conversationList(): Promise<SyncedConversation[]> {
     return (await this.snapshot()).conversations();
   }
 
-  /** The account's read mark of a conversation: the highest group-log seq any of its devices read. */
   async readSeq(conversationId: string): Promise<number> {
     return (await this.snapshot()).readSeq(conversationId);
   }
 
-  /** Entries of the self conversation this device ignored, and updates it dropped, by cause. */
   async rejected(): Promise<Partial<Record<AccountSyncRejection, number>>> {
     return (await this.ctx.stores.accountRejected.get()) ?? {};
   }
 
-  /** The self conversation's record, when this device is in it. */
   async selfConversation(): Promise<ConversationRecord | undefined> {
     const conv = await this.ctx.stores.conversations.get(this.selfId);
     return conv && !conv.left ? conv : undefined;
@@ -301,7 +269,6 @@ export class AccountSync {
     this.diagnostics.emit({ cause, messageId });
   }
 
-  /** Resolves once every account-sync task started so far has settled (used on close). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }

@@ -1,16 +1,16 @@
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
-import type { Conversations } from "../../conversations/conversations.js";
+import type { ConversationsService } from "../../conversations/conversations.js";
 import type { KeyedQueue } from "../../shared/keyed-queue.js";
 import type { Stores } from "../../storage/stores.js";
-import type { Settings } from "../settings.js";
+import type { SettingsService } from "../settings.js";
 import type { AccountDoc } from "./account-doc.js";
 
 /** What {@link projectAccountDoc} writes to. */
 export interface ProjectionTargets {
   stores: Stores;
   queue: KeyedQueue;
-  conversations: Conversations;
-  settings: Settings;
+  conversations: ConversationsService;
+  settings: SettingsService;
 }
 
 /**

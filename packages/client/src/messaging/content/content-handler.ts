@@ -1,6 +1,6 @@
 import type { MlsGroup } from "@volly/crypto";
 import type { ApplicationContent, GroupMessageEvent } from "@volly/protocol";
-import type { AccountSync } from "../../account/account-sync/account-sync.js";
+import type { AccountSyncService } from "../../account/account-sync/account-sync.js";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import type { ConversationServices } from "../../conversations/conversation-services.js";
 import type { ClientContext } from "../../shared/client-context.js";
@@ -60,7 +60,7 @@ export interface ContentOutcome {
 export interface ContentHandlerDeps {
   ctx: ClientContext;
   receipts: Receipts;
-  accountSync: AccountSync;
+  accountSync: AccountSyncService;
   conversations: ConversationServices;
 }
 

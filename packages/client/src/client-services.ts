@@ -1,0 +1,176 @@
+import { sign } from "@volly/crypto";
+import { AccountSyncService } from "./account/account-sync/account-sync.js";
+import { DevicesService } from "./account/devices.js";
+import { KeyPackagePoolService } from "./account/key-package-pool.js";
+import { profileServerUrls } from "./account/profile.js";
+import { SettingsService } from "./account/settings.js";
+import { VerificationService } from "./account/verification.js";
+import type { ConversationServices } from "./conversations/conversation-services.js";
+import { ConversationState } from "./conversations/conversation-state.js";
+import { ConversationsService } from "./conversations/conversations.js";
+import { createSelfConversation } from "./conversations/creation.js";
+import { Departures } from "./conversations/departures.js";
+import { Directory } from "./conversations/directory.js";
+import { GroupCommits } from "./conversations/group-commits.js";
+import { InvitesService } from "./conversations/invites.js";
+import { MembershipTimeline } from "./conversations/membership-timeline.js";
+import { DeliveryLog } from "./messaging/delivery-log.js";
+import { IncomingMessages } from "./messaging/incoming.js";
+import { MessageEvents } from "./messaging/message-events.js";
+import { MessagingService } from "./messaging/messaging.js";
+import { Outbox } from "./messaging/outbox.js";
+import { Receipts } from "./messaging/receipts.js";
+import { TypingService } from "./messaging/typing.js";
+import { PresenceService } from "./presence/presence.js";
+import type { ClientContext } from "./shared/client-context.js";
+import type { DiagnosticsService } from "./shared/diagnostics.js";
+import { KeyedQueue } from "./shared/keyed-queue.js";
+import { SyncService } from "./sync/sync.js";
+import { GatewayConnectionService } from "./transport/gateway-connection.js";
+import type { VollyClientOptions } from "./volly-client.js";
+
+/**
+ * Every service of one client as the SDK's own classes, internal members included. `VollyClient`
+ * offers the public services typed by their interfaces; this is what it (and
+ * `@volly/client/testing`) reaches behind them. Internal: never exported by `index.ts`.
+ */
+export interface ClientServices {
+  ctx: ClientContext;
+  /** Serializes all work on one conversation's group state (shared by every service). */
+  queue: KeyedQueue;
+  outbox: Outbox;
+  conversations: ConversationsService;
+  messaging: MessagingService;
+  invites: InvitesService;
+  keyPackages: KeyPackagePoolService;
+  sync: SyncService;
+  connection: GatewayConnectionService;
+  presence: PresenceService;
+  typing: TypingService;
+  settings: SettingsService;
+  verification: VerificationService;
+  devices: DevicesService;
+  accountSync: AccountSyncService;
+  diagnostics: DiagnosticsService;
+}
+
+/**
+ * Builds the services of one open profile and wires them together: one per-conversation queue, one
+ * outbox and one commit pipeline shared by all, the gateway's dispatches handed to `sync`, presence
+ * re-sent on each connection and account sync reconciled after each SYNCED. Nothing is started.
+ */
+export function wireServices(ctx: ClientContext, options: VollyClientOptions): ClientServices {
+  const queue = new KeyedQueue();
+  const directory = new Directory(ctx);
+  const state = new ConversationState(ctx, queue);
+  const outbox = new Outbox(ctx, queue, {
+    notMember: async (id) => {
+      await state.markLeft(id);
+    },
+    sendOverGateway: (groupId, body) => connection.sendMessage(groupId, body),
+  });
+  const events = new MessageEvents();
+  const timeline = new MembershipTimeline(ctx, events);
+  const commits = new GroupCommits(ctx, queue, directory, state, timeline);
+  const conversationServices: ConversationServices = {
+    ctx,
+    queue,
+    directory,
+    outbox,
+    state,
+    commits,
+    departures: new Departures(ctx, commits),
+    timeline,
+  };
+  const conversations = new ConversationsService(conversationServices);
+  const settings = new SettingsService(ctx.stores);
+  const accountSync = new AccountSyncService(ctx, {
+    queue,
+    outbox,
+    conversations,
+    createSelf: (id) => createSelfConversation(conversationServices, id),
+    settings,
+    directory,
+  });
+  const receipts = new Receipts(ctx, { queue, outbox, settings, conversations });
+  const deliveryLog = new DeliveryLog(ctx);
+  const messaging = new MessagingService(ctx, {
+    outbox,
+    receipts,
+    accountSync,
+    conversations: state,
+    events,
+    deliveryLog,
+  });
+  const incoming = new IncomingMessages({
+    ctx,
+    queue,
+    receipts,
+    accountSync,
+    conversations: conversationServices,
+    deliveryLog,
+    events,
+  });
+  const keyPackages = new KeyPackagePoolService(ctx.api, ctx.stores, ctx.suite, ctx.identity, {
+    accountId: ctx.profile.accountId,
+    deviceId: ctx.profile.deviceId,
+  });
+  const connection: GatewayConnectionService = new GatewayConnectionService({
+    url: gatewayUrls(options.serverUrls?.length ? options.serverUrls : profileServerUrls(ctx.profile)),
+    deviceId: ctx.profile.deviceId,
+    sign: (m) => sign(ctx.identity.signaturePrivateKey, m),
+    createSocket: options.createSocket,
+    onDispatch: (d) => sync.handle(d),
+    onDispatchError: ctx.diagnostics.catcher("sync.dispatch"),
+    ...(options.initialBackoffMs !== undefined ? { initialBackoffMs: options.initialBackoffMs } : {}),
+    ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+    ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
+  });
+  const presence = new PresenceService((status) => connection.sendPresence(status));
+  const typing = new TypingService((groupId) => connection.sendTyping(groupId), ctx.profile.accountId);
+  const devices = new DevicesService(ctx, conversations, accountSync);
+  const sync: SyncService = new SyncService({
+    conversations: conversationServices,
+    incoming,
+    outbox,
+    deliveryLog,
+    keyPackages,
+    presence,
+    typing,
+    acknowledge: (cursors, welcomeIds) => connection.ack(cursors, welcomeIds),
+    diagnostics: ctx.diagnostics,
+    resync: () => connection.drop(),
+    onDeviceLinkClaimed: (event) => devices.handleClaimed(event),
+  });
+  sync.synced.add(() => void accountSync.reconcile());
+  connection.stateChanges.add((s) => {
+    if (s === "connected") presence.connected();
+  });
+  return {
+    ctx,
+    queue,
+    outbox,
+    conversations,
+    messaging,
+    invites: new InvitesService(ctx, conversations),
+    keyPackages,
+    sync,
+    connection,
+    presence,
+    typing,
+    settings,
+    verification: new VerificationService(ctx),
+    devices,
+    accountSync,
+    diagnostics: ctx.diagnostics,
+  };
+}
+
+/** The gateway URL of each server URL: `/v1/gateway` over ws: (wss: for an https: server). */
+function gatewayUrls(serverUrls: readonly string[]): string[] {
+  return serverUrls.map((base) => {
+    const gatewayUrl = new URL("/v1/gateway", base);
+    gatewayUrl.protocol = gatewayUrl.protocol === "https:" ? "wss:" : "ws:";
+    return gatewayUrl.toString();
+  });
+}

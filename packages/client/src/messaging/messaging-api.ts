@@ -1,0 +1,95 @@
+import type { Listeners } from "../shared/listeners.js";
+import type { DeliveryDiagnostic } from "./delivery-log.js";
+import type { MessageRecord, UndecryptableCounts } from "./message-records.js";
+
+/**
+ * `client.messaging`: messages. A message is encrypted in its conversation's queue, and the new
+ * group state, the ciphertext and the message are stored together before anything goes out, so a
+ * crash never reuses a key and a retry resends the same ciphertext under the same id (the server
+ * drops duplicates). Incoming messages are processed as the gateway delivers them and fire the
+ * same events.
+ */
+export interface Messaging {
+  /**
+   * Fires for each new message stored: incoming ones (texts and membership events), and outgoing
+   * ones once the server accepted them.
+   */
+  readonly received: Listeners<MessageRecord>;
+  /** Fires with the new record when a stored message changes status: queued, sent, delivered, read. */
+  readonly updates: Listeners<MessageRecord>;
+  /**
+   * The client's log of delivery problems (ids and causes, never content): every message it could
+   * not decrypt, every message skipped as older than this device's membership, every rejoin by
+   * external commit. `volly receive` prints them on stderr.
+   */
+  readonly diagnostics: Listeners<DeliveryDiagnostic>;
+
+  /**
+   * Encrypts `text` for a conversation, queues it and sends it; resolves once the server stored it
+   * durably.
+   *
+   * @param text the message, 1 to `LIMITS.maxTextChars` characters
+   * @returns the stored message (status "sent" or later)
+   * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER (left or removed),
+   *   VOLLY_E_USAGE (empty or too long text), VOLLY_E_SERVER_UNREACHABLE (the message stays queued
+   *   and is retried in the background and by {@link Messaging.flushOutbox})
+   */
+  send(conversationId: string, text: string): Promise<MessageRecord>;
+
+  /**
+   * Encrypts `text` and queues it without waiting for the server: returns the "pending" record once
+   * it is stored and sends in the background — in order, exactly once, also after a reconnect. This
+   * is what a UI's composer uses; {@link Messaging.updates} reports "pending" at once, then "sent",
+   * "delivered" and "read".
+   *
+   * @param text the message, 1 to `LIMITS.maxTextChars` characters
+   * @returns the queued message (status "pending")
+   * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_USAGE
+   */
+  enqueue(conversationId: string, text: string): Promise<MessageRecord>;
+
+  /**
+   * The newest messages of a conversation (texts and membership events), oldest first.
+   *
+   * @param limit how many at most (default 200)
+   */
+  history(conversationId: string, limit?: number): Promise<MessageRecord[]>;
+
+  /**
+   * Marks a conversation read up to now (its unread count becomes 0) and, when the `readReceipts`
+   * setting is on, sends read receipts for the incoming messages not yet reported read (in the
+   * background). The read mark also goes to this account's other devices (account sync).
+   *
+   * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION
+   */
+  markRead(conversationId: string): Promise<void>;
+
+  /**
+   * Sends every queued outbox entry (messages, receipts, group names) now, oldest first. Stops at
+   * the first failure that may be temporary (server unreachable, rate limited), leaving the rest
+   * queued and retried later with backoff; an entry the server can never accept (this device is no
+   * longer a member) is dropped. Never throws.
+   */
+  flushOutbox(): Promise<void>;
+
+  /** How many entries wait in the outbox (messages, receipts, group names). */
+  pendingCount(): Promise<number>;
+
+  /**
+   * Returns the incoming messages not yet shown to the user, oldest first, and marks them shown.
+   * `volly receive` prints exactly these, so a message that arrived while another command was
+   * syncing is still printed once.
+   *
+   * @param conversationId only this conversation's (the others stay unseen)
+   */
+  takeUnseen(conversationId?: string): Promise<MessageRecord[]>;
+
+  /** Messages this device could not decrypt, counted by cause (empty when none). */
+  undecryptable(): Promise<UndecryptableCounts>;
+
+  /**
+   * How many times this device rejoined a group by external commit because its group state was
+   * lost or forked (each also leaves `RECOVERY_NOTICE` on the conversation).
+   */
+  recoveries(): Promise<number>;
+}
