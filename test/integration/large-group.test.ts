@@ -182,7 +182,7 @@ describe(`a group of ${LIMITS.maxGroupDevices} member devices through the server
     const id = conversationId ?? "";
     const refused = await alice.conversations.addMembers(id, [extra.handle]).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(VollyError);
-    expect((refused as VollyError).code).toBe("VOLLY_E_GROUP_FULL");
+    expect((refused as VollyError).code, (refused as VollyError).message).toBe("VOLLY_E_GROUP_FULL");
     expect((refused as VollyError).details).toMatchObject({ limit: LIMITS.maxGroupDevices });
     const left = await extra.api.call("countKeyPackages");
     expect(left.available).toBe(1);

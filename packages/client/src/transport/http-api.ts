@@ -77,7 +77,8 @@ function neverSent(err: unknown): boolean {
  * error. A call whose request certainly did not reach the server (connection refused, DNS failure,
  * connect timeout), a GET, or a call refused by a draining node is retried at once on the next URL,
  * each URL once; otherwise the call throws VOLLY_E_SERVER_UNREACHABLE and the caller's retry (the
- * outbox, the next sync) goes to the next URL.
+ * outbox, the next sync) goes to the next URL. With a single URL a GET that failed on the network is
+ * sent once more to it (idempotent, RFC 9110 §9.2.2); other calls are not.
  */
 export class HttpApi {
   private readonly baseUrls: readonly string[];
@@ -159,9 +160,12 @@ export class HttpApi {
     options: CallOptions<R>,
     token?: string,
   ): Promise<ResponseOf<R>> {
+    // A GET is idempotent (RFC 9110 §9.2.2): with one URL it is still sent once more after a
+    // connection failure (a keep-alive connection closed under it, a reset on a busy machine).
+    const sameUrlRetry = this.baseUrls.length === 1 && ROUTES[route].method === "GET" ? 1 : 0;
     for (let attempt = 1; ; attempt++) {
       const base = this.baseUrl;
-      const canRetry = attempt < this.baseUrls.length;
+      const canRetry = attempt < this.baseUrls.length + sameUrlRetry;
       try {
         return await this.callOnce(base, route, options, token);
       } catch (err) {
