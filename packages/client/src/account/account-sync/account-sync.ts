@@ -47,6 +47,17 @@ export interface AccountSyncDeps {
   directory: Directory;
 }
 
+/** Records a conversation and its members' contacts in the account document (never its title). */
+function noteConversationIn(doc: AccountDoc, conv: ConversationRecord): void {
+  doc.noteConversation({
+    id: conv.id,
+    kind: conv.kind,
+    createdAt: conv.createdAt,
+    ...(conv.peerHandle !== undefined ? { peerHandle: conv.peerHandle } : {}),
+  });
+  for (const m of conv.members ?? []) doc.noteContact(m);
+}
+
 /**
  * The SDK's {@link AccountSync} (see there for each public member). The account document
  * ({@link AccountDoc}) is changed by local events (settings, conversations, names, read marks) as
@@ -283,15 +294,7 @@ export class AccountSyncService implements AccountSync {
 
   private noteConversation(conv: ConversationRecord): void {
     if (conv.self) return;
-    void this.change((doc) => {
-      doc.noteConversation({
-        id: conv.id,
-        kind: conv.kind,
-        createdAt: conv.createdAt,
-        ...(conv.peerHandle !== undefined ? { peerHandle: conv.peerHandle } : {}),
-      });
-      for (const m of conv.members ?? []) doc.noteContact(m);
-    });
+    void this.change((doc) => noteConversationIn(doc, conv));
   }
 
   /**
@@ -426,13 +429,7 @@ export class AccountSyncService implements AccountSync {
     }
     await this.change((doc) => {
       for (const conv of conversations) {
-        doc.noteConversation({
-          id: conv.id,
-          kind: conv.kind,
-          createdAt: conv.createdAt,
-          ...(conv.peerHandle !== undefined ? { peerHandle: conv.peerHandle } : {}),
-        });
-        for (const m of conv.members ?? []) doc.noteContact(m);
+        noteConversationIn(doc, conv);
         // Only names the document does not know yet: never overwrite a newer synced name.
         if (conv.kind === "group" && doc.title(conv.id) === undefined) doc.setTitle(conv.id, conv.title);
         const seq = reads.get(conv.id);
