@@ -143,19 +143,27 @@ describe("chaos: kill -9 and dropped connections during a 6-device group convers
           stored: (await stored(d)).length,
         })),
       );
-    let settled = false;
-    const deadline = Date.now() + 150_000;
     let nextLog = Date.now() + 10_000;
-    while (!settled && Date.now() < deadline) {
-      const snap = await snapshot();
-      settled = snap.every((s) => s.pending === 0 && s.stored >= TOTAL);
-      if (Date.now() > nextLog) {
-        nextLog += 10_000;
-        console.log(`settling ${Date.now() - started} ms: ${JSON.stringify(snap)}`);
-      }
-      if (!settled) await sleep(250);
-    }
+    const settled = await waitFor(
+      async () => {
+        const snap = await snapshot();
+        if (Date.now() > nextLog) {
+          nextLog += 10_000;
+          console.log(`settling ${Date.now() - started} ms: ${JSON.stringify(snap)}`);
+        }
+        return snap.every((s) => s.pending === 0 && s.stored >= TOTAL);
+      },
+      {
+        message: "every outbox empty and every device holding the sent texts",
+        timeoutMs: 150_000,
+        intervalMs: 250,
+      },
+    ).then(
+      () => true,
+      () => false, // the assertions below say what is missing
+    );
     if (!settled) console.log(`not settled: ${JSON.stringify(await snapshot())}`);
+    // Let time pass for a late duplicate to show (nothing else may arrive): the checks below count.
     await sleep(500);
 
     const sentSet = new Set(sentTexts);
