@@ -97,8 +97,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onRequest", async () => {
-    if (closing) throw new VollyError("VOLLY_E_SHUTTING_DOWN");
+  app.addHook("onRequest", async (request, reply) => {
+    if (!closing) return;
+    // The answer closes the connection: a client reconnecting in a loop must not hold the server open.
+    // An upgrade request's socket has left Node's HTTP handling, so it is ended here once answered.
+    reply.header("connection", "close");
+    if (request.headers.upgrade !== undefined) reply.raw.once("finish", () => request.raw.socket.end());
+    throw new VollyError("VOLLY_E_SHUTTING_DOWN");
   });
 
   installErrorHandler(app);

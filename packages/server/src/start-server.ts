@@ -7,6 +7,7 @@ import { describeBus, openConfiguredBus } from "./bus/open-bus.js";
 import type { ServerConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
 import { buildMetricsApp } from "./http/metrics-app.js";
+import { destroySockets, openSockets, trackSockets } from "./http/open-sockets.js";
 import { openRateLimitRedis } from "./http/rate-limit.js";
 import { createServerLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
@@ -37,6 +38,8 @@ export interface RunningServer {
 
 /** Log lines about the bus are rate limited to one per kind per this interval (ms). */
 const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
+/** How long draining may take on close before the remaining sockets are destroyed (ms), by default. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 /**
  * Starts a server node in the shape its configuration selects (DESIGN.md "Deployment shapes"):
@@ -53,6 +56,8 @@ const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
  * `{"msg":"listening","url":…,"store":…,"bus":…}` once listening.
  *
  * @param options.logger where logs go (default: {@link createServerLogger} at `config.logLevel`)
+ * @param options.shutdownDeadlineMs how long `close()` waits for clients to finish before it destroys
+ *   their sockets (ms; default 10,000)
  * @throws VollyError VOLLY_E_USAGE when the configured ciphersuite cannot be loaded; the database's
  *   or Redis's error when either cannot be reached; the listen error (e.g. EADDRINUSE) when the port
  *   (or the metrics port) is taken; the file's error when a TLS certificate or key cannot be read —
@@ -60,7 +65,7 @@ const BUS_ERROR_LOG_INTERVAL_MS = 5_000;
  */
 export async function startServer(
   config: ServerConfig,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; shutdownDeadlineMs?: number } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createServerLogger(config.logLevel);
   try {
@@ -120,6 +125,7 @@ export async function startServer(
       metrics,
       ...(rateLimitRedis ? { rateLimitRedis } : {}),
     });
+    trackSockets(app.server);
     await app.listen({ port: config.port, host: config.host });
     if (config.metricsPort !== undefined) {
       metricsApp = await buildMetricsApp({ metrics, logger });
@@ -158,7 +164,14 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         logger.info("shutting down");
+        // Draining has a deadline: a client that holds a socket (a stalled upload, a connection kept
+        // without a request) does not keep the process alive past it.
+        const deadline = setTimeout(() => {
+          logger.warn({ sockets: openSockets(running.server) }, "drain deadline passed: closing sockets");
+          destroySockets(running.server);
+        }, options.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS).unref();
         await running.close();
+        clearTimeout(deadline);
         await metricsApp?.close();
         rateLimitRedis?.disconnect(); // counters only: nothing to flush
         await bus.close();
