@@ -72,6 +72,28 @@ export { InvitePayload } from "./invite.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
 export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
 export {
+  ALL_PERMISSIONS,
+  combinePermissions,
+  computeBasePermissions,
+  computeChannelPermissions,
+  computeCommunityPermissions,
+  DEFAULT_EVERYONE_PERMISSIONS,
+  hasPermission,
+  PERMISSION_NAMES,
+  PERMISSIONS,
+  PermissionBits,
+  type PermissionName,
+  type PermissionOverwrite,
+  PermissionOverwriteWire,
+  type PermissionSubject,
+  parsePermissionList,
+  parsePermissions,
+  permissionNamesOf,
+  permissionsOf,
+  removePermissions,
+  serializePermissions,
+} from "./permissions.js";
+export {
   type AccountEntry,
   AccountEntry as AccountEntrySchema,
   type ChallengeResponse,
