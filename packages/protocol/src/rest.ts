@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Base64Url, EntityType, Handle, Id, PublicKey, SignatureB64, Timestamp } from "./common.js";
+import { COMMUNITY_ROUTES } from "./communities.js";
 import {
   ApproveDeviceLinkBody,
   ApproveDeviceLinkResponse,
@@ -10,6 +11,7 @@ import {
   RevokeDeviceResponse,
 } from "./device-links.js";
 import { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
+import { ID_PATTERN } from "./ids.js";
 import { LIMITS } from "./limits.js";
 
 /** MLS message bytes (RFC 9420 §6 MLSMessage), base64url. */
@@ -199,6 +201,13 @@ export const CreateGroupBody = Type.Object(
       "the epoch-0 GroupInfo with external_pub (RFC 9420 §12.4.3.1), signed by the creating device: the delivery service verifies the group's first commit against it",
     ),
     ratchetTree: MlsBytes("the epoch-0 ratchet tree (RFC 9420 §12.4.3.3): one leaf, the creating device's"),
+    channelId: Type.Optional(
+      Type.String({
+        pattern: ID_PATTERN,
+        description:
+          "the community channel this group carries: membership then follows the channel's VIEW_CHANNEL (one group per channel, set once)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -280,7 +289,7 @@ export type HealthResponse = Static<typeof HealthResponse>;
 
 /** Describes one REST route: method, path (Fastify syntax), auth, and the schema of each part. */
 export interface RouteSpec {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   path: string;
   summary: string;
   /** true when the route needs `Authorization: Bearer <token>` from POST /v1/auth/session. */
@@ -488,4 +497,5 @@ export const ROUTES = {
     params: DeviceParams,
     response: RevokeDeviceResponse,
   },
+  ...COMMUNITY_ROUTES,
 } as const satisfies Record<string, RouteSpec>;

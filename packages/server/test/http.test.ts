@@ -7,7 +7,7 @@ import { keyPackageFor } from "./helpers/keys-crypto.js";
 import { commitBody, createGroupBody } from "./helpers/mls-groups.js";
 import { fakeCiphertext } from "./helpers/services.js";
 
-type Method = "GET" | "POST" | "DELETE";
+type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
 describe("REST v1 over app.inject", () => {
   let f: AppFixture;
@@ -168,13 +168,27 @@ describe("REST v1 over app.inject", () => {
         signature: "s".repeat(86),
       }),
       approveDeviceLink: () => ({ signature: "s".repeat(86) }),
+      createCommunity: () => ({ name: "Guild" }),
+      updateCommunity: () => ({ name: "Renamed" }),
+      transferOwnership: () => ({ accountId: bob.accountId }),
+      createChannel: () => ({ name: "chat" }),
+      updateChannel: () => ({ topic: "t" }),
+      setOverwrite: () => ({ type: "role", allow: "1024", deny: "0" }),
+      createRole: () => ({ name: "mod" }),
+      updateRole: () => ({ name: "moderator" }),
+      kickMember: () => ({ reason: "r" }),
+      timeoutMember: () => ({ durationMs: 60_000 }),
+      banMember: () => ({ accountId: bob.accountId }),
+      createCommunityInvite: () => ({ maxUses: 1 }),
     };
     const pathOf = (path: string) =>
       path
         .replace(":handle", "alice")
         .replace(":deviceId", alice.deviceId)
         .replace(":groupId", groupId)
-        .replace(":linkId", newId());
+        .replace(":linkId", newId())
+        .replace(/:(communityId|channelId|roleId|accountId|targetId)/g, () => newId())
+        .replace(":code", newId());
     const routes = Object.entries(ROUTES) as [keyof typeof ROUTES, (typeof ROUTES)[keyof typeof ROUTES]][];
     const withBody = routes.filter(([, r]) => "body" in r);
     const withAuth = routes.filter(([, r]) => r.auth);

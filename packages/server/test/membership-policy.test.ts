@@ -6,6 +6,7 @@ import { createCommitInspector } from "../src/services/delivery/commit-inspector
 import { createDeliveryService, type DeliveryService } from "../src/services/delivery/delivery-service.js";
 import { adminPolicy } from "../src/services/groups/admin-policy.js";
 import { createGroupService, type GroupService } from "../src/services/groups/group-service.js";
+import { createMembershipPolicies } from "../src/services/groups/membership-policies.js";
 import type { MembershipPolicy } from "../src/services/groups/membership-policy.js";
 import { createTypingService, type TypingService } from "../src/services/typing.js";
 import { expectCode } from "./helpers/expect-code.js";
@@ -71,7 +72,10 @@ describe("MembershipPolicy: services ask the group's policy", () => {
       },
     };
     const context: ServiceContext = { store: f.store, bus: f.bus, now: f.clock.now };
-    const policies = { admin: recording };
+    const policies = {
+      ...createMembershipPolicies(f.clock.now),
+      admin: recording as MembershipPolicy & { readonly name: "admin" },
+    };
     const inspector = createCommitInspector({ suite: testSuite, ciphersuite: DEFAULT_CIPHERSUITE });
     groups = createGroupService(context, policies, inspector);
     delivery = createDeliveryService(context, policies, inspector);

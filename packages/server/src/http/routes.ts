@@ -1,8 +1,17 @@
-import { isValidHandle, parse, ROUTES, type RouteSpec, VOLLY_VERSION, VollyError } from "@volly/protocol";
+import {
+  type COMMUNITY_ROUTES,
+  isValidHandle,
+  parse,
+  ROUTES,
+  type RouteSpec,
+  VOLLY_VERSION,
+  VollyError,
+} from "@volly/protocol";
 import type { FastifyInstance, onRequestHookHandler } from "fastify";
 import type { AuthContext } from "../services/context.js";
 import type { Services } from "../services/services.js";
 import { authenticateRequest } from "./bearer.js";
+import { communityHandlers } from "./community-routes.js";
 
 type RouteName = keyof typeof ROUTES;
 type AuthFor<K extends RouteName> = (typeof ROUTES)[K]["auth"] extends true ? AuthContext : undefined;
@@ -19,7 +28,8 @@ interface RouteInput<A> {
   viewer: () => Promise<AuthContext | undefined>;
 }
 
-type RouteHandlers = { [K in RouteName]: (input: RouteInput<AuthFor<K>>) => Promise<unknown> };
+type CoreRouteName = Exclude<RouteName, keyof typeof COMMUNITY_ROUTES>;
+type RouteHandlers = { [K in CoreRouteName]: (input: RouteInput<AuthFor<K>>) => Promise<unknown> };
 
 /**
  * The handler of every REST v1 route. Each validates its params and body with `parse` against the
@@ -112,7 +122,7 @@ export function registerRoutes(
   services: Services,
   options: { rateLimit?: onRequestHookHandler } = {},
 ): void {
-  const table = handlers(services);
+  const table = { ...handlers(services), ...communityHandlers(services) };
   for (const name of Object.keys(ROUTES) as RouteName[]) {
     const spec: RouteSpec = ROUTES[name];
     const handle = table[name] as (input: RouteInput<AuthContext | undefined>) => Promise<unknown>;

@@ -1,6 +1,11 @@
 import { loadSuite, type MlsSuite } from "@volly/crypto";
 import { type AccountService, createAccountService } from "./accounts.js";
 import { type AuthService, createAuthService } from "./auth.js";
+import { createChannelAccessReconciler } from "./communities/channel-access.js";
+import { type ChannelService, createChannelService } from "./communities/channels-service.js";
+import { type CommunityService, createCommunityService } from "./communities/communities-service.js";
+import { createModerationService, type ModerationService } from "./communities/moderation-service.js";
+import { createRoleService, type RoleService } from "./communities/roles-service.js";
 import type { ServiceContext } from "./context.js";
 import { createCommitInspector } from "./delivery/commit-inspector.js";
 import { createDeliveryService, type DeliveryService } from "./delivery/delivery-service.js";
@@ -26,6 +31,14 @@ export interface Services {
   deviceRevocation: DeviceRevocationService;
   presence: PresenceService;
   typing: TypingService;
+  /** Communities: settings, ownership, invites, joining and leaving. */
+  communities: CommunityService;
+  /** Community channels and their permission overwrites. */
+  channels: ChannelService;
+  /** Community roles and their assignment. */
+  roles: RoleService;
+  /** Kicks, bans, timeouts and the audit log. */
+  moderation: ModerationService;
 }
 
 /**
@@ -42,7 +55,7 @@ export function createServices(
   ciphersuite: string,
   limits: ServiceLimits = DEFAULT_SERVICE_LIMITS,
 ): Services {
-  const policies = createMembershipPolicies();
+  const policies = createMembershipPolicies(context.now);
   let suite: Promise<MlsSuite> | undefined;
   const getSuite = () => {
     suite ??= loadSuite(ciphersuite).catch((error: unknown) => {
@@ -53,6 +66,7 @@ export function createServices(
   };
   const inspector = createCommitInspector({ suite: getSuite, ciphersuite });
   const delivery = createDeliveryService(context, policies, inspector, limits);
+  const reconciler = createChannelAccessReconciler(context, delivery);
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
@@ -63,5 +77,9 @@ export function createServices(
     deviceRevocation: createDeviceRevocationService(context, delivery),
     presence: createPresenceService(context),
     typing: createTypingService(context, policies),
+    communities: createCommunityService(context, reconciler),
+    channels: createChannelService(context, reconciler),
+    roles: createRoleService(context, reconciler),
+    moderation: createModerationService(context, reconciler),
   };
 }

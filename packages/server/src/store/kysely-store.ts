@@ -2,6 +2,7 @@ import { type Kysely, sql } from "kysely";
 import { createGroupCommit } from "./group-commit.js";
 import { kyselyAccountRepository } from "./kysely/accounts-repository.js";
 import { kyselyAuthRepository } from "./kysely/auth-repository.js";
+import { kyselyCommunityRepository } from "./kysely/communities-repository.js";
 import { kyselyCursorRepository } from "./kysely/cursors-repository.js";
 import { kyselyDeviceLinkRepository } from "./kysely/device-links-repository.js";
 import { kyselyDeviceRepository } from "./kysely/devices-repository.js";
@@ -32,6 +33,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     retention: kyselyRetentionRepository(db),
     storage: kyselyStorageRepository(db, prepared),
     rateLimits: kyselyRateLimitRepository(db),
+    communities: kyselyCommunityRepository(db),
   };
 }
 

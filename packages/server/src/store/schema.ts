@@ -1,4 +1,5 @@
 import type { Generated } from "kysely";
+import type { CommunityTables } from "./community-schema.js";
 
 /**
  * Kysely table types of the Volly server database. One schema for every dialect (SQLite today,
@@ -207,7 +208,7 @@ export interface CursorsTable {
 }
 
 /** The whole database, as Kysely sees it. */
-export interface Database {
+export interface Database extends CommunityTables {
   accounts: AccountsTable;
   devices: DevicesTable;
   auth_nonces: AuthNoncesTable;

@@ -1,3 +1,5 @@
+import type { CommunityRepository } from "./community-types.js";
+
 /**
  * The storage interface of the Volly server: small repositories, one per concern, composed into a
  * {@link Store}. Every method is async so SQLite and PostgreSQL implementations share it. Times are
@@ -46,9 +48,10 @@ export interface KeyPackageRecord {
 /**
  * The names of the membership policies a group can follow (who may commit what, send, grant admin;
  * see `services/groups/membership-policy.ts`). "admin": admin accounts may add and remove other
- * accounts' devices — every direct conversation, group and account-sync conversation today.
+ * accounts' devices — every direct conversation, group and account-sync conversation.
+ * "community-channel": a community channel's group, whose membership follows VIEW_CHANNEL.
  */
-export const MEMBERSHIP_POLICY_NAMES = ["admin"] as const;
+export const MEMBERSHIP_POLICY_NAMES = ["admin", "community-channel"] as const;
 
 /** One of {@link MEMBERSHIP_POLICY_NAMES}. */
 export type MembershipPolicyName = (typeof MEMBERSHIP_POLICY_NAMES)[number];
@@ -504,6 +507,7 @@ export interface Repositories {
   retention: RetentionRepository;
   storage: StorageRepository;
   rateLimits: RateLimitRepository;
+  communities: CommunityRepository;
 }
 
 /**

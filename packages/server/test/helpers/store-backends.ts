@@ -8,6 +8,15 @@ import { createTestDatabase, POSTGRES, queryOnce, type TestDatabase } from "./po
 
 /** Every table of the schema, children first (for TRUNCATE). */
 export const TABLES = [
+  "community_audit_log",
+  "community_invites",
+  "community_bans",
+  "channel_overwrites",
+  "community_channels",
+  "community_member_roles",
+  "community_roles",
+  "community_members",
+  "communities",
   "rate_limits",
   "device_links",
   "group_admins",

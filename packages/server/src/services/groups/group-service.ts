@@ -7,6 +7,7 @@ import {
 import { deviceChannel } from "../../bus/bus.js";
 import { StoreConflict } from "../../store/store-conflict.js";
 import type { DeviceRecord, MembershipPolicyName, Repositories } from "../../store/types.js";
+import { bindChannelGroup } from "../communities/channel-groups.js";
 import type { ServiceContext } from "../context.js";
 import type { CommitInspector } from "../delivery/commit-inspector.js";
 import { checkInitialStateSize } from "../delivery/commit-validation.js";
@@ -25,7 +26,9 @@ export interface GroupService {
    * Creates a group at epoch 0 whose only member is `deviceId` (joined at seq 0) and whose only admin
    * is that device's account, then tells the device's live sessions (bus "group-joined") so they
    * follow the group at once. A group id equal to an account id is reserved for that account's own
-   * devices (their account-sync conversation).
+   * devices (their account-sync conversation). With `body.channelId` the group is that community
+   * channel's: it follows the "community-channel" policy and has no admins (see `bindChannelGroup`;
+   * VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_GROUP_EXISTS when the channel has its group).
    *
    * The body carries the MLS group's epoch-0 GroupInfo and ratchet tree, verified first
    * (`inspectGroupInfo`, RFC 9420 §12.4.3: this group, epoch 0, external_pub, a valid signature by its
@@ -156,12 +159,15 @@ export function createGroupService(
       const created = await store
         .transaction(async (tx) => {
           const creator = await creatorOf(tx);
+          const channelId = body.channelId;
+          if (channelId !== undefined)
+            await bindChannelGroup(tx, channelId, groupId, creator.accountId, now());
           await tx.groups.insert({
             id: groupId,
             epoch: 0,
             lastSeq: 0,
             createdAt: now(),
-            membershipPolicy: CREATED_GROUP_POLICY,
+            membershipPolicy: channelId !== undefined ? "community-channel" : CREATED_GROUP_POLICY,
           });
           // The group's row first, then the account's: the order every writer locks them in.
           const groupBytes = await tx.storage.chargeGroup(groupId, size);
@@ -171,14 +177,10 @@ export function createGroupService(
           await tx.groups.addMembers(groupId, [deviceId], 0);
           await tx.groups.putTree(groupId, 0, body.ratchetTree, creator.accountId);
           await tx.groupState.putGroupInfo(groupId, 0, body.groupInfo, creator.accountId);
-          await tx.groupState.addAdmins(groupId, [creator.accountId]);
-          return {
-            groupId,
-            epoch: 0,
-            lastSeq: 0,
-            memberDeviceIds: [deviceId],
-            adminAccountIds: [creator.accountId],
-          };
+          // A channel's group has no admins: the community's roles decide.
+          const adminAccountIds = channelId !== undefined ? [] : [creator.accountId];
+          await tx.groupState.addAdmins(groupId, adminAccountIds);
+          return { groupId, epoch: 0, lastSeq: 0, memberDeviceIds: [deviceId], adminAccountIds };
         })
         .catch((error: unknown) => {
           // Created concurrently by another request (another node, PostgreSQL): same answer.

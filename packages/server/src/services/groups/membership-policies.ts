@@ -1,5 +1,6 @@
 import { VollyError } from "@volly/protocol";
 import type { GroupRecord, MembershipPolicyName, Repositories } from "../../store/types.js";
+import { createChannelPolicy } from "../communities/channel-policy.js";
 import { adminPolicy } from "./admin-policy.js";
 import type { MembershipPolicy } from "./membership-policy.js";
 
@@ -11,9 +12,16 @@ export type MembershipPolicies = {
   readonly [N in MembershipPolicyName]: MembershipPolicy & { readonly name: N };
 };
 
-/** Builds the policies the services choose from (see {@link MembershipPolicies}). */
-export function createMembershipPolicies(): MembershipPolicies {
-  return { admin: adminPolicy };
+/**
+ * Builds the policies the services choose from (see {@link MembershipPolicies}).
+ *
+ * @param now the clock channel timeouts are compared with (ms)
+ */
+export function createMembershipPolicies(now: () => number = Date.now): MembershipPolicies {
+  return {
+    admin: { ...adminPolicy, name: "admin" },
+    "community-channel": { ...createChannelPolicy(now), name: "community-channel" },
+  };
 }
 
 /**

@@ -1,0 +1,309 @@
+import {
+  type ChannelResponse,
+  type CreateChannelBody,
+  combinePermissions,
+  hasPermission,
+  newId,
+  type OkResponse,
+  PERMISSIONS,
+  parsePermissions,
+  permissionsOf,
+  removePermissions,
+  type SetOverwriteBody,
+  type UpdateChannelBody,
+  VollyError,
+} from "@volly/protocol";
+import type { ChannelRecord, OverwriteRecord } from "../../store/community-types.js";
+import type { Repositories } from "../../store/types.js";
+import type { ServiceContext } from "../context.js";
+import { recordAudit } from "./audit.js";
+import type { ChannelAccessReconciler } from "./channel-access.js";
+import { DEFAULT_HISTORY_POLICY } from "./communities-service.js";
+import {
+  type CommunityAccess,
+  communityOfChannel,
+  loadAccess,
+  loadChannel,
+  requirePermission,
+} from "./community-access.js";
+import { channelView } from "./community-views.js";
+
+/**
+ * Channels and categories of a community, and their permission overwrites (Discord's channel
+ * resource). Channel settings need MANAGE_CHANNELS in the channel; overwrites need MANAGE_ROLES there,
+ * and one may only allow or deny permissions one has (as in Discord).
+ */
+export interface ChannelService {
+  /**
+   * Creates a channel or category. `private` denies VIEW_CHANNEL to @everyone and allows it to the
+   * creator; an announcement channel denies SEND_MESSAGES to @everyone.
+   * @throws VOLLY_E_UNKNOWN_COMMUNITY, VOLLY_E_FORBIDDEN (MANAGE_CHANNELS), VOLLY_E_BAD_REQUEST
+   *   (details.field "parentId": not a category of this community)
+   */
+  create(accountId: string, communityId: string, body: CreateChannelBody): Promise<ChannelResponse>;
+  /** Updates a channel. @throws VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_FORBIDDEN (MANAGE_CHANNELS), VOLLY_E_BAD_REQUEST */
+  update(accountId: string, channelId: string, body: UpdateChannelBody): Promise<ChannelResponse>;
+  /**
+   * Deletes a channel; its group's devices all depart; a category's channels move to the top level.
+   * @throws VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_FORBIDDEN (MANAGE_CHANNELS)
+   */
+  delete(accountId: string, channelId: string): Promise<OkResponse>;
+  /**
+   * Sets a role's (targetId = role id; the community's id for @everyone) or member's overwrite;
+   * devices of members who lose VIEW_CHANNEL depart the channel's group.
+   * @throws VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_FORBIDDEN (MANAGE_ROLES, or a permission the caller lacks
+   *   in details.permission), VOLLY_E_UNKNOWN_ROLE, VOLLY_E_NOT_COMMUNITY_MEMBER, VOLLY_E_BAD_REQUEST
+   */
+  setOverwrite(
+    accountId: string,
+    channelId: string,
+    targetId: string,
+    body: SetOverwriteBody,
+  ): Promise<ChannelResponse>;
+  /** Removes an overwrite. @throws VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_FORBIDDEN (MANAGE_ROLES) */
+  deleteOverwrite(accountId: string, channelId: string, targetId: string): Promise<ChannelResponse>;
+}
+
+const PRIVATE_CREATOR_ALLOW = permissionsOf(["VIEW_CHANNEL", "SEND_MESSAGES", "READ_MESSAGE_HISTORY"]);
+
+async function checkParent(
+  tx: Repositories,
+  communityId: string,
+  parentId: string | null | undefined,
+): Promise<void> {
+  if (parentId === undefined || parentId === null) return;
+  const parent = await tx.communities.findChannel(parentId);
+  if (!parent || parent.communityId !== communityId || parent.type !== "category") {
+    throw new VollyError("VOLLY_E_BAD_REQUEST", "parentId must be a category of this community.", {
+      field: "parentId",
+    });
+  }
+}
+
+/** Throws unless the caller has every permission in `bits` in the channel (Discord: one grants only what one has). */
+function requireHeld(permissions: number, bits: number): void {
+  const missing = removePermissions(bits, permissions);
+  if (missing === 0) return;
+  const name = (Object.keys(PERMISSIONS) as (keyof typeof PERMISSIONS)[]).find((n) =>
+    hasPermission(missing, n),
+  );
+  throw new VollyError("VOLLY_E_FORBIDDEN", "You cannot grant or deny a permission you lack.", {
+    permission: name,
+  });
+}
+
+/** Builds the {@link ChannelService}. */
+export function createChannelService(
+  { store, now }: ServiceContext,
+  reconciler: ChannelAccessReconciler,
+): ChannelService {
+  /** Runs `fn` with the caller's access and the channel, in one transaction with the community locked. */
+  const withChannel = async <T>(
+    accountId: string,
+    channelId: string,
+    fn: (
+      tx: Repositories,
+      access: CommunityAccess,
+      found: { channel: ChannelRecord; overwrites: OverwriteRecord[]; permissions: number },
+      at: number,
+    ) => Promise<T>,
+  ): Promise<T> => {
+    const at = now();
+    return store.transaction(async (tx) => {
+      const communityId = await communityOfChannel(tx, channelId);
+      const access = await loadAccess(tx, communityId, accountId, at, { lock: true }).catch(() => {
+        throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
+      });
+      return fn(tx, access, await loadChannel(tx, channelId, access, at), at);
+    });
+  };
+  const viewOf = async (tx: Repositories, access: CommunityAccess, channelId: string, at: number) => {
+    const { channel, overwrites, permissions } = await loadChannel(tx, channelId, access, at);
+    return channelView(channel, overwrites, permissions);
+  };
+  return {
+    async create(accountId, communityId, body) {
+      const at = now();
+      return store.transaction(async (tx) => {
+        const access = await loadAccess(tx, communityId, accountId, at, { lock: true });
+        requirePermission(access.permissions, "MANAGE_CHANNELS");
+        const type = body.type ?? "text";
+        const parentId = type === "category" ? null : (body.parentId ?? null);
+        await checkParent(tx, communityId, parentId);
+        const siblings = (await tx.communities.listChannels(communityId)).filter(
+          (c) => c.parentId === parentId,
+        );
+        const channel: ChannelRecord = {
+          id: newId(),
+          communityId,
+          type,
+          name: body.name,
+          topic: body.topic ?? "",
+          parentId,
+          position: siblings.reduce((max, c) => Math.max(max, c.position + 1), 0),
+          groupId: null,
+          historyPolicy:
+            body.historyPolicy !== undefined
+              ? JSON.stringify(body.historyPolicy)
+              : type === "category"
+                ? JSON.stringify({ kind: "none" })
+                : DEFAULT_HISTORY_POLICY,
+          createdAt: at,
+        };
+        await tx.communities.insertChannel(channel);
+        const everyoneDeny = combinePermissions(
+          body.private ? PERMISSIONS.VIEW_CHANNEL : 0,
+          type === "announcement" ? PERMISSIONS.SEND_MESSAGES : 0,
+        );
+        if (everyoneDeny !== 0) {
+          await tx.communities.putOverwrite({
+            channelId: channel.id,
+            targetId: communityId,
+            targetType: "role",
+            allow: 0,
+            deny: everyoneDeny,
+          });
+        }
+        if (body.private) {
+          await tx.communities.putOverwrite({
+            channelId: channel.id,
+            targetId: accountId,
+            targetType: "member",
+            allow: PRIVATE_CREATOR_ALLOW,
+            deny: 0,
+          });
+        }
+        await recordAudit(
+          tx,
+          { communityId, actorAccountId: accountId, action: "channel.create", targetId: channel.id },
+          at,
+        );
+        return viewOf(tx, access, channel.id, at);
+      });
+    },
+
+    async update(accountId, channelId, body) {
+      return withChannel(accountId, channelId, async (tx, access, { channel, permissions }, at) => {
+        requirePermission(permissions, "MANAGE_CHANNELS");
+        if (body.parentId !== undefined && channel.type === "category" && body.parentId !== null) {
+          throw new VollyError("VOLLY_E_BAD_REQUEST", "A category cannot sit in a category.", {
+            field: "parentId",
+          });
+        }
+        await checkParent(tx, channel.communityId, body.parentId);
+        await tx.communities.updateChannel(channelId, {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.topic !== undefined ? { topic: body.topic } : {}),
+          ...(body.parentId !== undefined ? { parentId: body.parentId } : {}),
+          ...(body.position !== undefined ? { position: body.position } : {}),
+          ...(body.historyPolicy !== undefined ? { historyPolicy: JSON.stringify(body.historyPolicy) } : {}),
+        });
+        await recordAudit(
+          tx,
+          {
+            communityId: channel.communityId,
+            actorAccountId: accountId,
+            action: "channel.update",
+            targetId: channelId,
+          },
+          at,
+        );
+        return viewOf(tx, access, channelId, at);
+      });
+    },
+
+    async delete(accountId, channelId) {
+      const deleted = await withChannel(
+        accountId,
+        channelId,
+        async (tx, _access, { channel, permissions }, at) => {
+          requirePermission(permissions, "MANAGE_CHANNELS");
+          await tx.communities.deleteChannel(channelId);
+          await recordAudit(
+            tx,
+            {
+              communityId: channel.communityId,
+              actorAccountId: accountId,
+              action: "channel.delete",
+              targetId: channelId,
+            },
+            at,
+          );
+          return channel;
+        },
+      );
+      await reconciler.reconcile(deleted.communityId, deleted.groupId !== null ? [deleted.groupId] : []);
+      return { ok: true };
+    },
+
+    async setOverwrite(accountId, channelId, targetId, body) {
+      const allow = parsePermissions(body.allow, "allow");
+      const deny = parsePermissions(body.deny, "deny");
+      if (hasPermission(combinePermissions(allow, deny), "ADMINISTRATOR")) {
+        // Discord refuses it too: ADMINISTRATOR is community-wide, an overwrite is per channel.
+        throw new VollyError("VOLLY_E_BAD_REQUEST", "ADMINISTRATOR cannot be overwritten in a channel.", {
+          field: "allow",
+        });
+      }
+      const result = await withChannel(
+        accountId,
+        channelId,
+        async (tx, access, { channel, permissions }, at) => {
+          requirePermission(permissions, "MANAGE_ROLES");
+          if (!hasPermission(access.permissions, "ADMINISTRATOR"))
+            requireHeld(permissions, combinePermissions(allow, deny));
+          if (body.type === "role") {
+            if (!access.roles.some((r) => r.id === targetId)) {
+              throw new VollyError("VOLLY_E_UNKNOWN_ROLE", undefined, { roleId: targetId });
+            }
+          } else if (!(await tx.communities.findMember(channel.communityId, targetId))) {
+            throw new VollyError("VOLLY_E_NOT_COMMUNITY_MEMBER", undefined, { accountId: targetId });
+          }
+          await tx.communities.putOverwrite({ channelId, targetId, targetType: body.type, allow, deny });
+          await recordAudit(
+            tx,
+            {
+              communityId: channel.communityId,
+              actorAccountId: accountId,
+              action: "overwrite.set",
+              targetId: channelId,
+            },
+            at,
+          );
+          // The caller may have hidden the channel from themselves: answer with what they still see.
+          const view = await viewOf(tx, access, channelId, at).catch(() => undefined);
+          return { communityId: channel.communityId, view };
+        },
+      );
+      await reconciler.reconcile(result.communityId);
+      if (!result.view) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
+      return result.view;
+    },
+
+    async deleteOverwrite(accountId, channelId, targetId) {
+      const result = await withChannel(
+        accountId,
+        channelId,
+        async (tx, access, { channel, permissions }, at) => {
+          requirePermission(permissions, "MANAGE_ROLES");
+          await tx.communities.deleteOverwrite(channelId, targetId);
+          await recordAudit(
+            tx,
+            {
+              communityId: channel.communityId,
+              actorAccountId: accountId,
+              action: "overwrite.delete",
+              targetId: channelId,
+            },
+            at,
+          );
+          const view = await viewOf(tx, access, channelId, at).catch(() => undefined);
+          return { communityId: channel.communityId, view };
+        },
+      );
+      await reconciler.reconcile(result.communityId);
+      if (!result.view) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
+      return result.view;
+    },
+  };
+}
