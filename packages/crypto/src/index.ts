@@ -71,6 +71,7 @@ export {
 export {
   type ExternalRejoinResult,
   groupInfoForExternalJoin,
+  joinExternally,
   publicGroupState,
   rejoinExternally,
 } from "./mls-external.js";

@@ -26,7 +26,7 @@ import {
   wrapGroup,
 } from "./mls-internal.js";
 
-/** Result of {@link rejoinExternally}. */
+/** Result of {@link rejoinExternally} and {@link joinExternally}. */
 export interface ExternalRejoinResult {
   /** The state of the new epoch; adopt it only once the delivery service accepted `commit`. */
   newGroup: MlsGroup;
@@ -94,6 +94,42 @@ export async function rejoinExternally(
   identity: DeviceIdentity,
   credential: CredentialIdentity,
 ): Promise<ExternalRejoinResult> {
+  return commitExternally(suite, groupInfo, ratchetTree, identity, credential, true);
+}
+
+/**
+ * Joins a group this device is not a member of with an external commit that adds its own new leaf
+ * (RFC 9420 §12.4.3.2), from the GroupInfo and ratchet tree the delivery service serves to devices
+ * the group's policy lets in (a community channel: those whose accounts may VIEW_CHANNEL). No member
+ * needs to be online. The new state reads from the commit's epoch on; nothing earlier.
+ *
+ * @param groupInfo MLSMessage (mls_group_info) from {@link groupInfoForExternalJoin}
+ * @param ratchetTree the encoded ratchet tree of the GroupInfo's epoch
+ * @param identity this device's Ed25519 key pair
+ * @param credential this device's account and device ids
+ * @throws VollyError VOLLY_E_DECRYPT_FAILED (details.cause "malformed" for undecodable input,
+ *   "bad-signature" for a GroupInfo whose signature does not verify, "other" otherwise, e.g. another
+ *   suite, a tree that does not match, or a device that already has a leaf: it rejoins instead)
+ */
+export async function joinExternally(
+  suite: MlsSuite,
+  groupInfo: Uint8Array,
+  ratchetTree: Uint8Array,
+  identity: DeviceIdentity,
+  credential: CredentialIdentity,
+): Promise<ExternalRejoinResult> {
+  return commitExternally(suite, groupInfo, ratchetTree, identity, credential, false);
+}
+
+/** An external commit (RFC 9420 §12.4.3.2): a resync replacing this device's leaf, or a join adding one. */
+async function commitExternally(
+  suite: MlsSuite,
+  groupInfo: Uint8Array,
+  ratchetTree: Uint8Array,
+  identity: DeviceIdentity,
+  credential: CredentialIdentity,
+  resync: boolean,
+): Promise<ExternalRejoinResult> {
   const impl = suiteImpl(suite);
   const info = decodeGroupInfo(groupInfo);
   if (info.groupContext.cipherSuite !== suite.name) {
@@ -101,6 +137,13 @@ export async function rejoinExternally(
   }
   const tree = decodeTree(ratchetTree);
   const now = BigInt(Math.floor(Date.now() / 1000));
+  const ownLeaf = tree.some(
+    (node) =>
+      node?.nodeType === "leaf" && bytesEqual(node.leaf.signaturePublicKey, identity.signaturePublicKey),
+  );
+  if (resync && !ownLeaf) throw decryptFailed("other", "This device has no leaf in that tree to replace.");
+  if (!resync && ownLeaf)
+    throw decryptFailed("other", "This device has a leaf in that tree already: rejoin.");
   const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
     { credentialType: "basic", identity: credentialIdentityToBytes(credential) },
     defaultCapabilities(),
@@ -109,17 +152,12 @@ export async function rejoinExternally(
     { signKey: identity.signaturePrivateKey, publicKey: identity.signaturePublicKey },
     impl,
   );
-  const ownLeaf = tree.some(
-    (node) =>
-      node?.nodeType === "leaf" && bytesEqual(node.leaf.signaturePublicKey, identity.signaturePublicKey),
-  );
-  if (!ownLeaf) throw decryptFailed("other", "This device has no leaf in that tree to replace.");
   try {
     const { publicMessage, newState } = await joinGroupExternal(
       info,
       publicPackage,
       privatePackage,
-      true,
+      resync,
       impl,
       tree,
       clientConfig,
@@ -131,7 +169,7 @@ export async function rejoinExternally(
       epoch: Number(info.groupContext.epoch),
     };
   } catch (err) {
-    throw toDecryptError(err, "Cannot rejoin the group by external commit");
+    throw toDecryptError(err, `Cannot ${resync ? "rejoin" : "join"} the group by external commit`);
   } finally {
     privatePackage.initPrivateKey.fill(0);
   }

@@ -3,7 +3,14 @@ import { fromBase64Url, newId, permissionsOf, serializePermissions } from "@voll
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectCode } from "./helpers/expect-code.js";
 import { testSuite } from "./helpers/keys-crypto.js";
-import { commitBody, createGroupBody, decryptAs, encryptAs, memberState } from "./helpers/mls-groups.js";
+import {
+  commitBody,
+  createGroupBody,
+  decryptAs,
+  encryptAs,
+  externalJoinBody,
+  memberState,
+} from "./helpers/mls-groups.js";
 import { registerDevice, type ServiceFixture, serviceFixture, type TestDevice } from "./helpers/services.js";
 import { forEachBackend } from "./helpers/store-backends.js";
 
@@ -196,6 +203,34 @@ forEachBackend((backend) => {
         processMessage(await testSuite(), bobsOldState, fromBase64Url(after.ciphertext)),
       ).rejects.toThrow();
       expect(await memberState(f.store, groupId, bob.deviceId)).toBeUndefined();
+    });
+
+    it("a device that may view a channel joins its group by external commit with nobody else online; an outsider cannot", async () => {
+      const { channels } = await community();
+      const general = channels[0]?.channelId as string;
+      const groupId = newId();
+      await f.services.groups.createGroup(owner.deviceId, {
+        ...(await createGroupBody(groupId, owner)),
+        channelId: general,
+      });
+      const joined = await f.services.delivery.commit(
+        bob.deviceId,
+        groupId,
+        await externalJoinBody(f.store, groupId, bob),
+      );
+      expect(joined).toEqual({ seq: 1, epoch: 1 });
+      expect(f.published.map((p) => p.message)).toContainEqual({
+        type: "group-joined",
+        deviceId: bob.deviceId,
+        groupId,
+        joinedSeq: 1,
+      });
+      const hello = await encryptAs(f.store, groupId, owner, "hello bob");
+      expect(await decryptAs(f.store, groupId, bob, hello.ciphertext)).toBe("hello bob");
+
+      // an outsider (not a member of the community) is not even shown the GroupInfo
+      const dave = await registerDevice(f.services, "dave");
+      await expectCode(f.services.groups.getGroupInfo(dave.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
     });
 
     it("a timed-out member's sends are refused until the timeout ends", async () => {

@@ -53,6 +53,7 @@ describe("MembershipPolicy: services ask the group's policy", () => {
       get maxDevices() {
         return overrides.maxDevices ?? adminPolicy.maxDevices;
       },
+      externalJoin: false,
       authorizeView: (deviceId, group, tx) => {
         asked.push(["view", deviceId, group.id]);
         return (overrides.authorizeView ?? adminPolicy.authorizeView)(deviceId, group, tx);

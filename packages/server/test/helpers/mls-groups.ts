@@ -7,6 +7,7 @@ import {
   groupEpoch,
   groupInfoForExternalJoin,
   isRemovedFromGroup,
+  joinExternally,
   joinFromWelcome,
   type MlsGroup,
   processMessage,
@@ -253,7 +254,25 @@ async function buildCommit(
 }
 
 /** An external commit by which `device` rejoins in place of its own leaf (as the SDK's resync). */
-async function rejoinBody(store: GroupReader, groupId: string, device: MlsTestDevice): Promise<CommitBody> {
+/**
+ * An external commit by which `device`, not a member, joins the group with a new leaf (RFC 9420
+ * §12.4.3.2), from the GroupInfo the server stores; it declares `addDeviceIds: [its id]`. Nothing is
+ * posted.
+ */
+export async function externalJoinBody(
+  store: GroupReader,
+  groupId: string,
+  joiner: DeviceRef,
+): Promise<CommitBody> {
+  return rejoinBody(store, groupId, deviceOf(joiner), true);
+}
+
+async function rejoinBody(
+  store: GroupReader,
+  groupId: string,
+  device: MlsTestDevice,
+  join = false,
+): Promise<CommitBody> {
   const suite = await testSuite();
   const group = await store.groups.find(groupId);
   if (!group) throw new Error(`no group ${groupId}`);
@@ -264,7 +283,7 @@ async function rejoinBody(store: GroupReader, groupId: string, device: MlsTestDe
   if (groupInfo === undefined || ratchetTree === undefined) {
     throw new Error(`no GroupInfo stored for ${groupId} at epoch ${group.epoch}`);
   }
-  const rejoin = await rejoinExternally(
+  const rejoin = await (join ? joinExternally : rejoinExternally)(
     suite,
     fromBase64Url(groupInfo),
     fromBase64Url(ratchetTree),
@@ -280,7 +299,7 @@ async function rejoinBody(store: GroupReader, groupId: string, device: MlsTestDe
   return {
     epoch: rejoin.epoch,
     commit: toBase64Url(rejoin.commit),
-    addDeviceIds: [],
+    addDeviceIds: join ? [device.deviceId] : [],
     removeDeviceIds: [],
     welcomes: [],
     ratchetTree: toBase64Url(rejoin.ratchetTree),

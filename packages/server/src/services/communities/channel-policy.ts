@@ -31,7 +31,8 @@ async function accountChannelPermissions(
  * The "community-channel" membership policy (DESIGN.md "Communities, on MLS"): a channel's MLS group
  * follows the channel's permissions, resolved on the server from the community's role table.
  *
- * - See the group (and its GroupInfo): a device whose account may VIEW_CHANNEL.
+ * - See the group (and its GroupInfo): a device whose account may VIEW_CHANNEL; such a device joins
+ *   by external commit (RFC 9420 §12.4.3.2), so nobody else needs to be online to let it in.
  * - Send: a current member device whose account has SEND_MESSAGES there (a timeout takes it away).
  * - Commit: adds only devices whose accounts may VIEW_CHANNEL; removes a device of the committer's own
  *   account, a device whose membership already ended (the server departs devices whose accounts lose
@@ -54,6 +55,7 @@ export function createChannelPolicy(now: () => number): MembershipPolicy {
   return {
     name: "community-channel",
     maxDevices: CHANNEL_MAX_DEVICES,
+    externalJoin: true,
 
     async authorizeView(deviceId, group, tx) {
       const permissions = await permissionsOfDevice(tx, group, deviceId);

@@ -38,9 +38,10 @@ export interface CommitVerifier {
    *   account and key for its device — and removes exactly `removeDeviceIds`, never its committer,
    *   and carries no other proposals and no proposals by reference; its Welcome is addressed to
    *   exactly the added key packages;
-   * - an external commit (RFC 9420 §12.4.3.2) is a resync: its only other proposal is external_init,
+   * - an external commit (RFC 9420 §12.4.3.2) is a resync — its only other proposal is external_init,
    *   it adds nobody and removes only the posting device's own old leaf, and declares no membership
-   *   change and no Welcome;
+   *   change and no Welcome — or, in a group whose policy allows external joins, the posting device
+   *   joining: it removes nobody and declares `addDeviceIds: [its own id]`;
    * - the GroupInfo and ratchet tree attached for E+1 are of this group and epoch E+1, with
    *   external_pub, signed by the committer's leaf (the leaf it takes, for an external commit) whose
    *   credential and key are the posting device's (`inspectGroupInfo`).
@@ -71,7 +72,8 @@ export interface CommitVerifier {
  * - "self-removal": the commit removes its committer;
  * - "unsupported-proposal": proposals Volly does not send (details.proposals);
  * - "not-a-resync": an external commit that is not the posting device rejoining in place of its own
- *   old leaf, or that declares membership changes;
+ *   old leaf (or, where the policy allows external joins, adding its own new leaf) — or that declares
+ *   other membership changes than that;
  * - "welcome-mismatch": the Welcome is not addressed to exactly the added key packages.
  */
 export type CommitInvalidCause =
@@ -156,7 +158,7 @@ export function createCommitVerifier(
             groupInfo: mlsBytes(storedInfo),
           };
           const inspection = await check(() => inspector.inspectCommit(commit, context), "commit", where);
-          if (inspection.external) checkResync(inspection, body, poster);
+          if (inspection.external) checkExternal(inspection, body, poster, policy.externalJoin);
           else {
             const refs = (welcome: string) => check(() => welcomeRefs(inspector, welcome), "welcome", where);
             await checkMemberCommit(store, inspection, body, poster, refs);
@@ -274,8 +276,18 @@ async function checkMemberCommit(
   }
 }
 
-/** The policy of an external commit: a resync of the posting device (RFC 9420 §12.4.3.2). */
-function checkResync(inspection: CommitInspection, body: CommitBody, poster: DeviceRecord): void {
+/**
+ * The policy of an external commit (RFC 9420 §12.4.3.2): a resync of the posting device in place of
+ * its own old leaf, or — where the group's policy allows external joins — the posting device joining
+ * with a new leaf, declared as `addDeviceIds: [its id]`. Either way its only other proposal is
+ * external_init and it carries no Welcome.
+ */
+function checkExternal(
+  inspection: CommitInspection,
+  body: CommitBody,
+  poster: DeviceRecord,
+  externalJoin: boolean,
+): void {
   if (!isDeviceLeaf(inspection.sender, poster)) {
     throw invalid("sender-not-poster", "The external commit is not the posting device's.");
   }
@@ -283,21 +295,26 @@ function checkResync(inspection: CommitInspection, body: CommitBody, poster: Dev
     inspection.removed.length === 1 &&
     inspection.removed[0]?.credential.deviceId === poster.id &&
     inspection.removed[0]?.credential.accountId === poster.accountId;
-  const declaresNothing =
-    body.addDeviceIds.length === 0 &&
+  const join = externalJoin && inspection.removed.length === 0;
+  const declared = join ? [poster.id] : [];
+  const declaresItself =
+    body.addDeviceIds.length === declared.length &&
+    body.addDeviceIds.every((id, i) => id === declared[i]) &&
     body.removeDeviceIds.length === 0 &&
     body.welcome === undefined &&
     (body.welcomes ?? []).length === 0;
   if (
     inspection.added.length > 0 ||
-    !ownOldLeaf ||
+    !(ownOldLeaf || join) ||
     inspection.otherProposals.length !== 1 ||
     inspection.otherProposals[0] !== "external_init" ||
-    !declaresNothing
+    !declaresItself
   ) {
     throw invalid(
       "not-a-resync",
-      "An external commit must replace the posting device's own leaf, and change nothing else.",
+      externalJoin
+        ? "An external commit must add or replace only the posting device's own leaf, as it declares."
+        : "An external commit must replace the posting device's own leaf, and change nothing else.",
     );
   }
 }

@@ -138,6 +138,17 @@ export function createCommitSequencer(
           seq: result.response.seq,
           kind: "commit",
         });
+        // A device that joined by external commit has no Welcome to wait for: its sessions follow now.
+        if (body.welcome === undefined && (body.welcomes ?? []).length === 0) {
+          for (const joined of body.addDeviceIds) {
+            bus.publish(deviceChannel(joined), {
+              type: "group-joined",
+              deviceId: joined,
+              groupId,
+              joinedSeq: result.response.seq,
+            });
+          }
+        }
         for (const w of result.welcomes) {
           bus.publish(deviceChannel(w.deviceId), {
             type: "welcome",

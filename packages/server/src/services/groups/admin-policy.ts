@@ -25,6 +25,7 @@ import type { MembershipPolicy } from "./membership-policy.js";
 export const adminPolicy: MembershipPolicy = {
   name: "admin",
   maxDevices: LIMITS.maxGroupDevices,
+  externalJoin: false,
 
   async authorizeView(deviceId, group, tx) {
     await requireMembership(tx, deviceId, group.id);

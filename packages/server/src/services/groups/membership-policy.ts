@@ -51,6 +51,13 @@ export interface MembershipPolicy {
    */
   readonly maxDevices: number;
   /**
+   * Whether a device that is not a member may join by external commit (RFC 9420 §12.4.3.2) once
+   * {@link MembershipPolicy.authorizeView} lets it see the group: the commit adds only the posting
+   * device's own new leaf and declares `addDeviceIds: [its id]`. Without it, an external commit can
+   * only be a member's resync in place of its own leaf.
+   */
+  readonly externalJoin: boolean;
+  /**
    * May `deviceId` see the group: its epoch, members and admins (GET /v1/groups/:id), its GroupInfo
    * (to rejoin or join by external commit, RFC 9420 §12.4.3.2), and commit to it at all? Checked
    * before a commit's epoch check (so a device that may not see the group never learns its epoch)
