@@ -141,6 +141,8 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     diagnostics: ctx.diagnostics,
     resync: () => connection.drop(),
     onDeviceLinkClaimed: (event) => devices.handleClaimed(event),
+    // Communities in the SDK (issue 12) read the community again here; until then nothing follows them.
+    onCommunityUpdate: () => {},
   });
   sync.synced.add(() => void accountSync.reconcile());
   connection.stateChanges.add((s) => {

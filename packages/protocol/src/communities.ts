@@ -298,6 +298,13 @@ export type AuditLogEntry = Static<typeof AuditLogEntry>;
 export const AuditLogResponse = Type.Object({ entries: Type.Array(AuditLogEntry) });
 export type AuditLogResponse = Static<typeof AuditLogResponse>;
 
+/**
+ * Gateway DISPATCH COMMUNITY_UPDATE: a community of the account changed (structure, roles, members,
+ * or the account's own membership — also when it was just removed): read it again.
+ */
+export const CommunityUpdateEvent = Type.Object({ communityId: Id });
+export type CommunityUpdateEvent = Static<typeof CommunityUpdateEvent>;
+
 interface CommunityRouteSpec {
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   path: string;

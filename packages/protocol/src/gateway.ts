@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Base64Url, ErrorResponse, Handle, Id, SignatureB64, Timestamp } from "./common.js";
+import { CommunityUpdateEvent } from "./communities.js";
 import { DeviceLinkClaimedEvent } from "./device-links.js";
 import { LIMITS } from "./limits.js";
 import { SendMessageBody } from "./rest.js";
@@ -228,6 +229,7 @@ export const DISPATCH_EVENTS = {
   PRESENCE_UPDATE: PresenceEvent,
   TYPING_START: TypingStartEvent,
   DEVICE_LINK_CLAIMED: DeviceLinkClaimedEvent,
+  COMMUNITY_UPDATE: CommunityUpdateEvent,
 } as const;
 export type DispatchEventName = keyof typeof DISPATCH_EVENTS;
 export type DispatchPayload<T extends DispatchEventName> = Static<(typeof DISPATCH_EVENTS)[T]>;

@@ -25,6 +25,7 @@ export {
   type CommunityResponse,
   type CommunityRole,
   type CommunitySummary,
+  type CommunityUpdateEvent,
   type CreateChannelBody,
   type CreateCommunityBody,
   type CreateInviteBody,

@@ -285,7 +285,15 @@ forEachBackend((backend) => {
         f.services.moderation.kick(bob.accountId, communityId, owner.accountId),
         "VOLLY_E_FORBIDDEN",
       );
+      const published = f.published.length;
       await f.services.moderation.kick(bob.accountId, communityId, carol.accountId, "rude");
+      // the kicked member's and the remaining members' sessions hear of it (gateway COMMUNITY_UPDATE)
+      expect(
+        f.published
+          .slice(published)
+          .flatMap((p) => (p.message.type === "community-updated" ? [p.message.deviceId] : []))
+          .sort(),
+      ).toEqual([owner.deviceId, bob.deviceId, carol.deviceId].sort());
       await expectCode(f.services.communities.get(carol.accountId, communityId), "VOLLY_E_UNKNOWN_COMMUNITY");
       const dave = await registerDevice(f.services, "dave");
       await f.services.moderation.ban(bob.accountId, communityId, dave.accountId, "raider");

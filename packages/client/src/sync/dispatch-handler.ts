@@ -34,6 +34,8 @@ export interface SyncDeps {
   resync(): void;
   /** Receives DEVICE_LINK_CLAIMED dispatches (a new device claimed a link of this account). */
   onDeviceLinkClaimed(event: DispatchPayload<"DEVICE_LINK_CLAIMED">): void;
+  /** Receives COMMUNITY_UPDATE dispatches (a community of this account changed). */
+  onCommunityUpdate(event: DispatchPayload<"COMMUNITY_UPDATE">): void;
 }
 
 /** The events and per-session state `Sync` gives its handlers on top of {@link SyncDeps}. */

@@ -1,5 +1,6 @@
 import type { DispatchEventName } from "@volly/protocol";
 import type { DispatchHandler } from "./dispatch-handler.js";
+import { communityUpdate } from "./dispatches/community-update.js";
 import { deviceLinkClaimed } from "./dispatches/device-link-claimed.js";
 import { groupMessage } from "./dispatches/group-message.js";
 import { presenceUpdate } from "./dispatches/presence-update.js";
@@ -21,4 +22,5 @@ export const DISPATCH_HANDLERS: { readonly [T in DispatchEventName]: DispatchHan
   PRESENCE_UPDATE: presenceUpdate,
   TYPING_START: typingStart,
   DEVICE_LINK_CLAIMED: deviceLinkClaimed,
+  COMMUNITY_UPDATE: communityUpdate,
 };

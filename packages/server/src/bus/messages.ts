@@ -143,6 +143,17 @@ export const DeviceLinkClaimedMessage = Type.Object(
 );
 export type DeviceLinkClaimedMessage = Static<typeof DeviceLinkClaimedMessage>;
 
+/**
+ * A community the device's account belongs to (or just left) changed — structure, roles, members or
+ * the account's own access (on the channel of each device of each affected account): its live
+ * sessions dispatch COMMUNITY_UPDATE so the client reads the community again.
+ */
+export const CommunityUpdatedMessage = Type.Object(
+  { type: Type.Literal("community-updated"), deviceId: Text, communityId: Text },
+  exact,
+);
+export type CommunityUpdatedMessage = Static<typeof CommunityUpdatedMessage>;
+
 /** The device was revoked (on its channel): its live gateway connections close with 4010. */
 export const DeviceRevokedMessage = Type.Object(
   { type: Type.Literal("device-revoked"), deviceId: Text },
@@ -159,6 +170,7 @@ export const BusMessage = Type.Union([
   PresenceRefreshMessage,
   TypingMessage,
   DeviceLinkClaimedMessage,
+  CommunityUpdatedMessage,
   DeviceRevokedMessage,
 ]);
 export type BusMessage = Static<typeof BusMessage>;
@@ -175,5 +187,6 @@ export const BUS_MESSAGES = {
   "presence-refresh": PresenceRefreshMessage,
   typing: TypingMessage,
   "device-link-claimed": DeviceLinkClaimedMessage,
+  "community-updated": CommunityUpdatedMessage,
   "device-revoked": DeviceRevokedMessage,
 } as const satisfies { [K in BusMessage["type"]]: TSchema & { static: { type: K } } };

@@ -116,7 +116,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
 
   /**
    * Device events of the connection's device: a claimed link of its account → DEVICE_LINK_CLAIMED;
-   * its revocation → ERROR VOLLY_E_DEVICE_REVOKED and close 4010.
+   * a change of one of its account's communities → COMMUNITY_UPDATE; its revocation → ERROR VOLLY_E_DEVICE_REVOKED and close 4010.
    */
   const onDeviceEvent = (message: BusMessage) => {
     if (c.closed) return;
@@ -125,6 +125,9 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
       queue
         .push(async () => void c.dispatch("DEVICE_LINK_CLAIMED", { linkId, signaturePublicKey, name, proof }))
         .catch(() => {});
+    } else if (message.type === "community-updated") {
+      const { communityId } = message;
+      queue.push(async () => void c.dispatch("COMMUNITY_UPDATE", { communityId })).catch(() => {});
     } else if (message.type === "device-revoked") {
       detach();
       c.fail(new VollyError("VOLLY_E_DEVICE_REVOKED"));

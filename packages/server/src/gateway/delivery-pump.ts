@@ -194,7 +194,13 @@ export function createDeliveryPump(options: {
     if (stopped) return;
     if (message.type === "presence" || message.type === "presence-refresh") return;
     // Device events are the connection's (see connection.ts), not delivery's.
-    if (message.type === "device-link-claimed" || message.type === "device-revoked") return;
+    if (
+      message.type === "device-link-claimed" ||
+      message.type === "device-revoked" ||
+      message.type === "community-updated"
+    ) {
+      return;
+    }
     if (message.type === "welcome") {
       enqueue(async () => {
         if (!(await dispatchWelcome(message.welcomeId))) return;

@@ -4,6 +4,8 @@ import { type AuthService, createAuthService } from "./auth.js";
 import { createChannelAccessReconciler } from "./communities/channel-access.js";
 import { type ChannelService, createChannelService } from "./communities/channels-service.js";
 import { type CommunityService, createCommunityService } from "./communities/communities-service.js";
+import { createCommunityAftermath } from "./communities/community-aftermath.js";
+import { createCommunityEvents } from "./communities/community-events.js";
 import { createModerationService, type ModerationService } from "./communities/moderation-service.js";
 import { createRoleService, type RoleService } from "./communities/roles-service.js";
 import type { ServiceContext } from "./context.js";
@@ -66,7 +68,10 @@ export function createServices(
   };
   const inspector = createCommitInspector({ suite: getSuite, ciphersuite });
   const delivery = createDeliveryService(context, policies, inspector, limits);
-  const reconciler = createChannelAccessReconciler(context, delivery);
+  const aftermath = createCommunityAftermath(
+    createChannelAccessReconciler(context, delivery),
+    createCommunityEvents(context),
+  );
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
@@ -77,9 +82,9 @@ export function createServices(
     deviceRevocation: createDeviceRevocationService(context, delivery),
     presence: createPresenceService(context),
     typing: createTypingService(context, policies),
-    communities: createCommunityService(context, reconciler),
-    channels: createChannelService(context, reconciler),
-    roles: createRoleService(context, reconciler),
-    moderation: createModerationService(context, reconciler),
+    communities: createCommunityService(context, aftermath),
+    channels: createChannelService(context, aftermath),
+    roles: createRoleService(context, aftermath),
+    moderation: createModerationService(context, aftermath),
   };
 }

@@ -17,7 +17,6 @@ import type { ChannelRecord, OverwriteRecord } from "../../store/community-types
 import type { Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import { recordAudit } from "./audit.js";
-import type { ChannelAccessReconciler } from "./channel-access.js";
 import { DEFAULT_HISTORY_POLICY } from "./communities-service.js";
 import {
   type CommunityAccess,
@@ -26,6 +25,7 @@ import {
   loadChannel,
   requirePermission,
 } from "./community-access.js";
+import type { CommunityAftermath } from "./community-aftermath.js";
 import { channelView } from "./community-views.js";
 
 /**
@@ -95,7 +95,7 @@ function requireHeld(permissions: number, bits: number): void {
 /** Builds the {@link ChannelService}. */
 export function createChannelService(
   { store, now }: ServiceContext,
-  reconciler: ChannelAccessReconciler,
+  aftermath: CommunityAftermath,
 ): ChannelService {
   /** Runs `fn` with the caller's access and the channel, in one transaction with the community locked. */
   const withChannel = async <T>(
@@ -124,7 +124,7 @@ export function createChannelService(
   return {
     async create(accountId, communityId, body) {
       const at = now();
-      return store.transaction(async (tx) => {
+      const result = await store.transaction(async (tx) => {
         const access = await loadAccess(tx, communityId, accountId, at, { lock: true });
         requirePermission(access.permissions, "MANAGE_CHANNELS");
         const type = body.type ?? "text";
@@ -180,36 +180,46 @@ export function createChannelService(
         );
         return viewOf(tx, access, channel.id, at);
       });
+      await aftermath.settle(communityId);
+      return result;
     },
 
     async update(accountId, channelId, body) {
-      return withChannel(accountId, channelId, async (tx, access, { channel, permissions }, at) => {
-        requirePermission(permissions, "MANAGE_CHANNELS");
-        if (body.parentId !== undefined && channel.type === "category" && body.parentId !== null) {
-          throw new VollyError("VOLLY_E_BAD_REQUEST", "A category cannot sit in a category.", {
-            field: "parentId",
+      const result = await withChannel(
+        accountId,
+        channelId,
+        async (tx, access, { channel, permissions }, at) => {
+          requirePermission(permissions, "MANAGE_CHANNELS");
+          if (body.parentId !== undefined && channel.type === "category" && body.parentId !== null) {
+            throw new VollyError("VOLLY_E_BAD_REQUEST", "A category cannot sit in a category.", {
+              field: "parentId",
+            });
+          }
+          await checkParent(tx, channel.communityId, body.parentId);
+          await tx.communities.updateChannel(channelId, {
+            ...(body.name !== undefined ? { name: body.name } : {}),
+            ...(body.topic !== undefined ? { topic: body.topic } : {}),
+            ...(body.parentId !== undefined ? { parentId: body.parentId } : {}),
+            ...(body.position !== undefined ? { position: body.position } : {}),
+            ...(body.historyPolicy !== undefined
+              ? { historyPolicy: JSON.stringify(body.historyPolicy) }
+              : {}),
           });
-        }
-        await checkParent(tx, channel.communityId, body.parentId);
-        await tx.communities.updateChannel(channelId, {
-          ...(body.name !== undefined ? { name: body.name } : {}),
-          ...(body.topic !== undefined ? { topic: body.topic } : {}),
-          ...(body.parentId !== undefined ? { parentId: body.parentId } : {}),
-          ...(body.position !== undefined ? { position: body.position } : {}),
-          ...(body.historyPolicy !== undefined ? { historyPolicy: JSON.stringify(body.historyPolicy) } : {}),
-        });
-        await recordAudit(
-          tx,
-          {
-            communityId: channel.communityId,
-            actorAccountId: accountId,
-            action: "channel.update",
-            targetId: channelId,
-          },
-          at,
-        );
-        return viewOf(tx, access, channelId, at);
-      });
+          await recordAudit(
+            tx,
+            {
+              communityId: channel.communityId,
+              actorAccountId: accountId,
+              action: "channel.update",
+              targetId: channelId,
+            },
+            at,
+          );
+          return viewOf(tx, access, channelId, at);
+        },
+      );
+      await aftermath.settle(await communityOfChannel(store, channelId));
+      return result;
     },
 
     async delete(accountId, channelId) {
@@ -232,7 +242,9 @@ export function createChannelService(
           return channel;
         },
       );
-      await reconciler.reconcile(deleted.communityId, deleted.groupId !== null ? [deleted.groupId] : []);
+      await aftermath.settle(deleted.communityId, {
+        emptiedGroups: deleted.groupId !== null ? [deleted.groupId] : [],
+      });
       return { ok: true };
     },
 
@@ -275,7 +287,7 @@ export function createChannelService(
           return { communityId: channel.communityId, view };
         },
       );
-      await reconciler.reconcile(result.communityId);
+      await aftermath.settle(result.communityId);
       if (!result.view) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
       return result.view;
     },
@@ -301,7 +313,7 @@ export function createChannelService(
           return { communityId: channel.communityId, view };
         },
       );
-      await reconciler.reconcile(result.communityId);
+      await aftermath.settle(result.communityId);
       if (!result.view) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
       return result.view;
     },

@@ -15,8 +15,8 @@ import {
 import type { CommunityInviteRecord } from "../../store/community-types.js";
 import type { ServiceContext } from "../context.js";
 import { recordAudit } from "./audit.js";
-import type { ChannelAccessReconciler } from "./channel-access.js";
 import { loadAccess, requirePermission } from "./community-access.js";
+import type { CommunityAftermath } from "./community-aftermath.js";
 import { communityView } from "./community-views.js";
 
 /** Default lifetime of a community invite (Discord's default: 7 days), in seconds. */
@@ -95,7 +95,7 @@ const notOwner = () =>
 /** Builds the {@link CommunityService}. */
 export function createCommunityService(
   { store, now }: ServiceContext,
-  reconciler: ChannelAccessReconciler,
+  aftermath: CommunityAftermath,
 ): CommunityService {
   const liveInvite = (i: CommunityInviteRecord | undefined, at: number) =>
     i !== undefined &&
@@ -157,25 +157,31 @@ export function createCommunityService(
 
     async update(accountId, communityId, body) {
       const at = now();
-      return store.transaction(async (tx) => {
+      const updated = await store.transaction(async (tx) => {
         const access = await loadAccess(tx, communityId, accountId, at, { lock: true });
         requirePermission(access.permissions, "MANAGE_COMMUNITY");
         await tx.communities.update(communityId, body);
         await recordAudit(tx, { communityId, actorAccountId: accountId, action: "community.update" }, at);
         return communityView(tx, await loadAccess(tx, communityId, accountId, at), at);
       });
+      await aftermath.settle(communityId);
+      return updated;
     },
 
     async delete(accountId, communityId) {
       const at = now();
-      const groups = await store.transaction(async (tx) => {
+      const gone = await store.transaction(async (tx) => {
         const access = await loadAccess(tx, communityId, accountId, at, { lock: true });
         if (access.community.ownerAccountId !== accountId) throw notOwner();
         const channels = await tx.communities.listChannels(communityId);
+        const members = await tx.communities.listMembers(communityId);
         await tx.communities.delete(communityId);
-        return channels.flatMap((c) => (c.groupId !== null ? [c.groupId] : []));
+        return {
+          groups: channels.flatMap((c) => (c.groupId !== null ? [c.groupId] : [])),
+          accounts: members.map((m) => m.accountId),
+        };
       });
-      await reconciler.reconcile(communityId, groups);
+      await aftermath.settle(communityId, { emptiedGroups: gone.groups, alsoAccountIds: gone.accounts });
       return { ok: true };
     },
 
@@ -188,13 +194,13 @@ export function createCommunityService(
         }
         await tx.communities.deleteMember(communityId, accountId);
       });
-      await reconciler.reconcile(communityId);
+      await aftermath.settle(communityId, { alsoAccountIds: [accountId] });
       return { ok: true };
     },
 
     async transferOwnership(accountId, communityId, newOwnerAccountId) {
       const at = now();
-      return store.transaction(async (tx) => {
+      const transferred = await store.transaction(async (tx) => {
         const access = await loadAccess(tx, communityId, accountId, at, { lock: true });
         if (access.community.ownerAccountId !== accountId) throw notOwner();
         if (!(await tx.communities.findMember(communityId, newOwnerAccountId))) {
@@ -213,6 +219,8 @@ export function createCommunityService(
         );
         return communityView(tx, await loadAccess(tx, communityId, accountId, at), at);
       });
+      await aftermath.settle(communityId);
+      return transferred;
     },
 
     async createInvite(accountId, communityId, body) {
@@ -281,7 +289,7 @@ export function createCommunityService(
 
     async join(accountId, code) {
       const at = now();
-      return store.transaction(async (tx) => {
+      const joined = await store.transaction(async (tx) => {
         const invite = await tx.communities.findInvite(code);
         if (!invite) throw invalidInvite(code);
         const { communityId } = invite;
@@ -295,6 +303,8 @@ export function createCommunityService(
         }
         return communityView(tx, await loadAccess(tx, communityId, accountId, at), at);
       });
+      await aftermath.settle(joined.communityId);
+      return joined;
     },
   };
 }

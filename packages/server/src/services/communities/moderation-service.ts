@@ -11,7 +11,6 @@ import type { AuditRecord } from "../../store/community-types.js";
 import type { Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import { recordAudit } from "./audit.js";
-import type { ChannelAccessReconciler } from "./channel-access.js";
 import {
   type CommunityAccess,
   highestPositionOf,
@@ -19,6 +18,7 @@ import {
   requireOutranks,
   requirePermission,
 } from "./community-access.js";
+import type { CommunityAftermath } from "./community-aftermath.js";
 import { memberView } from "./community-views.js";
 
 /** How many audit log entries GET …/audit-log answers with (newest first). */
@@ -94,7 +94,7 @@ async function requireActionable(
 /** Builds the {@link ModerationService}. */
 export function createModerationService(
   { store, now }: ServiceContext,
-  reconciler: ChannelAccessReconciler,
+  aftermath: CommunityAftermath,
 ): ModerationService {
   const acting = async <T>(
     accountId: string,
@@ -123,7 +123,7 @@ export function createModerationService(
           at,
         );
       });
-      await reconciler.reconcile(communityId);
+      await aftermath.settle(communityId, { alsoAccountIds: [targetAccountId] });
       return { ok: true };
     },
 
@@ -157,7 +157,7 @@ export function createModerationService(
           at,
         );
       });
-      await reconciler.reconcile(communityId);
+      await aftermath.settle(communityId, { alsoAccountIds: [targetAccountId] });
       return { ok: true };
     },
 
@@ -191,7 +191,7 @@ export function createModerationService(
     },
 
     async timeout(accountId, communityId, targetAccountId, durationMs, reason) {
-      return acting(accountId, communityId, async (tx, access, at) => {
+      const member = await acting(accountId, communityId, async (tx, access, at) => {
         const target = await requireActionable(tx, access, targetAccountId, "MODERATE_MEMBERS");
         const targetAccess = await loadAccess(tx, communityId, target.accountId, at);
         if (hasPermission(targetAccess.permissions, "ADMINISTRATOR")) {
@@ -223,6 +223,8 @@ export function createModerationService(
           throw new VollyError("VOLLY_E_NOT_COMMUNITY_MEMBER", undefined, { accountId: targetAccountId });
         return memberView(member, at);
       });
+      await aftermath.settle(communityId);
+      return member;
     },
 
     async auditLog(accountId, communityId) {

@@ -15,8 +15,8 @@ import type { CommunityRoleRecord } from "../../store/community-types.js";
 import type { Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import { recordAudit } from "./audit.js";
-import type { ChannelAccessReconciler } from "./channel-access.js";
 import { type CommunityAccess, loadAccess, requireOutranks, requirePermission } from "./community-access.js";
+import type { CommunityAftermath } from "./community-aftermath.js";
 import { memberView, roleView } from "./community-views.js";
 
 /**
@@ -89,7 +89,7 @@ async function renumber(tx: Repositories, ordered: readonly CommunityRoleRecord[
 /** Builds the {@link RoleService}. */
 export function createRoleService(
   { store, now }: ServiceContext,
-  reconciler: ChannelAccessReconciler,
+  aftermath: CommunityAftermath,
 ): RoleService {
   const managing = async <T>(
     accountId: string,
@@ -113,7 +113,7 @@ export function createRoleService(
   };
   return {
     async create(accountId, communityId, body) {
-      return managing(accountId, communityId, async (tx, access, at) => {
+      const result = await managing(accountId, communityId, async (tx, access, at) => {
         const permissions = body.permissions !== undefined ? parsePermissions(body.permissions) : 0;
         requireGrantable(access, permissions);
         const role: CommunityRoleRecord = {
@@ -134,6 +134,8 @@ export function createRoleService(
         );
         return roleView(role);
       });
+      await aftermath.settle(communityId);
+      return result;
     },
 
     async update(accountId, communityId, roleId, body) {
@@ -166,7 +168,7 @@ export function createRoleService(
         const updated = (await tx.communities.listRoles(communityId)).find((r) => r.id === roleId);
         return roleView(updated ?? role);
       });
-      await reconciler.reconcile(communityId);
+      await aftermath.settle(communityId);
       return role;
     },
 
@@ -186,12 +188,12 @@ export function createRoleService(
           at,
         );
       });
-      await reconciler.reconcile(communityId);
+      await aftermath.settle(communityId);
       return { ok: true };
     },
 
     async assign(accountId, communityId, memberAccountId, roleId) {
-      return managing(accountId, communityId, async (tx, access, at) => {
+      const result = await managing(accountId, communityId, async (tx, access, at) => {
         const role = findRole(access, roleId);
         if (roleId === communityId) throw everyoneUntouchable("assigned");
         requireOutranks(access, role.position, "MANAGE_ROLES");
@@ -204,6 +206,8 @@ export function createRoleService(
         );
         return memberOf(tx, communityId, memberAccountId, at);
       });
+      await aftermath.settle(communityId);
+      return result;
     },
 
     async unassign(accountId, communityId, memberAccountId, roleId) {
@@ -220,7 +224,7 @@ export function createRoleService(
         );
         return memberOf(tx, communityId, memberAccountId, at);
       });
-      await reconciler.reconcile(communityId);
+      await aftermath.settle(communityId);
       return member;
     },
   };
