@@ -17,7 +17,14 @@ const REPOSITORY_NAMES = [
   "retention",
   "storage",
   "rateLimits",
+  "communities",
 ] as const satisfies readonly (keyof Repositories)[];
+
+/** Every repository must be listed above: a new one left out would be undefined inside transactions. */
+const EVERY_REPOSITORY_LISTED: Exclude<keyof Repositories, (typeof REPOSITORY_NAMES)[number]> extends never
+  ? true
+  : never = true;
+void EVERY_REPOSITORY_LISTED;
 
 /**
  * Wraps a {@link Store} so every failure of the database itself is reported to `onError` once: a
