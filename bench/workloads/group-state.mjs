@@ -42,6 +42,7 @@ export const units = {
   bytesWrittenPerSend: "bytes",
   stateBytes: "bytes",
   commitWriteMs: "ms",
+  coldLoadMs: "ms",
   setupS: "s",
 };
 
@@ -77,10 +78,7 @@ async function clientStorage() {
     load("./storage/vault.js"),
     load("./storage/stores.js"),
   ]);
-  return (file) => {
-    const store = new SqliteClientStore(file);
-    return new Stores(new Vault(store, crypto.getRandomValues(new Uint8Array(32))));
-  };
+  return (file, key) => new Stores(new Vault(new SqliteClientStore(file), key));
 }
 
 /** Counts the bytes each commit hands to the store (values and message rows). */
@@ -138,8 +136,9 @@ async function measure(suite, openStores, dir, size, messages) {
   const { creator, receiver } = await buildGroup(suite, size);
   const setupS = since(t0) / 1000;
   const conversationId = newId();
-  const sender = openStores(join(dir, `sender-${size}.db`));
-  const recv = openStores(join(dir, `receiver-${size}.db`));
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const sender = openStores(join(dir, `sender-${size}.db`), key);
+  const recv = openStores(join(dir, `receiver-${size}.db`), key);
   const conv = { id: conversationId, lastSeq: 0 };
   let t = performance.now();
   await sender.groupStates.put(sender.batch(), conversationId, creator).commit();
@@ -196,6 +195,12 @@ async function measure(suite, openStores, dir, size, messages) {
   }
   await sender.clientStore.close();
   await recv.clientStore.close();
+  // a load with nothing cached: after a restart, or for a conversation the cache let go
+  const cold = openStores(join(dir, `sender-${size}.db`), key);
+  t = performance.now();
+  await cold.groupStates.load(conversationId);
+  const coldLoadMs = since(t);
+  await cold.clientStore.close();
   console.error(
     `group-state: ${size} devices (setup ${setupS.toFixed(1)} s): send ${median(sends).toFixed(2)} ms, receive ${median(receives).toFixed(2)} ms`,
   );
@@ -209,6 +214,7 @@ async function measure(suite, openStores, dir, size, messages) {
     bytesWrittenPerSend: Math.round(median(bytes)),
     stateBytes,
     commitWriteMs: round(commitWriteMs),
+    coldLoadMs: round(coldLoadMs),
     setupS: round(setupS),
   };
 }
@@ -232,7 +238,8 @@ async function run(flags) {
           "batch; loadMs is the load's share of a send, writeMs the staging and commit of the batch; " +
           "bytesWrittenPerSend counts sealed values and message rows handed to the store. " +
           "stateBytes is everything stored for the group after it was built, commitWriteMs the time " +
-          "to store a whole new state (as after a commit). setupS (key packages, commits of up to " +
+          "to store a whole new state (as after a commit), coldLoadMs a load with nothing cached (after a " +
+          "restart). setupS (key packages, commits of up to " +
           "500 Adds, the join) is not part of the per-message figures.",
       ],
     };
