@@ -52,7 +52,7 @@ function newKeyPackage(suite: MlsSuite): Promise<GeneratedKeyPackage> {
 const copy = (group: MlsGroup) => decodeGroup(encodeGroup(group));
 
 /** Every raw stored value under a prefix, by key. */
-async function rawRecords(store: SqliteClientStore, prefix = RECORD_PREFIXES.groupRecords) {
+async function rawRecords(store: SqliteClientStore, prefix: string = RECORD_PREFIXES.groupRecords) {
   return new Map((await store.list(prefix)).map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
 }
 
@@ -91,7 +91,7 @@ describe("the incremental group state store (SQLite)", () => {
       expect(after.size).toBe(before.size);
     }
     // received in a shuffled order, with a reload from the file between messages now and then
-    let recv = receiver;
+    let recv: { store: SqliteClientStore; stores: Stores } = receiver;
     for (const [n, i] of [3, 0, 1, 7, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15].entries()) {
       const group = await recv.stores.groupStates.load(conv);
       const processed = await processMessage(suite, group, ciphertexts[i]!);
