@@ -26,7 +26,16 @@ import { parseFlags } from "./lib/main.mjs";
 import { summarize } from "./lib/stats.mjs";
 
 const BENCH = import.meta.dirname;
-const ALL = ["fanout", "connections", "crypto", "commit-inspection", "big-commit", "files", "web"];
+const ALL = [
+  "fanout",
+  "connections",
+  "crypto",
+  "group-state",
+  "commit-inspection",
+  "big-commit",
+  "files",
+  "web",
+];
 
 const dash = process.argv.indexOf("--");
 const flags = parseFlags(dash >= 0 ? process.argv.slice(2, dash) : process.argv.slice(2));

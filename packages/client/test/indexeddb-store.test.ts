@@ -62,6 +62,12 @@ export async function scenario(name) {
   const big = enc("0123456789");
   await store.commit({ puts: [{ key: "view", value: big.subarray(2, 5) }] });
   out.view = dec(await store.get("view"));
+  // Prefix deletions go first: a batch can clear a key range and write under it again.
+  await store.commit({
+    puts: [{ key: "mls:a/h", value: enc("1") }, { key: "mls:a/c/1", value: enc("2") }, { key: "mls:ab/h", value: enc("3") }],
+  });
+  await store.commit({ deletePrefixes: ["mls:a/"], puts: [{ key: "mls:a/h", value: enc("4") }] });
+  out.prefixDeleted = (await store.list("mls:")).map(([k, v]) => k + "=" + dec(v));
   // Rewriting a message row replaces it.
   await store.commit({ messages: [{ id: "m1", conversationId: "c1", sortKey: 10, data: enc("first!") }] });
   out.rewritten = dec((await store.getMessage("m1")).data);
@@ -96,6 +102,7 @@ const EXPECTED = {
   row: { id: "x1", conversationId: "c2", sortKey: 15, data: "other", bytes: true },
   noRow: true,
   view: "234",
+  prefixDeleted: ["mls:a/h=4", "mls:ab/h=3"],
   rewritten: "first!",
   atomic: "rolled back",
   reopened: "K",

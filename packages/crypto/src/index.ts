@@ -32,6 +32,12 @@ export {
   type InspectGroupInfoOptions,
   inspectGroupInfo,
 } from "./group-info-inspection.js";
+export {
+  CHUNK_NODES,
+  type GroupStateRecords,
+  groupFromRecords,
+  groupStateRecords,
+} from "./group-state-records.js";
 export { fingerprint, generateIdentity, sign, verify } from "./identity.js";
 export { createInvite, inviteWebUrl, type ParsedInvite, parseInvite, verifyInvite } from "./invite.js";
 export {
@@ -56,6 +62,7 @@ export {
   groupIdOf,
   groupMembers,
   inspectKeyPackage,
+  isGroupConsumed,
   isRemovedFromGroup,
   joinFromWelcome,
   KEY_PACKAGE_LIFETIME_SECONDS,

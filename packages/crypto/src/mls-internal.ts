@@ -82,6 +82,11 @@ export function peekState(group: MlsGroup): ClientState {
   return record(group).state;
 }
 
+/** Whether a transition consumed the handle (see {@link claim}). */
+export function isSpent(group: MlsGroup): boolean {
+  return record(group).spent;
+}
+
 /** The state behind a handle that has not been consumed. Throws Error on a spent handle. */
 export function liveState(group: MlsGroup): ClientState {
   const rec = record(group);

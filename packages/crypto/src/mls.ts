@@ -56,6 +56,7 @@ import {
   encodePrivateKeyPackage,
   finish,
   identityOf,
+  isSpent,
   leafAt,
   liveState,
   peekState,
@@ -548,6 +549,17 @@ export async function processMessage(
     abort(rec);
     throw toDecryptError(err, "Cannot process the message");
   }
+}
+
+/**
+ * Whether `group` was consumed by {@link encryptApplication} or {@link processMessage} (its used
+ * secrets are zeroed: continue with the `newGroup` that call returned). A call still running
+ * counts as consuming it; one that failed gives the handle back.
+ *
+ * @throws TypeError on an object that is not an MlsGroup
+ */
+export function isGroupConsumed(group: MlsGroup): boolean {
+  return isSpent(group);
 }
 
 /** The group's current epoch (RFC 9420 §8). Works on consumed handles too. */

@@ -275,7 +275,7 @@ export class GroupCommits {
     const members = await this.directory.membersOf(group, [...(knownMembers ?? []), ...(conv.members ?? [])]);
     const updated = withMembers(conv, members);
     const departedBefore = new Set(await stores.departures.of(conv.id));
-    const batch = stores.groupStates.putEncoded(stores.batch(), conv.id, pending.newGroup);
+    const batch = stores.groupStates.put(stores.batch(), conv.id, group);
     stores.pendingCommits.delete(batch, conv.id);
     stores.conversations.save(batch, updated);
     await pruneDepartures(stores, conv.id, group, batch);

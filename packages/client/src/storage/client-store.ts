@@ -36,8 +36,13 @@ export interface StoredMessageRow {
   data: Uint8Array;
 }
 
-/** An atomic set of writes. */
+/**
+ * An atomic set of writes, applied in this order: prefix deletions, puts, deletes, message rows
+ * (so a batch can clear a key range and write new values under it).
+ */
 export interface StoreBatch {
+  /** Key prefixes whose every key is deleted, before the puts (e.g. all records of one group state). */
+  deletePrefixes?: string[];
   /** Values to write, each replacing what its key held. */
   puts?: Array<{ key: string; value: Uint8Array }>;
   /** Keys to delete (a missing key is no error). */

@@ -117,12 +117,13 @@ export class IndexedDbClientStore implements ClientStore {
     });
   }
 
-  /** Applies puts, deletes and message rows in one readwrite transaction over both stores. */
+  /** Applies prefix deletions, puts, deletes and message rows in one readwrite transaction over both stores. */
   async commit(batch: StoreBatch): Promise<void> {
+    const prefixes = batch.deletePrefixes ?? [];
     const puts = batch.puts ?? [];
     const deletes = batch.deletes ?? [];
     const messages = batch.messages ?? [];
-    if (puts.length === 0 && deletes.length === 0 && messages.length === 0) return;
+    if (prefixes.length === 0 && puts.length === 0 && deletes.length === 0 && messages.length === 0) return;
     await new Promise<void>((resolve, reject) => {
       const tx = this.db.transaction([KV, MESSAGES], "readwrite");
       let failure: unknown;
@@ -132,7 +133,8 @@ export class IndexedDbClientStore implements ClientStore {
       try {
         const kv = tx.objectStore(KV);
         const store = tx.objectStore(MESSAGES);
-        // Same order as SqliteClientStore: puts, then deletes, then messages.
+        // Same order as SqliteClientStore: prefix deletions, puts, deletes, then messages.
+        for (const prefix of prefixes) kv.delete(IDBKeyRange.bound(prefix, `${prefix}\uffff`, false, true));
         for (const p of puts) kv.put(copy(p.value), p.key);
         for (const key of deletes) kv.delete(key);
         for (const m of messages) {

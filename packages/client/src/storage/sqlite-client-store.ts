@@ -60,16 +60,18 @@ export class SqliteClientStore implements ClientStore {
     return rows.map(toRow);
   }
 
-  /** Applies puts, deletes and message rows in one SQLite transaction. */
+  /** Applies prefix deletions, puts, deletes and message rows in one SQLite transaction. */
   async commit(batch: StoreBatch): Promise<void> {
     const put = this.db.prepare(
       "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     );
     const del = this.db.prepare("DELETE FROM kv WHERE key = ?");
+    const delPrefix = this.db.prepare("DELETE FROM kv WHERE key >= ? AND key < ?");
     const msg = this.db.prepare(
       "INSERT INTO messages (id, conversation_id, sort_key, data) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data",
     );
     this.db.transaction(() => {
+      for (const prefix of batch.deletePrefixes ?? []) delPrefix.run(prefix, `${prefix}\uffff`);
       for (const p of batch.puts ?? []) put.run(p.key, Buffer.from(p.value));
       for (const k of batch.deletes ?? []) del.run(k);
       for (const m of batch.messages ?? []) msg.run(m.id, m.conversationId, m.sortKey, Buffer.from(m.data));

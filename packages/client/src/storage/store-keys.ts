@@ -15,8 +15,14 @@ export const RECORD_PREFIXES = {
   conversation: "conv:",
   /** Conversation id of the direct conversation with a handle, by handle. */
   directByHandle: "direct:",
-  /** A conversation's MLS group state (base64url of encodeGroup), by conversation id. */
+  /** A conversation's MLS group state in the older single record (base64url of encodeGroup), by conversation id; still read. */
   groupState: "group:",
+  /**
+   * A conversation's MLS group state in records (`groupStateRecords` of @volly/crypto, binary):
+   * `<conversation id>/h` the head, `/e/<epoch>` an epoch's record, `/c/<epoch>/<chunk>` its
+   * secret tree chunks.
+   */
+  groupRecords: "mls:",
   /** A commit sent whose outcome is not known yet, by conversation id. */
   pendingCommit: "pcommit:",
   /** Departed devices whose Remove is still to commit, by conversation id. */

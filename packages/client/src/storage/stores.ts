@@ -5,7 +5,8 @@ import type { PendingCommitRecord } from "../conversations/conversation-records.
 import type { UndecryptableCounts } from "../messaging/message-records.js";
 import { DeviceCache, KeyPackageStore } from "./account-stores.js";
 import type { ClientStore } from "./client-store.js";
-import { ConversationStore, DepartureStore, GroupStateStore } from "./conversation-stores.js";
+import { ConversationStore, DepartureStore } from "./conversation-stores.js";
+import { GroupStateStore } from "./group-state-store.js";
 import { KeyedRecords, SingleRecord } from "./keyed-records.js";
 import { MessageStore, OutboxStore, UnseenStore } from "./message-stores.js";
 import { RECORD_KEYS, RECORD_PREFIXES } from "./store-keys.js";

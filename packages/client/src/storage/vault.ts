@@ -35,6 +35,16 @@ export class Vault {
     ]);
   }
 
+  /**
+   * Reads and unseals every binary value under a key prefix ({@link VaultBatch.putBytes}), in key
+   * order, in one read of the store (a consistent snapshot). Throws VOLLY_E_DECRYPT_FAILED if a
+   * value was tampered with.
+   */
+  async listBytes(prefix: string): Promise<Array<[string, Uint8Array]>> {
+    const rows = await this.store.list(prefix);
+    return rows.map(([k, v]) => [k, unseal(this.dataKey, v, utf8(k))]);
+  }
+
   /** Reads and unseals a stored message. */
   async getMessage<T>(id: string): Promise<T | undefined> {
     const row = await this.store.getMessage(id);
@@ -72,6 +82,8 @@ export class VaultBatch {
   private readonly puts: Array<{ key: string; value: Uint8Array }> = [];
   private readonly deletes: string[] = [];
   private readonly messages: StoredMessageRow[] = [];
+  private readonly deletePrefixes: string[] = [];
+  private readonly committed: Array<() => void> = [];
 
   constructor(
     private readonly store: ClientStore,
@@ -81,6 +93,27 @@ export class VaultBatch {
   /** Seals and stages a JSON value. */
   putJson(key: string, value: unknown): this {
     this.puts.push({ key, value: seal(this.dataKey, utf8(JSON.stringify(value)), utf8(key)) });
+    return this;
+  }
+
+  /** Seals and stages a binary value (read back with {@link Vault.listBytes}). */
+  putBytes(key: string, value: Uint8Array): this {
+    this.puts.push({ key, value: seal(this.dataKey, value, utf8(key)) });
+    return this;
+  }
+
+  /** Stages deleting every key that starts with `prefix`; applied before the batch's puts. */
+  deletePrefix(prefix: string): this {
+    this.deletePrefixes.push(prefix);
+    return this;
+  }
+
+  /**
+   * Runs `fn` once the batch is committed (not when the commit fails), before `commit()` resolves:
+   * how in-memory caches follow what is stored.
+   */
+  onCommit(fn: () => void): this {
+    this.committed.push(fn);
     return this;
   }
 
@@ -97,8 +130,14 @@ export class VaultBatch {
     return this;
   }
 
-  /** Applies every staged write in one transaction. */
+  /** Applies every staged write in one transaction, then runs the {@link onCommit} callbacks. */
   async commit(): Promise<void> {
-    await this.store.commit({ puts: this.puts, deletes: this.deletes, messages: this.messages });
+    await this.store.commit({
+      ...(this.deletePrefixes.length > 0 ? { deletePrefixes: this.deletePrefixes } : {}),
+      puts: this.puts,
+      deletes: this.deletes,
+      messages: this.messages,
+    });
+    for (const fn of this.committed) fn();
   }
 }
