@@ -31,6 +31,7 @@ const ALL = [
   "connections",
   "crypto",
   "group-state",
+  "channel-membership",
   "commit-inspection",
   "big-commit",
   "files",

@@ -8,18 +8,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  addMembers,
-  createGroup,
-  encryptApplication,
-  generateIdentity,
-  generateKeyPackage,
-  joinFromWelcome,
-  loadSuite,
-  processMessage,
-} from "@volly/crypto";
+import { encryptApplication, loadSuite, processMessage } from "@volly/crypto";
 import { newId, toBase64Url, utf8 } from "@volly/protocol";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
+import { buildGroup } from "../lib/mls-groups.mjs";
 import { percentile } from "../lib/stats.mjs";
 
 export const description =
@@ -92,29 +84,6 @@ function meter(stores) {
     return commit(batch);
   };
   return m;
-}
-
-let deviceCounter = 0;
-function newDevice(suite) {
-  const n = deviceCounter++;
-  return generateKeyPackage(suite, generateIdentity(), { accountId: `acct-${n}`, deviceId: `dev-${n}` });
-}
-
-/** A group of `size` devices: the creator's state and the state of a member that joined last. */
-async function buildGroup(suite, size) {
-  const creatorKp = await newDevice(suite);
-  let creator = await createGroup(suite, newId(), creatorKp);
-  const receiverKp = await newDevice(suite);
-  const others = [];
-  for (let i = 2; i < size; i++) others.push((await newDevice(suite)).keyPackage);
-  others.push(receiverKp.keyPackage);
-  let last;
-  for (let i = 0; i < others.length; i += 500) {
-    last = await addMembers(suite, creator, others.slice(i, i + 500));
-    creator = last.newGroup;
-  }
-  const receiver = await joinFromWelcome(suite, last.welcome, last.ratchetTree, receiverKp);
-  return { creator, receiver };
 }
 
 function messageRecord(conversationId, id, direction, now) {
