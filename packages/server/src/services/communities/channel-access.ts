@@ -56,9 +56,11 @@ export function createChannelAccessReconciler(
         if (channel.groupId === null) continue;
         const own = overwrites.filter((o) => o.channelId === channel.id);
         const canView = new Map<string, boolean>();
-        for (const deviceId of await store.groups.listMembers(channel.groupId)) {
-          const accountId = (await store.devices.findById(deviceId))?.accountId;
-          if (accountId === undefined) continue;
+        const devices = await store.groups.listMembers(channel.groupId);
+        const accountOf = await store.devices.accountsOf(devices); // one read for the whole group
+        for (const deviceId of devices) {
+          const accountId = accountOf.get(deviceId);
+          if (accountId === undefined) continue; // revoked: it departed every group then
           let allowed = canView.get(accountId);
           if (allowed === undefined) {
             const member = memberOf.get(accountId);

@@ -121,6 +121,38 @@ export function createChannelService(
     const { channel, overwrites, permissions } = await loadChannel(tx, channelId, access, at);
     return channelView(channel, overwrites, permissions);
   };
+  /**
+   * Changes an overwrite (MANAGE_ROLES in the channel), records it, departs who lost access, and
+   * answers with the channel as the caller still sees it.
+   */
+  const changeOverwrite = async (
+    accountId: string,
+    channelId: string,
+    action: "overwrite.set" | "overwrite.delete",
+    change: (
+      tx: Repositories,
+      access: CommunityAccess,
+      channel: ChannelRecord,
+      permissions: number,
+    ) => Promise<void>,
+  ): Promise<ChannelResponse> => {
+    const result = await withChannel(
+      accountId,
+      channelId,
+      async (tx, access, { channel, permissions }, at) => {
+        requirePermission(permissions, "MANAGE_ROLES");
+        await change(tx, access, channel, permissions);
+        const { communityId } = channel;
+        await recordAudit(tx, { communityId, actorAccountId: accountId, action, targetId: channelId }, at);
+        // The caller may have hidden the channel from themselves: answer with what they still see.
+        const view = await viewOf(tx, access, channelId, at).catch(() => undefined);
+        return { communityId, view };
+      },
+    );
+    await aftermath.settle(result.communityId);
+    if (!result.view) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
+    return result.view;
+  };
   return {
     async create(accountId, communityId, body) {
       const at = now();
@@ -257,13 +289,14 @@ export function createChannelService(
           field: "allow",
         });
       }
-      const result = await withChannel(
+      return changeOverwrite(
         accountId,
         channelId,
-        async (tx, access, { channel, permissions }, at) => {
-          requirePermission(permissions, "MANAGE_ROLES");
-          if (!hasPermission(access.permissions, "ADMINISTRATOR"))
+        "overwrite.set",
+        async (tx, access, channel, permissions) => {
+          if (!hasPermission(access.permissions, "ADMINISTRATOR")) {
             requireHeld(permissions, combinePermissions(allow, deny));
+          }
           if (body.type === "role") {
             if (!access.roles.some((r) => r.id === targetId)) {
               throw new VollyError("VOLLY_E_UNKNOWN_ROLE", undefined, { roleId: targetId });
@@ -272,50 +305,13 @@ export function createChannelService(
             throw new VollyError("VOLLY_E_NOT_COMMUNITY_MEMBER", undefined, { accountId: targetId });
           }
           await tx.communities.putOverwrite({ channelId, targetId, targetType: body.type, allow, deny });
-          await recordAudit(
-            tx,
-            {
-              communityId: channel.communityId,
-              actorAccountId: accountId,
-              action: "overwrite.set",
-              targetId: channelId,
-            },
-            at,
-          );
-          // The caller may have hidden the channel from themselves: answer with what they still see.
-          const view = await viewOf(tx, access, channelId, at).catch(() => undefined);
-          return { communityId: channel.communityId, view };
         },
       );
-      await aftermath.settle(result.communityId);
-      if (!result.view) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
-      return result.view;
     },
 
-    async deleteOverwrite(accountId, channelId, targetId) {
-      const result = await withChannel(
-        accountId,
-        channelId,
-        async (tx, access, { channel, permissions }, at) => {
-          requirePermission(permissions, "MANAGE_ROLES");
-          await tx.communities.deleteOverwrite(channelId, targetId);
-          await recordAudit(
-            tx,
-            {
-              communityId: channel.communityId,
-              actorAccountId: accountId,
-              action: "overwrite.delete",
-              targetId: channelId,
-            },
-            at,
-          );
-          const view = await viewOf(tx, access, channelId, at).catch(() => undefined);
-          return { communityId: channel.communityId, view };
-        },
-      );
-      await aftermath.settle(result.communityId);
-      if (!result.view) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
-      return result.view;
-    },
+    deleteOverwrite: (accountId, channelId, targetId) =>
+      changeOverwrite(accountId, channelId, "overwrite.delete", async (tx) => {
+        await tx.communities.deleteOverwrite(channelId, targetId);
+      }),
   };
 }

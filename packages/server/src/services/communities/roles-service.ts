@@ -111,6 +111,32 @@ export function createRoleService(
       throw new VollyError("VOLLY_E_NOT_COMMUNITY_MEMBER", undefined, { accountId: memberAccountId });
     return memberView(member, at);
   };
+  /** Gives (`add`) or takes a role below the caller's highest; members losing it may lose channels. */
+  const changeMemberRole = async (
+    accountId: string,
+    communityId: string,
+    memberAccountId: string,
+    roleId: string,
+    add: boolean,
+  ): Promise<CommunityMember> => {
+    const member = await managing(accountId, communityId, async (tx, access, at) => {
+      const role = findRole(access, roleId);
+      if (roleId === communityId) throw everyoneUntouchable(add ? "assigned" : "unassigned");
+      requireOutranks(access, role.position, "MANAGE_ROLES");
+      await memberOf(tx, communityId, memberAccountId, at);
+      if (add) await tx.communities.addMemberRole(communityId, memberAccountId, roleId);
+      else await tx.communities.removeMemberRole(communityId, memberAccountId, roleId);
+      const action = add ? "member.role_add" : "member.role_remove";
+      await recordAudit(
+        tx,
+        { communityId, actorAccountId: accountId, action, targetId: memberAccountId },
+        at,
+      );
+      return memberOf(tx, communityId, memberAccountId, at);
+    });
+    await aftermath.settle(communityId);
+    return member;
+  };
   return {
     async create(accountId, communityId, body) {
       const result = await managing(accountId, communityId, async (tx, access, at) => {
@@ -192,40 +218,9 @@ export function createRoleService(
       return { ok: true };
     },
 
-    async assign(accountId, communityId, memberAccountId, roleId) {
-      const result = await managing(accountId, communityId, async (tx, access, at) => {
-        const role = findRole(access, roleId);
-        if (roleId === communityId) throw everyoneUntouchable("assigned");
-        requireOutranks(access, role.position, "MANAGE_ROLES");
-        await memberOf(tx, communityId, memberAccountId, at);
-        await tx.communities.addMemberRole(communityId, memberAccountId, roleId);
-        await recordAudit(
-          tx,
-          { communityId, actorAccountId: accountId, action: "member.role_add", targetId: memberAccountId },
-          at,
-        );
-        return memberOf(tx, communityId, memberAccountId, at);
-      });
-      await aftermath.settle(communityId);
-      return result;
-    },
-
-    async unassign(accountId, communityId, memberAccountId, roleId) {
-      const member = await managing(accountId, communityId, async (tx, access, at) => {
-        const role = findRole(access, roleId);
-        if (roleId === communityId) throw everyoneUntouchable("unassigned");
-        requireOutranks(access, role.position, "MANAGE_ROLES");
-        await memberOf(tx, communityId, memberAccountId, at);
-        await tx.communities.removeMemberRole(communityId, memberAccountId, roleId);
-        await recordAudit(
-          tx,
-          { communityId, actorAccountId: accountId, action: "member.role_remove", targetId: memberAccountId },
-          at,
-        );
-        return memberOf(tx, communityId, memberAccountId, at);
-      });
-      await aftermath.settle(communityId);
-      return member;
-    },
+    assign: (accountId, communityId, memberAccountId, roleId) =>
+      changeMemberRole(accountId, communityId, memberAccountId, roleId, true),
+    unassign: (accountId, communityId, memberAccountId, roleId) =>
+      changeMemberRole(accountId, communityId, memberAccountId, roleId, false),
   };
 }
