@@ -116,6 +116,11 @@ async function run(flags) {
         "stateBytes is ts-mls's encoding of a member's whole group state, ratchetTreeBytes and " +
         "groupInfoBytes what the server serves a device that joins by external commit. setupS builds " +
         "the group (key packages, commits of up to 500 Adds) and is not part of the figures.",
+      "The groups are filled by big Add commits, which leaves the tree's parent nodes blank or full of " +
+        "unmerged leaves: a commit with a path (remove, external join) then encrypts to about one " +
+        "HPKE recipient per member (X-Wing: ML-KEM-768 plus X25519 in pure JS), the worst case. A " +
+        "profile of one external join at 500 devices: 52% @hpke/common (X25519), 19% ML-KEM. Trees " +
+        "grown by external joins are fuller, but a join still validates the whole tree (O(n)).",
     ],
   };
 }
