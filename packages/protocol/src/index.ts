@@ -144,6 +144,7 @@ export {
   type HealthResponse,
   type KeyPackageCountResponse,
   type LeaveGroupResponse,
+  MessageDeclaration,
   type RegisterAccountBody,
   type RegisterAccountResponse,
   ROUTES,

@@ -261,6 +261,15 @@ export const CommitResponse = Type.Object({
 });
 export type CommitResponse = Static<typeof CommitResponse>;
 
+/**
+ * What an encrypted message says it carries, so the server can check the sender's permission in a
+ * community channel without reading it: "attachment" needs ATTACH_FILES, "mention-everyone" needs
+ * MENTION_EVERYONE. Receiving clients check the content against the same role table and drop what
+ * was not declared (the server cannot see through a lie; they can).
+ */
+export const MessageDeclaration = Type.Union([Type.Literal("attachment"), Type.Literal("mention-everyone")]);
+export type MessageDeclaration = Static<typeof MessageDeclaration>;
+
 export const SendMessageBody = Type.Object(
   {
     messageId: Id,
@@ -268,6 +277,13 @@ export const SendMessageBody = Type.Object(
     ciphertext: Base64Url(
       LIMITS.maxMessageChars,
       "MLSMessage with wireformat mls_private_message (RFC 9420 §6.3)",
+    ),
+    declares: Type.Optional(
+      Type.Array(MessageDeclaration, {
+        maxItems: 2,
+        uniqueItems: true,
+        description: "what the message carries that needs a permission in a community channel",
+      }),
     ),
   },
   { additionalProperties: false },

@@ -1,4 +1,4 @@
-import { newId, permissionsOf, serializePermissions } from "@volly/protocol";
+import { GatewayOp, newId, permissionsOf, serializePermissions } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpDevice, registerOverHttp } from "./helpers/app.js";
 import { type ClusterNode, startNode } from "./helpers/cluster.js";
@@ -173,6 +173,23 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)("communities on two nodes (P
     await client.next(
       (f) => f.t === "GROUP_MESSAGE" && (f.d as { payload: string }).payload === first.ciphertext,
     );
+
+    // what a message declares it carries is checked over the gateway too (@everyone may not mention everyone)
+    const loud = await encryptAs(one.store, groupId, witness, "@everyone");
+    const loudId = newId();
+    watching.send({
+      op: GatewayOp.SEND,
+      d: { groupId, messageId: loudId, ...loud, declares: ["mention-everyone"] },
+    });
+    const refused = await watching.next(
+      (f) =>
+        f.op === GatewayOp.ERROR &&
+        (f.d as { details?: { messageId?: string } }).details?.messageId === loudId,
+    );
+    expect(refused.d).toMatchObject({
+      code: "VOLLY_E_FORBIDDEN",
+      details: { permission: "MENTION_EVERYONE" },
+    });
 
     await call(one, owner, "PUT", `/v1/channels/${channelId}/overwrites/${member.accountId}`, {
       type: "member",

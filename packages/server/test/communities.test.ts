@@ -233,7 +233,7 @@ forEachBackend((backend) => {
       await expectCode(f.services.groups.getGroupInfo(dave.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
     });
 
-    it("a timed-out member's sends are refused until the timeout ends", async () => {
+    it("a timed-out member's sends are refused until the timeout ends; an undeclared permission is refused at send", async () => {
       const { communityId, channels } = await community();
       const general = channels[0]?.channelId as string;
       const groupId = newId();
@@ -255,6 +255,19 @@ forEachBackend((backend) => {
         });
       };
       await send();
+      // @everyone may attach files by default, not mention everyone: the server checks what a message declares
+      const declaring = async (declares: ("attachment" | "mention-everyone")[]) => {
+        const { epoch, ciphertext } = await encryptAs(f.store, groupId, carol, "declared");
+        return f.services.delivery.sendMessage(carol.deviceId, groupId, {
+          messageId: newId(),
+          epoch,
+          ciphertext,
+          declares,
+        });
+      };
+      await declaring(["attachment"]);
+      const everyone = await expectCode(declaring(["mention-everyone"]), "VOLLY_E_FORBIDDEN");
+      expect(everyone.details).toMatchObject({ permission: "MENTION_EVERYONE" });
       const member = await f.services.moderation.timeout(
         owner.accountId,
         communityId,

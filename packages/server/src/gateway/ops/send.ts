@@ -26,7 +26,7 @@ function refuse(connection: ConnectionContext, messageId: string, error: VollyEr
 export const send: OpHandler<typeof GatewayOp.SEND> = {
   serial: false,
   handle(frame: FrameOf<typeof GatewayOp.SEND>, connection: ConnectionContext, frameBytes: number) {
-    const { groupId, messageId, epoch, ciphertext } = frame.d;
+    const { groupId, messageId, epoch, ciphertext, declares } = frame.d;
     const sender = connection.session;
     if (!sender) return refuse(connection, messageId, new VollyError("VOLLY_E_NOT_AUTHENTICATED"));
     if (connection.sendLanes.pending >= MAX_SENDS_IN_FLIGHT) {
@@ -56,7 +56,13 @@ export const send: OpHandler<typeof GatewayOp.SEND> = {
     const { delivery } = connection.deps.services;
     connection.sendLanes
       .run(groupId, (ordered) =>
-        delivery.sendMessage(sender.deviceId, groupId, { messageId, epoch, ciphertext }, sender, ordered),
+        delivery.sendMessage(
+          sender.deviceId,
+          groupId,
+          { messageId, epoch, ciphertext, ...(declares ? { declares } : {}) },
+          sender,
+          ordered,
+        ),
       )
       .then(
         ({ seq, duplicate }) =>

@@ -1,8 +1,14 @@
-import { hasPermission, VollyError } from "@volly/protocol";
+import { hasPermission, type MessageDeclaration, type PermissionName, VollyError } from "@volly/protocol";
 import type { Repositories } from "../../store/types.js";
 import { requireMembership } from "../groups/membership.js";
 import type { MembershipPolicy, PolicyGroup } from "../groups/membership-policy.js";
 import { channelPermissionsOf, subjectOf } from "./community-access.js";
+
+/** The permission each thing a message declares it carries needs (`SendMessageBody.declares`). */
+const DECLARATION_PERMISSIONS: Record<MessageDeclaration, PermissionName> = {
+  attachment: "ATTACH_FILES",
+  "mention-everyone": "MENTION_EVERYONE",
+};
 
 /** Most member devices a channel's group may hold: 500 members with 4 devices each (issue 12). */
 export const CHANNEL_MAX_DEVICES = 2_000;
@@ -33,7 +39,8 @@ async function accountChannelPermissions(
  *
  * - See the group (and its GroupInfo): a device whose account may VIEW_CHANNEL; such a device joins
  *   by external commit (RFC 9420 §12.4.3.2), so nobody else needs to be online to let it in.
- * - Send: a current member device whose account has SEND_MESSAGES there (a timeout takes it away).
+ * - Send: a current member device whose account has SEND_MESSAGES there (a timeout takes it away),
+ *   and ATTACH_FILES / MENTION_EVERYONE for a message that declares an attachment / @everyone.
  * - Commit: adds only devices whose accounts may VIEW_CHANNEL; removes a device of the committer's own
  *   account, a device whose membership already ended (the server departs devices whose accounts lose
  *   access), or a device whose account may no longer view the channel.
@@ -64,13 +71,17 @@ export function createChannelPolicy(now: () => number): MembershipPolicy {
       }
     },
 
-    async authorizeSend(deviceId, group, tx) {
+    async authorizeSend(deviceId, group, tx, declares = []) {
       await requireMembership(tx, deviceId, group.id);
       const permissions = (await permissionsOfDevice(tx, group, deviceId)) ?? 0;
       if (!hasPermission(permissions, "VIEW_CHANNEL")) {
         throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", undefined, { groupId: group.id });
       }
       if (!hasPermission(permissions, "SEND_MESSAGES")) throw forbidden(group, "SEND_MESSAGES");
+      for (const declared of declares) {
+        const needed = DECLARATION_PERMISSIONS[declared];
+        if (!hasPermission(permissions, needed)) throw forbidden(group, needed);
+      }
     },
 
     async authorizeCommit({ group, committerDeviceId, addDeviceIds, removeDeviceIds }, tx) {

@@ -90,6 +90,7 @@ export function createMessageAppender(
             deviceId,
             { id: groupId, membershipPolicy: next.membershipPolicy },
             tx,
+            body.declares ?? [],
           );
           if (body.epoch > next.epoch) {
             throw new VollyError("VOLLY_E_BAD_REQUEST", "The group has not reached that epoch.", {

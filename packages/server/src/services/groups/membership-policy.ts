@@ -1,3 +1,4 @@
+import type { MessageDeclaration } from "@volly/protocol";
 import type { GroupRecord, MembershipPolicyName, Repositories } from "../../store/types.js";
 
 /** The group an authorization is about: its id and the policy it was created with. */
@@ -79,9 +80,16 @@ export interface MembershipPolicy {
    * on its own — the send path calls nothing else — and on the hot path, so it should cost one
    * indexed read. Called with the group's row locked by the seq allocation.
    *
+   * @param declares what an application message says it carries (`SendMessageBody.declares`;
+   *   empty for typing)
    * @throws VOLLY_E_NOT_GROUP_MEMBER (details.groupId) or the policy's own refusal
    */
-  authorizeSend(deviceId: string, group: PolicyGroup, tx: Repositories): Promise<void>;
+  authorizeSend(
+    deviceId: string,
+    group: PolicyGroup,
+    tx: Repositories,
+    declares?: readonly MessageDeclaration[],
+  ): Promise<void>;
   /**
    * May the granter make `grant.accountId` an admin? Called after
    * {@link MembershipPolicy.authorizeView} for the granter, inside the grant's transaction.
