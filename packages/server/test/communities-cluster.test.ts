@@ -55,7 +55,7 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)("communities on two nodes (P
     return res.json() as T;
   }
 
-  it("roles and channels created by two admins on two nodes at once, while members join on both, converge", async () => {
+  it("roles and channels created and moved by two admins on two nodes at once, while members join on both, converge", async () => {
     const owner = await registerOverHttp(one.app);
     const admin = await registerOverHttp(two.app);
     const { communityId } = await call<{ communityId: string }>(one, owner, "POST", "/v1/communities", {
@@ -105,6 +105,29 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)("communities on two nodes (P
       ),
     ]);
 
+    // then both admins move channels at once: to the top, and into a category
+    const { channelId: category } = await call<{ channelId: string }>(
+      two,
+      admin,
+      "POST",
+      `/v1/communities/${communityId}/channels`,
+      { name: "Text", type: "category" },
+    );
+    const listed = await call<{ channels: { channelId: string; name: string }[] }>(
+      one,
+      owner,
+      "GET",
+      `/v1/communities/${communityId}`,
+    );
+    const movable = listed.channels.filter((c) => /^c\d$/.test(c.name));
+    await Promise.all(
+      movable.map((c, i) =>
+        i % 2 === 0
+          ? call(one, owner, "PATCH", `/v1/channels/${c.channelId}`, { position: 0 })
+          : call(two, admin, "PATCH", `/v1/channels/${c.channelId}`, { parentId: category, position: 0 }),
+      ),
+    );
+
     const seenFromOne = await call<{
       roles: { name: string; position: number }[];
       channels: { name: string; position: number }[];
@@ -114,8 +137,15 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)("communities on two nodes (P
     expect(seenFromTwo).toEqual(seenFromOne);
     expect(seenFromOne.roles.map((r) => r.position)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(seenFromOne.members).toHaveLength(8);
-    const positions = seenFromOne.channels.map((c) => c.position);
-    expect(new Set(positions).size).toBe(positions.length); // no two channels share a place
+    // siblings are numbered 0…n-1 whatever order the moves landed in
+    const byParent = new Map<string, number[]>();
+    for (const c of seenFromOne.channels as { parentId?: string; position: number }[]) {
+      byParent.set(c.parentId ?? "", [...(byParent.get(c.parentId ?? "") ?? []), c.position]);
+    }
+    for (const positions of byParent.values()) {
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions.map((_, i) => i));
+    }
+    expect(byParent.get(category)).toHaveLength(3);
     const log = await call<{ entries: { action: string }[] }>(
       two,
       admin,

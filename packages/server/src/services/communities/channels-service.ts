@@ -41,7 +41,10 @@ export interface ChannelService {
    *   (details.field "parentId": not a category of this community)
    */
   create(accountId: string, communityId: string, body: CreateChannelBody): Promise<ChannelResponse>;
-  /** Updates a channel. @throws VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_FORBIDDEN (MANAGE_CHANNELS), VOLLY_E_BAD_REQUEST */
+  /**
+   * Updates a channel; a new position or parent re-orders its siblings 0…n-1 (Discord's positions).
+   * @throws VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_FORBIDDEN (MANAGE_CHANNELS), VOLLY_E_BAD_REQUEST
+   */
   update(accountId: string, channelId: string, body: UpdateChannelBody): Promise<ChannelResponse>;
   /**
    * Deletes a channel; its group's devices all depart; a category's channels move to the top level.
@@ -77,6 +80,27 @@ async function checkParent(
     throw new VollyError("VOLLY_E_BAD_REQUEST", "parentId must be a category of this community.", {
       field: "parentId",
     });
+  }
+}
+
+/**
+ * Puts a channel at `position` (default: last) among its new siblings and renumbers them 0…n-1, as
+ * Discord's channel positions; the community's row lock serialises concurrent moves, so every node
+ * ends with the same order. Categories are siblings of the top-level channels.
+ */
+async function moveChannel(
+  tx: Repositories,
+  channel: ChannelRecord,
+  parentId: string | null,
+  position: number | undefined,
+): Promise<void> {
+  const siblings = (await tx.communities.listChannels(channel.communityId)).filter(
+    (c) => c.id !== channel.id && c.parentId === parentId,
+  );
+  const index = Math.min(position ?? siblings.length, siblings.length);
+  const ordered = [...siblings.slice(0, index), channel, ...siblings.slice(index)];
+  for (const [i, c] of ordered.entries()) {
+    if (c.position !== i || c.id === channel.id) await tx.communities.updateChannel(c.id, { position: i });
   }
 }
 
@@ -232,11 +256,14 @@ export function createChannelService(
             ...(body.name !== undefined ? { name: body.name } : {}),
             ...(body.topic !== undefined ? { topic: body.topic } : {}),
             ...(body.parentId !== undefined ? { parentId: body.parentId } : {}),
-            ...(body.position !== undefined ? { position: body.position } : {}),
             ...(body.historyPolicy !== undefined
               ? { historyPolicy: JSON.stringify(body.historyPolicy) }
               : {}),
           });
+          if (body.position !== undefined || body.parentId !== undefined) {
+            const parentId = body.parentId !== undefined ? body.parentId : channel.parentId;
+            await moveChannel(tx, channel, parentId, body.position);
+          }
           await recordAudit(
             tx,
             {

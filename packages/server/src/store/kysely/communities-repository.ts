@@ -253,6 +253,7 @@ export function kyselyCommunityRepository(db: Kysely<Database>): CommunityReposi
         .execute();
     },
     async updateRole(roleId, patch) {
+      if (Object.keys(patch).length === 0) return; // SQL has no empty SET
       await db.updateTable("community_roles").set(patch).where("id", "=", roleId).execute();
     },
     async deleteRole(roleId) {
@@ -305,17 +306,15 @@ export function kyselyCommunityRepository(db: Kysely<Database>): CommunityReposi
         .execute();
     },
     async updateChannel(channelId, patch) {
-      await db
-        .updateTable("community_channels")
-        .set({
-          ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(patch.topic !== undefined ? { topic: patch.topic } : {}),
-          ...(patch.parentId !== undefined ? { parent_id: patch.parentId } : {}),
-          ...(patch.position !== undefined ? { position: patch.position } : {}),
-          ...(patch.historyPolicy !== undefined ? { history_policy: patch.historyPolicy } : {}),
-        })
-        .where("id", "=", channelId)
-        .execute();
+      const set = {
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.topic !== undefined ? { topic: patch.topic } : {}),
+        ...(patch.parentId !== undefined ? { parent_id: patch.parentId } : {}),
+        ...(patch.position !== undefined ? { position: patch.position } : {}),
+        ...(patch.historyPolicy !== undefined ? { history_policy: patch.historyPolicy } : {}),
+      };
+      if (Object.keys(set).length === 0) return; // SQL has no empty SET
+      await db.updateTable("community_channels").set(set).where("id", "=", channelId).execute();
     },
     async setChannelGroup(channelId, groupId) {
       const updated = await db
