@@ -1,5 +1,6 @@
 import {
   createGroup,
+  type ExternalRejoinResult,
   generateKeyPackage,
   groupEpoch,
   groupInfoForExternalJoin,
@@ -19,6 +20,7 @@ import {
 } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ConversationServices } from "../conversations/conversation-services.js";
+import { rejoinByExternalCommit } from "../conversations/resync.js";
 
 /** How many times an external join is rebuilt after VOLLY_E_STALE_EPOCH before giving up. */
 export const MAX_JOIN_ATTEMPTS = 5;
@@ -116,7 +118,9 @@ export class ChannelConversations {
     return this.s.queue.run(id, async () => {
       const existing = await this.s.ctx.stores.conversations.get(id);
       if (existing && !existing.left) return this.retitleLocked(existing, channel);
-      return this.joinLocked(communityId, channel, id, existing);
+      const joined = await this.joinLocked(id);
+      const conv = this.record(communityId, channel, id, existing, groupEpoch(joined.newGroup), joined.seq);
+      return (await this.s.commits.applyIncomingLocked(conv, joined.newGroup)).conv;
     });
   }
 
@@ -149,25 +153,29 @@ export class ChannelConversations {
 
   /**
    * Joins the channel's group by external commit (inside its queue), trying again on
-   * VOLLY_E_STALE_EPOCH, and stores the conversation (a left one comes back, history kept).
+   * VOLLY_E_STALE_EPOCH. When this device has a leaf in the group already (a join the server
+   * accepted but this device never stored) it rejoins in place of that leaf instead (`resync.ts`).
    */
-  private async joinLocked(
-    communityId: string,
-    channel: CommunityChannel,
-    groupId: string,
-    existing: ConversationRecord | undefined,
-  ): Promise<ConversationRecord> {
+  private async joinLocked(groupId: string): Promise<{ newGroup: MlsGroup; seq: number }> {
     const { ctx } = this.s;
     for (let attempt = 1; ; attempt++) {
       const params = { groupId };
       const info = await ctx.api.call("getGroupInfo", { params });
-      const join = await joinExternally(
-        ctx.suite,
-        fromBase64Url(info.groupInfo),
-        fromBase64Url(info.ratchetTree),
-        ctx.identity,
-        { accountId: ctx.profile.accountId, deviceId: ctx.profile.deviceId },
-      );
+      const credential = { accountId: ctx.profile.accountId, deviceId: ctx.profile.deviceId };
+      let join: ExternalRejoinResult;
+      try {
+        join = await joinExternally(
+          ctx.suite,
+          fromBase64Url(info.groupInfo),
+          fromBase64Url(info.ratchetTree),
+          ctx.identity,
+          credential,
+        );
+      } catch (err) {
+        // joinExternally refuses a tree that holds this device's leaf already: replace that leaf
+        if (!(err instanceof VollyError && err.code === "VOLLY_E_DECRYPT_FAILED")) throw err;
+        return rejoinByExternalCommit(ctx, groupId);
+      }
       try {
         const accepted = await ctx.api.call("commit", {
           params,
@@ -181,26 +189,12 @@ export class ChannelConversations {
             groupInfo: toBase64Url(await groupInfoForExternalJoin(ctx.suite, join.newGroup)),
           },
         });
-        return this.adoptJoinLocked(communityId, channel, join.newGroup, accepted.seq, existing);
+        return { newGroup: join.newGroup, seq: accepted.seq };
       } catch (err) {
         const stale = err instanceof VollyError && err.code === "VOLLY_E_STALE_EPOCH";
         if (!stale || attempt >= MAX_JOIN_ATTEMPTS) throw err;
       }
     }
-  }
-
-  private async adoptJoinLocked(
-    communityId: string,
-    channel: CommunityChannel,
-    newGroup: MlsGroup,
-    seq: number,
-    existing: ConversationRecord | undefined,
-  ): Promise<ConversationRecord> {
-    const id = channel.groupId ?? existing?.id;
-    if (id === undefined) throw new VollyError("VOLLY_E_INTERNAL", "A joined channel without a group.");
-    const conv = this.record(communityId, channel, id, existing, groupEpoch(newGroup), seq);
-    const applied = await this.s.commits.applyIncomingLocked(conv, newGroup);
-    return applied.conv;
   }
 
   /** Keeps a channel conversation's title (`#name`) in line with the channel's name. */
