@@ -22,7 +22,9 @@ describe("communities in the SDK: channel conversations", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    [owner, ann, ben] = await Promise.all(["owner", "ann", "ben"].map((h) => newClient(home, server.url, h)));
+    const [o, a, b] = await Promise.all(["owner", "ann", "ben"].map((h) => newClient(home, server.url, h)));
+    if (!o || !a || !b) throw new Error("three clients");
+    [owner, ann, ben] = [o, a, b];
     await Promise.all([owner, ann, ben].map((c) => c.connect()));
   });
   afterAll(async () => {
