@@ -1,6 +1,7 @@
-import type { VollyClient } from "@volly/client";
-import { groupState, restApi } from "@volly/client/testing";
+import { messageText, type VollyClient } from "@volly/client";
+import { groupState, restApi, sendRawContent } from "@volly/client/testing";
 import { groupMembers } from "@volly/crypto";
+import { newId } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -76,6 +77,20 @@ describe("communities in the SDK: channel conversations", () => {
       communityId,
       conversationId: id,
     });
+
+    // a member's group-meta cannot rename a channel (its name is the community's record)
+    await sendRawContent(ann, id, {
+      v: 1,
+      type: "group-meta",
+      id: newId(),
+      name: "pwned",
+      sentAt: Date.now(),
+    });
+    await owner.sendText(channel.channelId, "after the rename attempt");
+    await waitFor(() => benGot.some((m) => messageText(m) === "after the rename attempt"), {
+      message: "ben receives the next message",
+    });
+    expect(await ben.conversations.get(id)).toMatchObject({ kind: "channel", title: "#race" });
   }, 60_000);
 
   it("a channel that becomes hidden is left on the device, and a remaining member commits its Remove", async () => {
