@@ -28,9 +28,7 @@ describe("communities through the CLI", () => {
   beforeAll(async () => {
     server = await startServerProcess();
     await Promise.all(
-      ["owner", "ann", "ben", "cat"].map((h) =>
-        ok(h, "init", "--server", server.url, "--handle", h),
-      ),
+      ["owner", "ann", "ben", "cat"].map((h) => ok(h, "init", "--server", server.url, "--handle", h)),
     );
   });
   afterAll(async () => {
