@@ -95,6 +95,9 @@ describe("communities through the CLI", () => {
     await ok("owner", "role", "unassign", communityId, roleId, "@ann");
     await ok("owner", "send", mods, "ann is gone");
     expect(await receivedIn("ann", mods)).toEqual([]);
+    const cutOff = await runVolly([...as("ann"), "send", mods, "still here?"]);
+    expect(cutOff.code).toBe(6);
+    expect(cutOff.stderr).toContain("VOLLY_E_NOT_GROUP_MEMBER");
 
     // kick and ban, in the audit log with their reasons; a banned account cannot rejoin
     await ok("owner", "community", "kick", communityId, "@ben", "--reason", "rude");

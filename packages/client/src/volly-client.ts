@@ -251,7 +251,8 @@ export class VollyClient {
   /**
    * Resolves a conversation target: `@handle` (opening the direct conversation with that account
    * on first use), a conversation id, or a community channel's id (its conversation, joined first
-   * when this device is not in the channel's group yet).
+   * when this device is not in the channel's group yet; VOLLY_E_NOT_GROUP_MEMBER for a channel it
+   * may no longer view).
    *
    * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_HANDLE_INVALID, VOLLY_E_UNKNOWN_HANDLE,
    *   VOLLY_E_USAGE (this account's own handle), and those of opening a direct conversation:

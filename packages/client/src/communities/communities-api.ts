@@ -185,7 +185,9 @@ export interface Communities {
   /**
    * The conversation id (MLS group id) of a channel on this device, joining it first if needed.
    *
-   * @throws VollyError VOLLY_E_UNKNOWN_CHANNEL (not a channel this account may view, or a category)
+   * @throws VollyError VOLLY_E_UNKNOWN_CHANNEL (not a channel this account may view, or a category),
+   *   VOLLY_E_NOT_GROUP_MEMBER (a channel this device was in and may no longer view),
+   *   VOLLY_E_FORBIDDEN (the channel has no group yet and this account may not send there to create it)
    */
   conversationOf(channelId: string): Promise<string>;
 }

@@ -264,6 +264,12 @@ export class CommunitiesService implements Communities {
         { permission: "SEND_MESSAGES" },
       );
     }
+    const former = (await this.channels.list()).find((c) => c.channelId === channelId);
+    if (former) {
+      throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", `You no longer have access to ${former.title}.`, {
+        channelId,
+      });
+    }
     throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", `No channel ${channelId} you may view.`, { channelId });
   }
 
