@@ -147,4 +147,43 @@ describe("communities in the SDK: channel conversations", () => {
     await owner.sendText(general, "welcome back");
     await waitFor(() => benGot.some((m) => m.channelId === general), { message: "ben receives again" });
   }, 60_000);
+
+  it("access given back before the old leaf was removed: the device waits for the Remove, then joins again", async () => {
+    const { channels } = await community();
+    const general = channels[0]?.channelId as string;
+    const id = await ben.communities.conversationOf(general);
+    await ann.communities.conversationOf(general);
+    await waitFor(async () => groupMembers(await groupState(owner, id)).length === 3, {
+      message: "3 devices in #general",
+    });
+    // nobody online to commit ben's Remove: the owner's and ann's gateways are down
+    await owner.connection.stop();
+    await ann.connection.stop();
+    const failures: string[] = [];
+    ben.diagnostics.failures.add((f) => failures.push(`${f.label} ${f.code}`));
+    await owner.communities.setOverwrite(general, { member: "@ben" }, [], ["VIEW_CHANNEL"]);
+    await waitFor(async () => Boolean((await channelConversation(ben, general))?.left), {
+      message: "ben's #general left",
+    });
+    await owner.communities.deleteOverwrite(general, { member: "@ben" });
+    await waitFor(() => failures.includes("communities.channel VOLLY_E_STALE_EPOCH"), {
+      message: "ben waits for his old leaf's Remove",
+    });
+    expect((await channelConversation(ben, general))?.left).toBe(true);
+
+    // the owner comes back, commits the Remove; the next COMMUNITY_UPDATE lets ben join again
+    owner.connection.start();
+    ann.connection.start();
+    await waitFor(
+      async () =>
+        !groupMembers(await groupState(owner, id)).some(
+          (m) => m.credential.accountId === ben.profile.accountId,
+        ),
+      { message: "ben's old leaf removed" },
+    );
+    await owner.communities.updateChannel(general, { topic: "welcome back" });
+    await waitFor(async () => (await channelConversation(ben, general))?.left === undefined, {
+      message: "ben back in #general",
+    });
+  }, 60_000);
 });

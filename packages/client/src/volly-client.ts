@@ -227,6 +227,7 @@ export class VollyClient {
   async close(): Promise<void> {
     const { accountSync, messaging, connection, presence, typing, queue, ctx } = this.services;
     await accountSync.idle();
+    this.services.communities.dispose();
     await this.services.communities.idle();
     await messaging.dispose();
     await messaging.flushOutbox().catch(ctx.diagnostics.catcher("outbox.flush"));

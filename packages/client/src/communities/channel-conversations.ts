@@ -65,13 +65,14 @@ export class ChannelConversations {
    * left (this account is no longer a member). Failures of one channel are reported to diagnostics
    * ("communities.channel") and do not stop the others.
    *
+   * @returns false when some channel could not be brought in line (worth trying again later)
    * @param reread reads the community again (after a lost creation race)
    */
   async reconcile(
     communityId: string,
     community: CommunityResponse | undefined,
     reread: () => Promise<CommunityResponse>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const visible = new Map(
       (community?.channels ?? []).filter(carriesMessages).map((c) => [c.channelId, c] as const),
     );
@@ -82,11 +83,14 @@ export class ChannelConversations {
         await this.s.state.markLeft(conv.id, { end: { reason: "removed", at: Date.now() } });
       }
     }
+    let complete = true;
     for (const channel of visible.values()) {
-      await this.ensure(communityId, channel, reread).catch(
-        this.s.ctx.diagnostics.catcher("communities.channel"),
-      );
+      await this.ensure(communityId, channel, reread).catch((err: unknown) => {
+        complete = false;
+        this.s.ctx.diagnostics.report("communities.channel", err);
+      });
     }
+    return complete;
   }
 
   /**
@@ -118,7 +122,7 @@ export class ChannelConversations {
     return this.s.queue.run(id, async () => {
       const existing = await this.s.ctx.stores.conversations.get(id);
       if (existing && !existing.left) return this.retitleLocked(existing, channel);
-      const joined = await this.joinLocked(id);
+      const joined = await this.joinLocked(id, existing?.left === true);
       const conv = this.record(communityId, channel, id, existing, groupEpoch(joined.newGroup), joined.seq);
       return (await this.s.commits.applyIncomingLocked(conv, joined.newGroup)).conv;
     });
@@ -154,9 +158,13 @@ export class ChannelConversations {
   /**
    * Joins the channel's group by external commit (inside its queue), trying again on
    * VOLLY_E_STALE_EPOCH. When this device has a leaf in the group already (a join the server
-   * accepted but this device never stored) it rejoins in place of that leaf instead (`resync.ts`).
+   * accepted but this device never stored) it rejoins in place of that leaf instead (`resync.ts`) —
+   * unless this device left the group (`wasLeft`: the server ended its membership, and the members
+   * have not committed the Remove of its old leaf yet). The delivery service takes a rejoin as a
+   * resync that does not renew an ended membership, so the device would hold a leaf and get nothing:
+   * it waits instead (VOLLY_E_STALE_EPOCH, retried by the next reconciliation).
    */
-  private async joinLocked(groupId: string): Promise<{ newGroup: MlsGroup; seq: number }> {
+  private async joinLocked(groupId: string, wasLeft: boolean): Promise<{ newGroup: MlsGroup; seq: number }> {
     const { ctx } = this.s;
     for (let attempt = 1; ; attempt++) {
       const params = { groupId };
@@ -174,6 +182,13 @@ export class ChannelConversations {
       } catch (err) {
         // joinExternally refuses a tree that holds this device's leaf already: replace that leaf
         if (!(err instanceof VollyError && err.code === "VOLLY_E_DECRYPT_FAILED")) throw err;
+        if (wasLeft) {
+          throw new VollyError(
+            "VOLLY_E_STALE_EPOCH",
+            "This device's old leaf is still in the channel's group; joining again once a member removed it.",
+            { groupId },
+          );
+        }
         return rejoinByExternalCommit(ctx, groupId);
       }
       try {

@@ -19,6 +19,7 @@ import {
 import { profileServerUrls } from "../account/profile.js";
 import type { ConversationServices } from "../conversations/conversation-services.js";
 import { ListenerSet } from "../shared/listeners.js";
+import { unrefTimer } from "../shared/timers.js";
 import { ChannelConversations, carriesMessages } from "./channel-conversations.js";
 import type {
   Communities,
@@ -30,6 +31,8 @@ import type {
 } from "./communities-api.js";
 import { communityInviteLinks, parseCommunityInvite } from "./invite-links.js";
 
+/** How long after a reconciliation that left a channel behind it is tried again (ms). */
+export const RECONCILE_RETRY_MS = 10_000;
 /** Default community invite lifetime: 7 days (ms), as the server's. */
 export const DEFAULT_COMMUNITY_INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 const ID = new RegExp(ID_PATTERN);
@@ -43,6 +46,8 @@ export class CommunitiesService implements Communities {
   readonly changes = new ListenerSet<CommunityChange>();
   private readonly channels: ChannelConversations;
   private running: Promise<void> = Promise.resolve();
+  private readonly retries = new Map<string, ReturnType<typeof setTimeout>>();
+  private disposed = false;
 
   constructor(private readonly s: ConversationServices) {
     this.channels = new ChannelConversations(s);
@@ -236,6 +241,7 @@ export class CommunitiesService implements Communities {
 
   /** Reconciles in the background (failures go to diagnostics as "communities.reconcile"). */
   reconcileInBackground(communityId?: string): void {
+    if (this.disposed) return;
     this.reconcile(communityId).catch(this.s.ctx.diagnostics.catcher("communities.reconcile"));
   }
 
@@ -288,8 +294,27 @@ export class CommunitiesService implements Communities {
     } catch (err) {
       if (!(err instanceof VollyError && err.code === "VOLLY_E_UNKNOWN_COMMUNITY")) throw err;
     }
-    await this.channels.reconcile(communityId, community, () => this.get(communityId));
+    const complete = await this.channels.reconcile(communityId, community, () => this.get(communityId));
+    if (!complete) this.retryLater(communityId);
     this.changes.emit(community ? { communityId, community } : { communityId });
+  }
+
+  /** Stops the retry timers; no reconciliation starts on its own afterwards. */
+  dispose(): void {
+    this.disposed = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
+  }
+
+  /** Reconciles a community again in RECONCILE_RETRY_MS (once, however many failures). */
+  private retryLater(communityId: string): void {
+    if (this.disposed || this.retries.has(communityId)) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(communityId);
+      if (!this.disposed) this.reconcileInBackground(communityId);
+    }, RECONCILE_RETRY_MS);
+    unrefTimer(timer);
+    this.retries.set(communityId, timer);
   }
 
   /** The account id a {@link MemberRef} names (`@handle` looked up in the directory). */
