@@ -121,7 +121,7 @@ export class ChannelConversations {
     const id = groupId;
     return this.s.queue.run(id, async () => {
       const existing = await this.s.ctx.stores.conversations.get(id);
-      if (existing && !existing.left) return this.retitleLocked(existing, channel);
+      if (existing && !existing.left) return this.alignLocked(existing, communityId, channel);
       const joined = await this.joinLocked(id, existing?.left === true);
       const conv = this.record(communityId, channel, id, existing, groupEpoch(joined.newGroup), joined.seq);
       return (await this.s.commits.applyIncomingLocked(conv, joined.newGroup)).conv;
@@ -212,15 +212,34 @@ export class ChannelConversations {
     }
   }
 
-  /** Keeps a channel conversation's title (`#name`) in line with the channel's name. */
-  private async retitleLocked(
+  /**
+   * Keeps a channel conversation in line with its channel: kind "channel", its community and channel
+   * ids, and the title `#name` (a conversation joined by a Welcome — an older client adding a linked
+   * device — starts out as a plain group).
+   */
+  private async alignLocked(
     conv: ConversationRecord,
+    communityId: string,
     channel: CommunityChannel,
   ): Promise<ConversationRecord> {
     const title = channelTitle(channel);
-    if (conv.title === title) return conv;
+    if (
+      conv.kind === "channel" &&
+      conv.title === title &&
+      conv.communityId === communityId &&
+      conv.channelId === channel.channelId
+    ) {
+      return conv;
+    }
     const { stores } = this.s.ctx;
-    const updated = { ...conv, title };
+    const { groupName: _name, peerHandle: _peer, joinedBy: _by, ...rest } = conv;
+    const updated: ConversationRecord = {
+      ...rest,
+      kind: "channel",
+      title,
+      communityId,
+      channelId: channel.channelId,
+    };
     await stores.conversations.save(stores.batch(), updated).commit();
     this.s.state.changes.emit(updated);
     return updated;
