@@ -113,7 +113,7 @@ describe("communities through the CLI", () => {
 
     // a timed-out member's sends are refused (exit 6, VOLLY_E_FORBIDDEN) until the timeout ends
     const general = shown.channels.find((c) => c.name === "general")?.channelId as string;
-    await ok("owner", "community", "timeout", communityId, "@ann", "--for", "6s");
+    await ok("owner", "community", "timeout", communityId, "@ann", "--for", "10s");
     const refused = await runVolly([...as("ann"), "send", general, "let me talk"]);
     expect(refused.code).toBe(6);
     expect(JSON.parse(refused.stderr.trim())).toMatchObject({
