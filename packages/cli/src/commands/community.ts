@@ -1,3 +1,4 @@
+import { parseCommunityInvite } from "@volly/client";
 import type { CommunityResponse } from "@volly/protocol";
 import type { Command } from "commander";
 import { expiresArg, idArg, maxUsesArg, nameArg } from "../community-args.js";
@@ -70,6 +71,7 @@ export function registerCommunity(program: Command, run: Run) {
     .argument("<link>", "volly-community:<server>/<code>, <server>/c/<code>, or the code")
     .action((link: string) =>
       run(async (out, g) => {
+        parseCommunityInvite(link); // a malformed link fails before the profile is unlocked
         const joined = await withSyncedClient(g, (c) => c.communities.join(link));
         out.result({ communityId: joined.communityId, name: joined.name }, joined.communityId);
       }),
