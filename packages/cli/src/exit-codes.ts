@@ -3,7 +3,8 @@ import type { ErrorCode } from "@volly/protocol";
 /**
  * Exit codes of the `volly` CLI, so scripts can tell failures apart:
  * 0 ok · 1 unexpected · 2 usage · 3 PIN or authentication · 4 not found · 5 server unreachable ·
- * 6 refused by the server (conflict, stale, forbidden) · 7 invite rejected.
+ * 6 refused by the server (conflict, stale, forbidden, banned, timed out) · 7 invite rejected
+ * (personal or community invite).
  */
 export const EXIT = {
   ok: 0,
@@ -37,7 +38,7 @@ export function exitCodeFor(code: ErrorCode): number {
   )
     return EXIT.notFound;
   if (code === "VOLLY_E_SERVER_UNREACHABLE" || code === "VOLLY_E_SHUTTING_DOWN") return EXIT.unreachable;
-  if (code.startsWith("VOLLY_E_INVITE_")) return EXIT.invite;
+  if (code.startsWith("VOLLY_E_INVITE_") || code === "VOLLY_E_COMMUNITY_INVITE_INVALID") return EXIT.invite;
   if (code === "VOLLY_E_INTERNAL") return EXIT.unexpected;
   return EXIT.refused;
 }

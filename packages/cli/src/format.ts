@@ -86,10 +86,12 @@ function formatOf(m: MessageRecord): KindFormat<MessageBody["type"]> {
  * `{id, conversationId, from, text, sentAt, conversation}`; a membership event:
  * `{event: "membership", id, conversationId, conversation, change, by, members, name?, at}` (handles;
  * `name` for a rename). `conversation`, the conversation's title (a group's name, or the other
- * person's handle), is added when known.
+ * person's handle, `#name` for a channel), is added when known; a record of a community channel also
+ * carries `communityId` and `channelId`.
  */
 export function messageJson(m: MessageRecord, conversation?: string): Record<string, unknown> {
-  return formatOf(m).json(m, m.body, conversation);
+  const channel = m.channelId ? { communityId: m.communityId, channelId: m.channelId } : {};
+  return { ...formatOf(m).json(m, m.body, conversation), ...channel };
 }
 
 /** `HH:MM` of a timestamp (ms since the Unix epoch), local time. */

@@ -2,7 +2,9 @@ import { VOLLY_VERSION } from "@volly/protocol";
 import { Command, CommanderError } from "commander";
 import { registerAccept } from "./commands/accept.js";
 import { registerBackup } from "./commands/backup.js";
+import { registerChannel } from "./commands/channel.js";
 import { registerChat } from "./commands/chat.js";
+import { registerCommunity } from "./commands/community.js";
 import { registerConversations } from "./commands/conversations.js";
 import { registerDevices } from "./commands/devices.js";
 import { registerGroup } from "./commands/group.js";
@@ -10,6 +12,7 @@ import { registerInit } from "./commands/init.js";
 import { registerInvite } from "./commands/invite.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReceive } from "./commands/receive.js";
+import { registerRole } from "./commands/role.js";
 import { registerSend } from "./commands/send.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
@@ -51,6 +54,9 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerChat,
     registerConversations,
     registerGroup,
+    registerCommunity,
+    registerChannel,
+    registerRole,
     registerDevices,
     registerStatus,
     registerServe,

@@ -5,6 +5,7 @@ import { KeyPackagePoolService } from "./account/key-package-pool.js";
 import { profileServerUrls } from "./account/profile.js";
 import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
+import { CommunitiesService } from "./communities/communities.js";
 import type { ConversationServices } from "./conversations/conversation-services.js";
 import { ConversationState } from "./conversations/conversation-state.js";
 import { ConversationsService } from "./conversations/conversations.js";
@@ -42,6 +43,7 @@ export interface ClientServices {
   conversations: ConversationsService;
   messaging: MessagingService;
   invites: InvitesService;
+  communities: CommunitiesService;
   keyPackages: KeyPackagePoolService;
   sync: SyncService;
   connection: GatewayConnectionService;
@@ -83,6 +85,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     timeline,
   };
   const conversations = new ConversationsService(conversationServices);
+  const communities = new CommunitiesService(conversationServices);
   const settings = new SettingsService(ctx.stores);
   const accountSync = new AccountSyncService(ctx, {
     queue,
@@ -141,10 +144,12 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     diagnostics: ctx.diagnostics,
     resync: () => connection.drop(),
     onDeviceLinkClaimed: (event) => devices.handleClaimed(event),
-    // Communities in the SDK (issue 12) read the community again here; until then nothing follows them.
-    onCommunityUpdate: () => {},
+    // A community changed: read it again and bring the channel conversations in line.
+    onCommunityUpdate: (event) => communities.reconcileInBackground(event.communityId),
   });
   sync.synced.add(() => void accountSync.reconcile());
+  // Access may have changed while this device was away: every community, after every SYNCED.
+  sync.synced.add(() => communities.reconcileInBackground());
   connection.stateChanges.add((s) => {
     if (s === "connected") presence.connected();
   });
@@ -155,6 +160,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     conversations,
     messaging,
     invites: new InvitesService(ctx, conversations),
+    communities,
     keyPackages,
     sync,
     connection,

@@ -5,7 +5,7 @@
  * what applications use (`Conversations`, `Messaging`, …); the classes behind them, their
  * dependencies and internal members stay inside the package. Tests that must reach an internal use
  * `@volly/client/testing`. Sorted by module, so the capability folders show: account/,
- * conversations/, messaging/, presence/, shared/ (diagnostics, listeners), storage/, sync/,
+ * communities/, conversations/, messaging/, presence/, shared/ (diagnostics, listeners), storage/, sync/,
  * transport/.
  */
 
@@ -45,6 +45,21 @@ export {
 export { DEFAULT_SETTINGS, FONT_SCALE, THEMES } from "./account/settings.js";
 export type { Settings, UserSettings } from "./account/settings-api.js";
 export type { SafetyNumber, Verification } from "./account/verification-api.js";
+export { MAX_JOIN_ATTEMPTS } from "./communities/channel-conversations.js";
+export { DEFAULT_COMMUNITY_INVITE_TTL_MS, RECONCILE_RETRY_MS } from "./communities/communities.js";
+export type {
+  Communities,
+  CommunityChange,
+  CommunityInviteLink,
+  CreateCommunityInviteOptions,
+  MemberRef,
+  OverwriteTarget,
+} from "./communities/communities-api.js";
+export {
+  COMMUNITY_INVITE_SCHEME,
+  communityInviteLinks,
+  parseCommunityInvite,
+} from "./communities/invite-links.js";
 export type {
   ConversationMember,
   ConversationRecord,

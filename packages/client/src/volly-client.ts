@@ -8,6 +8,7 @@ import { profileServerUrls, profileStores, type UnlockedProfile } from "./accoun
 import type { Settings } from "./account/settings-api.js";
 import type { Verification } from "./account/verification-api.js";
 import { type ClientServices, wireServices } from "./client-services.js";
+import type { Communities } from "./communities/communities-api.js";
 import type { ConversationRecord } from "./conversations/conversation-records.js";
 import type { Conversations } from "./conversations/conversations-api.js";
 import type { Invites } from "./conversations/invites-api.js";
@@ -61,7 +62,7 @@ export interface VollyClientOptions {
  * One unlocked device: open it with `openNodeClient` / `openBrowserClient` (or `initNodeProfile`,
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
- * marks), `invites`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
+ * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
  * numbers), `accountSync` (the account's devices in sync), `devices` (linking, listing, revoking),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
@@ -75,6 +76,8 @@ export class VollyClient {
   readonly messaging: Messaging;
   /** Invite links to a direct conversation with this account. */
   readonly invites: Invites;
+  /** Communities (Discord's guilds): channels, roles, moderation, invites; channels as conversations. */
+  readonly communities: Communities;
   /** This device's key packages on the server (topped up on its own). */
   readonly keyPackages: KeyPackagePool;
   /** The gateway's deliveries applied to local state: `joined`, `synced`. */
@@ -105,6 +108,7 @@ export class VollyClient {
     this.conversations = services.conversations;
     this.messaging = services.messaging;
     this.invites = services.invites;
+    this.communities = services.communities;
     this.keyPackages = services.keyPackages;
     this.sync = services.sync;
     this.connection = services.connection;
@@ -187,8 +191,9 @@ export class VollyClient {
 
   /**
    * Connects the gateway and resolves once the server's backlog for this device has been processed
-   * (the first SYNCED). The connection then stays up, reconnecting on its own, until
-   * {@link VollyClient.close}.
+   * (the first SYNCED) and the channel conversations were reconciled with the account's communities
+   * (`Communities.reconcile`; its failures go to `diagnostics`). The connection then stays up,
+   * reconnecting on its own, until {@link VollyClient.close}.
    *
    * @param timeoutMs how long to wait for the backlog (ms, default 30,000)
    * @throws VollyError VOLLY_E_SERVER_UNREACHABLE after `timeoutMs` (the connection keeps trying),
@@ -205,6 +210,8 @@ export class VollyClient {
     this.connection.start();
     try {
       await Promise.race([synced, revoked]);
+      // The channel conversations follow the account's communities before the caller goes on.
+      await this.services.communities.idle();
     } finally {
       off();
       // Settled: a timeout after the race was decided is of no interest to anyone.
@@ -220,6 +227,8 @@ export class VollyClient {
   async close(): Promise<void> {
     const { accountSync, messaging, connection, presence, typing, queue, ctx } = this.services;
     await accountSync.idle();
+    this.services.communities.dispose();
+    await this.services.communities.idle();
     await messaging.dispose();
     await messaging.flushOutbox().catch(ctx.diagnostics.catcher("outbox.flush"));
     await connection.stop();
@@ -242,7 +251,9 @@ export class VollyClient {
 
   /**
    * Resolves a conversation target: `@handle` (opening the direct conversation with that account
-   * on first use) or a conversation id.
+   * on first use), a conversation id, or a community channel's id (its conversation, joined first
+   * when this device is not in the channel's group yet; VOLLY_E_NOT_GROUP_MEMBER for a channel it
+   * may no longer view).
    *
    * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_HANDLE_INVALID, VOLLY_E_UNKNOWN_HANDLE,
    *   VOLLY_E_USAGE (this account's own handle), and those of opening a direct conversation:
@@ -256,7 +267,16 @@ export class VollyClient {
       const { conversations } = this.services;
       return (await conversations.findDirect(handle)) ?? conversations.openDirect(await this.lookup(handle));
     }
-    return this.conversations.get(target);
+    try {
+      return await this.conversations.get(target);
+    } catch (err) {
+      if (!(err instanceof VollyError && err.code === "VOLLY_E_UNKNOWN_CONVERSATION")) throw err;
+      // A community channel's id: its conversation on this device (joined first if needed).
+      const id = await this.services.communities.conversationOf(target).catch((other: unknown) => {
+        throw other instanceof VollyError && other.code === "VOLLY_E_UNKNOWN_CHANNEL" ? err : other;
+      });
+      return this.conversations.get(id);
+    }
   }
 
   /**

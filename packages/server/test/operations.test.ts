@@ -72,6 +72,27 @@ describe("operator endpoints: GET /metrics (Prometheus) and GET /readyz", () => 
 });
 
 describe("store instrumentation (volly_store_errors_total)", () => {
+  it("keeps every repository of the store it wraps (a missing one broke every community route)", async () => {
+    const { dir, remove } = removableTempDir();
+    const inner = await openSqliteStore(`${dir}/volly.db`);
+    const store = instrumentStore(inner, () => {});
+    try {
+      const repositories = (s: object) =>
+        Object.entries(s)
+          .filter(([, v]) => typeof v === "object" && v !== null)
+          .map(([k]) => k)
+          .sort();
+      expect(repositories(inner)).toContain("communities");
+      expect(repositories(store)).toEqual(repositories(inner));
+      await store.transaction(async (tx) => {
+        expect(repositories(tx)).toEqual(repositories(inner));
+      });
+    } finally {
+      await store.close();
+      remove();
+    }
+  });
+
   it("reports database failures once each, but not typed Volly errors or unique violations", async () => {
     const { dir, remove } = removableTempDir();
     const errors: unknown[] = [];

@@ -26,7 +26,7 @@ export function registerSend(program: Command, run: Run) {
         "nothing is kept, or with --queue it waits in this device's outbox and the next command that " +
         "connects (receive, chat, send, conversations, groups) sends it",
     )
-    .argument("<target>", "@handle or a conversation id")
+    .argument("<target>", "@handle, a conversation id or a community channel id")
     .argument("<text>", "the message")
     .option(
       "--queue",
@@ -87,6 +87,9 @@ async function send(
   // Encrypted and stored in the outbox first (a crash cannot lose or repeat it), then sent.
   const queued = await client.messaging.enqueue(conv.id, text);
   if (!offline) await client.messaging.flushOutbox();
+  // Refused for good (in a channel: timed out, or no SEND_MESSAGES): VOLLY_E_FORBIDDEN, exit 6.
+  const refused = client.messaging.refusal(queued.id);
+  if (refused) throw refused;
   const latest = (await client.messaging.history(conv.id, 200)).find((m) => m.id === queued.id) ?? queued;
   if (latest.status !== "pending") {
     out.result(

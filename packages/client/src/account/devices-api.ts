@@ -102,7 +102,8 @@ export interface Devices {
   /**
    * Adds a device of this account to every conversation this device is in (one commit with a
    * Welcome per conversation, RFC 9420 §12.1.1), the account's self conversation first (not
-   * reported in `added`). A just-linked device uploads its key packages only after approval, so a
+   * reported in `added`). Community channels are left out: the device joins those itself by external
+   * commit when it connects (`Communities.reconcile`). A just-linked device uploads its key packages only after approval, so a
    * missing key package is retried every 500 ms for up to `keyPackageWaitMs`. Failures are reported
    * per conversation, never thrown.
    *

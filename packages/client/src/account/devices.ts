@@ -86,7 +86,8 @@ export class DevicesService implements Devices {
     const deadline = Date.now() + keyPackageWaitMs;
     const self = await this.accountSync.selfConversation();
     for (const conv of [...(self ? [self] : []), ...(await this.conversations.list())]) {
-      if (conv.left) continue;
+      // A community channel's group is joined by the new device itself (external commit, `communities/`).
+      if (conv.left || conv.kind === "channel") continue;
       for (;;) {
         try {
           await this.conversations.addDevices(conv.id, [deviceId]);

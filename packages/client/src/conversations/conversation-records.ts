@@ -5,11 +5,21 @@ import type { MessageRecord } from "../messaging/message-records.js";
 export interface ConversationRecord {
   /** The conversation's id, also its MLS group's id on the server (22 base64url characters). */
   id: string;
-  /** "direct": two accounts (all their devices); "group": a named group of accounts. */
-  kind: "direct" | "group";
+  /**
+   * "direct": two accounts (all their devices); "group": a named group of accounts; "channel": a
+   * community's text or announcement channel (membership follows VIEW_CHANNEL; see `communities/`).
+   */
+  kind: "direct" | "group" | "channel";
+  /** For a channel: the community it belongs to. */
+  communityId?: string;
+  /** For a channel: the channel's id in its community (the conversation id is its MLS group's). */
+  channelId?: string;
   /** For a direct conversation: the other person's handle. */
   peerHandle?: string;
-  /** What a UI shows: a group's name, or the other person's handle for a direct conversation. */
+  /**
+   * What a UI shows: a group's name, the other person's handle for a direct conversation, `#name`
+   * for a channel.
+   */
   title: string;
   /** When this device created or joined the conversation (ms since the Unix epoch). */
   createdAt: number;

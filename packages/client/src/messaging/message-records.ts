@@ -66,6 +66,10 @@ export interface MessageRecord {
   id: string;
   /** The conversation it belongs to. */
   conversationId: string;
+  /** For a message in a community channel's conversation: the community. */
+  communityId?: string;
+  /** For a message in a community channel's conversation: the channel. */
+  channelId?: string;
   /** Sender's handle. */
   from: string;
   /** The sending device's id ("" when not known). */
@@ -114,4 +118,17 @@ export type UndecryptableCounts = Record<string, number>;
  */
 export function messageText(message: Pick<MessageRecord, "body">): string | undefined {
   return message.body.type === "text" ? message.body.text : undefined;
+}
+
+/**
+ * The community and channel of a channel conversation, to spread into its messages' records
+ * (`{}` for any other conversation).
+ */
+export function channelOf(conv: {
+  communityId?: string;
+  channelId?: string;
+}): Pick<MessageRecord, "communityId" | "channelId"> {
+  return conv.communityId && conv.channelId
+    ? { communityId: conv.communityId, channelId: conv.channelId }
+    : {};
 }

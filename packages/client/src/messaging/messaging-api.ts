@@ -1,3 +1,4 @@
+import type { VollyError } from "@volly/protocol";
 import type { Listeners } from "../shared/listeners.js";
 import type { DeliveryDiagnostic } from "./delivery-log.js";
 import type { MessageRecord, UndecryptableCounts } from "./message-records.js";
@@ -32,7 +33,9 @@ export interface Messaging {
    * @returns the stored message (status "sent" or later)
    * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER (left or removed),
    *   VOLLY_E_USAGE (empty or too long text), VOLLY_E_SERVER_UNREACHABLE (the message stays queued
-   *   and is retried in the background and by {@link Messaging.flushOutbox})
+   *   and is retried in the background and by {@link Messaging.flushOutbox}), and the server's
+   *   refusal for good, e.g. VOLLY_E_FORBIDDEN (details.permission "SEND_MESSAGES": in a community
+   *   channel, timed out or without the permission; the message is not kept in the outbox)
    */
   send(conversationId: string, text: string): Promise<MessageRecord>;
 
@@ -71,6 +74,15 @@ export interface Messaging {
    * longer a member) is dropped. Never throws.
    */
   flushOutbox(): Promise<void>;
+
+  /**
+   * Why the server refused an outgoing message for good during this client's run (VOLLY_E_FORBIDDEN
+   * when timed out in a community channel, …): the entry was dropped from the outbox. Undefined
+   * when it was not refused (sent, or still queued). For callers of {@link Messaging.enqueue}.
+   *
+   * @param messageId the id of the queued message
+   */
+  refusal(messageId: string): VollyError | undefined;
 
   /** How many entries wait in the outbox (messages, receipts, group names). */
   pendingCount(): Promise<number>;

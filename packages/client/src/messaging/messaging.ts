@@ -57,6 +57,8 @@ export class MessagingService implements Messaging {
     await this.deps.outbox.flush();
     const stored = await this.ctx.stores.messages.get(queued.id);
     if (!stored || stored.status === "pending") {
+      const refused = this.deps.outbox.refusal(queued.id);
+      if (refused) throw refused;
       if ((await this.deps.conversations.get(conversationId)).left) {
         throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
       }
@@ -86,6 +88,10 @@ export class MessagingService implements Messaging {
 
   flushOutbox(): Promise<void> {
     return this.deps.outbox.flush();
+  }
+
+  refusal(messageId: string): VollyError | undefined {
+    return this.deps.outbox.refusal(messageId);
   }
 
   pendingCount(): Promise<number> {

@@ -52,6 +52,7 @@ export class Outbox {
   /** Fires for each message record the server accepted (status at least "sent"). */
   readonly sent = new ListenerSet<MessageRecord>();
   private flushing: Promise<void> = Promise.resolve();
+  private readonly refusals = new Map<string, VollyError>();
   private lastKey: number | undefined;
   private lastKeyLoaded: Promise<number> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -121,6 +122,14 @@ export class Outbox {
     return this.flushing;
   }
 
+  /**
+   * Why the server refused an outgoing message for good during this run (the entry was dropped),
+   * or undefined.
+   */
+  refusal(messageId: string): VollyError | undefined {
+    return this.refusals.get(messageId);
+  }
+
   /** Entries waiting to be sent. */
   async pendingCount(): Promise<number> {
     return this.ctx.stores.outbox.count();
@@ -157,6 +166,9 @@ export class Outbox {
           this.scheduleRetry();
           return;
         }
+        // Refused for good (e.g. VOLLY_E_FORBIDDEN: timed out, no SEND_MESSAGES): the message was
+        // never stored by the server: the refusal is kept for the caller (`Messaging.send`, the CLI).
+        this.refusals.set(entry.messageId, err);
         await stores.outbox.remove(stores.batch(), key).commit();
         if (err.code === "VOLLY_E_NOT_GROUP_MEMBER" || err.code === "VOLLY_E_UNKNOWN_GROUP") {
           dropped.add(entry.conversationId);

@@ -37,7 +37,8 @@ export interface ReceiptsDeps {
  * device derives itself. Incoming: moves the referenced outgoing
  * messages from "sent" to "delivered" to "read" once every other member account has reported it.
  * Receipts are never shown as messages, never counted unseen, never answered with receipts, and
- * not sent at all in conversations with more than RECEIPT_MAX_MEMBERS other accounts.
+ * not sent at all in conversations with more than RECEIPT_MAX_MEMBERS other accounts, nor in
+ * community channels.
  */
 export class Receipts {
   private readonly pending = new Map<string, Set<string>>();
@@ -173,7 +174,8 @@ export class Receipts {
     ids: string[],
   ): Promise<void> {
     const conv = await this.deps.conversations.get(conversationId);
-    if (conv.left || (conv.members?.length ?? 0) > RECEIPT_MAX_MEMBERS) return;
+    // Community channels are rooms, as in Discord: no receipts (each would reach every member).
+    if (conv.left || conv.kind === "channel" || (conv.members?.length ?? 0) > RECEIPT_MAX_MEMBERS) return;
     for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) {
       const content: ReceiptContent = {
         v: 1,

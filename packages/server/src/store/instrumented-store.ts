@@ -3,28 +3,28 @@ import { isUniqueViolation } from "./driver-errors.js";
 import { StoreConflict } from "./store-conflict.js";
 import type { Repositories, Store } from "./types.js";
 
-const REPOSITORY_NAMES = [
-  "accounts",
-  "devices",
-  "auth",
-  "keyPackages",
-  "groups",
-  "log",
-  "welcomes",
-  "cursors",
-  "deviceLinks",
-  "groupState",
-  "retention",
-  "storage",
-  "rateLimits",
-  "communities",
-] as const satisfies readonly (keyof Repositories)[];
-
-/** Every repository must be listed above: a new one left out would be undefined inside transactions. */
-const EVERY_REPOSITORY_LISTED: Exclude<keyof Repositories, (typeof REPOSITORY_NAMES)[number]> extends never
-  ? true
-  : never = true;
-void EVERY_REPOSITORY_LISTED;
+/**
+ * Every repository of {@link Repositories}, as a record keyed by name so TypeScript refuses a
+ * repository missing here (a missing one is simply absent from the wrapped store: `communities`
+ * was, and every community route of a real server failed with "Cannot read properties of undefined").
+ */
+const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
+  accounts: true,
+  devices: true,
+  auth: true,
+  keyPackages: true,
+  groups: true,
+  log: true,
+  welcomes: true,
+  cursors: true,
+  deviceLinks: true,
+  groupState: true,
+  retention: true,
+  storage: true,
+  rateLimits: true,
+  communities: true,
+};
+const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
 
 /**
  * Wraps a {@link Store} so every failure of the database itself is reported to `onError` once: a

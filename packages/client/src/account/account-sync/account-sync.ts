@@ -47,8 +47,13 @@ export interface AccountSyncDeps {
   directory: Directory;
 }
 
-/** Records a conversation and its members' contacts in the account document (never its title). */
+/**
+ * Records a conversation and its members' contacts in the account document (never its title); a
+ * community channel's conversation is left out.
+ */
 function noteConversationIn(doc: AccountDoc, conv: ConversationRecord): void {
+  // Each device follows its communities' channels itself (`communities/`): not synced.
+  if (conv.kind === "channel") return;
   doc.noteConversation({
     id: conv.id,
     kind: conv.kind,

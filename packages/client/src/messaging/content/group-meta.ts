@@ -4,7 +4,8 @@ import type { ContentHandler } from "./content-handler.js";
 /**
  * A group's name (GroupMetaContent): renames the conversation (a rename is a membership event in its
  * timeline), and makes a conversation that started as direct (a 2-account group joined by Welcome)
- * a group.
+ * a group. Ignored in a community channel's conversation (the channel's name comes from the
+ * community's records).
  */
 export const groupMetaHandler: ContentHandler<"group-meta"> = {
   type: "group-meta",
@@ -12,6 +13,11 @@ export const groupMetaHandler: ContentHandler<"group-meta"> = {
   historyHandOver: false,
   scope: "conversation",
   async apply({ content, event, advanced, batch }, { conversations }) {
+    if (advanced.kind === "channel") {
+      // A channel's name is its community's record, not something a member announces: ignored.
+      await batch.commit();
+      return {};
+    }
     const origin = {
       accountId: event.senderAccountId,
       at: content.sentAt,

@@ -1,4 +1,4 @@
-import type { MessageRecord } from "../message-records.js";
+import { channelOf, type MessageRecord } from "../message-records.js";
 import type { ContentHandler } from "./content-handler.js";
 
 /**
@@ -14,6 +14,7 @@ export const textHandler: ContentHandler<"text"> = {
     const message: MessageRecord = {
       id: content.id,
       conversationId: advanced.id,
+      ...channelOf(advanced),
       from: event.senderHandle,
       fromDeviceId: event.senderDeviceId,
       direction: own ? "out" : "in",
