@@ -233,6 +233,38 @@ forEachBackend((backend) => {
       await expectCode(f.services.groups.getGroupInfo(dave.deviceId, groupId), "VOLLY_E_NOT_GROUP_MEMBER");
     });
 
+    it("a device that lost access and got it back before its Remove was committed rejoins in place of its old leaf", async () => {
+      const { communityId } = await community();
+      const secret = await f.services.channels.create(owner.accountId, communityId, {
+        name: "mods",
+        private: true,
+      });
+      const groupId = newId();
+      await f.services.groups.createGroup(owner.deviceId, {
+        ...(await createGroupBody(groupId, owner)),
+        channelId: secret.channelId,
+      });
+      const allowBob = () =>
+        f.services.channels.setOverwrite(owner.accountId, secret.channelId, bob.accountId, {
+          type: "member",
+          allow: serializePermissions(permissionsOf(["VIEW_CHANNEL", "SEND_MESSAGES"])),
+          deny: "0",
+        });
+      await allowBob();
+      await f.services.delivery.commit(bob.deviceId, groupId, await externalJoinBody(f.store, groupId, bob));
+      await f.services.channels.deleteOverwrite(owner.accountId, secret.channelId, bob.accountId);
+      expect((await f.store.groups.findMembership(groupId, bob.deviceId))?.leftSeq).not.toBeNull();
+      await allowBob(); // back before anyone committed the Remove of bob's old leaf
+      const rejoin = { ...(await commitBody(f.store, groupId, bob)), addDeviceIds: [bob.deviceId] };
+      await f.services.delivery.commit(bob.deviceId, groupId, rejoin);
+      expect((await f.store.groups.findMembership(groupId, bob.deviceId))?.leftSeq).toBeNull();
+      const hello = await encryptAs(f.store, groupId, owner, "welcome back");
+      expect(await decryptAs(f.store, groupId, bob, hello.ciphertext)).toBe("welcome back");
+      // a current member may not declare itself added again
+      const again = { ...(await commitBody(f.store, groupId, bob)), addDeviceIds: [bob.deviceId] };
+      await expectCode(f.services.delivery.commit(bob.deviceId, groupId, again), "VOLLY_E_BAD_REQUEST");
+    });
+
     it("a timed-out member's sends are refused until the timeout ends; an undeclared permission is refused at send", async () => {
       const { communityId, channels } = await community();
       const general = channels[0]?.channelId as string;

@@ -279,8 +279,9 @@ async function checkMemberCommit(
 /**
  * The policy of an external commit (RFC 9420 §12.4.3.2): a resync of the posting device in place of
  * its own old leaf, or — where the group's policy allows external joins — the posting device joining
- * with a new leaf, declared as `addDeviceIds: [its id]`. Either way its only other proposal is
- * external_init and it carries no Welcome.
+ * with a new leaf, declared as `addDeviceIds: [its id]` (also when it replaces an old leaf whose
+ * membership had ended). Either way its only other proposal is external_init and it carries no
+ * Welcome.
  */
 function checkExternal(
   inspection: CommitInspection,
@@ -296,10 +297,16 @@ function checkExternal(
     inspection.removed[0]?.credential.deviceId === poster.id &&
     inspection.removed[0]?.credential.accountId === poster.accountId;
   const join = externalJoin && inspection.removed.length === 0;
-  const declared = join ? [poster.id] : [];
+  // Where joins are allowed, a device whose membership ended (it lost access, then got it back
+  // before a member committed its Remove) comes back by replacing its old leaf and declaring itself
+  // added, so its membership starts again; a current member declaring that is refused later.
+  const declarations = join ? [[poster.id]] : externalJoin ? [[], [poster.id]] : [[]];
   const declaresItself =
-    body.addDeviceIds.length === declared.length &&
-    body.addDeviceIds.every((id, i) => id === declared[i]) &&
+    declarations.some(
+      (declared) =>
+        body.addDeviceIds.length === declared.length &&
+        body.addDeviceIds.every((id, i) => id === declared[i]),
+    ) &&
     body.removeDeviceIds.length === 0 &&
     body.welcome === undefined &&
     (body.welcomes ?? []).length === 0;
