@@ -1,0 +1,271 @@
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { VollyClient } from "@volly/client";
+import { initNodeProfile } from "@volly/client/node";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
+import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
+import {
+  closeDialog,
+  expectAccessible,
+  messageWithText,
+  onboard,
+  screenshot,
+  sendMessage,
+  type WebUser,
+  watchErrors,
+} from "./helpers/web-app.js";
+
+const WEB_INDEX = resolve(import.meta.dirname, "../../packages/web/dist/index.html");
+const COMMUNITY = "Makers Guild";
+
+/**
+ * Communities in the web app, as a Discord user would use them: ada creates a community and a
+ * private channel in Debian's Chromium, invites bob (a real SDK device in Node) by link, they talk
+ * in #general, ada gives bob a role that sees the private channel, then times him out and kicks him
+ * from the member list. One real `volly serve` child process; the tests run in order.
+ */
+describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  const errors: string[] = [];
+  let ada: WebUser;
+  let bob: VollyClient;
+  let communityId = "";
+
+  const channelItem = (page: Page, name: string) =>
+    page.locator(`[data-testid=channel-item][data-name="${name}"]`);
+  const memberItem = (page: Page, handle: string) =>
+    page.locator(`[data-testid=member-item][data-handle="${handle}"]`);
+
+  /** Opens an action of the community header's menu. */
+  async function communityAction(page: Page, testid: string): Promise<void> {
+    await page.getByTestId("community-menu").click();
+    await page.getByTestId(testid).click();
+  }
+
+  /** Opens a channel and waits for its chat. */
+  async function openChannel(page: Page, name: string): Promise<void> {
+    await channelItem(page, name).click();
+    await expect
+      .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
+      .toBe(`#${name}`);
+  }
+
+  /** The id of one of bob's channels by name, once bob sees it. */
+  async function bobsChannel(name: string): Promise<string | undefined> {
+    const community = await bob.communities.get(communityId);
+    return community.channels.find((c) => c.name === name)?.channelId;
+  }
+
+  beforeAll(async () => {
+    expect(existsSync(WEB_INDEX), "packages/web/dist is missing: run `npm run build`").toBe(true);
+    server = await startServerProcess();
+    browser = await launchChromium();
+    bob = await initNodeProfile(
+      join(tempDir(), "bob"),
+      {
+        serverUrl: server.url,
+        handle: "bob.node",
+        displayName: "Bob Node",
+        pin: "123456",
+        kdf: { memoryKiB: 1024, iterations: 1 },
+      },
+      { initialBackoffMs: 50, maxBackoffMs: 300 },
+    );
+    await bob.connect();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-GB" });
+    const page = await context.newPage();
+    watchErrors(page, errors);
+    await page.goto(server.url);
+    await page.getByLabel("Your name").waitFor();
+    ada = { context, page, name: "Ada Lovelace", handle: "", pin: "246810" };
+    ada.handle = await onboard(page, ada.name, ada.pin);
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== "fail" || !ada || ada.page.isClosed()) return;
+    const path = join(tmpdir(), "volly-e2e-communities-failure.png");
+    await ada.page.screenshot({ path }).catch(() => undefined);
+    console.error(`${ctx.task.name}: ada's screen is in ${path}`);
+  });
+
+  afterAll(async () => {
+    await bob?.close().catch(() => undefined);
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("creates a community from the rail: it opens on #general", async () => {
+    const { page } = ada;
+    await page.getByRole("button", { name: "Create a community" }).click();
+    await page.getByLabel("Community name").fill(COMMUNITY);
+    await page.getByTestId("create-community").click();
+    await expect
+      .poll(() => page.getByTestId("community-name").textContent(), { timeout: 30_000 })
+      .toBe(COMMUNITY);
+    await page.locator(`[data-testid=rail-community][data-name="${COMMUNITY}"]`).waitFor();
+    await expect
+      .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
+      .toBe("#general");
+    expect(await page.getByTestId("rail-community").getAttribute("aria-current")).toBe("page");
+  });
+
+  it("creates a private channel from the community menu", async () => {
+    const { page } = ada;
+    await communityAction(page, "open-create-channel");
+    await page.getByLabel("Channel name").fill("Secret Plans");
+    await page.getByLabel(/Private channel/).check();
+    await page.getByTestId("create-channel").click();
+    await channelItem(page, "secret-plans").waitFor();
+    expect(await channelItem(page, "secret-plans").textContent()).toContain("(private)");
+    await expect
+      .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
+      .toBe("#secret-plans");
+    await openChannel(page, "general");
+  });
+
+  it("invites by link (expiry, max uses); the Node peer joins and shows in the member list", async () => {
+    const { page } = ada;
+    await communityAction(page, "open-community-invite");
+    await page.getByLabel("Expire after").selectOption({ label: "1 day" });
+    await page.getByLabel(/Max uses/).fill("5");
+    await page.getByTestId("create-community-invite").click();
+    const input = page.getByTestId("community-invite-link");
+    await input.waitFor();
+    const link = await input.inputValue();
+    expect(link).toMatch(new RegExp(`^${server.url.replace(/[.]/g, "\\.")}/c/[A-Za-z0-9_-]{16,32}$`));
+    expect(await page.getByTestId("community-invite-dialog").textContent()).toContain("5 uses");
+    await closeDialog(page);
+
+    const joined = await bob.communities.join(link);
+    communityId = joined.communityId;
+    expect(joined.name).toBe(COMMUNITY);
+    expect(joined.channels.map((c) => c.name)).toEqual(["general"]);
+    await memberItem(page, "bob.node").waitFor({ timeout: 30_000 });
+  });
+
+  it("messages flow both ways in #general", async () => {
+    const { page } = ada;
+    await sendMessage(page, "Hello from the web");
+    const generalId = (await bobsChannel("general")) as string;
+    const conversationId = await bob.communities.conversationOf(generalId);
+    await waitFor(
+      async () =>
+        (await bob.messaging.history(conversationId)).some(
+          (m) => m.body.type === "text" && m.body.text === "Hello from the web",
+        ),
+      { message: "bob to receive ada's message", timeoutMs: 30_000 },
+    );
+    await bob.messaging.send(conversationId, "Hi from Node");
+    await messageWithText(page, "Hi from Node").waitFor({ timeout: 30_000 });
+  });
+
+  it("settings: a role that sees the private channel, assigned from the member card; the peer then sees the channel", async () => {
+    const { page } = ada;
+    await communityAction(page, "open-community-settings");
+    const dialog = page.getByTestId("community-settings-dialog");
+    await dialog.getByRole("tab", { name: "Roles" }).click();
+    await dialog.getByLabel("New role").fill("Crew");
+    await dialog.getByTestId("create-role").click();
+    await dialog.getByTestId("role-editor").waitFor();
+    await dialog.getByLabel("Role name").fill("Crew");
+    await dialog.getByLabel("Manage Messages").check();
+    await dialog.getByTestId("save-role").click();
+    await expect.poll(() => dialog.getByText("Saved.").count()).toBe(1);
+    const access = dialog.locator('[data-channel="secret-plans"]');
+    await access.check();
+    await expect.poll(() => access.isChecked()).toBe(true);
+    await expect.poll(() => access.isDisabled()).toBe(false);
+    await expectAccessible(page, "community settings (roles)");
+    await screenshot(page, "community-settings");
+    await dialog.getByRole("tab", { name: "Audit log" }).click();
+    await dialog.getByTestId("audit-log").waitFor();
+    expect(await dialog.getByTestId("audit-log").textContent()).toContain(
+      "Ada Lovelace created the role Crew",
+    );
+    await closeDialog(page);
+
+    await memberItem(page, "bob.node").click();
+    const card = page.getByTestId("member-dialog");
+    await card.getByRole("checkbox", { name: "Crew" }).check();
+    await expect.poll(() => card.getByTestId("member-roles").textContent()).toContain("Crew");
+    await closeDialog(page);
+    // bob's highest role is now Crew: the member list shows him under it
+    await expect.poll(() => page.getByTestId("member-list").textContent()).toContain("Crew — 1");
+
+    await waitFor(async () => (await bobsChannel("secret-plans")) !== undefined, {
+      message: "bob to see #secret-plans",
+      timeoutMs: 30_000,
+    });
+    const secret = await bob.communities.conversationOf((await bobsChannel("secret-plans")) as string);
+    await bob.messaging.send(secret, "Found the secret room");
+    await openChannel(page, "secret-plans");
+    await messageWithText(page, "Found the secret room").waitFor({ timeout: 30_000 });
+    await openChannel(page, "general");
+  });
+
+  it("the community view is accessible, at desktop width and at 320 px", async () => {
+    const { page } = ada;
+    await expectAccessible(page, "community");
+    await screenshot(page, "community-desktop");
+    await page.setViewportSize({ width: 320, height: 640 });
+    await page.getByRole("button", { name: "Back to channels" }).click();
+    await channelItem(page, "general").waitFor();
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth);
+    expect(await overflow()).toBeLessThanOrEqual(320);
+    await expectAccessible(page, "community channels (320 px)");
+    await screenshot(page, "community-320-channels");
+    await openChannel(page, "general");
+    expect(await overflow()).toBeLessThanOrEqual(320);
+    await screenshot(page, "community-320-chat");
+    await page.getByTestId("toggle-members").click();
+    await memberItem(page, "bob.node").waitFor();
+    await expectAccessible(page, "community members (320 px)");
+    await screenshot(page, "community-320-members");
+    await page.getByRole("button", { name: "Back to the chat" }).click();
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it("times the peer out from the member card: his sends are refused", async () => {
+    const { page } = ada;
+    await memberItem(page, "bob.node").click({ button: "right" });
+    const card = page.getByTestId("member-dialog");
+    await card.getByLabel("Timeout duration").selectOption({ label: "10 minutes" });
+    await card.getByLabel(/Reason/).fill("cool down");
+    await card.getByTestId("timeout-member").click();
+    await card.getByTestId("member-timed-out").waitFor({ timeout: 30_000 });
+    await closeDialog(page);
+    await waitFor(
+      async () => {
+        const me = (await bob.communities.get(communityId)).members.find((m) => m.handle === "bob.node");
+        return (me?.timedOutUntil ?? 0) > Date.now();
+      },
+      { message: "bob's timeout", timeoutMs: 30_000 },
+    );
+    const general = await bob.communities.conversationOf((await bobsChannel("general")) as string);
+    await expect(bob.messaging.send(general, "Can I still talk?")).rejects.toMatchObject({
+      code: "VOLLY_E_FORBIDDEN",
+    });
+  });
+
+  it("kicks the peer from the member card: he leaves the list and the community", async () => {
+    const { page } = ada;
+    await memberItem(page, "bob.node").click();
+    await page.getByTestId("member-dialog").getByTestId("kick-member").click();
+    await page.getByTestId("confirm-moderation").getByRole("button", { name: "Kick" }).click();
+    await memberItem(page, "bob.node").waitFor({ state: "detached", timeout: 30_000 });
+    await waitFor(async () => !(await bob.communities.list()).some((c) => c.communityId === communityId), {
+      message: "bob out of the community",
+      timeoutMs: 30_000,
+    });
+  });
+
+  it("no page errors", () => {
+    expect(errors).toEqual([]);
+  });
+});
