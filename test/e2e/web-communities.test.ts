@@ -36,6 +36,7 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
   let ada: WebUser;
   let bob: VollyClient;
   let communityId = "";
+  let inviteLink = "";
 
   const channelItem = (page: Page, name: string) =>
     page.locator(`[data-testid=channel-item][data-name="${name}"]`);
@@ -142,11 +143,41 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     expect(await page.getByTestId("community-invite-dialog").textContent()).toContain("5 uses");
     await closeDialog(page);
 
+    inviteLink = link;
     const joined = await bob.communities.join(link);
     communityId = joined.communityId;
     expect(joined.name).toBe(COMMUNITY);
     expect(joined.channels.map((c) => c.name)).toEqual(["general"]);
     await memberItem(page, "bob.node").waitFor({ timeout: 30_000 });
+  });
+
+  it("opening the invite's web address in the app offers to join; a new web user joins that way", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-GB" });
+    const page = await context.newPage();
+    watchErrors(page, errors);
+    await page.goto(inviteLink);
+    await page.getByLabel("Your name").waitFor();
+    await onboard(page, "Carol Web", "135790");
+    const dialog = page.getByTestId("join-community-dialog");
+    await dialog.waitFor();
+    expect(await dialog.getByLabel("Invite link").inputValue()).toBe(inviteLink);
+    await expect.poll(() => dialog.getByTestId("join-community").textContent()).toBe(`Join ${COMMUNITY}`);
+    await dialog.getByTestId("join-community").click();
+    await expect
+      .poll(() => page.getByTestId("community-name").textContent(), { timeout: 30_000 })
+      .toBe(COMMUNITY);
+    await expect
+      .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
+      .toBe("#general");
+    // a member without permissions sees no moderation and only the actions @everyone has
+    await page.getByTestId("community-menu").click();
+    expect(await page.getByTestId("open-community-invite").count()).toBe(1);
+    expect(await page.getByTestId("open-create-channel").count()).toBe(0);
+    expect(await page.getByTestId("open-community-settings").count()).toBe(0);
+    await memberItem(page, "bob.node").click();
+    await page.getByTestId("member-dialog").waitFor();
+    expect(await page.getByTestId("member-moderation").count()).toBe(0);
+    await context.close();
   });
 
   it("messages flow both ways in #general", async () => {
