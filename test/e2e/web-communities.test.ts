@@ -16,6 +16,7 @@ import {
   onboard,
   screenshot,
   sendMessage,
+  tabTo,
   type WebUser,
   watchErrors,
 } from "./helpers/web-app.js";
@@ -294,6 +295,62 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
       message: "bob out of the community",
       timeoutMs: 30_000,
     });
+  });
+
+  it("bans the peer (who came back by the link) with a reason; the Bans tab lists him and unbans him", async () => {
+    const { page } = ada;
+    await bob.communities.join(inviteLink);
+    await memberItem(page, "bob.node").click({ timeout: 30_000 });
+    const card = page.getByTestId("member-dialog");
+    await card.getByLabel(/Reason/).fill("spam");
+    await card.getByTestId("ban-member").click();
+    await page.getByTestId("confirm-moderation").getByRole("button", { name: "Ban" }).click();
+    await memberItem(page, "bob.node").waitFor({ state: "detached", timeout: 30_000 });
+    await expect(bob.communities.join(inviteLink)).rejects.toMatchObject({ code: "VOLLY_E_BANNED" });
+
+    await communityAction(page, "open-community-settings");
+    const dialog = page.getByTestId("community-settings-dialog");
+    await dialog.getByRole("tab", { name: "Invites" }).click();
+    await dialog.getByTestId("invite-list").waitFor();
+    expect(await dialog.getByTestId("invite-list").textContent()).toContain("at most 5 uses");
+    await dialog.getByRole("tab", { name: "Bans" }).click();
+    const bans = dialog.getByTestId("ban-list");
+    await bans.waitFor();
+    expect(await bans.textContent()).toContain("@bob.node");
+    expect(await bans.textContent()).toContain("spam");
+    await dialog.getByRole("button", { name: "Unban @bob.node" }).click();
+    await dialog.getByText("No one is banned.").waitFor();
+    await closeDialog(page);
+    const back = await bob.communities.join(inviteLink);
+    expect(back.communityId).toBe(communityId);
+  });
+
+  it("keyboard: the rail, the community menu and a channel are reached with Tab; Escape closes the menu", async () => {
+    const { page } = ada;
+    await page.locator(`[data-testid=rail-community][data-name="${COMMUNITY}"]`).focus();
+    await tabTo(page, page.getByTestId("community-menu"));
+    await page.keyboard.press("Enter");
+    await page.getByTestId("open-community-invite").waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByTestId("open-community-invite").waitFor({ state: "detached" });
+    expect(await page.getByTestId("community-menu").evaluate((el) => el === document.activeElement)).toBe(
+      true,
+    );
+    await tabTo(page, channelItem(page, "secret-plans"));
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByTestId("chat-title").textContent()).toBe("#secret-plans");
+  });
+
+  it("the owner deletes the community from settings: it leaves the rail", async () => {
+    const { page } = ada;
+    await communityAction(page, "open-community-settings");
+    await page.getByTestId("delete-community").click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+    await page
+      .locator(`[data-testid=rail-community][data-name="${COMMUNITY}"]`)
+      .waitFor({ state: "detached" });
+    expect(await page.getByTestId("rail-direct").getAttribute("aria-current")).toBe("page");
+    await waitFor(async () => (await bob.communities.list()).length === 0, { message: "bob's list empty" });
   });
 
   it("no page errors", () => {
