@@ -85,6 +85,8 @@ export const SDK_SURFACE = {
     delete: "as-is",
     leave: "as-is",
     createChannel: "as-is",
+    updateChannel: "as-is",
+    deleteChannel: "as-is",
     setOverwrite: "as-is",
     deleteOverwrite: "as-is",
     createRole: "as-is",
