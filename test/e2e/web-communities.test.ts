@@ -245,6 +245,12 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     const { page } = ada;
     await expectAccessible(page, "community");
     await screenshot(page, "community-desktop");
+    // the member list is a toggle
+    await page.getByTestId("toggle-members").click();
+    await page.getByTestId("member-list").waitFor({ state: "detached" });
+    expect(await page.getByTestId("toggle-members").getAttribute("aria-pressed")).toBe("false");
+    await page.getByTestId("toggle-members").click();
+    await page.getByTestId("member-list").waitFor();
     await page.setViewportSize({ width: 320, height: 640 });
     await page.getByRole("button", { name: "Back to channels" }).click();
     await channelItem(page, "general").waitFor();
@@ -271,6 +277,8 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await card.getByLabel(/Reason/).fill("cool down");
     await card.getByTestId("timeout-member").click();
     await card.getByTestId("member-timed-out").waitFor({ timeout: 30_000 });
+    await expectAccessible(page, "member card");
+    await screenshot(page, "community-member-card");
     await closeDialog(page);
     await waitFor(
       async () => {
@@ -341,9 +349,28 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await expect.poll(() => page.getByTestId("chat-title").textContent()).toBe("#secret-plans");
   });
 
+  it("settings, Channels: renaming a channel renames it in the list and in the open chat", async () => {
+    const { page } = ada;
+    await communityAction(page, "open-community-settings");
+    const dialog = page.getByTestId("community-settings-dialog");
+    await dialog.getByRole("tab", { name: "Channels" }).click();
+    await dialog.getByRole("button", { name: "Edit #secret-plans" }).click();
+    await dialog.getByTestId("edit-channel-name").fill("War Room");
+    await dialog.getByTestId("save-channel").click();
+    await dialog.getByRole("button", { name: "Edit #war-room" }).waitFor();
+    await closeDialog(page);
+    await channelItem(page, "war-room").waitFor();
+    await expect
+      .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
+      .toBe("#war-room");
+    // bob came back after his ban without the Crew role: the private channel stays hidden from him
+    expect(await bobsChannel("war-room")).toBeUndefined();
+  });
+
   it("the owner deletes the community from settings: it leaves the rail", async () => {
     const { page } = ada;
     await communityAction(page, "open-community-settings");
+    await page.getByRole("tab", { name: "Overview" }).click();
     await page.getByTestId("delete-community").click();
     await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
     await page
