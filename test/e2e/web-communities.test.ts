@@ -38,6 +38,8 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
   let bob: VollyClient;
   let communityId = "";
   let inviteLink = "";
+  /** carol's page: a web member without permissions (joined by opening the invite's address). */
+  let carol: Page;
 
   const channelItem = (page: Page, name: string) =>
     page.locator(`[data-testid=channel-item][data-name="${name}"]`);
@@ -178,7 +180,8 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await memberItem(page, "bob.node").click();
     await page.getByTestId("member-dialog").waitFor();
     expect(await page.getByTestId("member-moderation").count()).toBe(0);
-    await context.close();
+    await closeDialog(page);
+    carol = page;
   });
 
   it("messages flow both ways in #general", async () => {
@@ -303,6 +306,20 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
       message: "bob out of the community",
       timeoutMs: 30_000,
     });
+  });
+
+  it("a kicked web member is taken back to the direct messages and told why", async () => {
+    const { page } = ada;
+    await memberItem(page, "carol.web").click();
+    await page.getByTestId("member-dialog").getByTestId("kick-member").click();
+    await page.getByTestId("confirm-moderation").getByRole("button", { name: "Kick" }).click();
+    await memberItem(page, "carol.web").waitFor({ state: "detached", timeout: 30_000 });
+    const notice = carol.getByRole("status").filter({ hasText: "no longer available" });
+    await notice.waitFor({ timeout: 30_000 });
+    expect(await notice.textContent()).toContain(COMMUNITY);
+    expect(await carol.getByTestId("rail-community").count()).toBe(0);
+    expect(await carol.getByTestId("rail-direct").getAttribute("aria-current")).toBe("page");
+    await carol.context().close();
   });
 
   it("bans the peer (who came back by the link) with a reason; the Bans tab lists him and unbans him", async () => {
