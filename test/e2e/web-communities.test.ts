@@ -254,6 +254,16 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     expect(await page.getByTestId("toggle-members").getAttribute("aria-pressed")).toBe("false");
     await page.getByTestId("toggle-members").click();
     await page.getByTestId("member-list").waitFor();
+    // the app's settings are at hand in a community too; the view stays accessible in the dark theme
+    await page.getByTestId("open-settings").click();
+    await page.getByTestId("theme-dark").check({ force: true });
+    await closeDialog(page);
+    await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    await expectAccessible(page, "community (dark)");
+    await screenshot(page, "community-dark");
+    await page.getByTestId("open-settings").click();
+    await page.getByTestId("theme-light").check({ force: true });
+    await closeDialog(page);
     await page.setViewportSize({ width: 320, height: 640 });
     await page.getByRole("button", { name: "Back to channels" }).click();
     await channelItem(page, "general").waitFor();
