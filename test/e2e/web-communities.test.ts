@@ -130,6 +130,19 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await expect
       .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
       .toBe("#secret-plans");
+    // a category, and a channel in it: the list groups it under the category's heading
+    await communityAction(page, "open-create-channel");
+    await page.getByTestId("channel-kind-category").check();
+    await page.getByLabel("Category name").fill("Projects");
+    await page.getByRole("button", { name: "Create category" }).click();
+    await page.getByRole("heading", { name: "Projects" }).waitFor();
+    await communityAction(page, "open-create-channel");
+    await page.getByLabel("Channel name").fill("robots");
+    await page.getByLabel("In category").selectOption({ label: "Projects" });
+    await page.getByTestId("create-channel").click();
+    await channelItem(page, "robots").waitFor();
+    const projects = page.getByRole("region", { name: "Projects" });
+    expect(await projects.getByTestId("channel-item").getAttribute("data-name")).toBe("robots");
     await openChannel(page, "general");
   });
 
@@ -150,7 +163,8 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     const joined = await bob.communities.join(link);
     communityId = joined.communityId;
     expect(joined.name).toBe(COMMUNITY);
-    expect(joined.channels.map((c) => c.name)).toEqual(["general"]);
+    // everything but the private channel
+    expect(joined.channels.map((c) => c.name).sort()).toEqual(["Projects", "general", "robots"]);
     await memberItem(page, "bob.node").waitFor({ timeout: 30_000 });
   });
 
