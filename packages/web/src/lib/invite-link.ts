@@ -35,3 +35,23 @@ export function inviterHint(link: string): string | undefined {
     return undefined;
   }
 }
+
+/** A community invite the page was opened with (`/c/<code>`), kept until the user saw the join dialog. */
+const COMMUNITY_KEY = "volly.pendingCommunityInvite";
+
+/** Reads a community invite from the URL (moving it to sessionStorage and the URL back to `/`). */
+export function takeCommunityInviteFromUrl(): string | undefined {
+  const m = /^\/c\/([A-Za-z0-9_-]{16,32})$/.exec(location.pathname);
+  if (m) {
+    const link = `${location.origin}/c/${m[1]}`;
+    sessionStorage.setItem(COMMUNITY_KEY, link);
+    history.replaceState(null, "", "/");
+    return link;
+  }
+  return sessionStorage.getItem(COMMUNITY_KEY) ?? undefined;
+}
+
+/** Forgets the pending community invite (offered to the user). */
+export function clearPendingCommunityInvite(): void {
+  sessionStorage.removeItem(COMMUNITY_KEY);
+}

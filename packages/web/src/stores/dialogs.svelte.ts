@@ -5,7 +5,13 @@ export type DialogState =
   | { kind: "new-group" }
   | { kind: "group"; conversationId: string }
   | { kind: "settings" }
-  | { kind: "verify"; handle: string };
+  | { kind: "verify"; handle: string }
+  | { kind: "create-community" }
+  | { kind: "join-community"; invite?: string }
+  | { kind: "community-invite" }
+  | { kind: "create-channel" }
+  | { kind: "community-settings" }
+  | { kind: "member"; accountId: string };
 
 class DialogStore {
   current = $state<DialogState>({ kind: "none" });

@@ -1,5 +1,11 @@
 import { sdk } from "../lib/sdk.js";
+import { communities } from "./communities.svelte.js";
 import { conversations } from "./conversations.svelte.js";
+
+/** The conversation on screen: the open channel's in a community, else the open conversation. */
+function shownId(): string | undefined {
+  return communities.selectedId !== undefined ? communities.conversationId : conversations.selectedId;
+}
 
 /**
  * Marks the open conversation read while the user can see it: when it is opened, when a message
@@ -16,14 +22,14 @@ class ReadTracker {
 
   /** A message arrived. */
   onIncoming(conversationId: string): void {
-    if (conversations.selectedId === conversationId) this.schedule(conversationId);
+    if (shownId() === conversationId) this.schedule(conversationId);
   }
 
   private schedule(conversationId: string): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       if (document.visibilityState !== "visible") return;
-      if (conversations.selectedId !== conversationId) return;
+      if (shownId() !== conversationId) return;
       conversations.clearUnread(conversationId);
       sdk.messaging.markRead(conversationId).catch(() => undefined);
     }, 250);
@@ -34,7 +40,7 @@ export const readTracker = new ReadTracker();
 
 if (typeof document !== "undefined") {
   document.addEventListener("visibilitychange", () => {
-    const id = conversations.selectedId;
+    const id = shownId();
     if (id && document.visibilityState === "visible") readTracker.onViewed(id);
   });
 }

@@ -1,8 +1,15 @@
-import { clearPendingInvite, takeInviteFromUrl } from "../lib/invite-link.js";
+import {
+  clearPendingCommunityInvite,
+  clearPendingInvite,
+  takeCommunityInviteFromUrl,
+  takeInviteFromUrl,
+} from "../lib/invite-link.js";
 import { onSdkEvent, sdk } from "../lib/sdk.js";
 import type { Me, NewProfile, SdkEvent } from "../worker/rpc-types.js";
+import { communities } from "./communities.svelte.js";
 import { connection } from "./connection.svelte.js";
 import { conversations } from "./conversations.svelte.js";
+import { dialogs } from "./dialogs.svelte.js";
 import { messages } from "./messages.svelte.js";
 import { presence, trackVisibility } from "./presence.svelte.js";
 import { readTracker } from "./read-tracker.svelte.js";
@@ -16,12 +23,15 @@ class SessionStore {
   me = $state<Me | undefined>();
   /** An invite link the page was opened with, accepted once the user is in. */
   pendingInvite = $state<string | undefined>();
+  /** A community invite link (`/c/<code>`) the page was opened with, offered once the user is in. */
+  pendingCommunityInvite = $state<string | undefined>();
   inviteError = $state<string | undefined>();
   bootError = $state<string | undefined>();
 
   /** Decides between onboarding and unlock (after the first paint; loads only the store). */
   async boot(): Promise<void> {
     this.pendingInvite = takeInviteFromUrl();
+    this.pendingCommunityInvite = takeCommunityInviteFromUrl();
     try {
       const { hasProfile } = await sdk.session.probe();
       this.phase = hasProfile ? "unlock" : "onboarding";
@@ -58,6 +68,15 @@ class SessionStore {
     await conversations.refresh();
   }
 
+  /** Opens the join dialog on the community invite the page was opened with (the user decides). */
+  private offerPendingCommunityInvite(): void {
+    const invite = this.pendingCommunityInvite;
+    if (!invite) return;
+    clearPendingCommunityInvite();
+    this.pendingCommunityInvite = undefined;
+    dialogs.open({ kind: "join-community", invite });
+  }
+
   private async enter(): Promise<void> {
     onSdkEvent(onEvent);
     void sdk.connection
@@ -66,9 +85,10 @@ class SessionStore {
         connection.state = s;
       })
       .catch(() => undefined);
-    await Promise.all([settings.load(), conversations.refresh()]);
+    await Promise.all([settings.load(), conversations.refresh(), communities.refresh()]);
     this.phase = "ready";
     trackVisibility();
+    this.offerPendingCommunityInvite();
     await this.acceptPendingInvite();
   }
 }
@@ -98,6 +118,9 @@ function onEvent(event: SdkEvent): void {
     case "conversation":
       conversations.upsert(event.conversation);
       conversations.refreshSoon();
+      break;
+    case "community":
+      communities.onChange(event);
       break;
   }
 }

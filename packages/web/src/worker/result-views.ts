@@ -3,6 +3,8 @@
  * one function per view, so a new view is a new entry here, never a `case`.
  */
 import type { ConversationSummary, MessageRecord } from "@volly/client";
+import type { CommunityResponse } from "@volly/protocol";
+import { communityView } from "./community-view.js";
 import { messageView, summaryView } from "./message-view.js";
 import type { ResultView } from "./sdk-surface.js";
 
@@ -12,4 +14,5 @@ export const RESULT_VIEWS: { readonly [V in ResultView]: (value: never) => unkno
   message: (message: MessageRecord) => messageView(message),
   messages: (messages: MessageRecord[]) => messages.map(messageView),
   summaries: (summaries: ConversationSummary[]) => summaries.map(summaryView),
+  community: (community: CommunityResponse) => communityView(community),
 };

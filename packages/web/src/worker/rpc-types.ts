@@ -6,6 +6,7 @@
  * `Uint8Array`s, large ones transferred); errors cross as {@link WireError} (a VollyError's
  * `{code, message, details}`).
  */
+
 import type {
   ConnectionState,
   ConversationRecord,
@@ -13,8 +14,16 @@ import type {
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
 } from "@volly/client";
+import type {
+  CommunityChannel,
+  CommunityResponse,
+  CommunityRole,
+  PermissionName,
+  PermissionOverwriteWire,
+} from "@volly/protocol";
 
 export type {
+  CommunityInviteLink,
   ConnectionState,
   ConversationMember,
   ConversationRecord,
@@ -40,7 +49,37 @@ export type MessageRecord = SdkMessageRecord & { text: string };
 export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {
   lastMessage?: MessageRecord;
 };
-export type { AccountEntry, DeviceEntry } from "@volly/protocol";
+export type {
+  AccountEntry,
+  AuditLogEntry,
+  CommunityChannel,
+  CommunityMember,
+  CommunityResponse,
+  CommunityRole,
+  CommunitySummary,
+  DeviceEntry,
+  InvitePreviewResponse,
+  PermissionName,
+} from "@volly/protocol";
+
+/**
+ * A community as the UI renders it (made by the worker, `community-view.ts`): the SDK's
+ * `CommunityResponse` with every permission set also as names (`"MANAGE_ROLES"`), and each
+ * channel's `private` (its @everyone overwrite denies VIEW_CHANNEL).
+ */
+export type CommunityView = Omit<CommunityResponse, "roles" | "channels"> & {
+  /** This account's community-level permissions. */
+  myPermissionNames: PermissionName[];
+  roles: RoleView[];
+  channels: ChannelView[];
+};
+export type RoleView = CommunityRole & { permissionNames: PermissionName[] };
+export type ChannelView = Omit<CommunityChannel, "overwrites"> & {
+  /** This account's permissions in the channel. */
+  myPermissionNames: PermissionName[];
+  private: boolean;
+  overwrites: Array<PermissionOverwriteWire & { allowNames: PermissionName[]; denyNames: PermissionName[] }>;
+};
 
 /** Who this device is, as the UI needs it (no keys). */
 export interface Me {
@@ -67,7 +106,8 @@ export type SdkEvent =
   | { type: "typing"; conversationId: string; handles: string[] }
   | { type: "presence"; handle: string; status: PresenceState }
   | { type: "connection"; state: ConnectionState }
-  | { type: "conversation"; conversation: ConversationRecord };
+  | { type: "conversation"; conversation: ConversationRecord }
+  | { type: "community"; communityId: string; community?: CommunityView };
 
 /** A VollyError as it crosses the boundary. */
 export interface WireError {

@@ -6,6 +6,7 @@
 import type { VollyClient } from "@volly/client";
 import { createBrowserProfile, openBrowserClient } from "@volly/client/browser";
 import { VollyError } from "@volly/protocol";
+import { communityView } from "./community-view.js";
 import { messageView } from "./message-view.js";
 import type { Me, NewProfile, SdkEvent } from "./rpc-types.js";
 import { invokeSdk } from "./sdk-calls.js";
@@ -74,6 +75,13 @@ export class SdkService {
     client.conversations.changes.add((conversation) => this.emit({ type: "conversation", conversation }));
     client.typing.changes.add((e) => this.emit({ type: "typing", ...e }));
     client.presence.changes.add((e) => this.emit({ type: "presence", ...e }));
+    client.communities.changes.add(({ communityId, community }) =>
+      this.emit({
+        type: "community",
+        communityId,
+        ...(community ? { community: communityView(community) } : {}),
+      }),
+    );
     client.connection.stateChanges.add((state) => this.emit({ type: "connection", state }));
     this.emit({ type: "connection", state: client.connection.state });
     client.connection.start();

@@ -7,18 +7,28 @@
  * the client (internals, `constructor`, `__proto__`…) can be reached. Loaded on both sides, so it
  * imports the SDK's types only.
  */
+
 import type {
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
   VollyClient,
 } from "@volly/client";
-import type { ConversationSummary, Me, MessageRecord, NewProfile, WireError } from "./rpc-types.js";
+import type { CommunityResponse } from "@volly/protocol";
+import type {
+  CommunityView,
+  ConversationSummary,
+  Me,
+  MessageRecord,
+  NewProfile,
+  WireError,
+} from "./rpc-types.js";
 
 /**
  * How a result crosses to the UI (see `result-views.ts`): as the SDK returned it, or through the
- * UI's message views (`message-view.ts`: a message record gains its `text`).
+ * UI's message views (`message-view.ts`: a message record gains its `text`), or as a community
+ * view (`community-view.ts`: permission sets also as names).
  */
-export type ResultView = "as-is" | "message" | "messages" | "summaries";
+export type ResultView = "as-is" | "message" | "messages" | "summaries" | "community";
 
 /** The view a result of type `R` must cross in: SDK message records never cross as they are. */
 type ViewFor<R> = R extends SdkMessageRecord
@@ -27,7 +37,9 @@ type ViewFor<R> = R extends SdkMessageRecord
     ? "messages"
     : R extends SdkConversationSummary[]
       ? "summaries"
-      : "as-is";
+      : R extends CommunityResponse
+        ? "community"
+        : "as-is";
 
 /** A method's awaited result, or a property's value. */
 type ResultOf<M> = M extends (...args: never[]) => infer R ? Awaited<R> : M;
@@ -65,6 +77,36 @@ export const SDK_SURFACE = {
   invites: { create: "as-is", accept: "as-is" },
   settings: { get: "as-is", update: "as-is" },
   verification: { safetyNumber: "as-is" },
+  communities: {
+    create: "community",
+    list: "as-is",
+    get: "community",
+    update: "community",
+    delete: "as-is",
+    leave: "as-is",
+    createChannel: "as-is",
+    updateChannel: "as-is",
+    deleteChannel: "as-is",
+    setOverwrite: "as-is",
+    deleteOverwrite: "as-is",
+    createRole: "as-is",
+    updateRole: "as-is",
+    deleteRole: "as-is",
+    assignRole: "as-is",
+    unassignRole: "as-is",
+    kick: "as-is",
+    ban: "as-is",
+    unban: "as-is",
+    bans: "as-is",
+    timeout: "as-is",
+    createInvite: "as-is",
+    invites: "as-is",
+    revokeInvite: "as-is",
+    previewInvite: "as-is",
+    join: "community",
+    auditLog: "as-is",
+    conversationOf: "as-is",
+  },
 } as const satisfies SurfaceOf<VollyClient>;
 
 /** Calls the worker answers itself, before or while it opens the client (`sdk.session.*`). */
@@ -96,7 +138,9 @@ type Viewed<V, R> = V extends "message"
     ? MessageRecord[]
     : V extends "summaries"
       ? ConversationSummary[]
-      : R;
+      : V extends "community"
+        ? CommunityView
+        : R;
 
 /** A member of the SDK as the UI calls it: same arguments, the viewed result, always async. */
 type Remote<M, V> = M extends (...args: infer A) => infer R
