@@ -32,6 +32,7 @@ const ALL = [
   "crypto",
   "group-state",
   "channel-membership",
+  "community-join",
   "commit-inspection",
   "big-commit",
   "files",
