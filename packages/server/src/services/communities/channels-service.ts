@@ -85,8 +85,11 @@ async function checkParent(
 
 /**
  * Puts a channel at `position` (default: last) among its new siblings and renumbers them 0…n-1, as
- * Discord's channel positions; the community's row lock serialises concurrent moves, so every node
- * ends with the same order. Categories are siblings of the top-level channels.
+ * Discord's channel positions, and closes the gap it left among its old siblings; the community's
+ * row lock serialises concurrent moves, so every node ends with the same order. Categories are
+ * siblings of the top-level channels.
+ *
+ * @param channel the channel as it was before the move (its old parent)
  */
 async function moveChannel(
   tx: Repositories,
@@ -94,13 +97,28 @@ async function moveChannel(
   parentId: string | null,
   position: number | undefined,
 ): Promise<void> {
-  const siblings = (await tx.communities.listChannels(channel.communityId)).filter(
-    (c) => c.id !== channel.id && c.parentId === parentId,
+  await renumberSiblings(tx, channel.communityId, parentId, { channel, position });
+  if (channel.parentId !== parentId) await renumberSiblings(tx, channel.communityId, channel.parentId);
+}
+
+/** Renumbers the channels under `parentId` 0…n-1 in their order, with `insert` placed at its index. */
+async function renumberSiblings(
+  tx: Repositories,
+  communityId: string,
+  parentId: string | null,
+  insert?: { channel: ChannelRecord; position: number | undefined },
+): Promise<void> {
+  const siblings = (await tx.communities.listChannels(communityId)).filter(
+    (c) => c.id !== insert?.channel.id && c.parentId === parentId,
   );
-  const index = Math.min(position ?? siblings.length, siblings.length);
-  const ordered = [...siblings.slice(0, index), channel, ...siblings.slice(index)];
+  const ordered = [...siblings];
+  if (insert) {
+    const index = Math.min(insert.position ?? siblings.length, siblings.length);
+    ordered.splice(index, 0, insert.channel);
+  }
   for (const [i, c] of ordered.entries()) {
-    if (c.position !== i || c.id === channel.id) await tx.communities.updateChannel(c.id, { position: i });
+    if (c.position !== i || c.id === insert?.channel.id)
+      await tx.communities.updateChannel(c.id, { position: i });
   }
 }
 
@@ -288,6 +306,9 @@ export function createChannelService(
         async (tx, _access, { channel, permissions }, at) => {
           requirePermission(permissions, "MANAGE_CHANNELS");
           await tx.communities.deleteChannel(channelId);
+          await renumberSiblings(tx, channel.communityId, channel.parentId);
+          // a deleted category's channels moved to the top level: number them after the others there
+          if (channel.type === "category") await renumberSiblings(tx, channel.communityId, null);
           await recordAudit(
             tx,
             {
