@@ -257,6 +257,10 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     const groupId = await conversationItem(bob.page, "Weekend trip").getAttribute("data-conversation-id");
     expect(groupId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(await corruptGroupState(bob.page, groupId ?? "")).toBe(true);
+    // what a running app holds in memory survives; the damage shows when the app starts again
+    await bob.page.reload();
+    await unlock(bob.page, bob.pin);
+    await openConversation(bob.page, "Weekend trip");
 
     await sendMessage(alice.page, "Lost on bob's device");
     const notice = bob.page.getByRole("status").filter({ hasText: "Messages may have been missed" });

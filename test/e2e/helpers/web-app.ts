@@ -160,7 +160,7 @@ export async function tabTo(page: Page, target: Locator, key = "Tab", maxPresses
 
 /**
  * Overwrites the sealed MLS group state of one conversation in the page's IndexedDB (database
- * `volly`, object store `kv`, key `group:<id>`) with random bytes, as a disk error or a botched
+ * `volly`, object store `kv`, key `mls:<id>/h`) with random bytes, as a disk error or a botched
  * restore would: the device can no longer decrypt that conversation. Returns false when there was
  * no state under that key.
  */
@@ -175,7 +175,9 @@ export async function corruptGroupState(page: Page, conversationId: string): Pro
       return await new Promise<boolean>((resolve, reject) => {
         const tx = db.transaction("kv", "readwrite");
         const store = tx.objectStore("kv");
-        const key = `group:${id}`;
+        // The state's head record (`mls:<id>/h`, see the SDK's store-keys.ts): the other records
+        // cannot be read without it.
+        const key = `mls:${id}/h`;
         let existed = false;
         const read = store.get(key);
         read.onsuccess = () => {
