@@ -225,6 +225,7 @@ export const CommunityBan = Type.Object({
   bannedBy: Id,
   createdAt: Timestamp,
 });
+export type CommunityBan = Static<typeof CommunityBan>;
 export const BanListResponse = Type.Object({ bans: Type.Array(CommunityBan) });
 export type BanListResponse = Static<typeof BanListResponse>;
 

@@ -18,6 +18,7 @@ export {
   type ChannelResponse,
   ChannelType,
   COMMUNITY_ROUTES,
+  type CommunityBan,
   type CommunityChannel,
   type CommunityInvite,
   type CommunityListResponse,

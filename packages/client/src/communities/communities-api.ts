@@ -1,5 +1,6 @@
 import type {
   AuditLogEntry,
+  CommunityBan,
   CommunityChannel,
   CommunityMember,
   CommunityResponse,
@@ -32,6 +33,12 @@ export interface CommunityInviteLink {
   expiresAt?: number;
   /** How many joins it allows; absent: unlimited. */
   maxUses?: number;
+  /** How many joins it has counted so far. */
+  uses: number;
+  /** The account that created it. */
+  creatorAccountId: string;
+  /** When it was created (ms since the Unix epoch). */
+  createdAt: number;
 }
 
 /** Options of {@link Communities.createInvite}. */
@@ -137,7 +144,7 @@ export interface Communities {
   /** Lifts a ban (BAN_MEMBERS). */
   unban(communityId: string, account: MemberRef): Promise<void>;
   /** The community's bans (BAN_MEMBERS). */
-  bans(communityId: string): Promise<Array<{ accountId: string; handle: string; reason?: string }>>;
+  bans(communityId: string): Promise<CommunityBan[]>;
   /**
    * Stops a member from sending for `durationMs` (MODERATE_MEMBERS; at most 28 days); 0 ends a
    * timeout. Its sends are refused with VOLLY_E_FORBIDDEN (SEND_MESSAGES) meanwhile.

@@ -1,5 +1,6 @@
 import {
   type AuditLogEntry,
+  type CommunityBan,
   type CommunityChannel,
   type CommunityInvite,
   type CommunityMember,
@@ -179,7 +180,7 @@ export class CommunitiesService implements Communities {
     await this.api.call("unbanMember", { params: { communityId, accountId } });
   }
 
-  async bans(communityId: string): Promise<Array<{ accountId: string; handle: string; reason?: string }>> {
+  async bans(communityId: string): Promise<CommunityBan[]> {
     return (await this.api.call("listBans", { params: { communityId } })).bans;
   }
 
@@ -351,6 +352,9 @@ export class CommunitiesService implements Communities {
       code: invite.code,
       ...(invite.expiresAt !== undefined ? { expiresAt: invite.expiresAt } : {}),
       ...(invite.maxUses !== undefined ? { maxUses: invite.maxUses } : {}),
+      uses: invite.uses,
+      creatorAccountId: invite.creatorAccountId,
+      createdAt: invite.createdAt,
     };
   }
 }
