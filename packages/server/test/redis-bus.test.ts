@@ -107,7 +107,10 @@ describe.skipIf(!REDIS_SERVER.run)("Redis bus (scaled shape: fanout between node
     expect(() => one.publish("group:g1", appended(1))).not.toThrow();
     // counted at once when the publishing connection already knows Redis is gone, else when its
     // write fails (one node can notice the loss on its subscriber connection first)
-    await waitFor(() => errors.includes("publish"), { message: "the failed publish counted", timeoutMs: 5_000 });
+    await waitFor(() => errors.includes("publish"), {
+      message: "the failed publish counted",
+      timeoutMs: 5_000,
+    });
     await two.settled(); // does not hang while Redis is down
     await redis.start();
     await waitFor(() => one.connected() && two.connected(), {
