@@ -136,6 +136,8 @@ export interface CommunityRepository {
   setTimeout(communityId: string, accountId: string, until: number | null): Promise<void>;
   /** How many members the community has. */
   countMembers(communityId: string): Promise<number>;
+  /** The ids of every active (not revoked) device of every member, in one query. */
+  listMemberDevices(communityId: string): Promise<string[]>;
 
   /** Inserts a role. */
   insertRole(role: CommunityRoleRecord): Promise<void>;

@@ -1,6 +1,6 @@
 import { VollyError } from "@volly/protocol";
 import type { Repositories } from "../../store/types.js";
-import { loadAccess, loadChannel } from "./community-access.js";
+import { loadChannelAccess } from "./community-access.js";
 
 /**
  * Makes `groupId` the MLS group of a channel, inside the group's creation transaction: the creating
@@ -17,12 +17,7 @@ export async function bindChannelGroup(
   accountId: string,
   now: number,
 ): Promise<void> {
-  const found = await tx.communities.findChannel(channelId);
-  if (!found) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
-  const access = await loadAccess(tx, found.communityId, accountId, now, { lock: true }).catch(() => {
-    throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
-  });
-  const { channel } = await loadChannel(tx, channelId, access, now);
+  const { channel } = await loadChannelAccess(tx, channelId, accountId, now, { lock: true });
   if (channel.type === "category") {
     throw new VollyError("VOLLY_E_BAD_REQUEST", "A category carries no messages.", { field: "channelId" });
   }

@@ -2,7 +2,7 @@ import { hasPermission, type MessageDeclaration, type PermissionName, VollyError
 import type { Repositories } from "../../store/types.js";
 import { requireMembership } from "../groups/membership.js";
 import type { MembershipPolicy, PolicyGroup } from "../groups/membership-policy.js";
-import { channelPermissionsOf, subjectOf } from "./community-access.js";
+import { accountPermissionsIn, type ChannelRoles, channelRolesOf } from "./community-access.js";
 
 /** The permission each thing a message declares it carries needs (`SendMessageBody.declares`). */
 const DECLARATION_PERMISSIONS: Record<MessageDeclaration, PermissionName> = {
@@ -12,26 +12,6 @@ const DECLARATION_PERMISSIONS: Record<MessageDeclaration, PermissionName> = {
 
 /** Most member devices a channel's group may hold: 500 members with 4 devices each (issue 12). */
 export const CHANNEL_MAX_DEVICES = 2_000;
-
-/**
- * An account's permissions in the channel a group carries, or undefined when the account is not a
- * member of the channel's community (or the group carries no channel).
- */
-async function accountChannelPermissions(
-  tx: Repositories,
-  groupId: string,
-  accountId: string,
-  now: number,
-): Promise<number | undefined> {
-  const channel = await tx.communities.findChannelByGroup(groupId);
-  if (!channel) return undefined;
-  const community = await tx.communities.find(channel.communityId);
-  const member = community && (await tx.communities.findMember(channel.communityId, accountId));
-  if (!community || !member) return undefined;
-  const roles = await tx.communities.listRoles(channel.communityId);
-  const overwrites = await tx.communities.listOverwrites(channel.id);
-  return channelPermissionsOf(subjectOf(community, member, roles), overwrites, now);
-}
 
 /**
  * The "community-channel" membership policy (DESIGN.md "Communities, on MLS"): a channel's MLS group
@@ -55,9 +35,10 @@ export function createChannelPolicy(now: () => number): MembershipPolicy {
       groupId: group.id,
       ...extra,
     });
-  const permissionsOfDevice = async (tx: Repositories, group: PolicyGroup, deviceId: string) => {
-    const device = await tx.devices.findById(deviceId);
-    return device && accountChannelPermissions(tx, group.id, device.accountId, now());
+  /** A device's account's permissions in the channel; undefined for a non-member (or no channel). */
+  const permissionsOfDevice = async (tx: Repositories, roles: ChannelRoles | undefined, deviceId: string) => {
+    const device = roles && (await tx.devices.findById(deviceId));
+    return device && accountPermissionsIn(tx, roles, device.accountId, now());
   };
   return {
     name: "community-channel",
@@ -65,7 +46,7 @@ export function createChannelPolicy(now: () => number): MembershipPolicy {
     externalJoin: true,
 
     async authorizeView(deviceId, group, tx) {
-      const permissions = await permissionsOfDevice(tx, group, deviceId);
+      const permissions = await permissionsOfDevice(tx, await channelRolesOf(tx, group.id), deviceId);
       if (permissions === undefined || !hasPermission(permissions, "VIEW_CHANNEL")) {
         throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", undefined, { groupId: group.id });
       }
@@ -73,7 +54,7 @@ export function createChannelPolicy(now: () => number): MembershipPolicy {
 
     async authorizeSend(deviceId, group, tx, declares = []) {
       await requireMembership(tx, deviceId, group.id);
-      const permissions = (await permissionsOfDevice(tx, group, deviceId)) ?? 0;
+      const permissions = (await permissionsOfDevice(tx, await channelRolesOf(tx, group.id), deviceId)) ?? 0;
       if (!hasPermission(permissions, "VIEW_CHANNEL")) {
         throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", undefined, { groupId: group.id });
       }
@@ -86,8 +67,9 @@ export function createChannelPolicy(now: () => number): MembershipPolicy {
 
     async authorizeCommit({ group, committerDeviceId, addDeviceIds, removeDeviceIds }, tx) {
       const committer = await tx.devices.findById(committerDeviceId);
+      const roles = await channelRolesOf(tx, group.id); // read once for every device the commit names
       const mayView = async (deviceId: string) => {
-        const permissions = await permissionsOfDevice(tx, group, deviceId);
+        const permissions = await permissionsOfDevice(tx, roles, deviceId);
         return permissions !== undefined && hasPermission(permissions, "VIEW_CHANNEL");
       };
       for (const id of addDeviceIds) {

@@ -8,7 +8,6 @@ import {
   PERMISSIONS,
   parsePermissions,
   permissionsOf,
-  removePermissions,
   type SetOverwriteBody,
   type UpdateChannelBody,
   VollyError,
@@ -20,9 +19,11 @@ import { recordAudit } from "./audit.js";
 import { DEFAULT_HISTORY_POLICY } from "./communities-service.js";
 import {
   type CommunityAccess,
-  communityOfChannel,
+  isUnknownChannel,
   loadAccess,
   loadChannel,
+  loadChannelAccess,
+  requireEvery,
   requirePermission,
 } from "./community-access.js";
 import type { CommunityAftermath } from "./community-aftermath.js";
@@ -122,18 +123,6 @@ async function renumberSiblings(
   }
 }
 
-/** Throws unless the caller has every permission in `bits` in the channel (Discord: one grants only what one has). */
-function requireHeld(permissions: number, bits: number): void {
-  const missing = removePermissions(bits, permissions);
-  if (missing === 0) return;
-  const name = (Object.keys(PERMISSIONS) as (keyof typeof PERMISSIONS)[]).find((n) =>
-    hasPermission(missing, n),
-  );
-  throw new VollyError("VOLLY_E_FORBIDDEN", "You cannot grant or deny a permission you lack.", {
-    permission: name,
-  });
-}
-
 /** Builds the {@link ChannelService}. */
 export function createChannelService(
   { store, now }: ServiceContext,
@@ -152,11 +141,8 @@ export function createChannelService(
   ): Promise<T> => {
     const at = now();
     return store.transaction(async (tx) => {
-      const communityId = await communityOfChannel(tx, channelId);
-      const access = await loadAccess(tx, communityId, accountId, at, { lock: true }).catch(() => {
-        throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
-      });
-      return fn(tx, access, await loadChannel(tx, channelId, access, at), at);
+      const { access, ...found } = await loadChannelAccess(tx, channelId, accountId, at, { lock: true });
+      return fn(tx, access, found, at);
     });
   };
   const viewOf = async (tx: Repositories, access: CommunityAccess, channelId: string, at: number) => {
@@ -187,7 +173,10 @@ export function createChannelService(
         const { communityId } = channel;
         await recordAudit(tx, { communityId, actorAccountId: accountId, action, targetId: channelId }, at);
         // The caller may have hidden the channel from themselves: answer with what they still see.
-        const view = await viewOf(tx, access, channelId, at).catch(() => undefined);
+        const view = await viewOf(tx, access, channelId, at).catch((error: unknown) => {
+          if (isUnknownChannel(error)) return undefined;
+          throw error;
+        });
         return { communityId, view };
       },
     );
@@ -254,7 +243,7 @@ export function createChannelService(
         );
         return viewOf(tx, access, channel.id, at);
       });
-      await aftermath.settle(communityId);
+      await aftermath.notify(communityId);
       return result;
     },
 
@@ -292,11 +281,11 @@ export function createChannelService(
             },
             at,
           );
-          return viewOf(tx, access, channelId, at);
+          return { communityId: channel.communityId, view: await viewOf(tx, access, channelId, at) };
         },
       );
-      await aftermath.settle(await communityOfChannel(store, channelId));
-      return result;
+      await aftermath.notify(result.communityId);
+      return result.view;
     },
 
     async delete(accountId, channelId) {
@@ -343,7 +332,11 @@ export function createChannelService(
         "overwrite.set",
         async (tx, access, channel, permissions) => {
           if (!hasPermission(access.permissions, "ADMINISTRATOR")) {
-            requireHeld(permissions, combinePermissions(allow, deny));
+            requireEvery(
+              permissions,
+              combinePermissions(allow, deny),
+              "You cannot grant or deny a permission you lack.",
+            );
           }
           if (body.type === "role") {
             if (!access.roles.some((r) => r.id === targetId)) {

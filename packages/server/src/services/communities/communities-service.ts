@@ -164,7 +164,7 @@ export function createCommunityService(
         await recordAudit(tx, { communityId, actorAccountId: accountId, action: "community.update" }, at);
         return communityView(tx, await loadAccess(tx, communityId, accountId, at), at);
       });
-      await aftermath.settle(communityId);
+      await aftermath.notify(communityId);
       return updated;
     },
 
@@ -303,7 +303,7 @@ export function createCommunityService(
         }
         return communityView(tx, await loadAccess(tx, communityId, accountId, at), at);
       });
-      await aftermath.settle(joined.communityId);
+      await aftermath.notify(joined.communityId);
       return joined;
     },
   };

@@ -4,6 +4,8 @@ import {
   hasPermission,
   type PermissionName,
   type PermissionSubject,
+  permissionNamesOf,
+  removePermissions,
   VollyError,
 } from "@volly/protocol";
 import type {
@@ -156,9 +158,81 @@ export async function loadChannel(
   return { channel, overwrites, permissions };
 }
 
-/** The community a channel belongs to. @throws VOLLY_E_UNKNOWN_CHANNEL */
-export async function communityOfChannel(tx: Repositories, channelId: string): Promise<string> {
-  const channel = await tx.communities.findChannel(channelId);
-  if (!channel) throw new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
-  return channel.communityId;
+/**
+ * A channel and the caller's standing in its community, in one go (the channel read once): what
+ * every channel route and the binding of a channel's group start from.
+ *
+ * @throws VOLLY_E_UNKNOWN_CHANNEL when the channel does not exist, the caller is not a member of its
+ *   community, or it is hidden from the caller (not revealed which)
+ */
+export async function loadChannelAccess(
+  tx: Repositories,
+  channelId: string,
+  accountId: string,
+  now: number,
+  options: { lock?: boolean } = {},
+): Promise<{
+  access: CommunityAccess;
+  channel: ChannelRecord;
+  overwrites: OverwriteRecord[];
+  permissions: number;
+}> {
+  const unknown = () => new VollyError("VOLLY_E_UNKNOWN_CHANNEL", undefined, { channelId });
+  const found = await tx.communities.findChannel(channelId);
+  if (!found) throw unknown();
+  const access = await loadAccess(tx, found.communityId, accountId, now, options).catch((error: unknown) => {
+    throw error instanceof VollyError && error.code === "VOLLY_E_UNKNOWN_COMMUNITY" ? unknown() : error;
+  });
+  return { access, ...(await loadChannel(tx, channelId, access, now)) };
+}
+
+/** Whether `error` is the VOLLY_E_UNKNOWN_CHANNEL of a channel now hidden from the caller. */
+export function isUnknownChannel(error: unknown): boolean {
+  return error instanceof VollyError && error.code === "VOLLY_E_UNKNOWN_CHANNEL";
+}
+
+/**
+ * Throws unless `held` includes every permission in `bits` (Discord: one can only grant, deny or give
+ * a role what one has).
+ *
+ * @throws VOLLY_E_FORBIDDEN (details.permission: the first one missing, in bit order)
+ */
+export function requireEvery(held: number, bits: number, message: string): void {
+  const missing = removePermissions(bits, held);
+  if (missing === 0) return;
+  const permission = permissionNamesOf(missing)[0];
+  throw new VollyError("VOLLY_E_FORBIDDEN", message, { permission });
+}
+
+/** The rows a channel's permissions are resolved from, read once per check (see {@link channelRolesOf}). */
+export interface ChannelRoles {
+  channel: ChannelRecord;
+  community: CommunityRecord;
+  roles: CommunityRoleRecord[];
+  overwrites: OverwriteRecord[];
+}
+
+/** The role table and overwrites of the channel a group carries, or undefined (no such channel). */
+export async function channelRolesOf(tx: Repositories, groupId: string): Promise<ChannelRoles | undefined> {
+  const channel = await tx.communities.findChannelByGroup(groupId);
+  const community = channel && (await tx.communities.find(channel.communityId));
+  if (!channel || !community) return undefined;
+  const [roles, overwrites] = await Promise.all([
+    tx.communities.listRoles(community.id),
+    tx.communities.listOverwrites(channel.id),
+  ]);
+  return { channel, community, roles, overwrites };
+}
+
+/** An account's permissions in that channel; undefined when it is not a member of the community. */
+export async function accountPermissionsIn(
+  tx: Repositories,
+  roles: ChannelRoles,
+  accountId: string,
+  now: number,
+): Promise<number | undefined> {
+  const member = await tx.communities.findMember(roles.community.id, accountId);
+  return (
+    member && channelPermissionsOf(subjectOf(roles.community, member, roles.roles), roles.overwrites, now)
+  );
 }

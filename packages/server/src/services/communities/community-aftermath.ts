@@ -1,7 +1,11 @@
 import type { ChannelAccessReconciler } from "./channel-access.js";
 import type { CommunityEvents } from "./community-events.js";
 
-/** What follows every committed change of a community. */
+/**
+ * What follows every committed change of a community: {@link CommunityAftermath.settle} after one
+ * that can take access away (roles, overwrites, kicks, bans, leaving, ownership, deletions),
+ * {@link CommunityAftermath.notify} after the others.
+ */
 export interface CommunityAftermath {
   /**
    * Departs the devices that lost access to a channel group (see
@@ -15,6 +19,12 @@ export interface CommunityAftermath {
     communityId: string,
     options?: { emptiedGroups?: readonly string[]; alsoAccountIds?: readonly string[] },
   ): Promise<void>;
+  /**
+   * Only tells the members' live sessions that the community changed: for a change that cannot take
+   * anyone's access to a channel away (a rename, a new channel or role, a join, a timeout — which
+   * keeps VIEW_CHANNEL), so no channel group is read.
+   */
+  notify(communityId: string): Promise<void>;
 }
 
 /** Builds the {@link CommunityAftermath}. */
@@ -27,5 +37,6 @@ export function createCommunityAftermath(
       await reconciler.reconcile(communityId, options.emptiedGroups ?? []);
       await events.changed(communityId, options.alsoAccountIds ?? []);
     },
+    notify: (communityId) => events.changed(communityId),
   };
 }

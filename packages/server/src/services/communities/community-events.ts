@@ -18,17 +18,14 @@ export function createCommunityEvents({
 }: Pick<ServiceContext, "store" | "bus">): CommunityEvents {
   return {
     async changed(communityId, alsoAccountIds = []) {
-      const members = await store.communities.listMembers(communityId);
-      const accounts = new Set([...members.map((m) => m.accountId), ...alsoAccountIds]);
-      for (const accountId of accounts) {
+      const devices = new Set(await store.communities.listMemberDevices(communityId));
+      for (const accountId of alsoAccountIds) {
         for (const device of await store.devices.listByAccount(accountId)) {
-          if (device.revokedAt !== undefined) continue;
-          bus.publish(deviceChannel(device.id), {
-            type: "community-updated",
-            deviceId: device.id,
-            communityId,
-          });
+          if (device.revokedAt === undefined) devices.add(device.id);
         }
+      }
+      for (const deviceId of devices) {
+        bus.publish(deviceChannel(deviceId), { type: "community-updated", deviceId, communityId });
       }
     },
   };

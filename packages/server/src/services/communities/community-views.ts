@@ -6,6 +6,7 @@ import {
   type HistoryPolicy,
   hasPermission,
   serializePermissions,
+  VollyError,
 } from "@volly/protocol";
 import type {
   ChannelRecord,
@@ -42,6 +43,30 @@ export function memberView(
       ? { timedOutUntil: member.timedOutUntil }
       : {}),
   };
+}
+
+/**
+ * One member as the API answers it, read by key (not by listing the community).
+ *
+ * @throws VOLLY_E_NOT_COMMUNITY_MEMBER (details.accountId)
+ */
+export async function memberViewOf(
+  tx: Repositories,
+  communityId: string,
+  accountId: string,
+  now: number,
+): Promise<CommunityMember> {
+  const member = await tx.communities.findMember(communityId, accountId);
+  const account = member && (await tx.accounts.findById(accountId));
+  if (!member || !account) throw new VollyError("VOLLY_E_NOT_COMMUNITY_MEMBER", undefined, { accountId });
+  return memberView(
+    {
+      ...member,
+      handle: account.handle,
+      ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
+    },
+    now,
+  );
 }
 
 /** A channel as the API answers it, with the viewer's permissions in it. */

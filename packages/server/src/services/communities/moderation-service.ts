@@ -19,7 +19,7 @@ import {
   requirePermission,
 } from "./community-access.js";
 import type { CommunityAftermath } from "./community-aftermath.js";
-import { memberView } from "./community-views.js";
+import { memberViewOf } from "./community-views.js";
 
 /** How many audit log entries GET …/audit-log answers with (newest first). */
 export const AUDIT_LOG_PAGE = 100;
@@ -216,14 +216,9 @@ export function createModerationService(
           },
           at,
         );
-        const member = (await tx.communities.listMembers(communityId)).find(
-          (m) => m.accountId === targetAccountId,
-        );
-        if (!member)
-          throw new VollyError("VOLLY_E_NOT_COMMUNITY_MEMBER", undefined, { accountId: targetAccountId });
-        return memberView(member, at);
+        return memberViewOf(tx, communityId, targetAccountId, at);
       });
-      await aftermath.settle(communityId);
+      await aftermath.notify(communityId);
       return member;
     },
 

@@ -5,9 +5,7 @@ import {
   hasPermission,
   newId,
   type OkResponse,
-  PERMISSIONS,
   parsePermissions,
-  removePermissions,
   type UpdateRoleBody,
   VollyError,
 } from "@volly/protocol";
@@ -15,9 +13,15 @@ import type { CommunityRoleRecord } from "../../store/community-types.js";
 import type { Repositories } from "../../store/types.js";
 import type { ServiceContext } from "../context.js";
 import { recordAudit } from "./audit.js";
-import { type CommunityAccess, loadAccess, requireOutranks, requirePermission } from "./community-access.js";
+import {
+  type CommunityAccess,
+  loadAccess,
+  requireEvery,
+  requireOutranks,
+  requirePermission,
+} from "./community-access.js";
 import type { CommunityAftermath } from "./community-aftermath.js";
-import { memberView, roleView } from "./community-views.js";
+import { memberViewOf, roleView } from "./community-views.js";
 
 /**
  * Roles and their assignment (Discord's role resource and hierarchy): everything needs MANAGE_ROLES
@@ -57,17 +61,10 @@ export interface RoleService {
   ): Promise<CommunityMember>;
 }
 
-/** Throws unless the caller holds every permission in `bits` (community level). */
+/** Throws unless the caller holds every permission in `bits` (ADMINISTRATOR and the owner hold all). */
 function requireGrantable(access: CommunityAccess, bits: number): void {
   if (hasPermission(access.permissions, "ADMINISTRATOR")) return;
-  const missing = removePermissions(bits, access.permissions);
-  if (missing === 0) return;
-  const name = (Object.keys(PERMISSIONS) as (keyof typeof PERMISSIONS)[]).find((n) =>
-    hasPermission(missing, n),
-  );
-  throw new VollyError("VOLLY_E_FORBIDDEN", "You cannot give a role a permission you lack.", {
-    permission: name,
-  });
+  requireEvery(access.permissions, bits, "You cannot give a role a permission you lack.");
 }
 
 function findRole(access: CommunityAccess, roleId: string): CommunityRoleRecord {
@@ -103,14 +100,6 @@ export function createRoleService(
       return fn(tx, access, at);
     });
   };
-  const memberOf = async (tx: Repositories, communityId: string, memberAccountId: string, at: number) => {
-    const member = (await tx.communities.listMembers(communityId)).find(
-      (m) => m.accountId === memberAccountId,
-    );
-    if (!member)
-      throw new VollyError("VOLLY_E_NOT_COMMUNITY_MEMBER", undefined, { accountId: memberAccountId });
-    return memberView(member, at);
-  };
   /** Gives (`add`) or takes a role below the caller's highest; members losing it may lose channels. */
   const changeMemberRole = async (
     accountId: string,
@@ -123,7 +112,7 @@ export function createRoleService(
       const role = findRole(access, roleId);
       if (roleId === communityId) throw everyoneUntouchable(add ? "assigned" : "unassigned");
       requireOutranks(access, role.position, "MANAGE_ROLES");
-      await memberOf(tx, communityId, memberAccountId, at);
+      await memberViewOf(tx, communityId, memberAccountId, at); // a member, or VOLLY_E_NOT_COMMUNITY_MEMBER
       if (add) await tx.communities.addMemberRole(communityId, memberAccountId, roleId);
       else await tx.communities.removeMemberRole(communityId, memberAccountId, roleId);
       const action = add ? "member.role_add" : "member.role_remove";
@@ -132,7 +121,7 @@ export function createRoleService(
         { communityId, actorAccountId: accountId, action, targetId: memberAccountId },
         at,
       );
-      return memberOf(tx, communityId, memberAccountId, at);
+      return memberViewOf(tx, communityId, memberAccountId, at);
     });
     await aftermath.settle(communityId);
     return member;
@@ -160,7 +149,7 @@ export function createRoleService(
         );
         return roleView(role);
       });
-      await aftermath.settle(communityId);
+      await aftermath.notify(communityId);
       return result;
     },
 

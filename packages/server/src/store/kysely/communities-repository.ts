@@ -239,6 +239,17 @@ export function kyselyCommunityRepository(db: Kysely<Database>): CommunityReposi
       return num(r.n);
     },
 
+    async listMemberDevices(communityId) {
+      const rows = await db
+        .selectFrom("community_members as m")
+        .innerJoin("devices as d", "d.account_id", "m.account_id")
+        .select("d.id")
+        .where("m.community_id", "=", communityId)
+        .where("d.revoked_at", "is", null)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
     async insertRole(r) {
       await db
         .insertInto("community_roles")
