@@ -1,4 +1,5 @@
 import { accountSyncHandler } from "./account-sync.js";
+import { channelHistoryHandler } from "./channel-history.js";
 import type { ContentHandler, ContentType } from "./content-handler.js";
 import { groupMetaHandler } from "./group-meta.js";
 import { historyHandler } from "./history.js";
@@ -16,6 +17,7 @@ export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> 
   "group-meta": groupMetaHandler,
   "account-sync": accountSyncHandler,
   history: historyHandler,
+  "channel-history": channelHistoryHandler,
 };
 
 /** The handler of a content kind, typed for that kind. */
