@@ -144,5 +144,5 @@ describe("communities through the CLI", () => {
     expect(await receivedIn("owner", general)).toEqual([
       expect.objectContaining({ from: "ann", text: "I'm back", channelId: general }),
     ]);
-  }, 120_000);
+  }, 240_000);
 });

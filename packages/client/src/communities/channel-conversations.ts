@@ -161,12 +161,11 @@ export class ChannelConversations {
 
   /**
    * Joins the channel's group by external commit (inside its queue), trying again on
-   * VOLLY_E_STALE_EPOCH. When this device has a leaf in the group already (a join the server
-   * accepted but this device never stored) it rejoins in place of that leaf instead (`resync.ts`) —
-   * unless this device left the group (`wasLeft`: the server ended its membership, and the members
-   * have not committed the Remove of its old leaf yet). The delivery service takes a rejoin as a
-   * resync that does not renew an ended membership, so the device would hold a leaf and get nothing:
-   * it waits instead (VOLLY_E_STALE_EPOCH, retried by the next reconciliation).
+   * VOLLY_E_STALE_EPOCH. When this device has a leaf in the group already it rejoins in place of
+   * that leaf instead (`resync.ts`): declaring itself added when it had left the group (`wasLeft`:
+   * the server ended its membership when it lost access, and no member committed the Remove of its
+   * old leaf yet), so its membership starts again; as a plain resync otherwise (a join the server
+   * accepted but this device never stored).
    */
   private async joinLocked(groupId: string, wasLeft: boolean): Promise<{ newGroup: MlsGroup; seq: number }> {
     const { ctx } = this.s;
@@ -186,14 +185,7 @@ export class ChannelConversations {
       } catch (err) {
         // joinExternally refuses a tree that holds this device's leaf already: replace that leaf
         if (!(err instanceof VollyError && err.code === "VOLLY_E_DECRYPT_FAILED")) throw err;
-        if (wasLeft) {
-          throw new VollyError(
-            "VOLLY_E_STALE_EPOCH",
-            "This device's old leaf is still in the channel's group; joining again once a member removed it.",
-            { groupId },
-          );
-        }
-        return rejoinByExternalCommit(ctx, groupId);
+        return rejoinByExternalCommit(ctx, groupId, { declareAdded: wasLeft });
       }
       try {
         const accepted = await ctx.api.call("commit", {

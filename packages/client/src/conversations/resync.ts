@@ -47,6 +47,11 @@ export function needsResync(
  * newer GroupInfo and tries again, at most {@link MAX_RESYNC_ATTEMPTS} times. Does not store
  * anything: the caller adopts `newGroup`.
  *
+ * @param options.declareAdded declare this device added (`addDeviceIds: [self]`): a device whose
+ *   membership the server ended (it lost access to a community channel) and whose old leaf is still
+ *   in the tree comes back this way where the group's policy allows external joins, so its
+ *   membership starts again; without it the commit is a resync that renews nothing
+ *
  * @throws VollyError VOLLY_E_UNKNOWN_GROUP (no GroupInfo stored), VOLLY_E_NOT_GROUP_MEMBER,
  *   VOLLY_E_STALE_EPOCH (kept losing), VOLLY_E_DECRYPT_FAILED (GroupInfo or tree unusable),
  *   VOLLY_E_SERVER_UNREACHABLE
@@ -54,6 +59,7 @@ export function needsResync(
 export async function rejoinByExternalCommit(
   ctx: ClientContext,
   conversationId: string,
+  options: { declareAdded?: boolean } = {},
 ): Promise<ResyncResult> {
   for (let attempt = 1; ; attempt++) {
     const params = { groupId: conversationId };
@@ -69,7 +75,7 @@ export async function rejoinByExternalCommit(
       const body = {
         epoch: rejoin.epoch,
         commit: toBase64Url(rejoin.commit),
-        addDeviceIds: [],
+        addDeviceIds: options.declareAdded ? [ctx.profile.deviceId] : [],
         removeDeviceIds: [],
         welcomes: [],
         ratchetTree: toBase64Url(rejoin.ratchetTree),
