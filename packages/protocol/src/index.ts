@@ -106,6 +106,17 @@ export { InvitePayload } from "./invite.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
 export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
 export {
+  ActionAccount,
+  DeleteContent,
+  EditContent,
+  EditEntry,
+  MAX_REACTION_CHARS,
+  PinContent,
+  Reaction,
+  ReactionContent,
+  ReactionTally,
+} from "./message-actions.js";
+export {
   ALL_PERMISSIONS,
   combinePermissions,
   computeBasePermissions,
@@ -138,8 +149,10 @@ export {
   type CommitBody,
   type CommitResponse,
   type CreateGroupBody,
+  DeleteMessageResponse,
   type DeviceEntry,
   type DeviceLookupResponse,
+  GroupMessageParams,
   type GroupResponse,
   type HandleAvailabilityResponse,
   type HealthResponse,

@@ -1,7 +1,11 @@
 import { accountSyncHandler } from "./account-sync.js";
 import type { ContentHandler, ContentType } from "./content-handler.js";
+import { deleteHandler } from "./delete.js";
+import { editHandler } from "./edit.js";
 import { groupMetaHandler } from "./group-meta.js";
 import { historyHandler } from "./history.js";
+import { pinHandler } from "./pin.js";
+import { reactionHandler } from "./reaction.js";
 import { receiptHandler } from "./receipt.js";
 import { textHandler } from "./text.js";
 
@@ -16,6 +20,10 @@ export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> 
   "group-meta": groupMetaHandler,
   "account-sync": accountSyncHandler,
   history: historyHandler,
+  reaction: reactionHandler,
+  edit: editHandler,
+  delete: deleteHandler,
+  pin: pinHandler,
 };
 
 /** The handler of a content kind, typed for that kind. */
