@@ -86,6 +86,7 @@ export {
   type MessageReaction,
   type MessageRecord,
   messageText,
+  type Reactor,
   type TextBody,
   type UndecryptableCounts,
 } from "./messaging/message-records.js";

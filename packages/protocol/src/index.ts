@@ -115,6 +115,7 @@ export {
   Reaction,
   ReactionContent,
   ReactionTally,
+  Reactor,
 } from "./message-actions.js";
 export {
   ALL_PERMISSIONS,

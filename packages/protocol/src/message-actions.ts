@@ -79,10 +79,14 @@ export type PinContent = Static<typeof PinContent>;
 export const ActionAccount = Type.Object({ accountId: Id, handle: Handle });
 export type ActionAccount = Static<typeof ActionAccount>;
 
-/** One reaction on a message and who reacted with it, in the order they did. */
+/** An account that reacted, and when (its device's clock, ms). */
+export const Reactor = Type.Object({ accountId: Id, handle: Handle, at: Timestamp });
+export type Reactor = Static<typeof Reactor>;
+
+/** One reaction on a message and who reacted with it, by time of reaction. */
 export const ReactionTally = Type.Object({
   emoji: Reaction,
-  by: Type.Array(ActionAccount, { maxItems: LIMITS.maxGroupDevices }),
+  by: Type.Array(Reactor, { maxItems: LIMITS.maxGroupDevices }),
 });
 export type ReactionTally = Static<typeof ReactionTally>;
 

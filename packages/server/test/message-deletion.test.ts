@@ -79,8 +79,14 @@ forEachBackend((backend) => {
         f.services.delivery.deleteMessage(who(carol), groupId, mine.messageId),
         "VOLLY_E_NOT_GROUP_MEMBER",
       );
-      await expectCode(f.services.delivery.deleteMessage(who(alice), groupId, newId()), "VOLLY_E_UNKNOWN_MESSAGE");
-      await expectCode(f.services.delivery.deleteMessage(who(alice), newId(), newId()), "VOLLY_E_UNKNOWN_GROUP");
+      await expectCode(
+        f.services.delivery.deleteMessage(who(alice), groupId, newId()),
+        "VOLLY_E_UNKNOWN_MESSAGE",
+      );
+      await expectCode(
+        f.services.delivery.deleteMessage(who(alice), newId(), newId()),
+        "VOLLY_E_UNKNOWN_GROUP",
+      );
       expect(await logIds(bob)).toEqual([mine.messageId]);
     });
 

@@ -14,12 +14,21 @@ export interface AccountRef {
   handle: string;
 }
 
-/** One reaction on a message and the accounts that reacted with it, in the order they did. */
+/** An account that reacted, and when. */
+export interface Reactor extends AccountRef {
+  /** When it reacted (its device's clock, ms). */
+  at: number;
+}
+
+/**
+ * One reaction on a message and the accounts that reacted with it. Ordered by time (`at`, then
+ * account id) — not by when this device learnt of it — so every device shows the same order.
+ */
 export interface MessageReaction {
   /** The reaction (an emoji as UIs send it; any 1 to 32 characters without control characters). */
   emoji: string;
-  /** Who reacted with it (one entry per account). */
-  by: AccountRef[];
+  /** Who reacted with it (one entry per account), earliest first. */
+  by: Reactor[];
 }
 
 /** One edit of a message: the text it set and when (the editor's clock, ms). */
@@ -143,7 +152,7 @@ export interface MessageRecord {
   readBy?: string[];
   /** The id of the message this one replies to (it may be unknown here, or deleted). */
   replyTo?: string;
-  /** Reactions, in the order each emoji was first used (absent or empty: none). */
+  /** Reactions, by the time each emoji was first used (absent or empty: none). */
   reactions?: MessageReaction[];
   /** Every edit, oldest first; `body.text` is the latest text (kept on this device only as received). */
   edits?: MessageEdit[];

@@ -28,7 +28,12 @@ export class ActionCommands {
   ) {}
 
   /** Adds (or with `remove`, takes back) this account's reaction `emoji` on a message. */
-  react(conversationId: string, messageId: string, emoji: string, remove: boolean): Promise<MessageAction> {
+  async react(
+    conversationId: string,
+    messageId: string,
+    emoji: string,
+    remove: boolean,
+  ): Promise<MessageAction> {
     const content = parse(
       ReactionContent,
       {
@@ -46,7 +51,7 @@ export class ActionCommands {
   }
 
   /** Replaces the text of one of this account's messages. */
-  edit(conversationId: string, messageId: string, text: string): Promise<MessageAction> {
+  async edit(conversationId: string, messageId: string, text: string): Promise<MessageAction> {
     const content = parse(
       EditContent,
       { v: 1, type: "edit", id: newId(), targetId: messageId, text, sentAt: this.now() },
@@ -91,7 +96,7 @@ export class ActionCommands {
   }
 
   /** Pins or unpins a message (in a community channel: needs MANAGE_MESSAGES). */
-  pin(conversationId: string, messageId: string, pinned: boolean): Promise<MessageAction> {
+  async pin(conversationId: string, messageId: string, pinned: boolean): Promise<MessageAction> {
     const content = parse(
       PinContent,
       { v: 1, type: "pin", id: newId(), targetId: messageId, pinned, sentAt: this.now() },

@@ -14,8 +14,9 @@ const ROLE_TABLE_TTL_MS = 5_000;
  * Answers "does this account hold permission X in that community channel?" for what only content
  * reveals (MANAGE_MESSAGES deletions of others' messages, pins), from the community's role table as
  * the server shows it now (roles, members, the channel's overwrites) with the same pure resolver
- * the server uses (`computeChannelPermissions`). Each community is read at most once per
- * ROLE_TABLE_TTL_MS.
+ * the server uses (`computeChannelPermissions`). A "yes" may come from a read of the last
+ * ROLE_TABLE_TTL_MS; a "no" is always confirmed by a fresh read, so a role just granted is seen at
+ * once (a role just taken away may still count for up to that long).
  */
 export class ChannelModeration {
   private readonly cache = new Map<string, { at: number; community: Promise<CommunityResponse> }>();
@@ -36,7 +37,19 @@ export class ChannelModeration {
     accountId: string,
     permission: PermissionName,
   ): Promise<boolean> {
-    const community = await this.community(communityId);
+    const cached = this.cache.get(communityId);
+    const held = this.resolve(await this.community(communityId), channelId, accountId, permission);
+    if (held || !cached) return held;
+    this.cache.delete(communityId);
+    return this.resolve(await this.community(communityId), channelId, accountId, permission);
+  }
+
+  private resolve(
+    community: CommunityResponse,
+    channelId: string,
+    accountId: string,
+    permission: PermissionName,
+  ): boolean {
     const member = community.members.find((m) => m.accountId === accountId);
     const channel = community.channels.find((c) => c.channelId === channelId);
     if (!member || !channel) return false;
