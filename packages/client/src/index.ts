@@ -72,7 +72,7 @@ export { DEFAULT_INVITE_TTL_MS } from "./conversations/invites.js";
 export type { InviteLinks, Invites } from "./conversations/invites-api.js";
 export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
 export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
-export type { MessageAction } from "./messaging/actions/message-action.js";
+export type { MessageAction, MessageActionType } from "./messaging/actions/message-action.js";
 export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";
 export { isConversational, MESSAGE_KINDS, type MessageKind } from "./messaging/message-kinds.js";
 export {

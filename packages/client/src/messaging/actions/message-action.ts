@@ -3,6 +3,14 @@ import type { DeleteContent, EditContent, PinContent, ReactionContent } from "@v
 /** The content kinds that act on an earlier message (see `@volly/protocol` message-actions). */
 export type ActionContent = ReactionContent | EditContent | DeleteContent | PinContent;
 
+/** True when two unions are the same set (else never). */
+type SameKinds<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+/** Compile-time check that {@link MessageActionType} lists exactly the action content kinds. */
+export const ACTION_KINDS_MATCH: SameKinds<ActionContent["type"], MessageActionType> = true;
+
+/** The kinds of action on a message (the content kinds of {@link ActionContent}). */
+export type MessageActionType = "reaction" | "edit" | "delete" | "pin";
+
 /**
  * An action on a message — a reaction added or taken back, an edit, a deletion for everyone, a pin
  * or unpin — as {@link Messaging.actions} reports it once applied to the stored message (also for
@@ -10,7 +18,7 @@ export type ActionContent = ReactionContent | EditContent | DeleteContent | PinC
  */
 export interface MessageAction {
   /** What was done: `"reaction"` (see `remove`), `"edit"`, `"delete"` (for everyone), `"pin"` (see `pinned`). */
-  type: ActionContent["type"];
+  type: MessageActionType;
   /** The action's own id (its content's message id). */
   id: string;
   /** The conversation of the message acted on. */
