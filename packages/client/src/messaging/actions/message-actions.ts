@@ -37,7 +37,7 @@ export interface MessageActionsDeps {
   outbox: Outbox;
   events: MessageEvents;
   moderation: ChannelModeration;
-  /** The rule of each action kind (`content/registry.ts`'s ACTION_RULES). */
+  /** The rule of each action kind (`content/action-rules.ts`'s ACTION_RULES). */
   rules: ActionRules;
 }
 
