@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { VollyClient } from "@volly/client";
+import type { MessageRecord, VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -166,6 +166,14 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     // everything but the private channel
     expect(joined.channels.map((c) => c.name).sort()).toEqual(["Projects", "general", "robots"]);
     await memberItem(page, "bob.node").waitFor({ timeout: 30_000 });
+    // said before the next member joins: #general's policy (the last 30 days) gives it to them
+    await sendMessage(page, "Said before carol joined");
+    const general = await bob.communities.conversationOf((await bobsChannel("general")) as string);
+    const said = (m: MessageRecord) => m.body.type === "text" && m.body.text === "Said before carol joined";
+    await waitFor(async () => (await bob.messaging.history(general)).some(said), {
+      message: "bob to receive ada's message",
+      timeoutMs: 30_000,
+    });
   });
 
   it("opening the invite's web address in the app offers to join; a new web user joins that way", async () => {
@@ -186,6 +194,14 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await expect
       .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 })
       .toBe("#general");
+    // #general's history was shared with her by ada's device, and the timeline says so
+    await expect
+      .poll(() => page.getByTestId("history-start").textContent(), { timeout: 30_000 })
+      .toMatch(/History from .+, shared by Ada Lovelace when you joined\./);
+    const shared = messageWithText(page, "Said before carol joined");
+    await shared.waitFor({ timeout: 30_000 });
+    expect(await shared.getByTestId("shared-by").textContent()).toBe("shared by Ada Lovelace");
+    await screenshot(page, "community-history");
     // a member without permissions sees no moderation and only the actions @everyone has
     await page.getByTestId("community-menu").click();
     expect(await page.getByTestId("open-community-invite").count()).toBe(1);
@@ -341,7 +357,8 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     const notice = carol.getByRole("status").filter({ hasText: "no longer available" });
     await notice.waitFor({ timeout: 30_000 });
     expect(await notice.textContent()).toContain(COMMUNITY);
-    expect(await carol.getByTestId("rail-community").count()).toBe(0);
+    // the rail follows the community list, read again after the notice: wait for it
+    await expect.poll(() => carol.getByTestId("rail-community").count(), { timeout: 30_000 }).toBe(0);
     expect(await carol.getByTestId("rail-direct").getAttribute("aria-current")).toBe("page");
     await carol.context().close();
   });

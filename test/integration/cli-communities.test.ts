@@ -90,6 +90,23 @@ describe("communities through the CLI", () => {
     expect(await receivedIn("ann", mods)).toEqual([
       expect.objectContaining({ from: "owner", text: "welcome ann", communityId, channelId: mods }),
     ]);
+    // and she was given what #mods held before (its policy: the last 30 days), shared by the
+    // owner's device when it processed her join; `chat` shows where her history starts
+    const chat = await runVolly([...as("ann"), "chat", mods, "--history", "10"]);
+    expect(chat.code, chat.stderr).toBe(0);
+    expect(jsonLines(chat.stdout).map((m) => [m.from, m.text, m.sharedBy])).toEqual([
+      ["owner", "before ann", "owner"],
+      ["owner", "welcome ann", undefined],
+    ]);
+    const listed = jsonLines((await ok("ann", "conversations")).stdout).find((c) => c.title === "#mods");
+    expect(listed?.historyStart).toMatchObject({
+      policy: { kind: "days", days: 30 },
+      sharedBy: "owner",
+      messages: 1,
+    });
+    const plain = await runVolly(["--profile", join(home, "ann"), "--pin", "123456", "chat", mods]);
+    expect(plain.stderr).toMatch(/History from \d{4}-\d{2}-\d{2}, shared by @owner/);
+    expect(plain.stdout).toMatch(/owner: before ann {2}\(shared by @owner\)/);
 
     // taking the role away cuts her off: nothing sent afterwards reaches her
     await ok("owner", "role", "unassign", communityId, roleId, "@ann");

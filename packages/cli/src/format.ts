@@ -163,11 +163,13 @@ function formatOf(m: MessageRecord): KindFormat<MessageBody["type"]> {
  * `{event: "membership", id, conversationId, conversation, change, by, members, name?, at}` (handles;
  * `name` for a rename). `conversation`, the conversation's title (a group's name, or the other
  * person's handle, `#name` for a channel), is added when known; a record of a community channel also
- * carries `communityId` and `channelId`.
+ * carries `communityId` and `channelId`, and a message given in a channel's shared history
+ * `sharedBy` (the handle of the member whose device shared it).
  */
 export function messageJson(m: MessageRecord, conversation?: string): Record<string, unknown> {
   const channel = m.channelId ? { communityId: m.communityId, channelId: m.channelId } : {};
-  return { ...formatOf(m).json(m, m.body, conversation), ...channel };
+  const shared = m.sharedBy !== undefined ? { sharedBy: m.sharedBy } : {};
+  return { ...formatOf(m).json(m, m.body, conversation), ...channel, ...shared };
 }
 
 /** `HH:MM` of a timestamp (ms since the Unix epoch), local time. */
@@ -176,11 +178,13 @@ function clock(ms: number): string {
 }
 
 /**
- * A record as one readable line within its conversation (`volly chat`): `[HH:MM] handle: text`, or
- * for a membership event `[HH:MM] alice added carol` ("you" for `ownAccountId`'s account).
+ * A record as one readable line within its conversation (`volly chat`): `[HH:MM] handle: text`
+ * (followed by `(shared by @alice)` for a message from a channel's shared history), or for a
+ * membership event `[HH:MM] alice added carol` ("you" for `ownAccountId`'s account).
  */
 export function messageLine(m: MessageRecord, ownAccountId?: string): string {
-  return `[${clock(m.sentAt)}] ${formatOf(m).text(m, m.body, ownAccountId)}`;
+  const shared = m.sharedBy !== undefined ? `  (shared by @${printable(m.sharedBy)})` : "";
+  return `[${clock(m.sentAt)}] ${formatOf(m).text(m, m.body, ownAccountId)}${shared}`;
 }
 
 /** How a conversation is named in front of its messages: a group's name, `@handle` for a direct one. */

@@ -5,6 +5,7 @@ import { KeyPackagePoolService } from "./account/key-package-pool.js";
 import { profileServerUrls } from "./account/profile.js";
 import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
+import { ChannelHistory } from "./communities/channel-history.js";
 import { CommunitiesService } from "./communities/communities.js";
 import type { ConversationServices } from "./conversations/conversation-services.js";
 import { ConversationState } from "./conversations/conversation-state.js";
@@ -48,6 +49,7 @@ export interface ClientServices {
   messaging: MessagingService;
   invites: InvitesService;
   communities: CommunitiesService;
+  channelHistory: ChannelHistory;
   keyPackages: KeyPackagePoolService;
   sync: SyncService;
   connection: GatewayConnectionService;
@@ -63,7 +65,8 @@ export interface ClientServices {
 /**
  * Builds the services of one open profile and wires them together: one per-conversation queue, one
  * outbox and one commit pipeline shared by all, the gateway's dispatches handed to `sync`, presence
- * re-sent on each connection and account sync reconciled after each SYNCED. Nothing is started.
+ * re-sent on each connection, account sync reconciled after each SYNCED and channel history shared
+ * with devices that join (listeners only). No connection or timer is started.
  */
 export function wireServices(ctx: ClientContext, options: VollyClientOptions): ClientServices {
   const queue = new KeyedQueue();
@@ -90,6 +93,13 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   };
   const conversations = new ConversationsService(conversationServices);
   const communities = new CommunitiesService(conversationServices);
+  const channelHistory = new ChannelHistory({
+    ctx,
+    queue,
+    outbox,
+    state,
+    community: (communityId) => communities.get(communityId),
+  });
   const settings = new SettingsService(ctx.stores);
   const accountSync = new AccountSyncService(ctx, {
     queue,
@@ -124,6 +134,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     receipts,
     accountSync,
     conversations: conversationServices,
+    channelHistory,
     deliveryLog,
     events,
     actions,
@@ -161,6 +172,8 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     // A community changed: read it again and bring the channel conversations in line.
     onCommunityUpdate: (event) => communities.reconcileInBackground(event.communityId),
   });
+  // Channels this device is in share their history with devices that join them.
+  channelHistory.start();
   sync.synced.add(() => void accountSync.reconcile());
   // Access may have changed while this device was away: every community, after every SYNCED.
   sync.synced.add(() => communities.reconcileInBackground());
@@ -175,6 +188,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     messaging,
     invites: new InvitesService(ctx, conversations),
     communities,
+    channelHistory,
     keyPackages,
     sync,
     connection,

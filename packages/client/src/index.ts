@@ -56,6 +56,11 @@ export type {
   OverwriteTarget,
 } from "./communities/communities-api.js";
 export {
+  HISTORY_SHARE_STAGGER_MS,
+  HISTORY_SHARERS,
+} from "./communities/history-sharers.js";
+export { historyStartText } from "./communities/history-start.js";
+export {
   COMMUNITY_INVITE_SCHEME,
   communityInviteLinks,
   parseCommunityInvite,
@@ -64,6 +69,7 @@ export type {
   ConversationMember,
   ConversationRecord,
   ConversationSummary,
+  HistoryStart,
   MembershipEnd,
 } from "./conversations/conversation-records.js";
 export type { Conversations } from "./conversations/conversations-api.js";

@@ -117,3 +117,12 @@ export function restApi(client: VollyClient): HttpApi {
 export function createGatewayConnection(options: GatewayConnectionOptions): GatewayConnection {
   return new GatewayConnectionService(options);
 }
+
+/**
+ * Resolves once the client's channel-history sharing decided so far has ended (bundles handed to
+ * the outbox, or nothing to share): lets a test assert that a member device shared nothing without
+ * waiting a fixed time. Turns that wait for an earlier sharer are not waited for.
+ */
+export function historySharingIdle(client: VollyClient): Promise<void> {
+  return clientInternals(client).channelHistory.idle();
+}

@@ -229,6 +229,9 @@ export class VollyClient {
     await accountSync.idle();
     this.services.communities.dispose();
     await this.services.communities.idle();
+    // Sharing already decided goes out with the outbox below; turns still waiting are dropped.
+    await this.services.channelHistory.idle();
+    this.services.channelHistory.dispose();
     await messaging.dispose();
     await messaging.flushOutbox().catch(ctx.diagnostics.catcher("outbox.flush"));
     await connection.stop();

@@ -110,6 +110,42 @@ export const HistoryChunkContent = Type.Object({
 });
 export type HistoryChunkContent = Static<typeof HistoryChunkContent>;
 
+/**
+ * One message of a channel history bundle: what its sender wrote, as the sharing device holds it.
+ * The receiving device labels it "shared by" the bundle's sender: nobody else vouches for it.
+ */
+export const SharedMessage = Type.Object({
+  id: Id,
+  /** Sender's handle. */
+  from: Handle,
+  fromDeviceId: Id,
+  text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
+  sentAt: Timestamp,
+});
+export type SharedMessage = Static<typeof SharedMessage>;
+
+/**
+ * One chunk of a community channel's history, handed by a member device to devices that just
+ * joined the channel's MLS group (DESIGN.md "History for newcomers", after Matrix MSC4268): sent in
+ * the channel's group, addressed to the joining devices (`to`); the other members only note that
+ * the newcomers were served. Chunk `index` of `total` of bundle `transfer`; `since` is the start of
+ * the window the channel's history policy allowed (epoch ms), the messages are those the sender
+ * holds from then on, oldest first.
+ */
+export const ChannelHistoryContent = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal("channel-history"),
+  id: Id,
+  to: Type.Array(Id, { minItems: 1, maxItems: LIMITS.maxHistoryRecipients }),
+  transfer: Id,
+  index: Type.Integer({ minimum: 0 }),
+  total: Type.Integer({ minimum: 1 }),
+  since: Timestamp,
+  messages: Type.Array(SharedMessage, { maxItems: LIMITS.maxHistoryChunkMessages }),
+  sentAt: Timestamp,
+});
+export type ChannelHistoryContent = Static<typeof ChannelHistoryContent>;
+
 /** Every kind of application content. Later kinds (attachments, reactions) join this union. */
 export const ApplicationContent = Type.Union([
   TextContent,
@@ -117,6 +153,7 @@ export const ApplicationContent = Type.Union([
   GroupMetaContent,
   AccountSyncContent,
   HistoryChunkContent,
+  ChannelHistoryContent,
   ReactionContent,
   EditContent,
   DeleteContent,

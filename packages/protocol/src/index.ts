@@ -46,10 +46,12 @@ export {
 export {
   AccountSyncContent,
   ApplicationContent,
+  ChannelHistoryContent,
   GroupMetaContent,
   HistoryChunkContent,
   HistoryMessage,
   ReceiptContent,
+  SharedMessage,
   TextContent,
 } from "./content.js";
 export type {
@@ -105,6 +107,7 @@ export { HANDLE_PATTERN, ID_PATTERN, isValidHandle, newId } from "./ids.js";
 export { InvitePayload } from "./invite.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
 export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
+export { memberChannelPermissions } from "./member-permissions.js";
 export {
   ActionAccount,
   DeleteContent,

@@ -29,6 +29,8 @@ export const LIMITS = {
   maxAccountSyncUpdateChars: 240_000,
   /** Most messages in one history hand-over chunk. */
   maxHistoryChunkMessages: 500,
+  /** Most devices one channel history chunk is addressed to (more joiners: one bundle per this many). */
+  maxHistoryRecipients: 64,
   /** Largest text in one message (characters). */
   maxTextChars: 64_000,
   /** Most key packages per upload. */

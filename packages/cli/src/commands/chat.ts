@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline";
-import type { MessageRecord } from "@volly/client";
+import { historyStartText, type MessageRecord } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
 import { conversationLabel, messageJson, messageLine } from "../format.js";
@@ -46,6 +46,7 @@ export function registerChat(program: Command, run: Run) {
             );
           // The header first, then the history under it, each on its own line.
           out.note(`— chatting with ${conversationLabel(conv)}; /quit to leave —`);
+          if (conv.historyStart) out.note(`— ${historyStartText(conv.historyStart)} —`);
           if (historySize > 0) for (const m of await client.messaging.history(conv.id, historySize)) print(m);
           await client.messaging.takeUnseen(conv.id);
           const rl = createInterface({

@@ -19,7 +19,13 @@ export function registerConversations(program: Command, run: Run) {
         const list = await withClientSyncedIfReachable(g, out, (client) => client.conversations.list());
         for (const c of list) {
           out.result(
-            { id: c.id, kind: c.kind, title: c.title, with: c.peerHandle },
+            {
+              id: c.id,
+              kind: c.kind,
+              title: c.title,
+              with: c.peerHandle,
+              ...(c.historyStart ? { historyStart: c.historyStart } : {}),
+            },
             `${c.id}  ${c.kind}  ${printable(c.title)}${c.left ? "  (no longer a member)" : ""}`,
           );
         }

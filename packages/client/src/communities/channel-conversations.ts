@@ -123,7 +123,11 @@ export class ChannelConversations {
       const existing = await this.s.ctx.stores.conversations.get(id);
       if (existing && !existing.left) return this.alignLocked(existing, communityId, channel);
       const joined = await this.joinLocked(id, existing?.left === true);
-      const conv = this.record(communityId, channel, id, existing, groupEpoch(joined.newGroup), joined.seq);
+      const conv: ConversationRecord = {
+        ...this.record(communityId, channel, id, existing, groupEpoch(joined.newGroup), joined.seq),
+        // Where this device's history starts: a member device shares what the policy allows.
+        historyStart: { policy: channel.historyPolicy, joinedAt: Date.now() },
+      };
       return (await this.s.commits.applyIncomingLocked(conv, joined.newGroup)).conv;
     });
   }

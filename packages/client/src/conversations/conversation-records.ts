@@ -1,4 +1,4 @@
-import type { CommitBody } from "@volly/protocol";
+import type { CommitBody, HistoryPolicy } from "@volly/protocol";
 import type { MessageRecord } from "../messaging/message-records.js";
 
 /** A conversation (one MLS group). Stored sealed under `conv:<id>`. */
@@ -80,6 +80,31 @@ export interface ConversationRecord {
   noticeAt?: number;
   /** How many times this device rejoined this conversation's group by external commit. */
   recoveries?: number;
+  /**
+   * For a channel: where this device's history starts, so a UI never shows a cut silently
+   * (DESIGN.md "History for newcomers"). Set when the device joins the channel's group, completed
+   * when a member device shares the channel's history with it.
+   */
+  historyStart?: HistoryStart;
+}
+
+/**
+ * Where a channel conversation's history starts on this device: the channel's history policy when
+ * it joined, and what a member device shared under it. A UI says "History from <since>, shared by
+ * @sharedBy" once something was shared, else "History starts when you joined" — and "No earlier
+ * messages are shared in this channel" for the policy `none`.
+ */
+export interface HistoryStart {
+  /** The channel's history policy when this device joined (the server's setting). */
+  policy: HistoryPolicy;
+  /** When this device joined the channel's group (this device's clock, ms). */
+  joinedAt: number;
+  /** Handle of the member whose device shared the history (the first one, when several did). */
+  sharedBy?: string;
+  /** Start of the window shared (ms): messages from then on were given, as the sharer held them. */
+  since?: number;
+  /** How many messages were shared (all bundles together, duplicates not counted). */
+  messages?: number;
 }
 
 /** A member account of a conversation as the UI shows it. */

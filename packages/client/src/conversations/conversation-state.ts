@@ -1,4 +1,4 @@
-import type { MlsGroup } from "@volly/crypto";
+import type { GroupMember, MlsGroup } from "@volly/crypto";
 import { VollyError } from "@volly/protocol";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
@@ -27,6 +27,17 @@ export interface EpochChange {
   left: boolean;
 }
 
+/** Devices of other accounts that an incoming commit brought into a group this device is in. */
+export interface DevicesJoined {
+  conversationId: string;
+  /** The devices added (leaves whose device id was not in the group before the commit). */
+  added: GroupMember[];
+  /** Every leaf after the commit, the added ones included. */
+  members: GroupMember[];
+  /** The commit's log time (the server's clock, ms). */
+  at: number;
+}
+
 /**
  * The conversations' shared state: reads of the stored records and group states, the events every
  * conversation module emits (`changes`, `named` — public through `Conversations` — and the internal
@@ -42,6 +53,12 @@ export class ConversationState {
   readonly named = new ListenerSet<ConversationRecord>((c) => !c.self);
   /** Fires when this device's state of a group reaches a new epoch or it leaves the group. */
   readonly epochs = new ListenerSet<EpochChange>();
+  /**
+   * Fires after an incoming commit that added devices of other accounts was stored (a member
+   * joined, by external commit or by Add): channels share their history with them
+   * (`communities/channel-history.ts`).
+   */
+  readonly joins = new ListenerSet<DevicesJoined>();
 
   constructor(
     private readonly ctx: ClientContext,

@@ -189,7 +189,17 @@ export class GroupCommits {
     this.state.epochs.emit({ conversationId: conv.id, epoch: groupEpoch(newGroup), left: false });
     this.state.changes.emit(conv);
     this.timeline.announce(events);
+    if (origin) this.announceJoins(conv.id, origin, groupMembers(newGroup));
     return { conv, departed };
+  }
+
+  /** Fires `state.joins` when a commit added devices of other accounts. */
+  private announceJoins(conversationId: string, origin: CommitOrigin, after: GroupMember[]): void {
+    const before = new Set(origin.before.map((m) => m.credential.deviceId));
+    const added = after.filter(
+      (m) => !before.has(m.credential.deviceId) && m.credential.accountId !== this.ctx.profile.accountId,
+    );
+    if (added.length > 0) this.state.joins.emit({ conversationId, added, members: after, at: origin.at });
   }
 
   /**

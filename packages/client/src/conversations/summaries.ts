@@ -8,9 +8,9 @@ const SCAN_LIMITS = [20, 200, 2_000] as const;
 
 /**
  * The conversation list (see `Conversations.summaries`): each conversation with its last message or
- * membership event (by sort key) and unread count — incoming messages (never membership events)
- * with `receivedAt` after `lastReadAt` and a seq above `readSeq`, counted among the newest 2,000 —
- * most recent activity first.
+ * membership event (by sort key) and unread count — incoming messages (never membership events,
+ * never a channel's history shared by a member's device) with `receivedAt` after `lastReadAt` and a
+ * seq above `readSeq`, counted among the newest 2,000 — most recent activity first.
  */
 export async function summaries(s: ConversationServices): Promise<ConversationSummary[]> {
   const out: Array<ConversationSummary & { activity: number }> = [];
@@ -26,6 +26,7 @@ export async function summaries(s: ConversationServices): Promise<ConversationSu
         (m) =>
           m.direction === "in" &&
           isConversational(m) &&
+          m.sharedBy === undefined &&
           m.receivedAt > since &&
           !(m.seq !== undefined && m.seq <= readSeq),
       ).length;

@@ -162,6 +162,12 @@ export interface MessageRecord {
   editedAt?: number;
   /** When it was pinned (absent: not pinned). */
   pinnedAt?: number;
+  /**
+   * Set on a message this device did not receive from its sender but from a member device that
+   * shared a channel's history with it (that member's handle): a UI labels it "shared by @…", as
+   * only that member vouches for it (Matrix MSC4268).
+   */
+  sharedBy?: string;
 }
 
 /** An encrypted message waiting to be accepted by the server. Stored sealed under `outbox:<n>`. */

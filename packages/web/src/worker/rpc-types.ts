@@ -27,6 +27,7 @@ export type {
   ConnectionState,
   ConversationMember,
   ConversationRecord,
+  HistoryStart,
   InviteLinks,
   MembershipBody,
   MembershipChange,

@@ -2,6 +2,7 @@ import { type HistoryChunkContent, HistoryMessage, LIMITS, matches, newId, utf8 
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import { carriedInHandOver } from "../../messaging/message-kinds.js";
 import type { MessageBody, MessageRecord } from "../../messaging/message-records.js";
+import { packChunks } from "../../shared/chunks.js";
 import type { MessageStore } from "../../storage/message-stores.js";
 import type { VaultBatch } from "../../storage/vault.js";
 
@@ -44,9 +45,7 @@ export async function planHistoryHandOver(
   to: string,
 ): Promise<HistoryHandOverPlan> {
   const transfer = newId();
-  const groups: HistoryMessage[][] = [[]];
-  let bytes = 0;
-  let messages = 0;
+  const entries: { entry: HistoryMessage; size: number }[] = [];
   let skipped = 0;
   for (const conv of conversations) {
     for (const m of await store.recent(conv.id, HISTORY_MAX_PER_CONVERSATION)) {
@@ -54,21 +53,14 @@ export async function planHistoryHandOver(
       if (!carriedInHandOver(m.body)) continue;
       const entry = toHistoryMessage(m);
       const size = entry ? utf8(JSON.stringify(entry)).length : Number.POSITIVE_INFINITY;
-      if (!entry || size > HISTORY_CHUNK_BYTES) {
-        skipped++;
-        continue;
-      }
-      let current = groups[groups.length - 1] as HistoryMessage[];
-      if (bytes + size > HISTORY_CHUNK_BYTES || current.length >= LIMITS.maxHistoryChunkMessages) {
-        current = [];
-        groups.push(current);
-        bytes = 0;
-      }
-      current.push(entry);
-      bytes += size;
-      messages++;
+      if (!entry || size > HISTORY_CHUNK_BYTES) skipped++;
+      else entries.push({ entry, size });
     }
   }
+  const groups = packChunks(entries, (e) => e.size, HISTORY_CHUNK_BYTES, LIMITS.maxHistoryChunkMessages).map(
+    (chunk) => chunk.map((e) => e.entry),
+  );
+  const messages = entries.length;
   const sentAt = Date.now();
   const chunks = groups.map(
     (list, index): HistoryChunkContent => ({

@@ -1,6 +1,7 @@
 import type { MlsGroup } from "@volly/crypto";
 import type { ApplicationContent, GroupMessageEvent } from "@volly/protocol";
 import type { AccountSyncService } from "../../account/account-sync/account-sync.js";
+import type { ChannelHistory } from "../../communities/channel-history.js";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import type { ConversationServices } from "../../conversations/conversation-services.js";
 import type { ClientContext } from "../../shared/client-context.js";
@@ -68,6 +69,8 @@ export interface ContentHandlerDeps {
   conversations: ConversationServices;
   /** Applies reactions, edits, deletions and pins (and those that waited for a message). */
   actions: MessageActions;
+  /** History for newcomers in community channels. */
+  channelHistory: ChannelHistory;
 }
 
 /**

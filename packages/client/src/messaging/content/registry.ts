@@ -1,4 +1,5 @@
 import { accountSyncHandler } from "./account-sync.js";
+import { channelHistoryHandler } from "./channel-history.js";
 import type { ContentHandler, ContentType } from "./content-handler.js";
 import { deleteHandler } from "./delete.js";
 import { editHandler } from "./edit.js";
@@ -20,6 +21,7 @@ export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> 
   "group-meta": groupMetaHandler,
   "account-sync": accountSyncHandler,
   history: historyHandler,
+  "channel-history": channelHistoryHandler,
   reaction: reactionHandler,
   edit: editHandler,
   delete: deleteHandler,
