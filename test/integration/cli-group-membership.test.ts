@@ -81,9 +81,9 @@ describe("group membership through the CLI", () => {
       members: ["carol"],
       at: expect.any(Number),
     });
-    // messages keep their shape
+    // messages keep their fields, plus their type and mentions
     expect(Object.keys(bobLines[3] ?? {}).sort()).toEqual(
-      ["conversation", "conversationId", "from", "id", "sentAt", "text"].sort(),
+      ["conversation", "conversationId", "from", "id", "mentions", "sentAt", "text", "type"].sort(),
     );
     // alice made the changes: nothing new for her (her own events are not "received")
     expect(await receiveTexts("alice")).toEqual([]);

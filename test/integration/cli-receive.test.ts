@@ -66,7 +66,7 @@ describe("volly receive across conversations", () => {
     ]);
   });
 
-  it("--json keeps its fields, adds the conversation's title and is in the same order", async () => {
+  it("--json keeps its fields, adds the conversation's title, type and mentions, and is in the same order", async () => {
     await send("carol", groupId, "first");
     await send("bob", "@alice", "second");
     await send("bob", groupId, "third");
@@ -80,12 +80,14 @@ describe("volly receive across conversations", () => {
       ["Weekend trip", "bob", "third"],
     ]);
     expect(lines[1]).toEqual({
+      type: "message",
       id: expect.any(String),
       conversationId: directId,
       from: "bob",
       text: "second",
       sentAt: expect.any(Number),
       conversation: "bob",
+      mentions: [],
     });
     const sentAt = lines.map((m) => m.sentAt as number);
     expect(sentAt).toEqual([...sentAt].sort((a, b) => a - b));

@@ -3,6 +3,7 @@ import type {
   MembershipBody,
   MembershipChange,
   MembershipParty,
+  MessageAction,
   MessageBody,
   MessageRecord,
 } from "@volly/client";
@@ -49,16 +50,38 @@ interface KindFormat<K extends MessageBody["type"]> {
  */
 const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
   text: {
-    // The shape scripts depend on: unchanged.
+    // The shape scripts depend on, plus `type`, `replyTo` and `mentions`.
     json: (m, body, conversation) => ({
+      type: "message",
       id: m.id,
       conversationId: m.conversationId,
       from: m.from,
       text: body.text,
       sentAt: m.sentAt,
       ...(conversation !== undefined ? { conversation } : {}),
+      ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+      mentions: mentionsOf(body.text),
+      ...(m.editedAt !== undefined ? { editedAt: m.editedAt } : {}),
+      ...(m.reactions?.length
+        ? { reactions: Object.fromEntries(m.reactions.map((r) => [r.emoji, r.by.map((a) => a.handle)])) }
+        : {}),
     }),
-    text: (m, body) => `${printable(m.from)}: ${printableText(body.text)}`,
+    text: (m, body) =>
+      `${printable(m.from)}: ${m.replyTo !== undefined ? `(reply to ${m.replyTo}) ` : ""}${printableText(body.text)}${m.editedAt !== undefined ? " (edited)" : ""}`,
+  },
+  deleted: {
+    json: (m, body, conversation) => ({
+      type: "message",
+      id: m.id,
+      conversationId: m.conversationId,
+      from: m.from,
+      sentAt: m.sentAt,
+      ...(conversation !== undefined ? { conversation } : {}),
+      deleted: true,
+      deletedAt: body.deletedAt,
+      deletedBy: body.by.handle,
+    }),
+    text: (m) => `${printable(m.from)}: (message deleted)`,
   },
   membership: {
     json: (m, body, conversation) => ({
@@ -75,6 +98,59 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
     text: (_m, body, ownAccountId) => membershipSentence(body, ownAccountId),
   },
 };
+
+/** A handle in a text: `@` then a handle (HANDLE_PATTERN), not preceded by a word character. */
+const MENTION = /(?<![\w@])@([a-z0-9][a-z0-9_.-]{2,31})(?![a-z0-9_-])/g;
+
+/**
+ * The handles a text mentions as `@handle`, without `@`, each once, in order of first mention
+ * (a trailing `.` ends the sentence, not the handle).
+ */
+export function mentionsOf(text: string): string[] {
+  const found = new Set<string>();
+  for (const match of text.matchAll(MENTION)) {
+    const handle = (match[1] ?? "").replace(/\.+$/, "");
+    if (handle.length >= 3) found.add(handle);
+  }
+  return [...found];
+}
+
+/**
+ * The JSON line `receive --json` prints for an action on a message: `{type: "reaction"|"edit"|
+ * "delete"|"pin", id, conversationId, messageId, from, at, conversation?}` plus, by type, `emoji` and
+ * `removed`, `text`, or `pinned` (and `communityId`, `channelId` in a community channel).
+ */
+export function actionJson(a: MessageAction, conversation?: string): Record<string, unknown> {
+  return {
+    type: a.type,
+    id: a.id,
+    conversationId: a.conversationId,
+    ...(conversation !== undefined ? { conversation } : {}),
+    messageId: a.targetId,
+    from: a.from,
+    at: a.at,
+    ...(a.emoji !== undefined ? { emoji: a.emoji, removed: a.remove === true } : {}),
+    ...(a.text !== undefined ? { text: a.text } : {}),
+    ...(a.pinned !== undefined ? { pinned: a.pinned } : {}),
+    ...(a.channelId ? { communityId: a.communityId, channelId: a.channelId } : {}),
+  };
+}
+
+/** What a text line says an action did, by action type (TypeScript refuses a type without one). */
+const ACTION_SENTENCES: { readonly [K in MessageAction["type"]]: (a: MessageAction) => string } = {
+  reaction: (a) =>
+    a.remove
+      ? `took back ${printable(a.emoji ?? "")} on ${a.targetId}`
+      : `reacted ${printable(a.emoji ?? "")} to ${a.targetId}`,
+  edit: (a) => `edited ${a.targetId}: ${printableText(a.text ?? "")}`,
+  delete: (a) => `deleted ${a.targetId}`,
+  pin: (a) => `${a.pinned ? "pinned" : "unpinned"} ${a.targetId}`,
+};
+
+/** An action as one readable line among several conversations: `[HH:MM] [label] bob reacted 👍 to MSGID`. */
+export function actionLine(a: MessageAction, label: string): string {
+  return `[${clock(a.at)}] [${label}] ${printable(a.from)} ${ACTION_SENTENCES[a.type](a)}`;
+}
 
 /** The format of a record's body kind. */
 function formatOf(m: MessageRecord): KindFormat<MessageBody["type"]> {

@@ -10,6 +10,7 @@ import { registerDevices } from "./commands/devices.js";
 import { registerGroup } from "./commands/group.js";
 import { registerInit } from "./commands/init.js";
 import { registerInvite } from "./commands/invite.js";
+import { registerMessageActions } from "./commands/message-actions.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReceive } from "./commands/receive.js";
 import { registerRole } from "./commands/role.js";
@@ -50,6 +51,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerInvite,
     registerAccept,
     registerSend,
+    registerMessageActions,
     registerReceive,
     registerChat,
     registerConversations,

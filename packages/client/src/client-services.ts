@@ -16,6 +16,10 @@ import { Directory } from "./conversations/directory.js";
 import { GroupCommits } from "./conversations/group-commits.js";
 import { InvitesService } from "./conversations/invites.js";
 import { MembershipTimeline } from "./conversations/membership-timeline.js";
+import { ActionCommands } from "./messaging/actions/action-commands.js";
+import { ChannelModeration } from "./messaging/actions/channel-moderation.js";
+import { MessageActions } from "./messaging/actions/message-actions.js";
+import { ACTION_RULES } from "./messaging/content/action-rules.js";
 import { DeliveryLog } from "./messaging/delivery-log.js";
 import { IncomingMessages } from "./messaging/incoming.js";
 import { MessageEvents } from "./messaging/message-events.js";
@@ -107,7 +111,16 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   });
   const receipts = new Receipts(ctx, { queue, outbox, settings, conversations });
   const deliveryLog = new DeliveryLog(ctx);
+  const actions = new MessageActions(ctx, {
+    queue,
+    outbox,
+    events,
+    moderation: new ChannelModeration(ctx.api),
+    rules: ACTION_RULES,
+  });
   const messaging = new MessagingService(ctx, {
+    actions,
+    commands: new ActionCommands(ctx, actions),
     outbox,
     receipts,
     accountSync,
@@ -124,6 +137,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     channelHistory,
     deliveryLog,
     events,
+    actions,
   });
   const keyPackages = new KeyPackagePoolService(ctx.api, ctx.stores, ctx.suite, ctx.identity, {
     accountId: ctx.profile.accountId,

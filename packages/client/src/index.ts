@@ -78,19 +78,25 @@ export { DEFAULT_INVITE_TTL_MS } from "./conversations/invites.js";
 export type { InviteLinks, Invites } from "./conversations/invites-api.js";
 export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
 export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
+export type { MessageAction, MessageActionType } from "./messaging/actions/message-action.js";
 export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";
 export { isConversational, MESSAGE_KINDS, type MessageKind } from "./messaging/message-kinds.js";
 export {
+  type AccountRef,
+  type DeletedBody,
   type MembershipBody,
   type MembershipChange,
   type MembershipParty,
   type MessageBody,
+  type MessageEdit,
+  type MessageReaction,
   type MessageRecord,
   messageText,
+  type Reactor,
   type TextBody,
   type UndecryptableCounts,
 } from "./messaging/message-records.js";
-export type { Messaging } from "./messaging/messaging-api.js";
+export type { Messaging, SendOptions } from "./messaging/messaging-api.js";
 export { RECEIPT_BATCH_MS, RECEIPT_MAX_IDS, RECEIPT_MAX_MEMBERS } from "./messaging/receipts.js";
 export { TYPING_THROTTLE_MS, TYPING_TTL_MS } from "./messaging/typing.js";
 export type { Typing, TypingChange } from "./messaging/typing-api.js";

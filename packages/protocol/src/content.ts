@@ -1,6 +1,13 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
+import {
+  DeleteContent,
+  EditContent,
+  MESSAGE_STATE_FIELDS,
+  PinContent,
+  ReactionContent,
+} from "./message-actions.js";
 
 /**
  * What travels inside an MLS application message (encrypted end to end; the server never sees it).
@@ -12,6 +19,8 @@ export const TextContent = Type.Object({
   id: Id,
   text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
   sentAt: Timestamp,
+  /** The message this one replies to (same conversation). */
+  replyTo: Type.Optional(Id),
 });
 export type TextContent = Static<typeof TextContent>;
 
@@ -64,7 +73,8 @@ export const HistoryMessage = Type.Object({
   fromDeviceId: Id,
   /** "out" when a device of this account sent it. */
   direction: Type.Union([Type.Literal("in"), Type.Literal("out")]),
-  text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
+  /** Empty only for a message deleted for everyone (`deletedAt`). */
+  text: Type.String({ minLength: 0, maxLength: LIMITS.maxTextChars }),
   sentAt: Timestamp,
   receivedAt: Timestamp,
   status: Type.Union([
@@ -77,6 +87,7 @@ export const HistoryMessage = Type.Object({
   recipients: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
   deliveredTo: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
   readBy: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
+  ...MESSAGE_STATE_FIELDS,
 });
 export type HistoryMessage = Static<typeof HistoryMessage>;
 
@@ -143,5 +154,9 @@ export const ApplicationContent = Type.Union([
   AccountSyncContent,
   HistoryChunkContent,
   ChannelHistoryContent,
+  ReactionContent,
+  EditContent,
+  DeleteContent,
+  PinContent,
 ]);
 export type ApplicationContent = Static<typeof ApplicationContent>;

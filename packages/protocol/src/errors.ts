@@ -86,6 +86,12 @@ export const ERROR_CODES = {
   VOLLY_E_UNKNOWN_ACCOUNT: { http: 404, close: 4000, message: "No such account.", retry: "never" },
   VOLLY_E_UNKNOWN_DEVICE: { http: 404, close: 4000, message: "No such device.", retry: "never" },
   VOLLY_E_UNKNOWN_GROUP: { http: 404, close: 4000, message: "No such group.", retry: "never" },
+  VOLLY_E_UNKNOWN_MESSAGE: {
+    http: 404,
+    close: 4000,
+    message: "No such message (never stored, already removed, or not this conversation's).",
+    retry: "never",
+  },
   VOLLY_E_GROUP_EXISTS: {
     http: 409,
     close: 4000,

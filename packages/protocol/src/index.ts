@@ -109,6 +109,18 @@ export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
 export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
 export { memberChannelPermissions } from "./member-permissions.js";
 export {
+  ActionAccount,
+  DeleteContent,
+  EditContent,
+  EditEntry,
+  MAX_REACTION_CHARS,
+  PinContent,
+  Reaction,
+  ReactionContent,
+  ReactionTally,
+  Reactor,
+} from "./message-actions.js";
+export {
   ALL_PERMISSIONS,
   combinePermissions,
   computeBasePermissions,
@@ -141,8 +153,10 @@ export {
   type CommitBody,
   type CommitResponse,
   type CreateGroupBody,
+  DeleteMessageResponse,
   type DeviceEntry,
   type DeviceLookupResponse,
+  GroupMessageParams,
   type GroupResponse,
   type HandleAvailabilityResponse,
   type HealthResponse,

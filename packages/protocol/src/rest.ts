@@ -295,6 +295,16 @@ export const SendMessageResponse = Type.Object({
 });
 export type SendMessageResponse = Static<typeof SendMessageResponse>;
 
+/** One application message of a group's log, by the id its sender gave it. */
+export const GroupMessageParams = Type.Object(
+  { groupId: Id, messageId: Id },
+  { additionalProperties: false },
+);
+export type GroupMessageParams = Static<typeof GroupMessageParams>;
+/** The log entry `messageId` was removed (its seq stays used; devices never see it again). */
+export const DeleteMessageResponse = Type.Object({ messageId: Id, seq: Type.Integer({ minimum: 1 }) });
+export type DeleteMessageResponse = Static<typeof DeleteMessageResponse>;
+
 export const LeaveGroupResponse = Type.Object({
   seq: Type.Integer({ minimum: 1, description: "log seq of the departure entry" }),
 });
@@ -435,6 +445,19 @@ export const ROUTES = {
     params: GroupParams,
     body: SendMessageBody,
     response: SendMessageResponse,
+  },
+  deleteMessage: {
+    method: "DELETE",
+    path: "/v1/groups/:groupId/messages/:messageId",
+    summary:
+      "Remove the ciphertext of an application message from the group's log (delete for everyone): " +
+      "the caller's device must be a member; its account must have sent the message, or, in a " +
+      "community channel, hold MANAGE_MESSAGES there (else VOLLY_E_FORBIDDEN, details.permission). " +
+      "VOLLY_E_UNKNOWN_MESSAGE when the log no longer holds it. The encrypted delete itself travels " +
+      "as MLS content.",
+    auth: true,
+    params: GroupMessageParams,
+    response: DeleteMessageResponse,
   },
   leaveGroup: {
     method: "POST",

@@ -7,10 +7,11 @@ import { withClient } from "../with-client.js";
 /** Options of `volly send`. */
 interface SendOptions {
   queue?: boolean;
+  replyTo?: string;
 }
 
 /**
- * `volly send [--queue] TARGET TEXT`: exits 0 once the server has stored the message durably.
+ * `volly send [--queue] [--reply-to MSGID] TARGET TEXT`: exits 0 once the server has stored the message durably.
  * When the server cannot be reached: by default nothing is sent or kept — exit 5, "not sent: server
  * unreachable"; with `--queue` the message is encrypted into this device's outbox (exit 0,
  * "queued …", JSON `queued: true`) and the next command that connects (receive, chat, send,
@@ -33,9 +34,10 @@ export function registerSend(program: Command, run: Run) {
       "if the server cannot be reached, keep the message in the outbox (exit 0, prints 'queued') " +
         "instead of failing",
     )
+    .option("--reply-to <msgid>", "reply to this message of the conversation (its id)")
     .action((target: string, text: string, o: SendOptions) =>
       run(async (out, g) => {
-        await withClient(g, (client) => send(client, out, target, text, Boolean(o.queue)));
+        await withClient(g, (client) => send(client, out, target, text, Boolean(o.queue), o.replyTo));
       }),
     );
 }
@@ -60,6 +62,7 @@ async function send(
   target: string,
   text: string,
   queue: boolean,
+  replyTo: string | undefined,
 ): Promise<void> {
   let offline: VollyError | undefined;
   try {
@@ -85,7 +88,7 @@ async function send(
     throw err;
   }
   // Encrypted and stored in the outbox first (a crash cannot lose or repeat it), then sent.
-  const queued = await client.messaging.enqueue(conv.id, text);
+  const queued = await client.messaging.enqueue(conv.id, text, replyTo !== undefined ? { replyTo } : {});
   if (!offline) await client.messaging.flushOutbox();
   // Refused for good (in a channel: timed out, or no SEND_MESSAGES): VOLLY_E_FORBIDDEN, exit 6.
   const refused = client.messaging.refusal(queued.id);

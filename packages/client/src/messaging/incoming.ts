@@ -55,6 +55,7 @@ export class IncomingMessages {
     if (result?.message) events.received.emit(result.message);
     conversations.timeline.announce(result?.events ?? []);
     for (const m of result?.updated ?? []) events.updates.emit(m);
+    for (const a of result?.actions ?? []) events.actions.emit(a);
     if (result?.renamed) {
       conversations.state.changes.emit(result.renamed);
       conversations.state.named.emit(result.renamed);

@@ -28,6 +28,9 @@ export const MESSAGE_KINDS: { readonly [K in MessageBody["type"]]: MessageKind }
   // Each device derives its own from MLS; the hand-over's HistoryMessage carries text only, and a
   // new device's history starts with messages (its own membership starts at its Welcome).
   membership: { origin: "local", conversational: false, historyHandOver: false },
+  // A tombstone (DeleteContent applied): no longer counts as unread; handed over so a new device
+  // shows the same gap.
+  deleted: { origin: "content", conversational: false, historyHandOver: true },
 };
 
 /**

@@ -6,6 +6,53 @@ export interface TextBody {
   text: string;
 }
 
+/** An account as a reaction, a deletion or a pin names it. */
+export interface AccountRef {
+  /** The account's id. */
+  accountId: string;
+  /** The account's handle, without `@`. */
+  handle: string;
+}
+
+/** An account that reacted, and when. */
+export interface Reactor extends AccountRef {
+  /** When it reacted (its device's clock, ms). */
+  at: number;
+}
+
+/**
+ * One reaction on a message and the accounts that reacted with it. Ordered by time (`at`, then
+ * account id) — not by when this device learnt of it — so every device shows the same order.
+ */
+export interface MessageReaction {
+  /** The reaction (an emoji as UIs send it; any 1 to 32 characters without control characters). */
+  emoji: string;
+  /** Who reacted with it (one entry per account), earliest first. */
+  by: Reactor[];
+}
+
+/** One edit of a message: the text it set and when (the editor's clock, ms). */
+export interface MessageEdit {
+  /** The text after this edit. */
+  text: string;
+  /** When the edit was made (sender's clock, ms). */
+  editedAt: number;
+}
+
+/**
+ * The tombstone of a message deleted for everyone (DeleteContent): the text, its edits, reactions,
+ * reply and pin are gone on every device; id, sender, times and seq stay so the timeline keeps its
+ * place and a reply can say "original deleted".
+ */
+export interface DeletedBody {
+  /** The kind of body. */
+  type: "deleted";
+  /** When it was deleted (the deleting device's clock, ms). */
+  deletedAt: number;
+  /** Who deleted it (its sender, or a moderator holding MANAGE_MESSAGES in a community channel). */
+  by: AccountRef;
+}
+
 /** An account named in a membership event, as it was when the event was recorded. */
 export interface MembershipParty {
   /** The account's id. */
@@ -46,12 +93,12 @@ export interface MembershipBody {
 }
 
 /**
- * What a message record shows, by kind: text (a stored content kind, `messaging/content/`) or a
- * membership event (derived locally, `conversations/membership-events.ts`). Each kind is listed in
+ * What a message record shows, by kind: text (a stored content kind, `messaging/content/`), the
+ * tombstone of a message deleted for everyone, or a membership event (derived locally, `conversations/membership-events.ts`). Each kind is listed in
  * `MESSAGE_KINDS` (`message-kinds.ts`), so TypeScript refuses a new one nobody decided about.
  * Narrow on `type` (or read text with {@link messageText}).
  */
-export type MessageBody = TextBody | MembershipBody;
+export type MessageBody = TextBody | MembershipBody | DeletedBody;
 
 /**
  * A message as the user sees it — or, with a membership body, an event in its timeline. Stored
@@ -72,6 +119,11 @@ export interface MessageRecord {
   channelId?: string;
   /** Sender's handle. */
   from: string;
+  /**
+   * The sender's account id (from the MLS credential): who may edit or delete it. Absent on records
+   * stored before it was kept (then nobody may edit them).
+   */
+  fromAccountId?: string;
   /** The sending device's id ("" when not known). */
   fromDeviceId: string;
   /** "out": sent by this account (from any of its devices); "in": sent by another account. */
@@ -98,6 +150,18 @@ export interface MessageRecord {
   deliveredTo?: string[];
   /** Outgoing: accounts that reported the message read. */
   readBy?: string[];
+  /** The id of the message this one replies to (it may be unknown here, or deleted). */
+  replyTo?: string;
+  /** Reactions, by the time each emoji was first used (absent or empty: none). */
+  reactions?: MessageReaction[];
+  /** Every edit, oldest first; `body.text` is the latest text (kept on this device only as received). */
+  edits?: MessageEdit[];
+  /** The text before the first edit. */
+  originalText?: string;
+  /** When it was last edited (editor's clock, ms): what a UI shows as "edited". */
+  editedAt?: number;
+  /** When it was pinned (absent: not pinned). */
+  pinnedAt?: number;
   /**
    * Set on a message this device did not receive from its sender but from a member device that
    * shared a channel's history with it (that member's handle): a UI labels it "shared by @…", as

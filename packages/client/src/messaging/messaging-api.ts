@@ -1,7 +1,14 @@
 import type { VollyError } from "@volly/protocol";
 import type { Listeners } from "../shared/listeners.js";
+import type { MessageAction } from "./actions/message-action.js";
 import type { DeliveryDiagnostic } from "./delivery-log.js";
 import type { MessageRecord, UndecryptableCounts } from "./message-records.js";
+
+/** Options of {@link Messaging.send} and {@link Messaging.enqueue}. */
+export interface SendOptions {
+  /** The id of the message this one replies to (a text message of the same conversation). */
+  replyTo?: string;
+}
 
 /**
  * `client.messaging`: messages. A message is encrypted in its conversation's queue, and the new
@@ -24,6 +31,12 @@ export interface Messaging {
    * external commit. `volly receive` prints them on stderr.
    */
   readonly diagnostics: Listeners<DeliveryDiagnostic>;
+  /**
+   * Fires for each action applied to a stored message — a reaction added or taken back, an edit, a
+   * deletion for everyone, a pin or unpin — by anyone, this device included, also for one that
+   * waited for its message to arrive. {@link Messaging.updates} fires with the changed record too.
+   */
+  readonly actions: Listeners<MessageAction>;
 
   /**
    * Encrypts `text` for a conversation, queues it and sends it; resolves once the server stored it
@@ -35,9 +48,10 @@ export interface Messaging {
    *   VOLLY_E_USAGE (empty or too long text), VOLLY_E_SERVER_UNREACHABLE (the message stays queued
    *   and is retried in the background and by {@link Messaging.flushOutbox}), and the server's
    *   refusal for good, e.g. VOLLY_E_FORBIDDEN (details.permission "SEND_MESSAGES": in a community
-   *   channel, timed out or without the permission; the message is not kept in the outbox)
+   *   channel, timed out or without the permission; the message is not kept in the outbox),
+   *   VOLLY_E_UNKNOWN_MESSAGE (`options.replyTo` is no text message of this conversation here)
    */
-  send(conversationId: string, text: string): Promise<MessageRecord>;
+  send(conversationId: string, text: string, options?: SendOptions): Promise<MessageRecord>;
 
   /**
    * Encrypts `text` and queues it without waiting for the server: returns the "pending" record once
@@ -47,9 +61,76 @@ export interface Messaging {
    *
    * @param text the message, 1 to `LIMITS.maxTextChars` characters
    * @returns the queued message (status "pending")
-   * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_USAGE
+   * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_USAGE,
+   *   VOLLY_E_UNKNOWN_MESSAGE (`options.replyTo` is no text message of this conversation here)
    */
-  enqueue(conversationId: string, text: string): Promise<MessageRecord>;
+  enqueue(conversationId: string, text: string, options?: SendOptions): Promise<MessageRecord>;
+
+  /**
+   * Adds this account's reaction to a message (one per account per emoji: reacting twice is one
+   * reaction). Every device of every member shows it on the message (`MessageRecord.reactions`).
+   *
+   * @param messageId a text message of this conversation
+   * @param emoji 1 to 32 characters without control characters (UIs send one emoji)
+   * @returns the action as applied here, once the server stored it
+   * @throws VollyError VOLLY_E_USAGE (bad emoji), VOLLY_E_UNKNOWN_MESSAGE (not a message of this
+   *   conversation here, or deleted), VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER,
+   *   VOLLY_E_SERVER_UNREACHABLE (queued and sent later), and the server's refusal for good
+   */
+  react(conversationId: string, messageId: string, emoji: string): Promise<MessageAction>;
+
+  /** Takes back this account's reaction `emoji` on a message (see {@link Messaging.react}; same errors). */
+  unreact(conversationId: string, messageId: string, emoji: string): Promise<MessageAction>;
+
+  /**
+   * Replaces the text of one of this account's messages on every device. Receivers check the
+   * sender's account against the message's (an edit from anyone else is ignored); the record keeps
+   * `originalText`, every edit (`edits`) and `editedAt`.
+   *
+   * @param text the new text, 1 to `LIMITS.maxTextChars` characters
+   * @throws VollyError VOLLY_E_FORBIDDEN (details.reason "not-sender": not this account's message),
+   *   and the errors of {@link Messaging.react}
+   */
+  edit(conversationId: string, messageId: string, text: string): Promise<MessageAction>;
+
+  /**
+   * Deletes a message. `"everyone"`: the server removes its ciphertext (it allows this account's own
+   * messages, and in a community channel anyone's to a member holding MANAGE_MESSAGES), then every
+   * device of every member replaces the message with a tombstone (body `"deleted"`). `"me"`: removes
+   * it from this device only.
+   *
+   * @returns `"everyone"`: the action as applied here; `"me"`: undefined
+   * @throws VollyError VOLLY_E_FORBIDDEN (details.permission "MANAGE_MESSAGES"), VOLLY_E_UNKNOWN_MESSAGE,
+   *   VOLLY_E_USAGE (another scope), and the errors of {@link Messaging.react}
+   */
+  delete(
+    conversationId: string,
+    messageId: string,
+    scope: "everyone" | "me",
+  ): Promise<MessageAction | undefined>;
+
+  /**
+   * Pins a message for the conversation (every member sees it in {@link Messaging.pinned}); in a
+   * community channel this needs MANAGE_MESSAGES.
+   *
+   * @throws VollyError VOLLY_E_FORBIDDEN (details.permission "MANAGE_MESSAGES"), and the errors of
+   *   {@link Messaging.react}
+   */
+  pin(conversationId: string, messageId: string): Promise<MessageAction>;
+
+  /** Unpins a message (see {@link Messaging.pin}; same errors). */
+  unpin(conversationId: string, messageId: string): Promise<MessageAction>;
+
+  /** The pinned messages of a conversation, in the order they were pinned. */
+  pinned(conversationId: string): Promise<MessageRecord[]>;
+
+  /**
+   * Returns other accounts' actions on messages not yet shown to the user, oldest applied first,
+   * and marks them shown (what `volly receive` prints next to the messages of {@link Messaging.takeUnseen}).
+   *
+   * @param conversationId only this conversation's (the others stay unseen)
+   */
+  takeUnseenActions(conversationId?: string): Promise<MessageAction[]>;
 
   /**
    * The newest messages of a conversation (texts and membership events), oldest first.

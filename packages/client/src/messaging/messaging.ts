@@ -3,10 +3,13 @@ import type { AccountSyncService } from "../account/account-sync/account-sync.js
 import type { ConversationState } from "../conversations/conversation-state.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { Listeners } from "../shared/listeners.js";
+import type { ActionCommands } from "./actions/action-commands.js";
+import type { MessageAction } from "./actions/message-action.js";
+import type { MessageActions } from "./actions/message-actions.js";
 import type { DeliveryDiagnostic, DeliveryLog } from "./delivery-log.js";
 import type { MessageEvents } from "./message-events.js";
-import type { MessageRecord, UndecryptableCounts } from "./message-records.js";
-import type { Messaging } from "./messaging-api.js";
+import { channelOf, type MessageRecord, type UndecryptableCounts } from "./message-records.js";
+import type { Messaging, SendOptions } from "./messaging-api.js";
 import type { Outbox } from "./outbox.js";
 import type { Receipts } from "./receipts.js";
 
@@ -22,6 +25,10 @@ export interface MessagingDeps {
   events: MessageEvents;
   /** Counts of undecryptable messages and rejoins. */
   deliveryLog: DeliveryLog;
+  /** Applies actions on messages (reactions, edits, deletes, pins). */
+  actions: MessageActions;
+  /** This account's actions on messages. */
+  commands: ActionCommands;
 }
 
 /**
@@ -33,6 +40,7 @@ export class MessagingService implements Messaging {
   readonly received: Listeners<MessageRecord>;
   readonly updates: Listeners<MessageRecord>;
   readonly diagnostics: Listeners<DeliveryDiagnostic>;
+  readonly actions: Listeners<MessageAction>;
   private lastSentAt = 0;
 
   /**
@@ -46,14 +54,15 @@ export class MessagingService implements Messaging {
     this.received = deps.events.received;
     this.updates = deps.events.updates;
     this.diagnostics = deps.deliveryLog.diagnostics;
+    this.actions = deps.events.actions;
     deps.outbox.sent.add((m) => {
       deps.events.received.emit(m);
       deps.events.updates.emit(m);
     });
   }
 
-  async send(conversationId: string, text: string): Promise<MessageRecord> {
-    const queued = await this.queueText(conversationId, text);
+  async send(conversationId: string, text: string, options: SendOptions = {}): Promise<MessageRecord> {
+    const queued = await this.queueText(conversationId, text, options);
     await this.deps.outbox.flush();
     const stored = await this.ctx.stores.messages.get(queued.id);
     if (!stored || stored.status === "pending") {
@@ -70,11 +79,52 @@ export class MessagingService implements Messaging {
     return stored;
   }
 
-  async enqueue(conversationId: string, text: string): Promise<MessageRecord> {
-    const queued = await this.queueText(conversationId, text);
+  async enqueue(conversationId: string, text: string, options: SendOptions = {}): Promise<MessageRecord> {
+    const queued = await this.queueText(conversationId, text, options);
     this.deps.events.updates.emit(queued);
     void this.deps.outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     return queued;
+  }
+
+  react(conversationId: string, messageId: string, emoji: string): Promise<MessageAction> {
+    return this.deps.commands.react(conversationId, messageId, emoji, false);
+  }
+
+  unreact(conversationId: string, messageId: string, emoji: string): Promise<MessageAction> {
+    return this.deps.commands.react(conversationId, messageId, emoji, true);
+  }
+
+  edit(conversationId: string, messageId: string, text: string): Promise<MessageAction> {
+    return this.deps.commands.edit(conversationId, messageId, text);
+  }
+
+  async delete(
+    conversationId: string,
+    messageId: string,
+    scope: "everyone" | "me",
+  ): Promise<MessageAction | undefined> {
+    if (scope === "me") {
+      await this.deps.actions.deleteLocally(conversationId, messageId);
+      return undefined;
+    }
+    if (scope !== "everyone") throw new VollyError("VOLLY_E_USAGE", 'The scope is "everyone" or "me".');
+    return this.deps.commands.deleteForEveryone(conversationId, messageId);
+  }
+
+  pin(conversationId: string, messageId: string): Promise<MessageAction> {
+    return this.deps.commands.pin(conversationId, messageId, true);
+  }
+
+  unpin(conversationId: string, messageId: string): Promise<MessageAction> {
+    return this.deps.commands.pin(conversationId, messageId, false);
+  }
+
+  pinned(conversationId: string): Promise<MessageRecord[]> {
+    return this.deps.actions.pinned(conversationId);
+  }
+
+  takeUnseenActions(conversationId?: string): Promise<MessageAction[]> {
+    return this.deps.actions.takeUnseen(conversationId);
   }
 
   async history(conversationId: string, limit = 200): Promise<MessageRecord[]> {
@@ -127,7 +177,11 @@ export class MessagingService implements Messaging {
     this.deps.outbox.dispose();
   }
 
-  private async queueText(conversationId: string, text: string): Promise<MessageRecord> {
+  private async queueText(
+    conversationId: string,
+    text: string,
+    { replyTo }: SendOptions,
+  ): Promise<MessageRecord> {
     const sentAt = this.nextSentAt();
     const conv = await this.deps.conversations.get(conversationId);
     if (conv.left)
@@ -135,13 +189,16 @@ export class MessagingService implements Messaging {
     const id = newId();
     const content: TextContent = parse(
       TextContent,
-      { v: 1, type: "text", id, text, sentAt },
+      { v: 1, type: "text", id, text, sentAt, ...(replyTo !== undefined ? { replyTo } : {}) },
       "VOLLY_E_USAGE",
     );
+    if (replyTo !== undefined) await this.deps.actions.targetOf(conversationId, replyTo);
     const message: MessageRecord = {
       id,
       conversationId,
+      ...channelOf(conv),
       from: this.ctx.profile.handle,
+      fromAccountId: this.ctx.profile.accountId,
       fromDeviceId: this.ctx.profile.deviceId,
       direction: "out",
       body: { type: "text", text },
@@ -149,6 +206,7 @@ export class MessagingService implements Messaging {
       receivedAt: sentAt,
       status: "pending",
       recipients: (conv.members ?? []).map((m) => m.accountId),
+      ...(replyTo !== undefined ? { replyTo } : {}),
     };
     await this.deps.outbox.add(conversationId, content, message);
     return message;

@@ -130,6 +130,11 @@ export class Outbox {
     return this.refusals.get(messageId);
   }
 
+  /** Whether the content with this message id still waits in the outbox. */
+  async isQueued(messageId: string): Promise<boolean> {
+    return (await this.ctx.stores.outbox.entries()).some((e) => e.record.messageId === messageId);
+  }
+
   /** Entries waiting to be sent. */
   async pendingCount(): Promise<number> {
     return this.ctx.stores.outbox.count();

@@ -37,8 +37,8 @@ export interface StoredMessageRow {
 }
 
 /**
- * An atomic set of writes, applied in this order: prefix deletions, puts, deletes, message rows
- * (so a batch can clear a key range and write new values under it).
+ * An atomic set of writes, applied in this order: prefix deletions, puts, deletes, message rows,
+ * message row deletions (so a batch can clear a key range and write new values under it).
  */
 export interface StoreBatch {
   /** Key prefixes whose every key is deleted, before the puts (e.g. all records of one group state). */
@@ -49,4 +49,6 @@ export interface StoreBatch {
   deletes?: string[];
   /** Message rows to write, each replacing the row of its id. */
   messages?: StoredMessageRow[];
+  /** Ids of message rows to remove (a missing one is no error). */
+  deleteMessages?: string[];
 }

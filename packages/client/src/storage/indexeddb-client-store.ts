@@ -123,7 +123,15 @@ export class IndexedDbClientStore implements ClientStore {
     const puts = batch.puts ?? [];
     const deletes = batch.deletes ?? [];
     const messages = batch.messages ?? [];
-    if (prefixes.length === 0 && puts.length === 0 && deletes.length === 0 && messages.length === 0) return;
+    const deletedMessages = batch.deleteMessages ?? [];
+    if (
+      prefixes.length === 0 &&
+      puts.length === 0 &&
+      deletes.length === 0 &&
+      messages.length === 0 &&
+      deletedMessages.length === 0
+    )
+      return;
     await new Promise<void>((resolve, reject) => {
       const tx = this.db.transaction([KV, MESSAGES], "readwrite");
       let failure: unknown;
@@ -133,13 +141,14 @@ export class IndexedDbClientStore implements ClientStore {
       try {
         const kv = tx.objectStore(KV);
         const store = tx.objectStore(MESSAGES);
-        // Same order as SqliteClientStore: prefix deletions, puts, deletes, then messages.
+        // Same order as SqliteClientStore: prefix deletions, puts, deletes, messages, message deletions.
         for (const prefix of prefixes) kv.delete(IDBKeyRange.bound(prefix, `${prefix}\uffff`, false, true));
         for (const p of puts) kv.put(copy(p.value), p.key);
         for (const key of deletes) kv.delete(key);
         for (const m of messages) {
           store.put({ id: m.id, conversationId: m.conversationId, sortKey: m.sortKey, data: copy(m.data) });
         }
+        for (const id of deletedMessages) store.delete(id);
       } catch (err) {
         // A request that throws synchronously (e.g. a bad key) does not abort the transaction by
         // itself: the requests issued before it would still commit. Abort so nothing lands.

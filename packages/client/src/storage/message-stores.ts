@@ -33,6 +33,11 @@ export class MessageStore {
     return batch.putMessage(message.id, message.conversationId, message.sentAt, message);
   }
 
+  /** Stages removing a message (delete for me); returns the batch. */
+  delete(batch: VaultBatch, id: string): VaultBatch {
+    return batch.deleteMessage(id);
+  }
+
   /**
    * Stored messages of every conversation in id order, those after `afterId` (from the first
    * when undefined), at most `limit`, unsealed but not typed: for store migrations, which rewrite

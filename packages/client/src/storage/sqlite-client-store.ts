@@ -70,11 +70,13 @@ export class SqliteClientStore implements ClientStore {
     const msg = this.db.prepare(
       "INSERT INTO messages (id, conversation_id, sort_key, data) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data",
     );
+    const delMsg = this.db.prepare("DELETE FROM messages WHERE id = ?");
     this.db.transaction(() => {
       for (const prefix of batch.deletePrefixes ?? []) delPrefix.run(prefix, `${prefix}\uffff`);
       for (const p of batch.puts ?? []) put.run(p.key, Buffer.from(p.value));
       for (const k of batch.deletes ?? []) del.run(k);
       for (const m of batch.messages ?? []) msg.run(m.id, m.conversationId, m.sortKey, Buffer.from(m.data));
+      for (const id of batch.deleteMessages ?? []) delMsg.run(id);
     })();
   }
 

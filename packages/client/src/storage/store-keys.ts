@@ -37,6 +37,10 @@ export const RECORD_PREFIXES = {
   device: "dev:",
   /** receivedAt (ms) of the newest incoming message a read receipt covered, by conversation id. */
   readReceiptMark: "rr:",
+  /** Actions (reactions, edits, deletes, pins) waiting for the message they target, by target message id. */
+  pendingActions: "fx:",
+  /** An action on a message not yet shown, by `<zero-padded receivedAt>:<action id>`. */
+  unseenActions: "unseenact:",
 } as const;
 
 /** Keys of sealed records kept once per profile. */

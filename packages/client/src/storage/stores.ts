@@ -2,6 +2,7 @@ import type { ProfileRecord } from "../account/account-records.js";
 import type { AccountSyncRejection } from "../account/account-sync/account-sync-api.js";
 import type { UserSettings } from "../account/settings-api.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
+import type { MessageAction } from "../messaging/actions/message-action.js";
 import type { UndecryptableCounts } from "../messaging/message-records.js";
 import { DeviceCache, KeyPackageStore } from "./account-stores.js";
 import type { ClientStore } from "./client-store.js";
@@ -40,6 +41,10 @@ export class Stores {
   readonly unseen: UnseenStore;
   /** receivedAt (ms) of the newest incoming message covered by a read receipt, by conversation id. */
   readonly readReceiptMarks: KeyedRecords<number>;
+  /** Actions received before the message they target, by target message id (applied on its arrival). */
+  readonly pendingActions: KeyedRecords<MessageAction[]>;
+  /** Others' actions not shown yet (`volly receive`), by `<zero-padded receivedAt>:<action id>`. */
+  readonly unseenActions: KeyedRecords<MessageAction>;
   /** Who this device is. */
   readonly profile: SingleRecord<ProfileRecord>;
   /** The user's settings (unset keys take their defaults). */
@@ -70,6 +75,8 @@ export class Stores {
     this.outbox = new OutboxStore(vault);
     this.unseen = new UnseenStore(vault);
     this.readReceiptMarks = new KeyedRecords<number>(vault, RECORD_PREFIXES.readReceiptMark);
+    this.pendingActions = new KeyedRecords<MessageAction[]>(vault, RECORD_PREFIXES.pendingActions);
+    this.unseenActions = new KeyedRecords<MessageAction>(vault, RECORD_PREFIXES.unseenActions);
     this.profile = new SingleRecord<ProfileRecord>(vault, RECORD_KEYS.profile);
     this.settings = new SingleRecord<Partial<UserSettings>>(vault, RECORD_KEYS.settings);
     this.undecryptable = new SingleRecord<UndecryptableCounts>(vault, RECORD_KEYS.undecryptable);

@@ -82,6 +82,7 @@ export class VaultBatch {
   private readonly puts: Array<{ key: string; value: Uint8Array }> = [];
   private readonly deletes: string[] = [];
   private readonly messages: StoredMessageRow[] = [];
+  private readonly deletedMessages: string[] = [];
   private readonly deletePrefixes: string[] = [];
   private readonly committed: Array<() => void> = [];
 
@@ -130,6 +131,12 @@ export class VaultBatch {
     return this;
   }
 
+  /** Stages removing a message row (after the batch's message writes). */
+  deleteMessage(id: string): this {
+    this.deletedMessages.push(id);
+    return this;
+  }
+
   /** Applies every staged write in one transaction, then runs the {@link onCommit} callbacks. */
   async commit(): Promise<void> {
     await this.store.commit({
@@ -137,6 +144,7 @@ export class VaultBatch {
       puts: this.puts,
       deletes: this.deletes,
       messages: this.messages,
+      ...(this.deletedMessages.length > 0 ? { deleteMessages: this.deletedMessages } : {}),
     });
     for (const fn of this.committed) fn();
   }

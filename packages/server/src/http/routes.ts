@@ -82,6 +82,10 @@ function handlers(services: Services): RouteHandlers {
       const { groupId } = parse(ROUTES.sendMessage.params, params);
       return delivery.sendMessage(device.deviceId, groupId, parse(ROUTES.sendMessage.body, body), device);
     },
+    deleteMessage: async ({ params, auth: device }) => {
+      const { groupId, messageId } = parse(ROUTES.deleteMessage.params, params);
+      return delivery.deleteMessage(device, groupId, messageId);
+    },
     leaveGroup: async ({ params, auth: device }) =>
       delivery.leave(device.deviceId, parse(ROUTES.leaveGroup.params, params).groupId),
     getGroupInfo: async ({ params, auth: device }) =>

@@ -7,10 +7,12 @@ import type { ConversationSummary, MessageRecord } from "./rpc-types.js";
 
 /**
  * The UI's view of a message: the SDK record with its text body as `text` ("" for other kinds; a
- * membership event keeps its `body`, which the timeline and the sidebar render as a sentence).
+ * membership event keeps its `body`, which the timeline and the sidebar render as a sentence; a
+ * message deleted for everyone reads "Message deleted" until the web app renders tombstones).
  */
 export function messageView(message: SdkMessageRecord): MessageRecord {
-  return { ...message, text: messageText(message) ?? "" };
+  const text = message.body.type === "deleted" ? "Message deleted" : (messageText(message) ?? "");
+  return { ...message, text };
 }
 
 /** A conversation summary with its last message as a {@link messageView}. */

@@ -13,6 +13,7 @@ import * as Y from "yjs";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import type { ConversationsService } from "../../conversations/conversations.js";
 import type { Directory } from "../../conversations/directory.js";
+import type { MessageRecord } from "../../messaging/message-records.js";
 import type { Outbox } from "../../messaging/outbox.js";
 import type { ClientContext } from "../../shared/client-context.js";
 import type { KeyedQueue } from "../../shared/keyed-queue.js";
@@ -386,9 +387,14 @@ export class AccountSyncService implements AccountSync {
    * Stores a history hand-over chunk addressed to this device as history (inside the self
    * conversation's queue), commits `batch`, then creates read-only records for conversations it is
    * not in, in the background. A chunk for another device only commits `batch`.
+   *
+   * @returns the messages stored
    */
-  async importHistoryLocked(chunk: HistoryChunkContent, batch: VaultBatch): Promise<void> {
-    if (chunk.to !== this.ctx.profile.deviceId) return batch.commit();
+  async importHistoryLocked(chunk: HistoryChunkContent, batch: VaultBatch): Promise<MessageRecord[]> {
+    if (chunk.to !== this.ctx.profile.deviceId) {
+      await batch.commit();
+      return [];
+    }
     const stored = await stageHistoryChunk(this.ctx.stores.messages, chunk, batch);
     await batch.commit();
     const firstSentAt = new Map<string, number>();
@@ -410,6 +416,7 @@ export class AccountSyncService implements AccountSync {
       total: chunk.total,
       stored: stored.length,
     });
+    return stored;
   }
 
   private async countRejected(cause: AccountSyncRejection): Promise<void> {

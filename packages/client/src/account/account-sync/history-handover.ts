@@ -1,7 +1,7 @@
 import { type HistoryChunkContent, HistoryMessage, LIMITS, matches, newId, utf8 } from "@volly/protocol";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import { carriedInHandOver } from "../../messaging/message-kinds.js";
-import { type MessageRecord, messageText } from "../../messaging/message-records.js";
+import type { MessageBody, MessageRecord } from "../../messaging/message-records.js";
 import { packChunks } from "../../shared/chunks.js";
 import type { MessageStore } from "../../storage/message-stores.js";
 import type { VaultBatch } from "../../storage/vault.js";
@@ -94,34 +94,69 @@ export async function stageHistoryChunk(
   const stored: MessageRecord[] = [];
   for (const m of chunk.messages) {
     if (seen.has(m.id) || (await messages.has(m.id))) continue;
+    const record = fromHistoryMessage(m);
+    if (!record) continue;
     seen.add(m.id);
-    const { text, ...rest } = m;
-    const record: MessageRecord = { ...rest, body: { type: "text", text } };
     messages.put(batch, record);
     stored.push(record);
   }
   return stored;
 }
 
+/**
+ * A stored message as the hand-over carries it: its text (or, deleted for everyone, an empty text
+ * and `deletedAt`/`deletedBy`), reply, reactions, edits and pin; undefined for one it cannot carry.
+ */
 function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
-  // Pending ones reach the new device through the group's log once sent; HistoryMessage carries text.
+  // Pending ones reach the new device through the group's log once sent.
   if (m.status === "pending") return undefined;
-  const text = messageText(m);
-  if (text === undefined) return undefined;
+  const body = bodyFields(m.body);
+  if (!body) return undefined;
   const entry: HistoryMessage = {
     id: m.id,
     conversationId: m.conversationId,
     from: m.from,
     fromDeviceId: m.fromDeviceId,
     direction: m.direction,
-    text,
     sentAt: m.sentAt,
     receivedAt: m.receivedAt,
     status: m.status,
+    ...body,
     ...(m.seq !== undefined ? { seq: m.seq } : {}),
     ...(m.recipients ? { recipients: m.recipients } : {}),
     ...(m.deliveredTo ? { deliveredTo: m.deliveredTo } : {}),
     ...(m.readBy ? { readBy: m.readBy } : {}),
+    ...(m.fromAccountId !== undefined ? { fromAccountId: m.fromAccountId } : {}),
+    ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+    ...(m.reactions?.length ? { reactions: m.reactions } : {}),
+    ...(m.edits?.length ? { edits: m.edits } : {}),
+    ...(m.originalText !== undefined ? { originalText: m.originalText } : {}),
+    ...(m.pinnedAt !== undefined ? { pinnedAt: m.pinnedAt } : {}),
   };
   return matches(HistoryMessage, entry) ? entry : undefined;
+}
+
+function bodyFields(body: MessageBody): Pick<HistoryMessage, "text" | "deletedAt" | "deletedBy"> | undefined {
+  if (body.type === "text") return { text: body.text };
+  if (body.type === "deleted") return { text: "", deletedAt: body.deletedAt, deletedBy: body.by };
+  return undefined;
+}
+
+/**
+ * The record of a handed-over message (see {@link toHistoryMessage}); undefined for an empty text
+ * that is no tombstone.
+ */
+function fromHistoryMessage(m: HistoryMessage): MessageRecord | undefined {
+  const { text, deletedAt, deletedBy, edits, ...rest } = m;
+  if (deletedAt !== undefined && deletedBy !== undefined) {
+    const { replyTo: _r, reactions: _x, originalText: _o, pinnedAt: _p, ...kept } = rest;
+    return { ...kept, body: { type: "deleted", deletedAt, by: deletedBy } };
+  }
+  if (text.length === 0) return undefined;
+  const lastEdit = edits?.at(-1);
+  return {
+    ...rest,
+    body: { type: "text", text },
+    ...(edits && lastEdit ? { edits, editedAt: lastEdit.editedAt } : {}),
+  };
 }

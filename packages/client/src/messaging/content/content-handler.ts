@@ -6,6 +6,8 @@ import type { ConversationRecord } from "../../conversations/conversation-record
 import type { ConversationServices } from "../../conversations/conversation-services.js";
 import type { ClientContext } from "../../shared/client-context.js";
 import type { VaultBatch } from "../../storage/vault.js";
+import type { MessageAction } from "../actions/message-action.js";
+import type { MessageActions } from "../actions/message-actions.js";
 import type { MessageRecord } from "../message-records.js";
 import type { Receipts } from "../receipts.js";
 
@@ -55,6 +57,8 @@ export interface ContentOutcome {
   renamed?: ConversationRecord;
   /** Membership events stored (fire `Messaging.received`; never receipts). */
   events?: MessageRecord[];
+  /** Actions applied to stored messages (fire `Messaging.actions`). */
+  actions?: MessageAction[];
 }
 
 /** The services content handlers work with (one of each per client). */
@@ -63,6 +67,8 @@ export interface ContentHandlerDeps {
   receipts: Receipts;
   accountSync: AccountSyncService;
   conversations: ConversationServices;
+  /** Applies reactions, edits, deletions and pins (and those that waited for a message). */
+  actions: MessageActions;
   /** History for newcomers in community channels. */
   channelHistory: ChannelHistory;
 }

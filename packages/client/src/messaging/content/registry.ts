@@ -1,8 +1,12 @@
 import { accountSyncHandler } from "./account-sync.js";
 import { channelHistoryHandler } from "./channel-history.js";
 import type { ContentHandler, ContentType } from "./content-handler.js";
+import { deleteHandler } from "./delete.js";
+import { editHandler } from "./edit.js";
 import { groupMetaHandler } from "./group-meta.js";
 import { historyHandler } from "./history.js";
+import { pinHandler } from "./pin.js";
+import { reactionHandler } from "./reaction.js";
 import { receiptHandler } from "./receipt.js";
 import { textHandler } from "./text.js";
 
@@ -18,6 +22,10 @@ export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> 
   "account-sync": accountSyncHandler,
   history: historyHandler,
   "channel-history": channelHistoryHandler,
+  reaction: reactionHandler,
+  edit: editHandler,
+  delete: deleteHandler,
+  pin: pinHandler,
 };
 
 /** The handler of a content kind, typed for that kind. */

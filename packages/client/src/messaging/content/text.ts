@@ -2,20 +2,23 @@ import { channelOf, type MessageRecord } from "../message-records.js";
 import type { ContentHandler } from "./content-handler.js";
 
 /**
- * Text (TextContent): stored as a message with a text body; an incoming one is marked unseen (for
- * `volly receive`) and gets a delivery receipt. Carried in the history hand-over.
+ * Text (TextContent): stored as a message with a text body (and `replyTo` when it replies); an
+ * incoming one is marked unseen (for `volly receive`) and gets a delivery receipt. Actions that
+ * arrived before it (reactions, edits, a deletion, a pin) are applied as it is stored. Carried in
+ * the history hand-over.
  */
 export const textHandler: ContentHandler<"text"> = {
   type: "text",
   persistence: "stored",
   historyHandOver: true,
   scope: "conversation",
-  async apply({ content, event, advanced, batch, own }, { ctx }) {
-    const message: MessageRecord = {
+  async apply({ content, event, advanced, batch, own }, { ctx, actions }) {
+    const arrived: MessageRecord = {
       id: content.id,
       conversationId: advanced.id,
       ...channelOf(advanced),
       from: event.senderHandle,
+      fromAccountId: event.senderAccountId,
       fromDeviceId: event.senderDeviceId,
       direction: own ? "out" : "in",
       body: { type: "text", text: content.text },
@@ -23,10 +26,12 @@ export const textHandler: ContentHandler<"text"> = {
       receivedAt: Date.now(),
       status: own ? "sent" : "received",
       seq: event.seq,
+      ...(content.replyTo !== undefined ? { replyTo: content.replyTo } : {}),
     };
+    const { message, actions: applied } = await actions.settleArrivalLocked(arrived, batch);
     ctx.stores.messages.put(batch, message);
     if (!own) ctx.stores.unseen.add(batch, message);
     await batch.commit();
-    return { message };
+    return { message, actions: applied };
   },
 };

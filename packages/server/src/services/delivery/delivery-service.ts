@@ -7,6 +7,7 @@ import { createCommitVerifier } from "./commit-verification.js";
 import { type CommitSequencer, createCommitSequencer } from "./commits.js";
 import { type CursorTracker, createCursorTracker } from "./cursors.js";
 import { createDepartureRecorder, type DepartureRecorder } from "./departures.js";
+import { createMessageRemover, type MessageRemover } from "./message-deletion.js";
 import { createMessageAppender, type MessageAppender } from "./send.js";
 
 /**
@@ -21,7 +22,8 @@ export interface DeliveryService
     MessageAppender,
     DepartureRecorder,
     BacklogReader,
-    CursorTracker {}
+    CursorTracker,
+    MessageRemover {}
 
 /**
  * Builds the {@link DeliveryService} from its parts, all over the same store and bus.
@@ -43,5 +45,6 @@ export function createDeliveryService(
     ...createDepartureRecorder(context),
     ...createBacklogReader(context),
     ...createCursorTracker(context),
+    ...createMessageRemover(context),
   };
 }

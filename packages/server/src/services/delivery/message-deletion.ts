@@ -1,0 +1,60 @@
+import { type DeleteMessageResponse, VollyError } from "@volly/protocol";
+import { accountPermissionsIn, channelRolesOf, requirePermission } from "../communities/community-access.js";
+import type { ServiceContext } from "../context.js";
+
+/** The authenticated caller of a deletion. */
+export interface MessageDeleter {
+  accountId: string;
+  deviceId: string;
+}
+
+/** Removing one application message's ciphertext from a group's log (delete for everyone). */
+export interface MessageRemover {
+  /**
+   * Deletes the log entry of application message `messageId` in `groupId`, crediting its bytes back
+   * to the group's and the sender's quotas. The caller's device must be a current member; its
+   * account must have sent the entry or, when the group is a community channel's, hold
+   * MANAGE_MESSAGES in that channel (resolved from the community's role table now). The content is
+   * never read: the encrypted "delete" that makes devices show a tombstone travels separately.
+   *
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER (the caller's device), VOLLY_E_UNKNOWN_MESSAGE
+   *   (no application entry with that id: never sent, already deleted or pruned), VOLLY_E_FORBIDDEN
+   *   (details.permission "MANAGE_MESSAGES"; details.reason "not-sender" outside community channels)
+   */
+  deleteMessage(caller: MessageDeleter, groupId: string, messageId: string): Promise<DeleteMessageResponse>;
+}
+
+/** Builds the {@link MessageRemover} over the store. */
+export function createMessageRemover({ store, now }: ServiceContext): MessageRemover {
+  return {
+    async deleteMessage(caller, groupId, messageId) {
+      return store.transaction(async (tx) => {
+        const group = await tx.groups.find(groupId);
+        if (!group) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+        const membership = await tx.groups.findMembership(groupId, caller.deviceId);
+        if (!membership || membership.leftSeq !== null) {
+          throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", undefined, { groupId });
+        }
+        const entry = await tx.log.findByMessageId(groupId, messageId);
+        if (entry?.kind !== "application") {
+          throw new VollyError("VOLLY_E_UNKNOWN_MESSAGE", undefined, { groupId, messageId });
+        }
+        // The sending device's account, revoked or not (a revoked device's messages stay its account's).
+        const [sender] = await tx.devices.findMany([entry.senderDeviceId]);
+        if (sender?.accountId !== caller.accountId) {
+          const roles = await channelRolesOf(tx, groupId);
+          if (!roles) {
+            throw new VollyError("VOLLY_E_FORBIDDEN", "Only its sender may delete this message.", {
+              permission: "MANAGE_MESSAGES",
+              reason: "not-sender",
+            });
+          }
+          const permissions = await accountPermissionsIn(tx, roles, caller.accountId, now());
+          requirePermission(permissions ?? 0, "MANAGE_MESSAGES");
+        }
+        await tx.retention.deleteEntries({ groupId, afterSeq: entry.seq - 1, upToSeq: entry.seq });
+        return { messageId, seq: entry.seq };
+      });
+    },
+  };
+}
