@@ -119,6 +119,8 @@ export const SharedMessage = Type.Object({
   /** Sender's handle. */
   from: Handle,
   fromDeviceId: Id,
+  /** Sender's account id (who may edit or delete it), when the sharer knows it. */
+  fromAccountId: Type.Optional(Id),
   text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
   sentAt: Timestamp,
 });

@@ -85,6 +85,7 @@ export async function stageSharedHistory(
       ...channelOf(conv),
       from: m.from,
       fromDeviceId: m.fromDeviceId,
+      ...(m.fromAccountId !== undefined ? { fromAccountId: m.fromAccountId } : {}),
       direction: out ? "out" : "in",
       body: { type: "text", text: m.text },
       sentAt: m.sentAt,
@@ -105,6 +106,7 @@ function toSharedMessage(m: MessageRecord): SharedMessage | undefined {
     id: m.id,
     from: m.from,
     fromDeviceId: m.fromDeviceId,
+    ...(m.fromAccountId !== undefined ? { fromAccountId: m.fromAccountId } : {}),
     text,
     sentAt: m.sentAt,
   };
