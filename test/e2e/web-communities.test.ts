@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -45,6 +45,15 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     page.locator(`[data-testid=channel-item][data-name="${name}"]`);
   const memberItem = (page: Page, handle: string) =>
     page.locator(`[data-testid=member-item][data-handle="${handle}"]`);
+
+  /** What inside `dialog` reaches past its right edge (a narrow screen's sideways scroll): none. */
+  const pastRightEdge = (dialog: Locator) =>
+    dialog.evaluate((el) => {
+      const right = el.getBoundingClientRect().right;
+      return [...el.querySelectorAll("*")]
+        .filter((child) => child.getBoundingClientRect().right > right + 0.5)
+        .map((child) => `${child.tagName.toLowerCase()}.${child.className}`);
+    });
 
   /** Opens an action of the community header's menu. */
   async function communityAction(page: Page, testid: string): Promise<void> {
@@ -246,6 +255,10 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await permissions.getByRole("button", { name: "@bob.node" }).waitFor();
     await expectAccessible(page, "community settings (channel permissions)");
     await screenshot(page, "community-channel-permissions");
+    await page.setViewportSize({ width: 320, height: 640 });
+    expect(await pastRightEdge(dialog)).toEqual([]);
+    await screenshot(page, "community-channel-permissions-320");
+    await page.setViewportSize({ width: 1280, height: 800 });
     const generalId = (await bobsChannel("general")) as string;
     await waitFor(
       async () =>
@@ -405,6 +418,13 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await bobRow.getByTestId("member-moderation").waitFor();
     await expectAccessible(page, "community settings (members)");
     await screenshot(page, "community-members");
+    // at 320 px the tab fits without scrolling sideways
+    await page.setViewportSize({ width: 320, height: 640 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+    expect(await pastRightEdge(dialog)).toEqual([]);
+    await expectAccessible(page, "community settings (members, 320 px)");
+    await screenshot(page, "community-members-320");
+    await page.setViewportSize({ width: 1280, height: 800 });
     await bobRow.getByTestId("end-timeout").click();
     await expect.poll(() => bobRow.textContent(), { timeout: 30_000 }).not.toContain("Timed out until");
     await closeDialog(page);
