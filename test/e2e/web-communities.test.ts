@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -45,6 +45,15 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     page.locator(`[data-testid=channel-item][data-name="${name}"]`);
   const memberItem = (page: Page, handle: string) =>
     page.locator(`[data-testid=member-item][data-handle="${handle}"]`);
+
+  /** What inside `dialog` reaches past its right edge (a narrow screen's sideways scroll): none. */
+  const pastRightEdge = (dialog: Locator) =>
+    dialog.evaluate((el) => {
+      const right = el.getBoundingClientRect().right;
+      return [...el.querySelectorAll("*")]
+        .filter((child) => child.getBoundingClientRect().right > right + 0.5)
+        .map((child) => `${child.tagName.toLowerCase()}.${child.className}`);
+    });
 
   /** Opens an action of the community header's menu. */
   async function communityAction(page: Page, testid: string): Promise<void> {
@@ -230,6 +239,52 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await messageWithText(page, "Hi from Node").waitFor({ timeout: 30_000 });
   });
 
+  it("settings, Channels: a member overwrite denying Send Messages in #general; the server refuses the peer's send", async () => {
+    const { page } = ada;
+    await communityAction(page, "open-community-settings");
+    const dialog = page.getByTestId("community-settings-dialog");
+    await dialog.getByRole("tab", { name: "Channels" }).click();
+    await dialog.getByRole("button", { name: "Permissions of #general" }).click();
+    const permissions = dialog.getByTestId("channel-permissions");
+    await permissions.getByLabel("Role or member").selectOption({ label: "@bob.node" });
+    const editor = permissions.getByTestId("overwrite-editor");
+    await editor.getByRole("radiogroup", { name: "Send Messages" }).getByLabel("Deny").check();
+    await editor.getByTestId("save-overwrite").click();
+    await editor.getByText("Saved the overwrite for @bob.node.").waitFor({ timeout: 30_000 });
+    // the overwrite is listed with the channel's others, and the tab stays accessible
+    await permissions.getByRole("button", { name: "@bob.node" }).waitFor();
+    await expectAccessible(page, "community settings (channel permissions)");
+    await screenshot(page, "community-channel-permissions");
+    await page.setViewportSize({ width: 320, height: 640 });
+    expect(await pastRightEdge(dialog)).toEqual([]);
+    await screenshot(page, "community-channel-permissions-320");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const generalId = (await bobsChannel("general")) as string;
+    await waitFor(
+      async () =>
+        (await bob.communities.get(communityId)).channels
+          .find((c) => c.channelId === generalId)
+          ?.overwrites.some((o) => o.type === "member") === true,
+      { message: "bob to see his overwrite", timeoutMs: 30_000 },
+    );
+    const general = await bob.communities.conversationOf(generalId);
+    await expect(bob.messaging.send(general, "Not allowed here")).rejects.toMatchObject({
+      code: "VOLLY_E_FORBIDDEN",
+    });
+    // every permission back to inherit: the overwrite goes, and bob may send again
+    await editor.getByTestId("remove-overwrite").click();
+    await editor.getByText("Removed the overwrite for @bob.node.").waitFor({ timeout: 30_000 });
+    await waitFor(
+      async () =>
+        (await bob.communities.get(communityId)).channels.find((c) => c.channelId === generalId)?.overwrites
+          .length === 0,
+      { message: "bob's overwrite gone", timeoutMs: 30_000 },
+    );
+    await closeDialog(page);
+    await bob.messaging.send(general, "Allowed again");
+    await messageWithText(page, "Allowed again").waitFor({ timeout: 30_000 });
+  });
+
   it("settings: a role that sees the private channel, assigned from the member card; the peer then sees the channel", async () => {
     const { page } = ada;
     await communityAction(page, "open-community-settings");
@@ -336,6 +391,52 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     });
   });
 
+  it("settings, Members: lists every member with roles and timeout; ends the peer's timeout from there", async () => {
+    const { page } = ada;
+    await communityAction(page, "open-community-settings");
+    const dialog = page.getByTestId("community-settings-dialog");
+    await dialog.getByRole("tab", { name: "Members" }).click();
+    const list = dialog.getByTestId("settings-member-list");
+    await list.waitFor();
+    const rows = list.getByTestId("settings-member");
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-handle")))).toEqual([
+      ada.handle,
+      "bob.node",
+      "carol.web",
+    ]);
+    const bobRow = list.locator('[data-testid=settings-member][data-handle="bob.node"]');
+    expect(await bobRow.getByRole("list", { name: "Roles of Bob Node" }).textContent()).toContain("Crew");
+    expect(await bobRow.textContent()).toContain("Timed out until");
+    expect(await list.locator(`[data-handle="${ada.handle}"]`).textContent()).toContain("Owner");
+    // the filter matches names, handles and roles
+    await dialog.getByLabel("Filter members").fill("crew");
+    await expect.poll(() => rows.count()).toBe(1);
+    await dialog.getByText("1 of 3 members").waitFor();
+    await dialog.getByLabel("Filter members").fill("");
+    await expect.poll(() => rows.count()).toBe(3);
+    await bobRow.getByRole("button", { name: "Manage Bob Node" }).click();
+    await bobRow.getByTestId("member-moderation").waitFor();
+    await expectAccessible(page, "community settings (members)");
+    await screenshot(page, "community-members");
+    // at 320 px the tab fits without scrolling sideways
+    await page.setViewportSize({ width: 320, height: 640 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+    expect(await pastRightEdge(dialog)).toEqual([]);
+    await expectAccessible(page, "community settings (members, 320 px)");
+    await screenshot(page, "community-members-320");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await bobRow.getByTestId("end-timeout").click();
+    await expect.poll(() => bobRow.textContent(), { timeout: 30_000 }).not.toContain("Timed out until");
+    await closeDialog(page);
+    await waitFor(
+      async () => {
+        const me = (await bob.communities.get(communityId)).members.find((m) => m.handle === "bob.node");
+        return (me?.timedOutUntil ?? 0) <= Date.now();
+      },
+      { message: "bob's timeout to end", timeoutMs: 30_000 },
+    );
+  });
+
   it("kicks the peer from the member card: he leaves the list and the community", async () => {
     const { page } = ada;
     await memberItem(page, "bob.node").click();
@@ -425,6 +526,66 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     expect(await bobsChannel("war-room")).toBeUndefined();
   });
 
+  it("settings, Channels: moves a channel up and into a category, and sets a channel's history; the sidebar follows", async () => {
+    const { page } = ada;
+    const sidebarOrder = () =>
+      page.getByTestId("channel-item").evaluateAll((els) => els.map((e) => e.getAttribute("data-name")));
+    expect(await sidebarOrder()).toEqual(["general", "war-room", "robots"]);
+    await communityAction(page, "open-community-settings");
+    const dialog = page.getByTestId("community-settings-dialog");
+    await dialog.getByRole("tab", { name: "Channels" }).click();
+    // by keyboard: the move buttons are named after their channel, and keep the focus
+    await dialog.getByRole("button", { name: "Move #war-room up" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(sidebarOrder, { timeout: 30_000 }).toEqual(["war-room", "general", "robots"]);
+    await expect
+      .poll(() => dialog.getByTestId("channel-move-status").textContent())
+      .toBe("Moved #war-room up.");
+    expect(await dialog.getByRole("button", { name: "Move #war-room up" }).isDisabled()).toBe(true);
+    await expect
+      .poll(() =>
+        dialog
+          .getByRole("button", { name: "Move #war-room down" })
+          .evaluate((el) => el === document.activeElement),
+      )
+      .toBe(true);
+    // #general into Projects, after #robots
+    await dialog.getByRole("button", { name: "Edit #general" }).click();
+    await dialog.getByLabel("Category", { exact: true }).selectOption({ label: "Projects" });
+    await dialog.getByTestId("save-channel").click();
+    await expect.poll(sidebarOrder, { timeout: 30_000 }).toEqual(["war-room", "robots", "general"]);
+    const projects = page.getByRole("region", { name: "Projects" });
+    await expect
+      .poll(() =>
+        projects
+          .getByTestId("channel-item")
+          .evaluateAll((els) => els.map((e) => e.getAttribute("data-name"))),
+      )
+      .toEqual(["robots", "general"]);
+    await dialog.getByRole("button", { name: "Move #general up" }).click();
+    await expect.poll(sidebarOrder, { timeout: 30_000 }).toEqual(["war-room", "general", "robots"]);
+    // #robots shares the last 7 days with newcomers, #general nothing
+    await dialog.getByRole("button", { name: "Edit #robots" }).click();
+    await dialog.getByLabel("History for new members").selectOption("days");
+    await dialog.getByLabel("Days", { exact: true }).fill("7");
+    await expectAccessible(page, "community settings (channels)");
+    await screenshot(page, "community-settings-channels");
+    await dialog.getByTestId("save-channel").click();
+    await dialog.getByRole("button", { name: "Edit #general" }).click();
+    await dialog.getByLabel("History for new members").selectOption("none");
+    await dialog.getByTestId("save-channel").click();
+    await dialog.getByRole("button", { name: "Edit #general" }).waitFor();
+    await closeDialog(page);
+    await waitFor(
+      async () => {
+        const channels = (await bob.communities.get(communityId)).channels;
+        const policy = (name: string) => JSON.stringify(channels.find((c) => c.name === name)?.historyPolicy);
+        return policy("robots") === '{"kind":"days","days":7}' && policy("general") === '{"kind":"none"}';
+      },
+      { message: "bob to see the channels' history settings", timeoutMs: 30_000 },
+    );
+  });
+
   it("the owner deletes the community from settings: it leaves the rail", async () => {
     const { page } = ada;
     await communityAction(page, "open-community-settings");
@@ -436,6 +597,49 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
       .waitFor({ state: "detached" });
     expect(await page.getByTestId("rail-direct").getAttribute("aria-current")).toBe("page");
     await waitFor(async () => (await bob.communities.list()).length === 0, { message: "bob's list empty" });
+  });
+
+  it("the owner transfers a community to the Node peer: afterwards she sees only what her roles allow", async () => {
+    const { page } = ada;
+    await page.getByRole("button", { name: "Create a community" }).click();
+    await page.getByLabel("Community name").fill("Handover");
+    await page.getByTestId("create-community").click();
+    await expect
+      .poll(() => page.getByTestId("community-name").textContent(), { timeout: 30_000 })
+      .toBe("Handover");
+    await communityAction(page, "open-community-invite");
+    await page.getByTestId("create-community-invite").click();
+    await page.getByTestId("community-invite-link").waitFor();
+    const link = await page.getByTestId("community-invite-link").inputValue();
+    await closeDialog(page);
+    const joined = await bob.communities.join(link);
+    await memberItem(page, "bob.node").waitFor({ timeout: 30_000 });
+
+    await communityAction(page, "open-community-settings");
+    const dialog = page.getByTestId("community-settings-dialog");
+    await dialog.getByLabel("New owner").selectOption({ label: "Bob Node (@bob.node)" });
+    await dialog.getByTestId("transfer-ownership").click();
+    const confirm = page.getByTestId("confirm-transfer");
+    expect(await confirm.textContent()).toContain("You stop being the owner");
+    await expectAccessible(page, "transfer ownership");
+    await confirm.getByRole("button", { name: "Transfer ownership" }).click();
+    await dialog.getByText("Your roles no longer let you change this community's settings.").waitFor({
+      timeout: 30_000,
+    });
+    expect(await dialog.getByRole("tab").count()).toBe(0);
+    await closeDialog(page);
+    expect((await bob.communities.get(joined.communityId)).ownerAccountId).toBe(
+      (await bob.communities.get(joined.communityId)).members.find((m) => m.handle === "bob.node")?.accountId,
+    );
+    // the menu no longer offers settings; the member card no longer offers moderation
+    await page.getByTestId("community-menu").click();
+    await page.getByTestId("open-community-invite").waitFor();
+    expect(await page.getByTestId("open-community-settings").count()).toBe(0);
+    await page.keyboard.press("Escape");
+    await memberItem(page, "bob.node").click();
+    await page.getByTestId("member-dialog").waitFor();
+    expect(await page.getByTestId("member-moderation").count()).toBe(0);
+    await closeDialog(page);
   });
 
   it("no page errors", () => {

@@ -1,7 +1,7 @@
 import { type CommunityResponse, PERMISSION_NAMES as PROTOCOL_NAMES, permissionsOf } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
 import { auditText } from "../src/lib/audit-log.js";
-import { can, channelGroups, memberSections, PERMISSION_NAMES } from "../src/lib/community.js";
+import { can, channelGroups, memberSections, movedPosition, PERMISSION_NAMES } from "../src/lib/community.js";
 import { communityView } from "../src/worker/community-view.js";
 
 const ID = (n: number) => `${"A".repeat(21)}${n}`;
@@ -99,5 +99,20 @@ describe("web communities: the worker's view and the UI's reading of it", () => 
     expect(auditText(view, { ...entry, action: "invite.create", targetId: "abcdefghijklmnop" })).toBe(
       "@ada created an invite",
     );
+  });
+
+  it("moves a channel by the index the server renumbers its siblings with (categories count at the top level)", () => {
+    const view = communityView(community());
+    const byName = (name: string) => view.channels.find((c) => c.name === name);
+    const [general, zeta, secret] = ["general", "zeta", "secret"].map(byName);
+    if (!general || !zeta || !secret) throw new Error("fixture");
+    // top level in the server's order: general, the category Text, zeta
+    expect(movedPosition(view, zeta, -1)).toBe(0);
+    expect(movedPosition(view, general, 1)).toBe(2);
+    expect(movedPosition(view, general, -1)).toBeUndefined();
+    expect(movedPosition(view, zeta, 1)).toBeUndefined();
+    // alone in its category
+    expect(movedPosition(view, secret, -1)).toBeUndefined();
+    expect(movedPosition(view, secret, 1)).toBeUndefined();
   });
 });

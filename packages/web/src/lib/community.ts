@@ -116,3 +116,26 @@ export function roleColor(color: number): string | undefined {
 export function isTimedOut(member: CommunityMember, now = Date.now()): boolean {
   return member.timedOutUntil !== undefined && member.timedOutUntil > now;
 }
+
+/**
+ * The position that moves a channel one place up (`step` -1) or down (+1) among the channels the
+ * list shows with it (its category's, or the top level's), or undefined at the edge. Positions
+ * count every sibling the server orders with it (at the top level, categories too), as the server's
+ * `updateChannel` renumbers them with the moved channel inserted at that index.
+ */
+export function movedPosition(
+  community: CommunityView,
+  channel: ChannelView,
+  step: -1 | 1,
+): number | undefined {
+  const group = channelGroups(community).find((g) =>
+    g.channels.some((c) => c.channelId === channel.channelId),
+  );
+  const shown = group?.channels ?? [];
+  const neighbour = shown[shown.findIndex((c) => c.channelId === channel.channelId) + step];
+  if (!neighbour) return undefined;
+  const siblings = community.channels
+    .filter((c) => (c.parentId ?? undefined) === (channel.parentId ?? undefined))
+    .sort(byPosition);
+  return siblings.findIndex((c) => c.channelId === neighbour.channelId);
+}

@@ -84,6 +84,7 @@ export const SDK_SURFACE = {
     update: "community",
     delete: "as-is",
     leave: "as-is",
+    transferOwnership: "community",
     createChannel: "as-is",
     updateChannel: "as-is",
     deleteChannel: "as-is",
