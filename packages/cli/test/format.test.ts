@@ -95,14 +95,16 @@ describe("CLI message formatting", () => {
       members: [],
       name: "Trip\x1b[2J",
     });
-    // a message's JSON keeps its shape
+    // a message's JSON keeps its fields, and says it is a message (actions print their own types)
     expect(messageJson(message({ text: "hi" }), "Weekend trip")).toEqual({
+      type: "message",
       id: "m",
       conversationId: "c",
       from: "bob",
       text: "hi",
       sentAt: message({}).sentAt,
       conversation: "Weekend trip",
+      mentions: [],
     });
   });
 });
