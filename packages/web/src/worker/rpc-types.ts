@@ -10,6 +10,7 @@
 import type {
   ConnectionState,
   ConversationRecord,
+  MessageAction,
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
@@ -29,6 +30,8 @@ export type {
   ConversationRecord,
   HistoryStart,
   InviteLinks,
+  MessageAction,
+  MessageReaction,
   MembershipBody,
   MembershipChange,
   MembershipEnd,
@@ -104,6 +107,8 @@ export interface NewProfile {
 export type SdkEvent =
   | { type: "message"; message: MessageRecord }
   | { type: "message-update"; message: MessageRecord }
+  /** An action applied to a stored message (its record comes as a "message-update" too). */
+  | { type: "message-action"; action: MessageAction }
   | { type: "typing"; conversationId: string; handles: string[] }
   | { type: "presence"; handle: string; status: PresenceState }
   | { type: "connection"; state: ConnectionState }
