@@ -16,7 +16,6 @@ import {
   expectAccessible,
   onboard,
   openConversation,
-  PAGE_POLL,
   screenshot,
   sendMessage,
   tabTo,
@@ -132,9 +131,9 @@ describe.skipIf(!browserTestsEnabled())("web app: message actions in Chromium", 
     await tabTo(bob.page, react, "Shift+Tab");
     // arrow keys move within the toolbar; Home comes back
     await bob.page.keyboard.press("ArrowRight");
-    expect(await onBob.getByRole("button", { name: "Reply" }).evaluate((el) => el === document.activeElement)).toBe(
-      true,
-    );
+    expect(
+      await onBob.getByRole("button", { name: "Reply" }).evaluate((el) => el === document.activeElement),
+    ).toBe(true);
     await bob.page.keyboard.press("Home");
     await bob.page.keyboard.press("Enter");
     const picker = onBob.getByRole("group", { name: "Emoji" });
@@ -327,6 +326,8 @@ describe.skipIf(!browserTestsEnabled())("web app: message actions in Chromium", 
     const { alice } = users as { alice: WebUser };
     await moreAction(messageWithText(alice.page, "Lunch at 1pm?"), "Pin");
     await messageWithText(alice.page, "Lunch at 1pm?").getByTestId("pinned-mark").waitFor();
+    // one toolbar showing: the hovered message's (the focus back in the composer)
+    await alice.page.getByTestId("composer").focus();
     await messageWithText(alice.page, "Yes, see you there").hover();
     await expectAccessible(alice.page, "chat with message actions");
     await screenshot(alice.page, "message-actions");

@@ -87,7 +87,9 @@ export type QuotedOriginal = { kind: "text"; message: MessageRecord } | { kind: 
 /** Finds what a reply to `replyTo` quotes in the loaded messages. */
 export function quotedOriginal(list: readonly MessageRecord[], replyTo: string): QuotedOriginal {
   const original = list.find((m) => m.id === replyTo);
-  return original && original.body.type === "text" ? { kind: "text", message: original } : { kind: "deleted" };
+  return original && original.body.type === "text"
+    ? { kind: "text", message: original }
+    : { kind: "deleted" };
 }
 
 /** The label and icon of each action, shared by the toolbar and the menu. */

@@ -42,7 +42,11 @@ class MessageActionStore {
   }
 
   /** Adds this account's reaction `emoji`, or takes it back when it is there. */
-  async toggleReaction(message: MessageRecord, emoji: string, myAccountId: string | undefined): Promise<void> {
+  async toggleReaction(
+    message: MessageRecord,
+    emoji: string,
+    myAccountId: string | undefined,
+  ): Promise<void> {
     const existing = message.reactions?.find((r) => r.emoji === emoji);
     const mine = existing !== undefined && reactedByMe(existing, myAccountId);
     await this.run(() =>
@@ -94,7 +98,9 @@ class MessageActionStore {
    * @returns false when the message is not in the open chat
    */
   jumpTo(messageId: string): boolean {
-    const row = document.querySelector<HTMLElement>(`[data-testid=message][data-id="${CSS.escape(messageId)}"]`);
+    const row = document.querySelector<HTMLElement>(
+      `[data-testid=message][data-id="${CSS.escape(messageId)}"]`,
+    );
     if (!row) {
       this.error = "That message is not loaded in this chat.";
       return false;
