@@ -271,6 +271,10 @@ describe.skipIf(!browserTestsEnabled())("web app: message actions in Chromium", 
 
     const tombstone = (page: Page) => page.locator(`[data-testid=message][data-id="${id}"]`);
     await tombstone(bob.page).getByTestId("tombstone").waitFor();
+    // the focus stays with the message, now its tombstone
+    await expect
+      .poll(() => bob.page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.id))
+      .toBe(id);
     await tombstone(alice.page).getByTestId("tombstone").waitFor({ timeout: 20_000 });
     expect(await tombstone(alice.page).textContent()).toContain("Message deleted");
     expect(await tombstone(alice.page).textContent()).not.toContain("oops");
