@@ -40,6 +40,12 @@ class MessageStore {
     const old = list[i]!;
     if (rank(message.status) >= rank(old.status)) list[i] = message;
   }
+
+  /** Removes a message deleted on this device only ("Delete for me"). */
+  remove(conversationId: string, messageId: string): void {
+    const list = this.byConversation[conversationId];
+    if (list) this.byConversation[conversationId] = list.filter((m) => m.id !== messageId);
+  }
 }
 
 const ORDER: Record<MessageRecord["status"], number> = {

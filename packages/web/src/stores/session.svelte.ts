@@ -10,6 +10,7 @@ import { communities } from "./communities.svelte.js";
 import { connection } from "./connection.svelte.js";
 import { conversations } from "./conversations.svelte.js";
 import { dialogs } from "./dialogs.svelte.js";
+import { messageActions } from "./message-actions.svelte.js";
 import { messages } from "./messages.svelte.js";
 import { presence, trackVisibility } from "./presence.svelte.js";
 import { readTracker } from "./read-tracker.svelte.js";
@@ -103,6 +104,9 @@ function onEvent(event: SdkEvent): void {
     case "message-update":
       messages.upsert(event.message);
       conversations.refreshSoon();
+      break;
+    case "message-action":
+      messageActions.onAction(event.action);
       break;
     case "typing":
       presence.setTyping(event.conversationId, event.handles);

@@ -8,7 +8,8 @@ import type { ConversationSummary, MessageRecord } from "./rpc-types.js";
 /**
  * The UI's view of a message: the SDK record with its text body as `text` ("" for other kinds; a
  * membership event keeps its `body`, which the timeline and the sidebar render as a sentence; a
- * message deleted for everyone reads "Message deleted" until the web app renders tombstones).
+ * message deleted for everyone reads "Message deleted", what the sidebar previews — the timeline
+ * renders its tombstone from `body`, never from `text`).
  */
 export function messageView(message: SdkMessageRecord): MessageRecord {
   const text = message.body.type === "deleted" ? "Message deleted" : (messageText(message) ?? "");

@@ -10,6 +10,7 @@
 import type {
   ConnectionState,
   ConversationRecord,
+  MessageAction,
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
@@ -33,7 +34,9 @@ export type {
   MembershipChange,
   MembershipEnd,
   MembershipParty,
+  MessageAction,
   MessageBody,
+  MessageReaction,
   PresenceState,
   SafetyNumber,
   UserSettings,
@@ -104,6 +107,8 @@ export interface NewProfile {
 export type SdkEvent =
   | { type: "message"; message: MessageRecord }
   | { type: "message-update"; message: MessageRecord }
+  /** An action applied to a stored message (its record comes as a "message-update" too). */
+  | { type: "message-action"; action: MessageAction }
   | { type: "typing"; conversationId: string; handles: string[] }
   | { type: "presence"; handle: string; status: PresenceState }
   | { type: "connection"; state: ConnectionState }

@@ -71,6 +71,7 @@ export class SdkService {
     this.client = client;
     client.messaging.received.add((m) => this.emit({ type: "message", message: messageView(m) }));
     client.messaging.updates.add((m) => this.emit({ type: "message-update", message: messageView(m) }));
+    client.messaging.actions.add((action) => this.emit({ type: "message-action", action }));
     client.sync.joined.add((conversation) => this.emit({ type: "conversation", conversation }));
     client.conversations.changes.add((conversation) => this.emit({ type: "conversation", conversation }));
     client.typing.changes.add((e) => this.emit({ type: "typing", ...e }));
