@@ -17,13 +17,13 @@ const DEFAULT_LIMIT = 50;
  * The search service behind `client.search`. The index is built on the first search — from the
  * saved snapshot plus its journal, or from every stored message — and follows every message write
  * staged through `MessageStore` from then on (whoever wrote it: incoming, outbox, actions, history
- * hand-over, delete for me). Writes committed while the index is not ready are remembered by id and
- * re-read once it is. {@link dispose} saves the snapshot when the index changed.
+ * hand-over, delete for me). Writes committed during the build are remembered by id and re-read
+ * once it is done; those before it are read by the build itself. {@link dispose} saves the snapshot when the index changed.
  */
 export class SearchService implements Search {
   private index: SearchIndex | undefined;
   private building: Promise<SearchIndex> | undefined;
-  /** Ids written while the index was not ready (re-read when it is). */
+  /** Ids written while the index was being built (re-read when it is). */
   private readonly pending = new Set<string>();
   /** Whether the index differs from the saved snapshot. */
   private changed = false;
@@ -98,7 +98,8 @@ export class SearchService implements Search {
     this.snapshots.journal(batch, id);
     batch.onCommit(() => {
       if (this.index) this.apply(this.index, id, change.kind === "put" ? change.message : undefined);
-      else this.pending.add(id);
+      // Before a build, the build reads it anyway (the scan, or the snapshot's journal).
+      else if (this.building) this.pending.add(id);
     });
   }
 
