@@ -12,21 +12,32 @@ import { SearchSnapshots } from "./search-snapshot.js";
 /** Messages unsealed per page while the index is built from the store. */
 const BUILD_PAGE = 500;
 const DEFAULT_LIMIT = 50;
+/**
+ * The snapshot is saved again at close only when the journal holds more than this many writes (or
+ * this share of the index): saving means serializing and sealing the whole index (seconds at
+ * 100,000 messages), re-reading a short journal at the next load costs milliseconds.
+ */
+const RESAVE_MIN_WRITES = 1000;
+const RESAVE_SHARE = 0.05;
 
 /**
  * The search service behind `client.search`. The index is built on the first search — from the
  * saved snapshot plus its journal, or from every stored message — and follows every message write
  * staged through `MessageStore` from then on (whoever wrote it: incoming, outbox, actions, history
  * hand-over, delete for me). Writes committed during the build are remembered by id and re-read
- * once it is done; those before it are read by the build itself. {@link dispose} saves the snapshot when the index changed.
+ * once it is done; those before it are read by the build itself. {@link dispose} saves the
+ * snapshot when there was none or its journal grew long.
  */
 export class SearchService implements Search {
   private index: SearchIndex | undefined;
   private building: Promise<SearchIndex> | undefined;
   /** Ids written while the index was being built (re-read when it is). */
   private readonly pending = new Set<string>();
-  /** Whether the index differs from the saved snapshot. */
-  private changed = false;
+  /**
+   * Writes applied since the saved snapshot (each is in its journal); Infinity when the index was
+   * built without one.
+   */
+  private sinceSnapshot = 0;
   private readonly snapshots: SearchSnapshots;
   private readonly unwatch: () => void;
   private readonly probed: Promise<void>;
@@ -74,15 +85,15 @@ export class SearchService implements Search {
   }
 
   /**
-   * Stops following writes and, when the index changed since it was loaded, saves it sealed with
-   * an empty journal. Called by `VollyClient.close` before the store closes; failures go to
+   * Stops following writes and, when the index was built without a snapshot or its journal grew
+   * long (`RESAVE_MIN_WRITES`), saves it sealed with an empty journal. Called by `VollyClient.close` before the store closes; failures go to
    * diagnostics ("search.save").
    */
   async dispose(): Promise<void> {
     this.unwatch();
     await this.probed;
     const index = (await this.building?.catch(() => undefined)) ?? this.index;
-    if (!index || !this.changed) return;
+    if (!index || this.sinceSnapshot <= Math.max(RESAVE_MIN_WRITES, index.size * RESAVE_SHARE)) return;
     await this.snapshots.save(index).catch(this.diagnostics.catcher("search.save"));
   }
 
@@ -90,7 +101,7 @@ export class SearchService implements Search {
   async save(): Promise<void> {
     const index = await this.ready();
     await this.snapshots.save(index);
-    this.changed = false;
+    this.sinceSnapshot = 0;
   }
 
   private staged(batch: VaultBatch, change: StagedMessageChange): void {
@@ -107,7 +118,7 @@ export class SearchService implements Search {
     const doc = message && searchDocument(message);
     if (doc) index.upsert(doc);
     else index.remove(id);
-    this.changed = true;
+    this.sinceSnapshot += 1;
   }
 
   private async build(): Promise<SearchIndex> {
@@ -117,11 +128,10 @@ export class SearchService implements Search {
     if (loaded) {
       index = loaded.index;
       for (const id of loaded.stale) this.pending.add(id);
-      if (loaded.stale.length > 0) this.changed = true;
     } else {
       index = SearchIndex.empty();
       await this.indexEveryMessage(index);
-      this.changed = true;
+      this.sinceSnapshot = Number.POSITIVE_INFINITY;
     }
     // Writes committed meanwhile: read them as they are now, then follow writes directly.
     while (this.pending.size > 0) {
