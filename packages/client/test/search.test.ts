@@ -50,7 +50,10 @@ describe("search (SDK): local full-text search over decrypted messages", () => {
     for (const client of [alice, bob]) {
       expect(textsOf(await client.search.messages("LUNCH"))).toEqual([m3, m2, m1].map((m) => messageText(m)));
       expect((await client.search.messages("cafe")).map((h) => h.message.id)).toEqual([m1.id]);
-      expect((await client.search.messages("tr")).map((h) => h.message.id)).toEqual([m4.id, m3.id]);
+      expect((await client.search.messages("tra")).map((h) => h.message.id)).toEqual([m4.id]);
+      // A word of 1–2 characters, or one before the last, matches whole words only.
+      expect(await client.search.messages("tr")).toEqual([]);
+      expect(await client.search.messages("tra lunch")).toEqual([]);
     }
     // Every word must match; highlights point at the matched words.
     const [both] = await bob.search.messages("lunch cafe");

@@ -29,7 +29,7 @@ export function registerSearch(program: Command, run: Run) {
       "search the messages this device has decrypted (local, every word must match, newest first; " +
         "one JSON object per hit with --json)",
     )
-    .argument("<query>", "words to find (all must match; the last also as a prefix)")
+    .argument("<query>", "words to find (all must match; the last, from 3 characters, also as a prefix)")
     .option("--in <conv>", "only this conversation: @handle, a conversation id or a community channel id")
     .option("--from <handle>", "only messages from this sender (@handle)")
     .option("--limit <n>", "at most this many hits (1 to 1000)", "50")

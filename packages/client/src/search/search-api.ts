@@ -55,7 +55,7 @@ export interface SearchHit {
 export interface Search {
   /**
    * Finds the text messages matching every word of `query` (case- and accent-insensitive; the last
-   * word also matches as a prefix, for search as you type: "meet" finds "meeting").
+   * word, from 3 characters, also matches as a prefix, for search as you type: "meet" finds "meeting").
    *
    * @param query 1 to {@link SEARCH_MAX_QUERY_CHARS} characters with at least one letter or digit
    * @param options filters, limit and order (see {@link SearchOptions})

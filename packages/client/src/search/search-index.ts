@@ -12,17 +12,21 @@ export interface IndexMatch extends StoredSearchFields {
   terms: string[];
 }
 
+/** The shortest last word of a query that also matches as a prefix. */
+const MIN_PREFIX_CHARS = 3;
+
 const OPTIONS: Options<SearchDocument> = {
   idField: "id",
   fields: ["text"],
   storeFields: [...STORED_FIELDS],
   tokenize,
   processTerm: (term) => normalizeTerm(term) || null,
-  // The last word as a prefix (search as you type); earlier words exactly — a short word as a
-  // prefix expands to thousands of terms, which made common queries 10× slower at 100,000 messages.
+  // The last word as a prefix (search as you type) once it has 3 characters; other words exactly:
+  // a short word as a prefix expands to thousands of terms (common queries took seconds at 100,000
+  // messages).
   searchOptions: {
     combineWith: "AND",
-    prefix: (_term, i, terms) => i === terms.length - 1,
+    prefix: (term, i, terms) => i === terms.length - 1 && term.length >= MIN_PREFIX_CHARS,
     weights: { prefix: 0.5, fuzzy: 0 },
   },
   // Edits and deletions discard documents; vacuum the index's leftovers in the background.
@@ -64,7 +68,7 @@ export class SearchIndex {
   }
 
   /**
-   * Every document matching all words of `query` (the last also as a prefix) that `keep` accepts.
+   * Every document matching all words of `query` (the last, from 3 characters, also as a prefix) that `keep` accepts.
    *
    * @param keep a filter over the stored fields (conversation, sender, time, link, file)
    */
