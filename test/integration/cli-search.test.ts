@@ -37,7 +37,7 @@ describe("volly search", () => {
   async function search(...args: string[]): Promise<HitJson[]> {
     const r = await runVolly([...as("alice"), "--json", "search", ...args]);
     expect(r.code, r.stderr).toBe(0);
-    return jsonLines(r.stdout) as HitJson[];
+    return jsonLines(r.stdout) as unknown as HitJson[];
   }
 
   beforeAll(async () => {
@@ -114,7 +114,7 @@ describe("volly search", () => {
     // bob's own device finds the same messages of the direct conversation.
     const bob = await runVolly([...as("bob"), "--json", "search", "garage", "--in", "@alice"]);
     expect(bob.code, bob.stderr).toBe(0);
-    expect((jsonLines(bob.stdout) as HitJson[]).map((h) => h.from)).toEqual(["bob"]);
+    expect((jsonLines(bob.stdout) as unknown as HitJson[]).map((h) => h.from)).toEqual(["bob"]);
   });
 
   it("refuses bad arguments with VOLLY_E_USAGE", async () => {
