@@ -37,6 +37,7 @@ const ALL = [
   "big-commit",
   "files",
   "web",
+  "search",
 ];
 
 const dash = process.argv.indexOf("--");

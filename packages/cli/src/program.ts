@@ -14,6 +14,7 @@ import { registerMessageActions } from "./commands/message-actions.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReceive } from "./commands/receive.js";
 import { registerRole } from "./commands/role.js";
+import { registerSearch } from "./commands/search.js";
 import { registerSend } from "./commands/send.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
@@ -54,6 +55,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerMessageActions,
     registerReceive,
     registerChat,
+    registerSearch,
     registerConversations,
     registerGroup,
     registerCommunity,

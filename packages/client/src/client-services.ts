@@ -28,6 +28,7 @@ import { Outbox } from "./messaging/outbox.js";
 import { Receipts } from "./messaging/receipts.js";
 import { TypingService } from "./messaging/typing.js";
 import { PresenceService } from "./presence/presence.js";
+import { SearchService } from "./search/search.js";
 import type { ClientContext } from "./shared/client-context.js";
 import type { DiagnosticsService } from "./shared/diagnostics.js";
 import { KeyedQueue } from "./shared/keyed-queue.js";
@@ -59,6 +60,7 @@ export interface ClientServices {
   verification: VerificationService;
   devices: DevicesService;
   accountSync: AccountSyncService;
+  search: SearchService;
   diagnostics: DiagnosticsService;
 }
 
@@ -198,6 +200,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     verification: new VerificationService(ctx),
     devices,
     accountSync,
+    search: new SearchService(ctx.stores, ctx.diagnostics),
     diagnostics: ctx.diagnostics,
   };
 }

@@ -102,6 +102,14 @@ export { TYPING_THROTTLE_MS, TYPING_TTL_MS } from "./messaging/typing.js";
 export type { Typing, TypingChange } from "./messaging/typing-api.js";
 export { PRESENCE_SNAPSHOT_GRACE_MS } from "./presence/presence.js";
 export type { Presence, PresenceChange, PresenceState } from "./presence/presence-api.js";
+export {
+  SEARCH_MAX_LIMIT,
+  SEARCH_MAX_QUERY_CHARS,
+  type Search,
+  type SearchHighlight,
+  type SearchHit,
+  type SearchOptions,
+} from "./search/search-api.js";
 export type { BackgroundFailure, Diagnostics } from "./shared/diagnostics-api.js";
 export type { Listeners } from "./shared/listeners.js";
 export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";

@@ -10,6 +10,8 @@
 import type { MlsGroup } from "@volly/crypto";
 import type { ApplicationContent } from "@volly/protocol";
 import { toBase64Url } from "@volly/protocol";
+import type { MessageRecord } from "./messaging/message-records.js";
+import { RECORD_KEYS } from "./storage/store-keys.js";
 import {
   type Dispatch,
   type GatewayConnectionOptions,
@@ -125,4 +127,38 @@ export function createGatewayConnection(options: GatewayConnectionOptions): Gate
  */
 export function historySharingIdle(client: VollyClient): Promise<void> {
   return clientInternals(client).channelHistory.idle();
+}
+
+/**
+ * Stores message records as if they had been received (through the message store, so the search
+ * index follows them), without MLS or a server: for the search benchmark's 100,000 messages. The
+ * records are written in batches of `batchSize` (default 1,000), each batch atomically.
+ */
+export async function storeMessageRecords(
+  client: VollyClient,
+  records: readonly MessageRecord[],
+  batchSize = 1000,
+): Promise<void> {
+  const { stores } = clientInternals(client).ctx;
+  for (let i = 0; i < records.length; i += batchSize) {
+    const batch = stores.batch();
+    for (const record of records.slice(i, i + batchSize)) stores.messages.put(batch, record);
+    await batch.commit();
+  }
+}
+
+/**
+ * The client's search index, built or loaded now if it was not (what the first search does), and
+ * its size: how many messages it holds and how many bytes its sealed snapshot takes in the store
+ * (0 when none was saved). With `save`, the snapshot is saved first (as closing the client does).
+ */
+export async function searchIndexStats(
+  client: VollyClient,
+  save = false,
+): Promise<{ documents: number; snapshotBytes: number }> {
+  const { search, ctx } = clientInternals(client);
+  const index = await search.ready();
+  if (save) await search.save();
+  const raw = await ctx.stores.clientStore.get(RECORD_KEYS.searchIndex);
+  return { documents: index.size, snapshotBytes: raw?.byteLength ?? 0 };
 }

@@ -16,6 +16,7 @@ import type { MessageRecord } from "./messaging/message-records.js";
 import type { Messaging } from "./messaging/messaging-api.js";
 import type { Typing } from "./messaging/typing-api.js";
 import type { Presence } from "./presence/presence-api.js";
+import type { Search } from "./search/search-api.js";
 import type { ClientContext } from "./shared/client-context.js";
 import { DiagnosticsService } from "./shared/diagnostics.js";
 import type { Diagnostics } from "./shared/diagnostics-api.js";
@@ -63,7 +64,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `accountSync` (the account's devices in sync), `devices` (linking, listing, revoking),
+ * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `devices` (linking, listing, revoking),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -96,6 +97,8 @@ export class VollyClient {
   readonly devices: Devices;
   /** Keeps contacts, conversation list, read marks and settings in sync across this account's devices. */
   readonly accountSync: AccountSync;
+  /** Full-text search over the messages this device has decrypted (local only). */
+  readonly search: Search;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -118,6 +121,7 @@ export class VollyClient {
     this.verification = services.verification;
     this.devices = services.devices;
     this.accountSync = services.accountSync;
+    this.search = services.search;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }
@@ -238,6 +242,7 @@ export class VollyClient {
     presence.dispose();
     typing.dispose();
     await queue.idle();
+    await this.services.search.dispose();
     await ctx.stores.clientStore.close();
   }
 

@@ -9,9 +9,34 @@ function padKey(n: number): string {
   return String(n).padStart(15, "0");
 }
 
+/**
+ * A message write being staged: the new record, or the id of a removed row. What
+ * {@link MessageStore.watch} observers see (e.g. the search index, `search/`).
+ */
+export type StagedMessageChange = { kind: "put"; message: MessageRecord } | { kind: "delete"; id: string };
+
+/**
+ * Observes message writes as they are staged: it may stage writes of its own in the same batch
+ * (so they land atomically with the message) and register `batch.onCommit` callbacks.
+ */
+export type MessageWatcher = (batch: VaultBatch, change: StagedMessageChange) => void;
+
 /** The messages table: message records, sealed, ordered within a conversation by `sentAt`. */
 export class MessageStore {
+  private readonly watchers = new Set<MessageWatcher>();
+
   constructor(private readonly vault: Vault) {}
+
+  /**
+   * Adds an observer of every message write staged from now on ({@link put}, {@link delete}):
+   * derived data such as the search index follows the table through it, whichever service wrote.
+   *
+   * @returns a function that removes the observer
+   */
+  watch(watcher: MessageWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
 
   /** One message by id, or undefined. */
   get(id: string): Promise<MessageRecord | undefined> {
@@ -30,12 +55,16 @@ export class MessageStore {
 
   /** Stages a message (its `sentAt` is its sort key); returns the batch. */
   put(batch: VaultBatch, message: MessageRecord): VaultBatch {
-    return batch.putMessage(message.id, message.conversationId, message.sentAt, message);
+    batch.putMessage(message.id, message.conversationId, message.sentAt, message);
+    for (const watcher of this.watchers) watcher(batch, { kind: "put", message });
+    return batch;
   }
 
   /** Stages removing a message (delete for me); returns the batch. */
   delete(batch: VaultBatch, id: string): VaultBatch {
-    return batch.deleteMessage(id);
+    batch.deleteMessage(id);
+    for (const watcher of this.watchers) watcher(batch, { kind: "delete", id });
+    return batch;
   }
 
   /**

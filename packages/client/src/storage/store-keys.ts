@@ -41,6 +41,11 @@ export const RECORD_PREFIXES = {
   pendingActions: "fx:",
   /** An action on a message not yet shown, by `<zero-padded receivedAt>:<action id>`. */
   unseenActions: "unseenact:",
+  /**
+   * The search snapshot's journal: a message written since the snapshot (`RECORD_KEYS.searchIndex`)
+   * was saved, by message id (re-read when the snapshot is loaded).
+   */
+  searchJournal: "search:j:",
 } as const;
 
 /** Keys of sealed records kept once per profile. */
@@ -59,6 +64,8 @@ export const RECORD_KEYS = {
   accountRejected: "acct:rejected",
   /** The version of the store's record formats (see `migrations/`); absent before version 1. */
   schemaVersion: "schema-version",
+  /** The search index's snapshot (`search/search-snapshot.ts`), saved when the client closes. */
+  searchIndex: "search:index",
 } as const;
 
 /** The associated data a message row is sealed under (binds the sealed bytes to the message id). */

@@ -4,6 +4,7 @@ import type { UserSettings } from "../account/settings-api.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
 import type { MessageAction } from "../messaging/actions/message-action.js";
 import type { UndecryptableCounts } from "../messaging/message-records.js";
+import type { SearchSnapshot } from "../search/search-snapshot.js";
 import { DeviceCache, KeyPackageStore } from "./account-stores.js";
 import type { ClientStore } from "./client-store.js";
 import { ConversationStore, DepartureStore } from "./conversation-stores.js";
@@ -61,6 +62,10 @@ export class Stores {
   readonly accountRejected: SingleRecord<Partial<Record<AccountSyncRejection, number>>>;
   /** The version of the record formats (see `migrations/`). */
   readonly schemaVersion: SingleRecord<number>;
+  /** The search index as saved at the last close (`search/`). */
+  readonly searchIndex: SingleRecord<SearchSnapshot>;
+  /** Ids of messages written since {@link searchIndex} was saved (value: 1). */
+  readonly searchJournal: KeyedRecords<1>;
 
   /** @param vault the unlocked profile's vault */
   constructor(private readonly vault: Vault) {
@@ -88,6 +93,8 @@ export class Stores {
       RECORD_KEYS.accountRejected,
     );
     this.schemaVersion = new SingleRecord<number>(vault, RECORD_KEYS.schemaVersion);
+    this.searchIndex = new SingleRecord<SearchSnapshot>(vault, RECORD_KEYS.searchIndex);
+    this.searchJournal = new KeyedRecords<1>(vault, RECORD_PREFIXES.searchJournal);
   }
 
   /** Starts an atomic batch of writes; nothing is written until its `commit()`. */

@@ -1,0 +1,61 @@
+import { isValidHandle, VollyError } from "@volly/protocol";
+import { SEARCH_MAX_LIMIT, SEARCH_MAX_QUERY_CHARS, type SearchOptions } from "./search-api.js";
+import { normalizeHandle, tokenize } from "./search-documents.js";
+import type { StoredSearchFields } from "./search-index.js";
+
+/** A query and options found valid: the sender filter normalized. */
+export interface ValidSearch {
+  /** `options.from` lower-cased without `@`, or undefined. */
+  from: string | undefined;
+}
+
+function usage(message: string): VollyError {
+  return new VollyError("VOLLY_E_USAGE", message);
+}
+
+/**
+ * Checks a query and its options (see `Search.messages`).
+ *
+ * @throws VollyError VOLLY_E_USAGE naming what is wrong
+ */
+export function validateSearch(query: string, options: SearchOptions): ValidSearch {
+  if (typeof query !== "string" || query.length > SEARCH_MAX_QUERY_CHARS || tokenize(query).length === 0) {
+    throw usage(
+      `A search query is 1–${SEARCH_MAX_QUERY_CHARS} characters with at least one letter or digit.`,
+    );
+  }
+  const { limit, after, before, sort } = options;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= SEARCH_MAX_LIMIT)) {
+    throw usage(`A search limit is an integer from 1 to ${SEARCH_MAX_LIMIT}.`);
+  }
+  for (const [name, value] of [
+    ["after", after],
+    ["before", before],
+  ] as const) {
+    if (value !== undefined && !Number.isFinite(value)) throw usage(`Search option ${name} is a time in ms.`);
+  }
+  if (sort !== undefined && sort !== "newest" && sort !== "relevance") {
+    throw usage('Search option sort is "newest" or "relevance".');
+  }
+  let from: string | undefined;
+  if (options.from !== undefined) {
+    from = normalizeHandle(options.from);
+    if (!isValidHandle(from)) throw usage(`Search option from is a handle, not "${options.from}".`);
+  }
+  return { from };
+}
+
+/** The filter of {@link SearchOptions} over an indexed message's stored fields. */
+export function matchFilter(
+  options: SearchOptions,
+  from: string | undefined,
+): (fields: StoredSearchFields) => boolean {
+  const { conversationId, hasLink, hasFile, after, before } = options;
+  return (f) =>
+    (conversationId === undefined || f.conversationId === conversationId) &&
+    (from === undefined || f.from === from) &&
+    (hasLink === undefined || f.hasLink === hasLink) &&
+    (hasFile === undefined || f.hasFile === hasFile) &&
+    (after === undefined || f.sentAt >= after) &&
+    (before === undefined || f.sentAt < before);
+}
