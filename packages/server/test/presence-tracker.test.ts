@@ -22,7 +22,7 @@ describe("presence tracker: per-node bookkeeping combined over the bus", () => {
   });
   const bob = { accountId: "b".repeat(22), handle: "bob" };
 
-  it("derives online / away / offline across two nodes sharing one bus", async () => {
+  it("derives online / idle / offline across two nodes sharing one bus", async () => {
     bus = createInProcessBus();
     const one = node("node-1");
     const two = node("node-2");
@@ -34,21 +34,21 @@ describe("presence tracker: per-node bookkeeping combined over the bus", () => {
     await settle();
     expect(seen).toEqual([{ ...bob, status: "online" }]);
     two.connect("c2", bob);
-    two.setStatus("c2", "away");
-    one.setStatus("c1", "away");
+    two.setStatus("c2", "idle");
+    one.setStatus("c1", "idle");
     await settle();
-    expect(seen.at(-1)).toEqual({ ...bob, status: "away" });
-    expect(one.status(bob.accountId)).toBe("away");
+    expect(seen.at(-1)).toEqual({ ...bob, status: "idle" });
+    expect(one.status(bob.accountId)).toBe("idle");
     two.setStatus("c2", "online");
     await settle();
     expect(seen.at(-1)).toEqual({ ...bob, status: "online" });
     two.disconnect("c2");
     await settle();
-    expect(seen.at(-1)).toEqual({ ...bob, status: "away" }); // node 1 still has bob, away
+    expect(seen.at(-1)).toEqual({ ...bob, status: "idle" }); // node 1 still has bob, away
     one.disconnect("c1");
     await settle();
     expect(seen.at(-1)).toEqual({ ...bob, status: "offline" });
-    expect(seen.map((e) => e.status)).toEqual(["online", "away", "online", "away", "offline"]);
+    expect(seen.map((e) => e.status)).toEqual(["online", "idle", "online", "idle", "offline"]);
   });
 
   it("answers a new watch with current non-offline presence and an unwatch with offline", async () => {
@@ -61,7 +61,7 @@ describe("presence tracker: per-node bookkeeping combined over the bus", () => {
     const carol = "c".repeat(22);
     expect(watch.setAccounts([bob.accountId, carol])).toEqual([{ ...bob, status: "online" }]);
     expect(watch.setAccounts([carol])).toEqual([{ ...bob, status: "offline" }]);
-    tracker.setStatus("c1", "away");
+    tracker.setStatus("c1", "idle");
     await settle();
     expect(events).toEqual([]); // no longer watched
     watch.stop();
@@ -74,8 +74,8 @@ describe("presence tracker: per-node bookkeeping combined over the bus", () => {
     const tracker = node("n");
     tracker.connect("c1", bob);
     tracker.connect("c2", bob);
-    tracker.setStatus("c1", "away"); // c2 still online
-    tracker.setStatus("c1", "away");
+    tracker.setStatus("c1", "idle"); // c2 still online
+    tracker.setStatus("c1", "idle");
     tracker.disconnect("c1");
     tracker.disconnect("unknown");
     await settle();
@@ -148,7 +148,7 @@ describe("presence tracker: views of other nodes expire unless republished", () 
         handle: `user${i}`,
       }));
       for (const [i, account] of accounts.entries()) one.connect(`c${i}`, account);
-      one.setStatus("c7", "away");
+      one.setStatus("c7", "idle");
       await settle();
       published.length = 0;
       one.republish();
@@ -165,7 +165,7 @@ describe("presence tracker: views of other nodes expire unless republished", () 
         one.republish();
         await settle();
         expect(three.status(accounts[0]?.accountId ?? "")).toBe("online");
-        expect(three.status(accounts[7]?.accountId ?? "")).toBe("away");
+        expect(three.status(accounts[7]?.accountId ?? "")).toBe("idle");
         expect(three.status(accounts[1_200]?.accountId ?? "")).toBe("online");
       } finally {
         three.close();

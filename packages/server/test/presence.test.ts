@@ -28,7 +28,7 @@ describe("presence over the gateway (op 3 PRESENCE_UPDATE, dispatch PRESENCE_UPD
       status: "online",
     });
     setStatus(bobClient, "away");
-    expect(await nextPresence(aliceClient, bob)).toMatchObject({ status: "away" });
+    expect(await nextPresence(aliceClient, bob)).toMatchObject({ status: "idle" });
     await bobClient.close();
     expect(await nextPresence(aliceClient, bob)).toMatchObject({ status: "offline" });
   });
@@ -71,7 +71,7 @@ describe("presence over the gateway (op 3 PRESENCE_UPDATE, dispatch PRESENCE_UPD
     expect(presences).toEqual(
       expect.arrayContaining([
         { accountId: bob.accountId, handle: bob.handle, status: "online" },
-        { accountId: carol.accountId, handle: carol.handle, status: "away" },
+        { accountId: carol.accountId, handle: carol.handle, status: "idle" },
       ]),
     );
     // Not the offline member, not alice herself; presence first, then the backlog.
@@ -91,7 +91,7 @@ describe("presence over the gateway (op 3 PRESENCE_UPDATE, dispatch PRESENCE_UPD
     await sleep(150);
     expect(aliceClient.received.filter(presenceOf(bob))).toHaveLength(1); // still online: no change
     setStatus(second, "away");
-    expect(await nextPresence(aliceClient, bob)).toMatchObject({ status: "away" });
+    expect(await nextPresence(aliceClient, bob)).toMatchObject({ status: "idle" });
     await second.close();
     await sleep(100);
     expect(aliceClient.received.filter(presenceOf(bob))).toHaveLength(2); // still away
