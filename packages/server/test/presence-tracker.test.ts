@@ -1,6 +1,7 @@
 import type { PresenceEvent } from "@volly/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Bus } from "../src/bus/bus.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { type Bus, PRESENCE_CHANNEL } from "../src/bus/bus.js";
 import { createInProcessBus } from "../src/bus/in-process-bus.js";
 import { createPresenceTracker, type PresenceTracker } from "../src/gateway/presence-tracker.js";
 import { createRateGate } from "../src/gateway/rate-gate.js";
@@ -192,5 +193,64 @@ describe("rate gate", () => {
     now = 1_000;
     expect(gate.allow("a")).toBe(true);
     expect(gate.allow("c")).toBe(true); // "b" was stale and pruned
+  });
+});
+
+describe("presence tracker: chosen statuses", () => {
+  const bob = { accountId: "b".repeat(22), handle: "bob" };
+  const alice = "a".repeat(22);
+
+  it("tells watchers when a custom text expires, by the injected clock, without a timer per status", async () => {
+    const bus = createInProcessBus();
+    let time = 1_000_000;
+    const tracker = createPresenceTracker({ bus, nodeId: "n", now: () => time, refreshIntervalMs: 20 });
+    try {
+      const seen: PresenceEvent[] = [];
+      const own: PresenceEvent[] = [];
+      tracker.watch((e) => seen.push(e)).setAccounts([bob.accountId]);
+      tracker.watch((e) => own.push(e), bob.accountId).setAccounts([bob.accountId]);
+      tracker.connect("c1", bob, { status: "dnd", text: "focus", until: time + 60_000, setAt: time });
+      await waitFor(() => seen.length === 1 && own.length === 1);
+      expect(seen[0]).toEqual({ ...bob, status: "dnd", text: "focus", until: time + 60_000 });
+      time += 60_000;
+      await waitFor(() => seen.length === 2 && own.length === 2, { message: "the expiry to be announced" });
+      expect(seen[1]).toEqual({ ...bob, status: "dnd" });
+      expect(own[1]).toEqual({ ...bob, status: "dnd" });
+    } finally {
+      tracker.close();
+      await bus.close();
+    }
+  });
+
+  it("keeps the latest chosen status (by setAt) and hides an invisible account from everyone else", async () => {
+    const bus = createInProcessBus();
+    const tracker = createPresenceTracker({ bus, nodeId: "n" });
+    try {
+      const peer: PresenceEvent[] = [];
+      const self: PresenceEvent[] = [];
+      tracker.watch((e) => peer.push(e), alice).setAccounts([bob.accountId]);
+      tracker.watch((e) => self.push(e), bob.accountId).setAccounts([bob.accountId]);
+      tracker.connect("c1", bob, { status: "invisible", setAt: 10 });
+      await settle();
+      expect(peer).toEqual([]);
+      expect(self).toEqual([{ ...bob, status: "invisible" }]);
+      bus.publish(PRESENCE_CHANNEL, {
+        type: "presence-status",
+        ...bob,
+        chosen: { status: "dnd", setAt: 5 }, // older: ignored
+      });
+      bus.publish(PRESENCE_CHANNEL, {
+        type: "presence-status",
+        ...bob,
+        chosen: { status: "idle", setAt: 20 },
+      });
+      await settle();
+      expect(peer).toEqual([{ ...bob, status: "idle" }]);
+      expect(self.at(-1)).toEqual({ ...bob, status: "idle" });
+      expect(tracker.status(bob.accountId)).toBe("idle");
+    } finally {
+      tracker.close();
+      await bus.close();
+    }
   });
 });
