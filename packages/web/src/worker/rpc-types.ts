@@ -10,6 +10,7 @@
 import type {
   ConnectionState,
   ConversationRecord,
+  OwnStatus,
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
@@ -34,6 +35,9 @@ export type {
   MembershipEnd,
   MembershipParty,
   MessageBody,
+  AccountStatus,
+  OwnStatus,
+  PresenceChange,
   PresenceState,
   SafetyNumber,
   UserSettings,
@@ -105,7 +109,8 @@ export type SdkEvent =
   | { type: "message"; message: MessageRecord }
   | { type: "message-update"; message: MessageRecord }
   | { type: "typing"; conversationId: string; handles: string[] }
-  | { type: "presence"; handle: string; status: PresenceState }
+  | { type: "presence"; handle: string; status: PresenceState; text?: string; until?: number }
+  | { type: "own-status"; status: OwnStatus }
   | { type: "connection"; state: ConnectionState }
   | { type: "conversation"; conversation: ConversationRecord }
   | { type: "community"; communityId: string; community?: CommunityView };
