@@ -13,7 +13,6 @@ import {
   createInviteLink,
   expectAccessible,
   onboard,
-  PAGE_POLL,
   unlock,
   watchErrors,
 } from "./helpers/web-app.js";
@@ -99,17 +98,19 @@ describe.skipIf(!browserTestsEnabled())("web status picker in Chromium", () => {
   it("shows a contact's idle, do not disturb and invisible as shape and words, not colour alone", async () => {
     const shapeIn = (title: string) => conversationItem(page, title).locator("[data-testid=presence] svg");
     await erin.presence.setStatus("idle", { text: "lunch" });
-    await expect.poll(() => presenceIn("Erin").getAttribute("data-status"), PAGE_POLL).toBe("idle");
+    await expect.poll(() => presenceIn("Erin").getAttribute("data-status"), { timeout: 20_000 }).toBe("idle");
     expect(await presenceIn("Erin").textContent()).toBe("Idle");
     expect(await shapeIn("Erin").getAttribute("data-shape")).toBe("idle");
 
     await erin.presence.setStatus("dnd");
-    await expect.poll(() => presenceIn("Erin").getAttribute("data-status"), PAGE_POLL).toBe("dnd");
+    await expect.poll(() => presenceIn("Erin").getAttribute("data-status"), { timeout: 20_000 }).toBe("dnd");
     expect(await presenceIn("Erin").textContent()).toBe("Do not disturb");
     expect(await shapeIn("Erin").getAttribute("data-shape")).toBe("dnd");
 
     await erin.presence.setStatus("invisible");
-    await expect.poll(() => presenceIn("Erin").getAttribute("data-status"), PAGE_POLL).toBe("offline");
+    await expect
+      .poll(() => presenceIn("Erin").getAttribute("data-status"), { timeout: 20_000 })
+      .toBe("offline");
     expect(await presenceIn("Erin").textContent()).toBe("Offline");
   });
 

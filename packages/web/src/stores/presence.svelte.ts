@@ -63,7 +63,9 @@ class PresenceStore {
   async refresh(handles: string[]): Promise<void> {
     if (handles.length === 0) return;
     try {
-      const states = await Promise.all(handles.map(async (h) => [h, await sdk.presence.detailsOf(h)] as const));
+      const states = await Promise.all(
+        handles.map(async (h) => [h, await sdk.presence.detailsOf(h)] as const),
+      );
       this.byHandle = { ...this.byHandle, ...Object.fromEntries(states) };
     } catch {
       // presence is best effort
@@ -107,7 +109,9 @@ export const presence = new PresenceStore();
 /** Reports this device as idle while the tab is hidden. */
 export function trackVisibility(): () => void {
   const report = () => {
-    sdk.presence.setActivity(document.visibilityState === "visible" ? "online" : "idle").catch(() => undefined);
+    sdk.presence
+      .setActivity(document.visibilityState === "visible" ? "online" : "idle")
+      .catch(() => undefined);
   };
   document.addEventListener("visibilitychange", report);
   report();

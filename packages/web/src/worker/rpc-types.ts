@@ -24,6 +24,7 @@ import type {
 } from "@volly/protocol";
 
 export type {
+  AccountStatus,
   CommunityInviteLink,
   ConnectionState,
   ConversationMember,
@@ -35,7 +36,6 @@ export type {
   MembershipEnd,
   MembershipParty,
   MessageBody,
-  AccountStatus,
   OwnStatus,
   PresenceChange,
   PresenceState,
