@@ -156,7 +156,12 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
     ...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
   });
-  const presence = new PresenceService((status) => connection.sendPresence(status));
+  const presence = new PresenceService({
+    accountId: ctx.profile.accountId,
+    send: (activity) => connection.sendPresence(activity),
+    getStatus: () => ctx.api.call("getPresenceStatus"),
+    putStatus: (body) => ctx.api.call("setPresenceStatus", { body }),
+  });
   const typing = new TypingService((groupId) => connection.sendTyping(groupId), ctx.profile.accountId);
   const devices = new DevicesService(ctx, conversations, accountSync);
   const sync: SyncService = new SyncService({

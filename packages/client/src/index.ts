@@ -101,7 +101,14 @@ export { RECEIPT_BATCH_MS, RECEIPT_MAX_IDS, RECEIPT_MAX_MEMBERS } from "./messag
 export { TYPING_THROTTLE_MS, TYPING_TTL_MS } from "./messaging/typing.js";
 export type { Typing, TypingChange } from "./messaging/typing-api.js";
 export { PRESENCE_SNAPSHOT_GRACE_MS } from "./presence/presence.js";
-export type { Presence, PresenceChange, PresenceState } from "./presence/presence-api.js";
+export type {
+  AccountStatus,
+  OwnStatus,
+  Presence,
+  PresenceChange,
+  PresenceState,
+  SetStatusOptions,
+} from "./presence/presence-api.js";
 export {
   SEARCH_MAX_LIMIT,
   SEARCH_MAX_QUERY_CHARS,

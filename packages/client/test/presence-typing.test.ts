@@ -59,24 +59,78 @@ describe("Typing (ephemeral indicators)", () => {
     typing.dispose();
   });
 
-  it("Presence remembers the own status and re-sends only an away after a reconnect", () => {
+  const unused = () => Promise.reject(new Error("not called"));
+
+  it("Presence remembers this device's activity and re-sends only idle after a reconnect", () => {
     const sent: string[] = [];
-    const presence = new PresenceService((s) => sent.push(s));
+    const presence = new PresenceService({
+      accountId: "me",
+      send: (s) => sent.push(s),
+      getStatus: unused,
+      putStatus: unused,
+    });
     presence.connected();
-    presence.setStatus("away");
+    presence.setActivity("idle");
     presence.connected();
-    presence.setStatus("online");
+    presence.setActivity("online");
     presence.connected();
-    expect(sent).toEqual(["away", "away", "online"]);
-    expect(() => presence.setStatus("busy" as "away")).toThrow(/status/);
+    expect(sent).toEqual(["idle", "idle", "online"]);
+    expect(() => presence.setActivity("busy" as "idle")).toThrow(/activity/);
     expect(presence.statusOf("nobody")).toBe("offline");
+  });
+
+  it("Presence validates a status before sending it, and hides a custom text once it expires", async () => {
+    let time = 1_000;
+    const sent: unknown[] = [];
+    const presence = new PresenceService({
+      accountId: "me",
+      send: () => {},
+      getStatus: unused,
+      putStatus: async (body) => {
+        sent.push(body);
+        return { ...body, setAt: time };
+      },
+      now: () => time,
+    });
+    for (const [status, options] of [
+      ["busy", {}],
+      ["online", { text: "x".repeat(129) }],
+      ["online", { text: "two\nlines" }],
+      ["online", { until: 5_000 }],
+      ["online", { text: "late", until: 1_000 }],
+      ["online", { text: "bad date", until: new Date("nope") }],
+    ] as const) {
+      await expect(presence.setStatus(status as "online", options)).rejects.toMatchObject({
+        code: "VOLLY_E_USAGE",
+      });
+    }
+    expect(sent).toEqual([]);
+    const changes: unknown[] = [];
+    presence.ownChanges.add((c) => changes.push(c));
+    expect(await presence.setStatus("dnd", { text: "focus", until: new Date(2_000) })).toEqual({
+      status: "dnd",
+      text: "focus",
+      until: 2_000,
+    });
+    expect(presence.doNotDisturb).toBe(true);
+    time = 2_000;
+    expect(presence.ownStatus).toEqual({ status: "dnd" });
+    // A contact's text expires the same way; the own account's dispatch is its own status.
+    presence.handle({ accountId: "bob-id", handle: "bob", status: "idle", text: "lunch", until: 3_000 });
+    expect(presence.detailsOf("bob")).toEqual({ handle: "bob", status: "idle", text: "lunch", until: 3_000 });
+    time = 3_000;
+    expect(presence.detailsOf("bob")).toEqual({ handle: "bob", status: "idle" });
+    presence.handle({ accountId: "me", handle: "me", status: "invisible" });
+    expect(presence.ownStatus).toEqual({ status: "invisible" });
+    expect(presence.statusOf("me")).toBe("offline");
+    expect(changes).toEqual([{ status: "dnd", text: "focus", until: 2_000 }, { status: "invisible" }]);
   });
 });
 
 describe("presence and typing through a real gateway", () => {
   const bed = useTestServer();
 
-  it("contacts see online, away (also after a reconnect), offline; typing shows and ends with the message", async () => {
+  it("contacts see online, idle (also after a reconnect), offline; typing shows and ends with the message", async () => {
     const [alice, bob] = await connectedClients(bed.server, bed.home, ["alice", "bob"]);
     bed.track(bob!);
     const conv = await alice!.resolveConversation("@bob");
@@ -84,15 +138,15 @@ describe("presence and typing through a real gateway", () => {
     await waitFor(() => bob!.presence.statusOf("alice") === "online", { message: "alice online" });
     await waitFor(() => alice!.presence.statusOf("bob") === "online", { message: "bob online" });
 
-    alice!.presence.setStatus("away");
-    await waitFor(() => bob!.presence.statusOf("alice") === "away", { message: "alice away" });
+    alice!.presence.setActivity("idle");
+    await waitFor(() => bob!.presence.statusOf("alice") === "idle", { message: "alice idle" });
     dropConnection(alice!);
     await alice!.sync.nextSynced();
     await new Promise((r) => setTimeout(r, 1_500));
-    await waitFor(() => bob!.presence.statusOf("alice") === "away", {
-      message: "still away after the reconnect",
+    await waitFor(() => bob!.presence.statusOf("alice") === "idle", {
+      message: "still idle after the reconnect",
     });
-    alice!.presence.setStatus("online");
+    alice!.presence.setActivity("online");
     await waitFor(() => bob!.presence.statusOf("alice") === "online", { message: "alice back" });
 
     const seen: string[][] = [];
@@ -115,5 +169,36 @@ describe("presence and typing through a real gateway", () => {
       message: "alice offline",
       timeoutMs: 10_000,
     });
+  });
+
+  it("the account's status: dnd with text and invisible reach contacts and hold across a reconnect", async () => {
+    const [alice, bob] = await connectedClients(bed.server, bed.home, ["alice", "bob"]);
+    bed.track(bob!);
+    await alice!.resolveConversation("@bob");
+    await waitFor(() => bob!.presence.statusOf("alice") === "online", { message: "alice online" });
+    const until = Date.now() + 3_600_000;
+    expect(await alice!.presence.setStatus("dnd", { text: "heads down", until })).toEqual({
+      status: "dnd",
+      text: "heads down",
+      until,
+    });
+    expect(alice!.presence.doNotDisturb).toBe(true);
+    await waitFor(() => bob!.presence.statusOf("alice") === "dnd", { message: "alice dnd" });
+    expect(bob!.presence.detailsOf("alice")).toEqual({
+      handle: "alice",
+      status: "dnd",
+      text: "heads down",
+      until,
+    });
+
+    await alice!.presence.setStatus("invisible");
+    await waitFor(() => bob!.presence.statusOf("alice") === "offline", { message: "alice hidden" });
+    dropConnection(alice!);
+    await alice!.sync.nextSynced();
+    expect(alice!.presence.ownStatus).toEqual({ status: "invisible" });
+    expect(await alice!.presence.refreshStatus()).toEqual({ status: "invisible" });
+    expect(bob!.presence.statusOf("alice")).toBe("offline");
+    await alice!.presence.setStatus("online");
+    await waitFor(() => bob!.presence.statusOf("alice") === "online", { message: "alice visible again" });
   });
 });

@@ -3,6 +3,7 @@ import { Base64Url, ErrorResponse, Handle, Id, SignatureB64, Timestamp } from ".
 import { CommunityUpdateEvent } from "./communities.js";
 import { DeviceLinkClaimedEvent } from "./device-links.js";
 import { LIMITS } from "./limits.js";
+import { CustomStatusText, PresenceState } from "./presence.js";
 import { SendMessageBody } from "./rest.js";
 
 /**
@@ -88,8 +89,16 @@ export const AckFrame = Type.Object(
   },
 );
 
-/** What a device says about its user's availability; "offline" is derived by the server. */
-export const PresenceStatus = Type.Union([Type.Literal("online"), Type.Literal("away")]);
+/**
+ * What a device says about its user's activity: "online" (in use) or "idle". "away" is the name
+ * protocol 1 clients used for "idle" and is still accepted as its alias. The account's chosen
+ * status (dnd, invisible, custom text) is set with `PUT /v1/presence/status`, not here.
+ */
+export const PresenceStatus = Type.Union([
+  Type.Literal("online"),
+  Type.Literal("idle"),
+  Type.Literal("away"),
+]);
 
 export const PresenceUpdateFrame = Type.Object(
   {
@@ -98,7 +107,8 @@ export const PresenceUpdateFrame = Type.Object(
   },
   {
     additionalProperties: false,
-    description: "set this device's presence; the account is online if any device is online",
+    description:
+      "set this device's activity (online or idle; away = idle); the account is active if any device is",
   },
 );
 
@@ -198,14 +208,18 @@ export const SyncedEvent = Type.Object({ backlog: Type.Integer({ minimum: 0 }) }
 export type SyncedEvent = Static<typeof SyncedEvent>;
 
 /**
- * An account's presence as seen by accounts that share a group with it: online if any of its
- * devices is connected and not away, away if all connected devices are away, else offline.
- * Sent after READY for every such account that is not offline, then on every change.
+ * An account's presence as seen by accounts that share a group with it, and by its own devices.
+ * Offline when none of its devices is connected; else its chosen status (`PUT /v1/presence/status`):
+ * dnd, idle, invisible (sent as "offline", without text, to everyone but the account itself), or
+ * online — shown "idle" when every connected device is idle. Sent after READY for the account
+ * itself and every peer that is not offline, then on every change (an expired custom text counts).
  */
 export const PresenceEvent = Type.Object({
   accountId: Id,
   handle: Handle,
-  status: Type.Union([Type.Literal("online"), Type.Literal("away"), Type.Literal("offline")]),
+  status: PresenceState,
+  text: Type.Optional(CustomStatusText),
+  until: Type.Optional(Type.Integer({ minimum: 0, description: "when the custom text expires" })),
 });
 export type PresenceEvent = Static<typeof PresenceEvent>;
 

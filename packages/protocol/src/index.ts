@@ -143,6 +143,15 @@ export {
   serializePermissions,
 } from "./permissions.js";
 export {
+  AccountStatus,
+  CUSTOM_STATUS_MAX_LENGTH,
+  CustomStatusText,
+  currentStatusText,
+  PresenceState,
+  PresenceStatusResponse,
+  SetPresenceStatusBody,
+} from "./presence.js";
+export {
   type AccountEntry,
   AccountEntry as AccountEntrySchema,
   type ChallengeResponse,

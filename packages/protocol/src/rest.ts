@@ -13,6 +13,7 @@ import {
 import { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
 import { ID_PATTERN } from "./ids.js";
 import { LIMITS } from "./limits.js";
+import { PresenceStatusResponse, SetPresenceStatusBody } from "./presence.js";
 
 /** MLS message bytes (RFC 9420 §6 MLSMessage), base64url. */
 const MlsBytes = (description: string) => Base64Url(LIMITS.maxRequestBodyBytes, description);
@@ -535,6 +536,22 @@ export const ROUTES = {
     auth: true,
     params: DeviceParams,
     response: RevokeDeviceResponse,
+  },
+  getPresenceStatus: {
+    method: "GET",
+    path: "/v1/presence/status",
+    summary: "This account's chosen status and custom text (an expired text is not returned).",
+    auth: true,
+    response: PresenceStatusResponse,
+  },
+  setPresenceStatus: {
+    method: "PUT",
+    path: "/v1/presence/status",
+    summary:
+      "Set this account's status (online, idle, dnd, invisible) and custom text with optional expiry, for all its devices; peers and the account's devices get PRESENCE_UPDATE.",
+    auth: true,
+    body: SetPresenceStatusBody,
+    response: PresenceStatusResponse,
   },
   ...COMMUNITY_ROUTES,
 } as const satisfies Record<string, RouteSpec>;

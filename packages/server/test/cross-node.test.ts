@@ -83,12 +83,54 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)(
       expect((await bobClient.next(presenceOf(alice))).d).toMatchObject({ status: "online" });
       expect((await aliceClient.next(presenceOf(bob))).d).toMatchObject({ status: "online" });
       aliceClient.send({ op: GatewayOp.PRESENCE_UPDATE, d: { status: "away" } });
-      expect((await bobClient.next(presenceOf(alice))).d).toMatchObject({ status: "away" });
+      expect((await bobClient.next(presenceOf(alice))).d).toMatchObject({ status: "idle" });
       aliceClient.send({ op: GatewayOp.TYPING, d: { groupId } });
       const typing = await bobClient.nextDispatch("TYPING_START");
       expect(typing.d).toMatchObject({ groupId, accountId: alice.accountId, deviceId: alice.deviceId });
       await aliceClient.close();
       expect((await bobClient.next(presenceOf(alice))).d).toMatchObject({ status: "offline" });
+    });
+
+    it("carries an account's chosen status to every node, also to a node started after it was set", async () => {
+      const alice = await registerOverHttp(one.app);
+      const bob = await registerOverHttp(two.app);
+      await createGroupVia(one, alice, [bob]);
+      const bobClient = await synced(two, bob);
+      await connect(one, alice);
+      expect((await bobClient.next(presenceOf(alice))).d).toMatchObject({ status: "online" });
+      const until = Date.now() + 3_600_000;
+      const put = await one.app.inject({
+        method: "PUT",
+        url: "/v1/presence/status",
+        headers: alice.auth,
+        payload: { status: "dnd", text: "deep work", until },
+      });
+      expect(put.statusCode).toBe(200);
+      expect((await bobClient.next(presenceOf(alice))).d).toEqual({
+        accountId: alice.accountId,
+        handle: alice.handle,
+        status: "dnd",
+        text: "deep work",
+        until,
+      });
+      // A node that starts now learns alice's status from node one's republished view.
+      const three = await startNode({ databaseUrl: database.url, redisUrl: redis.url, presence: PRESENCE });
+      extraNodes.push(three);
+      const late = await connect(three, bob);
+      expect((await late.next(presenceOf(alice), 8_000)).d).toMatchObject({
+        status: "dnd",
+        text: "deep work",
+      });
+      // Invisible set on node two: peers everywhere see offline.
+      const invisible = await two.app.inject({
+        method: "PUT",
+        url: "/v1/presence/status",
+        headers: alice.auth,
+        payload: { status: "invisible" },
+      });
+      expect(invisible.statusCode).toBe(200);
+      expect((await bobClient.next(presenceOf(alice))).d).toMatchObject({ status: "offline" });
+      expect((await late.next(presenceOf(alice))).d).toMatchObject({ status: "offline" });
     });
 
     it("lets the accounts of a node that vanished without a goodbye go offline after the presence TTL", async () => {

@@ -180,6 +180,7 @@ describe("REST v1 over app.inject", () => {
       timeoutMember: () => ({ durationMs: 60_000 }),
       banMember: () => ({ accountId: bob.accountId }),
       createCommunityInvite: () => ({ maxUses: 1 }),
+      setPresenceStatus: () => ({ status: "dnd", text: "busy" }),
     };
     const pathOf = (path: string) =>
       path

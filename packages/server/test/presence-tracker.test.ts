@@ -1,6 +1,7 @@
 import type { PresenceEvent } from "@volly/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Bus } from "../src/bus/bus.js";
+import { waitFor } from "../../../test/helpers/wait-for.js";
+import { type Bus, PRESENCE_CHANNEL } from "../src/bus/bus.js";
 import { createInProcessBus } from "../src/bus/in-process-bus.js";
 import { createPresenceTracker, type PresenceTracker } from "../src/gateway/presence-tracker.js";
 import { createRateGate } from "../src/gateway/rate-gate.js";
@@ -22,7 +23,7 @@ describe("presence tracker: per-node bookkeeping combined over the bus", () => {
   });
   const bob = { accountId: "b".repeat(22), handle: "bob" };
 
-  it("derives online / away / offline across two nodes sharing one bus", async () => {
+  it("derives online / idle / offline across two nodes sharing one bus", async () => {
     bus = createInProcessBus();
     const one = node("node-1");
     const two = node("node-2");
@@ -34,21 +35,21 @@ describe("presence tracker: per-node bookkeeping combined over the bus", () => {
     await settle();
     expect(seen).toEqual([{ ...bob, status: "online" }]);
     two.connect("c2", bob);
-    two.setStatus("c2", "away");
-    one.setStatus("c1", "away");
+    two.setStatus("c2", "idle");
+    one.setStatus("c1", "idle");
     await settle();
-    expect(seen.at(-1)).toEqual({ ...bob, status: "away" });
-    expect(one.status(bob.accountId)).toBe("away");
+    expect(seen.at(-1)).toEqual({ ...bob, status: "idle" });
+    expect(one.status(bob.accountId)).toBe("idle");
     two.setStatus("c2", "online");
     await settle();
     expect(seen.at(-1)).toEqual({ ...bob, status: "online" });
     two.disconnect("c2");
     await settle();
-    expect(seen.at(-1)).toEqual({ ...bob, status: "away" }); // node 1 still has bob, away
+    expect(seen.at(-1)).toEqual({ ...bob, status: "idle" }); // node 1 still has bob, away
     one.disconnect("c1");
     await settle();
     expect(seen.at(-1)).toEqual({ ...bob, status: "offline" });
-    expect(seen.map((e) => e.status)).toEqual(["online", "away", "online", "away", "offline"]);
+    expect(seen.map((e) => e.status)).toEqual(["online", "idle", "online", "idle", "offline"]);
   });
 
   it("answers a new watch with current non-offline presence and an unwatch with offline", async () => {
@@ -61,7 +62,7 @@ describe("presence tracker: per-node bookkeeping combined over the bus", () => {
     const carol = "c".repeat(22);
     expect(watch.setAccounts([bob.accountId, carol])).toEqual([{ ...bob, status: "online" }]);
     expect(watch.setAccounts([carol])).toEqual([{ ...bob, status: "offline" }]);
-    tracker.setStatus("c1", "away");
+    tracker.setStatus("c1", "idle");
     await settle();
     expect(events).toEqual([]); // no longer watched
     watch.stop();
@@ -74,8 +75,8 @@ describe("presence tracker: per-node bookkeeping combined over the bus", () => {
     const tracker = node("n");
     tracker.connect("c1", bob);
     tracker.connect("c2", bob);
-    tracker.setStatus("c1", "away"); // c2 still online
-    tracker.setStatus("c1", "away");
+    tracker.setStatus("c1", "idle"); // c2 still online
+    tracker.setStatus("c1", "idle");
     tracker.disconnect("c1");
     tracker.disconnect("unknown");
     await settle();
@@ -148,7 +149,7 @@ describe("presence tracker: views of other nodes expire unless republished", () 
         handle: `user${i}`,
       }));
       for (const [i, account] of accounts.entries()) one.connect(`c${i}`, account);
-      one.setStatus("c7", "away");
+      one.setStatus("c7", "idle");
       await settle();
       published.length = 0;
       one.republish();
@@ -165,7 +166,7 @@ describe("presence tracker: views of other nodes expire unless republished", () 
         one.republish();
         await settle();
         expect(three.status(accounts[0]?.accountId ?? "")).toBe("online");
-        expect(three.status(accounts[7]?.accountId ?? "")).toBe("away");
+        expect(three.status(accounts[7]?.accountId ?? "")).toBe("idle");
         expect(three.status(accounts[1_200]?.accountId ?? "")).toBe("online");
       } finally {
         three.close();
@@ -192,5 +193,64 @@ describe("rate gate", () => {
     now = 1_000;
     expect(gate.allow("a")).toBe(true);
     expect(gate.allow("c")).toBe(true); // "b" was stale and pruned
+  });
+});
+
+describe("presence tracker: chosen statuses", () => {
+  const bob = { accountId: "b".repeat(22), handle: "bob" };
+  const alice = "a".repeat(22);
+
+  it("tells watchers when a custom text expires, by the injected clock, without a timer per status", async () => {
+    const bus = createInProcessBus();
+    let time = 1_000_000;
+    const tracker = createPresenceTracker({ bus, nodeId: "n", now: () => time, refreshIntervalMs: 20 });
+    try {
+      const seen: PresenceEvent[] = [];
+      const own: PresenceEvent[] = [];
+      tracker.watch((e) => seen.push(e)).setAccounts([bob.accountId]);
+      tracker.watch((e) => own.push(e), bob.accountId).setAccounts([bob.accountId]);
+      tracker.connect("c1", bob, { status: "dnd", text: "focus", until: time + 60_000, setAt: time });
+      await waitFor(() => seen.length === 1 && own.length === 1);
+      expect(seen[0]).toEqual({ ...bob, status: "dnd", text: "focus", until: time + 60_000 });
+      time += 60_000;
+      await waitFor(() => seen.length === 2 && own.length === 2, { message: "the expiry to be announced" });
+      expect(seen[1]).toEqual({ ...bob, status: "dnd" });
+      expect(own[1]).toEqual({ ...bob, status: "dnd" });
+    } finally {
+      tracker.close();
+      await bus.close();
+    }
+  });
+
+  it("keeps the latest chosen status (by setAt) and hides an invisible account from everyone else", async () => {
+    const bus = createInProcessBus();
+    const tracker = createPresenceTracker({ bus, nodeId: "n" });
+    try {
+      const peer: PresenceEvent[] = [];
+      const self: PresenceEvent[] = [];
+      tracker.watch((e) => peer.push(e), alice).setAccounts([bob.accountId]);
+      tracker.watch((e) => self.push(e), bob.accountId).setAccounts([bob.accountId]);
+      tracker.connect("c1", bob, { status: "invisible", setAt: 10 });
+      await settle();
+      expect(peer).toEqual([]);
+      expect(self).toEqual([{ ...bob, status: "invisible" }]);
+      bus.publish(PRESENCE_CHANNEL, {
+        type: "presence-status",
+        ...bob,
+        chosen: { status: "dnd", setAt: 5 }, // older: ignored
+      });
+      bus.publish(PRESENCE_CHANNEL, {
+        type: "presence-status",
+        ...bob,
+        chosen: { status: "idle", setAt: 20 },
+      });
+      await settle();
+      expect(peer).toEqual([{ ...bob, status: "idle" }]);
+      expect(self.at(-1)).toEqual({ ...bob, status: "idle" });
+      expect(tracker.status(bob.accountId)).toBe("idle");
+    } finally {
+      tracker.close();
+      await bus.close();
+    }
   });
 });

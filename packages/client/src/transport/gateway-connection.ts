@@ -218,8 +218,8 @@ export class GatewayConnectionService implements GatewayConnection {
     this.pendingSends.clear();
   }
 
-  /** Sends this device's presence (op PRESENCE_UPDATE); dropped while disconnected. */
-  sendPresence(status: "online" | "away"): void {
+  /** Sends this device's activity (op PRESENCE_UPDATE); dropped while disconnected. */
+  sendPresence(status: "online" | "idle"): void {
     this.send({ op: GatewayOp.PRESENCE_UPDATE, d: { status } });
   }
 

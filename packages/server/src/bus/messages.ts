@@ -70,9 +70,33 @@ export const GroupJoinedMessage = Type.Object(
 export type GroupJoinedMessage = Static<typeof GroupJoinedMessage>;
 
 /**
- * One node's view of an account's presence (on the presence channel): the status derived from that
- * node's gateway connections of the account. Receivers combine the views of every node: online if
- * any node says online, away if all that say anything say away, offline when none does.
+ * An account's chosen status (PUT /v1/presence/status) as carried between nodes; the latest `setAt`
+ * wins. The custom text may have expired: receivers compare `until` with their clock.
+ */
+const ChosenStatus = Type.Object(
+  {
+    status: Type.Union([
+      Type.Literal("online"),
+      Type.Literal("idle"),
+      Type.Literal("dnd"),
+      Type.Literal("invisible"),
+    ]),
+    text: Type.Optional(Text),
+    until: Type.Optional(Counter),
+    setAt: Counter,
+  },
+  exact,
+);
+
+/** A device activity on the bus; "away" is what nodes before statuses sent for "idle". */
+const Activity = Type.Union([Type.Literal("online"), Type.Literal("idle"), Type.Literal("away")]);
+
+/**
+ * One node's view of an account's presence (on the presence channel): the activity derived from that
+ * node's gateway connections of the account (online if any is online, idle if all are idle) and the
+ * account's chosen status as that node knows it. Receivers combine the views of every node: online
+ * if any node says online, idle if all that say anything say idle, offline when none does; the
+ * chosen status with the latest `setAt` wins.
  */
 export const PresenceMessage = Type.Object(
   {
@@ -82,7 +106,8 @@ export const PresenceMessage = Type.Object(
     accountId: Text,
     handle: Text,
     /** "offline" when the node has no connection of the account left. */
-    status: Type.Union([Type.Literal("online"), Type.Literal("away"), Type.Literal("offline")]),
+    status: Type.Union([Activity, Type.Literal("offline")]),
+    chosen: Type.Optional(ChosenStatus),
   },
   exact,
 );
@@ -90,9 +115,19 @@ export type PresenceMessage = Static<typeof PresenceMessage>;
 
 /** One account's view in a {@link PresenceRefreshMessage}: never "offline" (a refresh only keeps views alive). */
 const RefreshedView = Type.Object(
-  { accountId: Text, handle: Text, status: Type.Union([Type.Literal("online"), Type.Literal("away")]) },
+  { accountId: Text, handle: Text, status: Activity, chosen: Type.Optional(ChosenStatus) },
   exact,
 );
+
+/**
+ * An account set its status (on the presence channel; published by the node that stored it): every
+ * node updates what it knows and tells the account's watchers.
+ */
+export const PresenceStatusMessage = Type.Object(
+  { type: Type.Literal("presence-status"), accountId: Text, handle: Text, chosen: ChosenStatus },
+  exact,
+);
+export type PresenceStatusMessage = Static<typeof PresenceStatusMessage>;
 
 /**
  * One node's periodic republication of its non-offline views (on the presence channel): the same as
@@ -168,6 +203,7 @@ export const BusMessage = Type.Union([
   GroupJoinedMessage,
   PresenceMessage,
   PresenceRefreshMessage,
+  PresenceStatusMessage,
   TypingMessage,
   DeviceLinkClaimedMessage,
   CommunityUpdatedMessage,
@@ -185,6 +221,7 @@ export const BUS_MESSAGES = {
   "group-joined": GroupJoinedMessage,
   presence: PresenceMessage,
   "presence-refresh": PresenceRefreshMessage,
+  "presence-status": PresenceStatusMessage,
   typing: TypingMessage,
   "device-link-claimed": DeviceLinkClaimedMessage,
   "community-updated": CommunityUpdatedMessage,

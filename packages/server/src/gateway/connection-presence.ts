@@ -3,6 +3,7 @@ import type { AuthContext } from "../services/context.js";
 import type { PresenceService } from "../services/presence.js";
 import type { Dispatch } from "./delivery-pump.js";
 import type { DeviceStatus, PresenceTracker, PresenceWatch } from "./presence-tracker.js";
+import { DEFAULT_CHOSEN } from "./presence-view.js";
 import type { SerialQueue } from "./serial-queue.js";
 
 /** Minimum time between two status changes one connection applies; later frames coalesce (ms). */
@@ -11,8 +12,9 @@ export const STATUS_MIN_INTERVAL_MS = 1_000;
 /** The presence side of one authenticated gateway connection. */
 export interface ConnectionPresence {
   /**
-   * Registers the connection (online) with the tracker, loads the accounts that share a group with
-   * the device's account, and dispatches PRESENCE_UPDATE for each of them that is not offline. Run
+   * Reads the account's stored status, registers the connection (online) with the tracker, loads
+   * the accounts that share a group with the device's account, and dispatches PRESENCE_UPDATE for
+   * the account itself and each of them that is not offline. Run
    * it in the connection's queue right after READY/RESUMED; later changes are dispatched as they
    * happen.
    */
@@ -66,7 +68,8 @@ export function createConnectionPresence(options: {
   const reload = async () => {
     const peers = await options.presence.peers(device.accountId);
     if (stopped || !watch) return;
-    for (const event of watch.setAccounts(peers.map((p) => p.accountId))) send(event);
+    const accounts = [device.accountId, ...peers.map((p) => p.accountId)];
+    for (const event of watch.setAccounts(accounts)) send(event);
   };
 
   const apply = () => {
@@ -80,8 +83,11 @@ export function createConnectionPresence(options: {
   return {
     async start() {
       if (stopped) return;
-      tracker.connect(connectionId, device);
-      watch = tracker.watch(send);
+      const stored = await options.presence.storedStatus(device.accountId);
+      if (stopped) return;
+      const { accountId: _, ...chosen } = stored ?? { accountId: "", ...DEFAULT_CHOSEN };
+      tracker.connect(connectionId, device, chosen);
+      watch = tracker.watch(send, device.accountId);
       await reload();
     },
 

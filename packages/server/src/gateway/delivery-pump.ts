@@ -192,7 +192,12 @@ export function createDeliveryPump(options: {
 
   function onBusMessage(message: BusMessage): void {
     if (stopped) return;
-    if (message.type === "presence" || message.type === "presence-refresh") return;
+    if (
+      message.type === "presence" ||
+      message.type === "presence-refresh" ||
+      message.type === "presence-status"
+    )
+      return;
     // Device events are the connection's (see connection.ts), not delivery's.
     if (
       message.type === "device-link-claimed" ||

@@ -22,7 +22,7 @@ export interface HeartbeatFrame {
 /** A PRESENCE_UPDATE frame (op 3): this device's status. */
 export interface PresenceUpdateFrame {
   op: typeof GatewayOp.PRESENCE_UPDATE;
-  d: { status: "online" | "away" };
+  d: { status: "online" | "idle" | "away" };
 }
 
 /** A TYPING frame (op 14): the user is typing in a group. */

@@ -110,6 +110,9 @@ function handlers(services: Services): RouteHandlers {
       services.deviceLinks.decline(device, parse(ROUTES.declineDeviceLink.params, params).linkId),
     revokeDevice: async ({ params, auth: device }) =>
       services.deviceRevocation.revoke(device, parse(ROUTES.revokeDevice.params, params).deviceId),
+    getPresenceStatus: async ({ auth: device }) => services.presence.getStatus(device.accountId),
+    setPresenceStatus: async ({ body, auth: device }) =>
+      services.presence.setStatus(device, parse(ROUTES.setPresenceStatus.body, body)),
   };
 }
 

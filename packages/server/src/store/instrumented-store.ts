@@ -23,6 +23,7 @@ const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
   storage: true,
   rateLimits: true,
   communities: true,
+  accountStatuses: true,
 };
 const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
 

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { createGroupCommit } from "./group-commit.js";
+import { kyselyAccountStatusRepository } from "./kysely/account-statuses-repository.js";
 import { kyselyAccountRepository } from "./kysely/accounts-repository.js";
 import { kyselyAuthRepository } from "./kysely/auth-repository.js";
 import { kyselyCommunityRepository } from "./kysely/communities-repository.js";
@@ -34,6 +35,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     storage: kyselyStorageRepository(db, prepared),
     rateLimits: kyselyRateLimitRepository(db),
     communities: kyselyCommunityRepository(db),
+    accountStatuses: kyselyAccountStatusRepository(db),
   };
 }
 

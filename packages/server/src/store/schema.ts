@@ -208,6 +208,19 @@ export interface CursorsTable {
 }
 
 /** The whole database, as Kysely sees it. */
+/** The status an account chose for all its devices (PUT /v1/presence/status). Migration 0009. */
+export interface AccountStatusesTable {
+  account_id: string;
+  /** online | idle | dnd | invisible */
+  status: string;
+  /** Custom status text; null when none. */
+  text: string | null;
+  /** When the custom text expires (ms); null: never. An expired text is kept but never served. */
+  until: number | null;
+  /** When it was set (ms): the latest write wins. */
+  set_at: number;
+}
+
 export interface Database extends CommunityTables {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -225,4 +238,5 @@ export interface Database extends CommunityTables {
   group_admins: GroupAdminsTable;
   group_infos: GroupInfosTable;
   rate_limits: RateLimitsTable;
+  account_statuses: AccountStatusesTable;
 }

@@ -452,6 +452,30 @@ export interface RateLimitRepository {
   purge(now: number): Promise<number>;
 }
 
+/** An account's chosen status as stored (see `account_statuses`, migration 0009). */
+export interface AccountStatusRecord {
+  accountId: string;
+  status: "online" | "idle" | "dnd" | "invisible";
+  /** Custom text; may have expired (compare {@link AccountStatusRecord.until} with the clock). */
+  text?: string;
+  /** When the custom text expires (ms); absent: never. */
+  until?: number;
+  /** When it was set (ms). */
+  setAt: number;
+}
+
+/** The statuses accounts chose, one row per account. */
+export interface AccountStatusRepository {
+  /** The account's stored status, or undefined when it never set one. */
+  get(accountId: string): Promise<AccountStatusRecord | undefined>;
+  /**
+   * Stores `record` unless the stored one was set later (last writer wins by `setAt`).
+   *
+   * @returns the record now stored (the given one, or the later one that was kept)
+   */
+  put(record: AccountStatusRecord): Promise<AccountStatusRecord>;
+}
+
 /**
  * The status of a device link: open → claimed → approved or declined (both final; "expired" is
  * derived from the time).
@@ -508,6 +532,7 @@ export interface Repositories {
   storage: StorageRepository;
   rateLimits: RateLimitRepository;
   communities: CommunityRepository;
+  accountStatuses: AccountStatusRepository;
 }
 
 /**

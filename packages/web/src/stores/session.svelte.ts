@@ -112,12 +112,18 @@ function onEvent(event: SdkEvent): void {
       presence.setTyping(event.conversationId, event.handles);
       break;
     case "presence":
-      presence.set(event.handle, event.status);
+      presence.set(event);
+      break;
+    case "own-status":
+      presence.setOwn(event.status);
       break;
     case "connection":
       connection.state = event.state;
       // back online: catch up with presence (what the SDK heard since the gateway re-announced it)
-      if (event.state === "connected") void presence.refresh(conversations.contacts.map((c) => c.handle));
+      if (event.state === "connected") {
+        void presence.refresh(conversations.contacts.map((c) => c.handle));
+        void presence.refreshOwn();
+      }
       break;
     case "conversation":
       conversations.upsert(event.conversation);

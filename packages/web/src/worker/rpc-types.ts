@@ -11,6 +11,7 @@ import type {
   ConnectionState,
   ConversationRecord,
   MessageAction,
+  OwnStatus,
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
@@ -24,6 +25,7 @@ import type {
 } from "@volly/protocol";
 
 export type {
+  AccountStatus,
   CommunityInviteLink,
   ConnectionState,
   ConversationMember,
@@ -37,6 +39,8 @@ export type {
   MessageAction,
   MessageBody,
   MessageReaction,
+  OwnStatus,
+  PresenceChange,
   PresenceState,
   SafetyNumber,
   UserSettings,
@@ -110,7 +114,8 @@ export type SdkEvent =
   /** An action applied to a stored message (its record comes as a "message-update" too). */
   | { type: "message-action"; action: MessageAction }
   | { type: "typing"; conversationId: string; handles: string[] }
-  | { type: "presence"; handle: string; status: PresenceState }
+  | { type: "presence"; handle: string; status: PresenceState; text?: string; until?: number }
+  | { type: "own-status"; status: OwnStatus }
   | { type: "connection"; state: ConnectionState }
   | { type: "conversation"; conversation: ConversationRecord }
   | { type: "community"; communityId: string; community?: CommunityView };

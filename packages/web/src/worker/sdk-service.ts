@@ -76,6 +76,7 @@ export class SdkService {
     client.conversations.changes.add((conversation) => this.emit({ type: "conversation", conversation }));
     client.typing.changes.add((e) => this.emit({ type: "typing", ...e }));
     client.presence.changes.add((e) => this.emit({ type: "presence", ...e }));
+    client.presence.ownChanges.add((status) => this.emit({ type: "own-status", status }));
     client.communities.changes.add(({ communityId, community }) =>
       this.emit({
         type: "community",

@@ -8,6 +8,7 @@ import { migration0005CommitWelcomes } from "./0005-commit-welcomes.js";
 import { migration0006GroupMembershipPolicy } from "./0006-group-membership-policy.js";
 import { migration0007StorageQuotas } from "./0007-storage-quotas.js";
 import { migration0008Communities } from "./0008-communities.js";
+import { migration0009AccountStatuses } from "./0009-account-statuses.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0006-group-membership-policy": migration0006GroupMembershipPolicy,
   "0007-storage-quotas": migration0007StorageQuotas,
   "0008-communities": migration0008Communities,
+  "0009-account-statuses": migration0009AccountStatuses,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */
