@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { jsonLines, runVolly } from "./helpers/cli.js";
+import { sendAs, setUpCliTrio } from "./helpers/cli-trio.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /** One `volly search --json` hit. */
@@ -28,10 +29,7 @@ describe("volly search", () => {
   let directId = "";
 
   /** `volly <handle> send TARGET TEXT`, which must succeed. */
-  async function send(handle: string, target: string, text: string): Promise<void> {
-    const r = await runVolly([...as(handle), "send", target, text]);
-    expect(r.code, r.stderr).toBe(0);
-  }
+  const send = (handle: string, target: string, text: string) => sendAs(as, handle, target, text);
 
   /** alice's hits for these arguments, as JSON. */
   async function search(...args: string[]): Promise<HitJson[]> {
@@ -42,26 +40,7 @@ describe("volly search", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob", "carol"]) {
-      const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
-      expect(r.code, r.stderr).toBe(0);
-    }
-    const invite = await runVolly([...as("alice"), "invite"]);
-    const accepted = await runVolly([...as("bob"), "--json", "accept", invite.stdout.trim()]);
-    expect(accepted.code, accepted.stderr).toBe(0);
-    directId = (jsonLines(accepted.stdout)[0] as { conversationId: string }).conversationId;
-    const created = await runVolly([
-      ...as("alice"),
-      "group",
-      "create",
-      "Weekend trip",
-      "--member",
-      "@bob",
-      "--member",
-      "@carol",
-    ]);
-    expect(created.code, created.stderr).toBe(0);
-    groupId = created.stdout.trim();
+    ({ directId, groupId } = await setUpCliTrio(as, server.url));
     await send("bob", groupId, "who brings the tent?");
     await send("carol", groupId, "I have a tent and a stove");
     await send("bob", "@alice", "the tent is in my garage\nnext to the bikes");

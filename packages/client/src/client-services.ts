@@ -7,6 +7,7 @@ import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
 import { ChannelHistory } from "./communities/channel-history.js";
 import { CommunitiesService } from "./communities/communities.js";
+import { CommunityReads } from "./communities/community-reads.js";
 import type { ConversationServices } from "./conversations/conversation-services.js";
 import { ConversationState } from "./conversations/conversation-state.js";
 import { ConversationsService } from "./conversations/conversations.js";
@@ -72,6 +73,8 @@ export interface ClientServices {
  */
 export function wireServices(ctx: ClientContext, options: VollyClientOptions): ClientServices {
   const queue = new KeyedQueue();
+  // One cache of community reads for the checks only clients make (history sharing, moderation).
+  const communityReads = new CommunityReads(ctx.api);
   const directory = new Directory(ctx);
   const state = new ConversationState(ctx, queue);
   const outbox = new Outbox(ctx, queue, {
@@ -100,7 +103,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     queue,
     outbox,
     state,
-    community: (communityId) => communities.get(communityId),
+    reads: communityReads,
   });
   const settings = new SettingsService(ctx.stores);
   const accountSync = new AccountSyncService(ctx, {
@@ -117,7 +120,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     queue,
     outbox,
     events,
-    moderation: new ChannelModeration(ctx.api),
+    moderation: new ChannelModeration(communityReads),
     rules: ACTION_RULES,
   });
   const messaging = new MessagingService(ctx, {

@@ -1,4 +1,4 @@
-import type { ChannelHistoryContent, CommunityResponse, GroupMessageEvent } from "@volly/protocol";
+import type { ChannelHistoryContent, GroupMessageEvent } from "@volly/protocol";
 import { hasPermission, LIMITS, memberChannelPermissions } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ConversationState, DevicesJoined } from "../conversations/conversation-state.js";
@@ -9,6 +9,7 @@ import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { unrefTimer } from "../shared/timers.js";
 import type { VaultBatch } from "../storage/vault.js";
 import { planChannelHistory, stageSharedHistory } from "./channel-history-bundle.js";
+import type { CommunityReads } from "./community-reads.js";
 import {
   HISTORY_SHARE_FRESH_MS,
   HISTORY_SHARE_STAGGER_MS,
@@ -16,8 +17,6 @@ import {
   sharingTurn,
 } from "./history-sharers.js";
 
-/** How long a community read for deciding on sharing is reused (ms). */
-const COMMUNITY_READ_TTL_MS = 3_000;
 /** How much older than the policy allows a shared message may be dated (sender clocks drift; ms). */
 const CLOCK_SKEW_MS = 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
@@ -28,8 +27,8 @@ export interface ChannelHistoryDeps {
   queue: KeyedQueue;
   outbox: Outbox;
   state: ConversationState;
-  /** Reads a community as this account sees it (`GET /v1/communities/:communityId`). */
-  community: (communityId: string) => Promise<CommunityResponse>;
+  /** The client's shared community reads (the role table sharing is decided from). */
+  reads: CommunityReads;
 }
 
 /**
@@ -50,7 +49,6 @@ export interface ChannelHistoryDeps {
 export class ChannelHistory {
   /** Joined devices known to be served, by conversation id (in memory: a restart forgets it). */
   private readonly served = new Map<string, Set<string>>();
-  private readonly reads = new Map<string, { at: number; community: Promise<CommunityResponse> }>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly running = new Set<Promise<void>>();
   private stop: (() => void) | undefined;
@@ -138,7 +136,7 @@ export class ChannelHistory {
   }
 
   /**
-   * This device's sharing turn, from the community as read at most COMMUNITY_READ_TTL_MS ago —
+   * This device's sharing turn, from the community as recently read (`CommunityReads`) —
    * read again when that read does not let every joined account view the channel (the server let
    * them in, so their access was granted after that read).
    */
@@ -149,7 +147,7 @@ export class ChannelHistory {
   ): Promise<SharingTurn | undefined> {
     const now = Date.now();
     for (const fresh of [false, true]) {
-      const community = await this.read(communityId, fresh);
+      const community = await this.deps.reads.read(communityId, fresh);
       const channel = community.channels.find((c) => c.channelId === channelId);
       if (!channel) return undefined;
       const current = joined.added.every((m) =>
@@ -162,15 +160,6 @@ export class ChannelHistory {
         return sharingTurn(community, channel, joined, this.deps.ctx.profile.deviceId, now);
     }
     return undefined;
-  }
-
-  private read(communityId: string, fresh: boolean): Promise<CommunityResponse> {
-    const cached = this.reads.get(communityId);
-    if (!fresh && cached && Date.now() - cached.at < COMMUNITY_READ_TTL_MS) return cached.community;
-    const community = this.deps.community(communityId);
-    this.reads.set(communityId, { at: Date.now(), community });
-    community.catch(() => this.reads.delete(communityId));
-    return community;
   }
 
   /** Sends the history to the turn's recipients nobody served yet, in the conversation's queue. */

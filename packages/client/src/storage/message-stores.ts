@@ -1,13 +1,8 @@
 import type { MessageRecord, OutboxRecord } from "../messaging/message-records.js";
 import type { StoredMessageRow } from "./client-store.js";
 import { KeyedRecords } from "./keyed-records.js";
-import { RECORD_PREFIXES } from "./store-keys.js";
+import { orderedKey, RECORD_PREFIXES } from "./store-keys.js";
 import type { Vault, VaultBatch } from "./vault.js";
-
-/** Sorts keys: a zero-padded decimal, so string order is numeric order. */
-function padKey(n: number): string {
-  return String(n).padStart(15, "0");
-}
 
 /**
  * A message write being staged: the new record, or the id of a removed row. What
@@ -129,7 +124,7 @@ export class OutboxStore {
 
   /** Stages an entry at `sequence` (strictly increasing per profile); returns the batch. */
   add(batch: VaultBatch, sequence: number, record: OutboxRecord): VaultBatch {
-    return this.records.put(batch, `${padKey(sequence)}:${record.messageId}`, record);
+    return this.records.put(batch, `${orderedKey(sequence)}:${record.messageId}`, record);
   }
 
   /** Stages removing the entry stored under `id`; returns the batch. */
@@ -153,7 +148,7 @@ export class UnseenStore {
 
   /** Stages marking a stored incoming message unseen; returns the batch. */
   add(batch: VaultBatch, message: Pick<MessageRecord, "id" | "receivedAt">): VaultBatch {
-    return this.records.put(batch, `${padKey(message.receivedAt)}:${message.id}`, message.id);
+    return this.records.put(batch, `${orderedKey(message.receivedAt)}:${message.id}`, message.id);
   }
 
   /** Stages removing an unseen entry (the message was shown); returns the batch. */

@@ -9,6 +9,14 @@ export const KEYSTORE_KEY = "keystore";
 /** Unsealed: consecutive wrong PINs and the time of the last one (JSON), for the PIN back-off. */
 export const PIN_ATTEMPTS_KEY = "pin-attempts";
 
+/**
+ * A number as a key part whose string order is numeric order (zero-padded to 15 digits): for
+ * records listed in time or sequence order.
+ */
+export function orderedKey(n: number): string {
+  return String(n).padStart(15, "0");
+}
+
 /** Key prefixes of sealed records kept one per id (the id follows the prefix). */
 export const RECORD_PREFIXES = {
   /** ConversationRecord by conversation id. */

@@ -1,28 +1,17 @@
-import {
-  type CommunityResponse,
-  computeChannelPermissions,
-  hasPermission,
-  type PermissionName,
-  parsePermissions,
-} from "@volly/protocol";
-import type { HttpApi } from "../../transport/http-api.js";
-
-/** How long a community's role table read for permission checks is reused (ms). */
-const ROLE_TABLE_TTL_MS = 5_000;
+import { hasPermission, memberChannelPermissions, type PermissionName } from "@volly/protocol";
+import type { CommunityReads } from "../../communities/community-reads.js";
 
 /**
  * Answers "does this account hold permission X in that community channel?" for what only content
  * reveals (MANAGE_MESSAGES deletions of others' messages, pins), from the community's role table as
- * the server shows it now (roles, members, the channel's overwrites) with the same pure resolver
- * the server uses (`computeChannelPermissions`). A "yes" may come from a read of the last
- * ROLE_TABLE_TTL_MS; a "no" is always confirmed by a fresh read, so a role just granted is seen at
- * once (a role just taken away may still count for up to that long).
+ * the server shows it (`CommunityReads`) with the server's own resolution
+ * (`memberChannelPermissions`). A "yes" may come from a recent read; a "no" from a reused read is
+ * confirmed by a fresh one, so a role just granted is seen at once (a role just taken away may
+ * still count for up to COMMUNITY_READ_TTL_MS).
  */
 export class ChannelModeration {
-  private readonly cache = new Map<string, { at: number; community: Promise<CommunityResponse> }>();
-
-  /** @param api the client's REST transport */
-  constructor(private readonly api: HttpApi) {}
+  /** @param reads the client's shared community reads */
+  constructor(private readonly reads: CommunityReads) {}
 
   /**
    * Whether `accountId` holds `permission` in channel `channelId` of `communityId`. False for an
@@ -37,52 +26,22 @@ export class ChannelModeration {
     accountId: string,
     permission: PermissionName,
   ): Promise<boolean> {
-    const cached = this.cache.get(communityId);
-    const held = this.resolve(await this.community(communityId), channelId, accountId, permission);
-    if (held || !cached) return held;
-    this.cache.delete(communityId);
-    return this.resolve(await this.community(communityId), channelId, accountId, permission);
+    const reused = this.reads.cached(communityId);
+    const held = await this.resolve(communityId, channelId, accountId, permission, false);
+    if (held || !reused) return held;
+    return this.resolve(communityId, channelId, accountId, permission, true);
   }
 
-  private resolve(
-    community: CommunityResponse,
+  private async resolve(
+    communityId: string,
     channelId: string,
     accountId: string,
     permission: PermissionName,
-  ): boolean {
-    const member = community.members.find((m) => m.accountId === accountId);
+    fresh: boolean,
+  ): Promise<boolean> {
+    const community = await this.reads.read(communityId, fresh);
     const channel = community.channels.find((c) => c.channelId === channelId);
-    if (!member || !channel) return false;
-    const held = new Set(member.roleIds);
-    const everyone = community.roles.find((r) => r.roleId === community.communityId);
-    const permissions = computeChannelPermissions(
-      {
-        communityId: community.communityId,
-        ownerAccountId: community.ownerAccountId,
-        accountId,
-        everyonePermissions: everyone ? parsePermissions(everyone.permissions) : 0,
-        roles: community.roles
-          .filter((r) => held.has(r.roleId))
-          .map((r) => ({ id: r.roleId, permissions: parsePermissions(r.permissions) })),
-        ...(member.timedOutUntil !== undefined ? { timedOutUntil: member.timedOutUntil } : {}),
-      },
-      channel.overwrites.map((o) => ({
-        id: o.id,
-        type: o.type,
-        allow: parsePermissions(o.allow),
-        deny: parsePermissions(o.deny),
-      })),
-      Date.now(),
-    );
-    return hasPermission(permissions, permission);
-  }
-
-  private community(communityId: string): Promise<CommunityResponse> {
-    const cached = this.cache.get(communityId);
-    if (cached && Date.now() - cached.at < ROLE_TABLE_TTL_MS) return cached.community;
-    const community = this.api.call("getCommunity", { params: { communityId } });
-    this.cache.set(communityId, { at: Date.now(), community });
-    community.catch(() => this.cache.delete(communityId));
-    return community;
+    if (!channel) return false;
+    return hasPermission(memberChannelPermissions(community, channel, accountId, Date.now()), permission);
   }
 }

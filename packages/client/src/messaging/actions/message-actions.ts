@@ -1,6 +1,7 @@
 import { VollyError } from "@volly/protocol";
 import type { ClientContext } from "../../shared/client-context.js";
 import type { KeyedQueue } from "../../shared/keyed-queue.js";
+import { orderedKey } from "../../storage/store-keys.js";
 import type { VaultBatch } from "../../storage/vault.js";
 import type { IncomingContent } from "../content/content-handler.js";
 import type { MessageEvents } from "../message-events.js";
@@ -12,11 +13,6 @@ import { type ActionContent, actionOf, type MessageAction } from "./message-acti
 
 /** How many of a conversation's newest messages {@link MessageActions.pinned} looks through. */
 export const PINNED_SCAN_LIMIT = 10_000;
-
-/** Sorts keys: a zero-padded decimal, so string order is numeric order. */
-function padKey(n: number): string {
-  return String(n).padStart(15, "0");
-}
 
 /** The rule of each action kind (from its content handler in `content/`). */
 export type ActionRules = {
@@ -281,7 +277,7 @@ export class MessageActions {
 
   private stageUnseen(batch: VaultBatch, action: MessageAction): void {
     if (action.direction !== "in") return;
-    this.ctx.stores.unseenActions.put(batch, `${padKey(Date.now())}:${action.id}`, action);
+    this.ctx.stores.unseenActions.put(batch, `${orderedKey(Date.now())}:${action.id}`, action);
   }
 }
 
