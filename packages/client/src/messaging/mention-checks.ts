@@ -12,6 +12,7 @@ import {
   acceptedMentions,
   deriveMentions,
   HERE_WINDOW_MS,
+  handleMentions,
   type MentionTarget,
   mentionsMeOf,
   needsMentionEveryone,
@@ -46,6 +47,7 @@ export class MentionChecks {
    * The mentions of a text about to be sent in a conversation (`channel`: its community and
    * channel ids, for a community channel). Role names are resolved to role ids only when this
    * account holds MENTION_EVERYONE there; if the community cannot be read, no role is mentioned.
+   * A text without `@` costs no community read.
    */
   async outgoing(
     text: string,
@@ -53,19 +55,24 @@ export class MentionChecks {
   ): Promise<OutgoingMentions> {
     const { communityId, channelId } = channel;
     let mentions = deriveMentions(text);
-    if (communityId && channelId) {
+    // Without an `@` there is nothing to resolve: no community read.
+    if (communityId && channelId && text.includes("@")) {
       const derive = async (fresh: boolean) => {
         const community = await this.reads.read(communityId, fresh).catch(() => undefined);
         const mine = community?.channels.find((c) => c.channelId === channelId);
         const mayMentionRoles =
           mine !== undefined && hasPermission(parsePermissions(mine.myPermissions), "MENTION_EVERYONE");
         const roles = (community?.roles ?? []).filter((r) => r.roleId !== communityId);
-        return deriveMentions(text, { roles, mayMentionRoles });
+        const known = new Set(["everyone", "here", ...(community?.members ?? []).map((m) => m.handle)]);
+        const unknown = handleMentions(text).some((token) => !known.has(token));
+        return { mentions: deriveMentions(text, { roles, mayMentionRoles }), unknown };
       };
       const reused = this.reads.cached(communityId);
-      mentions = await derive(false);
-      // A role just created (or MENTION_EVERYONE just granted) is missing from a reused read.
-      if (reused && !mentions?.roles && text.includes("@")) mentions = await derive(true);
+      const first = await derive(false);
+      mentions = first.mentions;
+      // An `@Name` that is neither a member nor a role may be a role just created (or
+      // MENTION_EVERYONE just granted): a reused read is confirmed by a fresh one.
+      if (reused && !mentions?.roles && first.unknown) mentions = (await derive(true)).mentions;
     }
     return {
       ...(mentions ? { mentions } : {}),
