@@ -24,6 +24,8 @@ export const TextMentions = Type.Object(
     everyone: Type.Optional(Type.Literal(true)),
     here: Type.Optional(Type.Literal(true)),
   },
-  { additionalProperties: false, description: "who the message mentions (absent: nobody)" },
+  // Unknown fields are allowed, as in TextContent itself: a later kind of mention from a newer
+  // client must not make an older one drop the whole message.
+  { description: "who the message mentions (absent: nobody)" },
 );
 export type TextMentions = Static<typeof TextMentions>;
