@@ -1,11 +1,12 @@
-import type {
-  ConversationRecord,
-  MembershipBody,
-  MembershipChange,
-  MembershipParty,
-  MessageAction,
-  MessageBody,
-  MessageRecord,
+import {
+  type ConversationRecord,
+  handleMentions,
+  type MembershipBody,
+  type MembershipChange,
+  type MembershipParty,
+  type MessageAction,
+  type MessageBody,
+  type MessageRecord,
 } from "@volly/client";
 
 /**
@@ -50,7 +51,8 @@ interface KindFormat<K extends MessageBody["type"]> {
  */
 const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
   text: {
-    // The shape scripts depend on, plus `type`, `replyTo` and `mentions`.
+    // The shape scripts depend on, plus `type`, `replyTo`, `mentions` (handles: the content's when
+    // it carries them, else the text's `@handle` tokens) and `mentionsMe` when it mentions this account.
     json: (m, body, conversation) => ({
       type: "message",
       id: m.id,
@@ -60,7 +62,8 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
       sentAt: m.sentAt,
       ...(conversation !== undefined ? { conversation } : {}),
       ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
-      mentions: mentionsOf(body.text),
+      mentions: m.mentions ? (m.mentions.handles ?? []) : mentionsOf(body.text),
+      ...(m.mentionsMe ? { mentionsMe: true } : {}),
       ...(m.editedAt !== undefined ? { editedAt: m.editedAt } : {}),
       ...(m.reactions?.length
         ? { reactions: Object.fromEntries(m.reactions.map((r) => [r.emoji, r.by.map((a) => a.handle)])) }
@@ -99,20 +102,13 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
   },
 };
 
-/** A handle in a text: `@` then a handle (HANDLE_PATTERN), not preceded by a word character. */
-const MENTION = /(?<![\w@])@([a-z0-9][a-z0-9_.-]{2,31})(?![a-z0-9_-])/g;
-
 /**
  * The handles a text mentions as `@handle`, without `@`, each once, in order of first mention
- * (a trailing `.` ends the sentence, not the handle).
+ * (a trailing `.` ends the sentence, not the handle): for messages whose content carries no
+ * mentions (sent by an older client, or kept from before mentions were structured).
  */
 export function mentionsOf(text: string): string[] {
-  const found = new Set<string>();
-  for (const match of text.matchAll(MENTION)) {
-    const handle = (match[1] ?? "").replace(/\.+$/, "");
-    if (handle.length >= 3) found.add(handle);
-  }
-  return [...found];
+  return handleMentions(text);
 }
 
 /**

@@ -106,5 +106,18 @@ describe("CLI message formatting", () => {
       conversation: "Weekend trip",
       mentions: [],
     });
+    // mentions come from the content when it carries them (roles and @everyone are not handles),
+    // else from the text's @handle tokens; `mentionsMe` only when true
+    expect(
+      messageJson(
+        message({
+          text: "@team @alice and @everyone",
+          mentions: { handles: ["alice"], everyone: true },
+          mentionsMe: true,
+        }),
+      ),
+    ).toMatchObject({ mentions: ["alice"], mentionsMe: true });
+    expect(messageJson(message({ text: "hi @carol.smith." }))).toMatchObject({ mentions: ["carol.smith"] });
+    expect(messageJson(message({ text: "hi" }))).not.toHaveProperty("mentionsMe");
   });
 });

@@ -23,6 +23,7 @@ import { MessageActions } from "./messaging/actions/message-actions.js";
 import { ACTION_RULES } from "./messaging/content/action-rules.js";
 import { DeliveryLog } from "./messaging/delivery-log.js";
 import { IncomingMessages } from "./messaging/incoming.js";
+import { MentionChecks } from "./messaging/mention-checks.js";
 import { MessageEvents } from "./messaging/message-events.js";
 import { MessagingService } from "./messaging/messaging.js";
 import { Outbox } from "./messaging/outbox.js";
@@ -123,7 +124,9 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     moderation: new ChannelModeration(communityReads),
     rules: ACTION_RULES,
   });
+  const mentions = new MentionChecks(ctx, communityReads);
   const messaging = new MessagingService(ctx, {
+    mentions,
     actions,
     commands: new ActionCommands(ctx, actions),
     outbox,
@@ -143,6 +146,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     deliveryLog,
     events,
     actions,
+    mentions,
   });
   const keyPackages = new KeyPackagePoolService(ctx.api, ctx.stores, ctx.suite, ctx.identity, {
     accountId: ctx.profile.accountId,

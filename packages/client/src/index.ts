@@ -80,6 +80,14 @@ export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
 export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
 export type { MessageAction, MessageActionType } from "./messaging/actions/message-action.js";
 export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";
+export {
+  deriveMentions,
+  HERE_WINDOW_MS,
+  handleMentions,
+  type MentionableRole,
+  type MentionTarget,
+  mentionsMeOf,
+} from "./messaging/mentions.js";
 export { isConversational, MESSAGE_KINDS, type MessageKind } from "./messaging/message-kinds.js";
 export {
   type AccountRef,

@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
+import { TextMentions } from "./mentions.js";
 import {
   DeleteContent,
   EditContent,
@@ -21,6 +22,8 @@ export const TextContent = Type.Object({
   sentAt: Timestamp,
   /** The message this one replies to (same conversation). */
   replyTo: Type.Optional(Id),
+  /** Who it mentions (`mentions.ts`); absent: nobody. */
+  mentions: Type.Optional(TextMentions),
 });
 export type TextContent = Static<typeof TextContent>;
 

@@ -108,6 +108,7 @@ export { InvitePayload } from "./invite.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
 export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
 export { memberChannelPermissions } from "./member-permissions.js";
+export { MAX_MENTIONED_HANDLES, MAX_MENTIONED_ROLES, TextMentions } from "./mentions.js";
 export {
   ActionAccount,
   DeleteContent,

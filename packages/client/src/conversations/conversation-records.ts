@@ -135,6 +135,8 @@ export interface ConversationSummary {
   lastMessage?: MessageRecord;
   /** Incoming messages not read yet (membership events never count). */
   unread: number;
+  /** Of the `unread` messages, those that mention this account (`MessageRecord.mentionsMe`). */
+  unreadMentions: number;
 }
 
 /**

@@ -37,8 +37,9 @@ export interface Conversations {
 
   /**
    * Conversations with their last message (by sort key) and unread count (incoming messages with
-   * `receivedAt` after `lastReadAt` and a seq above `readSeq`, counted among the newest 2,000),
-   * most recent activity first.
+   * `receivedAt` after `lastReadAt` and a seq above `readSeq`, counted among the newest 2,000) and
+   * unread mention count (those of them with `mentionsMe`; both cleared by `markRead`), most recent
+   * activity first.
    */
   summaries(): Promise<ConversationSummary[]>;
 

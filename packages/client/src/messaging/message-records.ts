@@ -1,3 +1,5 @@
+import type { MessageDeclaration, TextMentions } from "@volly/protocol";
+
 /** The body of a text message (TextContent's text: 1 to LIMITS.maxTextChars characters). */
 export interface TextBody {
   /** The kind of body. */
@@ -168,6 +170,17 @@ export interface MessageRecord {
    * only that member vouches for it (Matrix MSC4268).
    */
   sharedBy?: string;
+  /**
+   * Who a text message mentions, as its sender's device derived it (`messaging/mentions.ts`), less
+   * what its sender may not mention (`@everyone`, `@here` and roles need MENTION_EVERYONE).
+   */
+  mentions?: TextMentions;
+  /**
+   * True when it mentions this account (computed on receipt; incoming messages only): by handle,
+   * or in a community channel by a role it holds, `@everyone`, or `@here` (when it arrived within
+   * HERE_WINDOW_MS of being sent) from a sender holding MENTION_EVERYONE.
+   */
+  mentionsMe?: boolean;
 }
 
 /** An encrypted message waiting to be accepted by the server. Stored sealed under `outbox:<n>`. */
@@ -177,6 +190,8 @@ export interface OutboxRecord {
   epoch: number;
   ciphertext: string;
   queuedAt: number;
+  /** What the message declares it carries (SendMessageBody `declares`), e.g. "mention-everyone". */
+  declares?: MessageDeclaration[];
 }
 
 /** Counts of messages this device could not decrypt, by cause (target: all zero). */

@@ -7,6 +7,7 @@ import type { ActionCommands } from "./actions/action-commands.js";
 import type { MessageAction } from "./actions/message-action.js";
 import type { MessageActions } from "./actions/message-actions.js";
 import type { DeliveryDiagnostic, DeliveryLog } from "./delivery-log.js";
+import type { MentionChecks } from "./mention-checks.js";
 import type { MessageEvents } from "./message-events.js";
 import { channelOf, type MessageRecord, type UndecryptableCounts } from "./message-records.js";
 import type { Messaging, SendOptions } from "./messaging-api.js";
@@ -29,6 +30,8 @@ export interface MessagingDeps {
   actions: MessageActions;
   /** This account's actions on messages. */
   commands: ActionCommands;
+  /** Derives the mentions of a sent text (and what it declares to the server). */
+  mentions: MentionChecks;
 }
 
 /**
@@ -187,9 +190,18 @@ export class MessagingService implements Messaging {
     if (conv.left)
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
     const id = newId();
+    const { mentions, declares } = await this.deps.mentions.outgoing(text, channelOf(conv));
     const content: TextContent = parse(
       TextContent,
-      { v: 1, type: "text", id, text, sentAt, ...(replyTo !== undefined ? { replyTo } : {}) },
+      {
+        v: 1,
+        type: "text",
+        id,
+        text,
+        sentAt,
+        ...(replyTo !== undefined ? { replyTo } : {}),
+        ...(mentions ? { mentions } : {}),
+      },
       "VOLLY_E_USAGE",
     );
     if (replyTo !== undefined) await this.deps.actions.targetOf(conversationId, replyTo);
@@ -207,8 +219,9 @@ export class MessagingService implements Messaging {
       status: "pending",
       recipients: (conv.members ?? []).map((m) => m.accountId),
       ...(replyTo !== undefined ? { replyTo } : {}),
+      ...(mentions ? { mentions } : {}),
     };
-    await this.deps.outbox.add(conversationId, content, message);
+    await this.deps.outbox.add(conversationId, content, message, declares);
     return message;
   }
 

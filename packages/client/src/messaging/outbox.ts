@@ -1,6 +1,7 @@
 import { encryptApplication, groupEpoch, isRemovedFromGroup } from "@volly/crypto";
 import {
   type ApplicationContent,
+  type MessageDeclaration,
   retryClass,
   type SendMessageBody,
   type SendMessageResponse,
@@ -67,11 +68,17 @@ export class Outbox {
 
   /**
    * Encrypts `content` for a conversation (RFC 9420 §6.3.1) in its queue and stores it for sending,
-   * with `message` (the record the user sees) when given. Does not send.
+   * with `message` (the record the user sees) when given, and what it `declares` to the server
+   * (SendMessageBody `declares`, e.g. "mention-everyone"). Does not send.
    * Throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER (left or removed).
    */
-  add(conversationId: string, content: ApplicationContent, message?: MessageRecord): Promise<void> {
-    return this.queue.run(conversationId, () => this.addLocked(conversationId, content, message));
+  add(
+    conversationId: string,
+    content: ApplicationContent,
+    message?: MessageRecord,
+    declares?: MessageDeclaration[],
+  ): Promise<void> {
+    return this.queue.run(conversationId, () => this.addLocked(conversationId, content, message, declares));
   }
 
   /** {@link add} for a caller already running in the conversation's queue. */
@@ -79,6 +86,7 @@ export class Outbox {
     conversationId: string,
     content: ApplicationContent,
     message?: MessageRecord,
+    declares?: MessageDeclaration[],
   ): Promise<void> {
     const { stores } = this.ctx;
     const conv = await stores.conversations.get(conversationId);
@@ -99,6 +107,7 @@ export class Outbox {
       epoch,
       ciphertext: toBase64Url(ciphertext),
       queuedAt: Date.now(),
+      ...(declares?.length ? { declares } : {}),
     };
     const key = await this.nextKey(content.sentAt);
     const batch = stores.outbox.add(
@@ -205,7 +214,12 @@ export class Outbox {
    * second attempt a no-op on the server.
    */
   private async post(entry: OutboxRecord): Promise<number> {
-    const body = { messageId: entry.messageId, epoch: entry.epoch, ciphertext: entry.ciphertext };
+    const body: SendMessageBody = {
+      messageId: entry.messageId,
+      epoch: entry.epoch,
+      ciphertext: entry.ciphertext,
+      ...(entry.declares?.length ? { declares: entry.declares } : {}),
+    };
     const overGateway = this.hooks.sendOverGateway?.(entry.conversationId, body);
     if (overGateway) {
       try {

@@ -72,7 +72,7 @@ class ConversationStore {
   upsert(conversation: ConversationRecord): void {
     const i = this.summaries.findIndex((s) => s.conversation.id === conversation.id);
     if (i >= 0) this.summaries[i] = { ...this.summaries[i]!, conversation };
-    else this.summaries = [{ conversation, unread: 0 }, ...this.summaries];
+    else this.summaries = [{ conversation, unread: 0, unreadMentions: 0 }, ...this.summaries];
   }
 
   select(id: string | undefined): void {
@@ -82,7 +82,10 @@ class ConversationStore {
   /** Sets the unread count of a conversation to zero locally. */
   clearUnread(id: string): void {
     const s = this.summaries.find((x) => x.conversation.id === id);
-    if (s) s.unread = 0;
+    if (s) {
+      s.unread = 0;
+      s.unreadMentions = 0;
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import type { ClientContext } from "../../shared/client-context.js";
 import type { VaultBatch } from "../../storage/vault.js";
 import type { MessageAction } from "../actions/message-action.js";
 import type { MessageActions } from "../actions/message-actions.js";
+import type { MentionChecks } from "../mention-checks.js";
 import type { MessageRecord } from "../message-records.js";
 import type { Receipts } from "../receipts.js";
 
@@ -71,6 +72,8 @@ export interface ContentHandlerDeps {
   actions: MessageActions;
   /** History for newcomers in community channels. */
   channelHistory: ChannelHistory;
+  /** Which mentions of a received text count, and whether it mentions this account. */
+  mentions: MentionChecks;
 }
 
 /**

@@ -3,7 +3,8 @@ import type { ContentHandler } from "./content-handler.js";
 
 /**
  * Text (TextContent): stored as a message with a text body (and `replyTo` when it replies); an
- * incoming one is marked unseen (for `volly receive`) and gets a delivery receipt. Actions that
+ * incoming one is marked unseen (for `volly receive`) and gets a delivery receipt. Its mentions are
+ * kept as far as its sender may make them, and `mentionsMe` set (`mention-checks.ts`). Actions that
  * arrived before it (reactions, edits, a deletion, a pin) are applied as it is stored. Carried in
  * the history hand-over.
  */
@@ -12,8 +13,8 @@ export const textHandler: ContentHandler<"text"> = {
   persistence: "stored",
   historyHandOver: true,
   scope: "conversation",
-  async apply({ content, event, advanced, batch, own }, { ctx, actions }) {
-    const arrived: MessageRecord = {
+  async apply({ content, event, advanced, batch, own }, { ctx, actions, mentions }) {
+    const received: MessageRecord = {
       id: content.id,
       conversationId: advanced.id,
       ...channelOf(advanced),
@@ -28,6 +29,7 @@ export const textHandler: ContentHandler<"text"> = {
       seq: event.seq,
       ...(content.replyTo !== undefined ? { replyTo: content.replyTo } : {}),
     };
+    const arrived = { ...received, ...(await mentions.incoming(content.mentions, received)) };
     const { message, actions: applied } = await actions.settleArrivalLocked(arrived, batch);
     ctx.stores.messages.put(batch, message);
     if (!own) ctx.stores.unseen.add(batch, message);
