@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -15,6 +15,7 @@ import {
   onboard,
   openConversation,
   screenshot,
+  unlock,
   watchErrors,
 } from "./helpers/web-app.js";
 
@@ -90,6 +91,7 @@ async function sdkUser(serverUrl: string, handle: string, displayName: string): 
 describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
   let server: ServerProcess;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
   let erin: VollyClient;
   let frank: VollyClient;
@@ -100,7 +102,7 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
   beforeAll(async () => {
     server = await startServerProcess();
     browser = await launchChromium();
-    const context = await browser.newContext({
+    context = await browser.newContext({
       viewport: { width: 1180, height: 760 },
       locale: "en-GB",
       reducedMotion: "reduce",
@@ -224,6 +226,46 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
     await expect.poll(() => page.title(), { timeout: 20_000 }).toBe("(1) Volly");
     await setTabHidden(page, false);
     await expect.poll(() => page.title(), { timeout: 20_000 }).toBe("Volly");
+  });
+
+  it("clicking a notification closes it and opens its conversation in the tab", async () => {
+    await openConversation(page, "Erin");
+    await setTabHidden(page, true);
+    await frank.messaging.enqueue(frankConv, "click me");
+    await waitFor(async () => (await shownNotifications(page, frankConv))[0]?.body === "click me", {
+      timeoutMs: 60_000,
+      message: "frank's notification",
+    });
+    // Headless Chromium has no notification to click: the service worker's own click handler is
+    // run on the notification it shows, with the event a click would bring.
+    const worker = context.serviceWorkers().find((w) => w.url().endsWith("/sw.js"));
+    expect(worker, "the app's service worker").toBeDefined();
+    await worker!.evaluate(async (tag) => {
+      // the service worker's globals (the tests' TypeScript has no webworker lib)
+      const sw = self as unknown as EventTarget & { registration: ServiceWorkerRegistration };
+      const Click = (globalThis as unknown as { NotificationEvent: new (type: string, init: object) => Event })
+        .NotificationEvent;
+      const [notification] = await sw.registration.getNotifications({ tag });
+      // a script-made event refuses waitUntil after the handler started the work; that is all
+      sw.addEventListener("error", (e: Event) => e.preventDefault(), { once: true });
+      try {
+        sw.dispatchEvent(new Click("notificationclick", { notification }));
+      } catch {
+        // see above
+      }
+    }, frankConv);
+    await expect.poll(() => page.getByTestId("chat-title").textContent(), { timeout: 20_000 }).toBe("Frank");
+    await waitFor(async () => (await shownNotifications(page, frankConv)).length === 0, {
+      message: "the clicked notification closed",
+    });
+    await setTabHidden(page, false);
+  });
+
+  it("a notification clicked with no tab open opens the app at /?conversation=<id>", async () => {
+    await page.goto(`${server.url}/?conversation=${encodeURIComponent(erinConv)}`);
+    await unlock(page, "135790");
+    await expect.poll(() => page.getByTestId("chat-title").textContent(), { timeout: 30_000 }).toBe("Erin");
+    expect(new URL(page.url()).search).toBe("");
     expect(errors).toEqual([]);
   });
 });
