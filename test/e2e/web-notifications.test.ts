@@ -243,8 +243,9 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
     await worker!.evaluate(async (tag) => {
       // the service worker's globals (the tests' TypeScript has no webworker lib)
       const sw = self as unknown as EventTarget & { registration: ServiceWorkerRegistration };
-      const Click = (globalThis as unknown as { NotificationEvent: new (type: string, init: object) => Event })
-        .NotificationEvent;
+      const Click = (
+        globalThis as unknown as { NotificationEvent: new (type: string, init: object) => Event }
+      ).NotificationEvent;
       const [notification] = await sw.registration.getNotifications({ tag });
       // a script-made event refuses waitUntil after the handler started the work; that is all
       sw.addEventListener("error", (e: Event) => e.preventDefault(), { once: true });
