@@ -18,15 +18,20 @@ export function totalUnread(now: number): number {
  * returns the function that stops it (and restores "Volly" and the plain icon).
  */
 export function trackUnreadTitle(): () => void {
+  let shown = 0;
   const stop = $effect.root(() => {
     $effect(() => {
       const unread = totalUnread(presence.now);
+      // the list refreshes often: redraw (and, back at 0, load the plain icon) only on a change
+      if (unread === shown) return;
+      shown = unread;
       document.title = tabTitle(unread);
       void setFaviconBadge(unread);
     });
   });
   return () => {
     stop();
+    if (shown === 0) return;
     document.title = tabTitle(0);
     void setFaviconBadge(0);
   };
