@@ -12,6 +12,7 @@ import { registerInit } from "./commands/init.js";
 import { registerInvite } from "./commands/invite.js";
 import { registerMessageActions } from "./commands/message-actions.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerNotify } from "./commands/notify.js";
 import { registerReceive } from "./commands/receive.js";
 import { registerRole } from "./commands/role.js";
 import { registerSearch } from "./commands/search.js";
@@ -56,6 +57,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerReceive,
     registerChat,
     registerSearch,
+    registerNotify,
     registerConversations,
     registerGroup,
     registerCommunity,

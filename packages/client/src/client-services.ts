@@ -29,6 +29,7 @@ import { MessagingService } from "./messaging/messaging.js";
 import { Outbox } from "./messaging/outbox.js";
 import { Receipts } from "./messaging/receipts.js";
 import { TypingService } from "./messaging/typing.js";
+import { NotificationsService } from "./notifications/notifications.js";
 import { PresenceService } from "./presence/presence.js";
 import { SearchService } from "./search/search.js";
 import type { ClientContext } from "./shared/client-context.js";
@@ -63,6 +64,7 @@ export interface ClientServices {
   devices: DevicesService;
   accountSync: AccountSyncService;
   search: SearchService;
+  notifications: NotificationsService;
   diagnostics: DiagnosticsService;
 }
 
@@ -213,6 +215,11 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     devices,
     accountSync,
     search: new SearchService(ctx.stores, ctx.diagnostics),
+    notifications: new NotificationsService({
+      settings,
+      presence,
+      communityOf: async (id) => (await ctx.stores.conversations.get(id))?.communityId,
+    }),
     diagnostics: ctx.diagnostics,
   };
 }

@@ -108,6 +108,25 @@ export type { Messaging, SendOptions } from "./messaging/messaging-api.js";
 export { RECEIPT_BATCH_MS, RECEIPT_MAX_IDS, RECEIPT_MAX_MEMBERS } from "./messaging/receipts.js";
 export { TYPING_THROTTLE_MS, TYPING_TTL_MS } from "./messaging/typing.js";
 export type { Typing, TypingChange } from "./messaging/typing-api.js";
+export {
+  decideNotification,
+  type NotificationDecision,
+  type NotificationInput,
+  type SilentReason,
+} from "./notifications/notification-decision.js";
+export {
+  communityRuleKey,
+  conversationRuleKey,
+  isMuted,
+  MUTE_PERIODS,
+  type MutePeriod,
+  muteUntil,
+  NOTIFICATION_LEVELS,
+  type NotificationLevel,
+  type NotificationRule,
+  type NotificationRules,
+} from "./notifications/notification-settings.js";
+export type { NotificationScope, Notifications } from "./notifications/notifications-api.js";
 export { PRESENCE_SNAPSHOT_GRACE_MS } from "./presence/presence.js";
 export type {
   AccountStatus,

@@ -15,6 +15,7 @@ import type { Invites } from "./conversations/invites-api.js";
 import type { MessageRecord } from "./messaging/message-records.js";
 import type { Messaging } from "./messaging/messaging-api.js";
 import type { Typing } from "./messaging/typing-api.js";
+import type { Notifications } from "./notifications/notifications-api.js";
 import type { Presence } from "./presence/presence-api.js";
 import type { Search } from "./search/search-api.js";
 import type { ClientContext } from "./shared/client-context.js";
@@ -64,7 +65,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `devices` (linking, listing, revoking),
+ * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `devices` (linking, listing, revoking),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -99,6 +100,8 @@ export class VollyClient {
   readonly accountSync: AccountSync;
   /** Full-text search over the messages this device has decrypted (local only). */
   readonly search: Search;
+  /** Whether a message notifies, and per-conversation and per-community levels and mutes. */
+  readonly notifications: Notifications;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -122,6 +125,7 @@ export class VollyClient {
     this.devices = services.devices;
     this.accountSync = services.accountSync;
     this.search = services.search;
+    this.notifications = services.notifications;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }

@@ -55,6 +55,9 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
 
   it("a linked device gets settings, conversation names, read state and the earlier messages as history", async () => {
     const { alice, direct, team } = await aliceWithHistory();
+    await alice.notifications.mute({ conversationId: direct.id }, "forever");
+    await alice.notifications.setLevel({ conversationId: team.id }, "mentions");
+    await alice.settings.update({ notificationPreviews: true });
     const before = await alice.messaging.history(direct.id);
     const { laptop, linked, joined, changed } = await linkLaptop(alice);
     expect(linked.added.sort()).toEqual([direct.id, team.id].sort());
@@ -65,6 +68,12 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
       message: "the synced theme",
     });
     expect(await laptop.settings.get()).toMatchObject({ theme: "dark", fontScale: 1.2 });
+    // notification settings, levels and mutes too
+    await waitFor(async () => (await laptop.settings.get()).notificationPreviews, {
+      message: "the synced notification previews",
+    });
+    expect(await laptop.notifications.rule({ conversationId: direct.id })).toEqual({ mutedUntil: "forever" });
+    expect(await laptop.notifications.rule({ conversationId: team.id })).toEqual({ level: "mentions" });
     await waitFor(async () => (await texts(laptop, direct.id)).length === 3, {
       message: "the handed-over history",
     });

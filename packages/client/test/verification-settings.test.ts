@@ -46,6 +46,7 @@ describe("safety numbers and settings", () => {
     const seen: unknown[] = [];
     alice!.settings.changes.add((s) => seen.push(s));
     expect(await alice!.settings.update({ theme: "dark", fontScale: 1.25 })).toEqual({
+      ...DEFAULT_SETTINGS,
       readReceipts: true,
       theme: "dark",
       fontScale: 1.25,
@@ -57,6 +58,12 @@ describe("safety numbers and settings", () => {
       { fontScale: Number.NaN },
       { fontScale: "1.2" },
       { readReceipts: "no" },
+      { notifications: "yes" },
+      { notificationSound: 1 },
+      { notificationRules: [] },
+      { notificationRules: { "conversation:abc": { level: "loud" } } },
+      { notificationRules: { "room:abc": {} } },
+      { notificationRules: { "community:abc": { mutedUntil: -1 } } },
       { colour: "red" },
     ];
     for (const patch of bad) {
@@ -68,6 +75,11 @@ describe("safety numbers and settings", () => {
     expect(seen).toHaveLength(2);
     await alice!.close();
     const again = bed.track(await reopenClient(bed.home, "alice"));
-    expect(await again.settings.get()).toEqual({ readReceipts: false, theme: "dark", fontScale: 0.8 });
+    expect(await again.settings.get()).toEqual({
+      ...DEFAULT_SETTINGS,
+      readReceipts: false,
+      theme: "dark",
+      fontScale: 0.8,
+    });
   });
 });

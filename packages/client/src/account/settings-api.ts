@@ -1,3 +1,4 @@
+import type { NotificationRules } from "../notifications/notification-settings.js";
 import type { Listeners } from "../shared/listeners.js";
 
 /** The user's preferences, kept sealed in the local store and synced to the account's devices. */
@@ -8,6 +9,17 @@ export interface UserSettings {
   theme: "system" | "light" | "dark" | "high-contrast";
   /** Font scale, `FONT_SCALE.min`–`FONT_SCALE.max` (0.8–1.6; 1 = default). */
   fontScale: number;
+  /** Show notifications at all (each device also needs the browser's or system's permission). Default true. */
+  notifications: boolean;
+  /** Show a message's text in its notification (else "New message"). Default false. */
+  notificationPreviews: boolean;
+  /** Play a short sound for a message that notifies. Default true. */
+  notificationSound: boolean;
+  /**
+   * Per-conversation and per-community levels and mutes (see `NotificationRules`; change them with
+   * `client.notifications`). Default `{}`: every conversation notifies every message.
+   */
+  notificationRules: NotificationRules;
 }
 
 /**
@@ -28,7 +40,8 @@ export interface Settings {
    * @returns the whole settings afterwards
    * @throws VollyError VOLLY_E_USAGE (nothing is changed; `details.setting` names the key) for an
    *   unknown key, a `theme` not in `THEMES`, a `fontScale` outside 0.8–1.6 or not a finite
-   *   number, or a `readReceipts` that is not a boolean
+   *   number, a `readReceipts`, `notifications`, `notificationPreviews` or `notificationSound` that
+   *   is not a boolean, or `notificationRules` of another shape (see `NotificationRules`)
    */
   update(patch: Partial<UserSettings>): Promise<UserSettings>;
 }

@@ -1,10 +1,19 @@
 import { VollyError } from "@volly/protocol";
+import { notificationRulesProblem } from "../notifications/notification-settings.js";
 import { ListenerSet } from "../shared/listeners.js";
 import type { Stores } from "../storage/stores.js";
 import type { Settings, UserSettings } from "./settings-api.js";
 
 /** Defaults for a new profile. */
-export const DEFAULT_SETTINGS: UserSettings = { readReceipts: true, theme: "system", fontScale: 1 };
+export const DEFAULT_SETTINGS: UserSettings = {
+  readReceipts: true,
+  theme: "system",
+  fontScale: 1,
+  notifications: true,
+  notificationPreviews: false,
+  notificationSound: true,
+  notificationRules: {},
+};
 
 /** The themes a UI offers. */
 export const THEMES: readonly UserSettings["theme"][] = ["system", "light", "dark", "high-contrast"];
@@ -53,7 +62,8 @@ export class SettingsService implements Settings {
     const patch = Object.fromEntries(
       Object.entries(values).filter(
         ([key, value]) =>
-          settingProblem(key, value) === undefined && current[key as keyof UserSettings] !== value,
+          settingProblem(key, value) === undefined &&
+          JSON.stringify(current[key as keyof UserSettings]) !== JSON.stringify(value),
       ),
     );
     return Object.keys(patch).length === 0 ? current : this.persist(patch);
@@ -71,7 +81,12 @@ export class SettingsService implements Settings {
 function settingProblem(key: string, value: unknown): string | undefined {
   switch (key) {
     case "readReceipts":
-      return typeof value === "boolean" ? undefined : "readReceipts is true or false.";
+    case "notifications":
+    case "notificationPreviews":
+    case "notificationSound":
+      return typeof value === "boolean" ? undefined : `${key} is true or false.`;
+    case "notificationRules":
+      return notificationRulesProblem(value);
     case "theme":
       return THEMES.includes(value as UserSettings["theme"])
         ? undefined

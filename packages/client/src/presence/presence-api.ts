@@ -49,7 +49,7 @@ export interface SetStatusOptions {
  * The account's status (online, idle, do not disturb, invisible, custom text with expiry) is held
  * by the server for all the account's devices: the latest one set on any device wins, it survives
  * reconnects and restarts, and every device of the account is told when it changes. Do not
- * disturb does not silence anything yet; notifications read {@link Presence.doNotDisturb}.
+ * disturb silences notifications (`client.notifications.decide`, `decideNotification`).
  */
 export interface Presence {
   /** Fires when a contact's presence changes. */

@@ -1,3 +1,5 @@
+import type { NotificationScope } from "../worker/rpc-types.js";
+
 /** Which dialog is open (one at a time; they return focus to what opened them). */
 export type DialogState =
   | { kind: "none" }
@@ -11,7 +13,8 @@ export type DialogState =
   | { kind: "community-invite" }
   | { kind: "create-channel" }
   | { kind: "community-settings" }
-  | { kind: "member"; accountId: string };
+  | { kind: "member"; accountId: string }
+  | { kind: "notifications"; scope: NotificationScope; name: string };
 
 class DialogStore {
   current = $state<DialogState>({ kind: "none" });

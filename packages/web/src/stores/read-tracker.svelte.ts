@@ -1,6 +1,7 @@
 import { sdk } from "../lib/sdk.js";
 import { communities } from "./communities.svelte.js";
 import { conversations } from "./conversations.svelte.js";
+import { notifications } from "./notifications.svelte.js";
 
 /** The conversation on screen: the open channel's in a community, else the open conversation. */
 function shownId(): string | undefined {
@@ -32,6 +33,7 @@ class ReadTracker {
       if (shownId() !== conversationId) return;
       conversations.clearUnread(conversationId);
       sdk.messaging.markRead(conversationId).catch(() => undefined);
+      void notifications.clear(conversationId).catch(() => undefined);
     }, 250);
   }
 }

@@ -12,9 +12,11 @@ import { conversations } from "./conversations.svelte.js";
 import { dialogs } from "./dialogs.svelte.js";
 import { messageActions } from "./message-actions.svelte.js";
 import { messages } from "./messages.svelte.js";
+import { notifications } from "./notifications.svelte.js";
 import { presence, trackVisibility } from "./presence.svelte.js";
 import { readTracker } from "./read-tracker.svelte.js";
 import { settings } from "./settings.svelte.js";
+import { trackUnreadTitle } from "./unread-title.svelte.js";
 
 export type Phase = "boot" | "onboarding" | "unlock" | "ready";
 
@@ -89,6 +91,8 @@ class SessionStore {
     await Promise.all([settings.load(), conversations.refresh(), communities.refresh()]);
     this.phase = "ready";
     trackVisibility();
+    trackUnreadTitle();
+    notifications.openFromUrl();
     this.offerPendingCommunityInvite();
     await this.acceptPendingInvite();
   }
@@ -99,7 +103,10 @@ function onEvent(event: SdkEvent): void {
     case "message":
       messages.upsert(event.message);
       conversations.refreshSoon();
-      if (event.message.direction === "in") readTracker.onIncoming(event.message.conversationId);
+      if (event.message.direction === "in") {
+        readTracker.onIncoming(event.message.conversationId);
+        void notifications.onIncoming(event.message);
+      }
       break;
     case "message-update":
       messages.upsert(event.message);
@@ -116,6 +123,9 @@ function onEvent(event: SdkEvent): void {
       break;
     case "own-status":
       presence.setOwn(event.status);
+      break;
+    case "settings":
+      settings.onSynced(event.settings);
       break;
     case "connection":
       connection.state = event.state;

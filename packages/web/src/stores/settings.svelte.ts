@@ -5,7 +5,15 @@ const APPEARANCE_KEY = "volly.appearance";
 
 export type Theme = UserSettings["theme"];
 
-const DEFAULTS: UserSettings = { readReceipts: true, theme: "system", fontScale: 1 };
+const DEFAULTS: UserSettings = {
+  readReceipts: true,
+  theme: "system",
+  fontScale: 1,
+  notifications: true,
+  notificationPreviews: false,
+  notificationSound: true,
+  notificationRules: {},
+};
 
 /** Applies theme and font scale to the document root (CSS variables do the rest). */
 function apply(theme: Theme, fontScale: number): void {
@@ -53,6 +61,11 @@ class SettingsStore {
       this.error = err instanceof Error ? err.message : "Settings could not be saved.";
       if (previous.readReceipts !== this.value.readReceipts) this.value.readReceipts = previous.readReceipts;
     }
+  }
+
+  /** The SDK's settings changed (an update made here, or synced from another device). */
+  onSynced(value: UserSettings): void {
+    this.set(value);
   }
 
   private set(value: UserSettings): void {

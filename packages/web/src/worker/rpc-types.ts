@@ -15,6 +15,7 @@ import type {
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
+  UserSettings,
 } from "@volly/client";
 import type {
   CommunityChannel,
@@ -39,6 +40,11 @@ export type {
   MessageAction,
   MessageBody,
   MessageReaction,
+  MutePeriod,
+  NotificationDecision,
+  NotificationLevel,
+  NotificationRule,
+  NotificationScope,
   OwnStatus,
   PresenceChange,
   PresenceState,
@@ -116,6 +122,8 @@ export type SdkEvent =
   | { type: "typing"; conversationId: string; handles: string[] }
   | { type: "presence"; handle: string; status: PresenceState; text?: string; until?: number }
   | { type: "own-status"; status: OwnStatus }
+  /** The settings changed (here or synced from another device of the account). */
+  | { type: "settings"; settings: UserSettings }
   | { type: "connection"; state: ConnectionState }
   | { type: "conversation"; conversation: ConversationRecord }
   | { type: "community"; communityId: string; community?: CommunityView };

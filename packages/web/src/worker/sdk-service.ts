@@ -77,6 +77,7 @@ export class SdkService {
     client.typing.changes.add((e) => this.emit({ type: "typing", ...e }));
     client.presence.changes.add((e) => this.emit({ type: "presence", ...e }));
     client.presence.ownChanges.add((status) => this.emit({ type: "own-status", status }));
+    client.settings.changes.add((settings) => this.emit({ type: "settings", settings }));
     client.communities.changes.add(({ communityId, community }) =>
       this.emit({
         type: "community",

@@ -93,6 +93,7 @@ export const SDK_SURFACE = {
   connection: { state: "as-is" },
   invites: { create: "as-is", accept: "as-is" },
   settings: { get: "as-is", update: "as-is" },
+  notifications: { decide: "as-is", rule: "as-is", setLevel: "as-is", mute: "as-is", unmute: "as-is" },
   verification: { safetyNumber: "as-is" },
   communities: {
     create: "community",
