@@ -50,7 +50,7 @@ interface KindFormat<K extends MessageBody["type"]> {
  */
 const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
   text: {
-    // The shape scripts depend on, plus `type`, `replyTo` and `mentions`.
+    // The shape scripts depend on, plus `type`, `replyTo`, `threadId` and `mentions`.
     json: (m, body, conversation) => ({
       type: "message",
       id: m.id,
@@ -60,6 +60,7 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
       sentAt: m.sentAt,
       ...(conversation !== undefined ? { conversation } : {}),
       ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+      ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
       mentions: mentionsOf(body.text),
       ...(m.editedAt !== undefined ? { editedAt: m.editedAt } : {}),
       ...(m.reactions?.length
@@ -67,7 +68,7 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
         : {}),
     }),
     text: (m, body) =>
-      `${printable(m.from)}: ${m.replyTo !== undefined ? `(reply to ${m.replyTo}) ` : ""}${printableText(body.text)}${m.editedAt !== undefined ? " (edited)" : ""}`,
+      `${printable(m.from)}: ${m.threadId !== undefined ? `(in thread ${m.threadId}) ` : ""}${m.replyTo !== undefined ? `(reply to ${m.replyTo}) ` : ""}${printableText(body.text)}${m.editedAt !== undefined ? " (edited)" : ""}`,
   },
   deleted: {
     json: (m, body, conversation) => ({
@@ -77,6 +78,7 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
       from: m.from,
       sentAt: m.sentAt,
       ...(conversation !== undefined ? { conversation } : {}),
+      ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
       deleted: true,
       deletedAt: body.deletedAt,
       deletedBy: body.by.handle,

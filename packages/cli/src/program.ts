@@ -18,6 +18,7 @@ import { registerSearch } from "./commands/search.js";
 import { registerSend } from "./commands/send.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
+import { registerThreads } from "./commands/threads.js";
 import { EXIT } from "./exit-codes.js";
 import type { GlobalOptions } from "./options.js";
 import { createOutput, type Output, reportError } from "./output.js";
@@ -56,6 +57,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerReceive,
     registerChat,
     registerSearch,
+    registerThreads,
     registerConversations,
     registerGroup,
     registerCommunity,

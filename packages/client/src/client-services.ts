@@ -34,6 +34,7 @@ import type { ClientContext } from "./shared/client-context.js";
 import type { DiagnosticsService } from "./shared/diagnostics.js";
 import { KeyedQueue } from "./shared/keyed-queue.js";
 import { SyncService } from "./sync/sync.js";
+import { ThreadsService } from "./threads/threads.js";
 import { GatewayConnectionService } from "./transport/gateway-connection.js";
 import type { VollyClientOptions } from "./volly-client.js";
 
@@ -62,6 +63,7 @@ export interface ClientServices {
   devices: DevicesService;
   accountSync: AccountSyncService;
   search: SearchService;
+  threads: ThreadsService;
   diagnostics: DiagnosticsService;
 }
 
@@ -209,6 +211,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     devices,
     accountSync,
     search: new SearchService(ctx.stores, ctx.diagnostics),
+    threads: new ThreadsService(ctx.stores, state),
     diagnostics: ctx.diagnostics,
   };
 }

@@ -22,6 +22,7 @@ import { DiagnosticsService } from "./shared/diagnostics.js";
 import type { Diagnostics } from "./shared/diagnostics-api.js";
 import type { ClientStore } from "./storage/client-store.js";
 import type { Sync } from "./sync/sync-api.js";
+import type { Threads } from "./threads/threads-api.js";
 import type { GatewayConnection } from "./transport/gateway-connection-api.js";
 import { HttpApi } from "./transport/http-api.js";
 import type { WebSocketFactory } from "./transport/websocket.js";
@@ -64,7 +65,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `devices` (linking, listing, revoking),
+ * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `threads` (channel threads), `devices` (linking, listing, revoking),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -99,6 +100,8 @@ export class VollyClient {
   readonly accountSync: AccountSync;
   /** Full-text search over the messages this device has decrypted (local only). */
   readonly search: Search;
+  /** Threads in community channels: list, replies, per-thread read marks. */
+  readonly threads: Threads;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -122,6 +125,7 @@ export class VollyClient {
     this.devices = services.devices;
     this.accountSync = services.accountSync;
     this.search = services.search;
+    this.threads = services.threads;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }

@@ -21,6 +21,11 @@ export const TextContent = Type.Object({
   sentAt: Timestamp,
   /** The message this one replies to (same conversation). */
   replyTo: Type.Optional(Id),
+  /**
+   * In a community channel: the id of the thread's root message (same conversation); the message
+   * is a reply in that thread (DESIGN.md "Threads"). Receivers outside a channel read it as a reply.
+   */
+  threadId: Type.Optional(Id),
 });
 export type TextContent = Static<typeof TextContent>;
 
@@ -123,6 +128,8 @@ export const SharedMessage = Type.Object({
   fromAccountId: Type.Optional(Id),
   text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
   sentAt: Timestamp,
+  /** The root message of the thread it was written in (absent: the channel's main timeline). */
+  threadId: Type.Optional(Id),
 });
 export type SharedMessage = Static<typeof SharedMessage>;
 

@@ -3,6 +3,7 @@ import type { AccountSyncService } from "../account/account-sync/account-sync.js
 import type { ConversationState } from "../conversations/conversation-state.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { Listeners } from "../shared/listeners.js";
+import { threadForSend } from "../threads/thread-roots.js";
 import type { ActionCommands } from "./actions/action-commands.js";
 import type { MessageAction } from "./actions/message-action.js";
 import type { MessageActions } from "./actions/message-actions.js";
@@ -180,16 +181,19 @@ export class MessagingService implements Messaging {
   private async queueText(
     conversationId: string,
     text: string,
-    { replyTo }: SendOptions,
+    { replyTo, threadId: asked }: SendOptions,
   ): Promise<MessageRecord> {
     const sentAt = this.nextSentAt();
     const conv = await this.deps.conversations.get(conversationId);
     if (conv.left)
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
     const id = newId();
+    const threadId =
+      asked !== undefined ? await threadForSend(this.ctx.stores.messages, conv, asked) : undefined;
+    const thread = threadId !== undefined ? { threadId } : {};
     const content: TextContent = parse(
       TextContent,
-      { v: 1, type: "text", id, text, sentAt, ...(replyTo !== undefined ? { replyTo } : {}) },
+      { v: 1, type: "text", id, text, sentAt, ...(replyTo !== undefined ? { replyTo } : {}), ...thread },
       "VOLLY_E_USAGE",
     );
     if (replyTo !== undefined) await this.deps.actions.targetOf(conversationId, replyTo);
@@ -207,6 +211,7 @@ export class MessagingService implements Messaging {
       status: "pending",
       recipients: (conv.members ?? []).map((m) => m.accountId),
       ...(replyTo !== undefined ? { replyTo } : {}),
+      ...thread,
     };
     await this.deps.outbox.add(conversationId, content, message);
     return message;
