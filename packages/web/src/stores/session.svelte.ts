@@ -15,6 +15,7 @@ import { messages } from "./messages.svelte.js";
 import { presence, trackVisibility } from "./presence.svelte.js";
 import { readTracker } from "./read-tracker.svelte.js";
 import { settings } from "./settings.svelte.js";
+import { threads } from "./threads.svelte.js";
 
 export type Phase = "boot" | "onboarding" | "unlock" | "ready";
 
@@ -98,11 +99,13 @@ function onEvent(event: SdkEvent): void {
   switch (event.type) {
     case "message":
       messages.upsert(event.message);
+      threads.onMessage(event.message);
       conversations.refreshSoon();
       if (event.message.direction === "in") readTracker.onIncoming(event.message.conversationId);
       break;
     case "message-update":
       messages.upsert(event.message);
+      threads.onMessage(event.message);
       conversations.refreshSoon();
       break;
     case "message-action":

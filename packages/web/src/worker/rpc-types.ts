@@ -15,6 +15,7 @@ import type {
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
+  ThreadSummary as SdkThreadSummary,
 } from "@volly/client";
 import type {
   CommunityChannel,
@@ -52,6 +53,9 @@ export type {
  * so components read `message.text`.
  */
 export type MessageRecord = SdkMessageRecord & { text: string };
+
+/** A channel thread (`sdk.threads.list`) whose root is a {@link MessageRecord} view. */
+export type ThreadSummary = Omit<SdkThreadSummary, "root"> & { root?: MessageRecord };
 
 /** A conversation list entry whose last message is a {@link MessageRecord} view. */
 export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {
