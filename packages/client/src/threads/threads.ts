@@ -25,7 +25,9 @@ export class ThreadsService implements Threads {
     const byRoot = new Map<string, MessageRecord[]>();
     for (const m of replies) {
       const rootId = m.threadId as string;
-      byRoot.set(rootId, [...(byRoot.get(rootId) ?? []), m]);
+      const list = byRoot.get(rootId);
+      if (list) list.push(m);
+      else byRoot.set(rootId, [m]);
     }
     const out: ThreadSummary[] = [];
     for (const [rootId, list] of byRoot) {
