@@ -51,7 +51,7 @@ interface KindFormat<K extends MessageBody["type"]> {
  */
 const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
   text: {
-    // The shape scripts depend on, plus `type`, `replyTo`, `mentions` (handles: the content's when
+    // The shape scripts depend on, plus `type`, `replyTo`, `threadId`, `mentions` (handles: the content's when
     // it carries them, else the text's `@handle` tokens) and `mentionsMe` when it mentions this account.
     json: (m, body, conversation) => ({
       type: "message",
@@ -64,13 +64,14 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
       ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
       mentions: m.mentions ? (m.mentions.handles ?? []) : mentionsOf(body.text),
       ...(m.mentionsMe ? { mentionsMe: true } : {}),
+      ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
       ...(m.editedAt !== undefined ? { editedAt: m.editedAt } : {}),
       ...(m.reactions?.length
         ? { reactions: Object.fromEntries(m.reactions.map((r) => [r.emoji, r.by.map((a) => a.handle)])) }
         : {}),
     }),
     text: (m, body) =>
-      `${printable(m.from)}: ${m.replyTo !== undefined ? `(reply to ${m.replyTo}) ` : ""}${printableText(body.text)}${m.editedAt !== undefined ? " (edited)" : ""}`,
+      `${printable(m.from)}: ${m.threadId !== undefined ? `(in thread ${m.threadId}) ` : ""}${m.replyTo !== undefined ? `(reply to ${m.replyTo}) ` : ""}${printableText(body.text)}${m.editedAt !== undefined ? " (edited)" : ""}`,
   },
   deleted: {
     json: (m, body, conversation) => ({
@@ -80,6 +81,7 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
       from: m.from,
       sentAt: m.sentAt,
       ...(conversation !== undefined ? { conversation } : {}),
+      ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
       deleted: true,
       deletedAt: body.deletedAt,
       deletedBy: body.by.handle,

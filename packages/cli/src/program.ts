@@ -19,6 +19,7 @@ import { registerSearch } from "./commands/search.js";
 import { registerSend } from "./commands/send.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
+import { registerThreads } from "./commands/threads.js";
 import { EXIT } from "./exit-codes.js";
 import type { GlobalOptions } from "./options.js";
 import { createOutput, type Output, reportError } from "./output.js";
@@ -58,6 +59,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerChat,
     registerSearch,
     registerNotify,
+    registerThreads,
     registerConversations,
     registerGroup,
     registerCommunity,

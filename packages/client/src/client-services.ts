@@ -36,6 +36,7 @@ import type { ClientContext } from "./shared/client-context.js";
 import type { DiagnosticsService } from "./shared/diagnostics.js";
 import { KeyedQueue } from "./shared/keyed-queue.js";
 import { SyncService } from "./sync/sync.js";
+import { ThreadsService } from "./threads/threads.js";
 import { GatewayConnectionService } from "./transport/gateway-connection.js";
 import type { VollyClientOptions } from "./volly-client.js";
 
@@ -65,6 +66,7 @@ export interface ClientServices {
   accountSync: AccountSyncService;
   search: SearchService;
   notifications: NotificationsService;
+  threads: ThreadsService;
   diagnostics: DiagnosticsService;
 }
 
@@ -220,6 +222,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
       presence,
       communityOf: async (id) => (await ctx.stores.conversations.get(id))?.communityId,
     }),
+    threads: new ThreadsService(ctx.stores, state),
     diagnostics: ctx.diagnostics,
   };
 }

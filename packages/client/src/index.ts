@@ -5,7 +5,7 @@
  * what applications use (`Conversations`, `Messaging`, …); the classes behind them, their
  * dependencies and internal members stay inside the package. Tests that must reach an internal use
  * `@volly/client/testing`. Sorted by module, so the capability folders show: account/,
- * communities/, conversations/, messaging/, presence/, shared/ (diagnostics, listeners), storage/, sync/,
+ * communities/, conversations/, messaging/, presence/, shared/ (diagnostics, listeners), storage/, sync/, threads/,
  * transport/.
  */
 
@@ -149,6 +149,7 @@ export type { Listeners } from "./shared/listeners.js";
 export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";
 export { STORE_SCHEMA_VERSION } from "./storage/migrations/migrations.js";
 export type { Sync } from "./sync/sync-api.js";
+export type { ThreadSummary, Threads } from "./threads/threads-api.js";
 export type { ConnectionState, GatewayConnection } from "./transport/gateway-connection-api.js";
 export { type ReconnectBackoff, reconnectDelayMs } from "./transport/reconnect-delay.js";
 export type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";

@@ -23,6 +23,7 @@ import { DiagnosticsService } from "./shared/diagnostics.js";
 import type { Diagnostics } from "./shared/diagnostics-api.js";
 import type { ClientStore } from "./storage/client-store.js";
 import type { Sync } from "./sync/sync-api.js";
+import type { Threads } from "./threads/threads-api.js";
 import type { GatewayConnection } from "./transport/gateway-connection-api.js";
 import { HttpApi } from "./transport/http-api.js";
 import type { WebSocketFactory } from "./transport/websocket.js";
@@ -65,7 +66,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `devices` (linking, listing, revoking),
+ * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `devices` (linking, listing, revoking),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -102,6 +103,8 @@ export class VollyClient {
   readonly search: Search;
   /** Whether a message notifies, and per-conversation and per-community levels and mutes. */
   readonly notifications: Notifications;
+  /** Threads in community channels: list, replies, per-thread read marks. */
+  readonly threads: Threads;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -126,6 +129,7 @@ export class VollyClient {
     this.accountSync = services.accountSync;
     this.search = services.search;
     this.notifications = services.notifications;
+    this.threads = services.threads;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }

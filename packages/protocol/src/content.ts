@@ -24,6 +24,11 @@ export const TextContent = Type.Object({
   replyTo: Type.Optional(Id),
   /** Who it mentions (`mentions.ts`); absent: nobody. */
   mentions: Type.Optional(TextMentions),
+  /**
+   * In a community channel: the id of the thread's root message (same conversation); the message
+   * is a reply in that thread (DESIGN.md "Threads"). Receivers outside a channel read it as a reply.
+   */
+  threadId: Type.Optional(Id),
 });
 export type TextContent = Static<typeof TextContent>;
 
@@ -126,6 +131,8 @@ export const SharedMessage = Type.Object({
   fromAccountId: Type.Optional(Id),
   text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
   sentAt: Timestamp,
+  /** The root message of the thread it was written in (absent: the channel's main timeline). */
+  threadId: Type.Optional(Id),
 });
 export type SharedMessage = Static<typeof SharedMessage>;
 

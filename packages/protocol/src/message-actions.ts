@@ -117,4 +117,6 @@ export const MESSAGE_STATE_FIELDS = {
   deletedBy: Type.Optional(ActionAccount),
   /** When it was pinned (absent: not pinned). */
   pinnedAt: Type.Optional(Timestamp),
+  /** The root message of the channel thread it is a reply in (kept when it is deleted). */
+  threadId: Type.Optional(Id),
 };

@@ -56,6 +56,12 @@ describe("availableActions: what a message offers", () => {
     expect(availableActions(message(), MODERATOR)).toContain("pin");
   });
 
+  it("Reply in thread: on a channel's main-timeline messages only (threads do not nest)", () => {
+    expect(availableActions(message(), CHANNEL)).toEqual(["react", "reply", "thread", "delete"]);
+    expect(availableActions(message({ threadId: "root" }), CHANNEL)).not.toContain("thread");
+    expect(availableActions(message(), DM)).not.toContain("thread");
+  });
+
   it("a tombstone and a membership line offer nothing; a group this device left only delete", () => {
     const tomb = message({ body: { type: "deleted", deletedAt: 2, by: { accountId: ADA, handle: "ada" } } });
     expect(availableActions(tomb, DM)).toEqual([]);

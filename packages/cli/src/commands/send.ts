@@ -1,4 +1,9 @@
-import type { ConversationRecord, MessageRecord, VollyClient } from "@volly/client";
+import type {
+  ConversationRecord,
+  MessageRecord,
+  SendOptions as MessageSendOptions,
+  VollyClient,
+} from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
 import type { Output, Run } from "../output.js";
@@ -8,10 +13,11 @@ import { withClient } from "../with-client.js";
 interface SendOptions {
   queue?: boolean;
   replyTo?: string;
+  thread?: string;
 }
 
 /**
- * `volly send [--queue] [--reply-to MSGID] TARGET TEXT`: exits 0 once the server has stored the message durably.
+ * `volly send [--queue] [--reply-to MSGID] [--thread MSGID] TARGET TEXT`: exits 0 once the server has stored the message durably.
  * When the server cannot be reached: by default nothing is sent or kept — exit 5, "not sent: server
  * unreachable"; with `--queue` the message is encrypted into this device's outbox (exit 0,
  * "queued …", JSON `queued: true`) and the next command that connects (receive, chat, send,
@@ -35,9 +41,17 @@ export function registerSend(program: Command, run: Run) {
         "instead of failing",
     )
     .option("--reply-to <msgid>", "reply to this message of the conversation (its id)")
+    .option(
+      "--thread <msgid>",
+      "send as a reply in the thread of this message (its id; community channels only)",
+    )
     .action((target: string, text: string, o: SendOptions) =>
       run(async (out, g) => {
-        await withClient(g, (client) => send(client, out, target, text, Boolean(o.queue), o.replyTo));
+        const options = {
+          ...(o.replyTo !== undefined ? { replyTo: o.replyTo } : {}),
+          ...(o.thread !== undefined ? { threadId: o.thread } : {}),
+        };
+        await withClient(g, (client) => send(client, out, target, text, Boolean(o.queue), options));
       }),
     );
 }
@@ -62,7 +76,7 @@ async function send(
   target: string,
   text: string,
   queue: boolean,
-  replyTo: string | undefined,
+  options: MessageSendOptions,
 ): Promise<void> {
   let offline: VollyError | undefined;
   try {
@@ -88,7 +102,7 @@ async function send(
     throw err;
   }
   // Encrypted and stored in the outbox first (a crash cannot lose or repeat it), then sent.
-  const queued = await client.messaging.enqueue(conv.id, text, replyTo !== undefined ? { replyTo } : {});
+  const queued = await client.messaging.enqueue(conv.id, text, options);
   if (!offline) await client.messaging.flushOutbox();
   // Refused for good (in a channel: timed out, or no SEND_MESSAGES): VOLLY_E_FORBIDDEN, exit 6.
   const refused = client.messaging.refusal(queued.id);
@@ -96,7 +110,13 @@ async function send(
   const latest = (await client.messaging.history(conv.id, 200)).find((m) => m.id === queued.id) ?? queued;
   if (latest.status !== "pending") {
     out.result(
-      { id: latest.id, conversationId: latest.conversationId, seq: latest.seq, sentAt: latest.sentAt },
+      {
+        id: latest.id,
+        conversationId: latest.conversationId,
+        seq: latest.seq,
+        sentAt: latest.sentAt,
+        ...(latest.threadId !== undefined ? { threadId: latest.threadId } : {}),
+      },
       `sent ${latest.id}`,
     );
     return;

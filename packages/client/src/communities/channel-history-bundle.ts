@@ -91,6 +91,7 @@ export async function stageSharedHistory(
       sentAt: m.sentAt,
       receivedAt,
       status: out ? "sent" : "received",
+      ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
       sharedBy,
     };
     store.put(batch, record);
@@ -109,6 +110,7 @@ function toSharedMessage(m: MessageRecord): SharedMessage | undefined {
     ...(m.fromAccountId !== undefined ? { fromAccountId: m.fromAccountId } : {}),
     text,
     sentAt: m.sentAt,
+    ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
   };
   return matches(SharedMessage, message) ? message : undefined;
 }

@@ -9,8 +9,9 @@ const SCAN_LIMITS = [20, 200, 2_000] as const;
 /**
  * The conversation list (see `Conversations.summaries`): each conversation with its last message or
  * membership event (by sort key) and unread count — incoming messages (never membership events,
- * never a channel's history shared by a member's device) with `receivedAt` after `lastReadAt` and a
- * seq above `readSeq`, counted among the newest 2,000 — and how many of those mention this account
+ * never a channel's history shared by a member's device, never a reply in a channel thread, which
+ * `client.threads` counts per thread) with `receivedAt` after `lastReadAt` and a seq above
+ * `readSeq`, counted among the newest 2,000 — and how many of those mention this account
  * (`mentionsMe`), most recent activity first.
  */
 export async function summaries(s: ConversationServices): Promise<ConversationSummary[]> {
@@ -23,10 +24,12 @@ export async function summaries(s: ConversationServices): Promise<ConversationSu
     let lastMessage: MessageRecord | undefined;
     for (const limit of SCAN_LIMITS) {
       const messages = await s.ctx.stores.messages.recent(conversation.id, limit);
-      lastMessage = messages.at(-1);
+      // A channel thread's replies are not in its main timeline: neither its preview nor its unread.
+      lastMessage = messages.findLast((m) => m.threadId === undefined);
       const unreadOnes = messages.filter(
         (m) =>
           m.direction === "in" &&
+          m.threadId === undefined &&
           isConversational(m) &&
           m.sharedBy === undefined &&
           m.receivedAt > since &&

@@ -154,6 +154,12 @@ export interface MessageRecord {
   readBy?: string[];
   /** The id of the message this one replies to (it may be unknown here, or deleted). */
   replyTo?: string;
+  /**
+   * In a community channel: the id of the thread's root message (it may be unknown here, or
+   * deleted) — the message is a reply in that thread, which UIs leave out of the channel's main
+   * timeline (see `threads/threads-api.ts`). Kept when the message is deleted.
+   */
+  threadId?: string;
   /** Reactions, by the time each emoji was first used (absent or empty: none). */
   reactions?: MessageReaction[];
   /** Every edit, oldest first; `body.text` is the latest text (kept on this device only as received). */

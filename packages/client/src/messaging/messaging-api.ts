@@ -8,6 +8,12 @@ import type { MessageRecord, UndecryptableCounts } from "./message-records.js";
 export interface SendOptions {
   /** The id of the message this one replies to (a text message of the same conversation). */
   replyTo?: string;
+  /**
+   * Sends the message as a reply in this thread: the id of the thread's root message (a message of
+   * the same community channel conversation; a reply in a thread names that thread's root). Only in
+   * community channels (see `client.threads`).
+   */
+  threadId?: string;
 }
 
 /**
@@ -49,7 +55,8 @@ export interface Messaging {
    *   and is retried in the background and by {@link Messaging.flushOutbox}), and the server's
    *   refusal for good, e.g. VOLLY_E_FORBIDDEN (details.permission "SEND_MESSAGES": in a community
    *   channel, timed out or without the permission; the message is not kept in the outbox),
-   *   VOLLY_E_UNKNOWN_MESSAGE (`options.replyTo` is no text message of this conversation here)
+   *   VOLLY_E_UNKNOWN_MESSAGE (`options.replyTo` is no text message of this conversation here, or
+   *   `options.threadId` no message of it), VOLLY_E_USAGE (`options.threadId` outside a community channel)
    */
   send(conversationId: string, text: string, options?: SendOptions): Promise<MessageRecord>;
 
@@ -62,7 +69,8 @@ export interface Messaging {
    * @param text the message, 1 to `LIMITS.maxTextChars` characters
    * @returns the queued message (status "pending")
    * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_USAGE,
-   *   VOLLY_E_UNKNOWN_MESSAGE (`options.replyTo` is no text message of this conversation here)
+   *   VOLLY_E_UNKNOWN_MESSAGE (`options.replyTo` is no text message of this conversation here, or
+   *   `options.threadId` no message of it), VOLLY_E_USAGE (`options.threadId` outside a community channel)
    */
   enqueue(conversationId: string, text: string, options?: SendOptions): Promise<MessageRecord>;
 

@@ -3,6 +3,7 @@ import type { AccountSyncService } from "../account/account-sync/account-sync.js
 import type { ConversationState } from "../conversations/conversation-state.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { Listeners } from "../shared/listeners.js";
+import { threadForSend } from "../threads/thread-roots.js";
 import type { ActionCommands } from "./actions/action-commands.js";
 import type { MessageAction } from "./actions/message-action.js";
 import type { MessageActions } from "./actions/message-actions.js";
@@ -183,7 +184,7 @@ export class MessagingService implements Messaging {
   private async queueText(
     conversationId: string,
     text: string,
-    { replyTo }: SendOptions,
+    { replyTo, threadId: asked }: SendOptions,
   ): Promise<MessageRecord> {
     const sentAt = this.nextSentAt();
     const conv = await this.deps.conversations.get(conversationId);
@@ -191,6 +192,9 @@ export class MessagingService implements Messaging {
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
     const id = newId();
     const { mentions, declares } = await this.deps.mentions.outgoing(text, channelOf(conv));
+    const threadId =
+      asked !== undefined ? await threadForSend(this.ctx.stores.messages, conv, asked) : undefined;
+    const thread = threadId !== undefined ? { threadId } : {};
     const content: TextContent = parse(
       TextContent,
       {
@@ -201,6 +205,7 @@ export class MessagingService implements Messaging {
         sentAt,
         ...(replyTo !== undefined ? { replyTo } : {}),
         ...(mentions ? { mentions } : {}),
+        ...thread,
       },
       "VOLLY_E_USAGE",
     );
@@ -220,6 +225,7 @@ export class MessagingService implements Messaging {
       recipients: (conv.members ?? []).map((m) => m.accountId),
       ...(replyTo !== undefined ? { replyTo } : {}),
       ...(mentions ? { mentions } : {}),
+      ...thread,
     };
     await this.deps.outbox.add(conversationId, content, message, declares);
     return message;

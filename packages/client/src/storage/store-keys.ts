@@ -45,6 +45,8 @@ export const RECORD_PREFIXES = {
   device: "dev:",
   /** receivedAt (ms) of the newest incoming message a read receipt covered, by conversation id. */
   readReceiptMark: "rr:",
+  /** receivedAt (ms) up to which a channel thread was read on this device, by its root message id. */
+  threadReadMark: "threadread:",
   /** Actions (reactions, edits, deletes, pins) waiting for the message they target, by target message id. */
   pendingActions: "fx:",
   /** An action on a message not yet shown, by `<zero-padded receivedAt>:<action id>`. */

@@ -42,6 +42,8 @@ export class Stores {
   readonly unseen: UnseenStore;
   /** receivedAt (ms) of the newest incoming message covered by a read receipt, by conversation id. */
   readonly readReceiptMarks: KeyedRecords<number>;
+  /** receivedAt (ms) up to which a channel thread was read here, by root message id (`threads/`). */
+  readonly threadReadMarks: KeyedRecords<number>;
   /** Actions received before the message they target, by target message id (applied on its arrival). */
   readonly pendingActions: KeyedRecords<MessageAction[]>;
   /** Others' actions not shown yet (`volly receive`), by `<zero-padded receivedAt>:<action id>`. */
@@ -80,6 +82,7 @@ export class Stores {
     this.outbox = new OutboxStore(vault);
     this.unseen = new UnseenStore(vault);
     this.readReceiptMarks = new KeyedRecords<number>(vault, RECORD_PREFIXES.readReceiptMark);
+    this.threadReadMarks = new KeyedRecords<number>(vault, RECORD_PREFIXES.threadReadMark);
     this.pendingActions = new KeyedRecords<MessageAction[]>(vault, RECORD_PREFIXES.pendingActions);
     this.unseenActions = new KeyedRecords<MessageAction>(vault, RECORD_PREFIXES.unseenActions);
     this.profile = new SingleRecord<ProfileRecord>(vault, RECORD_KEYS.profile);

@@ -5,7 +5,7 @@
 import type { MessageReaction, MessageRecord } from "../worker/rpc-types.js";
 
 /** The actions the message toolbar and menu offer, in the order they show. */
-export type MessageActionId = "react" | "reply" | "edit" | "pin" | "unpin" | "delete";
+export type MessageActionId = "react" | "reply" | "thread" | "edit" | "pin" | "unpin" | "delete";
 
 /** What decides which actions a message offers (besides the message itself). */
 export interface ActionContext {
@@ -19,13 +19,15 @@ export interface ActionContext {
 
 /**
  * The actions a message offers: react, reply, pin and delete on any text message (pin in a channel
- * only with MANAGE_MESSAGES); edit on this account's own. A tombstone or a membership line offers
+ * only with MANAGE_MESSAGES); "Reply in thread" on a community channel's main-timeline messages
+ * (threads do not nest); edit on this account's own. A tombstone or a membership line offers
  * nothing but "delete" (for me); a group this device left only "delete" (for me).
  */
 export function availableActions(message: MessageRecord, ctx: ActionContext): MessageActionId[] {
   if (message.body.type !== "text") return [];
   if (ctx.readOnly) return ["delete"];
   const out: MessageActionId[] = ["react", "reply"];
+  if (ctx.inChannel && message.threadId === undefined) out.push("thread");
   if (isOwn(message)) out.push("edit");
   if (!ctx.inChannel || ctx.canManage) out.push(message.pinnedAt === undefined ? "pin" : "unpin");
   out.push("delete");
@@ -96,6 +98,7 @@ export function quotedOriginal(list: readonly MessageRecord[], replyTo: string):
 export const ACTION_ITEMS = {
   react: { label: "React", icon: "smile" },
   reply: { label: "Reply", icon: "reply" },
+  thread: { label: "Reply in thread", icon: "message" },
   edit: { label: "Edit", icon: "edit" },
   pin: { label: "Pin", icon: "pin" },
   unpin: { label: "Unpin", icon: "pin" },

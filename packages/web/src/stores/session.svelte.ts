@@ -17,6 +17,7 @@ import { presence, trackVisibility } from "./presence.svelte.js";
 import { readTracker } from "./read-tracker.svelte.js";
 import { settings } from "./settings.svelte.js";
 import { trackUnreadTitle } from "./unread-title.svelte.js";
+import { threads } from "./threads.svelte.js";
 
 export type Phase = "boot" | "onboarding" | "unlock" | "ready";
 
@@ -102,6 +103,7 @@ function onEvent(event: SdkEvent): void {
   switch (event.type) {
     case "message":
       messages.upsert(event.message);
+      threads.onMessage(event.message);
       conversations.refreshSoon();
       if (event.message.direction === "in") {
         readTracker.onIncoming(event.message.conversationId);
@@ -110,6 +112,7 @@ function onEvent(event: SdkEvent): void {
       break;
     case "message-update":
       messages.upsert(event.message);
+      threads.onMessage(event.message);
       conversations.refreshSoon();
       break;
     case "message-action":

@@ -2,8 +2,9 @@ import {
   messageText,
   type ConversationSummary as SdkConversationSummary,
   type MessageRecord as SdkMessageRecord,
+  type ThreadSummary as SdkThreadSummary,
 } from "@volly/client";
-import type { ConversationSummary, MessageRecord } from "./rpc-types.js";
+import type { ConversationSummary, MessageRecord, ThreadSummary } from "./rpc-types.js";
 
 /**
  * The UI's view of a message: the SDK record with its text body as `text` ("" for other kinds; a
@@ -20,4 +21,10 @@ export function messageView(message: SdkMessageRecord): MessageRecord {
 export function summaryView(summary: SdkConversationSummary): ConversationSummary {
   const { lastMessage, ...rest } = summary;
   return lastMessage ? { ...rest, lastMessage: messageView(lastMessage) } : rest;
+}
+
+/** A channel thread with its root as a {@link messageView}. */
+export function threadView(thread: SdkThreadSummary): ThreadSummary {
+  const { root, ...rest } = thread;
+  return root ? { ...rest, root: messageView(root) } : rest;
 }

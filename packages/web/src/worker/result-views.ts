@@ -2,10 +2,10 @@
  * The views results cross to the UI in (the `ResultView` each member of `SDK_SURFACE` declares):
  * one function per view, so a new view is a new entry here, never a `case`.
  */
-import type { ConversationSummary, MessageRecord } from "@volly/client";
+import type { ConversationSummary, MessageRecord, ThreadSummary } from "@volly/client";
 import type { CommunityResponse } from "@volly/protocol";
 import { communityView } from "./community-view.js";
-import { messageView, summaryView } from "./message-view.js";
+import { messageView, summaryView, threadView } from "./message-view.js";
 import type { ResultView } from "./sdk-surface.js";
 
 /** The UI's form of an SDK result, by view. */
@@ -15,4 +15,5 @@ export const RESULT_VIEWS: { readonly [V in ResultView]: (value: never) => unkno
   messages: (messages: MessageRecord[]) => messages.map(messageView),
   summaries: (summaries: ConversationSummary[]) => summaries.map(summaryView),
   community: (community: CommunityResponse) => communityView(community),
+  threads: (threads: ThreadSummary[]) => threads.map(threadView),
 };

@@ -16,6 +16,7 @@ import type {
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
   UserSettings,
+  ThreadSummary as SdkThreadSummary,
 } from "@volly/client";
 import type {
   CommunityChannel,
@@ -58,6 +59,9 @@ export type {
  * so components read `message.text`.
  */
 export type MessageRecord = SdkMessageRecord & { text: string };
+
+/** A channel thread (`sdk.threads.list`) whose root is a {@link MessageRecord} view. */
+export type ThreadSummary = Omit<SdkThreadSummary, "root"> & { root?: MessageRecord };
 
 /** A conversation list entry whose last message is a {@link MessageRecord} view. */
 export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {

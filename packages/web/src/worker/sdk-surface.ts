@@ -11,6 +11,7 @@
 import type {
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
+  ThreadSummary as SdkThreadSummary,
   VollyClient,
 } from "@volly/client";
 import type { CommunityResponse } from "@volly/protocol";
@@ -20,15 +21,17 @@ import type {
   Me,
   MessageRecord,
   NewProfile,
+  ThreadSummary,
   WireError,
 } from "./rpc-types.js";
 
 /**
  * How a result crosses to the UI (see `result-views.ts`): as the SDK returned it, or through the
  * UI's message views (`message-view.ts`: a message record gains its `text`), or as a community
- * view (`community-view.ts`: permission sets also as names).
+ * view (`community-view.ts`: permission sets also as names), or as thread views (a thread's root as a
+ * message view).
  */
-export type ResultView = "as-is" | "message" | "messages" | "summaries" | "community";
+export type ResultView = "as-is" | "message" | "messages" | "summaries" | "community" | "threads";
 
 /** The view a result of type `R` must cross in: SDK message records never cross as they are. */
 type ViewFor<R> = R extends SdkMessageRecord
@@ -39,7 +42,9 @@ type ViewFor<R> = R extends SdkMessageRecord
       ? "summaries"
       : R extends CommunityResponse
         ? "community"
-        : "as-is";
+        : R extends SdkThreadSummary[]
+          ? "threads"
+          : "as-is";
 
 /** A method's awaited result, or a property's value. */
 type ResultOf<M> = M extends (...args: never[]) => infer R ? Awaited<R> : M;
@@ -82,6 +87,7 @@ export const SDK_SURFACE = {
     unpin: "as-is",
     pinned: "messages",
   },
+  threads: { list: "threads", messages: "messages", markRead: "as-is" },
   typing: { notifyTyping: "as-is", typingIn: "as-is" },
   presence: {
     statusOf: "as-is",
@@ -159,7 +165,9 @@ type Viewed<V, R> = V extends "message"
       ? ConversationSummary[]
       : V extends "community"
         ? CommunityView
-        : R;
+        : V extends "threads"
+          ? ThreadSummary[]
+          : R;
 
 /** A member of the SDK as the UI calls it: same arguments, the viewed result, always async. */
 type Remote<M, V> = M extends (...args: infer A) => infer R

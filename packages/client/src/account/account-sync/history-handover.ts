@@ -132,6 +132,7 @@ function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
     ...(m.edits?.length ? { edits: m.edits } : {}),
     ...(m.originalText !== undefined ? { originalText: m.originalText } : {}),
     ...(m.pinnedAt !== undefined ? { pinnedAt: m.pinnedAt } : {}),
+    ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
   };
   return matches(HistoryMessage, entry) ? entry : undefined;
 }

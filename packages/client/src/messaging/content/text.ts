@@ -1,10 +1,12 @@
+import { threadOfArrival } from "../../threads/thread-roots.js";
 import { channelOf, type MessageRecord } from "../message-records.js";
 import type { ContentHandler } from "./content-handler.js";
 
 /**
- * Text (TextContent): stored as a message with a text body (and `replyTo` when it replies); an
- * incoming one is marked unseen (for `volly receive`) and gets a delivery receipt. Its mentions are
- * kept as far as its sender may make them, and `mentionsMe` set (`mention-checks.ts`). Actions that
+ * Text (TextContent): stored as a message with a text body (and `replyTo` when it replies,
+ * `threadId` in a channel thread: `threads/thread-roots.ts`); an incoming one is marked unseen (for
+ * `volly receive`) and gets a delivery receipt. Its mentions are kept as far as its sender may make
+ * them, and `mentionsMe` set (`mention-checks.ts`). Actions that
  * arrived before it (reactions, edits, a deletion, a pin) are applied as it is stored. Carried in
  * the history hand-over.
  */
@@ -27,7 +29,7 @@ export const textHandler: ContentHandler<"text"> = {
       receivedAt: Date.now(),
       status: own ? "sent" : "received",
       seq: event.seq,
-      ...(content.replyTo !== undefined ? { replyTo: content.replyTo } : {}),
+      ...(await threadOfArrival(ctx.stores.messages, advanced, content)),
     };
     const arrived = { ...received, ...(await mentions.incoming(content.mentions, received)) };
     const { message, actions: applied } = await actions.settleArrivalLocked(arrived, batch);
