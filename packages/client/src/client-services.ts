@@ -22,6 +22,7 @@ import { ChannelModeration } from "./messaging/actions/channel-moderation.js";
 import { MessageActions } from "./messaging/actions/message-actions.js";
 import { ACTION_RULES } from "./messaging/content/action-rules.js";
 import { DeliveryLog } from "./messaging/delivery-log.js";
+import { LinkPreviews } from "./messaging/link-preview/link-previews.js";
 import { IncomingMessages } from "./messaging/incoming.js";
 import { MessageEvents } from "./messaging/message-events.js";
 import { MessagingService } from "./messaging/messaging.js";
@@ -132,6 +133,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     conversations: state,
     events,
     deliveryLog,
+    previews: new LinkPreviews(settings),
   });
   const incoming = new IncomingMessages({
     ctx,

@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
+import { LinkPreview } from "./link-preview.js";
 import {
   DeleteContent,
   EditContent,
@@ -21,6 +22,8 @@ export const TextContent = Type.Object({
   sentAt: Timestamp,
   /** The message this one replies to (same conversation). */
   replyTo: Type.Optional(Id),
+  /** The sender's preview of the text's first http(s) link (only when the sender turned previews on). */
+  preview: Type.Optional(LinkPreview),
 });
 export type TextContent = Static<typeof TextContent>;
 

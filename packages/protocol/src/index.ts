@@ -54,6 +54,7 @@ export {
   SharedMessage,
   TextContent,
 } from "./content.js";
+export { LINK_PREVIEW_LIMITS, LinkPreview } from "./link-preview.js";
 export type {
   ApproveDeviceLinkBody,
   ApproveDeviceLinkResponse,

@@ -8,6 +8,13 @@ export interface UserSettings {
   theme: "system" | "light" | "dark" | "high-contrast";
   /** Font scale, `FONT_SCALE.min`–`FONT_SCALE.max` (0.8–1.6; 1 = default). */
   fontScale: number;
+  /**
+   * Attach a link preview to messages this device sends: it fetches the first http(s) link of the
+   * text (which tells that site this device's IP address and that the link is being shared) and
+   * sends the page's title, description and site name with the message. Receivers never fetch.
+   * Default false.
+   */
+  linkPreviews: boolean;
 }
 
 /**
@@ -28,7 +35,7 @@ export interface Settings {
    * @returns the whole settings afterwards
    * @throws VollyError VOLLY_E_USAGE (nothing is changed; `details.setting` names the key) for an
    *   unknown key, a `theme` not in `THEMES`, a `fontScale` outside 0.8–1.6 or not a finite
-   *   number, or a `readReceipts` that is not a boolean
+   *   number, or a `readReceipts` or `linkPreviews` that is not a boolean
    */
   update(patch: Partial<UserSettings>): Promise<UserSettings>;
 }

@@ -4,7 +4,12 @@ import type { Stores } from "../storage/stores.js";
 import type { Settings, UserSettings } from "./settings-api.js";
 
 /** Defaults for a new profile. */
-export const DEFAULT_SETTINGS: UserSettings = { readReceipts: true, theme: "system", fontScale: 1 };
+export const DEFAULT_SETTINGS: UserSettings = {
+  readReceipts: true,
+  theme: "system",
+  fontScale: 1,
+  linkPreviews: false,
+};
 
 /** The themes a UI offers. */
 export const THEMES: readonly UserSettings["theme"][] = ["system", "light", "dark", "high-contrast"];
@@ -72,6 +77,8 @@ function settingProblem(key: string, value: unknown): string | undefined {
   switch (key) {
     case "readReceipts":
       return typeof value === "boolean" ? undefined : "readReceipts is true or false.";
+    case "linkPreviews":
+      return typeof value === "boolean" ? undefined : "linkPreviews is true or false.";
     case "theme":
       return THEMES.includes(value as UserSettings["theme"])
         ? undefined

@@ -5,7 +5,7 @@ const APPEARANCE_KEY = "volly.appearance";
 
 export type Theme = UserSettings["theme"];
 
-const DEFAULTS: UserSettings = { readReceipts: true, theme: "system", fontScale: 1 };
+const DEFAULTS: UserSettings = { readReceipts: true, theme: "system", fontScale: 1, linkPreviews: false };
 
 /** Applies theme and font scale to the document root (CSS variables do the rest). */
 function apply(theme: Theme, fontScale: number): void {
@@ -52,6 +52,7 @@ class SettingsStore {
     } catch (err) {
       this.error = err instanceof Error ? err.message : "Settings could not be saved.";
       if (previous.readReceipts !== this.value.readReceipts) this.value.readReceipts = previous.readReceipts;
+      if (previous.linkPreviews !== this.value.linkPreviews) this.value.linkPreviews = previous.linkPreviews;
     }
   }
 
