@@ -49,7 +49,7 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     await waitFor(() => aliceInbox.length === 3, { message: "bob's messages at alice" });
     await alice!.messaging.markRead(direct.id);
     await alice!.messaging.takeUnseen();
-    await alice!.settings.update({ theme: "dark", fontScale: 1.2 });
+    await alice!.settings.update({ theme: "dark", fontScale: 1.2, linkPreviews: true });
     return { alice: alice!, bob: bob!, direct, team };
   }
 
@@ -64,7 +64,7 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     await waitFor(async () => (await laptop.settings.get()).theme === "dark", {
       message: "the synced theme",
     });
-    expect(await laptop.settings.get()).toMatchObject({ theme: "dark", fontScale: 1.2 });
+    expect(await laptop.settings.get()).toMatchObject({ theme: "dark", fontScale: 1.2, linkPreviews: true });
     await waitFor(async () => (await texts(laptop, direct.id)).length === 3, {
       message: "the handed-over history",
     });

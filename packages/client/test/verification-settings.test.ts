@@ -49,6 +49,7 @@ describe("safety numbers and settings", () => {
       readReceipts: true,
       theme: "dark",
       fontScale: 1.25,
+      linkPreviews: false,
     });
     const bad: unknown[] = [
       { theme: "purple" },
@@ -57,6 +58,7 @@ describe("safety numbers and settings", () => {
       { fontScale: Number.NaN },
       { fontScale: "1.2" },
       { readReceipts: "no" },
+      { linkPreviews: "yes" },
       { colour: "red" },
     ];
     for (const patch of bad) {
@@ -64,10 +66,15 @@ describe("safety numbers and settings", () => {
         code: "VOLLY_E_USAGE",
       });
     }
-    await alice!.settings.update({ readReceipts: false, fontScale: 0.8 });
+    await alice!.settings.update({ readReceipts: false, fontScale: 0.8, linkPreviews: true });
     expect(seen).toHaveLength(2);
     await alice!.close();
     const again = bed.track(await reopenClient(bed.home, "alice"));
-    expect(await again.settings.get()).toEqual({ readReceipts: false, theme: "dark", fontScale: 0.8 });
+    expect(await again.settings.get()).toEqual({
+      readReceipts: false,
+      theme: "dark",
+      fontScale: 0.8,
+      linkPreviews: true,
+    });
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MAX_FORMAT_DEPTH, plainText } from "../src/lib/format/format-tree.js";
 import { parseFormatted } from "../src/lib/format/markdown.js";
+import { hideSpoilers, SPOILER_MASK } from "../src/lib/format/spoiler-text.js";
+import { toggleMarker } from "../src/lib/format/shortcuts.js";
+import { snippet } from "../src/lib/message-actions.js";
 
 /** The inline nodes of a one-paragraph message. */
 function inline(text: string) {
@@ -132,5 +135,21 @@ describe("parseFormatted: the Markdown subset of messages", () => {
     const spans = parseFormatted(inner);
     expect(depth(spans)).toBeLessThanOrEqual(MAX_FORMAT_DEPTH + 1);
     expect(plainText(spans).replace(/\s/g, "")).toBe(`${"abcd".repeat(50)}x${"dcba".repeat(50)}`);
+  });
+});
+
+describe("hideSpoilers (one-line previews)", () => {
+  it("masks every spoiler", () => {
+    expect(hideSpoilers("a ||b|| c ||d\ne|| f || g")).toBe(`a ${SPOILER_MASK} c ${SPOILER_MASK} f || g`);
+    expect(snippet("the killer is ||the butler||")).toBe(`the killer is ${SPOILER_MASK}`);
+  });
+});
+
+describe("toggleMarker (Ctrl+B / Ctrl+I in the composer)", () => {
+  it("wraps the selection, and unwraps it again", () => {
+    const bold = toggleMarker("say hi now", 4, 6, "**");
+    expect(bold).toEqual({ text: "say **hi** now", start: 6, end: 8 });
+    expect(toggleMarker(bold.text, bold.start, bold.end, "**")).toEqual({ text: "say hi now", start: 4, end: 6 });
+    expect(toggleMarker("", 0, 0, "*")).toEqual({ text: "**", start: 1, end: 1 });
   });
 });
