@@ -140,16 +140,18 @@ describe.skipIf(!browserTestsEnabled())("web app: formatting and link previews i
     // The spoiler: a button hiding its content from sight and from assistive technology.
     const spoiler = text.getByRole("button", { name: "Spoiler, hidden. Activate to reveal" });
     expect(await spoiler.count()).toBe(1);
-    expect(await text.getByText("the butler").evaluate((el) => el.closest("[aria-hidden=true]") !== null)).toBe(
-      true,
-    );
+    expect(
+      await text.getByText("the butler").evaluate((el) => el.closest("[aria-hidden=true]") !== null),
+    ).toBe(true);
     await expectAccessible(page, "formatted chat");
     await spoiler.focus();
     await page.keyboard.press("Enter");
     const revealed = text.getByTestId("spoiler");
     await expect.poll(() => revealed.getAttribute("class")).toContain("revealed");
     expect(await revealed.getAttribute("role")).toBeNull();
-    expect(await text.getByText("the butler").evaluate((el) => el.closest("[aria-hidden=true]") === null)).toBe(true);
+    expect(
+      await text.getByText("the butler").evaluate((el) => el.closest("[aria-hidden=true]") === null),
+    ).toBe(true);
   });
 
   it("link previews: off by default in settings; a preview the sender made shows as a card, and the browser never fetches", async () => {

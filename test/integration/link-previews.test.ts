@@ -76,13 +76,22 @@ describe("link previews (sender-side, off by default)", () => {
     const url = `${siteUrl}/go?on`;
     const text = `**read** ${url}, it's good`;
     const sent = await bob.messaging.send(conversationId, text);
-    const preview = { url, title: "The & Page", description: "What the page is about.", siteName: "Example Site" };
+    const preview = {
+      url,
+      title: "The & Page",
+      description: "What the page is about.",
+      siteName: "Example Site",
+    };
     expect(sent.body).toEqual({ type: "text", text, preview });
     expect(requests).toEqual(["/go?on", "/page?on"]);
     await waitFor(() => inbox.length === 1, { message: "alice to receive", timeoutMs: 30_000 });
     expect(inbox[0] && messageText(inbox[0])).toBe(text);
     expect(inbox[0]?.body).toEqual({ type: "text", text, preview });
-    expect((await alice.messaging.history(conversationId)).at(-1)?.body).toEqual({ type: "text", text, preview });
+    expect((await alice.messaging.history(conversationId)).at(-1)?.body).toEqual({
+      type: "text",
+      text,
+      preview,
+    });
     expect(requests, "the receiver requested nothing").toEqual(["/go?on", "/page?on"]);
   });
 

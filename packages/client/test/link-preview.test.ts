@@ -33,7 +33,9 @@ describe("previewFromHtml", () => {
   });
 
   it("gives nothing for a page with neither title nor description", () => {
-    expect(previewFromHtml('<meta property="og:site_name" content="S"><p>hi</p>', "https://x.y/")).toBeUndefined();
+    expect(
+      previewFromHtml('<meta property="og:site_name" content="S"><p>hi</p>', "https://x.y/"),
+    ).toBeUndefined();
   });
 
   it("cuts long fields and removes control characters and line breaks", () => {

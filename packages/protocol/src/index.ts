@@ -54,7 +54,6 @@ export {
   SharedMessage,
   TextContent,
 } from "./content.js";
-export { LINK_PREVIEW_LIMITS, LinkPreview } from "./link-preview.js";
 export type {
   ApproveDeviceLinkBody,
   ApproveDeviceLinkResponse,
@@ -108,6 +107,7 @@ export { HANDLE_PATTERN, ID_PATTERN, isValidHandle, newId } from "./ids.js";
 export { InvitePayload } from "./invite.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
 export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
+export { LINK_PREVIEW_LIMITS, LinkPreview } from "./link-preview.js";
 export { memberChannelPermissions } from "./member-permissions.js";
 export {
   ActionAccount,

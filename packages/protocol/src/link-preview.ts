@@ -28,11 +28,11 @@ function line(maxLength: number, description: string) {
 export const LinkPreview = Type.Object({
   /** The URL as it appears in the text (http or https). */
   url: Type.String({
-      minLength: 8,
-      maxLength: LINK_PREVIEW_LIMITS.url,
-      pattern: "^[hH][tT][tT][pP][sS]?://[^\\u0000-\\u0020\\u007f-\\u009f]+$",
-      description: "an http(s) URL without spaces or control characters",
-    }),
+    minLength: 8,
+    maxLength: LINK_PREVIEW_LIMITS.url,
+    pattern: "^[hH][tT][tT][pP][sS]?://[^\\u0000-\\u0020\\u007f-\\u009f]+$",
+    description: "an http(s) URL without spaces or control characters",
+  }),
   title: Type.Optional(line(LINK_PREVIEW_LIMITS.title, "og:title, else the page's <title>")),
   description: Type.Optional(line(LINK_PREVIEW_LIMITS.description, "og:description or meta description")),
   siteName: Type.Optional(line(LINK_PREVIEW_LIMITS.siteName, "og:site_name")),

@@ -26,7 +26,12 @@ const FIELDS: Record<string, string[]> = {
 const BLOCK = new Set(["paragraph", "quote", "codeBlock"]);
 
 /** Throws unless every node is an allowed kind with only its fields, in an allowed place. */
-function checkTree(nodes: readonly FormatNode[], where: "blocks" | "inline", depth: number, inLink: boolean): void {
+function checkTree(
+  nodes: readonly FormatNode[],
+  where: "blocks" | "inline",
+  depth: number,
+  inLink: boolean,
+): void {
   expect(depth).toBeLessThanOrEqual(MAX_FORMAT_DEPTH + 2);
   for (const node of nodes) {
     expect(NODE_KINDS).toContain(node.kind);
@@ -72,15 +77,81 @@ function checkInput(text: string): void {
 }
 
 const PIECES = [
-  "**", "*", "_", "__", "~~", "~", "||", "|", "`", "```", "~~~", "\n", "\n\n", ">", "> ", "[", "](", "(", ")",
-  "]", "<", "!", "\\", "x", "word", " ", "\t", "    ", "\r\n", "\r", "\u0000", "\u0007", "\u001b", "\u007f",
-  "\u202e", "\u200b", "\ufeff", "😀", "é", "&lt;", "&amp;", "&#x3C;", "&#106;", "%0a", "#", "- ", "1. ",
-  "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\nscript:", "vbscript:x",
-  "data:text/html,<script>alert(1)</script>", "file:///etc/passwd", "//evil.example/", "https://example.com/",
-  "http://a.b/?q=<x>", "mailto:a@b.c", "ftp://x.y", "<https://a.b>", "<javascript:alert(1)>",
-  "[x](javascript:alert(1))", "[x](https://ok.example)", "[x]: javascript:alert(1)", "![i](https://x.y/i.png)",
-  "<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "<a href=javascript:alert(1)>", "</p>",
-  '"', "'", "onerror=", "{@html x}", "{", "}",
+  "**",
+  "*",
+  "_",
+  "__",
+  "~~",
+  "~",
+  "||",
+  "|",
+  "`",
+  "```",
+  "~~~",
+  "\n",
+  "\n\n",
+  ">",
+  "> ",
+  "[",
+  "](",
+  "(",
+  ")",
+  "]",
+  "<",
+  "!",
+  "\\",
+  "x",
+  "word",
+  " ",
+  "\t",
+  "    ",
+  "\r\n",
+  "\r",
+  "\u0000",
+  "\u0007",
+  "\u001b",
+  "\u007f",
+  "\u202e",
+  "\u200b",
+  "\ufeff",
+  "😀",
+  "é",
+  "&lt;",
+  "&amp;",
+  "&#x3C;",
+  "&#106;",
+  "%0a",
+  "#",
+  "- ",
+  "1. ",
+  "javascript:alert(1)",
+  "JaVaScRiPt:alert(1)",
+  " javascript:alert(1)",
+  "java\nscript:",
+  "vbscript:x",
+  "data:text/html,<script>alert(1)</script>",
+  "file:///etc/passwd",
+  "//evil.example/",
+  "https://example.com/",
+  "http://a.b/?q=<x>",
+  "mailto:a@b.c",
+  "ftp://x.y",
+  "<https://a.b>",
+  "<javascript:alert(1)>",
+  "[x](javascript:alert(1))",
+  "[x](https://ok.example)",
+  "[x]: javascript:alert(1)",
+  "![i](https://x.y/i.png)",
+  "<img src=x onerror=alert(1)>",
+  "<script>alert(1)</script>",
+  "<a href=javascript:alert(1)>",
+  "</p>",
+  '"',
+  "'",
+  "onerror=",
+  "{@html x}",
+  "{",
+  "}",
 ];
 
 const tokenSoup = fc.array(fc.constantFrom(...PIECES), { maxLength: 60 }).map((a) => a.join(""));
@@ -95,7 +166,10 @@ const deepNesting = fc
 describe("parseFormatted under random and adversarial input (fast-check)", () => {
   it("only emits allowed nodes and only characters of the input, for any string", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 300 }), fc.string({ maxLength: 300 })), checkInput),
+      fc.property(
+        fc.oneof(fc.string({ unit: "binary", maxLength: 300 }), fc.string({ maxLength: 300 })),
+        checkInput,
+      ),
       { numRuns: 1500 },
     );
   });
@@ -121,9 +195,12 @@ describe("parseFormatted under random and adversarial input (fast-check)", () =>
 
   it("keeps every word of formatted text, wrapped in its span", () => {
     const word = fc.stringMatching(/^[A-Za-z0-9]{1,12}$/);
-    const marker = fc.constantFrom(["**", "strong"], ["*", "em"], ["~~", "strike"], ["||", "spoiler"]) as fc.Arbitrary<
-      [string, string]
-    >;
+    const marker = fc.constantFrom(
+      ["**", "strong"],
+      ["*", "em"],
+      ["~~", "strike"],
+      ["||", "spoiler"],
+    ) as fc.Arbitrary<[string, string]>;
     fc.assert(
       fc.property(fc.array(fc.tuple(word, fc.option(marker)), { minLength: 1, maxLength: 20 }), (parts) => {
         const text = parts.map(([w, m]) => (m ? `${m[0]}${w}${m[0]}` : w)).join(" ");
@@ -137,7 +214,16 @@ describe("parseFormatted under random and adversarial input (fast-check)", () =>
   });
 
   it("cannot be made to link anywhere but http(s) and mailto", () => {
-    const scheme = fc.constantFrom("javascript", "JAVASCRIPT", "vbscript", "data", "file", "blob", "about", "jav\tascript");
+    const scheme = fc.constantFrom(
+      "javascript",
+      "JAVASCRIPT",
+      "vbscript",
+      "data",
+      "file",
+      "blob",
+      "about",
+      "jav\tascript",
+    );
     fc.assert(
       fc.property(scheme, fc.string({ maxLength: 20 }), (s, rest) => {
         for (const text of [`[x](${s}:${rest})`, `<${s}:${rest}>`, `${s}:${rest}`, `[x](<${s}:${rest}>)`]) {

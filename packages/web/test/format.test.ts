@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MAX_FORMAT_DEPTH, plainText } from "../src/lib/format/format-tree.js";
 import { parseFormatted } from "../src/lib/format/markdown.js";
-import { hideSpoilers, SPOILER_MASK } from "../src/lib/format/spoiler-text.js";
 import { toggleMarker } from "../src/lib/format/shortcuts.js";
+import { hideSpoilers, SPOILER_MASK } from "../src/lib/format/spoiler-text.js";
 import { snippet } from "../src/lib/message-actions.js";
 
 /** The inline nodes of a one-paragraph message. */
@@ -80,11 +80,19 @@ describe("parseFormatted: the Markdown subset of messages", () => {
     expect(inline("[site](https://example.org/a) and https://example.com/x.")).toEqual([
       { kind: "link", href: "https://example.org/a", children: [{ kind: "text", text: "site" }] },
       { kind: "text", text: " and " },
-      { kind: "link", href: "https://example.com/x", children: [{ kind: "text", text: "https://example.com/x" }] },
+      {
+        kind: "link",
+        href: "https://example.com/x",
+        children: [{ kind: "text", text: "https://example.com/x" }],
+      },
       { kind: "text", text: "." },
     ]);
     expect(inline("<mailto:a@example.org>")).toEqual([
-      { kind: "link", href: "mailto:a@example.org", children: [{ kind: "text", text: "mailto:a@example.org" }] },
+      {
+        kind: "link",
+        href: "mailto:a@example.org",
+        children: [{ kind: "text", text: "mailto:a@example.org" }],
+      },
     ]);
   });
 
@@ -108,7 +116,9 @@ describe("parseFormatted: the Markdown subset of messages", () => {
 
   it("leaves headings, lists, tables and indented code as text", () => {
     for (const text of ["# Title", "- item", "1. first", "| a | b |", "    indented"]) {
-      expect(parseFormatted(text)).toEqual([{ kind: "paragraph", children: [{ kind: "text", text: text.trim() }] }]);
+      expect(parseFormatted(text)).toEqual([
+        { kind: "paragraph", children: [{ kind: "text", text: text.trim() }] },
+      ]);
     }
   });
 
@@ -129,7 +139,9 @@ describe("parseFormatted: the Markdown subset of messages", () => {
     expect(depth(nested)).toBe(MAX_FORMAT_DEPTH + 2);
     expect(plainText(nested)).toBe("deep");
     const tooDeep = `${">".repeat(5000)} deep`;
-    expect(parseFormatted(tooDeep)).toEqual([{ kind: "paragraph", children: [{ kind: "text", text: tooDeep }] }]);
+    expect(parseFormatted(tooDeep)).toEqual([
+      { kind: "paragraph", children: [{ kind: "text", text: tooDeep }] },
+    ]);
     let inner = "x";
     for (let i = 0; i < 50; i++) inner = `||a **b ~~c *d ${inner} d* c~~ b** a||`;
     const spans = parseFormatted(inner);
@@ -149,7 +161,11 @@ describe("toggleMarker (Ctrl+B / Ctrl+I in the composer)", () => {
   it("wraps the selection, and unwraps it again", () => {
     const bold = toggleMarker("say hi now", 4, 6, "**");
     expect(bold).toEqual({ text: "say **hi** now", start: 6, end: 8 });
-    expect(toggleMarker(bold.text, bold.start, bold.end, "**")).toEqual({ text: "say hi now", start: 4, end: 6 });
+    expect(toggleMarker(bold.text, bold.start, bold.end, "**")).toEqual({
+      text: "say hi now",
+      start: 4,
+      end: 6,
+    });
     expect(toggleMarker("", 0, 0, "*")).toEqual({ text: "**", start: 1, end: 1 });
   });
 });

@@ -26,15 +26,7 @@ export type InlineNode =
 export const SPAN_KINDS = ["strong", "em", "strike", "spoiler"] as const;
 
 /** Every node kind (what a fuzz test checks the output against). */
-export const NODE_KINDS = [
-  "paragraph",
-  "quote",
-  "codeBlock",
-  "text",
-  "code",
-  ...SPAN_KINDS,
-  "link",
-] as const;
+export const NODE_KINDS = ["paragraph", "quote", "codeBlock", "text", "code", ...SPAN_KINDS, "link"] as const;
 
 /** The URL schemes a link may have. */
 export const LINK_PROTOCOLS: readonly string[] = ["http:", "https:", "mailto:"];

@@ -1,12 +1,11 @@
-import MarkdownIt from "markdown-it";
-import type Token from "markdown-it/lib/token.mjs";
+import markdownIt, { type MarkdownIt, type Token } from "markdown-it";
 import {
   allowedHref,
   type BlockNode,
   type FormatNode,
   type InlineNode,
   MAX_FORMAT_DEPTH,
-  SPAN_KINDS,
+  type SPAN_KINDS,
 } from "./format-tree.js";
 import { spoilerPlugin } from "./spoiler-rule.js";
 
@@ -19,7 +18,16 @@ import { spoilerPlugin } from "./spoiler-rule.js";
  * (`&amp;` shows as typed) and typographic replacements.
  */
 const BLOCK_RULES = ["fence", "blockquote"];
-const INLINE_RULES = ["newline", "escape", "backticks", "emphasis", "strikethrough", "link", "autolink", "linkify"];
+const INLINE_RULES = [
+  "newline",
+  "escape",
+  "backticks",
+  "emphasis",
+  "strikethrough",
+  "link",
+  "autolink",
+  "linkify",
+];
 
 /**
  * markdown-it's nesting bound. Past it, its block parser drops the rest of the text, so a text
@@ -30,7 +38,12 @@ const MAX_NESTING = 100;
 const DEEP_QUOTES = /^(?:[ \t]*>){40}/m;
 
 function createParser(quotes: boolean): MarkdownIt {
-  const md = new MarkdownIt("zero", { html: false, linkify: true, typographer: false, maxNesting: MAX_NESTING });
+  const md = markdownIt("zero", {
+    html: false,
+    linkify: true,
+    typographer: false,
+    maxNesting: MAX_NESTING,
+  });
   md.enable(["linkify", ...BLOCK_RULES.filter((r) => quotes || r !== "blockquote"), ...INLINE_RULES]);
   // Bare links only with a scheme (no "example.com" guessing, no bare e-mail addresses).
   md.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false });
@@ -43,6 +56,16 @@ function createParser(quotes: boolean): MarkdownIt {
 }
 
 const parsers: { quotes?: MarkdownIt; flat?: MarkdownIt } = {};
+
+/** The parser with quotes, or the one without (made on first use). */
+function parserFor(kind: "quotes" | "flat"): MarkdownIt {
+  let parser = parsers[kind];
+  if (!parser) {
+    parser = createParser(kind === "quotes");
+    parsers[kind] = parser;
+  }
+  return parser;
+}
 
 /**
  * The text as the parser reads it: CR LF and lone CR become LF, NUL becomes U+FFFD (what
@@ -66,9 +89,7 @@ export function normalizeSource(text: string): string {
 export function parseFormatted(text: string): BlockNode[] {
   const source = normalizeSource(text);
   try {
-    const parser = DEEP_QUOTES.test(source)
-      ? (parsers.flat ??= createParser(false))
-      : (parsers.quotes ??= createParser(true));
+    const parser = parserFor(DEEP_QUOTES.test(source) ? "flat" : "quotes");
     return toTree(parser.parse(source, {}));
   } catch {
     // Not expected (the nesting bounds keep markdown-it's recursion shallow): show the text as is.
@@ -125,13 +146,17 @@ const SPAN_OF: Record<string, (typeof SPAN_KINDS)[number]> = {
 /** Builds inline nodes from an inline token's children. */
 function inlineTree(tokens: Token[]): InlineNode[] {
   const root: InlineNode[] = [];
-  type Open = { children: InlineNode[]; node?: InlineNode & { children: InlineNode[] }; parent: InlineNode[] };
+  type Open = {
+    children: InlineNode[];
+    node?: InlineNode & { children: InlineNode[] };
+    parent: InlineNode[];
+  };
   const stack: Open[] = [{ children: root, parent: root }];
   const top = () => stack[stack.length - 1] as Open;
   for (const token of tokens) {
     const name = token.type.replace(/_(open|close)$/, "");
     if (token.nesting === 1) {
-      const href = name === "link" ? allowedHref(token.attrGet("href") ?? "") : undefined;
+      const href = name === "link" ? allowedHref(String(token.attrGet("href") ?? "")) : undefined;
       const kind = SPAN_OF[name];
       const node: (InlineNode & { children: InlineNode[] }) | undefined =
         stack.length > MAX_FORMAT_DEPTH
@@ -142,14 +167,15 @@ function inlineTree(tokens: Token[]): InlineNode[] {
               ? { kind, children: [] }
               : undefined;
       // A flattened or unknown span keeps adding to its parent's children.
-      stack.push(node ? { children: node.children, node, parent: top().children } : { ...top(), node: undefined });
+      stack.push(
+        node ? { children: node.children, node, parent: top().children } : { ...top(), node: undefined },
+      );
     } else if (token.nesting === -1) {
       if (stack.length === 1) continue;
       const done = stack.pop() as Open;
       if (done.node && done.node.children.length > 0) done.parent.push(done.node);
     } else {
-      const text =
-        token.type === "softbreak" || token.type === "hardbreak" ? "\n" : token.content;
+      const text = token.type === "softbreak" || token.type === "hardbreak" ? "\n" : token.content;
       if (!text) continue;
       const siblings = top().children;
       const last = siblings[siblings.length - 1];

@@ -21,7 +21,11 @@ export interface Edited {
 export function toggleMarker(text: string, start: number, end: number, marker: string): Edited {
   const n = marker.length;
   if (text.slice(start - n, start) === marker && text.slice(end, end + n) === marker) {
-    return { text: text.slice(0, start - n) + text.slice(start, end) + text.slice(end + n), start: start - n, end: end - n };
+    return {
+      text: text.slice(0, start - n) + text.slice(start, end) + text.slice(end + n),
+      start: start - n,
+      end: end - n,
+    };
   }
   return {
     text: text.slice(0, start) + marker + text.slice(start, end) + marker + text.slice(end),

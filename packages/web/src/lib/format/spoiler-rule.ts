@@ -1,7 +1,4 @@
-import type MarkdownIt from "markdown-it";
-import type StateInline from "markdown-it/lib/rules_inline/state_inline.mjs";
-
-type Delimiter = StateInline.Delimiter;
+import type { Delimiter, MarkdownIt, StateInline } from "markdown-it";
 
 const PIPE = 0x7c;
 
