@@ -147,7 +147,7 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     const link = received.getByRole("link");
     expect(await link.count()).toBe(1);
     expect(await link.getAttribute("href")).toBe("https://example.com/notes?x=1");
-    expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(await link.getAttribute("rel")).toBe("noopener noreferrer nofollow");
     expect(await received.textContent()).toContain("javascript:alert(1)");
     // one day separator, "Today", above the first message
     const separators = alice.page.getByRole("separator");

@@ -24,6 +24,7 @@ import { ACTION_RULES } from "./messaging/content/action-rules.js";
 import { DeliveryLog } from "./messaging/delivery-log.js";
 import { IncomingMessages } from "./messaging/incoming.js";
 import { MentionChecks } from "./messaging/mention-checks.js";
+import { LinkPreviews } from "./messaging/link-preview/link-previews.js";
 import { MessageEvents } from "./messaging/message-events.js";
 import { MessagingService } from "./messaging/messaging.js";
 import { Outbox } from "./messaging/outbox.js";
@@ -139,6 +140,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     conversations: state,
     events,
     deliveryLog,
+    previews: new LinkPreviews(settings),
   });
   const incoming = new IncomingMessages({
     ctx,

@@ -49,7 +49,7 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     await waitFor(() => aliceInbox.length === 3, { message: "bob's messages at alice" });
     await alice!.messaging.markRead(direct.id);
     await alice!.messaging.takeUnseen();
-    await alice!.settings.update({ theme: "dark", fontScale: 1.2 });
+    await alice!.settings.update({ theme: "dark", fontScale: 1.2, linkPreviews: true });
     return { alice: alice!, bob: bob!, direct, team };
   }
 
@@ -67,13 +67,13 @@ describe("account sync between one account's devices (self conversation, Yjs)", 
     await waitFor(async () => (await laptop.settings.get()).theme === "dark", {
       message: "the synced theme",
     });
-    expect(await laptop.settings.get()).toMatchObject({ theme: "dark", fontScale: 1.2 });
     // notification settings, levels and mutes too
     await waitFor(async () => (await laptop.settings.get()).notificationPreviews, {
       message: "the synced notification previews",
     });
     expect(await laptop.notifications.rule({ conversationId: direct.id })).toEqual({ mutedUntil: "forever" });
     expect(await laptop.notifications.rule({ conversationId: team.id })).toEqual({ level: "mentions" });
+    expect(await laptop.settings.get()).toMatchObject({ theme: "dark", fontScale: 1.2, linkPreviews: true });
     await waitFor(async () => (await texts(laptop, direct.id)).length === 3, {
       message: "the handed-over history",
     });

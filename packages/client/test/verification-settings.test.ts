@@ -50,6 +50,7 @@ describe("safety numbers and settings", () => {
       readReceipts: true,
       theme: "dark",
       fontScale: 1.25,
+      linkPreviews: false,
     });
     const bad: unknown[] = [
       { theme: "purple" },
@@ -64,6 +65,7 @@ describe("safety numbers and settings", () => {
       { notificationRules: { "conversation:abc": { level: "loud" } } },
       { notificationRules: { "room:abc": {} } },
       { notificationRules: { "community:abc": { mutedUntil: -1 } } },
+      { linkPreviews: "yes" },
       { colour: "red" },
     ];
     for (const patch of bad) {
@@ -71,7 +73,7 @@ describe("safety numbers and settings", () => {
         code: "VOLLY_E_USAGE",
       });
     }
-    await alice!.settings.update({ readReceipts: false, fontScale: 0.8 });
+    await alice!.settings.update({ readReceipts: false, fontScale: 0.8, linkPreviews: true });
     expect(seen).toHaveLength(2);
     await alice!.close();
     const again = bed.track(await reopenClient(bed.home, "alice"));
@@ -80,6 +82,7 @@ describe("safety numbers and settings", () => {
       readReceipts: false,
       theme: "dark",
       fontScale: 0.8,
+      linkPreviews: true,
     });
   });
 });

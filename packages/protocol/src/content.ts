@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
 import { TextMentions } from "./mentions.js";
+import { LinkPreview } from "./link-preview.js";
 import {
   DeleteContent,
   EditContent,
@@ -29,6 +30,8 @@ export const TextContent = Type.Object({
    * is a reply in that thread (DESIGN.md "Threads"). Receivers outside a channel read it as a reply.
    */
   threadId: Type.Optional(Id),
+  /** The sender's preview of the text's first http(s) link (only when the sender turned previews on). */
+  preview: Type.Optional(LinkPreview),
 });
 export type TextContent = Static<typeof TextContent>;
 

@@ -107,6 +107,7 @@ export { HANDLE_PATTERN, ID_PATTERN, isValidHandle, newId } from "./ids.js";
 export { InvitePayload } from "./invite.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
 export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
+export { LINK_PREVIEW_LIMITS, LinkPreview } from "./link-preview.js";
 export { memberChannelPermissions } from "./member-permissions.js";
 export { MAX_MENTIONED_HANDLES, MAX_MENTIONED_ROLES, TextMentions } from "./mentions.js";
 export {

@@ -20,6 +20,13 @@ export interface UserSettings {
    * `client.notifications`). Default `{}`: every conversation notifies every message.
    */
   notificationRules: NotificationRules;
+  /**
+   * Attach a link preview to messages this device sends: it fetches the first http(s) link of the
+   * text (which tells that site this device's IP address and that the link is being shared) and
+   * sends the page's title, description and site name with the message. Receivers never fetch.
+   * Default false.
+   */
+  linkPreviews: boolean;
 }
 
 /**
@@ -40,8 +47,9 @@ export interface Settings {
    * @returns the whole settings afterwards
    * @throws VollyError VOLLY_E_USAGE (nothing is changed; `details.setting` names the key) for an
    *   unknown key, a `theme` not in `THEMES`, a `fontScale` outside 0.8–1.6 or not a finite
-   *   number, a `readReceipts`, `notifications`, `notificationPreviews` or `notificationSound` that
-   *   is not a boolean, or `notificationRules` of another shape (see `NotificationRules`)
+   *   number, a `readReceipts`, `notifications`, `notificationPreviews`, `notificationSound` or
+   *   `linkPreviews` that is not a boolean, or `notificationRules` of another shape (see
+   *   `NotificationRules`)
    */
   update(patch: Partial<UserSettings>): Promise<UserSettings>;
 }

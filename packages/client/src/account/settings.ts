@@ -13,6 +13,7 @@ export const DEFAULT_SETTINGS: UserSettings = {
   notificationPreviews: false,
   notificationSound: true,
   notificationRules: {},
+  linkPreviews: false,
 };
 
 /** The themes a UI offers. */
@@ -84,6 +85,7 @@ function settingProblem(key: string, value: unknown): string | undefined {
     case "notifications":
     case "notificationPreviews":
     case "notificationSound":
+    case "linkPreviews":
       return typeof value === "boolean" ? undefined : `${key} is true or false.`;
     case "notificationRules":
       return notificationRulesProblem(value);

@@ -1,4 +1,5 @@
-import type { MessageDeclaration, TextMentions } from "@volly/protocol";
+import type { LinkPreview, MessageDeclaration, TextMentions } from "@volly/protocol";
+
 
 /** The body of a text message (TextContent's text: 1 to LIMITS.maxTextChars characters). */
 export interface TextBody {
@@ -6,6 +7,11 @@ export interface TextBody {
   type: "text";
   /** The message's text. */
   text: string;
+  /**
+   * The preview of its first link, as the sender's device made it (only when the sender turned
+   * link previews on). Render it as text; never fetch it.
+   */
+  preview?: LinkPreview;
 }
 
 /** An account as a reaction, a deletion or a pin names it. */
@@ -222,4 +228,21 @@ export function channelOf(conv: {
   return conv.communityId && conv.channelId
     ? { communityId: conv.communityId, channelId: conv.channelId }
     : {};
+}
+
+/**
+ * A text body, with the link preview's known fields only (a later version's extra fields are not
+ * kept).
+ *
+ * @param text the message's text
+ * @param preview the sender's link preview, already validated against `LinkPreview`
+ */
+export function textBody(text: string, preview?: LinkPreview): TextBody {
+  if (!preview) return { type: "text", text };
+  const { url, title, description, siteName } = preview;
+  const kept: LinkPreview = { url };
+  if (title !== undefined) kept.title = title;
+  if (description !== undefined) kept.description = description;
+  if (siteName !== undefined) kept.siteName = siteName;
+  return { type: "text", text, preview: kept };
 }

@@ -9,8 +9,9 @@ import type { MessageAction } from "./actions/message-action.js";
 import type { MessageActions } from "./actions/message-actions.js";
 import type { DeliveryDiagnostic, DeliveryLog } from "./delivery-log.js";
 import type { MentionChecks } from "./mention-checks.js";
+import type { LinkPreviews } from "./link-preview/link-previews.js";
 import type { MessageEvents } from "./message-events.js";
-import { channelOf, type MessageRecord, type UndecryptableCounts } from "./message-records.js";
+import { channelOf, type MessageRecord, textBody, type UndecryptableCounts } from "./message-records.js";
 import type { Messaging, SendOptions } from "./messaging-api.js";
 import type { Outbox } from "./outbox.js";
 import type { Receipts } from "./receipts.js";
@@ -33,6 +34,8 @@ export interface MessagingDeps {
   commands: ActionCommands;
   /** Derives the mentions of a sent text (and what it declares to the server). */
   mentions: MentionChecks;
+  /** Link previews of outgoing text (when the user turned them on). */
+  previews: LinkPreviews;
 }
 
 /**
@@ -46,6 +49,8 @@ export class MessagingService implements Messaging {
   readonly diagnostics: Listeners<DeliveryDiagnostic>;
   readonly actions: Listeners<MessageAction>;
   private lastSentAt = 0;
+  /** Queues texts one after the other (a preview fetch must not let a later message overtake). */
+  private queueing: Promise<unknown> = Promise.resolve();
 
   /**
    * @param ctx the open profile
@@ -181,20 +186,31 @@ export class MessagingService implements Messaging {
     this.deps.outbox.dispose();
   }
 
-  private async queueText(
+  /** Queues a text after every text queued before it (in call order). */
+  private queueText(conversationId: string, text: string, options: SendOptions): Promise<MessageRecord> {
+    const run = () => this.queueTextNow(conversationId, text, options);
+    const queued = this.queueing.then(run, run);
+    this.queueing = queued.catch(() => undefined);
+    return queued;
+  }
+
+  private async queueTextNow(
     conversationId: string,
     text: string,
     { replyTo, threadId: asked }: SendOptions,
   ): Promise<MessageRecord> {
-    const sentAt = this.nextSentAt();
     const conv = await this.deps.conversations.get(conversationId);
     if (conv.left)
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
     const id = newId();
+    // Validate before fetching a preview (a refused text must not reach the linked site).
+    parse(TextContent, { v: 1, type: "text", id, text, sentAt: Date.now() }, "VOLLY_E_USAGE");
     const { mentions, declares } = await this.deps.mentions.outgoing(text, channelOf(conv));
     const threadId =
       asked !== undefined ? await threadForSend(this.ctx.stores.messages, conv, asked) : undefined;
     const thread = threadId !== undefined ? { threadId } : {};
+    const preview = await this.deps.previews.forText(text);
+    const sentAt = this.nextSentAt();
     const content: TextContent = parse(
       TextContent,
       {
@@ -206,6 +222,7 @@ export class MessagingService implements Messaging {
         ...(replyTo !== undefined ? { replyTo } : {}),
         ...(mentions ? { mentions } : {}),
         ...thread,
+        ...(preview ? { preview } : {}),
       },
       "VOLLY_E_USAGE",
     );
@@ -218,7 +235,7 @@ export class MessagingService implements Messaging {
       fromAccountId: this.ctx.profile.accountId,
       fromDeviceId: this.ctx.profile.deviceId,
       direction: "out",
-      body: { type: "text", text },
+      body: textBody(text, preview),
       sentAt,
       receivedAt: sentAt,
       status: "pending",

@@ -3,6 +3,7 @@
  * chat components share, so the toolbar, the context menu and the tests agree.
  */
 import type { MessageReaction, MessageRecord } from "../worker/rpc-types.js";
+import { hideSpoilers } from "./format/spoiler-text.js";
 
 /** The actions the message toolbar and menu offer, in the order they show. */
 export type MessageActionId = "react" | "reply" | "thread" | "edit" | "pin" | "unpin" | "delete";
@@ -74,9 +75,9 @@ export function reactedByMe(reaction: MessageReaction, myAccountId: string | und
 /** Longest quoted snippet of a replied-to message, in characters. */
 export const SNIPPET_CHARS = 120;
 
-/** A one-line snippet of a text for a quote: whitespace runs collapsed, cut with "…". */
+/** A one-line snippet of a text for a quote: spoilers masked, whitespace runs collapsed, cut with "…". */
 export function snippet(text: string, max = SNIPPET_CHARS): string {
-  const line = text.replace(/\s+/g, " ").trim();
+  const line = hideSpoilers(text).replace(/\s+/g, " ").trim();
   return line.length <= max ? line : `${line.slice(0, max - 1).trimEnd()}…`;
 }
 

@@ -13,6 +13,7 @@ const DEFAULTS: UserSettings = {
   notificationPreviews: false,
   notificationSound: true,
   notificationRules: {},
+  linkPreviews: false,
 };
 
 /** Applies theme and font scale to the document root (CSS variables do the rest). */
@@ -60,6 +61,7 @@ class SettingsStore {
     } catch (err) {
       this.error = err instanceof Error ? err.message : "Settings could not be saved.";
       if (previous.readReceipts !== this.value.readReceipts) this.value.readReceipts = previous.readReceipts;
+      if (previous.linkPreviews !== this.value.linkPreviews) this.value.linkPreviews = previous.linkPreviews;
     }
   }
 

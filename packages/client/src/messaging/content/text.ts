@@ -1,14 +1,14 @@
 import { threadOfArrival } from "../../threads/thread-roots.js";
-import { channelOf, type MessageRecord } from "../message-records.js";
+import { channelOf, type MessageRecord, textBody } from "../message-records.js";
 import type { ContentHandler } from "./content-handler.js";
 
 /**
- * Text (TextContent): stored as a message with a text body (and `replyTo` when it replies,
- * `threadId` in a channel thread: `threads/thread-roots.ts`); an incoming one is marked unseen (for
- * `volly receive`) and gets a delivery receipt. Its mentions are kept as far as its sender may make
- * them, and `mentionsMe` set (`mention-checks.ts`). Actions that
- * arrived before it (reactions, edits, a deletion, a pin) are applied as it is stored. Carried in
- * the history hand-over.
+ * Text (TextContent): stored as a message with a text body (and the sender's link preview, if any;
+ * `replyTo` when it replies, `threadId` in a channel thread: `threads/thread-roots.ts`); an incoming
+ * one is marked unseen (for `volly receive`) and gets a delivery receipt. Its mentions are kept as
+ * far as its sender may make them, and `mentionsMe` set (`mention-checks.ts`). Actions that arrived
+ * before it (reactions, edits, a deletion, a pin) are applied as it is stored. Carried in the
+ * history hand-over (without the preview).
  */
 export const textHandler: ContentHandler<"text"> = {
   type: "text",
@@ -24,7 +24,7 @@ export const textHandler: ContentHandler<"text"> = {
       fromAccountId: event.senderAccountId,
       fromDeviceId: event.senderDeviceId,
       direction: own ? "out" : "in",
-      body: { type: "text", text: content.text },
+      body: textBody(content.text, content.preview),
       sentAt: content.sentAt,
       receivedAt: Date.now(),
       status: own ? "sent" : "received",
