@@ -1,8 +1,8 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
-import { TextMentions } from "./mentions.js";
 import { LinkPreview } from "./link-preview.js";
+import { TextMentions } from "./mentions.js";
 import {
   DeleteContent,
   EditContent,

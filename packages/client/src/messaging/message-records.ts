@@ -1,6 +1,5 @@
 import type { LinkPreview, MessageDeclaration, TextMentions } from "@volly/protocol";
 
-
 /** The body of a text message (TextContent's text: 1 to LIMITS.maxTextChars characters). */
 export interface TextBody {
   /** The kind of body. */

@@ -16,8 +16,8 @@ import { notifications } from "./notifications.svelte.js";
 import { presence, trackVisibility } from "./presence.svelte.js";
 import { readTracker } from "./read-tracker.svelte.js";
 import { settings } from "./settings.svelte.js";
-import { trackUnreadTitle } from "./unread-title.svelte.js";
 import { threads } from "./threads.svelte.js";
+import { trackUnreadTitle } from "./unread-title.svelte.js";
 
 export type Phase = "boot" | "onboarding" | "unlock" | "ready";
 

@@ -15,8 +15,8 @@ import type {
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
-  UserSettings,
   ThreadSummary as SdkThreadSummary,
+  UserSettings,
 } from "@volly/client";
 import type {
   CommunityChannel,
