@@ -151,6 +151,7 @@ describe.skipIf(!browserTestsEnabled())("the account in the web app (Chromium)",
     expect(await claim.textContent()).toContain("Link “Second browser” to your account?");
     expect(await settings.getByTestId("link-claim-fingerprint").textContent()).toBe(await waitingPrint.textContent());
     await expectAccessible(alice, "device link approval");
+    await settings.getByTestId("link-approve").scrollIntoViewIfNeeded();
     await screenshot(alice, "link-device");
     await settings.getByRole("button", { name: "Approve “Second browser”" }).click();
 

@@ -85,7 +85,7 @@ export class DeviceLinkFlows {
   }
 
   /** The claim of link `linkId` once a device made one. Throws VOLLY_E_NOT_FOUND for no open link. */
-  claim(linkId: string): Promise<DeviceLinkClaim> {
+  async claim(linkId: string): Promise<DeviceLinkClaim> {
     return this.flow(linkId).claim.promise;
   }
 
@@ -93,13 +93,13 @@ export class DeviceLinkFlows {
    * Answers the question about link `linkId` and waits for the outcome: the approved device, or
    * undefined once declined. Throws VOLLY_E_NOT_FOUND for no open link, and what approving throws.
    */
-  answer(linkId: string, approve: boolean): Promise<ApprovedDevice | undefined> {
+  async answer(linkId: string, approve: boolean): Promise<ApprovedDevice | undefined> {
     const flow = this.flow(linkId);
     flow.decision.resolve(approve);
     // declined before any claim: nothing to wait for (a later claim is declined by the SDK)
     if (!approve && !flow.claimed) {
       this.flows.delete(linkId);
-      return Promise.resolve(undefined);
+      return undefined;
     }
     return flow.outcome;
   }
