@@ -133,7 +133,8 @@ describe.skipIf(!browserTestsEnabled())("the account in the web app (Chromium)",
     await shown.waitFor({ timeout: 20_000 });
     const code = await shown.inputValue();
     expect(code).toMatch(/^volly-link:/);
-    expect(await settings.getByRole("img", { name: "QR code of the pairing code" }).count()).toBe(1);
+    // the QR code is drawn once its module loaded
+    await settings.getByRole("img", { name: "QR code of the pairing code" }).waitFor({ timeout: 20_000 });
 
     // the second browser: onboarding → "I already have an account"; its errors are not alice's
     const second = await newPage("alice2", false);
