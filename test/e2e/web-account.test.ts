@@ -150,7 +150,9 @@ describe.skipIf(!browserTestsEnabled())("the account in the web app (Chromium)",
     const claim = settings.getByTestId("link-claim");
     await claim.waitFor({ timeout: SLOW_MS });
     expect(await claim.textContent()).toContain("Link “Second browser” to your account?");
-    expect(await settings.getByTestId("link-claim-fingerprint").textContent()).toBe(await waitingPrint.textContent());
+    expect(await settings.getByTestId("link-claim-fingerprint").textContent()).toBe(
+      await waitingPrint.textContent(),
+    );
     await expectAccessible(alice, "device link approval");
     await settings.getByTestId("link-approve").scrollIntoViewIfNeeded();
     await screenshot(alice, "link-device");

@@ -1,11 +1,11 @@
 import { loadSuite, sign } from "@volly/crypto";
 import { type AccountEntry, isValidHandle, VollyError } from "@volly/protocol";
+import type { AccountProfile } from "./account/account-profile-api.js";
 import type { ProfileRecord } from "./account/account-records.js";
 import type { AccountSync } from "./account/account-sync/account-sync-api.js";
 import type { Devices } from "./account/devices-api.js";
 import type { KeyPackagePool } from "./account/key-package-pool-api.js";
 import { profileServerUrls, profileStores, type UnlockedProfile } from "./account/profile.js";
-import type { AccountProfile } from "./account/account-profile-api.js";
 import type { Settings } from "./account/settings-api.js";
 import type { Verification } from "./account/verification-api.js";
 import { type ClientServices, wireServices } from "./client-services.js";

@@ -23,10 +23,9 @@ describe("the account's display name (client.account)", () => {
     expect(alice!.profile.displayName).toBe("Alice Liddell");
     expect((await bob!.lookup("alice")).displayName).toBe("Alice Liddell");
 
-    await waitFor(
-      async () => (await bob!.conversations.get(direct.id)).title === "Alice Liddell",
-      { message: "bob's direct conversation takes the new name" },
-    );
+    await waitFor(async () => (await bob!.conversations.get(direct.id)).title === "Alice Liddell", {
+      message: "bob's direct conversation takes the new name",
+    });
     await waitFor(
       async () =>
         (await carol!.conversations.get(team.id)).members?.find((m) => m.handle === "alice")?.displayName ===

@@ -18,7 +18,11 @@ describe("PUT /v1/accounts/me/profile", () => {
   it("sets the caller's display name (trimmed); the directory shows it for the account and its devices", async () => {
     const res = await put({ displayName: "  Alice Liddell " });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ accountId: alice.accountId, handle: "alice.profile", displayName: "Alice Liddell" });
+    expect(res.json()).toEqual({
+      accountId: alice.accountId,
+      handle: "alice.profile",
+      displayName: "Alice Liddell",
+    });
     expect(matches(ROUTES.updateProfile.response, res.json())).toBe(true);
     const account = await f.app.inject({ method: "GET", url: "/v1/accounts/alice.profile" });
     expect((account.json() as { displayName?: string }).displayName).toBe("Alice Liddell");
@@ -27,7 +31,13 @@ describe("PUT /v1/accounts/me/profile", () => {
   });
 
   it("refuses a blank, too long or extra-field body (400) and an anonymous caller (401), changing nothing", async () => {
-    for (const body of [{ displayName: "   " }, { displayName: "" }, { displayName: "x".repeat(65) }, {}, { displayName: "A", handle: "x" }]) {
+    for (const body of [
+      { displayName: "   " },
+      { displayName: "" },
+      { displayName: "x".repeat(65) },
+      {},
+      { displayName: "A", handle: "x" },
+    ]) {
       const res = await put(body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect((res.json() as { code: string }).code).toBe("VOLLY_E_BAD_REQUEST");

@@ -22,7 +22,9 @@ export function readAccountHint(): AccountHint | undefined {
     if (typeof parsed.handle !== "string" || parsed.handle.length === 0) return undefined;
     return {
       handle: parsed.handle,
-      ...(typeof parsed.displayName === "string" && parsed.displayName ? { displayName: parsed.displayName } : {}),
+      ...(typeof parsed.displayName === "string" && parsed.displayName
+        ? { displayName: parsed.displayName }
+        : {}),
     };
   } catch {
     return undefined;

@@ -99,7 +99,8 @@ export class SdkService {
     await new Promise<void>((resolve, reject) => {
       const request = indexedDB.deleteDatabase(DEFAULT_BROWSER_DB);
       request.onsuccess = () => resolve();
-      request.onerror = () => reject(new VollyError("VOLLY_E_INTERNAL", "This browser's store could not be wiped."));
+      request.onerror = () =>
+        reject(new VollyError("VOLLY_E_INTERNAL", "This browser's store could not be wiped."));
     });
   }
 
