@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { type LinkClaim, linkNodeProfile } from "@volly/client/node";
+import type { LinkClaim } from "@volly/client";
+import { linkNodeProfile } from "@volly/client/node";
 import { describe, expect, it } from "vitest";
 import { TEST_KDF, useTestServer } from "../../client/test/helpers.js";
 import { DeviceLinkFlows } from "../src/worker/device-link-flows.js";
