@@ -190,6 +190,13 @@ describe.skipIf(!browserTestsEnabled())("the account in the web app (Chromium)",
     expect(await who.textContent()).toContain("Alice Renamed");
     expect(await who.textContent()).toContain(`@${aliceHandle}`);
     await expectAccessible(alice, "unlock");
+    // "Not you?" signs out without the PIN, after a warning; cancelled here
+    await alice.getByTestId("unlock-sign-out").click();
+    const confirm = alice.getByTestId("confirm-unlock-sign-out");
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain(`@${aliceHandle}'s keys, conversations and history`);
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await confirm.waitFor({ state: "detached" });
     await unlock(alice, "246810");
     await conversationItem(alice, "Bob Account").waitFor({ timeout: SLOW_MS });
   });
