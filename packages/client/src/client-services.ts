@@ -1,4 +1,5 @@
 import { sign } from "@volly/crypto";
+import { AccountProfileService } from "./account/account-profile.js";
 import { AccountSyncService } from "./account/account-sync/account-sync.js";
 import { DevicesService } from "./account/devices.js";
 import { KeyPackagePoolService } from "./account/key-package-pool.js";
@@ -64,6 +65,7 @@ export interface ClientServices {
   settings: SettingsService;
   verification: VerificationService;
   devices: DevicesService;
+  account: AccountProfileService;
   accountSync: AccountSyncService;
   search: SearchService;
   notifications: NotificationsService;
@@ -217,6 +219,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     settings,
     verification: new VerificationService(ctx),
     devices,
+    account: new AccountProfileService(ctx, { state, outbox }),
     accountSync,
     search: new SearchService(ctx.stores, ctx.diagnostics),
     notifications: new NotificationsService({

@@ -1,5 +1,6 @@
 import { loadSuite, sign } from "@volly/crypto";
 import { type AccountEntry, isValidHandle, VollyError } from "@volly/protocol";
+import type { AccountProfile } from "./account/account-profile-api.js";
 import type { ProfileRecord } from "./account/account-records.js";
 import type { AccountSync } from "./account/account-sync/account-sync-api.js";
 import type { Devices } from "./account/devices-api.js";
@@ -66,7 +67,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `devices` (linking, listing, revoking),
+ * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `devices` (linking, listing, revoking), `account` (the display name),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -97,6 +98,8 @@ export class VollyClient {
   readonly verification: Verification;
   /** This account's devices: linking, listing, revoking. */
   readonly devices: Devices;
+  /** This account's profile as others see it: the display name. */
+  readonly account: AccountProfile;
   /** Keeps contacts, conversation list, read marks and settings in sync across this account's devices. */
   readonly accountSync: AccountSync;
   /** Full-text search over the messages this device has decrypted (local only). */
@@ -126,6 +129,7 @@ export class VollyClient {
     this.settings = services.settings;
     this.verification = services.verification;
     this.devices = services.devices;
+    this.account = services.account;
     this.accountSync = services.accountSync;
     this.search = services.search;
     this.notifications = services.notifications;

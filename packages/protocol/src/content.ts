@@ -61,6 +61,20 @@ export const GroupMetaContent = Type.Object({
 export type GroupMetaContent = Static<typeof GroupMetaContent>;
 
 /**
+ * The sender's account's display name as it now reads (sent to each of its conversations after a
+ * change; `PUT /v1/accounts/me/profile` changes the directory's copy). Receivers show it for the
+ * sender's account. Encrypted like any message.
+ */
+export const ProfileContent = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal("profile"),
+  id: Id,
+  displayName: Type.String({ minLength: 1, maxLength: 64 }),
+  sentAt: Timestamp,
+});
+export type ProfileContent = Static<typeof ProfileContent>;
+
+/**
  * Account sync: a Yjs update (https://docs.yjs.dev, `Y.encodeStateAsUpdate` or an incremental
  * update) of the account's own document — contacts, conversation list, read marks, settings. Only
  * sent in the account's own "self" conversation, whose members are all devices of one account;
@@ -173,5 +187,6 @@ export const ApplicationContent = Type.Union([
   EditContent,
   DeleteContent,
   PinContent,
+  ProfileContent,
 ]);
 export type ApplicationContent = Static<typeof ApplicationContent>;

@@ -50,6 +50,7 @@ export {
   GroupMetaContent,
   HistoryChunkContent,
   HistoryMessage,
+  ProfileContent,
   ReceiptContent,
   SharedMessage,
   TextContent,
@@ -182,6 +183,8 @@ export {
   type SendMessageResponse,
   type SessionBody,
   type SessionResponse,
+  type UpdateProfileBody,
+  type UpdateProfileResponse,
   type UploadKeyPackagesBody,
 } from "./rest.js";
 export { signingInput } from "./signing.js";

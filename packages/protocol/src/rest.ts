@@ -71,6 +71,18 @@ export const AccountEntry = Type.Object({
 });
 export type AccountEntry = Static<typeof AccountEntry>;
 
+/** A new display name for the caller's account (directory data, visible to the server). */
+export const UpdateProfileBody = Type.Object({ displayName: DisplayName }, { additionalProperties: false });
+export type UpdateProfileBody = Static<typeof UpdateProfileBody>;
+
+/** The caller's account after a profile change. */
+export const UpdateProfileResponse = Type.Object({
+  accountId: Id,
+  handle: Handle,
+  displayName: DisplayName,
+});
+export type UpdateProfileResponse = Static<typeof UpdateProfileResponse>;
+
 export const HandleParams = Type.Object({ handle: Handle }, { additionalProperties: false });
 
 /** Whether a (valid) handle is free to register. Answered by GET /v1/handles/:handle/availability. */
@@ -354,6 +366,15 @@ export const ROUTES = {
     auth: false,
     params: HandleParams,
     response: AccountEntry,
+  },
+  updateProfile: {
+    method: "PUT",
+    path: "/v1/accounts/me/profile",
+    summary:
+      "Set the caller's account's display name (directory data). Clients also send it, encrypted, to their conversations.",
+    auth: true,
+    body: UpdateProfileBody,
+    response: UpdateProfileResponse,
   },
   handleAvailability: {
     method: "GET",

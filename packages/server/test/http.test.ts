@@ -181,6 +181,7 @@ describe("REST v1 over app.inject", () => {
       banMember: () => ({ accountId: bob.accountId }),
       createCommunityInvite: () => ({ maxUses: 1 }),
       setPresenceStatus: () => ({ status: "dnd", text: "busy" }),
+      updateProfile: () => ({ displayName: "Alice L." }),
     };
     const pathOf = (path: string) =>
       path

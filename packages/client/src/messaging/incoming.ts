@@ -60,6 +60,7 @@ export class IncomingMessages {
       conversations.state.changes.emit(result.renamed);
       conversations.state.named.emit(result.renamed);
     }
+    if (result?.changed) conversations.state.changes.emit(result.changed);
     if (result?.message && result.message.direction === "in") {
       receipts.noteDelivered(result.message.conversationId, result.message.id);
     }

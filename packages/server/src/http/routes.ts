@@ -60,6 +60,8 @@ function handlers(services: Services): RouteHandlers {
         })),
       };
     },
+    updateProfile: async ({ body, auth: device }) =>
+      accounts.setDisplayName(device.accountId, parse(ROUTES.updateProfile.body, body).displayName),
     handleAvailability: async ({ params }) =>
       accounts.handleAvailability(parse(ROUTES.handleAvailability.params, params).handle),
     getDevice: async ({ params }) => accounts.getDevice(parse(ROUTES.getDevice.params, params).deviceId),

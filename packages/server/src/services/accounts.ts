@@ -8,6 +8,7 @@ import {
   type RegisterAccountBody,
   type RegisterAccountResponse,
   signingInput,
+  type UpdateProfileResponse,
   VollyError,
 } from "@volly/protocol";
 import { StoreConflict } from "../store/store-conflict.js";
@@ -40,6 +41,14 @@ export interface AccountService {
   handleAvailability(handle: string): Promise<HandleAvailabilityResponse>;
   /** Directory lookup of one device (with its account's display name when set). @throws VOLLY_E_UNKNOWN_DEVICE */
   getDevice(deviceId: string): Promise<DeviceLookupResponse>;
+  /**
+   * Sets the display name of account `accountId` (directory data, the same for all its devices),
+   * trimmed of surrounding white space.
+   *
+   * @throws VOLLY_E_BAD_REQUEST for a name that is blank or over 64 characters,
+   *   VOLLY_E_UNKNOWN_HANDLE when the account does not exist
+   */
+  setDisplayName(accountId: string, displayName: string): Promise<UpdateProfileResponse>;
 }
 
 /** Builds the {@link AccountService}. */
@@ -123,6 +132,17 @@ export function createAccountService({ store, now }: ServiceContext): AccountSer
         ...(device.displayName !== undefined ? { displayName: device.displayName } : {}),
         signaturePublicKey: device.signaturePublicKey,
       };
+    },
+
+    async setDisplayName(accountId, name) {
+      const displayName = name.trim();
+      if (displayName.length === 0 || displayName.length > 64) {
+        throw new VollyError("VOLLY_E_BAD_REQUEST", "A display name is 1–64 characters.");
+      }
+      const account = await store.accounts.findById(accountId);
+      if (!account) throw new VollyError("VOLLY_E_UNKNOWN_HANDLE");
+      await store.accounts.setDisplayName(accountId, displayName);
+      return { accountId, handle: account.handle, displayName };
     },
   };
 }

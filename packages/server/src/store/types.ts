@@ -138,6 +138,8 @@ export interface AccountRepository {
   insert(account: AccountRecord): Promise<void>;
   findById(id: string): Promise<AccountRecord | undefined>;
   findByHandle(handle: string): Promise<AccountRecord | undefined>;
+  /** Sets an account's display name (no change when there is no such account). */
+  setDisplayName(id: string, displayName: string): Promise<void>;
 }
 
 /** Devices and their signature keys. */

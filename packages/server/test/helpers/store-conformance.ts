@@ -160,6 +160,9 @@ export function describeStoreConformance(backend: StoreBackend): void {
       createdAt: 9,
     });
     expect((await store.accounts.findByHandle("dora"))?.displayName).toBe("Dora");
+    await store.accounts.setDisplayName(a.accountId, "Alice L.");
+    expect((await store.accounts.findById(a.accountId))?.displayName).toBe("Alice L.");
+    expect((await store.accounts.findByHandle("dora"))?.displayName).toBe("Dora");
     expect((await store.accounts.findById(a.accountId))?.handle).toBe("alice");
     expect(await store.accounts.findByHandle("nobody")).toBeUndefined();
     expect((await store.devices.findBySignatureKey("k2"))?.id).toBe(second);

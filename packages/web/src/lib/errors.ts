@@ -12,6 +12,11 @@ const FRIENDLY: Record<string, string> = {
   VOLLY_E_UNKNOWN_HANDLE: "No one has that handle.",
   VOLLY_E_NO_KEY_PACKAGE: "That person's device is not ready yet. Try again in a moment.",
   VOLLY_E_RATE_LIMITED: "Too many attempts. Wait a moment.",
+  VOLLY_E_LINK_INVALID:
+    "This pairing code is not valid or was already used. Show a new one on your other device.",
+  VOLLY_E_LINK_EXPIRED:
+    "The pairing code expired before it was approved. Show a new one on your other device.",
+  VOLLY_E_LINK_DECLINED: "Your other device declined this one; nothing was linked.",
 };
 
 /** A sentence for the user describing an error (never a stack trace or an id). */

@@ -5,6 +5,7 @@ export type DialogState =
   | { kind: "none" }
   | { kind: "invite" }
   | { kind: "new-group" }
+  | { kind: "new-message" }
   | { kind: "group"; conversationId: string }
   | { kind: "settings" }
   | { kind: "verify"; handle: string }

@@ -1,3 +1,4 @@
+import { clearAccountHint, writeAccountHint } from "../lib/account-hint.js";
 import {
   clearPendingCommunityInvite,
   clearPendingInvite,
@@ -5,7 +6,7 @@ import {
   takeInviteFromUrl,
 } from "../lib/invite-link.js";
 import { onSdkEvent, sdk } from "../lib/sdk.js";
-import type { Me, NewProfile, SdkEvent } from "../worker/rpc-types.js";
+import type { LinkThisDevice, Me, NewProfile, SdkEvent } from "../worker/rpc-types.js";
 import { communities } from "./communities.svelte.js";
 import { connection } from "./connection.svelte.js";
 import { conversations } from "./conversations.svelte.js";
@@ -55,6 +56,34 @@ class SessionStore {
     await this.enter();
   }
 
+  /** Links this browser to an existing account (resolves once the other device approved). */
+  async link(options: LinkThisDevice): Promise<void> {
+    this.me = await sdk.session.link(options);
+    await this.enter();
+  }
+
+  /** Updates who is signed in (a new display name) and the unlock screen's hint. */
+  setMe(me: Me): void {
+    this.me = me;
+    writeAccountHint(me);
+  }
+
+  /**
+   * Locks: the worker closes the client (the outbox is flushed) and drops the keys, then the page
+   * reloads, so nothing decrypted stays in memory; it opens on the unlock screen.
+   */
+  async lock(): Promise<void> {
+    await sdk.session.lock();
+    location.reload();
+  }
+
+  /** Signs out: wipes this browser's profile (see `SessionApi.signOut`) and reloads to onboarding. */
+  async signOut(): Promise<void> {
+    await sdk.session.signOut();
+    clearAccountHint();
+    location.reload();
+  }
+
   /** Accepts the pending invite and opens the conversation with the inviter. */
   async acceptPendingInvite(): Promise<void> {
     const link = this.pendingInvite;
@@ -82,6 +111,7 @@ class SessionStore {
   }
 
   private async enter(): Promise<void> {
+    if (this.me) writeAccountHint(this.me);
     onSdkEvent(onEvent);
     void sdk.connection
       .state()

@@ -27,6 +27,7 @@ import type {
 } from "@volly/protocol";
 
 export type {
+  AccountDevice,
   AccountStatus,
   CommunityInviteLink,
   ConnectionState,
@@ -117,6 +118,44 @@ export interface NewProfile {
   deviceName: string;
 }
 
+/** What linking this browser to an existing account collects (the new device's side). */
+export interface LinkThisDevice {
+  /** The pairing code the existing device shows: `volly-link:<server origin>/<linkId>.<secret>`. */
+  code: string;
+  /** The PIN that will seal the keys on this browser: 6 digits. */
+  pin: string;
+  /** This browser's name in the account's device list (1–64 characters). */
+  deviceName: string;
+}
+
+/** A device link this device opened (the existing device's side), as the UI shows it. */
+export interface OpenedDeviceLink {
+  /** The pairing code to show as text and as a QR code. */
+  code: string;
+  /** The link's id: names the link in the other device-link calls. */
+  linkId: string;
+  /** When the code stops being claimable (ms since the Unix epoch). */
+  expiresAt: number;
+}
+
+/** A new device's claim of a link, shown to the user before they approve it. */
+export interface DeviceLinkClaim {
+  /** The name the new device chose. */
+  name: string;
+  /** The SHA-256 fingerprint of its key (base64url, 43 characters); the new device shows the same. */
+  fingerprint: string;
+}
+
+/** The outcome of an approved link. */
+export interface ApprovedDevice {
+  deviceId: string;
+  name: string;
+  /** How many conversations the new device was added to. */
+  added: number;
+  /** How many it could not be added to. */
+  failed: number;
+}
+
 /** Events pushed by the worker (the SDK's listeners). */
 export type SdkEvent =
   | { type: "message"; message: MessageRecord }
@@ -130,7 +169,9 @@ export type SdkEvent =
   | { type: "settings"; settings: UserSettings }
   | { type: "connection"; state: ConnectionState }
   | { type: "conversation"; conversation: ConversationRecord }
-  | { type: "community"; communityId: string; community?: CommunityView };
+  | { type: "community"; communityId: string; community?: CommunityView }
+  /** This browser claimed a pairing code (linking it): show the key's fingerprint while it waits. */
+  | { type: "link-claimed"; fingerprint: string };
 
 /** A VollyError as it crosses the boundary. */
 export interface WireError {

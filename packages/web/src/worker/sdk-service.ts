@@ -4,11 +4,25 @@
  * it. Loaded lazily by the worker (this is where the MLS/crypto code comes in).
  */
 import type { VollyClient } from "@volly/client";
-import { createBrowserProfile, openBrowserClient } from "@volly/client/browser";
+import {
+  createBrowserProfile,
+  DEFAULT_BROWSER_DB,
+  linkBrowserProfile,
+  openBrowserClient,
+} from "@volly/client/browser";
 import { VollyError } from "@volly/protocol";
 import { communityView } from "./community-view.js";
+import { DeviceLinkFlows } from "./device-link-flows.js";
 import { messageView } from "./message-view.js";
-import type { Me, NewProfile, SdkEvent } from "./rpc-types.js";
+import type {
+  ApprovedDevice,
+  DeviceLinkClaim,
+  LinkThisDevice,
+  Me,
+  NewProfile,
+  OpenedDeviceLink,
+  SdkEvent,
+} from "./rpc-types.js";
 import { invokeSdk } from "./sdk-calls.js";
 import type { SdkCall } from "./sdk-surface.js";
 
@@ -18,6 +32,7 @@ const CLIENT_OPTIONS = { initialBackoffMs: 250, maxBackoffMs: 5_000 };
 /** The opened client and the calls on it (`probe` and `warmUp` are answered by the worker entry). */
 export class SdkService {
   private client: VollyClient | undefined;
+  private readonly links = new DeviceLinkFlows();
 
   constructor(private readonly emit: (event: SdkEvent) => void) {}
 
@@ -43,6 +58,62 @@ export class SdkService {
     const client = await openBrowserClient(pin, CLIENT_OPTIONS);
     await this.start(client);
     return this.me();
+  }
+
+  /** Links this browser to an existing account (see `SessionApi.link`), then connects. */
+  async link(options: LinkThisDevice): Promise<Me> {
+    if (this.client) throw new VollyError("VOLLY_E_PROFILE_EXISTS");
+    const client = await linkBrowserProfile(
+      {
+        code: options.code.trim(),
+        pin: options.pin,
+        deviceName: options.deviceName,
+        onClaimed: (claim) => this.emit({ type: "link-claimed", fingerprint: claim.fingerprint }),
+      },
+      CLIENT_OPTIONS,
+    );
+    await this.start(client);
+    return this.me();
+  }
+
+  /** Closes the client: the outbox is flushed, the store closed, the unlocked keys dropped. */
+  async lock(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.close();
+  }
+
+  /** Wipes this browser's profile (see `SessionApi.signOut`). */
+  async signOut(): Promise<void> {
+    const client = this.client;
+    if (client) {
+      const own = client.profile.deviceId;
+      try {
+        const devices = await client.devices.list();
+        if (devices.some((d) => d.deviceId !== own)) await client.devices.revoke(own);
+      } catch {
+        // offline or already revoked: the local wipe below is what signing out promises
+      }
+      await this.lock().catch(() => undefined);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(DEFAULT_BROWSER_DB);
+      request.onsuccess = () => resolve();
+      request.onerror = () =>
+        reject(new VollyError("VOLLY_E_INTERNAL", "This browser's store could not be wiped."));
+    });
+  }
+
+  startDeviceLink(): Promise<OpenedDeviceLink> {
+    return this.links.start(this.c());
+  }
+
+  deviceLinkClaim(linkId: string): Promise<DeviceLinkClaim> {
+    return this.links.claim(linkId);
+  }
+
+  answerDeviceLink(linkId: string, approve: boolean): Promise<ApprovedDevice | undefined> {
+    return this.links.answer(linkId, approve);
   }
 
   /** Makes an allowed SDK call on the unlocked client. Throws VOLLY_E_PROFILE_LOCKED before unlock. */

@@ -16,12 +16,16 @@ import type {
 } from "@volly/client";
 import type { CommunityResponse } from "@volly/protocol";
 import type {
+  ApprovedDevice,
   CommunityView,
   ConversationSummary,
+  DeviceLinkClaim,
+  LinkThisDevice,
   Me,
   MessageRecord,
   NewProfile,
   ThreadSummary,
+  OpenedDeviceLink,
   WireError,
 } from "./rpc-types.js";
 
@@ -97,6 +101,8 @@ export const SDK_SURFACE = {
     refreshStatus: "as-is",
   },
   connection: { state: "as-is" },
+  devices: { list: "as-is", revoke: "as-is" },
+  account: { setDisplayName: "as-is" },
   invites: { create: "as-is", accept: "as-is" },
   settings: { get: "as-is", update: "as-is" },
   notifications: { decide: "as-is", rule: "as-is", setLevel: "as-is", mute: "as-is", unmute: "as-is" },
@@ -134,7 +140,10 @@ export const SDK_SURFACE = {
   },
 } as const satisfies SurfaceOf<VollyClient>;
 
-/** Calls the worker answers itself, before or while it opens the client (`sdk.session.*`). */
+/**
+ * Calls the worker answers itself (`sdk.session.*`): opening, locking and wiping the profile, and
+ * the device-link flows, whose SDK calls take callbacks that cannot cross to the UI.
+ */
 export interface SessionApi {
   /** Cheap: whether this browser holds a profile (does not load the crypto SDK). */
   probe(): Promise<{ hasProfile: boolean }>;
@@ -144,6 +153,34 @@ export interface SessionApi {
   createProfile(options: NewProfile): Promise<Me>;
   /** Unlocks with the PIN, then connects. VOLLY_E_WRONG_PIN carries `details.retryAfterMs`. */
   unlock(pin: string): Promise<Me>;
+  /**
+   * Links this browser to an existing account with the pairing code its other device shows, then
+   * connects. Pushes a "link-claimed" event with this device's key fingerprint once the server took
+   * the claim, and resolves after the other device approved. Throws as the SDK's `linkProfile`
+   * (VOLLY_E_LINK_INVALID, VOLLY_E_LINK_DECLINED, VOLLY_E_LINK_EXPIRED, VOLLY_E_PIN_INVALID…).
+   */
+  link(options: LinkThisDevice): Promise<Me>;
+  /** Closes the client (the outbox is flushed) and forgets the unlocked keys; unlock again with the PIN. */
+  lock(): Promise<void>;
+  /**
+   * Wipes this browser's profile (the IndexedDB database: keys, conversations, history). When the
+   * account has another active device, this device is revoked on the server first (best effort), so
+   * it leaves its conversations; the account's only device is not revoked (its recovery stays possible).
+   */
+  signOut(): Promise<void>;
+  /** Opens a device link (pairing code valid 15 minutes) for a new device to claim. */
+  startDeviceLink(): Promise<OpenedDeviceLink>;
+  /**
+   * Resolves once a new device claimed link `linkId` with a proof that checks out (nothing is
+   * approved yet). Rejects with VOLLY_E_LINK_EXPIRED when no device claimed it in time.
+   */
+  deviceLinkClaim(linkId: string): Promise<DeviceLinkClaim>;
+  /**
+   * Approves (`approve` true: the device is added to every conversation and gets the account state
+   * and history) or declines the claim of link `linkId`. Resolves with the new device once approved,
+   * undefined once declined. Before a claim, declining cancels the link: a later claim is declined.
+   */
+  answerDeviceLink(linkId: string, approve: boolean): Promise<ApprovedDevice | undefined>;
 }
 
 /** The allow-list of {@link SessionApi} (every method, nothing else). */
@@ -152,6 +189,12 @@ export const SESSION_SURFACE = {
   warmUp: true,
   createProfile: true,
   unlock: true,
+  link: true,
+  lock: true,
+  signOut: true,
+  startDeviceLink: true,
+  deviceLinkClaim: true,
+  answerDeviceLink: true,
 } as const satisfies Record<keyof SessionApi, true>;
 
 type Surface = typeof SDK_SURFACE;

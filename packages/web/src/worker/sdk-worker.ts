@@ -47,6 +47,14 @@ const SESSION_HANDLERS: { readonly [M in keyof SessionApi]: (args: unknown[]) =>
   createProfile: async (args) =>
     (await loadService()).createProfile(...(args as Parameters<SessionApi["createProfile"]>)),
   unlock: async (args) => (await loadService()).unlock(...(args as Parameters<SessionApi["unlock"]>)),
+  link: async (args) => (await loadService()).link(...(args as Parameters<SessionApi["link"]>)),
+  lock: async () => (await loadService()).lock(),
+  signOut: async () => (await loadService()).signOut(),
+  startDeviceLink: async () => (await loadService()).startDeviceLink(),
+  deviceLinkClaim: async (args) =>
+    (await loadService()).deviceLinkClaim(...(args as Parameters<SessionApi["deviceLinkClaim"]>)),
+  answerDeviceLink: async (args) =>
+    (await loadService()).answerDeviceLink(...(args as Parameters<SessionApi["answerDeviceLink"]>)),
 };
 
 async function handle(request: RpcRequest): Promise<unknown> {

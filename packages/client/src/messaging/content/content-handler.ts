@@ -56,6 +56,8 @@ export interface ContentOutcome {
   updated?: MessageRecord[];
   /** The conversation was renamed (fires `Conversations.changes` and `named`). */
   renamed?: ConversationRecord;
+  /** The conversation's record changed otherwise, e.g. a member's name (fires `Conversations.changes`). */
+  changed?: ConversationRecord;
   /** Membership events stored (fire `Messaging.received`; never receipts). */
   events?: MessageRecord[];
   /** Actions applied to stored messages (fire `Messaging.actions`). */

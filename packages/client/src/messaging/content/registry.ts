@@ -6,6 +6,7 @@ import { editHandler } from "./edit.js";
 import { groupMetaHandler } from "./group-meta.js";
 import { historyHandler } from "./history.js";
 import { pinHandler } from "./pin.js";
+import { profileHandler } from "./profile.js";
 import { reactionHandler } from "./reaction.js";
 import { receiptHandler } from "./receipt.js";
 import { textHandler } from "./text.js";
@@ -26,6 +27,7 @@ export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> 
   edit: editHandler,
   delete: deleteHandler,
   pin: pinHandler,
+  profile: profileHandler,
 };
 
 /** The handler of a content kind, typed for that kind. */

@@ -33,6 +33,9 @@ export function kyselyAccountRepository(db: Kysely<Database>): AccountRepository
       const row = await db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
       return row && toRecord(row);
     },
+    async setDisplayName(id, displayName) {
+      await db.updateTable("accounts").set({ display_name: displayName }).where("id", "=", id).execute();
+    },
     async findByHandle(handle) {
       const row = await db.selectFrom("accounts").selectAll().where("handle", "=", handle).executeTakeFirst();
       return row && toRecord(row);
