@@ -24,8 +24,8 @@ import type {
   Me,
   MessageRecord,
   NewProfile,
-  ThreadSummary,
   OpenedDeviceLink,
+  ThreadSummary,
   WireError,
 } from "./rpc-types.js";
 
