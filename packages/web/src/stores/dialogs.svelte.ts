@@ -5,6 +5,7 @@ export type DialogState =
   | { kind: "new-group" }
   | { kind: "group"; conversationId: string }
   | { kind: "settings" }
+  | { kind: "search" }
   | { kind: "verify"; handle: string }
   | { kind: "create-community" }
   | { kind: "join-community"; invite?: string }

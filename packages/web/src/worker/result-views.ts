@@ -2,7 +2,7 @@
  * The views results cross to the UI in (the `ResultView` each member of `SDK_SURFACE` declares):
  * one function per view, so a new view is a new entry here, never a `case`.
  */
-import type { ConversationSummary, MessageRecord } from "@volly/client";
+import type { ConversationSummary, MessageRecord, SearchHit } from "@volly/client";
 import type { CommunityResponse } from "@volly/protocol";
 import { communityView } from "./community-view.js";
 import { messageView, summaryView } from "./message-view.js";
@@ -14,5 +14,6 @@ export const RESULT_VIEWS: { readonly [V in ResultView]: (value: never) => unkno
   message: (message: MessageRecord) => messageView(message),
   messages: (messages: MessageRecord[]) => messages.map(messageView),
   summaries: (summaries: ConversationSummary[]) => summaries.map(summaryView),
+  hits: (hits: SearchHit[]) => hits.map((hit) => ({ ...hit, message: messageView(hit.message) })),
   community: (community: CommunityResponse) => communityView(community),
 };

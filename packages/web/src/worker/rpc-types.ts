@@ -15,6 +15,7 @@ import type {
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
+  SearchHit as SdkSearchHit,
 } from "@volly/client";
 import type {
   CommunityChannel,
@@ -43,6 +44,8 @@ export type {
   PresenceChange,
   PresenceState,
   SafetyNumber,
+  SearchHighlight,
+  SearchOptions,
   UserSettings,
 } from "@volly/client";
 
@@ -52,6 +55,9 @@ export type {
  * so components read `message.text`.
  */
 export type MessageRecord = SdkMessageRecord & { text: string };
+
+/** A search hit as the UI renders it: its message as a {@link MessageRecord} view (highlights index `text`). */
+export type SearchHit = Omit<SdkSearchHit, "message"> & { message: MessageRecord };
 
 /** A conversation list entry whose last message is a {@link MessageRecord} view. */
 export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {

@@ -11,6 +11,7 @@
 import type {
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
+  SearchHit as SdkSearchHit,
   VollyClient,
 } from "@volly/client";
 import type { CommunityResponse } from "@volly/protocol";
@@ -20,15 +21,16 @@ import type {
   Me,
   MessageRecord,
   NewProfile,
+  SearchHit,
   WireError,
 } from "./rpc-types.js";
 
 /**
  * How a result crosses to the UI (see `result-views.ts`): as the SDK returned it, or through the
- * UI's message views (`message-view.ts`: a message record gains its `text`), or as a community
- * view (`community-view.ts`: permission sets also as names).
+ * UI's message views (`message-view.ts`: a message record gains its `text`; search hits carry such
+ * a view), or as a community view (`community-view.ts`: permission sets also as names).
  */
-export type ResultView = "as-is" | "message" | "messages" | "summaries" | "community";
+export type ResultView = "as-is" | "message" | "messages" | "summaries" | "hits" | "community";
 
 /** The view a result of type `R` must cross in: SDK message records never cross as they are. */
 type ViewFor<R> = R extends SdkMessageRecord
@@ -37,9 +39,11 @@ type ViewFor<R> = R extends SdkMessageRecord
     ? "messages"
     : R extends SdkConversationSummary[]
       ? "summaries"
-      : R extends CommunityResponse
-        ? "community"
-        : "as-is";
+      : R extends SdkSearchHit[]
+        ? "hits"
+        : R extends CommunityResponse
+          ? "community"
+          : "as-is";
 
 /** A method's awaited result, or a property's value. */
 type ResultOf<M> = M extends (...args: never[]) => infer R ? Awaited<R> : M;
@@ -94,6 +98,7 @@ export const SDK_SURFACE = {
   invites: { create: "as-is", accept: "as-is" },
   settings: { get: "as-is", update: "as-is" },
   verification: { safetyNumber: "as-is" },
+  search: { messages: "hits" },
   communities: {
     create: "community",
     list: "as-is",
@@ -156,9 +161,11 @@ type Viewed<V, R> = V extends "message"
     ? MessageRecord[]
     : V extends "summaries"
       ? ConversationSummary[]
-      : V extends "community"
-        ? CommunityView
-        : R;
+      : V extends "hits"
+        ? SearchHit[]
+        : V extends "community"
+          ? CommunityView
+          : R;
 
 /** A member of the SDK as the UI calls it: same arguments, the viewed result, always async. */
 type Remote<M, V> = M extends (...args: infer A) => infer R
