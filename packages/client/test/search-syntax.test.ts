@@ -6,7 +6,9 @@ import { parseSearchQuery, parseSearchTime } from "../src/search/search-syntax.j
 
 describe("search query syntax", () => {
   it("takes the operators out of the words", () => {
-    expect(parseSearchQuery("has:link  from:@bob in:@carol lunch  before:2026-12-01 menu after:2026-11-01")).toEqual({
+    expect(
+      parseSearchQuery("has:link  from:@bob in:@carol lunch  before:2026-12-01 menu after:2026-11-01"),
+    ).toEqual({
       words: "lunch menu",
       filters: {
         hasLink: true,
@@ -71,7 +73,12 @@ describe("search index: newest first scores only the newest window", () => {
   }
 
   /** The ids a full scan finds, newest first. */
-  function brute(docs: ReturnType<typeof indexOf>["docs"], word: string, keep: (d: (typeof docs)[0]) => boolean, limit: number) {
+  function brute(
+    docs: ReturnType<typeof indexOf>["docs"],
+    word: string,
+    keep: (d: (typeof docs)[0]) => boolean,
+    limit: number,
+  ) {
     return docs
       .filter((d) => d.text.split(" ").includes(word) && keep(d))
       .sort((a, b) => b.sentAt - a.sentAt)
@@ -87,7 +94,9 @@ describe("search index: newest first scores only the newest window", () => {
           brute(docs, word, () => true, limit),
         );
         expect(
-          index.query(word, (f) => f.conversationId === "c2" && f.from === "bob", "newest", limit).map((m) => m.id),
+          index
+            .query(word, (f) => f.conversationId === "c2" && f.from === "bob", "newest", limit)
+            .map((m) => m.id),
         ).toEqual(brute(docs, word, (d) => d.conversationId === "c2" && d.from === "bob", limit));
       }
     }

@@ -98,7 +98,9 @@ describe("search (SDK): local full-text search over decrypted messages", () => {
     expect(ids(await alice.search.messages(`lunch before:${new Date(m2.sentAt).toISOString()}`))).toEqual([
       m1.id,
     ]);
-    expect(ids(await alice.search.messages("lunch from:@carol", { from: bob.profile.handle }))).toEqual([m2.id]);
+    expect(ids(await alice.search.messages("lunch from:@carol", { from: bob.profile.handle }))).toEqual([
+      m2.id,
+    ]);
     // Operators only: every message they accept, newest first.
     expect(ids(await bob.search.messages(`in:${group.id}`))).toEqual([m4.id, m3.id]);
     expect(ids(await alice.search.messages("has:link"))).toEqual([m2.id]);

@@ -1,4 +1,10 @@
-import { type ConversationRecord, messageText, parseSearchTime, type SearchHit, type VollyClient } from "@volly/client";
+import {
+  type ConversationRecord,
+  messageText,
+  parseSearchTime,
+  type SearchHit,
+  type VollyClient,
+} from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
 import { conversationLabel, printable } from "../format.js";

@@ -187,7 +187,10 @@ export class SearchIndex {
       // Filtered while scoring (a falsy boost skips the document) rather than after: no result
       // object is made for what is dropped. No callback at all when nothing is.
       accept
-        ? { boostDocument: (id, _term, stored) => (accept(id, stored as unknown as StoredSearchFields) ? 1 : 0) }
+        ? {
+            boostDocument: (id, _term, stored) =>
+              accept(id, stored as unknown as StoredSearchFields) ? 1 : 0,
+          }
         : {},
     );
     return results.map((r) => ({
@@ -203,7 +206,10 @@ export class SearchIndex {
   }
 
   /** Every message `keep` accepts, newest first, at most `limit` (a query of filters only). */
-  private filterOnly(keep: ((fields: StoredSearchFields) => boolean) | undefined, limit: number): IndexMatch[] {
+  private filterOnly(
+    keep: ((fields: StoredSearchFields) => boolean) | undefined,
+    limit: number,
+  ): IndexMatch[] {
     const top = new TopNewest(limit);
     for (const [id, sentAt] of this.times) {
       const stored = keep && (this.engine.getStoredFields(id) as unknown as StoredSearchFields | undefined);

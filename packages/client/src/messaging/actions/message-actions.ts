@@ -9,8 +9,8 @@ import { channelOf, type MessageRecord } from "../message-records.js";
 import type { Outbox } from "../outbox.js";
 import { type ActionRule, applyAction } from "./apply-action.js";
 import type { ChannelModeration } from "./channel-moderation.js";
-import { bySeq, isExpired, PendingActions } from "./pending-actions.js";
 import { type ActionContent, actionOf, type MessageAction } from "./message-action.js";
+import { bySeq, isExpired, PendingActions } from "./pending-actions.js";
 
 /** How many of a conversation's newest messages {@link MessageActions.pinned} looks through. */
 export const PINNED_SCAN_LIMIT = 10_000;
@@ -286,4 +286,3 @@ export class MessageActions {
     this.ctx.stores.unseenActions.put(batch, `${orderedKey(Date.now())}:${action.id}`, action);
   }
 }
-

@@ -69,9 +69,7 @@ export class PendingActions {
     const { stores } = this.ctx;
     const lists = await stores.pendingActions.list();
     const newest = (list: MessageAction[]) => Math.max(...list.map((a) => Math.min(a.at, now)));
-    const byAge = lists
-      .filter(([, list]) => list.length > 0)
-      .sort(([, a], [, b]) => newest(b) - newest(a));
+    const byAge = lists.filter(([, list]) => list.length > 0).sort(([, a], [, b]) => newest(b) - newest(a));
     const overflow = new Set(byAge.slice(PENDING_TARGETS_MAX).map(([id]) => id));
     for (const [targetId, list] of lists) {
       const conversationId = list[0]?.conversationId;
