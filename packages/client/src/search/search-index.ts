@@ -152,28 +152,32 @@ export class SearchIndex {
       }
       return bits;
     };
-    /** Bits of the query terms each message holds; -1: the filters drop it. */
-    const held = new Map<string, number>();
-    const sentAt = new Map<string, number>();
+    const top = new TopNewest(limit);
+    if (terms.length === 1) {
+      // One word: every message the pass meets holds it (a message met again through another
+      // prefix expansion is offered again; TopNewest keeps it once).
+      this.engine.search(words, {
+        boostDocument: (id, _indexTerm, stored) => {
+          const f = stored as unknown as StoredSearchFields;
+          if (!keep || keep(f)) top.offer(id, f.sentAt);
+          return 0;
+        },
+      });
+      return top.ids();
+    }
+    /** Bits of the query terms each message the filters keep holds, and its time. */
+    const held = new Map<string, { bits: number; at: number }>();
     this.engine.search(words, {
       boostDocument: (id, indexTerm, stored) => {
-        let bits = held.get(id);
-        if (bits === -1) return 0;
-        if (bits === undefined) {
-          const f = stored as unknown as StoredSearchFields;
-          if (keep && !keep(f)) {
-            held.set(id, -1);
-            return 0;
-          }
-          sentAt.set(id, f.sentAt);
-          bits = 0;
-        }
-        held.set(id, bits | bitsOf(indexTerm));
+        const f = stored as unknown as StoredSearchFields;
+        if (keep && !keep(f)) return 0;
+        const entry = held.get(id);
+        if (entry) entry.bits |= bitsOf(indexTerm);
+        else held.set(id, { bits: bitsOf(indexTerm), at: f.sentAt });
         return 0;
       },
     });
-    const top = new TopNewest(limit);
-    for (const [id, bits] of held) if (bits === all) top.offer(id, sentAt.get(id) as number);
+    for (const [id, { bits, at }] of held) if (bits === all) top.offer(id, at);
     return top.ids();
   }
 
@@ -257,7 +261,9 @@ class TopNewest {
   }
 
   private cut(): void {
-    this.items.sort((a, b) => b.at - a.at);
+    this.items.sort((a, b) => b.at - a.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // the same id offered twice (met through two index terms) is kept once
+    this.items = this.items.filter((item, i, all) => i === 0 || all[i - 1]?.id !== item.id);
     if (this.items.length >= this.limit) {
       this.items.length = this.limit;
       this.floor = (this.items[this.limit - 1] as { at: number }).at;
