@@ -100,6 +100,12 @@ describe("search index: newest first scores only the newest window", () => {
         ).toEqual(brute(docs, word, (d) => d.conversationId === "c2" && d.from === "bob", limit));
       }
     }
+    // Two words: every word must match (whichever comes first in the query).
+    for (const query of ["sometimes common", "common sometimes", "once common"]) {
+      const [a, b] = query.split(" ") as [string, string];
+      const both = brute(docs, a, (d) => d.text.split(" ").includes(b), 1000).slice(0, 10);
+      expect(index.query(query, undefined, "newest", 10).map((m) => m.id)).toEqual(both);
+    }
     // Relevance and operators-only queries see the whole index.
     expect(index.query("once", undefined, "relevance", 5).map((m) => m.id)).toEqual(["m5"]);
     expect(index.query("", (f) => f.conversationId === "c1", "newest", 3).map((m) => m.id)).toEqual(

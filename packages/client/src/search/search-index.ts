@@ -169,11 +169,17 @@ export class SearchIndex {
     const held = new Map<string, { bits: number; at: number }>();
     this.engine.search(words, {
       boostDocument: (id, indexTerm, stored) => {
-        const f = stored as unknown as StoredSearchFields;
-        if (keep && !keep(f)) return 0;
         const entry = held.get(id);
-        if (entry) entry.bits |= bitsOf(indexTerm);
-        else held.set(id, { bits: bitsOf(indexTerm), at: f.sentAt });
+        const bits = bitsOf(indexTerm);
+        if (entry) {
+          entry.bits |= bits;
+          return 0;
+        }
+        // The engine walks the query's words in order: once past the first word's postings, a
+        // message not met yet cannot hold every word.
+        if ((bits & 1) === 0) return 0;
+        const f = stored as unknown as StoredSearchFields;
+        if (!keep || keep(f)) held.set(id, { bits, at: f.sentAt });
         return 0;
       },
     });
