@@ -96,12 +96,43 @@ describe("volly search", () => {
     expect((jsonLines(bob.stdout) as unknown as HitJson[]).map((h) => h.from)).toEqual(["bob"]);
   });
 
+  it("takes filters typed in QUERY and --after/--before; delete --for-me drops a hit on this device only", async () => {
+    expect((await search(`tent from:@bob in:${groupId}`)).map((h) => h.text)).toEqual([
+      "who brings the tent?",
+    ]);
+    expect((await search("in:@bob")).map((h) => h.text)).toEqual([
+      "the tent is in my garage\nnext to the bikes",
+    ]);
+    const all = await search("tent");
+    const carols = all.find((h) => h.from === "carol");
+    if (!carols) throw new Error("carol's hit");
+    expect((await search("tent", "--after", carols.time)).map((h) => h.from)).toEqual([
+      "alice",
+      "bob",
+      "carol",
+    ]);
+    expect((await search("tent", "--before", carols.time)).map((h) => h.from)).toEqual(["bob"]);
+    expect(await search("tent", "--before", "2000-01-01")).toEqual([]);
+    expect(await search("tent has:link")).toEqual([]);
+
+    const garage = all.find((h) => h.conversationId === directId);
+    if (!garage) throw new Error("the direct hit");
+    const del = await runVolly([...as("alice"), "--json", "delete", "@bob", garage.id, "--for-me"]);
+    expect(del.code, del.stderr).toBe(0);
+    expect(jsonLines(del.stdout)).toEqual([{ deleted: garage.id, conversationId: directId, scope: "me" }]);
+    expect((await search("garage")).map((h) => h.id)).toEqual([]);
+    const bob = await runVolly([...as("bob"), "--json", "search", "garage"]);
+    expect((jsonLines(bob.stdout) as unknown as HitJson[]).map((h) => h.id)).toEqual([garage.id]);
+  });
+
   it("refuses bad arguments with VOLLY_E_USAGE", async () => {
     for (const args of [
       ["!!"],
       ["tent", "--from", "not a handle"],
       ["tent", "--limit", "0"],
       ["tent", "--limit", "x"],
+      ["tent", "--after", "yesterday"],
+      ["tent has:photo"],
     ]) {
       const r = await runVolly([...as("alice"), "--json", "search", ...args]);
       expect(r.code, args.join(" ")).toBe(2);

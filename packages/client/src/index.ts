@@ -145,6 +145,7 @@ export {
   type SearchHit,
   type SearchOptions,
 } from "./search/search-api.js";
+export { type ParsedSearchQuery, parseSearchQuery, parseSearchTime } from "./search/search-syntax.js";
 export type { BackgroundFailure, Diagnostics } from "./shared/diagnostics-api.js";
 export type { Listeners } from "./shared/listeners.js";
 export type { ClientStore, StoreBatch, StoredMessageRow } from "./storage/client-store.js";

@@ -314,6 +314,44 @@ describe("message actions (SDK): replies, reactions, edits, deletes, pins on eve
     expect((await back.messaging.pinned(convId)).map((m) => m.id)).toEqual([early]);
   }, 90_000);
 
+  it("actions waiting for a message are bounded: the oldest beyond 64 per message, and those older than 30 days, are dropped", async () => {
+    const [alice, bob] = (await bed.clients("alice", "bob")) as [VollyClient, VollyClient];
+    const convId = (await alice.resolveConversation("@bob")).id;
+    await waitFor(async () => (await bob.conversations.list()).some((x) => x.id === convId), {
+      message: "bob has the conversation",
+    });
+    const busy = newId();
+    const stale = newId();
+    const now = Date.now();
+    // 66 edits before their message: only the newest 64 wait for it
+    for (let i = 1; i <= 66; i++) {
+      await sendRawContent(alice, convId, {
+        v: 1,
+        type: "edit",
+        id: newId(),
+        targetId: busy,
+        text: `edit ${i}`,
+        sentAt: now + i,
+      });
+    }
+    // a reaction sent 31 days ago (by its sender's clock) never applies
+    await sendRawContent(alice, convId, {
+      v: 1,
+      type: "reaction",
+      id: newId(),
+      targetId: stale,
+      emoji: "🕸️",
+      sentAt: now - 31 * 24 * 3600 * 1000,
+    });
+    await sendRawContent(alice, convId, { v: 1, type: "text", id: busy, text: "busy", sentAt: now });
+    await sendRawContent(alice, convId, { v: 1, type: "text", id: stale, text: "stale", sentAt: now });
+    await waitFor(async () => (await viewOn(bob, convId, stale)) !== undefined, { message: "bob has both" });
+    const busyView = await viewOn(bob, convId, busy);
+    expect(busyView?.body).toBe("edit 66");
+    expect(busyView?.edits).toEqual(Array.from({ length: 64 }, (_, i) => `edit ${i + 3}`));
+    expect((await viewOn(bob, convId, stale))?.reactions).toEqual([]);
+  }, 120_000);
+
   it("a newly linked device gets reactions, edits, replies and tombstones in the history hand-over", async () => {
     const { alice, bob, convId } = await twoByTwo();
     const m = await alice.messaging.send(convId, "original");

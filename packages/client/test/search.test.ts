@@ -85,6 +85,25 @@ describe("search (SDK): local full-text search over decrypted messages", () => {
     ]);
     expect(await alice.search.messages("lunch", { limit: 1 })).toHaveLength(1);
     expect(await alice.search.messages("lunch", { sort: "relevance" })).toHaveLength(3);
+    // The same filters typed as operators in the query; an option wins over its operator.
+    const ids = (hits: SearchHit[]) => hits.map((h) => h.message.id);
+    expect(ids(await bob.search.messages(`lunch in:@${alice.profile.handle}`))).toEqual([m2.id, m1.id]);
+    expect(ids(await bob.search.messages(`in:${group.id} lunch`))).toEqual([m3.id]);
+    expect(ids(await alice.search.messages("has:link LUNCH"))).toEqual([m2.id]);
+    expect(ids(await alice.search.messages(`from:@${bob.profile.handle} lunch`))).toEqual([m2.id]);
+    expect(await alice.search.messages("has:file lunch")).toEqual([]);
+    expect(ids(await alice.search.messages(`lunch after:${new Date(m3.sentAt).toISOString()}`))).toEqual([
+      m3.id,
+    ]);
+    expect(ids(await alice.search.messages(`lunch before:${new Date(m2.sentAt).toISOString()}`))).toEqual([
+      m1.id,
+    ]);
+    expect(ids(await alice.search.messages("lunch from:@carol", { from: bob.profile.handle }))).toEqual([
+      m2.id,
+    ]);
+    // Operators only: every message they accept, newest first.
+    expect(ids(await bob.search.messages(`in:${group.id}`))).toEqual([m4.id, m3.id]);
+    expect(ids(await alice.search.messages("has:link"))).toEqual([m2.id]);
     // Membership events are not indexed (carol's "added" line names her).
     expect(await carol.search.messages("carol")).toEqual([]);
 
@@ -153,6 +172,11 @@ describe("search (SDK): local full-text search over decrypted messages", () => {
     await usage(alice.search.messages("hi", { limit: 1.5 }));
     await usage(alice.search.messages("hi", { from: "not a handle" }));
     await usage(alice.search.messages("hi", { after: Number.NaN }));
+    await usage(alice.search.messages("hi has:photo"));
+    await usage(alice.search.messages("hi before:yesterday"));
+    await usage(alice.search.messages("hi after:2026-02-30"));
+    const unknown = await alice.search.messages("hi in:@nobody").catch((e: unknown) => e);
+    expect((unknown as VollyError).code).toBe("VOLLY_E_UNKNOWN_CONVERSATION");
     expect(await alice.search.messages("hi")).toEqual([]);
   });
 });

@@ -5,8 +5,9 @@ import type { Output, Run } from "../output.js";
 import { withClient } from "../with-client.js";
 
 /**
- * `volly react CONV MSGID EMOJI [--remove]`, `volly edit CONV MSGID TEXT`, `volly delete CONV MSGID`
- * (for everyone), `volly pin CONV MSGID`, `volly unpin CONV MSGID`: an action on a message of a
+ * `volly react CONV MSGID EMOJI [--remove]`, `volly edit CONV MSGID TEXT`, `volly delete CONV MSGID
+ * [--for-me]` (for everyone; `--for-me`: from this device only, offline, prints
+ * `{deleted, conversationId, scope: "me"}`), `volly pin CONV MSGID`, `volly unpin CONV MSGID`: an action on a message of a
  * conversation (CONV: @handle, a conversation id or a community channel id), sent encrypted to every
  * member; exits 0 once the server stored it and prints the action (`--json`: the object `volly
  * receive --json` prints for it). Refused (not the sender, no MANAGE_MESSAGES): exit 6 with the
@@ -42,12 +43,15 @@ export function registerMessageActions(program: Command, run: Run) {
     )
     .argument("<conv>", "@handle, a conversation id or a community channel id")
     .argument("<msgid>", "the message's id")
-    .action((conv: string, id: string) =>
-      withConversation(run, conv, async (c, convId) => {
-        const action = await c.messaging.delete(convId, id, "everyone");
-        if (!action) throw new Error("A deletion for everyone returns its action.");
-        return action;
-      }),
+    .option("--for-me", "remove it from this device only (nothing is sent; other devices and people keep it)")
+    .action((conv: string, id: string, o: { forMe?: boolean }) =>
+      o.forMe
+        ? deleteForMe(run, conv, id)
+        : withConversation(run, conv, async (c, convId) => {
+            const action = await c.messaging.delete(convId, id, "everyone");
+            if (!action) throw new Error("A deletion for everyone returns its action.");
+            return action;
+          }),
     );
   for (const [name, pinned] of [
     ["pin", true],
@@ -78,6 +82,17 @@ function withConversation(
       await client.connect();
       const { id } = await client.resolveConversation(conv);
       print(out, await fn(client, id));
+    });
+  });
+}
+
+/** `volly delete CONV MSGID --for-me`: removes the message from this device's store only (no server). */
+function deleteForMe(run: Run, conv: string, id: string): Promise<void> {
+  return run(async (out, g) => {
+    await withClient(g, async (client) => {
+      const { id: convId } = await client.resolveConversation(conv);
+      await client.messaging.delete(convId, id, "me");
+      out.result({ deleted: id, conversationId: convId, scope: "me" }, `deleted ${id} on this device`);
     });
   });
 }

@@ -1,4 +1,10 @@
-import { type ConversationRecord, messageText, type SearchHit, type VollyClient } from "@volly/client";
+import {
+  type ConversationRecord,
+  messageText,
+  parseSearchTime,
+  type SearchHit,
+  type VollyClient,
+} from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
 import { conversationLabel, printable } from "../format.js";
@@ -10,12 +16,16 @@ import { withClientSyncedIfReachable } from "../with-client.js";
 interface SearchCommandOptions {
   in?: string;
   from?: string;
+  after?: string;
+  before?: string;
   limit: string;
 }
 
 /**
- * `volly search QUERY [--in CONV] [--from @handle] [--limit N] [--json]`: full-text search over the
- * messages this device has decrypted (local: after syncing with the server when it can be reached;
+ * `volly search QUERY [--in CONV] [--from @handle] [--after DATE] [--before DATE] [--limit N] [--json]`:
+ * full-text search over the messages this device has decrypted; QUERY may also carry the filters as
+ * operators (`in:@bob from:@carol has:link has:file after:2026-11-01 before:2026-12-01`, see the
+ * SDK's `parseSearchQuery`; an option wins over the same operator) (local: after syncing with the server when it can be reached;
  * offline, what is stored, with a warning). Hits newest first, one line each:
  * `ID  [conversation]  sender  ISO-8601 time  text` (the text on one line); with --json one object
  * per line `{id, conversationId, conversation, from, sentAt, time, text, score}`. A bad query,
@@ -29,9 +39,15 @@ export function registerSearch(program: Command, run: Run) {
       "search the messages this device has decrypted (local, every word must match, newest first; " +
         "one JSON object per hit with --json)",
     )
-    .argument("<query>", "words to find (all must match; the last, from 3 characters, also as a prefix)")
+    .argument(
+      "<query>",
+      "words to find (all must match; the last, from 3 characters, also as a prefix) and operators: " +
+        "in:CONV from:@handle has:link has:file after:DATE before:DATE",
+    )
     .option("--in <conv>", "only this conversation: @handle, a conversation id or a community channel id")
     .option("--from <handle>", "only messages from this sender (@handle)")
+    .option("--after <date>", "only messages sent from this date (YYYY-MM-DD, local) or ISO-8601 time on")
+    .option("--before <date>", "only messages sent before this date (YYYY-MM-DD, local) or ISO-8601 time")
     .option("--limit <n>", "at most this many hits (1 to 1000)", "50")
     .action((query: string, o: SearchCommandOptions) =>
       run(async (out, g) => {
@@ -43,6 +59,8 @@ export function registerSearch(program: Command, run: Run) {
             limit,
             ...(conv ? { conversationId: conv.id } : {}),
             ...(o.from !== undefined ? { from: o.from } : {}),
+            ...(o.after !== undefined ? { after: parseSearchTime("--after", o.after) } : {}),
+            ...(o.before !== undefined ? { before: parseSearchTime("--before", o.before) } : {}),
           });
           const titles = new Map<string, { title: string; label: string }>();
           for (const hit of hits) {

@@ -56,11 +56,17 @@ export interface Search {
   /**
    * Finds the text messages matching every word of `query` (case- and accent-insensitive; the last
    * word, from 3 characters, also matches as a prefix, for search as you type: "meet" finds "meeting").
+   * The query may carry filters as operators — `in:CONV` (a conversation id or `@handle` of a direct
+   * conversation), `from:@handle`, `has:link`, `has:file`, `after:DATE`, `before:DATE` (see
+   * `parseSearchQuery`); an option given in `options` wins over the same operator. A query of
+   * operators only lists every message they accept, newest first.
    *
-   * @param query 1 to {@link SEARCH_MAX_QUERY_CHARS} characters with at least one letter or digit
+   * @param query at most {@link SEARCH_MAX_QUERY_CHARS} characters: at least one word (a letter or
+   *   digit) unless a filter is given (typed or in `options`)
    * @param options filters, limit and order (see {@link SearchOptions})
    * @returns the hits, ordered as `options.sort` says
-   * @throws VollyError VOLLY_E_USAGE (empty or too long query, a bad option); VOLLY_E_DECRYPT_FAILED
+   * @throws VollyError VOLLY_E_USAGE (empty or too long query, a bad option or operator);
+   *   VOLLY_E_UNKNOWN_CONVERSATION (`in:@handle` without a direct conversation); VOLLY_E_DECRYPT_FAILED
    *   when a stored record was tampered with
    */
   messages(query: string, options?: SearchOptions): Promise<SearchHit[]>;

@@ -14,15 +14,13 @@ function usage(message: string): VollyError {
 }
 
 /**
- * Checks a query and its options (see `Search.messages`).
+ * Checks a query's words (operators taken out) and its options (see `Search.messages`).
  *
  * @throws VollyError VOLLY_E_USAGE naming what is wrong
  */
-export function validateSearch(query: string, options: SearchOptions): ValidSearch {
-  if (typeof query !== "string" || query.length > SEARCH_MAX_QUERY_CHARS || tokenize(query).length === 0) {
-    throw usage(
-      `A search query is 1–${SEARCH_MAX_QUERY_CHARS} characters with at least one letter or digit.`,
-    );
+export function validateSearch(words: string, options: SearchOptions): ValidSearch {
+  if (tokenize(words).length === 0 && !hasFilter(options)) {
+    throw usage("A search needs at least one word (a letter or digit) or a filter.");
   }
   const { limit, after, before, sort } = options;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= SEARCH_MAX_LIMIT)) {
@@ -43,6 +41,23 @@ export function validateSearch(query: string, options: SearchOptions): ValidSear
     if (!isValidHandle(from)) throw usage(`Search option from is a handle, not "${options.from}".`);
   }
   return { from };
+}
+
+/**
+ * Checks the raw text of a query (before its operators are parsed).
+ *
+ * @throws VollyError VOLLY_E_USAGE when it is not a string of at most SEARCH_MAX_QUERY_CHARS characters
+ */
+export function validateQueryText(query: string): void {
+  if (typeof query !== "string" || query.length > SEARCH_MAX_QUERY_CHARS) {
+    throw usage(`A search query is at most ${SEARCH_MAX_QUERY_CHARS} characters.`);
+  }
+}
+
+/** Whether `options` narrow the search by anything (so a query of filters only is meaningful). */
+export function hasFilter(options: SearchOptions): boolean {
+  const { conversationId, from, hasLink, hasFile, after, before } = options;
+  return [conversationId, from, hasLink, hasFile, after, before].some((v) => v !== undefined);
 }
 
 /** The filter of {@link SearchOptions} over an indexed message's stored fields. */

@@ -1,17 +1,21 @@
+import { VollyError } from "@volly/protocol";
 import type { MessageRecord } from "../messaging/message-records.js";
 import type { DiagnosticsService } from "../shared/diagnostics.js";
 import type { StagedMessageChange } from "../storage/message-stores.js";
 import type { Stores } from "../storage/stores.js";
 import type { VaultBatch } from "../storage/vault.js";
 import type { Search, SearchHit, SearchOptions } from "./search-api.js";
-import { highlightSpans, searchDocument } from "./search-documents.js";
+import { highlightSpans, normalizeHandle, searchDocument } from "./search-documents.js";
 import { SearchIndex } from "./search-index.js";
-import { matchFilter, validateSearch } from "./search-query.js";
+import { hasFilter, matchFilter, validateQueryText, validateSearch } from "./search-query.js";
 import { SearchSnapshots } from "./search-snapshot.js";
+import { parseSearchQuery } from "./search-syntax.js";
 
 /** Messages unsealed per page while the index is built from the store. */
 const BUILD_PAGE = 500;
 const DEFAULT_LIMIT = 50;
+/** Matches asked of the index beyond the limit, for those whose message is gone since it was indexed. */
+const STALE_MARGIN = 8;
 /**
  * The snapshot is saved again at close only when the journal holds more than this many writes (or
  * this share of the index): saving means serializing and sealing the whole index (seconds at
@@ -52,15 +56,18 @@ export class SearchService implements Search {
   }
 
   async messages(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
-    const { from } = validateSearch(query, options);
+    validateQueryText(query);
+    const parsed = parseSearchQuery(query);
+    // Options given explicitly win over the operators typed in the query.
+    const merged: SearchOptions = { ...parsed.filters, ...definedOnly(options) };
+    const { from } = validateSearch(parsed.words, merged);
+    const conversationId = await this.conversationOf(merged.conversationId);
     const index = await this.ready();
-    const keep = matchFilter(options, from);
-    const matches = index.query(query, keep);
-    const byRelevance = options.sort === "relevance";
-    matches.sort((a, b) =>
-      byRelevance ? b.score - a.score || b.sentAt - a.sentAt : b.sentAt - a.sentAt || b.score - a.score,
-    );
-    const limit = options.limit ?? DEFAULT_LIMIT;
+    const filters = { ...merged, conversationId };
+    const keep = hasFilter(filters) ? matchFilter(filters, from) : undefined;
+    const limit = merged.limit ?? DEFAULT_LIMIT;
+    // A few more than asked: a match whose message is gone since it was indexed is skipped below.
+    const matches = index.query(parsed.words, keep, merged.sort ?? "newest", limit + STALE_MARGIN);
     const hits: SearchHit[] = [];
     for (const match of matches) {
       if (hits.length >= limit) break;
@@ -70,6 +77,20 @@ export class SearchService implements Search {
       hits.push({ message, score: match.score, highlights: highlightSpans(message.body.text, match.terms) });
     }
     return hits;
+  }
+
+  /**
+   * The conversation id an `in:` filter names: an `@handle` is its direct conversation here.
+   *
+   * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION when there is no direct conversation with it
+   */
+  private async conversationOf(target: string | undefined): Promise<string | undefined> {
+    if (target === undefined || !target.startsWith("@")) return target;
+    const id = await this.stores.directConversations.get(normalizeHandle(target));
+    if (id === undefined) {
+      throw new VollyError("VOLLY_E_UNKNOWN_CONVERSATION", `No conversation with ${target} on this device.`);
+    }
+    return id;
   }
 
   /**
@@ -155,6 +176,11 @@ export class SearchService implements Search {
       after = page[page.length - 1]?.row.id;
     }
   }
+}
+
+/** `options` without the fields set to undefined (so they do not erase a typed operator). */
+function definedOnly(options: SearchOptions): SearchOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SearchOptions;
 }
 
 /** Whether a scanned value looks like a current MessageRecord (a row that did not unseal is undefined). */

@@ -8,6 +8,7 @@ export type DialogState =
   | { kind: "new-message" }
   | { kind: "group"; conversationId: string }
   | { kind: "settings" }
+  | { kind: "search" }
   | { kind: "verify"; handle: string }
   | { kind: "create-community" }
   | { kind: "join-community"; invite?: string }

@@ -2,6 +2,8 @@ import { sdk } from "../lib/sdk.js";
 import type { MessageRecord } from "../worker/rpc-types.js";
 
 const HISTORY_LIMIT = 200;
+/** The most messages {@link MessageStore.loadUntil} loads to reach an older one. */
+const MAX_HISTORY = 50_000;
 
 /** Messages of the conversations opened so far, oldest first. */
 class MessageStore {
@@ -17,15 +19,37 @@ class MessageStore {
     if (this.byConversation[conversationId] && !force) return;
     this.loading[conversationId] = true;
     try {
-      const history = await sdk.messaging.history(conversationId, HISTORY_LIMIT);
-      // keep messages that arrived as events while the history was loading
-      const current = this.byConversation[conversationId] ?? [];
-      const merged = new Map(history.map((m) => [m.id, m]));
-      for (const m of current) merged.set(m.id, { ...merged.get(m.id), ...m });
-      this.byConversation[conversationId] = sortMessages([...merged.values()]);
+      this.merge(conversationId, await sdk.messaging.history(conversationId, HISTORY_LIMIT));
     } finally {
       this.loading[conversationId] = false;
     }
+  }
+
+  /**
+   * Loads a conversation's history back until it holds `messageId` (a search hit, older than what
+   * is loaded): four times as many messages each round, up to MAX_HISTORY.
+   *
+   * @returns whether the message is loaded
+   */
+  async loadUntil(conversationId: string, messageId: string): Promise<boolean> {
+    await this.load(conversationId);
+    const has = () => this.list(conversationId).some((m) => m.id === messageId);
+    let limit = Math.max(HISTORY_LIMIT, this.list(conversationId).length);
+    while (!has() && limit < MAX_HISTORY) {
+      limit = Math.min(MAX_HISTORY, limit * 4);
+      const history = await sdk.messaging.history(conversationId, limit);
+      this.merge(conversationId, history);
+      if (history.length < limit) break;
+    }
+    return has();
+  }
+
+  /** Adds loaded history to what is shown, keeping messages that arrived as events meanwhile. */
+  private merge(conversationId: string, history: MessageRecord[]): void {
+    const current = this.byConversation[conversationId] ?? [];
+    const merged = new Map(history.map((m) => [m.id, m]));
+    for (const m of current) merged.set(m.id, { ...merged.get(m.id), ...m });
+    this.byConversation[conversationId] = sortMessages([...merged.values()]);
   }
 
   /** Adds a message or replaces it by id (status changes). A known message never moves back in status. */

@@ -2,7 +2,8 @@
  * The views results cross to the UI in (the `ResultView` each member of `SDK_SURFACE` declares):
  * one function per view, so a new view is a new entry here, never a `case`.
  */
-import type { ConversationSummary, MessageRecord, ThreadSummary } from "@volly/client";
+import type { ConversationSummary, MessageRecord, SearchHit, ThreadSummary } from "@volly/client";
+
 import type { CommunityResponse } from "@volly/protocol";
 import { communityView } from "./community-view.js";
 import { messageView, summaryView, threadView } from "./message-view.js";
@@ -14,6 +15,7 @@ export const RESULT_VIEWS: { readonly [V in ResultView]: (value: never) => unkno
   message: (message: MessageRecord) => messageView(message),
   messages: (messages: MessageRecord[]) => messages.map(messageView),
   summaries: (summaries: ConversationSummary[]) => summaries.map(summaryView),
+  hits: (hits: SearchHit[]) => hits.map((hit) => ({ ...hit, message: messageView(hit.message) })),
   community: (community: CommunityResponse) => communityView(community),
   threads: (threads: ThreadSummary[]) => threads.map(threadView),
 };

@@ -15,6 +15,7 @@ import type {
   PresenceState,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
+  SearchHit as SdkSearchHit,
   ThreadSummary as SdkThreadSummary,
   UserSettings,
 } from "@volly/client";
@@ -51,6 +52,8 @@ export type {
   PresenceChange,
   PresenceState,
   SafetyNumber,
+  SearchHighlight,
+  SearchOptions,
   UserSettings,
 } from "@volly/client";
 
@@ -63,6 +66,8 @@ export type MessageRecord = SdkMessageRecord & { text: string };
 
 /** A channel thread (`sdk.threads.list`) whose root is a {@link MessageRecord} view. */
 export type ThreadSummary = Omit<SdkThreadSummary, "root"> & { root?: MessageRecord };
+/** A search hit as the UI renders it: its message as a {@link MessageRecord} view (highlights index `text`). */
+export type SearchHit = Omit<SdkSearchHit, "message"> & { message: MessageRecord };
 
 /** A conversation list entry whose last message is a {@link MessageRecord} view. */
 export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {

@@ -11,6 +11,7 @@
 import type {
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
+  SearchHit as SdkSearchHit,
   ThreadSummary as SdkThreadSummary,
   VollyClient,
 } from "@volly/client";
@@ -25,17 +26,18 @@ import type {
   MessageRecord,
   NewProfile,
   OpenedDeviceLink,
+  SearchHit,
   ThreadSummary,
   WireError,
 } from "./rpc-types.js";
 
 /**
  * How a result crosses to the UI (see `result-views.ts`): as the SDK returned it, or through the
- * UI's message views (`message-view.ts`: a message record gains its `text`), or as a community
- * view (`community-view.ts`: permission sets also as names), or as thread views (a thread's root as a
- * message view).
+ * UI's message views (`message-view.ts`: a message record gains its `text`; search hits carry such
+ * a view), or as a community view (`community-view.ts`: permission sets also as names), or as thread
+ * views (a thread's root as a message view).
  */
-export type ResultView = "as-is" | "message" | "messages" | "summaries" | "community" | "threads";
+export type ResultView = "as-is" | "message" | "messages" | "summaries" | "hits" | "community" | "threads";
 
 /** The view a result of type `R` must cross in: SDK message records never cross as they are. */
 type ViewFor<R> = R extends SdkMessageRecord
@@ -44,11 +46,13 @@ type ViewFor<R> = R extends SdkMessageRecord
     ? "messages"
     : R extends SdkConversationSummary[]
       ? "summaries"
-      : R extends CommunityResponse
-        ? "community"
-        : R extends SdkThreadSummary[]
-          ? "threads"
-          : "as-is";
+      : R extends SdkSearchHit[]
+        ? "hits"
+        : R extends CommunityResponse
+          ? "community"
+          : R extends SdkThreadSummary[]
+            ? "threads"
+            : "as-is";
 
 /** A method's awaited result, or a property's value. */
 type ResultOf<M> = M extends (...args: never[]) => infer R ? Awaited<R> : M;
@@ -107,6 +111,7 @@ export const SDK_SURFACE = {
   settings: { get: "as-is", update: "as-is" },
   notifications: { decide: "as-is", rule: "as-is", setLevel: "as-is", mute: "as-is", unmute: "as-is" },
   verification: { safetyNumber: "as-is" },
+  search: { messages: "hits" },
   communities: {
     create: "community",
     list: "as-is",
@@ -206,11 +211,13 @@ type Viewed<V, R> = V extends "message"
     ? MessageRecord[]
     : V extends "summaries"
       ? ConversationSummary[]
-      : V extends "community"
-        ? CommunityView
-        : V extends "threads"
-          ? ThreadSummary[]
-          : R;
+      : V extends "hits"
+        ? SearchHit[]
+        : V extends "community"
+          ? CommunityView
+          : V extends "threads"
+            ? ThreadSummary[]
+            : R;
 
 /** A member of the SDK as the UI calls it: same arguments, the viewed result, always async. */
 type Remote<M, V> = M extends (...args: infer A) => infer R

@@ -10,6 +10,7 @@ import type { Outbox } from "../outbox.js";
 import { type ActionRule, applyAction } from "./apply-action.js";
 import type { ChannelModeration } from "./channel-moderation.js";
 import { type ActionContent, actionOf, type MessageAction } from "./message-action.js";
+import { bySeq, isExpired, PendingActions } from "./pending-actions.js";
 
 /** How many of a conversation's newest messages {@link MessageActions.pinned} looks through. */
 export const PINNED_SCAN_LIMIT = 10_000;
@@ -42,14 +43,20 @@ export interface MessageActionsDeps {
  * every device: an action is applied in its conversation's queue, in log order, to the message it
  * targets (see each kind's rule in `content/`). One that arrives before its target (a history
  * hand-over still on its way, a message not decrypted yet) is kept sealed under
- * `pendingActions[targetId]` and applied, in seq order, when the target is stored — so a device
+ * `pendingActions[targetId]` (bounded in count and age: `pending-actions.ts`) and applied, in seq
+ * order, when the target is stored — so a device
  * that was away converges to the same view as one that never was.
  */
 export class MessageActions {
+  /** The actions waiting for their message (bounded: see PendingActions). */
+  readonly pending: PendingActions;
+
   constructor(
     private readonly ctx: ClientContext,
     private readonly deps: MessageActionsDeps,
-  ) {}
+  ) {
+    this.pending = new PendingActions(ctx, deps.queue);
+  }
 
   /**
    * Applies a received action content (inside its conversation's queue): to the target when it is
@@ -94,7 +101,9 @@ export class MessageActions {
     stores.pendingActions.delete(batch, message.id);
     let current = message;
     const applied: MessageAction[] = [];
-    for (const action of [...waiting].sort(bySeq)) {
+    const now = Date.now();
+    // One kept too long is dropped even when the sweep has not come by yet (see PendingActions).
+    for (const action of [...waiting].filter((a) => !isExpired(a, now)).sort(bySeq)) {
       const next = await this.applyOne(current, action);
       if (!next) continue;
       current = next;
@@ -257,10 +266,7 @@ export class MessageActions {
     const { stores } = this.ctx;
     const target = await stores.messages.get(action.targetId);
     if (!target) {
-      const waiting = (await stores.pendingActions.get(action.targetId)) ?? [];
-      if (!waiting.some((a) => a.id === action.id)) {
-        stores.pendingActions.put(batch, action.targetId, [...waiting, action]);
-      }
+      await this.pending.keepLocked(batch, action);
       return { updated: [], actions: [] };
     }
     const next = await this.applyOne(target, action);
@@ -279,8 +285,4 @@ export class MessageActions {
     if (action.direction !== "in") return;
     this.ctx.stores.unseenActions.put(batch, `${orderedKey(Date.now())}:${action.id}`, action);
   }
-}
-
-function bySeq(a: MessageAction, b: MessageAction): number {
-  return (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER) || a.at - b.at;
 }
