@@ -13,6 +13,7 @@ import { registerInvite } from "./commands/invite.js";
 import { registerMessageActions } from "./commands/message-actions.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReceive } from "./commands/receive.js";
+import { registerRecovery } from "./commands/recovery.js";
 import { registerRole } from "./commands/role.js";
 import { registerSearch } from "./commands/search.js";
 import { registerSend } from "./commands/send.js";
@@ -62,6 +63,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerChannel,
     registerRole,
     registerDevices,
+    registerRecovery,
     registerStatus,
     registerServe,
     registerMigrate,

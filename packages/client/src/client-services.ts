@@ -3,6 +3,7 @@ import { AccountSyncService } from "./account/account-sync/account-sync.js";
 import { DevicesService } from "./account/devices.js";
 import { KeyPackagePoolService } from "./account/key-package-pool.js";
 import { profileServerUrls } from "./account/profile.js";
+import { RecoveryService } from "./account/recovery.js";
 import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
 import { ChannelHistory } from "./communities/channel-history.js";
@@ -59,6 +60,7 @@ export interface ClientServices {
   typing: TypingService;
   settings: SettingsService;
   verification: VerificationService;
+  recovery: RecoveryService;
   devices: DevicesService;
   accountSync: AccountSyncService;
   search: SearchService;
@@ -190,6 +192,9 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   connection.stateChanges.add((s) => {
     if (s === "connected") presence.connected();
   });
+  const recovery = new RecoveryService(ctx, conversationServices, accountSync);
+  // The account backup follows the account document (a no-op on a device without the backup's key).
+  recovery.start([conversations.changes, settings.changes]);
   return {
     ctx,
     queue,
@@ -206,6 +211,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     typing,
     settings,
     verification: new VerificationService(ctx),
+    recovery,
     devices,
     accountSync,
     search: new SearchService(ctx.stores, ctx.diagnostics),

@@ -65,6 +65,17 @@ export type {
 } from "./device-links.js";
 export { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
 export {
+  AccountBackupBody,
+  AccountBackupResponse,
+  MAX_ACCOUNT_BACKUP_CHARS,
+  RecoverAccountBody,
+  RecoverAccountResponse,
+  RecoveryChallengeBody,
+  RecoveryChallengeResponse,
+  RecoveryStatusResponse,
+  SetRecoveryKeyBody,
+} from "./recovery.js";
+export {
   ERROR_CODES,
   type ErrorBody,
   type ErrorCode,
