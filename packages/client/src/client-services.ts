@@ -210,7 +210,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     presence,
     typing,
     settings,
-    verification: new VerificationService(ctx),
+    verification: new VerificationService(ctx, accountSync),
     recovery,
     devices,
     accountSync,

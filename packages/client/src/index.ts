@@ -46,7 +46,12 @@ export type { Recovery, RecoveryStatus, RejoinReport } from "./account/recovery-
 export { type RecoveredProfile, type RecoverProfileOptions, recoverProfile } from "./account/recovery-profile.js";
 export { DEFAULT_SETTINGS, FONT_SCALE, THEMES } from "./account/settings.js";
 export type { Settings, UserSettings } from "./account/settings-api.js";
-export type { SafetyNumber, Verification } from "./account/verification-api.js";
+export type {
+  SafetyNumber,
+  ScanResult,
+  Verification,
+  VerificationState,
+} from "./account/verification-api.js";
 export { MAX_JOIN_ATTEMPTS } from "./communities/channel-conversations.js";
 export { DEFAULT_COMMUNITY_INVITE_TTL_MS, RECONCILE_RETRY_MS } from "./communities/communities.js";
 export type {
