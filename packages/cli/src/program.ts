@@ -19,6 +19,7 @@ import { registerSearch } from "./commands/search.js";
 import { registerSend } from "./commands/send.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
+import { registerVerify } from "./commands/verify.js";
 import { EXIT } from "./exit-codes.js";
 import type { GlobalOptions } from "./options.js";
 import { createOutput, type Output, reportError } from "./output.js";
@@ -64,6 +65,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerRole,
     registerDevices,
     registerRecovery,
+    registerVerify,
     registerStatus,
     registerServe,
     registerMigrate,
