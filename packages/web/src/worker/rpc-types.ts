@@ -42,8 +42,11 @@ export type {
   OwnStatus,
   PresenceChange,
   PresenceState,
+  RecoveryStatus,
   SafetyNumber,
+  ScanResult,
   UserSettings,
+  VerificationState,
 } from "@volly/client";
 
 /**

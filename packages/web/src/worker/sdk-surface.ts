@@ -93,7 +93,14 @@ export const SDK_SURFACE = {
   connection: { state: "as-is" },
   invites: { create: "as-is", accept: "as-is" },
   settings: { get: "as-is", update: "as-is" },
-  verification: { safetyNumber: "as-is" },
+  verification: {
+    safetyNumber: "as-is",
+    state: "as-is",
+    markVerified: "as-is",
+    unmarkVerified: "as-is",
+    compareScanned: "as-is",
+  },
+  recovery: { status: "as-is", setUp: "as-is" },
   communities: {
     create: "community",
     list: "as-is",
