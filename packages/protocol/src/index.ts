@@ -72,6 +72,7 @@ export {
   RecoverAccountResponse,
   RecoveryChallengeBody,
   RecoveryChallengeResponse,
+  RecoveryRejoinsResponse,
   RecoveryStatusResponse,
   SetRecoveryKeyBody,
 } from "./recovery.js";

@@ -79,3 +79,7 @@ export const RecoverAccountResponse = Type.Object({
   revokedDeviceIds: Type.Array(Id),
 });
 export type RecoverAccountResponse = Static<typeof RecoverAccountResponse>;
+
+/** The groups a restored device may still join by external commit (those its lost devices were in). */
+export const RecoveryRejoinsResponse = Type.Object({ groupIds: Type.Array(Id) });
+export type RecoveryRejoinsResponse = Static<typeof RecoveryRejoinsResponse>;

@@ -21,6 +21,7 @@ import {
   RecoverAccountResponse,
   RecoveryChallengeBody,
   RecoveryChallengeResponse,
+  RecoveryRejoinsResponse,
   RecoveryStatusResponse,
   SetRecoveryKeyBody,
 } from "./recovery.js";
@@ -612,6 +613,14 @@ export const ROUTES = {
     auth: false,
     body: RecoverAccountBody,
     response: RecoverAccountResponse,
+  },
+  listRecoveryRejoins: {
+    method: "GET",
+    path: "/v1/recovery/rejoins",
+    summary:
+      "The groups this (restored) device may still join by external commit: those the account's revoked devices were in at the restore.",
+    auth: true,
+    response: RecoveryRejoinsResponse,
   },
   ...COMMUNITY_ROUTES,
 } as const satisfies Record<string, RouteSpec>;

@@ -8,7 +8,7 @@ import {
 } from "@volly/crypto";
 import { fromBase64Url, signingInput, toBase64Url, VollyError } from "@volly/protocol";
 import type { ConversationServices } from "../conversations/conversation-services.js";
-import { joinRestoredConversation } from "../conversations/restored-join.js";
+import { joinRestoredConversation, type RestoredConversation } from "../conversations/restored-join.js";
 import type { ClientContext } from "../shared/client-context.js";
 import { AccountDoc } from "./account-sync/account-doc.js";
 import type { AccountSyncService } from "./account-sync/account-sync.js";
@@ -97,13 +97,18 @@ export class RecoveryService implements Recovery {
     const raw = await stores.accountDoc.get();
     const doc = new AccountDoc(raw ? fromBase64Url(raw) : undefined);
     const report: RejoinReport = { rejoined: [], failed: [] };
-    const entries = [
-      { id: selfConversationId(profile.accountId), kind: "group" as const },
+    const selfId = selfConversationId(profile.accountId);
+    const entries: RestoredConversation[] = [
+      { id: selfId, kind: "group" },
       ...doc.conversations().map((c) => {
         const title = doc.title(c.id);
         return { ...c, ...(title !== undefined ? { title } : {}) };
       }),
     ];
+    // The server knows every group the lost devices were in, also those a stale backup misses.
+    const known = new Set(entries.map((e) => e.id));
+    const { groupIds } = await this.ctx.api.call("listRecoveryRejoins");
+    for (const id of groupIds) if (!known.has(id)) entries.push({ id, kind: "group" });
     for (const entry of entries) {
       try {
         await joinRestoredConversation(this.conversations, entry);

@@ -48,7 +48,13 @@ export function joinRestoredConversation(
     const { newGroup, seq } = await join(s, entry.id);
     const members = await s.directory.membersOf(newGroup);
     const self = entry.id === selfConversationId(ctx.profile.accountId) && members.length === 0;
-    const peer = entry.kind === "direct" ? members.find((m) => m.handle === entry.peerHandle) : undefined;
+    // Without the backup's entry (kind "group", no name) a group of two accounts reads as direct, as a Welcome's does.
+    const peer =
+      entry.kind === "direct"
+        ? members.find((m) => m.handle === entry.peerHandle)
+        : entry.title === undefined && entry.peerHandle === undefined && members.length === 1
+          ? members[0]
+          : undefined;
     const now = Date.now();
     const conv: ConversationRecord = {
       id: entry.id,

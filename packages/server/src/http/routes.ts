@@ -119,6 +119,7 @@ function handlers(services: Services): RouteHandlers {
     recoveryChallenge: async ({ body }) =>
       services.recovery.challenge(parse(ROUTES.recoveryChallenge.body, body).handle),
     recoverAccount: async ({ body }) => services.recovery.recover(parse(ROUTES.recoverAccount.body, body)),
+    listRecoveryRejoins: async ({ auth: device }) => services.recovery.rejoins(device),
     getPresenceStatus: async ({ auth: device }) => services.presence.getStatus(device.accountId),
     setPresenceStatus: async ({ body, auth: device }) =>
       services.presence.setStatus(device, parse(ROUTES.setPresenceStatus.body, body)),

@@ -5,6 +5,7 @@ import {
   type RecoverAccountBody,
   type RecoverAccountResponse,
   type RecoveryChallengeResponse,
+  type RecoveryRejoinsResponse,
   type RecoveryStatusResponse,
   type SetRecoveryKeyBody,
   signingInput,
@@ -66,6 +67,8 @@ export interface AccountRecoveryService {
    *   (details.retryAfterMs), VOLLY_E_KEY_TAKEN
    */
   recover(body: RecoverAccountBody): Promise<RecoverAccountResponse>;
+  /** The groups the caller (a restored device) may still join by external commit. */
+  rejoins(caller: AuthContext): Promise<RecoveryRejoinsResponse>;
 }
 
 /** Builds the {@link AccountRecoveryService}. */
@@ -182,6 +185,10 @@ export function createAccountRecoveryService(
       const caller = { accountId: account.id, deviceId, handle: account.handle };
       for (const id of lost) await revocation.revoke(caller, id);
       return { accountId: account.id, deviceId, handle: account.handle, revokedDeviceIds: lost };
+    },
+
+    async rejoins(caller) {
+      return { groupIds: await store.accountRecovery.listRejoins(caller.deviceId) };
     },
   };
 }

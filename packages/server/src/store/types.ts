@@ -513,6 +513,8 @@ export interface AccountRecoveryRepository {
   resetFailures(accountId: string): Promise<void>;
   /** Lets `deviceId` join each of `groupIds` by external commit. */
   grantRejoins(deviceId: string, groupIds: readonly string[], at: number): Promise<void>;
+  /** The groups `deviceId` may still join by external commit after a restore. */
+  listRejoins(deviceId: string): Promise<string[]>;
   /** Whether `deviceId` may join `groupId` by external commit after a restore. */
   hasRejoin(deviceId: string, groupId: string): Promise<boolean>;
   /** Drops the grant (its join was accepted). */

@@ -110,6 +110,15 @@ export interface NewProfile {
   deviceName: string;
 }
 
+/** What restoring an account with its recovery key needs (`sdk.session.recoverProfile`). */
+export interface RestoreProfile {
+  serverUrl: string;
+  handle: string;
+  recoveryKey: string;
+  pin: string;
+  deviceName: string;
+}
+
 /** Events pushed by the worker (the SDK's listeners). */
 export type SdkEvent =
   | { type: "message"; message: MessageRecord }

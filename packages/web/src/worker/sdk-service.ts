@@ -4,11 +4,11 @@
  * it. Loaded lazily by the worker (this is where the MLS/crypto code comes in).
  */
 import type { VollyClient } from "@volly/client";
-import { createBrowserProfile, openBrowserClient } from "@volly/client/browser";
+import { createBrowserProfile, openBrowserClient, recoverBrowserProfile } from "@volly/client/browser";
 import { VollyError } from "@volly/protocol";
 import { communityView } from "./community-view.js";
 import { messageView } from "./message-view.js";
-import type { Me, NewProfile, SdkEvent } from "./rpc-types.js";
+import type { Me, NewProfile, RestoreProfile, SdkEvent } from "./rpc-types.js";
 import { invokeSdk } from "./sdk-calls.js";
 import type { SdkCall } from "./sdk-surface.js";
 
@@ -35,6 +35,22 @@ export class SdkService {
       CLIENT_OPTIONS,
     );
     await this.start(client);
+    return this.me();
+  }
+
+  async recoverProfile(options: RestoreProfile): Promise<Me> {
+    if (this.client) throw new VollyError("VOLLY_E_PROFILE_EXISTS");
+    const restored = await recoverBrowserProfile(
+      {
+        serverUrl: options.serverUrl,
+        handle: options.handle,
+        recoveryKey: options.recoveryKey,
+        pin: options.pin,
+        deviceName: options.deviceName,
+      },
+      CLIENT_OPTIONS,
+    );
+    await this.start(restored.client);
     return this.me();
   }
 

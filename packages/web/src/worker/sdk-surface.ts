@@ -20,6 +20,7 @@ import type {
   Me,
   MessageRecord,
   NewProfile,
+  RestoreProfile,
   WireError,
 } from "./rpc-types.js";
 
@@ -142,6 +143,11 @@ export interface SessionApi {
   warmUp(): Promise<void>;
   /** Creates the profile on the server and in IndexedDB, then connects. */
   createProfile(options: NewProfile): Promise<Me>;
+  /**
+   * Restores an account whose devices are all lost with its recovery key (this browser becomes its
+   * device, the others are revoked, conversations are rejoined), then connects.
+   */
+  recoverProfile(options: RestoreProfile): Promise<Me>;
   /** Unlocks with the PIN, then connects. VOLLY_E_WRONG_PIN carries `details.retryAfterMs`. */
   unlock(pin: string): Promise<Me>;
 }
@@ -151,6 +157,7 @@ export const SESSION_SURFACE = {
   probe: true,
   warmUp: true,
   createProfile: true,
+  recoverProfile: true,
   unlock: true,
 } as const satisfies Record<keyof SessionApi, true>;
 

@@ -106,6 +106,15 @@ export function kyselyAccountRecoveryRepository(db: Kysely<Database>): AccountRe
         .onConflict((oc) => oc.columns(["device_id", "group_id"]).doNothing())
         .execute();
     },
+    async listRejoins(deviceId) {
+      const rows = await db
+        .selectFrom("recovery_rejoins")
+        .select("group_id")
+        .where("device_id", "=", deviceId)
+        .orderBy("group_id")
+        .execute();
+      return rows.map((r) => r.group_id);
+    },
     async hasRejoin(deviceId, groupId) {
       const row = await db
         .selectFrom("recovery_rejoins")
