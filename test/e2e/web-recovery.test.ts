@@ -4,6 +4,7 @@ import { initNodeProfile } from "@volly/client/node";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
@@ -17,7 +18,6 @@ import {
   screenshot,
   watchErrors,
 } from "./helpers/web-app.js";
-import { waitFor } from "../helpers/wait-for.js";
 
 /**
  * The recovery key in the web app: shown once at onboarding (confirmed with "I stored it"), then —
@@ -34,7 +34,10 @@ describe.skipIf(!browserTestsEnabled())("web recovery key in Chromium", () => {
   let recoveryKey = "";
 
   const newPage = async (): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 760 }, reducedMotion: "reduce" });
+    const context = await browser.newContext({
+      viewport: { width: 1180, height: 760 },
+      reducedMotion: "reduce",
+    });
     const page = await context.newPage();
     watchErrors(page, errors);
     await page.goto(server.url);
@@ -56,7 +59,10 @@ describe.skipIf(!browserTestsEnabled())("web recovery key in Chromium", () => {
     const first = await newPage();
     await first.getByLabel("Your name").fill("Alice Restore");
     const handleInput = first.getByLabel("Handle");
-    await waitFor(async () => (await handleInput.inputValue()).length >= 3, { ...PAGE_POLL, message: "a handle" });
+    await waitFor(async () => (await handleInput.inputValue()).length >= 3, {
+      ...PAGE_POLL,
+      message: "a handle",
+    });
     handle = await handleInput.inputValue();
     await first.getByLabel("Choose a 6-digit PIN").fill("112233");
     await first.getByRole("button", { name: "Continue" }).click();
@@ -70,7 +76,13 @@ describe.skipIf(!browserTestsEnabled())("web recovery key in Chromium", () => {
 
     erin = await initNodeProfile(
       join(tempDir(), "erin"),
-      { serverUrl: server.url, handle: "erin.restore", displayName: "Erin", pin: "123456", kdf: { memoryKiB: 1024, iterations: 1 } },
+      {
+        serverUrl: server.url,
+        handle: "erin.restore",
+        displayName: "Erin",
+        pin: "123456",
+        kdf: { memoryKiB: 1024, iterations: 1 },
+      },
       { initialBackoffMs: 50, maxBackoffMs: 300 },
     );
     await erin.connect();

@@ -97,7 +97,7 @@ describe.skipIf(!browserTestsEnabled())("web verification in Chromium", () => {
     const state = page.getByTestId("verify-state");
     await expect.poll(() => state.getAttribute("data-state"), { timeout: 30_000 }).toBe("unverified");
     // Erin's screen shows her code; the fake camera films it.
-    writeQrY4m(camera, (await erin.verification.safetyNumber("@" + (await aliceHandle()))).qrPayload);
+    writeQrY4m(camera, (await erin.verification.safetyNumber(`@${await aliceHandle()}`)).qrPayload);
     await page.getByTestId("scan-code").click();
     const result = page.getByTestId("scan-result");
     await result.waitFor({ timeout: 60_000 });

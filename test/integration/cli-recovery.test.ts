@@ -17,7 +17,8 @@ describe("account recovery through the CLI", () => {
   const home = tempDir("volly-cli-recovery-");
   const as = (profile: string) => ["--profile", join(home, profile), "--pin", "123456", "--json"];
   const texts = (r: CliResult) => jsonLines(r.stdout).map((m) => m.text);
-  const errorOf = (r: CliResult) => (jsonLines(r.stderr)[0] as { error?: { code?: string } } | undefined)?.error;
+  const errorOf = (r: CliResult) =>
+    (jsonLines(r.stderr)[0] as { error?: { code?: string } } | undefined)?.error;
   let recoveryKey = "";
 
   beforeAll(async () => {
@@ -96,7 +97,12 @@ describe("account recovery through the CLI", () => {
       rejoined: string[];
       failed: unknown[];
     };
-    expect(result).toMatchObject({ handle: "alice", revokedDeviceIds: [lostDevice], backupRestored: true, failed: [] });
+    expect(result).toMatchObject({
+      handle: "alice",
+      revokedDeviceIds: [lostDevice],
+      backupRestored: true,
+      failed: [],
+    });
     expect(result.rejoined).toContain(conversationId);
 
     // The lost device is revoked: only the new one is listed.

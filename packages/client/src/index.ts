@@ -43,7 +43,11 @@ export {
   unlockProfile,
 } from "./account/profile.js";
 export type { Recovery, RecoveryStatus, RejoinReport } from "./account/recovery-api.js";
-export { type RecoveredProfile, type RecoverProfileOptions, recoverProfile } from "./account/recovery-profile.js";
+export {
+  type RecoveredProfile,
+  type RecoverProfileOptions,
+  recoverProfile,
+} from "./account/recovery-profile.js";
 export { DEFAULT_SETTINGS, FONT_SCALE, THEMES } from "./account/settings.js";
 export type { Settings, UserSettings } from "./account/settings-api.js";
 export type {
@@ -84,8 +88,8 @@ export { CATCH_UP_TIMEOUT_MS, MAX_COMMIT_ATTEMPTS } from "./conversations/group-
 export { DEFAULT_INVITE_TTL_MS } from "./conversations/invites.js";
 export type { InviteLinks, Invites } from "./conversations/invites-api.js";
 export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
-export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
 export { RESTORE_NOTICE } from "./conversations/restored-join.js";
+export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
 export type { MessageAction, MessageActionType } from "./messaging/actions/message-action.js";
 export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";
 export { isConversational, MESSAGE_KINDS, type MessageKind } from "./messaging/message-kinds.js";

@@ -39,16 +39,6 @@ export {
   groupStateRecords,
 } from "./group-state-records.js";
 export { fingerprint, generateIdentity, sign, verify } from "./identity.js";
-export {
-  accountBackupKey,
-  formatRecoveryKey,
-  generateRecoveryKey,
-  openAccountBackup,
-  parseRecoveryKey,
-  RECOVERY_KEY_BYTES,
-  recoveryIdentity,
-  sealAccountBackup,
-} from "./recovery-key.js";
 export { createInvite, inviteWebUrl, type ParsedInvite, parseInvite, verifyInvite } from "./invite.js";
 export {
   createKeystore,
@@ -92,6 +82,16 @@ export {
   publicGroupState,
   rejoinExternally,
 } from "./mls-external.js";
+export {
+  accountBackupKey,
+  formatRecoveryKey,
+  generateRecoveryKey,
+  openAccountBackup,
+  parseRecoveryKey,
+  RECOVERY_KEY_BYTES,
+  recoveryIdentity,
+  sealAccountBackup,
+} from "./recovery-key.js";
 export {
   formatSafetyNumber,
   SAFETY_NUMBER_ITERATIONS,

@@ -1,6 +1,6 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { utf8, VollyError } from "@volly/protocol";
 import type { DeviceIdentity } from "./api.js";
@@ -53,13 +53,12 @@ export function formatRecoveryKey(bytes: Uint8Array): string {
  *   character carries bits a key never has)
  */
 export function parseRecoveryKey(text: string): Uint8Array {
-  const cleaned = text
-    .toUpperCase()
-    .replace(/[\s-]/g, "")
-    .replace(/[IL]/g, "1")
-    .replace(/O/g, "0");
+  const cleaned = text.toUpperCase().replace(/[\s-]/g, "").replace(/[IL]/g, "1").replace(/O/g, "0");
   const invalid = () =>
-    new VollyError("VOLLY_E_RECOVERY_KEY_INVALID", "A recovery key is 52 letters and digits (13 groups of 4).");
+    new VollyError(
+      "VOLLY_E_RECOVERY_KEY_INVALID",
+      "A recovery key is 52 letters and digits (13 groups of 4).",
+    );
   if (cleaned.length !== KEY_CHARS) throw invalid();
   const out = new Uint8Array(RECOVERY_KEY_BYTES);
   let bits = 0;
@@ -119,7 +118,11 @@ export function accountBackupKey(recoveryKey: Uint8Array): Uint8Array {
  * @param plaintext the backup's bytes
  * @throws Error when the key is not 32 bytes
  */
-export function sealAccountBackup(backupKey: Uint8Array, accountId: string, plaintext: Uint8Array): Uint8Array {
+export function sealAccountBackup(
+  backupKey: Uint8Array,
+  accountId: string,
+  plaintext: Uint8Array,
+): Uint8Array {
   return seal(backupKey, plaintext, backupAad(accountId));
 }
 

@@ -65,18 +65,6 @@ export type {
 } from "./device-links.js";
 export { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
 export {
-  AccountBackupBody,
-  AccountBackupResponse,
-  MAX_ACCOUNT_BACKUP_CHARS,
-  RecoverAccountBody,
-  RecoverAccountResponse,
-  RecoveryChallengeBody,
-  RecoveryChallengeResponse,
-  RecoveryRejoinsResponse,
-  RecoveryStatusResponse,
-  SetRecoveryKeyBody,
-} from "./recovery.js";
-export {
   ERROR_CODES,
   type ErrorBody,
   type ErrorCode,
@@ -163,6 +151,18 @@ export {
   PresenceStatusResponse,
   SetPresenceStatusBody,
 } from "./presence.js";
+export {
+  AccountBackupBody,
+  AccountBackupResponse,
+  MAX_ACCOUNT_BACKUP_CHARS,
+  RecoverAccountBody,
+  RecoverAccountResponse,
+  RecoveryChallengeBody,
+  RecoveryChallengeResponse,
+  RecoveryRejoinsResponse,
+  RecoveryStatusResponse,
+  SetRecoveryKeyBody,
+} from "./recovery.js";
 export {
   type AccountEntry,
   AccountEntry as AccountEntrySchema,

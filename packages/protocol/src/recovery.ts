@@ -17,7 +17,10 @@ import { Base64Url, Handle, Id, PublicKey, SignatureB64, Timestamp } from "./com
 export const SetRecoveryKeyBody = Type.Object(
   {
     recoveryPublicKey: PublicKey,
-    signature: Type.String({ pattern: SignatureB64.pattern, description: "by the recovery key over signingInput.recoveryKey(accountId, recoveryPublicKey)" }),
+    signature: Type.String({
+      pattern: SignatureB64.pattern,
+      description: "by the recovery key over signingInput.recoveryKey(accountId, recoveryPublicKey)",
+    }),
   },
   { additionalProperties: false },
 );
@@ -65,8 +68,14 @@ export const RecoverAccountBody = Type.Object(
       { signaturePublicKey: PublicKey, name: Type.String({ minLength: 1, maxLength: 64 }) },
       { additionalProperties: false },
     ),
-    recoverySignature: Type.String({ pattern: SignatureB64.pattern, description: "by the recovery key over signingInput.recover(accountId, nonce, device key)" }),
-    deviceSignature: Type.String({ pattern: SignatureB64.pattern, description: "by the new device's key over signingInput.recover(accountId, nonce, device key)" }),
+    recoverySignature: Type.String({
+      pattern: SignatureB64.pattern,
+      description: "by the recovery key over signingInput.recover(accountId, nonce, device key)",
+    }),
+    deviceSignature: Type.String({
+      pattern: SignatureB64.pattern,
+      description: "by the new device's key over signingInput.recover(accountId, nonce, device key)",
+    }),
   },
   { additionalProperties: false },
 );

@@ -44,7 +44,10 @@ export function registerRecovery(program: Command, run: Run) {
       run(async (out, g) => {
         const servers = resolveServerUrls(o.server ?? []);
         if (servers === undefined || o.handle === undefined) {
-          throw new VollyError("VOLLY_E_USAGE", "volly recover needs --server (or VOLLY_SERVER) and --handle.");
+          throw new VollyError(
+            "VOLLY_E_USAGE",
+            "volly recover needs --server (or VOLLY_SERVER) and --handle.",
+          );
         }
         const dir = profileDir(g);
         if (await profileExists(dir))
@@ -80,7 +83,9 @@ export function registerRecovery(program: Command, run: Run) {
             `Restored @${p.handle} on ${describeServers(urls)} (profile ${dir})`,
             `Revoked ${restored.revokedDeviceIds.length} lost device(s); ` +
               `rejoined ${restored.rejoin.rejoined.length} conversation(s)` +
-              (restored.rejoin.failed.length > 0 ? `, ${restored.rejoin.failed.length} could not be rejoined` : "") +
+              (restored.rejoin.failed.length > 0
+                ? `, ${restored.rejoin.failed.length} could not be rejoined`
+                : "") +
               (restored.backupRestored ? "" : " (no account backup was found)"),
             "Older messages cannot come back: they were encrypted for the lost devices only.",
           ].join("\n"),

@@ -111,7 +111,12 @@ export async function recoverProfile(options: RecoverProfileOptions): Promise<Re
     backupRestored = true;
   } catch (err) {
     // No backup yet (an account that never stored one) or one that does not open: start empty.
-    if (!(err instanceof VollyError && (err.code === "VOLLY_E_NO_BACKUP" || err.code === "VOLLY_E_DECRYPT_FAILED"))) {
+    if (
+      !(
+        err instanceof VollyError &&
+        (err.code === "VOLLY_E_NO_BACKUP" || err.code === "VOLLY_E_DECRYPT_FAILED")
+      )
+    ) {
       throw err;
     }
   }

@@ -45,7 +45,10 @@ export class RecoveryService implements Recovery {
       body: {
         recoveryPublicKey,
         signature: toBase64Url(
-          sign(recovery.signaturePrivateKey, signingInput.recoveryKey(this.ctx.profile.accountId, recoveryPublicKey)),
+          sign(
+            recovery.signaturePrivateKey,
+            signingInput.recoveryKey(this.ctx.profile.accountId, recoveryPublicKey),
+          ),
         ),
       },
     });

@@ -63,7 +63,8 @@ export function joinRestoredConversation(
         ? SELF_CONVERSATION_TITLE
         : peer
           ? nameOf(peer)
-          : (entry.title ?? (members.length > 0 ? defaultTitle(members) : (entry.peerHandle ?? "conversation"))),
+          : (entry.title ??
+            (members.length > 0 ? defaultTitle(members) : (entry.peerHandle ?? "conversation"))),
       createdAt: entry.createdAt ?? now,
       lastSeq: seq,
       joinedEpoch: groupEpoch(newGroup),
@@ -72,8 +73,12 @@ export function joinRestoredConversation(
       ...(entry.title !== undefined && !peer && !self ? { groupName: entry.title } : {}),
       ...(self ? { self: true } : { notice: RESTORE_NOTICE, noticeAt: now }),
     };
-    const batch = ctx.stores.conversations.save(ctx.stores.groupStates.put(ctx.stores.batch(), entry.id, newGroup), conv);
-    if (peer && !(await s.state.findDirect(peer.handle))) ctx.stores.directConversations.put(batch, peer.handle, entry.id);
+    const batch = ctx.stores.conversations.save(
+      ctx.stores.groupStates.put(ctx.stores.batch(), entry.id, newGroup),
+      conv,
+    );
+    if (peer && !(await s.state.findDirect(peer.handle)))
+      ctx.stores.directConversations.put(batch, peer.handle, entry.id);
     await batch.commit();
     s.state.changes.emit(conv);
     return conv;

@@ -28,7 +28,10 @@ export const RECOVERY_BACKOFF = { freeFailures: 5, stepMs: 60_000, maxDelayMs: 2
 /** How long after the last failure the next restore attempt may come (ms); 0 when at once. */
 export function recoveryRetryDelayMs(failures: number): number {
   if (failures < RECOVERY_BACKOFF.freeFailures) return 0;
-  return Math.min(RECOVERY_BACKOFF.maxDelayMs, RECOVERY_BACKOFF.stepMs * 2 ** (failures - RECOVERY_BACKOFF.freeFailures));
+  return Math.min(
+    RECOVERY_BACKOFF.maxDelayMs,
+    RECOVERY_BACKOFF.stepMs * 2 ** (failures - RECOVERY_BACKOFF.freeFailures),
+  );
 }
 
 /** Account recovery by recovery key (see `recovery.ts` in @volly/protocol). */
@@ -160,7 +163,9 @@ export function createAccountRecoveryService(
       try {
         lost = await store.transaction(async (tx) => {
           if (await tx.devices.findBySignatureKey(key)) throw new VollyError("VOLLY_E_KEY_TAKEN");
-          const active = (await tx.devices.listByAccount(account.id)).filter((d) => d.revokedAt === undefined);
+          const active = (await tx.devices.listByAccount(account.id)).filter(
+            (d) => d.revokedAt === undefined,
+          );
           const groups = new Set<string>();
           for (const device of active) {
             for (const membership of await tx.groups.listMemberships(device.id)) {

@@ -173,7 +173,9 @@ export class AccountDoc {
     return this.setIfChanged(map, accountId, { handle: value.handle, keys: value.keys, at: value.at });
   }
 
-  private map(name: "settings" | "conversations" | "titles" | "read" | "contacts" | "verified"): Y.Map<unknown> {
+  private map(
+    name: "settings" | "conversations" | "titles" | "read" | "contacts" | "verified",
+  ): Y.Map<unknown> {
     return this.ydoc.getMap<unknown>(name);
   }
 
@@ -212,6 +214,7 @@ function asVerification(accountId: string, raw: unknown): SyncedVerification | u
   if (!ID.test(accountId) || !isRecord(raw)) return undefined;
   const { handle, keys, at } = raw;
   if (typeof handle !== "string" || !HANDLE.test(handle)) return undefined;
-  if (typeof keys !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(keys) || !Number.isSafeInteger(at)) return undefined;
+  if (typeof keys !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(keys) || !Number.isSafeInteger(at))
+    return undefined;
   return { accountId, handle, keys, at: at as number };
 }

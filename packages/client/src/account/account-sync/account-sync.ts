@@ -126,7 +126,10 @@ export class AccountSyncService implements AccountSync {
    * Marks a contact verified (or clears the mark) in the account document, so every device of the
    * account sees it; resolves once stored locally (sending to the other devices follows).
    */
-  async setVerification(accountId: string, value: Omit<SyncedVerification, "accountId"> | undefined): Promise<void> {
+  async setVerification(
+    accountId: string,
+    value: Omit<SyncedVerification, "accountId"> | undefined,
+  ): Promise<void> {
     await this.change((doc) => doc.setVerification(accountId, value));
   }
 

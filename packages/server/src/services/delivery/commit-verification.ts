@@ -160,10 +160,10 @@ export function createCommitVerifier(
           const inspection = await check(() => inspector.inspectCommit(commit, context), "commit", where);
           if (inspection.external) {
             // A device restored with the recovery key joins its lost devices' groups like this.
-            const joinable = policy.externalJoin || (await store.accountRecovery.hasRejoin(poster.id, groupId));
+            const joinable =
+              policy.externalJoin || (await store.accountRecovery.hasRejoin(poster.id, groupId));
             checkExternal(inspection, body, poster, joinable);
-          }
-          else {
+          } else {
             const refs = (welcome: string) => check(() => welcomeRefs(inspector, welcome), "welcome", where);
             await checkMemberCommit(store, inspection, body, poster, refs);
           }
