@@ -535,6 +535,12 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
     await tabTo(page, page.getByLabel("Choose a 6-digit PIN"), "Shift+Tab"); // back and forth
     await tabTo(page, page.getByRole("button", { name: "Continue" }));
     await page.keyboard.press("Enter");
+    // the recovery key, shown once: confirmed from the keyboard too
+    await page.getByTestId("recovery-key").waitFor({ timeout: 30_000 });
+    await tabTo(page, page.getByLabel("I stored my recovery key"));
+    await page.keyboard.press("Space");
+    await tabTo(page, page.getByTestId("recovery-key-done"));
+    await page.keyboard.press("Enter");
     await page.getByRole("button", { name: "Invite someone" }).first().waitFor({ timeout: 30_000 });
     users.dana = dana;
 

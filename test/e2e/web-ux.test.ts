@@ -11,6 +11,7 @@ import { type ServerProcess, startServerProcess } from "../integration/helpers/s
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
   closeDialog,
+  confirmRecoveryKey,
   conversationItem,
   expectAccessible,
   messageWithText,
@@ -138,6 +139,7 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
     await expect.poll(() => hint.textContent(), { timeout: 15_000 }).toContain("Available.");
     await page.getByLabel("Choose a 6-digit PIN").fill(alice.pin);
     await page.getByRole("button", { name: "Continue" }).click();
+    await confirmRecoveryKey(page);
     await page.getByRole("button", { name: "Invite someone" }).first().waitFor({ timeout: 30_000 });
     alice.handle = "alice.liddell";
     expect(consoleErrors).toEqual([]);

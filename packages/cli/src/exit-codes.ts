@@ -19,7 +19,12 @@ export const EXIT = {
 
 /** The exit code for an error code. */
 export function exitCodeFor(code: ErrorCode): number {
-  if (code === "VOLLY_E_USAGE" || code === "VOLLY_E_HANDLE_INVALID" || code === "VOLLY_E_BAD_REQUEST")
+  if (
+    code === "VOLLY_E_USAGE" ||
+    code === "VOLLY_E_HANDLE_INVALID" ||
+    code === "VOLLY_E_BAD_REQUEST" ||
+    code === "VOLLY_E_RECOVERY_KEY_INVALID"
+  )
     return EXIT.usage;
   if (
     code === "VOLLY_E_WRONG_PIN" ||
@@ -28,13 +33,15 @@ export function exitCodeFor(code: ErrorCode): number {
     code === "VOLLY_E_NOT_AUTHENTICATED" ||
     code === "VOLLY_E_BAD_SIGNATURE" ||
     code === "VOLLY_E_NONCE_INVALID" ||
-    code === "VOLLY_E_DEVICE_REVOKED"
+    code === "VOLLY_E_DEVICE_REVOKED" ||
+    code === "VOLLY_E_RECOVERY_FAILED"
   )
     return EXIT.auth;
   if (
     code === "VOLLY_E_PROFILE_MISSING" ||
     code.startsWith("VOLLY_E_UNKNOWN_") ||
-    code === "VOLLY_E_NOT_FOUND"
+    code === "VOLLY_E_NOT_FOUND" ||
+    code === "VOLLY_E_NO_BACKUP"
   )
     return EXIT.notFound;
   if (code === "VOLLY_E_SERVER_UNREACHABLE" || code === "VOLLY_E_SHUTTING_DOWN") return EXIT.unreachable;

@@ -14,6 +14,17 @@ export async function resolvePin(flag: string | undefined, prompt = "PIN: "): Pr
   return askHidden(prompt);
 }
 
+/**
+ * Reads a secret (a recovery key): asked on the terminal with the input hidden, or — when stdin is
+ * not a terminal — the whole of stdin, trimmed.
+ */
+export async function readSecret(prompt: string): Promise<string> {
+  if (process.stdin.isTTY) return askHidden(prompt);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").trim();
+}
+
 function askHidden(prompt: string): Promise<string> {
   return new Promise((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });

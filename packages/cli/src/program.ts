@@ -14,12 +14,14 @@ import { registerMessageActions } from "./commands/message-actions.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerReceive } from "./commands/receive.js";
+import { registerRecovery } from "./commands/recovery.js";
 import { registerRole } from "./commands/role.js";
 import { registerSearch } from "./commands/search.js";
 import { registerSend } from "./commands/send.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
 import { registerThreads } from "./commands/threads.js";
+import { registerVerify } from "./commands/verify.js";
 import { EXIT } from "./exit-codes.js";
 import type { GlobalOptions } from "./options.js";
 import { createOutput, type Output, reportError } from "./output.js";
@@ -66,6 +68,8 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerChannel,
     registerRole,
     registerDevices,
+    registerRecovery,
+    registerVerify,
     registerStatus,
     registerServe,
     registerMigrate,

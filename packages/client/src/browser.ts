@@ -5,6 +5,8 @@
  */
 import type { LinkProfileOptions } from "./account/link-profile.js";
 import type { CreateProfileOptions } from "./account/profile.js";
+import type { RejoinReport } from "./account/recovery-api.js";
+import type { RecoverProfileOptions } from "./account/recovery-profile.js";
 import { IndexedDbClientStore } from "./storage/indexeddb-client-store.js";
 import { KEYSTORE_KEY } from "./storage/store-keys.js";
 import type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
@@ -86,6 +88,53 @@ export async function linkBrowserProfile(
     { createSocket: browserSocketFactory, ...rest },
     true,
   );
+}
+
+/** What {@link recoverBrowserProfile} returns. */
+export interface RecoveredBrowserClient {
+  /** The restored device's client (not connected yet). */
+  client: VollyClient;
+  /** The account's devices the server revoked. */
+  revokedDeviceIds: string[];
+  /** Whether the account backup was restored (contacts, conversation list, settings). */
+  backupRestored: boolean;
+  /** The conversations rejoined by external commit (and those that could not be). */
+  rejoin: RejoinReport;
+}
+
+/**
+ * Restores an account whose devices are all lost with its recovery key into IndexedDB (mirrors
+ * `recoverNodeProfile`): this browser registered, every other device revoked, the account backup
+ * restored, the first key packages uploaded and every conversation rejoined by external commit.
+ * Not connected yet. Throws as `recoverProfile`.
+ */
+export async function recoverBrowserProfile(
+  options: Omit<RecoverProfileOptions, "store">,
+  clientOptions: BrowserClientOptions = {},
+): Promise<RecoveredBrowserClient> {
+  const { dbName = DEFAULT_BROWSER_DB, ...rest } = clientOptions;
+  const [{ recoverProfile }, { VollyClient }] = await Promise.all([
+    import("./account/recovery-profile.js"),
+    import("./volly-client.js"),
+  ]);
+  let restored: { revokedDeviceIds: string[]; backupRestored: boolean } | undefined;
+  const client = await VollyClient.fromStore(
+    await IndexedDbClientStore.open(dbName),
+    async (store) => {
+      const result = await recoverProfile({ ...options, store });
+      restored = result;
+      return result.unlocked;
+    },
+    { createSocket: browserSocketFactory, ...rest },
+    true,
+  );
+  const rejoin = await client.recovery.rejoin();
+  return {
+    client,
+    revokedDeviceIds: restored?.revokedDeviceIds ?? [],
+    backupRestored: restored?.backupRestored ?? false,
+    rejoin,
+  };
 }
 
 /**

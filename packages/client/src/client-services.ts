@@ -4,6 +4,7 @@ import { AccountSyncService } from "./account/account-sync/account-sync.js";
 import { DevicesService } from "./account/devices.js";
 import { KeyPackagePoolService } from "./account/key-package-pool.js";
 import { profileServerUrls } from "./account/profile.js";
+import { RecoveryService } from "./account/recovery.js";
 import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
 import { ChannelHistory } from "./communities/channel-history.js";
@@ -64,6 +65,7 @@ export interface ClientServices {
   typing: TypingService;
   settings: SettingsService;
   verification: VerificationService;
+  recovery: RecoveryService;
   devices: DevicesService;
   account: AccountProfileService;
   accountSync: AccountSyncService;
@@ -202,6 +204,9 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   connection.stateChanges.add((s) => {
     if (s === "connected") presence.connected();
   });
+  const recovery = new RecoveryService(ctx, conversationServices, accountSync);
+  // The account backup follows the account document (a no-op on a device without the backup's key).
+  recovery.start([conversations.changes, settings.changes]);
   return {
     ctx,
     queue,
@@ -217,7 +222,8 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     presence,
     typing,
     settings,
-    verification: new VerificationService(ctx),
+    verification: new VerificationService(ctx, accountSync),
+    recovery,
     devices,
     account: new AccountProfileService(ctx, { state, outbox }),
     accountSync,

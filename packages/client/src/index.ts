@@ -43,9 +43,20 @@ export {
   type UnlockedProfile,
   unlockProfile,
 } from "./account/profile.js";
+export type { Recovery, RecoveryStatus, RejoinReport } from "./account/recovery-api.js";
+export {
+  type RecoveredProfile,
+  type RecoverProfileOptions,
+  recoverProfile,
+} from "./account/recovery-profile.js";
 export { DEFAULT_SETTINGS, FONT_SCALE, THEMES } from "./account/settings.js";
 export type { Settings, UserSettings } from "./account/settings-api.js";
-export type { SafetyNumber, Verification } from "./account/verification-api.js";
+export type {
+  SafetyNumber,
+  ScanResult,
+  Verification,
+  VerificationState,
+} from "./account/verification-api.js";
 export { MAX_JOIN_ATTEMPTS } from "./communities/channel-conversations.js";
 export { DEFAULT_COMMUNITY_INVITE_TTL_MS, RECONCILE_RETRY_MS } from "./communities/communities.js";
 export type {
@@ -78,6 +89,7 @@ export { CATCH_UP_TIMEOUT_MS, MAX_COMMIT_ATTEMPTS } from "./conversations/group-
 export { DEFAULT_INVITE_TTL_MS } from "./conversations/invites.js";
 export type { InviteLinks, Invites } from "./conversations/invites-api.js";
 export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
+export { RESTORE_NOTICE } from "./conversations/restored-join.js";
 export { MAX_RESYNC_ATTEMPTS, RECOVERY_NOTICE } from "./conversations/resync.js";
 export type { MessageAction, MessageActionType } from "./messaging/actions/message-action.js";
 export type { DeliveryDiagnostic } from "./messaging/delivery-log.js";

@@ -4,6 +4,8 @@ import { LIMITS } from "@volly/protocol";
 import WebSocket from "ws";
 import { type LinkProfileOptions, linkProfile } from "./account/link-profile.js";
 import { type CreateProfileOptions, createProfile, hasProfile, unlockProfile } from "./account/profile.js";
+import type { RejoinReport } from "./account/recovery-api.js";
+import { type RecoverProfileOptions, recoverProfile } from "./account/recovery-profile.js";
 import { SqliteClientStore } from "./storage/sqlite-client-store.js";
 import type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
 import { VollyClient, type VollyClientOptions } from "./volly-client.js";
@@ -65,6 +67,49 @@ export async function linkNodeProfile(
     { createSocket: nodeSocketFactory, ...clientOptions },
     true,
   );
+}
+
+/** What {@link recoverNodeProfile} returns. */
+export interface RecoveredNodeClient {
+  /** The restored device's client (not connected yet). */
+  client: VollyClient;
+  /** The account's devices the server revoked. */
+  revokedDeviceIds: string[];
+  /** Whether the account backup was restored (contacts, conversation list, settings). */
+  backupRestored: boolean;
+  /** The conversations rejoined by external commit (and those that could not be). */
+  rejoin: RejoinReport;
+}
+
+/**
+ * Restores an account whose devices are all lost with its recovery key into `profileDir` (see
+ * {@link recoverProfile}: this device registered, every other one revoked, the account backup
+ * restored), uploads the first key packages and rejoins every conversation by external commit
+ * (`client.recovery.rejoin()`). Errors as {@link recoverProfile}.
+ */
+export async function recoverNodeProfile(
+  profileDir: string,
+  options: Omit<RecoverProfileOptions, "store">,
+  clientOptions: Partial<VollyClientOptions> = {},
+): Promise<RecoveredNodeClient> {
+  let restored: { revokedDeviceIds: string[]; backupRestored: boolean } | undefined;
+  const client = await VollyClient.fromStore(
+    openProfileStore(profileDir),
+    async (store) => {
+      const result = await recoverProfile({ ...options, store });
+      restored = result;
+      return result.unlocked;
+    },
+    { createSocket: nodeSocketFactory, ...clientOptions },
+    true,
+  );
+  const rejoin = await client.recovery.rejoin();
+  return {
+    client,
+    revokedDeviceIds: restored?.revokedDeviceIds ?? [],
+    backupRestored: restored?.backupRestored ?? false,
+    rejoin,
+  };
 }
 
 /** Unlocks the profile in `profileDir` with its PIN. Throws VOLLY_E_PROFILE_MISSING, VOLLY_E_WRONG_PIN. */

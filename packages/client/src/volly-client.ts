@@ -6,6 +6,7 @@ import type { AccountSync } from "./account/account-sync/account-sync-api.js";
 import type { Devices } from "./account/devices-api.js";
 import type { KeyPackagePool } from "./account/key-package-pool-api.js";
 import { profileServerUrls, profileStores, type UnlockedProfile } from "./account/profile.js";
+import type { Recovery } from "./account/recovery-api.js";
 import type { Settings } from "./account/settings-api.js";
 import type { Verification } from "./account/verification-api.js";
 import { type ClientServices, wireServices } from "./client-services.js";
@@ -67,7 +68,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `devices` (linking, listing, revoking), `account` (the display name),
+ * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `devices` (linking, listing, revoking), `account` (the display name),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -96,6 +97,8 @@ export class VollyClient {
   readonly settings: Settings;
   /** Safety numbers. */
   readonly verification: Verification;
+  /** The account's recovery key and its encrypted backup; rejoining after a restore. */
+  readonly recovery: Recovery;
   /** This account's devices: linking, listing, revoking. */
   readonly devices: Devices;
   /** This account's profile as others see it: the display name. */
@@ -128,6 +131,7 @@ export class VollyClient {
     this.typing = services.typing;
     this.settings = services.settings;
     this.verification = services.verification;
+    this.recovery = services.recovery;
     this.devices = services.devices;
     this.account = services.account;
     this.accountSync = services.accountSync;
@@ -254,6 +258,8 @@ export class VollyClient {
     presence.dispose();
     typing.dispose();
     await queue.idle();
+    // The account document is final now: the backup (when this device keeps it) goes out with it.
+    await this.services.recovery.idle();
     await this.services.search.dispose();
     await ctx.stores.clientStore.close();
   }

@@ -83,6 +83,16 @@ export {
   rejoinExternally,
 } from "./mls-external.js";
 export {
+  accountBackupKey,
+  formatRecoveryKey,
+  generateRecoveryKey,
+  openAccountBackup,
+  parseRecoveryKey,
+  RECOVERY_KEY_BYTES,
+  recoveryIdentity,
+  sealAccountBackup,
+} from "./recovery-key.js";
+export {
   formatSafetyNumber,
   SAFETY_NUMBER_ITERATIONS,
   SAFETY_NUMBER_VERSION,

@@ -292,6 +292,24 @@ export const ERROR_CODES = {
     message: "The owner must transfer ownership before leaving.",
     retry: "never",
   },
+  VOLLY_E_RECOVERY_FAILED: {
+    http: 403,
+    close: 4000,
+    message: "The recovery key does not restore this account.",
+    retry: "never",
+  },
+  VOLLY_E_RECOVERY_KEY_INVALID: {
+    http: 400,
+    close: 4000,
+    message: "That is not a recovery key: 52 letters and digits in 13 groups of 4.",
+    retry: "never",
+  },
+  VOLLY_E_NO_BACKUP: {
+    http: 404,
+    close: 4000,
+    message: "This account has no backup on the server.",
+    retry: "never",
+  },
   VOLLY_E_RATE_LIMITED: { http: 429, close: 4008, message: "Too many requests; slow down.", retry: "later" },
   VOLLY_E_SHUTTING_DOWN: {
     http: 503,

@@ -155,6 +155,18 @@ export {
   SetPresenceStatusBody,
 } from "./presence.js";
 export {
+  AccountBackupBody,
+  AccountBackupResponse,
+  MAX_ACCOUNT_BACKUP_CHARS,
+  RecoverAccountBody,
+  RecoverAccountResponse,
+  RecoveryChallengeBody,
+  RecoveryChallengeResponse,
+  RecoveryRejoinsResponse,
+  RecoveryStatusResponse,
+  SetRecoveryKeyBody,
+} from "./recovery.js";
+export {
   type AccountEntry,
   AccountEntry as AccountEntrySchema,
   type ChallengeResponse,

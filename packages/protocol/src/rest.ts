@@ -14,6 +14,17 @@ import { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
 import { ID_PATTERN } from "./ids.js";
 import { LIMITS } from "./limits.js";
 import { PresenceStatusResponse, SetPresenceStatusBody } from "./presence.js";
+import {
+  AccountBackupBody,
+  AccountBackupResponse,
+  RecoverAccountBody,
+  RecoverAccountResponse,
+  RecoveryChallengeBody,
+  RecoveryChallengeResponse,
+  RecoveryRejoinsResponse,
+  RecoveryStatusResponse,
+  SetRecoveryKeyBody,
+} from "./recovery.js";
 
 /** MLS message bytes (RFC 9420 §6 MLSMessage), base64url. */
 const MlsBytes = (description: string) => Base64Url(LIMITS.maxRequestBodyBytes, description);
@@ -573,6 +584,64 @@ export const ROUTES = {
     auth: true,
     body: SetPresenceStatusBody,
     response: PresenceStatusResponse,
+  },
+  getRecoveryStatus: {
+    method: "GET",
+    path: "/v1/account/recovery-key",
+    summary: "Whether this account has a recovery key, and when its backup was last stored.",
+    auth: true,
+    response: RecoveryStatusResponse,
+  },
+  setRecoveryKey: {
+    method: "PUT",
+    path: "/v1/account/recovery-key",
+    summary:
+      "Register (or replace) the public key derived from the account's recovery key, signed by that key; a replaced key's backup is dropped.",
+    auth: true,
+    body: SetRecoveryKeyBody,
+    response: RecoveryStatusResponse,
+  },
+  putAccountBackup: {
+    method: "PUT",
+    path: "/v1/account/backup",
+    summary:
+      "Store the account backup (the account document sealed under a key derived from the recovery key; opaque to the server). Needs a recovery key.",
+    auth: true,
+    body: AccountBackupBody,
+    response: RecoveryStatusResponse,
+  },
+  getAccountBackup: {
+    method: "GET",
+    path: "/v1/account/backup",
+    summary: "The account's sealed backup (VOLLY_E_NO_BACKUP when none is stored).",
+    auth: true,
+    response: AccountBackupResponse,
+  },
+  recoveryChallenge: {
+    method: "POST",
+    path: "/v1/recovery/challenge",
+    summary:
+      "A single-use nonce to restore an account with its recovery key (the account's previous one is replaced); VOLLY_E_RECOVERY_FAILED when the account has no recovery key.",
+    auth: false,
+    body: RecoveryChallengeBody,
+    response: RecoveryChallengeResponse,
+  },
+  recoverAccount: {
+    method: "POST",
+    path: "/v1/recovery",
+    summary:
+      "Restore an account with its recovery key: registers the new device, revokes every other device and lets the new one rejoin their groups by external commit. Wrong keys: VOLLY_E_RECOVERY_FAILED; failed attempts are slowed down per account (VOLLY_E_RATE_LIMITED, details.retryAfterMs).",
+    auth: false,
+    body: RecoverAccountBody,
+    response: RecoverAccountResponse,
+  },
+  listRecoveryRejoins: {
+    method: "GET",
+    path: "/v1/recovery/rejoins",
+    summary:
+      "The groups this (restored) device may still join by external commit: those the account's revoked devices were in at the restore.",
+    auth: true,
+    response: RecoveryRejoinsResponse,
   },
   ...COMMUNITY_ROUTES,
 } as const satisfies Record<string, RouteSpec>;

@@ -25,4 +25,18 @@ export const signingInput = {
   session(nonce: string): Uint8Array {
     return utf8(`volly/v1/session\n${nonce}`);
   },
+  /**
+   * Setting up a recovery key (signed by the recovery key, proving possession):
+   * `volly/v1/recovery-key\n<accountId>\n<recoveryPublicKey>`.
+   */
+  recoveryKey(accountId: string, recoveryPublicKey: string): Uint8Array {
+    return utf8(`volly/v1/recovery-key\n${accountId}\n${recoveryPublicKey}`);
+  },
+  /**
+   * Restoring an account (signed by the recovery key and by the new device's key):
+   * `volly/v1/recover\n<accountId>\n<nonce from /v1/recovery/challenge>\n<new device publicKey>`.
+   */
+  recover(accountId: string, nonce: string, signaturePublicKey: string): Uint8Array {
+    return utf8(`volly/v1/recover\n${accountId}\n${nonce}\n${signaturePublicKey}`);
+  },
 };

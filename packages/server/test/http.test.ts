@@ -182,6 +182,16 @@ describe("REST v1 over app.inject", () => {
       createCommunityInvite: () => ({ maxUses: 1 }),
       setPresenceStatus: () => ({ status: "dnd", text: "busy" }),
       updateProfile: () => ({ displayName: "Alice L." }),
+      setRecoveryKey: () => ({ recoveryPublicKey: newKeys().publicKeyB64, signature: "s".repeat(86) }),
+      putAccountBackup: () => ({ backup: "c2VhbGVk" }),
+      recoveryChallenge: () => ({ handle: "alice" }),
+      recoverAccount: () => ({
+        handle: "alice",
+        nonce: newId(),
+        device: { signaturePublicKey: newKeys().publicKeyB64, name: "restored" },
+        recoverySignature: "s".repeat(86),
+        deviceSignature: "s".repeat(86),
+      }),
     };
     const pathOf = (path: string) =>
       path

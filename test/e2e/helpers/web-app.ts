@@ -69,8 +69,22 @@ export async function onboard(page: Page, name: string, pin: string): Promise<st
   const handle = await handleInput.inputValue();
   await page.getByLabel("Choose a 6-digit PIN").fill(pin);
   await page.getByRole("button", { name: "Continue" }).click();
+  await confirmRecoveryKey(page);
   await page.getByRole("button", { name: "Invite someone" }).first().waitFor({ timeout: 30_000 });
   return handle;
+}
+
+/**
+ * After "Continue" on the onboarding screen: reads the recovery key shown once, ticks "I stored my
+ * recovery key" and continues. Returns the key.
+ */
+export async function confirmRecoveryKey(page: Page): Promise<string> {
+  const key = page.getByTestId("recovery-key");
+  await key.waitFor({ timeout: 30_000 });
+  const text = (await key.textContent())?.trim() ?? "";
+  await page.getByLabel("I stored my recovery key").check();
+  await page.getByTestId("recovery-key-done").click();
+  return text;
 }
 
 /** Unlocks the app with the PIN (after a reload). */

@@ -20,7 +20,7 @@ interface InitOptions {
 
 /**
  * `volly init --server URL [--server URL2 …] --handle H [--pin P] [--type T] [--device-name N]`:
- * create a profile (a new account), or `volly init [--server URL …] --link CODE`: link this machine
+ * create a profile (a new account) and print its recovery key once (`recoveryKey` with --json), or `volly init [--server URL …] --link CODE`: link this machine
  * as a new device of an existing account with the pairing code `volly devices link` printed on one
  * of its devices. Several `--server` flags name the nodes of one deployment, the preferred one
  * first: the profile keeps them all and every command fails over between them. Without `--server`,
@@ -63,7 +63,12 @@ export function registerInit(program: Command, run: Run) {
           deviceName: o.deviceName,
         });
         const p = client.profile;
-        await client.close();
+        let recoveryKey: string;
+        try {
+          recoveryKey = await client.recovery.setUp();
+        } finally {
+          await client.close();
+        }
         const urls = profileServerUrls(p);
         out.result(
           {
@@ -72,8 +77,11 @@ export function registerInit(program: Command, run: Run) {
             deviceId: p.deviceId,
             server: p.serverUrl,
             servers: urls,
+            recoveryKey,
           },
-          `Created @${p.handle} on ${describeServers(urls)} (profile ${dir})`,
+          `Created @${p.handle} on ${describeServers(urls)} (profile ${dir})\n\n` +
+            `Your recovery key (shown this once — store it somewhere safe, offline):\n\n    ${recoveryKey}\n\n` +
+            `With it, \`volly recover --handle ${p.handle}\` restores the account if every device is lost.`,
         );
       }),
     );

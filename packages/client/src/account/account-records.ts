@@ -37,3 +37,14 @@ export interface KeyPackageRecord {
   privateKeyPackage: string;
   lastResort: boolean;
 }
+
+/**
+ * The account backup as this device keeps it (`account/recovery.ts`). Stored sealed under
+ * `acct:backup`.
+ */
+export interface AccountBackupRecord {
+  /** The backup's key (`accountBackupKey` of the recovery key, 32 bytes, base64url). */
+  key: string;
+  /** SHA-256 (base64url) of the account document state last uploaded, so an unchanged one is not sent again. */
+  uploadedHash?: string;
+}

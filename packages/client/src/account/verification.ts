@@ -1,16 +1,97 @@
 import { safetyNumber as computeSafetyNumber, formatSafetyNumber, groupMembers } from "@volly/crypto";
-import { type AccountEntry, fromBase64Url, isValidHandle, VollyError } from "@volly/protocol";
+import { type AccountEntry, fromBase64Url, isValidHandle, toBase64Url, VollyError } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ClientContext } from "../shared/client-context.js";
-import type { SafetyNumber, Verification } from "./verification-api.js";
+import { ListenerSet } from "../shared/listeners.js";
+import type { AccountSyncService } from "./account-sync/account-sync.js";
+import type { SafetyNumber, ScanResult, Verification, VerificationState } from "./verification-api.js";
 
-/** The SDK's {@link Verification} (see there): `safetyNumber` of @volly/crypto over the client's keys. */
+/** The keys a safety number is computed from, and where they came from. */
+interface Keys {
+  account: AccountEntry;
+  local: Uint8Array[];
+  remote: Uint8Array[];
+  source: "group" | "directory";
+}
+
+/**
+ * The SDK's {@link Verification} (see there): `safetyNumber` of @volly/crypto over the client's
+ * keys, and the verified marks kept in the account document (synced to the account's devices).
+ */
 export class VerificationService implements Verification {
-  constructor(private readonly ctx: ClientContext) {}
+  readonly changes = new ListenerSet<VerificationState>();
+
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly accountSync?: Pick<AccountSyncService, "verification" | "setVerification">,
+  ) {}
 
   async safetyNumber(handle: string): Promise<SafetyNumber> {
-    const bare = handle.trim().replace(/^@/, "");
-    if (!isValidHandle(bare)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle: bare });
+    const bare = bareHandle(handle);
+    return this.numberOf(bare, await this.keys(bare));
+  }
+
+  async state(handle: string): Promise<VerificationState> {
+    const bare = bareHandle(handle);
+    const keys = await this.keys(bare);
+    const mark = await this.sync().verification(keys.account.accountId);
+    if (!mark) return { handle: bare, state: "unverified" };
+    const current = await keysFingerprint(keys.remote);
+    return { handle: bare, state: current === mark.keys ? "verified" : "changed", verifiedAt: mark.at };
+  }
+
+  async markVerified(handle: string): Promise<VerificationState> {
+    const bare = bareHandle(handle);
+    const keys = await this.keys(bare);
+    const at = Date.now();
+    await this.sync().setVerification(keys.account.accountId, {
+      handle: bare,
+      keys: await keysFingerprint(keys.remote),
+      at,
+    });
+    const state: VerificationState = { handle: bare, state: "verified", verifiedAt: at };
+    this.changes.emit(state);
+    return state;
+  }
+
+  async unmarkVerified(handle: string): Promise<VerificationState> {
+    const bare = bareHandle(handle);
+    const keys = await this.keys(bare);
+    await this.sync().setVerification(keys.account.accountId, undefined);
+    const state: VerificationState = { handle: bare, state: "unverified" };
+    this.changes.emit(state);
+    return state;
+  }
+
+  async compareScanned(handle: string, scanned: string): Promise<ScanResult> {
+    const bare = bareHandle(handle);
+    const keys = await this.keys(bare);
+    const own = this.numberOf(bare, keys);
+    if (scanned.trim() !== own.qrPayload) {
+      return { match: false, state: await this.state(bare) };
+    }
+    return { match: true, state: await this.markVerified(bare) };
+  }
+
+  private sync(): Pick<AccountSyncService, "verification" | "setVerification"> {
+    if (!this.accountSync) throw new VollyError("VOLLY_E_USAGE", "Verification marks need account sync.");
+    return this.accountSync;
+  }
+
+  private numberOf(handle: string, keys: Keys): SafetyNumber {
+    const result = computeSafetyNumber(
+      { accountId: this.ctx.profile.accountId, keys: keys.local },
+      { accountId: keys.account.accountId, keys: keys.remote },
+    );
+    return {
+      handle,
+      digits: formatSafetyNumber(result.digits),
+      qrPayload: result.qrPayload,
+      source: keys.source,
+    };
+  }
+
+  private async keys(bare: string): Promise<Keys> {
     const account = await this.ctx.api.call("getAccount", { params: { handle: bare } });
     const fromGroup = await this.keysFromGroups(account.accountId, bare);
     let local: Uint8Array[];
@@ -23,16 +104,7 @@ export class VerificationService implements Verification {
       remote = keysOf(account);
     }
     if (local.length === 0) local = [this.ctx.identity.signaturePublicKey];
-    const result = computeSafetyNumber(
-      { accountId: this.ctx.profile.accountId, keys: local },
-      { accountId: account.accountId, keys: remote },
-    );
-    return {
-      handle: bare,
-      digits: formatSafetyNumber(result.digits),
-      qrPayload: result.qrPayload,
-      source: fromGroup ? "group" : "directory",
-    };
+    return { account, local, remote, source: fromGroup ? "group" : "directory" };
   }
 
   private async keysFromGroups(
@@ -58,6 +130,35 @@ export class VerificationService implements Verification {
     }
     return undefined;
   }
+}
+
+/**
+ * SHA-256 (WebCrypto) of a contact's device keys sorted bytewise and concatenated, base64url: what a
+ * verified mark remembers. Any added, removed or substituted key changes it.
+ *
+ * @param keys 32-byte Ed25519 public keys, in any order
+ */
+export async function keysFingerprint(keys: readonly Uint8Array[]): Promise<string> {
+  const sorted = [...keys].sort(compareBytes);
+  const joined = new Uint8Array(sorted.reduce((n, k) => n + k.length, 0));
+  let offset = 0;
+  for (const key of sorted) {
+    joined.set(key, offset);
+    offset += key.length;
+  }
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", joined)));
+}
+
+function bareHandle(handle: string): string {
+  const bare = handle.trim().replace(/^@/, "");
+  if (!isValidHandle(bare)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle: bare });
+  return bare;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 function rank(conv: ConversationRecord, handle: string): number {

@@ -70,6 +70,8 @@ export const RECORD_KEYS = {
   accountDoc: "acct:doc",
   /** Account-sync changes not sent yet (one merged Yjs update). */
   accountUnsent: "acct:unsent",
+  /** The account backup's key (derived from the recovery key) and what was last uploaded. */
+  accountBackup: "acct:backup",
   /** Counts of account-sync entries ignored, by cause. */
   accountRejected: "acct:rejected",
   /** The version of the store's record formats (see `migrations/`); absent before version 1. */

@@ -1,4 +1,4 @@
-import type { ProfileRecord } from "../account/account-records.js";
+import type { AccountBackupRecord, ProfileRecord } from "../account/account-records.js";
 import type { AccountSyncRejection } from "../account/account-sync/account-sync-api.js";
 import type { UserSettings } from "../account/settings-api.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
@@ -60,6 +60,8 @@ export class Stores {
   readonly accountDoc: SingleRecord<string>;
   /** Account-sync changes not sent yet (base64url Yjs update). */
   readonly accountUnsent: SingleRecord<string>;
+  /** The account backup's key and the hash of the state last uploaded (`account/recovery.ts`). */
+  readonly accountBackup: SingleRecord<AccountBackupRecord>;
   /** Account-sync entries ignored, by cause. */
   readonly accountRejected: SingleRecord<Partial<Record<AccountSyncRejection, number>>>;
   /** The version of the record formats (see `migrations/`). */
@@ -91,6 +93,7 @@ export class Stores {
     this.recoveries = new SingleRecord<number>(vault, RECORD_KEYS.recoveries);
     this.accountDoc = new SingleRecord<string>(vault, RECORD_KEYS.accountDoc);
     this.accountUnsent = new SingleRecord<string>(vault, RECORD_KEYS.accountUnsent);
+    this.accountBackup = new SingleRecord<AccountBackupRecord>(vault, RECORD_KEYS.accountBackup);
     this.accountRejected = new SingleRecord<Partial<Record<AccountSyncRejection, number>>>(
       vault,
       RECORD_KEYS.accountRejected,

@@ -112,6 +112,16 @@ function handlers(services: Services): RouteHandlers {
       services.deviceLinks.decline(device, parse(ROUTES.declineDeviceLink.params, params).linkId),
     revokeDevice: async ({ params, auth: device }) =>
       services.deviceRevocation.revoke(device, parse(ROUTES.revokeDevice.params, params).deviceId),
+    getRecoveryStatus: async ({ auth: device }) => services.recovery.status(device),
+    setRecoveryKey: async ({ body, auth: device }) =>
+      services.recovery.setKey(device, parse(ROUTES.setRecoveryKey.body, body)),
+    putAccountBackup: async ({ body, auth: device }) =>
+      services.recovery.putBackup(device, parse(ROUTES.putAccountBackup.body, body).backup),
+    getAccountBackup: async ({ auth: device }) => services.recovery.getBackup(device),
+    recoveryChallenge: async ({ body }) =>
+      services.recovery.challenge(parse(ROUTES.recoveryChallenge.body, body).handle),
+    recoverAccount: async ({ body }) => services.recovery.recover(parse(ROUTES.recoverAccount.body, body)),
+    listRecoveryRejoins: async ({ auth: device }) => services.recovery.rejoins(device),
     getPresenceStatus: async ({ auth: device }) => services.presence.getStatus(device.accountId),
     setPresenceStatus: async ({ body, auth: device }) =>
       services.presence.setStatus(device, parse(ROUTES.setPresenceStatus.body, body)),

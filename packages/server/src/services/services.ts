@@ -1,4 +1,5 @@
 import { loadSuite, type MlsSuite } from "@volly/crypto";
+import { type AccountRecoveryService, createAccountRecoveryService } from "./account-recovery.js";
 import { type AccountService, createAccountService } from "./accounts.js";
 import { type AuthService, createAuthService } from "./auth.js";
 import { createChannelAccessReconciler } from "./communities/channel-access.js";
@@ -31,6 +32,8 @@ export interface Services {
   delivery: DeliveryService;
   deviceLinks: DeviceLinkService;
   deviceRevocation: DeviceRevocationService;
+  /** Recovery keys, account backups and restoring an account with every device lost. */
+  recovery: AccountRecoveryService;
   presence: PresenceService;
   typing: TypingService;
   /** Communities: settings, ownership, invites, joining and leaving. */
@@ -72,6 +75,7 @@ export function createServices(
     createChannelAccessReconciler(context, delivery),
     createCommunityEvents(context),
   );
+  const deviceRevocation = createDeviceRevocationService(context, delivery);
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
@@ -79,7 +83,8 @@ export function createServices(
     groups: createGroupService(context, policies, inspector, limits),
     delivery,
     deviceLinks: createDeviceLinkService(context),
-    deviceRevocation: createDeviceRevocationService(context, delivery),
+    deviceRevocation,
+    recovery: createAccountRecoveryService(context, deviceRevocation),
     presence: createPresenceService(context),
     typing: createTypingService(context, policies),
     communities: createCommunityService(context, aftermath),

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { createGroupCommit } from "./group-commit.js";
+import { kyselyAccountRecoveryRepository } from "./kysely/account-recovery-repository.js";
 import { kyselyAccountStatusRepository } from "./kysely/account-statuses-repository.js";
 import { kyselyAccountRepository } from "./kysely/accounts-repository.js";
 import { kyselyAuthRepository } from "./kysely/auth-repository.js";
@@ -36,6 +37,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     rateLimits: kyselyRateLimitRepository(db),
     communities: kyselyCommunityRepository(db),
     accountStatuses: kyselyAccountStatusRepository(db),
+    accountRecovery: kyselyAccountRecoveryRepository(db),
   };
 }
 

@@ -221,6 +221,30 @@ export interface AccountStatusesTable {
   set_at: number;
 }
 
+/** An account's recovery key, backup, pending restore nonce and failed attempts. Migration 0010. */
+export interface AccountRecoveryTable {
+  account_id: string;
+  /** Ed25519 public key derived from the recovery key (base64url). */
+  public_key: string;
+  created_at: number;
+  /** The sealed account backup (base64url); null until one is stored. */
+  backup: string | null;
+  backup_updated_at: number | null;
+  /** The pending restore nonce; null when none (single use). */
+  nonce: string | null;
+  nonce_expires_at: number | null;
+  /** Failed restore attempts since the last success (or since the key was set). */
+  failures: number;
+  last_failure_at: number | null;
+}
+
+/** A group a restored device may join by external commit. Migration 0010. */
+export interface RecoveryRejoinsTable {
+  device_id: string;
+  group_id: string;
+  created_at: number;
+}
+
 export interface Database extends CommunityTables {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -239,4 +263,6 @@ export interface Database extends CommunityTables {
   group_infos: GroupInfosTable;
   rate_limits: RateLimitsTable;
   account_statuses: AccountStatusesTable;
+  account_recovery: AccountRecoveryTable;
+  recovery_rejoins: RecoveryRejoinsTable;
 }

@@ -478,6 +478,51 @@ export interface AccountStatusRepository {
   put(record: AccountStatusRecord): Promise<AccountStatusRecord>;
 }
 
+/** An account's recovery key and backup as stored (see `account_recovery`, migration 0010). */
+export interface AccountRecoveryRecord {
+  accountId: string;
+  /** Ed25519 public key derived from the recovery key (base64url). */
+  publicKey: string;
+  /** When the key was set (ms). */
+  createdAt: number;
+  /** The sealed backup (base64url), when one was stored. */
+  backup?: string;
+  backupUpdatedAt?: number;
+  /** The pending restore nonce and its expiry (ms). */
+  nonce?: string;
+  nonceExpiresAt?: number;
+  /** Failed restore attempts since the last success or key change. */
+  failures: number;
+  /** When the last failed attempt was (ms). */
+  lastFailureAt?: number;
+}
+
+/** Recovery keys, backups, restore nonces and the rejoin grants of restored devices. */
+export interface AccountRecoveryRepository {
+  /** The account's row, or undefined when it has no recovery key. */
+  get(accountId: string): Promise<AccountRecoveryRecord | undefined>;
+  /** Sets (or replaces) the recovery key; a replaced key's backup, nonce and failures are dropped. */
+  putKey(accountId: string, publicKey: string, at: number): Promise<void>;
+  /** Stores the sealed backup. Returns false when the account has no recovery key. */
+  putBackup(accountId: string, backup: string, at: number): Promise<boolean>;
+  /** Replaces the pending restore nonce. */
+  putNonce(accountId: string, nonce: string, expiresAt: number): Promise<void>;
+  /** Clears the nonce if it is `nonce` and unexpired at `at`; true when it was (single use). */
+  consumeNonce(accountId: string, nonce: string, at: number): Promise<boolean>;
+  /** Counts a failed attempt at `at` (and clears the nonce). */
+  recordFailure(accountId: string, at: number): Promise<void>;
+  /** Resets the failed attempts (after a successful restore). */
+  resetFailures(accountId: string): Promise<void>;
+  /** Lets `deviceId` join each of `groupIds` by external commit. */
+  grantRejoins(deviceId: string, groupIds: readonly string[], at: number): Promise<void>;
+  /** The groups `deviceId` may still join by external commit after a restore. */
+  listRejoins(deviceId: string): Promise<string[]>;
+  /** Whether `deviceId` may join `groupId` by external commit after a restore. */
+  hasRejoin(deviceId: string, groupId: string): Promise<boolean>;
+  /** Drops the grant (its join was accepted). */
+  dropRejoin(deviceId: string, groupId: string): Promise<void>;
+}
+
 /**
  * The status of a device link: open → claimed → approved or declined (both final; "expired" is
  * derived from the time).
@@ -535,6 +580,7 @@ export interface Repositories {
   rateLimits: RateLimitRepository;
   communities: CommunityRepository;
   accountStatuses: AccountStatusRepository;
+  accountRecovery: AccountRecoveryRepository;
 }
 
 /**

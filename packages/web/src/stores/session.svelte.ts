@@ -6,7 +6,7 @@ import {
   takeInviteFromUrl,
 } from "../lib/invite-link.js";
 import { onSdkEvent, sdk } from "../lib/sdk.js";
-import type { LinkThisDevice, Me, NewProfile, SdkEvent } from "../worker/rpc-types.js";
+import type { LinkThisDevice, Me, NewProfile, RestoreProfile, SdkEvent } from "../worker/rpc-types.js";
 import { communities } from "./communities.svelte.js";
 import { connection } from "./connection.svelte.js";
 import { conversations } from "./conversations.svelte.js";
@@ -32,6 +32,11 @@ class SessionStore {
   pendingCommunityInvite = $state<string | undefined>();
   inviteError = $state<string | undefined>();
   bootError = $state<string | undefined>();
+  /**
+   * The new account's recovery key, shown once on the onboarding screen until the user confirms they
+   * stored it ({@link SessionStore.confirmRecoveryKey}); never stored.
+   */
+  recoveryKey = $state<string | undefined>();
 
   /** Decides between onboarding and unlock (after the first paint; loads only the store). */
   async boot(): Promise<void> {
@@ -48,6 +53,21 @@ class SessionStore {
 
   async createProfile(profile: NewProfile): Promise<void> {
     this.me = await sdk.session.createProfile(profile);
+    // The recovery key is shown once before the app opens; without one (server unreachable just now)
+    // the settings offer to create it later.
+    this.recoveryKey = await sdk.recovery.setUp().catch(() => undefined);
+    if (this.recoveryKey === undefined) await this.enter();
+  }
+
+  /** The user stored the recovery key: forget it and open the app. */
+  async confirmRecoveryKey(): Promise<void> {
+    this.recoveryKey = undefined;
+    await this.enter();
+  }
+
+  /** Restores an account with its recovery key (every other device is revoked), then opens the app. */
+  async recoverProfile(restore: RestoreProfile): Promise<void> {
+    this.me = await sdk.session.recoverProfile(restore);
     await this.enter();
   }
 

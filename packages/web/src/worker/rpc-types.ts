@@ -51,10 +51,13 @@ export type {
   OwnStatus,
   PresenceChange,
   PresenceState,
+  RecoveryStatus,
   SafetyNumber,
+  ScanResult,
   SearchHighlight,
   SearchOptions,
   UserSettings,
+  VerificationState,
 } from "@volly/client";
 
 /**
@@ -159,6 +162,15 @@ export interface ApprovedDevice {
   added: number;
   /** How many it could not be added to. */
   failed: number;
+}
+
+/** What restoring an account with its recovery key needs (`sdk.session.recoverProfile`). */
+export interface RestoreProfile {
+  serverUrl: string;
+  handle: string;
+  recoveryKey: string;
+  pin: string;
+  deviceName: string;
 }
 
 /** Events pushed by the worker (the SDK's listeners). */

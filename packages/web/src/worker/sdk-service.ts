@@ -9,6 +9,7 @@ import {
   DEFAULT_BROWSER_DB,
   linkBrowserProfile,
   openBrowserClient,
+  recoverBrowserProfile,
 } from "@volly/client/browser";
 import { VollyError } from "@volly/protocol";
 import { communityView } from "./community-view.js";
@@ -21,6 +22,7 @@ import type {
   Me,
   NewProfile,
   OpenedDeviceLink,
+  RestoreProfile,
   SdkEvent,
 } from "./rpc-types.js";
 import { invokeSdk } from "./sdk-calls.js";
@@ -50,6 +52,22 @@ export class SdkService {
       CLIENT_OPTIONS,
     );
     await this.start(client);
+    return this.me();
+  }
+
+  async recoverProfile(options: RestoreProfile): Promise<Me> {
+    if (this.client) throw new VollyError("VOLLY_E_PROFILE_EXISTS");
+    const restored = await recoverBrowserProfile(
+      {
+        serverUrl: options.serverUrl,
+        handle: options.handle,
+        recoveryKey: options.recoveryKey,
+        pin: options.pin,
+        deviceName: options.deviceName,
+      },
+      CLIENT_OPTIONS,
+    );
+    await this.start(restored.client);
     return this.me();
   }
 

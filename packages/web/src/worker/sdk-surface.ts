@@ -26,6 +26,7 @@ import type {
   MessageRecord,
   NewProfile,
   OpenedDeviceLink,
+  RestoreProfile,
   SearchHit,
   ThreadSummary,
   WireError,
@@ -110,7 +111,14 @@ export const SDK_SURFACE = {
   invites: { create: "as-is", accept: "as-is" },
   settings: { get: "as-is", update: "as-is" },
   notifications: { decide: "as-is", rule: "as-is", setLevel: "as-is", mute: "as-is", unmute: "as-is" },
-  verification: { safetyNumber: "as-is" },
+  verification: {
+    safetyNumber: "as-is",
+    state: "as-is",
+    markVerified: "as-is",
+    unmarkVerified: "as-is",
+    compareScanned: "as-is",
+  },
+  recovery: { status: "as-is", setUp: "as-is" },
   search: { messages: "hits" },
   communities: {
     create: "community",
@@ -156,6 +164,11 @@ export interface SessionApi {
   warmUp(): Promise<void>;
   /** Creates the profile on the server and in IndexedDB, then connects. */
   createProfile(options: NewProfile): Promise<Me>;
+  /**
+   * Restores an account whose devices are all lost with its recovery key (this browser becomes its
+   * device, the others are revoked, conversations are rejoined), then connects.
+   */
+  recoverProfile(options: RestoreProfile): Promise<Me>;
   /** Unlocks with the PIN, then connects. VOLLY_E_WRONG_PIN carries `details.retryAfterMs`. */
   unlock(pin: string): Promise<Me>;
   /**
@@ -193,6 +206,7 @@ export const SESSION_SURFACE = {
   probe: true,
   warmUp: true,
   createProfile: true,
+  recoverProfile: true,
   unlock: true,
   link: true,
   lock: true,

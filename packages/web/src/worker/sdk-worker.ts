@@ -46,6 +46,8 @@ const SESSION_HANDLERS: { readonly [M in keyof SessionApi]: (args: unknown[]) =>
   },
   createProfile: async (args) =>
     (await loadService()).createProfile(...(args as Parameters<SessionApi["createProfile"]>)),
+  recoverProfile: async (args) =>
+    (await loadService()).recoverProfile(...(args as Parameters<SessionApi["recoverProfile"]>)),
   unlock: async (args) => (await loadService()).unlock(...(args as Parameters<SessionApi["unlock"]>)),
   link: async (args) => (await loadService()).link(...(args as Parameters<SessionApi["link"]>)),
   lock: async () => (await loadService()).lock(),

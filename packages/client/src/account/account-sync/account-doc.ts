@@ -23,6 +23,18 @@ export interface SyncedContact {
   displayName?: string;
 }
 
+/** A contact the user marked verified (safety numbers), with the keys it had then. */
+export interface SyncedVerification {
+  /** The contact's account id. */
+  accountId: string;
+  /** The contact's handle when it was verified. */
+  handle: string;
+  /** SHA-256 (base64url, 43 characters) of the contact's device keys when it was verified (`keysFingerprint`). */
+  keys: string;
+  /** When it was marked verified (ms since the Unix epoch). */
+  at: number;
+}
+
 /** Transaction origin of changes made on this device (remote updates have another origin). */
 export const LOCAL_ORIGIN = "local";
 /** Longest synced conversation title (characters), as GroupMetaContent allows. */
@@ -145,7 +157,25 @@ export class AccountDoc {
     return true;
   }
 
-  private map(name: "settings" | "conversations" | "titles" | "read" | "contacts"): Y.Map<unknown> {
+  /** The contact's verification, when the user marked it verified and it is well-formed. */
+  verification(accountId: string): SyncedVerification | undefined {
+    return asVerification(accountId, this.map("verified").get(accountId));
+  }
+
+  /** Marks a contact verified with its current keys, or (undefined) clears the mark. Returns true if changed. */
+  setVerification(accountId: string, value: Omit<SyncedVerification, "accountId"> | undefined): boolean {
+    const map = this.map("verified");
+    if (value === undefined) {
+      if (!map.has(accountId)) return false;
+      map.delete(accountId);
+      return true;
+    }
+    return this.setIfChanged(map, accountId, { handle: value.handle, keys: value.keys, at: value.at });
+  }
+
+  private map(
+    name: "settings" | "conversations" | "titles" | "read" | "contacts" | "verified",
+  ): Y.Map<unknown> {
     return this.ydoc.getMap<unknown>(name);
   }
 
@@ -178,4 +208,13 @@ function asContact(accountId: string, raw: unknown): SyncedContact | undefined {
     return undefined;
   }
   return { accountId, handle, ...(displayName !== undefined ? { displayName } : {}) };
+}
+
+function asVerification(accountId: string, raw: unknown): SyncedVerification | undefined {
+  if (!ID.test(accountId) || !isRecord(raw)) return undefined;
+  const { handle, keys, at } = raw;
+  if (typeof handle !== "string" || !HANDLE.test(handle)) return undefined;
+  if (typeof keys !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(keys) || !Number.isSafeInteger(at))
+    return undefined;
+  return { accountId, handle, keys, at: at as number };
 }

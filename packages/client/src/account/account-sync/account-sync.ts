@@ -21,7 +21,13 @@ import { ListenerSet } from "../../shared/listeners.js";
 import type { VaultBatch } from "../../storage/vault.js";
 import type { SettingsService } from "../settings.js";
 import type { UserSettings } from "../settings-api.js";
-import { AccountDoc, LOCAL_ORIGIN, type SyncedContact, type SyncedConversation } from "./account-doc.js";
+import {
+  AccountDoc,
+  LOCAL_ORIGIN,
+  type SyncedContact,
+  type SyncedConversation,
+  type SyncedVerification,
+} from "./account-doc.js";
 import type {
   AccountSync,
   AccountSyncDiagnostic,
@@ -109,6 +115,22 @@ export class AccountSyncService implements AccountSync {
 
   async readSeq(conversationId: string): Promise<number> {
     return (await this.snapshot()).readSeq(conversationId);
+  }
+
+  /** The contact's synced verification mark, if any (see `verification.ts`). */
+  async verification(accountId: string): Promise<SyncedVerification | undefined> {
+    return (await this.snapshot()).verification(accountId);
+  }
+
+  /**
+   * Marks a contact verified (or clears the mark) in the account document, so every device of the
+   * account sees it; resolves once stored locally (sending to the other devices follows).
+   */
+  async setVerification(
+    accountId: string,
+    value: Omit<SyncedVerification, "accountId"> | undefined,
+  ): Promise<void> {
+    await this.change((doc) => doc.setVerification(accountId, value));
   }
 
   async rejected(): Promise<Partial<Record<AccountSyncRejection, number>>> {

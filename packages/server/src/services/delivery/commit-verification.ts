@@ -158,8 +158,12 @@ export function createCommitVerifier(
             groupInfo: mlsBytes(storedInfo),
           };
           const inspection = await check(() => inspector.inspectCommit(commit, context), "commit", where);
-          if (inspection.external) checkExternal(inspection, body, poster, policy.externalJoin);
-          else {
+          if (inspection.external) {
+            // A device restored with the recovery key joins its lost devices' groups like this.
+            const joinable =
+              policy.externalJoin || (await store.accountRecovery.hasRejoin(poster.id, groupId));
+            checkExternal(inspection, body, poster, joinable);
+          } else {
             const refs = (welcome: string) => check(() => welcomeRefs(inspector, welcome), "welcome", where);
             await checkMemberCommit(store, inspection, body, poster, refs);
           }

@@ -107,6 +107,7 @@ export function createCommitSequencer(
         });
         await tx.groups.endMemberships(groupId, body.removeDeviceIds, seq);
         await tx.groups.addMembers(groupId, body.addDeviceIds, seq);
+        if (body.addDeviceIds.includes(deviceId)) await tx.accountRecovery.dropRejoin(deviceId, groupId);
         await tx.groups.putTree(groupId, epoch, body.ratchetTree, accountId);
         await tx.groupState.putGroupInfo(groupId, epoch, body.groupInfo, accountId);
         const inboxEntry = (target: string) => ({

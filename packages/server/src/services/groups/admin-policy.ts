@@ -7,7 +7,9 @@ import type { MembershipPolicy } from "./membership-policy.js";
  * groups and the account-sync conversation.
  *
  * - See, commit to, send to: current member devices only (a device whose membership ended — removed
- *   or departed — is not a member).
+ *   or departed — is not a member); a device restored with the account's recovery key may also see
+ *   the groups its account's lost devices were in, and join them by external commit
+ *   (`account-recovery.ts`).
  * - Membership changes: any member may add and remove its own account's devices, and remove a device
  *   whose membership already ended (departures and revocations must be committable by whoever is
  *   online); adding or removing another account's devices needs the committer's account to be an
@@ -28,7 +30,13 @@ export const adminPolicy: MembershipPolicy = {
   externalJoin: false,
 
   async authorizeView(deviceId, group, tx) {
-    await requireMembership(tx, deviceId, group.id);
+    try {
+      await requireMembership(tx, deviceId, group.id);
+    } catch (error) {
+      // A device restored with the account's recovery key may see (and join) its lost devices' groups.
+      if (await tx.accountRecovery.hasRejoin(deviceId, group.id)) return;
+      throw error;
+    }
   },
 
   async authorizeSend(deviceId, group, tx) {
