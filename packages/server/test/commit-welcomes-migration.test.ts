@@ -60,6 +60,7 @@ function describeDown(target: () => Target): void {
       const down = await migrator.migrateTo("0004-group-admins-info");
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => r.migrationName)).toEqual([
+        "0010-scheduled-messages",
         "0009-account-statuses",
         "0008-communities",
         "0007-storage-quotas",

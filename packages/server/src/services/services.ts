@@ -17,6 +17,7 @@ import { createGroupService, type GroupService } from "./groups/group-service.js
 import { createMembershipPolicies } from "./groups/membership-policies.js";
 import { createKeyPackageService, type KeyPackageService } from "./key-packages.js";
 import { createPresenceService, type PresenceService } from "./presence.js";
+import { createScheduledService, type ScheduledService } from "./scheduled/scheduled-service.js";
 import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "./service-limits.js";
 import { createTypingService, type TypingService } from "./typing.js";
 
@@ -41,6 +42,8 @@ export interface Services {
   roles: RoleService;
   /** Kicks, bans, timeouts and the audit log. */
   moderation: ModerationService;
+  /** Messages held as ciphertext until their release time (released by `scheduled/release-job.ts`). */
+  scheduled: ScheduledService;
 }
 
 /**
@@ -72,11 +75,12 @@ export function createServices(
     createChannelAccessReconciler(context, delivery),
     createCommunityEvents(context),
   );
+  const groups = createGroupService(context, policies, inspector, limits);
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
     keyPackages: createKeyPackageService(context, ciphersuite, limits),
-    groups: createGroupService(context, policies, inspector, limits),
+    groups,
     delivery,
     deviceLinks: createDeviceLinkService(context),
     deviceRevocation: createDeviceRevocationService(context, delivery),
@@ -86,5 +90,6 @@ export function createServices(
     channels: createChannelService(context, aftermath),
     roles: createRoleService(context, aftermath),
     moderation: createModerationService(context, aftermath),
+    scheduled: createScheduledService(context, groups),
   };
 }

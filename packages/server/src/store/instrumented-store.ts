@@ -24,6 +24,7 @@ const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
   rateLimits: true,
   communities: true,
   accountStatuses: true,
+  scheduled: true,
 };
 const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
 

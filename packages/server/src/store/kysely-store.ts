@@ -14,6 +14,7 @@ import { kyselyLogRepository } from "./kysely/log-repository.js";
 import { createPreparedQueries, type PreparedQueries } from "./kysely/prepared-queries.js";
 import { kyselyRateLimitRepository } from "./kysely/rate-limits-repository.js";
 import { kyselyRetentionRepository } from "./kysely/retention-repository.js";
+import { kyselyScheduledRepository } from "./kysely/scheduled-repository.js";
 import { kyselyStorageRepository } from "./kysely/storage-repository.js";
 import { kyselyWelcomeRepository } from "./kysely/welcomes-repository.js";
 import type { Database } from "./schema.js";
@@ -36,6 +37,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     rateLimits: kyselyRateLimitRepository(db),
     communities: kyselyCommunityRepository(db),
     accountStatuses: kyselyAccountStatusRepository(db),
+    scheduled: kyselyScheduledRepository(db),
   };
 }
 

@@ -9,6 +9,7 @@ import { migration0006GroupMembershipPolicy } from "./0006-group-membership-poli
 import { migration0007StorageQuotas } from "./0007-storage-quotas.js";
 import { migration0008Communities } from "./0008-communities.js";
 import { migration0009AccountStatuses } from "./0009-account-statuses.js";
+import { migration0010ScheduledMessages } from "./0010-scheduled-messages.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0007-storage-quotas": migration0007StorageQuotas,
   "0008-communities": migration0008Communities,
   "0009-account-statuses": migration0009AccountStatuses,
+  "0010-scheduled-messages": migration0010ScheduledMessages,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */
