@@ -29,6 +29,7 @@ import { Outbox } from "./messaging/outbox.js";
 import { Receipts } from "./messaging/receipts.js";
 import { TypingService } from "./messaging/typing.js";
 import { PresenceService } from "./presence/presence.js";
+import { ScheduledService } from "./scheduled/scheduled.js";
 import { SearchService } from "./search/search.js";
 import type { ClientContext } from "./shared/client-context.js";
 import type { DiagnosticsService } from "./shared/diagnostics.js";
@@ -62,6 +63,7 @@ export interface ClientServices {
   devices: DevicesService;
   accountSync: AccountSyncService;
   search: SearchService;
+  scheduled: ScheduledService;
   diagnostics: DiagnosticsService;
 }
 
@@ -133,7 +135,15 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     events,
     deliveryLog,
   });
+  const scheduled = new ScheduledService(ctx, {
+    queue,
+    conversations: state,
+    ...(options.scheduling?.allowSecondIntervals ? { allowSecondIntervals: true } : {}),
+  });
+  scheduled.start();
+  outbox.sent.add((m) => scheduled.noteSent(m.conversationId));
   const incoming = new IncomingMessages({
+    scheduled,
     ctx,
     queue,
     receipts,
@@ -185,6 +195,8 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   // Channels this device is in share their history with devices that join them.
   channelHistory.start();
   sync.synced.add(() => void accountSync.reconcile());
+  // Recurring schedules keep their next occurrences on the server; held ones are re-encrypted.
+  sync.synced.add(() => scheduled.syncedInBackground());
   // Access may have changed while this device was away: every community, after every SYNCED.
   sync.synced.add(() => communities.reconcileInBackground());
   connection.stateChanges.add((s) => {
@@ -209,6 +221,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     devices,
     accountSync,
     search: new SearchService(ctx.stores, ctx.diagnostics),
+    scheduled,
     diagnostics: ctx.diagnostics,
   };
 }

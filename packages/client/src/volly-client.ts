@@ -16,6 +16,7 @@ import type { MessageRecord } from "./messaging/message-records.js";
 import type { Messaging } from "./messaging/messaging-api.js";
 import type { Typing } from "./messaging/typing-api.js";
 import type { Presence } from "./presence/presence-api.js";
+import type { ScheduledMessages } from "./scheduled/scheduled-api.js";
 import type { Search } from "./search/search-api.js";
 import type { ClientContext } from "./shared/client-context.js";
 import { DiagnosticsService } from "./shared/diagnostics.js";
@@ -57,6 +58,11 @@ export interface VollyClientOptions {
    * REST instead (ms, default 15,000).
    */
   sendTimeoutMs?: number;
+  /**
+   * Scheduled messages: `allowSecondIntervals` accepts the rule `every Ns` (every N seconds), for
+   * tests and demos only. Default false.
+   */
+  scheduling?: { allowSecondIntervals?: boolean };
 }
 
 /**
@@ -99,6 +105,8 @@ export class VollyClient {
   readonly accountSync: AccountSync;
   /** Full-text search over the messages this device has decrypted (local only). */
   readonly search: Search;
+  /** Messages sent later, once or on a recurring rule, held encrypted by the server until their time. */
+  readonly scheduled: ScheduledMessages;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -122,6 +130,7 @@ export class VollyClient {
     this.devices = services.devices;
     this.accountSync = services.accountSync;
     this.search = services.search;
+    this.scheduled = services.scheduled;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }
@@ -231,6 +240,7 @@ export class VollyClient {
   async close(): Promise<void> {
     const { accountSync, messaging, connection, presence, typing, queue, ctx } = this.services;
     await accountSync.idle();
+    await this.services.scheduled.idle();
     this.services.communities.dispose();
     await this.services.communities.idle();
     // Sharing already decided goes out with the outbox below; turns still waiting are dropped.
