@@ -14,6 +14,7 @@ import { registerMessageActions } from "./commands/message-actions.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReceive } from "./commands/receive.js";
 import { registerRole } from "./commands/role.js";
+import { registerScheduled } from "./commands/scheduled.js";
 import { registerSearch } from "./commands/search.js";
 import { registerSend } from "./commands/send.js";
 import { registerServe } from "./commands/serve.js";
@@ -56,6 +57,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerReceive,
     registerChat,
     registerSearch,
+    registerScheduled,
     registerConversations,
     registerGroup,
     registerCommunity,
