@@ -170,13 +170,17 @@ export class ScheduledService implements ScheduledMessages {
 
   async cancel(id: string): Promise<void> {
     const record = await this.ctx.stores.scheduled.get(id);
+    // In the conversation's queue, so a top-up or re-encryption running now neither recreates an
+    // occurrence nor saves the record again.
+    const cancelAll = () => this.cancelLocked(id, record !== undefined);
+    if (record) await this.deps.queue.run(record.conversationId, cancelAll);
+    else await cancelAll();
+  }
+
+  private async cancelLocked(id: string, known: boolean): Promise<void> {
+    if (known) await this.ctx.stores.scheduled.delete(this.ctx.stores.batch(), id).commit();
     const { scheduled } = await this.ctx.api.call("listScheduled");
     const targets = scheduled.filter((s) => s.messageId === id || s.seriesId === id);
-    if (!record && targets.length === 0) {
-      throw new VollyError("VOLLY_E_UNKNOWN_SCHEDULED", undefined, { messageId: id });
-    }
-    // The record first, so no top-up recreates what is being cancelled.
-    if (record) await this.ctx.stores.scheduled.delete(this.ctx.stores.batch(), id).commit();
     let cancelled = 0;
     for (const target of targets) {
       try {
@@ -186,7 +190,7 @@ export class ScheduledService implements ScheduledMessages {
         if (!(error instanceof VollyError && error.code === "VOLLY_E_UNKNOWN_SCHEDULED")) throw error;
       }
     }
-    if (!record && cancelled === 0) {
+    if (!known && cancelled === 0) {
       throw new VollyError("VOLLY_E_UNKNOWN_SCHEDULED", undefined, { messageId: id });
     }
   }
