@@ -89,9 +89,9 @@ describe("volly send --at / --every and volly scheduled", () => {
   }, 300_000);
 
   it("a cancelled message is never delivered; bad --at values are usage errors (exit 2)", async () => {
-    const [doomed] = await ok("alice", "send", "@bob", "never mind", "--at", isoIn(30_000));
+    const [doomed] = await ok("alice", "send", "@bob", "never mind", "--at", isoIn(60_000));
     await ok("alice", "scheduled", "cancel", String(doomed?.id));
-    const [marker] = await ok("alice", "send", "@bob", "after the cancelled one", "--at", isoIn(35_000));
+    const [marker] = await ok("alice", "send", "@bob", "after the cancelled one", "--at", isoIn(65_000));
     await receiveUntil("bob", (l) => withId(l, String(marker?.id)).length > 0, "the marker");
     expect((received.get("bob") ?? []).some((m) => m.text === "never mind")).toBe(false);
     const cancelAgain = await runVolly([...as("alice"), "scheduled", "cancel", String(doomed?.id)], env);

@@ -181,6 +181,14 @@ describe("REST v1 over app.inject", () => {
       banMember: () => ({ accountId: bob.accountId }),
       createCommunityInvite: () => ({ maxUses: 1 }),
       setPresenceStatus: () => ({ status: "dnd", text: "busy" }),
+      createScheduled: () => ({
+        groupId,
+        messageId: newId(),
+        epoch: 0,
+        ciphertext: fakeCiphertext(),
+        releaseAt: Date.now() + 60_000,
+      }),
+      replaceScheduled: () => ({ epoch: 0, ciphertext: fakeCiphertext() }),
     };
     const pathOf = (path: string) =>
       path

@@ -57,7 +57,8 @@ export interface ScheduledMessages {
   /**
    * Cancels a scheduled message or a whole recurring schedule (every occurrence the server holds).
    *
-   * @throws VollyError VOLLY_E_UNKNOWN_SCHEDULED (no such id, or already going out)
+   * @throws VollyError VOLLY_E_UNKNOWN_SCHEDULED (no such id, or a one-off already sent or being
+   *   sent)
    */
   cancel(id: string): Promise<void>;
 }

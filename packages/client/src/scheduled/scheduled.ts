@@ -1,6 +1,7 @@
 import { encryptApplication, groupEpoch, isRemovedFromGroup } from "@volly/crypto";
 import {
   type GroupMessageEvent,
+  LIMITS,
   newId,
   parse,
   type ScheduledMessage,
@@ -159,11 +160,9 @@ export class ScheduledService implements ScheduledMessages {
       out.push(record ? entryOf(record, held) : foreignEntry(id, held));
     }
     for (const [id, record] of records) {
-      if (rows.has(id)) continue;
-      // A one-off no longer held went out (or was cancelled elsewhere): forget it.
-      if (record.rule === undefined)
-        await this.ctx.stores.scheduled.delete(this.ctx.stores.batch(), id).commit();
-      else out.push(entryOf(record, []));
+      // A one-off no longer held went out (or was cancelled elsewhere). Its record stays until its
+      // own copy comes back through the log (`releasedLocked`), which needs the text.
+      if (!rows.has(id) && record.rule !== undefined) out.push(entryOf(record, []));
     }
     return out.sort((a, b) => (a.next ?? Number.MAX_SAFE_INTEGER) - (b.next ?? Number.MAX_SAFE_INTEGER));
   }
@@ -172,12 +171,12 @@ export class ScheduledService implements ScheduledMessages {
     const record = await this.ctx.stores.scheduled.get(id);
     // In the conversation's queue, so a top-up or re-encryption running now neither recreates an
     // occurrence nor saves the record again.
-    const cancelAll = () => this.cancelLocked(id, record !== undefined);
+    const cancelAll = () => this.cancelLocked(id, record !== undefined, record?.rule);
     if (record) await this.deps.queue.run(record.conversationId, cancelAll);
     else await cancelAll();
   }
 
-  private async cancelLocked(id: string, known: boolean): Promise<void> {
+  private async cancelLocked(id: string, known: boolean, rule: string | undefined): Promise<void> {
     if (known) await this.ctx.stores.scheduled.delete(this.ctx.stores.batch(), id).commit();
     const { scheduled } = await this.ctx.api.call("listScheduled");
     const targets = scheduled.filter((s) => s.messageId === id || s.seriesId === id);
@@ -190,8 +189,13 @@ export class ScheduledService implements ScheduledMessages {
         if (!(error instanceof VollyError && error.code === "VOLLY_E_UNKNOWN_SCHEDULED")) throw error;
       }
     }
-    if (!known && cancelled === 0) {
-      throw new VollyError("VOLLY_E_UNKNOWN_SCHEDULED", undefined, { messageId: id });
+    // Nothing held any more: never scheduled here, or a one-off that already went out.
+    if (cancelled === 0 && (!known || rule === undefined)) {
+      throw new VollyError(
+        "VOLLY_E_UNKNOWN_SCHEDULED",
+        known ? "It is already being sent or was sent." : undefined,
+        { messageId: id },
+      );
     }
   }
 
@@ -293,13 +297,16 @@ export class ScheduledService implements ScheduledMessages {
   /** Adds occurrences of a recurring schedule until the horizon is full; in its conversation's queue. */
   private async topUpLocked(record: ScheduleRecord): Promise<void> {
     const now = Date.now();
-    record.held = record.held.filter((h) => h.releaseAt > now);
+    // Past occurrences are kept a while: their own copies may still come back through the log
+    // (`releasedLocked` needs the text); after the server's retention period they never will.
+    record.held = record.held.filter((h) => h.releaseAt > now - LIMITS.retentionMs);
+    const future = record.held.filter((h) => h.releaseAt > now);
     const rule = parseScheduleRule(record.rule ?? "", true);
     const last = record.held.reduce((max, h) => Math.max(max, h.releaseAt), now);
     const times = nextOccurrences(rule, {
       after: last,
       until: now + SCHEDULE_HORIZON.aheadMs,
-      count: SCHEDULE_HORIZON.count - record.held.length,
+      count: SCHEDULE_HORIZON.count - future.length,
       timeZone: record.timeZone,
       anchor: record.createdAt,
     });
@@ -396,7 +403,11 @@ async function occurrenceId(seriesId: string, releaseAt: number): Promise<string
 }
 
 function entryOf(record: ScheduleRecord, rows: ScheduledMessage[]): ScheduledEntry {
-  const times = rows.length > 0 ? rows.map((r) => r.releaseAt) : record.held.map((h) => h.releaseAt);
+  const now = Date.now();
+  const times =
+    rows.length > 0
+      ? rows.map((r) => r.releaseAt)
+      : record.held.map((h) => h.releaseAt).filter((t) => t > now);
   const failure = rows.find((r) => r.failure !== undefined)?.failure;
   return {
     id: record.id,
@@ -404,7 +415,7 @@ function entryOf(record: ScheduleRecord, rows: ScheduledMessage[]): ScheduledEnt
     text: record.text,
     ...(record.rule !== undefined ? { rule: record.rule, timeZone: record.timeZone } : {}),
     ...(times.length > 0 ? { next: Math.min(...times) } : {}),
-    held: rows.length > 0 ? rows.filter((r) => r.failure === undefined).length : record.held.length,
+    held: rows.length > 0 ? rows.filter((r) => r.failure === undefined).length : times.length,
     ...(failure !== undefined ? { failure } : {}),
     ...(record.replyTo !== undefined ? { replyTo: record.replyTo } : {}),
   };

@@ -93,6 +93,7 @@ export const SDK_SURFACE = {
   connection: { state: "as-is" },
   invites: { create: "as-is", accept: "as-is" },
   settings: { get: "as-is", update: "as-is" },
+  scheduled: { schedule: "as-is", list: "as-is", cancel: "as-is" },
   verification: { safetyNumber: "as-is" },
   communities: {
     create: "community",
