@@ -16,6 +16,7 @@ import { registerNotify } from "./commands/notify.js";
 import { registerReceive } from "./commands/receive.js";
 import { registerRecovery } from "./commands/recovery.js";
 import { registerRole } from "./commands/role.js";
+import { registerScheduled } from "./commands/scheduled.js";
 import { registerSearch } from "./commands/search.js";
 import { registerSend } from "./commands/send.js";
 import { registerServe } from "./commands/serve.js";
@@ -62,6 +63,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerSearch,
     registerNotify,
     registerThreads,
+    registerScheduled,
     registerConversations,
     registerGroup,
     registerCommunity,

@@ -4,6 +4,7 @@ import { VollyError } from "@volly/protocol";
 import { type GlobalOptions, profileDir } from "./options.js";
 import type { Output } from "./output.js";
 import { resolvePin } from "./pin.js";
+import { allowSecondIntervals } from "./schedule-args.js";
 
 /** Unlocks the profile, runs `fn` with the client, and always closes it. */
 export async function withClient<T>(
@@ -11,7 +12,11 @@ export async function withClient<T>(
   fn: (client: VollyClient) => Promise<T>,
 ): Promise<T> {
   const pin = await resolvePin(opts.pin);
-  const client = await openNodeClient(profileDir(opts), pin);
+  const client = await openNodeClient(
+    profileDir(opts),
+    pin,
+    allowSecondIntervals() ? { scheduling: { allowSecondIntervals: true } } : {},
+  );
   try {
     return await fn(client);
   } finally {

@@ -34,6 +34,7 @@ import { Receipts } from "./messaging/receipts.js";
 import { TypingService } from "./messaging/typing.js";
 import { NotificationsService } from "./notifications/notifications.js";
 import { PresenceService } from "./presence/presence.js";
+import { ScheduledService } from "./scheduled/scheduled.js";
 import { SearchService } from "./search/search.js";
 import type { ClientContext } from "./shared/client-context.js";
 import type { DiagnosticsService } from "./shared/diagnostics.js";
@@ -72,6 +73,7 @@ export interface ClientServices {
   search: SearchService;
   notifications: NotificationsService;
   threads: ThreadsService;
+  scheduled: ScheduledService;
   diagnostics: DiagnosticsService;
 }
 
@@ -146,7 +148,15 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     deliveryLog,
     previews: new LinkPreviews(settings),
   });
+  const scheduled = new ScheduledService(ctx, {
+    queue,
+    conversations: state,
+    ...(options.scheduling?.allowSecondIntervals ? { allowSecondIntervals: true } : {}),
+  });
+  scheduled.start();
+  outbox.sent.add((m) => scheduled.noteSent(m.conversationId));
   const incoming = new IncomingMessages({
+    scheduled,
     ctx,
     queue,
     receipts,
@@ -199,6 +209,8 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   // Channels this device is in share their history with devices that join them.
   channelHistory.start();
   sync.synced.add(() => void accountSync.reconcile());
+  // Recurring schedules keep their next occurrences on the server; held ones are re-encrypted.
+  sync.synced.add(() => scheduled.syncedInBackground());
   // Access may have changed while this device was away: every community, after every SYNCED.
   sync.synced.add(() => communities.reconcileInBackground());
   connection.stateChanges.add((s) => {
@@ -234,6 +246,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
       communityOf: async (id) => (await ctx.stores.conversations.get(id))?.communityId,
     }),
     threads: new ThreadsService(ctx.stores, state),
+    scheduled,
     diagnostics: ctx.diagnostics,
   };
 }

@@ -150,6 +150,18 @@ export type {
   SetStatusOptions,
 } from "./presence/presence-api.js";
 export {
+  formatScheduleRule,
+  parseAt,
+  parseScheduleRule,
+  type ScheduleRule,
+} from "./scheduled/schedule-rule.js";
+export {
+  SCHEDULE_HORIZON,
+  type ScheduledEntry,
+  type ScheduledMessages,
+  type ScheduleOptions,
+} from "./scheduled/scheduled-api.js";
+export {
   SEARCH_MAX_LIMIT,
   SEARCH_MAX_QUERY_CHARS,
   type Search,

@@ -19,6 +19,7 @@ import type { Messaging } from "./messaging/messaging-api.js";
 import type { Typing } from "./messaging/typing-api.js";
 import type { Notifications } from "./notifications/notifications-api.js";
 import type { Presence } from "./presence/presence-api.js";
+import type { ScheduledMessages } from "./scheduled/scheduled-api.js";
 import type { Search } from "./search/search-api.js";
 import type { ClientContext } from "./shared/client-context.js";
 import { DiagnosticsService } from "./shared/diagnostics.js";
@@ -61,6 +62,11 @@ export interface VollyClientOptions {
    * REST instead (ms, default 15,000).
    */
   sendTimeoutMs?: number;
+  /**
+   * Scheduled messages: `allowSecondIntervals` accepts the rule `every Ns` (every N seconds), for
+   * tests and demos only. Default false.
+   */
+  scheduling?: { allowSecondIntervals?: boolean };
 }
 
 /**
@@ -111,6 +117,8 @@ export class VollyClient {
   readonly notifications: Notifications;
   /** Threads in community channels: list, replies, per-thread read marks. */
   readonly threads: Threads;
+  /** Messages sent later, once or on a recurring rule, held encrypted by the server until their time. */
+  readonly scheduled: ScheduledMessages;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -138,6 +146,7 @@ export class VollyClient {
     this.search = services.search;
     this.notifications = services.notifications;
     this.threads = services.threads;
+    this.scheduled = services.scheduled;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }
@@ -247,6 +256,7 @@ export class VollyClient {
   async close(): Promise<void> {
     const { accountSync, messaging, connection, presence, typing, queue, ctx } = this.services;
     await accountSync.idle();
+    await this.services.scheduled.idle();
     this.services.communities.dispose();
     await this.services.communities.idle();
     // Sharing already decided goes out with the outbox below; turns still waiting are dropped.

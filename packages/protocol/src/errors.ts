@@ -92,6 +92,13 @@ export const ERROR_CODES = {
     message: "No such message (never stored, already removed, or not this conversation's).",
     retry: "never",
   },
+  VOLLY_E_UNKNOWN_SCHEDULED: {
+    http: 404,
+    close: 4000,
+    message:
+      "No such scheduled message (never scheduled, cancelled, already released, or another account's).",
+    retry: "never",
+  },
   VOLLY_E_GROUP_EXISTS: {
     http: 409,
     close: 4000,

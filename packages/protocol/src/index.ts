@@ -199,6 +199,17 @@ export {
   type UpdateProfileResponse,
   type UploadKeyPackagesBody,
 } from "./rest.js";
+export {
+  CancelScheduledResponse,
+  CreateScheduledBody,
+  MAX_SCHEDULE_AHEAD_MS,
+  MAX_SCHEDULED_PER_ACCOUNT,
+  ReplaceScheduledBody,
+  SCHEDULED_ROUTES,
+  ScheduledListResponse,
+  ScheduledMessage,
+  ScheduledParams,
+} from "./scheduled.js";
 export { signingInput } from "./signing.js";
 export { matches, parse } from "./validate.js";
 export { PROTOCOL_VERSION, VOLLY_VERSION } from "./version.js";

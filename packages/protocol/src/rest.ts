@@ -13,6 +13,7 @@ import {
 import { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
 import { ID_PATTERN } from "./ids.js";
 import { LIMITS } from "./limits.js";
+import { MessageDeclaration } from "./message-declaration.js";
 import { PresenceStatusResponse, SetPresenceStatusBody } from "./presence.js";
 import {
   AccountBackupBody,
@@ -25,6 +26,7 @@ import {
   RecoveryStatusResponse,
   SetRecoveryKeyBody,
 } from "./recovery.js";
+import { SCHEDULED_ROUTES } from "./scheduled.js";
 
 /** MLS message bytes (RFC 9420 §6 MLSMessage), base64url. */
 const MlsBytes = (description: string) => Base64Url(LIMITS.maxRequestBodyBytes, description);
@@ -285,15 +287,6 @@ export const CommitResponse = Type.Object({
 });
 export type CommitResponse = Static<typeof CommitResponse>;
 
-/**
- * What an encrypted message says it carries, so the server can check the sender's permission in a
- * community channel without reading it: "attachment" needs ATTACH_FILES, "mention-everyone" needs
- * MENTION_EVERYONE. Receiving clients check the content against the same role table and drop what
- * was not declared (the server cannot see through a lie; they can).
- */
-export const MessageDeclaration = Type.Union([Type.Literal("attachment"), Type.Literal("mention-everyone")]);
-export type MessageDeclaration = Static<typeof MessageDeclaration>;
-
 export const SendMessageBody = Type.Object(
   {
     messageId: Id,
@@ -313,6 +306,7 @@ export const SendMessageBody = Type.Object(
   { additionalProperties: false },
 );
 export type SendMessageBody = Static<typeof SendMessageBody>;
+export { MessageDeclaration };
 export const SendMessageResponse = Type.Object({
   seq: Type.Integer({ minimum: 1 }),
   duplicate: Type.Boolean({ description: "true when this message id was already stored (idempotent retry)" }),
@@ -644,4 +638,5 @@ export const ROUTES = {
     response: RecoveryRejoinsResponse,
   },
   ...COMMUNITY_ROUTES,
+  ...SCHEDULED_ROUTES,
 } as const satisfies Record<string, RouteSpec>;

@@ -25,6 +25,7 @@ import { installSecurityHeaders } from "./http/security-headers.js";
 import { registerWebApp } from "./http/web-app.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createRetentionJob } from "./services/retention.js";
+import { createReleaseJob } from "./services/scheduled/release-job.js";
 import { createServices } from "./services/services.js";
 import type { Store } from "./store/types.js";
 
@@ -172,6 +173,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   retention.start();
   app.addHook("onClose", () => retention.stop());
+  const release = createReleaseJob({
+    store,
+    delivery: services.delivery,
+    now,
+    intervalMs: config.scheduledPollMs,
+    log: app.log,
+  });
+  release.start();
+  app.addHook("onClose", () => release.stop());
   registerOperationsRoutes(app, { store, bus });
   installNotFoundHandler(app, await registerWebApp(app, config.webDir));
   return app;

@@ -126,6 +126,11 @@ export interface ServerConfig {
   /** How often the pruning job runs (ms). VOLLY_PRUNE_INTERVAL_MS. Default 3,600,000 (hourly). */
   pruneIntervalMs: number;
   /**
+   * How often each node looks for scheduled messages that are due (ms); a message goes out at most
+   * this long after its time. VOLLY_SCHEDULED_POLL_MS. Default 1,000.
+   */
+  scheduledPollMs: number;
+  /**
    * REST rate limits, or false for none (VOLLY_RATE_LIMIT=off). Counters live in Redis when
    * `redisUrl` is set (shared by every node), else in this process. Default {@link DEFAULT_RATE_LIMIT}.
    */
@@ -168,6 +173,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   databasePoolSize: 10,
   retentionMs: LIMITS.retentionMs,
   pruneIntervalMs: 60 * 60 * 1000,
+  scheduledPollMs: 1000,
   rateLimit: DEFAULT_RATE_LIMIT,
   trustProxy: [],
   quotas: DEFAULT_QUOTAS,
@@ -191,7 +197,7 @@ function parsePort(value: unknown, source: string): number {
  *
  * Reads VOLLY_PORT, VOLLY_HOST, VOLLY_DATA_DIR, VOLLY_CIPHERSUITE, VOLLY_LOG_LEVEL, VOLLY_WEB_DIR,
  * VOLLY_DATABASE_URL, VOLLY_DATABASE_POOL_SIZE, VOLLY_REDIS_URL, VOLLY_RETENTION_DAYS,
- * VOLLY_PRUNE_INTERVAL_MS, VOLLY_RATE_LIMIT (`on` | `off`), VOLLY_RATE_LIMIT_WINDOW_MS,
+ * VOLLY_PRUNE_INTERVAL_MS, VOLLY_SCHEDULED_POLL_MS, VOLLY_RATE_LIMIT (`on` | `off`), VOLLY_RATE_LIMIT_WINDOW_MS,
  * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX, VOLLY_RATE_LIMIT_ACCOUNT_BYTES,
  * VOLLY_TRUST_PROXY, VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS, VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP,
  * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST, VOLLY_METRICS_PORT, VOLLY_TLS_CERT_FILE,
@@ -243,6 +249,10 @@ export function configFromEnv(
   if (retentionDays !== undefined) {
     const days = /^\d+(\.\d+)?$/.test(retentionDays) ? Number(retentionDays) : Number.NaN;
     fromEnv.retentionMs = Number.isFinite(days) ? Math.round(days * 24 * 60 * 60 * 1000) : retentionDays;
+  }
+  const scheduledPoll = read("VOLLY_SCHEDULED_POLL_MS");
+  if (scheduledPoll !== undefined) {
+    fromEnv.scheduledPollMs = /^\d{1,12}$/.test(scheduledPoll) ? Number(scheduledPoll) : scheduledPoll;
   }
   const pruneInterval = read("VOLLY_PRUNE_INTERVAL_MS");
   if (pruneInterval !== undefined) {
@@ -319,6 +329,7 @@ export function configFromEnv(
   };
   const retentionMs = positive(merged.retentionMs, "retentionMs", "retention period");
   const pruneIntervalMs = positive(merged.pruneIntervalMs, "pruneIntervalMs", "pruning interval (ms)");
+  const scheduledPollMs = positive(merged.scheduledPollMs, "scheduledPollMs", "scheduled poll interval (ms)");
   const rateLimit = checkRateLimit(merged.rateLimit);
   const proxies = checkProxies(merged.trustProxy);
   const identifyTimeout = merged.gatewayIdentifyTimeoutMs;
@@ -368,6 +379,7 @@ export function configFromEnv(
     databasePoolSize: pool,
     retentionMs,
     pruneIntervalMs,
+    scheduledPollMs,
     rateLimit,
     trustProxy: proxies,
     quotas: checkQuotas(merged.quotas),

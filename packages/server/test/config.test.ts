@@ -21,6 +21,7 @@ describe("configFromEnv", () => {
       databasePoolSize: 10,
       retentionMs: 30 * 24 * 60 * 60 * 1000,
       pruneIntervalMs: 3_600_000,
+      scheduledPollMs: 1_000,
       rateLimit: { windowMs: 60_000, accountMax: 120_000, ipMax: 1_200, accountBytesMax: 1024 ** 3 },
       trustProxy: [],
       quotas: {

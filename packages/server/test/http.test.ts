@@ -192,6 +192,14 @@ describe("REST v1 over app.inject", () => {
         recoverySignature: "s".repeat(86),
         deviceSignature: "s".repeat(86),
       }),
+      createScheduled: () => ({
+        groupId,
+        messageId: newId(),
+        epoch: 0,
+        ciphertext: fakeCiphertext(),
+        releaseAt: Date.now() + 60_000,
+      }),
+      replaceScheduled: () => ({ epoch: 0, ciphertext: fakeCiphertext() }),
     };
     const pathOf = (path: string) =>
       path

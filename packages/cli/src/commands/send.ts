@@ -7,17 +7,23 @@ import type {
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
 import type { Output, Run } from "../output.js";
+import { parseSendWhen, type SendWhen } from "../schedule-args.js";
 import { withClient } from "../with-client.js";
+import { sendLater } from "./scheduled.js";
 
 /** Options of `volly send`. */
 interface SendOptions {
   queue?: boolean;
   replyTo?: string;
   thread?: string;
+  at?: string;
+  every?: string;
 }
 
 /**
- * `volly send [--queue] [--reply-to MSGID] [--thread MSGID] TARGET TEXT`: exits 0 once the server has stored the message durably.
+ * `volly send [--queue] [--reply-to MSGID] [--thread MSGID] [--at ISO-8601 | --every SPEC] TARGET TEXT`:
+ * with --at or --every the message is scheduled (see `scheduled.ts`; not in a thread); otherwise it
+ * exits 0 once the server has stored the message durably.
  * When the server cannot be reached: by default nothing is sent or kept — exit 5, "not sent: server
  * unreachable"; with `--queue` the message is encrypted into this device's outbox (exit 0,
  * "queued …", JSON `queued: true`) and the next command that connects (receive, chat, send,
@@ -45,15 +51,48 @@ export function registerSend(program: Command, run: Run) {
       "--thread <msgid>",
       "send as a reply in the thread of this message (its id; community channels only)",
     )
+    .option(
+      "--at <iso-8601>",
+      "send later, at this date and time (e.g. 2026-12-24T09:00, local time unless it ends in Z or ±HH:MM); " +
+        "the server holds it encrypted and sends it even if this device is off",
+    )
+    .option(
+      "--every <spec>",
+      'send on a recurring rule in this device\'s time zone: "daily HH:MM" or "weekly mon HH:MM" ' +
+        "(mon … sun); list and cancel with volly scheduled",
+    )
     .action((target: string, text: string, o: SendOptions) =>
       run(async (out, g) => {
+        const when = parseSendWhen(o, Date.now());
+        if (when && o.thread !== undefined) {
+          throw new VollyError("VOLLY_E_USAGE", "--thread cannot be combined with --at or --every.");
+        }
         const options = {
           ...(o.replyTo !== undefined ? { replyTo: o.replyTo } : {}),
           ...(o.thread !== undefined ? { threadId: o.thread } : {}),
         };
-        await withClient(g, (client) => send(client, out, target, text, Boolean(o.queue), options));
+        await withClient(g, (client) =>
+          when
+            ? scheduleSend(client, out, target, text, when, o.replyTo)
+            : send(client, out, target, text, Boolean(o.queue), options),
+        );
       }),
     );
+}
+
+/** `volly send --at/--every`: needs the server (it holds the message), so no --queue. */
+async function scheduleSend(
+  client: VollyClient,
+  out: Output,
+  target: string,
+  text: string,
+  when: NonNullable<SendWhen>,
+  replyTo: string | undefined,
+): Promise<void> {
+  await client.authenticate();
+  await client.connect();
+  const conv = await client.resolveConversation(target);
+  await sendLater(client, out, conv.id, text, when, replyTo);
 }
 
 /** True for the error that means the server could not be reached. */

@@ -25,6 +25,13 @@ import type { MessageRecord } from "./message-records.js";
 /** What {@link IncomingMessages} works with (one of each per client). */
 export interface IncomingDeps extends ContentHandlerDeps {
   queue: KeyedQueue;
+  /** Recognises this device's own scheduled messages coming back through the log. */
+  scheduled?: {
+    releasedLocked(
+      event: GroupMessageEvent,
+      advanced: ConversationRecord,
+    ): Promise<MessageRecord | undefined>;
+  };
   deliveryLog: DeliveryLog;
   events: MessageEvents;
 }
@@ -93,6 +100,9 @@ export class IncomingMessages {
       await stores.conversations.save(stores.batch(), advanced).commit();
       return undefined;
     }
+    // This device's scheduled message, released by the server: it cannot decrypt its own.
+    const released = await this.deps.scheduled?.releasedLocked(event, advanced);
+    if (released) return { message: released };
     try {
       return await this.decryptLocked(event, advanced);
     } catch (err) {

@@ -56,6 +56,8 @@ export const RECORD_PREFIXES = {
    * was saved, by message id (re-read when the snapshot is loaded).
    */
   searchJournal: "search:j:",
+  /** A scheduled message or recurring schedule this device knows the text of, by schedule id. */
+  scheduled: "sched:",
 } as const;
 
 /** Keys of sealed records kept once per profile. */

@@ -4,6 +4,7 @@ import type { UserSettings } from "../account/settings-api.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
 import type { MessageAction } from "../messaging/actions/message-action.js";
 import type { UndecryptableCounts } from "../messaging/message-records.js";
+import type { ScheduleRecord } from "../scheduled/schedule-records.js";
 import type { SearchSnapshot } from "../search/search-snapshot.js";
 import { DeviceCache, KeyPackageStore } from "./account-stores.js";
 import type { ClientStore } from "./client-store.js";
@@ -72,6 +73,9 @@ export class Stores {
   readonly searchJournal: KeyedRecords<1>;
 
   /** @param vault the unlocked profile's vault */
+  /** Scheduled messages and recurring schedules this device knows the text of, by schedule id. */
+  readonly scheduled: KeyedRecords<ScheduleRecord>;
+
   constructor(private readonly vault: Vault) {
     this.conversations = new ConversationStore(vault);
     this.directConversations = new KeyedRecords<string>(vault, RECORD_PREFIXES.directByHandle);
@@ -101,6 +105,7 @@ export class Stores {
     this.schemaVersion = new SingleRecord<number>(vault, RECORD_KEYS.schemaVersion);
     this.searchIndex = new SingleRecord<SearchSnapshot>(vault, RECORD_KEYS.searchIndex);
     this.searchJournal = new KeyedRecords<1>(vault, RECORD_PREFIXES.searchJournal);
+    this.scheduled = new KeyedRecords<ScheduleRecord>(vault, RECORD_PREFIXES.scheduled);
   }
 
   /** Starts an atomic batch of writes; nothing is written until its `commit()`. */

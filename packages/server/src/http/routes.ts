@@ -125,6 +125,15 @@ function handlers(services: Services): RouteHandlers {
     getPresenceStatus: async ({ auth: device }) => services.presence.getStatus(device.accountId),
     setPresenceStatus: async ({ body, auth: device }) =>
       services.presence.setStatus(device, parse(ROUTES.setPresenceStatus.body, body)),
+    createScheduled: async ({ body, auth: device }) =>
+      services.scheduled.create(device, parse(ROUTES.createScheduled.body, body)),
+    listScheduled: async ({ auth: device }) => ({ scheduled: await services.scheduled.list(device) }),
+    replaceScheduled: async ({ params, body, auth: device }) => {
+      const { messageId } = parse(ROUTES.replaceScheduled.params, params);
+      return services.scheduled.replace(device, messageId, parse(ROUTES.replaceScheduled.body, body));
+    },
+    cancelScheduled: async ({ params, auth: device }) =>
+      services.scheduled.cancel(device, parse(ROUTES.cancelScheduled.params, params).messageId),
   };
 }
 

@@ -18,6 +18,7 @@ import { createGroupService, type GroupService } from "./groups/group-service.js
 import { createMembershipPolicies } from "./groups/membership-policies.js";
 import { createKeyPackageService, type KeyPackageService } from "./key-packages.js";
 import { createPresenceService, type PresenceService } from "./presence.js";
+import { createScheduledService, type ScheduledService } from "./scheduled/scheduled-service.js";
 import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "./service-limits.js";
 import { createTypingService, type TypingService } from "./typing.js";
 
@@ -44,6 +45,8 @@ export interface Services {
   roles: RoleService;
   /** Kicks, bans, timeouts and the audit log. */
   moderation: ModerationService;
+  /** Messages held as ciphertext until their release time (released by `scheduled/release-job.ts`). */
+  scheduled: ScheduledService;
 }
 
 /**
@@ -76,11 +79,12 @@ export function createServices(
     createCommunityEvents(context),
   );
   const deviceRevocation = createDeviceRevocationService(context, delivery);
+  const groups = createGroupService(context, policies, inspector, limits);
   return {
     accounts: createAccountService(context),
     auth: createAuthService(context),
     keyPackages: createKeyPackageService(context, ciphersuite, limits),
-    groups: createGroupService(context, policies, inspector, limits),
+    groups,
     delivery,
     deviceLinks: createDeviceLinkService(context),
     deviceRevocation,
@@ -91,5 +95,6 @@ export function createServices(
     channels: createChannelService(context, aftermath),
     roles: createRoleService(context, aftermath),
     moderation: createModerationService(context, aftermath),
+    scheduled: createScheduledService(context, groups),
   };
 }

@@ -25,6 +25,7 @@ const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
   communities: true,
   accountStatuses: true,
   accountRecovery: true,
+  scheduled: true,
 };
 const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
 

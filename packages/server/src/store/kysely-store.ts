@@ -15,6 +15,7 @@ import { kyselyLogRepository } from "./kysely/log-repository.js";
 import { createPreparedQueries, type PreparedQueries } from "./kysely/prepared-queries.js";
 import { kyselyRateLimitRepository } from "./kysely/rate-limits-repository.js";
 import { kyselyRetentionRepository } from "./kysely/retention-repository.js";
+import { kyselyScheduledRepository } from "./kysely/scheduled-repository.js";
 import { kyselyStorageRepository } from "./kysely/storage-repository.js";
 import { kyselyWelcomeRepository } from "./kysely/welcomes-repository.js";
 import type { Database } from "./schema.js";
@@ -38,6 +39,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     communities: kyselyCommunityRepository(db),
     accountStatuses: kyselyAccountStatusRepository(db),
     accountRecovery: kyselyAccountRecoveryRepository(db),
+    scheduled: kyselyScheduledRepository(db),
   };
 }
 

@@ -245,6 +245,28 @@ export interface RecoveryRejoinsTable {
   created_at: number;
 }
 
+/** Application messages held as ciphertext until their release time. Migration 0011. */
+export interface ScheduledMessagesTable {
+  message_id: string;
+  group_id: string;
+  account_id: string;
+  /** The device the message is sent as (the one that last encrypted it). */
+  device_id: string;
+  epoch: number;
+  ciphertext: string;
+  /** JSON array of MessageDeclaration; null when none. */
+  declares: string | null;
+  /** When to append it to the log (ms). */
+  release_at: number;
+  /** The recurring schedule it is an occurrence of; null for a one-off. */
+  series_id: string | null;
+  created_at: number;
+  /** When a node claimed it for release (ms); null while waiting. */
+  claimed_at: number | null;
+  /** The error code its release was refused with; null unless refused. */
+  failure: string | null;
+}
+
 export interface Database extends CommunityTables {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -265,4 +287,5 @@ export interface Database extends CommunityTables {
   account_statuses: AccountStatusesTable;
   account_recovery: AccountRecoveryTable;
   recovery_rejoins: RecoveryRejoinsTable;
+  scheduled_messages: ScheduledMessagesTable;
 }

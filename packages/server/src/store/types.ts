@@ -1,3 +1,4 @@
+import type { MessageDeclaration } from "@volly/protocol";
 import type { CommunityRepository } from "./community-types.js";
 
 /**
@@ -523,6 +524,65 @@ export interface AccountRecoveryRepository {
   dropRejoin(deviceId: string, groupId: string): Promise<void>;
 }
 
+/** A message held as ciphertext until its release time (see `scheduled_messages`, migration 0011). */
+export interface ScheduledRecord {
+  messageId: string;
+  groupId: string;
+  accountId: string;
+  /** The device it is sent as at release. */
+  deviceId: string;
+  epoch: number;
+  ciphertext: string;
+  declares?: MessageDeclaration[];
+  /** ms since the Unix epoch. */
+  releaseAt: number;
+  seriesId?: string;
+  createdAt: number;
+  /** Set while a node releases it (ms). */
+  claimedAt?: number;
+  /** The error code a refused release ended with. */
+  failure?: string;
+}
+
+/** Scheduled messages. Every change to a waiting row is conditional on it not being claimed. */
+export interface ScheduledRepository {
+  /** Stores a new scheduled message. @throws StoreConflict when the message id is taken */
+  insert(record: ScheduledRecord): Promise<void>;
+  /** One scheduled message, or undefined. */
+  get(messageId: string): Promise<ScheduledRecord | undefined>;
+  /** An account's scheduled messages, by release time. */
+  listByAccount(accountId: string): Promise<ScheduledRecord[]>;
+  /** How many messages an account holds scheduled and unreleased (failures not counted). */
+  countByAccount(accountId: string): Promise<number>;
+  /**
+   * Replaces the ciphertext (and sender device, epoch, declarations) of an unclaimed, unfailed
+   * message of `accountId`; returns whether it did.
+   */
+  replace(
+    messageId: string,
+    accountId: string,
+    change: { deviceId: string; epoch: number; ciphertext: string; declares?: MessageDeclaration[] },
+  ): Promise<boolean>;
+  /** Deletes an unclaimed (or failed) message of `accountId`; returns whether it did. */
+  cancel(messageId: string, accountId: string): Promise<boolean>;
+  /**
+   * Ids of messages due at `now` that no node holds: unclaimed, or claimed before `staleBefore`
+   * (a node that died mid-release), not failed; earliest first, at most `limit`.
+   */
+  due(now: number, staleBefore: number, limit: number): Promise<string[]>;
+  /**
+   * Claims a due message for release with one conditional UPDATE (unclaimed or stale claim, not
+   * failed): of concurrent claims on any node exactly one returns true.
+   */
+  claim(messageId: string, now: number, staleBefore: number): Promise<boolean>;
+  /** Releases a claim so the message is tried again (a failure that may be temporary). */
+  unclaim(messageId: string): Promise<void>;
+  /** Marks a claimed message refused for good with an error code (kept so its account sees it). */
+  fail(messageId: string, failure: string): Promise<void>;
+  /** Deletes a message once released. */
+  remove(messageId: string): Promise<void>;
+}
+
 /**
  * The status of a device link: open → claimed → approved or declined (both final; "expired" is
  * derived from the time).
@@ -581,6 +641,7 @@ export interface Repositories {
   communities: CommunityRepository;
   accountStatuses: AccountStatusRepository;
   accountRecovery: AccountRecoveryRepository;
+  scheduled: ScheduledRepository;
 }
 
 /**

@@ -120,6 +120,7 @@ export const SDK_SURFACE = {
   },
   recovery: { status: "as-is", setUp: "as-is" },
   search: { messages: "hits" },
+  scheduled: { schedule: "as-is", list: "as-is", cancel: "as-is" },
   communities: {
     create: "community",
     list: "as-is",

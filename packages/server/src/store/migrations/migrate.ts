@@ -10,6 +10,7 @@ import { migration0007StorageQuotas } from "./0007-storage-quotas.js";
 import { migration0008Communities } from "./0008-communities.js";
 import { migration0009AccountStatuses } from "./0009-account-statuses.js";
 import { migration0010AccountRecovery } from "./0010-account-recovery.js";
+import { migration0011ScheduledMessages } from "./0011-scheduled-messages.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0008-communities": migration0008Communities,
   "0009-account-statuses": migration0009AccountStatuses,
   "0010-account-recovery": migration0010AccountRecovery,
+  "0011-scheduled-messages": migration0011ScheduledMessages,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */

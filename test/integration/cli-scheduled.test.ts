@@ -1,0 +1,149 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { jsonLines, runVolly } from "./helpers/cli.js";
+import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
+
+type Line = Record<string, unknown>;
+
+/**
+ * Scheduled messages end to end: real `volly serve` processes and the real CLI. The sender's CLI
+ * exits right after scheduling (its device is off from then on); the server holds the ciphertext
+ * and releases it at its time. Covers a one-off delivered once at or after its time, cancel, a
+ * server restart between scheduling and the time, a recurring schedule (the test-only rule
+ * `every Ns`, enabled by VOLLY_DEV_SCHEDULE_SECONDS=1, releases at least two occurrences), an epoch
+ * change while the sender is off (receivers keep past epochs' keys), and an epoch change the
+ * sender saw (it re-encrypted, so a member added after scheduling reads it too).
+ */
+describe("volly send --at / --every and volly scheduled", () => {
+  let server: ServerProcess;
+  const data = tempDir("volly-scheduled-data-");
+  const home = tempDir("volly-cli-scheduled-");
+  const env = { VOLLY_DEV_SCHEDULE_SECONDS: "1" };
+  const as = (handle: string) => ["--profile", join(home, handle), "--pin", "123456", "--json"];
+  const received = new Map<string, Line[]>();
+
+  async function ok(handle: string, ...args: string[]): Promise<Line[]> {
+    const r = await runVolly([...as(handle), ...args], env);
+    expect(r.code, `${handle} ${args.join(" ")}: ${r.stderr}`).toBe(0);
+    return jsonLines(r.stdout);
+  }
+  /** Runs `volly receive` for `handle` until `done` holds for everything it received so far. */
+  async function receiveUntil(
+    handle: string,
+    done: (all: Line[]) => boolean,
+    message: string,
+  ): Promise<Line[]> {
+    await waitFor(
+      async () => {
+        const got = (await ok(handle, "receive")).map((l) => ({ ...l, receivedAt: Date.now() }));
+        received.set(handle, [...(received.get(handle) ?? []), ...got]);
+        return done(received.get(handle) ?? []);
+      },
+      { timeoutMs: 180_000, intervalMs: 200, message },
+    );
+    return received.get(handle) ?? [];
+  }
+  const withId = (all: Line[], id: string) => all.filter((l) => l.id === id);
+  const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+  const startServer = (port = 0) => startServerProcess(data, port, { VOLLY_SCHEDULED_POLL_MS: "200" });
+
+  beforeAll(async () => {
+    server = await startServer();
+    for (const handle of ["alice", "bob", "carol", "dave"]) {
+      await ok(handle, "init", "--server", server.url, "--handle", handle);
+    }
+    const invite = await ok("alice", "invite");
+    await ok("bob", "accept", String(invite[0]?.link));
+  }, 180_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("a one-off goes out once, at or after its time, while the sender is off; listed until then", async () => {
+    const at = Date.now() + 30_000;
+    const [scheduled] = await ok(
+      "alice",
+      "send",
+      "@bob",
+      "see you at noon",
+      "--at",
+      new Date(at).toISOString(),
+    );
+    expect(scheduled).toMatchObject({ scheduled: true, rule: null, text: "see you at noon" });
+    const id = String(scheduled?.id);
+    const listed = await ok("alice", "scheduled", "list");
+    expect(listed).toEqual([
+      expect.objectContaining({ id, next: new Date(at).toISOString(), text: "see you at noon" }),
+    ]);
+    const all = await receiveUntil("bob", (l) => withId(l, id).length > 0, "the scheduled message");
+    const got = withId(all, id);
+    expect(got).toEqual([expect.objectContaining({ from: "alice", text: "see you at noon" })]);
+    expect(Number(got[0]?.receivedAt)).toBeGreaterThanOrEqual(at);
+    expect(await ok("alice", "scheduled", "list")).toEqual([]);
+    // once: a later receive brings nothing more of it
+    await ok("alice", "send", "@bob", "marker 1");
+    await receiveUntil("bob", (l) => l.some((m) => m.text === "marker 1"), "marker 1");
+    expect(withId(received.get("bob") ?? [], id)).toHaveLength(1);
+  }, 300_000);
+
+  it("a cancelled message is never delivered; bad --at values are usage errors (exit 2)", async () => {
+    const [doomed] = await ok("alice", "send", "@bob", "never mind", "--at", isoIn(60_000));
+    await ok("alice", "scheduled", "cancel", String(doomed?.id));
+    const [marker] = await ok("alice", "send", "@bob", "after the cancelled one", "--at", isoIn(65_000));
+    await receiveUntil("bob", (l) => withId(l, String(marker?.id)).length > 0, "the marker");
+    expect((received.get("bob") ?? []).some((m) => m.text === "never mind")).toBe(false);
+    const cancelAgain = await runVolly([...as("alice"), "scheduled", "cancel", String(doomed?.id)], env);
+    expect(cancelAgain.code).toBe(4);
+    expect(cancelAgain.stderr).toContain("VOLLY_E_UNKNOWN_SCHEDULED");
+    for (const at of ["2020-01-01T00:00:00Z", "tomorrow", "2026-13-45T99:00"]) {
+      const r = await runVolly([...as("alice"), "send", "@bob", "x", "--at", at], env);
+      expect(r.code, at).toBe(2);
+      expect(r.stderr).toContain("VOLLY_E_USAGE");
+    }
+  }, 300_000);
+
+  it("survives a server restart between scheduling and its time, and still goes out once", async () => {
+    const [held] = await ok("alice", "send", "@bob", "after the restart", "--at", isoIn(30_000));
+    const port = Number(new URL(server.url).port);
+    await server.stop();
+    server = await startServer(port);
+    const all = await receiveUntil("bob", (l) => withId(l, String(held?.id)).length > 0, "the held message");
+    expect(withId(all, String(held?.id))).toHaveLength(1);
+  }, 300_000);
+
+  it("a recurring schedule releases occurrence after occurrence until cancelled", async () => {
+    const [series] = await ok("alice", "send", "@bob", "tick", "--every", "every 3s");
+    expect(series).toMatchObject({ rule: "every 3s" });
+    const all = await receiveUntil("bob", (l) => l.filter((m) => m.text === "tick").length >= 2, "two ticks");
+    const ticks = all.filter((m) => m.text === "tick");
+    expect(new Set(ticks.map((t) => t.id)).size).toBe(ticks.length);
+    await ok("alice", "scheduled", "cancel", String(series?.id));
+    expect((await ok("alice", "scheduled", "list")).filter((e) => e.id === series?.id)).toEqual([]);
+  }, 300_000);
+
+  it("an epoch change while the sender is off still decrypts; one the sender saw is re-encrypted for a newcomer", async () => {
+    const [group] = await ok("alice", "group", "create", "Plans", "--member", "@bob", "--member", "@carol");
+    const conv = String(group?.conversationId);
+    await receiveUntil("carol", (l) => l.some((m) => m.event === "membership"), "carol's join");
+
+    // 1. Scheduled, then bob leaves and carol commits his removal (a new epoch) while alice is off.
+    const [first] = await ok("alice", "send", conv, "old epoch", "--at", isoIn(60_000));
+    await ok("bob", "group", "leave", conv);
+    await ok("carol", "receive");
+    await receiveUntil("carol", (l) => withId(l, String(first?.id)).length > 0, "the old-epoch message");
+
+    // 2. Scheduled, then alice herself adds dave (she sees the new epoch and re-encrypts).
+    const [second] = await ok("alice", "send", conv, "for dave too", "--at", isoIn(60_000));
+    await ok("alice", "group", "add", conv, "@dave");
+    const daves = await receiveUntil("dave", (l) => withId(l, String(second?.id)).length > 0, "dave's copy");
+    expect(withId(daves, String(second?.id))).toEqual([expect.objectContaining({ text: "for dave too" })]);
+    const carols = await receiveUntil(
+      "carol",
+      (l) => withId(l, String(second?.id)).length > 0,
+      "carol's copy",
+    );
+    expect(withId(carols, String(second?.id))).toHaveLength(1);
+  }, 400_000);
+});
