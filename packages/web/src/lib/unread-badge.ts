@@ -14,6 +14,11 @@ function badgeText(unread: number): string {
 
 let baseHref: string | undefined;
 let baseImage: Promise<HTMLImageElement | undefined> | undefined;
+/**
+ * The plain icon as a data URL, drawn once its image has loaded: going back to it then needs no
+ * request (which would fail, and log an error, while the server is away).
+ */
+let plainHref: string | undefined;
 
 function iconLink(): HTMLLinkElement {
   let link = document.querySelector<HTMLLinkElement>('link[rel="icon"]');
@@ -30,7 +35,10 @@ function iconLink(): HTMLLinkElement {
 function loadBase(href: string): Promise<HTMLImageElement | undefined> {
   baseImage ??= new Promise((resolve) => {
     const img = new Image();
-    img.onload = () => resolve(img);
+    img.onload = () => {
+      plainHref = drawIcon(img).toDataURL("image/png");
+      resolve(img);
+    };
     img.onerror = () => resolve(undefined);
     img.src = href;
   });
@@ -48,18 +56,15 @@ export async function setFaviconBadge(unread: number): Promise<void> {
   const mine = ++generation;
   const base = baseHref as string;
   if (unread <= 0) {
-    link.type = "image/svg+xml";
-    link.href = base;
+    link.type = plainHref ? "image/png" : "image/svg+xml";
+    link.href = plainHref ?? base;
     return;
   }
   const img = await loadBase(base);
   if (mine !== generation) return;
-  const canvas = document.createElement("canvas");
-  canvas.width = ICON_SIZE;
-  canvas.height = ICON_SIZE;
+  const canvas = drawIcon(img);
   const ctx = canvas.getContext("2d");
   if (!ctx) return;
-  if (img) ctx.drawImage(img, 0, 0, ICON_SIZE, ICON_SIZE);
   const text = badgeText(unread);
   const r = text.length > 2 ? 22 : 19;
   const cx = ICON_SIZE - r;
@@ -78,4 +83,13 @@ export async function setFaviconBadge(unread: number): Promise<void> {
   ctx.fillText(text, cx, cy + 1);
   link.type = "image/png";
   link.href = canvas.toDataURL("image/png");
+}
+
+/** A canvas of ICON_SIZE square with the app's icon drawn on it (blank when it did not load). */
+function drawIcon(img: HTMLImageElement | undefined): HTMLCanvasElement {
+  const canvas = document.createElement("canvas");
+  canvas.width = ICON_SIZE;
+  canvas.height = ICON_SIZE;
+  if (img) canvas.getContext("2d")?.drawImage(img, 0, 0, ICON_SIZE, ICON_SIZE);
+  return canvas;
 }
