@@ -392,6 +392,44 @@ describe("message actions (SDK): replies, reactions, edits, deletes, pins on eve
     await converge([tablet], convId, m.id, { body: "edited again" }, "a later edit");
   }, 90_000);
 
+  it("actions still waiting for their message pass through the hand-over: the new device applies them when it comes", async () => {
+    const { alice, bob, convId } = await twoByTwo();
+    const early = newId();
+    const now = Date.now();
+    // bob reacts to and edits a message of his that nobody has yet (it comes later)
+    await sendRawContent(bob, convId, {
+      v: 1,
+      type: "reaction",
+      id: newId(),
+      targetId: early,
+      emoji: "🌅",
+      sentAt: now,
+    });
+    await sendRawContent(bob, convId, {
+      v: 1,
+      type: "edit",
+      id: newId(),
+      targetId: early,
+      text: "sunrise, edited",
+      sentAt: now + 1,
+    });
+    // a message after them in the log: once alice has it, her phone has processed (and kept) both
+    const marker = await bob.messaging.send(convId, "marker");
+    await waitFor(async () => (await viewOn(alice, convId, marker.id)) !== undefined, {
+      message: "alice's phone has the marker",
+    });
+    // alice's phone holds both, waiting; her new tablet was not in the conversation when they were sent
+    const tablet = await linkDevice(alice, "alice-tablet");
+    await tablet.connect();
+    await waitFor(async () => (await tablet.conversations.list()).some((c) => c.id === convId), {
+      message: "the tablet has the conversation",
+    });
+    // now the message arrives: both devices show the reaction and the edit
+    await sendRawContent(bob, convId, { v: 1, type: "text", id: early, text: "sunrise", sentAt: now + 2 });
+    const expected = { body: "sunrise, edited", reactions: [["🌅", ["bob"]]], edits: ["sunrise, edited"] };
+    await converge([alice, tablet], convId, early, expected, "the early actions");
+  }, 90_000);
+
   it("in a community channel a member with MANAGE_MESSAGES deletes and pins others' messages; others are refused", async () => {
     const [alice, bob, carol] = (await bed.clients("alice", "bob", "carol")) as [
       VollyClient,

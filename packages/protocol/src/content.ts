@@ -6,6 +6,7 @@ import { TextMentions } from "./mentions.js";
 import {
   DeleteContent,
   EditContent,
+  HistoryPendingAction,
   MESSAGE_STATE_FIELDS,
   PinContent,
   ReactionContent,
@@ -131,6 +132,13 @@ export const HistoryChunkContent = Type.Object({
   index: Type.Integer({ minimum: 0 }),
   total: Type.Integer({ minimum: 1 }),
   messages: Type.Array(HistoryMessage, { maxItems: LIMITS.maxHistoryChunkMessages }),
+  /**
+   * Actions the sending device holds for messages it has not received yet (reactions, edits,
+   * deletions, pins that arrived first); the new device keeps them until their messages come.
+   */
+  pendingActions: Type.Optional(
+    Type.Array(HistoryPendingAction, { maxItems: LIMITS.maxHistoryChunkMessages }),
+  ),
   sentAt: Timestamp,
 });
 export type HistoryChunkContent = Static<typeof HistoryChunkContent>;

@@ -116,6 +116,7 @@ export {
   DeleteContent,
   EditContent,
   EditEntry,
+  HistoryPendingAction,
   MAX_REACTION_CHARS,
   PinContent,
   Reaction,

@@ -120,3 +120,39 @@ export const MESSAGE_STATE_FIELDS = {
   /** The root message of the channel thread it is a reply in (kept when it is deleted). */
   threadId: Type.Optional(Id),
 };
+
+/**
+ * An action still waiting on a device for the message it targets (that message has not reached
+ * the device yet), as a linked-device history hand-over carries it: the new device was not in the
+ * conversation when the action was sent, so it could not get it from the log. The new device keeps
+ * it until the message arrives, then applies it like one it received itself.
+ */
+export const HistoryPendingAction = Type.Object({
+  type: Type.Union([
+    Type.Literal("reaction"),
+    Type.Literal("edit"),
+    Type.Literal("delete"),
+    Type.Literal("pin"),
+  ]),
+  /** The action's own id (its content's message id). */
+  id: Id,
+  conversationId: Id,
+  communityId: Type.Optional(Id),
+  channelId: Type.Optional(Id),
+  /** The message it acts on. */
+  targetId: Id,
+  /** Who acted (handle, and account id from the MLS credential). */
+  from: Handle,
+  fromAccountId: Id,
+  /** "out" when this account acted. */
+  direction: Type.Union([Type.Literal("in"), Type.Literal("out")]),
+  /** When (the acting device's clock, ms). */
+  at: Timestamp,
+  /** Its position in the conversation's group log. */
+  seq: Type.Optional(Type.Integer({ minimum: 1 })),
+  emoji: Type.Optional(Reaction),
+  remove: Type.Optional(Type.Boolean()),
+  text: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars })),
+  pinned: Type.Optional(Type.Boolean()),
+});
+export type HistoryPendingAction = Static<typeof HistoryPendingAction>;

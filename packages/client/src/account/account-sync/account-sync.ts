@@ -233,7 +233,8 @@ export class AccountSyncService implements AccountSync {
     const stateSent = await this.sendFullState();
     if (!stateSent || options.history === false) return { stateSent, messages: 0, chunks: 0, skipped: 0 };
     const conversations = await this.deps.conversations.list();
-    const plan = await planHistoryHandOver(this.ctx.stores.messages, conversations, deviceId);
+    const pending = (await this.ctx.stores.pendingActions.list()).flatMap(([, actions]) => actions);
+    const plan = await planHistoryHandOver(this.ctx.stores.messages, conversations, deviceId, pending);
     await this.track(
       this.deps.queue.run(this.selfId, async () => {
         for (const chunk of plan.chunks) await this.deps.outbox.addLocked(this.selfId, chunk);

@@ -1,5 +1,14 @@
-import { type HistoryChunkContent, HistoryMessage, LIMITS, matches, newId, utf8 } from "@volly/protocol";
+import {
+  type HistoryChunkContent,
+  HistoryMessage,
+  HistoryPendingAction,
+  LIMITS,
+  matches,
+  newId,
+  utf8,
+} from "@volly/protocol";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
+import type { MessageAction } from "../../messaging/actions/message-action.js";
 import { carriedInHandOver } from "../../messaging/message-kinds.js";
 import type { MessageBody, MessageRecord } from "../../messaging/message-records.js";
 import { packChunks } from "../../shared/chunks.js";
@@ -20,6 +29,8 @@ export interface HistoryHandOverPlan {
   chunks: HistoryChunkContent[];
   /** Messages in the chunks. */
   messages: number;
+  /** Actions in the chunks that wait here for a message not received yet. */
+  pendingActions: number;
   /**
    * Messages left out: still pending here, or too large for one chunk. Records of kinds not handed
    * over (membership events) are not counted.
@@ -32,20 +43,24 @@ export interface HistoryHandOverPlan {
  * HISTORY_MAX_PER_CONVERSATION of each, oldest first) and packs it into hand-over chunks addressed
  * to device `to`, each at most HISTORY_CHUNK_BYTES of message JSON and
  * LIMITS.maxHistoryChunkMessages messages. Messages still pending here are left out (they reach
- * the new device through the group's log once sent). Returns at least one chunk, so the receiver
- * always learns that the hand-over is complete.
+ * the new device through the group's log once sent). Actions waiting here for a message of those
+ * conversations (`pending`) travel after the messages: the new device was not in the conversation
+ * when they were sent, so it cannot get them from the log. Returns at least one chunk, so the
+ * receiver always learns that the hand-over is complete.
  *
  * @param store this device's message store
  * @param conversations the conversations whose history to hand over
  * @param to the new device's id
+ * @param pending the actions waiting on this device for their messages (any conversation)
  */
 export async function planHistoryHandOver(
   store: MessageStore,
   conversations: readonly ConversationRecord[],
   to: string,
+  pending: readonly MessageAction[] = [],
 ): Promise<HistoryHandOverPlan> {
   const transfer = newId();
-  const entries: { entry: HistoryMessage; size: number }[] = [];
+  const entries: { entry: HistoryMessage | HistoryPendingAction; action?: true; size: number }[] = [];
   let skipped = 0;
   for (const conv of conversations) {
     for (const m of await store.recent(conv.id, HISTORY_MAX_PER_CONVERSATION)) {
@@ -57,13 +72,19 @@ export async function planHistoryHandOver(
       else entries.push({ entry, size });
     }
   }
-  const groups = packChunks(entries, (e) => e.size, HISTORY_CHUNK_BYTES, LIMITS.maxHistoryChunkMessages).map(
-    (chunk) => chunk.map((e) => e.entry),
-  );
   const messages = entries.length;
+  const handedOver = new Set(conversations.map((c) => c.id));
+  for (const action of pending) {
+    const entry = toHistoryPendingAction(action);
+    if (!handedOver.has(action.conversationId) || !entry) continue;
+    const size = utf8(JSON.stringify(entry)).length;
+    if (size <= HISTORY_CHUNK_BYTES) entries.push({ entry, action: true, size });
+  }
+  const groups = packChunks(entries, (e) => e.size, HISTORY_CHUNK_BYTES, LIMITS.maxHistoryChunkMessages);
   const sentAt = Date.now();
-  const chunks = groups.map(
-    (list, index): HistoryChunkContent => ({
+  const chunks = groups.map((list, index): HistoryChunkContent => {
+    const actions = list.filter((e) => e.action).map((e) => e.entry as HistoryPendingAction);
+    return {
       v: 1,
       type: "history",
       id: newId(),
@@ -71,11 +92,12 @@ export async function planHistoryHandOver(
       transfer,
       index,
       total: groups.length,
-      messages: list,
+      messages: list.filter((e) => !e.action).map((e) => e.entry as HistoryMessage),
+      ...(actions.length > 0 ? { pendingActions: actions } : {}),
       sentAt,
-    }),
-  );
-  return { transfer, chunks, messages, skipped };
+    };
+  });
+  return { transfer, chunks, messages, pendingActions: entries.length - messages, skipped };
 }
 
 /**
@@ -135,6 +157,28 @@ function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
     ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
   };
   return matches(HistoryMessage, entry) ? entry : undefined;
+}
+
+/** A waiting action as the hand-over carries it; undefined for one that does not fit the schema. */
+function toHistoryPendingAction(a: MessageAction): HistoryPendingAction | undefined {
+  const entry: HistoryPendingAction = {
+    type: a.type,
+    id: a.id,
+    conversationId: a.conversationId,
+    targetId: a.targetId,
+    from: a.from,
+    fromAccountId: a.fromAccountId,
+    direction: a.direction,
+    at: a.at,
+    ...(a.communityId !== undefined ? { communityId: a.communityId } : {}),
+    ...(a.channelId !== undefined ? { channelId: a.channelId } : {}),
+    ...(a.seq !== undefined ? { seq: a.seq } : {}),
+    ...(a.emoji !== undefined ? { emoji: a.emoji } : {}),
+    ...(a.remove !== undefined ? { remove: a.remove } : {}),
+    ...(a.text !== undefined ? { text: a.text } : {}),
+    ...(a.pinned !== undefined ? { pinned: a.pinned } : {}),
+  };
+  return matches(HistoryPendingAction, entry) ? entry : undefined;
 }
 
 function bodyFields(body: MessageBody): Pick<HistoryMessage, "text" | "deletedAt" | "deletedBy"> | undefined {

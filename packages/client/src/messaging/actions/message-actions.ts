@@ -114,6 +114,31 @@ export class MessageActions {
   }
 
   /**
+   * Adopts the actions a history hand-over carried that were waiting on the old device for their
+   * messages (`HistoryChunkContent.pendingActions`): each, in its conversation's queue, applies at
+   * once when its message is here by now, else waits for it like one received here (bounded the
+   * same way). Failures go to diagnostics.
+   *
+   * @param actions the carried actions (validated against the chunk's schema)
+   */
+  adoptHandedOver(actions: readonly MessageAction[]): void {
+    for (const action of actions) {
+      void this.deps.queue
+        .run(action.conversationId, async () => {
+          const batch = this.ctx.stores.batch();
+          const outcome = await this.applyOrKeepLocked(action, batch);
+          await batch.commit();
+          return outcome;
+        })
+        .then((outcome) => {
+          for (const m of outcome.updated) this.deps.events.updates.emit(m);
+          for (const a of outcome.actions) this.deps.events.actions.emit(a);
+        })
+        .catch(this.ctx.diagnostics.catcher("actions.adopt"));
+    }
+  }
+
+  /**
    * For messages stored outside their conversation's queue (a history hand-over): applies what
    * waited for each, in its conversation's queue, and fires the events. Failures go to diagnostics.
    */
