@@ -29,7 +29,7 @@ async function viewOn(client: VollyClient, conversationId: string, id: string) {
  * that reach the devices before the message they target, and a device that is away through all
  * of it and converges to the same view once it is back.
  */
-describe("message actions out of order, on a server process, two people × two devices", () => {
+describe("message actions out of order and mentions, on a server process, two people × two devices", () => {
   let server: ServerProcess;
   const home = tempDir("volly-sdk-actions-");
   const open: VollyClient[] = [];
@@ -58,7 +58,7 @@ describe("message actions out of order, on a server process, two people × two d
     await server?.stop();
   });
 
-  it("reactions, edits, deletes and pins sent before their message wait for it; a device away through it all converges", async () => {
+  it("reactions, edits, deletes and pins sent before their message wait for it; a device away through it all converges; a mention counts on both of its person's devices", async () => {
     const alice = await newClient(home, server.url, "alice");
     const bob = await newClient(home, server.url, "bob");
     open.push(alice, bob);
@@ -138,5 +138,21 @@ describe("message actions out of order, on a server process, two people × two d
       expect(await viewOn(back, convId, id)).toEqual(await viewOn(bob, convId, id));
     }
     expect((await back.messaging.pinned(convId)).map((m) => m.id)).toEqual([early]);
+
+    // a mention of bob from alice's laptop: both of bob's devices count it apart from the unread
+    const ping = await aliceLaptop.messaging.send(convId, "@bob look at the pin");
+    for (const device of [bob, back]) {
+      await waitFor(
+        async () =>
+          (await device.messaging.history(convId, 1_000)).find((m) => m.id === ping.id)?.mentionsMe === true,
+        { timeoutMs: 60_000, message: "bob's devices see the mention of him" },
+      );
+      const summary = (await device.conversations.summaries()).find((x) => x.conversation.id === convId);
+      expect(summary?.unreadMentions).toBe(1);
+    }
+    // alice's devices count no mention: it names bob, not her
+    expect(
+      (await alice.conversations.summaries()).find((x) => x.conversation.id === convId)?.unreadMentions ?? 0,
+    ).toBe(0);
   }, 300_000);
 });
