@@ -5,7 +5,7 @@
  */
 import type { LinkProfileOptions } from "./account/link-profile.js";
 import type { CreateProfileOptions } from "./account/profile.js";
-import type { RejoinReport } from "./account/recovery-api.js";
+import type { RecoveredClient } from "./account/recovered-client.js";
 import type { RecoverProfileOptions } from "./account/recovery-profile.js";
 import { IndexedDbClientStore } from "./storage/indexeddb-client-store.js";
 import { KEYSTORE_KEY } from "./storage/store-keys.js";
@@ -91,16 +91,7 @@ export async function linkBrowserProfile(
 }
 
 /** What {@link recoverBrowserProfile} returns. */
-export interface RecoveredBrowserClient {
-  /** The restored device's client (not connected yet). */
-  client: VollyClient;
-  /** The account's devices the server revoked. */
-  revokedDeviceIds: string[];
-  /** Whether the account backup was restored (contacts, conversation list, settings). */
-  backupRestored: boolean;
-  /** The conversations rejoined by external commit (and those that could not be). */
-  rejoin: RejoinReport;
-}
+export type RecoveredBrowserClient = RecoveredClient;
 
 /**
  * Restores an account whose devices are all lost with its recovery key into IndexedDB (mirrors
@@ -113,28 +104,11 @@ export async function recoverBrowserProfile(
   clientOptions: BrowserClientOptions = {},
 ): Promise<RecoveredBrowserClient> {
   const { dbName = DEFAULT_BROWSER_DB, ...rest } = clientOptions;
-  const [{ recoverProfile }, { VollyClient }] = await Promise.all([
-    import("./account/recovery-profile.js"),
-    import("./volly-client.js"),
-  ]);
-  let restored: { revokedDeviceIds: string[]; backupRestored: boolean } | undefined;
-  const client = await VollyClient.fromStore(
-    await IndexedDbClientStore.open(dbName),
-    async (store) => {
-      const result = await recoverProfile({ ...options, store });
-      restored = result;
-      return result.unlocked;
-    },
-    { createSocket: browserSocketFactory, ...rest },
-    true,
-  );
-  const rejoin = await client.recovery.rejoin();
-  return {
-    client,
-    revokedDeviceIds: restored?.revokedDeviceIds ?? [],
-    backupRestored: restored?.backupRestored ?? false,
-    rejoin,
-  };
+  const { openRecoveredClient } = await import("./account/recovered-client.js");
+  return openRecoveredClient(await IndexedDbClientStore.open(dbName), options, {
+    createSocket: browserSocketFactory,
+    ...rest,
+  });
 }
 
 /**

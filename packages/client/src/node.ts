@@ -4,8 +4,8 @@ import { LIMITS } from "@volly/protocol";
 import WebSocket from "ws";
 import { type LinkProfileOptions, linkProfile } from "./account/link-profile.js";
 import { type CreateProfileOptions, createProfile, hasProfile, unlockProfile } from "./account/profile.js";
-import type { RejoinReport } from "./account/recovery-api.js";
-import { type RecoverProfileOptions, recoverProfile } from "./account/recovery-profile.js";
+import { openRecoveredClient, type RecoveredClient } from "./account/recovered-client.js";
+import type { RecoverProfileOptions, recoverProfile } from "./account/recovery-profile.js";
 import { SqliteClientStore } from "./storage/sqlite-client-store.js";
 import type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
 import { VollyClient, type VollyClientOptions } from "./volly-client.js";
@@ -70,46 +70,23 @@ export async function linkNodeProfile(
 }
 
 /** What {@link recoverNodeProfile} returns. */
-export interface RecoveredNodeClient {
-  /** The restored device's client (not connected yet). */
-  client: VollyClient;
-  /** The account's devices the server revoked. */
-  revokedDeviceIds: string[];
-  /** Whether the account backup was restored (contacts, conversation list, settings). */
-  backupRestored: boolean;
-  /** The conversations rejoined by external commit (and those that could not be). */
-  rejoin: RejoinReport;
-}
+export type RecoveredNodeClient = RecoveredClient;
 
 /**
  * Restores an account whose devices are all lost with its recovery key into `profileDir` (see
  * {@link recoverProfile}: this device registered, every other one revoked, the account backup
  * restored), uploads the first key packages and rejoins every conversation by external commit
- * (`client.recovery.rejoin()`). Errors as {@link recoverProfile}.
+ * (`client.recovery.rejoin()`; `account/recovered-client.ts`). Errors as {@link recoverProfile}.
  */
-export async function recoverNodeProfile(
+export function recoverNodeProfile(
   profileDir: string,
   options: Omit<RecoverProfileOptions, "store">,
   clientOptions: Partial<VollyClientOptions> = {},
 ): Promise<RecoveredNodeClient> {
-  let restored: { revokedDeviceIds: string[]; backupRestored: boolean } | undefined;
-  const client = await VollyClient.fromStore(
-    openProfileStore(profileDir),
-    async (store) => {
-      const result = await recoverProfile({ ...options, store });
-      restored = result;
-      return result.unlocked;
-    },
-    { createSocket: nodeSocketFactory, ...clientOptions },
-    true,
-  );
-  const rejoin = await client.recovery.rejoin();
-  return {
-    client,
-    revokedDeviceIds: restored?.revokedDeviceIds ?? [],
-    backupRestored: restored?.backupRestored ?? false,
-    rejoin,
-  };
+  return openRecoveredClient(openProfileStore(profileDir), options, {
+    createSocket: nodeSocketFactory,
+    ...clientOptions,
+  });
 }
 
 /** Unlocks the profile in `profileDir` with its PIN. Throws VOLLY_E_PROFILE_MISSING, VOLLY_E_WRONG_PIN. */
