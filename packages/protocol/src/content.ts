@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { Attachments } from "./attachments.js";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
 import { LinkPreview } from "./link-preview.js";
@@ -20,8 +21,11 @@ export const TextContent = Type.Object({
   v: Type.Literal(1),
   type: Type.Literal("text"),
   id: Id,
-  text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
+  /** The text, or an attachment's caption ("" only when `attachments` is there). */
+  text: Type.String({ maxLength: LIMITS.maxTextChars }),
   sentAt: Timestamp,
+  /** Encrypted files the message carries (DESIGN.md "Attachments"); the text is their caption. */
+  attachments: Type.Optional(Attachments),
   /** The message this one replies to (same conversation). */
   replyTo: Type.Optional(Id),
   /** Who it mentions (`mentions.ts`); absent: nobody. */
@@ -154,8 +158,11 @@ export const SharedMessage = Type.Object({
   fromDeviceId: Id,
   /** Sender's account id (who may edit or delete it), when the sharer knows it. */
   fromAccountId: Type.Optional(Id),
-  text: Type.String({ minLength: 1, maxLength: LIMITS.maxTextChars }),
+  /** The text, or an attachment's caption ("" only when `attachments` is there). */
+  text: Type.String({ maxLength: LIMITS.maxTextChars }),
   sentAt: Timestamp,
+  /** Encrypted files the message carries (DESIGN.md "Attachments"); the text is their caption. */
+  attachments: Type.Optional(Attachments),
   /** The root message of the thread it was written in (absent: the channel's main timeline). */
   threadId: Type.Optional(Id),
 });

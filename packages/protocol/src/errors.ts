@@ -202,6 +202,24 @@ export const ERROR_CODES = {
     message: "The group is full: it cannot have more member devices (details.limit).",
     retry: "never",
   },
+  VOLLY_E_TOO_LARGE: {
+    http: 413,
+    close: 4000,
+    message: "The file is larger than this server accepts (details.limit, details.size in bytes).",
+    retry: "never",
+  },
+  VOLLY_E_BLOB_MISMATCH: {
+    http: 422,
+    close: 4000,
+    message: "The blob's bytes do not hash to its id (SHA-256): refused, nothing stored.",
+    retry: "never",
+  },
+  VOLLY_E_BLOB_NOT_READY: {
+    http: 409,
+    close: 4000,
+    message: "A blob the message points at is not a completed upload to this conversation (details.blobId).",
+    retry: "never",
+  },
   VOLLY_E_QUOTA_EXCEEDED: {
     http: 507,
     close: 4000,

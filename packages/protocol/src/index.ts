@@ -1,5 +1,20 @@
 export type { Static, TSchema } from "@sinclair/typebox";
 export {
+  ATTACHMENT_LIMITS,
+  AttachmentKind,
+  AttachmentPointer,
+  Attachments,
+  BlobId,
+  BlobParams,
+  blobSize,
+  chunkCount,
+  FILE_TAG_BYTES,
+  paddedSize,
+  SendBlobIds,
+  UploadLimitsResponse,
+  UploadMetadata,
+} from "./attachments.js";
+export {
   Base64Url,
   EntityType,
   ErrorResponse,

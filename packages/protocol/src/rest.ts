@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { SendBlobIds } from "./attachments.js";
 import { Base64Url, EntityType, Handle, Id, PublicKey, SignatureB64, Timestamp } from "./common.js";
 import { COMMUNITY_ROUTES } from "./communities.js";
 import {
@@ -302,6 +303,7 @@ export const SendMessageBody = Type.Object(
         description: "what the message carries that needs a permission in a community channel",
       }),
     ),
+    blobIds: Type.Optional(SendBlobIds),
   },
   { additionalProperties: false },
 );
