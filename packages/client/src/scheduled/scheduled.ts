@@ -90,11 +90,7 @@ export class ScheduledService implements ScheduledMessages {
    *   and topped up in the background)
    */
   start(definitionsChanged?: { add(fn: () => void): unknown }): void {
-    definitionsChanged?.add(() => {
-      this.background = this.background
-        .then(() => this.topUp())
-        .catch(this.ctx.diagnostics.catcher("scheduled.definitions"));
-    });
+    definitionsChanged?.add(() => this.topUpSoon());
     this.deps.conversations.epochs.add((change) => {
       if (change.left) return;
       this.track(this.refresh(change.conversationId, (h) => h.epoch !== change.epoch));
@@ -322,18 +318,25 @@ export class ScheduledService implements ScheduledMessages {
   /**
    * For the receiving pipeline, in the conversation's queue: when an application entry of this
    * device is an occurrence it scheduled, stores it as a sent message (with the conversation's new
-   * `lastSeq`) and returns it; else undefined.
+   * `lastSeq`) and returns it; else undefined. An occurrence of a recurring schedule, sent by any
+   * device of the account, also starts a top-up in the background (after this queue task), so a
+   * long-running client keeps a series going without reconnecting.
    */
   async releasedLocked(
     event: GroupMessageEvent,
     advanced: ConversationRecord,
   ): Promise<MessageRecord | undefined> {
-    if (event.kind !== "application" || event.senderDeviceId !== this.ctx.profile.deviceId) return undefined;
+    if (event.kind !== "application" || event.senderAccountId !== this.ctx.profile.accountId)
+      return undefined;
     const { stores } = this.ctx;
     for (const [, record] of await stores.scheduled.list()) {
       if (record.conversationId !== advanced.id) continue;
       const occurrence = record.held.find((h) => h.messageId === event.messageId);
       if (!occurrence) continue;
+      // An occurrence went out, whichever device of the account sent it: keep the horizon full.
+      if (record.rule !== undefined) this.topUpSoon();
+      // Another device's: this device decrypts it like any message of its account.
+      if (event.senderDeviceId !== this.ctx.profile.deviceId) return undefined;
       const message: MessageRecord = {
         id: event.messageId,
         conversationId: advanced.id,
@@ -359,6 +362,20 @@ export class ScheduledService implements ScheduledMessages {
       return message;
     }
     return undefined;
+  }
+
+  private topUpPending = false;
+
+  /** Runs {@link topUp} in the background once more (at most one waits at a time). */
+  private topUpSoon(): void {
+    if (this.topUpPending) return;
+    this.topUpPending = true;
+    this.background = this.background
+      .then(() => {
+        this.topUpPending = false;
+        return this.topUp();
+      })
+      .catch(this.ctx.diagnostics.catcher("scheduled.topUp"));
   }
 
   private track(work: Promise<void>): void {
