@@ -77,6 +77,8 @@ export interface ScheduledDeps {
  */
 export class ScheduledService implements ScheduledMessages {
   private readonly sends = new Map<string, number>();
+  /** Series cancelled by this client: never adopted again from an older read of the document. */
+  private readonly cancelledHere = new Set<string>();
 
   constructor(
     private readonly ctx: ClientContext,
@@ -201,6 +203,7 @@ export class ScheduledService implements ScheduledMessages {
 
   async cancel(id: string): Promise<void> {
     const synced = (await this.deps.definitions?.schedules())?.live.find((d) => d.id === id);
+    this.cancelledHere.add(id);
     if (synced) await this.deps.definitions?.cancelSchedule(id);
     const record = (await this.ctx.stores.scheduled.get(id)) ?? (synced && { ...synced, held: [] });
     // In the conversation's queue, so a top-up or re-encryption running now neither recreates an
@@ -280,9 +283,10 @@ export class ScheduledService implements ScheduledMessages {
     if (!definitions) return rows;
     const { stores } = this.ctx;
     for (const def of definitions.live) {
-      if (await stores.scheduled.has(def.id)) continue;
+      if (this.cancelledHere.has(def.id) || (await stores.scheduled.has(def.id))) continue;
       await this.deps.queue.run(def.conversationId, async () => {
-        if (!(await stores.scheduled.has(def.id))) await this.save({ ...def, held: [] });
+        if (this.cancelledHere.has(def.id) || (await stores.scheduled.has(def.id))) return;
+        await this.save({ ...def, held: [] });
       });
     }
     const cancelled = new Set(definitions.cancelled);
