@@ -25,7 +25,8 @@ const WEB_INDEX = resolve(import.meta.dirname, "../../packages/web/dist/index.ht
  * Threads in a community channel, in Debian's Chromium: ada (web) starts a thread with "Reply in
  * thread" and replies in the side panel; bob (a real SDK device in Node) sees "1 reply" on his side
  * and answers in the thread; ada's root shows "2 replies" with an unread marker while the panel is
- * closed, and opening it by keyboard shows the reply. One real `volly serve` child process.
+ * closed, and opening it by keyboard shows the reply; the thread's composer completes an @mention
+ * of bob from its listbox, and bob's device counts it as mentioning him. One real `volly serve` child process.
  */
 describe.skipIf(!browserTestsEnabled())("web app: threads in Chromium", () => {
   let server: ServerProcess;
@@ -141,6 +142,26 @@ describe.skipIf(!browserTestsEnabled())("web app: threads in Chromium", () => {
     await page.keyboard.press("Enter");
     await panel.getByTestId("message").filter({ hasText: "Friday works for me" }).waitFor();
     await expect.poll(() => replies.getByTestId("thread-unread").count(), { timeout: 30_000 }).toBe(0);
+    // the thread's composer offers mentions like the channel's: "@bo" lists bob, a click picks him
+    const composer = panel.getByTestId("thread-composer-input");
+    await composer.click();
+    await page.keyboard.type("@bo");
+    const option = panel.getByRole("option", { name: /Bob Node/ });
+    await option.waitFor();
+    expect(await composer.getAttribute("aria-activedescendant")).toBe(await option.getAttribute("id"));
+    await option.click();
+    expect(await composer.inputValue()).toBe("@bob.node ");
+    await page.keyboard.type("tag it, please");
+    await page.keyboard.press("Enter");
+    await panel.getByTestId("message").filter({ hasText: "tag it, please" }).waitFor();
+    await waitFor(
+      async () =>
+        (await bob.threads.messages(conversationId, rootRecord?.id as string)).some(
+          (m) =>
+            m.body.type === "text" && m.body.text === "@bob.node tag it, please" && m.mentionsMe === true,
+        ),
+      { message: "bob to receive the thread reply that mentions him", timeoutMs: 60_000 },
+    );
     // Escape closes the panel and gives the focus back to the replies button
     await page.keyboard.press("Escape");
     await panel.waitFor({ state: "detached" });
@@ -150,7 +171,7 @@ describe.skipIf(!browserTestsEnabled())("web app: threads in Chromium", () => {
     // the channel's thread list
     await page.getByTestId("open-threads").click();
     const list = page.getByRole("complementary", { name: "Threads" });
-    await list.getByTestId("thread-entry").filter({ hasText: "2 replies" }).waitFor();
+    await list.getByTestId("thread-entry").filter({ hasText: "3 replies" }).waitFor();
     expect(errors).toEqual([]);
   });
 });

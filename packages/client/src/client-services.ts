@@ -151,9 +151,10 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   const scheduled = new ScheduledService(ctx, {
     queue,
     conversations: state,
+    definitions: accountSync,
     ...(options.scheduling?.allowSecondIntervals ? { allowSecondIntervals: true } : {}),
   });
-  scheduled.start();
+  scheduled.start(accountSync.schedulesChanged);
   outbox.sent.add((m) => scheduled.noteSent(m.conversationId));
   const incoming = new IncomingMessages({
     scheduled,

@@ -26,8 +26,10 @@ export interface Cluster {
 /**
  * Starts a {@link Cluster}: creates the database, starts a private redis-server on a free port, and
  * spawns `count` nodes at once with VOLLY_DATABASE_URL and VOLLY_REDIS_URL.
+ *
+ * @param env more environment for every node (e.g. VOLLY_SCHEDULED_POLL_MS)
  */
-export async function startCluster(count: number): Promise<Cluster> {
+export async function startCluster(count: number, env: Record<string, string> = {}): Promise<Cluster> {
   POSTGRES.assert();
   REDIS_SERVER.assert();
   const database = await createTestDatabase();
@@ -40,9 +42,9 @@ export async function startCluster(count: number): Promise<Cluster> {
   };
   try {
     redis = await startPrivateRedis();
-    const env = { VOLLY_DATABASE_URL: database.url, VOLLY_REDIS_URL: redis.url };
+    const nodeEnv = { ...env, VOLLY_DATABASE_URL: database.url, VOLLY_REDIS_URL: redis.url };
     const started = Date.now();
-    const spawned = await Promise.allSettled(Array.from({ length: count }, () => startNodeProcess(env)));
+    const spawned = await Promise.allSettled(Array.from({ length: count }, () => startNodeProcess(nodeEnv)));
     for (const s of spawned) if (s.status === "fulfilled") nodes.push(s.value);
     const failed = spawned.find((s) => s.status === "rejected");
     if (failed) throw failed.reason;

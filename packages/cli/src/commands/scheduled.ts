@@ -55,9 +55,10 @@ export async function sendLater(
 
 /**
  * `volly scheduled list [--json]`: one line per scheduled message or recurring schedule of this
- * account — id, conversation, next time (ISO-8601 UTC), rule ("once" for a one-off), text (only
- * this device knows the text of what it scheduled). `volly scheduled cancel ID`: cancels one (a
- * whole recurring schedule by its id).
+ * account — id, conversation, next time (ISO-8601 UTC), rule ("once" for a one-off), text (every
+ * device of the account knows a recurring schedule's text; a one-off's only the device that
+ * scheduled it). `volly scheduled cancel ID`: cancels one (a whole recurring schedule by its id,
+ * from any device of the account).
  */
 export function registerScheduled(program: Command, run: Run) {
   const scheduled = program

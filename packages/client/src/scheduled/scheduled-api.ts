@@ -18,7 +18,11 @@ export interface ScheduledEntry {
   /** The id to cancel it by: the message id of a one-off, the series id of a recurring one. */
   id: string;
   conversationId: string;
-  /** The text, when this device knows it (it scheduled it); undefined for another device's. */
+  /**
+   * The text, when this device knows it: a recurring schedule of any device of the account (shared
+   * through the account document), or a one-off this device scheduled; undefined for another
+   * device's one-off.
+   */
   text?: string;
   /** The recurrence rule in canonical form; undefined for a one-off. */
   rule?: string;
@@ -40,6 +44,8 @@ export interface ScheduledEntry {
  * this device is online it re-encrypts what it holds when the group moves to a new epoch (and after
  * a few of its own messages), so receivers can decrypt it; a recurring schedule keeps the next
  * {@link SCHEDULE_HORIZON} occurrences on the server and tops them up whenever the client runs.
+ * A recurring schedule's definition is shared with the account's other devices (the account
+ * document): each of them lists it, can cancel it, and keeps topping it up and re-encrypting it.
  * See docs/architecture.md "Scheduled messages" for what an offline sender cannot cover.
  */
 export interface ScheduledMessages {

@@ -10,6 +10,7 @@ import {
   utf8,
   VollyError,
 } from "@volly/protocol";
+import type { SyncedSchedule, SyncedSchedules } from "../account/account-sync/account-doc.js";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ConversationState } from "../conversations/conversation-state.js";
 import { channelOf, type MessageRecord } from "../messaging/message-records.js";
@@ -27,10 +28,25 @@ import {
 /** Own messages sent in a conversation after which held occurrences are encrypted again (see below). */
 const RE_ENCRYPT_AFTER_SENDS = 5;
 
+/**
+ * Where recurring schedules' definitions are shared with the account's other devices (the account
+ * document, `AccountSyncService`).
+ */
+export interface ScheduleDefinitions {
+  /** The live definitions and cancelled series ids. */
+  schedules(): Promise<SyncedSchedules>;
+  /** Shares a new definition. Never throws. */
+  noteSchedule(schedule: SyncedSchedule): Promise<void>;
+  /** Marks a series cancelled on every device. Never throws. */
+  cancelSchedule(id: string): Promise<void>;
+}
+
 /** What {@link ScheduledService} works with. */
 export interface ScheduledDeps {
   queue: KeyedQueue;
   conversations: ConversationState;
+  /** The account's shared schedule definitions (absent: this device keeps its own only). */
+  definitions?: ScheduleDefinitions;
   /** Accept the test-only `every Ns` rule. */
   allowSecondIntervals?: boolean;
 }
@@ -45,21 +61,38 @@ export interface ScheduledDeps {
  *   `retainKeysForGenerations`), and an occurrence was encrypted before this device's later
  *   messages: after {@link RE_ENCRYPT_AFTER_SENDS} of its own messages in the conversation it
  *   re-encrypts them too (and once at every start, as counts are not kept across restarts);
+ * - a recurring schedule's definition is shared through the account document
+ *   ({@link ScheduleDefinitions}); every device of the account adopts the definitions it finds
+ *   there into its store, so each lists it, can cancel it (a tombstone in the document, then the
+ *   server's rows), and tops it up;
  * - a recurring schedule is topped up to {@link SCHEDULE_HORIZON} occurrences whenever the client
- *   syncs (`topUp`);
+ *   syncs (`topUp`), by whichever device of the account runs: it counts what the server holds of
+ *   the series and adds only the missing occurrences, whose ids derive from the series and the
+ *   time, so two devices topping up at once collide on the server's unique message id
+ *   (VOLLY_E_MESSAGE_ID_CONFLICT) instead of holding an occurrence twice;
+ * - it re-encrypts every held occurrence of a schedule it knows, whichever device encrypted it
+ *   last, so the series stays readable when the creating device is gone;
  * - when its own occurrence comes back through the log (it cannot decrypt its own MLS message) it
  *   stores the message from the text it kept ({@link ScheduledService.releasedLocked}).
  */
 export class ScheduledService implements ScheduledMessages {
   private readonly sends = new Map<string, number>();
+  /** Series cancelled by this client: never adopted again from an older read of the document. */
+  private readonly cancelledHere = new Set<string>();
 
   constructor(
     private readonly ctx: ClientContext,
     private readonly deps: ScheduledDeps,
   ) {}
 
-  /** Subscribes to epoch changes and own sends (listeners only; no timer). */
-  start(): void {
+  /**
+   * Subscribes to epoch changes and own sends (listeners only; no timer).
+   *
+   * @param definitionsChanged fires when another device changed the shared definitions (adopted
+   *   and topped up in the background)
+   */
+  start(definitionsChanged?: { add(fn: () => void): unknown }): void {
+    definitionsChanged?.add(() => this.topUpSoon());
     this.deps.conversations.epochs.add((change) => {
       if (change.left) return;
       this.track(this.refresh(change.conversationId, (h) => h.epoch !== change.epoch));
@@ -142,12 +175,13 @@ export class ScheduledService implements ScheduledMessages {
     textContent(record, record.id, now);
     await this.deps.conversations.get(conversationId);
     await this.save(record);
+    await this.deps.definitions?.noteSchedule(definitionOf(record));
     await this.deps.queue.run(conversationId, () => this.topUpLocked(record));
     return entryOf(record, []);
   }
 
   async list(): Promise<ScheduledEntry[]> {
-    const { scheduled } = await this.ctx.api.call("listScheduled");
+    const scheduled = await this.reconcileSynced((await this.ctx.api.call("listScheduled")).scheduled);
     const records = new Map((await this.ctx.stores.scheduled.list()).map(([id, r]) => [id, r]));
     const rows = new Map<string, ScheduledMessage[]>();
     for (const row of scheduled) {
@@ -168,7 +202,10 @@ export class ScheduledService implements ScheduledMessages {
   }
 
   async cancel(id: string): Promise<void> {
-    const record = await this.ctx.stores.scheduled.get(id);
+    const synced = (await this.deps.definitions?.schedules())?.live.find((d) => d.id === id);
+    this.cancelledHere.add(id);
+    if (synced) await this.deps.definitions?.cancelSchedule(id);
+    const record = (await this.ctx.stores.scheduled.get(id)) ?? (synced && { ...synced, held: [] });
     // In the conversation's queue, so a top-up or re-encryption running now neither recreates an
     // occurrence nor saves the record again.
     const cancelAll = () => this.cancelLocked(id, record !== undefined, record?.rule);
@@ -200,37 +237,110 @@ export class ScheduledService implements ScheduledMessages {
   }
 
   /**
-   * Tops every recurring schedule of this device up to {@link SCHEDULE_HORIZON} held occurrences,
-   * and re-encrypts everything it holds once (after a restart its send counts are gone). Failures
-   * go to diagnostics; never throws.
+   * Adopts the account's shared definitions, then tops every recurring schedule up to
+   * {@link SCHEDULE_HORIZON} occurrences held on the server (counting what any device holds).
+   * Failures go to diagnostics; never throws.
    */
   async topUp(): Promise<void> {
+    const definitions = await this.deps.definitions?.schedules();
+    const shared = (definitions?.live.length ?? 0) + (definitions?.cancelled.length ?? 0);
+    // Nothing scheduled on any device of the account: no need to ask the server.
+    if (shared === 0 && (await this.ctx.stores.scheduled.list()).length === 0) return;
+    let rows: ScheduledMessage[];
+    try {
+      rows = await this.reconcileSynced((await this.ctx.api.call("listScheduled")).scheduled);
+    } catch (error) {
+      // Without the server's list this device cannot tell what is held: next sync.
+      this.ctx.diagnostics.report("scheduled.topUp", error);
+      return;
+    }
     for (const [, record] of await this.ctx.stores.scheduled.list()) {
       await this.deps.queue
         .run(record.conversationId, async () => {
           const current = await this.ctx.stores.scheduled.get(record.id);
-          if (!current) return;
-          if (current.rule !== undefined) await this.topUpLocked(current);
+          if (!current || current.rule === undefined) return;
+          // What any device of the account holds of the series counts (and is re-encrypted here).
+          for (const row of rows) {
+            if (row.seriesId !== current.id || current.held.some((h) => h.messageId === row.messageId)) {
+              continue;
+            }
+            current.held.push({ messageId: row.messageId, releaseAt: row.releaseAt });
+          }
+          await this.topUpLocked(current);
         })
         .catch(this.ctx.diagnostics.catcher("scheduled.topUp"));
     }
   }
 
   /**
+   * Brings this device's store in line with the account's shared definitions: adopts recurring
+   * schedules another device created, shares its own that the document lacks, forgets cancelled
+   * ones, and cancels what the server still holds of a cancelled series (a top-up that raced the
+   * cancel). Returns `rows` without those.
+   */
+  private async reconcileSynced(rows: ScheduledMessage[]): Promise<ScheduledMessage[]> {
+    const definitions = await this.deps.definitions?.schedules();
+    if (!definitions) return rows;
+    const { stores } = this.ctx;
+    for (const def of definitions.live) {
+      if (this.cancelledHere.has(def.id) || (await stores.scheduled.has(def.id))) continue;
+      await this.deps.queue.run(def.conversationId, async () => {
+        if (this.cancelledHere.has(def.id) || (await stores.scheduled.has(def.id))) return;
+        await this.save({ ...def, held: [] });
+      });
+    }
+    const cancelled = new Set(definitions.cancelled);
+    const shared = new Set(definitions.live.map((d) => d.id));
+    for (const [id, record] of await stores.scheduled.list()) {
+      // Scheduled here before definitions were shared: share it now.
+      if (record.rule !== undefined && !shared.has(id) && !cancelled.has(id)) {
+        await this.deps.definitions?.noteSchedule(definitionOf(record));
+      }
+    }
+    for (const id of cancelled) {
+      const record = await stores.scheduled.get(id);
+      if (!record) continue;
+      await this.deps.queue.run(record.conversationId, () =>
+        stores.scheduled.delete(stores.batch(), id).commit(),
+      );
+    }
+    const kept: ScheduledMessage[] = [];
+    for (const row of rows) {
+      if (row.seriesId === undefined || !cancelled.has(row.seriesId)) {
+        kept.push(row);
+        continue;
+      }
+      await this.ctx.api
+        .call("cancelScheduled", { params: { messageId: row.messageId } })
+        .catch((error: unknown) => {
+          if (!(error instanceof VollyError && error.code === "VOLLY_E_UNKNOWN_SCHEDULED")) throw error;
+        });
+    }
+    return kept;
+  }
+
+  /**
    * For the receiving pipeline, in the conversation's queue: when an application entry of this
    * device is an occurrence it scheduled, stores it as a sent message (with the conversation's new
-   * `lastSeq`) and returns it; else undefined.
+   * `lastSeq`) and returns it; else undefined. An occurrence of a recurring schedule, sent by any
+   * device of the account, also starts a top-up in the background (after this queue task), so a
+   * long-running client keeps a series going without reconnecting.
    */
   async releasedLocked(
     event: GroupMessageEvent,
     advanced: ConversationRecord,
   ): Promise<MessageRecord | undefined> {
-    if (event.kind !== "application" || event.senderDeviceId !== this.ctx.profile.deviceId) return undefined;
+    if (event.kind !== "application" || event.senderAccountId !== this.ctx.profile.accountId)
+      return undefined;
     const { stores } = this.ctx;
     for (const [, record] of await stores.scheduled.list()) {
       if (record.conversationId !== advanced.id) continue;
       const occurrence = record.held.find((h) => h.messageId === event.messageId);
       if (!occurrence) continue;
+      // An occurrence went out, whichever device of the account sent it: keep the horizon full.
+      if (record.rule !== undefined) this.topUpSoon();
+      // Another device's: this device decrypts it like any message of its account.
+      if (event.senderDeviceId !== this.ctx.profile.deviceId) return undefined;
       const message: MessageRecord = {
         id: event.messageId,
         conversationId: advanced.id,
@@ -256,6 +366,20 @@ export class ScheduledService implements ScheduledMessages {
       return message;
     }
     return undefined;
+  }
+
+  private topUpPending = false;
+
+  /** Runs {@link topUp} in the background once more (at most one waits at a time). */
+  private topUpSoon(): void {
+    if (this.topUpPending) return;
+    this.topUpPending = true;
+    this.background = this.background
+      .then(() => {
+        this.topUpPending = false;
+        return this.topUp();
+      })
+      .catch(this.ctx.diagnostics.catcher("scheduled.topUp"));
   }
 
   private track(work: Promise<void>): void {
@@ -400,6 +524,19 @@ async function occurrenceId(seriesId: string, releaseAt: number): Promise<string
   );
   const id = toBase64Url(digest.slice(0, 16));
   return id.startsWith("-") ? `A${id.slice(1)}` : id;
+}
+
+/** The part of a recurring schedule the account's devices share. */
+function definitionOf(record: ScheduleRecord): SyncedSchedule {
+  return {
+    id: record.id,
+    conversationId: record.conversationId,
+    text: record.text,
+    rule: record.rule ?? "",
+    timeZone: record.timeZone,
+    createdAt: record.createdAt,
+    ...(record.replyTo !== undefined ? { replyTo: record.replyTo } : {}),
+  };
 }
 
 function entryOf(record: ScheduleRecord, rows: ScheduledMessage[]): ScheduledEntry {

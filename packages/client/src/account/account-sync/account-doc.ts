@@ -1,5 +1,6 @@
-import { HANDLE_PATTERN, ID_PATTERN } from "@volly/protocol";
+import { HANDLE_PATTERN, ID_PATTERN, LIMITS } from "@volly/protocol";
 import * as Y from "yjs";
+import { parseScheduleRule } from "../../scheduled/schedule-rule.js";
 
 /** A conversation as the account's synced list knows it. */
 export interface SyncedConversation {
@@ -35,6 +36,35 @@ export interface SyncedVerification {
   at: number;
 }
 
+/**
+ * A recurring schedule's definition as the account's devices share it (`volly send --every`), so
+ * each of them lists it, can cancel it, and tops up its occurrences on the server.
+ */
+export interface SyncedSchedule {
+  /** The series id (the `seriesId` of its occurrences on the server). */
+  id: string;
+  /** The conversation its occurrences go to. */
+  conversationId: string;
+  /** The text every occurrence carries. */
+  text: string;
+  /** The rule in canonical form (see `scheduled/schedule-rule.ts`). */
+  rule: string;
+  /** The IANA time zone the rule's wall-clock times are in. */
+  timeZone: string;
+  /** When it was created (ms since the Unix epoch; the anchor of `every Ns`). */
+  createdAt: number;
+  /** The message every occurrence replies to. */
+  replyTo?: string;
+}
+
+/** The account's recurring schedules: live definitions, and the ids of cancelled ones. */
+export interface SyncedSchedules {
+  /** Definitions not cancelled (well-formed ones only). */
+  live: SyncedSchedule[];
+  /** Series ids some device of the account cancelled (tombstones, kept so no device revives them). */
+  cancelled: string[];
+}
+
 /** Transaction origin of changes made on this device (remote updates have another origin). */
 export const LOCAL_ORIGIN = "local";
 /** Longest synced conversation title (characters), as GroupMetaContent allows. */
@@ -47,6 +77,8 @@ const HANDLE = new RegExp(HANDLE_PATTERN);
  * devices merge (a key written concurrently resolves to one winner on every device; different keys
  * never conflict). Read marks are one key per (conversation, device), each only moved forward by
  * its own device, and the effective mark is their maximum, so a mark never goes backwards.
+ * Recurring schedules are one key per series; a cancelled series is a key of a separate
+ * tombstone map, which wins over any note of the definition.
  *
  * Values arriving from other devices are untrusted: every reader checks types and bounds and
  * ignores what does not fit. Setters return whether they changed anything (equal values are not
@@ -173,8 +205,56 @@ export class AccountDoc {
     return this.setIfChanged(map, accountId, { handle: value.handle, keys: value.keys, at: value.at });
   }
 
+  /** The account's recurring schedules (malformed entries are left out of both lists). */
+  schedules(): SyncedSchedules {
+    const cancelled = this.map("scheduledCancelled");
+    const out: SyncedSchedules = { live: [], cancelled: [] };
+    for (const [id, raw] of cancelled.entries()) {
+      if (ID.test(id) && Number.isSafeInteger(raw)) out.cancelled.push(id);
+    }
+    for (const [id, raw] of this.map("scheduled").entries()) {
+      if (cancelled.has(id) || !ID.test(id) || !isRecord(raw)) continue;
+      const schedule = asSchedule(id, raw);
+      if (schedule) out.live.push(schedule);
+    }
+    return out;
+  }
+
+  /**
+   * Notes a recurring schedule's definition; a cancelled one stays cancelled. Returns true if
+   * changed.
+   */
+  noteSchedule(schedule: SyncedSchedule): boolean {
+    if (this.map("scheduledCancelled").has(schedule.id)) return false;
+    const { id, ...value } = schedule;
+    return this.setIfChanged(this.map("scheduled"), id, value);
+  }
+
+  /**
+   * Marks a recurring schedule cancelled: a tombstone in a map of its own (a set that only grows),
+   * so no concurrent or later note of the definition revives it. Returns true if changed.
+   *
+   * @param at when (ms since the Unix epoch)
+   */
+  cancelSchedule(id: string, at: number): boolean {
+    const cancelled = this.map("scheduledCancelled");
+    if (cancelled.has(id)) return false;
+    cancelled.set(id, at);
+    // The text need not be kept; a concurrent note that re-adds it stays cancelled all the same.
+    this.map("scheduled").delete(id);
+    return true;
+  }
+
   private map(
-    name: "settings" | "conversations" | "titles" | "read" | "contacts" | "verified",
+    name:
+      | "settings"
+      | "conversations"
+      | "titles"
+      | "read"
+      | "contacts"
+      | "verified"
+      | "scheduled"
+      | "scheduledCancelled",
   ): Y.Map<unknown> {
     return this.ydoc.getMap<unknown>(name);
   }
@@ -217,4 +297,29 @@ function asVerification(accountId: string, raw: unknown): SyncedVerification | u
   if (typeof keys !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(keys) || !Number.isSafeInteger(at))
     return undefined;
   return { accountId, handle, keys, at: at as number };
+}
+
+function asSchedule(id: string, raw: Record<string, unknown>): SyncedSchedule | undefined {
+  const { conversationId, text, rule, timeZone, createdAt, replyTo } = raw;
+  if (typeof conversationId !== "string" || !ID.test(conversationId)) return undefined;
+  if (typeof text !== "string" || text.length > LIMITS.maxTextChars) return undefined;
+  if (typeof rule !== "string" || typeof timeZone !== "string" || !Number.isSafeInteger(createdAt)) {
+    return undefined;
+  }
+  if (replyTo !== undefined && (typeof replyTo !== "string" || !ID.test(replyTo))) return undefined;
+  try {
+    parseScheduleRule(rule, true);
+    new Intl.DateTimeFormat("en-US", { timeZone });
+  } catch {
+    return undefined;
+  }
+  return {
+    id,
+    conversationId,
+    text,
+    rule,
+    timeZone,
+    createdAt: createdAt as number,
+    ...(replyTo !== undefined ? { replyTo } : {}),
+  };
 }

@@ -44,7 +44,7 @@ export interface HandOverResult {
 
 /**
  * `client.accountSync`: keeps this account's devices in sync — contacts, the conversation list and
- * group names, read marks and settings — through one Yjs document exchanged in an MLS conversation
+ * group names, read marks, settings and recurring schedules — through one Yjs document exchanged in an MLS conversation
  * only this account's devices are members of (the hidden self conversation, like Signal's sync
  * messages). Concurrent changes merge; a newly linked device receives the full state, and
  * optionally the message history. It runs on its own; these members observe it. Nothing here

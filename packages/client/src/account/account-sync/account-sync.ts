@@ -26,6 +26,8 @@ import {
   LOCAL_ORIGIN,
   type SyncedContact,
   type SyncedConversation,
+  type SyncedSchedule,
+  type SyncedSchedules,
   type SyncedVerification,
 } from "./account-doc.js";
 import type {
@@ -83,6 +85,8 @@ export class AccountSyncService implements AccountSync {
   readonly selfId: string;
   readonly diagnostics = new ListenerSet<AccountSyncDiagnostic>();
   readonly historyImported = new ListenerSet<HistoryImport>();
+  /** Fires (inside the self conversation's queue) after another device changed the recurring schedules. */
+  readonly schedulesChanged = new ListenerSet<void>();
   private doc: AccountDoc | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private creating: Promise<ConversationRecord | undefined> | undefined;
@@ -131,6 +135,24 @@ export class AccountSyncService implements AccountSync {
     value: Omit<SyncedVerification, "accountId"> | undefined,
   ): Promise<void> {
     await this.change((doc) => doc.setVerification(accountId, value));
+  }
+
+  /** The account's recurring schedule definitions and cancelled series (see `scheduled/`). */
+  async schedules(): Promise<SyncedSchedules> {
+    return (await this.snapshot()).schedules();
+  }
+
+  /**
+   * Shares a recurring schedule's definition with the account's other devices; resolves once
+   * stored locally (sending follows). Never throws.
+   */
+  async noteSchedule(schedule: SyncedSchedule): Promise<void> {
+    await this.change((doc) => doc.noteSchedule(schedule));
+  }
+
+  /** Marks a recurring schedule cancelled on every device of the account (a tombstone). Never throws. */
+  async cancelSchedule(id: string): Promise<void> {
+    await this.change((doc) => doc.cancelSchedule(id, Date.now()));
   }
 
   async rejected(): Promise<Partial<Record<AccountSyncRejection, number>>> {
@@ -288,6 +310,7 @@ export class AccountSyncService implements AccountSync {
       return this.rejectEntryLocked(batch, "malformed", messageId);
     }
     const doc = await this.docLocked();
+    const schedulesBefore = JSON.stringify(doc.schedules());
     try {
       Y.applyUpdate(doc.ydoc, update, REMOTE_ORIGIN);
     } catch {
@@ -296,6 +319,7 @@ export class AccountSyncService implements AccountSync {
     }
     await this.ctx.stores.accountDoc.put(batch, toBase64Url(doc.encodeState())).commit();
     this.scheduleProjection();
+    if (JSON.stringify(doc.schedules()) !== schedulesBefore) this.schedulesChanged.emit();
   }
 
   /**
