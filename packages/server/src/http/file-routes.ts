@@ -36,13 +36,12 @@ function completeUploadHeaders(size: number): Record<string, string> {
  * is the raw request handed to tus. `PATCH` bodies (`application/offset+octet-stream`) are not
  * read by Fastify (a pass-through parser): tus streams them to disk.
  */
-export async function registerFileRoutes(
+export function registerFileRoutes(
   app: FastifyInstance,
   services: Services,
   options: FileRoutesOptions,
-): Promise<void> {
+): void {
   const { blobs } = services;
-  await blobs.files.ensure();
   const bridge = createTusBridge(blobs, options.allowedOrigins, app.log);
   app.addContentTypeParser("application/offset+octet-stream", (_request, _payload, done) =>
     done(null, undefined),
