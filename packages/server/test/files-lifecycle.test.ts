@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newId } from "@volly/protocol";
+import { LIMITS, newId } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for.js";
 import { DEFAULT_FILES } from "../src/config-files.js";
@@ -75,7 +75,21 @@ describe("blob lifecycle: removal with messages, expiry of unfinished and unsent
     expect(await s.gone(bob, blobId)).toBe(true);
   });
 
+  it("streams an upload past the JSON body limit in one PATCH, and a download of it back", async () => {
+    const { bytes, blobId } = fakeBlob(LIMITS.maxRequestBodyBytes + 1024 * 1024);
+    expect((await s.tus.upload(alice, groupId, bytes, blobId)).status).toBe(204);
+    await s.send(alice, groupId, [blobId]);
+    const got = await s.tus.blob(bob, blobId);
+    expect(got.headers.get("content-length")).toBe(String(bytes.length));
+    expect(Buffer.from(await got.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
   it("removes unfinished uploads and never-sent blobs after the expiry, and stray upload files; sent blobs stay", async () => {
+    const usedBytes = async () => {
+      const limits = await fetch(`${s.live.base}/v1/uploads/limits`, { headers: alice.auth });
+      return ((await limits.json()) as { usedBytes: number }).usedBytes;
+    };
+    const usedBefore = await usedBytes();
     const sent = await s.upload(alice, groupId);
     await s.send(alice, groupId, [sent]);
     const unsent = await s.upload(alice, groupId);
@@ -96,8 +110,7 @@ describe("blob lifecycle: removal with messages, expiry of unfinished and unsent
     });
     expect((await s.tus.head(alice, location)).status).toBe(404);
     expect((await s.tus.blob(bob, sent)).status).toBe(200);
-    const limits = await fetch(`${s.live.base}/v1/uploads/limits`, { headers: alice.auth });
-    expect(((await limits.json()) as { usedBytes: number }).usedBytes).toBe(20_000);
+    expect(await usedBytes()).toBe(usedBefore + 20_000);
   });
 
   it("drops an unfinished upload terminated by its owner, and removes blobs of a group everyone left", async () => {
