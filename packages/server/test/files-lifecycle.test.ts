@@ -113,13 +113,28 @@ describe("blob lifecycle: removal with messages, expiry of unfinished and unsent
     expect(await usedBytes()).toBe(usedBefore + 20_000);
   });
 
-  it("drops an unfinished upload terminated by its owner, and removes blobs of a group everyone left", async () => {
+  it("drops uploads terminated by their owner (finished ones until sent), and removes blobs of a group everyone left", async () => {
     const partial = fakeBlob(30_000);
     const created = await s.tus.create(bob, groupId, partial.bytes.length, partial.blobId);
     const location = created.headers.get("location") ?? "";
     expect((await s.tus.terminate(alice, location)).status).toBe(404);
     expect((await s.tus.terminate(bob, location)).status).toBe(204);
     expect((await s.tus.head(bob, location)).status).toBe(404);
+    // A finished upload: removed by its owner while no message points at it, kept once one does.
+    const finished = async () => {
+      const blob = fakeBlob(4000);
+      const created = await s.tus.create(bob, groupId, blob.bytes.length, blob.blobId);
+      const at = created.headers.get("location") ?? "";
+      expect((await s.tus.patch(bob, at, 0, blob.bytes)).status).toBe(204);
+      return { at, blobId: blob.blobId };
+    };
+    const unsent = await finished();
+    expect((await s.tus.terminate(bob, unsent.at)).status).toBe(204);
+    expect(await s.gone(bob, unsent.blobId)).toBe(true);
+    const sent = await finished();
+    await s.send(bob, groupId, [sent.blobId]);
+    expect((await s.tus.terminate(bob, sent.at)).status).toBe(404);
+    expect((await s.tus.blob(alice, sent.blobId)).status).toBe(200);
 
     const carol = await s.live.register();
     const lonely = await s.live.createGroup(carol, []);

@@ -670,6 +670,11 @@ export interface BlobRepository {
    * whether it did.
    */
   complete(id: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Marks "removed" the complete blob of upload `id` when no message points at it (its uploader
+   * cancelled before sending). Returns it, or undefined when there is none such.
+   */
+  removeUnsent(id: string): Promise<BlobFileRef | undefined>;
   /** Deletes an upload's or blob's row. Returns whether it did. */
   deleteRow(id: string): Promise<boolean>;
   /**

@@ -110,6 +110,26 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    async removeUnsent(id) {
+      const row = await db
+        .updateTable("blobs")
+        .set({ state: "removed" })
+        .where("id", "=", id)
+        .where("state", "=", "complete")
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("message_blobs")
+                .select("message_blobs.blob_id")
+                .whereRef("message_blobs.blob_id", "=", "blobs.blob_id"),
+            ),
+          ),
+        )
+        .returning(["id", "blob_id"])
+        .executeTakeFirst();
+      return row && toRef(row);
+    },
+
     async deleteRow(id) {
       const result = await db.deleteFrom("blobs").where("id", "=", id).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
