@@ -128,6 +128,21 @@ forEachBackend((backend) => {
       expect(await f.store.blobs.listRemoved(10)).toEqual([{ id: kept.id, blobId: kept.blobId }]);
     });
 
+    it("deletes for everyone a message pruned after delivery by its blob references, taking its blobs", async () => {
+      const blob = await complete();
+      const messageId = newId();
+      const { seq } = await send([blob.blobId], messageId);
+      await f.store.transaction((tx) => tx.retention.deleteEntries({ groupId, afterSeq: 0, upToSeq: seq }));
+      expect(await f.store.log.findByMessageId(groupId, messageId)).toBeUndefined();
+      await expectCode(f.services.delivery.deleteMessage(bob, groupId, messageId), "VOLLY_E_FORBIDDEN");
+      expect(await f.services.delivery.deleteMessage(alice, groupId, messageId)).toEqual({ messageId, seq });
+      expect(await f.store.blobs.findBlob(blob.blobId)).toBeUndefined();
+      await expectCode(
+        f.services.delivery.deleteMessage(alice, groupId, messageId),
+        "VOLLY_E_UNKNOWN_MESSAGE",
+      );
+    });
+
     it("expires unfinished uploads, and removes the blobs of a group without members", async () => {
       const stale = await upload();
       expect(await f.store.blobs.deleteExpiredUploads(f.clock.now() + 999, 10)).toEqual([]);
