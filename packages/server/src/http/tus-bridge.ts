@@ -61,7 +61,9 @@ async function asJsonError(response: Response): Promise<Response> {
  * `<blobDir>/uploads/` with their metadata beside them (tus's file configstore), so on a shared
  * volume any node resumes an upload another started; uploads expire after `uploadExpiryMs`
  * (`Upload-Expires`). The upload id is the one the admission recorded; the last byte triggers the
- * hash check (`BlobService.completion`).
+ * hash check (`BlobService.completion`). tus's locks are per process (its MemoryLocker): two nodes
+ * writing one upload at once — a dropped PATCH still flushing on its node while the client resumes
+ * on another — write the same bytes at the same offsets, and the hash check catches anything else.
  *
  * @param allowedOrigins web origins besides the server's own that may read tus's answers (CORS); none by default
  */
