@@ -1,11 +1,11 @@
 import { encryptFile, sha256Stream } from "@volly/crypto";
 import {
+  fromBase64Url,
   type MessageDeclaration,
   parse,
   retryClass,
   TextContent,
   toBase64Url,
-  fromBase64Url,
   VollyError,
 } from "@volly/protocol";
 import type { ConversationState } from "../conversations/conversation-state.js";
@@ -148,7 +148,12 @@ export class AttachmentOutbox {
   }
 
   /** Hashes (first pass) and uploads (second pass) file `index` of a job, saving its progress. */
-  private async upload(job: AttachmentJobRecord, index: number, file: AttachmentFileJob, signal: AbortSignal) {
+  private async upload(
+    job: AttachmentJobRecord,
+    index: number,
+    file: AttachmentFileJob,
+    signal: AbortSignal,
+  ) {
     const key = fromBase64Url(file.pointer.key);
     const ciphertext = () =>
       encryptFile(key, this.deps.sources.read(job.messageId, index, file.source), file.pointer.size);
@@ -173,7 +178,11 @@ export class AttachmentOutbox {
       signal,
     });
     file.uploaded = true;
-    await this.save(job, { sentBytes: before + file.pointer.ciphertextSize, totalBytes: total, state: "uploading" });
+    await this.save(job, {
+      sentBytes: before + file.pointer.ciphertextSize,
+      totalBytes: total,
+      state: "uploading",
+    });
   }
 
   /**

@@ -116,7 +116,11 @@ export interface FileAttachments {
    *   many, a bad name, type or thumbnail, a caption too long), VOLLY_E_UNKNOWN_CONVERSATION,
    *   VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_SERVER_UNREACHABLE (the limits could not be read)
    */
-  send(conversationId: string, files: OutgoingAttachment[], options?: AttachmentSendOptions): Promise<MessageRecord>;
+  send(
+    conversationId: string,
+    files: OutgoingAttachment[],
+    options?: AttachmentSendOptions,
+  ): Promise<MessageRecord>;
 
   /**
    * Stops an outgoing message with files before the server stored it: the upload is ended on the

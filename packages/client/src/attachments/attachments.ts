@@ -2,6 +2,7 @@ import { generateFileKey } from "@volly/crypto";
 import {
   ATTACHMENT_LIMITS,
   type AttachmentPointer,
+  newId,
   parse,
   TextContent,
   UploadLimitsResponse,
@@ -29,7 +30,6 @@ import { decryptedFile, decryptedRange, toReadableStream } from "./blob-download
 import { galleryOf } from "./gallery.js";
 import type { LocalFiles } from "./local-files.js";
 import { pendingPointer } from "./outgoing-pointer.js";
-import { newId } from "@volly/protocol";
 
 /** What {@link AttachmentsService} works with. */
 export interface AttachmentsDeps {
@@ -63,14 +63,22 @@ export class AttachmentsService implements FileAttachments {
     }
     const text = options.text ?? "";
     const conv = await this.deps.conversations.get(conversationId);
-    if (conv.left) throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
+    if (conv.left)
+      throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
     const id = newId();
     // Sizes and pointers first (nothing is read), then the server's limits, before any byte is read.
     const sizes = await Promise.all(files.map((f) => this.deps.sources.sizeOf(f.source)));
     const pointers = files.map((f, i) => pendingPointer(f, sizes[i] ?? 0, generateFileKey()));
     parse(
       TextContent,
-      { v: 1, type: "text", id, text, sentAt: Date.now(), attachments: pointers.map((p) => ({ ...p, blobId: "A".repeat(43) })) },
+      {
+        v: 1,
+        type: "text",
+        id,
+        text,
+        sentAt: Date.now(),
+        attachments: pointers.map((p) => ({ ...p, blobId: "A".repeat(43) })),
+      },
       "VOLLY_E_USAGE",
     );
     await this.checkLimits(files, sizes);
@@ -142,7 +150,9 @@ export class AttachmentsService implements FileAttachments {
   }
 
   open(pointer: AttachmentPointer, range?: ByteRange): ReadableStream<Uint8Array> {
-    const source = range ? decryptedRange(this.ctx.api, pointer, range) : decryptedFile(this.ctx.api, pointer);
+    const source = range
+      ? decryptedRange(this.ctx.api, pointer, range)
+      : decryptedFile(this.ctx.api, pointer);
     return toReadableStream(source);
   }
 
@@ -156,7 +166,8 @@ export class AttachmentsService implements FileAttachments {
       out.set(chunk, at);
       at += chunk.length;
     }
-    if (at !== pointer.size) throw new VollyError("VOLLY_E_BLOB_MISMATCH", "The file is shorter than its pointer says.");
+    if (at !== pointer.size)
+      throw new VollyError("VOLLY_E_BLOB_MISMATCH", "The file is shorter than its pointer says.");
     return out;
   }
 

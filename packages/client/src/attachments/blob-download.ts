@@ -1,5 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { chunkRange, decryptChunk, decryptFile, FileDecryptError } from "@volly/crypto";
+import { chunkRange, decryptChunk, decryptFile, FileDecryptError, sha256Stream } from "@volly/crypto";
 import {
   ATTACHMENT_LIMITS,
   type AttachmentPointer,
@@ -25,20 +24,61 @@ import type { ByteRange } from "./attachments-api.js";
 export async function* decryptedFile(api: HttpApi, pointer: AttachmentPointer): AsyncIterable<Uint8Array> {
   const res = await api.fetchWithSession(`/v1/blobs/${pointer.blobId}`, { method: "GET" });
   if (!res.ok || !res.body) throw await responseError(res);
-  const hasher = sha256.create();
+  // The ciphertext goes to the decryption and, as it passes, to the hash (`sha256Stream`).
+  const copy = new ChunkQueue();
+  const digest = sha256Stream(copy);
   const body = res.body;
   async function* ciphertext(): AsyncIterable<Uint8Array> {
     for await (const chunk of readChunks(body)) {
-      hasher.update(chunk);
+      copy.push(chunk);
       yield chunk;
     }
+    copy.end();
   }
   try {
     yield* decryptFile(fromBase64Url(pointer.key), ciphertext(), pointer.size);
   } catch (err) {
+    copy.end();
     throw asMismatch(err, pointer);
+  } finally {
+    copy.end();
   }
-  if (toBase64Url(hasher.digest()) !== pointer.blobId) throw mismatch(pointer);
+  if (toBase64Url(await digest) !== pointer.blobId) throw mismatch(pointer);
+}
+
+/**
+ * An async iterable fed by `push` (what the hash reads while the decryption reads the same
+ * chunks): it holds only the chunks the hash has not taken yet, which it takes as they come.
+ */
+class ChunkQueue implements AsyncIterable<Uint8Array> {
+  private readonly chunks: Uint8Array[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const next = this.chunks.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+  }
 }
 
 /**
@@ -54,8 +94,17 @@ export async function* decryptedRange(
   range: ByteRange,
 ): AsyncIterable<Uint8Array> {
   const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > pointer.size) {
-    throw new VollyError("VOLLY_E_USAGE", `The range [${start}, ${end}) is outside the file's ${pointer.size} bytes.`);
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(end) ||
+    start < 0 ||
+    end < start ||
+    end > pointer.size
+  ) {
+    throw new VollyError(
+      "VOLLY_E_USAGE",
+      `The range [${start}, ${end}) is outside the file's ${pointer.size} bytes.`,
+    );
   }
   if (start === end) return;
   if (start === 0 && end === pointer.size) {
@@ -118,7 +167,13 @@ function cipherSpan(
   const r = chunkRange(size, start, end);
   const firstChunk = Math.floor(r.start / SEALED);
   const lastChunk = Math.floor((r.end - 1) / SEALED);
-  return { firstChunk, lastChunk, finalChunk: chunkCount(paddedSize(size)) - 1, cipherStart: r.start, cipherEnd: r.end };
+  return {
+    firstChunk,
+    lastChunk,
+    finalChunk: chunkCount(paddedSize(size)) - 1,
+    cipherStart: r.start,
+    cipherEnd: r.end,
+  };
 }
 
 /** Reads a fetch body in pieces (also where ReadableStream is not async-iterable). */

@@ -1,7 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { randomUUID } from "node:crypto";
 import { VollyError } from "@volly/protocol";
 import type { LocalFiles } from "./local-files.js";
 

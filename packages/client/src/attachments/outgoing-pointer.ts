@@ -1,4 +1,11 @@
-import { ATTACHMENT_LIMITS, AttachmentPointer, blobSize, parse, toBase64Url, VollyError } from "@volly/protocol";
+import {
+  ATTACHMENT_LIMITS,
+  AttachmentPointer,
+  blobSize,
+  parse,
+  toBase64Url,
+  VollyError,
+} from "@volly/protocol";
 import { ATTACHMENT_KINDS } from "./attachment-jobs.js";
 import type { OutgoingAttachment } from "./attachments-api.js";
 
@@ -24,10 +31,16 @@ export function pendingPointer(
     throw new VollyError("VOLLY_E_USAGE", `The kind is one of ${ATTACHMENT_KINDS.join(", ")}.`);
   }
   if (file.thumbnail && file.thumbnail.length > ATTACHMENT_LIMITS.thumbnailBytes) {
-    throw new VollyError("VOLLY_E_USAGE", `A thumbnail is at most ${ATTACHMENT_LIMITS.thumbnailBytes} bytes.`);
+    throw new VollyError(
+      "VOLLY_E_USAGE",
+      `A thumbnail is at most ${ATTACHMENT_LIMITS.thumbnailBytes} bytes.`,
+    );
   }
   if (file.waveform && file.waveform.length > ATTACHMENT_LIMITS.waveformSamples) {
-    throw new VollyError("VOLLY_E_USAGE", `A waveform has at most ${ATTACHMENT_LIMITS.waveformSamples} samples.`);
+    throw new VollyError(
+      "VOLLY_E_USAGE",
+      `A waveform has at most ${ATTACHMENT_LIMITS.waveformSamples} samples.`,
+    );
   }
   const pointer: Omit<AttachmentPointer, "blobId"> = {
     kind,

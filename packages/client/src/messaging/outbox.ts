@@ -202,7 +202,11 @@ export class Outbox {
         // A message with files shows that it failed (its upload state), so a UI can offer to cancel it.
         const refused = await stores.messages.get(entry.messageId);
         if (refused?.upload) {
-          const upload = { ...refused.upload, state: "failed" as const, error: { code: err.code, message: err.message } };
+          const upload = {
+            ...refused.upload,
+            state: "failed" as const,
+            error: { code: err.code, message: err.message },
+          };
           stores.messages.put(refusedBatch, { ...refused, upload });
         }
         await refusedBatch.commit();

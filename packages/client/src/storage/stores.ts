@@ -1,7 +1,7 @@
-import type { AttachmentJobRecord } from "../attachments/attachment-jobs.js";
 import type { AccountBackupRecord, ProfileRecord } from "../account/account-records.js";
 import type { AccountSyncRejection } from "../account/account-sync/account-sync-api.js";
 import type { UserSettings } from "../account/settings-api.js";
+import type { AttachmentJobRecord } from "../attachments/attachment-jobs.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
 import type { MessageAction } from "../messaging/actions/message-action.js";
 import type { UndecryptableCounts } from "../messaging/message-records.js";

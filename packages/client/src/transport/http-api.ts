@@ -163,7 +163,10 @@ export class HttpApi {
    * @param path an absolute path, e.g. `/v1/blobs/ID`
    * @throws VollyError VOLLY_E_SERVER_UNREACHABLE, and those of signing in
    */
-  async fetchWithSession(path: string, init: { method: "GET" | "HEAD"; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response> {
+  async fetchWithSession(
+    path: string,
+    init: { method: "GET" | "HEAD"; headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.token();
       let res: Response | undefined;
@@ -179,7 +182,10 @@ export class HttpApi {
           if (init.signal?.aborted) throw err;
           this.failover(base);
           if (tried + 1 >= Math.max(2, this.baseUrls.length)) {
-            throw new VollyError("VOLLY_E_SERVER_UNREACHABLE", `Cannot reach ${base}: ${(err as Error).message}`);
+            throw new VollyError(
+              "VOLLY_E_SERVER_UNREACHABLE",
+              `Cannot reach ${base}: ${(err as Error).message}`,
+            );
           }
         }
       }
