@@ -55,6 +55,7 @@ export class AttachmentOutbox {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryDelay: number = RETRY.min;
   private disposed = false;
+  private resuming: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: ClientContext,
@@ -62,10 +63,15 @@ export class AttachmentOutbox {
   ) {}
 
   /** Starts every stored job that is not running or failed (after a restart, on each connection). */
-  async resumeAll(): Promise<void> {
-    for (const [id, job] of await this.ctx.stores.attachmentJobs.list()) {
-      if (!job.failed) void this.start(id);
-    }
+  resumeAll(): Promise<void> {
+    const listed = this.resuming.then(async () => {
+      if (this.disposed) return;
+      for (const [id, job] of await this.ctx.stores.attachmentJobs.list()) {
+        if (!job.failed) void this.start(id);
+      }
+    });
+    this.resuming = listed.catch(() => undefined);
+    return listed;
   }
 
   /**
@@ -87,6 +93,7 @@ export class AttachmentOutbox {
 
   /** Resolves once every running job has ended its current run. */
   async idle(): Promise<void> {
+    await this.resuming;
     while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
@@ -135,6 +142,8 @@ export class AttachmentOutbox {
       }
       if (signal.aborted) throw abortError();
       await this.queueMessage(job);
+      this.retryDelay = RETRY.min;
+      this.speed.delete(messageId);
     } catch (err) {
       if (signal.aborted || (err as Error).name === "AbortError") throw err;
       if (err instanceof VollyError && retryClass(err) !== "never") {
