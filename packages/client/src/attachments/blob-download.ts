@@ -2,10 +2,8 @@ import { chunkRange, decryptChunk, decryptFile, FileDecryptError, sha256Stream }
 import {
   ATTACHMENT_LIMITS,
   type AttachmentPointer,
-  chunkCount,
   FILE_TAG_BYTES,
   fromBase64Url,
-  paddedSize,
   toBase64Url,
   VollyError,
 } from "@volly/protocol";
@@ -156,7 +154,7 @@ const SEALED = CHUNK + FILE_TAG_BYTES;
 
 /**
  * The chunks holding plaintext bytes [start, end) of a file of `size` bytes and their ciphertext
- * byte range [cipherStart, cipherEnd), from `chunkRange` of the file AEAD; `finalChunk` is the
+ * byte range [cipherStart, cipherEnd) (`chunkRange` of the file AEAD); `finalChunk` is the
  * file's last chunk (sealed with the last-chunk flag).
  */
 function cipherSpan(
@@ -165,12 +163,10 @@ function cipherSpan(
   end: number,
 ): { firstChunk: number; lastChunk: number; finalChunk: number; cipherStart: number; cipherEnd: number } {
   const r = chunkRange(size, start, end);
-  const firstChunk = Math.floor(r.start / SEALED);
-  const lastChunk = Math.floor((r.end - 1) / SEALED);
   return {
-    firstChunk,
-    lastChunk,
-    finalChunk: chunkCount(paddedSize(size)) - 1,
+    firstChunk: r.firstChunk,
+    lastChunk: r.lastChunk,
+    finalChunk: r.chunkCount - 1,
     cipherStart: r.start,
     cipherEnd: r.end,
   };
