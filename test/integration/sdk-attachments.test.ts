@@ -17,7 +17,9 @@ const LIMIT = 4 * 1024 * 1024;
 /** Every file under `dir` (recursively), as paths relative to it. */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((p) => statSync(join(dir, p)).isFile());
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((p) =>
+    statSync(join(dir, p)).isFile(),
+  );
 }
 
 /** A stream read to its end. */
@@ -192,7 +194,11 @@ describe("files: send, receive, open and download, on a server process, two peop
 
     // A caption is optional: an empty text travels with files only.
     const bare = await alice.attachments.whenSent(
-      (await alice.attachments.send(convId, [{ source: new Uint8Array([1, 2, 3]), name: "tiny.bin", mime: "application/octet-stream" }])).id,
+      (
+        await alice.attachments.send(convId, [
+          { source: new Uint8Array([1, 2, 3]), name: "tiny.bin", mime: "application/octet-stream" },
+        ])
+      ).id,
     );
     expect((await messageOn(bob, convId, bare.id)).body).toMatchObject({ type: "text", text: "" });
 
@@ -207,7 +213,11 @@ describe("files: send, receive, open and download, on a server process, two peop
   it("a tampered blob is refused (VOLLY_E_BLOB_MISMATCH), never returned; deleting the message for everyone removes its blob", async () => {
     const data = randomBytes(150_000);
     const sent = await alice.attachments.whenSent(
-      (await alice.attachments.send(convId, [{ source: new Uint8Array(data), name: "a.bin", mime: "application/octet-stream" }])).id,
+      (
+        await alice.attachments.send(convId, [
+          { source: new Uint8Array(data), name: "a.bin", mime: "application/octet-stream" },
+        ])
+      ).id,
     );
     const pointer = (await messageOn(bob, convId, sent.id)).attachments?.[0] as AttachmentPointer;
     const blobPath = filesUnder(server.dataDir)
@@ -230,12 +240,19 @@ describe("files: send, receive, open and download, on a server process, two peop
     expect(Buffer.from(await bob.attachments.download(pointer))).toEqual(data);
 
     await alice.messaging.delete(convId, sent.id, "everyone");
-    await waitFor(async () => !existsSync(blobPath as string), { timeoutMs: 30_000, message: "blob removed" });
-    expect((await rejection(bob.attachments.download(pointer))).code).toBe("VOLLY_E_NOT_FOUND");
-    await waitFor(async () => (await bob.messaging.history(convId, 1_000)).find((m) => m.id === sent.id)?.body.type === "deleted", {
+    await waitFor(async () => !existsSync(blobPath as string), {
       timeoutMs: 30_000,
-      message: "bob shows the tombstone",
+      message: "blob removed",
     });
+    expect((await rejection(bob.attachments.download(pointer))).code).toBe("VOLLY_E_NOT_FOUND");
+    await waitFor(
+      async () =>
+        (await bob.messaging.history(convId, 1_000)).find((m) => m.id === sent.id)?.body.type === "deleted",
+      {
+        timeoutMs: 30_000,
+        message: "bob shows the tombstone",
+      },
+    );
     const tombstone = (await bob.messaging.history(convId, 1_000)).find((m) => m.id === sent.id);
     expect(tombstone?.attachments).toBeUndefined();
   });
@@ -246,7 +263,9 @@ describe("files: send, receive, open and download, on a server process, two peop
     const big = join(home, "big.bin");
     writeFileSync(big, Buffer.alloc(LIMIT + 1));
     const err = await rejection(
-      alice.attachments.send(convId, [{ source: { path: big }, name: "big.bin", mime: "application/octet-stream" }]),
+      alice.attachments.send(convId, [
+        { source: { path: big }, name: "big.bin", mime: "application/octet-stream" },
+      ]),
     );
     expect(err.code).toBe("VOLLY_E_TOO_LARGE");
     expect(err.details).toMatchObject({ limit: LIMIT, size: LIMIT + 1 });
@@ -262,7 +281,11 @@ describe("files: send, receive, open and download, on a server process, two peop
     const data = randomBytes(3 * 1024 * 1024);
     proxy.arm({ afterBytes: 1024 * 1024, action: "cut" });
     const sent = await carol.attachments.whenSent(
-      (await carol.attachments.send(conv.id, [{ source: new Uint8Array(data), name: "big.bin", mime: "application/octet-stream" }])).id,
+      (
+        await carol.attachments.send(conv.id, [
+          { source: new Uint8Array(data), name: "big.bin", mime: "application/octet-stream" },
+        ])
+      ).id,
     );
     expect(proxy.fired()).toBe(true);
     const size = sent.attachments?.[0]?.ciphertextSize ?? 0;

@@ -1,5 +1,6 @@
 import { encryptFile, sha256Stream } from "@volly/crypto";
 import {
+  type ErrorCode,
   fromBase64Url,
   type MessageDeclaration,
   parse,
@@ -135,6 +136,7 @@ export class AttachmentOutbox {
       // Already in the outbox (or sent): the outbox sends it.
       return this.afterFlush(messageId);
     }
+    if (job.failed) throw new VollyError(job.failed.code as ErrorCode, job.failed.message);
     try {
       for (const [index, file] of job.files.entries()) {
         if (file.uploaded) continue;

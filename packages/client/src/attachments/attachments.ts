@@ -142,11 +142,9 @@ export class AttachmentsService implements FileAttachments {
   async whenSent(messageId: string): Promise<MessageRecord> {
     const outcome = await this.deps.jobs.start(messageId);
     if (outcome.ok) return outcome.message;
-    const job = await this.ctx.stores.attachmentJobs.get(messageId);
-    if (job?.failed && !(outcome.error instanceof VollyError)) {
-      throw new VollyError(job.failed.code as "VOLLY_E_USAGE", job.failed.message);
-    }
-    throw outcome.error;
+    if (outcome.error instanceof VollyError) throw outcome.error;
+    // A file that could not be read (removed, changed size): the job says so in its record.
+    throw new VollyError("VOLLY_E_USAGE", `The files could not be sent: ${(outcome.error as Error).message}`);
   }
 
   open(pointer: AttachmentPointer, range?: ByteRange): ReadableStream<Uint8Array> {
