@@ -13,6 +13,12 @@ const LIMIT = 4 * 1024 * 1024;
 
 type Attachment = { id: string; name: string; size: number; mime: string; sha256: string; path?: string };
 
+/** Byte-for-byte equality (vitest's deep equality of megabyte buffers takes seconds). */
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.length).toBe(expected.length);
+  expect(Buffer.compare(Buffer.from(actual.buffer, actual.byteOffset, actual.length), expected)).toBe(0);
+}
+
 /**
  * `volly send CONV [TEXT] --file PATH…` and `volly receive --json --download DIR` against a real
  * server process (through a TCP proxy that can hold an upload halfway): files arrive byte for byte
@@ -77,9 +83,9 @@ describe("volly send --file and receive --download", () => {
     const [first, second] = received.map((m) => m.attachments as Attachment[]);
     expect(first?.map((a) => a.path)).toEqual([join(downloads, "report.txt"), join(downloads, "photo.png")]);
     expect(second?.map((a) => a.path)).toEqual([join(downloads, "report (1).txt")]);
-    expect(readFileSync(join(downloads, "report.txt"))).toEqual(report);
-    expect(readFileSync(join(downloads, "photo.png"))).toEqual(photo);
-    expect(readFileSync(join(downloads, "report (1).txt"))).toEqual(report2);
+    expectSameBytes(readFileSync(join(downloads, "report.txt")), report);
+    expectSameBytes(readFileSync(join(downloads, "photo.png")), photo);
+    expectSameBytes(readFileSync(join(downloads, "report (1).txt")), report2);
     expect(first?.[0]).toMatchObject({ id: first?.[0]?.sha256, size: 300_000, mime: "text/plain" });
   });
 
@@ -142,7 +148,8 @@ describe("volly send --file and receive --download", () => {
       (l) => l.type === "message",
     );
     expect(received.map((m) => m.text)).toEqual(["interrupted"]);
-    expect(readFileSync(String((received[0]?.attachments as Attachment[] | undefined)?.[0]?.path))).toEqual(
+    expectSameBytes(
+      readFileSync(String((received[0]?.attachments as Attachment[] | undefined)?.[0]?.path)),
       data,
     );
     // And never again.

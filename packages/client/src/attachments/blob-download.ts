@@ -172,12 +172,17 @@ function cipherSpan(
   };
 }
 
-/** Reads a fetch body in pieces (also where ReadableStream is not async-iterable). */
+/**
+ * Reads a fetch body in pieces (also where ReadableStream is not async-iterable); a connection lost
+ * on the way throws VollyError VOLLY_E_SERVER_UNREACHABLE.
+ */
 export async function* readChunks(body: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
   const reader = body.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch((err: Error) => {
+        throw new VollyError("VOLLY_E_SERVER_UNREACHABLE", `The download was interrupted: ${err.message}`);
+      });
       if (done) return;
       if (value.length > 0) yield value;
     }

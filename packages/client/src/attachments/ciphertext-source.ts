@@ -23,10 +23,11 @@ export class CiphertextSource {
   ) {}
 
   /**
-   * The ciphertext bytes [start, end) (end clamped to the size), and whether they reach the end.
+   * The ciphertext bytes [start, end) (end clamped to the size) with their length as `size`, and
+   * whether they reach the end.
    * Throws what the ciphertext pass throws (the source file changed size, was removed…).
    */
-  async slice(start: number, end: number): Promise<{ value: Uint8Array; done: boolean }> {
+  async slice(start: number, end: number): Promise<{ value: Uint8Array & { size: number }; done: boolean }> {
     const stop = Math.min(end, this.size);
     if (start < this.position || !this.iterator) this.restart();
     // Skip to `start`.
@@ -51,7 +52,10 @@ export class CiphertextSource {
       this.pending = this.pending.subarray(take.length);
       this.position += take.length;
     }
-    return { value: concat(parts, have), done: start + have >= this.size };
+    // tus-js-client reads a slice's length from `size` (as of a Blob); in Node it also becomes the
+    // request's Content-Length.
+    const value = Object.assign(concat(parts, have), { size: have });
+    return { value, done: start + have >= this.size };
   }
 
   /** Stops the current pass. */
