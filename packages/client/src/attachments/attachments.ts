@@ -5,7 +5,6 @@ import {
   newId,
   parse,
   TextContent,
-  UploadLimitsResponse,
   VollyError,
 } from "@volly/protocol";
 import type { ConversationState } from "../conversations/conversation-state.js";
@@ -14,7 +13,6 @@ import type { MessageEvents } from "../messaging/message-events.js";
 import { channelOf, type MessageRecord, textBody } from "../messaging/message-records.js";
 import type { ClientContext } from "../shared/client-context.js";
 import { threadForSend } from "../threads/thread-roots.js";
-import { responseError } from "../transport/http-api.js";
 import type { AttachmentFileJob, AttachmentJobRecord } from "./attachment-jobs.js";
 import { type AttachmentOutbox, totalBytes } from "./attachment-outbox.js";
 import type { AttachmentSources } from "./attachment-sources.js";
@@ -200,9 +198,7 @@ export class AttachmentsService implements FileAttachments {
    * VOLLY_E_TOO_LARGE (details.limit, details.size, details.name), VOLLY_E_QUOTA_EXCEEDED.
    */
   private async checkLimits(files: OutgoingAttachment[], sizes: number[]): Promise<void> {
-    const res = await this.ctx.api.fetchWithSession("/v1/uploads/limits", { method: "GET" });
-    if (!res.ok) throw await responseError(res);
-    const limits = parse(UploadLimitsResponse, await res.json(), "VOLLY_E_INTERNAL");
+    const limits = await this.ctx.api.call("uploadLimits");
     let total = 0;
     for (const [i, size] of sizes.entries()) {
       const name = files[i]?.name ?? "";
