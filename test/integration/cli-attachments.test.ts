@@ -51,6 +51,7 @@ describe("volly send --file and receive --download", () => {
     await ok("bob", "accept", String(invite[0]?.link));
   });
   afterAll(async () => {
+    proxy?.release();
     await proxy?.close();
     await server?.stop();
   });
