@@ -329,7 +329,7 @@ describe("files: send, receive, open and download, on a server process, two peop
     await waitFor(() => proxy.fired(), { timeoutMs: 30_000, message: "the upload is under way" });
     expect(filesUnder(uploads).length).toBeGreaterThan(0);
     const cancelling = carol.attachments.cancel(queued.id);
-    proxy.release();
+    proxy.dropHeld();
     await cancelling;
     expect((await carol.messaging.history(conv.id, 1_000)).some((m) => m.id === queued.id)).toBe(false);
     await waitFor(() => filesUnder(uploads).length === 0, {

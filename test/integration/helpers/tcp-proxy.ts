@@ -22,6 +22,8 @@ export interface TcpProxy {
   fired(): boolean;
   /** Lets held connections go on (and arms nothing). */
   release(): void;
+  /** Closes held connections without passing on what they still had to send (and arms nothing). */
+  dropHeld(): void;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   let upstream = 0;
   let armed: BigUploadAction | undefined;
   let fired = false;
-  const held: Socket[] = [];
+  const held: Array<{ client: Socket; end: () => void }> = [];
   const offsets: number[] = [];
   const sockets = new Set<Socket>();
   /** Bytes each open connection sent since the last {@link TcpProxy.arm} (keep-alive sockets are reused). */
@@ -71,7 +73,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         if (action === "cut") end();
         else {
           client.pause();
-          held.push(client);
+          held.push({ client, end });
         }
       }
     });
@@ -91,7 +93,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     fired: () => fired,
     release() {
       armed = undefined;
-      for (const s of held.splice(0)) s.resume();
+      for (const h of held.splice(0)) h.client.resume();
+    },
+    dropHeld() {
+      armed = undefined;
+      for (const h of held.splice(0)) h.end();
     },
     async close() {
       for (const s of sockets) s.destroy();
