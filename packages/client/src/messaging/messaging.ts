@@ -153,8 +153,13 @@ export class MessagingService implements Messaging {
     return this.deps.outbox.refusal(messageId);
   }
 
-  pendingCount(): Promise<number> {
-    return this.deps.outbox.pendingCount();
+  async pendingCount(): Promise<number> {
+    // Messages with files still uploading wait too (`attachments/`), before they reach the outbox.
+    const [queued, uploading] = await Promise.all([
+      this.deps.outbox.pendingCount(),
+      this.ctx.stores.attachmentJobs.count(),
+    ]);
+    return queued + uploading;
   }
 
   async takeUnseen(conversationId?: string): Promise<MessageRecord[]> {
