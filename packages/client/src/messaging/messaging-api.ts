@@ -173,7 +173,10 @@ export interface Messaging {
    */
   refusal(messageId: string): VollyError | undefined;
 
-  /** How many entries wait in the outbox (messages, receipts, group names). */
+  /**
+   * How many entries wait in the outbox (messages, receipts, group names), counting messages with
+   * files whose upload has not finished (`client.attachments`).
+   */
   pendingCount(): Promise<number>;
 
   /**
