@@ -31,6 +31,13 @@ import { createSha256 } from "#sha256";
  */
 
 const CHUNK = ATTACHMENT_LIMITS.chunkBytes;
+/**
+ * Chunks sealed or opened ahead of the reader: WebCrypto calls in flight at once. Each call is a hop
+ * to another thread (Node's thread pool, a browser's crypto thread) and back; on a busy machine the
+ * hop, not the cipher, dominates, so several in flight overlap their waits. Costs up to this many
+ * chunks (64 KiB + 16 bytes, in and out) of memory.
+ */
+const IN_FLIGHT = 4;
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 
@@ -86,8 +93,8 @@ export function generateFileKey(): Uint8Array {
 
 /**
  * Encrypts a file as a stream (see the module comment for the format). The source may yield
- * pieces of any size; they are re-cut into 64 KiB chunks, so at most one plaintext chunk and one
- * sealed chunk are held at a time. Yields the sealed chunks (64 KiB + 16 bytes each, the last one
+ * pieces of any size; they are re-cut into 64 KiB chunks, of which up to four are being sealed at
+ * once (so at most ~5 plaintext and ~4 sealed chunks, about 600 KiB, are held at a time). Yields the sealed chunks (64 KiB + 16 bytes each, the last one
  * shorter), `blobSize(size)` bytes in all. The last chunk is sealed only once the source has
  * ended, so a source longer than `size` never produces a complete ciphertext.
  *
@@ -120,7 +127,9 @@ async function* encryptChunks(
 ): AsyncGenerator<Uint8Array> {
   const count = chunkCount(padded);
   const cryptoKey = await importFileKey(key);
-  const buffer = new Uint8Array(CHUNK);
+  const ahead: Array<Promise<Uint8Array>> = [];
+  const buffers = new BufferRing(CHUNK);
+  let buffer = buffers.next();
   let index = 0;
   let fill = 0;
   let read = 0;
@@ -138,9 +147,11 @@ async function* encryptChunks(
       offset += take;
       // The last chunk waits for the end of the source (read ≤ size keeps it from overflowing).
       if (fill === length && index < count - 1) {
-        yield await sealChunk(cryptoKey, index, false, buffer.subarray(0, length));
+        ahead.push(handled(sealChunk(cryptoKey, index, false, buffer)));
+        buffer = buffers.next();
         index += 1;
         fill = 0;
+        if (ahead.length >= IN_FLIGHT) yield await (ahead.shift() as Promise<Uint8Array>);
       }
     }
   }
@@ -149,15 +160,18 @@ async function* encryptChunks(
   for (; index < count; index += 1) {
     const length = plainChunkLength(padded, index);
     buffer.fill(0, fill, length);
-    yield await sealChunk(cryptoKey, index, index === count - 1, buffer.subarray(0, length));
+    ahead.push(handled(sealChunk(cryptoKey, index, index === count - 1, buffer.subarray(0, length))));
+    buffer = buffers.next();
     fill = 0;
+    if (ahead.length >= IN_FLIGHT) yield await (ahead.shift() as Promise<Uint8Array>);
   }
+  for (const sealed of ahead.splice(0)) yield await sealed;
 }
 
 /**
  * Decrypts a file encrypted by {@link encryptFile}, as a stream. The ciphertext may arrive in
  * pieces of any size (an HTTP body); each chunk is checked before any of its bytes are yielded,
- * and at most one sealed chunk is buffered. Yields exactly `size` plaintext bytes (the padding is
+ * and at most five sealed chunks are held (up to four being opened at once, in order). Yields exactly `size` plaintext bytes (the padding is
  * checked to be zero and dropped). The last chunk is opened only once the source has ended, so
  * appended bytes are refused before it is yielded; a stream cut short errors after the chunks
  * already checked (as age does: a reader sees a prefix, then the error).
@@ -186,7 +200,10 @@ async function* decryptChunks(
 ): AsyncGenerator<Uint8Array> {
   const count = chunkCount(padded);
   const cryptoKey = await importFileKey(key);
-  const buffer = new Uint8Array(CHUNK + FILE_TAG_BYTES);
+  // Chunks being opened, in order; each is yielded (or its error thrown) only after those before it.
+  const ahead: Array<{ index: number; plain: Promise<Uint8Array> }> = [];
+  const buffers = new BufferRing(CHUNK + FILE_TAG_BYTES);
+  let buffer = buffers.next();
   let index = 0;
   let fill = 0;
   for await (const piece of ciphertext) {
@@ -195,6 +212,8 @@ async function* decryptChunks(
       const length = plainChunkLength(padded, index) + FILE_TAG_BYTES;
       if (fill === length) {
         // Only the last chunk waits here, full, for the end of the source: this byte is extra.
+        // The chunks before it are shown first, as when they arrived alone.
+        yield* opened(ahead.splice(0), size);
         throw new FileDecryptError("extra", index, "The file has bytes after its last chunk.");
       }
       const take = Math.min(length - fill, piece.length - offset);
@@ -202,14 +221,15 @@ async function* decryptChunks(
       fill += take;
       offset += take;
       if (fill === length && index < count - 1) {
-        const plain = await openChunk(cryptoKey, index, false, buffer.subarray(0, length));
-        const kept = keptPlaintext(plain, index, size);
-        if (kept.length > 0) yield kept;
+        ahead.push({ index, plain: handled(openChunk(cryptoKey, index, false, buffer)) });
+        buffer = buffers.next();
         index += 1;
         fill = 0;
+        if (ahead.length >= IN_FLIGHT) yield* opened(ahead.splice(0, 1), size);
       }
     }
   }
+  yield* opened(ahead.splice(0), size);
   const length = plainChunkLength(padded, index) + FILE_TAG_BYTES;
   if (index !== count - 1 || fill !== length) {
     throw new FileDecryptError("truncated", index, "The file ends before its last chunk.");
@@ -372,6 +392,47 @@ async function openChunkWithNonce(
  */
 function ownBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
+}
+
+/**
+ * The chunk buffers of one file, reused in turn: IN_FLIGHT + 1 of them, so the one being filled is
+ * never one a WebCrypto call still reads (at most IN_FLIGHT are in flight, and a chunk's buffer comes
+ * round again only after the chunk was awaited). Allocated on first use; fewer for small files.
+ */
+class BufferRing {
+  private readonly buffers: Array<Uint8Array<ArrayBuffer>> = [];
+  private turn = 0;
+
+  /** @param bytes the length of each buffer */
+  constructor(private readonly bytes: number) {}
+
+  /** The next buffer in turn (its old contents are left: the caller overwrites what it uses). */
+  next(): Uint8Array<ArrayBuffer> {
+    const slot = this.turn % (IN_FLIGHT + 1);
+    this.turn += 1;
+    this.buffers[slot] ??= new Uint8Array(this.bytes);
+    return this.buffers[slot];
+  }
+}
+
+/**
+ * `promise` itself, marked as handled: a chunk that fails while an earlier one is still awaited must
+ * not count as an unhandled rejection; its error is thrown when the reader reaches it.
+ */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** Awaits opened chunks in order and yields the part of each before `size` (checking the padding). */
+async function* opened(
+  chunks: Array<{ index: number; plain: Promise<Uint8Array> }>,
+  size: number,
+): AsyncGenerator<Uint8Array> {
+  for (const { index, plain } of chunks) {
+    const kept = keptPlaintext(await plain, index, size);
+    if (kept.length > 0) yield kept;
+  }
 }
 
 /** Plaintext bytes of chunk `index` of a file padded to `padded` bytes. */
