@@ -1,5 +1,4 @@
-import { createDecipheriv } from "node:crypto";
-import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
 import { ATTACHMENT_LIMITS, blobSize, chunkCount, FILE_TAG_BYTES, paddedSize } from "@volly/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import {
   generateFileKey,
   sha256Stream,
 } from "../src/index.js";
+import { createSha256 as browserSha256 } from "../src/sha256-browser.js";
 
 const CHUNK = ATTACHMENT_LIMITS.chunkBytes;
 const SEALED = CHUNK + FILE_TAG_BYTES;
@@ -122,6 +122,19 @@ function nonce(index: number, last: boolean): Uint8Array {
   return n;
 }
 
+/** Opens a sealed chunk (ciphertext ‖ 16-byte tag) with node:crypto's AES-256-GCM; throws on a bad tag. */
+function gcmOpen(key: Uint8Array, iv: Uint8Array, chunk: Uint8Array): Uint8Array {
+  const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: FILE_TAG_BYTES });
+  decipher.setAuthTag(chunk.subarray(chunk.length - FILE_TAG_BYTES));
+  return concat([decipher.update(chunk.subarray(0, chunk.length - FILE_TAG_BYTES)), decipher.final()]);
+}
+
+/** Seals a chunk with node:crypto's AES-256-GCM: ciphertext ‖ 16-byte tag. */
+function gcmSeal(key: Uint8Array, iv: Uint8Array, plain: Uint8Array): Uint8Array {
+  const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: FILE_TAG_BYTES });
+  return concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+}
+
 function sealedChunks(sealed: Uint8Array): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   for (let offset = 0; offset < sealed.length; offset += SEALED)
@@ -129,50 +142,52 @@ function sealedChunks(sealed: Uint8Array): Uint8Array[] {
   return chunks;
 }
 
-describe("file AEAD format (age STREAM over ChaCha20-Poly1305)", () => {
+describe("file AEAD format (age STREAM over AES-256-GCM)", () => {
   // SHA-256 of the ciphertext of pattern(size) under VECTOR_KEY: a change to the format breaks these.
+  // Computed apart from this implementation, with node:crypto's aes-256-gcm, a separately written
+  // Padmé and nonce, and node:crypto's SHA-256.
   const vectors: Array<{ name: string; size: number; chunks: number; sha256: string }> = [
     {
       name: "empty",
       size: 0,
       chunks: 1,
-      sha256: "a67a34858f2460e56d29e5ce93516db1d4551e9961c8c844c4211d842621f4c2",
+      sha256: "63dc0ab3f7326bce5acd429fa093f2eedacba22fd6944bf0d068fd767219df64",
     },
     {
       name: "1 byte",
       size: 1,
       chunks: 1,
-      sha256: "2a3424858c39173b064109d592ce89280903cf366604c2eee4ce06ff2a3eb634",
+      sha256: "428b8a15562565ab8e7cb2fd5ce03bf9ffdf19bd658fc25a90da160c261da66b",
     },
     {
       name: "256 bytes (the smallest padded size)",
       size: 256,
       chunks: 1,
-      sha256: "5b1fa17c9b842ad11c4a64ddcc695cdc0b65f0de984ffca1406536aaad0220de",
+      sha256: "221f2bbb73153f095e85e2818e58817ab818e46ce8b35b9d5f9b7e9cd12188ef",
     },
     {
       name: "64 KiB: one full chunk, no padding",
       size: CHUNK,
       chunks: 1,
-      sha256: "9e5aca2df4bb3c377929358eba451ba0cc5200f8806026da8cd37787b4c95c4a",
+      sha256: "c48c15ecbe72221df8acbc97479d499f971f73c642c99bde354edbc1e2d1e1d6",
     },
     {
       name: "64 KiB + 1: padded into a short second chunk",
       size: CHUNK + 1,
       chunks: 2,
-      sha256: "908f1871ca0c5b7aada886f37ef96a31c712e0971f4bf1dc3b4f7c48afd48f05",
+      sha256: "ceb0b97f8b9a6dcb40f0baa80e5a31fe1c0ca775b00937e1c5032f8dd7f93927",
     },
     {
       name: "128 KiB: two full chunks",
       size: 2 * CHUNK,
       chunks: 2,
-      sha256: "90cca1c5463fbdfa8108cd97e47c1262b690321c52f8f38ab49c73599a9c0943",
+      sha256: "acf50c3c1d6106bc3746d331a1a1476eff9da2ea02a9b03ac052581399379ea3",
     },
     {
       name: "200 000 bytes: four chunks",
       size: 200_000,
       chunks: 4,
-      sha256: "c6b410f70c2e91ed78aaf87eb0f757e6cde7741ed0840b21f73f308be999d6cd",
+      sha256: "53a6177d12114c7f64b7edaac8d4574f4ff5af188a34d91fc4810771149a0a08",
     },
   ];
 
@@ -184,42 +199,32 @@ describe("file AEAD format (age STREAM over ChaCha20-Poly1305)", () => {
       expect(chunkCount(paddedSize(v.size))).toBe(v.chunks);
       expect(hex(await sha256Stream(stream(cut(sealed, [7, 70_000]))))).toBe(v.sha256);
 
-      // Every chunk opens with node:crypto's own ChaCha20-Poly1305 (RFC 8439) under the documented
-      // nonce: an implementation independent of @noble.
+      // Every chunk opens with node:crypto's AES-256-GCM (OpenSSL, not WebCrypto's code path) under
+      // the nonce written out above, independently of the implementation.
       const chunks = sealedChunks(sealed);
       expect(chunks).toHaveLength(v.chunks);
-      const opened = chunks.map((chunk, i) => {
-        const decipher = createDecipheriv(
-          "chacha20-poly1305",
-          VECTOR_KEY,
-          nonce(i, i === chunks.length - 1),
-          {
-            authTagLength: FILE_TAG_BYTES,
-          },
-        );
-        decipher.setAuthTag(chunk.subarray(chunk.length - FILE_TAG_BYTES));
-        return concat([decipher.update(chunk.subarray(0, chunk.length - FILE_TAG_BYTES)), decipher.final()]);
-      });
+      const opened = chunks.map((chunk, i) => gcmOpen(VECTOR_KEY, nonce(i, i === chunks.length - 1), chunk));
       const padded = new Uint8Array(paddedSize(v.size));
       padded.set(plain);
       expectBytes(concat(opened), padded);
     });
   }
 
-  it("seals chunk i under nonce = 11-byte big-endian i ‖ last flag (checked with chacha20poly1305 directly)", async () => {
+  it("seals chunk i under nonce = 11-byte big-endian i ‖ last flag (checked with node:crypto AES-256-GCM)", async () => {
     const plain = pattern(200_000, 3);
     const chunks = sealedChunks(await encrypt(VECTOR_KEY, plain));
     const last = chunks.length - 1;
-    expectBytes(
-      chacha20poly1305(VECTOR_KEY, nonce(0, false)).decrypt(chunks[0] as Uint8Array),
-      plain.subarray(0, CHUNK),
-    );
-    const tail = chacha20poly1305(VECTOR_KEY, nonce(last, true)).decrypt(chunks[last] as Uint8Array);
+    expectBytes(gcmOpen(VECTOR_KEY, nonce(0, false), chunks[0] as Uint8Array), plain.subarray(0, CHUNK));
+    const tail = gcmOpen(VECTOR_KEY, nonce(last, true), chunks[last] as Uint8Array);
     expectBytes(tail.subarray(0, plain.length - last * CHUNK), plain.subarray(last * CHUNK));
     expect(tail.subarray(plain.length - last * CHUNK).every((b) => b === 0)).toBe(true);
     // The same chunk under the other flag or counter does not open.
-    expect(() => chacha20poly1305(VECTOR_KEY, nonce(0, true)).decrypt(chunks[0] as Uint8Array)).toThrow();
-    expect(() => chacha20poly1305(VECTOR_KEY, nonce(1, false)).decrypt(chunks[0] as Uint8Array)).toThrow();
+    expect(() => gcmOpen(VECTOR_KEY, nonce(0, true), chunks[0] as Uint8Array)).toThrow();
+    expect(() => gcmOpen(VECTOR_KEY, nonce(1, false), chunks[0] as Uint8Array)).toThrow();
+    // And a chunk sealed by node:crypto under the documented nonce opens with decryptChunk.
+    const foreign = gcmSeal(VECTOR_KEY, nonce(1, false), plain.subarray(CHUNK, 2 * CHUNK));
+    expectBytes(foreign, chunks[1] as Uint8Array);
+    expectBytes(await decryptChunk(VECTOR_KEY, 1, false, foreign), plain.subarray(CHUNK, 2 * CHUNK));
   });
 
   it("pads past 4 MiB with whole zero chunks (Padmé steps exceed a chunk) and strips them on decryption", async () => {
@@ -230,6 +235,19 @@ describe("file AEAD format (age STREAM over ChaCha20-Poly1305)", () => {
     expect(paddedSize(size) - size).toBeGreaterThan(CHUNK);
     expect(sealed.length).toBe(blobSize(size));
     expectBytes(await collect(decryptFile(key, stream(cut(sealed, [12345])), size)), plain);
+  });
+
+  it("hashes a stream like a one-shot SHA-256, in Node (node:crypto) and in the browser module (@noble)", async () => {
+    const bytes = pattern(3 * CHUNK + 77, 11);
+    const expected = createHash("sha256").update(bytes).digest("hex");
+    const pieces = cut(bytes, [0, 1, 1, 5000, 200_000]);
+    const digest = await sha256Stream(stream(pieces));
+    expect(digest).toBeInstanceOf(Uint8Array);
+    expect(hex(digest)).toBe(expected);
+    const browser = browserSha256();
+    for (const p of pieces) browser.update(p);
+    expect(hex(browser.digest())).toBe(expected);
+    expect(hex(await sha256Stream([]))).toBe(createHash("sha256").digest("hex"));
   });
 
   it("generates fresh 32-byte keys", () => {
@@ -353,8 +371,8 @@ describe("file AEAD refuses tampered ciphertext with FileDecryptError, after a c
   it("a file cut to a non-last chunk sealed as last", async () => {
     const sealed = await sealedPromise;
     const chunks = sealedChunks(sealed);
-    const middle = chacha20poly1305(key, nonce(1, false)).decrypt(chunks[1] as Uint8Array);
-    const flaggedLast = chacha20poly1305(key, nonce(1, true)).encrypt(middle);
+    const middle = gcmOpen(key, nonce(1, false), chunks[1] as Uint8Array);
+    const flaggedLast = gcmSeal(key, nonce(1, true), middle);
     // In place of chunk 1 of the same file, and as the end of a file cut after it.
     await expectRefused(
       key,
@@ -363,8 +381,11 @@ describe("file AEAD refuses tampered ciphertext with FileDecryptError, after a c
       "tag",
     );
     await expectRefused(key, concat([chunks[0] as Uint8Array, flaggedLast]), plain);
-    expect(() => decryptChunk(key, 1, false, flaggedLast)).toThrow(FileDecryptError);
-    expectBytes(decryptChunk(key, 1, true, flaggedLast), middle);
+    await expect(decryptChunk(key, 1, false, flaggedLast)).rejects.toMatchObject({
+      name: "FileDecryptError",
+      details: { cause: "tag", chunk: 1 },
+    });
+    expectBytes(await decryptChunk(key, 1, true, flaggedLast), middle);
   });
 
   it("the wrong key, and a declared size smaller than the file's (non-zero padding)", async () => {
@@ -381,18 +402,19 @@ describe("file AEAD refuses tampered ciphertext with FileDecryptError, after a c
 
 describe("ranges: chunkRange + decryptChunk", () => {
   /** Reads plaintext [from, to) the way a seeking player does: fetch the range, open its chunks. */
-  function readRange(
+  async function readRange(
     key: Uint8Array,
     sealed: Uint8Array,
     size: number,
     from: number,
     to: number,
-  ): Uint8Array {
+  ): Promise<Uint8Array> {
     const r = chunkRange(size, from, to);
     const fetched = sealed.subarray(r.start, r.end);
-    const parts = sealedChunks(fetched).map((chunk, i) =>
-      decryptChunk(key, r.firstChunk + i, r.firstChunk + i === r.chunkCount - 1, chunk),
-    );
+    const parts: Uint8Array[] = [];
+    for (const [i, chunk] of sealedChunks(fetched).entries()) {
+      parts.push(await decryptChunk(key, r.firstChunk + i, r.firstChunk + i === r.chunkCount - 1, chunk));
+    }
     expect(parts).toHaveLength(r.lastChunk - r.firstChunk + 1);
     return concat(parts).subarray(r.skip, r.skip + r.length);
   }
@@ -412,7 +434,7 @@ describe("ranges: chunkRange + decryptChunk", () => {
           const r = chunkRange(size, from, to);
           expect(r.end).toBeLessThanOrEqual(sealed.length);
           expect(r.end - r.start).toBeLessThanOrEqual((r.lastChunk - r.firstChunk + 1) * SEALED);
-          expectBytes(readRange(key, sealed, size, from, to), plain.subarray(from, to));
+          expectBytes(await readRange(key, sealed, size, from, to), plain.subarray(from, to));
         },
       ),
       { numRuns: 60 },
@@ -449,8 +471,30 @@ describe("ranges: chunkRange + decryptChunk", () => {
   it("refuses a chunk of the wrong length or at the wrong index", async () => {
     const key = generateFileKey();
     const chunks = sealedChunks(await encrypt(key, pattern(2 * CHUNK)));
-    expect(() => decryptChunk(key, 0, false, new Uint8Array(FILE_TAG_BYTES))).toThrow(FileDecryptError);
-    expect(() => decryptChunk(key, 1, false, chunks[0] as Uint8Array)).toThrow(FileDecryptError);
-    expectBytes(decryptChunk(key, 1, true, chunks[1] as Uint8Array), pattern(2 * CHUNK).subarray(CHUNK));
+    await expect(decryptChunk(key, 0, false, new Uint8Array(FILE_TAG_BYTES))).rejects.toMatchObject({
+      name: "FileDecryptError",
+      details: { cause: "truncated", chunk: 0 },
+    });
+    await expect(decryptChunk(key, 1, false, chunks[0] as Uint8Array)).rejects.toMatchObject({
+      name: "FileDecryptError",
+      details: { cause: "tag", chunk: 1 },
+    });
+    await expect(decryptChunk(generateFileKey(), 1, true, chunks[1] as Uint8Array)).rejects.toThrow(
+      FileDecryptError,
+    );
+    expectBytes(
+      await decryptChunk(key, 1, true, chunks[1] as Uint8Array),
+      pattern(2 * CHUNK).subarray(CHUNK),
+    );
+    // The imported key is reused for the same array only while it holds the same bytes.
+    const changing = key.slice();
+    expectBytes(
+      await decryptChunk(changing, 0, false, chunks[0] as Uint8Array),
+      pattern(2 * CHUNK).subarray(0, CHUNK),
+    );
+    changing.set(generateFileKey());
+    await expect(decryptChunk(changing, 0, false, chunks[0] as Uint8Array)).rejects.toThrow(FileDecryptError);
+    expect(() => decryptChunk(new Uint8Array(31), 0, false, chunks[0] as Uint8Array)).toThrow(RangeError);
+    expect(() => decryptChunk(key, -1, false, chunks[0] as Uint8Array)).toThrow(RangeError);
   });
 });

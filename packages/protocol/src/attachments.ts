@@ -110,7 +110,7 @@ export const UploadMetadata = Type.Object(
 );
 export type UploadMetadata = Static<typeof UploadMetadata>;
 
-/** Bytes of AEAD tag per chunk (ChaCha20-Poly1305, RFC 8439). */
+/** Bytes of AEAD tag per chunk (AES-256-GCM, NIST SP 800-38D, 128-bit tag). */
 export const FILE_TAG_BYTES = 16;
 
 /**
