@@ -122,10 +122,10 @@ export async function* decryptedRange(
     throw await responseError(res);
   }
   const key = fromBase64Url(pointer.key);
-  const open = (sealed: Uint8Array, i: number): Uint8Array => {
+  const open = async (sealed: Uint8Array, i: number): Promise<Uint8Array> => {
     let plain: Uint8Array;
     try {
-      plain = decryptChunk(key, i, i === span.finalChunk, sealed);
+      plain = await decryptChunk(key, i, i === span.finalChunk, sealed);
     } catch (err) {
       throw asMismatch(err, pointer);
     }
@@ -139,13 +139,13 @@ export async function* decryptedRange(
   for await (const piece of readChunks(res.body)) {
     buffered = buffered.length === 0 ? piece : concat([buffered, piece], buffered.length + piece.length);
     while (index < span.lastChunk && buffered.length >= SEALED) {
-      yield open(buffered.subarray(0, SEALED), index);
+      yield await open(buffered.subarray(0, SEALED), index);
       buffered = buffered.subarray(SEALED);
       index++;
     }
   }
   if (index !== span.lastChunk || buffered.length !== lastLength) throw mismatch(pointer);
-  yield open(buffered, index);
+  yield await open(buffered, index);
 }
 
 /** Plaintext bytes per file AEAD chunk, and the same chunk sealed (with its tag). */
