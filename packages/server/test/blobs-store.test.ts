@@ -1,6 +1,6 @@
 import { newId } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BlobRecord } from "../src/store/types.js";
+import { type BlobRecord, UNDECLARED_BLOB_ID } from "../src/store/types.js";
 import { expectCode } from "./helpers/expect-code.js";
 import {
   fakeCiphertext,
@@ -75,6 +75,21 @@ forEachBackend((backend) => {
       await f.store.blobs.deleteRow(again.id);
       await f.store.blobs.insertUpload({ ...again, id: "f".repeat(32) });
       expect(await f.store.blobs.complete("f".repeat(32), 5)).toBe(false);
+    });
+
+    it("completes an upload created without a blob id under the one computed at completion, once", async () => {
+      const first = { ...(await upload()), blobId: UNDECLARED_BLOB_ID };
+      await f.store.blobs.deleteRow(first.id);
+      await f.store.blobs.insertUpload(first);
+      const { blobId } = fakeBlob(8);
+      expect(await f.store.blobs.findBlob(UNDECLARED_BLOB_ID)).toBeUndefined();
+      expect(await f.store.blobs.complete(first.id, 5, blobId)).toBe(true);
+      expect(await f.store.blobs.findBlob(blobId)).toMatchObject({ id: first.id, blobId, state: "complete" });
+      const second = { ...(await upload()), blobId: UNDECLARED_BLOB_ID };
+      await f.store.blobs.deleteRow(second.id);
+      await f.store.blobs.insertUpload(second);
+      expect(await f.store.blobs.complete(second.id, 5, blobId)).toBe(false);
+      expect(await f.store.blobs.findUpload(second.id)).toMatchObject({ state: "uploading" });
     });
 
     it("records references only to complete blobs of the group, in the message's transaction", async () => {

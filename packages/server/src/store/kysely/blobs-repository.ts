@@ -90,22 +90,28 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
       return row?.bytes == null ? 0 : num(row.bytes);
     },
 
-    async complete(id, expiresAt) {
+    async complete(id, expiresAt, blobId) {
       const result = await db
         .updateTable("blobs")
-        .set({ state: "complete", expires_at: expiresAt })
+        .set({
+          state: "complete",
+          expires_at: expiresAt,
+          ...(blobId !== undefined ? { blob_id: blobId } : {}),
+        })
         .where("id", "=", id)
         .where("state", "=", "uploading")
-        .where(({ not, exists, selectFrom }) =>
-          not(
+        .where(({ not, exists, selectFrom }) => {
+          const others = selectFrom("blobs as other")
+            .select("other.id")
+            .where("other.state", "in", ["complete", "removed"]);
+          return not(
             exists(
-              selectFrom("blobs as other")
-                .select("other.id")
-                .whereRef("other.blob_id", "=", "blobs.blob_id")
-                .where("other.state", "in", ["complete", "removed"]),
+              blobId !== undefined
+                ? others.where("other.blob_id", "=", blobId)
+                : others.whereRef("other.blob_id", "=", "blobs.blob_id"),
             ),
-          ),
-        )
+          );
+        })
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
