@@ -99,7 +99,7 @@ export function generateFileKey(): Uint8Array {
  * ended, so a source longer than `size` never produces a complete ciphertext.
  *
  * The same key, plaintext and size always give the same ciphertext (nonces are chunk
- * counters), so a caller may run it twice: once to hash the ciphertext, once to upload it. Each
+ * counters), so a caller may run it again to serve a range of it (an upload resumed at an offset). Each
  * chunk is sealed by WebCrypto (`crypto.subtle.encrypt`, AES-256-GCM), which in Node runs off the
  * main thread; the key is imported once per call.
  *
