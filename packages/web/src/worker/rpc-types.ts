@@ -20,6 +20,7 @@ import type {
   UserSettings,
 } from "@volly/client";
 import type {
+  AttachmentPointer,
   CommunityChannel,
   CommunityResponse,
   CommunityRole,
@@ -65,12 +66,44 @@ export type {
  * another kind: a membership event, rendered from `body`). Made by the worker (`message-view.ts`),
  * so components read `message.text`.
  */
-export type MessageRecord = SdkMessageRecord & { text: string };
+export type MessageRecord = SdkMessageRecord & {
+  text: string;
+  /** The files a text message carries (its text is their caption, possibly ""). */
+  attachments?: AttachmentPointer[];
+  /** Outgoing with files, until the server stored it: how far the upload is. */
+  upload?: UploadState;
+};
+
+/** Where an outgoing message with files stands until it is sent (the SDK's `MessageRecord.upload`). */
+export interface UploadState {
+  sentBytes: number;
+  totalBytes: number;
+  state: "uploading" | "sending" | "failed";
+  error?: { code: string; message: string };
+}
 
 /** A channel thread (`sdk.threads.list`) whose root is a {@link MessageRecord} view. */
 export type ThreadSummary = Omit<SdkThreadSummary, "root"> & { root?: MessageRecord };
 /** A search hit as the UI renders it: its message as a {@link MessageRecord} view (highlights index `text`). */
 export type SearchHit = Omit<SdkSearchHit, "message"> & { message: MessageRecord };
+
+/** One file of a conversation's media gallery, its message as a {@link MessageRecord} view. */
+export interface GalleryItem {
+  message: MessageRecord;
+  attachment: AttachmentPointer;
+}
+
+/** One progress report of an upload (the SDK's `client.attachments.progress`). */
+export interface UploadProgress {
+  messageId: string;
+  conversationId: string;
+  /** Ciphertext bytes the server has of all the message's files. */
+  sentBytes: number;
+  /** Ciphertext bytes of all its files. */
+  totalBytes: number;
+  /** Recent speed (bytes per second; 0 while unknown). */
+  bytesPerSecond: number;
+}
 
 /** A conversation list entry whose last message is a {@link MessageRecord} view. */
 export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {
@@ -78,6 +111,8 @@ export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & 
 };
 export type {
   AccountEntry,
+  AttachmentKind,
+  AttachmentPointer,
   AuditLogEntry,
   CommunityChannel,
   CommunityMember,
@@ -188,7 +223,9 @@ export type SdkEvent =
   | { type: "conversation"; conversation: ConversationRecord }
   | { type: "community"; communityId: string; community?: CommunityView }
   /** This browser claimed a pairing code (linking it): show the key's fingerprint while it waits. */
-  | { type: "link-claimed"; fingerprint: string };
+  | { type: "link-claimed"; fingerprint: string }
+  /** Upload progress of an outgoing message with files. */
+  | { type: "upload-progress"; progress: UploadProgress };
 
 /** A VollyError as it crosses the boundary. */
 export interface WireError {
