@@ -10,6 +10,7 @@ import {
 } from "../src/lib/attachments/format.js";
 import { mediaItems } from "../src/lib/attachments/media-items.js";
 import { MAX_PLAYED, markPlayed, playedKey, wasPlayed } from "../src/lib/attachments/played-state.js";
+import { webmCodecs } from "../src/lib/attachments/stream-video.js";
 import { sniffImageType } from "../src/lib/attachments/thumbnail-url.js";
 import { BLURHASH_SAMPLE, blurhashFromPixels, blurhashPixels } from "../src/lib/media/blurhash.js";
 import { cleanMime, cleanName } from "../src/lib/media/names.js";
@@ -142,6 +143,17 @@ describe("played voice messages", () => {
     for (let i = 0; i < MAX_PLAYED; i++) markPlayed(`k${i}`, storage);
     expect(wasPlayed(key, storage)).toBe(false);
     expect(wasPlayed(`k${MAX_PLAYED - 1}`, storage)).toBe(true);
+  });
+});
+
+describe("video streaming", () => {
+  it("names a WebM's codecs from its header, for MediaSource", () => {
+    const header = (ids: string[]) =>
+      new Uint8Array([0x1a, 0x45, 0xdf, 0xa3, ...new TextEncoder().encode(`webm..${ids.join("...")}..`)]);
+    expect(webmCodecs(header(["V_VP8", "A_OPUS"]))).toBe("vp8,opus");
+    expect(webmCodecs(header(["V_VP9"]))).toBe("vp9");
+    expect(webmCodecs(header(["A_VORBIS"]))).toBe("vorbis");
+    expect(webmCodecs(header([]))).toBe(undefined);
   });
 });
 
