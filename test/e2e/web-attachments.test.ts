@@ -11,6 +11,7 @@ import {
   closeDialog,
   conversationItem,
   createInviteLink,
+  expectAccessible,
   onboard,
   openConversation,
   PAGE_POLL,
@@ -156,6 +157,20 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     await page.getByTestId("composer").press("Enter");
     await page.getByTestId("attachment-tray").waitFor({ state: "detached", timeout: 30_000 });
 
+    // a pasted image goes to the tray too (removed again here)
+    await page.getByTestId("composer").evaluate(
+      (el, bytes) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], "pasted.jpg", { type: "image/jpeg" }));
+        el.dispatchEvent(
+          new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }),
+        );
+      },
+      [...photo],
+    );
+    await page.getByRole("button", { name: "Remove pasted.jpg" }).click();
+    await page.getByTestId("attachment-tray").waitFor({ state: "detached" });
+
     // a file with the attach button's file input
     await page.getByTestId("attach-input").setInputFiles({
       name: "itinerary.pdf",
@@ -166,8 +181,18 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     await page.getByTestId("send").click();
     await page.getByTestId("attachment-tray").waitFor({ state: "detached", timeout: 30_000 });
 
-    // a voice message: hold the mic, release once two seconds are recorded
+    // from the keyboard: Enter starts a locked recording, Escape throws it away
     const mic = page.getByTestId("voice-record");
+    await mic.focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByTestId("voice-recording").getAttribute("data-mode")).toBe("locked");
+    await expect
+      .poll(() => page.getByTestId("voice-elapsed").textContent(), { timeout: 30_000 })
+      .toMatch(/^0:0[1-9]$/);
+    await page.keyboard.press("Escape");
+    await page.getByTestId("voice-recording").waitFor({ state: "detached" });
+
+    // a voice message: hold the mic, release once two seconds are recorded
     await mic.hover();
     await page.mouse.down();
     await expect
@@ -224,6 +249,7 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     expect(await file.textContent()).toContain("itinerary.pdf");
     await page.getByTestId("attachment-voice").waitFor({ timeout: 60_000 });
     await screenshot(page, "attachments");
+    await expectAccessible(page, "timeline with files");
 
     // the viewer: the image with its alt text, zoom, download under its name
     await image.click();
@@ -234,6 +260,7 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     );
     expect(await viewer.getByTestId("viewer-next").isDisabled()).toBe(true);
     await screenshot(page, "media-viewer");
+    await expectAccessible(page, "media viewer");
     await viewer.getByTestId("viewer-zoom-in").click();
     expect(await viewer.getByTestId("viewer-zoom").textContent()).toBe("150 %");
     const [download] = await Promise.all([

@@ -10,6 +10,7 @@ import {
 } from "../src/lib/attachments/format.js";
 import { mediaItems } from "../src/lib/attachments/media-items.js";
 import { MAX_PLAYED, markPlayed, playedKey, wasPlayed } from "../src/lib/attachments/played-state.js";
+import { describeSendError } from "../src/lib/attachments/send-errors.js";
 import { webmCodecs } from "../src/lib/attachments/stream-video.js";
 import { sniffImageType } from "../src/lib/attachments/thumbnail-url.js";
 import { BLURHASH_SAMPLE, blurhashFromPixels, blurhashPixels } from "../src/lib/media/blurhash.js";
@@ -23,6 +24,7 @@ import {
 import { WAVEFORM_SAMPLES, waveformFromSamples } from "../src/lib/media/waveform.js";
 import { resultTransfer } from "../src/worker/result-transfer.js";
 import type { MessageRecord } from "../src/worker/rpc-types.js";
+import { SdkError } from "../src/worker/sdk-error.js";
 
 /** A Storage-like map for the played state. */
 function memoryStorage(): Pick<Storage, "getItem" | "setItem"> {
@@ -128,6 +130,33 @@ describe("names, types and figures", () => {
   it("decodes base64url without padding", () => {
     expect([...base64UrlBytes("_-8")]).toEqual([0xff, 0xef]);
     expect([...base64UrlBytes("AQID")]).toEqual([1, 2, 3]);
+  });
+});
+
+describe("refused files", () => {
+  it("say the server's limit in MiB, the quota, and that nothing was uploaded", () => {
+    const tooLarge = new SdkError({
+      code: "VOLLY_E_TOO_LARGE",
+      message: "x",
+      details: { limit: 104_857_600, size: 200_000_000, name: "film.mkv" },
+    });
+    expect(describeSendError(tooLarge)).toBe(
+      "“film.mkv” is too large: this server takes files up to 100 MiB. Nothing was uploaded.",
+    );
+    expect(describeSendError(new SdkError({ code: "VOLLY_E_TOO_LARGE", message: "x" }))).toBe(
+      "This file is too large for this server. Nothing was uploaded.",
+    );
+    const quota = new SdkError({
+      code: "VOLLY_E_QUOTA_EXCEEDED",
+      message: "x",
+      details: { quota: 10 * 1024 ** 3, used: 10 * 1024 ** 3 - 5, size: 100 },
+    });
+    expect(describeSendError(quota)).toMatch(
+      /^Your storage on this server \(10 GiB\) is full\..*Nothing was uploaded\.$/,
+    );
+    expect(describeSendError(new SdkError({ code: "VOLLY_E_SERVER_UNREACHABLE", message: "x" }))).toMatch(
+      /Can't reach the server/,
+    );
   });
 });
 

@@ -39,3 +39,10 @@ export function formatMiB(bytes: number): string {
   const mib = bytes / (1024 * 1024);
   return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
 }
+
+/** A storage size in binary units: GiB from 1 GiB up ("10 GiB"), else {@link formatMiB}. */
+export function formatStorage(bytes: number): string {
+  const gib = bytes / 1024 ** 3;
+  if (gib < 1) return formatMiB(bytes);
+  return `${Number.isInteger(gib) ? gib : gib.toFixed(1)} GiB`;
+}

@@ -3,9 +3,9 @@
  * server (VOLLY_E_TOO_LARGE, `details.limit` in plaintext bytes), over the account's storage quota
  * (VOLLY_E_QUOTA_EXCEEDED); anything else as `describeError` says it.
  */
-import { SdkError } from "../../worker/rpc-client.js";
+import { SdkError } from "../../worker/sdk-error.js";
 import { describeError } from "../errors.js";
-import { formatMiB } from "./format.js";
+import { formatMiB, formatStorage } from "./format.js";
 
 function detailNumber(details: Record<string, unknown> | undefined, key: string): number | undefined {
   const v = details?.[key];
@@ -25,7 +25,7 @@ export function describeSendError(err: unknown): string {
     const quota = detailNumber(err.details, "quota") ?? detailNumber(err.details, "limit");
     return quota === undefined
       ? "Your storage on this server is full. Delete some files you sent, then try again. Nothing was uploaded."
-      : `Your storage on this server (${formatMiB(quota)}) is full. Delete some files you sent, then try again. Nothing was uploaded.`;
+      : `Your storage on this server (${formatStorage(quota)}) is full. Delete some files you sent, then try again. Nothing was uploaded.`;
   }
   return describeError(err);
 }
