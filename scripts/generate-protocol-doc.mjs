@@ -282,6 +282,14 @@ function renderRest() {
     if (route.body) parts.push(`Request body:\n\n${schemaBlock(route.body)}`);
     parts.push(`Response (200):\n\n${schemaBlock(route.response)}`);
   }
+  parts.push(
+    "### Files (binary routes)",
+    "Encrypted files travel outside JSON: uploads are tus 1.0 (resumable) under `/v1/uploads`, " +
+      "downloads plain HTTP with ranges. Every route needs **bearer**; errors are the body above.",
+  );
+  for (const route of p.FILE_BINARY_ROUTES) {
+    parts.push(`#### \`${route.method} ${route.path}\`\n\n${route.summary}`);
+  }
   return parts.join("\n\n");
 }
 

@@ -8,6 +8,7 @@ import {
   type MessageBody,
   type MessageRecord,
 } from "@volly/client";
+import type { AttachmentPointer } from "@volly/protocol";
 
 /**
  * Characters another party could use to take over a terminal or disguise text: C0/C1 controls
@@ -162,12 +163,33 @@ function formatOf(m: MessageRecord): KindFormat<MessageBody["type"]> {
  * `name` for a rename). `conversation`, the conversation's title (a group's name, or the other
  * person's handle, `#name` for a channel), is added when known; a record of a community channel also
  * carries `communityId` and `channelId`, and a message given in a channel's shared history
- * `sharedBy` (the handle of the member whose device shared it).
+ * `sharedBy` (the handle of the member whose device shared it). A message with files has
+ * `attachments: [{id, name, size, mime, sha256}]` (`id` and `sha256`: the blob id, the SHA-256 of
+ * the ciphertext; `size`: plaintext bytes).
  */
 export function messageJson(m: MessageRecord, conversation?: string): Record<string, unknown> {
   const channel = m.channelId ? { communityId: m.communityId, channelId: m.channelId } : {};
   const shared = m.sharedBy !== undefined ? { sharedBy: m.sharedBy } : {};
-  return { ...formatOf(m).json(m, m.body, conversation), ...channel, ...shared };
+  const files =
+    m.body.type === "text" && m.attachments?.length ? { attachments: m.attachments.map(attachmentJson) } : {};
+  return { ...formatOf(m).json(m, m.body, conversation), ...channel, ...shared, ...files };
+}
+
+/** One file of a message as `receive --json` prints it. */
+export function attachmentJson(a: AttachmentPointer): {
+  id: string;
+  name: string;
+  size: number;
+  mime: string;
+  sha256: string;
+} {
+  return { id: a.blobId, name: a.name, size: a.size, mime: a.mime, sha256: a.blobId };
+}
+
+/** ` [file: name (size)]` for each file of a message, for the readable lines ("" without files). */
+function filesSuffix(m: MessageRecord): string {
+  if (m.body.type !== "text" || !m.attachments?.length) return "";
+  return m.attachments.map((a) => ` [${a.kind}: ${printable(a.name)} (${a.size} bytes)]`).join("");
 }
 
 /** `HH:MM` of a timestamp (ms since the Unix epoch), local time. */
@@ -182,7 +204,7 @@ function clock(ms: number): string {
  */
 export function messageLine(m: MessageRecord, ownAccountId?: string): string {
   const shared = m.sharedBy !== undefined ? `  (shared by @${printable(m.sharedBy)})` : "";
-  return `[${clock(m.sentAt)}] ${formatOf(m).text(m, m.body, ownAccountId)}${shared}`;
+  return `[${clock(m.sentAt)}] ${formatOf(m).text(m, m.body, ownAccountId)}${filesSuffix(m)}${shared}`;
 }
 
 /** How a conversation is named in front of its messages: a group's name, `@handle` for a direct one. */
@@ -196,7 +218,7 @@ export function conversationLabel(c: Pick<ConversationRecord, "kind" | "title" |
  * `[HH:MM] [Weekend trip] alice added carol` for a membership event.
  */
 export function inboxLine(m: MessageRecord, label: string, ownAccountId?: string): string {
-  return `[${clock(m.sentAt)}] [${label}] ${formatOf(m).text(m, m.body, ownAccountId)}`;
+  return `[${clock(m.sentAt)}] [${label}] ${formatOf(m).text(m, m.body, ownAccountId)}${filesSuffix(m)}`;
 }
 
 /**

@@ -7,6 +7,9 @@ import { profileServerUrls } from "./account/profile.js";
 import { RecoveryService } from "./account/recovery.js";
 import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
+import { AttachmentOutbox } from "./attachments/attachment-outbox.js";
+import { AttachmentSources } from "./attachments/attachment-sources.js";
+import { AttachmentsService } from "./attachments/attachments.js";
 import { ChannelHistory } from "./communities/channel-history.js";
 import { CommunitiesService } from "./communities/communities.js";
 import { CommunityReads } from "./communities/community-reads.js";
@@ -74,6 +77,7 @@ export interface ClientServices {
   notifications: NotificationsService;
   threads: ThreadsService;
   scheduled: ScheduledService;
+  attachments: AttachmentsService;
   diagnostics: DiagnosticsService;
 }
 
@@ -148,6 +152,15 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     deliveryLog,
     previews: new LinkPreviews(settings),
   });
+  const sources = new AttachmentSources(ctx.stores.sealed, options.localFiles);
+  const attachments = new AttachmentsService(ctx, {
+    jobs: new AttachmentOutbox(ctx, { queue, outbox, events, conversations: state, mentions, sources }),
+    sources,
+    conversations: state,
+    events,
+    actions,
+    ...(options.localFiles ? { files: options.localFiles } : {}),
+  });
   const scheduled = new ScheduledService(ctx, {
     queue,
     conversations: state,
@@ -209,6 +222,8 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   // Channels this device is in share their history with devices that join them.
   channelHistory.start();
   sync.synced.add(() => void accountSync.reconcile());
+  // Uploads of messages with files go on (after a restart, after a dropped connection).
+  sync.synced.add(() => void attachments.resume().catch(ctx.diagnostics.catcher("attachments.resume")));
   // Recurring schedules keep their next occurrences on the server; held ones are re-encrypted.
   sync.synced.add(() => scheduled.syncedInBackground());
   // Access may have changed while this device was away: every community, after every SYNCED.
@@ -247,6 +262,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     }),
     threads: new ThreadsService(ctx.stores, state),
     scheduled,
+    attachments,
     diagnostics: ctx.diagnostics,
   };
 }

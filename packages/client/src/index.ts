@@ -4,7 +4,7 @@
  * `@volly/client/browser` and use its services. Each service is exported as an interface holding
  * what applications use (`Conversations`, `Messaging`, …); the classes behind them, their
  * dependencies and internal members stay inside the package. Tests that must reach an internal use
- * `@volly/client/testing`. Sorted by module, so the capability folders show: account/,
+ * `@volly/client/testing`. Sorted by module, so the capability folders show: account/, attachments/,
  * communities/, conversations/, messaging/, presence/, shared/ (diagnostics, listeners), storage/, sync/, threads/,
  * transport/.
  */
@@ -57,6 +57,17 @@ export type {
   Verification,
   VerificationState,
 } from "./account/verification-api.js";
+export type {
+  AttachmentProgress,
+  AttachmentSendOptions,
+  ByteRange,
+  FileAttachments,
+  GalleryItem,
+  GalleryOptions,
+  OutgoingAttachment,
+  UploadState,
+} from "./attachments/attachments-api.js";
+export type { LocalFiles } from "./attachments/local-files.js";
 export { MAX_JOIN_ATTEMPTS } from "./communities/channel-conversations.js";
 export { DEFAULT_COMMUNITY_INVITE_TTL_MS, RECONCILE_RETRY_MS } from "./communities/communities.js";
 export type {

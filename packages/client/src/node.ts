@@ -6,6 +6,7 @@ import { type LinkProfileOptions, linkProfile } from "./account/link-profile.js"
 import { type CreateProfileOptions, createProfile, hasProfile, unlockProfile } from "./account/profile.js";
 import { openRecoveredClient, type RecoveredClient } from "./account/recovered-client.js";
 import type { RecoverProfileOptions, recoverProfile } from "./account/recovery-profile.js";
+import { nodeLocalFiles } from "./attachments/node-files.js";
 import { SqliteClientStore } from "./storage/sqlite-client-store.js";
 import type { WebSocketFactory, WebSocketLike } from "./transport/websocket.js";
 import { VollyClient, type VollyClientOptions } from "./volly-client.js";
@@ -45,7 +46,7 @@ export async function initNodeProfile(
   return VollyClient.fromStore(
     openProfileStore(profileDir),
     (store) => createProfile({ ...options, store }),
-    { createSocket: nodeSocketFactory, ...clientOptions },
+    { createSocket: nodeSocketFactory, localFiles: nodeLocalFiles, ...clientOptions },
     true,
   );
 }
@@ -64,7 +65,7 @@ export async function linkNodeProfile(
   return VollyClient.fromStore(
     openProfileStore(profileDir),
     (store) => linkProfile({ ...options, store }),
-    { createSocket: nodeSocketFactory, ...clientOptions },
+    { createSocket: nodeSocketFactory, localFiles: nodeLocalFiles, ...clientOptions },
     true,
   );
 }
@@ -85,6 +86,7 @@ export function recoverNodeProfile(
 ): Promise<RecoveredNodeClient> {
   return openRecoveredClient(openProfileStore(profileDir), options, {
     createSocket: nodeSocketFactory,
+    localFiles: nodeLocalFiles,
     ...clientOptions,
   });
 }
@@ -97,8 +99,9 @@ export async function openNodeClient(
 ): Promise<VollyClient> {
   return VollyClient.fromStore(openProfileStore(profileDir), (store) => unlockProfile(store, pin), {
     createSocket: nodeSocketFactory,
+    localFiles: nodeLocalFiles,
     ...clientOptions,
   });
 }
 
-export { SqliteClientStore };
+export { nodeLocalFiles, SqliteClientStore };

@@ -9,6 +9,8 @@ import { profileServerUrls, profileStores, type UnlockedProfile } from "./accoun
 import type { Recovery } from "./account/recovery-api.js";
 import type { Settings } from "./account/settings-api.js";
 import type { Verification } from "./account/verification-api.js";
+import type { FileAttachments } from "./attachments/attachments-api.js";
+import type { LocalFiles } from "./attachments/local-files.js";
 import { type ClientServices, wireServices } from "./client-services.js";
 import type { Communities } from "./communities/communities-api.js";
 import type { ConversationRecord } from "./conversations/conversation-records.js";
@@ -67,6 +69,11 @@ export interface VollyClientOptions {
    * tests and demos only. Default false.
    */
   scheduling?: { allowSecondIntervals?: boolean };
+  /**
+   * Local file access for `client.attachments` (`{ path }` sources, `saveTo`): the Node entry
+   * points pass `nodeLocalFiles`; absent in browsers.
+   */
+  localFiles?: LocalFiles;
 }
 
 /**
@@ -74,7 +81,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `devices` (linking, listing, revoking), `account` (the display name),
+ * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `attachments` (files), `devices` (linking, listing, revoking), `account` (the display name),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -119,6 +126,8 @@ export class VollyClient {
   readonly threads: Threads;
   /** Messages sent later, once or on a recurring rule, held encrypted by the server until their time. */
   readonly scheduled: ScheduledMessages;
+  /** Files, images, video and voice messages: send (encrypted, resumable upload), open, download, gallery. */
+  readonly attachments: FileAttachments;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -147,6 +156,7 @@ export class VollyClient {
     this.notifications = services.notifications;
     this.threads = services.threads;
     this.scheduled = services.scheduled;
+    this.attachments = services.attachments;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }
@@ -262,6 +272,9 @@ export class VollyClient {
     // Sharing already decided goes out with the outbox below; turns still waiting are dropped.
     await this.services.channelHistory.idle();
     this.services.channelHistory.dispose();
+    // Uploads under way finish (or fail) first: their messages then go out with the outbox below.
+    await this.services.attachments.idle();
+    this.services.attachments.dispose();
     await messaging.dispose();
     await messaging.flushOutbox().catch(ctx.diagnostics.catcher("outbox.flush"));
     await connection.stop();

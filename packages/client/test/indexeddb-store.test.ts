@@ -78,9 +78,17 @@ export async function scenario(name) {
   } catch {
     out.atomic = (await store.get("atomic")) === undefined ? "rolled back" : "partial";
   }
+  // An outgoing file is kept as a Blob (on disk, not copied into memory) until it is uploaded.
+  await store.putBlob("attsrc:m1/00", new Blob([enc("file one")], { type: "text/plain" }));
+  await store.putBlob("attsrc:m1/01", new Blob([enc("file two")]));
+  await store.putBlob("attsrc:m10/00", new Blob([enc("other message")]));
   await store.close();
   store = await IndexedDbClientStore.open(name);
   out.reopened = dec(await store.get("kp:1"));
+  const blob = await store.getBlob("attsrc:m1/00");
+  out.blob = { text: await blob.text(), type: blob.type, isBlob: blob instanceof Blob };
+  await store.deleteBlobs("attsrc:m1/");
+  out.blobsLeft = [(await store.getBlob("attsrc:m1/01")) === undefined, await (await store.getBlob("attsrc:m10/00")).text()];
   await store.close();
   return out;
 }
@@ -106,6 +114,8 @@ const EXPECTED = {
   rewritten: "first!",
   atomic: "rolled back",
   reopened: "K",
+  blob: { text: "file one", type: "text/plain", isBlob: true },
+  blobsLeft: [true, "other message"],
 };
 
 describe.skipIf(setup.skip)("IndexedDbClientStore in Chromium", () => {

@@ -28,6 +28,17 @@ export {
   verifyLinkProof,
 } from "./device-link.js";
 export {
+  chunkRange,
+  decryptChunk,
+  decryptFile,
+  encryptFile,
+  type FileChunkRange,
+  type FileDecryptCause,
+  FileDecryptError,
+  generateFileKey,
+  sha256Stream,
+} from "./file-aead.js";
+export {
   type ExpectedGroupInfo,
   type InspectGroupInfoOptions,
   inspectGroupInfo,

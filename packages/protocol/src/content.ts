@@ -103,7 +103,7 @@ export const HistoryMessage = Type.Object({
   fromDeviceId: Id,
   /** "out" when a device of this account sent it. */
   direction: Type.Union([Type.Literal("in"), Type.Literal("out")]),
-  /** Empty only for a message deleted for everyone (`deletedAt`). */
+  /** Empty only for a message deleted for everyone (`deletedAt`), or the caption of `attachments`. */
   text: Type.String({ minLength: 0, maxLength: LIMITS.maxTextChars }),
   sentAt: Timestamp,
   receivedAt: Timestamp,
@@ -117,6 +117,8 @@ export const HistoryMessage = Type.Object({
   recipients: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
   deliveredTo: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
   readBy: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxGroupDevices })),
+  /** The files the message carries (their pointers: the new device downloads them on demand). */
+  attachments: Type.Optional(Attachments),
   ...MESSAGE_STATE_FIELDS,
 });
 export type HistoryMessage = Static<typeof HistoryMessage>;

@@ -89,6 +89,7 @@ export {
   retryClass,
   VollyError,
 } from "./errors.js";
+export { FILE_BINARY_ROUTES, FILE_ROUTES } from "./file-routes.js";
 export {
   type AckFrame,
   AckFrame as AckFrameSchema,

@@ -11,6 +11,7 @@ import {
   DeviceLinkStatus,
   RevokeDeviceResponse,
 } from "./device-links.js";
+import { FILE_ROUTES } from "./file-routes.js";
 import { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
 import { ID_PATTERN } from "./ids.js";
 import { LIMITS } from "./limits.js";
@@ -641,4 +642,5 @@ export const ROUTES = {
   },
   ...COMMUNITY_ROUTES,
   ...SCHEDULED_ROUTES,
+  ...FILE_ROUTES,
 } as const satisfies Record<string, RouteSpec>;

@@ -5,6 +5,7 @@ import { pino } from "pino";
 import type { Bus } from "./bus/bus.js";
 import type { ServerConfig } from "./config.js";
 import { DEFAULT_RATE_LIMIT } from "./config.js";
+import { blobDirOf } from "./config-files.js";
 import { describeError } from "./describe-error.js";
 import { registerGateway } from "./gateway/gateway.js";
 import { createSendBudget } from "./gateway/send-budget.js";
@@ -15,6 +16,7 @@ import {
   installErrorHandler,
   installNotFoundHandler,
 } from "./http/error-handler.js";
+import { registerFileRoutes } from "./http/file-routes.js";
 import { installJsonBodyParser } from "./http/json-body.js";
 import { registerOperationsRoutes } from "./http/operations-routes.js";
 import { createMemoryRateCounters, createRedisRateCounters } from "./http/rate-counters.js";
@@ -24,6 +26,7 @@ import { registerRoutes } from "./http/routes.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
 import { registerWebApp } from "./http/web-app.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { createBlobExpiryJob } from "./services/blobs/expiry-job.js";
 import { createRetentionJob } from "./services/retention.js";
 import { createReleaseJob } from "./services/scheduled/release-job.js";
 import { createServices } from "./services/services.js";
@@ -75,6 +78,9 @@ export interface BuildAppOptions {
  * logged. Operators get `GET /readyz` (see `http/operations-routes.ts`); the Prometheus metrics are
  * counted into `options.metrics` and served on a listener of their own (`http/metrics-app.ts`). The retention job
  * (`services/retention.ts`) prunes the store every `config.pruneIntervalMs` until the app closes.
+ * Encrypted files: tus uploads at `/v1/uploads` and downloads at `/v1/blobs/:blobId`
+ * (`http/file-routes.ts`) over the blob directory (`config.files`); the blob expiry job
+ * (`services/blobs/expiry-job.ts`) removes stale uploads and blobs no message keeps.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, store, bus } = options;
@@ -115,6 +121,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     { store, bus, now, metrics, log: app.log },
     config.ciphersuite,
     config.quotas,
+    { config: config.files, dir: blobDirOf(config) },
   );
   const limits = config.rateLimit;
   const counters =
@@ -164,6 +171,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           counters,
         });
   registerRoutes(app, services, rateLimit ? { rateLimit } : {});
+  await registerFileRoutes(app, services, {
+    allowedOrigins: config.allowedOrigins,
+    ...(rateLimit ? { rateLimit } : {}),
+  });
   const retention = createRetentionJob({
     store,
     now,
@@ -182,6 +193,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   release.start();
   app.addHook("onClose", () => release.stop());
+  const blobExpiry = createBlobExpiryJob({
+    store,
+    files: services.blobs.files,
+    now,
+    retentionMs: config.retentionMs,
+    uploadExpiryMs: config.files.uploadExpiryMs,
+    intervalMs: Math.min(config.pruneIntervalMs, config.files.uploadExpiryMs),
+    log: app.log,
+  });
+  blobExpiry.start();
+  app.addHook("onClose", () => blobExpiry.stop());
   registerOperationsRoutes(app, { store, bus });
   installNotFoundHandler(app, await registerWebApp(app, config.webDir));
   return app;

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
+import { checkFiles, DEFAULT_FILES, type FilesConfig, filesFromEnv } from "./config-files.js";
 import { checkQuotas, DEFAULT_QUOTAS, type QuotaConfig, quotasFromEnv } from "./config-quotas.js";
 
 /** Pino log levels accepted by `logLevel` / VOLLY_LOG_LEVEL. */
@@ -148,6 +149,12 @@ export interface ServerConfig {
    * {@link DEFAULT_QUOTAS}.
    */
   quotas: QuotaConfig;
+  /**
+   * Encrypted files: largest upload, blob directory, per-account storage quota and upload expiry
+   * (VOLLY_MAX_UPLOAD_BYTES, VOLLY_BLOB_DIR, VOLLY_STORAGE_QUOTA_BYTES, VOLLY_UPLOAD_EXPIRY_MS; see
+   * `config-files.ts`). Default {@link DEFAULT_FILES}.
+   */
+  files: FilesConfig;
 }
 
 /**
@@ -177,6 +184,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   rateLimit: DEFAULT_RATE_LIMIT,
   trustProxy: [],
   quotas: DEFAULT_QUOTAS,
+  files: DEFAULT_FILES,
 };
 
 function usage(message: string, details: Record<string, unknown>): VollyError {
@@ -201,8 +209,9 @@ function parsePort(value: unknown, source: string): number {
  * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX, VOLLY_RATE_LIMIT_ACCOUNT_BYTES,
  * VOLLY_TRUST_PROXY, VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS, VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP,
  * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST, VOLLY_METRICS_PORT, VOLLY_TLS_CERT_FILE,
- * VOLLY_TLS_KEY_FILE and the quota variables of `config-quotas.ts` (VOLLY_QUOTA_*,
- * VOLLY_CLAIM_LIMIT_*); empty values are ignored. The
+ * VOLLY_TLS_KEY_FILE, the quota variables of `config-quotas.ts` (VOLLY_QUOTA_*,
+ * VOLLY_CLAIM_LIMIT_*) and the file variables of `config-files.ts` (VOLLY_MAX_UPLOAD_BYTES,
+ * VOLLY_BLOB_DIR, VOLLY_STORAGE_QUOTA_BYTES, VOLLY_UPLOAD_EXPIRY_MS); empty values are ignored. The
  * web directory is made absolute (relative to the working directory). Allowed origins are
  * normalised to `scheme://host[:port]`.
  *
@@ -215,7 +224,8 @@ function parsePort(value: unknown, source: string): number {
  *   on/off, a rate-limit window outside 1 ms–1 day or a maximum outside 1–1,000,000,000 (bytes:
  *   1–10^15), a trusted proxy that is not an IP address or CIDR range, an identify timeout outside
  *   1 ms–10 minutes, an unauthenticated-connection cap outside 1–1,000,000, an allowed origin that
- *   is not an http(s) origin, an empty metrics host, or only one of the TLS certificate and key, a quota or claim limit out of range
+ *   is not an http(s) origin, an empty metrics host, or only one of the TLS certificate and key, a quota or claim limit out of range,
+ *   a file limit out of range or an empty blob directory
  */
 export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -295,6 +305,8 @@ export function configFromEnv(
   if (metricsPort !== undefined) fromEnv.metricsPort = parsePort(metricsPort, "VOLLY_METRICS_PORT");
   const quotas = quotasFromEnv(env);
   if (quotas !== undefined) fromEnv.quotas = quotas;
+  const files = filesFromEnv(env);
+  if (files !== undefined) fromEnv.files = files;
 
   const merged = { ...DEFAULT_CONFIG, ...definedOnly(fromEnv), ...definedOnly(overrides) };
   const logLevel = String(merged.logLevel);
@@ -383,6 +395,7 @@ export function configFromEnv(
     rateLimit,
     trustProxy: proxies,
     quotas: checkQuotas(merged.quotas),
+    files: checkFiles(merged.files),
     ...(database !== undefined ? { databaseUrl: database } : {}),
     ...(redis !== undefined ? { redisUrl: redis } : {}),
   };

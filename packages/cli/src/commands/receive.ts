@@ -1,5 +1,9 @@
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { MessageAction, MessageRecord, VollyClient } from "@volly/client";
+import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
+import { freePath } from "../download-names.js";
 import { actionJson, actionLine, conversationLabel, inboxLine, messageJson } from "../format.js";
 import { parseNonNegativeInt } from "../options.js";
 import type { Output, Run } from "../output.js";
@@ -16,7 +20,12 @@ import { withClient } from "../with-client.js";
  * message deleted before it was printed has `deleted: true` and no text), an event
  * `{event: "membership", id, conversationId, conversation, change, by, members, name?, at}`, an
  * action `{type: "reaction"|"edit"|"delete"|"pin", id, conversationId, conversation, messageId,
- * from, at, emoji?, removed?, text?, pinned?}`. Notes
+ * from, at, emoji?, removed?, text?, pinned?}`. A message with files has `attachments: [{id, name,
+ * size, mime, sha256}]`; with `--download DIR` each file is decrypted into DIR (created if needed)
+ * under its sender's name made safe (last path segment, no control characters, not hidden) and
+ * never over an existing file (`name (1).ext`…), and its `path` added; a file that cannot be
+ * fetched or does not match its hash (VOLLY_E_BLOB_MISMATCH) gets `error` (its code) instead, a
+ * note on stderr, and the command exits with that error's code after printing everything. Notes
  * on stderr: joined conversations, messages that could not be decrypted (by cause), rejoins by
  * external commit and a conversation's notice ("Messages may have been missed"), shown once.
  */
@@ -28,9 +37,12 @@ export function registerReceive(program: Command, run: Run) {
         "with its conversation (one JSON object per line with --json)",
     )
     .option("--timeout <seconds>", "keep listening this long after the backlog is in", "0")
-    .action((o: { timeout: string }) =>
+    .option("--download <dir>", "decrypt each received file into this directory (adds `path`)")
+    .action((o: { timeout: string; download?: string }) =>
       run(async (out, g) => {
         const timeout = parseNonNegativeInt("timeout", o.timeout, 86_400);
+        const downloads = o.download !== undefined ? new Downloads(resolve(o.download)) : undefined;
+        if (downloads) await mkdir(downloads.dir, { recursive: true });
         await withClient(g, async (client) => {
           let printing = Promise.resolve();
           const printNotices = async () => {
@@ -42,7 +54,7 @@ export function registerReceive(program: Command, run: Run) {
           };
           const printUnseen = () => {
             printing = printing.then(async () => {
-              await printMessages(client, out);
+              await printMessages(client, out, downloads);
               await printNotices();
             });
             return printing;
@@ -67,6 +79,7 @@ export function registerReceive(program: Command, run: Run) {
             await printing;
           }
         });
+        if (downloads?.failure) throw downloads.failure;
       }),
     );
 }
@@ -85,7 +98,7 @@ function writtenAt(p: Printable): [number, number] {
  * Prints the messages, membership events and actions not shown yet, oldest written first, each with
  * its conversation.
  */
-async function printMessages(client: VollyClient, out: Output): Promise<void> {
+async function printMessages(client: VollyClient, out: Output, downloads?: Downloads): Promise<void> {
   const items: Printable[] = [
     ...(await client.messaging.takeUnseen()).map((record) => ({ kind: "record" as const, record })),
     ...(await client.messaging.takeUnseenActions()).map((action) => ({ kind: "action" as const, action })),
@@ -107,12 +120,56 @@ async function printMessages(client: VollyClient, out: Output): Promise<void> {
       titles.set(conversationId, conv);
     }
     if (item.kind === "record") {
-      out.result(
-        messageJson(item.record, conv.title),
-        inboxLine(item.record, conv.label, client.profile.accountId),
-      );
+      const json = messageJson(item.record, conv.title);
+      let line = inboxLine(item.record, conv.label, client.profile.accountId);
+      if (downloads && item.record.body.type === "text" && item.record.attachments?.length) {
+        const saved = await downloads.save(client, out, item.record);
+        json.attachments = saved;
+        const paths = saved.flatMap((a) => (a.path ? [a.path] : []));
+        if (paths.length > 0) line += ` → ${paths.join(", ")}`;
+      }
+      out.result(json, line);
     } else {
       out.result(actionJson(item.action, conv.title), actionLine(item.action, conv.label));
     }
+  }
+}
+
+/** `--download DIR`: where each received file goes, and the first download that failed. */
+class Downloads {
+  private readonly taken = new Set<string>();
+  /** The first failure, thrown once everything is printed (the exit code). */
+  failure: VollyError | undefined;
+
+  constructor(readonly dir: string) {}
+
+  /**
+   * Decrypts every file of `m` into the directory; returns its `attachments` JSON with each file's
+   * `path`, or `error` (its code) for one that failed.
+   */
+  async save(client: VollyClient, out: Output, m: MessageRecord): Promise<Array<Record<string, unknown>>> {
+    const saved: Array<Record<string, unknown>> = [];
+    for (const a of m.attachments ?? []) {
+      const entry: Record<string, unknown> = {
+        id: a.blobId,
+        name: a.name,
+        size: a.size,
+        mime: a.mime,
+        sha256: a.blobId,
+      };
+      try {
+        const path = await freePath(this.dir, a.name, this.taken);
+        await client.attachments.saveTo(a, path);
+        entry.path = path;
+      } catch (err) {
+        const error =
+          err instanceof VollyError ? err : new VollyError("VOLLY_E_INTERNAL", (err as Error).message);
+        entry.error = error.code;
+        out.note(`cannot download ${a.name} of message ${m.id}: ${error.code} ${error.message}`);
+        this.failure ??= error;
+      }
+      saved.push(entry);
+    }
+    return saved;
   }
 }

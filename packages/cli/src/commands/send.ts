@@ -10,6 +10,7 @@ import type { Output, Run } from "../output.js";
 import { parseSendWhen, type SendWhen } from "../schedule-args.js";
 import { withClient } from "../with-client.js";
 import { sendLater } from "./scheduled.js";
+import { sendFiles } from "./send-files.js";
 
 /** Options of `volly send`. */
 interface SendOptions {
@@ -18,10 +19,13 @@ interface SendOptions {
   thread?: string;
   at?: string;
   every?: string;
+  file: string[];
 }
 
 /**
- * `volly send [--queue] [--reply-to MSGID] [--thread MSGID] [--at ISO-8601 | --every SPEC] TARGET TEXT`:
+ * `volly send [--queue] [--reply-to MSGID] [--thread MSGID] [--at ISO-8601 | --every SPEC] TARGET TEXT`,
+ * or `volly send TARGET [TEXT] --file PATH [--file PATH…]` (files, TEXT their caption; see
+ * `send-files.ts`; needs the server: no --queue, --at or --every):
  * with --at or --every the message is scheduled (see `scheduled.ts`; not in a thread); otherwise it
  * exits 0 once the server has stored the message durably.
  * When the server cannot be reached: by default nothing is sent or kept — exit 5, "not sent: server
@@ -40,7 +44,13 @@ export function registerSend(program: Command, run: Run) {
         "connects (receive, chat, send, conversations, groups) sends it",
     )
     .argument("<target>", "@handle, a conversation id or a community channel id")
-    .argument("<text>", "the message")
+    .argument("[text]", "the message (with --file: the caption, optional)")
+    .option(
+      "--file <path>",
+      "attach a file (repeat for several, up to 10); progress on stderr when it is a terminal",
+      (path: string, all: string[]) => [...all, path],
+      [] as string[],
+    )
     .option(
       "--queue",
       "if the server cannot be reached, keep the message in the outbox (exit 0, prints 'queued') " +
@@ -61,8 +71,26 @@ export function registerSend(program: Command, run: Run) {
       'send on a recurring rule in this device\'s time zone: "daily HH:MM" or "weekly mon HH:MM" ' +
         "(mon … sun); list and cancel with volly scheduled",
     )
-    .action((target: string, text: string, o: SendOptions) =>
+    .action((target: string, text: string | undefined, o: SendOptions) =>
       run(async (out, g) => {
+        if (o.file.length > 0) {
+          if (o.at !== undefined || o.every !== undefined || o.queue) {
+            throw new VollyError("VOLLY_E_USAGE", "--file cannot be combined with --at, --every or --queue.");
+          }
+          const options = {
+            ...(o.replyTo !== undefined ? { replyTo: o.replyTo } : {}),
+            ...(o.thread !== undefined ? { threadId: o.thread } : {}),
+          };
+          await withClient(g, async (client) => {
+            await client.authenticate();
+            await client.connect();
+            const conv = await client.resolveConversation(target);
+            await sendFiles(client, out, conv.id, text, o.file, options);
+          });
+          return;
+        }
+        if (text === undefined)
+          throw new VollyError("VOLLY_E_USAGE", "Give the message's text (or --file PATH).");
         const when = parseSendWhen(o, Date.now());
         if (when && o.thread !== undefined) {
           throw new VollyError("VOLLY_E_USAGE", "--thread cannot be combined with --at or --every.");

@@ -77,6 +77,8 @@ export async function stageSharedHistory(
   const receivedAt = Date.now();
   for (const m of chunk.messages) {
     if (m.sentAt < floor || m.sentAt > chunk.sentAt || seen.has(m.id) || (await store.has(m.id))) continue;
+    // An empty text is only the caption of files.
+    if (m.text === "" && !m.attachments?.length) continue;
     seen.add(m.id);
     const out = m.from === ownHandle;
     const record: MessageRecord = {
@@ -88,6 +90,7 @@ export async function stageSharedHistory(
       ...(m.fromAccountId !== undefined ? { fromAccountId: m.fromAccountId } : {}),
       direction: out ? "out" : "in",
       body: { type: "text", text: m.text },
+      ...(m.attachments?.length ? { attachments: m.attachments } : {}),
       sentAt: m.sentAt,
       receivedAt,
       status: out ? "sent" : "received",
@@ -110,6 +113,7 @@ function toSharedMessage(m: MessageRecord): SharedMessage | undefined {
     ...(m.fromAccountId !== undefined ? { fromAccountId: m.fromAccountId } : {}),
     text,
     sentAt: m.sentAt,
+    ...(m.attachments?.length ? { attachments: m.attachments } : {}),
     ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
   };
   return matches(SharedMessage, message) ? message : undefined;

@@ -1,4 +1,5 @@
-import type { LinkPreview, MessageDeclaration, TextMentions } from "@volly/protocol";
+import type { AttachmentPointer, LinkPreview, MessageDeclaration, TextMentions } from "@volly/protocol";
+import type { UploadState } from "../attachments/attachments-api.js";
 
 /** The body of a text message (TextContent's text: 1 to LIMITS.maxTextChars characters). */
 export interface TextBody {
@@ -192,6 +193,16 @@ export interface MessageRecord {
    * HERE_WINDOW_MS of being sent) from a sender holding MENTION_EVERYONE.
    */
   mentionsMe?: boolean;
+  /**
+   * The files a text message carries (`client.attachments` opens them; `body.text` is their
+   * caption, "" for none). Set on receipt, and on an outgoing message once its files are uploaded.
+   */
+  attachments?: AttachmentPointer[];
+  /**
+   * Outgoing with files, until the server stored it: how far the upload is (see
+   * `client.attachments.send`). Removed once the message is sent.
+   */
+  upload?: UploadState;
 }
 
 /** An encrypted message waiting to be accepted by the server. Stored sealed under `outbox:<n>`. */
@@ -203,6 +214,8 @@ export interface OutboxRecord {
   queuedAt: number;
   /** What the message declares it carries (SendMessageBody `declares`), e.g. "mention-everyone". */
   declares?: MessageDeclaration[];
+  /** The blobs the message points at (SendMessageBody `blobIds`). */
+  blobIds?: string[];
 }
 
 /** Counts of messages this device could not decrypt, by cause (target: all zero). */

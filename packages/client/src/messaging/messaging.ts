@@ -202,6 +202,9 @@ export class MessagingService implements Messaging {
     const conv = await this.deps.conversations.get(conversationId);
     if (conv.left)
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
+    // The protocol takes "" only as the caption of files (`client.attachments.send`).
+    if (text === "")
+      throw new VollyError("VOLLY_E_USAGE", "A message needs text (or files: client.attachments.send).");
     const id = newId();
     // Validate before fetching a preview (a refused text must not reach the linked site).
     parse(TextContent, { v: 1, type: "text", id, text, sentAt: Date.now() }, "VOLLY_E_USAGE");

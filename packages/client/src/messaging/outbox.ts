@@ -13,7 +13,16 @@ import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { ListenerSet } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
+import type { VaultBatch } from "../storage/vault.js";
 import type { MessageRecord, OutboxRecord } from "./message-records.js";
+
+/** More of what {@link Outbox.add} stores with a message. */
+export interface OutboxExtras {
+  /** The blobs the message points at (SendMessageBody `blobIds`; declare "attachment"). */
+  blobIds?: string[];
+  /** Stages more writes in the batch that stores the entry (they land with it, or not at all). */
+  stage?: (batch: VaultBatch) => void;
+}
 
 /** Retry delays after a failed flush (ms): doubles from `min` up to `max`. */
 const RETRY = { min: 1_000, max: 30_000 } as const;
@@ -69,16 +78,19 @@ export class Outbox {
   /**
    * Encrypts `content` for a conversation (RFC 9420 §6.3.1) in its queue and stores it for sending,
    * with `message` (the record the user sees) when given, and what it `declares` to the server
-   * (SendMessageBody `declares`, e.g. "mention-everyone"). Does not send.
-   * Throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER (left or removed).
+   * (SendMessageBody `declares`, e.g. "mention-everyone") and `extras` (blob ids, more writes).
+   * Does not send. Throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER (left or removed).
    */
   add(
     conversationId: string,
     content: ApplicationContent,
     message?: MessageRecord,
     declares?: MessageDeclaration[],
+    extras?: OutboxExtras,
   ): Promise<void> {
-    return this.queue.run(conversationId, () => this.addLocked(conversationId, content, message, declares));
+    return this.queue.run(conversationId, () =>
+      this.addLocked(conversationId, content, message, declares, extras),
+    );
   }
 
   /** {@link add} for a caller already running in the conversation's queue. */
@@ -87,6 +99,7 @@ export class Outbox {
     content: ApplicationContent,
     message?: MessageRecord,
     declares?: MessageDeclaration[],
+    extras: OutboxExtras = {},
   ): Promise<void> {
     const { stores } = this.ctx;
     const conv = await stores.conversations.get(conversationId);
@@ -108,6 +121,7 @@ export class Outbox {
       ciphertext: toBase64Url(ciphertext),
       queuedAt: Date.now(),
       ...(declares?.length ? { declares } : {}),
+      ...(extras.blobIds?.length ? { blobIds: extras.blobIds } : {}),
     };
     const key = await this.nextKey(content.sentAt);
     const batch = stores.outbox.add(
@@ -116,6 +130,7 @@ export class Outbox {
       entry,
     );
     if (message) stores.messages.put(batch, message);
+    extras.stage?.(batch);
     await batch.commit();
   }
 
@@ -183,7 +198,18 @@ export class Outbox {
         // Refused for good (e.g. VOLLY_E_FORBIDDEN: timed out, no SEND_MESSAGES): the message was
         // never stored by the server: the refusal is kept for the caller (`Messaging.send`, the CLI).
         this.refusals.set(entry.messageId, err);
-        await stores.outbox.remove(stores.batch(), key).commit();
+        const refusedBatch = stores.outbox.remove(stores.batch(), key);
+        // A message with files shows that it failed (its upload state), so a UI can offer to cancel it.
+        const refused = await stores.messages.get(entry.messageId);
+        if (refused?.upload) {
+          const upload = {
+            ...refused.upload,
+            state: "failed" as const,
+            error: { code: err.code, message: err.message },
+          };
+          stores.messages.put(refusedBatch, { ...refused, upload });
+        }
+        await refusedBatch.commit();
         if (err.code === "VOLLY_E_NOT_GROUP_MEMBER" || err.code === "VOLLY_E_UNKNOWN_GROUP") {
           dropped.add(entry.conversationId);
           await this.hooks
@@ -197,7 +223,9 @@ export class Outbox {
         const batch = stores.outbox.remove(stores.batch(), key);
         let updated: MessageRecord | undefined;
         if (message) {
-          updated = { ...message, status: maxStatus(message.status, "sent"), seq };
+          // Stored by the server: the upload state of a message with files is over.
+          const { upload: _done, ...rest } = message;
+          updated = { ...rest, status: maxStatus(message.status, "sent"), seq };
           stores.messages.put(batch, updated);
         }
         await batch.commit();
@@ -219,6 +247,7 @@ export class Outbox {
       epoch: entry.epoch,
       ciphertext: entry.ciphertext,
       ...(entry.declares?.length ? { declares: entry.declares } : {}),
+      ...(entry.blobIds?.length ? { blobIds: entry.blobIds } : {}),
     };
     const overGateway = this.hooks.sendOverGateway?.(entry.conversationId, body);
     if (overGateway) {

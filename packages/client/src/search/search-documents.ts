@@ -14,7 +14,7 @@ export interface SearchDocument {
   sentAt: number;
   /** Whether the text holds a link. */
   hasLink: boolean;
-  /** Whether it carries a file (no content type does yet). */
+  /** Whether it carries a file (`MessageRecord.attachments`). */
   hasFile: boolean;
 }
 
@@ -38,7 +38,7 @@ export function searchDocument(message: MessageRecord): SearchDocument | undefin
     from: normalizeHandle(message.from),
     sentAt: message.sentAt,
     hasLink: LINK.test(text),
-    hasFile: false,
+    hasFile: (message.attachments?.length ?? 0) > 0,
   };
 }
 

@@ -20,6 +20,16 @@ export interface ClientStore {
   scanMessages(afterId: string | undefined, limit: number): Promise<StoredMessageRow[]>;
   /** Applies a batch of writes atomically. */
   commit(batch: StoreBatch): Promise<void>;
+  /**
+   * Browser stores only: keeps a `Blob` (an outgoing file the user picked) under `key` so it
+   * survives a reload until it is uploaded — the browser keeps the bytes on disk, not in memory.
+   * Not sealed: the file's plaintext, on this device only, removed once uploaded or cancelled.
+   */
+  putBlob?(key: string, blob: Blob): Promise<void>;
+  /** The Blob kept under `key` ({@link putBlob}), or undefined. */
+  getBlob?(key: string): Promise<Blob | undefined>;
+  /** Removes every Blob whose key starts with `prefix`. */
+  deleteBlobs?(prefix: string): Promise<void>;
   /** Releases the store. */
   close(): Promise<void>;
 }

@@ -1,8 +1,10 @@
 import type { ClientStore, StoreBatch, StoredMessageRow } from "./client-store.js";
 
 /** Schema version of the IndexedDB database. */
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const KV = "kv";
+/** Version 2: outgoing files (Blobs) kept until uploaded (`attachments/attachment-sources.ts`). */
+const BLOBS = "blobs";
 const MESSAGES = "messages";
 const BY_CONVERSATION = "byConversation";
 
@@ -10,7 +12,8 @@ const BY_CONVERSATION = "byConversation";
  * {@link ClientStore} over IndexedDB, for browsers (works inside a Web Worker too: it only uses
  * `indexedDB` from the global scope). Object stores: `kv` (out-of-line string keys → bytes) and
  * `messages` (keyPath `id`, index `byConversation` on [conversationId, sortKey]); `commit` is one
- * readwrite transaction over both, so a batch lands entirely or not at all.
+ * readwrite transaction over both, so a batch lands entirely or not at all. `blobs` (version 2)
+ * keeps outgoing files as Blobs until they are uploaded.
  */
 export class IndexedDbClientStore implements ClientStore {
   private constructor(private readonly db: IDBDatabase) {}
@@ -31,6 +34,7 @@ export class IndexedDbClientStore implements ClientStore {
           const messages = db.createObjectStore(MESSAGES, { keyPath: "id" });
           messages.createIndex(BY_CONVERSATION, ["conversationId", "sortKey"]);
         }
+        if (!db.objectStoreNames.contains(BLOBS)) db.createObjectStore(BLOBS);
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error ?? new Error(`Cannot open IndexedDB "${name}".`));
@@ -156,6 +160,23 @@ export class IndexedDbClientStore implements ClientStore {
         tx.abort();
       }
     });
+  }
+
+  /** Keeps `blob` under `key` in the `blobs` store (IndexedDB stores a Blob by reference to its bytes on disk). */
+  async putBlob(key: string, blob: Blob): Promise<void> {
+    await this.request(BLOBS, "readwrite", (tx) => tx.objectStore(BLOBS).put(blob, key));
+  }
+
+  /** The Blob kept under `key`, or undefined. */
+  async getBlob(key: string): Promise<Blob | undefined> {
+    const value = await this.request<unknown>(BLOBS, "readonly", (tx) => tx.objectStore(BLOBS).get(key));
+    return value instanceof Blob ? value : undefined;
+  }
+
+  /** Removes every Blob whose key starts with `prefix`. */
+  async deleteBlobs(prefix: string): Promise<void> {
+    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`, false, true);
+    await this.request(BLOBS, "readwrite", (tx) => tx.objectStore(BLOBS).delete(range));
   }
 
   /** Closes the database connection. */

@@ -58,6 +58,13 @@ export const RECORD_PREFIXES = {
   searchJournal: "search:j:",
   /** A scheduled message or recurring schedule this device knows the text of, by schedule id. */
   scheduled: "sched:",
+  /** An outgoing message with files still to upload or encrypt (`attachments/`), by message id. */
+  attachmentJob: "attjob:",
+  /**
+   * The bytes of an outgoing file given as a Uint8Array, kept until it is uploaded, by
+   * `<message id>/<two-digit file index>`.
+   */
+  attachmentSource: "attsrc:",
 } as const;
 
 /** Keys of sealed records kept once per profile. */

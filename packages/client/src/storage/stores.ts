@@ -1,6 +1,7 @@
 import type { AccountBackupRecord, ProfileRecord } from "../account/account-records.js";
 import type { AccountSyncRejection } from "../account/account-sync/account-sync-api.js";
 import type { UserSettings } from "../account/settings-api.js";
+import type { AttachmentJobRecord } from "../attachments/attachment-jobs.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
 import type { MessageAction } from "../messaging/actions/message-action.js";
 import type { UndecryptableCounts } from "../messaging/message-records.js";
@@ -75,6 +76,8 @@ export class Stores {
   /** @param vault the unlocked profile's vault */
   /** Scheduled messages and recurring schedules this device knows the text of, by schedule id. */
   readonly scheduled: KeyedRecords<ScheduleRecord>;
+  /** Outgoing messages with files still to upload or encrypt, by message id (`attachments/`). */
+  readonly attachmentJobs: KeyedRecords<AttachmentJobRecord>;
 
   constructor(private readonly vault: Vault) {
     this.conversations = new ConversationStore(vault);
@@ -106,11 +109,17 @@ export class Stores {
     this.searchIndex = new SingleRecord<SearchSnapshot>(vault, RECORD_KEYS.searchIndex);
     this.searchJournal = new KeyedRecords<1>(vault, RECORD_PREFIXES.searchJournal);
     this.scheduled = new KeyedRecords<ScheduleRecord>(vault, RECORD_PREFIXES.scheduled);
+    this.attachmentJobs = new KeyedRecords<AttachmentJobRecord>(vault, RECORD_PREFIXES.attachmentJob);
   }
 
   /** Starts an atomic batch of writes; nothing is written until its `commit()`. */
   batch(): VaultBatch {
     return this.vault.batch();
+  }
+
+  /** The vault underneath (for stores of raw bytes, e.g. `attachments/attachment-sources.ts`). */
+  get sealed(): Vault {
+    return this.vault;
   }
 
   /** The raw store underneath (to close it). */

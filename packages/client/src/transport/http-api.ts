@@ -145,6 +145,57 @@ export class HttpApi {
     }
   }
 
+  /**
+   * A valid bearer token of this device's session (signing in when needed): for the requests
+   * outside the typed routes — tus uploads (`tus-js-client` sets it on each request) and blob
+   * downloads. Throws as {@link HttpApi.authenticate}.
+   */
+  bearer(): Promise<string> {
+    return this.token();
+  }
+
+  /**
+   * A request outside the typed routes (blob downloads, the upload limits), with the device's
+   * session: signed in again once when the server answers 401, sent to the next URL when the
+   * current one cannot be reached (GET and HEAD only). Returns the response as it is, any status;
+   * read an error body with {@link responseError}.
+   *
+   * @param path an absolute path, e.g. `/v1/blobs/ID`
+   * @throws VollyError VOLLY_E_SERVER_UNREACHABLE, and those of signing in
+   */
+  async fetchWithSession(
+    path: string,
+    init: { method: "GET" | "HEAD"; headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.token();
+      let res: Response | undefined;
+      for (let tried = 0; tried < Math.max(2, this.baseUrls.length) && !res; tried++) {
+        const base = this.baseUrl;
+        try {
+          res = await fetch(new URL(path, base), {
+            method: init.method,
+            headers: { ...init.headers, authorization: `Bearer ${token}` },
+            ...(init.signal ? { signal: init.signal } : {}),
+          });
+        } catch (err) {
+          if (init.signal?.aborted) throw err;
+          this.failover(base);
+          if (tried + 1 >= Math.max(2, this.baseUrls.length)) {
+            throw new VollyError(
+              "VOLLY_E_SERVER_UNREACHABLE",
+              `Cannot reach ${base}: ${(err as Error).message}`,
+            );
+          }
+        }
+      }
+      if (!res) throw new VollyError("VOLLY_E_SERVER_UNREACHABLE", "No server could be reached.");
+      if (res.status !== 401 || attempt > 0) return res;
+      await res.body?.cancel();
+      this.session?.invalidate();
+    }
+  }
+
   private token(): Promise<string> {
     if (!this.session) {
       return Promise.reject(
@@ -239,6 +290,21 @@ class Failover extends Error {
   ) {
     super(error.message);
   }
+}
+
+/**
+ * The VollyError of a failed response outside the typed routes (its JSON error body, or
+ * VOLLY_E_INTERNAL naming the status when it has none).
+ */
+export async function responseError(res: Response): Promise<VollyErrorType> {
+  let body: unknown;
+  try {
+    const text = await res.text();
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return errorFromBody(body, res.status);
 }
 
 /** Turns an error body from the wire into a VollyError (unknown codes become VOLLY_E_INTERNAL). */

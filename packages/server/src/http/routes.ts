@@ -134,6 +134,7 @@ function handlers(services: Services): RouteHandlers {
     },
     cancelScheduled: async ({ params, auth: device }) =>
       services.scheduled.cancel(device, parse(ROUTES.cancelScheduled.params, params).messageId),
+    uploadLimits: async ({ auth: device }) => services.blobs.admission.limits(device),
   };
 }
 

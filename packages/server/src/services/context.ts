@@ -1,6 +1,7 @@
 import type { Bus } from "../bus/bus.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/types.js";
+import type { BlobFiles } from "./blobs/blob-files.js";
 
 /** What every service is built from. Services know nothing of HTTP or WebSocket. */
 export interface ServiceContext {
@@ -18,6 +19,12 @@ export interface ServiceContext {
    * answering VOLLY_E_INTERNAL: ids, codes and messages only, never request content. Optional in tests.
    */
   log?: { error(fields: object, msg: string): void };
+  /**
+   * The blob directory: a message deleted for everyone takes the files of blobs only it pointed at
+   * right away. Optional: without it their rows stay "removed" (unserved) until the blob expiry job
+   * deletes the files.
+   */
+  blobFiles?: BlobFiles;
 }
 
 /** The identity of an authenticated device (REST bearer session or gateway IDENTIFY). */

@@ -1,7 +1,11 @@
+import { join } from "node:path";
 import { loadSuite, type MlsSuite } from "@volly/crypto";
+import { DEFAULT_FILES, type FilesConfig } from "../config-files.js";
 import { type AccountRecoveryService, createAccountRecoveryService } from "./account-recovery.js";
 import { type AccountService, createAccountService } from "./accounts.js";
 import { type AuthService, createAuthService } from "./auth.js";
+import { createBlobFiles } from "./blobs/blob-files.js";
+import { type BlobService, createBlobService } from "./blobs/blob-service.js";
 import { createChannelAccessReconciler } from "./communities/channel-access.js";
 import { type ChannelService, createChannelService } from "./communities/channels-service.js";
 import { type CommunityService, createCommunityService } from "./communities/communities-service.js";
@@ -47,6 +51,8 @@ export interface Services {
   moderation: ModerationService;
   /** Messages held as ciphertext until their release time (released by `scheduled/release-job.ts`). */
   scheduled: ScheduledService;
+  /** Encrypted files: upload admission and completion, download access (`blobs/`). */
+  blobs: BlobService;
 }
 
 /**
@@ -57,12 +63,17 @@ export interface Services {
  *   name); loaded on first use
  * @param limits storage quotas, the key package cap and claim rate limits (default
  *   DEFAULT_SERVICE_LIMITS)
+ * @param files the file limits and blob directory (default DEFAULT_FILES in `./volly-data/blobs`);
+ *   `context.blobFiles` is set to that directory for the services
  */
 export function createServices(
-  context: ServiceContext,
+  baseContext: ServiceContext,
   ciphersuite: string,
   limits: ServiceLimits = DEFAULT_SERVICE_LIMITS,
+  files: { config: FilesConfig; dir: string } = { config: DEFAULT_FILES, dir: join("volly-data", "blobs") },
 ): Services {
+  const blobFiles = baseContext.blobFiles ?? createBlobFiles(files.dir);
+  const context: ServiceContext = { ...baseContext, blobFiles };
   const policies = createMembershipPolicies(context.now);
   let suite: Promise<MlsSuite> | undefined;
   const getSuite = () => {
@@ -96,5 +107,6 @@ export function createServices(
     roles: createRoleService(context, aftermath),
     moderation: createModerationService(context, aftermath),
     scheduled: createScheduledService(context, groups),
+    blobs: createBlobService(context, files.config, blobFiles),
   };
 }

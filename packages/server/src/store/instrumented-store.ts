@@ -26,6 +26,7 @@ const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
   accountStatuses: true,
   accountRecovery: true,
   scheduled: true,
+  blobs: true,
 };
 const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
 

@@ -4,6 +4,7 @@ import { kyselyAccountRecoveryRepository } from "./kysely/account-recovery-repos
 import { kyselyAccountStatusRepository } from "./kysely/account-statuses-repository.js";
 import { kyselyAccountRepository } from "./kysely/accounts-repository.js";
 import { kyselyAuthRepository } from "./kysely/auth-repository.js";
+import { kyselyBlobRepository } from "./kysely/blobs-repository.js";
 import { kyselyCommunityRepository } from "./kysely/communities-repository.js";
 import { kyselyCursorRepository } from "./kysely/cursors-repository.js";
 import { kyselyDeviceLinkRepository } from "./kysely/device-links-repository.js";
@@ -40,6 +41,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     accountStatuses: kyselyAccountStatusRepository(db),
     accountRecovery: kyselyAccountRecoveryRepository(db),
     scheduled: kyselyScheduledRepository(db),
+    blobs: kyselyBlobRepository(db),
   };
 }
 

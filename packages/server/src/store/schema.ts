@@ -267,6 +267,32 @@ export interface ScheduledMessagesTable {
   failure: string | null;
 }
 
+/** One upload and, once its hash is checked, the blob it became. Migration 0012. */
+export interface BlobsTable {
+  /** The tus upload id. */
+  id: string;
+  /** The SHA-256 (base64url) the ciphertext must hash to; the blob's id once complete. */
+  blob_id: string;
+  group_id: string;
+  /** The account that created the upload (its quota is charged). */
+  account_id: string;
+  /** Ciphertext bytes (the upload's length). */
+  size: number;
+  /** "uploading" | "complete" | "removed". */
+  state: string;
+  created_at: number;
+  /** When it is removed unless a message points at it by then (ms); null once one does. */
+  expires_at: number | null;
+}
+
+/** Which messages point at which blobs. Migration 0012. */
+export interface MessageBlobsTable {
+  group_id: string;
+  message_id: string;
+  blob_id: string;
+  created_at: number;
+}
+
 export interface Database extends CommunityTables {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -288,4 +314,6 @@ export interface Database extends CommunityTables {
   account_recovery: AccountRecoveryTable;
   recovery_rejoins: RecoveryRejoinsTable;
   scheduled_messages: ScheduledMessagesTable;
+  blobs: BlobsTable;
+  message_blobs: MessageBlobsTable;
 }

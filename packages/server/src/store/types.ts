@@ -623,6 +623,88 @@ export interface DeviceLinkRepository {
   decline(id: string, now: number): Promise<boolean>;
 }
 
+/** The state of an upload / blob row (see `blobs`, migration 0012). */
+export type BlobState = "uploading" | "complete" | "removed";
+
+/** One upload and, once its hash is checked, the blob it became. */
+export interface BlobRecord {
+  /** The tus upload id (`<blobDir>/uploads/<id>` while uploading). */
+  id: string;
+  /** The SHA-256 (base64url) of the ciphertext; `<blobDir>/<blobId>` once complete. */
+  blobId: string;
+  groupId: string;
+  /** The account that created the upload. */
+  accountId: string;
+  /** Ciphertext bytes. */
+  size: number;
+  state: BlobState;
+  createdAt: number;
+  /** When it is removed unless a message points at it (ms); undefined once one does. */
+  expiresAt?: number;
+}
+
+/** A blob row whose file is to be deleted (or an expired upload whose files are). */
+export interface BlobFileRef {
+  /** The upload id. */
+  id: string;
+  blobId: string;
+}
+
+/**
+ * Uploads, blobs and which messages point at them. Every change that makes a blob unreachable marks
+ * its row "removed" first (no longer served) in the caller's transaction; the file is deleted after
+ * the commit and the row last, so a node dying in between leaves a row the expiry job finishes.
+ */
+export interface BlobRepository {
+  /** Stores a new upload (state "uploading"). */
+  insertUpload(record: BlobRecord): Promise<void>;
+  /** One upload or blob by upload id, or undefined. */
+  findUpload(id: string): Promise<BlobRecord | undefined>;
+  /** The complete blob with this blob id, or undefined (unknown, unfinished or removed). */
+  findBlob(blobId: string): Promise<BlobRecord | undefined>;
+  /** Bytes of the account's open uploads and blobs (removed ones not counted). */
+  usedBytes(accountId: string): Promise<number>;
+  /**
+   * Marks an upload complete, unreferenced until `expiresAt`, with one conditional UPDATE: only
+   * while it is "uploading" and no other row holds this blob id complete or being removed. Returns
+   * whether it did.
+   */
+  complete(id: string, expiresAt: number): Promise<boolean>;
+  /** Deletes an upload's or blob's row. Returns whether it did. */
+  deleteRow(id: string): Promise<boolean>;
+  /**
+   * Records that message `messageId` of `groupId` points at `blobIds` (clearing their expiry) —
+   * only when every one is a complete blob of that group.
+   *
+   * @returns undefined when recorded, else the first blob id that is not a complete blob of the
+   *   group (nothing recorded)
+   */
+  reference(
+    groupId: string,
+    messageId: string,
+    blobIds: readonly string[],
+    at: number,
+  ): Promise<string | undefined>;
+  /**
+   * Forgets which blobs these messages point at; blobs no message points at any more (and that had
+   * been pointed at) are marked "removed". Returns those.
+   */
+  release(groupId: string, messageIds: readonly string[]): Promise<BlobFileRef[]>;
+  /**
+   * Forgets references recorded before `createdBefore` (message retention), at most `limit`; blobs
+   * no message points at any more are marked "removed". Returns how many references went.
+   */
+  releaseOlderThan(createdBefore: number, limit: number): Promise<number>;
+  /** Marks "removed" complete blobs whose group has no current member (channel or community deleted, everyone left). */
+  removeMemberless(limit: number): Promise<number>;
+  /** Marks "removed" complete blobs no message points at whose expiry passed. Returns how many. */
+  expireUnsent(now: number, limit: number): Promise<number>;
+  /** Deletes unfinished uploads whose expiry passed; returns them (their files are the caller's to delete). */
+  deleteExpiredUploads(now: number, limit: number): Promise<BlobFileRef[]>;
+  /** Rows marked "removed" (their files still to delete), at most `limit`. */
+  listRemoved(limit: number): Promise<BlobFileRef[]>;
+}
+
 /** The repositories, bound to one connection or transaction. */
 export interface Repositories {
   accounts: AccountRepository;
@@ -642,6 +724,7 @@ export interface Repositories {
   accountStatuses: AccountStatusRepository;
   accountRecovery: AccountRecoveryRepository;
   scheduled: ScheduledRepository;
+  blobs: BlobRepository;
 }
 
 /**

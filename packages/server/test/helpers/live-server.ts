@@ -1,5 +1,6 @@
 import { GatewayOp, newId } from "@volly/protocol";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import type { ServerConfig } from "../../src/config.js";
 import { type AppFixture, appFixture, type HttpDevice, registerOverHttp, sessionOverHttp } from "./app.js";
 import { connectGateway, connectIdentified, type Frame, type GatewayClient } from "./gateway-client.js";
 import { newKeys } from "./identity.js";
@@ -44,9 +45,9 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-/** Starts a {@link LiveServer} on a free loopback port. */
-export async function liveServer(): Promise<LiveServer> {
-  const f = await appFixture();
+/** Starts a {@link LiveServer} on a free loopback port, with `overrides` of the test config. */
+export async function liveServer(overrides: Partial<ServerConfig> = {}): Promise<LiveServer> {
+  const f = await appFixture(overrides);
   const base = await f.app.listen({ port: 0, host: "127.0.0.1" });
   const gatewayUrl = `${base.replace("http", "ws")}/v1/gateway`;
   const clients: GatewayClient[] = [];

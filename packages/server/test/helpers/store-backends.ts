@@ -8,6 +8,8 @@ import { createTestDatabase, POSTGRES, queryOnce, type TestDatabase } from "./po
 
 /** Every table of the schema, children first (for TRUNCATE). */
 export const TABLES = [
+  "message_blobs",
+  "blobs",
   "scheduled_messages",
   "account_statuses",
   "community_audit_log",

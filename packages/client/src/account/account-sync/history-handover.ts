@@ -127,7 +127,8 @@ export async function stageHistoryChunk(
 
 /**
  * A stored message as the hand-over carries it: its text (or, deleted for everyone, an empty text
- * and `deletedAt`/`deletedBy`), reply, reactions, edits and pin; undefined for one it cannot carry.
+ * and `deletedAt`/`deletedBy`), its files' pointers, reply, reactions, edits and pin; undefined
+ * for one it cannot carry.
  */
 function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
   // Pending ones reach the new device through the group's log once sent.
@@ -155,6 +156,7 @@ function toHistoryMessage(m: MessageRecord): HistoryMessage | undefined {
     ...(m.originalText !== undefined ? { originalText: m.originalText } : {}),
     ...(m.pinnedAt !== undefined ? { pinnedAt: m.pinnedAt } : {}),
     ...(m.threadId !== undefined ? { threadId: m.threadId } : {}),
+    ...(m.body.type === "text" && m.attachments?.length ? { attachments: m.attachments } : {}),
   };
   return matches(HistoryMessage, entry) ? entry : undefined;
 }
@@ -194,10 +196,11 @@ function bodyFields(body: MessageBody): Pick<HistoryMessage, "text" | "deletedAt
 function fromHistoryMessage(m: HistoryMessage): MessageRecord | undefined {
   const { text, deletedAt, deletedBy, edits, ...rest } = m;
   if (deletedAt !== undefined && deletedBy !== undefined) {
-    const { replyTo: _r, reactions: _x, originalText: _o, pinnedAt: _p, ...kept } = rest;
+    const { replyTo: _r, reactions: _x, originalText: _o, pinnedAt: _p, attachments: _a, ...kept } = rest;
     return { ...kept, body: { type: "deleted", deletedAt, by: deletedBy } };
   }
-  if (text.length === 0) return undefined;
+  // An empty text is only the caption of files.
+  if (text.length === 0 && !rest.attachments?.length) return undefined;
   const lastEdit = edits?.at(-1);
   return {
     ...rest,

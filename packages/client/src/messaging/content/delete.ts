@@ -2,9 +2,9 @@ import { actionContentHandler } from "./action-content.js";
 
 /**
  * A deletion for everyone (DeleteContent): the message becomes a tombstone (body `"deleted"`) —
- * text, edits, reactions, reply and pin gone — when it comes from the account that sent it, or in a
+ * text, files (their pointers and keys), edits, reactions, reply and pin gone — when it comes from the account that sent it, or in a
  * community channel from a member holding MANAGE_MESSAGES there (checked against the community's
- * role table); otherwise ignored. The server removes the ciphertext through its own route.
+ * role table); otherwise ignored. The server removes the ciphertext through its own route (and with it the blobs only that message pointed at).
  */
 export const deleteHandler = actionContentHandler("delete", {
   details: () => ({}),
@@ -17,6 +17,8 @@ export const deleteHandler = actionContentHandler("delete", {
       originalText: _o,
       editedAt: _t,
       pinnedAt: _p,
+      attachments: _f,
+      upload: _u,
       ...kept
     } = target;
     return {

@@ -7,8 +7,10 @@ import type { ContentHandler } from "./content-handler.js";
  * `replyTo` when it replies, `threadId` in a channel thread: `threads/thread-roots.ts`); an incoming
  * one is marked unseen (for `volly receive`) and gets a delivery receipt. Its mentions are kept as
  * far as its sender may make them, and `mentionsMe` set (`mention-checks.ts`). Actions that arrived
- * before it (reactions, edits, a deletion, a pin) are applied as it is stored. Carried in the
- * history hand-over (without the preview).
+ * before it (reactions, edits, a deletion, a pin) are applied as it is stored. Its files' pointers
+ * (`attachments`; the text is then their caption, possibly "") are kept on the record; an empty
+ * text without files is dropped. Carried in the history hand-over (pointers included, without the
+ * preview).
  */
 export const textHandler: ContentHandler<"text"> = {
   type: "text",
@@ -16,6 +18,11 @@ export const textHandler: ContentHandler<"text"> = {
   historyHandOver: true,
   scope: "conversation",
   async apply({ content, event, advanced, batch, own }, { ctx, actions, mentions }) {
+    // A text may be empty only as the caption of files: anything else is dropped (not stored).
+    if (content.text === "" && !content.attachments?.length) {
+      await batch.commit();
+      return {};
+    }
     const received: MessageRecord = {
       id: content.id,
       conversationId: advanced.id,
@@ -25,6 +32,7 @@ export const textHandler: ContentHandler<"text"> = {
       fromDeviceId: event.senderDeviceId,
       direction: own ? "out" : "in",
       body: textBody(content.text, content.preview),
+      ...(content.attachments?.length ? { attachments: content.attachments } : {}),
       sentAt: content.sentAt,
       receivedAt: Date.now(),
       status: own ? "sent" : "received",

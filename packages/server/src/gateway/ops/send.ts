@@ -26,7 +26,7 @@ function refuse(connection: ConnectionContext, messageId: string, error: VollyEr
 export const send: OpHandler<typeof GatewayOp.SEND> = {
   serial: false,
   handle(frame: FrameOf<typeof GatewayOp.SEND>, connection: ConnectionContext, frameBytes: number) {
-    const { groupId, messageId, epoch, ciphertext, declares } = frame.d;
+    const { groupId, messageId, epoch, ciphertext, declares, blobIds } = frame.d;
     const sender = connection.session;
     if (!sender) return refuse(connection, messageId, new VollyError("VOLLY_E_NOT_AUTHENTICATED"));
     if (connection.sendLanes.pending >= MAX_SENDS_IN_FLIGHT) {
@@ -59,7 +59,13 @@ export const send: OpHandler<typeof GatewayOp.SEND> = {
         delivery.sendMessage(
           sender.deviceId,
           groupId,
-          { messageId, epoch, ciphertext, ...(declares ? { declares } : {}) },
+          {
+            messageId,
+            epoch,
+            ciphertext,
+            ...(declares ? { declares } : {}),
+            ...(blobIds ? { blobIds } : {}),
+          },
           sender,
           ordered,
         ),

@@ -1,4 +1,5 @@
 import { type DeleteMessageResponse, VollyError } from "@volly/protocol";
+import { finishRemoval } from "../blobs/blob-removal.js";
 import { accountPermissionsIn, channelRolesOf, requirePermission } from "../communities/community-access.js";
 import type { ServiceContext } from "../context.js";
 
@@ -15,7 +16,8 @@ export interface MessageRemover {
    * to the group's and the sender's quotas. The caller's device must be a current member; its
    * account must have sent the entry or, when the group is a community channel's, hold
    * MANAGE_MESSAGES in that channel (resolved from the community's role table now). The content is
-   * never read: the encrypted "delete" that makes devices show a tombstone travels separately.
+   * never read: the encrypted "delete" that makes devices show a tombstone travels separately. Blobs
+   * only this message pointed at are removed with it (no longer served; files deleted after the commit).
    *
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER (the caller's device), VOLLY_E_UNKNOWN_MESSAGE
    *   (no application entry with that id: never sent, already deleted or pruned), VOLLY_E_FORBIDDEN
@@ -25,10 +27,10 @@ export interface MessageRemover {
 }
 
 /** Builds the {@link MessageRemover} over the store. */
-export function createMessageRemover({ store, now }: ServiceContext): MessageRemover {
+export function createMessageRemover({ store, now, blobFiles, log }: ServiceContext): MessageRemover {
   return {
     async deleteMessage(caller, groupId, messageId) {
-      return store.transaction(async (tx) => {
+      const { response, released } = await store.transaction(async (tx) => {
         const group = await tx.groups.find(groupId);
         if (!group) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
         const membership = await tx.groups.findMembership(groupId, caller.deviceId);
@@ -53,8 +55,16 @@ export function createMessageRemover({ store, now }: ServiceContext): MessageRem
           requirePermission(permissions ?? 0, "MANAGE_MESSAGES");
         }
         await tx.retention.deleteEntries({ groupId, afterSeq: entry.seq - 1, upToSeq: entry.seq });
-        return { messageId, seq: entry.seq };
+        // Blobs only this message pointed at stop being served with the commit.
+        const released = await tx.blobs.release(groupId, [messageId]);
+        return { response: { messageId, seq: entry.seq }, released };
       });
+      if (blobFiles && released.length > 0) {
+        await finishRemoval(store, blobFiles, released).catch((error: unknown) =>
+          log?.error({ err: error instanceof Error ? error.message : String(error) }, "blob removal failed"),
+        );
+      }
+      return response;
     },
   };
 }

@@ -2,6 +2,7 @@ import { type SendMessageBody, type SendMessageResponse, VollyError } from "@vol
 import { groupChannel } from "../../bus/bus.js";
 import { StoreConflict } from "../../store/store-conflict.js";
 import type { LogEntryRecord } from "../../store/types.js";
+import { checkBlobDeclaration, referenceBlobs } from "../blobs/blob-references.js";
 import type { ServiceContext } from "../context.js";
 import type { MembershipPolicies } from "../groups/membership-policies.js";
 import { checkQuota, type ServiceLimits } from "../service-limits.js";
@@ -37,8 +38,13 @@ export interface MessageAppender {
    *   seq allocated and the group's row locked until it commits — so a later send of the same
    *   sender started from then on is appended after it, even on a store whose transactions run side
    *   by side; not called when the send fails before that
+   * With `body.blobIds` the message must declare "attachment", and each blob must be complete and
+   * of this group; which blobs it points at is recorded in the same transaction (so they are
+   * removed with it, `services/blobs/`).
+   *
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_MESSAGE_ID_CONFLICT,
-   *   VOLLY_E_BAD_REQUEST (an epoch the group has not reached, details.currentEpoch),
+   *   VOLLY_E_BAD_REQUEST (an epoch the group has not reached, details.currentEpoch; blobIds without
+   *   the "attachment" declaration, details.field "declares"), VOLLY_E_BLOB_NOT_READY (details.blobId),
    *   VOLLY_E_QUOTA_EXCEEDED (details.scope "group" or "account", limit, used, size); nothing is
    *   stored on error
    */
@@ -71,6 +77,7 @@ export function createMessageAppender(
         }
         throw new VollyError("VOLLY_E_MESSAGE_ID_CONFLICT", undefined, { messageId: body.messageId });
       };
+      checkBlobDeclaration(body);
       let result: SendMessageResponse;
       let appended: LogEntryRecord | undefined;
       try {
@@ -109,6 +116,7 @@ export function createMessageAppender(
             createdAt: now(),
           };
           await tx.log.append(record);
+          await referenceBlobs(tx, groupId, body, record.createdAt);
           const accountBytes = sender
             ? await tx.storage.chargeAccount(sender.accountId, size)
             : (await tx.storage.chargeAccountOf(deviceId, size))?.storedBytes;

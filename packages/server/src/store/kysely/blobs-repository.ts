@@ -1,0 +1,276 @@
+import type { Kysely } from "kysely";
+import type { BlobsTable, Database } from "../schema.js";
+import type { BlobFileRef, BlobRecord, BlobRepository, BlobState } from "../types.js";
+import { num, numOrNull } from "./rows.js";
+
+/** A stored row as a record. */
+function toRecord(row: BlobsTable): BlobRecord {
+  const expiresAt = numOrNull(row.expires_at);
+  return {
+    id: row.id,
+    blobId: row.blob_id,
+    groupId: row.group_id,
+    accountId: row.account_id,
+    size: num(row.size),
+    state: row.state as BlobState,
+    createdAt: num(row.created_at),
+    ...(expiresAt !== null ? { expiresAt } : {}),
+  };
+}
+
+const toRef = (row: { id: string; blob_id: string }): BlobFileRef => ({ id: row.id, blobId: row.blob_id });
+
+/**
+ * {@link BlobRepository} over Kysely (tables `blobs` and `message_blobs`, migration 0012);
+ * dialect-agnostic. Every state change is one conditional statement, so several nodes running the
+ * expiry job or racing a completion change each row once.
+ */
+export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
+  /** Marks "removed" those complete blobs of `blobIds` no message points at any more. */
+  async function removeUnreferenced(blobIds: readonly string[]): Promise<BlobFileRef[]> {
+    if (blobIds.length === 0) return [];
+    const rows = await db
+      .updateTable("blobs")
+      .set({ state: "removed" })
+      .where("state", "=", "complete")
+      .where("blob_id", "in", [...new Set(blobIds)])
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("message_blobs")
+              .select("message_blobs.blob_id")
+              .whereRef("message_blobs.blob_id", "=", "blobs.blob_id"),
+          ),
+        ),
+      )
+      .returning(["id", "blob_id"])
+      .execute();
+    return rows.map(toRef);
+  }
+
+  return {
+    async insertUpload(record) {
+      await db
+        .insertInto("blobs")
+        .values({
+          id: record.id,
+          blob_id: record.blobId,
+          group_id: record.groupId,
+          account_id: record.accountId,
+          size: record.size,
+          state: record.state,
+          created_at: record.createdAt,
+          expires_at: record.expiresAt ?? null,
+        })
+        .execute();
+    },
+
+    async findUpload(id) {
+      const row = await db.selectFrom("blobs").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+
+    async findBlob(blobId) {
+      const row = await db
+        .selectFrom("blobs")
+        .selectAll()
+        .where("blob_id", "=", blobId)
+        .where("state", "=", "complete")
+        .executeTakeFirst();
+      return row && toRecord(row);
+    },
+
+    async usedBytes(accountId) {
+      const row = await db
+        .selectFrom("blobs")
+        .select((eb) => eb.fn.sum<number | string | null>("size").as("bytes"))
+        .where("account_id", "=", accountId)
+        .where("state", "!=", "removed")
+        .executeTakeFirst();
+      return row?.bytes == null ? 0 : num(row.bytes);
+    },
+
+    async complete(id, expiresAt) {
+      const result = await db
+        .updateTable("blobs")
+        .set({ state: "complete", expires_at: expiresAt })
+        .where("id", "=", id)
+        .where("state", "=", "uploading")
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("blobs as other")
+                .select("other.id")
+                .whereRef("other.blob_id", "=", "blobs.blob_id")
+                .where("other.state", "in", ["complete", "removed"]),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async deleteRow(id) {
+      const result = await db.deleteFrom("blobs").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+
+    async reference(groupId, messageId, blobIds, at) {
+      const ids = [...new Set(blobIds)];
+      const found = new Set(
+        (
+          await db
+            .selectFrom("blobs")
+            .select("blob_id")
+            .where("group_id", "=", groupId)
+            .where("state", "=", "complete")
+            .where("blob_id", "in", ids)
+            .execute()
+        ).map((r) => r.blob_id),
+      );
+      const missing = ids.find((id) => !found.has(id));
+      if (missing !== undefined) return missing;
+      await db
+        .insertInto("message_blobs")
+        .values(
+          ids.map((blobId) => ({
+            group_id: groupId,
+            message_id: messageId,
+            blob_id: blobId,
+            created_at: at,
+          })),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await db
+        .updateTable("blobs")
+        .set({ expires_at: null })
+        .where("state", "=", "complete")
+        .where("blob_id", "in", ids)
+        .execute();
+      return undefined;
+    },
+
+    async release(groupId, messageIds) {
+      if (messageIds.length === 0) return [];
+      const gone = await db
+        .deleteFrom("message_blobs")
+        .where("group_id", "=", groupId)
+        .where("message_id", "in", [...messageIds])
+        .returning("blob_id")
+        .execute();
+      return removeUnreferenced(gone.map((r) => r.blob_id));
+    },
+
+    async releaseOlderThan(createdBefore, limit) {
+      const old = await db
+        .selectFrom("message_blobs")
+        .select(["group_id", "message_id", "blob_id"])
+        .where("created_at", "<", createdBefore)
+        .limit(limit)
+        .execute();
+      const blobIds: string[] = [];
+      let released = 0;
+      for (const r of old) {
+        const gone = await db
+          .deleteFrom("message_blobs")
+          .where("group_id", "=", r.group_id)
+          .where("message_id", "=", r.message_id)
+          .where("blob_id", "=", r.blob_id)
+          .returning("blob_id")
+          .execute();
+        released += gone.length;
+        for (const g of gone) blobIds.push(g.blob_id);
+      }
+      await removeUnreferenced(blobIds);
+      return released;
+    },
+
+    async removeMemberless(limit) {
+      const rows = await db
+        .selectFrom("blobs")
+        .select("id")
+        .where("state", "=", "complete")
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("group_members")
+                .select("group_members.device_id")
+                .whereRef("group_members.group_id", "=", "blobs.group_id")
+                .where("group_members.left_seq", "is", null),
+            ),
+          ),
+        )
+        .limit(limit)
+        .execute();
+      if (rows.length === 0) return 0;
+      const result = await db
+        .updateTable("blobs")
+        .set({ state: "removed" })
+        .where("state", "=", "complete")
+        .where(
+          "id",
+          "in",
+          rows.map((r) => r.id),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async expireUnsent(now, limit) {
+      const rows = await db
+        .selectFrom("blobs")
+        .select("id")
+        .where("state", "=", "complete")
+        .where("expires_at", "is not", null)
+        .where("expires_at", "<", now)
+        .limit(limit)
+        .execute();
+      if (rows.length === 0) return 0;
+      const result = await db
+        .updateTable("blobs")
+        .set({ state: "removed" })
+        .where("state", "=", "complete")
+        .where("expires_at", "<", now)
+        .where(
+          "id",
+          "in",
+          rows.map((r) => r.id),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async deleteExpiredUploads(now, limit) {
+      const rows = await db
+        .selectFrom("blobs")
+        .select("id")
+        .where("state", "=", "uploading")
+        .where("expires_at", "<", now)
+        .limit(limit)
+        .execute();
+      if (rows.length === 0) return [];
+      const gone = await db
+        .deleteFrom("blobs")
+        .where("state", "=", "uploading")
+        .where(
+          "id",
+          "in",
+          rows.map((r) => r.id),
+        )
+        .returning(["id", "blob_id"])
+        .execute();
+      return gone.map(toRef);
+    },
+
+    async listRemoved(limit) {
+      const rows = await db
+        .selectFrom("blobs")
+        .select(["id", "blob_id"])
+        .where("state", "=", "removed")
+        .limit(limit)
+        .execute();
+      return rows.map(toRef);
+    },
+  };
+}
