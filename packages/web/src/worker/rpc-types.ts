@@ -8,6 +8,7 @@
  */
 
 import type {
+  AttachmentProgress,
   ConnectionState,
   ConversationRecord,
   MessageAction,
@@ -31,6 +32,7 @@ import type {
 export type {
   AccountDevice,
   AccountStatus,
+  AttachmentProgress,
   CommunityInviteLink,
   ConnectionState,
   ConversationMember,
@@ -49,6 +51,7 @@ export type {
   NotificationLevel,
   NotificationRule,
   NotificationScope,
+  OutgoingAttachment,
   OwnStatus,
   PresenceChange,
   PresenceState,
@@ -57,6 +60,7 @@ export type {
   ScanResult,
   SearchHighlight,
   SearchOptions,
+  UploadState,
   UserSettings,
   VerificationState,
 } from "@volly/client";
@@ -66,21 +70,7 @@ export type {
  * another kind: a membership event, rendered from `body`). Made by the worker (`message-view.ts`),
  * so components read `message.text`.
  */
-export type MessageRecord = SdkMessageRecord & {
-  text: string;
-  /** The files a text message carries (its text is their caption, possibly ""). */
-  attachments?: AttachmentPointer[];
-  /** Outgoing with files, until the server stored it: how far the upload is. */
-  upload?: UploadState;
-};
-
-/** Where an outgoing message with files stands until it is sent (the SDK's `MessageRecord.upload`). */
-export interface UploadState {
-  sentBytes: number;
-  totalBytes: number;
-  state: "uploading" | "sending" | "failed";
-  error?: { code: string; message: string };
-}
+export type MessageRecord = SdkMessageRecord & { text: string };
 
 /** A channel thread (`sdk.threads.list`) whose root is a {@link MessageRecord} view. */
 export type ThreadSummary = Omit<SdkThreadSummary, "root"> & { root?: MessageRecord };
@@ -94,16 +84,7 @@ export interface GalleryItem {
 }
 
 /** One progress report of an upload (the SDK's `client.attachments.progress`). */
-export interface UploadProgress {
-  messageId: string;
-  conversationId: string;
-  /** Ciphertext bytes the server has of all the message's files. */
-  sentBytes: number;
-  /** Ciphertext bytes of all its files. */
-  totalBytes: number;
-  /** Recent speed (bytes per second; 0 while unknown). */
-  bytesPerSecond: number;
-}
+export type UploadProgress = AttachmentProgress;
 
 /** A conversation list entry whose last message is a {@link MessageRecord} view. */
 export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {

@@ -142,6 +142,7 @@ export const SDK_SURFACE = {
   },
   recovery: { status: "as-is", setUp: "as-is" },
   search: { messages: "hits" },
+  attachments: { send: "message", cancel: "as-is", open: "stream", download: "bytes", gallery: "gallery" },
   scheduled: { schedule: "as-is", list: "as-is", cancel: "as-is" },
   communities: {
     create: "community",
