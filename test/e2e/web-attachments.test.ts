@@ -49,6 +49,36 @@ async function drawJpeg(page: Page): Promise<Uint8Array> {
   return new Uint8Array(bytes);
 }
 
+/**
+ * A WebM video recorded in the page from an animated canvas (MediaRecorder, VP8): 320 × 180, at
+ * least `frames` frames drawn (each one waited for), like a clip from a phone's camera app.
+ */
+async function recordWebm(page: Page, frames: number): Promise<Uint8Array> {
+  const bytes = await page.evaluate(async (count) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 320;
+    canvas.height = 180;
+    const ctx = canvas.getContext("2d") as CanvasRenderingContext2D;
+    const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: "video/webm;codecs=vp8" });
+    const chunks: Blob[] = [];
+    recorder.ondataavailable = (ev) => chunks.push(ev.data);
+    recorder.start(100);
+    for (let i = 0; i < count; i++) {
+      ctx.fillStyle = `hsl(${(i * 7) % 360} 70% 50%)`;
+      ctx.fillRect(0, 0, 320, 180);
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(10 + i * 3, 70, 40, 40);
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+    await new Promise((r) => {
+      recorder.onstop = r;
+      recorder.stop();
+    });
+    return [...new Uint8Array(await new Blob(chunks).arrayBuffer())];
+  }, frames);
+  return new Uint8Array(bytes);
+}
+
 /** Drops `file` on the conversation as a drag from the desktop does: a DataTransfer with the file. */
 async function dropFile(page: Page, file: { name: string; type: string; bytes: Uint8Array }): Promise<void> {
   await page.evaluate(
@@ -308,6 +338,29 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     const again = page.getByTestId("attachment-voice");
     await again.waitFor({ timeout: 60_000 });
     expect(await again.getAttribute("data-played")).toBe("true");
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it("a video dropped by alice shows its poster and duration to bob and plays in the viewer while it downloads", async () => {
+    const { alice, bob } = users as { alice: WebUser; bob: WebUser };
+    const clip = await recordWebm(alice.page, 90);
+    await dropFile(alice.page, { name: "clip.webm", type: "video/webm", bytes: clip });
+    await alice.page.locator("[data-testid=tray-item][data-state=ready]").waitFor({ timeout: 30_000 });
+    await alice.page.getByTestId("composer").press("Enter");
+    await alice.page.getByTestId("attachment-tray").waitFor({ state: "detached", timeout: 30_000 });
+
+    const video = bob.page.getByTestId("attachment-video");
+    await video.waitFor({ timeout: 60_000 });
+    const box = await video.boundingBox();
+    expect((box?.width ?? 0) / (box?.height ?? 1)).toBeCloseTo(320 / 180, 1);
+    expect(await video.getAttribute("aria-label")).toMatch(/^Play video clip\.webm, 0:0[1-9]$/);
+    await video.click();
+    const player = bob.page.getByTestId("media-viewer").getByTestId("viewer-video");
+    await expect.poll(() => player.getAttribute("data-mode"), { timeout: 30_000 }).toBe("stream");
+    await expect
+      .poll(() => player.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 })
+      .toBeGreaterThan(0.2);
+    await closeDialog(bob.page);
     expect(errors).toEqual([]);
   }, 120_000);
 });

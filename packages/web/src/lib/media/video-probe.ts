@@ -35,6 +35,23 @@ function once(el: HTMLMediaElement, event: string): Promise<void> {
 }
 
 /**
+ * The video's duration (s). A WebM recorded by MediaRecorder has none in its header (the element
+ * says Infinity): seeking far past the end makes the browser find it, then the position goes back
+ * to the start. 0 when it still cannot be known.
+ */
+async function knownDuration(video: HTMLVideoElement): Promise<number> {
+  if (Number.isFinite(video.duration)) return video.duration;
+  const seeked = once(video, "seeked");
+  video.currentTime = Number.MAX_SAFE_INTEGER;
+  await seeked;
+  const duration = Number.isFinite(video.duration) ? video.duration : 0;
+  const back = once(video, "seeked");
+  video.currentTime = 0;
+  await back;
+  return duration;
+}
+
+/**
  * Probes the video `file`. Throws when the browser cannot decode it (then it is sent as a file).
  */
 export async function probeVideo(file: Blob): Promise<VideoProbe> {
@@ -47,7 +64,7 @@ export async function probeVideo(file: Blob): Promise<VideoProbe> {
     const loaded = once(video, "loadeddata");
     video.src = url;
     await loaded;
-    const duration = Number.isFinite(video.duration) ? video.duration : 0;
+    const duration = await knownDuration(video);
     const at = Math.min(POSTER_AT_S, duration / 2);
     if (at > 0) {
       const seeked = once(video, "seeked");
