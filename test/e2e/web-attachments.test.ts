@@ -24,6 +24,8 @@ import {
 const WEB_INDEX = resolve(import.meta.dirname, "../../packages/web/dist/index.html");
 /** The server's file limit in this test (VOLLY_MAX_UPLOAD_BYTES): 1 MiB. */
 const MAX_UPLOAD_BYTES = 1024 * 1024;
+/** The PDF alice attaches. */
+const ITINERARY = "%PDF-1.4\n% a small itinerary\n".repeat(400);
 /** The photo alice drops: 640 × 400. */
 const PHOTO = { width: 640, height: 400 };
 
@@ -205,7 +207,7 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     await page.getByTestId("attach-input").setInputFiles({
       name: "itinerary.pdf",
       mimeType: "application/pdf",
-      buffer: Buffer.from("%PDF-1.4\n% a small itinerary\n".repeat(400)),
+      buffer: Buffer.from(ITINERARY),
     });
     await page.locator("[data-testid=tray-item][data-state=ready]").waitFor();
     await page.getByTestId("send").click();
@@ -271,6 +273,12 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     const file = page.getByTestId("attachment-file");
     await file.waitFor({ timeout: 60_000 });
     expect(await file.textContent()).toContain("itinerary.pdf");
+    const [saved] = await Promise.all([
+      page.waitForEvent("download"),
+      file.getByTestId("attachment-download").click(),
+    ]);
+    expect(saved.suggestedFilename()).toBe("itinerary.pdf");
+    expect(readFileSync(await saved.path()).toString()).toBe(ITINERARY);
     await page.getByTestId("attachment-voice").waitFor({ timeout: 60_000 });
     await page.mouse.move(900, 640); // off the messages: no hover toolbar in the picture
     await screenshot(page, "attachments");
@@ -360,7 +368,18 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     await expect
       .poll(() => player.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 })
       .toBeGreaterThan(0.2);
+    // Previous goes to the photo (the conversation's media, oldest first), Next back to the video
+    const viewer = bob.page.getByTestId("media-viewer");
+    await viewer.getByTestId("viewer-previous").click();
+    await viewer.getByTestId("viewer-image").waitFor();
+    expect(await viewer.getByTestId("viewer-next").isEnabled()).toBe(true);
+    await bob.page.keyboard.press("ArrowRight");
+    await viewer.getByTestId("viewer-video").waitFor();
     await closeDialog(bob.page);
+    // the conversation list says what came, without a caption
+    await expect
+      .poll(() => conversationItem(bob.page, "Alice Files").textContent(), { timeout: 30_000 })
+      .toContain("🎬 Video (0:0");
     expect(errors).toEqual([]);
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import {
 } from "../src/lib/attachments/format.js";
 import { mediaItems } from "../src/lib/attachments/media-items.js";
 import { MAX_PLAYED, markPlayed, playedKey, wasPlayed } from "../src/lib/attachments/played-state.js";
+import { attachmentPreview } from "../src/lib/attachments/preview.js";
 import { describeSendError } from "../src/lib/attachments/send-errors.js";
 import { webmCodecs } from "../src/lib/attachments/stream-video.js";
 import { sniffImageType } from "../src/lib/attachments/thumbnail-url.js";
@@ -130,6 +131,24 @@ describe("names, types and figures", () => {
   it("decodes base64url without padding", () => {
     expect([...base64UrlBytes("_-8")]).toEqual([0xff, 0xef]);
     expect([...base64UrlBytes("AQID")]).toEqual([1, 2, 3]);
+  });
+});
+
+describe("the conversation list's preview of files without a caption", () => {
+  it("names the kind, the voice message's length, the file's name, or how many", () => {
+    const p = (kind: string, extra: object = {}) => ({ kind, name: "itinerary.pdf", ...extra }) as never;
+    expect(attachmentPreview({ attachments: [p("image")] })).toBe("📷 Photo");
+    expect(attachmentPreview({ attachments: [p("voice", { durationMs: 7400 })] })).toBe(
+      "🎤 Voice message (0:07)",
+    );
+    expect(attachmentPreview({ attachments: [p("video", { durationMs: 61_000 })] })).toBe("🎬 Video (1:01)");
+    expect(attachmentPreview({ attachments: [p("file")] })).toBe("📎 itinerary.pdf");
+    expect(attachmentPreview({ attachments: [p("image"), p("image")] })).toBe("📷 2 photos");
+    expect(attachmentPreview({ attachments: [p("image"), p("file"), p("voice")] })).toBe("📎 3 files");
+    expect(attachmentPreview({ upload: { sentBytes: 0, totalBytes: 9, state: "uploading" } })).toBe(
+      "📎 Sending files…",
+    );
+    expect(attachmentPreview({})).toBe("");
   });
 });
 
