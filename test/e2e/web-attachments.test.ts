@@ -106,7 +106,9 @@ async function dropFile(page: Page, file: { name: string; type: string; bytes: U
  * attaches a PDF with the button, records a voice message by holding the mic; a file over the
  * limit is refused before upload with the limit in MiB. Bob sees the thumbnail in a box of the
  * photo's aspect before the image loads, the image without any EXIF, the viewer and the gallery,
- * and plays the voice message.
+ * and plays the voice message; a dropped video plays in the viewer while it downloads. Playing
+ * decrypted media needs the page's Content-Security-Policy to allow `media-src 'self' blob:` (object
+ * URLs and MediaSource): without it Chromium logs a CSP violation and refuses to play.
  */
 describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
   let server: ServerProcess;
