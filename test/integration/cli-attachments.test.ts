@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { jsonLines, runVolly, startVolly } from "./helpers/cli.js";
+import { jsonLines, runVolly, startInTerminal, startVolly } from "./helpers/cli.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
 
@@ -51,6 +51,7 @@ describe("volly send --file and receive --download", () => {
     await ok("bob", "accept", String(invite[0]?.link));
   });
   afterAll(async () => {
+    proxy?.release();
     await proxy?.close();
     await server?.stop();
   });
@@ -87,6 +88,21 @@ describe("volly send --file and receive --download", () => {
     expectSameBytes(readFileSync(join(downloads, "photo.png")), photo);
     expectSameBytes(readFileSync(join(downloads, "report (1).txt")), report2);
     expect(first?.[0]).toMatchObject({ id: first?.[0]?.sha256, size: 300_000, mime: "text/plain" });
+  });
+
+  it("upload progress goes to stderr on a terminal, never into a pipe", async () => {
+    const path = file("movie.mp4", randomBytes(2 * 1024 * 1024));
+    const profile = as("alice").filter((a) => a !== "--json");
+    const onTerminal = await startInTerminal([...profile, "send", "@bob", "on a terminal", "--file", path])
+      .done;
+    expect(onTerminal.code, onTerminal.stdout).toBe(0);
+    expect(onTerminal.stdout).toMatch(/uploading \d+%/);
+    const piped = await runVolly([...profile, "send", "@bob", "piped", "--file", path]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).not.toContain("uploading");
+    expect(piped.stdout).toMatch(/^sent /);
+    const texts = (await ok("bob", "receive")).filter((l) => l.type === "message").map((l) => l.text);
+    expect(texts).toEqual(["on a terminal", "piped"]);
   });
 
   it("a file over the server's limit exits 6 with VOLLY_E_TOO_LARGE before anything is uploaded", async () => {
@@ -131,7 +147,8 @@ describe("volly send --file and receive --download", () => {
     }
     const killed = await sending.done;
     expect(killed.code).toBeNull();
-    proxy.release();
+    // What the killed process had written but the server had not received is lost with it.
+    proxy.dropHeld();
     const offsetsBefore = proxy.offsets().length;
 
     // Any command that connects carries the outbox on; `receive` waits for the upload before it exits.

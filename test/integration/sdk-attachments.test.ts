@@ -86,6 +86,8 @@ describe("files: send, receive, open and download, on a server process, two peop
 
   let alice: VollyClient;
   let bob: VollyClient;
+  /** alice's friend whose device talks to the server through the proxy. */
+  let carol: VollyClient;
   let convId: string;
 
   beforeAll(async () => {
@@ -102,6 +104,7 @@ describe("files: send, receive, open and download, on a server process, two peop
     });
   });
   afterAll(async () => {
+    proxy?.release();
     await Promise.all(open.map((c) => c.close().catch(() => undefined)));
     await proxy?.close();
     await server?.stop();
@@ -289,7 +292,7 @@ describe("files: send, receive, open and download, on a server process, two peop
   });
 
   it("a connection dropped mid-upload: the upload resumes from the server's offset and the message goes out once", async () => {
-    const carol = await newClient(home, proxy.url, "carol");
+    carol = await newClient(home, proxy.url, "carol");
     open.push(carol);
     await carol.connect();
     const conv = await carol.resolveConversation("@bob");
@@ -310,5 +313,29 @@ describe("files: send, receive, open and download, on a server process, two peop
     expectSameBytes(await bob.attachments.download(pointer), data);
     const copies = (await bob.messaging.history(conv.id, 1_000)).filter((m) => m.attachments?.length);
     expect(copies.map((m) => m.id)).toEqual([sent.id]);
+  });
+
+  it("cancel during an upload removes the pending message and ends the upload on the server", async () => {
+    const conv = await carol.resolveConversation("@bob");
+    const uploads = join(server.dataDir, "blobs", "uploads");
+    proxy.arm({ afterBytes: 1024 * 1024, action: "hold" });
+    const queued = await carol.attachments.send(conv.id, [
+      {
+        source: new Uint8Array(randomBytes(3 * 1024 * 1024)),
+        name: "never.bin",
+        mime: "application/octet-stream",
+      },
+    ]);
+    await waitFor(() => proxy.fired(), { timeoutMs: 30_000, message: "the upload is under way" });
+    expect(filesUnder(uploads).length).toBeGreaterThan(0);
+    const cancelling = carol.attachments.cancel(queued.id);
+    proxy.dropHeld();
+    await cancelling;
+    expect((await carol.messaging.history(conv.id, 1_000)).some((m) => m.id === queued.id)).toBe(false);
+    await waitFor(() => filesUnder(uploads).length === 0, {
+      timeoutMs: 30_000,
+      message: "the upload is gone",
+    });
+    expect((await rejection(carol.attachments.whenSent(queued.id))).code).toBe("VOLLY_E_UNKNOWN_MESSAGE");
   });
 });

@@ -43,7 +43,7 @@ export const FILE_BINARY_ROUTES = [
     method: "DELETE",
     path: "/v1/uploads/:uploadId",
     summary:
-      "tus termination: drops an unfinished upload, or a complete blob no message points at yet (204).",
+      "tus termination by the account that created the upload: drops an unfinished upload, or the complete blob when no message points at it yet (204); once a message points at it, 404 (it goes with its messages).",
   },
   {
     method: "GET",

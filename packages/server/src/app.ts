@@ -171,7 +171,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           counters,
         });
   registerRoutes(app, services, rateLimit ? { rateLimit } : {});
-  await registerFileRoutes(app, services, {
+  registerFileRoutes(app, services, {
     allowedOrigins: config.allowedOrigins,
     ...(rateLimit ? { rateLimit } : {}),
   });

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { buildApp } from "./app.js";
 import { describeBus, openConfiguredBus } from "./bus/open-bus.js";
 import type { ServerConfig } from "./config.js";
+import { blobDirOf } from "./config-files.js";
 import { describeError } from "./describe-error.js";
 import { buildMetricsApp } from "./http/metrics-app.js";
 import { destroySockets, openSockets, trackSockets } from "./http/open-sockets.js";
@@ -75,6 +76,13 @@ export async function startServer(
       ciphersuite: config.ciphersuite,
       cause: describeError(error).message,
     });
+  }
+  if (config.databaseUrl !== undefined && config.files.blobDir === undefined) {
+    // Scaled shape: another node cannot serve or resume what lands in this node's data directory.
+    logger.warn(
+      { blobDir: blobDirOf(config) },
+      "VOLLY_BLOB_DIR is unset: attachments go to this node's data directory; point every node at one shared volume",
+    );
   }
   const metrics = createMetrics({ processMetrics: true });
   const lastLogged = new Map<string, number>();

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { describe, expect, it } from "vitest";
 import { configFromEnv, DEFAULT_WEB_DIR, redactUrl } from "../src/config.js";
+import { blobDirOf } from "../src/config-files.js";
 
 describe("configFromEnv", () => {
   it("uses safe defaults: loopback host, port 7777, ./volly-data, the default ciphersuite", () => {
@@ -36,7 +37,29 @@ describe("configFromEnv", () => {
           oneTimePerTarget: 10,
         },
       },
+      files: {
+        maxUploadBytes: 100 * 1024 ** 2,
+        storageQuotaBytes: 10 * 1024 ** 3,
+        uploadExpiryMs: 86_400_000,
+      },
     });
+  });
+
+  it("reads the file limits and the blob directory (default: <data dir>/blobs)", () => {
+    const config = configFromEnv({
+      VOLLY_MAX_UPLOAD_BYTES: "1048576",
+      VOLLY_BLOB_DIR: "/mnt/shared/blobs",
+      VOLLY_STORAGE_QUOTA_BYTES: "5000000",
+      VOLLY_UPLOAD_EXPIRY_MS: "60000",
+    });
+    expect(config.files).toEqual({
+      maxUploadBytes: 1_048_576,
+      blobDir: "/mnt/shared/blobs",
+      storageQuotaBytes: 5_000_000,
+      uploadExpiryMs: 60_000,
+    });
+    expect(blobDirOf(config)).toBe("/mnt/shared/blobs");
+    expect(blobDirOf(configFromEnv({ VOLLY_DATA_DIR: "/var/lib/volly" }))).toBe("/var/lib/volly/blobs");
   });
 
   it("reads the storage quotas (0: none), the key package cap and the claim limits", () => {
@@ -121,6 +144,11 @@ describe("configFromEnv", () => {
     ["VOLLY_QUOTA_KEY_PACKAGES", "0"],
     ["VOLLY_CLAIM_LIMIT_ONE_TIME", "0"],
     ["VOLLY_CLAIM_LIMIT_WINDOW_MS", "99999999999999999"],
+    ["VOLLY_MAX_UPLOAD_BYTES", "0"],
+    ["VOLLY_MAX_UPLOAD_BYTES", "100MiB"],
+    ["VOLLY_STORAGE_QUOTA_BYTES", "-1"],
+    ["VOLLY_UPLOAD_EXPIRY_MS", "0"],
+    ["VOLLY_UPLOAD_EXPIRY_MS", "99999999999999"],
   ])("rejects %s=%s with VOLLY_E_USAGE", (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(
       expect.objectContaining({ code: "VOLLY_E_USAGE" }),

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { blobSize, newId } from "@volly/protocol";
+import { blobSize, GatewayOp, newId } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../test/helpers/wait-for.js";
 import { DEFAULT_FILES } from "../src/config-files.js";
@@ -186,5 +186,30 @@ describe("encrypted files over HTTP: tus uploads, ranged downloads, SEND with bl
     }
     const ok = await sendWith(alice, groupId, [mine.blobId]);
     expect(ok.status, await ok.clone().text()).toBe(200);
+  });
+
+  it("takes blobIds in a gateway SEND the same way: acknowledged when ready, refused with 409's code when not", async () => {
+    const ready = await uploaded(alice, groupId, 2000);
+    const client = await live.identified(alice);
+    const frame = (blobIds: string[]) => {
+      const messageId = newId();
+      client.send({
+        op: GatewayOp.SEND,
+        d: { groupId, messageId, epoch: 1, ciphertext: fakeCiphertext(), blobIds, declares: ["attachment"] },
+      });
+      return messageId;
+    };
+    const acked = frame([ready.blobId]);
+    await client.next(
+      (f) => f.op === GatewayOp.SEND_ACK && (f.d as { messageId: string }).messageId === acked,
+    );
+    const missing = fakeBlob(1).blobId;
+    const refused = frame([missing]);
+    const error = await client.next(
+      (f) =>
+        f.op === GatewayOp.ERROR &&
+        (f.d as { details?: { messageId?: string } }).details?.messageId === refused,
+    );
+    expect(error.d).toMatchObject({ code: "VOLLY_E_BLOB_NOT_READY", details: { blobId: missing } });
   });
 });

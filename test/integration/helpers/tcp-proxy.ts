@@ -5,8 +5,8 @@ export type BigUploadAction = { afterBytes: number; action: "cut" | "hold" };
 
 /**
  * A loopback TCP proxy in front of a server (HTTP and WebSocket pass through as bytes): it counts
- * what clients send, and can cut or hold the first connection that sends more than a threshold —
- * a tus PATCH carrying file bytes, as nothing else a client sends is that large. It reads the
+ * what clients send, and can cut or hold the first connection that sends more than a threshold
+ * after it was armed — a tus PATCH carrying file bytes, as nothing else a client sends is that large. It reads the
  * `Upload-Offset` headers of the server's answers, so a test sees where an upload resumed.
  */
 export interface TcpProxy {
@@ -22,6 +22,8 @@ export interface TcpProxy {
   fired(): boolean;
   /** Lets held connections go on (and arms nothing). */
   release(): void;
+  /** Closes held connections without passing on what they still had to send (and arms nothing). */
+  dropHeld(): void;
   close(): Promise<void>;
 }
 
@@ -31,20 +33,23 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   let upstream = 0;
   let armed: BigUploadAction | undefined;
   let fired = false;
-  const held: Socket[] = [];
+  const held: Array<{ client: Socket; end: () => void }> = [];
   const offsets: number[] = [];
   const sockets = new Set<Socket>();
+  /** Bytes each open connection sent since the last {@link TcpProxy.arm} (keep-alive sockets are reused). */
+  const sentSinceArm = new Map<Socket, number>();
   const server: Server = createServer((client) => {
     const server = connect(Number(port), hostname);
     sockets.add(client);
     sockets.add(server);
-    let sent = 0;
+    sentSinceArm.set(client, 0);
     let answer = "";
     const end = () => {
       client.destroy();
       server.destroy();
       sockets.delete(client);
       sockets.delete(server);
+      sentSinceArm.delete(client);
     };
     client.on("error", end);
     server.on("error", end);
@@ -58,7 +63,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     });
     client.on("data", (d: Buffer) => {
       upstream += d.length;
-      sent += d.length;
+      const sent = (sentSinceArm.get(client) ?? 0) + d.length;
+      sentSinceArm.set(client, sent);
       server.write(d);
       if (armed && sent > armed.afterBytes) {
         const action = armed.action;
@@ -67,7 +73,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         if (action === "cut") end();
         else {
           client.pause();
-          held.push(client);
+          held.push({ client, end });
         }
       }
     });
@@ -82,11 +88,16 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     arm(action) {
       armed = action;
       fired = false;
+      for (const socket of sentSinceArm.keys()) sentSinceArm.set(socket, 0);
     },
     fired: () => fired,
     release() {
       armed = undefined;
-      for (const s of held.splice(0)) s.resume();
+      for (const h of held.splice(0)) h.client.resume();
+    },
+    dropHeld() {
+      armed = undefined;
+      for (const h of held.splice(0)) h.end();
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -111,10 +111,15 @@ export interface FileAttachments {
    *
    * @param files 1 to 10 files
    * @returns the queued record (status "pending", `upload.state` "uploading")
+   * Offline (the limits cannot be read) the message is queued all the same, like text: the server
+   * checks the limits again when the upload is created, before any byte is sent, and a refusal then
+   * marks the record's `upload` "failed".
+   *
    * @throws VollyError VOLLY_E_TOO_LARGE (a file over the server's limit; details.limit/size),
    *   VOLLY_E_QUOTA_EXCEEDED (over the account's storage quota), VOLLY_E_USAGE (no files, too
-   *   many, a bad name, type or thumbnail, a caption too long), VOLLY_E_UNKNOWN_CONVERSATION,
-   *   VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_SERVER_UNREACHABLE (the limits could not be read)
+   *   many, a bad name, type or thumbnail, a caption too long, a path that is no readable file),
+   *   VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_UNKNOWN_MESSAGE (`replyTo`
+   *   or `threadId` unknown here)
    */
   send(
     conversationId: string,

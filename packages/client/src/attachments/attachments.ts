@@ -5,6 +5,7 @@ import {
   newId,
   parse,
   TextContent,
+  type UploadLimitsResponse,
   VollyError,
 } from "@volly/protocol";
 import type { ConversationState } from "../conversations/conversation-state.js";
@@ -195,10 +196,19 @@ export class AttachmentsService implements FileAttachments {
 
   /**
    * Refuses files over the server's limits before any byte is read (`GET /v1/uploads/limits`):
-   * VOLLY_E_TOO_LARGE (details.limit, details.size, details.name), VOLLY_E_QUOTA_EXCEEDED.
+   * VOLLY_E_TOO_LARGE (details.limit, details.size, details.name), VOLLY_E_QUOTA_EXCEEDED. When
+   * the server cannot be reached the files are queued unchecked (the upload's creation checks them).
    */
   private async checkLimits(files: OutgoingAttachment[], sizes: number[]): Promise<void> {
-    const limits = await this.ctx.api.call("uploadLimits");
+    let limits: UploadLimitsResponse;
+    try {
+      limits = await this.ctx.api.call("uploadLimits");
+    } catch (err) {
+      // Offline the files wait in the outbox like text; the server checks again when the upload is
+      // created, before any byte is sent (a refusal then marks the message failed).
+      if (err instanceof VollyError && err.code === "VOLLY_E_SERVER_UNREACHABLE") return;
+      throw err;
+    }
     let total = 0;
     for (const [i, size] of sizes.entries()) {
       const name = files[i]?.name ?? "";

@@ -36,13 +36,12 @@ function completeUploadHeaders(size: number): Record<string, string> {
  * is the raw request handed to tus. `PATCH` bodies (`application/offset+octet-stream`) are not
  * read by Fastify (a pass-through parser): tus streams them to disk.
  */
-export async function registerFileRoutes(
+export function registerFileRoutes(
   app: FastifyInstance,
   services: Services,
   options: FileRoutesOptions,
-): Promise<void> {
+): void {
   const { blobs } = services;
-  await blobs.files.ensure();
   const bridge = createTusBridge(blobs, options.allowedOrigins, app.log);
   app.addContentTypeParser("application/offset+octet-stream", (_request, _payload, done) =>
     done(null, undefined),
@@ -87,9 +86,12 @@ export async function registerFileRoutes(
         if (!UPLOAD_ID.test(uploadId)) throw new VollyError("VOLLY_E_NOT_FOUND");
         const upload = await blobs.access.ownUpload(device, uploadId);
         if (upload.state === "complete") {
-          // The upload became a blob; tus no longer knows it. Its offset is its length.
-          if (method !== "HEAD") throw new VollyError("VOLLY_E_NOT_FOUND");
-          return reply.code(200).headers(completeUploadHeaders(upload.size)).send();
+          // The upload became a blob; tus no longer knows it. Its offset is its length; terminating
+          // it removes the blob unless a message points at it already.
+          if (method === "HEAD") return reply.code(200).headers(completeUploadHeaders(upload.size)).send();
+          if (method === "PATCH") throw new VollyError("VOLLY_E_NOT_FOUND");
+          await blobs.cancelUnsent(uploadId);
+          return reply.code(204).headers({ "tus-resumable": "1.0.0", "cache-control": "no-store" }).send();
         }
         await forward(request, reply);
         if (method === "DELETE" && reply.raw.statusCode === 204) await services.blobs.forget(uploadId);

@@ -61,7 +61,9 @@ async function asJsonError(response: Response): Promise<Response> {
  * `<blobDir>/uploads/` with their metadata beside them (tus's file configstore), so on a shared
  * volume any node resumes an upload another started; uploads expire after `uploadExpiryMs`
  * (`Upload-Expires`). The upload id is the one the admission recorded; the last byte triggers the
- * hash check (`BlobService.completion`).
+ * hash check (`BlobService.completion`). tus's locks are per process (its MemoryLocker): two nodes
+ * writing one upload at once — a dropped PATCH still flushing on its node while the client resumes
+ * on another — write the same bytes at the same offsets, and the hash check catches anything else.
  *
  * @param allowedOrigins web origins besides the server's own that may read tus's answers (CORS); none by default
  */
@@ -72,33 +74,37 @@ export function createTusBridge(
     error(fields: object, msg: string): void;
   },
 ): TusBridge {
-  const tus = new TusServer({
-    path: UPLOADS_PATH,
-    datastore: new FileStore({
-      directory: blobs.files.uploadsDir,
-      expirationPeriodInMilliseconds: blobs.config.uploadExpiryMs,
-    }),
-    relativeLocation: true,
-    maxSize: blobSize(blobs.config.maxUploadBytes),
-    allowedOrigins: (origin) => allowedOrigins.includes(origin),
-    namingFunction: (req) => {
-      const raw = (req as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
-      const id = raw && admittedIds.get(raw);
-      if (!id) throw tusError(new VollyError("VOLLY_E_INTERNAL"));
-      return id;
-    },
-    onUploadFinish: async (_req, upload) => {
-      try {
-        await blobs.completion.complete(upload.id);
-      } catch (error) {
-        const volly = toVollyError(error);
-        if (volly.code === "VOLLY_E_INTERNAL")
-          log.error({ err: describeError(error) }, "upload completion failed");
-        throw tusError(volly);
-      }
-      return {};
-    },
-  });
+  // Built on first use: tus's file store creates its directory when constructed, and an app that
+  // never sees an upload (most tests, a node behind a proxy sending uploads elsewhere) needs none.
+  let tus: TusServer | undefined;
+  const build = () =>
+    new TusServer({
+      path: UPLOADS_PATH,
+      datastore: new FileStore({
+        directory: blobs.files.uploadsDir,
+        expirationPeriodInMilliseconds: blobs.config.uploadExpiryMs,
+      }),
+      relativeLocation: true,
+      maxSize: blobSize(blobs.config.maxUploadBytes),
+      allowedOrigins: (origin) => allowedOrigins.includes(origin),
+      namingFunction: (req) => {
+        const raw = (req as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
+        const id = raw && admittedIds.get(raw);
+        if (!id) throw tusError(new VollyError("VOLLY_E_INTERNAL"));
+        return id;
+      },
+      onUploadFinish: async (_req, upload) => {
+        try {
+          await blobs.completion.complete(upload.id);
+        } catch (error) {
+          const volly = toVollyError(error);
+          if (volly.code === "VOLLY_E_INTERNAL")
+            log.error({ err: describeError(error) }, "upload completion failed");
+          throw tusError(volly);
+        }
+        return {};
+      },
+    });
   return {
     admitted(req, uploadId) {
       admittedIds.set(req, uploadId);
@@ -106,6 +112,8 @@ export function createTusBridge(
     async forward(req, res, headers) {
       let response: Response;
       try {
+        await blobs.files.ensure();
+        tus ??= build();
         response = await tus.handleWeb(new NodeRequest({ req, res }));
         if (response.status >= 400) response = await asJsonError(response);
       } catch (error) {

@@ -290,6 +290,10 @@ export interface MessageBlobsTable {
   group_id: string;
   message_id: string;
   blob_id: string;
+  /** The message's seq in the group's log. */
+  seq: number;
+  /** The device that sent the message. */
+  sender_device_id: string;
   created_at: number;
 }
 

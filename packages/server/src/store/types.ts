@@ -670,21 +670,32 @@ export interface BlobRepository {
    * whether it did.
    */
   complete(id: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Marks "removed" the complete blob of upload `id` when no message points at it (its uploader
+   * cancelled before sending). Returns it, or undefined when there is none such.
+   */
+  removeUnsent(id: string): Promise<BlobFileRef | undefined>;
   /** Deletes an upload's or blob's row. Returns whether it did. */
   deleteRow(id: string): Promise<boolean>;
   /**
-   * Records that message `messageId` of `groupId` points at `blobIds` (clearing their expiry) —
-   * only when every one is a complete blob of that group.
+   * Records that `message` points at `blobIds` (clearing their expiry) — only when every one is a
+   * complete blob of the message's group.
    *
    * @returns undefined when recorded, else the first blob id that is not a complete blob of the
    *   group (nothing recorded)
    */
   reference(
+    message: { groupId: string; messageId: string; seq: number; senderDeviceId: string; createdAt: number },
+    blobIds: readonly string[],
+  ): Promise<string | undefined>;
+  /**
+   * The seq and sender of a message that points at blobs, from the references (its log entry may
+   * have been pruned after delivery), or undefined.
+   */
+  findMessage(
     groupId: string,
     messageId: string,
-    blobIds: readonly string[],
-    at: number,
-  ): Promise<string | undefined>;
+  ): Promise<{ seq: number; senderDeviceId: string } | undefined>;
   /**
    * Forgets which blobs these messages point at; blobs no message points at any more (and that had
    * been pointed at) are marked "removed". Returns those.

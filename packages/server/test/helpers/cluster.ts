@@ -7,7 +7,7 @@ import { expect } from "vitest";
 import { buildApp } from "../../src/app.js";
 import type { Bus } from "../../src/bus/bus.js";
 import { createRedisBus } from "../../src/bus/redis-bus.js";
-import { DEFAULT_CONFIG } from "../../src/config.js";
+import { DEFAULT_CONFIG, type ServerConfig } from "../../src/config.js";
 import { createMetrics, type Metrics } from "../../src/metrics.js";
 import { instrumentStore } from "../../src/store/instrumented-store.js";
 import { openPostgresStore } from "../../src/store/postgres-store.js";
@@ -33,12 +33,15 @@ export interface ClusterNode {
 
 /**
  * Starts a node over PostgreSQL (`databaseUrl`) and Redis (`redisUrl`), as `startServer` does in the
- * scaled shape, on a free loopback port; logs at debug into memory.
+ * scaled shape, on a free loopback port; logs at debug into memory. Uploads go to
+ * `./volly-data/blobs` unless `options.config.files.blobDir` says otherwise.
  */
 export async function startNode(options: {
   databaseUrl: string;
   redisUrl: string;
   presence?: { refreshIntervalMs?: number; ttlMs?: number };
+  /** Fields of the node's config over the defaults (e.g. `files` with a shared blob directory). */
+  config?: Partial<ServerConfig>;
 }): Promise<ClusterNode> {
   const metrics = createMetrics();
   const store = instrumentStore(await openPostgresStore(options.databaseUrl, { poolSize: 4 }), () =>
@@ -61,6 +64,7 @@ export async function startNode(options: {
     ciphersuite: DEFAULT_CIPHERSUITE,
     logLevel: "debug" as const,
     webDir: "/nonexistent",
+    ...options.config,
   };
   const app = await buildApp({
     config,

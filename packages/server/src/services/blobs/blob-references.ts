@@ -19,17 +19,17 @@ export function checkBlobDeclaration(body: SendMessageBody): void {
  * Records, in the SEND's transaction, that the message points at its `blobIds` (none: nothing to
  * do), so each blob is kept while the message is and removed with it.
  *
- * @param at the message's time (ms); references older than the retention period go with it
+ * @param message the appended entry: its group, seq, sender device and time (ms; references older
+ *   than the retention period go with it)
  * @throws VOLLY_E_BLOB_NOT_READY (details.blobId) when one is not a complete blob of the group —
  *   unknown, still uploading, removed or another group's; the caller's transaction rolls back
  */
 export async function referenceBlobs(
   tx: Repositories,
-  groupId: string,
+  message: { groupId: string; seq: number; senderDeviceId: string; createdAt: number },
   body: SendMessageBody,
-  at: number,
 ): Promise<void> {
   if (!body.blobIds) return;
-  const missing = await tx.blobs.reference(groupId, body.messageId, body.blobIds, at);
+  const missing = await tx.blobs.reference({ ...message, messageId: body.messageId }, body.blobIds);
   if (missing !== undefined) throw new VollyError("VOLLY_E_BLOB_NOT_READY", undefined, { blobId: missing });
 }

@@ -1,7 +1,9 @@
+import { VollyError } from "@volly/protocol";
 import type { FilesConfig } from "../../config-files.js";
 import type { ServiceContext } from "../context.js";
 import { type BlobAccess, createBlobAccess } from "./blob-access.js";
 import type { BlobFiles } from "./blob-files.js";
+import { finishRemoval } from "./blob-removal.js";
 import { createUploadAdmission, type UploadAdmission } from "./upload-admission.js";
 import { createUploadCompletion, type UploadCompletion } from "./upload-completion.js";
 
@@ -22,6 +24,13 @@ export interface BlobService {
   config: FilesConfig;
   /** Deletes an upload's row once tus terminated it (its files are gone). */
   forget(uploadId: string): Promise<void>;
+  /**
+   * Removes the complete blob of upload `uploadId` (row and file) when no message points at it yet:
+   * its uploader cancelled the message before sending.
+   *
+   * @throws VOLLY_E_NOT_FOUND when it is not complete or a message points at it
+   */
+  cancelUnsent(uploadId: string): Promise<void>;
 }
 
 /** Builds the {@link BlobService} over the blob directory `files`. */
@@ -38,6 +47,11 @@ export function createBlobService(
     config,
     async forget(uploadId) {
       await context.store.blobs.deleteRow(uploadId);
+    },
+    async cancelUnsent(uploadId) {
+      const removed = await context.store.blobs.removeUnsent(uploadId);
+      if (!removed) throw new VollyError("VOLLY_E_NOT_FOUND");
+      await finishRemoval(context.store, files, [removed]);
     },
   };
 }

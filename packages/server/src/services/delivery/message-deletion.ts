@@ -19,8 +19,11 @@ export interface MessageRemover {
    * never read: the encrypted "delete" that makes devices show a tombstone travels separately. Blobs
    * only this message pointed at are removed with it (no longer served; files deleted after the commit).
    *
+   * A message that pointed at blobs can still be deleted after its log entry was pruned (delivered):
+   * it is then found by its blob references, and deleting it removes those blobs.
+   *
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER (the caller's device), VOLLY_E_UNKNOWN_MESSAGE
-   *   (no application entry with that id: never sent, already deleted or pruned), VOLLY_E_FORBIDDEN
+   *   (no application entry with that id: never sent, already deleted, or pruned without blobs), VOLLY_E_FORBIDDEN
    *   (details.permission "MANAGE_MESSAGES"; details.reason "not-sender" outside community channels)
    */
   deleteMessage(caller: MessageDeleter, groupId: string, messageId: string): Promise<DeleteMessageResponse>;
@@ -37,12 +40,13 @@ export function createMessageRemover({ store, now, blobFiles, log }: ServiceCont
         if (!membership || membership.leftSeq !== null) {
           throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", undefined, { groupId });
         }
-        const entry = await tx.log.findByMessageId(groupId, messageId);
-        if (entry?.kind !== "application") {
-          throw new VollyError("VOLLY_E_UNKNOWN_MESSAGE", undefined, { groupId, messageId });
-        }
+        const logged = await tx.log.findByMessageId(groupId, messageId);
+        const entry = logged?.kind === "application" ? logged : undefined;
+        // A message pointing at blobs is known by its references after its log entry was pruned.
+        const target = entry ?? (logged ? undefined : await tx.blobs.findMessage(groupId, messageId));
+        if (!target) throw new VollyError("VOLLY_E_UNKNOWN_MESSAGE", undefined, { groupId, messageId });
         // The sending device's account, revoked or not (a revoked device's messages stay its account's).
-        const [sender] = await tx.devices.findMany([entry.senderDeviceId]);
+        const [sender] = await tx.devices.findMany([target.senderDeviceId]);
         if (sender?.accountId !== caller.accountId) {
           const roles = await channelRolesOf(tx, groupId);
           if (!roles) {
@@ -54,10 +58,10 @@ export function createMessageRemover({ store, now, blobFiles, log }: ServiceCont
           const permissions = await accountPermissionsIn(tx, roles, caller.accountId, now());
           requirePermission(permissions ?? 0, "MANAGE_MESSAGES");
         }
-        await tx.retention.deleteEntries({ groupId, afterSeq: entry.seq - 1, upToSeq: entry.seq });
+        if (entry) await tx.retention.deleteEntries({ groupId, afterSeq: entry.seq - 1, upToSeq: entry.seq });
         // Blobs only this message pointed at stop being served with the commit.
         const released = await tx.blobs.release(groupId, [messageId]);
-        return { response: { messageId, seq: entry.seq }, released };
+        return { response: { messageId, seq: target.seq }, released };
       });
       if (blobFiles && released.length > 0) {
         await finishRemoval(store, blobFiles, released).catch((error: unknown) =>

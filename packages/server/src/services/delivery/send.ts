@@ -116,7 +116,7 @@ export function createMessageAppender(
             createdAt: now(),
           };
           await tx.log.append(record);
-          await referenceBlobs(tx, groupId, body, record.createdAt);
+          await referenceBlobs(tx, record, body);
           const accountBytes = sender
             ? await tx.storage.chargeAccount(sender.accountId, size)
             : (await tx.storage.chargeAccountOf(deviceId, size))?.storedBytes;

@@ -110,12 +110,33 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    async removeUnsent(id) {
+      const row = await db
+        .updateTable("blobs")
+        .set({ state: "removed" })
+        .where("id", "=", id)
+        .where("state", "=", "complete")
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("message_blobs")
+                .select("message_blobs.blob_id")
+                .whereRef("message_blobs.blob_id", "=", "blobs.blob_id"),
+            ),
+          ),
+        )
+        .returning(["id", "blob_id"])
+        .executeTakeFirst();
+      return row && toRef(row);
+    },
+
     async deleteRow(id) {
       const result = await db.deleteFrom("blobs").where("id", "=", id).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
     },
 
-    async reference(groupId, messageId, blobIds, at) {
+    async reference(message, blobIds) {
+      const { groupId } = message;
       const ids = [...new Set(blobIds)];
       const found = new Set(
         (
@@ -135,9 +156,11 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
         .values(
           ids.map((blobId) => ({
             group_id: groupId,
-            message_id: messageId,
+            message_id: message.messageId,
             blob_id: blobId,
-            created_at: at,
+            seq: message.seq,
+            sender_device_id: message.senderDeviceId,
+            created_at: message.createdAt,
           })),
         )
         .onConflict((oc) => oc.doNothing())
@@ -149,6 +172,16 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
         .where("blob_id", "in", ids)
         .execute();
       return undefined;
+    },
+
+    async findMessage(groupId, messageId) {
+      const row = await db
+        .selectFrom("message_blobs")
+        .select(["seq", "sender_device_id"])
+        .where("group_id", "=", groupId)
+        .where("message_id", "=", messageId)
+        .executeTakeFirst();
+      return row && { seq: num(row.seq), senderDeviceId: row.sender_device_id };
     },
 
     async release(groupId, messageIds) {

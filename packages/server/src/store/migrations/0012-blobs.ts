@@ -9,9 +9,10 @@ import type { Kysely } from "kysely";
  *   (no longer served; its file is being deleted). `size` (ciphertext bytes) counts against the
  *   uploading account's storage quota until the row goes. `expires_at`: when an unfinished upload or
  *   a complete blob no message points at is removed; null once a message points at it.
- * - `message_blobs`: which messages point at which blobs (recorded with the SEND); a blob goes once
- *   every message pointing at it is deleted for everyone or past retention, never with the log
- *   entry's pruning after delivery.
+ * - `message_blobs`: which messages point at which blobs (recorded with the SEND, with the message's
+ *   seq and sender device, so a message whose log entry was pruned after delivery can still be
+ *   deleted for everyone and take its blobs); a blob goes once every message pointing at it is
+ *   deleted for everyone or past retention, never with the log entry's pruning after delivery.
  *
  * Kysely's schema builder only, so it runs unchanged on SQLite and PostgreSQL.
  */
@@ -38,6 +39,8 @@ export const migration0012Blobs = {
       .addColumn("group_id", "text", (c) => c.notNull())
       .addColumn("message_id", "text", (c) => c.notNull())
       .addColumn("blob_id", "text", (c) => c.notNull())
+      .addColumn("seq", "bigint", (c) => c.notNull())
+      .addColumn("sender_device_id", "text", (c) => c.notNull())
       .addColumn("created_at", "bigint", (c) => c.notNull())
       .addPrimaryKeyConstraint("message_blobs_pk", ["group_id", "message_id", "blob_id"])
       .execute();
