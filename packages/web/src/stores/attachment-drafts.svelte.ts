@@ -29,6 +29,7 @@ class AttachmentDrafts {
   /** Why files were not added (too many), by conversation. */
   notice = $state<Record<string, string | undefined>>({});
 
+  /** The files waiting in `conversationId`'s composer, in the order they were added. */
   list(conversationId: string): AttachmentDraft[] {
     return this.byConversation[conversationId] ?? [];
   }

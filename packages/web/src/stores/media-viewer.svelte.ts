@@ -7,10 +7,12 @@ class MediaViewerStore {
   /** The conversation whose gallery is open. */
   galleryOf = $state<string | undefined>();
 
+  /** Opens the viewer on file `pointer` of message `messageId` in conversation `conversationId`. */
   show(conversationId: string, messageId: string, pointer: AttachmentPointer): void {
     this.open = { conversationId, messageId, blobId: pointer.blobId };
   }
 
+  /** Closes the viewer. */
   close(): void {
     this.open = undefined;
   }

@@ -6,6 +6,7 @@
 import type { MessageRecord } from "../../worker/rpc-types.js";
 import { formatDuration } from "./format.js";
 
+/** The preview of `message`'s files (see the module comment); "" when it has none. */
 export function attachmentPreview(message: Pick<MessageRecord, "attachments" | "upload">): string {
   const files = message.attachments ?? [];
   if (files.length === 0) return message.upload ? "📎 Sending files…" : "";

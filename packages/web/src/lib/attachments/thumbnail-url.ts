@@ -15,6 +15,7 @@ export function sniffImageType(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/** The `data:` URL of `pointer`'s thumbnail, or undefined (none, or not WebP/JPEG/PNG). */
 export function thumbnailUrl(pointer: Pick<AttachmentPointer, "thumbnail">): string | undefined {
   if (!pointer.thumbnail) return undefined;
   try {

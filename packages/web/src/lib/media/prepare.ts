@@ -11,6 +11,7 @@ import { cleanMime, cleanName } from "./names.js";
 import { makeThumbnail } from "./thumbnail.js";
 import { probeVideo } from "./video-probe.js";
 
+/** An image without its metadata, with its size, thumbnail and BlurHash. Throws when it does not decode. */
 async function prepareImage(file: Blob, name: string): Promise<OutgoingAttachment> {
   const decoded = await decodeImage(file);
   try {
@@ -31,6 +32,7 @@ async function prepareImage(file: Blob, name: string): Promise<OutgoingAttachmen
   }
 }
 
+/** A video with its size, duration, poster thumbnail and BlurHash. Throws when it does not decode. */
 async function prepareVideo(file: Blob, name: string): Promise<OutgoingAttachment> {
   const probe = await probeVideo(file);
   try {
