@@ -23,6 +23,7 @@ import {
   THUMBNAIL_STEPS,
 } from "../src/lib/media/thumbnail.js";
 import { WAVEFORM_SAMPLES, waveformFromSamples } from "../src/lib/media/waveform.js";
+import { copyArgs } from "../src/worker/cloneable.js";
 import { resultTransfer } from "../src/worker/result-transfer.js";
 import type { MessageRecord } from "../src/worker/rpc-types.js";
 import { SdkError } from "../src/worker/sdk-error.js";
@@ -214,6 +215,29 @@ describe("the viewer's media", () => {
       { id: "c", sentAt: 3, from: "x", attachments: [pointer("voice", "3"), pointer("video", "4")] },
     ] as unknown as MessageRecord[];
     expect(mediaItems(list).map((i) => `${i.messageId}/${i.pointer.blobId}`)).toEqual(["a/1", "c/4"]);
+  });
+});
+
+describe("SDK worker RPC: files to send", () => {
+  it("cross as Blob handles (never read on the UI thread); their thumbnails' bytes are copied once and moved", async () => {
+    const file = new Blob([new Uint8Array(200_000).fill(3)], { type: "image/jpeg" });
+    const thumbnail = new Uint8Array(100_000).fill(5);
+    const args = ["conv", [{ source: file, name: "a.jpg", mime: "image/jpeg", thumbnail }], { text: "hi" }];
+    const { args: copied, transfer } = copyArgs(args, (v) => structuredClone(v));
+    const sent = (copied[1] as Array<{ source: Blob; thumbnail: Uint8Array }>)[0];
+    expect(sent?.source).toBe(file);
+    expect(sent?.thumbnail).not.toBe(thumbnail);
+    expect(transfer).toEqual([sent?.thumbnail.buffer]);
+
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<unknown[]>((resolve) => port2.once("message", resolve));
+    port1.postMessage(copied, transfer);
+    const got = (await received)[1] as Array<{ source: Blob; thumbnail: Uint8Array }>;
+    expect(got[0]?.source.size).toBe(200_000);
+    expect(got[0]?.thumbnail).toEqual(new Uint8Array(100_000).fill(5));
+    expect(thumbnail.byteLength).toBe(100_000); // the caller's own bytes stay
+    expect(sent?.thumbnail.byteLength).toBe(0); // the copy was moved
+    port1.close();
   });
 });
 
