@@ -384,4 +384,22 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
       .toContain("🎬 Video (0:0");
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it("a tap on the microphone locks the recording; a second one sends it", async () => {
+    const { alice, bob } = users as { alice: WebUser; bob: WebUser };
+    const page = alice.page;
+    const voices = bob.page.getByTestId("messages").getByTestId("attachment-voice");
+    const before = await voices.count();
+    await page.getByTestId("voice-record").click();
+    const recording = page.getByTestId("voice-recording");
+    await expect.poll(() => recording.getAttribute("data-mode")).toBe("locked");
+    await page.getByTestId("voice-cancel").waitFor();
+    await expect
+      .poll(() => page.getByTestId("voice-elapsed").textContent(), { timeout: 30_000 })
+      .toMatch(/^0:0[1-9]$/);
+    await page.getByRole("button", { name: "Stop and send the voice message" }).click();
+    await recording.waitFor({ state: "detached" });
+    await expect.poll(() => voices.count(), { timeout: 60_000 }).toBe(before + 1);
+    expect(errors).toEqual([]);
+  }, 120_000);
 });
