@@ -23,7 +23,6 @@ class SlowFilesFirst extends BaseSequencer {
 
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     // Integration, multi-node and browser tests drive real processes; on 2 busy cores a few take
     // over a minute. Every test is bounded by its own loops, so a generous ceiling only slows failures.
     testTimeout: 180_000,
@@ -32,5 +31,26 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     sequence: { sequencer: SlowFilesFirst },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["packages/*/test/**/*.test.ts"],
+          // One worker runs file after file in the same process, so the workspace packages and their
+          // dependencies load once per worker rather than once per file (~2 s of CPU each). These
+          // tests leave no global state behind (fake timers, stubbed globals and env are restored).
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "system",
+          // Real server processes, the CLI, Chromium: each file in a fresh process.
+          include: ["test/**/*.test.ts"],
+        },
+      },
+    ],
   },
 });

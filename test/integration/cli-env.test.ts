@@ -66,4 +66,15 @@ describe("VOLLY_PROFILE and VOLLY_PIN configure the CLI", () => {
     // The lookup happened there (opening a profile store creates its directory).
     expect(existsSync(join(emptyHome, ".volly"))).toBe(true);
   });
+
+  it("refuses the test suite's cheap-KDF setting outside NODE_ENV=test, before creating anything", async () => {
+    const dir = join(home, "grace");
+    const r = await runVolly(
+      ["--json", "--profile", dir, "--pin", "123456", "init", "--server", server.url, "--handle", "grace"],
+      { NODE_ENV: "production", VOLLY_INSECURE_TEST_KDF: "1" },
+    );
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stderr).error.code).toBe("VOLLY_E_USAGE");
+    expect(existsSync(dir)).toBe(false);
+  });
 });

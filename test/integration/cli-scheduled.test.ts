@@ -47,6 +47,12 @@ describe("volly send --at / --every and volly scheduled", () => {
   }
   const withId = (all: Line[], id: string) => all.filter((l) => l.id === id);
   const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+  /**
+   * How far ahead a test schedules: enough for the few CLI runs (each well under 10 s on busy
+   * cores) that must happen before the server releases the message, and no more, since each test
+   * waits for its message in real time.
+   */
+  const LEAD_MS = 20_000;
   const startServer = (port = 0) => startServerProcess(data, port, { VOLLY_SCHEDULED_POLL_MS: "200" });
 
   beforeAll(async () => {
@@ -62,7 +68,7 @@ describe("volly send --at / --every and volly scheduled", () => {
   });
 
   it("a one-off goes out once, at or after its time, while the sender is off; listed until then", async () => {
-    const at = Date.now() + 30_000;
+    const at = Date.now() + LEAD_MS;
     const [scheduled] = await ok(
       "alice",
       "send",
@@ -89,9 +95,16 @@ describe("volly send --at / --every and volly scheduled", () => {
   }, 300_000);
 
   it("a cancelled message is never delivered; bad --at values are usage errors (exit 2)", async () => {
-    const [doomed] = await ok("alice", "send", "@bob", "never mind", "--at", isoIn(60_000));
+    const [doomed] = await ok("alice", "send", "@bob", "never mind", "--at", isoIn(LEAD_MS));
     await ok("alice", "scheduled", "cancel", String(doomed?.id));
-    const [marker] = await ok("alice", "send", "@bob", "after the cancelled one", "--at", isoIn(65_000));
+    const [marker] = await ok(
+      "alice",
+      "send",
+      "@bob",
+      "after the cancelled one",
+      "--at",
+      isoIn(LEAD_MS + 5_000),
+    );
     await receiveUntil("bob", (l) => withId(l, String(marker?.id)).length > 0, "the marker");
     expect((received.get("bob") ?? []).some((m) => m.text === "never mind")).toBe(false);
     const cancelAgain = await runVolly([...as("alice"), "scheduled", "cancel", String(doomed?.id)], env);
@@ -105,7 +118,7 @@ describe("volly send --at / --every and volly scheduled", () => {
   }, 300_000);
 
   it("survives a server restart between scheduling and its time, and still goes out once", async () => {
-    const [held] = await ok("alice", "send", "@bob", "after the restart", "--at", isoIn(30_000));
+    const [held] = await ok("alice", "send", "@bob", "after the restart", "--at", isoIn(LEAD_MS));
     const port = Number(new URL(server.url).port);
     await server.stop();
     server = await startServer(port);
@@ -129,13 +142,13 @@ describe("volly send --at / --every and volly scheduled", () => {
     await receiveUntil("carol", (l) => l.some((m) => m.event === "membership"), "carol's join");
 
     // 1. Scheduled, then bob leaves and carol commits his removal (a new epoch) while alice is off.
-    const [first] = await ok("alice", "send", conv, "old epoch", "--at", isoIn(60_000));
+    const [first] = await ok("alice", "send", conv, "old epoch", "--at", isoIn(LEAD_MS + 10_000));
     await ok("bob", "group", "leave", conv);
     await ok("carol", "receive");
     await receiveUntil("carol", (l) => withId(l, String(first?.id)).length > 0, "the old-epoch message");
 
     // 2. Scheduled, then alice herself adds dave (she sees the new epoch and re-encrypts).
-    const [second] = await ok("alice", "send", conv, "for dave too", "--at", isoIn(60_000));
+    const [second] = await ok("alice", "send", conv, "for dave too", "--at", isoIn(LEAD_MS));
     await ok("alice", "group", "add", conv, "@dave");
     const daves = await receiveUntil("dave", (l) => withId(l, String(second?.id)).length > 0, "dave's copy");
     expect(withId(daves, String(second?.id))).toEqual([expect.objectContaining({ text: "for dave too" })]);

@@ -2,12 +2,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MessageRecord, OutgoingAttachment, VollyClient } from "@volly/client";
-import { linkNodeProfile } from "@volly/client/node";
 import { type AttachmentPointer, VollyError } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { newClient, TEST_KDF } from "./helpers/sdk.js";
+import { linkDevice as linkSdkDevice, newClient } from "./helpers/sdk.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
 
@@ -57,18 +56,10 @@ describe("files: send, receive, open and download, on a server process, two peop
   const home = tempDir("volly-sdk-files-");
   const open: VollyClient[] = [];
 
+  /** Links a second device to `owner`'s account (its conversations are handed over), connected. */
   async function linkDevice(owner: VollyClient, name: string): Promise<VollyClient> {
-    const link = await owner.devices.startLink();
-    const [device] = await Promise.all([
-      linkNodeProfile(
-        join(home, name),
-        { code: link.code, pin: "123456", deviceName: name, kdf: TEST_KDF, pollIntervalMs: 50 },
-        { initialBackoffMs: 50, maxBackoffMs: 500 },
-      ),
-      owner.devices.waitAndApprove(link.linkId, link.secret, 30_000),
-    ]);
+    const device = await linkSdkDevice(owner, home, name);
     open.push(device);
-    await device.connect();
     return device;
   }
 

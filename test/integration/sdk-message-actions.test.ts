@@ -1,12 +1,10 @@
-import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
-import { linkNodeProfile } from "@volly/client/node";
 import { sendRawContent } from "@volly/client/testing";
 import { newId } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { newClient, reopenClient, TEST_KDF } from "./helpers/sdk.js";
+import { linkDevice as linkSdkDevice, newClient, reopenClient } from "./helpers/sdk.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /** What a user sees of one message: its text or tombstone, reactions, edits and pin. */
@@ -36,17 +34,8 @@ describe("message actions out of order and mentions, on a server process, two pe
 
   /** Links a second device to `owner`'s account (its conversations are handed over), connected. */
   async function linkDevice(owner: VollyClient, name: string): Promise<VollyClient> {
-    const link = await owner.devices.startLink();
-    const [device] = await Promise.all([
-      linkNodeProfile(
-        join(home, name),
-        { code: link.code, pin: "123456", deviceName: name, kdf: TEST_KDF, pollIntervalMs: 50 },
-        { initialBackoffMs: 50, maxBackoffMs: 500 },
-      ),
-      owner.devices.waitAndApprove(link.linkId, link.secret, 30_000),
-    ]);
+    const device = await linkSdkDevice(owner, home, name);
     open.push(device);
-    await device.connect();
     return device;
   }
 

@@ -1,10 +1,8 @@
-import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
-import { linkNodeProfile } from "@volly/client/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { newClient, TEST_KDF } from "./helpers/sdk.js";
+import { linkDevice as linkSdkDevice, newClient } from "./helpers/sdk.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /** What a user sees of a thread: the root's text, then each reply's sender, text and side. */
@@ -26,19 +24,10 @@ describe("threads with two people × two devices, on a server process", () => {
   const home = tempDir("volly-sdk-threads-devices-");
   const open: VollyClient[] = [];
 
-  /** Links a second device to `owner`'s account, connected. */
+  /** Links a second device to `owner`'s account (its conversations are handed over), connected. */
   async function linkDevice(owner: VollyClient, name: string): Promise<VollyClient> {
-    const link = await owner.devices.startLink();
-    const [device] = await Promise.all([
-      linkNodeProfile(
-        join(home, name),
-        { code: link.code, pin: "123456", deviceName: name, kdf: TEST_KDF, pollIntervalMs: 50 },
-        { initialBackoffMs: 50, maxBackoffMs: 500 },
-      ),
-      owner.devices.waitAndApprove(link.linkId, link.secret, 30_000),
-    ]);
+    const device = await linkSdkDevice(owner, home, name);
     open.push(device);
-    await device.connect();
     return device;
   }
 

@@ -27,10 +27,16 @@ export function browserTestsEnabled(): boolean {
   return false;
 }
 
-/** Launches Debian's Chromium headless. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Chromium's fake microphone and camera (a beeping tone and a test pattern), granted without a
+ * prompt: what a test that records a voice message needs (with the "microphone" permission).
+ */
+export const FAKE_MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"];
+
+/** Launches Debian's Chromium headless, with `extraArgs` after the usual ones. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`${CHROMIUM_PATH} is missing: install it with \`apt-get install chromium\`.`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }

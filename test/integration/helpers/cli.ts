@@ -8,8 +8,19 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The CLI's own variables, emptied (= unset) so the runner's environment cannot leak into a test. */
-const UNSET_CLI_ENV = { VOLLY_PIN: "", VOLLY_PROFILE: "", VOLLY_SERVER: "" };
+/**
+ * The CLI's own variables, emptied (= unset) so the runner's environment cannot leak into a test;
+ * and the test-only cheap Argon2id for the profiles the CLI creates (`VOLLY_INSECURE_TEST_KDF`,
+ * honoured only under `NODE_ENV=test`; see packages/cli/src/profile-kdf.ts), so each run's unlock
+ * costs ~1 ms instead of a 64 MiB Argon2id. A test's own `env` can override either.
+ */
+const UNSET_CLI_ENV = {
+  VOLLY_PIN: "",
+  VOLLY_PROFILE: "",
+  VOLLY_SERVER: "",
+  NODE_ENV: "test",
+  VOLLY_INSECURE_TEST_KDF: "1",
+};
 
 /** Runs the real `volly` CLI as a child process with `args`; `env` is added to the environment. */
 export function runVolly(

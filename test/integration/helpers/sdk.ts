@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
-import { initNodeProfile, openNodeClient } from "@volly/client/node";
+import { initNodeProfile, linkNodeProfile, openNodeClient } from "@volly/client/node";
 
 /** Cheap Argon2id for tests that create many profiles (the CLI tests use the real cost). */
 export const TEST_KDF = { memoryKiB: 1024, iterations: 1 } as const;
@@ -26,4 +26,22 @@ export function collect(client: VollyClient): MessageRecord[] {
     if (m.direction === "in") got.push(m);
   });
   return got;
+}
+
+/**
+ * Links a new device named `name` (profile in `home/name`) to `owner`'s account — the owner approves
+ * it, its conversations are handed over — and returns it connected.
+ */
+export async function linkDevice(owner: VollyClient, home: string, name: string): Promise<VollyClient> {
+  const link = await owner.devices.startLink();
+  const [device] = await Promise.all([
+    linkNodeProfile(
+      join(home, name),
+      { code: link.code, pin: "123456", deviceName: name, kdf: TEST_KDF, pollIntervalMs: 50 },
+      { initialBackoffMs: 50, maxBackoffMs: 500 },
+    ),
+    owner.devices.waitAndApprove(link.linkId, link.secret, 30_000),
+  ]);
+  await device.connect();
+  return device;
 }

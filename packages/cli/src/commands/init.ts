@@ -7,6 +7,7 @@ import { printable } from "../format.js";
 import { type GlobalOptions, profileDir } from "../options.js";
 import type { Output, Run } from "../output.js";
 import { resolvePin } from "../pin.js";
+import { kdfOption } from "../profile-kdf.js";
 import { describeServers, resolveServerUrls } from "../server-urls.js";
 
 /** Options of `volly init`. */
@@ -51,6 +52,7 @@ export function registerInit(program: Command, run: Run) {
           );
         }
         if (!matches(EntityType, o.type)) throw new VollyError("VOLLY_E_USAGE", `Unknown --type ${o.type}`);
+        const kdf = kdfOption();
         const dir = profileDir(g);
         if (await profileExists(dir))
           throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
@@ -61,6 +63,7 @@ export function registerInit(program: Command, run: Run) {
           pin,
           entityType: o.type,
           deviceName: o.deviceName,
+          ...kdf,
         });
         const p = client.profile;
         let recoveryKey: string;
@@ -109,6 +112,7 @@ async function linkInit(
       `The pairing code is for ${server}, which is not among the server URLs (${servers.join(", ")}).`,
     );
   }
+  const kdf = kdfOption();
   const dir = profileDir(g);
   if (await profileExists(dir))
     throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
@@ -129,6 +133,7 @@ async function linkInit(
     pin,
     deviceName: o.deviceName,
     onClaimed,
+    ...kdf,
     ...(servers !== undefined ? { serverUrls: servers } : {}),
   }).catch((err: unknown) => {
     if (err instanceof VollyError && err.code === "VOLLY_E_LINK_EXPIRED") {

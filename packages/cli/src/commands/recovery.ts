@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { profileDir } from "../options.js";
 import type { Run } from "../output.js";
 import { readSecret, resolvePin } from "../pin.js";
+import { kdfOption } from "../profile-kdf.js";
 import { describeServers, resolveServerUrls } from "../server-urls.js";
 import { withClient } from "../with-client.js";
 
@@ -49,6 +50,7 @@ export function registerRecovery(program: Command, run: Run) {
             "volly recover needs --server (or VOLLY_SERVER) and --handle.",
           );
         }
+        const kdf = kdfOption();
         const dir = profileDir(g);
         if (await profileExists(dir))
           throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
@@ -63,6 +65,7 @@ export function registerRecovery(program: Command, run: Run) {
           recoveryKey,
           pin,
           deviceName: o.deviceName,
+          ...kdf,
         });
         const p = restored.client.profile;
         await restored.client.close();

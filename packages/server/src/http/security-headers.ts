@@ -3,12 +3,14 @@ import type { FastifyInstance } from "fastify";
 /**
  * The Content-Security-Policy of every HTML response. `'wasm-unsafe-eval'` lets the web app compile
  * WebAssembly (hash-wasm's Argon2id for the PIN keystore) without allowing JavaScript `eval`;
- * `connect-src ws: wss:` lets it reach the gateway; `blob:` workers run the MLS crypto off the UI thread.
+ * `connect-src ws: wss:` lets it reach the gateway; `blob:` workers run the MLS crypto off the UI thread;
+ * `media-src blob:` plays decrypted voice messages and videos (object URLs and MediaSource).
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "connect-src 'self' ws: wss:",
   "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
   "style-src 'self' 'unsafe-inline'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self' blob:",

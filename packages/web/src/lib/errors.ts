@@ -1,4 +1,4 @@
-import { SdkError } from "../worker/rpc-client.js";
+import { SdkError } from "../worker/sdk-error.js";
 
 const FRIENDLY: Record<string, string> = {
   VOLLY_E_WRONG_PIN: "Wrong PIN.",

@@ -1,12 +1,9 @@
-import { transferables } from "./transferables.js";
+import { copyArgs } from "./cloneable.js";
 
 /**
- * A call's arguments as the worker can receive them: `$state.snapshot` copies them into plain data
- * (structured clone refuses Svelte's reactive proxies, e.g. a `$state` array passed as is), and
- * because that copy belongs to this call alone its large buffers are transferred rather than copied
- * a second time by postMessage.
+ * A call's arguments as the worker can receive them, with Svelte's `$state.snapshot` for values
+ * that are neither plain objects, arrays nor Blobs (see `cloneable.ts`), and the buffers to move.
  */
 export function cloneableArgs(args: unknown[]): { args: unknown[]; transfer: ArrayBuffer[] } {
-  const plain = $state.snapshot(args) as unknown[];
-  return { args: plain, transfer: transferables(plain) };
+  return copyArgs(args, (v) => $state.snapshot(v));
 }

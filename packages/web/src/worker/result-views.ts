@@ -18,4 +18,8 @@ export const RESULT_VIEWS: { readonly [V in ResultView]: (value: never) => unkno
   hits: (hits: SearchHit[]) => hits.map((hit) => ({ ...hit, message: messageView(hit.message) })),
   community: (community: CommunityResponse) => communityView(community),
   threads: (threads: ThreadSummary[]) => threads.map(threadView),
+  gallery: (items: Array<{ message: MessageRecord; attachment: unknown }>) =>
+    items.map((item) => ({ ...item, message: messageView(item.message) })),
+  bytes: (bytes: Uint8Array) => bytes,
+  stream: (stream: ReadableStream<Uint8Array>) => stream,
 };

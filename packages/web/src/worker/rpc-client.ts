@@ -4,21 +4,11 @@
  * id, and fans the worker's events out to subscribers.
  */
 import { cloneableArgs } from "./cloneable-args.svelte.js";
-import type { RpcRequest, SdkEvent, WireError, WorkerMessage } from "./rpc-types.js";
+import type { RpcRequest, SdkEvent, WorkerMessage } from "./rpc-types.js";
+import { SdkError } from "./sdk-error.js";
 import { createSdkProxy, type SdkProxy } from "./sdk-surface.js";
 
-/** An SDK error as the UI sees it: the VollyError's code, message and details. */
-export class SdkError extends Error {
-  readonly code: string;
-  readonly details: Record<string, unknown> | undefined;
-
-  constructor(wire: WireError) {
-    super(wire.message);
-    this.name = "SdkError";
-    this.code = wire.code;
-    this.details = wire.details;
-  }
-}
+export { SdkError };
 
 interface Pending {
   resolve: (value: unknown) => void;

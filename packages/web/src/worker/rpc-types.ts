@@ -8,6 +8,7 @@
  */
 
 import type {
+  AttachmentProgress,
   ConnectionState,
   ConversationRecord,
   MessageAction,
@@ -20,6 +21,7 @@ import type {
   UserSettings,
 } from "@volly/client";
 import type {
+  AttachmentPointer,
   CommunityChannel,
   CommunityResponse,
   CommunityRole,
@@ -30,6 +32,7 @@ import type {
 export type {
   AccountDevice,
   AccountStatus,
+  AttachmentProgress,
   CommunityInviteLink,
   ConnectionState,
   ConversationMember,
@@ -48,6 +51,7 @@ export type {
   NotificationLevel,
   NotificationRule,
   NotificationScope,
+  OutgoingAttachment,
   OwnStatus,
   PresenceChange,
   PresenceState,
@@ -56,6 +60,7 @@ export type {
   ScanResult,
   SearchHighlight,
   SearchOptions,
+  UploadState,
   UserSettings,
   VerificationState,
 } from "@volly/client";
@@ -72,12 +77,23 @@ export type ThreadSummary = Omit<SdkThreadSummary, "root"> & { root?: MessageRec
 /** A search hit as the UI renders it: its message as a {@link MessageRecord} view (highlights index `text`). */
 export type SearchHit = Omit<SdkSearchHit, "message"> & { message: MessageRecord };
 
+/** One file of a conversation's media gallery, its message as a {@link MessageRecord} view. */
+export interface GalleryItem {
+  message: MessageRecord;
+  attachment: AttachmentPointer;
+}
+
+/** One progress report of an upload (the SDK's `client.attachments.progress`). */
+export type UploadProgress = AttachmentProgress;
+
 /** A conversation list entry whose last message is a {@link MessageRecord} view. */
 export type ConversationSummary = Omit<SdkConversationSummary, "lastMessage"> & {
   lastMessage?: MessageRecord;
 };
 export type {
   AccountEntry,
+  AttachmentKind,
+  AttachmentPointer,
   AuditLogEntry,
   CommunityChannel,
   CommunityMember,
@@ -188,7 +204,9 @@ export type SdkEvent =
   | { type: "conversation"; conversation: ConversationRecord }
   | { type: "community"; communityId: string; community?: CommunityView }
   /** This browser claimed a pairing code (linking it): show the key's fingerprint while it waits. */
-  | { type: "link-claimed"; fingerprint: string };
+  | { type: "link-claimed"; fingerprint: string }
+  /** Upload progress of an outgoing message with files. */
+  | { type: "upload-progress"; progress: UploadProgress };
 
 /** A VollyError as it crosses the boundary. */
 export interface WireError {

@@ -174,6 +174,7 @@ export class SdkService {
         ...(community ? { community: communityView(community) } : {}),
       }),
     );
+    client.attachments.progress.add((progress) => this.emit({ type: "upload-progress", progress }));
     client.connection.stateChanges.add((state) => this.emit({ type: "connection", state }));
     this.emit({ type: "connection", state: client.connection.state });
     client.connection.start();

@@ -21,6 +21,7 @@ import type {
   CommunityView,
   ConversationSummary,
   DeviceLinkClaim,
+  GalleryItem,
   LinkThisDevice,
   Me,
   MessageRecord,
@@ -36,12 +37,33 @@ import type {
  * How a result crosses to the UI (see `result-views.ts`): as the SDK returned it, or through the
  * UI's message views (`message-view.ts`: a message record gains its `text`; search hits carry such
  * a view), or as a community view (`community-view.ts`: permission sets also as names), or as thread
- * views (a thread's root as a message view).
+ * views (a thread's root as a message view), or as gallery items (each message as a message view);
+ * downloaded bytes ("bytes") and streams of decrypted bytes ("stream") cross as they are, moved
+ * rather than copied (`result-transfer.ts`).
  */
-export type ResultView = "as-is" | "message" | "messages" | "summaries" | "hits" | "community" | "threads";
+export type ResultView =
+  | "as-is"
+  | "message"
+  | "messages"
+  | "summaries"
+  | "hits"
+  | "community"
+  | "threads"
+  | "gallery"
+  | "bytes"
+  | "stream";
 
 /** The view a result of type `R` must cross in: SDK message records never cross as they are. */
-type ViewFor<R> = R extends SdkMessageRecord
+type ViewFor<R> = R extends Uint8Array
+  ? "bytes"
+  : R extends ReadableStream<Uint8Array>
+    ? "stream"
+    : R extends Array<{ message: SdkMessageRecord; attachment: unknown }>
+      ? "gallery"
+      : ViewForRecords<R>;
+
+/** {@link ViewFor} of message-bearing results. */
+type ViewForRecords<R> = R extends SdkMessageRecord
   ? "message"
   : R extends SdkMessageRecord[]
     ? "messages"
@@ -120,6 +142,7 @@ export const SDK_SURFACE = {
   },
   recovery: { status: "as-is", setUp: "as-is" },
   search: { messages: "hits" },
+  attachments: { send: "message", cancel: "as-is", open: "stream", download: "bytes", gallery: "gallery" },
   scheduled: { schedule: "as-is", list: "as-is", cancel: "as-is" },
   communities: {
     create: "community",
@@ -232,7 +255,9 @@ type Viewed<V, R> = V extends "message"
           ? CommunityView
           : V extends "threads"
             ? ThreadSummary[]
-            : R;
+            : V extends "gallery"
+              ? GalleryItem[]
+              : R;
 
 /** A member of the SDK as the UI calls it: same arguments, the viewed result, always async. */
 type Remote<M, V> = M extends (...args: infer A) => infer R

@@ -5,6 +5,7 @@
  * by loading only the store, and loads the crypto SDK for everything else (see sdk-service.ts).
  */
 
+import { resultTransfer } from "./result-transfer.js";
 import {
   parseRequest,
   type RpcRequest,
@@ -17,14 +18,14 @@ import { isWireError, resolveCall, type SessionApi } from "./sdk-surface.js";
 
 /** The part of DedicatedWorkerGlobalScope used here (the project's lib is DOM, not WebWorker). */
 interface WorkerScope {
-  postMessage(message: WorkerMessage): void;
+  postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
   onmessage: ((ev: MessageEvent<unknown>) => void) | null;
 }
 
 const scope = self as unknown as WorkerScope;
 
-function post(message: WorkerMessage): void {
-  scope.postMessage(message);
+function post(message: WorkerMessage, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
 }
 
 function emit(event: SdkEvent): void {
@@ -59,21 +60,32 @@ const SESSION_HANDLERS: { readonly [M in keyof SessionApi]: (args: unknown[]) =>
     (await loadService()).answerDeviceLink(...(args as Parameters<SessionApi["answerDeviceLink"]>)),
 };
 
-async function handle(request: RpcRequest): Promise<unknown> {
-  const call = resolveCall(request.path);
-  if (isWireError(call)) throw call;
-  if (call.kind === "session") return SESSION_HANDLERS[call.method](request.args);
-  return (await loadService()).call(call, request.args);
+/** A request's result and what of it is moved rather than copied to the UI (see `result-views.ts`). */
+interface Outcome {
+  value: unknown;
+  transfer: Transferable[];
 }
 
-/** Answers request `id`; a result structured clone refuses is answered as VOLLY_E_INTERNAL. */
-function respond(id: number, outcome: { value: unknown } | { error: unknown }): void {
+async function handle(request: RpcRequest): Promise<Outcome> {
+  const call = resolveCall(request.path);
+  if (isWireError(call)) throw call;
+  if (call.kind === "session")
+    return { value: await SESSION_HANDLERS[call.method](request.args), transfer: [] };
+  const value = await (await loadService()).call(call, request.args);
+  return { value, transfer: resultTransfer(call.view, value) };
+}
+
+/**
+ * Answers request `id`; a result structured clone refuses is answered as VOLLY_E_INTERNAL. A
+ * result's transferables (downloaded bytes, a stream of decrypted bytes) are moved to the UI.
+ */
+function respond(id: number, outcome: Outcome | { error: unknown }): void {
   if ("error" in outcome) {
     post({ kind: "response", id, ok: false, error: toWireError(outcome.error) });
     return;
   }
   try {
-    post({ kind: "response", id, ok: true, value: outcome.value });
+    post({ kind: "response", id, ok: true, value: outcome.value }, outcome.transfer);
   } catch (err) {
     post({ kind: "response", id, ok: false, error: toWireError(err) });
   }
@@ -88,7 +100,7 @@ scope.onmessage = (ev: MessageEvent<unknown>) => {
   }
   const { id } = parsed.request;
   handle(parsed.request).then(
-    (value) => respond(id, { value }),
+    (outcome) => respond(id, outcome),
     (error: unknown) => respond(id, { error }),
   );
 };

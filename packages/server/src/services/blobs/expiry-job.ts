@@ -1,5 +1,6 @@
 import { describeError } from "../../describe-error.js";
 import type { Store } from "../../store/types.js";
+import { type PeriodicJob, periodicJob } from "../periodic-job.js";
 import type { BlobFiles } from "./blob-files.js";
 import { finishRemoval } from "./blob-removal.js";
 
@@ -32,14 +33,7 @@ export interface BlobExpiryCounts {
 }
 
 /** The periodic clean-up of blobs and uploads (see {@link createBlobExpiryJob}). */
-export interface BlobExpiryJob {
-  /** Runs once now. */
-  runOnce(): Promise<BlobExpiryCounts>;
-  /** Starts running every `intervalMs` (unref'd timer). */
-  start(): void;
-  /** Stops the timer and waits for a run in progress. Idempotent. */
-  stop(): Promise<void>;
-}
+export type BlobExpiryJob = PeriodicJob<BlobExpiryCounts>;
 
 /**
  * Builds the blob expiry job. Each run: forgets message→blob references older than the retention
@@ -54,17 +48,14 @@ export interface BlobExpiryJob {
 export function createBlobExpiryJob(options: BlobExpiryJobOptions): BlobExpiryJob {
   const { store, files, now, retentionMs, uploadExpiryMs, intervalMs, log } = options;
   const batch = options.batchSize ?? 500;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
 
-  async function runOnce(): Promise<BlobExpiryCounts> {
+  async function runOnce(stopped: () => boolean): Promise<BlobExpiryCounts> {
     const at = now();
     const counts: BlobExpiryCounts = { references: 0, blobs: 0, uploads: 0 };
     for (;;) {
       const n = await store.blobs.releaseOlderThan(at - retentionMs, batch);
       counts.references += n;
-      if (n < batch || stopped) break;
+      if (n < batch || stopped()) break;
     }
     await store.blobs.removeMemberless(batch);
     await store.blobs.expireUnsent(at, batch);
@@ -72,7 +63,7 @@ export function createBlobExpiryJob(options: BlobExpiryJobOptions): BlobExpiryJo
       const expired = await store.blobs.deleteExpiredUploads(at, batch);
       for (const upload of expired) await files.removeUpload(upload.id);
       counts.uploads += expired.length;
-      if (expired.length < batch || stopped) break;
+      if (expired.length < batch || stopped()) break;
     }
     for (const id of await files.staleUploads(at - uploadExpiryMs)) {
       if (await store.blobs.findUpload(id)) continue;
@@ -82,34 +73,13 @@ export function createBlobExpiryJob(options: BlobExpiryJobOptions): BlobExpiryJo
     for (;;) {
       const removed = await store.blobs.listRemoved(batch);
       counts.blobs += await finishRemoval(store, files, removed);
-      if (removed.length < batch || stopped) break;
+      if (removed.length < batch || stopped()) break;
     }
     if (counts.references + counts.blobs + counts.uploads > 0) log.info({ ...counts }, "blobs expired");
     return counts;
   }
 
-  const tick = () => {
-    running = runOnce()
-      .catch((error: unknown) => log.error({ err: describeError(error) }, "blob expiry run failed"))
-      .finally(() => {
-        if (!stopped) {
-          timer = setTimeout(tick, intervalMs);
-          timer.unref?.();
-        }
-      });
-  };
-
-  return {
-    runOnce,
-    start() {
-      if (timer || stopped) return;
-      timer = setTimeout(tick, 0);
-      timer.unref?.();
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => undefined);
-    },
-  };
+  return periodicJob(runOnce, intervalMs, (error) =>
+    log.error({ err: describeError(error) }, "blob expiry run failed"),
+  );
 }

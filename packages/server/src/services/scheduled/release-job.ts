@@ -2,6 +2,7 @@ import { retryClass, VollyError } from "@volly/protocol";
 import { describeError } from "../../describe-error.js";
 import type { Store } from "../../store/types.js";
 import type { MessageAppender } from "../delivery/send.js";
+import { type PeriodicJob, periodicJob } from "../periodic-job.js";
 
 /** What {@link createReleaseJob} needs. */
 export interface ReleaseJobOptions {
@@ -28,14 +29,7 @@ export const DEFAULT_CLAIM_LEASE_MS = 60_000;
 const BATCH = 100;
 
 /** The periodic release of scheduled messages (see {@link createReleaseJob}). */
-export interface ReleaseJob {
-  /** Releases every message due now that no live node holds; resolves with how many went out. */
-  runOnce(): Promise<number>;
-  /** Starts running every `intervalMs` (unref'd timer). */
-  start(): void;
-  /** Stops the timer and waits for a run in progress. Idempotent. */
-  stop(): Promise<void>;
-}
+export type ReleaseJob = PeriodicJob<number>;
 
 /**
  * Builds the release job. Each run lists due messages, claims each with one conditional UPDATE (so
@@ -50,9 +44,6 @@ export interface ReleaseJob {
 export function createReleaseJob(options: ReleaseJobOptions): ReleaseJob {
   const { store, delivery, now, intervalMs, log } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_CLAIM_LEASE_MS;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
 
   async function releaseOne(messageId: string): Promise<boolean> {
     const at = now();
@@ -87,12 +78,12 @@ export function createReleaseJob(options: ReleaseJobOptions): ReleaseJob {
     }
   }
 
-  async function runOnce(): Promise<number> {
+  async function runOnce(stopped: () => boolean): Promise<number> {
     const at = now();
     const due = await store.scheduled.due(at, at - leaseMs, BATCH);
     let released = 0;
     for (const id of due) {
-      if (stopped) break;
+      if (stopped()) break;
       const ok = await releaseOne(id).catch((error: unknown) => {
         log.error({ messageId: id, err: describeError(error) }, "scheduled message claim failed");
         return false;
@@ -102,28 +93,7 @@ export function createReleaseJob(options: ReleaseJobOptions): ReleaseJob {
     return released;
   }
 
-  const tick = () => {
-    running = runOnce()
-      .catch((error: unknown) => log.error({ err: describeError(error) }, "scheduled release run failed"))
-      .finally(() => {
-        if (!stopped) {
-          timer = setTimeout(tick, intervalMs);
-          timer.unref?.();
-        }
-      });
-  };
-
-  return {
-    runOnce,
-    start() {
-      if (timer || stopped) return;
-      timer = setTimeout(tick, 0);
-      timer.unref?.();
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => undefined);
-    },
-  };
+  return periodicJob(runOnce, intervalMs, (error) =>
+    log.error({ err: describeError(error) }, "scheduled release run failed"),
+  );
 }
