@@ -690,7 +690,8 @@ export interface BlobRepository {
   deleteRow(id: string): Promise<boolean>;
   /**
    * Records that `message` points at `blobIds` (clearing their expiry) — only when every one is a
-   * complete blob of the message's group.
+   * complete blob of the message's group or one uploaded by the sender device's account (a blob its
+   * uploader shares into other conversations, such as an avatar).
    *
    * @returns undefined when recorded, else the first blob id that is not a complete blob of the
    *   group (nothing recorded)
@@ -699,6 +700,11 @@ export interface BlobRepository {
     message: { groupId: string; messageId: string; seq: number; senderDeviceId: string; createdAt: number },
     blobIds: readonly string[],
   ): Promise<string | undefined>;
+  /**
+   * Whether a message of a group `deviceId` is a current member of points at `blobId` (so the
+   * device may read the blob although it is not in the group it was uploaded to).
+   */
+  referencedForDevice(blobId: string, deviceId: string): Promise<boolean>;
   /**
    * The seq and sender of a message that points at blobs, from the references (its log entry may
    * have been pruned after delivery), or undefined.
@@ -717,7 +723,10 @@ export interface BlobRepository {
    * no message points at any more are marked "removed". Returns how many references went.
    */
   releaseOlderThan(createdBefore: number, limit: number): Promise<number>;
-  /** Marks "removed" complete blobs whose group has no current member (channel or community deleted, everyone left). */
+  /**
+   * Marks "removed" complete blobs whose group has no current member (channel or community deleted,
+   * everyone left) and that no message of a group with a current member points at.
+   */
   removeMemberless(limit: number): Promise<number>;
   /** Marks "removed" complete blobs no message points at whose expiry passed. Returns how many. */
   expireUnsent(now: number, limit: number): Promise<number>;
