@@ -253,7 +253,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     verification: new VerificationService(ctx, accountSync),
     recovery,
     devices,
-    account: new AccountProfileService(ctx, { state, outbox }),
+    account: new AccountProfileService(ctx, { state, outbox, sources }),
     accountSync,
     search: new SearchService(ctx.stores, ctx.diagnostics),
     notifications: new NotificationsService({
