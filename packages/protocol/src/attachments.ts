@@ -86,7 +86,8 @@ export type Attachments = Static<typeof Attachments>;
 
 /**
  * The blobs a message points at, declared in the SEND body so the server can tie each blob to the
- * message (and remove it with it). Each must be a completed upload to the same conversation.
+ * message (and remove it with it). Each must be a completed upload to the same conversation, or
+ * one the sender's account uploaded to another of its conversations (shared, e.g. an avatar).
  */
 export const SendBlobIds = Type.Array(BlobId, {
   minItems: 1,

@@ -49,6 +49,6 @@ export const FILE_BINARY_ROUTES = [
     method: "GET",
     path: "/v1/blobs/:blobId",
     summary:
-      "The blob's ciphertext (`application/octet-stream`, `ETag` = blob id, `Accept-Ranges: bytes`); one `Range: bytes=a-b` → 206 with `Content-Range` (unsatisfiable → 416). 404 VOLLY_E_NOT_FOUND when unknown, unfinished, removed, or the caller's device is not a member of its group. `HEAD`: the same headers without the body.",
+      "The blob's ciphertext (`application/octet-stream`, `ETag` = blob id, `Accept-Ranges: bytes`); one `Range: bytes=a-b` → 206 with `Content-Range` (unsatisfiable → 416). 404 VOLLY_E_NOT_FOUND when unknown, unfinished, removed, or the caller's device is neither a member of its group nor of a group where a message points at it (its uploader shared it there). `HEAD`: the same headers without the body.",
   },
 ] as const;
