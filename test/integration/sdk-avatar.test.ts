@@ -6,13 +6,15 @@ import { fromBase64Url } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { newClient } from "./helpers/sdk.js";
+import { linkDevice, newClient } from "./helpers/sdk.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /**
  * The avatar as an encrypted attachment against a real `volly serve` process: alice sets one (a
  * file on disk, uploaded once, shared into both of her direct conversations); bob and carol see
  * its pointer on alice as a member and download the same bytes; alice removes it and they see none.
+ * Set again, it reaches a DM dave starts later and erin, added to a later group, once alice speaks
+ * there, and a device linked to alice afterwards (through the account document).
  */
 describe("avatars: set once, shown in every conversation, removed (client.account)", () => {
   let server: ServerProcess;
@@ -94,6 +96,54 @@ describe("avatars: set once, shown in every conversation, removed (client.accoun
         message: `${peer.profile.handle} no longer shows alice's avatar`,
       });
     }
+  });
+
+  it("reaches a DM started later, a member added later (once alice speaks) and a device linked later", async () => {
+    const path = join(home, "me-again.webp");
+    writeFileSync(path, randomBytes(20_000));
+    const set = await alice.account.setAvatar({ source: { path }, name: "a.webp", mime: "image/webp" });
+    const blobId = set.avatar?.blobId;
+    const sees = (peer: VollyClient, what: string) =>
+      waitFor(async () => (await peer.account.avatarOf(alice.profile.accountId))?.blobId === blobId, {
+        timeoutMs: 30_000,
+        message: what,
+      });
+    const [dave, erin] = await Promise.all([
+      newClient(home, server.url, "dave"),
+      newClient(home, server.url, "erin"),
+    ]);
+    open.push(dave, erin);
+    await Promise.all([dave.connect(), erin.connect()]);
+
+    // dave starts a DM with alice after the avatar was set; alice's reply brings it along
+    const dm = (await dave.resolveConversation("@alice")).id;
+    await waitFor(async () => (await alice.conversations.list()).some((c) => c.id === dm), {
+      timeoutMs: 30_000,
+      message: "alice has dave's conversation",
+    });
+    expect(await dave.account.avatarOf(alice.profile.accountId)).toBeUndefined();
+    await alice.messaging.send(dm, "hi dave");
+    await sees(dave, "dave sees alice's avatar after her reply");
+
+    // a group made after the avatar; erin is added once alice already spoke there
+    const group = (await alice.conversations.createGroup("later", ["bob"])).id;
+    await alice.messaging.send(group, "hi bob");
+    await alice.conversations.addMembers(group, ["erin"]);
+    await waitFor(async () => (await erin.conversations.list()).some((c) => c.id === group), {
+      timeoutMs: 30_000,
+      message: "erin is in the group",
+    });
+    expect(await erin.account.avatarOf(alice.profile.accountId)).toBeUndefined();
+    await alice.messaging.send(group, "welcome erin");
+    await sees(erin, "erin sees alice's avatar once alice speaks after adding her");
+
+    // a device linked afterwards learns its own account's avatar from the account document
+    const second = await linkDevice(alice, home, "alice-2");
+    open.push(second);
+    await waitFor(async () => second.profile.avatar?.blobId === blobId, {
+      timeoutMs: 30_000,
+      message: "alice's new device knows her avatar",
+    });
   });
 
   it("refuses a file that is not an image type before uploading anything", async () => {

@@ -40,7 +40,10 @@ export interface AccountProfile {
    * keeps one blob however many conversations point at it), then sends an encrypted `profile`
    * message with its pointer to each direct and group conversation this device is in (as
    * {@link setDisplayName} does), so members show it (`ConversationMember.avatar`, `avatarOf`) and
-   * this account's other devices take it (`client.profile.avatar`). The caller resizes the image
+   * this account's other devices take it (`client.profile.avatar`; devices linked later read it
+   * from the account document). Conversations started or joined later, and members added later,
+   * get this account's current name and avatar from this device just before its next own message
+   * there (nothing is sent where it never speaks). The caller resizes the image
    * and strips its metadata (the web app makes a 256×256 WebP and a ≤6 KiB `thumbnail`, which is
    * what lists show); in Node any image file is sent as it is. `kind` is always "image".
    *

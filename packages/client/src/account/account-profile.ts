@@ -4,6 +4,7 @@ import type { ClientContext } from "../shared/client-context.js";
 import type { VaultBatch } from "../storage/vault.js";
 import type { AccountProfile, AvatarChangeResult, DisplayNameChange } from "./account-profile-api.js";
 import { type AvatarDeps, avatarOf, profileTargets, sendProfile, uploadAvatar } from "./avatar-publish.js";
+import { profileSentAfter } from "./profile-announce.js";
 
 /** Longest display name (characters), as the directory and ProfileContent allow. */
 export const MAX_DISPLAY_NAME_CHARS = 64;
@@ -43,7 +44,10 @@ export class AccountProfileService implements AccountProfile {
     let sent = 0;
     for (const conv of targets) {
       try {
-        await outbox.add(conv.id, profileContent(displayName));
+        const record = await profileSentAfter(this.ctx, conv, { displayName });
+        await outbox.add(conv.id, profileContent(displayName), undefined, undefined, {
+          stage: (b) => this.ctx.stores.profileSent.put(b, conv.id, record),
+        });
         sent++;
       } catch (err) {
         this.ctx.diagnostics.report("profile.send", err);

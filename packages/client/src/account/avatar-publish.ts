@@ -8,13 +8,17 @@ import type { ConversationRecord } from "../conversations/conversation-records.j
 import type { ConversationState } from "../conversations/conversation-state.js";
 import type { Outbox } from "../messaging/outbox.js";
 import type { ClientContext } from "../shared/client-context.js";
+import type { VaultBatch } from "../storage/vault.js";
 import { stageOwnAvatar } from "./avatar.js";
+import { profileSentAfter } from "./profile-announce.js";
 
 /** What publishing an avatar works with. */
 export interface AvatarDeps {
   state: ConversationState;
   outbox: Outbox;
   sources: AttachmentSources;
+  /** Notes this account's avatar (undefined: removed) for its other devices (account sync). */
+  noteOwnAvatar?: (avatar: AttachmentPointer | undefined) => void;
 }
 
 /** The conversations a profile change is sent to: direct and group ones this device is still in. */
@@ -74,13 +78,19 @@ export async function sendProfile(
   const batch = ctx.stores.batch();
   stageOwnAvatar(ctx, batch, content.avatar);
   await batch.commit();
+  deps.noteOwnAvatar?.(content.avatar);
   const blobIds = content.avatar ? [content.avatar.blobId] : undefined;
   let sent = 0;
   for (const conv of targets) {
     const message: ProfileContent = { v: 1, type: "profile", id: newId(), ...content, sentAt: Date.now() };
     try {
-      if (blobIds) await deps.outbox.add(conv.id, message, undefined, ["attachment"], { blobIds });
-      else await deps.outbox.add(conv.id, message);
+      const record = await profileSentAfter(ctx, conv, {
+        ...(content.displayName !== undefined ? { displayName: content.displayName } : {}),
+        ...(content.avatar || content.removeAvatar ? { avatar: content.avatar ?? null } : {}),
+      });
+      const stage = (b: VaultBatch) => ctx.stores.profileSent.put(b, conv.id, record);
+      if (blobIds) await deps.outbox.add(conv.id, message, undefined, ["attachment"], { blobIds, stage });
+      else await deps.outbox.add(conv.id, message, undefined, undefined, { stage });
       sent++;
     } catch (err) {
       ctx.diagnostics.report("profile.send", err);
