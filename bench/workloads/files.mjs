@@ -1,17 +1,17 @@
 /**
  * files: encrypted attachment transfer against the same bytes sent plain, to one real
  * `volly serve` (embedded, SQLite), as the SDK sends them:
- * - encrypted upload: a pass of `encryptFile` over the file on disk into `sha256Stream` (the blob
- *   id the upload declares), then a second `encryptFile` pass streamed through tus-js-client to
- *   `POST/PATCH /v1/uploads` in 8 MiB PATCH requests (the SDK's `UPLOAD_CHUNK_BYTES`); done when the
- *   server answered the last PATCH (it hashed the stored file);
+ * - encrypted upload: one `encryptFile` pass over the file on disk, streamed through tus-js-client
+ *   to `POST/PATCH /v1/uploads` in 8 MiB PATCH requests (the SDK's `UPLOAD_CHUNK_BYTES`) from the
+ *   SDK's own `CiphertextSource` (packages/client/src/attachments/ciphertext-source.ts), which hashes
+ *   the ciphertext as tus reads it; no `sha256` is declared, the server names the blob by the hash
+ *   it computes and answers it in `Volly-Blob-Id`, checked against the client's digest; done when
+ *   the server answered the last PATCH;
  * - encrypted download: `GET /v1/blobs/:id` streamed through an incremental SHA-256 (checked against
  *   the blob id) and `decryptFile` to a file on disk;
  * - plain baseline: the same plaintext bytes, same server process, same routes and same client
- *   code, without encryption (the declared sha256 is the plaintext's): the difference is exactly
- *   what encryption costs;
- * - spooled encrypted upload (upload only): one encryption pass hashed and written to a temporary
- *   file, then uploaded from it — the alternative to encrypting twice.
+ *   code (the same hashing source over the file instead of its ciphertext), without encryption: the
+ *   difference is exactly what encryption costs.
  * Throughput is file (plaintext) bytes per second, 10^6 bytes = 1 MB; ratio = encrypted / plain.
  * Memory: the client's (this process) RSS and V8 heap and the server's RSS, sampled every 25 ms
  * during the scenario's transfers; growth is the peak over the value before the first transfer.
@@ -28,6 +28,8 @@ import { pipeline } from "node:stream/promises";
 import { decryptFile, encryptFile, generateFileKey, sha256Stream } from "@volly/crypto";
 import { blobSize, toBase64Url } from "@volly/protocol";
 import { Upload } from "tus-js-client";
+// The SDK's upload source (not part of @volly/client's public API): the bench uploads as it does.
+import { CiphertextSource } from "../../packages/client/dist/attachments/ciphertext-source.js";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
 import { rssOf, startVolly } from "../lib/server.mjs";
 import { createGroupWith, registerMember } from "../lib/volly-wire.mjs";
@@ -45,10 +47,6 @@ export const units = {
   encryptedDownloadMBs: "MB/s",
   plainDownloadMBs: "MB/s",
   downloadRatio: "×",
-  encryptedHashPassMBs: "MB/s",
-  plainHashPassMBs: "MB/s",
-  spooledUploadMBs: "MB/s",
-  spooledUploadRatio: "×",
   clientPeakRssMiB: "MiB",
   clientRssGrowthMiB: "MiB",
   clientPeakHeapMiB: "MiB",
@@ -119,66 +117,39 @@ async function fileSha256(path) {
 }
 
 /**
- * A tus-js-client `FileSource` over a forward-only stream of bytes: serves the sequential slices
- * tus asks for (one PATCH body each), holding one slice at a time.
+ * Uploads `size` bytes from `open()` with tus 1.0 to `/v1/uploads` in one pass, as the SDK does
+ * (packages/client/src/attachments/tus-upload.ts): the source hashes what tus reads, no sha256 is
+ * declared, and the server's `Volly-Blob-Id` must be that hash. Resolves with the blob id.
  */
-function forwardSource(size, iterable) {
-  const iterator = iterable[Symbol.asyncIterator]();
-  let position = 0;
-  let pending = new Uint8Array(0);
-  return {
-    size,
-    async slice(start, end) {
-      if (start !== position)
-        throw new Error(`tus asked for bytes from ${start}, the stream is at ${position}`);
-      const want = Math.min(end, size) - start;
-      const value = Buffer.allocUnsafe(want);
-      let have = 0;
-      while (have < want) {
-        if (pending.length === 0) {
-          const next = await iterator.next();
-          if (next.done) throw new Error(`the stream ended at ${position + have} of ${size} bytes`);
-          pending = next.value;
-          continue;
-        }
-        const take = pending.subarray(0, want - have);
-        value.set(take, have);
-        have += take.length;
-        pending = pending.subarray(take.length);
-      }
-      position += have;
-      // tus-js-client reads a slice's length from `size` (its own Node sources set it so).
-      value.size = have;
-      return { value, done: position >= size };
-    },
-    close() {
-      void iterator.return?.();
-    },
-  };
-}
-
-/** Uploads `size` bytes from `open()` with tus 1.0 to `/v1/uploads`, declaring `blobId`. */
-function tusUpload({ member, conversation, blobId, size, open }) {
-  const source = forwardSource(size, open());
-  return new Promise((resolve, reject) => {
-    const upload = new Upload(
-      { read: async () => ({ done: true, value: undefined }) },
-      {
-        endpoint: new URL("/v1/uploads", member.baseUrl).toString(),
-        uploadSize: size,
-        chunkSize: UPLOAD_CHUNK_BYTES,
-        retryDelays: null,
-        metadata: { conversation, sha256: blobId },
-        headers: { authorization: `Bearer ${member.token}` },
-        storeFingerprintForResuming: false,
-        removeFingerprintOnSuccess: false,
-        fileReader: { openFile: async () => source },
-        onSuccess: () => resolve(),
-        onError: (error) => reject(error),
-      },
-    );
-    upload.start();
-  }).finally(() => source.close());
+async function tusUpload({ member, conversation, size, open }) {
+  const source = new CiphertextSource(size, open);
+  try {
+    const last = await new Promise((resolve, reject) => {
+      const upload = new Upload(
+        { read: async () => ({ done: true, value: undefined }) },
+        {
+          endpoint: new URL("/v1/uploads", member.baseUrl).toString(),
+          uploadSize: size,
+          chunkSize: UPLOAD_CHUNK_BYTES,
+          retryDelays: null,
+          metadata: { conversation },
+          headers: { authorization: `Bearer ${member.token}` },
+          storeFingerprintForResuming: false,
+          removeFingerprintOnSuccess: false,
+          fileReader: { openFile: async () => source },
+          onSuccess: ({ lastResponse }) => resolve(lastResponse),
+          onError: (error) => reject(error),
+        },
+      );
+      upload.start();
+    });
+    const blobId = toBase64Url(await source.digest());
+    if (last.getHeader("Volly-Blob-Id") !== blobId)
+      throw new Error("the server's blob id is not the client's hash");
+    return blobId;
+  } finally {
+    source.close();
+  }
 }
 
 /** `GET /v1/blobs/:blobId`: resolves with the streaming response once its status is 200. */
@@ -241,62 +212,32 @@ function hashing(source) {
 async function encryptedTransfer(member, conversation, path, size, dir) {
   const key = generateFileKey();
   const t0 = performance.now();
-  const blobId = toBase64Url(await sha256Stream(encryptFile(key, createReadStream(path), size)));
-  const t1 = performance.now();
-  await tusUpload({
+  const blobId = await tusUpload({
     member,
     conversation,
-    blobId,
     size: blobSize(size),
     open: () => encryptFile(key, createReadStream(path), size),
   });
-  const t2 = performance.now();
+  const t1 = performance.now();
   const out = join(dir, "decrypted");
   const ciphertext = hashing(await getBlob(member, blobId));
   await pipeline(decryptFile(key, ciphertext.bytes(), size), createWriteStream(out));
   if ((await ciphertext.digest()) !== blobId) throw new Error("the downloaded blob does not hash to its id");
-  const t3 = performance.now();
-  return { hashPassMs: t1 - t0, uploadMs: t2 - t0, downloadMs: t3 - t2, out };
+  const t2 = performance.now();
+  return { uploadMs: t1 - t0, downloadMs: t2 - t1, out };
 }
 
 /** The same transfer without encryption: the blob is the plaintext, its id the plaintext's SHA-256. */
 async function plainTransfer(member, conversation, path, size, dir) {
   const t0 = performance.now();
-  const blobId = toBase64Url(await sha256Stream(createReadStream(path)));
+  const blobId = await tusUpload({ member, conversation, size, open: () => createReadStream(path) });
   const t1 = performance.now();
-  await tusUpload({ member, conversation, blobId, size, open: () => createReadStream(path) });
-  const t2 = performance.now();
   const out = join(dir, "plain");
   const blob = hashing(await getBlob(member, blobId));
   await pipeline(blob.bytes(), createWriteStream(out));
   if ((await blob.digest()) !== blobId) throw new Error("the downloaded blob does not hash to its id");
-  const t3 = performance.now();
-  return { hashPassMs: t1 - t0, uploadMs: t2 - t0, downloadMs: t3 - t2, out };
-}
-
-/**
- * The other way a client could upload encrypted: one encryption pass, hashed and spooled to a
- * temporary file at once, then uploaded from that file (disk instead of a second encryption pass).
- * Upload only; the server's hash check on the last byte is the check.
- */
-async function spooledTransfer(member, conversation, path, size, dir) {
-  const key = generateFileKey();
-  const spool = join(dir, "spool");
-  const t0 = performance.now();
-  const ciphertext = hashing(encryptFile(key, createReadStream(path), size));
-  await pipeline(ciphertext.bytes(), createWriteStream(spool));
-  const blobId = await ciphertext.digest();
-  const t1 = performance.now();
-  await tusUpload({
-    member,
-    conversation,
-    blobId,
-    size: blobSize(size),
-    open: () => createReadStream(spool),
-  });
   const t2 = performance.now();
-  rmSync(spool);
-  return { hashPassMs: t1 - t0, uploadMs: t2 - t0 };
+  return { uploadMs: t1 - t0, downloadMs: t2 - t1, out };
 }
 
 /** Samples the client's and the server's memory every 25 ms until `stop()`; returns the peaks (bytes). */
@@ -344,23 +285,20 @@ async function run(flags) {
     for (const mib of sizes) {
       const size = mib * MiB;
       const repeats = repeatFlag ?? (quick ? 1 : (REPEATS[mib] ?? 1));
-      const timings = { encrypted: [], plain: [], spooled: [] };
+      const timings = { encrypted: [], plain: [] };
       globalThis.gc?.();
       let peak = { clientRss: 0, clientHeap: 0, serverRss: 0 };
       for (let i = 0; i < repeats; i++) {
         const input = join(dir, `input-${mib}-${i}`);
         const inputHash = await writeRandomFile(input, size);
         // Alternate which goes first, so neither always meets a warmer (or busier) machine.
-        const kinds = ["plain", "encrypted", "spooled"];
-        const order = [...kinds.slice(i % 3), ...kinds.slice(0, i % 3)];
+        const order = i % 2 === 0 ? ["plain", "encrypted"] : ["encrypted", "plain"];
         for (const kind of order) {
           console.error(`files: ${mib} MiB ${kind} ${i + 1}/${repeats}`);
           // The previous transfer's garbage goes first (memory it kept stays and still counts).
           globalThis.gc?.();
           const sampler = sampleMemory(server.pid);
-          const transfer = { encrypted: encryptedTransfer, plain: plainTransfer, spooled: spooledTransfer }[
-            kind
-          ];
+          const transfer = kind === "encrypted" ? encryptedTransfer : plainTransfer;
           const t = await transfer(owner, conversation, input, size, dir);
           const p = sampler.stop();
           peak = {
@@ -368,12 +306,10 @@ async function run(flags) {
             clientHeap: Math.max(peak.clientHeap, p.clientHeap),
             serverRss: Math.max(peak.serverRss, p.serverRss),
           };
-          if (t.out) {
-            if (statSync(t.out).size !== size || (await fileSha256(t.out)) !== inputHash) {
-              throw new Error(`${kind} ${mib} MiB: the downloaded file differs from the uploaded one`);
-            }
-            rmSync(t.out);
+          if (statSync(t.out).size !== size || (await fileSha256(t.out)) !== inputHash) {
+            throw new Error(`${kind} ${mib} MiB: the downloaded file differs from the uploaded one`);
           }
+          rmSync(t.out);
           timings[kind].push(t);
         }
         rmSync(input);
@@ -385,9 +321,6 @@ async function run(flags) {
         plainUploadMBs: rate("plain", "uploadMs"),
         encryptedDownloadMBs: rate("encrypted", "downloadMs"),
         plainDownloadMBs: rate("plain", "downloadMs"),
-        encryptedHashPassMBs: rate("encrypted", "hashPassMs"),
-        plainHashPassMBs: rate("plain", "hashPassMs"),
-        spooledUploadMBs: rate("spooled", "uploadMs"),
         clientPeakRssMiB: peak.clientRss / MiB,
         clientRssGrowthMiB: Math.max(0, peak.clientRss - startClient) / MiB,
         clientPeakHeapMiB: peak.clientHeap / MiB,
@@ -396,15 +329,13 @@ async function run(flags) {
       };
       s.uploadRatio = s.encryptedUploadMBs / s.plainUploadMBs;
       s.downloadRatio = s.encryptedDownloadMBs / s.plainDownloadMBs;
-      s.spooledUploadRatio = s.spooledUploadMBs / s.plainUploadMBs;
       scenarios[`${mib} MiB`] = s;
       console.error(`files: ${mib} MiB ${JSON.stringify(s)}`);
     }
     const hwm = rssOf(process.pid).peak / MiB;
     const serverHwm = rssOf(server.pid).peak / MiB;
     notes.push(
-      `Upload = the hash pass (SHA-256 of the bytes the upload declares: for the encrypted path an encryption pass; the same sha256Stream in both, node:crypto's SHA-256 in Node) + the tus upload (a second encryption pass, streamed); the *HashPassMBs rows are that first pass alone. Download = GET streamed through SHA-256 (checked) and, encrypted, decryptFile, to disk.`,
-      `spooled* = the encrypted upload done with one encryption pass: the ciphertext is hashed and written to a temporary file at once, then uploaded from it (what the SDK could do instead of encrypting twice; costs disk space of the file's size).`,
+      `Upload = one pass, as the SDK uploads: the bytes (encrypted: encryptFile over the file; plain: the file) streamed through tus-js-client from the SDK's CiphertextSource, which hashes them (node:crypto's SHA-256 in Node) as tus reads them; no sha256 declared, the server hashes the stored file at completion and answers the blob id (Volly-Blob-Id), compared with the client's. Download = GET streamed through SHA-256 (checked) and, encrypted, decryptFile, to disk.`,
       `Memory growth is the scenario's peak over the process's RSS before the first transfer (after setup and a GC; a GC also runs before each transfer). RSS also keeps what the allocator has not returned to the system, so the growth creeps up over the transfers of a scenario for plain and encrypted alike; the V8 heap (clientPeakHeapMiB) stays flat.`,
       `Process peaks over the whole run (VmHWM): client ${hwm.toFixed(0)} MiB, server ${serverHwm.toFixed(0)} MiB.`,
       `Client and server share the machine; the encryption is WebCrypto AES-256-GCM (crypto.subtle, the key imported once per file; in Node it runs on the libuv thread pool), the server is the same process for both paths.`,

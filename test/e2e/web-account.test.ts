@@ -20,8 +20,8 @@ const SLOW_MS = 60_000;
 /**
  * The account in the web app end to end: a real `volly serve` process and Chromium, one browser
  * context per person (and one for alice's second browser). Tests run in order and build on each
- * other: alice messages bob by handle, renames herself, links a second browser and revokes it,
- * locks and unlocks; bob signs out.
+ * other: alice messages bob by handle, renames herself, sets and removes a photo, links a second
+ * browser and revokes it, locks and unlocks; bob signs out.
  */
 describe.skipIf(!browserTestsEnabled())("the account in the web app (Chromium)", () => {
   let server: ServerProcess;
@@ -123,6 +123,48 @@ describe.skipIf(!browserTestsEnabled())("the account in the web app (Chromium)",
       displayName?: string;
     };
     expect(entry.displayName).toBe("Alice Renamed");
+  });
+
+  it("alice picks a photo in the profile editor; bob's conversation list shows it, then initials once she removes it", async () => {
+    const alice = pages.alice!;
+    const bob = pages.bob!;
+    // a landscape JPEG drawn in the page, like a photo from a camera (cropped to its centre)
+    const photo = await alice.evaluate(async () => {
+      const canvas = new OffscreenCanvas(640, 400);
+      const ctx = canvas.getContext("2d") as OffscreenCanvasRenderingContext2D;
+      ctx.fillStyle = "#0f766e";
+      ctx.fillRect(0, 0, 640, 400);
+      ctx.fillStyle = "#ffd25e";
+      ctx.beginPath();
+      ctx.arc(320, 200, 120, 0, Math.PI * 2);
+      ctx.fill();
+      const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.9 });
+      return [...new Uint8Array(await blob.arrayBuffer())];
+    });
+    const settings = await openSettings(alice);
+    await settings
+      .getByTestId("profile-photo-input")
+      .setInputFiles({ name: "me.jpg", mimeType: "image/jpeg", buffer: Buffer.from(photo) });
+    await settings.getByTestId("profile-photo-remove").waitFor({ timeout: SLOW_MS });
+    const own = settings.getByTestId("avatar-image");
+    expect(await own.getAttribute("alt")).toBe("Alice Renamed");
+    await closeDialog(alice);
+
+    const item = conversationItem(bob, "Alice Renamed");
+    const avatar = item.locator('img[alt="Alice Renamed"]');
+    await avatar.waitFor({ timeout: SLOW_MS });
+    // the thumbnail at once, then the decrypted full image (256 × 256)
+    await expect.poll(() => avatar.getAttribute("src"), { timeout: SLOW_MS }).toMatch(/^blob:/);
+    await expect
+      .poll(() => avatar.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: SLOW_MS })
+      .toBe(256);
+
+    const again = await openSettings(alice);
+    await again.getByTestId("profile-photo-remove").click();
+    await again.getByTestId("profile-photo-remove").waitFor({ state: "detached", timeout: SLOW_MS });
+    await closeDialog(alice);
+    await avatar.waitFor({ state: "detached", timeout: SLOW_MS });
+    expect(await item.textContent()).toContain("AR");
   });
 
   it("links a second browser with approval, the new device's name shown first; lists it, then revokes it", async () => {

@@ -4,6 +4,7 @@ import { AccountSyncService } from "./account/account-sync/account-sync.js";
 import { DevicesService } from "./account/devices.js";
 import { KeyPackagePoolService } from "./account/key-package-pool.js";
 import { profileServerUrls } from "./account/profile.js";
+import { profileAnnouncement } from "./account/profile-announce.js";
 import { RecoveryService } from "./account/recovery.js";
 import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
@@ -98,6 +99,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
       await state.markLeft(id);
     },
     sendOverGateway: (groupId, body) => connection.sendMessage(groupId, body),
+    preamble: (conv) => profileAnnouncement(ctx, conv),
   });
   const events = new MessageEvents();
   const timeline = new MembershipTimeline(ctx, events);
@@ -253,7 +255,12 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     verification: new VerificationService(ctx, accountSync),
     recovery,
     devices,
-    account: new AccountProfileService(ctx, { state, outbox }),
+    account: new AccountProfileService(ctx, {
+      state,
+      outbox,
+      sources,
+      noteOwnAvatar: (avatar) => accountSync.noteOwnAvatar(avatar),
+    }),
     accountSync,
     search: new SearchService(ctx.stores, ctx.diagnostics),
     notifications: new NotificationsService({

@@ -9,7 +9,7 @@
  * transport/.
  */
 
-export type { AccountProfile, DisplayNameChange } from "./account/account-profile-api.js";
+export type { AccountProfile, AvatarChangeResult, DisplayNameChange } from "./account/account-profile-api.js";
 export type { ProfileRecord } from "./account/account-records.js";
 export type { SyncedContact, SyncedConversation } from "./account/account-sync/account-doc.js";
 export type {

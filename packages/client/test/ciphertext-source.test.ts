@@ -1,3 +1,4 @@
+import { sha256Stream } from "@volly/crypto";
 import { describe, expect, it } from "vitest";
 import { CiphertextSource } from "../src/attachments/ciphertext-source.js";
 
@@ -46,6 +47,51 @@ describe("CiphertextSource (what tus-js-client reads PATCH bodies from)", () => 
     });
     expect(p.opened()).toBe(2);
     source.close();
+  });
+
+  it("hashes the ciphertext once while it is read: the digest is the SHA-256 of the whole, re-reads included", async () => {
+    const size = 10_000;
+    const p = passes(size, 333);
+    const whole = await sha256Stream(p.open());
+    const source = new CiphertextSource(size, p.open);
+    await read(source, 0, 3_000);
+    await read(source, 3_000, 6_000);
+    // A dropped request: tus-js-client goes back to the server's offset (a new pass from byte 0).
+    await read(source, 4_500, 6_000);
+    // And again, within the same pass.
+    await read(source, 6_000, 8_000);
+    source.close();
+    await read(source, 7_000, 8_000);
+    expect(await read(source, 8_000, size)).toMatchObject({ done: true });
+    expect(p.opened()).toBe(1 + 3);
+    expect(await source.digest()).toEqual(whole);
+    expect(await source.digest()).toEqual(whole);
+  });
+
+  it("after a restart at the server's offset, hashes the bytes before it (encrypted again, not served)", async () => {
+    const size = 10_000;
+    const p = passes(size, 333);
+    const whole = await sha256Stream(p.open());
+    const source = new CiphertextSource(size, p.open);
+    expect((await read(source, 6_100, 8_000)).bytes).toEqual(expected(6_100, 8_000));
+    await read(source, 8_000, size);
+    expect(await source.digest()).toEqual(whole);
+    expect(p.opened()).toBe(2);
+
+    // The server already had every byte (the last answer was lost): nothing is served, all is hashed.
+    const finished = new CiphertextSource(size, p.open);
+    expect(await finished.digest()).toEqual(whole);
+    // Read partway, then the upload turned out complete: the rest is hashed from the same pass.
+    const partway = new CiphertextSource(size, p.open);
+    await read(partway, 0, 2_000);
+    expect(await partway.digest()).toEqual(whole);
+    expect(p.opened()).toBe(4);
+  });
+
+  it("refuses a digest of a ciphertext shorter than its size", async () => {
+    const p = passes(100, 64);
+    const source = new CiphertextSource(150, p.open);
+    await expect(source.digest()).rejects.toThrow(/100 bytes, not 150/);
   });
 
   it("reports a short ciphertext as a short last slice (the server then refuses the upload's length)", async () => {

@@ -1,5 +1,5 @@
 import { ATTACHMENT_LIMITS, chunkCount, FILE_TAG_BYTES, paddedSize, VollyError } from "@volly/protocol";
-import { createSha256 } from "#sha256";
+import { createSha256 as createNodeOrNobleSha256, type Sha256 } from "#sha256";
 
 /**
  * File encryption for attachments (DESIGN.md "Attachments, images, voice messages").
@@ -99,7 +99,7 @@ export function generateFileKey(): Uint8Array {
  * ended, so a source longer than `size` never produces a complete ciphertext.
  *
  * The same key, plaintext and size always give the same ciphertext (nonces are chunk
- * counters), so a caller may run it twice: once to hash the ciphertext, once to upload it. Each
+ * counters), so a caller may run it again to serve a range of it (an upload resumed at an offset). Each
  * chunk is sealed by WebCrypto (`crypto.subtle.encrypt`, AES-256-GCM), which in Node runs off the
  * main thread; the key is imported once per call.
  *
@@ -302,6 +302,19 @@ export function chunkRange(size: number, fromByte: number, toByte: number): File
   };
 }
 
+/** A running SHA-256 (see {@link createSha256}). */
+export type { Sha256 } from "#sha256";
+
+/**
+ * A fresh incremental SHA-256 (FIPS 180-4): node:crypto in Node, @noble/hashes elsewhere (see
+ * `#sha256`), the same one {@link sha256Stream} uses. For hashing a blob's ciphertext piece by piece
+ * while it is produced (the SDK hashes what it uploads): `update(bytes)` any number of times in
+ * order, then `digest()` once for the 32 bytes.
+ */
+export function createSha256(): Sha256 {
+  return createNodeOrNobleSha256();
+}
+
 /**
  * SHA-256 (FIPS 180-4) of a stream, computed incrementally (node:crypto in Node, @noble/hashes
  * elsewhere; see `#sha256`): over a blob's ciphertext it gives the blob id's 32 bytes (base64url
@@ -313,7 +326,7 @@ export function chunkRange(size: number, fromByte: number, toByte: number): File
 export async function sha256Stream(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): Promise<Uint8Array> {
-  const hash = createSha256();
+  const hash = createNodeOrNobleSha256();
   for await (const piece of chunks) hash.update(piece);
   return hash.digest();
 }

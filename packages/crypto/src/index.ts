@@ -29,6 +29,7 @@ export {
 } from "./device-link.js";
 export {
   chunkRange,
+  createSha256,
   decryptChunk,
   decryptFile,
   encryptFile,
@@ -36,6 +37,7 @@ export {
   type FileDecryptCause,
   FileDecryptError,
   generateFileKey,
+  type Sha256,
   sha256Stream,
 } from "./file-aead.js";
 export {

@@ -86,7 +86,8 @@ export type Attachments = Static<typeof Attachments>;
 
 /**
  * The blobs a message points at, declared in the SEND body so the server can tie each blob to the
- * message (and remove it with it). Each must be a completed upload to the same conversation.
+ * message (and remove it with it). Each must be a completed upload to the same conversation, or
+ * one the sender's account uploaded to another of its conversations (shared, e.g. an avatar).
  */
 export const SendBlobIds = Type.Array(BlobId, {
   minItems: 1,
@@ -102,10 +103,13 @@ export type BlobParams = Static<typeof BlobParams>;
 /**
  * tus `Upload-Metadata` keys of `POST /v1/uploads` (tus 1.0 creation extension), values
  * base64 as tus requires: `conversation` — the group id (an {@link Id}) the blob belongs to;
- * `sha256` — the {@link BlobId} the ciphertext must hash to.
+ * `sha256` (optional) — the {@link BlobId} the ciphertext must hash to, checked when the last byte
+ * arrives. Without it the server names the blob by the SHA-256 it computes then, and answers the
+ * final PATCH with it in the `Volly-Blob-Id` header (a client hashing while it uploads sends one
+ * pass over the ciphertext instead of two).
  */
 export const UploadMetadata = Type.Object(
-  { conversation: Id, sha256: BlobId },
+  { conversation: Id, sha256: Type.Optional(BlobId) },
   { additionalProperties: false },
 );
 export type UploadMetadata = Static<typeof UploadMetadata>;

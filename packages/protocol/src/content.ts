@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Attachments } from "./attachments.js";
+import { AttachmentPointer, Attachments } from "./attachments.js";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
 import { LinkPreview } from "./link-preview.js";
@@ -66,15 +66,25 @@ export const GroupMetaContent = Type.Object({
 export type GroupMetaContent = Static<typeof GroupMetaContent>;
 
 /**
- * The sender's account's display name as it now reads (sent to each of its conversations after a
- * change; `PUT /v1/accounts/me/profile` changes the directory's copy). Receivers show it for the
- * sender's account. Encrypted like any message.
+ * The sender's account's profile as it now reads (sent to each of its conversations after a
+ * change; `PUT /v1/accounts/me/profile` changes the directory's copy of the name). Receivers show
+ * it for the sender's account. Encrypted like any message.
+ *
+ * - `displayName`: the new name; absent when only the avatar changed (receivers of earlier
+ *   versions, which read only the name, drop such a message and keep showing initials).
+ * - `avatar`: a new profile picture, an encrypted attachment of kind "image" (its inline
+ *   `thumbnail` is what lists show; the full image is downloaded with the pointer). The message
+ *   carries its blob in `blobIds` and declares "attachment". Absent: the avatar is unchanged.
+ * - `removeAvatar: true`: the account removed its avatar (receivers fall back to initials). A
+ *   message with both `avatar` and `removeAvatar` is malformed; receivers leave the avatar as it is.
  */
 export const ProfileContent = Type.Object({
   v: Type.Literal(1),
   type: Type.Literal("profile"),
   id: Id,
-  displayName: Type.String({ minLength: 1, maxLength: 64 }),
+  displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  avatar: Type.Optional(AttachmentPointer),
+  removeAvatar: Type.Optional(Type.Literal(true)),
   sentAt: Timestamp,
 });
 export type ProfileContent = Static<typeof ProfileContent>;

@@ -217,7 +217,8 @@ export const ERROR_CODES = {
   VOLLY_E_BLOB_NOT_READY: {
     http: 409,
     close: 4000,
-    message: "A blob the message points at is not a completed upload to this conversation (details.blobId).",
+    message:
+      "A blob the message points at is not a completed upload to this conversation, nor one the sender's account uploaded (details.blobId).",
     retry: "never",
   },
   VOLLY_E_QUOTA_EXCEEDED: {

@@ -1,6 +1,6 @@
 import { newId } from "@volly/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BlobRecord } from "../src/store/types.js";
+import { type BlobRecord, UNDECLARED_BLOB_ID } from "../src/store/types.js";
 import { expectCode } from "./helpers/expect-code.js";
 import {
   fakeCiphertext,
@@ -44,8 +44,8 @@ forEachBackend((backend) => {
       await f.store.blobs.insertUpload(record);
       return record;
     };
-    const complete = async (group = groupId, size = 1000) => {
-      const record = await upload(group, size);
+    const complete = async (group = groupId, size = 1000, device = alice) => {
+      const record = await upload(group, size, device);
       expect(await f.store.blobs.complete(record.id, f.clock.now() + 1000)).toBe(true);
       return record;
     };
@@ -77,9 +77,24 @@ forEachBackend((backend) => {
       expect(await f.store.blobs.complete("f".repeat(32), 5)).toBe(false);
     });
 
+    it("completes an upload created without a blob id under the one computed at completion, once", async () => {
+      const first = { ...(await upload()), blobId: UNDECLARED_BLOB_ID };
+      await f.store.blobs.deleteRow(first.id);
+      await f.store.blobs.insertUpload(first);
+      const { blobId } = fakeBlob(8);
+      expect(await f.store.blobs.findBlob(UNDECLARED_BLOB_ID)).toBeUndefined();
+      expect(await f.store.blobs.complete(first.id, 5, blobId)).toBe(true);
+      expect(await f.store.blobs.findBlob(blobId)).toMatchObject({ id: first.id, blobId, state: "complete" });
+      const second = { ...(await upload()), blobId: UNDECLARED_BLOB_ID };
+      await f.store.blobs.deleteRow(second.id);
+      await f.store.blobs.insertUpload(second);
+      expect(await f.store.blobs.complete(second.id, 5, blobId)).toBe(false);
+      expect(await f.store.blobs.findUpload(second.id)).toMatchObject({ state: "uploading" });
+    });
+
     it("records references only to complete blobs of the group, in the message's transaction", async () => {
       const mine = await complete();
-      const elsewhere = await complete(otherGroupId);
+      const elsewhere = await complete(otherGroupId, 1000, bob);
       const unfinished = await upload();
       for (const blobId of [elsewhere.blobId, unfinished.blobId, fakeBlob(1).blobId]) {
         await expectCode(send([mine.blobId, blobId]), "VOLLY_E_BLOB_NOT_READY");
@@ -101,6 +116,26 @@ forEachBackend((backend) => {
       expect((await f.store.blobs.findBlob(mine.blobId))?.expiresAt).toBeUndefined();
       expect(await f.store.blobs.expireUnsent(f.clock.now() + 10_000, 10)).toBe(1); // only `elsewhere`
       expect(await f.store.blobs.findBlob(mine.blobId)).toBeDefined();
+    });
+
+    it("lets an uploader point at its blob from another group, whose members may then read it", async () => {
+      const carol = await registerDevice(f.services, "carol");
+      // bob uploads in his own group, then shares it where alice is (an avatar)
+      const avatar = await complete(otherGroupId, 1000, bob);
+      expect(await f.store.blobs.referencedForDevice(avatar.blobId, alice.deviceId)).toBe(false);
+      await f.services.delivery.sendMessage(bob.deviceId, groupId, {
+        messageId: newId(),
+        epoch: 1,
+        ciphertext: fakeCiphertext(),
+        blobIds: [avatar.blobId],
+        declares: ["attachment"],
+      });
+      expect(await f.store.blobs.referencedForDevice(avatar.blobId, alice.deviceId)).toBe(true);
+      expect(await f.store.blobs.referencedForDevice(avatar.blobId, carol.deviceId)).toBe(false);
+      // Its upload group losing every member does not remove it while alice's group points at it.
+      await f.services.delivery.leave(bob.deviceId, otherGroupId);
+      expect(await f.store.blobs.removeMemberless(10)).toBe(0);
+      expect(await f.store.blobs.findBlob(avatar.blobId)).toBeDefined();
     });
 
     it("removes a blob when the last message pointing at it goes, by deletion or by age", async () => {

@@ -138,6 +138,34 @@ describe("encrypted files over HTTP: tus uploads, ranged downloads, SEND with bl
     expect((await tus.head(alice, location)).status).toBe(404);
   });
 
+  it("names an upload created without sha256 by the hash of its bytes, answered in Volly-Blob-Id", async () => {
+    const { bytes, blobId } = fakeBlob(200_000);
+    const created = await tus.create(alice, groupId, bytes.length);
+    expect(created.status).toBe(201);
+    const location = created.headers.get("location") ?? "";
+    const first = await tus.patch(alice, location, 0, bytes.subarray(0, 70_000));
+    expect(first.status).toBe(204);
+    expect(first.headers.get("volly-blob-id")).toBeNull();
+    const last = await tus.patch(alice, location, 70_000, bytes.subarray(70_000));
+    expect(last.status).toBe(204);
+    expect(last.headers.get("volly-blob-id")).toBe(blobId);
+    // Web apps on another allowed origin may read it, like tus's own headers.
+    expect(last.headers.get("access-control-expose-headers")).toContain("Volly-Blob-Id");
+    const got = await tus.blob(bob, blobId);
+    expect(got.status).toBe(200);
+    expect(Buffer.from(await got.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(existsSync(join(blobDir(), blobId))).toBe(true);
+    // A client that lost the final answer learns the blob id from HEAD.
+    const head = await tus.head(alice, location);
+    expect(head.headers.get("upload-offset")).toBe(String(bytes.length));
+    expect(head.headers.get("volly-blob-id")).toBe(blobId);
+    // The same bytes again, without sha256: the existing blob stands and is the answer.
+    const again = await tus.upload(alice, groupId, bytes);
+    expect(again.status).toBe(204);
+    expect(again.headers.get("volly-blob-id")).toBe(blobId);
+    expect((await sendWith(alice, groupId, [blobId])).status).toBe(200);
+  });
+
   it("resumes an upload after the connection drops mid-body", async () => {
     const { bytes, blobId } = fakeBlob(900_000);
     const created = await tus.create(alice, groupId, bytes.length, blobId);
@@ -173,7 +201,8 @@ describe("encrypted files over HTTP: tus uploads, ranged downloads, SEND with bl
 
   it("accepts a SEND pointing at complete blobs of the group, and refuses others with 409", async () => {
     const mine = await uploaded(alice, groupId, 2000);
-    const elsewhere = await uploaded(alice, otherGroupId, 2000);
+    // mallory's blob of the group she shares with alice: alice did not upload it
+    const elsewhere = await uploaded(mallory, otherGroupId, 2000);
     const unfinished = fakeBlob(3000);
     expect((await tus.create(alice, groupId, 3000, unfinished.blobId)).status).toBe(201);
 
@@ -186,6 +215,28 @@ describe("encrypted files over HTTP: tus uploads, ranged downloads, SEND with bl
     }
     const ok = await sendWith(alice, groupId, [mine.blobId]);
     expect(ok.status, await ok.clone().text()).toBe(200);
+  });
+
+  it("lets an uploader share its blob into its other conversations, readable there once a message points at it", async () => {
+    // alice's avatar, uploaded in the group with bob
+    const avatar = await uploaded(alice, groupId, 2000);
+    const notYet = await tus.blob(mallory, avatar.blobId);
+    expect(notYet.status).toBe(404);
+    const shared = await sendWith(alice, otherGroupId, [avatar.blobId]);
+    expect(shared.status, await shared.clone().text()).toBe(200);
+    const got = await tus.blob(mallory, avatar.blobId);
+    expect(got.status).toBe(200);
+    expect(Buffer.from(await got.arrayBuffer()).equals(avatar.bytes)).toBe(true);
+
+    // bob's blob cannot be pointed at by alice from a group it does not belong to
+    const bobs = await uploaded(bob, groupId, 2000);
+    const refused = await sendWith(alice, otherGroupId, [bobs.blobId]);
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({
+      code: "VOLLY_E_BLOB_NOT_READY",
+      details: { blobId: bobs.blobId },
+    });
+    expect((await tus.blob(mallory, bobs.blobId)).status).toBe(404);
   });
 
   it("takes blobIds in a gateway SEND the same way: acknowledged when ready, refused with 409's code when not", async () => {

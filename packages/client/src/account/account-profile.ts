@@ -1,9 +1,10 @@
-import { newId, type ProfileContent, VollyError } from "@volly/protocol";
-import type { ConversationState } from "../conversations/conversation-state.js";
-import type { Outbox } from "../messaging/outbox.js";
+import { type AttachmentPointer, newId, type ProfileContent, VollyError } from "@volly/protocol";
+import type { OutgoingAttachment } from "../attachments/attachments-api.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { VaultBatch } from "../storage/vault.js";
-import type { AccountProfile, DisplayNameChange } from "./account-profile-api.js";
+import type { AccountProfile, AvatarChangeResult, DisplayNameChange } from "./account-profile-api.js";
+import { type AvatarDeps, avatarOf, profileTargets, sendProfile, uploadAvatar } from "./avatar-publish.js";
+import { profileSentAfter } from "./profile-announce.js";
 
 /** Longest display name (characters), as the directory and ProfileContent allow. */
 export const MAX_DISPLAY_NAME_CHARS = 64;
@@ -26,7 +27,7 @@ export function stageOwnDisplayName(ctx: ClientContext, batch: VaultBatch, displ
 export class AccountProfileService implements AccountProfile {
   constructor(
     private readonly ctx: ClientContext,
-    private readonly deps: { state: ConversationState; outbox: Outbox },
+    private readonly deps: AvatarDeps,
   ) {}
 
   async setDisplayName(name: string): Promise<DisplayNameChange> {
@@ -39,12 +40,14 @@ export class AccountProfileService implements AccountProfile {
     stageOwnDisplayName(this.ctx, batch, displayName);
     await batch.commit();
     const { outbox, state } = this.deps;
-    // community channels show the directory's name; left conversations cannot be sent to
-    const targets = (await state.list()).filter((c) => c.kind !== "channel" && !c.left);
+    const targets = await profileTargets(state);
     let sent = 0;
     for (const conv of targets) {
       try {
-        await outbox.add(conv.id, profileContent(displayName));
+        const record = await profileSentAfter(this.ctx, conv, { displayName });
+        await outbox.add(conv.id, profileContent(displayName), undefined, undefined, {
+          stage: (b) => this.ctx.stores.profileSent.put(b, conv.id, record),
+        });
         sent++;
       } catch (err) {
         this.ctx.diagnostics.report("profile.send", err);
@@ -52,5 +55,22 @@ export class AccountProfileService implements AccountProfile {
     }
     await outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     return { displayName, conversations: sent };
+  }
+
+  async setAvatar(image: OutgoingAttachment): Promise<AvatarChangeResult> {
+    const targets = await profileTargets(this.deps.state);
+    const avatar = await uploadAvatar(this.ctx, this.deps, image, targets);
+    const conversations = await sendProfile(this.ctx, this.deps, { avatar }, targets);
+    return { avatar, conversations };
+  }
+
+  async removeAvatar(): Promise<AvatarChangeResult> {
+    const targets = await profileTargets(this.deps.state);
+    const conversations = await sendProfile(this.ctx, this.deps, { removeAvatar: true }, targets);
+    return { conversations };
+  }
+
+  avatarOf(accountId: string): Promise<AttachmentPointer | undefined> {
+    return avatarOf(this.ctx, this.deps.state, accountId);
   }
 }

@@ -1,4 +1,4 @@
-import type { EntityType } from "@volly/protocol";
+import type { AttachmentPointer, EntityType } from "@volly/protocol";
 
 /** The profile: who this device is and where its server is. Stored sealed under key `profile`. */
 export interface ProfileRecord {
@@ -20,6 +20,8 @@ export interface ProfileRecord {
   entityType: EntityType;
   /** The name shown next to the handle, when the account set one. */
   displayName?: string;
+  /** The account's avatar (an encrypted image attachment), when it set one. */
+  avatar?: AttachmentPointer;
   /** The MLS ciphersuite of this device's key packages and groups (RFC 9420 §17.1 name). */
   ciphersuite: string;
   /** This device's Ed25519 public key, base64url (32 bytes). */

@@ -18,7 +18,11 @@ export interface AttachmentFileJob {
   source: KeptSource;
   /** The pointer's fields known before upload (everything but `blobId`). */
   pointer: Omit<AttachmentPointer, "blobId">;
-  /** The blob id (SHA-256 of the ciphertext), once the first pass computed it. */
+  /**
+   * The blob id (SHA-256 of the ciphertext), saved with `uploaded` once the upload that hashed it
+   * completed. Jobs saved by earlier versions may hold it before `uploaded` (a hashing pass of its
+   * own): their upload declares it to the server.
+   */
   blobId?: string;
   /** The tus upload's URL, once the server created it (kept so a restart resumes it). */
   uploadUrl?: string;

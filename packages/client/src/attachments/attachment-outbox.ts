@@ -1,4 +1,4 @@
-import { encryptFile, sha256Stream } from "@volly/crypto";
+import { encryptFile } from "@volly/crypto";
 import {
   type ErrorCode,
   fromBase64Url,
@@ -6,7 +6,6 @@ import {
   parse,
   retryClass,
   TextContent,
-  toBase64Url,
   VollyError,
 } from "@volly/protocol";
 import type { ConversationState } from "../conversations/conversation-state.js";
@@ -41,7 +40,7 @@ type Outcome = { ok: true; message: MessageRecord } | { ok: false; error: unknow
 
 /**
  * The first stages of an outgoing message with files, as dependent, persisted jobs: **upload**
- * (per file: a hashing pass gives the blob id, then tus uploads the ciphertext — resumed from the
+ * (per file: tus uploads the ciphertext, hashed on the way to give the blob id — resumed from the
  * server's offset with the upload URL kept in the job), then **message** (the pointers go into a
  * TextContent encrypted by the outbox, in the batch that deletes the job), then **send** (the
  * outbox's flush; it sends with `blobIds` and the "attachment" declaration). A restart resumes
@@ -158,7 +157,11 @@ export class AttachmentOutbox {
     return this.afterFlush(messageId);
   }
 
-  /** Hashes (first pass) and uploads (second pass) file `index` of a job, saving its progress. */
+  /**
+   * Uploads file `index` of a job in one pass (the ciphertext is hashed as it is uploaded), saving
+   * its progress, then its blob id with `uploaded`. A job saved by an earlier version may hold a
+   * blob id from a hashing pass of its own: it is declared to the server, which checks it.
+   */
   private async upload(
     job: AttachmentJobRecord,
     index: number,
@@ -168,16 +171,12 @@ export class AttachmentOutbox {
     const key = fromBase64Url(file.pointer.key);
     const ciphertext = () =>
       encryptFile(key, this.deps.sources.read(job.messageId, index, file.source), file.pointer.size);
-    if (!file.blobId) {
-      file.blobId = toBase64Url(await sha256Stream(ciphertext()));
-      await this.save(job);
-    }
     const before = job.files.slice(0, index).reduce((n, f) => n + f.pointer.ciphertextSize, 0);
     const total = totalBytes(job);
-    await uploadBlob({
+    const blobId = await uploadBlob({
       api: this.ctx.api,
       conversationId: job.conversationId,
-      blobId: file.blobId,
+      ...(file.blobId !== undefined ? { blobId: file.blobId } : {}),
       size: file.pointer.ciphertextSize,
       open: ciphertext,
       ...(file.uploadUrl ? { uploadUrl: file.uploadUrl } : {}),
@@ -188,6 +187,7 @@ export class AttachmentOutbox {
       onProgress: (sent) => this.report(job, before + sent, total),
       signal,
     });
+    file.blobId = blobId;
     file.uploaded = true;
     await this.save(job, {
       sentBytes: before + file.pointer.ciphertextSize,

@@ -80,6 +80,24 @@ export class AttachmentSources {
     for (let at = 0; at < bytes.length; at += PIECE) yield bytes.subarray(at, at + PIECE);
   }
 
+  /**
+   * Reads a caller's source from the start, in pieces, without keeping it (an upload that needs no
+   * restart, such as an avatar). Throws VOLLY_E_USAGE for a missing file.
+   */
+  async *readSource(source: OutgoingAttachment["source"]): AsyncIterable<Uint8Array> {
+    if (isBlob(source)) {
+      for (let at = 0; at < source.size; at += PIECE) {
+        yield new Uint8Array(await source.slice(at, at + PIECE).arrayBuffer());
+      }
+      return;
+    }
+    if (source instanceof Uint8Array) {
+      for (let at = 0; at < source.length; at += PIECE) yield source.subarray(at, at + PIECE);
+      return;
+    }
+    yield* this.localFiles().read(source.path);
+  }
+
   /** Stages removing every kept source of a message in `batch`, and removes its Blobs after it commits. */
   remove(batch: VaultBatch, messageId: string): VaultBatch {
     const prefix = sourceKey(messageId);

@@ -1,10 +1,18 @@
+import { createSha256, type Sha256 } from "@volly/crypto";
+
 /**
- * A forward reader over a file's ciphertext that can serve any byte range: what `tus-js-client`
- * reads its PATCH bodies from (its `FileSource`). The ciphertext is the same on every pass for a
- * given key, so a range before the current position is served by encrypting again from the start
- * (`open` is called anew) and skipping to it — an upload resumed at the server's offset after a
- * restart costs one more encryption pass up to there, never holding more than the range asked for
- * and one encrypted chunk.
+ * A forward reader over a file's ciphertext that can serve any byte range — what `tus-js-client`
+ * reads its PATCH bodies from (its `FileSource`) — and hashes the ciphertext as it goes, so the
+ * upload is the only pass over the file: the blob id (SHA-256 of the ciphertext) is known when the
+ * last byte is read.
+ *
+ * The ciphertext is the same on every pass for a given key, so a range before the current position
+ * is served by encrypting again from the start (`open` is called anew) and skipping to it. Each
+ * ciphertext byte is hashed once, in order, the first time a pass produces it: a re-read after a
+ * dropped request (tus-js-client resumes at the server's offset) hashes nothing twice, and a first
+ * read at an offset (an upload resumed after an app restart, whose hash state was lost) hashes the
+ * bytes it skips without them being uploaded. It never holds more than the range asked for and one
+ * encrypted chunk.
  */
 export class CiphertextSource {
   private iterator: AsyncIterator<Uint8Array> | undefined;
@@ -12,10 +20,17 @@ export class CiphertextSource {
   private position = 0;
   private pending: Uint8Array = new Uint8Array(0);
   private ended = false;
+  /** Ciphertext offset of the next piece the current pass yields. */
+  private produced = 0;
+  private readonly hash: Sha256 = createSha256();
+  /** Bytes [0, hashedUpTo) of the ciphertext are in `hash`. */
+  private hashedUpTo = 0;
+  private digested: Uint8Array | undefined;
 
   /**
    * @param size the ciphertext size (bytes)
-   * @param open starts a new pass over the ciphertext from its first byte
+   * @param open starts a new pass over the ciphertext from its first byte (yields it in order, in
+   *   pieces of any size)
    */
   constructor(
     readonly size: number,
@@ -30,7 +45,7 @@ export class CiphertextSource {
   async slice(start: number, end: number): Promise<{ value: Uint8Array & { size: number }; done: boolean }> {
     const stop = Math.min(end, this.size);
     if (start < this.position || !this.iterator) this.restart();
-    // Skip to `start`.
+    // Skip to `start` (what the pass produces on the way is hashed, see `next`).
     while (this.position + this.pending.length <= start && !this.ended) {
       this.position += this.pending.length;
       this.pending = await this.next();
@@ -58,7 +73,31 @@ export class CiphertextSource {
     return { value, done: start + have >= this.size };
   }
 
-  /** Stops the current pass. */
+  /**
+   * The SHA-256 of the whole ciphertext (32 bytes): the blob id's bytes. When the slices read so
+   * far did not reach the end (tus-js-client found the upload already complete on the server), the
+   * rest is encrypted and hashed first. May be called more than once (same answer).
+   *
+   * @throws Error when the passes yielded fewer than `size` bytes; what the pass throws
+   */
+  async digest(): Promise<Uint8Array> {
+    if (this.digested) return this.digested;
+    if (this.hashedUpTo < this.size) {
+      if (!this.iterator || this.ended) this.restart();
+      while (!this.ended && this.hashedUpTo < this.size) {
+        this.position += this.pending.length;
+        this.pending = await this.next();
+      }
+      this.close();
+    }
+    if (this.hashedUpTo !== this.size) {
+      throw new Error(`The ciphertext has ${this.hashedUpTo} bytes, not ${this.size}.`);
+    }
+    this.digested = this.hash.digest();
+    return this.digested;
+  }
+
+  /** Stops the current pass (a later slice starts a new one; the hash so far is kept). */
   close(): void {
     void this.iterator?.return?.();
     this.iterator = undefined;
@@ -68,15 +107,25 @@ export class CiphertextSource {
     this.close();
     this.iterator = this.open()[Symbol.asyncIterator]();
     this.position = 0;
+    this.produced = 0;
     this.pending = new Uint8Array(0);
     this.ended = false;
   }
 
+  /** The pass's next piece (empty once it ended), its bytes past `hashedUpTo` hashed. */
   private async next(): Promise<Uint8Array> {
     const r = await (this.iterator as AsyncIterator<Uint8Array>).next();
     if (r.done) {
       this.ended = true;
       return new Uint8Array(0);
+    }
+    const at = this.produced;
+    this.produced += r.value.length;
+    // Passes start at byte 0 and run in order, so `at <= hashedUpTo` always holds here.
+    if (this.produced > this.hashedUpTo && this.hashedUpTo < this.size && !this.digested) {
+      const upTo = Math.min(this.produced, this.size);
+      this.hash.update(r.value.subarray(this.hashedUpTo - at, upTo - at));
+      this.hashedUpTo = upTo;
     }
     return r.value;
   }

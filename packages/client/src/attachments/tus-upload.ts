@@ -1,8 +1,10 @@
-import { VollyError } from "@volly/protocol";
-import { type DetailedError, type HttpRequest, Upload } from "tus-js-client";
+import { toBase64Url, VollyError } from "@volly/protocol";
+import { type DetailedError, type HttpRequest, type HttpResponse, Upload } from "tus-js-client";
 import { errorFromBody, type HttpApi } from "../transport/http-api.js";
 import { CiphertextSource } from "./ciphertext-source.js";
 
+/** The response header naming the blob an upload became (the server's hash of what it received). */
+const BLOB_ID_HEADER = "Volly-Blob-Id";
 /** Bytes per PATCH request: what one request holds in memory (tus-js-client `chunkSize`). */
 export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Delays (ms) of tus-js-client's own retries after a dropped connection, before the job's backoff. */
@@ -13,8 +15,12 @@ export interface BlobUpload {
   api: HttpApi;
   /** The conversation (group id) the blob belongs to. */
   conversationId: string;
-  /** SHA-256 of the ciphertext, base64url: the server checks it when the last byte arrives. */
-  blobId: string;
+  /**
+   * The blob id declared at creation (SHA-256 of the ciphertext, base64url), checked by the server
+   * when the last byte arrives — only for jobs saved by earlier versions, which hashed in a pass of
+   * their own. Without it the ciphertext is hashed while it is uploaded.
+   */
+  blobId?: string;
   /** Ciphertext size (bytes). */
   size: number;
   /** A new pass over the ciphertext from its first byte. */
@@ -30,25 +36,53 @@ export interface BlobUpload {
 }
 
 /**
- * Uploads a blob with tus 1.0 (`tus-js-client`, creation and resumption): resumes `uploadUrl`
- * when given and still open (else creates a new upload at `/v1/uploads` with the metadata the
- * server checks: `conversation`, `sha256`), retries dropped connections from the server's offset,
- * and resolves once the server holds the complete blob (it checked the hash). A blob the server
- * already holds (a restart after the last byte went up) is not sent again.
+ * Uploads a blob with tus 1.0 (`tus-js-client`, creation and resumption) in one pass over the
+ * ciphertext, hashing it as it is read ({@link CiphertextSource}): resumes `uploadUrl` when given
+ * and still open (else creates a new upload at `/v1/uploads` with metadata `conversation`, and
+ * `sha256` only when `blobId` is given), retries dropped connections from the server's offset, and
+ * resolves with the blob id once the server holds the complete blob. The id is the SHA-256 of the
+ * ciphertext this client produced; the server names the blob by the hash of what it received
+ * (`Volly-Blob-Id` on the final answer) and the two must agree. With a declared `blobId` (a job of
+ * an earlier version) the server checks it instead, and a blob it already holds is not sent again.
  *
+ * @returns the blob id (base64url SHA-256 of the ciphertext)
  * @throws VollyError the server's refusal (VOLLY_E_TOO_LARGE, VOLLY_E_QUOTA_EXCEEDED,
- *   VOLLY_E_NOT_FOUND: not a member, VOLLY_E_BLOB_MISMATCH: the bytes changed), or
- *   VOLLY_E_SERVER_UNREACHABLE once tus-js-client's retries are exhausted (try again later);
- *   an AbortError when `signal` aborted
+ *   VOLLY_E_NOT_FOUND: not a member, VOLLY_E_BLOB_MISMATCH: the bytes changed — the server's blob
+ *   is not the ciphertext hashed here, or not the declared one), or VOLLY_E_SERVER_UNREACHABLE
+ *   once tus-js-client's retries are exhausted (try again later); an AbortError when `signal`
+ *   aborted
  */
-export async function uploadBlob(job: BlobUpload): Promise<void> {
-  if (await blobExists(job.api, job.blobId)) {
+export async function uploadBlob(job: BlobUpload): Promise<string> {
+  const declared = job.blobId;
+  if (declared !== undefined && (await blobExists(job.api, declared))) {
     job.onProgress(job.size);
-    return;
+    return declared;
   }
   const source = new CiphertextSource(job.size, job.open);
+  try {
+    const last = await tusUpload(job, source);
+    if (declared !== undefined) return declared;
+    const blobId = toBase64Url(await source.digest());
+    const named = last.getHeader(BLOB_ID_HEADER);
+    if (named && named !== blobId) {
+      throw new VollyError(
+        "VOLLY_E_BLOB_MISMATCH",
+        "The server's copy of the file is not what was encrypted.",
+        {
+          blobId: named,
+        },
+      );
+    }
+    return blobId;
+  } finally {
+    source.close();
+  }
+}
+
+/** Runs tus-js-client over `source`; resolves with the last response (the final PATCH's or HEAD's). */
+function tusUpload(job: BlobUpload, source: CiphertextSource): Promise<HttpResponse> {
   const origin = job.api.baseUrl;
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<HttpResponse>((resolve, reject) => {
     // The input is only handed to `fileReader` (ours ignores it and serves the ciphertext).
     const upload = new Upload(
       { read: async () => ({ done: true, value: undefined }) },
@@ -58,7 +92,10 @@ export async function uploadBlob(job: BlobUpload): Promise<void> {
         uploadSize: job.size,
         chunkSize: UPLOAD_CHUNK_BYTES,
         retryDelays: RETRY_DELAYS,
-        metadata: { conversation: job.conversationId, sha256: job.blobId },
+        metadata: {
+          conversation: job.conversationId,
+          ...(job.blobId !== undefined ? { sha256: job.blobId } : {}),
+        },
         storeFingerprintForResuming: false,
         removeFingerprintOnSuccess: false,
         fileReader: { openFile: async () => source },
@@ -71,7 +108,7 @@ export async function uploadBlob(job: BlobUpload): Promise<void> {
           }
         },
         onProgress: (sent: number) => job.onProgress(sent),
-        onSuccess: () => resolve(),
+        onSuccess: ({ lastResponse }) => resolve(lastResponse),
         onError: (err: Error) => reject(uploadError(err)),
       },
     );
@@ -80,7 +117,7 @@ export async function uploadBlob(job: BlobUpload): Promise<void> {
     });
     if (job.signal?.aborted) reject(abortError());
     else upload.start();
-  }).finally(() => source.close());
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { CommitBody, HistoryPolicy } from "@volly/protocol";
+import type { AttachmentPointer, CommitBody, HistoryPolicy } from "@volly/protocol";
 import type { MessageRecord } from "../messaging/message-records.js";
 
 /** A conversation (one MLS group). Stored sealed under `conv:<id>`. */
@@ -115,6 +115,13 @@ export interface ConversationMember {
   handle: string;
   /** The name the account shows next to its handle, when it set one. */
   displayName?: string;
+  /**
+   * The account's avatar (an encrypted image; its `thumbnail` is what lists show, the full image
+   * comes from `client.attachments.download`), when it set one and sent it here (ProfileContent).
+   */
+  avatar?: AttachmentPointer;
+  /** `sentAt` (ms, sender's clock) of the profile message that last set or removed `avatar`. */
+  avatarAt?: number;
 }
 
 /** How this device's membership of a group ended (see `ConversationRecord.membershipEnd`). */

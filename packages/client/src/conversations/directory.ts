@@ -89,7 +89,8 @@ export class Directory {
    * The accounts in a group other than this one, from its MLS leaves (each leaf's credential names
    * account and device; the directory gives handle and display name). A leaf whose device the
    * directory attributes to another account is not trusted for naming. When a look-up fails, the
-   * entry from `previous` is kept, else the account id stands in for the handle. Never throws.
+   * entry from `previous` is kept, else the account id stands in for the handle; a member's avatar
+   * (from its profile messages) is kept from `previous`. Never throws.
    */
   async membersOf(group: MlsGroup, previous: ConversationMember[] = []): Promise<ConversationMember[]> {
     const byAccount = new Map<string, string[]>();
@@ -115,9 +116,17 @@ export class Directory {
         };
         break;
       }
-      members.push(
-        found ?? previous.find((p) => p.accountId === accountId) ?? { accountId, handle: accountId },
-      );
+      const before = previous.find((p) => p.accountId === accountId);
+      // The avatar comes from the account's profile messages, not the directory: it is kept.
+      const kept =
+        found && before?.avatarAt !== undefined
+          ? {
+              ...found,
+              ...(before.avatar ? { avatar: before.avatar } : {}),
+              avatarAt: before.avatarAt,
+            }
+          : found;
+      members.push(kept ?? before ?? { accountId, handle: accountId });
     }
     return members.sort((a, b) => a.handle.localeCompare(b.handle));
   }

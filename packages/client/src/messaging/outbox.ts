@@ -9,6 +9,7 @@ import {
   utf8,
   VollyError,
 } from "@volly/protocol";
+import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { ListenerSet } from "../shared/listeners.js";
@@ -49,6 +50,19 @@ export interface OutboxHooks {
    * VOLLY_E_SERVER_UNREACHABLE when the connection dropped before the answer.
    */
   sendOverGateway?(groupId: string, body: SendMessageBody): Promise<SendMessageResponse> | undefined;
+  /**
+   * A message to queue first, before a message the user sees (one added with its record) in `conv`:
+   * this account's profile when the conversation's members have not had it yet. Runs in the
+   * conversation's queue; undefined for none.
+   */
+  preamble?(conv: ConversationRecord): Promise<OutboxPreamble | undefined>;
+}
+
+/** A message {@link OutboxHooks.preamble} puts before another. */
+export interface OutboxPreamble {
+  content: ApplicationContent;
+  declares?: MessageDeclaration[];
+  extras?: OutboxExtras;
 }
 
 /**
@@ -106,8 +120,14 @@ export class Outbox {
     if (!conv) throw new VollyError("VOLLY_E_UNKNOWN_CONVERSATION", `No conversation ${conversationId}.`);
     if (conv.left)
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
-    const group = await stores.groupStates.load(conversationId);
+    let group = await stores.groupStates.load(conversationId);
     if (isRemovedFromGroup(group)) throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER");
+    const before = message ? await this.hooks.preamble?.(conv) : undefined;
+    if (before) {
+      // queued first (without a record, so without a preamble of its own): it goes out before this
+      await this.addLocked(conversationId, before.content, undefined, before.declares, before.extras);
+      group = await stores.groupStates.load(conversationId);
+    }
     const epoch = groupEpoch(group);
     const { newGroup, ciphertext } = await encryptApplication(
       this.ctx.suite,

@@ -43,6 +43,8 @@ export const RECORD_PREFIXES = {
   unseen: "unseen:",
   /** What the directory said about a device, by device id. */
   device: "dev:",
+  /** What of this account's profile was last sent to a conversation and to whom, by conversation id. */
+  profileSent: "psent:",
   /** receivedAt (ms) of the newest incoming message a read receipt covered, by conversation id. */
   readReceiptMark: "rr:",
   /** receivedAt (ms) up to which a channel thread was read on this device, by its root message id. */

@@ -1,5 +1,6 @@
 import type { AccountBackupRecord, ProfileRecord } from "../account/account-records.js";
 import type { AccountSyncRejection } from "../account/account-sync/account-sync-api.js";
+import type { ProfileSentRecord } from "../account/profile-announce.js";
 import type { UserSettings } from "../account/settings-api.js";
 import type { AttachmentJobRecord } from "../attachments/attachment-jobs.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
@@ -44,6 +45,8 @@ export class Stores {
   readonly unseen: UnseenStore;
   /** receivedAt (ms) of the newest incoming message covered by a read receipt, by conversation id. */
   readonly readReceiptMarks: KeyedRecords<number>;
+  /** What of this account's profile was last sent to a conversation, by conversation id. */
+  readonly profileSent: KeyedRecords<ProfileSentRecord>;
   /** receivedAt (ms) up to which a channel thread was read here, by root message id (`threads/`). */
   readonly threadReadMarks: KeyedRecords<number>;
   /** Actions received before the message they target, by target message id (applied on its arrival). */
@@ -91,6 +94,7 @@ export class Stores {
     this.outbox = new OutboxStore(vault);
     this.unseen = new UnseenStore(vault);
     this.readReceiptMarks = new KeyedRecords<number>(vault, RECORD_PREFIXES.readReceiptMark);
+    this.profileSent = new KeyedRecords<ProfileSentRecord>(vault, RECORD_PREFIXES.profileSent);
     this.threadReadMarks = new KeyedRecords<number>(vault, RECORD_PREFIXES.threadReadMark);
     this.pendingActions = new KeyedRecords<MessageAction[]>(vault, RECORD_PREFIXES.pendingActions);
     this.unseenActions = new KeyedRecords<MessageAction>(vault, RECORD_PREFIXES.unseenActions);

@@ -7,7 +7,7 @@ import type { Services } from "../services/services.js";
 import { authenticateRequest } from "./bearer.js";
 import { parseRange } from "./blob-download.js";
 import { securityHeaders } from "./security-headers.js";
-import { createTusBridge, UPLOADS_PATH } from "./tus-bridge.js";
+import { BLOB_ID_HEADER, createTusBridge, UPLOADS_PATH } from "./tus-bridge.js";
 
 /** Options of {@link registerFileRoutes}. */
 export interface FileRoutesOptions {
@@ -17,12 +17,16 @@ export interface FileRoutesOptions {
   allowedOrigins: readonly string[];
 }
 
-/** The tus headers of a complete upload: what a client resuming after the last answer was lost needs. */
-function completeUploadHeaders(size: number): Record<string, string> {
+/**
+ * The tus headers of a complete upload, with the blob it became: what a client resuming after the
+ * last answer was lost needs.
+ */
+function completeUploadHeaders(size: number, blobId: string): Record<string, string> {
   return {
     "tus-resumable": "1.0.0",
     "upload-offset": String(size),
     "upload-length": String(size),
+    [BLOB_ID_HEADER.toLowerCase()]: blobId,
     "cache-control": "no-store",
   };
 }
@@ -88,7 +92,8 @@ export function registerFileRoutes(
         if (upload.state === "complete") {
           // The upload became a blob; tus no longer knows it. Its offset is its length; terminating
           // it removes the blob unless a message points at it already.
-          if (method === "HEAD") return reply.code(200).headers(completeUploadHeaders(upload.size)).send();
+          if (method === "HEAD")
+            return reply.code(200).headers(completeUploadHeaders(upload.size, upload.blobId)).send();
           if (method === "PATCH") throw new VollyError("VOLLY_E_NOT_FOUND");
           await blobs.cancelUnsent(uploadId);
           return reply.code(204).headers({ "tus-resumable": "1.0.0", "cache-control": "no-store" }).send();

@@ -13,6 +13,12 @@ const admittedIds = new WeakMap<IncomingMessage, string>();
 /** Where tus is mounted. */
 export const UPLOADS_PATH = "/v1/uploads";
 
+/**
+ * The response header naming the blob an upload became (its SHA-256, base64url): on the final
+ * PATCH and on HEAD of a completed upload; exposed to web origins like tus's own headers.
+ */
+export const BLOB_ID_HEADER = "Volly-Blob-Id";
+
 /** The tus server of the blob directory, with Volly's answers. */
 export interface TusBridge {
   /**
@@ -61,7 +67,8 @@ async function asJsonError(response: Response): Promise<Response> {
  * `<blobDir>/uploads/` with their metadata beside them (tus's file configstore), so on a shared
  * volume any node resumes an upload another started; uploads expire after `uploadExpiryMs`
  * (`Upload-Expires`). The upload id is the one the admission recorded; the last byte triggers the
- * hash check (`BlobService.completion`). tus's locks are per process (its MemoryLocker): two nodes
+ * hash check (`BlobService.completion`), and the final PATCH answers the blob id in
+ * {@link BLOB_ID_HEADER}. tus's locks are per process (its MemoryLocker): two nodes
  * writing one upload at once — a dropped PATCH still flushing on its node while the client resumes
  * on another — write the same bytes at the same offsets, and the hash check catches anything else.
  *
@@ -87,6 +94,7 @@ export function createTusBridge(
       relativeLocation: true,
       maxSize: blobSize(blobs.config.maxUploadBytes),
       allowedOrigins: (origin) => allowedOrigins.includes(origin),
+      exposedHeaders: [BLOB_ID_HEADER],
       namingFunction: (req) => {
         const raw = (req as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
         const id = raw && admittedIds.get(raw);
@@ -94,15 +102,16 @@ export function createTusBridge(
         return id;
       },
       onUploadFinish: async (_req, upload) => {
+        let blobId: string;
         try {
-          await blobs.completion.complete(upload.id);
+          blobId = await blobs.completion.complete(upload.id);
         } catch (error) {
           const volly = toVollyError(error);
           if (volly.code === "VOLLY_E_INTERNAL")
             log.error({ err: describeError(error) }, "upload completion failed");
           throw tusError(volly);
         }
-        return {};
+        return { headers: { [BLOB_ID_HEADER]: blobId } };
       },
     });
   return {

@@ -630,7 +630,11 @@ export type BlobState = "uploading" | "complete" | "removed";
 export interface BlobRecord {
   /** The tus upload id (`<blobDir>/uploads/<id>` while uploading). */
   id: string;
-  /** The SHA-256 (base64url) of the ciphertext; `<blobDir>/<blobId>` once complete. */
+  /**
+   * The SHA-256 (base64url) of the ciphertext; `<blobDir>/<blobId>` once complete. While uploading:
+   * the one the client declared (`Upload-Metadata` `sha256`), or {@link UNDECLARED_BLOB_ID} when it
+   * declared none (the server names the blob by the hash it computes at completion).
+   */
   blobId: string;
   groupId: string;
   /** The account that created the upload. */
@@ -642,6 +646,12 @@ export interface BlobRecord {
   /** When it is removed unless a message points at it (ms); undefined once one does. */
   expiresAt?: number;
 }
+
+/**
+ * The `blobId` of an upload whose client declared no hash (not a valid blob id, so it never names a
+ * file or matches a complete blob): the server names it at completion.
+ */
+export const UNDECLARED_BLOB_ID = "";
 
 /** A blob row whose file is to be deleted (or an expired upload whose files are). */
 export interface BlobFileRef {
@@ -666,10 +676,11 @@ export interface BlobRepository {
   usedBytes(accountId: string): Promise<number>;
   /**
    * Marks an upload complete, unreferenced until `expiresAt`, with one conditional UPDATE: only
-   * while it is "uploading" and no other row holds this blob id complete or being removed. Returns
-   * whether it did.
+   * while it is "uploading" and no other row holds this blob id complete or being removed. With
+   * `blobId` (the hash computed at completion) the row takes that blob id in the same statement;
+   * without it the row keeps the one it was created with. Returns whether it did.
    */
-  complete(id: string, expiresAt: number): Promise<boolean>;
+  complete(id: string, expiresAt: number, blobId?: string): Promise<boolean>;
   /**
    * Marks "removed" the complete blob of upload `id` when no message points at it (its uploader
    * cancelled before sending). Returns it, or undefined when there is none such.
@@ -679,7 +690,8 @@ export interface BlobRepository {
   deleteRow(id: string): Promise<boolean>;
   /**
    * Records that `message` points at `blobIds` (clearing their expiry) — only when every one is a
-   * complete blob of the message's group.
+   * complete blob of the message's group or one uploaded by the sender device's account (a blob its
+   * uploader shares into other conversations, such as an avatar).
    *
    * @returns undefined when recorded, else the first blob id that is not a complete blob of the
    *   group (nothing recorded)
@@ -688,6 +700,11 @@ export interface BlobRepository {
     message: { groupId: string; messageId: string; seq: number; senderDeviceId: string; createdAt: number },
     blobIds: readonly string[],
   ): Promise<string | undefined>;
+  /**
+   * Whether a message of a group `deviceId` is a current member of points at `blobId` (so the
+   * device may read the blob although it is not in the group it was uploaded to).
+   */
+  referencedForDevice(blobId: string, deviceId: string): Promise<boolean>;
   /**
    * The seq and sender of a message that points at blobs, from the references (its log entry may
    * have been pruned after delivery), or undefined.
@@ -706,7 +723,10 @@ export interface BlobRepository {
    * no message points at any more are marked "removed". Returns how many references went.
    */
   releaseOlderThan(createdBefore: number, limit: number): Promise<number>;
-  /** Marks "removed" complete blobs whose group has no current member (channel or community deleted, everyone left). */
+  /**
+   * Marks "removed" complete blobs whose group has no current member (channel or community deleted,
+   * everyone left) and that no message of a group with a current member points at.
+   */
   removeMemberless(limit: number): Promise<number>;
   /** Marks "removed" complete blobs no message points at whose expiry passed. Returns how many. */
   expireUnsent(now: number, limit: number): Promise<number>;

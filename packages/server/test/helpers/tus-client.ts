@@ -18,13 +18,14 @@ export function tusClient(base: string) {
     ...extra,
   });
   return {
-    /** `POST /v1/uploads` (creation, no body). */
-    create(device: HttpDevice, groupId: string, length: number, blobId: string): Promise<Response> {
+    /** `POST /v1/uploads` (creation, no body); without `blobId` no `sha256` is declared. */
+    create(device: HttpDevice, groupId: string, length: number, blobId?: string): Promise<Response> {
+      const sha256 = blobId === undefined ? "" : `,sha256 ${b64(blobId)}`;
       return fetch(`${base}/v1/uploads`, {
         method: "POST",
         headers: headers(device, {
           "upload-length": String(length),
-          "upload-metadata": `conversation ${b64(groupId)},sha256 ${b64(blobId)}`,
+          "upload-metadata": `conversation ${b64(groupId)}${sha256}`,
         }),
       });
     },
@@ -65,7 +66,7 @@ export function tusClient(base: string) {
       return { abort: () => req.destroy() };
     },
     /** Uploads `bytes` in one creation + one PATCH; returns the PATCH response. */
-    async upload(device: HttpDevice, groupId: string, bytes: Buffer, blobId: string): Promise<Response> {
+    async upload(device: HttpDevice, groupId: string, bytes: Buffer, blobId?: string): Promise<Response> {
       const created = await this.create(device, groupId, bytes.length, blobId);
       if (created.status !== 201) return created;
       return this.patch(device, created.headers.get("location") ?? "", 0, bytes);

@@ -1,3 +1,4 @@
+import type { AttachmentPointer } from "@volly/protocol";
 import { sdk } from "../lib/sdk.js";
 import type { ConversationRecord, ConversationSummary } from "../worker/rpc-types.js";
 import { presence } from "./presence.svelte.js";
@@ -11,6 +12,12 @@ export interface Contact {
 /** The handle a direct conversation is with, if it is one. */
 export function peerOf(conversation: ConversationRecord): string | undefined {
   return conversation.kind === "direct" ? (conversation.peerHandle ?? conversation.title) : undefined;
+}
+
+/** The avatar to show for a conversation: a direct conversation's peer's picture, when set. */
+export function avatarOf(conversation: ConversationRecord): AttachmentPointer | undefined {
+  if (conversation.kind !== "direct") return undefined;
+  return conversation.members?.find((m) => m.handle === conversation.peerHandle)?.avatar;
 }
 
 /** The name to show for a conversation. */

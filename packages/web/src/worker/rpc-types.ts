@@ -128,6 +128,8 @@ export type ChannelView = Omit<CommunityChannel, "overwrites"> & {
 export interface Me {
   handle: string;
   displayName?: string;
+  /** The account's avatar (an encrypted image attachment), when it set one. */
+  avatar?: AttachmentPointer;
   accountId: string;
   deviceId: string;
   serverUrl: string;

@@ -149,6 +149,7 @@ export class SdkService {
     return {
       handle: p.handle,
       ...(p.displayName ? { displayName: p.displayName } : {}),
+      ...(p.avatar ? { avatar: p.avatar } : {}),
       accountId: p.accountId,
       deviceId: p.deviceId,
       serverUrl: p.serverUrl,

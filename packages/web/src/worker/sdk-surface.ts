@@ -129,7 +129,7 @@ export const SDK_SURFACE = {
   },
   connection: { state: "as-is" },
   devices: { list: "as-is", revoke: "as-is" },
-  account: { setDisplayName: "as-is" },
+  account: { setDisplayName: "as-is", setAvatar: "as-is", removeAvatar: "as-is", avatarOf: "as-is" },
   invites: { create: "as-is", accept: "as-is" },
   settings: { get: "as-is", update: "as-is" },
   notifications: { decide: "as-is", rule: "as-is", setLevel: "as-is", mute: "as-is", unmute: "as-is" },

@@ -1,4 +1,4 @@
-import { HANDLE_PATTERN, ID_PATTERN, LIMITS } from "@volly/protocol";
+import { AttachmentPointer, HANDLE_PATTERN, ID_PATTERN, LIMITS, matches } from "@volly/protocol";
 import * as Y from "yjs";
 import { parseScheduleRule } from "../../scheduled/schedule-rule.js";
 
@@ -107,6 +107,21 @@ export class AccountDoc {
   /** Sets one setting (the caller validated it). Returns true when the value changed. */
   setSetting(key: string, value: unknown): boolean {
     return this.setIfChanged(this.map("settings"), key, value);
+  }
+
+  /**
+   * This account's avatar as its devices last noted it: its pointer, null once removed, undefined
+   * when none was noted or the entry is malformed (untrusted: not an image AttachmentPointer).
+   */
+  ownAvatar(): AttachmentPointer | null | undefined {
+    const raw = this.map("profile").get("avatar");
+    if (raw === null) return null;
+    return matches(AttachmentPointer, raw) && raw.kind === "image" ? raw : undefined;
+  }
+
+  /** Notes this account's avatar pointer (null: removed). Returns true when the value changed. */
+  setOwnAvatar(avatar: AttachmentPointer | null): boolean {
+    return this.setIfChanged(this.map("profile"), "avatar", avatar);
   }
 
   /** Every well-formed synced conversation entry. */
@@ -248,6 +263,7 @@ export class AccountDoc {
   private map(
     name:
       | "settings"
+      | "profile"
       | "conversations"
       | "titles"
       | "read"

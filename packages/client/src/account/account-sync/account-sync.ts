@@ -1,6 +1,7 @@
 import { groupMembers, type MlsGroup } from "@volly/crypto";
 import {
   type AccountSyncContent,
+  type AttachmentPointer,
   fromBase64Url,
   type GroupMessageEvent,
   type HistoryChunkContent,
@@ -345,6 +346,16 @@ export class AccountSyncService implements AccountSync {
     });
   }
 
+  /**
+   * Notes this account's new avatar (undefined: removed) in the account document, so devices
+   * linked later learn it (see {@link projectAccountDoc}). Never throws.
+   */
+  noteOwnAvatar(avatar: AttachmentPointer | undefined): void {
+    void this.change((doc) => {
+      doc.setOwnAvatar(avatar ?? null);
+    });
+  }
+
   private noteConversation(conv: ConversationRecord): void {
     if (conv.self) return;
     void this.change((doc) => noteConversationIn(doc, conv));
@@ -535,6 +546,7 @@ export class AccountSyncService implements AccountSync {
       queue: this.deps.queue,
       conversations: this.deps.conversations,
       settings: this.deps.settings,
+      ctx: this.ctx,
     };
   }
 

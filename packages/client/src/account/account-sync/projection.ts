@@ -1,7 +1,10 @@
+import type { AttachmentPointer } from "@volly/protocol";
 import type { ConversationRecord } from "../../conversations/conversation-records.js";
 import type { ConversationsService } from "../../conversations/conversations.js";
+import type { ClientContext } from "../../shared/client-context.js";
 import type { KeyedQueue } from "../../shared/keyed-queue.js";
 import type { Stores } from "../../storage/stores.js";
+import { stageOwnAvatar } from "../avatar.js";
 import type { SettingsService } from "../settings.js";
 import type { AccountDoc } from "./account-doc.js";
 
@@ -11,6 +14,8 @@ export interface ProjectionTargets {
   queue: KeyedQueue;
   conversations: ConversationsService;
   settings: SettingsService;
+  /** This device's context: its profile takes the account's avatar. */
+  ctx: ClientContext;
 }
 
 /**
@@ -29,6 +34,7 @@ export async function projectAccountDoc(doc: AccountDoc, targets: ProjectionTarg
     wanted.set(conv.id, { title: doc.title(conv.id), readSeq: doc.readSeq(conv.id) });
   }
   await targets.settings.applySynced(settings);
+  await projectOwnAvatar(doc.ownAvatar(), targets.ctx);
   for (const [id, want] of wanted) {
     const updated = await targets.queue.run(id, async () => {
       const conv = await targets.stores.conversations.get(id);
@@ -42,6 +48,22 @@ export async function projectAccountDoc(doc: AccountDoc, targets: ProjectionTarg
     });
     if (updated) targets.conversations.changes.emit(updated);
   }
+}
+
+/**
+ * Makes this device's profile carry the avatar the account document notes (`noted`: see
+ * {@link AccountDoc.ownAvatar}; null removes it, undefined leaves the profile as it is).
+ */
+async function projectOwnAvatar(
+  noted: AttachmentPointer | null | undefined,
+  ctx: ClientContext,
+): Promise<void> {
+  if (noted === undefined) return;
+  const avatar = noted ?? undefined;
+  if (JSON.stringify(avatar) === JSON.stringify(ctx.profile.avatar)) return;
+  const batch = ctx.stores.batch();
+  stageOwnAvatar(ctx, batch, avatar);
+  await batch.commit();
 }
 
 /**

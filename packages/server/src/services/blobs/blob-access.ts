@@ -13,7 +13,8 @@ export interface ReadableBlob {
 /** Who may read and resume what. */
 export interface BlobAccess {
   /**
-   * The complete blob `blobId` when the caller's device is a current member of its group.
+   * The complete blob `blobId` when the caller's device is a current member of its group, or of a
+   * group where a message points at it (its uploader shared it there, e.g. an avatar).
    *
    * @throws VOLLY_E_NOT_FOUND when the blob is unknown, unfinished or removed, or the device is not
    *   a member (the same answer, so a non-member learns nothing of the blob)
@@ -34,7 +35,10 @@ export function createBlobAccess({ store }: ServiceContext, files: BlobFiles): B
       const blob = await store.blobs.findBlob(blobId);
       if (!blob) throw new VollyError("VOLLY_E_NOT_FOUND");
       const membership = await store.groups.findMembership(blob.groupId, device.deviceId);
-      if (!membership || membership.leftSeq !== null) throw new VollyError("VOLLY_E_NOT_FOUND");
+      const member = membership !== undefined && membership.leftSeq === null;
+      if (!member && !(await store.blobs.referencedForDevice(blobId, device.deviceId))) {
+        throw new VollyError("VOLLY_E_NOT_FOUND");
+      }
       return { blob, path: files.blobPath(blob.blobId) };
     },
     async ownUpload(device, uploadId) {

@@ -22,7 +22,9 @@ export function checkBlobDeclaration(body: SendMessageBody): void {
  * @param message the appended entry: its group, seq, sender device and time (ms; references older
  *   than the retention period go with it)
  * @throws VOLLY_E_BLOB_NOT_READY (details.blobId) when one is not a complete blob of the group —
- *   unknown, still uploading, removed or another group's; the caller's transaction rolls back
+ *   unknown, still uploading, removed, or another group's that the sender's account did not
+ *   upload (an uploader may share its own blob into its other conversations); the caller's
+ *   transaction rolls back
  */
 export async function referenceBlobs(
   tx: Repositories,

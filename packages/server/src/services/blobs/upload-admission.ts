@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { blobSize, parse, type UploadLimitsResponse, UploadMetadata, VollyError } from "@volly/protocol";
 import type { FilesConfig } from "../../config-files.js";
+import { UNDECLARED_BLOB_ID } from "../../store/types.js";
 import type { AuthContext, ServiceContext } from "../context.js";
 
 /** What a tus creation request (`POST /v1/uploads`) asks for, read from its headers. */
@@ -17,7 +18,7 @@ export interface UploadAdmission {
    * Checks a creation request and records the upload (owned by the caller's account, expiring
    * after `uploadExpiryMs`); returns the upload id tus must use.
    *
-   * @throws VOLLY_E_BAD_REQUEST (no or bad Upload-Length, metadata not `{conversation, sha256}`),
+   * @throws VOLLY_E_BAD_REQUEST (no or bad Upload-Length, metadata not `{conversation, sha256?}`),
    *   VOLLY_E_NOT_FOUND (the caller's device is not a member of the group), VOLLY_E_TOO_LARGE
    *   (details.limit, details.size: longer than blobSize(maxUploadBytes)), VOLLY_E_QUOTA_EXCEEDED
    *   (details.scope "files", limit, used, size: the account's blobs and uploads would pass its quota)
@@ -59,9 +60,13 @@ export function createUploadAdmission({ store, now }: ServiceContext, files: Fil
       }
       const size = Number(request.length);
       if (request.metadata === undefined) {
-        throw new VollyError("VOLLY_E_BAD_REQUEST", "Upload-Metadata needs conversation and sha256.", {
-          field: "Upload-Metadata",
-        });
+        throw new VollyError(
+          "VOLLY_E_BAD_REQUEST",
+          "Upload-Metadata needs conversation (and optionally sha256).",
+          {
+            field: "Upload-Metadata",
+          },
+        );
       }
       const metadata = parse(UploadMetadata, parseUploadMetadata(request.metadata));
       const membership = await store.groups.findMembership(metadata.conversation, device.deviceId);
@@ -82,7 +87,7 @@ export function createUploadAdmission({ store, now }: ServiceContext, files: Fil
       const at = now();
       await store.blobs.insertUpload({
         id,
-        blobId: metadata.sha256,
+        blobId: metadata.sha256 ?? UNDECLARED_BLOB_ID,
         groupId: metadata.conversation,
         accountId: device.accountId,
         size,

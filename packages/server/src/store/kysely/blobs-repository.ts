@@ -90,22 +90,28 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
       return row?.bytes == null ? 0 : num(row.bytes);
     },
 
-    async complete(id, expiresAt) {
+    async complete(id, expiresAt, blobId) {
       const result = await db
         .updateTable("blobs")
-        .set({ state: "complete", expires_at: expiresAt })
+        .set({
+          state: "complete",
+          expires_at: expiresAt,
+          ...(blobId !== undefined ? { blob_id: blobId } : {}),
+        })
         .where("id", "=", id)
         .where("state", "=", "uploading")
-        .where(({ not, exists, selectFrom }) =>
-          not(
+        .where(({ not, exists, selectFrom }) => {
+          const others = selectFrom("blobs as other")
+            .select("other.id")
+            .where("other.state", "in", ["complete", "removed"]);
+          return not(
             exists(
-              selectFrom("blobs as other")
-                .select("other.id")
-                .whereRef("other.blob_id", "=", "blobs.blob_id")
-                .where("other.state", "in", ["complete", "removed"]),
+              blobId !== undefined
+                ? others.where("other.blob_id", "=", blobId)
+                : others.whereRef("other.blob_id", "=", "blobs.blob_id"),
             ),
-          ),
-        )
+          );
+        })
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
@@ -143,9 +149,21 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
           await db
             .selectFrom("blobs")
             .select("blob_id")
-            .where("group_id", "=", groupId)
             .where("state", "=", "complete")
             .where("blob_id", "in", ids)
+            // the message's group's blob, or one its sender's account uploaded elsewhere (an avatar)
+            .where(({ or, eb, selectFrom }) =>
+              or([
+                eb("group_id", "=", groupId),
+                eb(
+                  "account_id",
+                  "=",
+                  selectFrom("devices")
+                    .select("devices.account_id")
+                    .where("devices.id", "=", message.senderDeviceId),
+                ),
+              ]),
+            )
             .execute()
         ).map((r) => r.blob_id),
       );
@@ -172,6 +190,18 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
         .where("blob_id", "in", ids)
         .execute();
       return undefined;
+    },
+
+    async referencedForDevice(blobId, deviceId) {
+      const row = await db
+        .selectFrom("message_blobs")
+        .innerJoin("group_members", "group_members.group_id", "message_blobs.group_id")
+        .select("message_blobs.group_id")
+        .where("message_blobs.blob_id", "=", blobId)
+        .where("group_members.device_id", "=", deviceId)
+        .where("group_members.left_seq", "is", null)
+        .executeTakeFirst();
+      return row !== undefined;
     },
 
     async findMessage(groupId, messageId) {
@@ -230,6 +260,18 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
               selectFrom("group_members")
                 .select("group_members.device_id")
                 .whereRef("group_members.group_id", "=", "blobs.group_id")
+                .where("group_members.left_seq", "is", null),
+            ),
+          ),
+        )
+        // kept while a message of a group with members points at it (a blob shared by its uploader)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("message_blobs")
+                .innerJoin("group_members", "group_members.group_id", "message_blobs.group_id")
+                .select("message_blobs.blob_id")
+                .whereRef("message_blobs.blob_id", "=", "blobs.blob_id")
                 .where("group_members.left_seq", "is", null),
             ),
           ),
