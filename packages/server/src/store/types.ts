@@ -719,8 +719,9 @@ export interface BlobRepository {
    */
   release(groupId: string, messageIds: readonly string[]): Promise<BlobFileRef[]>;
   /**
-   * Forgets references recorded before `createdBefore` (message retention), at most `limit`; blobs
-   * no message points at any more are marked "removed". Returns how many references went.
+   * Forgets references recorded before `createdBefore` (message retention): those of the messages
+   * behind at most `limit` of them, in one statement; blobs no message points at any more are
+   * marked "removed". Returns how many references went (fewer than `limit`: none are left).
    */
   releaseOlderThan(createdBefore: number, limit: number): Promise<number>;
   /**

@@ -48,6 +48,23 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
     return rows.map(toRef);
   }
 
+  /**
+   * Marks "removed" the complete blobs of `ids` (rows a caller selected with a LIMIT, since UPDATE …
+   * LIMIT is not portable), still only if `expiredBefore` says so when given (a SEND may have
+   * referenced the blob since the select). Returns how many rows changed.
+   */
+  async function markRemoved(ids: readonly string[], expiredBefore?: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    let update = db
+      .updateTable("blobs")
+      .set({ state: "removed" })
+      .where("state", "=", "complete")
+      .where("id", "in", [...ids]);
+    if (expiredBefore !== undefined) update = update.where("expires_at", "<", expiredBefore);
+    const result = await update.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   return {
     async insertUpload(record) {
       await db
@@ -228,25 +245,20 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
     async releaseOlderThan(createdBefore, limit) {
       const old = await db
         .selectFrom("message_blobs")
-        .select(["group_id", "message_id", "blob_id"])
+        .select("message_id")
         .where("created_at", "<", createdBefore)
         .limit(limit)
         .execute();
-      const blobIds: string[] = [];
-      let released = 0;
-      for (const r of old) {
-        const gone = await db
-          .deleteFrom("message_blobs")
-          .where("group_id", "=", r.group_id)
-          .where("message_id", "=", r.message_id)
-          .where("blob_id", "=", r.blob_id)
-          .returning("blob_id")
-          .execute();
-        released += gone.length;
-        for (const g of gone) blobIds.push(g.blob_id);
-      }
-      await removeUnreferenced(blobIds);
-      return released;
+      if (old.length === 0) return 0;
+      // One statement for the batch: the references of those messages that are past retention.
+      const gone = await db
+        .deleteFrom("message_blobs")
+        .where("created_at", "<", createdBefore)
+        .where("message_id", "in", [...new Set(old.map((r) => r.message_id))])
+        .returning("blob_id")
+        .execute();
+      await removeUnreferenced(gone.map((g) => g.blob_id));
+      return gone.length;
     },
 
     async removeMemberless(limit) {
@@ -278,18 +290,7 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
         )
         .limit(limit)
         .execute();
-      if (rows.length === 0) return 0;
-      const result = await db
-        .updateTable("blobs")
-        .set({ state: "removed" })
-        .where("state", "=", "complete")
-        .where(
-          "id",
-          "in",
-          rows.map((r) => r.id),
-        )
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+      return markRemoved(rows.map((r) => r.id));
     },
 
     async expireUnsent(now, limit) {
@@ -301,19 +302,10 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
         .where("expires_at", "<", now)
         .limit(limit)
         .execute();
-      if (rows.length === 0) return 0;
-      const result = await db
-        .updateTable("blobs")
-        .set({ state: "removed" })
-        .where("state", "=", "complete")
-        .where("expires_at", "<", now)
-        .where(
-          "id",
-          "in",
-          rows.map((r) => r.id),
-        )
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+      return markRemoved(
+        rows.map((r) => r.id),
+        now,
+      );
     },
 
     async deleteExpiredUploads(now, limit) {
