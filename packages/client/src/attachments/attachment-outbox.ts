@@ -16,7 +16,7 @@ import type { Outbox } from "../messaging/outbox.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { ListenerSet } from "../shared/listeners.js";
-import { unrefTimer } from "../shared/timers.js";
+import { RetryBackoff } from "../shared/timers.js";
 import { type AttachmentFileJob, type AttachmentJobRecord, pointerOf } from "./attachment-jobs.js";
 import type { AttachmentSources } from "./attachment-sources.js";
 import type { AttachmentProgress, UploadState } from "./attachments-api.js";
@@ -52,8 +52,7 @@ export class AttachmentOutbox {
   readonly progress = new ListenerSet<AttachmentProgress>();
   private readonly running = new Map<string, { abort: AbortController; done: Promise<Outcome> }>();
   private readonly speed = new Map<string, { at: number; bytes: number; rate: number }>();
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryDelay: number = RETRY.min;
+  private readonly retry = new RetryBackoff(RETRY.min, RETRY.max);
   private disposed = false;
   private resuming: Promise<void> = Promise.resolve();
 
@@ -125,7 +124,7 @@ export class AttachmentOutbox {
   /** Stops the retry timer and running uploads (they resume on the next start). */
   dispose(): void {
     this.disposed = true;
-    clearTimeout(this.retryTimer);
+    this.retry.dispose();
   }
 
   private async run(messageId: string, signal: AbortSignal): Promise<MessageRecord> {
@@ -143,7 +142,7 @@ export class AttachmentOutbox {
       }
       if (signal.aborted) throw abortError();
       await this.queueMessage(job);
-      this.retryDelay = RETRY.min;
+      this.retry.reset();
       this.speed.delete(messageId);
     } catch (err) {
       if (signal.aborted || (err as Error).name === "AbortError") throw err;
@@ -307,14 +306,9 @@ export class AttachmentOutbox {
   }
 
   private scheduleRetry(): void {
-    if (this.disposed || this.retryTimer !== undefined) return;
-    const delay = this.retryDelay;
-    this.retryDelay = Math.min(RETRY.max, this.retryDelay * 2);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.resumeAll().catch(this.ctx.diagnostics.catcher("attachments.resume"));
-    }, delay);
-    unrefTimer(this.retryTimer);
+    this.retry.schedule(
+      () => void this.resumeAll().catch(this.ctx.diagnostics.catcher("attachments.resume")),
+    );
   }
 }
 

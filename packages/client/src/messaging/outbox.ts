@@ -13,7 +13,7 @@ import type { ConversationRecord } from "../conversations/conversation-records.j
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { ListenerSet } from "../shared/listeners.js";
-import { unrefTimer } from "../shared/timers.js";
+import { RetryBackoff } from "../shared/timers.js";
 import type { VaultBatch } from "../storage/vault.js";
 import type { MessageRecord, OutboxRecord } from "./message-records.js";
 
@@ -79,9 +79,7 @@ export class Outbox {
   private readonly refusals = new Map<string, VollyError>();
   private lastKey: number | undefined;
   private lastKeyLoaded: Promise<number> | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryDelay: number = RETRY.min;
-  private disposed = false;
+  private readonly retry = new RetryBackoff(RETRY.min, RETRY.max);
 
   constructor(
     private readonly ctx: ClientContext,
@@ -186,8 +184,7 @@ export class Outbox {
 
   /** Stops the retry timer. */
   dispose(): void {
-    this.disposed = true;
-    clearTimeout(this.retryTimer);
+    this.retry.dispose();
   }
 
   private async nextKey(hint: number): Promise<number> {
@@ -253,7 +250,7 @@ export class Outbox {
       });
       if (sent) this.sent.emit(sent);
     }
-    this.retryDelay = RETRY.min;
+    this.retry.reset();
   }
 
   /**
@@ -282,13 +279,6 @@ export class Outbox {
   }
 
   private scheduleRetry(): void {
-    if (this.disposed || this.retryTimer !== undefined) return;
-    const delay = this.retryDelay;
-    this.retryDelay = Math.min(RETRY.max, this.retryDelay * 2);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
-    }, delay);
-    unrefTimer(this.retryTimer);
+    this.retry.schedule(() => void this.flush().catch(this.ctx.diagnostics.catcher("outbox.flush")));
   }
 }
