@@ -46,7 +46,7 @@ forEachBackend((backend) => {
     };
     const complete = async (group = groupId, size = 1000, device = alice) => {
       const record = await upload(group, size, device);
-      expect(await f.store.blobs.complete(record.id, f.clock.now() + 1000)).toBe(true);
+      expect(await f.store.blobs.complete(record.id, f.clock.now() + 1000, record.blobId)).toBe(true);
       return record;
     };
     const send = (blobIds: string[], messageId = newId()) =>
@@ -64,17 +64,17 @@ forEachBackend((backend) => {
       expect(await f.store.blobs.usedBytes(alice.accountId)).toBe(1000);
       expect(await f.store.blobs.usedBytes(bob.accountId)).toBe(0);
       expect(await f.store.blobs.findBlob(first.blobId)).toBeUndefined();
-      expect(await f.store.blobs.complete(first.id, 5)).toBe(true);
+      expect(await f.store.blobs.complete(first.id, 5, first.blobId)).toBe(true);
       expect(await f.store.blobs.findBlob(first.blobId)).toMatchObject({
         id: first.id,
         state: "complete",
         expiresAt: 5,
       });
-      expect(await f.store.blobs.complete(first.id, 5)).toBe(false);
+      expect(await f.store.blobs.complete(first.id, 5, first.blobId)).toBe(false);
       const again = { ...(await upload()), blobId: first.blobId };
       await f.store.blobs.deleteRow(again.id);
       await f.store.blobs.insertUpload({ ...again, id: "f".repeat(32) });
-      expect(await f.store.blobs.complete("f".repeat(32), 5)).toBe(false);
+      expect(await f.store.blobs.complete("f".repeat(32), 5, first.blobId)).toBe(false);
     });
 
     it("completes an upload created without a blob id under the one computed at completion, once", async () => {

@@ -83,7 +83,7 @@ export function createTusBridge(
 ): TusBridge {
   // Built on first use: tus's file store creates its directory when constructed, and an app that
   // never sees an upload (most tests, a node behind a proxy sending uploads elsewhere) needs none.
-  let tus: TusServer | undefined;
+  let tus: Promise<TusServer> | undefined;
   const build = () =>
     new TusServer({
       path: UPLOADS_PATH,
@@ -121,9 +121,12 @@ export function createTusBridge(
     async forward(req, res, headers) {
       let response: Response;
       try {
-        await blobs.files.ensure();
-        tus ??= build();
-        response = await tus.handleWeb(new NodeRequest({ req, res }));
+        // The blob directories are made once, with the tus server (not on every PATCH).
+        tus ??= blobs.files.ensure().then(build, (error: unknown) => {
+          tus = undefined; // the next request tries again
+          throw error;
+        });
+        response = await (await tus).handleWeb(new NodeRequest({ req, res }));
         if (response.status >= 400) response = await asJsonError(response);
       } catch (error) {
         log.error({ err: describeError(error) }, "tus request failed");

@@ -676,11 +676,11 @@ export interface BlobRepository {
   usedBytes(accountId: string): Promise<number>;
   /**
    * Marks an upload complete, unreferenced until `expiresAt`, with one conditional UPDATE: only
-   * while it is "uploading" and no other row holds this blob id complete or being removed. With
-   * `blobId` (the hash computed at completion) the row takes that blob id in the same statement;
-   * without it the row keeps the one it was created with. Returns whether it did.
+   * while it is "uploading" and no other row holds `blobId` (the hash computed at completion)
+   * complete or being removed; the row takes that blob id in the same statement. Returns whether
+   * it did.
    */
-  complete(id: string, expiresAt: number, blobId?: string): Promise<boolean>;
+  complete(id: string, expiresAt: number, blobId: string): Promise<boolean>;
   /**
    * Marks "removed" the complete blob of upload `id` when no message points at it (its uploader
    * cancelled before sending). Returns it, or undefined when there is none such.

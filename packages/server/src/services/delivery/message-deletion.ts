@@ -1,4 +1,5 @@
 import { type DeleteMessageResponse, VollyError } from "@volly/protocol";
+import { describeError } from "../../describe-error.js";
 import { finishRemoval } from "../blobs/blob-removal.js";
 import { accountPermissionsIn, channelRolesOf, requirePermission } from "../communities/community-access.js";
 import type { ServiceContext } from "../context.js";
@@ -65,7 +66,7 @@ export function createMessageRemover({ store, now, blobFiles, log }: ServiceCont
       });
       if (blobFiles && released.length > 0) {
         await finishRemoval(store, blobFiles, released).catch((error: unknown) =>
-          log?.error({ err: error instanceof Error ? error.message : String(error) }, "blob removal failed"),
+          log?.error({ err: describeError(error) }, "blob removal failed"),
         );
       }
       return response;

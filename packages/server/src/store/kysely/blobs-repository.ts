@@ -110,25 +110,19 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
     async complete(id, expiresAt, blobId) {
       const result = await db
         .updateTable("blobs")
-        .set({
-          state: "complete",
-          expires_at: expiresAt,
-          ...(blobId !== undefined ? { blob_id: blobId } : {}),
-        })
+        .set({ state: "complete", expires_at: expiresAt, blob_id: blobId })
         .where("id", "=", id)
         .where("state", "=", "uploading")
-        .where(({ not, exists, selectFrom }) => {
-          const others = selectFrom("blobs as other")
-            .select("other.id")
-            .where("other.state", "in", ["complete", "removed"]);
-          return not(
+        .where(({ not, exists, selectFrom }) =>
+          not(
             exists(
-              blobId !== undefined
-                ? others.where("other.blob_id", "=", blobId)
-                : others.whereRef("other.blob_id", "=", "blobs.blob_id"),
+              selectFrom("blobs as other")
+                .select("other.id")
+                .where("other.state", "in", ["complete", "removed"])
+                .where("other.blob_id", "=", blobId),
             ),
-          );
-        })
+          ),
+        )
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
@@ -205,6 +199,7 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
         .set({ expires_at: null })
         .where("state", "=", "complete")
         .where("blob_id", "in", ids)
+        .where("expires_at", "is not", null) // a blob sent before is not written again
         .execute();
       return undefined;
     },
