@@ -70,6 +70,28 @@ async function setTabHidden(page: Page, hidden: boolean): Promise<void> {
   expect(await page.evaluate(() => document.visibilityState)).toBe(hidden ? "hidden" : "visible");
 }
 
+/**
+ * Whether the favicon shows the red unread badge: its href drawn on a 64 px canvas, one pixel
+ * inside the badge's circle and clear of its digits (unread-badge.ts draws the circle of radius 19
+ * at (45, 19) in #e5383b).
+ */
+async function iconHasBadge(page: Page): Promise<boolean> {
+  return page.evaluate(async () => {
+    const href = document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href;
+    if (!href) return false;
+    const img = new Image();
+    img.src = href;
+    await img.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 64;
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return false;
+    ctx.drawImage(img, 0, 0, 64, 64);
+    const [r, g, b] = ctx.getImageData(32, 19, 1, 1).data;
+    return (r ?? 0) > 200 && (g ?? 255) < 100 && (b ?? 255) < 100;
+  });
+}
+
 /** A Node SDK user with a small KDF, connected. */
 async function sdkUser(serverUrl: string, handle: string, displayName: string): Promise<VollyClient> {
   const client = await initNodeProfile(
@@ -163,6 +185,7 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
     // drawn once the icon's image has loaded
     const icon = () => page.locator('link[rel="icon"]').getAttribute("href");
     await expect.poll(icon, { timeout: 20_000 }).toMatch(/^data:image\/png;base64,/);
+    await expect.poll(() => iconHasBadge(page), { timeout: 20_000 }).toBe(true);
     badgedIcon = (await icon()) ?? "";
   });
 
@@ -195,6 +218,7 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
     await expect
       .poll(() => page.locator('link[rel="icon"]').getAttribute("href"), { timeout: 20_000 })
       .toMatch(/^data:image\/png;base64,/);
+    await expect.poll(() => iconHasBadge(page), { timeout: 20_000 }).toBe(false);
     expect(await page.locator('link[rel="icon"]').getAttribute("href")).not.toBe(badgedIcon);
 
     await page.getByTestId("open-notifications").click();
