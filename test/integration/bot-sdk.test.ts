@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import { type Bot, type IncomingMessage, type MemberEvent, MessageEvent, startBot } from "@volly/bot";
 import { type MessageRecord, messageText } from "@volly/client";
+import { damageGroupState } from "@volly/client/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -110,5 +111,55 @@ describe("@volly/bot startBot on a server process", () => {
       { message: "the echo in the group" },
     );
     expect(afterRestart).toEqual(["while you were away", "hi group"]);
+  });
+
+  it("a bot whose group state is lost rejoins by external commit and says so, in the conversation and in its log", async () => {
+    const carol = await newClient(home, server.url, "carol");
+    open.push(carol);
+    await carol.connect();
+    const carolGot = collect(carol);
+    const lines: string[] = [];
+    const bot = await startBot({
+      dir: join(home, "keeper"),
+      secret: "123456",
+      server: server.url,
+      handle: "keeper",
+      log: (line) => lines.push(line),
+    });
+    open.push(bot);
+    const seen: string[] = [];
+    bot.onMessage(async (m) => {
+      seen.push(m.text);
+      await m.reply(`echo: ${m.text}`);
+    });
+    const group = await carol.conversations.createGroup("Lab", ["keeper"]);
+    await waitFor(async () => (await bot.conversations()).some((c) => c.id === group.id), {
+      message: "bot joined",
+    });
+    await carol.messaging.send(group.id, "before");
+    await waitFor(() => carolGot.some((m) => messageText(m) === "echo: before"), { message: "first echo" });
+
+    await damageGroupState(bot.client, group.id, "delete");
+    await carol.messaging.send(group.id, "lost on the bot");
+    await waitFor(() => carolGot.some((m) => messageText(m)?.startsWith("I lost my keys") === true), {
+      message: "the bot's notice",
+    });
+    const notice = messageText(
+      carolGot.find((m) => messageText(m)?.startsWith("I lost my keys")) as MessageRecord,
+    );
+    expect(notice).toMatch(
+      /^I lost my keys for this conversation and rejoined it; messages sent between \S+Z and \S+Z could not be read\./,
+    );
+    expect(lines.some((l) => l.includes("rejoined it by external commit") && l.includes(group.id))).toBe(
+      true,
+    );
+    expect(await bot.client.messaging.recoveries()).toBe(1);
+    expect((await bot.client.conversations.get(group.id)).notice).toBeUndefined();
+
+    await carol.messaging.send(group.id, "after");
+    await waitFor(() => carolGot.some((m) => messageText(m) === "echo: after"), {
+      message: "echo after the rejoin",
+    });
+    expect(seen).toEqual(["before", "after"]);
   });
 });
