@@ -162,4 +162,65 @@ describe("@volly/bot startBot on a server process", () => {
     });
     expect(seen).toEqual(["before", "after"]);
   });
+
+  it("joins a community whose invite it gets in a DM, and answers in its channel; an invite in a group is not followed", async () => {
+    const dave = await newClient(home, server.url, "dave");
+    open.push(dave);
+    await dave.connect();
+    const daveGot = collect(dave);
+    const lines: string[] = [];
+    const bot = await startBot({
+      dir: join(home, "joiner"),
+      secret: "123456",
+      server: server.url,
+      handle: "joiner",
+      log: (line) => lines.push(line),
+    });
+    open.push(bot);
+    bot.onMessage(async (m) => {
+      if (m.text.startsWith("ping")) await m.reply(`echo: ${m.text}`);
+    });
+    const first = await dave.communities.create("First");
+    const second = await dave.communities.create("Second");
+    const group = await dave.conversations.createGroup("Not an invite", ["joiner"]);
+    await waitFor(async () => (await bot.conversations()).some((c) => c.id === group.id), {
+      message: "bot joined",
+    });
+    await dave.messaging.send(group.id, (await dave.communities.createInvite(second.communityId)).link);
+    await waitFor(async () => (await bot.messages(group.id)).length === 1, {
+      message: "the invite in the group",
+    });
+    await dave.sendText(
+      "@joiner",
+      `welcome: ${(await dave.communities.createInvite(first.communityId)).webUrl}`,
+    );
+
+    const channel = first.channels.find((c) => c.type === "text");
+    let conv: string | undefined;
+    await waitFor(
+      async () => {
+        conv = (await bot.conversations()).find((c) => c.channelId === channel?.channelId)?.id;
+        return conv !== undefined;
+      },
+      { timeoutMs: 60_000, message: "the bot in the community's channel" },
+    );
+    expect(lines.some((l) => l.includes('joined the community "First"'))).toBe(true);
+    const daveConv = await dave.communities.conversationOf(channel?.channelId as string);
+    await waitFor(
+      async () =>
+        (await dave.conversations.get(daveConv)).members?.some((m) => m.handle === "joiner") === true,
+      {
+        message: "dave sees the bot in the channel",
+      },
+    );
+    await dave.messaging.send(daveConv, "ping in the channel");
+    await waitFor(
+      () =>
+        daveGot.some((m) => m.conversationId === daveConv && messageText(m) === "echo: ping in the channel"),
+      {
+        message: "the echo in the channel",
+      },
+    );
+    expect((await bot.client.communities.list()).map((c) => c.name)).toEqual(["First"]);
+  });
 });
