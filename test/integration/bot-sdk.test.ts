@@ -86,6 +86,13 @@ describe("@volly/bot startBot on a server process", () => {
       expect.objectContaining({ id: dm.conversationId, kind: "direct", name: "alice" }),
     ]);
     expect((await bot.messages(dm.conversationId)).map((m) => m.text)).toEqual(["hello", "echo: hello"]);
+    const sent = await bot.send("@alice", "first word from the bot");
+    expect(sent).toMatchObject({
+      conversationId: dm.conversationId,
+      direction: "out",
+      from: { handle: "echo" },
+    });
+    await waitFor(() => aliceGot.some((m) => m.id === sent.id), { message: "bot.send to @alice" });
 
     // Stopped: what arrives meanwhile is handed over after the restart; "hello" is not again.
     await bot.close();
