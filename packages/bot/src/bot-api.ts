@@ -21,6 +21,11 @@ export interface BotOptions {
   displayName?: string;
   /** Join conversations it is invited to (groups, community channels) by itself. Default true. */
   autoJoin?: boolean;
+  /**
+   * Where the bot writes its log lines (joins, rejoins after a lost state, failed handlers), one
+   * line per call, without a trailing newline. Default: standard error.
+   */
+  log?: (line: string) => void;
 }
 
 /** Options of {@link Bot.send} and {@link IncomingMessage.reply}. */
@@ -56,7 +61,10 @@ export interface Bot {
   onMessage(listener: (message: IncomingMessage) => void | Promise<void>): () => void;
   /** Calls `listener` with every event as JSON (own messages from other devices included). Returns an unsubscribe function. */
   onEvent(listener: (event: MemberEvent) => void): () => void;
-  /** Sends a message; resolves once the server stored it. */
+  /**
+   * Sends a message; resolves once the server stored it. `conversationId` may also be `@handle` (the
+   * direct conversation with that account, opened on first use) or a community channel's id.
+   */
   send(conversationId: string, text: string, options?: BotSendOptions): Promise<MessageEvent>;
   /** Reacts to a message. */
   react(conversationId: string, messageId: string, emoji: string): Promise<void>;
