@@ -233,6 +233,7 @@ describe("webhooks: Standard Webhooks delivery", () => {
       [{ url, secrets: [] }],
       [{ url: "ftp://example.com/", secrets: [newSecret()] }],
       [{ url: "/relative", secrets: [newSecret()] }],
+      [{ url: "http://user:pw@127.0.0.1:9/hooks", secrets: [newSecret()] }],
       [
         { url, secrets: [newSecret()] },
         { url, secrets: [newSecret()] },

@@ -127,7 +127,7 @@ export function resolveOptions(options: WebhookDispatcherOptions): ResolvedOptio
   };
 }
 
-/** @throws VollyError VOLLY_E_USAGE unless `url` is an absolute http: or https: URL */
+/** @throws VollyError VOLLY_E_USAGE unless `url` is an absolute http: or https: URL without user info */
 function checkUrl(url: string): void {
   let parsed: URL;
   try {
@@ -138,17 +138,20 @@ function checkUrl(url: string): void {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new VollyError("VOLLY_E_USAGE", "A webhook URL must be an absolute http:// or https:// URL.");
   }
+  if (parsed.username || parsed.password) {
+    // fetch refuses such URLs; the signature is what authenticates a webhook.
+    throw new VollyError("VOLLY_E_USAGE", "A webhook URL must not carry a user name or password.");
+  }
 }
 
 /**
- * A URL fit for logs and error messages: user info and query string hidden (either may carry a
- * token). An unparseable URL gives "(invalid URL)".
+ * A URL fit for logs and error messages: user info dropped and the query string hidden (either
+ * may carry a token). An unparseable URL gives "(invalid URL)".
  */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    const auth = parsed.username || parsed.password ? "***@" : "";
-    return `${parsed.protocol}//${auth}${parsed.host}${parsed.pathname}${parsed.search ? "?…" : ""}`;
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search ? "?…" : ""}`;
   } catch {
     return "(invalid URL)";
   }

@@ -94,6 +94,8 @@ export class QueueStore {
     chmodSync(file, 0o600);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
+    // Bodies are plaintext messages: overwrite them on disk when a delivery's body is erased.
+    this.db.pragma("secure_delete = ON");
     this.db.exec(SCHEMA);
   }
 
