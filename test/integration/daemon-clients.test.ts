@@ -4,7 +4,9 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { validate } from "@readme/openapi-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newSecret, Receiver, verify } from "../../packages/cli/test/webhooks/receiver.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { jsonLines, runVolly } from "./helpers/cli.js";
 import { type DaemonProcess, startDaemon } from "./helpers/daemon.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
@@ -17,7 +19,8 @@ const BIN = (name: string) => join(ROOT, "node_modules", ".bin", name);
  * `volly daemon`'s OpenAPI 3.1 document and what it promises: it validates, openapi-typescript
  * turns it into a client that compiles (strict) and works against the live daemon (the
  * examples/typescript-client program), and the group, reaction and file routes act on the real
- * server where a person (alice, the real CLI) sees the result.
+ * server where a person (alice, the real CLI) sees the result; events reach a `--webhook`
+ * receiver signed with each of its two `--webhook-secret`s (rotation).
  */
 describe("volly daemon: OpenAPI and generated clients", () => {
   let server: ServerProcess;
@@ -25,6 +28,8 @@ describe("volly daemon: OpenAPI and generated clients", () => {
   const home = tempDir("volly-daemon-clients-");
   const as = (handle: string) => ["--profile", join(home, handle), "--pin", "123456"];
   let directId = "";
+  const receiver = new Receiver();
+  const secrets = [newSecret(), newSecret()];
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${daemon.url}${path}`, {
       method,
@@ -47,10 +52,19 @@ describe("volly daemon: OpenAPI and generated clients", () => {
     const accepted = await runVolly([...as("clientbot"), "--json", "accept", invite.stdout.trim()]);
     expect(accepted.code, accepted.stderr).toBe(0);
     directId = (jsonLines(accepted.stdout)[0] as { conversationId: string }).conversationId;
-    daemon = await startDaemon(as("clientbot"), join(home, "daemon.key"));
+    await receiver.start();
+    daemon = await startDaemon(as("clientbot"), join(home, "daemon.key"), [
+      "--webhook",
+      receiver.url,
+      "--webhook-secret",
+      secrets[0] ?? "",
+      "--webhook-secret",
+      secrets[1] ?? "",
+    ]);
   });
   afterAll(async () => {
     await daemon?.stop();
+    await receiver.stop();
     await server?.stop();
   });
 
@@ -96,6 +110,12 @@ describe("volly daemon: OpenAPI and generated clients", () => {
     const r = await runVolly([...as("alice"), "--json", "send", "@clientbot", "react to me"]);
     expect(r.code, r.stderr).toBe(0);
     const messageId = (jsonLines(r.stdout)[0] as { id: string }).id;
+    await waitFor(() => receiver.withId(messageId).length > 0, { message: "the webhook delivery" });
+    const delivery = receiver.withId(messageId)[0];
+    if (!delivery) throw new Error("no delivery");
+    for (const secret of secrets) {
+      expect(verify(secret, delivery)).toMatchObject({ type: "message", id: messageId, text: "react to me" });
+    }
     const reacted = await api("POST", `/v1/conversations/${directId}/messages/${messageId}/reactions`, {
       emoji: "👍",
     });
@@ -123,7 +143,7 @@ describe("volly daemon: OpenAPI and generated clients", () => {
     const alice = await runVolly([...as("alice"), "--json", "receive"]);
     expect(
       jsonLines(alice.stdout)
-        .filter((m) => m.conversationId === groupId)
+        .filter((m) => m.type === "message" && m.conversationId === groupId)
         .map((m) => m.text),
     ).toEqual(["ops channel open"]);
     const left = await api("POST", `/v1/conversations/${groupId}/leave`);
