@@ -172,7 +172,7 @@ async function run(flags) {
     };
     return {
       scenarios,
-      notes: [`${N} messages per scenario, 3-member group, bot accounts; person${tag} only receives.`],
+      notes: [`${N} messages per scenario into a 3-member group of bot accounts (the third only receives).`],
     };
   } finally {
     await daemon?.stop();
