@@ -38,6 +38,7 @@ const ALL = [
   "files",
   "web",
   "search",
+  "daemon",
 ];
 
 const dash = process.argv.indexOf("--");

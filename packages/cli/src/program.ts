@@ -6,6 +6,7 @@ import { registerChannel } from "./commands/channel.js";
 import { registerChat } from "./commands/chat.js";
 import { registerCommunity } from "./commands/community.js";
 import { registerConversations } from "./commands/conversations.js";
+import { registerDaemon } from "./commands/daemon.js";
 import { registerDevices } from "./commands/devices.js";
 import { registerGroup } from "./commands/group.js";
 import { registerInit } from "./commands/init.js";
@@ -76,6 +77,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerServe,
     registerMigrate,
     registerBackup,
+    registerDaemon,
   ]) {
     register(program, run);
   }
