@@ -288,6 +288,26 @@ describe("webhooks: Standard Webhooks delivery", () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it("lets one dispatcher at a time use a state dir (two would send everything twice)", async () => {
+    const r = await receiver();
+    const dir = stateDir();
+    const endpoints = [{ url: r.url, secrets: [newSecret()] }];
+    const first = await dispatcher({ endpoints, stateDir: dir });
+    await expect(createWebhookDispatcher({ endpoints, stateDir: dir })).rejects.toMatchObject({
+      code: "VOLLY_E_USAGE",
+      message: expect.stringContaining("in use by another process"),
+    });
+    expect(() => enableWebhookEndpoint(dir, r.url)).toThrow(
+      expect.objectContaining({ code: "VOLLY_E_USAGE" }),
+    );
+    const event = messageEvent();
+    first.d.enqueue(event); // the first one still works
+    await waitFor(() => r.withId(event.id).length === 1, { message: "the delivery" });
+    await first.d.close();
+    const second = await dispatcher({ endpoints, stateDir: dir });
+    await second.d.close();
+  });
+
   it("rejects an event that is not a MemberEvent, and any enqueue after close", async () => {
     const r = await receiver();
     const { d } = await dispatcher({ endpoints: [{ url: r.url, secrets: [newSecret()] }] });
