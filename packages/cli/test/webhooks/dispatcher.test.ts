@@ -223,6 +223,35 @@ describe("webhooks: Standard Webhooks delivery", () => {
     expect(up.withId(event.id)).toHaveLength(1);
   });
 
+  it("probes an unreachable endpoint with one request per back-off step, not every queued delivery", async () => {
+    const down = await receiver();
+    const port = down.port;
+    await down.stop(); // connection refused from now on
+    const up = await receiver(); // a reachable endpoint of the same dispatcher, as a clock
+    const { d, logs } = await dispatcher({
+      endpoints: [
+        { url: `http://127.0.0.1:${port}/hooks`, secrets: [newSecret()] },
+        { url: up.url, secrets: [newSecret()] },
+      ],
+      retry: { initialDelayMs: 5_000, maxDelayMs: 10_000 },
+      concurrency: 1,
+    });
+    for (let i = 0; i < 20; i++) d.enqueue(messageEvent(`queued ${i}`));
+    await waitFor(() => logs.some((l) => l.includes("attempt 1 failed (network error")), {
+      message: "a failed attempt",
+    });
+    // Meanwhile the other endpoint takes all 20 and three more, one after the other.
+    await waitFor(() => up.received.length === 20, { message: "the reachable endpoint's deliveries" });
+    for (let i = 0; i < 3; i++) {
+      const marker = messageEvent(`marker ${i}`);
+      d.enqueue(marker);
+      await waitFor(() => up.withId(marker.id).length === 1, { message: "a marker" });
+    }
+    await d.close();
+    // The unreachable endpoint was tried once, then paused until that delivery's next attempt.
+    expect(logs.filter((l) => l.includes("failed (network error"))).toHaveLength(1);
+  });
+
   it("rejects bad secrets, URLs and options with VOLLY_E_USAGE, creating nothing", async () => {
     const dir = `${stateDir()}/never-created`;
     const url = "http://127.0.0.1:9/hooks";
@@ -257,6 +286,26 @@ describe("webhooks: Standard Webhooks delivery", () => {
     ).rejects.toMatchObject({ code: "VOLLY_E_USAGE" });
     const { existsSync } = await import("node:fs");
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it("lets one dispatcher at a time use a state dir (two would send everything twice)", async () => {
+    const r = await receiver();
+    const dir = stateDir();
+    const endpoints = [{ url: r.url, secrets: [newSecret()] }];
+    const first = await dispatcher({ endpoints, stateDir: dir });
+    await expect(createWebhookDispatcher({ endpoints, stateDir: dir })).rejects.toMatchObject({
+      code: "VOLLY_E_USAGE",
+      message: expect.stringContaining("in use by another process"),
+    });
+    expect(() => enableWebhookEndpoint(dir, r.url)).toThrow(
+      expect.objectContaining({ code: "VOLLY_E_USAGE" }),
+    );
+    const event = messageEvent();
+    first.d.enqueue(event); // the first one still works
+    await waitFor(() => r.withId(event.id).length === 1, { message: "the delivery" });
+    await first.d.close();
+    const second = await dispatcher({ endpoints, stateDir: dir });
+    await second.d.close();
   });
 
   it("rejects an event that is not a MemberEvent, and any enqueue after close", async () => {

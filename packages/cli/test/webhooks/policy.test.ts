@@ -81,7 +81,7 @@ describe("webhooks: signing, secrets, back-off, outcomes, queue", () => {
       throttle: false,
     });
     expect(classifyResponse(500, undefined)).toMatchObject({ kind: "failed", throttle: false });
-    for (const status of [429, 502, 504])
+    for (const status of [429, 502, 503, 504])
       expect(classifyResponse(status, undefined)).toMatchObject({ throttle: true });
     expect(classifyResponse(503, 2_000)).toEqual({
       kind: "failed",

@@ -32,7 +32,8 @@ export interface WebhookDispatcher {
  * docs/machine-members/webhooks.md for the receiver's side.
  *
  * @param options endpoints (`url`, `whsec_…` secrets), state dir, `onDisabled`, retry tuning (ms)
- * @throws VollyError VOLLY_E_USAGE for a bad URL, secret or option (nothing is created then)
+ * @throws VollyError VOLLY_E_USAGE for a bad URL, secret or option (nothing is created then), or
+ *   when another dispatcher (this process or another) has `stateDir` open
  * @throws the SQLite error when the queue file cannot be opened
  */
 export async function createWebhookDispatcher(options: WebhookDispatcherOptions): Promise<WebhookDispatcher> {

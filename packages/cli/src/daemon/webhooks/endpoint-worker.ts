@@ -11,8 +11,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Delivers the queued events of one endpoint: up to `concurrency` attempts in flight, oldest due
  * first, each delivery retried on its own back-off schedule (so a delivery the receiver keeps
  * refusing does not hold up the others; the order of arrival is therefore not guaranteed, which
- * Standard Webhooks does not require). A `Retry-After` or a 429/502/504 pauses the whole endpoint
- * ("Delivery success and failure": throttle), 410 Gone disables it.
+ * Standard Webhooks does not require). A failure of the endpoint itself (unreachable, timed out,
+ * 429/502/503/504, a `Retry-After`: "Delivery success and failure", throttle) pauses the whole
+ * endpoint until that delivery's next attempt, so a receiver that is down is probed by a few
+ * requests per back-off step rather than by every queued delivery (which would also use up their
+ * attempts). A 500 or a 4xx delays only that delivery. 410 Gone disables the endpoint.
  */
 export class EndpointWorker {
   private readonly inFlight = new Map<number, Promise<void>>();

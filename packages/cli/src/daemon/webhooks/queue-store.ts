@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { VollyError } from "@volly/protocol";
 import Database from "better-sqlite3";
 
 /** The SQLite file holding the queue, inside the dispatcher's `stateDir`. */
@@ -70,7 +71,8 @@ interface Row {
  *
  * Bounds: at most `maxPending` pending deliveries per endpoint (past it the oldest pending one is
  * dropped, see {@link QueueStore.enqueue}) and `keepFinished` finished ids per endpoint (for
- * deduplication of a re-enqueued event; the oldest are pruned).
+ * deduplication of a re-enqueued event; the oldest are pruned). One open store per state dir at a
+ * time (an exclusive SQLite lock).
  */
 export class QueueStore {
   private readonly db: Database.Database;
@@ -81,6 +83,7 @@ export class QueueStore {
    * @param stateDir directory for the queue file (created with mode 0700 if missing)
    * @param maxPending pending deliveries kept per endpoint
    * @param keepFinished finished delivery ids kept per endpoint for deduplication
+   * @throws VollyError VOLLY_E_USAGE when another process (or dispatcher) has this queue open
    * @throws the SQLite error when the file cannot be opened (e.g. not writable)
    */
   constructor(
@@ -90,13 +93,27 @@ export class QueueStore {
   ) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const file = join(stateDir, QUEUE_FILE);
-    this.db = new Database(file);
-    chmodSync(file, 0o600);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    // Bodies are plaintext messages: overwrite them on disk when a delivery's body is erased.
-    this.db.pragma("secure_delete = ON");
-    this.db.exec(SCHEMA);
+    this.db = new Database(file, { timeout: 0 });
+    try {
+      chmodSync(file, 0o600);
+      // One process at a time: two dispatchers on one queue would both send every delivery. The
+      // exclusive lock is taken by the first write below and held until close().
+      this.db.pragma("locking_mode = EXCLUSIVE");
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = NORMAL");
+      // Bodies are plaintext messages: overwrite them on disk when a delivery's body is erased.
+      this.db.pragma("secure_delete = ON");
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      this.db.close();
+      if ((error as { code?: unknown }).code === "SQLITE_BUSY") {
+        throw new VollyError(
+          "VOLLY_E_USAGE",
+          `The webhook queue in ${stateDir} is in use by another process.`,
+        );
+      }
+      throw error;
+    }
   }
 
   /**

@@ -21,8 +21,9 @@ export interface AttemptRequest {
  * application/json`, a fresh `webhook-timestamp` and signatures for this attempt, redirects not
  * followed, and reads the outcome. The response body is discarded.
  *
- * @returns the outcome; `undefined` when `signal` aborted it (the dispatcher is closing: the attempt
- *   does not count and the delivery stays queued)
+ * @returns the outcome (a timeout or a network error is a `failed` that throttles the endpoint);
+ *   `undefined` when `signal` aborted it (the dispatcher is closing: the attempt does not count and
+ *   the delivery stays queued)
  */
 export async function sendAttempt(request: AttemptRequest): Promise<AttemptOutcome | undefined> {
   const headers = signDelivery(request.id, Math.floor(Date.now() / 1000), request.body, request.secrets);
@@ -43,8 +44,8 @@ export async function sendAttempt(request: AttemptRequest): Promise<AttemptOutco
   } catch (error) {
     if (request.signal.aborted) return undefined;
     if (timeout.aborted)
-      return { kind: "failed", reason: `no answer within ${request.timeoutMs} ms`, throttle: false };
-    return { kind: "failed", reason: networkReason(error), throttle: false };
+      return { kind: "failed", reason: `no answer within ${request.timeoutMs} ms`, throttle: true };
+    return { kind: "failed", reason: networkReason(error), throttle: true };
   }
 }
 
