@@ -1,3 +1,4 @@
+import type { EntityType } from "@volly/protocol";
 import type { Bus } from "../bus/bus.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/types.js";
@@ -32,4 +33,6 @@ export interface AuthContext {
   accountId: string;
   deviceId: string;
   handle: string;
+  /** The account's kind: which rate-limit budget its requests and SENDs draw on (`config-rate-limits.ts`). */
+  entityType: EntityType;
 }
