@@ -31,8 +31,8 @@ export interface ServiceContext {
 /** The identity of an authenticated device (REST bearer session or gateway IDENTIFY). */
 export interface AuthContext {
   accountId: string;
-  deviceId: string;
-  handle: string;
   /** The account's kind: which rate-limit budget its requests and SENDs draw on (`config-rate-limits.ts`). */
   entityType: EntityType;
+  deviceId: string;
+  handle: string;
 }
