@@ -4,8 +4,8 @@ import type { Redis } from "ioredis";
 import { pino } from "pino";
 import type { Bus } from "./bus/bus.js";
 import type { ServerConfig } from "./config.js";
-import { DEFAULT_RATE_LIMIT } from "./config.js";
 import { blobDirOf } from "./config-files.js";
+import { entityBudgets } from "./config-rate-limits.js";
 import { describeError } from "./describe-error.js";
 import { registerGateway } from "./gateway/gateway.js";
 import { createSendBudget } from "./gateway/send-budget.js";
@@ -140,8 +140,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       : createSendBudget({
           counters,
           windowMs: limits.windowMs,
-          messagesMax: limits.accountMax,
-          bytesMax: limits.accountBytesMax ?? DEFAULT_RATE_LIMIT.accountBytesMax,
+          budgets: entityBudgets(limits),
           onError: (error) => {
             // Redis down: SENDs are let through; say so at most every 5 s.
             if (Date.now() - lastBudgetError < 5_000) return;

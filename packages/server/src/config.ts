@@ -5,6 +5,11 @@ import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
 import { checkFiles, DEFAULT_FILES, type FilesConfig, filesFromEnv } from "./config-files.js";
 import { checkQuotas, DEFAULT_QUOTAS, type QuotaConfig, quotasFromEnv } from "./config-quotas.js";
+import {
+  checkEntityBudgets,
+  type EntityBudgetOverrides,
+  entityBudgetsFromEnv,
+} from "./config-rate-limits.js";
 
 /** Pino log levels accepted by `logLevel` / VOLLY_LOG_LEVEL. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -12,40 +17,47 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * Per-client limits of the REST API (docs/deployment.md "Rate limits"). Requests to authenticated
- * routes count against the account of the bearer token (all its devices together); requests to the
- * other routes — and requests whose token does not authenticate — count against the client's IP
- * address (IPv6: its /64). Over the limit: 429 VOLLY_E_RATE_LIMITED with `details.retryAfterMs` and a
- * `Retry-After` header (s). `/healthz`, `/readyz`, `/metrics`, the gateway and the web app are not
- * limited.
+ * Per-client limits of the REST API and of gateway SENDs (docs/deployment.md "Rate limits",
+ * docs/machine-members/rate-limits.md). Requests to authenticated routes and gateway SENDs count
+ * against the account of the bearer token or gateway session (all its devices together), up to the
+ * budget of the account's entity type (human, bot, agent, service, device: `entityBudgets` in config-rate-limits.ts);
+ * requests to the other routes — and requests whose token does not authenticate — count against the
+ * client's IP address (IPv6: its /64). Over the limit: 429 VOLLY_E_RATE_LIMITED with
+ * `details.retryAfterMs` and a `Retry-After` header (s). `/healthz`, `/readyz`, `/metrics`, the
+ * gateway's other frames and the web app are not limited.
  */
 export interface RateLimitConfig {
   /** Length of one counting window (ms); a client's count starts with its first request. VOLLY_RATE_LIMIT_WINDOW_MS. */
   windowMs: number;
-  /** Requests to authenticated routes one account may make per window. VOLLY_RATE_LIMIT_ACCOUNT_MAX. */
-  accountMax: number;
+  /**
+   * Requests to authenticated routes (and gateway SENDs) one account of any entity type without a
+   * budget of its own (`entityTypes`) may make per window. VOLLY_RATE_LIMIT_ACCOUNT_MAX. Unset: each
+   * type's default (`DEFAULT_ENTITY_BUDGETS` in config-rate-limits.ts).
+   */
+  accountMax?: number;
   /** Requests to unauthenticated routes one IP address may make per window. VOLLY_RATE_LIMIT_IP_MAX. */
   ipMax: number;
   /**
-   * Bytes of gateway SEND frames one account may send per window (VOLLY_RATE_LIMIT_ACCOUNT_BYTES).
-   * Each SEND also counts as one request against `accountMax`, shared with the REST API. Default
-   * {@link DEFAULT_RATE_LIMIT}'s (1 GiB).
+   * Bytes of gateway SEND frames one account of any entity type without a byte budget of its own may
+   * send per window (VOLLY_RATE_LIMIT_ACCOUNT_BYTES). Unset: each type's default.
    */
   accountBytesMax?: number;
+  /**
+   * Budgets per entity type (VOLLY_RATE_LIMIT_<TYPE>_MAX and VOLLY_RATE_LIMIT_<TYPE>_BYTES, TYPE one
+   * of HUMAN, BOT, AGENT, SERVICE, DEVICE); they win over `accountMax` / `accountBytesMax`.
+   */
+  entityTypes?: EntityBudgetOverrides;
 }
 
 /**
- * Default {@link RateLimitConfig}: per minute, 120,000 requests per account — REST requests and
- * gateway SENDs together (2,000/s on average: a bot sending 1,000 messages a second fits) — and
- * 1 GiB of SEND frames per account (~17.9 MB/s: 1,000 messages of 16 KiB a second fit), and 1,200
- * requests per IP address (20/s: registration, login and lookups of a whole office behind one NAT
- * fit; a registration flood does not).
+ * Default {@link RateLimitConfig}: windows of a minute, 1,200 requests per IP address (20/s:
+ * registration, login and lookups of a whole office behind one NAT fit; a registration flood does
+ * not), and per account its entity type's default budget (`DEFAULT_ENTITY_BUDGETS`: 12,000
+ * requests a minute for a human, 30,000 for an agent or a device, 120,000 for a bot or a service).
  */
-export const DEFAULT_RATE_LIMIT: Required<RateLimitConfig> = {
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
   windowMs: 60_000,
-  accountMax: 120_000,
   ipMax: 1_200,
-  accountBytesMax: 1024 * 1024 * 1024,
 };
 
 /** Everything a Volly server needs to start. */
@@ -207,6 +219,8 @@ function parsePort(value: unknown, source: string): number {
  * VOLLY_DATABASE_URL, VOLLY_DATABASE_POOL_SIZE, VOLLY_REDIS_URL, VOLLY_RETENTION_DAYS,
  * VOLLY_PRUNE_INTERVAL_MS, VOLLY_SCHEDULED_POLL_MS, VOLLY_RATE_LIMIT (`on` | `off`), VOLLY_RATE_LIMIT_WINDOW_MS,
  * VOLLY_RATE_LIMIT_ACCOUNT_MAX, VOLLY_RATE_LIMIT_IP_MAX, VOLLY_RATE_LIMIT_ACCOUNT_BYTES,
+ * VOLLY_RATE_LIMIT_<TYPE>_MAX and VOLLY_RATE_LIMIT_<TYPE>_BYTES (TYPE: HUMAN, BOT, AGENT, SERVICE,
+ * DEVICE; `config-rate-limits.ts`),
  * VOLLY_TRUST_PROXY, VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS, VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP,
  * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST, VOLLY_METRICS_PORT, VOLLY_TLS_CERT_FILE,
  * VOLLY_TLS_KEY_FILE, the quota variables of `config-quotas.ts` (VOLLY_QUOTA_*,
@@ -222,7 +236,7 @@ function parsePort(value: unknown, source: string): number {
  *   postgresql://, a Redis URL that is not redis:// or rediss://, a pool size outside 1–1000, a
  *   retention period or pruning interval that is not a positive number, VOLLY_RATE_LIMIT other than
  *   on/off, a rate-limit window outside 1 ms–1 day or a maximum outside 1–1,000,000,000 (bytes:
- *   1–10^15), a trusted proxy that is not an IP address or CIDR range, an identify timeout outside
+ *   1–10^15), also per entity type, a trusted proxy that is not an IP address or CIDR range, an identify timeout outside
  *   1 ms–10 minutes, an unauthenticated-connection cap outside 1–1,000,000, an allowed origin that
  *   is not an http(s) origin, an empty metrics host, or only one of the TLS certificate and key, a quota or claim limit out of range,
  *   a file limit out of range or an empty blob directory
@@ -286,6 +300,8 @@ export function configFromEnv(
       const value = read(name);
       if (value !== undefined) limits[field] = /^\d{1,16}$/.test(value) ? Number(value) : value;
     }
+    const perType = entityBudgetsFromEnv(env);
+    if (perType !== undefined) limits.entityTypes = perType;
     if (Object.keys(limits).length > 0) fromEnv.rateLimit = { ...DEFAULT_RATE_LIMIT, ...limits };
   }
   const trustProxy = read("VOLLY_TRUST_PROXY");
@@ -401,7 +417,10 @@ export function configFromEnv(
   };
 }
 
-/** Validates the rate limits: false, or a window of 1 ms–1 day and maxima of 1–1,000,000,000. */
+/**
+ * Validates the rate limits: false, or a window of 1 ms–1 day and maxima of 1–1,000,000,000 (bytes:
+ * 1–10^15), the all-accounts ones optional, and per-type budgets ({@link checkEntityBudgets}).
+ */
 function checkRateLimit(value: unknown): RateLimitConfig | false {
   if (value === false) return false;
   const limits = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
@@ -412,6 +431,7 @@ function checkRateLimit(value: unknown): RateLimitConfig | false {
     }
     return n;
   };
+  const count = "an integer from 1 to 1000000000";
   return {
     windowMs: within(
       "windowMs",
@@ -419,17 +439,21 @@ function checkRateLimit(value: unknown): RateLimitConfig | false {
       86_400_000,
       "an integer from 1 to 86400000 (ms)",
     ),
-    accountMax: within("accountMax", "VOLLY_RATE_LIMIT_ACCOUNT_MAX", 1e9, "an integer from 1 to 1000000000"),
-    ipMax: within("ipMax", "VOLLY_RATE_LIMIT_IP_MAX", 1e9, "an integer from 1 to 1000000000"),
-    accountBytesMax:
-      limits.accountBytesMax === undefined
-        ? DEFAULT_RATE_LIMIT.accountBytesMax
-        : within(
+    ipMax: within("ipMax", "VOLLY_RATE_LIMIT_IP_MAX", 1e9, count),
+    ...(limits.accountMax !== undefined
+      ? { accountMax: within("accountMax", "VOLLY_RATE_LIMIT_ACCOUNT_MAX", 1e9, count) }
+      : {}),
+    ...(limits.accountBytesMax !== undefined
+      ? {
+          accountBytesMax: within(
             "accountBytesMax",
             "VOLLY_RATE_LIMIT_ACCOUNT_BYTES",
             1e15,
             "an integer from 1 to 1000000000000000 (bytes)",
           ),
+        }
+      : {}),
+    ...(limits.entityTypes !== undefined ? { entityTypes: checkEntityBudgets(limits.entityTypes) } : {}),
   };
 }
 

@@ -28,6 +28,13 @@ export {
   type ServerConfig,
 } from "./config.js";
 export { DEFAULT_QUOTAS, type QuotaConfig } from "./config-quotas.js";
+export {
+  DEFAULT_ENTITY_BUDGETS,
+  type EntityBudget,
+  type EntityBudgetOverrides,
+  type EntityBudgets,
+  entityBudgets,
+} from "./config-rate-limits.js";
 export { buildMetricsApp, METRICS_PATH } from "./http/metrics-app.js";
 export { CONTENT_SECURITY_POLICY } from "./http/security-headers.js";
 export { runServer } from "./main.js";

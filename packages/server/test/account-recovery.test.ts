@@ -17,7 +17,12 @@ forEachBackend((backend) => {
     let f: ServiceFixture;
     let alice: TestDevice;
     let recovery: TestKeys;
-    const auth = (d: TestDevice) => ({ accountId: d.accountId, deviceId: d.deviceId, handle: d.handle });
+    const auth = (d: TestDevice) => ({
+      accountId: d.accountId,
+      deviceId: d.deviceId,
+      handle: d.handle,
+      entityType: d.entityType,
+    });
 
     beforeEach(async () => {
       f = await serviceFixture(backend);
@@ -76,7 +81,12 @@ forEachBackend((backend) => {
       });
       const account = await f.services.accounts.getAccount("alice");
       expect(account.devices.map((d) => d.deviceId)).toEqual([restored.deviceId]);
-      const caller = { accountId: alice.accountId, deviceId: restored.deviceId, handle: "alice" };
+      const caller = {
+        accountId: alice.accountId,
+        deviceId: restored.deviceId,
+        handle: "alice",
+        entityType: "human" as const,
+      };
       expect(await f.services.recovery.rejoins(caller)).toEqual({ groupIds: [groupId] });
       // The restored device may read the group's GroupInfo to join it by external commit.
       expect(await f.store.accountRecovery.hasRejoin(restored.deviceId, groupId)).toBe(true);

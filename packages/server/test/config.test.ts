@@ -23,7 +23,7 @@ describe("configFromEnv", () => {
       retentionMs: 30 * 24 * 60 * 60 * 1000,
       pruneIntervalMs: 3_600_000,
       scheduledPollMs: 1_000,
-      rateLimit: { windowMs: 60_000, accountMax: 120_000, ipMax: 1_200, accountBytesMax: 1024 ** 3 },
+      rateLimit: { windowMs: 60_000, ipMax: 1_200 },
       trustProxy: [],
       quotas: {
         accountBytes: 2 * 1024 ** 3,
@@ -94,7 +94,7 @@ describe("configFromEnv", () => {
   it("reads the rate limits (VOLLY_RATE_LIMIT_*), switches them off with VOLLY_RATE_LIMIT=off, and the trusted proxies", () => {
     expect(
       configFromEnv({ VOLLY_RATE_LIMIT_WINDOW_MS: "1000", VOLLY_RATE_LIMIT_IP_MAX: "50" }).rateLimit,
-    ).toEqual({ windowMs: 1000, accountMax: 120_000, ipMax: 50, accountBytesMax: 1024 ** 3 });
+    ).toEqual({ windowMs: 1000, ipMax: 50 });
     expect(
       configFromEnv({
         VOLLY_RATE_LIMIT_ACCOUNT_MAX: "7",
@@ -108,6 +108,18 @@ describe("configFromEnv", () => {
       accountBytesMax: 65_536,
     });
     expect(configFromEnv({ VOLLY_RATE_LIMIT: "off", VOLLY_RATE_LIMIT_IP_MAX: "5" }).rateLimit).toBe(false);
+    expect(
+      configFromEnv({
+        VOLLY_RATE_LIMIT_BOT_MAX: "5",
+        VOLLY_RATE_LIMIT_BOT_BYTES: "4096",
+        VOLLY_RATE_LIMIT_HUMAN_MAX: " 9 ",
+        VOLLY_RATE_LIMIT_DEVICE_BYTES: "",
+      }).rateLimit,
+    ).toEqual({
+      windowMs: 60_000,
+      ipMax: 1_200,
+      entityTypes: { bot: { max: 5, bytes: 4096 }, human: { max: 9 } },
+    });
     expect(configFromEnv({ VOLLY_RATE_LIMIT: "on" }, { rateLimit: false }).rateLimit).toBe(false);
     expect(configFromEnv({ VOLLY_TRUST_PROXY: "127.0.0.1, 10.0.0.0/8,::1,fd00::/8" }).trustProxy).toEqual([
       "127.0.0.1",
@@ -128,6 +140,11 @@ describe("configFromEnv", () => {
     ["VOLLY_TRUST_PROXY", "10.0.0.0/33"],
     ["VOLLY_TRUST_PROXY", "127.0.0.1,"],
     ["VOLLY_RATE_LIMIT_ACCOUNT_BYTES", "0"],
+    ["VOLLY_RATE_LIMIT_BOT_MAX", "0"],
+    ["VOLLY_RATE_LIMIT_HUMAN_MAX", "many"],
+    ["VOLLY_RATE_LIMIT_AGENT_MAX", "1000000001"],
+    ["VOLLY_RATE_LIMIT_DEVICE_BYTES", "0"],
+    ["VOLLY_RATE_LIMIT_SERVICE_BYTES", "1000000000000001"],
     ["VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS", "0"],
     ["VOLLY_GATEWAY_IDENTIFY_TIMEOUT_MS", "600001"],
     ["VOLLY_GATEWAY_UNAUTHENTICATED_PER_IP", "none"],

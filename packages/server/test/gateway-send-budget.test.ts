@@ -67,12 +67,12 @@ describe("gateway SENDs are charged to the account's rate limit (embedded shape)
   let f: AppFixture;
   let gatewayUrl: string;
   const clients: GatewayClient[] = [];
-  const limits: RateLimitConfig = {
+  const limits = {
     windowMs: WINDOW_MS,
     accountMax: 5,
     ipMax: 1_000_000,
     accountBytesMax: 12_000,
-  };
+  } satisfies RateLimitConfig;
   beforeAll(async () => {
     f = await appFixture({ rateLimit: limits });
     const base = await f.app.listen({ port: 0, host: "127.0.0.1" });
@@ -188,12 +188,12 @@ describe("gateway SENDs are charged to the account's rate limit (embedded shape)
 describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)(
   "gateway SENDs share the account's budget across nodes through Redis",
   () => {
-    const limits: RateLimitConfig = {
+    const limits = {
       windowMs: WINDOW_MS,
       accountMax: 6,
       ipMax: 1_000_000,
       accountBytesMax: 1_000_000,
-    };
+    } satisfies RateLimitConfig;
     let database: TestDatabase;
     let redis: PrivateRedis;
     const nodes: RunningServer[] = [];

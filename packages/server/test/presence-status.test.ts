@@ -14,7 +14,12 @@ forEachBackend((backend) => {
     });
     afterEach(() => f.close());
 
-    const auth = (d: TestDevice) => ({ accountId: d.accountId, deviceId: d.deviceId, handle: d.handle });
+    const auth = (d: TestDevice) => ({
+      accountId: d.accountId,
+      deviceId: d.deviceId,
+      handle: d.handle,
+      entityType: d.entityType,
+    });
 
     it("serves online with no text for an account that never chose a status", async () => {
       expect(await f.services.presence.getStatus(bob.accountId)).toEqual({ status: "online", setAt: 0 });

@@ -1,3 +1,4 @@
+import { budgetOf, type EntityBudgets } from "../config-rate-limits.js";
 import type { RateCounters } from "../http/rate-counters.js";
 
 /** Why a SEND was refused: which budget ran out, and when its window ends (ms from now). */
@@ -6,17 +7,26 @@ export interface BudgetRefusal {
   retryAfterMs: number;
 }
 
+/** Who a SEND is charged to: the account, and its entity type (which budget applies). */
+export interface BudgetPayer {
+  accountId: string;
+  /** human, bot, agent, service or device (an unknown type gets the human budget). */
+  entityType: string;
+}
+
 /**
  * The per-account budget gateway SENDs are charged to: each SEND counts as one request against the
  * account's REST budget (key `account:<id>`, the same counter the REST rate limit uses) and its
- * frame's bytes against a byte budget (`account-bytes:<id>`).
+ * frame's bytes against a byte budget (`account-bytes:<id>`); the limits are those of the account's
+ * entity type.
  */
 export interface SendBudget {
   /**
-   * Charges one SEND of `bytes` (the frame's size) to `accountId`, synchronously: undefined when
-   * both budgets allow it (it is counted), else which one ran out (nothing is counted).
+   * Charges one SEND of `bytes` (the frame's size) to `payer`'s account, synchronously: undefined
+   * when both budgets of its entity type allow it (it is counted), else which one ran out (nothing
+   * is counted).
    */
-  charge(accountId: string, bytes: number): BudgetRefusal | undefined;
+  charge(payer: BudgetPayer, bytes: number): BudgetRefusal | undefined;
   /** Writes every pending count to the counters now; resolves when they answered. */
   flush(): Promise<void>;
   /** Flushes and stops. */
@@ -52,8 +62,8 @@ interface Account {
  *
  * @param options.counters the shared counters (the REST rate limit's)
  * @param options.windowMs the window of both budgets (ms), VOLLY_RATE_LIMIT_WINDOW_MS
- * @param options.messagesMax SENDs + REST requests per account per window, VOLLY_RATE_LIMIT_ACCOUNT_MAX
- * @param options.bytesMax SEND frame bytes per account per window, VOLLY_RATE_LIMIT_ACCOUNT_BYTES
+ * @param options.budgets per entity type, `max` (SENDs + REST requests per account per window) and
+ *   `bytes` (SEND frame bytes per account per window): `entityBudgets(config.rateLimit)`
  * @param options.flushIntervalMs how often pending charges are written (ms); default 100
  * @param options.onError called with every failed write (the charges are dropped)
  * @param options.now clock (ms)
@@ -61,13 +71,12 @@ interface Account {
 export function createSendBudget(options: {
   counters: RateCounters;
   windowMs: number;
-  messagesMax: number;
-  bytesMax: number;
+  budgets: EntityBudgets;
   flushIntervalMs?: number;
   onError: (error: unknown) => void;
   now?: () => number;
 }): SendBudget {
-  const { counters, windowMs, messagesMax, bytesMax, onError } = options;
+  const { counters, windowMs, budgets, onError } = options;
   const flushIntervalMs = options.flushIntervalMs ?? 100;
   const now = options.now ?? Date.now;
   const accounts = new Map<string, Account>();
@@ -145,6 +154,7 @@ export function createSendBudget(options: {
   const chargeLocally = (
     accountId: string,
     frameBytes: number,
+    { max: messagesMax, bytes: bytesMax }: { max: number; bytes: number },
     counts: NonNullable<RateCounters["local"]>,
   ): BudgetRefusal | undefined => {
     const messagesKey = `account:${accountId}`;
@@ -161,8 +171,10 @@ export function createSendBudget(options: {
   };
 
   return {
-    charge(accountId, frameBytes) {
-      if (local) return chargeLocally(accountId, frameBytes, local);
+    charge({ accountId, entityType }, frameBytes) {
+      const budget = budgetOf(budgets, entityType);
+      if (local) return chargeLocally(accountId, frameBytes, budget, local);
+      const { max: messagesMax, bytes: bytesMax } = budget;
       const at = now();
       let account = accounts.get(accountId);
       if (!account) {

@@ -1,9 +1,13 @@
+import type { EntityType } from "@volly/protocol";
+
 /** The identity and dispatch counter of a gateway session; survives its connection for resuming. */
 export interface GatewaySession {
   sessionId: string;
   accountId: string;
   deviceId: string;
   handle: string;
+  /** The account's kind: which budget its SENDs are charged to. */
+  entityType: EntityType;
   /** Last DISPATCH sequence number sent (`s`); continues across RESUME. */
   seq: number;
 }

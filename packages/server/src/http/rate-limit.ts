@@ -3,6 +3,7 @@ import { VollyError } from "@volly/protocol";
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from "fastify";
 import { Redis } from "ioredis";
 import type { RateLimitConfig } from "../config.js";
+import { budgetOf, entityBudgets } from "../config-rate-limits.js";
 import type { AuthContext } from "../services/context.js";
 import type { RateCounters } from "./rate-counters.js";
 
@@ -21,7 +22,7 @@ export const RATE_LIMIT_MEMORY_CLIENTS = 100_000;
 
 /** Options of {@link registerRateLimit}. */
 export interface RateLimitOptions {
-  /** The limits (per window: requests per account, per IP address). */
+  /** The limits (per window: requests per account by its entity type, per IP address). */
   limits: RateLimitConfig;
   /** Resolves the request's bearer token to its device (shared with the handler: one lookup). */
   authenticate: (request: FastifyRequest) => Promise<AuthContext>;
@@ -55,14 +56,16 @@ function storeOver(counters: RateCounters): new () => FastifyRateLimitStore {
  * a route is limited when it has the hook and says in `config.vollyRateLimit` how its requests are
  * keyed (routes without both — health, operator endpoints, the gateway, the web app — are not):
  *
- * - `"account"` (authenticated routes): by the bearer token's account, up to `limits.accountMax`
- *   requests per `limits.windowMs`; a request whose token does not authenticate is keyed by IP
- *   instead (and then gets its 401 from the handler);
+ * - `"account"` (authenticated routes): by the bearer token's account, up to the `max` of its entity
+ *   type's budget (`entityBudgets(limits)`, config-rate-limits.ts; the type comes with the token's
+ *   session lookup, no query of its own) per `limits.windowMs`; a request whose token does not
+ *   authenticate is keyed by IP instead (and then gets its 401 from the handler);
  * - `"ip"` (unauthenticated routes: registration, nonces, lookups, device links): by the client's IP
  *   address (IPv6: its /64; behind a trusted proxy the forwarded one), up to `limits.ipMax`.
  *
  * Counting happens before the body is read. A request over the limit gets 429 VOLLY_E_RATE_LIMITED
- * with `details.retryAfterMs` (ms until the client's window ends) and `Retry-After` (s, rounded up);
+ * with `details.retryAfterMs` (ms until the client's window ends; plus `details.entityType` when
+ * counted by account) and `Retry-After` (s, rounded up); nothing of the request is handled;
  * every response of a limited route carries `x-ratelimit-limit`, `x-ratelimit-remaining` and
  * `x-ratelimit-reset`.
  * Windows are fixed: a client's count starts with its first request and resets `windowMs` later.
@@ -77,10 +80,19 @@ export async function registerRateLimit(
   options: RateLimitOptions,
 ): Promise<onRequestHookHandler> {
   const { limits, authenticate } = options;
+  const budgets = entityBudgets(limits);
+  /** The entity type a request was counted under (set by `max` for requests keyed by account). */
+  const countedAs = new WeakMap<FastifyRequest, string>();
   await app.register(rateLimit, {
     global: false,
     timeWindow: limits.windowMs,
-    max: (_request, key) => (key.startsWith("account:") ? limits.accountMax : limits.ipMax),
+    max: async (request, key) => {
+      if (!key.startsWith("account:")) return limits.ipMax;
+      // Remembered from keyGenerator's lookup: no second query.
+      const { entityType } = await authenticate(request);
+      countedAs.set(request, entityType);
+      return budgetOf(budgets, entityType).max;
+    },
     keyGenerator: async (request) => {
       if (request.routeOptions.config.vollyRateLimit === "account") {
         try {
@@ -91,8 +103,13 @@ export async function registerRateLimit(
       }
       return `ip:${normalizeIP(request.ip)}`;
     },
-    errorResponseBuilder: (_request, context) =>
-      new VollyError("VOLLY_E_RATE_LIMITED", undefined, { retryAfterMs: Math.max(0, context.ttl) }),
+    errorResponseBuilder: (request, context) => {
+      const entityType = countedAs.get(request);
+      return new VollyError("VOLLY_E_RATE_LIMITED", undefined, {
+        retryAfterMs: Math.max(0, context.ttl),
+        ...(entityType !== undefined ? { entityType } : {}),
+      });
+    },
     skipOnError: true,
     store: storeOver(options.counters),
   });

@@ -1,5 +1,6 @@
 import {
   type AccountBackupResponse,
+  type EntityType,
   LIMITS,
   newId,
   type RecoverAccountBody,
@@ -187,7 +188,12 @@ export function createAccountRecoveryService(
         if (error instanceof StoreConflict) throw new VollyError("VOLLY_E_KEY_TAKEN");
         throw error;
       }
-      const caller = { accountId: account.id, deviceId, handle: account.handle };
+      const caller = {
+        accountId: account.id,
+        deviceId,
+        handle: account.handle,
+        entityType: account.entityType as EntityType,
+      };
       for (const id of lost) await revocation.revoke(caller, id);
       return { accountId: account.id, deviceId, handle: account.handle, revokedDeviceIds: lost };
     },

@@ -87,7 +87,12 @@ export function createAuthService({ store, now }: ServiceContext): AuthService {
       const device = session && (await store.devices.findById(session.deviceId));
       if (!device) throw new VollyError("VOLLY_E_NOT_AUTHENTICATED");
       if (device.revokedAt !== undefined) throw new VollyError("VOLLY_E_DEVICE_REVOKED");
-      return { accountId: device.accountId, deviceId: device.id, handle: device.handle };
+      return {
+        accountId: device.accountId,
+        deviceId: device.id,
+        handle: device.handle,
+        entityType: device.entityType,
+      };
     },
 
     async verifyIdentify(deviceId, nonce, signature) {
@@ -96,7 +101,12 @@ export function createAuthService({ store, now }: ServiceContext): AuthService {
         throw new VollyError("VOLLY_E_BAD_SIGNATURE");
       }
       if (device.revokedAt !== undefined) throw new VollyError("VOLLY_E_DEVICE_REVOKED");
-      return { accountId: device.accountId, deviceId: device.id, handle: device.handle };
+      return {
+        accountId: device.accountId,
+        deviceId: device.id,
+        handle: device.handle,
+        entityType: device.entityType,
+      };
     },
   };
 }

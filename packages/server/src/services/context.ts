@@ -1,3 +1,4 @@
+import type { EntityType } from "@volly/protocol";
 import type { Bus } from "../bus/bus.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/types.js";
@@ -30,6 +31,8 @@ export interface ServiceContext {
 /** The identity of an authenticated device (REST bearer session or gateway IDENTIFY). */
 export interface AuthContext {
   accountId: string;
+  /** The account's kind: which rate-limit budget its requests and SENDs draw on (`config-rate-limits.ts`). */
+  entityType: EntityType;
   deviceId: string;
   handle: string;
 }

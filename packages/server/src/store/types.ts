@@ -1,4 +1,4 @@
-import type { MessageDeclaration } from "@volly/protocol";
+import type { EntityType, MessageDeclaration } from "@volly/protocol";
 import type { CommunityRepository } from "./community-types.js";
 
 /**
@@ -29,9 +29,11 @@ export interface DeviceRecord {
   revokedAt?: number;
 }
 
-/** A device together with its account's handle and display name. */
+/** A device together with its account's handle, entity type and display name. */
 export interface DeviceWithAccount extends DeviceRecord {
   handle: string;
+  /** The account's kind (human, bot, agent, service, device): picks its rate-limit budget. */
+  entityType: EntityType;
   /** The account's display name; absent when unset. */
   displayName?: string;
 }

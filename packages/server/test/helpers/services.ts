@@ -1,5 +1,5 @@
 import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
-import { newId, signingInput, toBase64Url } from "@volly/protocol";
+import { type EntityType, newId, signingInput, toBase64Url } from "@volly/protocol";
 import type { Bus } from "../../src/bus/bus.js";
 import { createInProcessBus } from "../../src/bus/in-process-bus.js";
 import type { BusMessage } from "../../src/bus/messages.js";
@@ -78,6 +78,8 @@ export interface TestDevice {
   accountId: string;
   deviceId: string;
   handle: string;
+  /** Always "human" (what `registrationBody` registers). */
+  entityType: EntityType;
   keys: TestKeys;
 }
 
@@ -85,7 +87,7 @@ export interface TestDevice {
 export async function registerDevice(services: Services, handle = uniqueHandle()): Promise<TestDevice> {
   const keys = newKeys();
   const { accountId, deviceId } = await services.accounts.register(registrationBody(handle, keys));
-  const device = { accountId, deviceId, handle, keys };
+  const device = { accountId, deviceId, handle, entityType: "human" as const, keys };
   rememberDevice(device);
   return device;
 }

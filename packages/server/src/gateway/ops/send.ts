@@ -18,8 +18,9 @@ function refuse(connection: ConnectionContext, messageId: string, error: VollyEr
  * with ERROR carrying `details.messageId`. Runs outside the connection's serial queue, so dispatches
  * keep flowing while the commit is pending, in the order of arrival per group (see send-lanes.ts).
  * Refused before READY (VOLLY_E_NOT_AUTHENTICATED); beyond the account's budget (`send-budget.ts`:
- * one request of the account's REST budget per SEND, and the frame's bytes) with VOLLY_E_RATE_LIMITED
- * `details {messageId, retryAfterMs, limit: "messages" | "bytes"}`; and beyond
+ * one request of the account's REST budget per SEND, and the frame's bytes, both by its entity type)
+ * with VOLLY_E_RATE_LIMITED `details {messageId, retryAfterMs, limit: "messages" | "bytes",
+ * entityType}`; and beyond
  * {@link MAX_SENDS_IN_FLIGHT} waiting for their commit (VOLLY_E_RATE_LIMITED). The connection stays
  * open after every refusal.
  */
@@ -39,7 +40,7 @@ export const send: OpHandler<typeof GatewayOp.SEND> = {
         ),
       );
     }
-    const refusal = connection.deps.sendBudget?.charge(sender.accountId, frameBytes);
+    const refusal = connection.deps.sendBudget?.charge(sender, frameBytes);
     if (refusal) {
       return refuse(
         connection,
@@ -49,7 +50,7 @@ export const send: OpHandler<typeof GatewayOp.SEND> = {
           refusal.limit === "bytes"
             ? "This account sent too many bytes in this window; retry after details.retryAfterMs."
             : "This account sent too many requests in this window; retry after details.retryAfterMs.",
-          { retryAfterMs: refusal.retryAfterMs, limit: refusal.limit },
+          { retryAfterMs: refusal.retryAfterMs, limit: refusal.limit, entityType: sender.entityType },
         ),
       );
     }

@@ -1,3 +1,4 @@
+import type { EntityType } from "@volly/protocol";
 import type { Kysely } from "kysely";
 import { conflictAs } from "../driver-errors.js";
 import type { Database } from "../schema.js";
@@ -6,15 +7,14 @@ import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
 import { num, numOrNull } from "./rows.js";
 
 /** Hot path: every authenticated REST request and gateway IDENTIFY reads its device. */
-const FIND_BY_ID: QueryTemplate<Database["devices"] & { handle: string; display_name: string | null }> = (
-  db,
-  [id],
-) =>
+const FIND_BY_ID: QueryTemplate<
+  Database["devices"] & { handle: string; entity_type: string; display_name: string | null }
+> = (db, [id]) =>
   db
     .selectFrom("devices")
     .innerJoin("accounts", "accounts.id", "devices.account_id")
     .selectAll("devices")
-    .select(["accounts.handle", "accounts.display_name"])
+    .select(["accounts.handle", "accounts.entity_type", "accounts.display_name"])
     .where("devices.id", "=", id as string)
     .limit(1);
 
@@ -51,6 +51,8 @@ export function kyselyDeviceRepository(db: Kysely<Database>, prepared: PreparedQ
         row && {
           ...toRecord(row),
           handle: row.handle,
+          // Registration validated it against the EntityType schema.
+          entityType: row.entity_type as EntityType,
           ...(row.display_name !== null ? { displayName: row.display_name } : {}),
         }
       );
