@@ -10,6 +10,7 @@ import { registerDevices } from "./commands/devices.js";
 import { registerGroup } from "./commands/group.js";
 import { registerInit } from "./commands/init.js";
 import { registerInvite } from "./commands/invite.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerMessageActions } from "./commands/message-actions.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerNotify } from "./commands/notify.js";
@@ -76,6 +77,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerServe,
     registerMigrate,
     registerBackup,
+    registerMcp,
   ]) {
     register(program, run);
   }

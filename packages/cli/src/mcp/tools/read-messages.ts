@@ -1,0 +1,50 @@
+import { Type } from "@sinclair/typebox";
+import { MessageEvent } from "@volly/bot";
+import { memberConversation } from "../member-conversations.js";
+import { toMessageEvent } from "../member-events.js";
+import { defineTool } from "../tool.js";
+import { ConversationIdArg } from "./conversation-id.js";
+
+/** Messages `read_messages` returns when no limit is given. */
+const DEFAULT_LIMIT = 50;
+/** The most messages one `read_messages` call returns. */
+const MAX_LIMIT = 500;
+
+/**
+ * `read_messages {conversationId, limit?}`: the newest text messages of a conversation this agent
+ * is a member of, oldest first (membership events and deleted messages left out), then marks the
+ * conversation read (as a person's client does when the conversation is shown).
+ */
+export const readMessages = defineTool({
+  name: "read_messages",
+  title: "Read recent messages",
+  description:
+    "Returns the newest messages of a conversation this agent is a member of, oldest first (decrypted on " +
+    "this machine), and marks the conversation read. Each message has id, from.handle, text, sentAt " +
+    "(ms since the epoch) and replyTo when it answers another message.",
+  input: Type.Object(
+    {
+      conversationId: ConversationIdArg,
+      limit: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          maximum: MAX_LIMIT,
+          default: DEFAULT_LIMIT,
+          description: `how many messages at most (1–${MAX_LIMIT}, default ${DEFAULT_LIMIT})`,
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ messages: Type.Array(MessageEvent) }, { additionalProperties: false }),
+  readOnly: false,
+  async run(args, client) {
+    const conv = await memberConversation(client, args.conversationId);
+    const limit = args.limit ?? DEFAULT_LIMIT;
+    // The timeline also holds membership events: read twice as far back, then keep the newest texts.
+    const records = await client.messaging.history(conv.id, Math.min(limit * 2, 2 * MAX_LIMIT));
+    const messages = records.flatMap((m) => toMessageEvent(m) ?? []).slice(-limit);
+    await client.messaging.markRead(conv.id);
+    return { messages };
+  },
+});
