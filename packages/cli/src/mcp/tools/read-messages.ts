@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import { MessageEvent } from "@volly/bot";
 import { memberConversation } from "../member-conversations.js";
-import { toMessageEvent } from "../member-events.js";
+import { memberMessage } from "../member-events.js";
 import { defineTool } from "../tool.js";
 import { ConversationIdArg } from "./conversation-id.js";
 
@@ -43,7 +43,7 @@ export const readMessages = defineTool({
     const limit = args.limit ?? DEFAULT_LIMIT;
     // The timeline also holds membership events: read twice as far back, then keep the newest texts.
     const records = await client.messaging.history(conv.id, Math.min(limit * 2, 2 * MAX_LIMIT));
-    const messages = records.flatMap((m) => toMessageEvent(m) ?? []).slice(-limit);
+    const messages = records.flatMap((m) => memberMessage(m) ?? []).slice(-limit);
     await client.messaging.markRead(conv.id);
     return { messages };
   },

@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import { MessageEvent } from "@volly/bot";
 import type { SearchHit } from "@volly/client";
 import { memberConversation } from "../member-conversations.js";
-import { toMessageEvent } from "../member-events.js";
+import { memberMessage } from "../member-events.js";
 import { defineTool } from "../tool.js";
 import { ConversationIdArg } from "./conversation-id.js";
 
@@ -59,6 +59,6 @@ export const searchMessages = defineTool({
 
 /** A hit as a match ([] for what is no text message). */
 function toMatch(hit: SearchHit): Array<{ score: number; message: MessageEvent }> {
-  const message = toMessageEvent(hit.message);
+  const message = memberMessage(hit.message);
   return message ? [{ score: hit.score, message }] : [];
 }

@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import { MessageEvent } from "@volly/bot";
 import { LIMITS, VollyError } from "@volly/protocol";
 import { memberConversation } from "../member-conversations.js";
-import { toMessageEvent } from "../member-events.js";
+import { memberMessage } from "../member-events.js";
 import { defineTool } from "../tool.js";
 import { ConversationIdArg, MessageIdArg } from "./conversation-id.js";
 
@@ -39,7 +39,7 @@ export const sendMessage = defineTool({
       args.text,
       args.replyTo !== undefined ? { replyTo: args.replyTo } : {},
     );
-    const message = toMessageEvent(sent);
+    const message = memberMessage(sent);
     if (!message) throw new VollyError("VOLLY_E_INTERNAL", "The sent message has no text body.");
     return { message };
   },
