@@ -85,7 +85,7 @@ describe("volly mcp", () => {
     mcp = new Client({ name: "volly-mcp-test", version: "1.0.0" });
     mcp.onerror = (err) => transportErrors.push(err);
     await mcp.connect(transport);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await mcp?.close();

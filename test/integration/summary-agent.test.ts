@@ -112,7 +112,7 @@ describe("examples/summary-agent", () => {
       message: `the agent to start (stderr: ${agentStderr})`,
       timeoutMs: 60_000,
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     agent?.kill("SIGKILL");

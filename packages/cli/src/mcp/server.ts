@@ -19,6 +19,17 @@ const INSTRUCTIONS =
   "they see only the conversations it was invited to, decrypt on this machine, and send as the agent. " +
   "Start with list_conversations; use its ids with read_messages, search_messages and send_message.";
 
+/** The MCP server of `volly mcp` and a way to let its tool calls finish before closing it. */
+export interface VollyMcpServer {
+  /** The SDK server, to connect to a transport. */
+  readonly server: Server;
+  /**
+   * Resolves once no tool call is running any more (and their answers were handed to the
+   * transport): what a host that closes stdin right after its last request still gets answered.
+   */
+  drain(): Promise<void>;
+}
+
 /**
  * Creates the MCP server of `volly mcp` (MCP 2025-06-18: lifecycle, "Tools" with `outputSchema` and
  * `structuredContent`) over an open, connected client of the agent's profile. Not yet connected to a
@@ -40,7 +51,7 @@ export function createMcpServer(
   client: VollyClient,
   tools: readonly McpTool[],
   log: (line: string) => void,
-): Server {
+): VollyMcpServer {
   const server = new Server(
     { name: "volly", title: "Volly", version: VOLLY_VERSION },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
@@ -57,18 +68,38 @@ export function createMcpServer(
     })),
   };
   server.setRequestHandler(ListToolsRequestSchema, () => listing);
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+  const running = new Set<Promise<CallToolResult>>();
+  server.setRequestHandler(CallToolRequestSchema, (request) => {
     const tool = byName.get(request.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
-    try {
-      return toolResult(await tool.call(request.params.arguments, client));
-    } catch (err) {
-      const result = toolError(err);
-      log(
-        `volly mcp: ${tool.name} failed: ${result.content[0]?.type === "text" ? result.content[0].text : ""}`,
-      );
-      return result;
-    }
+    const call = callTool(tool, request.params.arguments, client, log);
+    running.add(call);
+    void call.finally(() => running.delete(call));
+    return call;
   });
-  return server;
+  return {
+    server,
+    async drain() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+      // The SDK sends a handler's answer a few promise turns after it settled.
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+/** Runs one tool call; every failure becomes an `isError` result (logged on `log`), never a throw. */
+async function callTool(
+  tool: McpTool,
+  args: unknown,
+  client: VollyClient,
+  log: (line: string) => void,
+): Promise<CallToolResult> {
+  try {
+    return toolResult(await tool.call(args, client));
+  } catch (err) {
+    const result = toolError(err);
+    const text = result.content[0]?.type === "text" ? result.content[0].text : "";
+    log(`volly mcp: ${tool.name} failed: ${text}`);
+    return result;
+  }
 }
