@@ -94,6 +94,7 @@ describe("volly mcp", () => {
   });
 
   it("lists its four tools with input and output schemas", async () => {
+    expect(mcp.getServerCapabilities()).toMatchObject({ tools: {}, resources: {} });
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name)).toEqual([
       "list_conversations",
@@ -150,6 +151,28 @@ describe("volly mcp", () => {
     expect(matches[0]?.score).toBeGreaterThan(0);
     const none = await call("search_messages", { query: "budget", conversationId: groupId });
     expect(none.structuredContent).toEqual({ matches: [] });
+  });
+
+  it("offers each member conversation's recent messages as a resource, and no other", async () => {
+    const { resources } = await mcp.listResources();
+    const uri = `volly://conversations/${groupId}/messages`;
+    expect(resources).toEqual([
+      expect.objectContaining({ uri, name: "Planning", mimeType: "application/json" }),
+    ]);
+    const { resourceTemplates } = await mcp.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual([
+      "volly://conversations/{conversationId}/messages",
+    ]);
+    const read = await mcp.readResource({ uri });
+    const content = read.contents[0];
+    const json = JSON.parse(content && "text" in content ? content.text : "{}") as {
+      messages: MessageEvent[];
+    };
+    expect(json.messages.map((m) => m.id)).toContain(askId);
+    await expect(mcp.readResource({ uri: `volly://conversations/${privateId}/messages` })).rejects.toThrow(
+      /VOLLY_E_UNKNOWN_CONVERSATION/,
+    );
+    await expect(mcp.readResource({ uri: "file:///etc/passwd" })).rejects.toThrow(/Not a Volly resource URI/);
   });
 
   it("sends a reply that the person receives", async () => {

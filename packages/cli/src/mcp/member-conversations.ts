@@ -1,5 +1,7 @@
+import type { ConversationSummary } from "@volly/bot";
 import type { ConversationRecord, VollyClient } from "@volly/client";
 import { VollyError } from "@volly/protocol";
+import { toConversationSummary } from "./member-events.js";
 
 /**
  * The conversation `id` when this account is a member of it now: one it was added or invited to
@@ -30,4 +32,14 @@ export async function memberConversation(client: VollyClient, id: string): Promi
     );
   }
   return conv;
+}
+
+/**
+ * The conversations this account is a member of now (not those it left or was removed from), most
+ * recent activity first, as `ConversationSummary` JSON with their unread counts.
+ */
+export async function memberConversationSummaries(client: VollyClient): Promise<ConversationSummary[]> {
+  return (await client.conversations.summaries())
+    .filter((s) => !s.conversation.left)
+    .map((s) => toConversationSummary(s.conversation, s.unread));
 }

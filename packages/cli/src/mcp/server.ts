@@ -10,6 +10,7 @@ import {
 import type { VollyClient } from "@volly/client";
 import { VOLLY_VERSION } from "@volly/protocol";
 import { toMcpJsonSchema } from "./json-schema.js";
+import { registerConversationResources } from "./resources.js";
 import type { McpTool } from "./tool.js";
 import { toolError, toolResult } from "./tool-results.js";
 
@@ -32,8 +33,9 @@ export interface VollyMcpServer {
 
 /**
  * Creates the MCP server of `volly mcp` (MCP 2025-06-18: lifecycle, "Tools" with `outputSchema` and
- * `structuredContent`) over an open, connected client of the agent's profile. Not yet connected to a
- * transport: call `connect(new StdioServerTransport())`.
+ * `structuredContent`, and each member conversation's recent messages as a resource, `resources.ts`)
+ * over an open, connected client of the agent's profile. Not yet connected to a transport: call
+ * `server.connect(new StdioServerTransport())`.
  *
  * It uses the SDK's low-level `Server` rather than `McpServer.registerTool`, which takes Zod
  * schemas: the tools' schemas are the TypeBox ones every machine-member surface shares
@@ -54,7 +56,7 @@ export function createMcpServer(
 ): VollyMcpServer {
   const server = new Server(
     { name: "volly", title: "Volly", version: VOLLY_VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
   );
   const byName = new Map(tools.map((t) => [t.name, t]));
   const listing: ListToolsResult = {
@@ -68,6 +70,7 @@ export function createMcpServer(
     })),
   };
   server.setRequestHandler(ListToolsRequestSchema, () => listing);
+  registerConversationResources(server, client);
   const running = new Set<Promise<CallToolResult>>();
   server.setRequestHandler(CallToolRequestSchema, (request) => {
     const tool = byName.get(request.params.name);

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { ConversationSummary } from "@volly/bot";
-import { toConversationSummary } from "../member-events.js";
+import { memberConversationSummaries } from "../member-conversations.js";
 import { defineTool } from "../tool.js";
 
 /**
@@ -18,11 +18,6 @@ export const listConversations = defineTool({
   output: Type.Object({ conversations: Type.Array(ConversationSummary) }, { additionalProperties: false }),
   readOnly: true,
   async run(_args, client) {
-    const summaries = await client.conversations.summaries();
-    return {
-      conversations: summaries
-        .filter((s) => !s.conversation.left)
-        .map((s) => toConversationSummary(s.conversation, s.unread)),
-    };
+    return { conversations: await memberConversationSummaries(client) };
   },
 });

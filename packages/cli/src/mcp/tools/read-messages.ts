@@ -1,7 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { MessageEvent } from "@volly/bot";
-import { memberConversation } from "../member-conversations.js";
-import { memberMessage } from "../member-events.js";
+import { recentMemberMessages } from "../recent-messages.js";
 import { defineTool } from "../tool.js";
 import { ConversationIdArg } from "./conversation-id.js";
 
@@ -39,12 +38,8 @@ export const readMessages = defineTool({
   output: Type.Object({ messages: Type.Array(MessageEvent) }, { additionalProperties: false }),
   readOnly: false,
   async run(args, client) {
-    const conv = await memberConversation(client, args.conversationId);
-    const limit = args.limit ?? DEFAULT_LIMIT;
-    // The timeline also holds membership events: read twice as far back, then keep the newest texts.
-    const records = await client.messaging.history(conv.id, Math.min(limit * 2, 2 * MAX_LIMIT));
-    const messages = records.flatMap((m) => memberMessage(m) ?? []).slice(-limit);
-    await client.messaging.markRead(conv.id);
+    const messages = await recentMemberMessages(client, args.conversationId, args.limit ?? DEFAULT_LIMIT);
+    await client.messaging.markRead(args.conversationId);
     return { messages };
   },
 });
