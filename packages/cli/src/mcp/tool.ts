@@ -25,7 +25,9 @@ export interface McpTool {
    * result against {@link McpTool.output}.
    *
    * @throws VollyError VOLLY_E_BAD_REQUEST (args do not match the input schema; nothing was done),
-   *   VOLLY_E_INTERNAL (the result does not match the output schema: a bug), and the tool's own
+   *   VOLLY_E_INTERNAL (the result does not match the output schema: a bug), and whatever the tool's
+   *   `run` throws (VOLLY_E_UNKNOWN_CONVERSATION for a conversation the agent is not in, the SDK's
+   *   and the server's errors)
    */
   call(args: unknown, client: VollyClient): Promise<Record<string, unknown>>;
 }
