@@ -11,6 +11,7 @@ import { registerDevices } from "./commands/devices.js";
 import { registerGroup } from "./commands/group.js";
 import { registerInit } from "./commands/init.js";
 import { registerInvite } from "./commands/invite.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerMessageActions } from "./commands/message-actions.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerNotify } from "./commands/notify.js";
@@ -78,6 +79,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerMigrate,
     registerBackup,
     registerDaemon,
+    registerMcp,
   ]) {
     register(program, run);
   }
