@@ -21,6 +21,11 @@ export interface BotOptions {
   displayName?: string;
   /** Join conversations it is invited to (groups, community channels) by itself. Default true. */
   autoJoin?: boolean;
+  /**
+   * Where the bot writes its log lines (joins, rejoins after a lost state, failed handlers), one
+   * line per call, without a trailing newline. Default: standard error.
+   */
+  log?: (line: string) => void;
 }
 
 /** Options of {@link Bot.send} and {@link IncomingMessage.reply}. */
