@@ -38,6 +38,7 @@ const ALL = [
   "files",
   "web",
   "search",
+  "mqtt",
 ];
 
 const dash = process.argv.indexOf("--");

@@ -79,7 +79,6 @@ describe.skipIf(!enabled)("volly bridge mqtt", () => {
   }, 90_000);
   afterAll(async () => {
     for (const b of bridges) b.kill();
-    for (const b of bridges) console.log("BRIDGE", (await b.done).stderr); // DEBUG
     sub?.stop();
     await alice?.close().catch(() => {});
     await server?.stop();
