@@ -99,6 +99,12 @@ export async function run(flags) {
     await device.connect();
     const conversation = await device.invites.accept(alice.invites.create().link);
     const id = conversation.id;
+    let known = false;
+    for (const end = Date.now() + 60_000; !known && Date.now() < end; ) {
+      known = (await alice.conversations.findDirect("device")) !== undefined;
+      if (!known) await new Promise((r) => setTimeout(r, 20));
+    }
+    if (!known) throw new Error("alice never saw the conversation");
     await device.close();
     const fromDevice = [];
     alice.messaging.received.add((m) => {
