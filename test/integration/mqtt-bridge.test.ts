@@ -12,6 +12,7 @@ import {
   mosquittoAvailable,
   mosquittoPub,
   mosquittoSub,
+  startTlsMosquitto,
   uniquePrefix,
 } from "./helpers/mosquitto.js";
 import { collect, reopenClient } from "./helpers/sdk.js";
@@ -190,4 +191,49 @@ describe.skipIf(!enabled)("volly bridge mqtt", () => {
       message: "alice sees sensor offline",
     });
   }, 60_000);
+
+  it("runs over TLS with broker credentials (--ca, --username, --password-file); a wrong password is VOLLY_E_BROKER_REFUSED", async () => {
+    const tls = await startTlsMosquitto(tempDir("volly-mqtt-tls-"));
+    try {
+      const passFile = join(home, "broker.pass");
+      writeFileSync(passFile, `${tls.user.password}\n`, { mode: 0o600 });
+      const wrongFile = join(home, "wrong.pass");
+      writeFileSync(wrongFile, "not-the-password\n", { mode: 0o600 });
+      const flags = (file: string) => [
+        ...as("sensor"),
+        "bridge",
+        "mqtt",
+        "--broker",
+        tls.url,
+        "--topic-prefix",
+        prefix,
+        "--username",
+        tls.user.name,
+        "--password-file",
+        file,
+        "--ca",
+        tls.caFile,
+      ];
+      const refused = await runVolly(flags(wrongFile));
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toContain("VOLLY_E_BROKER_REFUSED");
+
+      const bridge = startVolly(flags(passFile));
+      bridges.push(bridge);
+      await bridge.waitFor("stdout", '"bridge":"mqtt"', 40_000);
+      await mosquittoPub(sendTopic(), { message: "over TLS" }, [
+        "-p",
+        String(tls.port),
+        "--cafile",
+        tls.caFile,
+        "-u",
+        tls.user.name,
+        "-P",
+        tls.user.password,
+      ]);
+      await waitFor(() => textsFromSensor().includes("over TLS"), { message: "the message sent over TLS" });
+    } finally {
+      await tls.stop();
+    }
+  }, 90_000);
 });

@@ -1,6 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
+import { writeFileSync } from "node:fs";
+import { type AddressInfo, connect, createServer } from "node:net";
+import { userInfo } from "node:os";
+import { join } from "node:path";
 
 /** The shared test broker: a real Mosquitto on loopback. */
 export const BROKER = { host: "127.0.0.1", port: 1883, url: "mqtt://127.0.0.1:1883" } as const;
@@ -34,27 +37,18 @@ export function uniquePrefix(): string {
 }
 
 /**
- * Publishes with the real `mosquitto_pub` (QoS 1): `message` as the payload, or the bytes of `file`.
- * Resolves once it exited 0 (the broker acknowledged); rejects with its stderr otherwise.
+ * Publishes with the real `mosquitto_pub` (QoS 1): `message` as the payload, or the bytes of `file`;
+ * `connection`: port, TLS and login flags (default: the shared broker's port). Resolves once it exited 0 (the broker acknowledged); rejects with its stderr otherwise.
  */
 export function mosquittoPub(
   topic: string,
   payload: { message: string } | { file: string } | { empty: true },
+  connection: string[] = ["-p", String(BROKER.port)],
 ): Promise<void> {
   const body =
     "message" in payload ? ["-m", payload.message] : "file" in payload ? ["-f", payload.file] : ["-n"];
   return new Promise((resolve, reject) => {
-    const child = spawn("mosquitto_pub", [
-      "-h",
-      BROKER.host,
-      "-p",
-      String(BROKER.port),
-      "-q",
-      "1",
-      "-t",
-      topic,
-      ...body,
-    ]);
+    const child = spawn("mosquitto_pub", ["-h", BROKER.host, ...connection, "-q", "1", "-t", topic, ...body]);
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => {
       stderr += c.toString();
@@ -112,4 +106,136 @@ export async function mosquittoSub(filter: string): Promise<MosquittoSub> {
       if (child.exitCode === null) child.kill("SIGTERM");
     },
   };
+}
+
+/** A private Mosquitto with TLS and a password file, started by {@link startTlsMosquitto}. */
+export interface TlsMosquitto {
+  /** `mqtts://127.0.0.1:PORT`. */
+  url: string;
+  port: number;
+  /** The CA certificate (PEM file) the broker's certificate chains to. */
+  caFile: string;
+  /** The one user the broker accepts. */
+  user: { name: string; password: string };
+  stop(): Promise<void>;
+}
+
+/** A free loopback TCP port (bound once, then released). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts a real Mosquitto of its own on a free loopback port with TLS (a throwaway CA and server
+ * certificate for 127.0.0.1, made with `openssl`), `allow_anonymous false` and a password file, and
+ * resolves once it accepts a TLS login (checked with `mosquitto_pub`).
+ */
+export async function startTlsMosquitto(dir: string): Promise<TlsMosquitto> {
+  const f = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=volly-test-ca",
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.crt"),
+  );
+  openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-keyout",
+    f("server.key"),
+    "-out",
+    f("server.csr"),
+  );
+  writeFileSync(f("san.ext"), "subjectAltName=IP:127.0.0.1\n");
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    f("server.csr"),
+    "-CA",
+    f("ca.crt"),
+    "-CAkey",
+    f("ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    f("san.ext"),
+    "-out",
+    f("server.crt"),
+  );
+  const user = { name: "volly-bridge", password: randomBytes(9).toString("base64url") };
+  execFileSync("mosquitto_passwd", ["-c", "-b", f("passwd"), user.name, user.password], { stdio: "ignore" });
+  const port = await freePort();
+  writeFileSync(
+    f("mosquitto.conf"),
+    [
+      "per_listener_settings false",
+      "allow_anonymous false",
+      `password_file ${f("passwd")}`,
+      "persistence false",
+      // Mosquitto started as root would drop to the `mosquitto` user, who cannot read these files.
+      `user ${userInfo().username}`,
+      `listener ${port} 127.0.0.1`,
+      `cafile ${f("ca.crt")}`,
+      `certfile ${f("server.crt")}`,
+      `keyfile ${f("server.key")}`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("mosquitto", ["-c", f("mosquitto.conf")], { stdio: "ignore" });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const broker: TlsMosquitto = {
+    url: `mqtts://127.0.0.1:${port}`,
+    port,
+    caFile: f("ca.crt"),
+    user,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const probe = spawnSync("mosquitto_pub", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "--cafile",
+      broker.caFile,
+      "-u",
+      user.name,
+      "-P",
+      user.password,
+      "-t",
+      "probe",
+      "-m",
+      "up",
+    ]);
+    if (probe.status === 0) return broker;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await broker.stop();
+      throw new Error(`the TLS Mosquitto did not start: ${probe.stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
