@@ -15,7 +15,7 @@ import {
   startTlsMosquitto,
   uniquePrefix,
 } from "./helpers/mosquitto.js";
-import { collect, reopenClient } from "./helpers/sdk.js";
+import { collect, newClient } from "./helpers/sdk.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 const enabled = await mosquittoAvailable();
@@ -68,12 +68,13 @@ describe.skipIf(!enabled)("volly bridge mqtt", () => {
   beforeAll(async () => {
     server = await startServerProcess();
     await ok("sensor", "init", "--server", server.url, "--handle", "sensor", "--type", "device");
-    await ok("alice", "init", "--server", server.url, "--handle", "alice");
-    const invite = await ok("alice", "invite");
-    await ok("sensor", "accept", String(invite[0]?.link));
-    alice = await reopenClient(home, "alice");
+    alice = await newClient(home, server.url, "alice");
     got = collect(alice);
     await alice.connect();
+    await ok("sensor", "accept", alice.invites.create().link);
+    await waitFor(async () => (await alice.conversations.findDirect("sensor")) !== undefined, {
+      message: "alice has the direct conversation",
+    });
     conversationId = (await alice.conversations.findDirect("sensor"))?.id ?? "";
     expect(conversationId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     sub = await mosquittoSub(`${prefix}/#`);

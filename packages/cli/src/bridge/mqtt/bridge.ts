@@ -31,6 +31,9 @@ export interface MqttBridge {
   close(): Promise<void>;
 }
 
+/** How long `close` waits for the broker to acknowledge the `offline` status, ms. */
+const CLOSE_WAIT_MS = 2_000;
+
 /** The status topic's payloads. */
 export const STATUS = { online: "online", offline: "offline" } as const;
 
@@ -117,8 +120,14 @@ export async function startMqttBridge(options: MqttBridgeOptions): Promise<MqttB
     async close() {
       stop();
       closing.abort();
-      await publish(topics.status, STATUS.offline, true).catch(() => undefined);
-      await client.endAsync();
+      // Bounded: an aborted handler never releases mqtt.js's packet loop, so this PUBACK may not come.
+      await Promise.race([
+        publish(topics.status, STATUS.offline, true).catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref()),
+      ]);
+      // Forced: no DISCONNECT, so the broker also publishes the Will (`offline`), and nothing waits
+      // for the PUBACKs the blocked loop would never read. Unacknowledged packets stay in the session.
+      await client.endAsync(true);
     },
   };
 }
