@@ -152,7 +152,14 @@ export async function run(flags) {
       notes: [`N = ${N} messages per scenario; broker ${broker}; bridge process on the same machine`],
     };
   } finally {
-    bridge?.child.kill("SIGTERM");
+    if (bridge && bridge.child.exitCode === null) {
+      const exited = new Promise((r) => bridge.child.once("exit", r));
+      bridge.child.kill("SIGTERM");
+      const timer = setTimeout(() => bridge.child.kill("SIGKILL"), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (code !== 0) console.error(`the bridge exited ${code} on SIGTERM`);
+    }
     await sub?.endAsync().catch(() => {});
     await alice?.close().catch(() => {});
     await server.stop();
