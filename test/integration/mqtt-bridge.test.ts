@@ -172,6 +172,7 @@ describe.skipIf(!enabled)("volly bridge mqtt", () => {
     await bridge.done;
     server = await startServerProcess(server.dataDir, port);
     bridge = await startBridge();
+    await bridge.waitFor("stderr", "redelivered (DUP)", 40_000);
     await mosquittoPub(sendTopic(), { message: "marker 2" });
     await waitFor(() => textsFromSensor().includes("marker 2"), { message: "marker 2", timeoutMs: 40_000 });
     expect(textsFromSensor().filter((t) => t === "queued while the server was down")).toHaveLength(1);

@@ -34,6 +34,8 @@ const RETRY_MS = { first: 500, max: 30_000 };
 export async function handleInbound(deps: InboundDeps, packet: InboundPacket): Promise<void> {
   let conversationId: string | undefined;
   let payloadId: string | undefined;
+  if (packet.dup)
+    deps.log(`packet ${packet.packetId} on ${packet.topic} redelivered (DUP): sent at most once`);
   try {
     conversationId = deps.topics.conversationOf(packet.topic);
     const payload = decodeSendPayload(packet.payload);
