@@ -39,6 +39,7 @@ const ALL = [
   "web",
   "search",
   "daemon",
+  "mqtt",
 ];
 
 const dash = process.argv.indexOf("--");

@@ -2,6 +2,7 @@ import { VOLLY_VERSION } from "@volly/protocol";
 import { Command, CommanderError } from "commander";
 import { registerAccept } from "./commands/accept.js";
 import { registerBackup } from "./commands/backup.js";
+import { registerBridge } from "./commands/bridge.js";
 import { registerChannel } from "./commands/channel.js";
 import { registerChat } from "./commands/chat.js";
 import { registerCommunity } from "./commands/community.js";
@@ -80,6 +81,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerBackup,
     registerDaemon,
     registerMcp,
+    registerBridge,
   ]) {
     register(program, run);
   }

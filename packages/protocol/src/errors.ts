@@ -160,6 +160,13 @@ export const ERROR_CODES = {
     message: "A different message was already stored under that message id.",
     retry: "never",
   },
+  VOLLY_E_BROKER_REFUSED: {
+    http: 502,
+    close: 4000,
+    message:
+      "The MQTT broker refused the connection (details.reasonCode: bad credentials, not authorized, protocol).",
+    retry: "never",
+  },
   VOLLY_E_HEARTBEAT_TIMEOUT: {
     http: 408,
     close: 4009,

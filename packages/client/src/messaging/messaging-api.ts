@@ -14,6 +14,15 @@ export interface SendOptions {
    * community channels (see `client.threads`).
    */
   threadId?: string;
+  /**
+   * The message id to use instead of a fresh random one (22 base64url characters, `ID_PATTERN`):
+   * makes a send idempotent for a caller that may repeat it, e.g. a bridge redelivering an MQTT
+   * message after a restart. When this device already stored a message with this id in the same
+   * conversation, nothing new is queued: the stored message is flushed and returned. The server
+   * answers VOLLY_E_MESSAGE_ID_CONFLICT when it holds this id with another ciphertext (sent before
+   * by a device that lost its state). Another conversation's id: VOLLY_E_MESSAGE_ID_CONFLICT.
+   */
+  id?: string;
 }
 
 /**

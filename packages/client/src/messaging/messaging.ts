@@ -1,4 +1,4 @@
-import { newId, parse, TextContent, VollyError } from "@volly/protocol";
+import { ID_PATTERN, newId, parse, TextContent, VollyError } from "@volly/protocol";
 import type { AccountSyncService } from "../account/account-sync/account-sync.js";
 import type { ConversationState } from "../conversations/conversation-state.js";
 import type { ClientContext } from "../shared/client-context.js";
@@ -202,15 +202,19 @@ export class MessagingService implements Messaging {
   private async queueTextNow(
     conversationId: string,
     text: string,
-    { replyTo, threadId: asked }: SendOptions,
+    { replyTo, threadId: asked, id: given }: SendOptions,
   ): Promise<MessageRecord> {
     const conv = await this.deps.conversations.get(conversationId);
+    if (given !== undefined) {
+      const existing = await this.storedUnderGivenId(conversationId, given);
+      if (existing) return existing;
+    }
     if (conv.left)
       throw new VollyError("VOLLY_E_NOT_GROUP_MEMBER", "You are no longer in this conversation.");
     // The protocol takes "" only as the caption of files (`client.attachments.send`).
     if (text === "")
       throw new VollyError("VOLLY_E_USAGE", "A message needs text (or files: client.attachments.send).");
-    const id = newId();
+    const id = given ?? newId();
     // Validate before fetching a preview (a refused text must not reach the linked site).
     parse(TextContent, { v: 1, type: "text", id, text, sentAt: Date.now() }, "VOLLY_E_USAGE");
     const { mentions, declares } = await this.deps.mentions.outgoing(text, channelOf(conv));
@@ -254,6 +258,22 @@ export class MessagingService implements Messaging {
     };
     await this.deps.outbox.add(conversationId, content, message, declares);
     return message;
+  }
+
+  /**
+   * The message this device stored under a caller-given id (see `SendOptions.id`), if any.
+   * Throws VOLLY_E_USAGE for an id that is no `ID_PATTERN` id, VOLLY_E_MESSAGE_ID_CONFLICT when the
+   * id belongs to another conversation's message.
+   */
+  private async storedUnderGivenId(conversationId: string, id: string): Promise<MessageRecord | undefined> {
+    if (!new RegExp(ID_PATTERN).test(id)) {
+      throw new VollyError("VOLLY_E_USAGE", "A message id is 22 base64url characters.");
+    }
+    const existing = await this.ctx.stores.messages.get(id);
+    if (existing && existing.conversationId !== conversationId) {
+      throw new VollyError("VOLLY_E_MESSAGE_ID_CONFLICT", undefined, { messageId: id });
+    }
+    return existing;
   }
 
   /** A strictly increasing clock (ms), so messages sent in one millisecond keep their order. */
