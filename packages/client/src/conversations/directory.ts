@@ -18,9 +18,12 @@ export interface DeviceInfo {
   displayName?: string;
   /**
    * What the device's account is (human, bot, agent, service, device). Absent in entries cached
-   * before the SDK kept it, or answered by a server that does not say it; `device()` refreshes those.
+   * before the SDK kept it (`device()` looks those up once more), or answered by a server that does
+   * not say it.
    */
   entityType?: EntityType;
+  /** True once the entry came from a look-up that could say the entity type (set by the SDK). */
+  typed?: true;
   /** base64url Ed25519 public key. */
   signaturePublicKey: string;
 }
@@ -72,6 +75,7 @@ export class Directory {
         signaturePublicKey: d.signaturePublicKey,
         ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
         entityType: account.entityType,
+        typed: true,
       };
       this.ctx.stores.devices.put(batch, d.deviceId, info);
     }
@@ -84,7 +88,7 @@ export class Directory {
    */
   async device(deviceId: string): Promise<DeviceInfo> {
     const cached = await this.ctx.stores.devices.get(deviceId);
-    if (cached?.entityType !== undefined) return cached;
+    if (cached?.typed) return cached;
     // An entry cached without the entity type is looked up once more (the cached one stands in
     // when the server cannot be reached).
     const d = await this.ctx.api.call("getDevice", { params: { deviceId } }).catch((err: unknown) => {
@@ -99,6 +103,7 @@ export class Directory {
       signaturePublicKey: d.signaturePublicKey,
       ...(d.displayName !== undefined ? { displayName: d.displayName } : {}),
       ...(d.entityType !== undefined ? { entityType: d.entityType } : {}),
+      typed: true,
     };
     await this.ctx.stores.devices.put(this.ctx.stores.batch(), deviceId, info).commit();
     return info;
