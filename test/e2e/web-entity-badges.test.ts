@@ -17,6 +17,7 @@ import {
   messageWithText,
   onboard,
   openConversation,
+  screenshot,
   type WebUser,
   watchErrors,
 } from "./helpers/web-app.js";
@@ -121,6 +122,7 @@ describe.skipIf(!browserTestsEnabled())("web app: entity type badges in Chromium
     expect(await member.getByRole("img", { name: "bot account" }).textContent()).toBe("BOT");
     expect(await page.getByTestId("group-dialog").getByTestId("entity-badge").count()).toBe(1);
     await expectAccessible(page, "group members with a bot");
+    await screenshot(page, "entity-badges");
     await closeDialog(page);
   });
 
