@@ -26,9 +26,9 @@ const WEB_INDEX = resolve(import.meta.dirname, "../../packages/web/dist/index.ht
 
 /**
  * Entity types in the web app: a bot account (a real SDK device in Node, registered with
- * `entityType: "bot"`) is DMed from a person's invite link and added to a group from the web app
- * like anyone; its message and its member entries carry a "BOT" badge named "bot account", in
- * light and dark themes. One real `volly serve` child process, Debian's Chromium.
+ * `entityType: "bot"`) is DMed from a person's invite link, added to a group and invited to a
+ * community from the web app like anyone; its message and its member entries (group, community,
+ * DM header, member card) carry a "BOT" badge named "bot account", in light and dark themes. One real `volly serve` child process, Debian's Chromium.
  */
 describe.skipIf(!browserTestsEnabled())("web app: entity type badges in Chromium", () => {
   let server: ServerProcess;
@@ -126,8 +126,36 @@ describe.skipIf(!browserTestsEnabled())("web app: entity type badges in Chromium
     await closeDialog(page);
   });
 
+  it("a person invites the bot to a community like anyone; the member list and its card say BOT", async () => {
+    const page = (bob as WebUser).page;
+    await page.getByRole("button", { name: "Create a community" }).click();
+    await page.getByLabel("Community name").fill("Lab");
+    await page.getByTestId("create-community").click();
+    await expect
+      .poll(() => page.getByTestId("community-name").textContent(), { timeout: 30_000 })
+      .toBe("Lab");
+    await page.getByTestId("community-menu").click();
+    await page.getByTestId("open-community-invite").click();
+    await page.getByTestId("create-community-invite").click();
+    await page.getByTestId("community-invite-link").waitFor();
+    const link = await page.getByTestId("community-invite-link").inputValue();
+    await closeDialog(page);
+    await (echo as VollyClient).communities.join(link);
+
+    const item = page.locator('[data-testid=member-item][data-handle="echo"]');
+    await item.waitFor({ timeout: 30_000 });
+    expect(await item.getByRole("img", { name: "bot account" }).textContent()).toBe("BOT");
+    expect(await page.getByTestId("member-list").getByTestId("entity-badge").count()).toBe(1);
+    await item.click();
+    const card = page.getByTestId("member-dialog");
+    expect(await card.getByRole("img", { name: "bot account" }).textContent()).toBe("BOT");
+    await closeDialog(page);
+    await page.getByTestId("rail-direct").click();
+  });
+
   it("the badge stays readable and accessible in the dark theme", async () => {
     const page = (bob as WebUser).page;
+    await openConversation(page, "Ops");
     await page.getByTestId("open-settings").click();
     await page.getByTestId("theme-dark").check({ force: true });
     await closeDialog(page);
