@@ -114,6 +114,7 @@ describe.skipIf(!browserTestsEnabled())("web app: entity type badges in Chromium
     const onMessage = message.getByRole("img", { name: "bot account" });
     expect(await onMessage.textContent()).toBe("BOT");
     expect(await onMessage.isVisible()).toBe(true);
+    await screenshot(page, "entity-badges");
 
     // In the group's member list: the bot has the badge, bob (a person) none.
     await page.getByTestId("open-group-details").click();
@@ -122,7 +123,6 @@ describe.skipIf(!browserTestsEnabled())("web app: entity type badges in Chromium
     expect(await member.getByRole("img", { name: "bot account" }).textContent()).toBe("BOT");
     expect(await page.getByTestId("group-dialog").getByTestId("entity-badge").count()).toBe(1);
     await expectAccessible(page, "group members with a bot");
-    await screenshot(page, "entity-badges");
     await closeDialog(page);
   });
 
