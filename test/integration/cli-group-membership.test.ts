@@ -81,9 +81,19 @@ describe("group membership through the CLI", () => {
       members: ["carol"],
       at: expect.any(Number),
     });
-    // messages keep their fields, plus their type and mentions
+    // messages keep their fields, plus their type, the sender's entity type and mentions
     expect(Object.keys(bobLines[3] ?? {}).sort()).toEqual(
-      ["conversation", "conversationId", "from", "id", "mentions", "sentAt", "text", "type"].sort(),
+      [
+        "conversation",
+        "conversationId",
+        "from",
+        "fromType",
+        "id",
+        "mentions",
+        "sentAt",
+        "text",
+        "type",
+      ].sort(),
     );
     // alice made the changes: nothing new for her (her own events are not "received")
     expect(await receiveTexts("alice")).toEqual([]);

@@ -71,7 +71,7 @@ describe("groups through the CLI", () => {
     expect(bobGroups.code, bobGroups.stderr).toBe(0);
     expect(bobGroups.stderr).toBe("");
     expect(jsonLines(bobGroups.stdout)).toEqual([
-      { id: conversationId, name: "Team", members: ["alice"], left: false },
+      { id: conversationId, name: "Team", members: ["alice"], memberTypes: { alice: "human" }, left: false },
     ]);
     const after = await runVolly([...as("alice"), "send", conversationId, "carol is gone"]);
     expect(after.code).toBe(0);

@@ -77,7 +77,7 @@ describe("the CLI while the server is unreachable", () => {
     const groups = await runVolly([...as("alice"), "--json", "groups"]);
     expect(groups.code, groups.stderr).toBe(0);
     expect(jsonLines(groups.stdout)).toEqual([
-      { id: groupId, name: "Weekend trip", members: ["bob"], left: false },
+      { id: groupId, name: "Weekend trip", members: ["bob"], memberTypes: { bob: "human" }, left: false },
     ]);
     expect(JSON.parse(groups.stderr)).toEqual({
       warning: { code: "VOLLY_E_SERVER_UNREACHABLE", message: expect.stringContaining("offline") },

@@ -63,6 +63,7 @@ describe("volly receive across conversations", () => {
       id: expect.any(String),
       conversationId: directId,
       from: "bob",
+      fromType: "human",
       text: "second",
       sentAt: expect.any(Number),
       conversation: "bob",

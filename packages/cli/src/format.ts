@@ -1,5 +1,6 @@
 import {
   type ConversationRecord,
+  entityTypeOf,
   handleMentions,
   type MembershipBody,
   type MembershipChange,
@@ -8,7 +9,7 @@ import {
   type MessageBody,
   type MessageRecord,
 } from "@volly/client";
-import type { AttachmentPointer } from "@volly/protocol";
+import type { AttachmentPointer, EntityType } from "@volly/protocol";
 
 /**
  * Characters another party could use to take over a terminal or disguise text: C0/C1 controls
@@ -42,8 +43,36 @@ type BodyOf<K extends MessageBody["type"]> = Extract<MessageBody, { type: K }>;
 interface KindFormat<K extends MessageBody["type"]> {
   /** The JSON line (`--json`); `conversation` is the conversation's title, when known. */
   json(m: MessageRecord, body: BodyOf<K>, conversation: string | undefined): Record<string, unknown>;
-  /** What a text line shows after the time (and the conversation's label). */
-  text(m: MessageRecord, body: BodyOf<K>, ownAccountId: string | undefined): string;
+  /**
+   * What a text line shows after the time (and the conversation's label); `fromType` is the
+   * sender's entity type when known (a non-human sender is marked, see {@link senderLabel}).
+   */
+  text(
+    m: MessageRecord,
+    body: BodyOf<K>,
+    ownAccountId: string | undefined,
+    fromType: EntityType | undefined,
+  ): string;
+}
+
+/**
+ * The entity type of a record's sender: this account's own (`ownType`) for an outgoing record, else
+ * the sender's as the conversation's members record it (`entityTypeOf`: "human" when not known).
+ */
+export function fromTypeOf(
+  m: Pick<MessageRecord, "direction" | "from" | "fromAccountId">,
+  conversation: Pick<ConversationRecord, "members" | "formerMembers"> | undefined,
+  ownType: EntityType,
+): EntityType {
+  if (m.direction === "out") return ownType;
+  return conversation ? entityTypeOf(conversation, { accountId: m.fromAccountId, handle: m.from }) : "human";
+}
+
+/** A sender as a text line names it: `bob`, or `echo [bot]` for a sender that is not a human. */
+export function senderLabel(handle: string, fromType: EntityType | undefined): string {
+  return fromType !== undefined && fromType !== "human"
+    ? `${printable(handle)} [${fromType}]`
+    : printable(handle);
 }
 
 /**
@@ -71,8 +100,8 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
         ? { reactions: Object.fromEntries(m.reactions.map((r) => [r.emoji, r.by.map((a) => a.handle)])) }
         : {}),
     }),
-    text: (m, body) =>
-      `${printable(m.from)}: ${m.threadId !== undefined ? `(in thread ${m.threadId}) ` : ""}${m.replyTo !== undefined ? `(reply to ${m.replyTo}) ` : ""}${printableText(body.text)}${m.editedAt !== undefined ? " (edited)" : ""}`,
+    text: (m, body, _own, fromType) =>
+      `${senderLabel(m.from, fromType)}: ${m.threadId !== undefined ? `(in thread ${m.threadId}) ` : ""}${m.replyTo !== undefined ? `(reply to ${m.replyTo}) ` : ""}${printableText(body.text)}${m.editedAt !== undefined ? " (edited)" : ""}`,
   },
   deleted: {
     json: (m, body, conversation) => ({
@@ -87,7 +116,7 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
       deletedAt: body.deletedAt,
       deletedBy: body.by.handle,
     }),
-    text: (m) => `${printable(m.from)}: (message deleted)`,
+    text: (m, _body, _own, fromType) => `${senderLabel(m.from, fromType)}: (message deleted)`,
   },
   membership: {
     json: (m, body, conversation) => ({
@@ -165,14 +194,20 @@ function formatOf(m: MessageRecord): KindFormat<MessageBody["type"]> {
  * carries `communityId` and `channelId`, and a message given in a channel's shared history
  * `sharedBy` (the handle of the member whose device shared it). A message with files has
  * `attachments: [{id, name, size, mime, sha256}]` (`id` and `sha256`: the blob id, the SHA-256 of
- * the ciphertext; `size`: plaintext bytes).
+ * the ciphertext; `size`: plaintext bytes). A message gets `fromType`, the sender's entity type
+ * (human, bot, agent, service, device), when the caller passes it.
  */
-export function messageJson(m: MessageRecord, conversation?: string): Record<string, unknown> {
+export function messageJson(
+  m: MessageRecord,
+  conversation?: string,
+  fromType?: EntityType,
+): Record<string, unknown> {
   const channel = m.channelId ? { communityId: m.communityId, channelId: m.channelId } : {};
   const shared = m.sharedBy !== undefined ? { sharedBy: m.sharedBy } : {};
   const files =
     m.body.type === "text" && m.attachments?.length ? { attachments: m.attachments.map(attachmentJson) } : {};
-  return { ...formatOf(m).json(m, m.body, conversation), ...channel, ...shared, ...files };
+  const type = fromType !== undefined && m.body.type !== "membership" ? { fromType } : {};
+  return { ...formatOf(m).json(m, m.body, conversation), ...type, ...channel, ...shared, ...files };
 }
 
 /** One file of a message as `receive --json` prints it. */
@@ -200,11 +235,12 @@ function clock(ms: number): string {
 /**
  * A record as one readable line within its conversation (`volly chat`): `[HH:MM] handle: text`
  * (followed by `(shared by @alice)` for a message from a channel's shared history), or for a
- * membership event `[HH:MM] alice added carol` ("you" for `ownAccountId`'s account).
+ * membership event `[HH:MM] alice added carol` ("you" for `ownAccountId`'s account). A sender of
+ * `fromType` other than human is marked: `[HH:MM] echo [bot]: hi`.
  */
-export function messageLine(m: MessageRecord, ownAccountId?: string): string {
+export function messageLine(m: MessageRecord, ownAccountId?: string, fromType?: EntityType): string {
   const shared = m.sharedBy !== undefined ? `  (shared by @${printable(m.sharedBy)})` : "";
-  return `[${clock(m.sentAt)}] ${formatOf(m).text(m, m.body, ownAccountId)}${filesSuffix(m)}${shared}`;
+  return `[${clock(m.sentAt)}] ${formatOf(m).text(m, m.body, ownAccountId, fromType)}${filesSuffix(m)}${shared}`;
 }
 
 /** How a conversation is named in front of its messages: a group's name, `@handle` for a direct one. */
@@ -215,10 +251,16 @@ export function conversationLabel(c: Pick<ConversationRecord, "kind" | "title" |
 /**
  * A record as one readable line among several conversations (`volly receive`):
  * `[HH:MM] [Weekend trip] bob: count me in`, `[HH:MM] [@bob] bob: hi` in a direct conversation,
- * `[HH:MM] [Weekend trip] alice added carol` for a membership event.
+ * `[HH:MM] [Weekend trip] alice added carol` for a membership event; a sender of `fromType` other
+ * than human is marked: `[HH:MM] [Weekend trip] echo [bot]: hi`.
  */
-export function inboxLine(m: MessageRecord, label: string, ownAccountId?: string): string {
-  return `[${clock(m.sentAt)}] [${label}] ${formatOf(m).text(m, m.body, ownAccountId)}${filesSuffix(m)}`;
+export function inboxLine(
+  m: MessageRecord,
+  label: string,
+  ownAccountId?: string,
+  fromType?: EntityType,
+): string {
+  return `[${clock(m.sentAt)}] [${label}] ${formatOf(m).text(m, m.body, ownAccountId, fromType)}${filesSuffix(m)}`;
 }
 
 /**

@@ -96,6 +96,7 @@ export type {
   MembershipEnd,
 } from "./conversations/conversation-records.js";
 export type { Conversations } from "./conversations/conversations-api.js";
+export { entityTypeOf, type MemberMatch, memberIn } from "./conversations/entity-types.js";
 export { CATCH_UP_TIMEOUT_MS, MAX_COMMIT_ATTEMPTS } from "./conversations/group-commits.js";
 export { DEFAULT_INVITE_TTL_MS } from "./conversations/invites.js";
 export type { InviteLinks, Invites } from "./conversations/invites-api.js";

@@ -1,5 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import { Handle, Id, Timestamp } from "./common.js";
+import { EntityType, Handle, Id, Timestamp } from "./common.js";
 import { PermissionBits, PermissionOverwriteWire } from "./permissions.js";
 
 /*
@@ -94,6 +94,8 @@ export const CommunityMember = Type.Object({
   accountId: Id,
   handle: Handle,
   displayName: Type.Optional(Type.String()),
+  /** What the account is: human, bot, agent, service, device (absent from older servers). */
+  entityType: Type.Optional(EntityType),
   roleIds: Type.Array(Id),
   joinedAt: Timestamp,
   /** While in the future, the member may read but not send (MODERATE_MEMBERS). */

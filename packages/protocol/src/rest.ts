@@ -113,6 +113,8 @@ export const DeviceLookupResponse = Type.Object({
   accountId: Id,
   handle: Handle,
   displayName: Type.Optional(DisplayName),
+  /** What the device's account is (absent from servers older than entity types in look-ups). */
+  entityType: Type.Optional(EntityType),
   signaturePublicKey: PublicKey,
 });
 export type DeviceLookupResponse = Static<typeof DeviceLookupResponse>;

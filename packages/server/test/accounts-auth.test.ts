@@ -25,6 +25,7 @@ forEachBackend((backend) => {
         deviceId: device.deviceId,
         accountId: device.accountId,
         handle: "alice",
+        entityType: "human",
         signaturePublicKey: device.keys.publicKeyB64,
       });
     });

@@ -2,7 +2,7 @@ import { createInterface } from "node:readline";
 import { historyStartText, type MessageRecord } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
-import { conversationLabel, messageJson, messageLine } from "../format.js";
+import { conversationLabel, fromTypeOf, messageJson, messageLine } from "../format.js";
 import { parseNonNegativeInt } from "../options.js";
 import type { Output, Run } from "../output.js";
 import { withSyncedClient } from "../with-client.js";
@@ -39,11 +39,11 @@ export function registerChat(program: Command, run: Run) {
           const conv = await client.resolveConversation(target);
           const terminal = !out.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
           const own = client.profile.accountId;
-          const print = (m: MessageRecord, replace = "") =>
-            out.result(
-              messageJson(m, conv.title),
-              terminal ? `${replace}${messageLine(m, own)}` : messageLine(m, own),
-            );
+          const print = (m: MessageRecord, replace = "") => {
+            const fromType = fromTypeOf(m, conv, client.profile.entityType);
+            const line = messageLine(m, own, fromType);
+            out.result(messageJson(m, conv.title, fromType), terminal ? `${replace}${line}` : line);
+          };
           // The header first, then the history under it, each on its own line.
           out.note(`— chatting with ${conversationLabel(conv)}; /quit to leave —`);
           if (conv.historyStart) out.note(`— ${historyStartText(conv.historyStart)} —`);

@@ -2,7 +2,7 @@ import { parseCommunityInvite } from "@volly/client";
 import type { CommunityResponse } from "@volly/protocol";
 import type { Command } from "commander";
 import { expiresArg, idArg, maxUsesArg, nameArg } from "../community-args.js";
-import { printable } from "../format.js";
+import { printable, senderLabel } from "../format.js";
 import type { Output, Run } from "../output.js";
 import { withClient, withSyncedClient } from "../with-client.js";
 import { registerCommunityModeration } from "./community-moderation.js";
@@ -93,7 +93,10 @@ export function registerCommunity(program: Command, run: Run) {
   registerCommunityModeration(community, run);
 }
 
-/** Prints a community: the whole record as one JSON line, or a readable outline. */
+/**
+ * Prints a community: the whole record as one JSON line (each member with its `entityType`), or a
+ * readable outline (a member that is not human marked: `@echo [bot]`).
+ */
 function printCommunity(out: Output, c: CommunityResponse): void {
   const roleName = new Map(c.roles.map((r) => [r.roleId, r.name]));
   const lines = [
@@ -107,7 +110,7 @@ function printCommunity(out: Output, c: CommunityResponse): void {
     "members:",
     ...c.members.map(
       (m) =>
-        `  @${m.handle}  ${m.roleIds.map((id) => printable(roleName.get(id) ?? id)).join(", ")}` +
+        `  @${senderLabel(m.handle, m.entityType)}  ${m.roleIds.map((id) => printable(roleName.get(id) ?? id)).join(", ")}` +
         (m.timedOutUntil && m.timedOutUntil > Date.now()
           ? `  (timed out until ${new Date(m.timedOutUntil).toISOString()})`
           : ""),

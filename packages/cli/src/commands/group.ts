@@ -1,6 +1,7 @@
+import { entityTypeOf } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
-import { printable } from "../format.js";
+import { printable, senderLabel } from "../format.js";
 import type { Run } from "../output.js";
 import { withClientSyncedIfReachable, withSyncedClient } from "../with-client.js";
 
@@ -13,7 +14,9 @@ function handleArg(value: string): string {
 /**
  * `volly group create|add|remove|rename|leave` and `volly groups`: group conversations
  * (MLS groups of every member's devices; RFC 9420 §12.1.1 Add, §12.1.3 Remove). `groups` syncs
- * with the server first when it can be reached (else lists the stored state, with a warning).
+ * with the server first when it can be reached (else lists the stored state, with a warning);
+ * each group's JSON has `memberTypes` (handle → entity type) and its line names the members that
+ * are not human (`echo [bot]`).
  */
 export function registerGroup(program: Command, run: Run) {
   const group = program.command("group").description("create and manage group conversations");
@@ -90,9 +93,16 @@ export function registerGroup(program: Command, run: Run) {
         const list = await withClientSyncedIfReachable(g, out, (c) => c.conversations.list());
         for (const c of list.filter((x) => x.kind === "group")) {
           const members = (c.members ?? []).map((m) => m.handle);
+          const memberTypes = Object.fromEntries(
+            members.map((handle) => [handle, entityTypeOf(c, { handle })] as const),
+          );
+          const machines = members
+            .filter((h) => memberTypes[h] !== "human")
+            .map((h) => senderLabel(h, memberTypes[h]));
           out.result(
-            { id: c.id, name: c.title, members, left: Boolean(c.left) },
-            `${c.id}  ${printable(c.title)}  ${groupSize(members.length, Boolean(c.left))}`,
+            { id: c.id, name: c.title, members, memberTypes, left: Boolean(c.left) },
+            `${c.id}  ${printable(c.title)}  ${groupSize(members.length, Boolean(c.left))}` +
+              (machines.length > 0 ? `  ${machines.join(", ")}` : ""),
           );
         }
       }),

@@ -1,10 +1,10 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { MessageAction, MessageRecord, VollyClient } from "@volly/client";
+import type { ConversationRecord, MessageAction, MessageRecord, VollyClient } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
 import { freePath } from "../download-names.js";
-import { actionJson, actionLine, conversationLabel, inboxLine, messageJson } from "../format.js";
+import { actionJson, actionLine, conversationLabel, fromTypeOf, inboxLine, messageJson } from "../format.js";
 import { parseNonNegativeInt } from "../options.js";
 import type { Output, Run } from "../output.js";
 import { withClient } from "../with-client.js";
@@ -13,10 +13,12 @@ import { withClient } from "../with-client.js";
  * `volly receive [--timeout S]`: fetch and print new messages, membership events and others'
  * actions on messages (reactions, edits, deletions, pins), then exit. Each batch is printed in the
  * order it was written (sender's time, then seq), each with its conversation:
- * `[HH:MM] [Weekend trip] bob: count me in` (`[@bob]` for a direct conversation), for an event
+ * `[HH:MM] [Weekend trip] bob: count me in` (`[@bob]` for a direct conversation; a sender that is
+ * not a human is marked with its entity type: `echo [bot]: hi`), for an event
  * `[HH:MM] [Weekend trip] alice added carol`, for an action `[HH:MM] [@bob] bob reacted 👍 to ID`;
- * with --json one object per line: a message `{type: "message", id, conversationId, from, text,
- * sentAt, conversation, replyTo?, mentions, editedAt?, reactions?}` (the conversation's title; a
+ * with --json one object per line: a message `{type: "message", id, conversationId, from, fromType,
+ * text, sentAt, conversation, replyTo?, mentions, editedAt?, reactions?}` (the conversation's title;
+ * `fromType` the sender's entity type: human, bot, agent, service or device; a
  * message deleted before it was printed has `deleted: true` and no text), an event
  * `{event: "membership", id, conversationId, conversation, change, by, members, name?, at}`, an
  * action `{type: "reaction"|"edit"|"delete"|"pin", id, conversationId, conversation, messageId,
@@ -108,20 +110,21 @@ async function printMessages(client: VollyClient, out: Output, downloads?: Downl
     const [bt, seqB] = writtenAt(b);
     return at - bt || seqA - seqB;
   });
-  const titles = new Map<string, { title: string; label: string }>();
+  const titles = new Map<string, { title: string; label: string; record?: ConversationRecord }>();
   for (const item of items) {
     const conversationId = item.kind === "record" ? item.record.conversationId : item.action.conversationId;
     let conv = titles.get(conversationId);
     if (!conv) {
       const record = await client.conversations.get(conversationId).catch(() => undefined);
       conv = record
-        ? { title: record.title, label: conversationLabel(record) }
+        ? { title: record.title, label: conversationLabel(record), record }
         : { title: conversationId, label: conversationId };
       titles.set(conversationId, conv);
     }
     if (item.kind === "record") {
-      const json = messageJson(item.record, conv.title);
-      let line = inboxLine(item.record, conv.label, client.profile.accountId);
+      const fromType = fromTypeOf(item.record, conv.record, client.profile.entityType);
+      const json = messageJson(item.record, conv.title, fromType);
+      let line = inboxLine(item.record, conv.label, client.profile.accountId, fromType);
       if (downloads && item.record.body.type === "text" && item.record.attachments?.length) {
         const saved = await downloads.save(client, out, item.record);
         json.attachments = saved;

@@ -1,4 +1,4 @@
-import type { AttachmentPointer, CommitBody, HistoryPolicy } from "@volly/protocol";
+import type { AttachmentPointer, CommitBody, EntityType, HistoryPolicy } from "@volly/protocol";
 import type { MessageRecord } from "../messaging/message-records.js";
 
 /** A conversation (one MLS group). Stored sealed under `conv:<id>`. */
@@ -115,6 +115,13 @@ export interface ConversationMember {
   handle: string;
   /** The name the account shows next to its handle, when it set one. */
   displayName?: string;
+  /**
+   * What the account is — human, bot, agent, service or device — from the directory (the account
+   * chose it at registration), kept with the member so clients show it without a look-up per
+   * message. Absent on members recorded before the SDK kept it, until the group's next membership
+   * change; read it through `entityTypeOf`, which treats absent as "human".
+   */
+  entityType?: EntityType;
   /**
    * The account's avatar (an encrypted image; its `thumbnail` is what lists show, the full image
    * comes from `client.attachments.download`), when it set one and sent it here (ProfileContent).

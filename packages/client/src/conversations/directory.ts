@@ -1,5 +1,11 @@
 import { groupMembers, inspectKeyPackage, type MlsGroup } from "@volly/crypto";
-import { type AccountEntry, type ClaimReason, fromBase64Url, VollyError } from "@volly/protocol";
+import {
+  type AccountEntry,
+  type ClaimReason,
+  type EntityType,
+  fromBase64Url,
+  VollyError,
+} from "@volly/protocol";
 import type { ClientContext } from "../shared/client-context.js";
 import type { ResponseOf } from "../transport/http-api.js";
 import type { ConversationMember } from "./conversation-records.js";
@@ -10,6 +16,14 @@ export interface DeviceInfo {
   accountId: string;
   handle: string;
   displayName?: string;
+  /**
+   * What the device's account is (human, bot, agent, service, device). Absent in entries cached
+   * before the SDK kept it (`device()` looks those up once more), or answered by a server that does
+   * not say it.
+   */
+  entityType?: EntityType;
+  /** True once the entry came from a look-up that could say the entity type (set by the SDK). */
+  typed?: true;
   /** base64url Ed25519 public key. */
   signaturePublicKey: string;
 }
@@ -60,6 +74,8 @@ export class Directory {
         handle: account.handle,
         signaturePublicKey: d.signaturePublicKey,
         ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
+        entityType: account.entityType,
+        typed: true,
       };
       this.ctx.stores.devices.put(batch, d.deviceId, info);
     }
@@ -72,14 +88,22 @@ export class Directory {
    */
   async device(deviceId: string): Promise<DeviceInfo> {
     const cached = await this.ctx.stores.devices.get(deviceId);
-    if (cached) return cached;
-    const d = await this.ctx.api.call("getDevice", { params: { deviceId } });
+    if (cached?.typed) return cached;
+    // An entry cached without the entity type is looked up once more (the cached one stands in
+    // when the server cannot be reached).
+    const d = await this.ctx.api.call("getDevice", { params: { deviceId } }).catch((err: unknown) => {
+      if (cached) return undefined;
+      throw err;
+    });
+    if (!d) return cached as DeviceInfo;
     const info: DeviceInfo = {
       deviceId: d.deviceId,
       accountId: d.accountId,
       handle: d.handle,
       signaturePublicKey: d.signaturePublicKey,
       ...(d.displayName !== undefined ? { displayName: d.displayName } : {}),
+      ...(d.entityType !== undefined ? { entityType: d.entityType } : {}),
+      typed: true,
     };
     await this.ctx.stores.devices.put(this.ctx.stores.batch(), deviceId, info).commit();
     return info;
@@ -87,7 +111,7 @@ export class Directory {
 
   /**
    * The accounts in a group other than this one, from its MLS leaves (each leaf's credential names
-   * account and device; the directory gives handle and display name). A leaf whose device the
+   * account and device; the directory gives handle, display name and entity type). A leaf whose device the
    * directory attributes to another account is not trusted for naming. When a look-up fails, the
    * entry from `previous` is kept, else the account id stands in for the handle; a member's avatar
    * (from its profile messages) is kept from `previous`. Never throws.
@@ -113,6 +137,7 @@ export class Directory {
           accountId,
           handle: info.handle,
           ...(info.displayName !== undefined ? { displayName: info.displayName } : {}),
+          ...(info.entityType !== undefined ? { entityType: info.entityType } : {}),
         };
         break;
       }

@@ -4,12 +4,13 @@ import type { ConversationMember, ConversationRecord } from "./conversation-reco
 /** Longest group name (characters), as GroupMetaContent allows. */
 export const MAX_GROUP_NAME_CHARS = 64;
 
-/** A directory entry as a conversation member (account id, handle, display name). */
+/** A directory entry as a conversation member (account id, handle, display name, entity type). */
 export function memberOf(account: AccountEntry): ConversationMember {
   return {
     accountId: account.accountId,
     handle: account.handle,
     ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
+    entityType: account.entityType,
   };
 }
 

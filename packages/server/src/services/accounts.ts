@@ -125,11 +125,14 @@ export function createAccountService({ store, now }: ServiceContext): AccountSer
     async getDevice(deviceId) {
       const device = await store.devices.findById(deviceId);
       if (!device) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId });
+      // Clients cache this answer per device, so the account's entity type costs one read here.
+      const account = await store.accounts.findById(device.accountId);
       return {
         deviceId: device.id,
         accountId: device.accountId,
         handle: device.handle,
         ...(device.displayName !== undefined ? { displayName: device.displayName } : {}),
+        ...(account ? { entityType: account.entityType as EntityType } : {}),
         signaturePublicKey: device.signaturePublicKey,
       };
     },

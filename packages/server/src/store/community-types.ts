@@ -21,10 +21,12 @@ export interface CommunityMemberRecord {
   roleIds: string[];
 }
 
-/** A member as listed, with the account's handle and display name. */
+/** A member as listed, with the account's handle, display name and entity type. */
 export interface CommunityMemberEntry extends CommunityMemberRecord {
   handle: string;
   displayName?: string;
+  /** The account's entity type (`accounts.entity_type`: human, bot, agent, service, device). */
+  entityType?: string;
 }
 
 /** A role row. */

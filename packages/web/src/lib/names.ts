@@ -1,3 +1,4 @@
+import type { EntityType } from "@volly/protocol";
 import type { ConversationMember, ConversationRecord } from "../worker/rpc-types.js";
 
 /** How much of a display name to show: all of it, or its first word (the sidebar's previews). */
@@ -9,7 +10,7 @@ export type NameStyle = "full" | "first";
  */
 export function memberEntry(
   conversation: Pick<ConversationRecord, "members" | "formerMembers">,
-  match: { accountId?: string; handle?: string },
+  match: { accountId?: string | undefined; handle?: string },
 ): ConversationMember | undefined {
   const known = [...(conversation.members ?? []), ...(conversation.formerMembers ?? [])];
   return known.find((m) =>
@@ -30,4 +31,15 @@ export function nameInConversation(
 export function styled(displayName: string | undefined, style: NameStyle): string {
   const name = displayName?.trim() ?? "";
   return style === "first" ? (name.split(/\s+/)[0] ?? "") : name;
+}
+
+/**
+ * What someone of this conversation is (human, bot, agent, service, device), as their member entry
+ * recorded it; undefined when not known (no badge: treated as a person).
+ */
+export function typeInConversation(
+  conversation: Pick<ConversationRecord, "members" | "formerMembers">,
+  match: { accountId?: string | undefined; handle?: string },
+): EntityType | undefined {
+  return memberEntry(conversation, match)?.entityType;
 }

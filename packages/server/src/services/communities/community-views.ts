@@ -3,6 +3,7 @@ import {
   type CommunityMember,
   type CommunityResponse,
   type CommunityRole,
+  type EntityType,
   type HistoryPolicy,
   hasPermission,
   serializePermissions,
@@ -30,13 +31,14 @@ export function roleView(role: CommunityRoleRecord): CommunityRole {
 
 /** A member as the API answers it. */
 export function memberView(
-  member: CommunityMemberRecord & { handle: string; displayName?: string },
+  member: CommunityMemberRecord & { handle: string; displayName?: string; entityType?: string },
   now: number,
 ): CommunityMember {
   return {
     accountId: member.accountId,
     handle: member.handle,
     ...(member.displayName !== undefined ? { displayName: member.displayName } : {}),
+    ...(member.entityType !== undefined ? { entityType: member.entityType as EntityType } : {}),
     roleIds: member.roleIds,
     joinedAt: member.joinedAt,
     ...(member.timedOutUntil !== null && member.timedOutUntil > now
@@ -64,6 +66,7 @@ export async function memberViewOf(
       ...member,
       handle: account.handle,
       ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
+      entityType: account.entityType,
     },
     now,
   );

@@ -190,7 +190,14 @@ export function kyselyCommunityRepository(db: Kysely<Database>): CommunityReposi
       const rows = await db
         .selectFrom("community_members as m")
         .innerJoin("accounts as a", "a.id", "m.account_id")
-        .select(["m.account_id", "m.joined_at", "m.timed_out_until", "a.handle", "a.display_name"])
+        .select([
+          "m.account_id",
+          "m.joined_at",
+          "m.timed_out_until",
+          "a.handle",
+          "a.display_name",
+          "a.entity_type",
+        ])
         .where("m.community_id", "=", communityId)
         .orderBy("m.joined_at")
         .orderBy("a.handle")
@@ -207,6 +214,7 @@ export function kyselyCommunityRepository(db: Kysely<Database>): CommunityReposi
         roleIds: roles.get(r.account_id) ?? [],
         handle: r.handle,
         ...(r.display_name !== null ? { displayName: r.display_name } : {}),
+        entityType: r.entity_type,
       }));
     },
     async deleteMember(communityId, accountId) {
