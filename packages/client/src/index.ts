@@ -57,6 +57,7 @@ export type {
   Verification,
   VerificationState,
 } from "./account/verification-api.js";
+export type { ApiKeys, CreateApiKeyOptions } from "./api-keys/api-keys-api.js";
 export type {
   AttachmentProgress,
   AttachmentSendOptions,
