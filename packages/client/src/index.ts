@@ -23,6 +23,11 @@ export {
   HISTORY_CHUNK_BYTES,
   HISTORY_MAX_PER_CONVERSATION,
 } from "./account/account-sync/history-handover.js";
+export {
+  resealProfileWithApiKey,
+  sealProfileWithApiKey,
+  unlockProfileWithApiKey,
+} from "./account/api-key-profile.js";
 export type {
   AccountDevice,
   ApproveOptions,
