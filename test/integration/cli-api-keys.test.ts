@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
-import { jsonLines, runVolly } from "./helpers/cli.js";
+import { jsonLines, runVolly, startDeviceLink } from "./helpers/cli.js";
 import { type ServerProcess, startServerProcess } from "./helpers/server-process.js";
 
 /**
@@ -103,5 +103,41 @@ describe("API keys for unattended bots", () => {
     expect(JSON.parse(cut.stderr.trim().split("\n").at(-1) as string).error.code).toBe(
       "VOLLY_E_API_KEY_REVOKED",
     );
+  });
+
+  it("a headless device joins the account with a pairing code and a key, no PIN typed", async () => {
+    const relayKey = join(home, "relay.key");
+    const relay = ["--profile", join(home, "relay"), "--api-key-file", relayKey];
+    const init = await runVolly([
+      ...relay,
+      "init",
+      "--type",
+      "device",
+      "--handle",
+      "relay",
+      "--server",
+      server.url,
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    const second = await runVolly([...relay, "--json", "apikey", "create", "--name", "relay-2"]);
+    const key2 = (jsonLines(second.stdout)[0] as { key: string }).key;
+
+    const link = startDeviceLink(relay);
+    const joined = await runVolly(
+      ["--profile", join(home, "relay-2"), "--json", "init", "--link", await link.code],
+      {
+        VOLLY_API_KEY: key2,
+      },
+    );
+    expect(joined.code, joined.stderr).toBe(0);
+    expect((await link.done).code).toBe(0);
+    const status = await runVolly(["--profile", join(home, "relay-2"), "--json", "status"], {
+      VOLLY_API_KEY: key2,
+    });
+    expect(status.code, status.stderr).toBe(0);
+    expect(jsonLines(status.stdout)[0]).toMatchObject({ handle: "relay" });
+    // The PIN keystore is gone: no PIN opens the headless profile.
+    const pin = await runVolly(["--profile", join(home, "relay-2"), "--pin", "000000", "--json", "status"]);
+    expect(pin.code).not.toBe(0);
   });
 });
