@@ -7,6 +7,8 @@ export interface GlobalOptions {
   profile?: string;
   json?: boolean;
   pin?: string;
+  /** `--api-key-file FILE`: the API key (first line) that unlocks the profile and signs in, no PIN. */
+  apiKeyFile?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { VOLLY_VERSION } from "@volly/protocol";
 import { Command, CommanderError } from "commander";
 import { registerAccept } from "./commands/accept.js";
+import { registerApiKey } from "./commands/apikey.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerBridge } from "./commands/bridge.js";
 import { registerChannel } from "./commands/channel.js";
@@ -44,6 +45,10 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     .option("--profile <dir>", "profile directory (env VOLLY_PROFILE, default ~/.volly)")
     .option("--json", "machine-readable output: one JSON object per line")
     .option("--pin <pin>", "the profile's 6-digit PIN (env VOLLY_PIN; asked if missing)")
+    .option(
+      "--api-key-file <file>",
+      "file holding an API key (env VOLLY_API_KEY): unlock the profile and sign in with it, no PIN",
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -57,6 +62,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
   };
   for (const register of [
     registerInit,
+    registerApiKey,
     registerInvite,
     registerAccept,
     registerSend,

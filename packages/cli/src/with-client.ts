@@ -1,22 +1,27 @@
 import type { VollyClient } from "@volly/client";
-import { openNodeClient } from "@volly/client/node";
+import { openNodeClient, openNodeClientWithApiKey } from "@volly/client/node";
 import { VollyError } from "@volly/protocol";
+import { resolveApiKey } from "./api-key-source.js";
 import { type GlobalOptions, profileDir } from "./options.js";
 import type { Output } from "./output.js";
 import { resolvePin } from "./pin.js";
 import { allowSecondIntervals } from "./schedule-args.js";
 
-/** Unlocks the profile, runs `fn` with the client, and always closes it. */
+/**
+ * Unlocks the profile, runs `fn` with the client, and always closes it. With an API key
+ * (`VOLLY_API_KEY` or `--api-key-file`) the profile opens with the key — no PIN prompt — and every
+ * sign-in and gateway IDENTIFY carries it; otherwise with the PIN.
+ */
 export async function withClient<T>(
   opts: GlobalOptions,
   fn: (client: VollyClient) => Promise<T>,
 ): Promise<T> {
-  const pin = await resolvePin(opts.pin);
-  const client = await openNodeClient(
-    profileDir(opts),
-    pin,
-    allowSecondIntervals() ? { scheduling: { allowSecondIntervals: true } } : {},
-  );
+  const options = allowSecondIntervals() ? { scheduling: { allowSecondIntervals: true } } : {};
+  const apiKey = resolveApiKey(opts);
+  const client =
+    apiKey !== undefined
+      ? await openNodeClientWithApiKey(profileDir(opts), apiKey, options)
+      : await openNodeClient(profileDir(opts), await resolvePin(opts.pin), options);
   try {
     return await fn(client);
   } finally {

@@ -8,6 +8,7 @@ import { profileAnnouncement } from "./account/profile-announce.js";
 import { RecoveryService } from "./account/recovery.js";
 import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
+import { ApiKeysService } from "./api-keys/api-keys.js";
 import { AttachmentOutbox } from "./attachments/attachment-outbox.js";
 import { AttachmentSources } from "./attachments/attachment-sources.js";
 import { AttachmentsService } from "./attachments/attachments.js";
@@ -72,6 +73,7 @@ export interface ClientServices {
   verification: VerificationService;
   recovery: RecoveryService;
   devices: DevicesService;
+  apiKeys: ApiKeysService;
   account: AccountProfileService;
   accountSync: AccountSyncService;
   search: SearchService;
@@ -192,6 +194,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     url: gatewayUrls(options.serverUrls?.length ? options.serverUrls : profileServerUrls(ctx.profile)),
     deviceId: ctx.profile.deviceId,
     sign: (m) => sign(ctx.identity.signaturePrivateKey, m),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     createSocket: options.createSocket,
     onDispatch: (d) => sync.handle(d),
     onDispatchError: ctx.diagnostics.catcher("sync.dispatch"),
@@ -255,6 +258,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     verification: new VerificationService(ctx, accountSync),
     recovery,
     devices,
+    apiKeys: new ApiKeysService(ctx.api),
     account: new AccountProfileService(ctx, {
       state,
       outbox,

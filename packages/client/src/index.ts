@@ -23,6 +23,11 @@ export {
   HISTORY_CHUNK_BYTES,
   HISTORY_MAX_PER_CONVERSATION,
 } from "./account/account-sync/history-handover.js";
+export {
+  resealProfileWithApiKey,
+  sealProfileWithApiKey,
+  unlockProfileWithApiKey,
+} from "./account/api-key-profile.js";
 export type {
   AccountDevice,
   ApproveOptions,
@@ -57,6 +62,7 @@ export type {
   Verification,
   VerificationState,
 } from "./account/verification-api.js";
+export type { ApiKeys, CreateApiKeyOptions } from "./api-keys/api-keys-api.js";
 export type {
   AttachmentProgress,
   AttachmentSendOptions,

@@ -2,6 +2,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LIMITS } from "@volly/protocol";
 import WebSocket from "ws";
+import {
+  resealProfileWithApiKey,
+  sealProfileWithApiKey,
+  unlockProfileWithApiKey,
+} from "./account/api-key-profile.js";
 import { type LinkProfileOptions, linkProfile } from "./account/link-profile.js";
 import { type CreateProfileOptions, createProfile, hasProfile, unlockProfile } from "./account/profile.js";
 import { openRecoveredClient, type RecoveredClient } from "./account/recovered-client.js";
@@ -102,6 +107,60 @@ export async function openNodeClient(
     localFiles: nodeLocalFiles,
     ...clientOptions,
   });
+}
+
+/**
+ * Unlocks the profile in `profileDir` with an API key (no PIN; see `sealProfileWithApiKey`) and uses
+ * the key for the client's sessions (`VollyClientOptions.apiKey`).
+ * Throws VOLLY_E_PROFILE_MISSING, VOLLY_E_PROFILE_LOCKED, VOLLY_E_API_KEY_INVALID.
+ */
+export async function openNodeClientWithApiKey(
+  profileDir: string,
+  apiKey: string,
+  clientOptions: Partial<VollyClientOptions> = {},
+): Promise<VollyClient> {
+  return VollyClient.fromStore(
+    openProfileStore(profileDir),
+    (store) => unlockProfileWithApiKey(store, apiKey),
+    {
+      createSocket: nodeSocketFactory,
+      localFiles: nodeLocalFiles,
+      ...clientOptions,
+      apiKey,
+    },
+  );
+}
+
+/**
+ * Seals the profile in `profileDir` under `apiKey` too (see `sealProfileWithApiKey`); with
+ * `removePin` the PIN no longer opens it.
+ */
+export async function sealNodeProfileWithApiKey(
+  profileDir: string,
+  pin: string,
+  apiKey: string,
+  options: { removePin?: boolean } = {},
+): Promise<void> {
+  const store = openProfileStore(profileDir);
+  try {
+    await sealProfileWithApiKey(store, pin, apiKey, options);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Re-seals the profile in `profileDir` from `oldKey` to `newKey` (see `resealProfileWithApiKey`). */
+export async function resealNodeProfileWithApiKey(
+  profileDir: string,
+  oldKey: string,
+  newKey: string,
+): Promise<void> {
+  const store = openProfileStore(profileDir);
+  try {
+    await resealProfileWithApiKey(store, oldKey, newKey);
+  } finally {
+    await store.close();
+  }
 }
 
 export { nodeLocalFiles, SqliteClientStore };

@@ -9,6 +9,7 @@ import { profileServerUrls, profileStores, type UnlockedProfile } from "./accoun
 import type { Recovery } from "./account/recovery-api.js";
 import type { Settings } from "./account/settings-api.js";
 import type { Verification } from "./account/verification-api.js";
+import type { ApiKeys } from "./api-keys/api-keys-api.js";
 import type { FileAttachments } from "./attachments/attachments-api.js";
 import type { LocalFiles } from "./attachments/local-files.js";
 import { type ClientServices, wireServices } from "./client-services.js";
@@ -74,6 +75,13 @@ export interface VollyClientOptions {
    * points pass `nodeLocalFiles`; absent in browsers.
    */
   localFiles?: LocalFiles;
+  /**
+   * An API key of this device's account (`vly_…`, from `client.apiKeys.create` or `volly apikey
+   * create`): every REST sign-in and gateway IDENTIFY/RESUME carries it, so the sessions get its
+   * scopes and end with its expiry or revocation. The device still signs with its own key: the API
+   * key alone authenticates nothing. Once used, the device must always present a key.
+   */
+  apiKey?: string;
 }
 
 /**
@@ -81,7 +89,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `attachments` (files), `devices` (linking, listing, revoking), `account` (the display name),
+ * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `attachments` (files), `devices` (linking, listing, revoking), `apiKeys` (keys for bots and services), `account` (the display name),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -114,6 +122,8 @@ export class VollyClient {
   readonly recovery: Recovery;
   /** This account's devices: linking, listing, revoking. */
   readonly devices: Devices;
+  /** This account's API keys (for its bots and services): create, list, revoke, rotate. */
+  readonly apiKeys: ApiKeys;
   /** This account's profile as others see it: the display name. */
   readonly account: AccountProfile;
   /** Keeps contacts, conversation list, read marks and settings in sync across this account's devices. */
@@ -150,6 +160,7 @@ export class VollyClient {
     this.verification = services.verification;
     this.recovery = services.recovery;
     this.devices = services.devices;
+    this.apiKeys = services.apiKeys;
     this.account = services.account;
     this.accountSync = services.accountSync;
     this.search = services.search;
@@ -174,6 +185,7 @@ export class VollyClient {
     const api = new HttpApi(options.serverUrls?.length ? options.serverUrls : profileServerUrls(profile), {
       deviceId: profile.deviceId,
       sign: (message) => sign(identity.signaturePrivateKey, message),
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     });
     const ctx: ClientContext = {
       profile,

@@ -16,6 +16,7 @@ export type {
   PublicGroupState,
   RemoveMembersResult,
 } from "./api.js";
+export { type ApiKeyKeystore, unwrapDataKeyWithApiKey, wrapDataKeyForApiKey } from "./api-key-wrap.js";
 export { inspectCommit } from "./commit-inspection.js";
 export { credentialIdentityFromBytes, credentialIdentityToBytes } from "./credential.js";
 export {

@@ -271,6 +271,42 @@ export const ERROR_CODES = {
     message: "This device was revoked by its account.",
     retry: "never",
   },
+  VOLLY_E_API_KEY_INVALID: {
+    http: 401,
+    close: 4014,
+    message: "The API key is malformed, fails its checksum or is unknown.",
+    retry: "never",
+  },
+  VOLLY_E_API_KEY_EXPIRED: {
+    http: 401,
+    close: 4014,
+    message: "The API key expired (or its rotation overlap ended).",
+    retry: "never",
+  },
+  VOLLY_E_API_KEY_REVOKED: {
+    http: 401,
+    close: 4014,
+    message: "The API key was revoked.",
+    retry: "never",
+  },
+  VOLLY_E_API_KEY_REQUIRED: {
+    http: 401,
+    close: 4014,
+    message: "This device authenticates with an API key; a signature alone is refused.",
+    retry: "never",
+  },
+  VOLLY_E_API_KEY_ROTATED: {
+    http: 409,
+    close: 4000,
+    message: "This API key was already rotated (details.replacedBy names its successor).",
+    retry: "never",
+  },
+  VOLLY_E_API_KEY_SCOPE: {
+    http: 403,
+    close: 4000,
+    message: "The API key this session was made with lacks the scope this needs (details.scope names it).",
+    retry: "never",
+  },
   VOLLY_E_FORBIDDEN: {
     http: 403,
     close: 4000,

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { ApiKeyText } from "./api-keys.js";
 import { Base64Url, ErrorResponse, Handle, Id, SignatureB64, Timestamp } from "./common.js";
 import { CommunityUpdateEvent } from "./communities.js";
 import { DeviceLinkClaimedEvent } from "./device-links.js";
@@ -43,6 +44,7 @@ export const IdentifyFrame = Type.Object(
         deviceId: Id,
         signature: SignatureB64,
         protocolVersion: Type.Integer({ minimum: 1 }),
+        apiKey: Type.Optional(ApiKeyText),
       },
       { additionalProperties: false },
     ),
@@ -59,6 +61,7 @@ export const ResumeFrame = Type.Object(
         sessionId: Id,
         seq: Type.Integer({ minimum: 0 }),
         signature: SignatureB64,
+        apiKey: Type.Optional(ApiKeyText),
       },
       { additionalProperties: false },
     ),

@@ -1,4 +1,6 @@
 export type { Static, TSchema } from "@sinclair/typebox";
+export * from "./api-key-format.js";
+export * from "./api-keys.js";
 export {
   ATTACHMENT_LIMITS,
   AttachmentKind,

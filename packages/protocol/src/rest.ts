@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { API_KEY_ROUTES, ApiKeyText } from "./api-keys.js";
 import { SendBlobIds } from "./attachments.js";
 import { Base64Url, EntityType, Handle, Id, PublicKey, SignatureB64, Timestamp } from "./common.js";
 import { COMMUNITY_ROUTES } from "./communities.js";
@@ -126,7 +127,12 @@ export const ChallengeResponse = Type.Object({ nonce: Id, expiresAt: Timestamp }
 export type ChallengeResponse = Static<typeof ChallengeResponse>;
 
 export const SessionBody = Type.Object(
-  { deviceId: Id, nonce: Id, signature: SignatureB64 },
+  {
+    deviceId: Id,
+    nonce: Id,
+    signature: SignatureB64,
+    apiKey: Type.Optional(ApiKeyText),
+  },
   { additionalProperties: false },
 );
 export type SessionBody = Static<typeof SessionBody>;
@@ -645,4 +651,5 @@ export const ROUTES = {
   ...COMMUNITY_ROUTES,
   ...SCHEDULED_ROUTES,
   ...FILE_ROUTES,
+  ...API_KEY_ROUTES,
 } as const satisfies Record<string, RouteSpec>;

@@ -200,6 +200,8 @@ describe("REST v1 over app.inject", () => {
         releaseAt: Date.now() + 60_000,
       }),
       replaceScheduled: () => ({ epoch: 0, ciphertext: fakeCiphertext() }),
+      createApiKey: () => ({ name: "bot", scopes: ["read"] }),
+      rotateApiKey: () => ({ overlapMs: 1_000 }),
     };
     const pathOf = (path: string) =>
       path
@@ -207,7 +209,7 @@ describe("REST v1 over app.inject", () => {
         .replace(":deviceId", alice.deviceId)
         .replace(":groupId", groupId)
         .replace(":linkId", newId())
-        .replace(/:(communityId|channelId|roleId|accountId|targetId)/g, () => newId())
+        .replace(/:(communityId|channelId|roleId|accountId|targetId|keyId)/g, () => newId())
         .replace(":code", newId());
     const routes = Object.entries(ROUTES) as [keyof typeof ROUTES, (typeof ROUTES)[keyof typeof ROUTES]][];
     const withBody = routes.filter(([, r]) => "body" in r);

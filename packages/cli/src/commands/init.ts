@@ -3,10 +3,10 @@ import { initNodeProfile, linkNodeProfile, profileExists } from "@volly/client/n
 import { parseLinkCode } from "@volly/crypto";
 import { EntityType, matches, VollyError } from "@volly/protocol";
 import type { Command } from "commander";
+import { finishKeySetup, newProfilePin } from "../api-key-source.js";
 import { printable } from "../format.js";
 import { type GlobalOptions, profileDir } from "../options.js";
 import type { Output, Run } from "../output.js";
-import { resolvePin } from "../pin.js";
 import { kdfOption } from "../profile-kdf.js";
 import { describeServers, resolveServerUrls } from "../server-urls.js";
 
@@ -56,11 +56,11 @@ export function registerInit(program: Command, run: Run) {
         const dir = profileDir(g);
         if (await profileExists(dir))
           throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
-        const pin = await resolvePin(g.pin, "Choose a 6-digit PIN: ");
+        const pin = await newProfilePin(g);
         const client = await initNodeProfile(dir, {
           serverUrl: servers,
           handle: o.handle,
-          pin,
+          pin: pin.pin,
           entityType: o.type,
           deviceName: o.deviceName,
           ...kdf,
@@ -69,9 +69,11 @@ export function registerInit(program: Command, run: Run) {
         let recoveryKey: string;
         try {
           recoveryKey = await client.recovery.setUp();
-        } finally {
+        } catch (err) {
           await client.close();
+          throw err;
         }
+        const keys = await finishKeySetup(client, dir, g, pin, `${o.deviceName} (volly init)`);
         const urls = profileServerUrls(p);
         out.result(
           {
@@ -81,8 +83,10 @@ export function registerInit(program: Command, run: Run) {
             server: p.serverUrl,
             servers: urls,
             recoveryKey,
+            ...(keys.created !== undefined ? { apiKey: keys.created } : {}),
           },
           `Created @${p.handle} on ${describeServers(urls)} (profile ${dir})\n\n` +
+            apiKeyLines(keys, g) +
             `Your recovery key (shown this once — store it somewhere safe, offline):\n\n    ${recoveryKey}\n\n` +
             `With it, \`volly recover --handle ${p.handle}\` restores the account if every device is lost.`,
         );
@@ -116,7 +120,7 @@ async function linkInit(
   const dir = profileDir(g);
   if (await profileExists(dir))
     throw new VollyError("VOLLY_E_PROFILE_EXISTS", `A profile already exists in ${dir}`);
-  const pin = await resolvePin(g.pin, "Choose a 6-digit PIN: ");
+  const pin = await newProfilePin(g);
   let claimed: LinkClaim | undefined;
   const onClaimed = (claim: LinkClaim) => {
     claimed = claim;
@@ -130,7 +134,7 @@ async function linkInit(
   };
   const client = await linkNodeProfile(dir, {
     code: o.link,
-    pin,
+    pin: pin.pin,
     deviceName: o.deviceName,
     onClaimed,
     ...kdf,
@@ -154,7 +158,7 @@ async function linkInit(
     throw err;
   });
   const p = client.profile;
-  await client.close();
+  const keys = await finishKeySetup(client, dir, g, pin, `${o.deviceName} (volly init --link)`);
   const urls = profileServerUrls(p);
   out.result(
     {
@@ -164,7 +168,18 @@ async function linkInit(
       server: p.serverUrl,
       servers: urls,
       ...(claimed ? { fingerprint: claimed.fingerprint } : {}),
+      ...(keys.created !== undefined ? { apiKey: keys.created } : {}),
     },
-    `Linked this device to @${p.handle} on ${describeServers(urls)} (profile ${dir})`,
+    `Linked this device to @${p.handle} on ${describeServers(urls)} (profile ${dir})` +
+      (keys.sealed ? `\n${apiKeyLines(keys, g)}` : ""),
   );
+}
+
+/** The lines `volly init` prints about the API key the profile is sealed under. */
+function apiKeyLines(keys: { created?: string; sealed: boolean }, g: GlobalOptions): string {
+  if (!keys.sealed) return "";
+  if (keys.created === undefined) return "The profile is sealed under the given API key (no PIN needed).\n\n";
+  return g.apiKeyFile !== undefined
+    ? `API key written to ${g.apiKeyFile} (mode 0600); the profile opens with it, no PIN.\n\n`
+    : `Your API key (shown this once; the profile opens with it, no PIN):\n\n    ${keys.created}\n\n`;
 }

@@ -229,10 +229,20 @@ export async function unlockProfile(
     }
     throw err;
   }
+  if (attempts.failures > 0) await store.commit({ deletes: [PIN_ATTEMPTS_KEY] });
+  return openWithDataKey(store, dataKey);
+}
+
+/**
+ * Opens a profile's sealed records with its data key (after the PIN or an API key unwrapped it) and
+ * migrates them to the current format.
+ *
+ * @throws VollyError VOLLY_E_PROFILE_MISSING
+ */
+export async function openWithDataKey(store: ClientStore, dataKey: Uint8Array): Promise<UnlockedProfile> {
   const stores = new Stores(new Vault(store, dataKey));
   const profile = await stores.profile.get();
   if (!profile) throw new VollyError("VOLLY_E_PROFILE_MISSING");
-  if (attempts.failures > 0) await store.commit({ deletes: [PIN_ATTEMPTS_KEY] });
   await migrateStores(stores);
   const identity: DeviceIdentity = {
     signaturePublicKey: fromBase64Url(profile.signaturePublicKey),

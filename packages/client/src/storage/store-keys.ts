@@ -6,6 +6,8 @@
 
 /** Unsealed: the PIN-wrapped data key (a SealedKeystore, JSON); its presence means "a profile exists". */
 export const KEYSTORE_KEY = "keystore";
+/** Unsealed: the data key wrapped under an API key (an ApiKeyKeystore of @volly/crypto, JSON). */
+export const API_KEYSTORE_KEY = "keystore-api-key";
 /** Unsealed: consecutive wrong PINs and the time of the last one (JSON), for the PIN back-off. */
 export const PIN_ATTEMPTS_KEY = "pin-attempts";
 

@@ -6,12 +6,23 @@ export interface DeviceCredentials {
   deviceId: string;
   /** Signs bytes with the device's Ed25519 signature key; returns the 64-byte signature. */
   sign(message: Uint8Array): Uint8Array;
+  /**
+   * An API key of the device's account (`vly_…`), sent with every sign-in: the session gets the key's
+   * scopes and ends with its expiry or revocation. Once a device signed in with a key, the server
+   * refuses its signature-only sign-ins.
+   */
+  apiKey?: string;
 }
 
 /** The two unauthenticated calls a sign-in makes (given by {@link HttpApi}). */
 export interface SignInCalls {
   challenge(deviceId: string): Promise<{ nonce: string }>;
-  session(body: { deviceId: string; nonce: string; signature: string }): Promise<SessionResponse>;
+  session(body: {
+    deviceId: string;
+    nonce: string;
+    signature: string;
+    apiKey?: string;
+  }): Promise<SessionResponse>;
 }
 
 /** Tokens are renewed this long before they expire (ms). */
@@ -59,7 +70,8 @@ export class AuthSession {
     const { deviceId } = this.credentials;
     const { nonce } = await this.calls.challenge(deviceId);
     const signature = toBase64Url(this.credentials.sign(signingInput.session(nonce)));
-    const session = await this.calls.session({ deviceId, nonce, signature });
+    const { apiKey } = this.credentials;
+    const session = await this.calls.session({ deviceId, nonce, signature, ...(apiKey ? { apiKey } : {}) });
     this.token = { value: session.token, expiresAt: session.expiresAt };
     return session.token;
   }

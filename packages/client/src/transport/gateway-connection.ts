@@ -42,6 +42,8 @@ export interface GatewayConnectionOptions {
   deviceId: string;
   /** Signs bytes with the device's Ed25519 key. */
   sign: (message: Uint8Array) => Uint8Array;
+  /** An API key of the account, sent with IDENTIFY and RESUME (see `DeviceCredentials.apiKey`). */
+  apiKey?: string;
   /** Opens each WebSocket (`nodeSocketFactory`, `browserSocketFactory`). */
   createSocket: WebSocketFactory;
   /** Called for each DISPATCH, one at a time, in order; the next waits for the promise. */
@@ -352,15 +354,22 @@ export class GatewayConnectionService implements GatewayConnection {
 
   private onHello(hello: HelloData): void {
     const signature = toBase64Url(this.options.sign(signingInput.identify(hello.nonce)));
+    const key = this.options.apiKey ? { apiKey: this.options.apiKey } : {};
     if (this.sessionId) {
       this.send({
         op: GatewayOp.RESUME,
-        d: { deviceId: this.options.deviceId, sessionId: this.sessionId, seq: this.lastSeq, signature },
+        d: {
+          deviceId: this.options.deviceId,
+          sessionId: this.sessionId,
+          seq: this.lastSeq,
+          signature,
+          ...key,
+        },
       });
     } else {
       this.send({
         op: GatewayOp.IDENTIFY,
-        d: { deviceId: this.options.deviceId, signature, protocolVersion: PROTOCOL_VERSION },
+        d: { deviceId: this.options.deviceId, signature, protocolVersion: PROTOCOL_VERSION, ...key },
       });
     }
     this.clearHeartbeat();

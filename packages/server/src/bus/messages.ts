@@ -196,6 +196,22 @@ export const DeviceRevokedMessage = Type.Object(
 );
 export type DeviceRevokedMessage = Static<typeof DeviceRevokedMessage>;
 
+/**
+ * An API key of the device's account was revoked or rotated (on its channel): gateway connections
+ * made with it close now (revoked) or when its new expiry (ms) comes (the end of a rotation overlap).
+ */
+export const ApiKeyChangedMessage = Type.Object(
+  {
+    type: Type.Literal("api-key-changed"),
+    deviceId: Text,
+    apiKeyId: Text,
+    revoked: Type.Boolean(),
+    expiresAt: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  exact,
+);
+export type ApiKeyChangedMessage = Static<typeof ApiKeyChangedMessage>;
+
 /** Every message the bus carries. */
 export const BusMessage = Type.Union([
   GroupAppendedMessage,
@@ -208,6 +224,7 @@ export const BusMessage = Type.Union([
   DeviceLinkClaimedMessage,
   CommunityUpdatedMessage,
   DeviceRevokedMessage,
+  ApiKeyChangedMessage,
 ]);
 export type BusMessage = Static<typeof BusMessage>;
 
@@ -226,4 +243,5 @@ export const BUS_MESSAGES = {
   "device-link-claimed": DeviceLinkClaimedMessage,
   "community-updated": CommunityUpdatedMessage,
   "device-revoked": DeviceRevokedMessage,
+  "api-key-changed": ApiKeyChangedMessage,
 } as const satisfies { [K in BusMessage["type"]]: TSchema & { static: { type: K } } };

@@ -69,10 +69,11 @@ export interface ConnectionContext {
   dispatch<T extends DispatchEventName>(t: T, d: DispatchPayload<T>): boolean;
   /**
    * Verifies a signature over the HELLO nonce (`signingInput.identify`) by `deviceId`'s key. On a
-   * typed failure (bad signature, unknown or revoked device) it sends the error, closes the
+   * typed failure (bad signature, unknown or revoked device, an unusable API key, a key without the
+   * `read` scope deliveries need, a key-bound device without a key) it sends the error, closes the
    * connection with its close code and resolves undefined.
    */
-  verify(deviceId: string, signature: string): Promise<AuthContext | undefined>;
+  verify(deviceId: string, signature: string, apiKey?: string): Promise<AuthContext | undefined>;
   /**
    * Starts an authenticated session: `session` becomes the connection's, `event` (READY or RESUMED)
    * is dispatched with `payload`, then presence, the backlog and live delivery start.

@@ -11,6 +11,7 @@ import type { WebSocket } from "ws";
 import { deviceChannel } from "../bus/bus.js";
 import type { BusMessage } from "../bus/messages.js";
 import { describeError } from "../describe-error.js";
+import { requireScope } from "../services/api-keys/grants.js";
 import type { AuthContext } from "../services/context.js";
 import type { ConnectionContext, GatewayDeps } from "./connection-context.js";
 import { createConnectionPresence } from "./connection-presence.js";
@@ -103,7 +104,24 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     },
   };
 
+  /** Closes the connection when the API key of its session expires (rotation moves the time). */
+  let keyExpiry: NodeJS.Timeout | undefined;
+  const watchKeyExpiry = () => {
+    clearTimeout(keyExpiry);
+    const at = c.session?.apiKey?.expiresAt;
+    if (at === undefined) return;
+    keyExpiry = setTimeout(
+      () => {
+        detach();
+        c.fail(new VollyError("VOLLY_E_API_KEY_EXPIRED"));
+      },
+      Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1),
+    );
+    keyExpiry.unref();
+  };
+
   const detach = () => {
+    clearTimeout(keyExpiry);
     unsubscribeDeviceEvents?.();
     unsubscribeDeviceEvents = undefined;
     c.pump?.stop();
@@ -116,7 +134,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
 
   /**
    * Device events of the connection's device: a claimed link of its account → DEVICE_LINK_CLAIMED;
-   * a change of one of its account's communities → COMMUNITY_UPDATE; its revocation → ERROR VOLLY_E_DEVICE_REVOKED and close 4010.
+   * a change of one of its account's communities → COMMUNITY_UPDATE; its revocation → ERROR VOLLY_E_DEVICE_REVOKED and close 4010; the revocation of the API key its session was made with → ERROR VOLLY_E_API_KEY_REVOKED, its expiry (a rotation's overlap ending) → VOLLY_E_API_KEY_EXPIRED, close 4014.
    */
   const onDeviceEvent = (message: BusMessage) => {
     if (c.closed) return;
@@ -131,6 +149,14 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     } else if (message.type === "device-revoked") {
       detach();
       c.fail(new VollyError("VOLLY_E_DEVICE_REVOKED"));
+    } else if (message.type === "api-key-changed" && c.session?.apiKey?.id === message.apiKeyId) {
+      if (message.revoked) {
+        detach();
+        c.fail(new VollyError("VOLLY_E_API_KEY_REVOKED"));
+      } else if (message.expiresAt !== undefined) {
+        c.session.apiKey = { ...c.session.apiKey, expiresAt: message.expiresAt };
+        watchKeyExpiry();
+      }
     }
   };
 
@@ -195,9 +221,11 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
       if (sent) deps.metrics?.dispatched(t);
       return sent;
     },
-    async verify(deviceId, signature) {
+    async verify(deviceId, signature, apiKey) {
       try {
-        return await services.auth.verifyIdentify(deviceId, c.nonce, signature);
+        const device = await services.auth.verifyIdentify(deviceId, c.nonce, signature, apiKey);
+        requireScope(device.apiKey, "read"); // a gateway session receives deliveries
+        return device;
       } catch (error) {
         if (!(error instanceof VollyError)) throw error;
         c.fail(error);
@@ -208,6 +236,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
       c.session = session;
       clearTimeout(identifyDeadline);
       resolveAuthenticated();
+      watchKeyExpiry();
       c.dispatch(event, payload);
       await startDelivery(device);
     },

@@ -202,6 +202,7 @@ export function createDeliveryPump(options: {
     if (
       message.type === "device-link-claimed" ||
       message.type === "device-revoked" ||
+      message.type === "api-key-changed" ||
       message.type === "community-updated"
     ) {
       return;

@@ -1,5 +1,5 @@
 import type { EntityType } from "@volly/protocol";
-
+import type { ApiKeyGrant } from "../services/api-keys/grants.js";
 /** The identity and dispatch counter of a gateway session; survives its connection for resuming. */
 export interface GatewaySession {
   sessionId: string;
@@ -10,6 +10,8 @@ export interface GatewaySession {
   entityType: EntityType;
   /** Last DISPATCH sequence number sent (`s`); continues across RESUME. */
   seq: number;
+  /** The API key the session was identified (or last resumed) with: its id, scopes and expiry. */
+  apiKey?: ApiKeyGrant;
 }
 
 /** What the registry needs from the connection a session is attached to. */

@@ -1,6 +1,7 @@
 import { open } from "node:fs/promises";
-import { BlobParams, parse, VollyError } from "@volly/protocol";
+import { type ApiKeyScope, BlobParams, parse, VollyError } from "@volly/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
+import { requireScope } from "../services/api-keys/grants.js";
 import { UPLOAD_ID } from "../services/blobs/blob-files.js";
 import type { AuthContext } from "../services/context.js";
 import type { Services } from "../services/services.js";
@@ -53,7 +54,12 @@ export function registerFileRoutes(
   const limited = options.rateLimit
     ? { config: { vollyRateLimit: "account" as const }, onRequest: options.rateLimit }
     : {};
-  const auth = (request: FastifyRequest): Promise<AuthContext> => authenticateRequest(request, services.auth);
+  /** Authenticates; a session made with an API key needs `scope` (uploads: send, downloads: read). */
+  const auth = async (request: FastifyRequest, scope: ApiKeyScope = "send"): Promise<AuthContext> => {
+    const device = await authenticateRequest(request, services.auth);
+    requireScope(device.apiKey, scope);
+    return device;
+  };
 
   const forward = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.hijack();
@@ -105,7 +111,7 @@ export function registerFileRoutes(
   }
 
   const blobHandler = (withBody: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const device = await auth(request);
+    const device = await auth(request, "read");
     const { blobId } = parse(BlobParams, request.params);
     const { blob, path } = await blobs.access.readable(device, blobId);
     const file = await open(path).catch(() => {

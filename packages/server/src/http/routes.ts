@@ -1,4 +1,5 @@
 import {
+  type API_KEY_ROUTES,
   type COMMUNITY_ROUTES,
   isValidHandle,
   parse,
@@ -8,8 +9,11 @@ import {
   VollyError,
 } from "@volly/protocol";
 import type { FastifyInstance, onRequestHookHandler } from "fastify";
+import { requireScope } from "../services/api-keys/grants.js";
+import { ROUTE_SCOPES } from "../services/api-keys/route-scopes.js";
 import type { AuthContext } from "../services/context.js";
 import type { Services } from "../services/services.js";
+import { apiKeyHandlers } from "./api-key-routes.js";
 import { authenticateRequest } from "./bearer.js";
 import { communityHandlers } from "./community-routes.js";
 
@@ -28,7 +32,7 @@ interface RouteInput<A> {
   viewer: () => Promise<AuthContext | undefined>;
 }
 
-type CoreRouteName = Exclude<RouteName, keyof typeof COMMUNITY_ROUTES>;
+type CoreRouteName = Exclude<RouteName, keyof typeof COMMUNITY_ROUTES | keyof typeof API_KEY_ROUTES>;
 type RouteHandlers = { [K in CoreRouteName]: (input: RouteInput<AuthFor<K>>) => Promise<unknown> };
 
 /**
@@ -140,7 +144,8 @@ function handlers(services: Services): RouteHandlers {
 
 /**
  * Registers every route of ROUTES (method and path exactly as specified). Routes with `auth: true`
- * authenticate the bearer token first (→ 401 VOLLY_E_NOT_AUTHENTICATED), then validate. Responses
+ * authenticate the bearer token first (→ 401 VOLLY_E_NOT_AUTHENTICATED), then check the scope a
+ * session made with an API key needs (ROUTE_SCOPES → 403 VOLLY_E_API_KEY_SCOPE), then validate. Responses
  * are JSON with status 200; errors go through the app's error handler.
  *
  * @param options.rateLimit the hook from `registerRateLimit`, run on every route but `health`
@@ -151,7 +156,7 @@ export function registerRoutes(
   services: Services,
   options: { rateLimit?: onRequestHookHandler } = {},
 ): void {
-  const table = { ...handlers(services), ...communityHandlers(services) };
+  const table = { ...handlers(services), ...communityHandlers(services), ...apiKeyHandlers(services) };
   for (const name of Object.keys(ROUTES) as RouteName[]) {
     const spec: RouteSpec = ROUTES[name];
     const handle = table[name] as (input: RouteInput<AuthContext | undefined>) => Promise<unknown>;
@@ -164,6 +169,8 @@ export function registerRoutes(
         : {}),
       handler: async (request, reply) => {
         const auth = spec.auth ? await authenticateRequest(request, services.auth) : undefined;
+        const scope = ROUTE_SCOPES[name];
+        if (auth && scope !== "any") requireScope(auth.apiKey, scope);
         const viewer = async () =>
           request.headers.authorization === undefined
             ? undefined

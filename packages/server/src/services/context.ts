@@ -2,6 +2,7 @@ import type { EntityType } from "@volly/protocol";
 import type { Bus } from "../bus/bus.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/types.js";
+import type { ApiKeyGrant } from "./api-keys/grants.js";
 import type { BlobFiles } from "./blobs/blob-files.js";
 
 /** What every service is built from. Services know nothing of HTTP or WebSocket. */
@@ -35,4 +36,6 @@ export interface AuthContext {
   entityType: EntityType;
   deviceId: string;
   handle: string;
+  /** Set when the session was made with an API key: its id, scopes and expiry (see api-keys/). */
+  apiKey?: ApiKeyGrant;
 }

@@ -3,6 +3,7 @@ import { loadSuite, type MlsSuite } from "@volly/crypto";
 import { DEFAULT_FILES, type FilesConfig } from "../config-files.js";
 import { type AccountRecoveryService, createAccountRecoveryService } from "./account-recovery.js";
 import { type AccountService, createAccountService } from "./accounts.js";
+import { type ApiKeyService, createApiKeyService } from "./api-keys/api-key-service.js";
 import { type AuthService, createAuthService } from "./auth.js";
 import { createBlobFiles } from "./blobs/blob-files.js";
 import { type BlobService, createBlobService } from "./blobs/blob-service.js";
@@ -53,6 +54,8 @@ export interface Services {
   scheduled: ScheduledService;
   /** Encrypted files: upload admission and completion, download access (`blobs/`). */
   blobs: BlobService;
+  /** API keys of accounts: create, list, revoke, rotate (`api-keys/`). */
+  apiKeys: ApiKeyService;
 }
 
 /**
@@ -108,5 +111,6 @@ export function createServices(
     moderation: createModerationService(context, aftermath),
     scheduled: createScheduledService(context, groups),
     blobs: createBlobService(context, files.config, blobFiles),
+    apiKeys: createApiKeyService(context),
   };
 }

@@ -27,6 +27,7 @@ const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
   accountRecovery: true,
   scheduled: true,
   blobs: true,
+  apiKeys: true,
 };
 const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
 

@@ -3,6 +3,7 @@ import { createGroupCommit } from "./group-commit.js";
 import { kyselyAccountRecoveryRepository } from "./kysely/account-recovery-repository.js";
 import { kyselyAccountStatusRepository } from "./kysely/account-statuses-repository.js";
 import { kyselyAccountRepository } from "./kysely/accounts-repository.js";
+import { kyselyApiKeyRepository } from "./kysely/api-keys-repository.js";
 import { kyselyAuthRepository } from "./kysely/auth-repository.js";
 import { kyselyBlobRepository } from "./kysely/blobs-repository.js";
 import { kyselyCommunityRepository } from "./kysely/communities-repository.js";
@@ -42,6 +43,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     accountRecovery: kyselyAccountRecoveryRepository(db),
     scheduled: kyselyScheduledRepository(db),
     blobs: kyselyBlobRepository(db),
+    apiKeys: kyselyApiKeyRepository(db),
   };
 }
 

@@ -49,6 +49,32 @@ export interface SessionsTable {
   token_hash: string;
   device_id: string;
   expires_at: number;
+  /** The API key the session was made with (migration 0013); null for signature-only sessions. */
+  api_key_id: string | null;
+}
+
+/** API keys (migration 0013); only the SHA-256 of a key is stored. */
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  name: string;
+  /** base64url SHA-256 of the key's text. */
+  key_hash: string;
+  /** The key's first 8 characters (vly_ + 4), not secret. */
+  hint: string;
+  /** Comma-separated scopes. */
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  replaced_by: string | null;
+}
+
+/** Devices bound to API key authentication (migration 0013). */
+export interface ApiKeyDevicesTable {
+  device_id: string;
+  bound_at: number;
 }
 
 /** Key package directory (RFC 9420 §10, §16.8). */
@@ -320,4 +346,6 @@ export interface Database extends CommunityTables {
   scheduled_messages: ScheduledMessagesTable;
   blobs: BlobsTable;
   message_blobs: MessageBlobsTable;
+  api_keys: ApiKeysTable;
+  api_key_devices: ApiKeyDevicesTable;
 }

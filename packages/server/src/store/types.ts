@@ -1,4 +1,4 @@
-import type { EntityType, MessageDeclaration } from "@volly/protocol";
+import type { ApiKeyScope, EntityType, MessageDeclaration } from "@volly/protocol";
 import type { CommunityRepository } from "./community-types.js";
 
 /**
@@ -173,9 +173,18 @@ export interface AuthRepository {
    * Conditional update, so two concurrent callers cannot both succeed. Returns whether it did.
    */
   consumeNonce(nonce: string, deviceId: string, now: number): Promise<boolean>;
-  insertSession(session: { tokenHash: string; deviceId: string; expiresAt: number }): Promise<void>;
-  /** The device of an unexpired session (expires_at > now). */
-  findSession(tokenHash: string, now: number): Promise<{ deviceId: string; expiresAt: number } | undefined>;
+  /** Stores a session; `apiKeyId` when it was made with an API key. */
+  insertSession(session: {
+    tokenHash: string;
+    deviceId: string;
+    expiresAt: number;
+    apiKeyId?: string;
+  }): Promise<void>;
+  /** The device (and API key, if any) of an unexpired session (expires_at > now). */
+  findSession(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ deviceId: string; expiresAt: number; apiKeyId?: string } | undefined>;
   /** Deletes nonces and sessions that expired at or before `now`. */
   purgeExpired(now: number): Promise<void>;
   /** Deletes every session and nonce of the device (revocation). */
@@ -739,6 +748,44 @@ export interface BlobRepository {
   listRemoved(limit: number): Promise<BlobFileRef[]>;
 }
 
+/** One stored API key (never the key itself: its SHA-256). */
+export interface ApiKeyRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  keyHash: string;
+  hint: string;
+  scopes: ApiKeyScope[];
+  createdAt: number;
+  expiresAt?: number;
+  revokedAt?: number;
+  lastUsedAt?: number;
+  replacedBy?: string;
+}
+
+/** API keys (migration 0013) and the devices bound to key authentication. */
+export interface ApiKeyRepository {
+  insert(key: ApiKeyRecord): Promise<void>;
+  findById(id: string): Promise<ApiKeyRecord | undefined>;
+  findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  /** The account's keys, newest first. */
+  listForAccount(accountId: string): Promise<ApiKeyRecord[]>;
+  /** How many of the account's keys are neither revoked nor expired at `now`. */
+  countActive(accountId: string, now: number): Promise<number>;
+  /** Sets revoked_at unless already set; returns whether it changed. */
+  revoke(id: string, at: number): Promise<boolean>;
+  /** Marks `id` replaced by `newId`, expiring at `expiresAt` (the end of the overlap) unless earlier. */
+  markRotated(id: string, newId: string, expiresAt: number): Promise<void>;
+  /** Records a use (ms). */
+  touch(id: string, at: number): Promise<void>;
+  /** Binds a device to key authentication (idempotent). */
+  bindDevice(deviceId: string, at: number): Promise<void>;
+  /** Whether the device is bound to key authentication. */
+  isDeviceBound(deviceId: string): Promise<boolean>;
+  /** Deletes every REST session made with the key. */
+  deleteSessions(apiKeyId: string): Promise<void>;
+}
+
 /** The repositories, bound to one connection or transaction. */
 export interface Repositories {
   accounts: AccountRepository;
@@ -759,6 +806,7 @@ export interface Repositories {
   accountRecovery: AccountRecoveryRepository;
   scheduled: ScheduledRepository;
   blobs: BlobRepository;
+  apiKeys: ApiKeyRepository;
 }
 
 /**

@@ -21,7 +21,7 @@ export const identify: OpHandler<typeof GatewayOp.IDENTIFY> = {
       );
       return;
     }
-    const device = await connection.verify(frame.d.deviceId, frame.d.signature);
+    const device = await connection.verify(frame.d.deviceId, frame.d.signature, frame.d.apiKey);
     if (!device || connection.closed) return;
     const session = { sessionId: newId(), ...device, seq: 0 };
     connection.deps.registry.attach(session, connection.holder);

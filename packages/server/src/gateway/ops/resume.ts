@@ -16,13 +16,15 @@ export const resume: OpHandler<typeof GatewayOp.RESUME> = {
   serial: true,
   async handle(frame, connection) {
     if (connection.session) throw new VollyError("VOLLY_E_ALREADY_AUTHENTICATED");
-    const device = await connection.verify(frame.d.deviceId, frame.d.signature);
+    const device = await connection.verify(frame.d.deviceId, frame.d.signature, frame.d.apiKey);
     if (!device || connection.closed) return;
     const resumed = connection.deps.registry.resume(frame.d.sessionId, device.deviceId, connection.holder);
     if (!resumed) {
       connection.send(NOT_RESUMABLE);
       return;
     }
+    if (device.apiKey) resumed.apiKey = device.apiKey;
+    else delete resumed.apiKey;
     connection.deps.log.debug({ sessionId: resumed.sessionId, deviceId: device.deviceId }, "gateway resumed");
     await connection.begin(resumed, device, "RESUMED", { sessionId: resumed.sessionId });
   },

@@ -17,10 +17,11 @@ function refuse(connection: ConnectionContext, messageId: string, error: VollyEr
  * durable append as POST /v1/groups/:groupId/messages — answered with SEND_ACK once committed, or
  * with ERROR carrying `details.messageId`. Runs outside the connection's serial queue, so dispatches
  * keep flowing while the commit is pending, in the order of arrival per group (see send-lanes.ts).
- * Refused before READY (VOLLY_E_NOT_AUTHENTICATED); beyond the account's budget (`send-budget.ts`:
- * one request of the account's REST budget per SEND, and the frame's bytes, both by its entity type)
- * with VOLLY_E_RATE_LIMITED `details {messageId, retryAfterMs, limit: "messages" | "bytes",
- * entityType}`; and beyond
+ * Refused before READY (VOLLY_E_NOT_AUTHENTICATED); from a session made with an API key without the
+ * `send` scope (VOLLY_E_API_KEY_SCOPE); beyond the account's budget (`send-budget.ts`: one request
+ * of the account's REST budget per SEND, and the frame's bytes, both by its entity type) with
+ * VOLLY_E_RATE_LIMITED `details {messageId, retryAfterMs, limit: "messages" | "bytes", entityType}`;
+ * and beyond
  * {@link MAX_SENDS_IN_FLIGHT} waiting for their commit (VOLLY_E_RATE_LIMITED). The connection stays
  * open after every refusal.
  */
@@ -30,6 +31,13 @@ export const send: OpHandler<typeof GatewayOp.SEND> = {
     const { groupId, messageId, epoch, ciphertext, declares, blobIds } = frame.d;
     const sender = connection.session;
     if (!sender) return refuse(connection, messageId, new VollyError("VOLLY_E_NOT_AUTHENTICATED"));
+    if (sender.apiKey && !sender.apiKey.scopes.includes("send")) {
+      return refuse(
+        connection,
+        messageId,
+        new VollyError("VOLLY_E_API_KEY_SCOPE", 'This API key lacks the "send" scope.', { scope: "send" }),
+      );
+    }
     if (connection.sendLanes.pending >= MAX_SENDS_IN_FLIGHT) {
       return refuse(
         connection,

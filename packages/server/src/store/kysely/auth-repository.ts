@@ -5,10 +5,13 @@ import type { PreparedQueries, QueryTemplate } from "./prepared-queries.js";
 import { num } from "./rows.js";
 
 /** Hot path: every authenticated REST request looks its bearer session up. */
-const FIND_SESSION: QueryTemplate<{ device_id: string; expires_at: number }> = (db, [tokenHash, now]) =>
+const FIND_SESSION: QueryTemplate<{ device_id: string; expires_at: number; api_key_id: string | null }> = (
+  db,
+  [tokenHash, now],
+) =>
   db
     .selectFrom("sessions")
-    .select(["device_id", "expires_at"])
+    .select(["device_id", "expires_at", "api_key_id"])
     .where("token_hash", "=", tokenHash as string)
     .where("expires_at", ">", now as unknown as number)
     .limit(1);
@@ -36,12 +39,23 @@ export function kyselyAuthRepository(db: Kysely<Database>, prepared: PreparedQue
     async insertSession(s) {
       await db
         .insertInto("sessions")
-        .values({ token_hash: s.tokenHash, device_id: s.deviceId, expires_at: s.expiresAt })
+        .values({
+          token_hash: s.tokenHash,
+          device_id: s.deviceId,
+          expires_at: s.expiresAt,
+          api_key_id: s.apiKeyId ?? null,
+        })
         .execute();
     },
     async findSession(tokenHash, now) {
       const [row] = (await prepared.execute(db, FIND_SESSION, [tokenHash, now])).rows;
-      return row && { deviceId: row.device_id, expiresAt: num(row.expires_at) };
+      return (
+        row && {
+          deviceId: row.device_id,
+          expiresAt: num(row.expires_at),
+          ...(row.api_key_id !== null ? { apiKeyId: row.api_key_id } : {}),
+        }
+      );
     },
     async purgeExpired(now) {
       await db.deleteFrom("auth_nonces").where("expires_at", "<=", now).execute();
