@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { startBot } from "@volly/bot";
 import { messageText, type VollyClient } from "@volly/client";
 import {
   openNodeClientWithApiKey,
@@ -119,6 +120,27 @@ describe("an API key is rotated without a missed message", () => {
     await waitFor(() => inbox.length === 1, { message: "the bot on B to get m6", timeoutMs: 30_000 });
     drain();
     expect(seen).toEqual(texts);
+    await Promise.all([bot.close(), ann.close()]);
+  });
+
+  it("a @volly/bot opens its key-sealed profile with `apiKey` (no PIN) and answers", async () => {
+    const ann = await newClient(home, server.url, "ann2");
+    await ann.connect();
+    const setup = await newClient(home, server.url, "keybot");
+    const key = await setup.apiKeys.create({ name: "keybot", scopes: ["send", "read", "manage"] });
+    await setup.close();
+    const dir = join(home, "keybot");
+    await sealNodeProfileWithApiKey(dir, "123456", key.key, { removePin: true });
+    expect(await outcome(startBot({ dir, secret: "123456" })), "the PIN no longer opens it").not.toBe("ok");
+    const bot = await startBot({ dir, apiKey: key.key, log: () => {} });
+    bot.onMessage((m) => m.reply(`got ${m.text}`).then(() => undefined));
+    const conv = await ann.invites.accept(bot.client.invites.create().link);
+    const inbox = collect(ann);
+    await ann.messaging.send(conv.id, "hello key bot");
+    await waitFor(() => inbox.some((m) => messageText(m) === "got hello key bot"), {
+      message: "the key bot's answer",
+      timeoutMs: 30_000,
+    });
     await Promise.all([bot.close(), ann.close()]);
   });
 });

@@ -7,10 +7,17 @@ export interface BotOptions {
   /** Profile directory (SQLite store, sealed at rest). Created with a new account when missing. */
   dir: string;
   /**
-   * The secret that seals the profile at rest (a PIN, or an account API key once API keys exist).
-   * Never sent anywhere.
+   * The 6-digit PIN that seals the profile at rest: needed to create a profile, and to open one
+   * sealed under a PIN. Never sent anywhere. Give `secret` or `apiKey` (or both when creating).
    */
-  secret: string;
+  secret?: string;
+  /**
+   * An API key of the bot's account (`vly_…`, from `volly apikey create` or an unattended
+   * `volly init`): opens a profile sealed under that key, without a PIN, and authenticates the
+   * bot's sessions with it, so the server applies its scopes, expiry and revocation
+   * (docs/machine-members/api-keys.md).
+   */
+  apiKey?: string;
   /** Server URL (`http://127.0.0.1:8080`): needed when the profile is created. */
   server?: string;
   /** Handle of a new account (3–32 of a-z 0-9 _ . -): needed when the profile is created. */

@@ -9,7 +9,8 @@ import type { BotOptions } from "../bot-api.js";
  */
 export const BotOptionsSchema = Type.Object({
   dir: Type.String({ minLength: 1, description: "profile directory" }),
-  secret: Type.String({ minLength: 1, description: "the secret sealing the profile (a 6-digit PIN today)" }),
+  secret: Type.Optional(Type.String({ minLength: 1, description: "the PIN sealing the profile" })),
+  apiKey: Type.Optional(Type.String({ minLength: 1, description: "an API key of the account (vly_…)" })),
   server: Type.Optional(Type.String({ pattern: "^https?://", description: "server URL" })),
   handle: Type.Optional(Handle),
   type: Type.Optional(EntityType),
@@ -18,7 +19,8 @@ export const BotOptionsSchema = Type.Object({
 });
 
 /**
- * Validates the options of `startBot` against {@link BotOptionsSchema}.
+ * Validates the options of `startBot` against {@link BotOptionsSchema}; one of `secret` and
+ * `apiKey` must be given.
  *
  * @throws VollyError VOLLY_E_USAGE naming the first bad field (nothing is created or opened)
  */
@@ -28,6 +30,11 @@ export function checkBotOptions(options: BotOptions): void {
   if (error) {
     throw new VollyError("VOLLY_E_USAGE", `Bad bot option ${error.path || "/"}: ${error.message}.`, {
       path: error.path,
+    });
+  }
+  if (data.secret === undefined && data.apiKey === undefined) {
+    throw new VollyError("VOLLY_E_USAGE", "Bad bot option: give `secret` (a PIN) or `apiKey`.", {
+      path: "/secret",
     });
   }
   if (log !== undefined && typeof log !== "function") {

@@ -5,9 +5,9 @@ import type { Command } from "commander";
 import { type MqttBridge, startMqttBridge } from "../bridge/mqtt/bridge.js";
 import { parseBrokerUrl } from "../bridge/mqtt/connect.js";
 import { checkTopicPrefix } from "../bridge/mqtt/topics.js";
+import { memberUnlock } from "../member-unlock.js";
 import { profileDir } from "../options.js";
 import type { Run } from "../output.js";
-import { resolvePin } from "../pin.js";
 
 /** Options of `volly bridge mqtt`. */
 interface MqttOptions {
@@ -73,7 +73,7 @@ export function registerBridge(program: Command, run: Run): void {
             : undefined;
         const ca = o.ca !== undefined ? await readSmallFile("--ca", o.ca) : undefined;
         const dir = profileDir(g);
-        const bot = await startBot({ dir, secret: await resolvePin(g.pin) });
+        const bot = await startBot({ dir, ...(await memberUnlock(g)) });
         let mqtt: MqttBridge | undefined;
         try {
           mqtt = await startMqttBridge({

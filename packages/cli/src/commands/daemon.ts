@@ -3,9 +3,9 @@ import type { Command } from "commander";
 import { parseListenAddress } from "../daemon/listen-address.js";
 import { runDaemon } from "../daemon/run-daemon.js";
 import { WebhookFlags } from "../daemon/webhook-flags.js";
+import { memberUnlock } from "../member-unlock.js";
 import { profileDir } from "../options.js";
 import type { Run } from "../output.js";
-import { resolvePin } from "../pin.js";
 
 /** Options of `volly daemon`. */
 interface DaemonFlags {
@@ -61,10 +61,9 @@ export function registerDaemon(program: Command, run: Run) {
         const listen = parseListenAddress(o.http, Boolean(o.allowNonLoopback));
         const endpoints = webhooks.complete();
         const profile = profileDir(g);
-        const secret = await resolvePin(g.pin);
         await runDaemon({
           profile,
-          secret,
+          unlock: await memberUnlock(g),
           listen,
           keyFile: o.keyFile ?? join(profile, "daemon.key"),
           webhooks: endpoints,

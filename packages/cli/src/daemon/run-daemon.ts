@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { type Bot, startBot } from "@volly/bot";
+import type { MemberUnlock } from "../member-unlock.js";
 import { EventHub } from "./event-hub.js";
 import { buildDaemonApp } from "./http-app.js";
 import type { ListenAddress } from "./listen-address.js";
@@ -11,8 +12,8 @@ import { openWebhookSink } from "./webhook-sink.js";
 export interface DaemonOptions {
   /** The profile directory (the member's store, sealed at rest). */
   profile: string;
-  /** The secret that unseals the profile (PIN, later an API key). */
-  secret: string;
+  /** What unseals the profile: the account's API key, or the PIN. */
+  unlock: MemberUnlock;
   listen: ListenAddress;
   /** The local API key file (default PROFILE/daemon.key). */
   keyFile: string;
@@ -37,7 +38,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       `volly daemon: new local API key (saved in ${options.keyFile}, mode 0600; shown only this once):\n${local.key}`,
     );
   }
-  const bot: Bot = await startBot({ dir: options.profile, secret: options.secret });
+  const bot: Bot = await startBot({ dir: options.profile, ...options.unlock });
   try {
     const hub = new EventHub();
     const sink = await openWebhookSink(options.webhooks, join(options.profile, "webhooks"), options.log);
