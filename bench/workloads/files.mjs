@@ -338,7 +338,7 @@ async function run(flags) {
       `Upload = one pass, as the SDK uploads: the bytes (encrypted: encryptFile over the file; plain: the file) streamed through tus-js-client from the SDK's CiphertextSource, which hashes them (node:crypto's SHA-256 in Node) as tus reads them; no sha256 declared, the server hashes the stored file at completion and answers the blob id (Volly-Blob-Id), compared with the client's. Download = GET streamed through SHA-256 (checked) and, encrypted, decryptFile, to disk.`,
       `Memory growth is the scenario's peak over the process's RSS before the first transfer (after setup and a GC; a GC also runs before each transfer). RSS also keeps what the allocator has not returned to the system, so the growth creeps up over the transfers of a scenario for plain and encrypted alike; the V8 heap (clientPeakHeapMiB) stays flat.`,
       `Process peaks over the whole run (VmHWM): client ${hwm.toFixed(0)} MiB, server ${serverHwm.toFixed(0)} MiB.`,
-      `Client and server share the machine; the encryption is AES-256-GCM through node:crypto (the SDK's cipher in Node; browsers use WebCrypto), the key set up once per file; the server is the same process for both paths.`,
+      `Client and server share the machine; the encryption is WebCrypto AES-256-GCM (crypto.subtle, the key imported once per file; in Node it runs on the libuv thread pool), the server is the same process for both paths.`,
     );
   } finally {
     await server.stop();
