@@ -2,9 +2,9 @@ import type { TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { type Bot, MemberEvent } from "@volly/bot";
 import { jsonDepthExceeds, LIMITS, parse, VollyError } from "@volly/protocol";
+import { toVollyError } from "@volly/server";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import type { EventHub } from "./event-hub.js";
-import { toDaemonError } from "./http-errors.js";
 import { authorizationMatches } from "./local-key.js";
 import { buildOpenApiDocument, type StreamRouteDoc } from "./openapi.js";
 import { fastifyPath, type JsonRoute, type RouteInput, type RouteSchemas } from "./route-table.js";
@@ -76,7 +76,8 @@ export function buildDaemonApp(options: DaemonAppOptions): { app: FastifyInstanc
   openapi = buildOpenApiDocument(routes, [EVENTS_STREAM]);
 
   app.setErrorHandler((error, _request, reply) => {
-    const typed = toDaemonError(error);
+    // The server's mapping: Fastify's body errors → 400/413 without echoing the body; else 500.
+    const typed = toVollyError(error);
     if (typed.code === "VOLLY_E_INTERNAL") options.onInternalError?.(error);
     return sendError(reply, typed);
   });
