@@ -1,9 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { startBot } from "@volly/bot";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
-import { type MqttBridge, startMqttBridge } from "../bridge/mqtt/bridge.js";
-import { parseBrokerUrl } from "../bridge/mqtt/connect.js";
+import type { MqttBridge } from "../bridge/mqtt/bridge.js";
 import { checkTopicPrefix } from "../bridge/mqtt/topics.js";
 import { memberUnlock } from "../member-unlock.js";
 import { profileDir } from "../options.js";
@@ -56,6 +54,12 @@ export function registerBridge(program: Command, run: Run): void {
     .option("--client-id <id>", "MQTT client id (default volly-HANDLE-HASH; keep it fixed across restarts)")
     .action((o: MqttOptions) =>
       run(async (out, g) => {
+        // Loaded here, not at start-up: every other command would pay for mqtt.js.
+        const [{ startBot }, { startMqttBridge }, { parseBrokerUrl }] = await Promise.all([
+          import("@volly/bot"),
+          import("../bridge/mqtt/bridge.js"),
+          import("../bridge/mqtt/connect.js"),
+        ]);
         const url = parseBrokerUrl(o.broker);
         const prefix = checkTopicPrefix(o.topicPrefix);
         if (o.ca !== undefined && !url.startsWith("mqtts:")) {

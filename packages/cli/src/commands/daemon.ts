@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { parseListenAddress } from "../daemon/listen-address.js";
-import { runDaemon } from "../daemon/run-daemon.js";
 import { WebhookFlags } from "../daemon/webhook-flags.js";
 import { memberUnlock } from "../member-unlock.js";
 import { profileDir } from "../options.js";
@@ -61,6 +60,8 @@ export function registerDaemon(program: Command, run: Run) {
         const listen = parseListenAddress(o.http, Boolean(o.allowNonLoopback));
         const endpoints = webhooks.complete();
         const profile = profileDir(g);
+        // Loaded here, not at start-up: every other command would pay for Fastify and the bot SDK.
+        const { runDaemon } = await import("../daemon/run-daemon.js");
         await runDaemon({
           profile,
           unlock: await memberUnlock(g),

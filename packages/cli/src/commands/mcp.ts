@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { serveMcpOverStdio } from "../mcp/stdio.js";
 import type { Run } from "../output.js";
 import { withSyncedClient } from "../with-client.js";
 
@@ -20,6 +19,8 @@ export function registerMcp(program: Command, run: Run) {
     )
     .action(() =>
       run(async (_out, g) => {
+        // Loaded here, not at start-up: every other command would pay for the MCP SDK.
+        const { serveMcpOverStdio } = await import("../mcp/stdio.js");
         await withSyncedClient(g, (client) => serveMcpOverStdio(client));
       }),
     );

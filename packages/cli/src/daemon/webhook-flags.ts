@@ -1,5 +1,5 @@
 import { VollyError } from "@volly/protocol";
-import { checkSecret } from "./webhooks/index.js";
+import { checkSecret } from "./webhooks/secrets.js";
 
 /** One `--webhook URL` with the `--webhook-secret whsec_…` flags that follow it. */
 export interface WebhookFlag {
