@@ -91,6 +91,7 @@ forEachBackend((backend) => {
         accountId: device.accountId,
         deviceId: device.deviceId,
         handle: "alice",
+        entityType: "human",
       });
     });
 
