@@ -3,6 +3,7 @@
  * members of Volly conversations. Start one with {@link startBot}. See docs/machine-members/bot-sdk.md.
  */
 export type { Bot, BotOptions, BotSendOptions, IncomingMessage } from "./bot-api.js";
+export { toConversationSummary } from "./conversations/conversation-summaries.js";
 export {
   ConversationSummary,
   MemberAttachment,

@@ -1,4 +1,4 @@
-import type { VollyClient } from "@volly/client";
+import type { ConversationRecord, VollyClient } from "@volly/client";
 import type { ConversationSummary } from "../events.js";
 
 /**
@@ -10,15 +10,22 @@ import type { ConversationSummary } from "../events.js";
 export async function conversationSummaries(client: VollyClient): Promise<ConversationSummary[]> {
   const out: ConversationSummary[] = [];
   for (const { conversation: c, unread } of await client.conversations.summaries()) {
-    if (c.left) continue;
-    out.push({
-      id: c.id,
-      kind: c.kind,
-      name: c.kind === "direct" ? (c.peerHandle ?? c.title) : c.title,
-      ...(c.communityId !== undefined ? { communityId: c.communityId } : {}),
-      ...(c.channelId !== undefined ? { channelId: c.channelId } : {}),
-      unread,
-    });
+    if (!c.left) out.push(toConversationSummary(c, unread));
   }
   return out;
+}
+
+/**
+ * One conversation as {@link ConversationSummary} JSON: `name` is the group's or channel's name, or
+ * the other member's handle in a direct conversation; `unread` the incoming messages not marked read.
+ */
+export function toConversationSummary(conv: ConversationRecord, unread: number): ConversationSummary {
+  return {
+    id: conv.id,
+    kind: conv.kind,
+    name: conv.kind === "direct" ? (conv.peerHandle ?? conv.title) : conv.title,
+    ...(conv.communityId !== undefined ? { communityId: conv.communityId } : {}),
+    ...(conv.channelId !== undefined ? { channelId: conv.channelId } : {}),
+    unread,
+  };
 }

@@ -1,7 +1,7 @@
 import type { ConversationSummary } from "@volly/bot";
+import { toConversationSummary } from "@volly/bot";
 import type { ConversationRecord, VollyClient } from "@volly/client";
 import { VollyError } from "@volly/protocol";
-import { toConversationSummary } from "./member-events.js";
 
 /**
  * The conversation `id` when this account is a member of it now: one it was added or invited to
