@@ -35,7 +35,6 @@ export {
   type EntityBudgets,
   entityBudgets,
 } from "./config-rate-limits.js";
-export { toVollyError } from "./http/error-handler.js";
 export { buildMetricsApp, METRICS_PATH } from "./http/metrics-app.js";
 export { CONTENT_SECURITY_POLICY } from "./http/security-headers.js";
 export { runServer } from "./main.js";

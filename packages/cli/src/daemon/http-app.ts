@@ -2,7 +2,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { type Bot, MemberEvent } from "@volly/bot";
 import { jsonDepthExceeds, LIMITS, parse, VollyError } from "@volly/protocol";
-import { toVollyError } from "@volly/server";
+import { toVollyError } from "@volly/server/http-errors";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import type { EventHub } from "./event-hub.js";
 import { authorizationMatches } from "./local-key.js";
