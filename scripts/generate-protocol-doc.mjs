@@ -280,7 +280,7 @@ function renderRest() {
     );
     if (route.params) parts.push(`Path parameters:\n\n${schemaBlock(route.params)}`);
     if (route.body) parts.push(`Request body:\n\n${schemaBlock(route.body)}`);
-    parts.push(`Response (200):\n\n${schemaBlock(route.response)}`);
+    parts.push(`Response (${route.status ?? 200}):\n\n${schemaBlock(route.response)}`);
   }
   parts.push(
     "### Files (binary routes)",

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { initNodeProfile } from "@volly/client/node";
 import type { Browser } from "playwright-core";
@@ -19,6 +18,7 @@ import {
   onboard,
   openConversation,
   PAGE_POLL,
+  saveFailureScreens,
   screenshot,
   sendMessage,
   tabTo,
@@ -66,12 +66,7 @@ describe.skipIf(!browserTestsEnabled())("web app in Chromium", () => {
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== "fail") return;
     // what each person saw when the test failed, for the log
-    for (const [who, user] of Object.entries(users)) {
-      if (user.page.isClosed()) continue;
-      const path = join(tmpdir(), `volly-e2e-${who}-failure.png`);
-      await user.page.screenshot({ path }).catch(() => undefined);
-      console.error(`${ctx.task.name}: ${who}'s screen is in ${path}`);
-    }
+    await saveFailureScreens(users, "", ctx.task.name);
   });
 
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/wait-for.js";
@@ -15,6 +14,7 @@ import {
   onboard,
   openConversation,
   PAGE_POLL,
+  saveFailureScreens,
   screenshot,
   unlock,
   type WebUser,
@@ -114,6 +114,8 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
   let server: ServerProcess;
   let browser: Browser;
   const errors: string[] = [];
+  /** The pages' console warnings (the app says there why a file goes as a plain file). */
+  const warnings: string[] = [];
   const users: Record<string, WebUser> = {};
 
   async function newUser(name: string, pin: string, url?: string): Promise<WebUser> {
@@ -126,6 +128,9 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     await context.grantPermissions(["microphone"], { origin: server.url });
     const page = await context.newPage();
     watchErrors(page, errors);
+    page.on("console", (msg) => {
+      if (msg.type() === "warning") warnings.push(`${name}: ${msg.text()}`);
+    });
     await page.goto(url ?? server.url);
     await page.getByLabel("Your name").waitFor();
     return { context, page, name, handle: "", pin };
@@ -147,12 +152,7 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== "fail") return;
-    for (const [who, user] of Object.entries(users)) {
-      if (user.page.isClosed()) continue;
-      const path = join(tmpdir(), `volly-e2e-attachments-${who}-failure.png`);
-      await user.page.screenshot({ path }).catch(() => undefined);
-      console.error(`${ctx.task.name}: ${who}'s screen is in ${path}`);
-    }
+    await saveFailureScreens(users, "attachments-", ctx.task.name);
   });
 
   afterAll(async () => {
@@ -360,7 +360,9 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     await alice.page.getByTestId("attachment-tray").waitFor({ state: "detached", timeout: 30_000 });
 
     const video = bob.page.getByTestId("attachment-video");
-    await video.waitFor({ timeout: 60_000 });
+    await video.waitFor({ timeout: 60_000 }).catch((err: unknown) => {
+      throw new Error(`no video bubble; the pages warned: ${JSON.stringify(warnings)}`, { cause: err });
+    });
     const box = await video.boundingBox();
     expect((box?.width ?? 0) / (box?.height ?? 1)).toBeCloseTo(320 / 180, 1);
     expect(await video.getAttribute("aria-label")).toMatch(/^Play video clip\.webm, 0:0[1-9]$/);

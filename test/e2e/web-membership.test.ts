@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
@@ -16,6 +15,7 @@ import {
   messageWithText,
   onboard,
   openConversation,
+  saveFailureScreens,
   screenshot,
   sendMessage,
   type WebUser,
@@ -80,12 +80,7 @@ describe.skipIf(!browserTestsEnabled())("web app: membership events in Chromium"
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== "fail") return;
-    for (const [who, user] of Object.entries(users)) {
-      if (user.page.isClosed()) continue;
-      const path = join(tmpdir(), `volly-e2e-membership-${who}-failure.png`);
-      await user.page.screenshot({ path }).catch(() => undefined);
-      console.error(`${ctx.task.name}: ${who}'s screen is in ${path}`);
-    }
+    await saveFailureScreens(users, "membership-", ctx.task.name);
   });
 
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
@@ -10,6 +9,7 @@ import {
   expectAccessible,
   messageWithText,
   onboard,
+  saveFailureScreens,
   screenshot,
   type WebUser,
   watchErrors,
@@ -59,12 +59,7 @@ describe.skipIf(!browserTestsEnabled())("web app: mentions in Chromium", () => {
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== "fail") return;
-    for (const [who, user] of Object.entries(users)) {
-      if (user.page.isClosed()) continue;
-      const path = join(tmpdir(), `volly-e2e-mentions-${who}-failure.png`);
-      await user.page.screenshot({ path }).catch(() => undefined);
-      console.error(`${ctx.task.name}: ${who}'s screen is in ${path}`);
-    }
+    await saveFailureScreens(users, "mentions-", ctx.task.name);
   });
 
   afterAll(async () => {

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
@@ -16,6 +15,7 @@ import {
   expectAccessible,
   onboard,
   openConversation,
+  saveFailureScreens,
   screenshot,
   sendMessage,
   tabTo,
@@ -89,12 +89,7 @@ describe.skipIf(!browserTestsEnabled())("web app: message actions in Chromium", 
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== "fail") return;
-    for (const [who, user] of Object.entries(users)) {
-      if (user.page.isClosed()) continue;
-      const path = join(tmpdir(), `volly-e2e-actions-${who}-failure.png`);
-      await user.page.screenshot({ path }).catch(() => undefined);
-      console.error(`${ctx.task.name}: ${who}'s screen is in ${path}`);
-    }
+    await saveFailureScreens(users, "actions-", ctx.task.name);
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
@@ -14,6 +14,7 @@ import {
   expectAccessible,
   onboard,
   openConversation,
+  saveFailureScreens,
   screenshot,
   unlock,
   watchErrors,
@@ -39,6 +40,38 @@ function shownNotifications(page: Page, tag?: string): Promise<Shown[]> {
       conversationId: (n.data as { conversationId?: string } | null)?.conversationId,
     }));
   }, tag);
+}
+
+/**
+ * Waits until the service worker holds a notification of `tag` that `ok` accepts. On a timeout
+ * the error says what the page showed meanwhile (the conversation's list entry, the tab's title and
+ * visibility, every notification held), to tell a message that never arrived from one that arrived
+ * and was not notified.
+ */
+async function waitForNotification(
+  page: Page,
+  tag: string,
+  ok: (shown: Shown[]) => boolean,
+  message: string,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const shown = await shownNotifications(page, tag);
+      if (ok(shown)) return true;
+      const seen = await page.evaluate((t) => {
+        const items = [...document.querySelectorAll("[data-testid=conversation-item]")];
+        return {
+          title: document.title,
+          visibility: document.visibilityState,
+          conversations: items.map((i) => i.textContent?.replace(/\s+/g, " ").trim()),
+          tag: t,
+        };
+      }, tag);
+      const all = await shownNotifications(page);
+      throw new Error(`${JSON.stringify(seen)}; notifications: ${JSON.stringify(all)}`);
+    },
+    { timeoutMs: 60_000, message, ignoreErrors: true },
+  );
 }
 
 /** Closes every notification of the app. */
@@ -147,6 +180,11 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
     await conversationItem(page, "Frank").waitFor({ timeout: 30_000 });
   }, 240_000);
 
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== "fail" || !page) return;
+    await saveFailureScreens({ alice: { page } }, "notifications-", ctx.task.name);
+  });
+
   afterAll(async () => {
     await erin?.close();
     await frank?.close();
@@ -174,10 +212,7 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
   it("a message while the tab is hidden: one notification for the conversation, 'New message' without previews; the title counts it", async () => {
     await setTabHidden(page, true);
     await erin.messaging.enqueue(erinConv, "first secret");
-    await waitFor(async () => (await shownNotifications(page, erinConv)).length === 1, {
-      timeoutMs: 60_000,
-      message: "erin's notification",
-    });
+    await waitForNotification(page, erinConv, (shown) => shown.length === 1, "erin's notification");
     expect(await shownNotifications(page)).toEqual([
       { tag: erinConv, title: "Erin", body: "New message", conversationId: erinConv },
     ]);
@@ -198,10 +233,12 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
     await closeDialog(page);
     await setTabHidden(page, true);
     await erin.messaging.enqueue(erinConv, "second hello");
-    await waitFor(async () => (await shownNotifications(page, erinConv))[0]?.body === "second hello", {
-      timeoutMs: 60_000,
-      message: "the notification shows the text",
-    });
+    await waitForNotification(
+      page,
+      erinConv,
+      (shown) => shown[0]?.body === "second hello",
+      "the notification shows the text",
+    );
     expect(await shownNotifications(page)).toEqual([
       { tag: erinConv, title: "Erin", body: "second hello", conversationId: erinConv },
     ]);
@@ -248,10 +285,7 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
       .toBe("muted words");
     // the app handles arrivals in order: once frank's notification shows, erin's was decided
     await frank.messaging.enqueue(frankConv, "from frank");
-    await waitFor(async () => (await shownNotifications(page, frankConv)).length === 1, {
-      timeoutMs: 60_000,
-      message: "frank's notification",
-    });
+    await waitForNotification(page, frankConv, (shown) => shown.length === 1, "frank's notification");
     expect(await shownNotifications(page)).toEqual([
       { tag: frankConv, title: "Frank", body: "from frank", conversationId: frankConv },
     ]);
@@ -265,10 +299,12 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
     await openConversation(page, "Erin");
     await setTabHidden(page, true);
     await frank.messaging.enqueue(frankConv, "click me");
-    await waitFor(async () => (await shownNotifications(page, frankConv))[0]?.body === "click me", {
-      timeoutMs: 60_000,
-      message: "frank's notification",
-    });
+    await waitForNotification(
+      page,
+      frankConv,
+      (shown) => shown[0]?.body === "click me",
+      "frank's notification",
+    );
     // Headless Chromium has no notification to click: the service worker's own click handler is
     // run on the notification it shows, with the event a click would bring.
     const worker = context.serviceWorkers().find((w) => w.url().endsWith("/sw.js"));

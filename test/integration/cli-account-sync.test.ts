@@ -15,10 +15,12 @@ describe("volly devices link: history hand-over and the hidden self conversation
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob"]) {
-      const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await Promise.all(
+      ["alice", "bob"].map(async (handle) => {
+        const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
+        expect(r.code, r.stderr).toBe(0);
+      }),
+    );
     const invite = await runVolly([...as("alice"), "invite"]);
     const accepted = await runVolly([...as("bob"), "accept", String(jsonLines(invite.stdout)[0]?.link)]);
     expect(accepted.code, accepted.stderr).toBe(0);

@@ -45,8 +45,9 @@ describe("volly send --file and receive --download", () => {
   beforeAll(async () => {
     server = await startServerProcess(tempDir(), 0, { VOLLY_MAX_UPLOAD_BYTES: String(LIMIT) });
     proxy = await startTcpProxy(server.url);
-    for (const handle of ["alice", "bob"])
-      await ok(handle, "init", "--server", proxy.url, "--handle", handle);
+    await Promise.all(
+      ["alice", "bob"].map((handle) => ok(handle, "init", "--server", proxy.url, "--handle", handle)),
+    );
     const invite = await ok("alice", "invite");
     await ok("bob", "accept", String(invite[0]?.link));
   });

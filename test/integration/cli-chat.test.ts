@@ -16,10 +16,12 @@ describe("volly chat with piped stdin", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob"]) {
-      const r = await runVolly([...profile(handle), "init", "--server", server.url, "--handle", handle]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await Promise.all(
+      ["alice", "bob"].map(async (handle) => {
+        const r = await runVolly([...profile(handle), "init", "--server", server.url, "--handle", handle]);
+        expect(r.code, r.stderr).toBe(0);
+      }),
+    );
   });
   afterAll(async () => {
     for (const chat of chats) chat.kill();

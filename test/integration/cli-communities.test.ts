@@ -130,11 +130,27 @@ describe("communities through the CLI", () => {
 
     // a timed-out member's sends are refused (exit 6, VOLLY_E_FORBIDDEN) until the timeout ends
     const general = shown.channels.find((c) => c.name === "general")?.channelId as string;
-    await ok("owner", "community", "timeout", communityId, "@ann", "--for", "10s");
+    const { timedOutUntil } = (await single(
+      "owner",
+      "community",
+      "timeout",
+      communityId,
+      "@ann",
+      "--for",
+      "10s",
+    )) as {
+      timedOutUntil: number;
+    };
     const refused = await runVolly([...as("ann"), "send", general, "let me talk"]);
     expect(refused.code).toBe(6);
     expect(JSON.parse(refused.stderr.trim())).toMatchObject({
       error: { code: "VOLLY_E_FORBIDDEN", details: { permission: "SEND_MESSAGES" } },
+    });
+    // Each try is a CLI process: none before the timeout's end, when the server still refuses.
+    await waitFor(() => Date.now() >= timedOutUntil, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      message: "the timeout's end",
     });
     await waitFor(async () => (await runVolly([...as("ann"), "send", general, "I'm back"])).code === 0, {
       timeoutMs: 20_000,

@@ -34,10 +34,12 @@ describe("group membership through the CLI", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob", "carol"]) {
-      const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await Promise.all(
+      ["alice", "bob", "carol"].map(async (handle) => {
+        const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
+        expect(r.code, r.stderr).toBe(0);
+      }),
+    );
     const created = await runVolly([...as("alice"), "group", "create", "Team", "--member", "@bob"]);
     expect(created.code, created.stderr).toBe(0);
     conversationId = (jsonLines(created.stdout)[0] as { conversationId: string }).conversationId;

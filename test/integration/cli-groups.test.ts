@@ -12,10 +12,12 @@ describe("groups through the CLI", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob", "carol"]) {
-      const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await Promise.all(
+      ["alice", "bob", "carol"].map(async (handle) => {
+        const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
+        expect(r.code, r.stderr).toBe(0);
+      }),
+    );
   });
   afterAll(async () => {
     await server?.stop();

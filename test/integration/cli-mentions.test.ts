@@ -23,7 +23,7 @@ describe("mentions through the CLI", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const h of ["owner", "ann"]) await ok(h, "init", "--server", server.url, "--handle", h);
+    await Promise.all(["owner", "ann"].map((h) => ok(h, "init", "--server", server.url, "--handle", h)));
   });
   afterAll(async () => {
     await server?.stop();

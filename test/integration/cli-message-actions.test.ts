@@ -31,9 +31,9 @@ describe("volly message actions", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob"]) {
-      await ok(handle, "init", "--server", server.url, "--handle", handle);
-    }
+    await Promise.all(
+      ["alice", "bob"].map((handle) => ok(handle, "init", "--server", server.url, "--handle", handle)),
+    );
     const invite = await ok("alice", "invite");
     await ok("bob", "accept", String(invite[0]?.link));
   });

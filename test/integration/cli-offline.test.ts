@@ -26,10 +26,12 @@ describe("the CLI while the server is unreachable", () => {
 
   beforeAll(async () => {
     server = await startServerProcess(dataDir);
-    for (const handle of ["alice", "bob"]) {
-      const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await Promise.all(
+      ["alice", "bob"].map(async (handle) => {
+        const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
+        expect(r.code, r.stderr).toBe(0);
+      }),
+    );
     const invite = await runVolly([...as("alice"), "invite"]);
     const accepted = await runVolly([...as("bob"), "--json", "accept", invite.stdout.trim()]);
     expect(accepted.code, accepted.stderr).toBe(0);

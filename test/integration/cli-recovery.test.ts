@@ -23,11 +23,13 @@ describe("account recovery through the CLI", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob"]) {
-      const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
-      expect(r.code, r.stderr).toBe(0);
-      if (handle === "alice") recoveryKey = String(jsonLines(r.stdout)[0]?.recoveryKey);
-    }
+    await Promise.all(
+      ["alice", "bob"].map(async (handle) => {
+        const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
+        expect(r.code, r.stderr).toBe(0);
+        if (handle === "alice") recoveryKey = String(jsonLines(r.stdout)[0]?.recoveryKey);
+      }),
+    );
   }, 120_000);
   afterAll(async () => {
     await server?.stop();

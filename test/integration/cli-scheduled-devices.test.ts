@@ -43,8 +43,9 @@ describe("recurring schedules on every device of the account", () => {
 
   beforeAll(async () => {
     server = await startServerProcess(data, 0, { VOLLY_SCHEDULED_POLL_MS: "200" });
-    for (const handle of ["alice", "bob"])
-      await ok(handle, "init", "--server", server.url, "--handle", handle);
+    await Promise.all(
+      ["alice", "bob"].map((handle) => ok(handle, "init", "--server", server.url, "--handle", handle)),
+    );
     const invite = await ok("alice", "invite");
     await ok("bob", "accept", String(invite[0]?.link));
     const running = startDeviceLink(as("alice"), ["--no-history"]);

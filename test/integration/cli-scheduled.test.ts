@@ -29,24 +29,36 @@ describe("volly send --at / --every and volly scheduled", () => {
     expect(r.code, `${handle} ${args.join(" ")}: ${r.stderr}`).toBe(0);
     return jsonLines(r.stdout);
   }
-  /** Runs `volly receive` for `handle` until `done` holds for everything it received so far. */
+  /** Runs `volly receive` for `handle` and records what it printed, with when it returned. */
+  async function receive(handle: string): Promise<Line[]> {
+    const got = (await ok(handle, "receive")).map((l) => ({ ...l, receivedAt: Date.now() }));
+    received.set(handle, [...(received.get(handle) ?? []), ...got]);
+    return received.get(handle) ?? [];
+  }
+  /**
+   * Runs `volly receive` for `handle` until `done` holds for everything it received so far. With
+   * `notBefore` (a scheduled message's time, ms) it starts only once the clock has passed that time:
+   * the server releases a scheduled message at or after its time (the first test checks that), so a
+   * `volly receive` before then cannot bring it — each one is a CLI process (~1 s of CPU) taken from
+   * the test files running beside this one.
+   */
   async function receiveUntil(
     handle: string,
     done: (all: Line[]) => boolean,
     message: string,
+    notBefore?: number,
   ): Promise<Line[]> {
-    await waitFor(
-      async () => {
-        const got = (await ok(handle, "receive")).map((l) => ({ ...l, receivedAt: Date.now() }));
-        received.set(handle, [...(received.get(handle) ?? []), ...got]);
-        return done(received.get(handle) ?? []);
-      },
-      { timeoutMs: 180_000, intervalMs: 200, message },
-    );
+    if (notBefore !== undefined) {
+      await waitFor(() => Date.now() >= notBefore, {
+        timeoutMs: notBefore - Date.now() + 1_000,
+        intervalMs: 100,
+        message: `${new Date(notBefore).toISOString()} (the scheduled time)`,
+      });
+    }
+    await waitFor(async () => done(await receive(handle)), { timeoutMs: 180_000, intervalMs: 200, message });
     return received.get(handle) ?? [];
   }
   const withId = (all: Line[], id: string) => all.filter((l) => l.id === id);
-  const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
   /**
    * How far ahead a test schedules: enough for the few CLI runs (each well under 10 s on busy
    * cores) that must happen before the server releases the message, and no more, since each test
@@ -57,9 +69,11 @@ describe("volly send --at / --every and volly scheduled", () => {
 
   beforeAll(async () => {
     server = await startServer();
-    for (const handle of ["alice", "bob", "carol", "dave"]) {
-      await ok(handle, "init", "--server", server.url, "--handle", handle);
-    }
+    await Promise.all(
+      ["alice", "bob", "carol", "dave"].map((handle) =>
+        ok(handle, "init", "--server", server.url, "--handle", handle),
+      ),
+    );
     const invite = await ok("alice", "invite");
     await ok("bob", "accept", String(invite[0]?.link));
   }, 180_000);
@@ -83,7 +97,9 @@ describe("volly send --at / --every and volly scheduled", () => {
     expect(listed).toEqual([
       expect.objectContaining({ id, next: new Date(at).toISOString(), text: "see you at noon" }),
     ]);
-    const all = await receiveUntil("bob", (l) => withId(l, id).length > 0, "the scheduled message");
+    // bob looks once before its time (an early release would show below: received before `at`).
+    await receive("bob");
+    const all = await receiveUntil("bob", (l) => withId(l, id).length > 0, "the scheduled message", at);
     const got = withId(all, id);
     expect(got).toEqual([expect.objectContaining({ from: "alice", text: "see you at noon" })]);
     expect(Number(got[0]?.receivedAt)).toBeGreaterThanOrEqual(at);
@@ -95,17 +111,28 @@ describe("volly send --at / --every and volly scheduled", () => {
   }, 300_000);
 
   it("a cancelled message is never delivered; bad --at values are usage errors (exit 2)", async () => {
-    const [doomed] = await ok("alice", "send", "@bob", "never mind", "--at", isoIn(LEAD_MS));
+    const doomedAt = Date.now() + LEAD_MS;
+    const [doomed] = await ok(
+      "alice",
+      "send",
+      "@bob",
+      "never mind",
+      "--at",
+      new Date(doomedAt).toISOString(),
+    );
     await ok("alice", "scheduled", "cancel", String(doomed?.id));
+    // Due after the cancelled one's time (released in time order, so it would have come first), and
+    // far enough ahead to still be in the future when this `send` checks --at.
+    const markerAt = Math.max(doomedAt + 2_000, Date.now() + 5_000);
     const [marker] = await ok(
       "alice",
       "send",
       "@bob",
       "after the cancelled one",
       "--at",
-      isoIn(LEAD_MS + 5_000),
+      new Date(markerAt).toISOString(),
     );
-    await receiveUntil("bob", (l) => withId(l, String(marker?.id)).length > 0, "the marker");
+    await receiveUntil("bob", (l) => withId(l, String(marker?.id)).length > 0, "the marker", markerAt);
     expect((received.get("bob") ?? []).some((m) => m.text === "never mind")).toBe(false);
     const cancelAgain = await runVolly([...as("alice"), "scheduled", "cancel", String(doomed?.id)], env);
     expect(cancelAgain.code).toBe(4);
@@ -118,18 +145,31 @@ describe("volly send --at / --every and volly scheduled", () => {
   }, 300_000);
 
   it("survives a server restart between scheduling and its time, and still goes out once", async () => {
-    const [held] = await ok("alice", "send", "@bob", "after the restart", "--at", isoIn(LEAD_MS));
+    const at = Date.now() + LEAD_MS;
+    const [held] = await ok("alice", "send", "@bob", "after the restart", "--at", new Date(at).toISOString());
     const port = Number(new URL(server.url).port);
     await server.stop();
     server = await startServer(port);
-    const all = await receiveUntil("bob", (l) => withId(l, String(held?.id)).length > 0, "the held message");
+    const all = await receiveUntil(
+      "bob",
+      (l) => withId(l, String(held?.id)).length > 0,
+      "the held message",
+      at,
+    );
     expect(withId(all, String(held?.id))).toHaveLength(1);
   }, 300_000);
 
   it("a recurring schedule releases occurrence after occurrence until cancelled", async () => {
+    // The series counts from its creation, during this command: its second occurrence is 6 s after.
+    const twoTicksAt = Date.now() + 6_000;
     const [series] = await ok("alice", "send", "@bob", "tick", "--every", "every 3s");
     expect(series).toMatchObject({ rule: "every 3s" });
-    const all = await receiveUntil("bob", (l) => l.filter((m) => m.text === "tick").length >= 2, "two ticks");
+    const all = await receiveUntil(
+      "bob",
+      (l) => l.filter((m) => m.text === "tick").length >= 2,
+      "two ticks",
+      twoTicksAt,
+    );
     const ticks = all.filter((m) => m.text === "tick");
     expect(new Set(ticks.map((t) => t.id)).size).toBe(ticks.length);
     await ok("alice", "scheduled", "cancel", String(series?.id));
@@ -142,15 +182,38 @@ describe("volly send --at / --every and volly scheduled", () => {
     await receiveUntil("carol", (l) => l.some((m) => m.event === "membership"), "carol's join");
 
     // 1. Scheduled, then bob leaves and carol commits his removal (a new epoch) while alice is off.
-    const [first] = await ok("alice", "send", conv, "old epoch", "--at", isoIn(LEAD_MS + 10_000));
+    const firstAt = Date.now() + LEAD_MS + 10_000;
+    const [first] = await ok("alice", "send", conv, "old epoch", "--at", new Date(firstAt).toISOString());
     await ok("bob", "group", "leave", conv);
     await ok("carol", "receive");
-    await receiveUntil("carol", (l) => withId(l, String(first?.id)).length > 0, "the old-epoch message");
 
-    // 2. Scheduled, then alice herself adds dave (she sees the new epoch and re-encrypts).
-    const [second] = await ok("alice", "send", conv, "for dave too", "--at", isoIn(LEAD_MS));
-    await ok("alice", "group", "add", conv, "@dave");
-    const daves = await receiveUntil("dave", (l) => withId(l, String(second?.id)).length > 0, "dave's copy");
+    // 2. Meanwhile (alice stays off): bob schedules in a group of his own, then adds dave himself — he
+    // sees the new epoch and re-encrypts.
+    const [later] = await ok("bob", "group", "create", "Later", "--member", "@carol");
+    const laterId = String(later?.conversationId);
+    const secondAt = Date.now() + LEAD_MS;
+    const [second] = await ok(
+      "bob",
+      "send",
+      laterId,
+      "for dave too",
+      "--at",
+      new Date(secondAt).toISOString(),
+    );
+    await ok("bob", "group", "add", laterId, "@dave");
+
+    await receiveUntil(
+      "carol",
+      (l) => withId(l, String(first?.id)).length > 0,
+      "the old-epoch message",
+      firstAt,
+    );
+    const daves = await receiveUntil(
+      "dave",
+      (l) => withId(l, String(second?.id)).length > 0,
+      "dave's copy",
+      secondAt,
+    );
     expect(withId(daves, String(second?.id))).toEqual([expect.objectContaining({ text: "for dave too" })]);
     const carols = await receiveUntil(
       "carol",

@@ -27,8 +27,9 @@ describe("volly status set", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob"])
-      await ok(handle, "init", "--server", server.url, "--handle", handle);
+    await Promise.all(
+      ["alice", "bob"].map((handle) => ok(handle, "init", "--server", server.url, "--handle", handle)),
+    );
     const invite = await ok("alice", "invite");
     await ok("bob", "accept", String(invite[0]?.link));
   });

@@ -25,8 +25,9 @@ describe("threads through the CLI", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "bob"])
-      await ok(handle, "init", "--server", server.url, "--handle", handle);
+    await Promise.all(
+      ["alice", "bob"].map((handle) => ok(handle, "init", "--server", server.url, "--handle", handle)),
+    );
   });
   afterAll(async () => {
     await server?.stop();

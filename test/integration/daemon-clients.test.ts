@@ -44,10 +44,12 @@ describe("volly daemon: OpenAPI and generated clients", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const handle of ["alice", "carol", "clientbot"]) {
-      const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await Promise.all(
+      ["alice", "carol", "clientbot"].map(async (handle) => {
+        const r = await runVolly([...as(handle), "init", "--server", server.url, "--handle", handle]);
+        expect(r.code, r.stderr).toBe(0);
+      }),
+    );
     const invite = await runVolly([...as("alice"), "invite"]);
     const accepted = await runVolly([...as("clientbot"), "--json", "accept", invite.stdout.trim()]);
     expect(accepted.code, accepted.stderr).toBe(0);

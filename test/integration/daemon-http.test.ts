@@ -48,22 +48,26 @@ describe.runIf(has("curl"))("volly daemon: curl and Python clients", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    for (const [handle, type] of [
-      ["alice", "human"],
-      ["daemonbot", "bot"],
-    ] as const) {
-      const r = await runVolly([
-        ...as(handle),
-        "init",
-        "--server",
-        server.url,
-        "--handle",
-        handle,
-        "--type",
-        type,
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await Promise.all(
+      (
+        [
+          ["alice", "human"],
+          ["daemonbot", "bot"],
+        ] as const
+      ).map(async ([handle, type]) => {
+        const r = await runVolly([
+          ...as(handle),
+          "init",
+          "--server",
+          server.url,
+          "--handle",
+          handle,
+          "--type",
+          type,
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+      }),
+    );
     const invite = await runVolly([...as("alice"), "invite"]);
     const accepted = await runVolly([...as("daemonbot"), "--json", "accept", invite.stdout.trim()]);
     expect(accepted.code, accepted.stderr).toBe(0);

@@ -53,21 +53,24 @@ describe("volly mcp", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    const init = await runVolly([
-      "--profile",
-      agentProfile,
-      "--pin",
-      "123456",
-      "init",
-      "--server",
-      server.url,
-      "--handle",
-      "helper-agent",
-      "--type",
-      "agent",
+    const [init, dana] = await Promise.all([
+      runVolly([
+        "--profile",
+        agentProfile,
+        "--pin",
+        "123456",
+        "init",
+        "--server",
+        server.url,
+        "--handle",
+        "helper-agent",
+        "--type",
+        "agent",
+      ]),
+      newClient(home, server.url, "dana"),
     ]);
+    person = dana;
     expect(init.code, init.stderr).toBe(0);
-    person = await newClient(home, server.url, "dana");
     await person.connect();
     groupId = (await person.conversations.createGroup("Planning", ["helper-agent"])).id;
     privateId = (await person.conversations.createGroup("Dana only", [])).id;

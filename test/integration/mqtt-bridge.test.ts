@@ -67,8 +67,10 @@ describe.skipIf(!enabled)("volly bridge mqtt", () => {
 
   beforeAll(async () => {
     server = await startServerProcess();
-    await ok("sensor", "init", "--server", server.url, "--handle", "sensor", "--type", "device");
-    alice = await newClient(home, server.url, "alice");
+    [, alice] = await Promise.all([
+      ok("sensor", "init", "--server", server.url, "--handle", "sensor", "--type", "device"),
+      newClient(home, server.url, "alice"),
+    ]);
     got = collect(alice);
     await alice.connect();
     await ok("sensor", "accept", alice.invites.create().link);

@@ -70,21 +70,24 @@ describe("examples/summary-agent", () => {
     await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", r));
     server = await startServerProcess();
     const profile = join(home, "summary-agent");
-    const init = await runVolly([
-      "--profile",
-      profile,
-      "--pin",
-      "123456",
-      "init",
-      "--server",
-      server.url,
-      "--handle",
-      "summary-agent",
-      "--type",
-      "agent",
+    const [init, dana] = await Promise.all([
+      runVolly([
+        "--profile",
+        profile,
+        "--pin",
+        "123456",
+        "init",
+        "--server",
+        server.url,
+        "--handle",
+        "summary-agent",
+        "--type",
+        "agent",
+      ]),
+      newClient(home, server.url, "dana"),
     ]);
+    person = dana;
     expect(init.code, init.stderr).toBe(0);
-    person = await newClient(home, server.url, "dana");
     await person.connect();
 
     // As its README runs it: `node agent.mjs` in the example's directory, configured by environment.

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -21,10 +22,18 @@ afterEach(async () => {
 
 describe("webhooks: a crash loses no queued delivery", () => {
   it("queued by a process killed with SIGKILL, delivered once by the next dispatcher", async () => {
-    const receiver = new Receiver();
-    await receiver.start();
-    const port = receiver.port;
-    await receiver.stop(); // down while the first process runs
+    // While the first process runs, the endpoint accepts connections and never answers: its attempt
+    // is still in flight when it is killed, so nothing about it was recorded (a refused connection
+    // would record a failure and a retry a minute later, before the kill on a busy machine).
+    const held: Socket[] = [];
+    const blackHole = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+    const port = (blackHole.address() as { port: number }).port;
+    const closeBlackHole = async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => blackHole.close(() => resolve()));
+    };
+    cleanups.push(() => (blackHole.listening ? closeBlackHole() : undefined));
     const { dir, remove } = removableTempDir("volly-webhooks-crash-");
     cleanups.push(remove);
     const secret = newSecret();
@@ -58,8 +67,11 @@ describe("webhooks: a crash loses no queued delivery", () => {
       message: `the child to queue (stderr: ${err})`,
       timeoutMs: 30_000,
     });
+    // Killed with its attempt in flight, once the endpoint holds its connection.
+    await waitFor(() => held.length > 0, { message: "the child's attempt to connect", timeoutMs: 30_000 });
     child.kill("SIGKILL");
     await exited;
+    await closeBlackHole();
 
     const up = new Receiver();
     await up.start(port);

@@ -118,6 +118,21 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
     }),
     text: (m, _body, _own, fromType) => `${senderLabel(m.from, fromType)}: (message deleted)`,
   },
+  call: {
+    json: (m, body, conversation) => ({
+      event: "call",
+      id: m.id,
+      conversationId: m.conversationId,
+      from: m.from,
+      ...(conversation !== undefined ? { conversation } : {}),
+      callId: body.callId,
+      media: body.media,
+      outcome: body.outcome,
+      ...(body.durationMs !== undefined ? { durationMs: body.durationMs } : {}),
+      at: m.sentAt,
+    }),
+    text: (m, body, _own, fromType) => `${senderLabel(m.from, fromType)}: ${callSentence(body)}`,
+  },
   membership: {
     json: (m, body, conversation) => ({
       event: "membership",
@@ -133,6 +148,22 @@ const KIND_FORMATS: { readonly [K in MessageBody["type"]]: KindFormat<K> } = {
     text: (_m, body, ownAccountId) => membershipSentence(body, ownAccountId),
   },
 };
+
+/**
+ * A call's record as one phrase: "Missed call", "Declined video call", "Call, 3:12" (minutes and
+ * seconds from the answer to the hang-up; hours when it lasted that long).
+ */
+export function callSentence(body: BodyOf<"call">): string {
+  const kind = body.media === "video" ? "video call" : "call";
+  if (body.outcome === "missed") return `Missed ${kind}`;
+  if (body.outcome === "declined") return `Declined ${kind}`;
+  const name = `${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
+  if (body.durationMs === undefined) return name;
+  const seconds = Math.floor(body.durationMs / 1000);
+  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${name}, ${h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`}`;
+}
 
 /**
  * The handles a text mentions as `@handle`, without `@`, each once, in order of first mention

@@ -1,7 +1,8 @@
-import type { MembershipBody, MessageRecord } from "@volly/client";
+import type { CallBody, MembershipBody, MessageRecord } from "@volly/client";
 import { describe, expect, it } from "vitest";
 import {
   byTimeWritten,
+  callSentence,
   conversationLabel,
   inboxLine,
   messageJson,
@@ -119,5 +120,35 @@ describe("CLI message formatting", () => {
     ).toMatchObject({ mentions: ["alice"], mentionsMe: true });
     expect(messageJson(message({ text: "hi @carol.smith." }))).toMatchObject({ mentions: ["carol.smith"] });
     expect(messageJson(message({ text: "hi" }))).not.toHaveProperty("mentionsMe");
+  });
+});
+
+describe("call records", () => {
+  const call = (body: Omit<CallBody, "type">): MessageRecord => message({ body: { type: "call", ...body } });
+
+  it("says how the call ended, with its duration when it was answered", () => {
+    expect(callSentence({ type: "call", callId: "x", media: "audio", outcome: "missed" })).toBe(
+      "Missed call",
+    );
+    expect(callSentence({ type: "call", callId: "x", media: "video", outcome: "declined" })).toBe(
+      "Declined video call",
+    );
+    expect(
+      callSentence({ type: "call", callId: "x", media: "audio", outcome: "ended", durationMs: 192_400 }),
+    ).toBe("Call, 3:12");
+    expect(
+      callSentence({ type: "call", callId: "x", media: "video", outcome: "ended", durationMs: 3_723_000 }),
+    ).toBe("Video call, 1:02:03");
+  });
+
+  it("prints one line for receive, and a JSON event", () => {
+    const missed = call({ callId: "call1", media: "audio", outcome: "missed" });
+    expect(messageLine(missed)).toBe("[09:05] bob: Missed call");
+    expect(messageJson(missed)).toMatchObject({
+      event: "call",
+      callId: "call1",
+      outcome: "missed",
+      from: "bob",
+    });
   });
 });

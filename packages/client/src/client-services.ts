@@ -12,6 +12,9 @@ import { ApiKeysService } from "./api-keys/api-keys.js";
 import { AttachmentOutbox } from "./attachments/attachment-outbox.js";
 import { AttachmentSources } from "./attachments/attachment-sources.js";
 import { AttachmentsService } from "./attachments/attachments.js";
+import { CallsService } from "./calls/calls.js";
+import { IceServersService } from "./calls/ice-servers.js";
+import { CallSignalingService } from "./calls/signaling.js";
 import { ChannelHistory } from "./communities/channel-history.js";
 import { CommunitiesService } from "./communities/communities.js";
 import { CommunityReads } from "./communities/community-reads.js";
@@ -29,6 +32,7 @@ import { ChannelModeration } from "./messaging/actions/channel-moderation.js";
 import { MessageActions } from "./messaging/actions/message-actions.js";
 import { ACTION_RULES } from "./messaging/content/action-rules.js";
 import { DeliveryLog } from "./messaging/delivery-log.js";
+import { EphemeralIncoming } from "./messaging/ephemeral-incoming.js";
 import { IncomingMessages } from "./messaging/incoming.js";
 import { LinkPreviews } from "./messaging/link-preview/link-previews.js";
 import { MentionChecks } from "./messaging/mention-checks.js";
@@ -81,6 +85,7 @@ export interface ClientServices {
   threads: ThreadsService;
   scheduled: ScheduledService;
   attachments: AttachmentsService;
+  calls: CallsService;
   diagnostics: DiagnosticsService;
 }
 
@@ -186,6 +191,13 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     actions,
     mentions,
   });
+  const ephemeral = new EphemeralIncoming(ctx, queue);
+  const calls = new CallsService(ctx, new CallSignalingService(ctx, queue, ephemeral), {
+    outbox,
+    conversations: state,
+    iceServers: new IceServersService(ctx.api),
+    queue,
+  });
   const keyPackages = new KeyPackagePoolService(ctx.api, ctx.stores, ctx.suite, ctx.identity, {
     accountId: ctx.profile.accountId,
     deviceId: ctx.profile.deviceId,
@@ -213,6 +225,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
   const sync: SyncService = new SyncService({
     conversations: conversationServices,
     incoming,
+    ephemeral,
     outbox,
     deliveryLog,
     keyPackages,
@@ -224,6 +237,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     onDeviceLinkClaimed: (event) => devices.handleClaimed(event),
     // A community changed: read it again and bring the channel conversations in line.
     onCommunityUpdate: (event) => communities.reconcileInBackground(event.communityId),
+    onVoiceStateUpdate: (event) => communities.voice.handleDispatch(event),
   });
   // Channels this device is in share their history with devices that join them.
   channelHistory.start();
@@ -275,6 +289,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     threads: new ThreadsService(ctx.stores, state),
     scheduled,
     attachments,
+    calls,
     diagnostics: ctx.diagnostics,
   };
 }

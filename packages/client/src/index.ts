@@ -74,6 +74,20 @@ export type {
   UploadState,
 } from "./attachments/attachments-api.js";
 export type { LocalFiles } from "./attachments/local-files.js";
+export {
+  CallKeySchedule,
+  type CallKeyScheduleOptions,
+  RETIRE_PREVIOUS_EPOCH_AFTER_MS,
+} from "./calls/call-key-schedule.js";
+export type {
+  CallEpochChange,
+  CallRecordInput,
+  CallSignal,
+  CallSignaling,
+  Calls,
+  ReceivedCallSignal,
+} from "./calls/calls-api.js";
+export type { IceServers } from "./calls/ice-servers.js";
 export { MAX_JOIN_ATTEMPTS } from "./communities/channel-conversations.js";
 export { DEFAULT_COMMUNITY_INVITE_TTL_MS, RECONCILE_RETRY_MS } from "./communities/communities.js";
 export type {
@@ -122,6 +136,7 @@ export {
 export { isConversational, MESSAGE_KINDS, type MessageKind } from "./messaging/message-kinds.js";
 export {
   type AccountRef,
+  type CallBody,
   type DeletedBody,
   type MembershipBody,
   type MembershipChange,

@@ -12,6 +12,7 @@ import type { Verification } from "./account/verification-api.js";
 import type { ApiKeys } from "./api-keys/api-keys-api.js";
 import type { FileAttachments } from "./attachments/attachments-api.js";
 import type { LocalFiles } from "./attachments/local-files.js";
+import type { Calls } from "./calls/calls-api.js";
 import { type ClientServices, wireServices } from "./client-services.js";
 import type { Communities } from "./communities/communities-api.js";
 import type { ConversationRecord } from "./conversations/conversation-records.js";
@@ -89,7 +90,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `attachments` (files), `devices` (linking, listing, revoking), `apiKeys` (keys for bots and services), `account` (the display name),
+ * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `attachments` (files), `calls` (call signaling and records), `devices` (linking, listing, revoking), `apiKeys` (keys for bots and services), `account` (the display name),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -138,6 +139,8 @@ export class VollyClient {
   readonly scheduled: ScheduledMessages;
   /** Files, images, video and voice messages: send (encrypted, resumable upload), open, download, gallery. */
   readonly attachments: FileAttachments;
+  /** Voice and video calls: signaling (ephemeral, never stored) and the timeline's call records. */
+  readonly calls: Calls;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -168,6 +171,7 @@ export class VollyClient {
     this.threads = services.threads;
     this.scheduled = services.scheduled;
     this.attachments = services.attachments;
+    this.calls = services.calls;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }
@@ -278,6 +282,7 @@ export class VollyClient {
   async close(): Promise<void> {
     const { accountSync, messaging, connection, presence, typing, queue, ctx } = this.services;
     await accountSync.idle();
+    this.services.scheduled.dispose();
     await this.services.scheduled.idle();
     this.services.communities.dispose();
     await this.services.communities.idle();

@@ -5,14 +5,23 @@ import { CiphertextSource } from "../src/attachments/ciphertext-source.js";
 /** A deterministic "ciphertext" of `size` bytes (byte i = i mod 251), yielded in pieces of `piece`. */
 function passes(size: number, piece: number) {
   let opened = 0;
+  let produced = 0;
   const open = async function* () {
     opened++;
+    produced = 0;
     for (let at = 0; at < size; at += piece) {
       const n = Math.min(piece, size - at);
+      produced += n;
       yield Uint8Array.from({ length: n }, (_, i) => (at + i) % 251);
     }
   };
-  return { open, opened: () => opened };
+  return { open, opened: () => opened, produced: () => produced };
+}
+
+/** Lets queued work run until `condition` holds (at most 1,000 turns of the event loop). */
+async function settle(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1_000 && !condition(); turn++) await new Promise((r) => setImmediate(r));
+  expect(condition()).toBe(true);
 }
 
 /** Bytes [from, to) of that ciphertext, as numbers. */
@@ -98,5 +107,30 @@ describe("CiphertextSource (what tus-js-client reads PATCH bodies from)", () => 
     const p = passes(100, 64);
     const source = new CiphertextSource(150, p.open);
     expect(await read(source, 0, 150)).toMatchObject({ size: 100, done: false });
+  });
+
+  it("reads ahead while the caller sends a slice: up to readAheadBytes more, then waits", async () => {
+    const p = passes(10_000, 100);
+    const source = new CiphertextSource(10_000, p.open, 1_000);
+    expect((await read(source, 0, 500)).bytes).toEqual(expected(0, 500));
+    // Nothing asked yet, and the next 1,000 bytes are produced (encrypted, hashed) meanwhile.
+    await settle(() => p.produced() >= 1_500);
+    for (let turn = 0; turn < 50; turn++) await new Promise((r) => setImmediate(r));
+    expect(p.produced()).toBe(1_500);
+    expect(await read(source, 500, 2_000)).toEqual({ bytes: expected(500, 2_000), size: 1_500, done: false });
+    await settle(() => p.produced() >= 3_000);
+    expect((await read(source, 2_000, 10_000)).bytes).toEqual(expected(2_000, 10_000));
+    expect(await source.digest()).toEqual(await sha256Stream([Uint8Array.from(expected(0, 10_000))]));
+    expect(p.opened()).toBe(1);
+  });
+
+  it("a failure while reading ahead is thrown by the next slice, not lost", async () => {
+    const open = async function* () {
+      yield new Uint8Array(300);
+      throw new Error("the file changed while it was read");
+    };
+    const source = new CiphertextSource(1_000, open, 1_000);
+    expect((await read(source, 0, 100)).size).toBe(100);
+    await expect(source.slice(100, 1_000)).rejects.toThrow(/file changed/);
   });
 });

@@ -71,6 +71,7 @@ export {
   decodeGroup,
   encodeGroup,
   encryptApplication,
+  exportSecret,
   generateKeyPackage,
   groupEpoch,
   groupIdOf,
@@ -114,3 +115,35 @@ export {
   type SafetyNumberResult,
   safetyNumber,
 } from "./safety-number.js";
+export {
+  AES_128_GCM_SHA256_128,
+  AES_256_GCM_SHA512_128,
+  DEFAULT_SFRAME_CIPHER_SUITE,
+  type SFrameCipherSuite,
+  type SFrameCipherSuiteId,
+  sframeCipherSuite,
+} from "./sframe/cipher-suites.js";
+export { SFrameContext, type SFrameContextOptions, type SFrameDecrypted } from "./sframe/context.js";
+export { SFrameError, type SFrameErrorCause } from "./sframe/errors.js";
+export { sframeDecrypt, sframeEncrypt, sframeNonce } from "./sframe/frame.js";
+export {
+  type DecodedSFrameHeader,
+  decodeSFrameHeader,
+  encodeSFrameHeader,
+  SFRAME_MAX_HEADER_BYTES,
+  SFRAME_MAX_VALUE,
+  type SFrameHeader,
+} from "./sframe/header.js";
+export {
+  deriveSFrameKeyMaterial,
+  importSFrameKey,
+  type SFrameKey,
+  type SFrameKeyMaterial,
+} from "./sframe/key-schedule.js";
+export {
+  MlsSFrameContext,
+  type MlsSFrameContextOptions,
+  type MlsSFrameDecrypted,
+} from "./sframe/mls-context.js";
+export { SFRAME_MLS_EXPORTER_LABEL, type SFrameMlsEpoch, sframeMlsEpoch } from "./sframe/mls-epoch.js";
+export { DEFAULT_SFRAME_EPOCH_BITS, parseSFrameMlsKid, sframeMlsKid } from "./sframe/mls-kid.js";

@@ -36,9 +36,17 @@ export function suiteImpl(suite: { readonly name: string }): CiphersuiteImpl {
  * packages, ratchet trees and commits (RFC 9420 §5.3.1 leaves credential validation to the
  * application). Binding the credential to the signature key is the directory's job: clients
  * compare `signaturePublicKey` of members with the keys the server lists for that device.
+ *
+ * Key retention (RFC 9420 §9.2 leaves the deletion schedule to the application): the keys of up
+ * to 128 skipped generations per sender are kept (ts-mls keeps 10). Call signaling is ephemeral
+ * MLS content relayed at once, beside stored messages that reach a device through the log; a
+ * signal that overtakes its sender's messages not yet received makes the receiver skip their
+ * generations, and with 10 kept the 11th-oldest of them could no longer be read. A skipped key is
+ * deleted when its message arrives, or once 128 newer skipped keys of that sender are kept.
  */
 export const clientConfig: ClientConfig = {
   ...defaultClientConfig,
+  keyRetentionConfig: { ...defaultClientConfig.keyRetentionConfig, retainKeysForGenerations: 128 },
   authService: {
     async validateCredential(credential: Credential, signaturePublicKey: Uint8Array): Promise<boolean> {
       return (

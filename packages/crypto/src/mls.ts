@@ -18,6 +18,7 @@ import {
   type KeyPackage,
   type MLSMessage,
   createGroup as mlsCreateGroup,
+  mlsExporter,
   type PrivateMessage,
   type ProposalAdd,
   type ProposalRemove,
@@ -549,6 +550,36 @@ export async function processMessage(
     abort(rec);
     throw toDecryptError(err, "Cannot process the message");
   }
+}
+
+/**
+ * The MLS exporter of the group's current epoch (RFC 9420 §8.5):
+ * `MLS-Exporter(label, context, length) = ExpandWithLabel(DeriveSecret(exporter_secret, label),
+ * "exported", Hash(context), length)`. Every member in the same epoch gets the same bytes; members
+ * of other epochs (a removed device, which keeps its last epoch) get unrelated ones. Read-only: the
+ * group is not consumed. Secret: never log the result.
+ *
+ * @param suite from {@link loadSuite}, the group's ciphersuite
+ * @param group a live (not consumed) group state
+ * @param label the exporter label, e.g. "SFrame 1.0 Base Key" (RFC 9605 §5.2)
+ * @param context the exporter context (application-chosen bytes)
+ * @param length output length in bytes, 1 … 255·Nh (Nh = 64 for SHA-512 suites)
+ * @throws Error on a consumed handle or a suite that is not the group's; RangeError on a bad length
+ */
+export async function exportSecret(
+  suite: MlsSuite,
+  group: MlsGroup,
+  label: string,
+  context: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
+  const impl = suiteImpl(suite);
+  const state = liveState(group);
+  assertSuite(suite, state);
+  if (!Number.isInteger(length) || length < 1 || length > 255 * impl.kdf.size) {
+    throw new RangeError(`An MLS exporter length must be an integer in 1 … ${255 * impl.kdf.size}.`);
+  }
+  return mlsExporter(state.keySchedule.exporterSecret, label, context, length, impl);
 }
 
 /**

@@ -218,6 +218,26 @@ describe("MLS with the X-Wing suite (RFC 9420)", () => {
     expect(groupEpoch(a)).toBe(1);
   });
 
+  it("40 messages overtaken by a later one from their sender (a call signal relayed at once) all still decrypt", async () => {
+    const t = await twoMembers(suite);
+    let alice = t.aliceGroup;
+    const stored: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      const message = await encryptApplication(suite, alice, utf8(`message ${i}`));
+      alice = message.newGroup;
+      stored.push(message.ciphertext);
+    }
+    const signal = await encryptApplication(suite, alice, utf8("call.ring"));
+    // The signal first: bob's ratchet skips 40 generations, whose keys must be kept. ts-mls's
+    // default keeps 10 skipped generations; Volly keeps 128 (mls-internal.ts clientConfig).
+    let bob = (await processMessage(suite, t.bobGroup, signal.ciphertext)).newGroup;
+    for (const [i, ciphertext] of stored.entries()) {
+      const late = await processMessage(suite, bob, ciphertext);
+      expect(late.kind === "application" && fromUtf8(late.plaintext)).toBe(`message ${i}`);
+      bob = late.newGroup;
+    }
+  });
+
   it("a group state encoded and decoded mid-conversation keeps working on both sides", async () => {
     const t = await twoMembers(suite);
     const first = await send(suite, t.aliceGroup, t.bobGroup, "before save");

@@ -62,15 +62,20 @@ export const HistoryPolicy = Type.Union(
 );
 export type HistoryPolicy = Static<typeof HistoryPolicy>;
 
-/** What a channel is: a text channel, an announcement channel (only some roles post), or a category. */
+/**
+ * What a channel is: a text channel, an announcement channel (only some roles post), a category, or
+ * a voice channel (an MLS group too — its members' devices — whose exporter keys the media; the
+ * media goes through the SFU, see `voice.ts`).
+ */
 export const ChannelType = Type.Union([
   Type.Literal("text"),
   Type.Literal("announcement"),
   Type.Literal("category"),
+  Type.Literal("voice"),
 ]);
 export type ChannelType = Static<typeof ChannelType>;
 
-/** A channel as a member who may view it sees it. Text and announcement channels each are one MLS group. */
+/** A channel as a member who may view it sees it. Text, announcement and voice channels each are one MLS group. */
 export const CommunityChannel = Type.Object({
   channelId: Id,
   type: ChannelType,

@@ -1,5 +1,15 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AttachmentPointer, Attachments } from "./attachments.js";
+import {
+  CallAcceptContent,
+  CallDeclineContent,
+  CallEventContent,
+  CallHangupContent,
+  CallIceContent,
+  CallRingContent,
+  CallSdpContent,
+  CallStateContent,
+} from "./calls.js";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
 import { LIMITS } from "./limits.js";
 import { LinkPreview } from "./link-preview.js";
@@ -202,7 +212,10 @@ export const ChannelHistoryContent = Type.Object({
 });
 export type ChannelHistoryContent = Static<typeof ChannelHistoryContent>;
 
-/** Every kind of application content. Later kinds (attachments, reactions) join this union. */
+/**
+ * Every kind of application content. Later kinds join this union; the call signaling kinds
+ * (`calls.ts`) travel only as ephemeral messages, `call.event` is stored.
+ */
 export const ApplicationContent = Type.Union([
   TextContent,
   ReceiptContent,
@@ -215,5 +228,13 @@ export const ApplicationContent = Type.Union([
   DeleteContent,
   PinContent,
   ProfileContent,
+  CallRingContent,
+  CallAcceptContent,
+  CallDeclineContent,
+  CallHangupContent,
+  CallSdpContent,
+  CallIceContent,
+  CallStateContent,
+  CallEventContent,
 ]);
 export type ApplicationContent = Static<typeof ApplicationContent>;

@@ -167,6 +167,24 @@ export const ERROR_CODES = {
       "The MQTT broker refused the connection (details.reasonCode: bad credentials, not authorized, protocol).",
     retry: "never",
   },
+  VOLLY_E_SFU_UNAVAILABLE: {
+    http: 503,
+    close: 4000,
+    message: "The media server (SFU) of voice channels cannot be reached or is not configured.",
+    retry: "later",
+  },
+  VOLLY_E_NOT_IN_VOICE: {
+    http: 404,
+    close: 4000,
+    message: "That account is in no voice channel of this community.",
+    retry: "never",
+  },
+  VOLLY_E_SFU_REFUSED: {
+    http: 502,
+    close: 4000,
+    message: "The media server (SFU) refused the request (details.sfuCode, details.reason).",
+    retry: "never",
+  },
   VOLLY_E_HEARTBEAT_TIMEOUT: {
     http: 408,
     close: 4009,

@@ -3,9 +3,11 @@ import { ApiKeyText } from "./api-keys.js";
 import { Base64Url, ErrorResponse, Handle, Id, SignatureB64, Timestamp } from "./common.js";
 import { CommunityUpdateEvent } from "./communities.js";
 import { DeviceLinkClaimedEvent } from "./device-links.js";
+import { EphemeralMessageEvent } from "./ephemeral.js";
 import { LIMITS } from "./limits.js";
 import { CustomStatusText, PresenceState } from "./presence.js";
 import { SendMessageBody } from "./rest.js";
+import { VoiceStateUpdateEvent } from "./voice.js";
 
 /**
  * Gateway opcodes, in the style of Discord's gateway (same numbers where the meaning is the same).
@@ -247,6 +249,8 @@ export const DISPATCH_EVENTS = {
   TYPING_START: TypingStartEvent,
   DEVICE_LINK_CLAIMED: DeviceLinkClaimedEvent,
   COMMUNITY_UPDATE: CommunityUpdateEvent,
+  EPHEMERAL_MESSAGE: EphemeralMessageEvent,
+  VOICE_STATE_UPDATE: VoiceStateUpdateEvent,
 } as const;
 export type DispatchEventName = keyof typeof DISPATCH_EVENTS;
 export type DispatchPayload<T extends DispatchEventName> = Static<(typeof DISPATCH_EVENTS)[T]>;

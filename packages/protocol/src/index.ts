@@ -17,6 +17,22 @@ export {
   UploadMetadata,
 } from "./attachments.js";
 export {
+  CALL_LIMITS,
+  CallAcceptContent,
+  CallDeclineContent,
+  CallEventContent,
+  CallHangupContent,
+  CallIceCandidate,
+  CallIceContent,
+  CallMedia,
+  CallOutcome,
+  CallRingContent,
+  CallSdpContent,
+  CallSessionDescription,
+  CallSignalContent,
+  CallStateContent,
+} from "./calls.js";
+export {
   Base64Url,
   EntityType,
   ErrorResponse,
@@ -82,6 +98,7 @@ export type {
   RevokeDeviceResponse,
 } from "./device-links.js";
 export { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
+export { EphemeralMessageEvent, SendEphemeralBody, SendEphemeralResponse } from "./ephemeral.js";
 export {
   ERROR_CODES,
   type ErrorBody,
@@ -122,8 +139,17 @@ export {
   type WelcomeEvent,
 } from "./gateway.js";
 export type { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
+export {
+  CALL_INFRA_ROUTES,
+  IceServer,
+  IceServersResponse,
+  IceServerUrl,
+  MAX_ICE_SERVER_URLS,
+  MAX_TURN_TTL_SECONDS,
+} from "./ice-servers.js";
 export { HANDLE_PATTERN, ID_PATTERN, isValidHandle, newId } from "./ids.js";
 export { InvitePayload } from "./invite.js";
+export * from "./janus.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";
 export { type CommitSizeLimits, commitSizeLimits, LIMITS } from "./limits.js";
 export { LINK_PREVIEW_LIMITS, LinkPreview } from "./link-preview.js";
@@ -232,3 +258,15 @@ export {
 export { signingInput } from "./signing.js";
 export { matches, parse } from "./validate.js";
 export { PROTOCOL_VERSION, VOLLY_VERSION } from "./version.js";
+export {
+  ModerateVoiceBody,
+  UpdateSelfVoiceBody,
+  VOICE_ROUTES,
+  VoiceChannelParams,
+  VoiceJoinResponse,
+  VoiceMemberParams,
+  VoiceSfuAccess,
+  VoiceState,
+  VoiceStatesResponse,
+  VoiceStateUpdateEvent,
+} from "./voice.js";

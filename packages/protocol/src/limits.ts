@@ -23,6 +23,12 @@ export const LIMITS = {
   /** Largest MLS application message ciphertext, base64url characters (~256 KiB of bytes). */
   maxMessageChars: 350_000,
   /**
+   * Largest ephemeral MLS application message (POST /v1/groups/:groupId/ephemeral, the
+   * EPHEMERAL_MESSAGE dispatch), base64url characters (~48 KiB of bytes): a call's SDP (at most
+   * `CALL_LIMITS.sdpChars`) encrypted with its envelope fits; it is relayed, never stored.
+   */
+  maxEphemeralChars: 64 * 1024,
+  /**
    * Largest Yjs update in one account-sync content (base64url characters, ~180 KiB of bytes), so
    * the encrypted message stays under `maxMessageChars`.
    */

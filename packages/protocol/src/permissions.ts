@@ -14,7 +14,7 @@ import { VollyError } from "./errors.js";
 /**
  * Permission names and their bit values: Discord's bit positions (Discord permissions docs, Bitwise
  * Permission Flags). `CREATE_INVITE` is Discord's CREATE_INSTANT_INVITE (bit 0), `MANAGE_COMMUNITY`
- * Discord's MANAGE_GUILD (bit 5); bits Volly has no use for (voice, threads, …) are left undefined.
+ * Discord's MANAGE_GUILD (bit 5); bits Volly has no use for (threads, stages, …) are left undefined.
  */
 export const PERMISSIONS = {
   /** Create invites to the community (bit 0). */
@@ -45,6 +45,16 @@ export const PERMISSIONS = {
   READ_MESSAGE_HISTORY: 65536,
   /** Mention @everyone and @here (bit 17). */
   MENTION_EVERYONE: 131072,
+  /** Join a voice channel (bit 20). */
+  CONNECT: 1048576,
+  /** Speak in a voice channel; without it a member joins server-muted (bit 21). */
+  SPEAK: 2097152,
+  /** Server-mute other members in voice channels (bit 22). */
+  MUTE_MEMBERS: 4194304,
+  /** Server-deafen other members in voice channels (bit 23). */
+  DEAFEN_MEMBERS: 8388608,
+  /** Move members between voice channels, or disconnect them (bit 24). */
+  MOVE_MEMBERS: 16777216,
   /** Create, edit and grant roles below one's own, and edit channel overwrites (bit 28). */
   MANAGE_ROLES: 268435456,
   /** Time members out (bit 40, 2^40). */
@@ -189,8 +199,8 @@ export function removePermissions(bits: number, removed: number): number {
 
 /**
  * What the @everyone role of a new community may do, like Discord's defaults for a new server: see
- * channels, send messages, read history, add reactions, attach files, create invites. Volly's
- * choice (Discord documents the bits, not a default set).
+ * channels, send messages, read history, add reactions, attach files, create invites, connect to and
+ * speak in voice channels. Volly's choice (Discord documents the bits, not a default set).
  *
  * @see Discord permissions docs, Bitwise Permission Flags
  */
@@ -201,6 +211,8 @@ export const DEFAULT_EVERYONE_PERMISSIONS: number = permissionsOf([
   "ADD_REACTIONS",
   "ATTACH_FILES",
   "CREATE_INVITE",
+  "CONNECT",
+  "SPEAK",
 ]);
 
 /**

@@ -12,8 +12,10 @@ import {
   DeviceLinkStatus,
   RevokeDeviceResponse,
 } from "./device-links.js";
+import { SendEphemeralBody, SendEphemeralResponse } from "./ephemeral.js";
 import { FILE_ROUTES } from "./file-routes.js";
 import { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
+import { CALL_INFRA_ROUTES } from "./ice-servers.js";
 import { ID_PATTERN } from "./ids.js";
 import { LIMITS } from "./limits.js";
 import { MessageDeclaration } from "./message-declaration.js";
@@ -30,6 +32,7 @@ import {
   SetRecoveryKeyBody,
 } from "./recovery.js";
 import { SCHEDULED_ROUTES } from "./scheduled.js";
+import { VOICE_ROUTES } from "./voice.js";
 
 /** MLS message bytes (RFC 9420 §6 MLSMessage), base64url. */
 const MlsBytes = (description: string) => Base64Url(LIMITS.maxRequestBodyBytes, description);
@@ -349,6 +352,13 @@ export interface RouteSpec {
   summary: string;
   /** true when the route needs `Authorization: Bearer <token>` from POST /v1/auth/session. */
   auth: boolean;
+  /** HTTP status of a successful response (default 200; 202 for a request accepted for relay). */
+  status?: 200 | 202;
+  /**
+   * Largest request body the route reads (bytes; default LIMITS.maxRequestBodyBytes): a larger one
+   * is refused with 413 VOLLY_E_PAYLOAD_TOO_LARGE before it is parsed.
+   */
+  maxBodyBytes?: number;
   params?: TSchema;
   body?: TSchema;
   response: TSchema;
@@ -483,6 +493,21 @@ export const ROUTES = {
     params: GroupParams,
     body: SendMessageBody,
     response: SendMessageResponse,
+  },
+  sendEphemeral: {
+    method: "POST",
+    path: "/v1/groups/:groupId/ephemeral",
+    summary:
+      "Relay an MLS application message to the group's member devices connected now (on every node), " +
+      "and to no one later: never stored, never logged (call signaling). The sender's device must be " +
+      "allowed to send to the group (as for messages); `epoch` must not be past the group's. " +
+      "Rate-limited like every request. Answered 202 once handed to the bus.",
+    auth: true,
+    status: 202,
+    maxBodyBytes: LIMITS.maxEphemeralChars + 1024,
+    params: GroupParams,
+    body: SendEphemeralBody,
+    response: SendEphemeralResponse,
   },
   deleteMessage: {
     method: "DELETE",
@@ -652,4 +677,6 @@ export const ROUTES = {
   ...SCHEDULED_ROUTES,
   ...FILE_ROUTES,
   ...API_KEY_ROUTES,
+  ...CALL_INFRA_ROUTES,
+  ...VOICE_ROUTES,
 } as const satisfies Record<string, RouteSpec>;

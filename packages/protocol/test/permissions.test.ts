@@ -51,6 +51,11 @@ const DISCORD_BIT: Record<PermissionName, bigint> = {
   ATTACH_FILES: 15n,
   READ_MESSAGE_HISTORY: 16n,
   MENTION_EVERYONE: 17n,
+  CONNECT: 20n,
+  SPEAK: 21n,
+  MUTE_MEMBERS: 22n,
+  DEAFEN_MEMBERS: 23n,
+  MOVE_MEMBERS: 24n,
   MANAGE_ROLES: 28n,
   MODERATE_MEMBERS: 40n,
 };
@@ -287,7 +292,7 @@ describe("Discord permissions docs, Bitwise Permission Flags", () => {
     expect(permissionNamesOf(ALL_PERMISSIONS)).toEqual(PERMISSION_NAMES);
   });
 
-  it("@everyone of a new community may view, send, read history, react, attach files and invite", () => {
+  it("@everyone of a new community may view, send, read history, react, attach files, invite, connect and speak", () => {
     expect(permissionNamesOf(DEFAULT_EVERYONE_PERMISSIONS)).toEqual([
       "CREATE_INVITE",
       "ADD_REACTIONS",
@@ -295,8 +300,10 @@ describe("Discord permissions docs, Bitwise Permission Flags", () => {
       "SEND_MESSAGES",
       "ATTACH_FILES",
       "READ_MESSAGE_HISTORY",
+      "CONNECT",
+      "SPEAK",
     ]);
-    expect(DEFAULT_EVERYONE_PERMISSIONS).toBe(1 + 64 + 1024 + 2048 + 32768 + 65536);
+    expect(DEFAULT_EVERYONE_PERMISSIONS).toBe(1 + 64 + 1024 + 2048 + 32768 + 65536 + 2 ** 20 + 2 ** 21);
   });
 });
 
@@ -412,6 +419,8 @@ describe("Discord permissions docs, Implicit Permissions", () => {
       "ADD_REACTIONS",
       "VIEW_CHANNEL",
       "READ_MESSAGE_HISTORY",
+      "CONNECT",
+      "SPEAK",
     ]);
   });
 });

@@ -30,6 +30,8 @@ import { createBlobExpiryJob } from "./services/blobs/expiry-job.js";
 import { createRetentionJob } from "./services/retention.js";
 import { createReleaseJob } from "./services/scheduled/release-job.js";
 import { createServices } from "./services/services.js";
+import { createVoiceService } from "./services/voice/voice-service.js";
+import type { Sfu } from "./sfu/open-sfu.js";
 import type { Store } from "./store/types.js";
 
 /** What {@link buildApp} assembles. */
@@ -60,6 +62,8 @@ export interface BuildAppOptions {
   rateLimitRedisPrefix?: string;
   /** Serve HTTPS (and WSS) with this certificate chain and key (PEM); default plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
+  /** The SFU of voice channels (started by `startServer`); without it voice routes answer VOLLY_E_SFU_UNAVAILABLE. */
+  sfu?: Sfu;
 }
 
 /**
@@ -123,6 +127,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     config.quotas,
     { config: config.files, dir: blobDirOf(config) },
   );
+  const voice = createVoiceService(
+    { store, bus, now, metrics, log: app.log },
+    {
+      sfu: options.sfu,
+      turn: config.turn,
+      log: app.log,
+      ...(config.sfu.voiceGraceMs !== undefined ? { graceMs: config.sfu.voiceGraceMs } : {}),
+    },
+  );
+  services.voice = voice;
+  app.addHook("onClose", async () => voice.close());
   const limits = config.rateLimit;
   const counters =
     limits === false
@@ -169,7 +184,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           authenticate: (request) => authenticateRequest(request, services.auth),
           counters,
         });
-  registerRoutes(app, services, rateLimit ? { rateLimit } : {});
+  registerRoutes(app, services, {
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(config.turn ? { turn: config.turn } : {}),
+    now,
+  });
   registerFileRoutes(app, services, {
     allowedOrigins: config.allowedOrigins,
     ...(rateLimit ? { rateLimit } : {}),

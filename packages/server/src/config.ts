@@ -3,6 +3,15 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { LIMITS, VollyError } from "@volly/protocol";
+import {
+  checkSfu,
+  checkTurn,
+  DEFAULT_SFU,
+  type SfuConfig,
+  sfuFromEnv,
+  type TurnConfig,
+  turnFromEnv,
+} from "./config-calls.js";
 import { checkFiles, DEFAULT_FILES, type FilesConfig, filesFromEnv } from "./config-files.js";
 import { checkQuotas, DEFAULT_QUOTAS, type QuotaConfig, quotasFromEnv } from "./config-quotas.js";
 import {
@@ -167,6 +176,17 @@ export interface ServerConfig {
    * `config-files.ts`). Default {@link DEFAULT_FILES}.
    */
   files: FilesConfig;
+  /**
+   * STUN/TURN servers for calls and the shared secret TURN credentials are minted with
+   * (VOLLY_TURN_URLS, VOLLY_TURN_SECRET, VOLLY_TURN_TTL_SECONDS; see `config-calls.ts`). Unset (the
+   * default): `GET /v1/calls/ice-servers` answers no servers.
+   */
+  turn?: TurnConfig;
+  /**
+   * The SFU (Janus) of voice channels: off, managed by this process, or external (VOLLY_SFU,
+   * VOLLY_SFU_URL, VOLLY_SFU_API_SECRET, VOLLY_SFU_RTP_PORTS; see `config-calls.ts`). Default off.
+   */
+  sfu: SfuConfig;
 }
 
 /**
@@ -197,6 +217,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   trustProxy: [],
   quotas: DEFAULT_QUOTAS,
   files: DEFAULT_FILES,
+  sfu: DEFAULT_SFU,
 };
 
 function usage(message: string, details: Record<string, unknown>): VollyError {
@@ -225,7 +246,9 @@ function parsePort(value: unknown, source: string): number {
  * VOLLY_ALLOWED_ORIGINS, VOLLY_METRICS_HOST, VOLLY_METRICS_PORT, VOLLY_TLS_CERT_FILE,
  * VOLLY_TLS_KEY_FILE, the quota variables of `config-quotas.ts` (VOLLY_QUOTA_*,
  * VOLLY_CLAIM_LIMIT_*) and the file variables of `config-files.ts` (VOLLY_MAX_UPLOAD_BYTES,
- * VOLLY_BLOB_DIR, VOLLY_STORAGE_QUOTA_BYTES, VOLLY_UPLOAD_EXPIRY_MS); empty values are ignored. The
+ * VOLLY_BLOB_DIR, VOLLY_STORAGE_QUOTA_BYTES, VOLLY_UPLOAD_EXPIRY_MS), and the call variables of
+ * `config-calls.ts` (VOLLY_TURN_URLS, VOLLY_TURN_SECRET, VOLLY_TURN_TTL_SECONDS, VOLLY_SFU,
+ * VOLLY_SFU_URL, VOLLY_SFU_API_SECRET, VOLLY_SFU_RTP_PORTS); empty values are ignored. The
  * web directory is made absolute (relative to the working directory). Allowed origins are
  * normalised to `scheme://host[:port]`.
  *
@@ -239,7 +262,8 @@ function parsePort(value: unknown, source: string): number {
  *   1–10^15), also per entity type, a trusted proxy that is not an IP address or CIDR range, an identify timeout outside
  *   1 ms–10 minutes, an unauthenticated-connection cap outside 1–1,000,000, an allowed origin that
  *   is not an http(s) origin, an empty metrics host, or only one of the TLS certificate and key, a quota or claim limit out of range,
- *   a file limit out of range or an empty blob directory
+ *   a file limit out of range or an empty blob directory, a TURN or SFU setting `checkTurn` /
+ *   `checkSfu` refuses
  */
 export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -323,6 +347,8 @@ export function configFromEnv(
   if (quotas !== undefined) fromEnv.quotas = quotas;
   const files = filesFromEnv(env);
   if (files !== undefined) fromEnv.files = files;
+  fromEnv.turn = turnFromEnv(env);
+  fromEnv.sfu = sfuFromEnv(env);
 
   const merged = { ...DEFAULT_CONFIG, ...definedOnly(fromEnv), ...definedOnly(overrides) };
   const logLevel = String(merged.logLevel);
@@ -412,6 +438,8 @@ export function configFromEnv(
     trustProxy: proxies,
     quotas: checkQuotas(merged.quotas),
     files: checkFiles(merged.files),
+    ...(merged.turn !== undefined ? { turn: checkTurn(merged.turn) } : {}),
+    sfu: checkSfu(merged.sfu),
     ...(database !== undefined ? { databaseUrl: database } : {}),
     ...(redis !== undefined ? { redisUrl: redis } : {}),
   };

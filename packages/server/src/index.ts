@@ -1,3 +1,4 @@
+export type { JanusRoomId, VideoRoomParticipant, VideoRoomSummary } from "@volly/protocol";
 export { type BuildAppOptions, buildApp } from "./app.js";
 export { type BackupResult, backupEmbeddedStore, PG_DUMP_HINT } from "./backup.js";
 export type { Bus, BusHandler } from "./bus/bus.js";
@@ -27,6 +28,13 @@ export {
   redactUrl,
   type ServerConfig,
 } from "./config.js";
+export {
+  DEFAULT_SFU,
+  DEFAULT_TURN_TTL_SECONDS,
+  type SfuConfig,
+  type SfuMode,
+  type TurnConfig,
+} from "./config-calls.js";
 export { DEFAULT_QUOTAS, type QuotaConfig } from "./config-quotas.js";
 export {
   DEFAULT_ENTITY_BUDGETS,
@@ -41,6 +49,14 @@ export { runServer } from "./main.js";
 export { type BusErrorKind, createMetrics, type Metrics } from "./metrics.js";
 export { type MigrateResult, migrateConfiguredStore } from "./migrate.js";
 export { type ClaimLimits, DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "./services/service-limits.js";
+export { JanusClient, type JanusClientOptions, JanusSession } from "./sfu/janus-client.js";
+export type { JanusProcess } from "./sfu/janus-process.js";
+export { openSfu, type Sfu } from "./sfu/open-sfu.js";
+export {
+  type CreateRoomOptions,
+  VIDEOROOM_PLUGIN,
+  VideoRoom,
+} from "./sfu/videoroom.js";
 export { type RunningServer, startServer } from "./start-server.js";
 export { instrumentStore } from "./store/instrumented-store.js";
 export { createKyselyStore, type KyselyStoreOptions } from "./store/kysely-store.js";

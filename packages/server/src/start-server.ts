@@ -12,6 +12,7 @@ import { destroySockets, openSockets, trackSockets } from "./http/open-sockets.j
 import { openRateLimitRedis } from "./http/rate-limit.js";
 import { createServerLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
+import { openSfu, type Sfu } from "./sfu/open-sfu.js";
 import { instrumentStore } from "./store/instrumented-store.js";
 import { describeStore, openConfiguredStore } from "./store/open-store.js";
 
@@ -29,6 +30,11 @@ export interface RunningServer {
    * undefined when `config.metricsPort` is unset (metrics not served).
    */
   metricsUrl?: string;
+  /**
+   * The SFU of voice channels (`config.sfu`): a Janus this process runs (managed) or one it points
+   * at (external); undefined when off.
+   */
+  sfu?: Sfu;
   /**
    * Drains and stops: stops accepting connections, closes gateway sockets with 1001 and reason
    * VOLLY_E_SHUTTING_DOWN (RFC 6455 §7.4.1), waits for in-flight requests, then closes the bus and
@@ -52,7 +58,8 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
  *
  * Pending migrations are applied first. Metrics (with process metrics) are served at `/metrics` on a
  * listener of their own at `config.metricsHost:config.metricsPort` when that port is set (never on
- * the public port); store and bus failures are counted and logged (rate limited, never with content). Logs are JSON
+ * the public port). With `config.sfu.mode` managed, Janus is started (and waited for) before the
+ * server listens and stopped after it drained; store and bus failures are counted and logged (rate limited, never with content). Logs are JSON
  * (pino) — pretty-printed when stdout is a terminal, see {@link createServerLogger}:
  * `{"msg":"listening","url":…,"store":…,"bus":…}` once listening.
  *
@@ -61,7 +68,8 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
  *   their sockets (ms; default 10,000)
  * @throws VollyError VOLLY_E_USAGE when the configured ciphersuite cannot be loaded; the database's
  *   or Redis's error when either cannot be reached; the listen error (e.g. EADDRINUSE) when the port
- *   (or the metrics port) is taken; the file's error when a TLS certificate or key cannot be read —
+ *   (or the metrics port) is taken; VOLLY_E_SFU_UNAVAILABLE when a managed Janus is missing or does
+ *   not come up; the file's error when a TLS certificate or key cannot be read —
  *   in every case nothing is left open
  */
 export async function startServer(
@@ -111,10 +119,12 @@ export async function startServer(
     await store.close();
     throw error;
   }
+  let sfu: Sfu | undefined;
   let rateLimitRedis: Awaited<ReturnType<typeof openRateLimitRedis>> | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let metricsApp: Awaited<ReturnType<typeof buildMetricsApp>> | undefined;
   try {
+    sfu = await openSfu(config.sfu, logger);
     if (config.redisUrl !== undefined && config.rateLimit !== false) {
       rateLimitRedis = await openRateLimitRedis(config.redisUrl, (error) =>
         logRateLimited("rate-limit-redis", { err: describeError(error) }, "rate-limit Redis error"),
@@ -132,6 +142,7 @@ export async function startServer(
       logger,
       metrics,
       ...(rateLimitRedis ? { rateLimitRedis } : {}),
+      ...(sfu ? { sfu } : {}),
     });
     trackSockets(app.server);
     await app.listen({ port: config.port, host: config.host });
@@ -143,6 +154,7 @@ export async function startServer(
     await metricsApp?.close().catch(() => {});
     await app?.close().catch(() => {});
     rateLimitRedis?.disconnect();
+    await sfu?.close();
     await bus.close();
     await store.close();
     throw error;
@@ -169,6 +181,7 @@ export async function startServer(
     url,
     port,
     ...(metricsUrl ? { metricsUrl } : {}),
+    ...(sfu ? { sfu } : {}),
     close() {
       closing ??= (async () => {
         logger.info("shutting down");
@@ -182,6 +195,7 @@ export async function startServer(
         clearTimeout(deadline);
         await metricsApp?.close();
         rateLimitRedis?.disconnect(); // counters only: nothing to flush
+        await sfu?.close();
         await bus.close();
         await store.close();
         logger.info("stopped");

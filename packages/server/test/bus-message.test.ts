@@ -85,3 +85,29 @@ describe("bus messages received from Redis are validated", () => {
     expect(parseBusMessage(text)).toBeUndefined();
   });
 });
+
+describe("ephemeral bus messages (call signaling relays)", () => {
+  const ephemeral = {
+    type: "ephemeral",
+    groupId: G,
+    senderDeviceId: D,
+    senderAccountId: "Aaaaaaaaaaaaaaaaaaaaaa",
+    senderHandle: "alice",
+    epoch: 2,
+    ciphertext: "AAEC_-",
+  } as const;
+
+  it("accepts a well-formed one as is", () => {
+    expect(parseBusMessage(JSON.stringify(ephemeral))).toEqual(ephemeral);
+  });
+
+  it.each([
+    ["a ciphertext that is not base64url", { ...ephemeral, ciphertext: "a+b/" }],
+    ["an oversized ciphertext", { ...ephemeral, ciphertext: "A".repeat(64 * 1024 + 1) }],
+    ["a missing sender", { ...ephemeral, senderDeviceId: undefined }],
+    ["an extra field", { ...ephemeral, seq: 3 }],
+    ["a negative epoch", { ...ephemeral, epoch: -1 }],
+  ])("rejects %s", (_what, message) => {
+    expect(parseBusMessage(JSON.stringify(message))).toBeUndefined();
+  });
+});

@@ -42,6 +42,7 @@ describe("configFromEnv", () => {
         storageQuotaBytes: 10 * 1024 ** 3,
         uploadExpiryMs: 86_400_000,
       },
+      sfu: { mode: "off" },
     });
   });
 

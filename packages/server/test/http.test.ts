@@ -158,8 +158,11 @@ describe("REST v1 over app.inject", () => {
       uploadKeyPackages: () => ({ keyPackages: [] }),
       claimKeyPackages: () => ({ deviceIds: [bob.deviceId], reason: { type: "first-contact" } }),
       createGroup: () => valid.createGroup,
+      updateSelfVoice: () => ({ selfMute: true }),
+      moderateVoice: () => ({ serverMute: true }),
       commit: () => valid.commit,
       sendMessage: () => ({ messageId: newId(), epoch: 0, ciphertext: fakeCiphertext() }),
+      sendEphemeral: () => ({ epoch: 0, ciphertext: fakeCiphertext() }),
       grantAdmin: () => ({ accountId: bob.accountId }),
       claimDeviceLink: () => ({
         signaturePublicKey: "k".repeat(43),

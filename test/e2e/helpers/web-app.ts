@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { expect } from "vitest";
 import { waitFor } from "../../helpers/wait-for.js";
@@ -39,7 +40,10 @@ export function theme(page: Page): Promise<string | undefined> {
 export function watchErrors(page: Page, into: string[]): void {
   page.on("pageerror", (err) => into.push(`pageerror: ${err.message}`));
   page.on("console", (msg) => {
-    if (msg.type() === "error" && !/status of 404/.test(msg.text())) into.push(`console: ${msg.text()}`);
+    if (msg.type() === "error" && !/status of 404/.test(msg.text())) {
+      const where = msg.location().url;
+      into.push(`console: ${msg.text()}${where ? ` (${where})` : ""}`);
+    }
   });
 }
 
@@ -205,4 +209,22 @@ export async function corruptGroupState(page: Page, conversationId: string): Pro
       db.close();
     }
   }, conversationId);
+}
+
+/**
+ * After a failed test: what each person saw, saved as `volly-e2e-<prefix>-<who>-failure.png` in the
+ * temporary directory and named on stderr, for the log. Closed pages are skipped; a screenshot
+ * that fails is left out.
+ */
+export async function saveFailureScreens(
+  users: Record<string, { page: Page }>,
+  prefix: string,
+  testName: string,
+): Promise<void> {
+  for (const [who, user] of Object.entries(users)) {
+    if (user.page.isClosed()) continue;
+    const path = join(tmpdir(), `volly-e2e-${prefix}${who}-failure.png`);
+    await user.page.screenshot({ path }).catch(() => undefined);
+    console.error(`${testName}: ${who}'s screen is in ${path}`);
+  }
 }

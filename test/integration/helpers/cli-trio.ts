@@ -15,10 +15,12 @@ export interface CliTrio {
  * "Weekend trip" with bob and carol. Every step must succeed.
  */
 export async function setUpCliTrio(as: (handle: string) => string[], serverUrl: string): Promise<CliTrio> {
-  for (const handle of ["alice", "bob", "carol"]) {
-    const r = await runVolly([...as(handle), "init", "--server", serverUrl, "--handle", handle]);
-    expect(r.code, r.stderr).toBe(0);
-  }
+  await Promise.all(
+    ["alice", "bob", "carol"].map(async (handle) => {
+      const r = await runVolly([...as(handle), "init", "--server", serverUrl, "--handle", handle]);
+      expect(r.code, r.stderr).toBe(0);
+    }),
+  );
   const invite = await runVolly([...as("alice"), "invite"]);
   const accepted = await runVolly([...as("bob"), "--json", "accept", invite.stdout.trim()]);
   expect(accepted.code, accepted.stderr).toBe(0);

@@ -11,8 +11,12 @@ import { createSha256, type Sha256 } from "@volly/crypto";
  * ciphertext byte is hashed once, in order, the first time a pass produces it: a re-read after a
  * dropped request (tus-js-client resumes at the server's offset) hashes nothing twice, and a first
  * read at an offset (an upload resumed after an app restart, whose hash state was lost) hashes the
- * bytes it skips without them being uploaded. It never holds more than the range asked for and one
- * encrypted chunk.
+ * bytes it skips without them being uploaded.
+ *
+ * Read-ahead: once a slice is served, the pass goes on producing up to `readAheadBytes` (default
+ * 8 MiB, one PATCH) while the caller sends that slice, so encryption (on the thread pool) overlaps
+ * the upload instead of alternating with it — the next slice is then mostly ready. It holds at most
+ * the range asked for, the read-ahead and one encrypted chunk.
  */
 export class CiphertextSource {
   private iterator: AsyncIterator<Uint8Array> | undefined;
@@ -26,15 +30,27 @@ export class CiphertextSource {
   /** Bytes [0, hashedUpTo) of the ciphertext are in `hash`. */
   private hashedUpTo = 0;
   private digested: Uint8Array | undefined;
+  /** Pieces the current pass produced ahead of the reader, in order, and their total length. */
+  private ahead: Uint8Array[] = [];
+  private aheadBytes = 0;
+  /** The last production step queued: steps run one at a time, in order. */
+  private producing: Promise<void> = Promise.resolve();
+  /** A failure of a step run ahead, thrown to the next reader. */
+  private failure: { error: unknown } | undefined;
+  /** The pass being read ahead of in the background, if any. */
+  private prefetching: AsyncIterator<Uint8Array> | undefined;
 
   /**
    * @param size the ciphertext size (bytes)
    * @param open starts a new pass over the ciphertext from its first byte (yields it in order, in
    *   pieces of any size)
+   * @param readAheadBytes how much ciphertext to produce ahead of the reader between slices
+   *   (bytes, ≥ 0; 0 turns read-ahead off)
    */
   constructor(
     readonly size: number,
     private readonly open: () => AsyncIterable<Uint8Array>,
+    private readonly readAheadBytes = DEFAULT_READ_AHEAD_BYTES,
   ) {}
 
   /**
@@ -46,7 +62,7 @@ export class CiphertextSource {
     const stop = Math.min(end, this.size);
     if (start < this.position || !this.iterator) this.restart();
     // Skip to `start` (what the pass produces on the way is hashed, see `next`).
-    while (this.position + this.pending.length <= start && !this.ended) {
+    while (this.position + this.pending.length <= start && !this.drained) {
       this.position += this.pending.length;
       this.pending = await this.next();
     }
@@ -57,7 +73,7 @@ export class CiphertextSource {
     const want = Math.max(0, stop - start);
     while (have < want) {
       if (this.pending.length === 0) {
-        if (this.ended) break;
+        if (this.drained) break;
         this.pending = await this.next();
         continue;
       }
@@ -70,6 +86,7 @@ export class CiphertextSource {
     // tus-js-client reads a slice's length from `size` (as of a Blob); in Node it also becomes the
     // request's Content-Length.
     const value = Object.assign(concat(parts, have), { size: have });
+    this.readAhead();
     return { value, done: start + have >= this.size };
   }
 
@@ -99,8 +116,13 @@ export class CiphertextSource {
 
   /** Stops the current pass (a later slice starts a new one; the hash so far is kept). */
   close(): void {
-    void this.iterator?.return?.();
+    const iterator = this.iterator;
     this.iterator = undefined;
+    this.ahead = [];
+    this.aheadBytes = 0;
+    this.failure = undefined;
+    // After a step still running on it (an async generator's return waits for its pending next).
+    if (iterator) this.producing = this.producing.then(() => void iterator.return?.()).catch(() => {});
   }
 
   private restart(): void {
@@ -112,12 +134,75 @@ export class CiphertextSource {
     this.ended = false;
   }
 
-  /** The pass's next piece (empty once it ended), its bytes past `hashedUpTo` hashed. */
+  /** The pass ended and its read-ahead was taken: nothing more comes from it. */
+  private get drained(): boolean {
+    return this.ended && this.ahead.length === 0;
+  }
+
+  /** The pass's next piece (empty once it ended): from the read-ahead, else produced now. */
   private async next(): Promise<Uint8Array> {
-    const r = await (this.iterator as AsyncIterator<Uint8Array>).next();
+    while (this.ahead.length === 0) {
+      if (this.failure) {
+        const { error } = this.failure;
+        this.failure = undefined;
+        throw error;
+      }
+      if (this.ended || !this.iterator) return new Uint8Array(0);
+      await this.step(this.iterator);
+    }
+    const piece = this.ahead.shift() as Uint8Array;
+    this.aheadBytes -= piece.length;
+    return piece;
+  }
+
+  /** Produces ahead of the reader, in the background, until `readAheadBytes` are waiting. */
+  private readAhead(): void {
+    const iterator = this.iterator;
+    if (!iterator || this.prefetching === iterator || this.readAheadBytes <= 0) return;
+    this.prefetching = iterator;
+    void (async () => {
+      try {
+        while (
+          this.iterator === iterator &&
+          !this.ended &&
+          !this.failure &&
+          this.aheadBytes < this.readAheadBytes
+        ) {
+          await this.step(iterator).catch((error: unknown) => {
+            if (this.iterator === iterator) this.failure = { error };
+          });
+        }
+      } finally {
+        if (this.prefetching === iterator) this.prefetching = undefined;
+      }
+    })();
+  }
+
+  /**
+   * Queues one production step on `iterator` (after those already queued): its next piece goes to
+   * the read-ahead. A step of a pass that was closed meanwhile produces nothing.
+   */
+  private step(iterator: AsyncIterator<Uint8Array>): Promise<void> {
+    const run = this.producing.then(async () => {
+      if (this.iterator !== iterator || this.ended) return;
+      const piece = await this.produce(iterator);
+      if (this.iterator !== iterator) return;
+      if (piece) {
+        this.ahead.push(piece);
+        this.aheadBytes += piece.length;
+      }
+    });
+    this.producing = run.catch(() => {});
+    return run;
+  }
+
+  /** The pass's next piece (undefined once it ended), its bytes past `hashedUpTo` hashed. */
+  private async produce(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array | undefined> {
+    const r = await iterator.next();
+    if (this.iterator !== iterator) return undefined;
     if (r.done) {
       this.ended = true;
-      return new Uint8Array(0);
+      return undefined;
     }
     const at = this.produced;
     this.produced += r.value.length;
@@ -130,6 +215,9 @@ export class CiphertextSource {
     return r.value;
   }
 }
+
+/** Read-ahead between slices: one PATCH of the SDK's upload (tus-upload.ts UPLOAD_CHUNK_BYTES). */
+const DEFAULT_READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 function concat(parts: Uint8Array[], length: number): Uint8Array {
   if (parts.length === 1 && parts[0]) return parts[0].slice();

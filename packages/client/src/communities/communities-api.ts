@@ -14,6 +14,7 @@ import type {
   UpdateRoleBody,
 } from "@volly/protocol";
 import type { Listeners } from "../shared/listeners.js";
+import type { VoiceChannels } from "./voice-channels.js";
 
 /**
  * A member or account named by the caller: `@handle` (looked up in the server's directory) or an
@@ -72,6 +73,8 @@ export interface Communities {
    * or a change made here), once its channel conversations were reconciled.
    */
   readonly changes: Listeners<CommunityChange>;
+  /** Voice channels: join, leave, self mute/deafen, moderation, and who is in (`voice-channels.ts`). */
+  readonly voice: VoiceChannels;
 
   /** Creates a community owned by this account (it starts with a #general text channel). */
   create(name: string, description?: string): Promise<CommunityResponse>;
@@ -89,9 +92,9 @@ export interface Communities {
   transferOwnership(communityId: string, member: MemberRef): Promise<CommunityResponse>;
 
   /**
-   * Creates a channel (MANAGE_CHANNELS): `type` text (default), announcement or category;
+   * Creates a channel (MANAGE_CHANNELS): `type` text (default), announcement, voice or category;
    * `private` denies VIEW_CHANNEL to @everyone. Its MLS group is created by the first device
-   * that may send there (this one, right away, for a text or announcement channel).
+   * that may send there (this one, right away, for a text, announcement or voice channel).
    */
   createChannel(communityId: string, channel: CreateChannelBody): Promise<CommunityChannel>;
   /** Renames, moves or sets the topic or history policy of a channel (MANAGE_CHANNELS). */

@@ -31,6 +31,7 @@ import type {
   OverwriteTarget,
 } from "./communities-api.js";
 import { communityInviteLinks, parseCommunityInvite } from "./invite-links.js";
+import { VoiceChannelsService } from "./voice-channels.js";
 
 /** How long after a reconciliation that left a channel behind it is tried again (ms). */
 export const RECONCILE_RETRY_MS = 10_000;
@@ -50,8 +51,12 @@ export class CommunitiesService implements Communities {
   private readonly retries = new Map<string, ReturnType<typeof setTimeout>>();
   private disposed = false;
 
+  /** Voice channels: join, leave, mute, move, and who is in (see `voice-channels.ts`). */
+  readonly voice: VoiceChannelsService;
+
   constructor(private readonly s: ConversationServices) {
     this.channels = new ChannelConversations(s);
+    this.voice = new VoiceChannelsService(s.ctx.api, (member) => this.accountIdOf(member));
   }
 
   private get api() {

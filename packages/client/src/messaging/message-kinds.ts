@@ -31,6 +31,9 @@ export const MESSAGE_KINDS: { readonly [K in MessageBody["type"]]: MessageKind }
   // A tombstone (DeleteContent applied): no longer counts as unread; handed over so a new device
   // shows the same gap.
   deleted: { origin: "content", conversational: false, historyHandOver: true },
+  // A call's record (`content/call-event.ts`): a timeline event, not something someone wrote; the
+  // hand-over's HistoryMessage carries text only.
+  call: { origin: "content", conversational: false, historyHandOver: false },
 };
 
 /**

@@ -1,4 +1,11 @@
-import type { AttachmentPointer, LinkPreview, MessageDeclaration, TextMentions } from "@volly/protocol";
+import type {
+  AttachmentPointer,
+  CallMedia,
+  CallOutcome,
+  LinkPreview,
+  MessageDeclaration,
+  TextMentions,
+} from "@volly/protocol";
 import type { UploadState } from "../attachments/attachments-api.js";
 
 /** The body of a text message (TextContent's text: 1 to LIMITS.maxTextChars characters). */
@@ -101,12 +108,29 @@ export interface MembershipBody {
 }
 
 /**
- * What a message record shows, by kind: text (a stored content kind, `messaging/content/`), the
- * tombstone of a message deleted for everyone, or a membership event (derived locally, `conversations/membership-events.ts`). Each kind is listed in
+ * The timeline's record of a call (CallEventContent, sent by the caller's device when the call is
+ * over): UIs show e.g. "Missed call", "Declined call" or "Call, 3:12".
+ */
+export interface CallBody {
+  /** The kind of body. */
+  type: "call";
+  /** The call's id (the one its signaling carried). */
+  callId: string;
+  /** Audio only, or video. */
+  media: CallMedia;
+  /** How it ended: nobody answered ("missed"), "declined", or answered and "ended". */
+  outcome: CallOutcome;
+  /** For an answered call: from the answer to the hang-up (ms). */
+  durationMs?: number;
+}
+
+/**
+ * What a message record shows, by kind: text (a stored content kind, `messaging/content/`), a
+ * call's record, the tombstone of a message deleted for everyone, or a membership event (derived locally, `conversations/membership-events.ts`). Each kind is listed in
  * `MESSAGE_KINDS` (`message-kinds.ts`), so TypeScript refuses a new one nobody decided about.
  * Narrow on `type` (or read text with {@link messageText}).
  */
-export type MessageBody = TextBody | MembershipBody | DeletedBody;
+export type MessageBody = TextBody | MembershipBody | DeletedBody | CallBody;
 
 /**
  * A message as the user sees it — or, with a membership body, an event in its timeline. Stored

@@ -24,9 +24,12 @@ import {
   type ScheduledMessages,
   type ScheduleOptions,
 } from "./scheduled-api.js";
+import { TopUpTimer } from "./top-up-timer.js";
 
 /** Own messages sent in a conversation after which held occurrences are encrypted again (see below). */
 const RE_ENCRYPT_AFTER_SENDS = 5;
+/** How long after a held occurrence's time the device tops its series up (ms). */
+const TOP_UP_AFTER_RELEASE_MS = 250;
 
 /**
  * Where recurring schedules' definitions are shared with the account's other devices (the account
@@ -66,19 +69,25 @@ export interface ScheduledDeps {
  *   there into its store, so each lists it, can cancel it (a tombstone in the document, then the
  *   server's rows), and tops it up;
  * - a recurring schedule is topped up to {@link SCHEDULE_HORIZON} occurrences whenever the client
- *   syncs (`topUp`), by whichever device of the account runs: it counts what the server holds of
- *   the series and adds only the missing occurrences, whose ids derive from the series and the
+ *   syncs (`topUp`), and while it runs each time an occurrence it knows of goes out (a timer armed
+ *   for the next one, whichever device holds it), by whichever device of the account runs: it
+ *   counts what the server holds of the series and adds only the missing occurrences, whose ids derive from the series and the
  *   time, so two devices topping up at once collide on the server's unique message id
  *   (VOLLY_E_MESSAGE_ID_CONFLICT) instead of holding an occurrence twice;
  * - it re-encrypts every held occurrence of a schedule it knows, whichever device encrypted it
  *   last, so the series stays readable when the creating device is gone;
  * - when its own occurrence comes back through the log (it cannot decrypt its own MLS message) it
- *   stores the message from the text it kept ({@link ScheduledService.releasedLocked}).
+ *   stores the message from the text it kept ({@link ScheduledService.releasedLocked}). Today's
+ *   server never delivers a device's own entries back, so this waits for the server to echo
+ *   released scheduled entries to the device that held them.
  */
 export class ScheduledService implements ScheduledMessages {
   private readonly sends = new Map<string, number>();
   /** Series cancelled by this client: never adopted again from an older read of the document. */
   private readonly cancelledHere = new Set<string>();
+  /** Wakes this device when the next occurrence it knows of goes out, to top its series up. */
+  private readonly nextRelease = new TopUpTimer(() => this.topUpSoon());
+  private disposed = false;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -86,7 +95,8 @@ export class ScheduledService implements ScheduledMessages {
   ) {}
 
   /**
-   * Subscribes to epoch changes and own sends (listeners only; no timer).
+   * Subscribes to epoch changes and shared definitions' changes (listeners; the top-up timer is
+   * armed by the first top-up).
    *
    * @param definitionsChanged fires when another device changed the shared definitions (adopted
    *   and topped up in the background)
@@ -122,6 +132,12 @@ export class ScheduledService implements ScheduledMessages {
   /** Resolves once background top-ups and re-encryptions started so far have settled. Never rejects. */
   async idle(): Promise<void> {
     await this.background;
+  }
+
+  /** Stops the top-up timer and starts no more background top-ups (the client is closing). */
+  dispose(): void {
+    this.disposed = true;
+    this.nextRelease.dispose();
   }
 
   /** Notes one own message sent in a conversation (re-encrypts held occurrences every few). */
@@ -177,6 +193,7 @@ export class ScheduledService implements ScheduledMessages {
     await this.save(record);
     await this.deps.definitions?.noteSchedule(definitionOf(record));
     await this.deps.queue.run(conversationId, () => this.topUpLocked(record));
+    await this.armNextRelease();
     return entryOf(record, []);
   }
 
@@ -245,7 +262,10 @@ export class ScheduledService implements ScheduledMessages {
     const definitions = await this.deps.definitions?.schedules();
     const shared = (definitions?.live.length ?? 0) + (definitions?.cancelled.length ?? 0);
     // Nothing scheduled on any device of the account: no need to ask the server.
-    if (shared === 0 && (await this.ctx.stores.scheduled.list()).length === 0) return;
+    if (shared === 0 && (await this.ctx.stores.scheduled.list()).length === 0) {
+      this.nextRelease.clear();
+      return;
+    }
     let rows: ScheduledMessage[];
     try {
       rows = await this.reconcileSynced((await this.ctx.api.call("listScheduled")).scheduled);
@@ -270,6 +290,22 @@ export class ScheduledService implements ScheduledMessages {
         })
         .catch(this.ctx.diagnostics.catcher("scheduled.topUp"));
     }
+    await this.armNextRelease();
+  }
+
+  /**
+   * Arms the top-up timer for just after the earliest future occurrence of the recurring schedules
+   * this device knows (whichever device holds it), or clears it when there is none.
+   */
+  private async armNextRelease(): Promise<void> {
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [, record] of await this.ctx.stores.scheduled.list()) {
+      if (record.rule === undefined) continue;
+      for (const h of record.held) if (h.releaseAt > now) next = Math.min(next, h.releaseAt);
+    }
+    if (Number.isFinite(next)) this.nextRelease.arm(next + TOP_UP_AFTER_RELEASE_MS);
+    else this.nextRelease.clear();
   }
 
   /**
@@ -322,25 +358,19 @@ export class ScheduledService implements ScheduledMessages {
   /**
    * For the receiving pipeline, in the conversation's queue: when an application entry of this
    * device is an occurrence it scheduled, stores it as a sent message (with the conversation's new
-   * `lastSeq`) and returns it; else undefined. An occurrence of a recurring schedule, sent by any
-   * device of the account, also starts a top-up in the background (after this queue task), so a
-   * long-running client keeps a series going without reconnecting.
+   * `lastSeq`) and returns it; else undefined. (Top-ups as occurrences go out are the timer's,
+   * `nextRelease`: it covers every occurrence this device knows, whichever device sent it.)
    */
   async releasedLocked(
     event: GroupMessageEvent,
     advanced: ConversationRecord,
   ): Promise<MessageRecord | undefined> {
-    if (event.kind !== "application" || event.senderAccountId !== this.ctx.profile.accountId)
-      return undefined;
+    if (event.kind !== "application" || event.senderDeviceId !== this.ctx.profile.deviceId) return undefined;
     const { stores } = this.ctx;
     for (const [, record] of await stores.scheduled.list()) {
       if (record.conversationId !== advanced.id) continue;
       const occurrence = record.held.find((h) => h.messageId === event.messageId);
       if (!occurrence) continue;
-      // An occurrence went out, whichever device of the account sent it: keep the horizon full.
-      if (record.rule !== undefined) this.topUpSoon();
-      // Another device's: this device decrypts it like any message of its account.
-      if (event.senderDeviceId !== this.ctx.profile.deviceId) return undefined;
       const message: MessageRecord = {
         id: event.messageId,
         conversationId: advanced.id,
@@ -372,7 +402,7 @@ export class ScheduledService implements ScheduledMessages {
 
   /** Runs {@link topUp} in the background once more (at most one waits at a time). */
   private topUpSoon(): void {
-    if (this.topUpPending) return;
+    if (this.topUpPending || this.disposed) return;
     this.topUpPending = true;
     this.background = this.background
       .then(() => {

@@ -1,14 +1,23 @@
 import {
   decodeGroup,
+  groupEpoch,
   groupFromRecords,
   groupStateRecords,
   isGroupConsumed,
   type MlsGroup,
 } from "@volly/crypto";
 import { fromBase64Url, VollyError } from "@volly/protocol";
+import { ListenerSet } from "../shared/listeners.js";
 import { KeyedRecords } from "./keyed-records.js";
 import { RECORD_PREFIXES } from "./store-keys.js";
 import type { Vault, VaultBatch } from "./vault.js";
+
+/** A conversation's group state was stored at a new epoch (RFC 9420 §8): a commit was applied. */
+export interface GroupEpochChange {
+  conversationId: string;
+  /** The epoch now stored. */
+  epoch: number;
+}
 
 /** How many conversations' decoded group states are kept in memory, by default. */
 export const GROUP_CACHE_SIZE = 8;
@@ -33,6 +42,14 @@ export class GroupStateStore {
   private readonly stored = new Map<string, MlsGroup>();
   /** Bumped by every committed write: a load that saw an older value must not fill the cache. */
   private writes = 0;
+  /** conversation id → the epoch of the state last loaded or stored (to tell epoch changes). */
+  private readonly epochs = new Map<string, number>();
+  /**
+   * Fires once a write that moves a conversation's stored state to another epoch is committed
+   * (only for conversations whose state this store loaded or stored before, as every commit's
+   * processing does: load, process, store).
+   */
+  readonly epochChanges = new ListenerSet<GroupEpochChange>();
 
   /**
    * @param vault the profile's vault
@@ -59,6 +76,7 @@ export class GroupStateStore {
     const seen = this.writes;
     const group = await this.read(conversationId);
     if (group.split && this.writes === seen) this.remember(conversationId, group.group);
+    if (this.writes === seen) this.epochs.set(conversationId, groupEpoch(group.group));
     return group.group;
   }
 
@@ -88,9 +106,13 @@ export class GroupStateStore {
     for (const { epoch, index, record } of records.chunks)
       batch.putBytes(`${prefix}c/${epoch}/${index}`, record);
     if (records.head) batch.putBytes(`${prefix}h`, records.head);
+    const epoch = groupEpoch(group);
     return batch.onCommit(() => {
       this.writes++;
       this.remember(conversationId, group);
+      const before = this.epochs.get(conversationId);
+      this.epochs.set(conversationId, epoch);
+      if (before !== undefined && before !== epoch) this.epochChanges.emit({ conversationId, epoch });
     });
   }
 
@@ -123,6 +145,7 @@ export class GroupStateStore {
   private forget(conversationId: string): void {
     this.writes++;
     this.stored.delete(conversationId);
+    this.epochs.delete(conversationId);
   }
 
   private async read(conversationId: string): Promise<{ group: MlsGroup; split: boolean }> {

@@ -3,6 +3,7 @@ import type { KeyPackagePoolService } from "../account/key-package-pool.js";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ConversationServices } from "../conversations/conversation-services.js";
 import type { DeliveryLog } from "../messaging/delivery-log.js";
+import type { EphemeralIncoming } from "../messaging/ephemeral-incoming.js";
 import type { IncomingMessages } from "../messaging/incoming.js";
 import type { Outbox } from "../messaging/outbox.js";
 import type { TypingService } from "../messaging/typing.js";
@@ -18,6 +19,8 @@ export type Acknowledge = (cursors: Array<{ groupId: string; seq: number }>, wel
 export interface SyncDeps {
   conversations: ConversationServices;
   incoming: IncomingMessages;
+  /** Decrypts and emits ephemeral messages (EPHEMERAL_MESSAGE: call signaling). */
+  ephemeral: EphemeralIncoming;
   outbox: Outbox;
   deliveryLog: DeliveryLog;
   keyPackages: KeyPackagePoolService;
@@ -36,6 +39,8 @@ export interface SyncDeps {
   onDeviceLinkClaimed(event: DispatchPayload<"DEVICE_LINK_CLAIMED">): void;
   /** Receives COMMUNITY_UPDATE dispatches (a community of this account changed). */
   onCommunityUpdate(event: DispatchPayload<"COMMUNITY_UPDATE">): void;
+  /** Receives VOICE_STATE_UPDATE dispatches (someone joined, changed or left a voice channel). */
+  onVoiceStateUpdate(event: DispatchPayload<"VOICE_STATE_UPDATE">): void;
 }
 
 /** The events and per-session state `Sync` gives its handlers on top of {@link SyncDeps}. */

@@ -2,11 +2,13 @@ import type { DispatchEventName } from "@volly/protocol";
 import type { DispatchHandler } from "./dispatch-handler.js";
 import { communityUpdate } from "./dispatches/community-update.js";
 import { deviceLinkClaimed } from "./dispatches/device-link-claimed.js";
+import { ephemeralMessage } from "./dispatches/ephemeral-message.js";
 import { groupMessage } from "./dispatches/group-message.js";
 import { presenceUpdate } from "./dispatches/presence-update.js";
 import { sessionStarted } from "./dispatches/session-started.js";
 import { synced } from "./dispatches/synced.js";
 import { typingStart } from "./dispatches/typing-start.js";
+import { voiceStateUpdate } from "./dispatches/voice-state-update.js";
 import { welcome } from "./dispatches/welcome.js";
 
 /**
@@ -23,4 +25,6 @@ export const DISPATCH_HANDLERS: { readonly [T in DispatchEventName]: DispatchHan
   TYPING_START: typingStart,
   DEVICE_LINK_CLAIMED: deviceLinkClaimed,
   COMMUNITY_UPDATE: communityUpdate,
+  EPHEMERAL_MESSAGE: ephemeralMessage,
+  VOICE_STATE_UPDATE: voiceStateUpdate,
 };

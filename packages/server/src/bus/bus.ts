@@ -51,6 +51,9 @@ export function groupChannel(groupId: string): string {
 /** The single channel of presence messages (every node subscribes once). */
 export const PRESENCE_CHANNEL = "presence";
 
+/** The single channel of voice channel state and rooms (every node subscribes once; `services/voice/`). */
+export const VOICE_CHANNEL = "voice";
+
 /** The channel of a device's Welcome inbox and new groups: `device:<deviceId>`. */
 export function deviceChannel(deviceId: string): string {
   return `device:${deviceId}`;

@@ -10,7 +10,7 @@
  * (see `parse-bus-message.ts`).
  */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import { DISPATCH_EVENTS } from "@volly/protocol";
+import { DISPATCH_EVENTS, LIMITS } from "@volly/protocol";
 
 /** Longest string field a bus message may carry (ids, handles, names), in UTF-16 code units. */
 export const MAX_BUS_TEXT = 256;
@@ -162,6 +162,25 @@ export const TypingMessage = Type.Object(
 export type TypingMessage = Static<typeof TypingMessage>;
 
 /**
+ * An ephemeral MLS application message for a group's connected member devices (on the group's
+ * channel; POST /v1/groups/:groupId/ephemeral): relayed as EPHEMERAL_MESSAGE, never stored. The
+ * ciphertext is end-to-end encrypted; the sender's device does not get it back.
+ */
+export const EphemeralBusMessage = Type.Object(
+  {
+    type: Type.Literal("ephemeral"),
+    groupId: Text,
+    senderDeviceId: Text,
+    senderAccountId: Text,
+    senderHandle: Text,
+    epoch: Counter,
+    ciphertext: Type.String({ pattern: "^[A-Za-z0-9_-]*$", maxLength: LIMITS.maxEphemeralChars }),
+  },
+  exact,
+);
+export type EphemeralBusMessage = Static<typeof EphemeralBusMessage>;
+
+/**
  * A device link of the device's account was claimed (on the channel of each of the account's
  * devices): its live sessions dispatch DEVICE_LINK_CLAIMED so the creator can check the proof.
  */
@@ -212,6 +231,84 @@ export const ApiKeyChangedMessage = Type.Object(
 );
 export type ApiKeyChangedMessage = Static<typeof ApiKeyChangedMessage>;
 
+/** A voice state as carried between nodes: the public state plus the SFU participant it holds. */
+const VoiceRecordBus = Type.Object(
+  {
+    communityId: Text,
+    channelId: Text,
+    accountId: Text,
+    deviceId: Text,
+    selfMute: Type.Boolean(),
+    selfDeaf: Type.Boolean(),
+    serverMute: Type.Boolean(),
+    serverDeaf: Type.Boolean(),
+    joinedAt: Counter,
+    /** The Janus participant id handed to the device. */
+    participantId: Counter,
+    /** The device's join token on the room's access list. */
+    token: Text,
+  },
+  exact,
+);
+export type VoiceRecordBus = Static<typeof VoiceRecordBus>;
+
+/**
+ * An account's voice state in a community changed (on the voice channel of the bus, every node):
+ * `record` is the new one, absent when it left. Every node keeps the same map (`services/voice/`).
+ */
+export const VoiceSyncMessage = Type.Object(
+  {
+    type: Type.Literal("voice-sync"),
+    nodeId: Text,
+    communityId: Text,
+    accountId: Text,
+    record: Type.Optional(VoiceRecordBus),
+  },
+  exact,
+);
+export type VoiceSyncMessage = Static<typeof VoiceSyncMessage>;
+
+/** A voice channel's Janus room was created (`room` + `secret`) or destroyed (neither) (voice channel of the bus). */
+export const VoiceRoomMessage = Type.Object(
+  {
+    type: Type.Literal("voice-room"),
+    nodeId: Text,
+    channelId: Text,
+    room: Type.Optional(Counter),
+    secret: Type.Optional(Text),
+  },
+  exact,
+);
+export type VoiceRoomMessage = Static<typeof VoiceRoomMessage>;
+
+/** A voice state to dispatch as VOICE_STATE_UPDATE (on the channel of a device that may view the channel). */
+export const VoiceStateMessage = Type.Object(
+  {
+    type: Type.Literal("voice-state"),
+    deviceId: Text,
+    communityId: Text,
+    accountId: Text,
+    previousChannelId: Type.Optional(Text),
+    state: Type.Optional(
+      Type.Object(
+        {
+          channelId: Text,
+          accountId: Text,
+          deviceId: Text,
+          selfMute: Type.Boolean(),
+          selfDeaf: Type.Boolean(),
+          serverMute: Type.Boolean(),
+          serverDeaf: Type.Boolean(),
+          joinedAt: Counter,
+        },
+        exact,
+      ),
+    ),
+  },
+  exact,
+);
+export type VoiceStateMessage = Static<typeof VoiceStateMessage>;
+
 /** Every message the bus carries. */
 export const BusMessage = Type.Union([
   GroupAppendedMessage,
@@ -221,10 +318,14 @@ export const BusMessage = Type.Union([
   PresenceRefreshMessage,
   PresenceStatusMessage,
   TypingMessage,
+  EphemeralBusMessage,
   DeviceLinkClaimedMessage,
   CommunityUpdatedMessage,
   DeviceRevokedMessage,
   ApiKeyChangedMessage,
+  VoiceSyncMessage,
+  VoiceRoomMessage,
+  VoiceStateMessage,
 ]);
 export type BusMessage = Static<typeof BusMessage>;
 
@@ -240,8 +341,12 @@ export const BUS_MESSAGES = {
   "presence-refresh": PresenceRefreshMessage,
   "presence-status": PresenceStatusMessage,
   typing: TypingMessage,
+  ephemeral: EphemeralBusMessage,
   "device-link-claimed": DeviceLinkClaimedMessage,
   "community-updated": CommunityUpdatedMessage,
   "device-revoked": DeviceRevokedMessage,
   "api-key-changed": ApiKeyChangedMessage,
+  "voice-sync": VoiceSyncMessage,
+  "voice-room": VoiceRoomMessage,
+  "voice-state": VoiceStateMessage,
 } as const satisfies { [K in BusMessage["type"]]: TSchema & { static: { type: K } } };

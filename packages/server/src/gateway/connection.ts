@@ -50,7 +50,8 @@ type ConnectionState = { -readonly [K in keyof ConnectionContext]: ConnectionCon
 /**
  * Runs the gateway protocol on one WebSocket: HELLO, then IDENTIFY or RESUME (signed HELLO nonce),
  * READY/RESUMED, the current presence of the accounts sharing a group, the backlog and SYNCED, live
- * dispatches (GROUP_MESSAGE, WELCOME, PRESENCE_UPDATE, TYPING_START, DEVICE_LINK_CLAIMED), and
+ * dispatches (GROUP_MESSAGE, WELCOME, PRESENCE_UPDATE, TYPING_START, DEVICE_LINK_CLAIMED,
+ * EPHEMERAL_MESSAGE), and
  * every client op through its handler in `ops/` (see {@link OP_HANDLERS}). A bad frame gets an
  * ERROR frame and the connection stays open; a failed authentication gets an ERROR frame and the
  * close code of its error; silence for twice the heartbeat interval gets ERROR
@@ -146,6 +147,15 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     } else if (message.type === "community-updated") {
       const { communityId } = message;
       queue.push(async () => void c.dispatch("COMMUNITY_UPDATE", { communityId })).catch(() => {});
+    } else if (message.type === "voice-state") {
+      const { communityId, accountId, previousChannelId, state } = message;
+      const payload = {
+        communityId,
+        accountId,
+        ...(previousChannelId !== undefined ? { previousChannelId } : {}),
+        state: state ?? null,
+      };
+      queue.push(async () => void c.dispatch("VOICE_STATE_UPDATE", payload)).catch(() => {});
     } else if (message.type === "device-revoked") {
       detach();
       c.fail(new VollyError("VOLLY_E_DEVICE_REVOKED"));
@@ -163,6 +173,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
   /** After READY/RESUMED: presence of the accounts sharing a group, then the backlog and live delivery. */
   const startDelivery = async (device: AuthContext) => {
     unsubscribeDeviceEvents = bus.subscribe(deviceChannel(device.deviceId), onDeviceEvent);
+    services.voice?.connectionOpened(device.deviceId);
     const onError = (error: unknown) => log.error({ err: describeError(error) }, "gateway delivery failed");
     const connectionPresence = createConnectionPresence({
       connectionId,
@@ -306,6 +317,8 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     clearTimeout(identifyDeadline);
     log.debug({ sessionId: c.session?.sessionId, code }, "gateway closed");
     if (c.session) void deps.acks.settle(c.session.deviceId);
+    // A device whose last connection here dropped leaves its voice channels after a grace period.
+    if (c.session) services.voice?.connectionClosed(c.session.deviceId);
     detach();
     resolveClosed();
   });

@@ -12,7 +12,10 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 /** Sends one DISPATCH event; false when the connection is gone (stop pumping). */
 export type Dispatch = <T extends DispatchEventName>(t: T, d: DispatchPayload<T>) => boolean;
 
-/** Pushes a device's backlog and then its live log entries and Welcomes over one gateway connection. */
+/**
+ * Pushes a device's backlog and then its live log entries, Welcomes and ephemeral messages over one
+ * gateway connection.
+ */
 export interface DeliveryPump {
   /**
    * Subscribes to the device's channel (Welcomes, groups it created) and its groups' channels,
@@ -203,7 +206,10 @@ export function createDeliveryPump(options: {
       message.type === "device-link-claimed" ||
       message.type === "device-revoked" ||
       message.type === "api-key-changed" ||
-      message.type === "community-updated"
+      message.type === "community-updated" ||
+      message.type === "voice-state" ||
+      message.type === "voice-sync" ||
+      message.type === "voice-room"
     ) {
       return;
     }
@@ -228,6 +234,25 @@ export function createDeliveryPump(options: {
     if (!state) return;
     if (message.type === "typing") {
       options.onTyping?.(message);
+      return;
+    }
+    if (message.type === "ephemeral") {
+      if (message.senderDeviceId === deviceId) return;
+      // Queued behind the group's pending log work, so a commit announced before it is dispatched
+      // first (the device then has the epoch's keys); dropped unless the device's membership is
+      // still open when its turn comes. Never stored, never dispatched again.
+      const { groupId, senderDeviceId, senderAccountId, senderHandle, epoch, ciphertext } = message;
+      enqueue(async () => {
+        if (!groups.get(groupId)?.open) return;
+        dispatch("EPHEMERAL_MESSAGE", {
+          groupId,
+          senderDeviceId,
+          senderAccountId,
+          senderHandle,
+          epoch,
+          ciphertext,
+        });
+      });
       return;
     }
     if (message.kind !== "application") {

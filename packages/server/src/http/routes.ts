@@ -1,21 +1,26 @@
 import {
   type API_KEY_ROUTES,
+  type CALL_INFRA_ROUTES,
   type COMMUNITY_ROUTES,
   isValidHandle,
   parse,
   ROUTES,
   type RouteSpec,
+  type VOICE_ROUTES,
   VOLLY_VERSION,
   VollyError,
 } from "@volly/protocol";
 import type { FastifyInstance, onRequestHookHandler } from "fastify";
+import type { TurnConfig } from "../config-calls.js";
 import { requireScope } from "../services/api-keys/grants.js";
 import { ROUTE_SCOPES } from "../services/api-keys/route-scopes.js";
 import type { AuthContext } from "../services/context.js";
 import type { Services } from "../services/services.js";
 import { apiKeyHandlers } from "./api-key-routes.js";
 import { authenticateRequest } from "./bearer.js";
+import { callInfraHandlers } from "./call-routes.js";
 import { communityHandlers } from "./community-routes.js";
+import { voiceHandlers } from "./voice-routes.js";
 
 type RouteName = keyof typeof ROUTES;
 type AuthFor<K extends RouteName> = (typeof ROUTES)[K]["auth"] extends true ? AuthContext : undefined;
@@ -32,7 +37,13 @@ interface RouteInput<A> {
   viewer: () => Promise<AuthContext | undefined>;
 }
 
-type CoreRouteName = Exclude<RouteName, keyof typeof COMMUNITY_ROUTES | keyof typeof API_KEY_ROUTES>;
+type CoreRouteName = Exclude<
+  RouteName,
+  | keyof typeof COMMUNITY_ROUTES
+  | keyof typeof API_KEY_ROUTES
+  | keyof typeof CALL_INFRA_ROUTES
+  | keyof typeof VOICE_ROUTES
+>;
 type RouteHandlers = { [K in CoreRouteName]: (input: RouteInput<AuthFor<K>>) => Promise<unknown> };
 
 /**
@@ -87,6 +98,11 @@ function handlers(services: Services): RouteHandlers {
     sendMessage: async ({ params, body, auth: device }) => {
       const { groupId } = parse(ROUTES.sendMessage.params, params);
       return delivery.sendMessage(device.deviceId, groupId, parse(ROUTES.sendMessage.body, body), device);
+    },
+    sendEphemeral: async ({ params, body, auth: device }) => {
+      const { groupId } = parse(ROUTES.sendEphemeral.params, params);
+      await services.ephemeral.relay(device, groupId, parse(ROUTES.sendEphemeral.body, body));
+      return {};
     },
     deleteMessage: async ({ params, auth: device }) => {
       const { groupId, messageId } = parse(ROUTES.deleteMessage.params, params);
@@ -146,17 +162,25 @@ function handlers(services: Services): RouteHandlers {
  * Registers every route of ROUTES (method and path exactly as specified). Routes with `auth: true`
  * authenticate the bearer token first (→ 401 VOLLY_E_NOT_AUTHENTICATED), then check the scope a
  * session made with an API key needs (ROUTE_SCOPES → 403 VOLLY_E_API_KEY_SCOPE), then validate. Responses
- * are JSON with status 200; errors go through the app's error handler.
+ * are JSON with the route's status (200 unless it says otherwise); errors go through the app's error handler.
  *
  * @param options.rateLimit the hook from `registerRateLimit`, run on every route but `health`
  *   (authenticated routes keyed by account, the others by IP); without it nothing is limited
+ * @param options.turn the STUN/TURN servers `GET /v1/calls/ice-servers` hands out (default none)
+ * @param options.now the clock TURN credentials expire by (ms since the Unix epoch; default Date.now)
  */
 export function registerRoutes(
   app: FastifyInstance,
   services: Services,
-  options: { rateLimit?: onRequestHookHandler } = {},
+  options: { rateLimit?: onRequestHookHandler; turn?: TurnConfig; now?: () => number } = {},
 ): void {
-  const table = { ...handlers(services), ...communityHandlers(services), ...apiKeyHandlers(services) };
+  const table = {
+    ...handlers(services),
+    ...communityHandlers(services),
+    ...apiKeyHandlers(services),
+    ...callInfraHandlers(options.turn, options.now ?? Date.now),
+    ...voiceHandlers(services.voice),
+  };
   for (const name of Object.keys(ROUTES) as RouteName[]) {
     const spec: RouteSpec = ROUTES[name];
     const handle = table[name] as (input: RouteInput<AuthContext | undefined>) => Promise<unknown>;
@@ -164,6 +188,7 @@ export function registerRoutes(
     app.route({
       method: spec.method,
       url: spec.path,
+      ...(spec.maxBodyBytes !== undefined ? { bodyLimit: spec.maxBodyBytes } : {}),
       ...(limited
         ? { config: { vollyRateLimit: spec.auth ? "account" : "ip" }, onRequest: options.rateLimit }
         : {}),
@@ -176,7 +201,10 @@ export function registerRoutes(
             ? undefined
             : await authenticateRequest(request, services.auth);
         const result = await handle({ params: request.params, body: request.body, auth, viewer });
-        return reply.code(200).type("application/json").send(JSON.stringify(result));
+        return reply
+          .code(spec.status ?? 200)
+          .type("application/json")
+          .send(JSON.stringify(result));
       },
     });
   }

@@ -19,6 +19,7 @@ import { createCommitInspector } from "./delivery/commit-inspector.js";
 import { createDeliveryService, type DeliveryService } from "./delivery/delivery-service.js";
 import { createDeviceLinkService, type DeviceLinkService } from "./device-links.js";
 import { createDeviceRevocationService, type DeviceRevocationService } from "./device-revocation.js";
+import { createEphemeralService, type EphemeralService } from "./ephemeral.js";
 import { createGroupService, type GroupService } from "./groups/group-service.js";
 import { createMembershipPolicies } from "./groups/membership-policies.js";
 import { createKeyPackageService, type KeyPackageService } from "./key-packages.js";
@@ -26,6 +27,7 @@ import { createPresenceService, type PresenceService } from "./presence.js";
 import { createScheduledService, type ScheduledService } from "./scheduled/scheduled-service.js";
 import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from "./service-limits.js";
 import { createTypingService, type TypingService } from "./typing.js";
+import type { VoiceService } from "./voice/voice-service.js";
 
 /** Every server service, built over one store and bus. */
 export interface Services {
@@ -42,6 +44,8 @@ export interface Services {
   recovery: AccountRecoveryService;
   presence: PresenceService;
   typing: TypingService;
+  /** Ephemeral MLS messages (call signaling): relayed to connected devices, never stored. */
+  ephemeral: EphemeralService;
   /** Communities: settings, ownership, invites, joining and leaving. */
   communities: CommunityService;
   /** Community channels and their permission overwrites. */
@@ -56,6 +60,8 @@ export interface Services {
   blobs: BlobService;
   /** API keys of accounts: create, list, revoke, rotate (`api-keys/`). */
   apiKeys: ApiKeyService;
+  /** Community voice channels (`voice/`); set by the app when it is built (it needs the SFU). */
+  voice?: VoiceService;
 }
 
 /**
@@ -91,10 +97,12 @@ export function createServices(
   const aftermath = createCommunityAftermath(
     createChannelAccessReconciler(context, delivery),
     createCommunityEvents(context),
+    // the voice service is set on the services by the app once it is built (it needs the SFU)
+    async (communityId) => services.voice?.reconcile(communityId),
   );
   const deviceRevocation = createDeviceRevocationService(context, delivery);
   const groups = createGroupService(context, policies, inspector, limits);
-  return {
+  const services: Services = {
     accounts: createAccountService(context),
     auth: createAuthService(context),
     keyPackages: createKeyPackageService(context, ciphersuite, limits),
@@ -105,6 +113,7 @@ export function createServices(
     recovery: createAccountRecoveryService(context, deviceRevocation),
     presence: createPresenceService(context),
     typing: createTypingService(context, policies),
+    ephemeral: createEphemeralService(context, policies),
     communities: createCommunityService(context, aftermath),
     channels: createChannelService(context, aftermath),
     roles: createRoleService(context, aftermath),
@@ -113,4 +122,5 @@ export function createServices(
     blobs: createBlobService(context, files.config, blobFiles),
     apiKeys: createApiKeyService(context),
   };
+  return services;
 }

@@ -43,7 +43,7 @@ export interface CommunityMemberRolesTable {
 export interface CommunityChannelsTable {
   id: string;
   community_id: string;
-  /** text | announcement | category */
+  /** text | announcement | category | voice */
   type: string;
   name: string;
   topic: string;

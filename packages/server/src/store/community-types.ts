@@ -52,7 +52,7 @@ export interface OverwriteRecord {
 export interface ChannelRecord {
   id: string;
   communityId: string;
-  type: "text" | "announcement" | "category";
+  type: "text" | "announcement" | "category" | "voice";
   name: string;
   topic: string;
   parentId: string | null;

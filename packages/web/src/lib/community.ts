@@ -32,6 +32,11 @@ export const PERMISSION_NAMES = [
   "ATTACH_FILES",
   "READ_MESSAGE_HISTORY",
   "MENTION_EVERYONE",
+  "CONNECT",
+  "SPEAK",
+  "MUTE_MEMBERS",
+  "DEAFEN_MEMBERS",
+  "MOVE_MEMBERS",
   "MANAGE_ROLES",
   "MODERATE_MEMBERS",
 ] as const satisfies readonly PermissionName[];

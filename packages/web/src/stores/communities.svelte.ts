@@ -3,6 +3,7 @@ import { describeError } from "../lib/errors.js";
 import { sdk } from "../lib/sdk.js";
 import type { CommunitySummary, CommunityView } from "../worker/rpc-types.js";
 import { conversations } from "./conversations.svelte.js";
+import { voice } from "./voice.svelte.js";
 
 /** On a narrow screen one pane shows at a time: the rail and channels, the chat, or the members. */
 export type CommunityPane = "nav" | "chat" | "members";
@@ -28,6 +29,14 @@ class CommunityStore {
   notice = $state<string | undefined>();
   /** The last channel opened per community, to come back to it. */
   private lastChannel = new Map<string, string>();
+  /**
+   * Views of the open community are numbered in the order they were asked for (a read, or a
+   * gateway event's view): one that arrives after a later-asked one was shown is stale and dropped.
+   * Two reads in flight (a settings change's reload and the next one's) could otherwise finish out
+   * of order and leave the sidebar showing the older state until the next change.
+   */
+  private viewsAsked = 0;
+  private viewShown = 0;
 
   /** Reloads the list of communities. */
   async refresh(): Promise<void> {
@@ -58,8 +67,10 @@ class CommunityStore {
       this.conversationId = undefined;
       this.pane = "nav";
     }
+    const asked = ++this.viewsAsked;
     try {
-      this.show(await sdk.communities.get(communityId));
+      const view = await sdk.communities.get(communityId);
+      if (asked > this.viewShown && this.selectedId === communityId) this.showView(view, asked);
     } catch (err) {
       this.error = describeError(err);
     }
@@ -97,7 +108,7 @@ class CommunityStore {
     await this.refresh();
     this.selectedId = community.communityId;
     this.current = undefined;
-    this.show(community);
+    this.showView(community, ++this.viewsAsked);
   }
 
   /** A community changed (SDK event): keep the rail and the open community current. */
@@ -105,7 +116,7 @@ class CommunityStore {
     void this.refresh();
     if (change.communityId !== this.selectedId) return;
     if (change.community) {
-      this.show(change.community);
+      this.showView(change.community, ++this.viewsAsked);
       return;
     }
     const name = this.current?.name ?? "The community";
@@ -113,10 +124,17 @@ class CommunityStore {
     this.notice = `${name} is no longer available to you: you left, were removed, or it was deleted.`;
   }
 
+  /** Shows view number `asked` (see {@link viewsAsked}). */
+  private showView(community: CommunityView, asked: number): void {
+    this.viewShown = asked;
+    this.show(community);
+  }
+
   /** Takes a fresh view of the open community; opens another channel if the open one is gone. */
   private show(community: CommunityView): void {
     this.current = community;
-    const channels = textChannelsInOrder(community);
+    const channels = textChannelsInOrder(community).filter((c) => c.type !== "voice");
+    if (voice.statesOf !== community.communityId) void voice.load(community.communityId);
     const open = this.channelId;
     if (open && channels.some((c) => c.channelId === open)) return;
     const last = this.lastChannel.get(community.communityId);

@@ -14,6 +14,7 @@ import type {
   MessageAction,
   OwnStatus,
   PresenceState,
+  ReceivedCallSignal,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
   SearchHit as SdkSearchHit,
@@ -27,12 +28,16 @@ import type {
   CommunityRole,
   PermissionName,
   PermissionOverwriteWire,
+  VoiceStateUpdateEvent,
 } from "@volly/protocol";
 
 export type {
   AccountDevice,
   AccountStatus,
   AttachmentProgress,
+  CallBody,
+  CallRecordInput,
+  CallSignal,
   CommunityInviteLink,
   ConnectionState,
   ConversationMember,
@@ -55,6 +60,7 @@ export type {
   OwnStatus,
   PresenceChange,
   PresenceState,
+  ReceivedCallSignal,
   RecoveryStatus,
   SafetyNumber,
   ScanResult,
@@ -208,7 +214,13 @@ export type SdkEvent =
   /** This browser claimed a pairing code (linking it): show the key's fingerprint while it waits. */
   | { type: "link-claimed"; fingerprint: string }
   /** Upload progress of an outgoing message with files. */
-  | { type: "upload-progress"; progress: UploadProgress };
+  | { type: "upload-progress"; progress: UploadProgress }
+  /** A call signal another device sent (`client.calls.signaling.signals`). */
+  | { type: "call-signal"; received: ReceivedCallSignal }
+  /** A conversation's MLS epoch changed (`client.calls.epochChanges`): calls in it re-key. */
+  | { type: "call-epoch"; conversationId: string; epoch: number }
+  /** Someone joined, changed or left a community voice channel (`client.communities.voice.voiceStates`). */
+  | { type: "voice-state"; event: VoiceStateUpdateEvent };
 
 /** A VollyError as it crosses the boundary. */
 export interface WireError {

@@ -3,7 +3,7 @@
  * WebSocket, its listeners forwarded as events, and the allowed calls of `sdk-surface.ts` made on
  * it. Loaded lazily by the worker (this is where the MLS/crypto code comes in).
  */
-import type { VollyClient } from "@volly/client";
+import type { CallSignal, VollyClient } from "@volly/client";
 import {
   createBrowserProfile,
   DEFAULT_BROWSER_DB,
@@ -27,6 +27,7 @@ import type {
 } from "./rpc-types.js";
 import { invokeSdk } from "./sdk-calls.js";
 import type { SdkCall } from "./sdk-surface.js";
+import { type VoiceCalls, voiceCalls } from "./voice-calls.js";
 
 /** Reconnect quickly after a network drop (the UI shows "reconnecting" meanwhile). */
 const CLIENT_OPTIONS = { initialBackoffMs: 250, maxBackoffMs: 5_000 };
@@ -134,6 +135,16 @@ export class SdkService {
     return this.links.answer(linkId, approve);
   }
 
+  /** Sends one call signal (see `SessionApi.sendCallSignal`). */
+  async sendCallSignal(conversationId: string, signal: CallSignal): Promise<void> {
+    await this.c().calls.signaling.send(conversationId, signal);
+  }
+
+  /** The voice channel calls of {@link SessionApi} on the unlocked client (`voice-calls.ts`). */
+  voice(): VoiceCalls {
+    return voiceCalls(this.c());
+  }
+
   /** Makes an allowed SDK call on the unlocked client. Throws VOLLY_E_PROFILE_LOCKED before unlock. */
   call(call: SdkCall, args: unknown[]): Promise<unknown> {
     return invokeSdk(this.c(), call, args);
@@ -176,6 +187,11 @@ export class SdkService {
       }),
     );
     client.attachments.progress.add((progress) => this.emit({ type: "upload-progress", progress }));
+    client.calls.signaling.signals.add((received) => this.emit({ type: "call-signal", received }));
+    client.calls.epochChanges.add(({ conversationId, epoch }) =>
+      this.emit({ type: "call-epoch", conversationId, epoch }),
+    );
+    client.communities.voice.voiceStates.add((event) => this.emit({ type: "voice-state", event }));
     client.connection.stateChanges.add((state) => this.emit({ type: "connection", state }));
     this.emit({ type: "connection", state: client.connection.state });
     client.connection.start();

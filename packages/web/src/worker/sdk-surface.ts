@@ -9,13 +9,20 @@
  */
 
 import type {
+  CallSignal,
   ConversationSummary as SdkConversationSummary,
   MessageRecord as SdkMessageRecord,
   SearchHit as SdkSearchHit,
   ThreadSummary as SdkThreadSummary,
   VollyClient,
 } from "@volly/client";
-import type { CommunityResponse } from "@volly/protocol";
+import type {
+  CommunityResponse,
+  ModerateVoiceBody,
+  UpdateSelfVoiceBody,
+  VoiceJoinResponse,
+  VoiceState,
+} from "@volly/protocol";
 import type {
   ApprovedDevice,
   CommunityView,
@@ -175,6 +182,7 @@ export const SDK_SURFACE = {
     auditLog: "as-is",
     conversationOf: "as-is",
   },
+  calls: { iceServers: "as-is", record: "message", mediaKeys: "as-is" },
 } as const satisfies SurfaceOf<VollyClient>;
 
 /**
@@ -223,6 +231,33 @@ export interface SessionApi {
    * undefined once declined. Before a claim, declining cancels the link: a later claim is declined.
    */
   answerDeviceLink(linkId: string, approve: boolean): Promise<ApprovedDevice | undefined>;
+  /**
+   * Sends one call signal (`client.calls.signaling.send`, a member one level deeper than the
+   * allow-list's services): ephemeral MLS content relayed to the conversation's connected devices.
+   * Throws as the SDK's `send` (VOLLY_E_USAGE, VOLLY_E_SERVER_UNREACHABLE…).
+   */
+  sendCallSignal(conversationId: string, signal: CallSignal): Promise<void>;
+  /**
+   * Joins a community voice channel (`client.communities.voice.join`, one level deeper than the
+   * allow-list's services): the SFU room, tokens and ICE servers. Throws as the SDK's `join`
+   * (VOLLY_E_SFU_UNAVAILABLE, VOLLY_E_FORBIDDEN details.permission "CONNECT"…).
+   */
+  voiceJoin(communityId: string, channelId: string): Promise<VoiceJoinResponse>;
+  /** Leaves this account's voice channel of the community (`voice.leave`). */
+  voiceLeave(communityId: string): Promise<void>;
+  /** Sets this account's own mute and deafen (`voice.setSelfMute`/`setSelfDeaf`). Throws VOLLY_E_NOT_IN_VOICE. */
+  voiceSelf(communityId: string, change: UpdateSelfVoiceBody): Promise<VoiceState>;
+  /**
+   * A moderator's server mute, server deafen, move or disconnect of member `accountId` (`voice.serverMute`,
+   * `serverDeafen`, `move`, `disconnect`). Throws VOLLY_E_FORBIDDEN (details.permission), VOLLY_E_NOT_IN_VOICE.
+   */
+  voiceModerate(
+    communityId: string,
+    accountId: string,
+    change: ModerateVoiceBody,
+  ): Promise<VoiceState | null>;
+  /** Who is in which voice channel of the community (`voice.states`). */
+  voiceStates(communityId: string): Promise<VoiceState[]>;
 }
 
 /** The allow-list of {@link SessionApi} (every method, nothing else). */
@@ -238,6 +273,12 @@ export const SESSION_SURFACE = {
   startDeviceLink: true,
   deviceLinkClaim: true,
   answerDeviceLink: true,
+  sendCallSignal: true,
+  voiceJoin: true,
+  voiceLeave: true,
+  voiceSelf: true,
+  voiceModerate: true,
+  voiceStates: true,
 } as const satisfies Record<keyof SessionApi, true>;
 
 type Surface = typeof SDK_SURFACE;

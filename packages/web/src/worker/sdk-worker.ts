@@ -58,6 +58,18 @@ const SESSION_HANDLERS: { readonly [M in keyof SessionApi]: (args: unknown[]) =>
     (await loadService()).deviceLinkClaim(...(args as Parameters<SessionApi["deviceLinkClaim"]>)),
   answerDeviceLink: async (args) =>
     (await loadService()).answerDeviceLink(...(args as Parameters<SessionApi["answerDeviceLink"]>)),
+  sendCallSignal: async (args) =>
+    (await loadService()).sendCallSignal(...(args as Parameters<SessionApi["sendCallSignal"]>)),
+  voiceJoin: async (args) =>
+    (await loadService()).voice().voiceJoin(...(args as Parameters<SessionApi["voiceJoin"]>)),
+  voiceLeave: async (args) =>
+    (await loadService()).voice().voiceLeave(...(args as Parameters<SessionApi["voiceLeave"]>)),
+  voiceSelf: async (args) =>
+    (await loadService()).voice().voiceSelf(...(args as Parameters<SessionApi["voiceSelf"]>)),
+  voiceModerate: async (args) =>
+    (await loadService()).voice().voiceModerate(...(args as Parameters<SessionApi["voiceModerate"]>)),
+  voiceStates: async (args) =>
+    (await loadService()).voice().voiceStates(...(args as Parameters<SessionApi["voiceStates"]>)),
 };
 
 /** A request's result and what of it is moved rather than copied to the UI (see `result-views.ts`). */

@@ -22,7 +22,8 @@ export type ContentOf<K extends ContentType> = Extract<ApplicationContent, { typ
  * What becomes of a content kind on the receiving device:
  * - `"stored"`: a message in the timeline (a MessageRecord whose body has the same `type`);
  * - `"state"`: changes stored state without being a message (receipts, group names, account sync);
- * - `"ephemeral"`: never stored (future call signaling; typing travels as a gateway op instead).
+ * - `"ephemeral"`: never stored: relayed to connected devices (EPHEMERAL_MESSAGE), decrypted and
+ *   emitted by `messaging/ephemeral-incoming.ts` (call signaling; typing travels as a gateway op).
  */
 export type ContentPersistence = "stored" | "state" | "ephemeral";
 

@@ -1,4 +1,14 @@
 import { accountSyncHandler } from "./account-sync.js";
+import { callEventHandler } from "./call-event.js";
+import {
+  callAcceptHandler,
+  callDeclineHandler,
+  callHangupHandler,
+  callIceHandler,
+  callRingHandler,
+  callSdpHandler,
+  callStateHandler,
+} from "./call-signal.js";
 import { channelHistoryHandler } from "./channel-history.js";
 import type { ContentHandler, ContentType } from "./content-handler.js";
 import { deleteHandler } from "./delete.js";
@@ -28,6 +38,14 @@ export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> 
   delete: deleteHandler,
   pin: pinHandler,
   profile: profileHandler,
+  "call.ring": callRingHandler,
+  "call.accept": callAcceptHandler,
+  "call.decline": callDeclineHandler,
+  "call.hangup": callHangupHandler,
+  "call.sdp": callSdpHandler,
+  "call.ice": callIceHandler,
+  "call.state": callStateHandler,
+  "call.event": callEventHandler,
 };
 
 /** The handler of a content kind, typed for that kind. */

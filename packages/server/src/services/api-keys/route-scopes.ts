@@ -27,6 +27,7 @@ export const ROUTE_SCOPES: { readonly [K in keyof typeof ROUTES]: ApiKeyScope | 
   getGroup: "read",
   commit: "manage",
   sendMessage: "send",
+  sendEphemeral: "send",
   deleteMessage: "send",
   leaveGroup: "manage",
   getGroupInfo: "read",
@@ -83,4 +84,12 @@ export const ROUTE_SCOPES: { readonly [K in keyof typeof ROUTES]: ApiKeyScope | 
   listApiKeys: "manage",
   revokeApiKey: "manage",
   rotateApiKey: "manage",
+  // TURN relays media: a session that may send may place or join a call.
+  getIceServers: "send",
+  // Voice channels: being in one is taking part, like sending; seeing who is in is reading.
+  joinVoice: "send",
+  listVoiceStates: "read",
+  updateSelfVoice: "send",
+  leaveVoice: "send",
+  moderateVoice: "manage",
 };

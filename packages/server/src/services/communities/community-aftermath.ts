@@ -9,7 +9,8 @@ import type { CommunityEvents } from "./community-events.js";
 export interface CommunityAftermath {
   /**
    * Departs the devices that lost access to a channel group (see
-   * {@link ChannelAccessReconciler.reconcile}), then tells the members' live sessions (and those of
+   * {@link ChannelAccessReconciler.reconcile}), takes accounts that may no longer connect out of
+   * their voice channel, then tells the members' live sessions (and those of
    * `alsoAccountIds`: accounts that just left or were removed) that the community changed.
    *
    * @param options.emptiedGroups groups of channels deleted by the change: every device departs
@@ -27,14 +28,21 @@ export interface CommunityAftermath {
   notify(communityId: string): Promise<void>;
 }
 
-/** Builds the {@link CommunityAftermath}. */
+/**
+ * Builds the {@link CommunityAftermath}.
+ *
+ * @param accessChanged also run by `settle`, after the channel groups: what else follows access
+ *   (voice channels: members who may no longer connect are taken out); must not reject
+ */
 export function createCommunityAftermath(
   reconciler: ChannelAccessReconciler,
   events: CommunityEvents,
+  accessChanged: (communityId: string) => Promise<void> = async () => undefined,
 ): CommunityAftermath {
   return {
     async settle(communityId, options = {}) {
       await reconciler.reconcile(communityId, options.emptiedGroups ?? []);
+      await accessChanged(communityId);
       await events.changed(communityId, options.alsoAccountIds ?? []);
     },
     notify: (communityId) => events.changed(communityId),

@@ -32,9 +32,16 @@ async function prepareImage(file: Blob, name: string): Promise<OutgoingAttachmen
   }
 }
 
-/** A video with its size, duration, poster thumbnail and BlurHash. Throws when it does not decode. */
+/**
+ * A video with its size, duration, poster thumbnail and BlurHash. Throws when it does not decode
+ * twice: a detached `<video>` sometimes fails one read on a busy machine (a CI run sent a
+ * MediaRecorder clip that plays as a plain file), so the probe gets one more try.
+ */
 async function prepareVideo(file: Blob, name: string): Promise<OutgoingAttachment> {
-  const probe = await probeVideo(file);
+  const probe = await probeVideo(file).catch((first: unknown) => {
+    console.warn(`Reading the video ${name} failed once (${String(first)}); trying again.`);
+    return probeVideo(file);
+  });
   try {
     const thumbnail = await makeThumbnail(probe.poster, probe.width, probe.height);
     return {
@@ -63,8 +70,9 @@ export async function prepareAttachment(file: File): Promise<OutgoingAttachment>
   try {
     if (mime.startsWith("image/")) return await prepareImage(file, name);
     if (mime.startsWith("video/")) return await prepareVideo(file, name);
-  } catch {
+  } catch (err) {
     // not decodable here: it still goes, as a file
+    console.warn(`${name} is sent as a plain file: it could not be read here (${String(err)}).`);
   }
   return plain;
 }
