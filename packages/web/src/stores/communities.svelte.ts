@@ -37,6 +37,12 @@ class CommunityStore {
    */
   private viewsAsked = 0;
   private viewShown = 0;
+  /**
+   * Counts the places this user went (a channel or community picked): an action that finishes
+   * later (a channel created, then opened) checks it so it does not take the user back from where
+   * they went in the meantime.
+   */
+  navigation = 0;
 
   /** Reloads the list of communities. */
   async refresh(): Promise<void> {
@@ -54,6 +60,7 @@ class CommunityStore {
 
   /** Opens a community (undefined: the direct messages) and its last or first channel. */
   async select(communityId: string | undefined): Promise<void> {
+    if (communityId !== this.selectedId) this.navigation++;
     this.selectedId = communityId;
     this.notice = undefined;
     this.error = undefined;
@@ -88,6 +95,7 @@ class CommunityStore {
    */
   async openChannel(channelId: string, showChat = true): Promise<void> {
     const communityId = this.selectedId;
+    if (showChat && channelId !== this.channelId) this.navigation++;
     this.channelId = channelId;
     this.conversationId = undefined;
     if (showChat) this.pane = "chat";
