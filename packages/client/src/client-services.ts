@@ -42,6 +42,7 @@ import { Outbox } from "./messaging/outbox.js";
 import { Receipts } from "./messaging/receipts.js";
 import { TypingService } from "./messaging/typing.js";
 import { NotificationsService } from "./notifications/notifications.js";
+import { DirectPathsService } from "./p2p/direct-paths.js";
 import { PresenceService } from "./presence/presence.js";
 import { ScheduledService } from "./scheduled/scheduled.js";
 import { SearchService } from "./search/search.js";
@@ -86,6 +87,7 @@ export interface ClientServices {
   scheduled: ScheduledService;
   attachments: AttachmentsService;
   calls: CallsService;
+  direct: DirectPathsService;
   diagnostics: DiagnosticsService;
 }
 
@@ -220,7 +222,14 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     getStatus: () => ctx.api.call("getPresenceStatus"),
     putStatus: (body) => ctx.api.call("setPresenceStatus", { body }),
   });
-  const typing = new TypingService((groupId) => connection.sendTyping(groupId), ctx.profile.accountId);
+  const typing = new TypingService((groupId) => {
+    connection.sendTyping(groupId);
+    direct.sendTyping(groupId);
+  }, ctx.profile.accountId);
+  const direct: DirectPathsService = new DirectPathsService(
+    { ctx, queue, outbox, incoming, ephemeral, typing, conversationChanges: state.changes },
+    options.direct,
+  );
   const devices = new DevicesService(ctx, conversations, accountSync);
   const sync: SyncService = new SyncService({
     conversations: conversationServices,
@@ -290,6 +299,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     scheduled,
     attachments,
     calls,
+    direct,
     diagnostics: ctx.diagnostics,
   };
 }

@@ -163,4 +163,5 @@ export async function resealNodeProfileWithApiKey(
   }
 }
 
+export { DIRECT_CONNECT_TIMEOUT_MS, type WeriftPeerOptions, weriftPeerFactory } from "./p2p/werift-peers.js";
 export { nodeLocalFiles, SqliteClientStore };

@@ -22,6 +22,8 @@ import type { MessageRecord } from "./messaging/message-records.js";
 import type { Messaging } from "./messaging/messaging-api.js";
 import type { Typing } from "./messaging/typing-api.js";
 import type { Notifications } from "./notifications/notifications-api.js";
+import type { DirectPaths } from "./p2p/direct-api.js";
+import type { DirectPathsOptions } from "./p2p/direct-paths.js";
 import type { Presence } from "./presence/presence-api.js";
 import type { ScheduledMessages } from "./scheduled/scheduled-api.js";
 import type { Search } from "./search/search-api.js";
@@ -83,6 +85,11 @@ export interface VollyClientOptions {
    * key alone authenticates nothing. Once used, the device must always present a key.
    */
   apiKey?: string;
+  /**
+   * Direct paths to member devices (`client.direct`; issue 17): a WebRTC peer factory, and in Node
+   * LAN discovery. Absent: none (every message goes through the server only).
+   */
+  direct?: DirectPathsOptions;
 }
 
 /**
@@ -90,7 +97,7 @@ export interface VollyClientOptions {
  * `linkNodeProfile`, … for a new profile), `connect()` it, use its services, `close()` it. The
  * services: `conversations` (direct and group conversations), `messaging` (send, history, read
  * marks), `invites`, `communities`, `keyPackages`, `presence`, `typing`, `settings`, `verification` (safety
- * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `attachments` (files), `calls` (call signaling and records), `devices` (linking, listing, revoking), `apiKeys` (keys for bots and services), `account` (the display name),
+ * numbers), `recovery` (recovery key, account backup), `accountSync` (the account's devices in sync), `search` (local full-text search), `notifications` (whether a message notifies; levels and mutes), `threads` (channel threads), `attachments` (files), `calls` (call signaling and records), `direct` (direct paths to member devices), `devices` (linking, listing, revoking), `apiKeys` (keys for bots and services), `account` (the display name),
  * `sync` (deliveries applied), the gateway `connection` and `diagnostics`. They share one
  * per-conversation queue, so a send, a commit and the processing of an incoming entry never
  * interleave on one group state. This class only wires them together and offers a few
@@ -141,6 +148,8 @@ export class VollyClient {
   readonly attachments: FileAttachments;
   /** Voice and video calls: signaling (ephemeral, never stored) and the timeline's call records. */
   readonly calls: Calls;
+  /** Direct paths to member devices: WebRTC data channels, LAN discovery, relay (when enabled). */
+  readonly direct: DirectPaths;
   /**
    * Failures of background work (outbox sends after the call returned, receipts, key package
    * top-ups, account sync, departure commits…), counted by label, with a listener.
@@ -172,6 +181,7 @@ export class VollyClient {
     this.scheduled = services.scheduled;
     this.attachments = services.attachments;
     this.calls = services.calls;
+    this.direct = services.direct;
     this.diagnostics = services.diagnostics;
     INTERNALS.set(this, services);
   }
@@ -262,6 +272,7 @@ export class VollyClient {
         if (err.code === "VOLLY_E_DEVICE_REVOKED") reject(err);
       });
     });
+    this.services.direct.start();
     this.connection.start();
     try {
       await Promise.race([synced, revoked]);
@@ -294,6 +305,7 @@ export class VollyClient {
     this.services.attachments.dispose();
     await messaging.dispose();
     await messaging.flushOutbox().catch(ctx.diagnostics.catcher("outbox.flush"));
+    await this.services.direct.close();
     await connection.stop();
     presence.dispose();
     typing.dispose();

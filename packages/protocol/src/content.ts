@@ -22,6 +22,7 @@ import {
   PinContent,
   ReactionContent,
 } from "./message-actions.js";
+import { P2pHelloContent, P2pSdpContent } from "./p2p.js";
 
 /**
  * What travels inside an MLS application message (encrypted end to end; the server never sees it).
@@ -236,5 +237,7 @@ export const ApplicationContent = Type.Union([
   CallIceContent,
   CallStateContent,
   CallEventContent,
+  P2pHelloContent,
+  P2pSdpContent,
 ]);
 export type ApplicationContent = Static<typeof ApplicationContent>;

@@ -451,6 +451,12 @@ export const ERROR_CODES = {
     message: "The server cannot be reached.",
     retry: "later",
   },
+  VOLLY_E_PEER_UNREACHABLE: {
+    http: 503,
+    close: 4000,
+    message: "No direct path to the member device could be opened.",
+    retry: "later",
+  },
   VOLLY_E_DECRYPT_FAILED: {
     http: 400,
     close: 4000,

@@ -169,6 +169,16 @@ export {
   Reactor,
 } from "./message-actions.js";
 export {
+  DirectFrame,
+  DirectMessageFrame,
+  DirectTypingFrame,
+  P2P_LIMITS,
+  P2pHelloContent,
+  P2pSdpContent,
+  P2pSignalContent,
+  RendezvousFrame,
+} from "./p2p.js";
+export {
   ALL_PERMISSIONS,
   combinePermissions,
   computeBasePermissions,

@@ -80,7 +80,7 @@ export class ChannelHistory {
    */
   async receiveLocked(
     chunk: ChannelHistoryContent,
-    event: GroupMessageEvent,
+    event: Pick<GroupMessageEvent, "senderHandle">,
     advanced: ConversationRecord,
     batch: VaultBatch,
   ): Promise<ContentOutcome> {

@@ -24,6 +24,8 @@ export interface EphemeralReceived {
   from: string;
   /** The content: a kind whose handler's persistence is "ephemeral". */
   content: ApplicationContent;
+  /** Set when it came straight from the sender on the LAN (`p2p/`), not through the server. */
+  lanAddress?: string;
 }
 
 /**
@@ -47,13 +49,15 @@ export class EphemeralIncoming {
   ) {}
 
   /**
-   * Processes one EPHEMERAL_MESSAGE and emits what it carried. Throws only when the local store
-   * fails; every other failure drops the message.
+   * Processes one EPHEMERAL_MESSAGE (or the same from the LAN rendezvous, `lanAddress` its sender's
+   * address) and emits what it carried. Throws only when the local store fails; every other
+   * failure drops the message.
    */
-  async handle(event: EphemeralMessageEvent): Promise<void> {
+  async handle(event: EphemeralMessageEvent, lanAddress?: string): Promise<void> {
     let received: EphemeralReceived | undefined;
     try {
       received = await this.queue.run(event.groupId, () => this.handleLocked(event));
+      if (received && lanAddress !== undefined) received.lanAddress = lanAddress;
     } catch (err) {
       if (!(err instanceof VollyError && err.code === "VOLLY_E_DECRYPT_FAILED")) throw err;
       this.ctx.diagnostics.report("ephemeral.undecryptable", err);

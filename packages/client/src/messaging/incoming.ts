@@ -16,6 +16,7 @@ import type {
   ContentHandlerDeps,
   ContentOutcome,
   ContentType,
+  IncomingEntry,
 } from "./content/content-handler.js";
 import { CONTENT_HANDLERS } from "./content/registry.js";
 import type { DeliveryLog } from "./delivery-log.js";
@@ -58,6 +59,27 @@ export class IncomingMessages {
    */
   async handle(event: GroupMessageEvent): Promise<MessageRecord | undefined> {
     const result = await this.deps.queue.run(event.groupId, () => this.handleLocked(event));
+    return this.announce(result);
+  }
+
+  /**
+   * Processes an application message that came over a direct path (`p2p/`; DESIGN.md "P2P and
+   * federation") before its log entry: decrypted, checked and handled exactly like the log's copy
+   * (RFC 9420 §6.3), stored without a seq, and noted so that the log's copy is dropped when it comes
+   * (no MLS key is used twice). A message already stored or noted, a conversation this device does
+   * not have or left, and a commit (only the server's log orders those) are dropped. Decryption
+   * failures drop the message and are reported to diagnostics ("direct.undecryptable", cause only):
+   * they never count as undecryptable nor trigger a rejoin — the log's copy still decides.
+   *
+   * @returns the stored message, if it was one
+   */
+  async handleDirect(entry: IncomingEntry & { kind: "application" }): Promise<MessageRecord | undefined> {
+    const result = await this.deps.queue.run(entry.groupId, () => this.handleDirectLocked(entry));
+    return this.announce(result);
+  }
+
+  /** Fires the events of what a handled message changed; queues a delivery receipt for a new one. */
+  private announce(result: ContentOutcome | undefined): MessageRecord | undefined {
     const { events, conversations, receipts } = this.deps;
     if (result?.message) events.received.emit(result.message);
     conversations.timeline.announce(result?.events ?? []);
@@ -96,6 +118,17 @@ export class IncomingMessages {
       await conversations.departures.recordLocked(advanced, event);
       return undefined;
     }
+    if (await stores.directReceived.has(event.messageId)) {
+      // decrypted from a direct path already: its keys are used; the record gets the log's seq
+      const batch = stores.directReceived.delete(
+        stores.conversations.save(stores.batch(), advanced),
+        event.messageId,
+      );
+      const stored = await stores.messages.get(event.messageId);
+      if (stored && stored.seq === undefined) stores.messages.put(batch, { ...stored, seq: event.seq });
+      await batch.commit();
+      return undefined;
+    }
     if (await stores.messages.has(event.messageId)) {
       await stores.conversations.save(stores.batch(), advanced).commit();
       return undefined;
@@ -118,11 +151,27 @@ export class IncomingMessages {
     }
   }
 
-  /** Decrypts an entry and applies it (a commit, or content through its handler). */
-  private async decryptLocked(
-    event: GroupMessageEvent,
-    advanced: ConversationRecord,
-  ): Promise<ContentOutcome> {
+  private async handleDirectLocked(entry: IncomingEntry): Promise<ContentOutcome | undefined> {
+    const { stores } = this.deps.ctx;
+    const conv = await stores.conversations.get(entry.groupId);
+    if (!conv || conv.left || conv.self) return undefined;
+    if ((await stores.directReceived.has(entry.messageId)) || (await stores.messages.has(entry.messageId))) {
+      return undefined;
+    }
+    try {
+      return await this.decryptLocked(entry, conv);
+    } catch (err) {
+      if (!(err instanceof VollyError && err.code === "VOLLY_E_DECRYPT_FAILED")) throw err;
+      this.deps.ctx.diagnostics.report("direct.undecryptable", err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Decrypts an entry and applies it (a commit, or content through its handler). A message from a
+   * direct path (no seq) leaves the conversation's seq as it is and is noted in `directReceived`.
+   */
+  private async decryptLocked(event: IncomingEntry, advanced: ConversationRecord): Promise<ContentOutcome> {
     const { ctx, conversations } = this.deps;
     const group = await conversations.state.loadGroup(advanced.id).catch((err: unknown) => {
       // no stored state, or one that does not decode: lost
@@ -135,6 +184,11 @@ export class IncomingMessages {
     const before = event.kind === "commit" ? groupMembers(group) : [];
     const processed = await processMessage(ctx.suite, group, fromBase64Url(event.payload));
     if (processed.kind === "commit") {
+      if (event.seq === undefined) {
+        throw new VollyError("VOLLY_E_DECRYPT_FAILED", "A commit never travels over a direct path.", {
+          cause: "other",
+        });
+      }
       const applied = await conversations.commits.applyIncomingLocked(advanced, processed.newGroup, {
         before,
         committer: processed.sender,
@@ -158,6 +212,7 @@ export class IncomingMessages {
       stores.groupStates.put(stores.batch(), advanced.id, processed.newGroup),
       advanced,
     );
+    if (event.seq === undefined) stores.directReceived.put(batch, event.messageId, advanced.id);
     if (advanced.self) return this.selfContentLocked(event, advanced, processed, batch);
     const content = parse(ApplicationContent, parseJson(processed.plaintext), "VOLLY_E_DECRYPT_FAILED");
     if (content.id !== event.messageId) {
@@ -179,7 +234,7 @@ export class IncomingMessages {
    * and ignored — never undecryptable.
    */
   private async selfContentLocked(
-    event: GroupMessageEvent,
+    event: IncomingEntry,
     advanced: ConversationRecord,
     processed: { newGroup: MlsGroup; plaintext: Uint8Array },
     batch: VaultBatch,

@@ -75,6 +75,11 @@ export interface OutboxPreamble {
 export class Outbox {
   /** Fires for each message record the server accepted (status at least "sent"). */
   readonly sent = new ListenerSet<MessageRecord>();
+  /**
+   * Fires for each entry once it is stored (encrypted, before the server has it): direct paths
+   * (`p2p/`) carry the same ciphertext to connected member devices at once.
+   */
+  readonly queued = new ListenerSet<OutboxRecord>();
   private flushing: Promise<void> = Promise.resolve();
   private readonly refusals = new Map<string, VollyError>();
   private lastKey: number | undefined;
@@ -150,6 +155,7 @@ export class Outbox {
     if (message) stores.messages.put(batch, message);
     extras.stage?.(batch);
     await batch.commit();
+    if (!conv.self) this.queued.emit(entry);
   }
 
   /**

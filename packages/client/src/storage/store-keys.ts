@@ -65,6 +65,11 @@ export const RECORD_PREFIXES = {
   /** An outgoing message with files still to upload or encrypt (`attachments/`), by message id. */
   attachmentJob: "attjob:",
   /**
+   * A message decrypted from a direct path (`p2p/`) whose server log entry has not come yet, by
+   * message id (value: its conversation id): the log's copy is then dropped, not decrypted again.
+   */
+  directReceived: "p2p:rx:",
+  /**
    * The bytes of an outgoing file given as a Uint8Array, kept until it is uploaded, by
    * `<message id>/<two-digit file index>`.
    */

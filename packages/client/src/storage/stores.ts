@@ -81,6 +81,8 @@ export class Stores {
   readonly scheduled: KeyedRecords<ScheduleRecord>;
   /** Outgoing messages with files still to upload or encrypt, by message id (`attachments/`). */
   readonly attachmentJobs: KeyedRecords<AttachmentJobRecord>;
+  /** Messages decrypted from a direct path, waiting for their log entry: conversation id by message id. */
+  readonly directReceived: KeyedRecords<string>;
 
   constructor(private readonly vault: Vault) {
     this.conversations = new ConversationStore(vault);
@@ -114,6 +116,7 @@ export class Stores {
     this.searchJournal = new KeyedRecords<1>(vault, RECORD_PREFIXES.searchJournal);
     this.scheduled = new KeyedRecords<ScheduleRecord>(vault, RECORD_PREFIXES.scheduled);
     this.attachmentJobs = new KeyedRecords<AttachmentJobRecord>(vault, RECORD_PREFIXES.attachmentJob);
+    this.directReceived = new KeyedRecords<string>(vault, RECORD_PREFIXES.directReceived);
   }
 
   /** Starts an atomic batch of writes; nothing is written until its `commit()`. */

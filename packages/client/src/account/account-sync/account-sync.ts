@@ -290,7 +290,7 @@ export class AccountSyncService implements AccountSync {
    * sender is this account and every leaf of the group (after the entry) carries this account's
    * credential (RFC 9420 §5.3). The conversation id alone is never trusted.
    */
-  trusts(event: GroupMessageEvent, newGroup: MlsGroup): boolean {
+  trusts(event: Pick<GroupMessageEvent, "senderAccountId">, newGroup: MlsGroup): boolean {
     const own = this.ctx.profile.accountId;
     return event.senderAccountId === own && isOwnOnlyGroup(newGroup, own);
   }

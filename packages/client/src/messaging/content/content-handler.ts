@@ -34,11 +34,18 @@ export type ContentPersistence = "stored" | "state" | "ephemeral";
  */
 export type ContentScope = "conversation" | "self";
 
+/**
+ * A received application message as the pipeline handles it: a log entry (GROUP_MESSAGE), or the
+ * same MLS ciphertext and envelope that came over a direct path (`p2p/`) before the log's copy —
+ * then without `seq`, which only the server's log assigns.
+ */
+export type IncomingEntry = Omit<GroupMessageEvent, "seq"> & { seq?: number };
+
 /** One received entry's content, decrypted and checked, as a handler gets it. */
 export interface IncomingContent<K extends ContentType> {
   content: ContentOf<K>;
-  /** The log entry it came in (sender, seq, message id = `content.id`). */
-  event: GroupMessageEvent;
+  /** The entry it came in (sender, seq unless it came over a direct path, message id = `content.id`). */
+  event: IncomingEntry;
   /** The conversation advanced to the entry's seq (already staged in `batch`). */
   advanced: ConversationRecord;
   /** Holds the new group state and `advanced`; the handler stages its writes and commits it. */

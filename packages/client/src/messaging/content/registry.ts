@@ -15,6 +15,7 @@ import { deleteHandler } from "./delete.js";
 import { editHandler } from "./edit.js";
 import { groupMetaHandler } from "./group-meta.js";
 import { historyHandler } from "./history.js";
+import { p2pHelloHandler, p2pSdpHandler } from "./p2p-signal.js";
 import { pinHandler } from "./pin.js";
 import { profileHandler } from "./profile.js";
 import { reactionHandler } from "./reaction.js";
@@ -46,6 +47,8 @@ export const CONTENT_HANDLERS: { readonly [K in ContentType]: ContentHandler<K> 
   "call.ice": callIceHandler,
   "call.state": callStateHandler,
   "call.event": callEventHandler,
+  "p2p.hello": p2pHelloHandler,
+  "p2p.sdp": p2pSdpHandler,
 };
 
 /** The handler of a content kind, typed for that kind. */
