@@ -8,10 +8,13 @@
  * it), and the bridges flood link-local multicast (224.0.0.0/24, e.g. mDNS 224.0.0.251:5353) to all
  * ports. There is no routing between LANs: two hosts see each other only when they share a LAN.
  *
- * Every name starts with this run's prefix `vl<pid % 10000>-` (namespace names) so that runs on one
- * machine do not collide; {@link NetLab.cleanup} deletes all of them, and is also run at process
- * exit; a new lab first deletes stale namespaces left with its own prefix (a crashed run with the
- * same pid). Every `ip` call is bounded (5 s).
+ * Every namespace name starts with this run's prefix `vl<pid>-` so that runs on one machine do not
+ * collide (namespace names are not limited to 15 chars; interface names are, and stay short:
+ * `br0`, `eth<i>`, `vp<n>`). {@link NetLab.cleanup} deletes them all, and runs at process exit
+ * too; a new lab first sweeps stale namespaces: those with its own prefix and those `vl<pid>-…` whose
+ * process is gone (a run killed before its cleanup). Every `ip` call is bounded (5 s).
+ *
+ * Cleanup: call {@link NetLab.cleanup} in `afterAll`.
  *
  * @example
  * const lab = await NetLab.create();
@@ -68,7 +71,7 @@ export async function ip(...args: string[]): Promise<string> {
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`ip ${args.join(" ")} failed: ${(e.stderr ?? e.message).trim()}`, { cause: err });
+    throw new Error(`ip ${args.join(" ")} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
   }
 }
 
@@ -79,7 +82,7 @@ export async function ip(...args: string[]): Promise<string> {
 export async function netnsUnavailable(): Promise<string | undefined> {
   if (process.platform !== "linux") return `network namespaces need Linux (this is ${process.platform})`;
   if (typeof process.getuid === "function" && process.getuid() !== 0) return "network namespaces need root";
-  const probe = `vlprobe-${process.pid % 100_000}`;
+  const probe = `vl${process.pid}-probe`;
   try {
     await ip("netns", "add", probe);
     await ip("netns", "del", probe);
@@ -91,7 +94,7 @@ export async function netnsUnavailable(): Promise<string | undefined> {
 
 /** A set of namespaces, bridges and links made for one test file; see the module comment. */
 export class NetLab {
-  /** This lab's namespace name prefix, `vl<pid % 10000>-`. */
+  /** This lab's namespace name prefix, `vl<pid>-`. */
   readonly prefix: string;
   private readonly namespaces: string[] = [];
   private readonly children = new Set<ChildProcess>();
@@ -105,9 +108,9 @@ export class NetLab {
   /**
    * A new lab: sweeps the namespaces left with this run's prefix and registers cleanup at exit.
    *
-   * @param prefix namespace prefix (default `vl<pid % 10000>-`); keep it short
+   * @param prefix namespace prefix (default `vl<pid>-`)
    */
-  static async create(prefix = `vl${process.pid % 10_000}-`): Promise<NetLab> {
+  static async create(prefix = `vl${process.pid}-`): Promise<NetLab> {
     const lab = new NetLab(prefix);
     await lab.sweep();
     process.once("exit", lab.onExit);
@@ -195,13 +198,17 @@ export class NetLab {
     return ns;
   }
 
-  /** Deletes namespaces named with this lab's prefix (left over by a crashed run with the same pid). */
+  /** Deletes namespaces with this lab's prefix, and those of `vl<pid>-` runs whose process is gone. */
   private async sweep(): Promise<void> {
     const list = await ip("netns", "list").catch(() => "");
     const stale = list
       .split("\n")
       .map((line) => line.split(" ")[0] ?? "")
-      .filter((ns) => ns.startsWith(this.prefix));
+      .filter((ns) => {
+        if (ns.startsWith(this.prefix)) return true;
+        const pid = /^vl(\d+)-/.exec(ns)?.[1];
+        return pid !== undefined && !processAlive(Number(pid));
+      });
     for (const ns of stale) await ip("netns", "del", ns).catch(() => {});
   }
 
@@ -215,5 +222,15 @@ export class NetLab {
         // best effort
       }
     }
+  }
+}
+
+/** True when a process with this pid exists (signal 0: EPERM still means it exists). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
