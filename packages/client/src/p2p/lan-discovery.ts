@@ -54,9 +54,9 @@ export interface LanDiscoveryOptions {
   port: number;
   /** The tags to announce (16 lowercase hex chars each, at most {@link LAN_MAX_TAGS}). */
   tags: string[];
-  /** Re-announce every this many ms so late joiners and caches see the service (default 20,000). */
+  /** Re-announce every this many ms so late joiners and caches see the service (1,000–3,600,000; default 20,000). */
   announceEveryMs?: number;
-  /** Query for the service every this many ms (default 20,000); the interface list is re-read too. */
+  /** Query for the service every this many ms (1,000–3,600,000; default 20,000); the interface list is re-read too. */
   queryEveryMs?: number;
   /**
    * The IPv4 addresses of the interfaces to announce and browse on, read at start and at each query
