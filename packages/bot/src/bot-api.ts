@@ -26,6 +26,13 @@ export interface BotOptions {
   type?: EntityType;
   /** Display name of a new account. */
   displayName?: string;
+  /**
+   * Direct paths to member devices (issue 17): WebRTC data channels (werift) signaled inside MLS,
+   * found on the LAN by mDNS/DNS-SD; messages then also go straight to linked members, and keep
+   * flowing on the LAN while the server is unreachable. Default false: nothing is announced on the
+   * LAN unless asked.
+   */
+  direct?: boolean;
   /** Join conversations it is invited to (groups, community channels) by itself. Default true. */
   autoJoin?: boolean;
   /**

@@ -173,7 +173,7 @@ export {
   type NotificationRules,
 } from "./notifications/notification-settings.js";
 export type { NotificationScope, Notifications } from "./notifications/notifications-api.js";
-export type { DirectCounts, DirectPaths, DirectPeer } from "./p2p/direct-api.js";
+export type { DirectCounts, DirectPaths, DirectPeer, DirectPeersRecord } from "./p2p/direct-api.js";
 export type { DirectAnswer, DirectChannel, DirectOffer, DirectPeerFactory } from "./p2p/direct-channel.js";
 export type { DirectPathsOptions } from "./p2p/direct-paths.js";
 export type { LanFrame, LanPeerSeen, LanTransport } from "./p2p/lan-transport.js";

@@ -163,5 +163,6 @@ export async function resealNodeProfileWithApiKey(
   }
 }
 
+export { type LanTransportOptions, startLanTransport } from "./p2p/lan-node-transport.js";
 export { DIRECT_CONNECT_TIMEOUT_MS, type WeriftPeerOptions, weriftPeerFactory } from "./p2p/werift-peers.js";
 export { nodeLocalFiles, SqliteClientStore };

@@ -3,11 +3,11 @@ import { VollyError } from "@volly/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { sleep, waitFor } from "../../../test/helpers/wait-for.js";
 import {
+  type LanFrame,
   LanRendezvous,
   RENDEZVOUS_IDLE_MS,
   RENDEZVOUS_MAX_CONNECTIONS,
   RENDEZVOUS_MAX_FRAME,
-  type RendezvousFrame,
   sendRendezvousFrame,
 } from "../src/p2p/lan-rendezvous.js";
 
@@ -24,10 +24,10 @@ const opened: Array<LanRendezvous | Socket> = [];
 
 async function rendezvous(
   idleMs?: number,
-): Promise<{ server: LanRendezvous; port: number; frames: RendezvousFrame[] }> {
+): Promise<{ server: LanRendezvous; port: number; frames: LanFrame[] }> {
   const server = new LanRendezvous(idleMs === undefined ? {} : { idleMs });
   opened.push(server);
-  const frames: RendezvousFrame[] = [];
+  const frames: LanFrame[] = [];
   server.frame.add((f) => frames.push(f));
   const port = await server.listen("127.0.0.1");
   return { server, port, frames };

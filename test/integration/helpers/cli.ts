@@ -14,7 +14,7 @@ export interface CliResult {
  * honoured only under `NODE_ENV=test`; see packages/cli/src/profile-kdf.ts), so each run's unlock
  * costs ~1 ms instead of a 64 MiB Argon2id. A test's own `env` can override either.
  */
-const UNSET_CLI_ENV = {
+export const UNSET_CLI_ENV = {
   VOLLY_PIN: "",
   VOLLY_PROFILE: "",
   VOLLY_SERVER: "",

@@ -16,6 +16,9 @@ export const BotOptionsSchema = Type.Object({
   type: Type.Optional(EntityType),
   displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   autoJoin: Type.Optional(Type.Boolean()),
+  direct: Type.Optional(
+    Type.Boolean({ description: "direct paths to member devices (WebRTC, mDNS on the LAN)" }),
+  ),
 });
 
 /**

@@ -1,5 +1,12 @@
-import type { VollyClient } from "@volly/client";
-import { initNodeProfile, openNodeClient, openNodeClientWithApiKey, profileExists } from "@volly/client/node";
+import type { VollyClient, VollyClientOptions } from "@volly/client";
+import {
+  initNodeProfile,
+  openNodeClient,
+  openNodeClientWithApiKey,
+  profileExists,
+  startLanTransport,
+  weriftPeerFactory,
+} from "@volly/client/node";
 import { VollyError } from "@volly/protocol";
 import type { BotOptions } from "../bot-api.js";
 import type { BotLog } from "../log.js";
@@ -18,9 +25,25 @@ import { botKdfOption } from "./test-kdf.js";
  *   VOLLY_E_SERVER_UNREACHABLE, and the other errors of `initNodeProfile` / `openNodeClient`
  */
 export async function openOrCreateProfile(options: BotOptions, log: BotLog): Promise<VollyClient> {
+  const extra: Partial<VollyClientOptions> = options.direct
+    ? { direct: { peers: weriftPeerFactory(), lan: await startLanTransport() } }
+    : {};
+  try {
+    return await openOrCreate(options, log, extra);
+  } catch (err) {
+    await extra.direct?.lan?.stop();
+    throw err;
+  }
+}
+
+async function openOrCreate(
+  options: BotOptions,
+  log: BotLog,
+  extra: Partial<VollyClientOptions>,
+): Promise<VollyClient> {
   if (await profileExists(options.dir)) {
-    if (options.apiKey !== undefined) return openNodeClientWithApiKey(options.dir, options.apiKey);
-    return openNodeClient(options.dir, options.secret ?? "");
+    if (options.apiKey !== undefined) return openNodeClientWithApiKey(options.dir, options.apiKey, extra);
+    return openNodeClient(options.dir, options.secret ?? "", extra);
   }
   const { server, handle, secret } = options;
   if (!server || !handle || secret === undefined) {
@@ -29,15 +52,19 @@ export async function openOrCreateProfile(options: BotOptions, log: BotLog): Pro
       `No profile in ${options.dir} yet: give \`server\`, \`handle\` and \`secret\` (a PIN) to create one.`,
     );
   }
-  const client = await initNodeProfile(options.dir, {
-    serverUrl: server,
-    handle,
-    pin: secret,
-    entityType: options.type ?? "bot",
-    deviceName: "bot",
-    ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
-    ...botKdfOption(),
-  });
+  const client = await initNodeProfile(
+    options.dir,
+    {
+      serverUrl: server,
+      handle,
+      pin: secret,
+      entityType: options.type ?? "bot",
+      deviceName: "bot",
+      ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
+      ...botKdfOption(),
+    },
+    extra,
+  );
   log(`created the account @${handle} (${options.type ?? "bot"}) on ${server}, profile in ${options.dir}`);
   return client;
 }

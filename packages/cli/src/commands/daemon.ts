@@ -11,6 +11,7 @@ interface DaemonFlags {
   http: string;
   keyFile?: string;
   allowNonLoopback?: boolean;
+  direct?: boolean;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -55,6 +56,11 @@ export function registerDaemon(program: Command, run: Run) {
       (v: string) => webhooks.secret(v),
     )
     .option("--allow-non-loopback", "allow --http on an address other than 127.0.0.1/::1 (plaintext API!)")
+    .option(
+      "--direct",
+      "open direct paths to member devices: announce and browse on the LAN (mDNS), WebRTC data channels " +
+        "signaled inside MLS; messages keep flowing on the LAN while the server is unreachable",
+    )
     .action((o: DaemonFlags) =>
       run(async (out, g) => {
         const listen = parseListenAddress(o.http, Boolean(o.allowNonLoopback));
@@ -68,6 +74,7 @@ export function registerDaemon(program: Command, run: Run) {
           listen,
           keyFile: o.keyFile ?? join(profile, "daemon.key"),
           webhooks: endpoints,
+          ...(o.direct ? { direct: true } : {}),
           log: (line) => process.stderr.write(`${line}\n`),
           onListening: (url) => out.result({ url }, `listening ${url}`),
           stopped: untilSignal(),

@@ -1,4 +1,10 @@
-import { type OwnStatus, profileServerUrls, type VollyClient } from "@volly/client";
+import {
+  type DirectPeer,
+  type DirectPeersRecord,
+  type OwnStatus,
+  profileServerUrls,
+  type VollyClient,
+} from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
 import { printable } from "../format.js";
@@ -20,6 +26,34 @@ function describeStatus(status: OwnStatus): string {
   return `${status.status}${text}${until}`;
 }
 
+/**
+ * What `volly status` says of direct paths: those the profile's running member process (`volly
+ * daemon --direct`) last recorded, or that none runs.
+ */
+function directPaths(record: DirectPeersRecord | undefined): {
+  running: boolean;
+  at: number | null;
+  peers: DirectPeer[];
+} {
+  return {
+    running: record?.running ?? false,
+    at: record?.at ?? null,
+    peers: record?.running ? record.peers : [],
+  };
+}
+
+/** One line per direct peer: `direct bob (lan, since 2026-…Z)`, or why there are none. */
+function describeDirect(direct: ReturnType<typeof directPaths>): string {
+  if (!direct.running) return "direct paths off (run volly daemon --direct)";
+  if (direct.peers.length === 0) return "direct peers none";
+  return direct.peers
+    .map(
+      (p) =>
+        `direct @${printable(p.handle)} device ${p.deviceId} (${p.via}, since ${new Date(p.since).toISOString()})`,
+    )
+    .join("\n");
+}
+
 /** The account's status from the server, or undefined when it cannot be reached. */
 async function currentStatus(client: VollyClient): Promise<OwnStatus | undefined> {
   try {
@@ -33,7 +67,8 @@ async function currentStatus(client: VollyClient): Promise<OwnStatus | undefined
 /**
  * `volly status`: who this device is, the account's status (online, idle, dnd, invisible and the
  * custom text; "unknown" when the server cannot be reached), queued messages, undecryptable counts
- * by cause and how many times it rejoined a group by external commit (`recoveries`).
+ * by cause, how many times it rejoined a group by external commit (`recoveries`), and the direct
+ * paths to member devices that the profile's running `volly daemon --direct` has open.
  *
  * `volly status set online|idle|dnd|invisible [--text TEXT] [--until ISO-8601]`: sets the account's
  * status for all its devices; `--until` expires the custom text. A bad status, text or date is a
@@ -60,13 +95,14 @@ export function registerStatus(program: Command, run: Run) {
             outbox: await client.messaging.pendingCount(),
             undecryptable: await client.messaging.undecryptable(),
             recoveries: await client.messaging.recoveries(),
+            direct: directPaths(await client.direct.recorded()),
           };
         });
         const utd = Object.values(status.undecryptable).reduce((a, b) => a + b, 0);
         const shown = status.presence ? describeStatus(status.presence) : "unknown (server unreachable)";
         out.result(
           status,
-          `@${status.handle} on ${describeServers(status.servers)}\ndevice ${status.deviceId}\nstatus ${shown}\nqueued ${status.outbox}, undecryptable ${utd}, recoveries ${status.recoveries}`,
+          `@${status.handle} on ${describeServers(status.servers)}\ndevice ${status.deviceId}\nstatus ${shown}\nqueued ${status.outbox}, undecryptable ${utd}, recoveries ${status.recoveries}\n${describeDirect(status.direct)}`,
         );
       }),
     );

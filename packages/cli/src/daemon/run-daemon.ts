@@ -18,6 +18,8 @@ export interface DaemonOptions {
   /** The local API key file (default PROFILE/daemon.key). */
   keyFile: string;
   webhooks: WebhookFlag[];
+  /** Direct paths to member devices (WebRTC, mDNS on the LAN): `--direct`. */
+  direct?: boolean;
   /** Prints a line for the operator (stderr). */
   log(line: string): void;
   /** Called once listening, with the API's base URL (`http://127.0.0.1:PORT`). */
@@ -38,7 +40,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       `volly daemon: new local API key (saved in ${options.keyFile}, mode 0600; shown only this once):\n${local.key}`,
     );
   }
-  const bot: Bot = await startBot({ dir: options.profile, ...options.unlock });
+  const bot: Bot = await startBot({
+    dir: options.profile,
+    ...options.unlock,
+    ...(options.direct ? { direct: true } : {}),
+  });
   try {
     const hub = new EventHub();
     const sink = await openWebhookSink(options.webhooks, join(options.profile, "webhooks"), options.log);

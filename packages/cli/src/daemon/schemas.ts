@@ -109,6 +109,39 @@ export const Health = Type.Object(
   { $id: "Health", additionalProperties: false },
 );
 
+/** One open direct path (`GET /v1/direct`). */
+const DirectPeerSchema = Type.Object(
+  {
+    deviceId: Type.String(),
+    accountId: Type.String(),
+    handle: Type.String(),
+    via: Type.Union([Type.Literal("lan"), Type.Literal("server")]),
+    since: Type.Integer({ description: "ms since the Unix epoch" }),
+  },
+  { additionalProperties: false },
+);
+
+/** `GET /v1/direct`: the daemon's direct paths to member devices (`volly daemon --direct`). */
+export const DirectStatus = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    peers: Type.Array(DirectPeerSchema),
+    counts: Type.Object(
+      {
+        sent: Type.Integer(),
+        received: Type.Integer(),
+        firstDirect: Type.Integer({
+          description: "messages stored from a direct path before the server's copy",
+        }),
+        relayed: Type.Integer(),
+        dropped: Type.Integer(),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: "DirectStatus", additionalProperties: false },
+);
+
 /** `GET /v1/openapi.json`: an OpenAPI 3.1 document (described loosely, it describes itself). */
 export const OpenApiDocument = Type.Object(
   { openapi: Type.String() },

@@ -14,6 +14,15 @@ export interface DirectPeer {
   since: number;
 }
 
+/** The direct paths a running client of the profile had open (`DirectPaths.recorded`). */
+export interface DirectPeersRecord {
+  /** When it wrote this (ms since the Unix epoch). */
+  at: number;
+  /** Whether that client is still running (false once it closed: then `peers` is empty). */
+  running: boolean;
+  peers: DirectPeer[];
+}
+
 /** Counts of what went over direct paths since the client opened. */
 export interface DirectCounts {
   /** Message frames sent (own and relayed). */
@@ -55,4 +64,10 @@ export interface DirectPaths {
   offer(conversationId: string): Promise<void>;
   /** What went over direct paths so far. */
   counts(): DirectCounts;
+  /**
+   * What the client of this profile that runs direct paths (e.g. `volly daemon --direct`) last
+   * recorded of its paths — for another process of the same profile, such as `volly status`.
+   * Undefined when no such client ever ran.
+   */
+  recorded(): Promise<DirectPeersRecord | undefined>;
 }

@@ -22,7 +22,7 @@ import type { TypingService } from "../messaging/typing.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { KeyedQueue } from "../shared/keyed-queue.js";
 import { ListenerSet, type Listeners } from "../shared/listeners.js";
-import type { DirectCounts, DirectPaths, DirectPeer } from "./direct-api.js";
+import type { DirectCounts, DirectPaths, DirectPeer, DirectPeersRecord } from "./direct-api.js";
 import type { DirectChannel, DirectOffer, DirectPeerFactory } from "./direct-channel.js";
 import { lanTags } from "./lan-tags.js";
 import type { LanFrame, LanPeerSeen, LanTransport } from "./lan-transport.js";
@@ -109,6 +109,7 @@ export class DirectPathsService implements DirectPaths {
   private retagging: Promise<void> = Promise.resolve();
   private closed = false;
   private started = false;
+  private recording: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: DirectPathsDeps,
@@ -126,6 +127,8 @@ export class DirectPathsService implements DirectPaths {
     if (!this.options || this.closed || this.started) return;
     this.started = true;
     const { outbox, ephemeral, conversationChanges } = this.deps;
+    this.stops.push(this.changes.add(() => void this.record(true)));
+    void this.record(true);
     this.stops.push(outbox.queued.add((entry) => this.sendOwn(entry)));
     this.stops.push(ephemeral.received.add((r) => this.onSignal(r)));
     this.stops.push(
@@ -152,6 +155,7 @@ export class DirectPathsService implements DirectPaths {
     for (const p of this.pending.values()) p.offer.cancel();
     this.pending.clear();
     for (const link of [...this.links.values()]) link.channel.close();
+    if (this.started) await this.record(false);
     await this.retagging;
     await this.options?.lan?.stop();
   }
@@ -166,6 +170,20 @@ export class DirectPathsService implements DirectPaths {
 
   counts(): DirectCounts {
     return { ...this.stats };
+  }
+
+  recorded(): Promise<DirectPeersRecord | undefined> {
+    return this.deps.ctx.stores.directPeers.get();
+  }
+
+  /** Records the open paths for other processes of the profile (`volly status`). */
+  private record(running: boolean): Promise<void> {
+    const { stores } = this.deps.ctx;
+    const value: DirectPeersRecord = { at: Date.now(), running, peers: running ? this.peers() : [] };
+    this.recording = this.recording
+      .then(() => stores.directPeers.put(stores.batch(), value).commit())
+      .catch(this.report("direct.record"));
+    return this.recording;
   }
 
   async offer(conversationId: string): Promise<void> {

@@ -25,7 +25,7 @@ export interface LanRendezvousOptions {
 }
 
 /** A frame received by a {@link LanRendezvous}. */
-export interface RendezvousFrame {
+export interface LanFrame {
   /** The frame's payload (without the length prefix). */
   bytes: Uint8Array;
   /** The sender's IP address as the socket saw it. */
@@ -39,7 +39,7 @@ export interface RendezvousFrame {
  */
 export class LanRendezvous {
   /** Each frame received, in order per connection. */
-  readonly frame = new ListenerSet<RendezvousFrame>();
+  readonly frame = new ListenerSet<LanFrame>();
 
   private server: Server | undefined;
   private readonly connections = new Set<Socket>();

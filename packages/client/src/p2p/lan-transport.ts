@@ -1,23 +1,10 @@
 import type { Listeners } from "../shared/listeners.js";
+import type { LanPeerSighting } from "./lan-discovery.js";
+import type { LanFrame } from "./lan-rendezvous.js";
 
-/** Another device's announcement seen on the LAN (DNS-SD, RFC 6763). */
-export interface LanPeerSeen {
-  /** Its random instance name (a new one each time it starts). */
-  instance: string;
-  /** Its IPv4 addresses on this LAN. */
-  addresses: string[];
-  /** Its rendezvous TCP port. */
-  port: number;
-  /** The conversation tags it announces (`lan-tags.ts`). */
-  tags: string[];
-}
-
-/** One rendezvous frame received: its bytes (a packages/protocol RendezvousFrame as JSON). */
-export interface LanFrame {
-  bytes: Uint8Array;
-  /** The sender's address, as the TCP connection came from it. */
-  remoteAddress: string;
-}
+/** Another device's announcement seen on the LAN (DNS-SD, RFC 6763; see `LanDiscovery`). */
+export type LanPeerSeen = LanPeerSighting;
+export type { LanFrame };
 
 /**
  * Discovery and signaling on the LAN without a server (Node; issue 17): this device announces its

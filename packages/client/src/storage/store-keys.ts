@@ -84,6 +84,8 @@ export const RECORD_KEYS = {
   undecryptable: "undecryptable",
   /** How many times this device rejoined a group by external commit. */
   recoveries: "recoveries",
+  /** The direct paths the running client of this profile has open (`p2p/`), for `volly status`. */
+  directPeers: "p2p:peers",
   /** The account-sync Yjs document (full state). */
   accountDoc: "acct:doc",
   /** Account-sync changes not sent yet (one merged Yjs update). */

@@ -6,6 +6,7 @@ import type { AttachmentJobRecord } from "../attachments/attachment-jobs.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
 import type { MessageAction } from "../messaging/actions/message-action.js";
 import type { UndecryptableCounts } from "../messaging/message-records.js";
+import type { DirectPeersRecord } from "../p2p/direct-api.js";
 import type { ScheduleRecord } from "../scheduled/schedule-records.js";
 import type { SearchSnapshot } from "../search/search-snapshot.js";
 import { DeviceCache, KeyPackageStore } from "./account-stores.js";
@@ -83,6 +84,8 @@ export class Stores {
   readonly attachmentJobs: KeyedRecords<AttachmentJobRecord>;
   /** Messages decrypted from a direct path, waiting for their log entry: conversation id by message id. */
   readonly directReceived: KeyedRecords<string>;
+  /** The direct paths this profile's running client has open, and when it said so. */
+  readonly directPeers: SingleRecord<DirectPeersRecord>;
 
   constructor(private readonly vault: Vault) {
     this.conversations = new ConversationStore(vault);
@@ -117,6 +120,7 @@ export class Stores {
     this.scheduled = new KeyedRecords<ScheduleRecord>(vault, RECORD_PREFIXES.scheduled);
     this.attachmentJobs = new KeyedRecords<AttachmentJobRecord>(vault, RECORD_PREFIXES.attachmentJob);
     this.directReceived = new KeyedRecords<string>(vault, RECORD_PREFIXES.directReceived);
+    this.directPeers = new SingleRecord<DirectPeersRecord>(vault, RECORD_KEYS.directPeers);
   }
 
   /** Starts an atomic batch of writes; nothing is written until its `commit()`. */

@@ -1,0 +1,167 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { waitFor } from "../../helpers/wait-for.js";
+import { type CliResult, UNSET_CLI_ENV } from "../../integration/helpers/cli.js";
+import { CLI_BIN } from "../../integration/helpers/server-process.js";
+import { type Host, ip, type NetLab } from "./netns.js";
+
+/** Collects a child's stdout and stderr; `exit` resolves with its exit code. */
+function collect(child: ChildProcess): {
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+} {
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr?.on("data", (c: Buffer) => {
+    err += c.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { out: () => out, err: () => err, exit };
+}
+
+/** Runs the real `volly` CLI with `args` inside `host`'s namespace (test KDF, no inherited VOLLY_*). */
+export async function runVollyIn(lab: NetLab, host: Host, args: string[]): Promise<CliResult> {
+  const child = lab.spawnIn(host, process.execPath, [CLI_BIN, ...args], {
+    env: { ...process.env, ...UNSET_CLI_ENV },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const { out, err, exit } = collect(child);
+  const code = await exit;
+  return { code, stdout: out(), stderr: err() };
+}
+
+/** Runs `curl -sS` inside `host`'s namespace; resolves with the HTTP status and the body. */
+export async function curlIn(
+  lab: NetLab,
+  host: Host,
+  args: string[],
+): Promise<{ status: number; body: string; json<T>(): T }> {
+  const child = lab.spawnIn(host, "curl", ["-sS", "-w", "\n%{http_code}", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const { out, err, exit } = collect(child);
+  const code = await exit;
+  const text = out();
+  const cut = text.lastIndexOf("\n");
+  const body = text.slice(0, cut);
+  const status = Number(text.slice(cut + 1));
+  if (code !== 0 && code !== 28) throw new Error(`curl exited ${code}: ${err()}`);
+  return { status: code === 28 ? 0 : status, body, json: <T>() => JSON.parse(body) as T };
+}
+
+/** A process started in a namespace, with its output. */
+export interface NsProcess {
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts `volly serve --host ADDRESS --port PORT --data DIR` in `host`'s namespace and resolves once
+ * it listens.
+ */
+export async function startServerIn(
+  lab: NetLab,
+  host: Host,
+  address: string,
+  port: number,
+  dataDir: string,
+): Promise<NsProcess & { url: string }> {
+  mkdirSync(dataDir, { recursive: true });
+  const child = lab.spawnIn(
+    host,
+    process.execPath,
+    [CLI_BIN, "serve", "--host", address, "--port", String(port), "--data", dataDir],
+    { env: { ...process.env, VOLLY_LOG_LEVEL: "debug" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const { out, err, exit } = collect(child);
+  let code: number | null | undefined;
+  void exit.then((c) => {
+    code = c;
+  });
+  const url = `http://${address}:${port}`;
+  await waitFor(
+    () => {
+      if (code !== undefined) throw new Error(`volly serve exited ${code}: ${err()}`);
+      return /"url":"http:/.test(out() + err());
+    },
+    { timeoutMs: 60_000, message: "volly serve to listen" },
+  );
+  return {
+    url,
+    child,
+    output: () => out() + err(),
+    stop: async () => {
+      if (code === undefined) child.kill("SIGTERM");
+      return exit;
+    },
+  };
+}
+
+/** A `volly daemon` in a namespace: its loopback URL there and its local API key. */
+export interface NsDaemon extends NsProcess {
+  url: string;
+  key: string;
+}
+
+/**
+ * Starts `volly --profile DIR --pin-file … daemon --http 127.0.0.1:0 --direct` (profile args given)
+ * in `host`'s namespace and resolves once it listens.
+ */
+export async function startDaemonIn(
+  lab: NetLab,
+  host: Host,
+  profileArgs: string[],
+  dir: string,
+): Promise<NsDaemon> {
+  const keyFile = join(dir, "daemon.key");
+  const child = lab.spawnIn(
+    host,
+    process.execPath,
+    [CLI_BIN, ...profileArgs, "--json", "daemon", "--http", "127.0.0.1:0", "--key-file", keyFile, "--direct"],
+    { env: { ...process.env, ...UNSET_CLI_ENV }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const { out, err, exit } = collect(child);
+  let code: number | null | undefined;
+  void exit.then((c) => {
+    code = c;
+  });
+  await waitFor(
+    () => {
+      if (code !== undefined) throw new Error(`volly daemon exited ${code}:\n${out()}\n${err()}`);
+      return /"url":"http/.test(out());
+    },
+    { timeoutMs: 60_000, message: `volly daemon in ${host.name} to listen` },
+  );
+  const url = (JSON.parse(out().split("\n")[0] ?? "{}") as { url: string }).url;
+  return {
+    url,
+    key: readFileSync(keyFile, "utf8").trim(),
+    child,
+    output: () => out() + err(),
+    stop: async () => {
+      if (code === undefined) child.kill("SIGTERM");
+      return exit;
+    },
+  };
+}
+
+/**
+ * Makes `router` forward IPv4 between its LANs and gives each host a default route through it: the
+ * router's address on the host's first LAN.
+ */
+export async function routeThrough(router: Host, hosts: Host[]): Promise<void> {
+  await ip("netns", "exec", router.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+  for (const host of hosts) {
+    const first = host.links[0];
+    const via = router.links.find((l) => l.lan.ns === first?.lan.ns)?.address;
+    if (!first || !via) throw new Error(`${host.name} shares no LAN with ${router.name}`);
+    await ip("-n", host.ns, "route", "add", "default", "via", via);
+  }
+}

@@ -1,0 +1,234 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { jsonLines } from "../integration/helpers/cli.js";
+import { type Host, type Lan, NetLab, netnsUnavailable } from "./helpers/netns.js";
+import {
+  curlIn,
+  type NsDaemon,
+  type NsProcess,
+  routeThrough,
+  runVollyIn,
+  startDaemonIn,
+  startServerIn,
+} from "./helpers/ns-volly.js";
+
+const unavailable = await netnsUnavailable();
+const CI = process.env.CI === "true";
+if (unavailable && !CI) console.warn(`lan-direct.test.ts skipped: ${unavailable}`);
+
+/** What `GET /v1/direct` answers. */
+interface DirectStatus {
+  enabled: boolean;
+  peers: Array<{ handle: string; via: string; deviceId: string }>;
+  counts: { sent: number; received: number; firstDirect: number; relayed: number; dropped: number };
+}
+
+interface DaemonMessage {
+  id: string;
+  text?: string;
+  from: string;
+}
+
+/**
+ * Direct paths on a real LAN made of network namespaces (issue 17). alice (host a) and bob (host b)
+ * share the LAN; the server (host s) is on another network behind a router (host r), where carol
+ * (host c, off the LAN, no direct paths) also is. alice and bob run `volly daemon --direct`; they find
+ * each other by mDNS and open a WebRTC data channel signaled inside MLS. A message goes direct and to
+ * the server; with the router's LAN link cut they keep messaging; once it is back the server's log
+ * has each message exactly once and carol receives them all, each sender's in order. Neither the
+ * server's database nor its output holds an SDP or a LAN address.
+ */
+describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (network namespaces)", () => {
+  const home = tempDir("volly-lan-direct-");
+  const serverData = join(home, "server");
+  let lab: NetLab;
+  let lan: Lan;
+  let r: Host;
+  let a: Host;
+  let b: Host;
+  let c: Host;
+  let server: NsProcess & { url: string };
+  let alice: NsDaemon;
+  let bob: NsDaemon;
+  let groupId = "";
+  const as = (handle: string) => ["--profile", join(home, handle), "--pin", "123456", "--json"];
+
+  const api = (host: Host, daemon: NsDaemon, path: string, extra: string[] = []) =>
+    curlIn(lab, host, [
+      "--max-time",
+      "30",
+      "-H",
+      `Authorization: Bearer ${daemon.key}`,
+      ...extra,
+      `${daemon.url}${path}`,
+    ]);
+  const direct = async (host: Host, daemon: NsDaemon) =>
+    (await api(host, daemon, "/v1/direct")).json<DirectStatus>();
+  const messages = async (host: Host, daemon: NsDaemon) =>
+    (await api(host, daemon, `/v1/conversations/${groupId}/messages?limit=100`)).json<DaemonMessage[]>();
+  const send = (host: Host, daemon: NsDaemon, text: string) =>
+    api(host, daemon, `/v1/conversations/${groupId}/messages`, [
+      "-X",
+      "POST",
+      "-H",
+      "Content-Type: application/json",
+      "--data",
+      JSON.stringify({ text }),
+    ]);
+
+  beforeAll(async () => {
+    if (unavailable) throw new Error(`CI=true but network namespaces are unavailable: ${unavailable}`);
+    lab = await NetLab.create();
+    lan = await lab.lan("lan");
+    const wan = await lab.lan("wan");
+    r = await lab.host("r", [
+      [lan, "10.77.1.254"],
+      [wan, "10.77.2.254"],
+    ]);
+    a = await lab.host("a", [[lan, "10.77.1.1"]]);
+    b = await lab.host("b", [[lan, "10.77.1.2"]]);
+    const s = await lab.host("s", [[wan, "10.77.2.10"]]);
+    c = await lab.host("c", [[wan, "10.77.2.3"]]);
+    await routeThrough(r, [a, b, s, c]);
+    server = await startServerIn(lab, s, "10.77.2.10", 7777, serverData);
+    const hosts: Record<string, Host> = { alice: a, bob: b, carol: c };
+    await Promise.all(
+      Object.entries(hosts).map(async ([handle, host]) => {
+        const init = await runVollyIn(lab, host, [
+          ...as(handle),
+          "init",
+          "--server",
+          server.url,
+          "--handle",
+          handle,
+        ]);
+        expect(init.code, init.stderr).toBe(0);
+      }),
+    );
+    const created = await runVollyIn(lab, a, [
+      ...as("alice"),
+      "group",
+      "create",
+      "LAN party",
+      "--member",
+      "@bob",
+      "--member",
+      "@carol",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    groupId = (JSON.parse(created.stdout) as { conversationId: string }).conversationId;
+    [alice, bob] = await Promise.all([
+      startDaemonIn(lab, a, as("alice"), join(home, "alice")),
+      startDaemonIn(lab, b, as("bob"), join(home, "bob")),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([alice?.stop(), bob?.stop()].map((p) => p?.catch(() => undefined)));
+    await server?.stop().catch(() => undefined);
+    await lab?.cleanup();
+  });
+
+  it("alice and bob find each other on the LAN and open a direct path", async () => {
+    await waitFor(
+      async () => {
+        const [atAlice, atBob] = await Promise.all([direct(a, alice), direct(b, bob)]);
+        return (
+          atAlice.peers.some((p) => p.handle === "bob" && p.via === "lan") &&
+          atBob.peers.some((p) => p.handle === "alice")
+        );
+      },
+      { timeoutMs: 60_000, message: "a direct path between alice and bob" },
+    );
+  });
+
+  it("a message goes direct and to the server", async () => {
+    const before = (await direct(b, bob)).counts.received;
+    const sent = await send(a, alice, "hello over the LAN");
+    expect(sent.status, sent.body).toBe(201);
+    await waitFor(async () => (await messages(b, bob)).some((m) => m.text === "hello over the LAN"), {
+      message: "bob has alice's message",
+    });
+    await waitFor(async () => (await direct(b, bob)).counts.received > before, {
+      message: "bob received it over the direct path",
+    });
+    // …and through the server: carol, off the LAN and without direct paths, receives it.
+    await waitFor(
+      async () => {
+        const got = await runVollyIn(lab, c, [...as("carol"), "receive", "--timeout", "2"]);
+        return jsonLines(got.stdout).some((m) => m.text === "hello over the LAN");
+      },
+      { timeoutMs: 60_000, message: "carol receives it from the server" },
+    );
+  });
+
+  const OFFLINE = [
+    ["alice", "offline 1 from alice"],
+    ["bob", "offline 2 from bob"],
+    ["alice", "offline 3 from alice"],
+    ["bob", "offline 4 from bob"],
+  ] as const;
+
+  it("with the LAN's link to the server cut, alice and bob keep messaging directly", async () => {
+    await lab.cut(r, lan);
+    for (const [who, text] of OFFLINE) {
+      const [host, daemon, other, otherDaemon] = who === "alice" ? [a, alice, b, bob] : [b, bob, a, alice];
+      // The daemon answers once the server stored it: it cannot, so the answer is an error or none.
+      void send(host, daemon, text).catch(() => undefined);
+      await waitFor(async () => (await messages(other, otherDaemon)).some((m) => m.text === text), {
+        timeoutMs: 60_000,
+        message: `"${text}" reaching the other side directly`,
+      });
+    }
+  });
+
+  it("once the link is back, the server's log has each message once and carol gets them in order", async () => {
+    await lab.restore(r, lan);
+    const texts: string[] = OFFLINE.map(([, text]) => text);
+    const ids = new Map<string, string>();
+    for (const m of [...(await messages(a, alice)), ...(await messages(b, bob))]) {
+      if (m.text && texts.includes(m.text)) ids.set(m.text, m.id);
+    }
+    expect(ids.size).toBe(texts.length);
+    const seen: Array<Record<string, unknown>> = [];
+    await waitFor(
+      async () => {
+        const got = await runVollyIn(lab, c, [...as("carol"), "receive", "--timeout", "2"]);
+        seen.push(...jsonLines(got.stdout));
+        return texts.every((t) => seen.some((m) => m.text === t));
+      },
+      { timeoutMs: 90_000, message: "carol receives every message sent while the server was away" },
+    );
+    for (const sender of ["alice", "bob"]) {
+      const mine: string[] = OFFLINE.filter(([who]) => who === sender).map(([, text]) => text);
+      const order = seen.filter((m) => mine.includes(String(m.text))).map((m) => m.text);
+      expect(order, `${sender}'s messages at carol`).toEqual(mine);
+    }
+    const db = new Database(join(serverData, "volly.db"), { readonly: true, fileMustExist: true });
+    try {
+      for (const [text, id] of ids) {
+        const row = db.prepare("SELECT COUNT(*) AS n FROM group_log WHERE message_id = ?").get(id) as {
+          n: number;
+        };
+        expect(row.n, `log entries of "${text}"`).toBe(1);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it("nothing in the server's data or output holds an SDP or a LAN address", async () => {
+    const files = ["volly.db", "volly.db-wal", "volly.db-shm"]
+      .map((f) => join(serverData, f))
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f).toString("latin1"));
+    for (const text of [...files, server.output()]) {
+      expect(text).not.toMatch(/10\.77\.1\.\d/);
+      expect(text).not.toMatch(/a=fingerprint|a=ice-ufrag|a=candidate|webrtc-datachannel/);
+    }
+  });
+});
