@@ -65,13 +65,30 @@ export interface Coturn {
   stop(): Promise<void>;
 }
 
+/** How many times {@link startCoturn} starts coturn on a new port before it gives up. */
+const START_ATTEMPTS = 3;
+
 /**
  * Starts `turnserver` with its own config in a temp dir: listening and relaying on 127.0.0.1 only
  * (relay ports from a random 200-port range, loopback peers allowed so two local clients can relay to
  * each other), no TLS/DTLS, no CLI, its own user database, `use-auth-secret` with a random
- * `static-auth-secret`. Resolves once it answers a STUN Binding request.
+ * `static-auth-secret`. Resolves once it answers a STUN Binding request. The free port it is given
+ * can be taken by another process before coturn binds it (other test files open UDP sockets all the
+ * time): one that does not answer within 10 s is stopped and started again on another port, up to
+ * {@link START_ATTEMPTS} times; the error then carries each attempt's output.
  */
 export async function startCoturn(): Promise<Coturn> {
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    const started = await startCoturnOnce();
+    if ("port" in started) return started;
+    failures.push(`attempt ${attempt}: ${started.failure}`);
+  }
+  throw new Error(`coturn did not answer STUN:\n${failures.join("\n")}`);
+}
+
+/** One start of coturn on a free port: the running server, or why it did not answer. */
+async function startCoturnOnce(): Promise<Coturn | { failure: string }> {
   const dir = tempDir("volly-coturn-");
   const port = await freeUdpPort();
   const secret = randomBytes(24).toString("hex");
@@ -128,11 +145,12 @@ export async function startCoturn(): Promise<Coturn> {
         if (gone) throw new Error(`turnserver exited:\n${out}`);
         return stunAnswers(port);
       },
-      { timeoutMs: 20_000, message: "coturn to answer STUN" },
+      { timeoutMs: 10_000, message: `coturn to answer STUN on port ${port}` },
     );
   } catch (error) {
     await stop();
-    throw error;
+    if (out.includes("apt-get install coturn")) throw error;
+    return { failure: `${(error as Error).message}\n${out.slice(-2_000)}` };
   }
   return { port, secret, output: () => out, stop };
 }
