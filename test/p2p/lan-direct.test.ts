@@ -7,7 +7,7 @@ import { waitFor } from "../helpers/wait-for.js";
 import { jsonLines } from "../integration/helpers/cli.js";
 import { type Host, type Lan, NetLab, netnsUnavailable } from "./helpers/netns.js";
 import {
-  curlIn,
+  daemonApi,
   type NsDaemon,
   type NsProcess,
   routeThrough,
@@ -19,19 +19,6 @@ import {
 const unavailable = await netnsUnavailable();
 const CI = process.env.CI === "true";
 if (unavailable && !CI) console.warn(`lan-direct.test.ts skipped: ${unavailable}`);
-
-/** What `GET /v1/direct` answers. */
-interface DirectStatus {
-  enabled: boolean;
-  peers: Array<{ handle: string; via: string; deviceId: string }>;
-  counts: { sent: number; received: number; firstDirect: number; relayed: number; dropped: number };
-}
-
-interface DaemonMessage {
-  id: string;
-  text?: string;
-  from: string;
-}
 
 /**
  * Direct paths on a real LAN made of network namespaces (issue 17). alice (host a) and bob (host b)
@@ -57,28 +44,10 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
   let groupId = "";
   const as = (handle: string) => ["--profile", join(home, handle), "--pin", "123456", "--json"];
 
-  const api = (host: Host, daemon: NsDaemon, path: string, extra: string[] = []) =>
-    curlIn(lab, host, [
-      "--max-time",
-      "30",
-      "-H",
-      `Authorization: Bearer ${daemon.key}`,
-      ...extra,
-      `${daemon.url}${path}`,
-    ]);
-  const direct = async (host: Host, daemon: NsDaemon) =>
-    (await api(host, daemon, "/v1/direct")).json<DirectStatus>();
-  const messages = async (host: Host, daemon: NsDaemon) =>
-    (await api(host, daemon, `/v1/conversations/${groupId}/messages?limit=100`)).json<DaemonMessage[]>();
+  const direct = (host: Host, daemon: NsDaemon) => daemonApi(lab, host, daemon).direct();
+  const messages = (host: Host, daemon: NsDaemon) => daemonApi(lab, host, daemon).messages(groupId);
   const send = (host: Host, daemon: NsDaemon, text: string) =>
-    api(host, daemon, `/v1/conversations/${groupId}/messages`, [
-      "-X",
-      "POST",
-      "-H",
-      "Content-Type: application/json",
-      "--data",
-      JSON.stringify({ text }),
-    ]);
+    daemonApi(lab, host, daemon).send(groupId, text);
 
   beforeAll(async () => {
     if (unavailable) throw new Error(`CI=true but network namespaces are unavailable: ${unavailable}`);

@@ -54,11 +54,33 @@ export async function curlIn(
   return { status: code === 28 ? 0 : status, body, json: <T>() => JSON.parse(body) as T };
 }
 
+/** How long a stopped process may take to exit before it is killed (ms). */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * SIGTERM, then SIGKILL after {@link STOP_GRACE_MS}: a member whose server is out of reach waits on
+ * its last flush for as long as TCP takes to give up.
+ */
+async function stopBounded(
+  child: ChildProcess,
+  running: boolean,
+  exit: Promise<number | null>,
+): Promise<number | null> {
+  if (!running) return exit;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+  try {
+    return await exit;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A process started in a namespace, with its output. */
 export interface NsProcess {
   child: ChildProcess;
   output(): string;
-  /** SIGTERM, then the exit code. */
+  /** SIGTERM (SIGKILL after 10 s), then the exit code. */
   stop(): Promise<number | null>;
 }
 
@@ -97,10 +119,7 @@ export async function startServerIn(
     url,
     child,
     output: () => out() + err(),
-    stop: async () => {
-      if (code === undefined) child.kill("SIGTERM");
-      return exit;
-    },
+    stop: () => stopBounded(child, code === undefined, exit),
   };
 }
 
@@ -145,10 +164,7 @@ export async function startDaemonIn(
     key: readFileSync(keyFile, "utf8").trim(),
     child,
     output: () => out() + err(),
-    stop: async () => {
-      if (code === undefined) child.kill("SIGTERM");
-      return exit;
-    },
+    stop: () => stopBounded(child, code === undefined, exit),
   };
 }
 
@@ -164,4 +180,48 @@ export async function routeThrough(router: Host, hosts: Host[]): Promise<void> {
     if (!first || !via) throw new Error(`${host.name} shares no LAN with ${router.name}`);
     await ip("-n", host.ns, "route", "add", "default", "via", via);
   }
+}
+
+/** What `GET /v1/direct` answers. */
+export interface DirectStatus {
+  enabled: boolean;
+  peers: Array<{ handle: string; via: string; deviceId: string }>;
+  counts: { sent: number; received: number; firstDirect: number; relayed: number; dropped: number };
+}
+
+/** A message as the daemon lists it. */
+export interface DaemonMessage {
+  id: string;
+  text?: string;
+  from: { handle: string };
+}
+
+/** The daemon's local HTTP API, called with curl inside its namespace (30 s per call at most). */
+export function daemonApi(lab: NetLab, host: Host, daemon: NsDaemon) {
+  const call = (path: string, extra: string[] = []) =>
+    curlIn(lab, host, [
+      "--max-time",
+      "30",
+      "-H",
+      `Authorization: Bearer ${daemon.key}`,
+      ...extra,
+      `${daemon.url}${path}`,
+    ]);
+  return {
+    /** `GET /v1/direct`. */
+    direct: async () => (await call("/v1/direct")).json<DirectStatus>(),
+    /** The newest 100 messages of a conversation. */
+    messages: async (conversationId: string) =>
+      (await call(`/v1/conversations/${conversationId}/messages?limit=100`)).json<DaemonMessage[]>(),
+    /** Sends a text; resolves with the answer (201 once the server stored it). */
+    send: (conversationId: string, text: string) =>
+      call(`/v1/conversations/${conversationId}/messages`, [
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        JSON.stringify({ text }),
+      ]),
+  };
 }
