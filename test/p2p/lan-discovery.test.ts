@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import dnsPacket from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep, waitFor } from "../helpers/wait-for.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { type Host, type Lan, NetLab, netnsUnavailable } from "./helpers/netns.js";
 
 /**
@@ -169,8 +169,12 @@ describe.skipIf(unavailable !== undefined && !CI)("LAN discovery across network 
   });
 
   it("LAN2's host and LAN1's single-homed hosts never see each other", async () => {
-    // by now d and a/b/c have each announced and queried several times (every 2 s); one more cycle
-    await sleep(4_500);
+    // Two more of m's announcements reaching d (every 2 s) prove d kept listening across the cycles
+    // in which a, b and c announced too.
+    const seenOfM = p("d").sightingsOf(p("m")).length;
+    await waitFor(() => p("d").sightingsOf(p("m")).length >= seenOfM + 2, {
+      message: "two more announcements of m at d",
+    });
     for (const name of ["a", "b", "c"]) {
       expect(p("d").sightingsOf(p(name))).toEqual([]);
       expect(p(name).sightingsOf(p("d"))).toEqual([]);
@@ -283,7 +287,11 @@ describe.skipIf(unavailable !== undefined && !CI)("LAN discovery across network 
     await lab.cut(p("c").host, lan1);
     const before = p("a").sightingsOf(p("c")).length;
     p("c").send({ cmd: "setTags", tags: [tag("4")] });
-    await sleep(4_500); // two announcement periods
+    // two announcement periods: b, still on the LAN, is seen twice more by a meanwhile
+    const ofB = p("a").sightingsOf(p("b")).length;
+    await waitFor(() => p("a").sightingsOf(p("b")).length >= ofB + 2, {
+      message: "two more announcements of b at a",
+    });
     expect(p("a").sightingsOf(p("c")).length).toBe(before);
     await lab.restore(p("c").host, lan1);
     await waitFor(() => p("a").saw(p("c"), ["10.71.1.3"], [tag("4")]), { message: "a sees c again" });
