@@ -306,6 +306,18 @@ function renderContent() {
       "The `fingerprint` (SHA-256 of the inviter's identity key) lets the invitee detect a " +
       "directory that returns a different key for the inviter.",
     schemaBlock(p.InvitePayload),
+    "## Direct paths (peer to peer)",
+    "Member devices signal WebRTC data channels with the ephemeral contents `p2p.hello` and " +
+      "`p2p.sdp` (above), relayed by the server or sent to a device's LAN rendezvous: a TCP port " +
+      "announced by mDNS/DNS-SD as `_volly-p2p._tcp.local` with opaque per-epoch tags (`t=<16 hex>`, " +
+      "8 bytes of the MLS exporter labelled `volly p2p lan tag`). A rendezvous frame is a 4-byte " +
+      "big-endian length and this JSON, the same shape as EPHEMERAL_MESSAGE:",
+    schemaBlock(p.RendezvousFrame),
+    "Each text message on a data channel (label `volly-direct`, reliable and ordered) is one of " +
+      "these frames. A message frame carries the same MLS ciphertext and message id as the server's " +
+      "log; receivers drop the copy that comes second, relay frames with `hops` left to the other " +
+      "member devices of the group, and never relay a message id twice.",
+    schemaBlock(p.DirectFrame),
   ].join("\n\n");
 }
 

@@ -1,9 +1,6 @@
-// biome-ignore lint/correctness/noNodejsModules: Node only (sockets); for the SDK's Node entry, never src/index.ts
 import { randomBytes } from "node:crypto";
 import type { RemoteInfo } from "node:dgram";
-// biome-ignore lint/correctness/noNodejsModules: Node only (sockets); for the SDK's Node entry, never src/index.ts
 import { isIPv4 } from "node:net";
-// biome-ignore lint/correctness/noNodejsModules: Node only (sockets); for the SDK's Node entry, never src/index.ts
 import { networkInterfaces } from "node:os";
 import { Type } from "@sinclair/typebox";
 import { matches, parse } from "@volly/protocol";

@@ -1,4 +1,3 @@
-// biome-ignore lint/correctness/noNodejsModules: Node only (sockets); for the SDK's Node entry, never src/index.ts
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { VollyError } from "@volly/protocol";
 import { ListenerSet } from "../shared/listeners.js";
