@@ -12,6 +12,7 @@ import {
   type NsProcess,
   routeThrough,
   runVollyIn,
+  setUpGroupIn,
   startDaemonIn,
   startServerIn,
 } from "./helpers/ns-volly.js";
@@ -64,32 +65,17 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
     c = await lab.host("c", [[wan, "10.77.2.3"]]);
     await routeThrough(r, [a, b, s, c]);
     server = await startServerIn(lab, s, "10.77.2.10", 7777, serverData);
-    const hosts: Record<string, Host> = { alice: a, bob: b, carol: c };
-    await Promise.all(
-      Object.entries(hosts).map(async ([handle, host]) => {
-        const init = await runVollyIn(lab, host, [
-          ...as(handle),
-          "init",
-          "--server",
-          server.url,
-          "--handle",
-          handle,
-        ]);
-        expect(init.code, init.stderr).toBe(0);
-      }),
-    );
-    const created = await runVollyIn(lab, a, [
-      ...as("alice"),
-      "group",
-      "create",
+    groupId = await setUpGroupIn(
+      lab,
+      [
+        ["alice", a],
+        ["bob", b],
+        ["carol", c],
+      ],
+      as,
+      server.url,
       "LAN party",
-      "--member",
-      "@bob",
-      "--member",
-      "@carol",
-    ]);
-    expect(created.code, created.stderr).toBe(0);
-    groupId = (JSON.parse(created.stdout) as { conversationId: string }).conversationId;
+    );
     [alice, bob] = await Promise.all([
       startDaemonIn(lab, a, as("alice"), join(home, "alice")),
       startDaemonIn(lab, b, as("bob"), join(home, "bob")),

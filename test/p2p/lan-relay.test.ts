@@ -8,7 +8,7 @@ import {
   type NsDaemon,
   type NsProcess,
   routeThrough,
-  runVollyIn,
+  setUpGroupIn,
   startDaemonIn,
   startServerIn,
 } from "./helpers/ns-volly.js";
@@ -61,32 +61,17 @@ describe.skipIf(unavailable !== undefined && !CI)(
       const s = await lab.host("s", [[wan, "10.78.2.10"]]);
       await routeThrough(r, [a, b, c, s]);
       server = await startServerIn(lab, s, "10.78.2.10", 7777, join(home, "server"));
-      const hosts: Record<string, Host> = { alice: a, bob: b, carol: c };
-      await Promise.all(
-        Object.entries(hosts).map(async ([handle, host]) => {
-          const init = await runVollyIn(lab, host, [
-            ...as(handle),
-            "init",
-            "--server",
-            server.url,
-            "--handle",
-            handle,
-          ]);
-          expect(init.code, init.stderr).toBe(0);
-        }),
-      );
-      const created = await runVollyIn(lab, a, [
-        ...as("alice"),
-        "group",
-        "create",
+      groupId = await setUpGroupIn(
+        lab,
+        [
+          ["alice", a],
+          ["bob", b],
+          ["carol", c],
+        ],
+        as,
+        server.url,
         "Relay",
-        "--member",
-        "@bob",
-        "--member",
-        "@carol",
-      ]);
-      expect(created.code, created.stderr).toBe(0);
-      groupId = (JSON.parse(created.stdout) as { conversationId: string }).conversationId;
+      );
       [alice, bob, carol] = await Promise.all([
         startDaemonIn(lab, a, as("alice"), join(home, "alice")),
         startDaemonIn(lab, b, as("bob"), join(home, "bob")),

@@ -225,3 +225,44 @@ export function daemonApi(lab: NetLab, host: Host, daemon: NsDaemon) {
       ]),
   };
 }
+
+/**
+ * Creates a profile for each `[handle, host]` on `serverUrl` (with `volly init` in that host's
+ * namespace; `as(handle)` gives the profile flags) and has the first create the group `name` with
+ * all the others. Every step must succeed.
+ *
+ * @returns the group's conversation id
+ */
+export async function setUpGroupIn(
+  lab: NetLab,
+  members: Array<[string, Host]>,
+  as: (handle: string) => string[],
+  serverUrl: string,
+  name: string,
+): Promise<string> {
+  await Promise.all(
+    members.map(async ([handle, host]) => {
+      const init = await runVollyIn(lab, host, [
+        ...as(handle),
+        "init",
+        "--server",
+        serverUrl,
+        "--handle",
+        handle,
+      ]);
+      if (init.code !== 0) throw new Error(`volly init ${handle} failed: ${init.stderr}`);
+    }),
+  );
+  const [creator, ...others] = members;
+  if (!creator) throw new Error("No members.");
+  const memberFlags = others.flatMap(([handle]) => ["--member", `@${handle}`]);
+  const created = await runVollyIn(lab, creator[1], [
+    ...as(creator[0]),
+    "group",
+    "create",
+    name,
+    ...memberFlags,
+  ]);
+  if (created.code !== 0) throw new Error(`volly group create failed: ${created.stderr}`);
+  return (JSON.parse(created.stdout) as { conversationId: string }).conversationId;
+}
