@@ -41,6 +41,7 @@ const ALL = [
   "search",
   "daemon",
   "mqtt",
+  "p2p",
 ];
 
 const dash = process.argv.indexOf("--");
