@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
 import { initNodeProfile, weriftPeerFactory } from "@volly/client/node";
+import { sendRawDirectFrame } from "@volly/client/testing";
+import { newId } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -78,6 +80,22 @@ describe("direct paths signaled through the server", () => {
     const copies = (await historyOf(bob, conv)).filter((m) => m.id === sent.id);
     expect(copies).toHaveLength(1);
     expect(bob.direct.counts().firstDirect).toBeGreaterThan(before);
+    expect(await bob.messaging.undecryptable()).toEqual({});
+  });
+
+  it("garbage and frames naming a group the sender is not in are dropped; the path stays up", async () => {
+    // alice's end of the data channel, as a peer that misbehaves would use it
+    const raw = (text: string) => expect(sendRawDirectFrame(alice, bob.profile.deviceId, text)).toBe(true);
+    const before = bob.direct.counts().dropped;
+    raw("not json");
+    raw(JSON.stringify({ t: "message", groupId: conv }));
+    raw(JSON.stringify({ t: "typing", groupId: newId(), handle: "alice" }));
+    await waitFor(() => bob.direct.counts().dropped >= before + 3, { message: "bob drops the three frames" });
+    expect(bob.direct.connectedTo(alice.profile.deviceId)).toBe(true);
+    const sent = await alice.messaging.send(conv, "still direct");
+    await waitFor(async () => (await historyOf(bob, conv)).some((m) => m.id === sent.id), {
+      message: "the next message arrives",
+    });
     expect(await bob.messaging.undecryptable()).toEqual({});
   });
 

@@ -162,3 +162,11 @@ export async function searchIndexStats(
   const raw = await ctx.stores.clientStore.get(RECORD_KEYS.searchIndex);
   return { documents: index.size, snapshotBytes: raw?.byteLength ?? 0 };
 }
+
+/**
+ * Sends raw text over `client`'s open direct path to `deviceId`, as a misbehaving member device
+ * would (no schema, no checks). False when no path to it is open.
+ */
+export function sendRawDirectFrame(client: VollyClient, deviceId: string, text: string): boolean {
+  return clientInternals(client).direct.sendRawForTest(deviceId, text);
+}

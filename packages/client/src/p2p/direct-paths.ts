@@ -191,6 +191,15 @@ export class DirectPathsService implements DirectPaths {
     await this.signal(conversationId, { type: "p2p.hello" }, { kind: "server" });
   }
 
+  /**
+   * Sends raw text over the open path to `deviceId`, bypassing every check (for
+   * `@volly/client/testing`: a misbehaving peer). False when no path is open.
+   */
+  sendRawForTest(deviceId: string, text: string): boolean {
+    const link = this.links.get(deviceId);
+    return link !== undefined && this.trySend(link, text);
+  }
+
   /** Sends a typing notice over the direct paths of the group's member devices. */
   sendTyping(groupId: string): void {
     const frame: DirectFrame = { t: "typing", groupId, handle: this.deps.ctx.profile.handle };
@@ -443,11 +452,16 @@ export class DirectPathsService implements DirectPaths {
     void this.forwardKept(link).catch(this.report("direct.forward"));
   }
 
-  /** Store and forward: hands a new path the kept frames of groups its device is a member of. */
+  /**
+   * Store and forward: hands a new path the kept frames of groups its device is a member of — this
+   * device's own only while the server does not have them yet (the outbox still holds them).
+   */
   private async forwardKept(link: Link): Promise<void> {
     const device = link.peer.deviceId;
+    const self = this.deps.ctx.profile.deviceId;
     for (const frame of this.buffer.kept()) {
       if (frame.senderDeviceId === device || !(await this.members.has(frame.groupId, device))) continue;
+      if (frame.senderDeviceId === self && !(await this.deps.outbox.isQueued(frame.messageId))) continue;
       if (this.trySend(link, JSON.stringify(frame))) this.stats.sent++;
     }
   }

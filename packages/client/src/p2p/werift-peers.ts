@@ -28,6 +28,7 @@ export function weriftPeerFactory(options: WeriftPeerOptions = {}): DirectPeerFa
       const pc = make();
       const dc = pc.createDataChannel(LABEL, { ordered: true });
       const opened = openedWithin(pc, dc, timeoutMs);
+      opened.catch(() => undefined); // an answer that never comes: the caller cancels or times out
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, timeoutMs);
       return {
@@ -56,7 +57,25 @@ export function weriftPeerFactory(options: WeriftPeerOptions = {}): DirectPeerFa
   };
 }
 
+/**
+ * Applies the peer's description. It must be SDP (RFC 8866 §5: `v=0` first) with a data channel
+ * section (RFC 8841 §4: `m=application … webrtc-datachannel`) and a DTLS fingerprint (RFC 8842 §5):
+ * without one the channel could not be bound to the member device that signaled it.
+ *
+ * @throws VollyError VOLLY_E_BAD_REQUEST otherwise, or when werift cannot apply it (the connection closes)
+ */
 async function applyRemote(pc: RTCPeerConnection, sdp: string, type: "offer" | "answer"): Promise<void> {
+  if (
+    !/^v=0\r?\n/.test(sdp) ||
+    !/\nm=application [^\r\n]*webrtc-datachannel/.test(sdp) ||
+    !/\na=fingerprint:/.test(sdp)
+  ) {
+    pc.close();
+    throw new VollyError(
+      "VOLLY_E_BAD_REQUEST",
+      `The peer's ${type} is not a data channel description with a DTLS fingerprint.`,
+    );
+  }
   try {
     await pc.setRemoteDescription(new RTCSessionDescription(sdp, type));
   } catch (err) {
@@ -118,14 +137,32 @@ function openedWithin(pc: RTCPeerConnection, dc: RTCDataChannel, timeoutMs: numb
   });
 }
 
-/** A werift data channel as a {@link DirectChannel}. */
+/**
+ * Send-side flow control (W3C WebRTC §6.2 `bufferedAmount`): werift's SCTP stalls when frames are
+ * handed to it faster than it sends them (measured: 124 of 3,000 frames of 2 KiB arrived, the rest
+ * never). Frames wait in the channel's own queue while werift buffers more than `high` bytes, and go
+ * on when it is down to `low`; a queue past `maxQueued` frames means a peer that does not keep up,
+ * and the channel closes (the server's copies still arrive; the path is made again).
+ */
+export const DIRECT_FLOW = { high: 1024 * 1024, low: 256 * 1024, maxQueued: 10_000 } as const;
+
+/** A werift data channel as a {@link DirectChannel}, with {@link DIRECT_FLOW} control. */
 function wrap(pc: RTCPeerConnection, dc: RTCDataChannel): DirectChannel {
   const messages = new ListenerSet<string>();
   const closed = new ListenerSet<void>();
+  const queue: string[] = [];
   let done = false;
+  const pump = () => {
+    while (!done && queue.length > 0 && dc.readyState === "open" && dc.bufferedAmount < DIRECT_FLOW.high) {
+      dc.send(queue.shift() as string);
+    }
+  };
+  dc.bufferedAmountLowThreshold = DIRECT_FLOW.low;
+  dc.bufferedAmountLow.subscribe(pump);
   const close = () => {
     if (done) return;
     done = true;
+    queue.length = 0;
     dc.close();
     void pc.close();
     closed.emit();
@@ -143,7 +180,12 @@ function wrap(pc: RTCPeerConnection, dc: RTCDataChannel): DirectChannel {
   return {
     send(text) {
       if (done || dc.readyState !== "open") throw unreachable("The data channel is closed.");
-      dc.send(text);
+      if (queue.length >= DIRECT_FLOW.maxQueued) {
+        close();
+        throw unreachable("The peer does not keep up: the data channel is closed.");
+      }
+      queue.push(text);
+      pump();
     },
     close,
     messages,
