@@ -1,4 +1,4 @@
-import type { ListenerSet } from "../shared/listeners.js";
+import type { Listeners } from "../shared/listeners.js";
 
 /**
  * One open WebRTC data channel to a member device (reliable and ordered; W3C WebRTC §6.2), carrying
@@ -11,9 +11,9 @@ export interface DirectChannel {
   /** Closes the channel and its peer connection (idempotent). */
   close(): void;
   /** Each text frame received. */
-  readonly messages: ListenerSet<string>;
+  readonly messages: Listeners<string>;
   /** Fires once when the channel or its connection closes or fails. */
-  readonly closed: ListenerSet<void>;
+  readonly closed: Listeners<void>;
 }
 
 /** The offering side of one direct connection (see {@link DirectPeerFactory.offer}). */

@@ -9,7 +9,8 @@ export type DialogState =
   | { kind: "group"; conversationId: string }
   | { kind: "settings" }
   | { kind: "search" }
-  | { kind: "verify"; handle: string }
+  /** `conversationId`: the direct conversation whose details these are (its direct connection shows too). */
+  | { kind: "verify"; handle: string; conversationId?: string }
   | { kind: "create-community" }
   | { kind: "join-community"; invite?: string }
   | { kind: "community-invite" }

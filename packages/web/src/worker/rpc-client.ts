@@ -3,6 +3,8 @@
  * typed proxy ({@link SdkWorker.proxy}) as `{path, args}` requests, matches responses to requests by
  * id, and fans the worker's events out to subscribers.
  */
+import { serveBrowserPeers } from "../lib/p2p/browser-peers.js";
+import type { DirectPortMessage } from "../lib/p2p/direct-wire.js";
 import { cloneableArgs } from "./cloneable-args.svelte.js";
 import type { RpcRequest, SdkEvent, WorkerMessage } from "./rpc-types.js";
 import { SdkError } from "./sdk-error.js";
@@ -66,6 +68,14 @@ export class SdkWorker {
       for (const p of this.pending.values()) p.reject(error);
       this.pending.clear();
     };
+    // direct paths: the worker's peer factory makes its WebRTC connections here (no RTCPeerConnection
+    // in workers); its port goes first, before any request can open the client
+    if (typeof RTCPeerConnection === "function") {
+      const channel = new MessageChannel();
+      serveBrowserPeers(channel.port1);
+      const message: DirectPortMessage = { kind: "direct-port", port: channel.port2 };
+      worker.postMessage(message, [channel.port2]);
+    }
     this.worker = worker;
     return worker;
   }

@@ -11,6 +11,7 @@ import type {
   AttachmentProgress,
   ConnectionState,
   ConversationRecord,
+  DirectPeer,
   MessageAction,
   OwnStatus,
   PresenceState,
@@ -42,6 +43,8 @@ export type {
   ConnectionState,
   ConversationMember,
   ConversationRecord,
+  DirectCounts,
+  DirectPeer,
   HistoryStart,
   InviteLinks,
   MembershipBody,
@@ -220,7 +223,9 @@ export type SdkEvent =
   /** A conversation's MLS epoch changed (`client.calls.epochChanges`): calls in it re-key. */
   | { type: "call-epoch"; conversationId: string; epoch: number }
   /** Someone joined, changed or left a community voice channel (`client.communities.voice.voiceStates`). */
-  | { type: "voice-state"; event: VoiceStateUpdateEvent };
+  | { type: "voice-state"; event: VoiceStateUpdateEvent }
+  /** The devices with an open direct path changed (`client.direct.changes`; also sent once at start). */
+  | { type: "direct-peers"; peers: DirectPeer[] };
 
 /** A VollyError as it crosses the boundary. */
 export interface WireError {

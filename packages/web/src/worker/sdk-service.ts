@@ -3,8 +3,9 @@
  * WebSocket, its listeners forwarded as events, and the allowed calls of `sdk-surface.ts` made on
  * it. Loaded lazily by the worker (this is where the MLS/crypto code comes in).
  */
-import type { CallSignal, VollyClient } from "@volly/client";
+import type { CallSignal, DirectPeerFactory, VollyClient } from "@volly/client";
 import {
+  type BrowserClientOptions,
   createBrowserProfile,
   DEFAULT_BROWSER_DB,
   linkBrowserProfile,
@@ -14,6 +15,7 @@ import {
 import { VollyError } from "@volly/protocol";
 import { communityView } from "./community-view.js";
 import { DeviceLinkFlows } from "./device-link-flows.js";
+import { workerPeerFactory } from "./direct-peers.js";
 import { messageView } from "./message-view.js";
 import type {
   ApprovedDevice,
@@ -36,8 +38,30 @@ const CLIENT_OPTIONS = { initialBackoffMs: 250, maxBackoffMs: 5_000 };
 export class SdkService {
   private client: VollyClient | undefined;
   private readonly links = new DeviceLinkFlows();
+  /** The peer factory over the UI's port (one per worker: the port's listener is set once). */
+  private peers: DirectPeerFactory | undefined;
 
-  constructor(private readonly emit: (event: SdkEvent) => void) {}
+  /**
+   * @param emit pushes an event to the UI
+   * @param directPort the port to the UI thread's WebRTC host (`lib/p2p/browser-peers.ts`), when the
+   *   UI handed one over: then the client opens with direct paths (`VollyClientOptions.direct`)
+   */
+  constructor(
+    private readonly emit: (event: SdkEvent) => void,
+    private readonly directPort: () => MessagePort | undefined = () => undefined,
+  ) {}
+
+  /**
+   * The client's options: quick reconnects, and direct paths through the UI thread's WebRTC when it
+   * has any (no LAN discovery in a browser). New connections use the server's STUN/TURN servers.
+   */
+  private options(): BrowserClientOptions {
+    const port = this.directPort();
+    if (!port) return CLIENT_OPTIONS;
+    const iceServers = async () => (this.client ? await this.client.calls.iceServers() : []);
+    this.peers ??= workerPeerFactory(port, iceServers);
+    return { ...CLIENT_OPTIONS, direct: { peers: this.peers } };
+  }
 
   async createProfile(options: NewProfile): Promise<Me> {
     if (this.client) throw new VollyError("VOLLY_E_PROFILE_EXISTS");
@@ -50,7 +74,7 @@ export class SdkService {
         deviceName: options.deviceName,
         entityType: "human",
       },
-      CLIENT_OPTIONS,
+      this.options(),
     );
     await this.start(client);
     return this.me();
@@ -66,7 +90,7 @@ export class SdkService {
         pin: options.pin,
         deviceName: options.deviceName,
       },
-      CLIENT_OPTIONS,
+      this.options(),
     );
     await this.start(restored.client);
     return this.me();
@@ -74,7 +98,7 @@ export class SdkService {
 
   async unlock(pin: string): Promise<Me> {
     if (this.client) return this.me();
-    const client = await openBrowserClient(pin, CLIENT_OPTIONS);
+    const client = await openBrowserClient(pin, this.options());
     await this.start(client);
     return this.me();
   }
@@ -89,7 +113,7 @@ export class SdkService {
         deviceName: options.deviceName,
         onClaimed: (claim) => this.emit({ type: "link-claimed", fingerprint: claim.fingerprint }),
       },
-      CLIENT_OPTIONS,
+      this.options(),
     );
     await this.start(client);
     return this.me();
@@ -192,8 +216,13 @@ export class SdkService {
       this.emit({ type: "call-epoch", conversationId, epoch }),
     );
     client.communities.voice.voiceStates.add((event) => this.emit({ type: "voice-state", event }));
+    client.direct.changes.add((peers) => this.emit({ type: "direct-peers", peers }));
+    this.emit({ type: "direct-peers", peers: client.direct.peers() });
     client.connection.stateChanges.add((state) => this.emit({ type: "connection", state }));
     this.emit({ type: "connection", state: client.connection.state });
-    client.connection.start();
+    // `connect` rather than `connection.start`: it also starts the direct paths' listeners (signals,
+    // outbox). Not awaited: the UI follows the connection's state, and a slow first sync (or an
+    // offline start) is not an error here; the connection keeps trying on its own.
+    void client.connect().catch(() => undefined);
   }
 }

@@ -183,6 +183,7 @@ export const SDK_SURFACE = {
     conversationOf: "as-is",
   },
   calls: { iceServers: "as-is", record: "message", mediaKeys: "as-is" },
+  direct: { peers: "as-is", offer: "as-is", counts: "as-is", enabled: "as-is" },
 } as const satisfies SurfaceOf<VollyClient>;
 
 /**

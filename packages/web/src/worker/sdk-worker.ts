@@ -5,6 +5,7 @@
  * by loading only the store, and loads the crypto SDK for everything else (see sdk-service.ts).
  */
 
+import { isDirectPortMessage } from "../lib/p2p/direct-wire.js";
 import { resultTransfer } from "./result-transfer.js";
 import {
   parseRequest,
@@ -33,9 +34,11 @@ function emit(event: SdkEvent): void {
 }
 
 let service: Promise<SdkService> | undefined;
+/** The port to the UI thread's WebRTC host (direct paths), once the UI handed it over. */
+let directPort: MessagePort | undefined;
 
 function loadService(): Promise<SdkService> {
-  service ??= import("./sdk-service.js").then((m) => new m.SdkService(emit));
+  service ??= import("./sdk-service.js").then((m) => new m.SdkService(emit, () => directPort));
   return service;
 }
 
@@ -104,6 +107,10 @@ function respond(id: number, outcome: Outcome | { error: unknown }): void {
 }
 
 scope.onmessage = (ev: MessageEvent<unknown>) => {
+  if (isDirectPortMessage(ev.data)) {
+    directPort ??= ev.data.port;
+    return;
+  }
   const parsed = parseRequest(ev.data);
   if (!("request" in parsed)) {
     // without an id there is no one to answer: the UI never sends such a message
