@@ -127,6 +127,7 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
     ["alice", "offline 3 from alice"],
     ["bob", "offline 4 from bob"],
   ] as const;
+  const OFFLINE_AFTER_RESTART = "offline 5 from alice, to the restarted bob";
 
   it("with the LAN's link to the server cut, alice and bob keep messaging directly", async () => {
     await lab.cut(r, lan);
@@ -141,9 +142,26 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
     }
   });
 
+  it("bob's daemon restarts while the server is out of reach: it starts anyway and the path opens again", async () => {
+    await bob.stop();
+    bob = await startDaemonIn(lab, b, as("bob"), join(home, "bob"));
+    await waitFor(
+      async () => {
+        const [atAlice, atBob] = await Promise.all([direct(a, alice), direct(b, bob)]);
+        return atAlice.peers.some((p) => p.handle === "bob") && atBob.peers.some((p) => p.handle === "alice");
+      },
+      { timeoutMs: 60_000, message: "the direct path after bob's restart" },
+    );
+    void send(a, alice, OFFLINE_AFTER_RESTART).catch(() => undefined);
+    await waitFor(async () => (await messages(b, bob)).some((m) => m.text === OFFLINE_AFTER_RESTART), {
+      timeoutMs: 60_000,
+      message: "alice's message reaching the restarted bob directly",
+    });
+  });
+
   it("once the link is back, the server's log has each message once and carol gets them in order", async () => {
     await lab.restore(r, lan);
-    const texts: string[] = OFFLINE.map(([, text]) => text);
+    const texts: string[] = [...OFFLINE.map(([, text]) => text), OFFLINE_AFTER_RESTART];
     const ids = new Map<string, string>();
     for (const m of [...(await messages(a, alice)), ...(await messages(b, bob))]) {
       if (m.text && texts.includes(m.text)) ids.set(m.text, m.id);
@@ -160,6 +178,7 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
     );
     for (const sender of ["alice", "bob"]) {
       const mine: string[] = OFFLINE.filter(([who]) => who === sender).map(([, text]) => text);
+      if (sender === "alice") mine.push(OFFLINE_AFTER_RESTART);
       const order = seen.filter((m) => mine.includes(String(m.text))).map((m) => m.text);
       expect(order, `${sender}'s messages at carol`).toEqual(mine);
     }

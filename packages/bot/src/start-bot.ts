@@ -1,3 +1,4 @@
+import { VollyError } from "@volly/protocol";
 import { type BotParts, VollyBot } from "./bot.js";
 import type { Bot, BotOptions } from "./bot-api.js";
 import { MessageDelivery } from "./incoming/message-delivery.js";
@@ -7,6 +8,12 @@ import { autoJoin } from "./membership/auto-join.js";
 import { checkBotOptions } from "./profile/bot-options.js";
 import { openOrCreateProfile } from "./profile/open-profile.js";
 import { announceRecoveries } from "./recovery/recovery-notice.js";
+
+/**
+ * How long a bot with direct paths waits for the server at start before it goes on without it (ms):
+ * on a LAN without a server it still sends and receives directly.
+ */
+export const DIRECT_CONNECT_WAIT_MS = 10_000;
 
 /**
  * Starts a machine member (a bot, an AI agent, a service or a device): opens its profile in
@@ -24,7 +31,8 @@ import { announceRecoveries } from "./recovery/recovery-notice.js";
  * @returns the connected bot; call `close()` to stop it
  * @throws VollyError VOLLY_E_USAGE (bad options, or a new profile without `server`/`handle`),
  *   VOLLY_E_PIN_INVALID, VOLLY_E_WRONG_PIN, VOLLY_E_HANDLE_TAKEN, VOLLY_E_SERVER_UNREACHABLE (no
- *   server within 30 s), VOLLY_E_DEVICE_REVOKED; the profile is closed again on any failure
+ *   server within 30 s; with `direct` the bot goes on after {@link DIRECT_CONNECT_WAIT_MS} without
+ *   it), VOLLY_E_DEVICE_REVOKED; the profile is closed again on any failure
  */
 export async function startBot(options: BotOptions): Promise<Bot> {
   checkBotOptions(options);
@@ -40,10 +48,15 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   stop.push(delivery.start(), announceRecoveries(client, log));
   if (options.autoJoin !== false) stop.push(autoJoin(client, log));
   try {
-    await client.connect();
+    await client.connect(options.direct ? DIRECT_CONNECT_WAIT_MS : undefined);
   } catch (err) {
-    await bot.close();
-    throw err;
+    // With direct paths the member works on the LAN without a server ("airplane mode"): it goes on,
+    // and the connection keeps trying in the background.
+    if (!(options.direct && err instanceof VollyError && err.code === "VOLLY_E_SERVER_UNREACHABLE")) {
+      await bot.close();
+      throw err;
+    }
+    log("the server cannot be reached: going on with direct paths only; the connection keeps trying");
   }
   return bot;
 }

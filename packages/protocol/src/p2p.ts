@@ -29,14 +29,22 @@ const envelope = { v: Type.Literal(1), id: Id, sentAt: Timestamp } as const;
 const RendezvousPort = Type.Integer({ minimum: 1, maximum: 65_535 });
 
 /**
+ * The sender's mDNS instance name on the LAN (16 hex characters, new each time it starts): a device
+ * that sees a new instance at an address it has a path to knows the old path is stale.
+ */
+const LanInstance = Type.String({ pattern: "^[0-9a-f]{16}$" });
+
+/**
  * A device offers a direct path (`p2p.hello`, ephemeral): every member device that wants one and
- * has none to the sender answers with a `p2p.sdp` offer addressed to it. Sent to the group through
- * the server, or to one device found on the LAN (then `rendezvousPort` says where to answer).
+ * has none to the sender answers with a `p2p.sdp` offer addressed to it (a path it still has to the
+ * sender is stale: the sender would not ask otherwise). Sent to the group through the server, or to
+ * one device found on the LAN (then `rendezvousPort` says where to answer, `lanInstance` who asks).
  */
 export const P2pHelloContent = Type.Object({
   ...envelope,
   type: Type.Literal("p2p.hello"),
   rendezvousPort: Type.Optional(RendezvousPort),
+  lanInstance: Type.Optional(LanInstance),
 });
 export type P2pHelloContent = Static<typeof P2pHelloContent>;
 
@@ -52,6 +60,7 @@ export const P2pSdpContent = Type.Object({
   toDevice: Id,
   description: CallSessionDescription,
   rendezvousPort: Type.Optional(RendezvousPort),
+  lanInstance: Type.Optional(LanInstance),
 });
 export type P2pSdpContent = Static<typeof P2pSdpContent>;
 

@@ -15,6 +15,7 @@ interface MqttOptions {
   passwordFile?: string;
   ca?: string;
   clientId?: string;
+  direct?: boolean;
 }
 
 /** Reads a secret file (a password: the first line, trimmed). Throws VOLLY_E_USAGE. */
@@ -37,7 +38,7 @@ function stopSignal(): Promise<string> {
 
 /**
  * `volly bridge mqtt --broker mqtt://HOST:PORT [--topic-prefix volly] [--username U
- * --password-file F] [--ca FILE] [--client-id ID]`: runs this profile's member (a device or service
+ * --password-file F] [--ca FILE] [--client-id ID] [--direct]`: runs this profile's member (a device or service
  * account) as a bridge between its conversations and an MQTT broker until SIGINT/SIGTERM. Topics
  * and payloads: docs/machine-members/mqtt.md. Bad flags: VOLLY_E_USAGE (exit 2), nothing started.
  */
@@ -52,6 +53,10 @@ export function registerBridge(program: Command, run: Run): void {
     .option("--password-file <file>", "file holding the broker password (first line)")
     .option("--ca <file>", "PEM CA certificate the broker's TLS certificate chains to (mqtts://)")
     .option("--client-id <id>", "MQTT client id (default volly-HANDLE-HASH; keep it fixed across restarts)")
+    .option(
+      "--direct",
+      "direct paths to member devices (LAN discovery by mDNS, WebRTC data channels signaled in MLS)",
+    )
     .action((o: MqttOptions) =>
       run(async (out, g) => {
         // Loaded here, not at start-up: every other command would pay for mqtt.js.
@@ -77,7 +82,11 @@ export function registerBridge(program: Command, run: Run): void {
             : undefined;
         const ca = o.ca !== undefined ? await readSmallFile("--ca", o.ca) : undefined;
         const dir = profileDir(g);
-        const bot = await startBot({ dir, ...(await memberUnlock(g)) });
+        const bot = await startBot({
+          dir,
+          ...(await memberUnlock(g)),
+          ...(o.direct ? { direct: true } : {}),
+        });
         let mqtt: MqttBridge | undefined;
         try {
           mqtt = await startMqttBridge({

@@ -60,6 +60,8 @@ interface Link {
   peer: DirectPeer;
   channel: DirectChannel;
   lanAddress?: string;
+  /** The peer's mDNS instance when the path was signaled on the LAN. */
+  lanInstance?: string;
   /** Frames from this link are handled one after the other, in order. */
   chain: Promise<void>;
 }
@@ -69,6 +71,8 @@ interface PendingOffer {
   deviceId: string;
   offer: DirectOffer;
   route: Route;
+  /** The peer's mDNS instance, from its hello. */
+  lanInstance?: string;
 }
 
 /** Default of {@link DirectPathsOptions.retagEveryMs}. */
@@ -311,19 +315,27 @@ export class DirectPathsService implements DirectPaths {
         : { kind: "server" };
     const work =
       content.type === "p2p.hello"
-        ? this.onHello(received, route)
+        ? this.onHello(received, route, content.lanInstance)
         : content.description.type === "offer"
           ? this.onOffer(received, content, route)
           : this.onAnswer(received, content);
     void work.catch(this.report("direct.signal"));
   }
 
-  private async onHello(from: EphemeralReceived, route: Route): Promise<void> {
+  private async onHello(from: EphemeralReceived, route: Route, lanInstance?: string): Promise<void> {
     const device = from.fromDeviceId;
-    if (this.links.has(device) || this.answering.has(device) || this.offeringTo(device)) return;
+    if (this.answering.has(device) || this.offeringTo(device)) return;
+    // a device asks only when it has no path to this one: a path still held here is stale
+    this.links.get(device)?.channel.close();
     const offer = await this.options!.peers.offer();
     const session = newId();
-    this.pending.set(session, { conversationId: from.conversationId, deviceId: device, offer, route });
+    this.pending.set(session, {
+      conversationId: from.conversationId,
+      deviceId: device,
+      offer,
+      route,
+      ...(lanInstance !== undefined ? { lanInstance } : {}),
+    });
     const expire = setTimeout(
       () => this.dropPending(session),
       this.options?.offerTimeoutMs ?? OFFER_TIMEOUT_MS,
@@ -364,7 +376,7 @@ export class DirectPathsService implements DirectPaths {
         answer.cancel();
         throw err;
       });
-      this.addLink(from, await answer.channel, route);
+      this.addLink(from, await answer.channel, route, content.lanInstance);
     } finally {
       this.answering.delete(device);
     }
@@ -374,7 +386,12 @@ export class DirectPathsService implements DirectPaths {
     const pending = this.pending.get(content.session);
     if (!pending || pending.deviceId !== from.fromDeviceId) return;
     this.pending.delete(content.session);
-    this.addLink(from, await pending.offer.complete(content.description.sdp), pending.route);
+    this.addLink(
+      from,
+      await pending.offer.complete(content.description.sdp),
+      pending.route,
+      pending.lanInstance,
+    );
   }
 
   private offeringTo(deviceId: string): string | undefined {
@@ -402,7 +419,9 @@ export class DirectPathsService implements DirectPaths {
         id: newId(),
         sentAt: Date.now(),
         ...partial,
-        ...(lan && route.kind === "lan" ? { rendezvousPort: lan.rendezvousPort } : {}),
+        ...(lan && route.kind === "lan"
+          ? { rendezvousPort: lan.rendezvousPort, lanInstance: lan.instance }
+          : {}),
       },
       "VOLLY_E_USAGE",
     );
@@ -423,7 +442,7 @@ export class DirectPathsService implements DirectPaths {
     await lan!.send(route.host, route.port, utf8(JSON.stringify(frame)));
   }
 
-  private addLink(from: EphemeralReceived, channel: DirectChannel, route: Route): void {
+  private addLink(from: EphemeralReceived, channel: DirectChannel, route: Route, lanInstance?: string): void {
     if (this.closed) {
       channel.close();
       return;
@@ -439,6 +458,7 @@ export class DirectPathsService implements DirectPaths {
       },
       channel,
       ...(route.kind === "lan" ? { lanAddress: route.host } : {}),
+      ...(route.kind === "lan" && lanInstance !== undefined ? { lanInstance } : {}),
       chain: Promise.resolve(),
     };
     this.links.set(link.peer.deviceId, link);
@@ -484,9 +504,8 @@ export class DirectPathsService implements DirectPaths {
     const conversationId = seen.tags.map((t) => this.tags.get(t)).find((id) => id !== undefined);
     const host = seen.addresses[0];
     if (conversationId === undefined || host === undefined) return;
-    for (const link of this.links.values()) {
-      if (link.lanAddress !== undefined && seen.addresses.includes(link.lanAddress)) return;
-    }
+    // a path to this instance is open; one to its address under another instance is stale (it restarted)
+    for (const link of this.links.values()) if (link.lanInstance === seen.instance) return;
     const last = this.lanGreeted.get(seen.instance);
     if (last !== undefined && Date.now() - last < LAN_RETRY_MS) return;
     this.lanGreeted.set(seen.instance, Date.now());
