@@ -81,3 +81,26 @@ describe("HttpApi with one server URL: a GET whose connection fails is sent once
     expect(proxy.seen()).toBe(3);
   });
 });
+
+describe("HttpApi against a server that accepts and never answers (packets of a cut link)", () => {
+  it("gives up after its request timeout with VOLLY_E_SERVER_UNREACHABLE", async () => {
+    const held = new Set<Socket>();
+    const server = createServer((socket) => {
+      held.add(socket); // read nothing, answer nothing
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no address");
+    try {
+      const api = new HttpApi(`http://127.0.0.1:${address.port}`, undefined, 300);
+      const failed = await api
+        .call("challenge", { body: { deviceId: "0".repeat(26) } })
+        .catch((e: unknown) => e);
+      expect((failed as VollyError).code).toBe("VOLLY_E_SERVER_UNREACHABLE");
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Without its own timeout the call would wait for undici's 300 s header timeout: past this test's.
+  }, 60_000);
+});

@@ -61,6 +61,12 @@ function neverSent(err: unknown): boolean {
 }
 
 /**
+ * How long one JSON call may take, answer included, before {@link HttpApi} gives up on it as the
+ * server unreachable (ms), plus 1 ms per 64 bytes of request body (a 16 MiB message: 4.4 min more).
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
  * Typed REST v1 client over `fetch` (Node >= 20 and browsers). Responses are validated against the
  * route's response schema, so a misbehaving server cannot feed the SDK malformed data.
  *
@@ -82,6 +88,7 @@ function neverSent(err: unknown): boolean {
  */
 export class HttpApi {
   private readonly baseUrls: readonly string[];
+  private readonly requestTimeoutMs: number;
   private current = 0;
   private readonly session: AuthSession | undefined;
 
@@ -90,12 +97,19 @@ export class HttpApi {
    *   several origins of one deployment, the preferred one first
    * @param credentials the device whose session authenticates `auth` routes; without them such a
    *   route fails with VOLLY_E_NOT_AUTHENTICATED before anything is sent
+   * @param requestTimeoutMs how long one JSON call may take before it counts as the server
+   *   unreachable (ms, default {@link REQUEST_TIMEOUT_MS}; plus 1 ms per 64 bytes of body)
    * @throws VollyError VOLLY_E_USAGE for an empty list
    */
-  constructor(baseUrls: string | readonly string[], credentials?: DeviceCredentials) {
+  constructor(
+    baseUrls: string | readonly string[],
+    credentials?: DeviceCredentials,
+    requestTimeoutMs = REQUEST_TIMEOUT_MS,
+  ) {
     const list = typeof baseUrls === "string" ? [baseUrls] : [...baseUrls];
     if (list.length === 0) throw new VollyError("VOLLY_E_USAGE", "At least one server URL is needed.");
     this.baseUrls = list;
+    this.requestTimeoutMs = requestTimeoutMs;
     this.session = credentials
       ? new AuthSession(
           {
@@ -242,12 +256,17 @@ export class HttpApi {
     const headers: Record<string, string> = {};
     if (options.body !== undefined) headers["content-type"] = "application/json";
     if (token) headers.authorization = `Bearer ${token}`;
+    const body = options.body !== undefined ? JSON.stringify(options.body) : undefined;
+    // A server whose packets are dropped (a cut link, not a refusal) would hold the call for as long
+    // as TCP takes to give up: bounded, it counts as unreachable and the caller's retry takes over.
+    const signal = AbortSignal.timeout(this.requestTimeoutMs + Math.ceil((body?.length ?? 0) / 64));
     let res: Response;
     try {
       res = await fetch(new URL(path, baseUrl), {
         method: spec.method,
         headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        signal,
+        ...(body !== undefined ? { body } : {}),
       });
     } catch (err) {
       const error = new VollyError(
@@ -258,7 +277,7 @@ export class HttpApi {
     }
     let text: string;
     try {
-      text = await res.text();
+      text = await res.text(); // under the same signal
     } catch (err) {
       const error = new VollyError(
         "VOLLY_E_SERVER_UNREACHABLE",
