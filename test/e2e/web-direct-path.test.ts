@@ -16,6 +16,7 @@ import {
   onboard,
   openConversation,
   PAGE_POLL,
+  screenshot,
   watchErrors,
 } from "./helpers/web-app.js";
 
@@ -99,6 +100,8 @@ describe.skipIf(!browserTestsEnabled())("web direct path to a Node client", () =
     expect(await status.textContent()).toBe("Connected directly to @dan.direct (1 device).");
     expect(await section.getByTestId("direct-peer").getAttribute("data-device")).toBe(dan.profile.deviceId);
     await expectAccessible(page, "conversation details with a direct connection");
+    await section.scrollIntoViewIfNeeded();
+    await screenshot(page, "direct-connection");
     await closeDialog(page);
   });
 

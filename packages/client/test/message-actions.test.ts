@@ -230,6 +230,37 @@ describe("message actions (SDK): replies, reactions, edits, deletes, pins on eve
     for (const c of all) expect((await viewOn(c, convId, m.id))?.body).toBe("the real text");
   }, 60_000);
 
+  it("edits that arrive out of order: the sender's latest by time wins on every device", async () => {
+    const { alice, aliceLaptop, bob, bobLaptop, convId } = await twoByTwo();
+    const m = await alice.messaging.send(convId, "first draft");
+    const now = Date.now();
+    // the later edit is sent (and arrives) first, as when two of the sender's devices edit in turn
+    await sendRawContent(alice, convId, {
+      v: 1,
+      type: "edit",
+      id: newId(),
+      targetId: m.id,
+      text: "the later edit",
+      sentAt: now + 1_000,
+    });
+    await sendRawContent(alice, convId, {
+      v: 1,
+      type: "edit",
+      id: newId(),
+      targetId: m.id,
+      text: "the earlier edit",
+      sentAt: now,
+    });
+    // raw content is not applied on the device that sends it: the three others
+    await converge(
+      [aliceLaptop, bob, bobLaptop],
+      convId,
+      m.id,
+      { body: "the later edit", edits: ["the earlier edit", "the later edit"], originalText: "first draft" },
+      "the later edit everywhere",
+    );
+  }, 60_000);
+
   it("reactions, edits and deletes that arrive before their message wait for it; a device offline through all of it converges", async () => {
     const { alice, bob, bobLaptop, convId } = await twoByTwo();
     // bob's laptop is away for everything that follows
