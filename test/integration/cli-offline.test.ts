@@ -86,6 +86,18 @@ describe("the CLI while the server is unreachable", () => {
     });
   });
 
+  it("a membership change says it waits for the server (exit 5), and changes nothing", async () => {
+    const add = await runVolly([...as("alice"), "group", "add", groupId, "@carol"]);
+    expect(add.code).toBe(5);
+    expect(add.stdout).toBe("");
+    expect(add.stderr).toMatch(
+      /^error VOLLY_E_SERVER_UNREACHABLE: The server cannot be reached: membership changes wait/,
+    );
+    expect(add.stderr).toContain("linked directly");
+    const groups = await runVolly([...as("alice"), "--json", "groups"]);
+    expect(jsonLines(groups.stdout)[0]).toMatchObject({ id: groupId, members: ["bob"] });
+  });
+
   it("the next command that connects sends the queued messages, once", async () => {
     server = await startServerProcess(dataDir, Number(new URL(server.url).port));
     const receive = await runVolly([...as("alice"), "receive"]);

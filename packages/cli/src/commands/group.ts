@@ -1,4 +1,4 @@
-import { entityTypeOf } from "@volly/client";
+import { entityTypeOf, type VollyClient } from "@volly/client";
 import { VollyError } from "@volly/protocol";
 import type { Command } from "commander";
 import { printable, senderLabel } from "../format.js";
@@ -18,6 +18,30 @@ function handleArg(value: string): string {
  * each group's JSON has `memberTypes` (handle → entity type) and its line names the members that
  * are not human (`echo [bot]`).
  */
+/**
+ * {@link withSyncedClient} for a membership change (create, add, remove, rename, leave): only the
+ * server orders commits (RFC 9420 §12.4; DESIGN.md "P2P and federation"), so without it the change
+ * waits — and the error says so, and that messages still reach directly linked devices.
+ *
+ * @throws VollyError VOLLY_E_SERVER_UNREACHABLE with that explanation, and the errors of `fn`
+ */
+async function membershipChange<T>(
+  g: Parameters<typeof withSyncedClient>[0],
+  fn: (c: VollyClient) => Promise<T>,
+): Promise<T> {
+  try {
+    return await withSyncedClient(g, fn);
+  } catch (err) {
+    if (!(err instanceof VollyError && err.code === "VOLLY_E_SERVER_UNREACHABLE")) throw err;
+    throw new VollyError(
+      "VOLLY_E_SERVER_UNREACHABLE",
+      "The server cannot be reached: membership changes wait for it (only the server orders them). " +
+        "Messages still reach member devices linked directly (volly daemon --direct).",
+      { cause: err.message },
+    );
+  }
+}
+
 export function registerGroup(program: Command, run: Run) {
   const group = program.command("group").description("create and manage group conversations");
   group
@@ -33,7 +57,7 @@ export function registerGroup(program: Command, run: Run) {
     .action((name: string, o: { member: string[] }) =>
       run(async (out, g) => {
         const handles = o.member.map(handleArg);
-        const conv = await withSyncedClient(g, (c) => c.conversations.createGroup(name, handles));
+        const conv = await membershipChange(g, (c) => c.conversations.createGroup(name, handles));
         out.result({ conversationId: conv.id, name: conv.title, members: handles }, conv.id);
       }),
     );
@@ -44,7 +68,7 @@ export function registerGroup(program: Command, run: Run) {
     .argument("<handles...>", "@handle of each person to add")
     .action((id: string, handles: string[]) =>
       run(async (out, g) => {
-        const conv = await withSyncedClient(g, (c) => c.conversations.addMembers(id, handles.map(handleArg)));
+        const conv = await membershipChange(g, (c) => c.conversations.addMembers(id, handles.map(handleArg)));
         out.result(
           { conversationId: conv.id, added: handles },
           `added ${handles.join(", ")} to ${conv.title}`,
@@ -58,7 +82,7 @@ export function registerGroup(program: Command, run: Run) {
     .argument("<handle>", "@handle of the person to remove")
     .action((id: string, handle: string) =>
       run(async (out, g) => {
-        const conv = await withSyncedClient(g, (c) => c.conversations.removeMember(id, handleArg(handle)));
+        const conv = await membershipChange(g, (c) => c.conversations.removeMember(id, handleArg(handle)));
         out.result({ conversationId: conv.id, removed: handle }, `removed ${handle} from ${conv.title}`);
       }),
     );
@@ -69,7 +93,7 @@ export function registerGroup(program: Command, run: Run) {
     .argument("<name>", "the new name")
     .action((id: string, name: string) =>
       run(async (out, g) => {
-        const conv = await withSyncedClient(g, (c) => c.conversations.rename(id, name));
+        const conv = await membershipChange(g, (c) => c.conversations.rename(id, name));
         out.result({ conversationId: conv.id, name: conv.title }, `renamed to ${conv.title}`);
       }),
     );
@@ -79,7 +103,7 @@ export function registerGroup(program: Command, run: Run) {
     .argument("<conversation>", "conversation id")
     .action((id: string) =>
       run(async (out, g) => {
-        await withSyncedClient(g, (c) => c.conversations.leave(id));
+        await membershipChange(g, (c) => c.conversations.leave(id));
         out.result({ conversationId: id, left: true }, `left ${id}`);
       }),
     );
