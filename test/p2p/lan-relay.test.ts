@@ -80,6 +80,10 @@ describe.skipIf(unavailable !== undefined && !CI)(
     });
 
     afterAll(async () => {
+      // with the server reachable again the members stop at once (their last flush gets through)
+      if (lab && r && lan1 && lan2) {
+        await Promise.all([lab.restore(r, lan1), lab.restore(r, lan2)]).catch(() => undefined);
+      }
       await Promise.all([alice?.stop(), bob?.stop(), carol?.stop()].map((p) => p?.catch(() => undefined)));
       await server?.stop().catch(() => undefined);
       await lab?.cleanup();

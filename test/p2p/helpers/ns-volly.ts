@@ -82,6 +82,8 @@ export interface NsProcess {
   output(): string;
   /** SIGTERM (SIGKILL after 10 s), then the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL (a crash, a pulled plug), then resolves once it exited. */
+  kill9(): Promise<void>;
 }
 
 /**
@@ -120,6 +122,10 @@ export async function startServerIn(
     child,
     output: () => out() + err(),
     stop: () => stopBounded(child, code === undefined, exit),
+    kill9: async () => {
+      if (code === undefined) child.kill("SIGKILL");
+      await exit;
+    },
   };
 }
 
@@ -165,6 +171,10 @@ export async function startDaemonIn(
     child,
     output: () => out() + err(),
     stop: () => stopBounded(child, code === undefined, exit),
+    kill9: async () => {
+      if (code === undefined) child.kill("SIGKILL");
+      await exit;
+    },
   };
 }
 

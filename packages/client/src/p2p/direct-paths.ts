@@ -80,7 +80,9 @@ const RETAG_EVERY_MS = 30_000;
 /** Default of {@link DirectPathsOptions.offerTimeoutMs}. */
 const OFFER_TIMEOUT_MS = 30_000;
 /** How soon a LAN device is greeted again while no path to it opened (ms). */
-const LAN_RETRY_MS = 10_000;
+const LAN_RETRY_MS = 3_000;
+/** How many LAN sightings are remembered, to match against this device's tags when they change. */
+const MAX_REMEMBERED_SIGHTINGS = 256;
 
 /**
  * The SDK's {@link DirectPaths} (see there for the public members; DESIGN.md "P2P and federation",
@@ -104,6 +106,8 @@ export class DirectPathsService implements DirectPaths {
   private readonly pending = new Map<string, PendingOffer>();
   private readonly answering = new Set<string>();
   private readonly lanGreeted = new Map<string, number>();
+  /** The latest sighting of each LAN device (a device whose tags are new may share one with it). */
+  private readonly lanSeen = new Map<string, LanPeerSeen>();
   private tags = new Map<string, string>();
   private readonly buffer = new RelayBuffer();
   private readonly members: MemberDevices;
@@ -494,12 +498,26 @@ export class DirectPathsService implements DirectPaths {
     this.retagging = this.retagging
       .then(async () => {
         this.tags = await lanTags(this.deps.ctx);
-        if (!this.closed) lan.setTags([...this.tags.keys()]);
+        if (this.closed) return;
+        lan.setTags([...this.tags.keys()]);
+        // a conversation just joined may be one a device already seen announces
+        for (const seen of [...this.lanSeen.values()]) this.greetOnLan(lan, seen);
       })
       .catch(this.report("direct.lan-tags"));
   }
 
   private onLanSeen(lan: LanTransport, seen: LanPeerSeen): void {
+    this.lanSeen.delete(seen.instance);
+    this.lanSeen.set(seen.instance, seen);
+    if (this.lanSeen.size > MAX_REMEMBERED_SIGHTINGS) {
+      const oldest = this.lanSeen.keys().next().value;
+      if (oldest !== undefined) this.lanSeen.delete(oldest);
+    }
+    this.greetOnLan(lan, seen);
+  }
+
+  /** Says hello to a LAN device that shares a conversation tag, unless a path to it is open. */
+  private greetOnLan(lan: LanTransport, seen: LanPeerSeen): void {
     if (this.closed || !(lan.instance < seen.instance)) return; // the first instance name says hello
     const conversationId = seen.tags.map((t) => this.tags.get(t)).find((id) => id !== undefined);
     const host = seen.addresses[0];
