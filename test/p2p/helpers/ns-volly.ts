@@ -87,6 +87,49 @@ export interface NsProcess {
 }
 
 /**
+ * Starts `volly ARGS` in `host`'s namespace and resolves once it prints its URL (`{"url": …}`, as
+ * `serve` and `daemon --json` do), with its output, a bounded stop and a kill -9.
+ *
+ * @throws Error when it exits first, or after 60 s
+ */
+async function startListening(
+  lab: NetLab,
+  host: Host,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  what: string,
+): Promise<NsProcess & { url: string }> {
+  const child = lab.spawnIn(host, process.execPath, [CLI_BIN, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const { out, err, exit } = collect(child);
+  let code: number | null | undefined;
+  void exit.then((c) => {
+    code = c;
+  });
+  let url: string | undefined;
+  await waitFor(
+    () => {
+      if (code !== undefined) throw new Error(`${what} exited ${code}:\n${out()}\n${err()}`);
+      url = /"url":"(http:[^"]+)"/.exec(out() + err())?.[1];
+      return url !== undefined;
+    },
+    { timeoutMs: 60_000, message: `${what} in ${host.name} to listen` },
+  );
+  return {
+    url: url ?? "",
+    child,
+    output: () => out() + err(),
+    stop: () => stopBounded(child, code === undefined, exit),
+    kill9: async () => {
+      if (code === undefined) child.kill("SIGKILL");
+      await exit;
+    },
+  };
+}
+
+/**
  * Starts `volly serve --host ADDRESS --port PORT --data DIR` in `host`'s namespace and resolves once
  * it listens.
  */
@@ -98,35 +141,14 @@ export async function startServerIn(
   dataDir: string,
 ): Promise<NsProcess & { url: string }> {
   mkdirSync(dataDir, { recursive: true });
-  const child = lab.spawnIn(
+  const server = await startListening(
+    lab,
     host,
-    process.execPath,
-    [CLI_BIN, "serve", "--host", address, "--port", String(port), "--data", dataDir],
-    { env: { ...process.env, VOLLY_LOG_LEVEL: "debug" }, stdio: ["ignore", "pipe", "pipe"] },
+    ["serve", "--host", address, "--port", String(port), "--data", dataDir],
+    { ...process.env, VOLLY_LOG_LEVEL: "debug" },
+    "volly serve",
   );
-  const { out, err, exit } = collect(child);
-  let code: number | null | undefined;
-  void exit.then((c) => {
-    code = c;
-  });
-  const url = `http://${address}:${port}`;
-  await waitFor(
-    () => {
-      if (code !== undefined) throw new Error(`volly serve exited ${code}: ${err()}`);
-      return /"url":"http:/.test(out() + err());
-    },
-    { timeoutMs: 60_000, message: "volly serve to listen" },
-  );
-  return {
-    url,
-    child,
-    output: () => out() + err(),
-    stop: () => stopBounded(child, code === undefined, exit),
-    kill9: async () => {
-      if (code === undefined) child.kill("SIGKILL");
-      await exit;
-    },
-  };
+  return { ...server, url: `http://${address}:${port}` };
 }
 
 /** A `volly daemon` in a namespace: its loopback URL there and its local API key. */
@@ -146,36 +168,14 @@ export async function startDaemonIn(
   dir: string,
 ): Promise<NsDaemon> {
   const keyFile = join(dir, "daemon.key");
-  const child = lab.spawnIn(
+  const daemon = await startListening(
+    lab,
     host,
-    process.execPath,
-    [CLI_BIN, ...profileArgs, "--json", "daemon", "--http", "127.0.0.1:0", "--key-file", keyFile, "--direct"],
-    { env: { ...process.env, ...UNSET_CLI_ENV }, stdio: ["ignore", "pipe", "pipe"] },
+    [...profileArgs, "--json", "daemon", "--http", "127.0.0.1:0", "--key-file", keyFile, "--direct"],
+    { ...process.env, ...UNSET_CLI_ENV },
+    "volly daemon",
   );
-  const { out, err, exit } = collect(child);
-  let code: number | null | undefined;
-  void exit.then((c) => {
-    code = c;
-  });
-  await waitFor(
-    () => {
-      if (code !== undefined) throw new Error(`volly daemon exited ${code}:\n${out()}\n${err()}`);
-      return /"url":"http/.test(out());
-    },
-    { timeoutMs: 60_000, message: `volly daemon in ${host.name} to listen` },
-  );
-  const url = (JSON.parse(out().split("\n")[0] ?? "{}") as { url: string }).url;
-  return {
-    url,
-    key: readFileSync(keyFile, "utf8").trim(),
-    child,
-    output: () => out() + err(),
-    stop: () => stopBounded(child, code === undefined, exit),
-    kill9: async () => {
-      if (code === undefined) child.kill("SIGKILL");
-      await exit;
-    },
-  };
+  return { ...daemon, key: readFileSync(keyFile, "utf8").trim() };
 }
 
 /**
