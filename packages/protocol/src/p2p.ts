@@ -1,7 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { CallSessionDescription } from "./calls.js";
 import { Base64Url, Handle, Id, Timestamp } from "./common.js";
-import { LIMITS } from "./limits.js";
+import { EphemeralMessageEvent } from "./ephemeral.js";
 
 /**
  * Direct paths between member devices (DESIGN.md "P2P and federation"; issue 17): WebRTC data
@@ -109,15 +109,5 @@ export type DirectFrame = Static<typeof DirectFrame>;
  * `p2p.hello` or `p2p.sdp` sealed for the group — with the sender's claimed identity, which the
  * receiver checks against the MLS credential (the same shape as EPHEMERAL_MESSAGE).
  */
-export const RendezvousFrame = Type.Object(
-  {
-    groupId: Id,
-    senderDeviceId: Id,
-    senderAccountId: Id,
-    senderHandle: Handle,
-    epoch: Type.Integer({ minimum: 0 }),
-    ciphertext: Base64Url(LIMITS.maxEphemeralChars, "MLSMessage with wireformat mls_private_message"),
-  },
-  { additionalProperties: false },
-);
+export const RendezvousFrame = Type.Object(EphemeralMessageEvent.properties, { additionalProperties: false });
 export type RendezvousFrame = Static<typeof RendezvousFrame>;
