@@ -1,11 +1,31 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { HANDLE_PATTERN, ID_PATTERN } from "./ids.js";
+import { HANDLE_PATTERN, ID_PATTERN, QUALIFIED_HANDLE_PATTERN, SERVER_NAME_PATTERN } from "./ids.js";
 
 /** A 128-bit random id as 22 base64url characters. */
 export const Id = Type.String({ pattern: ID_PATTERN, description: "128-bit random id, 22 base64url chars" });
 
-/** A handle: 3–32 characters, a–z, 0–9, '_', '.', '-'. */
-export const Handle = Type.String({ pattern: HANDLE_PATTERN, description: "account handle" });
+/**
+ * A handle as a server shows it: `user` for its own accounts (3–32 characters, a–z, 0–9, '_', '.',
+ * '-'), `user@server` for another server's (federation).
+ */
+export const Handle = Type.String({
+  pattern: QUALIFIED_HANDLE_PATTERN,
+  maxLength: 300,
+  description: "account handle: user, or user@server for another server's account",
+});
+
+/** A handle on the server that is asked (registration, invites): 3–32 characters, a–z, 0–9, '_', '.', '-'. */
+export const LocalHandle = Type.String({
+  pattern: HANDLE_PATTERN,
+  description: "account handle on this server",
+});
+
+/** A server's name: its public host, with the port when the URL names one ("a.example:8443"). */
+export const ServerName = Type.String({
+  pattern: SERVER_NAME_PATTERN,
+  maxLength: 261,
+  description: "server name: public host[:port]",
+});
 
 /** Unpadded base64url bytes (RFC 4648 §5). `maxLength` bounds the encoded length. */
 export const Base64Url = (maxLength: number, description?: string) =>

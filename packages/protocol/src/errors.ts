@@ -457,6 +457,36 @@ export const ERROR_CODES = {
     message: "No direct path to the member device could be opened.",
     retry: "later",
   },
+  VOLLY_E_FEDERATION_SIGNATURE_INVALID: {
+    http: 401,
+    close: 4003,
+    message: "The server-to-server request is not signed by the server it names (RFC 9421).",
+    retry: "never",
+  },
+  VOLLY_E_FEDERATION_STALE: {
+    http: 401,
+    close: 4003,
+    message: "The server-to-server request's signature is too old or from the future.",
+    retry: "never",
+  },
+  VOLLY_E_FEDERATION_REPLAYED: {
+    http: 401,
+    close: 4003,
+    message: "The server-to-server request's nonce was seen before.",
+    retry: "never",
+  },
+  VOLLY_E_FEDERATION_BLOCKED: {
+    http: 403,
+    close: 4003,
+    message: "This server does not federate with that server.",
+    retry: "never",
+  },
+  VOLLY_E_FEDERATION_UNREACHABLE: {
+    http: 502,
+    close: 4000,
+    message: "The other server could not be reached or gave an invalid answer.",
+    retry: "later",
+  },
   VOLLY_E_DECRYPT_FAILED: {
     http: 400,
     close: 4000,

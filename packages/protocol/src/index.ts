@@ -38,7 +38,9 @@ export {
   ErrorResponse,
   Handle,
   Id,
+  LocalHandle,
   PublicKey,
+  ServerName,
   SignatureB64,
   Timestamp,
 } from "./common.js";
@@ -108,6 +110,29 @@ export {
   retryClass,
   VollyError,
 } from "./errors.js";
+export {
+  FEDERATION_PREFIX,
+  FEDERATION_WELL_KNOWN_PATH,
+  FederatedAccount,
+  FederatedAccountParams,
+  FederatedClaimBody,
+  FederatedClaimResponse,
+  FederatedDevice,
+  FederatedDeviceRef,
+  FederatedGroupParams,
+  FederatedLogEntry,
+  FederatedMembership,
+  FederatedWelcome,
+  FederationEmpty,
+  FederationKeyId,
+  ForwardedCommitBody,
+  ForwardedDeviceBody,
+  ForwardedMessageBody,
+  LogNotice,
+  LogPage,
+  LogPageQuery,
+  ServerDocument,
+} from "./federation.js";
 export { FILE_BINARY_ROUTES, FILE_ROUTES } from "./file-routes.js";
 export {
   type AckFrame,
@@ -147,7 +172,17 @@ export {
   MAX_ICE_SERVER_URLS,
   MAX_TURN_TTL_SECONDS,
 } from "./ice-servers.js";
-export { HANDLE_PATTERN, ID_PATTERN, isValidHandle, newId } from "./ids.js";
+export {
+  HANDLE_PATTERN,
+  type HandleParts,
+  handleAsSeenBy,
+  ID_PATTERN,
+  isValidHandle,
+  newId,
+  parseHandle,
+  QUALIFIED_HANDLE_PATTERN,
+  SERVER_NAME_PATTERN,
+} from "./ids.js";
 export { InvitePayload } from "./invite.js";
 export * from "./janus.js";
 export { jsonDepthExceeds, parseBoundedJson } from "./json-depth.js";

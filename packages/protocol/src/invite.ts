@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Handle, Timestamp } from "./common.js";
+import { LocalHandle, Timestamp } from "./common.js";
 
 /**
  * The signed body of an invite link. Links take two forms carrying the same token:
@@ -14,7 +14,7 @@ export const InvitePayload = Type.Object(
       maxLength: 256,
       description: "origin of the inviter's server",
     }),
-    handle: Handle,
+    handle: LocalHandle,
     fingerprint: Type.String({
       pattern: "^[A-Za-z0-9_-]{43}$",
       description: "SHA-256 of the inviter's Ed25519 identity key, base64url",

@@ -1,7 +1,16 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { API_KEY_ROUTES, ApiKeyText } from "./api-keys.js";
 import { SendBlobIds } from "./attachments.js";
-import { Base64Url, EntityType, Handle, Id, PublicKey, SignatureB64, Timestamp } from "./common.js";
+import {
+  Base64Url,
+  EntityType,
+  Handle,
+  Id,
+  LocalHandle,
+  PublicKey,
+  SignatureB64,
+  Timestamp,
+} from "./common.js";
 import { COMMUNITY_ROUTES } from "./communities.js";
 import {
   ApproveDeviceLinkBody,
@@ -48,7 +57,7 @@ const DisplayName = Type.String({
 
 export const RegisterAccountBody = Type.Object(
   {
-    handle: Handle,
+    handle: LocalHandle,
     entityType: EntityType,
     displayName: Type.Optional(DisplayName),
     device: Type.Object(
@@ -64,7 +73,7 @@ export const RegisterAccountBody = Type.Object(
 );
 export type RegisterAccountBody = Static<typeof RegisterAccountBody>;
 
-export const RegisterAccountResponse = Type.Object({ accountId: Id, deviceId: Id, handle: Handle });
+export const RegisterAccountResponse = Type.Object({ accountId: Id, deviceId: Id, handle: LocalHandle });
 export type RegisterAccountResponse = Static<typeof RegisterAccountResponse>;
 
 export const DeviceEntry = Type.Object({
@@ -103,10 +112,12 @@ export const UpdateProfileResponse = Type.Object({
 export type UpdateProfileResponse = Static<typeof UpdateProfileResponse>;
 
 export const HandleParams = Type.Object({ handle: Handle }, { additionalProperties: false });
+/** A handle on the server asked (registration checks). */
+export const LocalHandleParams = Type.Object({ handle: LocalHandle }, { additionalProperties: false });
 
 /** Whether a (valid) handle is free to register. Answered by GET /v1/handles/:handle/availability. */
 export const HandleAvailabilityResponse = Type.Object({
-  handle: Handle,
+  handle: LocalHandle,
   available: Type.Boolean({ description: "true when no account has the handle" }),
 });
 export type HandleAvailabilityResponse = Static<typeof HandleAvailabilityResponse>;
@@ -407,7 +418,7 @@ export const ROUTES = {
     path: "/v1/handles/:handle/availability",
     summary: "Whether a handle is free to register (a free handle is an answer, not a 404).",
     auth: false,
-    params: HandleParams,
+    params: LocalHandleParams,
     response: HandleAvailabilityResponse,
   },
   getDevice: {
