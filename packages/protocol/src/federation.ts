@@ -9,6 +9,7 @@ import {
   ServerName,
   Timestamp,
 } from "./common.js";
+import { LIMITS } from "./limits.js";
 import { ClaimKeyPackagesBody, ClaimKeyPackagesResponse, CommitBody, SendMessageBody } from "./rest.js";
 
 /**
@@ -97,8 +98,11 @@ export type FederatedDeviceRef = Static<typeof FederatedDeviceRef>;
 /** A claim of key packages a home server answers for one of its accounts' devices. */
 export const FederatedClaimBody = Type.Object(
   {
-    /** The claiming device and account, of the calling server. */
-    claimer: Type.Object({ accountId: Id, deviceId: Id }, { additionalProperties: false }),
+    /** The claiming device and account, of the calling server (its handle there, bare). */
+    claimer: Type.Object(
+      { accountId: Id, deviceId: Id, handle: LocalHandle },
+      { additionalProperties: false },
+    ),
     deviceIds: ClaimKeyPackagesBody.properties.deviceIds,
     reason: ClaimKeyPackagesBody.properties.reason,
   },
@@ -222,6 +226,24 @@ export const LogNotice = Type.Object(
   { additionalProperties: false },
 );
 export type LogNotice = Static<typeof LogNotice>;
+
+/**
+ * A member device's typing notice or ephemeral MLS message (call and direct-path signaling), relayed
+ * between its home server and the group's hub and on to the other followers; never stored.
+ */
+export const FederatedSignal = Type.Union([
+  Type.Object({ kind: Type.Literal("typing"), deviceId: Id }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal("ephemeral"),
+      deviceId: Id,
+      epoch: Type.Integer({ minimum: 0 }),
+      ciphertext: Base64Url(LIMITS.maxEphemeralChars),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type FederatedSignal = Static<typeof FederatedSignal>;
 
 /** Nothing to answer. */
 export const FederationEmpty = Type.Object({}, { additionalProperties: false });

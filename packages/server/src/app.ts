@@ -7,6 +7,7 @@ import type { ServerConfig } from "./config.js";
 import { blobDirOf } from "./config-files.js";
 import { entityBudgets } from "./config-rate-limits.js";
 import { describeError } from "./describe-error.js";
+import { installFederation } from "./federation/federation.js";
 import { registerGateway } from "./gateway/gateway.js";
 import { createSendBudget } from "./gateway/send-budget.js";
 import { authenticateRequest } from "./http/bearer.js";
@@ -222,6 +223,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   blobExpiry.start();
   app.addHook("onClose", () => blobExpiry.stop());
+  if (config.federation) {
+    await installFederation(app, {
+      config: config.federation,
+      dataDir: config.dataDir,
+      services,
+      service: { store, bus, now, metrics, log: app.log },
+      metrics,
+      pollIntervalMs: config.federation.pollIntervalMs,
+    });
+  }
   registerOperationsRoutes(app, { store, bus });
   installNotFoundHandler(app, await registerWebApp(app, config.webDir));
   return app;

@@ -18,7 +18,15 @@ export interface FederationConfig {
   keyFile?: string;
   /** Requests each remote server may send per minute, 1–1,000,000 (VOLLY_FEDERATION_REQUESTS_PER_MINUTE). */
   requestsPerMinute: number;
+  /**
+   * How often mirrored groups catch up with their hubs and pending Welcomes are retried (ms), 100–600,000
+   * (VOLLY_FEDERATION_POLL_MS). Default {@link DEFAULT_FEDERATION_POLL_MS}.
+   */
+  pollIntervalMs: number;
 }
+
+/** Default {@link FederationConfig.pollIntervalMs}: 2 s. */
+export const DEFAULT_FEDERATION_POLL_MS = 2_000;
 
 /** Default {@link FederationConfig.requestsPerMinute}: 100 per second and remote server. */
 export const DEFAULT_FEDERATION_REQUESTS_PER_MINUTE = 6000;
@@ -108,7 +116,7 @@ function serverList(name: string, value: string | undefined): string[] {
  * {@link serverNameOf}), VOLLY_FEDERATION_ALLOW and VOLLY_FEDERATION_BLOCK (comma-separated server
  * names, lower-cased, each matching `SERVER_NAME_PATTERN`), VOLLY_FEDERATION_KEY_FILE and
  * VOLLY_FEDERATION_REQUESTS_PER_MINUTE (integer 1–1,000,000, default
- * {@link DEFAULT_FEDERATION_REQUESTS_PER_MINUTE}). Empty values are ignored.
+ * {@link DEFAULT_FEDERATION_REQUESTS_PER_MINUTE}), VOLLY_FEDERATION_POLL_MS. Empty values are ignored.
  *
  * @param env environment variables (usually `process.env`)
  * @throws VollyError VOLLY_E_USAGE naming the variable whose value is invalid
@@ -132,6 +140,13 @@ export function parseFederationConfig(env: Record<string, string | undefined>): 
       );
     }
   }
+  const poll = read("VOLLY_FEDERATION_POLL_MS");
+  const pollIntervalMs = poll === undefined ? DEFAULT_FEDERATION_POLL_MS : /^\d{3,6}$/.test(poll) ? Number(poll) : 0;
+  if (pollIntervalMs < 100 || pollIntervalMs > 600_000) {
+    throw usage("VOLLY_FEDERATION_POLL_MS must be an integer from 100 to 600000 (ms).", {
+      VOLLY_FEDERATION_POLL_MS: (poll ?? "").slice(0, 100),
+    });
+  }
   const parsed = publicUrl === undefined ? undefined : parsePublicUrl(publicUrl);
   return {
     ...(parsed ? { publicUrl: parsed.origin, serverName: parsed.serverName } : {}),
@@ -139,5 +154,6 @@ export function parseFederationConfig(env: Record<string, string | undefined>): 
     block: serverList("VOLLY_FEDERATION_BLOCK", read("VOLLY_FEDERATION_BLOCK")),
     ...(keyFile !== undefined ? { keyFile } : {}),
     requestsPerMinute,
+    pollIntervalMs,
   };
 }

@@ -12,6 +12,7 @@ import {
   type TurnConfig,
   turnFromEnv,
 } from "./config-calls.js";
+import { type FederationConfig, parseFederationConfig } from "./config-federation.js";
 import { checkFiles, DEFAULT_FILES, type FilesConfig, filesFromEnv } from "./config-files.js";
 import { checkQuotas, DEFAULT_QUOTAS, type QuotaConfig, quotasFromEnv } from "./config-quotas.js";
 import {
@@ -187,6 +188,11 @@ export interface ServerConfig {
    * VOLLY_SFU_URL, VOLLY_SFU_API_SECRET, VOLLY_SFU_RTP_PORTS; see `config-calls.ts`). Default off.
    */
   sfu: SfuConfig;
+  /**
+   * Federation (`federation/`): set when the server has a public URL (VOLLY_PUBLIC_URL, `volly serve
+   * --public-url`); its name is that URL's host[:port]. Absent: the server talks to no other server.
+   */
+  federation?: FederationConfig;
 }
 
 /**
@@ -349,6 +355,8 @@ export function configFromEnv(
   if (files !== undefined) fromEnv.files = files;
   fromEnv.turn = turnFromEnv(env);
   fromEnv.sfu = sfuFromEnv(env);
+  const federation = parseFederationConfig(env);
+  if (federation.publicUrl !== undefined) fromEnv.federation = federation;
 
   const merged = { ...DEFAULT_CONFIG, ...definedOnly(fromEnv), ...definedOnly(overrides) };
   const logLevel = String(merged.logLevel);
@@ -442,6 +450,7 @@ export function configFromEnv(
     sfu: checkSfu(merged.sfu),
     ...(database !== undefined ? { databaseUrl: database } : {}),
     ...(redis !== undefined ? { redisUrl: redis } : {}),
+    ...(merged.federation !== undefined ? { federation: merged.federation as FederationConfig } : {}),
   };
 }
 

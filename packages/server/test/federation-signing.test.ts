@@ -371,7 +371,12 @@ describe("federation policy and per-server rate limit", () => {
 
 describe("federation configuration", () => {
   it("reads the public URL, lists, key file and rate, with defaults", () => {
-    expect(parseFederationConfig({})).toEqual({ allow: [], block: [], requestsPerMinute: 6000 });
+    expect(parseFederationConfig({})).toEqual({
+      allow: [],
+      block: [],
+      requestsPerMinute: 6000,
+      pollIntervalMs: 2000,
+    });
     expect(
       parseFederationConfig({
         VOLLY_PUBLIC_URL: "https://Chat.Example:8443/",
@@ -379,6 +384,7 @@ describe("federation configuration", () => {
         VOLLY_FEDERATION_BLOCK: "c.example",
         VOLLY_FEDERATION_KEY_FILE: "/var/lib/volly/server-key.json",
         VOLLY_FEDERATION_REQUESTS_PER_MINUTE: "120",
+        VOLLY_FEDERATION_POLL_MS: "500",
       }),
     ).toEqual({
       publicUrl: "https://chat.example:8443",
@@ -387,6 +393,7 @@ describe("federation configuration", () => {
       block: ["c.example"],
       keyFile: "/var/lib/volly/server-key.json",
       requestsPerMinute: 120,
+      pollIntervalMs: 500,
     });
     expect(serverNameOf("https://a.example:443")).toBe("a.example");
     expect(serverNameOf("http://127.0.0.1:7777")).toBe("127.0.0.1:7777");

@@ -21,16 +21,18 @@ export interface ServerProcess {
 /**
  * Starts `node packages/cli/dist/bin.js serve --port <port> --data <dataDir>` and resolves once it
  * logs that it listens. `port` 0 picks a free port; pass the old port to restart on the same URL.
- * `env` adds to (or overrides) the process's environment, e.g. VOLLY_RATE_LIMIT_IP_MAX.
+ * `env` adds to (or overrides) the process's environment, e.g. VOLLY_RATE_LIMIT_IP_MAX. `host` is the
+ * loopback address to listen on (default 127.0.0.1; federation tests give each server its own).
  */
 export async function startServerProcess(
   dataDir = tempDir(),
   port = 0,
   env: Record<string, string> = {},
+  host = "127.0.0.1",
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    [CLI_BIN, "serve", "--port", String(port), "--host", "127.0.0.1", "--data", dataDir],
+    [CLI_BIN, "serve", "--port", String(port), "--host", host, "--data", dataDir],
     {
       env: { ...process.env, VOLLY_LOG_LEVEL: process.env.VOLLY_TEST_SERVER_LOG_LEVEL ?? "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -28,6 +28,7 @@ const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
   scheduled: true,
   blobs: true,
   apiKeys: true,
+  federation: true,
 };
 const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
 

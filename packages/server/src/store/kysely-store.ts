@@ -10,6 +10,7 @@ import { kyselyCommunityRepository } from "./kysely/communities-repository.js";
 import { kyselyCursorRepository } from "./kysely/cursors-repository.js";
 import { kyselyDeviceLinkRepository } from "./kysely/device-links-repository.js";
 import { kyselyDeviceRepository } from "./kysely/devices-repository.js";
+import { kyselyFederationRepository } from "./kysely/federation-repository.js";
 import { kyselyGroupStateRepository } from "./kysely/group-state-repository.js";
 import { kyselyGroupRepository } from "./kysely/groups-repository.js";
 import { kyselyKeyPackageRepository } from "./kysely/key-packages-repository.js";
@@ -44,6 +45,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     scheduled: kyselyScheduledRepository(db),
     blobs: kyselyBlobRepository(db),
     apiKeys: kyselyApiKeyRepository(db),
+    federation: kyselyFederationRepository(db),
   };
 }
 

@@ -323,6 +323,23 @@ export interface MessageBlobsTable {
   created_at: number;
 }
 
+/** An account of another server (migration 0014): its home server and handle there. */
+export interface FederationAccountsTable {
+  account_id: string;
+  server: string;
+  user_handle: string;
+  /** When its home server last described it (ms). */
+  fetched_at: number;
+}
+
+/** A group this server mirrors from its hub (migration 0014). */
+export interface FederationGroupsTable {
+  group_id: string;
+  hub: string;
+  /** The hub's seq this server's copy of the log reaches. */
+  mirrored_seq: Generated<number>;
+}
+
 export interface Database extends CommunityTables {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -348,4 +365,6 @@ export interface Database extends CommunityTables {
   message_blobs: MessageBlobsTable;
   api_keys: ApiKeysTable;
   api_key_devices: ApiKeyDevicesTable;
+  federation_accounts: FederationAccountsTable;
+  federation_groups: FederationGroupsTable;
 }

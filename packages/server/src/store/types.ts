@@ -787,6 +787,73 @@ export interface ApiKeyRepository {
 }
 
 /** The repositories, bound to one connection or transaction. */
+/** An account of another server as this server last heard of it from its home server. */
+export interface RemoteAccountRecord {
+  accountId: string;
+  /** The account's home server (its name). */
+  server: string;
+  /** Its handle there (bare). */
+  user: string;
+  entityType: EntityType;
+  displayName?: string;
+  /** Its active devices: every other device of the account stored here is marked revoked. */
+  devices: { deviceId: string; signaturePublicKey: string }[];
+  /** When the home server described it (ms). */
+  fetchedAt: number;
+}
+
+/** A group this server mirrors from its hub. */
+export interface MirroredGroupRecord {
+  groupId: string;
+  hub: string;
+  /** The hub's seq this server's copy reaches. */
+  mirroredSeq: number;
+}
+
+/** A Welcome waiting at a hub for a device of another server (pushed to that device's home server). */
+export interface RemoteWelcomeRef {
+  deviceId: string;
+  welcomeId: string;
+  /** The device's home server. */
+  server: string;
+}
+
+/**
+ * Federation state (migration 0014): the accounts of other servers this server knows, and the groups
+ * it mirrors from their hubs (`federation/`).
+ */
+export interface FederationRepository {
+  /**
+   * Stores what `account`'s home server says of it: the `accounts` row (handle `user@server`, entity
+   * type, display name), the `federation_accounts` row, a `devices` row for each listed device not yet
+   * stored, and marks the account's other stored devices revoked.
+   *
+   * @throws StoreConflict when another account has that handle or a listed device's key or id
+   */
+  putRemoteAccount(account: RemoteAccountRecord): Promise<void>;
+  /** The home server and handle there of a remote account; undefined for a local or unknown one. */
+  findRemoteAccount(
+    accountId: string,
+  ): Promise<{ server: string; user: string; fetchedAt: number } | undefined>;
+  /** The home server of each of `deviceIds` that is another server's (local and unknown ones are absent). */
+  homesOf(deviceIds: readonly string[]): Promise<Map<string, string>>;
+  /** The servers (other than this one) whose devices are or were members of the group. */
+  followerServers(groupId: string): Promise<string[]>;
+  /** Records that the group is mirrored from `hub` (no change when it already is). */
+  insertMirror(groupId: string, hub: string): Promise<void>;
+  /** The group's hub and mirror position when this server mirrors it. */
+  findMirror(groupId: string): Promise<MirroredGroupRecord | undefined>;
+  /** Every mirrored group, by group id. */
+  listMirrors(): Promise<MirroredGroupRecord[]>;
+  /**
+   * Sets the mirror's position and the group's epoch and last seq to the hub's (never backwards), so
+   * local delivery reads the mirrored entries as it reads its own.
+   */
+  advanceMirror(groupId: string, seq: number, epoch: number): Promise<void>;
+  /** Unacknowledged Welcomes of other servers' devices, oldest first, at most `limit`. */
+  listRemoteWelcomes(limit: number): Promise<RemoteWelcomeRef[]>;
+}
+
 export interface Repositories {
   accounts: AccountRepository;
   devices: DeviceRepository;
@@ -807,6 +874,7 @@ export interface Repositories {
   scheduled: ScheduledRepository;
   blobs: BlobRepository;
   apiKeys: ApiKeyRepository;
+  federation: FederationRepository;
 }
 
 /**

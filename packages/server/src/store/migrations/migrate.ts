@@ -13,6 +13,7 @@ import { migration0010AccountRecovery } from "./0010-account-recovery.js";
 import { migration0011ScheduledMessages } from "./0011-scheduled-messages.js";
 import { migration0012Blobs } from "./0012-blobs.js";
 import { migration0013ApiKeys } from "./0013-api-keys.js";
+import { migration0014Federation } from "./0014-federation.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +30,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0011-scheduled-messages": migration0011ScheduledMessages,
   "0012-blobs": migration0012Blobs,
   "0013-api-keys": migration0013ApiKeys,
+  "0014-federation": migration0014Federation,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */

@@ -1,0 +1,174 @@
+import type { TSchema } from "@sinclair/typebox";
+import {
+  FEDERATION_PREFIX,
+  FEDERATION_WELL_KNOWN_PATH,
+  FederatedAccountParams,
+  FederatedClaimBody,
+  FederatedGroupParams,
+  FederatedSignal,
+  FederatedWelcome,
+  ForwardedCommitBody,
+  ForwardedDeviceBody,
+  ForwardedMessageBody,
+  jsonDepthExceeds,
+  LIMITS,
+  LogNotice,
+  LogPageQuery,
+  parse,
+  type ServerDocument,
+  VollyError,
+} from "@volly/protocol";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { HubService } from "./hub-service.js";
+import type { LogMirror } from "./log-mirror.js";
+import type { SignalRelay } from "./signal-relay.js";
+
+/** What a signed server-to-server request proves: the calling server, checked and admitted. */
+export interface FederationGate {
+  /**
+   * Verifies the request's signature (RFC 9421) and admits its server (allow/block lists, rate limit).
+   *
+   * @param request the method, the path with query, the headers and the raw body bytes
+   * @returns the calling server's name
+   * @throws VOLLY_E_FEDERATION_SIGNATURE_INVALID, VOLLY_E_FEDERATION_STALE, VOLLY_E_FEDERATION_REPLAYED,
+   *   VOLLY_E_FEDERATION_BLOCKED, VOLLY_E_RATE_LIMITED
+   */
+  admit(request: {
+    method: string;
+    path: string;
+    headers: Record<string, string | string[] | undefined>;
+    body?: Uint8Array;
+  }): Promise<string>;
+}
+
+/** Largest server-to-server request body: a forwarded commit of the largest group, and some (bytes). */
+const MAX_FEDERATION_BODY_BYTES = LIMITS.maxRequestBodyBytes + 64 * 1024;
+
+/**
+ * Registers the federation API: `GET /.well-known/volly-server` (the server's name, federation URL
+ * and signing keys; unsigned) and the signed routes under `/federation/v1` (see
+ * `packages/protocol/src/federation.ts`). Each signed request is admitted by `gate` before its body
+ * is parsed; then params, query and body are validated against their schemas
+ * (VOLLY_E_BAD_REQUEST). Errors are the app's typed error bodies.
+ */
+export function registerFederationRoutes(
+  app: FastifyInstance,
+  deps: {
+    document: () => ServerDocument;
+    gate: FederationGate;
+    hub: HubService;
+    mirror: LogMirror;
+    signals: SignalRelay;
+  },
+): void {
+  const { gate, hub, mirror, signals } = deps;
+  app.get(FEDERATION_WELL_KNOWN_PATH, async (_request, reply) =>
+    reply
+      .type("application/json")
+      .header("cache-control", "max-age=300")
+      .send(JSON.stringify(deps.document())),
+  );
+
+  app.register(
+    async (scope) => {
+      scope.removeContentTypeParser("application/json");
+      scope.addContentTypeParser(
+        "application/json",
+        { parseAs: "buffer", bodyLimit: MAX_FEDERATION_BODY_BYTES },
+        (_r, body, done) => done(null, body),
+      );
+
+      /** Admits the request, then parses its JSON body (raw bytes until the signature is checked). */
+      const admitted = async (request: FastifyRequest) => {
+        const raw = request.body instanceof Buffer ? new Uint8Array(request.body) : undefined;
+        const origin = await gate.admit({
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+          ...(raw ? { body: raw } : {}),
+        });
+        return { origin, json: () => jsonBody(raw) };
+      };
+
+      const post = <S extends TSchema>(
+        path: string,
+        schema: S,
+        handler: (origin: string, params: unknown, body: unknown) => Promise<unknown>,
+      ) =>
+        scope.post(`${FEDERATION_PREFIX}${path}`, async (request, reply) => {
+          const { origin, json } = await admitted(request);
+          const result = await handler(origin, request.params, parse(schema, json()));
+          return reply.type("application/json").send(JSON.stringify(result));
+        });
+
+      scope.get(`${FEDERATION_PREFIX}/accounts/:handle`, async (request, reply) => {
+        await admitted(request);
+        const { handle } = parse(FederatedAccountParams, request.params);
+        return reply.type("application/json").send(JSON.stringify(await hub.describeAccount(handle)));
+      });
+      scope.get(`${FEDERATION_PREFIX}/groups/:groupId/log`, async (request, reply) => {
+        const { origin } = await admitted(request);
+        const { groupId } = parse(FederatedGroupParams, request.params);
+        const query = request.query as Record<string, string>;
+        const { after, limit } = parse(LogPageQuery, {
+          after: Number(query.after),
+          ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
+        });
+        return reply
+          .type("application/json")
+          .send(JSON.stringify(await hub.logPage(origin, groupId, after, limit)));
+      });
+      const groupOf = (params: unknown) => parse(FederatedGroupParams, params).groupId;
+      post("/key-packages/claim", FederatedClaimBody, (origin, _p, body) =>
+        hub.claim(origin, body as FederatedClaimBody),
+      );
+      post("/groups/:groupId/messages", ForwardedMessageBody, (origin, params, body) =>
+        hub.acceptMessage(origin, groupOf(params), body as ForwardedMessageBody),
+      );
+      post("/groups/:groupId/commits", ForwardedCommitBody, (origin, params, body) =>
+        hub.acceptCommit(origin, groupOf(params), body as ForwardedCommitBody),
+      );
+      post("/groups/:groupId/departures", ForwardedDeviceBody, (origin, params, body) =>
+        hub.acceptDeparture(origin, groupOf(params), (body as ForwardedDeviceBody).deviceId),
+      );
+      post("/groups/:groupId/deletions", ForwardedDeviceBody, (origin, params, body) => {
+        const { deviceId, messageId } = body as ForwardedDeviceBody;
+        if (messageId === undefined)
+          throw new VollyError("VOLLY_E_BAD_REQUEST", "A deletion names its message.");
+        return hub.acceptDeletion(origin, groupOf(params), deviceId, messageId);
+      });
+      post("/groups/:groupId/notices", LogNotice, async (origin, params, body) => {
+        await mirror.notice(origin, groupOf(params), (body as LogNotice).lastSeq);
+        return {};
+      });
+      post("/groups/:groupId/signals", FederatedSignal, async (origin, params, body) => {
+        await signals.receive(origin, groupOf(params), body as FederatedSignal);
+        return {};
+      });
+      post("/welcomes", FederatedWelcome, async (origin, _p, body) => {
+        await mirror.welcome(origin, body as FederatedWelcome);
+        return {};
+      });
+    },
+    { bodyLimit: MAX_FEDERATION_BODY_BYTES } as never,
+  );
+}
+
+/** The request's JSON body (after its signature was checked); {} for none. */
+function jsonBody(raw: Uint8Array | undefined): unknown {
+  if (!raw || raw.length === 0) return {};
+  const text = new TextDecoder().decode(raw);
+  if (jsonDepthExceeds(text, LIMITS.maxJsonDepth)) {
+    throw new VollyError("VOLLY_E_BAD_REQUEST", "The body nests too deep.", {
+      maxDepth: LIMITS.maxJsonDepth,
+    });
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === "object" && value !== null && Object.hasOwn(value, "__proto__"))
+      throw new Error("proto");
+    return value;
+  } catch {
+    throw new VollyError("VOLLY_E_BAD_REQUEST", "The body is not valid JSON.");
+  }
+}

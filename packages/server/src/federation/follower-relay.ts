@@ -1,0 +1,203 @@
+import type { Static, TSchema } from "@sinclair/typebox";
+import {
+  ClaimKeyPackagesResponse,
+  CommitResponse,
+  DeleteMessageResponse,
+  FEDERATION_PREFIX,
+  LeaveGroupResponse,
+  SendMessageResponse,
+  VollyError,
+} from "@volly/protocol";
+import type { FederationContext } from "./federation-context.js";
+import type { GroupHubs } from "./group-hubs.js";
+import type { HubNotices } from "./hub-notices.js";
+import type { LogMirror } from "./log-mirror.js";
+import type { RemoteDirectory } from "./remote-directory.js";
+import type { WelcomePush } from "./welcome-push.js";
+
+/**
+ * Makes the server's services federation-aware, in place (every holder of `ctx.services` sees it):
+ *
+ * - a send, commit, departure or deletion in a group another server hosts is forwarded to that hub
+ *   (one group's forwarded sends go one after another, in the order they came, so a sender's order
+ *   holds) and answered with the hub's answer: acknowledged once durable at the hub. The local copy
+ *   catches up after it (before a commit is answered, so the committer reads its new epoch here);
+ * - an append to a group hosted here notes the follower servers (`HubNotices`), and a commit that
+ *   added devices of other servers sends their Welcomes (`WelcomePush`);
+ * - a key package claim for devices of other servers is made at their home servers;
+ * - a directory lookup of `user@server` asks that server (`RemoteDirectory`);
+ * - devices of other servers cannot sign in here (they connect to their own server).
+ */
+export function installFollowerRelay(
+  ctx: FederationContext,
+  parts: {
+    directory: RemoteDirectory;
+    mirror: LogMirror;
+    notices: HubNotices;
+    welcomes: WelcomePush;
+    hubs: GroupHubs;
+  },
+): void {
+  const { store } = ctx.service;
+  const { delivery, keyPackages, accounts, auth } = ctx.services;
+  const { directory, mirror, notices, welcomes } = parts;
+  const hubOf = parts.hubs.hubOf;
+  const lanes = new Map<string, Promise<unknown>>();
+
+  const forward = <T extends TSchema>(
+    hub: string,
+    groupId: string,
+    route: string,
+    body: unknown,
+    response: T,
+  ) =>
+    ctx.caller.request<Static<T>>(hub, "POST", `${FEDERATION_PREFIX}/groups/${groupId}/${route}`, {
+      body,
+      response,
+    });
+
+  /** Runs `task` after the group's previous forwarded send (its lane). */
+  const inLane = <T>(groupId: string, task: () => Promise<T>): Promise<T> => {
+    const previous = lanes.get(groupId) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => undefined);
+    lanes.set(groupId, tail);
+    tail.then(() => {
+      if (lanes.get(groupId) === tail) lanes.delete(groupId);
+    });
+    return next;
+  };
+
+  const catchUp = (groupId: string, seq: number) =>
+    mirror
+      .sync(groupId, seq)
+      .catch((error: unknown) =>
+        ctx.log.warn(
+          { groupId, code: (error as VollyError).code },
+          "federation: catch-up after a forward failed",
+        ),
+      );
+
+  const send = delivery.sendMessage.bind(delivery);
+  delivery.sendMessage = async (deviceId, groupId, body, sender, onOrdered) => {
+    const hub = await hubOf(groupId);
+    if (hub === undefined) {
+      const result = await send(deviceId, groupId, body, sender, onOrdered);
+      if (!result.duplicate) notices.appended(groupId, result.seq, false);
+      return result;
+    }
+    const result = inLane(groupId, () =>
+      forward(hub, groupId, "messages", { deviceId, message: body }, SendMessageResponse),
+    );
+    onOrdered?.();
+    const answer = await result;
+    void catchUp(groupId, answer.seq);
+    return answer;
+  };
+
+  const commit = delivery.commit.bind(delivery);
+  delivery.commit = async (deviceId, groupId, body) => {
+    const hub = await hubOf(groupId);
+    if (hub === undefined) {
+      const result = await commit(deviceId, groupId, body);
+      notices.appended(groupId, result.seq, true);
+      if (body.addDeviceIds.length > 0) welcomes.kick();
+      return result;
+    }
+    const added: { deviceId: string; handle: string }[] = [];
+    for (const device of await store.devices.findMany(body.addDeviceIds)) {
+      const account = await store.accounts.findById(device.accountId);
+      if (account) added.push({ deviceId: device.id, handle: account.handle });
+    }
+    const answer = await inLane(groupId, () =>
+      forward(hub, groupId, "commits", { deviceId, commit: body, added }, CommitResponse),
+    );
+    await catchUp(groupId, answer.seq);
+    return answer;
+  };
+
+  const leave = delivery.leave.bind(delivery);
+  delivery.leave = async (deviceId, groupId) => {
+    const hub = await hubOf(groupId);
+    if (hub === undefined) {
+      const result = await leave(deviceId, groupId);
+      notices.appended(groupId, result.seq, true);
+      return result;
+    }
+    const answer = await inLane(groupId, () =>
+      forward(hub, groupId, "departures", { deviceId }, LeaveGroupResponse),
+    );
+    await catchUp(groupId, answer.seq);
+    return answer;
+  };
+
+  const remove = delivery.deleteMessage.bind(delivery);
+  delivery.deleteMessage = async (caller, groupId, messageId) => {
+    const hub = await hubOf(groupId);
+    if (hub === undefined) return remove(caller, groupId, messageId);
+    return forward(
+      hub,
+      groupId,
+      "deletions",
+      { deviceId: caller.deviceId, messageId },
+      DeleteMessageResponse,
+    );
+  };
+
+  const claim = keyPackages.claim.bind(keyPackages);
+  keyPackages.claim = async (claimer, body) => {
+    const homes = await store.federation.homesOf(body.deviceIds);
+    if (homes.size === 0) return claim(claimer, body);
+    const account = await store.accounts.findById(claimer.accountId);
+    if (!account) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId: claimer.deviceId });
+    const local = body.deviceIds.filter((id) => !homes.has(id));
+    const byServer = new Map<string, string[]>();
+    for (const [deviceId, server] of homes) byServer.set(server, [...(byServer.get(server) ?? []), deviceId]);
+    const claimed = new Map<string, ClaimKeyPackagesResponse["keyPackages"][number]>();
+    if (local.length > 0) {
+      for (const kp of (await claim(claimer, { ...body, deviceIds: local })).keyPackages)
+        claimed.set(kp.deviceId, kp);
+    }
+    for (const [server, deviceIds] of byServer) {
+      const answer = await ctx.caller.request<ClaimKeyPackagesResponse>(
+        server,
+        "POST",
+        `${FEDERATION_PREFIX}/key-packages/claim`,
+        {
+          body: {
+            claimer: { accountId: claimer.accountId, deviceId: claimer.deviceId, handle: account.handle },
+            deviceIds,
+            reason: body.reason,
+          },
+          response: ClaimKeyPackagesResponse,
+        },
+      );
+      for (const kp of answer.keyPackages) if (deviceIds.includes(kp.deviceId)) claimed.set(kp.deviceId, kp);
+    }
+    const keyPackagesOut = body.deviceIds.map((deviceId) => {
+      const kp = claimed.get(deviceId);
+      if (!kp) throw new VollyError("VOLLY_E_NO_KEY_PACKAGE", undefined, { deviceId });
+      return kp;
+    });
+    return { keyPackages: keyPackagesOut };
+  };
+
+  const getAccount = accounts.getAccount.bind(accounts);
+  accounts.getAccount = async (handle) => getAccount(await directory.resolveHandle(handle));
+
+  const refuseRemote = async (deviceId: string) => {
+    if ((await store.federation.homesOf([deviceId])).size > 0) {
+      throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", "That device signs in at its own server.", { deviceId });
+    }
+  };
+  const challenge = auth.challenge.bind(auth);
+  auth.challenge = async (deviceId) => {
+    await refuseRemote(deviceId);
+    return challenge(deviceId);
+  };
+  const verifyIdentify = auth.verifyIdentify.bind(auth);
+  auth.verifyIdentify = async (deviceId, nonce, signature, apiKey) => {
+    await refuseRemote(deviceId);
+    return verifyIdentify(deviceId, nonce, signature, apiKey);
+  };
+}

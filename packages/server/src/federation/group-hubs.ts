@@ -1,0 +1,30 @@
+import type { Store } from "../store/types.js";
+
+/** Which server orders each group: this one (it hosts the group) or another (this server mirrors it). */
+export interface GroupHubs {
+  /**
+   * The hub of `groupId` when another server hosts it; undefined when this server hosts it or no
+   * such group is stored. Cached: a group never changes hub.
+   */
+  hubOf(groupId: string): Promise<string | undefined>;
+}
+
+/** Most groups remembered before the cache starts over. */
+const MAX_CACHED = 100_000;
+
+/** Builds the {@link GroupHubs} over the store's groups and mirrors (`federation_groups`). */
+export function createGroupHubs(store: Store): GroupHubs {
+  /** Group id → its hub (another server), or null when hosted here. */
+  const hubs = new Map<string, string | null>();
+  return {
+    async hubOf(groupId) {
+      const cached = hubs.get(groupId);
+      if (cached !== undefined) return cached ?? undefined;
+      const found = await store.federation.findMirror(groupId);
+      if (hubs.size >= MAX_CACHED) hubs.clear();
+      if (found) hubs.set(groupId, found.hub);
+      else if (await store.groups.find(groupId)) hubs.set(groupId, null);
+      return found?.hub;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { FEDERATION_PREFIX, FederationEmpty, type VollyError } from "@volly/protocol";
+import type { FederationContext } from "./federation-context.js";
+
+/** How long a group's list of follower servers is reused before it is read again (ms). */
+const FOLLOWERS_TTL_MS = 5_000;
+
+/**
+ * The hub's notes to follower servers that one of its groups' logs grew, so they catch up at once
+ * instead of at their next poll. Best effort: a note that fails is not retried (the follower's poll
+ * is the guarantee). Notes for one group are coalesced: at most one request per follower in flight,
+ * and one more with the latest seq after it.
+ */
+export interface HubNotices {
+  /** The group hosted here reached `lastSeq`; `membershipChanged` after a commit or departure. */
+  appended(groupId: string, lastSeq: number, membershipChanged: boolean): void;
+}
+
+/** Builds the {@link HubNotices}. */
+export function createHubNotices(ctx: FederationContext): HubNotices {
+  const { store, now } = ctx.service;
+  const followers = new Map<string, { servers: string[]; at: number }>();
+  /** Per group and server: the seq to announce next, and whether a request is in flight. */
+  const pending = new Map<string, { seq: number; busy: boolean }>();
+
+  const serversOf = async (groupId: string, fresh: boolean): Promise<string[]> => {
+    const cached = followers.get(groupId);
+    if (cached && !fresh && now() - cached.at < FOLLOWERS_TTL_MS) return cached.servers;
+    const servers = await store.federation.followerServers(groupId);
+    if (followers.size > 10_000) followers.clear();
+    followers.set(groupId, { servers, at: now() });
+    return servers;
+  };
+
+  const send = (server: string, groupId: string) => {
+    const key = `${server} ${groupId}`;
+    const state = pending.get(key);
+    if (!state || state.busy) return;
+    state.busy = true;
+    const seq = state.seq;
+    ctx.caller
+      .request(server, "POST", `${FEDERATION_PREFIX}/groups/${groupId}/notices`, {
+        body: { lastSeq: seq },
+        response: FederationEmpty,
+      })
+      .catch((error: unknown) =>
+        ctx.log.warn(
+          { server, groupId, code: (error as VollyError).code },
+          "federation: notice not delivered",
+        ),
+      )
+      .finally(() => {
+        state.busy = false;
+        if (state.seq > seq) send(server, groupId);
+        else pending.delete(key);
+      });
+  };
+
+  return {
+    appended(groupId, lastSeq, membershipChanged) {
+      serversOf(groupId, membershipChanged).then(
+        (servers) => {
+          for (const server of servers) {
+            const key = `${server} ${groupId}`;
+            const state = pending.get(key) ?? { seq: 0, busy: false };
+            state.seq = Math.max(state.seq, lastSeq);
+            pending.set(key, state);
+            send(server, groupId);
+          }
+        },
+        (error: unknown) =>
+          ctx.log.error({ groupId, err: String(error) }, "federation: follower lookup failed"),
+      );
+    },
+  };
+}

@@ -1,0 +1,240 @@
+import {
+  type ClaimKeyPackagesResponse,
+  type CommitResponse,
+  type DeleteMessageResponse,
+  type EntityType,
+  type FederatedAccount,
+  type FederatedClaimBody,
+  type FederatedDeviceRef,
+  type ForwardedCommitBody,
+  type ForwardedMessageBody,
+  type LeaveGroupResponse,
+  type LogPage,
+  parseHandle,
+  type SendMessageResponse,
+  VollyError,
+} from "@volly/protocol";
+import type { FederationContext } from "./federation-context.js";
+import type { RemoteDirectory } from "./remote-directory.js";
+
+/** Entries per log page when the follower does not say (at most 1,000). */
+const DEFAULT_PAGE = 500;
+
+/**
+ * What this server answers other servers: as a home server, its accounts' directory entries and key
+ * packages; as a hub, the forwarded sends, commits, departures and deletions of other servers'
+ * member devices, and pages of its groups' logs for the servers whose devices read them. `origin` is
+ * always the calling server as its request signature proved it.
+ */
+export interface HubService {
+  /** A local account as other servers see it. @throws VOLLY_E_UNKNOWN_HANDLE */
+  describeAccount(user: string): Promise<FederatedAccount>;
+  /**
+   * Claims key packages of local devices for a claimer of `origin` (the consent and rate limits of a
+   * local claim; a `group-add` for a group this server does not know counts as a first contact).
+   *
+   * @throws VOLLY_E_FORBIDDEN (the claimer is not an account of `origin`), and what a claim throws
+   */
+  claim(origin: string, body: FederatedClaimBody): Promise<ClaimKeyPackagesResponse>;
+  /**
+   * Appends a message of an `origin` device to a group hosted here (acknowledged once durable here).
+   * @throws VOLLY_E_FORBIDDEN (the device is not of `origin`), VOLLY_E_UNKNOWN_GROUP, and what a send throws
+   */
+  acceptMessage(origin: string, groupId: string, body: ForwardedMessageBody): Promise<SendMessageResponse>;
+  /**
+   * Sequences a commit of an `origin` device in a group hosted here, after looking up the added
+   * devices this server does not know at their home servers.
+   * @throws VOLLY_E_FORBIDDEN, VOLLY_E_UNKNOWN_GROUP, VOLLY_E_UNKNOWN_DEVICE, and what a commit throws
+   */
+  acceptCommit(origin: string, groupId: string, body: ForwardedCommitBody): Promise<CommitResponse>;
+  /** Records the departure of an `origin` device. @throws as {@link acceptMessage} */
+  acceptDeparture(origin: string, groupId: string, deviceId: string): Promise<LeaveGroupResponse>;
+  /** Deletes a message for an `origin` device. @throws as {@link acceptMessage}, VOLLY_E_UNKNOWN_MESSAGE */
+  acceptDeletion(
+    origin: string,
+    groupId: string,
+    deviceId: string,
+    messageId: string,
+  ): Promise<DeleteMessageResponse>;
+  /**
+   * The entries of a group hosted here after `after` (at most `limit`), with the memberships, devices
+   * and admins a follower mirrors, for a server some of whose devices are or were members.
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_FORBIDDEN (no device of `origin` ever was a member)
+   */
+  logPage(origin: string, groupId: string, after: number, limit?: number): Promise<LogPage>;
+}
+
+/** Builds the {@link HubService}. */
+export function createHubService(ctx: FederationContext, directory: RemoteDirectory): HubService {
+  const { store } = ctx.service;
+  const { services } = ctx;
+  const forbidden = (message: string) => new VollyError("VOLLY_E_FORBIDDEN", message);
+
+  /** The device, when it is one of `origin`'s; its account id and handle here. */
+  const originDevice = async (origin: string, deviceId: string) => {
+    const homes = await store.federation.homesOf([deviceId]);
+    if (homes.get(deviceId) !== origin) throw forbidden("That device is not of the calling server.");
+    const device = await store.devices.findById(deviceId);
+    if (!device) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId });
+    return { deviceId, accountId: device.accountId, handle: device.handle, entityType: device.entityType };
+  };
+
+  /** Refuses a group this server does not host (unknown, or mirrored from another hub). */
+  const hosted = async (groupId: string) => {
+    if (!(await store.groups.find(groupId)) || (await store.federation.findMirror(groupId))) {
+      throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+    }
+  };
+
+  /** How other servers name the devices `ids` (unknown ones are left out). */
+  const deviceRefs = async (ids: readonly string[]): Promise<FederatedDeviceRef[]> => {
+    const devices = await store.devices.findMany([...new Set(ids)]);
+    const refs: FederatedDeviceRef[] = [];
+    const accounts = new Map<string, { user: string; server: string; entityType: EntityType } | undefined>();
+    for (const device of devices) {
+      if (!accounts.has(device.accountId)) {
+        const account = await store.accounts.findById(device.accountId);
+        const remote = account && (await store.federation.findRemoteAccount(device.accountId));
+        accounts.set(
+          device.accountId,
+          account && {
+            user: remote ? remote.user : account.handle,
+            server: remote ? remote.server : ctx.serverName,
+            entityType: account.entityType as EntityType,
+          },
+        );
+      }
+      const account = accounts.get(device.accountId);
+      if (!account) continue;
+      refs.push({
+        deviceId: device.id,
+        accountId: device.accountId,
+        signaturePublicKey: device.signaturePublicKey,
+        ...account,
+      });
+    }
+    return refs;
+  };
+
+  return {
+    async describeAccount(user) {
+      const account = await services.accounts.getAccount(user);
+      if (await store.federation.findRemoteAccount(account.accountId)) {
+        throw new VollyError("VOLLY_E_UNKNOWN_HANDLE", undefined, { handle: user });
+      }
+      return {
+        accountId: account.accountId,
+        handle: user,
+        entityType: account.entityType,
+        ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
+        devices: account.devices.map((d) => ({
+          deviceId: d.deviceId,
+          signaturePublicKey: d.signaturePublicKey,
+        })),
+      };
+    },
+
+    async claim(origin, { claimer, deviceIds, reason }) {
+      const accountId = await directory.lookup(claimer.handle, origin);
+      const devices = await store.devices.listByAccount(accountId);
+      if (
+        accountId !== claimer.accountId ||
+        !devices.some((d) => d.id === claimer.deviceId && !d.revokedAt)
+      ) {
+        throw forbidden("The claimer is not a device of the calling server.");
+      }
+      const homes = await store.federation.homesOf(deviceIds);
+      if (homes.size > 0) throw forbidden("Key packages are claimed at each device's home server.");
+      const asked =
+        reason.type === "group-add" && !(await store.groups.findMembership(reason.groupId, claimer.deviceId))
+          ? { type: "first-contact" as const }
+          : reason;
+      return services.keyPackages.claim(
+        { accountId, deviceId: claimer.deviceId },
+        { deviceIds, reason: asked },
+      );
+    },
+
+    async acceptMessage(origin, groupId, { deviceId, message }) {
+      const device = await originDevice(origin, deviceId);
+      await hosted(groupId);
+      return services.delivery.sendMessage(deviceId, groupId, message, device);
+    },
+
+    async acceptCommit(origin, groupId, { deviceId, commit, added }) {
+      await originDevice(origin, deviceId);
+      await hosted(groupId);
+      const handles = new Map(added.map((a) => [a.deviceId, a.handle]));
+      const known = new Set((await store.devices.findMany(commit.addDeviceIds)).map((d) => d.id));
+      for (const id of commit.addDeviceIds) {
+        if (known.has(id)) continue;
+        const parts = parseHandle(handles.get(id) ?? "");
+        if (!parts) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId: id });
+        const server = parts.server ?? origin;
+        if (server === ctx.serverName)
+          throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId: id });
+        await directory.lookup(parts.user, server, 0);
+      }
+      return services.delivery.commit(deviceId, groupId, commit);
+    },
+
+    async acceptDeparture(origin, groupId, deviceId) {
+      await originDevice(origin, deviceId);
+      await hosted(groupId);
+      return services.delivery.leave(deviceId, groupId);
+    },
+
+    async acceptDeletion(origin, groupId, deviceId, messageId) {
+      const device = await originDevice(origin, deviceId);
+      await hosted(groupId);
+      return services.delivery.deleteMessage(device, groupId, messageId);
+    },
+
+    async logPage(origin, groupId, after, limit = DEFAULT_PAGE) {
+      await hosted(groupId);
+      if (!(await store.federation.followerServers(groupId)).includes(origin)) {
+        throw forbidden("No device of the calling server is a member of that group.");
+      }
+      const group = await store.groups.find(groupId);
+      if (!group) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+      const entries = await store.log.readAfter(groupId, after, { upToSeq: group.lastSeq, limit });
+      const full = entries.length === limit;
+      const upToSeq = full ? entries[entries.length - 1]!.seq : group.lastSeq;
+      let epoch = group.epoch;
+      if (full) {
+        const commits = entries.filter((e) => e.kind === "commit");
+        epoch =
+          commits.length > 0 ? commits[commits.length - 1]!.epoch + 1 : entries[entries.length - 1]!.epoch;
+      }
+      const readers = await store.retention.readers(groupId);
+      const memberships = readers
+        .filter((r) => r.joinedSeq <= upToSeq)
+        .map((r) => ({
+          deviceId: r.deviceId,
+          joinedSeq: r.joinedSeq,
+          leftSeq: r.leftSeq !== null && r.leftSeq <= upToSeq ? r.leftSeq : null,
+        }));
+      return {
+        groupId,
+        upToSeq,
+        epoch,
+        lastSeq: group.lastSeq,
+        entries: entries.map((e) => ({
+          seq: e.seq,
+          kind: e.kind,
+          messageId: e.messageId,
+          senderDeviceId: e.senderDeviceId,
+          epoch: e.epoch,
+          payload: e.payload,
+          createdAt: e.createdAt,
+        })),
+        memberships,
+        devices: await deviceRefs([
+          ...memberships.map((m) => m.deviceId),
+          ...entries.map((e) => e.senderDeviceId),
+        ]),
+        adminAccountIds: await store.groupState.listAdmins(groupId),
+      };
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import {
+  FEDERATION_PREFIX,
+  FederatedAccount,
+  type FederatedDeviceRef,
+  parseHandle,
+  VollyError,
+} from "@volly/protocol";
+import type { FederationContext } from "./federation-context.js";
+
+/** How long a remote account's description is used before its home server is asked again (ms). */
+export const REMOTE_ACCOUNT_TTL_MS = 60_000;
+
+/**
+ * The accounts of other servers as this server knows them: fetched from their home servers
+ * (`GET /federation/v1/accounts/:handle`) and stored as accounts with a qualified handle
+ * (`user@server`) and their devices' keys, so the directory, key package claims, commits and
+ * delivery treat them as they treat local ones.
+ */
+export interface RemoteDirectory {
+  /**
+   * The account `user` of `server` (another server), fetched from it unless its stored description is
+   * younger than {@link REMOTE_ACCOUNT_TTL_MS} (or `maxAgeMs`); stored before it is returned.
+   *
+   * @returns the account's id
+   * @throws VOLLY_E_UNKNOWN_HANDLE (the home server does not know it), VOLLY_E_FEDERATION_UNREACHABLE,
+   *   VOLLY_E_FEDERATION_BLOCKED
+   */
+  lookup(user: string, server: string, maxAgeMs?: number): Promise<string>;
+  /**
+   * Makes every device a hub's log page names known here: devices of this server must exist
+   * already (others are ignored), accounts homed at the hub are stored as the hub describes them,
+   * and accounts of a third server are looked up at their home server — or, when it cannot be
+   * reached, stored as the hub describes them until it can.
+   */
+  ensureDevices(refs: readonly FederatedDeviceRef[], hub: string): Promise<void>;
+  /**
+   * Resolves a handle as a user of this server types it ("alice", "@alice@b.example"): the local
+   * account's handle, or the stored qualified handle of a remote one after {@link lookup}.
+   *
+   * @throws VOLLY_E_UNKNOWN_HANDLE, and what {@link lookup} throws
+   */
+  resolveHandle(handle: string): Promise<string>;
+}
+
+/** Builds the {@link RemoteDirectory}. */
+export function createRemoteDirectory(ctx: FederationContext): RemoteDirectory {
+  const { store, now } = ctx.service;
+  const inFlight = new Map<string, Promise<string>>();
+
+  const fetchAccount = async (user: string, server: string): Promise<string> => {
+    const account = await ctx.caller.request<FederatedAccount>(
+      server,
+      "GET",
+      `${FEDERATION_PREFIX}/accounts/${encodeURIComponent(user)}`,
+      { response: FederatedAccount },
+    );
+    if (account.handle !== user) {
+      throw new VollyError("VOLLY_E_FEDERATION_UNREACHABLE", "The server answered for another handle.", {
+        server,
+      });
+    }
+    const known = await store.federation.findRemoteAccount(account.accountId);
+    const local = !known && (await store.accounts.findById(account.accountId));
+    if (local || (known && known.server !== server)) {
+      // An id this server already gives to another account: never let a server take it over.
+      throw new VollyError("VOLLY_E_FEDERATION_UNREACHABLE", "The account id is another account's.", {
+        server,
+      });
+    }
+    await store.transaction((tx) =>
+      tx.federation.putRemoteAccount({
+        accountId: account.accountId,
+        server,
+        user,
+        entityType: account.entityType,
+        ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
+        devices: account.devices,
+        fetchedAt: now(),
+      }),
+    );
+    return account.accountId;
+  };
+
+  const lookup = async (user: string, server: string, maxAgeMs = REMOTE_ACCOUNT_TTL_MS) => {
+    const stored = await store.accounts.findByHandle(`${user}@${server}`);
+    if (stored) {
+      const remote = await store.federation.findRemoteAccount(stored.id);
+      if (remote && now() - remote.fetchedAt < maxAgeMs) return stored.id;
+    }
+    const key = `${user}@${server}`;
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = fetchAccount(user, server).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
+  };
+
+  return {
+    lookup,
+
+    async ensureDevices(refs, hub) {
+      const missing = refs.filter((ref) => ref.server !== ctx.serverName);
+      if (missing.length === 0) return;
+      const stored = new Set((await store.devices.findMany(missing.map((r) => r.deviceId))).map((d) => d.id));
+      const unknown = missing.filter((ref) => !stored.has(ref.deviceId));
+      const byAccount = new Map<string, FederatedDeviceRef[]>();
+      for (const ref of unknown) byAccount.set(ref.accountId, [...(byAccount.get(ref.accountId) ?? []), ref]);
+      for (const [accountId, devices] of byAccount) {
+        const first = devices[0]!;
+        if (first.server !== hub) {
+          try {
+            await lookup(first.user, first.server, 0);
+            continue;
+          } catch (error) {
+            ctx.log.warn(
+              { server: first.server, accountId, code: (error as VollyError).code },
+              "federation: a member's home server could not be asked; using the hub's description",
+            );
+          }
+        }
+        const known = await store.federation.findRemoteAccount(accountId);
+        if (!known && (await store.accounts.findById(accountId))) continue; // a local account's id
+        await store.transaction(async (tx) => {
+          const current = await tx.devices.listByAccount(accountId);
+          await tx.federation.putRemoteAccount({
+            accountId,
+            server: first.server,
+            user: first.user,
+            entityType: first.entityType,
+            devices: [
+              ...current
+                .filter((d) => d.revokedAt === undefined)
+                .map((d) => ({ deviceId: d.id, signaturePublicKey: d.signaturePublicKey })),
+              ...devices.map((d) => ({ deviceId: d.deviceId, signaturePublicKey: d.signaturePublicKey })),
+            ],
+            fetchedAt: known?.fetchedAt ?? 0,
+          });
+        });
+      }
+    },
+
+    async resolveHandle(handle) {
+      const parts = parseHandle(handle);
+      if (!parts) throw new VollyError("VOLLY_E_UNKNOWN_HANDLE", undefined, { handle });
+      if (parts.server === undefined || parts.server === ctx.serverName) return parts.user;
+      await lookup(parts.user, parts.server);
+      return `${parts.user}@${parts.server}`;
+    },
+  };
+}

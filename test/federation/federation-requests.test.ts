@@ -1,0 +1,183 @@
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import type { VollyClient } from "@volly/client";
+import { FEDERATION_WELL_KNOWN_PATH, toBase64Url } from "@volly/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signRequest } from "../../packages/server/src/federation/signing/request-signing.js";
+import { generateServerSigningKey } from "../../packages/server/src/federation/signing/server-key.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import {
+  clientOn,
+  type FederatedServer,
+  freePort,
+  startFederatedServer,
+} from "./helpers/federated-servers.js";
+
+/** A server that publishes a signing key at its well-known URL and signs requests with it. */
+async function startRogue(host: string) {
+  const port = await freePort(host);
+  const name = `${host}:${port}`;
+  const key = generateServerSigningKey();
+  const server: Server = createServer((request, response) => {
+    if (request.url !== FEDERATION_WELL_KNOWN_PATH) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": "application/json" }).end(
+      JSON.stringify({
+        v: 1,
+        name,
+        federationUrl: `http://${name}`,
+        keys: [{ keyId: key.keyId, publicKey: toBase64Url(key.publicKey) }],
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return {
+    name,
+    serverName: name,
+    key,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Sends a request to `target` signed as `signer` (headers may be replaced to forge or replay). */
+async function signedFetch(
+  target: FederatedServer,
+  path: string,
+  signer: { serverName: string; key: ReturnType<typeof generateServerSigningKey> },
+  options: { method?: string; body?: unknown; now?: number; headers?: Record<string, string> } = {},
+) {
+  const method = options.method ?? "GET";
+  const body =
+    options.body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(options.body));
+  const url = `${target.url}${path}`;
+  const headers = options.headers ?? {
+    ...(body ? { "content-type": "application/json" } : {}),
+    ...signRequest({ method, url, headers: {}, ...(body ? { body } : {}) }, signer, options.now),
+  };
+  const response = await fetch(url, { method, headers, ...(body ? { body } : {}) });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, any>) : {}, headers };
+}
+
+/**
+ * The server-to-server API of real `volly serve` processes on their own loopback addresses: the
+ * well-known document, directory lookups of another server's account, and the refusal of requests
+ * whose RFC 9421 signature is forged, replayed, stale or from a blocked server.
+ */
+describe("federation requests between servers", () => {
+  let a: FederatedServer;
+  let b: FederatedServer;
+  let rogue: Awaited<ReturnType<typeof startRogue>>;
+  let bob: VollyClient;
+  const home = tempDir("volly-fed-req-");
+
+  beforeAll(async () => {
+    rogue = await startRogue("127.0.0.5");
+    a = await startFederatedServer("127.0.0.2");
+    b = await startFederatedServer("127.0.0.3", { VOLLY_FEDERATION_BLOCK: rogue.name });
+    bob = await clientOn(join(home, "b"), b, "bob");
+  });
+
+  afterAll(async () => {
+    await bob?.close().catch(() => undefined);
+    await Promise.all([a?.process.stop(), b?.process.stop(), rogue?.close()]);
+  });
+
+  it("publishes its name, federation URL and signing key at the well-known URL", async () => {
+    const response = await fetch(`${a.url}${FEDERATION_WELL_KNOWN_PATH}`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { name: string; federationUrl: string; keys: unknown[] };
+    expect(document).toMatchObject({ v: 1, name: a.name, federationUrl: a.url });
+    expect(document.keys).toHaveLength(1);
+  });
+
+  it("looks up another server's account by user@server, and shows it qualified", async () => {
+    const response = await fetch(`${a.url}/v1/accounts/bob@${b.name}`);
+    expect(response.status).toBe(200);
+    const account = (await response.json()) as {
+      accountId: string;
+      handle: string;
+      devices: { deviceId: string }[];
+    };
+    expect(account.accountId).toBe(bob.profile.accountId);
+    expect(account.handle).toBe(`bob@${b.name}`);
+    expect(account.devices.map((d) => d.deviceId)).toEqual([bob.profile.deviceId]);
+    // Its own server shows it bare, also when asked with its own name.
+    const own = (await (await fetch(`${b.url}/v1/accounts/bob@${b.name}`)).json()) as { handle: string };
+    expect(own.handle).toBe("bob");
+    // An account the other server does not have is unknown, not an error of the federation.
+    const missing = await fetch(`${a.url}/v1/accounts/nobody@${b.name}`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { code: string }).code).toBe("VOLLY_E_UNKNOWN_HANDLE");
+  });
+
+  it("answers a request its signer's published key verifies", async () => {
+    const ok = await signedFetch(a, "/federation/v1/accounts/nobody", {
+      serverName: rogue.name,
+      key: rogue.key,
+    });
+    expect(ok.json.code).toBe("VOLLY_E_UNKNOWN_HANDLE");
+  });
+
+  it("refuses a request signed with a key the named server does not publish", async () => {
+    const forged = generateServerSigningKey();
+    const { status, json } = await signedFetch(a, "/federation/v1/accounts/bob", {
+      serverName: b.name,
+      key: forged,
+    });
+    expect(status).toBe(401);
+    expect(json.code).toBe("VOLLY_E_FEDERATION_SIGNATURE_INVALID");
+  });
+
+  it("refuses a signed request whose body was changed on the way", async () => {
+    const body = { lastSeq: 1 };
+    const signed = await signedFetch(a, "/federation/v1/groups/AAAAAAAAAAAAAAAAAAAAAA/notices", rogue, {
+      method: "POST",
+      body,
+    });
+    expect(signed.json.code).not.toMatch(/^VOLLY_E_FEDERATION/);
+    const tampered = await fetch(`${a.url}/federation/v1/groups/AAAAAAAAAAAAAAAAAAAAAA/notices`, {
+      method: "POST",
+      headers: { ...signed.headers, "volly-origin": rogue.name },
+      body: JSON.stringify({ lastSeq: 2 }),
+    });
+    expect(tampered.status).toBe(401);
+    expect(((await tampered.json()) as { code: string }).code).toBe("VOLLY_E_FEDERATION_SIGNATURE_INVALID");
+  });
+
+  it("refuses a replayed request and a stale one", async () => {
+    const first = await signedFetch(a, "/federation/v1/accounts/nobody", {
+      serverName: rogue.name,
+      key: rogue.key,
+    });
+    expect(first.status).toBe(404);
+    const replayed = await signedFetch(a, "/federation/v1/accounts/nobody", rogue, {
+      headers: first.headers,
+    });
+    expect(replayed.status).toBe(401);
+    expect(replayed.json.code).toBe("VOLLY_E_FEDERATION_REPLAYED");
+    const stale = await signedFetch(
+      a,
+      "/federation/v1/accounts/nobody",
+      { serverName: rogue.name, key: rogue.key },
+      {
+        now: Date.now() - 10 * 60_000,
+      },
+    );
+    expect(stale.status).toBe(401);
+    expect(stale.json.code).toBe("VOLLY_E_FEDERATION_STALE");
+  });
+
+  it("refuses every request of a server it blocks, and counts it", async () => {
+    const { status, json } = await signedFetch(b, "/federation/v1/accounts/bob", {
+      serverName: rogue.name,
+      key: rogue.key,
+    });
+    expect(status).toBe(403);
+    expect(json.code).toBe("VOLLY_E_FEDERATION_BLOCKED");
+    // The server keeps serving everyone else.
+    expect((await fetch(`${a.url}/v1/accounts/bob@${b.name}`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,70 @@
+import { createServer } from "node:net";
+import { join } from "node:path";
+import type { VollyClient } from "@volly/client";
+import { initNodeProfile } from "@volly/client/node";
+import { tempDir } from "../../helpers/temp-dir.js";
+import { TEST_KDF } from "../../integration/helpers/sdk.js";
+import { type ServerProcess, startServerProcess } from "../../integration/helpers/server-process.js";
+
+/** A federated `volly serve` on its own loopback address, with the URL (and name) other servers know it by. */
+export interface FederatedServer {
+  /** Its name: host:port. */
+  name: string;
+  url: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  env: Record<string, string>;
+  process: ServerProcess;
+  /** Starts it again (after stop or kill -9) on the same address, port and data. */
+  restart(): Promise<void>;
+}
+
+/** A free TCP port on `host` (bound and released at once). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `volly serve --host <host> --public-url http://<host>:<port>` with its own data directory
+ * (and `env`, e.g. VOLLY_DATABASE_URL for PostgreSQL). Mirrors and Welcomes are retried every 500 ms.
+ */
+export async function startFederatedServer(
+  host: string,
+  env: Record<string, string> = {},
+): Promise<FederatedServer> {
+  const port = await freePort(host);
+  const url = `http://${host}:${port}`;
+  const dataDir = tempDir(`volly-fed-${host}-`);
+  const fullEnv = { VOLLY_PUBLIC_URL: url, VOLLY_FEDERATION_POLL_MS: "500", ...env };
+  const server: FederatedServer = {
+    name: `${host}:${port}`,
+    url,
+    host,
+    port,
+    dataDir,
+    env: fullEnv,
+    process: await startServerProcess(dataDir, port, fullEnv, host),
+    async restart() {
+      server.process = await startServerProcess(dataDir, port, fullEnv, host);
+    },
+  };
+  return server;
+}
+
+/** A Node SDK client registered on `server`. */
+export function clientOn(home: string, server: FederatedServer, handle: string): Promise<VollyClient> {
+  return initNodeProfile(
+    join(home, handle),
+    { serverUrl: server.url, handle, pin: "123456", kdf: TEST_KDF },
+    { initialBackoffMs: 50, maxBackoffMs: 500 },
+  );
+}
