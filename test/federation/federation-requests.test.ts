@@ -58,7 +58,7 @@ async function signedFetch(
   };
   const response = await fetch(url, { method, headers, ...(body ? { body } : {}) });
   const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, any>) : {}, headers };
+  return { status: response.status, json: text ? (JSON.parse(text) as { code?: string }) : {}, headers };
 }
 
 /**

@@ -141,7 +141,8 @@ export function parseFederationConfig(env: Record<string, string | undefined>): 
     }
   }
   const poll = read("VOLLY_FEDERATION_POLL_MS");
-  const pollIntervalMs = poll === undefined ? DEFAULT_FEDERATION_POLL_MS : /^\d{3,6}$/.test(poll) ? Number(poll) : 0;
+  const pollIntervalMs =
+    poll === undefined ? DEFAULT_FEDERATION_POLL_MS : /^\d{3,6}$/.test(poll) ? Number(poll) : 0;
   if (pollIntervalMs < 100 || pollIntervalMs > 600_000) {
     throw usage("VOLLY_FEDERATION_POLL_MS must be an integer from 100 to 600000 (ms).", {
       VOLLY_FEDERATION_POLL_MS: (poll ?? "").slice(0, 100),
