@@ -3,9 +3,9 @@ import {
   type CommunityChannel,
   type CommunityResponse,
   ID_PATTERN,
-  isValidHandle,
   PERMISSION_NAMES,
   type PermissionName,
+  parseHandle,
   VollyError,
 } from "@volly/protocol";
 import { parseDuration } from "./options.js";
@@ -18,13 +18,21 @@ export function idArg(what: string, value: string): string {
   return value;
 }
 
-/** Checks a `@handle` argument and returns it with its `@`. Throws VOLLY_E_USAGE, VOLLY_E_HANDLE_INVALID. */
+/**
+ * Checks a `@handle` argument — `@alice`, or `@alice@b.example` for another server's account — and
+ * returns it lowercase with its `@` (`@Alice@B.example` → `@alice@b.example`). The `@` is required:
+ * it tells a handle from an id.
+ *
+ * @throws VollyError VOLLY_E_USAGE (no leading `@`), VOLLY_E_HANDLE_INVALID (not a handle:
+ *   `QUALIFIED_HANDLE_PATTERN`)
+ */
 export function memberArg(value: string): string {
   if (!value.startsWith("@")) throw new VollyError("VOLLY_E_USAGE", `Expected @handle, got ${value}`);
-  if (!isValidHandle(value.slice(1))) {
+  const parts = parseHandle(value);
+  if (!parts) {
     throw new VollyError("VOLLY_E_HANDLE_INVALID", `Not a handle: ${value}`, { handle: value.slice(1) });
   }
-  return value;
+  return `@${parts.user}${parts.server === undefined ? "" : `@${parts.server}`}`;
 }
 
 /** Checks a name argument (1–100 characters, not blank). Throws VOLLY_E_USAGE. */

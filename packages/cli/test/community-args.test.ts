@@ -23,6 +23,13 @@ describe("community CLI arguments", () => {
     expect(memberArg("@ann")).toBe("@ann");
     expect(() => memberArg("ann")).toThrow(usage);
     expect(() => memberArg("@A b")).toThrow(expect.objectContaining({ code: "VOLLY_E_HANDLE_INVALID" }));
+    // Another server's account: @user@server, lowercased; the @ stays required.
+    expect(memberArg("@Ann@B.example:8443")).toBe("@ann@b.example:8443");
+    expect(memberArg("@Ann")).toBe("@ann");
+    expect(() => memberArg("ann@b.example")).toThrow(usage);
+    for (const bad of ["@ann@", "@@ann", "@ann@b..example", "@ann@b.example:0"]) {
+      expect(() => memberArg(bad), bad).toThrow(expect.objectContaining({ code: "VOLLY_E_HANDLE_INVALID" }));
+    }
     expect(() => nameArg("channel", "  ")).toThrow(usage);
     expect(() => nameArg("channel", "x".repeat(101))).toThrow(usage);
     expect(reasonArg(undefined)).toBeUndefined();

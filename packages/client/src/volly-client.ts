@@ -1,5 +1,5 @@
 import { loadSuite, sign } from "@volly/crypto";
-import { type AccountEntry, isValidHandle, VollyError } from "@volly/protocol";
+import { type AccountEntry, VollyError } from "@volly/protocol";
 import type { AccountProfile } from "./account/account-profile-api.js";
 import type { ProfileRecord } from "./account/account-records.js";
 import type { AccountSync } from "./account/account-sync/account-sync-api.js";
@@ -7,6 +7,7 @@ import type { Devices } from "./account/devices-api.js";
 import type { KeyPackagePool } from "./account/key-package-pool-api.js";
 import { profileServerUrls, profileStores, type UnlockedProfile } from "./account/profile.js";
 import type { Recovery } from "./account/recovery-api.js";
+import { ownServerNames, typedHandle } from "./account/server-name.js";
 import type { Settings } from "./account/settings-api.js";
 import type { Verification } from "./account/verification-api.js";
 import type { ApiKeys } from "./api-keys/api-keys-api.js";
@@ -328,10 +329,10 @@ export class VollyClient {
   }
 
   /**
-   * Resolves a conversation target: `@handle` (opening the direct conversation with that account
-   * on first use), a conversation id, or a community channel's id (its conversation, joined first
-   * when this device is not in the channel's group yet; VOLLY_E_NOT_GROUP_MEMBER for a channel it
-   * may no longer view).
+   * Resolves a conversation target: `@handle` or `@user@server` (another server's account; see
+   * `typedHandle`), opening the direct conversation with that account on first use; a conversation
+   * id; or a community channel's id (its conversation, joined first when this device is not in the
+   * channel's group yet; VOLLY_E_NOT_GROUP_MEMBER for a channel it may no longer view).
    *
    * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_HANDLE_INVALID, VOLLY_E_UNKNOWN_HANDLE,
    *   VOLLY_E_USAGE (this account's own handle), and those of opening a direct conversation:
@@ -340,8 +341,8 @@ export class VollyClient {
    */
   async resolveConversation(target: string): Promise<ConversationRecord> {
     if (target.startsWith("@")) {
-      const handle = target.slice(1);
-      if (!isValidHandle(handle)) throw new VollyError("VOLLY_E_HANDLE_INVALID");
+      // `@alice`, or `@alice@b.example` for another server's account.
+      const handle = typedHandle(target, ownServerNames(this.services.ctx.profile));
       const { conversations } = this.services;
       return (await conversations.findDirect(handle)) ?? conversations.openDirect(await this.lookup(handle));
     }

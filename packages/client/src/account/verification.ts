@@ -1,9 +1,10 @@
 import { safetyNumber as computeSafetyNumber, formatSafetyNumber, groupMembers } from "@volly/crypto";
-import { type AccountEntry, fromBase64Url, isValidHandle, toBase64Url, VollyError } from "@volly/protocol";
+import { type AccountEntry, fromBase64Url, toBase64Url, VollyError } from "@volly/protocol";
 import type { ConversationRecord } from "../conversations/conversation-records.js";
 import type { ClientContext } from "../shared/client-context.js";
 import { ListenerSet } from "../shared/listeners.js";
 import type { AccountSyncService } from "./account-sync/account-sync.js";
+import { ownServerNames, typedHandle } from "./server-name.js";
 import type { SafetyNumber, ScanResult, Verification, VerificationState } from "./verification-api.js";
 
 /** The keys a safety number is computed from, and where they came from. */
@@ -27,55 +28,60 @@ export class VerificationService implements Verification {
   ) {}
 
   async safetyNumber(handle: string): Promise<SafetyNumber> {
-    const bare = bareHandle(handle);
-    return this.numberOf(bare, await this.keys(bare));
+    const name = this.handleOf(handle);
+    return this.numberOf(name, await this.keys(name));
   }
 
   async state(handle: string): Promise<VerificationState> {
-    const bare = bareHandle(handle);
-    const keys = await this.keys(bare);
+    const name = this.handleOf(handle);
+    const keys = await this.keys(name);
     const mark = await this.sync().verification(keys.account.accountId);
-    if (!mark) return { handle: bare, state: "unverified" };
+    if (!mark) return { handle: name, state: "unverified" };
     const current = await keysFingerprint(keys.remote);
-    return { handle: bare, state: current === mark.keys ? "verified" : "changed", verifiedAt: mark.at };
+    return { handle: name, state: current === mark.keys ? "verified" : "changed", verifiedAt: mark.at };
   }
 
   async markVerified(handle: string): Promise<VerificationState> {
-    const bare = bareHandle(handle);
-    const keys = await this.keys(bare);
+    const name = this.handleOf(handle);
+    const keys = await this.keys(name);
     const at = Date.now();
     await this.sync().setVerification(keys.account.accountId, {
-      handle: bare,
+      handle: name,
       keys: await keysFingerprint(keys.remote),
       at,
     });
-    const state: VerificationState = { handle: bare, state: "verified", verifiedAt: at };
+    const state: VerificationState = { handle: name, state: "verified", verifiedAt: at };
     this.changes.emit(state);
     return state;
   }
 
   async unmarkVerified(handle: string): Promise<VerificationState> {
-    const bare = bareHandle(handle);
-    const keys = await this.keys(bare);
+    const name = this.handleOf(handle);
+    const keys = await this.keys(name);
     await this.sync().setVerification(keys.account.accountId, undefined);
-    const state: VerificationState = { handle: bare, state: "unverified" };
+    const state: VerificationState = { handle: name, state: "unverified" };
     this.changes.emit(state);
     return state;
   }
 
   async compareScanned(handle: string, scanned: string): Promise<ScanResult> {
-    const bare = bareHandle(handle);
-    const keys = await this.keys(bare);
-    const own = this.numberOf(bare, keys);
+    const name = this.handleOf(handle);
+    const keys = await this.keys(name);
+    const own = this.numberOf(name, keys);
     if (scanned.trim() !== own.qrPayload) {
-      return { match: false, state: await this.state(bare) };
+      return { match: false, state: await this.state(name) };
     }
-    return { match: true, state: await this.markVerified(bare) };
+    return { match: true, state: await this.markVerified(name) };
   }
 
   private sync(): Pick<AccountSyncService, "verification" | "setVerification"> {
     if (!this.accountSync) throw new VollyError("VOLLY_E_USAGE", "Verification marks need account sync.");
     return this.accountSync;
+  }
+
+  /** `handle` as typed, as this client's server names the account (VOLLY_E_HANDLE_INVALID; see `typedHandle`). */
+  private handleOf(handle: string): string {
+    return typedHandle(handle, ownServerNames(this.ctx.profile));
   }
 
   private numberOf(handle: string, keys: Keys): SafetyNumber {
@@ -91,9 +97,9 @@ export class VerificationService implements Verification {
     };
   }
 
-  private async keys(bare: string): Promise<Keys> {
-    const account = await this.ctx.api.call("getAccount", { params: { handle: bare } });
-    const fromGroup = await this.keysFromGroups(account.accountId, bare);
+  private async keys(name: string): Promise<Keys> {
+    const account = await this.ctx.api.call("getAccount", { params: { handle: name } });
+    const fromGroup = await this.keysFromGroups(account.accountId, name);
     let local: Uint8Array[];
     let remote: Uint8Array[];
     if (fromGroup) {
@@ -147,12 +153,6 @@ export async function keysFingerprint(keys: readonly Uint8Array[]): Promise<stri
     offset += key.length;
   }
   return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", joined)));
-}
-
-function bareHandle(handle: string): string {
-  const bare = handle.trim().replace(/^@/, "");
-  if (!isValidHandle(bare)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle: bare });
-  return bare;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

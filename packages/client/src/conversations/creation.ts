@@ -2,7 +2,6 @@ import { createGroup, generateKeyPackage, publicGroupState } from "@volly/crypto
 import {
   type AccountEntry,
   type ClaimReason,
-  isValidHandle,
   LIMITS,
   newId,
   retryClass,
@@ -10,6 +9,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import { SELF_CONVERSATION_TITLE } from "../account/account-sync/self-conversation.js";
+import { ownServerNames, typedHandle } from "../account/server-name.js";
 import type { VaultBatch } from "../storage/vault.js";
 import { buildAddCommit } from "./commit-builders.js";
 import type { ConversationRecord } from "./conversation-records.js";
@@ -31,17 +31,17 @@ export function ensureRoom(present: number, adding: number): void {
 }
 
 /**
- * Looks the accounts of `handles` up (a leading `@` and this account's own handle are ignored,
- * duplicates merged). Throws VOLLY_E_HANDLE_INVALID, VOLLY_E_UNKNOWN_HANDLE,
- * VOLLY_E_SERVER_UNREACHABLE.
+ * Looks the accounts of `handles` up: each as typed (`alice`, `@alice`, `alice@b.example` for
+ * another server's account; see `typedHandle`), this account's own handle ignored, duplicates
+ * merged. Other servers' accounts are looked up through this client's server. Throws
+ * VOLLY_E_HANDLE_INVALID (before any lookup), VOLLY_E_UNKNOWN_HANDLE, VOLLY_E_SERVER_UNREACHABLE,
+ * VOLLY_E_FEDERATION_UNREACHABLE, VOLLY_E_FEDERATION_BLOCKED.
  */
 export async function lookupAll(s: ConversationServices, handles: string[]): Promise<AccountEntry[]> {
-  const wanted = [...new Set(handles.map((h) => h.trim().replace(/^@/, "")))].filter(
+  const own = ownServerNames(s.ctx.profile);
+  const wanted = [...new Set(handles.map((h) => typedHandle(h, own)))].filter(
     (h) => h !== s.ctx.profile.handle,
   );
-  for (const h of wanted) {
-    if (!isValidHandle(h)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle: h });
-  }
   return Promise.all(wanted.map((h) => s.directory.account(h)));
 }
 

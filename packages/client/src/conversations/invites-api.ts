@@ -25,14 +25,17 @@ export interface Invites {
   create(ttlMs?: number): InviteLinks;
 
   /**
-   * Accepts an invite: checks that it is for one of this profile's server URLs, its signature and
-   * expiry, and that the directory's key for the inviter matches the invite's fingerprint, then
-   * opens (or returns) the direct conversation with the inviter.
+   * Accepts an invite: checks its signature and expiry, and that the directory's key for the
+   * inviter matches the invite's fingerprint, then opens (or returns) the direct conversation with
+   * the inviter. An invite from another server (its `server` is not this profile's server) names
+   * the inviter there: it is looked up as `handle@server` (`inviterHandle`) through this client's
+   * server, which asks that server (federation).
    *
    * @param link an invite in either form of {@link InviteLinks} (surrounding whitespace is ignored)
    * @returns the direct conversation with the inviter
-   * @throws VollyError VOLLY_E_INVITE_INVALID (malformed, bad signature, another server),
-   *   VOLLY_E_INVITE_EXPIRED, VOLLY_E_INVITE_KEY_MISMATCH, VOLLY_E_UNKNOWN_HANDLE,
+   * @throws VollyError VOLLY_E_INVITE_INVALID (malformed, bad signature, a server URL that names no
+   *   valid server), VOLLY_E_INVITE_EXPIRED, VOLLY_E_INVITE_KEY_MISMATCH, VOLLY_E_UNKNOWN_HANDLE,
+   *   VOLLY_E_FEDERATION_UNREACHABLE, VOLLY_E_FEDERATION_BLOCKED (another server's invite),
    *   VOLLY_E_KEY_PACKAGE_FOREIGN, VOLLY_E_NO_KEY_PACKAGE, VOLLY_E_RATE_LIMITED,
    *   VOLLY_E_SERVER_UNREACHABLE
    */

@@ -1,6 +1,6 @@
 import { createInvite, fingerprint, inviteWebUrl, parseInvite, verifyInvite } from "@volly/crypto";
-import { fromBase64Url, VollyError } from "@volly/protocol";
-import { profileServerUrls } from "../account/profile.js";
+import { fromBase64Url, type InvitePayload, parseHandle, VollyError } from "@volly/protocol";
+import { ownServerNames, serverNameOfUrl } from "../account/server-name.js";
 import type { ClientContext } from "../shared/client-context.js";
 import type { ConversationRecord } from "./conversation-records.js";
 import type { ConversationsService } from "./conversations.js";
@@ -8,6 +8,36 @@ import type { InviteLinks, Invites } from "./invites-api.js";
 
 /** Default invite lifetime: 7 days (ms). */
 export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * The handle of an invite's inviter as this client's server names that account: `payload.handle`
+ * bare when the invite's `server` is this client's server (its host is one of `ownServers`), else
+ * qualified by that server's name (`alice@b.example`, looked up through this client's server).
+ *
+ * @param payload the invite's payload (schema-checked: `server` an http(s) origin, `handle` local)
+ * @param ownServers this client's server name(s) (see `ownServerNames`)
+ * @throws VollyError VOLLY_E_INVITE_INVALID when `server` is not an origin with a valid server
+ *   name (e.g. it carries user info or a query, or its host is an IPv6 literal of another server)
+ */
+export function inviterHandle(
+  payload: Pick<InvitePayload, "server" | "handle">,
+  ownServers: readonly string[],
+): string {
+  let server = "";
+  try {
+    const url = new URL(payload.server);
+    // An origin only: no user info, query or fragment hiding what the link shows.
+    if (!url.username && !url.password && !url.search && !url.hash) server = serverNameOfUrl(payload.server);
+  } catch {
+    // Not a URL: refused below.
+  }
+  if (server !== "" && ownServers.includes(server)) return payload.handle;
+  const parts = parseHandle(`${payload.handle}@${server}`);
+  if (!parts?.server || parts.user !== payload.handle) {
+    throw new VollyError("VOLLY_E_INVITE_INVALID", `The invite names no valid server (${payload.server}).`);
+  }
+  return `${parts.user}@${parts.server}`;
+}
 
 /** The SDK's {@link Invites} (see there): made with the invite functions of @volly/crypto. */
 export class InvitesService implements Invites {
@@ -33,13 +63,9 @@ export class InvitesService implements Invites {
 
   async accept(link: string): Promise<ConversationRecord> {
     const invite = parseInvite(link.trim());
-    if (!profileServerUrls(this.ctx.profile).includes(new URL(invite.payload.server).origin)) {
-      throw new VollyError(
-        "VOLLY_E_INVITE_INVALID",
-        `The invite is for another server (${invite.payload.server}).`,
-      );
-    }
-    const account = await this.ctx.api.call("getAccount", { params: { handle: invite.payload.handle } });
+    // An invite from another server: its inviter is looked up there, through this client's server.
+    const handle = inviterHandle(invite.payload, ownServerNames(this.ctx.profile));
+    const account = await this.ctx.api.call("getAccount", { params: { handle } });
     const device = account.devices.find(
       (d) => fingerprint(fromBase64Url(d.signaturePublicKey)) === invite.payload.fingerprint,
     );

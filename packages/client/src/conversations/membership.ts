@@ -1,5 +1,6 @@
 import { groupMembers } from "@volly/crypto";
-import { isValidHandle, VollyError } from "@volly/protocol";
+import { VollyError } from "@volly/protocol";
+import { ownServerNames, typedHandle } from "../account/server-name.js";
 import type { MembershipBody, MessageRecord } from "../messaging/message-records.js";
 import { buildAddCommit, buildRemoveCommit } from "./commit-builders.js";
 import type { ConversationRecord } from "./conversation-records.js";
@@ -66,14 +67,17 @@ export async function addDevices(
   return updated;
 }
 
-/** Removes every device of `handle` from a group in one commit (see `Conversations.removeMember`). */
+/**
+ * Removes every device of `handle` (as typed: see `typedHandle`) from a group in one commit (see
+ * `Conversations.removeMember`).
+ */
 export async function removeMember(
   s: ConversationServices,
   conversationId: string,
   handle: string,
 ): Promise<ConversationRecord> {
   const conv = await s.state.requireGroup(conversationId);
-  const bare = handle.replace(/^@/, "");
+  const bare = typedHandle(handle, ownServerNames(s.ctx.profile));
   if (bare === s.ctx.profile.handle) {
     throw new VollyError("VOLLY_E_USAGE", "To remove yourself, leave the conversation.");
   }
@@ -125,15 +129,17 @@ export async function admins(s: ConversationServices, conversationId: string): P
   return group.adminAccountIds ?? [];
 }
 
-/** Makes the account of `handle` an admin of a group (see `Conversations.grantAdmin`). */
+/**
+ * Makes the account of `handle` (as typed: see `typedHandle`) an admin of a group (see
+ * `Conversations.grantAdmin`).
+ */
 export async function grantAdmin(
   s: ConversationServices,
   conversationId: string,
   handle: string,
 ): Promise<string[]> {
   await s.state.get(conversationId);
-  const name = handle.trim().replace(/^@/, "");
-  if (!isValidHandle(name)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle: name });
+  const name = typedHandle(handle, ownServerNames(s.ctx.profile));
   const account = await s.directory.account(name);
   const group = await s.ctx.api.call("grantAdmin", {
     params: { groupId: conversationId },

@@ -1,11 +1,15 @@
-import { isValidHandle, VollyError } from "@volly/protocol";
+import { VollyError } from "@volly/protocol";
+import { typedHandle } from "../account/server-name.js";
 import { SEARCH_MAX_LIMIT, SEARCH_MAX_QUERY_CHARS, type SearchOptions } from "./search-api.js";
-import { normalizeHandle, tokenize } from "./search-documents.js";
+import { tokenize } from "./search-documents.js";
 import type { StoredSearchFields } from "./search-index.js";
 
 /** A query and options found valid: the sender filter normalized. */
 export interface ValidSearch {
-  /** `options.from` lower-cased without `@`, or undefined. */
+  /**
+   * `options.from` as this client's server names the account (lower-case, without `@`; bare for
+   * its own accounts, `user@server` for another server's; see `typedHandle`), or undefined.
+   */
   from: string | undefined;
 }
 
@@ -16,9 +20,15 @@ function usage(message: string): VollyError {
 /**
  * Checks a query's words (operators taken out) and its options (see `Search.messages`).
  *
+ * @param ownServers this client's server name(s) (`ownServerNames`): `from:alice@<one of them>`
+ *   is `alice`; without them only a bare handle names an account of this server
  * @throws VollyError VOLLY_E_USAGE naming what is wrong
  */
-export function validateSearch(words: string, options: SearchOptions): ValidSearch {
+export function validateSearch(
+  words: string,
+  options: SearchOptions,
+  ownServers: readonly string[] = [],
+): ValidSearch {
   if (tokenize(words).length === 0 && !hasFilter(options)) {
     throw usage("A search needs at least one word (a letter or digit) or a filter.");
   }
@@ -37,8 +47,11 @@ export function validateSearch(words: string, options: SearchOptions): ValidSear
   }
   let from: string | undefined;
   if (options.from !== undefined) {
-    from = normalizeHandle(options.from);
-    if (!isValidHandle(from)) throw usage(`Search option from is a handle, not "${options.from}".`);
+    try {
+      from = typedHandle(options.from, ownServers);
+    } catch {
+      throw usage(`Search option from is a handle, not "${options.from}".`);
+    }
   }
   return { from };
 }

@@ -1,4 +1,4 @@
-import { AttachmentPointer, HANDLE_PATTERN, ID_PATTERN, LIMITS, matches } from "@volly/protocol";
+import { AttachmentPointer, ID_PATTERN, LIMITS, matches, QUALIFIED_HANDLE_PATTERN } from "@volly/protocol";
 import * as Y from "yjs";
 import { parseScheduleRule } from "../../scheduled/schedule-rule.js";
 
@@ -8,7 +8,7 @@ export interface SyncedConversation {
   id: string;
   /** "direct" or "group", as `ConversationRecord.kind`. */
   kind: "direct" | "group";
-  /** For a direct conversation: the other person's handle. */
+  /** For a direct conversation: the other person's handle (`user@server` for another server's account). */
   peerHandle?: string;
   /** ms since the Unix epoch, as the device that noted it first saw it. */
   createdAt: number;
@@ -18,7 +18,7 @@ export interface SyncedConversation {
 export interface SyncedContact {
   /** The account's id. */
   accountId: string;
-  /** The account's handle, without `@`. */
+  /** The account's handle, without `@` (`user@server` for another server's account). */
   handle: string;
   /** The name the account shows next to its handle, when known. */
   displayName?: string;
@@ -70,7 +70,15 @@ export const LOCAL_ORIGIN = "local";
 /** Longest synced conversation title (characters), as GroupMetaContent allows. */
 const MAX_TITLE_CHARS = 64;
 const ID = new RegExp(ID_PATTERN);
-const HANDLE = new RegExp(HANDLE_PATTERN);
+const QUALIFIED_HANDLE = new RegExp(QUALIFIED_HANDLE_PATTERN);
+/**
+ * Whether `h` is a handle as the server shows it: bare for its own accounts, `user@server` for
+ * another server's (contacts, direct conversations and verified marks may name either); at most
+ * 300 characters, as the protocol's `Handle`.
+ */
+function isShownHandle(h: string): boolean {
+  return h.length <= 300 && QUALIFIED_HANDLE.test(h);
+}
 
 /**
  * The account's own Yjs document: one `Y.Map` per kind of data, so concurrent changes from several
@@ -290,7 +298,7 @@ function asConversation(id: string, raw: unknown): SyncedConversation | undefine
   if (!ID.test(id) || !isRecord(raw)) return undefined;
   const { kind, createdAt, peerHandle } = raw;
   if ((kind !== "direct" && kind !== "group") || !Number.isSafeInteger(createdAt)) return undefined;
-  if (peerHandle !== undefined && (typeof peerHandle !== "string" || !HANDLE.test(peerHandle))) {
+  if (peerHandle !== undefined && (typeof peerHandle !== "string" || !isShownHandle(peerHandle))) {
     return undefined;
   }
   return { id, kind, createdAt: createdAt as number, ...(peerHandle !== undefined ? { peerHandle } : {}) };
@@ -299,7 +307,7 @@ function asConversation(id: string, raw: unknown): SyncedConversation | undefine
 function asContact(accountId: string, raw: unknown): SyncedContact | undefined {
   if (!ID.test(accountId) || !isRecord(raw)) return undefined;
   const { handle, displayName } = raw;
-  if (typeof handle !== "string" || !HANDLE.test(handle)) return undefined;
+  if (typeof handle !== "string" || !isShownHandle(handle)) return undefined;
   if (displayName !== undefined && (typeof displayName !== "string" || displayName.length > 64)) {
     return undefined;
   }
@@ -309,7 +317,7 @@ function asContact(accountId: string, raw: unknown): SyncedContact | undefined {
 function asVerification(accountId: string, raw: unknown): SyncedVerification | undefined {
   if (!ID.test(accountId) || !isRecord(raw)) return undefined;
   const { handle, keys, at } = raw;
-  if (typeof handle !== "string" || !HANDLE.test(handle)) return undefined;
+  if (typeof handle !== "string" || !isShownHandle(handle)) return undefined;
   if (typeof keys !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(keys) || !Number.isSafeInteger(at))
     return undefined;
   return { accountId, handle, keys, at: at as number };
