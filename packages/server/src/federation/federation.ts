@@ -22,6 +22,7 @@ import { createSignalRelay } from "./signal-relay.js";
 import { createNonceCache } from "./signing/nonce-cache.js";
 import { createRequestVerifier } from "./signing/request-verification.js";
 import { loadOrCreateServerKey } from "./signing/server-key.js";
+import { throttledLog } from "./throttled-log.js";
 import { createWelcomePush } from "./welcome-push.js";
 
 /** Options of {@link installFederation}. */
@@ -70,7 +71,7 @@ export async function installFederation(app: FastifyInstance, options: Federatio
     service: options.service,
     caller,
     metrics,
-    log: app.log,
+    log: throttledLog(app.log),
   };
   const directory = createRemoteDirectory(ctx);
   const mirror = createLogMirror(ctx, directory, { pollIntervalMs: options.pollIntervalMs ?? 2_000 });

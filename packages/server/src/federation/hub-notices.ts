@@ -3,6 +3,8 @@ import type { FederationContext } from "./federation-context.js";
 
 /** How long a group's list of follower servers is reused before it is read again (ms). */
 const FOLLOWERS_TTL_MS = 5_000;
+/** How long no notes go to a server after one failed: its poll catches up anyway (ms). */
+const DOWN_PAUSE_MS = 5_000;
 
 /**
  * The hub's notes to follower servers that one of its groups' logs grew, so they catch up at once
@@ -21,6 +23,8 @@ export function createHubNotices(ctx: FederationContext): HubNotices {
   const followers = new Map<string, { servers: string[]; at: number }>();
   /** Per group and server: the seq to announce next, and whether a request is in flight. */
   const pending = new Map<string, { seq: number; busy: boolean }>();
+  /** Servers a note failed to reach: until when none are sent to them. */
+  const down = new Map<string, number>();
 
   const serversOf = async (groupId: string, fresh: boolean): Promise<string[]> => {
     const cached = followers.get(groupId);
@@ -35,6 +39,10 @@ export function createHubNotices(ctx: FederationContext): HubNotices {
     const key = `${server} ${groupId}`;
     const state = pending.get(key);
     if (!state || state.busy) return;
+    if ((down.get(server) ?? 0) > now()) {
+      pending.delete(key);
+      return;
+    }
     state.busy = true;
     const seq = state.seq;
     ctx.caller
@@ -42,11 +50,16 @@ export function createHubNotices(ctx: FederationContext): HubNotices {
         body: { lastSeq: seq },
         response: FederationEmpty,
       })
-      .catch((error: unknown) =>
-        ctx.log.warn(
-          { server, groupId, code: (error as VollyError).code },
-          "federation: notice not delivered",
-        ),
+      .then(
+        () => down.delete(server),
+        (error: unknown) => {
+          if (down.size > 10_000) down.clear();
+          down.set(server, now() + DOWN_PAUSE_MS);
+          ctx.log.warn(
+            { server, groupId, code: (error as VollyError).code },
+            "federation: notice not delivered",
+          );
+        },
       )
       .finally(() => {
         state.busy = false;

@@ -18,6 +18,8 @@ export const MAX_DOCUMENT_BYTES = 64 * 1024;
 export const UNKNOWN_KEY_REFETCH_MS = 60_000;
 /** How long a failed fetch is remembered, so that requests naming a dead server do not each refetch (ms). */
 export const FAILED_FETCH_RETRY_MS = 10_000;
+/** How long a failed fetch holds back the key lookup of an incoming request from that server (ms). */
+export const INCOMING_RETRY_MS = 1_000;
 /** Servers whose documents are cached at most (the least recently fetched are dropped first). */
 export const MAX_CACHED_SERVERS = 10_000;
 
@@ -204,15 +206,20 @@ export function createServerDirectory(
     }
   }
 
-  async function document(server: string): Promise<ServerDocument> {
+  /**
+   * The cached document, else a fetch — unless one failed less than `retryMs` ago (that failure is
+   * thrown again).
+   */
+  async function documentWithin(server: string, retryMs: number): Promise<ServerDocument> {
     checkName(server);
     const t = now();
     const cached = cache.get(server);
     if (cached && t - cached.fetchedAt < ttlMs) return cached.document;
     const failed = failures.get(server);
-    if (failed && t - failed.at < FAILED_FETCH_RETRY_MS) throw failed.error;
+    if (failed && t - failed.at < retryMs) throw failed.error;
     return load(server);
   }
+  const document = (server: string) => documentWithin(server, FAILED_FETCH_RETRY_MS);
 
   const find = (doc: ServerDocument, keyId: string) => {
     const entry = doc.keys.find((k) => k.keyId === keyId);
@@ -222,7 +229,9 @@ export function createServerDirectory(
   return {
     document,
     async key(server, keyId) {
-      const found = find(await document(server), keyId);
+      // A request signed by `server` just arrived, so it is likely up again: an earlier failure to
+      // reach it holds back a new fetch for only a second (not FAILED_FETCH_RETRY_MS).
+      const found = find(await documentWithin(server, INCOMING_RETRY_MS), keyId);
       if (found) return found;
       // The document is in the cache now: refetch it only when it is older than a minute.
       const fetchedAt = cache.get(server)?.fetchedAt ?? Number.NEGATIVE_INFINITY;
