@@ -121,6 +121,49 @@ export const ForwardedMessageBody = Type.Object(
 );
 export type ForwardedMessageBody = Static<typeof ForwardedMessageBody>;
 
+/** Most messages one forwarding request carries. */
+export const MAX_FORWARDED_MESSAGES = 100;
+
+/**
+ * Messages of member devices of one server, forwarded to the group's hub in the order they reached
+ * their home server; the hub appends them in that order.
+ */
+export const ForwardedMessagesBody = Type.Object(
+  { messages: Type.Array(ForwardedMessageBody, { minItems: 1, maxItems: MAX_FORWARDED_MESSAGES }) },
+  { additionalProperties: false },
+);
+export type ForwardedMessagesBody = Static<typeof ForwardedMessagesBody>;
+
+/** The hub's answer per forwarded message, in order: its place in the log, or why it was refused. */
+export const ForwardedMessagesResponse = Type.Object(
+  {
+    results: Type.Array(
+      Type.Union([
+        Type.Object(
+          { seq: Type.Integer({ minimum: 1 }), duplicate: Type.Boolean() },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            error: Type.Object(
+              {
+                code: Type.String({ pattern: "^VOLLY_E_[A-Z_]+$" }),
+                message: Type.String({ maxLength: 1000 }),
+                details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+              },
+              { additionalProperties: false },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+      { maxItems: MAX_FORWARDED_MESSAGES },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ForwardedMessagesResponse = Static<typeof ForwardedMessagesResponse>;
+
 /**
  * A member device's commit, forwarded by its home server to the group's hub, with the handles of the
  * devices it adds so the hub can look up those of accounts it does not know at their home servers.

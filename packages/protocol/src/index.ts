@@ -129,9 +129,12 @@ export {
   ForwardedCommitBody,
   ForwardedDeviceBody,
   ForwardedMessageBody,
+  ForwardedMessagesBody,
+  ForwardedMessagesResponse,
   LogNotice,
   LogPage,
   LogPageQuery,
+  MAX_FORWARDED_MESSAGES,
   ServerDocument,
 } from "./federation.js";
 export { FILE_BINARY_ROUTES, FILE_ROUTES } from "./file-routes.js";

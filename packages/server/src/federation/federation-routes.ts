@@ -9,7 +9,7 @@ import {
   FederatedWelcome,
   ForwardedCommitBody,
   ForwardedDeviceBody,
-  ForwardedMessageBody,
+  ForwardedMessagesBody,
   jsonDepthExceeds,
   LIMITS,
   LogNotice,
@@ -122,8 +122,8 @@ export function registerFederationRoutes(
       post("/key-packages/claim", FederatedClaimBody, (origin, _p, body) =>
         hub.claim(origin, body as FederatedClaimBody),
       );
-      post("/groups/:groupId/messages", ForwardedMessageBody, (origin, params, body) =>
-        hub.acceptMessage(origin, groupOf(params), body as ForwardedMessageBody),
+      post("/groups/:groupId/messages", ForwardedMessagesBody, (origin, params, body) =>
+        hub.acceptMessages(origin, groupOf(params), body as ForwardedMessagesBody),
       );
       post("/groups/:groupId/commits", ForwardedCommitBody, (origin, params, body) =>
         hub.acceptCommit(origin, groupOf(params), body as ForwardedCommitBody),

@@ -3,12 +3,32 @@ import {
   ClaimKeyPackagesResponse,
   CommitResponse,
   DeleteMessageResponse,
+  ERROR_CODES,
+  type ErrorCode,
   FEDERATION_PREFIX,
+  type ForwardedMessageBody,
+  ForwardedMessagesResponse,
   LeaveGroupResponse,
-  SendMessageResponse,
+  MAX_FORWARDED_MESSAGES,
+  type SendMessageResponse,
   VollyError,
 } from "@volly/protocol";
 import type { FederationContext } from "./federation-context.js";
+
+/** A forwarded message waiting for the hub's answer. */
+interface Waiting {
+  item: ForwardedMessageBody;
+  resolve(result: SendMessageResponse): void;
+  reject(error: unknown): void;
+}
+
+/** The hub's refusal of one forwarded message, as the error the sender gets. */
+function hubError(error: { code: string; message: string; details?: Record<string, unknown> }): VollyError {
+  return error.code in ERROR_CODES
+    ? new VollyError(error.code as ErrorCode, error.message, error.details)
+    : new VollyError("VOLLY_E_FEDERATION_UNREACHABLE", "The hub refused the message with an unknown code.");
+}
+
 import type { GroupHubs } from "./group-hubs.js";
 import type { HubNotices } from "./hub-notices.js";
 import type { LogMirror } from "./log-mirror.js";
@@ -56,8 +76,12 @@ export function installFollowerRelay(
       response,
     });
 
+  /** Per group: the batch of messages that the next forward in its lane will carry, if one is open. */
+  const openBatches = new Map<string, Waiting[]>();
+
   /** Runs `task` after the group's previous forwarded send (its lane). */
   const inLane = <T>(groupId: string, task: () => Promise<T>): Promise<T> => {
+    openBatches.delete(groupId); // messages from now on go after this task
     const previous = lanes.get(groupId) ?? Promise.resolve();
     const next = previous.then(task, task);
     const tail = next.catch(() => undefined);
@@ -78,6 +102,47 @@ export function installFollowerRelay(
         ),
       );
 
+  /** Forwards one batch (in chunks of MAX_FORWARDED_MESSAGES) and settles each message's promise. */
+  const forwardBatch = async (hub: string, groupId: string, batch: Waiting[]) => {
+    for (let i = 0; i < batch.length; i += MAX_FORWARDED_MESSAGES) {
+      const chunk = batch.slice(i, i + MAX_FORWARDED_MESSAGES);
+      try {
+        const { results } = await forward(
+          hub,
+          groupId,
+          "messages",
+          { messages: chunk.map((w) => w.item) },
+          ForwardedMessagesResponse,
+        );
+        chunk.forEach((waiting, j) => {
+          const result = results[j];
+          if (!result)
+            waiting.reject(new VollyError("VOLLY_E_FEDERATION_UNREACHABLE", "The hub skipped a message."));
+          else if ("error" in result) waiting.reject(hubError(result.error));
+          else waiting.resolve(result);
+        });
+      } catch (error) {
+        for (const waiting of chunk) waiting.reject(error);
+      }
+    }
+  };
+
+  /** Queues a message for the group's open batch (opening one, forwarded in the lane, if none is). */
+  const forwardMessage = (hub: string, groupId: string, item: ForwardedMessageBody) =>
+    new Promise<SendMessageResponse>((resolve, reject) => {
+      const open = openBatches.get(groupId);
+      if (open) {
+        open.push({ item, resolve, reject });
+        return;
+      }
+      const batch: Waiting[] = [{ item, resolve, reject }];
+      void inLane(groupId, () => {
+        if (openBatches.get(groupId) === batch) openBatches.delete(groupId);
+        return forwardBatch(hub, groupId, batch);
+      });
+      openBatches.set(groupId, batch);
+    });
+
   const send = delivery.sendMessage.bind(delivery);
   delivery.sendMessage = async (deviceId, groupId, body, sender, onOrdered) => {
     const hub = await hubOf(groupId);
@@ -86,9 +151,7 @@ export function installFollowerRelay(
       if (!result.duplicate) notices.appended(groupId, result.seq, false);
       return result;
     }
-    const result = inLane(groupId, () =>
-      forward(hub, groupId, "messages", { deviceId, message: body }, SendMessageResponse),
-    );
+    const result = forwardMessage(hub, groupId, { deviceId, message: body });
     onOrdered?.();
     const answer = await result;
     void catchUp(groupId, answer.seq);

@@ -8,6 +8,8 @@ import {
   type FederatedDeviceRef,
   type ForwardedCommitBody,
   type ForwardedMessageBody,
+  type ForwardedMessagesBody,
+  type ForwardedMessagesResponse,
   type LeaveGroupResponse,
   type LogPage,
   parseHandle,
@@ -41,6 +43,16 @@ export interface HubService {
    * @throws VOLLY_E_FORBIDDEN (the device is not of `origin`), VOLLY_E_UNKNOWN_GROUP, and what a send throws
    */
   acceptMessage(origin: string, groupId: string, body: ForwardedMessageBody): Promise<SendMessageResponse>;
+  /**
+   * Appends forwarded messages in their order (each as {@link acceptMessage}); one message's refusal
+   * does not stop the others. When the store appends in call order they are sent together (one
+   * group commit), else one after another.
+   */
+  acceptMessages(
+    origin: string,
+    groupId: string,
+    body: ForwardedMessagesBody,
+  ): Promise<ForwardedMessagesResponse>;
   /**
    * Sequences a commit of an `origin` device in a group hosted here, after looking up the added
    * devices this server does not know at their home servers.
@@ -159,6 +171,27 @@ export function createHubService(ctx: FederationContext, directory: RemoteDirect
       const device = await originDevice(origin, deviceId);
       await hosted(groupId);
       return services.delivery.sendMessage(deviceId, groupId, message, device);
+    },
+
+    async acceptMessages(origin, groupId, { messages }) {
+      const accept = (item: ForwardedMessageBody) =>
+        this.acceptMessage(origin, groupId, item).then(
+          (result) => ({ seq: result.seq, duplicate: result.duplicate }),
+          (error: unknown) => {
+            if (!(error instanceof VollyError)) throw error;
+            return {
+              error: {
+                code: error.code,
+                message: error.message,
+                ...(error.details !== undefined ? { details: error.details } : {}),
+              },
+            };
+          },
+        );
+      if (services.delivery.sendsInCallOrder) return { results: await Promise.all(messages.map(accept)) };
+      const results = [];
+      for (const item of messages) results.push(await accept(item));
+      return { results };
     },
 
     async acceptCommit(origin, groupId, { deviceId, commit, added }) {
