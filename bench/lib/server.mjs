@@ -2,6 +2,7 @@
  * Starts and stops real `volly serve` processes for benchmarks, and reads their resource use from
  * /proc (Linux).
  */
+import { createServer as createNetServer } from "node:net";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,13 +17,15 @@ export const CLI_BIN =
  * Starts `volly serve` on a free loopback port with a fresh data directory.
  * @param options.env extra environment (VOLLY_DATABASE_URL, VOLLY_REDIS_URL for the scaled shape)
  * @param options.nodeArgs extra Node flags (e.g. --cpu-prof)
+ * @param options.host the loopback address to listen on (default 127.0.0.1)
+ * @param options.port the port (default 0: a free one)
  * @returns {{url, pid, child, stop(): Promise<void>}}
  */
-export async function startVolly({ env = {}, nodeArgs = [] } = {}) {
+export async function startVolly({ env = {}, nodeArgs = [], host = "127.0.0.1", port = 0 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "volly-bench-"));
   const child = spawn(
     process.execPath,
-    [...nodeArgs, CLI_BIN, "serve", "--port", "0", "--host", "127.0.0.1", "--data", dataDir],
+    [...nodeArgs, CLI_BIN, "serve", "--port", String(port), "--host", host, "--data", dataDir],
     {
       // The load generator registers every member from 127.0.0.1: lift the per-IP rate limit
       // (authenticated requests keep the per-account limit, as in production).
@@ -95,4 +98,43 @@ export async function createDatabase() {
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/**
+ * A free TCP port on `host` (bound and released at once).
+ * @param {string} host a loopback address
+ * @returns {Promise<number>}
+ */
+export function freePort(host) {
+  return new Promise((resolvePort, reject) => {
+    const probe = createNetServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Starts three federated servers on 127.0.0.2, 127.0.0.3 and 127.0.0.4, each with its own SQLite
+ * store and public URL (federation on), for workloads whose groups span servers.
+ * @param {{env?: Record<string,string>, nodeArgs?: string[]}} options
+ * @returns {Promise<{servers: Array<{url: string, name: string, pid: number, stop(): Promise<void>}>, stop(): Promise<void>}>}
+ */
+export async function startFederation({ env = {}, nodeArgs = [] } = {}) {
+  const servers = [];
+  for (const host of ["127.0.0.2", "127.0.0.3", "127.0.0.4"]) {
+    const port = await freePort(host);
+    const url = `http://${host}:${port}`;
+    const server = await startVolly({
+      host,
+      port,
+      nodeArgs,
+      env: { VOLLY_PUBLIC_URL: url, VOLLY_FEDERATION_REQUESTS_PER_MINUTE: "1000000", ...env },
+    });
+    servers.push({ ...server, name: `${host}:${port}` });
+  }
+  return { servers, stop: () => Promise.all(servers.map((s) => s.stop())).then(() => undefined) };
 }

@@ -2,7 +2,9 @@
  * fanout: G groups of S members (each a separate authenticated gateway connection); K senders send
  * M messages each over the gateway (op SEND; --send rest: REST), closed-loop (W in flight per sender) or at a fixed offered rate;
  * 256-byte opaque payloads carrying the send time. Shapes: embedded (SQLite, in-process bus) and
- * scaled (PostgreSQL + Redis; 1 and 3 nodes, connections spread round-robin).
+ * scaled (PostgreSQL + Redis; 1 and 3 nodes, connections spread round-robin), and federated-3 (three
+ * federated servers on 127.0.0.2–4, members registered round-robin on them, each group hosted by its
+ * first member's server: the other members' servers relay for them).
  *
  *   node bench/workloads/fanout.mjs [--G 10] [--S 50] [--K 20] [--M 200] [--W 10] [--rate 100]
  *     [--rate-seconds 10] [--shapes embedded,scaled-1,scaled-3] [--modes closed,rate] [--quick]
@@ -16,7 +18,7 @@ const ACK_COALESCE_MS = 25;
 
 import { newId, toBase64Url } from "@volly/protocol";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
-import { cpuMsOf, createDatabase, rssOf, startVolly } from "../lib/server.mjs";
+import { cpuMsOf, createDatabase, rssOf, startFederation, startVolly } from "../lib/server.mjs";
 import { percentile } from "../lib/stats.mjs";
 import { createGroupWith, openGateway, registerMember, request } from "../lib/volly-wire.mjs";
 
@@ -27,7 +29,10 @@ export const description =
   "with W in flight per sender, or at a fixed offered rate. Payloads are 256 opaque bytes starting with " +
   "the send time; receivers read it from each GROUP_MESSAGE and ACK their cursors 25 ms after the first " +
   "unacknowledged delivery, as the SDK does. Deliveries = messages × recipients (S − 1). The load generator is one process on " +
-  "the same 2 cores; its CPU use is reported (loadgenCpuPct) to show whether it was the bottleneck.";
+  "the same 2 cores; its CPU use is reported (loadgenCpuPct) to show whether it was the bottleneck. " +
+  "Shape federated-3: three federated servers (127.0.0.2–4), each member registered on and connected to one " +
+  "of them round-robin, each group hosted by its first member's server; members of the other two servers " +
+  "send through their own server (forwarded to the hub) and receive from it (mirrored from the hub).";
 
 export const units = {
   deliveriesPerSec: "deliveries/s",
@@ -90,6 +95,15 @@ function logSeqOf(data) {
 
 async function startShape(shape, cpuProf) {
   const nodeArgs = cpuProf ? ["--cpu-prof", "--cpu-prof-dir", cpuProf] : [];
+  if (shape === "federated-3") {
+    const federation = await startFederation({ nodeArgs });
+    return {
+      urls: federation.servers.map((s) => s.url),
+      names: federation.servers.map((s) => s.name),
+      pids: federation.servers.map((s) => s.pid),
+      stop: () => federation.stop(),
+    };
+  }
   if (shape === "embedded") {
     const server = await startVolly({ nodeArgs });
     return { urls: [server.url], pids: [server.pid], stop: () => server.stop() };
@@ -107,6 +121,36 @@ async function startShape(shape, cpuProf) {
       await db.drop();
     },
   };
+}
+
+/**
+ * Federated shape: makes the owner's server (the group's hub) look up every member of another
+ * server by `handle@server`, as a client adding them does, so it knows their devices.
+ */
+async function introduce(cluster, owner, others) {
+  for (const member of others) {
+    if (member.baseUrl === owner.baseUrl) continue;
+    const name = cluster.names[cluster.urls.indexOf(member.baseUrl)];
+    await request(owner.baseUrl, "GET", `/v1/accounts/${member.handle}@${name}`, { token: owner.token });
+  }
+}
+
+/** Federated shape: waits until every member's own server mirrors its group (the Welcome arrived). */
+async function waitForMirrors(groups) {
+  const deadline = Date.now() + 60_000;
+  for (const group of groups) {
+    for (const member of group.members) {
+      for (;;) {
+        try {
+          const g = await request(member.baseUrl, "GET", `/v1/groups/${group.groupId}`, { token: member.token });
+          if (g.epoch >= 1) break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
 }
 
 /** One scenario: set up, run closed-loop or rated sends, measure, tear down. */
@@ -128,8 +172,10 @@ async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds,
     const groups = [];
     for (let g = 0; g < G; g++) {
       const list = members.slice(g * S, (g + 1) * S);
+      if (cluster.names) await introduce(cluster, list[0], list.slice(1));
       groups.push({ groupId: await createGroupWith(list[0], list.slice(1)), members: list });
     }
+    if (cluster.names) await waitForMirrors(groups);
 
     // Receivers: every member, connected (and following its group) before the first send.
     const latencies = [];

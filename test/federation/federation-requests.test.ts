@@ -54,7 +54,7 @@ async function signedFetch(
   const url = `${target.url}${path}`;
   const headers = options.headers ?? {
     ...(body ? { "content-type": "application/json" } : {}),
-    ...signRequest({ method, url, headers: {}, ...(body ? { body } : {}) }, signer, options.now),
+    ...(await signRequest({ method, url, headers: {}, ...(body ? { body } : {}) }, signer, options.now)),
   };
   const response = await fetch(url, { method, headers, ...(body ? { body } : {}) });
   const text = await response.text();
@@ -137,7 +137,7 @@ describe("federation requests between servers", () => {
       method: "POST",
       body,
     });
-    expect(signed.json.code).not.toMatch(/^VOLLY_E_FEDERATION/);
+    expect(signed.status).toBe(200); // a note for a group not mirrored here is ignored
     const tampered = await fetch(`${a.url}/federation/v1/groups/AAAAAAAAAAAAAAAAAAAAAA/notices`, {
       method: "POST",
       headers: { ...signed.headers, "volly-origin": rogue.name },

@@ -99,7 +99,7 @@ describe("request signing and verification", () => {
     return verifier;
   }
 
-  function signed(
+  async function signed(
     options: {
       method?: string;
       url?: string;
@@ -111,7 +111,7 @@ describe("request signing and verification", () => {
     const headers = { "content-type": "application/json" };
     const method = options.method ?? "POST";
     const url = options.url ?? URL_B;
-    const added = signRequest(
+    const added = await signRequest(
       { method, url, headers, ...(options.body ? { body: options.body } : {}) },
       { serverName: ORIGIN, key: options.signer ?? key },
       options.at ?? NOW,
@@ -119,8 +119,8 @@ describe("request signing and verification", () => {
     return { method, url, headers: { ...headers, ...added } as Record<string, string>, body: options.body };
   }
 
-  it("signs the documented components and parameters", () => {
-    const { headers } = signed({ body });
+  it("signs the documented components and parameters", async () => {
+    const { headers } = await signed({ body });
     expect(headers["volly-origin"]).toBe(ORIGIN);
     expect(headers["content-digest"]).toMatch(/^sha-256=:[A-Za-z0-9+/]{43}=:$/);
     const created = Math.floor(NOW / 1000);
@@ -130,20 +130,20 @@ describe("request signing and verification", () => {
       ),
     );
     expect(headers.signature).toMatch(/^volly=:[A-Za-z0-9+/]{86}==:$/);
-    const get = signed({ method: "GET" }).headers;
+    const get = (await signed({ method: "GET" })).headers;
     expect(get["content-digest"]).toBeUndefined();
     expect(get["signature-input"]).toMatch(/^volly=\("@method" "@target-uri" "volly-origin"\);/);
   });
 
   it("verifies a signed request with and without a body", async () => {
     const verifier = setup();
-    await expect(verifier.verify(signed({ body }))).resolves.toEqual({ serverName: ORIGIN });
-    await expect(verifier.verify(signed({ method: "GET" }))).resolves.toEqual({ serverName: ORIGIN });
+    await expect(verifier.verify(await signed({ body }))).resolves.toEqual({ serverName: ORIGIN });
+    await expect(verifier.verify(await signed({ method: "GET" }))).resolves.toEqual({ serverName: ORIGIN });
   });
 
   it("refuses a tampered body (Content-Digest), method or target URI", async () => {
     const verifier = setup();
-    const request = signed({ body });
+    const request = await signed({ body });
     const tampered = new Uint8Array(body);
     tampered[0] = tampered[0]! ^ 1;
     const e1 = await expectCode(
@@ -183,12 +183,12 @@ describe("request signing and verification", () => {
   it("refuses an unknown key and a key that is not the one the keyid names", async () => {
     const verifier = setup();
     const unknown = await expectCode(
-      verifier.verify(signed({ body, signer: other })),
+      verifier.verify(await signed({ body, signer: other })),
       "VOLLY_E_FEDERATION_SIGNATURE_INVALID",
     );
     expect(unknown.details?.reason).toBe("unknown-key");
     const forged = await expectCode(
-      verifier.verify(signed({ body, signer: { ...other, keyId: key.keyId } })),
+      verifier.verify(await signed({ body, signer: { ...other, keyId: key.keyId } })),
       "VOLLY_E_FEDERATION_SIGNATURE_INVALID",
     );
     expect(forged.details?.reason).toBe("bad-signature");
@@ -196,7 +196,7 @@ describe("request signing and verification", () => {
 
   it("refuses a volly-origin that is not the keyid's server", async () => {
     const verifier = setup();
-    const request = signed({ body });
+    const request = await signed({ body });
     const error = await expectCode(
       verifier.verify({ ...request, headers: { ...request.headers, "volly-origin": "c.example" } }),
       "VOLLY_E_FEDERATION_SIGNATURE_INVALID",
@@ -211,33 +211,36 @@ describe("request signing and verification", () => {
   });
 
   it("refuses an expired signature and one created too far in the future", async () => {
-    const request = signed({ body });
+    const request = await signed({ body });
     await expectCode(setup(NOW + 61_000).verify(request), "VOLLY_E_FEDERATION_STALE");
     await expect(setup(NOW + 59_000).verify(request)).resolves.toEqual({ serverName: ORIGIN });
-    await expectCode(setup(NOW).verify(signed({ body, at: NOW + 301_000 })), "VOLLY_E_FEDERATION_STALE");
-    await expect(setup(NOW).verify(signed({ body, at: NOW + 299_000 }))).resolves.toEqual({
+    await expectCode(
+      setup(NOW).verify(await signed({ body, at: NOW + 301_000 })),
+      "VOLLY_E_FEDERATION_STALE",
+    );
+    await expect(setup(NOW).verify(await signed({ body, at: NOW + 299_000 }))).resolves.toEqual({
       serverName: ORIGIN,
     });
   });
 
   it("refuses a replayed nonce", async () => {
     const verifier = setup();
-    const request = signed({ body });
+    const request = await signed({ body });
     await verifier.verify(request);
     await expectCode(verifier.verify(request), "VOLLY_E_FEDERATION_REPLAYED");
     // Another request of the same server has its own nonce.
-    await expect(verifier.verify(signed({ body }))).resolves.toEqual({ serverName: ORIGIN });
+    await expect(verifier.verify(await signed({ body }))).resolves.toEqual({ serverName: ORIGIN });
   });
 
   it("refuses a body the signature does not cover with a Content-Digest", async () => {
     const verifier = setup();
-    const withoutBody = signed({ method: "POST" });
+    const withoutBody = await signed({ method: "POST" });
     const error = await expectCode(
       verifier.verify({ ...withoutBody, body }),
       "VOLLY_E_FEDERATION_SIGNATURE_INVALID",
     );
     expect(error.details?.reason).toBe("components");
-    const request = signed({ body });
+    const request = await signed({ body });
     const stripped = { ...request.headers };
     delete stripped["content-digest"];
     const e2 = await expectCode(
@@ -249,7 +252,7 @@ describe("request signing and verification", () => {
 
   it("refuses missing or malformed signature fields and another signature's label", async () => {
     const verifier = setup();
-    const request = signed({ body });
+    const request = await signed({ body });
     const reason = async (headers: Record<string, string>) =>
       (await expectCode(verifier.verify({ ...request, headers }), "VOLLY_E_FEDERATION_SIGNATURE_INVALID"))
         .details?.reason;

@@ -102,7 +102,10 @@ export function createFederationClient(options: {
       request.body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(request.body));
     const headers: Record<string, string> = { accept: "application/json" };
     if (body) headers["content-type"] = "application/json";
-    Object.assign(headers, signRequest({ method, url: target, headers, ...(body ? { body } : {}) }, signer));
+    Object.assign(
+      headers,
+      await signRequest({ method, url: target, headers, ...(body ? { body } : {}) }, signer),
+    );
 
     let response: Response;
     const signal = AbortSignal.timeout(timeoutMs);

@@ -145,7 +145,9 @@ export function installFollowerRelay(
 
   const send = delivery.sendMessage.bind(delivery);
   delivery.sendMessage = async (deviceId, groupId, body, sender, onOrdered) => {
-    const hub = await hubOf(groupId);
+    // Known hubs are answered without an await, so appends start in the order they were called.
+    const known = parts.hubs.known(groupId);
+    const hub = known === undefined ? await hubOf(groupId) : (known ?? undefined);
     if (hub === undefined) {
       const result = await send(deviceId, groupId, body, sender, onOrdered);
       if (!result.duplicate) notices.appended(groupId, result.seq, false);

@@ -7,6 +7,11 @@ export interface GroupHubs {
    * such group is stored. Cached: a group never changes hub.
    */
   hubOf(groupId: string): Promise<string | undefined>;
+  /**
+   * What {@link hubOf} knows without reading the store: the hub, null for a group hosted here,
+   * undefined when not cached yet. Lets a caller that must keep call order (appends) skip an await.
+   */
+  known(groupId: string): string | null | undefined;
 }
 
 /** Most groups remembered before the cache starts over. */
@@ -17,6 +22,7 @@ export function createGroupHubs(store: Store): GroupHubs {
   /** Group id → its hub (another server), or null when hosted here. */
   const hubs = new Map<string, string | null>();
   return {
+    known: (groupId) => hubs.get(groupId),
     async hubOf(groupId) {
       const cached = hubs.get(groupId);
       if (cached !== undefined) return cached ?? undefined;

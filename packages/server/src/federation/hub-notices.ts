@@ -53,8 +53,11 @@ export function createHubNotices(ctx: FederationContext): HubNotices {
       .then(
         () => down.delete(server),
         (error: unknown) => {
-          if (down.size > 10_000) down.clear();
-          down.set(server, now() + DOWN_PAUSE_MS);
+          // Only a server that could not be reached is paused; a refusal concerns this note alone.
+          if ((error as VollyError).code === "VOLLY_E_FEDERATION_UNREACHABLE") {
+            if (down.size > 10_000) down.clear();
+            down.set(server, now() + DOWN_PAUSE_MS);
+          }
           ctx.log.warn(
             { server, groupId, code: (error as VollyError).code },
             "federation: notice not delivered",

@@ -174,20 +174,40 @@ export function createHubService(ctx: FederationContext, directory: RemoteDirect
     },
 
     async acceptMessages(origin, groupId, { messages }) {
-      const accept = (item: ForwardedMessageBody) =>
-        this.acceptMessage(origin, groupId, item).then(
+      // Checked once per batch and device, before any append, so the appends below start in the
+      // batch's order within one tick (the order a store that appends in call order keeps).
+      await hosted(groupId);
+      const devices = new Map<string, Awaited<ReturnType<typeof originDevice>> | VollyError>();
+      for (const { deviceId } of messages) {
+        if (devices.has(deviceId)) continue;
+        devices.set(
+          deviceId,
+          await originDevice(origin, deviceId).catch((error: unknown) => {
+            if (error instanceof VollyError) return error;
+            throw error;
+          }),
+        );
+      }
+      const refusal = (error: VollyError) => ({
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details !== undefined ? { details: error.details } : {}),
+        },
+      });
+      const accept = (item: ForwardedMessageBody) => {
+        const device = devices.get(item.deviceId);
+        if (!device || device instanceof VollyError) {
+          return Promise.resolve(refusal(device ?? new VollyError("VOLLY_E_FORBIDDEN")));
+        }
+        return services.delivery.sendMessage(item.deviceId, groupId, item.message, device).then(
           (result) => ({ seq: result.seq, duplicate: result.duplicate }),
           (error: unknown) => {
-            if (!(error instanceof VollyError)) throw error;
-            return {
-              error: {
-                code: error.code,
-                message: error.message,
-                ...(error.details !== undefined ? { details: error.details } : {}),
-              },
-            };
+            if (error instanceof VollyError) return refusal(error);
+            throw error;
           },
         );
+      };
       if (services.delivery.sendsInCallOrder) return { results: await Promise.all(messages.map(accept)) };
       const results = [];
       for (const item of messages) results.push(await accept(item));

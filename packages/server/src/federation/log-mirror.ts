@@ -32,7 +32,11 @@ export interface LogMirror {
    *   this server may read the group)
    */
   sync(groupId: string, minSeq?: number): Promise<void>;
-  /** The hub `origin` says `groupId`'s log reaches `lastSeq`: catch up in the background. */
+  /**
+   * The hub `origin` says `groupId`'s log reaches `lastSeq`: catch up in the background. A note for a
+   * group not mirrored yet is ignored (its Welcome starts the mirror).
+   * @throws VOLLY_E_FORBIDDEN when another server hosts that group
+   */
   notice(origin: string, groupId: string, lastSeq: number): Promise<void>;
   /**
    * Stores a Welcome the hub `origin` sends for devices of this server that a commit added: starts
@@ -56,7 +60,7 @@ export function createLogMirror(
   options: { pollIntervalMs?: number } = {},
 ): LogMirror {
   const { store, bus, now } = ctx.service;
-  const running = new Map<string, { run: Promise<void>; again: boolean }>();
+  const running = new Map<string, { run: Promise<void>; again: boolean; minSeq: number }>();
 
   const ensureMirror = async (groupId: string, hub: string) => {
     const mirror = await store.federation.findMirror(groupId);
@@ -150,15 +154,18 @@ export function createLogMirror(
   const sync = (groupId: string, minSeq = 0): Promise<void> => {
     const current = running.get(groupId);
     if (current) {
+      // The run in progress goes round once more (from where it got to), so whoever asks now is
+      // answered by a fetch made after the ask.
       current.again = true;
-      return current.run.then(() => sync(groupId, minSeq));
+      current.minSeq = Math.max(current.minSeq, minSeq);
+      return current.run;
     }
-    const state = { run: Promise.resolve(), again: false };
+    const state = { run: Promise.resolve(), again: false, minSeq };
     state.run = (async () => {
       try {
         do {
           state.again = false;
-          await run(groupId, minSeq);
+          await run(groupId, state.minSeq);
         } while (state.again);
       } finally {
         running.delete(groupId);
@@ -189,7 +196,9 @@ export function createLogMirror(
 
     async notice(origin, groupId, lastSeq) {
       const mirror = await store.federation.findMirror(groupId);
-      if (!mirror || mirror.hub !== origin) {
+      // A note may come before the Welcome that starts the mirror: nothing to catch up yet.
+      if (!mirror) return;
+      if (mirror.hub !== origin) {
         throw new VollyError("VOLLY_E_FORBIDDEN", "That server does not host a group mirrored here.");
       }
       if (lastSeq <= mirror.mirroredSeq) return;

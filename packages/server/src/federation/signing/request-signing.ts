@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from "node:crypto";
-import { sign } from "@volly/crypto";
 import { toBase64Url } from "@volly/protocol";
 import { httpbis } from "http-message-signatures";
 import {
@@ -10,6 +9,7 @@ import {
   serializeInnerList,
   serializeItem,
 } from "structured-headers";
+import { signEd25519 } from "./ed25519.js";
 import type { ServerSigningKey } from "./server-key.js";
 
 /** The label of Volly's signature in `Signature-Input` and `Signature` (RFC 9421 §4). */
@@ -87,11 +87,11 @@ export function signatureBase(request: SignableRequest, signatureInput: InnerLis
  *   `content-digest` among them is superseded by the returned ones)
  * @param now ms since the Unix epoch, default `Date.now()`
  */
-export function signRequest(
+export async function signRequest(
   input: { method: string; url: string; headers: Record<string, string>; body?: Uint8Array },
   signer: { serverName: string; key: ServerSigningKey },
   now: number = Date.now(),
-): Record<string, string> {
+): Promise<Record<string, string>> {
   const hasBody = input.body !== undefined && input.body.byteLength > 0;
   const added: Record<string, string> = { [ORIGIN_HEADER]: signer.serverName };
   if (hasBody) added["content-digest"] = contentDigest(input.body!);
@@ -116,7 +116,11 @@ export function signRequest(
     { method: input.method, url: input.url, headers: { ...headers, ...added } },
     signatureInput,
   );
-  const signature = sign(signer.key.privateKey, new TextEncoder().encode(base));
+  const signature = await signEd25519(
+    signer.key.privateKey,
+    signer.key.publicKey,
+    new TextEncoder().encode(base),
+  );
   return {
     ...added,
     "signature-input": serializeDictionary(new Map([[SIGNATURE_LABEL, signatureInput]])),

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
-import { verify as verifyEd25519 } from "@volly/crypto";
 import { type ErrorCode, FederationKeyId, matches, SERVER_NAME_PATTERN, VollyError } from "@volly/protocol";
 import { type Dictionary, type InnerList, isInnerList, parseDictionary } from "structured-headers";
+import { verifyEd25519 } from "./ed25519.js";
 import type { NonceCache } from "./nonce-cache.js";
 import {
   contentDigest,
@@ -213,7 +213,7 @@ export function createRequestVerifier(options: {
       } catch {
         throw invalid("components", "A covered component is missing from the request.");
       }
-      if (!verifyEd25519(publicKey, new TextEncoder().encode(base), signature)) {
+      if (!(await verifyEd25519(publicKey, new TextEncoder().encode(base), signature))) {
         throw invalid("bad-signature", "The signature does not verify.");
       }
 
