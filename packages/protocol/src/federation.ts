@@ -236,9 +236,14 @@ export const LogPage = Type.Object(
     /** The hub's last seq: more pages follow while it is past `upToSeq`. */
     lastSeq: Type.Integer({ minimum: 0 }),
     entries: Type.Array(FederatedLogEntry, { maxItems: 1000 }),
-    memberships: Type.Array(FederatedMembership, { maxItems: 10_000 }),
+    /**
+     * Every membership as of `upToSeq`. Absent when the page holds no commit or departure and does
+     * not start the log (`after` > 0): memberships are then those of the follower's copy.
+     */
+    memberships: Type.Optional(Type.Array(FederatedMembership, { maxItems: 10_000 })),
     devices: Type.Array(FederatedDeviceRef, { maxItems: 20_000 }),
-    adminAccountIds: Type.Array(Id, { maxItems: 10_000 }),
+    /** The group's admins; absent with `memberships`. */
+    adminAccountIds: Type.Optional(Type.Array(Id, { maxItems: 10_000 })),
   },
   { additionalProperties: false },
 );
@@ -263,9 +268,17 @@ export const FederatedWelcome = Type.Object(
 );
 export type FederatedWelcome = Static<typeof FederatedWelcome>;
 
-/** The hub's note that a group's log grew (followers then fetch the new page). */
+/**
+ * The hub's note that a group's log grew to `lastSeq`. With `page` (the entries after `after`) the
+ * follower applies it at once when its copy ends at `after`; else (or without it) it fetches what it
+ * lacks.
+ */
 export const LogNotice = Type.Object(
-  { lastSeq: Type.Integer({ minimum: 0 }) },
+  {
+    lastSeq: Type.Integer({ minimum: 0 }),
+    after: Type.Optional(Type.Integer({ minimum: 0 })),
+    page: Type.Optional(LogPage),
+  },
   { additionalProperties: false },
 );
 export type LogNotice = Static<typeof LogNotice>;

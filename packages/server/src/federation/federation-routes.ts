@@ -138,7 +138,7 @@ export function registerFederationRoutes(
         return hub.acceptDeletion(origin, groupOf(params), deviceId, messageId);
       });
       post("/groups/:groupId/notices", LogNotice, async (origin, params, body) => {
-        await mirror.notice(origin, groupOf(params), (body as LogNotice).lastSeq);
+        await mirror.notice(origin, groupOf(params), body as LogNotice);
         return {};
       });
       post("/groups/:groupId/signals", FederatedSignal, async (origin, params, body) => {

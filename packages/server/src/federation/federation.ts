@@ -75,7 +75,10 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   };
   const directory = createRemoteDirectory(ctx);
   const mirror = createLogMirror(ctx, directory, { pollIntervalMs: options.pollIntervalMs ?? 2_000 });
-  const notices = createHubNotices(ctx);
+  const notices = createHubNotices(ctx, (groupId, after, limit) => hub.page(groupId, after, limit));
+  const hub = createHubService(ctx, directory, (server, groupId, upToSeq) =>
+    notices.served(server, groupId, upToSeq),
+  );
   const welcomes = createWelcomePush(ctx, { intervalMs: options.pollIntervalMs ?? 2_000 });
   const hubs = createGroupHubs(options.service.store);
   installFollowerRelay(ctx, { directory, mirror, notices, welcomes, hubs });
@@ -115,7 +118,7 @@ export async function installFederation(app: FastifyInstance, options: Federatio
       keys: [{ keyId: key.keyId, publicKey: toBase64Url(key.publicKey) }],
     }),
     gate,
-    hub: createHubService(ctx, directory),
+    hub,
     mirror,
     signals,
   });

@@ -1,4 +1,4 @@
-import { FEDERATION_PREFIX, FederationEmpty, type VollyError } from "@volly/protocol";
+import { FEDERATION_PREFIX, FederationEmpty, type LogPage, type VollyError } from "@volly/protocol";
 import type { FederationContext } from "./federation-context.js";
 
 /** How long a group's list of follower servers is reused before it is read again (ms). */
@@ -15,10 +15,23 @@ const DOWN_PAUSE_MS = 5_000;
 export interface HubNotices {
   /** The group hosted here reached `lastSeq`; `membershipChanged` after a commit or departure. */
   appended(groupId: string, lastSeq: number, membershipChanged: boolean): void;
+  /**
+   * `server` was given the group's log up to `upToSeq` (a page it fetched): the next note to it
+   * carries the entries after that, so it need not fetch them.
+   */
+  served(server: string, groupId: string, upToSeq: number): void;
 }
 
+/** Most entries a note carries; a follower further behind fetches them. */
+const PUSH_LIMIT = 100;
+
 /** Builds the {@link HubNotices}. */
-export function createHubNotices(ctx: FederationContext): HubNotices {
+export function createHubNotices(
+  ctx: FederationContext,
+  pageOf: (groupId: string, after: number, limit: number) => Promise<LogPage | undefined>,
+): HubNotices {
+  /** "server group" → the seq that server's copy reaches as far as this server knows. */
+  const served = new Map<string, number>();
   const { store, now } = ctx.service;
   const followers = new Map<string, { servers: string[]; at: number }>();
   /** Per group and server: the seq to announce next, and whether a request is in flight. */
@@ -45,11 +58,19 @@ export function createHubNotices(ctx: FederationContext): HubNotices {
     }
     state.busy = true;
     const seq = state.seq;
-    ctx.caller
-      .request(server, "POST", `${FEDERATION_PREFIX}/groups/${groupId}/notices`, {
-        body: { lastSeq: seq },
+    const after = served.get(key);
+    const notice = async () => {
+      const page =
+        after !== undefined && seq - after <= PUSH_LIMIT
+          ? await pageOf(groupId, after, PUSH_LIMIT)
+          : undefined;
+      await ctx.caller.request(server, "POST", `${FEDERATION_PREFIX}/groups/${groupId}/notices`, {
+        body: page && after !== undefined ? { lastSeq: seq, after, page } : { lastSeq: seq },
         response: FederationEmpty,
-      })
+      });
+      if (page) served.set(key, page.upToSeq);
+    };
+    notice()
       .then(
         () => down.delete(server),
         (error: unknown) => {
@@ -72,6 +93,12 @@ export function createHubNotices(ctx: FederationContext): HubNotices {
   };
 
   return {
+    served(server, groupId, upToSeq) {
+      const key = `${server} ${groupId}`;
+      if (served.size > 50_000) served.clear();
+      served.set(key, Math.max(served.get(key) ?? 0, upToSeq));
+    },
+
     appended(groupId, lastSeq, membershipChanged) {
       serversOf(groupId, membershipChanged).then(
         (servers) => {

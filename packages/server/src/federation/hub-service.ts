@@ -21,6 +21,10 @@ import type { RemoteDirectory } from "./remote-directory.js";
 
 /** Entries per log page when the follower does not say (at most 1,000). */
 const DEFAULT_PAGE = 500;
+/** How long a built device ref is reused (ms). */
+const REF_TTL_MS = 60_000;
+/** How long a follower's right to read a group is reused before it is checked again (ms). */
+const FOLLOWER_TTL_MS = 5_000;
 
 /**
  * What this server answers other servers: as a home server, its accounts' directory entries and key
@@ -74,10 +78,26 @@ export interface HubService {
    * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_FORBIDDEN (no device of `origin` ever was a member)
    */
   logPage(origin: string, groupId: string, after: number, limit?: number): Promise<LogPage>;
+  /**
+   * The page of a group hosted here after `after` (at most `limit` entries; memberships, their
+   * devices and the admins only when the page changes them), unchecked: for notes this server sends.
+   * Undefined for a group not stored here.
+   */
+  page(groupId: string, after: number, limit?: number): Promise<LogPage | undefined>;
 }
 
-/** Builds the {@link HubService}. */
-export function createHubService(ctx: FederationContext, directory: RemoteDirectory): HubService {
+/**
+ * Builds the {@link HubService}.
+ *
+ * @param onServed called after a follower fetched a page (what the next note to it may carry)
+ */
+export function createHubService(
+  ctx: FederationContext,
+  directory: RemoteDirectory,
+  onServed?: (server: string, groupId: string, upToSeq: number) => void,
+): HubService {
+  /** "server group" → when that server's right to read that group was last checked (ms). */
+  const followers = new Map<string, number>();
   const { store } = ctx.service;
   const { services } = ctx;
   const forbidden = (message: string) => new VollyError("VOLLY_E_FORBIDDEN", message);
@@ -99,9 +119,22 @@ export function createHubService(ctx: FederationContext, directory: RemoteDirect
   };
 
   /** How other servers name the devices `ids` (unknown ones are left out). */
+  /** Device refs already built (a device's key and account never change): device id → ref and when. */
+  const refCache = new Map<string, { ref: FederatedDeviceRef; at: number }>();
   const deviceRefs = async (ids: readonly string[]): Promise<FederatedDeviceRef[]> => {
-    const devices = await store.devices.findMany([...new Set(ids)]);
-    const refs: FederatedDeviceRef[] = [];
+    const wanted = [...new Set(ids)];
+    const t = ctx.service.now();
+    const cached: FederatedDeviceRef[] = [];
+    const missing: string[] = [];
+    for (const id of wanted) {
+      const hit = refCache.get(id);
+      if (hit && t - hit.at < REF_TTL_MS) cached.push(hit.ref);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return cached;
+    if (refCache.size > 50_000) refCache.clear();
+    const devices = await store.devices.findMany(missing);
+    const refs: FederatedDeviceRef[] = cached;
     const accounts = new Map<string, { user: string; server: string; entityType: EntityType } | undefined>();
     for (const device of devices) {
       if (!accounts.has(device.accountId)) {
@@ -118,12 +151,14 @@ export function createHubService(ctx: FederationContext, directory: RemoteDirect
       }
       const account = accounts.get(device.accountId);
       if (!account) continue;
-      refs.push({
+      const ref = {
         deviceId: device.id,
         accountId: device.accountId,
         signaturePublicKey: device.signaturePublicKey,
         ...account,
-      });
+      };
+      refCache.set(device.id, { ref, at: t });
+      refs.push(ref);
     }
     return refs;
   };
@@ -244,12 +279,25 @@ export function createHubService(ctx: FederationContext, directory: RemoteDirect
     },
 
     async logPage(origin, groupId, after, limit = DEFAULT_PAGE) {
-      await hosted(groupId);
-      if (!(await store.federation.followerServers(groupId)).includes(origin)) {
-        throw forbidden("No device of the calling server is a member of that group.");
+      const key = `${origin} ${groupId}`;
+      const seen = followers.get(key);
+      if (!seen || ctx.service.now() - seen > FOLLOWER_TTL_MS) {
+        await hosted(groupId);
+        if (!(await store.federation.followerServers(groupId)).includes(origin)) {
+          throw forbidden("No device of the calling server is a member of that group.");
+        }
+        if (followers.size > 50_000) followers.clear();
+        followers.set(key, ctx.service.now());
       }
+      const page = await this.page(groupId, after, limit);
+      if (!page) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+      onServed?.(origin, groupId, page.upToSeq);
+      return page;
+    },
+
+    async page(groupId, after, limit = DEFAULT_PAGE) {
       const group = await store.groups.find(groupId);
-      if (!group) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+      if (!group) return undefined;
       const entries = await store.log.readAfter(groupId, after, { upToSeq: group.lastSeq, limit });
       const full = entries.length === limit;
       const upToSeq = full ? entries[entries.length - 1]!.seq : group.lastSeq;
@@ -259,15 +307,8 @@ export function createHubService(ctx: FederationContext, directory: RemoteDirect
         epoch =
           commits.length > 0 ? commits[commits.length - 1]!.epoch + 1 : entries[entries.length - 1]!.epoch;
       }
-      const readers = await store.retention.readers(groupId);
-      const memberships = readers
-        .filter((r) => r.joinedSeq <= upToSeq)
-        .map((r) => ({
-          deviceId: r.deviceId,
-          joinedSeq: r.joinedSeq,
-          leftSeq: r.leftSeq !== null && r.leftSeq <= upToSeq ? r.leftSeq : null,
-        }));
-      return {
+      const senders = entries.map((e) => e.senderDeviceId);
+      const page = {
         groupId,
         upToSeq,
         epoch,
@@ -281,11 +322,21 @@ export function createHubService(ctx: FederationContext, directory: RemoteDirect
           payload: e.payload,
           createdAt: e.createdAt,
         })),
+      };
+      // Memberships change only at commits and departures: without one, the follower's are current.
+      const membershipChanged = after === 0 || entries.some((e) => e.kind !== "application");
+      if (!membershipChanged) return { ...page, devices: await deviceRefs(senders) };
+      const memberships = (await store.retention.readers(groupId))
+        .filter((r) => r.joinedSeq <= upToSeq)
+        .map((r) => ({
+          deviceId: r.deviceId,
+          joinedSeq: r.joinedSeq,
+          leftSeq: r.leftSeq !== null && r.leftSeq <= upToSeq ? r.leftSeq : null,
+        }));
+      return {
+        ...page,
         memberships,
-        devices: await deviceRefs([
-          ...memberships.map((m) => m.deviceId),
-          ...entries.map((e) => e.senderDeviceId),
-        ]),
+        devices: await deviceRefs([...memberships.map((m) => m.deviceId), ...senders]),
         adminAccountIds: await store.groupState.listAdmins(groupId),
       };
     },

@@ -1,6 +1,8 @@
 import {
   FEDERATION_PREFIX,
+  type FederatedMembership,
   type FederatedWelcome,
+  type LogNotice,
   LogPage,
   type LogPage as LogPageType,
   VollyError,
@@ -37,7 +39,7 @@ export interface LogMirror {
    * group not mirrored yet is ignored (its Welcome starts the mirror).
    * @throws VOLLY_E_FORBIDDEN when another server hosts that group
    */
-  notice(origin: string, groupId: string, lastSeq: number): Promise<void>;
+  notice(origin: string, groupId: string, notice: LogNotice): Promise<void>;
   /**
    * Stores a Welcome the hub `origin` sends for devices of this server that a commit added: starts
    * mirroring the group (refused when this server hosts a group with that id, or mirrors it from
@@ -97,7 +99,7 @@ export function createLogMirror(
     const present = new Set(
       (
         await store.devices.findMany([
-          ...page.memberships.map((m) => m.deviceId),
+          ...(page.memberships ?? []).map((m) => m.deviceId),
           ...page.entries.map((e) => e.senderDeviceId),
         ])
       ).map((d) => d.id),
@@ -111,8 +113,11 @@ export function createLogMirror(
         if (entry.kind !== "application") membershipChanged = true;
         await tx.log.append({ groupId, ...entry });
       }
-      membershipChanged = (await mirrorMemberships(tx, page, present)) || membershipChanged;
-      await tx.groupState.addAdmins(groupId, page.adminAccountIds);
+      if (page.memberships) {
+        membershipChanged =
+          (await mirrorMemberships(tx, page.memberships, groupId, present)) || membershipChanged;
+      }
+      if (page.adminAccountIds) await tx.groupState.addAdmins(groupId, page.adminAccountIds);
       await tx.federation.advanceMirror(groupId, page.upToSeq, page.epoch);
     });
     const last = page.entries[page.entries.length - 1];
@@ -120,17 +125,28 @@ export function createLogMirror(
     return membershipChanged;
   };
 
+  /** Pages the hub pushed with its notes, by group: used instead of a fetch when they fit. */
+  const pushed = new Map<string, { after: number; page: LogPageType }>();
+
   const run = async (groupId: string, minSeq: number) => {
     const mirror = await store.federation.findMirror(groupId);
     if (!mirror) return;
     let after = mirror.mirroredSeq;
     for (;;) {
-      const page = await ctx.caller.request<LogPageType>(
-        mirror.hub,
-        "GET",
-        `${FEDERATION_PREFIX}/groups/${groupId}/log`,
-        { query: { after, limit: PAGE_LIMIT }, response: LogPage },
-      );
+      const offered = pushed.get(groupId);
+      pushed.delete(groupId);
+      const page =
+        offered && offered.after === after && offered.page.groupId === groupId
+          ? offered.page
+          : await ctx.caller.request<LogPageType>(
+              mirror.hub,
+              "GET",
+              `${FEDERATION_PREFIX}/groups/${groupId}/log`,
+              {
+                query: { after, limit: PAGE_LIMIT },
+                response: LogPage,
+              },
+            );
       if (page.groupId !== groupId || page.upToSeq < after) {
         throw new VollyError("VOLLY_E_FEDERATION_UNREACHABLE", "The hub answered another page.", {
           server: mirror.hub,
@@ -194,7 +210,7 @@ export function createLogMirror(
   return {
     sync,
 
-    async notice(origin, groupId, lastSeq) {
+    async notice(origin, groupId, { lastSeq, after, page }) {
       const mirror = await store.federation.findMirror(groupId);
       // A note may come before the Welcome that starts the mirror: nothing to catch up yet.
       if (!mirror) return;
@@ -202,6 +218,7 @@ export function createLogMirror(
         throw new VollyError("VOLLY_E_FORBIDDEN", "That server does not host a group mirrored here.");
       }
       if (lastSeq <= mirror.mirroredSeq) return;
+      if (page && after !== undefined) pushed.set(groupId, { after, page });
       sync(groupId, lastSeq).catch((error: unknown) =>
         ctx.log.warn(
           { groupId, server: origin, code: (error as VollyError).code },
@@ -255,13 +272,13 @@ export function createLogMirror(
  */
 async function mirrorMemberships(
   tx: Repositories,
-  page: LogPageType,
+  memberships: readonly FederatedMembership[],
+  groupId: string,
   present: ReadonlySet<string>,
 ): Promise<boolean> {
-  const { groupId } = page;
   const current = new Map((await tx.retention.readers(groupId)).map((r) => [r.deviceId, r]));
   let changed = false;
-  for (const m of page.memberships) {
+  for (const m of memberships) {
     if (!present.has(m.deviceId)) continue;
     const mine = current.get(m.deviceId);
     if (!mine || mine.joinedSeq !== m.joinedSeq) {
