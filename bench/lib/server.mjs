@@ -2,9 +2,10 @@
  * Starts and stops real `volly serve` processes for benchmarks, and reads their resource use from
  * /proc (Linux).
  */
-import { createServer as createNetServer } from "node:net";
+
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";

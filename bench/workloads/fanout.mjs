@@ -142,7 +142,9 @@ async function waitForMirrors(groups) {
     for (const member of group.members) {
       for (;;) {
         try {
-          const g = await request(member.baseUrl, "GET", `/v1/groups/${group.groupId}`, { token: member.token });
+          const g = await request(member.baseUrl, "GET", `/v1/groups/${group.groupId}`, {
+            token: member.token,
+          });
           if (g.epoch >= 1) break;
         } catch (error) {
           if (Date.now() > deadline) throw error;
