@@ -6,6 +6,7 @@ import { KeyPackagePoolService } from "./account/key-package-pool.js";
 import { profileServerUrls } from "./account/profile.js";
 import { profileAnnouncement } from "./account/profile-announce.js";
 import { RecoveryService } from "./account/recovery.js";
+import { ownServerNames } from "./account/server-name.js";
 import { SettingsService } from "./account/settings.js";
 import { VerificationService } from "./account/verification.js";
 import { ApiKeysService } from "./api-keys/api-keys.js";
@@ -289,7 +290,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
       noteOwnAvatar: (avatar) => accountSync.noteOwnAvatar(avatar),
     }),
     accountSync,
-    search: new SearchService(ctx.stores, ctx.diagnostics),
+    search: new SearchService(ctx.stores, ctx.diagnostics, () => ownServerNames(ctx.profile)),
     notifications: new NotificationsService({
       settings,
       presence,

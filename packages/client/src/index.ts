@@ -54,6 +54,7 @@ export {
   type RecoverProfileOptions,
   recoverProfile,
 } from "./account/recovery-profile.js";
+export { homeServerOf, ownServerNames, serverNameOfUrl, typedHandle } from "./account/server-name.js";
 export { DEFAULT_SETTINGS, FONT_SCALE, THEMES } from "./account/settings.js";
 export type { Settings, UserSettings } from "./account/settings-api.js";
 export type {
@@ -118,7 +119,7 @@ export type {
 export type { Conversations } from "./conversations/conversations-api.js";
 export { entityTypeOf, type MemberMatch, memberIn } from "./conversations/entity-types.js";
 export { CATCH_UP_TIMEOUT_MS, MAX_COMMIT_ATTEMPTS } from "./conversations/group-commits.js";
-export { DEFAULT_INVITE_TTL_MS } from "./conversations/invites.js";
+export { DEFAULT_INVITE_TTL_MS, inviterHandle } from "./conversations/invites.js";
 export type { InviteLinks, Invites } from "./conversations/invites-api.js";
 export { MAX_GROUP_NAME_CHARS } from "./conversations/names.js";
 export { RESTORE_NOTICE } from "./conversations/restored-join.js";
@@ -131,6 +132,7 @@ export {
   handleMentions,
   type MentionableRole,
   type MentionTarget,
+  mentionsAsSeenBy,
   mentionsMeOf,
 } from "./messaging/mentions.js";
 export { isConversational, MESSAGE_KINDS, type MessageKind } from "./messaging/message-kinds.js";

@@ -321,11 +321,15 @@ export class VollyClient {
    * Looks an account up in the server's directory: its device ids and keys, and for this client's
    * own account also the devices' names and creation times.
    *
-   * @param handle the account's handle, without `@`
-   * @throws VollyError VOLLY_E_UNKNOWN_HANDLE, VOLLY_E_SERVER_UNREACHABLE
+   * @param handle the account's handle as a user types it (`typedHandle`): `bob` or `@Bob` (this
+   *   server's; also `bob@<this server's name>`), or `user@server` for another server's account
+   *   (looked up through this server)
+   * @throws VollyError VOLLY_E_HANDLE_INVALID (not a handle), VOLLY_E_UNKNOWN_HANDLE,
+   *   VOLLY_E_SERVER_UNREACHABLE
    */
   async lookup(handle: string): Promise<AccountEntry> {
-    return this.services.ctx.api.call("getAccount", { withSession: true, params: { handle } });
+    const typed = typedHandle(handle, ownServerNames(this.services.ctx.profile));
+    return this.services.ctx.api.call("getAccount", { withSession: true, params: { handle: typed } });
   }
 
   /**

@@ -3,10 +3,13 @@ import { type AccountEntry, type InvitePayload, newId, toBase64Url, VollyError }
 import { describe, expect, it } from "vitest";
 import { AccountDoc } from "../src/account/account-sync/account-doc.js";
 import { homeServerOf, ownServerNames, serverNameOfUrl, typedHandle } from "../src/account/server-name.js";
+import type { CommunityReads } from "../src/communities/community-reads.js";
 import type { ConversationRecord } from "../src/conversations/conversation-records.js";
 import type { ConversationsService } from "../src/conversations/conversations.js";
 import { InvitesService, inviterHandle } from "../src/conversations/invites.js";
+import { MentionChecks } from "../src/messaging/mention-checks.js";
 import { deriveMentions, handleMentions, mentionsAsSeenBy, mentionsMeOf } from "../src/messaging/mentions.js";
+import type { MessageRecord } from "../src/messaging/message-records.js";
 import { validateSearch } from "../src/search/search-query.js";
 import type { ClientContext } from "../src/shared/client-context.js";
 import { useTestServer } from "./helpers.js";
@@ -262,5 +265,98 @@ describe("own-server qualified handles against a real server", () => {
     });
     expect(bob).toBeDefined();
     expect(carol).toBeDefined();
+  });
+
+  it("findDirect, lookup, search in:@ and community members take @user@<this server> as user", async () => {
+    const [alice, bob] = await bed.clients("alice", "bob");
+    const here = serverNameOfUrl(bed.server.url);
+    const direct = await alice!.resolveConversation("@bob");
+    expect((await alice!.conversations.findDirect(`@Bob@${here.toUpperCase()}`))?.id).toBe(direct.id);
+    expect((await alice!.conversations.findDirect("bob"))?.id).toBe(direct.id);
+    expect(await alice!.conversations.findDirect("@carol")).toBeUndefined();
+    await expect(alice!.conversations.findDirect("bob@")).rejects.toMatchObject({
+      code: "VOLLY_E_HANDLE_INVALID",
+    });
+    expect((await alice!.lookup(`@BOB@${here}`)).handle).toBe("bob");
+    await expect(alice!.lookup("@bob@@x")).rejects.toMatchObject({ code: "VOLLY_E_HANDLE_INVALID" });
+
+    const sent = await alice!.messaging.send(direct.id, "lunch at noon");
+    const hits = await alice!.search.messages(`in:@Bob@${here} lunch`);
+    expect(hits.map((h) => h.message.id)).toEqual([sent.id]);
+    await expect(alice!.search.messages("in:@carol lunch")).rejects.toMatchObject({
+      code: "VOLLY_E_UNKNOWN_CONVERSATION",
+    });
+    await expect(alice!.search.messages("in:@bob@ lunch")).rejects.toMatchObject({ code: "VOLLY_E_USAGE" });
+
+    const { communityId } = await alice!.communities.create("Guild");
+    // Another server's account cannot be a member yet: refused before any lookup, nothing changed.
+    await expect(alice!.communities.kick(communityId, "@bob@b.example")).rejects.toMatchObject({
+      code: "VOLLY_E_USAGE",
+      message: expect.stringContaining("communities across servers are not supported yet"),
+    });
+    // This server's bob, named qualified by this server: looked up (not a member, so the server refuses).
+    await expect(alice!.communities.kick(communityId, `@bob@${here}`)).rejects.not.toMatchObject({
+      code: "VOLLY_E_USAGE",
+    });
+    await expect(alice!.communities.kick(communityId, "@b")).rejects.toMatchObject({
+      code: "VOLLY_E_HANDLE_INVALID",
+    });
+    expect(bob).toBeDefined();
+  });
+});
+
+describe("mention checks across servers (receiving and sending device)", () => {
+  /** A MentionChecks of alice on a.example; no community reads are needed outside channels. */
+  function checks(handle = "alice") {
+    const ctx = {
+      profile: {
+        handle,
+        accountId: newId(),
+        serverUrl: "https://a.example",
+        serverUrls: ["https://a.example"],
+      },
+    } as unknown as ClientContext;
+    const reads = {
+      cached: () => false,
+      read: () => Promise.reject(new Error("no community read expected")),
+    } as unknown as CommunityReads;
+    return new MentionChecks(ctx, reads);
+  }
+  const received = (from: string): MessageRecord =>
+    ({
+      id: newId(),
+      conversationId: newId(),
+      from,
+      fromDeviceId: "",
+      direction: "in",
+      sentAt: 1000,
+      receivedAt: 1000,
+    }) as unknown as MessageRecord;
+
+  it("a bare @alice from another server's sender is that server's alice: kept as sent, not mine", async () => {
+    expect(await checks().incoming({ handles: ["alice"] }, received("bob@b.example"))).toEqual({
+      mentions: { handles: ["alice"] },
+    });
+  });
+
+  it("@alice@<my server> from another server, and a bare @alice from this server, mention me", async () => {
+    expect(await checks().incoming({ handles: ["alice@a.example"] }, received("bob@b.example"))).toEqual({
+      mentions: { handles: ["alice@a.example"] },
+      mentionsMe: true,
+    });
+    expect(await checks().incoming({ handles: ["alice", "carol@b.example"] }, received("dan"))).toEqual({
+      mentions: { handles: ["alice", "carol@b.example"] },
+      mentionsMe: true,
+    });
+    // An account of the sender's server with my user part is not me.
+    expect(
+      (await checks().incoming({ handles: ["alice@b.example"] }, received("dan"))).mentionsMe,
+    ).toBeUndefined();
+  });
+
+  it("the sending device carries @user@<its own server> bare and other servers' handles qualified", async () => {
+    expect(await checks().outgoing("hi @Bob@A.example and @carol@B.example", {})).toEqual({
+      mentions: { handles: ["bob", "carol@b.example"] },
+    });
   });
 });

@@ -8,8 +8,10 @@ export const MAX_MENTIONED_ROLES = 20;
 
 /**
  * Who a text message mentions (TextContent `mentions`), derived by the sending device from its
- * text (`@handle`, `@RoleName`, `@everyone`, `@here`) and encrypted with it:
- * - `handles`: accounts, by handle (any conversation);
+ * text (`@handle`, `@user@server`, `@RoleName`, `@everyone`, `@here`) and encrypted with it:
+ * - `handles`: accounts, by handle (any conversation), as the SENDER's server shows them: bare
+ *   (`alice`) for that server's own accounts, `user@server` for other servers' (federation). A
+ *   receiver on another server reads a bare one as `alice@<sender's server>`;
  * - `roles`: community roles, by role id (community channels only);
  * - `everyone`: every member of the channel; `here`: the members online when it is sent (community
  *   channels only; the sender declares "mention-everyone" to the server, which refuses it without

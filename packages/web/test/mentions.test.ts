@@ -24,6 +24,18 @@ describe("web mentions: the composer's @ query", () => {
     expect(mentionQueryAt("hi @carol done", 14)).toBeUndefined();
   });
 
+  it("takes one more @ for another server's account, not a third", () => {
+    expect(mentionQueryAt("hi @carol@b.ex", 14)).toEqual({ start: 3, query: "carol@b.ex" });
+    expect(mentionQueryAt("@carol@", 7)).toEqual({ start: 0, query: "carol@" });
+    expect(mentionQueryAt("@carol@b@c", 10)).toBeUndefined();
+    const all = [candidate("carol@b.example", "Carol B"), candidate("carol", "Carol A")];
+    expect(matchingCandidates(all, "carol@b").map((c) => c.insert)).toEqual(["carol@b.example"]);
+    expect(applyMention("hi @carol@b", { start: 3, query: "carol@b" }, "carol@b.example")).toEqual({
+      text: "hi @carol@b.example ",
+      caret: 20,
+    });
+  });
+
   it("matches by the inserted name or a word of the label, and replaces the query", () => {
     const all = [
       candidate("carol.web", "Carol Web"),
@@ -43,8 +55,11 @@ describe("web mentions: the composer's @ query", () => {
 describe("web mentions: highlighting", () => {
   it("marks the tokens the structured mentions name, mine apart, whole tokens in any case", () => {
     const marks = mentionMarks(
-      { handles: ["carol", "bob"], roles: ["r1"], everyone: true },
-      true,
+      {
+        mentions: { handles: ["carol", "bob"], roles: ["r1"], everyone: true },
+        mentionsMe: true,
+        from: "dan",
+      },
       { handle: "carol", roleIds: [] },
       [{ roleId: "r1", name: "core team" }],
     );
@@ -62,5 +77,53 @@ describe("web mentions: highlighting", () => {
       { text: "@everyone", mark: "me" },
     ]);
     expect(mentionSegments("plain", new Map())).toEqual([{ text: "plain" }]);
+  });
+});
+
+describe("web mentions across servers", () => {
+  const me = { handle: "alice", servers: ["a.example"] };
+
+  it("reads a bare handle from another server's sender as that server's account, not me", () => {
+    const marks = mentionMarks(
+      { mentions: { handles: ["alice", "carol@c.example"] }, mentionsMe: false, from: "bob@b.example" },
+      me,
+    );
+    expect(Object.fromEntries(marks)).toEqual({
+      alice: "other",
+      "alice@b.example": "other",
+      "carol@c.example": "other",
+    });
+  });
+
+  it("marks me when another server's sender names me qualified, and a local sender's @me@my-server", () => {
+    const remote = mentionMarks(
+      { mentions: { handles: ["alice@a.example"] }, mentionsMe: true, from: "bob@b.example" },
+      me,
+    );
+    expect(Object.fromEntries(remote)).toEqual({ "alice@a.example": "me" });
+    // A local sender wrote `@alice@a.example`: its client carried it bare.
+    const local = mentionMarks({ mentions: { handles: ["alice"] }, mentionsMe: true, from: "dan" }, me);
+    expect(Object.fromEntries(local)).toEqual({ alice: "me", "alice@a.example": "me" });
+    expect(mentionSegments("hi @Alice@A.example!", local)).toEqual([
+      { text: "hi " },
+      { text: "@Alice@A.example", mark: "me" },
+      { text: "!" },
+    ]);
+  });
+
+  it("does not highlight @alice inside @alice@b.example, @alice.b or a longer server name", () => {
+    const marks = new Map([
+      ["alice", "me" as const],
+      ["bob@b.example", "other" as const],
+    ]);
+    expect(
+      mentionSegments("@alice@b.example @alice.b @bob@b.example.org @bob@b.example:8443", marks),
+    ).toEqual([{ text: "@alice@b.example @alice.b @bob@b.example.org @bob@b.example:8443" }]);
+    expect(mentionSegments("@alice. @bob@b.example: ok", marks)).toEqual([
+      { text: "@alice", mark: "me" },
+      { text: ". " },
+      { text: "@bob@b.example", mark: "other" },
+      { text: ": ok" },
+    ]);
   });
 });

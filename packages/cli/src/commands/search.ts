@@ -1,8 +1,10 @@
 import {
   type ConversationRecord,
   messageText,
+  ownServerNames,
   parseSearchTime,
   type SearchHit,
+  typedHandle,
   type VollyClient,
 } from "@volly/client";
 import { VollyError } from "@volly/protocol";
@@ -73,12 +75,12 @@ export function registerSearch(program: Command, run: Run) {
 }
 
 /**
- * The conversation `--in` names, without creating one: `@handle` must have a direct conversation
- * here already. Throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_HANDLE_INVALID.
+ * The conversation `--in` names, without creating one: `@handle` (or `@user@server`) must have a
+ * direct conversation here already. Throws VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_HANDLE_INVALID.
  */
 async function conversationOf(client: VollyClient, target: string): Promise<ConversationRecord> {
   if (!target.startsWith("@")) return client.resolveConversation(target);
-  const direct = await client.conversations.findDirect(target.slice(1));
+  const direct = await client.conversations.findDirect(typedHandle(target, ownServerNames(client.profile)));
   if (!direct) {
     throw new VollyError("VOLLY_E_UNKNOWN_CONVERSATION", `No conversation with ${target} on this device.`);
   }

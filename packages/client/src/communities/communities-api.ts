@@ -18,7 +18,8 @@ import type { VoiceChannels } from "./voice-channels.js";
 
 /**
  * A member or account named by the caller: `@handle` (looked up in the server's directory) or an
- * account id (22 base64url characters).
+ * account id (22 base64url characters). Communities do not span servers yet: `@user@server` names
+ * an account only when `server` is this client's own server (another's: VOLLY_E_USAGE).
  */
 export type MemberRef = string;
 

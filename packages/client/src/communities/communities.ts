@@ -10,7 +10,6 @@ import {
   type CreateChannelBody,
   ID_PATTERN,
   type InvitePreviewResponse,
-  isValidHandle,
   parsePermissionList,
   serializePermissions,
   type UpdateChannelBody,
@@ -18,6 +17,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import { profileServerUrls } from "../account/profile.js";
+import { ownServerNames, typedHandle } from "../account/server-name.js";
 import type { ConversationServices } from "../conversations/conversation-services.js";
 import { ListenerSet } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
@@ -323,12 +323,21 @@ export class CommunitiesService implements Communities {
     this.retries.set(communityId, timer);
   }
 
-  /** The account id a {@link MemberRef} names (`@handle` looked up in the directory). */
+  /**
+   * The account id a {@link MemberRef} names (`@handle` looked up in the directory; `@user@<this
+   * server's name>` is this server's `user`). Communities do not span servers yet: another
+   * server's account is refused (VOLLY_E_USAGE) before any lookup.
+   */
   private async accountIdOf(member: MemberRef): Promise<string> {
     const value = member.trim();
     if (value.startsWith("@")) {
-      const handle = value.slice(1);
-      if (!isValidHandle(handle)) throw new VollyError("VOLLY_E_HANDLE_INVALID", undefined, { handle });
+      const handle = typedHandle(value, ownServerNames(this.s.ctx.profile));
+      if (handle.includes("@")) {
+        throw new VollyError(
+          "VOLLY_E_USAGE",
+          `${value} is an account of another server; communities across servers are not supported yet.`,
+        );
+      }
       return (await this.s.directory.account(handle)).accountId;
     }
     if (ID.test(value)) return value;

@@ -30,8 +30,12 @@ export interface Conversations {
   get(id: string): Promise<ConversationRecord>;
 
   /**
-   * The direct conversation with the account of `handle` (without `@`), or undefined when there is
-   * none yet (`VollyClient.resolveConversation("@handle")` opens one).
+   * The direct conversation with the account of `handle`, or undefined when there is none yet
+   * (`VollyClient.resolveConversation("@handle")` opens one). `handle` is read as a user types it
+   * (`typedHandle`): `bob`, `@Bob`, `bob@<this server's name>` (all this server's bob) or
+   * `user@server` (another server's account).
+   *
+   * @throws VollyError VOLLY_E_HANDLE_INVALID when `handle` is not a handle
    */
   findDirect(handle: string): Promise<ConversationRecord | undefined>;
 
@@ -49,9 +53,12 @@ export interface Conversations {
    * encrypted so every member learns it (the server never sees it).
    *
    * @param name the group's name, 1–`MAX_GROUP_NAME_CHARS` characters
-   * @param handles the other member accounts (with or without `@`)
+   * @param handles the other member accounts as typed (`typedHandle`): `bob` or `@bob` for this
+   *   server's accounts (also `bob@<this server's name>`), `user@server` for another server's;
+   *   this account's own handle is ignored
    * @returns the new conversation
-   * @throws VollyError VOLLY_E_USAGE (empty or too long name), VOLLY_E_HANDLE_INVALID,
+   * @throws VollyError VOLLY_E_USAGE (empty or too long name), VOLLY_E_HANDLE_INVALID (one of
+   *   `handles` is not a handle; checked before any lookup),
    *   VOLLY_E_UNKNOWN_HANDLE, VOLLY_E_GROUP_FULL (more than `LIMITS.maxGroupDevices` devices in all,
    *   checked before any key package is claimed), VOLLY_E_KEY_PACKAGE_FOREIGN,
    *   VOLLY_E_NO_KEY_PACKAGE, VOLLY_E_SERVER_UNREACHABLE
@@ -63,10 +70,12 @@ export interface Conversations {
    * the group's name so the new members learn it. Accounts already in the group are skipped. Only
    * the group's admins may add other accounts.
    *
-   * @param handles the accounts to add (with or without `@`)
+   * @param handles the accounts to add as typed (`typedHandle`): `bob`, `@bob`, or `user@server`
+   *   for another server's account
    * @returns the conversation afterwards
    * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_USAGE (a direct conversation),
-   *   VOLLY_E_NOT_GROUP_MEMBER (left), VOLLY_E_NOT_GROUP_ADMIN, VOLLY_E_UNKNOWN_HANDLE,
+   *   VOLLY_E_HANDLE_INVALID (one of `handles` is not a handle), VOLLY_E_NOT_GROUP_MEMBER (left),
+   *   VOLLY_E_NOT_GROUP_ADMIN, VOLLY_E_UNKNOWN_HANDLE,
    *   VOLLY_E_GROUP_FULL (the group would exceed `LIMITS.maxGroupDevices` devices),
    *   VOLLY_E_KEY_PACKAGE_FOREIGN, VOLLY_E_NO_KEY_PACKAGE, VOLLY_E_STALE_EPOCH (still stale after
    *   `MAX_COMMIT_ATTEMPTS`), VOLLY_E_SERVER_UNREACHABLE
@@ -77,10 +86,13 @@ export interface Conversations {
    * Removes every device of `handle` from a group in one commit of Remove proposals
    * (RFC 9420 §12.1.3); the removed devices cannot decrypt anything sent afterwards.
    *
+   * @param handle the member as typed (`typedHandle`): `bob`, `@bob`, or `user@server` for another
+   *   server's account
    * @returns the conversation afterwards
    * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION, VOLLY_E_USAGE (a direct conversation, or this
-   *   account: use {@link Conversations.leave}), VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_NOT_GROUP_ADMIN,
-   *   VOLLY_E_UNKNOWN_HANDLE, VOLLY_E_STALE_EPOCH, VOLLY_E_SERVER_UNREACHABLE
+   *   account: use {@link Conversations.leave}), VOLLY_E_HANDLE_INVALID (not a handle),
+   *   VOLLY_E_NOT_GROUP_MEMBER, VOLLY_E_NOT_GROUP_ADMIN, VOLLY_E_UNKNOWN_HANDLE,
+   *   VOLLY_E_STALE_EPOCH, VOLLY_E_SERVER_UNREACHABLE
    */
   removeMember(conversationId: string, handle: string): Promise<ConversationRecord>;
 

@@ -1,5 +1,6 @@
 import type { MlsGroup } from "@volly/crypto";
 import type { AccountEntry, ClaimReason } from "@volly/protocol";
+import { ownServerNames, typedHandle } from "../account/server-name.js";
 import type { ListenerSet } from "../shared/listeners.js";
 import type { ConversationRecord, ConversationSummary } from "./conversation-records.js";
 import type { ConversationServices } from "./conversation-services.js";
@@ -36,8 +37,8 @@ export class ConversationsService implements Conversations {
     return this.services.state.get(id);
   }
 
-  findDirect(handle: string): Promise<ConversationRecord | undefined> {
-    return this.services.state.findDirect(handle);
+  async findDirect(handle: string): Promise<ConversationRecord | undefined> {
+    return this.services.state.findDirect(typedHandle(handle, ownServerNames(this.services.ctx.profile)));
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   parsePermissions,
   type TextMentions,
 } from "@volly/protocol";
+import { ownServerNames } from "../account/server-name.js";
 import type { CommunityReads } from "../communities/community-reads.js";
 import type { ClientContext } from "../shared/client-context.js";
 import {
@@ -14,6 +15,7 @@ import {
   HERE_WINDOW_MS,
   handleMentions,
   type MentionTarget,
+  mentionsAsSeenBy,
   mentionsMeOf,
   needsMentionEveryone,
 } from "./mentions.js";
@@ -47,14 +49,16 @@ export class MentionChecks {
    * The mentions of a text about to be sent in a conversation (`channel`: its community and
    * channel ids, for a community channel). Role names are resolved to role ids only when this
    * account holds MENTION_EVERYONE there; if the community cannot be read, no role is mentioned.
-   * A text without `@` costs no community read.
+   * A text without `@` costs no community read. `@user@<this server's name>` is carried as
+   * `user`, as this account's server shows its own accounts.
    */
   async outgoing(
     text: string,
     channel: Pick<MessageRecord, "communityId" | "channelId">,
   ): Promise<OutgoingMentions> {
     const { communityId, channelId } = channel;
-    let mentions = deriveMentions(text);
+    const ownServers = ownServerNames(this.ctx.profile);
+    let mentions = deriveMentions(text, undefined, ownServers);
     // Without an `@` there is nothing to resolve: no community read.
     if (communityId && channelId && text.includes("@")) {
       const derive = async (fresh: boolean) => {
@@ -64,8 +68,8 @@ export class MentionChecks {
           mine !== undefined && hasPermission(parsePermissions(mine.myPermissions), "MENTION_EVERYONE");
         const roles = (community?.roles ?? []).filter((r) => r.roleId !== communityId);
         const known = new Set(["everyone", "here", ...(community?.members ?? []).map((m) => m.handle)]);
-        const unknown = handleMentions(text).some((token) => !known.has(token));
-        return { mentions: deriveMentions(text, { roles, mayMentionRoles }), unknown };
+        const unknown = handleMentions(text, ownServers).some((token) => !known.has(token));
+        return { mentions: deriveMentions(text, { roles, mayMentionRoles }, ownServers), unknown };
       };
       const reused = this.reads.cached(communityId);
       const first = await derive(false);
@@ -84,6 +88,9 @@ export class MentionChecks {
    * The mentions a received text message keeps, and whether it mentions this account, for a
    * message of `record`'s conversation. In a community channel, a sender without MENTION_EVERYONE
    * (or a community that cannot be read now) loses `@everyone`, `@here` and role mentions.
+   * Handles are kept as sent (as the sender's server shows those accounts); whether one is this
+   * account's is judged as this client's server shows them ({@link mentionsAsSeenBy}): a bare
+   * `@alice` from `bob@a.example` names `alice@a.example`, not this server's alice.
    *
    * @param mentions the content's mentions
    * @param record the message as stored (sender, channel, sentAt, receivedAt, direction)
@@ -133,7 +140,12 @@ export class MentionChecks {
     }
     const kept = acceptedMentions(mentions, record.channelId !== undefined, privileged);
     const live = record.receivedAt - record.sentAt <= HERE_WINDOW_MS;
-    const mentionsMe = record.direction === "in" && mentionsMeOf(kept, me, privileged, live);
+    // Handles as this client's server names those accounts (the sender's bare ones are its server's).
+    const seen: TextMentions | undefined = kept && {
+      ...kept,
+      handles: mentionsAsSeenBy(kept.handles ?? [], record.from, ownServerNames(this.ctx.profile)),
+    };
+    const mentionsMe = record.direction === "in" && mentionsMeOf(seen, me, privileged, live);
     return { ...(kept ? { mentions: kept } : {}), ...(mentionsMe ? { mentionsMe } : {}) };
   }
 }

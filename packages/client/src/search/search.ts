@@ -1,11 +1,12 @@
 import { VollyError } from "@volly/protocol";
+import { typedHandle } from "../account/server-name.js";
 import type { MessageRecord } from "../messaging/message-records.js";
 import type { DiagnosticsService } from "../shared/diagnostics.js";
 import type { StagedMessageChange } from "../storage/message-stores.js";
 import type { Stores } from "../storage/stores.js";
 import type { VaultBatch } from "../storage/vault.js";
 import type { Search, SearchHit, SearchOptions } from "./search-api.js";
-import { highlightSpans, normalizeHandle, searchDocument } from "./search-documents.js";
+import { highlightSpans, searchDocument } from "./search-documents.js";
 import { SearchIndex } from "./search-index.js";
 import { hasFilter, matchFilter, validateQueryText, validateSearch } from "./search-query.js";
 import { SearchSnapshots } from "./search-snapshot.js";
@@ -46,9 +47,16 @@ export class SearchService implements Search {
   private readonly unwatch: () => void;
   private readonly probed: Promise<void>;
 
+  /**
+   * @param stores the open profile's stores
+   * @param diagnostics where background failures go
+   * @param ownServers this client's server name(s) now (`ownServerNames` of the profile): a
+   *   handle typed as `user@<one of them>` names this server's `user`
+   */
   constructor(
     private readonly stores: Stores,
     private readonly diagnostics: DiagnosticsService,
+    private readonly ownServers: () => readonly string[] = () => [],
   ) {
     this.snapshots = new SearchSnapshots(stores);
     this.unwatch = stores.messages.watch((batch, change) => this.staged(batch, change));
@@ -60,7 +68,7 @@ export class SearchService implements Search {
     const parsed = parseSearchQuery(query);
     // Options given explicitly win over the operators typed in the query.
     const merged: SearchOptions = { ...parsed.filters, ...definedOnly(options) };
-    const { from } = validateSearch(parsed.words, merged);
+    const { from } = validateSearch(parsed.words, merged, this.ownServers());
     const conversationId = await this.conversationOf(merged.conversationId);
     const index = await this.ready();
     const filters = { ...merged, conversationId };
@@ -80,13 +88,24 @@ export class SearchService implements Search {
   }
 
   /**
-   * The conversation id an `in:` filter names: an `@handle` is its direct conversation here.
+   * The conversation id an `in:` filter names: an `@handle` (or `@user@server`) is its direct
+   * conversation here.
    *
-   * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION when there is no direct conversation with it
+   * @throws VollyError VOLLY_E_UNKNOWN_CONVERSATION when there is no direct conversation with it,
+   *   VOLLY_E_USAGE when it is not a handle
    */
   private async conversationOf(target: string | undefined): Promise<string | undefined> {
     if (target === undefined || !target.startsWith("@")) return target;
-    const id = await this.stores.directConversations.get(normalizeHandle(target));
+    let handle: string;
+    try {
+      handle = typedHandle(target, this.ownServers());
+    } catch {
+      throw new VollyError(
+        "VOLLY_E_USAGE",
+        `Search option in is a conversation id or @handle, not "${target}".`,
+      );
+    }
+    const id = await this.stores.directConversations.get(handle);
     if (id === undefined) {
       throw new VollyError("VOLLY_E_UNKNOWN_CONVERSATION", `No conversation with ${target} on this device.`);
     }

@@ -30,9 +30,13 @@ export function avatarColor(handle: string): string {
   return PALETTE[hash(handle) % PALETTE.length] ?? PALETTE[0];
 }
 
-/** One or two initials from a display name (or handle). */
+/**
+ * One or two initials from a display name (or handle). Another server's handle counts by its user
+ * part only: `bob@b.example:8443` gives "B", not "BB".
+ */
 export function initials(name: string): string {
   const words = name
+    .replace(/^(@?[^\s@]+)@[^\s@]+$/, "$1")
     .replace(/[@_.-]+/g, " ")
     .trim()
     .split(/\s+/)

@@ -3,7 +3,8 @@
  * @everyone and @here when this account may mention them) and which `@` tokens of a message are
  * highlighted (those its structured `mentions` name; the SDK derives and checks them).
  */
-import type { TextMentions } from "@volly/protocol";
+import { mentionsAsSeenBy } from "@volly/client/handles";
+import { parseHandle, type TextMentions } from "@volly/protocol";
 
 /** One entry of the composer's mention list. */
 export interface MentionCandidate {
@@ -28,11 +29,12 @@ export interface MentionQuery {
 
 /**
  * The mention being typed at `caret`: an `@` at the start of the text or after white space or an
- * opening bracket, followed by up to 32 characters without white space, ending at the caret.
+ * opening bracket, followed by up to 32 characters without white space or `@` — and, for another
+ * server's account, one more `@` and up to 261 more (`@alice@b.ex`) — ending at the caret.
  */
 export function mentionQueryAt(text: string, caret: number): MentionQuery | undefined {
   const before = text.slice(0, caret);
-  const match = /(^|[\s([{])@([^\s@]{0,32})$/u.exec(before);
+  const match = /(^|[\s([{])@([^\s@]{0,32}(?:@[^\s@]{0,261})?)$/u.exec(before);
   if (!match) return undefined;
   const query = match[2] ?? "";
   return { start: caret - query.length - 1, query };
@@ -71,25 +73,59 @@ export type MentionMark = "me" | "other";
 /** A part of a text: plain, or an `@` mention to highlight. */
 export type MentionSegment = { text: string; mark?: MentionMark };
 
+/** The message a {@link mentionMarks} call highlights: its mentions and who sent it. */
+export interface MarkedMessage {
+  /** Its structured mentions (undefined: none to highlight), handles as the sender's server shows them. */
+  mentions: TextMentions | undefined;
+  /** Whether the SDK found that it mentions this account. */
+  mentionsMe: boolean;
+  /** The sender's handle as this account's server shows it (`user@server` from another server). */
+  from: string;
+}
+
+/** This account as {@link mentionMarks} sees it. */
+export interface MarkingAccount {
+  /** Its handle (bare). */
+  handle?: string | undefined;
+  /** In a community channel: the role ids it holds there. */
+  roleIds?: readonly string[] | undefined;
+  /** Its server's name(s) (`host[:port]`, see `ownServerNames`): `@me@<one of them>` is this account. */
+  servers?: readonly string[] | undefined;
+}
+
 /**
- * The `@` tokens a message's `mentions` name, lowercased without `@`, each marked "me" when it
- * names this account (its handle, a role it holds, or @everyone/@here in a message that
- * `mentionsMe`).
+ * The `@` tokens a message's `mentions` name, lowercased without `@` as they can stand in its text,
+ * each marked "me" when it names this account (its handle, a role it holds, or @everyone/@here in
+ * a message that `mentionsMe`). Handles are carried as the sender's server shows them, bare for its
+ * own accounts: whether one is this account is judged as this account's server shows it
+ * (`mentionsAsSeenBy`), so a bare `@alice` from `bob@b.example` is `alice@b.example`, not this
+ * server's alice. A bare handle also stands for the token qualified by the sender's server
+ * (`@alice@b.example` written by bob@b.example is carried as `alice`).
  *
- * @param mentions the message's structured mentions (undefined: none to highlight)
- * @param mentionsMe whether the SDK found that it mentions this account
- * @param me this account's handle and, in a community channel, its role ids
+ * @param message the message's mentions, `mentionsMe` and sender
+ * @param me this account's handle, server names and, in a community channel, its role ids
  * @param roles the community's roles (ids and names), to name mentioned roles
  */
 export function mentionMarks(
-  mentions: TextMentions | undefined,
-  mentionsMe: boolean,
-  me: { handle?: string | undefined; roleIds?: readonly string[] | undefined },
+  message: MarkedMessage,
+  me: MarkingAccount,
   roles: readonly { roleId: string; name: string }[] = [],
 ): Map<string, MentionMark> {
+  const { mentions, mentionsMe, from } = message;
   const marks = new Map<string, MentionMark>();
   if (!mentions) return marks;
-  for (const h of mentions.handles ?? []) marks.set(h.toLowerCase(), h === me.handle ? "me" : "other");
+  const own = me.servers ?? [];
+  const senderServer = parseHandle(from)?.server;
+  // The names the sender's server goes by: a bare sender is of this account's server.
+  const senderServers = senderServer === undefined ? own : [senderServer];
+  for (const sent of mentions.handles ?? []) {
+    const h = sent.toLowerCase();
+    const seen = mentionsAsSeenBy([h], from, own)[0];
+    if (seen === undefined) continue;
+    const mark: MentionMark = seen === me.handle ? "me" : "other";
+    marks.set(h, mark);
+    if (!h.includes("@")) for (const server of senderServers) marks.set(`${h}@${server}`, mark);
+  }
   for (const id of mentions.roles ?? []) {
     const role = roles.find((r) => r.roleId === id);
     if (role) marks.set(role.name.toLowerCase(), me.roleIds?.includes(id) ? "me" : "other");
@@ -102,11 +138,16 @@ export function mentionMarks(
 /** Characters with a meaning in a regular expression, escaped. */
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** `text` cut into plain parts and the `@` tokens `marks` names (whole tokens, any case). */
+/**
+ * `text` cut into plain parts and the `@` tokens `marks` names (whole tokens, any case). A token
+ * goes on as long as a handle or server name would: `@alice` is not highlighted inside
+ * `@alice@b.example` nor `@alice.b` (nor `@alice@b.example` inside `@alice@b.example.org` or
+ * `…:8443`); a `.` or `:` that ends the sentence ends the token.
+ */
 export function mentionSegments(text: string, marks: ReadonlyMap<string, MentionMark>): MentionSegment[] {
   if (marks.size === 0) return [{ text }];
   const names = [...marks.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  const pattern = new RegExp(`(?<![\\w@])@(${names.join("|")})(?![\\w-])`, "giu");
+  const pattern = new RegExp(`(?<![\\w@])@(${names.join("|")})(?![\\w@-]|[.:][\\w-])`, "giu");
   const out: MentionSegment[] = [];
   let last = 0;
   for (const match of text.matchAll(pattern)) {

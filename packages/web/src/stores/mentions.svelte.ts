@@ -3,6 +3,7 @@
  * of a message are highlighted, from this account (`session`) and the open community
  * (`communities.current`: its members, roles and this account's permissions in the channel).
  */
+import { ownServerNames } from "@volly/client/handles";
 import { can } from "../lib/community.js";
 import { type MentionCandidate, type MentionMark, mentionMarks } from "../lib/mentions.js";
 import type { ConversationRecord, MessageRecord } from "../worker/rpc-types.js";
@@ -58,14 +59,17 @@ export function mentionCandidates(conversation: ConversationRecord): MentionCand
   return out;
 }
 
-/** The `@` tokens of a message to highlight, "me" for those naming this account. */
+/**
+ * The `@` tokens of a message to highlight, "me" for those naming this account (its handles read
+ * as sent by `message.from`'s server; see `mentionMarks`).
+ */
 export function mentionMarksOf(message: MessageRecord): Map<string, MentionMark> {
   const community = communityOf(message.communityId);
   const myRoleIds = community?.members.find((m) => m.accountId === session.me?.accountId)?.roleIds;
+  const me = session.me;
   return mentionMarks(
-    message.mentions,
-    message.mentionsMe === true,
-    { handle: session.me?.handle, roleIds: myRoleIds },
+    { mentions: message.mentions, mentionsMe: message.mentionsMe === true, from: message.from },
+    { handle: me?.handle, roleIds: myRoleIds, servers: me ? ownServerNames(me) : [] },
     community?.roles ?? [],
   );
 }
