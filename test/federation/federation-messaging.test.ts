@@ -116,6 +116,21 @@ describe("federated conversations across three servers", () => {
     }
   });
 
+  it("presence and typing cross servers: carol sees alice online and typing, and offline once she goes", async () => {
+    const aliceOnC = `alice@${a.name}`;
+    await waitFor(() => carol.presence.statusOf(aliceOnC) === "online", {
+      message: "carol sees alice online",
+    });
+    alice.typing.notifyTyping(group);
+    await waitFor(() => carol.typing.typingIn(group).includes(aliceOnC), {
+      message: "carol sees alice typing",
+    });
+    await alice.presence.setStatus("dnd");
+    await waitFor(() => carol.presence.statusOf(aliceOnC) === "dnd", { message: "carol sees alice's dnd" });
+    await alice.presence.setStatus("online");
+    await waitFor(() => carol.presence.statusOf(aliceOnC) === "online", { message: "and online again" });
+  });
+
   it("the hub killed with SIGKILL mid-stream and restarted: nothing lost, nothing twice, each sender's order kept", async () => {
     const stream = async (round: string, count: number) => {
       for (let i = 0; i < count; i++) {

@@ -301,5 +301,47 @@ export const FederatedSignal = Type.Union([
 ]);
 export type FederatedSignal = Static<typeof FederatedSignal>;
 
+/** An account's chosen status as it crosses servers (see the presence channel of the server). */
+const FederatedChosenStatus = Type.Object(
+  {
+    status: Type.Union([Type.Literal("online"), Type.Literal("idle"), Type.Literal("dnd")]),
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    until: Type.Optional(Timestamp),
+    setAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/** Most presence views one request carries. */
+export const MAX_FEDERATED_PRESENCE_VIEWS = 500;
+
+/**
+ * The presence of accounts of the calling server, for the servers of the accounts that share a
+ * conversation with them. A view not repeated within the receiver's presence TTL (30 s) expires, so a
+ * server that dies takes its accounts offline. An invisible account is sent as "offline".
+ */
+export const FederatedPresence = Type.Object(
+  {
+    views: Type.Array(
+      Type.Object(
+        {
+          accountId: Id,
+          status: Type.Union([
+            Type.Literal("online"),
+            Type.Literal("idle"),
+            Type.Literal("away"),
+            Type.Literal("offline"),
+          ]),
+          chosen: Type.Optional(FederatedChosenStatus),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_FEDERATED_PRESENCE_VIEWS },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type FederatedPresence = Static<typeof FederatedPresence>;
+
 /** Nothing to answer. */
 export const FederationEmpty = Type.Object({}, { additionalProperties: false });

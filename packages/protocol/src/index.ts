@@ -122,6 +122,7 @@ export {
   FederatedGroupParams,
   FederatedLogEntry,
   FederatedMembership,
+  FederatedPresence,
   FederatedSignal,
   FederatedWelcome,
   FederationEmpty,
@@ -134,6 +135,7 @@ export {
   LogNotice,
   LogPage,
   LogPageQuery,
+  MAX_FEDERATED_PRESENCE_VIEWS,
   MAX_FORWARDED_MESSAGES,
   ServerDocument,
 } from "./federation.js";

@@ -5,6 +5,7 @@ import {
   FederatedAccountParams,
   FederatedClaimBody,
   FederatedGroupParams,
+  FederatedPresence,
   FederatedSignal,
   FederatedWelcome,
   ForwardedCommitBody,
@@ -21,6 +22,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { HubService } from "./hub-service.js";
 import type { LogMirror } from "./log-mirror.js";
+import type { PresenceBridge } from "./presence-bridge.js";
 import type { SignalRelay } from "./signal-relay.js";
 
 /** What a signed server-to-server request proves: the calling server, checked and admitted. */
@@ -59,9 +61,10 @@ export function registerFederationRoutes(
     hub: HubService;
     mirror: LogMirror;
     signals: SignalRelay;
+    presence: PresenceBridge;
   },
 ): void {
-  const { gate, hub, mirror, signals } = deps;
+  const { gate, hub, mirror, signals, presence } = deps;
   app.get(FEDERATION_WELL_KNOWN_PATH, async (_request, reply) =>
     reply
       .type("application/json")
@@ -143,6 +146,10 @@ export function registerFederationRoutes(
       });
       post("/groups/:groupId/signals", FederatedSignal, async (origin, params, body) => {
         await signals.receive(origin, groupOf(params), body as FederatedSignal);
+        return {};
+      });
+      post("/presence", FederatedPresence, async (origin, _p, body) => {
+        await presence.receive(origin, body as FederatedPresence);
         return {};
       });
       post("/welcomes", FederatedWelcome, async (origin, _p, body) => {

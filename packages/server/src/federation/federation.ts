@@ -16,6 +16,7 @@ import { createGroupHubs } from "./group-hubs.js";
 import { createHubNotices } from "./hub-notices.js";
 import { createHubService } from "./hub-service.js";
 import { createLogMirror } from "./log-mirror.js";
+import { createPresenceBridge } from "./presence-bridge.js";
 import { createRemoteDirectory } from "./remote-directory.js";
 import { createServerDirectory } from "./server-directory.js";
 import { createSignalRelay } from "./signal-relay.js";
@@ -82,6 +83,7 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   const welcomes = createWelcomePush(ctx, { intervalMs: options.pollIntervalMs ?? 2_000 });
   const hubs = createGroupHubs(options.service.store);
   installFollowerRelay(ctx, { directory, mirror, notices, welcomes, hubs });
+  const presence = createPresenceBridge(ctx);
   const signals = createSignalRelay(ctx, createMembershipPolicies(options.service.now), hubs.hubOf);
   signals.install();
   const gate: FederationGate = {
@@ -121,10 +123,13 @@ export async function installFederation(app: FastifyInstance, options: Federatio
     hub,
     mirror,
     signals,
+    presence,
   });
   mirror.start();
   welcomes.start();
+  presence.start();
   app.addHook("onClose", async () => {
+    presence.stop();
     await mirror.stop();
     await welcomes.stop();
   });
