@@ -14,7 +14,8 @@ import { clientOn, type FederatedServer, startFederatedServer } from "./helpers/
 /** The texts of `client`'s messages in a conversation, oldest first (incoming and outgoing). */
 async function textsIn(client: VollyClient, conversationId: string): Promise<string[]> {
   const history: MessageRecord[] = await client.messaging.history(conversationId, 1000);
-  return history.flatMap((m) => (m.body.type === "text" ? [m.body.text] : []));
+  // Texts of messages (the refused attachment messages have none).
+  return history.flatMap((m) => (m.body.type === "text" && m.body.text !== "" ? [m.body.text] : []));
 }
 
 /** Every file under `dir`, recursively. */
@@ -116,7 +117,7 @@ describe("federated conversations across three servers", () => {
     }
   });
 
-  it("presence and typing cross servers: carol sees alice online and typing, and offline once she goes", async () => {
+  it("presence and typing cross servers: carol sees alice online, typing, and her dnd status", async () => {
     const aliceOnC = `alice@${a.name}`;
     await waitFor(() => carol.presence.statusOf(aliceOnC) === "online", {
       message: "carol sees alice online",
@@ -129,6 +130,19 @@ describe("federated conversations across three servers", () => {
     await waitFor(() => carol.presence.statusOf(aliceOnC) === "dnd", { message: "carol sees alice's dnd" });
     await alice.presence.setStatus("online");
     await waitFor(() => carol.presence.statusOf(aliceOnC) === "online", { message: "and online again" });
+  });
+
+  it("an attachment in a conversation spanning servers is refused with a clear error, not retried", async () => {
+    for (const client of [carol, alice]) {
+      const queued = await client.attachments.send(group, [
+        { source: new Uint8Array(1_000), name: "notes.txt", mime: "text/plain" },
+      ]);
+      const failure = await client.attachments.whenSent(queued.id).catch((error: unknown) => error);
+      expect(failure).toMatchObject({
+        code: "VOLLY_E_FORBIDDEN",
+        details: { reason: "federated-attachment" },
+      });
+    }
   });
 
   it("the hub killed with SIGKILL mid-stream and restarted: nothing lost, nothing twice, each sender's order kept", async () => {

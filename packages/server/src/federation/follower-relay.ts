@@ -22,6 +22,18 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
+/**
+ * Why a message with attachments is refused in a conversation that spans servers: a blob stays on
+ * its uploader's server, and the other servers cannot serve it yet.
+ */
+function attachmentsRefused(hub: string): VollyError {
+  return new VollyError(
+    "VOLLY_E_FORBIDDEN",
+    "Attachments cannot be sent yet in a conversation that spans servers.",
+    { reason: "federated-attachment", hub },
+  );
+}
+
 /** The hub's refusal of one forwarded message, as the error the sender gets. */
 function hubError(error: { code: string; message: string; details?: Record<string, unknown> }): VollyError {
   return error.code in ERROR_CODES
@@ -149,9 +161,15 @@ export function installFollowerRelay(
     const known = parts.hubs.known(groupId);
     const hub = known === undefined ? await hubOf(groupId) : (known ?? undefined);
     if (hub === undefined) {
+      if ((body.blobIds ?? []).length > 0 && (await store.federation.followerServers(groupId)).length > 0) {
+        throw attachmentsRefused(ctx.serverName);
+      }
       const result = await send(deviceId, groupId, body, sender, onOrdered);
       if (!result.duplicate) notices.appended(groupId, result.seq, false);
       return result;
+    }
+    if ((body.blobIds ?? []).length > 0) {
+      throw attachmentsRefused(hub);
     }
     const result = forwardMessage(hub, groupId, { deviceId, message: body });
     onOrdered?.();
