@@ -41,6 +41,7 @@ describe("federated conversations across three servers", () => {
   let alice: VollyClient;
   let bob: VollyClient;
   let carol: VollyClient;
+  let dave: VollyClient;
   let group = "";
   const home = tempDir("volly-fed-msg-");
   const sent: Record<string, string[]> = { alice: [], bob: [], carol: [] };
@@ -52,16 +53,17 @@ describe("federated conversations across three servers", () => {
       startFederatedServer("127.0.0.3", { VOLLY_DATABASE_URL: database.url }),
       startFederatedServer("127.0.0.4"),
     ]);
-    [alice, bob, carol] = await Promise.all([
+    [alice, bob, carol, dave] = await Promise.all([
       clientOn(home, a, "alice"),
       clientOn(home, b, "bob"),
       clientOn(home, c, "carol"),
+      clientOn(home, b, "dave"),
     ]);
-    await Promise.all([alice.connect(), bob.connect(), carol.connect()]);
+    await Promise.all([alice.connect(), bob.connect(), carol.connect(), dave.connect()]);
   });
 
   afterAll(async () => {
-    await Promise.all([alice, bob, carol].map((client) => client?.close().catch(() => undefined)));
+    await Promise.all([alice, bob, carol, dave].map((client) => client?.close().catch(() => undefined)));
     await Promise.all([a, b, c].map((server) => server?.process.stop()));
     await database?.drop();
   });

@@ -181,25 +181,43 @@ export function createHubService(
       };
     },
 
-    async claim(origin, { claimer, deviceIds, reason }) {
-      const accountId = await directory.lookup(claimer.handle, origin);
+    async claim(origin, { claimer: asked, deviceIds, reason }) {
+      const claimerDevice = asked.deviceId;
+      const accountId = await directory.lookup(asked.handle, origin);
       const devices = await store.devices.listByAccount(accountId);
-      if (
-        accountId !== claimer.accountId ||
-        !devices.some((d) => d.id === claimer.deviceId && !d.revokedAt)
-      ) {
+      if (accountId !== asked.accountId || !devices.some((d) => d.id === claimerDevice && !d.revokedAt)) {
         throw forbidden("The claimer is not a device of the calling server.");
       }
       const homes = await store.federation.homesOf(deviceIds);
       if (homes.size > 0) throw forbidden("Key packages are claimed at each device's home server.");
-      const asked =
-        reason.type === "group-add" && !(await store.groups.findMembership(reason.groupId, claimer.deviceId))
-          ? { type: "first-contact" as const }
-          : reason;
-      return services.keyPackages.claim(
-        { accountId, deviceId: claimer.deviceId },
-        { deviceIds, reason: asked },
-      );
+      const claimer = { accountId, deviceId: claimerDevice };
+      const knownGroup =
+        reason.type === "group-add" && (await store.groups.findMembership(reason.groupId, claimerDevice));
+      if (reason.type !== "group-add" || knownGroup) {
+        return services.keyPackages.claim(claimer, { deviceIds, reason });
+      }
+      // A group this server does not know: each target account counts as a first contact.
+      const owners = await store.devices.accountsOf(deviceIds);
+      const byAccount = new Map<string, string[]>();
+      for (const id of deviceIds) {
+        const owner = owners.get(id) ?? id;
+        byAccount.set(owner, [...(byAccount.get(owner) ?? []), id]);
+      }
+      const claimed = new Map<string, ClaimKeyPackagesResponse["keyPackages"][number]>();
+      for (const ids of byAccount.values()) {
+        const answer = await services.keyPackages.claim(claimer, {
+          deviceIds: ids,
+          reason: { type: "first-contact" },
+        });
+        for (const kp of answer.keyPackages) claimed.set(kp.deviceId, kp);
+      }
+      return {
+        keyPackages: deviceIds.map((id) => {
+          const kp = claimed.get(id);
+          if (!kp) throw new VollyError("VOLLY_E_NO_KEY_PACKAGE", undefined, { deviceId: id });
+          return kp;
+        }),
+      };
     },
 
     async acceptMessage(origin, groupId, { deviceId, message }) {
