@@ -89,6 +89,11 @@ describe("federated conversations across three servers", () => {
   });
 
   it("a group on a with members of b and c: everyone reads everyone", async () => {
+    // Two accounts of b in a group b does not know yet: one claim there, a first contact each.
+    const pair = await alice.conversations.createGroup("a and b", [`@bob@${b.name}`, `@dave@${b.name}`]);
+    await waitFor(async () => (await dave.conversations.list()).some((conv) => conv.id === pair.id), {
+      message: "dave joins the group with bob",
+    });
     group = (await alice.conversations.createGroup("three servers", [`@bob@${b.name}`, `@carol@${c.name}`]))
       .id;
     await waitFor(
