@@ -1,5 +1,6 @@
 import {
   FEDERATION_PREFIX,
+  type FederatedLogEntry,
   type FederatedMembership,
   type FederatedWelcome,
   type LogNotice,
@@ -8,6 +9,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import { deviceChannel, groupChannel } from "../bus/bus.js";
+import { toGroupMessageEvent } from "../services/delivery/events.js";
 import { periodicJob } from "../services/periodic-job.js";
 import { isUniqueViolation } from "../store/driver-errors.js";
 import { StoreConflict } from "../store/store-conflict.js";
@@ -92,8 +94,58 @@ export function createLogMirror(
     }
   };
 
+  /** Sender account id and handle (as this server shows it) per device, for dispatch payloads. */
+  const senders = new Map<string, { senderAccountId: string; senderHandle: string }>();
+  const senderOf = async (deviceId: string) => {
+    let sender = senders.get(deviceId);
+    if (!sender) {
+      const device = await store.devices.findById(deviceId);
+      if (!device) return undefined;
+      sender = { senderAccountId: device.accountId, senderHandle: device.handle };
+      if (senders.size > 50_000) senders.clear();
+      senders.set(deviceId, sender);
+    }
+    return sender;
+  };
+
+  /**
+   * Tells the group's sessions what a page appended: each application entry with its payload (so a
+   * session that is up to date sends it without reading the store, as for local sends), then the
+   * page's end (a commit, a departure, or entries this copy skipped make sessions read the store).
+   */
+  const announce = async (
+    page: LogPageType,
+    appended: readonly FederatedLogEntry[],
+    membershipChanged: boolean,
+  ) => {
+    const { groupId } = page;
+    let announced = 0;
+    for (const entry of appended) {
+      const sender = entry.kind === "application" ? await senderOf(entry.senderDeviceId) : undefined;
+      bus.publish(groupChannel(groupId), {
+        type: "group-appended",
+        groupId,
+        seq: entry.seq,
+        kind: entry.kind,
+        ...(sender ? { entry: toGroupMessageEvent({ groupId, ...entry, ...sender }) } : {}),
+      });
+      announced = entry.seq;
+    }
+    if (membershipChanged || announced < page.upToSeq) {
+      bus.publish(groupChannel(groupId), {
+        type: "group-appended",
+        groupId,
+        seq: page.upToSeq,
+        kind: membershipChanged ? "commit" : "application",
+      });
+    }
+  };
+
   /** Applies one page to the copy in one transaction; returns whether a commit or departure came. */
-  const apply = async (hub: string, page: LogPageType): Promise<boolean> => {
+  const apply = async (
+    hub: string,
+    page: LogPageType,
+  ): Promise<{ membershipChanged: boolean; appended: FederatedLogEntry[] }> => {
     const { groupId } = page;
     await directory.ensureDevices(page.devices, hub);
     const present = new Set(
@@ -105,13 +157,17 @@ export function createLogMirror(
       ).map((d) => d.id),
     );
     let membershipChanged = false;
-    await store.transaction(async (tx) => {
+    let appended: FederatedLogEntry[] = [];
+    // Shared with the other writes of the moment (one commit, one fsync on SQLite: group commit).
+    await store.transactionShared(async (tx) => {
+      appended = [];
       const mirror = await tx.federation.findMirror(groupId);
       if (!mirror) return;
       for (const entry of page.entries) {
         if (entry.seq <= mirror.mirroredSeq || !present.has(entry.senderDeviceId)) continue;
         if (entry.kind !== "application") membershipChanged = true;
         await tx.log.append({ groupId, ...entry });
+        appended.push(entry);
       }
       if (page.memberships) {
         membershipChanged =
@@ -122,7 +178,7 @@ export function createLogMirror(
     });
     const last = page.entries[page.entries.length - 1];
     if (last) ctx.metrics?.lag(hub, Math.max(0, now() - last.createdAt) / 1000);
-    return membershipChanged;
+    return { membershipChanged, appended };
   };
 
   /** Pages the hub pushed with its notes, by group: used instead of a fetch when they fit. */
@@ -153,13 +209,8 @@ export function createLogMirror(
         });
       }
       if (page.upToSeq > after || page.entries.length > 0) {
-        const changed = await apply(mirror.hub, page);
-        bus.publish(groupChannel(groupId), {
-          type: "group-appended",
-          groupId,
-          seq: page.upToSeq,
-          kind: changed ? "commit" : "application",
-        });
+        const { membershipChanged, appended } = await apply(mirror.hub, page);
+        await announce(page, appended, membershipChanged);
       }
       after = page.upToSeq;
       if (after >= page.lastSeq && after >= minSeq) return;

@@ -1,7 +1,8 @@
 import { FEDERATION_PREFIX, type FederatedSignal, FederationEmpty, VollyError } from "@volly/protocol";
-import { groupChannel } from "../bus/bus.js";
 import type { AuthContext } from "../services/context.js";
+import { publishEphemeral } from "../services/ephemeral.js";
 import { findGroupPolicy, type MembershipPolicies } from "../services/groups/membership-policies.js";
+import { publishTyping } from "../services/typing.js";
 import type { FederationContext } from "./federation-context.js";
 import type { GroupHubs } from "./group-hubs.js";
 
@@ -64,26 +65,8 @@ export function createSignalRelay(
   };
 
   const publish = (device: AuthContext, groupId: string, signal: FederatedSignal) => {
-    if (signal.kind === "typing") {
-      bus.publish(groupChannel(groupId), {
-        type: "typing",
-        groupId,
-        accountId: device.accountId,
-        handle: device.handle,
-        deviceId: device.deviceId,
-        at: now(),
-      });
-      return;
-    }
-    bus.publish(groupChannel(groupId), {
-      type: "ephemeral",
-      groupId,
-      senderDeviceId: device.deviceId,
-      senderAccountId: device.accountId,
-      senderHandle: device.handle,
-      epoch: signal.epoch,
-      ciphertext: signal.ciphertext,
-    });
+    if (signal.kind === "typing") publishTyping(bus, groupId, device, now());
+    else publishEphemeral(bus, groupId, device, signal);
   };
 
   return {

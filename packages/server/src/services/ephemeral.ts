@@ -1,5 +1,5 @@
 import { type SendEphemeralBody, VollyError } from "@volly/protocol";
-import { groupChannel } from "../bus/bus.js";
+import { type Bus, groupChannel } from "../bus/bus.js";
 import type { AuthContext, ServiceContext } from "./context.js";
 import { findGroupPolicy, type MembershipPolicies } from "./groups/membership-policies.js";
 
@@ -42,15 +42,28 @@ export function createEphemeralService(
           currentEpoch: group.epoch,
         });
       }
-      bus.publish(groupChannel(groupId), {
-        type: "ephemeral",
-        groupId,
-        senderDeviceId: device.deviceId,
-        senderAccountId: device.accountId,
-        senderHandle: device.handle,
-        epoch: body.epoch,
-        ciphertext: body.ciphertext,
-      });
+      publishEphemeral(bus, groupId, device, body);
     },
   };
+}
+
+/**
+ * Publishes an ephemeral MLS message of `device` on the group's bus channel, for the gateway sessions
+ * of the group's other member devices on every node (never stored).
+ */
+export function publishEphemeral(
+  bus: Bus,
+  groupId: string,
+  device: Pick<AuthContext, "accountId" | "handle" | "deviceId">,
+  body: { epoch: number; ciphertext: string },
+): void {
+  bus.publish(groupChannel(groupId), {
+    type: "ephemeral",
+    groupId,
+    senderDeviceId: device.deviceId,
+    senderAccountId: device.accountId,
+    senderHandle: device.handle,
+    epoch: body.epoch,
+    ciphertext: body.ciphertext,
+  });
 }

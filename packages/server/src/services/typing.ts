@@ -1,4 +1,4 @@
-import { groupChannel } from "../bus/bus.js";
+import { type Bus, groupChannel } from "../bus/bus.js";
 import type { AuthContext, ServiceContext } from "./context.js";
 import { findGroupPolicy, type MembershipPolicies } from "./groups/membership-policies.js";
 
@@ -28,14 +28,27 @@ export function createTypingService(
     async start(device, groupId) {
       const { group, policy } = await findGroupPolicy(store, policies, groupId);
       await policy.authorizeSend(device.deviceId, group, store);
-      bus.publish(groupChannel(groupId), {
-        type: "typing",
-        groupId,
-        accountId: device.accountId,
-        handle: device.handle,
-        deviceId: device.deviceId,
-        at: now(),
-      });
+      publishTyping(bus, groupId, device, now());
     },
   };
+}
+
+/**
+ * Publishes that `device` is typing in `groupId` on the group's bus channel (for gateway sessions of
+ * its member devices on every node); `at` is the server's time (ms).
+ */
+export function publishTyping(
+  bus: Bus,
+  groupId: string,
+  device: Pick<AuthContext, "accountId" | "handle" | "deviceId">,
+  at: number,
+): void {
+  bus.publish(groupChannel(groupId), {
+    type: "typing",
+    groupId,
+    accountId: device.accountId,
+    handle: device.handle,
+    deviceId: device.deviceId,
+    at,
+  });
 }
