@@ -7,7 +7,7 @@
  * first member's server: the other members' servers relay for them).
  *
  *   node bench/workloads/fanout.mjs [--G 10] [--S 50] [--K 20] [--M 200] [--W 10] [--rate 100]
- *     [--rate-seconds 10] [--shapes embedded,scaled-1,scaled-3] [--modes closed,rate] [--quick]
+ *     [--rate-seconds 10] [--shapes embedded,scaled-1,scaled-3,federated-3] [--modes closed,rate] [--quick]
  *     [--send gateway|rest] [--cpu-prof DIR]
  */
 import { mkdirSync } from "node:fs";
@@ -321,7 +321,7 @@ async function run(flags) {
   const W = numberFlag(flags, "W", 10);
   const rate = numberFlag(flags, "rate", 100);
   const rateSeconds = numberFlag(flags, "rate-seconds", quick ? 3 : 10);
-  const shapes = (flags.shapes ?? "embedded,scaled-1,scaled-3").split(",");
+  const shapes = (flags.shapes ?? "embedded,scaled-1,scaled-3,federated-3").split(",");
   const modes = (flags.modes ?? "closed,rate").split(",");
   const cpuProf = flags["cpu-prof"];
   const via = flags.send ?? "gateway";
