@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
+import { damageGroupState } from "@volly/client/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
@@ -133,6 +134,11 @@ describe("federated conversations across three servers", () => {
     await waitFor(() => carol.typing.typingIn(group).includes(aliceOnC), {
       message: "carol sees alice typing",
     });
+    // bob's typing goes from b to the hub a, which passes it on to c.
+    bob.typing.notifyTyping(group);
+    await waitFor(() => carol.typing.typingIn(group).includes(`bob@${b.name}`), {
+      message: "carol sees bob (a third server) typing",
+    });
     await alice.presence.setStatus("dnd");
     await waitFor(() => carol.presence.statusOf(aliceOnC) === "dnd", { message: "carol sees alice's dnd" });
     await alice.presence.setStatus("online");
@@ -188,6 +194,16 @@ describe("federated conversations across three servers", () => {
       }
       expect(Object.values(await client.messaging.undecryptable()).reduce((n, v) => n + v, 0)).toBe(0);
     }
+  });
+
+  it("a member whose state is lost rejoins a group hosted on another server by external commit", async () => {
+    await damageGroupState(carol, group, "delete");
+    await alice.messaging.send(group, "while carol's state was lost");
+    await waitFor(async () => (await carol.messaging.recoveries()) === 1, { message: "carol rejoins" });
+    await alice.messaging.send(group, "after carol rejoined");
+    await waitFor(async () => (await textsIn(carol, group)).includes("after carol rejoined"), {
+      message: "carol reads the group again",
+    });
   });
 
   it("no server's database or log holds a message's text", async () => {

@@ -187,6 +187,13 @@ export const ForwardedDeviceBody = Type.Object(
 );
 export type ForwardedDeviceBody = Static<typeof ForwardedDeviceBody>;
 
+/**
+ * Query of a group's latest GroupInfo and ratchet tree (resync, RFC 9420 §12.4.3.2), for a member
+ * device of the calling server.
+ */
+export const GroupInfoQuery = Type.Object({ deviceId: Id }, { additionalProperties: false });
+export type GroupInfoQuery = Static<typeof GroupInfoQuery>;
+
 /** Query of a log page: the entries after `after`, at most `limit`. */
 export const LogPageQuery = Type.Object(
   {

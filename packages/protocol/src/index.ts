@@ -132,6 +132,7 @@ export {
   ForwardedMessageBody,
   ForwardedMessagesBody,
   ForwardedMessagesResponse,
+  GroupInfoQuery,
   LogNotice,
   LogPage,
   LogPageQuery,
@@ -169,7 +170,7 @@ export {
   type TypingStartEvent,
   type WelcomeEvent,
 } from "./gateway.js";
-export type { GrantAdminBody, GroupInfoResponse } from "./group-state.js";
+export { type GrantAdminBody, GroupInfoResponse } from "./group-state.js";
 export {
   CALL_INFRA_ROUTES,
   IceServer,

@@ -11,6 +11,7 @@ import {
   ForwardedCommitBody,
   ForwardedDeviceBody,
   ForwardedMessagesBody,
+  GroupInfoQuery,
   jsonDepthExceeds,
   LIMITS,
   LogNotice,
@@ -120,6 +121,14 @@ export function registerFederationRoutes(
         return reply
           .type("application/json")
           .send(JSON.stringify(await hub.logPage(origin, groupId, after, limit)));
+      });
+      scope.get(`${FEDERATION_PREFIX}/groups/:groupId/info`, async (request, reply) => {
+        const { origin } = await admitted(request);
+        const { groupId } = parse(FederatedGroupParams, request.params);
+        const { deviceId } = parse(GroupInfoQuery, request.query);
+        return reply
+          .type("application/json")
+          .send(JSON.stringify(await hub.groupInfo(origin, groupId, deviceId)));
       });
       const groupOf = (params: unknown) => parse(FederatedGroupParams, params).groupId;
       post("/key-packages/claim", FederatedClaimBody, (origin, _p, body) =>

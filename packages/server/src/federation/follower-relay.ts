@@ -8,6 +8,7 @@ import {
   FEDERATION_PREFIX,
   type ForwardedMessageBody,
   ForwardedMessagesResponse,
+  GroupInfoResponse,
   LeaveGroupResponse,
   MAX_FORWARDED_MESSAGES,
   type SendMessageResponse,
@@ -56,7 +57,8 @@ import type { WelcomePush } from "./welcome-push.js";
  *   catches up after it (before a commit is answered, so the committer reads its new epoch here);
  * - an append to a group hosted here notes the follower servers (`HubNotices`), and a commit that
  *   added devices of other servers sends their Welcomes (`WelcomePush`);
- * - a key package claim for devices of other servers is made at their home servers;
+ * - a key package claim for devices of other servers is made at their home servers, and the
+ *   GroupInfo of a group another server hosts (resync) is asked of its hub;
  * - a directory lookup of `user@server` asks that server (`RemoteDirectory`);
  * - devices of other servers cannot sign in here (they connect to their own server).
  */
@@ -225,6 +227,17 @@ export function installFollowerRelay(
       { deviceId: caller.deviceId, messageId },
       DeleteMessageResponse,
     );
+  };
+
+  const { groups } = ctx.services;
+  const getGroupInfo = groups.getGroupInfo.bind(groups);
+  groups.getGroupInfo = async (deviceId, groupId) => {
+    const hub = await hubOf(groupId);
+    if (hub === undefined) return getGroupInfo(deviceId, groupId);
+    return ctx.caller.request<GroupInfoResponse>(hub, "GET", `${FEDERATION_PREFIX}/groups/${groupId}/info`, {
+      query: { deviceId },
+      response: GroupInfoResponse,
+    });
   };
 
   const claim = keyPackages.claim.bind(keyPackages);

@@ -10,6 +10,7 @@ import {
   type ForwardedMessageBody,
   type ForwardedMessagesBody,
   type ForwardedMessagesResponse,
+  type GroupInfoResponse,
   type LeaveGroupResponse,
   type LogPage,
   parseHandle,
@@ -63,6 +64,12 @@ export interface HubService {
    * @throws VOLLY_E_FORBIDDEN, VOLLY_E_UNKNOWN_GROUP, VOLLY_E_UNKNOWN_DEVICE, and what a commit throws
    */
   acceptCommit(origin: string, groupId: string, body: ForwardedCommitBody): Promise<CommitResponse>;
+  /**
+   * The latest GroupInfo and ratchet tree of a group hosted here, for a device of `origin` the
+   * group's policy lets see it (resync by external commit, RFC 9420 §12.4.3.2).
+   * @throws VOLLY_E_FORBIDDEN (the device is not of `origin`), and what `GroupService.getGroupInfo` throws
+   */
+  groupInfo(origin: string, groupId: string, deviceId: string): Promise<GroupInfoResponse>;
   /** Records the departure of an `origin` device. @throws as {@link acceptMessage} */
   acceptDeparture(origin: string, groupId: string, deviceId: string): Promise<LeaveGroupResponse>;
   /** Deletes a message for an `origin` device. @throws as {@link acceptMessage}, VOLLY_E_UNKNOWN_MESSAGE */
@@ -282,6 +289,12 @@ export function createHubService(
         await directory.lookup(parts.user, server, 0);
       }
       return services.delivery.commit(deviceId, groupId, commit);
+    },
+
+    async groupInfo(origin, groupId, deviceId) {
+      await originDevice(origin, deviceId);
+      await hosted(groupId);
+      return services.groups.getGroupInfo(deviceId, groupId);
     },
 
     async acceptDeparture(origin, groupId, deviceId) {

@@ -17,7 +17,8 @@ export interface SignalRelay {
   /** Installs the relay around `services.typing.start` and `services.ephemeral.relay`. */
   install(): void;
   /**
-   * A signal from server `origin` for `groupId`: its device must be of `origin` and allowed to send
+   * A signal from server `origin` for `groupId`: its device must be of `origin` (or of a third server
+   * when `origin` hosts the group and passes it on) and allowed to send
    * in the group (this server's copy of the membership); published here, and passed on to the other
    * followers when the group is hosted here.
    * @throws VOLLY_E_FORBIDDEN (a device of another server), VOLLY_E_UNKNOWN_GROUP, VOLLY_E_NOT_GROUP_MEMBER
@@ -90,8 +91,10 @@ export function createSignalRelay(
     },
 
     async receive(origin, groupId, signal) {
+      // From the device's own server, or passed on by the group's hub (a third server's device).
       const homes = await store.federation.homesOf([signal.deviceId]);
-      if (homes.get(signal.deviceId) !== origin) {
+      const home = homes.get(signal.deviceId);
+      if (home === undefined || (home !== origin && (await hubOf(groupId)) !== origin)) {
         throw new VollyError("VOLLY_E_FORBIDDEN", "That device is not of the calling server.");
       }
       const device = await store.devices.findById(signal.deviceId);

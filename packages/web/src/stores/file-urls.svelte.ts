@@ -13,8 +13,10 @@ interface Entry {
  * `src` for a while after the component holding it let go (re-rendered with a new pointer object,
  * or removed while its audio or image was still loading): revoking at once makes Chromium fail that
  * load with `net::ERR_FILE_NOT_FOUND`, and a bubble re-created at once would download the file again.
+ * 10 s was not enough on a loaded machine (a CI run saw a voice message's audio fetch its revoked URL),
+ * so a minute: the decrypted bytes still go soon after nothing shows them.
  */
-const REVOKE_GRACE_MS = 10_000;
+const REVOKE_GRACE_MS = 60_000;
 
 /**
  * Object URLs of decrypted files, shared by everything showing the same file (a bubble, the
