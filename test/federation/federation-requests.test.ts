@@ -5,13 +5,9 @@ import { FEDERATION_WELL_KNOWN_PATH, toBase64Url } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../packages/server/src/federation/signing/request-signing.js";
 import { generateServerSigningKey } from "../../packages/server/src/federation/signing/server-key.js";
+import { freePort } from "../../packages/server/test/helpers/redis-server.js";
 import { tempDir } from "../helpers/temp-dir.js";
-import {
-  clientOn,
-  type FederatedServer,
-  freePort,
-  startFederatedServer,
-} from "./helpers/federated-servers.js";
+import { clientOn, type FederatedServer, startFederatedServer } from "./helpers/federated-servers.js";
 
 /** A server that publishes a signing key at its well-known URL and signs requests with it. */
 async function startRogue(host: string) {

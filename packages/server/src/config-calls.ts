@@ -1,10 +1,5 @@
-import {
-  IceServerUrl,
-  MAX_ICE_SERVER_URLS,
-  MAX_TURN_TTL_SECONDS,
-  matches,
-  VollyError,
-} from "@volly/protocol";
+import { IceServerUrl, MAX_ICE_SERVER_URLS, MAX_TURN_TTL_SECONDS, matches } from "@volly/protocol";
+import { envReader, usage } from "./config-env.js";
 
 /**
  * STUN/TURN servers handed to calls (docs/deployment.md "Calls: TURN and SFU"): `GET
@@ -74,17 +69,6 @@ export interface SfuConfig {
 /** Default {@link SfuConfig}: no SFU. */
 export const DEFAULT_SFU: SfuConfig = { mode: "off" };
 
-function usage(message: string, details: Record<string, unknown> = {}): VollyError {
-  return new VollyError("VOLLY_E_USAGE", message, details);
-}
-
-function reader(env: Record<string, string | undefined>) {
-  return (name: string) => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-}
-
 /**
  * Reads VOLLY_TURN_URLS, VOLLY_TURN_SECRET and VOLLY_TURN_TTL_SECONDS (validated by
  * {@link checkTurn}); empty values are ignored.
@@ -92,7 +76,7 @@ function reader(env: Record<string, string | undefined>) {
  * @returns the configuration, or undefined when none of the variables is set
  */
 export function turnFromEnv(env: Record<string, string | undefined>): TurnConfig | undefined {
-  const read = reader(env);
+  const read = envReader(env);
   const urls = read("VOLLY_TURN_URLS");
   const secret = read("VOLLY_TURN_SECRET");
   const ttl = read("VOLLY_TURN_TTL_SECONDS");
@@ -152,7 +136,7 @@ export function checkTurn(value: unknown): TurnConfig {
  * @returns the configuration, or undefined when none of the variables is set
  */
 export function sfuFromEnv(env: Record<string, string | undefined>): SfuConfig | undefined {
-  const read = reader(env);
+  const read = envReader(env);
   const mode = read("VOLLY_SFU");
   const url = read("VOLLY_SFU_URL");
   const apiSecret = read("VOLLY_SFU_API_SECRET");

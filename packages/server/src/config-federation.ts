@@ -1,4 +1,5 @@
-import { SERVER_NAME_PATTERN, VollyError } from "@volly/protocol";
+import { SERVER_NAME_PATTERN } from "@volly/protocol";
+import { envReader, usage } from "./config-env.js";
 
 /**
  * Federation settings (`docs/architecture.md` "Federation"): this server's public URL and name, which
@@ -36,17 +37,6 @@ export const MAX_FEDERATION_REQUESTS_PER_MINUTE = 1_000_000;
 export const MAX_FEDERATION_LIST = 10_000;
 
 const SERVER_NAME = new RegExp(SERVER_NAME_PATTERN);
-
-function usage(message: string, details: Record<string, unknown> = {}): VollyError {
-  return new VollyError("VOLLY_E_USAGE", message, details);
-}
-
-function reader(env: Record<string, string | undefined>) {
-  return (name: string) => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-}
 
 /**
  * The server name of a public URL: its host, lower-cased, with the port when the URL names one
@@ -122,7 +112,7 @@ function serverList(name: string, value: string | undefined): string[] {
  * @throws VollyError VOLLY_E_USAGE naming the variable whose value is invalid
  */
 export function parseFederationConfig(env: Record<string, string | undefined>): FederationConfig {
-  const read = reader(env);
+  const read = envReader(env);
   const publicUrl = read("VOLLY_PUBLIC_URL");
   const keyFile = read("VOLLY_FEDERATION_KEY_FILE");
   const rate = read("VOLLY_FEDERATION_REQUESTS_PER_MINUTE");

@@ -1,7 +1,7 @@
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { VollyClient } from "@volly/client";
 import { initNodeProfile } from "@volly/client/node";
+import { freePort } from "../../../packages/server/test/helpers/redis-server.js";
 import { tempDir } from "../../helpers/temp-dir.js";
 import { TEST_KDF } from "../../integration/helpers/sdk.js";
 import { type ServerProcess, startServerProcess } from "../../integration/helpers/server-process.js";
@@ -18,19 +18,6 @@ export interface FederatedServer {
   process: ServerProcess;
   /** Starts it again (after stop or kill -9) on the same address, port and data. */
   restart(): Promise<void>;
-}
-
-/** A free TCP port on `host` (bound and released at once). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**

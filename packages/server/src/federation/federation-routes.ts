@@ -12,7 +12,6 @@ import {
   ForwardedDeviceBody,
   ForwardedMessagesBody,
   GroupInfoQuery,
-  jsonDepthExceeds,
   LIMITS,
   LogNotice,
   LogPageQuery,
@@ -21,6 +20,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { jsonTextParser } from "../http/json-body.js";
 import type { HubService } from "./hub-service.js";
 import type { LogMirror } from "./log-mirror.js";
 import type { PresenceBridge } from "./presence-bridge.js";
@@ -72,6 +72,18 @@ export function registerFederationRoutes(
       .header("cache-control", "max-age=300")
       .send(JSON.stringify(deps.document())),
   );
+
+  const parseJson = jsonTextParser(app);
+  /** The request's JSON body (after its signature was checked); {} for none. */
+  const jsonBody = (raw: Uint8Array | undefined): unknown => {
+    if (!raw || raw.length === 0) return {};
+    try {
+      return parseJson(new TextDecoder().decode(raw));
+    } catch (error) {
+      if (error instanceof VollyError) throw error;
+      throw new VollyError("VOLLY_E_BAD_REQUEST", "The body is not valid JSON.");
+    }
+  };
 
   app.register(
     async (scope) => {
@@ -168,23 +180,4 @@ export function registerFederationRoutes(
     },
     { bodyLimit: MAX_FEDERATION_BODY_BYTES } as never,
   );
-}
-
-/** The request's JSON body (after its signature was checked); {} for none. */
-function jsonBody(raw: Uint8Array | undefined): unknown {
-  if (!raw || raw.length === 0) return {};
-  const text = new TextDecoder().decode(raw);
-  if (jsonDepthExceeds(text, LIMITS.maxJsonDepth)) {
-    throw new VollyError("VOLLY_E_BAD_REQUEST", "The body nests too deep.", {
-      maxDepth: LIMITS.maxJsonDepth,
-    });
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === "object" && value !== null && Object.hasOwn(value, "__proto__"))
-      throw new Error("proto");
-    return value;
-  } catch {
-    throw new VollyError("VOLLY_E_BAD_REQUEST", "The body is not valid JSON.");
-  }
 }

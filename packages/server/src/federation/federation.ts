@@ -77,11 +77,11 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   const directory = createRemoteDirectory(ctx);
   const mirror = createLogMirror(ctx, directory, { pollIntervalMs: options.pollIntervalMs ?? 2_000 });
   const notices = createHubNotices(ctx, (groupId, after, limit) => hub.page(groupId, after, limit));
-  const hub = createHubService(ctx, directory, (server, groupId, upToSeq) =>
+  const hubs = createGroupHubs(options.service.store);
+  const hub = createHubService(ctx, directory, hubs, (server, groupId, upToSeq) =>
     notices.served(server, groupId, upToSeq),
   );
   const welcomes = createWelcomePush(ctx, { intervalMs: options.pollIntervalMs ?? 2_000 });
-  const hubs = createGroupHubs(options.service.store);
   installFollowerRelay(ctx, { directory, mirror, notices, welcomes, hubs });
   const presence = createPresenceBridge(ctx);
   const signals = createSignalRelay(ctx, createMembershipPolicies(options.service.now), hubs.hubOf);

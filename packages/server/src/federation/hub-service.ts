@@ -18,6 +18,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import type { FederationContext } from "./federation-context.js";
+import type { GroupHubs } from "./group-hubs.js";
 import type { RemoteDirectory } from "./remote-directory.js";
 
 /** Entries per log page when the follower does not say (at most 1,000). */
@@ -96,11 +97,13 @@ export interface HubService {
 /**
  * Builds the {@link HubService}.
  *
+ * @param hubs which groups are hosted here (cached: a group never changes hub)
  * @param onServed called after a follower fetched a page (what the next note to it may carry)
  */
 export function createHubService(
   ctx: FederationContext,
   directory: RemoteDirectory,
+  hubs: GroupHubs,
   onServed?: (server: string, groupId: string, upToSeq: number) => void,
 ): HubService {
   /** "server group" → when that server's right to read that group was last checked (ms). */
@@ -120,7 +123,8 @@ export function createHubService(
 
   /** Refuses a group this server does not host (unknown, or mirrored from another hub). */
   const hosted = async (groupId: string) => {
-    if (!(await store.groups.find(groupId)) || (await store.federation.findMirror(groupId))) {
+    // hubOf caches what it read: null in `known` means stored and hosted here.
+    if ((await hubs.hubOf(groupId)) !== undefined || hubs.known(groupId) !== null) {
       throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
     }
   };

@@ -14,6 +14,7 @@ import { periodicJob } from "../services/periodic-job.js";
 import { isUniqueViolation } from "../store/driver-errors.js";
 import { StoreConflict } from "../store/store-conflict.js";
 import type { Repositories } from "../store/types.js";
+import { coalesced } from "./coalesced.js";
 import type { FederationContext } from "./federation-context.js";
 import type { RemoteDirectory } from "./remote-directory.js";
 
@@ -64,7 +65,8 @@ export function createLogMirror(
   options: { pollIntervalMs?: number } = {},
 ): LogMirror {
   const { store, bus, now } = ctx.service;
-  const running = new Map<string, { run: Promise<void>; again: boolean; minSeq: number }>();
+  /** Per group: its coalesced catch-up and the highest seq asked for. */
+  const syncs = new Map<string, { minSeq: number; run: () => Promise<void> }>();
 
   const ensureMirror = async (groupId: string, hub: string) => {
     const mirror = await store.federation.findMirror(groupId);
@@ -147,15 +149,7 @@ export function createLogMirror(
     page: LogPageType,
   ): Promise<{ membershipChanged: boolean; appended: FederatedLogEntry[] }> => {
     const { groupId } = page;
-    await directory.ensureDevices(page.devices, hub);
-    const present = new Set(
-      (
-        await store.devices.findMany([
-          ...(page.memberships ?? []).map((m) => m.deviceId),
-          ...page.entries.map((e) => e.senderDeviceId),
-        ])
-      ).map((d) => d.id),
-    );
+    const present = await directory.ensureDevices(page.devices, hub);
     let membershipChanged = false;
     let appended: FederatedLogEntry[] = [];
     // Shared with the other writes of the moment (one commit, one fsync on SQLite: group commit).
@@ -219,27 +213,19 @@ export function createLogMirror(
   };
 
   const sync = (groupId: string, minSeq = 0): Promise<void> => {
-    const current = running.get(groupId);
-    if (current) {
-      // The run in progress goes round once more (from where it got to), so whoever asks now is
-      // answered by a fetch made after the ask.
-      current.again = true;
-      current.minSeq = Math.max(current.minSeq, minSeq);
-      return current.run;
+    let state = syncs.get(groupId);
+    if (!state) {
+      const created: { minSeq: number; run: () => Promise<void> } = {
+        minSeq: 0,
+        run: coalesced(() => run(groupId, created.minSeq)),
+      };
+      if (syncs.size > 100_000) syncs.clear();
+      syncs.set(groupId, created);
+      state = created;
     }
-    const state = { run: Promise.resolve(), again: false, minSeq };
-    state.run = (async () => {
-      try {
-        do {
-          state.again = false;
-          await run(groupId, state.minSeq);
-        } while (state.again);
-      } finally {
-        running.delete(groupId);
-      }
-    })();
-    running.set(groupId, state);
-    return state.run;
+    // A run in progress goes round once more (from where it got to) for whoever asks now.
+    state.minSeq = Math.max(state.minSeq, minSeq);
+    return state.run();
   };
 
   const poll = periodicJob(

@@ -3,7 +3,7 @@ import {
   type FederatedPresence,
   FederationEmpty,
   MAX_FEDERATED_PRESENCE_VIEWS,
-  VollyError,
+  type VollyError,
 } from "@volly/protocol";
 import { PRESENCE_CHANNEL } from "../bus/bus.js";
 import type { BusMessage } from "../bus/messages.js";
@@ -142,7 +142,6 @@ export function createPresenceBridge(ctx: FederationContext): PresenceBridge {
           ...(view.chosen ? { chosen: view.chosen } : {}),
         });
       }
-      if (views.length === 0) throw new VollyError("VOLLY_E_BAD_REQUEST", "No views.");
     },
   };
 }

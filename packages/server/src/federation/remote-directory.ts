@@ -31,8 +31,10 @@ export interface RemoteDirectory {
    * already (others are ignored), accounts homed at the hub are stored as the hub describes them,
    * and accounts of a third server are looked up at their home server — or, when it cannot be
    * reached, stored as the hub describes them until it can.
+   *
+   * @returns the ids of the named devices stored here afterwards (one read when all are known)
    */
-  ensureDevices(refs: readonly FederatedDeviceRef[], hub: string): Promise<void>;
+  ensureDevices(refs: readonly FederatedDeviceRef[], hub: string): Promise<Set<string>>;
   /**
    * Resolves a handle as a user of this server types it ("alice", "@alice@b.example"): the local
    * account's handle, or the stored qualified handle of a remote one after {@link lookup}.
@@ -100,10 +102,12 @@ export function createRemoteDirectory(ctx: FederationContext): RemoteDirectory {
     lookup,
 
     async ensureDevices(refs, hub) {
-      const missing = refs.filter((ref) => ref.server !== ctx.serverName);
-      if (missing.length === 0) return;
-      const stored = new Set((await store.devices.findMany(missing.map((r) => r.deviceId))).map((d) => d.id));
-      const unknown = missing.filter((ref) => !stored.has(ref.deviceId));
+      const stored = async (ids: readonly string[]) =>
+        new Set((await store.devices.findMany(ids)).map((d) => d.id));
+      const present = await stored(refs.map((r) => r.deviceId));
+      // This server's own devices exist already or not at all; only other servers' are added.
+      const unknown = refs.filter((ref) => ref.server !== ctx.serverName && !present.has(ref.deviceId));
+      if (unknown.length === 0) return present;
       const byAccount = new Map<string, FederatedDeviceRef[]>();
       for (const ref of unknown) byAccount.set(ref.accountId, [...(byAccount.get(ref.accountId) ?? []), ref]);
       for (const [accountId, devices] of byAccount) {
@@ -138,6 +142,8 @@ export function createRemoteDirectory(ctx: FederationContext): RemoteDirectory {
           });
         });
       }
+      for (const id of await stored(unknown.map((r) => r.deviceId))) present.add(id);
+      return present;
     },
 
     async resolveHandle(handle) {

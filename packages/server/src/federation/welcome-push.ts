@@ -1,5 +1,6 @@
 import { FEDERATION_PREFIX, type FederatedWelcome, FederationEmpty, type VollyError } from "@volly/protocol";
 import { periodicJob } from "../services/periodic-job.js";
+import { coalesced } from "./coalesced.js";
 import type { FederationContext } from "./federation-context.js";
 
 /** Welcomes read per run. */
@@ -28,8 +29,6 @@ export function createWelcomePush(
 ): WelcomePush {
   const { store, now } = ctx.service;
   const backoff = new Map<string, { until: number; delayMs: number }>();
-  let again = false;
-  let running: Promise<void> | undefined;
 
   const runOnce = async (): Promise<void> => {
     const refs = await store.federation.listRemoteWelcomes(BATCH);
@@ -77,29 +76,12 @@ export function createWelcomePush(
     }
   };
 
+  const run = coalesced(runOnce);
   const job = periodicJob(
     () => run(),
     options.intervalMs ?? 2_000,
     (error) => ctx.log.error({ err: String(error) }, "federation: welcome push failed"),
   );
-
-  function run(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await runOnce();
-        } while (again);
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
 
   return {
     kick() {

@@ -11,12 +11,15 @@ export const REDIS_SERVER: ServiceGate = serviceGate(
   `these tests start their own Redis: install redis-server (Debian: apt-get install redis-server) or set VOLLY_TEST_REDIS_SERVER`,
 );
 
-/** A free TCP port on 127.0.0.1 (free when returned; another process may take it later). */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on `host` (default 127.0.0.1; any loopback address, e.g. a federation test's
+ * 127.0.0.2) — free when returned; another process may take it later.
+ */
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : 0;
       server.close(() => resolve(port));
