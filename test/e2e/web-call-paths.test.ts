@@ -208,7 +208,10 @@ describe.skipIf(!browserTestsEnabled())("web 1:1 call paths in Chromium", () => 
       message: "bob hears alice's new microphone",
     });
     const p = await probe(bob.page);
-    expect(Object.keys(p.frames.dropped).filter((cause) => cause !== "replay")).toEqual([]);
+    expect(
+      Object.keys(p.frames.dropped).filter((cause) => cause !== "replay"),
+      JSON.stringify(p.frames),
+    ).toEqual([]);
     expect(p.frames.plaintextVisible).toBe(0);
 
     // the speaker (setSinkId): Chromium's fake devices offer two outputs besides the default

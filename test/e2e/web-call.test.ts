@@ -86,7 +86,10 @@ describe.skipIf(!browserTestsEnabled())("web 1:1 call in Chromium", () => {
       expect(p.frames.plaintextVisible).toBe(0);
       // every frame that came opened: none unsealed or under another key (a retransmitted frame
       // may come twice; its second copy is refused as a replay, RFC 9605 §9.3)
-      expect(Object.keys(p.frames.dropped).filter((cause) => cause !== "replay")).toEqual([]);
+      expect(
+        Object.keys(p.frames.dropped).filter((cause) => cause !== "replay"),
+        JSON.stringify(p.frames),
+      ).toEqual([]);
       expect(p.videoCodec).toBe("video/VP8");
     }
     await expect.poll(() => alice.page.getByTestId("call-status").textContent()).toMatch(/0:\d\d/);
@@ -147,7 +150,10 @@ describe.skipIf(!browserTestsEnabled())("web 1:1 call in Chromium", () => {
       message: "bob decodes the camera again",
     });
     const p = await probe(bob.page);
-    expect(Object.keys(p.frames.dropped).filter((cause) => cause !== "replay")).toEqual([]);
+    expect(
+      Object.keys(p.frames.dropped).filter((cause) => cause !== "replay"),
+      JSON.stringify(p.frames),
+    ).toEqual([]);
   });
 
   it("frames on the wire are sealed: with a wrong key bob's side opens none and decodes no more video", async () => {

@@ -202,7 +202,10 @@ describe.skipIf(!browserTestsEnabled())("web group call in Chromium", () => {
       )) as { sealed: number; plaintextVisible: number; dropped: Record<string, number> };
       expect(frames.sealed).toBeGreaterThan(0);
       expect(frames.plaintextVisible).toBe(0);
-      expect(Object.keys(frames.dropped).filter((cause) => cause !== "replay")).toEqual([]);
+      expect(
+        Object.keys(frames.dropped).filter((cause) => cause !== "replay"),
+        JSON.stringify(frames),
+      ).toEqual([]);
       await expect.poll(() => user.page.getByTestId("group-call-tile").count()).toBe(3);
     }
     await expectAccessible(alice.page, "group call view");

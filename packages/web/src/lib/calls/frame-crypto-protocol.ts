@@ -28,6 +28,11 @@ export interface FrameCryptoStats {
   openedFrom: Record<string, number>;
   /** Of {@link opened}, the video frames (a voice channel's camera or shared screen). */
   openedVideo: number;
+  /**
+   * Incoming frames with no data at all (the RTP stack makes such frames, e.g. from padding:
+   * w3c/webrtc-encoded-transform#310): nothing to open or decode, dropped, and no failure.
+   */
+  empty: number;
   /** Incoming frames dropped, by SFrame failure cause ("authentication", "unknown-kid", …). */
   dropped: Record<string, number>;
   /** Sealed frames whose plaintext appeared in the sent bytes (must stay 0). */

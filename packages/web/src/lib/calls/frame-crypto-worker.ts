@@ -81,6 +81,7 @@ function keysOf(callId: string): CallKeys {
         opened: 0,
         openedVideo: 0,
         openedFrom: {},
+        empty: 0,
         dropped: {},
         plaintextVisible: 0,
       },
@@ -167,6 +168,10 @@ function seal(callId: string, kind: Kind) {
 function open(callId: string, kind: Kind, peer: string | undefined) {
   return async (frame: EncodedFrame, controller: TransformStreamDefaultController<EncodedFrame>) => {
     const keys = keysOf(callId);
+    if (frame.data.byteLength === 0) {
+      keys.stats.empty += 1; // no payload (RTP padding): no SFrame to open, nothing to decode
+      return;
+    }
     try {
       const received = new Uint8Array(frame.data);
       const clear = clearBytes(frame, received, kind);
