@@ -1,10 +1,14 @@
+import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { VollyClient } from "@volly/client";
 import { FEDERATION_WELL_KNOWN_PATH, toBase64Url } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../packages/server/src/federation/signing/request-signing.js";
-import { generateServerSigningKey } from "../../packages/server/src/federation/signing/server-key.js";
+import {
+  generateServerSigningKey,
+  loadOrCreateServerKey,
+} from "../../packages/server/src/federation/signing/server-key.js";
 import { freePort } from "../../packages/server/test/helpers/redis-server.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { clientOn, type FederatedServer, startFederatedServer } from "./helpers/federated-servers.js";
@@ -115,6 +119,41 @@ describe("federation requests between servers", () => {
       key: rogue.key,
     });
     expect(ok.json.code).toBe("VOLLY_E_UNKNOWN_HANDLE");
+  });
+
+  it("gives a group's blob only to the servers of its members: another server gets not-found", async () => {
+    const ann = await clientOn(join(home, "a"), a, "ann");
+    try {
+      const group = (await ann.conversations.createGroup("ann and bob", [`@bob@${b.name}`])).id;
+      const sent = await ann.attachments.whenSent(
+        (
+          await ann.attachments.send(group, [
+            { source: new Uint8Array(5_000), name: "x.bin", mime: "text/plain" },
+          ])
+        ).id,
+      );
+      const blobId = sent.attachments?.[0]?.blobId as string;
+      // b (bob's server) may read it; a valid signature of a server with no member in the group may not
+      const bKey = await loadOrCreateServerKey(join(b.dataDir, "federation-key.json"));
+      const path = `/federation/v1/groups/${group}/blobs/${blobId}`;
+      const member = await fetch(`${a.url}${path}`, {
+        headers: await signRequest(
+          { method: "GET", url: `${a.url}${path}`, headers: {} },
+          {
+            serverName: b.name,
+            key: bKey,
+          },
+        ),
+      });
+      expect(member.status).toBe(200);
+      // the ciphertext, which hashes to its id
+      const body = Buffer.from(await member.arrayBuffer());
+      expect(createHash("sha256").update(body).digest("base64url")).toBe(blobId);
+      const stranger = await signedFetch(a, path, { serverName: rogue.name, key: rogue.key });
+      expect(stranger).toMatchObject({ status: 404, json: { code: "VOLLY_E_NOT_FOUND" } });
+    } finally {
+      await ann.close();
+    }
   });
 
   it("refuses a request signed with a key the named server does not publish", async () => {

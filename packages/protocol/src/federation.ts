@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { BlobId, SendBlobIds } from "./attachments.js";
 import {
   Base64Url,
   EntityType,
@@ -180,6 +181,17 @@ export const ForwardedCommitBody = Type.Object(
 );
 export type ForwardedCommitBody = Static<typeof ForwardedCommitBody>;
 
+/**
+ * A blob of a group, fetched by another server (GET /federation/v1/groups/:groupId/blobs/:blobId,
+ * answered with the ciphertext as `application/octet-stream`): by the hub from the home server of
+ * the member who sent it, and by a follower from the hub when one of its devices first reads it.
+ */
+export const FederatedBlobParams = Type.Object(
+  { groupId: Id, blobId: BlobId },
+  { additionalProperties: false },
+);
+export type FederatedBlobParams = Static<typeof FederatedBlobParams>;
+
 /** A member device's departure or deletion of its message, forwarded to the hub. */
 export const ForwardedDeviceBody = Type.Object(
   { deviceId: Id, messageId: Type.Optional(Id) },
@@ -214,6 +226,11 @@ export const FederatedLogEntry = Type.Object(
     epoch: Type.Integer({ minimum: 0 }),
     payload: Base64Url(4_000_000),
     createdAt: Timestamp,
+    /**
+     * The blobs the message points at (its SEND's `blobIds`): a follower records them, so its
+     * devices in the group may download them (fetched from the hub on first read).
+     */
+    blobIds: Type.Optional(SendBlobIds),
   },
   { additionalProperties: false },
 );

@@ -115,6 +115,7 @@ export {
   FEDERATION_WELL_KNOWN_PATH,
   FederatedAccount,
   FederatedAccountParams,
+  FederatedBlobParams,
   FederatedClaimBody,
   FederatedClaimResponse,
   FederatedDevice,

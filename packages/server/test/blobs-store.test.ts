@@ -122,7 +122,7 @@ forEachBackend((backend) => {
       const carol = await registerDevice(f.services, "carol");
       // bob uploads in his own group, then shares it where alice is (an avatar)
       const avatar = await complete(otherGroupId, 1000, bob);
-      expect(await f.store.blobs.referencedForDevice(avatar.blobId, alice.deviceId)).toBe(false);
+      expect(await f.store.blobs.referenceForDevice(avatar.blobId, alice.deviceId)).toBeUndefined();
       await f.services.delivery.sendMessage(bob.deviceId, groupId, {
         messageId: newId(),
         epoch: 1,
@@ -130,8 +130,11 @@ forEachBackend((backend) => {
         blobIds: [avatar.blobId],
         declares: ["attachment"],
       });
-      expect(await f.store.blobs.referencedForDevice(avatar.blobId, alice.deviceId)).toBe(true);
-      expect(await f.store.blobs.referencedForDevice(avatar.blobId, carol.deviceId)).toBe(false);
+      expect(await f.store.blobs.referenceForDevice(avatar.blobId, alice.deviceId)).toEqual({
+        groupId,
+        senderDeviceId: bob.deviceId,
+      });
+      expect(await f.store.blobs.referenceForDevice(avatar.blobId, carol.deviceId)).toBeUndefined();
       // Its upload group losing every member does not remove it while alice's group points at it.
       await f.services.delivery.leave(bob.deviceId, otherGroupId);
       expect(await f.store.blobs.removeMemberless(10)).toBe(0);

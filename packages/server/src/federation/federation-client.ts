@@ -1,3 +1,7 @@
+import { createWriteStream } from "node:fs";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { TSchema } from "@sinclair/typebox";
 import {
   ERROR_CODES,
@@ -54,6 +58,18 @@ export interface FederationClient {
     path: string,
     options: FederationRequestOptions,
   ): Promise<T>;
+  /**
+   * Sends one signed GET to `server` and writes its 2xx body (bytes, streamed) to `file`.
+   *
+   * @param server the remote server's name (`host[:port]`)
+   * @param path the route, starting with `/federation/v1/`
+   * @param file where the bytes go (created or truncated; left partial on failure: the caller's
+   *   to remove)
+   * @param maxBytes the largest body accepted (bytes)
+   * @returns how many bytes were written
+   * @throws as {@link request}; VOLLY_E_FEDERATION_UNREACHABLE (reason "too-large") past `maxBytes`
+   */
+  download(server: string, path: string, file: string, maxBytes: number): Promise<number>;
 }
 
 /**
@@ -85,12 +101,14 @@ export function createFederationClient(options: {
   const unreachable = (server: string, reason: string, details: Record<string, unknown> = {}) =>
     new VollyError("VOLLY_E_FEDERATION_UNREACHABLE", undefined, { server, reason, ...details });
 
-  async function send(
+  /** Signs and sends one request; the answer's body is not read yet. */
+  async function dispatch(
     server: string,
     method: "GET" | "POST",
     path: string,
-    request: FederationRequestOptions,
-  ): Promise<unknown> {
+    request: Omit<FederationRequestOptions, "response">,
+    accept: string,
+  ): Promise<{ response: Response; signal: AbortSignal }> {
     const document = await options.directory.document(server);
     const search = request.query
       ? new URLSearchParams(Object.entries(request.query).map(([k, v]) => [k, String(v)])).toString()
@@ -100,26 +118,50 @@ export function createFederationClient(options: {
     const target = `${document.federationUrl}${url.pathname}${url.search}`;
     const body =
       request.body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(request.body));
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept };
     if (body) headers["content-type"] = "application/json";
     Object.assign(
       headers,
       await signRequest({ method, url: target, headers, ...(body ? { body } : {}) }, signer),
     );
-
-    let response: Response;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      response = await fetchImpl(url.href, {
+      const response = await fetchImpl(url.href, {
         method,
         headers,
         ...(body ? { body } : {}),
         redirect: "error",
         signal,
       });
+      return { response, signal };
     } catch {
       throw unreachable(server, signal.aborted ? "timeout" : "network");
     }
+  }
+
+  /** The error a non-2xx answer stands for (its body read, at most {@link MAX_FEDERATION_RESPONSE_BYTES}). */
+  async function failure(server: string, response: Response): Promise<VollyError> {
+    const bytes = await readBodyCapped(response, MAX_FEDERATION_RESPONSE_BYTES).catch(() => undefined);
+    let value: unknown;
+    try {
+      value = bytes && bytes.byteLength > 0 ? parseBoundedJson(new TextDecoder().decode(bytes)) : undefined;
+    } catch {
+      value = undefined;
+    }
+    if (matches(ErrorResponse, value) && Object.hasOwn(ERROR_CODES, value.code)) {
+      return new VollyError(value.code as ErrorCode, value.message, value.details);
+    }
+    return unreachable(server, "status", { status: response.status });
+  }
+
+  async function send(
+    server: string,
+    method: "GET" | "POST",
+    path: string,
+    request: FederationRequestOptions,
+  ): Promise<unknown> {
+    const { response, signal } = await dispatch(server, method, path, request, "application/json");
+    if (response.status < 200 || response.status >= 300) throw await failure(server, response);
     let bytes: Uint8Array | undefined;
     try {
       bytes = await readBodyCapped(response, MAX_FEDERATION_RESPONSE_BYTES);
@@ -133,49 +175,73 @@ export function createFederationClient(options: {
     } catch {
       value = Symbol.for("invalid");
     }
-    if (response.status >= 200 && response.status < 300) {
-      if (!matches(request.response, value)) {
-        throw unreachable(server, "invalid-response", { status: response.status });
-      }
+    if (!matches(request.response, value)) {
+      throw unreachable(server, "invalid-response", { status: response.status });
+    }
+    return value;
+  }
+
+  async function receive(server: string, path: string, file: string, maxBytes: number): Promise<number> {
+    const { response, signal } = await dispatch(server, "GET", path, {}, "application/octet-stream");
+    if (response.status < 200 || response.status >= 300) throw await failure(server, response);
+    if (Number(response.headers.get("content-length") ?? 0) > maxBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw unreachable(server, "too-large");
+    }
+    let size = 0;
+    const capped = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.byteLength;
+        done(size > maxBytes ? unreachable(server, "too-large") : null, chunk);
+      },
+    });
+    try {
+      await pipeline(
+        response.body ? Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>) : Readable.from([]),
+        capped,
+        createWriteStream(file),
+      );
+    } catch (error) {
+      if (error instanceof VollyError) throw error;
+      throw unreachable(server, signal.aborted ? "timeout" : "network");
+    }
+    return size;
+  }
+
+  /** Checks `server`, `path` and the policy, then runs `call`, counting it in the metrics. */
+  async function counted<T>(server: string, path: string, call: () => Promise<T>): Promise<T> {
+    if (typeof server !== "string" || server.length > 261 || !SERVER_NAME.test(server)) {
+      throw new VollyError("VOLLY_E_BAD_REQUEST", "Not a server name.", {
+        server: String(server).slice(0, 300),
+      });
+    }
+    if (
+      typeof path !== "string" ||
+      !PATH.test(path) ||
+      path.split("/").some((s) => s === "." || s === "..")
+    ) {
+      throw new VollyError("VOLLY_E_BAD_REQUEST", `A federation path starts with ${FEDERATION_PREFIX}/.`);
+    }
+    if (!options.policy.allows(server)) {
+      throw new VollyError("VOLLY_E_FEDERATION_BLOCKED", undefined, { server });
+    }
+    const started = performance.now();
+    try {
+      const value = await call();
+      options.metrics?.outgoing(server, "ok", (performance.now() - started) / 1000);
       return value;
+    } catch (error) {
+      options.metrics?.outgoing(server, "failed", (performance.now() - started) / 1000);
+      throw error;
     }
-    if (matches(ErrorResponse, value) && Object.hasOwn(ERROR_CODES, value.code)) {
-      throw new VollyError(value.code as ErrorCode, value.message, value.details);
-    }
-    throw unreachable(server, "status", { status: response.status });
   }
 
   return {
-    async request<T>(
-      server: string,
-      method: "GET" | "POST",
-      path: string,
-      request: FederationRequestOptions,
-    ) {
-      if (typeof server !== "string" || server.length > 261 || !SERVER_NAME.test(server)) {
-        throw new VollyError("VOLLY_E_BAD_REQUEST", "Not a server name.", {
-          server: String(server).slice(0, 300),
-        });
-      }
-      if (
-        typeof path !== "string" ||
-        !PATH.test(path) ||
-        path.split("/").some((s) => s === "." || s === "..")
-      ) {
-        throw new VollyError("VOLLY_E_BAD_REQUEST", `A federation path starts with ${FEDERATION_PREFIX}/.`);
-      }
-      if (!options.policy.allows(server)) {
-        throw new VollyError("VOLLY_E_FEDERATION_BLOCKED", undefined, { server });
-      }
-      const started = performance.now();
-      try {
-        const value = await send(server, method, path, request);
-        options.metrics?.outgoing(server, "ok", (performance.now() - started) / 1000);
-        return value as T;
-      } catch (error) {
-        options.metrics?.outgoing(server, "failed", (performance.now() - started) / 1000);
-        throw error;
-      }
+    request<T>(server: string, method: "GET" | "POST", path: string, request: FederationRequestOptions) {
+      return counted(server, path, () => send(server, method, path, request) as Promise<T>);
+    },
+    download(server, path, file, maxBytes) {
+      return counted(server, path, () => receive(server, path, file, maxBytes));
     },
   };
 }

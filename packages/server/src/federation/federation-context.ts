@@ -20,6 +20,12 @@ export interface FederationCaller {
     path: string,
     options: { body?: unknown; query?: Record<string, string | number>; response: TSchema },
   ): Promise<T>;
+  /**
+   * Sends a signed GET to `server` and streams its 2xx body to `file` (at most `maxBytes` bytes).
+   * @returns the bytes written
+   * @throws as {@link request}; VOLLY_E_FEDERATION_UNREACHABLE (reason "too-large")
+   */
+  download(server: string, path: string, file: string, maxBytes: number): Promise<number>;
 }
 
 /** What every federation part is built from. */

@@ -1,8 +1,10 @@
+import { open } from "node:fs/promises";
 import type { TSchema } from "@sinclair/typebox";
 import {
   FEDERATION_PREFIX,
   FEDERATION_WELL_KNOWN_PATH,
   FederatedAccountParams,
+  FederatedBlobParams,
   FederatedClaimBody,
   FederatedGroupParams,
   FederatedPresence,
@@ -21,6 +23,7 @@ import {
 } from "@volly/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonTextParser } from "../http/json-body.js";
+import type { BlobRelay } from "./blob-relay.js";
 import type { HubService } from "./hub-service.js";
 import type { LogMirror } from "./log-mirror.js";
 import type { PresenceBridge } from "./presence-bridge.js";
@@ -60,12 +63,13 @@ export function registerFederationRoutes(
     document: () => ServerDocument;
     gate: FederationGate;
     hub: HubService;
+    blobs: BlobRelay;
     mirror: LogMirror;
     signals: SignalRelay;
     presence: PresenceBridge;
   },
 ): void {
-  const { gate, hub, mirror, signals, presence } = deps;
+  const { gate, hub, blobs, mirror, signals, presence } = deps;
   app.get(FEDERATION_WELL_KNOWN_PATH, async (_request, reply) =>
     reply
       .type("application/json")
@@ -141,6 +145,19 @@ export function registerFederationRoutes(
         return reply
           .type("application/json")
           .send(JSON.stringify(await hub.groupInfo(origin, groupId, deviceId)));
+      });
+      scope.get(`${FEDERATION_PREFIX}/groups/:groupId/blobs/:blobId`, async (request, reply) => {
+        const { origin } = await admitted(request);
+        const { groupId, blobId } = parse(FederatedBlobParams, request.params);
+        const { blob, path } = await blobs.servable(origin, groupId, blobId);
+        const file = await open(path).catch(() => {
+          throw new VollyError("VOLLY_E_NOT_FOUND");
+        });
+        return reply
+          .type("application/octet-stream")
+          .header("content-length", String(blob.size))
+          .header("cache-control", "no-store")
+          .send(file.createReadStream());
       });
       const groupOf = (params: unknown) => parse(FederatedGroupParams, params).groupId;
       post("/key-packages/claim", FederatedClaimBody, (origin, _p, body) =>

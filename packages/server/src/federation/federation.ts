@@ -6,6 +6,7 @@ import type { Metrics } from "../metrics.js";
 import type { ServiceContext } from "../services/context.js";
 import { createMembershipPolicies } from "../services/groups/membership-policies.js";
 import type { Services } from "../services/services.js";
+import { createBlobRelay, installBlobReads } from "./blob-relay.js";
 import { createFederationClient } from "./federation-client.js";
 import type { FederationContext } from "./federation-context.js";
 import { createFederationMetrics } from "./federation-metrics.js";
@@ -78,7 +79,9 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   const mirror = createLogMirror(ctx, directory, { pollIntervalMs: options.pollIntervalMs ?? 2_000 });
   const notices = createHubNotices(ctx, (groupId, after, limit) => hub.page(groupId, after, limit));
   const hubs = createGroupHubs(options.service.store);
-  const hub = createHubService(ctx, directory, hubs, (server, groupId, upToSeq) =>
+  const blobs = createBlobRelay(ctx, hubs);
+  installBlobReads(ctx, blobs, hubs);
+  const hub = createHubService(ctx, directory, hubs, blobs, (server, groupId, upToSeq) =>
     notices.served(server, groupId, upToSeq),
   );
   const welcomes = createWelcomePush(ctx, { intervalMs: options.pollIntervalMs ?? 2_000 });
@@ -121,6 +124,7 @@ export async function installFederation(app: FastifyInstance, options: Federatio
     }),
     gate,
     hub,
+    blobs,
     mirror,
     signals,
     presence,

@@ -14,7 +14,13 @@ import {
   type SendMessageResponse,
   VollyError,
 } from "@volly/protocol";
+import { checkBlobDeclaration } from "../services/blobs/blob-references.js";
 import type { FederationContext } from "./federation-context.js";
+import type { GroupHubs } from "./group-hubs.js";
+import type { HubNotices } from "./hub-notices.js";
+import type { LogMirror } from "./log-mirror.js";
+import type { RemoteDirectory } from "./remote-directory.js";
+import type { WelcomePush } from "./welcome-push.js";
 
 /** A forwarded message waiting for the hub's answer. */
 interface Waiting {
@@ -24,15 +30,24 @@ interface Waiting {
 }
 
 /**
- * Why a message with attachments is refused in a conversation that spans servers: a blob stays on
- * its uploader's server, and the other servers cannot serve it yet.
+ * Checks, before a message is forwarded to its group's hub, that every blob it points at is a
+ * complete blob of the group held here (or one the sender's account uploaded here): the hub fetches
+ * them from this server before it appends the message.
+ *
+ * @throws VollyError VOLLY_E_BLOB_NOT_READY (details.blobId) for the first one that is not
  */
-function attachmentsRefused(hub: string): VollyError {
-  return new VollyError(
-    "VOLLY_E_FORBIDDEN",
-    "Attachments cannot be sent yet in a conversation that spans servers.",
-    { reason: "federated-attachment", hub },
-  );
+async function checkBlobsHeld(
+  store: FederationContext["service"]["store"],
+  groupId: string,
+  accountId: string | undefined,
+  blobIds: readonly string[],
+): Promise<void> {
+  for (const blobId of blobIds) {
+    const blob = await store.blobs.findBlob(blobId);
+    if (!blob || (blob.groupId !== groupId && blob.accountId !== accountId)) {
+      throw new VollyError("VOLLY_E_BLOB_NOT_READY", undefined, { blobId });
+    }
+  }
 }
 
 /** The hub's refusal of one forwarded message, as the error the sender gets. */
@@ -41,12 +56,6 @@ function hubError(error: { code: string; message: string; details?: Record<strin
     ? new VollyError(error.code as ErrorCode, error.message, error.details)
     : new VollyError("VOLLY_E_FEDERATION_UNREACHABLE", "The hub refused the message with an unknown code.");
 }
-
-import type { GroupHubs } from "./group-hubs.js";
-import type { HubNotices } from "./hub-notices.js";
-import type { LogMirror } from "./log-mirror.js";
-import type { RemoteDirectory } from "./remote-directory.js";
-import type { WelcomePush } from "./welcome-push.js";
 
 /**
  * Makes the server's services federation-aware, in place (every holder of `ctx.services` sees it):
@@ -59,6 +68,8 @@ import type { WelcomePush } from "./welcome-push.js";
  *   added devices of other servers sends their Welcomes (`WelcomePush`);
  * - a key package claim for devices of other servers is made at their home servers, and the
  *   GroupInfo of a group another server hosts (resync) is asked of its hub;
+ * - a message pointing at blobs in a group another server hosts is forwarded once each blob is
+ *   complete here (the hub fetches them from here, `blob-relay.ts`);
  * - a directory lookup of `user@server` asks that server (`RemoteDirectory`);
  * - devices of other servers cannot sign in here (they connect to their own server).
  */
@@ -163,15 +174,14 @@ export function installFollowerRelay(
     const known = parts.hubs.known(groupId);
     const hub = known === undefined ? await hubOf(groupId) : (known ?? undefined);
     if (hub === undefined) {
-      if ((body.blobIds ?? []).length > 0 && (await store.federation.followerServers(groupId)).length > 0) {
-        throw attachmentsRefused(ctx.serverName);
-      }
       const result = await send(deviceId, groupId, body, sender, onOrdered);
       if (!result.duplicate) notices.appended(groupId, result.seq, false);
       return result;
     }
-    if ((body.blobIds ?? []).length > 0) {
-      throw attachmentsRefused(hub);
+    if (body.blobIds) {
+      checkBlobDeclaration(body);
+      const accountId = sender?.accountId ?? (await store.devices.findById(deviceId))?.accountId;
+      await checkBlobsHeld(store, groupId, accountId, body.blobIds);
     }
     const result = forwardMessage(hub, groupId, { deviceId, message: body });
     onOrdered?.();

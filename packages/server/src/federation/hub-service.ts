@@ -17,6 +17,7 @@ import {
   type SendMessageResponse,
   VollyError,
 } from "@volly/protocol";
+import type { BlobRelay } from "./blob-relay.js";
 import type { FederationContext } from "./federation-context.js";
 import type { GroupHubs } from "./group-hubs.js";
 import type { RemoteDirectory } from "./remote-directory.js";
@@ -98,12 +99,14 @@ export interface HubService {
  * Builds the {@link HubService}.
  *
  * @param hubs which groups are hosted here (cached: a group never changes hub)
+ * @param blobs fetches the blobs forwarded messages point at from their senders' servers
  * @param onServed called after a follower fetched a page (what the next note to it may carry)
  */
 export function createHubService(
   ctx: FederationContext,
   directory: RemoteDirectory,
   hubs: GroupHubs,
+  blobs: BlobRelay,
   onServed?: (server: string, groupId: string, upToSeq: number) => void,
 ): HubService {
   /** "server group" → when that server's right to read that group was last checked (ms). */
@@ -252,6 +255,27 @@ export function createHubService(
           }),
         );
       }
+      // Blobs the messages point at that this server does not hold yet come from the sender's server
+      // first (sent to the sender's server, then the message forwarded here).
+      const missingBlobs = new Map<ForwardedMessageBody, VollyError>();
+      for (const item of messages) {
+        const device = devices.get(item.deviceId);
+        if (!item.message.blobIds || !device || device instanceof VollyError) continue;
+        for (const blobId of item.message.blobIds) {
+          const fetched = await blobs.ensure(origin, groupId, blobId, device.accountId).then(
+            () => undefined,
+            (error: unknown) =>
+              new VollyError("VOLLY_E_BLOB_NOT_READY", undefined, {
+                blobId,
+                cause: error instanceof VollyError ? error.code : "error",
+              }),
+          );
+          if (fetched) {
+            missingBlobs.set(item, fetched);
+            break;
+          }
+        }
+      }
       const refusal = (error: VollyError) => ({
         error: {
           code: error.code,
@@ -264,6 +288,8 @@ export function createHubService(
         if (!device || device instanceof VollyError) {
           return Promise.resolve(refusal(device ?? new VollyError("VOLLY_E_FORBIDDEN")));
         }
+        const blobError = missingBlobs.get(item);
+        if (blobError) return Promise.resolve(refusal(blobError));
         return services.delivery.sendMessage(item.deviceId, groupId, item.message, device).then(
           (result) => ({ seq: result.seq, duplicate: result.duplicate }),
           (error: unknown) => {
@@ -343,6 +369,10 @@ export function createHubService(
           commits.length > 0 ? commits[commits.length - 1]!.epoch + 1 : entries[entries.length - 1]!.epoch;
       }
       const senders = entries.map((e) => e.senderDeviceId);
+      const blobIds = await store.blobs.referencesOf(
+        groupId,
+        entries.filter((e) => e.kind === "application").map((e) => e.messageId),
+      );
       const page = {
         groupId,
         upToSeq,
@@ -356,6 +386,7 @@ export function createHubService(
           epoch: e.epoch,
           payload: e.payload,
           createdAt: e.createdAt,
+          ...(blobIds.has(e.messageId) ? { blobIds: blobIds.get(e.messageId) } : {}),
         })),
       };
       // Memberships change only at commits and departures: without one, the follower's are current.

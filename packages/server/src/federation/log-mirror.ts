@@ -160,7 +160,9 @@ export function createLogMirror(
       for (const entry of page.entries) {
         if (entry.seq <= mirror.mirroredSeq || !present.has(entry.senderDeviceId)) continue;
         if (entry.kind !== "application") membershipChanged = true;
-        await tx.log.append({ groupId, ...entry });
+        const { blobIds, ...logged } = entry;
+        await tx.log.append({ groupId, ...logged });
+        if (blobIds) await tx.blobs.recordReferences({ groupId, ...logged }, blobIds);
         appended.push(entry);
       }
       if (page.memberships) {

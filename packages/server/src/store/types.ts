@@ -712,10 +712,29 @@ export interface BlobRepository {
     blobIds: readonly string[],
   ): Promise<string | undefined>;
   /**
-   * Whether a message of a group `deviceId` is a current member of points at `blobId` (so the
-   * device may read the blob although it is not in the group it was uploaded to).
+   * Records that `message` points at `blobIds` whether or not this server holds them (a follower's
+   * copy of a group hosted elsewhere: the blobs are fetched from the hub when first read), and
+   * clears the expiry of those it holds.
    */
-  referencedForDevice(blobId: string, deviceId: string): Promise<boolean>;
+  recordReferences(
+    message: { groupId: string; messageId: string; seq: number; senderDeviceId: string; createdAt: number },
+    blobIds: readonly string[],
+  ): Promise<void>;
+  /**
+   * A message of a group `deviceId` is a current member of that points at `blobId` (so the device
+   * may read the blob although it is not in the group it was uploaded to): its group and sender
+   * device, or undefined when there is none.
+   */
+  referenceForDevice(
+    blobId: string,
+    deviceId: string,
+  ): Promise<{ groupId: string; senderDeviceId: string } | undefined>;
+  /** Clears the expiry of these complete blobs: a message points at them (they stay while it does). */
+  markSent(blobIds: readonly string[]): Promise<void>;
+  /** The blob ids each of these messages of `groupId` points at (messages pointing at none left out). */
+  referencesOf(groupId: string, messageIds: readonly string[]): Promise<Map<string, string[]>>;
+  /** Whether `blobId` is a complete blob uploaded to `groupId` or one a message of it points at. */
+  inGroup(blobId: string, groupId: string): Promise<boolean>;
   /**
    * The seq and sender of a message that points at blobs, from the references (its log entry may
    * have been pruned after delivery), or undefined.

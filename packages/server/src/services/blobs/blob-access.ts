@@ -36,7 +36,7 @@ export function createBlobAccess({ store }: ServiceContext, files: BlobFiles): B
       if (!blob) throw new VollyError("VOLLY_E_NOT_FOUND");
       const membership = await store.groups.findMembership(blob.groupId, device.deviceId);
       const member = membership !== undefined && membership.leftSeq === null;
-      if (!member && !(await store.blobs.referencedForDevice(blobId, device.deviceId))) {
+      if (!member && (await store.blobs.referenceForDevice(blobId, device.deviceId)) === undefined) {
         throw new VollyError("VOLLY_E_NOT_FOUND");
       }
       return { blob, path: files.blobPath(blob.blobId) };

@@ -26,6 +26,39 @@ const toRef = (row: { id: string; blob_id: string }): BlobFileRef => ({ id: row.
  * expiry job or racing a completion change each row once.
  */
 export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
+  /** See {@link BlobRepository.recordReferences}. */
+  const recordReferences: BlobRepository["recordReferences"] = async (message, blobIds) => {
+    const ids = [...new Set(blobIds)];
+    if (ids.length === 0) return;
+    await db
+      .insertInto("message_blobs")
+      .values(
+        ids.map((blobId) => ({
+          group_id: message.groupId,
+          message_id: message.messageId,
+          blob_id: blobId,
+          seq: message.seq,
+          sender_device_id: message.senderDeviceId,
+          created_at: message.createdAt,
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    await markSent(ids);
+  };
+
+  /** See {@link BlobRepository.markSent}. */
+  const markSent = async (blobIds: readonly string[]): Promise<void> => {
+    if (blobIds.length === 0) return;
+    await db
+      .updateTable("blobs")
+      .set({ expires_at: null })
+      .where("state", "=", "complete")
+      .where("blob_id", "in", [...new Set(blobIds)])
+      .where("expires_at", "is not", null) // a blob sent before is not written again
+      .execute();
+  };
+
   /** Marks "removed" those complete blobs of `blobIds` no message points at any more. */
   async function removeUnreferenced(blobIds: readonly string[]): Promise<BlobFileRef[]> {
     if (blobIds.length === 0) return [];
@@ -180,40 +213,55 @@ export function kyselyBlobRepository(db: Kysely<Database>): BlobRepository {
       );
       const missing = ids.find((id) => !found.has(id));
       if (missing !== undefined) return missing;
-      await db
-        .insertInto("message_blobs")
-        .values(
-          ids.map((blobId) => ({
-            group_id: groupId,
-            message_id: message.messageId,
-            blob_id: blobId,
-            seq: message.seq,
-            sender_device_id: message.senderDeviceId,
-            created_at: message.createdAt,
-          })),
-        )
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      await db
-        .updateTable("blobs")
-        .set({ expires_at: null })
-        .where("state", "=", "complete")
-        .where("blob_id", "in", ids)
-        .where("expires_at", "is not", null) // a blob sent before is not written again
-        .execute();
+      await recordReferences(message, ids);
       return undefined;
     },
 
-    async referencedForDevice(blobId, deviceId) {
+    recordReferences,
+
+    markSent,
+
+    async referenceForDevice(blobId, deviceId) {
       const row = await db
         .selectFrom("message_blobs")
         .innerJoin("group_members", "group_members.group_id", "message_blobs.group_id")
-        .select("message_blobs.group_id")
+        .select(["message_blobs.group_id", "message_blobs.sender_device_id"])
         .where("message_blobs.blob_id", "=", blobId)
         .where("group_members.device_id", "=", deviceId)
         .where("group_members.left_seq", "is", null)
         .executeTakeFirst();
-      return row !== undefined;
+      return row && { groupId: row.group_id, senderDeviceId: row.sender_device_id };
+    },
+
+    async referencesOf(groupId, messageIds) {
+      const found = new Map<string, string[]>();
+      if (messageIds.length === 0) return found;
+      const rows = await db
+        .selectFrom("message_blobs")
+        .select(["message_id", "blob_id"])
+        .where("group_id", "=", groupId)
+        .where("message_id", "in", [...new Set(messageIds)])
+        .execute();
+      for (const row of rows) found.set(row.message_id, [...(found.get(row.message_id) ?? []), row.blob_id]);
+      return found;
+    },
+
+    async inGroup(blobId, groupId) {
+      const uploaded = await db
+        .selectFrom("blobs")
+        .select("id")
+        .where("blob_id", "=", blobId)
+        .where("group_id", "=", groupId)
+        .where("state", "=", "complete")
+        .executeTakeFirst();
+      if (uploaded) return true;
+      const referenced = await db
+        .selectFrom("message_blobs")
+        .select("blob_id")
+        .where("group_id", "=", groupId)
+        .where("blob_id", "=", blobId)
+        .executeTakeFirst();
+      return referenced !== undefined;
     },
 
     async findMessage(groupId, messageId) {
