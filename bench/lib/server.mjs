@@ -67,6 +67,38 @@ export async function startVolly({ env = {}, nodeArgs = [], host = "127.0.0.1", 
   };
 }
 
+/**
+ * Starts the fanout ceiling (`raw-relay.mjs`: a plain ws relay, no authentication, storage or
+ * crypto) on a free loopback port.
+ * @param options.nodeArgs extra Node flags (e.g. --cpu-prof)
+ * @returns {{url, pid, stop(): Promise<void>}}
+ */
+export async function startRawRelay({ nodeArgs = [] } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, resolve(import.meta.dirname, "raw-relay.mjs")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((r) => child.once("exit", r));
+  const url = await new Promise((resolveUrl, reject) => {
+    let head = "";
+    child.stdout.on("data", (chunk) => {
+      head += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(head);
+      if (m) resolveUrl(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`raw relay exited with ${code}`)));
+  });
+  return {
+    url,
+    pid: child.pid,
+    async stop() {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Resident set size of a process now (VmRSS) and at its peak (VmHWM), in bytes. */
 export function rssOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

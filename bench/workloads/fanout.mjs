@@ -2,12 +2,16 @@
  * fanout: G groups of S members (each a separate authenticated gateway connection); K senders send
  * M messages each over the gateway (op SEND; --send rest: REST), closed-loop (W in flight per sender) or at a fixed offered rate;
  * 256-byte opaque payloads carrying the send time. Shapes: embedded (SQLite, in-process bus) and
- * scaled (PostgreSQL + Redis; 1 and 3 nodes, connections spread round-robin), and federated-3 (three
+ * scaled (PostgreSQL + Redis; 1 and 3 nodes, connections spread round-robin), federated-3 (three
  * federated servers on 127.0.0.2–4, members registered round-robin on them, each group hosted by its
- * first member's server: the other members' servers relay for them).
+ * first member's server: the other members' servers relay for them), and raw-relay, the ceiling: a
+ * plain ws server forwarding each frame to the group's other members with no authentication,
+ * storage or crypto (`bench/lib/raw-relay.mjs`); embedded closed-loop is reported as a ratio of it
+ * (`ofRawRelay`, same run).
  *
  *   node bench/workloads/fanout.mjs [--G 10] [--S 50] [--K 20] [--M 200] [--W 10] [--rate 100]
- *     [--rate-seconds 10] [--shapes embedded,scaled-1,scaled-3,federated-3] [--modes closed,rate] [--quick]
+ *     [--rate-seconds 10] [--shapes raw-relay,embedded,scaled-1,scaled-3,federated-3] [--modes closed,rate]
+ *     [--quick]
  *     [--send gateway|rest] [--cpu-prof DIR]
  */
 import { mkdirSync } from "node:fs";
@@ -16,9 +20,17 @@ import { cpus } from "node:os";
 /** How long the SDK coalesces acks (ms): packages/client/src/transport/gateway-connection.ts ACK_COALESCE_MS. */
 const ACK_COALESCE_MS = 25;
 
+import { generateIdentity } from "@volly/crypto";
 import { newId, toBase64Url } from "@volly/protocol";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
-import { cpuMsOf, createDatabase, rssOf, startFederation, startVolly } from "../lib/server.mjs";
+import {
+  cpuMsOf,
+  createDatabase,
+  rssOf,
+  startFederation,
+  startRawRelay,
+  startVolly,
+} from "../lib/server.mjs";
 import { percentile } from "../lib/stats.mjs";
 import { createGroupWith, openGateway, registerMember, request } from "../lib/volly-wire.mjs";
 
@@ -32,7 +44,11 @@ export const description =
   "the same 2 cores; its CPU use is reported (loadgenCpuPct) to show whether it was the bottleneck. " +
   "Shape federated-3: three federated servers (127.0.0.2–4), each member registered on and connected to one " +
   "of them round-robin, each group hosted by its first member's server; members of the other two servers " +
-  "send through their own server (forwarded to the hub) and receive from it (mirrored from the hub).";
+  "send through their own server (forwarded to the hub) and receive from it (mirrored from the hub). " +
+  "Shape raw-relay, the ceiling: a plain ws server (bench/lib/raw-relay.mjs) that forwards each SEND to the " +
+  "group's other connections as a GROUP_MESSAGE and answers it at once — no authentication, storage, " +
+  "validation or crypto — on the same workload and load generator; ofRawRelay is embedded closed-loop's " +
+  "deliveries/s over the relay's in the same run.";
 
 export const units = {
   deliveriesPerSec: "deliveries/s",
@@ -45,6 +61,7 @@ export const units = {
   serverPeakRssMiB: "MiB",
   serverCpuPct: "% of one core",
   loadgenCpuPct: "% of one core",
+  ofRawRelay: "× raw relay",
 };
 
 export const targets = [
@@ -54,6 +71,13 @@ export const targets = [
     op: ">=",
     value: 100_000,
     label: "fanout, embedded, closed loop ≥ 100,000 deliveries/s",
+  },
+  {
+    scenario: "embedded closed-loop",
+    metric: "ofRawRelay",
+    op: ">=",
+    value: 0.7,
+    label: "fanout, embedded, closed loop ≥ 0.7× a raw ws relay in the same run (the ceiling)",
   },
   {
     scenario: "embedded 100 msg/s",
@@ -103,6 +127,10 @@ async function startShape(shape, cpuProf) {
       pids: federation.servers.map((s) => s.pid),
       stop: () => federation.stop(),
     };
+  }
+  if (shape === "raw-relay") {
+    const relay = await startRawRelay({ nodeArgs });
+    return { urls: [relay.url], pids: [relay.pid], raw: true, stop: () => relay.stop() };
   }
   if (shape === "embedded") {
     const server = await startVolly({ nodeArgs });
@@ -155,6 +183,24 @@ async function waitForMirrors(groups) {
   }
 }
 
+/**
+ * The raw relay's groups: G groups of S members that exist only as names (`g<g>.<i>`: the relay
+ * takes a device's group from its id), sharing one throwaway Ed25519 key for the IDENTIFY the load
+ * generator's client signs (the relay does not check it).
+ */
+function rawGroups(url, G, S) {
+  const { signaturePrivateKey: privateKey } = generateIdentity();
+  return Array.from({ length: G }, (_, g) => ({
+    groupId: `g${g}`,
+    members: Array.from({ length: S }, (_, i) => ({
+      handle: `raw${g}x${i}`,
+      deviceId: `g${g}.${i}`,
+      privateKey,
+      baseUrl: url,
+    })),
+  }));
+}
+
 /** One scenario: set up, run closed-loop or rated sends, measure, tear down. */
 async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds, cpuProf }) {
   const cluster = await startShape(shape, cpuProf);
@@ -165,19 +211,22 @@ async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds,
       .slice(0, 6)
       .toLowerCase()
       .replace(/[^a-z0-9]/g, "x");
-    const members = [];
-    for (let i = 0; i < G * S; i += 25) {
-      const batch = [];
-      for (let j = i; j < Math.min(G * S, i + 25); j++) batch.push(registerMember(urlFor(j), `b${run}${j}`));
-      members.push(...(await Promise.all(batch)));
+    const groups = cluster.raw ? rawGroups(cluster.urls[0], G, S) : [];
+    if (!cluster.raw) {
+      const members = [];
+      for (let i = 0; i < G * S; i += 25) {
+        const batch = [];
+        for (let j = i; j < Math.min(G * S, i + 25); j++)
+          batch.push(registerMember(urlFor(j), `b${run}${j}`));
+        members.push(...(await Promise.all(batch)));
+      }
+      for (let g = 0; g < G; g++) {
+        const list = members.slice(g * S, (g + 1) * S);
+        if (cluster.names) await introduce(cluster, list[0], list.slice(1));
+        groups.push({ groupId: await createGroupWith(list[0], list.slice(1)), members: list });
+      }
+      if (cluster.names) await waitForMirrors(groups);
     }
-    const groups = [];
-    for (let g = 0; g < G; g++) {
-      const list = members.slice(g * S, (g + 1) * S);
-      if (cluster.names) await introduce(cluster, list[0], list.slice(1));
-      groups.push({ groupId: await createGroupWith(list[0], list.slice(1)), members: list });
-    }
-    if (cluster.names) await waitForMirrors(groups);
 
     // Receivers: every member, connected (and following its group) before the first send.
     const latencies = [];
@@ -321,7 +370,7 @@ async function run(flags) {
   const W = numberFlag(flags, "W", 10);
   const rate = numberFlag(flags, "rate", 100);
   const rateSeconds = numberFlag(flags, "rate-seconds", quick ? 3 : 10);
-  const shapes = (flags.shapes ?? "embedded,scaled-1,scaled-3,federated-3").split(",");
+  const shapes = (flags.shapes ?? "raw-relay,embedded,scaled-1,scaled-3,federated-3").split(",");
   const modes = (flags.modes ?? "closed,rate").split(",");
   const cpuProf = flags["cpu-prof"];
   const via = flags.send ?? "gateway";
@@ -336,6 +385,9 @@ async function run(flags) {
       console.error(`fanout: ${name}: ${JSON.stringify(scenarios[name])}`);
     }
   }
+  const raw = scenarios["raw-relay closed-loop"];
+  const embedded = scenarios["embedded closed-loop"];
+  if (raw && embedded) embedded.ofRawRelay = embedded.deliveriesPerSec / raw.deliveriesPerSec;
   return {
     scenarios,
     notes: [
