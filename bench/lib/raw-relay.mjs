@@ -4,8 +4,8 @@
  * other members of its group — no authentication, no storage, no crypto, no validation — speaking
  * just enough of the gateway's wire format for the load generator's client (`openGateway` in
  * `volly-wire.mjs`) to run unchanged: HELLO on connect, READY for any IDENTIFY, each SEND relayed
- * as a GROUP_MESSAGE dispatch (the payload as sent, a per-group seq) and answered by SEND_ACK at
- * once. HEARTBEAT and ACK frames are ignored. A device's group is the part of its device id before
+ * as a GROUP_MESSAGE dispatch (the payload as sent, a per-group seq; serialized once and sent as
+ * the same bytes to every member) and answered by SEND_ACK at once. HEARTBEAT and ACK frames are ignored. A device's group is the part of its device id before
  * the last "." (the load generator names members `<groupId>.<index>`).
  *
  *   node bench/lib/raw-relay.mjs [--port 0] [--host 127.0.0.1]   (prints {"url":"http://…"})
@@ -25,7 +25,6 @@ const seqs = new Map();
 
 wss.on("connection", (ws) => {
   let group;
-  let dispatches = 0;
   ws.send(
     JSON.stringify({
       op: GatewayOp.HELLO,
@@ -39,17 +38,20 @@ wss.on("connection", (ws) => {
       group = deviceId.slice(0, deviceId.lastIndexOf("."));
       if (!groups.has(group)) groups.set(group, new Set());
       groups.get(group).add(ws);
-      ws.dispatch = () => ++dispatches;
-      ws.send(`{"op":0,"s":${ws.dispatch()},"t":"READY","d":{}}`);
+      ws.send('{"op":0,"s":0,"t":"READY","d":{}}');
       return;
     }
     if (frame.op !== GatewayOp.SEND || group === undefined) return;
     const { groupId, messageId, ciphertext } = frame.d;
     const seq = (seqs.get(groupId) ?? 0) + 1;
     seqs.set(groupId, seq);
-    const body = `"t":"GROUP_MESSAGE","d":{"groupId":"${groupId}","seq":${seq},"kind":"application","messageId":"${messageId}","payload":"${ciphertext}"}}`;
+    // Serialized once and sent as the same bytes to every member (its "s" is the group's seq, not
+    // the connection's: the load generator reads it only for heartbeats).
+    const dispatch = Buffer.from(
+      `{"op":0,"s":${seq},"t":"GROUP_MESSAGE","d":{"groupId":"${groupId}","seq":${seq},"kind":"application","messageId":"${messageId}","payload":"${ciphertext}"}}`,
+    );
     for (const member of groups.get(group)) {
-      if (member !== ws && member.readyState === 1) member.send(`{"op":0,"s":${member.dispatch()},${body}`);
+      if (member !== ws && member.readyState === 1) member.send(dispatch, { binary: false });
     }
     ws.send(`{"op":${GatewayOp.SEND_ACK},"d":{"messageId":"${messageId}","seq":${seq}}}`);
   });
