@@ -11,6 +11,7 @@ import {
 } from "../../packages/server/src/federation/signing/server-key.js";
 import { freePort } from "../../packages/server/test/helpers/redis-server.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { clientOn, type FederatedServer, startFederatedServer } from "./helpers/federated-servers.js";
 
 /** A server that publishes a signing key at its well-known URL and signs requests with it. */
@@ -75,7 +76,8 @@ describe("federation requests between servers", () => {
 
   beforeAll(async () => {
     rogue = await startRogue("127.0.0.5");
-    a = await startFederatedServer("127.0.0.2");
+    // A small storage quota per account on a: its copies of other servers' files count against it.
+    a = await startFederatedServer("127.0.0.2", { VOLLY_STORAGE_QUOTA_BYTES: "100000" });
     b = await startFederatedServer("127.0.0.3", { VOLLY_FEDERATION_BLOCK: rogue.name });
     bob = await clientOn(join(home, "b"), b, "bob");
   });
@@ -121,7 +123,7 @@ describe("federation requests between servers", () => {
     expect(ok.json.code).toBe("VOLLY_E_UNKNOWN_HANDLE");
   });
 
-  it("gives a group's blob only to the servers of its members: another server gets not-found", async () => {
+  it("gives a group's blob only to its members' servers (another gets not-found) and copies a sender's file under the sender's quota", async () => {
     const ann = await clientOn(join(home, "a"), a, "ann");
     try {
       const group = (await ann.conversations.createGroup("ann and bob", [`@bob@${b.name}`])).id;
@@ -151,6 +153,29 @@ describe("federation requests between servers", () => {
       expect(createHash("sha256").update(body).digest("base64url")).toBe(blobId);
       const stranger = await signedFetch(a, path, { serverName: rogue.name, key: rogue.key });
       expect(stranger).toMatchObject({ status: 404, json: { code: "VOLLY_E_NOT_FOUND" } });
+
+      // bob's file in ann's group is copied to a (the hub) under bob's quota there: within it, it
+      // goes through; past it, the hub refuses the message for good and says why
+      await bob.connect();
+      await waitFor(async () => (await bob.conversations.list()).some((c) => c.id === group), {
+        message: "bob has ann's group",
+      });
+      const small = await bob.attachments.whenSent(
+        (
+          await bob.attachments.send(group, [
+            { source: new Uint8Array(40_000), name: "s.bin", mime: "text/plain" },
+          ])
+        ).id,
+      );
+      expect(small.attachments?.[0]?.blobId).toBeDefined();
+      const large = await bob.attachments.send(group, [
+        { source: new Uint8Array(80_000), name: "l.bin", mime: "text/plain" },
+      ]);
+      const refused = await bob.attachments.whenSent(large.id).catch((error: unknown) => error);
+      expect(refused).toMatchObject({
+        code: "VOLLY_E_BLOB_NOT_READY",
+        details: { cause: "VOLLY_E_QUOTA_EXCEEDED" },
+      });
     } finally {
       await ann.close();
     }

@@ -26,9 +26,11 @@ export interface BlobRelay {
   /**
    * Makes sure this server holds the complete blob `blobId` of `groupId`, fetching it from `server`
    * when it does not (concurrent calls for one blob share one fetch). The bytes are checked against
-   * the id and stored as a blob of the group uploaded by `accountId` (the sender's account).
+   * the id and stored as a blob of the group uploaded by `accountId` (the sender's account), within
+   * that account's storage quota as for a local account.
    *
-   * @throws VOLLY_E_BLOB_MISMATCH (the bytes do not hash to the id), what the other server answered
+   * @throws VOLLY_E_BLOB_MISMATCH (the bytes do not hash to the id), VOLLY_E_QUOTA_EXCEEDED (details
+   *   as for an upload), what the other server answered
    *   (VOLLY_E_NOT_FOUND, …), VOLLY_E_FEDERATION_UNREACHABLE (including "too-large": past this
    *   server's largest upload)
    */
@@ -51,6 +53,16 @@ export function createBlobRelay(ctx: FederationContext, hubs: GroupHubs): BlobRe
         blobs.files.uploadPath(uploadId),
         blobSize(blobs.config.maxUploadBytes),
       );
+      // The sender's account holds its fetched files under the same quota as a local account.
+      const used = await store.blobs.usedBytes(accountId);
+      if (used + size > blobs.config.storageQuotaBytes) {
+        throw new VollyError("VOLLY_E_QUOTA_EXCEEDED", "The sender's files would pass its storage quota.", {
+          scope: "files",
+          limit: blobs.config.storageQuotaBytes,
+          used,
+          size,
+        });
+      }
       const at = now();
       await store.blobs.insertUpload({
         id: uploadId,

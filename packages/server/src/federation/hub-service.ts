@@ -261,14 +261,21 @@ export function createHubService(
       for (const item of messages) {
         const device = devices.get(item.deviceId);
         if (!item.message.blobIds || !device || device instanceof VollyError) continue;
+        // Nothing is fetched for a device that is not a member (its send is refused below).
+        const membership = await store.groups.findMembership(groupId, item.deviceId);
+        if (!membership || membership.leftSeq !== null) continue;
         for (const blobId of item.message.blobIds) {
           const fetched = await blobs.ensure(origin, groupId, blobId, device.accountId).then(
             () => undefined,
+            // The sender's server out of reach: the send is retried later; anything else (the blob
+            // is not there, does not match its id, passes the quota) refuses it for good.
             (error: unknown) =>
-              new VollyError("VOLLY_E_BLOB_NOT_READY", undefined, {
-                blobId,
-                cause: error instanceof VollyError ? error.code : "error",
-              }),
+              error instanceof VollyError && error.code === "VOLLY_E_FEDERATION_UNREACHABLE"
+                ? error
+                : new VollyError("VOLLY_E_BLOB_NOT_READY", undefined, {
+                    blobId,
+                    cause: error instanceof VollyError ? error.code : "error",
+                  }),
           );
           if (fetched) {
             missingBlobs.set(item, fetched);
