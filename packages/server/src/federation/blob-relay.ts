@@ -39,7 +39,7 @@ export interface BlobRelay {
 
 /** Builds the {@link BlobRelay}. */
 export function createBlobRelay(ctx: FederationContext, hubs: GroupHubs): BlobRelay {
-  const { store, now } = ctx.service;
+  const { store } = ctx.service;
   const blobs = ctx.services.blobs;
   const fetching = new Map<string, Promise<void>>();
 
@@ -53,27 +53,8 @@ export function createBlobRelay(ctx: FederationContext, hubs: GroupHubs): BlobRe
         blobs.files.uploadPath(uploadId),
         blobSize(blobs.config.maxUploadBytes),
       );
-      // The sender's account holds its fetched files under the same quota as a local account.
-      const used = await store.blobs.usedBytes(accountId);
-      if (used + size > blobs.config.storageQuotaBytes) {
-        throw new VollyError("VOLLY_E_QUOTA_EXCEEDED", "The sender's files would pass its storage quota.", {
-          scope: "files",
-          limit: blobs.config.storageQuotaBytes,
-          used,
-          size,
-        });
-      }
-      const at = now();
-      await store.blobs.insertUpload({
-        id: uploadId,
-        blobId,
-        groupId,
-        accountId,
-        size,
-        state: "uploading",
-        createdAt: at,
-        expiresAt: at + blobs.config.uploadExpiryMs,
-      });
+      // The sender's account holds its copies under the same quota as a local account's uploads.
+      await blobs.admission.reserve(accountId, { id: uploadId, groupId, blobId, size });
       // The hash check and the move to the blob's path, as for an upload of this server's.
       await blobs.completion.complete(uploadId);
     } catch (error) {
@@ -114,20 +95,26 @@ export function installBlobReads(ctx: FederationContext, relay: BlobRelay, hubs:
   const access = ctx.services.blobs.access;
   const readable = access.readable.bind(access);
   access.readable = async (device, blobId) => {
-    if (await store.blobs.findBlob(blobId)) return readable(device, blobId);
-    const reference = await store.blobs.referenceForDevice(blobId, device.deviceId);
-    const hub = reference && (await hubs.hubOf(reference.groupId));
-    if (!reference || hub === undefined) return readable(device, blobId);
-    const sender = await store.devices.findById(reference.senderDeviceId);
-    if (!sender) throw new VollyError("VOLLY_E_NOT_FOUND");
-    await relay.ensure(hub, reference.groupId, blobId, sender.accountId).catch((error: unknown) => {
-      ctx.log.warn(
-        { hub, groupId: reference.groupId, code: (error as VollyError).code },
-        "blob fetch failed",
-      );
-      throw error;
-    });
-    await store.blobs.markSent([blobId]);
-    return readable(device, blobId);
+    try {
+      return await readable(device, blobId);
+    } catch (error) {
+      if (!(error instanceof VollyError) || error.code !== "VOLLY_E_NOT_FOUND") throw error;
+      // Not held here (or not the device's to read): a message of the device's groups hosted
+      // elsewhere may point at it.
+      const reference = await store.blobs.referenceForDevice(blobId, device.deviceId);
+      const hub = reference && (await hubs.hubOf(reference.groupId));
+      if (!reference || hub === undefined) throw error;
+      const sender = await store.devices.findById(reference.senderDeviceId);
+      if (!sender) throw error;
+      await relay.ensure(hub, reference.groupId, blobId, sender.accountId).catch((failure: unknown) => {
+        ctx.log.warn(
+          { hub, groupId: reference.groupId, code: (failure as VollyError).code },
+          "blob fetch failed",
+        );
+        throw failure;
+      });
+      await store.blobs.markSent([blobId]);
+      return readable(device, blobId);
+    }
   };
 }

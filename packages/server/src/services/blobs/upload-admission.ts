@@ -24,6 +24,21 @@ export interface UploadAdmission {
    *   (details.scope "files", limit, used, size: the account's blobs and uploads would pass its quota)
    */
   admit(device: AuthContext, request: UploadRequest): Promise<string>;
+  /**
+   * Records an upload of `upload.size` ciphertext bytes of group `upload.groupId` for `accountId`
+   * (state "uploading", removed after the upload expiry unless completed), within the account's
+   * storage quota: what {@link admit} does once the request is checked, and what a copy of another
+   * server's blob (`federation/blob-relay.ts`) goes through.
+   *
+   * @param upload.id the upload id (32 hex characters) when its bytes are already in its upload
+   *   file; default a new one
+   * @returns the upload id
+   * @throws VOLLY_E_QUOTA_EXCEEDED (details.scope "files", limit, used, size)
+   */
+  reserve(
+    accountId: string,
+    upload: { id?: string; groupId: string; blobId: string; size: number },
+  ): Promise<string>;
   /** The limits `GET /v1/uploads/limits` reports for the caller's account. */
   limits(device: AuthContext): Promise<UploadLimitsResponse>;
 }
@@ -51,6 +66,30 @@ export function parseUploadMetadata(header: string): Record<string, string> {
 /** Builds the {@link UploadAdmission}. */
 export function createUploadAdmission({ store, now }: ServiceContext, files: FilesConfig): UploadAdmission {
   const maxBlobBytes = blobSize(files.maxUploadBytes);
+  const reserve: UploadAdmission["reserve"] = async (accountId, upload) => {
+    const used = await store.blobs.usedBytes(accountId);
+    if (used + upload.size > files.storageQuotaBytes) {
+      throw new VollyError("VOLLY_E_QUOTA_EXCEEDED", "This account's files would pass its storage quota.", {
+        scope: "files",
+        limit: files.storageQuotaBytes,
+        used,
+        size: upload.size,
+      });
+    }
+    const id = upload.id ?? randomBytes(16).toString("hex");
+    const at = now();
+    await store.blobs.insertUpload({
+      id,
+      blobId: upload.blobId,
+      groupId: upload.groupId,
+      accountId,
+      size: upload.size,
+      state: "uploading",
+      createdAt: at,
+      expiresAt: at + files.uploadExpiryMs,
+    });
+    return id;
+  };
   return {
     async admit(device, request) {
       if (request.length === undefined || !/^\d{1,16}$/.test(request.length)) {
@@ -74,29 +113,13 @@ export function createUploadAdmission({ store, now }: ServiceContext, files: Fil
       if (size > maxBlobBytes) {
         throw new VollyError("VOLLY_E_TOO_LARGE", undefined, { limit: maxBlobBytes, size });
       }
-      const used = await store.blobs.usedBytes(device.accountId);
-      if (used + size > files.storageQuotaBytes) {
-        throw new VollyError("VOLLY_E_QUOTA_EXCEEDED", "This account's files would pass its storage quota.", {
-          scope: "files",
-          limit: files.storageQuotaBytes,
-          used,
-          size,
-        });
-      }
-      const id = randomBytes(16).toString("hex");
-      const at = now();
-      await store.blobs.insertUpload({
-        id,
-        blobId: metadata.sha256 ?? UNDECLARED_BLOB_ID,
+      return reserve(device.accountId, {
         groupId: metadata.conversation,
-        accountId: device.accountId,
+        blobId: metadata.sha256 ?? UNDECLARED_BLOB_ID,
         size,
-        state: "uploading",
-        createdAt: at,
-        expiresAt: at + files.uploadExpiryMs,
       });
-      return id;
     },
+    reserve,
     async limits(device) {
       return {
         maxFileBytes: files.maxUploadBytes,
