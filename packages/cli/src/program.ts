@@ -1,6 +1,7 @@
 import { VOLLY_VERSION } from "@volly/protocol";
 import { Command, CommanderError } from "commander";
 import { registerAccept } from "./commands/accept.js";
+import { registerAccount } from "./commands/account.js";
 import { registerApiKey } from "./commands/apikey.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerBridge } from "./commands/bridge.js";
@@ -80,6 +81,7 @@ export function createProgram(onError: (exitCode: number) => void = () => {}): C
     registerRole,
     registerDevices,
     registerRecovery,
+    registerAccount,
     registerVerify,
     registerStatus,
     registerServe,

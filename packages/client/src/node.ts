@@ -1,7 +1,8 @@
-import { mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { LIMITS } from "@volly/protocol";
+import { LIMITS, VollyError } from "@volly/protocol";
 import WebSocket from "ws";
+import { type MovedProfile, type MoveProfileOptions, moveProfile } from "./account/account-move.js";
 import {
   resealProfileWithApiKey,
   sealProfileWithApiKey,
@@ -96,6 +97,72 @@ export function recoverNodeProfile(
   });
 }
 
+/**
+ * Writes the profile in `profileDir` — this device's identity, its conversations' MLS states and
+ * their history — to `file` (a consistent copy of its store, still sealed under the PIN), for
+ * {@link importNodeProfile} on another machine or server. Checks the PIN first.
+ *
+ * @returns the profile's handle and the copy's size (bytes)
+ * @throws VollyError VOLLY_E_PROFILE_MISSING, VOLLY_E_WRONG_PIN, VOLLY_E_USAGE (`file` exists)
+ */
+export async function exportNodeProfile(
+  profileDir: string,
+  file: string,
+  pin: string,
+): Promise<{ handle: string; bytes: number }> {
+  if (existsSync(file)) throw new VollyError("VOLLY_E_USAGE", `${file} exists already.`);
+  if (!(await profileExists(profileDir))) throw new VollyError("VOLLY_E_PROFILE_MISSING");
+  const store = openProfileStore(profileDir);
+  try {
+    const { profile } = await unlockProfile(store, pin);
+    await store.backup(file);
+    return { handle: profile.handle, bytes: statSync(file).size };
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Imports a profile {@link exportNodeProfile} wrote into `profileDir` (which must hold none) and
+ * moves its account to the server `options.serverUrl` names ({@link moveProfile}). Nothing is left
+ * in `profileDir` when the move fails; `file` is never changed, so it can be tried again. Then open
+ * the profile, connect, and call `client.keyPackages.topUp()`: the new server holds none of this
+ * device's key packages yet.
+ *
+ * @throws VollyError VOLLY_E_USAGE (`profileDir` holds a profile, `file` is missing), and what
+ *   {@link moveProfile} throws
+ */
+export async function importNodeProfile(
+  file: string,
+  profileDir: string,
+  options: Omit<MoveProfileOptions, "store">,
+): Promise<MovedProfile> {
+  if (!existsSync(file)) throw new VollyError("VOLLY_E_USAGE", `${file} does not exist.`);
+  if (await profileExists(profileDir)) {
+    throw new VollyError("VOLLY_E_USAGE", `${profileDir} holds a profile already; import into another one.`);
+  }
+  const target = join(profileDir, "volly.db");
+  const staged = `${target}.import`;
+  const clean = (path: string) => {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+  };
+  clean(staged);
+  copyFileSync(file, staged);
+  const store = new SqliteClientStore(staged);
+  let moved: MovedProfile;
+  try {
+    moved = await moveProfile({ ...options, store });
+  } catch (error) {
+    await store.close();
+    clean(staged);
+    throw error;
+  }
+  await store.close();
+  clean(target);
+  renameSync(staged, target);
+  return moved;
+}
+
 /** Unlocks the profile in `profileDir` with its PIN. Throws VOLLY_E_PROFILE_MISSING, VOLLY_E_WRONG_PIN. */
 export async function openNodeClient(
   profileDir: string,
@@ -165,4 +232,5 @@ export async function resealNodeProfileWithApiKey(
 
 export { type LanTransportOptions, startLanTransport } from "./p2p/lan-node-transport.js";
 export { DIRECT_CONNECT_TIMEOUT_MS, type WeriftPeerOptions, weriftPeerFactory } from "./p2p/werift-peers.js";
+export type { MovedProfile, MoveProfileOptions };
 export { nodeLocalFiles, SqliteClientStore };

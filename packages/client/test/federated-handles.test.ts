@@ -1,6 +1,7 @@
 import { createInvite, fingerprint, generateIdentity } from "@volly/crypto";
 import { type AccountEntry, type InvitePayload, newId, toBase64Url, VollyError } from "@volly/protocol";
 import { describe, expect, it } from "vitest";
+import { rehomeHandle } from "../src/account/account-move.js";
 import { AccountDoc } from "../src/account/account-sync/account-doc.js";
 import { homeServerOf, ownServerNames, serverNameOfUrl, typedHandle } from "../src/account/server-name.js";
 import type { CommunityReads } from "../src/communities/community-reads.js";
@@ -15,6 +16,14 @@ import type { ClientContext } from "../src/shared/client-context.js";
 import { useTestServer } from "./helpers.js";
 
 const invalid = expect.objectContaining({ code: "VOLLY_E_HANDLE_INVALID" });
+
+describe("handles after a move from a.example to b.example", () => {
+  it("the old server's people gain @a.example, the new one's lose @b.example, others stay", () => {
+    expect(rehomeHandle("bob", "a.example", "b.example")).toBe("bob@a.example");
+    expect(rehomeHandle("carol@b.example", "a.example", "b.example")).toBe("carol");
+    expect(rehomeHandle("dave@c.example:8443", "a.example", "b.example")).toBe("dave@c.example:8443");
+  });
+});
 
 describe("server names", () => {
   it("are the URL's host, lowercase, with a non-default port", () => {

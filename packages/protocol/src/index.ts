@@ -1,4 +1,14 @@
 export type { Static, TSchema } from "@sinclair/typebox";
+export {
+  ACCOUNT_MOVE_MAX_AGE_MS,
+  AccountMove,
+  FederatedMoveBody,
+  FederatedMoveResponse,
+  ImportAccountBody,
+  ImportAccountResponse,
+  MovedCursor,
+  MovedGroup,
+} from "./account-move.js";
 export * from "./api-key-format.js";
 export * from "./api-keys.js";
 export {

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { ImportAccountBody, ImportAccountResponse } from "./account-move.js";
 import { API_KEY_ROUTES, ApiKeyText } from "./api-keys.js";
 import { SendBlobIds } from "./attachments.js";
 import {
@@ -394,6 +395,15 @@ export const ROUTES = {
     auth: false,
     body: RegisterAccountBody,
     response: RegisterAccountResponse,
+  },
+  importAccount: {
+    method: "POST",
+    path: "/v1/accounts/import",
+    summary:
+      "Move an account here from another server (federation): a device's signed move; this server checks it with the old server, which hands the account over, and follows the account's groups.",
+    auth: false,
+    body: ImportAccountBody,
+    response: ImportAccountResponse,
   },
   getAccount: {
     method: "GET",

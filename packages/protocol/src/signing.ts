@@ -39,4 +39,19 @@ export const signingInput = {
   recover(accountId: string, nonce: string, signaturePublicKey: string): Uint8Array {
     return utf8(`volly/v1/recover\n${accountId}\n${nonce}\n${signaturePublicKey}`);
   },
+  /**
+   * Moving an account to another server (signed by a device of it):
+   * `volly/v1/account-move\n<accountId>\n<deviceId>\n<from user@server>\n<to user@server>\n<at ms>`.
+   */
+  accountMove(move: {
+    accountId: string;
+    deviceId: string;
+    from: string;
+    to: string;
+    at: number;
+  }): Uint8Array {
+    return utf8(
+      `volly/v1/account-move\n${move.accountId}\n${move.deviceId}\n${move.from}\n${move.to}\n${move.at}`,
+    );
+  },
 };

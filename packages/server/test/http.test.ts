@@ -153,6 +153,17 @@ describe("REST v1 over app.inject", () => {
   describe("bad input is rejected with a typed error and changes nothing", () => {
     const bodies: Record<string, () => unknown> = {
       registerAccount: () => registrationBody("newcomer", newKeys()),
+      importAccount: () => ({
+        move: {
+          accountId: alice.accountId,
+          deviceId: alice.deviceId,
+          from: "alice@a.example",
+          to: "alice@b.example",
+          at: 0,
+          signature: "s".repeat(86),
+        },
+        cursors: [],
+      }),
       challenge: () => ({ deviceId: alice.deviceId }),
       session: () => ({ deviceId: alice.deviceId, nonce: newId(), signature: "s".repeat(86) }),
       uploadKeyPackages: () => ({ keyPackages: [] }),

@@ -7,6 +7,7 @@ import {
   FederatedBlobParams,
   FederatedClaimBody,
   FederatedGroupParams,
+  FederatedMoveBody,
   FederatedPresence,
   FederatedSignal,
   FederatedWelcome,
@@ -23,6 +24,7 @@ import {
 } from "@volly/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonTextParser } from "../http/json-body.js";
+import type { AccountMoves } from "./account-moves.js";
 import type { BlobRelay } from "./blob-relay.js";
 import type { HubService } from "./hub-service.js";
 import type { LogMirror } from "./log-mirror.js";
@@ -63,13 +65,14 @@ export function registerFederationRoutes(
     document: () => ServerDocument;
     gate: FederationGate;
     hub: HubService;
+    moves: AccountMoves;
     blobs: BlobRelay;
     mirror: LogMirror;
     signals: SignalRelay;
     presence: PresenceBridge;
   },
 ): void {
-  const { gate, hub, blobs, mirror, signals, presence } = deps;
+  const { gate, hub, moves, blobs, mirror, signals, presence } = deps;
   app.get(FEDERATION_WELL_KNOWN_PATH, async (_request, reply) =>
     reply
       .type("application/json")
@@ -124,7 +127,14 @@ export function registerFederationRoutes(
       scope.get(`${FEDERATION_PREFIX}/accounts/:handle`, async (request, reply) => {
         await admitted(request);
         const { handle } = parse(FederatedAccountParams, request.params);
-        return reply.type("application/json").send(JSON.stringify(await hub.describeAccount(handle)));
+        const account = await hub.describeAccount(handle).catch(async (error: unknown) => {
+          // A handle that moved away answers with the handle it moved to.
+          const moved = error instanceof VollyError && error.code === "VOLLY_E_UNKNOWN_HANDLE";
+          const described = moved ? await moves.describeMoved(handle) : undefined;
+          if (!described) throw error;
+          return described;
+        });
+        return reply.type("application/json").send(JSON.stringify(account));
       });
       scope.get(`${FEDERATION_PREFIX}/groups/:groupId/log`, async (request, reply) => {
         const { origin } = await admitted(request);
@@ -162,6 +172,9 @@ export function registerFederationRoutes(
       const groupOf = (params: unknown) => parse(FederatedGroupParams, params).groupId;
       post("/key-packages/claim", FederatedClaimBody, (origin, _p, body) =>
         hub.claim(origin, body as FederatedClaimBody),
+      );
+      post("/moves", FederatedMoveBody, (origin, _p, body) =>
+        moves.receive(origin, (body as FederatedMoveBody).move),
       );
       post("/groups/:groupId/messages", ForwardedMessagesBody, (origin, params, body) =>
         hub.acceptMessages(origin, groupOf(params), body as ForwardedMessagesBody),

@@ -6,6 +6,7 @@ import type { Metrics } from "../metrics.js";
 import type { ServiceContext } from "../services/context.js";
 import { createMembershipPolicies } from "../services/groups/membership-policies.js";
 import type { Services } from "../services/services.js";
+import { createAccountMoves } from "./account-moves.js";
 import { createBlobRelay, installBlobReads } from "./blob-relay.js";
 import { createFederationClient } from "./federation-client.js";
 import type { FederationContext } from "./federation-context.js";
@@ -86,6 +87,8 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   );
   const welcomes = createWelcomePush(ctx, { intervalMs: options.pollIntervalMs ?? 2_000 });
   installFollowerRelay(ctx, { directory, mirror, notices, welcomes, hubs });
+  const moves = createAccountMoves(ctx, directory, mirror, { intervalMs: options.pollIntervalMs ?? 2_000 });
+  options.services.accountMoves = moves;
   const presence = createPresenceBridge(ctx);
   const signals = createSignalRelay(ctx, createMembershipPolicies(options.service.now), hubs.hubOf);
   signals.install();
@@ -124,6 +127,7 @@ export async function installFederation(app: FastifyInstance, options: Federatio
     }),
     gate,
     hub,
+    moves,
     blobs,
     mirror,
     signals,
@@ -131,10 +135,12 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   });
   mirror.start();
   welcomes.start();
+  moves.start();
   presence.start();
   app.addHook("onClose", async () => {
     presence.stop();
     await mirror.stop();
     await welcomes.stop();
+    await moves.stop();
   });
 }

@@ -115,12 +115,31 @@ export function createHubService(
   const { services } = ctx;
   const forbidden = (message: string) => new VollyError("VOLLY_E_FORBIDDEN", message);
 
+  /** Accounts asked about again because another server sent for them: when (ms). */
+  const rechecked = new Map<string, number>();
+  /**
+   * Whether the device's account is (now) `origin`'s. When this server has it at another server,
+   * it may have moved to `origin` without this server being told: its home server is asked again
+   * (at most once a minute per account), which follows a move it confirms.
+   */
+  const isOrigins = async (origin: string, deviceId: string, accountId: string) => {
+    const home = (await store.federation.homesOf([deviceId])).get(deviceId);
+    if (home === origin) return true;
+    const known = home !== undefined && (await store.federation.findRemoteAccount(accountId));
+    const t = ctx.service.now();
+    if (!known || t - (rechecked.get(accountId) ?? -Infinity) < 60_000) return false;
+    if (rechecked.size > 10_000) rechecked.clear();
+    rechecked.set(accountId, t);
+    await directory.lookup(known.user, known.server, 0).catch(() => undefined);
+    return (await store.federation.homesOf([deviceId])).get(deviceId) === origin;
+  };
+
   /** The device, when it is one of `origin`'s; its account id and handle here. */
   const originDevice = async (origin: string, deviceId: string) => {
-    const homes = await store.federation.homesOf([deviceId]);
-    if (homes.get(deviceId) !== origin) throw forbidden("That device is not of the calling server.");
     const device = await store.devices.findById(deviceId);
-    if (!device) throw new VollyError("VOLLY_E_UNKNOWN_DEVICE", undefined, { deviceId });
+    if (!device || !(await isOrigins(origin, deviceId, device.accountId))) {
+      throw forbidden("That device is not of the calling server.");
+    }
     return { deviceId, accountId: device.accountId, handle: device.handle, entityType: device.entityType };
   };
 

@@ -52,6 +52,13 @@ export interface LogMirror {
    *   not a device of this server)
    */
   welcome(origin: string, welcome: FederatedWelcome): Promise<void>;
+  /**
+   * Starts mirroring `groupId` from `hub` (nothing when it is already mirrored from it), for devices
+   * of this server that are members of it already (an account that moved here). Call
+   * {@link sync} to catch up.
+   * @throws VOLLY_E_FORBIDDEN (this server hosts a group with that id, or mirrors it from another hub)
+   */
+  follow(groupId: string, hub: string): Promise<void>;
   /** Starts the periodic catch-up. */
   start(): void;
   /** Stops it and waits for the run in progress. */
@@ -300,6 +307,8 @@ export function createLogMirror(
         bus.publish(deviceChannel(deviceId), { type: "welcome", deviceId, welcomeId, groupId });
       }
     },
+
+    follow: ensureMirror,
 
     start: () => poll.start(),
     stop: () => poll.stop(),

@@ -42,6 +42,21 @@ export interface RemoteDirectory {
    * @throws VOLLY_E_UNKNOWN_HANDLE, and what {@link lookup} throws
    */
   resolveHandle(handle: string): Promise<string>;
+  /**
+   * Re-homes a remote account that moved from `from` to `to` (handles on those servers): when this
+   * server knows it as `from.server`'s, that server must say it moved to `to`, and `to.server` must
+   * describe the same account; then its devices are `to.server`'s. An account this server does not
+   * know, or knows there already, is left as it is.
+   *
+   * @returns whether the account was re-homed now
+   * @throws VOLLY_E_FORBIDDEN (the old server does not confirm, or the new one names another
+   *   account), VOLLY_E_FEDERATION_UNREACHABLE
+   */
+  moved(
+    accountId: string,
+    from: { user: string; server: string },
+    to: { user: string; server: string },
+  ): Promise<boolean>;
 }
 
 /** Builds the {@link RemoteDirectory}. */
@@ -49,7 +64,7 @@ export function createRemoteDirectory(ctx: FederationContext): RemoteDirectory {
   const { store, now } = ctx.service;
   const inFlight = new Map<string, Promise<string>>();
 
-  const fetchAccount = async (user: string, server: string): Promise<string> => {
+  const describe = async (user: string, server: string) => {
     const account = await ctx.caller.request<FederatedAccount>(
       server,
       "GET",
@@ -61,9 +76,37 @@ export function createRemoteDirectory(ctx: FederationContext): RemoteDirectory {
         server,
       });
     }
+    return account;
+  };
+
+  /**
+   * Fetches and stores `user@server`. An account that moved is followed to its new server once
+   * (`movedFrom`: the server it moved from, whose record of it may be replaced).
+   */
+  const fetchAccount = async (user: string, server: string, movedFrom?: string): Promise<string> => {
+    const account = await describe(user, server);
+    if (account.movedTo !== undefined) {
+      const next = parseHandle(account.movedTo);
+      if (next?.server === ctx.serverName && movedFrom === undefined) {
+        // It moved here: it is a local account now.
+        const here = await store.accounts.findByHandle(next.user);
+        if (here?.id === account.accountId) return here.id;
+      }
+      if (movedFrom !== undefined || !next?.server || next.server === ctx.serverName) {
+        throw new VollyError("VOLLY_E_UNKNOWN_HANDLE", "That account moved.", {
+          handle: `${user}@${server}`,
+          movedTo: account.movedTo,
+        });
+      }
+      const id = await fetchAccount(next.user, next.server, server);
+      if (id !== account.accountId) {
+        throw new VollyError("VOLLY_E_FORBIDDEN", "The server the account moved to names another account.");
+      }
+      return id;
+    }
     const known = await store.federation.findRemoteAccount(account.accountId);
     const local = !known && (await store.accounts.findById(account.accountId));
-    if (local || (known && known.server !== server)) {
+    if (local || (known && known.server !== server && known.server !== movedFrom)) {
       // An id this server already gives to another account: never let a server take it over.
       throw new VollyError("VOLLY_E_FEDERATION_UNREACHABLE", "The account id is another account's.", {
         server,
@@ -100,6 +143,22 @@ export function createRemoteDirectory(ctx: FederationContext): RemoteDirectory {
 
   return {
     lookup,
+
+    async moved(accountId, from, to) {
+      const known = await store.federation.findRemoteAccount(accountId);
+      if (!known || (known.server === to.server && known.user === to.user)) return false;
+      if (known.server !== from.server) {
+        throw new VollyError("VOLLY_E_FORBIDDEN", "This server knows that account at another server.");
+      }
+      const old = await describe(from.user, from.server);
+      if (old.accountId !== accountId || old.movedTo !== `${to.user}@${to.server}`) {
+        throw new VollyError("VOLLY_E_FORBIDDEN", "The old server does not confirm the move.");
+      }
+      if ((await fetchAccount(to.user, to.server, from.server)) !== accountId) {
+        throw new VollyError("VOLLY_E_FORBIDDEN", "The new server names another account.");
+      }
+      return true;
+    },
 
     async ensureDevices(refs, hub) {
       const stored = async (ids: readonly string[]) =>
@@ -150,8 +209,10 @@ export function createRemoteDirectory(ctx: FederationContext): RemoteDirectory {
       const parts = parseHandle(handle);
       if (!parts) throw new VollyError("VOLLY_E_UNKNOWN_HANDLE", undefined, { handle });
       if (parts.server === undefined || parts.server === ctx.serverName) return parts.user;
-      await lookup(parts.user, parts.server);
-      return `${parts.user}@${parts.server}`;
+      const id = await lookup(parts.user, parts.server);
+      // An account that moved is named as it is now.
+      const account = await store.accounts.findById(id);
+      return account?.handle ?? `${parts.user}@${parts.server}`;
     },
   };
 }

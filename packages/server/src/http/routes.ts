@@ -61,6 +61,13 @@ function handlers(services: Services): RouteHandlers {
       }
       return accounts.register(parse(ROUTES.registerAccount.body, body));
     },
+    importAccount: async ({ body }) => {
+      const input = parse(ROUTES.importAccount.body, body);
+      if (!services.accountMoves) {
+        throw new VollyError("VOLLY_E_FORBIDDEN", "This server does not federate (it has no public URL).");
+      }
+      return services.accountMoves.moveIn(input);
+    },
     getAccount: async ({ params, viewer }) => {
       const { handle } = parse(ROUTES.getAccount.params, params);
       const caller = await viewer();

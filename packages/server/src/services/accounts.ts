@@ -54,7 +54,8 @@ export interface AccountService {
 /** Builds the {@link AccountService}. */
 export function createAccountService({ store, now }: ServiceContext): AccountService {
   async function conflict(tx: Repositories, handle: string, key: string): Promise<VollyError | undefined> {
-    if (await tx.accounts.findByHandle(handle))
+    // A handle whose account moved away stays its: it answers with where the account went.
+    if ((await tx.accounts.findByHandle(handle)) || (await tx.federation.findMove(handle)))
       return new VollyError("VOLLY_E_HANDLE_TAKEN", undefined, { handle });
     if (await tx.devices.findBySignatureKey(key)) return new VollyError("VOLLY_E_KEY_TAKEN");
     return undefined;
@@ -119,7 +120,8 @@ export function createAccountService({ store, now }: ServiceContext): AccountSer
     },
 
     async handleAvailability(handle) {
-      return { handle, available: !(await store.accounts.findByHandle(handle)) };
+      const taken = (await store.accounts.findByHandle(handle)) || (await store.federation.findMove(handle));
+      return { handle, available: !taken };
     },
 
     async getDevice(deviceId) {

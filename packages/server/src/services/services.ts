@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { loadSuite, type MlsSuite } from "@volly/crypto";
 import { DEFAULT_FILES, type FilesConfig } from "../config-files.js";
+import type { AccountMoves } from "../federation/account-moves.js";
 import { type AccountRecoveryService, createAccountRecoveryService } from "./account-recovery.js";
 import { type AccountService, createAccountService } from "./accounts.js";
 import { type ApiKeyService, createApiKeyService } from "./api-keys/api-key-service.js";
@@ -62,6 +63,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** Community voice channels (`voice/`); set by the app when it is built (it needs the SFU). */
   voice?: VoiceService;
+  /** Moving accounts between servers; set by the federation (`federation/account-moves.ts`) when it runs. */
+  accountMoves?: AccountMoves;
 }
 
 /**

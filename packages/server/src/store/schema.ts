@@ -340,6 +340,26 @@ export interface FederationGroupsTable {
   mirrored_seq: Generated<number>;
 }
 
+/** An account that moved from this server to another (migration 0015), by the handle it had here. */
+export interface AccountMovesTable {
+  handle: string;
+  account_id: string;
+  /** The handle it moved to, `user@server`. */
+  moved_to: string;
+  moved_at: number;
+  /** The device's signed move (`AccountMove`, JSON). */
+  record: string;
+}
+
+/** A move still to be told to another server (migration 0015). */
+export interface MoveNoticesTable {
+  server: string;
+  account_id: string;
+  /** The signed move (`AccountMove`, JSON). */
+  record: string;
+  created_at: number;
+}
+
 export interface Database extends CommunityTables {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -367,4 +387,6 @@ export interface Database extends CommunityTables {
   api_key_devices: ApiKeyDevicesTable;
   federation_accounts: FederationAccountsTable;
   federation_groups: FederationGroupsTable;
+  account_moves: AccountMovesTable;
+  move_notices: MoveNoticesTable;
 }

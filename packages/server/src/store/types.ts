@@ -821,6 +821,34 @@ export interface RemoteAccountRecord {
   fetchedAt: number;
 }
 
+/** An account that moved from this server to another (migration 0015). */
+export interface AccountMoveRecord {
+  accountId: string;
+  /** The handle it had here (bare). */
+  handle: string;
+  /** The server it moved to. */
+  server: string;
+  /** Its handle there (bare). */
+  user: string;
+  /** When this server handed it over (ms). */
+  movedAt: number;
+  /** The device's signed move (`AccountMove` of @volly/protocol), as JSON. */
+  record: string;
+}
+
+/** An account that moves to this server from another, as the old server described it. */
+export interface IncomingAccountRecord {
+  accountId: string;
+  /** Its handle here (bare). */
+  handle: string;
+  entityType: EntityType;
+  displayName?: string;
+  /** Its active devices (the same ids and keys as on the old server). */
+  devices: { deviceId: string; signaturePublicKey: string }[];
+  /** When it arrived (ms). */
+  createdAt: number;
+}
+
 /** A group this server mirrors from its hub. */
 export interface MirroredGroupRecord {
   groupId: string;
@@ -869,6 +897,35 @@ export interface FederationRepository {
    * local delivery reads the mirrored entries as it reads its own.
    */
   advanceMirror(groupId: string, seq: number, epoch: number): Promise<void>;
+  /**
+   * Hands a local account over to another server: its `accounts` row takes the handle
+   * `user@server`, a `federation_accounts` row makes it that server's, and `account_moves` keeps the
+   * handle it had here with where it went. No change when it moved already.
+   *
+   * @throws StoreConflict when another account has the new handle
+   */
+  moveOut(move: AccountMoveRecord): Promise<void>;
+  /** The move of the account that had `handle` here, when it moved away. */
+  findMove(handle: string): Promise<AccountMoveRecord | undefined>;
+  /**
+   * Makes an account that moves here a local one: its `accounts` row (created, or a remote
+   * account's turned local: `federation_accounts` row removed) with `handle`, and a `devices` row for
+   * each device not stored yet. Earlier moves away from here of that account are forgotten.
+   *
+   * @throws StoreConflict when another account has the handle or a device's key
+   */
+  moveIn(account: IncomingAccountRecord): Promise<void>;
+  /**
+   * Queues telling each of `servers` of an account's move (`record`: the signed move, JSON); one
+   * notice per server and account (a newer move replaces an older one).
+   */
+  queueMoveNotices(accountId: string, record: string, servers: readonly string[], at: number): Promise<void>;
+  /** Queued move notices, oldest first, at most `limit`. */
+  listMoveNotices(limit: number): Promise<Array<{ server: string; accountId: string; record: string }>>;
+  /** Removes a delivered move notice. */
+  deleteMoveNotice(server: string, accountId: string): Promise<void>;
+  /** The servers, other than this one, whose devices are current members of a group with a device of the account. */
+  serversSharingGroups(accountId: string): Promise<string[]>;
   /** Unacknowledged Welcomes of other servers' devices, oldest first, at most `limit`. */
   listRemoteWelcomes(limit: number): Promise<RemoteWelcomeRef[]>;
 }

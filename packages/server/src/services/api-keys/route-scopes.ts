@@ -14,6 +14,7 @@ import type { ApiKeyScope, ROUTES } from "@volly/protocol";
 export const ROUTE_SCOPES: { readonly [K in keyof typeof ROUTES]: ApiKeyScope | "any" } = {
   health: "any",
   registerAccount: "any",
+  importAccount: "any",
   getAccount: "any",
   updateProfile: "manage",
   handleAvailability: "any",

@@ -7,6 +7,34 @@ import { num } from "./rows.js";
 /** Ids per `IN (…)` list: well under SQLite's and PostgreSQL's parameter limits. */
 const CHUNK = 500;
 
+/** Adds the `devices` rows of `devices` not among `stored` (a device's id and key, no name). */
+async function insertDevices(
+  db: Kysely<Database>,
+  accountId: string,
+  devices: readonly { deviceId: string; signaturePublicKey: string }[],
+  stored: readonly { id: string }[],
+  createdAt: number,
+): Promise<void> {
+  const known = new Set(stored.map((d) => d.id));
+  for (const device of devices) {
+    if (known.has(device.deviceId)) continue;
+    await conflictAs(
+      "device",
+      db
+        .insertInto("devices")
+        .values({
+          id: device.deviceId,
+          account_id: accountId,
+          signature_public_key: device.signaturePublicKey,
+          name: "",
+          created_at: createdAt,
+          revoked_at: null,
+        })
+        .execute(),
+    );
+  }
+}
+
 /**
  * {@link FederationRepository} over Kysely (tables `federation_accounts` and `federation_groups`,
  * migration 0014, with `accounts`, `devices`, `groups`, `group_members` and `welcomes`).
@@ -63,25 +91,8 @@ export function kyselyFederationRepository(db: Kysely<Database>): FederationRepo
         .select(["id", "revoked_at"])
         .where("account_id", "=", account.accountId)
         .execute();
-      const known = new Set(stored.map((d) => d.id));
       const listed = new Set(account.devices.map((d) => d.deviceId));
-      for (const device of account.devices) {
-        if (known.has(device.deviceId)) continue;
-        await conflictAs(
-          "device",
-          db
-            .insertInto("devices")
-            .values({
-              id: device.deviceId,
-              account_id: account.accountId,
-              signature_public_key: device.signaturePublicKey,
-              name: "",
-              created_at: account.fetchedAt,
-              revoked_at: null,
-            })
-            .execute(),
-        );
-      }
+      await insertDevices(db, account.accountId, account.devices, stored, account.fetchedAt);
       const gone = stored.filter((d) => !listed.has(d.id) && d.revoked_at === null).map((d) => d.id);
       if (gone.length > 0) {
         await db
@@ -163,6 +174,155 @@ export function kyselyFederationRepository(db: Kysely<Database>): FederationRepo
         .where("id", "=", groupId)
         .where("last_seq", "<=", seq)
         .execute();
+    },
+
+    async moveOut(move) {
+      if (
+        await db
+          .selectFrom("account_moves")
+          .select("handle")
+          .where("handle", "=", move.handle)
+          .executeTakeFirst()
+      )
+        return;
+      await conflictAs(
+        "account",
+        db
+          .updateTable("accounts")
+          .set({ handle: `${move.user}@${move.server}` })
+          .where("id", "=", move.accountId)
+          .execute(),
+      );
+      await db
+        .insertInto("federation_accounts")
+        .values({
+          account_id: move.accountId,
+          server: move.server,
+          user_handle: move.user,
+          fetched_at: move.movedAt,
+        })
+        .onConflict((oc) =>
+          oc.column("account_id").doUpdateSet({ server: move.server, user_handle: move.user }),
+        )
+        .execute();
+      await db
+        .insertInto("account_moves")
+        .values({
+          handle: move.handle,
+          account_id: move.accountId,
+          moved_to: `${move.user}@${move.server}`,
+          moved_at: move.movedAt,
+          record: move.record,
+        })
+        .execute();
+    },
+
+    async findMove(handle) {
+      const row = await db
+        .selectFrom("account_moves")
+        .selectAll()
+        .where("handle", "=", handle)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const at = row.moved_to.lastIndexOf("@");
+      return {
+        accountId: row.account_id,
+        handle: row.handle,
+        user: row.moved_to.slice(0, at),
+        server: row.moved_to.slice(at + 1),
+        movedAt: num(row.moved_at),
+        record: row.record,
+      };
+    },
+
+    async moveIn(account) {
+      const existing = await db
+        .selectFrom("accounts")
+        .select(["id"])
+        .where("id", "=", account.accountId)
+        .executeTakeFirst();
+      await db.deleteFrom("account_moves").where("account_id", "=", account.accountId).execute();
+      if (existing) {
+        await db.deleteFrom("federation_accounts").where("account_id", "=", account.accountId).execute();
+        await conflictAs(
+          "account",
+          db
+            .updateTable("accounts")
+            .set({
+              handle: account.handle,
+              entity_type: account.entityType,
+              display_name: account.displayName ?? null,
+            })
+            .where("id", "=", account.accountId)
+            .execute(),
+        );
+      } else {
+        await conflictAs(
+          "account",
+          db
+            .insertInto("accounts")
+            .values({
+              id: account.accountId,
+              handle: account.handle,
+              entity_type: account.entityType,
+              created_at: account.createdAt,
+              display_name: account.displayName ?? null,
+            })
+            .execute(),
+        );
+      }
+      const stored = await db
+        .selectFrom("devices")
+        .select("id")
+        .where("account_id", "=", account.accountId)
+        .execute();
+      await insertDevices(db, account.accountId, account.devices, stored, account.createdAt);
+    },
+
+    async queueMoveNotices(accountId, record, servers, at) {
+      for (const server of servers) {
+        await db
+          .insertInto("move_notices")
+          .values({ server, account_id: accountId, record, created_at: at })
+          .onConflict((oc) => oc.columns(["server", "account_id"]).doUpdateSet({ record, created_at: at }))
+          .execute();
+      }
+    },
+
+    async listMoveNotices(limit) {
+      const rows = await db
+        .selectFrom("move_notices")
+        .selectAll()
+        .orderBy("created_at")
+        .orderBy("server")
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ server: r.server, accountId: r.account_id, record: r.record }));
+    },
+
+    async deleteMoveNotice(server, accountId) {
+      await db
+        .deleteFrom("move_notices")
+        .where("server", "=", server)
+        .where("account_id", "=", accountId)
+        .execute();
+    },
+
+    async serversSharingGroups(accountId) {
+      const rows = await db
+        .selectFrom("group_members as mine")
+        .innerJoin("devices as my_devices", "my_devices.id", "mine.device_id")
+        .innerJoin("group_members as theirs", "theirs.group_id", "mine.group_id")
+        .innerJoin("devices as their_devices", "their_devices.id", "theirs.device_id")
+        .innerJoin("federation_accounts", "federation_accounts.account_id", "their_devices.account_id")
+        .select("federation_accounts.server")
+        .distinct()
+        .where("my_devices.account_id", "=", accountId)
+        .where("mine.left_seq", "is", null)
+        .where("theirs.left_seq", "is", null)
+        .orderBy("federation_accounts.server")
+        .execute();
+      return rows.map((r) => r.server);
     },
 
     async listRemoteWelcomes(limit) {

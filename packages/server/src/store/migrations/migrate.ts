@@ -14,6 +14,7 @@ import { migration0011ScheduledMessages } from "./0011-scheduled-messages.js";
 import { migration0012Blobs } from "./0012-blobs.js";
 import { migration0013ApiKeys } from "./0013-api-keys.js";
 import { migration0014Federation } from "./0014-federation.js";
+import { migration0015AccountMoves } from "./0015-account-moves.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -31,6 +32,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0012-blobs": migration0012Blobs,
   "0013-api-keys": migration0013ApiKeys,
   "0014-federation": migration0014Federation,
+  "0015-account-moves": migration0015AccountMoves,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */
