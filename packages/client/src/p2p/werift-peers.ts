@@ -1,5 +1,5 @@
 import { VollyError } from "@volly/protocol";
-import { type RTCDataChannel, RTCPeerConnection, RTCSessionDescription } from "werift";
+import type { RTCDataChannel, RTCPeerConnection } from "werift";
 import { ListenerSet } from "../shared/listeners.js";
 import type { DirectAnswer, DirectChannel, DirectOffer, DirectPeerFactory } from "./direct-channel.js";
 
@@ -7,6 +7,16 @@ import type { DirectAnswer, DirectChannel, DirectOffer, DirectPeerFactory } from
 export const DIRECT_CONNECT_TIMEOUT_MS = 15_000;
 /** The data channel's label (one per connection). */
 const LABEL = "volly-direct";
+
+/**
+ * werift, loaded on first use: importing it costs ~350 ms, which every process that imports the
+ * Node SDK (each `volly` command) would otherwise pay whether it opens a direct path or not.
+ */
+let weriftModule: Promise<typeof import("werift")> | undefined;
+const werift = () => {
+  weriftModule ??= import("werift");
+  return weriftModule;
+};
 
 /** Options of {@link weriftPeerFactory}. */
 export interface WeriftPeerOptions {
@@ -22,10 +32,10 @@ export interface WeriftPeerOptions {
  */
 export function weriftPeerFactory(options: WeriftPeerOptions = {}): DirectPeerFactory {
   const timeoutMs = options.connectTimeoutMs ?? DIRECT_CONNECT_TIMEOUT_MS;
-  const make = () => new RTCPeerConnection({ iceServers: options.iceServers ?? [] });
+  const make = async () => new (await werift()).RTCPeerConnection({ iceServers: options.iceServers ?? [] });
   return {
     async offer(): Promise<DirectOffer> {
-      const pc = make();
+      const pc = await make();
       const dc = pc.createDataChannel(LABEL, { ordered: true });
       const opened = openedWithin(pc, dc, timeoutMs);
       opened.catch(() => undefined); // an answer that never comes: the caller cancels or times out
@@ -41,7 +51,7 @@ export function weriftPeerFactory(options: WeriftPeerOptions = {}): DirectPeerFa
       };
     },
     async answer(offerSdp: string): Promise<DirectAnswer> {
-      const pc = make();
+      const pc = await make();
       const channel = new Promise<DirectChannel>((resolve, reject) => {
         pc.onDataChannel.subscribe((dc) => {
           if (dc.label === LABEL) openedWithin(pc, dc, timeoutMs).then(resolve, reject);
@@ -77,7 +87,7 @@ async function applyRemote(pc: RTCPeerConnection, sdp: string, type: "offer" | "
     );
   }
   try {
-    await pc.setRemoteDescription(new RTCSessionDescription(sdp, type));
+    await pc.setRemoteDescription(new (await werift()).RTCSessionDescription(sdp, type));
   } catch (err) {
     pc.close();
     throw new VollyError("VOLLY_E_BAD_REQUEST", `The peer's ${type} cannot be applied.`, {
