@@ -507,6 +507,9 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
+/** The brand of {@link VollyError}s, shared by every copy of this module (a registered symbol). */
+const VOLLY_ERROR_BRAND = Symbol.for("volly.error");
+
 /**
  * A typed Volly error: `code` is from {@link ERROR_CODES}; `message` defaults to the registry's.
  * Thrown by every layer for expected failures; anything else is a bug and maps to VOLLY_E_INTERNAL.
@@ -514,6 +517,20 @@ export interface ErrorBody {
 export class VollyError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
+  /** Marks a VollyError of any copy of this module (see `Symbol.hasInstance` below). */
+  readonly [VOLLY_ERROR_BRAND] = true;
+
+  /**
+   * `x instanceof VollyError` holds for a VollyError made by any copy of @volly/protocol, not only
+   * this one: the bundled CLI carries its own copy, and the server it starts in-process throws
+   * errors made by another. Subclasses keep the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === VollyError && typeof value === "object" && value !== null && VOLLY_ERROR_BRAND in value) {
+      return true;
+    }
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
 
   /**
    * @param code a registered error code
