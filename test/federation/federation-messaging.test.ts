@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
 import { damageGroupState } from "@volly/client/testing";
 import type { AttachmentPointer } from "@volly/protocol";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
@@ -19,6 +20,18 @@ async function textsIn(client: VollyClient, conversationId: string): Promise<str
   const history: MessageRecord[] = await client.messaging.history(conversationId, 1000);
   // Texts of messages (the attachment messages have none).
   return history.flatMap((m) => (m.body.type === "text" && m.body.text !== "" ? [m.body.text] : []));
+}
+
+/** How many log entries with that message id the SQLite store of `server` holds. */
+function sqliteCount(server: FederatedServer, messageId: string): number {
+  const db = new Database(join(server.dataDir, "volly.db"), { readonly: true, fileMustExist: true });
+  try {
+    return (
+      db.prepare("SELECT count(*) AS n FROM group_log WHERE message_id = ?").get(messageId) as { n: number }
+    ).n;
+  } finally {
+    db.close();
+  }
 }
 
 /** Every file under `dir`, recursively. */
@@ -124,6 +137,38 @@ describe("federated conversations across three servers", () => {
           message: "every member reads the three first messages",
         },
       );
+    }
+  });
+
+  it("a message deleted for everyone on a follower server is gone from every server's copy", async () => {
+    const doomed = await bob.messaging.send(group, "bob regrets this one");
+    for (const client of [alice, carol]) {
+      await waitFor(async () => (await textsIn(client, group)).includes("bob regrets this one"), {
+        message: `${client.profile.handle} reads bob's message before it is deleted`,
+      });
+    }
+    const stored = async () => ({
+      a: sqliteCount(a, doomed.id),
+      b: Number(
+        (
+          await queryOnce<{ n: string }>(
+            database.url,
+            "SELECT count(*) AS n FROM group_log WHERE message_id = $1",
+            [doomed.id],
+          )
+        )[0]?.n,
+      ),
+      c: sqliteCount(c, doomed.id),
+    });
+    expect(await stored()).toEqual({ a: 1, b: 1, c: 1 });
+    await bob.messaging.delete(group, doomed.id, "everyone");
+    await waitFor(async () => JSON.stringify(await stored()) === JSON.stringify({ a: 0, b: 0, c: 0 }), {
+      message: "the hub and both followers delete their copies",
+    });
+    for (const client of [alice, carol]) {
+      await waitFor(async () => !(await textsIn(client, group)).includes("bob regrets this one"), {
+        message: `${client.profile.handle} shows bob's message as deleted`,
+      });
     }
   });
 

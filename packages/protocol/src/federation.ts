@@ -200,6 +200,17 @@ export const ForwardedDeviceBody = Type.Object(
 export type ForwardedDeviceBody = Static<typeof ForwardedDeviceBody>;
 
 /**
+ * Body of POST /federation/v1/groups/:groupId/removals, from the group's hub to each follower: these
+ * application messages were deleted for everyone, so the follower deletes its copies of them (and of
+ * the files only they pointed at). Retried until answered; removing what is gone already is no error.
+ */
+export const FederatedRemovalsBody = Type.Object(
+  { messageIds: Type.Array(Id, { minItems: 1, maxItems: 100 }) },
+  { additionalProperties: false },
+);
+export type FederatedRemovalsBody = Static<typeof FederatedRemovalsBody>;
+
+/**
  * Query of a group's latest GroupInfo and ratchet tree (resync, RFC 9420 §12.4.3.2), for a member
  * device of the calling server.
  */

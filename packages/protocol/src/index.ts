@@ -134,6 +134,7 @@ export {
   FederatedLogEntry,
   FederatedMembership,
   FederatedPresence,
+  FederatedRemovalsBody,
   FederatedSignal,
   FederatedWelcome,
   FederationEmpty,

@@ -13,10 +13,9 @@ import {
   VollyError,
 } from "@volly/protocol";
 import { deviceChannel } from "../bus/bus.js";
-import { periodicJob } from "../services/periodic-job.js";
 import { verifySignature } from "../services/signatures.js";
-import { coalesced } from "./coalesced.js";
 import type { FederationContext } from "./federation-context.js";
+import type { FederationOutbox } from "./federation-outbox.js";
 import type { LogMirror } from "./log-mirror.js";
 import type { RemoteDirectory } from "./remote-directory.js";
 
@@ -60,10 +59,6 @@ export interface AccountMoves {
   receive(origin: string, move: AccountMove): Promise<FederatedMoveResponse>;
   /** How this server describes a handle that moved away (`movedTo`), or undefined when none did. */
   describeMoved(user: string): Promise<FederatedAccount | undefined>;
-  /** Starts telling other servers of queued moves (retried until each answers). */
-  start(): void;
-  /** Stops it and waits for the run in progress. */
-  stop(): Promise<void>;
 }
 
 /** A qualified handle's parts; VOLLY_E_BAD_REQUEST for a bare or invalid one. */
@@ -73,53 +68,36 @@ function qualified(handle: string): { user: string; server: string } {
   return { user: parts.user, server: parts.server };
 }
 
-/** Most queued move notices sent per run. */
-const NOTICES_PER_RUN = 100;
-
-/** Builds the {@link AccountMoves}; `intervalMs`: how often undelivered move notices are retried. */
+/** Builds the {@link AccountMoves}; move notes to other servers go through `outbox`. */
 export function createAccountMoves(
   ctx: FederationContext,
   directory: RemoteDirectory,
   mirror: LogMirror,
-  options: { intervalMs?: number } = {},
+  outbox: FederationOutbox,
 ): AccountMoves {
   const { store, bus, now } = ctx.service;
 
-  /**
-   * Sends the queued move notices: a delivered one is removed (and the mirrors of groups that
-   * server hosts catch up, as it reads this server's devices anew); a refused one is dropped with a
-   * warning; one that could not be delivered stays for the next run.
-   */
-  const deliver = coalesced(async () => {
-    for (const notice of await store.federation.listMoveNotices(NOTICES_PER_RUN)) {
-      try {
-        await ctx.caller.request(notice.server, "POST", `${FEDERATION_PREFIX}/moves`, {
-          body: { move: JSON.parse(notice.record) as AccountMove },
-          response: FederatedMoveResponse,
-        });
-      } catch (error) {
-        const code = (error as VollyError).code;
-        if (code === "VOLLY_E_FEDERATION_UNREACHABLE") continue;
-        ctx.log.warn({ server: notice.server, code }, "federation: a server refused a move notice");
-      }
-      await store.federation.deleteMoveNotice(notice.server, notice.accountId);
-      for (const mirrored of await store.federation.listMirrors()) {
-        if (mirrored.hub !== notice.server) continue;
-        mirror.sync(mirrored.groupId).catch(() => undefined); // the poll retries
-      }
-    }
+  // Once a server took a move, the mirrors of the groups it hosts catch up: it reads this server's
+  // devices anew.
+  outbox.onDelivered((server, path) => {
+    if (path !== "/moves") return;
+    store.federation.listMirrors().then(
+      (mirrors) => {
+        for (const mirrored of mirrors) {
+          if (mirrored.hub === server) mirror.sync(mirrored.groupId).catch(() => undefined); // the poll retries
+        }
+      },
+      () => undefined,
+    );
   });
-  const job = periodicJob(
-    () => deliver(),
-    options.intervalMs ?? 2_000,
-    (error) => ctx.log.error({ err: String(error) }, "federation: move notices failed"),
-  );
-  /** Queues the move for `servers` (but this one and `except`) and sends at once. */
+  /** Tells `servers` (but `except`) of the move: queued until each answers. */
   const tell = async (move: AccountMove, servers: Iterable<string>, except: readonly string[]) => {
-    const targets = [...new Set(servers)].filter((s) => s !== ctx.serverName && !except.includes(s));
-    if (targets.length === 0) return;
-    await store.federation.queueMoveNotices(move.accountId, JSON.stringify(move), targets, now());
-    deliver().catch(() => undefined); // the job retries
+    await outbox.queue(
+      [...servers].filter((s) => !except.includes(s)),
+      "/moves",
+      { move },
+    );
+    outbox.flush();
   };
 
   const checkSignature = (move: AccountMove, signaturePublicKey: string) => {
@@ -316,8 +294,5 @@ export function createAccountMoves(
         movedTo: `${moved.user}@${moved.server}`,
       };
     },
-
-    start: () => job.start(),
-    stop: () => job.stop(),
   };
 }

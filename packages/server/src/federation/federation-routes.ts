@@ -9,6 +9,7 @@ import {
   FederatedGroupParams,
   FederatedMoveBody,
   FederatedPresence,
+  FederatedRemovalsBody,
   FederatedSignal,
   FederatedWelcome,
   ForwardedCommitBody,
@@ -28,6 +29,7 @@ import type { AccountMoves } from "./account-moves.js";
 import type { BlobRelay } from "./blob-relay.js";
 import type { HubService } from "./hub-service.js";
 import type { LogMirror } from "./log-mirror.js";
+import type { MirrorRemovals } from "./mirror-removals.js";
 import type { PresenceBridge } from "./presence-bridge.js";
 import type { SignalRelay } from "./signal-relay.js";
 
@@ -68,11 +70,12 @@ export function registerFederationRoutes(
     moves: AccountMoves;
     blobs: BlobRelay;
     mirror: LogMirror;
+    removals: MirrorRemovals;
     signals: SignalRelay;
     presence: PresenceBridge;
   },
 ): void {
-  const { gate, hub, moves, blobs, mirror, signals, presence } = deps;
+  const { gate, hub, moves, blobs, mirror, removals, signals, presence } = deps;
   app.get(FEDERATION_WELL_KNOWN_PATH, async (_request, reply) =>
     reply
       .type("application/json")
@@ -193,6 +196,10 @@ export function registerFederationRoutes(
       });
       post("/groups/:groupId/notices", LogNotice, async (origin, params, body) => {
         await mirror.notice(origin, groupOf(params), body as LogNotice);
+        return {};
+      });
+      post("/groups/:groupId/removals", FederatedRemovalsBody, async (origin, params, body) => {
+        await removals.removed(origin, groupOf(params), (body as FederatedRemovalsBody).messageIds);
         return {};
       });
       post("/groups/:groupId/signals", FederatedSignal, async (origin, params, body) => {

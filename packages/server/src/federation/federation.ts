@@ -11,6 +11,7 @@ import { createBlobRelay, installBlobReads } from "./blob-relay.js";
 import { createFederationClient } from "./federation-client.js";
 import type { FederationContext } from "./federation-context.js";
 import { createFederationMetrics } from "./federation-metrics.js";
+import { createFederationOutbox } from "./federation-outbox.js";
 import { createFederationPolicy, createServerRateLimiter } from "./federation-policy.js";
 import { type FederationGate, registerFederationRoutes } from "./federation-routes.js";
 import { installFollowerRelay } from "./follower-relay.js";
@@ -18,6 +19,7 @@ import { createGroupHubs } from "./group-hubs.js";
 import { createHubNotices } from "./hub-notices.js";
 import { createHubService } from "./hub-service.js";
 import { createLogMirror } from "./log-mirror.js";
+import { createMirrorRemovals } from "./mirror-removals.js";
 import { createPresenceBridge } from "./presence-bridge.js";
 import { createRemoteDirectory } from "./remote-directory.js";
 import { createServerDirectory } from "./server-directory.js";
@@ -86,8 +88,9 @@ export async function installFederation(app: FastifyInstance, options: Federatio
     notices.served(server, groupId, upToSeq),
   );
   const welcomes = createWelcomePush(ctx, { intervalMs: options.pollIntervalMs ?? 2_000 });
-  installFollowerRelay(ctx, { directory, mirror, notices, welcomes, hubs });
-  const moves = createAccountMoves(ctx, directory, mirror, { intervalMs: options.pollIntervalMs ?? 2_000 });
+  const outbox = createFederationOutbox(ctx, { intervalMs: options.pollIntervalMs ?? 2_000 });
+  installFollowerRelay(ctx, { directory, mirror, notices, welcomes, hubs, outbox });
+  const moves = createAccountMoves(ctx, directory, mirror, outbox);
   options.services.accountMoves = moves;
   const presence = createPresenceBridge(ctx);
   const signals = createSignalRelay(ctx, createMembershipPolicies(options.service.now), hubs.hubOf);
@@ -130,17 +133,18 @@ export async function installFederation(app: FastifyInstance, options: Federatio
     moves,
     blobs,
     mirror,
+    removals: createMirrorRemovals(ctx),
     signals,
     presence,
   });
   mirror.start();
   welcomes.start();
-  moves.start();
+  outbox.start();
   presence.start();
   app.addHook("onClose", async () => {
     presence.stop();
     await mirror.stop();
     await welcomes.stop();
-    await moves.stop();
+    await outbox.stop();
   });
 }

@@ -16,6 +16,7 @@ import {
 } from "@volly/protocol";
 import { checkBlobDeclaration } from "../services/blobs/blob-references.js";
 import type { FederationContext } from "./federation-context.js";
+import type { FederationOutbox } from "./federation-outbox.js";
 import type { GroupHubs } from "./group-hubs.js";
 import type { HubNotices } from "./hub-notices.js";
 import type { LogMirror } from "./log-mirror.js";
@@ -60,6 +61,8 @@ function hubError(error: { code: string; message: string; details?: Record<strin
 /**
  * Makes the server's services federation-aware, in place (every holder of `ctx.services` sees it):
  *
+ * - a message deleted for everyone in a group hosted here is deleted from the followers' copies too
+ *   (a removal note, `federation-outbox.ts`);
  * - a send, commit, departure or deletion in a group another server hosts is forwarded to that hub
  *   (one group's forwarded sends go one after another, in the order they came, so a sender's order
  *   holds) and answered with the hub's answer: acknowledged once durable at the hub. The local copy
@@ -81,6 +84,7 @@ export function installFollowerRelay(
     notices: HubNotices;
     welcomes: WelcomePush;
     hubs: GroupHubs;
+    outbox: FederationOutbox;
   },
 ): void {
   const { store } = ctx.service;
@@ -229,7 +233,19 @@ export function installFollowerRelay(
   const remove = delivery.deleteMessage.bind(delivery);
   delivery.deleteMessage = async (caller, groupId, messageId) => {
     const hub = await hubOf(groupId);
-    if (hub === undefined) return remove(caller, groupId, messageId);
+    if (hub === undefined) {
+      const deleted = await remove(caller, groupId, messageId);
+      // The servers holding a copy of the group's log delete theirs too (queued until they answer).
+      await parts.outbox.queue(
+        await store.federation.followerServers(groupId),
+        `/groups/${groupId}/removals`,
+        {
+          messageIds: [messageId],
+        },
+      );
+      parts.outbox.flush();
+      return deleted;
+    }
     return forward(
       hub,
       groupId,

@@ -351,12 +351,14 @@ export interface AccountMovesTable {
   record: string;
 }
 
-/** A move still to be told to another server (migration 0015). */
-export interface MoveNoticesTable {
+/** A note still to be sent to another server (migration 0015): a signed POST of `body` to `path`. */
+export interface FederationOutboxTable {
+  id: string;
   server: string;
-  account_id: string;
-  /** The signed move (`AccountMove`, JSON). */
-  record: string;
+  /** The federation route, starting with `/federation/v1`. */
+  path: string;
+  /** The JSON body. */
+  body: string;
   created_at: number;
 }
 
@@ -388,5 +390,5 @@ export interface Database extends CommunityTables {
   federation_accounts: FederationAccountsTable;
   federation_groups: FederationGroupsTable;
   account_moves: AccountMovesTable;
-  move_notices: MoveNoticesTable;
+  federation_outbox: FederationOutboxTable;
 }

@@ -836,6 +836,15 @@ export interface AccountMoveRecord {
   record: string;
 }
 
+/** A note to another server: a signed POST of `body` (JSON) to the federation route `path`. */
+export interface FederationNote {
+  id: string;
+  server: string;
+  path: string;
+  body: string;
+  createdAt: number;
+}
+
 /** An account that moves to this server from another, as the old server described it. */
 export interface IncomingAccountRecord {
   accountId: string;
@@ -915,15 +924,12 @@ export interface FederationRepository {
    * @throws StoreConflict when another account has the handle or a device's key
    */
   moveIn(account: IncomingAccountRecord): Promise<void>;
-  /**
-   * Queues telling each of `servers` of an account's move (`record`: the signed move, JSON); one
-   * notice per server and account (a newer move replaces an older one).
-   */
-  queueMoveNotices(accountId: string, record: string, servers: readonly string[], at: number): Promise<void>;
-  /** Queued move notices, oldest first, at most `limit`. */
-  listMoveNotices(limit: number): Promise<Array<{ server: string; accountId: string; record: string }>>;
-  /** Removes a delivered move notice. */
-  deleteMoveNotice(server: string, accountId: string): Promise<void>;
+  /** Queues notes to other servers (sent by `federation/federation-outbox.ts` until each answers). */
+  queueOutbox(notes: readonly FederationNote[]): Promise<void>;
+  /** Queued notes, oldest first, at most `limit`. */
+  listOutbox(limit: number): Promise<FederationNote[]>;
+  /** Removes a sent note. */
+  deleteOutbox(id: string): Promise<void>;
   /** The servers, other than this one, whose devices are current members of a group with a device of the account. */
   serversSharingGroups(accountId: string): Promise<string[]>;
   /** Unacknowledged Welcomes of other servers' devices, oldest first, at most `limit`. */

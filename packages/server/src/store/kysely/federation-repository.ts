@@ -279,33 +279,41 @@ export function kyselyFederationRepository(db: Kysely<Database>): FederationRepo
       await insertDevices(db, account.accountId, account.devices, stored, account.createdAt);
     },
 
-    async queueMoveNotices(accountId, record, servers, at) {
-      for (const server of servers) {
-        await db
-          .insertInto("move_notices")
-          .values({ server, account_id: accountId, record, created_at: at })
-          .onConflict((oc) => oc.columns(["server", "account_id"]).doUpdateSet({ record, created_at: at }))
-          .execute();
-      }
+    async queueOutbox(notes) {
+      if (notes.length === 0) return;
+      await db
+        .insertInto("federation_outbox")
+        .values(
+          notes.map((n) => ({
+            id: n.id,
+            server: n.server,
+            path: n.path,
+            body: n.body,
+            created_at: n.createdAt,
+          })),
+        )
+        .execute();
     },
 
-    async listMoveNotices(limit) {
+    async listOutbox(limit) {
       const rows = await db
-        .selectFrom("move_notices")
+        .selectFrom("federation_outbox")
         .selectAll()
         .orderBy("created_at")
-        .orderBy("server")
+        .orderBy("id")
         .limit(limit)
         .execute();
-      return rows.map((r) => ({ server: r.server, accountId: r.account_id, record: r.record }));
+      return rows.map((r) => ({
+        id: r.id,
+        server: r.server,
+        path: r.path,
+        body: r.body,
+        createdAt: num(r.created_at),
+      }));
     },
 
-    async deleteMoveNotice(server, accountId) {
-      await db
-        .deleteFrom("move_notices")
-        .where("server", "=", server)
-        .where("account_id", "=", accountId)
-        .execute();
+    async deleteOutbox(id) {
+      await db.deleteFrom("federation_outbox").where("id", "=", id).execute();
     },
 
     async serversSharingGroups(accountId) {
