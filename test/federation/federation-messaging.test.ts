@@ -140,6 +140,29 @@ describe("federated conversations across three servers", () => {
     }
   });
 
+  it("the hub learns how far the other servers' devices have read its group, for its retention", async () => {
+    const cursorAtHub = (deviceId: string) => {
+      const db = new Database(join(a.dataDir, "volly.db"), { readonly: true, fileMustExist: true });
+      try {
+        const row = db
+          .prepare("SELECT seq FROM cursors WHERE device_id = ? AND group_id = ?")
+          .get(deviceId, group) as { seq: number } | undefined;
+        return row?.seq ?? 0;
+      } finally {
+        db.close();
+      }
+    };
+    for (const member of [bob, carol]) {
+      // What the member's device received (and so acknowledged on its own server).
+      const received = (await member.messaging.history(group, 1000)).filter((m) => m.direction === "in");
+      const lastSeq = Math.max(...received.map((m) => m.seq ?? 0));
+      expect(lastSeq).toBeGreaterThan(0);
+      await waitFor(() => cursorAtHub(member.profile.deviceId) >= lastSeq, {
+        message: `the hub has ${member.profile.handle}'s cursor at ${lastSeq}`,
+      });
+    }
+  });
+
   it("a message deleted for everyone on a follower server is gone from every server's copy", async () => {
     const doomed = await bob.messaging.send(group, "bob regrets this one");
     for (const client of [alice, carol]) {

@@ -200,6 +200,22 @@ export const ForwardedDeviceBody = Type.Object(
 export type ForwardedDeviceBody = Static<typeof ForwardedDeviceBody>;
 
 /**
+ * Body of POST /federation/v1/groups/:groupId/cursors, from a follower to the group's hub: where its
+ * devices' delivery stands (each acknowledged the log up to `seq`), so the hub's retention can prune
+ * what every member device has (RFC 9420 leaves retention to the delivery service).
+ */
+export const FederatedCursorsBody = Type.Object(
+  {
+    cursors: Type.Array(
+      Type.Object({ deviceId: Id, seq: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 1000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type FederatedCursorsBody = Static<typeof FederatedCursorsBody>;
+
+/**
  * Body of POST /federation/v1/groups/:groupId/removals, from the group's hub to each follower: these
  * application messages were deleted for everyone, so the follower deletes its copies of them (and of
  * the files only they pointed at). Retried until answered; removing what is gone already is no error.

@@ -128,6 +128,7 @@ export {
   FederatedBlobParams,
   FederatedClaimBody,
   FederatedClaimResponse,
+  FederatedCursorsBody,
   FederatedDevice,
   FederatedDeviceRef,
   FederatedGroupParams,

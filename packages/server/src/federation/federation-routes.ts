@@ -6,6 +6,7 @@ import {
   FederatedAccountParams,
   FederatedBlobParams,
   FederatedClaimBody,
+  FederatedCursorsBody,
   FederatedGroupParams,
   FederatedMoveBody,
   FederatedPresence,
@@ -196,6 +197,10 @@ export function registerFederationRoutes(
       });
       post("/groups/:groupId/notices", LogNotice, async (origin, params, body) => {
         await mirror.notice(origin, groupOf(params), body as LogNotice);
+        return {};
+      });
+      post("/groups/:groupId/cursors", FederatedCursorsBody, async (origin, params, body) => {
+        await hub.acceptCursors(origin, groupOf(params), body as FederatedCursorsBody);
         return {};
       });
       post("/groups/:groupId/removals", FederatedRemovalsBody, async (origin, params, body) => {

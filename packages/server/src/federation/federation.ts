@@ -8,6 +8,7 @@ import { createMembershipPolicies } from "../services/groups/membership-policies
 import type { Services } from "../services/services.js";
 import { createAccountMoves } from "./account-moves.js";
 import { createBlobRelay, installBlobReads } from "./blob-relay.js";
+import { createCursorReports } from "./cursor-reports.js";
 import { createFederationClient } from "./federation-client.js";
 import type { FederationContext } from "./federation-context.js";
 import { createFederationMetrics } from "./federation-metrics.js";
@@ -140,11 +141,14 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   mirror.start();
   welcomes.start();
   outbox.start();
+  const cursorReports = createCursorReports(ctx, { intervalMs: 5 * (options.pollIntervalMs ?? 2_000) });
+  cursorReports.start();
   presence.start();
   app.addHook("onClose", async () => {
     presence.stop();
     await mirror.stop();
     await welcomes.stop();
     await outbox.stop();
+    await cursorReports.stop();
   });
 }

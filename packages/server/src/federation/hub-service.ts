@@ -5,6 +5,7 @@ import {
   type EntityType,
   type FederatedAccount,
   type FederatedClaimBody,
+  type FederatedCursorsBody,
   type FederatedDeviceRef,
   type ForwardedCommitBody,
   type ForwardedMessageBody,
@@ -81,6 +82,12 @@ export interface HubService {
     deviceId: string,
     messageId: string,
   ): Promise<DeleteMessageResponse>;
+  /**
+   * Advances the hub's cursors of `origin`'s member devices to where they stand on `origin` (each at
+   * most the group's last seq, or the seq its membership ended), so retention prunes what they have.
+   * @throws VOLLY_E_UNKNOWN_GROUP, VOLLY_E_FORBIDDEN (a device is not of `origin`)
+   */
+  acceptCursors(origin: string, groupId: string, body: FederatedCursorsBody): Promise<void>;
   /**
    * The entries of a group hosted here after `after` (at most `limit`), with the memberships, devices
    * and admins a follower mirrors, for a server some of whose devices are or were members.
@@ -363,6 +370,24 @@ export function createHubService(
       const device = await originDevice(origin, deviceId);
       await hosted(groupId);
       return services.delivery.deleteMessage(device, groupId, messageId);
+    },
+
+    async acceptCursors(origin, groupId, { cursors }) {
+      await hosted(groupId);
+      const homes = await store.federation.homesOf(cursors.map((c) => c.deviceId));
+      if (cursors.some((c) => homes.get(c.deviceId) !== origin)) {
+        throw forbidden("That device is not of the calling server.");
+      }
+      const group = await store.groups.find(groupId);
+      if (!group) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
+      const readers = new Map((await store.retention.readers(groupId)).map((r) => [r.deviceId, r]));
+      const rows = cursors.flatMap(({ deviceId, seq }) => {
+        const reader = readers.get(deviceId);
+        if (!reader) return [];
+        const at = Math.min(seq, group.lastSeq, reader.leftSeq ?? Number.POSITIVE_INFINITY);
+        return at > reader.cursor ? [{ deviceId, groupId, seq: at }] : [];
+      });
+      if (rows.length > 0) await store.cursors.advanceMany(rows);
     },
 
     async logPage(origin, groupId, after, limit = DEFAULT_PAGE) {
