@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { MessageRecord, VollyClient } from "@volly/client";
 import { openNodeClient } from "@volly/client/node";
@@ -43,7 +44,7 @@ describe("moving an account to another server", () => {
   let dave: VollyClient;
   let moved: VollyClient | undefined;
   const home = tempDir("volly-fed-move-");
-  const conversations = { onA: "", onB: "", onC: "" };
+  const conversations = { onA: "", onB: "", onC: "", onD: "" };
 
   beforeAll(async () => {
     // The new home and the third server on PostgreSQL, the old home and the fourth on SQLite.
@@ -200,6 +201,7 @@ describe("moving an account to another server", () => {
     );
     const now = moved as VollyClient;
     const onD = await dave.conversations.createGroup("on d", [`@alice@${b.name}`]);
+    conversations.onD = onD.id;
     await waitFor(async () => (await now.conversations.list()).some((conv) => conv.id === onD.id), {
       message: "alice, on b now, joins dave's group on d",
     });
@@ -207,6 +209,30 @@ describe("moving an account to another server", () => {
     await allRead([now], onD.id, "a group on d, after the move");
     await now.messaging.send(onD.id, "alice answers from b");
     await allRead([dave], onD.id, "alice answers from b");
+  });
+
+  it("her avatar, uploaded once on b, reaches everyone in conversations hosted on a, b, c and d", async () => {
+    const now = moved as VollyClient;
+    const image = randomBytes(20_000);
+    const set = await now.account.setAvatar({ source: image, name: "me.webp", mime: "image/webp" });
+    expect(set.conversations).toBeGreaterThanOrEqual(4);
+    for (const [peer, conversationId] of [
+      [bob, conversations.onB],
+      [carol, conversations.onC],
+      [dave, conversations.onD],
+    ] as const) {
+      // Sent to each conversation: the one hosted on c and the one on d fetch it from b.
+      await waitFor(
+        async () =>
+          (await peer.conversations.get(conversationId)).members?.find(
+            (m) => m.accountId === now.profile.accountId,
+          )?.avatar?.blobId === set.avatar?.blobId,
+        { message: `${peer.profile.handle} sees her avatar in the conversation hosted on its server` },
+      );
+      const pointer = await peer.account.avatarOf(now.profile.accountId);
+      const bytes = await peer.attachments.download(pointer as NonNullable<typeof pointer>);
+      expect(Buffer.from(bytes).equals(image)).toBe(true);
+    }
   });
 
   it("her old handle names the new one, nobody else can take it, and her old profile cannot sign in at a", async () => {

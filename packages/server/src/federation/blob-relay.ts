@@ -17,7 +17,9 @@ export interface BlobRelay {
   /**
    * A blob of `groupId` for the calling server `origin`: allowed when `origin` is the group's hub
    * (fetching a blob a member of this server sent) or has a device that is or was a member (the
-   * same servers that may read the group's log).
+   * same servers that may read the group's log). The hub may also fetch a blob uploaded for another
+   * group by an account that is a member of this one (an avatar, uploaded once and pointed at from
+   * each of its uploader's conversations) before any message of this group points at it.
    *
    * @throws VOLLY_E_NOT_FOUND when this server holds no such complete blob of the group, or
    *   `origin` may not read it (the same answer)
@@ -63,14 +65,26 @@ export function createBlobRelay(ctx: FederationContext, hubs: GroupHubs): BlobRe
     }
   };
 
+  /** Whether a device of the account is a current member of the group. */
+  const uploaderIsMember = async (accountId: string, groupId: string) => {
+    for (const device of await store.devices.listByAccount(accountId)) {
+      const membership = await store.groups.findMembership(groupId, device.id);
+      if (membership && membership.leftSeq === null) return true;
+    }
+    return false;
+  };
+
   return {
     async servable(origin, groupId, blobId) {
       const hub = await hubs.hubOf(groupId);
       const reader = hub === origin || (await store.federation.followerServers(groupId)).includes(origin);
-      const blob =
-        reader && (await store.blobs.inGroup(blobId, groupId)) && (await store.blobs.findBlob(blobId));
-      if (!blob) throw new VollyError("VOLLY_E_NOT_FOUND");
-      return { blob, path: blobs.files.blobPath(blobId) };
+      const found = reader ? await store.blobs.findBlob(blobId) : undefined;
+      const ofGroup =
+        found &&
+        ((await store.blobs.inGroup(blobId, groupId)) ||
+          (hub === origin && (await uploaderIsMember(found.accountId, groupId))));
+      if (!found || !ofGroup) throw new VollyError("VOLLY_E_NOT_FOUND");
+      return { blob: found, path: blobs.files.blobPath(blobId) };
     },
 
     async ensure(server, groupId, blobId, accountId) {
