@@ -526,10 +526,12 @@ export class VollyError extends Error {
    * errors made by another. Subclasses keep the ordinary prototype check.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === VollyError && typeof value === "object" && value !== null && VOLLY_ERROR_BRAND in value) {
+    // biome-ignore lint/complexity/noThisInStatic lint/complexity/noUselessThisAlias: `this` is the class instanceof asks about (a subclass too)
+    const asked: unknown = this;
+    if (asked === VollyError && typeof value === "object" && value !== null && VOLLY_ERROR_BRAND in value) {
       return true;
     }
-    return Function.prototype[Symbol.hasInstance].call(this, value);
+    return Function.prototype[Symbol.hasInstance].call(asked, value);
   }
 
   /**
