@@ -44,7 +44,7 @@ describe("moving an account to another server", () => {
   let dave: VollyClient;
   let moved: VollyClient | undefined;
   const home = tempDir("volly-fed-move-");
-  const conversations = { onA: "", onB: "", onC: "", onD: "" };
+  const conversations = { onA: "", onB: "", onC: "", onD: "", dmOnA: "" };
 
   beforeAll(async () => {
     // The new home and the third server on PostgreSQL, the old home and the fourth on SQLite.
@@ -78,6 +78,8 @@ describe("moving an account to another server", () => {
     ).id;
     conversations.onC = (await carol.resolveConversation(`@alice@${a.name}`)).id;
     conversations.onB = (await bob.conversations.createGroup("on b", [`@alice@${a.name}`])).id;
+    conversations.dmOnA = (await alice.resolveConversation(`@bob@${b.name}`)).id;
+    await alice.messaging.send(conversations.dmOnA, "a DM with bob, before the move");
     await alice.messaging.send(conversations.onA, "before the move, on a");
     await carol.messaging.send(conversations.onC, "before the move, on c");
     await waitFor(
@@ -150,7 +152,7 @@ describe("moving an account to another server", () => {
       to: `alice@${b.name}`,
       accountId: alice.profile.accountId,
       deviceId: alice.profile.deviceId,
-      conversations: 3,
+      conversations: 4,
     });
 
     const now = await openNodeClient(newProfile, "123456", { initialBackoffMs: 50, maxBackoffMs: 500 });
@@ -161,6 +163,8 @@ describe("moving an account to another server", () => {
     // Her conversations name people as her new server does: bob is b's, so bare now; carol stays qualified.
     expect((await now.conversations.get(conversations.onB)).members?.map((m) => m.handle)).toEqual(["bob"]);
     expect(await now.conversations.findDirect(`@carol@${c.name}`)).toMatchObject({ id: conversations.onC });
+    // bob is on her server now: `@bob` is the DM she had with @bob@b, not a new one.
+    expect((await now.resolveConversation("@bob")).id).toBe(conversations.dmOnA);
     // Her history came with her.
     expect(await textsIn(now, conversations.onA)).toContain("before the move, on a");
     expect(await textsIn(now, conversations.onC)).toContain("before the move, on c");

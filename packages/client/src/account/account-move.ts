@@ -140,6 +140,13 @@ export async function moveProfile(options: MoveProfileOptions): Promise<MovedPro
   for (const conv of conversations) {
     batch = stores.conversations.save(batch, rehomeConversation(conv, oldServer, newServer));
   }
+  // Direct conversations are found by the peer's handle: re-keyed as the new server names it.
+  for (const [handle, conversationId] of await stores.directConversations.list()) {
+    const rehomed = rehomeHandle(handle, oldServer, newServer);
+    if (rehomed === handle) continue;
+    batch = stores.directConversations.delete(batch, handle);
+    batch = stores.directConversations.put(batch, rehomed, conversationId);
+  }
   await batch.commit();
   return {
     profile: moved,
