@@ -92,6 +92,7 @@ describe("moving an account to another server", () => {
     await allRead([bob, carol, dave], conversations.onA, "before the move, on a");
     await allRead([alice], conversations.onC, "before the move, on c");
     await allRead([alice], conversations.onB, "before the move, on b");
+    await allRead([bob], conversations.dmOnA, "a DM with bob, before the move");
   });
 
   it("a move nobody signed is refused and changes nothing", async () => {
@@ -163,8 +164,11 @@ describe("moving an account to another server", () => {
     // Her conversations name people as her new server does: bob is b's, so bare now; carol stays qualified.
     expect((await now.conversations.get(conversations.onB)).members?.map((m) => m.handle)).toEqual(["bob"]);
     expect(await now.conversations.findDirect(`@carol@${c.name}`)).toMatchObject({ id: conversations.onC });
-    // bob is on her server now: `@bob` is the DM she had with @bob@b, not a new one.
+    // bob is on her server now: `@bob` is the DM she had with @bob@b, not a new one; for bob,
+    // `@alice` is the DM he had with @alice@a.
     expect((await now.resolveConversation("@bob")).id).toBe(conversations.dmOnA);
+    expect((await bob.resolveConversation("@alice")).id).toBe(conversations.dmOnA);
+    expect((await bob.conversations.get(conversations.dmOnA)).peerHandle).toBe("alice");
     // Her history came with her.
     expect(await textsIn(now, conversations.onA)).toContain("before the move, on a");
     expect(await textsIn(now, conversations.onC)).toContain("before the move, on c");

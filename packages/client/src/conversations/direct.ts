@@ -18,7 +18,7 @@ export function openDirect(
   reason: ClaimReason = { type: "first-contact" },
 ): Promise<ConversationRecord> {
   return s.queue.run(`direct:${account.handle}`, async () => {
-    const existing = await s.state.findDirect(account.handle);
+    const existing = (await s.state.findDirect(account.handle)) ?? (await moved(s, account));
     if (existing) return existing;
     if (account.accountId === s.ctx.profile.accountId) {
       throw new VollyError("VOLLY_E_USAGE", "A direct conversation needs another account.");
@@ -39,4 +39,40 @@ export function openDirect(
       s.ctx.stores.directConversations.put(batch, account.handle, conv.id),
     );
   });
+}
+
+/**
+ * The direct conversation with `account` kept under another handle — the account moved to another
+ * server (issue 18: it keeps its id) — re-keyed and renamed to its handle now; undefined when there
+ * is none this device is still in.
+ */
+async function moved(
+  s: ConversationServices,
+  account: AccountEntry,
+): Promise<ConversationRecord | undefined> {
+  const { stores } = s.ctx;
+  for (const [oldHandle, id] of await stores.directConversations.list()) {
+    const conv = await stores.conversations.get(id);
+    const peer = conv?.members?.[0];
+    if (
+      !conv ||
+      conv.membershipEnd ||
+      peer?.accountId !== account.accountId ||
+      oldHandle === account.handle
+    ) {
+      continue;
+    }
+    const member = { ...peer, handle: account.handle };
+    const renamed: ConversationRecord = {
+      ...conv,
+      peerHandle: account.handle,
+      members: [member],
+      ...(conv.title === peer.handle ? { title: nameOf(member) } : {}),
+    };
+    let batch = stores.directConversations.delete(stores.batch(), oldHandle);
+    batch = stores.directConversations.put(batch, account.handle, id);
+    await stores.conversations.save(batch, renamed).commit();
+    return renamed;
+  }
+  return undefined;
 }
