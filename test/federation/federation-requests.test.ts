@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { VollyClient } from "@volly/client";
-import { FEDERATION_WELL_KNOWN_PATH, toBase64Url } from "@volly/protocol";
+import { FEDERATION_WELL_KNOWN_PATH, newId, toBase64Url } from "@volly/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../packages/server/src/federation/signing/request-signing.js";
 import {
@@ -179,6 +179,44 @@ describe("federation requests between servers", () => {
     } finally {
       await ann.close();
     }
+  });
+
+  it("refuses community calls and channel group creations a server makes for an account or device not its own", async () => {
+    const rogueSigner = { serverName: rogue.name, key: rogue.key };
+    // bob is b's account: another server cannot act for him in a's communities
+    const call = await signedFetch(a, "/federation/v1/communities/calls", rogueSigner, {
+      method: "POST",
+      body: {
+        account: { accountId: bob.profile.accountId, handle: "bob" },
+        route: "listCommunities",
+        params: {},
+      },
+    });
+    expect(call).toMatchObject({ status: 403, json: { code: "VOLLY_E_FORBIDDEN" } });
+    const creation = await signedFetch(a, "/federation/v1/groups", rogueSigner, {
+      method: "POST",
+      body: {
+        deviceId: bob.profile.deviceId,
+        group: { groupId: newId(), groupInfo: "AA", ratchetTree: "AA", channelId: newId() },
+      },
+    });
+    expect(creation).toMatchObject({ status: 403, json: { code: "VOLLY_E_FORBIDDEN" } });
+    // a route that is not a relayed community route is bad input
+    const bad = await signedFetch(a, "/federation/v1/communities/calls", rogueSigner, {
+      method: "POST",
+      body: {
+        account: { accountId: bob.profile.accountId, handle: "bob" },
+        route: "createCommunity",
+        params: {},
+      },
+    });
+    expect(bad).toMatchObject({ status: 400, json: { code: "VOLLY_E_BAD_REQUEST" } });
+    // a community's updates are taken only from the server hosting it
+    const update = await signedFetch(a, `/federation/v1/communities/${newId()}/updates`, rogueSigner, {
+      method: "POST",
+      body: { deviceIds: [bob.profile.deviceId] },
+    });
+    expect(update).toMatchObject({ status: 403, json: { code: "VOLLY_E_FORBIDDEN" } });
   });
 
   it("refuses a request signed with a key the named server does not publish", async () => {

@@ -1,5 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import { EntityType, Handle, Id, Timestamp } from "./common.js";
+import { EntityType, Handle, Id, ServerName, Timestamp } from "./common.js";
 import { PermissionBits, PermissionOverwriteWire } from "./permissions.js";
 
 /*
@@ -30,6 +30,11 @@ export const MemberRoleParams = Type.Object(
 export const OverwriteParams = Type.Object({ channelId: Id, targetId: Id }, { additionalProperties: false });
 export const InviteCodeParams = Type.Object(
   { code: Type.String({ pattern: "^[A-Za-z0-9_-]{16,32}$", description: "invite code" }) },
+  { additionalProperties: false },
+);
+/** An invite to a community on another server (federation): that server's name and the code. */
+export const RemoteInviteParams = Type.Object(
+  { server: ServerName, code: InviteCodeParams.properties.code },
   { additionalProperties: false },
 );
 export const CommunityInviteParams = Type.Object(
@@ -120,6 +125,8 @@ export const CommunityResponse = Type.Object({
   members: Type.Array(CommunityMember),
   /** The caller's community-level permissions. */
   myPermissions: PermissionBits,
+  /** The server hosting the community, when it is another server than the caller's (federation). */
+  server: Type.Optional(ServerName),
 });
 export type CommunityResponse = Static<typeof CommunityResponse>;
 
@@ -128,6 +135,8 @@ export const CommunitySummary = Type.Object({
   name: Type.String(),
   ownerAccountId: Id,
   memberCount: Type.Integer({ minimum: 0 }),
+  /** The server hosting the community, when it is another server than the caller's (federation). */
+  server: Type.Optional(ServerName),
 });
 export type CommunitySummary = Static<typeof CommunitySummary>;
 export const CommunityListResponse = Type.Object({ communities: Type.Array(CommunitySummary) });
@@ -265,6 +274,8 @@ export const InvitePreviewResponse = Type.Object({
   name: Type.String(),
   description: Type.String(),
   memberCount: Type.Integer({ minimum: 0 }),
+  /** The server hosting the community, when it is another server than the caller's (federation). */
+  server: Type.Optional(ServerName),
 });
 export type InvitePreviewResponse = Static<typeof InvitePreviewResponse>;
 
@@ -551,6 +562,24 @@ export const COMMUNITY_ROUTES = {
     summary: "Join a community by invite (refused when banned, expired, used up or revoked).",
     auth: true,
     params: InviteCodeParams,
+    response: CommunityResponse,
+  },
+  previewRemoteCommunityInvite: {
+    method: "GET",
+    path: "/v1/servers/:server/community-invites/:code",
+    summary:
+      "What an invite to a community on another server leads to, asked of that server by the caller's (federation).",
+    auth: true,
+    params: RemoteInviteParams,
+    response: InvitePreviewResponse,
+  },
+  joinRemoteCommunity: {
+    method: "POST",
+    path: "/v1/servers/:server/community-invites/:code/join",
+    summary:
+      "Join a community on another server by invite, through the caller's server (federation); refused as joinCommunity is.",
+    auth: true,
+    params: RemoteInviteParams,
     response: CommunityResponse,
   },
   getAuditLog: {

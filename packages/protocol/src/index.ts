@@ -120,6 +120,7 @@ export {
   retryClass,
   VollyError,
 } from "./errors.js";
+export * from "./federated-communities.js";
 export {
   FEDERATION_PREFIX,
   FEDERATION_WELL_KNOWN_PATH,
@@ -291,7 +292,7 @@ export {
   type DeviceEntry,
   type DeviceLookupResponse,
   GroupMessageParams,
-  type GroupResponse,
+  GroupResponse,
   type HandleAvailabilityResponse,
   type HealthResponse,
   type KeyPackageCountResponse,

@@ -60,6 +60,7 @@ function describeDown(target: () => Target): void {
       const down = await migrator.migrateTo("0004-group-admins-info");
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => r.migrationName)).toEqual([
+        "0016-remote-communities",
         "0015-account-moves",
         "0014-federation",
         "0013-api-keys",

@@ -115,7 +115,32 @@ describe("communities over REST v1", () => {
     await call("transferOwnership", owner, { communityId }, { accountId: bob.accountId });
     await call("leaveCommunity", owner, { communityId });
     await call("deleteCommunity", bob, { communityId });
-    expect([...walked].sort()).toEqual(Object.keys(COMMUNITY_ROUTES).sort());
+    // the two routes to other servers' communities are the federation's (test/federation/)
+    const federated = ["joinRemoteCommunity", "previewRemoteCommunityInvite"];
+    expect([...walked].sort()).toEqual(
+      Object.keys(COMMUNITY_ROUTES)
+        .filter((name) => !federated.includes(name))
+        .sort(),
+    );
+  });
+
+  it("without federation, an invite to another server's community is refused with a typed error", async () => {
+    const code = "abcdefghijklmnop";
+    for (const [method, url] of [
+      ["GET", `/v1/servers/b.example:8443/community-invites/${code}`],
+      ["POST", `/v1/servers/b.example:8443/community-invites/${code}/join`],
+    ] as const) {
+      const res = await f.app.inject({ method, url, headers: bob.auth });
+      expect(res.statusCode, res.body).toBe(404);
+      expect(res.json()).toMatchObject({
+        code: "VOLLY_E_COMMUNITY_INVITE_INVALID",
+        details: { server: "b.example:8443" },
+      });
+    }
+    const { communities } = (
+      await f.app.inject({ method: "GET", url: "/v1/communities", headers: bob.auth })
+    ).json() as { communities: unknown[] };
+    expect(communities).toEqual([]);
   });
 
   it("a refused action is 403 VOLLY_E_FORBIDDEN with the permission's name; a stranger's view is 404", async () => {

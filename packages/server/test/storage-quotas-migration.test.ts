@@ -111,6 +111,7 @@ function describeMigration(target: () => Promise<MigrationTarget>): void {
       const migrator = new Migrator({ db, provider: staticMigrationProvider });
       const down = await migrator.migrateTo("0006-group-membership-policy");
       expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ["0016-remote-communities", "Success"],
         ["0015-account-moves", "Success"],
         ["0014-federation", "Success"],
         ["0013-api-keys", "Success"],

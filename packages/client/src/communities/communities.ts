@@ -17,7 +17,7 @@ import {
   VollyError,
 } from "@volly/protocol";
 import { profileServerUrls } from "../account/profile.js";
-import { ownServerNames, typedHandle } from "../account/server-name.js";
+import { ownServerNames, serverNameOfUrl, typedHandle } from "../account/server-name.js";
 import type { ConversationServices } from "../conversations/conversation-services.js";
 import { ListenerSet } from "../shared/listeners.js";
 import { unrefTimer } from "../shared/timers.js";
@@ -50,6 +50,8 @@ export class CommunitiesService implements Communities {
   private running: Promise<void> = Promise.resolve();
   private readonly retries = new Map<string, ReturnType<typeof setTimeout>>();
   private disposed = false;
+  /** Community id → the server hosting it, for communities of other servers seen in answers. */
+  private readonly hosts = new Map<string, string>();
 
   /** Voice channels: join, leave, mute, move, and who is in (see `voice-channels.ts`). */
   readonly voice: VoiceChannelsService;
@@ -71,11 +73,19 @@ export class CommunitiesService implements Communities {
   }
 
   async list(): Promise<CommunitySummary[]> {
-    return (await this.api.call("listCommunities", {})).communities;
+    const { communities } = await this.api.call("listCommunities", {});
+    for (const c of communities) this.noteHost(c);
+    return communities;
   }
 
-  get(communityId: string): Promise<CommunityResponse> {
-    return this.api.call("getCommunity", { params: { communityId } });
+  async get(communityId: string): Promise<CommunityResponse> {
+    return this.noteHost(await this.api.call("getCommunity", { params: { communityId } }));
+  }
+
+  /** Remembers the server of a community of another server (for its invite links). */
+  private noteHost<T extends { communityId: string; server?: string }>(community: T): T {
+    if (community.server !== undefined) this.hosts.set(community.communityId, community.server);
+    return community;
   }
 
   update(communityId: string, changes: UpdateCommunityBody): Promise<CommunityResponse> {
@@ -211,12 +221,24 @@ export class CommunitiesService implements Communities {
       maxAgeSeconds: Math.ceil(ttlMs / 1000),
       ...(options.maxUses ? { maxUses: options.maxUses } : {}),
     };
-    return this.linkOf(await this.api.call("createCommunityInvite", { params: { communityId }, body }));
+    const invite = await this.api.call("createCommunityInvite", { params: { communityId }, body });
+    return this.linkOf(invite, await this.hostUrl(communityId));
   }
 
   async invites(communityId: string): Promise<CommunityInviteLink[]> {
     const { invites } = await this.api.call("listCommunityInvites", { params: { communityId } });
-    return invites.map((i) => this.linkOf(i));
+    const server = await this.hostUrl(communityId);
+    return invites.map((i) => this.linkOf(i, server));
+  }
+
+  /**
+   * The URL of the server hosting a community: this client's server, or — for a community of another
+   * server (federation) — that server's name with this server's scheme.
+   */
+  private async hostUrl(communityId: string): Promise<string> {
+    const own = this.s.ctx.profile.serverUrl;
+    const server = this.hosts.get(communityId) ?? (await this.get(communityId)).server;
+    return server === undefined ? own : `${new URL(own).protocol}//${server}`;
   }
 
   async revokeInvite(communityId: string, code: string): Promise<void> {
@@ -224,11 +246,19 @@ export class CommunitiesService implements Communities {
   }
 
   previewInvite(invite: string): Promise<InvitePreviewResponse> {
-    return this.api.call("previewCommunityInvite", { params: { code: this.codeOf(invite) } });
+    const { code, server } = this.inviteOf(invite);
+    return server === undefined
+      ? this.api.call("previewCommunityInvite", { params: { code } })
+      : this.api.call("previewRemoteCommunityInvite", { params: { server, code } });
   }
 
   async join(invite: string): Promise<CommunityResponse> {
-    const joined = await this.api.call("joinCommunity", { params: { code: this.codeOf(invite) } });
+    const { code, server } = this.inviteOf(invite);
+    const joined = this.noteHost(
+      server === undefined
+        ? await this.api.call("joinCommunity", { params: { code } })
+        : await this.api.call("joinRemoteCommunity", { params: { server, code } }),
+    );
     await this.reconcile(joined.communityId);
     return joined;
   }
@@ -324,20 +354,13 @@ export class CommunitiesService implements Communities {
   }
 
   /**
-   * The account id a {@link MemberRef} names (`@handle` looked up in the directory; `@user@<this
-   * server's name>` is this server's `user`). Communities do not span servers yet: another
-   * server's account is refused (VOLLY_E_USAGE) before any lookup.
+   * The account id a {@link MemberRef} names (`@handle` or `@user@server` looked up in the directory,
+   * through this client's server; `@user@<this server's name>` is this server's `user`).
    */
   private async accountIdOf(member: MemberRef): Promise<string> {
     const value = member.trim();
     if (value.startsWith("@")) {
       const handle = typedHandle(value, ownServerNames(this.s.ctx.profile));
-      if (handle.includes("@")) {
-        throw new VollyError(
-          "VOLLY_E_USAGE",
-          `${value} is an account of another server; communities across servers are not supported yet.`,
-        );
-      }
       return (await this.s.directory.account(handle)).accountId;
     }
     if (ID.test(value)) return value;
@@ -349,20 +372,20 @@ export class CommunitiesService implements Communities {
     return { type: "member", targetId: await this.accountIdOf(target.member) };
   }
 
-  private codeOf(invite: string): string {
+  /**
+   * The code of an invite, and the name of the server it is for when that is another server than
+   * this client's (its community is then joined through this client's server, federation).
+   */
+  private inviteOf(invite: string): { code: string; server?: string } {
     const { code, server } = parseCommunityInvite(invite);
-    if (server !== undefined && !profileServerUrls(this.s.ctx.profile).includes(server)) {
-      throw new VollyError(
-        "VOLLY_E_COMMUNITY_INVITE_INVALID",
-        `The invite is for another server (${server}).`,
-      );
-    }
-    return code;
+    if (server === undefined || profileServerUrls(this.s.ctx.profile).includes(server)) return { code };
+    const name = serverNameOfUrl(server);
+    return ownServerNames(this.s.ctx.profile).includes(name) ? { code } : { code, server: name };
   }
 
-  private linkOf(invite: CommunityInvite): CommunityInviteLink {
+  private linkOf(invite: CommunityInvite, serverUrl: string): CommunityInviteLink {
     return {
-      ...communityInviteLinks(this.s.ctx.profile.serverUrl, invite.code),
+      ...communityInviteLinks(serverUrl, invite.code),
       code: invite.code,
       ...(invite.expiresAt !== undefined ? { expiresAt: invite.expiresAt } : {}),
       ...(invite.maxUses !== undefined ? { maxUses: invite.maxUses } : {}),

@@ -6,7 +6,11 @@ import {
   FederatedAccountParams,
   FederatedBlobParams,
   FederatedClaimBody,
+  FederatedCommunityCall,
+  FederatedCommunityParams,
+  FederatedCommunityUpdate,
   FederatedCursorsBody,
+  FederatedGroupCreation,
   FederatedGroupParams,
   FederatedMoveBody,
   FederatedPresence,
@@ -28,6 +32,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonTextParser } from "../http/json-body.js";
 import type { AccountMoves } from "./account-moves.js";
 import type { BlobRelay } from "./blob-relay.js";
+import type { CommunityCalls } from "./community-calls.js";
+import type { CommunityUpdates } from "./community-updates.js";
 import type { HubService } from "./hub-service.js";
 import type { LogMirror } from "./log-mirror.js";
 import type { MirrorRemovals } from "./mirror-removals.js";
@@ -74,9 +80,12 @@ export function registerFederationRoutes(
     removals: MirrorRemovals;
     signals: SignalRelay;
     presence: PresenceBridge;
+    communityCalls: CommunityCalls;
+    communityUpdates: CommunityUpdates;
   },
 ): void {
-  const { gate, hub, moves, blobs, mirror, removals, signals, presence } = deps;
+  const { gate, hub, moves, blobs, mirror, removals, signals, presence, communityCalls, communityUpdates } =
+    deps;
   app.get(FEDERATION_WELL_KNOWN_PATH, async (_request, reply) =>
     reply
       .type("application/json")
@@ -215,6 +224,17 @@ export function registerFederationRoutes(
         await presence.receive(origin, body as FederatedPresence);
         return {};
       });
+      post("/communities/calls", FederatedCommunityCall, (origin, _p, body) =>
+        communityCalls.call(origin, body as FederatedCommunityCall),
+      );
+      post("/communities/:communityId/updates", FederatedCommunityUpdate, async (origin, params, body) => {
+        const { communityId } = parse(FederatedCommunityParams, params);
+        await communityUpdates.receive(origin, communityId, body as FederatedCommunityUpdate);
+        return {};
+      });
+      post("/groups", FederatedGroupCreation, (origin, _p, body) =>
+        communityCalls.createChannelGroup(origin, body as FederatedGroupCreation),
+      );
       post("/welcomes", FederatedWelcome, async (origin, _p, body) => {
         await mirror.welcome(origin, body as FederatedWelcome);
         return {};

@@ -2,12 +2,17 @@ import { join } from "node:path";
 import { toBase64Url, VollyError } from "@volly/protocol";
 import type { FastifyInstance } from "fastify";
 import type { FederationConfig } from "../config-federation.js";
+import { localCommunityHandlers } from "../http/community-routes.js";
 import type { Metrics } from "../metrics.js";
 import type { ServiceContext } from "../services/context.js";
 import { createMembershipPolicies } from "../services/groups/membership-policies.js";
 import type { Services } from "../services/services.js";
 import { createAccountMoves } from "./account-moves.js";
 import { createBlobRelay, installBlobReads } from "./blob-relay.js";
+import { installChannelGroupRelay } from "./channel-group-relay.js";
+import { createCommunityCalls } from "./community-calls.js";
+import { installCommunityRelay } from "./community-relay.js";
+import { installCommunityUpdates } from "./community-updates.js";
 import { createCursorReports } from "./cursor-reports.js";
 import { createFederationClient } from "./federation-client.js";
 import type { FederationContext } from "./federation-context.js";
@@ -93,6 +98,11 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   installFollowerRelay(ctx, { directory, mirror, notices, welcomes, hubs, outbox });
   const moves = createAccountMoves(ctx, directory, mirror, outbox);
   options.services.accountMoves = moves;
+  const communityHandlers = localCommunityHandlers(options.services);
+  installCommunityRelay(ctx, communityHandlers);
+  installChannelGroupRelay(ctx, mirror);
+  const communityUpdates = installCommunityUpdates(ctx);
+  const communityCalls = createCommunityCalls(ctx, directory, communityHandlers);
   const presence = createPresenceBridge(ctx);
   const signals = createSignalRelay(ctx, createMembershipPolicies(options.service.now), hubs.hubOf);
   signals.install();
@@ -137,6 +147,8 @@ export async function installFederation(app: FastifyInstance, options: Federatio
     removals: createMirrorRemovals(ctx),
     signals,
     presence,
+    communityCalls,
+    communityUpdates,
   });
   mirror.start();
   welcomes.start();

@@ -14,6 +14,7 @@ import {
   type SendMessageResponse,
   VollyError,
 } from "@volly/protocol";
+import { deviceChannel } from "../bus/bus.js";
 import { checkBlobDeclaration } from "../services/blobs/blob-references.js";
 import type { FederationContext } from "./federation-context.js";
 import type { FederationOutbox } from "./federation-outbox.js";
@@ -211,7 +212,24 @@ export function installFollowerRelay(
     const answer = await inLane(groupId, () =>
       forward(hub, groupId, "commits", { deviceId, commit: body, added }, CommitResponse),
     );
+    // A device that joined a group not mirrored here yet (another server's channel, by external
+    // commit): the copy starts now.
+    if (parts.hubs.known(groupId) === undefined) await mirror.follow(groupId, hub);
     await catchUp(groupId, answer.seq);
+    // As for a group hosted here: a device that joined by external commit has no Welcome to wait
+    // for, so its sessions follow the group now.
+    if (body.welcome === undefined && (body.welcomes ?? []).length === 0) {
+      const remote = await store.federation.homesOf(body.addDeviceIds);
+      for (const joined of body.addDeviceIds) {
+        if (remote.has(joined)) continue;
+        ctx.service.bus.publish(deviceChannel(joined), {
+          type: "group-joined",
+          deviceId: joined,
+          groupId,
+          joinedSeq: answer.seq,
+        });
+      }
+    }
     return answer;
   };
 

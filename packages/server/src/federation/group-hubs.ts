@@ -4,7 +4,9 @@ import type { Store } from "../store/types.js";
 export interface GroupHubs {
   /**
    * The hub of `groupId` when another server hosts it; undefined when this server hosts it or no
-   * such group is stored. Cached: a group never changes hub.
+   * such group is stored. Cached: a group never changes hub. A channel group of another server's
+   * community that is not mirrored yet (a device of this server is about to join it) is answered
+   * with that server, uncached.
    */
   hubOf(groupId: string): Promise<string | undefined>;
   /**
@@ -17,7 +19,10 @@ export interface GroupHubs {
 /** Most groups remembered before the cache starts over. */
 const MAX_CACHED = 100_000;
 
-/** Builds the {@link GroupHubs} over the store's groups and mirrors (`federation_groups`). */
+/**
+ * Builds the {@link GroupHubs} over the store's groups, mirrors (`federation_groups`) and other
+ * servers' channel groups (`federation_community_refs`).
+ */
 export function createGroupHubs(store: Store): GroupHubs {
   /** Group id → its hub (another server), or null when hosted here. */
   const hubs = new Map<string, string | null>();
@@ -30,6 +35,7 @@ export function createGroupHubs(store: Store): GroupHubs {
       if (hubs.size >= MAX_CACHED) hubs.clear();
       if (found) hubs.set(groupId, found.hub);
       else if (await store.groups.find(groupId)) hubs.set(groupId, null);
+      else return store.remoteCommunities.serverOf(groupId);
       return found?.hub;
     },
   };

@@ -1,26 +1,48 @@
-import { COMMUNITY_ROUTES, parse } from "@volly/protocol";
-import type { AuthContext } from "../services/context.js";
+import { COMMUNITY_ROUTES, parse, VollyError } from "@volly/protocol";
+import type { CommunityRouteInput, CommunityRouteName } from "../services/communities/community-relay.js";
 import type { Services } from "../services/services.js";
 
-/** What a community route handler receives: raw params and body, and the authenticated device. */
-export interface CommunityRouteInput {
-  params: unknown;
-  body: unknown;
-  auth: AuthContext;
-}
+export type { CommunityRouteInput };
 
 type CommunityHandlers = {
-  [K in keyof typeof COMMUNITY_ROUTES]: (input: CommunityRouteInput) => Promise<unknown>;
+  [K in CommunityRouteName]: (input: CommunityRouteInput) => Promise<unknown>;
 };
 
 const R = COMMUNITY_ROUTES;
 
 /**
- * The handlers of the community routes (COMMUNITY_ROUTES of @volly/protocol): each validates its
- * params and body against the route's schemas (→ VOLLY_E_BAD_REQUEST), then calls a community
- * service with the caller's account.
+ * The handlers of the community routes (COMMUNITY_ROUTES of @volly/protocol) as the HTTP API serves
+ * them: each runs {@link localCommunityHandlers}' handler, or — when the federation set a
+ * `communityRelay` on the services — lets it relay a call naming another server's community there.
  */
 export function communityHandlers(services: Services): CommunityHandlers {
+  const local = localCommunityHandlers(services);
+  const names = Object.keys(local) as CommunityRouteName[];
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      (input: CommunityRouteInput) =>
+        services.communityRelay
+          ? services.communityRelay.handle(name, input, local[name])
+          : local[name](input),
+    ]),
+  ) as CommunityHandlers;
+}
+
+/** An invite of another server, when no federation runs here (the relay answers them otherwise). */
+const unreachable = (server: string) =>
+  new VollyError(
+    "VOLLY_E_COMMUNITY_INVITE_INVALID",
+    "Communities of other servers are not reachable from this server (federation is off).",
+    { server },
+  );
+
+/**
+ * The handlers of the community routes for communities hosted here: each validates its params and
+ * body against the route's schemas (→ VOLLY_E_BAD_REQUEST), then calls a community service with the
+ * caller's account. The `…Remote…` invite routes are refused (they are the relay's).
+ */
+export function localCommunityHandlers(services: Services): CommunityHandlers {
   const { communities, channels, roles, moderation } = services;
   return {
     createCommunity: async ({ body, auth }) =>
@@ -124,6 +146,12 @@ export function communityHandlers(services: Services): CommunityHandlers {
       communities.previewInvite(parse(R.previewCommunityInvite.params, params).code),
     joinCommunity: async ({ params, auth }) =>
       communities.join(auth.accountId, parse(R.joinCommunity.params, params).code),
+    previewRemoteCommunityInvite: async ({ params }) => {
+      throw unreachable(parse(R.previewRemoteCommunityInvite.params, params).server);
+    },
+    joinRemoteCommunity: async ({ params }) => {
+      throw unreachable(parse(R.joinRemoteCommunity.params, params).server);
+    },
     getAuditLog: async ({ params, auth }) =>
       moderation.auditLog(auth.accountId, parse(R.getAuditLog.params, params).communityId),
   };

@@ -12,7 +12,8 @@ import { createChannelAccessReconciler } from "./communities/channel-access.js";
 import { type ChannelService, createChannelService } from "./communities/channels-service.js";
 import { type CommunityService, createCommunityService } from "./communities/communities-service.js";
 import { createCommunityAftermath } from "./communities/community-aftermath.js";
-import { createCommunityEvents } from "./communities/community-events.js";
+import { type CommunityEvents, createCommunityEvents } from "./communities/community-events.js";
+import type { CommunityRelay } from "./communities/community-relay.js";
 import { createModerationService, type ModerationService } from "./communities/moderation-service.js";
 import { createRoleService, type RoleService } from "./communities/roles-service.js";
 import type { ServiceContext } from "./context.js";
@@ -63,6 +64,13 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** Community voice channels (`voice/`); set by the app when it is built (it needs the SFU). */
   voice?: VoiceService;
+  /** Tells members' live sessions that a community changed (COMMUNITY_UPDATE). */
+  communityEvents: CommunityEvents;
+  /**
+   * Relays community calls naming another server's community there; set by the federation
+   * (`federation/community-relay.ts`) when it runs.
+   */
+  communityRelay?: CommunityRelay;
   /** Moving accounts between servers; set by the federation (`federation/account-moves.ts`) when it runs. */
   accountMoves?: AccountMoves;
 }
@@ -97,9 +105,10 @@ export function createServices(
   };
   const inspector = createCommitInspector({ suite: getSuite, ciphersuite });
   const delivery = createDeliveryService(context, policies, inspector, limits);
+  const communityEvents = createCommunityEvents(context);
   const aftermath = createCommunityAftermath(
     createChannelAccessReconciler(context, delivery),
-    createCommunityEvents(context),
+    communityEvents,
     // the voice service is set on the services by the app once it is built (it needs the SFU)
     async (communityId) => services.voice?.reconcile(communityId),
   );
@@ -124,6 +133,7 @@ export function createServices(
     scheduled: createScheduledService(context, groups),
     blobs: createBlobService(context, files.config, blobFiles),
     apiKeys: createApiKeyService(context),
+    communityEvents,
   };
   return services;
 }

@@ -29,6 +29,7 @@ const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
   blobs: true,
   apiKeys: true,
   federation: true,
+  remoteCommunities: true,
 };
 const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
 

@@ -17,6 +17,7 @@ import { kyselyKeyPackageRepository } from "./kysely/key-packages-repository.js"
 import { kyselyLogRepository } from "./kysely/log-repository.js";
 import { createPreparedQueries, type PreparedQueries } from "./kysely/prepared-queries.js";
 import { kyselyRateLimitRepository } from "./kysely/rate-limits-repository.js";
+import { kyselyRemoteCommunityRepository } from "./kysely/remote-communities-repository.js";
 import { kyselyRetentionRepository } from "./kysely/retention-repository.js";
 import { kyselyScheduledRepository } from "./kysely/scheduled-repository.js";
 import { kyselyStorageRepository } from "./kysely/storage-repository.js";
@@ -46,6 +47,7 @@ function repositories(db: Kysely<Database>, prepared: PreparedQueries): Reposito
     blobs: kyselyBlobRepository(db),
     apiKeys: kyselyApiKeyRepository(db),
     federation: kyselyFederationRepository(db),
+    remoteCommunities: kyselyRemoteCommunityRepository(db),
   };
 }
 

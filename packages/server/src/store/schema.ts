@@ -362,6 +362,19 @@ export interface FederationOutboxTable {
   created_at: number;
 }
 
+/** A community, channel or channel group another server hosts (migration 0016), by id. */
+export interface FederationCommunityRefsTable {
+  ref_id: string;
+  server: string;
+}
+
+/** A local account's membership of a community another server hosts (migration 0016). */
+export interface FederationCommunitiesTable {
+  community_id: string;
+  account_id: string;
+  server: string;
+}
+
 export interface Database extends CommunityTables {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -391,4 +404,6 @@ export interface Database extends CommunityTables {
   federation_groups: FederationGroupsTable;
   account_moves: AccountMovesTable;
   federation_outbox: FederationOutboxTable;
+  federation_community_refs: FederationCommunityRefsTable;
+  federation_communities: FederationCommunitiesTable;
 }

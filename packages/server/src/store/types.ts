@@ -875,6 +875,26 @@ export interface RemoteWelcomeRef {
 }
 
 /**
+ * What a member's home server keeps of communities other servers host (migration 0016,
+ * `federation/community-relay.ts`).
+ */
+export interface RemoteCommunityRepository {
+  /**
+   * Records that `server` hosts the communities, channels and channel groups `ids` (learned from its
+   * answers). An id recorded already keeps its server.
+   */
+  putRefs(server: string, ids: readonly string[]): Promise<void>;
+  /** The server hosting the community, channel or channel group `id`; undefined when none is recorded. */
+  serverOf(id: string): Promise<string | undefined>;
+  /** Records that the local account `accountId` is a member of `communityId`, hosted by `server`. */
+  join(accountId: string, communityId: string, server: string): Promise<void>;
+  /** Forgets that membership (left, removed, or the community is gone). */
+  leave(accountId: string, communityId: string): Promise<void>;
+  /** The communities other servers host that the local account is a member of, by community id. */
+  list(accountId: string): Promise<{ communityId: string; server: string }[]>;
+}
+
+/**
  * Federation state (migration 0014): the accounts of other servers this server knows, and the groups
  * it mirrors from their hubs (`federation/`).
  */
@@ -957,6 +977,7 @@ export interface Repositories {
   blobs: BlobRepository;
   apiKeys: ApiKeyRepository;
   federation: FederationRepository;
+  remoteCommunities: RemoteCommunityRepository;
 }
 
 /**

@@ -75,6 +75,8 @@ export const ROUTE_SCOPES: { readonly [K in keyof typeof ROUTES]: ApiKeyScope | 
   revokeCommunityInvite: "manage",
   previewCommunityInvite: "read",
   joinCommunity: "manage",
+  previewRemoteCommunityInvite: "read",
+  joinRemoteCommunity: "manage",
   getAuditLog: "manage",
   createScheduled: "send",
   listScheduled: "read",

@@ -15,6 +15,7 @@ import { migration0012Blobs } from "./0012-blobs.js";
 import { migration0013ApiKeys } from "./0013-api-keys.js";
 import { migration0014Federation } from "./0014-federation.js";
 import { migration0015AccountMoves } from "./0015-account-moves.js";
+import { migration0016RemoteCommunities } from "./0016-remote-communities.js";
 
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -33,6 +34,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0013-api-keys": migration0013ApiKeys,
   "0014-federation": migration0014Federation,
   "0015-account-moves": migration0015AccountMoves,
+  "0016-remote-communities": migration0016RemoteCommunities,
 };
 
 /** A Kysely migration provider over the static {@link MIGRATIONS} table (no filesystem scan). */
