@@ -153,7 +153,7 @@ export async function installFederation(app: FastifyInstance, options: Federatio
   mirror.start();
   welcomes.start();
   outbox.start();
-  const cursorReports = createCursorReports(ctx, { intervalMs: 5 * (options.pollIntervalMs ?? 2_000) });
+  const cursorReports = createCursorReports(ctx, hubs, { intervalMs: 5 * (options.pollIntervalMs ?? 2_000) });
   cursorReports.start();
   presence.start();
   app.addHook("onClose", async () => {
