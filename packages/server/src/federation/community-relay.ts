@@ -3,7 +3,9 @@ import {
   COMMUNITY_ROUTES,
   type CommunityListResponse,
   FEDERATION_PREFIX,
+  handleAsSeenBy,
   parse,
+  parseHandle,
   type RelayedCommunityRoute,
   VollyError,
 } from "@volly/protocol";
@@ -29,6 +31,23 @@ const isChannel = (value: unknown): value is { channelId: string; groupId?: stri
   value !== null &&
   typeof (value as { channelId?: unknown }).channelId === "string";
 
+/**
+ * `value` (an answer of `hub`) with every `handle` in it as this server names that account: the
+ * hub's own accounts gain `@hub`, this server's lose `@<this server>`, a third server's stay.
+ */
+function requalified(value: unknown, hub: string, own: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => requalified(item, hub, own));
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => {
+      if (key !== "handle" || typeof item !== "string") return [key, requalified(item, hub, own)];
+      const parts = parseHandle(item);
+      if (!parts) return [key, item];
+      return [key, handleAsSeenBy(`${parts.user}@${parts.server ?? hub}`, own)];
+    }),
+  );
+}
+
 /** The routes whose success ends the caller's membership of the community they name. */
 const ENDS_MEMBERSHIP = new Set<CommunityRouteName>(["leaveCommunity", "deleteCommunity"]);
 
@@ -39,7 +58,8 @@ const ENDS_MEMBERSHIP = new Set<CommunityRouteName>(["leaveCommunity", "deleteCo
  * - a call naming a community, channel or invite of another server (known from that server's earlier
  *   answers, `federation_community_refs`; an invite by the server the link names) is validated here,
  *   then made at that server on behalf of the caller's account (POST /federation/v1/communities/calls)
- *   and answered with its validated answer; communities in it are marked with their `server`;
+ *   and answered with its validated answer, its handles as this server names those accounts;
+ *   communities in it are marked with their `server`;
  * - what the answers name (the community, its channels and channel groups) is recorded as that
  *   server's, and the account's memberships of other servers' communities are kept
  *   (`federation_communities`) from its joins, leaves and lists, and from a VOLLY_E_UNKNOWN_COMMUNITY;
@@ -106,7 +126,8 @@ export function installCommunityRelay(
       throw error;
     }
     await learn(server, route, accountId, params, result);
-    return isCommunity(result) ? { ...result, server } : result;
+    const named = requalified(result, server, ctx.serverName);
+    return isCommunity(named) ? { ...named, server } : named;
   };
 
   /** The caller's communities: those hosted here, then those of each other server it is in. */
