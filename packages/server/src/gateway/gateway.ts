@@ -2,6 +2,7 @@ import { normalizeIP } from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
 import { LIMITS, VollyError } from "@volly/protocol";
 import type { FastifyInstance } from "fastify";
+import type { WebSocket } from "ws";
 import type { Bus } from "../bus/bus.js";
 import { describeError } from "../describe-error.js";
 import type { Metrics } from "../metrics.js";
@@ -14,6 +15,7 @@ import { createPresenceTracker } from "./presence-tracker.js";
 import type { SendBudget } from "./send-budget.js";
 import { createSessionRegistry } from "./session-registry.js";
 import { createUnauthenticatedConnections } from "./unauthenticated-connections.js";
+import { releaseUpgradeRequest } from "./upgrade-release.js";
 
 /** The path of the WebSocket gateway. */
 export const GATEWAY_PATH = "/v1/gateway";
@@ -92,17 +94,20 @@ export async function registerGateway(
     for (const connection of connections) connection.resync();
   });
 
+  /**
+   * A socket's error. Protocol errors (frame over the hard cap → 1009, invalid UTF-8 → 1007, …): ws
+   * has already started the closing handshake with the right code. Anything else: drop the socket.
+   */
+  const onSocketError = (error: Error, socket: WebSocket) => {
+    app.log.warn(
+      { err: { name: error.name, code: (error as { code?: unknown }).code } },
+      "gateway socket error",
+    );
+    if (socket.readyState === socket.OPEN) socket.terminate();
+  };
   await app.register(websocket, {
     options: { maxPayload: LIMITS.inboundFrameHardCapBytes, perMessageDeflate: false },
-    errorHandler(error, socket) {
-      // Protocol errors (frame over the hard cap → 1009, invalid UTF-8 → 1007, …): ws has already started the
-      // closing handshake with the right code. Anything else: drop the socket.
-      app.log.warn(
-        { err: { name: error.name, code: (error as { code?: unknown }).code } },
-        "gateway socket error",
-      );
-      if (socket.readyState === socket.OPEN) socket.terminate();
-    },
+    errorHandler: (error, socket) => onSocketError(error, socket),
     async preClose() {
       const closing = [...connections];
       for (const connection of closing) connection.close(1001, new VollyError("VOLLY_E_SHUTTING_DOWN").code);
@@ -134,6 +139,7 @@ export async function registerGateway(
     },
     wsHandler: (socket, request) => {
       const address = normalizeIP(request.ip);
+      releaseUpgradeRequest(socket, request, (error) => onSocketError(error, socket));
       if (!unauthenticated.hasRoom(address)) {
         // Another upgrade from this address completed since the check above.
         const error = tooMany();
