@@ -19,7 +19,17 @@ async function startRogue(host: string) {
   const port = await freePort(host);
   const name = `${host}:${port}`;
   const key = generateServerSigningKey();
+  /** Canned answers to (unverified) requests, by path. */
+  const replies = new Map<string, unknown>();
+  const calls: string[] = [];
   const server: Server = createServer((request, response) => {
+    const reply = replies.get(request.url ?? "");
+    if (reply !== undefined) {
+      calls.push(request.url ?? "");
+      request.resume();
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reply));
+      return;
+    }
     if (request.url !== FEDERATION_WELL_KNOWN_PATH) {
       response.writeHead(404).end();
       return;
@@ -38,6 +48,8 @@ async function startRogue(host: string) {
     name,
     serverName: name,
     key,
+    replies,
+    calls,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -217,6 +229,26 @@ describe("federation requests between servers", () => {
       body: { deviceIds: [bob.profile.deviceId] },
     });
     expect(update).toMatchObject({ status: 403, json: { code: "VOLLY_E_FORBIDDEN" } });
+  });
+
+  it("another server's answer cannot divert calls about this server's own community to itself", async () => {
+    const amy = await clientOn(join(home, "a"), a, "amy");
+    try {
+      const own = await amy.communities.create("Home");
+      // the rogue answers a join with a's own community (its id and channels) under another name
+      rogue.replies.set("/federation/v1/communities/calls", { ...own, name: "Hijacked" });
+      const joined = await amy.communities.join(`volly-community:http://${rogue.name}/abcdefghijklmnop`);
+      expect(joined).toMatchObject({ name: "Hijacked", server: rogue.name });
+      const calls = rogue.calls.length;
+      // a still answers for its own community and channel itself
+      expect((await amy.communities.get(own.communityId)).name).toBe("Home");
+      const general = own.channels[0]?.channelId as string;
+      expect((await amy.communities.updateChannel(general, { topic: "ours" })).topic).toBe("ours");
+      expect(rogue.calls.length).toBe(calls);
+    } finally {
+      rogue.replies.clear();
+      await amy.close();
+    }
   });
 
   it("refuses a request signed with a key the named server does not publish", async () => {

@@ -61,8 +61,9 @@ const ENDS_MEMBERSHIP = new Set<CommunityRouteName>(["leaveCommunity", "deleteCo
  *   and answered with its validated answer, its handles as this server names those accounts;
  *   communities in it are marked with their `server`;
  * - what the answers name (the community, its channels and channel groups) is recorded as that
- *   server's, and the account's memberships of other servers' communities are kept
- *   (`federation_communities`) from its joins, leaves and lists, and from a VOLLY_E_UNKNOWN_COMMUNITY;
+ *   server's (never an id of this server's own, nor one another server named first), and the
+ *   account's memberships of other servers' communities are kept (`federation_communities`) from
+ *   its joins, leaves and lists, and from a VOLLY_E_UNKNOWN_COMMUNITY;
  * - listing an account's communities lists those hosted here and asks each server hosting one of the
  *   others (a server that cannot be reached is left out of the list, with a warning);
  * - every other call (creating a community, one hosted here) runs here.
@@ -75,6 +76,22 @@ export function installCommunityRelay(
   localHandlers: Record<CommunityRouteName, (input: CommunityRouteInput) => Promise<unknown>>,
 ): CommunityRelay {
   const { store } = ctx.service;
+
+  /**
+   * Records that `server` hosts `ids`, except ids of this server's own communities, channels and
+   * groups: another server naming one cannot divert this server's calls to itself.
+   */
+  const putRefs = async (server: string, ids: readonly string[]) => {
+    const foreign: string[] = [];
+    for (const id of ids) {
+      const local =
+        (await store.communities.find(id)) ??
+        (await store.communities.findChannel(id)) ??
+        (await store.groups.find(id));
+      if (!local) foreign.push(id);
+    }
+    await store.remoteCommunities.putRefs(server, foreign);
+  };
 
   /** Records what `server`'s answer to `route` names, and what it says of the caller's membership. */
   const learn = async (
@@ -90,10 +107,12 @@ export function installCommunityRelay(
         ids.push(channel.channelId);
         if (channel.groupId !== undefined) ids.push(channel.groupId);
       }
-      await store.remoteCommunities.putRefs(server, ids);
-      await store.remoteCommunities.join(accountId, result.communityId, server);
+      await putRefs(server, ids);
+      if ((await store.remoteCommunities.serverOf(result.communityId)) === server) {
+        await store.remoteCommunities.join(accountId, result.communityId, server);
+      }
     } else if (isChannel(result)) {
-      await store.remoteCommunities.putRefs(
+      await putRefs(
         server,
         result.groupId === undefined ? [result.channelId] : [result.channelId, result.groupId],
       );
