@@ -20,7 +20,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
-import { cpuMsOf, createDatabase, rssOf } from "../lib/server.mjs";
+import { CLI_BIN, cpuMsOf, createDatabase, rssOf } from "../lib/server.mjs";
 
 export const description =
   "N idle authenticated gateway connections held by one `volly serve` process (embedded shape: SQLite, " +
@@ -67,7 +67,6 @@ export const targets = [
 
 export const defaultRuns = 1;
 
-const CLI_BIN = resolve(import.meta.dirname, "../../packages/cli/dist/bin.js");
 const LOADGEN = resolve(import.meta.dirname, "../lib/gateway-loadgen.mjs");
 /** File descriptors a server needs besides its sockets (SQLite, listening socket, stdio, epoll…). */
 const FD_RESERVE = 200;
