@@ -86,8 +86,13 @@ export function createDeliveryPump(options: {
   const { deviceId, delivery, bus, queue, dispatch } = options;
   const groups = new Map<string, GroupState>();
   /** Groups whose membership ended and whose log was pumped to its end: that end. */
-  const ended = new Map<string, number>();
-  const welcomesSent = new Set<string>();
+  // Both created on first use: an idle connection holds no tables.
+  let ended: Map<string, number> | undefined;
+  let welcomesSent: Set<string> | undefined;
+  const markSent = (welcomeId: string) => {
+    welcomesSent ??= new Set();
+    welcomesSent.add(welcomeId);
+  };
   let stopped = false;
   /** The backlog was dispatched (SYNCED sent): later dispatches are live. */
   let live = false;
@@ -168,6 +173,7 @@ export function createDeliveryPump(options: {
       if (stoppedEarly) continue;
       if (page.entries.length < PAGE_SIZE && page.leftSeq !== null) {
         // The membership ended and everything up to its end was read: nothing more will come.
+        ended ??= new Map();
         ended.set(groupId, Math.max(state.upTo, page.leftSeq));
         untrack(groupId);
         break;
@@ -183,11 +189,11 @@ export function createDeliveryPump(options: {
   };
 
   const dispatchWelcome = async (welcomeId: string): Promise<boolean> => {
-    if (welcomesSent.has(welcomeId)) return false;
+    if (welcomesSent?.has(welcomeId)) return false;
     const welcome = await delivery.pendingWelcome(deviceId, welcomeId);
     if (!welcome) return false;
     if (!dispatch("WELCOME", welcome)) return false;
-    welcomesSent.add(welcomeId);
+    markSent(welcomeId);
     track(welcome.groupId, welcome.seq);
     options.onMembershipChange?.();
     return true;
@@ -297,9 +303,9 @@ export function createDeliveryPump(options: {
     let joined = false;
     for (const welcome of await delivery.pendingWelcomes(deviceId)) {
       if (stopped) return;
-      if (welcomesSent.has(welcome.welcomeId)) continue;
+      if (welcomesSent?.has(welcome.welcomeId)) continue;
       if (!dispatch("WELCOME", welcome)) return;
-      welcomesSent.add(welcome.welcomeId);
+      markSent(welcome.welcomeId);
       track(welcome.groupId, welcome.seq);
       joined = true;
     }
@@ -327,9 +333,9 @@ export function createDeliveryPump(options: {
       let backlog = 0;
       for (const welcome of await delivery.pendingWelcomes(deviceId)) {
         if (stopped) return;
-        if (welcomesSent.has(welcome.welcomeId)) continue;
+        if (welcomesSent?.has(welcome.welcomeId)) continue;
         if (!dispatch("WELCOME", welcome)) return;
-        welcomesSent.add(welcome.welcomeId);
+        markSent(welcome.welcomeId);
         backlog++;
       }
       const points = await delivery.syncPoints(deviceId);
@@ -352,7 +358,7 @@ export function createDeliveryPump(options: {
       });
     },
     dispatchedUpTo(groupId) {
-      return groups.get(groupId)?.upTo ?? ended.get(groupId);
+      return groups.get(groupId)?.upTo ?? ended?.get(groupId);
     },
     stop() {
       stopped = true;

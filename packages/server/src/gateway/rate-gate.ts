@@ -14,9 +14,11 @@ export interface RateGate {
  * @param maxKeys keys remembered at most
  */
 export function createRateGate(intervalMs: number, now: () => number = Date.now, maxKeys = 256): RateGate {
-  const last = new Map<string, number>();
+  /** Created on first use: most connections never type (an idle connection holds no table). */
+  let last: Map<string, number> | undefined;
   return {
     allow(key) {
+      last ??= new Map();
       const at = now();
       const previous = last.get(key);
       if (previous !== undefined && at - previous < intervalMs) return false;

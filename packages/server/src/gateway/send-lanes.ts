@@ -23,7 +23,8 @@ export interface SendLanes {
  * @param inCallOrder the store appends concurrent sends in call order (DeliveryService.sendsInCallOrder)
  */
 export function createSendLanes(inCallOrder: boolean): SendLanes {
-  const tails = new Map<string, Promise<unknown>>();
+  /** Per group, the tail of its lane; created on first use (with `inCallOrder` never). */
+  let tails: Map<string, Promise<unknown>> | undefined;
   let pending = 0;
   const settled = () => {
     pending--;
@@ -41,7 +42,9 @@ export function createSendLanes(inCallOrder: boolean): SendLanes {
         markOrdered = resolve;
       });
       const start = () => task(markOrdered);
-      const previous = tails.get(groupId);
+      tails ??= new Map();
+      const lanes = tails;
+      const previous = lanes.get(groupId);
       const run = previous ? previous.then(start) : start();
       // The next task of this group may start once this one is ordered, or settled either way.
       const tail = Promise.race([
@@ -51,10 +54,10 @@ export function createSendLanes(inCallOrder: boolean): SendLanes {
           () => undefined,
         ),
       ]);
-      tails.set(groupId, tail);
+      lanes.set(groupId, tail);
       void run.then(settled, settled);
       void tail.then(() => {
-        if (tails.get(groupId) === tail) tails.delete(groupId);
+        if (lanes.get(groupId) === tail) lanes.delete(groupId);
       });
       return run;
     },
