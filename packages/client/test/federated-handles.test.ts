@@ -298,10 +298,9 @@ describe("own-server qualified handles against a real server", () => {
     await expect(alice!.search.messages("in:@bob@ lunch")).rejects.toMatchObject({ code: "VOLLY_E_USAGE" });
 
     const { communityId } = await alice!.communities.create("Guild");
-    // Another server's account cannot be a member yet: refused before any lookup, nothing changed.
+    // Another server's account is looked up through this server, which does not federate here: unknown.
     await expect(alice!.communities.kick(communityId, "@bob@b.example")).rejects.toMatchObject({
-      code: "VOLLY_E_USAGE",
-      message: expect.stringContaining("communities across servers are not supported yet"),
+      code: "VOLLY_E_UNKNOWN_HANDLE",
     });
     // This server's bob, named qualified by this server: looked up (not a member, so the server refuses).
     await expect(alice!.communities.kick(communityId, `@bob@${here}`)).rejects.not.toMatchObject({
