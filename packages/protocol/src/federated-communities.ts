@@ -12,22 +12,19 @@ import { CreateGroupBody } from "./rest.js";
  * devices.
  */
 
+/** The community routes that are never relayed as themselves (see {@link RELAYED_COMMUNITY_ROUTES}). */
+const NOT_RELAYED = ["createCommunity", "previewRemoteCommunityInvite", "joinRemoteCommunity"] as const;
 /**
  * The community routes a home server relays to the community's server: every route of
  * COMMUNITY_ROUTES that names an existing community, channel or invite. `createCommunity` is not:
  * a community is created on its creator's server; the two `…Remote…` invite routes are relayed as
  * `previewCommunityInvite` and `joinCommunity`.
  */
+export type RelayedCommunityRoute = Exclude<keyof typeof COMMUNITY_ROUTES, (typeof NOT_RELAYED)[number]>;
+/** {@link RelayedCommunityRoute}'s names, sorted (the schema's union). */
 export const RELAYED_COMMUNITY_ROUTES = (Object.keys(COMMUNITY_ROUTES) as (keyof typeof COMMUNITY_ROUTES)[])
-  .filter(
-    (name) =>
-      name !== "createCommunity" && name !== "previewRemoteCommunityInvite" && name !== "joinRemoteCommunity",
-  )
+  .filter((name): name is RelayedCommunityRoute => !(NOT_RELAYED as readonly string[]).includes(name))
   .sort();
-export type RelayedCommunityRoute = Exclude<
-  keyof typeof COMMUNITY_ROUTES,
-  "createCommunity" | "previewRemoteCommunityInvite" | "joinRemoteCommunity"
->;
 
 /**
  * Body of POST /federation/v1/communities/calls: a community route called by an account of the

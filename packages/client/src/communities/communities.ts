@@ -16,7 +16,6 @@ import {
   type UpdateCommunityBody,
   VollyError,
 } from "@volly/protocol";
-import { profileServerUrls } from "../account/profile.js";
 import { ownServerNames, serverNameOfUrl, typedHandle } from "../account/server-name.js";
 import type { ConversationServices } from "../conversations/conversation-services.js";
 import { ListenerSet } from "../shared/listeners.js";
@@ -50,8 +49,8 @@ export class CommunitiesService implements Communities {
   private running: Promise<void> = Promise.resolve();
   private readonly retries = new Map<string, ReturnType<typeof setTimeout>>();
   private disposed = false;
-  /** Community id → the server hosting it, for communities of other servers seen in answers. */
-  private readonly hosts = new Map<string, string>();
+  /** Community id → the server hosting it (null: this client's), from the answers seen. */
+  private readonly hosts = new Map<string, string | null>();
 
   /** Voice channels: join, leave, mute, move, and who is in (see `voice-channels.ts`). */
   readonly voice: VoiceChannelsService;
@@ -82,9 +81,9 @@ export class CommunitiesService implements Communities {
     return this.noteHost(await this.api.call("getCommunity", { params: { communityId } }));
   }
 
-  /** Remembers the server of a community of another server (for its invite links). */
+  /** Remembers which server hosts a community (for its invite links). */
   private noteHost<T extends { communityId: string; server?: string }>(community: T): T {
-    if (community.server !== undefined) this.hosts.set(community.communityId, community.server);
+    this.hosts.set(community.communityId, community.server ?? null);
     return community;
   }
 
@@ -237,8 +236,9 @@ export class CommunitiesService implements Communities {
    */
   private async hostUrl(communityId: string): Promise<string> {
     const own = this.s.ctx.profile.serverUrl;
-    const server = this.hosts.get(communityId) ?? (await this.get(communityId)).server;
-    return server === undefined ? own : `${new URL(own).protocol}//${server}`;
+    const known = this.hosts.get(communityId);
+    const server = known === undefined ? (await this.get(communityId)).server : known;
+    return server === undefined || server === null ? own : `${new URL(own).protocol}//${server}`;
   }
 
   async revokeInvite(communityId: string, code: string): Promise<void> {
@@ -378,7 +378,7 @@ export class CommunitiesService implements Communities {
    */
   private inviteOf(invite: string): { code: string; server?: string } {
     const { code, server } = parseCommunityInvite(invite);
-    if (server === undefined || profileServerUrls(this.s.ctx.profile).includes(server)) return { code };
+    if (server === undefined) return { code };
     const name = serverNameOfUrl(server);
     return ownServerNames(this.s.ctx.profile).includes(name) ? { code } : { code, server: name };
   }

@@ -1,9 +1,4 @@
-import {
-  type FederatedCommunityCall,
-  type FederatedGroupCreation,
-  type GroupResponse,
-  VollyError,
-} from "@volly/protocol";
+import { type FederatedCommunityCall, VollyError } from "@volly/protocol";
 import type { CommunityRouteInput, CommunityRouteName } from "../services/communities/community-relay.js";
 import type { AuthContext } from "../services/context.js";
 import type { FederationContext } from "./federation-context.js";
@@ -11,7 +6,8 @@ import type { RemoteDirectory } from "./remote-directory.js";
 
 /**
  * The community's server's side of communities with members from other servers: it runs the calls
- * their home servers relay, as for its own accounts, and hosts the channel groups they create.
+ * their home servers relay, as for its own accounts (the channel groups they create are the hub's:
+ * `HubService.createChannelGroup`).
  */
 export interface CommunityCalls {
   /**
@@ -19,17 +15,9 @@ export interface CommunityCalls {
    * one of `origin`'s), with every permission checked as for an account of this server.
    *
    * @returns the route's response
-   * @throws VOLLY_E_FORBIDDEN (the account is not `origin`'s), the lookup's errors, and the route's
+   * @throws VOLLY_E_FORBIDDEN (the account is not `origin`'s), and the route's errors
    */
   call(origin: string, call: FederatedCommunityCall): Promise<unknown>;
-  /**
-   * Creates the MLS group of a channel of a community hosted here for a device of `origin`, as
-   * POST /v1/groups does for a device of this server (the group is then hosted here).
-   *
-   * @throws VOLLY_E_FORBIDDEN (not `origin`'s device), VOLLY_E_BAD_REQUEST (no channelId), and
-   *   createGroup's errors (VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_GROUP_EXISTS, …)
-   */
-  createChannelGroup(origin: string, creation: FederatedGroupCreation): Promise<GroupResponse>;
 }
 
 /**
@@ -71,18 +59,6 @@ export function createCommunityCalls(
           handle: stored.handle,
         },
       });
-    },
-
-    async createChannelGroup(origin, { deviceId, group }) {
-      if ((await store.federation.homesOf([deviceId])).get(deviceId) !== origin) {
-        throw new VollyError("VOLLY_E_FORBIDDEN", "That device is not of the calling server.");
-      }
-      if (group.channelId === undefined) {
-        throw new VollyError("VOLLY_E_BAD_REQUEST", "Only a channel's group is created at another server.", {
-          field: "channelId",
-        });
-      }
-      return ctx.services.groups.createGroup(deviceId, group);
     },
   };
 }

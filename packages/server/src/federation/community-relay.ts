@@ -78,12 +78,15 @@ export function installCommunityRelay(
   const { store } = ctx.service;
 
   /**
-   * Records that `server` hosts `ids`, except ids of this server's own communities, channels and
-   * groups: another server naming one cannot divert this server's calls to itself.
+   * Records that `server` hosts `ids`. Ids recorded already (for any server) are left as they are,
+   * and ids of this server's own communities, channels and groups are never recorded: another
+   * server naming one cannot divert this server's calls to itself. One read when all are known.
    */
   const putRefs = async (server: string, ids: readonly string[]) => {
+    const known = await store.remoteCommunities.serversOf(ids);
     const foreign: string[] = [];
     for (const id of ids) {
+      if (known.has(id)) continue;
       const local =
         (await store.communities.find(id)) ??
         (await store.communities.findChannel(id)) ??
@@ -108,7 +111,11 @@ export function installCommunityRelay(
         if (channel.groupId !== undefined) ids.push(channel.groupId);
       }
       await putRefs(server, ids);
-      if ((await store.remoteCommunities.serverOf(result.communityId)) === server) {
+      // Membership starts with a join; the other answers about a community only confirm it.
+      if (
+        route === "joinCommunity" &&
+        (await store.remoteCommunities.serverOf(result.communityId)) === server
+      ) {
         await store.remoteCommunities.join(accountId, result.communityId, server);
       }
     } else if (isChannel(result)) {
@@ -195,7 +202,7 @@ export function installCommunityRelay(
         const forwarded = { ...input, params: { code } };
         return server === ctx.serverName ? localHandlers[named](forwarded) : call(server, named, forwarded);
       }
-      if (route === "createCommunity") return local(input);
+      if (route === "createCommunity") return local(input); // a community is created where its creator is
       const server = await hostOf(input.params);
       return server === undefined ? local(input) : call(server, route, input);
     },

@@ -4,7 +4,6 @@ import {
   FederationEmpty,
   VollyError,
 } from "@volly/protocol";
-import { deviceChannel } from "../bus/bus.js";
 import type { FederationContext } from "./federation-context.js";
 
 /** A home server's side of COMMUNITY_UPDATEs of communities other servers host. */
@@ -20,23 +19,22 @@ export interface CommunityUpdates {
 }
 
 /**
- * Makes the community events federation-aware, in place: after the members' sessions here are told
- * that a community hosted here changed, the home server of each member device of another server (and
- * of each device of the accounts that just left or were removed) is told too
- * (POST /federation/v1/communities/:communityId/updates), best effort: a note that fails is logged,
- * and the client reads its communities again when it reconnects anyway.
+ * Makes the community events federation-aware, in place (`CommunityEvents.notify`): of the devices
+ * told that a community hosted here changed, those of this server are told as before, and the home
+ * server of each of the others (member devices of other servers, and devices of accounts that just
+ * left or were removed) is told (POST /federation/v1/communities/:communityId/updates), best effort:
+ * a note that fails is logged, and the client reads its communities again when it reconnects anyway.
  */
 export function installCommunityUpdates(ctx: FederationContext): CommunityUpdates {
-  const { store, bus } = ctx.service;
+  const { store } = ctx.service;
   const events = ctx.services.communityEvents;
-  const changed = events.changed.bind(events);
+  /** Tells sessions on this server (the unwrapped step). */
+  const notifyHere = events.notify.bind(events);
 
-  /** Tells each other server holding some of `deviceIds` that `communityId` changed for them. */
-  const passOn = async (communityId: string, deviceIds: Set<string>) => {
+  /** Tells each other server that `communityId` changed for its devices among `homes` (device → server). */
+  const passOn = (communityId: string, homes: ReadonlyMap<string, string>) => {
     const byServer = new Map<string, string[]>();
-    for (const [deviceId, server] of await store.federation.homesOf([...deviceIds])) {
-      byServer.set(server, [...(byServer.get(server) ?? []), deviceId]);
-    }
+    for (const [deviceId, server] of homes) byServer.set(server, [...(byServer.get(server) ?? []), deviceId]);
     for (const [server, ids] of byServer) {
       for (let i = 0; i < ids.length; i += 1000) {
         ctx.caller
@@ -54,15 +52,10 @@ export function installCommunityUpdates(ctx: FederationContext): CommunityUpdate
     }
   };
 
-  events.changed = async (communityId, alsoAccountIds = []) => {
-    await changed(communityId, alsoAccountIds);
-    const devices = new Set(await store.communities.listMemberDevices(communityId));
-    for (const accountId of alsoAccountIds) {
-      for (const device of await store.devices.listByAccount(accountId)) {
-        if (device.revokedAt === undefined) devices.add(device.id);
-      }
-    }
-    await passOn(communityId, devices);
+  events.notify = async (communityId, deviceIds) => {
+    const homes = await store.federation.homesOf([...deviceIds]);
+    await notifyHere(communityId, new Set([...deviceIds].filter((id) => !homes.has(id))));
+    passOn(communityId, homes);
   };
 
   return {
@@ -72,6 +65,7 @@ export function installCommunityUpdates(ctx: FederationContext): CommunityUpdate
       }
       const remote = await store.federation.homesOf(deviceIds);
       const members = new Map<string, boolean>();
+      const told = new Set<string>();
       for (const device of await store.devices.findMany(deviceIds)) {
         if (remote.has(device.id) || device.revokedAt !== undefined) continue;
         let member = members.get(device.accountId);
@@ -80,13 +74,9 @@ export function installCommunityUpdates(ctx: FederationContext): CommunityUpdate
           member = joined.some((c) => c.communityId === communityId);
           members.set(device.accountId, member);
         }
-        if (member)
-          bus.publish(deviceChannel(device.id), {
-            type: "community-updated",
-            deviceId: device.id,
-            communityId,
-          });
+        if (member) told.add(device.id);
       }
+      await notifyHere(communityId, told);
     },
   };
 }

@@ -233,7 +233,7 @@ export function registerFederationRoutes(
         return {};
       });
       post("/groups", FederatedGroupCreation, (origin, _p, body) =>
-        communityCalls.createChannelGroup(origin, body as FederatedGroupCreation),
+        hub.createChannelGroup(origin, body as FederatedGroupCreation),
       );
       post("/welcomes", FederatedWelcome, async (origin, _p, body) => {
         await mirror.welcome(origin, body as FederatedWelcome);

@@ -14,8 +14,8 @@ import {
   type SendMessageResponse,
   VollyError,
 } from "@volly/protocol";
-import { deviceChannel } from "../bus/bus.js";
 import { checkBlobDeclaration } from "../services/blobs/blob-references.js";
+import { announceJoins, externallyJoined } from "../services/delivery/commits.js";
 import type { FederationContext } from "./federation-context.js";
 import type { FederationOutbox } from "./federation-outbox.js";
 import type { GroupHubs } from "./group-hubs.js";
@@ -216,19 +216,12 @@ export function installFollowerRelay(
     // commit): the copy starts now.
     if (parts.hubs.known(groupId) === undefined) await mirror.follow(groupId, hub);
     await catchUp(groupId, answer.seq);
-    // As for a group hosted here: a device that joined by external commit has no Welcome to wait
-    // for, so its sessions follow the group now.
-    if (body.welcome === undefined && (body.welcomes ?? []).length === 0) {
-      const remote = await store.federation.homesOf(body.addDeviceIds);
-      for (const joined of body.addDeviceIds) {
-        if (remote.has(joined)) continue;
-        ctx.service.bus.publish(deviceChannel(joined), {
-          type: "group-joined",
-          deviceId: joined,
-          groupId,
-          joinedSeq: answer.seq,
-        });
-      }
+    // As for a group hosted here: this server's devices that joined by external commit follow it now.
+    const joined = externallyJoined(body);
+    if (joined.length > 0) {
+      const remote = await store.federation.homesOf(joined);
+      const here = joined.filter((id) => !remote.has(id));
+      announceJoins(ctx.service.bus, groupId, here, answer.seq);
     }
     return answer;
   };

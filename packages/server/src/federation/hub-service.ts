@@ -7,11 +7,13 @@ import {
   type FederatedClaimBody,
   type FederatedCursorsBody,
   type FederatedDeviceRef,
+  type FederatedGroupCreation,
   type ForwardedCommitBody,
   type ForwardedMessageBody,
   type ForwardedMessagesBody,
   type ForwardedMessagesResponse,
   type GroupInfoResponse,
+  type GroupResponse,
   type LeaveGroupResponse,
   type LogPage,
   parseHandle,
@@ -73,6 +75,13 @@ export interface HubService {
    * @throws VOLLY_E_FORBIDDEN (the device is not of `origin`), and what `GroupService.getGroupInfo` throws
    */
   groupInfo(origin: string, groupId: string, deviceId: string): Promise<GroupInfoResponse>;
+  /**
+   * Creates the MLS group of a channel of a community hosted here for a device of `origin`, as
+   * POST /v1/groups does for a device of this server (the group is then hosted here).
+   * @throws VOLLY_E_FORBIDDEN (not `origin`'s device), VOLLY_E_BAD_REQUEST (no channelId), and what
+   *   `GroupService.createGroup` throws (VOLLY_E_UNKNOWN_CHANNEL, VOLLY_E_GROUP_EXISTS, …)
+   */
+  createChannelGroup(origin: string, creation: FederatedGroupCreation): Promise<GroupResponse>;
   /** Records the departure of an `origin` device. @throws as {@link acceptMessage} */
   acceptDeparture(origin: string, groupId: string, deviceId: string): Promise<LeaveGroupResponse>;
   /** Deletes a message for an `origin` device. @throws as {@link acceptMessage}, VOLLY_E_UNKNOWN_MESSAGE */
@@ -358,6 +367,16 @@ export function createHubService(
       await originDevice(origin, deviceId);
       await hosted(groupId);
       return services.groups.getGroupInfo(deviceId, groupId);
+    },
+
+    async createChannelGroup(origin, { deviceId, group }) {
+      await originDevice(origin, deviceId);
+      if (group.channelId === undefined) {
+        throw new VollyError("VOLLY_E_BAD_REQUEST", "Only a channel's group is created at another server.", {
+          field: "channelId",
+        });
+      }
+      return services.groups.createGroup(deviceId, group);
     },
 
     async acceptDeparture(origin, groupId, deviceId) {

@@ -886,6 +886,8 @@ export interface RemoteCommunityRepository {
   putRefs(server: string, ids: readonly string[]): Promise<void>;
   /** The server hosting the community, channel or channel group `id`; undefined when none is recorded. */
   serverOf(id: string): Promise<string | undefined>;
+  /** {@link serverOf} for many ids in one read: the recorded ones, by id. */
+  serversOf(ids: readonly string[]): Promise<Map<string, string>>;
   /** Records that the local account `accountId` is a member of `communityId`, hosted by `server`. */
   join(accountId: string, communityId: string, server: string): Promise<void>;
   /** Forgets that membership (left, removed, or the community is gone). */

@@ -8,6 +8,28 @@ import { checkCommitSize, validateMembershipChange } from "./commit-validation.j
 import { type CommitVerifier, findRetry } from "./commit-verification.js";
 
 /** Sequencing of a group's state changes (RFC 9420 §14): the first commit for an epoch wins. */
+/**
+ * The devices a commit adds without a Welcome — joins by external commit (RFC 9420 §12.4.3.2) —
+ * which have no Welcome to wait for; none when the commit carries Welcomes.
+ */
+export function externallyJoined(
+  body: Pick<CommitBody, "addDeviceIds" | "welcome" | "welcomes">,
+): readonly string[] {
+  return body.welcome !== undefined || (body.welcomes ?? []).length > 0 ? [] : body.addDeviceIds;
+}
+
+/** Tells the sessions of `deviceIds` that they follow `groupId` from `seq` on (bus "group-joined"). */
+export function announceJoins(
+  bus: ServiceContext["bus"],
+  groupId: string,
+  deviceIds: readonly string[],
+  seq: number,
+): void {
+  for (const deviceId of deviceIds) {
+    bus.publish(deviceChannel(deviceId), { type: "group-joined", deviceId, groupId, joinedSeq: seq });
+  }
+}
+
 export interface CommitSequencer {
   /**
    * Appends a commit created in `body.epoch`, once the delivery service verified it (the public MLS
@@ -140,16 +162,7 @@ export function createCommitSequencer(
           kind: "commit",
         });
         // A device that joined by external commit has no Welcome to wait for: its sessions follow now.
-        if (body.welcome === undefined && (body.welcomes ?? []).length === 0) {
-          for (const joined of body.addDeviceIds) {
-            bus.publish(deviceChannel(joined), {
-              type: "group-joined",
-              deviceId: joined,
-              groupId,
-              joinedSeq: result.response.seq,
-            });
-          }
-        }
+        announceJoins(bus, groupId, externallyJoined(body), result.response.seq);
         for (const w of result.welcomes) {
           bus.publish(deviceChannel(w.deviceId), {
             type: "welcome",

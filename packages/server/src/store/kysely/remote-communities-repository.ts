@@ -27,6 +27,17 @@ export function kyselyRemoteCommunityRepository(db: Kysely<Database>): RemoteCom
       return row?.server;
     },
 
+    async serversOf(ids) {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await db
+        .selectFrom("federation_community_refs")
+        .select(["ref_id", "server"])
+        .where("ref_id", "in", unique)
+        .execute();
+      return new Map(rows.map((r) => [r.ref_id, r.server]));
+    },
+
     async join(accountId, communityId, server) {
       await db
         .insertInto("federation_communities")
