@@ -42,6 +42,11 @@ export interface Metrics {
   deliveryLatency(seconds: number): void;
   /** The database failed a query or transaction (`volly_store_errors_total`). */
   storeError(): void;
+  /**
+   * The store sent one SQL statement to the database (`volly_store_statements_total`): every query,
+   * savepoint, BEGIN and COMMIT.
+   */
+  storeStatement(): void;
   /** The bus failed (`volly_bus_errors_total{kind}`). */
   busError(kind: BusErrorKind): void;
   /** The exposition text (Prometheus text format 0.0.4). */
@@ -103,6 +108,18 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     help: "Time from a log entry's store commit to its dispatch on a live gateway connection.",
     buckets: DELIVERY_LATENCY_BUCKETS,
   });
+  // Counted once per statement: a plain number on the hot path, handed to prom-client when scraped.
+  let statementsSince = 0;
+  // Registered in `registry` and filled by its own collect(): nothing else needs a handle on it.
+  new Counter({
+    name: "volly_store_statements_total",
+    help: "SQL statements this node sent to its database (queries, savepoints, BEGIN and COMMIT).",
+    registers: [registry],
+    collect() {
+      this.inc(statementsSince);
+      statementsSince = 0;
+    },
+  });
   const storeErrors = new Counter({
     name: "volly_store_errors_total",
     help: "Failed database queries and transactions.",
@@ -129,6 +146,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     },
     deliveryLatency: (seconds) => latency.observe(seconds),
     storeError: () => storeErrors.inc(),
+    storeStatement: () => {
+      statementsSince++;
+    },
     busError: (kind) => busErrors.labels(kind).inc(),
     render: () => registry.metrics(),
     contentType: registry.contentType,

@@ -101,8 +101,10 @@ export async function startServer(
     logger.error(fields, msg);
   };
   const store = instrumentStore(
-    await openConfiguredStore(config, (error) =>
-      logRateLimited("pool", { err: describeError(error) }, "database connection failed"),
+    await openConfiguredStore(
+      config,
+      (error) => logRateLimited("pool", { err: describeError(error) }, "database connection failed"),
+      () => metrics.storeStatement(),
     ),
     (error) => {
       metrics.storeError();

@@ -139,6 +139,12 @@ describe("the metrics listener (VOLLY_METRICS_HOST, VOLLY_METRICS_PORT)", () => 
       const text = await scraped.text();
       expect(text).toContain("volly_gateway_connections");
       expect(text).toContain("process_cpu_seconds_total");
+      // SQLite: the migrations at start ran statements, and the readiness check runs one more
+      const started = sample(text, "volly_store_statements_total");
+      expect(started).toBeGreaterThan(0);
+      expect((await fetch(`${withMetrics.url}/readyz`)).status).toBe(200);
+      const scrapedAgain = await (await fetch(`${withMetrics.metricsUrl}/metrics`)).text();
+      expect(sample(scrapedAgain, "volly_store_statements_total")).toBeGreaterThan(started);
       for (const server of [withMetrics, without]) {
         const publicAnswer = await fetch(`${server.url}/metrics`);
         expect(publicAnswer.status).toBe(404);
@@ -192,6 +198,15 @@ describe.skipIf(!POSTGRES.run)("volly_store_errors_total of a running server (Po
       headers: { "content-type": "application/json" },
       body: JSON.stringify(registrationBody(uniqueHandle(), newKeys())),
     });
+
+  it("counts the statements the store sends (volly_store_statements_total): a registration's transaction is several", async () => {
+    const statements = async () =>
+      sample(await (await fetch(`${server!.metricsUrl}/metrics`)).text(), "volly_store_statements_total");
+    const before = await statements();
+    expect((await register()).status).toBe(200);
+    // at least BEGIN, an INSERT and COMMIT
+    expect(await statements()).toBeGreaterThanOrEqual(before + 3);
+  });
 
   it("counts a query the database fails (lock timeout) behind a route's 500, and nothing for the requests that work", async () => {
     expect((await register()).status).toBe(200);

@@ -30,20 +30,24 @@ export function describeStore(config: ServerConfig): { backend: StoreBackend; lo
  *
  * @param onPoolError errors outside any call: of idle pooled connections on PostgreSQL (see
  *   `openPostgresStore`), of the background WAL checkpoint on SQLite
+ * @param onStatement called once for every SQL statement the store runs (a metrics hook)
  * @throws Error when the database cannot be opened or reached, or a migration fails
  */
 export async function openConfiguredStore(
   config: ServerConfig,
   onPoolError?: (error: Error) => void,
+  onStatement?: () => void,
 ): Promise<Store> {
   if (config.databaseUrl !== undefined) {
     return openPostgresStore(config.databaseUrl, {
       poolSize: config.databasePoolSize,
       ...(onPoolError ? { onPoolError } : {}),
+      ...(onStatement ? { onStatement } : {}),
     });
   }
   mkdirSync(config.dataDir, { recursive: true });
   return openSqliteStore(sqliteFile(config.dataDir), {
     ...(onPoolError ? { onCheckpointError: (message: string) => onPoolError(new Error(message)) } : {}),
+    ...(onStatement ? { onStatement } : {}),
   });
 }

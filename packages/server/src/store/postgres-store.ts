@@ -20,6 +20,8 @@ export interface PostgresStoreOptions {
    * would crash the process.
    */
   onPoolError?: (error: Error) => void;
+  /** Called once for every statement sent (queries, savepoints, BEGIN, COMMIT): a metrics hook. */
+  onStatement?: () => void;
 }
 
 /**
@@ -42,7 +44,11 @@ export function openPostgresDatabase(url: string, options: PostgresStoreOptions 
     application_name: "volly",
   });
   pool.on("error", (error) => options.onPoolError?.(error));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const { onStatement } = options;
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...(onStatement ? { log: () => onStatement() } : {}),
+  });
 }
 
 /**

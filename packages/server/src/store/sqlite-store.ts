@@ -43,9 +43,14 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  * `foreign_keys=ON`, `busy_timeout` = {@link SQLITE_BUSY_TIMEOUT_MS}.
  *
  * @param file path of the database file (its directory must exist); ":memory:" works for experiments
+ * @param options.onStatement called once for every statement run (queries, savepoints, BEGIN,
+ *   COMMIT): a metrics hook
  * @throws Error when the file cannot be opened
  */
-export function openSqliteDatabase(file: string): Kysely<Database> {
+export function openSqliteDatabase(
+  file: string,
+  options: { onStatement?: () => void } = {},
+): Kysely<Database> {
   const sqlite = new BetterSqlite3(file);
   try {
     sqlite.pragma("journal_mode = WAL");
@@ -56,7 +61,11 @@ export function openSqliteDatabase(file: string): Kysely<Database> {
     sqlite.close();
     throw error;
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const { onStatement } = options;
+  return new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    ...(onStatement ? { log: () => onStatement() } : {}),
+  });
 }
 
 /**
@@ -66,13 +75,14 @@ export function openSqliteDatabase(file: string): Kysely<Database> {
  *
  * @param file path of the database file (its directory must exist); ":memory:" works for experiments
  * @param options.onCheckpointError called with the message of a failed background checkpoint
+ * @param options.onStatement called once for every statement run (see {@link openSqliteDatabase})
  * @throws Error when the file cannot be opened or a migration fails
  */
 export async function openSqliteStore(
   file: string,
-  options: { onCheckpointError?: (message: string) => void } = {},
+  options: { onCheckpointError?: (message: string) => void; onStatement?: () => void } = {},
 ): Promise<Store> {
-  const db = openSqliteDatabase(file);
+  const db = openSqliteDatabase(file, options.onStatement ? { onStatement: options.onStatement } : {});
   try {
     await migrateToLatest(db);
   } catch (error) {
