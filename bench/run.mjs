@@ -42,6 +42,7 @@ const ALL = [
   "daemon",
   "mqtt",
   "p2p",
+  "soak",
 ];
 
 const dash = process.argv.indexOf("--");

@@ -99,11 +99,11 @@ export async function startRawRelay({ nodeArgs = [] } = {}) {
   };
 }
 
-/** Resident set size of a process now (VmRSS) and at its peak (VmHWM), in bytes. */
+/** Resident set size of a process now (VmRSS), at its peak (VmHWM), and VmRSS's anonymous and file-backed parts (RssAnon, RssFile), in bytes. */
 export function rssOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+  return { rss: kb("VmRSS"), peak: kb("VmHWM"), anon: kb("RssAnon"), file: kb("RssFile") };
 }
 
 /** CPU time (user + system) a process has used so far, in ms. */

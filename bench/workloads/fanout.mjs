@@ -26,12 +26,14 @@ import { numberFlag, runAsMain } from "../lib/main.mjs";
 import {
   cpuMsOf,
   createDatabase,
+  freePort,
   rssOf,
   startFederation,
   startRawRelay,
   startVolly,
 } from "../lib/server.mjs";
 import { percentile } from "../lib/stats.mjs";
+import { redisCommandsProcessed, servicesCpuMs, storeStatements } from "../lib/store-counters.mjs";
 import { createGroupWith, openGateway, registerMember, request } from "../lib/volly-wire.mjs";
 
 export const description =
@@ -48,7 +50,12 @@ export const description =
   "Shape raw-relay, the ceiling: a plain ws server (bench/lib/raw-relay.mjs) that forwards each SEND to the " +
   "group's other connections as a GROUP_MESSAGE and answers it at once — no authentication, storage, " +
   "validation or crypto — on the same workload and load generator; ofRawRelay is embedded closed-loop's " +
-  "deliveries/s over the relay's in the same run.";
+  "deliveries/s over the relay's in the same run. statementsPerMessage: SQL statements the server(s) ran " +
+  "(volly_store_statements_total from each node's /metrics: queries, savepoints, BEGIN and COMMIT, the " +
+  "receivers' cursor acks included) per message sent; redisCommandsPerMessage: Redis commands processed " +
+  "(INFO stats total_commands_processed) per message sent. ofEmbedded: scaled-1 closed-loop over embedded, " +
+  "ofOneNode: scaled-3 over scaled-1, same run. servicesCpuPct (scaled shapes): CPU of every postgres and " +
+  "redis-server process on the machine over the run (% of one core), beside the Volly nodes' serverCpuPct.";
 
 export const units = {
   deliveriesPerSec: "deliveries/s",
@@ -62,6 +69,11 @@ export const units = {
   serverCpuPct: "% of one core",
   loadgenCpuPct: "% of one core",
   ofRawRelay: "× raw relay",
+  servicesCpuPct: "% of one core",
+  statementsPerMessage: "statements",
+  redisCommandsPerMessage: "commands",
+  ofEmbedded: "× embedded",
+  ofOneNode: "× 1 node",
 };
 
 export const targets = [
@@ -78,6 +90,20 @@ export const targets = [
     op: ">=",
     value: 0.7,
     label: "fanout, embedded, closed loop ≥ 0.7× a raw ws relay in the same run (the ceiling)",
+  },
+  {
+    scenario: "scaled-1 closed-loop",
+    metric: "ofEmbedded",
+    op: ">=",
+    value: 0.5,
+    label: "fanout, PostgreSQL + Redis, 1 node, closed loop ≥ 0.5× embedded in the same run",
+  },
+  {
+    scenario: "scaled-3 closed-loop",
+    metric: "ofOneNode",
+    op: ">=",
+    value: 0.8,
+    label: "fanout, PostgreSQL + Redis, 3 nodes, closed loop ≥ 0.8× 1 node in the same run",
   },
   {
     scenario: "embedded 100 msg/s",
@@ -132,18 +158,31 @@ async function startShape(shape, cpuProf) {
     const relay = await startRawRelay({ nodeArgs });
     return { urls: [relay.url], pids: [relay.pid], raw: true, stop: () => relay.stop() };
   }
+  // Each Volly node serves /metrics on a port of its own: the workload reads its statement count.
+  const withMetrics = async (env) => {
+    const port = await freePort("127.0.0.1");
+    const server = await startVolly({ env: { ...env, VOLLY_METRICS_PORT: String(port) }, nodeArgs });
+    return { ...server, metricsUrl: `http://127.0.0.1:${port}` };
+  };
   if (shape === "embedded") {
-    const server = await startVolly({ nodeArgs });
-    return { urls: [server.url], pids: [server.pid], stop: () => server.stop() };
+    const server = await withMetrics({});
+    return {
+      urls: [server.url],
+      pids: [server.pid],
+      metricsUrls: [server.metricsUrl],
+      stop: () => server.stop(),
+    };
   }
   const nodes = Number(shape.split("-")[1]);
   const db = await createDatabase();
   const env = { VOLLY_DATABASE_URL: db.url, VOLLY_REDIS_URL: "redis://127.0.0.1:6379" };
-  const servers = [await startVolly({ env, nodeArgs })];
-  for (let i = 1; i < nodes; i++) servers.push(await startVolly({ env, nodeArgs }));
+  const servers = [await withMetrics(env)];
+  for (let i = 1; i < nodes; i++) servers.push(await withMetrics(env));
   return {
     urls: servers.map((s) => s.url),
     pids: servers.map((s) => s.pid),
+    metricsUrls: servers.map((s) => s.metricsUrl),
+    redis: true,
     async stop() {
       await Promise.all(servers.map((s) => s.stop()));
       await db.drop();
@@ -201,8 +240,30 @@ function rawGroups(url, G, S) {
   }));
 }
 
-/** One scenario: set up, run closed-loop or rated sends, measure, tear down. */
-async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds, cpuProf }) {
+/**
+ * One scenario: set up, run closed-loop or rated sends, measure, tear down.
+ *
+ * @param {object} options shape, mode ("closed" | "rate"), via ("gateway" | "rest"), G, S, K, M, W,
+ *   rate (messages/s), rateSeconds (s), cpuProf (directory or undefined), and sampleEveryMs: when
+ *   set, the servers' summed RSS is read every that many ms from the first send to the last
+ *   delivery and returned as `rssSamples` ([{ atMs, rssMiB, anonMiB, fileMiB }], atMs from the first send;
+ *   anonMiB and fileMiB are VmRSS's anonymous and file-backed parts)
+ * @returns {Promise<Record<string, number> & { rssSamples?: Array<{ atMs: number, rssMiB: number, anonMiB: number, fileMiB: number }> }>}
+ */
+export async function runScenario({
+  shape,
+  mode,
+  via,
+  G,
+  S,
+  K,
+  M,
+  W,
+  rate,
+  rateSeconds,
+  cpuProf,
+  sampleEveryMs,
+}) {
   const cluster = await startShape(shape, cpuProf);
   const sockets = [];
   try {
@@ -305,9 +366,25 @@ async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds,
       );
     const messages = mode === "closed" ? K * M : Math.round(rate * rateSeconds);
     expected = messages * (S - 1);
+    const statements0 = cluster.metricsUrls ? await storeStatements(cluster.metricsUrls) : undefined;
+    const redis0 = cluster.redis ? await redisCommandsProcessed() : 0;
     const cpu0 = process.cpuUsage();
     const serverCpu0 = cluster.pids.map(cpuMsOf);
+    const servicesCpu0 = cluster.redis ? servicesCpuMs() : 0;
     const start = now();
+    const rssSamples = [];
+    const sampleRss = () => {
+      const rss = cluster.pids.map(rssOf);
+      const sum = (key) => rss.reduce((total, r) => total + r[key], 0) / 2 ** 20;
+      rssSamples.push({
+        atMs: now() - start,
+        rssMiB: sum("rss"),
+        anonMiB: sum("anon"),
+        fileMiB: sum("file"),
+      });
+    };
+    const sampler = sampleEveryMs ? setInterval(sampleRss, sampleEveryMs) : undefined;
+    if (sampler) sampleRss();
     if (mode === "closed") {
       await Promise.all(
         senders.map(async (sender) => {
@@ -335,11 +412,26 @@ async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds,
     const timeout = setTimeout(resolveDone, 60_000);
     await done;
     clearTimeout(timeout);
+    if (sampler) {
+      clearInterval(sampler);
+      sampleRss();
+    }
     const elapsedMs = lastDeliveryAt - start;
     const cpu = process.cpuUsage(cpu0);
     const serverCpuMs = cluster.pids.map((pid, i) => cpuMsOf(pid) - serverCpu0[i]);
+    const servicesCpu = cluster.redis
+      ? { servicesCpuPct: ((servicesCpuMs() - servicesCpu0) / elapsedMs) * 100 }
+      : {};
     const peak = cluster.pids.map((pid) => rssOf(pid).peak);
     if (delivered < expected) throw new Error(`${shape} ${mode}: delivered ${delivered} of ${expected}`);
+    // After the last delivery, the receivers' last cursor acks are still to come: wait them out.
+    await new Promise((r) => setTimeout(r, ACK_COALESCE_MS * 4));
+    const perMessage = {};
+    const statements1 = cluster.metricsUrls ? await storeStatements(cluster.metricsUrls) : undefined;
+    if (statements1 !== undefined && statements0 !== undefined)
+      perMessage.statementsPerMessage = (statements1 - statements0) / messages;
+    if (cluster.redis)
+      perMessage.redisCommandsPerMessage = ((await redisCommandsProcessed()) - redis0 - 1) / messages;
     return {
       deliveriesPerSec: (delivered / elapsedMs) * 1000,
       messagesPerSec: (messages / elapsedMs) * 1000,
@@ -351,6 +443,9 @@ async function runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds,
       serverPeakRssMiB: Math.max(...peak) / 2 ** 20,
       serverCpuPct: (serverCpuMs.reduce((a, b) => a + b, 0) / elapsedMs) * 100,
       loadgenCpuPct: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+      ...perMessage,
+      ...servicesCpu,
+      ...(sampler ? { rssSamples } : {}),
     };
   } finally {
     for (const { gw, timer } of sockets) {
@@ -388,6 +483,10 @@ async function run(flags) {
   const raw = scenarios["raw-relay closed-loop"];
   const embedded = scenarios["embedded closed-loop"];
   if (raw && embedded) embedded.ofRawRelay = embedded.deliveriesPerSec / raw.deliveriesPerSec;
+  const scaled1 = scenarios["scaled-1 closed-loop"];
+  const scaled3 = scenarios["scaled-3 closed-loop"];
+  if (scaled1 && embedded) scaled1.ofEmbedded = scaled1.deliveriesPerSec / embedded.deliveriesPerSec;
+  if (scaled1 && scaled3) scaled3.ofOneNode = scaled3.deliveriesPerSec / scaled1.deliveriesPerSec;
   return {
     scenarios,
     notes: [
