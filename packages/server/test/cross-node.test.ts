@@ -74,6 +74,24 @@ describe.skipIf(!POSTGRES.run || !REDIS_SERVER.run)(
       for (const node of [one, two]) expect(node.logs()).not.toContain(sent[0]);
     });
 
+    it("commits concurrent sends of two nodes to the same groups, crossing senders, each once and without gaps", async () => {
+      // Each node batches the sends arriving together into one transaction (group commit); the
+      // batches of the two nodes lock the same group and account rows in opposite orders here, which
+      // would deadlock without the batch lock.
+      const alice = await registerOverHttp(one.app);
+      const bob = await registerOverHttp(two.app);
+      const groups = [await createGroupVia(one, alice, [bob]), await createGroupVia(two, bob, [alice])];
+      const groupOf = (i: number) => groups[((i >> 2) + (i >> 5)) % 2]!;
+      const sends = Array.from({ length: 240 }, (_, i) =>
+        sendVia(i % 2 ? one : two, i % 4 < 2 ? alice : bob, groupOf(i)),
+      );
+      const results = await Promise.all(sends);
+      for (const groupId of groups) {
+        const seqs = results.filter((_, i) => groupOf(i) === groupId).map((r) => r.seq);
+        expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 2));
+      }
+    });
+
     it("shows presence and typing to contacts connected to other nodes", async () => {
       const alice = await registerOverHttp(one.app);
       const bob = await registerOverHttp(two.app);

@@ -1,8 +1,8 @@
 /**
  * Orders the gateway SENDs of one connection per group, so the group's log holds one connection's
  * messages in the order they arrived, on every store. Where the store appends concurrent sends in
- * call order (the SQLite group commit is FIFO), a SEND starts at once. Otherwise (PostgreSQL runs
- * each send as its own transaction over a pool, where two in flight could swap) a SEND to a group
+ * call order (the group commit of SQLite and PostgreSQL is FIFO), a SEND starts at once. Otherwise
+ * (a store running each send as its own transaction over a pool, where two in flight could swap) a SEND to a group
  * starts once the previous SEND to the same group is ordered — its seq allocated, which locks the
  * group's row until it commits, so the next one's allocation waits for that commit and gets the
  * next seq — or has settled. SENDs to different groups run side by side, and the connection keeps

@@ -28,6 +28,9 @@ const RELEASE_SAVEPOINT = CompiledQuery.raw("release savepoint volly_call");
  *
  * @param transaction runs `fn` in one database transaction with the raw Kysely transaction (so
  *   savepoints can be issued) and its repositories; may run `fn` again after a retryable failure
+ * @param first a statement run first in every batch's transaction (PostgreSQL: a transaction-scoped
+ *   advisory lock, so the batches of several nodes take their row locks one batch at a time and
+ *   cannot deadlock each other)
  * @returns the function that queues a call: it resolves with `fn`'s result once committed, or
  *   rejects with `fn`'s error (nothing of it written) or with the commit's error (nothing written)
  */
@@ -35,6 +38,7 @@ export function createGroupCommit(
   transaction: <T>(
     fn: (trx: Transaction<Database> | Kysely<Database>, tx: Repositories) => Promise<T>,
   ) => Promise<T>,
+  first?: CompiledQuery,
 ): <T>(fn: (tx: Repositories) => Promise<T>) => Promise<T> {
   const queue: Job[] = [];
   let running = false;
@@ -49,6 +53,7 @@ export function createGroupCommit(
       try {
         await transaction(async (trx, tx) => {
           outcomes = [];
+          if (first) await trx.executeQuery(first);
           for (const job of jobs) {
             await trx.executeQuery(SAVEPOINT);
             try {

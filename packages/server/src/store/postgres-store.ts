@@ -1,10 +1,16 @@
-import { Kysely, PostgresDialect } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { isTransientConflict } from "./driver-errors.js";
 import { createKyselyStore } from "./kysely-store.js";
 import { migrateToLatest } from "./migrations/migrate.js";
 import type { Database } from "./schema.js";
 import type { Store } from "./types.js";
+
+/**
+ * The transaction-scoped advisory lock every shared batch takes first (see `createGroupCommit`): the
+ * key is the text "volly:group-commit" hashed by PostgreSQL, the same on every node.
+ */
+const BATCH_LOCK = CompiledQuery.raw("select pg_advisory_xact_lock(hashtext('volly:group-commit'))");
 
 /** Options of the PostgreSQL store. */
 export interface PostgresStoreOptions {
@@ -54,7 +60,11 @@ export function openPostgresDatabase(url: string, options: PostgresStoreOptions 
 /**
  * Opens the scaled shape's store: PostgreSQL through a bounded `pg` pool (see
  * {@link openPostgresDatabase}), every pending migration applied (safe when several nodes start at
- * once: the migrator takes an advisory lock), the same repository code as SQLite. Transactions run
+ * once: the migrator takes an advisory lock), the same repository code as SQLite. Shared
+ * transactions (message appends, cursor advances) are group-committed as on SQLite — the calls
+ * arriving together run in one transaction, each in a savepoint — and every such batch first takes
+ * the advisory lock {@link BATCH_LOCK}, so the batches of several nodes, which lock several groups'
+ * and accounts' rows in arrival order, run one at a time instead of deadlocking. Transactions run
  * at READ COMMITTED; the invariants that span statements rely on row locks taken by conditional
  * updates (`groups` row: epoch check, seq allocation) and on unique constraints, and a transaction
  * that hits a deadlock or serialization failure (SQLSTATE 40P01 / 40001) is run again up to 3 times.
@@ -70,5 +80,5 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db, { retryable: isTransientConflict });
+  return createKyselyStore(db, { retryable: isTransientConflict, groupCommit: true, batchLock: BATCH_LOCK });
 }
