@@ -186,5 +186,11 @@ writeFileSync(join(BENCH, `${name}.json`), `${JSON.stringify(report, null, 2)}\n
 writeFileSync(join(BENCH, `${name}.md`), markdown(report));
 // Formatted as `biome check` expects, so a committed report keeps the lint green.
 const biome = createRequire(import.meta.url).resolve("@biomejs/biome/bin/biome");
-spawnSync(process.execPath, [biome, "format", "--write", join(BENCH, `${name}.md`)], { stdio: "ignore" });
+spawnSync(
+  process.execPath,
+  [biome, "format", "--write", join(BENCH, `${name}.md`), join(BENCH, `${name}.json`)],
+  {
+    stdio: "ignore",
+  },
+);
 console.error(`bench: wrote bench/${name}.md and bench/${name}.json`);
