@@ -174,12 +174,12 @@ export function installFollowerRelay(
     });
 
   const send = delivery.sendMessage.bind(delivery);
-  delivery.sendMessage = async (deviceId, groupId, body, sender, onOrdered) => {
+  delivery.sendMessage = async (deviceId, groupId, body, sender) => {
     // Known hubs are answered without an await, so appends start in the order they were called.
     const known = parts.hubs.known(groupId);
     const hub = known === undefined ? await hubOf(groupId) : (known ?? undefined);
     if (hub === undefined) {
-      const result = await send(deviceId, groupId, body, sender, onOrdered);
+      const result = await send(deviceId, groupId, body, sender);
       if (!result.duplicate) notices.appended(groupId, result.seq, false);
       return result;
     }
@@ -188,9 +188,7 @@ export function installFollowerRelay(
       const accountId = sender?.accountId ?? (await store.devices.findById(deviceId))?.accountId;
       await checkBlobsHeld(store, groupId, accountId, body.blobIds);
     }
-    const result = forwardMessage(hub, groupId, { deviceId, message: body });
-    onOrdered?.();
-    const answer = await result;
+    const answer = await forwardMessage(hub, groupId, { deviceId, message: body });
     void catchUp(groupId, answer.seq);
     return answer;
   };

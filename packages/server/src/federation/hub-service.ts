@@ -340,10 +340,8 @@ export function createHubService(
           },
         );
       };
-      if (services.delivery.sendsInCallOrder) return { results: await Promise.all(messages.map(accept)) };
-      const results = [];
-      for (const item of messages) results.push(await accept(item));
-      return { results };
+      // Started in order: the group commit appends them in call order.
+      return { results: await Promise.all(messages.map(accept)) };
     },
 
     async acceptCommit(origin, groupId, { deviceId, commit, added }) {

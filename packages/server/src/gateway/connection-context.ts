@@ -10,7 +10,6 @@ import type { DeliveryPump } from "./delivery-pump.js";
 import type { PresenceTracker } from "./presence-tracker.js";
 import type { RateGate } from "./rate-gate.js";
 import type { SendBudget } from "./send-budget.js";
-import type { SendLanes } from "./send-lanes.js";
 import type { GatewaySession, SessionHolder, SessionRegistry } from "./session-registry.js";
 
 /** What every gateway connection of a node shares. */
@@ -51,8 +50,8 @@ export interface ConnectionContext {
   readonly pump: DeliveryPump | undefined;
   /** The device's presence on this connection; undefined until READY/RESUMED. */
   readonly presence: ConnectionPresence | undefined;
-  /** This connection's SENDs, ordered per group. */
-  readonly sendLanes: SendLanes;
+  /** This connection's SENDs waiting for their commit (at most `ops/send.ts` MAX_SENDS_IN_FLIGHT). */
+  sendsPending: number;
   /** Relays at most one TYPING per group per interval. */
   readonly typingGate: RateGate;
   /** What the session registry calls when this connection's session is resumed elsewhere. */

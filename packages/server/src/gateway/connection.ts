@@ -20,7 +20,6 @@ import { decodeFrame, encodeDispatch, encodeFrame, errorFrame, type InboundFrame
 import type { ClientOp, OpHandler } from "./ops/op-handler.js";
 import { OP_HANDLERS } from "./ops/registry.js";
 import { createRateGate } from "./rate-gate.js";
-import { createSendLanes } from "./send-lanes.js";
 import { createSerialQueue } from "./serial-queue.js";
 import type { SessionHolder } from "./session-registry.js";
 
@@ -214,7 +213,7 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
     session: undefined,
     pump: undefined,
     presence: undefined,
-    sendLanes: createSendLanes(services.delivery.sendsInCallOrder),
+    sendsPending: 0,
     typingGate: createRateGate(TYPING_MIN_INTERVAL_MS),
     holder,
     closed: false,

@@ -75,7 +75,6 @@ export function instrumentStore(store: Store, onError: (error: unknown) => void)
   };
   return {
     ...wrap(store),
-    sharedInCallOrder: store.sharedInCallOrder,
     async transaction(fn) {
       try {
         return await store.transaction((tx) => fn(wrap(tx)));

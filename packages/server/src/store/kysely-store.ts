@@ -61,20 +61,9 @@ export interface KyselyStoreOptions {
   /** How many times a transaction runs at most when it keeps failing with retryable errors. Default 3. */
   maxAttempts?: number;
   /**
-   * Whether `transactionShared` batches concurrent calls into one transaction (group commit). Worth
-   * it on SQLite, whose single connection commits (and fsyncs) one transaction at a time, and on
-   * PostgreSQL too: one transaction per message held each group's row lock over a chain of round
-   * trips (so one group's messages committed one at a time), and its notifications reached the
-   * gateways one by one, each costing a socket write per member; a batch commits once and fans out
-   * together (scaled-1 closed loop 13k → 38k deliveries/s, bench/optimizations.md). Batches lock
-   * several groups' rows at once, so on PostgreSQL they also take {@link batchLock}. Default false:
-   * each call is its own transaction.
-   */
-  groupCommit?: boolean;
-  /**
-   * With `groupCommit`, a statement run first in every batch's transaction (see
-   * `createGroupCommit`): PostgreSQL's transaction-scoped advisory lock, so the batches of several
-   * nodes lock rows one batch at a time. Default none.
+   * A statement run first in every shared batch's transaction (see `createGroupCommit`):
+   * PostgreSQL's transaction-scoped advisory lock, so the batches of several nodes lock rows one
+   * batch at a time. Default none.
    */
   batchLock?: CompiledQuery;
 }
@@ -88,7 +77,12 @@ export interface KyselyStoreOptions {
  * SQLite); inside `fn` only the repositories passed to it may be used (on SQLite, touching the outer
  * store inside a transaction would wait on Kysely's single-connection mutex forever). When
  * `options.retryable` says a failure was a deadlock or serialization conflict, `fn` runs again (so
- * it must not have effects outside the transaction).
+ * it must not have effects outside the transaction). `transactionShared(fn)` is the group commit
+ * (`group-commit.ts`) on both databases: one transaction, one commit, for the calls that arrive
+ * together, run in call order. On SQLite one connection commits (and fsyncs) one transaction at a
+ * time; on PostgreSQL one transaction per message held each group's row lock over a chain of round
+ * trips and sent each message to the gateways alone (scaled-1 closed loop 13k → 38k deliveries/s
+ * once batched, bench/optimizations.md).
  *
  * @param db the Kysely instance; `close()` destroys it
  */
@@ -107,10 +101,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   return {
     ...repositories(db, prepared),
     transaction: (fn) => run((_trx, tx) => fn(tx)),
-    transactionShared: options.groupCommit
-      ? createGroupCommit(run, options.batchLock)
-      : (fn) => run((_trx, tx) => fn(tx)),
-    sharedInCallOrder: options.groupCommit === true,
+    transactionShared: createGroupCommit(run, options.batchLock),
     async ping() {
       await sql`select 1`.execute(db);
     },

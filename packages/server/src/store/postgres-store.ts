@@ -80,5 +80,5 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db, { retryable: isTransientConflict, groupCommit: true, batchLock: BATCH_LOCK });
+  return createKyselyStore(db, { retryable: isTransientConflict, batchLock: BATCH_LOCK });
 }

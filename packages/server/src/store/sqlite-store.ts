@@ -89,7 +89,7 @@ export async function openSqliteStore(
     await db.destroy();
     throw error;
   }
-  const store = createKyselyStore(db, { groupCommit: true });
+  const store = createKyselyStore(db);
   if (file === ":memory:") return store;
   const checkpointer = startWalCheckpointer(file, options.onCheckpointError);
   return {

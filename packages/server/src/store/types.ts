@@ -995,15 +995,10 @@ export interface Store extends Repositories {
    * savepoint: when `fn` throws, only its own writes are rolled back and the error is rethrown. It
    * resolves only once the shared transaction has committed. For small, independent hot-path writes
    * (a message appended, cursors advanced); `fn` must not wait on anything outside the transaction.
+   * Calls run in the order they were made, each one's writes before the next one's: a caller may
+   * start the next call without waiting for the previous one and still get their writes in order.
    */
   transactionShared<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
-  /**
-   * True when {@link Store.transactionShared} runs calls in the order they were made, each one's
-   * writes before the next one's (group commit over one connection): a caller may start the next
-   * call without waiting for the previous one and still get their writes in order. False when
-   * concurrent calls are independent transactions (a pool), which may commit in any order.
-   */
-  readonly sharedInCallOrder: boolean;
   /** Runs a trivial query: resolves when the database answers (health checks), rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the underlying database. Further calls fail. */

@@ -16,7 +16,8 @@ function refuse(connection: ConnectionContext, messageId: string, error: VollyEr
  * SEND (op 15): appends an application message sent over the gateway — the same checks and the same
  * durable append as POST /v1/groups/:groupId/messages — answered with SEND_ACK once committed, or
  * with ERROR carrying `details.messageId`. Runs outside the connection's serial queue, so dispatches
- * keep flowing while the commit is pending, in the order of arrival per group (see send-lanes.ts).
+ * keep flowing while the commit is pending; SENDs are appended in the order they arrived, as the
+ * store's group commit runs its calls in call order (Store.transactionShared).
  * Refused before READY (VOLLY_E_NOT_AUTHENTICATED); from a session made with an API key without the
  * `send` scope (VOLLY_E_API_KEY_SCOPE); beyond the account's budget (`send-budget.ts`: one request
  * of the account's REST budget per SEND, and the frame's bytes, both by its entity type) with
@@ -38,7 +39,7 @@ export const send: OpHandler<typeof GatewayOp.SEND> = {
         new VollyError("VOLLY_E_API_KEY_SCOPE", 'This API key lacks the "send" scope.', { scope: "send" }),
       );
     }
-    if (connection.sendLanes.pending >= MAX_SENDS_IN_FLIGHT) {
+    if (connection.sendsPending >= MAX_SENDS_IN_FLIGHT) {
       return refuse(
         connection,
         messageId,
@@ -63,22 +64,23 @@ export const send: OpHandler<typeof GatewayOp.SEND> = {
       );
     }
     const { delivery } = connection.deps.services;
-    connection.sendLanes
-      .run(groupId, (ordered) =>
-        delivery.sendMessage(
-          sender.deviceId,
-          groupId,
-          {
-            messageId,
-            epoch,
-            ciphertext,
-            ...(declares ? { declares } : {}),
-            ...(blobIds ? { blobIds } : {}),
-          },
-          sender,
-          ordered,
-        ),
+    connection.sendsPending++;
+    delivery
+      .sendMessage(
+        sender.deviceId,
+        groupId,
+        {
+          messageId,
+          epoch,
+          ciphertext,
+          ...(declares ? { declares } : {}),
+          ...(blobIds ? { blobIds } : {}),
+        },
+        sender,
       )
+      .finally(() => {
+        connection.sendsPending--;
+      })
       .then(
         ({ seq, duplicate }) =>
           void connection.send(

@@ -7,7 +7,6 @@ import { checkQuota, type ServiceLimits } from "../service-limits.js";
 import { checkCommitSize, validateMembershipChange } from "./commit-validation.js";
 import { type CommitVerifier, findRetry } from "./commit-verification.js";
 
-/** Sequencing of a group's state changes (RFC 9420 §14): the first commit for an epoch wins. */
 /**
  * The devices a commit adds without a Welcome — joins by external commit (RFC 9420 §12.4.3.2) —
  * which have no Welcome to wait for; none when the commit carries Welcomes.
@@ -30,6 +29,7 @@ export function announceJoins(
   }
 }
 
+/** Sequencing of a group's state changes (RFC 9420 §14): the first commit for an epoch wins. */
 export interface CommitSequencer {
   /**
    * Appends a commit created in `body.epoch`, once the delivery service verified it (the public MLS

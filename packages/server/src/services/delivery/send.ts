@@ -17,27 +17,18 @@ export interface MessageSender {
 /** Appending application messages to a group's log (RFC 9420 §16.9: the delivery service orders them). */
 export interface MessageAppender {
   /**
-   * True when concurrent {@link MessageAppender.sendMessage} calls append in the order they were
-   * made (the store's shared transactions run in call order): a caller keeping one sender's
-   * messages in order need not wait for one to be stored before sending the next.
-   */
-  readonly sendsInCallOrder: boolean;
-  /**
    * Appends an application message; resolves only once it is durable. Its ciphertext's characters
    * count against the storage quotas of the group and of the sender's account, checked in the same
    * transaction as the append (the counters are updated by the statements that allocate the seq and
    * by one more), until the retention job prunes it. Idempotent by messageId: the
    * same id with the same ciphertext returns the original seq with `duplicate: true`. Messages
-   * arriving together share one commit (see Store.transactionShared). With `sender` (the
+   * arriving together share one commit and are appended in call order (see
+   * Store.transactionShared), so a sender's next message may be sent before this one is stored. With `sender` (the
    * authenticated device's account), the bus notification carries the stored entry, so receivers
    * that are up to date dispatch it without reading the store, and the account is charged by its id
    * (else it is found from the device in the same statement). Who may send is the group's
    * membership policy's decision (admin policy: current members).
    *
-   * @param onOrdered called (at most once) as soon as the message's place in the log is fixed — its
-   *   seq allocated and the group's row locked until it commits — so a later send of the same
-   *   sender started from then on is appended after it, even on a store whose transactions run side
-   *   by side; not called when the send fails before that
    * With `body.blobIds` the message must declare "attachment", and each blob must be complete and
    * of this group; which blobs it points at is recorded in the same transaction (so they are
    * removed with it, `services/blobs/`).
@@ -53,7 +44,6 @@ export interface MessageAppender {
     groupId: string,
     body: SendMessageBody,
     sender?: MessageSender,
-    onOrdered?: () => void,
   ): Promise<SendMessageResponse>;
 }
 
@@ -69,8 +59,7 @@ export function createMessageAppender(
   limits: Pick<ServiceLimits, "accountBytes" | "groupBytes">,
 ): MessageAppender {
   return {
-    sendsInCallOrder: store.sharedInCallOrder,
-    async sendMessage(deviceId, groupId, body, sender, onOrdered) {
+    async sendMessage(deviceId, groupId, body, sender) {
       const duplicateOf = (previous: LogEntryRecord) => {
         if (previous.kind === "application" && previous.payload === body.ciphertext) {
           return { seq: previous.seq, duplicate: true };
@@ -92,7 +81,6 @@ export function createMessageAppender(
         result = await store.transactionShared(async (tx) => {
           const next = await tx.groups.nextSeq(groupId, size);
           if (!next) throw new VollyError("VOLLY_E_UNKNOWN_GROUP", undefined, { groupId });
-          onOrdered?.();
           await policies[next.membershipPolicy].authorizeSend(
             deviceId,
             { id: groupId, membershipPolicy: next.membershipPolicy },
