@@ -18,6 +18,27 @@ export function percentile(values, p) {
   return sorted[rank];
 }
 
+/**
+ * Least-squares line through the points (xs[i], ys[i]).
+ * @param {number[]} xs
+ * @param {number[]} ys
+ * @returns {{ slope: number, intercept: number }} NaN for both with fewer than two points
+ */
+export function linearFit(xs, ys) {
+  const n = xs.length;
+  if (n < 2) return { slope: Number.NaN, intercept: Number.NaN };
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  const slope = num / den;
+  return { slope, intercept: my - slope * mx };
+}
+
 /** Mean of a list of numbers. */
 export function mean(values) {
   return values.reduce((a, b) => a + b, 0) / values.length;

@@ -1,10 +1,11 @@
 /**
  * Counters the fanout workload reads before and after a run to report the database and Redis work
- * per message: the servers' `volly_store_statements_total` (from their /metrics listeners) and
- * Redis's `total_commands_processed` (INFO stats).
+ * per message: the servers' `volly_store_statements_total` (from their /metrics listeners), Redis's
+ * `total_commands_processed` (INFO stats), and the CPU of the shared services' processes.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { Redis } from "ioredis";
+import { cpuMsOf } from "./server.mjs";
 
 /**
  * Sums `volly_store_statements_total` over the servers' metrics listeners.
@@ -24,26 +25,18 @@ export async function storeStatements(metricsUrls) {
 }
 
 /**
- * Redis's count of commands processed since it started (`INFO stats` total_commands_processed),
- * read over a plain RESP connection; the INFO command itself is included in the next reading.
- * @param {string} host default 127.0.0.1
- * @param {number} port default 6379
- * @returns {Promise<number>}
+ * A Redis connection that reads the count of commands processed since Redis started (`INFO stats`
+ * total_commands_processed). Each reading's INFO is counted in the next one.
+ * @param {string} url default redis://127.0.0.1:6379
+ * @returns {Promise<{ read(): Promise<number>, close(): void }>}
  */
-export function redisCommandsProcessed(host = "127.0.0.1", port = 6379) {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, host, () => socket.write("*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n"));
-    let text = "";
-    socket.on("data", (chunk) => {
-      text += chunk.toString("latin1");
-      const m = /total_commands_processed:(\d+)/.exec(text);
-      if (m) {
-        socket.destroy();
-        resolve(Number(m[1]));
-      }
-    });
-    socket.once("error", reject);
-  });
+export async function openRedisCommandCounter(url = "redis://127.0.0.1:6379") {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  return {
+    read: async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info("stats"))?.[1]),
+    close: () => redis.disconnect(),
+  };
 }
 
 /**
@@ -59,11 +52,7 @@ export function servicesCpuMs(names = ["postgres", "redis-server"]) {
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (!names.includes(comm)) continue;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      if (names.includes(readFileSync(`/proc/${pid}/comm`, "utf8").trim())) total += cpuMsOf(pid);
     } catch {
       // the process ended while the list was read
     }

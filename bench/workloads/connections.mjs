@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
 import { CLI_BIN, cpuMsOf, createDatabase, rssOf } from "../lib/server.mjs";
+import { linearFit } from "../lib/stats.mjs";
 
 export const description =
   "N idle authenticated gateway connections held by one `volly serve` process (embedded shape: SQLite, " +
@@ -446,14 +447,13 @@ async function run(flags) {
       const measured = Object.entries(scenarios).map(([n, m]) => [Number(n), m.rssMiB]);
       if (measured.length >= 2) {
         // Least-squares slope of RSS over N: the marginal cost of a connection, free of baseline noise.
-        const mx = measured.reduce((a, [n]) => a + n, 0) / measured.length;
-        const my = measured.reduce((a, [, r]) => a + r, 0) / measured.length;
-        const slope =
-          measured.reduce((a, [n, r]) => a + (n - mx) * (r - my), 0) /
-          measured.reduce((a, [n]) => a + (n - mx) ** 2, 0);
+        const { slope, intercept } = linearFit(
+          measured.map(([n]) => n),
+          measured.map(([, r]) => r),
+        );
         notes.push(
           `One process: marginal RSS per connection (least-squares slope of rssMiB over ${measured.length} ` +
-            `sizes): ${(slope * 1024).toFixed(1)} KiB; intercept ${(my - slope * mx).toFixed(0)} MiB.`,
+            `sizes): ${(slope * 1024).toFixed(1)} KiB; intercept ${intercept.toFixed(0)} MiB.`,
         );
       }
       if (largestResult && !scenarios["30000"]) {

@@ -33,7 +33,7 @@ import {
   startVolly,
 } from "../lib/server.mjs";
 import { percentile } from "../lib/stats.mjs";
-import { redisCommandsProcessed, servicesCpuMs, storeStatements } from "../lib/store-counters.mjs";
+import { openRedisCommandCounter, servicesCpuMs, storeStatements } from "../lib/store-counters.mjs";
 import { createGroupWith, openGateway, registerMember, request } from "../lib/volly-wire.mjs";
 
 export const description =
@@ -367,7 +367,8 @@ export async function runScenario({
     const messages = mode === "closed" ? K * M : Math.round(rate * rateSeconds);
     expected = messages * (S - 1);
     const statements0 = cluster.metricsUrls ? await storeStatements(cluster.metricsUrls) : undefined;
-    const redis0 = cluster.redis ? await redisCommandsProcessed() : 0;
+    const redisCounter = cluster.redis ? await openRedisCommandCounter() : undefined;
+    const redis0 = (await redisCounter?.read()) ?? 0;
     const cpu0 = process.cpuUsage();
     const serverCpu0 = cluster.pids.map(cpuMsOf);
     const servicesCpu0 = cluster.redis ? servicesCpuMs() : 0;
@@ -430,8 +431,11 @@ export async function runScenario({
     const statements1 = cluster.metricsUrls ? await storeStatements(cluster.metricsUrls) : undefined;
     if (statements1 !== undefined && statements0 !== undefined)
       perMessage.statementsPerMessage = (statements1 - statements0) / messages;
-    if (cluster.redis)
-      perMessage.redisCommandsPerMessage = ((await redisCommandsProcessed()) - redis0 - 1) / messages;
+    if (redisCounter) {
+      // less the first reading's own INFO
+      perMessage.redisCommandsPerMessage = ((await redisCounter.read()) - redis0 - 1) / messages;
+      redisCounter.close();
+    }
     return {
       deliveriesPerSec: (delivered / elapsedMs) * 1000,
       messagesPerSec: (messages / elapsedMs) * 1000,

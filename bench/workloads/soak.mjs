@@ -7,7 +7,7 @@
  *     [--warmup-seconds 120] [--shape embedded|scaled-1] [--quick]
  */
 import { numberFlag, runAsMain } from "../lib/main.mjs";
-import { summarize } from "../lib/stats.mjs";
+import { linearFit, summarize } from "../lib/stats.mjs";
 import { runScenario } from "./fanout.mjs";
 
 export const description =
@@ -50,26 +50,6 @@ export const targets = [
 ];
 
 export const defaultRuns = 1;
-
-/**
- * Least-squares slope of y over x.
- * @param {number[]} xs
- * @param {number[]} ys
- * @returns {number} dy/dx; NaN with fewer than two points
- */
-export function slope(xs, ys) {
-  const n = xs.length;
-  if (n < 2) return Number.NaN;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
-  }
-  return num / den;
-}
 
 async function run(flags) {
   const quick = flags.quick === "true";
@@ -116,14 +96,14 @@ async function run(flags) {
         rssStartMiB: rss[0],
         rssEndMiB: rss[rss.length - 1],
         rssMaxMiB: Math.max(...result.rssSamples.map((s) => s.rssMiB)),
-        rssSlopeMiBPerHour: slope(hours, rss),
+        rssSlopeMiBPerHour: linearFit(hours, rss).slope,
         rssFirstThirdMiB: firstThird,
         rssLastThirdMiB: lastThird,
         rssGrowth: lastThird / firstThird,
-        anonSlopeMiBPerHour: slope(
+        anonSlopeMiBPerHour: linearFit(
           hours,
           after.map((s) => s.anonMiB),
-        ),
+        ).slope,
         e2eP50Ms: result.e2eP50Ms,
         e2eP99Ms: result.e2eP99Ms,
         serverCpuPct: result.serverCpuPct,
