@@ -28,6 +28,7 @@ import { Directory } from "./conversations/directory.js";
 import { GroupCommits } from "./conversations/group-commits.js";
 import { InvitesService } from "./conversations/invites.js";
 import { MembershipTimeline } from "./conversations/membership-timeline.js";
+import { TimelineSummaries } from "./conversations/timeline-summaries.js";
 import { ActionCommands } from "./messaging/actions/action-commands.js";
 import { ChannelModeration } from "./messaging/actions/channel-moderation.js";
 import { MessageActions } from "./messaging/actions/message-actions.js";
@@ -123,6 +124,7 @@ export function wireServices(ctx: ClientContext, options: VollyClientOptions): C
     commits,
     departures: new Departures(ctx, commits),
     timeline,
+    summaries: new TimelineSummaries(ctx.stores),
   };
   const conversations = new ConversationsService(conversationServices);
   const communities = new CommunitiesService(conversationServices);

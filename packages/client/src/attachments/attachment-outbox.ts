@@ -115,7 +115,7 @@ export class AttachmentOutbox {
       const { stores } = this.ctx;
       const batch = stores.attachmentJobs.delete(stores.batch(), messageId);
       this.deps.sources.remove(batch, messageId);
-      stores.messages.delete(batch, messageId);
+      stores.messages.delete(batch, messageId, job.conversationId);
       await batch.commit();
     });
     return true;

@@ -6,6 +6,7 @@ import type { Departures } from "./departures.js";
 import type { Directory } from "./directory.js";
 import type { GroupCommits } from "./group-commits.js";
 import type { MembershipTimeline } from "./membership-timeline.js";
+import type { TimelineSummaries } from "./timeline-summaries.js";
 
 /**
  * What the conversation modules (direct, creation, membership, names, welcome, summaries) work
@@ -24,4 +25,6 @@ export interface ConversationServices {
   departures: Departures;
   /** Membership events in the conversations' timelines. */
   timeline: MembershipTimeline;
+  /** The conversation list's cached last messages and unread counts. */
+  summaries: TimelineSummaries;
 }

@@ -51,6 +51,11 @@ export class KeyedRecords<V> {
   delete(batch: VaultBatch, id: string): VaultBatch {
     return batch.delete(this.prefix + id);
   }
+
+  /** Stages deleting every record of the kind in `batch`; returns the batch. */
+  clear(batch: VaultBatch): VaultBatch {
+    return batch.deletePrefix(this.prefix);
+  }
 }
 
 /** One sealed record kept once per profile, under one key (a value of RECORD_KEYS). */

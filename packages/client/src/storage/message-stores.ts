@@ -8,7 +8,9 @@ import type { Vault, VaultBatch } from "./vault.js";
  * A message write being staged: the new record, or the id of a removed row. What
  * {@link MessageStore.watch} observers see (e.g. the search index, `search/`).
  */
-export type StagedMessageChange = { kind: "put"; message: MessageRecord } | { kind: "delete"; id: string };
+export type StagedMessageChange =
+  | { kind: "put"; message: MessageRecord }
+  | { kind: "delete"; id: string; conversationId: string };
 
 /**
  * Observes message writes as they are staged: it may stage writes of its own in the same batch
@@ -55,10 +57,10 @@ export class MessageStore {
     return batch;
   }
 
-  /** Stages removing a message (delete for me); returns the batch. */
-  delete(batch: VaultBatch, id: string): VaultBatch {
+  /** Stages removing a message of `conversationId` (delete for me); returns the batch. */
+  delete(batch: VaultBatch, id: string, conversationId: string): VaultBatch {
     batch.deleteMessage(id);
-    for (const watcher of this.watchers) watcher(batch, { kind: "delete", id });
+    for (const watcher of this.watchers) watcher(batch, { kind: "delete", id, conversationId });
     return batch;
   }
 

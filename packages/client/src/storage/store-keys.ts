@@ -62,6 +62,12 @@ export const RECORD_PREFIXES = {
   searchJournal: "search:j:",
   /** A scheduled message or recurring schedule this device knows the text of, by schedule id. */
   scheduled: "sched:",
+  /**
+   * What a conversation's list entry takes from its messages (`TimelineSummary` of
+   * `conversations/timeline-summaries.ts`: last message, unread counts at a read position), by
+   * conversation id. A cache: deleted with every message write to the conversation.
+   */
+  timelineSummary: "tlsum:",
   /** An outgoing message with files still to upload or encrypt (`attachments/`), by message id. */
   attachmentJob: "attjob:",
   /**

@@ -4,6 +4,7 @@ import type { ProfileSentRecord } from "../account/profile-announce.js";
 import type { UserSettings } from "../account/settings-api.js";
 import type { AttachmentJobRecord } from "../attachments/attachment-jobs.js";
 import type { PendingCommitRecord } from "../conversations/conversation-records.js";
+import type { TimelineSummary } from "../conversations/timeline-summaries.js";
 import type { MessageAction } from "../messaging/actions/message-action.js";
 import type { UndecryptableCounts } from "../messaging/message-records.js";
 import type { DirectPeersRecord } from "../p2p/direct-api.js";
@@ -82,6 +83,8 @@ export class Stores {
   readonly scheduled: KeyedRecords<ScheduleRecord>;
   /** Outgoing messages with files still to upload or encrypt, by message id (`attachments/`). */
   readonly attachmentJobs: KeyedRecords<AttachmentJobRecord>;
+  /** The conversation list's cached summaries, by conversation id (`conversations/timeline-summaries.ts`). */
+  readonly timelineSummaries: KeyedRecords<TimelineSummary>;
   /** Messages decrypted from a direct path, waiting for their log entry: conversation id by message id. */
   readonly directReceived: KeyedRecords<string>;
   /** The direct paths this profile's running client has open, and when it said so. */
@@ -118,6 +121,7 @@ export class Stores {
     this.searchIndex = new SingleRecord<SearchSnapshot>(vault, RECORD_KEYS.searchIndex);
     this.searchJournal = new KeyedRecords<1>(vault, RECORD_PREFIXES.searchJournal);
     this.scheduled = new KeyedRecords<ScheduleRecord>(vault, RECORD_PREFIXES.scheduled);
+    this.timelineSummaries = new KeyedRecords<TimelineSummary>(vault, RECORD_PREFIXES.timelineSummary);
     this.attachmentJobs = new KeyedRecords<AttachmentJobRecord>(vault, RECORD_PREFIXES.attachmentJob);
     this.directReceived = new KeyedRecords<string>(vault, RECORD_PREFIXES.directReceived);
     this.directPeers = new SingleRecord<DirectPeersRecord>(vault, RECORD_KEYS.directPeers);

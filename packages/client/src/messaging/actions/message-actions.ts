@@ -241,7 +241,7 @@ export class MessageActions {
       if (!target || target.conversationId !== conversationId || target.body.type === "membership") {
         throw new VollyError("VOLLY_E_UNKNOWN_MESSAGE", undefined, { messageId });
       }
-      const batch = stores.messages.delete(stores.batch(), messageId);
+      const batch = stores.messages.delete(stores.batch(), messageId, conversationId);
       await batch.commit();
     });
   }

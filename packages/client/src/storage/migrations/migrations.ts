@@ -41,7 +41,10 @@ export async function migrateStores(
       );
     }
     await migration.run(stores);
-    await stores.schemaVersion.put(stores.batch(), migration.version).commit();
+    // A migration may rewrite message rows (MessageStore.rewrite, which no watcher sees): the
+    // conversation list's cached summaries, which hold messages, are counted again from the rows.
+    const batch = stores.schemaVersion.put(stores.batch(), migration.version);
+    await stores.timelineSummaries.clear(batch).commit();
     version = migration.version;
     applied.push(migration.name);
   }
