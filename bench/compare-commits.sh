@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures one benchmark workload at several commits, for the before/after figures in
 # bench/optimizations.md. Each commit is checked out into a temporary git worktree (sharing this
-# checkout's node_modules), built with `tsc -b`, and measured with *this* checkout's bench scripts,
+# checkout's node_modules), built with `tsc -b` (and `vite build` for the web workloads), and measured with *this* checkout's bench scripts,
 # so every commit faces the same load generator.
 #
 #   bench/compare-commits.sh "fanout --quick --shapes embedded" COMMIT...
@@ -30,6 +30,8 @@ for commit in "$@"; do
   done
   for pkg in "$tree"/packages/*; do ln -s "$pkg" "$tree/node_modules/@volly/$(basename "$pkg")"; done
   (cd "$tree" && "$root/node_modules/.bin/tsc" -b packages/cli >/dev/null)
+  # The browser workloads (web, web-start) load the web app the commit's server serves: build it.
+  case "$workload" in web*) (cd "$tree/packages/web" && "$root/node_modules/.bin/vite" build >/dev/null 2>&1) ;; esac
   echo "== $commit $(git -C "$root" log -1 --format=%s "$commit" | cut -c1-70)"
   # shellcheck disable=SC2086
   bench_root="$root"

@@ -91,7 +91,7 @@ async function unlock(page, expectItems = true) {
         button.click();
         const check = () => {
           const nav = document.querySelector('nav[aria-label="Conversations"]');
-          const items = nav ? nav.querySelectorAll("li") : [];
+          const items = nav ? nav.querySelectorAll('[data-testid="conversation-item"]') : [];
           if (items.length > 0 || (!expectItems && nav?.querySelector(".empty")))
             return resolve({ ms: performance.now() - t0, items: items.length });
           if (performance.now() - t0 > timeoutMs)
@@ -109,7 +109,7 @@ async function unlock(page, expectItems = true) {
  * `stepPx` per animation frame for `frames` frames, timing each frame.
  */
 async function scroll(page, frames, stepPx) {
-  await page.locator('nav[aria-label="Conversations"] li button').first().click();
+  await page.getByTestId("conversation-item").first().click();
   const log = page.getByTestId("messages");
   await log.getByTestId("message").first().waitFor({ timeout: STEP_TIMEOUT_MS });
   return page.evaluate(

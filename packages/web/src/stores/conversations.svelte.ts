@@ -31,7 +31,8 @@ export function titleOf(conversation: ConversationRecord): string {
 
 /** The conversation list and which conversation is open. */
 class ConversationStore {
-  summaries = $state<ConversationSummary[]>([]);
+  /** Not deeply reactive (`$state.raw`): a thousand summaries are replaced, never mutated in place. */
+  summaries = $state.raw<ConversationSummary[]>([]);
   selectedId = $state<string | undefined>();
   loaded = $state(false);
   error = $state<string | undefined>();
@@ -78,7 +79,7 @@ class ConversationStore {
   /** Adds or replaces one conversation in the list (before the next refresh). */
   upsert(conversation: ConversationRecord): void {
     const i = this.summaries.findIndex((s) => s.conversation.id === conversation.id);
-    if (i >= 0) this.summaries[i] = { ...this.summaries[i]!, conversation };
+    if (i >= 0) this.replace(i, { ...this.summaries[i]!, conversation });
     else this.summaries = [{ conversation, unread: 0, unreadMentions: 0 }, ...this.summaries];
   }
 
@@ -88,11 +89,18 @@ class ConversationStore {
 
   /** Sets the unread count of a conversation to zero locally. */
   clearUnread(id: string): void {
-    const s = this.summaries.find((x) => x.conversation.id === id);
-    if (s) {
-      s.unread = 0;
-      s.unreadMentions = 0;
+    const i = this.summaries.findIndex((x) => x.conversation.id === id);
+    const s = this.summaries[i];
+    if (s && (s.unread > 0 || s.unreadMentions > 0)) {
+      this.replace(i, { ...s, unread: 0, unreadMentions: 0 });
     }
+  }
+
+  /** Replaces the entry at `i` with a new array, as `$state.raw` needs to notice. */
+  private replace(i: number, summary: ConversationSummary): void {
+    const next = [...this.summaries];
+    next[i] = summary;
+    this.summaries = next;
   }
 }
 
