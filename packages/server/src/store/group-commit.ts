@@ -18,6 +18,23 @@ const SAVEPOINT = CompiledQuery.raw("savepoint volly_call");
 const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw("rollback to savepoint volly_call");
 const RELEASE_SAVEPOINT = CompiledQuery.raw("release savepoint volly_call");
 
+/** How a batch's transaction is opened around its calls (see {@link createGroupCommit}). */
+export interface GroupCommitOptions {
+  /**
+   * A statement run first in every batch's transaction (PostgreSQL: a transaction-scoped advisory
+   * lock, so the batches of several nodes take their row locks one batch at a time and cannot
+   * deadlock each other). Without parameters.
+   */
+  first?: CompiledQuery;
+  /**
+   * The database takes several statements in one query (PostgreSQL's simple query protocol; not
+   * better-sqlite3): a call's savepoint is then sent with the statement before it (the batch's
+   * first statement, or the previous call's release or rollback) and the last release is left to
+   * the commit, which releases every savepoint — one round trip per call fewer. Default false.
+   */
+  multiStatement?: boolean;
+}
+
 /**
  * Group commit: runs concurrent transactional calls in one database transaction, so N writes that
  * arrive together cost one commit (one WAL fsync on SQLite) instead of N. Each call runs inside a
@@ -28,9 +45,7 @@ const RELEASE_SAVEPOINT = CompiledQuery.raw("release savepoint volly_call");
  *
  * @param transaction runs `fn` in one database transaction with the raw Kysely transaction (so
  *   savepoints can be issued) and its repositories; may run `fn` again after a retryable failure
- * @param first a statement run first in every batch's transaction (PostgreSQL: a transaction-scoped
- *   advisory lock, so the batches of several nodes take their row locks one batch at a time and
- *   cannot deadlock each other)
+ * @param options the batch's first statement, and whether statements may be sent together
  * @returns the function that queues a call: it resolves with `fn`'s result once committed, or
  *   rejects with `fn`'s error (nothing of it written) or with the commit's error (nothing written)
  */
@@ -38,10 +53,28 @@ export function createGroupCommit(
   transaction: <T>(
     fn: (trx: Transaction<Database> | Kysely<Database>, tx: Repositories) => Promise<T>,
   ) => Promise<T>,
-  first?: CompiledQuery,
+  options: GroupCommitOptions = {},
 ): <T>(fn: (tx: Repositories) => Promise<T>) => Promise<T> {
   const queue: Job[] = [];
   let running = false;
+  const { first, multiStatement = false } = options;
+  const chained = (...statements: CompiledQuery[]) =>
+    CompiledQuery.raw(statements.map((q) => q.sql).join("; "));
+  /** Opens the first call's savepoint (with `first` when statements may be sent together). */
+  const opening = multiStatement
+    ? [chained(...(first ? [first] : []), SAVEPOINT)]
+    : [...(first ? [first] : []), SAVEPOINT];
+  /** After a call that succeeded / failed, when another call follows. */
+  const between = multiStatement
+    ? {
+        ok: [chained(RELEASE_SAVEPOINT, SAVEPOINT)],
+        failed: [chained(ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT, SAVEPOINT)],
+      }
+    : { ok: [RELEASE_SAVEPOINT, SAVEPOINT], failed: [ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT, SAVEPOINT] };
+  /** After the last call that succeeded / failed (the commit releases the savepoint itself). */
+  const closing = multiStatement
+    ? { ok: [], failed: [ROLLBACK_TO_SAVEPOINT] }
+    : { ok: [RELEASE_SAVEPOINT], failed: [ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT] };
 
   const runBatches = async () => {
     while (queue.length > 0) {
@@ -53,16 +86,17 @@ export function createGroupCommit(
       try {
         await transaction(async (trx, tx) => {
           outcomes = [];
-          if (first) await trx.executeQuery(first);
-          for (const job of jobs) {
-            await trx.executeQuery(SAVEPOINT);
+          for (const q of opening) await trx.executeQuery(q);
+          for (const [i, job] of jobs.entries()) {
+            let ok = true;
             try {
               outcomes.push({ ok: true, value: await job.fn(tx) });
             } catch (error) {
               outcomes.push({ ok: false, error });
-              await trx.executeQuery(ROLLBACK_TO_SAVEPOINT);
+              ok = false;
             }
-            await trx.executeQuery(RELEASE_SAVEPOINT);
+            const next = i < jobs.length - 1 ? between : closing;
+            for (const q of ok ? next.ok : next.failed) await trx.executeQuery(q);
           }
         });
       } catch (error) {

@@ -66,6 +66,11 @@ export interface KyselyStoreOptions {
    * batch at a time. Default none.
    */
   batchLock?: CompiledQuery;
+  /**
+   * The driver takes several statements in one query (PostgreSQL): the group commit then sends each
+   * call's savepoint with the statement before it (see `GroupCommitOptions.multiStatement`). Default false.
+   */
+  multiStatement?: boolean;
 }
 
 /**
@@ -101,7 +106,10 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   return {
     ...repositories(db, prepared),
     transaction: (fn) => run((_trx, tx) => fn(tx)),
-    transactionShared: createGroupCommit(run, options.batchLock),
+    transactionShared: createGroupCommit(run, {
+      ...(options.batchLock ? { first: options.batchLock } : {}),
+      multiStatement: options.multiStatement ?? false,
+    }),
     async ping() {
       await sql`select 1`.execute(db);
     },

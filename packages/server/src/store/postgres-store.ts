@@ -80,5 +80,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db, { retryable: isTransientConflict, batchLock: BATCH_LOCK });
+  return createKyselyStore(db, {
+    retryable: isTransientConflict,
+    batchLock: BATCH_LOCK,
+    multiStatement: true,
+  });
 }
