@@ -82,6 +82,14 @@ describe("timeline rows", () => {
       notice: false,
     });
     expect(prepended(first.rows, older.rows)).toBe(true);
+    // older messages of the same day: the day separator stays first
+    const sameDay = timelineRows({
+      list: [message("a", NOON - 1), message("b", NOON), message("c", NOON + 1)],
+      historyStart: false,
+      notice: false,
+    });
+    expect(sameDay.rows[0]?.key).toBe(first.rows[0]?.key);
+    expect(prepended(first.rows, sameDay.rows)).toBe(true);
     expect(prepended(first.rows, newer.rows)).toBe(false);
     expect(prepended([], first.rows)).toBe(false);
   });

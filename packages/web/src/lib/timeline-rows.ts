@@ -95,12 +95,14 @@ export function timelineRows({ list, historyStart, notice, noticeAt }: TimelineI
 
 /**
  * Whether `rows` are `before` with rows added at the start (older history loaded): the old first
- * row is still there, further down. The virtualizer then keeps the position from the end.
+ * message is still there, further down. (The first row can stay: the day separator of a day whose
+ * older messages were just loaded.) The virtualizer then keeps the position from the end.
  */
 export function prepended(before: readonly TimelineRow[], rows: readonly TimelineRow[]): boolean {
-  const first = before[0]?.key;
-  if (first === undefined || rows[0]?.key === first) return false;
-  return rows.some((r) => r.key === first);
+  const was = before.findIndex((r) => r.kind === "message");
+  const first = before[was]?.key;
+  if (first === undefined) return false;
+  return rows.findIndex((r) => r.key === first) > was;
 }
 
 /**
