@@ -153,8 +153,9 @@ describe.skipIf(!browserTestsEnabled())("web app: message search in Chromium", (
       })
       .toBe(true);
     expect(await row.isVisible()).toBe(true);
-    // older messages were loaded to reach it (the chat loads the newest 200 first)
-    expect(await page.getByTestId("message").count()).toBeGreaterThan(FILLER);
+    // older messages were loaded to reach it (the chat loads the newest 200 first); the timeline is
+    // virtualized, so only the rows around it are in the DOM
+    expect(await page.getByTestId("message").count()).toBeLessThan(FILLER);
 
     // "/" opens the search too (not while typing in the composer)
     await page.getByTestId("composer").focus();

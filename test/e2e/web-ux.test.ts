@@ -33,6 +33,25 @@ interface Box {
   height: number;
 }
 
+/**
+ * Scrolls the chat's timeline from its top down until the message with `text` is rendered: the
+ * list is virtualized, only the rows near the viewport are in the DOM.
+ */
+async function scrollUntilRendered(page: Page, text: string): Promise<void> {
+  const scroller = page.getByTestId("messages");
+  await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+  await expect
+    .poll(
+      async () => {
+        if ((await messageWithText(page, text).count()) > 0) return true;
+        await scroller.evaluate((el) => el.scrollBy({ top: 200 }));
+        return false;
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(true);
+}
+
 /** True when two boxes share any area. */
 function overlaps(a: Box, b: Box): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
@@ -313,6 +332,7 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
       // scroll so that a message's text sits at the top of the list, under where the label sticks
       for (const text of ["Yesterday 6:", "Today 2:"]) {
         const target = messageWithText(page, text);
+        await scrollUntilRendered(page, text);
         const outcome = await target.evaluate((row) => {
           const scroller = row.closest("[data-testid=messages]") as HTMLElement;
           const textEl = row.querySelector(".text") as HTMLElement;

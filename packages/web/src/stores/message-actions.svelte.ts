@@ -1,6 +1,7 @@
 import { describeError } from "../lib/errors.js";
 import { reactedByMe } from "../lib/message-actions.js";
 import { sdk } from "../lib/sdk.js";
+import { revealMessage } from "../lib/timeline-jump.js";
 import type { MessageAction, MessageRecord } from "../worker/rpc-types.js";
 import { conversations } from "./conversations.svelte.js";
 import { messages } from "./messages.svelte.js";
@@ -92,20 +93,18 @@ class MessageActionStore {
   }
 
   /**
-   * Scrolls the chat to a loaded message, moves the focus there (for keyboard and screen reader
-   * users) and highlights it for a moment.
+   * Scrolls the chat to a loaded message (the timeline is virtualized: its row may not be in the
+   * DOM until then), moves the focus there (for keyboard and screen reader users) and highlights
+   * it for a moment.
    *
    * @returns false when the message is not in the open chat
    */
-  jumpTo(messageId: string): boolean {
-    const row = document.querySelector<HTMLElement>(
-      `[data-testid=message][data-id="${CSS.escape(messageId)}"]`,
-    );
+  async jumpTo(messageId: string): Promise<boolean> {
+    const row = await revealMessage(messageId);
     if (!row) {
       this.error = "That message is not loaded in this chat.";
       return false;
     }
-    row.scrollIntoView({ block: "center" });
     row.focus({ preventScroll: true });
     this.highlightId = messageId;
     clearTimeout(this.highlightTimer);

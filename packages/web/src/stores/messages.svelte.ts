@@ -1,6 +1,7 @@
 import { sdk } from "../lib/sdk.js";
 import type { MessageRecord } from "../worker/rpc-types.js";
 
+/** How many messages a chat loads first, and how many more each time older ones are loaded. */
 const HISTORY_LIMIT = 200;
 /** The most messages {@link MessageStore.loadUntil} loads to reach an older one. */
 const MAX_HISTORY = 50_000;
@@ -9,6 +10,10 @@ const MAX_HISTORY = 50_000;
 class MessageStore {
   byConversation = $state<Record<string, MessageRecord[]>>({});
   loading = $state<Record<string, boolean>>({});
+  /** Whether the oldest message of a conversation is loaded (its history returned fewer than asked). */
+  complete = $state<Record<string, boolean>>({});
+  /** Whether older messages of a conversation are being loaded ({@link MessageStore.loadOlder}). */
+  loadingOlder = $state<Record<string, boolean>>({});
 
   list(conversationId: string): MessageRecord[] {
     return this.byConversation[conversationId] ?? [];
@@ -19,9 +24,31 @@ class MessageStore {
     if (this.byConversation[conversationId] && !force) return;
     this.loading[conversationId] = true;
     try {
-      this.merge(conversationId, await sdk.messaging.history(conversationId, HISTORY_LIMIT));
+      this.mergeHistory(
+        conversationId,
+        await sdk.messaging.history(conversationId, HISTORY_LIMIT),
+        HISTORY_LIMIT,
+      );
     } finally {
       this.loading[conversationId] = false;
+    }
+  }
+
+  /**
+   * Loads the next HISTORY_LIMIT older messages of a conversation (the user scrolled near the top
+   * of what is loaded). Nothing when they are all loaded or a load is under way. The SDK has no
+   * "before this message" query: it asks for the newest `loaded + HISTORY_LIMIT` and merges them.
+   */
+  async loadOlder(conversationId: string): Promise<void> {
+    if (this.complete[conversationId] || this.loadingOlder[conversationId] || this.loading[conversationId])
+      return;
+    if (!this.byConversation[conversationId]) return this.load(conversationId);
+    this.loadingOlder[conversationId] = true;
+    try {
+      const limit = this.list(conversationId).length + HISTORY_LIMIT;
+      this.mergeHistory(conversationId, await sdk.messaging.history(conversationId, limit), limit);
+    } finally {
+      this.loadingOlder[conversationId] = false;
     }
   }
 
@@ -38,10 +65,16 @@ class MessageStore {
     while (!has() && limit < MAX_HISTORY) {
       limit = Math.min(MAX_HISTORY, limit * 4);
       const history = await sdk.messaging.history(conversationId, limit);
-      this.merge(conversationId, history);
+      this.mergeHistory(conversationId, history, limit);
       if (history.length < limit) break;
     }
     return has();
+  }
+
+  /** Merges history asked for with `limit`: fewer than asked means the oldest message is in it. */
+  private mergeHistory(conversationId: string, history: MessageRecord[], limit: number): void {
+    this.merge(conversationId, history);
+    if (history.length < limit) this.complete[conversationId] = true;
   }
 
   /** Adds loaded history to what is shown, keeping messages that arrived as events meanwhile. */

@@ -1,4 +1,3 @@
-import { tick } from "svelte";
 import { describeError } from "../lib/errors.js";
 import { sdk } from "../lib/sdk.js";
 import { dayStart } from "../lib/search-snippet.js";
@@ -10,8 +9,6 @@ import { messages } from "./messages.svelte.js";
 
 /** How many hits one search shows. */
 export const SEARCH_RESULTS = 50;
-/** How many frames a jump waits at most for the message's row to be drawn. */
-const JUMP_FRAMES = 120;
 
 /**
  * The search dialog's state: the query (words and typed operators: `in:` `from:@bob` `has:link`
@@ -112,11 +109,6 @@ class SearchStore {
     if (!(await messages.loadUntil(m.conversationId, m.id))) {
       messageActions.error = "That message is no longer on this device.";
       return false;
-    }
-    const selector = `[data-testid=message][data-id="${CSS.escape(m.id)}"]`;
-    for (let frame = 0; frame < JUMP_FRAMES && !document.querySelector(selector); frame++) {
-      await tick();
-      await new Promise((resolve) => requestAnimationFrame(resolve));
     }
     return messageActions.jumpTo(m.id);
   }
