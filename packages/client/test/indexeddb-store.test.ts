@@ -51,6 +51,11 @@ export async function scenario(name) {
   out.newest2 = (await store.listMessages("c1", 2)).map((r) => r.id);
   out.newest3 = (await store.listMessages("c1", 3)).map((r) => r.id);
   out.zero = (await store.listMessages("c1", 0)).length;
+  // A page before a row: by sort key, then id (rows of the same sort key before it only).
+  out.beforeM3 = (await store.listMessages("c1", 10, { sortKey: 30, id: "m3" })).map((r) => r.id);
+  out.beforeM2b = (await store.listMessages("c1", 10, { sortKey: 20, id: "m2b" })).map((r) => r.id);
+  out.beforeM2aOne = (await store.listMessages("c1", 1, { sortKey: 20, id: "m2b" })).map((r) => r.id);
+  out.beforeFirst = (await store.listMessages("c1", 10, { sortKey: 10, id: "m1" })).length;
   // Every conversation's rows in id order, paged (what store migrations use).
   out.scanAll = (await store.scanMessages(undefined, 10)).map((r) => r.id);
   out.scanPage = (await store.scanMessages("m2a", 2)).map((r) => r.id);
@@ -104,6 +109,10 @@ const EXPECTED = {
   newest2: ["m2b", "m3"],
   newest3: ["m2a", "m2b", "m3"],
   zero: 0,
+  beforeM3: ["m1", "m2a", "m2b"],
+  beforeM2b: ["m1", "m2a"],
+  beforeM2aOne: ["m2a"],
+  beforeFirst: 0,
   scanAll: ["m1", "m2a", "m2b", "m3", "x1"],
   scanPage: ["m2b", "m3"],
   scanZero: 0,

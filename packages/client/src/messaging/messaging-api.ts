@@ -150,11 +150,19 @@ export interface Messaging {
   takeUnseenActions(conversationId?: string): Promise<MessageAction[]>;
 
   /**
-   * The newest messages of a conversation (texts and membership events), oldest first.
+   * The newest messages of a conversation (texts and membership events), oldest first; with
+   * `before`, the newest of those older than that message (by `sentAt`, then id in code-unit
+   * order) — the next page when scrolling back.
    *
    * @param limit how many at most (default 200)
+   * @param before a message of the conversation (its `id` and `sentAt`), e.g. the oldest one shown
+   * @throws VollyError VOLLY_E_USAGE when `before` is not an id and a finite `sentAt`
    */
-  history(conversationId: string, limit?: number): Promise<MessageRecord[]>;
+  history(
+    conversationId: string,
+    limit?: number,
+    before?: Pick<MessageRecord, "id" | "sentAt">,
+  ): Promise<MessageRecord[]>;
 
   /**
    * Marks a conversation read up to now (its unread count becomes 0) and, when the `readReceipts`

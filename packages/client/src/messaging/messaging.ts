@@ -136,8 +136,15 @@ export class MessagingService implements Messaging {
     return this.deps.actions.takeUnseen(conversationId);
   }
 
-  async history(conversationId: string, limit = 200): Promise<MessageRecord[]> {
-    return this.ctx.stores.messages.recent(conversationId, limit);
+  async history(
+    conversationId: string,
+    limit = 200,
+    before?: Pick<MessageRecord, "id" | "sentAt">,
+  ): Promise<MessageRecord[]> {
+    if (before !== undefined && !(typeof before.id === "string" && Number.isFinite(before.sentAt))) {
+      throw new VollyError("VOLLY_E_USAGE", "before must be a message's id and sentAt (ms).");
+    }
+    return this.ctx.stores.messages.recent(conversationId, limit, before);
   }
 
   async markRead(conversationId: string): Promise<void> {

@@ -11,8 +11,11 @@ export interface ClientStore {
   list(prefix: string): Promise<Array<[string, Uint8Array]>>;
   /** Reads one stored message row by message id. */
   getMessage(id: string): Promise<StoredMessageRow | undefined>;
-  /** The newest `limit` message rows of a conversation, oldest first. */
-  listMessages(conversationId: string, limit: number): Promise<StoredMessageRow[]>;
+  /**
+   * The newest `limit` message rows of a conversation, oldest first; with `before`, the newest of
+   * those ordered before it (by sort key, then id in code-unit order): a page of older history.
+   */
+  listMessages(conversationId: string, limit: number, before?: MessagePosition): Promise<StoredMessageRow[]>;
   /**
    * Message rows of every conversation in id order, those with an id after `afterId` (from the
    * first when undefined), at most `limit`: how store migrations page through all messages.
@@ -32,6 +35,14 @@ export interface ClientStore {
   deleteBlobs?(prefix: string): Promise<void>;
   /** Releases the store. */
   close(): Promise<void>;
+}
+
+/** A place in a conversation's message order: a row's sort key and id (see `ClientStore.listMessages`). */
+export interface MessagePosition {
+  /** The row's sort key (the message's `sentAt`, ms). */
+  sortKey: number;
+  /** The row's message id (orders rows of equal sort key, in code-unit order). */
+  id: string;
 }
 
 /** One message row: routing fields in the clear (device-local), the message itself sealed in `data`. */

@@ -1,4 +1,4 @@
-import type { ClientStore, StoreBatch, StoredMessageRow } from "./client-store.js";
+import type { ClientStore, MessagePosition, StoreBatch, StoredMessageRow } from "./client-store.js";
 
 /** Schema version of the IndexedDB database. */
 const DB_VERSION = 2;
@@ -81,10 +81,20 @@ export class IndexedDbClientStore implements ClientStore {
     return row === undefined ? undefined : toRow(row);
   }
 
-  /** The newest `limit` rows of a conversation (index [conversationId, sortKey]), oldest first. */
-  async listMessages(conversationId: string, limit: number): Promise<StoredMessageRow[]> {
+  /**
+   * The newest `limit` rows of a conversation (index [conversationId, sortKey]), those before
+   * `before` if given, oldest first.
+   */
+  async listMessages(
+    conversationId: string,
+    limit: number,
+    before?: MessagePosition,
+  ): Promise<StoredMessageRow[]> {
     if (limit <= 0) return [];
-    const range = IDBKeyRange.bound([conversationId, -Infinity], [conversationId, Infinity]);
+    const range = IDBKeyRange.bound(
+      [conversationId, -Infinity],
+      [conversationId, before?.sortKey ?? Infinity],
+    );
     return new Promise((resolve, reject) => {
       const tx = this.db.transaction(MESSAGES, "readonly");
       const index = tx.objectStore(MESSAGES).index(BY_CONVERSATION);
@@ -95,7 +105,9 @@ export class IndexedDbClientStore implements ClientStore {
       cursor.onsuccess = () => {
         const c = cursor.result;
         if (!c) return;
-        newestFirst.push(toRow(c.value));
+        const row = toRow(c.value);
+        // Rows at `before`'s sort key come by id descending: skip those not before it.
+        if (!before || row.sortKey < before.sortKey || row.id < before.id) newestFirst.push(row);
         if (newestFirst.length < limit) c.continue();
       };
       tx.oncomplete = () => resolve(newestFirst.reverse());

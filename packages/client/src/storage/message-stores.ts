@@ -45,9 +45,20 @@ export class MessageStore {
     return (await this.vault.store.getMessage(id)) !== undefined;
   }
 
-  /** The newest `limit` messages of a conversation, oldest first. */
-  recent(conversationId: string, limit: number): Promise<MessageRecord[]> {
-    return this.vault.listMessages<MessageRecord>(conversationId, limit);
+  /**
+   * The newest `limit` messages of a conversation, oldest first; with `before`, the newest of those
+   * ordered before that message (by `sentAt`, then id): the page of history above it.
+   */
+  recent(
+    conversationId: string,
+    limit: number,
+    before?: Pick<MessageRecord, "id" | "sentAt">,
+  ): Promise<MessageRecord[]> {
+    return this.vault.listMessages<MessageRecord>(
+      conversationId,
+      limit,
+      before && { sortKey: before.sentAt, id: before.id },
+    );
   }
 
   /** Stages a message (its `sentAt` is its sort key); returns the batch. */

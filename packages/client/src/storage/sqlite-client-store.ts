@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import type { ClientStore, StoreBatch, StoredMessageRow } from "./client-store.js";
+import type { ClientStore, MessagePosition, StoreBatch, StoredMessageRow } from "./client-store.js";
 
 /**
  * {@link ClientStore} over a SQLite file (better-sqlite3), for Node clients (CLI, bots, bridges).
@@ -44,11 +44,25 @@ export class SqliteClientStore implements ClientStore {
     return row ? toRow(row) : undefined;
   }
 
-  /** The newest `limit` rows of a conversation (sort key, then id), oldest first. */
-  async listMessages(conversationId: string, limit: number): Promise<StoredMessageRow[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM messages WHERE conversation_id = ? ORDER BY sort_key DESC, id DESC LIMIT ?")
-      .all(conversationId, limit) as RawRow[];
+  /** The newest `limit` rows of a conversation (sort key, then id), before `before` if given, oldest first. */
+  async listMessages(
+    conversationId: string,
+    limit: number,
+    before?: MessagePosition,
+  ): Promise<StoredMessageRow[]> {
+    const rows = (
+      before
+        ? this.db
+            .prepare(
+              "SELECT * FROM messages WHERE conversation_id = ? AND (sort_key < ? OR (sort_key = ? AND id < ?)) ORDER BY sort_key DESC, id DESC LIMIT ?",
+            )
+            .all(conversationId, before.sortKey, before.sortKey, before.id, limit)
+        : this.db
+            .prepare(
+              "SELECT * FROM messages WHERE conversation_id = ? ORDER BY sort_key DESC, id DESC LIMIT ?",
+            )
+            .all(conversationId, limit)
+    ) as RawRow[];
     return rows.reverse().map(toRow);
   }
 

@@ -1,6 +1,6 @@
 import { seal, unseal } from "@volly/crypto";
 import { utf8 } from "@volly/protocol";
-import type { ClientStore, StoredMessageRow } from "./client-store.js";
+import type { ClientStore, MessagePosition, StoredMessageRow } from "./client-store.js";
 import { messageSealKey } from "./store-keys.js";
 
 /**
@@ -51,9 +51,9 @@ export class Vault {
     return row ? this.openMessage<T>(row) : undefined;
   }
 
-  /** The newest `limit` messages of a conversation, oldest first. */
-  async listMessages<T>(conversationId: string, limit = 100): Promise<T[]> {
-    const rows = await this.store.listMessages(conversationId, limit);
+  /** The newest `limit` messages of a conversation (before `before` if given), oldest first. */
+  async listMessages<T>(conversationId: string, limit = 100, before?: MessagePosition): Promise<T[]> {
+    const rows = await this.store.listMessages(conversationId, limit, before);
     return rows.map((r) => this.openMessage<T>(r));
   }
 
