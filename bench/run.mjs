@@ -37,6 +37,7 @@ const ALL = [
   "big-commit",
   "files",
   "web",
+  "web-start",
   "calls",
   "search",
   "daemon",

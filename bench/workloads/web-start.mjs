@@ -3,6 +3,10 @@
  * Chromium (playwright-core) against a real `volly serve` on loopback.
  *
  *   node bench/workloads/web-start.mjs [--quick] [--conversations N] [--messages N] [--big N] [--runs N]
+ *     [--scroll-px N] [--wheels N] [--cpu-prof DIR]
+ *
+ * --cpu-prof DIR writes the page's main-thread CPU profile of the scroll (DevTools protocol) to
+ * DIR/web-scroll.cpuprofile, for bench/profile-summary.mjs.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,16 +28,17 @@ export const description =
   "loaded), measured in the page; includes the PIN's Argon2id key derivation, which `empty account` " +
   "shows alone. warm: the app reloaded in the running browser; cold: a new browser process on the " +
   "same profile directory after the kernel's page cache was dropped. Scrolling: the 10,000-message " +
-  "conversation opened and scrolled up 300 px per frame for 600 frames (older history loading as it " +
-  "goes); fps is frames over elapsed time, slowFrames the frames over 25 ms, scrolledPx how far the timeline " +
-  "actually moved (it stops where no older history loads).";
+  "conversation opened and the mouse wheel turned up 200 px at a time, 600 times, as fast as Chromium " +
+  "takes the events (older history loading as it goes); fps is frames over elapsed time, slowFrames " +
+  "the frames over 25 ms, framesAtTop the frames that began with the timeline at its top, waiting " +
+  "for older messages.";
 
 export const units = {
   unlockMs: "ms",
   fps: "frames/s",
   p95FrameMs: "ms",
   slowFrames: "frames",
-  scrolledPx: "px",
+  framesAtTop: "frames",
   seedMs: "ms",
 };
 
@@ -105,39 +110,54 @@ async function unlock(page, expectItems = true) {
 }
 
 /**
- * Opens the first listed conversation, waits for its messages, then scrolls its timeline up
- * `stepPx` per animation frame for `frames` frames, timing each frame.
+ * Opens the first listed conversation, waits for its messages, then turns the mouse wheel up
+ * `stepPx` at a time (`wheels` times, as fast as the browser takes them) while the page times
+ * every animation frame and counts the frames that began with the timeline at its top (waiting for
+ * older history to load).
  */
-async function scroll(page, frames, stepPx) {
+async function scroll(page, wheels, stepPx, cpuProfDir) {
   await page.getByTestId("conversation-item").first().click();
   const log = page.getByTestId("messages");
   await log.getByTestId("message").first().waitFor({ timeout: STEP_TIMEOUT_MS });
-  return page.evaluate(
-    ({ frames, stepPx }) =>
-      new Promise((resolve) => {
-        const scroller = document.querySelector('[data-testid="messages"]');
-        const intervals = [];
-        let last = 0;
-        let movedPx = 0;
-        const tick = (t) => {
-          if (last) intervals.push(t - last);
-          last = t;
-          const before = scroller.scrollTop;
-          scroller.scrollTop -= stepPx;
-          movedPx += before - scroller.scrollTop;
-          if (intervals.length < frames) requestAnimationFrame(tick);
-          else
-            resolve({
-              intervals,
-              movedPx,
-              domElements: scroller.querySelectorAll("*").length,
-              messageRows: scroller.querySelectorAll('[data-testid="message"]').length,
-            });
-        };
-        requestAnimationFrame(tick);
-      }),
-    { frames, stepPx },
-  );
+  const box = await log.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const cdp = cpuProfDir ? await page.context().newCDPSession(page) : undefined;
+  if (cdp) {
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.start");
+  }
+  await page.evaluate(() => {
+    const scroller = document.querySelector('[data-testid="messages"]');
+    const state = { intervals: [], atTop: 0, running: true, oldestDay: "" };
+    let last = 0;
+    const tick = (t) => {
+      if (!state.running) return;
+      if (last) state.intervals.push(t - last);
+      last = t;
+      if (scroller.scrollTop <= 0) state.atTop++;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    globalThis.__scrollFrames = state;
+  });
+  for (let i = 0; i < wheels; i++) await page.mouse.wheel(0, -stepPx);
+  const result = await page.evaluate(() => {
+    const state = globalThis.__scrollFrames;
+    state.running = false;
+    const scroller = document.querySelector('[data-testid="messages"]');
+    return {
+      intervals: state.intervals,
+      atTop: state.atTop,
+      domElements: scroller.querySelectorAll("*").length,
+      messageRows: scroller.querySelectorAll('[data-testid="message"]').length,
+      firstShown: scroller.querySelector('[data-testid="message"]')?.textContent?.trim().slice(0, 40) ?? "",
+    };
+  });
+  if (cdp) {
+    const { profile } = await cdp.send("Profiler.stop");
+    writeFileSync(join(cpuProfDir, "web-scroll.cpuprofile"), JSON.stringify(profile));
+  }
+  return result;
 }
 
 async function run(flags) {
@@ -183,7 +203,14 @@ async function run(flags) {
       cold.push((await unlock(page)).ms);
     }
     if (!dropped) notes.push("The page cache could not be dropped (not root): cold runs read a warm cache.");
-    const { intervals, movedPx, domElements, messageRows } = await scroll(page, 600, 300);
+    const stepPx = numberFlag(flags, "scroll-px", 200);
+    const wheels = numberFlag(flags, "wheels", 600);
+    const { intervals, atTop, domElements, messageRows } = await scroll(
+      page,
+      wheels,
+      stepPx,
+      flags["cpu-prof"],
+    );
     const elapsed = intervals.reduce((a, b) => a + b, 0);
     notes.push(
       `${conversations} conversations, ${seeded.messages} messages (${big} in the scrolled one); the list rendered ${items} entries; ` +
@@ -200,7 +227,7 @@ async function run(flags) {
           fps: Number(((intervals.length * 1000) / elapsed).toFixed(1)),
           p95FrameMs: Number(percentile(intervals, 95).toFixed(1)),
           slowFrames: intervals.filter((x) => x > 25).length,
-          scrolledPx: Math.round(movedPx),
+          framesAtTop: atTop,
         },
       },
       notes,
