@@ -25,8 +25,9 @@ function random(seed) {
   };
 }
 
-function id(prefix, n) {
-  return `${prefix}${String(n).padStart(20, "0")}`.slice(-22);
+/** A 22-character id (the SDK's id length) from a one-letter kind and up to two numbers, unique per (kind, a, b). */
+function id(kind, a, b = 0) {
+  return `${kind}${String(a).padStart(6, "0")}x${String(b).padStart(14, "0")}`;
 }
 
 /**
@@ -59,12 +60,12 @@ export async function seed({
     const handle = `peer${c}`;
     const group = c % 10 === 9;
     const conv = {
-      id: id("seedconv", c),
+      id: id("c", c),
       kind: group ? "group" : "direct",
       title: group ? `Group ${c}` : handle,
       createdAt: now - spanMs,
       lastSeq: 0,
-      members: [{ accountId: id("seedacct", c), handle, displayName: `Peer ${c}` }],
+      members: [{ accountId: id("a", c), handle, displayName: `Peer ${c}` }],
       ...(group ? { groupName: `Group ${c}` } : { peerHandle: handle }),
     };
     convs.push(conv);
@@ -92,11 +93,11 @@ export async function seed({
       let text = "";
       for (let w = 0; w < words; w++) text += `${w ? " " : ""}${WORDS[Math.floor(rnd() * WORDS.length)]}`;
       stores.messages.put(batch, {
-        id: id(`m${c}x`, i),
+        id: id("m", c, i),
         conversationId: conv.id,
         from: incoming ? conv.members[0].handle : me.handle,
         fromAccountId: incoming ? conv.members[0].accountId : me.accountId,
-        fromDeviceId: incoming ? id("seeddev", c) : me.deviceId,
+        fromDeviceId: incoming ? id("d", c) : me.deviceId,
         direction: incoming ? "in" : "out",
         body: { type: "text", text },
         sentAt: at,
@@ -118,10 +119,29 @@ export async function seed({
   }
   await batch.commit();
   await store.close();
+  const stored = await storedMessages(dbName);
+  if (stored !== written) throw new Error(`seeded ${written} messages but the store holds ${stored}`);
   return {
     bigConversationId: convs[0].id,
     conversations,
     messages: written,
     ms: performance.now() - started,
   };
+}
+
+/** How many message rows the IndexedDB database holds (its `messages` object store). */
+function storedMessages(dbName) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(dbName);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const count = db.transaction("messages").objectStore("messages").count();
+      count.onsuccess = () => {
+        db.close();
+        resolve(count.result);
+      };
+      count.onerror = () => reject(count.error);
+    };
+  });
 }
