@@ -333,26 +333,10 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
       for (const text of ["Yesterday 6:", "Today 2:"]) {
         const target = messageWithText(page, text);
         await scrollUntilRendered(page, text);
-        const outcome = await target.evaluate(async (row) => {
+        const outcome = await target.evaluate((row) => {
           const scroller = row.closest("[data-testid=messages]") as HTMLElement;
           const textEl = row.querySelector(".text") as HTMLElement;
-          // The virtualizer measures rows it mounts after they are laid out (a ResizeObserver) and
-          // may move them: wait until two frames in a row show the text at the same place.
-          const settled = () =>
-            new Promise<void>((ok) => {
-              let last = "";
-              let frames = 0;
-              const check = () => {
-                const now = `${scroller.scrollTop}|${textEl.getBoundingClientRect().top}|${scroller.scrollHeight}`;
-                if (now === last || ++frames > 120) return ok();
-                last = now;
-                requestAnimationFrame(check);
-              };
-              requestAnimationFrame(check);
-            });
-          await settled();
           scroller.scrollTop += textEl.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 6;
-          await settled();
           return new Promise<{ under: number; visible: string[]; label: string | undefined; gap: number }>(
             (done) =>
               requestAnimationFrame(() => {

@@ -117,10 +117,25 @@ export function conversationItem(page: Page, title: string): Locator {
   return page.locator(`[data-testid=conversation-item][data-title="${title}"]`);
 }
 
-/** Opens the conversation titled `title` from the list. */
+/**
+ * Opens the conversation titled `title` from the list. The list is virtualized: right after a
+ * change of text size its rows are measured again and can move under a click made meanwhile, so
+ * the click is made again (while the entry is still listed) until the chat shows the conversation.
+ */
 export async function openConversation(page: Page, title: string): Promise<void> {
-  await conversationItem(page, title).click();
-  await expect.poll(() => page.getByTestId("chat-title").textContent()).toBe(title);
+  const chatTitle = page.getByTestId("chat-title");
+  await expect
+    .poll(
+      async () => {
+        if ((await chatTitle.isVisible()) && (await chatTitle.textContent()) === title) return title;
+        await conversationItem(page, title)
+          .click({ timeout: 5_000 })
+          .catch(() => undefined);
+        return chatTitle.textContent({ timeout: 2_000 }).catch(() => undefined);
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(title);
 }
 
 /** Types `text` in the composer and presses Enter. */
