@@ -128,7 +128,7 @@ async function scroll(page, wheels, stepPx, cpuProfDir) {
   }
   await page.evaluate(() => {
     const scroller = document.querySelector('[data-testid="messages"]');
-    const state = { intervals: [], atTop: 0, running: true, oldestDay: "" };
+    const state = { intervals: [], atTop: 0, running: true };
     let last = 0;
     const tick = (t) => {
       if (!state.running) return;
@@ -150,7 +150,6 @@ async function scroll(page, wheels, stepPx, cpuProfDir) {
       atTop: state.atTop,
       domElements: scroller.querySelectorAll("*").length,
       messageRows: scroller.querySelectorAll('[data-testid="message"]').length,
-      firstShown: scroller.querySelector('[data-testid="message"]')?.textContent?.trim().slice(0, 40) ?? "",
     };
   });
   if (cdp) {

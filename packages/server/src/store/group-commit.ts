@@ -13,7 +13,7 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** The savepoint statements around every call, compiled once (they run three times per call). */
+/** The savepoint statements around every call, compiled once (see `GroupCommitOptions.multiStatement` for how they are sent). */
 const SAVEPOINT = CompiledQuery.raw("savepoint volly_call");
 const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw("rollback to savepoint volly_call");
 const RELEASE_SAVEPOINT = CompiledQuery.raw("release savepoint volly_call");
