@@ -211,6 +211,11 @@ describe("webhooks: Standard Webhooks delivery", () => {
     expect(second.logs).toContain(`webhook http://127.0.0.1:${port}/hooks: 1 queued deliveries resumed`);
     await waitFor(() => up.withId(event.id).length === 1, { message: "the delivery after the restart" });
     expect(verify(secret, up.received[0] as NonNullable<(typeof up.received)[0]>)).toEqual(event);
+    // The receiver has the request before the dispatcher has its answer; closing before then aborts
+    // the attempt, which stays queued (at-least-once). Wait until the delivery is recorded.
+    await waitFor(() => second.logs.some((l) => l.includes(`${event.id} delivered on attempt 2`)), {
+      message: "the delivery recorded as delivered",
+    });
     await second.d.close();
 
     // Delivered ones are not resent by the next dispatcher, nor when enqueued again.
