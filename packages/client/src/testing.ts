@@ -104,6 +104,27 @@ export function observeDispatches(client: VollyClient, observer: (dispatch: Disp
 }
 
 /**
+ * Records, from now on, the conversations whose newest messages the client reads from its store
+ * (`MessageStore.recent`: history pages, read marks, list summaries), in call order, until
+ * `stop()`: to see which work a client repeats. Reads are unchanged.
+ */
+export function recordHistoryReads(client: VollyClient): { conversationIds: string[]; stop(): void } {
+  const { messages } = clientInternals(client).ctx.stores;
+  const recent = messages.recent.bind(messages);
+  const conversationIds: string[] = [];
+  messages.recent = (conversationId, ...rest) => {
+    conversationIds.push(conversationId);
+    return recent(conversationId, ...rest);
+  };
+  return {
+    conversationIds,
+    stop: () => {
+      messages.recent = recent;
+    },
+  };
+}
+
+/**
  * The client's REST client (`HttpApi`, signed in as its device): for routes the SDK does not expose
  * (claiming or counting key packages, a group's member list on the server, a device link's status)
  * and to observe or wrap the calls the client makes. Calls go out exactly as the client's own.

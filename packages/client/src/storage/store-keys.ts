@@ -100,6 +100,8 @@ export const RECORD_KEYS = {
   accountBackup: "acct:backup",
   /** Counts of account-sync entries ignored, by cause. */
   accountRejected: "acct:rejected",
+  /** Per conversation, the `lastReadAt` whose read mark account sync's reconcile already noted. */
+  accountReadsNoted: "acct:reads-noted",
   /** The version of the store's record formats (see `migrations/`); absent before version 1. */
   schemaVersion: "schema-version",
   /** The search index's snapshot (`search/search-snapshot.ts`), saved when the client closes. */

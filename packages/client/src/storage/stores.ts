@@ -71,6 +71,11 @@ export class Stores {
   readonly accountBackup: SingleRecord<AccountBackupRecord>;
   /** Account-sync entries ignored, by cause. */
   readonly accountRejected: SingleRecord<Partial<Record<AccountSyncRejection, number>>>;
+  /**
+   * Per conversation id, the `lastReadAt` (ms) whose read mark account sync's reconcile noted in the
+   * account document: a conversation read no later than that is not scanned again.
+   */
+  readonly accountReadsNoted: SingleRecord<Record<string, number>>;
   /** The version of the record formats (see `migrations/`). */
   readonly schemaVersion: SingleRecord<number>;
   /** The search index as saved at the last close (`search/`). */
@@ -117,6 +122,7 @@ export class Stores {
       vault,
       RECORD_KEYS.accountRejected,
     );
+    this.accountReadsNoted = new SingleRecord<Record<string, number>>(vault, RECORD_KEYS.accountReadsNoted);
     this.schemaVersion = new SingleRecord<number>(vault, RECORD_KEYS.schemaVersion);
     this.searchIndex = new SingleRecord<SearchSnapshot>(vault, RECORD_KEYS.searchIndex);
     this.searchJournal = new KeyedRecords<1>(vault, RECORD_PREFIXES.searchJournal);

@@ -73,6 +73,13 @@ function noteConversationIn(doc: AccountDoc, conv: ConversationRecord): void {
   for (const m of conv.members ?? []) doc.noteContact(m);
 }
 
+/** Each conversation's `lastReadAt` (ms), by id: what {@link AccountSync}'s reconcile has noted. */
+function readsNoted(conversations: readonly ConversationRecord[]): Record<string, number> {
+  const noted: Record<string, number> = {};
+  for (const conv of conversations) if (conv.lastReadAt !== undefined) noted[conv.id] = conv.lastReadAt;
+  return noted;
+}
+
 /**
  * The SDK's {@link AccountSync} (see there for each public member). The account document
  * ({@link AccountDoc}) is changed by local events (settings, conversations, names, read marks) as
@@ -364,10 +371,12 @@ export class AccountSyncService implements AccountSync {
   /**
    * Runs `mutate` on the document as one local transaction in the self conversation's queue; if it
    * changed anything, seals the new state with the update merged into the unsent one and sends it
-   * when this device is in the self conversation. Never throws (failures are retried by the next
-   * change or reconcile, which send the unsent update).
+   * when this device is in the self conversation. `stage` adds writes to the batch that seals the
+   * document (to its own batch when the document did not change), so they are stored only with it.
+   * Never throws (failures are retried by the next change or reconcile, which send the unsent
+   * update).
    */
-  private change(mutate: (doc: AccountDoc) => void): Promise<void> {
+  private change(mutate: (doc: AccountDoc) => void, stage?: (batch: VaultBatch) => void): Promise<void> {
     return this.track(
       this.deps.queue
         .run(this.selfId, async () => {
@@ -382,11 +391,19 @@ export class AccountSyncService implements AccountSync {
           } finally {
             doc.ydoc.off("update", capture);
           }
-          if (captured.length === 0) return false;
           const { stores } = this.ctx;
+          if (captured.length === 0) {
+            if (stage) {
+              const batch = stores.batch();
+              stage(batch);
+              await batch.commit();
+            }
+            return false;
+          }
           const unsent = await stores.accountUnsent.get();
           const merged = Y.mergeUpdates(unsent ? [fromBase64Url(unsent), ...captured] : captured);
           const batch = stores.accountDoc.put(stores.batch(), toBase64Url(doc.encodeState()));
+          stage?.(batch);
           await stores.accountUnsent.put(batch, toBase64Url(merged)).commit();
           return this.sendUnsentLocked();
         })
@@ -486,26 +503,37 @@ export class AccountSyncService implements AccountSync {
   // ---- reconcile and projection ----
 
   private async reconcileOnce(): Promise<void> {
+    const { stores } = this.ctx;
     const conversations = await this.deps.conversations.list();
+    // A read mark depends only on lastReadAt and the messages received by then: one noted at this
+    // lastReadAt by an earlier reconcile is in the document already (marks never move back), so
+    // only conversations read since are scanned — not every conversation's newest 200 messages at
+    // every SYNCED, thousands of unseals for a big account.
+    const noted = (await stores.accountReadsNoted.get()) ?? {};
     const reads = new Map<string, number>();
+    let scanned = false;
     for (const conv of conversations) {
-      if (conv.lastReadAt === undefined) continue;
-      const messages = await this.ctx.stores.messages.recent(conv.id, READ_SCAN_LIMIT);
+      if (conv.lastReadAt === undefined || noted[conv.id] === conv.lastReadAt) continue;
+      scanned = true;
+      const messages = await stores.messages.recent(conv.id, READ_SCAN_LIMIT);
       const seq = Math.max(
         0,
         ...messages.filter((m) => m.receivedAt <= (conv.lastReadAt ?? 0)).map((m) => m.seq ?? 0),
       );
       if (seq > 0) reads.set(conv.id, seq);
     }
-    await this.change((doc) => {
-      for (const conv of conversations) {
-        noteConversationIn(doc, conv);
-        // Only names the document does not know yet: never overwrite a newer synced name.
-        if (conv.kind === "group" && doc.title(conv.id) === undefined) doc.setTitle(conv.id, conv.title);
-        const seq = reads.get(conv.id);
-        if (seq !== undefined) doc.markRead(conv.id, this.ctx.profile.deviceId, seq);
-      }
-    });
+    await this.change(
+      (doc) => {
+        for (const conv of conversations) {
+          noteConversationIn(doc, conv);
+          // Only names the document does not know yet: never overwrite a newer synced name.
+          if (conv.kind === "group" && doc.title(conv.id) === undefined) doc.setTitle(conv.id, conv.title);
+          const seq = reads.get(conv.id);
+          if (seq !== undefined) doc.markRead(conv.id, this.ctx.profile.deviceId, seq);
+        }
+      },
+      scanned ? (batch) => stores.accountReadsNoted.put(batch, readsNoted(conversations)) : undefined,
+    );
     const sent = await this.track(this.deps.queue.run(this.selfId, () => this.sendUnsentLocked()));
     if (sent) void this.deps.outbox.flush().catch(this.ctx.diagnostics.catcher("outbox.flush"));
     await this.project();

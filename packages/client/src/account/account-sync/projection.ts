@@ -31,23 +31,36 @@ export async function projectAccountDoc(doc: AccountDoc, targets: ProjectionTarg
   const settings = doc.settings();
   const wanted = new Map<string, { title: string | undefined; readSeq: number }>();
   for (const conv of await targets.conversations.list()) {
-    wanted.set(conv.id, { title: doc.title(conv.id), readSeq: doc.readSeq(conv.id) });
+    const want = { title: doc.title(conv.id), readSeq: doc.readSeq(conv.id) };
+    // Only conversations the document would change are read again in their queue: at most starts
+    // that is none, not every conversation's record unsealed a second time.
+    if (projected(conv, want) !== undefined) wanted.set(conv.id, want);
   }
   await targets.settings.applySynced(settings);
   await projectOwnAvatar(doc.ownAvatar(), targets.ctx);
   for (const [id, want] of wanted) {
     const updated = await targets.queue.run(id, async () => {
       const conv = await targets.stores.conversations.get(id);
-      if (!conv) return undefined;
-      const title = conv.kind === "group" && want.title !== undefined ? want.title : conv.title;
-      const readSeq = Math.max(conv.readSeq ?? 0, want.readSeq);
-      if (title === conv.title && readSeq === (conv.readSeq ?? 0)) return undefined;
-      const next: ConversationRecord = { ...conv, title, ...(readSeq > 0 ? { readSeq } : {}) };
-      await targets.stores.conversations.save(targets.stores.batch(), next).commit();
+      const next = conv && projected(conv, want);
+      if (next) await targets.stores.conversations.save(targets.stores.batch(), next).commit();
       return next;
     });
     if (updated) targets.conversations.changes.emit(updated);
   }
+}
+
+/**
+ * The record `conv` becomes with the document's name (groups only) and read mark (never moving
+ * back), or undefined when it already has them.
+ */
+function projected(
+  conv: ConversationRecord,
+  want: { title: string | undefined; readSeq: number },
+): ConversationRecord | undefined {
+  const title = conv.kind === "group" && want.title !== undefined ? want.title : conv.title;
+  const readSeq = Math.max(conv.readSeq ?? 0, want.readSeq);
+  if (title === conv.title && readSeq === (conv.readSeq ?? 0)) return undefined;
+  return { ...conv, title, ...(readSeq > 0 ? { readSeq } : {}) };
 }
 
 /**
