@@ -42,11 +42,24 @@ function shownNotifications(page: Page, tag?: string): Promise<Shown[]> {
   }, tag);
 }
 
+/** Per page, what the app said became of each hidden-tab arrival ("volly notification <id>: shown", …). */
+const notificationOutcomes = new WeakMap<Page, string[]>();
+
+/** Keeps the app's notification outcomes (its console debug lines), for {@link waitForNotification}'s error. */
+function watchNotificationOutcomes(page: Page): void {
+  const outcomes: string[] = [];
+  notificationOutcomes.set(page, outcomes);
+  page.on("console", (msg) => {
+    if (msg.text().startsWith("volly notification ")) outcomes.push(msg.text());
+  });
+}
+
 /**
  * Waits until the service worker holds a notification of `tag` that `ok` accepts. On a timeout
  * the error says what the page showed meanwhile (the conversation's list entry, the tab's title and
  * visibility, every notification held), to tell a message that never arrived from one that arrived
- * and was not notified.
+ * and was not notified, and what the app said became of each arrival (no line for a message: its
+ * arrival never reached the notification queue).
  */
 async function waitForNotification(
   page: Page,
@@ -68,7 +81,10 @@ async function waitForNotification(
         };
       }, tag);
       const all = await shownNotifications(page);
-      throw new Error(`${JSON.stringify(seen)}; notifications: ${JSON.stringify(all)}`);
+      const outcomes = notificationOutcomes.get(page) ?? [];
+      throw new Error(
+        `${JSON.stringify(seen)}; notifications: ${JSON.stringify(all)}; outcomes: ${JSON.stringify(outcomes)}`,
+      );
     },
     { timeoutMs: 60_000, message, ignoreErrors: true },
   );
@@ -167,6 +183,7 @@ describe.skipIf(!browserTestsEnabled())("web notifications in Chromium", () => {
     await context.grantPermissions(["notifications"], { origin: server.url });
     page = await context.newPage();
     watchErrors(page, errors);
+    watchNotificationOutcomes(page);
     await page.goto(server.url);
     await page.getByLabel("Your name").waitFor();
     await onboard(page, "Alice Notify", "135790");

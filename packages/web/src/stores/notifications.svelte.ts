@@ -11,6 +11,14 @@ const OPEN_MESSAGE = "volly-open-conversation";
 /** The body of a notification when previews are off. */
 export const NO_PREVIEW_BODY = "New message";
 
+/**
+ * Says on the console's debug level what became of a message that arrived while the tab was hidden
+ * ("shown", "silent (muted)", "failed: …"): a notification that did not show is otherwise invisible.
+ */
+function report(messageId: string, outcome: string): void {
+  console.debug(`volly notification ${messageId}: ${outcome}`);
+}
+
 /** The browser's notification permission, or "unsupported". */
 export type PermissionView = NotificationPermission | "unsupported";
 
@@ -61,17 +69,24 @@ class NotificationStore {
    */
   onIncoming(message: MessageRecord): Promise<void> {
     if (message.direction !== "in" || document.visibilityState === "visible") return this.queue;
-    this.queue = this.queue.then(() => this.notify(message)).catch(() => undefined);
+    this.queue = this.queue
+      .then(() => this.notify(message))
+      .then(
+        (outcome) => report(message.id, outcome),
+        (error: unknown) => report(message.id, `failed: ${String(error)}`),
+      );
     return this.queue;
   }
 
-  private async notify(message: MessageRecord): Promise<void> {
+  /** Shows the message's notification when it notifies; returns what happened, for {@link report}. */
+  private async notify(message: MessageRecord): Promise<string> {
     const decision = await sdk.notifications.decide(message, message.mentionsMe === true);
-    if (!decision.notify) return;
+    if (!decision.notify) return `silent (${decision.reason})`;
     if (decision.sound) playNotificationSound();
-    if (!supported() || Notification.permission !== "granted") return;
+    if (!supported()) return "not supported";
+    if (Notification.permission !== "granted") return `permission ${Notification.permission}`;
     const registration = await this.registration;
-    if (!registration) return;
+    if (!registration) return "no service worker";
     const conversation = await this.conversation(message.conversationId);
     await registration.showNotification(conversation ? titleOf(conversation) : "Volly", {
       tag: message.conversationId,
@@ -80,6 +95,7 @@ class NotificationStore {
       icon: "/favicon.svg",
       data: { conversationId: message.conversationId, messageId: message.id },
     } as NotificationOptions);
+    return "shown";
   }
 
   /** Closes the notifications of a conversation the user has now seen. */
