@@ -35,21 +35,37 @@ interface Box {
 
 /**
  * Scrolls the chat's timeline from its top down until the message with `text` is rendered: the
- * list is virtualized, only the rows near the viewport are in the DOM.
+ * list is virtualized, only the rows near the viewport are in the DOM. Each step of 200 px waits two
+ * frames, so the list has rendered the rows of its new place before it is looked at again: a busy
+ * machine can otherwise scroll past the row before it was ever rendered, and end at the bottom.
+ * A pass that reaches the bottom without the row starts again from the top, until 20 s are up; the
+ * timeout's message says what the last pass saw.
  */
 async function scrollUntilRendered(page: Page, text: string): Promise<void> {
-  const scroller = page.getByTestId("messages");
-  await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
   await expect
     .poll(
-      async () => {
-        if ((await messageWithText(page, text).count()) > 0) return true;
-        await scroller.evaluate((el) => el.scrollBy({ top: 200 }));
-        return false;
-      },
+      () =>
+        page.getByTestId("messages").evaluate(async (el, wanted) => {
+          const frames = () =>
+            new Promise<void>((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+          const texts = () =>
+            [...el.querySelectorAll("[data-testid=message]")].map((m) => (m.textContent ?? "").trim());
+          el.scrollTo({ top: 0 });
+          await frames();
+          for (let step = 0; step < 200; step++) {
+            if (texts().some((t) => t.includes(wanted))) return "rendered";
+            const before = el.scrollTop;
+            el.scrollBy({ top: 200 });
+            await frames();
+            if (el.scrollTop === before) break;
+          }
+          const shown = texts().map((t) => t.slice(0, 14));
+          return `not rendered at scrollTop ${el.scrollTop} of ${el.scrollHeight} (client ${el.clientHeight}); rows: ${shown.join(" | ")}`;
+        }, text),
       { timeout: 20_000 },
     )
-    .toBe(true);
+    .toBe("rendered");
+  await messageWithText(page, text).first().waitFor({ timeout: 5_000 });
 }
 
 /** True when two boxes share any area. */
