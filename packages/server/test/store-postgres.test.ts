@@ -1,7 +1,10 @@
+import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInProcessBus } from "../src/bus/in-process-bus.js";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { migrateConfiguredStore } from "../src/migrate.js";
+import { createServices } from "../src/services/services.js";
 import { MIGRATIONS } from "../src/store/migrations/migrate.js";
 import { openPostgresDatabase, openPostgresStore } from "../src/store/postgres-store.js";
 import { createTestDatabase, POSTGRES, queryOnce, type TestDatabase } from "./helpers/postgres.js";
@@ -87,6 +90,60 @@ describe.skipIf(!POSTGRES.run)(
           }),
         ).rejects.toThrow("serialize");
         expect(attempts).toBe(3);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("a batch of sends costs a few statements in all: their allocations, membership checks and appends are deferred to its end", async () => {
+      const db = await fresh();
+      let statements = 0;
+      const store = await openPostgresStore(db.url, { poolSize: 2, onStatement: () => statements++ });
+      try {
+        const { delivery } = createServices(
+          { store, bus: createInProcessBus(), now: Date.now },
+          DEFAULT_CIPHERSUITE,
+        );
+        const senders = Array.from({ length: 4 }, (_, i) => ({
+          accountId: `a${i}`,
+          deviceId: `d${i}`,
+          handle: `h${i}`,
+        }));
+        for (const { accountId, deviceId, handle } of senders) {
+          await store.accounts.insert({ id: accountId, handle, entityType: "human", createdAt: 1 });
+          await store.devices.insert({
+            id: deviceId,
+            accountId,
+            signaturePublicKey: `k${deviceId}`,
+            name: handle,
+            createdAt: 1,
+          });
+        }
+        await store.groups.insert({ id: "g", epoch: 0, lastSeq: 0, createdAt: 1, membershipPolicy: "admin" });
+        await store.groups.addMembers(
+          "g",
+          senders.map((s) => s.deviceId),
+          0,
+        );
+        const count = 40;
+        const send = (i: number) => {
+          const { deviceId, accountId, handle } = senders[i % senders.length] as (typeof senders)[number];
+          const body = { messageId: `m${i}`, epoch: 0, ciphertext: `c${i}` };
+          return delivery.sendMessage(deviceId, "g", body, { accountId, handle });
+        };
+        // the group's first send: its allocation names the group's policy, so the next are deferred whole
+        await send(count);
+        statements = 0;
+        const answers = await Promise.all(Array.from({ length: count }, (_, i) => send(i)));
+        expect(answers.map((a) => a.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 2));
+        // per batch: BEGIN, the batch lock, the three deferred statements (allocation, membership
+        // check, append) and COMMIT; 3 per message before (123 for these 40)
+        expect(statements).toBeLessThanOrEqual(2 * 6);
+        expect(await store.storage.accountBytes("a0")).toBe(
+          Array.from({ length: count + 1 }, (_, i) => i)
+            .filter((i) => i % 4 === 0)
+            .reduce((n, i) => n + `c${i}`.length, 0),
+        );
       } finally {
         await store.close();
       }

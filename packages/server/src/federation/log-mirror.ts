@@ -161,7 +161,9 @@ export function createLogMirror(
     let appended: FederatedLogEntry[] = [];
     // Shared with the other writes of the moment (one commit, one fsync on SQLite: group commit).
     await store.transactionShared(async (tx) => {
+      // the group commit may run this again (a batch rolled back): start over each time
       appended = [];
+      membershipChanged = false;
       const mirror = await tx.federation.findMirror(groupId);
       if (!mirror) return;
       for (const entry of page.entries) {

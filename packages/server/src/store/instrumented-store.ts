@@ -85,7 +85,11 @@ export function instrumentStore(store: Store, onError: (error: unknown) => void)
     },
     async transactionShared(fn) {
       try {
-        return await store.transactionShared((tx) => fn(wrap(tx)));
+        // the calls' deferred sends run at the batch's end, by the group commit, outside these wrappers:
+        // when they fail the batch runs again without them, and its calls' failures are reported here
+        return await store.transactionShared((tx) =>
+          fn(tx.deferred ? { ...wrap(tx), deferred: tx.deferred } : wrap(tx)),
+        );
       } catch (error) {
         report(error);
         throw error;

@@ -1,5 +1,5 @@
 import { type CompiledQuery, type Kysely, sql } from "kysely";
-import { createGroupCommit } from "./group-commit.js";
+import { createGroupCommit, type DeferredBatch } from "./group-commit.js";
 import { kyselyAccountRecoveryRepository } from "./kysely/account-recovery-repository.js";
 import { kyselyAccountStatusRepository } from "./kysely/account-statuses-repository.js";
 import { kyselyAccountRepository } from "./kysely/accounts-repository.js";
@@ -8,6 +8,7 @@ import { kyselyAuthRepository } from "./kysely/auth-repository.js";
 import { kyselyBlobRepository } from "./kysely/blobs-repository.js";
 import { kyselyCommunityRepository } from "./kysely/communities-repository.js";
 import { kyselyCursorRepository } from "./kysely/cursors-repository.js";
+import { postgresDeferredSends } from "./kysely/deferred-sends.js";
 import { kyselyDeviceLinkRepository } from "./kysely/device-links-repository.js";
 import { kyselyDeviceRepository } from "./kysely/devices-repository.js";
 import { kyselyFederationRepository } from "./kysely/federation-repository.js";
@@ -25,20 +26,21 @@ import { kyselyWelcomeRepository } from "./kysely/welcomes-repository.js";
 import type { Database } from "./schema.js";
 import type { Repositories, Store } from "./types.js";
 
-function repositories(db: Kysely<Database>, prepared: PreparedQueries): Repositories {
+function repositories(db: Kysely<Database>, prepared: PreparedQueries, modifyingWith: boolean): Repositories {
+  const storage = kyselyStorageRepository(db, prepared);
   return {
     accounts: kyselyAccountRepository(db),
     devices: kyselyDeviceRepository(db, prepared),
     auth: kyselyAuthRepository(db, prepared),
     keyPackages: kyselyKeyPackageRepository(db),
     groups: kyselyGroupRepository(db, prepared),
-    log: kyselyLogRepository(db, prepared),
+    log: kyselyLogRepository(db, prepared, storage, { modifyingWith }),
     welcomes: kyselyWelcomeRepository(db),
     cursors: kyselyCursorRepository(db),
     deviceLinks: kyselyDeviceLinkRepository(db),
     groupState: kyselyGroupStateRepository(db),
     retention: kyselyRetentionRepository(db),
-    storage: kyselyStorageRepository(db, prepared),
+    storage,
     rateLimits: kyselyRateLimitRepository(db),
     communities: kyselyCommunityRepository(db),
     accountStatuses: kyselyAccountStatusRepository(db),
@@ -71,6 +73,17 @@ export interface KyselyStoreOptions {
    * call's savepoint with the statement before it (see `GroupCommitOptions.multiStatement`). Default false.
    */
   multiStatement?: boolean;
+  /**
+   * The database runs INSERT inside WITH (PostgreSQL): a message's append and its account charge are
+   * then one statement (see `LogRepository.appendCharging`). Default false.
+   */
+  modifyingWith?: boolean;
+  /**
+   * Shared batches run without savepoints let sends defer their membership checks and their appends
+   * to the batch's end, one statement each for the batch (`SharedRepositories.deferred`; PostgreSQL
+   * only: see `kysely/deferred-sends.ts`). Default false.
+   */
+  deferSends?: boolean;
 }
 
 /**
@@ -94,17 +107,30 @@ export interface KyselyStoreOptions {
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = {}): Store {
   const maxAttempts = options.maxAttempts ?? 3;
   const prepared = createPreparedQueries();
-  const run = async <T>(fn: (trx: Kysely<Database>, tx: Repositories) => Promise<T>): Promise<T> => {
+  const modifyingWith = options.modifyingWith ?? false;
+  const deferSends = options.deferSends ?? false;
+  const run = async <T>(
+    fn: (trx: Kysely<Database>, tx: Repositories, deferred?: DeferredBatch) => Promise<T>,
+    defer = false,
+  ): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await db.transaction().execute((trx) => fn(trx, repositories(trx, prepared)));
+        return await db
+          .transaction()
+          .execute((trx) =>
+            fn(
+              trx,
+              repositories(trx, prepared, modifyingWith),
+              defer && deferSends ? postgresDeferredSends(trx) : undefined,
+            ),
+          );
       } catch (error) {
         if (attempt >= maxAttempts || !options.retryable?.(error)) throw error;
       }
     }
   };
   return {
-    ...repositories(db, prepared),
+    ...repositories(db, prepared, modifyingWith),
     transaction: (fn) => run((_trx, tx) => fn(tx)),
     transactionShared: createGroupCommit(run, {
       ...(options.batchLock ? { first: options.batchLock } : {}),

@@ -62,12 +62,15 @@ export function openPostgresDatabase(url: string, options: PostgresStoreOptions 
  * {@link openPostgresDatabase}), every pending migration applied (safe when several nodes start at
  * once: the migrator takes an advisory lock), the same repository code as SQLite. Shared
  * transactions (message appends, cursor advances) are group-committed as on SQLite — the calls
- * arriving together run in one transaction, each in a savepoint — and every such batch first takes
- * the advisory lock {@link BATCH_LOCK}, so the batches of several nodes, which lock several groups'
- * and accounts' rows in arrival order, run one at a time instead of deadlocking. Transactions run
- * at READ COMMITTED; the invariants that span statements rely on row locks taken by conditional
- * updates (`groups` row: epoch check, seq allocation) and on unique constraints, and a transaction
- * that hits a deadlock or serialization failure (SQLSTATE 40P01 / 40001) is run again up to 3 times.
+ * arriving together run in one transaction, a failing call undoing only its own writes — and every
+ * such batch first takes the advisory lock {@link BATCH_LOCK}, so the batches of several nodes,
+ * which lock several groups' and accounts' rows in arrival order, run one at a time instead of
+ * deadlocking. A message's append and its sender's account charge are one statement
+ * (`LogRepository.appendCharging`), and in a batch run without savepoints the membership checks and
+ * the appends of all its messages are one statement each at the batch's end (`DeferredSends`). Transactions run at READ COMMITTED; the invariants that span
+ * statements rely on row locks taken by conditional updates (`groups` row: epoch check, seq
+ * allocation) and on unique constraints, and a transaction that hits a deadlock or serialization
+ * failure (SQLSTATE 40P01 / 40001) is run again up to 3 times.
  *
  * @param url `postgres://user:password@host:port/database`
  * @throws Error when the database cannot be reached or a migration fails (the pool is closed then)
@@ -84,5 +87,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     retryable: isTransientConflict,
     batchLock: BATCH_LOCK,
     multiStatement: true,
+    modifyingWith: true,
+    deferSends: true,
   });
 }

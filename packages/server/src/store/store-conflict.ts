@@ -7,8 +7,8 @@
  * won a race, so answer as if it had been there first).
  *
  * Thrown inside a transaction, it rolls that transaction (or, in a shared transaction, that call's
- * savepoint) back like any other error; on PostgreSQL the failed statement has aborted the
- * transaction, so nothing else may run in it.
+ * writes: `group-commit.ts`) back like any other error; on PostgreSQL the failed statement has
+ * aborted the transaction, so nothing else may run in it.
  */
 export class StoreConflict extends Error {
   override readonly name = "StoreConflict";

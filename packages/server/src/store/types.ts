@@ -276,6 +276,17 @@ export interface LogRepository {
    * same seq or message id (a retried send: the caller looks the original up by message id)
    */
   append(entry: LogEntryRecord): Promise<void>;
+  /**
+   * Appends an entry and adds `bytes` to the stored bytes of the account `accountId` (its sender's),
+   * in that order; returns the account's new total, undefined when there is no such account. On
+   * PostgreSQL one statement (the insert in a data-modifying WITH, the account's update after it:
+   * one round trip per message fewer), on SQLite the two statements of `append` and
+   * `StorageRepository.chargeAccount`.
+   *
+   * @param bytes base64url characters the entry holds (its payload)
+   * @throws StoreConflict ("log entry") as `append`; nothing is written then
+   */
+  appendCharging(entry: LogEntryRecord, accountId: string, bytes: number): Promise<number | undefined>;
   findByMessageId(groupId: string, messageId: string): Promise<LogEntryRecord | undefined>;
   /** The commit created in `epoch` (there is at most one: first commit wins). */
   findCommitAt(groupId: string, epoch: number): Promise<LogEntryRecord | undefined>;
@@ -983,6 +994,77 @@ export interface Repositories {
 }
 
 /**
+ * The checks and writes of a message send that a shared batch may leave to its end, where one
+ * statement does each for every call of the batch: one round trip per batch instead of one per
+ * message (PostgreSQL, in a batch run without savepoints; see `group-commit.ts`). They run after the
+ * batch's last call, so a later call of the same batch does not see them. A deferred check that
+ * fails, or a deferred append that conflicts, fails the batch: it is rolled back and run again with
+ * each call in a savepoint and nothing deferred, so each call then meets its own error.
+ */
+export interface DeferredSends {
+  /**
+   * Checks at the batch's end that the device is a current member of the group (what
+   * `requireMembership` checks). The group's row must already be locked in this transaction (the
+   * seq allocation does it), so the check reads memberships no commit can change before this one.
+   */
+  requireMembership(groupId: string, deviceId: string): void;
+  /**
+   * {@link LogRepository.appendCharging} at the batch's end, for every deferred entry in one
+   * statement. `check` then gets the account's total after every charge of the batch (undefined:
+   * no such account) and throws to fail the batch (a quota exceeded): as the totals only grow
+   * within a batch, a total within a limit means every call's own total was.
+   *
+   * @param bytes base64url characters the entry holds (its payload)
+   */
+  appendCharging(
+    entry: LogEntryRecord,
+    accountId: string,
+    bytes: number,
+    check: (accountBytes: number | undefined) => void,
+  ): void;
+  /**
+   * A whole send deferred to the batch's end, where one statement first allocates the seqs of every
+   * deferred send to each group (`last_seq + n`, in call order; each group charged its summed
+   * bytes, its row locked), before the membership checks (which the caller defers too) and the
+   * appends. No round trip of its own.
+   */
+  send(send: DeferredSend): void;
+  /**
+   * Allocates now the seqs of the sends deferred to `groupId` so far (one statement; none when there
+   * are none), so that a send to the group that allocates its own seq after this comes after them:
+   * the calls of a batch keep their order in the log.
+   */
+  allocatePending(groupId: string): Promise<void>;
+}
+
+/** A message send deferred whole to the end of its batch ({@link DeferredSends.send}). */
+export interface DeferredSend {
+  /** The entry to append; its `seq` is set when the batch's end allocates it (before the commit). */
+  entry: LogEntryRecord;
+  /** The sender's account, charged `bytes`. */
+  accountId: string;
+  /** base64url characters the entry holds (its payload), charged to the group and to the account. */
+  bytes: number;
+  /**
+   * The membership policy the caller took the group to follow (a group's never changes): a group
+   * that follows another one, or that does not exist, fails the batch.
+   */
+  membershipPolicy: MembershipPolicyName;
+  /**
+   * The send's own checks, run at the batch's end with the group's epoch and stored bytes after
+   * the batch's allocations and the account's total after its charges (undefined: no such account);
+   * throws to fail the batch.
+   */
+  check(group: { epoch: number; storedBytes: number }, accountBytes: number | undefined): void;
+}
+
+/** The repositories of a shared transaction ({@link Store.transactionShared}). */
+export interface SharedRepositories extends Repositories {
+  /** Present when this run of the batch defers sends' checks and writes to its end. */
+  deferred?: DeferredSends;
+}
+
+/**
  * The server's durable state. `transaction(fn)` runs `fn` with repositories bound to one database
  * transaction: committed when `fn` resolves, rolled back when it throws (the error is rethrown).
  * Calling `transaction` on a transactional store runs `fn` in the same transaction.
@@ -991,14 +1073,16 @@ export interface Store extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /**
    * Like {@link Store.transaction}, but the call may share one database transaction — one commit,
-   * one fsync — with other calls made at the same time (group commit). Its writes are isolated by a
-   * savepoint: when `fn` throws, only its own writes are rolled back and the error is rethrown. It
-   * resolves only once the shared transaction has committed. For small, independent hot-path writes
-   * (a message appended, cursors advanced); `fn` must not wait on anything outside the transaction.
+   * one fsync — with other calls made at the same time (group commit). When `fn` throws, only its
+   * own writes are rolled back and the error is rethrown: the batch is then run again with each call
+   * in a savepoint, so `fn` may run more than once and must have no effect outside the transaction
+   * (`group-commit.ts`). It resolves only once the shared transaction has committed. For small,
+   * independent hot-path writes (a message appended, cursors advanced); `fn` must not wait on anything outside the transaction.
    * Calls run in the order they were made, each one's writes before the next one's: a caller may
-   * start the next call without waiting for the previous one and still get their writes in order.
+   * start the next call without waiting for the previous one and still get their writes in order,
+   * except what a call defers to the batch's end (`tx.deferred`, {@link DeferredSends}).
    */
-  transactionShared<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  transactionShared<T>(fn: (tx: SharedRepositories) => Promise<T>): Promise<T>;
   /** Runs a trivial query: resolves when the database answers (health checks), rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the underlying database. Further calls fail. */

@@ -2,6 +2,7 @@ import { DEFAULT_CIPHERSUITE } from "@volly/crypto";
 import { newId } from "@volly/protocol";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createInProcessBus } from "../../src/bus/in-process-bus.js";
+import { DEFAULT_SERVICE_LIMITS } from "../../src/services/service-limits.js";
 import { createServices, type Services } from "../../src/services/services.js";
 import { StoreConflict } from "../../src/store/store-conflict.js";
 import type { LogEntryRecord, Store } from "../../src/store/types.js";
@@ -337,6 +338,20 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(lost).toHaveLength(1);
     expectConflict(lost[0]?.reason, "log entry");
     expect((await peer.groups.find(groupId))?.lastSeq).toBe(18);
+
+    // A call alone in its batch that throws after writing leaves nothing, and the next one commits.
+    await expect(append("throw")).rejects.toThrow("rolled back");
+    expect(await append("no")).toBe(19);
+    expect(await peer.log.readAfter(groupId, 0, { limit: 100 })).toHaveLength(19);
+
+    // Another batch with a failing call commits every other call's writes once, whether it starts
+    // with savepoints (within a second of the last failure) or is run again with them.
+    const third = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => append(i === 0 ? "throw" : "no")),
+    );
+    expect(third.filter((r) => r.status === "fulfilled")).toHaveLength(5);
+    expect((await peer.groups.find(groupId))?.lastSeq).toBe(24);
+    expect(await peer.log.readAfter(groupId, 0, { limit: 100 })).toHaveLength(24);
   });
 
   it("allocates gap-free seqs to concurrent appends from two nodes, and a rolled-back one leaves no gap", async () => {
@@ -605,6 +620,182 @@ export function describeStoreConformance(backend: StoreBackend): void {
     ).rejects.toMatchObject({ code: "VOLLY_E_MESSAGE_ID_CONFLICT" });
   });
 
+  /**
+   * Alice, bob and dave (members of one group of quota 200 bytes, their accounts' 100) and carol (not a
+   * member) send `sends` all in one tick, so in one batch: on PostgreSQL their checks and appends
+   * are deferred to the batch's end, and with `known` (dave has sent "d" first, so the node knows
+   * the group's policy) their seq allocations too. Each case runs on a fresh store, as a failure
+   * makes the next second's batches start with savepoints. Returns each send's answer or error, the
+   * log and the counters after the batch (without dave's first message).
+   */
+  const sendInOneBatch = async (
+    known: boolean,
+    sends: {
+      from: "alice" | "bob" | "carol" | "dave";
+      text: string;
+      messageId?: string;
+      anonymous?: boolean;
+      epoch?: number;
+    }[],
+  ) => {
+    const limits = { ...DEFAULT_SERVICE_LIMITS, accountBytes: 100, groupBytes: 200 };
+    const { delivery } = createServices(
+      { store, bus: createInProcessBus(), now: Date.now },
+      DEFAULT_CIPHERSUITE,
+      limits,
+    );
+    const who = {
+      alice: await account(store, "alice"),
+      bob: await account(store, "bob"),
+      carol: await account(store, "carol"),
+      dave: await account(store, "dave"),
+    };
+    const groupId = await group(store, [who.alice.deviceId, who.bob.deviceId, who.dave.deviceId]);
+    const send = (
+      from: keyof typeof who,
+      ciphertext: string,
+      messageId = id(),
+      anonymous = false,
+      epoch = 0,
+    ) =>
+      delivery.sendMessage(
+        who[from].deviceId,
+        groupId,
+        { messageId, epoch, ciphertext },
+        anonymous ? undefined : { accountId: who[from].accountId, handle: from },
+      );
+    if (known) await send("dave", "d");
+    const answers = await Promise.all(
+      sends.map(({ from, text, messageId, anonymous, epoch }) =>
+        send(from, text, messageId, anonymous, epoch).catch((error: unknown) => error),
+      ),
+    );
+    const offset = known ? 1 : 0;
+    const log = await store.log.readAfter(groupId, offset, { limit: 100 });
+    const bytes = async (a: { accountId: string }) => store.storage.accountBytes(a.accountId);
+    return {
+      answers,
+      log: log.map((e) => [e.seq - offset, e.payload]),
+      lastSeq: ((await store.groups.find(groupId))?.lastSeq ?? 0) - offset,
+      accountBytes: {
+        alice: await bytes(who.alice),
+        bob: await bytes(who.bob),
+        carol: await bytes(who.carol),
+      },
+      groupBytes: ((await store.storage.groupBytes(groupId)) ?? 0) - offset,
+      /** A seq of the batch (1: its first) as the log numbers it. */
+      at: (seq: number) => seq + offset,
+    };
+  };
+
+  /** The batch stored alice's "a1", bob's "b1" and alice's "a2", in that order, and charged only those. */
+  const expectA1B1A2 = (batch: Awaited<ReturnType<typeof sendInOneBatch>>) => {
+    expect(batch.log).toEqual([
+      [1, "a1"],
+      [2, "b1"],
+      [3, "a2"],
+    ]);
+    expect(batch).toMatchObject({ lastSeq: 3, accountBytes: { alice: 4, bob: 2, carol: 0 }, groupBytes: 6 });
+  };
+
+  for (const known of [false, true]) {
+    const when = known ? "(the group's policy known: sends deferred whole)" : "(the group's first sends)";
+
+    it(`delivery: in one batch a non-member's send fails alone; the others are stored gap-free ${when}`, async () => {
+      const batch = await sendInOneBatch(known, [
+        { from: "alice", text: "a1" },
+        { from: "carol", text: "c1" },
+        { from: "bob", text: "b1" },
+        { from: "alice", text: "a2" },
+      ]);
+      expect(batch.answers[1]).toMatchObject({ code: "VOLLY_E_NOT_GROUP_MEMBER" });
+      expect([batch.answers[0], batch.answers[2], batch.answers[3]]).toEqual(
+        [1, 2, 3].map((n) => ({ seq: batch.at(n), duplicate: false })),
+      );
+      expectA1B1A2(batch);
+    });
+
+    it(`delivery: in one batch a send over its account's quota fails alone; the others are stored gap-free ${when}`, async () => {
+      const batch = await sendInOneBatch(known, [
+        { from: "bob", text: "b".repeat(60) },
+        { from: "alice", text: "a1" },
+        { from: "bob", text: "B".repeat(60) },
+        { from: "alice", text: "a2" },
+      ]);
+      expect(batch.answers[2]).toMatchObject({
+        code: "VOLLY_E_QUOTA_EXCEEDED",
+        details: { scope: "account", limit: 100, used: 60, size: 60 },
+      });
+      expect([batch.answers[0], batch.answers[1], batch.answers[3]]).toEqual(
+        [1, 2, 3].map((n) => ({ seq: batch.at(n), duplicate: false })),
+      );
+      expect(batch.log.map(([seq]) => seq)).toEqual([1, 2, 3]);
+      expect(batch).toMatchObject({
+        lastSeq: 3,
+        accountBytes: { alice: 4, bob: 60, carol: 0 },
+        groupBytes: 64,
+      });
+    });
+
+    it(`delivery: in one batch a message id sent twice is stored once and answered as a duplicate ${when}`, async () => {
+      const repeated = id();
+      const batch = await sendInOneBatch(known, [
+        { from: "alice", text: "a1", messageId: repeated },
+        { from: "bob", text: "b1" },
+        { from: "alice", text: "a1", messageId: repeated },
+        { from: "alice", text: "a2" },
+      ]);
+      expect(batch.answers).toEqual([
+        { seq: batch.at(1), duplicate: false },
+        { seq: batch.at(2), duplicate: false },
+        { seq: batch.at(1), duplicate: true },
+        { seq: batch.at(3), duplicate: false },
+      ]);
+      expectA1B1A2(batch);
+    });
+
+    it(`delivery: in one batch a send for an epoch the group has not reached, and one over the group's quota, fail alone ${when}`, async () => {
+      const batch = await sendInOneBatch(known, [
+        { from: "alice", text: "a".repeat(90) },
+        { from: "bob", text: "b1", epoch: 1 },
+        { from: "bob", text: "b".repeat(90) },
+        { from: "dave", text: "d".repeat(30) },
+        { from: "alice", text: "a2" },
+      ]);
+      expect(batch.answers[1]).toMatchObject({ code: "VOLLY_E_BAD_REQUEST", details: { currentEpoch: 0 } });
+      expect(batch.answers[3]).toMatchObject({
+        code: "VOLLY_E_QUOTA_EXCEEDED",
+        details: { scope: "group", limit: 200 },
+      });
+      expect([batch.answers[0], batch.answers[2], batch.answers[4]]).toEqual(
+        [1, 2, 3].map((n) => ({ seq: batch.at(n), duplicate: false })),
+      );
+      expect(batch.log.map(([seq]) => seq)).toEqual([1, 2, 3]);
+      expect(batch).toMatchObject({ lastSeq: 3, accountBytes: { alice: 92, bob: 90 }, groupBytes: 182 });
+    });
+
+    it(`delivery: in one batch a send that cannot be deferred keeps its place in the log between deferred ones ${when}`, async () => {
+      const batch = await sendInOneBatch(known, [
+        { from: "alice", text: "a1" },
+        { from: "bob", text: "b1", anonymous: true },
+        { from: "alice", text: "a2" },
+        { from: "bob", text: "b2" },
+      ]);
+      expect(batch.answers).toEqual([1, 2, 3, 4].map((n) => ({ seq: batch.at(n), duplicate: false })));
+      expect(batch.log).toEqual([
+        [1, "a1"],
+        [2, "b1"],
+        [3, "a2"],
+        [4, "b2"],
+      ]);
+      expect(batch).toMatchObject({
+        lastSeq: 4,
+        accountBytes: { alice: 4, bob: 4, carol: 0 },
+        groupBytes: 8,
+      });
+    });
+  }
+
   it("delivery across nodes: creating one group id on two nodes at once gives one VOLLY_E_GROUP_EXISTS", async () => {
     const [one, two] = [services(store), services(peer)];
     const alice = await account(store, "alice");
@@ -788,5 +979,31 @@ export function describeStoreConformance(backend: StoreBackend): void {
     expect(await store.transaction((tx) => tx.retention.pruneEpochs(groupId, 2))).toBe(2);
     expect(await store.storage.groupBytes(groupId)).toBe(big + 4);
     expect(await store.storage.accountBytes(a.accountId)).toBe(big + 4);
+  });
+
+  it("append and account charge together: both or neither (a taken message id, a rolled-back transaction)", async () => {
+    const a = await account(store, "alice");
+    const groupId = await group(store, [a.deviceId]);
+    const first = entry(groupId, 1, a.deviceId, { payload: "x".repeat(7) });
+    expect(await store.log.appendCharging(first, a.accountId, 7)).toBe(7);
+    expect(await store.log.findByMessageId(groupId, first.messageId)).toEqual(first);
+    // a retried send: the same message id again is a conflict, and charges nothing
+    const retry = entry(groupId, 2, a.deviceId, { messageId: first.messageId });
+    expectConflict(await rejection(store.log.appendCharging(retry, a.accountId, 5)), "log entry");
+    expect(await store.storage.accountBytes(a.accountId)).toBe(7);
+    // inside a transaction that rolls back, neither the entry nor the charge stays
+    const rolledBack = entry(groupId, 2, a.deviceId);
+    await rejection(
+      store.transaction(async (tx) => {
+        expect(await tx.log.appendCharging(rolledBack, a.accountId, 5)).toBe(12);
+        throw new Error("rolled back");
+      }),
+    );
+    expect(await store.log.findByMessageId(groupId, rolledBack.messageId)).toBeUndefined();
+    expect(await store.storage.accountBytes(a.accountId)).toBe(7);
+    // an unknown account: the entry is appended, nothing is charged
+    const orphan = entry(groupId, 2, a.deviceId);
+    expect(await store.log.appendCharging(orphan, "missing", 5)).toBeUndefined();
+    expect((await store.log.readAfter(groupId, 0, { limit: 10 })).map((e) => e.seq)).toEqual([1, 2]);
   });
 }

@@ -43,6 +43,11 @@ export const adminPolicy: MembershipPolicy = {
     await requireMembership(tx, deviceId, group.id);
   },
 
+  deferSendCheck(deviceId, group, deferred) {
+    deferred.requireMembership(group.id, deviceId);
+    return true;
+  },
+
   async authorizeCommit({ group, committerDeviceId, addDeviceIds, removeDeviceIds }, tx) {
     if (addDeviceIds.length === 0 && removeDeviceIds.length === 0) return;
     const committer = await tx.devices.findById(committerDeviceId);

@@ -1,5 +1,5 @@
 import type { MessageDeclaration } from "@volly/protocol";
-import type { GroupRecord, MembershipPolicyName, Repositories } from "../../store/types.js";
+import type { DeferredSends, GroupRecord, MembershipPolicyName, Repositories } from "../../store/types.js";
 
 /** The group an authorization is about: its id and the policy it was created with. */
 export type PolicyGroup = Pick<GroupRecord, "id" | "membershipPolicy">;
@@ -90,6 +90,19 @@ export interface MembershipPolicy {
     tx: Repositories,
     declares?: readonly MessageDeclaration[],
   ): Promise<void>;
+  /**
+   * {@link MembershipPolicy.authorizeSend} left to the end of a shared batch, where one statement
+   * checks every deferred send ({@link DeferredSends}): returns true when this policy's whole check
+   * was deferred, false (or absent) when the caller must call `authorizeSend` now. A deferred check
+   * that fails makes the batch run again without deferral, so the send then meets `authorizeSend`'s
+   * own error.
+   */
+  deferSendCheck?(
+    deviceId: string,
+    group: PolicyGroup,
+    deferred: DeferredSends,
+    declares?: readonly MessageDeclaration[],
+  ): boolean;
   /**
    * May the granter make `grant.accountId` an admin? Called after
    * {@link MembershipPolicy.authorizeView} for the granter, inside the grant's transaction.
