@@ -22,6 +22,7 @@ const ACK_COALESCE_MS = 25;
 
 import { generateIdentity } from "@volly/crypto";
 import { newId, toBase64Url } from "@volly/protocol";
+import { measureDiskCommit } from "../lib/disk-commit.mjs";
 import { numberFlag, runAsMain } from "../lib/main.mjs";
 import {
   cpuMsOf,
@@ -54,7 +55,10 @@ export const description =
   "(volly_store_statements_total from each node's /metrics: queries, savepoints, BEGIN and COMMIT, the " +
   "receivers' cursor acks included) per message sent; redisCommandsPerMessage: Redis commands processed " +
   "(INFO stats total_commands_processed) per message sent. ofEmbedded: scaled-1 closed-loop over embedded, " +
-  "ofOneNode: scaled-3 over scaled-1, same run. servicesCpuPct (scaled shapes): CPU of every postgres and " +
+  "ofOneNode: scaled-3 over scaled-1, same run. diskCommitP50Ms/P99Ms/MaxMs (embedded, rated): one durable " +
+  "SQLite commit of a small row (WAL, synchronous=FULL: write + fsync) on the disk the server keeps its data on, " +
+  "400 commits 5 ms apart just before the run (bench/lib/disk-commit.mjs) — the floor under every acknowledged " +
+  "message's latency. servicesCpuPct (scaled shapes): CPU of every postgres and " +
   "redis-server process on the machine over the run (% of one core), beside the Volly nodes' serverCpuPct.";
 
 export const units = {
@@ -74,6 +78,9 @@ export const units = {
   redisCommandsPerMessage: "commands",
   ofEmbedded: "× embedded",
   ofOneNode: "× 1 node",
+  diskCommitP50Ms: "ms",
+  diskCommitP99Ms: "ms",
+  diskCommitMaxMs: "ms",
 };
 
 export const targets = [
@@ -264,6 +271,9 @@ export async function runScenario({
   cpuProf,
   sampleEveryMs,
 }) {
+  // The embedded server's data is on this disk: its commit latency bounds the rated run's (measured
+  // first, on a quiet machine, not beside the run).
+  const disk = shape === "embedded" && mode === "rate" ? await measureDiskCommit() : {};
   const cluster = await startShape(shape, cpuProf);
   const sockets = [];
   try {
@@ -449,6 +459,7 @@ export async function runScenario({
       loadgenCpuPct: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
       ...perMessage,
       ...servicesCpu,
+      ...disk,
       ...(sampler ? { rssSamples } : {}),
     };
   } finally {
