@@ -81,11 +81,10 @@ export function runConnection(socket: WebSocket, deps: GatewayDeps): GatewayConn
   const send = (text: string): boolean => {
     if (c.closed || socket.readyState !== socket.OPEN) return false;
     if (tcp && !corked) {
-      // Frames sent in the same turn of the event loop leave in one write: a batch fanned out, and
-      // on several nodes the bus messages of every chunk Redis sent meanwhile (each its own tick).
+      // Frames sent in the same tick (a batch of messages fanned out) leave in one write.
       corked = true;
       tcp.cork();
-      setImmediate(() => {
+      process.nextTick(() => {
         corked = false;
         tcp.uncork();
       });
