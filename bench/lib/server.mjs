@@ -113,6 +113,20 @@ export function cpuMsOf(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/**
+ * Write system calls (write, writev, sendmsg…) process `pid` has made so far: `syscw` of
+ * /proc/pid/io. Each is one trip of a socket's buffered frames to the kernel.
+ *
+ * @param {number} pid
+ * @returns {number}
+ */
+export function writeCallsOf(pid) {
+  const line = readFileSync(`/proc/${pid}/io`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("syscw:"));
+  return Number(line?.slice("syscw:".length).trim() ?? 0);
+}
+
 const PG_ADMIN_URL = process.env.VOLLY_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** Creates an empty PostgreSQL database for one run; `drop()` removes it. */

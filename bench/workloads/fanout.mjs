@@ -32,6 +32,7 @@ import {
   startFederation,
   startRawRelay,
   startVolly,
+  writeCallsOf,
 } from "../lib/server.mjs";
 import { percentile } from "../lib/stats.mjs";
 import { openRedisCommandCounter, servicesCpuMs, storeStatements } from "../lib/store-counters.mjs";
@@ -55,7 +56,8 @@ export const description =
   "(volly_store_statements_total from each node's /metrics: queries, savepoints, BEGIN and COMMIT, the " +
   "receivers' cursor acks included) per message sent; redisCommandsPerMessage: Redis commands processed " +
   "(INFO stats total_commands_processed) per message sent. ofEmbedded: scaled-1 closed-loop over embedded, " +
-  "ofOneNode: scaled-3 over scaled-1, same run. diskCommitP50Ms/P99Ms/MaxMs (embedded, rated): one durable " +
+  "ofOneNode: scaled-3 over scaled-1, same run. serverWritesPerDelivery: the Volly nodes' write system calls " +
+  "(syscw of /proc/PID/io, summed) per delivery: how many frames leave in each socket write. diskCommitP50Ms/P99Ms/MaxMs (embedded, rated): one durable " +
   "SQLite commit of a small row (WAL, synchronous=FULL: write + fsync) on the disk the server keeps its data on, " +
   "400 commits 5 ms apart just before the run (bench/lib/disk-commit.mjs) — the floor under every acknowledged " +
   "message's latency. servicesCpuPct (scaled shapes): CPU of every postgres and " +
@@ -78,6 +80,7 @@ export const units = {
   redisCommandsPerMessage: "commands",
   ofEmbedded: "× embedded",
   ofOneNode: "× 1 node",
+  serverWritesPerDelivery: "write calls",
   diskCommitP50Ms: "ms",
   diskCommitP99Ms: "ms",
   diskCommitMaxMs: "ms",
@@ -381,6 +384,7 @@ export async function runScenario({
     const redis0 = (await redisCounter?.read()) ?? 0;
     const cpu0 = process.cpuUsage();
     const serverCpu0 = cluster.pids.map(cpuMsOf);
+    const serverWrites0 = cluster.pids.map(writeCallsOf);
     const servicesCpu0 = cluster.redis ? servicesCpuMs() : 0;
     const start = now();
     const rssSamples = [];
@@ -430,6 +434,7 @@ export async function runScenario({
     const elapsedMs = lastDeliveryAt - start;
     const cpu = process.cpuUsage(cpu0);
     const serverCpuMs = cluster.pids.map((pid, i) => cpuMsOf(pid) - serverCpu0[i]);
+    const serverWrites = cluster.pids.reduce((n, pid, i) => n + writeCallsOf(pid) - serverWrites0[i], 0);
     const servicesCpu = cluster.redis
       ? { servicesCpuPct: ((servicesCpuMs() - servicesCpu0) / elapsedMs) * 100 }
       : {};
@@ -456,6 +461,7 @@ export async function runScenario({
       ackP99Ms: percentile(ackLatencies, 99),
       serverPeakRssMiB: Math.max(...peak) / 2 ** 20,
       serverCpuPct: (serverCpuMs.reduce((a, b) => a + b, 0) / elapsedMs) * 100,
+      serverWritesPerDelivery: serverWrites / delivered,
       loadgenCpuPct: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
       ...perMessage,
       ...servicesCpu,
