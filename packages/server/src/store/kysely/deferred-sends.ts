@@ -21,10 +21,11 @@ interface DeferredAppend {
  * - one statement allocates the seqs of the sends deferred whole, for every group at once
  *   (`groups` updated from `unnest` of the groups, their counts and summed bytes), and gives each
  *   send its seq in call order;
- * - one statement checks every deferred membership (`group_members` joined with the pairs passed as
- *   arrays); every group row is locked by then, so no removal can land between it and the commit;
- * - one statement appends every deferred entry and charges their senders' accounts (the insert from
- *   `unnest` in a data-modifying WITH, each account updated once with its summed bytes);
+ * - one statement appends every deferred entry, charges their senders' accounts (the insert from
+ *   `unnest` in a data-modifying WITH, each account updated once with its summed bytes) and counts
+ *   the deferred memberships found (`group_members` joined with the pairs passed as arrays). Its
+ *   snapshot is taken after the allocation locked every group row, so no removal can land between
+ *   it and the commit; a missing membership fails the batch (rolled back, the insert with it);
  * - each send's checks run with the totals those statements returned.
  * The statements' texts do not depend on how many calls deferred. PostgreSQL only (`unnest` of
  * several arrays, INSERT in WITH).
@@ -75,27 +76,46 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
     });
   };
 
-  const checkMemberships = async () => {
-    if (members.size === 0) return;
+  /** The deferred memberships as two arrays (groups, devices), for `unnest`. */
+  const memberArrays = () => {
     const pairs = [...members.values()];
-    const { rows } = await sql<{ found: string }>`
-      select count(*) as found from group_members m
-      join unnest(${pairs.map(([g]) => g)}::text[], ${pairs.map(([, d]) => d)}::text[]) as w(group_id, device_id)
-        on m.group_id = w.group_id and m.device_id = w.device_id
-      where m.left_seq is null`.execute(db);
-    const missing = pairs.length - num(rows[0]?.found ?? 0);
+    return [pairs.map(([g]) => g), pairs.map(([, d]) => d)] as const;
+  };
+
+  /** Throws unless `found` (a count from the database) is every deferred membership. */
+  const requireFound = (found: string | number | undefined) => {
+    const missing = members.size - num(found ?? 0);
     if (missing > 0) throw new DeferredCheckFailed(`${missing} deferred membership check(s) failed`);
   };
 
-  /** Appends every deferred entry; returns each charged account's total. */
+  /** Checks the deferred memberships alone (when no statement appended and counted them). */
+  const checkMemberships = async () => {
+    if (members.size === 0) return;
+    const [groups, devices] = memberArrays();
+    const { rows } = await sql<{ found: string }>`
+      select count(*) as found from group_members m
+      join unnest(${groups}::text[], ${devices}::text[]) as w(group_id, device_id)
+        on m.group_id = w.group_id and m.device_id = w.device_id
+      where m.left_seq is null`.execute(db);
+    requireFound(rows[0]?.found);
+  };
+
+  /**
+   * Appends every deferred entry and checks the deferred memberships in the same statement;
+   * returns each charged account's total.
+   */
   const appendAll = async (): Promise<Map<string, number>> => {
-    if (appends.length === 0) return new Map();
+    if (appends.length === 0) {
+      await checkMemberships();
+      return new Map();
+    }
     const column = <T>(pick: (e: LogEntryRecord) => T) => appends.map((a) => pick(a.entry));
     const charges = new Map<string, number>();
     for (const { accountId, bytes } of appends) charges.set(accountId, (charges.get(accountId) ?? 0) + bytes);
+    const [groups, devices] = memberArrays();
     const { rows } = await conflictAs(
       "log entry",
-      sql<{ id: string; stored_bytes: string }>`
+      sql<{ id: string; stored_bytes: string; found: string }>`
         with appended as (
           insert into group_log (group_id, seq, kind, message_id, sender_device_id, epoch, payload, created_at)
           select * from unnest(
@@ -103,12 +123,21 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
             ${column((e) => e.kind)}::text[], ${column((e) => e.messageId)}::text[],
             ${column((e) => e.senderDeviceId)}::text[], ${column((e) => e.epoch)}::bigint[],
             ${column((e) => e.payload)}::text[], ${column((e) => e.createdAt)}::bigint[])
+        ),
+        found as (
+          select count(*) as found from group_members m
+          join unnest(${groups}::text[], ${devices}::text[]) as w(group_id, device_id)
+            on m.group_id = w.group_id and m.device_id = w.device_id
+          where m.left_seq is null
         )
         update accounts set stored_bytes = accounts.stored_bytes + charge.bytes
         from unnest(${[...charges.keys()]}::text[], ${[...charges.values()]}::bigint[]) as charge(id, bytes)
         where accounts.id = charge.id
-        returning accounts.id, accounts.stored_bytes`.execute(db),
+        returning accounts.id, accounts.stored_bytes, (select found from found) as found`.execute(db),
     );
+    // no account row was charged (none exists): the count came back with none of them
+    if (rows.length === 0) await checkMemberships();
+    else requireFound(rows[0]?.found);
     return new Map(rows.map((r) => [r.id, num(r.stored_bytes)]));
   };
 
@@ -129,7 +158,6 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
     },
     async flush() {
       await allocate([...unallocated.keys()]);
-      await checkMemberships();
       const totals = await appendAll();
       for (const { accountId, check } of appends) check(totals.get(accountId));
     },
