@@ -66,8 +66,9 @@ export function openPostgresDatabase(url: string, options: PostgresStoreOptions 
  * such batch first takes the advisory lock {@link BATCH_LOCK}, so the batches of several nodes,
  * which lock several groups' and accounts' rows in arrival order, run one at a time instead of
  * deadlocking. A message's append and its sender's account charge are one statement
- * (`LogRepository.appendCharging`), and in a batch run without savepoints the membership checks and
- * the appends of all its messages are one statement each at the batch's end (`DeferredSends`). Transactions run at READ COMMITTED; the invariants that span
+ * (`LogRepository.appendCharging`), and in a batch run without savepoints its sends' allocations
+ * are one statement at the batch's end, and their appends with the membership checks another
+ * (`DeferredSends`). Transactions run at READ COMMITTED; the invariants that span
  * statements rely on row locks taken by conditional updates (`groups` row: epoch check, seq
  * allocation) and on unique constraints, and a transaction that hits a deadlock or serialization
  * failure (SQLSTATE 40P01 / 40001) is run again up to 3 times.

@@ -1025,8 +1025,8 @@ export interface DeferredSends {
   /**
    * A whole send deferred to the batch's end, where one statement first allocates the seqs of every
    * deferred send to each group (`last_seq + n`, in call order; each group charged its summed
-   * bytes, its row locked), before the membership checks (which the caller defers too) and the
-   * appends. No round trip of its own.
+   * bytes, its row locked), before the statement that appends and checks the memberships (which
+   * the caller defers too). No round trip of its own.
    */
   send(send: DeferredSend): void;
   /**
