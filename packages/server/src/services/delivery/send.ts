@@ -99,7 +99,7 @@ export function createMessageAppender(
     const group = membershipPolicy && { id: groupId, membershipPolicy };
     if (
       !group ||
-      !policies[group.membershipPolicy].deferSendCheck?.(deviceId, group, deferred, body.declares)
+      !policies[group.membershipPolicy].deferSendCheck?.(deviceId, group, deferred, body.declares ?? [])
     ) {
       return false;
     }

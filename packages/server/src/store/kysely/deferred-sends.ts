@@ -76,13 +76,20 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
     });
   };
 
-  /** The deferred memberships as two arrays (groups, devices), for `unnest`. */
-  const memberArrays = () => {
+  /**
+   * The query counting the deferred memberships that are open: `group_members` joined with the
+   * (group, device) pairs passed as two arrays. Used alone or as a CTE of the append's statement.
+   */
+  const foundMemberships = () => {
     const pairs = [...members.values()];
-    return [pairs.map(([g]) => g), pairs.map(([, d]) => d)] as const;
+    return sql<{ found: string }>`
+      select count(*) as found from group_members m
+      join unnest(${pairs.map(([g]) => g)}::text[], ${pairs.map(([, d]) => d)}::text[]) as w(group_id, device_id)
+        on m.group_id = w.group_id and m.device_id = w.device_id
+      where m.left_seq is null`;
   };
 
-  /** Throws unless `found` (a count from the database) is every deferred membership. */
+  /** Throws unless `found` (the count of {@link foundMemberships}) is every deferred membership. */
   const requireFound = (found: string | number | undefined) => {
     const missing = members.size - num(found ?? 0);
     if (missing > 0) throw new DeferredCheckFailed(`${missing} deferred membership check(s) failed`);
@@ -91,12 +98,7 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
   /** Checks the deferred memberships alone (when no statement appended and counted them). */
   const checkMemberships = async () => {
     if (members.size === 0) return;
-    const [groups, devices] = memberArrays();
-    const { rows } = await sql<{ found: string }>`
-      select count(*) as found from group_members m
-      join unnest(${groups}::text[], ${devices}::text[]) as w(group_id, device_id)
-        on m.group_id = w.group_id and m.device_id = w.device_id
-      where m.left_seq is null`.execute(db);
+    const { rows } = await foundMemberships().execute(db);
     requireFound(rows[0]?.found);
   };
 
@@ -112,7 +114,6 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
     const column = <T>(pick: (e: LogEntryRecord) => T) => appends.map((a) => pick(a.entry));
     const charges = new Map<string, number>();
     for (const { accountId, bytes } of appends) charges.set(accountId, (charges.get(accountId) ?? 0) + bytes);
-    const [groups, devices] = memberArrays();
     const { rows } = await conflictAs(
       "log entry",
       sql<{ id: string; stored_bytes: string; found: string }>`
@@ -124,12 +125,7 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
             ${column((e) => e.senderDeviceId)}::text[], ${column((e) => e.epoch)}::bigint[],
             ${column((e) => e.payload)}::text[], ${column((e) => e.createdAt)}::bigint[])
         ),
-        found as (
-          select count(*) as found from group_members m
-          join unnest(${groups}::text[], ${devices}::text[]) as w(group_id, device_id)
-            on m.group_id = w.group_id and m.device_id = w.device_id
-          where m.left_seq is null
-        )
+        found as (${foundMemberships()})
         update accounts set stored_bytes = accounts.stored_bytes + charge.bytes
         from unnest(${[...charges.keys()]}::text[], ${[...charges.values()]}::bigint[]) as charge(id, bytes)
         where accounts.id = charge.id
