@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { jsonLines } from "../integration/helpers/cli.js";
@@ -88,6 +88,20 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
     await lab?.cleanup();
   });
 
+  // A failure prints what the daemons and the server said last: CI keeps only the test's output.
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      for (const [name, running] of [
+        ["alice", alice],
+        ["bob", bob],
+        ["the server", server],
+      ] as const) {
+        const tail = running?.output().split("\n").slice(-40).join("\n");
+        console.error(`--- ${name}'s last output ---\n${tail}`);
+      }
+    });
+  });
+
   it("alice and bob find each other on the LAN and open a direct path", async () => {
     await waitFor(
       async () => {
@@ -97,7 +111,7 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
           atBob.peers.some((p) => p.handle === "alice")
         );
       },
-      { timeoutMs: 60_000, message: "a direct path between alice and bob" },
+      { timeoutMs: 60_000, message: "a direct path between alice and bob", ignoreErrors: true },
     );
   });
 
@@ -107,9 +121,11 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
     expect(sent.status, sent.body).toBe(201);
     await waitFor(async () => (await messages(b, bob)).some((m) => m.text === "hello over the LAN"), {
       message: "bob has alice's message",
+      ignoreErrors: true,
     });
     await waitFor(async () => (await direct(b, bob)).counts.received > before, {
       message: "bob received it over the direct path",
+      ignoreErrors: true,
     });
     // …and through the server: carol, off the LAN and without direct paths, receives it.
     await waitFor(
@@ -138,6 +154,7 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
       await waitFor(async () => (await messages(other, otherDaemon)).some((m) => m.text === text), {
         timeoutMs: 60_000,
         message: `"${text}" reaching the other side directly`,
+        ignoreErrors: true,
       });
     }
   });
@@ -151,12 +168,13 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
         const [atAlice, atBob] = await Promise.all([direct(a, alice), direct(b, bob)]);
         return atAlice.peers.some((p) => p.handle === "bob") && atBob.peers.some((p) => p.handle === "alice");
       },
-      { timeoutMs: 60_000, message: "the direct path after bob's restart" },
+      { timeoutMs: 60_000, message: "the direct path after bob's restart", ignoreErrors: true },
     );
     void send(a, alice, OFFLINE_AFTER_RESTART).catch(() => undefined);
     await waitFor(async () => (await messages(b, bob)).some((m) => m.text === OFFLINE_AFTER_RESTART), {
       timeoutMs: 60_000,
       message: "alice's message reaching the restarted bob directly",
+      ignoreErrors: true,
     });
   });
 

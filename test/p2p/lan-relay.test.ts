@@ -95,7 +95,7 @@ describe.skipIf(unavailable !== undefined && !CI)(
           const peers = (await daemonApi(lab, b, bob).direct()).peers.map((p) => p.handle).sort();
           return peers.join(",") === "alice,carol";
         },
-        { timeoutMs: 60_000, message: "bob's direct paths to alice and carol" },
+        { timeoutMs: 60_000, message: "bob's direct paths to alice and carol", ignoreErrors: true },
       );
       expect((await daemonApi(lab, a, alice).direct()).peers.map((p) => p.handle)).toEqual(["bob"]);
       expect((await daemonApi(lab, c, carol).direct()).peers.map((p) => p.handle)).toEqual(["bob"]);
@@ -113,6 +113,7 @@ describe.skipIf(unavailable !== undefined && !CI)(
         {
           timeoutMs: 60_000,
           message: "carol has alice's message",
+          ignoreErrors: true,
         },
       );
       const got = (await daemonApi(lab, c, carol).messages(groupId)).find((m) => m.text === text);

@@ -35,7 +35,13 @@ export async function runVollyIn(lab: NetLab, host: Host, args: string[]): Promi
   return { code, stdout: out(), stderr: err() };
 }
 
-/** Runs `curl -sS` inside `host`'s namespace; resolves with the HTTP status and the body. */
+/**
+ * Runs `curl -sS` inside `host`'s namespace; resolves with the HTTP status (0: no answer within
+ * curl's `--max-time`) and the body. `json()` parses a 2xx body.
+ *
+ * @throws Error when curl fails otherwise (refused, reset); `json()` throws, saying what came instead
+ *   of a 2xx answer, when there was none
+ */
 export async function curlIn(
   lab: NetLab,
   host: Host,
@@ -51,7 +57,13 @@ export async function curlIn(
   const body = text.slice(0, cut);
   const status = Number(text.slice(cut + 1));
   if (code !== 0 && code !== 28) throw new Error(`curl exited ${code}: ${err()}`);
-  return { status: code === 28 ? 0 : status, body, json: <T>() => JSON.parse(body) as T };
+  const answered = code === 28 ? 0 : status;
+  const json = <T>(): T => {
+    if (answered === 0) throw new Error(`no answer from ${host.name} within curl's --max-time`);
+    if (answered < 200 || answered > 299) throw new Error(`HTTP ${answered} from ${host.name}: ${body}`);
+    return JSON.parse(body) as T;
+  };
+  return { status: answered, body, json };
 }
 
 /** How long a stopped process may take to exit before it is killed (ms). */
@@ -206,12 +218,15 @@ export interface DaemonMessage {
   from: { handle: string };
 }
 
-/** The daemon's local HTTP API, called with curl inside its namespace (30 s per call at most). */
+/**
+ * The daemon's local HTTP API, called with curl inside its namespace: reads 15 s at most (a test that
+ * polls them tries again), a send 30 s (the daemon answers once the server stored it).
+ */
 export function daemonApi(lab: NetLab, host: Host, daemon: NsDaemon) {
   const call = (path: string, extra: string[] = []) =>
     curlIn(lab, host, [
       "--max-time",
-      "30",
+      extra.length > 0 ? "30" : "15",
       "-H",
       `Authorization: Bearer ${daemon.key}`,
       ...extra,
