@@ -10,6 +10,7 @@ import { waitFor } from "../helpers/wait-for.js";
 import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
+  animationsSettled,
   closeDialog,
   expectAccessible,
   messageWithText,
@@ -343,7 +344,7 @@ describe.skipIf(!browserTestsEnabled())("web app: communities in Chromium", () =
     await page.getByTestId("open-settings").click();
     await page.getByTestId("theme-dark").check({ force: true });
     await closeDialog(page);
-    await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    await animationsSettled(page);
     await expectAccessible(page, "community (dark)");
     await screenshot(page, "community-dark");
     await page.getByTestId("open-settings").click();

@@ -10,6 +10,7 @@ import { waitFor } from "../helpers/wait-for.js";
 import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
+  animationsSettled,
   closeDialog,
   conversationItem,
   createInviteLink,
@@ -159,7 +160,7 @@ describe.skipIf(!browserTestsEnabled())("web app: entity type badges in Chromium
     await page.getByTestId("open-settings").click();
     await page.getByTestId("theme-dark").check({ force: true });
     await closeDialog(page);
-    await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    await animationsSettled(page);
     const badge = messageWithText(page, "beep, I am a bot").getByRole("img", { name: "bot account" });
     expect(await badge.isVisible()).toBe(true);
     await expectAccessible(page, "group chat with a bot (dark)");

@@ -9,6 +9,7 @@ import { waitFor } from "../helpers/wait-for.js";
 import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
+  animationsSettled,
   closeDialog,
   conversationItem,
   expectAccessible,
@@ -187,7 +188,7 @@ describe.skipIf(!browserTestsEnabled())("web app: membership events in Chromium"
     await page.getByTestId("open-settings").click();
     await page.getByTestId("theme-dark").check({ force: true });
     await closeDialog(page);
-    await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    await animationsSettled(page);
     await expectAccessible(page, "chat with membership lines (dark)");
     await screenshot(page, "membership-dark");
   });

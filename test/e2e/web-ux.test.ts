@@ -10,6 +10,7 @@ import { waitFor } from "../helpers/wait-for.js";
 import { type ServerProcess, startServerProcess } from "../integration/helpers/server-process.js";
 import { browserTestsEnabled, launchChromium } from "./helpers/chromium.js";
 import {
+  animationsSettled,
   closeDialog,
   confirmRecoveryKey,
   conversationItem,
@@ -123,7 +124,7 @@ describe.skipIf(!browserTestsEnabled())("web app UX in Chromium", () => {
       .toBe(fontScale);
     await closeDialog(page);
     // colour transitions end before anything is measured or checked for contrast
-    await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    await animationsSettled(page);
   }
 
   beforeAll(async () => {

@@ -36,6 +36,28 @@ export function theme(page: Page): Promise<string | undefined> {
   return page.evaluate(() => document.documentElement.dataset.theme);
 }
 
+/**
+ * Waits until no animation or transition runs on the page (colour transitions after a theme change,
+ * a dialog's exit), so a measurement or a contrast check sees the final state. An animation that is
+ * cancelled meanwhile (its element removed, a transition replaced by another) is not an error: its
+ * `finished` rejects with an AbortError, and the page is checked again until none is left running.
+ *
+ * @throws Error after 10 s with animations still running
+ */
+export async function animationsSettled(page: Page): Promise<void> {
+  await waitFor(
+    () =>
+      page.evaluate(async () => {
+        const running = document.getAnimations().filter((a) => a.playState === "running");
+        // an endless animation never finishes: look again after 1 s, and let the wait's bound fail
+        const lookAgain = new Promise((resolve) => setTimeout(resolve, 1_000));
+        await Promise.race([Promise.allSettled(running.map((a) => a.finished)), lookAgain]);
+        return running.length === 0;
+      }),
+    { timeoutMs: 10_000, message: "the page's animations to end" },
+  );
+}
+
 /** Collects page errors so a test can assert there were none. */
 export function watchErrors(page: Page, into: string[]): void {
   page.on("pageerror", (err) => into.push(`pageerror: ${err.message}`));
