@@ -168,13 +168,13 @@ async function scroll(page, wheels, stepPx, cpuProfDir) {
     await cdp.send("Profiler.start");
   }
   const result = await wheelScroll(page, '[data-testid="messages"]', wheels, stepPx);
-  const messageRows = await log.getByTestId("message").count();
   if (cdp) {
     const { profile } = await cdp.send("Profiler.stop");
     mkdirSync(cpuProfDir, { recursive: true });
     writeFileSync(join(cpuProfDir, "web-scroll.cpuprofile"), JSON.stringify(profile));
   }
-  return { ...result, messageRows };
+  // counted after the profile stopped, so it is not in it
+  return { ...result, messageRows: await log.getByTestId("message").count() };
 }
 
 async function run(flags) {

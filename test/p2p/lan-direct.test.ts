@@ -7,6 +7,7 @@ import { waitFor } from "../helpers/wait-for.js";
 import { jsonLines } from "../integration/helpers/cli.js";
 import { type Host, type Lan, NetLab, netnsUnavailable } from "./helpers/netns.js";
 import {
+  DAEMON_POLL,
   daemonApi,
   type NsDaemon,
   type NsProcess,
@@ -111,7 +112,7 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
           atBob.peers.some((p) => p.handle === "alice")
         );
       },
-      { timeoutMs: 60_000, message: "a direct path between alice and bob", ignoreErrors: true },
+      { timeoutMs: 60_000, message: "a direct path between alice and bob", ...DAEMON_POLL },
     );
   });
 
@@ -121,11 +122,11 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
     expect(sent.status, sent.body).toBe(201);
     await waitFor(async () => (await messages(b, bob)).some((m) => m.text === "hello over the LAN"), {
       message: "bob has alice's message",
-      ignoreErrors: true,
+      ...DAEMON_POLL,
     });
     await waitFor(async () => (await direct(b, bob)).counts.received > before, {
       message: "bob received it over the direct path",
-      ignoreErrors: true,
+      ...DAEMON_POLL,
     });
     // …and through the server: carol, off the LAN and without direct paths, receives it.
     await waitFor(
@@ -154,7 +155,7 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
       await waitFor(async () => (await messages(other, otherDaemon)).some((m) => m.text === text), {
         timeoutMs: 60_000,
         message: `"${text}" reaching the other side directly`,
-        ignoreErrors: true,
+        ...DAEMON_POLL,
       });
     }
   });
@@ -168,13 +169,13 @@ describe.skipIf(unavailable !== undefined && !CI)("direct paths on a LAN (networ
         const [atAlice, atBob] = await Promise.all([direct(a, alice), direct(b, bob)]);
         return atAlice.peers.some((p) => p.handle === "bob") && atBob.peers.some((p) => p.handle === "alice");
       },
-      { timeoutMs: 60_000, message: "the direct path after bob's restart", ignoreErrors: true },
+      { timeoutMs: 60_000, message: "the direct path after bob's restart", ...DAEMON_POLL },
     );
     void send(a, alice, OFFLINE_AFTER_RESTART).catch(() => undefined);
     await waitFor(async () => (await messages(b, bob)).some((m) => m.text === OFFLINE_AFTER_RESTART), {
       timeoutMs: 60_000,
       message: "alice's message reaching the restarted bob directly",
-      ignoreErrors: true,
+      ...DAEMON_POLL,
     });
   });
 

@@ -4,6 +4,7 @@ import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { type Host, type Lan, NetLab, netnsUnavailable } from "./helpers/netns.js";
 import {
+  DAEMON_POLL,
   daemonApi,
   type NsDaemon,
   type NsProcess,
@@ -95,7 +96,7 @@ describe.skipIf(unavailable !== undefined && !CI)(
           const peers = (await daemonApi(lab, b, bob).direct()).peers.map((p) => p.handle).sort();
           return peers.join(",") === "alice,carol";
         },
-        { timeoutMs: 60_000, message: "bob's direct paths to alice and carol", ignoreErrors: true },
+        { timeoutMs: 60_000, message: "bob's direct paths to alice and carol", ...DAEMON_POLL },
       );
       expect((await daemonApi(lab, a, alice).direct()).peers.map((p) => p.handle)).toEqual(["bob"]);
       expect((await daemonApi(lab, c, carol).direct()).peers.map((p) => p.handle)).toEqual(["bob"]);
@@ -113,7 +114,7 @@ describe.skipIf(unavailable !== undefined && !CI)(
         {
           timeoutMs: 60_000,
           message: "carol has alice's message",
-          ignoreErrors: true,
+          ...DAEMON_POLL,
         },
       );
       const got = (await daemonApi(lab, c, carol).messages(groupId)).find((m) => m.text === text);

@@ -218,15 +218,22 @@ export interface DaemonMessage {
   from: { handle: string };
 }
 
+/** How long curl waits for a daemon's answer (s): a read (a test polling it tries again), a send (answered once the server stored it). */
+const DAEMON_MAX_TIME_S = { read: 15, send: 30 } as const;
+
 /**
- * The daemon's local HTTP API, called with curl inside its namespace: reads 15 s at most (a test that
- * polls them tries again), a send 30 s (the daemon answers once the server stored it).
+ * How the namespace tests poll a daemon's reads with `waitFor`: a read that gets no answer in time
+ * (a daemon restarting, or short of CPU on a loaded machine) or an error answer counts as "not yet",
+ * and the last such error is quoted if the wait runs out.
  */
+export const DAEMON_POLL = { ignoreErrors: true } as const;
+
+/** The daemon's local HTTP API, called with curl inside its namespace ({@link DAEMON_MAX_TIME_S} per call). */
 export function daemonApi(lab: NetLab, host: Host, daemon: NsDaemon) {
-  const call = (path: string, extra: string[] = []) =>
+  const call = (path: string, maxTimeS: number, extra: string[] = []) =>
     curlIn(lab, host, [
       "--max-time",
-      extra.length > 0 ? "30" : "15",
+      String(maxTimeS),
       "-H",
       `Authorization: Bearer ${daemon.key}`,
       ...extra,
@@ -234,13 +241,15 @@ export function daemonApi(lab: NetLab, host: Host, daemon: NsDaemon) {
     ]);
   return {
     /** `GET /v1/direct`. */
-    direct: async () => (await call("/v1/direct")).json<DirectStatus>(),
+    direct: async () => (await call("/v1/direct", DAEMON_MAX_TIME_S.read)).json<DirectStatus>(),
     /** The newest 100 messages of a conversation. */
     messages: async (conversationId: string) =>
-      (await call(`/v1/conversations/${conversationId}/messages?limit=100`)).json<DaemonMessage[]>(),
+      (await call(`/v1/conversations/${conversationId}/messages?limit=100`, DAEMON_MAX_TIME_S.read)).json<
+        DaemonMessage[]
+      >(),
     /** Sends a text; resolves with the answer (201 once the server stored it). */
     send: (conversationId: string, text: string) =>
-      call(`/v1/conversations/${conversationId}/messages`, [
+      call(`/v1/conversations/${conversationId}/messages`, DAEMON_MAX_TIME_S.send, [
         "-X",
         "POST",
         "-H",
