@@ -164,8 +164,6 @@ export function createLogMirror(
       // the group commit may run this again (a batch rolled back): start over each time
       appended = [];
       membershipChanged = false;
-      // the mirror's rows are locked in the page's order
-      tx.deferred?.exclusive();
       const mirror = await tx.federation.findMirror(groupId);
       if (!mirror) return;
       for (const entry of page.entries) {

@@ -17,11 +17,6 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
-/** What `DeferredSends.exclusive` does in a batch holding the batch lock shared. */
-const needsExclusive = (): never => {
-  throw new NeedsExclusive();
-};
-
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
@@ -38,22 +33,11 @@ class CallFailed extends Error {
 }
 
 /**
- * A call of a batch holding the batch lock shared is about to lock rows in its own order
- * (`DeferredSends.exclusive`): the batch is rolled back and runs again holding it exclusively.
+ * What a batch's calls deferred to its end ({@link DeferredSends}), and `flush`, which the group
+ * commit runs after the last call: it runs the deferred statements and checks, and throws when one
+ * fails (nothing of the batch may then be committed).
  */
-class NeedsExclusive extends Error {
-  constructor() {
-    super("a call of the batch locks rows in its own order");
-  }
-}
-
-/**
- * What a batch's calls deferred to its end ({@link DeferredSends}, but for `exclusive`, which the
- * group commit adds), and `flush`, which the group commit runs after the last call: it runs the
- * deferred statements and checks, and throws when one fails (nothing of the batch may then be
- * committed).
- */
-export interface DeferredBatch extends Omit<DeferredSends, "exclusive"> {
+export interface DeferredBatch extends DeferredSends {
   flush(): Promise<void>;
 }
 
@@ -70,15 +54,6 @@ export interface GroupCommitOptions {
    * deadlock each other). Without parameters.
    */
   first?: CompiledQuery;
-  /**
-   * The same lock taken shared (PostgreSQL: `pg_advisory_xact_lock_shared`): what a batch run
-   * without savepoints takes first instead of `first` when its calls defer their writes, as the
-   * deferred statements lock their rows in one order (groups, then accounts, each sorted by id), so
-   * such batches of several nodes run at once without deadlocking each other. A call that locks
-   * rows in its own order (`DeferredSends.exclusive`) has its batch run again with `first`. Without
-   * it every batch takes `first`.
-   */
-  firstShared?: CompiledQuery;
   /**
    * The database takes several statements in one query (PostgreSQL's simple query protocol; not
    * better-sqlite3): a call's savepoint is then sent with the statement before it (the batch's
@@ -124,7 +99,7 @@ export function createGroupCommit(
 ): <T>(fn: (tx: SharedRepositories) => Promise<T>) => Promise<T> {
   const queue: Job[] = [];
   let running = false;
-  const { first, firstShared, multiStatement = false } = options;
+  const { first, multiStatement = false } = options;
   const chained = (...statements: CompiledQuery[]) =>
     CompiledQuery.raw(statements.map((q) => q.sql).join("; "));
   /** Opens the first call's savepoint (with `first` when statements may be sent together). */
@@ -148,25 +123,18 @@ export function createGroupCommit(
 
   /**
    * One call after another, no savepoints, and what they defer run at the end: the first call that
-   * throws, or a deferred statement or check that fails, rolls the batch back. With `exclusive`
-   * false and a store that defers, the batch takes `firstShared` (else `first`), and a call that
-   * declares its own lock order throws {@link NeedsExclusive}.
+   * throws, or a deferred statement or check that fails, rolls the batch back.
    */
-  const runOptimistic = async (jobs: Job[], exclusive: boolean): Promise<Outcome[]> => {
+  const runOptimistic = async (jobs: Job[]): Promise<Outcome[]> => {
     let outcomes: Outcome[] = [];
     await transaction(async (trx, tx, deferred) => {
       outcomes = [];
-      const shared = deferred !== undefined && firstShared !== undefined && !exclusive;
-      const lock = shared ? firstShared : first;
-      if (lock) await trx.executeQuery(lock);
-      const calls: SharedRepositories = deferred
-        ? { ...tx, deferred: { ...deferred, exclusive: shared ? needsExclusive : () => {} } }
-        : tx;
+      if (first) await trx.executeQuery(first);
+      const shared: SharedRepositories = deferred ? { ...tx, deferred } : tx;
       for (const job of jobs) {
         try {
-          outcomes.push({ ok: true, value: await job.fn(calls) });
+          outcomes.push({ ok: true, value: await job.fn(shared) });
         } catch (error) {
-          if (error instanceof NeedsExclusive) throw error;
           throw new CallFailed(error);
         }
       }
@@ -200,24 +168,11 @@ export function createGroupCommit(
     return outcomes;
   };
 
-  /**
-   * Runs one batch without savepoints: with the lock shared first where the store offers it, and
-   * exclusively when a call needs it.
-   */
-  const runUnisolated = async (jobs: Job[]): Promise<Outcome[]> => {
-    try {
-      return await runOptimistic(jobs, false);
-    } catch (error) {
-      if (!(error instanceof NeedsExclusive)) throw error;
-      return runOptimistic(jobs, true);
-    }
-  };
-
   /** Runs one batch: resolves with each call's outcome, rejects when its transaction failed. */
   const runBatch = async (jobs: Job[]): Promise<Outcome[]> => {
     if (jobs.length > 1 && performance.now() < isolatedUntil) return runIsolated(jobs);
     try {
-      return await runUnisolated(jobs);
+      return await runOptimistic(jobs);
     } catch (error) {
       if (!(error instanceof CallFailed)) throw error;
       // a lone call's own failure is its answer; a deferred one is found again without deferral

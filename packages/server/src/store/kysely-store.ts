@@ -69,12 +69,6 @@ export interface KyselyStoreOptions {
    */
   batchLock?: CompiledQuery;
   /**
-   * {@link batchLock} taken shared: what a batch run without savepoints whose calls defer their
-   * writes takes instead (see `GroupCommitOptions.firstShared`). Default none (every batch takes
-   * `batchLock`).
-   */
-  batchLockShared?: CompiledQuery;
-  /**
    * The driver takes several statements in one query (PostgreSQL): the group commit then sends each
    * call's savepoint with the statement before it (see `GroupCommitOptions.multiStatement`). Default false.
    */
@@ -140,7 +134,6 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     transaction: (fn) => run((_trx, tx) => fn(tx)),
     transactionShared: createGroupCommit(run, {
       ...(options.batchLock ? { first: options.batchLock } : {}),
-      ...(options.batchLockShared ? { firstShared: options.batchLockShared } : {}),
       multiStatement: options.multiStatement ?? false,
     }),
     async ping() {

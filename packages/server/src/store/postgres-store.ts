@@ -11,14 +11,6 @@ import type { Store } from "./types.js";
  * key is the text "volly:group-commit" hashed by PostgreSQL, the same on every node.
  */
 const BATCH_LOCK = CompiledQuery.raw("select pg_advisory_xact_lock(hashtext('volly:group-commit'))");
-/**
- * {@link BATCH_LOCK} taken shared: what a batch whose calls lock rows only in its deferred end (groups,
- * then accounts, each in the order of their ids) takes instead, so such batches of several nodes run
- * at once; they still wait for, and hold off, a batch holding it exclusively.
- */
-const BATCH_LOCK_SHARED = CompiledQuery.raw(
-  "select pg_advisory_xact_lock_shared(hashtext('volly:group-commit'))",
-);
 
 /** Options of the PostgreSQL store. */
 export interface PostgresStoreOptions {
@@ -71,10 +63,9 @@ export function openPostgresDatabase(url: string, options: PostgresStoreOptions 
  * once: the migrator takes an advisory lock), the same repository code as SQLite. Shared
  * transactions (message appends, cursor advances) are group-committed as on SQLite — the calls
  * arriving together run in one transaction, a failing call undoing only its own writes — and every
- * such batch first takes the advisory lock {@link BATCH_LOCK}: shared ({@link BATCH_LOCK_SHARED})
- * when its calls lock rows only in the deferred end (groups, then accounts, each sorted by id), so
- * such batches of several nodes run at once, exclusively when a call locks rows in arrival order,
- * so those run one at a time instead of deadlocking. A message's append and its sender's account charge are one statement
+ * such batch first takes the advisory lock {@link BATCH_LOCK}, so the batches of several nodes,
+ * which lock several groups' and accounts' rows in arrival order, run one at a time instead of
+ * deadlocking. A message's append and its sender's account charge are one statement
  * (`LogRepository.appendCharging`), and in a batch run without savepoints its sends' allocations
  * are one statement at the batch's end, and their appends with the membership checks another
  * (`DeferredSends`). Transactions run at READ COMMITTED; the invariants that span
@@ -96,7 +87,6 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   return createKyselyStore(db, {
     retryable: isTransientConflict,
     batchLock: BATCH_LOCK,
-    batchLockShared: BATCH_LOCK_SHARED,
     multiStatement: true,
     modifyingWith: true,
     deferSends: true,

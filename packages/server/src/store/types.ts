@@ -1035,14 +1035,6 @@ export interface DeferredSends {
    * the calls of a batch keep their order in the log.
    */
   allocatePending(groupId: string): Promise<void>;
-  /**
-   * Declares that the call is about to lock rows in its own order (a seq allocated now, a mirror's
-   * rows), not only in the batch's end, which locks groups and then accounts each sorted by id.
-   * Throws (an internal signal the group commit catches) when the batch holds its batch lock
-   * shared: the batch then runs again holding it exclusively, so its locks cannot deadlock another
-   * node's batch.
-   */
-  exclusive(): void;
 }
 
 /** A message send deferred whole to the end of its batch ({@link DeferredSends.send}). */

@@ -136,8 +136,6 @@ export function createMessageAppender(
   ): Promise<LogEntryRecord> => {
     const size = body.ciphertext.length;
     const declares = body.declares ?? [];
-    // the group's row is locked now, not in the batch's sorted end
-    tx.deferred?.exclusive();
     // after the sends to this group deferred earlier in the batch (by any sender): the log keeps
     // the calls' order
     await tx.deferred?.allocatePending(groupId);

@@ -19,17 +19,15 @@ interface DeferredAppend {
 /**
  * The {@link DeferredBatch} of one PostgreSQL transaction. At the batch's end, in this order:
  * - one statement allocates the seqs of the sends deferred whole, for every group at once
- *   (`groups` updated from `unnest` of the groups, their counts and summed bytes, their rows locked
- *   first in the order of their ids), and gives each send its seq in call order;
+ *   (`groups` updated from `unnest` of the groups, their counts and summed bytes), and gives each
+ *   send its seq in call order;
  * - one statement appends every deferred entry, charges their senders' accounts (the insert from
- *   `unnest` in a data-modifying WITH, each account updated once with its summed bytes, the
- *   accounts' rows locked first in the order of their ids) and counts
+ *   `unnest` in a data-modifying WITH, each account updated once with its summed bytes) and counts
  *   the deferred memberships found (`group_members` joined with the pairs passed as arrays). Its
  *   snapshot is taken after the allocation locked every group row, so no removal can land between
  *   it and the commit; a missing membership fails the batch (rolled back, the insert with it);
  * - each send's checks run with the totals those statements returned.
- * So every such batch locks its rows in one order, and batches of several nodes holding the batch
- * lock shared cannot deadlock each other. The statements' texts do not depend on how many calls deferred. PostgreSQL only (`unnest` of
+ * The statements' texts do not depend on how many calls deferred. PostgreSQL only (`unnest` of
  * several arrays, INSERT in WITH).
  *
  * @param db the batch's transaction
@@ -51,14 +49,10 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
       membership_policy: string;
       stored_bytes: string;
     }>`
-      with locked as materialized (
-        select id from groups where id = any(${groupIds}::text[]) order by id for no key update
-      )
       update groups set last_seq = groups.last_seq + a.n, stored_bytes = groups.stored_bytes + a.bytes
-      from locked join unnest(${groupIds}::text[], ${sends.map((s) => s.length)}::bigint[],
+      from unnest(${groupIds}::text[], ${sends.map((s) => s.length)}::bigint[],
         ${sends.map((s) => s.reduce((n, x) => n + x.bytes, 0))}::bigint[]) as a(id, n, bytes)
-        on a.id = locked.id
-      where groups.id = locked.id
+      where groups.id = a.id
       returning groups.id, groups.last_seq, groups.epoch, groups.membership_policy, groups.stored_bytes`.execute(
       db,
     );
@@ -131,14 +125,10 @@ export function postgresDeferredSends(db: Kysely<Database>): DeferredBatch {
             ${column((e) => e.senderDeviceId)}::text[], ${column((e) => e.epoch)}::bigint[],
             ${column((e) => e.payload)}::text[], ${column((e) => e.createdAt)}::bigint[])
         ),
-        found as (${foundMemberships()}),
-        locked as materialized (
-          select id from accounts where id = any(${[...charges.keys()]}::text[]) order by id for no key update
-        )
+        found as (${foundMemberships()})
         update accounts set stored_bytes = accounts.stored_bytes + charge.bytes
-        from locked join unnest(${[...charges.keys()]}::text[], ${[...charges.values()]}::bigint[]) as charge(id, bytes)
-          on charge.id = locked.id
-        where accounts.id = locked.id
+        from unnest(${[...charges.keys()]}::text[], ${[...charges.values()]}::bigint[]) as charge(id, bytes)
+        where accounts.id = charge.id
         returning accounts.id, accounts.stored_bytes, (select found from found) as found`.execute(db),
     );
     // no account row was charged (none exists): the count came back with none of them
