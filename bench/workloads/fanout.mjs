@@ -12,7 +12,10 @@
  *   node bench/workloads/fanout.mjs [--G 10] [--S 50] [--K 20] [--M 200] [--W 10] [--rate 100]
  *     [--rate-seconds 10] [--shapes raw-relay,embedded,scaled-1,scaled-3,federated-3] [--modes closed,rate]
  *     [--quick]
- *     [--send gateway|rest] [--cpu-prof DIR]
+ *     [--send gateway|rest] [--cpu-prof DIR] [--server-node-args="--flag --flag=value"]
+ *
+ * `--server-node-args` passes Node/V8 flags to every server process (not to the raw relay or the load
+ * generator), e.g. to measure a garbage collector setting against the default in alternated runs.
  */
 import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
@@ -153,8 +156,9 @@ function logSeqOf(data) {
   return n;
 }
 
-async function startShape(shape, cpuProf) {
-  const nodeArgs = cpuProf ? ["--cpu-prof", "--cpu-prof-dir", cpuProf] : [];
+async function startShape(shape, cpuProf, serverNodeArgs) {
+  const profArgs = cpuProf ? ["--cpu-prof", "--cpu-prof-dir", cpuProf] : [];
+  const nodeArgs = [...serverNodeArgs, ...profArgs];
   if (shape === "federated-3") {
     const federation = await startFederation({ nodeArgs });
     return {
@@ -165,7 +169,7 @@ async function startShape(shape, cpuProf) {
     };
   }
   if (shape === "raw-relay") {
-    const relay = await startRawRelay({ nodeArgs });
+    const relay = await startRawRelay({ nodeArgs: profArgs });
     return { urls: [relay.url], pids: [relay.pid], raw: true, stop: () => relay.stop() };
   }
   // Each Volly node serves /metrics on a port of its own: the workload reads its statement count.
@@ -254,7 +258,8 @@ function rawGroups(url, G, S) {
  * One scenario: set up, run closed-loop or rated sends, measure, tear down.
  *
  * @param {object} options shape, mode ("closed" | "rate"), via ("gateway" | "rest"), G, S, K, M, W,
- *   rate (messages/s), rateSeconds (s), cpuProf (directory or undefined), and sampleEveryMs: when
+ *   rate (messages/s), rateSeconds (s), cpuProf (directory or undefined), serverNodeArgs (Node flags
+ *   of the server processes, default none), and sampleEveryMs: when
  *   set, the servers' summed RSS is read every that many ms from the first send to the last
  *   delivery and returned as `rssSamples` ([{ atMs, rssMiB, anonMiB, fileMiB }], atMs from the first send;
  *   anonMiB and fileMiB are VmRSS's anonymous and file-backed parts)
@@ -272,12 +277,13 @@ export async function runScenario({
   rate,
   rateSeconds,
   cpuProf,
+  serverNodeArgs = [],
   sampleEveryMs,
 }) {
   // The embedded server's data is on this disk: its commit latency bounds the rated run's (measured
   // first, on a quiet machine, not beside the run).
   const disk = shape === "embedded" && mode === "rate" ? await measureDiskCommit() : {};
-  const cluster = await startShape(shape, cpuProf);
+  const cluster = await startShape(shape, cpuProf, serverNodeArgs);
   const sockets = [];
   try {
     const urlFor = (i) => cluster.urls[i % cluster.urls.length];
@@ -489,6 +495,7 @@ async function run(flags) {
   const shapes = (flags.shapes ?? "raw-relay,embedded,scaled-1,scaled-3,federated-3").split(",");
   const modes = (flags.modes ?? "closed,rate").split(",");
   const cpuProf = flags["cpu-prof"];
+  const serverNodeArgs = (flags["server-node-args"] ?? "").split(" ").filter(Boolean);
   const via = flags.send ?? "gateway";
   if (via !== "gateway" && via !== "rest") throw new Error(`--send must be gateway or rest, got ${via}`);
   if (cpuProf) mkdirSync(cpuProf, { recursive: true });
@@ -497,7 +504,20 @@ async function run(flags) {
     for (const mode of modes) {
       const name = `${shape} ${mode === "closed" ? "closed-loop" : `${rate} msg/s`}`;
       console.error(`fanout: ${name} (G=${G} S=${S} K=${K} M=${M} W=${W})`);
-      scenarios[name] = await runScenario({ shape, mode, via, G, S, K, M, W, rate, rateSeconds, cpuProf });
+      scenarios[name] = await runScenario({
+        shape,
+        mode,
+        via,
+        G,
+        S,
+        K,
+        M,
+        W,
+        rate,
+        rateSeconds,
+        cpuProf,
+        serverNodeArgs,
+      });
       console.error(`fanout: ${name}: ${JSON.stringify(scenarios[name])}`);
     }
   }
