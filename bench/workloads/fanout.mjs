@@ -499,25 +499,13 @@ async function run(flags) {
   const via = flags.send ?? "gateway";
   if (via !== "gateway" && via !== "rest") throw new Error(`--send must be gateway or rest, got ${via}`);
   if (cpuProf) mkdirSync(cpuProf, { recursive: true });
+  const options = { via, G, S, K, M, W, rate, rateSeconds, cpuProf, serverNodeArgs };
   const scenarios = {};
   for (const shape of shapes) {
     for (const mode of modes) {
       const name = `${shape} ${mode === "closed" ? "closed-loop" : `${rate} msg/s`}`;
       console.error(`fanout: ${name} (G=${G} S=${S} K=${K} M=${M} W=${W})`);
-      scenarios[name] = await runScenario({
-        shape,
-        mode,
-        via,
-        G,
-        S,
-        K,
-        M,
-        W,
-        rate,
-        rateSeconds,
-        cpuProf,
-        serverNodeArgs,
-      });
+      scenarios[name] = await runScenario({ shape, mode, ...options });
       console.error(`fanout: ${name}: ${JSON.stringify(scenarios[name])}`);
     }
   }
