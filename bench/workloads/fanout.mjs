@@ -20,9 +20,7 @@
 import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 
-/** How long the SDK coalesces acks (ms): packages/client/src/transport/gateway-connection.ts ACK_COALESCE_MS. */
-const ACK_COALESCE_MS = 250;
-
+import { ACK_COALESCE_MS } from "@volly/client/testing";
 import { generateIdentity } from "@volly/crypto";
 import { newId, toBase64Url } from "@volly/protocol";
 import { measureDiskCommit } from "../lib/disk-commit.mjs";
@@ -46,7 +44,7 @@ export const description =
   "messages each over their gateway connection (op SEND, answered by SEND_ACK once the message is stored " +
   "durably, as the SDK sends; `--send rest` uses POST /v1/groups/:id/messages instead), closed-loop " +
   "with W in flight per sender, or at a fixed offered rate. Payloads are 256 opaque bytes starting with " +
-  "the send time; receivers read it from each GROUP_MESSAGE and ACK their cursors 250 ms after the first " +
+  `the send time; receivers read it from each GROUP_MESSAGE and ACK their cursors ${ACK_COALESCE_MS} ms after the first ` +
   "unacknowledged delivery, as the SDK does. Deliveries = messages × recipients (S − 1). The load generator is one process on " +
   "the same 2 cores; its CPU use is reported (loadgenCpuPct) to show whether it was the bottleneck. " +
   "Shape federated-3: three federated servers (127.0.0.2–4), each member registered on and connected to one " +
@@ -321,7 +319,7 @@ export async function runScenario({
       for (const [i, member] of group.members.entries()) {
         let cursor = 0;
         let acked = 0;
-        // As the SDK does (ACK_COALESCE_MS): ack 250 ms after the first delivery not acked yet.
+        // As the SDK does: ack ACK_COALESCE_MS after the first delivery not acked yet.
         let ackTimer;
         const ackNow = () => {
           ackTimer = undefined;

@@ -22,7 +22,12 @@ import type { HttpApi } from "./transport/http-api.js";
 import { clientInternals, type VollyClient } from "./volly-client.js";
 
 export type { DeviceCredentials } from "./transport/auth-session.js";
-export type { Dispatch, GatewayConnectionOptions } from "./transport/gateway-connection.js";
+/** How long the SDK coalesces its acks (ms): a load generator that acks as the SDK does reads it here. */
+export {
+  ACK_COALESCE_MS,
+  type Dispatch,
+  type GatewayConnectionOptions,
+} from "./transport/gateway-connection.js";
 export {
   type BodyOf,
   type CallOptions,
