@@ -127,7 +127,7 @@ describe.skipIf(!browserTestsEnabled())("web attachments in Chromium", () => {
     });
     await context.grantPermissions(["microphone"], { origin: server.url });
     const page = await context.newPage();
-    watchErrors(page, errors);
+    watchErrors(page, errors, name);
     page.on("console", (msg) => {
       if (msg.type() === "warning") warnings.push(`${name}: ${msg.text()}`);
     });

@@ -58,13 +58,17 @@ export async function animationsSettled(page: Page): Promise<void> {
   );
 }
 
-/** Collects page errors so a test can assert there were none. */
-export function watchErrors(page: Page, into: string[]): void {
-  page.on("pageerror", (err) => into.push(`pageerror: ${err.message}`));
+/**
+ * Collects page errors so a test can assert there were none; `who` (the user whose page it is)
+ * prefixes each, so a failure says which page logged it.
+ */
+export function watchErrors(page: Page, into: string[], who?: string): void {
+  const prefix = who ? `${who}: ` : "";
+  page.on("pageerror", (err) => into.push(`${prefix}pageerror: ${err.message}`));
   page.on("console", (msg) => {
     if (msg.type() === "error" && !/status of 404/.test(msg.text())) {
       const where = msg.location().url;
-      into.push(`console: ${msg.text()}${where ? ` (${where})` : ""}`);
+      into.push(`${prefix}console: ${msg.text()}${where ? ` (${where})` : ""}`);
     }
   });
 }

@@ -52,16 +52,27 @@ export class NotStreamable extends Error {}
 /**
  * Feeds `stream` (a WebM, see {@link canStream}) to `media` through a MediaSource as it is read.
  * Resolves once the first chunk is read and the MediaSource attached; rejects with
- * {@link NotStreamable} when the codecs in its header are not named or not supported (the stream is
- * then cancelled).
+ * {@link NotStreamable} when the codecs in its header are not named or not supported, and with
+ * `signal`'s reason when it was aborted before the first chunk came (the viewer moved on or
+ * closed): `media` is then left untouched and the stream cancelled.
+ *
+ * The object URL of the MediaSource is revoked once the element has attached it (`sourceopen`),
+ * as the Media Source Extensions spec's examples do, or by `stop()` after the element was emptied: revoked
+ * before the element's resource selection ran, it is fetched as a blob and fails (Chromium logs
+ * `net::ERR_FILE_NOT_FOUND`).
  */
 export async function streamInto(
   media: HTMLMediaElement,
   stream: ReadableStream<Uint8Array>,
   mime: string,
+  signal?: AbortSignal,
 ): Promise<StreamingPlayback> {
   const reader = stream.getReader();
   const first = await reader.read();
+  if (signal?.aborted) {
+    await reader.cancel().catch(() => undefined);
+    throw signal.reason;
+  }
   const codecs = first.value ? webmCodecs(first.value) : undefined;
   const type = codecs ? `${mime}; codecs="${codecs}"` : undefined;
   if (!type || !MediaSource.isTypeSupported(type)) {
@@ -71,9 +82,16 @@ export async function streamInto(
   const source = new MediaSource();
   const url = URL.createObjectURL(source);
   let stopped = false;
+  let revoked = false;
+  const revoke = () => {
+    if (revoked) return;
+    revoked = true;
+    URL.revokeObjectURL(url);
+  };
   media.src = url;
   const done = (async () => {
     await once(source, "sourceopen");
+    revoke();
     const buffer = source.addSourceBuffer(type);
     let chunk = first;
     while (!chunk.done && !stopped) {
@@ -88,7 +106,12 @@ export async function streamInto(
     stop() {
       stopped = true;
       void reader.cancel().catch(() => undefined);
-      URL.revokeObjectURL(url);
+      if (media.getAttribute("src") === url) {
+        // load() with no source aborts the element's resource selection (HTML §4.8.11.5)
+        media.removeAttribute("src");
+        media.load();
+      }
+      revoke();
     },
   };
 }
