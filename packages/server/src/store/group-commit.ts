@@ -1,6 +1,6 @@
 import { CompiledQuery, type Kysely, type Transaction } from "kysely";
 import type { Database } from "./schema.js";
-import type { DeferredSends, Repositories, SharedRepositories } from "./types.js";
+import type { DeferredSends, SharedRepositories } from "./types.js";
 
 /** Most calls sharing one database transaction. */
 const MAX_BATCH = 256;
@@ -81,7 +81,8 @@ export interface GroupCommitOptions {
  *
  * @param transaction runs `fn` in one database transaction with the raw Kysely transaction (so
  *   savepoints can be issued) and its repositories, and with `defer` a {@link DeferredBatch} when
- *   the store can defer sends (else undefined); may run `fn` again after a retryable failure
+ *   the store can defer sends (else undefined), which is then also the repositories' `deferred`;
+ *   may run `fn` again after a retryable failure
  * @param options the batch's first statement, and whether statements may be sent together
  * @returns the function that queues a call: it resolves with `fn`'s result once committed, or
  *   rejects with `fn`'s error (nothing of it written) or with the commit's error (nothing written)
@@ -90,7 +91,7 @@ export function createGroupCommit(
   transaction: <T>(
     fn: (
       trx: Transaction<Database> | Kysely<Database>,
-      tx: Repositories,
+      tx: SharedRepositories,
       deferred?: DeferredBatch,
     ) => Promise<T>,
     defer?: boolean,
@@ -130,10 +131,9 @@ export function createGroupCommit(
     await transaction(async (trx, tx, deferred) => {
       outcomes = [];
       if (first) await trx.executeQuery(first);
-      const shared: SharedRepositories = deferred ? { ...tx, deferred } : tx;
       for (const job of jobs) {
         try {
-          outcomes.push({ ok: true, value: await job.fn(shared) });
+          outcomes.push({ ok: true, value: await job.fn(tx) });
         } catch (error) {
           throw new CallFailed(error);
         }

@@ -1,37 +1,41 @@
 import { VollyError } from "@volly/protocol";
 import { isUniqueViolation } from "./driver-errors.js";
+import {
+  allRepositories,
+  lazyRepositories,
+  REPOSITORY_NAMES,
+  type RepositoryFactories,
+} from "./lazy-repositories.js";
 import { StoreConflict } from "./store-conflict.js";
-import type { Repositories, Store } from "./types.js";
+import type { Repositories, SharedRepositories, Store } from "./types.js";
 
-/**
- * Every repository of {@link Repositories}, as a record keyed by name so TypeScript refuses a
- * repository missing here (a missing one is simply absent from the wrapped store: `communities`
- * was, and every community route of a real server failed with "Cannot read properties of undefined").
- */
-const REPOSITORIES: { readonly [K in keyof Repositories]: true } = {
-  accounts: true,
-  devices: true,
-  auth: true,
-  keyPackages: true,
-  groups: true,
-  log: true,
-  welcomes: true,
-  cursors: true,
-  deviceLinks: true,
-  groupState: true,
-  retention: true,
-  storage: true,
-  rateLimits: true,
-  communities: true,
-  accountStatuses: true,
-  accountRecovery: true,
-  scheduled: true,
-  blobs: true,
-  apiKeys: true,
-  federation: true,
-  remoteCommunities: true,
-};
-const REPOSITORY_NAMES = Object.keys(REPOSITORIES) as (keyof Repositories)[];
+type Method = (...args: unknown[]) => Promise<unknown>;
+
+/** `repo` with each method's rejection passed to `report` before it propagates. */
+function reporting<R>(repo: R, report: (error: unknown) => void): R {
+  const source = repo as unknown as Record<string, Method>;
+  const wrapped: Record<string, Method> = {};
+  for (const [method, fn] of Object.entries(source)) {
+    wrapped[method] = (...args) =>
+      fn.apply(source, args).catch((error: unknown) => {
+        report(error);
+        throw error;
+      });
+  }
+  return wrapped as R;
+}
+
+interface Wrapping {
+  target: Repositories;
+  report: (error: unknown) => void;
+}
+
+/** A set's repositories, each wrapped by {@link reporting} on first use. */
+const reportingRepositories = lazyRepositories<Wrapping>(
+  Object.fromEntries(
+    REPOSITORY_NAMES.map((name) => [name, ({ target, report }: Wrapping) => reporting(target[name], report)]),
+  ) as unknown as RepositoryFactories<Wrapping>,
+);
 
 /**
  * Wraps a {@link Store} so every failure of the database itself is reported to `onError` once: a
@@ -52,29 +56,23 @@ export function instrumentStore(store: Store, onError: (error: unknown) => void)
     }
     onError(error);
   };
-  /** Wrapped repositories per transaction: every call of a shared transaction gets the same. */
-  const wrappedOf = new WeakMap<Repositories, Repositories>();
-  const wrap = (repos: Repositories): Repositories => {
-    const cached = wrappedOf.get(repos);
-    if (cached) return cached;
-    const out = {} as Record<keyof Repositories, unknown>;
-    for (const name of REPOSITORY_NAMES) {
-      const repo = repos[name] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-      const wrapped: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-      for (const [method, fn] of Object.entries(repo)) {
-        wrapped[method] = (...args) =>
-          fn.apply(repo, args).catch((error: unknown) => {
-            report(error);
-            throw error;
-          });
-      }
-      out[name] = wrapped;
+  /**
+   * Wrapped repositories per transaction: every call of a shared transaction gets the same. The
+   * calls' deferred sends run at the batch's end, by the group commit, outside these wrappers: when
+   * they fail the batch runs again without them, and its calls' failures are reported by
+   * `transactionShared` below.
+   */
+  const wrappedOf = new WeakMap<Repositories, SharedRepositories>();
+  const wrap = (repos: SharedRepositories): SharedRepositories => {
+    let wrapped = wrappedOf.get(repos);
+    if (!wrapped) {
+      wrapped = reportingRepositories({ target: repos, report }, repos.deferred);
+      wrappedOf.set(repos, wrapped);
     }
-    wrappedOf.set(repos, out as Repositories);
-    return out as Repositories;
+    return wrapped;
   };
   return {
-    ...wrap(store),
+    ...allRepositories(wrap(store)),
     async transaction(fn) {
       try {
         return await store.transaction((tx) => fn(wrap(tx)));
@@ -85,11 +83,7 @@ export function instrumentStore(store: Store, onError: (error: unknown) => void)
     },
     async transactionShared(fn) {
       try {
-        // the calls' deferred sends run at the batch's end, by the group commit, outside these wrappers:
-        // when they fail the batch runs again without them, and its calls' failures are reported here
-        return await store.transactionShared((tx) =>
-          fn(tx.deferred ? { ...wrap(tx), deferred: tx.deferred } : wrap(tx)),
-        );
+        return await store.transactionShared((tx) => fn(wrap(tx)));
       } catch (error) {
         report(error);
         throw error;

@@ -23,35 +23,42 @@ import { kyselyRetentionRepository } from "./kysely/retention-repository.js";
 import { kyselyScheduledRepository } from "./kysely/scheduled-repository.js";
 import { kyselyStorageRepository } from "./kysely/storage-repository.js";
 import { kyselyWelcomeRepository } from "./kysely/welcomes-repository.js";
+import { allRepositories, lazyRepositories } from "./lazy-repositories.js";
 import type { Database } from "./schema.js";
-import type { Repositories, Store } from "./types.js";
+import type { SharedRepositories, Store } from "./types.js";
 
-function repositories(db: Kysely<Database>, prepared: PreparedQueries, modifyingWith: boolean): Repositories {
-  const storage = kyselyStorageRepository(db, prepared);
-  return {
-    accounts: kyselyAccountRepository(db),
-    devices: kyselyDeviceRepository(db, prepared),
-    auth: kyselyAuthRepository(db, prepared),
-    keyPackages: kyselyKeyPackageRepository(db),
-    groups: kyselyGroupRepository(db, prepared),
-    log: kyselyLogRepository(db, prepared, storage, { modifyingWith }),
-    welcomes: kyselyWelcomeRepository(db),
-    cursors: kyselyCursorRepository(db),
-    deviceLinks: kyselyDeviceLinkRepository(db),
-    groupState: kyselyGroupStateRepository(db),
-    retention: kyselyRetentionRepository(db),
-    storage,
-    rateLimits: kyselyRateLimitRepository(db),
-    communities: kyselyCommunityRepository(db),
-    accountStatuses: kyselyAccountStatusRepository(db),
-    accountRecovery: kyselyAccountRecoveryRepository(db),
-    scheduled: kyselyScheduledRepository(db),
-    blobs: kyselyBlobRepository(db),
-    apiKeys: kyselyApiKeyRepository(db),
-    federation: kyselyFederationRepository(db),
-    remoteCommunities: kyselyRemoteCommunityRepository(db),
-  };
+/** What the Kysely repositories are built over: a connection or a transaction, and the dialect's options. */
+interface KyselyContext {
+  db: Kysely<Database>;
+  prepared: PreparedQueries;
+  modifyingWith: boolean;
 }
+
+/** The Kysely repositories, each built on first use (`lazyRepositories`). */
+const kyselyRepositories = lazyRepositories<KyselyContext>({
+  accounts: ({ db }) => kyselyAccountRepository(db),
+  devices: ({ db, prepared }) => kyselyDeviceRepository(db, prepared),
+  auth: ({ db, prepared }) => kyselyAuthRepository(db, prepared),
+  keyPackages: ({ db }) => kyselyKeyPackageRepository(db),
+  groups: ({ db, prepared }) => kyselyGroupRepository(db, prepared),
+  log: ({ db, prepared, modifyingWith }, self) =>
+    kyselyLogRepository(db, prepared, self.storage, { modifyingWith }),
+  welcomes: ({ db }) => kyselyWelcomeRepository(db),
+  cursors: ({ db }) => kyselyCursorRepository(db),
+  deviceLinks: ({ db }) => kyselyDeviceLinkRepository(db),
+  groupState: ({ db }) => kyselyGroupStateRepository(db),
+  retention: ({ db }) => kyselyRetentionRepository(db),
+  storage: ({ db, prepared }) => kyselyStorageRepository(db, prepared),
+  rateLimits: ({ db }) => kyselyRateLimitRepository(db),
+  communities: ({ db }) => kyselyCommunityRepository(db),
+  accountStatuses: ({ db }) => kyselyAccountStatusRepository(db),
+  accountRecovery: ({ db }) => kyselyAccountRecoveryRepository(db),
+  scheduled: ({ db }) => kyselyScheduledRepository(db),
+  blobs: ({ db }) => kyselyBlobRepository(db),
+  apiKeys: ({ db }) => kyselyApiKeyRepository(db),
+  federation: ({ db }) => kyselyFederationRepository(db),
+  remoteCommunities: ({ db }) => kyselyRemoteCommunityRepository(db),
+});
 
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
@@ -110,27 +117,22 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   const modifyingWith = options.modifyingWith ?? false;
   const deferSends = options.deferSends ?? false;
   const run = async <T>(
-    fn: (trx: Kysely<Database>, tx: Repositories, deferred?: DeferredBatch) => Promise<T>,
+    fn: (trx: Kysely<Database>, tx: SharedRepositories, deferred?: DeferredBatch) => Promise<T>,
     defer = false,
   ): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await db
-          .transaction()
-          .execute((trx) =>
-            fn(
-              trx,
-              repositories(trx, prepared, modifyingWith),
-              defer && deferSends ? postgresDeferredSends(trx) : undefined,
-            ),
-          );
+        return await db.transaction().execute((trx) => {
+          const deferred = defer && deferSends ? postgresDeferredSends(trx) : undefined;
+          return fn(trx, kyselyRepositories({ db: trx, prepared, modifyingWith }, deferred), deferred);
+        });
       } catch (error) {
         if (attempt >= maxAttempts || !options.retryable?.(error)) throw error;
       }
     }
   };
   return {
-    ...repositories(db, prepared, modifyingWith),
+    ...allRepositories(kyselyRepositories({ db, prepared, modifyingWith })),
     transaction: (fn) => run((_trx, tx) => fn(tx)),
     transactionShared: createGroupCommit(run, {
       ...(options.batchLock ? { first: options.batchLock } : {}),
