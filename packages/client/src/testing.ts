@@ -22,7 +22,7 @@ import type { HttpApi } from "./transport/http-api.js";
 import { clientInternals, type VollyClient } from "./volly-client.js";
 
 export type { DeviceCredentials } from "./transport/auth-session.js";
-/** How long the SDK coalesces its acks (ms): a load generator that acks as the SDK does reads it here. */
+// ACK_COALESCE_MS: a load generator that acks as the SDK does reads the SDK's window here
 export {
   ACK_COALESCE_MS,
   type Dispatch,

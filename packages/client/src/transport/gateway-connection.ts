@@ -79,8 +79,8 @@ export const SEND_TIMEOUT_MS = 15_000;
 /**
  * How long acks wait to be sent together (ms). The server writes the acks it receives at most every
  * second anyway (its ACK_FLUSH_INTERVAL_MS), and each ACK frame is work for it: at 10 messages a
- * second in a conversation, 25 ms sent one ACK per message, and the 100 messages/s benchmark's tail
- * and the server's CPU fell with 250 (bench/optimizations.md, "Acks sent every 250 ms"). A stop
+ * second in a conversation, 25 ms sent one ACK per message, and the server's CPU in the 100
+ * messages/s benchmark fell by a fifth with 250 (bench/optimizations.md, "Acks sent every 250 ms"). A stop
  * sends what is pending; an ack lost with a dropped connection only means a redelivery.
  */
 export const ACK_COALESCE_MS = 250;

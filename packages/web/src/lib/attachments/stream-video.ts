@@ -57,9 +57,9 @@ export class NotStreamable extends Error {}
  * closed): `media` is then left untouched and the stream cancelled.
  *
  * The object URL of the MediaSource is revoked once the element has attached it (`sourceopen`),
- * as the Media Source Extensions spec's examples do, or by `stop()` after the element was emptied: revoked
- * before the element's resource selection ran, it is fetched as a blob and fails (Chromium logs
- * `net::ERR_FILE_NOT_FOUND`).
+ * as the Media Source Extensions spec's examples do, or by `stop()` once the element no longer
+ * points at it: revoked before the element's resource selection ran, it is fetched as a blob and
+ * fails (Chromium logs `net::ERR_FILE_NOT_FOUND`).
  */
 export async function streamInto(
   media: HTMLMediaElement,
@@ -82,16 +82,10 @@ export async function streamInto(
   const source = new MediaSource();
   const url = URL.createObjectURL(source);
   let stopped = false;
-  let revoked = false;
-  const revoke = () => {
-    if (revoked) return;
-    revoked = true;
-    URL.revokeObjectURL(url);
-  };
   media.src = url;
   const done = (async () => {
     await once(source, "sourceopen");
-    revoke();
+    URL.revokeObjectURL(url);
     const buffer = source.addSourceBuffer(type);
     let chunk = first;
     while (!chunk.done && !stopped) {
@@ -111,7 +105,7 @@ export async function streamInto(
         media.removeAttribute("src");
         media.load();
       }
-      revoke();
+      URL.revokeObjectURL(url); // a second revocation does nothing
     },
   };
 }
